@@ -1,0 +1,1 @@
+"""Ids, topic partitions, error codes and the clock: the vocabulary every layer shares."""
