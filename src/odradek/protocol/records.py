@@ -382,4 +382,5 @@ def split_batches(buf: Buffer) -> list[memoryview]:
 
 
 def base_offset_and_length(buf: Buffer, pos: int) -> tuple[int, int]:
-    return _BASE_OFFSET_AND_LENGTH.unpack_from(buf, pos)  # type: ignore[return-value]
+    base_offset, length = _BASE_OFFSET_AND_LENGTH.unpack_from(buf, pos)
+    return int(base_offset), int(length)

@@ -1,0 +1,63 @@
+"""Message schemas as data: what `tools/gen_messages.py` emits and `odradek.protocol.codec` reads.
+
+A schema is the information of Kafka's message JSON specifications that the wire needs and nothing
+more: field names (as Python attributes), types, the versions each field exists in, nullable and
+tagged versions, defaults. One generic codec interprets it, so there is no class per version.
+
+Version ranges are inclusive ``(low, high)`` tuples; ``None`` means "no version".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VersionRange = tuple[int, int] | None
+MAX_VERSION = 0x7FFF
+
+_NUMBERS = ("bool", "int8", "int16", "uint16", "int32", "uint32", "int64", "float64")
+PRIMITIVES = frozenset((*_NUMBERS, "string", "bytes", "records", "uuid"))
+
+RecordsData = bytes | bytearray | memoryview | list[bytes | bytearray | memoryview]
+"""A records field: one buffer, or chunks written back-to-back without being joined."""
+
+
+def in_range(r: VersionRange, version: int) -> bool:
+    return r is not None and r[0] <= version <= r[1]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSchema:
+    attr: str
+    """Python attribute name (snake_case of the JSON name)."""
+    type: str
+    """A primitive name, or "struct" for a nested struct."""
+    array: bool
+    versions: VersionRange
+    nullable: VersionRange = None
+    tag: int | None = None
+    tagged: VersionRange = None
+    flexible: VersionRange | bool = True
+    """Versions in which this field uses compact encodings; True = follow the message."""
+    struct: StructSchema | None = None
+
+
+@dataclass(slots=True)
+class StructSchema:
+    name: str
+    cls: type
+    fields: tuple[FieldSchema, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSchema:
+    name: str
+    api_key: int
+    kind: str
+    """"request", "response", "header" or "data"."""
+    valid: VersionRange
+    flexible: VersionRange
+    root: StructSchema
+    latest_unstable: bool = False
+
+    def is_flexible(self, version: int) -> bool:
+        return in_range(self.flexible, version)
