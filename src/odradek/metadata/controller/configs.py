@@ -215,7 +215,8 @@ def _resource_records(
     current = _current(image, kind, name)
     explicit = dict(changes)
     if replace:
-        changes = {**dict.fromkeys(k for k in current if k not in changes), **changes}
+        # Explicit keys first, then the implicit removals, as Kafka orders the records.
+        changes = {**changes, **dict.fromkeys(k for k in current if k not in changes)}
     if kind == ConfigResourceType.BROKER:
         error = check_broker_resource_name(static, name) or check_broker_changes(name, changes)
         resource_type = ConfigResourceType.BROKER

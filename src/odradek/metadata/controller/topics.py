@@ -133,6 +133,9 @@ def create_topics(
             continue
         overrides = {name: value for name, value in topic.configs if value is not None}
         placed = _replicas(image, static, topic, rng)
+        if placed is TOO_LARGE:
+            too_large = True
+            break
         if isinstance(placed, ApiError):
             results.append(_failure(topic.name, placed))
             continue
