@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import IntEnum
 from typing import Protocol
 
@@ -121,7 +122,14 @@ def _java_str(value: object) -> str:
             return "NaN"
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
-        return repr(value)
+        if value == 0 or 1e-3 <= abs(value) < 1e7:
+            return repr(float(value))
+        # Java writes other magnitudes as d.dddE<n>: "1.7976931348623157E308", "1.0E-4".
+        sign, digits, exponent = Decimal(repr(value)).as_tuple()
+        assert isinstance(exponent, int)
+        text = "".join(map(str, digits)).rstrip("0") or "0"
+        scientific = exponent + len(digits) - 1
+        return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}E{scientific}"
     if isinstance(value, tuple):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return str(value)

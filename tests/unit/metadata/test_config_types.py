@@ -89,6 +89,11 @@ def test_format_like_kafka() -> None:
     assert format_value(ConfigType.LIST, ()) == ""
     assert format_value(ConfigType.DOUBLE, 0.5) == "0.5"
     assert format_value(ConfigType.DOUBLE, 1.0) == "1.0"
+    assert format_value(ConfigType.DOUBLE, 1234567.5) == "1234567.5"
+    assert format_value(ConfigType.DOUBLE, 1e7) == "1.0E7"
+    assert format_value(ConfigType.DOUBLE, -0.0001) == "-1.0E-4"
+    assert format_value(ConfigType.DOUBLE, 1.7976931348623157e308) == "1.7976931348623157E308"
+    assert format_value(ConfigType.DOUBLE, 0.0) == "0.0"
     assert format_value(ConfigType.LONG, 2**63 - 1) == "9223372036854775807"
     assert format_value(ConfigType.STRING, None) is None
 
