@@ -110,7 +110,10 @@ def describe_configs(
                 ErrorCode.NO_ERROR,
                 None,
                 [
-                    entry(resolve_broker_config(image, static, n, cluster_default=True), False)
+                    entry(
+                        resolve_broker_config(image, static, n, cluster_default=True),
+                        not BROKER_CONFIGS[n].dynamic,
+                    )
                     for n in names
                     if n in BROKER_CONFIGS
                 ],

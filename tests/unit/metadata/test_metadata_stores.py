@@ -187,3 +187,33 @@ def test_failed_write_leaves_no_half_batch(
     store.apply(topic_batch("b", 2))
     store.close()
     assert sorted(local().image.topics_by_name) == ["b"]
+
+
+def test_controller_flow_survives_a_restart(local: Callable[..., LocalMetadataStore]) -> None:
+    import random
+
+    from odradek.metadata.controller import CreatableTopic, bootstrap_single_node, create_topics
+    from odradek.metadata.describe_configs import describe_configs
+    from odradek.metadata.static_config import StaticBrokerConfig
+    from odradek.model.errors import ErrorCode
+
+    static = StaticBrokerConfig.from_properties({"node.id": "1"})
+    rng = random.Random(5)
+    store = local()
+    store.apply(bootstrap_single_node(store.image, B1, "localhost", 9092, rack=None, rng=rng))
+    created = create_topics(
+        store.image,
+        static,
+        [CreatableTopic("orders", 2, 1, configs=(("cleanup.policy", "compact"),))],
+        validate_only=False,
+        rng=rng,
+    )
+    store.apply(created.records)
+    store.close()
+    image = local().image
+    assert image.cluster_id is not None and image.controller_id == 1
+    topic = image.topic("orders")
+    assert topic is not None and topic.topic_id == created.response[0].topic_id
+    described = describe_configs(image, static, ConfigResourceType.TOPIC, "orders", ["cleanup.policy"])
+    assert described.error_code is ErrorCode.NO_ERROR
+    assert [(c.name, c.value) for c in described.configs] == [("cleanup.policy", "compact")]
