@@ -329,6 +329,8 @@ class PartitionLog:
             if limit <= start:
                 break
             budget = max_bytes - total
+            if budget <= 0 and chunks:
+                break
             end = limit if limit - start <= budget else segment.whole_batches_end(start, start + budget)
             if end == start and not chunks and min_one_batch:
                 end = start + segment.header_at(start).batch_length + LOG_OVERHEAD

@@ -125,8 +125,6 @@ def load_segments(
                     path.unlink()
             del segments[i + 1 :]
             break
-        if i < len(segments) - 1:
-            segments[i].seal()
 
     log_end_offset = segments[-1].read_next_offset()
     if not epochs_ok:

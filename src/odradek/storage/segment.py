@@ -337,7 +337,8 @@ class LogSegment:
         del self._recent_pos[:]
 
     def recover(self, on_batch: Callable[[BatchHeader], None] | None = None) -> tuple[bool, int]:
-        """Validate every batch, cut the log at the first bad one, rebuild both indexes.
+        """Validate every batch, cut the log at the first bad one, rebuild both indexes (sealed:
+        the time index ends with the largest timestamp, as after a roll).
 
         Returns (whether bytes were cut, next offset after the last valid batch).
         """
@@ -364,7 +365,7 @@ class LogSegment:
             os.ftruncate(self._fd, valid_end)
             self.size = valid_end
         self._offset_index.write_pending()
-        self._time_index.write_pending()
+        self.seal()
         return truncated, next_offset
 
     # --- file lifecycle ---------------------------------------------------------------------
