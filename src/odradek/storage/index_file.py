@@ -33,6 +33,7 @@ class IndexFile:
         self._loaded = loaded
         self._pending = bytearray()
         self._persisted = 0  # entries already in the file (valid once loaded)
+        self._rewrite = False  # reset() happened: the next write replaces the whole file
         self._decode(b"")
 
     # --- subclass hooks -------------------------------------------------------------------------
@@ -98,12 +99,18 @@ class IndexFile:
 
     def write_pending(self) -> None:
         """Write entries appended in memory since the last call (one pwrite)."""
-        if not self._pending:
+        if not self._pending and not self._rewrite:
             return
         fd = self._writable_fd()
         data, self._pending = self._pending, bytearray()
-        os.pwrite(fd, data, self._persisted * self.ENTRY_SIZE)
+        if data:
+            os.pwrite(fd, data, self._persisted * self.ENTRY_SIZE)
         self._persisted += len(data) // self.ENTRY_SIZE
+        if self._rewrite:
+            # Cut what remains of the old file (after a rebuild it is usually the same length).
+            self._rewrite = False
+            if os.fstat(fd).st_size != self._persisted * self.ENTRY_SIZE:
+                os.ftruncate(fd, self._persisted * self.ENTRY_SIZE)
 
     def truncate_entries(self, entries: int) -> None:
         """Keep the first `entries` entries, in memory and on disk."""
@@ -117,12 +124,12 @@ class IndexFile:
         self._pending = self._pending[: (entries - self._persisted) * self.ENTRY_SIZE]
 
     def reset(self) -> None:
-        """Drop every entry (before a rebuild)."""
+        """Drop every entry (before a rebuild); the file is rewritten by the next `write_pending`."""
         self._decode(b"")
         self._loaded = True
         self._pending = bytearray()
-        os.ftruncate(self._writable_fd(), 0)
         self._persisted = 0
+        self._rewrite = True
 
     def sync_fd(self) -> int | None:
         """The descriptor to fsync, when this process wrote to the file."""

@@ -54,6 +54,7 @@ class LeaderEpochCache:
         self.path = path
         self._entries: list[EpochEntry] = list(entries or [])
         self.needs_sync = False  # written since the last fsync
+        self.unsaved = False  # changed with persist=False since the last write
 
     @classmethod
     def load(cls, path: Path) -> tuple[LeaderEpochCache, bool]:
@@ -77,6 +78,7 @@ class LeaderEpochCache:
     def persist(self) -> None:
         write_atomically(self.path, encode(self._entries), sync=False)
         self.needs_sync = True
+        self.unsaved = False
 
     def assign(self, epoch: int, start_offset: int, persist: bool = True) -> bool:
         """Record that `epoch` starts at `start_offset`; entries it contradicts are dropped."""
@@ -93,6 +95,8 @@ class LeaderEpochCache:
         self._entries.append(EpochEntry(epoch, start_offset))
         if persist:
             self.persist()
+        else:
+            self.unsaved = True
         return True
 
     def clear(self) -> None:
@@ -110,7 +114,7 @@ class LeaderEpochCache:
         """The log now starts at `start_offset`: the epoch covering it starts there."""
         starts = [e.start_offset for e in self._entries]
         i = bisect_right(starts, start_offset)
-        if i == 0:
+        if i == 0 or (i == 1 and self._entries[0].start_offset == start_offset):
             return
         kept = self._entries[i - 1]
         self._entries[:i] = [EpochEntry(kept.epoch, start_offset)]

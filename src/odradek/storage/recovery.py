@@ -135,7 +135,8 @@ def load_segments(
     log_start = min(max(log_start_offset, segments[0].base_offset), log_end_offset)
     epoch_cache.truncate_from_end(log_end_offset)
     epoch_cache.truncate_from_start(log_start)
-    epoch_cache.persist()
+    if epoch_cache.unsaved or not epochs_ok:
+        epoch_cache.persist()
     loaded.log_start_offset = log_start
     loaded.log_end_offset = log_end_offset
     loaded.recovery_point = log_end_offset if clean else min(recovery_point, log_end_offset)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from storage_helpers import NOW, TP, append, batch, new_log, read_all, reopen
+from storage_helpers import NOW, TP, append, batch, headers_of, new_log, read_all, reopen
 
 from odradek.storage.layout import INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segment_path
 from odradek.storage.log_config import LogConfig
@@ -179,3 +179,42 @@ def test_empty_directory_loads_at_the_checkpointed_log_start(tmp_path: Path) -> 
     assert (log.log_start_offset, log.log_end_offset, log.high_watermark) == (70, 70, 70)
     assert segment_path(d, 70, LOG_SUFFIX).exists()
     assert log.topic_id is None
+
+
+def test_kill9_at_every_byte_of_the_active_segment(tmp_path: Path) -> None:
+    """Simulated kill -9 mid-write: the active segment ends at any byte; whole batches survive."""
+    log = new_log(tmp_path, segment_bytes=600, index_interval_bytes=100)
+    raws = [append(log, batch(1 + i % 3, ts=NOW + i, value_size=20))[1] for i in range(10)]
+    assert len(log.segments) == 2
+    active = log.active_segment
+    base, path = active.base_offset, active.log_path
+    before = sum(len(r) for r in raws) - active.size
+    full = path.read_bytes()
+    log.close()
+    bounds = []  # end position, in the active segment, of each batch it holds
+    pos = 0
+    for raw in raws:
+        pos += len(raw)
+        if pos > before:
+            bounds.append(pos - before)
+    next_offsets = [h.base_offset + h.last_offset_delta + 1 for h in headers_of(full)]
+    assert len(next_offsets) == len(bounds)
+    for cut in range(len(full) + 1):
+        path.write_bytes(full[:cut])
+        reopened = PartitionLog.load(
+            log.directory,
+            TP,
+            log.config,
+            recovery_point=base,
+            log_start_offset=0,
+            high_watermark=0,
+            clean=False,
+            now_ms=NOW,
+        )
+        whole = [i for i, end in enumerate(bounds) if end <= cut]
+        expected_leo = next_offsets[whole[-1]] if whole else base
+        assert reopened.log_end_offset == expected_leo, cut
+        kept = bounds[whole[-1]] if whole else 0
+        assert reopened.active_segment.size == kept
+        assert b"".join(reopened.read(0, 1 << 20, expected_leo).chunks) == b"".join(raws)[: before + kept]
+        reopened.close()
