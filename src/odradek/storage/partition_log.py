@@ -96,7 +96,7 @@ class PartitionLog:
         self._fsync = fsync
         self._lock = threading.Lock()
         self._generation = 0  # bumped by truncation: a flush started before must not publish
-        self._dir_dirty = False  # files created, renamed or deleted since the last flush
+        self._dirty_dirs: set[Path] = set()  # entries created, renamed or deleted since the last flush
         self._closed = False
 
     # --- construction -----------------------------------------------------------------------
@@ -129,7 +129,7 @@ class PartitionLog:
             topic_id=topic_id,
             fsync=fsync,
         )
-        log._dir_dirty = True
+        log._dirty_dirs = {directory, directory.parent}
         return log
 
     @classmethod
@@ -284,7 +284,7 @@ class PartitionLog:
         with self._lock:
             self._segments.append(segment)
             self._bases.append(segment.base_offset)
-            self._dir_dirty = True
+            self._dirty_dirs.add(self.directory)
         return segment
 
     # --- read -------------------------------------------------------------------------------
@@ -405,7 +405,7 @@ class PartitionLog:
             doomed = self._segments[:count]
             del self._segments[:count]
             del self._bases[:count]
-            self._dir_dirty = True
+            self._dirty_dirs.add(self.directory)
             paths = [path for segment in doomed for path in segment.rename_to_deleted()]
         if self._bases[0] > self._log_start:
             self._log_start = self._bases[0]
@@ -464,7 +464,7 @@ class PartitionLog:
             if doomed:
                 del self._segments[keep:]
                 del self._bases[keep:]
-                self._dir_dirty = True
+                self._dirty_dirs.add(self.directory)
             paths = [path for segment in doomed for path in segment.rename_to_deleted()]
             active = self._segments[-1]
             active.truncate_to(offset)
@@ -485,7 +485,7 @@ class PartitionLog:
             segment = LogSegment.create(self.directory, offset, self._config, now_ms)
             self._segments = [segment]
             self._bases = [offset]
-            self._dir_dirty = True
+            self._dirty_dirs.add(self.directory)
             self._leo = self._log_start = self._high_watermark = self._recovery_point = offset
         self._epoch_cache.clear()
         return paths
@@ -501,8 +501,8 @@ class PartitionLog:
             if self._closed:
                 return self._recovery_point
             target = self._leo if up_to_offset is None else min(up_to_offset, self._leo)
-            sync_epochs, sync_dir = self._epoch_cache.needs_sync, self._dir_dirty
-            if target <= self._recovery_point and not sync_epochs and not sync_dir:
+            sync_epochs, sync_dirs = self._epoch_cache.needs_sync, self._dirty_dirs
+            if target <= self._recovery_point and not sync_epochs and not sync_dirs:
                 return self._recovery_point
             generation = self._generation
             try:
@@ -513,20 +513,20 @@ class PartitionLog:
                         fds += [os.dup(fd) for fd in segment.sync_fds()]
                 if sync_epochs:
                     fds.append(os.open(self._epoch_cache.path, os.O_RDONLY))
-                if sync_dir:
-                    fds.append(os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY))
+                fds += [os.open(d, os.O_RDONLY | os.O_DIRECTORY) for d in sorted(sync_dirs)]
             except OSError:
                 for fd in fds:
                     os.close(fd)
                 raise
-            self._epoch_cache.needs_sync = self._dir_dirty = False
+            self._epoch_cache.needs_sync = False
+            self._dirty_dirs = set()
         try:
             for fd in fds:
                 self._fsync(fd)
         except OSError:
             with self._lock:
                 self._epoch_cache.needs_sync |= sync_epochs
-                self._dir_dirty |= sync_dir
+                self._dirty_dirs |= sync_dirs
             raise
         finally:
             for fd in fds:

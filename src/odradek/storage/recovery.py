@@ -126,6 +126,7 @@ def load_segments(
             del segments[i + 1 :]
             break
 
+    segments[-1].load_indexes()  # the active segment's indexes are written to: check them now
     log_end_offset = segments[-1].read_next_offset()
     if not epochs_ok:
         for segment in segments:

@@ -143,6 +143,11 @@ class LogSegment:
             self.recover()
         return self._time_index
 
+    def load_indexes(self) -> None:
+        """Read and fully check both indexes now (rebuilding them if needed), not on first use."""
+        self._offset_index = self.offset_index
+        self._time_index = self.time_index
+
     def quick_check_indexes(self, next_offset_bound: int | None) -> None:
         """Cheap startup checks (file lengths, last entries); raises CorruptIndexError."""
         self._offset_index.quick_check(self.size)
@@ -309,11 +314,14 @@ class LogSegment:
             del self._recent_pos[:RECENT_BATCHES]
 
     def seal(self) -> None:
-        """Becoming inactive (roll, close): record the largest timestamp in the time index."""
+        """Becoming inactive (roll, close): record the largest timestamp in the time index, and
+        forget the tail positions (lookups in a closed segment go through the offset index)."""
         max_ts, offset = self.max_timestamp_and_offset()
         if max_ts >= 0:
             self.time_index.maybe_append(max_ts, offset)
             self._time_index.write_pending()
+        del self._recent_next[:]
+        del self._recent_pos[:]
 
     def truncate_to(self, offset: int) -> int:
         """Remove the batch containing `offset` and everything after it; returns bytes removed."""

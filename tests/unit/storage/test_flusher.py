@@ -44,8 +44,8 @@ def test_one_fsync_round_serves_many_waiters(tmp_path: Path) -> None:
     mgr, fsync = setup(tmp_path)
     log = mgr.get(TP)
     append(log, batch(1))
-    log.flush()  # the new directory, epoch file and segment: 1 dir + 1 epoch + 3 segment files
-    assert (fsync.calls, log.recovery_point) == (5, 1)
+    log.flush()  # new partition: its directory and the log dir, the epoch file, 3 segment files
+    assert (fsync.calls, log.recovery_point) == (6, 1)
     fsync.calls = 0
     last_offsets = [append(log, batch(2))[0].last_offset for _ in range(50)]
 
