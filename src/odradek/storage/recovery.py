@@ -126,8 +126,12 @@ def load_segments(
             del segments[i + 1 :]
             break
 
-    segments[-1].load_indexes()  # the active segment's indexes are written to: check them now
-    log_end_offset = segments[-1].read_next_offset()
+    active = segments[-1]
+    active.load_indexes()  # the active segment's indexes are written to: check them now
+    log_end_offset, end = active.scan_tail()
+    if end != active.size:  # a torn tail despite the clean-shutdown marker: never append after it
+        _recover(loaded, active, None)
+        log_end_offset = active.read_next_offset()
     if not epochs_ok:
         for segment in segments:
             for _, header in segment.headers():

@@ -189,11 +189,17 @@ class LogSegment:
 
     def read_next_offset(self) -> int:
         """Offset after the last batch, walking headers from the last index entry."""
+        return self.scan_tail()[0]
+
+    def scan_tail(self) -> tuple[int, int]:
+        """(offset after the last batch, byte position after it); the position is short of
+        `size` only when the file ends with a torn batch."""
         last = self.offset_index.last_entry()
-        next_offset = self.base_offset
-        for _, header in scan_headers(self._fd, last[1] if last else 0, self.size):
+        next_offset, end = self.base_offset, last[1] if last else 0
+        for pos, header in scan_headers(self._fd, end, self.size):
             next_offset = header.base_offset + header.last_offset_delta + 1
-        return next_offset
+            end = pos + header.batch_length + LOG_OVERHEAD
+        return next_offset, end
 
     @property
     def largest_timestamp(self) -> int:

@@ -218,3 +218,16 @@ def test_kill9_at_every_byte_of_the_active_segment(tmp_path: Path) -> None:
         assert reopened.active_segment.size == kept
         assert b"".join(reopened.read(0, 1 << 20, expected_leo).chunks) == b"".join(raws)[: before + kept]
         reopened.close()
+
+
+def test_torn_tail_is_cut_even_after_a_clean_shutdown(tmp_path: Path) -> None:
+    log, raws = written_log(tmp_path)
+    path = log.active_segment.log_path
+    leo = log.log_end_offset
+    log.close()
+    with open(path, "ab") as f:
+        f.write(raws[-1][:70])  # half a batch that a clean shutdown should never leave
+    log = reopen(log, clean=True, recovery_point=leo)
+    assert log.log_end_offset == leo
+    assert path.stat().st_size == log.active_segment.size
+    assert read_all(log) == b"".join(raws)
