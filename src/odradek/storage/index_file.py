@@ -25,10 +25,9 @@ class IndexFile:
 
     ENTRY_SIZE = 0
 
-    def __init__(self, path: Path, base_offset: int, max_index_bytes: int, *, loaded: bool) -> None:
+    def __init__(self, path: Path, base_offset: int, *, loaded: bool) -> None:
         self.path = path
         self.base_offset = base_offset
-        self.max_entries = max_index_bytes // self.ENTRY_SIZE
         self._fd: int | None = None
         self._loaded = loaded
         self._pending = bytearray()
@@ -51,8 +50,8 @@ class IndexFile:
 
     # --- lifecycle ------------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: Path, base_offset: int, max_index_bytes: int) -> Self:
-        index = cls(path, base_offset, max_index_bytes, loaded=True)
+    def create(cls, path: Path, base_offset: int) -> Self:
+        index = cls(path, base_offset, loaded=True)
         index._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
         return index
 
@@ -88,9 +87,6 @@ class IndexFile:
     def entries(self) -> int:
         self.ensure_loaded()
         return self._count()
-
-    def is_full(self) -> bool:
-        return self.entries >= self.max_entries
 
     def _writable_fd(self) -> int:
         if self._fd is None:

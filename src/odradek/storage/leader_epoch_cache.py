@@ -16,7 +16,7 @@ caller from the batches' `partitionLeaderEpoch` fields.
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
@@ -139,8 +139,3 @@ class LeaderEpochCache:
         starts = [e.start_offset for e in self._entries]
         i = bisect_right(starts, offset)
         return self._entries[i - 1].epoch if i else None
-
-    def epoch_entry(self, epoch: int) -> EpochEntry | None:
-        epochs = [e.epoch for e in self._entries]
-        i = bisect_left(epochs, epoch)
-        return self._entries[i] if i < len(epochs) and epochs[i] == epoch else None

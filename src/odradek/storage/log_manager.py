@@ -45,6 +45,7 @@ class LoadReport:
     partitions: int = 0
     unclean_dirs: list[Path] = field(default_factory=list)
     recovered: list[TopicPartition] = field(default_factory=list)  # re-read after an unclean stop
+    truncated: dict[TopicPartition, int] = field(default_factory=dict)  # bytes cut by recovery
     stale: list[Path] = field(default_factory=list)  # `-delete` directories for `remove_paths`
 
 
@@ -114,6 +115,8 @@ class LogManager:
                 )
                 if not clean:
                     report.recovered.append(tp)
+                if log.truncated_on_load:
+                    report.truncated[tp] = log.truncated_on_load
                 with self._lock:
                     self._logs[tp] = log
                     self._dir_of[tp] = log_dir

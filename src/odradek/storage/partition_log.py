@@ -98,6 +98,7 @@ class PartitionLog:
         self._generation = 0  # bumped by truncation: a flush started before must not publish
         self._dirty_dirs: set[Path] = set()  # entries created, renamed or deleted since the last flush
         self._closed = False
+        self.truncated_on_load = 0  # bytes recovery cut when this log was loaded
 
     # --- construction -----------------------------------------------------------------------
     @classmethod
@@ -155,7 +156,7 @@ class PartitionLog:
             clean=clean,
             now_ms=now_ms,
         )
-        return cls(
+        log = cls(
             tp,
             directory,
             config,
@@ -168,6 +169,8 @@ class PartitionLog:
             topic_id=read_partition_metadata(directory / PARTITION_METADATA),
             fsync=fsync,
         )
+        log.truncated_on_load = loaded.truncated_bytes
+        return log
 
     # --- state ------------------------------------------------------------------------------
     @property

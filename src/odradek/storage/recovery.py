@@ -56,8 +56,7 @@ class LoadedLog:
     log_end_offset: int
     recovery_point: int
     epoch_cache: LeaderEpochCache
-    truncated_bytes: int = 0  # bytes cut from torn or corrupt tails
-    recovered_segments: int = 0
+    truncated_bytes: int = 0  # bytes cut from torn or corrupt tails, and in segments dropped after them
 
 
 def remove_leftovers(directory: Path) -> list[int]:
@@ -152,7 +151,6 @@ def _recover(loaded: LoadedLog, segment: LogSegment, on_batch: Callable[[BatchHe
     """Recover one segment; True if its tail was cut."""
     size = segment.size
     truncated, _ = segment.recover(on_batch)
-    loaded.recovered_segments += 1
     if truncated:
         loaded.truncated_bytes += size - segment.size
         _log.warning("%s: cut %d bytes of torn or corrupt batches", segment.log_path, size - segment.size)

@@ -81,12 +81,8 @@ class LogSegment:
         log_fd = os.open(
             segment_path(directory, base_offset, LOG_SUFFIX), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644
         )
-        oi = OffsetIndex.create(
-            segment_path(directory, base_offset, INDEX_SUFFIX), base_offset, config.segment_index_bytes
-        )
-        ti = TimeIndex.create(
-            segment_path(directory, base_offset, TIME_INDEX_SUFFIX), base_offset, config.segment_index_bytes
-        )
+        oi = OffsetIndex.create(segment_path(directory, base_offset, INDEX_SUFFIX), base_offset)
+        ti = TimeIndex.create(segment_path(directory, base_offset, TIME_INDEX_SUFFIX), base_offset)
         segment = cls(
             directory,
             base_offset,
@@ -109,8 +105,8 @@ class LogSegment:
         for path in paths:
             if not path.exists():
                 path.touch()
-        oi = OffsetIndex(paths[0], base_offset, config.segment_index_bytes, loaded=False)
-        ti = TimeIndex(paths[1], base_offset, config.segment_index_bytes, loaded=False)
+        oi = OffsetIndex(paths[0], base_offset, loaded=False)
+        ti = TimeIndex(paths[1], base_offset, loaded=False)
         return cls(
             directory,
             base_offset,

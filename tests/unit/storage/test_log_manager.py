@@ -157,3 +157,20 @@ def test_retention_across_partitions_and_describe(tmp_path: Path) -> None:
     again = LogManager(mgr.log_dirs)
     again.load(configs, NOW)
     assert again.get(tps[0]).log_start_offset == 120
+
+
+def test_load_reports_what_recovery_cut(tmp_path: Path) -> None:
+    mgr = manager(tmp_path, 1)
+    mgr.load(configs, NOW)
+    tp = TopicPartition("torn", 0)
+    written = fill(mgr, [tp], batches=3)[tp]
+    path = mgr.get(tp).active_segment.log_path
+    with open(path, "ab") as f:
+        f.write(written[:40])  # a torn fourth batch
+    again = manager(tmp_path, 1)
+    report = again.load(configs, NOW)
+    assert report.truncated == {tp: 40}
+    assert read_all(again.get(tp)) == written
+    again.close()
+    for _, log in mgr.items():
+        log.close()
