@@ -47,7 +47,9 @@ CHECKPOINT_INTERVAL_MS = 60_000
 
 
 class Broker:
-    def __init__(self, config: BrokerConfig, clock: Clock | None = None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self, config: BrokerConfig, clock: Clock | None = None, rng: random.Random | None = None
+    ) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
@@ -73,12 +75,14 @@ class Broker:
         metadata_dir = self.config.log_dirs[0] / METADATA_DIR
         self.store = await asyncio.to_thread(LocalMetadataStore.open, metadata_dir)
         report = await asyncio.to_thread(self.logs.load, self.log_config, self.clock.now_ms())
-        if report.unclean_dirs:
-            log.warning("recovered after an unclean shutdown: %s", [str(d) for d in report.unclean_dirs])
+        if report.recovered:
+            log.warning("recovered %d partitions after an unclean shutdown", len(report.recovered))
         await self.server.start(list(self.config.listeners))
         host, port = self.advertised_endpoint()
         await self.apply_metadata(
-            bootstrap_single_node(self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng)
+            bootstrap_single_node(
+                self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+            )
         )
         await asyncio.to_thread(remove_paths, report.stale)
         await self.flusher.start()
@@ -199,4 +203,3 @@ class Broker:
 
     async def _checkpoint(self) -> None:
         await asyncio.to_thread(self.logs.checkpoint)
-

@@ -9,6 +9,7 @@ append notifies the partition, and every Fetch waiting on it re-reads at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -45,10 +46,8 @@ class DataWaiters:
         for tp in tps:
             waiting = self._waiting.get(tp)
             if waiting is not None:
-                try:
+                with contextlib.suppress(ValueError):
                     waiting.remove(future)
-                except ValueError:
-                    pass
                 if not waiting:
                     del self._waiting[tp]
 
@@ -145,4 +144,3 @@ class ReplicaManager:
             for partition in parts.values():
                 if partition.log.config != config:
                     partition.log.update_config(config)
-

@@ -26,8 +26,8 @@ class Listener:
 def parse_listeners(text: str) -> list[Listener]:
     """Kafka's ``listeners`` syntax: ``NAME://host:port,NAME2://host:port`` (empty host = all)."""
     out = []
-    for item in text.split(","):
-        item = item.strip()
+    for raw in text.split(","):
+        item = raw.strip()
         if not item:
             continue
         name, sep, rest = item.partition("://")
@@ -57,7 +57,9 @@ class KafkaServer:
         loop = asyncio.get_running_loop()
         for listener in listeners:
             server = await loop.create_server(
-                lambda: KafkaConnection(self.dispatcher, self.max_request_size, self.connections, self.metrics),
+                lambda: KafkaConnection(
+                    self.dispatcher, self.max_request_size, self.connections, self.metrics
+                ),
                 host=listener.host or None,
                 port=listener.port,
                 reuse_address=True,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -19,7 +18,9 @@ COMMANDS = ("broker", "dev")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="odradek", description="A Kafka-compatible event streaming platform.")
+    parser = argparse.ArgumentParser(
+        prog="odradek", description="A Kafka-compatible event streaming platform."
+    )
     parser.add_argument("--version", action="version", version=f"odradek {__version__}")
     parser.add_argument(
         "--log-level",

@@ -14,6 +14,7 @@ MODULES = (
     "metadata",
     "produce",
     "fetch",
+    "list_offsets",
 )
 
 

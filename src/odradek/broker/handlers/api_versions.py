@@ -15,7 +15,8 @@ def handle(ctx: RequestContext, request: msg.ApiVersionsRequest) -> msg.ApiVersi
     response = msg.ApiVersionsResponse(api_keys=ctx.broker.dispatcher.api_versions())
     if ctx.api_version >= 3:
         response.supported_features = [
-            msg.SupportedFeatureKey(name=name, min_version=lo, max_version=hi) for name, lo, hi in FEATURE_LEVELS
+            msg.SupportedFeatureKey(name=name, min_version=lo, max_version=hi)
+            for name, lo, hi in FEATURE_LEVELS
         ]
         response.finalized_features_epoch = 0
         response.finalized_features = [

@@ -45,7 +45,9 @@ class Wanted:
     current_leader_epoch: int
 
 
-def handle(ctx: RequestContext, request: msg.FetchRequest) -> msg.FetchResponse | Awaitable[msg.FetchResponse]:
+def handle(
+    ctx: RequestContext, request: msg.FetchRequest
+) -> msg.FetchResponse | Awaitable[msg.FetchResponse]:
     broker = ctx.broker
     version = ctx.api_version
     wanted, unknown_ids = _resolve(broker, request, version)
@@ -55,7 +57,9 @@ def handle(ctx: RequestContext, request: msg.FetchRequest) -> msg.FetchResponse 
             w.key: SessionPartition(w.fetch_offset, w.max_bytes, w.current_leader_epoch) for w in wanted
         }
         forgotten = _forgotten(broker, request, version)
-        session_ctx = broker.fetch_sessions.begin(request.session_id, request.session_epoch, requested, forgotten)
+        session_ctx = broker.fetch_sessions.begin(
+            request.session_id, request.session_epoch, requested, forgotten
+        )
         if session_ctx.error != ErrorCode.NO_ERROR:
             return msg.FetchResponse(error_code=session_ctx.error, session_id=0)
         if session_ctx.incremental and session_ctx.session is not None:
@@ -109,7 +113,7 @@ class Read:
     high_watermark: int = -1
     last_stable_offset: int = -1
     log_start_offset: int = -1
-    chunks: list[bytes] | None = None
+    chunks: list[bytes | bytearray | memoryview] | None = None
     size: int = 0
 
 
@@ -143,7 +147,7 @@ def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest) -
         except StorageError as exc:
             read.error = exc.error_code
             continue
-        read.chunks = result.chunks
+        read.chunks = list(result.chunks)
         read.size = result.size
         total += result.size
         remaining = max(0, remaining - result.size)
@@ -169,7 +173,12 @@ def _respond(
             cached = session.partitions.get(w.key)
             if cached is not None:
                 keep = changed(
-                    cached, read.size > 0, read.error, read.high_watermark, read.last_stable_offset, read.log_start_offset
+                    cached,
+                    read.size > 0,
+                    read.error,
+                    read.high_watermark,
+                    read.last_stable_offset,
+                    read.log_start_offset,
                 )
                 if incremental and not keep:
                     continue
@@ -231,7 +240,13 @@ def _resolve(
             topic_id = _topic_id(broker, name)
         for p in topic.partitions:
             wanted.append(
-                Wanted((name, p.partition), topic_id, p.fetch_offset, p.partition_max_bytes, p.current_leader_epoch)
+                Wanted(
+                    (name, p.partition),
+                    topic_id,
+                    p.fetch_offset,
+                    p.partition_max_bytes,
+                    p.current_leader_epoch,
+                )
             )
     return wanted, unknown
 

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 AUTHORIZED_OPERATIONS_OMITTED = -(2**31)
 
 
-def handle(ctx: RequestContext, request: msg.MetadataRequest) -> msg.MetadataResponse | Awaitable[msg.MetadataResponse]:
+def handle(
+    ctx: RequestContext, request: msg.MetadataRequest
+) -> msg.MetadataResponse | Awaitable[msg.MetadataResponse]:
     broker = ctx.broker
     version = ctx.api_version
     allow_create = request.allow_auto_topic_creation if version >= 4 else True
@@ -95,16 +97,18 @@ def describe(broker: Broker, request: msg.MetadataRequest, version: int) -> msg.
                 continue
             response.topics.append(_topic(image, found, request))
             continue
-        topic = image.topic(wanted.name)
-        if topic is not None:
-            response.topics.append(_topic(image, topic, request))
+        named = image.topic(wanted.name)
+        if named is not None:
+            response.topics.append(_topic(image, named, request))
             continue
         error = (
             ErrorCode.INVALID_TOPIC_EXCEPTION
             if topic_name_error(wanted.name) is not None
             else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         )
-        response.topics.append(msg.MetadataResponseTopic(error_code=error, name=wanted.name, topic_id=ZERO_UUID))
+        response.topics.append(
+            msg.MetadataResponseTopic(error_code=error, name=wanted.name, topic_id=ZERO_UUID)
+        )
     return response
 
 

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 Pending = list[tuple[TopicPartition, int, msg.PartitionProduceResponse]]
 
 
-def handle(ctx: RequestContext, request: msg.ProduceRequest) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse | None] | None:
+def handle(
+    ctx: RequestContext, request: msg.ProduceRequest
+) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse | None] | None:
     broker = ctx.broker
     acks = request.acks
     now = broker.clock.now_ms()
@@ -127,7 +129,9 @@ def _append(
         durable.append((partition.tp, info.last_offset, result))
 
 
-async def _after_fsync(broker: Broker, durable: Pending, response: msg.ProduceResponse) -> msg.ProduceResponse:
+async def _after_fsync(
+    broker: Broker, durable: Pending, response: msg.ProduceResponse
+) -> msg.ProduceResponse:
     for tp, last_offset, result in durable:
         try:
             await broker.flusher.after_append(tp, last_offset)
