@@ -49,7 +49,9 @@ def handle(ctx: RequestContext, request: msg.ListOffsetsRequest) -> msg.ListOffs
                 continue
             if part.current_leader_epoch >= 0 and part.current_leader_epoch != partition.leader_epoch:
                 fenced = part.current_leader_epoch < partition.leader_epoch
-                result.error_code = ErrorCode.FENCED_LEADER_EPOCH if fenced else ErrorCode.UNKNOWN_LEADER_EPOCH
+                result.error_code = (
+                    ErrorCode.FENCED_LEADER_EPOCH if fenced else ErrorCode.UNKNOWN_LEADER_EPOCH
+                )
                 continue
             log = partition.log
             ts = part.timestamp
