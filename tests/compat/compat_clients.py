@@ -4,11 +4,27 @@ assignment (no consumer groups needed), and a client-neutral view of a consumed 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+
+with warnings.catch_warnings():
+    # kafka-python loads its JSON message specs with the deprecated importlib.resources.read_text
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import aiokafka
+    import kafka
+    import kafka.admin
+    import kafka.consumer
+    import kafka.producer
+
+KAFKA_PYTHON_WARNINGS = pytest.mark.filterwarnings("ignore:read_text is deprecated:DeprecationWarning")
+"""For tests that run kafka-python, in case it loads more specs while running."""
+
+__all__ = ["aiokafka", "kafka"]
 
 Headers = list[tuple[str, bytes | None]]
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
