@@ -21,6 +21,12 @@ with warnings.catch_warnings():
     import kafka.consumer
     import kafka.producer
 
+from odradek.protocol import compression
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import api_versions, fetch
+from odradek.protocol.records import iter_headers
+from odradek.testing.raw_client import RawClient
+
 KAFKA_PYTHON_WARNINGS = pytest.mark.filterwarnings("ignore:read_text is deprecated:DeprecationWarning")
 """For tests that run kafka-python, in case it loads more specs while running."""
 
@@ -165,3 +171,51 @@ def expected_recs(records: Sequence[Out], placed: Sequence[tuple[int, int]]) -> 
     return [
         Rec(p, o, r.key, r.value, r.headers, r.timestamp) for r, (p, o) in zip(records, placed, strict=True)
     ]
+
+
+def stored_codecs(bootstrap: str, topic: str, partition: int = 0) -> set[str]:
+    """The compression codecs of the batches the broker holds (read raw, so the clients' own
+    decompression cannot hide what was actually written)."""
+    request = fetch.FetchRequest(
+        max_bytes=64 << 20,
+        topics=[
+            fetch.FetchTopic(
+                topic=topic,
+                partitions=[
+                    fetch.FetchPartition(partition=partition, fetch_offset=0, partition_max_bytes=64 << 20)
+                ],
+            )
+        ],
+    )
+    with RawClient.connect(bootstrap) as client:
+        [[part]] = [t.partitions for t in client.call(ApiKey.FETCH, 12, request).responses]
+    assert part.error_code == 0
+    records = part.records
+    data = b"".join(bytes(c) for c in records) if isinstance(records, list) else bytes(records or b"")
+    return {compression.NAMES[h.compression] for _, h in iter_headers(data)}
+
+
+def librdkafka_codec(bootstrap: str, codec: str) -> str:
+    """The codec librdkafka really writes when asked for `codec`.
+
+    librdkafka enables LZ4 only when the broker's FindCoordinator range includes v0 (its old proxy
+    for "broker >= 0.8.2", rdkafka_feature.c) and silently produces uncompressed batches otherwise.
+    """
+    if codec != "lz4":
+        return codec
+    with RawClient.connect(bootstrap) as client:
+        versions = client.call(ApiKey.API_VERSIONS, 3, api_versions.ApiVersionsRequest("compat", "1"))
+    find_coordinator = [v for v in versions.api_keys if v.api_key == ApiKey.FIND_COORDINATOR]
+    return "lz4" if find_coordinator and find_coordinator[0].min_version == 0 else "none"
+
+
+def assert_stored_codec(bootstrap: str, topic: str, codec: str) -> None:
+    """Every batch is compressed with `codec`, except batches a client left uncompressed because
+    compressing them would not have made them smaller (librdkafka, kafka-python and aiokafka all
+    do that with small batches)."""
+    stored = stored_codecs(bootstrap, topic)
+    assert stored - {"none"} == {codec} - {"none"}, stored
+
+
+def assert_librdkafka_compressed(bootstrap: str, topic: str, codec: str) -> None:
+    assert_stored_codec(bootstrap, topic, librdkafka_codec(bootstrap, codec))

@@ -10,6 +10,7 @@ import pytest
 from compat_clients import (
     CODECS,
     Out,
+    assert_librdkafka_compressed,
     consume_confluent,
     consumer_confluent,
     expected_recs,
@@ -28,6 +29,7 @@ def test_records_round_trip_exactly(bootstrap: str, topic_name: str, codec: str)
     records = sample_records(300)
     placed = produce_confluent(bootstrap, topic_name, records, **{"compression.type": codec, "acks": "all"})
     assert placed == [(0, i) for i in range(300)]
+    assert_librdkafka_compressed(bootstrap, topic_name, codec)
     assert consume_confluent(bootstrap, topic_name, 300) == expected_recs(records, placed)
 
 
