@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import TIMESTAMP_CREATE_TIME, Consumer, KafkaError, Message, Producer, TopicPartition
 
 with warnings.catch_warnings():
     # kafka-python loads its JSON message specs with the deprecated importlib.resources.read_text
@@ -137,7 +137,9 @@ def consumer_confluent(bootstrap: str, **conf: Any) -> Consumer:
 
 def rec_from_confluent(m: Message) -> Rec:
     headers = tuple(m.headers() or ())
-    return Rec(m.partition(), m.offset(), m.key(), m.value(), headers, m.timestamp()[1])
+    kind, timestamp = m.timestamp()
+    assert kind == TIMESTAMP_CREATE_TIME
+    return Rec(m.partition(), m.offset(), m.key(), m.value(), headers, timestamp)
 
 
 def consume_confluent(
