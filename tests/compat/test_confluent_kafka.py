@@ -17,7 +17,7 @@ from compat_clients import (
     produce_confluent,
     sample_records,
 )
-from confluent_kafka import OFFSET_END, Producer, TopicPartition
+from confluent_kafka import OFFSET_END, TIMESTAMP_LOG_APPEND_TIME, Producer, TopicPartition
 
 from odradek.testing.broker_process import BrokerProcess
 
@@ -133,13 +133,16 @@ def test_long_poll_wakes_on_new_data(bootstrap: str, topic_name: str) -> None:
     assert max(latencies) < 2.5, latencies
 
 
-def test_list_offsets_earliest_latest_and_by_time(bootstrap: str, topic_name: str) -> None:
+@pytest.mark.parametrize("codec", CODECS)
+def test_list_offsets_earliest_latest_and_by_time(bootstrap: str, topic_name: str, codec: str) -> None:
     timestamps = [1000, 3000, 2000, 5000, 4000, 5000, 9000]
-    records = [Out(None, f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(timestamps)]
-    # three batches: timestamps are looked up across batch boundaries too
-    produce_confluent(bootstrap, topic_name, records[:3], **{"linger.ms": 0, "acks": "all"})
-    produce_confluent(bootstrap, topic_name, records[3:5], **{"linger.ms": 0, "acks": "all"})
-    produce_confluent(bootstrap, topic_name, records[5:], **{"linger.ms": 0, "acks": "all"})
+    records = [Out(None, f"value {i} ".encode() * 20, timestamp=ts) for i, ts in enumerate(timestamps)]
+    # three batches: timestamps are looked up across batch boundaries, inside compressed batches
+    conf = {"linger.ms": 0, "acks": "all", "compression.type": codec}
+    produce_confluent(bootstrap, topic_name, records[:3], **conf)
+    produce_confluent(bootstrap, topic_name, records[3:5], **conf)
+    produce_confluent(bootstrap, topic_name, records[5:], **conf)
+    assert_librdkafka_compressed(bootstrap, topic_name, codec)
     consumer = consumer_confluent(bootstrap)
     try:
         tp = TopicPartition(topic_name, 0)
@@ -148,5 +151,58 @@ def test_list_offsets_earliest_latest_and_by_time(bootstrap: str, topic_name: st
         for ts, offset in queries.items():
             [found] = consumer.offsets_for_times([TopicPartition(topic_name, 0, ts)], timeout=10)
             assert (ts, found.offset, found.error) == (ts, offset, None)
+    finally:
+        consumer.close()
+
+
+def test_log_append_time(broker_factory: Callable[..., BrokerProcess]) -> None:
+    bootstrap = broker_factory({"log.message.timestamp.type": "LogAppendTime"}).bootstrap
+    before = int(time.time() * 1000)
+    records = [Out(f"k{i}".encode(), f"v{i}".encode(), timestamp=1000 + i) for i in range(50)]
+    produce_confluent(bootstrap, "appended", records, **{"compression.type": "gzip"})
+    after = int(time.time() * 1000)
+    consumer = consumer_confluent(bootstrap)
+    try:
+        consumer.assign([TopicPartition("appended", 0, 0)])
+        got = []
+        deadline = time.monotonic() + 10
+        while len(got) < 50 and time.monotonic() < deadline:
+            got += [m for m in consumer.consume(50 - len(got), timeout=0.5) if m.error() is None]
+    finally:
+        consumer.close()
+    assert [m.value() for m in got] == [r.value for r in records]
+    for m in got:
+        kind, ts = m.timestamp()
+        assert kind == TIMESTAMP_LOG_APPEND_TIME
+        assert before <= ts <= after
+
+
+def test_consumption_across_many_segments(
+    broker_factory: Callable[..., BrokerProcess], topic_name: str
+) -> None:
+    # a segment per few batches: every append finds the active segment older than log.roll.ms
+    broker = broker_factory({"log.roll.ms": "1"})
+    bootstrap = broker.bootstrap
+    records = [Out(None, f"{i:06d}".encode() * 20) for i in range(3000)]
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+    placed: list[tuple[int, int]] = []
+    for start in range(0, len(records), 100):
+        for r in records[start : start + 100]:
+            producer.produce(
+                topic_name, value=r.value, on_delivery=lambda e, m: placed.append((m.partition(), m.offset()))
+            )
+        assert producer.flush(10) == 0
+    segments = list((broker.data_dir / f"{topic_name}-0").glob("*.log"))
+    assert len(segments) > 10
+    got = consume_confluent(bootstrap, topic_name, 3000, **{"max.partition.fetch.bytes": 30_000})
+    assert [(r.offset, r.value) for r in got] == [
+        (o, r.value) for (_, o), r in zip(placed, records, strict=True)
+    ]
+    consumer = consumer_confluent(bootstrap)
+    try:
+        assert consumer.get_watermark_offsets(TopicPartition(topic_name, 0), timeout=10, cached=False) == (
+            0,
+            3000,
+        )
     finally:
         consumer.close()
