@@ -241,19 +241,28 @@ def test_api_versions_too_new_is_answered_in_v0(bootstrap: str) -> None:
     with RawClient.connect(bootstrap) as client:
         advertised = client.call(ApiKey.API_VERSIONS, 0, api_versions.ApiVersionsRequest())
         assert advertised.error_code == 0
+        [own] = [v for v in advertised.api_keys if v.api_key == ApiKey.API_VERSIONS]
+        assert (own.min_version, own.max_version) == (0, 4)
         # v127 with a body this broker cannot know the shape of (KIP-511: answer in v0 anyway).
         client.send_frame(header_only(ApiKey.API_VERSIONS, 127, correlation_id=4242) + b"\x00\x01\x02\x03")
         frame = client.recv_frame()
-    entries = b"".join(
-        struct.pack(">hhh", v.api_key, v.min_version, v.max_version) for v in advertised.api_keys
-    )
-    # header v0 (correlation id, no tagged fields), then ApiVersionsResponse v0: error_code int16,
-    # api_keys array (int32 count, then key/min/max int16 each) and nothing else.
-    expected = struct.pack(">ihi", 4242, ErrorCode.UNSUPPORTED_VERSION, len(advertised.api_keys)) + entries
-    assert frame == expected
-    assert (ApiKey.API_VERSIONS, 0, 4) in {
-        (v.api_key, v.min_version, v.max_version) for v in advertised.api_keys
-    }
+        # The connection stays usable: the client retries with a version both sides know.
+        assert client.call(ApiKey.API_VERSIONS, 4, api_versions.ApiVersionsRequest("t", "1")).error_code == 0
+    # Kafka's exact bytes: header v0 (correlation id, no tagged fields), then ApiVersionsResponse
+    # v0: error_code int16 = UNSUPPORTED_VERSION, api_keys array (int32 count) holding only
+    # ApiVersions' own range (key, min, max as int16), nothing else.
+    assert frame == struct.pack(">ihihhh", 4242, ErrorCode.UNSUPPORTED_VERSION, 1, ApiKey.API_VERSIONS, 0, 4)
+
+
+@pytest.mark.parametrize(("name", "version"), [("bad name", "1.0"), ("", "1"), ("ok", "1.0-"), ("-x", "1")])
+def test_api_versions_invalid_client_software_is_invalid_request(
+    bootstrap: str, name: str, version: str
+) -> None:
+    with RawClient.connect(bootstrap) as client:
+        response = client.call(ApiKey.API_VERSIONS, 3, api_versions.ApiVersionsRequest(name, version))
+        assert (response.error_code, response.api_keys) == (ErrorCode.INVALID_REQUEST, [])
+        fine = client.call(ApiKey.API_VERSIONS, 3, api_versions.ApiVersionsRequest("librdkafka", "2.0.2"))
+        assert fine.error_code == 0 and fine.api_keys
 
 
 # --- produce errors --------------------------------------------------------------------------
