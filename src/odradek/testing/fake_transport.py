@@ -1,7 +1,10 @@
 """An in-memory `asyncio.Transport` for driving a protocol (e.g. `KafkaConnection`) without sockets.
 
 It records what the protocol writes, whether it paused reading, and whether it closed; `close()`
-reports `connection_lost` on the next loop iteration, as real transports do. `feed()` delivers bytes
+reports `connection_lost` on the next loop iteration, as real transports do. With `high_water`
+set, it behaves like a peer that does not read: written bytes stay buffered, `pause_writing()` is
+called once more than `high_water` bytes are buffered, and `drain()` empties the buffer and calls
+`resume_writing()`. `feed()` delivers bytes
 through the `BufferedProtocol` interface (`get_buffer`/`buffer_updated`) in chunks of a chosen
 size, the way a socket would.
 """
@@ -18,11 +21,15 @@ class FakeTransport(asyncio.Transport):
         protocol: asyncio.BaseProtocol,
         loop: asyncio.AbstractEventLoop,
         peer: tuple[str, int] = ("127.0.0.1", 50000),
+        high_water: int | None = None,
     ) -> None:
         super().__init__()
         self.protocol = protocol
         self.loop = loop
         self.peer = peer
+        self.high_water = high_water
+        self.buffered = 0
+        self.writing_paused = False
         self.written = bytearray()
         self.closed = False
         self.reading = True
@@ -33,6 +40,19 @@ class FakeTransport(asyncio.Transport):
         if self.closed:
             return
         self.written += data
+        if self.high_water is None:
+            return
+        self.buffered += len(data)
+        if self.buffered > self.high_water and not self.writing_paused:
+            self.writing_paused = True
+            self.protocol.pause_writing()
+
+    def drain(self) -> None:
+        """The peer read everything written so far."""
+        self.buffered = 0
+        if self.writing_paused:
+            self.writing_paused = False
+            self.protocol.resume_writing()
 
     def writelines(self, list_of_data: Any) -> None:
         for data in list_of_data:
@@ -66,7 +86,7 @@ class FakeTransport(asyncio.Transport):
         return self.reading
 
     def get_write_buffer_size(self) -> int:
-        return 0
+        return self.buffered
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return self.peer if name == "peername" else default

@@ -64,15 +64,16 @@ class InProcessBroker:
             raise RuntimeError(f"cannot create {name}: {result.error_code!r} {result.error_message}")
         return result.topic_id
 
-    def connect(self) -> InMemoryConnection:
-        return InMemoryConnection(self)
+    def connect(self, high_water: int | None = None) -> InMemoryConnection:
+        """A new client connection; with `high_water`, one whose peer does not read (see FakeTransport)."""
+        return InMemoryConnection(self, high_water)
 
 
 class InMemoryConnection:
-    def __init__(self, owner: InProcessBroker) -> None:
+    def __init__(self, owner: InProcessBroker, high_water: int | None = None) -> None:
         self.owner = owner
         self.protocol = KafkaConnection(owner.broker.dispatcher, owner.max_request, set(), None)
-        self.transport = FakeTransport(self.protocol, owner.loop)
+        self.transport = FakeTransport(self.protocol, owner.loop, high_water=high_water)
         self.protocol.connection_made(self.transport)
         self._read = 0
         self._correlation = 0
