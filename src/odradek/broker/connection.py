@@ -5,7 +5,8 @@ order and correlation id). Requests whose handlers finish synchronously (most of
 included) are answered inside `buffer_updated`, with no task; a request that must wait (a
 long-polling Fetch) turns the connection busy until it completes, and later requests queue
 behind it. Reading pauses when too many requests queue or the transport's write buffer is full,
-so a client that does not read cannot make the broker buffer without bound.
+and queued requests wait while it is full, so a client that pipelines requests without reading
+the answers costs about one response beyond the write buffer's limit, never all of them.
 """
 
 from __future__ import annotations
@@ -94,14 +95,17 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def resume_writing(self) -> None:
         self.writing_paused = False
-        self._update_reading()
+        if self.pending and self.busy is None and not self.closed:
+            self._process()
+        else:
+            self._update_reading()
 
     # --- processing ------------------------------------------------------------------------
 
     def _process(self) -> None:
         transport = self.transport
         assert transport is not None
-        while self.pending and self.busy is None and not self.closed:
+        while self.pending and self.busy is None and not self.closed and not self.writing_paused:
             frame = self.pending.popleft()
             try:
                 result = self.dispatcher.handle(frame, self.client_host, self.connection_id)
