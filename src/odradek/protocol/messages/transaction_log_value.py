@@ -44,8 +44,8 @@ _TransactionLogValue = StructSchema(
     TransactionLogValue,
     (
         FieldSchema("producer_id", "int64", False, (0, 32767)),
-        FieldSchema("previous_producer_id", "int64", False, None, tag=0, tagged=(1, 32767)),
-        FieldSchema("next_producer_id", "int64", False, None, tag=1, tagged=(1, 32767)),
+        FieldSchema("previous_producer_id", "int64", False, (1, 32767), tag=0, tagged=(1, 32767)),
+        FieldSchema("next_producer_id", "int64", False, (1, 32767), tag=1, tagged=(1, 32767)),
         FieldSchema("producer_epoch", "int16", False, (0, 32767)),
         FieldSchema("transaction_timeout_ms", "int32", False, (0, 32767)),
         FieldSchema("transaction_status", "int8", False, (0, 32767)),
@@ -59,7 +59,7 @@ _TransactionLogValue = StructSchema(
         ),
         FieldSchema("transaction_last_update_timestamp_ms", "int64", False, (0, 32767)),
         FieldSchema("transaction_start_timestamp_ms", "int64", False, (0, 32767)),
-        FieldSchema("client_transaction_version", "int16", False, None, tag=2, tagged=(1, 32767)),
+        FieldSchema("client_transaction_version", "int16", False, (1, 32767), tag=2, tagged=(1, 32767)),
     ),
 )
 
