@@ -203,3 +203,19 @@ def test_producer_id_blocks():
     with pytest.raises(ValueError):
         ids.add_block(ProducerIdBlock(5005, 10))
     ids.block_failed()
+
+
+def test_errors_for_older_clients():
+    from odradek.coordinator.transaction.results import error_for_client
+    from odradek.model.errors import ErrorCode as E
+
+    assert error_for_client(22, 3, E.PRODUCER_FENCED) is E.INVALID_PRODUCER_EPOCH
+    assert error_for_client(22, 4, E.PRODUCER_FENCED) is E.PRODUCER_FENCED
+    for api in (24, 25, 26):
+        assert error_for_client(api, 1, E.PRODUCER_FENCED) is E.INVALID_PRODUCER_EPOCH
+        assert error_for_client(api, 2, E.PRODUCER_FENCED) is E.PRODUCER_FENCED
+    assert error_for_client(0, 12, E.PRODUCER_FENCED) is E.INVALID_PRODUCER_EPOCH
+    assert error_for_client(0, 10, E.TRANSACTION_ABORTABLE) is E.INVALID_TXN_STATE
+    assert error_for_client(0, 11, E.TRANSACTION_ABORTABLE) is E.TRANSACTION_ABORTABLE
+    assert error_for_client(28, 3, E.TRANSACTION_ABORTABLE) is E.INVALID_TXN_STATE
+    assert error_for_client(26, 0, E.CONCURRENT_TRANSACTIONS) is E.CONCURRENT_TRANSACTIONS

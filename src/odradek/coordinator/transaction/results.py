@@ -67,3 +67,30 @@ _APPEND_ERRORS = {
     ErrorCode.MESSAGE_TOO_LARGE: ErrorCode.UNKNOWN,
     ErrorCode.RECORD_LIST_TOO_LARGE: ErrorCode.UNKNOWN,
 }
+
+
+def error_for_client(api_key: int, version: int, error: ErrorCode) -> ErrorCode:
+    """Replace errors an older request version cannot understand, as Kafka does.
+
+    PRODUCER_FENCED came with InitProducerId v4 and AddPartitionsToTxn/AddOffsetsToTxn/EndTxn v2;
+    before that it is INVALID_PRODUCER_EPOCH, and on the Produce path (transaction verification) it
+    always is. TRANSACTION_ABORTABLE came with Produce v11 and TxnOffsetCommit v4; before that a
+    failed verification is INVALID_TXN_STATE.
+    """
+    if error is ErrorCode.PRODUCER_FENCED and version < _FENCED_SINCE.get(api_key, 0):
+        return ErrorCode.INVALID_PRODUCER_EPOCH
+    if error is ErrorCode.TRANSACTION_ABORTABLE and version < _ABORTABLE_SINCE.get(api_key, 0):
+        return ErrorCode.INVALID_TXN_STATE
+    return error
+
+
+_PRODUCE, _INIT_PRODUCER_ID, _ADD_PARTITIONS, _ADD_OFFSETS, _END_TXN, _TXN_OFFSET_COMMIT = (
+    0,
+    22,
+    24,
+    25,
+    26,
+    28,
+)
+_FENCED_SINCE = {_PRODUCE: 0x7FFF, _INIT_PRODUCER_ID: 4, _ADD_PARTITIONS: 2, _ADD_OFFSETS: 2, _END_TXN: 2}
+_ABORTABLE_SINCE = {_PRODUCE: 11, _TXN_OFFSET_COMMIT: 4}
