@@ -115,7 +115,7 @@ def test_a_failed_append_forgets_the_planned_change(h: Harness):
     assert h.md("t").state is S.EMPTY and h.md("t").pending_state is None
     assert append_error_to_coordinator_error(E.NOT_LEADER_OR_FOLLOWER) is E.NOT_COORDINATOR
     assert append_error_to_coordinator_error(E.REQUEST_TIMED_OUT) is E.COORDINATOR_NOT_AVAILABLE
-    assert append_error_to_coordinator_error(E.RECORD_LIST_TOO_LARGE) is E.UNKNOWN
+    assert append_error_to_coordinator_error(E.RECORD_LIST_TOO_LARGE) is E.UNKNOWN_SERVER_ERROR
     assert append_error_to_coordinator_error(E.INVALID_REQUEST) is E.INVALID_REQUEST
     assert h.add("t", 1000, 0, tp("a")) is E.NO_ERROR
 
