@@ -21,6 +21,10 @@ with warnings.catch_warnings():
     import kafka.protocol.consumer
 
 KafkaAdminClient = kafka.admin.KafkaAdminClient
+KpConfigResource = kafka.admin.ConfigResource
+ConfigResourceType = kafka.admin.ConfigResourceType
+DescribeConfigsRequest = kafka.protocol.admin.DescribeConfigsRequest
+IncrementalAlterConfigsRequest = kafka.protocol.admin.IncrementalAlterConfigsRequest
 FetchRequest = kafka.protocol.consumer.FetchRequest
 OffsetForLeaderEpochRequest = kafka.protocol.consumer.OffsetForLeaderEpochRequest
 kafka_errors = kafka.errors
