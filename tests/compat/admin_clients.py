@@ -23,6 +23,7 @@ with warnings.catch_warnings():
 KafkaAdminClient = kafka.admin.KafkaAdminClient
 KpConfigResource = kafka.admin.ConfigResource
 ConfigResourceType = kafka.admin.ConfigResourceType
+DeleteRecordsRequest = kafka.protocol.admin.DeleteRecordsRequest
 DescribeConfigsRequest = kafka.protocol.admin.DescribeConfigsRequest
 IncrementalAlterConfigsRequest = kafka.protocol.admin.IncrementalAlterConfigsRequest
 FetchRequest = kafka.protocol.consumer.FetchRequest
