@@ -302,3 +302,27 @@ def test_kcat_sees_a_created_topic(admin: AdminClient, bootstrap: str, topic_nam
         check=True,
     )
     assert f'topic "{topic_name}" with 4 partitions:' in out.stdout
+
+
+def test_create_topics_answer_carries_id_counts_and_configs(
+    kp_admin: KafkaAdminClient, topic_name: str
+) -> None:
+    answer = kp_admin.create_topics(
+        {topic_name: {"num_partitions": 2, "replication_factor": 1, "configs": {"retention.ms": "5000"}}}
+    )
+    (topic,) = answer["topics"]
+    assert (topic["name"], topic["error_code"], topic["num_partitions"], topic["replication_factor"]) == (
+        topic_name,
+        0,
+        2,
+        1,
+    )
+    described = kp_admin.describe_topics([topic_name])
+    assert topic["topic_id"] == str(described[0]["topic_id"])
+    assert topic["configs"]["retention.ms"] == {
+        "value": "5000",
+        "read_only": False,
+        "config_source": "DYNAMIC_TOPIC_CONFIG",
+        "is_sensitive": False,
+    }
+    assert topic["configs"]["segment.bytes"]["config_source"] == "DEFAULT_CONFIG"
