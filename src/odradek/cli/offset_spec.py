@@ -42,8 +42,8 @@ def parse_start_offset(text: str) -> StartOffset:
         return StartOffset(OffsetKind.BEGINNING)
     if word in ("end", "latest"):
         return StartOffset(OffsetKind.END)
-    try:
-        n = int(word)
-    except ValueError:
-        raise ValueError(f"invalid offset {text!r}: use N, -N, beginning or end") from None
-    return StartOffset(OffsetKind.FROM_END, -n) if n < 0 else StartOffset(OffsetKind.ABSOLUTE, n)
+    digits = word.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"invalid offset {text!r}: use N, -N, beginning or end")
+    kind = OffsetKind.FROM_END if word.startswith("-") else OffsetKind.ABSOLUTE
+    return StartOffset(kind, int(digits))
