@@ -14,10 +14,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import KafkaError, Message
+from confluent_kafka import KafkaError, KafkaException, Message
 
 from odradek.cli.clients import make_producer, wait_for_metadata
-from odradek.cli.errors import CliError
+from odradek.cli.errors import CliError, error_name
 from odradek.cli.progress import ProgressMeter
 from odradek.cli.record import Record
 from odradek.cli.record_format import FormatError, key_value_format, parse_format
@@ -38,6 +38,9 @@ class Deliveries:
             self.delivered += 1
         else:
             self.failed[error.name()] += 1
+
+    def refused(self, exc: KafkaException) -> None:
+        self.failed[error_name(exc) or type(exc).__name__] += 1
 
 
 class Progress:
@@ -97,6 +100,9 @@ def produce_stream(args: argparse.Namespace) -> int:
                 break
             except BufferError:  # the local queue is full: wait for deliveries to make room
                 producer.poll(0.1)
+            except KafkaException as exc:  # refused before sending (unknown partition, too large...)
+                deliveries.refused(exc)
+                break
         producer.poll(0)
 
     input_error: InputFormatError | None = None
