@@ -43,7 +43,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--exit", action="store_true", help="stop at the end of every partition (kcat -e)")
     parser.add_argument("--group", metavar="GROUP", help="join this consumer group and commit offsets")
     parser.add_argument(
-        "--isolation-level", choices=("read_committed", "read_uncommitted"), default="read_committed"
+        "--isolation-level",
+        choices=("read_committed", "read_uncommitted"),
+        default="read_committed",
+        help="skip records of open or aborted transactions (read_committed, the default) or not",
     )
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--format", metavar="FMT", help="kcat-style output format (default '%%s\\n')")
