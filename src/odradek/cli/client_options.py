@@ -1,8 +1,8 @@
 """Flags every Kafka-client command shares: `-b/--bootstrap-server`, `-X key=value`, `--timeout`.
 
 A command's librdkafka configuration is built in this order, later entries winning: the CLI's
-base settings, the command's defaults, the command's own flags (`--acks`, `--group`...), then
-`-X` properties; so `-X` can override anything, as with kcat.
+base settings, the command's own flags (`--acks`, `--group`...), then `-X` properties; so `-X`
+can override anything, as with kcat.
 """
 
 from __future__ import annotations
@@ -57,7 +57,6 @@ def client_config(
     bootstrap: str,
     properties: list[tuple[str, str]],
     *,
-    defaults: Mapping[str, str | int | float | bool] | None = None,
     flags: Mapping[str, str | int | float | bool] | None = None,
     verbose: bool = False,
 ) -> Config:
@@ -68,7 +67,6 @@ def client_config(
         "client.id": CLIENT_ID,
         "log_level": 7 if verbose else 0,
     }
-    config.update(defaults or {})
     config.update(flags or {})
     config.update(dict(properties))
     return config

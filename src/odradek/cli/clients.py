@@ -56,36 +56,27 @@ class ErrorWatch:
     def hopeless_error(self) -> CliError | None:
         if self.hopeless is None:
             return None
+        if self.hopeless.code() != KafkaError._ALL_BROKERS_DOWN:
+            return CliError(kafka_error_message(self.hopeless))
         detail = f" (last error: {self.last.str()})" if self.last is not None else ""
         return CliError(f"{self.hopeless.name()}: cannot reach {self.bootstrap}{detail}")
 
 
-def _config(
-    args: argparse.Namespace, watch: ErrorWatch, defaults: Config | None, flags: Config | None
-) -> Config:
-    config = client_config(
-        args.bootstrap_server,
-        args.properties,
-        defaults=defaults,
-        flags=flags,
-        verbose=logging.getLogger().isEnabledFor(logging.DEBUG),
-    )
+def _config(args: argparse.Namespace, watch: ErrorWatch, flags: Config | None) -> Config:
+    verbose = logging.getLogger().isEnabledFor(logging.DEBUG)
+    config = client_config(args.bootstrap_server, args.properties, flags=flags, verbose=verbose)
     config["error_cb"] = watch  # type: ignore[assignment]  # librdkafka takes callables in the same dict
     return config
 
 
-def make_producer(
-    args: argparse.Namespace, defaults: Config | None = None, flags: Config | None = None
-) -> tuple[Producer, ErrorWatch]:
+def make_producer(args: argparse.Namespace, flags: Config) -> tuple[Producer, ErrorWatch]:
     watch = ErrorWatch(args.bootstrap_server)
-    return Producer(_config(args, watch, defaults, flags)), watch
+    return Producer(_config(args, watch, flags)), watch
 
 
-def make_consumer(
-    args: argparse.Namespace, defaults: Config | None = None, flags: Config | None = None
-) -> tuple[Consumer, ErrorWatch]:
+def make_consumer(args: argparse.Namespace, flags: Config) -> tuple[Consumer, ErrorWatch]:
     watch = ErrorWatch(args.bootstrap_server)
-    return Consumer(_config(args, watch, defaults, flags)), watch
+    return Consumer(_config(args, watch, flags)), watch
 
 
 def wait_for_metadata(client: Producer | Consumer, watch: ErrorWatch, topic: str, timeout: float) -> Any:
@@ -111,7 +102,7 @@ class Admin:
     def __init__(self, args: argparse.Namespace) -> None:
         self.timeout: float = args.timeout
         self.watch = ErrorWatch(args.bootstrap_server)
-        self.client = AdminClient(_config(args, self.watch, None, None))
+        self.client = AdminClient(_config(args, self.watch, None))
 
     @property
     def options(self) -> dict[str, Any]:

@@ -28,10 +28,7 @@ def test_parse_property() -> None:
 
 def test_client_config_precedence() -> None:
     config = client_config(
-        "h:1",
-        [("acks", "1"), ("linger.ms", "7")],
-        defaults={"linger.ms": 5, "x": 1},
-        flags={"acks": "all", "x": 2},
+        "h:1", [("acks", "1"), ("linger.ms", "7")], flags={"acks": "all", "x": 2, "linger.ms": 5}
     )
     assert config == {
         "bootstrap.servers": "h:1",
