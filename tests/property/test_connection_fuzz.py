@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 from odradek.broker.app import Broker
 from odradek.broker.connection import KafkaConnection
+from odradek.broker.handlers import all_specs
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import api_versions, fetch, list_offsets, metadata, produce
 from odradek.protocol.records import build_batch
@@ -125,6 +126,13 @@ def templates() -> list[bytes]:
         out.append(encode_request(ApiKey.LIST_OFFSETS, v, req, 4))
     out += [_fetch(v) for v in (4, 12, 13, 17)]
     out += [_produce(v, acks) for v in (3, 9, 13) for acks in (1, 0)]
+    # every other API the broker serves, as its default request at its lowest and highest version;
+    # not the ones whose valid mutations may create thousands of partitions (legitimately slow)
+    for spec in all_specs():
+        if spec.key in SERVED or spec.key in (ApiKey.CREATE_TOPICS, ApiKey.CREATE_PARTITIONS):
+            continue
+        for v in sorted({spec.min_version, spec.max_version}):
+            out.append(encode_request(spec.key, v, spec.request.root.cls(), 6))
     return out
 
 
