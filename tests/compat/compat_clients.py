@@ -200,15 +200,16 @@ def stored_codecs(bootstrap: str, topic: str, partition: int = 0) -> set[str]:
 def librdkafka_codec(bootstrap: str, codec: str) -> str:
     """The codec librdkafka really writes when asked for `codec`.
 
-    librdkafka enables LZ4 only when the broker's FindCoordinator range includes v0 (its old proxy
-    for "broker >= 0.8.2", rdkafka_feature.c) and silently produces uncompressed batches otherwise.
+    librdkafka enables LZ4 only when the broker serves FindCoordinator (its old proxy for "broker
+    >= 0.8.2", rdkafka_feature.c; any version since 2.11.1, v0 before) and silently produces
+    uncompressed batches otherwise.
     """
     if codec != "lz4":
         return codec
     with RawClient.connect(bootstrap) as client:
         versions = client.call(ApiKey.API_VERSIONS, 3, api_versions.ApiVersionsRequest("compat", "1"))
-    find_coordinator = [v for v in versions.api_keys if v.api_key == ApiKey.FIND_COORDINATOR]
-    return "lz4" if find_coordinator and find_coordinator[0].min_version == 0 else "none"
+    serves_find_coordinator = any(v.api_key == ApiKey.FIND_COORDINATOR for v in versions.api_keys)
+    return "lz4" if serves_find_coordinator else "none"
 
 
 def assert_stored_codec(bootstrap: str, topic: str, codec: str) -> None:
