@@ -33,3 +33,12 @@ class LogClosedError(StorageError):
     """The log was closed or deleted (partition deleted or broker shutting down)."""
 
     error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
+
+
+class ProducerStateError(StorageError):
+    """A batch or marker the partition's producer state refuses: OUT_OF_ORDER_SEQUENCE_NUMBER,
+    INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE or TRANSACTION_COORDINATOR_FENCED (producer_state.py)."""
+
+    def __init__(self, error_code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.error_code = error_code

@@ -13,9 +13,17 @@ takes `self._lock` only to copy (dup) the descriptors it needs and to publish th
 point, and every operation that closes descriptors or changes the segment list (roll, deletion,
 truncation, close) takes the same lock, so a flush never touches a closed or reused descriptor.
 
-Seams for later work: producer state and `.txnindex` hook into `append`/`truncate_to`/segment
-deletion; a compaction cleaner would rewrite closed segments off the loop and swap them in under
-`self._lock` the way `_delete_oldest` swaps them out.
+Producer state (idempotence and transactions, `producer_state.py`) lives with the log: `append`
+checks the batches' producer ids, epochs and sequences against it and records them, with no await in
+between (the whole call is synchronous); a retried batch is answered with its original offsets
+(`AppendInfo.duplicate`). `append_marker` writes a COMMIT/ABORT control batch and adds aborted
+transactions to the active segment's `.txnindex`. The state is snapshotted at every roll (named by
+the new segment's base offset) and at clean shutdown (named by the log end offset); loading, and
+truncation, read the newest snapshot at or below the log end offset and replay the batch headers
+after it, refilling the `.txnindex` of the replayed range.
+
+Seams for later work: a compaction cleaner would rewrite closed segments off the loop and swap them
+in under `self._lock` the way `_delete_oldest` swaps them out.
 """
 
 from __future__ import annotations
@@ -24,26 +32,49 @@ import os
 import threading
 import uuid
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from odradek.model.topic_partition import TopicPartition
-from odradek.protocol.records import LOG_OVERHEAD, BatchHeader, iter_records
+from odradek.protocol.records import (
+    LOG_OVERHEAD,
+    BatchHeader,
+    build_control_batch,
+    iter_records,
+    read_header,
+)
 from odradek.storage.checkpoints import read_partition_metadata, write_partition_metadata
 from odradek.storage.errors import (
     LogClosedError,
     MessageTooLargeError,
     OffsetOutOfRangeError,
+    ProducerStateError,
     RecordListTooLargeError,
     StorageError,
 )
 from odradek.storage.layout import LEADER_EPOCH_CHECKPOINT, PARTITION_METADATA
 from odradek.storage.leader_epoch_cache import LeaderEpochCache
 from odradek.storage.log_config import LogConfig
+from odradek.storage.producer_snapshot import (
+    delete_snapshots,
+    list_snapshots,
+    load_latest_snapshot,
+    read_marker,
+    rebuild,
+    write_snapshot,
+)
+from odradek.storage.producer_state import (
+    AppendOrigin,
+    EndTxnMarker,
+    ProducerStateEntry,
+    ProducerStateManager,
+    VerdictKind,
+)
 from odradek.storage.recovery import load_segments
 from odradek.storage.retention import deletable_segments
 from odradek.storage.segment import LogSegment
+from odradek.storage.txn_index import AbortedTxn, collect_aborted
 
 Fsync = Callable[[int], None]
 
@@ -55,6 +86,7 @@ class AppendInfo:
     log_append_time: int  # -1 for CreateTime topics
     log_start_offset: int
     max_timestamp: int
+    duplicate: bool = False  # a retried batch: nothing was written, the offsets are the original ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +131,8 @@ class PartitionLog:
         self._dirty_dirs: set[Path] = set()  # entries created, renamed or deleted since the last flush
         self._closed = False
         self.truncated_on_load = 0  # bytes recovery cut when this log was loaded
+        self.producer_state = ProducerStateManager()
+        self.producer_state.map_end_offset = log_end_offset
 
     # --- construction -----------------------------------------------------------------------
     @classmethod
@@ -170,7 +204,53 @@ class PartitionLog:
             fsync=fsync,
         )
         log.truncated_on_load = loaded.truncated_bytes
+        log._load_producer_state(clean=clean, now_ms=now_ms)
         return log
+
+    def _load_producer_state(self, *, clean: bool, now_ms: int) -> None:
+        """Snapshot + replay (hook 6 of the transactions README): newest snapshot <= LEO, then every
+        batch header after it; the `.txnindex` of the replayed range is rewritten from the replay."""
+        directory, leo = self.directory, self._leo
+        delete_snapshots(directory, above=leo)
+        snapshot: tuple[int, list[ProducerStateEntry]] | None
+        if clean and not list_snapshots(directory):
+            # A clean log without snapshots (written before producer state existed): like Kafka,
+            # replay only the active segment rather than read every segment's headers.
+            snapshot = (self._segments[-1].base_offset, [])
+        else:
+            snapshot = load_latest_snapshot(directory, at_most=leo)
+        start = snapshot[0] if snapshot is not None else self._log_start
+        first = max(0, bisect_right(self._bases, start) - 1)
+        replayed = self._segments[first:] if start < leo else []
+        completed = rebuild(
+            self.producer_state,
+            snapshot,
+            self._replay(replayed, start),
+            log_start_offset=self._log_start,
+            now_ms=now_ms,
+        )
+        self.producer_state.map_end_offset = leo
+        for segment in replayed:
+            segment.txn_index.truncate_to(start)
+        for txn in completed:
+            if txn.is_aborted:
+                self._segment_holding(txn.last_offset).txn_index.append(AbortedTxn.of(txn))
+        self.producer_state.on_high_watermark_updated(self._high_watermark)
+
+    @staticmethod
+    def _replay(segments: list[LogSegment], start: int) -> Iterator[tuple[BatchHeader, EndTxnMarker | None]]:
+        for i, segment in enumerate(segments):
+            pos = segment.find(start) if i == 0 else 0
+            if pos is None:
+                continue
+            for at, header in segment.headers(pos):
+                marker = None
+                if header.is_control:
+                    marker = read_marker(segment.read(at, at + header.size), header)
+                yield header, marker
+
+    def _segment_holding(self, offset: int) -> LogSegment:
+        return self._segments[max(0, bisect_right(self._bases, offset) - 1)]
 
     # --- state ------------------------------------------------------------------------------
     @property
@@ -195,6 +275,23 @@ class PartitionLog:
     @high_watermark.setter
     def high_watermark(self, offset: int) -> None:
         self._high_watermark = min(max(offset, self._log_start), self._leo)
+        self.producer_state.on_high_watermark_updated(self._high_watermark)
+
+    @property
+    def last_stable_offset(self) -> int:
+        """READ_COMMITTED reads stop here: the first offset of the earliest open transaction, or
+        of one whose marker is not yet below the high watermark; else the high watermark."""
+        return self.producer_state.last_stable_offset(self._high_watermark)
+
+    def aborted_transactions(self, fetch_offset: int, upper_bound: int) -> list[AbortedTxn]:
+        """Aborted transactions overlapping `[fetch_offset, upper_bound)` (READ_COMMITTED fetch)."""
+        first = max(0, bisect_right(self._bases, fetch_offset) - 1)
+        return collect_aborted((s.txn_index for s in self._segments[first:]), fetch_offset, upper_bound)
+
+    def remove_expired_producers(self, now_ms: int, expiration_ms: int) -> list[int]:
+        """Forget producers idle for `producer.id.expiration.ms` (no ongoing transaction)."""
+        self.producer_state.producer_id_expiration_ms = expiration_ms
+        return self.producer_state.remove_expired_producers(now_ms)
 
     @property
     def recovery_point(self) -> int:
@@ -234,9 +331,19 @@ class PartitionLog:
 
     # --- append -----------------------------------------------------------------------------
     def append(
-        self, buf: bytearray | memoryview, headers: list[BatchHeader], leader_epoch: int, now_ms: int
+        self,
+        buf: bytearray | memoryview,
+        headers: list[BatchHeader],
+        leader_epoch: int,
+        now_ms: int,
+        origin: AppendOrigin = AppendOrigin.CLIENT,
     ) -> AppendInfo:
-        """Assign offsets to validated batches and write them (restamping `buf` in place)."""
+        """Assign offsets to validated batches and write them (restamping `buf` in place).
+
+        Batches with a producer id are first checked against the producer state (raising
+        ProducerStateError); a retry of one of a producer's last 5 batches writes nothing and
+        returns the original offsets with `duplicate` set.
+        """
         self._check_open()
         if not headers:
             raise ValueError("nothing to append")
@@ -251,6 +358,19 @@ class PartitionLog:
             )
         if total > config.segment_bytes:
             raise RecordListTooLargeError(f"{total} bytes exceed segment.bytes {config.segment_bytes}")
+        state = self.producer_state
+        with_producer = any(h.producer_id >= 0 for h in headers)
+        if with_producer:
+            verdict = state.check_and_prepare([h for h in headers if not h.is_control], origin)
+            if verdict.kind is VerdictKind.DUPLICATE:
+                dup = verdict.duplicate
+                assert dup is not None
+                append_time = dup.timestamp if config.log_append_time else -1
+                return AppendInfo(
+                    dup.first_offset, dup.last_offset, append_time, self._log_start, dup.timestamp, True
+                )
+            if not verdict.accepted:
+                raise ProducerStateError(verdict.error, verdict.reason)
         if isinstance(buf, memoryview) and buf.readonly:
             buf = bytearray(buf)
         first = self._leo
@@ -274,7 +394,48 @@ class PartitionLog:
         self._leo = last + 1
         if leader_epoch > self._epoch_cache.latest_epoch:
             self._epoch_cache.assign(leader_epoch, first)
+        if with_producer:
+            self._record_producers(buf, headers, first, append_time, segment)
         return AppendInfo(first, last, append_time, self._log_start, max_ts)
+
+    def _record_producers(
+        self,
+        buf: bytearray | memoryview,
+        headers: list[BatchHeader],
+        first: int,
+        append_time: int,
+        segment: LogSegment,
+    ) -> None:
+        state = self.producer_state
+        offset, pos = first, 0
+        for header in headers:
+            marker = None
+            if header.is_control:
+                marker = read_marker(memoryview(buf)[pos : pos + header.size], header)
+            completed = state.on_append(header, offset, marker, append_time)
+            if completed is not None and completed.is_aborted:
+                segment.txn_index.append(AbortedTxn.of(completed))
+            offset += header.last_offset_delta + 1
+            pos += header.size
+
+    def append_marker(
+        self, producer_id: int, producer_epoch: int, marker: EndTxnMarker, leader_epoch: int, now_ms: int
+    ) -> AppendInfo:
+        """Write a transaction's COMMIT/ABORT control batch (the coordinator's marker).
+
+        Raises ProducerStateError (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED) when a
+        newer producer or coordinator epoch superseded it.
+        """
+        self._check_open()
+        verdict = self.producer_state.check_marker(producer_id, producer_epoch, marker)
+        if not verdict.accepted:
+            raise ProducerStateError(verdict.error, verdict.reason)
+        batch = bytearray(
+            build_control_batch(
+                marker.control_type, producer_id, producer_epoch, marker.coordinator_epoch, now_ms
+            )
+        )
+        return self.append(batch, [read_header(batch)], leader_epoch, now_ms, AppendOrigin.COORDINATOR)
 
     def roll(self, now_ms: int) -> LogSegment:
         """Start a new active segment at the log end offset (no-op if the active one is empty)."""
@@ -288,7 +449,14 @@ class PartitionLog:
             self._segments.append(segment)
             self._bases.append(segment.base_offset)
             self._dirty_dirs.add(self.directory)
+        self._snapshot(sync=False)
         return segment
+
+    def _snapshot(self, sync: bool) -> None:
+        """Producer state as of the log end offset (unsynced at roll: recovery skips a torn one)."""
+        state = self.producer_state
+        state.map_end_offset = self._leo
+        write_snapshot(self.directory, self._leo, state.producers.values(), sync=sync)
 
     # --- read -------------------------------------------------------------------------------
     def read(
@@ -414,7 +582,12 @@ class PartitionLog:
             self._log_start = self._bases[0]
             self._high_watermark = max(self._high_watermark, self._log_start)
             self._epoch_cache.truncate_from_start(self._log_start)
+        self._log_start_moved()
         return paths
+
+    def _log_start_moved(self) -> None:
+        self.producer_state.on_log_start_offset_incremented(self._log_start)
+        delete_snapshots(self.directory, below=self._segments[0].base_offset)
 
     def delete_old_segments(self, now_ms: int) -> list[Path]:
         """Apply retention (retention.py); returns the `.deleted` files for the caller to remove."""
@@ -440,6 +613,7 @@ class PartitionLog:
         if offset > self._log_start:
             self._log_start = offset
             self._epoch_cache.truncate_from_start(offset)
+            self.producer_state.on_log_start_offset_incremented(offset)
         decision = deletable_segments(
             self._segments,
             log_start_offset=self._log_start,
@@ -476,6 +650,7 @@ class PartitionLog:
         self._epoch_cache.truncate_from_end(self._leo)
         self._log_start = min(self._log_start, self._leo)
         self._high_watermark = min(self._high_watermark, self._leo)
+        self._load_producer_state(clean=False, now_ms=now_ms)
         return paths
 
     def truncate_fully_and_start_at(self, offset: int, now_ms: int) -> list[Path]:
@@ -491,6 +666,8 @@ class PartitionLog:
             self._dirty_dirs.add(self.directory)
             self._leo = self._log_start = self._high_watermark = self._recovery_point = offset
         self._epoch_cache.clear()
+        self.producer_state.truncate_fully_and_start_at(offset)
+        delete_snapshots(self.directory, below=offset + 1)
         return paths
 
     # --- durability and lifecycle -----------------------------------------------------------
@@ -514,6 +691,8 @@ class PartitionLog:
                     end = bases[i + 1] if i + 1 < len(bases) else None
                     if (end is None or end > self._recovery_point) and segment.base_offset < target:
                         fds += [os.dup(fd) for fd in segment.sync_fds()]
+                    if segment.txn_index.has_entries and (end is None or end > self._recovery_point):
+                        fds.append(os.open(segment.txn_index.path, os.O_RDONLY))
                 if sync_epochs:
                     fds.append(os.open(self._epoch_cache.path, os.O_RDONLY))
                 fds += [os.open(d, os.O_RDONLY | os.O_DIRECTORY) for d in sorted(sync_dirs)]
@@ -546,6 +725,7 @@ class PartitionLog:
         try:
             self._segments[-1].seal()
             if flush:
+                self._snapshot(sync=True)
                 self.flush()
         finally:
             with self._lock:

@@ -1,11 +1,12 @@
-"""One log segment: a `.log` file of record batches plus its `.index` and `.timeindex`.
+"""One log segment: a `.log` file of record batches plus its `.index`, `.timeindex` and `.txnindex`.
 
 The `.log` holds v2 record batches exactly as received from producers, after the broker restamped
 `baseOffset` and `partitionLeaderEpoch` (and, for LogAppendTime topics, `maxTimestamp`, the
 timestamp-type bit and the CRC). The segment is named by its base offset (`layout.py`); every batch
 in it has `baseOffset >= base offset` and `lastOffset - base offset < 2**31` (index entries hold
 relative offsets as int32). Offsets increase from batch to batch; they may have gaps only after
-compaction.
+compaction. The `.txnindex` (txn_index.py) lists the transactions whose ABORT marker is in this
+segment; it exists only once there is one.
 
 All I/O is os.pwrite/os.pread on one descriptor per file, kept open while the segment lives. Nothing
 here fsyncs: `PartitionLog.flush` does, from a worker thread, on duplicates of `sync_fds()`.
@@ -37,6 +38,7 @@ from odradek.storage.layout import (
 from odradek.storage.log_config import LogConfig
 from odradek.storage.offset_index import OffsetIndex
 from odradek.storage.time_index import TimeIndex
+from odradek.storage.txn_index import TransactionIndex, txn_index_path
 
 INT32_MAX = (1 << 31) - 1
 RECENT_BATCHES = 1024  # positions remembered for tail reads (two int64 arrays of up to 2x this)
@@ -63,6 +65,7 @@ class LogSegment:
         self._fd = log_fd
         self._offset_index = offset_index
         self._time_index = time_index
+        self.txn_index = TransactionIndex(txn_index_path(directory, base_offset))
         self._closed = False
         # Loaded lazily for segments opened from disk.
         self._max_known = False
@@ -335,6 +338,7 @@ class LogSegment:
         self.size = pos
         self.offset_index.truncate_to_position(pos)
         self.time_index.truncate_to_offset(self.read_next_offset())
+        self.txn_index.truncate_to(offset)
         self._reset_derived()
         return removed
 

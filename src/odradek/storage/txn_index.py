@@ -84,6 +84,10 @@ class TransactionIndex:
     def entries(self) -> list[AbortedTxn]:
         return list(self._entries)
 
+    @property
+    def has_entries(self) -> bool:
+        return bool(self._entries)
+
     def append(self, txn: AbortedTxn) -> None:
         if self._entries and txn.last_offset <= self._entries[-1].last_offset:
             raise ValueError(

@@ -101,6 +101,7 @@ def test_corrupt_batch_in_an_older_segment_drops_everything_after_it(tmp_path: P
                 for b in (0, second.base_offset)
                 for x in (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX)
             ),
+            f"{second.base_offset:020d}.snapshot",  # producer state at the roll (at the new LEO: kept)
             "leader-epoch-checkpoint",
             "partition.metadata",
         ]
