@@ -27,6 +27,8 @@ from odradek.broker.metrics_http import MetricsEndpoint
 from odradek.broker.partitions import Partition, ReplicaManager
 from odradek.broker.periodic import Periodic
 from odradek.broker.server import KafkaServer
+from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
+from odradek.metadata.config_resolution import broker_config_value
 from odradek.metadata.controller.brokers import bootstrap_single_node
 from odradek.metadata.controller.result import ControllerResult
 from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult, create_topics
@@ -66,6 +68,7 @@ class Broker:
         self.dispatcher = Dispatcher(all_specs(), self, self.metrics)
         self.server = KafkaServer(self.dispatcher, config.int_value("socket.request.max.bytes"), self.metrics)
         self.metrics_endpoint: MetricsEndpoint | None = None
+        self.transactions = BrokerTransactionCoordinator(self)
         self._metadata_lock = asyncio.Lock()
         self._metadata_changes: set[asyncio.Task[Any]] = set()
         self._periodic: list[Periodic] = []
@@ -89,11 +92,17 @@ class Broker:
         )
         await asyncio.to_thread(remove_paths, report.stale)
         await self.flusher.start()
+        await self.transactions.start()
         self.metrics.watch_partitions(self._partition_stats)
         self.metrics.watch_queue_depth(self.server.queue_depth)
         self._periodic = [
             Periodic("retention", self.config.int_value("log.retention.check.interval.ms"), self._retention),
             Periodic("checkpoint", CHECKPOINT_INTERVAL_MS, self._checkpoint),
+            Periodic(
+                "producer-expiration",
+                self.config.int_value("producer.id.expiration.check.interval.ms"),
+                self._expire_producers,
+            ),
         ]
         for task in self._periodic:
             task.start()
@@ -111,6 +120,7 @@ class Broker:
 
     async def stop(self) -> None:
         await self.server.stop()
+        await self.transactions.stop()
         if self._metadata_changes:
             await asyncio.wait(self._metadata_changes)
         if self.metrics_endpoint is not None:
@@ -198,12 +208,24 @@ class Broker:
         return 0 if registration is None else len(registration.isr)
 
     def last_stable_offset(self, partition: Partition) -> int:
-        return partition.log.high_watermark
+        return partition.log.last_stable_offset
 
     def aborted_transactions(
-        self, key: tuple[str, int], fetch_offset: int, size: int
+        self, partition: Partition, fetch_offset: int, upper_bound: int
     ) -> list[AbortedTransaction]:
-        return []
+        return [
+            AbortedTransaction(producer_id=a.producer_id, first_offset=a.first_offset)
+            for a in partition.log.aborted_transactions(fetch_offset, upper_bound)
+        ]
+
+    async def after_internal_append(self, partition: Partition, last_offset: int) -> None:
+        """After the broker itself appended (coordinator records, markers): one replica, so the high
+        watermark is the log end; wake fetches; wait for the fsync when the topic asks for it."""
+        log_ = partition.log
+        log_.high_watermark = log_.log_end_offset
+        self.replicas.waiters.notify(partition.tp)
+        if log_.config.flush_on_messages:
+            await self.flusher.after_append(partition.tp, last_offset)
 
     def on_produced(self, topic: str, nbytes: int, nrecords: int) -> None:
         self.metrics.bytes_in.labels(topic).inc(nbytes)
@@ -227,3 +249,11 @@ class Broker:
 
     async def _checkpoint(self) -> None:
         await asyncio.to_thread(self.logs.checkpoint)
+
+    async def _expire_producers(self) -> None:
+        expiration_ms = broker_config_value(self.image, self.config.static, "producer.id.expiration.ms")
+        assert isinstance(expiration_ms, int)
+        now = self.clock.now_ms()
+        for _, log_ in self.logs.items():
+            if not log_.closed:
+                log_.remove_expired_producers(now, expiration_ms)

@@ -25,6 +25,15 @@ MODULES = (
     "describe_log_dirs",
     "describe_cluster",
     "describe_topic_partitions",
+    "find_coordinator",
+    "init_producer_id",
+    "add_partitions_to_txn",
+    "add_offsets_to_txn",
+    "end_txn",
+    "write_txn_markers",
+    "describe_transactions",
+    "list_transactions",
+    "describe_producers",
 )
 
 

@@ -9,7 +9,9 @@ at once (no polling), and an error on any partition answers immediately.
 Per partition: UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID for v13+), NOT_LEADER_OR_FOLLOWER,
 FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when the client's ``current_leader_epoch`` is older /
 newer than ours, OFFSET_OUT_OF_RANGE outside [log start, log end]. ``read_uncommitted`` reads up
-to the high watermark, ``read_committed`` up to the last stable offset.
+to the high watermark, ``read_committed`` up to the last stable offset (LSO), with the aborted
+transactions overlapping the returned batches (from the segments' `.txnindex`), so the consumer
+drops their records itself.
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ class Read:
     log_start_offset: int = -1
     chunks: list[bytes | bytearray | memoryview] | None = None
     size: int = 0
+    aborted: list[msg.AbortedTransaction] | None = None  # READ_COMMITTED: overlapping aborted txns
 
 
 def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest) -> list[Read]:
@@ -149,6 +152,11 @@ def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest) -
             continue
         read.chunks = list(result.chunks)
         read.size = result.size
+        if committed:
+            # bounded by the LSO (the read never passes it): a superset of what the batches need
+            read.aborted = (
+                broker.aborted_transactions(partition, w.fetch_offset, max_offset) if result.size else []
+            )
         total += result.size
         remaining = max(0, remaining - result.size)
     return reads
@@ -195,10 +203,7 @@ def _respond(
             log_start_offset=read.log_start_offset,
             records=read.chunks if read.chunks else b"",
         )
-        if committed:
-            data.aborted_transactions = broker.aborted_transactions(w.key, w.fetch_offset, read.size)
-        else:
-            data.aborted_transactions = None
+        data.aborted_transactions = (read.aborted or []) if committed else None
         topic.partitions.append(data)
         if read.size:
             broker.on_fetched(w.key[0], read.size)

@@ -5,9 +5,23 @@ UNKNOWN_TOPIC_ID for v13), batch lengths that do not fit (CORRUPT_MESSAGE), not 
 batch (INVALID_RECORD), invalid ``acks`` (INVALID_REQUIRED_ACKS), internal topic
 (INVALID_TOPIC_EXCEPTION), not the leader (NOT_LEADER_OR_FOLLOWER), acks=all with fewer in-sync
 replicas than ``min.insync.replicas`` (NOT_ENOUGH_REPLICAS), batch above ``max.message.bytes``
-(MESSAGE_TOO_LARGE), CRC (CORRUPT_MESSAGE), then the append. The size is checked before the CRC so
-an oversized batch costs no checksum. Work per partition is a header unpack and one CRC32C over
-the batch in C: records are never decoded.
+(MESSAGE_TOO_LARGE), CRC (CORRUPT_MESSAGE), a control batch (INVALID_RECORD: only the transaction
+coordinator writes markers), transaction verification, then the append. The size is checked before
+the CRC so an oversized batch costs no checksum. Work per partition is a header unpack and one
+CRC32C over the batch in C: records are never decoded.
+
+Idempotence and transactions (storage/producer_state.py) are checked inside the append, per batch
+header: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE; a retry of one of
+the producer's last 5 batches is answered with its original offsets and writes nothing.
+
+Transaction verification (KIP-890 part 1, `transaction.partition.verification.enable`): the first
+transactional batch of a transaction on a partition must belong to a partition the coordinator has
+in the transaction. v3-v11 ask the coordinator synchronously (this broker is the coordinator);
+v12+ (transaction version 2 clients, which never send AddPartitionsToTxn) add the partition to the
+transaction and are answered after that; both check again right before appending. A partition not
+in the transaction gets TRANSACTION_ABORTABLE (v11+) or INVALID_TXN_STATE; a fenced producer gets
+INVALID_PRODUCER_EPOCH; a coordinator that cannot answer yet gets the retriable NOT_ENOUGH_REPLICAS,
+as Kafka maps them.
 
 With acks=0 there is no response; as in Kafka, an error then closes the connection so the client
 notices. When the topic sets ``flush.messages``, the answer waits for the fsync (group commit).
@@ -16,11 +30,15 @@ notices. When the topic sets ``flush.messages``, the answer waits for the fsync 
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.dispatcher import CloseConnection
+from odradek.broker.partitions import Partition
+from odradek.coordinator.transaction.metadata import TV_2
+from odradek.coordinator.transaction.results import error_for_client
 from odradek.metadata.topic_names import is_internal
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
@@ -42,6 +60,25 @@ if TYPE_CHECKING:
 Pending = list[tuple[TopicPartition, int, msg.PartitionProduceResponse]]
 VALID_ACKS = (0, 1, -1)
 ONE_BATCH = "Produce requests must have exactly one record batch per partition"
+ADD_PARTITIONS_SINCE = 12  # Produce v12+: the broker adds the partition to the transaction (TV2)
+RETRIABLE_VERIFICATION_ERRORS = frozenset(
+    {
+        ErrorCode.CONCURRENT_TRANSACTIONS,
+        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        ErrorCode.NOT_COORDINATOR,
+    }
+)
+
+
+@dataclass(slots=True)
+class Unverified:
+    """A transactional batch waiting for the coordinator to add its partition (v12+)."""
+
+    partition: Partition
+    records: memoryview
+    header: BatchHeader
+    result: msg.PartitionProduceResponse
 
 
 def handle(
@@ -53,7 +90,8 @@ def handle(
     by_id = ctx.api_version >= 13
     responses: list[msg.TopicProduceResponse] = []
     durable: Pending = []
-    failed = False
+    unverified: list[Unverified] = []
+    results: list[msg.PartitionProduceResponse] = []
     for topic in request.topic_data:
         name = broker.replicas.topic_name(topic.topic_id) if by_id else topic.name
         out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
@@ -61,11 +99,35 @@ def handle(
         for part in topic.partition_data:
             result = msg.PartitionProduceResponse(index=part.index, base_offset=-1)
             out.partition_responses.append(result)
-            _append(broker, name, by_id, part, acks, now, result, durable)
-            failed = failed or result.error_code != ErrorCode.NO_ERROR
+            results.append(result)
+            checked = _validate(broker, name, by_id, part, acks, result)
+            if checked is None:
+                continue
+            partition, header = checked
+            records = part.records
+            assert isinstance(records, memoryview)
+            if _needs_verification(broker, partition, header):
+                if ctx.api_version >= ADD_PARTITIONS_SINCE:
+                    unverified.append(Unverified(partition, records, header, result))
+                    continue
+                if not _verified(ctx, request.transactional_id, partition, header, result):
+                    continue
+            _write(broker, partition, records, header, now, result, durable)
     response = msg.ProduceResponse(responses=responses)
+    if unverified:
+        return _add_then_write(ctx, request, unverified, durable, response, results)
+    return _finish(broker, acks, durable, response, results)
+
+
+def _finish(
+    broker: Broker,
+    acks: int,
+    durable: Pending,
+    response: msg.ProduceResponse,
+    results: list[msg.PartitionProduceResponse],
+) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse] | None:
     if acks == 0:
-        if failed:
+        if any(r.error_code != ErrorCode.NO_ERROR for r in results):
             raise CloseConnection("produce with acks=0 failed")
         return None
     if durable:
@@ -73,38 +135,107 @@ def handle(
     return response
 
 
-def _append(
+async def _add_then_write(
+    ctx: RequestContext,
+    request: msg.ProduceRequest,
+    unverified: list[Unverified],
+    durable: Pending,
+    response: msg.ProduceResponse,
+    results: list[msg.PartitionProduceResponse],
+) -> msg.ProduceResponse | None:
+    """v12+: add each partition to its transaction, then verify again and append (nothing else ran
+    on these partitions' behalf in between: verification and append are one synchronous step)."""
+    broker = ctx.broker
+    service = broker.transactions.service
+    transactional_id = request.transactional_id
+    for item in unverified:
+        header, result = item.header, item.result
+        if transactional_id is None:
+            result.error_code = ErrorCode.INVALID_TXN_STATE
+            continue
+        error = await service.add_partitions(
+            transactional_id, header.producer_id, header.producer_epoch, [item.partition.tp], TV_2
+        )
+        if error is not ErrorCode.NO_ERROR:
+            result.error_code = _verification_error(ctx.api_version, error)
+            continue
+        if _verified(ctx, transactional_id, item.partition, header, result):
+            _write(broker, item.partition, item.records, header, broker.clock.now_ms(), result, durable)
+    answer = _finish(broker, request.acks, durable, response, results)
+    if answer is None or isinstance(answer, msg.ProduceResponse):
+        return answer
+    return await answer
+
+
+def _needs_verification(broker: Broker, partition: Partition, header: BatchHeader) -> bool:
+    """The first transactional batch of a transaction on this partition (per batch header)."""
+    return (
+        header.is_transactional
+        and partition.log.producer_state.needs_verification(header)
+        and broker.transactions.verification_enabled()
+    )
+
+
+def _verification_error(version: int, error: ErrorCode) -> ErrorCode:
+    if error in RETRIABLE_VERIFICATION_ERRORS:
+        return ErrorCode.NOT_ENOUGH_REPLICAS
+    return error_for_client(ApiKey.PRODUCE, version, error)
+
+
+def _verified(
+    ctx: RequestContext,
+    transactional_id: str | None,
+    partition: Partition,
+    header: BatchHeader,
+    result: msg.PartitionProduceResponse,
+) -> bool:
+    """Is the batch's partition in its transaction? (The coordinator is on this broker.)"""
+    if not _needs_verification(ctx.broker, partition, header):
+        return True
+    if transactional_id is None:
+        error = ErrorCode.INVALID_TXN_STATE
+    else:
+        errors = ctx.broker.transactions.service.verify_partitions(
+            transactional_id, header.producer_id, header.producer_epoch, [partition.tp]
+        )
+        error = errors.get(partition.tp, ErrorCode.NO_ERROR)
+    if error is ErrorCode.NO_ERROR:
+        return True
+    result.error_code = _verification_error(ctx.api_version, error)
+    result.error_message = f"transactional batch for {partition.tp} failed verification: {error.name}"
+    return False
+
+
+def _validate(
     broker: Broker,
     name: str | None,
     by_id: bool,
     part: msg.PartitionProduceData,
     acks: int,
-    now: int,
     result: msg.PartitionProduceResponse,
-    durable: Pending,
-) -> None:
+) -> tuple[Partition, BatchHeader] | None:
+    """The checks before the append, in Kafka's order; None (and `result` set) on failure."""
     partition = broker.replicas.get(name, part.index) if name is not None else None
     if partition is None:
         unknown_id = by_id and name is None
         result.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-        return
+        return None
     records = part.records
     checked = _single_batch(records)
     if not isinstance(checked, BatchHeader):
         result.error_code, result.error_message = checked
-        return
+        return None
     header = checked
-    assert isinstance(records, memoryview)
     if acks not in VALID_ACKS:
         result.error_code = ErrorCode.INVALID_REQUIRED_ACKS
-        return
+        return None
     if name is not None and is_internal(name):
         result.error_code = ErrorCode.INVALID_TOPIC_EXCEPTION
         result.error_message = f"Cannot append to internal topic {name}"
-        return
+        return None
     if not partition.is_leader:
         result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
-        return
+        return None
     log = partition.log
     config = log.config
     if acks == -1 and config.min_insync_replicas > broker.in_sync_replicas(partition):
@@ -113,30 +244,50 @@ def _append(
             f"in-sync replicas ({broker.in_sync_replicas(partition)}) below min.insync.replicas "
             f"({config.min_insync_replicas})"
         )
-        return
+        return None
     if header.size > config.max_message_bytes:
         result.error_code = ErrorCode.MESSAGE_TOO_LARGE
         result.error_message = (
             f"batch of {header.size} bytes exceeds max.message.bytes {config.max_message_bytes}"
         )
-        return
+        return None
+    assert isinstance(records, memoryview)
     if crc_of(records, 0, header.size) != header.crc:
         result.error_code = ErrorCode.CORRUPT_MESSAGE
         result.error_message = "record batch CRC mismatch"
-        return
+        return None
+    if header.is_control:
+        result.error_code = ErrorCode.INVALID_RECORD
+        result.error_message = "Clients are not allowed to write control records"
+        return None
+    return partition, header
+
+
+def _write(
+    broker: Broker,
+    partition: Partition,
+    records: memoryview,
+    header: BatchHeader,
+    now: int,
+    result: msg.PartitionProduceResponse,
+    durable: Pending,
+) -> None:
+    log = partition.log
     try:
         info = log.append(records, [header], partition.leader_epoch, now)
     except StorageError as exc:
         result.error_code = exc.error_code
         result.error_message = str(exc)
         return
-    log.high_watermark = info.last_offset + 1
-    broker.replicas.waiters.notify(partition.tp)
-    broker.on_produced(partition.tp.topic, len(records), header.record_count)
     result.base_offset = info.first_offset
     result.log_append_time_ms = info.log_append_time
     result.log_start_offset = info.log_start_offset
-    if config.flush_on_messages:
+    if info.duplicate:
+        return
+    log.high_watermark = info.last_offset + 1
+    broker.replicas.waiters.notify(partition.tp)
+    broker.on_produced(partition.tp.topic, len(records), header.record_count)
+    if log.config.flush_on_messages:
         durable.append((partition.tp, info.last_offset, result))
 
 

@@ -1,0 +1,47 @@
+"""InitProducerId (22), v0-v5: a producer id and epoch for an idempotent or transactional producer.
+
+Without a `transactional_id` (null) the answer is a fresh producer id at epoch 0, from the broker's
+current block of ids (blocks come from the metadata log, `ProducerIdsRecord`); while the first block
+is being allocated, COORDINATOR_LOAD_IN_PROGRESS (retriable). With one, the transaction coordinator
+(`__transaction_state`, created on first use) bumps the epoch, fencing older producers of the id and
+aborting their open transaction (CONCURRENT_TRANSACTIONS until that abort completes). v3+ may pass
+the current producer id and epoch to recover after an abortable error (KIP-360). v6 (two-phase
+commit, KIP-939) is not served. PRODUCER_FENCED is INVALID_PRODUCER_EPOCH below v4.
+"""
+
+from __future__ import annotations
+
+from odradek.broker.api import ApiSpec
+from odradek.broker.context import RequestContext
+from odradek.coordinator.transaction.results import error_for_client
+from odradek.model.errors import ErrorCode
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import init_producer_id as msg
+
+
+async def handle(ctx: RequestContext, request: msg.InitProducerIdRequest) -> msg.InitProducerIdResponse:
+    coordinator = ctx.broker.transactions
+    transactional_id = request.transactional_id
+    if transactional_id is not None:
+        error = await coordinator.ensure_ready()
+        if error is not ErrorCode.NO_ERROR:
+            return msg.InitProducerIdResponse(error_code=error, producer_id=-1, producer_epoch=-1)
+    result = await coordinator.service.init_producer_id(
+        transactional_id, request.transaction_timeout_ms, request.producer_id, request.producer_epoch
+    )
+    return msg.InitProducerIdResponse(
+        error_code=error_for_client(ApiKey.INIT_PRODUCER_ID, ctx.api_version, result.error),
+        producer_id=result.producer_id,
+        producer_epoch=result.producer_epoch,
+    )
+
+
+SPEC = ApiSpec(
+    ApiKey.INIT_PRODUCER_ID,
+    0,
+    5,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="idempotent and transactional producers; v6 (two-phase commit, KIP-939) not served",
+)

@@ -1,0 +1,206 @@
+"""The transaction coordinator inside a broker: `__transaction_state`, markers and producer id blocks.
+
+`BrokerTransactionCoordinator` owns the pure-core shell (`TransactionCoordinatorService`) and gives it
+the three callables it needs, implemented over this broker's own partitions (single node):
+
+    append           `__transaction_state` records as one uncompressed record batch, appended to the
+                     partition's log; the high watermark moves to the log end (one replica), and the
+                     call waits for the fsync when the topic sets `flush.messages`
+    write_markers    one COMMIT/ABORT control batch per partition of the transaction
+                     (`PartitionLog.append_marker`: producer-state epoch checks, `.txnindex` for aborts);
+                     `__consumer_offsets` partitions get theirs the same way (the group coordinator's
+                     pending transactional offsets are not wired yet: no TxnOffsetCommit)
+    allocate_block   a producer id block from the metadata log (`ProducerIdsRecord`), so ids never
+                     repeat across restarts
+
+`__transaction_state` is created on first use (FindCoordinator TRANSACTION, InitProducerId with a
+transactional id) with Kafka's internal-topic settings, and every partition is loaded (its records
+replayed) at creation and at broker start; the coordinator epoch of a partition is its leader epoch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from odradek.coordinator.transaction.config import TransactionConfig
+from odradek.coordinator.transaction.metadata import TV_0
+from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
+from odradek.coordinator.transaction.records import CorruptRecordError, TxnLogRecord, decode_record
+from odradek.coordinator.transaction.results import MarkerToWrite
+from odradek.coordinator.transaction.runtime import AppendError, TransactionCoordinatorService
+from odradek.metadata.config_resolution import broker_config_value
+from odradek.metadata.controller.brokers import allocate_producer_ids
+from odradek.metadata.controller.internal_topics import internal_topic
+from odradek.metadata.topic_names import TRANSACTION_STATE_TOPIC_NAME
+from odradek.model.errors import ErrorCode
+from odradek.model.ids import BrokerId
+from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.records import (
+    CONTROL_ABORT,
+    CONTROL_COMMIT,
+    BatchSpec,
+    build_batch,
+    iter_headers,
+    iter_records,
+    read_header,
+)
+from odradek.storage.errors import StorageError
+from odradek.storage.partition_log import PartitionLog
+from odradek.storage.producer_state import EndTxnMarker
+
+if TYPE_CHECKING:
+    from odradek.broker.app import Broker
+
+log = logging.getLogger("odradek.broker.transactions")
+READ_CHUNK_BYTES = 1 << 20
+_NOT_READY = frozenset({ErrorCode.TOPIC_ALREADY_EXISTS, ErrorCode.NO_ERROR})
+
+
+class BrokerTransactionCoordinator:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        config = broker.config
+        self.config = TransactionConfig(
+            transaction_max_timeout_ms=config.int_value("transaction.max.timeout.ms"),
+            transactional_id_expiration_ms=config.int_value("transactional.id.expiration.ms"),
+            num_partitions=config.int_value("transaction.state.log.num.partitions"),
+            offsets_topic_num_partitions=config.int_value("offsets.topic.num.partitions"),
+            transaction_version=TV_0,  # `transaction.version` is not finalized above 0 (docs/exactly-once.md)
+            abort_timed_out_transaction_cleanup_interval_ms=config.int_value(
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms"
+            ),
+            remove_expired_transactional_id_cleanup_interval_ms=config.int_value(
+                "transaction.remove.expired.transaction.cleanup.interval.ms"
+            ),
+        )
+        self.service = TransactionCoordinatorService(
+            self.config, broker.clock, self._append, self._write_markers, self._allocate_block
+        )
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.service.start()
+        if self.broker.image.topic(TRANSACTION_STATE_TOPIC_NAME) is not None:
+            await self.ensure_ready()
+
+    async def stop(self) -> None:
+        await self.service.stop()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    async def ensure_ready(self) -> ErrorCode:
+        """Create `__transaction_state` if needed and load its partitions; NO_ERROR once serving."""
+        if self._ready:
+            return ErrorCode.NO_ERROR
+        async with self._ready_lock:
+            return await self._make_ready()
+
+    async def _make_ready(self) -> ErrorCode:
+        if not self._ready:
+            broker = self.broker
+            if broker.image.topic(TRANSACTION_STATE_TOPIC_NAME) is None:
+                creatable = internal_topic(broker.image, broker.config.static, TRANSACTION_STATE_TOPIC_NAME)
+                assert creatable is not None
+                (result,) = await broker.create_topics([creatable])
+                if result.error_code not in _NOT_READY:
+                    log.warning("creating %s failed: %s", TRANSACTION_STATE_TOPIC_NAME, result.error_message)
+                    return ErrorCode.COORDINATOR_NOT_AVAILABLE
+            for index in range(self.config.num_partitions):
+                partition = broker.replicas.get(TRANSACTION_STATE_TOPIC_NAME, index)
+                if partition is None or not partition.is_leader:
+                    return ErrorCode.COORDINATOR_NOT_AVAILABLE
+                await self.service.load(index, partition.leader_epoch, _records(partition.log))
+            self._ready = True
+        return ErrorCode.NO_ERROR
+
+    # --- what the service calls --------------------------------------------------------------
+    async def _append(self, index: int, records: list[tuple[bytes, bytes | None]]) -> None:
+        broker = self.broker
+        partition = broker.replicas.get(TRANSACTION_STATE_TOPIC_NAME, index)
+        if partition is None:
+            raise AppendError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+        if not partition.is_leader:
+            raise AppendError(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+        now = broker.clock.now_ms()
+        batch = bytearray(build_batch([(key, value, [], now) for key, value in records], BatchSpec()))
+        try:
+            info = partition.log.append(batch, [read_header(batch)], partition.leader_epoch, now)
+        except StorageError as exc:
+            raise AppendError(exc.error_code) from exc
+        await broker.after_internal_append(partition, info.last_offset)
+
+    async def _write_markers(self, marker: MarkerToWrite) -> Mapping[TopicPartition, ErrorCode]:
+        broker = self.broker
+        content = EndTxnMarker(
+            CONTROL_COMMIT if marker.committed else CONTROL_ABORT, marker.coordinator_epoch
+        )
+        errors: dict[TopicPartition, ErrorCode] = {}
+        written = []
+        now = broker.clock.now_ms()
+        for tp in marker.partitions:
+            partition = broker.replicas.get(tp.topic, tp.partition)
+            if partition is None:
+                errors[tp] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                continue
+            if not partition.is_leader:
+                errors[tp] = ErrorCode.NOT_LEADER_OR_FOLLOWER
+                continue
+            try:
+                info = partition.log.append_marker(
+                    marker.producer_id, marker.producer_epoch, content, partition.leader_epoch, now
+                )
+            except StorageError as exc:
+                errors[tp] = exc.error_code
+                continue
+            errors[tp] = ErrorCode.NO_ERROR
+            written.append((partition, info.last_offset))
+        for partition, last_offset in written:
+            try:
+                await broker.after_internal_append(partition, last_offset)
+            except StorageError as exc:
+                errors[partition.tp] = exc.error_code
+        return errors
+
+    async def _allocate_block(self) -> ProducerIdBlock:
+        node = BrokerId(self.broker.config.node_id)
+        block = await self.broker.run_controller(lambda image: allocate_producer_ids(image, node))
+        return ProducerIdBlock(block.first_producer_id, block.size)
+
+    # --- produce-path verification (KIP-890 part 1) ------------------------------------------
+    def verification_enabled(self) -> bool:
+        broker = self.broker
+        value = broker_config_value(
+            broker.image, broker.config.static, "transaction.partition.verification.enable"
+        )
+        return bool(value)
+
+
+def _records(log_: PartitionLog) -> Iterator[TxnLogRecord]:
+    """Every `__transaction_state` record below the high watermark, in offset order."""
+    offset, end = log_.log_start_offset, log_.high_watermark
+    while offset < end:
+        read = log_.read(offset, READ_CHUNK_BYTES, end)
+        if not read.chunks:
+            return
+        for chunk in read.chunks:
+            for pos, header in iter_headers(chunk):
+                offset = header.next_offset
+                if header.is_control:
+                    continue
+                for record in iter_records(chunk, pos, header):
+                    if record.offset < log_.log_start_offset or record.key is None:
+                        continue
+                    try:
+                        decoded = decode_record(record.key, record.value)
+                    except (CorruptRecordError, ValueError):
+                        log.warning("skipping an unreadable %s record at %d", log_.tp, record.offset)
+                        continue
+                    if decoded is not None:
+                        yield decoded
