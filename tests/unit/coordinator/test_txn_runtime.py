@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from pathlib import Path
 from typing import Any
 
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.partitioning import partition_for
-from odradek.coordinator.transaction.producer_id_store import FileProducerIdBlockStore
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
 from odradek.coordinator.transaction.records import TxnLogRecord, decode_record
 from odradek.coordinator.transaction.results import EndTxnResult, InitProducerIdResult, MarkerToWrite
@@ -291,20 +288,3 @@ def test_describe_list_and_verify_through_the_service():
         ]
 
     run(scenario)
-
-
-def test_file_block_store_never_repeats_ids(tmp_path: Path):
-    async def main() -> None:
-        store = FileProducerIdBlockStore(tmp_path, broker_id=7)
-        assert await store.allocate() == ProducerIdBlock(0, 1000)
-        assert await store.allocate() == ProducerIdBlock(1000, 1000)
-        again = FileProducerIdBlockStore(tmp_path)  # after a restart
-        assert await again.allocate() == ProducerIdBlock(2000, 1000)
-        assert json.loads((tmp_path / "producer-id-block").read_text()) == {
-            "version": 1,
-            "broker": 0,
-            "block_start": "2000",
-            "block_end": "2999",
-        }
-
-    asyncio.run(main())
