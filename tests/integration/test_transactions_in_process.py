@@ -1,0 +1,326 @@
+"""Idempotence and transactions over the wire, on a real `Broker` in process (raw requests, so each
+error code Kafka defines can be provoked), including bad input: nothing committed may change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from odradek.model.errors import ErrorCode as E
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import (
+    add_partitions_to_txn as apt,
+)
+from odradek.protocol.messages import (
+    describe_producers,
+    describe_transactions,
+    end_txn,
+    fetch,
+    find_coordinator,
+    init_producer_id,
+    list_offsets,
+    list_transactions,
+    produce,
+    write_txn_markers,
+)
+from odradek.protocol.records import CONTROL_COMMIT, BatchSpec, build_batch, build_control_batch
+from odradek.testing.in_process import InMemoryConnection, InProcessBroker
+
+TS = 1_700_000_000_000
+READ_COMMITTED = 1
+
+
+@pytest.fixture
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessBroker]:
+    overrides = {"transaction.state.log.num.partitions": "3"}
+    with InProcessBroker(tmp_path_factory.mktemp("txn"), overrides) as b:
+        b.create_topic("t", 2)
+        yield b
+
+
+@pytest.fixture
+def conn(broker: InProcessBroker) -> InMemoryConnection:
+    return broker.connect()
+
+
+def call_until_ready(conn: InMemoryConnection, api_key: int, version: int, request: Any) -> Any:
+    """Retry while the producer id block or the coordinator is still being prepared (retriable)."""
+    for _ in range(50):
+        response = conn.call(api_key, version, request)
+        if response.error_code not in (E.COORDINATOR_LOAD_IN_PROGRESS, E.CONCURRENT_TRANSACTIONS):
+            return response
+        conn.owner.run(_sleep())
+    raise AssertionError("coordinator never ready")
+
+
+async def _sleep() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.02)
+
+
+def init(conn: InMemoryConnection, txn_id: str | None, version: int = 4) -> tuple[int, int]:
+    request = init_producer_id.InitProducerIdRequest(transactional_id=txn_id, transaction_timeout_ms=60_000)
+    response = call_until_ready(conn, ApiKey.INIT_PRODUCER_ID, version, request)
+    assert response.error_code == E.NO_ERROR
+    return response.producer_id, response.producer_epoch
+
+
+def add_partitions(
+    conn: InMemoryConnection, txn_id: str, pid: int, epoch: int, parts: list[int], version: int = 3
+) -> list[int]:
+    request = apt.AddPartitionsToTxnRequest(
+        v3_and_below_transactional_id=txn_id,
+        v3_and_below_producer_id=pid,
+        v3_and_below_producer_epoch=epoch,
+        v3_and_below_topics=[apt.AddPartitionsToTxnTopic("t", parts)],
+    )
+    response = conn.call(ApiKey.ADD_PARTITIONS_TO_TXN, version, request)
+    return [
+        r.partition_error_code for t in response.results_by_topic_v3_and_below for r in t.results_by_partition
+    ]
+
+
+def end(conn: InMemoryConnection, txn_id: str, pid: int, epoch: int, commit: bool, version: int = 3) -> int:
+    request = end_txn.EndTxnRequest(txn_id, pid, epoch, commit)
+    return int(call_until_ready(conn, ApiKey.END_TXN, version, request).error_code)
+
+
+def send(
+    conn: InMemoryConnection,
+    records: bytes,
+    partition: int = 0,
+    txn_id: str | None = None,
+    version: int = 10,
+) -> produce.PartitionProduceResponse:
+    data = produce.TopicProduceData(
+        name="t", partition_data=[produce.PartitionProduceData(partition, records)]
+    )
+    request = produce.ProduceRequest(transactional_id=txn_id, acks=-1, timeout_ms=1000, topic_data=[data])
+    [[part]] = [t.partition_responses for t in conn.call(ApiKey.PRODUCE, version, request).responses]
+    return part
+
+
+def batch(pid: int, epoch: int, seq: int, count: int = 1, txn: bool = False) -> bytes:
+    spec = BatchSpec(producer_id=pid, producer_epoch=epoch, base_sequence=seq, is_transactional=txn)
+    return build_batch([(b"k", b"v%d" % (seq + i), [], TS + i) for i in range(count)], spec)
+
+
+def read(conn: InMemoryConnection, partition: int = 0, isolation: int = 0) -> fetch.PartitionData:
+    request = fetch.FetchRequest(
+        max_wait_ms=0,
+        isolation_level=isolation,
+        topics=[
+            fetch.FetchTopic(
+                topic="t", partitions=[fetch.FetchPartition(partition=partition, partition_max_bytes=1 << 20)]
+            )
+        ],
+    )
+    [[part]] = [t.partitions for t in conn.call(ApiKey.FETCH, 12, request).responses]
+    assert part.error_code == 0
+    return part
+
+
+def log_end(broker: InProcessBroker, partition: int = 0) -> int:
+    found = broker.broker.replicas.get("t", partition)
+    assert found is not None
+    return found.log.log_end_offset
+
+
+# --- idempotence -------------------------------------------------------------------------------
+
+
+def test_idempotent_producer_ids_are_distinct_and_start_at_epoch_zero(conn: InMemoryConnection) -> None:
+    first, second = init(conn, None), init(conn, None)
+    assert first[1] == second[1] == 0
+    assert first[0] != second[0]
+
+
+def test_retries_are_answered_with_original_offsets_and_gaps_refused(
+    broker: InProcessBroker, conn: InMemoryConnection
+) -> None:
+    pid, epoch = init(conn, None)
+    assert send(conn, batch(pid, epoch, 0, 3)).base_offset == 0
+    assert send(conn, batch(pid, epoch, 3, 2)).base_offset == 3
+    retry = send(conn, batch(pid, epoch, 0, 3))
+    assert (retry.error_code, retry.base_offset) == (E.NO_ERROR, 0)
+    gap = send(conn, batch(pid, epoch, 9))
+    assert gap.error_code == E.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert log_end(broker) == 5
+    fenced = send(conn, batch(pid, epoch + 1, 0))  # a new epoch restarts at 0
+    assert fenced.error_code == E.NO_ERROR
+    old = send(conn, batch(pid, epoch, 5))
+    assert old.error_code == E.INVALID_PRODUCER_EPOCH
+    assert log_end(broker) == 6
+
+
+def test_control_batches_from_clients_are_invalid_records(
+    broker: InProcessBroker, conn: InMemoryConnection
+) -> None:
+    marker = build_control_batch(CONTROL_COMMIT, 5, 0, 0, TS)
+    assert send(conn, marker).error_code == E.INVALID_RECORD
+    assert log_end(broker) == 0
+
+
+def test_describe_producers_lists_each_producer_of_a_partition(conn: InMemoryConnection) -> None:
+    pid, epoch = init(conn, None)
+    send(conn, batch(pid, epoch, 0, 4))
+    request = describe_producers.DescribeProducersRequest(
+        [describe_producers.TopicRequest("t", [0, 7]), describe_producers.TopicRequest("nope", [0])]
+    )
+    response = conn.call(ApiKey.DESCRIBE_PRODUCERS, 0, request)
+    [[p0, p7], [missing]] = [t.partitions for t in response.topics]
+    assert [
+        (s.producer_id, s.producer_epoch, s.last_sequence, s.current_txn_start_offset)
+        for s in p0.active_producers
+    ] == [(pid, epoch, 3, -1)]
+    assert p0.active_producers[0].last_timestamp == TS + 3
+    assert (p7.error_code, missing.error_code) == (E.UNKNOWN_TOPIC_OR_PARTITION, E.UNKNOWN_TOPIC_OR_PARTITION)
+
+
+# --- transactions ------------------------------------------------------------------------------
+
+
+def test_find_coordinator_serves_transactions_batched_and_not_groups_yet(conn: InMemoryConnection) -> None:
+    request = find_coordinator.FindCoordinatorRequest(key_type=1, coordinator_keys=["a", "b"])
+    response = conn.call(ApiKey.FIND_COORDINATOR, 4, request)
+    assert [(c.key, c.error_code, c.node_id) for c in response.coordinators] == [("a", 0, 1), ("b", 0, 1)]
+    assert all(c.port > 0 for c in response.coordinators)
+    group = conn.call(
+        ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest(key="g", key_type=0)
+    )
+    assert (group.error_code, group.node_id) == (E.COORDINATOR_NOT_AVAILABLE, -1)
+    bad = conn.call(ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest(key="x", key_type=9))
+    assert bad.error_code == E.INVALID_REQUEST
+
+
+def test_a_committed_transaction_is_read_committed_and_an_aborted_one_is_listed(
+    conn: InMemoryConnection,
+) -> None:
+    pid, epoch = init(conn, "tx")
+    assert add_partitions(conn, "tx", pid, epoch, [0]) == [E.NO_ERROR]
+    assert send(conn, batch(pid, epoch, 0, 2, txn=True), txn_id="tx").error_code == E.NO_ERROR
+    open_read = read(conn, isolation=READ_COMMITTED)
+    assert (open_read.high_watermark, open_read.last_stable_offset, open_read.records) == (2, 0, b"")
+    offsets = list_offsets.ListOffsetsRequest(
+        replica_id=-1,
+        isolation_level=READ_COMMITTED,
+        topics=[list_offsets.ListOffsetsTopic("t", [list_offsets.ListOffsetsPartition(0, timestamp=-1)])],
+    )
+    [[latest]] = [t.partitions for t in conn.call(ApiKey.LIST_OFFSETS, 7, offsets).topics]
+    assert latest.offset == 0
+    assert end(conn, "tx", pid, epoch, commit=False) == E.NO_ERROR
+    conn.owner.run(_sleep())  # markers are written in the background after the answer
+    done = read(conn, isolation=READ_COMMITTED)
+    assert (done.high_watermark, done.last_stable_offset) == (3, 3)
+    assert [(a.producer_id, a.first_offset) for a in done.aborted_transactions or []] == [(pid, 0)]
+    assert read(conn).aborted_transactions is None
+    # the next transaction commits: no aborted transaction overlaps its data
+    assert add_partitions(conn, "tx", pid, epoch, [0]) == [E.NO_ERROR]
+    assert send(conn, batch(pid, epoch, 2, 1, txn=True), txn_id="tx").error_code == E.NO_ERROR
+    assert end(conn, "tx", pid, epoch, commit=True) == E.NO_ERROR
+    conn.owner.run(_sleep())
+    request = describe_transactions.DescribeTransactionsRequest(["tx", "unknown"])
+    states = conn.call(ApiKey.DESCRIBE_TRANSACTIONS, 0, request).transaction_states
+    assert [(s.transactional_id, s.error_code, s.transaction_state) for s in states] == [
+        ("tx", E.NO_ERROR, "CompleteCommit"),
+        ("unknown", E.TRANSACTIONAL_ID_NOT_FOUND, ""),
+    ]
+    assert read(conn, isolation=READ_COMMITTED).last_stable_offset == 5
+
+
+def test_bad_transactional_requests_get_kafkas_errors_and_change_nothing(
+    broker: InProcessBroker, conn: InMemoryConnection
+) -> None:
+    pid, epoch = init(conn, "tx")
+    assert add_partitions(conn, "nobody", pid, epoch, [0]) == [E.INVALID_PRODUCER_ID_MAPPING]
+    assert add_partitions(conn, "tx", pid, epoch + 1, [0]) == [E.PRODUCER_FENCED]
+    assert add_partitions(conn, "tx", pid, epoch + 1, [0], version=1) == [E.INVALID_PRODUCER_EPOCH]
+    assert add_partitions(conn, "tx", pid, epoch, [0, 9]) == [
+        E.OPERATION_NOT_ATTEMPTED,
+        E.UNKNOWN_TOPIC_OR_PARTITION,
+    ]
+    assert end(conn, "tx", pid, epoch, commit=True) == E.INVALID_TXN_STATE  # nothing to end
+    assert end(conn, "nobody", pid, epoch, commit=True) == E.INVALID_PRODUCER_ID_MAPPING
+    # transactional data for a partition not in the transaction
+    unadded = send(conn, batch(pid, epoch, 0, txn=True), txn_id="tx", version=10)
+    assert unadded.error_code == E.INVALID_TXN_STATE
+    abortable = send(conn, batch(pid, epoch, 0, txn=True), txn_id="tx", version=11)
+    assert abortable.error_code == E.TRANSACTION_ABORTABLE
+    # markers from a client are refused
+    marker = write_txn_markers.WritableTxnMarker(
+        producer_id=pid,
+        producer_epoch=epoch,
+        transaction_result=True,
+        topics=[write_txn_markers.WritableTxnMarkerTopic("t", [0, 1])],
+        coordinator_epoch=0,
+    )
+    response = conn.call(ApiKey.WRITE_TXN_MARKERS, 1, write_txn_markers.WriteTxnMarkersRequest([marker]))
+    assert [p.error_code for t in response.markers[0].topics for p in t.partitions] == [
+        E.CLUSTER_AUTHORIZATION_FAILED,
+        E.CLUSTER_AUTHORIZATION_FAILED,
+    ]
+    assert (log_end(broker, 0), log_end(broker, 1)) == (0, 0)
+    states = conn.call(
+        ApiKey.DESCRIBE_TRANSACTIONS, 0, describe_transactions.DescribeTransactionsRequest(["tx"])
+    ).transaction_states
+    assert [(s.transaction_state, s.producer_epoch, s.topics) for s in states] == [("Empty", epoch, [])]
+
+
+def test_a_new_producer_with_the_same_id_fences_the_old_one_and_aborts_its_transaction(
+    broker: InProcessBroker, conn: InMemoryConnection
+) -> None:
+    pid, epoch = init(conn, "zombie")
+    add_partitions(conn, "zombie", pid, epoch, [1])
+    assert send(conn, batch(pid, epoch, 0, 2, txn=True), partition=1, txn_id="zombie").error_code == 0
+    new_pid, new_epoch = init(conn, "zombie")
+    # the open transaction is aborted at epoch + 1 (the fence), then the new producer gets epoch + 2
+    assert (new_pid, new_epoch) == (pid, epoch + 2)
+    conn.owner.run(_sleep())
+    assert read(conn, partition=1, isolation=READ_COMMITTED).last_stable_offset == 3  # aborted by a marker
+    assert end(conn, "zombie", pid, epoch, commit=True) == E.PRODUCER_FENCED
+    late = send(conn, batch(pid, epoch, 2, txn=True), partition=1, txn_id="zombie")
+    assert late.error_code == E.INVALID_PRODUCER_EPOCH
+    assert log_end(broker, 1) == 3
+
+
+def test_produce_v12_adds_the_partition_to_the_transaction(conn: InMemoryConnection) -> None:
+    pid, epoch = init(conn, "tv2")
+    assert send(conn, batch(pid, epoch, 0, txn=True), txn_id="tv2", version=12).error_code == E.NO_ERROR
+    request = describe_transactions.DescribeTransactionsRequest(["tv2"])
+    [state] = conn.call(ApiKey.DESCRIBE_TRANSACTIONS, 0, request).transaction_states
+    assert (state.transaction_state, [(t.topic, t.partitions) for t in state.topics]) == (
+        "Ongoing",
+        [("t", [0])],
+    )
+    listed = conn.call(
+        ApiKey.LIST_TRANSACTIONS, 1, list_transactions.ListTransactionsRequest(state_filters=["Ongoing"])
+    )
+    assert [(s.transactional_id, s.producer_id) for s in listed.transaction_states] == [("tv2", pid)]
+
+
+def test_batched_add_partitions_verify_only(conn: InMemoryConnection) -> None:
+    pid, epoch = init(conn, "v")
+    add_partitions(conn, "v", pid, epoch, [0])
+    request = apt.AddPartitionsToTxnRequest(
+        transactions=[
+            apt.AddPartitionsToTxnTransaction(
+                "v", pid, epoch, True, [apt.AddPartitionsToTxnTopic("t", [0, 1])]
+            ),
+            apt.AddPartitionsToTxnTransaction("w", 77, 0, True, [apt.AddPartitionsToTxnTopic("t", [0])]),
+        ]
+    )
+    response = conn.call(ApiKey.ADD_PARTITIONS_TO_TXN, 4, request)
+    got = {
+        (r.transactional_id, p.partition_index): p.partition_error_code
+        for r in response.results_by_transaction
+        for t in r.topic_results
+        for p in t.results_by_partition
+    }
+    assert got == {
+        ("v", 0): E.NO_ERROR,
+        ("v", 1): E.TRANSACTION_ABORTABLE,
+        ("w", 0): E.INVALID_PRODUCER_ID_MAPPING,
+    }
