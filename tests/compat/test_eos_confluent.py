@@ -129,7 +129,7 @@ def test_a_producer_killed_mid_transaction_is_aborted_by_its_successor(
 def test_idempotent_retries_through_dropped_connections_neither_duplicate_nor_reorder(
     broker_factory: Callable[..., BrokerProcess], topic_name: str
 ) -> None:
-    broker, proxy = proxied_broker(broker_factory)
+    _broker, proxy = proxied_broker(broker_factory)
     try:
         bootstrap = bootstrap_of(proxy)
         create_topic(bootstrap, topic_name)
