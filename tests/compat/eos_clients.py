@@ -84,4 +84,11 @@ def producer_script(path: Path, body: str) -> Path:
 
 
 def conf(bootstrap: str, **extra: Any) -> dict[str, Any]:
-    return {"bootstrap.servers": bootstrap, "linger.ms": 5, **extra}
+    """Producer settings; reconnects are quick so that faults hit many connections in a short test."""
+    return {
+        "bootstrap.servers": bootstrap,
+        "linger.ms": 5,
+        "reconnect.backoff.ms": 10,
+        "reconnect.backoff.max.ms": 100,
+        **extra,
+    }

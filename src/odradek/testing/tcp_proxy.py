@@ -10,7 +10,8 @@ reach the broker whole: the broker has processed a request whose response the cl
 exactly the case where a client retries a produce that was written. `drop_requests` cuts it after a
 random number of client-to-broker bytes instead: a request is torn and never processed (how
 fire-and-forget data is lost). Each of the next `times` connections is cut once (if it carries
-enough bytes); budgets come from a seeded `random.Random`, so a run is repeatable. Threads only
+enough bytes); open connections are cut when a fault is set, so clients reconnect into it. Budgets
+come from a seeded `random.Random`, so a run is repeatable. Threads only
 (the clients under test run their own threads); `stop()` closes everything.
 """
 
@@ -55,11 +56,13 @@ class TcpProxy:
         """Cut each of the next `times` connections after lo..hi broker-to-client bytes."""
         with self._lock:
             self._fault = _Fault(after_bytes[0], after_bytes[1], times, random.Random(seed), False)
+        self.drop_all()
 
     def drop_requests(self, after_bytes: tuple[int, int], times: int, seed: int = 0) -> None:
         """Cut each of the next `times` connections after lo..hi client-to-broker bytes."""
         with self._lock:
             self._fault = _Fault(after_bytes[0], after_bytes[1], times, random.Random(seed), True)
+        self.drop_all()
 
     def heal(self) -> None:
         with self._lock:
