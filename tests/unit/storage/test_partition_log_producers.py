@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from storage_helpers import NOW, new_log, reopen
 
 from odradek.model.errors import ErrorCode
 from odradek.protocol.records import CONTROL_ABORT, CONTROL_COMMIT, BatchSpec, build_batch, validate_batches
@@ -14,7 +15,6 @@ from odradek.storage.partition_log import AppendInfo, PartitionLog
 from odradek.storage.producer_snapshot import list_snapshots
 from odradek.storage.producer_state import EndTxnMarker
 from odradek.storage.txn_index import AbortedTxn
-from storage_helpers import NOW, new_log, reopen
 
 PID, OTHER = 1000, 2000
 

@@ -3,8 +3,9 @@
 The generator is pure: it hands out the ids of its current block and says when it wants the next
 block (`wants_block`, once 90% of the current one is used, so the next one is usually ready). The
 shell obtains blocks from a durable allocator: the metadata log's `ProducerIdsRecord` watermark
-(Kafka's KRaft design; `metadata/controller/brokers.py: allocate_producer_ids`). A block is persisted before it is handed out, so ids never repeat
-after a restart; the unused rest of a block is simply skipped.
+(Kafka's KRaft design; `metadata/controller/brokers.py: allocate_producer_ids`). A block is
+persisted before it is handed out, so ids never repeat after a restart; the unused rest of a block
+is simply skipped.
 
 When no id is available (the first block is still being fetched), InitProducerId answers
 COORDINATOR_LOAD_IN_PROGRESS, a retriable error, as Kafka's RPCProducerIdManager does.
