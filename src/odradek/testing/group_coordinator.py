@@ -17,6 +17,8 @@ from odradek.coordinator.group.shard import GroupCoordinatorShard
 from odradek.coordinator.group.topics import StaticTopics, TopicsView
 from odradek.coordinator.result import CoordinatorRecord, CoordinatorResult, WaiterId
 from odradek.coordinator.shard import LogRecord
+from odradek.protocol import codec
+from odradek.protocol.messages import consumer_protocol_subscription, join_group, sync_group
 
 T = TypeVar("T")
 START_MS = 1_700_000_000_000
@@ -91,3 +93,61 @@ class GroupShardDriver:
         for entry in self.log:
             shard.replay(entry)
         return shard
+
+
+# -- request builders ----------------------------------------------------------------------------
+
+
+def subscription(*topics: str, version: int = 1) -> bytes:
+    """ConsumerProtocolSubscription bytes (with its int16 version prefix), as consumers send in JoinGroup."""
+    value = consumer_protocol_subscription.ConsumerProtocolSubscription(topics=list(topics))
+    body = codec.encode_bytes(consumer_protocol_subscription.SCHEMA, version, value)
+    return version.to_bytes(2, "big") + body
+
+
+def join_request(
+    group: str,
+    member_id: str = "",
+    *,
+    topics: tuple[str, ...] = ("t",),
+    protocols: tuple[str, ...] = ("range",),
+    instance_id: str | None = None,
+    session_timeout_ms: int = 10_000,
+    rebalance_timeout_ms: int = 30_000,
+    protocol_type: str = "consumer",
+    metadata: bytes | None = None,
+) -> join_group.JoinGroupRequest:
+    meta = subscription(*topics) if metadata is None else metadata
+    return join_group.JoinGroupRequest(
+        group_id=group,
+        session_timeout_ms=session_timeout_ms,
+        rebalance_timeout_ms=rebalance_timeout_ms,
+        member_id=member_id,
+        group_instance_id=instance_id,
+        protocol_type=protocol_type,
+        protocols=[join_group.JoinGroupRequestProtocol(name=p, metadata=meta) for p in protocols],
+    )
+
+
+def sync_request(
+    group: str,
+    member_id: str,
+    generation_id: int,
+    assignments: dict[str, bytes] | None = None,
+    *,
+    instance_id: str | None = None,
+    protocol_type: str | None = None,
+    protocol_name: str | None = None,
+) -> sync_group.SyncGroupRequest:
+    return sync_group.SyncGroupRequest(
+        group_id=group,
+        generation_id=generation_id,
+        member_id=member_id,
+        group_instance_id=instance_id,
+        protocol_type=protocol_type,
+        protocol_name=protocol_name,
+        assignments=[
+            sync_group.SyncGroupRequestAssignment(member_id=m, assignment=a)
+            for m, a in (assignments or {}).items()
+        ],
+    )

@@ -136,7 +136,7 @@ class ClassicGroup:
 
     def replace_static_member(self, instance_id: str, old_id: str, new_id: str) -> ClassicMember:
         """Give a static member a new member id, keeping its place, assignment and leadership."""
-        old = self.members.pop(old_id)
+        old = self.members[old_id]
         new = ClassicMember(
             member_id=new_id,
             group_instance_id=old.group_instance_id,
@@ -148,7 +148,7 @@ class ClassicGroup:
             protocols=old.protocols,
             assignment=old.assignment,
         )
-        self.members[new_id] = new
+        self.members = {new_id if k == old_id else k: new if k == old_id else m for k, m in self.members.items()}
         if self.leader_id == old_id:
             self.leader_id = new_id
         self.static_members[instance_id] = new_id
