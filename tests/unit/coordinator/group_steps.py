@@ -69,7 +69,7 @@ def stable_group(d: GroupShardDriver, n: int, group: str = "g", **kw: Any) -> li
     joined = [new_member(d, group, client_id=f"c{i}", **kw) for i in range(n)]
     d.advance(d.config.group_initial_rebalance_delay_ms * (n + 1))
     ids = [member_id for member_id, _ in joined]
-    for member_id, waiter in joined:
+    for _member_id, waiter in joined:
         assert d.answer(waiter).generation_id == 1
     waiters = [sync(d, m, 1, {x: str(i).encode() for i, x in enumerate(ids)}, group=group) for m in ids[1:]]
     waiters.insert(0, sync(d, ids[0], 1, {x: str(i).encode() for i, x in enumerate(ids)}, group=group))

@@ -39,7 +39,7 @@ def test_session_timeout_bounds_are_inclusive(session_timeout_ms: int) -> None:
 def test_unknown_member_id() -> None:
     d = GroupShardDriver()
     assert join_error(d, "g", "nobody") == ErrorCode.UNKNOWN_MEMBER_ID  # no such group
-    a, b = stable_group(d, 2)
+    a, _b = stable_group(d, 2)
     assert join_error(d, "g", "nobody") == ErrorCode.UNKNOWN_MEMBER_ID
     assert d.answer(sync(d, "nobody", 1)).error_code == ErrorCode.UNKNOWN_MEMBER_ID
     assert d.answer(sync(d, "x", 1, group="missing")).error_code == ErrorCode.UNKNOWN_MEMBER_ID
@@ -61,7 +61,7 @@ def test_inconsistent_group_protocol() -> None:
         join_error(d, protocol_type="") == ErrorCode.INCONSISTENT_GROUP_PROTOCOL
     )  # Empty group: type needed
     assert join_error(d, protocols=()) == ErrorCode.INCONSISTENT_GROUP_PROTOCOL
-    a, b = stable_group(d, 2)
+    a, _b = stable_group(d, 2)
     assert join_error(d, protocol_type="connect") == ErrorCode.INCONSISTENT_GROUP_PROTOCOL
     assert join_error(d, protocols=("roundrobin",)) == ErrorCode.INCONSISTENT_GROUP_PROTOCOL
     assert join_error(d, "g", a, protocols=("roundrobin",)) == ErrorCode.INCONSISTENT_GROUP_PROTOCOL
@@ -117,7 +117,7 @@ def test_fenced_instance_id() -> None:
 
 def test_illegal_generation() -> None:
     d = GroupShardDriver()
-    a, b = stable_group(d, 2)
+    a, _b = stable_group(d, 2)
     assert heartbeat(d, a, 0) == ErrorCode.ILLEGAL_GENERATION
     assert heartbeat(d, a, 2) == ErrorCode.ILLEGAL_GENERATION
     assert d.answer(sync(d, a, 7)).error_code == ErrorCode.ILLEGAL_GENERATION
@@ -126,7 +126,7 @@ def test_illegal_generation() -> None:
 def test_rebalance_in_progress() -> None:
     d = GroupShardDriver()
     a, b = stable_group(d, 2)
-    c, wc = new_member(d, client_id="c")
+    _c, _wc = new_member(d, client_id="c")
     assert heartbeat(d, a, 1) == ErrorCode.REBALANCE_IN_PROGRESS
     assert d.answer(sync(d, b, 1)).error_code == ErrorCode.REBALANCE_IN_PROGRESS
 

@@ -137,7 +137,7 @@ def test_v0_to_v6_answers_never_carry_null_protocol_names() -> None:
 
 def test_pending_member_id_expires_after_the_session_timeout() -> None:
     d = GroupShardDriver()
-    a, wa = new_member(d, client_id="a")
+    _a, wa = new_member(d, client_id="a")
     pending = d.answer(join(d, client_id="b")).member_id
     assert classic(d).pending_members == {pending}
     d.advance(10_000)  # b never came back
@@ -194,7 +194,7 @@ def test_rebalance_timeout_removes_members_that_did_not_rejoin() -> None:
 
 def test_leader_that_does_not_rejoin_is_replaced() -> None:
     d = GroupShardDriver()
-    a, b = stable_group(d, 2)
+    _a, b = stable_group(d, 2)
     wb = join(d, "g", b, client_id="c1", topics=("t", "other"))  # new metadata: rebalance
     d.advance(30_000)
     answer = d.answer(wb)
@@ -204,8 +204,8 @@ def test_leader_that_does_not_rejoin_is_replaced() -> None:
 
 def test_member_that_never_syncs_is_removed_and_a_new_rebalance_starts() -> None:
     d = GroupShardDriver()
-    a, wa = new_member(d, client_id="a")
-    b, wb = new_member(d, client_id="b")
+    a, _wa = new_member(d, client_id="a")
+    b, _wb = new_member(d, client_id="b")
     d.advance(6_000)
     sa = sync(d, a, 1, {a: b"A"})
     assert classic(d).state is S.STABLE and d.answer(sa).assignment == b"A"
@@ -247,12 +247,12 @@ def test_members_rejoining_with_owned_partitions_and_a_second_leader_rebalance()
 
 def test_rebalance_during_completing_rebalance_answers_parked_syncs_with_rebalance_in_progress() -> None:
     d = GroupShardDriver()
-    a, wa = new_member(d, client_id="a")
-    b, wb = new_member(d, client_id="b")
+    a, _wa = new_member(d, client_id="a")
+    b, _wb = new_member(d, client_id="b")
     d.advance(6_000)
     sb = sync(d, b, 1)
     assert d.answer(sb) is None
-    c, wc = new_member(d, client_id="c")  # a new member during CompletingRebalance
+    _c, _wc = new_member(d, client_id="c")  # a new member during CompletingRebalance
     answer = d.answer(sb)
     assert (answer.error_code, answer.assignment) == (ErrorCode.REBALANCE_IN_PROGRESS, b"")
     assert classic(d).state is S.PREPARING_REBALANCE
@@ -263,7 +263,7 @@ def test_known_member_rejoining_in_completing_rebalance_with_same_metadata_gets_
     None
 ):
     d = GroupShardDriver()
-    a, wa = new_member(d, client_id="a")
+    a, _wa = new_member(d, client_id="a")
     d.advance(3_000)
     again = d.answer(join(d, "g", a, client_id="a"))
     assert (again.generation_id, again.leader, [m.member_id for m in again.members]) == (1, a, [a])
@@ -272,7 +272,7 @@ def test_known_member_rejoining_in_completing_rebalance_with_same_metadata_gets_
 
 def test_follower_rejoining_stable_group_unchanged_gets_current_generation_without_rebalance() -> None:
     d = GroupShardDriver()
-    a, b = stable_group(d, 2)
+    _a, b = stable_group(d, 2)
     again = d.answer(join(d, "g", b, client_id="c1"))
     assert (again.error_code, again.generation_id, again.members) == (ErrorCode.NO_ERROR, 1, [])
     assert classic(d).state is S.STABLE

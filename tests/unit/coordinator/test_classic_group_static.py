@@ -58,7 +58,7 @@ def test_static_member_restart_replaces_it_without_rebalance() -> None:
 
 def test_static_leader_restart_with_v9_gets_members_and_skips_assignment() -> None:
     d = GroupShardDriver()
-    a, b = static_group(d)
+    _a, b = static_group(d)
     answer = d.answer(join(d, instance_id="ia", client_id="a", version=9))
     a2 = answer.member_id
     assert (answer.leader, answer.skip_assignment, answer.generation_id) == (a2, True, 1)
@@ -68,7 +68,7 @@ def test_static_leader_restart_with_v9_gets_members_and_skips_assignment() -> No
 
 def test_static_leader_restart_before_v9_is_told_the_old_leader() -> None:
     d = GroupShardDriver()
-    a, b = static_group(d)
+    a, _b = static_group(d)
     answer = d.answer(join(d, instance_id="ia", client_id="a", version=8))
     assert (answer.leader, answer.skip_assignment, answer.members) == (a, False, [])
     assert classic(d).leader_id == answer.member_id
@@ -76,7 +76,7 @@ def test_static_leader_restart_before_v9_is_told_the_old_leader() -> None:
 
 def test_static_member_restart_with_new_subscription_rebalances() -> None:
     d = GroupShardDriver()
-    a, b = static_group(d)
+    a, _b = static_group(d)
     waiter = join(d, instance_id="ib", client_id="b", topics=("t", "new-topic"))
     assert d.answer(waiter) is None
     assert classic(d).state is S.PREPARING_REBALANCE
@@ -113,7 +113,7 @@ def test_static_members_that_do_not_rejoin_stay_in_the_group() -> None:
 
 def test_admin_removes_a_static_member_by_instance_id() -> None:
     d = GroupShardDriver()
-    a, b = static_group(d)
+    a, _b = static_group(d)
     response = leave(d, ("", "ib"), ("", "unknown"))
     assert [(m.member_id, m.group_instance_id, m.error_code) for m in response.members] == [
         ("", "ib", ErrorCode.NO_ERROR),
@@ -125,7 +125,7 @@ def test_admin_removes_a_static_member_by_instance_id() -> None:
 
 def test_group_rebuilt_from_records_keeps_static_members() -> None:
     d = GroupShardDriver()
-    a, b = static_group(d)
+    a, _b = static_group(d)
     b2 = d.answer(join(d, instance_id="ib", client_id="b")).member_id
     replayed = d.replayed().state.groups["g"]
     assert replayed.static_members == {"ia": a, "ib": b2}

@@ -48,11 +48,11 @@ def test_the_shard_takes_every_live_transition() -> None:
         if not seen or seen[-1][1] is not g.state:
             seen.append((seen[-1][1] if seen else S.EMPTY, g.state))
 
-    a, wa = new_member(d, client_id="a")
+    a, _wa = new_member(d, client_id="a")
     note()  # Empty -> PreparingRebalance
     d.advance(3_000)
     note()  # -> CompletingRebalance
-    c, wc = new_member(d, client_id="c")
+    c, _wc = new_member(d, client_id="c")
     note()  # CompletingRebalance -> PreparingRebalance (a new member)
     join(d, "g", a, client_id="a")
     note()  # -> CompletingRebalance
