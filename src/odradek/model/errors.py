@@ -10,7 +10,7 @@ from enum import IntEnum
 
 
 class ErrorCode(IntEnum):
-    UNKNOWN = -1
+    UNKNOWN_SERVER_ERROR = -1
     NO_ERROR = 0
     OFFSET_OUT_OF_RANGE = 1
     CORRUPT_MESSAGE = 2

@@ -61,3 +61,14 @@ class MessageSchema:
 
     def is_flexible(self, version: int) -> bool:
         return in_range(self.flexible, version)
+
+
+def nested_struct(root: StructSchema, *path: str) -> StructSchema:
+    """The struct schema reached by following array/struct field names from `root`."""
+    struct = root
+    for attr in path:
+        found = next((f.struct for f in struct.fields if f.attr == attr and f.struct is not None), None)
+        if found is None:
+            raise KeyError(f"{struct.name} has no struct field {attr}")
+        struct = found
+    return struct

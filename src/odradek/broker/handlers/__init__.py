@@ -1,1 +1,26 @@
-"""handlers."""
+"""One module per API (or API family); each exposes ``SPEC`` (an `ApiSpec`) or ``SPECS``.
+
+`all_specs()` is the dispatch table, and therefore exactly what ApiVersions advertises.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from odradek.broker.api import ApiSpec
+
+MODULES = (
+    "api_versions",
+    "metadata",
+    "produce",
+    "fetch",
+    "list_offsets",
+)
+
+
+def all_specs() -> list[ApiSpec]:
+    specs: list[ApiSpec] = []
+    for name in MODULES:
+        module = importlib.import_module(f"odradek.broker.handlers.{name}")
+        specs.extend(getattr(module, "SPECS", None) or [module.SPEC])
+    return specs

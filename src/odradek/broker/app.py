@@ -1,0 +1,205 @@
+"""A broker process: metadata store, partition logs, the Kafka listener, background work.
+
+`Broker` is the composition root: handlers reach every service through it (`ctx.broker`). It owns
+its background tasks (`start()`/`stop()`): the log flusher, retention, checkpoints and the metrics
+endpoint. Metadata changes go through `run_controller`, which computes records with a pure
+controller function, appends them durably (in a worker thread; fsync) and only then updates the
+hosted partitions, one change at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from odradek.broker.config import BrokerConfig
+from odradek.broker.dispatcher import Dispatcher
+from odradek.broker.fetch_sessions import FetchSessionCache
+from odradek.broker.handlers import all_specs
+from odradek.broker.metrics import BrokerMetrics, PartitionStat
+from odradek.broker.metrics_http import MetricsEndpoint
+from odradek.broker.partitions import Partition, ReplicaManager
+from odradek.broker.periodic import Periodic
+from odradek.broker.server import KafkaServer
+from odradek.metadata.controller.brokers import bootstrap_single_node
+from odradek.metadata.controller.result import ControllerResult
+from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult, create_topics
+from odradek.metadata.image import ClusterImage
+from odradek.metadata.local_store import LocalMetadataStore
+from odradek.metadata.log_config_builder import log_config_kwargs
+from odradek.metadata.records import MetadataRecord
+from odradek.model.clock import Clock, SystemClock
+from odradek.model.ids import BrokerId
+from odradek.protocol.messages.fetch import AbortedTransaction
+from odradek.storage.flusher import LogFlusher
+from odradek.storage.log_config import LogConfig
+from odradek.storage.log_manager import LogManager, remove_paths
+
+log = logging.getLogger("odradek.broker")
+
+T = TypeVar("T")
+METADATA_DIR = "odradek-metadata"
+CHECKPOINT_INTERVAL_MS = 60_000
+
+
+class Broker:
+    def __init__(
+        self, config: BrokerConfig, clock: Clock | None = None, rng: random.Random | None = None
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        self.metrics = BrokerMetrics()
+        self.logs = LogManager(list(config.log_dirs))
+        self.store: LocalMetadataStore | None = None
+        self.replicas = ReplicaManager(self.logs, config.node_id, self.log_config, self.clock.now_ms)
+        self.flusher = LogFlusher(self.logs, self.clock)
+        self.fetch_sessions = FetchSessionCache(
+            config.int_value("max.incremental.fetch.session.cache.slots"), self.rng
+        )
+        self.dispatcher = Dispatcher(all_specs(), self, self.metrics)
+        self.server = KafkaServer(self.dispatcher, config.int_value("socket.request.max.bytes"), self.metrics)
+        self.metrics_endpoint: MetricsEndpoint | None = None
+        self._metadata_lock = asyncio.Lock()
+        self._periodic: list[Periodic] = []
+        self.started_at = 0.0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        started = time.monotonic()
+        metadata_dir = self.config.log_dirs[0] / METADATA_DIR
+        self.store = await asyncio.to_thread(LocalMetadataStore.open, metadata_dir)
+        report = await asyncio.to_thread(self.logs.load, self.log_config, self.clock.now_ms())
+        if report.recovered:
+            log.warning("recovered %d partitions after an unclean shutdown", len(report.recovered))
+        await self.server.start(list(self.config.listeners))
+        host, port = self.advertised_endpoint()
+        await self.apply_metadata(
+            bootstrap_single_node(
+                self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+            )
+        )
+        await asyncio.to_thread(remove_paths, report.stale)
+        await self.flusher.start()
+        self.metrics.watch_partitions(self._partition_stats)
+        self.metrics.watch_queue_depth(self.server.queue_depth)
+        self._periodic = [
+            Periodic("retention", self.config.int_value("log.retention.check.interval.ms"), self._retention),
+            Periodic("checkpoint", CHECKPOINT_INTERVAL_MS, self._checkpoint),
+        ]
+        for task in self._periodic:
+            task.start()
+        metrics_port = self.config.value("odradek.metrics.port")
+        if isinstance(metrics_port, int) and metrics_port >= 0:
+            self.metrics_endpoint = MetricsEndpoint(self.metrics.registry)
+            await self.metrics_endpoint.start(self.config.listeners[0].host or "0.0.0.0", metrics_port)
+        self.started_at = time.monotonic()
+        log.info(
+            "broker %d started in %.0f ms (%d partitions)",
+            self.config.node_id,
+            (self.started_at - started) * 1000,
+            report.partitions,
+        )
+
+    async def stop(self) -> None:
+        await self.server.stop()
+        if self.metrics_endpoint is not None:
+            await self.metrics_endpoint.stop()
+        for task in self._periodic:
+            await task.stop()
+        await self.flusher.stop()
+        await asyncio.to_thread(self.logs.close)
+        if self.store is not None:
+            self.store.close()
+        log.info("broker %d stopped", self.config.node_id)
+
+    # --- metadata ----------------------------------------------------------------------------
+
+    @property
+    def image(self) -> ClusterImage:
+        assert self.store is not None, "broker not started"
+        return self.store.image
+
+    def advertised_endpoint(self) -> tuple[str, int]:
+        listener = self.config.advertised_listeners[0]
+        port = listener.port
+        if port == 0:  # advertise the port the OS picked
+            port = next(bound for lst, bound in self.server.bound if lst.name == listener.name)
+        return listener.host or "127.0.0.1", port
+
+    def log_config(self, topic: str) -> LogConfig:
+        return LogConfig(**log_config_kwargs(self.image, self.config.static, topic))  # type: ignore[arg-type]
+
+    async def apply_metadata(self, records: Sequence[MetadataRecord]) -> None:
+        async with self._metadata_lock:
+            await self._apply_locked(records)
+
+    async def _apply_locked(self, records: Sequence[MetadataRecord]) -> None:
+        assert self.store is not None
+        if records:
+            await asyncio.to_thread(self.store.apply, records)
+        doomed = self.replicas.reconcile(self.image)
+        self.replicas.update_configs()
+        if doomed:
+            await asyncio.to_thread(remove_paths, doomed)
+
+    async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
+        """Compute a metadata change on the current image, persist it, apply it; return the response."""
+        async with self._metadata_lock:
+            result = operation(self.image)
+            await self._apply_locked(result.records)
+            return result.response
+
+    async def create_topics(
+        self, topics: Sequence[CreatableTopic], validate_only: bool = False
+    ) -> tuple[CreateTopicResult, ...]:
+        return await self.run_controller(
+            lambda image: create_topics(
+                image, self.config.static, topics, validate_only=validate_only, rng=self.rng
+            )
+        )
+
+    # --- what handlers ask about partitions ---------------------------------------------------
+
+    def in_sync_replicas(self, partition: Partition) -> int:
+        topic = self.image.topic(partition.tp.topic)
+        if topic is None:
+            return 0
+        registration = topic.partitions.get(partition.tp.partition)
+        return 0 if registration is None else len(registration.isr)
+
+    def last_stable_offset(self, partition: Partition) -> int:
+        return partition.log.high_watermark
+
+    def aborted_transactions(
+        self, key: tuple[str, int], fetch_offset: int, size: int
+    ) -> list[AbortedTransaction]:
+        return []
+
+    def on_produced(self, topic: str, nbytes: int, nrecords: int) -> None:
+        self.metrics.bytes_in.labels(topic).inc(nbytes)
+        self.metrics.messages_in.labels(topic).inc(nrecords)
+
+    def on_fetched(self, topic: str, nbytes: int) -> None:
+        self.metrics.bytes_out.labels(topic).inc(nbytes)
+
+    # --- background work ---------------------------------------------------------------------
+
+    def _partition_stats(self) -> list[PartitionStat]:
+        return [
+            (tp.topic, tp.partition, lg.log_start_offset, lg.log_end_offset, lg.size_in_bytes)
+            for tp, lg in self.logs.items()
+        ]
+
+    async def _retention(self) -> None:
+        paths = self.logs.run_retention(self.clock.now_ms())
+        if paths:
+            await asyncio.to_thread(remove_paths, paths)
+
+    async def _checkpoint(self) -> None:
+        await asyncio.to_thread(self.logs.checkpoint)

@@ -1,0 +1,167 @@
+"""The asyncio shell of one client connection: bytes in, frames to the dispatcher, bytes out.
+
+Requests of one connection are answered in order (clients pipeline and match responses by
+order and correlation id). Requests whose handlers finish synchronously (most of them, Produce
+included) are answered inside `buffer_updated`, with no task; a request that must wait (a
+long-polling Fetch) turns the connection busy until it completes, and later requests queue
+behind it. Reading pauses when too many requests queue or the transport's write buffer is full,
+so a client that does not read cannot make the broker buffer without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
+
+from odradek.broker.api import Chunks
+from odradek.broker.dispatcher import CloseConnection
+from odradek.broker.frame_reader import FrameError, FrameReader
+
+if TYPE_CHECKING:
+    from odradek.broker.dispatcher import Dispatcher
+    from odradek.broker.metrics import BrokerMetrics
+
+log = logging.getLogger("odradek.broker.connection")
+
+MAX_QUEUED_REQUESTS = 64
+_ids = itertools.count(1)
+
+
+class KafkaConnection(asyncio.BufferedProtocol):
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        max_request_size: int,
+        connections: set[KafkaConnection],
+        metrics: BrokerMetrics | None = None,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.reader = FrameReader(max_request_size)
+        self.connection_id = next(_ids)
+        self.connections = connections
+        self.metrics = metrics
+        self.transport: asyncio.Transport | None = None
+        self.client_host = "?"
+        self.pending: collections.deque[bytearray] = collections.deque()
+        self.busy: asyncio.Task[None] | None = None
+        self.reading_paused = False
+        self.writing_paused = False
+        self.closed = False
+
+    # --- asyncio.BufferedProtocol ------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.client_host = str(peer[0]) if peer else "?"
+        self.connections.add(self)
+        if self.metrics is not None:
+            self.metrics.connections.inc()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.reader.get_buffer()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        try:
+            frames = self.reader.buffer_updated(nbytes)
+        except FrameError as exc:
+            self._abort(str(exc))
+            return
+        if frames:
+            self.pending.extend(frames)
+            self._process()
+
+    def eof_received(self) -> bool | None:
+        return None  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.connections.discard(self)
+        if self.metrics is not None:
+            self.metrics.connections.dec()
+        if self.busy is not None:
+            self.busy.cancel()
+        self.pending.clear()
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        self._update_reading()
+
+    # --- processing ------------------------------------------------------------------------
+
+    def _process(self) -> None:
+        transport = self.transport
+        assert transport is not None
+        while self.pending and self.busy is None and not self.closed:
+            frame = self.pending.popleft()
+            try:
+                result = self.dispatcher.handle(frame, self.client_host, self.connection_id)
+            except CloseConnection as exc:
+                self._abort(str(exc))
+                return
+            except Exception:
+                log.exception("handler failed; closing connection %d", self.connection_id)
+                self._abort("internal error")
+                return
+            if result is None:
+                continue
+            if isinstance(result, list):
+                transport.writelines(result)
+                continue
+            self.busy = asyncio.get_running_loop().create_task(self._await_response(result))
+        self._update_reading()
+
+    async def _await_response(self, pending: Awaitable[Chunks | None]) -> None:
+        try:
+            chunks = await pending
+        except asyncio.CancelledError:
+            raise
+        except CloseConnection as exc:
+            self.busy = None
+            self._abort(str(exc))
+            return
+        except Exception:
+            log.exception("handler failed; closing connection %d", self.connection_id)
+            self.busy = None
+            self._abort("internal error")
+            return
+        self.busy = None
+        if self.closed:
+            return
+        if chunks is not None and self.transport is not None:
+            self.transport.writelines(chunks)
+        self._process()
+
+    def _update_reading(self) -> None:
+        transport = self.transport
+        if transport is None or self.closed:
+            return
+        should_pause = self.writing_paused or len(self.pending) >= MAX_QUEUED_REQUESTS
+        if should_pause and not self.reading_paused:
+            transport.pause_reading()
+            self.reading_paused = True
+        elif not should_pause and self.reading_paused:
+            transport.resume_reading()
+            self.reading_paused = False
+
+    def queued(self) -> int:
+        return len(self.pending) + (1 if self.busy is not None else 0)
+
+    def _abort(self, reason: str) -> None:
+        log.info("closing connection %d from %s: %s", self.connection_id, self.client_host, reason)
+        self.closed = True
+        self.pending.clear()
+        if self.transport is not None:
+            self.transport.close()
+
+    def close(self) -> None:
+        self._abort("broker shutting down")

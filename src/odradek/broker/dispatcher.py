@@ -1,0 +1,118 @@
+"""From a request frame to response bytes: header, version check, decode, handler, encode.
+
+Rules (Kafka's):
+
+* A request whose API key the broker does not serve, or a version outside the advertised range,
+  cannot be answered in a form the client would understand, so the connection is closed —
+  except ApiVersions: an unsupported ApiVersions version is answered in version 0 with
+  UNSUPPORTED_VERSION and the list of supported APIs, so the client can pick a version (KIP-511).
+* A body that does not parse closes the connection (the broker stays up).
+* Responses use header v1 for flexible versions, header v0 otherwise, and always v0 for
+  ApiVersions.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from odradek.broker.api import ApiSpec, Chunks
+from odradek.broker.context import RequestContext
+from odradek.model.errors import ErrorCode
+from odradek.protocol import codec, framing
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import api_versions
+from odradek.protocol.primitives import INT32, ProtocolError
+
+if TYPE_CHECKING:
+    from odradek.broker.app import Broker
+    from odradek.broker.metrics import BrokerMetrics
+
+log = logging.getLogger("odradek.broker.dispatcher")
+
+
+class CloseConnection(Exception):
+    """The request cannot be answered; the connection must be closed."""
+
+
+class Dispatcher:
+    def __init__(
+        self, specs: Iterable[ApiSpec], broker: Broker, metrics: BrokerMetrics | None = None
+    ) -> None:
+        self.specs: dict[int, ApiSpec] = {}
+        for spec in specs:
+            if spec.key in self.specs:
+                raise ValueError(f"two handlers for {spec.key.name}")
+            self.specs[int(spec.key)] = spec
+        self.broker = broker
+        self.metrics = metrics
+
+    def api_versions(self) -> list[api_versions.ApiVersion]:
+        return [
+            api_versions.ApiVersion(api_key=k, min_version=s.min_version, max_version=s.max_version)
+            for k, s in sorted(self.specs.items())
+        ]
+
+    def handle(
+        self, frame: bytearray, client_host: str, connection_id: int
+    ) -> Chunks | Awaitable[Chunks | None] | None:
+        """Returns the response chunks (size-prefixed), None for no response, or an awaitable."""
+        started = time.perf_counter()
+        try:
+            key, version, correlation_id = framing.peek_header(frame)
+        except ProtocolError as exc:
+            raise CloseConnection(str(exc)) from exc
+        spec = self.specs.get(key)
+        if spec is None:
+            raise CloseConnection(f"unknown API key {key}")
+        if not spec.min_version <= version <= spec.max_version:
+            if key == ApiKey.API_VERSIONS:
+                return self._unsupported_api_versions(correlation_id)
+            raise CloseConnection(f"unsupported version {version} of {spec.key.name}")
+        try:
+            header, pos = framing.read_request_header(frame, spec.request.is_flexible(version))
+            if spec.decode is not None:
+                request = spec.decode(frame, pos, version)
+            else:
+                request, end = codec.decode(spec.request, version, frame, pos)
+                if end != len(frame):
+                    raise ProtocolError(f"{len(frame) - end} trailing bytes after {spec.key.name} v{version}")
+        except ProtocolError as exc:
+            raise CloseConnection(f"malformed {spec.key.name} v{version} request: {exc}") from exc
+        ctx = RequestContext(
+            key, version, correlation_id, header.client_id, client_host, connection_id, self.broker
+        )
+        result = spec.handler(ctx, request)
+        if inspect.isawaitable(result):
+            return self._finish_later(spec, ctx, result, started)
+        return self._respond(spec, ctx, result, started)
+
+    async def _finish_later(
+        self, spec: ApiSpec, ctx: RequestContext, pending: Awaitable[Any], started: float
+    ) -> Chunks | None:
+        return self._respond(spec, ctx, await pending, started)
+
+    def _respond(self, spec: ApiSpec, ctx: RequestContext, response: Any, started: float) -> Chunks | None:
+        if self.metrics is not None:
+            self.metrics.observe_request(spec.key.name, ctx.api_version, time.perf_counter() - started)
+        if response is None:
+            return None
+        version = ctx.api_version
+        if spec.encode is not None:
+            body = spec.encode(response, version)
+        else:
+            body = codec.encode(spec.response, version, response)
+        head = framing.response_header(ctx.correlation_id, spec.response, version)
+        size = len(head) + sum(len(c) for c in body)
+        return [INT32.pack(size) + head, *body]
+
+    def _unsupported_api_versions(self, correlation_id: int) -> Chunks:
+        response = api_versions.ApiVersionsResponse(
+            error_code=ErrorCode.UNSUPPORTED_VERSION, api_keys=self.api_versions()
+        )
+        body = codec.encode_bytes(api_versions.RESPONSE, 0, response)
+        head = INT32.pack(correlation_id)
+        return [INT32.pack(len(head) + len(body)) + head + body]

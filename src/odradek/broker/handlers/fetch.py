@@ -1,0 +1,263 @@
+"""Fetch (1), v4-v18: read whole batches as bytes, long-poll for data, incremental sessions.
+
+Limits follow Kafka: the response carries at most ``max_bytes`` and each partition at most its
+``partition_max_bytes``, except that the first batch of the first partition with data is always
+returned whole, so a consumer never stalls behind one large batch. When less than ``min_bytes``
+is available the request waits up to ``max_wait_ms``; an append to any of its partitions wakes it
+at once (no polling), and an error on any partition answers immediately.
+
+Per partition: UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID for v13+), NOT_LEADER_OR_FOLLOWER,
+FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when the client's ``current_leader_epoch`` is older /
+newer than ours, OFFSET_OUT_OF_RANGE outside [log start, log end]. ``read_uncommitted`` reads up
+to the high watermark, ``read_committed`` up to the last stable offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from odradek.broker.api import ApiSpec
+from odradek.broker.context import RequestContext
+from odradek.broker.fetch_sessions import PartitionKey, SessionContext, SessionPartition, changed
+from odradek.model.errors import ErrorCode
+from odradek.model.topic_partition import ZERO_UUID, TopicPartition
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.fetch import write_fetch_response
+from odradek.protocol.messages import fetch as msg
+from odradek.storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from odradek.broker.app import Broker
+
+READ_COMMITTED = 1
+
+
+@dataclass(slots=True)
+class Wanted:
+    key: PartitionKey
+    topic_id: uuid.UUID
+    fetch_offset: int
+    max_bytes: int
+    current_leader_epoch: int
+
+
+def handle(
+    ctx: RequestContext, request: msg.FetchRequest
+) -> msg.FetchResponse | Awaitable[msg.FetchResponse]:
+    broker = ctx.broker
+    version = ctx.api_version
+    wanted, unknown_ids = _resolve(broker, request, version)
+    session_ctx: SessionContext | None = None
+    if version >= 7:
+        requested = {
+            w.key: SessionPartition(w.fetch_offset, w.max_bytes, w.current_leader_epoch) for w in wanted
+        }
+        forgotten = _forgotten(broker, request, version)
+        session_ctx = broker.fetch_sessions.begin(
+            request.session_id, request.session_epoch, requested, forgotten
+        )
+        if session_ctx.error != ErrorCode.NO_ERROR:
+            return msg.FetchResponse(error_code=session_ctx.error, session_id=0)
+        if session_ctx.incremental and session_ctx.session is not None:
+            wanted = [
+                Wanted(key, _topic_id(broker, key[0]), sp.fetch_offset, sp.max_bytes, sp.current_leader_epoch)
+                for key, sp in session_ctx.session.partitions.items()
+            ]
+    reads = _read_all(broker, wanted, request)
+    total = sum(r.size for r in reads)
+    has_error = any(r.error for r in reads) or bool(unknown_ids)
+    if total >= request.min_bytes or request.max_wait_ms <= 0 or has_error or not wanted:
+        return _respond(broker, request, version, reads, unknown_ids, session_ctx)
+    return _wait_and_respond(broker, request, version, wanted, unknown_ids, session_ctx)
+
+
+async def _wait_and_respond(
+    broker: Broker,
+    request: msg.FetchRequest,
+    version: int,
+    wanted: list[Wanted],
+    unknown_ids: list[tuple[uuid.UUID, list[int]]],
+    session_ctx: SessionContext | None,
+) -> msg.FetchResponse:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + request.max_wait_ms / 1000
+    tps = [TopicPartition(*w.key) for w in wanted]
+    while True:
+        future: asyncio.Future[None] = loop.create_future()
+        broker.replicas.waiters.register(tps, future)
+        timer = loop.call_at(deadline, _wake, future)
+        try:
+            await future
+        finally:
+            broker.replicas.waiters.unregister(tps, future)
+            timer.cancel()
+        reads = _read_all(broker, wanted, request)
+        total = sum(r.size for r in reads)
+        if total >= request.min_bytes or any(r.error for r in reads) or loop.time() >= deadline:
+            return _respond(broker, request, version, reads, unknown_ids, session_ctx)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+@dataclass(slots=True)
+class Read:
+    wanted: Wanted
+    error: int = 0
+    high_watermark: int = -1
+    last_stable_offset: int = -1
+    log_start_offset: int = -1
+    chunks: list[bytes | bytearray | memoryview] | None = None
+    size: int = 0
+
+
+def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest) -> list[Read]:
+    reads = []
+    remaining = request.max_bytes
+    total = 0
+    committed = request.isolation_level == READ_COMMITTED
+    for w in wanted:
+        read = Read(w)
+        reads.append(read)
+        partition = broker.replicas.get(*w.key)
+        if partition is None:
+            read.error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            continue
+        if not partition.is_leader:
+            read.error = ErrorCode.NOT_LEADER_OR_FOLLOWER
+            continue
+        if w.current_leader_epoch >= 0 and w.current_leader_epoch != partition.leader_epoch:
+            fenced = w.current_leader_epoch < partition.leader_epoch
+            read.error = ErrorCode.FENCED_LEADER_EPOCH if fenced else ErrorCode.UNKNOWN_LEADER_EPOCH
+            continue
+        log = partition.log
+        read.high_watermark = log.high_watermark
+        read.last_stable_offset = broker.last_stable_offset(partition)
+        read.log_start_offset = log.log_start_offset
+        max_offset = read.last_stable_offset if committed else read.high_watermark
+        budget = min(w.max_bytes, remaining)
+        try:
+            result = log.read(w.fetch_offset, budget, max_offset, min_one_batch=total == 0)
+        except StorageError as exc:
+            read.error = exc.error_code
+            continue
+        read.chunks = list(result.chunks)
+        read.size = result.size
+        total += result.size
+        remaining = max(0, remaining - result.size)
+    return reads
+
+
+def _respond(
+    broker: Broker,
+    request: msg.FetchRequest,
+    version: int,
+    reads: list[Read],
+    unknown_ids: list[tuple[uuid.UUID, list[int]]],
+    session_ctx: SessionContext | None,
+) -> msg.FetchResponse:
+    session = session_ctx.session if session_ctx is not None else None
+    incremental = session_ctx is not None and session_ctx.incremental
+    topics: dict[str, msg.FetchableTopicResponse] = {}
+    responses: list[msg.FetchableTopicResponse] = []
+    committed = request.isolation_level == READ_COMMITTED
+    for read in reads:
+        w = read.wanted
+        if session is not None:
+            cached = session.partitions.get(w.key)
+            if cached is not None:
+                keep = changed(
+                    cached,
+                    read.size > 0,
+                    read.error,
+                    read.high_watermark,
+                    read.last_stable_offset,
+                    read.log_start_offset,
+                )
+                if incremental and not keep:
+                    continue
+        topic = topics.get(w.key[0])
+        if topic is None:
+            topic = msg.FetchableTopicResponse(topic=w.key[0], topic_id=w.topic_id)
+            topics[w.key[0]] = topic
+            responses.append(topic)
+        data = msg.PartitionData(
+            partition_index=w.key[1],
+            error_code=read.error,
+            high_watermark=read.high_watermark,
+            last_stable_offset=read.last_stable_offset,
+            log_start_offset=read.log_start_offset,
+            records=read.chunks if read.chunks else b"",
+        )
+        if committed:
+            data.aborted_transactions = broker.aborted_transactions(w.key, w.fetch_offset, read.size)
+        else:
+            data.aborted_transactions = None
+        topic.partitions.append(data)
+        if read.size:
+            broker.on_fetched(w.key[0], read.size)
+    for topic_id, partitions in unknown_ids:
+        responses.append(
+            msg.FetchableTopicResponse(
+                topic_id=topic_id,
+                partitions=[
+                    msg.PartitionData(partition_index=p, error_code=ErrorCode.UNKNOWN_TOPIC_ID, records=b"")
+                    for p in partitions
+                ],
+            )
+        )
+    response_session = session_ctx.response_session_id if session_ctx is not None else 0
+    return msg.FetchResponse(session_id=response_session, responses=responses)
+
+
+def _topic_id(broker: Broker, name: str) -> uuid.UUID:
+    partitions = broker.replicas.by_name.get(name)
+    if partitions:
+        return next(iter(partitions.values())).topic_id
+    return ZERO_UUID
+
+
+def _resolve(
+    broker: Broker, request: msg.FetchRequest, version: int
+) -> tuple[list[Wanted], list[tuple[uuid.UUID, list[int]]]]:
+    wanted: list[Wanted] = []
+    unknown: list[tuple[uuid.UUID, list[int]]] = []
+    for topic in request.topics:
+        if version >= 13:
+            name = broker.replicas.topic_name(topic.topic_id)
+            if name is None:
+                unknown.append((topic.topic_id, [p.partition for p in topic.partitions]))
+                continue
+            topic_id = topic.topic_id
+        else:
+            name = topic.topic
+            topic_id = _topic_id(broker, name)
+        for p in topic.partitions:
+            wanted.append(
+                Wanted(
+                    (name, p.partition),
+                    topic_id,
+                    p.fetch_offset,
+                    p.partition_max_bytes,
+                    p.current_leader_epoch,
+                )
+            )
+    return wanted, unknown
+
+
+def _forgotten(broker: Broker, request: msg.FetchRequest, version: int) -> list[PartitionKey]:
+    keys: list[PartitionKey] = []
+    for topic in request.forgotten_topics_data:
+        name = broker.replicas.topic_name(topic.topic_id) if version >= 13 else topic.topic
+        if name is not None:
+            keys.extend((name, p) for p in topic.partitions)
+    return keys
+
+
+SPEC = ApiSpec(ApiKey.FETCH, 4, 18, msg.REQUEST, msg.RESPONSE, handle, encode=write_fetch_response)

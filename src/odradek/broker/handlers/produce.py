@@ -1,0 +1,144 @@
+"""Produce (0), v3-v13: validate batches as bytes, append, answer.
+
+Per partition, in Kafka's order: unknown topic/partition (UNKNOWN_TOPIC_OR_PARTITION, or
+UNKNOWN_TOPIC_ID for v13), internal topic (INVALID_TOPIC_EXCEPTION), not the leader
+(NOT_LEADER_OR_FOLLOWER), not exactly one v2 batch (INVALID_RECORD), structure or CRC
+(CORRUPT_MESSAGE), acks=all with fewer in-sync replicas than ``min.insync.replicas``
+(NOT_ENOUGH_REPLICAS), batch above ``max.message.bytes`` (MESSAGE_TOO_LARGE), then the append.
+Invalid ``acks`` fail every partition with INVALID_REQUIRED_ACKS. Work per partition is a header
+unpack and one CRC32C over the batch in C: records are never decoded.
+
+With acks=0 there is no response; as in Kafka, an error then closes the connection so the client
+notices. When the topic sets ``flush.messages``, the answer waits for the fsync (group commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING
+
+from odradek.broker.api import ApiSpec
+from odradek.broker.context import RequestContext
+from odradek.broker.dispatcher import CloseConnection
+from odradek.metadata.topic_names import is_internal
+from odradek.model.errors import ErrorCode
+from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import produce as msg
+from odradek.protocol.produce import parse_produce_request
+from odradek.protocol.records import CorruptBatchError, validate_batches
+from odradek.storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from odradek.broker.app import Broker
+
+Pending = list[tuple[TopicPartition, int, msg.PartitionProduceResponse]]
+
+
+def handle(
+    ctx: RequestContext, request: msg.ProduceRequest
+) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse | None] | None:
+    broker = ctx.broker
+    acks = request.acks
+    now = broker.clock.now_ms()
+    by_id = ctx.api_version >= 13
+    responses: list[msg.TopicProduceResponse] = []
+    durable: Pending = []
+    failed = False
+    for topic in request.topic_data:
+        name = broker.replicas.topic_name(topic.topic_id) if by_id else topic.name
+        out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
+        responses.append(out)
+        for part in topic.partition_data:
+            result = msg.PartitionProduceResponse(index=part.index, base_offset=-1)
+            out.partition_responses.append(result)
+            if acks not in (0, 1, -1):
+                result.error_code = ErrorCode.INVALID_REQUIRED_ACKS
+            else:
+                _append(broker, name, by_id, part, acks, now, result, durable)
+            failed = failed or result.error_code != ErrorCode.NO_ERROR
+    response = msg.ProduceResponse(responses=responses)
+    if acks == 0:
+        if failed:
+            raise CloseConnection("produce with acks=0 failed")
+        return None
+    if durable:
+        return _after_fsync(broker, durable, response)
+    return response
+
+
+def _append(
+    broker: Broker,
+    name: str | None,
+    by_id: bool,
+    part: msg.PartitionProduceData,
+    acks: int,
+    now: int,
+    result: msg.PartitionProduceResponse,
+    durable: Pending,
+) -> None:
+    partition = broker.replicas.get(name, part.index) if name is not None else None
+    if partition is None:
+        unknown_id = by_id and name is None
+        result.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        return
+    if name is not None and is_internal(name):
+        result.error_code = ErrorCode.INVALID_TOPIC_EXCEPTION
+        result.error_message = f"Cannot append to internal topic {name}"
+        return
+    if not partition.is_leader:
+        result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
+        return
+    records = part.records
+    if records is None or not isinstance(records, memoryview) or len(records) == 0:
+        result.error_code = ErrorCode.INVALID_RECORD
+        result.error_message = "Produce requests must have exactly one record batch per partition"
+        return
+    try:
+        headers = validate_batches(records)
+    except CorruptBatchError as exc:
+        result.error_code = ErrorCode.CORRUPT_MESSAGE
+        result.error_message = str(exc)
+        return
+    if len(headers) != 1:
+        result.error_code = ErrorCode.INVALID_RECORD
+        result.error_message = "Produce requests must have exactly one record batch per partition"
+        return
+    log = partition.log
+    config = log.config
+    if acks == -1 and config.min_insync_replicas > broker.in_sync_replicas(partition):
+        result.error_code = ErrorCode.NOT_ENOUGH_REPLICAS
+        result.error_message = (
+            f"in-sync replicas ({broker.in_sync_replicas(partition)}) below min.insync.replicas "
+            f"({config.min_insync_replicas})"
+        )
+        return
+    try:
+        info = log.append(records, headers, partition.leader_epoch, now)
+    except StorageError as exc:
+        result.error_code = exc.error_code
+        result.error_message = str(exc)
+        return
+    log.high_watermark = info.last_offset + 1
+    broker.replicas.waiters.notify(partition.tp)
+    broker.on_produced(partition.tp.topic, len(records), headers[0].record_count)
+    result.base_offset = info.first_offset
+    result.log_append_time_ms = info.log_append_time
+    result.log_start_offset = info.log_start_offset
+    if config.flush_on_messages:
+        durable.append((partition.tp, info.last_offset, result))
+
+
+async def _after_fsync(
+    broker: Broker, durable: Pending, response: msg.ProduceResponse
+) -> msg.ProduceResponse:
+    for tp, last_offset, result in durable:
+        try:
+            await broker.flusher.after_append(tp, last_offset)
+        except StorageError as exc:
+            result.error_code = exc.error_code
+            result.error_message = str(exc)
+    return response
+
+
+SPEC = ApiSpec(ApiKey.PRODUCE, 3, 13, msg.REQUEST, msg.RESPONSE, handle, decode=parse_produce_request)

@@ -1,0 +1,55 @@
+"""The `odradek` command: one subcommand module per noun (`cli/commands/*.py`).
+
+Each command module exposes ``register(subparsers)``, which adds its parser and sets
+``func=run(args) -> int`` on it. Modules are imported only to register their flags; heavy imports
+(the broker, confluent-kafka) happen inside ``run`` so `odradek --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from odradek import __version__
+
+COMMANDS = ("broker", "dev")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="odradek", description="A Kafka-compatible event streaming platform."
+    )
+    parser.add_argument("--version", action="version", version=f"odradek {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="log level (default INFO)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"odradek.cli.commands.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    from odradek.cli.logs import configure_logging
+
+    configure_logging(args.log_level)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,244 @@
+"""Metadata records: every change to the cluster image is one of these (STYLE principle 2).
+
+They mirror KRaft's metadata records, trimmed to what odradek keeps. Replaying a sequence of records
+through `MetadataDelta` from an empty image rebuilds the image; a snapshot is just the records that
+rebuild the current image (`ClusterImage.to_records`).
+
+Wire/disk form (used by `local_store`): each record is a JSON object whose `"type"` is the class name
+and whose other keys are the dataclass fields; UUIDs are written as their canonical string, tuples
+as arrays, enums as their integer value. `record_to_json` / `record_from_json` convert both ways.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+import uuid
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from odradek.metadata.config_types import ConfigResourceType
+from odradek.model.ids import BrokerId, Epoch
+
+NO_LEADER = BrokerId(-1)
+FIRST_EPOCH = Epoch(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterIdRecord:
+    """Sets the cluster id (written once, when the metadata is first created)."""
+
+    cluster_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerRecord:
+    """The broker acting as controller and its epoch (single node: itself)."""
+
+    controller_id: BrokerId
+    controller_epoch: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterBrokerRecord:
+    """Adds or replaces a broker's registration (its client endpoint and rack)."""
+
+    broker_id: BrokerId
+    host: str
+    port: int
+    rack: str | None = None
+    fenced: bool = False
+    broker_epoch: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerFenceRecord:
+    """Fences (no new leaderships, not in new ISRs) or unfences a registered broker."""
+
+    broker_id: BrokerId
+    fenced: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UnregisterBrokerRecord:
+    broker_id: BrokerId
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRecord:
+    """Creates a topic; its PartitionRecords and ConfigRecords follow in the same batch."""
+
+    name: str
+    topic_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionRecord:
+    """Creates (or wholly replaces) one partition's state."""
+
+    topic_id: uuid.UUID
+    partition_id: int
+    replicas: tuple[BrokerId, ...]
+    isr: tuple[BrokerId, ...]
+    leader: BrokerId
+    leader_epoch: Epoch = FIRST_EPOCH
+    partition_epoch: int = 0
+    elr: tuple[BrokerId, ...] = ()
+    last_known_elr: tuple[BrokerId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionChangeRecord:
+    """Changes part of a partition's state; None fields are unchanged.
+
+    Any change bumps `partition_epoch`. Setting `leader` (even to the current leader) bumps
+    `leader_epoch`, which is how the controller fences a deposed leader.
+    """
+
+    topic_id: uuid.UUID
+    partition_id: int
+    leader: BrokerId | None = None
+    isr: tuple[BrokerId, ...] | None = None
+    replicas: tuple[BrokerId, ...] | None = None
+    elr: tuple[BrokerId, ...] | None = None
+    last_known_elr: tuple[BrokerId, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveTopicRecord:
+    """Deletes a topic, its partitions and its config overrides."""
+
+    topic_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigRecord:
+    """Sets (value) or removes (None) one dynamic config of a topic or broker resource.
+
+    Broker resources are named by broker id, or "" for the cluster-wide default.
+    """
+
+    resource_type: ConfigResourceType
+    resource_name: str
+    name: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerIdsRecord:
+    """A block of producer ids was handed to `broker_id`; ids below `next_producer_id` are taken."""
+
+    broker_id: BrokerId
+    next_producer_id: int
+
+
+MetadataRecord = (
+    ClusterIdRecord
+    | ControllerRecord
+    | RegisterBrokerRecord
+    | BrokerFenceRecord
+    | UnregisterBrokerRecord
+    | TopicRecord
+    | PartitionRecord
+    | PartitionChangeRecord
+    | RemoveTopicRecord
+    | ConfigRecord
+    | ProducerIdsRecord
+)
+
+RECORD_TYPES: dict[str, type[Any]] = {
+    cls.__name__: cls
+    for cls in (
+        ClusterIdRecord,
+        ControllerRecord,
+        RegisterBrokerRecord,
+        BrokerFenceRecord,
+        UnregisterBrokerRecord,
+        TopicRecord,
+        PartitionRecord,
+        PartitionChangeRecord,
+        RemoveTopicRecord,
+        ConfigRecord,
+        ProducerIdsRecord,
+    )
+}
+
+
+class RecordDecodeError(ValueError):
+    """A stored record could not be decoded (unknown type, missing or malformed field)."""
+
+
+def record_to_json(record: MetadataRecord) -> dict[str, object]:
+    out: dict[str, object] = {"type": type(record).__name__}
+    for field in dataclasses.fields(record):
+        out[field.name] = _to_json(getattr(record, field.name))
+    return out
+
+
+def record_from_json(data: dict[str, Any]) -> MetadataRecord:
+    cls = RECORD_TYPES.get(str(data.get("type")))
+    if cls is None:
+        raise RecordDecodeError(f"unknown metadata record type {data.get('type')!r}")
+    hints = _hints(cls)
+    kwargs: dict[str, object] = {}
+    for field in dataclasses.fields(cls):
+        if field.name in data:
+            kwargs[field.name] = _from_json(hints[field.name], data[field.name], field.name)
+        elif field.default is dataclasses.MISSING:
+            raise RecordDecodeError(f"{cls.__name__} lacks field {field.name}")
+    record: MetadataRecord = cls(**kwargs)
+    return record
+
+
+def _to_json(value: object) -> object:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_to_json(v) for v in value]
+    if isinstance(value, IntEnum):
+        return int(value)
+    return value
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _from_json(hint: Any, value: object, name: str) -> object:
+    """Convert a JSON value to the field's declared type (only the shapes records use)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return _from_json(inner, value, name)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise RecordDecodeError(f"field {name} should be an array")
+        (element,) = {arg for arg in typing.get_args(hint) if arg is not Ellipsis}
+        return tuple(_from_json(element, v, name) for v in value)
+    if hint is uuid.UUID:
+        try:
+            return uuid.UUID(str(value))
+        except ValueError as e:
+            raise RecordDecodeError(f"field {name}: {e}") from None
+    if isinstance(hint, type) and issubclass(hint, IntEnum):
+        try:
+            return hint(int(value))  # type: ignore[call-overload]
+        except (TypeError, ValueError) as e:
+            raise RecordDecodeError(f"field {name}: {e}") from None
+    base = getattr(hint, "__supertype__", hint)  # NewType → its base type
+    if base is int and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise RecordDecodeError(f"field {name} should be an integer")
+    if base is str and not isinstance(value, str):
+        raise RecordDecodeError(f"field {name} should be a string")
+    if base is bool and not isinstance(value, bool):
+        raise RecordDecodeError(f"field {name} should be a boolean")
+    return value

@@ -1,0 +1,554 @@
+"""One partition's log: an ordered list of segments, the offsets that describe it, and its operations.
+
+Invariants (Kafka's)::
+
+    log_start_offset <= high_watermark <= log_end_offset
+    segments[0].base_offset <= log_start_offset; segments are sorted by base offset, the last is active
+    recovery_point <= log_end_offset: everything below it is fsynced
+
+The broker calls everything here from its event loop, synchronously; appends and reads do
+page-cache I/O only and per-batch work (a header unpack), never per-record work. The exception is
+`flush`, which fsyncs and is meant to run in a worker thread while the loop keeps appending: it
+takes `self._lock` only to copy (dup) the descriptors it needs and to publish the new recovery
+point, and every operation that closes descriptors or changes the segment list (roll, deletion,
+truncation, close) takes the same lock, so a flush never touches a closed or reused descriptor.
+
+Seams for later work: producer state and `.txnindex` hook into `append`/`truncate_to`/segment
+deletion; a compaction cleaner would rewrite closed segments off the loop and swap them in under
+`self._lock` the way `_delete_oldest` swaps them out.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.records import LOG_OVERHEAD, BatchHeader, iter_records
+from odradek.storage.checkpoints import read_partition_metadata, write_partition_metadata
+from odradek.storage.errors import (
+    LogClosedError,
+    MessageTooLargeError,
+    OffsetOutOfRangeError,
+    RecordListTooLargeError,
+    StorageError,
+)
+from odradek.storage.layout import LEADER_EPOCH_CHECKPOINT, PARTITION_METADATA
+from odradek.storage.leader_epoch_cache import LeaderEpochCache
+from odradek.storage.log_config import LogConfig
+from odradek.storage.recovery import load_segments
+from odradek.storage.retention import deletable_segments
+from odradek.storage.segment import LogSegment
+
+Fsync = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AppendInfo:
+    first_offset: int
+    last_offset: int
+    log_append_time: int  # -1 for CreateTime topics
+    log_start_offset: int
+    max_timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    chunks: list[bytes]  # whole batches, in order; empty when nothing is readable
+    size: int
+    high_watermark: int
+    log_start_offset: int
+    log_end_offset: int
+
+
+class PartitionLog:
+    def __init__(
+        self,
+        tp: TopicPartition,
+        directory: Path,
+        config: LogConfig,
+        segments: list[LogSegment],
+        *,
+        log_start_offset: int,
+        log_end_offset: int,
+        recovery_point: int,
+        high_watermark: int,
+        epoch_cache: LeaderEpochCache,
+        topic_id: uuid.UUID | None,
+        fsync: Fsync = os.fsync,
+    ) -> None:
+        self.tp = tp
+        self.directory = directory
+        self.topic_id = topic_id
+        self._config = config
+        self._segments = segments
+        self._bases = [s.base_offset for s in segments]
+        self._log_start = log_start_offset
+        self._leo = log_end_offset
+        self._recovery_point = recovery_point
+        self._high_watermark = min(max(high_watermark, log_start_offset), log_end_offset)
+        self._epoch_cache = epoch_cache
+        self._fsync = fsync
+        self._lock = threading.Lock()
+        self._generation = 0  # bumped by truncation: a flush started before must not publish
+        self._dirty_dirs: set[Path] = set()  # entries created, renamed or deleted since the last flush
+        self._closed = False
+        self.truncated_on_load = 0  # bytes recovery cut when this log was loaded
+
+    # --- construction -----------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        directory: Path,
+        tp: TopicPartition,
+        topic_id: uuid.UUID,
+        config: LogConfig,
+        *,
+        now_ms: int,
+        fsync: Fsync = os.fsync,
+    ) -> PartitionLog:
+        directory.mkdir(parents=True)
+        write_partition_metadata(directory / PARTITION_METADATA, topic_id, sync=False)
+        segment = LogSegment.create(directory, 0, config, now_ms)
+        cache = LeaderEpochCache(directory / LEADER_EPOCH_CHECKPOINT)
+        cache.persist()
+        log = cls(
+            tp,
+            directory,
+            config,
+            [segment],
+            log_start_offset=0,
+            log_end_offset=0,
+            recovery_point=0,
+            high_watermark=0,
+            epoch_cache=cache,
+            topic_id=topic_id,
+            fsync=fsync,
+        )
+        log._dirty_dirs = {directory, directory.parent}
+        return log
+
+    @classmethod
+    def load(
+        cls,
+        directory: Path,
+        tp: TopicPartition,
+        config: LogConfig,
+        *,
+        recovery_point: int,
+        log_start_offset: int,
+        high_watermark: int,
+        clean: bool,
+        now_ms: int,
+        fsync: Fsync = os.fsync,
+    ) -> PartitionLog:
+        """Open an existing partition directory (recovering it unless `clean`, see recovery.py)."""
+        loaded = load_segments(
+            directory,
+            config,
+            recovery_point=recovery_point,
+            log_start_offset=log_start_offset,
+            clean=clean,
+            now_ms=now_ms,
+        )
+        log = cls(
+            tp,
+            directory,
+            config,
+            loaded.segments,
+            log_start_offset=loaded.log_start_offset,
+            log_end_offset=loaded.log_end_offset,
+            recovery_point=loaded.recovery_point,
+            high_watermark=high_watermark,
+            epoch_cache=loaded.epoch_cache,
+            topic_id=read_partition_metadata(directory / PARTITION_METADATA),
+            fsync=fsync,
+        )
+        log.truncated_on_load = loaded.truncated_bytes
+        return log
+
+    # --- state ------------------------------------------------------------------------------
+    @property
+    def config(self) -> LogConfig:
+        return self._config
+
+    def update_config(self, config: LogConfig) -> None:
+        self._config = config
+
+    @property
+    def log_start_offset(self) -> int:
+        return self._log_start
+
+    @property
+    def log_end_offset(self) -> int:
+        return self._leo
+
+    @property
+    def high_watermark(self) -> int:
+        return self._high_watermark
+
+    @high_watermark.setter
+    def high_watermark(self, offset: int) -> None:
+        self._high_watermark = min(max(offset, self._log_start), self._leo)
+
+    @property
+    def recovery_point(self) -> int:
+        return self._recovery_point
+
+    @property
+    def unflushed_messages(self) -> int:
+        return self._leo - self._recovery_point
+
+    @property
+    def size_in_bytes(self) -> int:
+        return sum(s.size for s in self._segments)
+
+    @property
+    def segments(self) -> tuple[LogSegment, ...]:
+        return tuple(self._segments)
+
+    @property
+    def active_segment(self) -> LogSegment:
+        return self._segments[-1]
+
+    @property
+    def leader_epoch_cache(self) -> LeaderEpochCache:
+        return self._epoch_cache
+
+    @property
+    def latest_epoch(self) -> int:
+        return self._epoch_cache.latest_epoch
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LogClosedError(f"log of {self.tp} is closed")
+
+    # --- append -----------------------------------------------------------------------------
+    def append(
+        self, buf: bytearray | memoryview, headers: list[BatchHeader], leader_epoch: int, now_ms: int
+    ) -> AppendInfo:
+        """Assign offsets to validated batches and write them (restamping `buf` in place)."""
+        self._check_open()
+        if not headers:
+            raise ValueError("nothing to append")
+        config = self._config
+        total = len(buf)
+        if sum(h.batch_length for h in headers) + LOG_OVERHEAD * len(headers) != total:
+            raise ValueError("headers do not describe the buffer")
+        largest = max(h.batch_length for h in headers) + LOG_OVERHEAD
+        if largest > config.max_message_bytes:
+            raise MessageTooLargeError(
+                f"batch of {largest} bytes exceeds max.message.bytes {config.max_message_bytes}"
+            )
+        if total > config.segment_bytes:
+            raise RecordListTooLargeError(f"{total} bytes exceed segment.bytes {config.segment_bytes}")
+        if isinstance(buf, memoryview) and buf.readonly:
+            buf = bytearray(buf)
+        first = self._leo
+        last = first + sum(h.last_offset_delta for h in headers) + len(headers) - 1
+        append_time = now_ms if config.log_append_time else -1
+        max_ts = append_time if append_time >= 0 else max(h.max_timestamp for h in headers)
+        segment = self._segments[-1]
+        try:
+            if segment.should_roll(config, total, max_ts, last, now_ms):
+                segment = self.roll(now_ms)
+            segment.append(
+                buf,
+                headers,
+                first_offset=first,
+                leader_epoch=leader_epoch,
+                append_time=append_time,
+                config=config,
+            )
+        except OSError as exc:
+            raise StorageError(f"append to {self.tp} failed: {exc}") from exc
+        self._leo = last + 1
+        if leader_epoch > self._epoch_cache.latest_epoch:
+            self._epoch_cache.assign(leader_epoch, first)
+        return AppendInfo(first, last, append_time, self._log_start, max_ts)
+
+    def roll(self, now_ms: int) -> LogSegment:
+        """Start a new active segment at the log end offset (no-op if the active one is empty)."""
+        self._check_open()
+        active = self._segments[-1]
+        if active.size == 0 and active.base_offset == self._leo:
+            return active
+        segment = LogSegment.create(self.directory, self._leo, self._config, now_ms)
+        active.seal()
+        with self._lock:
+            self._segments.append(segment)
+            self._bases.append(segment.base_offset)
+            self._dirty_dirs.add(self.directory)
+        return segment
+
+    # --- read -------------------------------------------------------------------------------
+    def read(
+        self, fetch_offset: int, max_bytes: int, max_offset: int, min_one_batch: bool = True
+    ) -> ReadResult:
+        """Whole batches from the one holding `fetch_offset`, below `max_offset`, within `max_bytes`.
+
+        If `min_one_batch`, the first batch is returned even when larger than `max_bytes` (Kafka's
+        rule, so a consumer never gets stuck behind a big batch). Batches that contain `max_offset`
+        (the high watermark or last stable offset) or come after it are never returned.
+        """
+        self._check_open()
+        if fetch_offset < self._log_start or fetch_offset > self._leo:
+            raise OffsetOutOfRangeError(
+                f"offset {fetch_offset} outside [{self._log_start}, {self._leo}] of {self.tp}"
+            )
+        try:
+            return self._read(fetch_offset, max_bytes, max_offset, min_one_batch)
+        except OSError as exc:
+            raise StorageError(f"read from {self.tp} failed: {exc}") from exc
+
+    def _read(self, fetch_offset: int, max_bytes: int, max_offset: int, min_one_batch: bool) -> ReadResult:
+        chunks: list[bytes] = []
+        total = 0
+        max_offset = min(max_offset, self._leo)
+        segments, bases = self._segments, self._bases
+        i = max(0, bisect_right(bases, fetch_offset) - 1)
+        offset = fetch_offset
+        while offset < max_offset and i < len(segments):
+            segment = segments[i]
+            start = segment.find(offset)
+            next_base = bases[i + 1] if i + 1 < len(bases) else None
+            if start is None:
+                i += 1
+                offset = max(offset, next_base or offset)
+                continue
+            whole_segment = (next_base is not None and next_base <= max_offset) or max_offset >= self._leo
+            limit = segment.size if whole_segment else segment.find(max_offset)
+            if limit is None:
+                limit = segment.size
+            if limit <= start:
+                break
+            budget = max_bytes - total
+            if budget <= 0 and chunks:
+                break
+            end = limit if limit - start <= budget else segment.whole_batches_end(start, start + budget)
+            if end == start and not chunks and min_one_batch:
+                end = start + segment.header_at(start).batch_length + LOG_OVERHEAD
+            if end > start:
+                chunks.append(segment.read(start, end))
+                total += end - start
+            if end < segment.size or next_base is None:
+                break
+            i += 1
+            offset = next_base
+        return ReadResult(chunks, total, self._high_watermark, self._log_start, self._leo)
+
+    # --- timestamps and epochs ---------------------------------------------------------------
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int, int] | None:
+        """ListOffsets: (offset, timestamp, leader epoch) of the first record at or after `timestamp`."""
+        self._check_open()
+        for i, segment in enumerate(self._segments):
+            end = self._bases[i + 1] if i + 1 < len(self._bases) else self._leo
+            if end <= self._log_start or segment.largest_timestamp < timestamp:
+                continue
+            entry = segment.time_index.floor_entry(timestamp)
+            start = segment.offset_index.floor_position(entry[1]) if entry else 0
+            for pos, header in segment.headers(start):
+                if (
+                    header.max_timestamp < timestamp
+                    or header.base_offset + header.last_offset_delta < self._log_start
+                ):
+                    continue
+                data = segment.read(pos, pos + header.batch_length + LOG_OVERHEAD)
+                for record in iter_records(data, 0, header):
+                    if record.timestamp >= timestamp and record.offset >= self._log_start:
+                        return record.offset, record.timestamp, header.partition_leader_epoch
+        return None
+
+    def max_timestamp_entry(self) -> tuple[int, int, int] | None:
+        """ListOffsets MAX_TIMESTAMP (KIP-734): (offset, timestamp, leader epoch) of the first record
+        holding the largest timestamp; None for an empty log."""
+        self._check_open()
+        best: tuple[int, int, LogSegment] | None = None
+        for segment in self._segments:
+            ts, offset = segment.max_timestamp_and_offset()
+            if ts >= 0 and (best is None or ts > best[0]):
+                best = (ts, offset, segment)
+        if best is None:
+            return None
+        ts, offset, segment = best
+        pos = segment.find(offset)
+        if pos is None:
+            return None
+        header = segment.header_at(pos)
+        data = segment.read(pos, pos + header.batch_length + LOG_OVERHEAD)
+        for record in iter_records(data, 0, header):
+            if record.timestamp == ts:
+                return record.offset, ts, header.partition_leader_epoch
+        return None
+
+    def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
+        """OffsetForLeaderEpoch: (largest epoch <= `epoch`, its end offset), or (-1, -1)."""
+        return self._epoch_cache.end_offset_for(epoch, self._leo)
+
+    def epoch_for_offset(self, offset: int) -> int | None:
+        return self._epoch_cache.epoch_for_offset(offset)
+
+    # --- deletion and truncation ------------------------------------------------------------
+    def _delete_oldest(self, count: int, now_ms: int) -> list[Path]:
+        """Rename the oldest `count` segments to `.deleted`; returns the paths to remove."""
+        if count <= 0:
+            return []
+        if count >= len(self._segments):
+            self.roll(now_ms)
+        with self._lock:
+            doomed = self._segments[:count]
+            del self._segments[:count]
+            del self._bases[:count]
+            self._dirty_dirs.add(self.directory)
+            paths = [path for segment in doomed for path in segment.rename_to_deleted()]
+        if self._bases[0] > self._log_start:
+            self._log_start = self._bases[0]
+            self._high_watermark = max(self._high_watermark, self._log_start)
+            self._epoch_cache.truncate_from_start(self._log_start)
+        return paths
+
+    def delete_old_segments(self, now_ms: int) -> list[Path]:
+        """Apply retention (retention.py); returns the `.deleted` files for the caller to remove."""
+        self._check_open()
+        decision = deletable_segments(
+            self._segments,
+            log_start_offset=self._log_start,
+            log_end_offset=self._leo,
+            high_watermark=self._high_watermark,
+            config=self._config,
+            now_ms=now_ms,
+        )
+        return self._delete_oldest(decision.count, now_ms)
+
+    def delete_records_before(self, offset: int, now_ms: int) -> list[Path]:
+        """DeleteRecords: make `offset` the log start offset (<= high watermark) and drop whole
+        segments below it; returns the `.deleted` files for the caller to remove."""
+        self._check_open()
+        if offset > self._high_watermark or offset < 0:
+            raise OffsetOutOfRangeError(
+                f"cannot delete {self.tp} before {offset}: high watermark {self._high_watermark}"
+            )
+        if offset > self._log_start:
+            self._log_start = offset
+            self._epoch_cache.truncate_from_start(offset)
+        decision = deletable_segments(
+            self._segments,
+            log_start_offset=self._log_start,
+            log_end_offset=self._leo,
+            high_watermark=self._high_watermark,
+            config=None,
+            now_ms=now_ms,
+        )
+        return self._delete_oldest(decision.count, now_ms)
+
+    def truncate_to(self, offset: int, now_ms: int) -> list[Path]:
+        """Remove every batch at or after the one containing `offset` (replication, recovery).
+
+        Returns the `.deleted` files of whole segments removed, for the caller to remove.
+        """
+        self._check_open()
+        if offset >= self._leo:
+            return []
+        if offset < self._bases[0]:
+            return self.truncate_fully_and_start_at(offset, now_ms)
+        with self._lock:
+            self._generation += 1
+            keep = bisect_right(self._bases, offset)
+            doomed = self._segments[keep:]
+            if doomed:
+                del self._segments[keep:]
+                del self._bases[keep:]
+                self._dirty_dirs.add(self.directory)
+            paths = [path for segment in doomed for path in segment.rename_to_deleted()]
+            active = self._segments[-1]
+            active.truncate_to(offset)
+            self._leo = active.read_next_offset()
+            self._recovery_point = min(self._recovery_point, self._leo)
+        self._epoch_cache.truncate_from_end(self._leo)
+        self._log_start = min(self._log_start, self._leo)
+        self._high_watermark = min(self._high_watermark, self._leo)
+        return paths
+
+    def truncate_fully_and_start_at(self, offset: int, now_ms: int) -> list[Path]:
+        """Drop the whole log and restart it empty at `offset` (a follower far behind the leader)."""
+        self._check_open()
+        with self._lock:
+            self._generation += 1
+            doomed, self._segments = self._segments, []
+            paths = [path for segment in doomed for path in segment.rename_to_deleted()]
+            segment = LogSegment.create(self.directory, offset, self._config, now_ms)
+            self._segments = [segment]
+            self._bases = [offset]
+            self._dirty_dirs.add(self.directory)
+            self._leo = self._log_start = self._high_watermark = self._recovery_point = offset
+        self._epoch_cache.clear()
+        return paths
+
+    # --- durability and lifecycle -----------------------------------------------------------
+    def flush(self, up_to_offset: int | None = None) -> int:
+        """fsync everything below `up_to_offset` (default: the log end offset); thread-safe.
+
+        Returns the recovery point, which advances to the flushed offset.
+        """
+        fds: list[int] = []
+        with self._lock:
+            if self._closed:
+                return self._recovery_point
+            target = self._leo if up_to_offset is None else min(up_to_offset, self._leo)
+            sync_epochs, sync_dirs = self._epoch_cache.needs_sync, self._dirty_dirs
+            if target <= self._recovery_point and not sync_epochs and not sync_dirs:
+                return self._recovery_point
+            generation = self._generation
+            try:
+                bases = self._bases
+                for i, segment in enumerate(self._segments):
+                    end = bases[i + 1] if i + 1 < len(bases) else None
+                    if (end is None or end > self._recovery_point) and segment.base_offset < target:
+                        fds += [os.dup(fd) for fd in segment.sync_fds()]
+                if sync_epochs:
+                    fds.append(os.open(self._epoch_cache.path, os.O_RDONLY))
+                fds += [os.open(d, os.O_RDONLY | os.O_DIRECTORY) for d in sorted(sync_dirs)]
+            except OSError:
+                for fd in fds:
+                    os.close(fd)
+                raise
+            self._epoch_cache.needs_sync = False
+            self._dirty_dirs = set()
+        try:
+            for fd in fds:
+                self._fsync(fd)
+        except OSError:
+            with self._lock:
+                self._epoch_cache.needs_sync |= sync_epochs
+                self._dirty_dirs |= sync_dirs
+            raise
+        finally:
+            for fd in fds:
+                os.close(fd)
+        with self._lock:
+            if generation == self._generation and target > self._recovery_point:
+                self._recovery_point = target
+            return self._recovery_point
+
+    def close(self, flush: bool = False) -> None:
+        """Record the active segment's largest timestamp, optionally fsync, close every file."""
+        if self._closed:
+            return
+        try:
+            self._segments[-1].seal()
+            if flush:
+                self.flush()
+        finally:
+            with self._lock:
+                self._closed = True
+                for segment in self._segments:
+                    segment.close()

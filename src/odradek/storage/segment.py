@@ -1,0 +1,407 @@
+"""One log segment: a `.log` file of record batches plus its `.index` and `.timeindex`.
+
+The `.log` holds v2 record batches exactly as received from producers, after the broker restamped
+`baseOffset` and `partitionLeaderEpoch` (and, for LogAppendTime topics, `maxTimestamp`, the
+timestamp-type bit and the CRC). The segment is named by its base offset (`layout.py`); every batch
+in it has `baseOffset >= base offset` and `lastOffset - base offset < 2**31` (index entries hold
+relative offsets as int32). Offsets increase from batch to batch; they may have gaps only after
+compaction.
+
+All I/O is os.pwrite/os.pread on one descriptor per file, kept open while the segment lives. Nothing
+here fsyncs: `PartitionLog.flush` does, from a worker thread, on duplicates of `sync_fds()`.
+
+Lookups: the active segment remembers the position of its last ~1000 appended batches, so a tailing
+consumer's fetch is a C bisect and one pread; other lookups take the sparse offset index's floor
+entry and walk batch headers forward (at most ~`index.interval.bytes` of them).
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from odradek.protocol.records import LOG_OVERHEAD, BatchHeader, restamp, set_log_append_time
+from odradek.storage.file_records import header_at, read_exactly, scan_headers, valid_batches
+from odradek.storage.index_file import CorruptIndexError
+from odradek.storage.layout import (
+    DELETED_SUFFIX,
+    INDEX_SUFFIX,
+    LOG_SUFFIX,
+    SEGMENT_SUFFIXES,
+    TIME_INDEX_SUFFIX,
+    segment_path,
+)
+from odradek.storage.log_config import LogConfig
+from odradek.storage.offset_index import OffsetIndex
+from odradek.storage.time_index import TimeIndex
+
+INT32_MAX = (1 << 31) - 1
+RECENT_BATCHES = 1024  # positions remembered for tail reads (two int64 arrays of up to 2x this)
+
+
+class LogSegment:
+    def __init__(
+        self,
+        directory: Path,
+        base_offset: int,
+        *,
+        log_fd: int,
+        size: int,
+        offset_index: OffsetIndex,
+        time_index: TimeIndex,
+        created_ms: int,
+        index_interval: int,
+    ) -> None:
+        self.directory = directory
+        self.index_interval = index_interval  # used when rebuilding the indexes
+        self.base_offset = base_offset
+        self.size = size
+        self.created_ms = created_ms
+        self._fd = log_fd
+        self._offset_index = offset_index
+        self._time_index = time_index
+        self._closed = False
+        # Loaded lazily for segments opened from disk.
+        self._max_known = False
+        self._max_timestamp = -1
+        self._offset_of_max_timestamp = base_offset
+        self._rolling_timestamp: int | None = None
+        self._bytes_since_index_entry = 0
+        # Tail of the active segment: batch next-offsets and start positions, both ascending.
+        self._recent_next: array[int] = array("q")
+        self._recent_pos: array[int] = array("q")
+        self._recent_from = 0  # offsets >= this are covered by the arrays
+
+    # --- opening ----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, directory: Path, base_offset: int, config: LogConfig, now_ms: int) -> LogSegment:
+        log_fd = os.open(
+            segment_path(directory, base_offset, LOG_SUFFIX), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644
+        )
+        oi = OffsetIndex.create(segment_path(directory, base_offset, INDEX_SUFFIX), base_offset)
+        ti = TimeIndex.create(segment_path(directory, base_offset, TIME_INDEX_SUFFIX), base_offset)
+        segment = cls(
+            directory,
+            base_offset,
+            log_fd=log_fd,
+            size=0,
+            offset_index=oi,
+            time_index=ti,
+            created_ms=now_ms,
+            index_interval=config.index_interval_bytes,
+        )
+        segment._max_known = True
+        return segment
+
+    @classmethod
+    def open(cls, directory: Path, base_offset: int, config: LogConfig, now_ms: int) -> LogSegment:
+        """Open existing files; indexes are read lazily (missing ones are created empty)."""
+        log_fd = os.open(segment_path(directory, base_offset, LOG_SUFFIX), os.O_RDWR)
+        size = os.fstat(log_fd).st_size
+        paths = [segment_path(directory, base_offset, s) for s in (INDEX_SUFFIX, TIME_INDEX_SUFFIX)]
+        for path in paths:
+            if not path.exists():
+                path.touch()
+        oi = OffsetIndex(paths[0], base_offset, loaded=False)
+        ti = TimeIndex(paths[1], base_offset, loaded=False)
+        return cls(
+            directory,
+            base_offset,
+            log_fd=log_fd,
+            size=size,
+            offset_index=oi,
+            time_index=ti,
+            created_ms=now_ms,
+            index_interval=config.index_interval_bytes,
+        )
+
+    @property
+    def log_path(self) -> Path:
+        return segment_path(self.directory, self.base_offset, LOG_SUFFIX)
+
+    @property
+    def offset_index(self) -> OffsetIndex:
+        """The offset index, loaded and checked; rebuilt from the log if it is corrupt."""
+        try:
+            self._offset_index.ensure_loaded()
+        except CorruptIndexError:
+            self.recover()
+        return self._offset_index
+
+    @property
+    def time_index(self) -> TimeIndex:
+        try:
+            self._time_index.ensure_loaded()
+        except CorruptIndexError:
+            self.recover()
+        return self._time_index
+
+    def load_indexes(self) -> None:
+        """Read and fully check both indexes now (rebuilding them if needed), not on first use."""
+        self._offset_index = self.offset_index
+        self._time_index = self.time_index
+
+    def quick_check_indexes(self, next_offset_bound: int | None) -> None:
+        """Cheap startup checks (file lengths, last entries); raises CorruptIndexError."""
+        self._offset_index.quick_check(self.size)
+        self._time_index.quick_check(next_offset_bound)
+
+    # --- reading ----------------------------------------------------------------------------
+    def read(self, start: int, end: int) -> bytes:
+        return read_exactly(self._fd, end - start, start)
+
+    def header_at(self, position: int) -> BatchHeader:
+        return header_at(self._fd, position)
+
+    def headers(self, start: int = 0) -> Iterator[tuple[int, BatchHeader]]:
+        return scan_headers(self._fd, start, self.size)
+
+    def find(self, offset: int) -> int | None:
+        """Position of the first batch whose last offset is >= `offset`; None if none in this segment."""
+        recent = self._recent_next
+        if recent and offset >= self._recent_from:
+            i = bisect_right(recent, offset)
+            return self._recent_pos[i] if i < len(recent) else None
+        for pos, header in scan_headers(self._fd, self.offset_index.floor_position(offset), self.size):
+            if header.base_offset + header.last_offset_delta >= offset:
+                return pos
+        return None
+
+    def whole_batches_end(self, start: int, limit: int) -> int:
+        """The last batch boundary in [start, limit], where `start` is a batch start."""
+        if limit >= self.size:
+            return self.size
+        recent = self._recent_pos
+        if recent and start >= recent[0]:
+            return max(start, recent[bisect_right(recent, limit) - 1])
+        from_pos = max(start, self.offset_index.floor_position_by_position(limit))
+        for pos, header in scan_headers(self._fd, from_pos, self.size):
+            if pos + header.batch_length + LOG_OVERHEAD > limit:
+                return pos
+        return self.size
+
+    def read_next_offset(self) -> int:
+        """Offset after the last batch, walking headers from the last index entry."""
+        return self.scan_tail()[0]
+
+    def scan_tail(self) -> tuple[int, int]:
+        """(offset after the last batch, byte position after it); the position is short of
+        `size` only when the file ends with a torn batch."""
+        last = self.offset_index.last_entry()
+        next_offset, end = self.base_offset, last[1] if last else 0
+        for pos, header in scan_headers(self._fd, end, self.size):
+            next_offset = header.base_offset + header.last_offset_delta + 1
+            end = pos + header.batch_length + LOG_OVERHEAD
+        return next_offset, end
+
+    @property
+    def largest_timestamp(self) -> int:
+        """The largest batch max timestamp in the segment (-1 if none); retention compares it."""
+        return self.max_timestamp_and_offset()[0]
+
+    def max_timestamp_and_offset(self) -> tuple[int, int]:
+        """(largest timestamp, last offset of the first batch holding it)."""
+        if not self._max_known:
+            last = self.time_index.last_entry()
+            max_ts, offset = last if last else (-1, self.base_offset)
+            start = self.offset_index.floor_position(offset) if last else 0
+            for _, header in scan_headers(self._fd, start, self.size):
+                if header.max_timestamp > max_ts:
+                    max_ts, offset = header.max_timestamp, header.base_offset + header.last_offset_delta
+            self._max_timestamp, self._offset_of_max_timestamp = max_ts, offset
+            self._max_known = True
+        return self._max_timestamp, self._offset_of_max_timestamp
+
+    def rolling_timestamp(self) -> int | None:
+        """Max timestamp of the segment's first batch: `segment.ms` counts from it (None if empty)."""
+        if self._rolling_timestamp is None and self.size:
+            self._rolling_timestamp = self.header_at(0).max_timestamp
+        return self._rolling_timestamp
+
+    # --- writing ----------------------------------------------------------------------------
+    def should_roll(
+        self, config: LogConfig, append_bytes: int, max_timestamp: int, last_offset: int, now_ms: int
+    ) -> bool:
+        """Kafka's rules: full by size or index, relative offset overflow, or `segment.ms` elapsed."""
+        if self.size == 0:
+            return False
+        if self.size + append_bytes > config.segment_bytes or last_offset - self.base_offset > INT32_MAX:
+            return True
+        if (
+            self.offset_index.entries >= config.segment_index_bytes // OffsetIndex.ENTRY_SIZE
+            or self.time_index.entries >= config.segment_index_bytes // TimeIndex.ENTRY_SIZE
+        ):
+            return True
+        rolling = self.rolling_timestamp()
+        waited = max_timestamp - rolling if rolling is not None and rolling >= 0 else now_ms - self.created_ms
+        return waited > config.segment_ms
+
+    def _index_batch(
+        self, position: int, last_offset: int, max_timestamp: int, size: int, interval: int
+    ) -> None:
+        if max_timestamp > self._max_timestamp:
+            self._max_timestamp, self._offset_of_max_timestamp = max_timestamp, last_offset
+        if self._bytes_since_index_entry > interval:
+            self._offset_index.append(last_offset, position)
+            self._time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
+            self._bytes_since_index_entry = 0
+        self._bytes_since_index_entry += size
+
+    def append(
+        self,
+        buf: bytearray | memoryview,
+        headers: list[BatchHeader],
+        *,
+        first_offset: int,
+        leader_epoch: int,
+        append_time: int,
+        config: LogConfig,
+    ) -> None:
+        """Restamp `buf`'s batches with offsets from `first_offset`, write them, index them.
+
+        `append_time` >= 0 stamps LogAppendTime. On an I/O error the segment is left as it was.
+        """
+        oi, ti = self.offset_index, self.time_index
+        self.max_timestamp_and_offset()
+        saved = (
+            oi.entries,
+            ti.entries,
+            self._max_timestamp,
+            self._offset_of_max_timestamp,
+            self._bytes_since_index_entry,
+        )
+        n_recent = len(self._recent_next)
+        if not n_recent:
+            self._recent_from = first_offset
+        file_pos = self.size
+        interval = self.index_interval = config.index_interval_bytes
+        pos = 0
+        base = first_offset
+        for header in headers:
+            size = header.batch_length + LOG_OVERHEAD
+            restamp(buf, pos, base, leader_epoch)
+            max_ts = header.max_timestamp
+            if append_time >= 0:
+                set_log_append_time(buf, pos, size, append_time)
+                max_ts = append_time
+            last = base + header.last_offset_delta
+            self._index_batch(file_pos + pos, last, max_ts, size, interval)
+            self._recent_next.append(last + 1)
+            self._recent_pos.append(file_pos + pos)
+            pos += size
+            base = last + 1
+        try:
+            written = os.pwrite(self._fd, buf, file_pos)
+            while written < len(buf):
+                written += os.pwrite(self._fd, buf[written:], file_pos + written)
+        except OSError:
+            oi.truncate_entries(saved[0])
+            ti.truncate_entries(saved[1])
+            self._max_timestamp, self._offset_of_max_timestamp, self._bytes_since_index_entry = saved[2:]
+            del self._recent_next[n_recent:]
+            del self._recent_pos[n_recent:]
+            os.ftruncate(self._fd, file_pos)
+            raise
+        if file_pos == 0:
+            self._rolling_timestamp = append_time if append_time >= 0 else headers[0].max_timestamp
+        self.size = file_pos + len(buf)
+        oi.write_pending()
+        ti.write_pending()
+        if len(self._recent_next) > 2 * RECENT_BATCHES:
+            self._recent_from = self._recent_next[RECENT_BATCHES - 1]
+            del self._recent_next[:RECENT_BATCHES]
+            del self._recent_pos[:RECENT_BATCHES]
+
+    def seal(self) -> None:
+        """Becoming inactive (roll, close): record the largest timestamp in the time index, and
+        forget the tail positions (lookups in a closed segment go through the offset index)."""
+        max_ts, offset = self.max_timestamp_and_offset()
+        if max_ts >= 0:
+            self.time_index.maybe_append(max_ts, offset)
+            self._time_index.write_pending()
+        del self._recent_next[:]
+        del self._recent_pos[:]
+
+    def truncate_to(self, offset: int) -> int:
+        """Remove the batch containing `offset` and everything after it; returns bytes removed."""
+        pos = self.find(offset)
+        if pos is None:
+            return 0
+        removed = self.size - pos
+        os.ftruncate(self._fd, pos)
+        self.size = pos
+        self.offset_index.truncate_to_position(pos)
+        self.time_index.truncate_to_offset(self.read_next_offset())
+        self._reset_derived()
+        return removed
+
+    def _reset_derived(self) -> None:
+        self._max_known = False
+        self._max_timestamp = -1
+        self._rolling_timestamp = None
+        self._bytes_since_index_entry = 0
+        del self._recent_next[:]
+        del self._recent_pos[:]
+
+    def recover(self, on_batch: Callable[[BatchHeader], None] | None = None) -> tuple[bool, int]:
+        """Validate every batch, cut the log at the first bad one, rebuild both indexes (sealed:
+        the time index ends with the largest timestamp, as after a roll).
+
+        Returns (whether bytes were cut, next offset after the last valid batch).
+        """
+        interval = self.index_interval
+        self._offset_index.reset()
+        self._time_index.reset()
+        self._reset_derived()
+        self._max_known = True
+        self._offset_of_max_timestamp = self.base_offset
+        next_offset = self.base_offset
+        valid_end = 0
+        for pos, header in valid_batches(self._fd, 0, self.size):
+            last = header.base_offset + header.last_offset_delta
+            if header.base_offset < next_offset or last - self.base_offset > INT32_MAX:
+                break
+            size = header.batch_length + LOG_OVERHEAD
+            self._index_batch(pos, last, header.max_timestamp, size, interval)
+            if on_batch is not None:
+                on_batch(header)
+            valid_end = pos + size
+            next_offset = last + 1
+        truncated = valid_end < self.size
+        if truncated:
+            os.ftruncate(self._fd, valid_end)
+            self.size = valid_end
+        self._offset_index.write_pending()
+        self.seal()
+        return truncated, next_offset
+
+    # --- file lifecycle ---------------------------------------------------------------------
+    def sync_fds(self) -> list[int]:
+        """Descriptors holding data this process wrote (the caller dup()s them under its lock)."""
+        fds = [self._fd]
+        fds += [fd for fd in (self._offset_index.sync_fd(), self._time_index.sync_fd()) if fd is not None]
+        return fds
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            os.close(self._fd)
+            self._offset_index.close()
+            self._time_index.close()
+
+    def rename_to_deleted(self) -> list[Path]:
+        """Close, then rename every file of the segment to `<name>.deleted`; returns the new paths."""
+        self.close()
+        renamed = []
+        for suffix in SEGMENT_SUFFIXES:
+            path = segment_path(self.directory, self.base_offset, suffix)
+            target = path.with_name(path.name + DELETED_SUFFIX)
+            try:
+                os.replace(path, target)
+            except FileNotFoundError:
+                continue
+            renamed.append(target)
+        return renamed

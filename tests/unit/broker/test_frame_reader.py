@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from odradek.broker.frame_reader import SCRATCH_SIZE, FrameError, FrameReader
+
+
+def frame(body: bytes) -> bytes:
+    return struct.pack(">i", len(body)) + body
+
+
+def feed(reader: FrameReader, data: bytes, chunk: int) -> list[bytes]:
+    out: list[bytes] = []
+    pos = 0
+    while pos < len(data):
+        buf = reader.get_buffer()
+        n = min(chunk, len(buf), len(data) - pos)
+        assert n > 0
+        buf[:n] = data[pos : pos + n]
+        pos += n
+        out += [bytes(f) for f in reader.buffer_updated(n)]
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(bodies=st.lists(st.binary(max_size=300), max_size=8), chunk=st.integers(1, 2000))
+def test_small_frames_survive_any_split(bodies: list[bytes], chunk: int) -> None:
+    reader = FrameReader(max_request_size=10 * SCRATCH_SIZE)
+    assert feed(reader, b"".join(frame(b) for b in bodies), chunk) == bodies
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 2 * SCRATCH_SIZE), min_size=1, max_size=4),
+    chunk=st.integers(4096, 100_000),
+)
+def test_large_frames_survive_any_split(sizes: list[int], chunk: int) -> None:
+    bodies = [bytes([i % 251]) * n for i, n in enumerate(sizes)]
+    reader = FrameReader(max_request_size=10 * SCRATCH_SIZE)
+    assert feed(reader, b"".join(frame(b) for b in bodies), chunk) == bodies
+
+
+def test_large_frame_is_received_in_place() -> None:
+    reader = FrameReader(max_request_size=1 << 20)
+    body = bytes(range(256)) * 1024
+    data = frame(body)
+    buf = reader.get_buffer()
+    buf[:1000] = data[:1000]
+    assert reader.buffer_updated(1000) == []
+    # the rest goes straight into the frame's own buffer, whatever size the transport offers
+    target = reader.get_buffer()
+    assert len(target) == len(body) - 996
+    target[:] = data[1000:]
+    frames = reader.buffer_updated(len(target))
+    assert len(frames) == 1 and isinstance(frames[0], bytearray) and frames[0] == body
+
+
+@pytest.mark.parametrize("size", [-1, -(2**31), 101])
+def test_bad_sizes_are_refused(size: int) -> None:
+    reader = FrameReader(max_request_size=100)
+    with pytest.raises(FrameError):
+        feed(reader, struct.pack(">i", size) + b"x" * 10, 1000)
+
+
+def test_size_at_limit_is_accepted() -> None:
+    reader = FrameReader(max_request_size=100)
+    assert feed(reader, frame(b"y" * 100), 7) == [b"y" * 100]
