@@ -148,7 +148,8 @@ class ClassicGroup:
             protocols=old.protocols,
             assignment=old.assignment,
         )
-        self.members = {new_id if k == old_id else k: new if k == old_id else m for k, m in self.members.items()}
+        # Rebuilt rather than popped and re-added, so the member keeps its place (and the leader order).
+        self.members = dict((new_id, new) if k == old_id else (k, m) for k, m in self.members.items())
         if self.leader_id == old_id:
             self.leader_id = new_id
         self.static_members[instance_id] = new_id
