@@ -68,8 +68,10 @@ class CoordinatorRuntime(Generic[S]):
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # asyncio.wait: our own caller's cancellation still propagates, the task's is not re-raised.
+            await asyncio.wait([task])
+            if not task.cancelled() and task.exception() is not None:
+                log.error("coordinator timer task failed", exc_info=task.exception())
         for partition in list(self._partitions):
             self.unload(partition)
 
@@ -184,20 +186,20 @@ class CoordinatorRuntime(Generic[S]):
             append = asyncio.ensure_future(self._append(partition, batch))
             cancelled = False
             # The state already includes these records: wait for the append even if our caller is
-            # cancelled, so that the next operation on this shard cannot overtake it.
+            # cancelled (asyncio.wait never cancels it), so the next operation cannot overtake it.
             while not append.done():
                 try:
-                    await asyncio.shield(append)
+                    await asyncio.wait([append])
                 except asyncio.CancelledError:
-                    cancelled = cancelled or not append.done()
-                except Exception:
-                    break
-            if append.cancelled() or append.exception() is not None:
-                log.warning("append to partition %d failed; unloading it", partition, exc_info=True)
+                    cancelled = True
+            error = None if append.cancelled() else append.exception()
+            if append.cancelled() or error is not None:
+                log.warning("append to partition %d failed; unloading it", partition, exc_info=error)
                 self.unload(partition)
                 raise CoordinatorNotAvailable(ErrorCode.NOT_COORDINATOR)
             if cancelled:
                 self._deliver(result.completions)
+                self._wakeup.set()
                 raise asyncio.CancelledError
         self._deliver(result.completions)
         self._wakeup.set()
@@ -219,4 +221,5 @@ class CoordinatorRuntime(Generic[S]):
             deadline = self._next_deadline()
             timeout = None if deadline is None else max(0.0, (deadline - self._clock.now_ms()) / 1000)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()

@@ -258,3 +258,123 @@ def test_requests_naming_several_groups_are_split_by_partition() -> None:
         ] == [("t", [(0, 2), (1, -1)])]
 
     run(scenario)
+
+
+def test_every_answer_encodes_at_its_request_version() -> None:
+    """The shard fills version-dependent fields (e.g. no null protocol name before JoinGroup v7)."""
+    from odradek.protocol import codec
+    from odradek.protocol.messages import consumer_group_describe as cgd
+    from odradek.protocol.messages import consumer_group_heartbeat as cgh
+    from odradek.protocol.messages import join_group as jg
+    from odradek.protocol.messages import leave_group as lvg
+    from odradek.protocol.messages import offset_delete as od
+    from odradek.protocol.messages import sync_group as sg
+
+    async def scenario() -> None:
+        log, clock = FakeLog(), FakeClock()
+        svc = service(log, clock, group_initial_rebalance_delay_ms=0)
+        svc.start()
+        encoded = 0
+
+        def check(schema: Any, version: int, response: Any) -> None:
+            nonlocal encoded
+            low, high = schema.valid
+            if low <= version <= high:
+                codec.encode_bytes(schema, version, response)
+                encoded += 1
+
+        try:
+            for version in range(10):
+                ctx = RequestContext("c", "/1.2.3.4", version)
+                group = f"g{version}"
+                first = await svc.join_group(ctx, join_request(group))
+                check(jg.RESPONSE, version, first)
+                member = first.member_id
+                if first.error_code == ErrorCode.MEMBER_ID_REQUIRED:
+                    joined = await asyncio.wait_for(svc.join_group(ctx, join_request(group, member)), 5)
+                    check(jg.RESPONSE, version, joined)
+                check(jg.RESPONSE, version, await svc.join_group(ctx, join_request(group, "unknown")))
+                sync_ctx = RequestContext("c", "h", min(version, 5))
+                synced = await svc.sync_group(sync_ctx, sync_request(group, member, 1, {member: b"x"}))
+                check(sg.RESPONSE, sync_ctx.api_version, synced)
+                beat_ctx = RequestContext("c", "h", min(version, 4))
+                beat = await svc.heartbeat(
+                    beat_ctx, hb.HeartbeatRequest(group_id=group, generation_id=1, member_id=member)
+                )
+                check(hb.RESPONSE, beat_ctx.api_version, beat)
+                commit_ctx = RequestContext("c", "h", max(2, version))
+                check(
+                    oc.RESPONSE,
+                    commit_ctx.api_version,
+                    await svc.offset_commit(commit_ctx, commit_request(group, 1)),
+                )
+                fetch_ctx = RequestContext("c", "h", max(1, version))
+                if fetch_ctx.api_version >= 8:
+                    fetch = of.OffsetFetchRequest(
+                        groups=[of.OffsetFetchRequestGroup(group_id=group, topics=None)]
+                    )
+                else:
+                    fetch = of.OffsetFetchRequest(
+                        group_id=group,
+                        topics=[of.OffsetFetchRequestTopic(name="t", partition_indexes=[0, 1])],
+                    )
+                check(of.RESPONSE, fetch_ctx.api_version, await svc.offset_fetch(fetch_ctx, fetch))
+                list_ctx = RequestContext("c", "h", min(version, 5))
+                check(
+                    lg.RESPONSE, list_ctx.api_version, await svc.list_groups(list_ctx, lg.ListGroupsRequest())
+                )
+                describe_ctx = RequestContext("c", "h", min(version, 6))
+                described = await svc.describe_groups(
+                    describe_ctx, dsc.DescribeGroupsRequest(groups=[group, "none"])
+                )
+                check(dsc.RESPONSE, describe_ctx.api_version, described)
+                leave_ctx = RequestContext("c", "h", min(version, 5))
+                leave = lvg.LeaveGroupRequest(
+                    group_id=group, member_id=member, members=[lvg.MemberIdentity(member_id=member)]
+                )
+                check(lvg.RESPONSE, leave_ctx.api_version, await svc.leave_group(leave_ctx, leave))
+                check(od.RESPONSE, 0, await svc.offset_delete(ctx, od.OffsetDeleteRequest(group_id=group)))
+                delete_ctx = RequestContext("c", "h", min(version, 2))
+                deleted = await svc.delete_groups(
+                    delete_ctx, dg.DeleteGroupsRequest(groups_names=[group, "none"])
+                )
+                check(dg.RESPONSE, delete_ctx.api_version, deleted)
+            v0 = RequestContext("c", "h", 0)
+            heartbeat = cgh.ConsumerGroupHeartbeatRequest(
+                group_id="k",
+                member_id="m",
+                member_epoch=0,
+                rebalance_timeout_ms=1,
+                subscribed_topic_names=["t"],
+                topic_partitions=[],
+            )
+            check(cgh.RESPONSE, 0, await svc.consumer_group_heartbeat(v0, heartbeat))
+            check(
+                cgh.RESPONSE,
+                0,
+                await svc.consumer_group_heartbeat(v0, cgh.ConsumerGroupHeartbeatRequest(group_id="k")),
+            )
+            described_k = await svc.consumer_group_describe(
+                v0, cgd.ConsumerGroupDescribeRequest(group_ids=["k", "x"])
+            )
+            check(cgd.RESPONSE, 0, described_k)
+        finally:
+            await svc.stop()
+        assert encoded == 119  # every API at every version it has, from v0 to v9
+
+    run(scenario)
+
+
+def test_stop_right_after_a_write_does_not_hang() -> None:
+    """The write wakes the timer task as stop cancels it: the cancellation must not be lost."""
+
+    async def scenario() -> None:
+        svc = service(FakeLog(), FakeClock())
+        svc.start()
+        await settle()
+        await svc.offset_commit(V9, commit_request("g", 1))
+        stopping = asyncio.create_task(svc.stop())
+        done, _ = await asyncio.wait([stopping], timeout=2)  # unlike wait_for, never cancels stop()
+        assert done == {stopping}
+
+    run(scenario)
