@@ -6,7 +6,9 @@ Rules (Kafka's):
   cannot be answered in a form the client would understand, so the connection is closed —
   except ApiVersions: an unsupported ApiVersions version is answered in version 0 with
   UNSUPPORTED_VERSION and the list of supported APIs, so the client can pick a version (KIP-511).
-* A body that does not parse closes the connection (the broker stays up).
+* A body that does not parse closes the connection (the broker stays up). Bytes after a parsed
+  body are ignored, as Kafka ignores them: librdkafka 2.16 sends three after an all-topics
+  Metadata v13 request.
 * Responses use header v1 for flexible versions, header v0 otherwise, and always v0 for
   ApiVersions.
 """
@@ -77,9 +79,7 @@ class Dispatcher:
             if spec.decode is not None:
                 request = spec.decode(frame, pos, version)
             else:
-                request, end = codec.decode(spec.request, version, frame, pos)
-                if end != len(frame):
-                    raise ProtocolError(f"{len(frame) - end} trailing bytes after {spec.key.name} v{version}")
+                request, _end = codec.decode(spec.request, version, frame, pos)
         except ProtocolError as exc:
             raise CloseConnection(f"malformed {spec.key.name} v{version} request: {exc}") from exc
         ctx = RequestContext(
