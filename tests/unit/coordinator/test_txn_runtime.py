@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
+from odradek.coordinator.partitioning import coordinator_partition as partition_for
 from odradek.coordinator.transaction.config import TransactionConfig
-from odradek.coordinator.transaction.partitioning import partition_for
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
 from odradek.coordinator.transaction.records import TxnLogRecord, decode_record
 from odradek.coordinator.transaction.results import EndTxnResult, InitProducerIdResult, MarkerToWrite
