@@ -283,7 +283,8 @@ def _compile(struct: StructSchema, version: int, flexible: bool) -> tuple[Reader
                 if value != getattr(defaults, attr):
                     sub = Writer()
                     wr(sub, value)
-                    present.append((tag, bytes(sub.buf)))
+                    # the size prefix needs the whole value, so records chunks are joined here
+                    present.append((tag, b"".join(sub.finish())))
             p.write_uvarint(w.buf, len(present))
             for tag, raw in present:
                 p.write_uvarint(w.buf, tag)
