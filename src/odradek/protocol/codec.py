@@ -155,26 +155,31 @@ def _field_codec(f: FieldSchema, version: int, flexible: bool) -> tuple[Reader, 
     else:
         elem_read, elem_write = _primitive(f.type, compact)
     name = f.attr
-
+    if f.type in ("string", "bytes", "records") and (f.array or not nullable):
+        # nullableVersions applies to an array itself, never to its elements
+        elem_read, elem_write = _non_null(name, elem_read, elem_write)
     if f.array:
         return _array_codec(name, elem_read, elem_write, compact, nullable)
     if f.type == "struct" and nullable:
         return _nullable_struct_codec(elem_read, elem_write)
-    if not nullable and f.type in ("string", "bytes", "records"):
-
-        def read_non_null(buf: Buffer, pos: int) -> tuple[Any, int]:
-            value, pos = elem_read(buf, pos)
-            if value is None:
-                raise ProtocolError(f"non-nullable field {name} is null")
-            return value, pos
-
-        def write_non_null(w: Writer, value: Any) -> None:
-            if value is None:
-                raise ValueError(f"non-nullable field {name} is None")
-            elem_write(w, value)
-
-        return read_non_null, write_non_null
     return elem_read, elem_write
+
+
+def _non_null(name: str, elem_read: Reader, elem_write: FieldWriter) -> tuple[Reader, FieldWriter]:
+    """A string/bytes codec whose null length is an error, not None."""
+
+    def read(buf: Buffer, pos: int) -> tuple[Any, int]:
+        value, pos = elem_read(buf, pos)
+        if value is None:
+            raise ProtocolError(f"non-nullable field {name} is null")
+        return value, pos
+
+    def write(w: Writer, value: Any) -> None:
+        if value is None:
+            raise ValueError(f"non-nullable field {name} is None")
+        elem_write(w, value)
+
+    return read, write
 
 
 def _array_codec(
