@@ -2,8 +2,9 @@
 
 For every (schema, version): random bytes; every truncation of a valid encoding (which must fail,
 since parsing is prefix-deterministic and the whole encoding was needed); every position of a valid
-encoding overwritten with huge or negative int16/int32 lengths and a 5-byte uvarint; random bit flips.
-Whatever decodes must hold no more list elements than the input has bytes, and a tracemalloc probe
+encoding overwritten with huge or negative int16/int32 lengths, a 5-byte uvarint and null markers;
+random bit flips. Whatever decodes must conform to the schema (null only where nullable, values of
+the declared types) and hold no more list elements than the input has bytes, and a tracemalloc probe
 bounds the peak memory of decoding hostile 1 KiB inputs. The same for the request header parser and
 the record batch helpers (`validate_batches`, `iter_headers`, `iter_records`).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import tracemalloc
+import uuid
 from typing import Any
 
 import pytest
@@ -21,9 +23,9 @@ from hypothesis import strategies as st
 
 from odradek.protocol import codec, framing, records
 from odradek.protocol.primitives import ProtocolError
-from odradek.protocol.schema import MessageSchema
+from odradek.protocol.schema import MessageSchema, StructSchema, in_range
 from tests.property.budget import examples
-from tests.property.strategies import SMALL_SIZES, case_id, cases, messages
+from tests.property.strategies import INT_RANGES, SMALL_SIZES, case_id, cases, messages
 
 CASES = cases()
 
@@ -36,6 +38,11 @@ LENGTH_PATTERNS = (
     b"\xff\xfe",  # int16 -2
     b"\xff\xff\xff\xff\x0f",  # uvarint 2**32 - 1 (compact length 2**32 - 2)
 )
+NULL_PATTERNS = (
+    b"\xff\xff\xff\xff",  # int32 -1: null bytes or array
+    b"\xff\xff",  # int16 -1: null string
+    b"\x00",  # compact null
+)
 
 
 def elements(obj: Any) -> int:
@@ -47,21 +54,56 @@ def elements(obj: Any) -> int:
     return 0
 
 
+_PY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "bool": bool,
+    "float64": float,
+    "string": str,
+    "bytes": bytes,
+    "records": memoryview,
+    "uuid": uuid.UUID,
+}
+
+
+def conforms(struct: StructSchema, version: int, obj: Any) -> None:
+    """What decoding produced has the shape the schema promises: null only where nullable, no null
+    array elements, ints within their type's range, the right Python types."""
+    assert isinstance(obj, struct.cls)
+    for f in struct.fields:
+        if not in_range(f.versions, version):
+            continue
+        value = getattr(obj, f.attr)
+        if value is None:
+            assert in_range(f.nullable, version), f"{struct.name}.{f.attr} is null"
+            continue
+        if f.array:
+            assert isinstance(value, list)
+        for item in value if f.array else [value]:
+            if f.struct is not None:
+                conforms(f.struct, version, item)
+            elif f.type in INT_RANGES:
+                lo, hi = INT_RANGES[f.type]
+                assert isinstance(item, int) and lo <= item <= hi, f"{struct.name}.{f.attr} = {item!r}"
+            else:
+                assert isinstance(item, _PY_TYPES[f.type]), f"{struct.name}.{f.attr} = {item!r}"
+
+
 def decode_hostile(schema: MessageSchema, version: int, buf: bytes) -> None:
-    """Decode `buf`: ProtocolError is fine; anything else propagates; success must be bounded."""
+    """Decode `buf`: ProtocolError is fine; anything else propagates; success must be bounded and
+    conform to the schema."""
     try:
         obj, pos = codec.decode(schema, version, buf)
     except ProtocolError:
         return
     assert pos <= len(buf)
     assert elements(obj) <= len(buf)
+    conforms(schema.root, version, obj)
 
 
 def overwrites(raw: bytes) -> list[bytes]:
     """`raw` with each length pattern written over every position (the tail is clipped)."""
     out = []
     for pos in range(len(raw)):
-        for pattern in LENGTH_PATTERNS:
+        for pattern in LENGTH_PATTERNS + NULL_PATTERNS:
             out.append(raw[:pos] + pattern + raw[pos + len(pattern) :])
     return out
 
