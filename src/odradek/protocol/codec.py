@@ -13,6 +13,7 @@ as Kafka does.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,15 @@ def _fixed(fmt: Any) -> tuple[Reader, FieldWriter]:
     return read, write
 
 
+_FORMATS = {
+    "int8": p.INT8,
+    "int16": p.INT16,
+    "uint16": p.UINT16,
+    "int32": p.INT32,
+    "uint32": p.UINT32,
+    "int64": p.INT64,
+    "float64": p.FLOAT64,
+}
 _FIXED = {
     "int8": _fixed(p.INT8),
     "int16": _fixed(p.INT16),
@@ -158,6 +168,8 @@ def _field_codec(f: FieldSchema, version: int, flexible: bool) -> tuple[Reader, 
     if f.type in ("string", "bytes", "records") and (f.array or not nullable):
         # nullableVersions applies to an array itself, never to its elements
         elem_read, elem_write = _non_null(name, elem_read, elem_write)
+    if f.array and f.type in _FORMATS:
+        return _fixed_array_codec(name, _FORMATS[f.type], compact, nullable)
     if f.array:
         return _array_codec(name, elem_read, elem_write, compact, nullable)
     if f.type == "struct" and nullable:
@@ -207,6 +219,34 @@ def _array_codec(
         p.write_array_length(w.buf, len(value), compact)
         for item in value:
             elem_write(w, item)
+
+    return read, write
+
+
+def _fixed_array_codec(name: str, fmt: Any, compact: bool, nullable: bool) -> tuple[Reader, FieldWriter]:
+    """Arrays of fixed-width numbers (replica lists, partition ids...): one struct call per array."""
+    size = fmt.size
+    code = fmt.format[1:]
+
+    def read(buf: Buffer, pos: int) -> tuple[Any, int]:
+        n, pos = p.read_array_length(buf, pos, compact)
+        if n < 0:
+            if not nullable:
+                raise ProtocolError(f"non-nullable array {name} is null")
+            return None, pos
+        end = pos + n * size
+        if end > len(buf):
+            raise ProtocolError(f"truncated array {name}")
+        return list(struct.unpack_from(f">{n}{code}", buf, pos)), end
+
+    def write(w: Writer, value: Any) -> None:
+        if value is None:
+            if not nullable:
+                raise ValueError(f"non-nullable array {name} is None")
+            p.write_array_length(w.buf, -1, compact)
+            return
+        p.write_array_length(w.buf, len(value), compact)
+        w.buf += struct.pack(f">{len(value)}{code}", *value)
 
     return read, write
 
