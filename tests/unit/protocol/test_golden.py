@@ -12,7 +12,7 @@ import uuid
 from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol import codec, framing, records
 from odradek.protocol import primitives as p
-from odradek.protocol.messages import api_versions, fetch, metadata, produce
+from odradek.protocol.messages import api_versions, fetch, headers, metadata, produce
 
 # Two records (key "k1" / value "hello" / header h=v at 1700000000000; no key / "wörld" 5 ms later),
 # built by kafka-python's DefaultRecordBatchBuilder (no compression, no producer id). kafka-python
@@ -217,3 +217,12 @@ def test_fetch_v12_response() -> None:
         "00",  # response tags
     )
     _check(fetch.RESPONSE, 12, obj, golden)
+
+
+def test_response_headers() -> None:
+    """v1 (tags) for flexible responses, v0 for the others and always for ApiVersions (KIP-511)."""
+    assert framing.response_header(7, metadata.RESPONSE, 12) == _hex("00000007", "00")
+    assert framing.response_header(7, metadata.RESPONSE, 8) == _hex("00000007")
+    assert framing.response_header(7, api_versions.RESPONSE, 3) == _hex("00000007")
+    flexible = codec.encode_bytes(headers.RESPONSE_HEADER, 1, headers.ResponseHeader(correlation_id=7))
+    assert flexible == framing.response_header(7, metadata.RESPONSE, 12)
