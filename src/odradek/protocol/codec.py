@@ -223,10 +223,17 @@ def _array_codec(
     return read, write
 
 
+_MAX_CACHED_COUNT = 64
+
+
 def _fixed_array_codec(name: str, fmt: Any, compact: bool, nullable: bool) -> tuple[Reader, FieldWriter]:
     """Arrays of fixed-width numbers (replica lists, partition ids...): one struct call per array."""
     size = fmt.size
     code = fmt.format[1:]
+    by_count = [struct.Struct(f">{n}{code}") for n in range(_MAX_CACHED_COUNT)]
+
+    def layout(n: int) -> struct.Struct:
+        return by_count[n] if n < _MAX_CACHED_COUNT else struct.Struct(f">{n}{code}")
 
     def read(buf: Buffer, pos: int) -> tuple[Any, int]:
         n, pos = p.read_array_length(buf, pos, compact)
@@ -237,7 +244,7 @@ def _fixed_array_codec(name: str, fmt: Any, compact: bool, nullable: bool) -> tu
         end = pos + n * size
         if end > len(buf):
             raise ProtocolError(f"truncated array {name}")
-        return list(struct.unpack_from(f">{n}{code}", buf, pos)), end
+        return list(layout(n).unpack_from(buf, pos)), end
 
     def write(w: Writer, value: Any) -> None:
         if value is None:
@@ -246,7 +253,7 @@ def _fixed_array_codec(name: str, fmt: Any, compact: bool, nullable: bool) -> tu
             p.write_array_length(w.buf, -1, compact)
             return
         p.write_array_length(w.buf, len(value), compact)
-        w.buf += struct.pack(f">{len(value)}{code}", *value)
+        w.buf += layout(len(value)).pack(*value)
 
     return read, write
 
