@@ -37,13 +37,22 @@ class Sizes:
     binary: int = 12
     arrays: tuple[int, ...] = (3, 2, 2)
     """Array size bound by nesting depth: deeper arrays stay smaller."""
+    long: int = 130
+    """Now and then (1 in 8) a string, bytes or array of primitives has this many characters, bytes
+    or elements instead, so that lengths and counts above 127 (a 2-byte uvarint) are covered; 0 =
+    never."""
 
     def array(self, depth: int) -> int:
         return self.arrays[min(depth, len(self.arrays) - 1)]
 
 
 DEFAULT_SIZES = Sizes()
-SMALL_SIZES = Sizes(text=3, binary=4, arrays=(2, 1))
+SMALL_SIZES = Sizes(text=3, binary=4, arrays=(2, 1), long=0)
+
+
+def sometimes_long(short: st.SearchStrategy[Any], long: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.integers(0, 7).flatmap(lambda k: long if k == 7 else short)
+
 
 INT_RANGES = {
     "int8": (-(2**7), 2**7 - 1),
@@ -67,9 +76,11 @@ def primitive(type_: str, sizes: Sizes = DEFAULT_SIZES) -> st.SearchStrategy[Any
         # NaN != NaN would make equality checks meaningless; infinities and -0.0 stay in.
         return st.floats(allow_nan=False)
     if type_ == "string":
-        return st.text(max_size=sizes.text)
+        text = st.text(max_size=sizes.text)
+        return sometimes_long(text, st.text(min_size=sizes.long, max_size=sizes.long)) if sizes.long else text
     if type_ in ("bytes", "records"):
-        return st.binary(max_size=sizes.binary)
+        raw = st.binary(max_size=sizes.binary)
+        return sometimes_long(raw, st.binary(min_size=sizes.long, max_size=sizes.long)) if sizes.long else raw
     if type_ == "uuid":
         return _uuids
     raise ValueError(f"no strategy for primitive type {type_}")
@@ -135,6 +146,8 @@ def field_strategy(
     value: st.SearchStrategy[Any] = elem
     if f.array:
         value = st.lists(elem, max_size=sizes.array(depth))
+        if sizes.long and f.type != "struct":
+            value = sometimes_long(value, st.lists(elem, min_size=sizes.long, max_size=sizes.long))
     if in_range(f.nullable, version):
         value = st.one_of(st.none(), value)
     return value

@@ -109,7 +109,7 @@ def test_oracle_coverage_is_what_we_expect() -> None:
 
 
 @pytest.mark.parametrize("case", KIO_CASES)
-@settings(max_examples=examples(6))
+@settings(max_examples=examples(5))
 @given(data=st.data())
 def test_kio_reads_and_rewrites_our_bytes(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case
@@ -122,7 +122,7 @@ def test_kio_reads_and_rewrites_our_bytes(case: tuple[MessageSchema, int], data:
 
 
 @pytest.mark.parametrize("case", KP_CASES)
-@settings(max_examples=examples(6))
+@settings(max_examples=examples(5))
 @given(data=st.data())
 def test_kafka_python_reads_and_rewrites_our_bytes(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case

@@ -27,7 +27,7 @@ CASES = cases()
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@settings(max_examples=examples(10))
+@settings(max_examples=examples(8))
 @given(data=st.data())
 def test_roundtrip(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case
