@@ -26,15 +26,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import codec_oracle_adapters as oracles
 import pytest
-from hypothesis import given, settings
+from codec_settings import budget
+from codec_strategies import case_id, cases, messages
+from hypothesis import given
 from hypothesis import strategies as st
 
 from odradek.protocol import codec
 from odradek.protocol.schema import MessageSchema
-from tests.property import oracles
-from tests.property.budget import examples
-from tests.property.strategies import case_id, cases, messages
 
 KIO_SKIPS: dict[tuple[str, int], str] = {}
 """(schema name, version) -> why kio cannot serve as the oracle there."""
@@ -109,7 +109,7 @@ def test_oracle_coverage_is_what_we_expect() -> None:
 
 
 @pytest.mark.parametrize("case", KIO_CASES)
-@settings(max_examples=examples(5))
+@budget(4)
 @given(data=st.data())
 def test_kio_reads_and_rewrites_our_bytes(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case
@@ -122,7 +122,7 @@ def test_kio_reads_and_rewrites_our_bytes(case: tuple[MessageSchema, int], data:
 
 
 @pytest.mark.parametrize("case", KP_CASES)
-@settings(max_examples=examples(5))
+@budget(4)
 @given(data=st.data())
 def test_kafka_python_reads_and_rewrites_our_bytes(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case

@@ -8,26 +8,24 @@ hand-written request header parser in `framing` agrees with the generated header
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from codec_settings import budget
+from codec_strategies import case_id, cases, chunk_records, has_records, messages
+from hypothesis import given
 from hypothesis import strategies as st
 
 from odradek.protocol import codec, framing
 from odradek.protocol import primitives as p
 from odradek.protocol.messages import headers
-from odradek.protocol.schema import MessageSchema, StructSchema, in_range
-from tests.property.budget import examples
-from tests.property.strategies import case_id, cases, messages
+from odradek.protocol.schema import MessageSchema, in_range
 
 CASES = cases()
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@settings(max_examples=examples(8))
+@budget(6)
 @given(data=st.data())
 def test_roundtrip(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case
@@ -43,37 +41,11 @@ def test_roundtrip(case: tuple[MessageSchema, int], data: Any) -> None:
     assert (again, end) == (obj, len(prefix) + len(raw))
 
 
-def _has_records(struct: StructSchema, version: int) -> bool:
-    return any(
-        in_range(f.versions, version)
-        and (f.type == "records" or (f.struct is not None and _has_records(f.struct, version)))
-        for f in struct.fields
-    )
-
-
-def _chunked(struct: StructSchema, version: int, obj: Any, cut: Callable[[bytes], list[bytes]]) -> Any:
-    """A copy of `obj` whose records fields are lists of chunks."""
-    changes = {}
-    for f in struct.fields:
-        if not in_range(f.versions, version):
-            continue
-        value = getattr(obj, f.attr)
-        if value is None:
-            continue
-        if f.type == "records":
-            changes[f.attr] = cut(value)
-        elif f.struct is not None and f.array:
-            changes[f.attr] = [_chunked(f.struct, version, v, cut) for v in value]
-        elif f.struct is not None:
-            changes[f.attr] = _chunked(f.struct, version, value, cut)
-    return dataclasses.replace(obj, **changes)
-
-
-RECORDS_CASES = [c for c in CASES if _has_records(c[0].root, c[1])]
+RECORDS_CASES = [c for c in CASES if has_records(c[0].root, c[1])]
 
 
 @pytest.mark.parametrize("case", RECORDS_CASES, ids=case_id)
-@settings(max_examples=examples(10))
+@budget(10)
 @given(data=st.data())
 def test_records_chunks_are_written_unjoined(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case
@@ -86,7 +58,7 @@ def test_records_chunks_are_written_unjoined(case: tuple[MessageSchema, int], da
         chunks.extend(p for p in pieces if p)
         return pieces
 
-    chunked = _chunked(schema.root, version, obj, cut)
+    chunked = chunk_records(schema.root, version, obj, cut)
     out = codec.encode(schema, version, chunked)
     assert b"".join(out) == codec.encode_bytes(schema, version, obj)
     for chunk in chunks:  # each non-empty chunk is passed through as the very same object
@@ -97,7 +69,7 @@ FLEXIBLE_CASES = [c for c in CASES if c[0].is_flexible(c[1])]
 
 
 @pytest.mark.parametrize("case", FLEXIBLE_CASES, ids=case_id)
-@settings(max_examples=examples(3))
+@budget(2)
 @given(data=st.data(), tag=st.integers(64, 2**31 - 1), payload=st.binary(max_size=20))
 def test_unknown_tagged_fields_are_skipped(
     case: tuple[MessageSchema, int], data: Any, tag: int, payload: bytes
@@ -117,7 +89,7 @@ def test_unknown_tagged_fields_are_skipped(
     assert codec.decode(schema, version, buf) == (obj, len(buf))
 
 
-@settings(max_examples=examples(100))
+@budget(100)
 @given(
     key=st.integers(-(2**15), 2**15 - 1),
     api_version=st.integers(-(2**15), 2**15 - 1),

@@ -12,79 +12,21 @@ the record batch helpers (`validate_batches`, `iter_headers`, `iter_records`).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import tracemalloc
-import uuid
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from codec_hostile import LENGTH_PATTERNS, conforms, elements, overwrites
+from codec_settings import budget
+from codec_strategies import SMALL_SIZES, case_id, cases, messages
+from hypothesis import given
 from hypothesis import strategies as st
 
 from odradek.protocol import codec, framing, records
 from odradek.protocol.primitives import ProtocolError
-from odradek.protocol.schema import MessageSchema, StructSchema, in_range
-from tests.property.budget import examples
-from tests.property.strategies import INT_RANGES, SMALL_SIZES, case_id, cases, messages
+from odradek.protocol.schema import MessageSchema
 
 CASES = cases()
-
-LENGTH_PATTERNS = (
-    b"\x7f\xff\xff\xff",  # int32 max
-    b"\x80\x00\x00\x00",  # int32 min
-    b"\xff\xff\xff\xfe",  # int32 -2
-    b"\x7f\xff",  # int16 max
-    b"\x80\x00",  # int16 min
-    b"\xff\xfe",  # int16 -2
-    b"\xff\xff\xff\xff\x0f",  # uvarint 2**32 - 1 (compact length 2**32 - 2)
-)
-NULL_PATTERNS = (
-    b"\xff\xff\xff\xff",  # int32 -1: null bytes or array
-    b"\xff\xff",  # int16 -1: null string
-    b"\x00",  # compact null
-)
-
-
-def elements(obj: Any) -> int:
-    """How many list elements the decoded tree holds, all levels together."""
-    if isinstance(obj, list):
-        return len(obj) + sum(elements(v) for v in obj)
-    if dataclasses.is_dataclass(obj):
-        return sum(elements(getattr(obj, f.name)) for f in dataclasses.fields(obj))
-    return 0
-
-
-_PY_TYPES: dict[str, type | tuple[type, ...]] = {
-    "bool": bool,
-    "float64": float,
-    "string": str,
-    "bytes": bytes,
-    "records": memoryview,
-    "uuid": uuid.UUID,
-}
-
-
-def conforms(struct: StructSchema, version: int, obj: Any) -> None:
-    """What decoding produced has the shape the schema promises: null only where nullable, no null
-    array elements, ints within their type's range, the right Python types."""
-    assert isinstance(obj, struct.cls)
-    for f in struct.fields:
-        if not in_range(f.versions, version):
-            continue
-        value = getattr(obj, f.attr)
-        if value is None:
-            assert in_range(f.nullable, version), f"{struct.name}.{f.attr} is null"
-            continue
-        if f.array:
-            assert isinstance(value, list)
-        for item in value if f.array else [value]:
-            if f.struct is not None:
-                conforms(f.struct, version, item)
-            elif f.type in INT_RANGES:
-                lo, hi = INT_RANGES[f.type]
-                assert isinstance(item, int) and lo <= item <= hi, f"{struct.name}.{f.attr} = {item!r}"
-            else:
-                assert isinstance(item, _PY_TYPES[f.type]), f"{struct.name}.{f.attr} = {item!r}"
 
 
 def decode_hostile(schema: MessageSchema, version: int, buf: bytes) -> None:
@@ -99,17 +41,8 @@ def decode_hostile(schema: MessageSchema, version: int, buf: bytes) -> None:
     conforms(schema.root, version, obj)
 
 
-def overwrites(raw: bytes) -> list[bytes]:
-    """`raw` with each length pattern written over every position (the tail is clipped)."""
-    out = []
-    for pos in range(len(raw)):
-        for pattern in LENGTH_PATTERNS + NULL_PATTERNS:
-            out.append(raw[:pos] + pattern + raw[pos + len(pattern) :])
-    return out
-
-
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@settings(max_examples=examples(6))
+@budget(4)
 @given(buf=st.binary(max_size=64))
 def test_random_bytes(case: tuple[MessageSchema, int], buf: bytes) -> None:
     schema, version = case
@@ -117,7 +50,7 @@ def test_random_bytes(case: tuple[MessageSchema, int], buf: bytes) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@settings(max_examples=examples(2))
+@budget(2)
 @given(data=st.data())
 def test_mutated_encodings(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case
@@ -171,7 +104,7 @@ def _header_bytes(
     return framing.request_header_bytes(header, flex)
 
 
-@settings(max_examples=examples(200))
+@budget(200)
 @given(buf=st.binary(max_size=48), flexible=st.booleans())
 def test_request_header_random_bytes(buf: bytes, flexible: bool) -> None:
     try:
@@ -182,7 +115,7 @@ def test_request_header_random_bytes(buf: bytes, flexible: bool) -> None:
     assert header.client_id is None or len(header.client_id.encode()) <= len(buf) - 10
 
 
-@settings(max_examples=examples(50))
+@budget(50)
 @given(
     key=st.integers(-(2**15), 2**15 - 1),
     version=st.integers(-(2**15), 2**15 - 1),
@@ -234,13 +167,13 @@ def _walk_batches(buf: bytes) -> None:
             pass
 
 
-@settings(max_examples=examples(100))
+@budget(100)
 @given(buf=st.binary(max_size=200))
 def test_random_record_batches(buf: bytes) -> None:
     _walk_batches(buf)
 
 
-@settings(max_examples=examples(30))
+@budget(30)
 @given(batches=st.lists(_batches, min_size=1, max_size=2), data=st.data())
 def test_mutated_record_batches(batches: list[bytes], data: Any) -> None:
     raw = b"".join(batches)
@@ -260,7 +193,7 @@ def test_mutated_record_batches(batches: list[bytes], data: Any) -> None:
         _walk_batches(raw[:at] + pattern + raw[at + len(pattern) :])
 
 
-@settings(max_examples=examples(30))
+@budget(30)
 @given(batch=_batches, data=st.data())
 def test_batches_with_crc_fixed_after_mutation(batch: bytes, data: Any) -> None:
     """Mutations behind a recomputed CRC reach the record parser and the decompressors."""

@@ -19,12 +19,12 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from codec_strategies import Override
 from hypothesis import strategies as st
 
 from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol.messages import consumer_protocol_assignment, consumer_protocol_subscription, headers
 from odradek.protocol.schema import FieldSchema, MessageSchema, StructSchema, in_range
-from tests.property.strategies import Override
 
 # --- our side --------------------------------------------------------------------------------
 

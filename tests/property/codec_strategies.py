@@ -14,6 +14,7 @@ enum of known error codes); it returns None to keep the default strategy.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -179,3 +180,29 @@ def cases() -> list[tuple[MessageSchema, int]]:
 def case_id(case: tuple[MessageSchema, int]) -> str:
     schema, version = case
     return f"{schema.name}-v{version}"
+
+
+def has_records(struct: StructSchema, version: int) -> bool:
+    return any(
+        in_range(f.versions, version)
+        and (f.type == "records" or (f.struct is not None and has_records(f.struct, version)))
+        for f in struct.fields
+    )
+
+
+def chunk_records(struct: StructSchema, version: int, obj: Any, cut: Callable[[bytes], list[bytes]]) -> Any:
+    """A copy of `obj` whose records fields are lists of chunks."""
+    changes = {}
+    for f in struct.fields:
+        if not in_range(f.versions, version):
+            continue
+        value = getattr(obj, f.attr)
+        if value is None:
+            continue
+        if f.type == "records":
+            changes[f.attr] = cut(value)
+        elif f.struct is not None and f.array:
+            changes[f.attr] = [chunk_records(f.struct, version, v, cut) for v in value]
+        elif f.struct is not None:
+            changes[f.attr] = chunk_records(f.struct, version, value, cut)
+    return dataclasses.replace(obj, **changes)
