@@ -13,6 +13,7 @@ import enum
 import importlib
 import io
 import pkgutil
+import re
 import typing
 import uuid
 import warnings
@@ -23,7 +24,6 @@ from codec_strategies import Override
 from hypothesis import strategies as st
 
 from odradek.model.topic_partition import ZERO_UUID
-from odradek.protocol.messages import consumer_protocol_assignment, consumer_protocol_subscription, headers
 from odradek.protocol.schema import FieldSchema, MessageSchema, StructSchema, in_range
 
 # --- our side --------------------------------------------------------------------------------
@@ -73,12 +73,8 @@ def kio_class(schema: MessageSchema, version: int) -> type[Any]:
         return load_request_schema(schema.api_key, version)
     if schema.kind == "response":
         return load_response_schema(schema.api_key, version)
-    module = {
-        headers.REQUEST_HEADER.name: "request_header",
-        headers.RESPONSE_HEADER.name: "response_header",
-        consumer_protocol_subscription.SCHEMA.name: "consumer_protocol_subscription",
-        consumer_protocol_assignment.SCHEMA.name: "consumer_protocol_assignment",
-    }[schema.name]
+    # kio.schema.request_header.v2.header.RequestHeader, ...consumer_protocol_assignment.v3.data...
+    module = re.sub(r"(?<!^)(?=[A-Z])", "_", schema.name).lower()
     name = "header" if schema.kind == "header" else "data"
     return getattr(importlib.import_module(f"kio.schema.{module}.v{version}.{name}"), schema.name)  # type: ignore[no-any-return]
 
@@ -220,7 +216,7 @@ def kp_class(schema: MessageSchema) -> Any:
     return {
         "ConsumerProtocolSubscription": ConsumerProtocolSubscription,
         "ConsumerProtocolAssignment": ConsumerProtocolAssignment,
-    }[schema.name]
+    }.get(schema.name)
 
 
 def kp_roundtrip(schema: MessageSchema, version: int, raw: bytes) -> tuple[Any, int, bytes]:

@@ -6,7 +6,7 @@ where the field is nullable in that version; tagged fields draw their default ha
 both the "omitted" and the "written" paths of KIP-482 are exercised.
 
 `cases()` lists every (schema, version) the codec knows: every API request and response of
-`messages.index`, the request/response headers and the consumer protocol data schemas.
+`messages.index`, the request/response headers and every generated data schema.
 
 An `Override` lets an oracle test narrow a field's domain (e.g. kio reads some int16 fields as an
 enum of known error codes); it returns None to keep the default strategy.
@@ -15,6 +15,8 @@ enum of known error codes); it returns None to keep the default strategy.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from odradek.model.topic_partition import ZERO_UUID
-from odradek.protocol.messages import consumer_protocol_assignment, consumer_protocol_subscription, headers
+from odradek.protocol import messages as generated
+from odradek.protocol.messages import headers
 from odradek.protocol.messages.index import REQUESTS, RESPONSES
 from odradek.protocol.schema import FieldSchema, MessageSchema, StructSchema, in_range
 
@@ -166,10 +169,19 @@ def versions(schema: MessageSchema) -> range:
     return range(schema.valid[0], schema.valid[1] + 1)
 
 
+def data_schemas() -> list[MessageSchema]:
+    """Every generated "data" schema (consumer protocol, internal topic records...), by module."""
+    out = []
+    for module in sorted(m.name for m in pkgutil.iter_modules(generated.__path__)):
+        schema = getattr(importlib.import_module(f"{generated.__name__}.{module}"), "SCHEMA", None)
+        if isinstance(schema, MessageSchema):
+            out.append(schema)
+    return out
+
+
 def all_schemas() -> list[MessageSchema]:
     apis = [s for key in sorted(REQUESTS) for s in (REQUESTS[key], RESPONSES[key])]
-    data = [consumer_protocol_subscription.SCHEMA, consumer_protocol_assignment.SCHEMA]
-    return [*apis, headers.REQUEST_HEADER, headers.RESPONSE_HEADER, *data]
+    return [*apis, headers.REQUEST_HEADER, headers.RESPONSE_HEADER, *data_schemas()]
 
 
 def cases() -> list[tuple[MessageSchema, int]]:
