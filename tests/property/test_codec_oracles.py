@@ -119,7 +119,7 @@ def test_oracle_coverage_is_what_we_expect() -> None:
 
 
 @pytest.mark.parametrize("case", KIO_CASES)
-@budget(4)
+@budget(3)
 @given(data=st.data())
 def test_kio_reads_and_rewrites_our_bytes(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case
@@ -132,7 +132,7 @@ def test_kio_reads_and_rewrites_our_bytes(case: tuple[MessageSchema, int], data:
 
 
 @pytest.mark.parametrize("case", KP_CASES)
-@budget(4)
+@budget(3)
 @given(data=st.data())
 def test_kafka_python_reads_and_rewrites_our_bytes(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case

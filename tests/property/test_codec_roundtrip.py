@@ -25,7 +25,7 @@ CASES = cases()
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-@budget(6)
+@budget(4)
 @given(data=st.data())
 def test_roundtrip(case: tuple[MessageSchema, int], data: Any) -> None:
     schema, version = case
