@@ -16,8 +16,9 @@ The leader epoch cache is read from `leader-epoch-checkpoint`, extended with the
 batches, then cut to [log start offset, log end offset]; when the file is missing or malformed it is
 rebuilt from every batch header.
 
-Not covered yet (later issues): `.swap`/`.cleaned` files of an interrupted compaction (left
-untouched here), producer-state snapshots and `.txnindex` rebuilding.
+Producer state and `.txnindex` are rebuilt by `PartitionLog.load` once the segments are loaded
+(newest snapshot at or below the log end offset, then a replay of the batch headers after it).
+Not covered yet: `.swap`/`.cleaned` files of an interrupted compaction (left untouched here).
 """
 
 from __future__ import annotations
