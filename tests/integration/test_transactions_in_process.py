@@ -324,3 +324,36 @@ def test_batched_add_partitions_verify_only(conn: InMemoryConnection) -> None:
         ("v", 1): E.TRANSACTION_ABORTABLE,
         ("w", 0): E.INVALID_PRODUCER_ID_MAPPING,
     }
+
+
+def test_a_transaction_past_its_timeout_is_aborted_by_the_coordinator(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    overrides = {
+        "transaction.state.log.num.partitions": "1",
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms": "50",
+    }
+    with InProcessBroker(tmp_path_factory.mktemp("timeout"), overrides) as broker:
+        broker.create_topic("t", 1)
+        conn = broker.connect()
+        request = init_producer_id.InitProducerIdRequest(transactional_id="slow", transaction_timeout_ms=100)
+        response = call_until_ready(conn, ApiKey.INIT_PRODUCER_ID, 4, request)
+        pid, epoch = response.producer_id, response.producer_epoch
+        assert add_partitions(conn, "slow", pid, epoch, [0]) == [E.NO_ERROR]
+        assert send(conn, batch(pid, epoch, 0, 3, txn=True), txn_id="slow").error_code == E.NO_ERROR
+        assert read(conn, isolation=READ_COMMITTED).last_stable_offset == 0
+
+        async def wait() -> None:
+            import asyncio
+
+            await asyncio.sleep(0.5)
+
+        broker.run(wait())
+        after = read(conn, isolation=READ_COMMITTED)
+        assert (after.high_watermark, after.last_stable_offset) == (4, 4)  # an ABORT marker at 3
+        assert [(a.producer_id, a.first_offset) for a in after.aborted_transactions or []] == [(pid, 0)]
+        [state] = conn.call(
+            ApiKey.DESCRIBE_TRANSACTIONS, 0, describe_transactions.DescribeTransactionsRequest(["slow"])
+        ).transaction_states
+        assert (state.transaction_state, state.producer_epoch) == ("CompleteAbort", epoch + 1)
+        assert end(conn, "slow", pid, epoch, commit=True) == E.PRODUCER_FENCED
