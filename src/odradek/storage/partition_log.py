@@ -667,7 +667,7 @@ class PartitionLog:
             self._leo = self._log_start = self._high_watermark = self._recovery_point = offset
         self._epoch_cache.clear()
         self.producer_state.truncate_fully_and_start_at(offset)
-        delete_snapshots(self.directory, below=offset + 1)
+        delete_snapshots(self.directory, above=-1)  # every one: they describe the old log
         return paths
 
     # --- durability and lifecycle -----------------------------------------------------------

@@ -155,3 +155,15 @@ def test_producers_expire_unless_a_transaction_is_open(tmp_path: Path) -> None:
     produce(log, OTHER, 0, 0, txn=True, ts=NOW)
     assert log.remove_expired_producers(NOW + 1000, expiration_ms=1000) == [PID]
     assert [e.producer_id for e in log.producer_state] == [OTHER]
+
+
+def test_truncating_fully_forgets_producers_and_snapshots(tmp_path: Path) -> None:
+    log = new_log(tmp_path)
+    produce(log, PID, 0, 0)
+    log.roll(NOW)
+    produce(log, PID, 0, 1)
+    assert list_snapshots(log.directory) == [1]
+    log.truncate_fully_and_start_at(100, NOW)
+    assert list_snapshots(log.directory) == []
+    assert list(log.producer_state) == []
+    assert produce(log, PID, 0, 7).first_offset == 100  # an unknown producer starts over anywhere
