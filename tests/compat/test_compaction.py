@@ -82,3 +82,16 @@ def test_consumers_read_only_the_latest_value_of_each_key(
         seen = read_all(broker.bootstrap, topic_name, end_offset + 1)
     assert seen == expected
     assert any("cleaned " in line and topic_name in line for line in broker.lines)
+
+
+def test_a_compacted_topic_rejects_records_without_a_key(
+    broker_factory: Callable[..., BrokerProcess], topic_name: str
+) -> None:
+    broker = broker_factory(COMPACTING_BROKER)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "acks": "all", "linger.ms": 0, "retries": 0})
+    produce_round(producer, topic_name, [(b"k", b"v")])  # creates the topic
+    errors: list[KafkaError] = []
+    producer.produce(topic_name, value=b"no key", on_delivery=lambda err, m: errors.append(err))
+    assert producer.flush(30) == 0
+    assert len(errors) == 1 and errors[0] is not None
+    assert errors[0].code() == KafkaError.INVALID_RECORD

@@ -4,9 +4,12 @@ Per partition, in Kafka's order: unknown topic/partition (UNKNOWN_TOPIC_OR_PARTI
 UNKNOWN_TOPIC_ID for v13), internal topic (INVALID_TOPIC_EXCEPTION), not the leader
 (NOT_LEADER_OR_FOLLOWER), not exactly one v2 batch (INVALID_RECORD), structure or CRC
 (CORRUPT_MESSAGE), acks=all with fewer in-sync replicas than ``min.insync.replicas``
-(NOT_ENOUGH_REPLICAS), batch above ``max.message.bytes`` (MESSAGE_TOO_LARGE), then the append.
-Invalid ``acks`` fail every partition with INVALID_REQUIRED_ACKS. Work per partition is a header
-unpack and one CRC32C over the batch in C: records are never decoded.
+(NOT_ENOUGH_REPLICAS), batch above ``max.message.bytes`` (MESSAGE_TOO_LARGE), a record without a
+key on a compacted topic (INVALID_RECORD, with one ``record_errors`` entry per such record, as
+Kafka's LogValidator), then the append. Invalid ``acks`` fail every partition with
+INVALID_REQUIRED_ACKS. Work per partition is a header unpack and one CRC32C over the batch in C:
+records are never decoded, except on compacted topics (``cleanup.policy`` with ``compact``), whose
+records are walked (decompressed if needed) to check their keys, as Kafka does.
 
 With acks=0 there is no response; as in Kafka, an error then closes the connection so the client
 notices. When the topic sets ``flush.messages``, the answer waits for the fsync (group commit).
@@ -26,7 +29,8 @@ from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import produce as msg
 from odradek.protocol.produce import parse_produce_request
-from odradek.protocol.records import CorruptBatchError, validate_batches
+from odradek.protocol.raw_records import records_without_key
+from odradek.protocol.records import BatchHeader, CorruptBatchError, validate_batches
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -113,6 +117,10 @@ def _append(
             f"({config.min_insync_replicas})"
         )
         return
+    # Kafka checks the size before the keys: a batch too large is left to the append's MESSAGE_TOO_LARGE.
+    check_keys = config.compact_enabled and headers[0].size <= config.max_message_bytes
+    if check_keys and not _keys_present(partition.tp, records, headers[0], result):
+        return
     try:
         info = log.append(records, headers, partition.leader_epoch, now)
     except StorageError as exc:
@@ -127,6 +135,33 @@ def _append(
     result.log_start_offset = info.log_start_offset
     if config.flush_on_messages:
         durable.append((partition.tp, info.last_offset, result))
+
+
+def _keys_present(
+    tp: TopicPartition, records: memoryview, header: BatchHeader, result: msg.PartitionProduceResponse
+) -> bool:
+    """Kafka's rule for compacted topics: every record needs a key (else INVALID_RECORD)."""
+    if header.is_control:
+        return True
+    try:
+        keyless = records_without_key(records, header)
+    except CorruptBatchError as exc:
+        result.error_code = ErrorCode.CORRUPT_MESSAGE
+        result.error_message = str(exc)
+        return False
+    if not keyless:
+        return True
+    reason = (
+        f"Compacted topic cannot accept message without key in topic partition {tp.topic}-{tp.partition}."
+    )
+    result.error_code = ErrorCode.INVALID_RECORD
+    result.record_errors = [msg.BatchIndexAndErrorMessage(i, reason) for i in keyless]
+    shown = ", ".join(f"RecordError(batchIndex={i}, message='{reason}')" for i in keyless[:3])
+    result.error_message = (
+        f"One or more records have been rejected due to {len(keyless)} record errors in total, and only "
+        f"showing the first three errors at most: [{shown}]"
+    )
+    return False
 
 
 async def _after_fsync(
