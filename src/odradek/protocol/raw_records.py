@@ -62,30 +62,40 @@ def iter_raw_records(payload: Buffer, count: int) -> Iterator[RawRecord]:
     p = 0
     try:
         for _ in range(count):
-            length, body = read_varint(payload, p)
+            # Varints of one byte (values -64..63) are by far the most common: decoded inline.
+            b = payload[p]
+            length, body = ((b >> 1) ^ -(b & 1), p + 1) if b < 0x80 else read_varint(payload, p)
             end = body + length
             if length < 1 or end > end_of_payload:
                 raise CorruptBatchError("record length does not fit")
-            timestamp_delta, timestamp_end = read_varint(payload, body + 1)
-            offset_delta, q = read_varint(payload, timestamp_end)
-            key_length, q = read_varint(payload, q)
+            b = payload[body + 1]
+            timestamp_delta, timestamp_end = (
+                ((b >> 1) ^ -(b & 1), body + 2) if b < 0x80 else read_varint(payload, body + 1)
+            )
+            b = payload[timestamp_end]
+            offset_delta, q = (
+                ((b >> 1) ^ -(b & 1), timestamp_end + 1) if b < 0x80 else read_varint(payload, timestamp_end)
+            )
+            b = payload[q]
+            key_length, q = ((b >> 1) ^ -(b & 1), q + 1) if b < 0x80 else read_varint(payload, q)
             key = None
             if key_length >= 0:
                 if q + key_length > end:
                     raise CorruptBatchError("record key overruns the record")
                 key = bytes(payload[q : q + key_length])
                 q += key_length
-            value_length, q = read_varint(payload, q)
+            b = payload[q]
+            value_length, q = ((b >> 1) ^ -(b & 1), q + 1) if b < 0x80 else read_varint(payload, q)
             if q + max(value_length, 0) > end:
                 raise CorruptBatchError("record fields overrun the record")
             yield RawRecord(
                 p, end, body, timestamp_end, timestamp_delta, offset_delta, key, value_length >= 0
             )
             p = end
-    except ProtocolError as exc:
+    except (ProtocolError, IndexError) as exc:
         if isinstance(exc, CorruptBatchError):
             raise
-        raise CorruptBatchError(str(exc)) from exc
+        raise CorruptBatchError(f"truncated record: {exc}") from exc
     if p != end_of_payload:
         raise CorruptBatchError("bytes left after the last record")
 

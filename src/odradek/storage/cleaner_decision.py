@@ -114,15 +114,15 @@ def compaction_delay_ms(
     segments: Sequence[CleanableSegment], first_dirty: int, max_compaction_lag_ms: int, now_ms: int
 ) -> int:
     """How far past `max.compaction.lag.ms` the oldest dirty closed segment's first batch is (0: not)."""
+    clean_until = now_ms - max(max_compaction_lag_ms, 0)
+    if clean_until <= 0:  # the default lag, Long.MAX_VALUE: never due (and no header read)
+        return 0
     stamps = [
         ts
         for s in segments[_floor_index(segments, first_dirty) : -1]
         if (ts := s.rolling_timestamp()) is not None and ts > 0
     ]
-    if not stamps:
-        return 0
-    clean_until = now_ms - max(max_compaction_lag_ms, 0)
-    return max(0, clean_until - min(stamps))
+    return max(0, clean_until - min(stamps)) if stamps else 0
 
 
 def log_to_clean(

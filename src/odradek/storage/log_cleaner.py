@@ -180,6 +180,21 @@ class LogCleaner:
             abort=self._abort,
         )
         producers = None if self.active_producers is None else self.active_producers(todo.tp, log)
+        try:
+            return self._open_job(log, todo, now_ms, settings, producers)
+        except OSError:
+            self.uncleanable.add(todo.tp)
+            _log.exception("cannot start cleaning %s; not cleaning it again until restart", todo.tp)
+            return None
+
+    def _open_job(
+        self,
+        log: PartitionLog,
+        todo: LogToClean,
+        now_ms: int,
+        settings: CleanerSettings,
+        producers: Mapping[int, LastRecord] | None,
+    ) -> CleaningJob:
         return CleaningJob(
             log,
             todo,
@@ -197,8 +212,8 @@ class LogCleaner:
             job.discard()
         except OSError:
             _log.exception("cleaning up after the cleaning of %s failed", tp)
-        if isinstance(exc, CleaningAbortedError | SwapConflictError | LogClosedError):
-            _log.info("cleaning of %s stopped: %s", tp, exc)
+        if job.log.closed or isinstance(exc, CleaningAbortedError | SwapConflictError | LogClosedError):
+            _log.info("cleaning of %s stopped: %s", tp, exc)  # shutdown, or the log changed or went
             return
         self.uncleanable.add(tp)
         _log.error("cleaning of %s failed; not cleaning it again until restart", tp, exc_info=exc)

@@ -372,3 +372,24 @@ def test_cleaning_stops_at_the_high_watermark_and_last_stable_offset(tmp_path: P
     log.high_watermark = log.log_end_offset
     (stats,) = manager.run_cleaner(NOW + DAY)
     assert stats.end_offset == bases[3]
+
+
+def test_partition_deleted_while_cleaning(tmp_path: Path) -> None:
+    manager, log = compacted_log(tmp_path)
+    produce_each(log, keyed(40, 4))
+    todo = manager.cleaner.grab_filthiest(NOW + DAY)
+    assert todo is not None
+    job = manager.cleaner.begin(todo, NOW + DAY)
+    assert job is not None
+    steps = job.steps()
+    next(steps).run()
+    doomed = manager.delete_partition(TP)
+    assert doomed is not None
+    try:
+        for step in steps:
+            step.run()
+        raise AssertionError("the job should have failed")
+    except Exception as exc:
+        manager.cleaner.failed(job, exc)
+    assert TP not in manager.cleaner.uncleanable
+    assert not [p for p in doomed.iterdir() if p.name.endswith((".cleaned", ".swap"))]
