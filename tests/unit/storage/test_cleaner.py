@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import uuid
 from pathlib import Path
 
 from cleaner_helpers import (
@@ -22,6 +24,8 @@ from storage_helpers import NOW, read_all
 from odradek.protocol import compression
 from odradek.protocol.records import DELETE_HORIZON_BIT, BatchSpec
 from odradek.storage.layout import CLEANER_OFFSET_CHECKPOINT, LOG_SUFFIX, segment_path
+from odradek.storage.log_cleaner import LogCleaner
+from odradek.storage.log_manager import LogManager
 
 
 def keyed(n: int, keys: int, prefix: bytes = b"v") -> list[tuple[bytes | None, bytes | None]]:
@@ -393,3 +397,34 @@ def test_partition_deleted_while_cleaning(tmp_path: Path) -> None:
         manager.cleaner.failed(job, exc)
     assert TP not in manager.cleaner.uncleanable
     assert not [p for p in doomed.iterdir() if p.name.endswith((".cleaned", ".swap"))]
+
+
+def test_a_flush_holding_descriptors_of_replaced_segments_is_unharmed(tmp_path: Path) -> None:
+    entered, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def slow_fsync(fd: int) -> None:
+        entered.set()
+        release.wait(10)
+        os.fsync(fd)
+
+    manager = LogManager([tmp_path], fsync=slow_fsync)
+    log = manager.create_partition(TP, uuid.UUID(int=5), compact_config(), NOW)
+    produce_each(log, keyed(40, 4))
+    expected = latest_per_key(records(log))
+
+    def flush() -> None:
+        try:
+            log.flush()
+        except BaseException as exc:  # reported to the test thread
+            errors.append(exc)
+
+    flusher = threading.Thread(target=flush)
+    flusher.start()
+    assert entered.wait(10)  # the flush holds duplicates of every segment's descriptors
+    (stats,) = LogCleaner(manager).run(NOW + DAY)  # the swap closes the originals
+    assert stats.groups_swapped > 0
+    release.set()
+    flusher.join(10)
+    assert errors == [] and log.recovery_point == log.log_end_offset
+    assert latest_per_key(records(log)) == expected
