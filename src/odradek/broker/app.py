@@ -153,7 +153,14 @@ class Broker:
     def log_config(self, topic: str) -> LogConfig:
         return LogConfig(**log_config_kwargs(self.image, self.config.static, topic))  # type: ignore[arg-type]
 
+    # A metadata change runs to its end even when the request that asked for it is cancelled (its
+    # client closed the connection, as librdkafka does with its bootstrap connection): cancelled
+    # between persisting the records and reconciling, it would leave the image ahead of the hosted
+    # partitions for good (a topic in Metadata whose Produce answers UNKNOWN_TOPIC_OR_PARTITION).
     async def apply_metadata(self, records: Sequence[MetadataRecord]) -> None:
+        await asyncio.shield(self._apply_metadata(records))
+
+    async def _apply_metadata(self, records: Sequence[MetadataRecord]) -> None:
         async with self._metadata_lock:
             await self._apply_locked(records)
 
@@ -168,6 +175,9 @@ class Broker:
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""
+        return await asyncio.shield(self._run_controller(operation))
+
+    async def _run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         async with self._metadata_lock:
             result = operation(self.image)
             await self._apply_locked(result.records)
