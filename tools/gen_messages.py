@@ -149,7 +149,9 @@ class Module:
                 ann += " | None"
             out.append(f"    {attr}: {ann} = {self._default(base, is_array, child, default, null_default)}")
             kind = "struct" if child else base
-            args = [repr(attr), repr(kind), str(is_array), vrange_repr(f.get("versions"))]
+            # as in Kafka's generator, a field without "versions" exists in its "taggedVersions"
+            versions = f.get("versions", f.get("taggedVersions"))
+            args = [repr(attr), repr(kind), str(is_array), vrange_repr(versions)]
             extra = []
             if nullable is not None:
                 extra.append(f"nullable={vrepr(nullable)}")

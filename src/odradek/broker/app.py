@@ -4,7 +4,9 @@
 its background tasks (`start()`/`stop()`): the log flusher, retention, the log cleaner (compacted
 topics), checkpoints and the metrics endpoint. Metadata changes go through `run_controller`, which
 computes records with a pure controller function, appends them durably (in a worker thread; fsync)
-and only then updates the hosted partitions, one change at a time.
+and only then updates the hosted partitions, one change at a time. A change runs in its own task,
+shielded from the request that asked for it: a client that disconnects mid-request cancels its
+wait, never the change (once records are persisted, the hosted partitions must follow them).
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 from odradek.broker.config import BrokerConfig
 from odradek.broker.dispatcher import Dispatcher
@@ -79,6 +81,7 @@ class Broker:
         self.server = KafkaServer(self.dispatcher, config.int_value("socket.request.max.bytes"), self.metrics)
         self.metrics_endpoint: MetricsEndpoint | None = None
         self._metadata_lock = asyncio.Lock()
+        self._metadata_changes: set[asyncio.Task[Any]] = set()
         self._periodic: list[Periodic] = []
         self.started_at = 0.0
 
@@ -124,6 +127,8 @@ class Broker:
 
     async def stop(self) -> None:
         await self.server.stop()
+        if self._metadata_changes:
+            await asyncio.wait(self._metadata_changes)
         if self.metrics_endpoint is not None:
             await self.metrics_endpoint.stop()
         if self.cleaner is not None:
@@ -153,16 +158,24 @@ class Broker:
     def log_config(self, topic: str) -> LogConfig:
         return LogConfig(**log_config_kwargs(self.image, self.config.static, topic))  # type: ignore[arg-type]
 
-    # A metadata change runs to its end even when the request that asked for it is cancelled (its
-    # client closed the connection, as librdkafka does with its bootstrap connection): cancelled
-    # between persisting the records and reconciling, it would leave the image ahead of the hosted
-    # partitions for good (a topic in Metadata whose Produce answers UNKNOWN_TOPIC_OR_PARTITION).
     async def apply_metadata(self, records: Sequence[MetadataRecord]) -> None:
-        await asyncio.shield(self._apply_metadata(records))
+        async def apply() -> None:
+            async with self._metadata_lock:
+                await self._apply_locked(records)
 
-    async def _apply_metadata(self, records: Sequence[MetadataRecord]) -> None:
-        async with self._metadata_lock:
-            await self._apply_locked(records)
+        await self._run_shielded(apply())
+
+    async def _run_shielded(self, change: Coroutine[Any, Any, T]) -> T:
+        task = asyncio.get_running_loop().create_task(change)
+        self._metadata_changes.add(task)
+        task.add_done_callback(self._metadata_change_done)
+        return await asyncio.shield(task)
+
+    def _metadata_change_done(self, task: asyncio.Task[Any]) -> None:
+        self._metadata_changes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # retrieved here so an abandoned change that failed is logged, not silently dropped
+            log.error("metadata change failed", exc_info=task.exception())
 
     async def _apply_locked(self, records: Sequence[MetadataRecord]) -> None:
         assert self.store is not None
@@ -175,13 +188,14 @@ class Broker:
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""
-        return await asyncio.shield(self._run_controller(operation))
 
-    async def _run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
-        async with self._metadata_lock:
-            result = operation(self.image)
-            await self._apply_locked(result.records)
-            return result.response
+        async def change() -> T:
+            async with self._metadata_lock:
+                result = operation(self.image)
+                await self._apply_locked(result.records)
+                return result.response
+
+        return await self._run_shielded(change())
 
     async def create_topics(
         self, topics: Sequence[CreatableTopic], validate_only: bool = False

@@ -4,8 +4,10 @@ Requests of one connection are answered in order (clients pipeline and match res
 order and correlation id). Requests whose handlers finish synchronously (most of them, Produce
 included) are answered inside `buffer_updated`, with no task; a request that must wait (a
 long-polling Fetch) turns the connection busy until it completes, and later requests queue
-behind it. Reading pauses when too many requests queue or the transport's write buffer is full,
-so a client that does not read cannot make the broker buffer without bound.
+behind it. Reading pauses when too many requests (or request bytes) queue or the transport's
+write buffer is full,
+and queued requests wait while it is full, so a client that pipelines requests without reading
+the answers costs about one response beyond the write buffer's limit, never all of them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("odradek.broker.connection")
 
 MAX_QUEUED_REQUESTS = 64
+MAX_QUEUED_BYTES = 8 * 1024 * 1024
+"""Requests queued behind a busy one stop reading at this size (one larger request still fits)."""
 _ids = itertools.count(1)
 
 
@@ -47,6 +51,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.transport: asyncio.Transport | None = None
         self.client_host = "?"
         self.pending: collections.deque[bytearray] = collections.deque()
+        self.pending_bytes = 0
         self.busy: asyncio.Task[None] | None = None
         self.reading_paused = False
         self.writing_paused = False
@@ -74,6 +79,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             return
         if frames:
             self.pending.extend(frames)
+            self.pending_bytes += sum(len(f) for f in frames)
             self._process()
 
     def eof_received(self) -> bool | None:
@@ -87,6 +93,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         if self.busy is not None:
             self.busy.cancel()
         self.pending.clear()
+        self.pending_bytes = 0
 
     def pause_writing(self) -> None:
         self.writing_paused = True
@@ -94,15 +101,19 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def resume_writing(self) -> None:
         self.writing_paused = False
-        self._update_reading()
+        if self.pending and self.busy is None and not self.closed:
+            self._process()
+        else:
+            self._update_reading()
 
     # --- processing ------------------------------------------------------------------------
 
     def _process(self) -> None:
         transport = self.transport
         assert transport is not None
-        while self.pending and self.busy is None and not self.closed:
+        while self.pending and self.busy is None and not self.closed and not self.writing_paused:
             frame = self.pending.popleft()
+            self.pending_bytes -= len(frame)
             try:
                 result = self.dispatcher.handle(frame, self.client_host, self.connection_id)
             except CloseConnection as exc:
@@ -145,7 +156,11 @@ class KafkaConnection(asyncio.BufferedProtocol):
         transport = self.transport
         if transport is None or self.closed:
             return
-        should_pause = self.writing_paused or len(self.pending) >= MAX_QUEUED_REQUESTS
+        should_pause = (
+            self.writing_paused
+            or len(self.pending) >= MAX_QUEUED_REQUESTS
+            or self.pending_bytes >= MAX_QUEUED_BYTES
+        )
         if should_pause and not self.reading_paused:
             transport.pause_reading()
             self.reading_paused = True
@@ -160,6 +175,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         log.info("closing connection %d from %s: %s", self.connection_id, self.client_host, reason)
         self.closed = True
         self.pending.clear()
+        self.pending_bytes = 0
         if self.transport is not None:
             self.transport.close()
 

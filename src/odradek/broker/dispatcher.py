@@ -5,8 +5,11 @@ Rules (Kafka's):
 * A request whose API key the broker does not serve, or a version outside the advertised range,
   cannot be answered in a form the client would understand, so the connection is closed —
   except ApiVersions: an unsupported ApiVersions version is answered in version 0 with
-  UNSUPPORTED_VERSION and the list of supported APIs, so the client can pick a version (KIP-511).
-* A body that does not parse closes the connection (the broker stays up).
+  UNSUPPORTED_VERSION and, as the only entry of the API list, the ApiVersions range itself, so the
+  client can retry with a version it shares with the broker (KIP-511; exactly Kafka's bytes).
+* A body that does not parse closes the connection (the broker stays up). Bytes after a parsed
+  body are ignored, as Kafka ignores them: librdkafka 2.16 sends three after an all-topics
+  Metadata v13 request.
 * Responses use header v1 for flexible versions, header v0 otherwise, and always v0 for
   ApiVersions.
 """
@@ -77,9 +80,7 @@ class Dispatcher:
             if spec.decode is not None:
                 request = spec.decode(frame, pos, version)
             else:
-                request, end = codec.decode(spec.request, version, frame, pos)
-                if end != len(frame):
-                    raise ProtocolError(f"{len(frame) - end} trailing bytes after {spec.key.name} v{version}")
+                request, _end = codec.decode(spec.request, version, frame, pos)
         except ProtocolError as exc:
             raise CloseConnection(f"malformed {spec.key.name} v{version} request: {exc}") from exc
         ctx = RequestContext(
@@ -110,9 +111,8 @@ class Dispatcher:
         return [INT32.pack(size) + head, *body]
 
     def _unsupported_api_versions(self, correlation_id: int) -> Chunks:
-        response = api_versions.ApiVersionsResponse(
-            error_code=ErrorCode.UNSUPPORTED_VERSION, api_keys=self.api_versions()
-        )
+        own = [v for v in self.api_versions() if v.api_key == ApiKey.API_VERSIONS]
+        response = api_versions.ApiVersionsResponse(error_code=ErrorCode.UNSUPPORTED_VERSION, api_keys=own)
         body = codec.encode_bytes(api_versions.RESPONSE, 0, response)
         head = INT32.pack(correlation_id)
         return [INT32.pack(len(head) + len(body)) + head + body]

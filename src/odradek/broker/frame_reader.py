@@ -3,9 +3,11 @@
 Made for `asyncio.BufferedProtocol`: the transport asks `get_buffer()` for memory to receive
 into and reports how much it wrote with `buffer_updated(n)`. Small frames are received into a
 shared scratch buffer and copied out; once the size of a large frame is known, a `bytearray` of
-exactly that size is allocated and handed to the transport piece by piece, so a 1 MiB Produce
-request is received without further copies. Frames are returned as writable `bytearray`s so the
-Produce path can restamp batches in place.
+that size (at most `INITIAL_BIG_SIZE` at first) is handed to the transport piece by piece, so a
+1 MiB Produce request is received without further copies. A larger frame's buffer doubles as its
+bytes arrive: announcing a 100 MiB frame with four bytes costs the broker `INITIAL_BIG_SIZE`, not
+100 MiB. Frames are returned as writable `bytearray`s so the Produce path can restamp batches in
+place.
 
 A size below zero or above ``max_request_size`` (Kafka's ``socket.request.max.bytes``) raises
 `FrameError`; the caller closes the connection, as Kafka does.
@@ -17,6 +19,7 @@ import struct
 
 _SIZE = struct.Struct(">i")
 SCRATCH_SIZE = 64 * 1024
+INITIAL_BIG_SIZE = 2 * 1024 * 1024  # above the usual client limits (1 MB), so those frames never grow
 
 
 class FrameError(Exception):
@@ -24,7 +27,7 @@ class FrameError(Exception):
 
 
 class FrameReader:
-    __slots__ = ("_big", "_big_filled", "_max", "_scratch", "_scratch_len", "_view")
+    __slots__ = ("_big", "_big_filled", "_big_size", "_max", "_scratch", "_scratch_len", "_view")
 
     def __init__(self, max_request_size: int) -> None:
         self._max = max_request_size
@@ -33,19 +36,31 @@ class FrameReader:
         self._scratch_len = 0  # bytes of unparsed data at the start of scratch
         self._big: bytearray | None = None  # a large frame being filled in place
         self._big_filled = 0
+        self._big_size = 0  # the frame's announced size; len(_big) may still be smaller
 
     def get_buffer(self) -> memoryview:
         big = self._big
         if big is not None:
+            if self._big_filled == len(big):
+                big = self._grow(big)
             return memoryview(big)[self._big_filled :]
         return self._view[self._scratch_len :]
+
+    def _grow(self, big: bytearray) -> bytearray:
+        extra = bytes(min(len(big), self._big_size - len(big)))
+        try:
+            big.extend(extra)
+        except BufferError:  # a view of it is still alive somewhere: copy instead of resizing
+            big = big + extra
+            self._big = big
+        return big
 
     def buffer_updated(self, nbytes: int) -> list[bytearray]:
         """Account for `nbytes` just received; return the frames now complete."""
         big = self._big
         if big is not None:
             self._big_filled += nbytes
-            if self._big_filled < len(big):
+            if self._big_filled < self._big_size:
                 return []
             self._big = None
             return [big]
@@ -67,11 +82,12 @@ class FrameReader:
                 continue
             if size + 4 > SCRATCH_SIZE:
                 # Large frame: move what we have into its own buffer and fill the rest in place.
-                big = bytearray(size)
+                big = bytearray(min(size, INITIAL_BIG_SIZE))
                 have = end - pos - 4
                 big[:have] = scratch[pos + 4 : end]
                 self._big = big
                 self._big_filled = have
+                self._big_size = size
                 pos = end
             break
         if pos:

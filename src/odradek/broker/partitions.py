@@ -133,6 +133,11 @@ class ReplicaManager:
                 parts[index] = partition
             partition.leader_epoch = registration.leader_epoch
             partition.is_leader = registration.leader == self.node_id
+            log = partition.log
+            if partition.is_leader and partition.leader_epoch > log.latest_epoch:
+                # As Kafka's leaders do on election: the epoch starts at the log end offset, so
+                # OffsetForLeaderEpoch knows the current epoch before its first append.
+                log.leader_epoch_cache.assign(partition.leader_epoch, log.log_end_offset)
 
     def update_configs(self, topics: list[str] | None = None) -> None:
         """Re-resolve LogConfigs (after AlterConfigs on a topic or a dynamic broker config)."""

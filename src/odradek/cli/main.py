@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from odradek import __version__
 
-COMMANDS = ("broker", "dev")
+COMMANDS = ("broker", "dev", "topic", "produce", "consume", "group")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from odradek.cli.logs import configure_logging
 
     configure_logging(args.log_level)
+    from odradek.cli.errors import CliError
+
     try:
         return int(args.func(args))
+    except CliError as exc:
+        print(f"odradek: error: {exc}", file=sys.stderr, flush=True)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

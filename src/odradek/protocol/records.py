@@ -79,6 +79,11 @@ class CorruptBatchError(ProtocolError):
     """CRC mismatch, bad magic, or a length that does not fit: Kafka's CORRUPT_MESSAGE."""
 
 
+class UnsupportedMagicError(CorruptBatchError):
+    """A batch whose magic is not 2: Kafka answers INVALID_RECORD to Produce v3+ (KIP-896 dropped
+    the older formats), CORRUPT_MESSAGE elsewhere."""
+
+
 class BatchHeader(NamedTuple):
     base_offset: int
     batch_length: int
@@ -160,7 +165,7 @@ def validate_batches(buf: Buffer, verify_crc: bool = True) -> list[BatchHeader]:
         if header.batch_length < HEADER_SIZE - LOG_OVERHEAD or pos + size > end:
             raise CorruptBatchError(f"record batch length {header.batch_length} does not fit")
         if header.magic != MAGIC_V2:
-            raise CorruptBatchError(f"unsupported record batch magic {header.magic}")
+            raise UnsupportedMagicError(f"unsupported record batch magic {header.magic}")
         if header.record_count < 0 or header.last_offset_delta < 0:
             raise CorruptBatchError("negative record count or offset delta")
         if verify_crc and crc_of(buf, pos, size) != header.crc:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odradek.broker.frame_reader import SCRATCH_SIZE, FrameError, FrameReader
+from odradek.broker.frame_reader import INITIAL_BIG_SIZE, SCRATCH_SIZE, FrameError, FrameReader
 
 
 def frame(body: bytes) -> bytes:
@@ -69,3 +69,33 @@ def test_bad_sizes_are_refused(size: int) -> None:
 def test_size_at_limit_is_accepted() -> None:
     reader = FrameReader(max_request_size=100)
     assert feed(reader, frame(b"y" * 100), 7) == [b"y" * 100]
+
+
+def test_announcing_a_huge_frame_allocates_little() -> None:
+    reader = FrameReader(max_request_size=100 << 20)
+    assert feed(reader, struct.pack(">i", 100 << 20) + b"z" * 10, 1000) == []
+    assert len(reader.get_buffer()) == INITIAL_BIG_SIZE - 10
+
+
+def test_frame_larger_than_initial_buffer_grows_to_its_size() -> None:
+    size = 3 * INITIAL_BIG_SIZE + 12345
+    body = bytes(range(256)) * (size // 256) + b"t" * (size % 256)
+    reader = FrameReader(max_request_size=size)
+    frames = feed(reader, frame(body) + frame(b"next"), 1 << 20)
+    assert frames == [body, b"next"]
+
+
+def test_growing_while_a_view_is_exported_copies() -> None:
+    reader = FrameReader(max_request_size=4 * INITIAL_BIG_SIZE)
+    body = b"q" * (2 * INITIAL_BIG_SIZE)
+    data = frame(body)
+    first = reader.get_buffer()
+    first[:100] = data[:100]
+    assert reader.buffer_updated(100) == []
+    held = reader.get_buffer()  # e.g. a transport that keeps its view
+    held[:] = data[100 : 100 + len(held)]
+    assert reader.buffer_updated(len(held)) == []
+    rest = reader.get_buffer()
+    rest[:] = data[100 + len(held) :]
+    assert reader.buffer_updated(len(rest)) == [body]
+    held.release()

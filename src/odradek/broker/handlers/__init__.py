@@ -15,6 +15,16 @@ MODULES = (
     "produce",
     "fetch",
     "list_offsets",
+    "create_topics",
+    "delete_topics",
+    "create_partitions",
+    "delete_records",
+    "offset_for_leader_epoch",
+    "describe_configs",
+    "alter_configs",
+    "describe_log_dirs",
+    "describe_cluster",
+    "describe_topic_partitions",
 )
 
 

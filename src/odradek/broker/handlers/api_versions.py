@@ -1,9 +1,16 @@
-"""ApiVersions (18): the APIs and version ranges this broker implements, from the dispatch table."""
+"""ApiVersions (18): the APIs and version ranges this broker implements, from the dispatch table.
+
+From v3 the client names its software; as in Kafka, a name or version that is not alphanumerics
+with inner '.'/'-' gets INVALID_REQUEST and an empty API list.
+"""
 
 from __future__ import annotations
 
+import re
+
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
+from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import api_versions as msg
 
@@ -11,7 +18,15 @@ FEATURE_LEVELS: tuple[tuple[str, int, int], ...] = ()
 """Feature flags (name, min, max) advertised and finalized at max; added as the features land."""
 
 
+SOFTWARE_NAME_OR_VERSION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9.\-]*[a-zA-Z0-9])?")
+
+
 def handle(ctx: RequestContext, request: msg.ApiVersionsRequest) -> msg.ApiVersionsResponse:
+    if ctx.api_version >= 3 and not (
+        SOFTWARE_NAME_OR_VERSION.fullmatch(request.client_software_name)
+        and SOFTWARE_NAME_OR_VERSION.fullmatch(request.client_software_version)
+    ):
+        return msg.ApiVersionsResponse(error_code=ErrorCode.INVALID_REQUEST)
     response = msg.ApiVersionsResponse(api_keys=ctx.broker.dispatcher.api_versions())
     if ctx.api_version >= 3:
         response.supported_features = [

@@ -5,7 +5,8 @@ A null topic list (v1+; an empty one in v0) means every topic. Unknown topics ar
 ``num.partitions`` and ``default.replication.factor``; the answer then already describes the new
 topic, since creation here is synchronous. Illegal names get INVALID_TOPIC_EXCEPTION, unknown
 topics UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v10+) UNKNOWN_TOPIC_ID. Internal topics are never
-auto-created by Metadata.
+auto-created by Metadata. Authorized operations (v8+), when asked for, are everything the cluster or
+topic supports: no authorizer is configured.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from odradek.broker.api import ApiSpec
+from odradek.broker.authorized_operations import CLUSTER_OPERATIONS, TOPIC_OPERATIONS, authorized_operations
 from odradek.broker.context import RequestContext
 from odradek.metadata.controller.topics import CreatableTopic
 from odradek.metadata.image import ClusterImage, TopicImage
@@ -25,8 +27,6 @@ from odradek.protocol.messages import metadata as msg
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
-
-AUTHORIZED_OPERATIONS_OMITTED = -(2**31)
 
 
 def handle(
@@ -80,6 +80,9 @@ def describe(broker: Broker, request: msg.MetadataRequest, version: int) -> msg.
         ],
         cluster_id=image.cluster_id,
         controller_id=image.controller_id,
+        cluster_authorized_operations=authorized_operations(
+            request.include_cluster_authorized_operations, CLUSTER_OPERATIONS
+        ),
     )
     if request.topics is None or (version == 0 and not request.topics):
         for topic in sorted(image.topics_by_name.values(), key=lambda t: t.name):
@@ -133,7 +136,9 @@ def _topic(image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest)
         topic_id=topic.topic_id,
         is_internal=topic.is_internal,
         partitions=partitions,
-        topic_authorized_operations=AUTHORIZED_OPERATIONS_OMITTED,
+        topic_authorized_operations=authorized_operations(
+            request.include_topic_authorized_operations, TOPIC_OPERATIONS
+        ),
     )
 
 

@@ -1,15 +1,16 @@
 """Produce (0), v3-v13: validate batches as bytes, append, answer.
 
 Per partition, in Kafka's order: unknown topic/partition (UNKNOWN_TOPIC_OR_PARTITION, or
-UNKNOWN_TOPIC_ID for v13), internal topic (INVALID_TOPIC_EXCEPTION), not the leader
-(NOT_LEADER_OR_FOLLOWER), not exactly one v2 batch (INVALID_RECORD), structure or CRC
-(CORRUPT_MESSAGE), acks=all with fewer in-sync replicas than ``min.insync.replicas``
-(NOT_ENOUGH_REPLICAS), batch above ``max.message.bytes`` (MESSAGE_TOO_LARGE), a record without a
-key on a compacted topic (INVALID_RECORD, with one ``record_errors`` entry per such record, as
-Kafka's LogValidator), then the append. Invalid ``acks`` fail every partition with
-INVALID_REQUIRED_ACKS. Work per partition is a header unpack and one CRC32C over the batch in C:
-records are never decoded, except on compacted topics (``cleanup.policy`` with ``compact``), whose
-records are walked (decompressed if needed) to check their keys, as Kafka does.
+UNKNOWN_TOPIC_ID for v13), batch lengths that do not fit (CORRUPT_MESSAGE), not exactly one v2
+batch (INVALID_RECORD), invalid ``acks`` (INVALID_REQUIRED_ACKS), internal topic
+(INVALID_TOPIC_EXCEPTION), not the leader (NOT_LEADER_OR_FOLLOWER), acks=all with fewer in-sync
+replicas than ``min.insync.replicas`` (NOT_ENOUGH_REPLICAS), batch above ``max.message.bytes``
+(MESSAGE_TOO_LARGE), CRC (CORRUPT_MESSAGE), a record without a key on a compacted topic
+(INVALID_RECORD, with one ``record_errors`` entry per such record, as Kafka's LogValidator), then
+the append. The size is checked before the CRC so an oversized batch costs no checksum. Work per
+partition is a header unpack and one CRC32C over the batch in C: records are never decoded, except
+on compacted topics (``cleanup.policy`` with ``compact``), whose records are walked (decompressed if
+needed) to check their keys, as Kafka does.
 
 With acks=0 there is no response; as in Kafka, an error then closes the connection so the client
 notices. When the topic sets ``flush.messages``, the answer waits for the fsync (group commit).
@@ -30,13 +31,21 @@ from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import produce as msg
 from odradek.protocol.produce import parse_produce_request
 from odradek.protocol.raw_records import records_without_key
-from odradek.protocol.records import BatchHeader, CorruptBatchError, validate_batches
+from odradek.protocol.records import (
+    BatchHeader,
+    CorruptBatchError,
+    UnsupportedMagicError,
+    crc_of,
+    validate_batches,
+)
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
 
 Pending = list[tuple[TopicPartition, int, msg.PartitionProduceResponse]]
+VALID_ACKS = (0, 1, -1)
+ONE_BATCH = "Produce requests must have exactly one record batch per partition"
 
 
 def handle(
@@ -56,10 +65,7 @@ def handle(
         for part in topic.partition_data:
             result = msg.PartitionProduceResponse(index=part.index, base_offset=-1)
             out.partition_responses.append(result)
-            if acks not in (0, 1, -1):
-                result.error_code = ErrorCode.INVALID_REQUIRED_ACKS
-            else:
-                _append(broker, name, by_id, part, acks, now, result, durable)
+            _append(broker, name, by_id, part, acks, now, result, durable)
             failed = failed or result.error_code != ErrorCode.NO_ERROR
     response = msg.ProduceResponse(responses=responses)
     if acks == 0:
@@ -86,27 +92,22 @@ def _append(
         unknown_id = by_id and name is None
         result.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         return
+    records = part.records
+    checked = _single_batch(records)
+    if not isinstance(checked, BatchHeader):
+        result.error_code, result.error_message = checked
+        return
+    header = checked
+    assert isinstance(records, memoryview)
+    if acks not in VALID_ACKS:
+        result.error_code = ErrorCode.INVALID_REQUIRED_ACKS
+        return
     if name is not None and is_internal(name):
         result.error_code = ErrorCode.INVALID_TOPIC_EXCEPTION
         result.error_message = f"Cannot append to internal topic {name}"
         return
     if not partition.is_leader:
         result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
-        return
-    records = part.records
-    if records is None or not isinstance(records, memoryview) or len(records) == 0:
-        result.error_code = ErrorCode.INVALID_RECORD
-        result.error_message = "Produce requests must have exactly one record batch per partition"
-        return
-    try:
-        headers = validate_batches(records)
-    except CorruptBatchError as exc:
-        result.error_code = ErrorCode.CORRUPT_MESSAGE
-        result.error_message = str(exc)
-        return
-    if len(headers) != 1:
-        result.error_code = ErrorCode.INVALID_RECORD
-        result.error_message = "Produce requests must have exactly one record batch per partition"
         return
     log = partition.log
     config = log.config
@@ -117,24 +118,47 @@ def _append(
             f"({config.min_insync_replicas})"
         )
         return
-    # Kafka checks the size before the keys: a batch too large is left to the append's MESSAGE_TOO_LARGE.
-    check_keys = config.compact_enabled and headers[0].size <= config.max_message_bytes
-    if check_keys and not _keys_present(partition.tp, records, headers[0], result):
+    if header.size > config.max_message_bytes:
+        result.error_code = ErrorCode.MESSAGE_TOO_LARGE
+        result.error_message = (
+            f"batch of {header.size} bytes exceeds max.message.bytes {config.max_message_bytes}"
+        )
+        return
+    if crc_of(records, 0, header.size) != header.crc:
+        result.error_code = ErrorCode.CORRUPT_MESSAGE
+        result.error_message = "record batch CRC mismatch"
+        return
+    if config.compact_enabled and not _keys_present(partition.tp, records, header, result):
         return
     try:
-        info = log.append(records, headers, partition.leader_epoch, now)
+        info = log.append(records, [header], partition.leader_epoch, now)
     except StorageError as exc:
         result.error_code = exc.error_code
         result.error_message = str(exc)
         return
     log.high_watermark = info.last_offset + 1
     broker.replicas.waiters.notify(partition.tp)
-    broker.on_produced(partition.tp.topic, len(records), headers[0].record_count)
+    broker.on_produced(partition.tp.topic, len(records), header.record_count)
     result.base_offset = info.first_offset
     result.log_append_time_ms = info.log_append_time
     result.log_start_offset = info.log_start_offset
     if config.flush_on_messages:
         durable.append((partition.tp, info.last_offset, result))
+
+
+def _single_batch(records: object) -> BatchHeader | tuple[ErrorCode, str]:
+    """Kafka's ProduceRequest.validateRecords: exactly one v2 batch whose length fits (CRC unchecked)."""
+    if not isinstance(records, memoryview) or len(records) == 0:
+        return ErrorCode.INVALID_RECORD, ONE_BATCH
+    try:
+        headers = validate_batches(records, verify_crc=False)
+    except UnsupportedMagicError as exc:
+        return ErrorCode.INVALID_RECORD, str(exc)
+    except CorruptBatchError as exc:
+        return ErrorCode.CORRUPT_MESSAGE, str(exc)
+    if len(headers) != 1:
+        return ErrorCode.INVALID_RECORD, ONE_BATCH
+    return headers[0]
 
 
 def _keys_present(

@@ -1,0 +1,120 @@
+"""DescribeTopicPartitions (75), v0: topics with their partitions, paginated (KIP-966).
+
+The Java AdminClient (3.8+) describes topics with it. Topics are answered in name order: the
+requested ones, or every topic when the list is empty. A page holds at most
+min(``response_partition_limit``, 2000) partitions (2000 is Kafka's default
+``max.request.partition.size.limit``); when a page fills up, ``next_cursor`` names the first topic
+and partition of the next one, which the client sends back as ``cursor`` (topics before the cursor's
+topic are skipped and that topic starts at the cursor's partition). A cursor naming a topic missing
+from a non-empty topic list is INVALID_REQUEST. Requested topics that do not exist get
+UNKNOWN_TOPIC_OR_PARTITION (INVALID_TOPIC_EXCEPTION for illegal names); with an empty list only
+existing topics are listed. Partitions carry the leader, epochs, replicas, ISR, ELR and offline
+replicas; ``topic_authorized_operations`` is every TOPIC operation (no authorizer).
+"""
+
+from __future__ import annotations
+
+from odradek.broker.api import ApiSpec
+from odradek.broker.authorized_operations import TOPIC_OPERATIONS, bit_field
+from odradek.broker.context import RequestContext
+from odradek.metadata.image import ClusterImage, TopicImage
+from odradek.metadata.topic_names import is_internal, topic_name_error
+from odradek.model.errors import ErrorCode
+from odradek.model.topic_partition import ZERO_UUID
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import describe_topic_partitions as msg
+
+MAX_PARTITIONS_PER_RESPONSE = 2000
+
+
+def handle(
+    ctx: RequestContext, request: msg.DescribeTopicPartitionsRequest
+) -> msg.DescribeTopicPartitionsResponse:
+    return describe(ctx.broker.image, request)
+
+
+def describe(
+    image: ClusterImage, request: msg.DescribeTopicPartitionsRequest
+) -> msg.DescribeTopicPartitionsResponse:
+    cursor = request.cursor
+    start_topic = cursor.topic_name if cursor is not None else ""
+    every_topic = not request.topics
+    candidates = image.topics_by_name if every_topic else {t.name for t in request.topics}
+    names = sorted(name for name in candidates if name >= start_topic)
+    if cursor is not None and not every_topic and cursor.topic_name not in names:
+        return msg.DescribeTopicPartitionsResponse(
+            topics=[
+                msg.DescribeTopicPartitionsResponseTopic(error_code=ErrorCode.INVALID_REQUEST, name=t.name)
+                for t in request.topics
+            ]
+        )
+    remaining = min(request.response_partition_limit, MAX_PARTITIONS_PER_RESPONSE)
+    response = msg.DescribeTopicPartitionsResponse()
+    for name in names:
+        if remaining <= 0:
+            response.next_cursor = msg.Cursor(topic_name=name, partition_index=0)
+            break
+        topic = image.topic(name)
+        if topic is None:
+            if not every_topic:
+                response.topics.append(_missing(name))
+            continue
+        first = cursor.partition_index if cursor is not None and name == cursor.topic_name else 0
+        indexes = [i for i in sorted(topic.partitions) if i >= first]
+        page = indexes[:remaining]
+        response.topics.append(_topic(image, topic, page))
+        if len(indexes) > len(page):
+            response.next_cursor = msg.Cursor(topic_name=name, partition_index=indexes[len(page)])
+            break
+        remaining -= len(page)
+    return response
+
+
+def _missing(name: str) -> msg.DescribeTopicPartitionsResponseTopic:
+    invalid = topic_name_error(name) is not None
+    return msg.DescribeTopicPartitionsResponseTopic(
+        error_code=ErrorCode.INVALID_TOPIC_EXCEPTION if invalid else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        name=name,
+        topic_id=ZERO_UUID,
+        is_internal=is_internal(name),
+    )
+
+
+def _topic(
+    image: ClusterImage, topic: TopicImage, indexes: list[int]
+) -> msg.DescribeTopicPartitionsResponseTopic:
+    partitions = []
+    for index in indexes:
+        p = topic.partitions[index]
+        leader_live = p.has_leader and image.is_live(p.leader)
+        partitions.append(
+            msg.DescribeTopicPartitionsResponsePartition(
+                error_code=ErrorCode.NO_ERROR if leader_live else ErrorCode.LEADER_NOT_AVAILABLE,
+                partition_index=index,
+                leader_id=p.leader if leader_live else -1,
+                leader_epoch=p.leader_epoch,
+                replica_nodes=list(p.replicas),
+                isr_nodes=list(p.isr),
+                eligible_leader_replicas=list(p.elr),
+                last_known_elr=list(p.last_known_elr),
+                offline_replicas=list(image.offline_replicas(p)),
+            )
+        )
+    return msg.DescribeTopicPartitionsResponseTopic(
+        name=topic.name,
+        topic_id=topic.topic_id,
+        is_internal=topic.is_internal,
+        partitions=partitions,
+        topic_authorized_operations=bit_field(TOPIC_OPERATIONS),
+    )
+
+
+SPEC = ApiSpec(
+    ApiKey.DESCRIBE_TOPIC_PARTITIONS,
+    0,
+    0,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="paginated with cursors (at most 2000 partitions per response); ELR fields",
+)

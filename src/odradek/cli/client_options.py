@@ -1,0 +1,72 @@
+"""Flags every Kafka-client command shares: `-b/--bootstrap-server`, `-X key=value`, `--timeout`.
+
+A command's librdkafka configuration is built in this order, later entries winning: the CLI's
+base settings, the command's own flags (`--acks`, `--group`...), then `-X` properties; so `-X`
+can override anything, as with kcat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+BOOTSTRAP_ENV = "ODRADEK_BOOTSTRAP"
+DEFAULT_TIMEOUT_S = 30.0
+CLIENT_ID = "odradek-cli"
+
+Config = dict[str, str | int | float | bool]
+
+
+def parse_property(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    return key.strip(), value
+
+
+def add_client_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "-b",
+        "--bootstrap-server",
+        metavar="HOST:PORT",
+        default=os.environ.get(BOOTSTRAP_ENV, DEFAULT_BOOTSTRAP),
+        help=f"broker to bootstrap from (default ${BOOTSTRAP_ENV} or {DEFAULT_BOOTSTRAP})",
+    )
+    group.add_argument(
+        "-X",
+        dest="properties",
+        metavar="KEY=VALUE",
+        type=parse_property,
+        action="append",
+        default=[],
+        help="any librdkafka property, e.g. -X security.protocol=SSL (repeatable; wins over other flags)",
+    )
+    group.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"how long to wait for the cluster's answers (default {DEFAULT_TIMEOUT_S:g})",
+    )
+
+
+def client_config(
+    bootstrap: str,
+    properties: list[tuple[str, str]],
+    *,
+    flags: Mapping[str, str | int | float | bool] | None = None,
+    verbose: bool = False,
+) -> Config:
+    """The librdkafka configuration; librdkafka's own log lines are off unless `verbose`
+    (failures surface as the CLI's one-line errors instead)."""
+    config: Config = {
+        "bootstrap.servers": bootstrap,
+        "client.id": CLIENT_ID,
+        "log_level": 7 if verbose else 0,
+    }
+    config.update(flags or {})
+    config.update(dict(properties))
+    return config

@@ -1,0 +1,48 @@
+"""Helpers for the CLI's real-client tests (the `bootstrap` fixture itself lives in tests/conftest.py).
+
+`run_cli(*argv, stdin=b"...")` runs `odradek` in-process (`main([...])`) against `bootstrap` and
+returns its exit code, stdout bytes and stderr text.
+
+Marker `beyond_tansu`: the test needs broker behaviour the Tansu peer broker lacks (AlterConfigs,
+CreatePartitions, config sources in DescribeConfigs, validate-only creation, group members in
+DescribeGroups...). Against Tansu, run `-m "compat and not beyond_tansu"`.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from odradek.cli.main import main
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "beyond_tansu: needs broker behaviour the Tansu peer broker lacks")
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: bytes
+    err: str
+
+
+RunCli = Callable[..., CliResult]
+
+
+@pytest.fixture
+def run_cli(
+    bootstrap: str, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> RunCli:
+    def run(*argv: str, stdin: bytes = b"") -> CliResult:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        capsysbinary.readouterr()
+        code = main([*argv, "-b", bootstrap])
+        captured = capsysbinary.readouterr()
+        return CliResult(code, captured.out, captured.err.decode())
+
+    return run
