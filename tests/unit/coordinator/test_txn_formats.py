@@ -7,8 +7,9 @@ import struct
 import pytest
 from txn_helpers import tp
 
+from odradek.coordinator.partitioning import coordinator_partition as partition_for
+from odradek.coordinator.partitioning import java_string_hash
 from odradek.coordinator.transaction.metadata import IllegalTransitionError, TransactionMetadata, TxnTransit
-from odradek.coordinator.transaction.partitioning import java_string_hash, partition_for
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock, ProducerIdGenerator
 from odradek.coordinator.transaction.records import (
     CorruptRecordError,

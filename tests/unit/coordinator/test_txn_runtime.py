@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
+from odradek.coordinator.partitioning import coordinator_partition as partition_for
 from odradek.coordinator.transaction.config import TransactionConfig
-from odradek.coordinator.transaction.partitioning import partition_for
 from odradek.coordinator.transaction.producer_id_store import FileProducerIdBlockStore
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
 from odradek.coordinator.transaction.records import TxnLogRecord, decode_record

@@ -28,10 +28,10 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Coroutine, Itera
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from odradek.coordinator.partitioning import coordinator_partition as partition_for
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.listing import describe_transaction, list_transactions
 from odradek.coordinator.transaction.metadata import TV_0
-from odradek.coordinator.transaction.partitioning import partition_for
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock, ProducerIdGenerator
 from odradek.coordinator.transaction.records import TxnLogRecord, encode_record
 from odradek.coordinator.transaction.results import (

@@ -19,6 +19,7 @@ the in-memory `last_producer_epoch`, which Kafka's record format does not hold e
 
 from __future__ import annotations
 
+from odradek.coordinator.partitioning import coordinator_partition as partition_for
 from odradek.coordinator.transaction.add_partitions import add_partitions, verify_partitions
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.end_txn import end_transaction
@@ -31,7 +32,6 @@ from odradek.coordinator.transaction.metadata import (
     TxnTransit,
     supports_epoch_bump,
 )
-from odradek.coordinator.transaction.partitioning import CONSUMER_OFFSETS_TOPIC, partition_for
 from odradek.coordinator.transaction.producer_ids import ProducerIdGenerator
 from odradek.coordinator.transaction.records import TxnLogRecord
 from odradek.coordinator.transaction.results import (
@@ -41,6 +41,7 @@ from odradek.coordinator.transaction.results import (
     TxnResult,
 )
 from odradek.coordinator.transaction.states import TransactionState as S
+from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME as CONSUMER_OFFSETS_TOPIC
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 

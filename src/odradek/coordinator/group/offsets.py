@@ -1,0 +1,125 @@
+"""Committed offsets of a shard's groups, and the transactional ones not yet visible.
+
+`OffsetStore` is the materialized view of the shard's OffsetCommit records:
+
+- ``committed[group][TopicPartition]``: the visible offsets;
+- ``pending[producer_id][group][TopicPartition]``: offsets written by a transaction (TxnOffsetCommit,
+  records in a transactional batch) that become visible only when the transaction's COMMIT marker is
+  replayed, and are dropped on ABORT. While a group has any, OffsetFetch with ``require_stable``
+  answers UNSTABLE_OFFSET_COMMIT for their partitions and retention does not expire them.
+
+Every replayed commit gets a sequence number in log order (``record_seq``): when a transaction commits,
+its offset replaces the visible one only if it was written later, so a plain commit written after the
+transactional one wins, whatever order the marker arrives in (Kafka compares record offsets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from odradek.model.topic_partition import TopicPartition
+
+NO_PRODUCER_ID = -1
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetAndMetadata:
+    committed_offset: int
+    leader_epoch: int
+    """-1 when the committer did not say."""
+    metadata: str
+    commit_timestamp_ms: int
+    expire_timestamp_ms: int = -1
+    """Set only by OffsetCommit v2-v4 with a retention time: the old per-offset expiry (-1: none)."""
+    record_seq: int = field(default=0, compare=False)
+
+
+GroupOffsets = dict[TopicPartition, OffsetAndMetadata]
+
+
+class OffsetStore:
+    def __init__(self) -> None:
+        self.committed: dict[str, GroupOffsets] = {}
+        self.pending: dict[int, dict[str, GroupOffsets]] = {}
+        self.open_transactions: dict[str, set[int]] = {}
+        self._seq = 0
+
+    def get(self, group: str, tp: TopicPartition) -> OffsetAndMetadata | None:
+        offsets = self.committed.get(group)
+        return None if offsets is None else offsets.get(tp)
+
+    def group_offsets(self, group: str) -> GroupOffsets:
+        return self.committed.get(group, {})
+
+    def groups(self) -> Iterator[str]:
+        return iter(list(self.committed))
+
+    def has_pending(self, group: str, tp: TopicPartition) -> bool:
+        return any(tp in self.pending[pid].get(group, {}) for pid in self.open_transactions.get(group, ()))
+
+    def pending_partitions(self, group: str) -> set[TopicPartition]:
+        out: set[TopicPartition] = set()
+        for pid in self.open_transactions.get(group, ()):
+            out.update(self.pending[pid].get(group, {}))
+        return out
+
+    def has_open_transactions(self, group: str) -> bool:
+        return group in self.open_transactions
+
+    def replay(
+        self,
+        group: str,
+        tp: TopicPartition,
+        value: OffsetAndMetadata | None,
+        producer_id: int = NO_PRODUCER_ID,
+    ) -> None:
+        """Apply one OffsetCommit record (None = tombstone) in log order."""
+        if value is None:
+            self._remove(group, tp)
+            for pid in self.open_transactions.get(group, ()):
+                self.pending[pid].get(group, {}).pop(tp, None)
+            return
+        self._seq += 1
+        value = OffsetAndMetadata(
+            value.committed_offset,
+            value.leader_epoch,
+            value.metadata,
+            value.commit_timestamp_ms,
+            value.expire_timestamp_ms,
+            self._seq,
+        )
+        if producer_id == NO_PRODUCER_ID:
+            self.committed.setdefault(group, {})[tp] = value
+        else:
+            self.pending.setdefault(producer_id, {}).setdefault(group, {})[tp] = value
+            self.open_transactions.setdefault(group, set()).add(producer_id)
+
+    def replay_end_transaction(self, producer_id: int, committed: bool) -> None:
+        """Apply a transaction's COMMIT (``committed``) or ABORT marker."""
+        offsets = self.pending.pop(producer_id, None)
+        if offsets is None:
+            return
+        for group, partitions in offsets.items():
+            open_ = self.open_transactions.get(group)
+            if open_ is not None:
+                open_.discard(producer_id)
+                if not open_:
+                    del self.open_transactions[group]
+            if not committed:
+                continue
+            visible = self.committed.setdefault(group, {})
+            for tp, value in partitions.items():
+                current = visible.get(tp)
+                if current is None or value.record_seq > current.record_seq:
+                    visible[tp] = value
+            if not visible:
+                del self.committed[group]
+
+    def _remove(self, group: str, tp: TopicPartition) -> None:
+        offsets = self.committed.get(group)
+        if offsets is None:
+            return
+        offsets.pop(tp, None)
+        if not offsets:
+            del self.committed[group]

@@ -1,0 +1,289 @@
+"""`GroupCoordinatorService`: the group coordinator's API for the broker's request handlers.
+
+Each method takes the request context and the generated request object and returns the generated
+response object, so a handler only decodes, calls and encodes. The service routes each group to the
+shard of its ``__consumer_offsets`` partition (`partition_for`, Kafka's hash), splits requests naming
+several groups (OffsetFetch v8+, DescribeGroups, DeleteGroups, ConsumerGroupDescribe, ListGroups) and
+joins the answers, and turns "this broker does not hold that partition" into the error responses Kafka
+gives (NOT_COORDINATOR, after which clients look the coordinator up again).
+
+The broker also calls `load(partition, log_entries)` when it becomes the leader of an
+``__consumer_offsets`` partition and `unload` when it stops being one, and `start`/`stop` with its
+own lifecycle.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+from odradek.coordinator.context import RequestContext
+from odradek.coordinator.group.classic_rebalance import join_response
+from odradek.coordinator.group.config import GroupCoordinatorConfig
+from odradek.coordinator.group.shard import GroupCoordinatorShard
+from odradek.coordinator.group.topics import TopicsView
+from odradek.coordinator.partitioning import coordinator_partition
+from odradek.coordinator.runtime import AppendFn, CoordinatorNotAvailable, CoordinatorRuntime
+from odradek.coordinator.shard import LogEntry
+from odradek.model.clock import Clock
+from odradek.model.errors import ErrorCode
+from odradek.protocol.messages import consumer_group_describe as cgd
+from odradek.protocol.messages import consumer_group_heartbeat as cgh
+from odradek.protocol.messages import delete_groups as dg
+from odradek.protocol.messages import describe_groups as dsc
+from odradek.protocol.messages import heartbeat as hb
+from odradek.protocol.messages import join_group as jg
+from odradek.protocol.messages import leave_group as lvg
+from odradek.protocol.messages import list_groups as lg
+from odradek.protocol.messages import offset_commit as oc
+from odradek.protocol.messages import offset_delete as od
+from odradek.protocol.messages import offset_fetch as of
+from odradek.protocol.messages import sync_group as sg
+
+T = TypeVar("T")
+R = TypeVar("R")
+FIRST_MULTI_GROUP_OFFSET_FETCH = 8
+Shard = GroupCoordinatorShard
+
+
+class GroupCoordinatorService:
+    def __init__(
+        self, runtime: CoordinatorRuntime[GroupCoordinatorShard], config: GroupCoordinatorConfig
+    ) -> None:
+        self.runtime = runtime
+        self.config = config
+
+    @classmethod
+    def create(
+        cls,
+        clock: Clock,
+        append: AppendFn,
+        topics: TopicsView,
+        config: GroupCoordinatorConfig | None = None,
+        rng: random.Random | None = None,
+    ) -> GroupCoordinatorService:
+        config = config or GroupCoordinatorConfig()
+        rng = rng or random.Random()
+        runtime = CoordinatorRuntime(clock, append, lambda _: GroupCoordinatorShard(config, topics, rng))
+        return cls(runtime, config)
+
+    def partition_for(self, group_id: str) -> int:
+        return coordinator_partition(group_id, self.config.offsets_topic_num_partitions)
+
+    def start(self) -> None:
+        self.runtime.start()
+
+    async def stop(self) -> None:
+        await self.runtime.stop()
+
+    def load(self, partition: int, entries: Iterable[LogEntry]) -> None:
+        self.runtime.load(partition, entries)
+
+    def unload(self, partition: int) -> None:
+        self.runtime.unload(partition)
+
+    # -- classic groups --------------------------------------------------------------------------
+
+    async def join_group(self, ctx: RequestContext, r: jg.JoinGroupRequest) -> jg.JoinGroupResponse:
+        return await _or_error(
+            self.runtime.write_deferred(
+                self.partition_for(r.group_id), lambda s, w, t: s.join_group(ctx, r, w, t)
+            ),
+            lambda code: join_response(ctx.api_version, code, member_id=r.member_id),
+        )
+
+    async def sync_group(self, ctx: RequestContext, r: sg.SyncGroupRequest) -> sg.SyncGroupResponse:
+        return await _or_error(
+            self.runtime.write_deferred(
+                self.partition_for(r.group_id), lambda s, w, t: s.sync_group(ctx, r, w, t)
+            ),
+            lambda code: sg.SyncGroupResponse(error_code=code),
+        )
+
+    async def heartbeat(self, ctx: RequestContext, r: hb.HeartbeatRequest) -> hb.HeartbeatResponse:
+        return await _or_error(
+            self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.heartbeat(ctx, r, t)),
+            lambda code: hb.HeartbeatResponse(error_code=code),
+        )
+
+    async def leave_group(self, ctx: RequestContext, r: lvg.LeaveGroupRequest) -> lvg.LeaveGroupResponse:
+        return await _or_error(
+            self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.leave_group(ctx, r, t)),
+            lambda code: lvg.LeaveGroupResponse(error_code=code),
+        )
+
+    # -- KIP-848 groups --------------------------------------------------------------------------
+
+    async def consumer_group_heartbeat(
+        self, ctx: RequestContext, r: cgh.ConsumerGroupHeartbeatRequest
+    ) -> cgh.ConsumerGroupHeartbeatResponse:
+        return await _or_error(
+            self.runtime.write(
+                self.partition_for(r.group_id), lambda s, t: s.consumer_group_heartbeat(ctx, r, t)
+            ),
+            lambda code: cgh.ConsumerGroupHeartbeatResponse(error_code=code),
+        )
+
+    async def consumer_group_describe(
+        self, ctx: RequestContext, r: cgd.ConsumerGroupDescribeRequest
+    ) -> cgd.ConsumerGroupDescribeResponse:
+        groups = await self._per_partition(
+            r.group_ids,
+            lambda p, ids: self.runtime.read(p, lambda s: s.consumer_group_describe(ids)),
+            lambda gid, code: cgd.DescribedGroup(group_id=gid, error_code=code),
+        )
+        return cgd.ConsumerGroupDescribeResponse(groups=groups)
+
+    # -- offsets ---------------------------------------------------------------------------------
+
+    async def offset_commit(self, ctx: RequestContext, r: oc.OffsetCommitRequest) -> oc.OffsetCommitResponse:
+        def failed(code: ErrorCode) -> oc.OffsetCommitResponse:
+            return oc.OffsetCommitResponse(
+                topics=[
+                    oc.OffsetCommitResponseTopic(
+                        name=t.name,
+                        topic_id=t.topic_id,
+                        partitions=[
+                            oc.OffsetCommitResponsePartition(
+                                partition_index=p.partition_index, error_code=code
+                            )
+                            for p in t.partitions
+                        ],
+                    )
+                    for t in r.topics
+                ]
+            )
+
+        return await _or_error(
+            self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.offset_commit(ctx, r, t)),
+            failed,
+        )
+
+    async def offset_fetch(self, ctx: RequestContext, r: of.OffsetFetchRequest) -> of.OffsetFetchResponse:
+        if ctx.api_version >= FIRST_MULTI_GROUP_OFFSET_FETCH:
+            groups = await self._per_partition(
+                r.groups,
+                lambda p, gs: self.runtime.read(
+                    p, lambda s: [s.offset_fetch(ctx, g, r.require_stable) for g in gs]
+                ),
+                lambda g, code: of.OffsetFetchResponseGroup(group_id=g.group_id, error_code=code),
+                key=lambda g: g.group_id,
+            )
+            return of.OffsetFetchResponse(groups=groups)
+        single = of.OffsetFetchRequestGroup(
+            group_id=r.group_id,
+            topics=None
+            if r.topics is None
+            else [
+                of.OffsetFetchRequestTopics(name=t.name, partition_indexes=t.partition_indexes)
+                for t in r.topics
+            ],
+        )
+        try:
+            group = await self.runtime.read(
+                self.partition_for(r.group_id), lambda s: s.offset_fetch(ctx, single, r.require_stable)
+            )
+        except CoordinatorNotAvailable as e:
+            return of.OffsetFetchResponse(error_code=e.code, topics=_failed_topics(r, e.code))
+        return of.OffsetFetchResponse(
+            error_code=group.error_code,
+            topics=[
+                of.OffsetFetchResponseTopic(
+                    name=t.name,
+                    partitions=[
+                        of.OffsetFetchResponsePartition(
+                            partition_index=p.partition_index,
+                            committed_offset=p.committed_offset,
+                            committed_leader_epoch=p.committed_leader_epoch,
+                            metadata=p.metadata,
+                            error_code=p.error_code,
+                        )
+                        for p in t.partitions
+                    ],
+                )
+                for t in group.topics
+            ],
+        )
+
+    async def offset_delete(self, ctx: RequestContext, r: od.OffsetDeleteRequest) -> od.OffsetDeleteResponse:
+        return await _or_error(
+            self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.offset_delete(ctx, r, t)),
+            lambda code: od.OffsetDeleteResponse(error_code=code),
+        )
+
+    # -- administration --------------------------------------------------------------------------
+
+    async def list_groups(self, ctx: RequestContext, r: lg.ListGroupsRequest) -> lg.ListGroupsResponse:
+        groups: list[lg.ListedGroup] = []
+        for partition in self.runtime.partitions():
+            try:
+                groups += await self.runtime.read(
+                    partition, lambda s: s.list_groups(r.states_filter, r.types_filter)
+                )
+            except CoordinatorNotAvailable:
+                continue
+        return lg.ListGroupsResponse(groups=groups)
+
+    async def describe_groups(
+        self, ctx: RequestContext, r: dsc.DescribeGroupsRequest
+    ) -> dsc.DescribeGroupsResponse:
+        groups = await self._per_partition(
+            r.groups,
+            lambda p, ids: self.runtime.read(p, lambda s: s.describe_groups(ctx, ids)),
+            lambda gid, code: dsc.DescribedGroup(group_id=gid, error_code=code),
+        )
+        return dsc.DescribeGroupsResponse(groups=groups)
+
+    async def delete_groups(self, ctx: RequestContext, r: dg.DeleteGroupsRequest) -> dg.DeleteGroupsResponse:
+        results = await self._per_partition(
+            r.groups_names,
+            lambda p, ids: self.runtime.write(p, lambda s, t: s.delete_groups(ids, t)),
+            lambda gid, code: dg.DeletableGroupResult(group_id=gid, error_code=code),
+        )
+        return dg.DeleteGroupsResponse(results=results)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    async def _per_partition(
+        self,
+        items: Iterable[T],
+        run: Callable[[int, list[T]], Awaitable[list[R]]],
+        failed: Callable[[T, ErrorCode], R],
+        key: Callable[[T], str] = str,
+    ) -> list[R]:
+        """Run ``run`` once per partition on its share of ``items``; answers come back in request order."""
+        items = list(items)
+        by_partition: dict[int, list[int]] = {}
+        for i, item in enumerate(items):
+            by_partition.setdefault(self.partition_for(key(item)), []).append(i)
+        out: list[R | None] = [None] * len(items)
+        for partition, indexes in by_partition.items():
+            share = [items[i] for i in indexes]
+            try:
+                answers = await run(partition, share)
+            except CoordinatorNotAvailable as e:
+                answers = [failed(item, e.code) for item in share]
+            for i, answer in zip(indexes, answers, strict=True):
+                out[i] = answer
+        return [a for a in out if a is not None]
+
+
+async def _or_error(call: Awaitable[T], failed: Callable[[ErrorCode], T]) -> T:
+    try:
+        return await call
+    except CoordinatorNotAvailable as e:
+        return failed(e.code)
+
+
+def _failed_topics(r: of.OffsetFetchRequest, code: ErrorCode) -> list[of.OffsetFetchResponseTopic]:
+    return [
+        of.OffsetFetchResponseTopic(
+            name=t.name,
+            partitions=[
+                of.OffsetFetchResponsePartition(partition_index=p, committed_offset=-1, error_code=code)
+                for p in t.partition_indexes
+            ],
+        )
+        for t in r.topics or []
+    ]

@@ -1,0 +1,64 @@
+"""What a coordinator shard returns for every operation: records to append, then responses to send.
+
+A `CoordinatorResult` carries
+
+- ``records``: the state changes, in Kafka's own formats for the coordinator's internal topic, that the
+  runtime appends (as one batch) before anything is answered;
+- ``response``: the answer to the request itself, or None when the request is *deferred* (a JoinGroup
+  parked until the rebalance completes, a follower's SyncGroup waiting for the leader);
+- ``completions``: answers to earlier deferred requests that this operation (or timer) completed.
+
+Deferred requests are named by a `WaiterId` the runtime gives the shard with the request; the shard
+keeps it in its state and later emits ``Completion(waiter, response)``. Completions are delivered
+after the records of the result carrying them are written, like responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, NewType, TypeVar
+
+WaiterId = NewType("WaiterId", int)
+"""Names a parked request inside a shard; allocated by the runtime."""
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinatorRecord:
+    """One record of a coordinator topic: a typed key and value (None = tombstone)."""
+
+    key: object
+    value: object | None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    waiter: WaiterId
+    response: object
+
+
+@dataclass(slots=True)
+class CoordinatorResult(Generic[R]):
+    records: list[CoordinatorRecord] = field(default_factory=list)
+    response: R | None = None
+    completions: list[Completion] = field(default_factory=list)
+
+
+class ResultBuilder:
+    """Accumulates the records and completions of one operation while the shard runs it."""
+
+    __slots__ = ("completions", "records")
+
+    def __init__(self) -> None:
+        self.records: list[CoordinatorRecord] = []
+        self.completions: list[Completion] = []
+
+    def add(self, record: CoordinatorRecord) -> None:
+        self.records.append(record)
+
+    def complete(self, waiter: WaiterId, response: object) -> None:
+        self.completions.append(Completion(waiter, response))
+
+    def build(self, response: R | None = None) -> CoordinatorResult[R]:
+        return CoordinatorResult(self.records, response, self.completions)
