@@ -31,13 +31,13 @@ before the first uncleanable offset (Kafka's rule), and the last batch of each a
 `active_producers` hook (the producer state, once wired); by default, the producers whose last batch
 in the cleaned segments is younger than `producer.id.expiration.ms`.
 
-Transactions (seam, not wired yet): `TransactionFilter` decides per batch, in log order, whether its
-records may be discarded. The default treats every transaction as committed. TODO(transactions):
-Kafka's rules (`CleanedTransactionMetadata`) with the `.txnindex`: data of an aborted transaction is
-discarded (and skipped when building the offset map); a COMMIT/ABORT marker whose transaction has no
-data left gets a delete horizon on the clean that finds it so, and is removed once the horizon has
-passed; markers are otherwise kept. The `.txnindex` of a cleaned segment must then be rebuilt from
-the aborted transactions of the segments it replaces.
+Transactions: `TransactionFilter` decides per batch, in log order, whether its records may be
+discarded. The default here treats every transaction as committed; `LogManager` wires
+`cleaner_transactions.aborted_transaction_filter` (from the `.txnindex`), so data of an aborted
+transaction is discarded and skipped when building the offset map. Not done: a COMMIT/ABORT marker
+whose transaction has no data left getting a delete horizon and then going (markers are kept), and
+rebuilding the `.txnindex` of a cleaned segment from the segments it replaces (the aborted data it
+listed is gone by then, so read_committed consumers lose nothing).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from pathlib import Path
 from odradek.model.topic_partition import TopicPartition
 from odradek.storage.checkpoints import read_offsets, write_clean_shutdown, write_offsets
 from odradek.storage.cleaner import CleanStats
+from odradek.storage.cleaner_transactions import aborted_transaction_filter
 from odradek.storage.errors import StorageError
 from odradek.storage.layout import (
     CLEAN_SHUTDOWN_FILE,
@@ -87,6 +88,9 @@ class LogManager:
         self._dir_of: dict[TopicPartition, Path] = {}
         self._lock = threading.Lock()  # guards the two dicts (checkpoint runs in a thread)
         self.cleaner = LogCleaner(self, cleaner_config, fsync=fsync)
+        # transactions: never clean at or above the LSO; drop the data of aborted transactions
+        self.cleaner.last_stable_offset = lambda _tp, log: log.last_stable_offset
+        self.cleaner.transactions = aborted_transaction_filter
 
     # --- startup ----------------------------------------------------------------------------
     def load(self, config_for_topic: Callable[[str], LogConfig], now_ms: int) -> LoadReport:
