@@ -64,6 +64,7 @@ from odradek.storage.producer_snapshot import (
     load_latest_snapshot,
     read_marker,
     rebuild,
+    snapshot_path,
     write_snapshot,
 )
 from odradek.storage.producer_state import (
@@ -233,12 +234,22 @@ class PartitionLog:
             now_ms=now_ms,
         )
         self.producer_state.map_end_offset = leo
+        self._remove_stray_snapshots()
         for segment in replayed:
             segment.txn_index.truncate_to(start)
         for txn in completed:
             if txn.is_aborted:
                 self._segment_holding(txn.last_offset).txn_index.append(AbortedTxn.of(txn))
         self.producer_state.on_high_watermark_updated(self._high_watermark)
+
+    def _remove_stray_snapshots(self) -> None:
+        """Keep the snapshots at segment bases and the newest one (Kafka's rule): a clean shutdown
+        leaves one at the log end each time, which would otherwise pile up."""
+        offsets = list_snapshots(self.directory)
+        bases = set(self._bases)
+        for offset in offsets[:-1]:
+            if offset not in bases:
+                snapshot_path(self.directory, offset).unlink(missing_ok=True)
 
     @staticmethod
     def _replay(segments: list[LogSegment], start: int) -> Iterator[tuple[BatchHeader, EndTxnMarker | None]]:

@@ -167,3 +167,17 @@ def test_truncating_fully_forgets_producers_and_snapshots(tmp_path: Path) -> Non
     assert list_snapshots(log.directory) == []
     assert list(log.producer_state) == []
     assert produce(log, PID, 0, 7).first_offset == 100  # an unknown producer starts over anywhere
+
+
+def test_snapshots_of_earlier_clean_shutdowns_do_not_pile_up(tmp_path: Path) -> None:
+    log = new_log(tmp_path)
+    for seq in range(3):
+        produce(log, PID, 0, seq)
+        log.close(flush=True)
+        log = reopen(log, clean=True, high_watermark=seq + 1)
+    log.roll(NOW)
+    produce(log, PID, 0, 3)
+    log.close(flush=True)
+    log = reopen(log, clean=True, high_watermark=4)
+    # 3: the roll's (a segment base); 4: the last clean shutdown's; 1 and 2 were strays
+    assert list_snapshots(log.directory) == [3, 4]
