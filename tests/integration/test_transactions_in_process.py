@@ -357,3 +357,20 @@ def test_a_transaction_past_its_timeout_is_aborted_by_the_coordinator(
         ).transaction_states
         assert (state.transaction_state, state.producer_epoch) == ("CompleteAbort", epoch + 1)
         assert end(conn, "slow", pid, epoch, commit=True) == E.PRODUCER_FENCED
+
+
+def test_the_coordinator_follows_the_topics_partition_count_after_a_config_change(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    data = tmp_path_factory.mktemp("resize")
+    with InProcessBroker(data, {"transaction.state.log.num.partitions": "2"}) as broker:
+        broker.create_topic("t", 1)
+        conn = broker.connect()
+        pid, epoch = init(conn, "kept")
+        assert add_partitions(conn, "kept", pid, epoch, [0]) == [E.NO_ERROR]
+    with InProcessBroker(data, {"transaction.state.log.num.partitions": "5"}) as broker:
+        conn = broker.connect()
+        assert broker.broker.transactions.service.config.num_partitions == 2
+        request = describe_transactions.DescribeTransactionsRequest(["kept"])
+        [state] = conn.call(ApiKey.DESCRIBE_TRANSACTIONS, 0, request).transaction_states
+        assert (state.error_code, state.transaction_state, state.producer_id) == (E.NO_ERROR, "Ongoing", pid)

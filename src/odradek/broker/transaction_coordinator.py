@@ -16,6 +16,8 @@ the three callables it needs, implemented over this broker's own partitions (sin
 `__transaction_state` is created on first use (FindCoordinator TRANSACTION, InitProducerId with a
 transactional id) with Kafka's internal-topic settings, and every partition is loaded (its records
 replayed) at creation and at broker start; the coordinator epoch of a partition is its leader epoch.
+Transactional ids hash over the topic's real partition count once it exists (as in Kafka), so a
+later change of `transaction.state.log.num.partitions` does not move them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from odradek.coordinator.transaction.config import TransactionConfig
@@ -76,16 +79,24 @@ class BrokerTransactionCoordinator:
                 "transaction.remove.expired.transaction.cleanup.interval.ms"
             ),
         )
-        self.service = TransactionCoordinatorService(
-            self.config, broker.clock, self._append, self._write_markers, self._allocate_block
-        )
+        self.service = self._new_service()
         self._ready = False
         self._ready_lock = asyncio.Lock()
 
+    def _new_service(self) -> TransactionCoordinatorService:
+        return TransactionCoordinatorService(
+            self.config, self.broker.clock, self._append, self._write_markers, self._allocate_block
+        )
+
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
+        topic = self.broker.image.topic(TRANSACTION_STATE_TOPIC_NAME)
+        if topic is not None and len(topic.partitions) != self.config.num_partitions:
+            # ids hash over the topic's real partition count (as in Kafka), whatever the config says now
+            self.config = replace(self.config, num_partitions=len(topic.partitions))
+            self.service = self._new_service()
         await self.service.start()
-        if self.broker.image.topic(TRANSACTION_STATE_TOPIC_NAME) is not None:
+        if topic is not None:
             await self.ensure_ready()
 
     async def stop(self) -> None:
