@@ -374,3 +374,32 @@ def test_the_coordinator_follows_the_topics_partition_count_after_a_config_chang
         request = describe_transactions.DescribeTransactionsRequest(["kept"])
         [state] = conn.call(ApiKey.DESCRIBE_TRANSACTIONS, 0, request).transaction_states
         assert (state.error_code, state.transaction_state, state.producer_id) == (E.NO_ERROR, "Ongoing", pid)
+
+
+def test_transaction_version_2_bumps_the_epoch_at_every_end(conn: InMemoryConnection) -> None:
+    """KIP-890 part 2 as a transaction version 2 client speaks it: Produce v12 adds partitions
+    itself, EndTxn v5 answers with the epoch of the next transaction."""
+    pid, epoch = init(conn, "tv2", version=5)
+    assert send(conn, batch(pid, epoch, 0, 2, txn=True), txn_id="tv2", version=12).error_code == E.NO_ERROR
+    response = call_until_ready(
+        conn, ApiKey.END_TXN, 5, end_txn.EndTxnRequest("tv2", pid, epoch, committed=True)
+    )
+    assert (response.error_code, response.producer_id, response.producer_epoch) == (
+        E.NO_ERROR,
+        pid,
+        epoch + 1,
+    )
+    conn.owner.run(_sleep())
+    epoch += 1
+    second = send(conn, batch(pid, epoch, 0, 1, txn=True), txn_id="tv2", version=12)
+    assert (second.error_code, second.base_offset) == (E.NO_ERROR, 3)
+    stale = send(conn, batch(pid, epoch - 1, 2, txn=True), txn_id="tv2", version=12)
+    assert stale.error_code == E.INVALID_PRODUCER_EPOCH
+    response = call_until_ready(
+        conn, ApiKey.END_TXN, 5, end_txn.EndTxnRequest("tv2", pid, epoch, committed=False)
+    )
+    assert (response.error_code, response.producer_epoch) == (E.NO_ERROR, epoch + 1)
+    conn.owner.run(_sleep())
+    done = read(conn, isolation=READ_COMMITTED)
+    assert (done.high_watermark, done.last_stable_offset) == (5, 5)
+    assert [(a.producer_id, a.first_offset) for a in done.aborted_transactions or []] == [(pid, 3)]
