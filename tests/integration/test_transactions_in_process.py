@@ -403,3 +403,18 @@ def test_transaction_version_2_bumps_the_epoch_at_every_end(conn: InMemoryConnec
     done = read(conn, isolation=READ_COMMITTED)
     assert (done.high_watermark, done.last_stable_offset) == (5, 5)
     assert [(a.producer_id, a.first_offset) for a in done.aborted_transactions or []] == [(pid, 3)]
+
+
+def test_without_verification_a_transactional_write_to_an_unadded_partition_is_taken(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    overrides = {
+        "transaction.state.log.num.partitions": "1",
+        "transaction.partition.verification.enable": "false",
+    }
+    with InProcessBroker(tmp_path_factory.mktemp("noverify"), overrides) as broker:
+        broker.create_topic("t", 1)
+        conn = broker.connect()
+        pid, epoch = init(conn, "loose")
+        assert send(conn, batch(pid, epoch, 0, txn=True), txn_id="loose").error_code == E.NO_ERROR
+        assert log_end(broker) == 1
