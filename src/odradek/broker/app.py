@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from odradek.broker.config import BrokerConfig
 from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
+from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import all_specs
 from odradek.broker.metrics import BrokerMetrics, PartitionStat
 from odradek.broker.metrics_http import MetricsEndpoint
@@ -66,6 +67,7 @@ class Broker:
         self.dispatcher = Dispatcher(all_specs(), self, self.metrics)
         self.server = KafkaServer(self.dispatcher, config.int_value("socket.request.max.bytes"), self.metrics)
         self.metrics_endpoint: MetricsEndpoint | None = None
+        self.groups = BrokerGroupCoordinator(self)
         self._metadata_lock = asyncio.Lock()
         self._metadata_changes: set[asyncio.Task[Any]] = set()
         self._periodic: list[Periodic] = []
@@ -89,6 +91,7 @@ class Broker:
         )
         await asyncio.to_thread(remove_paths, report.stale)
         await self.flusher.start()
+        await self.groups.start()
         self.metrics.watch_partitions(self._partition_stats)
         self.metrics.watch_queue_depth(self.server.queue_depth)
         self._periodic = [
@@ -111,6 +114,7 @@ class Broker:
 
     async def stop(self) -> None:
         await self.server.stop()
+        await self.groups.stop()
         if self._metadata_changes:
             await asyncio.wait(self._metadata_changes)
         if self.metrics_endpoint is not None:
@@ -204,6 +208,15 @@ class Broker:
         self, key: tuple[str, int], fetch_offset: int, size: int
     ) -> list[AbortedTransaction]:
         return []
+
+    async def after_internal_append(self, partition: Partition, last_offset: int) -> None:
+        """After the broker itself appended (coordinator records, markers): one replica, so the high
+        watermark is the log end; wake fetches; wait for the fsync when the topic asks for it."""
+        log_ = partition.log
+        log_.high_watermark = log_.log_end_offset
+        self.replicas.waiters.notify(partition.tp)
+        if log_.config.flush_on_messages:
+            await self.flusher.after_append(partition.tp, last_offset)
 
     def on_produced(self, topic: str, nbytes: int, nrecords: int) -> None:
         self.metrics.bytes_in.labels(topic).inc(nbytes)

@@ -25,6 +25,19 @@ MODULES = (
     "describe_log_dirs",
     "describe_cluster",
     "describe_topic_partitions",
+    "find_coordinator",
+    "join_group",
+    "sync_group",
+    "heartbeat",
+    "leave_group",
+    "offset_commit",
+    "offset_fetch",
+    "offset_delete",
+    "list_groups",
+    "describe_groups",
+    "delete_groups",
+    "consumer_group_heartbeat",
+    "consumer_group_describe",
 )
 
 

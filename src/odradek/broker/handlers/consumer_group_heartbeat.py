@@ -1,0 +1,27 @@
+"""ConsumerGroupHeartbeat (68), v0-v1: the KIP-848 consumer protocol (server-side assignment).
+
+A member joins with epoch 0, heartbeats with its current epoch and owned partitions, and leaves with
+-1 (-2: a static member leaving for now). The answer carries the member's epoch and, when it changed,
+the partitions it should own; the group's target assignment comes from the server assignor the
+client names (`group.remote.assignor`: ``uniform`` or ``range``; the first of
+`group.consumer.assignors` otherwise). Errors: UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH,
+UNRELEASED_INSTANCE_ID, UNSUPPORTED_ASSIGNOR, GROUP_MAX_SIZE_REACHED, INVALID_REQUEST (also for a
+regular-expression subscription, not supported), GROUP_ID_NOT_FOUND for a classic group's id.
+"""
+
+from __future__ import annotations
+
+from odradek.broker.api import ApiSpec
+from odradek.broker.context import RequestContext
+from odradek.broker.group_coordinator import coordinator_context
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import consumer_group_heartbeat as msg
+
+
+async def handle(
+    ctx: RequestContext, request: msg.ConsumerGroupHeartbeatRequest
+) -> msg.ConsumerGroupHeartbeatResponse:
+    return await ctx.broker.groups.service.consumer_group_heartbeat(coordinator_context(ctx), request)
+
+
+SPEC = ApiSpec(ApiKey.CONSUMER_GROUP_HEARTBEAT, 0, 1, msg.REQUEST, msg.RESPONSE, handle)
