@@ -5,9 +5,10 @@ at a time under a lock: run the pure operation, append its records through the i
 (and wait until they are written, even if the requester goes away meanwhile), then answer. Deferred
 requests get a `WaiterId` and wait on a future that a later result's completions resolve. One owned
 task (`start`/`stop`) fires the shards' timers when due; it is woken whenever an operation may have
-moved a deadline. `load` replays a partition's log into a fresh shard; `unload` drops it and fails its
-waiting requests. When an append fails, or an operation raises, the shard's memory can no longer be
-trusted: it is unloaded (the broker reloads it from the log) and the caller gets NOT_COORDINATOR.
+moved a deadline. `load` replays a partition's log into a fresh shard (skipping, with a warning,
+records it cannot replay); `unload` drops it and fails its waiting requests. When an append fails,
+or an operation raises, the shard's memory can no longer be trusted: it is unloaded (the broker
+reloads it from the log) and the caller gets NOT_COORDINATOR.
 """
 
 from __future__ import annotations
@@ -79,8 +80,18 @@ class CoordinatorRuntime(Generic[S]):
         """Rebuild the partition's shard from its log (replacing any loaded one) and start serving it."""
         self.unload(partition)
         shard = self._new_shard(partition)
+        skipped = 0
         for entry in entries:
-            shard.replay(entry)
+            try:
+                shard.replay(entry)
+            except Exception:
+                # A record this coordinator cannot read (another version's, or inconsistent) must not
+                # keep every other group of the partition from loading.
+                skipped += 1
+                if skipped == 1:
+                    log.warning("skipping an unreadable record of partition %d", partition, exc_info=True)
+        if skipped:
+            log.warning("skipped %d unreadable records of partition %d", skipped, partition)
         shard.on_loaded(self._clock.now_ms())
         self._partitions[partition] = _Partition(shard)
         self._wakeup.set()
