@@ -173,8 +173,6 @@ class BrokerGroupCoordinator:
             partition = broker.replicas.get(GROUP_METADATA_TOPIC_NAME, index)
             if partition is None or not partition.is_leader:
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
-            # One replica: everything in the log is committed (as a leader with ISR = {self} finds).
-            partition.log.high_watermark = partition.log.log_end_offset
             try:
                 self.service.load(index, list(log_entries(partition.log)))
             except StorageError:
