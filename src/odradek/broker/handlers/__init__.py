@@ -38,6 +38,7 @@ MODULES = (
     "delete_groups",
     "consumer_group_heartbeat",
     "consumer_group_describe",
+    "list_config_resources",
 )
 
 

@@ -17,4 +17,12 @@ async def handle(
     return await ctx.broker.groups.service.consumer_group_describe(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.CONSUMER_GROUP_DESCRIBE, 0, 0, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.CONSUMER_GROUP_DESCRIBE,
+    0,
+    0,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="KIP-848 groups: epochs, assignor, current and target assignments",
+)

@@ -24,4 +24,12 @@ async def handle(
     return await ctx.broker.groups.service.consumer_group_heartbeat(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.CONSUMER_GROUP_HEARTBEAT, 0, 1, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.CONSUMER_GROUP_HEARTBEAT,
+    0,
+    1,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="KIP-848: server assignors uniform and range; no regex subscriptions",
+)

@@ -16,4 +16,12 @@ async def handle(ctx: RequestContext, request: msg.DeleteGroupsRequest) -> msg.D
     return await ctx.broker.groups.service.delete_groups(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.DELETE_GROUPS, 0, 2, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.DELETE_GROUPS,
+    0,
+    2,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="empty groups with their offsets",
+)

@@ -17,4 +17,12 @@ async def handle(ctx: RequestContext, request: msg.DescribeGroupsRequest) -> msg
     return await ctx.broker.groups.service.describe_groups(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.DESCRIBE_GROUPS, 0, 6, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.DESCRIBE_GROUPS,
+    0,
+    6,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="classic groups; KIP-848 groups answer GROUP_ID_NOT_FOUND (v6) or Dead",
+)

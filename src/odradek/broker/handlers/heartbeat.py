@@ -17,4 +17,12 @@ async def handle(ctx: RequestContext, request: msg.HeartbeatRequest) -> msg.Hear
     return await ctx.broker.groups.service.heartbeat(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.HEARTBEAT, 0, 4, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.HEARTBEAT,
+    0,
+    4,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="session timeouts; REBALANCE_IN_PROGRESS tells members to rejoin",
+)

@@ -20,4 +20,12 @@ async def handle(ctx: RequestContext, request: msg.JoinGroupRequest) -> msg.Join
     return await ctx.broker.groups.service.join_group(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.JOIN_GROUP, 0, 9, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.JOIN_GROUP,
+    0,
+    9,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="classic groups: KIP-394 member ids, static members (KIP-345), initial rebalance delay",
+)

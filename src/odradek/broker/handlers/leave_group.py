@@ -17,4 +17,12 @@ async def handle(ctx: RequestContext, request: msg.LeaveGroupRequest) -> msg.Lea
     return await ctx.broker.groups.service.leave_group(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.LEAVE_GROUP, 0, 5, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.LEAVE_GROUP,
+    0,
+    5,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="batched members (v3+), static members by instance id",
+)

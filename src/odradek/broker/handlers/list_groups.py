@@ -16,4 +16,12 @@ async def handle(ctx: RequestContext, request: msg.ListGroupsRequest) -> msg.Lis
     return await ctx.broker.groups.service.list_groups(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.LIST_GROUPS, 0, 5, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.LIST_GROUPS,
+    0,
+    5,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="state (v4+) and type (v5+) filters",
+)

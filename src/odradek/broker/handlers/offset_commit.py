@@ -78,4 +78,12 @@ def _merge(topics: list[msg.OffsetCommitResponseTopic]) -> list[msg.OffsetCommit
     return list(merged.values())
 
 
-SPEC = ApiSpec(ApiKey.OFFSET_COMMIT, 2, 10, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.OFFSET_COMMIT,
+    2,
+    10,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="unknown topics/partitions refused by the broker; generation or member epoch checked; v10 ids",
+)

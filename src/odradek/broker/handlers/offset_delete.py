@@ -45,4 +45,12 @@ async def handle(ctx: RequestContext, request: msg.OffsetDeleteRequest) -> msg.O
     return response
 
 
-SPEC = ApiSpec(ApiKey.OFFSET_DELETE, 0, 0, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.OFFSET_DELETE,
+    0,
+    0,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="GROUP_SUBSCRIBED_TO_TOPIC for topics the group consumes",
+)

@@ -20,4 +20,12 @@ async def handle(ctx: RequestContext, request: msg.OffsetFetchRequest) -> msg.Of
     return await ctx.broker.groups.service.offset_fetch(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.OFFSET_FETCH, 1, 10, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.OFFSET_FETCH,
+    1,
+    10,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="multi-group (v8+), require_stable (v7+), v10 topic ids",
+)

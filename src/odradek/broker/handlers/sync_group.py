@@ -18,4 +18,12 @@ async def handle(ctx: RequestContext, request: msg.SyncGroupRequest) -> msg.Sync
     return await ctx.broker.groups.service.sync_group(coordinator_context(ctx), request)
 
 
-SPEC = ApiSpec(ApiKey.SYNC_GROUP, 0, 5, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.SYNC_GROUP,
+    0,
+    5,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="leader's assignment stored in __consumer_offsets; followers wait for it",
+)
