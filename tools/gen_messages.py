@@ -218,12 +218,24 @@ def module_name(spec: dict) -> str:
     return snake(name)
 
 
+def schema_constant(spec: dict) -> str:
+    """REQUEST/RESPONSE in an API module, REQUEST_HEADER/RESPONSE_HEADER in `headers`, else SCHEMA.
+
+    The two header specifications share one module, so they need distinct names.
+    """
+    if spec["type"] in ("request", "response"):
+        return str(spec["type"]).upper()
+    if spec["type"] == "header":
+        return snake(spec["name"]).upper()
+    return "SCHEMA"
+
+
 def render(specs: list[dict], title: str) -> str:
     mod = Module()
     schemas = []
     for spec in specs:
         root = mod.add_struct(spec["name"], spec["fields"], spec["name"])
-        const = {"request": "REQUEST", "response": "RESPONSE"}.get(spec["type"], "SCHEMA")
+        const = schema_constant(spec)
         schemas += [
             "",
             f"{const} = MessageSchema(",

@@ -1,12 +1,12 @@
 """A broker process: metadata store, partition logs, the Kafka listener, background work.
 
 `Broker` is the composition root: handlers reach every service through it (`ctx.broker`). It owns
-its background tasks (`start()`/`stop()`): the log flusher, retention, checkpoints and the metrics
-endpoint. Metadata changes go through `run_controller`, which computes records with a pure
-controller function, appends them durably (in a worker thread; fsync) and only then updates the
-hosted partitions, one change at a time. A change runs in its own task, shielded from the request
-that asked for it: a client that disconnects mid-request cancels its wait, never the change (once
-records are persisted, the hosted partitions must follow them).
+its background tasks (`start()`/`stop()`): the log flusher, retention, the log cleaner (compacted
+topics), checkpoints and the metrics endpoint. Metadata changes go through `run_controller`, which
+computes records with a pure controller function, appends them durably (in a worker thread; fsync)
+and only then updates the hosted partitions, one change at a time. A change runs in its own task,
+shielded from the request that asked for it: a client that disconnects mid-request cancels its
+wait, never the change (once records are persisted, the hosted partitions must follow them).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import all_specs
+from odradek.broker.log_cleaner_service import LogCleanerService
 from odradek.broker.metrics import BrokerMetrics, PartitionStat
 from odradek.broker.metrics_http import MetricsEndpoint
 from odradek.broker.partitions import Partition, ReplicaManager
@@ -39,6 +40,7 @@ from odradek.model.clock import Clock, SystemClock
 from odradek.model.ids import BrokerId
 from odradek.protocol.messages.fetch import AbortedTransaction
 from odradek.storage.flusher import LogFlusher
+from odradek.storage.log_cleaner import CleanerConfig
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager, remove_paths
 
@@ -57,7 +59,19 @@ class Broker:
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
         self.metrics = BrokerMetrics()
-        self.logs = LogManager(list(config.log_dirs))
+        self.logs = LogManager(
+            list(config.log_dirs),
+            cleaner_config=CleanerConfig(
+                dedupe_buffer_size=config.int_value("log.cleaner.dedupe.buffer.size"),
+                io_buffer_size=config.int_value("log.cleaner.io.buffer.size"),
+                producer_id_expiration_ms=config.int_value("producer.id.expiration.ms"),
+            ),
+        )
+        self.cleaner: LogCleanerService | None = None
+        if config.bool_value("log.cleaner.enable") and config.int_value("log.cleaner.threads") > 0:
+            self.cleaner = LogCleanerService(
+                self.logs.cleaner, self.clock, config.int_value("log.cleaner.backoff.ms")
+            )
         self.store: LocalMetadataStore | None = None
         self.replicas = ReplicaManager(self.logs, config.node_id, self.log_config, self.clock.now_ms)
         self.flusher = LogFlusher(self.logs, self.clock)
@@ -100,6 +114,8 @@ class Broker:
         ]
         for task in self._periodic:
             task.start()
+        if self.cleaner is not None:
+            self.cleaner.start()
         metrics_port = self.config.value("odradek.metrics.port")
         if isinstance(metrics_port, int) and metrics_port >= 0:
             self.metrics_endpoint = MetricsEndpoint(self.metrics.registry)
@@ -119,6 +135,8 @@ class Broker:
             await asyncio.wait(self._metadata_changes)
         if self.metrics_endpoint is not None:
             await self.metrics_endpoint.stop()
+        if self.cleaner is not None:
+            await self.cleaner.stop()
         for task in self._periodic:
             await task.stop()
         await self.flusher.stop()

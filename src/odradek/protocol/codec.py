@@ -13,6 +13,7 @@ as Kafka does.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,15 @@ def _fixed(fmt: Any) -> tuple[Reader, FieldWriter]:
     return read, write
 
 
+_FORMATS = {
+    "int8": p.INT8,
+    "int16": p.INT16,
+    "uint16": p.UINT16,
+    "int32": p.INT32,
+    "uint32": p.UINT32,
+    "int64": p.INT64,
+    "float64": p.FLOAT64,
+}
 _FIXED = {
     "int8": _fixed(p.INT8),
     "int16": _fixed(p.INT16),
@@ -155,26 +165,33 @@ def _field_codec(f: FieldSchema, version: int, flexible: bool) -> tuple[Reader, 
     else:
         elem_read, elem_write = _primitive(f.type, compact)
     name = f.attr
-
+    if f.type in ("string", "bytes", "records") and (f.array or not nullable):
+        # nullableVersions applies to an array itself, never to its elements
+        elem_read, elem_write = _non_null(name, elem_read, elem_write)
+    if f.array and f.type in _FORMATS:
+        return _fixed_array_codec(name, _FORMATS[f.type], compact, nullable)
     if f.array:
         return _array_codec(name, elem_read, elem_write, compact, nullable)
     if f.type == "struct" and nullable:
         return _nullable_struct_codec(elem_read, elem_write)
-    if not nullable and f.type in ("string", "bytes", "records"):
-
-        def read_non_null(buf: Buffer, pos: int) -> tuple[Any, int]:
-            value, pos = elem_read(buf, pos)
-            if value is None:
-                raise ProtocolError(f"non-nullable field {name} is null")
-            return value, pos
-
-        def write_non_null(w: Writer, value: Any) -> None:
-            if value is None:
-                raise ValueError(f"non-nullable field {name} is None")
-            elem_write(w, value)
-
-        return read_non_null, write_non_null
     return elem_read, elem_write
+
+
+def _non_null(name: str, elem_read: Reader, elem_write: FieldWriter) -> tuple[Reader, FieldWriter]:
+    """A string/bytes codec whose null length is an error, not None."""
+
+    def read(buf: Buffer, pos: int) -> tuple[Any, int]:
+        value, pos = elem_read(buf, pos)
+        if value is None:
+            raise ProtocolError(f"non-nullable field {name} is null")
+        return value, pos
+
+    def write(w: Writer, value: Any) -> None:
+        if value is None:
+            raise ValueError(f"non-nullable field {name} is None")
+        elem_write(w, value)
+
+    return read, write
 
 
 def _array_codec(
@@ -202,6 +219,41 @@ def _array_codec(
         p.write_array_length(w.buf, len(value), compact)
         for item in value:
             elem_write(w, item)
+
+    return read, write
+
+
+_MAX_CACHED_COUNT = 64
+
+
+def _fixed_array_codec(name: str, fmt: Any, compact: bool, nullable: bool) -> tuple[Reader, FieldWriter]:
+    """Arrays of fixed-width numbers (replica lists, partition ids...): one struct call per array."""
+    size = fmt.size
+    code = fmt.format[1:]
+    by_count = [struct.Struct(f">{n}{code}") for n in range(_MAX_CACHED_COUNT)]
+
+    def layout(n: int) -> struct.Struct:
+        return by_count[n] if n < _MAX_CACHED_COUNT else struct.Struct(f">{n}{code}")
+
+    def read(buf: Buffer, pos: int) -> tuple[Any, int]:
+        n, pos = p.read_array_length(buf, pos, compact)
+        if n < 0:
+            if not nullable:
+                raise ProtocolError(f"non-nullable array {name} is null")
+            return None, pos
+        end = pos + n * size
+        if end > len(buf):
+            raise ProtocolError(f"truncated array {name}")
+        return list(layout(n).unpack_from(buf, pos)), end
+
+    def write(w: Writer, value: Any) -> None:
+        if value is None:
+            if not nullable:
+                raise ValueError(f"non-nullable array {name} is None")
+            p.write_array_length(w.buf, -1, compact)
+            return
+        p.write_array_length(w.buf, len(value), compact)
+        w.buf += layout(len(value)).pack(*value)
 
     return read, write
 
@@ -283,7 +335,8 @@ def _compile(struct: StructSchema, version: int, flexible: bool) -> tuple[Reader
                 if value != getattr(defaults, attr):
                     sub = Writer()
                     wr(sub, value)
-                    present.append((tag, bytes(sub.buf)))
+                    # the size prefix needs the whole value, so records chunks are joined here
+                    present.append((tag, b"".join(sub.finish())))
             p.write_uvarint(w.buf, len(present))
             for tag, raw in present:
                 p.write_uvarint(w.buf, tag)

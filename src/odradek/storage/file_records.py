@@ -3,7 +3,8 @@
 A `.log` file is nothing but v2 record batches back to back (layout in `odradek.protocol.records`);
 batch `n+1` starts at `position(n) + batchLength(n) + 12`. These walkers read blocks and unpack one
 61-byte header per batch; records are never decoded. `scan_headers` trusts the bytes (lookups in
-data already recovered); `valid_batches` checks length, magic and CRC-32C (recovery).
+data already recovered); `valid_batches` checks length, magic and CRC-32C (recovery); `iter_batches`
+also hands out each batch's bytes, checked the same way (the log cleaner).
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from odradek.protocol.records import HEADER, HEADER_SIZE, LOG_OVERHEAD, MAGIC_V2, BatchHeader, crc_of
+from odradek.protocol.records import (
+    HEADER,
+    HEADER_SIZE,
+    LOG_OVERHEAD,
+    MAGIC_V2,
+    BatchHeader,
+    CorruptBatchError,
+    crc_of,
+)
 
 MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
 SCAN_BLOCK = 16 * 1024
@@ -94,4 +103,38 @@ def valid_batches(
             off += size
         if off == 0:
             return
+        pos += off
+
+
+def iter_batches(
+    fd: int, start: int, end: int, chunk: int = RECOVERY_CHUNK
+) -> Iterator[tuple[int, BatchHeader, memoryview]]:
+    """`(position, header, bytes)` of every batch in [start, end), read `chunk` bytes at a time.
+
+    Unlike `valid_batches`, a torn or corrupt batch raises CorruptBatchError: the caller (the log
+    cleaner) reads closed, recovered segments and must never take a bad batch for the end of one.
+    """
+    pos = start
+    while pos < end:
+        if end - pos < HEADER_SIZE:
+            raise CorruptBatchError(f"{end - pos} stray bytes at {pos}")
+        data = os.pread(fd, min(chunk, end - pos), pos)
+        if len(data) < HEADER_SIZE:
+            raise CorruptBatchError(f"short read at {pos}")
+        first = BatchHeader._make(HEADER.unpack_from(data, 0))
+        if first.batch_length + LOG_OVERHEAD > len(data) and first.batch_length >= MIN_BATCH_LENGTH:
+            data = read_exactly(fd, min(first.batch_length + LOG_OVERHEAD, end - pos), pos)
+        view = memoryview(data)
+        off = 0
+        while len(data) - off >= HEADER_SIZE:
+            header = BatchHeader._make(HEADER.unpack_from(data, off))
+            size = header.batch_length + LOG_OVERHEAD
+            if header.batch_length < MIN_BATCH_LENGTH or pos + off + size > end:
+                raise CorruptBatchError(f"batch at {pos + off} does not fit in the segment")
+            if off + size > len(data):
+                break
+            if not _is_valid(data, off, size, header):
+                raise CorruptBatchError(f"corrupt batch at {pos + off}")
+            yield pos + off, header, view[off : off + size]
+            off += size
         pos += off

@@ -7,6 +7,7 @@ One log directory (an entry of `log.dirs`)::
       recovery-point-offset-checkpoint     offsets below which each partition is fsynced
       log-start-offset-checkpoint          each partition's log start offset (DeleteRecords, retention)
       replication-offset-checkpoint        each partition's high watermark
+      cleaner-offset-checkpoint            each compacted partition's first dirty offset (log_cleaner.py)
       <topic>-<partition>/                 one partition (topic names never contain '/', may contain '-')
         00000000000000000000.log           record batches, exactly as on the wire after restamping
         00000000000000000000.index         sparse offset -> position index (offset_index.py)
@@ -17,8 +18,10 @@ One log directory (an entry of `log.dirs`)::
       <topic>-<partition>.<uuidhex>-delete/   a deleted partition awaiting removal
 
 Transient suffixes: `.deleted` (a segment file renamed before removal), `.tmp` (a checkpoint being
-written), and, for the compaction cleaner to come, `.cleaned` and `.swap`. Later additions keep
-Kafka's names: `.txnindex` beside each segment and `<offset>.snapshot` producer-state snapshots.
+written), and the cleaner's `.cleaned` (a segment being written) and `.swap` (a cleaned segment being
+swapped in), appended to a segment file's name (`00000000000000000000.log.swap`, see
+`segment_swap.py`). Later additions keep Kafka's names: `.txnindex` beside each segment and
+`<offset>.snapshot` producer-state snapshots.
 """
 
 from __future__ import annotations
@@ -35,12 +38,15 @@ TXN_INDEX_SUFFIX = ".txnindex"
 SEGMENT_SUFFIXES = (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX)
 DELETED_SUFFIX = ".deleted"
 TMP_SUFFIX = ".tmp"
+CLEANED_SUFFIX = ".cleaned"
+SWAP_SUFFIX = ".swap"
 DELETE_DIR_SUFFIX = "-delete"
 
 CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown"
 RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint"
 LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint"
 REPLICATION_OFFSET_CHECKPOINT = "replication-offset-checkpoint"
+CLEANER_OFFSET_CHECKPOINT = "cleaner-offset-checkpoint"
 LEADER_EPOCH_CHECKPOINT = "leader-epoch-checkpoint"
 PARTITION_METADATA = "partition.metadata"
 

@@ -7,7 +7,8 @@ listed), as Kafka does. Each directory has its own checkpoint files and clean-sh
 Blocking work is explicit: `load`, `checkpoint` and `close` fsync and may take long, so the broker
 runs them at startup, in a worker thread, or at shutdown; `delete_partition`, `run_retention` and
 the partition logs' own deletions only rename (instant) and hand back paths whose removal
-(`remove_paths`) the caller may run in a thread. Nothing here uses asyncio.
+(`remove_paths`) the caller may run in a thread. `cleaner` is the log cleaner of the compacted logs
+(`log_cleaner.py`); `run_cleaner` runs it inline. Nothing here uses asyncio.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from odradek.model.topic_partition import TopicPartition
 from odradek.storage.checkpoints import read_offsets, write_clean_shutdown, write_offsets
+from odradek.storage.cleaner import CleanStats
 from odradek.storage.errors import StorageError
 from odradek.storage.layout import (
     CLEAN_SHUTDOWN_FILE,
@@ -34,6 +36,7 @@ from odradek.storage.layout import (
     parse_partition_dir,
     partition_dir_name,
 )
+from odradek.storage.log_cleaner import CleanerConfig, LogCleaner
 from odradek.storage.log_config import LogConfig
 from odradek.storage.partition_log import Fsync, PartitionLog
 
@@ -69,7 +72,13 @@ def remove_paths(paths: Iterable[Path]) -> None:
 
 
 class LogManager:
-    def __init__(self, log_dirs: Sequence[Path | str], *, fsync: Fsync = os.fsync) -> None:
+    def __init__(
+        self,
+        log_dirs: Sequence[Path | str],
+        *,
+        fsync: Fsync = os.fsync,
+        cleaner_config: CleanerConfig | None = None,
+    ) -> None:
         if not log_dirs:
             raise ValueError("log.dirs is empty")
         self.log_dirs = [Path(d) for d in log_dirs]
@@ -77,6 +86,7 @@ class LogManager:
         self._logs: dict[TopicPartition, PartitionLog] = {}
         self._dir_of: dict[TopicPartition, Path] = {}
         self._lock = threading.Lock()  # guards the two dicts (checkpoint runs in a thread)
+        self.cleaner = LogCleaner(self, cleaner_config, fsync=fsync)
 
     # --- startup ----------------------------------------------------------------------------
     def load(self, config_for_topic: Callable[[str], LogConfig], now_ms: int) -> LoadReport:
@@ -179,6 +189,7 @@ class LogManager:
             log_dir = self._dir_of.pop(tp, None)
         if log is None or log_dir is None:
             return None
+        self.cleaner.forget(tp)
         log.close()
         target = log_dir / f"{partition_dir_name(tp)}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}"
         os.replace(log.directory, target)
@@ -200,6 +211,11 @@ class LogManager:
             if not log.closed:
                 paths += log.delete_old_segments(now_ms)
         return paths
+
+    def run_cleaner(self, now_ms: int) -> list[CleanStats]:
+        """Compact every compacted log that needs it, inline (blocking; the broker runs the same
+        steps with the heavy ones in a worker thread, `LogCleanerService`)."""
+        return self.cleaner.run(now_ms)
 
     def checkpoint(self) -> None:
         """Write every directory's recovery-point, log-start-offset and high-watermark checkpoints.

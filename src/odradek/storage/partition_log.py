@@ -13,9 +13,13 @@ takes `self._lock` only to copy (dup) the descriptors it needs and to publish th
 point, and every operation that closes descriptors or changes the segment list (roll, deletion,
 truncation, close) takes the same lock, so a flush never touches a closed or reused descriptor.
 
+Compaction: the cleaner (`cleaner.py`) rewrites closed segments in a worker thread, through its own
+descriptors, and `replace_segments` swaps the result in on the loop, under `self._lock`, the way
+`_delete_oldest` swaps segments out: loop readers (synchronous) never see a half-swapped list, and a
+flush holds duplicates of the descriptors it uses.
+
 Seams for later work: producer state and `.txnindex` hook into `append`/`truncate_to`/segment
-deletion; a compaction cleaner would rewrite closed segments off the loop and swap them in under
-`self._lock` the way `_delete_oldest` swaps them out.
+deletion.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import os
 import threading
 import uuid
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +48,7 @@ from odradek.storage.log_config import LogConfig
 from odradek.storage.recovery import load_segments
 from odradek.storage.retention import deletable_segments
 from odradek.storage.segment import LogSegment
+from odradek.storage.segment_swap import Rename, SwapConflictError, swap_in
 
 Fsync = Callable[[int], None]
 
@@ -227,6 +232,11 @@ class PartitionLog:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every truncation: work prepared against an older generation must not apply."""
+        return self._generation
 
     def _check_open(self) -> None:
         if self._closed:
@@ -492,6 +502,40 @@ class PartitionLog:
             self._leo = self._log_start = self._high_watermark = self._recovery_point = offset
         self._epoch_cache.clear()
         return paths
+
+    # --- compaction -------------------------------------------------------------------------
+    def replace_segments(
+        self, old: Sequence[LogSegment], generation: int, now_ms: int, rename: Rename = os.replace
+    ) -> list[Path]:
+        """Swap the cleaner's `<base>.*.cleaned` files in for `old`, a run of closed segments whose
+        first one has that base offset (protocol in `segment_swap.py`).
+
+        Returns the `.deleted` files, to remove once the directory is fsynced. Raises
+        SwapConflictError, changing nothing, when the log changed since the cleaner looked at it; an
+        OSError during the renames leaves the files for recovery to finish and the log in memory as
+        it was (its descriptors still read the old data).
+        """
+        self._check_open()
+        first = next((i for i, s in enumerate(self._segments) if s is old[0]), None)
+        end = None if first is None else first + len(old)
+        if (
+            generation != self._generation
+            or first is None
+            or end is None
+            or end >= len(self._segments)
+            or any(a is not b for a, b in zip(self._segments[first:end], old, strict=True))
+        ):
+            raise SwapConflictError(f"segments of {self.tp} changed while they were cleaned")
+        base = old[0].base_offset
+        with self._lock:
+            self._dirty_dirs.add(self.directory)
+            deleted = swap_in(self.directory, base, [s.base_offset for s in old], rename)
+            segment = LogSegment.open(self.directory, base, self._config, now_ms)
+            self._segments[first:end] = [segment]
+            self._bases[first:end] = [base]
+            for doomed in old:
+                doomed.close()
+        return deleted
 
     # --- durability and lifecycle -----------------------------------------------------------
     def flush(self, up_to_offset: int | None = None) -> int:

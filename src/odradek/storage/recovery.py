@@ -10,14 +10,14 @@ onward is re-read: each batch must be whole, magic 2, CRC-valid, with offsets in
 `.log` is cut at the first batch that is not, later segments are deleted, and both indexes of every
 re-read segment are rebuilt. Batches below the recovery point were fsynced and are trusted. Whatever
 the shutdown, an index that fails its checks is rebuilt from its `.log`, and leftovers of interrupted
-operations (`*.deleted`, `*.tmp`, index files without a `.log`) are removed.
+operations (`*.deleted`, `*.tmp`, index files without a `.log`) are removed. Before anything else,
+a swap of cleaned segments interrupted by a crash is finished or undone (`segment_swap.py`).
 
 The leader epoch cache is read from `leader-epoch-checkpoint`, extended with the epochs of recovered
 batches, then cut to [log start offset, log end offset]; when the file is missing or malformed it is
 rebuilt from every batch header.
 
-Not covered yet (later issues): `.swap`/`.cleaned` files of an interrupted compaction (left
-untouched here), producer-state snapshots and `.txnindex` rebuilding.
+Not covered yet (later issues): producer-state snapshots and `.txnindex` rebuilding.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from odradek.storage.layout import (
 from odradek.storage.leader_epoch_cache import LeaderEpochCache
 from odradek.storage.log_config import LogConfig
 from odradek.storage.segment import LogSegment
+from odradek.storage.segment_swap import recover_swaps
 
 _log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def load_segments(
     clean: bool,
     now_ms: int,
 ) -> LoadedLog:
+    recover_swaps(directory)
     bases = remove_leftovers(directory)
     epoch_cache, epochs_ok = LeaderEpochCache.load(directory / LEADER_EPOCH_CHECKPOINT)
     if not bases:

@@ -5,9 +5,12 @@ UNKNOWN_TOPIC_ID for v13), batch lengths that do not fit (CORRUPT_MESSAGE), not 
 batch (INVALID_RECORD), invalid ``acks`` (INVALID_REQUIRED_ACKS), internal topic
 (INVALID_TOPIC_EXCEPTION), not the leader (NOT_LEADER_OR_FOLLOWER), acks=all with fewer in-sync
 replicas than ``min.insync.replicas`` (NOT_ENOUGH_REPLICAS), batch above ``max.message.bytes``
-(MESSAGE_TOO_LARGE), CRC (CORRUPT_MESSAGE), then the append. The size is checked before the CRC so
-an oversized batch costs no checksum. Work per partition is a header unpack and one CRC32C over
-the batch in C: records are never decoded.
+(MESSAGE_TOO_LARGE), CRC (CORRUPT_MESSAGE), a record without a key on a compacted topic
+(INVALID_RECORD, with one ``record_errors`` entry per such record, as Kafka's LogValidator), then
+the append. The size is checked before the CRC so an oversized batch costs no checksum. Work per
+partition is a header unpack and one CRC32C over the batch in C: records are never decoded, except
+on compacted topics (``cleanup.policy`` with ``compact``), whose records are walked (decompressed if
+needed) to check their keys, as Kafka does.
 
 With acks=0 there is no response; as in Kafka, an error then closes the connection so the client
 notices. When the topic sets ``flush.messages``, the answer waits for the fsync (group commit).
@@ -27,6 +30,7 @@ from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import produce as msg
 from odradek.protocol.produce import parse_produce_request
+from odradek.protocol.raw_records import records_without_key
 from odradek.protocol.records import (
     BatchHeader,
     CorruptBatchError,
@@ -124,6 +128,8 @@ def _append(
         result.error_code = ErrorCode.CORRUPT_MESSAGE
         result.error_message = "record batch CRC mismatch"
         return
+    if config.compact_enabled and not _keys_present(partition.tp, records, header, result):
+        return
     try:
         info = log.append(records, [header], partition.leader_epoch, now)
     except StorageError as exc:
@@ -153,6 +159,33 @@ def _single_batch(records: object) -> BatchHeader | tuple[ErrorCode, str]:
     if len(headers) != 1:
         return ErrorCode.INVALID_RECORD, ONE_BATCH
     return headers[0]
+
+
+def _keys_present(
+    tp: TopicPartition, records: memoryview, header: BatchHeader, result: msg.PartitionProduceResponse
+) -> bool:
+    """Kafka's rule for compacted topics: every record needs a key (else INVALID_RECORD)."""
+    if header.is_control:
+        return True
+    try:
+        keyless = records_without_key(records, header)
+    except CorruptBatchError as exc:
+        result.error_code = ErrorCode.CORRUPT_MESSAGE
+        result.error_message = str(exc)
+        return False
+    if not keyless:
+        return True
+    reason = (
+        f"Compacted topic cannot accept message without key in topic partition {tp.topic}-{tp.partition}."
+    )
+    result.error_code = ErrorCode.INVALID_RECORD
+    result.record_errors = [msg.BatchIndexAndErrorMessage(i, reason) for i in keyless]
+    shown = ", ".join(f"RecordError(batchIndex={i}, message='{reason}')" for i in keyless[:3])
+    result.error_message = (
+        f"One or more records have been rejected due to {len(keyless)} record errors in total, and only "
+        f"showing the first three errors at most: [{shown}]"
+    )
+    return False
 
 
 async def _after_fsync(

@@ -40,7 +40,7 @@ _ResponseHeader = StructSchema(
     (FieldSchema("correlation_id", "int32", False, (0, 32767)),),
 )
 
-SCHEMA = MessageSchema(
+REQUEST_HEADER = MessageSchema(
     "RequestHeader",
     -1,
     "header",
@@ -50,7 +50,7 @@ SCHEMA = MessageSchema(
     False,
 )
 
-SCHEMA = MessageSchema(
+RESPONSE_HEADER = MessageSchema(
     "ResponseHeader",
     -1,
     "header",
