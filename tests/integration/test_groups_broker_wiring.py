@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from odradek.broker.group_coordinator import coordinator_config
+from odradek.broker.group_coordinator import coordinator_config, log_entries
 from odradek.coordinator.partitioning import coordinator_partition
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.protocol.api_keys import ApiKey
@@ -136,3 +136,26 @@ def test_coordinator_settings_come_from_the_broker_configs(tmp_path: Path) -> No
         config.group_initial_rebalance_delay_ms,
         config.offsets_topic_num_partitions,
     ) == (180_000, 1000, ("range",), 10, 0, 50)
+
+
+def test_a_compacted_offsets_topic_reloads_the_latest_offsets(tmp_path: Path) -> None:
+    clock = FakeClock()
+    with InProcessBroker(tmp_path, clock=clock) as b:
+        # Created by hand to roll segments by time (the broker's own settings only allow 1 MiB segments).
+        b.create_topic(GROUP_METADATA_TOPIC_NAME, 1, **{"cleanup.policy": "compact", "segment.ms": "1000"})
+        b.create_topic("t", 1)
+        conn = b.connect()
+        assert find(conn, "g") == 0
+        for offset in range(200):
+            assert commit(conn, "g", offset) == 0
+            if offset % 20 == 19:
+                clock.advance(2_000)  # the next commit rolls a new segment
+        assert commit(conn, "other", 5) == 0
+        assert b.broker.cleaner is not None
+        assert b.run(b.broker.cleaner.run_pass()), "nothing was compacted"
+        partition = b.broker.replicas.get(GROUP_METADATA_TOPIC_NAME, 0)
+        assert partition is not None
+        assert sum(1 for _ in log_entries(partition.log)) < 30  # of 201 commits to two keys
+    with InProcessBroker(tmp_path, clock=clock) as b:
+        conn = b.connect()
+        assert (fetched(conn, "g"), fetched(conn, "other")) == (199, 5)
