@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from typing import TYPE_CHECKING
 
 from odradek.coordinator.context import RequestContext as CoordinatorContext
@@ -184,15 +184,33 @@ class BrokerGroupCoordinator:
 
     # --- what the service calls --------------------------------------------------------------
 
-    async def _append(self, index: int, records: list[tuple[bytes, bytes | None]]) -> None:
+    def _append(self, index: int, records: list[tuple[bytes, bytes | None]]) -> Awaitable[None]:
+        """Append now; the awaitable is already done unless the topic wants an fsync first.
+
+        Done at once, the runtime answers without another trip through the event loop (it only waits
+        for appends still running). A failure comes back in the awaitable too, never raised here, so
+        that the runtime handles it as a failed append.
+        """
         broker = self.broker
-        partition = broker.replicas.get(GROUP_METADATA_TOPIC_NAME, index)
-        if partition is None or not partition.is_leader:
-            raise StorageError(f"{GROUP_METADATA_TOPIC_NAME}-{index} is not hosted here")
-        now = broker.clock.now_ms()
-        batch = bytearray(build_batch([(key, value, [], now) for key, value in records], BatchSpec()))
-        info = partition.log.append(batch, [read_header(batch)], partition.leader_epoch, now)
-        await broker.after_internal_append(partition, info.last_offset)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        try:
+            partition = broker.replicas.get(GROUP_METADATA_TOPIC_NAME, index)
+            if partition is None or not partition.is_leader:
+                raise StorageError(f"{GROUP_METADATA_TOPIC_NAME}-{index} is not hosted here")
+            now = broker.clock.now_ms()
+            batch = bytearray(build_batch([(key, value, [], now) for key, value in records], BatchSpec()))
+            info = partition.log.append(batch, [read_header(batch)], partition.leader_epoch, now)
+        except Exception as exc:
+            done.set_exception(exc)
+            return done
+        if partition.log.config.flush_on_messages:
+            return asyncio.ensure_future(broker.after_internal_append(partition, info.last_offset))
+        # What after_internal_append does, without a coroutine: one replica, so the high
+        # watermark is the log end; fetches waiting on the partition wake up.
+        partition.log.high_watermark = partition.log.log_end_offset
+        broker.replicas.waiters.notify(partition.tp)
+        done.set_result(None)
+        return done
 
 
 def log_entries(log_: PartitionLog) -> Iterator[LogEntry]:
