@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -28,15 +27,17 @@ FRESH = {
 """What each assignor gives members c0, c1, c2 joining one generation together over 6 partitions."""
 
 
-def three_members(bootstrap: str, topic: str, strategy: str, **conf: Any) -> list[Consumer]:
+def three_members(
+    bootstrap: str, topic: str, strategy: str, revoked: list[list[int]] | None = None
+) -> list[Consumer]:
+    """c0, c1, c2 subscribed to `topic`; `revoked[i]` collects what member i was asked to give up."""
     members = [
-        member(
-            bootstrap, f"g-{topic}", f"c{i}", **QUICK, **{"partition.assignment.strategy": strategy}, **conf
-        )
+        member(bootstrap, f"g-{topic}", f"c{i}", **QUICK, **{"partition.assignment.strategy": strategy})
         for i in range(3)
     ]
-    for m in members:
-        m.subscribe([topic])
+    for i, m in enumerate(members):
+        log = revoked[i] if revoked is not None else []
+        m.subscribe([topic], on_revoke=lambda c, ps, log=log: log.extend(p.partition for p in ps))
     return members
 
 
@@ -57,24 +58,30 @@ def test_three_members_share_six_partitions(group_bootstrap: str, topic_name: st
 
 
 @pytest.mark.parametrize(
-    ("strategy", "after"),
+    ("strategy", "after", "revoked"),
     [
-        ("range", [[0, 1, 2], [3, 4, 5]]),
-        ("roundrobin", [[0, 2, 4], [1, 3, 5]]),
-        ("cooperative-sticky", [[0, 3, 5], [1, 2, 4]]),  # both keep what they had
+        # Eager: every member gives up everything at each rebalance.
+        ("range", [[0, 1, 2], [3, 4, 5]], [[0, 1], [2, 3]]),
+        ("roundrobin", [[0, 2, 4], [1, 3, 5]], [[0, 3], [1, 4]]),
+        # Cooperative (incremental): the survivors keep what they had and only gain.
+        ("cooperative-sticky", [[0, 3, 5], [1, 2, 4]], [[], []]),
     ],
 )
 def test_a_member_that_leaves_hands_over_within_the_session_timeout(
-    group_bootstrap: str, topic_name: str, strategy: str, after: list[list[int]]
+    group_bootstrap: str, topic_name: str, strategy: str, after: list[list[int]], revoked: list[list[int]]
 ) -> None:
     create_topic(group_bootstrap, topic_name, 6)
-    members = three_members(group_bootstrap, topic_name, strategy)
+    given_up: list[list[int]] = [[], [], []]
+    members = three_members(group_bootstrap, topic_name, strategy, given_up)
     try:
         poll_until(members, shares(members, 6), what="three equal shares")
+        before = [list(log) for log in given_up]
         members.pop().close()  # LeaveGroup: no need to wait for its session to expire
         took = poll_until(members, shares(members, 6), what="two equal shares")
         assert took < SESSION_MS / 1000
-        assert [owned(m) for m in members] == [sorted(p) for p in after]
+        assert [owned(m) for m in members] == after
+        survivors = zip(given_up[:2], before[:2], strict=True)
+        assert [sorted(log[len(b) :]) for log, b in survivors] == revoked  # during the hand-over
     finally:
         close_all(members)
 
