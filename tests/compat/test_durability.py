@@ -58,7 +58,9 @@ def test_clean_restart_keeps_everything(
     ]
     placed = produce_confluent(broker.bootstrap, topic_name, records, acks="all")
     assert broker.stop() == 0  # SIGTERM: a clean shutdown
+    assert (broker.data_dir / ".kafka_cleanshutdown").exists()
     broker.start()
+    assert not any("unclean" in line for line in broker.lines), "a clean stop must not need recovery"
     assert consume_confluent(broker.bootstrap, topic_name, 2000) == expected_recs(records, placed)
     more = [Out(b"after", b"restart")]
     assert produce_confluent(broker.bootstrap, topic_name, more, acks="all") == [(0, 2000)]

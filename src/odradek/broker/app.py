@@ -119,7 +119,9 @@ class Broker:
         metrics_port = self.config.value("odradek.metrics.port")
         if isinstance(metrics_port, int) and metrics_port >= 0:
             self.metrics_endpoint = MetricsEndpoint(self.metrics.registry)
-            await self.metrics_endpoint.start(self.config.listeners[0].host or "0.0.0.0", metrics_port)
+            metrics_host = self.config.listeners[0].host or "0.0.0.0"
+            await self.metrics_endpoint.start(metrics_host, metrics_port)
+            log.info("metrics on http://%s:%d/metrics", metrics_host, self.metrics_endpoint.port)
         self.started_at = time.monotonic()
         log.info(
             "broker %d started in %.0f ms (%d partitions)",

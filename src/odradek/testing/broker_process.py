@@ -25,6 +25,7 @@ class BrokerProcess:
         self.data_dir = data_dir
         self.overrides = dict(overrides or {})
         self.port = port
+        self.metrics_port: int | None = None
         self.proc: subprocess.Popen[str] | None = None
         self.lines: list[str] = []
         self._started = threading.Event()
@@ -72,6 +73,8 @@ class BrokerProcess:
                 continue
             if msg.startswith("listening on PLAINTEXT://"):
                 self.port = int(msg.rsplit(":", 1)[1])
+            elif msg.startswith("metrics on http://"):
+                self.metrics_port = int(msg.rsplit(":", 1)[1].split("/", 1)[0])
             elif msg.startswith("broker ") and " started in " in msg:
                 self._started.set()
 
