@@ -9,7 +9,9 @@ from pathlib import Path
 from odradek.broker.group_coordinator import coordinator_config, log_entries
 from odradek.coordinator.partitioning import coordinator_partition
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
+from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import consumer_group_heartbeat as cgh
 from odradek.protocol.messages import describe_groups as dsc
 from odradek.protocol.messages import find_coordinator as fc
 from odradek.protocol.messages import heartbeat as hb
@@ -159,3 +161,17 @@ def test_a_compacted_offsets_topic_reloads_the_latest_offsets(tmp_path: Path) ->
     with InProcessBroker(tmp_path, clock=clock) as b:
         conn = b.connect()
         assert (fetched(conn, "g"), fetched(conn, "other")) == (199, 5)
+
+
+def test_the_consumer_protocol_can_be_disabled(tmp_path: Path) -> None:
+    with InProcessBroker(tmp_path, {"group.coordinator.rebalance.protocols": "classic"}) as b:
+        b.create_topic("t", 1)
+        conn = b.connect()
+        assert find(conn, "g") == 0
+        request = cgh.ConsumerGroupHeartbeatRequest(
+            group_id="g", member_id="m", member_epoch=0, rebalance_timeout_ms=1000, subscribed_topic_names=["t"],
+            topic_partitions=[],
+        )  # fmt: skip
+        assert (
+            conn.call(ApiKey.CONSUMER_GROUP_HEARTBEAT, 1, request).error_code == ErrorCode.UNSUPPORTED_VERSION
+        )
