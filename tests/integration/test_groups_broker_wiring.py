@@ -169,9 +169,13 @@ def test_the_consumer_protocol_can_be_disabled(tmp_path: Path) -> None:
         conn = b.connect()
         assert find(conn, "g") == 0
         request = cgh.ConsumerGroupHeartbeatRequest(
-            group_id="g", member_id="m", member_epoch=0, rebalance_timeout_ms=1000, subscribed_topic_names=["t"],
+            group_id="g",
+            member_id="m",
+            member_epoch=0,
+            rebalance_timeout_ms=1000,
+            subscribed_topic_names=["t"],
             topic_partitions=[],
-        )  # fmt: skip
+        )
         assert (
             conn.call(ApiKey.CONSUMER_GROUP_HEARTBEAT, 1, request).error_code == ErrorCode.UNSUPPORTED_VERSION
         )
