@@ -277,8 +277,6 @@ def test_find_coordinator_key_types(broker: InProcessBroker) -> None:
     assert [(c.key, c.error_code, c.node_id) for c in batched.coordinators] == [("a", 0, 1), ("b", 0, 1)]
     single = conn.call(ApiKey.FIND_COORDINATOR, 0, fc.FindCoordinatorRequest(key="a"))
     assert (single.error_code, single.node_id) == (0, 1)
-    txn = conn.call(ApiKey.FIND_COORDINATOR, 3, fc.FindCoordinatorRequest(key="tx", key_type=1))
-    assert txn.error_code == E.COORDINATOR_NOT_AVAILABLE  # no transaction coordinator in this broker yet
     bad = conn.call(ApiKey.FIND_COORDINATOR, 6, fc.FindCoordinatorRequest(key_type=7, coordinator_keys=["a"]))
     assert [c.error_code for c in bad.coordinators] == [E.INVALID_REQUEST]
 
