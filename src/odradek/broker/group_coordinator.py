@@ -5,10 +5,11 @@ needs, implemented over this broker's own partitions (single node):
 
     append   the records of one coordinator operation as one uncompressed, non-transactional record
              batch, appended to the `__consumer_offsets` partition's log; the high watermark moves
-             to the log end (one replica), fetches waiting on the partition wake up, and the call
-             waits for the fsync when the topic sets `flush.messages`. A refused append raises
-             (`StorageError`); the runtime then drops the shard and this class reloads it from the
-             log the next time a client looks the coordinator up.
+             to the log end (one replica), fetches waiting on the partition wake up; the returned
+             awaitable is already done unless the topic sets `flush.messages` (then it waits for
+             the fsync). A refused append (`StorageError`, e.g. a record above `max.message.bytes`)
+             fails the awaitable; the runtime then drops the shard and this class reloads it from
+             the log the next time a client looks the coordinator up (`ensure_ready`).
     topics   `ImageTopics`, a `TopicsView` over the broker's current metadata image.
 
 `__consumer_offsets` is created on first use (FindCoordinator for a group) with Kafka's internal-topic
