@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BROKER_FIELDS = ("startup_metadata_s", "rss_idle_kib", "peak_rss_kib", "broker_cpu_s")
 # metrics where smaller is better (the ratio is then inverted in the verdict column)
-LOWER_IS_BETTER = ("lat_", "_us_msg", "startup", "rss", "join_s")
+LOWER_IS_BETTER = ("lat_", "_us_msg", "startup", "rss", "join_s", "cpu_s")
 
 
 def harness_dir() -> Path:

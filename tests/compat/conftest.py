@@ -1,7 +1,8 @@
 """Helpers for the CLI's real-client tests (the `bootstrap` fixture itself lives in tests/conftest.py).
 
 `run_cli(*argv, stdin=b"...")` runs `odradek` in-process (`main([...])`) against `bootstrap` and
-returns its exit code, stdout bytes and stderr text.
+returns its exit code, stdout bytes and stderr text. `group_bootstrap` is one broker tuned for quick
+consumer groups, shared by the `test_groups_*` files.
 
 Marker `beyond_tansu`: the test needs broker behaviour the Tansu peer broker lacks (AlterConfigs,
 CreatePartitions, config sources in DescribeConfigs, validate-only creation, group members in
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from group_clients import GROUP_BROKER
 
 from odradek.cli.main import main
+from odradek.testing.broker_process import BrokerProcess
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,3 +49,10 @@ def run_cli(
         return CliResult(code, captured.out, captured.err.decode())
 
     return run
+
+
+@pytest.fixture(scope="session")
+def group_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A broker tuned for quick consumer groups (`group_clients.GROUP_BROKER`), shared by the group tests."""
+    with BrokerProcess(tmp_path_factory.mktemp("groups"), GROUP_BROKER) as proc:
+        yield proc.bootstrap

@@ -183,7 +183,7 @@ def test_describe_producers_lists_each_producer_of_a_partition(conn: InMemoryCon
 # --- transactions ------------------------------------------------------------------------------
 
 
-def test_find_coordinator_serves_transactions_batched_and_not_groups_yet(conn: InMemoryConnection) -> None:
+def test_find_coordinator_serves_transactions_batched_and_groups(conn: InMemoryConnection) -> None:
     request = find_coordinator.FindCoordinatorRequest(key_type=1, coordinator_keys=["a", "b"])
     response = conn.call(ApiKey.FIND_COORDINATOR, 4, request)
     assert [(c.key, c.error_code, c.node_id) for c in response.coordinators] == [("a", 0, 1), ("b", 0, 1)]
@@ -191,7 +191,7 @@ def test_find_coordinator_serves_transactions_batched_and_not_groups_yet(conn: I
     group = conn.call(
         ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest(key="g", key_type=0)
     )
-    assert (group.error_code, group.node_id) == (E.COORDINATOR_NOT_AVAILABLE, -1)
+    assert (group.error_code, group.node_id) == (E.NO_ERROR, 1)
     bad = conn.call(ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest(key="x", key_type=9))
     assert bad.error_code == E.INVALID_REQUEST
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from odradek.broker.config import BrokerConfig
 from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
+from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import all_specs
 from odradek.broker.log_cleaner_service import LogCleanerService
 from odradek.broker.metrics import BrokerMetrics, PartitionStat
@@ -83,6 +84,7 @@ class Broker:
         self.server = KafkaServer(self.dispatcher, config.int_value("socket.request.max.bytes"), self.metrics)
         self.metrics_endpoint: MetricsEndpoint | None = None
         self.transactions = BrokerTransactionCoordinator(self)
+        self.groups = BrokerGroupCoordinator(self)
         self._metadata_lock = asyncio.Lock()
         self._metadata_changes: set[asyncio.Task[Any]] = set()
         self._periodic: list[Periodic] = []
@@ -107,6 +109,7 @@ class Broker:
         await asyncio.to_thread(remove_paths, report.stale)
         await self.flusher.start()
         await self.transactions.start()
+        await self.groups.start()
         self.metrics.watch_partitions(self._partition_stats)
         self.metrics.watch_queue_depth(self.server.queue_depth)
         self._periodic = [
@@ -139,6 +142,7 @@ class Broker:
     async def stop(self) -> None:
         await self.server.stop()
         await self.transactions.stop()
+        await self.groups.stop()
         if self._metadata_changes:
             await asyncio.wait(self._metadata_changes)
         if self.metrics_endpoint is not None:

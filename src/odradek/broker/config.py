@@ -24,6 +24,8 @@ SINGLE_NODE_DEFAULTS = {
     "offsets.topic.replication.factor": "1",
     "transaction.state.log.replication.factor": "1",
     "transaction.state.log.min.isr": "1",
+    # "a better out-of-the-box experience for development and testing" (Kafka's sample file)
+    "group.initial.rebalance.delay.ms": "0",
 }
 
 

@@ -134,16 +134,14 @@ class ReplicaManager:
             partition.leader_epoch = registration.leader_epoch
             partition.is_leader = registration.leader == self.node_id
             log = partition.log
+            if partition.is_leader and registration.isr == (self.node_id,):
+                # The leader's high watermark is the smallest log end offset in the ISR: with itself
+                # alone, its own. A checkpoint older than a kill -9 must not hide acknowledged data.
+                log.high_watermark = log.log_end_offset
             if partition.is_leader and partition.leader_epoch > log.latest_epoch:
                 # As Kafka's leaders do on election: the epoch starts at the log end offset, so
                 # OffsetForLeaderEpoch knows the current epoch before its first append.
                 log.leader_epoch_cache.assign(partition.leader_epoch, log.log_end_offset)
-            if partition.is_leader and set(registration.isr) <= {self.node_id}:
-                # The high watermark is the smallest log end offset in the ISR: ours alone. After
-                # kill -9 the checkpointed one is stale, and data (and `__transaction_state`
-                # records, and the LSO) below our log end would otherwise stay invisible until
-                # the next append.
-                log.high_watermark = log.log_end_offset
 
     def update_configs(self, topics: list[str] | None = None) -> None:
         """Re-resolve LogConfigs (after AlterConfigs on a topic or a dynamic broker config)."""

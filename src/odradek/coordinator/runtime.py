@@ -4,10 +4,11 @@ It owns one shard per loaded partition of the coordinator topic and, per shard, 
 at a time under a lock: run the pure operation, append its records through the injected ``append``
 (and wait until they are written, even if the requester goes away meanwhile), then answer. Deferred
 requests get a `WaiterId` and wait on a future that a later result's completions resolve. One owned
-task (`start`/`stop`) fires the shards' timers when due; it is woken whenever an operation may have
-moved a deadline. `load` replays a partition's log into a fresh shard; `unload` drops it and fails its
-waiting requests. When an append fails, or an operation raises, the shard's memory can no longer be
-trusted: it is unloaded (the broker reloads it from the log) and the caller gets NOT_COORDINATOR.
+task (`start`/`stop`) fires the shards' timers when due; an operation wakes it only when it made a
+deadline sooner than the one the task waits for. `load` replays a partition's log into a fresh shard
+(skipping, with a warning, records it cannot replay); `unload` drops it and fails its waiting
+requests. When an append fails, or an operation raises, the shard's memory can no longer be trusted:
+it is unloaded (the broker reloads it from the log) and the caller gets NOT_COORDINATOR.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class CoordinatorRuntime(Generic[S]):
         self._futures: dict[WaiterId, asyncio.Future[Any]] = {}
         self._last_waiter = 0
         self._wakeup = asyncio.Event()
+        self._sleeping_until: int | None = None
+        """The deadline the timer task waits for (None: no timer at all)."""
         self._task: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -79,8 +82,18 @@ class CoordinatorRuntime(Generic[S]):
         """Rebuild the partition's shard from its log (replacing any loaded one) and start serving it."""
         self.unload(partition)
         shard = self._new_shard(partition)
+        skipped = 0
         for entry in entries:
-            shard.replay(entry)
+            try:
+                shard.replay(entry)
+            except Exception:
+                # A record this coordinator cannot read (another version's, or inconsistent) must not
+                # keep every other group of the partition from loading.
+                skipped += 1
+                if skipped == 1:
+                    log.warning("skipping an unreadable record of partition %d", partition, exc_info=True)
+        if skipped:
+            log.warning("skipped %d unreadable records of partition %d", skipped, partition)
         shard.on_loaded(self._clock.now_ms())
         self._partitions[partition] = _Partition(shard)
         self._wakeup.set()
@@ -199,10 +212,17 @@ class CoordinatorRuntime(Generic[S]):
                 raise CoordinatorNotAvailable(ErrorCode.NOT_COORDINATOR)
             if cancelled:
                 self._deliver(result.completions)
-                self._wakeup.set()
+                self._wake_if_sooner(p)
                 raise asyncio.CancelledError
         self._deliver(result.completions)
-        self._wakeup.set()
+        self._wake_if_sooner(p)
+
+    def _wake_if_sooner(self, p: _Partition[S]) -> None:
+        # Waking the timer task costs a scan of every shard: only when this one now has a timer due
+        # before the one the task sleeps until (most operations only push their timers later).
+        deadline = p.shard.next_deadline()
+        if deadline is not None and (self._sleeping_until is None or deadline < self._sleeping_until):
+            self._wakeup.set()
 
     def _deliver(self, completions: list[Completion]) -> None:
         for completion in completions:
@@ -218,7 +238,7 @@ class CoordinatorRuntime(Generic[S]):
         while True:
             self._wakeup.clear()
             await self.fire_due_timers()
-            deadline = self._next_deadline()
+            deadline = self._sleeping_until = self._next_deadline()
             timeout = None if deadline is None else max(0.0, (deadline - self._clock.now_ms()) / 1000)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):

@@ -3,7 +3,8 @@
 `InProcessBroker` starts the broker (real storage in `data_dir`, the real handler table) on a new
 event loop; `connect()` gives a `KafkaConnection` over a `FakeTransport`, to which tests feed raw
 bytes or whole requests and read the answers back, running the loop only while they wait. Nothing
-runs between calls, so tests see the broker's state exactly as the last call left it.
+runs between calls, so tests see the broker's state exactly as the last call left it. A `FakeClock`
+may be given to drive time-based work (coordinator timers) by hand.
 
     with InProcessBroker(tmp_path) as broker:
         broker.create_topic("t", 3)
@@ -23,6 +24,7 @@ from odradek.broker.app import Broker
 from odradek.broker.config import BrokerConfig
 from odradek.broker.connection import KafkaConnection
 from odradek.metadata.controller.topics import CreatableTopic
+from odradek.model.clock import Clock
 from odradek.protocol import primitives as p
 from odradek.testing.fake_transport import FakeTransport, feed
 from odradek.testing.raw_client import decode_response, encode_request
@@ -32,10 +34,12 @@ DEFAULT_MAX_REQUEST = 100 * 1024 * 1024
 
 
 class InProcessBroker:
-    def __init__(self, data_dir: Path, overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, overrides: Mapping[str, str] | None = None, clock: Clock | None = None
+    ) -> None:
         properties = {"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": str(data_dir), **(overrides or {})}
         self.loop = asyncio.new_event_loop()
-        self.broker = Broker(BrokerConfig.from_properties(properties))
+        self.broker = Broker(BrokerConfig.from_properties(properties), clock)
         self.max_request = self.broker.config.int_value("socket.request.max.bytes")
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:

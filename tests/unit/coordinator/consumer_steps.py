@@ -44,6 +44,7 @@ def heartbeat(
     instance_id: str | None = None,
     assignor: str | None = None,
     client_id: str = "client",
+    regex: str | None = None,
 ) -> cgh.ConsumerGroupHeartbeatResponse:
     request = cgh.ConsumerGroupHeartbeatRequest(
         group_id=group,
@@ -52,6 +53,7 @@ def heartbeat(
         instance_id=instance_id,
         rebalance_timeout_ms=rebalance_timeout_ms,
         subscribed_topic_names=topics,
+        subscribed_topic_regex=regex,
         server_assignor=assignor,
         topic_partitions=owned(owned_partitions),
     )

@@ -189,9 +189,18 @@ def test_unsupported_assignor_and_invalid_requests() -> None:
         heartbeat(d, "a", -2),  # static leave without instance id
         heartbeat(d, "a", 0, [], group="", topics=["t"], rebalance_timeout_ms=1),
         heartbeat(d, "a", 0, [], topics=["t"], rebalance_timeout_ms=1, instance_id=""),
+        heartbeat(d, "a", 0, [], topics=["t"], rebalance_timeout_ms=1, regex="t.*"),  # not supported
     ]
     assert [r.error_code for r in invalid] == [ErrorCode.INVALID_REQUEST] * len(invalid)
     assert "g" not in d.shard.state.groups
+
+
+def test_an_empty_regex_is_no_regex() -> None:
+    """librdkafka 2.16 sends SubscribedTopicRegex "" with its topic names."""
+    d = driver()
+    response = join(d, "a", regex="")
+    everything = [f"t-{p}" for p in range(7)]
+    assert (response.error_code, response.member_epoch, parts(response)) == (0, 1, everything)
 
 
 def test_group_max_size_reached() -> None:

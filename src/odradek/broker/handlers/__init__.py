@@ -34,6 +34,19 @@ MODULES = (
     "describe_transactions",
     "list_transactions",
     "describe_producers",
+    "join_group",
+    "sync_group",
+    "heartbeat",
+    "leave_group",
+    "offset_commit",
+    "offset_fetch",
+    "offset_delete",
+    "list_groups",
+    "describe_groups",
+    "delete_groups",
+    "consumer_group_heartbeat",
+    "consumer_group_describe",
+    "list_config_resources",
 )
 
 

@@ -14,7 +14,9 @@ from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import api_versions as msg
 
-FEATURE_LEVELS: tuple[tuple[str, int, int], ...] = ()
+FEATURE_LEVELS: tuple[tuple[str, int, int], ...] = (
+    ("group.version", 0, 1),  # 1: the KIP-848 consumer group protocol (ConsumerGroupHeartbeat)
+)
 """Feature flags (name, min, max) advertised and finalized at max; added as the features land."""
 
 

@@ -2,9 +2,9 @@
 
 v0-v3 ask about one key (v0: a group), v4+ about a batch of keys of one type, each answered on its
 own. On a single node the answer is always this broker, once the coordinator of that key type is
-serving: `COORDINATORS` maps a key type to the step that makes it ready (for transactions: create and
-load `__transaction_state` on first use). Errors: INVALID_REQUEST for an unknown key type or an empty
-transactional id, COORDINATOR_NOT_AVAILABLE while a coordinator cannot serve (retriable).
+serving: `COORDINATORS` maps a key type to the step that makes it ready (create and load
+`__consumer_offsets` or `__transaction_state` on first use). Errors: INVALID_REQUEST for an unknown
+key type or an empty transactional id, COORDINATOR_NOT_AVAILABLE while a coordinator cannot serve (retriable).
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ TRANSACTION = 1
 BATCHED_SINCE = 4
 
 
+def _group_coordinator(broker: Broker) -> Awaitable[ErrorCode]:
+    return broker.groups.ensure_ready()
+
+
 def _transaction_coordinator(broker: Broker) -> Awaitable[ErrorCode]:
     return broker.transactions.ensure_ready()
 
 
 COORDINATORS: dict[int, Callable[[Broker], Awaitable[ErrorCode]] | None] = {
-    GROUP: None,  # the group coordinator is not wired into the broker yet
+    GROUP: _group_coordinator,
     TRANSACTION: _transaction_coordinator,
 }
 """Key type -> coroutine making its coordinator ready (None: a known key type not served)."""

@@ -66,7 +66,7 @@ def _validate(op: Op, r: Request) -> None:
         raise _invalid("InstanceId can't be empty.")
     if r.rack_id == "":
         raise _invalid("RackId can't be empty.")
-    if r.subscribed_topic_regex is not None:
+    if r.subscribed_topic_regex:  # "" is no regex: librdkafka 2.16 always sends one
         raise _invalid("SubscribedTopicRegex is not supported.")
     if r.member_epoch > 0 or r.member_epoch == LEAVE_GROUP_MEMBER_EPOCH:
         if not r.member_id:

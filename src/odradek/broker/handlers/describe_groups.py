@@ -1,0 +1,28 @@
+"""DescribeGroups (15), v0-v6: state, protocol and members (with metadata and assignment) per group.
+
+An unknown group is described as Dead with no members (v6+: GROUP_ID_NOT_FOUND); a KIP-848 group
+answers GROUP_ID_NOT_FOUND here (it is described by ConsumerGroupDescribe).
+"""
+
+from __future__ import annotations
+
+from odradek.broker.api import ApiSpec
+from odradek.broker.context import RequestContext
+from odradek.broker.group_coordinator import coordinator_context
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import describe_groups as msg
+
+
+async def handle(ctx: RequestContext, request: msg.DescribeGroupsRequest) -> msg.DescribeGroupsResponse:
+    return await ctx.broker.groups.service.describe_groups(coordinator_context(ctx), request)
+
+
+SPEC = ApiSpec(
+    ApiKey.DESCRIBE_GROUPS,
+    0,
+    6,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="classic groups; KIP-848 groups answer GROUP_ID_NOT_FOUND (v6) or Dead",
+)

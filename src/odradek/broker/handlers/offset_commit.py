@@ -1,0 +1,89 @@
+"""OffsetCommit (8), v2-v10: store a group's consumed positions in `__consumer_offsets`.
+
+As in Kafka, the broker first drops the partitions that do not exist — UNKNOWN_TOPIC_OR_PARTITION for
+an unknown topic or partition, UNKNOWN_TOPIC_ID for an unknown topic id (v10) — and the coordinator
+checks the rest (member, generation or member epoch, metadata size:
+`odradek.coordinator.group.offset_commit`). When nothing is left, the answer comes without asking the
+coordinator. v2-v4 may give a retention time for the offsets; v10 names topics by id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+
+from odradek.broker.api import ApiSpec
+from odradek.broker.context import RequestContext
+from odradek.broker.group_coordinator import coordinator_context
+from odradek.metadata.image import ClusterImage
+from odradek.model.errors import ErrorCode
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import offset_commit as msg
+
+FIRST_VERSION_WITH_TOPIC_IDS = 10
+
+
+def existing_partitions(image: ClusterImage, name: str | None) -> Collection[int]:
+    """The partition ids of topic `name` (none when it does not exist)."""
+    topic = image.topic(name) if name is not None else None
+    return () if topic is None else topic.partitions.keys()
+
+
+async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.OffsetCommitResponse:
+    image = ctx.broker.image
+    by_id = ctx.api_version >= FIRST_VERSION_WITH_TOPIC_IDS
+    refused: list[msg.OffsetCommitResponseTopic] = []
+    accepted: list[msg.OffsetCommitRequestTopic] = []
+    for topic in request.topics:
+        if by_id:
+            found = image.topics_by_id.get(topic.topic_id)
+            name = found.name if found is not None else None
+        else:
+            name = topic.name
+        exists = existing_partitions(image, name)
+        known = [p for p in topic.partitions if p.partition_index in exists]
+        unknown = [p for p in topic.partitions if p.partition_index not in exists]
+        error = ErrorCode.UNKNOWN_TOPIC_ID if name is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        if unknown:
+            refused.append(_topic(topic.name, topic.topic_id, [p.partition_index for p in unknown], error))
+        if known:
+            accepted.append(msg.OffsetCommitRequestTopic(topic.name, topic.topic_id, known))
+    if not accepted:
+        return msg.OffsetCommitResponse(topics=refused)
+    request.topics = accepted
+    response = await ctx.broker.groups.service.offset_commit(coordinator_context(ctx), request)
+    response.topics = _merge(response.topics + refused)
+    return response
+
+
+def _topic(
+    name: str, topic_id: uuid.UUID, partitions: list[int], error: ErrorCode
+) -> msg.OffsetCommitResponseTopic:
+    return msg.OffsetCommitResponseTopic(
+        name=name,
+        topic_id=topic_id,
+        partitions=[msg.OffsetCommitResponsePartition(p, error) for p in partitions],
+    )
+
+
+def _merge(topics: list[msg.OffsetCommitResponseTopic]) -> list[msg.OffsetCommitResponseTopic]:
+    """One entry per topic, as Kafka's response builder answers."""
+    merged: dict[tuple[str, uuid.UUID], msg.OffsetCommitResponseTopic] = {}
+    for topic in topics:
+        key = (topic.name, topic.topic_id)
+        if key in merged:
+            merged[key].partitions.extend(topic.partitions)
+        else:
+            merged[key] = topic
+    return list(merged.values())
+
+
+SPEC = ApiSpec(
+    ApiKey.OFFSET_COMMIT,
+    2,
+    10,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="unknown topics/partitions refused by the broker; generation or member epoch checked; v10 ids",
+)
