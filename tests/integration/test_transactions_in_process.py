@@ -418,3 +418,55 @@ def test_without_verification_a_transactional_write_to_an_unadded_partition_is_t
         pid, epoch = init(conn, "loose")
         assert send(conn, batch(pid, epoch, 0, txn=True), txn_id="loose").error_code == E.NO_ERROR
         assert log_end(broker) == 1
+
+
+def test_txn_offset_commit_needs_the_offsets_partition_and_shows_after_the_commit(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from odradek.protocol.messages import add_offsets_to_txn, offset_fetch, txn_offset_commit
+
+    overrides = {"transaction.state.log.num.partitions": "1", "offsets.topic.num.partitions": "2"}
+    with InProcessBroker(tmp_path_factory.mktemp("txn-offsets"), overrides) as broker:
+        broker.create_topic("t", 1)
+        conn = broker.connect()
+        found = conn.call(
+            ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest(key="g", key_type=0)
+        )
+        assert found.error_code == E.NO_ERROR
+        pid, epoch = init(conn, "tx")
+
+        def commit_offsets(version: int = 3, producer_epoch: int = epoch, topic: str = "t") -> list[int]:
+            request = txn_offset_commit.TxnOffsetCommitRequest(
+                transactional_id="tx",
+                group_id="g",
+                producer_id=pid,
+                producer_epoch=producer_epoch,
+                topics=[
+                    txn_offset_commit.TxnOffsetCommitRequestTopic(
+                        topic, [txn_offset_commit.TxnOffsetCommitRequestPartition(0, 42, -1, "")]
+                    )
+                ],
+            )
+            response = conn.call(ApiKey.TXN_OFFSET_COMMIT, version, request)
+            return [p.error_code for t in response.topics for p in t.partitions]
+
+        def fetch_offset() -> tuple[int, int]:
+            request = offset_fetch.OffsetFetchRequest(
+                group_id="g",
+                topics=[offset_fetch.OffsetFetchRequestTopic("t", [0])],
+                require_stable=True,
+            )
+            [[part]] = [t.partitions for t in conn.call(ApiKey.OFFSET_FETCH, 7, request).topics]
+            return part.committed_offset, part.error_code
+
+        assert commit_offsets() == [E.INVALID_TXN_STATE]  # no AddOffsetsToTxn yet
+        assert commit_offsets(version=4) == [E.TRANSACTION_ABORTABLE]
+        add = add_offsets_to_txn.AddOffsetsToTxnRequest("tx", pid, epoch, "g")
+        assert conn.call(ApiKey.ADD_OFFSETS_TO_TXN, 3, add).error_code == E.NO_ERROR
+        assert commit_offsets(topic="nope") == [E.UNKNOWN_TOPIC_OR_PARTITION]
+        assert commit_offsets(producer_epoch=epoch + 1) == [E.INVALID_PRODUCER_EPOCH]
+        assert commit_offsets() == [E.NO_ERROR]
+        assert fetch_offset() == (-1, E.UNSTABLE_OFFSET_COMMIT)
+        assert end(conn, "tx", pid, epoch, commit=True) == E.NO_ERROR
+        conn.owner.run(_sleep())  # the marker reaches __consumer_offsets in the background
+        assert fetch_offset() == (42, E.NO_ERROR)

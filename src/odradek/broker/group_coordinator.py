@@ -50,6 +50,7 @@ from odradek.protocol.records import (
 )
 from odradek.storage.errors import StorageError
 from odradek.storage.partition_log import PartitionLog
+from odradek.storage.producer_state import AppendOrigin
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
@@ -185,8 +186,17 @@ class BrokerGroupCoordinator:
 
     # --- what the service calls --------------------------------------------------------------
 
-    def _append(self, index: int, records: list[tuple[bytes, bytes | None]]) -> Awaitable[None]:
+    def _append(
+        self,
+        index: int,
+        records: list[tuple[bytes, bytes | None]],
+        producer: tuple[int, int] | None = None,
+    ) -> Awaitable[None]:
         """Append now; the awaitable is already done unless the topic wants an fsync first.
+
+        With `producer` (TxnOffsetCommit), the records go in a transactional batch of that producer id
+        and epoch, appended as the coordinator's (`AppendOrigin.COORDINATOR`: epoch checked, no
+        sequence), so the partition's producer state holds the transaction open until its marker.
 
         Done at once, the runtime answers without another trip through the event loop (it only waits
         for appends still running). A failure comes back in the awaitable too, never raised here, so
@@ -199,8 +209,13 @@ class BrokerGroupCoordinator:
             if partition is None or not partition.is_leader:
                 raise StorageError(f"{GROUP_METADATA_TOPIC_NAME}-{index} is not hosted here")
             now = broker.clock.now_ms()
-            batch = bytearray(build_batch([(key, value, [], now) for key, value in records], BatchSpec()))
-            info = partition.log.append(batch, [read_header(batch)], partition.leader_epoch, now)
+            spec = BatchSpec()
+            if producer is not None:
+                spec = BatchSpec(producer_id=producer[0], producer_epoch=producer[1], is_transactional=True)
+            batch = bytearray(build_batch([(key, value, [], now) for key, value in records], spec))
+            info = partition.log.append(
+                batch, [read_header(batch)], partition.leader_epoch, now, AppendOrigin.COORDINATOR
+            )
         except Exception as exc:
             done.set_exception(exc)
             return done

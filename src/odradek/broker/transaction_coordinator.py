@@ -8,8 +8,8 @@ the three callables it needs, implemented over this broker's own partitions (sin
                      call waits for the fsync when the topic sets `flush.messages`
     write_markers    one COMMIT/ABORT control batch per partition of the transaction
                      (`PartitionLog.append_marker`: producer-state epoch checks, `.txnindex` for aborts);
-                     `__consumer_offsets` partitions get theirs the same way (the group coordinator's
-                     pending transactional offsets are not wired yet: no TxnOffsetCommit)
+                     `__consumer_offsets` partitions get theirs the same way, and then the group
+                     coordinator applies it to the transaction's pending offsets (TxnOffsetCommit)
     allocate_block   a producer id block from the metadata log (`ProducerIdsRecord`), so ids never
                      repeat across restarts
 
@@ -37,7 +37,7 @@ from odradek.coordinator.transaction.runtime import AppendError, TransactionCoor
 from odradek.metadata.config_resolution import broker_config_value
 from odradek.metadata.controller.brokers import allocate_producer_ids
 from odradek.metadata.controller.internal_topics import internal_topic
-from odradek.metadata.topic_names import TRANSACTION_STATE_TOPIC_NAME
+from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
@@ -177,6 +177,12 @@ class BrokerTransactionCoordinator:
                 await broker.after_internal_append(partition, last_offset)
             except StorageError as exc:
                 errors[partition.tp] = exc.error_code
+                continue
+            if partition.tp.topic == GROUP_METADATA_TOPIC_NAME:
+                # the group coordinator's pending transactional offsets become committed, or vanish
+                await broker.groups.service.complete_transaction(
+                    partition.tp.partition, marker.producer_id, marker.committed
+                )
         return errors
 
     async def _allocate_block(self) -> ProducerIdBlock:

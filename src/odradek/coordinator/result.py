@@ -6,7 +6,9 @@ A `CoordinatorResult` carries
   runtime appends (as one batch) before anything is answered;
 - ``response``: the answer to the request itself, or None when the request is *deferred* (a JoinGroup
   parked until the rebalance completes, a follower's SyncGroup waiting for the leader);
-- ``completions``: answers to earlier deferred requests that this operation (or timer) completed.
+- ``completions``: answers to earlier deferred requests that this operation (or timer) completed;
+- ``producer_id``/``producer_epoch``: set when the records belong to a producer's transaction
+  (TxnOffsetCommit): the runtime then appends them as that producer's transactional batch.
 
 Deferred requests are named by a `WaiterId` the runtime gives the shard with the request; the shard
 keeps it in its state and later emits ``Completion(waiter, response)``. Completions are delivered
@@ -43,16 +45,21 @@ class CoordinatorResult(Generic[R]):
     records: list[CoordinatorRecord] = field(default_factory=list)
     response: R | None = None
     completions: list[Completion] = field(default_factory=list)
+    producer_id: int = -1
+    """>= 0: the records are one transactional batch of this producer (TxnOffsetCommit)."""
+    producer_epoch: int = -1
 
 
 class ResultBuilder:
     """Accumulates the records and completions of one operation while the shard runs it."""
 
-    __slots__ = ("completions", "records")
+    __slots__ = ("completions", "producer_epoch", "producer_id", "records")
 
     def __init__(self) -> None:
         self.records: list[CoordinatorRecord] = []
         self.completions: list[Completion] = []
+        self.producer_id = -1
+        self.producer_epoch = -1
 
     def add(self, record: CoordinatorRecord) -> None:
         self.records.append(record)
@@ -61,4 +68,6 @@ class ResultBuilder:
         self.completions.append(Completion(waiter, response))
 
     def build(self, response: R | None = None) -> CoordinatorResult[R]:
-        return CoordinatorResult(self.records, response, self.completions)
+        return CoordinatorResult(
+            self.records, response, self.completions, self.producer_id, self.producer_epoch
+        )

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from odradek.coordinator.result import Completion, CoordinatorResult, WaiterId
-from odradek.coordinator.shard import CoordinatorShard, KeyValue, LogEntry
+from odradek.coordinator.shard import CoordinatorShard, LogEntry, TransactionMarker
 from odradek.model.clock import Clock
 from odradek.model.errors import ErrorCode
 
@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 S = TypeVar("S", bound=CoordinatorShard)
 R = TypeVar("R")
-AppendFn = Callable[[int, list[KeyValue]], Awaitable[None]]
+AppendFn = Callable[..., Awaitable[None]]
+"""``append(partition, records)``, or ``append(partition, records, (producer_id, producer_epoch))`` for
+the records of a producer's transaction (they go in one transactional batch of that producer)."""
 
 
 class CoordinatorNotAvailable(Exception):
@@ -154,6 +156,24 @@ class CoordinatorRuntime(Generic[S]):
             self._check_loaded(partition, p)
             return op(p.shard)
 
+    async def replay_marker(self, partition: int, marker: TransactionMarker) -> None:
+        """A transaction marker was just written to `partition`: apply it as loading would (the
+        transaction's pending offsets become committed, or vanish). Nothing to do if the partition
+        is not loaded: loading reads the marker from the log."""
+        p = self._partitions.get(partition)
+        if p is None:
+            return
+        async with p.lock:
+            if self._partitions.get(partition) is not p:
+                return
+            try:
+                p.shard.replay(marker)
+            except Exception:
+                log.exception(
+                    "replaying a transaction marker failed on partition %d; unloading it", partition
+                )
+                self.unload(partition)
+
     async def fire_due_timers(self) -> None:
         """Run every shard's timers that are due now."""
         for partition, p in list(self._partitions.items()):
@@ -196,7 +216,11 @@ class CoordinatorRuntime(Generic[S]):
     async def _commit(self, partition: int, p: _Partition[S], result: CoordinatorResult[Any]) -> None:
         if result.records:
             batch = [p.shard.encode(record) for record in result.records]
-            append = asyncio.ensure_future(self._append(partition, batch))
+            if result.producer_id >= 0:
+                appending = self._append(partition, batch, (result.producer_id, result.producer_epoch))
+            else:
+                appending = self._append(partition, batch)
+            append = asyncio.ensure_future(appending)
             cancelled = False
             # The state already includes these records: wait for the append even if our caller is
             # cancelled (asyncio.wait never cancels it), so the next operation cannot overtake it.

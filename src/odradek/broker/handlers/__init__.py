@@ -34,6 +34,7 @@ MODULES = (
     "describe_transactions",
     "list_transactions",
     "describe_producers",
+    "txn_offset_commit",
     "join_group",
     "sync_group",
     "heartbeat",

@@ -23,9 +23,10 @@ from odradek.coordinator.group.classic_rebalance import join_response
 from odradek.coordinator.group.config import GroupCoordinatorConfig
 from odradek.coordinator.group.shard import GroupCoordinatorShard
 from odradek.coordinator.group.topics import TopicsView
+from odradek.coordinator.group.txn_offset_commit import failed_response as txn_offset_commit_failed
 from odradek.coordinator.partitioning import coordinator_partition
 from odradek.coordinator.runtime import AppendFn, CoordinatorNotAvailable, CoordinatorRuntime
-from odradek.coordinator.shard import LogEntry
+from odradek.coordinator.shard import LogEntry, TransactionMarker
 from odradek.model.clock import Clock
 from odradek.model.errors import ErrorCode
 from odradek.protocol.messages import consumer_group_describe as cgd
@@ -40,6 +41,7 @@ from odradek.protocol.messages import offset_commit as oc
 from odradek.protocol.messages import offset_delete as od
 from odradek.protocol.messages import offset_fetch as of
 from odradek.protocol.messages import sync_group as sg
+from odradek.protocol.messages import txn_offset_commit as toc
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -159,6 +161,18 @@ class GroupCoordinatorService:
             self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.offset_commit(ctx, r, t)),
             failed,
         )
+
+    async def txn_offset_commit(
+        self, ctx: RequestContext, r: toc.TxnOffsetCommitRequest
+    ) -> toc.TxnOffsetCommitResponse:
+        return await _or_error(
+            self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.txn_offset_commit(ctx, r, t)),
+            lambda code: txn_offset_commit_failed(r, code),
+        )
+
+    async def complete_transaction(self, partition: int, producer_id: int, committed: bool) -> None:
+        """The transaction coordinator wrote a COMMIT/ABORT marker to `partition` of the offsets topic."""
+        await self.runtime.replay_marker(partition, TransactionMarker(producer_id, committed))
 
     async def offset_fetch(self, ctx: RequestContext, r: of.OffsetFetchRequest) -> of.OffsetFetchResponse:
         if ctx.api_version >= FIRST_MULTI_GROUP_OFFSET_FETCH:

@@ -38,6 +38,7 @@ from odradek.coordinator.group.offset_commit import offset_commit, offset_delete
 from odradek.coordinator.group.offset_fetch import fetch_offsets
 from odradek.coordinator.group.state import Op, ShardState, TimerKey, TimerKind
 from odradek.coordinator.group.topics import TopicsView
+from odradek.coordinator.group.txn_offset_commit import txn_offset_commit
 from odradek.coordinator.result import CoordinatorRecord, CoordinatorResult, WaiterId
 from odradek.coordinator.shard import KeyValue, LogEntry, LogRecord
 from odradek.coordinator.timer import Expired
@@ -53,6 +54,7 @@ from odradek.protocol.messages import offset_commit as oc
 from odradek.protocol.messages import offset_delete as od
 from odradek.protocol.messages import offset_fetch as of
 from odradek.protocol.messages import sync_group as sg
+from odradek.protocol.messages import txn_offset_commit as toc
 
 
 class GroupCoordinatorShard:
@@ -108,6 +110,12 @@ class GroupCoordinatorShard:
     ) -> CoordinatorResult[oc.OffsetCommitResponse]:
         op = self._op(now_ms)
         return op.out.build(offset_commit(op, ctx, request))
+
+    def txn_offset_commit(
+        self, ctx: RequestContext, request: toc.TxnOffsetCommitRequest, now_ms: int
+    ) -> CoordinatorResult[toc.TxnOffsetCommitResponse]:
+        op = self._op(now_ms)
+        return op.out.build(txn_offset_commit(op, ctx, request))
 
     def offset_fetch(
         self, ctx: RequestContext, group: of.OffsetFetchRequestGroup, require_stable: bool

@@ -145,6 +145,12 @@ class Op:
         self.out.add(record)
         self.state.apply(record)
 
+    def emit_transactional(self, record: CoordinatorRecord, producer_id: int, producer_epoch: int) -> None:
+        """Write a record in the producer's transaction: applied as pending until its marker."""
+        self.out.add(record)
+        self.out.producer_id, self.out.producer_epoch = producer_id, producer_epoch
+        self.state.apply(record, producer_id)
+
     def write(self, record: CoordinatorRecord) -> None:
         """Write a record whose change the handler already made (classic group metadata)."""
         self.out.add(record)
