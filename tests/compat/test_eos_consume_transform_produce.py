@@ -6,9 +6,11 @@ output nor offsets behind, so the records are processed again and the output hol
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
+from compat_clients import KAFKA_PYTHON_WARNINGS, aiokafka, kafka
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from eos_clients import conf, create_topic, read_to_end, values
 
@@ -86,3 +88,45 @@ def test_consume_transform_produce_commits_output_and_offsets_together(
 
     assert values(read_to_end(bootstrap, sink, "read_committed")) == [b"x%d" % i for i in range(N)]
     assert len(read_to_end(bootstrap, sink, "read_uncommitted")) == N + 20
+
+
+@KAFKA_PYTHON_WARNINGS
+def test_aiokafka_and_kafka_python_commit_offsets_in_their_transactions(
+    bootstrap: str, topic_name: str
+) -> None:
+    """Offsets sent with only a group id (no group metadata): the old sendOffsetsToTransaction form."""
+    source = f"{topic_name}-in"
+    create_topic(bootstrap, source)
+
+    async def aiokafka_round() -> None:
+        producer = aiokafka.AIOKafkaProducer(
+            bootstrap_servers=bootstrap, transactional_id=f"{topic_name}-aio"
+        )
+        await producer.start()
+        try:
+            await producer.begin_transaction()
+            await producer.send_offsets_to_transaction({aiokafka.TopicPartition(source, 0): 7}, "aio-group")
+            await producer.commit_transaction()
+            await producer.begin_transaction()
+            await producer.send_offsets_to_transaction({aiokafka.TopicPartition(source, 0): 9}, "aio-group")
+            await producer.abort_transaction()
+        finally:
+            await producer.stop()
+
+    asyncio.run(aiokafka_round())
+    producer = kafka.KafkaProducer(bootstrap_servers=bootstrap, transactional_id=f"{topic_name}-kp")
+    try:
+        producer.init_transactions()
+        producer.begin_transaction()
+        producer.send_offsets_to_transaction(
+            {kafka.TopicPartition(source, 0): kafka.OffsetAndMetadata(11, "", -1)}, "kp-group"
+        )
+        producer.commit_transaction()
+    finally:
+        producer.close()
+    for group, expected in (("aio-group", 7), ("kp-group", 11)):
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+        try:
+            assert committed_offset(consumer, source) == expected
+        finally:
+            consumer.close()
