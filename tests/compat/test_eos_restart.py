@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from eos_clients import conf, create_topic, read_to_end, values
 
 from odradek.testing.broker_process import BrokerProcess
@@ -86,3 +86,28 @@ def test_an_idempotent_producer_continues_its_sequences_across_a_restart(
     assert producer.flush(60) == 0
     assert errors == []
     assert values(read_to_end(broker.bootstrap, topic_name, "read_uncommitted")) == sent
+
+
+@RESTARTS
+def test_offsets_sent_in_an_open_transaction_commit_with_it_after_a_restart(
+    broker_factory: Callable[..., BrokerProcess], topic_name: str, kill: bool
+) -> None:
+    broker = broker_factory()
+    create_topic(broker.bootstrap, topic_name)
+    group = f"{topic_name}-g"
+    producer = Producer(conf(broker.bootstrap, **{"transactional.id": f"{topic_name}-tx"}))
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    producer.produce(topic_name, value=b"out")
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": group})
+    metadata = consumer.consumer_group_metadata()
+    producer.send_offsets_to_transaction([TopicPartition(topic_name, 0, 17)], metadata, 30)
+    assert producer.flush(30) == 0
+    broker.restart(kill=kill)  # the offsets are pending in __consumer_offsets, the transaction open
+    producer.commit_transaction(60)
+    try:
+        [committed] = consumer.committed([TopicPartition(topic_name, 0)], timeout=20)
+        assert committed.offset == 17
+    finally:
+        consumer.close()
+    assert values(read_to_end(broker.bootstrap, topic_name, "read_committed")) == [b"out"]
