@@ -23,4 +23,12 @@ async def handle(ctx: RequestContext, request: msg.AddOffsetsToTxnRequest) -> ms
     )
 
 
-SPEC = ApiSpec(ApiKey.ADD_OFFSETS_TO_TXN, 0, 4, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.ADD_OFFSETS_TO_TXN,
+    0,
+    4,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="adds the group's __consumer_offsets partition to the transaction",
+)

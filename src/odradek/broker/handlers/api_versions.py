@@ -43,4 +43,14 @@ def handle(ctx: RequestContext, request: msg.ApiVersionsRequest) -> msg.ApiVersi
     return response
 
 
-SPEC = ApiSpec(ApiKey.API_VERSIONS, 0, 4, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.API_VERSIONS,
+    0,
+    4,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes=(
+        "exactly this table; too-new versions answered in v0 with UNSUPPORTED_VERSION; group.version feature"
+    ),
+)

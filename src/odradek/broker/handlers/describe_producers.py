@@ -44,4 +44,12 @@ def handle(ctx: RequestContext, request: msg.DescribeProducersRequest) -> msg.De
     return response
 
 
-SPEC = ApiSpec(ApiKey.DESCRIBE_PRODUCERS, 0, 0, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.DESCRIBE_PRODUCERS,
+    0,
+    0,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="active producers per partition: epoch, last sequence, open transaction",
+)

@@ -15,4 +15,12 @@ def handle(ctx: RequestContext, request: msg.DescribeTransactionsRequest) -> msg
     return msg.DescribeTransactionsResponse(transaction_states=states)
 
 
-SPEC = ApiSpec(ApiKey.DESCRIBE_TRANSACTIONS, 0, 0, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.DESCRIBE_TRANSACTIONS,
+    0,
+    0,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="state, producer id/epoch, timeout, partitions",
+)

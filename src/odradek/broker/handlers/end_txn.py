@@ -36,4 +36,12 @@ async def handle(ctx: RequestContext, request: msg.EndTxnRequest) -> msg.EndTxnR
     )
 
 
-SPEC = ApiSpec(ApiKey.END_TXN, 0, 5, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.END_TXN,
+    0,
+    5,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="commit/abort; markers written to every partition; v5 = transaction version 2 (epoch bump)",
+)

@@ -265,4 +265,16 @@ def _forgotten(broker: Broker, request: msg.FetchRequest, version: int) -> list[
     return keys
 
 
-SPEC = ApiSpec(ApiKey.FETCH, 4, 18, msg.REQUEST, msg.RESPONSE, handle, encode=write_fetch_response)
+SPEC = ApiSpec(
+    ApiKey.FETCH,
+    4,
+    18,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    encode=write_fetch_response,
+    notes=(
+        "long polling woken by appends; max_bytes/partition limits with the first-batch rule; "
+        "KIP-227 sessions; read_committed up to the LSO; v13+ topic ids"
+    ),
+)

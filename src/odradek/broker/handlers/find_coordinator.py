@@ -76,4 +76,12 @@ async def _find(broker: Broker, key_type: int, key: str) -> msg.Coordinator:
     return msg.Coordinator(key=key, node_id=broker.config.node_id, host=host, port=port, error_message=None)
 
 
-SPEC = ApiSpec(ApiKey.FIND_COORDINATOR, 0, 6, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.FIND_COORDINATOR,
+    0,
+    6,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="GROUP and TRANSACTION keys, batched (v4+); creates the internal topic on first use",
+)

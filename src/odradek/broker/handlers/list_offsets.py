@@ -81,4 +81,12 @@ def _epoch(epoch: int | None) -> int:
     return -1 if epoch is None else epoch
 
 
-SPEC = ApiSpec(ApiKey.LIST_OFFSETS, 1, 10, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.LIST_OFFSETS,
+    1,
+    10,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="earliest, latest (LSO at read_committed), by timestamp, max timestamp (KIP-734)",
+)

@@ -19,4 +19,12 @@ def handle(ctx: RequestContext, request: msg.ListTransactionsRequest) -> msg.Lis
     )
 
 
-SPEC = ApiSpec(ApiKey.LIST_TRANSACTIONS, 0, 2, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.LIST_TRANSACTIONS,
+    0,
+    2,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="state, producer id, duration (v1) and pattern (v2) filters",
+)

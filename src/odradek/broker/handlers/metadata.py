@@ -142,4 +142,12 @@ def _topic(image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest)
     )
 
 
-SPEC = ApiSpec(ApiKey.METADATA, 0, 13, msg.REQUEST, msg.RESPONSE, handle)
+SPEC = ApiSpec(
+    ApiKey.METADATA,
+    0,
+    13,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    notes="auto topic creation (auto.create.topics.enable); topic ids; authorized operations",
+)

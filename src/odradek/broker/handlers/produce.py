@@ -351,4 +351,16 @@ async def _after_fsync(
     return response
 
 
-SPEC = ApiSpec(ApiKey.PRODUCE, 3, 13, msg.REQUEST, msg.RESPONSE, handle, decode=parse_produce_request)
+SPEC = ApiSpec(
+    ApiKey.PRODUCE,
+    3,
+    13,
+    msg.REQUEST,
+    msg.RESPONSE,
+    handle,
+    decode=parse_produce_request,
+    notes=(
+        "acks 0/1/all; batches validated as bytes (CRC32C, sizes), never decoded; "
+        "idempotence and transaction checks per batch; v13 topic ids"
+    ),
+)
