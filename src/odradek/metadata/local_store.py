@@ -22,6 +22,7 @@ from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.metadata_log import decode_log, encode_batch
 from odradek.metadata.records import MetadataRecord
+from odradek.storage.atomic_file import fsync_dir, write_all, write_atomically
 
 LOG_FILE = "metadata.log"
 LOCK_FILE = "metadata.lock"
@@ -79,7 +80,7 @@ class LocalMetadataStore:
         if decoded.valid_length < len(data):
             os.ftruncate(fd, decoded.valid_length)
             os.fsync(fd)
-        _fsync_directory(directory)  # the file may have just been created
+        fsync_dir(directory)  # the file may have just been created
         return image
 
     @property
@@ -96,7 +97,7 @@ class LocalMetadataStore:
         new_image = replay(self._image, records)
         line = encode_batch(records)
         try:
-            _write_all(self._fd, line)
+            write_all(self._fd, line)
             os.fsync(self._fd)
         except OSError:
             # A half-written batch must not stay in front of later ones (it would read as corruption).
@@ -112,15 +113,7 @@ class LocalMetadataStore:
     def compact(self) -> None:
         """Rewrite the log as one snapshot batch of the current image."""
         snapshot = encode_batch(self._image.to_records())
-        temporary = self._directory / (LOG_FILE + ".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            _write_all(fd, snapshot)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, self.path)
-        _fsync_directory(self._directory)
+        write_atomically(self.path, snapshot)
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
         self._size = self._snapshot_size = len(snapshot)
@@ -140,18 +133,3 @@ class LocalMetadataStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -17,10 +17,9 @@ Offset checkpoints (`recovery-point-offset-checkpoint`, `log-start-offset-checkp
 
     {"version":0,"brokerEpoch":-1}
 
-Every file is replaced by writing `<name>.tmp`, fsyncing it, renaming it over `<name>` and fsyncing
-the directory, so a crash leaves either the old or the new content (`sync=False` skips both fsyncs
-for files that are fsynced later with the partition). A missing or malformed checkpoint reads as
-empty: recovery then starts from the oldest segment, which is slow but safe.
+Every file is replaced atomically (`atomic_file.write_atomically`), so a crash leaves either the old
+or the new content. A missing or malformed checkpoint reads as empty: recovery then starts from the
+oldest segment, which is slow but safe.
 """
 
 from __future__ import annotations
@@ -28,40 +27,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
 from odradek.model.topic_partition import TopicPartition
-from odradek.storage.layout import TMP_SUFFIX
+from odradek.storage.atomic_file import write_atomically
 
 _log = logging.getLogger(__name__)
 CHECKPOINT_VERSION = 0
-
-
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomically(path: Path, data: bytes, sync: bool = True) -> None:
-    tmp = path.with_name(path.name + TMP_SUFFIX)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if sync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    if sync:
-        fsync_dir(path.parent)
 
 
 def encode_offsets(offsets: Mapping[TopicPartition, int]) -> bytes:

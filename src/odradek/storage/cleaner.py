@@ -54,8 +54,8 @@ from typing import NamedTuple, Protocol
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.raw_records import batch_records
 from odradek.protocol.records import BatchHeader
+from odradek.storage.atomic_file import fsync_dir
 from odradek.storage.batch_filter import Verdict, filter_batch
-from odradek.storage.checkpoints import fsync_dir
 from odradek.storage.cleaned_segment import CleanedSegmentWriter
 from odradek.storage.cleaner_decision import GroupableSegment, LogToClean, group_segments_by_size
 from odradek.storage.file_records import iter_batches, scan_headers

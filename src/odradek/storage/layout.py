@@ -17,11 +17,11 @@ One log directory (an entry of `log.dirs`)::
         partition.metadata                 topic id (checkpoints.py)
       <topic>-<partition>.<uuidhex>-delete/   a deleted partition awaiting removal
 
-Transient suffixes: `.deleted` (a segment file renamed before removal), `.tmp` (a checkpoint being
-written), and the cleaner's `.cleaned` (a segment being written) and `.swap` (a cleaned segment being
-swapped in), appended to a segment file's name (`00000000000000000000.log.swap`, see
-`segment_swap.py`). Later additions keep Kafka's names: `.txnindex` beside each segment and
-`<offset>.snapshot` producer-state snapshots.
+Transient suffixes: `.deleted` (a segment file renamed before removal), `.tmp` (a checkpoint or
+snapshot being replaced, `atomic_file.py`), and the cleaner's `.cleaned` (a segment being written)
+and `.swap` (a cleaned segment being swapped in), appended to a segment file's name
+(`00000000000000000000.log.swap`, see `segment_swap.py`). Later additions keep Kafka's names:
+`.txnindex` beside each segment and `<offset>.snapshot` producer-state snapshots.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
-from odradek.storage.checkpoints import write_atomically
+from odradek.storage.atomic_file import write_atomically
 
 _log = logging.getLogger(__name__)
 UNDEFINED_EPOCH = -1

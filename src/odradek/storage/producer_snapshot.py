@@ -33,7 +33,6 @@ itself; `read_marker` decodes a control batch's marker for the caller.
 
 from __future__ import annotations
 
-import os
 import struct
 from collections import deque
 from collections.abc import Iterable
@@ -42,6 +41,7 @@ from pathlib import Path
 import crc32c as _crc32c
 
 from odradek.protocol.records import BatchHeader, iter_records
+from odradek.storage.atomic_file import write_atomically
 from odradek.storage.producer_state import (
     BatchMetadata,
     CompletedTxn,
@@ -129,20 +129,9 @@ def list_snapshots(directory: Path) -> list[int]:
 def write_snapshot(
     directory: Path, offset: int, entries: Iterable[ProducerStateEntry], sync: bool = True
 ) -> Path:
-    """Write atomically (a `.tmp` file renamed into place) so a crash never leaves half a snapshot."""
+    """Write atomically so a crash never leaves half a snapshot under the final name."""
     path = snapshot_path(directory, offset)
-    tmp = path.with_name(path.name + ".tmp")
-    data = encode_snapshot(entries)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        if sync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_atomically(path, encode_snapshot(entries), sync)
     return path
 
 

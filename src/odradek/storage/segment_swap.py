@@ -33,7 +33,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from odradek.storage.checkpoints import fsync_dir
+from odradek.storage.atomic_file import fsync_dir
 from odradek.storage.file_records import valid_batches
 from odradek.storage.layout import (
     CLEANED_SUFFIX,
