@@ -8,6 +8,8 @@ topic of 6 partitions and a fresh group, with librdkafka (confluent-kafka):
     leave-1      with those three stable, seconds from one member's close() (LeaveGroup) until the
                  other two own three partitions each
     commits      synchronous OffsetCommits per second from one group member (each waits for its answer)
+    commit_cpu_us   with ``--broker-pid``: the broker process's CPU time (user + system) per commit
+                 during that loop, in microseconds
 
 Members use ``session.timeout.ms=6000`` (the smallest Kafka accepts by default),
 ``heartbeat.interval.ms=500`` and the ``range`` assignor; with ``--protocol consumer`` they use
@@ -15,12 +17,14 @@ KIP-848 instead (server-side ``uniform`` assignor; brokers without it fail the s
 scenario that does not finish within ``--timeout`` seconds counts as failed.
 
     python bench/groups_bench.py --bootstrap 127.0.0.1:9092 [--reps 5] [--protocol classic|consumer]
+                                 [--only commits] [--broker-pid PID]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -36,6 +40,18 @@ PARTITIONS = 6
 
 class Failed(Exception):
     pass
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid: int | None) -> float:
+    """utime + stime of `pid` (0 without one)."""
+    if pid is None:
+        return 0.0
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def new_topic(admin: AdminClient, prefix: str) -> str:
@@ -105,22 +121,31 @@ def stable_and_leave(bootstrap: str, admin: AdminClient, protocol: str, timeout:
 
 
 def commits(
-    bootstrap: str, admin: AdminClient, protocol: str, timeout: float, seconds: float
+    bootstrap: str,
+    admin: AdminClient,
+    protocol: str,
+    timeout: float,
+    seconds: float,
+    broker_pid: int | None = None,
 ) -> dict[str, float]:
     topic = new_topic(admin, "commit")
     consumer = member(bootstrap, f"g-{topic}", 0, protocol)
     try:
         consumer.subscribe([topic])
         poll_until([consumer], lambda: counts([consumer]) == [PARTITIONS], timeout)
-        done, started = 0, time.monotonic()
+        done, started, cpu = 0, time.monotonic(), process_cpu_s(broker_pid)
         while time.monotonic() - started < seconds:
             consumer.commit(offsets=[TopicPartition(topic, done % PARTITIONS, done + 1)], asynchronous=False)
             done += 1
         elapsed = time.monotonic() - started
+        cpu = process_cpu_s(broker_pid) - cpu
         found = consumer.committed([TopicPartition(topic, (done - 1) % PARTITIONS)], timeout=10)
         if found[0].offset != done:
             raise Failed(f"last commit reads back as {found[0].offset}, not {done}")
-        return {"commits": done / elapsed}
+        measured = {"commits": done / elapsed}
+        if broker_pid is not None:
+            measured["commit_cpu_us"] = cpu / done * 1e6
+        return measured
     finally:
         consumer.close()
         admin.delete_topics([topic])
@@ -136,9 +161,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--commit-seconds", type=float, default=5.0)
     parser.add_argument("--label", default="", help="a name for this broker in the output")
+    parser.add_argument("--only", choices=("groups", "commits"), help="run one of the two scenario sets")
+    parser.add_argument("--broker-pid", type=int, help="report the broker's CPU per commit (same machine)")
     args = parser.parse_args()
     admin = AdminClient({"bootstrap.servers": args.bootstrap})
-    results: dict[str, list[float]] = {"stable-3": [], "leave-1": [], "commits": []}
+    results: dict[str, list[float]] = {"stable-3": [], "leave-1": [], "commits": [], "commit_cpu_us": []}
     failures: dict[str, int] = dict.fromkeys(results, 0)
     for rep in range(args.reps):
         runs: list[tuple[tuple[str, ...], Callable[[], dict[str, float]]]] = [
@@ -147,10 +174,14 @@ def main() -> None:
                 lambda: stable_and_leave(args.bootstrap, admin, args.protocol, args.timeout),
             ),
             (
-                ("commits",),
-                lambda: commits(args.bootstrap, admin, args.protocol, args.timeout, args.commit_seconds),
+                ("commits", "commit_cpu_us"),
+                lambda: commits(
+                    args.bootstrap, admin, args.protocol, args.timeout, args.commit_seconds, args.broker_pid
+                ),
             ),
         ]
+        if args.only:
+            runs = [runs[0 if args.only == "groups" else 1]]
         for names, run in runs:
             try:
                 measured = run()
@@ -171,16 +202,21 @@ def main() -> None:
                     flush=True,
                 )
     print(f"\n{args.label or args.bootstrap} ({args.protocol}), {args.reps} reps", file=sys.stderr)
+    units = {"commits": "commits/s", "commit_cpu_us": "us"}
     for name, values in results.items():
-        unit = "commits/s" if name == "commits" else "s"
+        unit = units.get(name, "s")
+        is_commit = name.startswith("commit")
+        wanted = args.only is None or is_commit == (args.only == "commits")
+        if not wanted or (name == "commit_cpu_us" and args.broker_pid is None):
+            continue
         if values:
             print(
-                f"  {name:10} median {statistics.median(values):10.3f} {unit}  "
+                f"  {name:13} median {statistics.median(values):10.3f} {unit}  "
                 f"min {min(values):.3f}  max {max(values):.3f}  failed {failures[name]}",
                 file=sys.stderr,
             )
         else:
-            print(f"  {name:10} failed every run", file=sys.stderr)
+            print(f"  {name:13} failed every run", file=sys.stderr)
 
 
 if __name__ == "__main__":
