@@ -213,6 +213,22 @@ def test_trailing_bytes_after_a_parsed_body_are_ignored(bootstrap: str) -> None:
         assert (correlation_id, response.topics) == (3, [])
 
 
+@pytest.mark.parametrize("version", [3, PRODUCE_V])
+def test_trailing_bytes_after_a_produce_body_are_ignored(
+    bootstrap: str, topic_name: str, version: int
+) -> None:
+    """The hand-written Produce parser tolerates them like the generic codec (see the test above)."""
+    records = batch(b"trailing")
+    body = encode_request(ApiKey.PRODUCE, version, produce_request(topic_name, records), 5)
+    with RawClient.connect(bootstrap) as client:
+        ensure_topic(client, topic_name)
+        client.send_frame(body + b"\x00\x01\x02")
+        correlation_id, response = client.receive(ApiKey.PRODUCE, version)
+        [[part]] = [t.partition_responses for t in response.responses]
+        assert (correlation_id, part.error_code, part.base_offset) == (5, ErrorCode.NO_ERROR, 0)
+        assert_batch_stored(fetch_one(client, topic_name, 0).records, records, 0)
+
+
 @pytest.mark.parametrize("api_key", [-1, 99, 1000, 32767])
 def test_unknown_api_key_closes(bootstrap: str, api_key: int) -> None:
     with RawClient.connect(bootstrap) as client:

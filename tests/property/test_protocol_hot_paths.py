@@ -1,8 +1,9 @@
 """The hand-written hot paths agree with the generic codec, which the oracle tests tie to Kafka.
 
 * `protocol.produce.parse_produce_request` (v3-v13) builds the object `codec.decode` builds, keeps
-  records as views into the frame, and on hostile bytes (truncations, huge lengths, null markers,
-  bit flips) raises only `ProtocolError` and returns only schema-conforming objects.
+  records as views into the frame, ignores trailing bytes as the codec's callers do, and on
+  hostile bytes (truncations, huge lengths, null markers, bit flips) raises only `ProtocolError`
+  and returns only schema-conforming objects.
 * `protocol.fetch.write_fetch_response` (v4-v18) writes the bytes `codec.encode` writes, passing
   records chunks through as the very same objects.
 """
@@ -27,11 +28,12 @@ from odradek.protocol.produce import parse_produce_request
 
 @pytest.mark.parametrize("version", versions(produce.REQUEST))
 @budget(25)
-@given(data=st.data(), prefix=st.binary(max_size=3))
-def test_produce_parser_matches_the_codec(version: int, data: Any, prefix: bytes) -> None:
+@given(data=st.data(), prefix=st.binary(max_size=3), suffix=st.binary(max_size=3))
+def test_produce_parser_matches_the_codec(version: int, data: Any, prefix: bytes, suffix: bytes) -> None:
+    """Also with bytes after the request's last field, which both ignore."""
     obj = data.draw(messages(produce.REQUEST, version))
     raw = codec.encode_bytes(produce.REQUEST, version, obj)
-    frame = bytearray(prefix + raw)
+    frame = bytearray(prefix + raw + suffix)
     parsed = parse_produce_request(frame, len(prefix), version)
     assert parsed == obj
     for topic in parsed.topic_data:

@@ -195,12 +195,17 @@ class Broker:
 
     async def _apply_locked(self, records: Sequence[MetadataRecord]) -> None:
         assert self.store is not None
+        before = self.image
         if records:
             await asyncio.to_thread(self.store.apply, records)
-        doomed = self.replicas.reconcile(self.image)
+        after = self.image
+        doomed = self.replicas.reconcile(after)
         self.replicas.update_configs()
         if doomed:
             await asyncio.to_thread(remove_paths, doomed)
+        deleted = {t.name for tid, t in before.topics_by_id.items() if tid not in after.topics_by_id}
+        if deleted:
+            await self.groups.on_topics_deleted(deleted)
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""

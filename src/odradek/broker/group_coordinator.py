@@ -19,6 +19,10 @@ replayed, one `LogRecord` per record (with the producer id of a transactional ba
 the topic's real partition count, as in Kafka, which keeps `offsets.topic.num.partitions` only for
 creating it. While the topic is being created or loaded, `ensure_ready` callers wait; a failure to
 create it answers COORDINATOR_NOT_AVAILABLE (retriable).
+
+When topics are deleted, the broker calls `on_topics_deleted` (as Kafka's metadata publisher calls
+its group coordinator's onPartitionsDeleted): every loaded shard writes tombstones for the offsets
+of those topics before the deletion is answered.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Collection, Iterator
 from typing import TYPE_CHECKING
 
 from odradek.coordinator.context import RequestContext as CoordinatorContext
@@ -183,6 +187,14 @@ class BrokerGroupCoordinator:
             await asyncio.sleep(0)  # let other requests run between partitions
         self._ready = True
         return ErrorCode.NO_ERROR
+
+    async def on_topics_deleted(self, topics: Collection[str]) -> None:
+        """Topics were deleted: drop their groups' offsets (tombstones in `__consumer_offsets`)."""
+        if not self._started or not topics:
+            return
+        dropped = await self.service.on_topics_deleted(topics)
+        if dropped:
+            log.info("deleted %d committed offsets of deleted topics %s", dropped, sorted(topics))
 
     # --- what the service calls --------------------------------------------------------------
 

@@ -25,6 +25,8 @@ LOG_CONFIG_FIELDS: dict[str, str] = {
     "flush_messages": "flush.messages",
     "flush_ms": "flush.ms",
     "message_timestamp_type": "message.timestamp.type",
+    "message_timestamp_before_max_ms": "message.timestamp.before.max.ms",
+    "message_timestamp_after_max_ms": "message.timestamp.after.max.ms",
     "max_message_bytes": "max.message.bytes",
     "cleanup_policy": "cleanup.policy",
     "delete_retention_ms": "delete.retention.ms",

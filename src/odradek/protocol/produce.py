@@ -5,6 +5,9 @@ straight-line struct unpacking, and each partition's ``records`` is a memoryview
 frame: record bytes are never copied or decoded here. The frame is a writable ``bytearray``, so the
 log can restamp batches in place. Layout per version: see ``messages/produce.py``; v9+ are flexible
 (compact lengths, tagged fields after each struct); v13 names topics by id instead of name.
+
+Bytes after the last field the schema defines are ignored, as the generic codec's callers do and as
+Kafka does (it reads the fields it knows from the buffer and never checks that nothing is left).
 """
 
 from __future__ import annotations
@@ -53,8 +56,6 @@ def parse_produce_request(buf: Buffer, pos: int, version: int) -> ProduceRequest
         topics.append(topic)
     if flexible:
         pos = p.skip_tagged_fields(buf, pos)
-    if pos != len(buf):
-        raise ProtocolError(f"{len(buf) - pos} trailing bytes after Produce v{version}")
     return ProduceRequest(transactional_id, acks, timeout_ms, topics)
 
 

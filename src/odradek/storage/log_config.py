@@ -26,6 +26,8 @@ class LogConfig:
     flush_messages: int = LONG_MAX
     flush_ms: int = LONG_MAX
     message_timestamp_type: str = CREATE_TIME
+    message_timestamp_before_max_ms: int = LONG_MAX
+    message_timestamp_after_max_ms: int = 3600 * 1000
     max_message_bytes: int = 1048588
     cleanup_policy: tuple[str, ...] = ("delete",)
     delete_retention_ms: int = 24 * 3600 * 1000

@@ -18,6 +18,8 @@ def test_defaults(static: StaticBrokerConfig) -> None:
         "flush_messages": 9223372036854775807,
         "flush_ms": 9223372036854775807,
         "message_timestamp_type": "CreateTime",
+        "message_timestamp_before_max_ms": 9223372036854775807,
+        "message_timestamp_after_max_ms": 3600000,
         "max_message_bytes": 1048588,
         "cleanup_policy": ("delete",),
         "delete_retention_ms": 86400000,
@@ -33,7 +35,12 @@ def test_overrides_and_broker_defaults(
     cluster: Callable[..., ClusterImage], with_topic: Callable[..., ClusterImage]
 ) -> None:
     static = StaticBrokerConfig.from_properties(
-        {"node.id": "1", "log.retention.hours": "1", "log.roll.hours": "2"}
+        {
+            "node.id": "1",
+            "log.retention.hours": "1",
+            "log.roll.hours": "2",
+            "log.message.timestamp.after.max.ms": "5000",
+        }
     )
     image = with_topic(
         cluster(1),
@@ -42,6 +49,7 @@ def test_overrides_and_broker_defaults(
             "cleanup.policy": "compact",
             "min.cleanable.dirty.ratio": "0.1",
             "message.timestamp.type": "LogAppendTime",
+            "message.timestamp.before.max.ms": "60000",
         },
     )
     kwargs = log_config_kwargs(image, static, "t")
@@ -50,4 +58,6 @@ def test_overrides_and_broker_defaults(
     assert kwargs["cleanup_policy"] == ("compact",)
     assert kwargs["min_cleanable_dirty_ratio"] == 0.1
     assert kwargs["message_timestamp_type"] == "LogAppendTime"
+    assert kwargs["message_timestamp_before_max_ms"] == 60_000
+    assert kwargs["message_timestamp_after_max_ms"] == 5_000
     assert set(kwargs) == set(LOG_CONFIG_FIELDS)

@@ -11,7 +11,9 @@ recreated empty. They get INVALID_TOPIC_EXCEPTION.
 
 Deletion is synchronous: once the RemoveTopicRecord is durable, the broker drops the partitions (every
 fetch waiting on them wakes and sees UNKNOWN_TOPIC_OR_PARTITION), renames their directories to
-``-delete`` and removes them in a worker thread before answering.
+``-delete`` and removes them in a worker thread before answering; the group coordinator drops the
+offsets committed on those topics (tombstones in ``__consumer_offsets``, see
+`Broker._apply_locked` and `coordinator/group/deleted_topics.py`) before the answer too.
 """
 
 from __future__ import annotations
@@ -87,5 +89,8 @@ SPEC = ApiSpec(
     msg.REQUEST,
     msg.RESPONSE,
     handle,
-    notes="by name or topic id (v6); delete.topic.enable; internal topics refused; data removed at once",
+    notes=(
+        "by name or topic id (v6); delete.topic.enable; internal topics refused; "
+        "data and committed offsets removed at once"
+    ),
 )

@@ -6,7 +6,10 @@ batch (INVALID_RECORD), invalid ``acks`` (INVALID_REQUIRED_ACKS), internal topic
 (INVALID_TOPIC_EXCEPTION), not the leader (NOT_LEADER_OR_FOLLOWER), acks=all with fewer in-sync
 replicas than ``min.insync.replicas`` (NOT_ENOUGH_REPLICAS), batch above ``max.message.bytes``
 (MESSAGE_TOO_LARGE), CRC (CORRUPT_MESSAGE), a control batch (INVALID_RECORD: only the transaction
-coordinator writes markers), a record without a key on a compacted topic (INVALID_RECORD, with one
+coordinator writes markers), a CreateTime timestamp outside `message.timestamp.before.max.ms` /
+`message.timestamp.after.max.ms` of the broker clock (INVALID_TIMESTAMP, judged from the batch
+header's first and max timestamps: see storage/timestamp_bounds.py for how that differs from
+Kafka's per-record check), a record without a key on a compacted topic (INVALID_RECORD, with one
 ``record_errors`` entry per such record, as Kafka's LogValidator), transaction verification, then
 the append. The size is checked before the CRC so an oversized batch costs no checksum. Work per
 partition is a header unpack and one CRC32C over the batch in C: records are never decoded, except
@@ -57,6 +60,7 @@ from odradek.protocol.records import (
     validate_batches,
 )
 from odradek.storage.errors import StorageError
+from odradek.storage.timestamp_bounds import check_timestamps
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
@@ -104,7 +108,7 @@ def handle(
             result = msg.PartitionProduceResponse(index=part.index, base_offset=-1)
             out.partition_responses.append(result)
             results.append(result)
-            checked = _validate(broker, name, by_id, part, acks, result)
+            checked = _validate(broker, name, by_id, part, acks, now, result)
             if checked is None:
                 continue
             partition, header = checked
@@ -216,6 +220,7 @@ def _validate(
     by_id: bool,
     part: msg.PartitionProduceData,
     acks: int,
+    now: int,
     result: msg.PartitionProduceResponse,
 ) -> tuple[Partition, BatchHeader] | None:
     """The checks before the append, in Kafka's order; None (and `result` set) on failure."""
@@ -263,6 +268,12 @@ def _validate(
     if header.is_control:
         result.error_code = ErrorCode.INVALID_RECORD
         result.error_message = "Clients are not allowed to write control records"
+        return None
+    rejection = check_timestamps(header, config, now)
+    if rejection is not None:
+        result.error_code = ErrorCode.INVALID_TIMESTAMP
+        result.error_message = rejection.error_message
+        result.record_errors = [msg.BatchIndexAndErrorMessage(i, text) for i, text in rejection.record_errors]
         return None
     if config.compact_enabled and not _keys_present(partition.tp, records, header, result):
         return None

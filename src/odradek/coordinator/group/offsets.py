@@ -15,7 +15,7 @@ transactional one wins, whatever order the marker arrives in (Kafka compares rec
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from odradek.model.topic_partition import TopicPartition
@@ -63,6 +63,17 @@ class OffsetStore:
         for pid in self.open_transactions.get(group, ()):
             out.update(self.pending[pid].get(group, {}))
         return out
+
+    def partitions_of(self, topics: Collection[str]) -> set[tuple[str, TopicPartition]]:
+        """Every (group, partition) of these topics with a committed or a pending offset."""
+        found = {
+            (group, tp) for group, offsets in self.committed.items() for tp in offsets if tp.topic in topics
+        }
+        for by_group in self.pending.values():
+            found.update(
+                (group, tp) for group, offsets in by_group.items() for tp in offsets if tp.topic in topics
+            )
+        return found
 
     def has_open_transactions(self, group: str) -> bool:
         return group in self.open_transactions

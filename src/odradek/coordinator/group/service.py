@@ -8,19 +8,20 @@ joins the answers, and turns "this broker does not hold that partition" into the
 gives (NOT_COORDINATOR, after which clients look the coordinator up again).
 
 The broker also calls `load(partition, log_entries)` when it becomes the leader of an
-``__consumer_offsets`` partition and `unload` when it stops being one, and `start`/`stop` with its
-own lifecycle.
+``__consumer_offsets`` partition and `unload` when it stops being one, `on_topics_deleted` when
+topics are deleted, and `start`/`stop` with its own lifecycle.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import TypeVar
 
 from odradek.coordinator.context import RequestContext
 from odradek.coordinator.group.classic_rebalance import join_response
 from odradek.coordinator.group.config import GroupCoordinatorConfig
+from odradek.coordinator.group.deleted_topics import MAX_TOMBSTONES_PER_WRITE
 from odradek.coordinator.group.shard import GroupCoordinatorShard
 from odradek.coordinator.group.topics import TopicsView
 from odradek.coordinator.group.txn_offset_commit import failed_response as txn_offset_commit_failed
@@ -225,6 +226,22 @@ class GroupCoordinatorService:
             self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.offset_delete(ctx, r, t)),
             lambda code: od.OffsetDeleteResponse(error_code=code),
         )
+
+    async def on_topics_deleted(self, topics: Collection[str]) -> int:
+        """Drop the offsets of deleted topics on every loaded shard (tombstones, then memory); returns
+        how many were dropped. A shard that is not loaded (or fails meanwhile) is skipped: its offsets
+        come back when it loads, and expire with the retention."""
+        dropped = 0
+        for partition in self.runtime.partitions():
+            while True:
+                try:
+                    written = await self.runtime.write(partition, lambda s, t: s.on_topics_deleted(topics, t))
+                except CoordinatorNotAvailable:
+                    break
+                dropped += written
+                if written < MAX_TOMBSTONES_PER_WRITE:
+                    break
+        return dropped
 
     # -- administration --------------------------------------------------------------------------
 

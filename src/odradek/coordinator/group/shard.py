@@ -13,7 +13,7 @@ serializes calls, appends records and delivers responses. See README.md for the 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from odradek.coordinator.context import RequestContext
 from odradek.coordinator.group import (
@@ -22,6 +22,7 @@ from odradek.coordinator.group import (
     classic_session,
     classic_sync,
     consumer_heartbeat,
+    deleted_topics,
     retention,
 )
 from odradek.coordinator.group import records as rec
@@ -127,6 +128,12 @@ class GroupCoordinatorShard:
     ) -> CoordinatorResult[od.OffsetDeleteResponse]:
         op = self._op(now_ms)
         return op.out.build(offset_delete(op, ctx, request))
+
+    def on_topics_deleted(self, topics: Collection[str], now_ms: int) -> CoordinatorResult[int]:
+        """Tombstones for the offsets (committed and pending) of deleted topics, at most
+        `deleted_topics.MAX_TOMBSTONES_PER_WRITE` per call; the response is how many were written."""
+        op = self._op(now_ms)
+        return op.out.build(deleted_topics.on_topics_deleted(op, topics))
 
     # -- administration --------------------------------------------------------------------------
 
