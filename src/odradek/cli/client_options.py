@@ -28,13 +28,7 @@ def parse_property(text: str) -> tuple[str, str]:
 
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
-    group.add_argument(
-        "-b",
-        "--bootstrap-server",
-        metavar="HOST:PORT",
-        default=os.environ.get(BOOTSTRAP_ENV, DEFAULT_BOOTSTRAP),
-        help=f"broker to bootstrap from (default ${BOOTSTRAP_ENV} or {DEFAULT_BOOTSTRAP})",
-    )
+    add_bootstrap_argument(group)
     group.add_argument(
         "-X",
         dest="properties",
@@ -44,12 +38,26 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="any librdkafka property, e.g. -X security.protocol=SSL (repeatable; wins over other flags)",
     )
+    add_timeout_argument(group, "how long to wait for the cluster's answers")
+
+
+def add_bootstrap_argument(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "-b",
+        "--bootstrap-server",
+        metavar="HOST:PORT",
+        default=os.environ.get(BOOTSTRAP_ENV, DEFAULT_BOOTSTRAP),
+        help=f"broker to bootstrap from (default ${BOOTSTRAP_ENV} or {DEFAULT_BOOTSTRAP})",
+    )
+
+
+def add_timeout_argument(group: argparse._ArgumentGroup, what: str) -> None:
     group.add_argument(
         "--timeout",
         metavar="SECONDS",
         type=float,
         default=DEFAULT_TIMEOUT_S,
-        help=f"how long to wait for the cluster's answers (default {DEFAULT_TIMEOUT_S:g})",
+        help=f"{what} (default {DEFAULT_TIMEOUT_S:g})",
     )
 
 
