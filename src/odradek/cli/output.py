@@ -42,3 +42,8 @@ def render_json(document: object) -> str:
 def emit(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def emit_output(output: str, document: object, text: str) -> None:
+    """What `--output` asks for: `document` as JSON, or the text."""
+    emit(render_json(document) if output == "json" else text)

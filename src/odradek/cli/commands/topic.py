@@ -95,7 +95,7 @@ def _create(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from odradek.cli import topic_view
     from odradek.cli.clients import Admin
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
     from odradek.cli.topic_admin import describe_topics
 
     admin = Admin(args)
@@ -106,26 +106,18 @@ def _list(args: argparse.Namespace) -> int:
         for d in described.values()
         if args.internal or not d.is_internal
     ]
-    emit(
-        render_json(topic_view.list_doc(listings))
-        if args.output == "json"
-        else topic_view.render_list_text(listings)
-    )
+    emit_output(args.output, topic_view.list_doc(listings), topic_view.render_list_text(listings))
     return 0
 
 
 def _describe(args: argparse.Namespace) -> int:
     from odradek.cli import topic_view
     from odradek.cli.clients import Admin
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
     from odradek.cli.topic_admin import topic_views
 
     views = topic_views(Admin(args), list(dict.fromkeys(args.names)))
-    emit(
-        render_json(topic_view.describe_doc(views))
-        if args.output == "json"
-        else topic_view.render_describe_text(views)
-    )
+    emit_output(args.output, topic_view.describe_doc(views), topic_view.render_describe_text(views))
     return 0
 
 
