@@ -172,8 +172,8 @@ class BrokerGroupCoordinator:
         for index in range(count):
             if index in loaded:
                 continue
-            partition = broker.replicas.get(GROUP_METADATA_TOPIC_NAME, index)
-            if partition is None or not partition.is_leader:
+            partition = broker.replicas.leader(GROUP_METADATA_TOPIC_NAME, index)
+            if isinstance(partition, ErrorCode):
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
             try:
                 self.service.load(index, list(log_entries(partition.log)))

@@ -124,8 +124,8 @@ class BrokerTransactionCoordinator:
                     log.warning("creating %s failed: %s", TRANSACTION_STATE_TOPIC_NAME, result.error_message)
                     return ErrorCode.COORDINATOR_NOT_AVAILABLE
             for index in range(self.config.num_partitions):
-                partition = broker.replicas.get(TRANSACTION_STATE_TOPIC_NAME, index)
-                if partition is None or not partition.is_leader:
+                partition = broker.replicas.leader(TRANSACTION_STATE_TOPIC_NAME, index)
+                if isinstance(partition, ErrorCode):
                     return ErrorCode.COORDINATOR_NOT_AVAILABLE
                 await self.service.load(index, partition.leader_epoch, _records(partition.log))
             self._ready = True
@@ -134,11 +134,9 @@ class BrokerTransactionCoordinator:
     # --- what the service calls --------------------------------------------------------------
     async def _append(self, index: int, records: list[tuple[bytes, bytes | None]]) -> None:
         broker = self.broker
-        partition = broker.replicas.get(TRANSACTION_STATE_TOPIC_NAME, index)
-        if partition is None:
-            raise AppendError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        if not partition.is_leader:
-            raise AppendError(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+        partition = broker.replicas.leader(TRANSACTION_STATE_TOPIC_NAME, index)
+        if isinstance(partition, ErrorCode):
+            raise AppendError(partition)
         now = broker.clock.now_ms()
         batch = bytearray(build_batch([(key, value, [], now) for key, value in records], BatchSpec()))
         try:
@@ -156,12 +154,9 @@ class BrokerTransactionCoordinator:
         written = []
         now = broker.clock.now_ms()
         for tp in marker.partitions:
-            partition = broker.replicas.get(tp.topic, tp.partition)
-            if partition is None:
-                errors[tp] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-                continue
-            if not partition.is_leader:
-                errors[tp] = ErrorCode.NOT_LEADER_OR_FOLLOWER
+            partition = broker.replicas.leader(tp.topic, tp.partition)
+            if isinstance(partition, ErrorCode):
+                errors[tp] = partition
                 continue
             try:
                 info = partition.log.append_marker(
