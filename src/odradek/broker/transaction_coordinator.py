@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from odradek.broker.coordinator_loader import batches, create_coordinator_topic
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.metadata import TV_0
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
@@ -36,7 +37,6 @@ from odradek.coordinator.transaction.results import MarkerToWrite
 from odradek.coordinator.transaction.runtime import AppendError, TransactionCoordinatorService
 from odradek.metadata.config_resolution import broker_config_value
 from odradek.metadata.controller.brokers import allocate_producer_ids
-from odradek.metadata.controller.internal_topics import internal_topic
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
@@ -46,7 +46,6 @@ from odradek.protocol.records import (
     CONTROL_COMMIT,
     BatchSpec,
     build_batch,
-    iter_headers,
     iter_records,
     read_header,
 )
@@ -58,8 +57,6 @@ if TYPE_CHECKING:
     from odradek.broker.app import Broker
 
 log = logging.getLogger("odradek.broker.transactions")
-READ_CHUNK_BYTES = 1 << 20
-_NOT_READY = frozenset({ErrorCode.TOPIC_ALREADY_EXISTS, ErrorCode.NO_ERROR})
 
 
 class BrokerTransactionCoordinator:
@@ -117,11 +114,8 @@ class BrokerTransactionCoordinator:
         if not self._ready:
             broker = self.broker
             if broker.image.topic(TRANSACTION_STATE_TOPIC_NAME) is None:
-                creatable = internal_topic(broker.image, broker.config.static, TRANSACTION_STATE_TOPIC_NAME)
-                assert creatable is not None
-                (result,) = await broker.create_topics([creatable])
-                if result.error_code not in _NOT_READY:
-                    log.warning("creating %s failed: %s", TRANSACTION_STATE_TOPIC_NAME, result.error_message)
+                created = await create_coordinator_topic(broker, TRANSACTION_STATE_TOPIC_NAME)
+                if created is None:
                     return ErrorCode.COORDINATOR_NOT_AVAILABLE
             for index in range(self.config.num_partitions):
                 partition = broker.replicas.leader(TRANSACTION_STATE_TOPIC_NAME, index)
@@ -196,23 +190,16 @@ class BrokerTransactionCoordinator:
 
 def _records(log_: PartitionLog) -> Iterator[TxnLogRecord]:
     """Every `__transaction_state` record below the high watermark, in offset order."""
-    offset, end = log_.log_start_offset, log_.high_watermark
-    while offset < end:
-        read = log_.read(offset, READ_CHUNK_BYTES, end)
-        if not read.chunks:
-            return
-        for chunk in read.chunks:
-            for pos, header in iter_headers(chunk):
-                offset = header.next_offset
-                if header.is_control:
-                    continue
-                for record in iter_records(chunk, pos, header):
-                    if record.offset < log_.log_start_offset or record.key is None:
-                        continue
-                    try:
-                        decoded = decode_record(record.key, record.value)
-                    except (CorruptRecordError, ValueError):
-                        log.warning("skipping an unreadable %s record at %d", log_.tp, record.offset)
-                        continue
-                    if decoded is not None:
-                        yield decoded
+    for chunk, pos, header in batches(log_, log_.high_watermark):
+        if header.is_control:
+            continue
+        for record in iter_records(chunk, pos, header):
+            if record.offset < log_.log_start_offset or record.key is None:
+                continue
+            try:
+                decoded = decode_record(record.key, record.value)
+            except (CorruptRecordError, ValueError):
+                log.warning("skipping an unreadable %s record at %d", log_.tp, record.offset)
+                continue
+            if decoded is not None:
+                yield decoded
