@@ -57,6 +57,17 @@ if TYPE_CHECKING:
     from odradek.broker.app import Broker
 
 log = logging.getLogger("odradek.broker.transactions")
+#: What partition verification (KIP-890 part 1) answers while the transaction's state is in flux or the
+#: coordinator moves: retriable; Produce answers it as NOT_ENOUGH_REPLICAS, TxnOffsetCommit as
+#: COORDINATOR_NOT_AVAILABLE, so that clients of either API retry.
+RETRIABLE_VERIFICATION_ERRORS = frozenset(
+    {
+        ErrorCode.CONCURRENT_TRANSACTIONS,
+        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        ErrorCode.NOT_COORDINATOR,
+    }
+)
 
 
 class BrokerTransactionCoordinator:
