@@ -26,16 +26,22 @@ def parse_property(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
+def add_property_argument(
+    container: argparse._ActionsContainer, flag: str, *, help: str | None = None, dest: str | None = None
+) -> None:
+    """A repeatable `flag KEY=VALUE` option, collected as a list of (key, value) pairs."""
+    container.add_argument(
+        flag, dest=dest, metavar="KEY=VALUE", type=parse_property, action="append", default=[], help=help
+    )
+
+
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
     add_bootstrap_argument(group)
-    group.add_argument(
+    add_property_argument(
+        group,
         "-X",
         dest="properties",
-        metavar="KEY=VALUE",
-        type=parse_property,
-        action="append",
-        default=[],
         help="any librdkafka property, e.g. -X security.protocol=SSL (repeatable; wins over other flags)",
     )
     add_timeout_argument(group, "how long to wait for the cluster's answers")

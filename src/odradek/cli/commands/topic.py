@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from odradek.cli.client_options import add_client_arguments, parse_property
+from odradek.cli.client_options import add_client_arguments, add_property_argument
 from odradek.cli.output import add_output_argument
 
 
@@ -21,14 +21,7 @@ def register(subparsers: Any) -> None:
     create.add_argument(
         "--replication-factor", type=int, default=-1, help="replicas per partition (default: the broker's)"
     )
-    create.add_argument(
-        "--config",
-        metavar="KEY=VALUE",
-        type=parse_property,
-        action="append",
-        default=[],
-        help="topic config (repeatable)",
-    )
+    add_property_argument(create, "--config", help="topic config (repeatable)")
     create.add_argument("--if-not-exists", action="store_true", help="succeed if the topic already exists")
     create.add_argument(
         "--validate-only", action="store_true", help="let the broker check the request, create nothing"
@@ -50,7 +43,7 @@ def register(subparsers: Any) -> None:
 
     alter = actions.add_parser("alter-config", help="set or delete topic configs (incremental)")
     alter.add_argument("name")
-    alter.add_argument("--set", metavar="KEY=VALUE", type=parse_property, action="append", default=[])
+    add_property_argument(alter, "--set")
     alter.add_argument(
         "--delete", metavar="KEY", action="append", default=[], help="revert a config to its default"
     )
