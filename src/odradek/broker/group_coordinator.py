@@ -33,12 +33,12 @@ import uuid
 from collections.abc import Awaitable, Collection, Iterator
 from typing import TYPE_CHECKING
 
+from odradek.broker.coordinator_loader import batches, create_coordinator_topic
 from odradek.coordinator.context import RequestContext as CoordinatorContext
 from odradek.coordinator.group.config import GroupCoordinatorConfig
 from odradek.coordinator.group.service import GroupCoordinatorService
 from odradek.coordinator.group.topics import TopicInfo
 from odradek.coordinator.shard import LogEntry, LogRecord, TransactionMarker
-from odradek.metadata.controller.internal_topics import internal_topic
 from odradek.metadata.image import TopicImage
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
@@ -48,7 +48,6 @@ from odradek.protocol.records import (
     BatchSpec,
     build_batch,
     control_type,
-    iter_headers,
     iter_records,
     read_header,
 )
@@ -61,8 +60,6 @@ if TYPE_CHECKING:
     from odradek.broker.context import RequestContext
 
 log = logging.getLogger("odradek.broker.groups")
-READ_CHUNK_BYTES = 1 << 20
-_CREATED = frozenset({ErrorCode.NO_ERROR, ErrorCode.TOPIC_ALREADY_EXISTS})
 MINUTE_MS = 60_000
 
 
@@ -158,14 +155,9 @@ class BrokerGroupCoordinator:
         broker = self.broker
         topic = broker.image.topic(GROUP_METADATA_TOPIC_NAME)
         if topic is None:
-            creatable = internal_topic(broker.image, broker.config.static, GROUP_METADATA_TOPIC_NAME)
-            assert creatable is not None
-            (result,) = await broker.create_topics([creatable])
-            topic = broker.image.topic(GROUP_METADATA_TOPIC_NAME)
-            if result.error_code not in _CREATED or topic is None:
-                log.warning("creating %s failed: %s", GROUP_METADATA_TOPIC_NAME, result.error_message)
+            topic = await create_coordinator_topic(broker, GROUP_METADATA_TOPIC_NAME)
+            if topic is None:
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
-            log.info("created %s with %d partitions", GROUP_METADATA_TOPIC_NAME, len(topic.partitions))
         count = len(topic.partitions)
         if count != self.service.config.offsets_topic_num_partitions:
             # The shards must follow the topic as it is, whatever the config says now.
@@ -176,8 +168,8 @@ class BrokerGroupCoordinator:
         for index in range(count):
             if index in loaded:
                 continue
-            partition = broker.replicas.get(GROUP_METADATA_TOPIC_NAME, index)
-            if partition is None or not partition.is_leader:
+            partition = broker.replicas.leader(GROUP_METADATA_TOPIC_NAME, index)
+            if isinstance(partition, ErrorCode):
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
             try:
                 self.service.load(index, list(log_entries(partition.log)))
@@ -247,26 +239,19 @@ def log_entries(log_: PartitionLog) -> Iterator[LogEntry]:
     A record that cannot be parsed is skipped with a warning, so that one bad record never keeps a
     whole partition's groups from loading.
     """
-    offset, end = log_.log_start_offset, log_.log_end_offset
-    while offset < end:
-        read = log_.read(offset, READ_CHUNK_BYTES, end)
-        if not read.chunks:
-            return
-        for chunk in read.chunks:
-            for pos, header in iter_headers(chunk):
-                offset = header.next_offset
-                try:
-                    records = list(iter_records(chunk, pos, header))
-                except ProtocolError:
-                    log.warning("skipping an unreadable batch of %s at %d", log_.tp, header.base_offset)
-                    continue
-                producer_id = header.producer_id if header.is_transactional else -1
-                for record in records:
-                    if record.offset < log_.log_start_offset:
-                        continue
-                    if header.is_control:
-                        kind = control_type(record.key)
-                        if kind >= 0:
-                            yield TransactionMarker(header.producer_id, kind == CONTROL_COMMIT)
-                    elif record.key is not None:
-                        yield LogRecord(record.key, record.value, producer_id)
+    for chunk, pos, header in batches(log_, log_.log_end_offset):
+        try:
+            records = list(iter_records(chunk, pos, header))
+        except ProtocolError:
+            log.warning("skipping an unreadable batch of %s at %d", log_.tp, header.base_offset)
+            continue
+        producer_id = header.producer_id if header.is_transactional else -1
+        for record in records:
+            if record.offset < log_.log_start_offset:
+                continue
+            if header.is_control:
+                kind = control_type(record.key)
+                if kind >= 0:
+                    yield TransactionMarker(header.producer_id, kind == CONTROL_COMMIT)
+            elif record.key is not None:
+                yield LogRecord(record.key, record.value, producer_id)

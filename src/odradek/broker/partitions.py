@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from odradek.metadata.image import ClusterImage, TopicImage
+from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager
@@ -78,6 +79,21 @@ class ReplicaManager:
     def get(self, topic: str, partition: int) -> Partition | None:
         parts = self.by_name.get(topic)
         return None if parts is None else parts.get(partition)
+
+    def leader(self, topic: str, partition: int, current_leader_epoch: int = -1) -> Partition | ErrorCode:
+        """The partition if this broker leads it, else the error a leader-only request answers
+        (Kafka's `getPartitionOrError` then `checkCurrentLeaderEpoch`): UNKNOWN_TOPIC_OR_PARTITION,
+        NOT_LEADER_OR_FOLLOWER, or, when the client's `current_leader_epoch` (negative: not checked)
+        is not the partition's, FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer)."""
+        found = self.get(topic, partition)
+        if found is None:
+            return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        if not found.is_leader:
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER
+        if current_leader_epoch >= 0 and current_leader_epoch != found.leader_epoch:
+            fenced = current_leader_epoch < found.leader_epoch
+            return ErrorCode.FENCED_LEADER_EPOCH if fenced else ErrorCode.UNKNOWN_LEADER_EPOCH
+        return found
 
     def topic_name(self, topic_id: uuid.UUID) -> str | None:
         return self.by_id.get(topic_id)

@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from odradek.broker.coordinator_loader import batches, create_coordinator_topic
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.metadata import TV_0
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
@@ -36,7 +37,6 @@ from odradek.coordinator.transaction.results import MarkerToWrite
 from odradek.coordinator.transaction.runtime import AppendError, TransactionCoordinatorService
 from odradek.metadata.config_resolution import broker_config_value
 from odradek.metadata.controller.brokers import allocate_producer_ids
-from odradek.metadata.controller.internal_topics import internal_topic
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
@@ -46,7 +46,6 @@ from odradek.protocol.records import (
     CONTROL_COMMIT,
     BatchSpec,
     build_batch,
-    iter_headers,
     iter_records,
     read_header,
 )
@@ -58,8 +57,17 @@ if TYPE_CHECKING:
     from odradek.broker.app import Broker
 
 log = logging.getLogger("odradek.broker.transactions")
-READ_CHUNK_BYTES = 1 << 20
-_NOT_READY = frozenset({ErrorCode.TOPIC_ALREADY_EXISTS, ErrorCode.NO_ERROR})
+#: What partition verification (KIP-890 part 1) answers while the transaction's state is in flux or the
+#: coordinator moves: retriable; Produce answers it as NOT_ENOUGH_REPLICAS, TxnOffsetCommit as
+#: COORDINATOR_NOT_AVAILABLE, so that clients of either API retry.
+RETRIABLE_VERIFICATION_ERRORS = frozenset(
+    {
+        ErrorCode.CONCURRENT_TRANSACTIONS,
+        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        ErrorCode.NOT_COORDINATOR,
+    }
+)
 
 
 class BrokerTransactionCoordinator:
@@ -117,15 +125,12 @@ class BrokerTransactionCoordinator:
         if not self._ready:
             broker = self.broker
             if broker.image.topic(TRANSACTION_STATE_TOPIC_NAME) is None:
-                creatable = internal_topic(broker.image, broker.config.static, TRANSACTION_STATE_TOPIC_NAME)
-                assert creatable is not None
-                (result,) = await broker.create_topics([creatable])
-                if result.error_code not in _NOT_READY:
-                    log.warning("creating %s failed: %s", TRANSACTION_STATE_TOPIC_NAME, result.error_message)
+                created = await create_coordinator_topic(broker, TRANSACTION_STATE_TOPIC_NAME)
+                if created is None:
                     return ErrorCode.COORDINATOR_NOT_AVAILABLE
             for index in range(self.config.num_partitions):
-                partition = broker.replicas.get(TRANSACTION_STATE_TOPIC_NAME, index)
-                if partition is None or not partition.is_leader:
+                partition = broker.replicas.leader(TRANSACTION_STATE_TOPIC_NAME, index)
+                if isinstance(partition, ErrorCode):
                     return ErrorCode.COORDINATOR_NOT_AVAILABLE
                 await self.service.load(index, partition.leader_epoch, _records(partition.log))
             self._ready = True
@@ -134,11 +139,9 @@ class BrokerTransactionCoordinator:
     # --- what the service calls --------------------------------------------------------------
     async def _append(self, index: int, records: list[tuple[bytes, bytes | None]]) -> None:
         broker = self.broker
-        partition = broker.replicas.get(TRANSACTION_STATE_TOPIC_NAME, index)
-        if partition is None:
-            raise AppendError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-        if not partition.is_leader:
-            raise AppendError(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+        partition = broker.replicas.leader(TRANSACTION_STATE_TOPIC_NAME, index)
+        if isinstance(partition, ErrorCode):
+            raise AppendError(partition)
         now = broker.clock.now_ms()
         batch = bytearray(build_batch([(key, value, [], now) for key, value in records], BatchSpec()))
         try:
@@ -156,12 +159,9 @@ class BrokerTransactionCoordinator:
         written = []
         now = broker.clock.now_ms()
         for tp in marker.partitions:
-            partition = broker.replicas.get(tp.topic, tp.partition)
-            if partition is None:
-                errors[tp] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-                continue
-            if not partition.is_leader:
-                errors[tp] = ErrorCode.NOT_LEADER_OR_FOLLOWER
+            partition = broker.replicas.leader(tp.topic, tp.partition)
+            if isinstance(partition, ErrorCode):
+                errors[tp] = partition
                 continue
             try:
                 info = partition.log.append_marker(
@@ -201,23 +201,16 @@ class BrokerTransactionCoordinator:
 
 def _records(log_: PartitionLog) -> Iterator[TxnLogRecord]:
     """Every `__transaction_state` record below the high watermark, in offset order."""
-    offset, end = log_.log_start_offset, log_.high_watermark
-    while offset < end:
-        read = log_.read(offset, READ_CHUNK_BYTES, end)
-        if not read.chunks:
-            return
-        for chunk in read.chunks:
-            for pos, header in iter_headers(chunk):
-                offset = header.next_offset
-                if header.is_control:
-                    continue
-                for record in iter_records(chunk, pos, header):
-                    if record.offset < log_.log_start_offset or record.key is None:
-                        continue
-                    try:
-                        decoded = decode_record(record.key, record.value)
-                    except (CorruptRecordError, ValueError):
-                        log.warning("skipping an unreadable %s record at %d", log_.tp, record.offset)
-                        continue
-                    if decoded is not None:
-                        yield decoded
+    for chunk, pos, header in batches(log_, log_.high_watermark):
+        if header.is_control:
+            continue
+        for record in iter_records(chunk, pos, header):
+            if record.offset < log_.log_start_offset or record.key is None:
+                continue
+            try:
+                decoded = decode_record(record.key, record.value)
+            except (CorruptRecordError, ValueError):
+                log.warning("skipping an unreadable %s record at %d", log_.tp, record.offset)
+                continue
+            if decoded is not None:
+                yield decoded

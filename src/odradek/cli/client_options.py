@@ -26,8 +26,28 @@ def parse_property(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
+def add_property_argument(
+    container: argparse._ActionsContainer, flag: str, *, help: str | None = None, dest: str | None = None
+) -> None:
+    """A repeatable `flag KEY=VALUE` option, collected as a list of (key, value) pairs."""
+    container.add_argument(
+        flag, dest=dest, metavar="KEY=VALUE", type=parse_property, action="append", default=[], help=help
+    )
+
+
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
+    add_bootstrap_argument(group)
+    add_property_argument(
+        group,
+        "-X",
+        dest="properties",
+        help="any librdkafka property, e.g. -X security.protocol=SSL (repeatable; wins over other flags)",
+    )
+    add_timeout_argument(group, "how long to wait for the cluster's answers")
+
+
+def add_bootstrap_argument(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "-b",
         "--bootstrap-server",
@@ -35,21 +55,15 @@ def add_client_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(BOOTSTRAP_ENV, DEFAULT_BOOTSTRAP),
         help=f"broker to bootstrap from (default ${BOOTSTRAP_ENV} or {DEFAULT_BOOTSTRAP})",
     )
-    group.add_argument(
-        "-X",
-        dest="properties",
-        metavar="KEY=VALUE",
-        type=parse_property,
-        action="append",
-        default=[],
-        help="any librdkafka property, e.g. -X security.protocol=SSL (repeatable; wins over other flags)",
-    )
+
+
+def add_timeout_argument(group: argparse._ArgumentGroup, what: str) -> None:
     group.add_argument(
         "--timeout",
         metavar="SECONDS",
         type=float,
         default=DEFAULT_TIMEOUT_S,
-        help=f"how long to wait for the cluster's answers (default {DEFAULT_TIMEOUT_S:g})",
+        help=f"{what} (default {DEFAULT_TIMEOUT_S:g})",
     )
 
 

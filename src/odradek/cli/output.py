@@ -14,13 +14,10 @@ from collections.abc import Iterable, Sequence
 FORMATS = ("text", "json")
 
 
-def add_output_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--output",
-        choices=FORMATS,
-        default="text",
-        help="text (default) or json: one JSON document on stdout",
-    )
+def add_output_argument(
+    parser: argparse.ArgumentParser, help: str = "text (default) or json: one JSON document on stdout"
+) -> None:
+    parser.add_argument("--output", choices=FORMATS, default="text", help=help)
 
 
 def cell(value: object) -> str:
@@ -42,3 +39,8 @@ def render_json(document: object) -> str:
 def emit(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def emit_output(output: str, document: object, text: str) -> None:
+    """What `--output` asks for: `document` as JSON, or the text."""
+    emit(render_json(document) if output == "json" else text)

@@ -32,20 +32,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from odradek.model.topic_partition import TopicPartition
+from odradek.storage.retention import SegmentView
 
 INT32_MAX = (1 << 31) - 1
 
 
-class CleanableSegment(Protocol):
-    @property
-    def base_offset(self) -> int: ...
-
-    @property
-    def size(self) -> int: ...
-
-    @property
-    def largest_timestamp(self) -> int: ...
-
+class CleanableSegment(SegmentView, Protocol):
     def rolling_timestamp(self) -> int | None: ...
 
 

@@ -27,6 +27,8 @@ from odradek.storage.log_config import LogConfig
 
 
 class SegmentView(Protocol):
+    """A segment as the pure decisions read it (retention here; the cleaner's `CleanableSegment`)."""
+
     @property
     def base_offset(self) -> int: ...
 

@@ -23,12 +23,9 @@ def handle(ctx: RequestContext, request: msg.DescribeProducersRequest) -> msg.De
         for index in topic.partition_indexes:
             result = msg.PartitionResponse(partition_index=index)
             out.partitions.append(result)
-            partition = ctx.broker.replicas.get(topic.name, index)
-            if partition is None:
-                result.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-                continue
-            if not partition.is_leader:
-                result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
+            partition = ctx.broker.replicas.leader(topic.name, index)
+            if isinstance(partition, ErrorCode):
+                result.error_code = partition
                 continue
             result.active_producers = [
                 msg.ProducerState(

@@ -128,16 +128,9 @@ def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest) -
     for w in wanted:
         read = Read(w)
         reads.append(read)
-        partition = broker.replicas.get(*w.key)
-        if partition is None:
-            read.error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            continue
-        if not partition.is_leader:
-            read.error = ErrorCode.NOT_LEADER_OR_FOLLOWER
-            continue
-        if w.current_leader_epoch >= 0 and w.current_leader_epoch != partition.leader_epoch:
-            fenced = w.current_leader_epoch < partition.leader_epoch
-            read.error = ErrorCode.FENCED_LEADER_EPOCH if fenced else ErrorCode.UNKNOWN_LEADER_EPOCH
+        partition = broker.replicas.leader(*w.key, w.current_leader_epoch)
+        if isinstance(partition, ErrorCode):
+            read.error = partition
             continue
         log = partition.log
         read.high_watermark = log.high_watermark

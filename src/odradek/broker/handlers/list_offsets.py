@@ -40,18 +40,9 @@ def handle(ctx: RequestContext, request: msg.ListOffsetsRequest) -> msg.ListOffs
                 result.error_code = ErrorCode.INVALID_REQUEST
                 continue
             seen.add(part.partition_index)
-            partition = broker.replicas.get(topic.name, part.partition_index)
-            if partition is None:
-                result.error_code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-                continue
-            if not partition.is_leader:
-                result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
-                continue
-            if part.current_leader_epoch >= 0 and part.current_leader_epoch != partition.leader_epoch:
-                fenced = part.current_leader_epoch < partition.leader_epoch
-                result.error_code = (
-                    ErrorCode.FENCED_LEADER_EPOCH if fenced else ErrorCode.UNKNOWN_LEADER_EPOCH
-                )
+            partition = broker.replicas.leader(topic.name, part.partition_index, part.current_leader_epoch)
+            if isinstance(partition, ErrorCode):
+                result.error_code = partition
                 continue
             log = partition.log
             ts = part.timestamp

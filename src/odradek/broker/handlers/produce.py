@@ -43,6 +43,7 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.dispatcher import CloseConnection
 from odradek.broker.partitions import Partition
+from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
 from odradek.coordinator.transaction.metadata import TV_2
 from odradek.coordinator.transaction.results import error_for_client
 from odradek.metadata.topic_names import is_internal
@@ -69,14 +70,6 @@ Pending = list[tuple[TopicPartition, int, msg.PartitionProduceResponse]]
 VALID_ACKS = (0, 1, -1)
 ONE_BATCH = "Produce requests must have exactly one record batch per partition"
 ADD_PARTITIONS_SINCE = 12  # Produce v12+: the broker adds the partition to the transaction (TV2)
-RETRIABLE_VERIFICATION_ERRORS = frozenset(
-    {
-        ErrorCode.CONCURRENT_TRANSACTIONS,
-        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-        ErrorCode.COORDINATOR_NOT_AVAILABLE,
-        ErrorCode.NOT_COORDINATOR,
-    }
-)
 
 
 @dataclass(slots=True)

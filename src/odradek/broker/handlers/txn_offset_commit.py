@@ -15,6 +15,7 @@ from __future__ import annotations
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.group_coordinator import coordinator_context
+from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
 from odradek.coordinator.group.txn_offset_commit import failed_response
 from odradek.coordinator.transaction.results import error_for_client
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
@@ -22,15 +23,6 @@ from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import txn_offset_commit as msg
-
-RETRIABLE = frozenset(
-    {
-        ErrorCode.CONCURRENT_TRANSACTIONS,
-        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-        ErrorCode.COORDINATOR_NOT_AVAILABLE,
-        ErrorCode.NOT_COORDINATOR,
-    }
-)
 
 
 async def handle(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> msg.TxnOffsetCommitResponse:
@@ -87,7 +79,7 @@ def _verify(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ErrorCo
         request.transactional_id, request.producer_id, request.producer_epoch, [offsets]
     )
     error = errors.get(offsets, ErrorCode.NO_ERROR)
-    if error in RETRIABLE:
+    if error in RETRIABLE_VERIFICATION_ERRORS:
         return ErrorCode.COORDINATOR_NOT_AVAILABLE
     if error is ErrorCode.PRODUCER_FENCED:
         return ErrorCode.INVALID_PRODUCER_EPOCH

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from odradek.cli.client_options import add_client_arguments
-from odradek.cli.output import FORMATS
+from odradek.cli.output import add_output_argument
 from odradek.cli.record_format import FIELDS
 
 EPILOG = (
@@ -51,12 +51,7 @@ def register(subparsers: Any) -> None:
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--format", metavar="FMT", help="kcat-style output format (default '%%s\\n')")
     shape.add_argument("-K", "--key-delimiter", metavar="DELIM", help="print key DELIM value per record")
-    parser.add_argument(
-        "--output",
-        choices=FORMATS,
-        default="text",
-        help="text (per --format) or json: one JSON object per record",
-    )
+    add_output_argument(parser, "text (per --format) or json: one JSON object per record")
     add_client_arguments(parser)
     parser.set_defaults(func=run)
 

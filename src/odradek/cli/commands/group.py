@@ -73,7 +73,7 @@ def _list(args: argparse.Namespace) -> int:
     from odradek.cli.clients import Admin
     from odradek.cli.errors import CliError
     from odradek.cli.group_admin import state_name, type_name
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
 
     try:
         states = {ConsumerGroupState[group_view.parse_state(s)] for s in args.state}
@@ -91,11 +91,7 @@ def _list(args: argparse.Namespace) -> int:
     )
     if result.errors:
         raise CliError(f"listing groups: {result.errors[0]}")
-    emit(
-        render_json(group_view.list_doc(listings))
-        if args.output == "json"
-        else group_view.render_list_text(listings)
-    )
+    emit_output(args.output, group_view.list_doc(listings), group_view.render_list_text(listings))
     return 0
 
 
@@ -103,14 +99,10 @@ def _describe(args: argparse.Namespace) -> int:
     from odradek.cli import group_view
     from odradek.cli.clients import Admin
     from odradek.cli.group_admin import group_views
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
 
     views = group_views(Admin(args), list(dict.fromkeys(args.groups)))
-    emit(
-        render_json(group_view.describe_doc(views))
-        if args.output == "json"
-        else group_view.render_describe_text(views)
-    )
+    emit_output(args.output, group_view.describe_doc(views), group_view.render_describe_text(views))
     return 0
 
 
@@ -154,7 +146,7 @@ def _reset_offsets(args: argparse.Namespace) -> int:
     from odradek.cli.errors import CliError
     from odradek.cli.group_admin import committed_offsets, describe_groups, partition_states, state_name
     from odradek.cli.group_admin import topic_partitions as resolve_partitions
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
 
     group = args.group
     try:
@@ -174,10 +166,8 @@ def _reset_offsets(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     if args.execute:
         _apply(admin, group, plan)
-    emit(
-        render_json(rp.plan_doc(group, plan, executed=args.execute))
-        if args.output == "json"
-        else rp.render_plan_text(group, plan)
+    emit_output(
+        args.output, rp.plan_doc(group, plan, executed=args.execute), rp.render_plan_text(group, plan)
     )
     if not args.execute:
         print("Dry run: nothing changed (add --execute to apply).", file=sys.stderr)

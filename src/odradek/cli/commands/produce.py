@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from odradek.cli.client_options import add_client_arguments, parse_property
+from odradek.cli.client_options import add_client_arguments, add_property_argument
 from odradek.cli.record_format import FIELDS
 from odradek.cli.record_input import INPUT_FIELDS
 
@@ -34,14 +34,7 @@ def register(subparsers: Any) -> None:
     shape.add_argument(
         "--format", metavar="FMT", help="parse input records with a kcat-style format (see below)"
     )
-    parser.add_argument(
-        "--header",
-        metavar="KEY=VALUE",
-        type=parse_property,
-        action="append",
-        default=[],
-        help="header on every record",
-    )
+    add_property_argument(parser, "--header", help="header on every record")
     parser.add_argument("--partition", type=int, help="send every record to this partition")
     parser.add_argument(
         "--acks", choices=("0", "1", "all"), default="all", help="acknowledgements (default all)"

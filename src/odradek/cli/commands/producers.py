@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from odradek.cli import transaction_view as view
     from odradek.cli.errors import CliError
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
     from odradek.cli.wire_client import Cluster
     from odradek.model.errors import ErrorCode
     from odradek.protocol.api_keys import ApiKey
@@ -66,8 +66,5 @@ def run(args: argparse.Namespace) -> int:
                     )
                     out.append(view.PartitionProducers(part.partition_index, error, leader, producers))
     out.sort(key=lambda p: p.partition)
-    if args.output == "json":
-        emit(render_json(view.producers_doc(topic, out)))
-    else:
-        emit(view.render_producers_text(topic, out))
+    emit_output(args.output, view.producers_doc(topic, out), view.render_producers_text(topic, out))
     return 0

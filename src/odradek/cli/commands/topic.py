@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from odradek.cli.client_options import add_client_arguments, parse_property
+from odradek.cli.client_options import add_client_arguments, add_property_argument
 from odradek.cli.output import add_output_argument
 
 
@@ -21,14 +21,7 @@ def register(subparsers: Any) -> None:
     create.add_argument(
         "--replication-factor", type=int, default=-1, help="replicas per partition (default: the broker's)"
     )
-    create.add_argument(
-        "--config",
-        metavar="KEY=VALUE",
-        type=parse_property,
-        action="append",
-        default=[],
-        help="topic config (repeatable)",
-    )
+    add_property_argument(create, "--config", help="topic config (repeatable)")
     create.add_argument("--if-not-exists", action="store_true", help="succeed if the topic already exists")
     create.add_argument(
         "--validate-only", action="store_true", help="let the broker check the request, create nothing"
@@ -50,7 +43,7 @@ def register(subparsers: Any) -> None:
 
     alter = actions.add_parser("alter-config", help="set or delete topic configs (incremental)")
     alter.add_argument("name")
-    alter.add_argument("--set", metavar="KEY=VALUE", type=parse_property, action="append", default=[])
+    add_property_argument(alter, "--set")
     alter.add_argument(
         "--delete", metavar="KEY", action="append", default=[], help="revert a config to its default"
     )
@@ -95,7 +88,7 @@ def _create(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from odradek.cli import topic_view
     from odradek.cli.clients import Admin
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
     from odradek.cli.topic_admin import describe_topics
 
     admin = Admin(args)
@@ -106,26 +99,18 @@ def _list(args: argparse.Namespace) -> int:
         for d in described.values()
         if args.internal or not d.is_internal
     ]
-    emit(
-        render_json(topic_view.list_doc(listings))
-        if args.output == "json"
-        else topic_view.render_list_text(listings)
-    )
+    emit_output(args.output, topic_view.list_doc(listings), topic_view.render_list_text(listings))
     return 0
 
 
 def _describe(args: argparse.Namespace) -> int:
     from odradek.cli import topic_view
     from odradek.cli.clients import Admin
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
     from odradek.cli.topic_admin import topic_views
 
     views = topic_views(Admin(args), list(dict.fromkeys(args.names)))
-    emit(
-        render_json(topic_view.describe_doc(views))
-        if args.output == "json"
-        else topic_view.render_describe_text(views)
-    )
+    emit_output(args.output, topic_view.describe_doc(views), topic_view.render_describe_text(views))
     return 0
 
 

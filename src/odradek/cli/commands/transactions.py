@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from odradek.cli import transaction_view as view
     from odradek.cli.errors import CliError
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
     from odradek.cli.wire_client import Cluster
     from odradek.model.errors import ErrorCode
     from odradek.protocol.api_keys import ApiKey
@@ -71,7 +71,7 @@ def _list(args: argparse.Namespace) -> int:
                 for s in response.transaction_states
             ]
     listings.sort(key=lambda t: t.transactional_id)
-    emit(render_json(view.list_doc(listings)) if args.output == "json" else view.render_list_text(listings))
+    emit_output(args.output, view.list_doc(listings), view.render_list_text(listings))
     return 0
 
 
@@ -79,7 +79,7 @@ def _describe(args: argparse.Namespace) -> int:
     import time
 
     from odradek.cli import transaction_view as view
-    from odradek.cli.output import emit, render_json
+    from odradek.cli.output import emit_output
     from odradek.cli.wire_client import BOOTSTRAP_NODE, Cluster
     from odradek.model.errors import ErrorCode
     from odradek.protocol.api_keys import ApiKey
@@ -109,10 +109,7 @@ def _describe(args: argparse.Namespace) -> int:
             request = describe_transactions.DescribeTransactionsRequest([txn_id])
             [state] = cluster.call(node_id, ApiKey.DESCRIBE_TRANSACTIONS, request).transaction_states
             out.append(_description(state, node_id))
-    if args.output == "json":
-        emit(render_json(view.describe_doc(out)))
-    else:
-        emit(view.render_describe_text(out, int(time.time() * 1000)))
+    emit_output(args.output, view.describe_doc(out), view.render_describe_text(out, int(time.time() * 1000)))
     return 1 if any(d.error is not None for d in out) else 0
 
 

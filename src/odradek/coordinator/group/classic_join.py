@@ -278,3 +278,12 @@ def validate_member(group: ClassicGroup, member_id: str, instance_id: str | None
             raise GroupError(ErrorCode.FENCED_INSTANCE_ID)
     if member_id not in group.members:
         raise GroupError(ErrorCode.UNKNOWN_MEMBER_ID)
+
+
+def validate_generation(
+    group: ClassicGroup, member_id: str, instance_id: str | None, generation_id: int
+) -> None:
+    """`validate_member`, then ILLEGAL_GENERATION unless `generation_id` is the group's current one."""
+    validate_member(group, member_id, instance_id)
+    if generation_id != group.generation_id:
+        raise GroupError(ErrorCode.ILLEGAL_GENERATION)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from odradek.coordinator.context import RequestContext
 from odradek.coordinator.group.classic_group import ClassicGroup
-from odradek.coordinator.group.classic_join import validate_member
+from odradek.coordinator.group.classic_join import validate_generation, validate_member
 from odradek.coordinator.group.classic_rebalance import (
     answer_join,
     finish_join_phase,
@@ -54,9 +54,7 @@ def heartbeat(op: Op, ctx: RequestContext, request: HeartbeatRequest) -> Heartbe
     try:
         if group.is_(S.DEAD):
             raise GroupError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
-        validate_member(group, request.member_id, request.group_instance_id)
-        if request.generation_id != group.generation_id:
-            raise GroupError(ErrorCode.ILLEGAL_GENERATION)
+        validate_generation(group, request.member_id, request.group_instance_id, request.generation_id)
     except GroupError as e:
         return HeartbeatResponse(error_code=e.code)
     error = _HEARTBEAT_BY_STATE[group.state]

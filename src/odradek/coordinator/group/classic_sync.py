@@ -13,7 +13,7 @@ from __future__ import annotations
 from odradek.coordinator.context import RequestContext
 from odradek.coordinator.group import records as rec
 from odradek.coordinator.group.classic_group import ClassicGroup
-from odradek.coordinator.group.classic_join import validate_member
+from odradek.coordinator.group.classic_join import validate_generation
 from odradek.coordinator.group.classic_rebalance import propagate_assignment
 from odradek.coordinator.group.classic_states import ClassicGroupState
 from odradek.coordinator.group.errors import GroupError
@@ -61,9 +61,7 @@ def sync_group(
 def _validate(group: ClassicGroup, request: SyncGroupRequest) -> None:
     if group.is_(S.DEAD):
         raise GroupError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
-    validate_member(group, request.member_id, request.group_instance_id)
-    if request.generation_id != group.generation_id:
-        raise GroupError(ErrorCode.ILLEGAL_GENERATION)
+    validate_generation(group, request.member_id, request.group_instance_id, request.generation_id)
     for asked, actual in (
         (request.protocol_type, group.protocol_type),
         (request.protocol_name, group.protocol_name),

@@ -28,7 +28,7 @@ from __future__ import annotations
 from odradek.coordinator.context import RequestContext
 from odradek.coordinator.group import records as rec
 from odradek.coordinator.group.classic_group import ClassicGroup
-from odradek.coordinator.group.classic_join import validate_member
+from odradek.coordinator.group.classic_join import validate_generation
 from odradek.coordinator.group.classic_states import ClassicGroupState
 from odradek.coordinator.group.consumer_group import ConsumerGroup
 from odradek.coordinator.group.errors import GroupError
@@ -115,7 +115,5 @@ def _validate(op: Op, r: toc.TxnOffsetCommitRequest) -> Group:
         raise GroupError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
     if anonymous or (r.generation_id < 0 and group.is_(S.EMPTY)):
         return group
-    validate_member(group, r.member_id, r.group_instance_id)
-    if r.generation_id != group.generation_id:
-        raise GroupError(ErrorCode.ILLEGAL_GENERATION)
+    validate_generation(group, r.member_id, r.group_instance_id, r.generation_id)
     return group

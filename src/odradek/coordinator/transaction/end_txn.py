@@ -74,6 +74,30 @@ def end_transaction(
     return _end_v1(md, producer_id, producer_epoch, committed, from_client, now_ms)
 
 
+def fence_and_abort(
+    md: TransactionMetadata, *, transaction_version: int, ids: ProducerIdGenerator, now_ms: int
+) -> EndTxnOutcome:
+    """Fence the producer of an Ongoing transaction and abort it as the coordinator (Kafka's
+    `prepareFenceProducerEpoch` then an abort): a new producer took over (InitProducerId) or the
+    transaction timed out. The epoch is bumped in memory (PrepareEpochFence) unless exhausted; when no
+    abort can be prepared, the fence is dropped again."""
+    epoch = md.producer_epoch if md.producer_epoch == MAX_EPOCH else md.producer_epoch + 1
+    fence = md.prepare(S.PREPARE_EPOCH_FENCE, producer_epoch=epoch)
+    outcome = end_transaction(
+        md,
+        md.producer_id,
+        fence.producer_epoch,
+        False,
+        from_client=False,
+        transaction_version=transaction_version,
+        ids=ids,
+        now_ms=now_ms,
+    )
+    if outcome.transit is None:
+        md.pending_state = None
+    return outcome
+
+
 def _state_answer(md: TransactionMetadata, committed: bool, retry_ok: bool) -> EndTxnOutcome | None:
     """The answer when the transaction is not Ongoing (None: go on and prepare)."""
     state = md.state

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from odradek.coordinator.transaction.end_txn import end_transaction
+from odradek.coordinator.transaction.end_txn import fence_and_abort
 from odradek.coordinator.transaction.metadata import (
-    MAX_EPOCH,
     NO_PRODUCER_EPOCH,
     TransactionMetadata,
     TxnTransit,
@@ -55,22 +54,8 @@ def init_producer_id(
     if state.is_prepare:
         return InitOutcome(ErrorCode.CONCURRENT_TRANSACTIONS)
     if state is S.ONGOING:
-        fence = md.prepare(
-            S.PREPARE_EPOCH_FENCE,
-            producer_epoch=md.producer_epoch if md.producer_epoch == MAX_EPOCH else md.producer_epoch + 1,
-        )
-        outcome = end_transaction(
-            md,
-            md.producer_id,
-            fence.producer_epoch,
-            False,
-            from_client=False,
-            transaction_version=transaction_version,
-            ids=ids,
-            now_ms=now_ms,
-        )
+        outcome = fence_and_abort(md, transaction_version=transaction_version, ids=ids, now_ms=now_ms)
         if outcome.transit is None:
-            md.pending_state = None
             return InitOutcome(outcome.error)
         return InitOutcome(ErrorCode.CONCURRENT_TRANSACTIONS, outcome.transit)
     if state not in (S.EMPTY, S.COMPLETE_ABORT, S.COMPLETE_COMMIT):

@@ -22,10 +22,9 @@ from __future__ import annotations
 from odradek.coordinator.partitioning import coordinator_partition as partition_for
 from odradek.coordinator.transaction.add_partitions import add_partitions, verify_partitions
 from odradek.coordinator.transaction.config import TransactionConfig
-from odradek.coordinator.transaction.end_txn import end_transaction
+from odradek.coordinator.transaction.end_txn import end_transaction, fence_and_abort
 from odradek.coordinator.transaction.init_producer_id import init_producer_id
 from odradek.coordinator.transaction.metadata import (
-    MAX_EPOCH,
     NO_PRODUCER_ID,
     TV_0,
     TransactionMetadata,
@@ -243,21 +242,10 @@ class TransactionShard:
                 or md.txn_start_timestamp + md.txn_timeout_ms >= now_ms
             ):
                 continue
-            epoch = md.producer_epoch if md.producer_epoch == MAX_EPOCH else md.producer_epoch + 1
-            fence = md.prepare(S.PREPARE_EPOCH_FENCE, producer_epoch=epoch)
-            outcome = end_transaction(
-                md,
-                md.producer_id,
-                fence.producer_epoch,
-                False,
-                from_client=False,
-                transaction_version=self.config.transaction_version,
-                ids=self.ids,
-                now_ms=now_ms,
+            outcome = fence_and_abort(
+                md, transaction_version=self.config.transaction_version, ids=self.ids, now_ms=now_ms
             )
-            if outcome.transit is None:
-                md.pending_state = None
-            else:
+            if outcome.transit is not None:
                 results.append(TxnResult(None, [TxnLogRecord(txn_id, outcome.transit)]))
         return results
 
