@@ -19,6 +19,7 @@ from odradek.metadata.image import ClusterImage
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import offset_commit as msg
+from odradek.protocol.offset_commit import parse_offset_commit_request, write_offset_commit_response
 
 FIRST_VERSION_WITH_TOPIC_IDS = 10
 
@@ -85,5 +86,7 @@ SPEC = ApiSpec(
     msg.REQUEST,
     msg.RESPONSE,
     handle,
+    decode=parse_offset_commit_request,
+    encode=write_offset_commit_response,
     notes="unknown topics/partitions refused by the broker; generation or member epoch checked; v10 ids",
 )
