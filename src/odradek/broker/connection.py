@@ -17,7 +17,7 @@ import collections
 import itertools
 import logging
 from collections.abc import Coroutine, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from odradek.broker.api import Chunks
 from odradek.broker.dispatcher import CloseConnection
@@ -60,8 +60,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
     # --- asyncio.BufferedProtocol ------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.client_host = str(peer[0]) if peer else "?"
         self.connections.add(self)
