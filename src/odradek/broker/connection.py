@@ -2,12 +2,14 @@
 
 Requests of one connection are answered in order (clients pipeline and match responses by
 order and correlation id). Requests whose handlers finish synchronously (most of them, Produce
-included) are answered inside `buffer_updated`, with no task; a request that must wait (a
-long-polling Fetch) turns the connection busy until it completes, and later requests queue
-behind it. Reading pauses when too many requests (or request bytes) queue or the transport's
-write buffer is full,
-and queued requests wait while it is full, so a client that pipelines requests without reading
-the answers costs about one response beyond the write buffer's limit, never all of them.
+included) are answered inside `buffer_updated`, with no task; so are coroutine handlers that
+return before their first real wait (an OffsetCommit): the coroutine is started right there, and
+only one that waits gets a task to finish in. Such a handler must not need a current task before it
+first waits (no `asyncio.timeout` or `TaskGroup` there). A request that must wait (a long-polling
+Fetch) turns the connection busy until it completes, and later requests queue behind it.
+Reading pauses when too many requests (or request bytes) queue or the transport's write buffer is
+full, and queued requests wait while it is full, so a client that pipelines requests without
+reading the answers costs about one response beyond the write buffer's limit, never all of them.
 """
 
 from __future__ import annotations
