@@ -9,6 +9,10 @@ from hypothesis import strategies as st
 
 from odradek.coordinator.group import records as rec
 from odradek.coordinator.result import CoordinatorRecord
+from odradek.protocol import codec
+from odradek.protocol.messages import offset_commit_key as offset_key_msg
+from odradek.protocol.messages import offset_commit_value as offset_value_msg
+from odradek.protocol.primitives import INT16
 
 text = st.text(max_size=12)
 ids = st.uuids(version=4) | st.just(uuid.UUID(int=1))
@@ -98,3 +102,16 @@ def test_records_round_trip(record: CoordinatorRecord) -> None:
     key, value = rec.encode(record)
     assert (value is None) == (record.value is None)
     assert rec.decode(key, value) == record
+
+
+@given(offset_commit | offset_commit_with_expiry, st.booleans())
+def test_offset_commits_encode_as_the_generic_codec_does(record: CoordinatorRecord, tombstone: bool) -> None:
+    """`encode` writes OffsetCommit records without the generic codec; the bytes must be its bytes."""
+    if tombstone:
+        record = CoordinatorRecord(record.key, None)
+    key = b"\x00\x01" + codec.encode_bytes(offset_key_msg.SCHEMA, 1, record.key)
+    value = None
+    if record.value is not None:
+        version = 1 if record.value.expire_timestamp != -1 else 3
+        value = INT16.pack(version) + codec.encode_bytes(offset_value_msg.SCHEMA, version, record.value)
+    assert rec.encode(record) == (key, value)

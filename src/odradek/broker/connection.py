@@ -2,12 +2,14 @@
 
 Requests of one connection are answered in order (clients pipeline and match responses by
 order and correlation id). Requests whose handlers finish synchronously (most of them, Produce
-included) are answered inside `buffer_updated`, with no task; a request that must wait (a
-long-polling Fetch) turns the connection busy until it completes, and later requests queue
-behind it. Reading pauses when too many requests (or request bytes) queue or the transport's
-write buffer is full,
-and queued requests wait while it is full, so a client that pipelines requests without reading
-the answers costs about one response beyond the write buffer's limit, never all of them.
+included) are answered inside `buffer_updated`, with no task; so are coroutine handlers that
+return before their first real wait (an OffsetCommit): the coroutine is started right there, and
+only one that waits gets a task to finish in. Such a handler must not need a current task before it
+first waits (no `asyncio.timeout` or `TaskGroup` there). A request that must wait (a long-polling
+Fetch) turns the connection busy until it completes, and later requests queue behind it.
+Reading pauses when too many requests (or request bytes) queue or the transport's write buffer is
+full, and queued requests wait while it is full, so a client that pipelines requests without
+reading the answers costs about one response beyond the write buffer's limit, never all of them.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import asyncio
 import collections
 import itertools
 import logging
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Generator
+from typing import TYPE_CHECKING, Any, cast
 
 from odradek.broker.api import Chunks
 from odradek.broker.dispatcher import CloseConnection
@@ -60,8 +62,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
     # --- asyncio.BufferedProtocol ------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.client_host = str(peer[0]) if peer else "?"
         self.connections.add(self)
@@ -128,10 +130,27 @@ class KafkaConnection(asyncio.BufferedProtocol):
             if isinstance(result, list):
                 transport.writelines(result)
                 continue
-            self.busy = asyncio.get_running_loop().create_task(self._await_response(result))
+            # Run the handler's coroutine here until it first waits (most never do: an OffsetCommit
+            # appends and answers at once), as asyncio 3.12's eager tasks would: no task and no extra
+            # trip through the event loop for a request that can be answered now.
+            try:
+                waiting_on = result.send(None)
+            except StopIteration as done:
+                if done.value is not None:
+                    transport.writelines(done.value)
+                continue
+            except CloseConnection as exc:
+                self._abort(str(exc))
+                return
+            except Exception:
+                log.exception("handler failed; closing connection %d", self.connection_id)
+                self._abort("internal error")
+                return
+            resumed = _Resumed(result, waiting_on)
+            self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
         self._update_reading()
 
-    async def _await_response(self, pending: Awaitable[Chunks | None]) -> None:
+    async def _await_response(self, pending: _Resumed) -> None:
         try:
             chunks = await pending
         except asyncio.CancelledError:
@@ -181,3 +200,33 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def close(self) -> None:
         self._abort("broker shutting down")
+
+
+class _Resumed:
+    """A coroutine already run up to its first wait, as an awaitable a task can finish driving.
+
+    `__await__` hands the task the future the coroutine waits on, then forwards whatever the task
+    sends or throws in (results, cancellation) until the coroutine returns.
+    """
+
+    __slots__ = ("_coro", "_waiting_on")
+
+    def __init__(self, coro: Coroutine[Any, Any, Chunks | None], waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, Chunks | None]:
+        coro, waiting_on = self._coro, self._waiting_on
+        while True:
+            try:
+                sent = yield waiting_on
+            except BaseException as exc:  # cancellation included: the coroutine decides
+                try:
+                    waiting_on = coro.throw(exc)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+            else:
+                try:
+                    waiting_on = coro.send(sent)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 from odradek.broker.api import ApiSpec, Chunks
@@ -61,8 +61,8 @@ class Dispatcher:
 
     def handle(
         self, frame: bytearray, client_host: str, connection_id: int
-    ) -> Chunks | Awaitable[Chunks | None] | None:
-        """Returns the response chunks (size-prefixed), None for no response, or an awaitable."""
+    ) -> Chunks | Coroutine[Any, Any, Chunks | None] | None:
+        """Returns the response chunks (size-prefixed), None for no response, or a coroutine giving them."""
         started = time.perf_counter()
         try:
             key, version, correlation_id = framing.peek_header(frame)

@@ -5,10 +5,10 @@ needs, implemented over this broker's own partitions (single node):
 
     append   the records of one coordinator operation as one uncompressed, non-transactional record
              batch, appended to the `__consumer_offsets` partition's log; the high watermark moves
-             to the log end (one replica), fetches waiting on the partition wake up; the returned
-             awaitable is already done unless the topic sets `flush.messages` (then it waits for
-             the fsync). A refused append (`StorageError`, e.g. a record above `max.message.bytes`)
-             fails the awaitable; the runtime then drops the shard and this class reloads it from
+             to the log end (one replica), fetches waiting on the partition wake up; it returns None
+             (written) unless the topic sets `flush.messages` (then an awaitable that waits for the
+             fsync). A refused append (`StorageError`, e.g. a record above `max.message.bytes`)
+             comes back as a failed awaitable; the runtime then drops the shard and this class reloads it from
              the log the next time a client looks the coordinator up (`ensure_ready`).
     topics   `ImageTopics`, a `TopicsView` over the broker's current metadata image.
 
@@ -195,19 +195,18 @@ class BrokerGroupCoordinator:
         index: int,
         records: list[tuple[bytes, bytes | None]],
         producer: tuple[int, int] | None = None,
-    ) -> Awaitable[None]:
-        """Append now; the awaitable is already done unless the topic wants an fsync first.
+    ) -> Awaitable[None] | None:
+        """Append now; None when done, an awaitable when the topic wants an fsync first.
 
         With `producer` (TxnOffsetCommit), the records go in a transactional batch of that producer id
         and epoch, appended as the coordinator's (`AppendOrigin.COORDINATOR`: epoch checked, no
         sequence), so the partition's producer state holds the transaction open until its marker.
 
         Done at once, the runtime answers without another trip through the event loop (it only waits
-        for appends still running). A failure comes back in the awaitable too, never raised here, so
+        for appends still running). A failure comes back in a failed awaitable, never raised here, so
         that the runtime handles it as a failed append.
         """
         broker = self.broker
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         try:
             partition = broker.replicas.get(GROUP_METADATA_TOPIC_NAME, index)
             if partition is None or not partition.is_leader:
@@ -221,16 +220,16 @@ class BrokerGroupCoordinator:
                 batch, [read_header(batch)], partition.leader_epoch, now, AppendOrigin.COORDINATOR
             )
         except Exception as exc:
-            done.set_exception(exc)
-            return done
+            failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            return failed
         if partition.log.config.flush_on_messages:
             return asyncio.ensure_future(broker.after_internal_append(partition, info.last_offset))
         # What after_internal_append does, without a coroutine: one replica, so the high
         # watermark is the log end; fetches waiting on the partition wake up.
         partition.log.high_watermark = partition.log.log_end_offset
         broker.replicas.waiters.notify(partition.tp)
-        done.set_result(None)
-        return done
+        return None
 
 
 def log_entries(log_: PartitionLog) -> Iterator[LogEntry]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 from odradek.broker.app import Broker
 from odradek.broker.config import BrokerConfig
+from odradek.broker.event_loop import loop_factory
 
 log = logging.getLogger("odradek.broker")
 
@@ -27,5 +29,8 @@ async def serve(properties: dict[str, str]) -> None:
 
 
 def run_broker(properties: dict[str, str]) -> int:
-    asyncio.run(serve(properties))
+    name, factory = loop_factory(os.environ)
+    log.info("event loop: %s", name)
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(serve(properties))
     return 0

@@ -8,6 +8,8 @@ Kafka computes ``Utils.abs(key.hashCode()) % numPartitions`` with Java's ``Strin
 
 from __future__ import annotations
 
+import functools
+
 _INT_MIN = -(2**31)
 
 
@@ -20,6 +22,9 @@ def java_string_hash(text: str) -> int:
     return h - (1 << 32) if h & 0x80000000 else h
 
 
+@functools.lru_cache(maxsize=4096)
 def coordinator_partition(key: str, num_partitions: int) -> int:
+    # Cached: every group request asks again (a synchronous commit per message, for one), and the
+    # hash walks the id in Python.
     h = java_string_hash(key)
     return (0 if h == _INT_MIN else abs(h)) % num_partitions

@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 
 S = TypeVar("S", bound=CoordinatorShard)
 R = TypeVar("R")
-AppendFn = Callable[..., Awaitable[None]]
+AppendFn = Callable[..., Awaitable[None] | None]
 """``append(partition, records)``, or ``append(partition, records, (producer_id, producer_epoch))`` for
-the records of a producer's transaction (they go in one transactional batch of that producer)."""
+the records of a producer's transaction (they go in one transactional batch of that producer). Returns
+None when the records are already written, else an awaitable that completes (or fails) once they are."""
 
 
 class CoordinatorNotAvailable(Exception):
@@ -220,24 +221,33 @@ class CoordinatorRuntime(Generic[S]):
                 appending = self._append(partition, batch, (result.producer_id, result.producer_epoch))
             else:
                 appending = self._append(partition, batch)
-            append = asyncio.ensure_future(appending)
-            cancelled = False
-            # The state already includes these records: wait for the append even if our caller is
-            # cancelled (asyncio.wait never cancels it), so the next operation cannot overtake it.
-            while not append.done():
-                try:
-                    await asyncio.wait([append])
-                except asyncio.CancelledError:
-                    cancelled = True
-            error = None if append.cancelled() else append.exception()
-            if append.cancelled() or error is not None:
-                log.warning("append to partition %d failed; unloading it", partition, exc_info=error)
-                self.unload(partition)
-                raise CoordinatorNotAvailable(ErrorCode.NOT_COORDINATOR)
-            if cancelled:
-                self._deliver(result.completions)
-                self._wake_if_sooner(p)
-                raise asyncio.CancelledError
+            if appending is not None:
+                await self._wait_for_append(partition, p, result, appending)
+                return
+        self._deliver(result.completions)
+        self._wake_if_sooner(p)
+
+    async def _wait_for_append(
+        self, partition: int, p: _Partition[S], result: CoordinatorResult[Any], appending: Awaitable[None]
+    ) -> None:
+        append = asyncio.ensure_future(appending)
+        cancelled = False
+        # The state already includes these records: wait for the append even if our caller is
+        # cancelled (asyncio.wait never cancels it), so the next operation cannot overtake it.
+        while not append.done():
+            try:
+                await asyncio.wait([append])
+            except asyncio.CancelledError:
+                cancelled = True
+        error = None if append.cancelled() else append.exception()
+        if append.cancelled() or error is not None:
+            log.warning("append to partition %d failed; unloading it", partition, exc_info=error)
+            self.unload(partition)
+            raise CoordinatorNotAvailable(ErrorCode.NOT_COORDINATOR)
+        if cancelled:
+            self._deliver(result.completions)
+            self._wake_if_sooner(p)
+            raise asyncio.CancelledError
         self._deliver(result.completions)
         self._wake_if_sooner(p)
 

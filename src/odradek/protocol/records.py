@@ -300,6 +300,10 @@ class BatchSpec:
     log_append_time: bool = False
 
 
+_NO_SPEC = BatchSpec()
+"""`build_batch`'s default (read, never changed)."""
+
+
 def build_batch(
     records: Iterable[tuple[bytes | None, bytes | None, list[tuple[str, bytes | None]], int]],
     spec: BatchSpec | None = None,
@@ -309,13 +313,16 @@ def build_batch(
 
     `offset_deltas` keeps original offsets when rewriting (compaction); by default 0, 1, 2...
     """
-    spec = spec or BatchSpec()
-    items = list(records)
+    spec = spec or _NO_SPEC
+    items = records if type(records) is list else list(records)
     if not items:
         raise ValueError("a record batch needs at least one record")
-    deltas = list(offset_deltas) if offset_deltas is not None else list(range(len(items)))
-    base_ts = min(ts for *_, ts in items)
-    max_ts = max(ts for *_, ts in items)
+    deltas = list(offset_deltas) if offset_deltas is not None else range(len(items))
+    if len(items) == 1:  # a coordinator's record, a control record: no scans
+        base_ts = max_ts = items[0][3]
+    else:
+        base_ts = min(ts for *_, ts in items)
+        max_ts = max(ts for *_, ts in items)
     body = bytearray()
     for (key, value, headers, ts), delta in zip(items, deltas, strict=True):
         encode_record(body, delta, ts - base_ts, key, value, headers)

@@ -368,9 +368,14 @@ class PartitionLog:
             raise ValueError("nothing to append")
         config = self._config
         total = len(buf)
-        if sum(h.batch_length for h in headers) + LOG_OVERHEAD * len(headers) != total:
+        single = headers[0] if len(headers) == 1 else None  # the usual case: no scans over headers
+        if single is not None:
+            described = largest = single.batch_length + LOG_OVERHEAD
+        else:
+            described = sum(h.batch_length for h in headers) + LOG_OVERHEAD * len(headers)
+            largest = max(h.batch_length for h in headers) + LOG_OVERHEAD
+        if described != total:
             raise ValueError("headers do not describe the buffer")
-        largest = max(h.batch_length for h in headers) + LOG_OVERHEAD
         if largest > config.max_message_bytes:
             raise MessageTooLargeError(
                 f"batch of {largest} bytes exceeds max.message.bytes {config.max_message_bytes}"
@@ -378,7 +383,10 @@ class PartitionLog:
         if total > config.segment_bytes:
             raise RecordListTooLargeError(f"{total} bytes exceed segment.bytes {config.segment_bytes}")
         state = self.producer_state
-        with_producer = any(h.producer_id >= 0 for h in headers)
+        if single is not None:
+            with_producer = single.producer_id >= 0
+        else:
+            with_producer = any(h.producer_id >= 0 for h in headers)
         if with_producer:
             verdict = state.check_and_prepare([h for h in headers if not h.is_control], origin)
             if verdict.kind is VerdictKind.DUPLICATE:
@@ -393,9 +401,13 @@ class PartitionLog:
         if isinstance(buf, memoryview) and buf.readonly:
             buf = bytearray(buf)
         first = self._leo
-        last = first + sum(h.last_offset_delta for h in headers) + len(headers) - 1
         append_time = now_ms if config.log_append_time else -1
-        max_ts = append_time if append_time >= 0 else max(h.max_timestamp for h in headers)
+        if single is not None:
+            last = first + single.last_offset_delta
+            max_ts = append_time if append_time >= 0 else single.max_timestamp
+        else:
+            last = first + sum(h.last_offset_delta for h in headers) + len(headers) - 1
+            max_ts = append_time if append_time >= 0 else max(h.max_timestamp for h in headers)
         segment = self._segments[-1]
         try:
             if segment.should_roll(config, total, max_ts, last, now_ms):

@@ -128,6 +128,31 @@ def test_answers_wait_for_the_append() -> None:
     run(scenario)
 
 
+def test_an_append_done_at_once_answers_without_waiting_on_the_loop() -> None:
+    """`append` returning None means written: the answer needs no trip through the event loop."""
+    written: list[KeyValue] = []
+
+    def append_now(partition: int, batch: list[KeyValue]) -> None:
+        written.extend(batch)
+
+    clock = FakeClock()
+    svc = GroupCoordinatorService.create(
+        clock, append_now, StaticTopics(), GroupCoordinatorConfig(offsets_topic_num_partitions=1)
+    )
+    svc.load(0, [])
+    call = svc.offset_commit(V9, commit_request("g", 5))
+    try:
+        call.send(None)  # runs to completion on the first step, or yields to the loop (a failure)
+    except StopIteration as done:
+        response = done.value
+    else:
+        raise AssertionError("the commit waited on the event loop")
+    assert response.topics[0].partitions[0].error_code == ErrorCode.NO_ERROR
+    assert [rec.decode(k, v) for k, v in written] == [
+        rec.offset_commit("g", "t", 0, 5, -1, "", clock.now_ms())
+    ]
+
+
 def test_a_cancelled_caller_does_not_let_the_next_write_overtake_its_append() -> None:
     async def scenario() -> None:
         log, clock = FakeLog(), FakeClock()

@@ -19,6 +19,7 @@ from odradek.metadata.image import ClusterImage
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import offset_commit as msg
+from odradek.protocol.offset_commit import parse_offset_commit_request, write_offset_commit_response
 
 FIRST_VERSION_WITH_TOPIC_IDS = 10
 
@@ -41,18 +42,21 @@ async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.O
         else:
             name = topic.name
         exists = existing_partitions(image, name)
-        known = [p for p in topic.partitions if p.partition_index in exists]
         unknown = [p for p in topic.partitions if p.partition_index not in exists]
+        if not unknown:  # the usual case: the topic as it came
+            accepted.append(topic)
+            continue
         error = ErrorCode.UNKNOWN_TOPIC_ID if name is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-        if unknown:
-            refused.append(_topic(topic.name, topic.topic_id, [p.partition_index for p in unknown], error))
+        refused.append(_topic(topic.name, topic.topic_id, [p.partition_index for p in unknown], error))
+        known = [p for p in topic.partitions if p.partition_index in exists]
         if known:
             accepted.append(msg.OffsetCommitRequestTopic(topic.name, topic.topic_id, known))
     if not accepted:
         return msg.OffsetCommitResponse(topics=refused)
     request.topics = accepted
     response = await ctx.broker.groups.service.offset_commit(coordinator_context(ctx), request)
-    response.topics = _merge(response.topics + refused)
+    if refused or len(response.topics) > 1:
+        response.topics = _merge(response.topics + refused)
     return response
 
 
@@ -85,5 +89,7 @@ SPEC = ApiSpec(
     msg.REQUEST,
     msg.RESPONSE,
     handle,
+    decode=parse_offset_commit_request,
+    encode=write_offset_commit_response,
     notes="unknown topics/partitions refused by the broker; generation or member epoch checked; v10 ids",
 )
