@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Collection, Iterator
+from collections.abc import Awaitable, Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from odradek.broker.coordinator_loader import batches, create_coordinator_topic
@@ -103,6 +103,9 @@ class ImageTopics:
 
     def topic_by_id(self, topic_id: uuid.UUID) -> TopicInfo | None:
         return _info(self._broker.image.topics_by_id.get(topic_id))
+
+    def topic_names(self) -> Iterable[str]:
+        return self._broker.image.topics_by_name.keys()
 
 
 def _info(topic: TopicImage | None) -> TopicInfo | None:
