@@ -3,6 +3,8 @@ the assignor the client names, reconciliation when members come and go, commits 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -98,3 +100,44 @@ def test_commits_at_the_member_epoch(group_bootstrap: str, topic_name: str) -> N
     finally:
         consumer.close()
     assert committed(group_bootstrap, group, topic_name, 2) == [11, 22]
+
+
+def test_a_regex_subscription_is_resolved_by_the_broker(group_bootstrap: str, topic_name: str) -> None:
+    """librdkafka sends ``subscribe(["^p-.*"])`` as SubscribedTopicRegex ``(^p-.*)``: the coordinator
+    picks the matching topics, and a matching topic created later joins the assignment."""
+    group = f"g-{topic_name}"
+    for suffix in ("a", "b"):
+        create_topic(group_bootstrap, f"{topic_name}-{suffix}", 2)
+    create_topic(group_bootstrap, f"{topic_name}x", 2)  # no "-": does not match
+    members = [consumer_member(group_bootstrap, group, i, "uniform", static=False) for i in range(2)]
+
+    def layout() -> list[list[tuple[str, int]]]:
+        return [
+            sorted((tp.topic.removeprefix(topic_name), tp.partition) for tp in m.assignment())
+            for m in members
+        ]
+
+    def split(suffixes: str) -> Callable[[], bool]:
+        """Every partition of the suffixed topics owned once, in equal shares; nothing else."""
+        wanted = sorted((f"-{s}", p) for s in suffixes for p in (0, 1))
+
+        def check() -> bool:
+            now = layout()
+            return sorted(tp for parts in now for tp in parts) == wanted and all(
+                len(x) == len(suffixes) for x in now
+            )
+
+        return check
+
+    try:
+        for m in members:
+            m.subscribe([f"^{topic_name}-.*"])
+        poll_until(members, split("ab"), what="the two matching topics split between the two members")
+        create_topic(group_bootstrap, f"{topic_name}-c", 2)
+        poll_until(members, split("abc"), what="the new matching topic assigned too")
+        admin = AdminClient({"bootstrap.servers": group_bootstrap})
+        description = admin.describe_consumer_groups([group])[group].result(10)
+        assert len(description.members) == 2
+    finally:
+        for m in members:
+            m.close()

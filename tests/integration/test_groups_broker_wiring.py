@@ -179,3 +179,40 @@ def test_the_consumer_protocol_can_be_disabled(tmp_path: Path) -> None:
         assert (
             conn.call(ApiKey.CONSUMER_GROUP_HEARTBEAT, 1, request).error_code == ErrorCode.UNSUPPORTED_VERSION
         )
+
+
+def test_a_created_topic_matching_a_regex_subscription_is_assigned(tmp_path: Path) -> None:
+    """The broker feeds topic creation to the coordinator: no waiting for the periodic refresh."""
+    with InProcessBroker(tmp_path, {"offsets.topic.num.partitions": "1"}, clock=FakeClock()) as b:
+        first = b.create_topic("orders-a", 1)
+        b.create_topic("other", 1)
+        conn = b.connect()
+        assert find(conn, "g") == 0
+        request = cgh.ConsumerGroupHeartbeatRequest(
+            group_id="g",
+            member_id="m",
+            member_epoch=0,
+            rebalance_timeout_ms=1000,
+            subscribed_topic_names=[],
+            subscribed_topic_regex="(^orders-.*)",
+            topic_partitions=[],
+        )
+        joined = conn.call(ApiKey.CONSUMER_GROUP_HEARTBEAT, 1, request)
+        assert joined.assignment is not None
+        assert [(t.topic_id, t.partitions) for t in joined.assignment.topic_partitions] == [(first, [0])]
+        second = b.create_topic("orders-b", 2)
+        beat = cgh.ConsumerGroupHeartbeatRequest(
+            group_id="g",
+            member_id="m",
+            member_epoch=joined.member_epoch,
+            topic_partitions=[cgh.TopicPartitions(topic_id=first, partitions=[0])],
+        )
+        after = conn.call(ApiKey.CONSUMER_GROUP_HEARTBEAT, 1, beat)
+        assert after.assignment is not None
+        assert (
+            after.member_epoch,
+            sorted((t.topic_id, t.partitions) for t in after.assignment.topic_partitions),
+        ) == (
+            joined.member_epoch + 1,
+            sorted([(first, [0]), (second, [0, 1])]),
+        )

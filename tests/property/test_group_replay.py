@@ -1,11 +1,12 @@
 """Replaying the records a shard wrote rebuilds the state it has (the point of ARCHITECTURE D5).
 
 Random sequences of client operations (classic joins, syncs, heartbeats, leaves, static restarts;
-KIP-848 heartbeats and leaves; commits, offset deletions, group deletions; topic changes; time passing
-with its timeouts, rebalances and retention) run against a shard; after every step, a shard rebuilt
-from the log alone must agree with the live one on everything that is persisted: the groups that exist,
-KIP-848 groups entirely, classic groups that are Stable or Empty (generation, protocol, leader, members
-with their instance ids, metadata and assignments, static members), and every committed offset.
+KIP-848 heartbeats, by topic names and regexes, and leaves; commits, offset deletions, group
+deletions; topics growing, created and deleted; time passing with its timeouts, rebalances and
+retention) run against a shard; after every step, a shard rebuilt from the log alone must agree with
+the live one on everything that is persisted: the groups that exist, KIP-848 groups entirely,
+classic groups that are Stable or Empty (generation, protocol, leader, members with their instance
+ids, metadata and assignments, static members), and every committed offset.
 """
 
 from __future__ import annotations
@@ -140,7 +141,9 @@ class World:
 
     # -- KIP-848 ---------------------------------------------------------------------------------
 
-    def consumer_heartbeat(self, slot: int, topics: tuple[str, ...], restart: bool) -> None:
+    def consumer_heartbeat(
+        self, slot: int, topics: tuple[str, ...], restart: bool, regex: str | None = None
+    ) -> None:
         c = self.consumer.setdefault(slot, Client(member_id=f"k-{slot}"))
         if restart:
             c.epoch, c.owned = 0, {}
@@ -154,6 +157,7 @@ class World:
             instance_id=self.instances.get(slot),
             rebalance_timeout_ms=10_000 if joining else -1,
             subscribed_topic_names=list(topics) if joining else None,
+            subscribed_topic_regex=regex,
             topic_partitions=[cgh.TopicPartitions(topic_id=t, partitions=p) for t, p in c.owned.items()],
         )
         response = self.d.call(self.d.shard.consumer_group_heartbeat, self.d.ctx(0), request)
@@ -227,6 +231,14 @@ class World:
         assert info is not None
         self.topics.set(topic, info.topic_id, info.num_partitions + 1)
 
+    def toggle_topic(self, topic: str) -> None:
+        """Create or delete a topic, and tell the shard (regex subscriptions)."""
+        if self.topics.topic(topic) is None:
+            self.topics.set(topic, uuid.uuid5(uuid.NAMESPACE_DNS, topic), 2)
+        else:
+            self.topics.delete(topic)
+        self.d.call(self.d.shard.on_topics_changed)
+
 
 def persisted(shard: GroupCoordinatorShard) -> dict[str, Any]:
     state = shard.state
@@ -292,6 +304,10 @@ operation = st.one_of(
     st.tuples(st.just("heartbeat"), classic_group, slot),
     st.tuples(st.just("leave"), classic_group, slot),
     st.tuples(st.just("consumer_heartbeat"), slot, topics, st.booleans()),
+    st.tuples(
+        st.just("consumer_heartbeat"), slot, st.just(()), st.booleans(), st.sampled_from(("", "u.*", "t|v"))
+    ),
+    st.tuples(st.just("toggle_topic"), st.sampled_from(("v", "u2"))),
     st.tuples(st.just("consumer_leave"), slot, st.booleans()),
     st.tuples(st.just("consumer_leave"), st.sampled_from((0, 1)), st.just(True)),
     st.tuples(

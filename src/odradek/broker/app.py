@@ -204,8 +204,11 @@ class Broker:
         if doomed:
             await asyncio.to_thread(remove_paths, doomed)
         deleted = {t.name for tid, t in before.topics_by_id.items() if tid not in after.topics_by_id}
+        created = {t.name for tid, t in after.topics_by_id.items() if tid not in before.topics_by_id}
         if deleted:
             await self.groups.on_topics_deleted(deleted)
+        if created or deleted:
+            await self.groups.on_topics_changed(created, deleted)
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""

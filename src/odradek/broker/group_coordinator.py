@@ -22,7 +22,9 @@ create it answers COORDINATOR_NOT_AVAILABLE (retriable).
 
 When topics are deleted, the broker calls `on_topics_deleted` (as Kafka's metadata publisher calls
 its group coordinator's onPartitionsDeleted): every loaded shard writes tombstones for the offsets
-of those topics before the deletion is answered.
+of those topics before the deletion is answered. When topics are created or deleted, it calls
+`on_topics_changed` (Kafka's onNewMetadataImage): every loaded shard resolves its groups' regex
+subscriptions again and bumps the epoch of the groups whose topics changed.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Collection, Iterator
+from collections.abc import Awaitable, Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from odradek.broker.coordinator_loader import batches, create_coordinator_topic
@@ -103,6 +105,9 @@ class ImageTopics:
 
     def topic_by_id(self, topic_id: uuid.UUID) -> TopicInfo | None:
         return _info(self._broker.image.topics_by_id.get(topic_id))
+
+    def topic_names(self) -> Iterable[str]:
+        return self._broker.image.topics_by_name.keys()
 
 
 def _info(topic: TopicImage | None) -> TopicInfo | None:
@@ -187,6 +192,15 @@ class BrokerGroupCoordinator:
         dropped = await self.service.on_topics_deleted(topics)
         if dropped:
             log.info("deleted %d committed offsets of deleted topics %s", dropped, sorted(topics))
+
+    async def on_topics_changed(self, created: Collection[str], deleted: Collection[str]) -> None:
+        """Topics were created or deleted: resolve the groups' regex subscriptions again, so that a
+        new matching topic is assigned at the members' next heartbeat."""
+        if not self._started or not (created or deleted):
+            return
+        bumped = await self.service.on_topics_changed()
+        if bumped:
+            log.info("%d consumer groups have new regex subscription topics", bumped)
 
     # --- what the service calls --------------------------------------------------------------
 

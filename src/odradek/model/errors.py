@@ -138,6 +138,7 @@ class ErrorCode(IntEnum):
     FENCED_STATE_EPOCH = 124
     INVALID_VOTER_KEY = 125
     DUPLICATE_VOTER = 126
+    INVALID_REGULAR_EXPRESSION = 127
 
     @property
     def retriable(self) -> bool:

@@ -189,7 +189,6 @@ def test_unsupported_assignor_and_invalid_requests() -> None:
         heartbeat(d, "a", -2),  # static leave without instance id
         heartbeat(d, "a", 0, [], group="", topics=["t"], rebalance_timeout_ms=1),
         heartbeat(d, "a", 0, [], topics=["t"], rebalance_timeout_ms=1, instance_id=""),
-        heartbeat(d, "a", 0, [], topics=["t"], rebalance_timeout_ms=1, regex="t.*"),  # not supported
     ]
     assert [r.error_code for r in invalid] == [ErrorCode.INVALID_REQUEST] * len(invalid)
     assert "g" not in d.shard.state.groups

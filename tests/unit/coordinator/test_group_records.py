@@ -147,3 +147,14 @@ def test_unknown_record_types_are_skipped_and_bad_versions_refused() -> None:
         rec.decode(hx("0003 0001 67"), hx("0001 00000005 00"))  # ConsumerGroupMetadataValue has only v0
     with pytest.raises(ProtocolError):
         rec.decode(hx("0003 0001 67"), hx("0000 00000005 00 ff"))  # trailing bytes
+
+
+def test_consumer_group_regular_expression_key_and_value() -> None:
+    record = rec.consumer_group_regex("g", "a.*", (["a2", "a1"], -1, 1000))
+    key, value = rec.encode(record)
+    # record type 16 | group "g" | regular expression "a.*"
+    assert key == hx("0010 0001 67 0003 612e2a")
+    # version 0 (flexible) | topics ["a1", "a2"] (sorted) | version -1 | timestamp 1000 | no tags
+    assert value == hx("0000 03 03 6131 03 6132 ffffffffffffffff 00000000000003e8 00")
+    assert rec.decode(key, value) == record
+    assert rec.decode(key, None) == rec.consumer_group_regex("g", "a.*", None)

@@ -40,5 +40,5 @@ SPEC = ApiSpec(
     msg.REQUEST,
     msg.RESPONSE,
     handle,
-    notes="KIP-848: server assignors uniform and range; no regex subscriptions",
+    notes="KIP-848: server assignors uniform and range; regex subscriptions (RE2)",
 )

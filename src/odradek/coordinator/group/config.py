@@ -25,6 +25,9 @@ class GroupCoordinatorConfig:
     consumer_group_max_size: int = _INT_MAX
     consumer_group_assignors: tuple[str, ...] = (DEFAULT_SERVER_ASSIGNOR, "range")
     """``group.consumer.assignors``: the server assignors offered; the first is the default."""
+    consumer_group_regex_refresh_interval_ms: int = 10_000
+    """How often every regex subscription is resolved again (Kafka's fixed 10 s batch interval); topic
+    creation and deletion refresh them at once anyway."""
     offsets_retention_ms: int = 7 * 24 * 60 * 60_000
     """``offsets.retention.minutes`` in milliseconds."""
     offsets_retention_check_interval_ms: int = 600_000

@@ -2,7 +2,7 @@
 
 Unlike a classic group, every piece of a consumer group's state is persisted, and the shard changes
 it *only* by emitting records and replaying them here (`replay`), live and on load alike. The records
-(types 3-8, see `records`) map onto the state as follows:
+(types 3-8 and 16, see `records`) map onto the state as follows:
 
 - ConsumerGroupMetadata: the group epoch (bumped whenever membership, subscriptions or the subscribed
   topics' metadata change); its tombstone deletes the group.
@@ -15,6 +15,9 @@ it *only* by emitting records and replaying them here (`replay`), live and on lo
 - ConsumerGroupCurrentMemberAssignment: where the member is in reconciling towards its target: member
   epoch (and the previous one), `MemberState`, partitions assigned and partitions pending revocation.
   Its tombstone marks the member as left (epoch -1).
+- ConsumerGroupRegularExpression (type 16): a regex some member subscribes with, and the topics it
+  matched when last resolved (`topic_regex`); its tombstone is written when no member uses it any more.
+  A member's topics are its topic names plus the topics its regex resolved to.
 
 The group state is derived: Empty (no members), Assigning (group epoch > assignment epoch),
 Reconciling (some member not yet at the assignment epoch in state STABLE), Stable.
@@ -72,6 +75,16 @@ def assignment_of(parts: Iterable[tuple[uuid.UUID, Iterable[int]]]) -> Assignmen
 
 
 @dataclass(frozen=True, slots=True)
+class ResolvedRegex:
+    """What a regex matched (``topics``), against which metadata ``version`` (-1: odradek's topics view
+    has none) and when (``timestamp``, ms)."""
+
+    topics: frozenset[str]
+    version: int = -1
+    timestamp: int = -1
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerMember:
     member_id: str
     instance_id: str | None = None
@@ -121,7 +134,7 @@ class ConsumerMember:
             client_id=v.client_id,
             client_host=v.client_host,
             subscribed_topic_names=tuple(v.subscribed_topic_names),
-            subscribed_topic_regex=v.subscribed_topic_regex,
+            subscribed_topic_regex=v.subscribed_topic_regex or None,
             rebalance_timeout_ms=v.rebalance_timeout_ms,
             server_assignor=v.server_assignor,
         )
@@ -153,6 +166,7 @@ class ConsumerGroup:
     static_members: dict[str, str] = field(default_factory=dict)
     target_assignment: dict[str, Assignment] = field(default_factory=dict)
     partition_epochs: dict[tuple[uuid.UUID, int], int] = field(default_factory=dict)
+    resolved_regexes: dict[str, ResolvedRegex] = field(default_factory=dict)
 
     @property
     def state(self) -> ConsumerGroupState:
@@ -171,8 +185,18 @@ class ConsumerGroup:
     def current_partition_epoch(self, topic_id: uuid.UUID, partition: int) -> int:
         return self.partition_epochs.get((topic_id, partition), -1)
 
+    def subscribed_regexes(self) -> set[str]:
+        return {m.subscribed_topic_regex for m in self.members.values() if m.subscribed_topic_regex}
+
+    def member_topics(self, member: ConsumerMember) -> frozenset[str]:
+        """The member's topic names plus what its regex resolved to (nothing while unresolved)."""
+        topics = frozenset(member.subscribed_topic_names)
+        regex = member.subscribed_topic_regex
+        resolved = self.resolved_regexes.get(regex) if regex else None
+        return topics if resolved is None else topics | resolved.topics
+
     def subscribed_topic_names(self) -> set[str]:
-        return {t for m in self.members.values() for t in m.subscribed_topic_names}
+        return {t for m in self.members.values() for t in self.member_topics(m)}
 
     def preferred_assignor(self, configured: tuple[str, ...]) -> str:
         """The server assignor most members ask for (ties: configuration order); else the default."""
@@ -222,6 +246,7 @@ class ConsumerGroup:
         out += [rec.consumer_group_target_member(gid, m, None) for m in self.members]
         out.append(rec.consumer_group_target_epoch(gid, None))
         out += [rec.consumer_group_member(gid, m, None) for m in self.members]
+        out += [rec.consumer_group_regex(gid, r, None) for r in sorted(self.resolved_regexes)]
         out.append(rec.consumer_group_partition_metadata(gid, None))
         out.append(rec.consumer_group_epoch(gid, None))
         return out
@@ -234,6 +259,7 @@ CONSUMER_KEYS = (
     rec.ConsumerGroupTargetAssignmentMetadataKey,
     rec.ConsumerGroupTargetAssignmentMemberKey,
     rec.ConsumerGroupCurrentMemberAssignmentKey,
+    rec.ConsumerGroupRegularExpressionKey,
 )
 
 
@@ -297,6 +323,16 @@ def _current(group: ConsumerGroup, key: object, value: object) -> None:
         )
 
 
+def _regex(group: ConsumerGroup, key: object, value: object) -> None:
+    assert isinstance(key, rec.ConsumerGroupRegularExpressionKey)
+    if isinstance(value, rec.ConsumerGroupRegularExpressionValue):
+        group.resolved_regexes[key.regular_expression] = ResolvedRegex(
+            frozenset(value.topics), value.version, value.timestamp
+        )
+    else:
+        group.resolved_regexes.pop(key.regular_expression, None)
+
+
 _REPLAY = {
     rec.ConsumerGroupMetadataKey: _epoch,
     rec.ConsumerGroupPartitionMetadataKey: _partition_metadata,
@@ -304,4 +340,5 @@ _REPLAY = {
     rec.ConsumerGroupTargetAssignmentMetadataKey: _target_epoch,
     rec.ConsumerGroupTargetAssignmentMemberKey: _target_member,
     rec.ConsumerGroupCurrentMemberAssignmentKey: _current,
+    rec.ConsumerGroupRegularExpressionKey: _regex,
 }

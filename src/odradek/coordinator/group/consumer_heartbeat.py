@@ -2,11 +2,19 @@
 
 Each heartbeat, in order (Kafka's GroupMetadataManager): validate; find or create the group and the
 member (a static member rejoining under a new member id replaces its departed predecessor); record the
-member's subscription if it changed; refresh the group's subscription metadata from the topics view;
-bump the group epoch if the subscriptions or the metadata changed; recompute the target assignment
-with the preferred server assignor if the group epoch is ahead of it; move the member one step towards
-its target (`reconciliation`); restart its session timer. The answer carries the member id, its epoch,
-the heartbeat interval, and its assigned partitions when they changed or the request was a full one.
+member's subscription if it changed; resolve a regex no other member uses yet (`topic_regex`) and
+drop those no member uses any more; refresh the group's subscription metadata from the topics view;
+bump the group epoch if the subscriptions, a regex's topics or the metadata changed; recompute the
+target assignment with the preferred server assignor if the group epoch is ahead of it; move the
+member one step towards its target (`reconciliation`); restart its session timer. The answer carries
+the member id, its epoch, the heartbeat interval, and its assigned partitions when they changed or
+the request was a full one.
+
+A member subscribes with topic names, a regex (SubscribedTopicRegex, RE2 syntax, matched against whole
+topic names), or both, as in Kafka (librdkafka sends both for ``subscribe(["^a.*", "b"])``); its
+topics are the union. A null field keeps what the member had; an empty regex means "no regex" (what
+librdkafka sends with plain topic names). `refresh_regexes` resolves every regex again when topics
+are created or deleted and periodically, and bumps the epoch of the groups whose topics changed.
 
 Member epochs: 0 joins (or rejoins, owning nothing), -1 leaves, -2 leaves for a while (static members
 keep their assignment for a session timeout). A member whose epoch is neither the current nor (owning
@@ -38,6 +46,7 @@ from odradek.coordinator.group.errors import GroupError
 from odradek.coordinator.group.reconciliation import reconcile
 from odradek.coordinator.group.state import Op, TimerKind
 from odradek.coordinator.group.target_assignment import compute_target_assignment, subscription_metadata
+from odradek.coordinator.group.topic_regex import invalid_regex_reason, update_resolved_regexes
 from odradek.model.errors import ErrorCode
 from odradek.protocol.messages import consumer_group_heartbeat as cgh
 
@@ -66,8 +75,6 @@ def _validate(op: Op, r: Request) -> None:
         raise _invalid("InstanceId can't be empty.")
     if r.rack_id == "":
         raise _invalid("RackId can't be empty.")
-    if r.subscribed_topic_regex:  # "" is no regex: librdkafka 2.16 always sends one
-        raise _invalid("SubscribedTopicRegex is not supported.")
     if r.member_epoch > 0 or r.member_epoch == LEAVE_GROUP_MEMBER_EPOCH:
         if not r.member_id:
             raise _invalid("MemberId can't be empty.")
@@ -76,8 +83,11 @@ def _validate(op: Op, r: Request) -> None:
             raise _invalid("RebalanceTimeoutMs must be provided in first request.")
         if r.topic_partitions is None or r.topic_partitions:
             raise _invalid("TopicPartitions must be empty when (re-)joining.")
-        if not r.subscribed_topic_names:
-            raise _invalid("SubscribedTopicNames must be set in first request.")
+        # Joining with no topic names or an empty regex is allowed: a member subscribed to nothing.
+        if r.subscribed_topic_names is None and r.subscribed_topic_regex is None:
+            raise _invalid(
+                "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining."
+            )
     elif r.member_epoch == LEAVE_GROUP_STATIC_MEMBER_EPOCH:
         if not r.member_id:
             raise _invalid("MemberId can't be empty.")
@@ -147,6 +157,15 @@ class _Heartbeat:
             raise GroupError(
                 ErrorCode.FENCED_MEMBER_EPOCH, "The member is in an unknown state and must rejoin."
             )
+        updated = self.updated(member)
+        regex = updated.subscribed_topic_regex
+        if regex and regex != member.subscribed_topic_regex and regex not in group.resolved_regexes:
+            reason = invalid_regex_reason(regex)
+            if reason is not None:
+                raise GroupError(
+                    ErrorCode.INVALID_REGULAR_EXPRESSION,
+                    f"SubscribedTopicRegex `{regex}` is not a valid regular expression: {reason}.",
+                )
         # Every check passed: from here on, changes are emitted (and applied) as records.
         gid = r.group_id
         if classic_to_delete:
@@ -156,12 +175,16 @@ class _Heartbeat:
         elif reset:
             op.emit(rec.consumer_group_current_member(gid, member_id, member.assignment_value()))
         before = member
-        updated = self.updated(member)
         bump = False
         if updated.subscription_value() != member.subscription_value() or member_id not in group.members:
             op.emit(rec.consumer_group_member(gid, member_id, updated.subscription_value()))
-            bump = updated.subscribed_topic_names != member.subscribed_topic_names
+            bump = (
+                member_id not in group.members  # a new member, even one subscribed to nothing
+                or updated.subscribed_topic_names != member.subscribed_topic_names
+                or updated.subscribed_topic_regex != member.subscribed_topic_regex
+            )
         group = self.group()
+        bump = update_resolved_regexes(op, group) or bump
         bump = refresh_subscription_metadata(op, group) or bump
         if bump:
             op.emit(rec.consumer_group_epoch(gid, group.group_epoch + 1))
@@ -176,7 +199,7 @@ class _Heartbeat:
         )
         full = self.joining or (
             r.rebalance_timeout_ms != -1
-            and r.subscribed_topic_names is not None
+            and (r.subscribed_topic_names is not None or r.subscribed_topic_regex is not None)
             and r.topic_partitions is not None
         )
         if full or member.assigned != before.assigned:
@@ -276,6 +299,11 @@ class _Heartbeat:
                 if r.subscribed_topic_names is not None
                 else member.subscribed_topic_names
             ),
+            subscribed_topic_regex=(
+                r.subscribed_topic_regex or None
+                if r.subscribed_topic_regex is not None
+                else member.subscribed_topic_regex
+            ),
             client_id=self.ctx.client_id,
             client_host=self.ctx.client_host,
         )
@@ -343,9 +371,24 @@ def cancel_member_timers(op: Op, group_id: str, member_id: str) -> None:
 def fence_member(op: Op, group: ConsumerGroup, member_id: str) -> None:
     """Remove a member (left, timed out, or fenced) and bump the group epoch so the others rebalance."""
     remove_member_records(op, group.group_id, member_id)
+    update_resolved_regexes(op, group)
     refresh_subscription_metadata(op, group)
     op.emit(rec.consumer_group_epoch(group.group_id, group.group_epoch + 1))
     cancel_member_timers(op, group.group_id, member_id)
+
+
+def refresh_regexes(op: Op) -> int:
+    """Resolve every regex of every consumer group again (topics were created or deleted, or the
+    periodic refresh); bump the epoch of the groups whose topics changed. Returns how many did."""
+    bumped = 0
+    for group in list(op.state.groups.values()):
+        if not isinstance(group, ConsumerGroup) or not (group.resolved_regexes or group.subscribed_regexes()):
+            continue
+        changed = update_resolved_regexes(op, group, refresh=True)
+        if refresh_subscription_metadata(op, group) or changed:
+            op.emit(rec.consumer_group_epoch(group.group_id, group.group_epoch + 1))
+            bumped += 1
+    return bumped
 
 
 def _leave(op: Op, r: Request) -> Response:

@@ -31,12 +31,15 @@ type  key (fields)                                 value                        
 8     ConsumerGroupCurrentMemberAssignmentKey      ...CurrentMemberAssignmentValue: MemberEpoch,  v0
       (GroupId, MemberId)                          PreviousMemberEpoch, State, AssignedPartitions,
                                                    PartitionsPendingRevocation
+16    ConsumerGroupRegularExpressionKey (GroupId,  ...RegularExpressionValue: Topics (the names   v0
+      RegularExpression)                           it matched), Version (of the metadata it
+                                                   was resolved against), Timestamp (when)
 ===== =========================================== ============================================= =========
 
 Keys are never flexible; OffsetCommitValue and GroupMetadataValue are flexible from v4 (odradek writes
 the non-flexible versions, as Kafka does for compatibility), the KIP-848 values always are. A null value
 is a tombstone: it deletes what its key names (and lets compaction drop the key). Record types this
-module does not know (share groups, regular expressions) decode to None and are skipped on load.
+module does not know (share and streams groups) decode to None and are skipped on load.
 """
 
 from __future__ import annotations
@@ -57,6 +60,8 @@ from odradek.protocol.messages import consumer_group_metadata_key as _epoch_key
 from odradek.protocol.messages import consumer_group_metadata_value as _epoch_value
 from odradek.protocol.messages import consumer_group_partition_metadata_key as _meta_key
 from odradek.protocol.messages import consumer_group_partition_metadata_value as _meta_value
+from odradek.protocol.messages import consumer_group_regular_expression_key as _regex_key
+from odradek.protocol.messages import consumer_group_regular_expression_value as _regex_value
 from odradek.protocol.messages import consumer_group_target_assignment_member_key as _target_key
 from odradek.protocol.messages import consumer_group_target_assignment_member_value as _target_value
 from odradek.protocol.messages import consumer_group_target_assignment_metadata_key as _tepoch_key
@@ -85,6 +90,8 @@ ConsumerGroupTargetAssignmentMemberKey = _target_key.ConsumerGroupTargetAssignme
 ConsumerGroupTargetAssignmentMemberValue = _target_value.ConsumerGroupTargetAssignmentMemberValue
 ConsumerGroupCurrentMemberAssignmentKey = _cur_key.ConsumerGroupCurrentMemberAssignmentKey
 ConsumerGroupCurrentMemberAssignmentValue = _cur_value.ConsumerGroupCurrentMemberAssignmentValue
+ConsumerGroupRegularExpressionKey = _regex_key.ConsumerGroupRegularExpressionKey
+ConsumerGroupRegularExpressionValue = _regex_value.ConsumerGroupRegularExpressionValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,7 @@ _TYPES = (
     _RecordType(6, _tepoch_key, _tepoch_value, 0),
     _RecordType(7, _target_key, _target_value, 0),
     _RecordType(8, _cur_key, _cur_value, 0),
+    _RecordType(16, _regex_key, _regex_value, 0),
 )
 _BY_KEY_CLASS = {t.key.SCHEMA.root.cls: t for t in _TYPES}
 _BY_KEY_VERSION = {t.key_version: t for t in _TYPES} | {0: _TYPES[0]}
@@ -282,3 +290,18 @@ def consumer_group_current_member(
     return CoordinatorRecord(
         ConsumerGroupCurrentMemberAssignmentKey(group_id=group, member_id=member_id), value
     )
+
+
+def consumer_group_regex(
+    group: str, regex: str, resolved: tuple[Iterable[str], int, int] | None
+) -> CoordinatorRecord:
+    """A resolved regular expression: (matched topic names, metadata version, resolution time); None
+    deletes it."""
+    value = None
+    if resolved is not None:
+        topics, version, timestamp = resolved
+        value = ConsumerGroupRegularExpressionValue(
+            topics=sorted(topics), version=version, timestamp=timestamp
+        )
+    key = ConsumerGroupRegularExpressionKey(group_id=group, regular_expression=regex)
+    return CoordinatorRecord(key, value)

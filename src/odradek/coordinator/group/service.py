@@ -9,7 +9,8 @@ gives (NOT_COORDINATOR, after which clients look the coordinator up again).
 
 The broker also calls `load(partition, log_entries)` when it becomes the leader of an
 ``__consumer_offsets`` partition and `unload` when it stops being one, `on_topics_deleted` when
-topics are deleted, and `start`/`stop` with its own lifecycle.
+topics are deleted, `on_topics_changed` when topics are created or deleted (regex subscriptions),
+and `start`/`stop` with its own lifecycle.
 """
 
 from __future__ import annotations
@@ -242,6 +243,18 @@ class GroupCoordinatorService:
                 if written < MAX_TOMBSTONES_PER_WRITE:
                     break
         return dropped
+
+    async def on_topics_changed(self) -> int:
+        """Topics were created or deleted: every loaded shard resolves its groups' regex subscriptions
+        again; returns how many groups got a new epoch. A shard not loaded is skipped: it refreshes
+        with its periodic timer once loaded."""
+        bumped = 0
+        for partition in self.runtime.partitions():
+            try:
+                bumped += await self.runtime.write(partition, lambda s, t: s.on_topics_changed(t))
+            except CoordinatorNotAvailable:
+                continue
+        return bumped
 
     # -- administration --------------------------------------------------------------------------
 

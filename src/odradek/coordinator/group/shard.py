@@ -135,6 +135,12 @@ class GroupCoordinatorShard:
         op = self._op(now_ms)
         return op.out.build(deleted_topics.on_topics_deleted(op, topics))
 
+    def on_topics_changed(self, now_ms: int) -> CoordinatorResult[int]:
+        """Topics were created or deleted: resolve the regex subscriptions again; the response is how
+        many groups got a new epoch (their next heartbeat computes the new target assignment)."""
+        op = self._op(now_ms)
+        return op.out.build(consumer_heartbeat.refresh_regexes(op))
+
     # -- administration --------------------------------------------------------------------------
 
     def list_groups(self, states_filter: Iterable[str], types_filter: Iterable[str]) -> list[lg.ListedGroup]:
@@ -190,6 +196,7 @@ class GroupCoordinatorShard:
             if len(group.members) > self.state.config.group_max_size:
                 prepare_rebalance(op, group)
         op.schedule((TimerKind.GROUP_EXPIRATION,), self.state.config.offsets_retention_check_interval_ms)
+        op.schedule((TimerKind.REGEX_REFRESH,), self.state.config.consumer_group_regex_refresh_interval_ms)
 
 
 def _classic(
@@ -214,6 +221,11 @@ def _consumer(
     return run
 
 
+def _on_regex_refresh_timer(op: Op) -> None:
+    consumer_heartbeat.refresh_regexes(op)
+    op.schedule((TimerKind.REGEX_REFRESH,), op.config.consumer_group_regex_refresh_interval_ms)
+
+
 _TIMERS: dict[str, Callable[[Op, Expired[TimerKey]], None]] = {
     TimerKind.CLASSIC_JOIN: _classic(lambda op, g, t: on_join_timer(op, g)),
     TimerKind.CLASSIC_HEARTBEAT: _classic(
@@ -227,5 +239,6 @@ _TIMERS: dict[str, Callable[[Op, Expired[TimerKey]], None]] = {
         lambda op, g, t: consumer_heartbeat.on_rebalance_timer(op, g, t.key[2], t.data)
     ),
     TimerKind.GROUP_EXPIRATION: lambda op, t: retention.on_expiration_timer(op),
+    TimerKind.REGEX_REFRESH: lambda op, t: _on_regex_refresh_timer(op),
 }
 """Timer kind -> what its expiry does."""

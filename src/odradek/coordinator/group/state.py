@@ -49,6 +49,8 @@ class TimerKind:
     """(kind, group, member), data = member epoch: time to revoke partitions before being fenced."""
     GROUP_EXPIRATION = "group-expiration"
     """(kind,): the periodic offsets retention and empty-group cleanup."""
+    REGEX_REFRESH = "regex-refresh"
+    """(kind,): the periodic resolution of the consumer groups' regex subscriptions."""
 
 
 @dataclass(slots=True)

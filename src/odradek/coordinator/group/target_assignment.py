@@ -3,8 +3,9 @@
 The assignors (`odradek.coordinator.group.assignors`) work on topic names; the group stores partitions
 by topic id. The group's subscription metadata (the ConsumerGroupPartitionMetadata record) holds both,
 so the translation needs no live metadata: each member is given to the assignor with its subscribed
-topics and, as the partitions it "owns", its *current target* (so the assignor stays sticky to what the
-group was already moving towards, as Kafka does), and the result is translated back to topic ids.
+topics (its topic names plus what its regex resolved to) and, as the partitions it "owns", its
+*current target* (so the assignor stays sticky to what the group was already moving towards, as Kafka
+does), and the result is translated back to topic ids.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def compute_target_assignment(group: ConsumerGroup, assignor_name: str) -> dict[
         members.append(
             MemberSubscription(
                 member_id=member.member_id,
-                topics=member.subscribed_topic_names,
+                topics=tuple(sorted(group.member_topics(member))),
                 owned_partitions=owned,
                 rack=member.rack_id,
                 instance_id=member.instance_id,

@@ -1,14 +1,15 @@
 """The read-only view of cluster topics a group coordinator needs: names, ids and partition counts.
 
-KIP-848 groups assign partitions by topic id and need partition counts; OffsetCommit/OffsetFetch v10
-name topics by id. The broker implements `TopicsView` over its metadata image; `StaticTopics` is a
-plain in-memory one (tests, tools).
+KIP-848 groups assign partitions by topic id and need partition counts, and resolve regex
+subscriptions against the topic names; OffsetCommit/OffsetFetch v10 name topics by id. The broker
+implements `TopicsView` over its metadata image; `StaticTopics` is a plain in-memory one (tests,
+tools).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple, Protocol
 
 
@@ -24,6 +25,10 @@ class TopicsView(Protocol):
         ...
 
     def topic_by_id(self, topic_id: uuid.UUID) -> TopicInfo | None: ...
+
+    def topic_names(self) -> Iterable[str]:
+        """The names of every topic of the cluster (internal ones included)."""
+        ...
 
 
 class StaticTopics:
@@ -52,3 +57,6 @@ class StaticTopics:
 
     def topic_by_id(self, topic_id: uuid.UUID) -> TopicInfo | None:
         return self._by_id.get(topic_id)
+
+    def topic_names(self) -> Iterable[str]:
+        return list(self._by_name)
