@@ -12,6 +12,7 @@ from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import consumer_group_heartbeat as cgh
+from odradek.protocol.messages import delete_topics as dt
 from odradek.protocol.messages import describe_groups as dsc
 from odradek.protocol.messages import find_coordinator as fc
 from odradek.protocol.messages import heartbeat as hb
@@ -216,3 +217,18 @@ def test_a_created_topic_matching_a_regex_subscription_is_assigned(tmp_path: Pat
             joined.member_epoch + 1,
             sorted([(first, [0]), (second, [0, 1])]),
         )
+
+
+def test_topic_changes_succeed_even_when_the_group_coordinator_fails_to_follow(tmp_path: Path) -> None:
+    with InProcessBroker(tmp_path) as b:
+
+        async def broken(*_: object) -> None:
+            raise RuntimeError("coordinator bug")
+
+        b.broker.groups.on_topics_deleted = broken  # type: ignore[method-assign]
+        b.broker.groups.on_topics_changed = broken  # type: ignore[method-assign]
+        topic_id = b.create_topic("survives", 2)  # would raise if the failure reached CreateTopics
+        assert b.broker.image.topic("survives") is not None
+        deleted = b.connect().call(ApiKey.DELETE_TOPICS, 4, dt.DeleteTopicsRequest(topic_names=["survives"]))
+        assert [r.error_code for r in deleted.responses] == [ErrorCode.NO_ERROR]
+        assert b.broker.image.topics_by_id.get(topic_id) is None

@@ -205,10 +205,15 @@ class Broker:
             await asyncio.to_thread(remove_paths, doomed)
         deleted = {t.name for tid, t in before.topics_by_id.items() if tid not in after.topics_by_id}
         created = {t.name for tid, t in after.topics_by_id.items() if tid not in before.topics_by_id}
-        if deleted:
-            await self.groups.on_topics_deleted(deleted)
-        if created or deleted:
-            await self.groups.on_topics_changed(created, deleted)
+        # The change is persisted and applied: a coordinator failing to follow it must not turn a
+        # done CreateTopics/DeleteTopics into an error (Kafka's metadata publishers log and go on).
+        try:
+            if deleted:
+                await self.groups.on_topics_deleted(deleted)
+            if created or deleted:
+                await self.groups.on_topics_changed(created, deleted)
+        except Exception:
+            log.exception("group coordinator failed to follow topic changes %s", sorted(created | deleted))
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""
