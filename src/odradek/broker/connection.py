@@ -118,24 +118,16 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self.pending_bytes -= len(frame)
             try:
                 result = self.dispatcher.handle(frame, self.client_host, self.connection_id)
-            except CloseConnection as exc:
-                self._abort(str(exc))
-                return
-            except Exception:
-                log.exception("handler failed; closing connection %d", self.connection_id)
-                self._abort("internal error")
-                return
-            if result is None:
-                continue
-            if isinstance(result, list):
-                transport.writelines(result)
-                continue
-            # Run the handler's coroutine here until it first waits (most never do: an OffsetCommit
-            # appends and answers at once), as asyncio 3.12's eager tasks would: no task and no extra
-            # trip through the event loop for a request that can be answered now.
-            try:
+                if result is None:
+                    continue
+                if isinstance(result, list):
+                    transport.writelines(result)
+                    continue
+                # Run the handler's coroutine here until it first waits (most never do: an
+                # OffsetCommit appends and answers at once), as asyncio 3.12's eager tasks would: no
+                # task and no extra trip through the event loop for a request answerable now.
                 waiting_on = result.send(None)
-            except StopIteration as done:
+            except StopIteration as done:  # the coroutine returned without waiting
                 if done.value is not None:
                     transport.writelines(done.value)
                 continue
