@@ -131,12 +131,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 if done.value is not None:
                     transport.writelines(done.value)
                 continue
-            except CloseConnection as exc:
-                self._abort(str(exc))
-                return
-            except Exception:
-                log.exception("handler failed; closing connection %d", self.connection_id)
-                self._abort("internal error")
+            except Exception as exc:
+                self._handler_failed(exc)
                 return
             resumed = _Resumed(result, waiting_on)
             self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
@@ -147,14 +143,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
             chunks = await pending
         except asyncio.CancelledError:
             raise
-        except CloseConnection as exc:
+        except Exception as exc:
             self.busy = None
-            self._abort(str(exc))
-            return
-        except Exception:
-            log.exception("handler failed; closing connection %d", self.connection_id)
-            self.busy = None
-            self._abort("internal error")
+            self._handler_failed(exc)
             return
         self.busy = None
         if self.closed:
@@ -181,6 +172,14 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def queued(self) -> int:
         return len(self.pending) + (1 if self.busy is not None else 0)
+
+    def _handler_failed(self, exc: Exception) -> None:
+        """CloseConnection closes with its reason; anything else is a bug, logged with its traceback."""
+        if isinstance(exc, CloseConnection):
+            self._abort(str(exc))
+            return
+        log.error("handler failed; closing connection %d", self.connection_id, exc_info=exc)
+        self._abort("internal error")
 
     def _abort(self, reason: str) -> None:
         log.info("closing connection %d from %s: %s", self.connection_id, self.client_host, reason)

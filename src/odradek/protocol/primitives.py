@@ -8,7 +8,9 @@ Wire formats (all big-endian):
 
 * ``int8/int16/int32/int64``, ``uint16/uint32``, ``float64``: fixed width, two's complement.
 * ``varint``/``varlong``: zig-zag encoded signed integers, 7 bits per byte, low group first
-  (record batch fields). ``uvarint``: the same without zig-zag (compact lengths, tags).
+  (record batch fields). ``uvarint``: the same without zig-zag (compact lengths, tags). As in
+  Kafka, a varint (32 bits) takes at most 5 bytes and a varlong (64 bits) at most 10; a longer
+  encoding is a `ProtocolError`, and bits past the width in the last byte are dropped.
 * ``string``: int16 length then UTF-8 bytes; -1 means null. ``compact_string``: uvarint(length + 1),
   0 means null.
 * ``bytes``: int32 length; ``compact_bytes``: uvarint(length + 1).
@@ -88,7 +90,40 @@ def read_uuid(buf: Buffer, pos: int) -> tuple[uuid.UUID, int]:
 
 
 def read_uvarint(buf: Buffer, pos: int) -> tuple[int, int]:
-    result = 0
+    """An unsigned 32-bit varint: at most 5 bytes (Kafka rejects longer encodings)."""
+    end = len(buf)
+    if pos >= end:
+        raise ProtocolError("truncated varint")
+    b = buf[pos]
+    pos += 1
+    if b < 0x80:  # one byte: by far the most common
+        return b, pos
+    result = b & 0x7F
+    shift = 7
+    while True:
+        if pos >= end:
+            raise ProtocolError("truncated varint")
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            # Bits past 32 are dropped, as Java's int arithmetic drops them.
+            return result & 0xFFFFFFFF, pos
+        shift += 7
+        if shift > 28:
+            raise ProtocolError("varint too long")
+
+
+def read_varint(buf: Buffer, pos: int) -> tuple[int, int]:
+    """A zig-zag signed 32-bit varint (at most 5 bytes)."""
+    raw, pos = read_uvarint(buf, pos)
+    return (raw >> 1) ^ -(raw & 1), pos
+
+
+def read_varlong(buf: Buffer, pos: int) -> tuple[int, int]:
+    """A zig-zag signed 64-bit varint: at most 10 bytes (only timestampDelta in records is one)."""
+    # Its own loop rather than a width parameter on read_uvarint: that one is on every hot path.
+    raw = 0
     shift = 0
     end = len(buf)
     while True:
@@ -96,17 +131,13 @@ def read_uvarint(buf: Buffer, pos: int) -> tuple[int, int]:
             raise ProtocolError("truncated varint")
         b = buf[pos]
         pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
+        raw |= (b & 0x7F) << shift
+        if b < 0x80:
+            raw &= 0xFFFFFFFFFFFFFFFF  # bits past 64 are dropped, as in Java
+            return (raw >> 1) ^ -(raw & 1), pos
         shift += 7
         if shift > 63:
             raise ProtocolError("varint too long")
-
-
-def read_varint(buf: Buffer, pos: int) -> tuple[int, int]:
-    raw, pos = read_uvarint(buf, pos)
-    return (raw >> 1) ^ -(raw & 1), pos
 
 
 def _decode_utf8(raw: Buffer) -> str:

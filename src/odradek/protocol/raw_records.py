@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from odradek.protocol import compression
-from odradek.protocol.primitives import Buffer, ProtocolError, read_varint, write_varint
+from odradek.protocol.primitives import Buffer, ProtocolError, read_varint, read_varlong, write_varint
 from odradek.protocol.records import (
     COMPRESSION_MASK,
     CONTROL_BIT,
@@ -70,7 +70,7 @@ def iter_raw_records(payload: Buffer, count: int) -> Iterator[RawRecord]:
                 raise CorruptBatchError("record length does not fit")
             b = payload[body + 1]
             timestamp_delta, timestamp_end = (
-                ((b >> 1) ^ -(b & 1), body + 2) if b < 0x80 else read_varint(payload, body + 1)
+                ((b >> 1) ^ -(b & 1), body + 2) if b < 0x80 else read_varlong(payload, body + 1)
             )
             b = payload[timestamp_end]
             offset_delta, q = (

@@ -44,6 +44,7 @@ from odradek.protocol.primitives import (
     Buffer,
     ProtocolError,
     read_varint,
+    read_varlong,
     write_varint,
 )
 
@@ -239,7 +240,7 @@ def iter_records(buf: Buffer, pos: int, header: BatchHeader) -> Iterator[Record]
         if length < 0 or end > len(payload):
             raise CorruptBatchError("record length does not fit")
         p += 1  # attributes (unused)
-        ts_delta, p = read_varint(payload, p)
+        ts_delta, p = read_varlong(payload, p)
         off_delta, p = read_varint(payload, p)
         key, p = _read_varbytes(payload, p)
         value, p = _read_varbytes(payload, p)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from odradek.coordinator.context import RequestContext
 from odradek.coordinator.group import records as rec
 from odradek.coordinator.group.classic_group import CONSUMER_PROTOCOL_TYPE, ClassicGroup
-from odradek.coordinator.group.classic_join import validate_member
+from odradek.coordinator.group.classic_join import validate_generation
 from odradek.coordinator.group.classic_rebalance import reschedule_heartbeat
 from odradek.coordinator.group.classic_states import ClassicGroupState
 from odradek.coordinator.group.consumer_group import ConsumerGroup
@@ -47,7 +47,7 @@ def offset_commit(op: Op, ctx: RequestContext, request: oc.OffsetCommitRequest) 
     try:
         group = _validate_commit(op, version, request)
     except GroupError as e:
-        return _all_partitions(request, e.code, version)
+        return failed_response(request, e.code)
     if isinstance(group, ClassicGroup) and group.state in (S.STABLE, S.PREPARING_REBALANCE):
         member = group.members.get(request.member_id)
         if member is not None:
@@ -91,9 +91,8 @@ def _topic_name(op: Op, topic: oc.OffsetCommitRequestTopic, version: int) -> str
     return None if info is None else info.name
 
 
-def _all_partitions(
-    request: oc.OffsetCommitRequest, error: ErrorCode, version: int
-) -> oc.OffsetCommitResponse:
+def failed_response(request: oc.OffsetCommitRequest, error: ErrorCode) -> oc.OffsetCommitResponse:
+    """`error` for every partition of the request."""
     return oc.OffsetCommitResponse(
         topics=[
             oc.OffsetCommitResponseTopic(
@@ -136,9 +135,7 @@ def _validate_classic_commit(group: ClassicGroup, r: oc.OffsetCommitRequest) -> 
     if generation < 0 and group.is_(S.EMPTY):
         return
     if generation >= 0 or r.member_id or r.group_instance_id is not None:
-        validate_member(group, r.member_id, r.group_instance_id)
-        if generation != group.generation_id:
-            raise GroupError(ErrorCode.ILLEGAL_GENERATION)
+        validate_generation(group, r.member_id, r.group_instance_id, generation)
     elif not group.is_(S.EMPTY):
         raise GroupError(ErrorCode.UNKNOWN_MEMBER_ID)
     if group.is_(S.COMPLETING_REBALANCE):

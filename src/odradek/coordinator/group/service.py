@@ -23,6 +23,7 @@ from odradek.coordinator.context import RequestContext
 from odradek.coordinator.group.classic_rebalance import join_response
 from odradek.coordinator.group.config import GroupCoordinatorConfig
 from odradek.coordinator.group.deleted_topics import MAX_TOMBSTONES_PER_WRITE
+from odradek.coordinator.group.offset_commit import failed_response as offset_commit_failed
 from odradek.coordinator.group.shard import GroupCoordinatorShard
 from odradek.coordinator.group.topics import TopicsView
 from odradek.coordinator.group.txn_offset_commit import failed_response as txn_offset_commit_failed
@@ -142,26 +143,9 @@ class GroupCoordinatorService:
     # -- offsets ---------------------------------------------------------------------------------
 
     async def offset_commit(self, ctx: RequestContext, r: oc.OffsetCommitRequest) -> oc.OffsetCommitResponse:
-        def failed(code: ErrorCode) -> oc.OffsetCommitResponse:
-            return oc.OffsetCommitResponse(
-                topics=[
-                    oc.OffsetCommitResponseTopic(
-                        name=t.name,
-                        topic_id=t.topic_id,
-                        partitions=[
-                            oc.OffsetCommitResponsePartition(
-                                partition_index=p.partition_index, error_code=code
-                            )
-                            for p in t.partitions
-                        ],
-                    )
-                    for t in r.topics
-                ]
-            )
-
         return await _or_error(
             self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.offset_commit(ctx, r, t)),
-            failed,
+            lambda code: offset_commit_failed(r, code),
         )
 
     async def txn_offset_commit(
