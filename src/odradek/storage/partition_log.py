@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.primitives import ProtocolError
 from odradek.protocol.records import (
     LOG_OVERHEAD,
     BatchHeader,
@@ -562,9 +563,15 @@ class PartitionLog:
                 ):
                     continue
                 data = segment.read(pos, pos + header.batch_length + LOG_OVERHEAD)
-                for record in iter_records(data, 0, header):
-                    if record.timestamp >= timestamp and record.offset >= self._log_start:
-                        return record.offset, record.timestamp, header.partition_leader_epoch
+                try:
+                    for record in iter_records(data, 0, header):
+                        if record.timestamp >= timestamp and record.offset >= self._log_start:
+                            return record.offset, record.timestamp, header.partition_leader_epoch
+                except ProtocolError:
+                    # Produce checks a batch's CRC, not its record bodies (no per-record work), so a
+                    # client may have stored a batch whose records do not parse: answer at batch level.
+                    first = max(header.base_offset, self._log_start)
+                    return first, header.max_timestamp, header.partition_leader_epoch
         return None
 
     def max_timestamp_entry(self) -> tuple[int, int, int] | None:
@@ -584,9 +591,12 @@ class PartitionLog:
             return None
         header = segment.header_at(pos)
         data = segment.read(pos, pos + header.batch_length + LOG_OVERHEAD)
-        for record in iter_records(data, 0, header):
-            if record.timestamp == ts:
-                return record.offset, ts, header.partition_leader_epoch
+        try:
+            for record in iter_records(data, 0, header):
+                if record.timestamp == ts:
+                    return record.offset, ts, header.partition_leader_epoch
+        except ProtocolError:  # unparsable record bodies (see offset_for_timestamp): the index's offset
+            return offset, ts, header.partition_leader_epoch
         return None
 
     def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from storage_helpers import NOW, append, batch, new_log, reopen
 
+from odradek.protocol.primitives import ProtocolError
+from odradek.protocol.records import _CRC, CRC_OFFSET, crc_of, iter_records, read_header
 from odradek.storage.leader_epoch_cache import EpochEntry, LeaderEpochCache, decode, encode
 
 
@@ -125,3 +128,23 @@ def test_truncation_cuts_the_epoch_cache(tmp_path: Path) -> None:
     log.truncate_to(4, NOW)  # offset 4 is inside the batch 3..5
     assert log.log_end_offset == 3
     assert log.leader_epoch_cache.entries == [EpochEntry(1, 0)]
+
+
+def _unparsable_records(raw: bytes) -> bytes:
+    """The batch with its first record's length replaced by an over-long varint, CRC still valid
+    (Produce checks the CRC, not the record bodies)."""
+    buf = bytearray(raw)
+    buf[61:67] = b"\xff" * 6
+    _CRC.pack_into(buf, CRC_OFFSET, crc_of(buf, 0, len(buf)))
+    return bytes(buf)
+
+
+def test_timestamp_lookups_answer_at_batch_level_when_records_do_not_parse(tmp_path: Path) -> None:
+    log = new_log(tmp_path, index_interval_bytes=1)
+    append(log, batch(3, ts=NOW))  # offsets 0-2
+    append(log, _unparsable_records(batch(3, ts=NOW + 100, ts_step=10)))  # offsets 3-5, max NOW + 120
+    with pytest.raises(ProtocolError):
+        list(iter_records(_unparsable_records(batch(3)), 0, read_header(_unparsable_records(batch(3)))))
+    assert log.offset_for_timestamp(NOW + 1) == (1, NOW + 1, 0)  # a readable batch: per record
+    assert log.offset_for_timestamp(NOW + 105) == (3, NOW + 120, 0)  # the batch's base offset and max
+    assert log.max_timestamp_entry() == (5, NOW + 120, 0)
