@@ -1,5 +1,6 @@
 """Helpers for the CLI's real-client tests (the `bootstrap` fixture itself lives in tests/conftest.py).
 
+`admin` (confluent-kafka) and `kp_admin` (kafka-python) are admin clients on `bootstrap`.
 `run_cli(*argv, stdin=b"...")` runs `odradek` in-process (`main([...])`) against `bootstrap` and
 returns its exit code, stdout bytes and stderr text. `group_bootstrap` is one broker tuned for quick
 consumer groups, shared by the `test_groups_*` files.
@@ -17,10 +18,26 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from admin_clients import KafkaAdminClient
+from confluent_kafka.admin import AdminClient
 from group_clients import GROUP_BROKER
 
 from odradek.cli.main import main
 from odradek.testing.broker_process import BrokerProcess
+
+
+@pytest.fixture(scope="module")
+def admin(bootstrap: str) -> AdminClient:
+    """A confluent-kafka AdminClient on the session broker (test_groups_admin has its own)."""
+    return AdminClient({"bootstrap.servers": bootstrap})
+
+
+@pytest.fixture
+def kp_admin(bootstrap: str) -> Iterator[KafkaAdminClient]:
+    """A kafka-python admin client on the session broker, closed after the test."""
+    client = KafkaAdminClient(bootstrap_servers=bootstrap)
+    yield client
+    client.close()
 
 
 def pytest_configure(config: pytest.Config) -> None:

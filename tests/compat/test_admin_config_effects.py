@@ -31,11 +31,6 @@ from odradek.testing.broker_process import BrokerProcess
 pytestmark = pytest.mark.compat
 
 
-@pytest.fixture(scope="module")
-def admin(bootstrap: str) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap})
-
-
 def create(admin: AdminClient, topic: str, **configs: str) -> None:
     assert error_of(admin.create_topics([NewTopic(topic, 1, 1, config=configs)])[topic]) == ErrorCode.NO_ERROR
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from admin_clients import (
@@ -33,18 +33,6 @@ from odradek.model.errors import ErrorCode
 from odradek.testing.broker_process import BrokerProcess
 
 pytestmark = pytest.mark.compat
-
-
-@pytest.fixture(scope="module")
-def admin(bootstrap: str) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap})
-
-
-@pytest.fixture
-def kp_admin(bootstrap: str) -> Iterator[KafkaAdminClient]:
-    client = KafkaAdminClient(bootstrap_servers=bootstrap)
-    yield client
-    client.close()
 
 
 def create(admin: AdminClient, topic: str, **configs: str) -> None:

@@ -4,7 +4,7 @@ DescribeTopicPartitions through real clients."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,18 +16,6 @@ from odradek.model.errors import ErrorCode
 from odradek.testing.broker_process import BrokerProcess
 
 pytestmark = pytest.mark.compat
-
-
-@pytest.fixture(scope="module")
-def admin(bootstrap: str) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap})
-
-
-@pytest.fixture
-def kp_admin(bootstrap: str) -> Iterator[KafkaAdminClient]:
-    client = KafkaAdminClient(bootstrap_servers=bootstrap)
-    yield client
-    client.close()
 
 
 def create_with_records(
