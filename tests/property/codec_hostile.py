@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from codec_strategies import INT_RANGES
+from hypothesis import strategies as st
 
+from odradek.protocol.primitives import ProtocolError
 from odradek.protocol.schema import StructSchema, in_range
 
 LENGTH_PATTERNS = (
@@ -75,3 +79,19 @@ def overwrites(raw: bytes) -> list[bytes]:
         for pattern in LENGTH_PATTERNS + NULL_PATTERNS:
             out.append(raw[:pos] + pattern + raw[pos + len(pattern) :])
     return out
+
+
+def mutate(raw: bytes, data: Any, parse: Callable[[bytes], object], hostile: Callable[[bytes], None]) -> None:
+    """Every truncation of `raw` makes `parse` raise ProtocolError; every `overwrites` variant and up
+    to 8 cumulative bit flips (drawn from `data`) go to `hostile`, which checks what may come back."""
+    for n in range(len(raw)):
+        with pytest.raises(ProtocolError):
+            parse(raw[:n])
+    for buf in overwrites(raw):
+        hostile(buf)
+    if not raw:
+        return
+    flipped = bytearray(raw)
+    for bit in data.draw(st.lists(st.integers(0, len(raw) * 8 - 1), min_size=1, max_size=8)):
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        hostile(bytes(flipped))
