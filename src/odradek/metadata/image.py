@@ -112,6 +112,11 @@ class ClusterImage:
     def live_brokers(self) -> tuple[BrokerRegistration, ...]:
         return tuple(b for _, b in sorted(self.brokers.items()) if not b.fenced)
 
+    def live_leader(self, partition: PartitionRegistration) -> int:
+        """The partition's leader if it is live (clients may send to it), else -1 (Metadata and
+        DescribeTopicPartitions then answer LEADER_NOT_AVAILABLE)."""
+        return partition.leader if partition.has_leader and self.is_live(partition.leader) else -1
+
     def offline_replicas(self, partition: PartitionRegistration) -> tuple[BrokerId, ...]:
         """Replicas on brokers that are unregistered or fenced (Metadata `offline_replicas`)."""
         return tuple(r for r in partition.replicas if not self.is_live(r))

@@ -108,8 +108,11 @@ def test_brokers_fence_and_liveness() -> None:
     assert [b.broker_id for b in image.live_brokers()] == [1]
     assert not image.is_live(2) and not image.is_live(3)
     assert image.offline_replicas(image.topics_by_id[T1].partitions[0]) == (B2,)
+    partitions = image.topics_by_id[T1].partitions
+    assert [image.live_leader(partitions[0]), image.live_leader(partitions[1])] == [1, -1]
     image = replay(image, [BrokerFenceRecord(B2, False)])
     assert [b.broker_id for b in image.live_brokers()] == [1, 2]
+    assert image.live_leader(image.topics_by_id[T1].partitions[1]) == 2
 
 
 def test_producer_ids_only_move_forward() -> None:

@@ -119,12 +119,12 @@ def _topic(image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest)
     partitions = []
     for index, p in sorted(topic.partitions.items()):
         offline = image.offline_replicas(p)
-        leader_live = p.has_leader and image.is_live(p.leader)
+        leader = image.live_leader(p)
         partitions.append(
             msg.MetadataResponsePartition(
-                error_code=ErrorCode.NO_ERROR if leader_live else ErrorCode.LEADER_NOT_AVAILABLE,
+                error_code=ErrorCode.NO_ERROR if leader >= 0 else ErrorCode.LEADER_NOT_AVAILABLE,
                 partition_index=index,
-                leader_id=p.leader if leader_live else -1,
+                leader_id=leader,
                 leader_epoch=p.leader_epoch,
                 replica_nodes=list(p.replicas),
                 isr_nodes=list(p.isr),
