@@ -70,7 +70,7 @@ def produce_kafka_python(
         acks="all",
         linger_ms=5,
         compression_type=None if codec == "none" else codec,
-        enable_idempotence=False,  # its default; needs InitProducerId, which the broker lacks yet
+        enable_idempotence=False,  # plain producer; idempotent ones: test_eos_interop.py
     )
     try:
         futures = [
@@ -125,7 +125,7 @@ async def _produce_aiokafka(
         acks="all",
         linger_ms=5,
         compression_type=None if codec == "none" else codec,
-        enable_idempotence=False,  # its default; needs InitProducerId, which the broker lacks yet
+        enable_idempotence=False,  # plain producer; idempotent ones: test_eos_interop.py
     )
     await producer.start()
     try:
