@@ -156,7 +156,7 @@ def test_a_compacted_offsets_topic_reloads_the_latest_offsets(tmp_path: Path) ->
         assert commit(conn, "other", 5) == 0
         assert b.broker.cleaner is not None
         assert b.run(b.broker.cleaner.run_pass()), "nothing was compacted"
-        partition = b.broker.replicas.get(GROUP_METADATA_TOPIC_NAME, 0)
+        partition = b.broker.partitions.get(GROUP_METADATA_TOPIC_NAME, 0)
         assert partition is not None
         assert sum(1 for _ in log_entries(partition.log)) < 30  # of 201 commits to two keys
     with InProcessBroker(tmp_path, clock=clock) as b:

@@ -26,8 +26,9 @@ from odradek.broker.handlers import all_specs
 from odradek.broker.log_cleaner_service import LogCleanerService
 from odradek.broker.metrics import BrokerMetrics, PartitionStat
 from odradek.broker.metrics_http import MetricsEndpoint
-from odradek.broker.partitions import Partition, ReplicaManager
+from odradek.broker.partitions import reconcile
 from odradek.broker.periodic import Periodic
+from odradek.broker.purgatory import Purgatory
 from odradek.broker.server import KafkaServer
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
@@ -40,7 +41,10 @@ from odradek.metadata.log_config_builder import log_config_kwargs
 from odradek.metadata.records import MetadataRecord
 from odradek.model.clock import Clock, SystemClock
 from odradek.model.ids import BrokerId
+from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.messages.fetch import AbortedTransaction
+from odradek.replication.manager import PartitionManager
+from odradek.replication.partition import Partition
 from odradek.storage.flusher import LogFlusher
 from odradek.storage.log_cleaner import CleanerConfig
 from odradek.storage.log_config import LogConfig
@@ -75,7 +79,11 @@ class Broker:
                 self.logs.cleaner, self.clock, config.int_value("log.cleaner.backoff.ms")
             )
         self.store: LocalMetadataStore | None = None
-        self.replicas = ReplicaManager(self.logs, config.node_id, self.log_config, self.clock.now_ms)
+        self.produce_purgatory: Purgatory[TopicPartition] = Purgatory("produce")
+        self.fetch_purgatory: Purgatory[TopicPartition] = Purgatory("fetch")
+        self.partitions = PartitionManager(
+            self.logs, config.node_id, self.log_config, self.clock.now_ms, listeners=(self,)
+        )
         self.flusher = LogFlusher(self.logs, self.clock)
         self.fetch_sessions = FetchSessionCache(
             config.int_value("max.incremental.fetch.session.cache.slots"), self.rng
@@ -199,8 +207,8 @@ class Broker:
         if records:
             await asyncio.to_thread(self.store.apply, records)
         after = self.image
-        doomed = self.replicas.reconcile(after)
-        self.replicas.update_configs()
+        doomed = reconcile(self.partitions, after)
+        self.partitions.update_configs()
         if doomed:
             await asyncio.to_thread(remove_paths, doomed)
         deleted = {t.name for tid, t in before.topics_by_id.items() if tid not in after.topics_by_id}
@@ -237,16 +245,6 @@ class Broker:
 
     # --- what handlers ask about partitions ---------------------------------------------------
 
-    def in_sync_replicas(self, partition: Partition) -> int:
-        topic = self.image.topic(partition.tp.topic)
-        if topic is None:
-            return 0
-        registration = topic.partitions.get(partition.tp.partition)
-        return 0 if registration is None else len(registration.isr)
-
-    def last_stable_offset(self, partition: Partition) -> int:
-        return partition.log.last_stable_offset
-
     def aborted_transactions(
         self, partition: Partition, fetch_offset: int, upper_bound: int
     ) -> list[AbortedTransaction]:
@@ -255,14 +253,21 @@ class Broker:
             for a in partition.log.aborted_transactions(fetch_offset, upper_bound)
         ]
 
-    async def after_internal_append(self, partition: Partition, last_offset: int) -> None:
-        """After the broker itself appended (coordinator records, markers): one replica, so the high
-        watermark is the log end; wake fetches; wait for the fsync when the topic asks for it."""
-        log_ = partition.log
-        log_.high_watermark = log_.log_end_offset
-        self.replicas.waiters.notify(partition.tp)
-        if log_.config.flush_on_messages:
+    async def wait_flushed(self, partition: Partition, last_offset: int) -> None:
+        """After the broker itself appended (coordinator records, markers): wait for the fsync
+        when the topic asks for it (`flush.messages`)."""
+        if partition.log.config.flush_on_messages:
             await self.flusher.after_append(partition.tp, last_offset)
+
+    # --- PartitionListener: what waits on partitions hears their commits ---------------------
+
+    def on_high_watermark_updated(self, partition: Partition) -> None:
+        self.produce_purgatory.check_and_complete(partition.tp)
+        self.fetch_purgatory.check_and_complete(partition.tp)
+
+    def on_deleted(self, partition: Partition) -> None:
+        self.produce_purgatory.check_and_complete(partition.tp)
+        self.fetch_purgatory.check_and_complete(partition.tp)
 
     def on_produced(self, topic: str, nbytes: int, nrecords: int) -> None:
         self.metrics.bytes_in.labels(topic).inc(nbytes)

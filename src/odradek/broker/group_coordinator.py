@@ -4,12 +4,12 @@
 needs, implemented over this broker's own partitions (single node):
 
     append   the records of one coordinator operation as one uncompressed, non-transactional record
-             batch, appended to the `__consumer_offsets` partition's log; the high watermark moves
-             to the log end (one replica), fetches waiting on the partition wake up; it returns None
-             (written) unless the topic sets `flush.messages` (then an awaitable that waits for the
-             fsync). A refused append (`StorageError`, e.g. a record above `max.message.bytes`)
-             comes back as a failed awaitable; the runtime then drops the shard and this class reloads it from
-             the log the next time a client looks the coordinator up (`ensure_ready`).
+             batch, appended to the `__consumer_offsets` partition as its leader (the partition moves
+             its high watermark and wakes what waits on it); it returns None (written) unless the
+             topic sets `flush.messages` (then an awaitable that waits for the fsync). A refused
+             append (`StorageError`, e.g. a record above `max.message.bytes`) comes back as a failed
+             awaitable; the runtime then drops the shard and this class reloads it from the log the
+             next time a client looks the coordinator up (`ensure_ready`).
     topics   `ImageTopics`, a `TopicsView` over the broker's current metadata image.
 
 `__consumer_offsets` is created on first use (FindCoordinator for a group) with Kafka's internal-topic
@@ -173,7 +173,7 @@ class BrokerGroupCoordinator:
         for index in range(count):
             if index in loaded:
                 continue
-            partition = broker.replicas.leader(GROUP_METADATA_TOPIC_NAME, index)
+            partition = broker.partitions.leader(GROUP_METADATA_TOPIC_NAME, index)
             if isinstance(partition, ErrorCode):
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
             try:
@@ -222,7 +222,7 @@ class BrokerGroupCoordinator:
         """
         broker = self.broker
         try:
-            partition = broker.replicas.get(GROUP_METADATA_TOPIC_NAME, index)
+            partition = broker.partitions.get(GROUP_METADATA_TOPIC_NAME, index)
             if partition is None or not partition.is_leader:
                 raise StorageError(f"{GROUP_METADATA_TOPIC_NAME}-{index} is not hosted here")
             now = broker.clock.now_ms()
@@ -230,19 +230,13 @@ class BrokerGroupCoordinator:
             if producer is not None:
                 spec = BatchSpec(producer_id=producer[0], producer_epoch=producer[1], is_transactional=True)
             batch = bytearray(build_batch([(key, value, [], now) for key, value in records], spec))
-            info = partition.log.append(
-                batch, [read_header(batch)], partition.leader_epoch, now, AppendOrigin.COORDINATOR
-            )
+            info = partition.append_as_leader(batch, [read_header(batch)], now, AppendOrigin.COORDINATOR)
         except Exception as exc:
             failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             failed.set_exception(exc)
             return failed
         if partition.log.config.flush_on_messages:
-            return asyncio.ensure_future(broker.after_internal_append(partition, info.last_offset))
-        # What after_internal_append does, without a coroutine: one replica, so the high
-        # watermark is the log end; fetches waiting on the partition wake up.
-        partition.log.high_watermark = partition.log.log_end_offset
-        broker.replicas.waiters.notify(partition.tp)
+            return asyncio.ensure_future(broker.wait_flushed(partition, info.last_offset))
         return None
 
 

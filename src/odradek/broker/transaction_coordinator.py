@@ -4,8 +4,8 @@
 the three callables it needs, implemented over this broker's own partitions (single node):
 
     append           `__transaction_state` records as one uncompressed record batch, appended to the
-                     partition's log; the high watermark moves to the log end (one replica), and the
-                     call waits for the fsync when the topic sets `flush.messages`
+                     partition as its leader, and the call waits for the fsync when the topic sets
+                     `flush.messages`
     write_markers    one COMMIT/ABORT control batch per partition of the transaction
                      (`PartitionLog.append_marker`: producer-state epoch checks, `.txnindex` for aborts);
                      `__consumer_offsets` partitions get theirs the same way, and then the group
@@ -129,7 +129,7 @@ class BrokerTransactionCoordinator:
                 if created is None:
                     return ErrorCode.COORDINATOR_NOT_AVAILABLE
             for index in range(self.config.num_partitions):
-                partition = broker.replicas.leader(TRANSACTION_STATE_TOPIC_NAME, index)
+                partition = broker.partitions.leader(TRANSACTION_STATE_TOPIC_NAME, index)
                 if isinstance(partition, ErrorCode):
                     return ErrorCode.COORDINATOR_NOT_AVAILABLE
                 await self.service.load(index, partition.leader_epoch, _records(partition.log))
@@ -139,16 +139,16 @@ class BrokerTransactionCoordinator:
     # --- what the service calls --------------------------------------------------------------
     async def _append(self, index: int, records: list[tuple[bytes, bytes | None]]) -> None:
         broker = self.broker
-        partition = broker.replicas.leader(TRANSACTION_STATE_TOPIC_NAME, index)
+        partition = broker.partitions.leader(TRANSACTION_STATE_TOPIC_NAME, index)
         if isinstance(partition, ErrorCode):
             raise AppendError(partition)
         now = broker.clock.now_ms()
         batch = bytearray(build_batch([(key, value, [], now) for key, value in records], BatchSpec()))
         try:
-            info = partition.log.append(batch, [read_header(batch)], partition.leader_epoch, now)
+            info = partition.append_as_leader(batch, [read_header(batch)], now)
         except StorageError as exc:
             raise AppendError(exc.error_code) from exc
-        await broker.after_internal_append(partition, info.last_offset)
+        await broker.wait_flushed(partition, info.last_offset)
 
     async def _write_markers(self, marker: MarkerToWrite) -> Mapping[TopicPartition, ErrorCode]:
         broker = self.broker
@@ -159,13 +159,13 @@ class BrokerTransactionCoordinator:
         written = []
         now = broker.clock.now_ms()
         for tp in marker.partitions:
-            partition = broker.replicas.leader(tp.topic, tp.partition)
+            partition = broker.partitions.leader(tp.topic, tp.partition)
             if isinstance(partition, ErrorCode):
                 errors[tp] = partition
                 continue
             try:
-                info = partition.log.append_marker(
-                    marker.producer_id, marker.producer_epoch, content, partition.leader_epoch, now
+                info = partition.append_marker_as_leader(
+                    marker.producer_id, marker.producer_epoch, content, now
                 )
             except StorageError as exc:
                 errors[tp] = exc.error_code
@@ -174,7 +174,7 @@ class BrokerTransactionCoordinator:
             written.append((partition, info.last_offset))
         for partition, last_offset in written:
             try:
-                await broker.after_internal_append(partition, last_offset)
+                await broker.wait_flushed(partition, last_offset)
             except StorageError as exc:
                 errors[partition.tp] = exc.error_code
                 continue

@@ -58,7 +58,7 @@ async def _transaction(
     broker, version = ctx.broker, ctx.api_version
     service = broker.transactions.service
     partitions = [TopicPartition(t.name, p) for t in topics for p in t.partitions]
-    unknown = {tp for tp in partitions if broker.replicas.get(tp.topic, tp.partition) is None}
+    unknown = {tp for tp in partitions if broker.partitions.get(tp.topic, tp.partition) is None}
     errors: dict[TopicPartition, ErrorCode]
     if unknown:
         errors = {

@@ -3,8 +3,9 @@
 Limits follow Kafka: the response carries at most ``max_bytes`` and each partition at most its
 ``partition_max_bytes``, except that the first batch of the first partition with data is always
 returned whole, so a consumer never stalls behind one large batch. When less than ``min_bytes``
-is available the request waits up to ``max_wait_ms``; an append to any of its partitions wakes it
-at once (no polling), and an error on any partition answers immediately.
+is available the request waits up to ``max_wait_ms`` in the fetch purgatory (`DelayedFetch`): the
+high watermark (or last stable offset) of any of its partitions moving wakes it at once (no polling)
+and it reads again, and an error on any partition answers immediately.
 
 Per partition: UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID for v13+), NOT_LEADER_OR_FOLLOWER,
 FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when the client's ``current_leader_epoch`` is older /
@@ -24,9 +25,10 @@ from typing import TYPE_CHECKING
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
+from odradek.broker.delayed_fetch import DelayedFetch, visible_end
 from odradek.broker.fetch_sessions import PartitionKey, SessionContext, SessionPartition, changed
 from odradek.model.errors import ErrorCode
-from odradek.model.topic_partition import ZERO_UUID, TopicPartition
+from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.fetch import write_fetch_response
 from odradek.protocol.messages import fetch as msg
@@ -87,25 +89,21 @@ async def _wait_and_respond(
 ) -> msg.FetchResponse:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.max_wait_ms / 1000
-    tps = [TopicPartition(*w.key) for w in wanted]
+    committed = request.isolation_level == READ_COMMITTED
     while True:
-        future: asyncio.Future[None] = loop.create_future()
-        broker.replicas.waiters.register(tps, future)
-        timer = loop.call_at(deadline, _wake, future)
-        try:
-            await future
-        finally:
-            broker.replicas.waiters.unregister(tps, future)
-            timer.cancel()
+        seen = []
+        for w in wanted:
+            partition = broker.partitions.get(*w.key)
+            if partition is not None:
+                seen.append((partition, visible_end(partition, committed)))
+        delayed = DelayedFetch(seen, committed)
+        remaining_ms = int((deadline - loop.time()) * 1000)
+        if not broker.fetch_purgatory.try_complete_else_watch(delayed, remaining_ms):
+            await delayed.wait()
         reads = _read_all(broker, wanted, request)
         total = sum(r.size for r in reads)
         if total >= request.min_bytes or any(r.error for r in reads) or loop.time() >= deadline:
             return _respond(broker, request, version, reads, unknown_ids, session_ctx)
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 @dataclass(slots=True)
@@ -128,13 +126,13 @@ def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest) -
     for w in wanted:
         read = Read(w)
         reads.append(read)
-        partition = broker.replicas.leader(*w.key, w.current_leader_epoch)
+        partition = broker.partitions.leader(*w.key, w.current_leader_epoch)
         if isinstance(partition, ErrorCode):
             read.error = partition
             continue
         log = partition.log
         read.high_watermark = log.high_watermark
-        read.last_stable_offset = broker.last_stable_offset(partition)
+        read.last_stable_offset = partition.last_stable_offset
         read.log_start_offset = log.log_start_offset
         max_offset = read.last_stable_offset if committed else read.high_watermark
         budget = min(w.max_bytes, remaining)
@@ -215,10 +213,7 @@ def _respond(
 
 
 def _topic_id(broker: Broker, name: str) -> uuid.UUID:
-    partitions = broker.replicas.by_name.get(name)
-    if partitions:
-        return next(iter(partitions.values())).topic_id
-    return ZERO_UUID
+    return broker.partitions.topic_id(name) or ZERO_UUID
 
 
 def _resolve(
@@ -228,7 +223,7 @@ def _resolve(
     unknown: list[tuple[uuid.UUID, list[int]]] = []
     for topic in request.topics:
         if version >= 13:
-            name = broker.replicas.topic_name(topic.topic_id)
+            name = broker.partitions.topic_name(topic.topic_id)
             if name is None:
                 unknown.append((topic.topic_id, [p.partition for p in topic.partitions]))
                 continue
@@ -252,7 +247,7 @@ def _resolve(
 def _forgotten(broker: Broker, request: msg.FetchRequest, version: int) -> list[PartitionKey]:
     keys: list[PartitionKey] = []
     for topic in request.forgotten_topics_data:
-        name = broker.replicas.topic_name(topic.topic_id) if version >= 13 else topic.topic
+        name = broker.partitions.topic_name(topic.topic_id) if version >= 13 else topic.topic
         if name is not None:
             keys.extend((name, p) for p in topic.partitions)
     return keys

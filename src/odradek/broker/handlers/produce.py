@@ -29,8 +29,12 @@ in the transaction gets TRANSACTION_ABORTABLE (v11+) or INVALID_TXN_STATE; a fen
 INVALID_PRODUCER_EPOCH; a coordinator that cannot answer yet gets the retriable NOT_ENOUGH_REPLICAS,
 as Kafka maps them.
 
-With acks=0 there is no response; as in Kafka, an error then closes the connection so the client
-notices. When the topic sets ``flush.messages``, the answer waits for the fsync (group commit).
+With acks=all, the answer waits in the produce purgatory until the high watermark passes every
+written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
+REQUEST_TIMED_OUT after the request's ``timeout_ms``); on a single node it completes inside the
+append, so the answer is still sent at once. With acks=0 there is no response; as in Kafka, an error
+then closes the connection so the client notices. When the topic sets ``flush.messages``, the answer
+also waits for the fsync (group commit).
 """
 
 from __future__ import annotations
@@ -41,8 +45,8 @@ from typing import TYPE_CHECKING
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
+from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
 from odradek.broker.dispatcher import CloseConnection
-from odradek.broker.partitions import Partition
 from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
 from odradek.coordinator.transaction.metadata import TV_2
 from odradek.coordinator.transaction.results import error_for_client
@@ -60,6 +64,7 @@ from odradek.protocol.records import (
     crc_of,
     validate_batches,
 )
+from odradek.replication.partition import Partition
 from odradek.storage.errors import StorageError
 from odradek.storage.timestamp_bounds import check_timestamps
 
@@ -91,10 +96,11 @@ def handle(
     by_id = ctx.api_version >= 13
     responses: list[msg.TopicProduceResponse] = []
     durable: Pending = []
+    waits: list[ProduceWait] = []
     unverified: list[Unverified] = []
     results: list[msg.PartitionProduceResponse] = []
     for topic in request.topic_data:
-        name = broker.replicas.topic_name(topic.topic_id) if by_id else topic.name
+        name = broker.partitions.topic_name(topic.topic_id) if by_id else topic.name
         out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
         responses.append(out)
         for part in topic.partition_data:
@@ -113,24 +119,29 @@ def handle(
                     continue
                 if not _verified(ctx, request.transactional_id, partition, header, result):
                     continue
-            _write(broker, partition, records, header, now, result, durable)
+            _write(broker, partition, records, header, now, result, durable, waits if acks == -1 else None)
     response = msg.ProduceResponse(responses=responses)
     if unverified:
-        return _add_then_write(ctx, request, unverified, durable, response, results)
-    return _finish(broker, acks, durable, response, results)
+        return _add_then_write(ctx, request, unverified, durable, waits, response, results)
+    return _finish(broker, request, durable, waits, response, results)
 
 
 def _finish(
     broker: Broker,
-    acks: int,
+    request: msg.ProduceRequest,
     durable: Pending,
+    waits: list[ProduceWait],
     response: msg.ProduceResponse,
     results: list[msg.PartitionProduceResponse],
 ) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse] | None:
-    if acks == 0:
+    if request.acks == 0:
         if any(r.error_code != ErrorCode.NO_ERROR for r in results):
             raise CloseConnection("produce with acks=0 failed")
         return None
+    if waits:
+        delayed = DelayedProduce(waits)
+        if not broker.produce_purgatory.try_complete_else_watch(delayed, request.timeout_ms):
+            return _after_commit(broker, delayed, durable, response)
     if durable:
         return _after_fsync(broker, durable, response)
     return response
@@ -141,6 +152,7 @@ async def _add_then_write(
     request: msg.ProduceRequest,
     unverified: list[Unverified],
     durable: Pending,
+    waits: list[ProduceWait],
     response: msg.ProduceResponse,
     results: list[msg.PartitionProduceResponse],
 ) -> msg.ProduceResponse | None:
@@ -161,8 +173,10 @@ async def _add_then_write(
             result.error_code = _verification_error(ctx.api_version, error)
             continue
         if _verified(ctx, transactional_id, item.partition, header, result):
-            _write(broker, item.partition, item.records, header, broker.clock.now_ms(), result, durable)
-    answer = _finish(broker, request.acks, durable, response, results)
+            now = broker.clock.now_ms()
+            acks_all = waits if request.acks == -1 else None
+            _write(broker, item.partition, item.records, header, now, result, durable, acks_all)
+    answer = _finish(broker, request, durable, waits, response, results)
     if answer is None or isinstance(answer, msg.ProduceResponse):
         return answer
     return await answer
@@ -217,7 +231,7 @@ def _validate(
     result: msg.PartitionProduceResponse,
 ) -> tuple[Partition, BatchHeader] | None:
     """The checks before the append, in Kafka's order; None (and `result` set) on failure."""
-    partition = broker.replicas.get(name, part.index) if name is not None else None
+    partition = broker.partitions.get(name, part.index) if name is not None else None
     if partition is None:
         unknown_id = by_id and name is None
         result.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -240,10 +254,10 @@ def _validate(
         return None
     log = partition.log
     config = log.config
-    if acks == -1 and config.min_insync_replicas > broker.in_sync_replicas(partition):
+    if acks == -1 and config.min_insync_replicas > partition.in_sync_replicas:
         result.error_code = ErrorCode.NOT_ENOUGH_REPLICAS
         result.error_message = (
-            f"in-sync replicas ({broker.in_sync_replicas(partition)}) below min.insync.replicas "
+            f"in-sync replicas ({partition.in_sync_replicas}) below min.insync.replicas "
             f"({config.min_insync_replicas})"
         )
         return None
@@ -281,10 +295,12 @@ def _write(
     now: int,
     result: msg.PartitionProduceResponse,
     durable: Pending,
+    waits: list[ProduceWait] | None,
 ) -> None:
-    log = partition.log
+    """Append as the partition's leader; with acks=all (`waits`), wait for the commit of the batch (a
+    retried batch too: its original offsets may not be committed yet)."""
     try:
-        info = log.append(records, [header], partition.leader_epoch, now)
+        info = partition.append_as_leader(records, [header], now)
     except StorageError as exc:
         result.error_code = exc.error_code
         result.error_message = str(exc)
@@ -292,12 +308,12 @@ def _write(
     result.base_offset = info.first_offset
     result.log_append_time_ms = info.log_append_time
     result.log_start_offset = info.log_start_offset
+    if waits is not None:
+        waits.append(ProduceWait(partition, info.last_offset + 1, result))
     if info.duplicate:
         return
-    log.high_watermark = info.last_offset + 1
-    broker.replicas.waiters.notify(partition.tp)
     broker.on_produced(partition.tp.topic, len(records), header.record_count)
-    if log.config.flush_on_messages:
+    if partition.log.config.flush_on_messages:
         durable.append((partition.tp, info.last_offset, result))
 
 
@@ -341,6 +357,15 @@ def _keys_present(
         f"showing the first three errors at most: [{shown}]"
     )
     return False
+
+
+async def _after_commit(
+    broker: Broker, delayed: DelayedProduce, durable: Pending, response: msg.ProduceResponse
+) -> msg.ProduceResponse:
+    await delayed.wait()
+    if durable:
+        return await _after_fsync(broker, durable, response)
+    return response
 
 
 async def _after_fsync(
