@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from odradek.broker.group_coordinator import coordinator_config, log_entries
+from odradek.broker.coordinator_loader import entries as log_entries
+from odradek.broker.group_coordinator import coordinator_config
 from odradek.coordinator.partitioning import coordinator_partition
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode

@@ -40,7 +40,7 @@ class PartitionListener(Protocol):
 
 
 class Partition:
-    __slots__ = ("_listeners", "deleted", "log", "replicas", "topic_id", "tp")
+    __slots__ = ("_alone", "_listeners", "deleted", "is_leader", "log", "replicas", "topic_id", "tp")
 
     def __init__(
         self,
@@ -57,13 +57,13 @@ class Partition:
         self.replicas = ReplicaSet(local, state)
         self._listeners = listeners
         self.deleted = False
+        self.is_leader = False
+        """Leads the partition (and it is still hosted): kept by `become` and `mark_deleted`."""
+        self._alone = False
+        """The leader alone in the ISR, without KIP-966's strict rule: the high watermark is the log end."""
         self.become(state)
 
     # --- state ------------------------------------------------------------------------------
-    @property
-    def is_leader(self) -> bool:
-        return self.replicas.is_leader and not self.deleted
-
     @property
     def leader_epoch(self) -> int:
         return self.replicas.leader_epoch
@@ -88,8 +88,11 @@ class Partition:
 
     def become(self, state: LeaderAndIsr) -> None:
         """Apply the controller's state: leader or follower, epoch, replicas, ISR."""
-        self.replicas.update(state)
-        if not self.replicas.is_leader:
+        replicas = self.replicas
+        replicas.update(state)
+        self.is_leader = replicas.is_leader and not self.deleted
+        self._alone = self.is_leader and state.isr == (replicas.local,) and not replicas.strict_min_isr
+        if not self.is_leader:
             return
         log = self.log
         if state.leader_epoch > log.latest_epoch:
@@ -103,6 +106,7 @@ class Partition:
     def mark_deleted(self) -> None:
         """The partition is no longer hosted here: waiters on it must answer now."""
         self.deleted = True
+        self.is_leader = self._alone = False
         for listener in self._listeners:
             listener.on_deleted(self)
 
@@ -145,7 +149,10 @@ class Partition:
     def _maybe_advance_high_watermark(self) -> None:
         log = self.log
         current = log.high_watermark
-        new = self.replicas.high_watermark(current, log.log_end_offset, log.config.min_insync_replicas)
+        if self._alone:  # the rule below, for one replica: the log end
+            new = log.log_end_offset
+        else:
+            new = self.replicas.high_watermark(current, log.log_end_offset, log.config.min_insync_replicas)
         if new != current:
             log.high_watermark = new
             for listener in self._listeners:
