@@ -9,18 +9,18 @@
 | `commit.interval.ms` | 30000 (100 with EOS) | how often offsets and state are committed |
 | `state.dir` | `$TMPDIR/odradek-streams` | where RocksDB stores and checkpoints live |
 | `num.standby.replicas` | 0 | warm copies of each task's state on other instances |
-| `default.key.serde`, `default.value.serde` | `bytes` | a `Serde` or a name: bytes, string, json, long, integer, double |
+| `default.key.serde` (and `.value.`) | `bytes` | a `Serde`, or bytes/string/json/long/integer/double |
 | `default.timestamp.extractor` | record timestamp | `(key, value, record_ts, partition_time) -> ts` |
 | `deserialization.exception.handler` | `log_and_fail` | or `log_and_continue`, a class or an instance |
 | `processing.exception.handler` | `log_and_fail` | or `log_and_continue`, ... |
 | `production.exception.handler` | `fail` | or `continue`, ... |
 | `errors.dead.letter.queue.topic.name` | unset | built-in handlers also send failed records there |
 | `statestore.cache.max.records` | 10000 | per store: clean entries cached; 0 turns off emit caching too |
-| `stream.time.idle.timeout.ms` | -1 (off) | after this long without input, a task's stream time follows the wall clock, so windows close on idle partitions |
+| `stream.time.idle.timeout.ms` | -1 (off) | idle this long, a task's stream time follows the wall clock |
 | `application.server` | unset | `host:port` of this instance's interactive-query endpoint |
 | `replication.factor` | -1 (broker default) | of internal topics |
 | `poll.ms` | 100 | how long a thread waits for records |
-| `group.protocol` | `consumer` | KIP-848; its server-side `range` assignor keeps co-partitioned partitions together |
+| `group.protocol` | `consumer` | KIP-848; its server `range` assignor co-locates co-partitions |
 | `consumer.*`, `producer.*`, `admin.*` | | passed to that librdkafka client |
 """
 
@@ -76,7 +76,9 @@ class StreamsConfig:
             self.settings["commit.interval.ms"] = 100 if self.exactly_once else 30_000
         guarantee = self.settings["processing.guarantee"]
         if guarantee not in (AT_LEAST_ONCE, EXACTLY_ONCE_V2):
-            raise ValueError(f"processing.guarantee must be {AT_LEAST_ONCE} or {EXACTLY_ONCE_V2}, not {guarantee!r}")
+            raise ValueError(
+                f"processing.guarantee must be {AT_LEAST_ONCE} or {EXACTLY_ONCE_V2}, not {guarantee!r}"
+            )
 
     def __getitem__(self, name: str) -> Any:
         return self.settings[name]

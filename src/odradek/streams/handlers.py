@@ -6,7 +6,7 @@ Kafka Streams' three hooks (KIP-1033 for processing, KIP-1034 for dead-letter qu
 |---|---|---|
 | `DeserializationExceptionHandler` | `deserialization.exception.handler` | a source serde fails |
 | `ProcessingExceptionHandler` | `processing.exception.handler` | a processor raises |
-| `ProductionExceptionHandler` | `production.exception.handler` | a sink serde fails or the broker refuses a record |
+| `ProductionExceptionHandler` | `production.exception.handler` | a sink serde fails, or the broker says no |
 
 Each returns a `HandlerResult`: `CONTINUE` (drop the record, go on) or `FAIL` (stop the thread; nothing
 after the last processed record is committed), plus dead-letter records to produce. The built-in
@@ -95,10 +95,15 @@ def dead_letter_record(topic: str, context: ErrorHandlerContext, exception: Exce
         ("__streams.errors.message", str(exception).encode()),
         ("__streams.errors.stacktrace", stack.encode()),
         ("__streams.errors.topic", (context.topic or "").encode()),
-        ("__streams.errors.partition", str(context.partition if context.partition is not None else -1).encode()),
+        (
+            "__streams.errors.partition",
+            str(context.partition if context.partition is not None else -1).encode(),
+        ),
         ("__streams.errors.offset", str(context.offset if context.offset is not None else -1).encode()),
     ]
-    return DeadLetterRecord(topic, context.source_raw_key, context.source_raw_value, headers, context.timestamp)
+    return DeadLetterRecord(
+        topic, context.source_raw_key, context.source_raw_value, headers, context.timestamp
+    )
 
 
 class _Builtin:
@@ -112,8 +117,14 @@ class _Builtin:
         verb = "skipping" if self.action is HandlerAction.CONTINUE else "failing"
         log.warning(
             "%s error in task %s at %s-%s@%s (node %s), %s: %s",
-            self.what, context.task_id, context.topic, context.partition, context.offset,
-            context.processor_node_id, verb, exception,
+            self.what,
+            context.task_id,
+            context.topic,
+            context.partition,
+            context.offset,
+            context.processor_node_id,
+            verb,
+            exception,
         )
         records = []
         if self.dead_letter_queue_topic:

@@ -58,7 +58,12 @@ class _Collector:
         self.driver = driver
 
     def send(
-        self, topic: str, key: bytes | None, value: bytes | None, timestamp: int, headers: Headers | None,
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int,
+        headers: Headers | None,
         partition: int | None,
     ) -> None:
         self.driver._append(topic, _Stored(key, value, timestamp, headers, partition))
@@ -91,7 +96,10 @@ class TopologyTestDriver:
         app = self.config.application_id
         self._internal = {f"{app}-{name}" for name in topology.internal_topics}
         collector = _Collector(self)
-        key_default, value_default = self.config.serde("default.key.serde"), self.config.serde("default.value.serde")
+        key_default, value_default = (
+            self.config.serde("default.key.serde"),
+            self.config.serde("default.value.serde"),
+        )
         cache = int(self.config["statestore.cache.max.records"]) or 1
 
         def physical(name: str) -> str:
@@ -139,7 +147,12 @@ class TopologyTestDriver:
             self._pending.append((topic, stored))
 
     def pipe(
-        self, topic: str, key: bytes | None, value: bytes | None, timestamp: int, headers: Headers | None = None
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int,
+        headers: Headers | None = None,
     ) -> None:
         """Write one raw record to `topic` and process everything that follows from it."""
         if topic not in self._task_topics and topic not in self._global_topics:
@@ -179,8 +192,12 @@ class TopologyTestDriver:
     # -- topics ---------------------------------------------------------------------------------------
 
     def create_input_topic(
-        self, topic: str, key_serde: Serde[Any] = Serdes.BYTES, value_serde: Serde[Any] = Serdes.BYTES,
-        start_timestamp: int = 0, auto_advance_ms: int = 0,
+        self,
+        topic: str,
+        key_serde: Serde[Any] = Serdes.BYTES,
+        value_serde: Serde[Any] = Serdes.BYTES,
+        start_timestamp: int = 0,
+        auto_advance_ms: int = 0,
     ) -> TestInputTopic:
         return TestInputTopic(self, topic, key_serde, value_serde, start_timestamp, auto_advance_ms)
 
@@ -237,8 +254,13 @@ class TestInputTopic:
     __test__ = False
 
     def __init__(
-        self, driver: TopologyTestDriver, topic: str, key_serde: Serde[Any], value_serde: Serde[Any],
-        start_timestamp: int, auto_advance_ms: int,
+        self,
+        driver: TopologyTestDriver,
+        topic: str,
+        key_serde: Serde[Any],
+        value_serde: Serde[Any],
+        start_timestamp: int,
+        auto_advance_ms: int,
     ) -> None:
         self.driver = driver
         self.topic = topic
@@ -276,7 +298,9 @@ class TestInputTopic:
 class TestOutputTopic:
     __test__ = False
 
-    def __init__(self, driver: TopologyTestDriver, topic: str, key_serde: Serde[Any], value_serde: Serde[Any]) -> None:
+    def __init__(
+        self, driver: TopologyTestDriver, topic: str, key_serde: Serde[Any], value_serde: Serde[Any]
+    ) -> None:
         self.driver = driver
         self.topic = topic
         self.key_serde = key_serde

@@ -142,7 +142,9 @@ class Topology:
                 )
         for topic in topics:
             self._topic_to_source[topic] = name
-        self.nodes[name] = SourceNode(name, tuple(topics), key_serde, value_serde, timestamp_extractor, offset_reset)
+        self.nodes[name] = SourceNode(
+            name, tuple(topics), key_serde, value_serde, timestamp_extractor, offset_reset
+        )
         return self
 
     def add_processor(
@@ -183,7 +185,9 @@ class Topology:
         if spec.logging:
             changelog = f"{spec.name}-changelog"
             self.internal_topics[changelog] = InternalTopic(
-                changelog, "changelog", config={"cleanup.policy": spec.changelog_cleanup_policy(), **spec.log_config}
+                changelog,
+                "changelog",
+                config={"cleanup.policy": spec.changelog_cleanup_policy(), **spec.log_config},
             )
         self.connect_processor_and_state_stores_many(processor_names, spec.name)
         return self
@@ -219,7 +223,10 @@ class Topology:
             raise TopologyException(f"a state store named {spec.name!r} already exists")
         spec.logging = False
         self.add_source(
-            source_name, topic, key_serde=key_serde, value_serde=value_serde,
+            source_name,
+            topic,
+            key_serde=key_serde,
+            value_serde=value_serde,
             timestamp_extractor=timestamp_extractor,
         )
         self.global_stores[spec.name] = GlobalStore(spec, source_name, topic, processor_name)
@@ -229,7 +236,9 @@ class Topology:
         node.stores.append(spec.name)
         return self
 
-    def add_internal_topic(self, name: str, kind: str = "repartition", num_partitions: int | None = None) -> None:
+    def add_internal_topic(
+        self, name: str, kind: str = "repartition", num_partitions: int | None = None
+    ) -> None:
         self.internal_topics[name] = InternalTopic(name, kind, num_partitions)
 
     def copartition(self, topics: Iterable[str]) -> None:
@@ -309,7 +318,8 @@ class Topology:
             if len(set(counts.values())) > 1:
                 listed = ", ".join(f"{t}={n}" for t, n in counts.items())
                 raise TopologyException(
-                    f"topics joined together must have the same number of partitions (co-partitioning): {listed}"
+                    "topics joined together must have the same number of partitions"
+                    f" (co-partitioning): {listed}"
                 )
 
     def describe(self) -> TopologyDescription:

@@ -17,7 +17,9 @@ DEFAULTS = {"default.key.serde": "string", "default.value.serde": "json"}
 def make_driver() -> Iterator[Any]:
     drivers: list[TopologyTestDriver] = []
 
-    def make(builder: StreamsBuilder, config: dict[str, Any] | None = None, **kwargs: Any) -> TopologyTestDriver:
+    def make(
+        builder: StreamsBuilder, config: dict[str, Any] | None = None, **kwargs: Any
+    ) -> TopologyTestDriver:
         driver = TopologyTestDriver(builder.build(), {**DEFAULTS, **(config or {})}, **kwargs)
         drivers.append(driver)
         return driver

@@ -106,8 +106,13 @@ def test_grouped_table_adds_and_subtracts(make_driver: Any) -> None:
     (
         b.table("users")
         .group_by(lambda k, v: (v["region"], v["balance"]), name="by-region")
-        .aggregate(lambda: 0, lambda k, v, a: a + v, lambda k, v, a: a - v,
-                   materialized=Materialized("regions", caching=False), value_serde=Serdes.LONG)
+        .aggregate(
+            lambda: 0,
+            lambda k, v, a: a + v,
+            lambda k, v, a: a - v,
+            materialized=Materialized("regions", caching=False),
+            value_serde=Serdes.LONG,
+        )
         .to_stream()
         .to("totals", value_serde=Serdes.LONG)
     )
@@ -122,9 +127,9 @@ def test_grouped_table_adds_and_subtracts(make_driver: Any) -> None:
 def test_grouped_table_count_and_reduce(make_driver: Any) -> None:
     b = StreamsBuilder()
     table = b.table("users")
-    table.group_by(lambda k, v: (v, k), name="c").count(materialized=Materialized("cnt", caching=False)).to_stream().to(
-        "count", value_serde=Serdes.LONG
-    )
+    table.group_by(lambda k, v: (v, k), name="c").count(
+        materialized=Materialized("cnt", caching=False)
+    ).to_stream().to("count", value_serde=Serdes.LONG)
     d = make_driver(b)
     inp = _inp(d, "users")
     inp.pipe_input("u1", "red", 1)

@@ -41,9 +41,16 @@ def test_tumbling_count_with_grace_and_late_side_output(make_driver: Any) -> Non
         materialized=Materialized("c", caching=False), late_records_topic="late"
     ).to_stream().to("out", value_serde=Serdes.LONG)
     d = make_driver(b)
-    _pipe(d, "in", [("a", 1, 1), ("a", 1, 9), ("a", 1, 12), ("a", 1, 14), ("a", 1, 8), ("a", 1, 16), ("a", 1, 3)])
+    _pipe(
+        d,
+        "in",
+        [("a", 1, 1), ("a", 1, 9), ("a", 1, 12), ("a", 1, 14), ("a", 1, 8), ("a", 1, 16), ("a", 1, 3)],
+    )
     assert _windowed_out(d, "out") == [
-        (("a", 0, 10), 1), (("a", 0, 10), 2), (("a", 10, 20), 1), (("a", 10, 20), 2),
+        (("a", 0, 10), 1),
+        (("a", 0, 10), 2),
+        (("a", 10, 20), 1),
+        (("a", 10, 20), 2),
         (("a", 0, 10), 3),  # ts 8 at stream time 14: window [0,10) closes at 15, still open
         (("a", 10, 20), 3),
     ]
@@ -82,7 +89,10 @@ def test_hopping_aggregate_without_merger_updates_each_window(make_driver: Any) 
     d = make_driver(b)
     _pipe(d, "in", [("a", 1, 7), ("a", 2, 8)])
     assert _windowed_out(d, "out", Serdes.JSON) == [
-        (("a", 0, 10), [1]), (("a", 5, 15), [1]), (("a", 0, 10), [1, 2]), (("a", 5, 15), [1, 2]),
+        (("a", 0, 10), [1]),
+        (("a", 5, 15), [1]),
+        (("a", 0, 10), [1, 2]),
+        (("a", 5, 15), [1, 2]),
     ]
 
 
@@ -94,8 +104,10 @@ def test_emit_final_sends_each_window_once_when_it_closes(make_driver: Any) -> N
     d = make_driver(b)
     _pipe(d, "in", [("a", 1, 1), ("b", 1, 4), ("a", 1, 6), ("a", 1, 11), ("a", 1, 30)])
     assert _windowed_out(d, "out") == [
-        (("a", 0, 10), 2), (("b", 0, 10), 1),  # closed at stream time 12 (ts 30 arrives)
-        (("a", 5, 15), 2), (("a", 10, 20), 1),
+        (("a", 0, 10), 2),
+        (("b", 0, 10), 1),  # closed at stream time 12 (ts 30 arrives)
+        (("a", 5, 15), 2),
+        (("a", 10, 20), 1),
     ]
 
 
@@ -127,7 +139,9 @@ def test_session_windows_merge_and_emit_tombstones(make_driver: Any) -> None:
     assert _windowed_out(d, "out") == [
         (("u", 0, 0), 1),
         (("u", 10, 10), 1),
-        (("u", 0, 0), None), (("u", 10, 10), None), (("u", 0, 10), 3),  # 5 bridges both sessions
+        (("u", 0, 0), None),
+        (("u", 10, 10), None),
+        (("u", 0, 10), 3),  # 5 bridges both sessions
         (("u", 16, 16), 1),  # 6 ms after the last record: a new session
     ]
     store = d.get_session_store("sessions")

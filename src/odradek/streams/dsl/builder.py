@@ -95,8 +95,12 @@ class StreamsBuilder:
         names = (topics,) if isinstance(topics, str) else tuple(topics)
         node = self.node_name(name, "KSTREAM-SOURCE-")
         self.topology.add_source(
-            node, *names, key_serde=key_serde, value_serde=value_serde,
-            timestamp_extractor=timestamp_extractor, offset_reset=offset_reset,
+            node,
+            *names,
+            key_serde=key_serde,
+            value_serde=value_serde,
+            timestamp_extractor=timestamp_extractor,
+            offset_reset=offset_reset,
         )
         return KStream(self, node, key_serde, value_serde, frozenset(names), False)
 
@@ -116,7 +120,10 @@ class StreamsBuilder:
         mat = Materialized.coerce(materialized)
         source = self.node_name(name, "KSTREAM-SOURCE-")
         self.topology.add_source(
-            source, topic, key_serde=mat.key_serde or key_serde, value_serde=mat.value_serde or value_serde,
+            source,
+            topic,
+            key_serde=mat.key_serde or key_serde,
+            value_serde=mat.value_serde or value_serde,
             timestamp_extractor=timestamp_extractor,
         )
         spec = self.store_spec(
@@ -126,8 +133,13 @@ class StreamsBuilder:
         self.topology.add_processor(node, lambda: TableSourceProcessor(spec.name), source)
         self.topology.add_state_store(spec, node)
         return KTable(
-            self, node, mat.key_serde or key_serde, mat.value_serde or value_serde, frozenset([topic]),
-            spec.name, ValueGetterSupplier.from_store(spec.name),
+            self,
+            node,
+            mat.key_serde or key_serde,
+            mat.value_serde or value_serde,
+            frozenset([topic]),
+            spec.name,
+            ValueGetterSupplier.from_store(spec.name),
         )
 
     def global_table(
@@ -149,8 +161,13 @@ class StreamsBuilder:
         source = self.node_name(name, "KSTREAM-SOURCE-")
         processor = self.new_name("KTABLE-SOURCE-")
         self.topology.add_global_store(
-            spec, source, topic, processor, lambda: TableSourceProcessor(spec.name),
-            key_serde=mat.key_serde or key_serde, value_serde=mat.value_serde or value_serde,
+            spec,
+            source,
+            topic,
+            processor,
+            lambda: TableSourceProcessor(spec.name),
+            key_serde=mat.key_serde or key_serde,
+            value_serde=mat.value_serde or value_serde,
         )
         return GlobalKTable(spec.name, topic)
 

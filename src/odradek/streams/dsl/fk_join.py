@@ -36,36 +36,53 @@ def foreign_key_join(
     composite = fk.CompositeKeySerde(right.key_serde, left.key_serde)
 
     sender = f"{base}-subscription-send"
-    topology.add_processor(sender, lambda: fk.SubscriptionSender(extractor, left.value_serde, left_join), left.node)
+    topology.add_processor(
+        sender, lambda: fk.SubscriptionSender(extractor, left.value_serde, left_join), left.node
+    )
     topology.add_processor(f"{sender}-subscribe", _pass, sender)
     topology.add_sink(
-        f"{base}-subscription-sink", sub_topic, f"{sender}-subscribe", key_serde=right.key_serde,
+        f"{base}-subscription-sink",
+        sub_topic,
+        f"{sender}-subscribe",
+        key_serde=right.key_serde,
         value_serde=fk.SubscriptionSerde(left.key_serde),
     )
     store = StoreSpec(f"{base}-subscription-store", StoreKind.KEY_VALUE, composite, Serdes.BYTES)
     receiver = f"{base}-subscription-receive"
     sub_source = f"{base}-subscription-source"
-    topology.add_source(sub_source, sub_topic, key_serde=right.key_serde, value_serde=fk.SubscriptionSerde(left.key_serde))
+    topology.add_source(
+        sub_source, sub_topic, key_serde=right.key_serde, value_serde=fk.SubscriptionSerde(left.key_serde)
+    )
     right_getter = right.value_getter()
     topology.add_processor(
-        receiver, lambda: fk.SubscriptionReceiver(store.name, right_getter, composite), sub_source,
+        receiver,
+        lambda: fk.SubscriptionReceiver(store.name, right_getter, composite),
+        sub_source,
         stores=right_getter.stores,
     )
     change = f"{base}-foreign-change"
     topology.add_processor(change, lambda: fk.ForeignTableChangeProcessor(store.name, composite), right.node)
     topology.add_state_store(store, receiver, change)
     topology.add_sink(
-        f"{base}-response-sink", resp_topic, receiver, change, key_serde=left.key_serde,
+        f"{base}-response-sink",
+        resp_topic,
+        receiver,
+        change,
+        key_serde=left.key_serde,
         value_serde=fk.ResponseSerde(right.value_serde),
     )
     topology.copartition(right.source_topics | {sub_topic})
 
     resp_source = f"{base}-response-source"
-    topology.add_source(resp_source, resp_topic, key_serde=left.key_serde, value_serde=fk.ResponseSerde(right.value_serde))
+    topology.add_source(
+        resp_source, resp_topic, key_serde=left.key_serde, value_serde=fk.ResponseSerde(right.value_serde)
+    )
     local = f"{sender}-local"
     topology.add_processor(local, _pass, sender)
     mat = Materialized.coerce(materialized)
-    result = builder.store_spec(mat, StoreKind.TIMESTAMPED_KEY_VALUE, f"{base}-result-STATE-STORE-", left.key_serde, value_serde)
+    result = builder.store_spec(
+        mat, StoreKind.TIMESTAMPED_KEY_VALUE, f"{base}-result-STATE-STORE-", left.key_serde, value_serde
+    )
     if mat.name is None:
         result.name = f"{base}-result-store"
     left_getter = left.value_getter()
@@ -73,13 +90,20 @@ def foreign_key_join(
     topology.add_processor(
         resolver,
         lambda: fk.ResponseResolver(left_getter, result.name, joiner, left_join, left.value_serde),
-        resp_source, local, stores=left_getter.stores,
+        resp_source,
+        local,
+        stores=left_getter.stores,
     )
     topology.add_state_store(result, resolver)
     topology.copartition(left.source_topics | {resp_topic})
     return KTable(
-        builder, resolver, left.key_serde, mat.value_serde or value_serde, left.source_topics,
-        result.name, ValueGetterSupplier.from_store(result.name),
+        builder,
+        resolver,
+        left.key_serde,
+        mat.value_serde or value_serde,
+        left.source_topics,
+        result.name,
+        ValueGetterSupplier.from_store(result.name),
     )
 
 

@@ -55,8 +55,12 @@ class KGroupedStream:
         return self.stream._through_internal(self.name or store_name, self.key_serde, self.value_serde)
 
     def _aggregate(
-        self, prefix: str, supplier: Callable[[str], Processor], materialized: Materialized | str | None,
-        value_serde: Serde[Any] | None, name: str | None,
+        self,
+        prefix: str,
+        supplier: Callable[[str], Processor],
+        materialized: Materialized | str | None,
+        value_serde: Serde[Any] | None,
+        name: str | None,
     ) -> KTable:
         mat = Materialized.coerce(materialized)
         builder = self.builder
@@ -68,23 +72,38 @@ class KGroupedStream:
         builder.topology.add_processor(node, lambda: supplier(spec.name), source.node)
         builder.topology.add_state_store(spec, node)
         return KTable(
-            builder, node, mat.key_serde or self.key_serde, mat.value_serde or value_serde,
-            source.source_topics, spec.name, ValueGetterSupplier.from_store(spec.name),
+            builder,
+            node,
+            mat.key_serde or self.key_serde,
+            mat.value_serde or value_serde,
+            source.source_topics,
+            spec.name,
+            ValueGetterSupplier.from_store(spec.name),
         )
 
     def count(self, materialized: Materialized | str | None = None, name: str | None = None) -> KTable:
         caching = Materialized.coerce(materialized).caching
         return self._aggregate(
-            "KSTREAM-AGGREGATE-", lambda store: agg.StreamCountProcessor(store, caching), materialized, Serdes.LONG, name
+            "KSTREAM-AGGREGATE-",
+            lambda store: agg.StreamCountProcessor(store, caching),
+            materialized,
+            Serdes.LONG,
+            name,
         )
 
     def reduce(
-        self, reducer: Callable[[Any, Any], Any], materialized: Materialized | str | None = None, name: str | None = None
+        self,
+        reducer: Callable[[Any, Any], Any],
+        materialized: Materialized | str | None = None,
+        name: str | None = None,
     ) -> KTable:
         caching = Materialized.coerce(materialized).caching
         return self._aggregate(
-            "KSTREAM-REDUCE-", lambda store: agg.StreamReduceProcessor(store, reducer, caching), materialized,
-            self.value_serde, name,
+            "KSTREAM-REDUCE-",
+            lambda store: agg.StreamReduceProcessor(store, reducer, caching),
+            materialized,
+            self.value_serde,
+            name,
         )
 
     def aggregate(
@@ -99,7 +118,9 @@ class KGroupedStream:
         return self._aggregate(
             "KSTREAM-AGGREGATE-",
             lambda store: agg.StreamAggregateProcessor(store, initializer, aggregator, caching),
-            materialized, None, name,
+            materialized,
+            None,
+            name,
         )
 
     def windowed_by(self, windows: TimeWindows | SlidingWindows | SessionWindows) -> Any:
@@ -148,7 +169,8 @@ class _WindowedBase:
                 from odradek.streams.errors import TopologyException
 
                 raise TopologyException(
-                    f"retention of {store_name!r} ({mat.retention_ms} ms) must be at least window size + grace"
+                    f"retention of {store_name!r} ({mat.retention_ms} ms) must be at least"
+                    f" window size + grace"
                     f" ({spec.retention_ms} ms)"
                 )
             spec.retention_ms = mat.retention_ms
@@ -162,12 +184,21 @@ class _WindowedBase:
         if late_records_topic is not None:
             builder.topology.add_processor(f"{node}-{LATE_CHILD}", PassThroughProcessor, node)
             builder.topology.add_sink(
-                f"{node}-late-sink", late_records_topic, f"{node}-{LATE_CHILD}",
-                key_serde=grouped.key_serde, value_serde=grouped.value_serde,
+                f"{node}-late-sink",
+                late_records_topic,
+                f"{node}-{LATE_CHILD}",
+                key_serde=grouped.key_serde,
+                value_serde=grouped.value_serde,
             )
         return KTable(
-            builder, node, WindowedSerde(mat.key_serde or grouped.key_serde), mat.value_serde or value_serde,
-            source.source_topics, store_name, ValueGetterSupplier.from_store(store_name), self.windows,
+            builder,
+            node,
+            WindowedSerde(mat.key_serde or grouped.key_serde),
+            mat.value_serde or value_serde,
+            source.source_topics,
+            store_name,
+            ValueGetterSupplier.from_store(store_name),
+            self.windows,
         )
 
 
@@ -182,7 +213,10 @@ class TimeWindowedKStream(_WindowedBase):
 
         def spec_of(name: str) -> StoreSpec:
             return StoreSpec(
-                name, StoreKind.WINDOW, retention_ms=retention, window_size_ms=w.pane_ms if pane else w.size_ms
+                name,
+                StoreKind.WINDOW,
+                retention_ms=retention,
+                window_size_ms=w.pane_ms if pane else w.size_ms,
             )
 
         return spec_of
@@ -205,11 +239,18 @@ class TimeWindowedKStream(_WindowedBase):
             lambda store, late: TimeWindowedAggregateProcessor(
                 store, w, initializer, aggregator, merger, final, late, caching
             ),
-            self._spec(merger is not None), [], materialized, None, name, late_records_topic,
+            self._spec(merger is not None),
+            [],
+            materialized,
+            None,
+            name,
+            late_records_topic,
         )
 
     def count(
-        self, materialized: Materialized | str | None = None, name: str | None = None,
+        self,
+        materialized: Materialized | str | None = None,
+        name: str | None = None,
         late_records_topic: str | None = None,
     ) -> KTable:
         final = self.emit is EmitStrategy.ON_WINDOW_CLOSE
@@ -220,12 +261,20 @@ class TimeWindowedKStream(_WindowedBase):
             lambda store, late: TimeWindowedAggregateProcessor(
                 store, w, lambda: 0, _count_aggregator, _sum_merger, final, late, caching
             ),
-            self._spec(True), [], materialized, Serdes.LONG, name, late_records_topic,
+            self._spec(True),
+            [],
+            materialized,
+            Serdes.LONG,
+            name,
+            late_records_topic,
         )
 
     def reduce(
-        self, reducer: Callable[[Any, Any], Any], materialized: Materialized | str | None = None,
-        name: str | None = None, late_records_topic: str | None = None,
+        self,
+        reducer: Callable[[Any, Any], Any],
+        materialized: Materialized | str | None = None,
+        name: str | None = None,
+        late_records_topic: str | None = None,
     ) -> KTable:
         final = self.emit is EmitStrategy.ON_WINDOW_CLOSE
         caching = Materialized.coerce(materialized).caching
@@ -242,7 +291,12 @@ class TimeWindowedKStream(_WindowedBase):
             lambda store, late: TimeWindowedAggregateProcessor(
                 store, w, lambda: None, aggregator, merger, final, late, caching
             ),
-            self._spec(True), [], materialized, self.grouped.value_serde, name, late_records_topic,
+            self._spec(True),
+            [],
+            materialized,
+            self.grouped.value_serde,
+            name,
+            late_records_topic,
         )
 
 
@@ -263,9 +317,15 @@ class SlidingWindowedKStream(_WindowedBase):
         caching = Materialized.coerce(materialized).caching
         mat = Materialized.coerce(materialized)
         buffer = StoreSpec(
-            f"{mat.name or grouped.builder.new_name('KSTREAM-SLIDING-BUFFER-')}-buffer", StoreKind.WINDOW,
-            grouped.key_serde, grouped.value_serde, mat.persistent, mat.logging,
-            retention_ms=w.retention_ms() + w.time_difference_ms + 2, window_size_ms=1, retain_duplicates=True,
+            f"{mat.name or grouped.builder.new_name('KSTREAM-SLIDING-BUFFER-')}-buffer",
+            StoreKind.WINDOW,
+            grouped.key_serde,
+            grouped.value_serde,
+            mat.persistent,
+            mat.logging,
+            retention_ms=w.retention_ms() + w.time_difference_ms + 2,
+            window_size_ms=1,
+            retain_duplicates=True,
         )
 
         def spec_of(name_: str) -> StoreSpec:
@@ -278,18 +338,38 @@ class SlidingWindowedKStream(_WindowedBase):
             lambda store, late: SlidingWindowedAggregateProcessor(
                 store, buffer.name, w, initializer, aggregator, late, caching
             ),
-            spec_of, [buffer], materialized, value_serde, name, late_records_topic,
+            spec_of,
+            [buffer],
+            materialized,
+            value_serde,
+            name,
+            late_records_topic,
         )
 
-    def count(self, materialized: Materialized | str | None = None, name: str | None = None,
-              late_records_topic: str | None = None) -> KTable:
-        return self.aggregate(lambda: 0, _count_aggregator, materialized, name, late_records_topic, Serdes.LONG)
-
-    def reduce(self, reducer: Callable[[Any, Any], Any], materialized: Materialized | str | None = None,
-               name: str | None = None, late_records_topic: str | None = None) -> KTable:
+    def count(
+        self,
+        materialized: Materialized | str | None = None,
+        name: str | None = None,
+        late_records_topic: str | None = None,
+    ) -> KTable:
         return self.aggregate(
-            lambda: None, lambda _k, v, a: v if a is None else reducer(a, v), materialized, name,
-            late_records_topic, self.grouped.value_serde,
+            lambda: 0, _count_aggregator, materialized, name, late_records_topic, Serdes.LONG
+        )
+
+    def reduce(
+        self,
+        reducer: Callable[[Any, Any], Any],
+        materialized: Materialized | str | None = None,
+        name: str | None = None,
+        late_records_topic: str | None = None,
+    ) -> KTable:
+        return self.aggregate(
+            lambda: None,
+            lambda _k, v, a: v if a is None else reducer(a, v),
+            materialized,
+            name,
+            late_records_topic,
+            self.grouped.value_serde,
         )
 
 
@@ -319,21 +399,39 @@ class SessionWindowedKStream(_WindowedBase):
             lambda store, late: SessionWindowedAggregateProcessor(
                 store, w, initializer, aggregator, merger, final, late, caching
             ),
-            spec_of, [], materialized, value_serde, name, late_records_topic,
+            spec_of,
+            [],
+            materialized,
+            value_serde,
+            name,
+            late_records_topic,
         )
 
-    def count(self, materialized: Materialized | str | None = None, name: str | None = None,
-              late_records_topic: str | None = None) -> KTable:
+    def count(
+        self,
+        materialized: Materialized | str | None = None,
+        name: str | None = None,
+        late_records_topic: str | None = None,
+    ) -> KTable:
         return self.aggregate(
             lambda: 0, _count_aggregator, _sum_merger, materialized, name, late_records_topic, Serdes.LONG
         )
 
-    def reduce(self, reducer: Callable[[Any, Any], Any], materialized: Materialized | str | None = None,
-               name: str | None = None, late_records_topic: str | None = None) -> KTable:
+    def reduce(
+        self,
+        reducer: Callable[[Any, Any], Any],
+        materialized: Materialized | str | None = None,
+        name: str | None = None,
+        late_records_topic: str | None = None,
+    ) -> KTable:
         return self.aggregate(
-            lambda: None, lambda _k, v, a: v if a is None else reducer(a, v),
+            lambda: None,
+            lambda _k, v, a: v if a is None else reducer(a, v),
             lambda _k, a, b: b if a is None else (a if b is None else reducer(a, b)),
-            materialized, name, late_records_topic, self.grouped.value_serde,
+            materialized,
+            name,
+            late_records_topic,
+            self.grouped.value_serde,
         )
 
 
@@ -344,27 +442,35 @@ class CogroupedKStream:
         self.builder = builder
         self.inputs: list[tuple[KGroupedStream, Callable[[Any, Any, Any], Any]]] = []
 
-    def cogroup(self, grouped: KGroupedStream, aggregator: Callable[[Any, Any, Any], Any]) -> CogroupedKStream:
+    def cogroup(
+        self, grouped: KGroupedStream, aggregator: Callable[[Any, Any, Any], Any]
+    ) -> CogroupedKStream:
         self.inputs.append((grouped, aggregator))
         return self
 
     def aggregate(
-        self, initializer: Callable[[], Any], materialized: Materialized | str | None = None,
+        self,
+        initializer: Callable[[], Any],
+        materialized: Materialized | str | None = None,
         name: str | None = None,
     ) -> KTable:
         builder = self.builder
         mat = Materialized.coerce(materialized)
         first = self.inputs[0][0]
-        spec = builder.store_spec(mat, StoreKind.TIMESTAMPED_KEY_VALUE, "COGROUPKSTREAM-AGGREGATE-STATE-STORE-", first.key_serde, None)
+        spec = builder.store_spec(
+            mat,
+            StoreKind.TIMESTAMPED_KEY_VALUE,
+            "COGROUPKSTREAM-AGGREGATE-STATE-STORE-",
+            first.key_serde,
+            None,
+        )
         base = builder.node_name(name, "COGROUPKSTREAM-AGGREGATE-")
         nodes, topics = [], frozenset[str]()
         for i, (grouped, aggregator) in enumerate(self.inputs):
             source = grouped._input(f"{spec.name}-{i}" if grouped.name is None else grouped.name)
             node = f"{base}-{i}"
             builder.topology.add_processor(
-                node,
-                (lambda a: lambda: agg.CogroupAggregateProcessor(spec.name, initializer, a, mat.caching))(aggregator),
-                source.node,
+                node, _cogroup_supplier(spec.name, initializer, aggregator, mat.caching), source.node
             )
             nodes.append(node)
             topics = topics | source.source_topics
@@ -373,14 +479,29 @@ class CogroupedKStream:
         merge = f"{base}-merge"
         builder.topology.add_processor(merge, PassThroughProcessor, *nodes)
         return KTable(
-            builder, merge, mat.key_serde or first.key_serde, mat.value_serde, topics, spec.name,
+            builder,
+            merge,
+            mat.key_serde or first.key_serde,
+            mat.value_serde,
+            topics,
+            spec.name,
             ValueGetterSupplier.from_store(spec.name),
         )
 
 
+def _cogroup_supplier(
+    store: str, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any], caching: bool
+) -> Callable[[], Processor]:
+    return lambda: agg.CogroupAggregateProcessor(store, initializer, aggregator, caching)
+
+
 class KGroupedTable:
     def __init__(
-        self, builder: StreamsBuilder, node: str, key_serde: Serde[Any] | None, value_serde: Serde[Any] | None,
+        self,
+        builder: StreamsBuilder,
+        node: str,
+        key_serde: Serde[Any] | None,
+        value_serde: Serde[Any] | None,
         name: str | None,
     ) -> None:
         self.builder = builder
@@ -400,25 +521,39 @@ class KGroupedTable:
     ) -> KTable:
         builder = self.builder
         mat = Materialized.coerce(materialized)
-        spec = builder.store_spec(mat, StoreKind.TIMESTAMPED_KEY_VALUE, "KTABLE-AGGREGATE-STATE-STORE-", self.key_serde, value_serde)
+        spec = builder.store_spec(
+            mat, StoreKind.TIMESTAMPED_KEY_VALUE, "KTABLE-AGGREGATE-STATE-STORE-", self.key_serde, value_serde
+        )
         base = self.name or spec.name
         topic = f"{base}-repartition"
         topology = builder.topology
         topology.add_internal_topic(topic)
         topology.add_sink(
-            f"{base}-repartition-sink", topic, self.node, key_serde=self.key_serde,
+            f"{base}-repartition-sink",
+            topic,
+            self.node,
+            key_serde=self.key_serde,
             value_serde=ChangeSerde(self.value_serde),
         )
         source = f"{base}-repartition-source"
-        topology.add_source(source, topic, key_serde=self.key_serde, value_serde=ChangeSerde(self.value_serde))
+        topology.add_source(
+            source, topic, key_serde=self.key_serde, value_serde=ChangeSerde(self.value_serde)
+        )
         node = builder.node_name(name, "KTABLE-AGGREGATE-")
         topology.add_processor(
-            node, lambda: agg.TableAggregateProcessor(spec.name, initializer, adder, subtractor, mat.caching), source
+            node,
+            lambda: agg.TableAggregateProcessor(spec.name, initializer, adder, subtractor, mat.caching),
+            source,
         )
         topology.add_state_store(spec, node)
         return KTable(
-            builder, node, mat.key_serde or self.key_serde, mat.value_serde or value_serde, frozenset([topic]),
-            spec.name, ValueGetterSupplier.from_store(spec.name),
+            builder,
+            node,
+            mat.key_serde or self.key_serde,
+            mat.value_serde or value_serde,
+            frozenset([topic]),
+            spec.name,
+            ValueGetterSupplier.from_store(spec.name),
         )
 
     def count(self, materialized: Materialized | str | None = None, name: str | None = None) -> KTable:
@@ -427,13 +562,17 @@ class KGroupedTable:
         )
 
     def reduce(
-        self, adder: Callable[[Any, Any], Any], subtractor: Callable[[Any, Any], Any],
-        materialized: Materialized | str | None = None, name: str | None = None,
+        self,
+        adder: Callable[[Any, Any], Any],
+        subtractor: Callable[[Any, Any], Any],
+        materialized: Materialized | str | None = None,
+        name: str | None = None,
     ) -> KTable:
         return self.aggregate(
             lambda: None,
             lambda _k, v, a: v if a is None else adder(a, v),
             lambda _k, v, a: subtractor(a, v),
-            materialized, name, self.value_serde,
+            materialized,
+            name,
+            self.value_serde,
         )
-

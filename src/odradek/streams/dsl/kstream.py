@@ -78,28 +78,41 @@ class KStream:
 
     def map(self, mapper: Callable[[Any, Any], tuple[Any, Any]], name: str | None = None) -> KStream:
         """`mapper(key, value) -> (new_key, new_value)`; a later grouping or join repartitions."""
-        return self._add("KSTREAM-MAP-", lambda: ops.MapProcessor(mapper), name, key_changed=True, value_serde=None)
+        return self._add(
+            "KSTREAM-MAP-", lambda: ops.MapProcessor(mapper), name, key_changed=True, value_serde=None
+        )
 
-    def map_values(self, mapper: Callable[..., Any], with_key: bool = False, name: str | None = None) -> KStream:
+    def map_values(
+        self, mapper: Callable[..., Any], with_key: bool = False, name: str | None = None
+    ) -> KStream:
         """`mapper(value)` (or `mapper(key, value)` with `with_key=True`) -> new value."""
         return self._add(
             "KSTREAM-MAPVALUES-", lambda: ops.MapValuesProcessor(mapper, with_key), name, value_serde=None
         )
 
-    def flat_map(self, mapper: Callable[[Any, Any], Iterable[tuple[Any, Any]]], name: str | None = None) -> KStream:
+    def flat_map(
+        self, mapper: Callable[[Any, Any], Iterable[tuple[Any, Any]]], name: str | None = None
+    ) -> KStream:
         return self._add(
             "KSTREAM-FLATMAP-", lambda: ops.FlatMapProcessor(mapper), name, key_changed=True, value_serde=None
         )
 
-    def flat_map_values(self, mapper: Callable[..., Iterable[Any]], with_key: bool = False, name: str | None = None) -> KStream:
+    def flat_map_values(
+        self, mapper: Callable[..., Iterable[Any]], with_key: bool = False, name: str | None = None
+    ) -> KStream:
         """`mapper(value) -> iterable of values`; an empty result (or None) drops the record. The seed's
         pattern: return `[]` for a record that does not parse, instead of failing the application."""
         return self._add(
-            "KSTREAM-FLATMAPVALUES-", lambda: ops.FlatMapValuesProcessor(mapper, with_key), name, value_serde=None
+            "KSTREAM-FLATMAPVALUES-",
+            lambda: ops.FlatMapValuesProcessor(mapper, with_key),
+            name,
+            value_serde=None,
         )
 
     def select_key(self, mapper: Callable[[Any, Any], Any], name: str | None = None) -> KStream:
-        return self._add("KSTREAM-KEY-SELECT-", lambda: ops.SelectKeyProcessor(mapper), name, key_changed=True)
+        return self._add(
+            "KSTREAM-KEY-SELECT-", lambda: ops.SelectKeyProcessor(mapper), name, key_changed=True
+        )
 
     def peek(self, action: Callable[[Any, Any], Any], name: str | None = None) -> KStream:
         return self._add("KSTREAM-PEEK-", lambda: ops.PeekProcessor(action, True), name)
@@ -121,7 +134,7 @@ class KStream:
         )
 
     def split(self, name: str | None = None) -> BranchedKStream:
-        """`stream.split().branch(pred, name="a").branch(pred2, name="b").default_branch()` -> dict of streams."""
+        """`split().branch(pred, name="a").branch(pred2, name="b").default_branch()` -> dict of streams."""
         return BranchedKStream(self, name or self.builder.new_name("KSTREAM-BRANCH-"))
 
     def branch(self, *predicates: Callable[[Any, Any], bool]) -> list[KStream]:
@@ -138,7 +151,9 @@ class KStream:
         name: str | None = None,
     ) -> KStream:
         """A Processor API processor (a `Processor` subclass or any zero-argument factory of one)."""
-        return self._add("KSTREAM-PROCESSOR-", supplier, name, key_changed=True, value_serde=None, stores=stores)
+        return self._add(
+            "KSTREAM-PROCESSOR-", supplier, name, key_changed=True, value_serde=None, stores=stores
+        )
 
     # -- sinks and repartitioning ---------------------------------------------------------------------
 
@@ -153,8 +168,12 @@ class KStream:
     ) -> None:
         node = self.builder.node_name(name, "KSTREAM-SINK-")
         self.builder.topology.add_sink(
-            node, topic, self.node, key_serde=key_serde or self.key_serde,
-            value_serde=value_serde or self.value_serde, partitioner=partitioner,
+            node,
+            topic,
+            self.node,
+            key_serde=key_serde or self.key_serde,
+            value_serde=value_serde or self.value_serde,
+            partitioner=partitioner,
         )
 
     def through(
@@ -167,31 +186,52 @@ class KStream:
     ) -> KStream:
         """Write to `topic` and read it back (a user-managed repartition)."""
         self.to(topic, key_serde=key_serde, value_serde=value_serde, partitioner=partitioner)
-        return self.builder.stream(topic, key_serde=key_serde or self.key_serde, value_serde=value_serde or self.value_serde)
+        return self.builder.stream(
+            topic, key_serde=key_serde or self.key_serde, value_serde=value_serde or self.value_serde
+        )
 
     def repartition(
-        self, repartitioned: Repartitioned | None = None, *, name: str | None = None, num_partitions: int | None = None,
-        key_serde: Serde[Any] | None = None, value_serde: Serde[Any] | None = None,
+        self,
+        repartitioned: Repartitioned | None = None,
+        *,
+        name: str | None = None,
+        num_partitions: int | None = None,
+        key_serde: Serde[Any] | None = None,
+        value_serde: Serde[Any] | None = None,
         partitioner: Partitioner | None = None,
     ) -> KStream:
         """Through an internal topic `{application.id}-{name}-repartition` the runtime creates."""
         r = repartitioned or Repartitioned(name, num_partitions, key_serde, value_serde, partitioner)
         base = self.builder.internal_name(r.name, "KSTREAM-REPARTITION-", "a repartition topic")
         return self._through_internal(
-            base, r.key_serde or self.key_serde, r.value_serde or self.value_serde, r.num_partitions, r.partitioner
+            base,
+            r.key_serde or self.key_serde,
+            r.value_serde or self.value_serde,
+            r.num_partitions,
+            r.partitioner,
         )
 
     def _through_internal(
-        self, base: str, key_serde: Serde[Any] | None, value_serde: Serde[Any] | None,
-        num_partitions: int | None = None, partitioner: Partitioner | None = None,
+        self,
+        base: str,
+        key_serde: Serde[Any] | None,
+        value_serde: Serde[Any] | None,
+        num_partitions: int | None = None,
+        partitioner: Partitioner | None = None,
     ) -> KStream:
         topology = self.builder.topology
         topic = f"{base}-repartition"
         topology.add_internal_topic(topic, "repartition", num_partitions)
         keyed = f"{base}-repartition-filter"
-        topology.add_processor(keyed, lambda: ops.FilterProcessor(lambda k, v: k is not None, False), self.node)
+        topology.add_processor(
+            keyed, lambda: ops.FilterProcessor(lambda k, v: k is not None, False), self.node
+        )
         topology.add_sink(
-            f"{base}-repartition-sink", topic, keyed, key_serde=key_serde, value_serde=value_serde,
+            f"{base}-repartition-sink",
+            topic,
+            keyed,
+            key_serde=key_serde,
+            value_serde=value_serde,
             partitioner=partitioner,
         )
         source = f"{base}-repartition-source"
@@ -207,12 +247,20 @@ class KStream:
     # -- grouping -------------------------------------------------------------------------------------
 
     def group_by_key(
-        self, *, key_serde: Serde[Any] | None = None, value_serde: Serde[Any] | None = None, name: str | None = None
+        self,
+        *,
+        key_serde: Serde[Any] | None = None,
+        value_serde: Serde[Any] | None = None,
+        name: str | None = None,
     ) -> KGroupedStream:
         from odradek.streams.dsl.grouped import KGroupedStream
 
         return KGroupedStream(
-            self, key_serde or self.key_serde, value_serde or self.value_serde, name, self.repartition_required
+            self,
+            key_serde or self.key_serde,
+            value_serde or self.value_serde,
+            name,
+            self.repartition_required,
         )
 
     def group_by(
@@ -234,28 +282,45 @@ class KStream:
         mat = Materialized.coerce(materialized)
         stream = self._repartitioned_if_needed(name or mat.name, "KSTREAM-TOTABLE-")
         spec = stream.builder.store_spec(
-            mat, StoreKind.TIMESTAMPED_KEY_VALUE, "KSTREAM-TOTABLE-STATE-STORE-", stream.key_serde, stream.value_serde
+            mat,
+            StoreKind.TIMESTAMPED_KEY_VALUE,
+            "KSTREAM-TOTABLE-STATE-STORE-",
+            stream.key_serde,
+            stream.value_serde,
         )
         node = self.builder.node_name(name, "KSTREAM-TOTABLE-")
         self.builder.topology.add_processor(node, lambda: StreamToTableProcessor(spec.name), stream.node)
         self.builder.topology.add_state_store(spec, node)
         return KTable(
-            self.builder, node, mat.key_serde or stream.key_serde, mat.value_serde or stream.value_serde,
-            stream.source_topics, spec.name, ValueGetterSupplier.from_store(spec.name),
+            self.builder,
+            node,
+            mat.key_serde or stream.key_serde,
+            mat.value_serde or stream.value_serde,
+            stream.source_topics,
+            spec.name,
+            ValueGetterSupplier.from_store(spec.name),
         )
 
     # -- joins ----------------------------------------------------------------------------------------
 
-    def join(self, other: Any, joiner: Callable[..., Any], windows: JoinWindows | None = None, **kwargs: Any) -> KStream:
+    def join(
+        self, other: Any, joiner: Callable[..., Any], windows: JoinWindows | None = None, **kwargs: Any
+    ) -> KStream:
         return self._join(other, joiner, windows, "inner", **kwargs)
 
-    def left_join(self, other: Any, joiner: Callable[..., Any], windows: JoinWindows | None = None, **kwargs: Any) -> KStream:
+    def left_join(
+        self, other: Any, joiner: Callable[..., Any], windows: JoinWindows | None = None, **kwargs: Any
+    ) -> KStream:
         return self._join(other, joiner, windows, "left", **kwargs)
 
-    def outer_join(self, other: KStream, joiner: Callable[[Any, Any], Any], windows: JoinWindows, **kwargs: Any) -> KStream:
+    def outer_join(
+        self, other: KStream, joiner: Callable[[Any, Any], Any], windows: JoinWindows, **kwargs: Any
+    ) -> KStream:
         return self._join(other, joiner, windows, "outer", **kwargs)
 
-    def _join(self, other: Any, joiner: Callable[..., Any], windows: JoinWindows | None, kind: str, **kwargs: Any) -> KStream:
+    def _join(
+        self, other: Any, joiner: Callable[..., Any], windows: JoinWindows | None, kind: str, **kwargs: Any
+    ) -> KStream:
         from odradek.streams.dsl.ktable import GlobalKTable, KTable
 
         if isinstance(other, KStream):
@@ -269,13 +334,21 @@ class KStream:
         if isinstance(other, GlobalKTable):
             key_mapper = kwargs.pop("key_mapper", None)
             if key_mapper is None:
-                raise TopologyException("a stream-global-table join needs key_mapper=(key, value) -> table key")
+                raise TopologyException(
+                    "a stream-global-table join needs key_mapper=(key, value) -> table key"
+                )
             return self._stream_global_join(other, key_mapper, joiner, kind == "left", **kwargs)
         raise TopologyException(f"cannot join a stream with {type(other).__name__}")
 
     def _stream_stream_join(
-        self, other: KStream, joiner: Callable[[Any, Any], Any], windows: JoinWindows, kind: str,
-        name: str | None = None, other_value_serde: Serde[Any] | None = None, persistent: bool = True,
+        self,
+        other: KStream,
+        joiner: Callable[[Any, Any], Any],
+        windows: JoinWindows,
+        kind: str,
+        name: str | None = None,
+        other_value_serde: Serde[Any] | None = None,
+        persistent: bool = True,
         logging: bool = True,
     ) -> KStream:
         builder = self.builder
@@ -287,12 +360,26 @@ class KStream:
         size = windows.size_ms()
         right_serde = other_value_serde or right.value_serde
         this_spec = StoreSpec(
-            f"{base}-this-join-store", StoreKind.WINDOW, left.key_serde, left.value_serde, persistent, logging,
-            retention_ms=retention, window_size_ms=size, retain_duplicates=True,
+            f"{base}-this-join-store",
+            StoreKind.WINDOW,
+            left.key_serde,
+            left.value_serde,
+            persistent,
+            logging,
+            retention_ms=retention,
+            window_size_ms=size,
+            retain_duplicates=True,
         )
         other_spec = StoreSpec(
-            f"{base}-other-join-store", StoreKind.WINDOW, right.key_serde, right_serde, persistent, logging,
-            retention_ms=retention, window_size_ms=size, retain_duplicates=True,
+            f"{base}-other-join-store",
+            StoreKind.WINDOW,
+            right.key_serde,
+            right_serde,
+            persistent,
+            logging,
+            retention_ms=retention,
+            window_size_ms=size,
+            retain_duplicates=True,
         )
         outer_name = None
         if kind != "inner":
@@ -317,8 +404,12 @@ class KStream:
         topology.add_state_store(other_spec, this_node, other_node)
         if outer_name is not None:
             outer_spec = StoreSpec(
-                outer_name, StoreKind.KEY_VALUE, OuterKeySerde(left.key_serde),
-                PairSerde(left.value_serde, right_serde), persistent, logging,
+                outer_name,
+                StoreKind.KEY_VALUE,
+                OuterKeySerde(left.key_serde),
+                PairSerde(left.value_serde, right_serde),
+                persistent,
+                logging,
             )
             topology.add_state_store(outer_spec, this_node, other_node)
         merge = f"{base}-merge"
@@ -326,7 +417,11 @@ class KStream:
         return KStream(builder, merge, left.key_serde, None, left.source_topics | right.source_topics, False)
 
     def _stream_table_join(
-        self, table: KTable, joiner: Callable[..., Any], left: bool, name: str | None = None,
+        self,
+        table: KTable,
+        joiner: Callable[..., Any],
+        left: bool,
+        name: str | None = None,
         joiner_with_key: bool = False,
     ) -> KStream:
         stream = self._repartitioned_if_needed(f"{name}-left" if name else None, "KSTREAM-JOIN-")
@@ -341,8 +436,13 @@ class KStream:
         )
 
     def _stream_global_join(
-        self, table: GlobalKTable, key_mapper: Callable[[Any, Any], Any], joiner: Callable[..., Any], left: bool,
-        name: str | None = None, joiner_with_key: bool = False,
+        self,
+        table: GlobalKTable,
+        key_mapper: Callable[[Any, Any], Any],
+        joiner: Callable[..., Any],
+        left: bool,
+        name: str | None = None,
+        joiner_with_key: bool = False,
     ) -> KStream:
         getter = ValueGetterSupplier.from_store(table.store_name)
         return self._add(
@@ -365,7 +465,9 @@ class BranchedKStream:
         self._built = False
 
     def branch(
-        self, predicate: Callable[[Any, Any], bool], name: str | None = None,
+        self,
+        predicate: Callable[[Any, Any], bool],
+        name: str | None = None,
         chain: Callable[[KStream], Any] | None = None,
     ) -> BranchedKStream:
         self.predicates.append(predicate)
@@ -373,7 +475,9 @@ class BranchedKStream:
         self.chains.append(chain)
         return self
 
-    def default_branch(self, name: str | None = None, chain: Callable[[KStream], Any] | None = None) -> dict[str, Any]:
+    def default_branch(
+        self, name: str | None = None, chain: Callable[[KStream], Any] | None = None
+    ) -> dict[str, Any]:
         self.predicates.append(None)
         self.children.append(f"{self.name}-{name if name is not None else '0'}")
         self.chains.append(chain)
@@ -393,8 +497,12 @@ class BranchedKStream:
         for child, chain in zip(children, self.chains, strict=True):
             topology.add_processor(child, ops.PassThroughProcessor, self.name)
             branch = KStream(
-                self.stream.builder, child, self.stream.key_serde, self.stream.value_serde,
-                self.stream.source_topics, self.stream.repartition_required,
+                self.stream.builder,
+                child,
+                self.stream.key_serde,
+                self.stream.value_serde,
+                self.stream.source_topics,
+                self.stream.repartition_required,
             )
             out[child] = chain(branch) if chain is not None else branch
         return out

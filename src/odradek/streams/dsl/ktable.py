@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from odradek.streams.dsl.options import Materialized
 from odradek.streams.internal_serdes import SuppressedSerde
 from odradek.streams.operators import table as t
-from odradek.streams.operators.suppress import SuppressProcessor, Suppressed
-from odradek.streams.operators.table_joins import TableTableJoinProcessor
 from odradek.streams.operators.stateless import PassThroughProcessor
+from odradek.streams.operators.suppress import Suppressed, SuppressProcessor
+from odradek.streams.operators.table_joins import TableTableJoinProcessor
 from odradek.streams.processor import Processor
 from odradek.streams.serdes import Serde
 from odradek.streams.state.keyvalue import ValueAndTimestamp
@@ -73,50 +73,79 @@ class KTable:
     ) -> KTable:
         builder = self.builder
         node = builder.node_name(name, prefix)
-        builder.topology.add_processor(node, supplier, self.node, stores=self._getter.stores if prefix.startswith("KTABLE-JOIN") else ())
+        builder.topology.add_processor(
+            node, supplier, self.node, stores=self._getter.stores if prefix.startswith("KTABLE-JOIN") else ()
+        )
         ks = self.key_serde if key_serde is ... else key_serde
         if materialized is None:
             return KTable(builder, node, ks, value_serde, self.source_topics, None, getter, self.windows)
         mat = Materialized.coerce(materialized)
-        spec = builder.store_spec(mat, StoreKind.TIMESTAMPED_KEY_VALUE, f"{prefix}STATE-STORE-", ks, value_serde)
+        spec = builder.store_spec(
+            mat, StoreKind.TIMESTAMPED_KEY_VALUE, f"{prefix}STATE-STORE-", ks, value_serde
+        )
         store_node = f"{node}-materialize"
         builder.topology.add_processor(store_node, lambda: t.TableMaterializer(spec.name), node)
         builder.topology.add_state_store(spec, store_node)
         return KTable(
-            builder, store_node, mat.key_serde or ks, mat.value_serde or value_serde, self.source_topics,
-            spec.name, t.ValueGetterSupplier.from_store(spec.name), self.windows,
+            builder,
+            store_node,
+            mat.key_serde or ks,
+            mat.value_serde or value_serde,
+            self.source_topics,
+            spec.name,
+            t.ValueGetterSupplier.from_store(spec.name),
+            self.windows,
         )
 
     # -- stateless ------------------------------------------------------------------------------------
 
     def filter(
-        self, predicate: Callable[[Any, Any], bool], materialized: Materialized | str | None = None,
+        self,
+        predicate: Callable[[Any, Any], bool],
+        materialized: Materialized | str | None = None,
         name: str | None = None,
     ) -> KTable:
         """Keeps the rows for which `predicate(key, value)` holds; a row that stops matching becomes a
         delete (`Change(None, old)`)."""
         return self._derive(
-            "KTABLE-FILTER-", lambda: t.TableFilterProcessor(predicate, False), name,
-            self._getter.filtered(predicate, False), materialized, self.value_serde,
+            "KTABLE-FILTER-",
+            lambda: t.TableFilterProcessor(predicate, False),
+            name,
+            self._getter.filtered(predicate, False),
+            materialized,
+            self.value_serde,
         )
 
     def filter_not(
-        self, predicate: Callable[[Any, Any], bool], materialized: Materialized | str | None = None,
+        self,
+        predicate: Callable[[Any, Any], bool],
+        materialized: Materialized | str | None = None,
         name: str | None = None,
     ) -> KTable:
         return self._derive(
-            "KTABLE-FILTER-", lambda: t.TableFilterProcessor(predicate, True), name,
-            self._getter.filtered(predicate, True), materialized, self.value_serde,
+            "KTABLE-FILTER-",
+            lambda: t.TableFilterProcessor(predicate, True),
+            name,
+            self._getter.filtered(predicate, True),
+            materialized,
+            self.value_serde,
         )
 
     def map_values(
-        self, mapper: Callable[..., Any], with_key: bool = False, materialized: Materialized | str | None = None,
+        self,
+        mapper: Callable[..., Any],
+        with_key: bool = False,
+        materialized: Materialized | str | None = None,
         name: str | None = None,
     ) -> KTable:
         fn: Callable[[Any, Any], Any] = mapper if with_key else (lambda _k, v: mapper(v))
         return self._derive(
-            "KTABLE-MAPVALUES-", lambda: t.TableMapValuesProcessor(fn), name, self._getter.mapped(fn),
-            materialized, None,
+            "KTABLE-MAPVALUES-",
+            lambda: t.TableMapValuesProcessor(fn),
+            name,
+            self._getter.mapped(fn),
+            materialized,
+            None,
         )
 
     def to_stream(self, mapper: Callable[[Any, Any], Any] | None = None, name: str | None = None) -> KStream:
@@ -126,8 +155,12 @@ class KTable:
         node = self.builder.node_name(name, "KTABLE-TOSTREAM-")
         self.builder.topology.add_processor(node, lambda: t.TableToStreamProcessor(mapper), self.node)
         return KStream(
-            self.builder, node, self.key_serde if mapper is None else None, self.value_serde,
-            self.source_topics, mapper is not None,
+            self.builder,
+            node,
+            self.key_serde if mapper is None else None,
+            self.value_serde,
+            self.source_topics,
+            mapper is not None,
         )
 
     def suppress(self, suppressed: Suppressed, name: str | None = None) -> KTable:
@@ -144,13 +177,26 @@ class KTable:
             if isinstance(self.windows, SessionWindows):
                 gap = self.windows.inactivity_gap_ms
         spec = StoreSpec(
-            f"{base}-store", StoreKind.KEY_VALUE, self.key_serde, SuppressedSerde(self.value_serde), persistent=False
+            f"{base}-store",
+            StoreKind.KEY_VALUE,
+            self.key_serde,
+            SuppressedSerde(self.value_serde),
+            persistent=False,
         )
         node = base
-        builder.topology.add_processor(node, lambda: SuppressProcessor(spec.name, suppressed, grace, gap), self.node)
+        builder.topology.add_processor(
+            node, lambda: SuppressProcessor(spec.name, suppressed, grace, gap), self.node
+        )
         builder.topology.add_state_store(spec, node)
         return KTable(
-            builder, node, self.key_serde, self.value_serde, self.source_topics, None, self._getter, self.windows
+            builder,
+            node,
+            self.key_serde,
+            self.value_serde,
+            self.source_topics,
+            None,
+            self._getter,
+            self.windows,
         )
 
     # -- grouping -------------------------------------------------------------------------------------
@@ -182,9 +228,14 @@ class KTable:
         return self._join(other, joiner, "outer", **kwargs)
 
     def _join(
-        self, other: KTable, joiner: Callable[[Any, Any], Any], kind: str, *,
+        self,
+        other: KTable,
+        joiner: Callable[[Any, Any], Any],
+        kind: str,
+        *,
         foreign_key_extractor: Callable[[Any], Any] | None = None,
-        materialized: Materialized | str | None = None, name: str | None = None,
+        materialized: Materialized | str | None = None,
+        name: str | None = None,
         value_serde: Serde[Any] | None = None,
     ) -> KTable:
         if foreign_key_extractor is not None:
@@ -194,7 +245,9 @@ class KTable:
                 from odradek.streams.errors import TopologyException
 
                 raise TopologyException("a foreign-key join is inner or left")
-            return foreign_key_join(self, other, foreign_key_extractor, joiner, kind == "left", materialized, name, value_serde)
+            return foreign_key_join(
+                self, other, foreign_key_extractor, joiner, kind == "left", materialized, name, value_serde
+            )
         builder = self.builder
         topology = builder.topology
         topology.copartition(self.source_topics | other.source_topics)
@@ -202,26 +255,45 @@ class KTable:
         this_node, other_node = f"{base}-this", f"{base}-other"
         this_getter, other_getter = self._getter, other._getter
         topology.add_processor(
-            this_node, lambda: TableTableJoinProcessor(other_getter, joiner, kind, True), self.node,
+            this_node,
+            lambda: TableTableJoinProcessor(other_getter, joiner, kind, True),
+            self.node,
             stores=other_getter.stores,
         )
         topology.add_processor(
-            other_node, lambda: TableTableJoinProcessor(this_getter, joiner, kind, False), other.node,
+            other_node,
+            lambda: TableTableJoinProcessor(this_getter, joiner, kind, False),
+            other.node,
             stores=this_getter.stores,
         )
         merge = f"{base}-merge"
         topology.add_processor(merge, PassThroughProcessor, this_node, other_node)
         getter = _joined_getter(this_getter, other_getter, joiner, kind)
-        joined = KTable(builder, merge, self.key_serde, value_serde, self.source_topics | other.source_topics, None, getter)
+        joined = KTable(
+            builder,
+            merge,
+            self.key_serde,
+            value_serde,
+            self.source_topics | other.source_topics,
+            None,
+            getter,
+        )
         if materialized is None:
             return joined
         mat = Materialized.coerce(materialized)
-        spec = builder.store_spec(mat, StoreKind.TIMESTAMPED_KEY_VALUE, "KTABLE-JOIN-STATE-STORE-", self.key_serde, value_serde)
+        spec = builder.store_spec(
+            mat, StoreKind.TIMESTAMPED_KEY_VALUE, "KTABLE-JOIN-STATE-STORE-", self.key_serde, value_serde
+        )
         store_node = f"{base}-materialize"
         topology.add_processor(store_node, lambda: t.TableMaterializer(spec.name), merge)
         topology.add_state_store(spec, store_node)
         return KTable(
-            builder, store_node, self.key_serde, mat.value_serde or value_serde, joined.source_topics, spec.name,
+            builder,
+            store_node,
+            self.key_serde,
+            mat.value_serde or value_serde,
+            joined.source_topics,
+            spec.name,
             t.ValueGetterSupplier.from_store(spec.name),
         )
 

@@ -25,7 +25,9 @@ class SinkProcessor(Processor):
         task = self.task
         if self.topic is None:
             assert self.node.topic_extractor is not None
-            topic = task.physical_topic(self.node.topic_extractor(record.key, record.value, task.record_metadata))
+            topic = task.physical_topic(
+                self.node.topic_extractor(record.key, record.value, task.record_metadata)
+            )
         else:
             topic = self.topic
         try:

@@ -37,7 +37,12 @@ from odradek.streams.topology import ProcessorNode, SinkNode, SourceNode, Topolo
 
 log = logging.getLogger("odradek.streams")
 
-_FATAL = (ProcessorStateException, TaskCorruptedException, InvalidStateStoreException, FailedProcessingException)
+_FATAL = (
+    ProcessorStateException,
+    TaskCorruptedException,
+    InvalidStateStoreException,
+    FailedProcessingException,
+)
 
 
 class _SourceProcessor(Processor):
@@ -126,7 +131,7 @@ class Task:
         for name in names:
             node = topology.nodes[name]
             if isinstance(node, ProcessorNode):
-                self.processors[name].init(self.contexts[name])  # type: ignore[arg-type]
+                self.processors[name].init(self.contexts[name])
                 listener = getattr(self.processors[name], "on_stream_time_advanced", None)
                 if listener is not None:
                     self._time_listeners.append(listener)
@@ -187,8 +192,7 @@ class Task:
             log.warning("skipping a record with negative timestamp %s at %s-%s@%s", timestamp, *self._meta)
             self.dropped_records += 1
             return False
-        if timestamp > self.stream_time:
-            self.stream_time = timestamp
+        self.stream_time = max(self.stream_time, timestamp)
         ctx.forward(Record(k, v, timestamp, headers))
         self.processed += 1
         if self.stream_punctuation._heap and self.stream_punctuation._heap[0].next_time <= self.stream_time:

@@ -31,7 +31,9 @@ class _StoreProcessor(Processor):
 
     def skip(self, why: str) -> None:
         self.skipped += 1
-        log.warning("%s skipped a record with %s at %s", type(self).__name__, why, self.context.record_metadata())
+        log.warning(
+            "%s skipped a record with %s at %s", type(self).__name__, why, self.context.record_metadata()
+        )
 
     def flush(self) -> None:
         self.cache.flush()
@@ -39,7 +41,11 @@ class _StoreProcessor(Processor):
 
 class StreamAggregateProcessor(_StoreProcessor):
     def __init__(
-        self, store: str, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any], caching: bool = True
+        self,
+        store: str,
+        initializer: Callable[[], Any],
+        aggregator: Callable[[Any, Any, Any], Any],
+        caching: bool = True,
     ) -> None:
         super().__init__(store, caching)
         self.initializer = initializer
@@ -139,11 +145,15 @@ class CogroupAggregateProcessor(_StoreProcessor):
     """One input of a cogroup: its own aggregator, the shared store and emit path."""
 
     def __init__(
-        self, store: str, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any], caching: bool = True
+        self,
+        store: str,
+        initializer: Callable[[], Any],
+        aggregator: Callable[[Any, Any, Any], Any],
+        caching: bool = True,
     ) -> None:
         super().__init__(store, caching)
         self.initializer = initializer
         self.aggregator = aggregator
 
-    process = StreamAggregateProcessor.process  # type: ignore[assignment]
+    process = StreamAggregateProcessor.process
     skip = _StoreProcessor.skip

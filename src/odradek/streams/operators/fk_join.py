@@ -47,7 +47,9 @@ class SubscriptionSerde(Serde[tuple[int, bytes, Any]]):
     def __init__(self, pk_serde: Serde[Any] | None) -> None:
         self.pk: Serde[Any] = pk_serde  # type: ignore[assignment]
 
-    def with_defaults(self, key_default: Serde[Any], value_default: Serde[Any]) -> Serde[tuple[int, bytes, Any]]:
+    def with_defaults(
+        self, key_default: Serde[Any], value_default: Serde[Any]
+    ) -> Serde[tuple[int, bytes, Any]]:
         return SubscriptionSerde((self.pk or key_default).with_defaults(key_default, value_default))
 
     def to_bytes(self, obj: tuple[int, bytes, Any]) -> bytes:
@@ -104,7 +106,9 @@ class CompositeKeySerde(Serde[tuple[Any, Any]]):
 class SubscriptionSender(Processor):
     """Left side: turns left-row changes into subscription messages (and local answers)."""
 
-    def __init__(self, extractor: Callable[[Any], Any], left_value_serde: Serde[Any] | None, left: bool) -> None:
+    def __init__(
+        self, extractor: Callable[[Any], Any], left_value_serde: Serde[Any] | None, left: bool
+    ) -> None:
         self.extractor = extractor
         self.left_value_serde = left_value_serde
         self.left = left
@@ -179,7 +183,11 @@ class ResponseResolver(Processor):
     """Left side: joins a response if it answers the current left value; keeps the result table."""
 
     def __init__(
-        self, left_getter: Any, store: str, joiner: Callable[[Any, Any], Any], left: bool,
+        self,
+        left_getter: Any,
+        store: str,
+        joiner: Callable[[Any, Any], Any],
+        left: bool,
         left_value_serde: Serde[Any] | None,
     ) -> None:
         self.left_getter_supplier = left_getter

@@ -72,7 +72,9 @@ class SelectKeyProcessor(_Base):
         self.fn = fn
 
     def process(self, record: Record[Any, Any]) -> None:
-        self.forward(Record(self.fn(record.key, record.value), record.value, record.timestamp, record.headers))
+        self.forward(
+            Record(self.fn(record.key, record.value), record.value, record.timestamp, record.headers)
+        )
 
 
 class PeekProcessor(_Base):
@@ -94,7 +96,9 @@ class PassThroughProcessor(_Base):
 class BranchProcessor(_Base):
     """Sends each record to the first branch whose predicate holds (`split()`/`branch()`)."""
 
-    def __init__(self, predicates: Sequence[Callable[[Any, Any], bool] | None], children: Sequence[str]) -> None:
+    def __init__(
+        self, predicates: Sequence[Callable[[Any, Any], bool] | None], children: Sequence[str]
+    ) -> None:
         self.predicates = list(predicates)
         self.children = list(children)
 

@@ -31,7 +31,9 @@ class OuterKeySerde(Serde[tuple[int, int, Any]]):
     def __init__(self, inner: Serde[Any] | None) -> None:
         self.inner: Serde[Any] = inner  # type: ignore[assignment]
 
-    def with_defaults(self, key_default: Serde[Any], value_default: Serde[Any]) -> Serde[tuple[int, int, Any]]:
+    def with_defaults(
+        self, key_default: Serde[Any], value_default: Serde[Any]
+    ) -> Serde[tuple[int, int, Any]]:
         return OuterKeySerde((self.inner or key_default).with_defaults(key_default, value_default))
 
     def to_bytes(self, obj: tuple[int, int, Any]) -> bytes:
@@ -150,6 +152,8 @@ class StreamTableJoinProcessor(Processor):
         if table_value is None and not self.left:
             return
         joined = (
-            self.joiner(record.key, record.value, table_value) if self.with_key else self.joiner(record.value, table_value)
+            self.joiner(record.key, record.value, table_value)
+            if self.with_key
+            else self.joiner(record.value, table_value)
         )
         self.context.forward(record.with_value(joined))

@@ -36,7 +36,10 @@ class Suppressed:
 
     @classmethod
     def until_time_limit(
-        cls, time_to_wait_ms: int, max_records: int | None = None, shutdown_when_full: bool = False,
+        cls,
+        time_to_wait_ms: int,
+        max_records: int | None = None,
+        shutdown_when_full: bool = False,
         name: str | None = None,
     ) -> Suppressed:
         return cls(False, time_to_wait_ms, max_records, shutdown_when_full, name)
@@ -86,7 +89,8 @@ class SuppressProcessor(Processor):
         if limit is not None and len(self.entries) > limit:
             if self.suppressed.shutdown_when_full:
                 raise StreamsException(
-                    f"suppress buffer {self.store_name!r} is full ({limit} records) and configured to shut down"
+                    f"suppress buffer {self.store_name!r} is full ({limit} records)"
+                    " and configured to shut down"
                 )
             self._emit_oldest(len(self.entries) - limit)
         self.evict()

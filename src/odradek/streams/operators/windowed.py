@@ -75,7 +75,9 @@ class TimeWindowedAggregateProcessor(Processor):
 
     def _late(self, record: Record[Any, Any]) -> None:
         self.late_records += 1
-        log.debug("late record for closed windows at %s (ts %s)", self.context.record_metadata(), record.timestamp)
+        log.debug(
+            "late record for closed windows at %s (ts %s)", self.context.record_metadata(), record.timestamp
+        )
         if self.late_output:
             self.context.forward(record, LATE_CHILD)
 
@@ -122,7 +124,9 @@ class TimeWindowedAggregateProcessor(Processor):
         store = self.store
         hk = store.hashable_key(key)
         for window in self.windows.windows_for(ts):
-            if window.end <= close or (self.next_emit_start is not None and window.start < self.next_emit_start):
+            if window.end <= close or (
+                self.next_emit_start is not None and window.start < self.next_emit_start
+            ):
                 continue
             old = store.fetch(key, window.start)
             new = self.aggregator(key, value, self.initializer() if old is None else old)

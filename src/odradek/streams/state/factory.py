@@ -25,7 +25,9 @@ def open_store(
     cache_max_entries: int = 100_000,
 ) -> BufferedStore:
     key_serde = (spec.key_serde or default_key_serde).with_defaults(default_key_serde, default_value_serde)
-    value_serde = (spec.value_serde or default_value_serde).with_defaults(default_key_serde, default_value_serde)
+    value_serde = (spec.value_serde or default_value_serde).with_defaults(
+        default_key_serde, default_value_serde
+    )
     persistent = spec.persistent and task_dir is not None
     base = task_dir / "rocksdb" / spec.name if task_dir is not None else None
 
@@ -38,15 +40,15 @@ def open_store(
     if spec.kind in (StoreKind.KEY_VALUE, StoreKind.TIMESTAMPED_KEY_VALUE):
         if spec.kind is StoreKind.TIMESTAMPED_KEY_VALUE:
             value_serde = TimestampedSerde(value_serde)
-        store = KeyValueStore(spec.name, byte_store(base), key_serde, value_serde, persistent, cache_max_entries)
+        store = KeyValueStore(
+            spec.name, byte_store(base), key_serde, value_serde, persistent, cache_max_entries
+        )
     else:
         interval = spec.segment_interval()
         existing: list[int] = []
         if persistent and base is not None and base.exists():
             prefix = spec.name + "."
-            existing = sorted(
-                int(p.name[len(prefix) :]) for p in base.iterdir() if p.name.startswith(prefix)
-            )
+            existing = sorted(int(p.name[len(prefix) :]) for p in base.iterdir() if p.name.startswith(prefix))
 
         def opener(segment: int) -> BytesStore:
             return byte_store(base / f"{spec.name}.{segment}" if base is not None else None)

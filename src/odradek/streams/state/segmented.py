@@ -122,8 +122,7 @@ class SegmentedStore(BufferedStore):
         if t1 <= self.observed_time - self.retention_ms:
             self.expired_writes += 1
             return False
-        if t1 > self.observed_time:
-            self.observed_time = t1
+        self.observed_time = max(self.observed_time, t1)
         hk = self.hashable_key(key)
         full = (hk, t1, t2)
         self._cache[full] = value

@@ -82,8 +82,15 @@ class Stores:
         logging: bool = True,
     ) -> StoreSpec:
         return StoreSpec(
-            name, StoreKind.WINDOW, key_serde, value_serde, persistent, logging,
-            retention_ms=retention_ms, window_size_ms=window_size_ms, retain_duplicates=retain_duplicates,
+            name,
+            StoreKind.WINDOW,
+            key_serde,
+            value_serde,
+            persistent,
+            logging,
+            retention_ms=retention_ms,
+            window_size_ms=window_size_ms,
+            retain_duplicates=retain_duplicates,
         )
 
     @staticmethod
