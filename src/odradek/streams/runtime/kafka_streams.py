@@ -67,8 +67,9 @@ class KafkaStreams:
         self.topology = topology
         self.application_id = self.config.application_id
         self.process_id = uuid.uuid4().hex[:12]
-        server = self.config["application.server"]
-        self.client_id = f"{self.application_id}.{self.process_id}" + (f"@{server}" if server else "")
+        self.application_server: str | None = self.config["application.server"]
+        self.iq_server: Any = None
+        self.client_id = f"{self.application_id}.{self.process_id}"
         self.state = State.CREATED
         self.state_directory = StateDirectory(self.config["state.dir"], self.application_id)
         self.threads: list[StreamThread] = []
@@ -114,6 +115,15 @@ class KafkaStreams:
         if self.state is not State.CREATED:
             raise StreamsException(f"start() is only allowed once (state {self.state.value})")
         self._set_state(State.REBALANCING)
+        if self.application_server:
+            from odradek.streams.iq.server import InteractiveQueryServer
+
+            host, _, port = self.application_server.rpartition(":")
+            self.iq_server = InteractiveQueryServer(self, host or "127.0.0.1", int(port))
+            self.iq_server.start()
+            self.application_server = self.iq_server.address
+            # other instances find this one's address in the group description (client.id)
+            self.client_id = f"{self.application_id}.{self.process_id}@{self.application_server}"
         admin = self._admin()
         metadata = admin.list_topics(timeout=30).topics
         counts = {t: len(m.partitions) for t, m in metadata.items() if m.error is None}
@@ -192,6 +202,8 @@ class KafkaStreams:
             thread.join(max(0.0, deadline - time.monotonic()))
         if self.global_thread is not None:
             self.global_thread.stop()
+        if self.iq_server is not None:
+            self.iq_server.stop()
         stopped = not any(t.is_alive() for t in self.threads)
         self._set_state(State.ERROR if failed else State.NOT_RUNNING)
         return stopped
@@ -258,7 +270,7 @@ class KafkaStreams:
     def _owner_host(self, topic: str, partition: int) -> str | None:
         for thread in self.threads:
             if (topic, partition) in thread.by_partition:
-                return self.config["application.server"]  # type: ignore[no-any-return]
+                return self.application_server
         return self.group_hosts().get((topic, partition))
 
     def group_hosts(self) -> dict[tuple[str, int], str | None]:

@@ -16,6 +16,7 @@ changelogs on another thread, so the poll loop never blocks on a restore.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import time
@@ -36,6 +37,10 @@ log = logging.getLogger("odradek.streams")
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def _timestamp(msg: Any) -> int:
+    return msg.timestamp()[1]  # type: ignore[no-any-return]
 
 
 class StreamThread:
@@ -177,11 +182,35 @@ class StreamThread:
         self.by_partition.clear()
         self.consumer.close()
         self.producer.flush(10)
+        # drop the client handles now (librdkafka threads end when the last reference goes)
+        del self.consumer, self.producer, self.collector
 
     # -- the loop -------------------------------------------------------------------------------------
 
+    def _in_time_order(self, messages: list[Any]) -> list[Any]:
+        """Records of a task's partitions interleaved by timestamp (each partition's order kept), as
+        Kafka Streams' partition group picks the input record with the smallest timestamp next."""
+        if len(messages) < 2:
+            return messages
+        per_partition: dict[tuple[str, int], list[Any]] = {}
+        for msg in messages:
+            per_partition.setdefault((msg.topic(), msg.partition()), []).append(msg)
+        if len(per_partition) == 1:
+            return messages
+        per_task: dict[str | None, list[list[Any]]] = {}
+        for tp, msgs in per_partition.items():
+            active = self.by_partition.get(tp)
+            per_task.setdefault(active.task_id if active is not None else None, []).append(msgs)
+        ordered: list[Any] = []
+        for lists in per_task.values():
+            if len(lists) == 1:
+                ordered += lists[0]
+            else:
+                ordered += heapq.merge(*lists, key=_timestamp)
+        return ordered
+
     def _run_once(self, max_records: int, poll_s: float) -> None:
-        messages: list[Any] = self.consumer.consume(max_records, poll_s)
+        messages: list[Any] = self._in_time_order(self.consumer.consume(max_records, poll_s))
         started = time.perf_counter()
         touched: dict[str, ActiveTask] = {}
         rewound: set[tuple[str, int]] = set()
