@@ -4,6 +4,8 @@ A Kafka client library (confluent-kafka underneath): the DSL builds a pure `Topo
 `TopologyTestDriver` runs in-process and `KafkaStreams` runs against any Kafka cluster.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from odradek.streams.config import StreamsConfig
 from odradek.streams.dsl.builder import StreamsBuilder
 from odradek.streams.dsl.grouped import (
@@ -39,6 +41,24 @@ from odradek.streams.state import Stores, StoreSpec, ValueAndTimestamp
 from odradek.streams.topology import Topology
 from odradek.streams.windows import JoinWindows, SessionWindows, SlidingWindows, TimeWindows, Window, Windowed
 
+if TYPE_CHECKING:
+    from odradek.streams.runtime.kafka_streams import KafkaStreams
+    from odradek.streams.testing import TopologyTestDriver
+
+
+def __getattr__(name: str) -> Any:
+    """`KafkaStreams` (confluent-kafka) and `TopologyTestDriver` load on first use."""
+    if name == "KafkaStreams":
+        from odradek.streams.runtime.kafka_streams import KafkaStreams
+
+        return KafkaStreams
+    if name == "TopologyTestDriver":
+        from odradek.streams.testing import TopologyTestDriver
+
+        return TopologyTestDriver
+    raise AttributeError(f"module 'odradek.streams' has no attribute {name!r}")
+
+
 __all__ = [
     "BranchedKStream",
     "Change",
@@ -55,6 +75,7 @@ __all__ = [
     "KGroupedTable",
     "KStream",
     "KTable",
+    "KafkaStreams",
     "Materialized",
     "MissingKeyError",
     "Processor",
@@ -81,6 +102,7 @@ __all__ = [
     "TimeWindows",
     "Topology",
     "TopologyException",
+    "TopologyTestDriver",
     "ValueAndTimestamp",
     "Window",
     "Windowed",

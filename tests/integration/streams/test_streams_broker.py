@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from conftest import Kafka, wait_for
-
 from odradek.streams import JoinWindows, Materialized, Serdes, StreamsBuilder
 from odradek.streams.runtime.kafka_streams import KafkaStreams, State
 from odradek.streams.testing import TopologyTestDriver
@@ -33,7 +32,11 @@ def _word_count(text: str, counts: str, products: str, orders: str, enriched: st
 
 def test_same_results_as_the_test_driver(kafka: Kafka) -> None:
     text, counts = kafka.topic("text", 3), kafka.topic("counts", 3)
-    products, orders, enriched = kafka.topic("products", 2), kafka.topic("orders", 2), kafka.topic("enriched", 2)
+    products, orders, enriched = (
+        kafka.topic("products", 2),
+        kafka.topic("orders", 2),
+        kafka.topic("enriched", 2),
+    )
     lines = [f"w{i % 5} w{i % 3} common" for i in range(60)]
     kafka.produce(products, [(b"p1", b"lamp", 1), (b"p2", b"desk", 2)])
     config = kafka.config("same")
@@ -47,7 +50,9 @@ def test_same_results_as_the_test_driver(kafka: Kafka) -> None:
         inp.pipe_input(str(i), line, 1000 + i)
     driver.create_input_topic(orders, Serdes.STRING, Serdes.STRING).pipe_input("o1", "p2", 5000)
     expected = driver.create_output_topic(counts, Serdes.STRING, Serdes.LONG).read_key_values_to_map()
-    expected_join = driver.create_output_topic(enriched, Serdes.STRING, Serdes.STRING).read_key_values_to_list()
+    expected_join = driver.create_output_topic(
+        enriched, Serdes.STRING, Serdes.STRING
+    ).read_key_values_to_list()
     driver.close()
 
     streams = KafkaStreams(_word_count(text, counts, products, orders, enriched).build(), config)
@@ -67,7 +72,9 @@ def test_same_results_as_the_test_driver(kafka: Kafka) -> None:
         kafka.read(counts, done)
         assert latest == expected
         joined = kafka.read(enriched, lambda msgs: len(msgs) >= 1)
-        assert [(m.key().decode(), m.value().decode()) for m in joined] == expected_join == [("o1", "p2:desk")]
+        assert (
+            [(m.key().decode(), m.value().decode()) for m in joined] == expected_join == [("o1", "p2:desk")]
+        )
         assert streams.store("counts").get("common") == 60
         assert streams.store("products").get("p1") == "lamp"
     finally:
@@ -155,13 +162,20 @@ def test_scale_out_interactive_queries_and_restore(kafka: Kafka, tmp_path: Path)
     a.start()
     b.start()
     try:
+
         def split_and_counted() -> bool:
             tasks_a = {t for th in a.threads for t in th.tasks}
             tasks_b = {t for th in b.threads for t in th.tasks}
             if not tasks_a or not tasks_b or tasks_a & tasks_b or len(tasks_a | tasks_b) != 4:
                 return False
             try:
-                return sorted(e["value"] for e in _http(f"http://{a.application_server}/v1/stores/user-counts")["entries"]) == [3] * 12
+                return (
+                    sorted(
+                        e["value"]
+                        for e in _http(f"http://{a.application_server}/v1/stores/user-counts")["entries"]
+                    )
+                    == [3] * 12
+                )
             except OSError:
                 return False
 
@@ -176,8 +190,10 @@ def test_scale_out_interactive_queries_and_restore(kafka: Kafka, tmp_path: Path)
         b.close()  # a takes b's partitions over and restores their state from the changelog
         kafka.produce(src, [(u.encode(), b"c", 100) for u in users])
         wait_for(
-            lambda: len({t for th in a.threads for t in th.tasks}) == 4
-            and all(a.store("user-counts").get(u) == 4 for u in users),
+            lambda: (
+                len({t for th in a.threads for t in th.tasks}) == 4
+                and all(a.store("user-counts").get(u) == 4 for u in users)
+            ),
             what="a owning everything",
         )
     finally:
@@ -198,7 +214,9 @@ def test_scale_out_interactive_queries_and_restore(kafka: Kafka, tmp_path: Path)
 def test_stream_stream_join_and_windowed_count_against_the_broker(kafka: Kafka) -> None:
     left, right, out = kafka.topic("jl", 2), kafka.topic("jr", 2), kafka.topic("jout", 2)
     b = StreamsBuilder()
-    b.stream(left).join(b.stream(right), lambda lv, rv: f"{lv}+{rv}", JoinWindows.of(100, grace_ms=5000), name="lr").to(out)
+    b.stream(left).join(
+        b.stream(right), lambda lv, rv: f"{lv}+{rv}", JoinWindows.of(100, grace_ms=5000), name="lr"
+    ).to(out)
     streams = KafkaStreams(b.build(), kafka.config("join"))
     streams.start()
     try:
@@ -209,3 +227,73 @@ def test_stream_stream_join_and_windowed_count_against_the_broker(kafka: Kafka) 
     finally:
         streams.close()
     assert streams.state is State.NOT_RUNNING
+
+
+def test_reset_tool_rewinds_inputs_and_deletes_internal_topics(
+    kafka: Kafka, capsys: Any, tmp_path: Path
+) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    from odradek.cli.main import main
+
+    src = kafka.topic("reset-in", 2)
+    builder = StreamsBuilder()
+    builder.stream(src).group_by(lambda k, v: v, name="by-value").count(materialized="reset-counts")
+    config = kafka.config("reset")
+    app = config["application.id"]
+    kafka.produce(src, [(b"k", b"red", 1), (b"k", b"blue", 2), (b"j", b"red", 3)])
+    streams = KafkaStreams(builder.build(), config)
+    streams.start()
+    wait_for(lambda: streams.state is State.RUNNING and _safe_get(streams, "red") == 2, what="counts")
+    streams.close()
+
+    code = main(
+        [
+            "streams",
+            "reset",
+            "--application-id",
+            app,
+            "-b",
+            kafka.bootstrap,
+            "--state-dir",
+            config["state.dir"],
+            "--dry-run",
+        ]
+    )
+    assert code == 0
+    assert "would delete internal topic" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "streams",
+                "reset",
+                "--application-id",
+                app,
+                "-b",
+                kafka.bootstrap,
+                "--state-dir",
+                config["state.dir"],
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert f"{src}-0:" in out and "-> 0" in out
+    assert f"deleted internal topic {app}-by-value-repartition" in out
+    assert f"deleted internal topic {app}-reset-counts-changelog" in out
+    topics = AdminClient({"bootstrap.servers": kafka.bootstrap}).list_topics(timeout=10).topics
+    assert not [t for t in topics if t.startswith(app)]
+
+    again = KafkaStreams(builder.build(), config)  # reprocesses from scratch: the same counts, not double
+    again.start()
+    try:
+        wait_for(lambda: _safe_get(again, "red") == 2 and _safe_get(again, "blue") == 1, what="recount")
+    finally:
+        again.close()
+
+
+def _safe_get(streams: KafkaStreams, key: str) -> Any:
+    try:
+        return streams.store("reset-counts").get(key)
+    except Exception:
+        return None
