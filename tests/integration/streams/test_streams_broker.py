@@ -9,7 +9,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from conftest import Kafka, wait_for
+from streams_kafka import Kafka, wait_for
+
 from odradek.streams import JoinWindows, Materialized, Serdes, StreamsBuilder
 from odradek.streams.runtime.kafka_streams import KafkaStreams, State
 from odradek.streams.testing import TopologyTestDriver
