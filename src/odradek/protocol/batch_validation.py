@@ -103,6 +103,7 @@ MAX_TIMESTAMP = "max_timestamp"
 TIMESTAMP_TYPE = "timestamp_type"
 DELETE_HORIZON = "delete_horizon"
 
+_SUSPECT_BITS = CONTROL_BIT | TIMESTAMP_TYPE_BIT | DELETE_HORIZON_BIT
 _LONG = 1 << 64
 _LONG_MIN = -(1 << 63)
 _ATTR = struct.Struct(">h")
@@ -158,6 +159,31 @@ def check_produce_batch(
 ) -> BatchHeader | Rewritten | Rejection:
     """Judge one produced batch (CRC already checked): the same header when every O(1) check holds,
     a `Rewritten` header after the rare path repaired `batch` in place, or a `Rejection`."""
+    _, _, _, _, _, attributes, last_delta, base, largest, producer_id, _, sequence, count = header
+    if (
+        not attributes & _SUSPECT_BITS
+        and 0 < count == last_delta + 1
+        and attributes & COMPRESSION_MASK <= compression.ZSTD
+        and (sequence >= 0 if producer_id >= 0 else not attributes & TRANSACTIONAL_BIT)
+        and _body_error(batch, header, attributes & COMPRESSION_MASK) is None
+        and (
+            rules.log_append_time
+            or (
+                base <= largest
+                and (largest != NO_TIMESTAMP or base == NO_TIMESTAMP)
+                and now_ms - base <= rules.message_timestamp_before_max_ms
+                and largest - now_ms <= rules.message_timestamp_after_max_ms
+            )
+        )
+    ):
+        return header  # the hot path: every fact the header states is plausible
+    return _judge(batch, header, rules, now_ms, tp)
+
+
+def _judge(
+    batch: memoryview, header: BatchHeader, rules: TimestampRules, now_ms: int, tp: TopicPartition
+) -> Rewritten | Rejection:
+    """A batch that failed an O(1) check: which one, and the answer (refused, or the rare path)."""
     attributes = header.attributes
     count = header.record_count
     if attributes & CONTROL_BIT:
@@ -185,19 +211,8 @@ def check_produce_batch(
     if rules.log_append_time:
         if attributes & TIMESTAMP_TYPE_BIT:
             return _log_append_time_from_producer(batch, header)
-        if attributes & DELETE_HORIZON_BIT:
-            unmarked = attributes & ~DELETE_HORIZON_BIT
-            return _rewrite(batch, header, unmarked, header.max_timestamp, (DELETE_HORIZON,))
-        return header
-    base, largest = header.base_timestamp, header.max_timestamp
-    if (
-        not attributes & (TIMESTAMP_TYPE_BIT | DELETE_HORIZON_BIT)
-        and base <= largest
-        and (largest != NO_TIMESTAMP or base == NO_TIMESTAMP)
-        and now_ms - base <= rules.message_timestamp_before_max_ms
-        and largest - now_ms <= rules.message_timestamp_after_max_ms
-    ):
-        return header  # the hot path: every timestamp fact is plausible
+        unmarked = attributes & ~DELETE_HORIZON_BIT  # the only other suspect bit
+        return _rewrite(batch, header, unmarked, header.max_timestamp, (DELETE_HORIZON,))
     return _rare_path(batch, header, rules, now_ms, tp)
 
 
