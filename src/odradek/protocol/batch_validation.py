@@ -77,7 +77,7 @@ from typing import NamedTuple, Protocol
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol import compression
-from odradek.protocol.primitives import ProtocolError, read_varint
+from odradek.protocol.primitives import ProtocolError, read_varint, read_varlong
 from odradek.protocol.raw_records import batch_records
 from odradek.protocol.records import (
     ATTRIBUTES_OFFSET,
@@ -93,6 +93,7 @@ from odradek.protocol.records import (
     BatchHeader,
     CorruptBatchError,
     crc_of,
+    records_payload,
 )
 
 INVALID_TIMESTAMP_MESSAGE = "One or more records have been rejected due to invalid timestamp"
@@ -268,17 +269,60 @@ def _rare_path(
     if attributes & DELETE_HORIZON_BIT:
         attributes &= ~DELETE_HORIZON_BIT
         fields.append(DELETE_HORIZON)
-    walked = _walk_records(batch, header, rules, now_ms)
-    if isinstance(walked, str):
-        return Rejection(ErrorCode.CORRUPT_MESSAGE, f"{walked} in topic partition {tp}")
-    largest, refused = walked
-    if refused:
-        return Rejection(ErrorCode.INVALID_TIMESTAMP, INVALID_TIMESTAMP_MESSAGE, refused)
+    largest = _largest_timestamp_in_bounds(batch, header, rules, now_ms)
+    if largest is None:  # some record is out of bounds (or unreadable): the full walk says which
+        walked = _walk_records(batch, header, rules, now_ms)
+        if isinstance(walked, str):
+            return Rejection(ErrorCode.CORRUPT_MESSAGE, f"{walked} in topic partition {tp}")
+        largest, refused = walked
+        if refused:
+            return Rejection(ErrorCode.INVALID_TIMESTAMP, INVALID_TIMESTAMP_MESSAGE, refused)
     if largest != header.max_timestamp:
         fields.append(MAX_TIMESTAMP)
     if not fields:
         return Rewritten(header, ())  # walked, nothing to change (e.g. records without timestamps)
     return _rewrite(batch, header, attributes, largest, tuple(fields))
+
+
+def _largest_timestamp_in_bounds(
+    batch: memoryview, header: BatchHeader, rules: TimestampRules, now_ms: int
+) -> int | None:
+    """The quick walk (Debian's sarama sends every batch down the rare path): per record only its
+    length and timestampDelta are read. The records' largest timestamp when every record is within
+    the bounds and the framing adds up; None otherwise."""
+    try:
+        payload = records_payload(batch, 0, header)
+    except ProtocolError:
+        return None
+    end = len(payload)
+    p = 0
+    lowest = highest = None
+    try:
+        for _ in range(header.record_count):
+            b = payload[p]
+            length, body = ((b >> 1) ^ -(b & 1), p + 1) if b < 0x80 else read_varint(payload, p)
+            b = payload[body + 1]  # after the attributes byte
+            delta = (b >> 1) ^ -(b & 1) if b < 0x80 else read_varlong(payload, body + 1)[0]
+            if lowest is None or highest is None:
+                lowest = highest = delta
+            elif delta > highest:
+                highest = delta
+            elif delta < lowest:
+                lowest = delta
+            p = body + length
+            if length < 3 or p > end:
+                return None
+    except (IndexError, ProtocolError):
+        return None
+    if p != end or lowest is None or highest is None:
+        return None
+    base = header.base_timestamp
+    first, last = base + lowest, base + highest
+    before = rules.message_timestamp_before_max_ms
+    after = rules.message_timestamp_after_max_ms
+    if NO_TIMESTAMP in (first, last) or now_ms - first > before or last - now_ms > after:
+        return None  # -1 is exempt record by record: let the full walk judge
+    return max(last, NO_TIMESTAMP)
 
 
 def _walk_records(
