@@ -31,8 +31,8 @@ from odradek.connect.data import (
     SchemaBuilder,
     Struct,
     Type,
+    logical,
 )
-from odradek.connect.data import logical
 
 
 def json_converter(**configs: str) -> JsonConverter:

@@ -16,12 +16,18 @@ from odradek.connect.data import (
     SchemaBuilder,
     Struct,
     Type,
+    logical,
 )
-from odradek.connect.data import logical
 from odradek.connect.data.values import convert_to_string, parse_string
 from odradek.connect.data.values_check import validate_value
 
-USER = SchemaBuilder.struct().name("User").field("id", INT32_SCHEMA).field("name", OPTIONAL_STRING_SCHEMA).build()
+USER = (
+    SchemaBuilder.struct()
+    .name("User")
+    .field("id", INT32_SCHEMA)
+    .field("name", OPTIONAL_STRING_SCHEMA)
+    .build()
+)
 
 
 def test_struct_put_get_and_defaults() -> None:
@@ -74,7 +80,13 @@ def test_builder_rejects_duplicate_field_and_bad_default() -> None:
 
 
 def test_schemas_are_hashable_and_equal_by_content() -> None:
-    again = SchemaBuilder.struct().name("User").field("id", INT32_SCHEMA).field("name", OPTIONAL_STRING_SCHEMA).build()
+    again = (
+        SchemaBuilder.struct()
+        .name("User")
+        .field("id", INT32_SCHEMA)
+        .field("name", OPTIONAL_STRING_SCHEMA)
+        .build()
+    )
     assert again == USER and hash(again) == hash(USER)
     assert USER.field("id").schema.type is Type.INT32  # type: ignore[union-attr]
 

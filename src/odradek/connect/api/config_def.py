@@ -101,7 +101,9 @@ def parse_type(name: str, value: Any, type_: ConfigType) -> Any:
                 return value.strip() if type_ is ConfigType.CLASS else value
             if isinstance(value, type):
                 return f"{value.__module__}.{value.__qualname__}"
-            raise ConfigException(name, value, "Expected value to be a string, but it was a " + type(value).__name__)
+            raise ConfigException(
+                name, value, "Expected value to be a string, but it was a " + type(value).__name__
+            )
         if type_ is ConfigType.PASSWORD:
             if isinstance(value, Password):
                 return value
@@ -176,8 +178,16 @@ class ConfigDef:
             self._groups.append(key.group)
         return self
 
-    def define(self, name: str, type_: ConfigType, default: Any = NO_DEFAULT, validator: Validator | None = None,
-               importance: Importance = Importance.MEDIUM, documentation: str = "", **extra: Any) -> ConfigDef:
+    def define(
+        self,
+        name: str,
+        type_: ConfigType,
+        default: Any = NO_DEFAULT,
+        validator: Validator | None = None,
+        importance: Importance = Importance.MEDIUM,
+        documentation: str = "",
+        **extra: Any,
+    ) -> ConfigDef:
         if default is not NO_DEFAULT and default is not None:
             default = parse_type(name, default, type_)
             if validator is not None:
@@ -229,7 +239,9 @@ class ConfigDef:
             raw = props.get(key.name)
             try:
                 if key.name not in props and not key.has_default:
-                    result.errors.append(f"Missing required configuration \"{key.name}\" which has no default value.")
+                    result.errors.append(
+                        f'Missing required configuration "{key.name}" which has no default value.'
+                    )
                 else:
                     parsed[key.name] = self._parse_value(key, raw, key.name in props)
                     result.value = raw if key.name in props else key.default
@@ -280,7 +292,9 @@ def valid_list(*allowed: str) -> Validator:
     def check(name: str, value: Any) -> None:
         bad = [v for v in value or [] if v not in allowed]
         if bad:
-            raise ConfigException(name, value, "Invalid value " + ",".join(bad) + " for configuration " + name)
+            raise ConfigException(
+                name, value, "Invalid value " + ",".join(bad) + " for configuration " + name
+            )
 
     return check
 
@@ -347,4 +361,6 @@ class AbstractConfig:
         return self.get(name)  # type: ignore[no-any-return]
 
     def originals_with_prefix(self, prefix: str, strip: bool = True) -> dict[str, Any]:
-        return {(k[len(prefix):] if strip else k): v for k, v in self.originals.items() if k.startswith(prefix)}
+        return {
+            (k[len(prefix) :] if strip else k): v for k, v in self.originals.items() if k.startswith(prefix)
+        }

@@ -63,14 +63,26 @@ class ConnectRecord:
         }
         if "headers" not in changes:
             changes["headers"] = self.headers.duplicate()
-        return replace(self, **changes)
+        return replace(self, **changes)  # type: ignore[arg-type]
 
     def _fields(self) -> tuple[Any, ...]:
-        return (self.topic, self.kafka_partition, self.key_schema, self.key, self.value_schema,
-                self.value, self.timestamp, self.headers)
+        return (
+            self.topic,
+            self.kafka_partition,
+            self.key_schema,
+            self.key,
+            self.value_schema,
+            self.value,
+            self.timestamp,
+            self.headers,
+        )
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self._fields() == other._fields()  # type: ignore[attr-defined]
+        return (
+            isinstance(other, ConnectRecord)
+            and type(other) is type(self)
+            and self._fields() == other._fields()
+        )
 
     __hash__ = None  # type: ignore[assignment]
 

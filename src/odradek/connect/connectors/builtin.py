@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-CONNECTORS: list[type] = []
+from odradek.connect.connectors.filestream import FileStreamSinkConnector, FileStreamSourceConnector
+
+CONNECTORS: list[type] = [FileStreamSourceConnector, FileStreamSinkConnector]

@@ -34,7 +34,9 @@ class Converter(ABC):
     ) -> bytes | None: ...
 
     @abstractmethod
-    def to_connect_data(self, topic: str, value: bytes | None, headers: Headers | None = None) -> SchemaAndValue: ...
+    def to_connect_data(
+        self, topic: str, value: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue: ...
 
     def close(self) -> None:
         """Release clients (schema registry connections)."""
@@ -47,7 +49,9 @@ class HeaderConverter(ABC):
         """Called once before use."""
 
     @abstractmethod
-    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None: ...
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None: ...
 
     @abstractmethod
     def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue: ...

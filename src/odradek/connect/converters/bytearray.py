@@ -28,12 +28,18 @@ class ByteArrayConverter(Converter, HeaderConverter):
             return value
         if isinstance(value, bytearray | memoryview):
             return bytes(value)
-        raise DataException(f"ByteArrayConverter is not compatible with objects of type {type(value).__name__}")
+        raise DataException(
+            f"ByteArrayConverter is not compatible with objects of type {type(value).__name__}"
+        )
 
-    def to_connect_data(self, topic: str, value: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
+    def to_connect_data(
+        self, topic: str, value: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue:
         return SchemaAndValue(OPTIONAL_BYTES_SCHEMA, value)
 
-    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None:
         return self.from_connect_data(topic, schema, value)
 
     def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:

@@ -37,16 +37,46 @@ ENVELOPE_ERROR = (
 
 CONFIG_DEF = (
     ConfigDef()
-    .define("schemas.enable", ConfigType.BOOLEAN, True, None, Importance.HIGH,
-            "Include schemas within each of the serialized values and keys.")
-    .define("schemas.cache.size", ConfigType.INT, 1000, at_least(0), Importance.HIGH,
-            "The maximum number of schemas that can be cached in this converter instance.")
-    .define("decimal.format", ConfigType.STRING, "BASE64", valid_string("BASE64", "NUMERIC", case_insensitive=True),
-            Importance.LOW, "Controls which format this converter will serialize decimals in.")
-    .define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.LOW,
-            "Whether to replace fields that have a default value and that are null to the default value.")
-    .define("converter.type", ConfigType.STRING, "value", valid_string("key", "value", "header"), Importance.LOW,
-            "How this converter will be used.")
+    .define(
+        "schemas.enable",
+        ConfigType.BOOLEAN,
+        True,
+        None,
+        Importance.HIGH,
+        "Include schemas within each of the serialized values and keys.",
+    )
+    .define(
+        "schemas.cache.size",
+        ConfigType.INT,
+        1000,
+        at_least(0),
+        Importance.HIGH,
+        "The maximum number of schemas that can be cached in this converter instance.",
+    )
+    .define(
+        "decimal.format",
+        ConfigType.STRING,
+        "BASE64",
+        valid_string("BASE64", "NUMERIC", case_insensitive=True),
+        Importance.LOW,
+        "Controls which format this converter will serialize decimals in.",
+    )
+    .define(
+        "replace.null.with.default",
+        ConfigType.BOOLEAN,
+        True,
+        None,
+        Importance.LOW,
+        "Whether to replace fields that have a default value and that are null to the default value.",
+    )
+    .define(
+        "converter.type",
+        ConfigType.STRING,
+        "value",
+        valid_string("key", "value", "header"),
+        Importance.LOW,
+        "How this converter will be used.",
+    )
 )
 
 
@@ -123,7 +153,9 @@ class JsonConverter(Converter, HeaderConverter):
                 return self.value_to_json(schema, schema.default)
             if schema.optional:
                 return None
-            raise DataException("Conversion error: null value for field that is required and has no default value")
+            raise DataException(
+                "Conversion error: null value for field that is required and has no default value"
+            )
         if schema is not None and schema.name in logical.LOGICAL_NAMES:
             return self._logical_to_json(schema, value)
         try:
@@ -134,7 +166,9 @@ class JsonConverter(Converter, HeaderConverter):
     def _logical_to_json(self, schema: Schema, value: Any) -> Any:
         if schema.name == logical.DECIMAL:
             if not isinstance(value, decimal.Decimal):
-                raise DataException("Invalid type for Decimal, expected decimal.Decimal but was " + type(value).__name__)
+                raise DataException(
+                    "Invalid type for Decimal, expected decimal.Decimal but was " + type(value).__name__
+                )
             if self.decimal_numeric:
                 return float(value)
             return base64.b64encode(logical.decimal_to_bytes(schema, value)).decode()
@@ -175,12 +209,17 @@ class JsonConverter(Converter, HeaderConverter):
                 raise DataException(f"Invalid type for MAP: {type(value).__name__}")
             key_schema = schema.key_schema if schema is not None else None
             value_schema = schema.value_schema if schema is not None else None
-            object_mode = (key_schema.type is Type.STRING) if key_schema is not None else all(
-                isinstance(k, str) for k in value
+            object_mode = (
+                (key_schema.type is Type.STRING)
+                if key_schema is not None
+                else all(isinstance(k, str) for k in value)
             )
             if object_mode:
                 return {k: self.value_to_json(value_schema, v) for k, v in value.items()}
-            return [[self.value_to_json(key_schema, k), self.value_to_json(value_schema, v)] for k, v in value.items()]
+            return [
+                [self.value_to_json(key_schema, k), self.value_to_json(value_schema, v)]
+                for k, v in value.items()
+            ]
         if not isinstance(value, Struct):
             raise DataException(f"Invalid type for STRUCT: {type(value).__name__}")
         if schema is not None and value.schema != schema:
@@ -189,13 +228,17 @@ class JsonConverter(Converter, HeaderConverter):
 
     # -- bytes -> Connect ------------------------------------------------------------------------
 
-    def to_connect_data(self, topic: str, value: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
+    def to_connect_data(
+        self, topic: str, value: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue:
         if value is None:
             return SchemaAndValue(None, None)
         try:
             node = json.loads(value, parse_float=_parse_float) if value else None
         except (ValueError, UnicodeDecodeError) as exc:
-            raise DataException(f"Converting byte[] to Kafka Connect data failed due to serialization error: {exc}") from exc
+            raise DataException(
+                f"Converting byte[] to Kafka Connect data failed due to serialization error: {exc}"
+            ) from exc
         if self.schemas_enable:
             if not (isinstance(node, dict) and set(node) == {"schema", "payload"}):
                 raise DataException(ENVELOPE_ERROR)
@@ -211,7 +254,7 @@ class JsonConverter(Converter, HeaderConverter):
         if cached is None:
             cached = schema_from_json(node, self.value_from_json)
             self._from_json_cache.put(key, cached)
-        return cached
+        return cached  # type: ignore[no-any-return]
 
     def value_from_json(self, schema: Schema | None, node: Any) -> Any:
         if node is None:
@@ -229,7 +272,9 @@ class JsonConverter(Converter, HeaderConverter):
                 return logical.bytes_to_decimal(schema, _b64(node))
             if isinstance(node, int | decimal.Decimal):
                 return decimal.Decimal(node)
-            raise DataException("Invalid type for Decimal, underlying representation should be numeric or bytes")
+            raise DataException(
+                "Invalid type for Decimal, underlying representation should be numeric or bytes"
+            )
         if schema.name in logical.LOGICAL_NAMES:
             if isinstance(node, bool) or not isinstance(node, int):
                 raise DataException(f"Invalid type for {schema.name}: {type(node).__name__}")
@@ -271,7 +316,9 @@ class JsonConverter(Converter, HeaderConverter):
             if not isinstance(node, list) or any(not isinstance(e, list) or len(e) != 2 for e in node):
                 raise DataException("Maps with non-string fields should be encoded as JSON array of tuples")
             return {
-                _hashable(self.value_from_json(schema.key_schema, k)): self.value_from_json(schema.value_schema, v)
+                _hashable(self.value_from_json(schema.key_schema, k)): self.value_from_json(
+                    schema.value_schema, v
+                )
                 for k, v in node
             }
         if not isinstance(node, dict):
@@ -283,7 +330,9 @@ class JsonConverter(Converter, HeaderConverter):
 
     # -- headers ---------------------------------------------------------------------------------
 
-    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None:
         return self.from_connect_data(topic, schema, value)
 
     def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:

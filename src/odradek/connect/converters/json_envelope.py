@@ -54,7 +54,7 @@ def schema_from_json(node: Any, value_from_json: Any = None) -> Schema | None:
         raise DataException("Schema must be a JSON object or null")
     type_name = node.get("type")
     try:
-        type_ = Type(type_name)
+        type_ = Type(str(type_name))
     except ValueError as exc:
         raise DataException(f"Unknown schema type: {type_name}") from exc
     if type_ is Type.ARRAY:
@@ -72,7 +72,7 @@ def schema_from_json(node: Any, value_from_json: Any = None) -> Schema | None:
         builder = SchemaBuilder.struct()
         fields = node.get("fields")
         if not isinstance(fields, list):
-            raise DataException("Struct schema's \"fields\" argument is not an array.")
+            raise DataException('Struct schema\'s "fields" argument is not an array.')
         for entry in fields:
             name = entry.get("field") if isinstance(entry, dict) else None
             if not isinstance(name, str):
@@ -84,7 +84,7 @@ def schema_from_json(node: Any, value_from_json: Any = None) -> Schema | None:
         builder = SchemaBuilder(type_)
     optional = node.get("optional", True)
     if not isinstance(optional, bool):
-        raise DataException("Invalid \"optional\" in schema: " + repr(optional))
+        raise DataException('Invalid "optional" in schema: ' + repr(optional))
     if optional:
         builder.optional()
     if "name" in node:

@@ -36,7 +36,11 @@ class NumberConverter(Converter, HeaderConverter):
     ) -> bytes | None:
         if value is None:
             return None
-        if isinstance(value, int) and not isinstance(value, bool) and self.schema.type.value.startswith("float"):
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and self.schema.type.value.startswith("float")
+        ):
             value = float(value)
         try:
             validate_value(self.schema, value)
@@ -46,7 +50,9 @@ class NumberConverter(Converter, HeaderConverter):
                 f"Failed to serialize to {self.type_name} (was {type(value).__name__}): {exc}"
             ) from exc
 
-    def to_connect_data(self, topic: str, value: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
+    def to_connect_data(
+        self, topic: str, value: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue:
         if value is None:
             return SchemaAndValue(self.schema, None)
         if len(value) != self.layout.size:
@@ -57,7 +63,9 @@ class NumberConverter(Converter, HeaderConverter):
         (decoded,) = self.layout.unpack(value)
         return SchemaAndValue(self.schema, decoded)
 
-    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None:
         return self.from_connect_data(topic, schema, value)
 
     def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
@@ -105,7 +113,9 @@ class BooleanConverter(NumberConverter):
     layout = struct.Struct(">?")
     type_name = "BOOLEAN"
 
-    def to_connect_data(self, topic: str, value: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
+    def to_connect_data(
+        self, topic: str, value: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue:
         if value is not None and len(value) == 1 and value[0] not in (0, 1):
             raise DataException("Failed to deserialize BOOLEAN: unexpected byte value " + str(value[0]))
         return super().to_connect_data(topic, value, headers)

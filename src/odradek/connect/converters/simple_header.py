@@ -19,7 +19,9 @@ class SimpleHeaderConverter(HeaderConverter):
     def configure(self, configs: Mapping[str, Any]) -> None:
         return None
 
-    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None:
         if value is None:
             return None
         text = convert_to_string(schema, value)
@@ -31,5 +33,7 @@ class SimpleHeaderConverter(HeaderConverter):
         try:
             text = value.decode()
         except UnicodeDecodeError as exc:
-            raise DataException(f"Failed to deserialize value for header '{header_key}' on topic '{topic}'") from exc
+            raise DataException(
+                f"Failed to deserialize value for header '{header_key}' on topic '{topic}'"
+            ) from exc
         return parse_string(text)

@@ -45,7 +45,9 @@ class StringConverter(Converter, HeaderConverter):
         except UnicodeEncodeError as exc:
             raise DataException(f"Failed to serialize to a string: {exc}") from exc
 
-    def to_connect_data(self, topic: str, value: bytes | None, headers: Headers | None = None) -> SchemaAndValue:
+    def to_connect_data(
+        self, topic: str, value: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue:
         if value is None:
             return SchemaAndValue(OPTIONAL_STRING_SCHEMA, None)
         try:
@@ -53,7 +55,9 @@ class StringConverter(Converter, HeaderConverter):
         except UnicodeDecodeError as exc:
             raise DataException(f"Failed to deserialize string: {exc}") from exc
 
-    def from_connect_header(self, topic: str, header_key: str, schema: Schema | None, value: Any) -> bytes | None:
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None:
         return self.from_connect_data(topic, schema, value)
 
     def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:

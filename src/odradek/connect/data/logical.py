@@ -82,8 +82,10 @@ def bytes_to_decimal(schema: Schema, raw: bytes) -> decimal.Decimal:
 
 def date_to_days(value: dt.date) -> int:
     if isinstance(value, dt.datetime):
-        if value.time() != dt.time(0) :
-            raise DataException("Kafka Connect Date type should not have any time fields set to non-zero values.")
+        if value.time() != dt.time(0):
+            raise DataException(
+                "Kafka Connect Date type should not have any time fields set to non-zero values."
+            )
         value = value.date()
     return (value - EPOCH_DATE).days
 

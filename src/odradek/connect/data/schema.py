@@ -300,7 +300,9 @@ OPTIONAL_STRING_SCHEMA = primitive(Type.STRING, True)
 OPTIONAL_BYTES_SCHEMA = primitive(Type.BYTES, True)
 
 
-def struct_schema(fields: Iterable[tuple[str, Schema]], name: str | None = None, optional: bool = False) -> Schema:
+def struct_schema(
+    fields: Iterable[tuple[str, Schema]], name: str | None = None, optional: bool = False
+) -> Schema:
     builder = SchemaBuilder.struct().name(name)
     for field_name, schema in fields:
         builder.field(field_name, schema)

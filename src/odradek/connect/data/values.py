@@ -62,7 +62,12 @@ def _append(parts: list[str], schema: Schema | None, value: Any, embedded: bool)
     elif isinstance(value, decimal.Decimal):
         parts.append(format(value, "f"))
     elif isinstance(value, dt.datetime):
-        parts.append(logical.millis_to_timestamp(logical.timestamp_to_millis(value)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+        parts.append(
+            logical.millis_to_timestamp(logical.timestamp_to_millis(value)).strftime("%Y-%m-%dT%H:%M:%S.%f")[
+                :-3
+            ]
+            + "Z"
+        )
     elif isinstance(value, dt.date):
         parts.append(value.isoformat())
     elif isinstance(value, dt.time):
@@ -109,7 +114,10 @@ def parse_string(text: str | None) -> SchemaAndValue:
     if _NUMBER_RE.match(stripped):
         return _number(stripped)
     if _TIMESTAMP_RE.match(stripped):
-        return SchemaAndValue(logical.TIMESTAMP_SCHEMA, dt.datetime.strptime(stripped, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC))
+        return SchemaAndValue(
+            logical.TIMESTAMP_SCHEMA,
+            dt.datetime.strptime(stripped, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC),
+        )
     if _DATE_RE.match(stripped):
         try:
             return SchemaAndValue(logical.DATE_SCHEMA, dt.date.fromisoformat(stripped))
@@ -163,8 +171,10 @@ def _infer(value: Any) -> SchemaAndValue:
         plain = {k.value: v.value for k, v in entries}
         if key_schema is None or value_schema is None:
             return SchemaAndValue(None, plain)
-        return SchemaAndValue(SchemaBuilder.map(key_schema, value_schema).build(),
-                              {k.value: _widen(value_schema, v.value) for k, v in entries})
+        return SchemaAndValue(
+            SchemaBuilder.map(key_schema, value_schema).build(),
+            {k.value: _widen(value_schema, v.value) for k, v in entries},
+        )
     return SchemaAndValue(None, value)
 
 

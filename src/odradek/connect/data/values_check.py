@@ -22,12 +22,18 @@ _LOGICAL_CLASSES: dict[str, tuple[type, ...]] = {
 def validate_value(schema: Schema, value: Any, where: str = "value") -> None:
     if value is None:
         if not schema.optional:
-            raise DataException(f"Invalid value: null used for required field: \"{where}\", schema type: {schema.type.value}")
+            raise DataException(
+                f'Invalid value: null used for required field: "{where}", schema type: {schema.type.value}'
+            )
         return
     expected = _LOGICAL_CLASSES.get(schema.name or "")
     if expected is not None:
-        if not isinstance(value, expected) or (schema.name == logical.DATE and isinstance(value, dt.datetime) and value.time() != dt.time(0)):
-            raise DataException(f"Invalid Java object for schema \"{schema.name}\" with type {schema.type.value}: {type(value).__name__} for field: \"{where}\"")
+        if not isinstance(value, expected) or (
+            schema.name == logical.DATE and isinstance(value, dt.datetime) and value.time() != dt.time(0)
+        ):
+            raise DataException(
+                f'Invalid Java object for schema "{schema.name}" with type {schema.type.value}: {type(value).__name__} for field: "{where}"'
+            )
         return
     t = schema.type
     if t in INTEGER_RANGES:
@@ -65,12 +71,12 @@ def validate_value(schema: Schema, value: Any, where: str = "value") -> None:
         if not isinstance(value, Struct):
             _mismatch(schema, value, where)
         if value.schema != schema:
-            raise DataException(f"Struct schemas do not match for field \"{where}\".")
+            raise DataException(f'Struct schemas do not match for field "{where}".')
         value.validate()
 
 
 def _mismatch(schema: Schema, value: Any, where: str) -> None:
     raise DataException(
         f"Invalid Java object for schema with type {schema.type.value.upper()}: "
-        f"{type(value).__name__} for field: \"{where}\""
+        f'{type(value).__name__} for field: "{where}"'
     )

@@ -116,7 +116,9 @@ def log_reporter(policy: ErrorPolicy) -> Reporter:
         where = ""
         if ctx.consumed is not None:
             c = ctx.consumed
-            where = f", where consumed record is {{topic='{c.topic}', partition={c.partition}, offset={c.offset}"
+            where = (
+                f", where consumed record is {{topic='{c.topic}', partition={c.partition}, offset={c.offset}"
+            )
             if policy.log_include_messages:
                 where += f", key={c.key!r}, value={c.value!r}"
             where += "}"
@@ -124,7 +126,11 @@ def log_reporter(policy: ErrorPolicy) -> Reporter:
             where = f", where source record is {ctx.source_record!r}"
         log.error(
             "Error encountered in task %s-%d. Executing stage '%s' with class '%s'%s.",
-            ctx.connector, ctx.task_id, ctx.stage.value, ctx.executing_class, where,
+            ctx.connector,
+            ctx.task_id,
+            ctx.stage.value,
+            ctx.executing_class,
+            where,
             exc_info=ctx.error,
         )
 
@@ -172,7 +178,9 @@ class RetryWithToleranceOperator:
             try:
                 return True, operation()
             except Exception as exc:
-                is_retriable = isinstance(exc, RetriableException) or (retriable is not None and retriable(exc))
+                is_retriable = isinstance(exc, RetriableException) or (
+                    retriable is not None and retriable(exc)
+                )
                 if is_retriable and self._may_retry(start, backoff) and not self.stopping():
                     self.total_retries += 1
                     remaining = self._remaining(start)
@@ -180,8 +188,16 @@ class RetryWithToleranceOperator:
                     backoff = min(backoff * 2, self.policy.retry_delay_max_ms)
                     continue
                 self.total_failures += 1
-                ctx = ProcessingContext(self.connector, self.task_id, stage, executing_class, exc,
-                                        consumed, source_record, attempt)
+                ctx = ProcessingContext(
+                    self.connector,
+                    self.task_id,
+                    stage,
+                    executing_class,
+                    exc,
+                    consumed,
+                    source_record,
+                    attempt,
+                )
                 if not self.policy.tolerance_all:
                     raise ToleranceExceeded(exc) from exc
                 self.total_skipped += 1
@@ -199,7 +215,7 @@ class RetryWithToleranceOperator:
             return -1
         return self.policy.retry_timeout_ms - (self.monotonic_ms() - start)
 
-    def _may_retry(self, start: int, backoff: int) -> bool:  # noqa: ARG002
+    def _may_retry(self, start: int, backoff: int) -> bool:
         if self.policy.retry_timeout_ms < 0:
             return True
         return self._remaining(start) > 0

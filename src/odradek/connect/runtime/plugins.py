@@ -68,18 +68,31 @@ def _builtin_transforms() -> list[type]:
     )
 
     return [
-        cast.CastKey, cast.CastValue,
-        headers.DropHeaders, headers.InsertHeader, headers.HeaderFromKey, headers.HeaderFromValue,
-        extract_field.ExtractFieldKey, extract_field.ExtractFieldValue,
+        cast.CastKey,
+        cast.CastValue,
+        headers.DropHeaders,
+        headers.InsertHeader,
+        headers.HeaderFromKey,
+        headers.HeaderFromValue,
+        extract_field.ExtractFieldKey,
+        extract_field.ExtractFieldValue,
         filter.Filter,
-        flatten.FlattenKey, flatten.FlattenValue,
-        hoist_field.HoistFieldKey, hoist_field.HoistFieldValue,
-        insert_field.InsertFieldKey, insert_field.InsertFieldValue,
-        mask_field.MaskFieldKey, mask_field.MaskFieldValue,
-        routers.RegexRouter, routers.TimestampRouter,
-        replace_field.ReplaceFieldKey, replace_field.ReplaceFieldValue,
-        set_schema_metadata.SetSchemaMetadataKey, set_schema_metadata.SetSchemaMetadataValue,
-        timestamp_converter.TimestampConverterKey, timestamp_converter.TimestampConverterValue,
+        flatten.FlattenKey,
+        flatten.FlattenValue,
+        hoist_field.HoistFieldKey,
+        hoist_field.HoistFieldValue,
+        insert_field.InsertFieldKey,
+        insert_field.InsertFieldValue,
+        mask_field.MaskFieldKey,
+        mask_field.MaskFieldValue,
+        routers.RegexRouter,
+        routers.TimestampRouter,
+        replace_field.ReplaceFieldKey,
+        replace_field.ReplaceFieldValue,
+        set_schema_metadata.SetSchemaMetadataKey,
+        set_schema_metadata.SetSchemaMetadataValue,
+        timestamp_converter.TimestampConverterKey,
+        timestamp_converter.TimestampConverterValue,
         value_to_key.ValueToKey,
     ]
 
@@ -151,7 +164,9 @@ class Plugins:
         if cls is None:
             cls = _import_path(name)
         if cls is None or not (isinstance(cls, type) and issubclass(cls, base)):
-            raise ConnectException(f"Failed to find any class that implements {base.__name__} and which name matches {name}")
+            raise ConnectException(
+                f"Failed to find any class that implements {base.__name__} and which name matches {name}"
+            )
         return cls
 
     def connector_class(self, name: str) -> type[Connector]:
@@ -176,16 +191,16 @@ class Plugins:
         return _unique(self._by_kind.get(kind, {}).values())
 
     @staticmethod
-    def plugin_type(cls: type) -> PluginType:
-        if issubclass(cls, SourceConnector):
+    def plugin_type(plugin: type) -> PluginType:
+        if issubclass(plugin, SourceConnector):
             return PluginType.SOURCE
-        if issubclass(cls, SinkConnector):
+        if issubclass(plugin, SinkConnector):
             return PluginType.SINK
-        if issubclass(cls, Transformation):
+        if issubclass(plugin, Transformation):
             return PluginType.TRANSFORMATION
-        if issubclass(cls, Predicate):
+        if issubclass(plugin, Predicate):
             return PluginType.PREDICATE
-        if issubclass(cls, Converter):
+        if issubclass(plugin, Converter):
             return PluginType.CONVERTER
         return PluginType.HEADER_CONVERTER
 

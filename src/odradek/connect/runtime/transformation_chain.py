@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from odradek.connect.api.config_def import parse_type, ConfigType
+from odradek.connect.api.config_def import ConfigType, parse_type
 from odradek.connect.api.errors import ConfigException, ConnectException
 from odradek.connect.api.records import ConnectRecord
 from odradek.connect.runtime.errors import ConsumedRecord, RetryWithToleranceOperator, Stage
@@ -30,7 +30,9 @@ def _list(props: Mapping[str, str], name: str) -> list[str]:
 
 
 def sub_props(props: Mapping[str, str], prefix: str, drop: tuple[str, ...] = ()) -> dict[str, str]:
-    return {k[len(prefix):]: v for k, v in props.items() if k.startswith(prefix) and k[len(prefix):] not in drop}
+    return {
+        k[len(prefix) :]: v for k, v in props.items() if k.startswith(prefix) and k[len(prefix) :] not in drop
+    }
 
 
 @dataclass
@@ -58,11 +60,11 @@ class TransformationChain:
             if not props.get(type_key):
                 raise ConfigException(type_key, None, "Not a Predicate: missing type")
             try:
-                predicate = plugins.predicate_class(props[type_key])()
+                instance = plugins.predicate_class(props[type_key])()
             except ConnectException as exc:
                 raise ConfigException(type_key, props[type_key], str(exc)) from exc
-            predicate.configure(sub_props(props, f"predicates.{alias}.", ("type",)))
-            predicates[alias] = predicate
+            instance.configure(sub_props(props, f"predicates.{alias}.", ("type",)))
+            predicates[alias] = instance
         stages: list[TransformStage] = []
         for alias in _list(props, "transforms"):
             type_key = f"transforms.{alias}.type"
@@ -72,16 +74,24 @@ class TransformationChain:
                 transformation = plugins.transformation_class(props[type_key])()
             except ConnectException as exc:
                 raise ConfigException(type_key, props[type_key], str(exc)) from exc
-            transformation.configure(sub_props(props, f"transforms.{alias}.", ("type", "predicate", "negate")))
+            transformation.configure(
+                sub_props(props, f"transforms.{alias}.", ("type", "predicate", "negate"))
+            )
             predicate_alias = props.get(f"transforms.{alias}.predicate")
-            predicate = None
+            predicate: Predicate | None = None
             if predicate_alias:
                 predicate = predicates.get(predicate_alias)
                 if predicate is None:
-                    raise ConfigException(f"transforms.{alias}.predicate", predicate_alias,
-                                          "Predicate is not defined in 'predicates'")
-            negate = parse_type(f"transforms.{alias}.negate", props.get(f"transforms.{alias}.negate", "false"),
-                                ConfigType.BOOLEAN)
+                    raise ConfigException(
+                        f"transforms.{alias}.predicate",
+                        predicate_alias,
+                        "Predicate is not defined in 'predicates'",
+                    )
+            negate = parse_type(
+                f"transforms.{alias}.negate",
+                props.get(f"transforms.{alias}.negate", "false"),
+                ConfigType.BOOLEAN,
+            )
             if negate and predicate is None:
                 raise ConfigException(f"transforms.{alias}.negate", "true", "negate requires a predicate")
             stages.append(TransformStage(alias, transformation, predicate, negate))

@@ -43,12 +43,17 @@ def parse_spec(spec: list[str]) -> dict[str, Type]:
         name, sep, type_name = item.rpartition(":")
         if not sep:
             if len(spec) > 1:
-                raise ConfigException("spec", ",".join(spec),
-                                      "Cast transformations that specify a type to cast to can only cast the whole value")
+                raise ConfigException(
+                    "spec",
+                    ",".join(spec),
+                    "Cast transformations that specify a type to cast to can only cast the whole value",
+                )
             name, type_name = WHOLE, item
         target = TARGETS.get(type_name.strip().lower())
         if target is None:
-            raise ConfigException("spec", ",".join(spec), f"Invalid type found in casting spec: {type_name.strip()}")
+            raise ConfigException(
+                "spec", ",".join(spec), f"Invalid type found in casting spec: {type_name.strip()}"
+            )
         casts[name.strip()] = target
     if not casts:
         raise ConfigException("spec", "", "Must specify at least one field to cast.")
@@ -89,7 +94,7 @@ def _to_int(value: Any, target: Type) -> int:
         number = int(value.strip())
         low, high = INTEGER_RANGES[target]
         if not low <= number <= high:
-            raise ValueError(f"Value out of range. Value:\"{value}\"")
+            raise ValueError(f'Value out of range. Value:"{value}"')
         return number
     if isinstance(value, dt.datetime | dt.date | dt.time):
         raise DataException(f"Unexpected type in Cast transformation: {type(value).__name__}")
@@ -99,12 +104,23 @@ def _to_int(value: Any, target: Type) -> int:
     return ((number + half) % (1 << bits)) - half
 
 
-_CASTABLE = {Type.INT8, Type.INT16, Type.INT32, Type.INT64, Type.FLOAT32, Type.FLOAT64, Type.BOOLEAN, Type.STRING}
+_CASTABLE = {
+    Type.INT8,
+    Type.INT16,
+    Type.INT32,
+    Type.INT64,
+    Type.FLOAT32,
+    Type.FLOAT64,
+    Type.BOOLEAN,
+    Type.STRING,
+}
 
 
 def _target_schema(source: Schema, target: Type) -> Schema:
     if source.type not in _CASTABLE and target is not Type.STRING and source.name != logical.DECIMAL:
-        raise ConfigException("spec", target.value, f"Cast transformation does not support casting from {source.type.value}")
+        raise ConfigException(
+            "spec", target.value, f"Cast transformation does not support casting from {source.type.value}"
+        )
     builder = SchemaBuilder(target)
     if source.optional:
         builder.optional()
@@ -118,11 +134,23 @@ class Cast(PartTransformation):
     def config_def(cls) -> ConfigDef:
         return (
             ConfigDef()
-            .define("spec", ConfigType.LIST, None, None, Importance.HIGH,
-                    "List of fields and the type to cast them to of the form field1:type,field2:type to cast "
-                    "fields of Maps or Structs. A single type to cast the entire value.")
-            .define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.MEDIUM,
-                    "Whether to replace fields that have a default value and that are null to the default value.")
+            .define(
+                "spec",
+                ConfigType.LIST,
+                None,
+                None,
+                Importance.HIGH,
+                "List of fields and the type to cast them to of the form field1:type,field2:type to cast "
+                "fields of Maps or Structs. A single type to cast the entire value.",
+            )
+            .define(
+                "replace.null.with.default",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.MEDIUM,
+                "Whether to replace fields that have a default value and that are null to the default value.",
+            )
         )
 
     def setup(self) -> None:
@@ -157,8 +185,8 @@ class Cast(PartTransformation):
         out = Struct(new_schema)
         for f in schema.fields:
             raw = struct.get(f.name) if self.replace_null else struct.get_without_default(f.name)
-            target = self.casts.get(f.name)
-            out.put(f.name, cast_value(raw, target) if target is not None else raw)
+            cast_to = self.casts.get(f.name)
+            out.put(f.name, cast_value(raw, cast_to) if cast_to is not None else raw)
         return self.with_part(record, new_schema, out)
 
     def _build(self, schema: Schema) -> Schema:

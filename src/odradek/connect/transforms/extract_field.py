@@ -19,16 +19,21 @@ class ExtractField(PartTransformation):
     def config_def(cls) -> ConfigDef:
         return define_syntax(
             ConfigDef()
-            .define("field", ConfigType.STRING, None, None, Importance.MEDIUM,
-                    "Field name to extract.")
-            .define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.MEDIUM,
-                    "Whether to replace fields that have a default value and that are null to the default value.")
+            .define("field", ConfigType.STRING, None, None, Importance.MEDIUM, "Field name to extract.")
+            .define(
+                "replace.null.with.default",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.MEDIUM,
+                "Whether to replace fields that have a default value and that are null to the default value.",
+            )
         )
 
     def setup(self) -> None:
         name = self.config.get_string("field")
         if not name:
-            raise ConfigException("field", name, "Missing required configuration \"field\"")
+            raise ConfigException("field", name, 'Missing required configuration "field"')
         self.path = parse_path(name, self.config.get_string(SYNTAX_VERSION))
         self.replace_null = self.config.get_bool("replace.null.with.default")
 

@@ -15,13 +15,17 @@ SYNTAX_VERSION = "field.syntax.version"
 
 def define_syntax(definition: ConfigDef) -> ConfigDef:
     return definition.define(
-        SYNTAX_VERSION, ConfigType.STRING, "V1", valid_string("V1", "V2", case_insensitive=True), Importance.HIGH,
+        SYNTAX_VERSION,
+        ConfigType.STRING,
+        "V1",
+        valid_string("V1", "V2", case_insensitive=True),
+        Importance.HIGH,
         "Defines the version of the syntax to access fields: V1 (names as-is) or V2 (dotted nested paths).",
     )
 
 
 def parse_path(text: str, version: str) -> list[str]:
-    if version.upper() == "V1" or "." not in text and "`" not in text:
+    if version.upper() == "V1" or ("." not in text and "`" not in text):
         return [text]
     steps: list[str] = []
     current: list[str] = []

@@ -19,9 +19,15 @@ PURPOSE = "flattening"
 class Flatten(PartTransformation):
     @classmethod
     def config_def(cls) -> ConfigDef:
-        return ConfigDef().define("delimiter", ConfigType.STRING, ".", None, Importance.MEDIUM,
-                                  "Delimiter to insert between field names from the input record when "
-                                  "generating field names for the output record")
+        return ConfigDef().define(
+            "delimiter",
+            ConfigType.STRING,
+            ".",
+            None,
+            Importance.MEDIUM,
+            "Delimiter to insert between field names from the input record when "
+            "generating field names for the output record",
+        )
 
     def setup(self) -> None:
         self.delimiter = self.config.get_string("delimiter")

@@ -27,8 +27,9 @@ class DropHeaders(Transformation):
 
     @classmethod
     def config_def(cls) -> ConfigDef:
-        return ConfigDef().define("headers", ConfigType.LIST, None, None, Importance.HIGH,
-                                  "The name of the headers to be removed.")
+        return ConfigDef().define(
+            "headers", ConfigType.LIST, None, None, Importance.HIGH, "The name of the headers to be removed."
+        )
 
     def setup(self) -> None:
         names = self.config.get_list("headers")
@@ -48,19 +49,31 @@ class InsertHeader(Transformation):
     def config_def(cls) -> ConfigDef:
         return (
             ConfigDef()
-            .define("header", ConfigType.STRING, None, non_empty_string, Importance.HIGH,
-                    "The name of the header.")
-            .define("value.literal", ConfigType.STRING, None, None, Importance.HIGH,
-                    "The literal value that is to be set as the header value on all records.")
+            .define(
+                "header",
+                ConfigType.STRING,
+                None,
+                non_empty_string,
+                Importance.HIGH,
+                "The name of the header.",
+            )
+            .define(
+                "value.literal",
+                ConfigType.STRING,
+                None,
+                None,
+                Importance.HIGH,
+                "The literal value that is to be set as the header value on all records.",
+            )
         )
 
     def setup(self) -> None:
         header = self.config.get_string("header")
         literal = self.config.get_string("value.literal")
         if not header:
-            raise ConfigException("header", header, "Missing required configuration \"header\"")
+            raise ConfigException("header", header, 'Missing required configuration "header"')
         if literal is None:
-            raise ConfigException("value.literal", literal, "Missing required configuration \"value.literal\"")
+            raise ConfigException("value.literal", literal, 'Missing required configuration "value.literal"')
         self.header = header
         self.parsed = parse_string(literal)
 
@@ -74,23 +87,50 @@ class HeaderFrom(PartTransformation):
     def config_def(cls) -> ConfigDef:
         return (
             ConfigDef()
-            .define("fields", ConfigType.LIST, None, None, Importance.HIGH,
-                    "Field names in the record whose values are to be copied or moved to headers.")
-            .define("headers", ConfigType.LIST, None, None, Importance.HIGH,
-                    "Header names, in the same order as the field names listed in the fields configuration property.")
-            .define("operation", ConfigType.STRING, None, valid_string("move", "copy"), Importance.HIGH,
-                    "Either move if the fields are to be moved to the headers (removed from the key/value), "
-                    "or copy if the fields are to be copied to the headers (retained in the key/value).")
-            .define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.MEDIUM,
-                    "Whether to replace fields that have a default value and that are null to the default value.")
+            .define(
+                "fields",
+                ConfigType.LIST,
+                None,
+                None,
+                Importance.HIGH,
+                "Field names in the record whose values are to be copied or moved to headers.",
+            )
+            .define(
+                "headers",
+                ConfigType.LIST,
+                None,
+                None,
+                Importance.HIGH,
+                "Header names, in the same order as the field names listed in the fields configuration property.",
+            )
+            .define(
+                "operation",
+                ConfigType.STRING,
+                None,
+                valid_string("move", "copy"),
+                Importance.HIGH,
+                "Either move if the fields are to be moved to the headers (removed from the key/value), "
+                "or copy if the fields are to be copied to the headers (retained in the key/value).",
+            )
+            .define(
+                "replace.null.with.default",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.MEDIUM,
+                "Whether to replace fields that have a default value and that are null to the default value.",
+            )
         )
 
     def setup(self) -> None:
         self.fields = self.config.get_list("fields") or []
         self.headers = self.config.get_list("headers") or []
         if len(self.fields) != len(self.headers) or not self.fields:
-            raise ConfigException("headers", ",".join(self.headers),
-                                  "'fields' config must have the same number of elements as 'headers' config.")
+            raise ConfigException(
+                "headers",
+                ",".join(self.headers),
+                "'fields' config must have the same number of elements as 'headers' config.",
+            )
         self.move = self.config.get_string("operation") == "move"
         self.replace_null = self.config.get_bool("replace.null.with.default")
         self.cache = SchemaCache()

@@ -14,13 +14,19 @@ from odradek.connect.transforms.schema_util import SchemaCache
 class HoistField(PartTransformation):
     @classmethod
     def config_def(cls) -> ConfigDef:
-        return ConfigDef().define("field", ConfigType.STRING, None, None, Importance.MEDIUM,
-                                  "Field name for the single field that will be created in the resulting Struct or Map.")
+        return ConfigDef().define(
+            "field",
+            ConfigType.STRING,
+            None,
+            None,
+            Importance.MEDIUM,
+            "Field name for the single field that will be created in the resulting Struct or Map.",
+        )
 
     def setup(self) -> None:
         self.field = self.config.get_string("field")
         if not self.field:
-            raise ConfigException("field", self.field, "Missing required configuration \"field\"")
+            raise ConfigException("field", self.field, 'Missing required configuration "field"')
         self.cache = SchemaCache()
 
     def apply(self, record: ConnectRecord) -> ConnectRecord:

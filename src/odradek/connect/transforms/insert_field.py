@@ -46,16 +46,37 @@ class InsertField(PartTransformation):
     def config_def(cls) -> ConfigDef:
         definition = ConfigDef()
         for name, doc in (
-            ("topic.field", "Field name for Kafka topic. Suffix with ! to make this a required field, or ? to keep it optional (the default)."),
-            ("partition.field", "Field name for Kafka partition. Suffix with ! to make this a required field, or ? to keep it optional (the default)."),
-            ("offset.field", "Field name for Kafka offset - only applicable to sink connectors. Suffix with ! to make this a required field, or ? to keep it optional (the default)."),
-            ("timestamp.field", "Field name for record timestamp. Suffix with ! to make this a required field, or ? to keep it optional (the default)."),
-            ("static.field", "Field name for static data field. Suffix with ! to make this a required field, or ? to keep it optional (the default)."),
+            (
+                "topic.field",
+                "Field name for Kafka topic. Suffix with ! to make this a required field, or ? to keep it optional (the default).",
+            ),
+            (
+                "partition.field",
+                "Field name for Kafka partition. Suffix with ! to make this a required field, or ? to keep it optional (the default).",
+            ),
+            (
+                "offset.field",
+                "Field name for Kafka offset - only applicable to sink connectors. Suffix with ! to make this a required field, or ? to keep it optional (the default).",
+            ),
+            (
+                "timestamp.field",
+                "Field name for record timestamp. Suffix with ! to make this a required field, or ? to keep it optional (the default).",
+            ),
+            (
+                "static.field",
+                "Field name for static data field. Suffix with ! to make this a required field, or ? to keep it optional (the default).",
+            ),
             ("static.value", "Static field value, if field name configured."),
         ):
             definition.define(name, ConfigType.STRING, None, None, Importance.MEDIUM, doc)
-        return definition.define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.MEDIUM,
-                                 "Whether to replace fields that have a default value and that are null to the default value.")
+        return definition.define(
+            "replace.null.with.default",
+            ConfigType.BOOLEAN,
+            True,
+            None,
+            Importance.MEDIUM,
+            "Whether to replace fields that have a default value and that are null to the default value.",
+        )
 
     def setup(self) -> None:
         self.topic = InsertionSpec.parse(self.config.get_string("topic.field"))
@@ -67,7 +88,9 @@ class InsertField(PartTransformation):
         if not any((self.topic, self.partition, self.offset, self.timestamp, self.static)):
             raise ConfigException("topic.field", None, "No field insertion configured")
         if self.static is not None and self.static_value is None:
-            raise ConfigException("static.value", None, "No value specified for static field: " + self.static.name)
+            raise ConfigException(
+                "static.value", None, "No value specified for static field: " + self.static.name
+            )
         self.replace_null = self.config.get_bool("replace.null.with.default")
         self.cache = SchemaCache()
 
@@ -103,7 +126,9 @@ class InsertField(PartTransformation):
             found.append((self.offset, record.kafka_offset))
         if self.timestamp is not None:
             ts = record.timestamp
-            found.append((self.timestamp, logical.millis_to_timestamp(ts) if with_schema and ts is not None else ts))
+            found.append(
+                (self.timestamp, logical.millis_to_timestamp(ts) if with_schema and ts is not None else ts)
+            )
         if self.static is not None:
             found.append((self.static, self.static_value))
         return found

@@ -10,8 +10,20 @@ import re
 from odradek.connect.api.errors import ConfigException, DataException
 
 _TOKEN = re.compile(r"'([^']*)'|(([a-zA-Z])\3*)|(.)")
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -41,8 +53,13 @@ class JavaDateFormat:
             if letter == "y":
                 out.append(str(value.year % 100).zfill(2) if width == 2 else str(value.year).zfill(width))
             elif letter == "M":
-                out.append(_MONTHS[value.month - 1] if width >= 4 else _MONTHS[value.month - 1][:3] if width == 3
-                           else str(value.month).zfill(width))
+                out.append(
+                    _MONTHS[value.month - 1]
+                    if width >= 4
+                    else _MONTHS[value.month - 1][:3]
+                    if width == 3
+                    else str(value.month).zfill(width)
+                )
             elif letter == "d":
                 out.append(str(value.day).zfill(width))
             elif letter == "D":
@@ -77,7 +94,9 @@ class JavaDateFormat:
             parts.append(re.escape(literal) if kind == "lit" else self._group(kind))
         match = re.fullmatch("".join(parts), text.strip())
         if match is None:
-            raise DataException(f"Could not parse timestamp: value ({text}) does not match pattern ({self.pattern})")
+            raise DataException(
+                f"Could not parse timestamp: value ({text}) does not match pattern ({self.pattern})"
+            )
         fields = {"y": 1970, "M": 1, "d": 1, "H": 0, "m": 0, "s": 0, "S": 0}
         offset = dt.timedelta(0)
         pm: bool | None = None
@@ -103,8 +122,16 @@ class JavaDateFormat:
         if pm:
             fields["H"] += 12
         try:
-            value = dt.datetime(fields["y"], fields["M"], fields["d"], fields["H"], fields["m"], fields["s"],
-                                fields["S"] * 1000, tzinfo=dt.UTC)
+            value = dt.datetime(
+                fields["y"],
+                fields["M"],
+                fields["d"],
+                fields["H"],
+                fields["m"],
+                fields["s"],
+                fields["S"] * 1000,
+                tzinfo=dt.UTC,
+            )
         except ValueError as exc:
             raise DataException(f"Could not parse timestamp: value ({text}): {exc}") from exc
         return value - offset

@@ -66,10 +66,22 @@ class MaskField(PartTransformation):
         return (
             ConfigDef()
             .define("fields", ConfigType.LIST, None, None, Importance.HIGH, "Names of fields to mask.")
-            .define("replacement", ConfigType.STRING, None, None, Importance.LOW,
-                    "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string values only).")
-            .define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.MEDIUM,
-                    "Whether to replace fields that have a default value and that are null to the default value.")
+            .define(
+                "replacement",
+                ConfigType.STRING,
+                None,
+                None,
+                Importance.LOW,
+                "Custom value replacement, that will be applied to all 'fields' values (numeric or non-empty string values only).",
+            )
+            .define(
+                "replace.null.with.default",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.MEDIUM,
+                "Whether to replace fields that have a default value and that are null to the default value.",
+            )
         )
 
     def setup(self) -> None:

@@ -17,13 +17,14 @@ class HasHeaderKey(Predicate):
 
     @classmethod
     def config_def(cls) -> ConfigDef:
-        return ConfigDef().define("name", ConfigType.STRING, None, non_empty_string, Importance.MEDIUM,
-                                  "The header name.")
+        return ConfigDef().define(
+            "name", ConfigType.STRING, None, non_empty_string, Importance.MEDIUM, "The header name."
+        )
 
     def setup(self) -> None:
         self.name = self.config.get_string("name")
         if not self.name:
-            raise ConfigException("name", self.name, "Missing required configuration \"name\"")
+            raise ConfigException("name", self.name, 'Missing required configuration "name"')
 
     def test(self, record: ConnectRecord) -> bool:
         return record.headers.last_with_name(self.name) is not None
@@ -41,13 +42,19 @@ class TopicNameMatches(Predicate):
 
     @classmethod
     def config_def(cls) -> ConfigDef:
-        return ConfigDef().define("pattern", ConfigType.STRING, None, regex, Importance.MEDIUM,
-                                  "A Java regular expression for matching against the name of a record's topic.")
+        return ConfigDef().define(
+            "pattern",
+            ConfigType.STRING,
+            None,
+            regex,
+            Importance.MEDIUM,
+            "A Java regular expression for matching against the name of a record's topic.",
+        )
 
     def setup(self) -> None:
         pattern = self.config.get_string("pattern")
         if not pattern:
-            raise ConfigException("pattern", pattern, "Missing required configuration \"pattern\"")
+            raise ConfigException("pattern", pattern, 'Missing required configuration "pattern"')
         self.pattern = re.compile(pattern)
 
     def test(self, record: ConnectRecord) -> bool:

@@ -31,16 +31,37 @@ class ReplaceField(PartTransformation):
     def config_def(cls) -> ConfigDef:
         return (
             ConfigDef()
-            .define("exclude", ConfigType.LIST, "", None, Importance.MEDIUM,
-                    "Fields to exclude. This takes precedence over the fields to include.")
-            .define("include", ConfigType.LIST, "", None, Importance.MEDIUM,
-                    "Fields to include. If specified, only these fields will be used.")
-            .define("renames", ConfigType.LIST, "", None, Importance.MEDIUM,
-                    "Field rename mappings.")
-            .define("blacklist", ConfigType.LIST, None, None, Importance.LOW, "Deprecated. Use exclude instead.")
-            .define("whitelist", ConfigType.LIST, None, None, Importance.LOW, "Deprecated. Use include instead.")
-            .define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.MEDIUM,
-                    "Whether to replace fields that have a default value and that are null to the default value.")
+            .define(
+                "exclude",
+                ConfigType.LIST,
+                "",
+                None,
+                Importance.MEDIUM,
+                "Fields to exclude. This takes precedence over the fields to include.",
+            )
+            .define(
+                "include",
+                ConfigType.LIST,
+                "",
+                None,
+                Importance.MEDIUM,
+                "Fields to include. If specified, only these fields will be used.",
+            )
+            .define("renames", ConfigType.LIST, "", None, Importance.MEDIUM, "Field rename mappings.")
+            .define(
+                "blacklist", ConfigType.LIST, None, None, Importance.LOW, "Deprecated. Use exclude instead."
+            )
+            .define(
+                "whitelist", ConfigType.LIST, None, None, Importance.LOW, "Deprecated. Use include instead."
+            )
+            .define(
+                "replace.null.with.default",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.MEDIUM,
+                "Whether to replace fields that have a default value and that are null to the default value.",
+            )
         )
 
     def setup(self) -> None:
@@ -64,7 +85,9 @@ class ReplaceField(PartTransformation):
             return record
         if schema is None:
             data: dict[str, Any] = require_map(value, PURPOSE)
-            return self.with_part(record, None, {self.renamed(k): v for k, v in data.items() if self.filter(k)})
+            return self.with_part(
+                record, None, {self.renamed(k): v for k, v in data.items() if self.filter(k)}
+            )
         struct = require_struct(value, PURPOSE)
         new_schema = self.cache.get_or_build(schema, self._build)
         out = Struct(new_schema)

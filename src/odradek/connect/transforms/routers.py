@@ -43,8 +43,14 @@ class RegexRouter(Transformation):
     def config_def(cls) -> ConfigDef:
         return (
             ConfigDef()
-            .define("regex", ConfigType.STRING, None, regex, Importance.HIGH,
-                    "Regular expression to use for matching.")
+            .define(
+                "regex",
+                ConfigType.STRING,
+                None,
+                regex,
+                Importance.HIGH,
+                "Regular expression to use for matching.",
+            )
             .define("replacement", ConfigType.STRING, None, None, Importance.HIGH, "Replacement string.")
         )
 
@@ -52,9 +58,9 @@ class RegexRouter(Transformation):
         pattern = self.config.get_string("regex")
         replacement = self.config.get_string("replacement")
         if pattern is None:
-            raise ConfigException("regex", None, "Missing required configuration \"regex\"")
+            raise ConfigException("regex", None, 'Missing required configuration "regex"')
         if replacement is None:
-            raise ConfigException("replacement", None, "Missing required configuration \"replacement\"")
+            raise ConfigException("replacement", None, 'Missing required configuration "replacement"')
         self.pattern = re.compile(pattern)
         self.replacement = java_replacement(replacement)
 
@@ -72,11 +78,23 @@ class TimestampRouter(Transformation):
     def config_def(cls) -> ConfigDef:
         return (
             ConfigDef()
-            .define("topic.format", ConfigType.STRING, "${topic}-${timestamp}", None, Importance.HIGH,
-                    "Format string which can contain ${topic} and ${timestamp} as placeholders for the topic "
-                    "and timestamp, respectively.")
-            .define("timestamp.format", ConfigType.STRING, "yyyyMMdd", None, Importance.HIGH,
-                    "Format string for the timestamp that is compatible with java.text.SimpleDateFormat.")
+            .define(
+                "topic.format",
+                ConfigType.STRING,
+                "${topic}-${timestamp}",
+                None,
+                Importance.HIGH,
+                "Format string which can contain ${topic} and ${timestamp} as placeholders for the topic "
+                "and timestamp, respectively.",
+            )
+            .define(
+                "timestamp.format",
+                ConfigType.STRING,
+                "yyyyMMdd",
+                None,
+                Importance.HIGH,
+                "Format string for the timestamp that is compatible with java.text.SimpleDateFormat.",
+            )
         )
 
     def setup(self) -> None:

@@ -21,13 +21,19 @@ class SetSchemaMetadata(PartTransformation):
             ConfigDef()
             .define("schema.name", ConfigType.STRING, None, None, Importance.HIGH, "Schema name to set.")
             .define("schema.version", ConfigType.INT, None, None, Importance.HIGH, "Schema version to set.")
-            .define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.MEDIUM,
-                    "Whether to replace fields that have a default value and that are null to the default value.")
+            .define(
+                "replace.null.with.default",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.MEDIUM,
+                "Whether to replace fields that have a default value and that are null to the default value.",
+            )
         )
 
     def setup(self) -> None:
-        self.name = self.config.get_string("schema.name")
-        self.version = self.config.get("schema.version")
+        self.name: str | None = self.config.get("schema.name")
+        self.version: int | None = self.config.get("schema.version")
         if self.name is None and self.version is None:
             raise ConfigException("schema.name", None, "Neither schema name nor version configured")
         self.replace_null = self.config.get_bool("replace.null.with.default")

@@ -27,28 +27,61 @@ class TimestampConverter(PartTransformation):
     def config_def(cls) -> ConfigDef:
         return (
             ConfigDef()
-            .define("field", ConfigType.STRING, "", None, Importance.HIGH,
-                    "The field containing the timestamp, or empty if the entire value is a timestamp")
-            .define("target.type", ConfigType.STRING, None, valid_string(*TARGETS), Importance.HIGH,
-                    "The desired timestamp representation: string, unix, Date, Time, or Timestamp")
-            .define("format", ConfigType.STRING, "", None, Importance.MEDIUM,
-                    "A SimpleDateFormat-compatible format for the timestamp. Used to generate the output when "
-                    "type=string or used to parse the input if the input is a string.")
-            .define("unix.precision", ConfigType.STRING, "milliseconds",
-                    valid_string("nanoseconds", "microseconds", "milliseconds", "seconds"), Importance.LOW,
-                    "The desired Unix precision for the timestamp: seconds, milliseconds, microseconds, or nanoseconds.")
-            .define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.MEDIUM,
-                    "Whether to replace fields that have a default value and that are null to the default value.")
+            .define(
+                "field",
+                ConfigType.STRING,
+                "",
+                None,
+                Importance.HIGH,
+                "The field containing the timestamp, or empty if the entire value is a timestamp",
+            )
+            .define(
+                "target.type",
+                ConfigType.STRING,
+                None,
+                valid_string(*TARGETS),
+                Importance.HIGH,
+                "The desired timestamp representation: string, unix, Date, Time, or Timestamp",
+            )
+            .define(
+                "format",
+                ConfigType.STRING,
+                "",
+                None,
+                Importance.MEDIUM,
+                "A SimpleDateFormat-compatible format for the timestamp. Used to generate the output when "
+                "type=string or used to parse the input if the input is a string.",
+            )
+            .define(
+                "unix.precision",
+                ConfigType.STRING,
+                "milliseconds",
+                valid_string("nanoseconds", "microseconds", "milliseconds", "seconds"),
+                Importance.LOW,
+                "The desired Unix precision for the timestamp: seconds, milliseconds, microseconds, or nanoseconds.",
+            )
+            .define(
+                "replace.null.with.default",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.MEDIUM,
+                "Whether to replace fields that have a default value and that are null to the default value.",
+            )
         )
 
     def setup(self) -> None:
         self.field = self.config.get_string("field")
         self.target = self.config.get_string("target.type")
         if self.target is None:
-            raise ConfigException("target.type", None, "Missing required configuration \"target.type\"")
+            raise ConfigException("target.type", None, 'Missing required configuration "target.type"')
         pattern = self.config.get_string("format")
         if self.target == "string" and not pattern:
-            raise ConfigException("format", pattern, "TimestampConverter requires format option to be specified when using string timestamps")
+            raise ConfigException(
+                "format",
+                pattern,
+                "TimestampConverter requires format option to be specified when using string timestamps",
+            )
         self.format = JavaDateFormat(pattern) if pattern else None
         self.per_ms = _UNIT_PER_MS[self.config.get_string("unix.precision")]
         self.replace_null = self.config.get_bool("replace.null.with.default")
@@ -65,11 +98,15 @@ class TimestampConverter(PartTransformation):
             return dt.datetime.combine(logical.EPOCH_DATE, value, tzinfo=dt.UTC)
         if isinstance(value, str):
             if self.format is None:
-                raise DataException("TimestampConverter requires format option to be specified when using string timestamps")
+                raise DataException(
+                    "TimestampConverter requires format option to be specified when using string timestamps"
+                )
             return self.format.parse(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return logical.millis_to_timestamp(int(value / self.per_ms))
-        raise DataException(f"Expected timestamp to be a java.util.Date, String or Long, but found {type(value).__name__}")
+        raise DataException(
+            f"Expected timestamp to be a java.util.Date, String or Long, but found {type(value).__name__}"
+        )
 
     def _from_datetime(self, value: dt.datetime) -> Any:
         if self.target == "string":

@@ -20,10 +20,22 @@ class ValueToKey(Transformation):
     def config_def(cls) -> ConfigDef:
         return (
             ConfigDef()
-            .define("fields", ConfigType.LIST, None, None, Importance.HIGH,
-                    "Field names on the record value to extract as the record key.")
-            .define("replace.null.with.default", ConfigType.BOOLEAN, True, None, Importance.MEDIUM,
-                    "Whether to replace fields that have a default value and that are null to the default value.")
+            .define(
+                "fields",
+                ConfigType.LIST,
+                None,
+                None,
+                Importance.HIGH,
+                "Field names on the record value to extract as the record key.",
+            )
+            .define(
+                "replace.null.with.default",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.MEDIUM,
+                "Whether to replace fields that have a default value and that are null to the default value.",
+            )
         )
 
     def setup(self) -> None:
