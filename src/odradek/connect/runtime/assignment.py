@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 
 def connector_unit(name: str) -> str:
@@ -27,6 +28,10 @@ def slot_of(unit: str, slots: int) -> int:
 
 
 class Assignment(ABC):
+    on_change: Callable[[], None] = staticmethod(lambda: None)  # type: ignore[assignment]
+    """Called (from the group's thread) after slots were added or revoked; runs the herder's
+    reconciliation synchronously so revoked units stop before the group moves on."""
+
     @abstractmethod
     def owns(self, unit: str) -> bool: ...
 

@@ -111,6 +111,7 @@ class Herder:
         self.statuses.start()
         self.configs.start()
         self._restarts_seen = len(self.configs.snapshot().pending_restarts)
+        self.assignment.on_change = self._assignment_changed
         self.assignment.start()
         self._thread = threading.Thread(target=self._run, name="connect-herder", daemon=True)
         self._thread.start()
@@ -129,6 +130,14 @@ class Herder:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def _assignment_changed(self) -> None:
+        if self._stopping.is_set():
+            return
+        try:
+            self.tick()
+        except Exception:
+            log.exception("reconciling after a rebalance failed")
 
     def _run(self) -> None:
         while not self._stopping.is_set():
