@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from odradek.broker.event_loop import ENV, loop_factory
+from odradek.process.event_loop import ENV, loop_factory
 
 HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
 

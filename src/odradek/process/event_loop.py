@@ -1,4 +1,6 @@
-"""Which asyncio event loop a broker process runs on (ARCHITECTURE D3: uvloop if it measures faster).
+"""Which asyncio event loop an odradek process runs on (ARCHITECTURE D3: uvloop if it measures faster).
+
+The broker and every HTTP service choose the same way.
 
 ``ODRADEK_EVENT_LOOP`` chooses: ``auto`` (the default) takes uvloop when it is installed and the
 standard loop otherwise, ``uvloop`` insists on it, ``asyncio`` keeps the standard loop. The broker's
