@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from odradek import __version__
 
-COMMANDS = ("broker", "dev", "topic", "produce", "consume", "group", "transactions", "producers")
+COMMANDS = ("broker", "dev", "topic", "produce", "consume", "group", "transactions", "producers", "connect")
 
 
 def build_parser() -> argparse.ArgumentParser:

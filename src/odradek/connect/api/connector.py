@@ -80,6 +80,11 @@ class Connector(ABC):
         """Per-key results for the validate endpoint; the default checks `config_def()`."""
         return self.config_def().validate(props)
 
+    def alter_offsets(self, props: Mapping[str, str], offsets: Mapping[Any, Any]) -> bool:
+        """Called before the REST API alters or resets offsets (KIP-875): raise to refuse; return
+        True when the connector manages the offsets itself too (it has updated them)."""
+        return False
+
 
 class SourceTask(Task):
     context: SourceTaskContext
@@ -130,13 +135,6 @@ class SourceConnector(Connector):
     def can_define_transaction_boundaries(self, props: Mapping[str, str]) -> ConnectorTransactionBoundaries:
         return ConnectorTransactionBoundaries.UNSUPPORTED
 
-    def alter_offsets(self, props: Mapping[str, str], offsets: Mapping[Any, Any]) -> bool:
-        """Called before the REST API alters or resets offsets; return True to allow (KIP-875)."""
-        return False
-
 
 class SinkConnector(Connector):
     TOPICS_CONFIG: ClassVar[str] = "topics"
-
-    def alter_offsets(self, props: Mapping[str, str], offsets: Mapping[Any, Any]) -> bool:
-        return False

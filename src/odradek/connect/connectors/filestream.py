@@ -17,7 +17,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from odradek.connect.api.config_def import ConfigDef, ConfigType, Importance, at_least, non_empty_string
+from odradek.connect.api.config_def import (
+    NO_DEFAULT,
+    ConfigDef,
+    ConfigType,
+    Importance,
+    at_least,
+    non_empty_string,
+)
 from odradek.connect.api.connector import (
     ExactlyOnceSupport,
     SinkConnector,
@@ -56,7 +63,7 @@ class FileStreamSourceConnector(SourceConnector):
             .define(
                 "topic",
                 ConfigType.LIST,
-                None,
+                NO_DEFAULT,
                 non_empty_string,
                 Importance.HIGH,
                 "The topic to publish data to",

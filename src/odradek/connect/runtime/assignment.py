@@ -28,7 +28,7 @@ def slot_of(unit: str, slots: int) -> int:
 
 
 class Assignment(ABC):
-    on_change: Callable[[], None] = staticmethod(lambda: None)  # type: ignore[assignment]
+    on_change: Callable[[], None] = staticmethod(lambda: None)
     """Called (from the group's thread) after slots were added or revoked; runs the herder's
     reconciliation synchronously so revoked units stop before the group moves on."""
 

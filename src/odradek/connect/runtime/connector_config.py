@@ -433,11 +433,15 @@ def _plugin_defs(
 
 
 def validate_connector(props: Mapping[str, str], plugins: Plugins) -> dict[str, Any]:
-    """Connect's `ConfigInfos` for these properties (raises `ConnectException` for an unknown class)."""
-    cls_name = props.get("connector.class")
-    if not cls_name:
-        raise ConfigException("connector.class", None, "Connector config must include connector.class")
-    connector_cls = plugins.connector_class(cls_name)
+    """Connect's `ConfigInfos` for these properties; a missing or unknown `connector.class` is an
+    error on that key (the common keys are still checked)."""
+    cls_name = props.get("connector.class") or ""
+    try:
+        connector_cls = plugins.connector_class(cls_name)
+    except ConnectException as exc:
+        return _class_not_found(
+            props, cls_name, str(exc) if cls_name else "Connector config must include connector.class"
+        )
     framework = framework_config_def(connector_cls)
     keys: dict[str, ConfigKey] = dict(framework.keys)
     results = framework.validate(props)
@@ -484,6 +488,22 @@ def validate_connector(props: Mapping[str, str], plugins: Plugins) -> dict[str, 
         "name": class_name(connector_cls),
         "error_count": error_count,
         "groups": groups,
+        "configs": configs,
+    }
+
+
+def _class_not_found(props: Mapping[str, str], cls_name: str, message: str) -> dict[str, Any]:
+    definition = _common(ConfigDef())
+    results = definition.validate(props)
+    results["connector.class"].errors.append(message)
+    configs = [
+        {"definition": _definition_json(definition.keys[n], n), "value": _value_json(v)}
+        for n, v in results.items()
+    ]
+    return {
+        "name": cls_name,
+        "error_count": sum(len(v.errors) for v in results.values()),
+        "groups": list(definition.groups),
         "configs": configs,
     }
 

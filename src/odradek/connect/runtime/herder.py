@@ -13,7 +13,9 @@ log only when they changed (so unrelated connectors never restart).
 
 from __future__ import annotations
 
+import functools
 import logging
+import queue
 import random
 import threading
 import time
@@ -101,7 +103,10 @@ class Herder:
         self.health: dict[str, UnitHealth] = {}
         self._restarts_seen = 0
         self._topics_seen: set[tuple[str, str]] = set()
+        self._task_events: queue.Queue[tuple[TaskRunner, State, str | None]] = queue.Queue()
         self.started = threading.Event()
+        self.on_tick: list[Callable[[], None]] = []
+        self.initial_connectors: list[dict[str, str]] = []  # standalone: from properties files
         self.configs.add_listener(self.wake)
 
     # -- life cycle ------------------------------------------------------------------------------
@@ -113,6 +118,8 @@ class Herder:
         self._restarts_seen = len(self.configs.snapshot().pending_restarts)
         self.assignment.on_change = self._assignment_changed
         self.assignment.start()
+        for config in self.initial_connectors:
+            self.put_connector_config(config["name"], config, allow_replace=True)
         self._thread = threading.Thread(target=self._run, name="connect-herder", daemon=True)
         self._thread.start()
 
@@ -153,12 +160,16 @@ class Herder:
 
     def tick(self) -> None:
         with self._lock:
+            self._drain_task_events()
             snapshot = self.configs.snapshot()
             self._handle_restart_requests(snapshot)
             self._reconcile_connectors(snapshot)
             snapshot = self.configs.snapshot()
             self._reconcile_tasks(snapshot)
             self._watchdog()
+            self._drain_task_events()
+        for hook in self.on_tick:
+            hook()
 
     def _policy(self, config: Mapping[str, str]) -> RestartPolicy:
         try:
@@ -386,6 +397,7 @@ class Herder:
                 self._stop_task(task_id)
                 continue
             if not runner.alive:
+                self._drain_task_events()  # its last words (FAILED) while it is still known
                 self.tasks.pop(task_id, None)
                 self.task_configs_running.pop(task_id, None)
                 continue
@@ -431,6 +443,7 @@ class Herder:
                 exactly_once=self.worker.exactly_once_enabled and issubclass(cls, SourceConnector),
                 transactional_id=self.transactional_id(*task_id),
                 offsets_topic=self.s.offsets_topic,
+                on_topic=functools.partial(self.note_topic, task_id.connector, task=task_id.task),
             )
             runner: TaskRunner
             if issubclass(cls, SinkConnector):
@@ -450,11 +463,25 @@ class Herder:
         health.next_restart = None
         runner.start(paused=paused)
 
-    def _task_state(self, task_id: ConnectorTaskId, state: State, trace: str | None) -> None:
-        """Called from task threads."""
-        with self._lock:
-            if self.tasks.get(task_id) is None and state is not State.FAILED:
+    def _task_state(self, runner: TaskRunner, state: State, trace: str | None) -> None:
+        """Called from task threads (and the herder's): queued, applied by the herder thread, so a
+        task never waits for the herder (which may be waiting for that task to stop)."""
+        self._task_events.put((runner, state, trace))
+        self.wake()
+
+    def _drain_task_events(self) -> None:
+        while True:
+            try:
+                runner, state, trace = self._task_events.get_nowait()
+            except queue.Empty:
                 return
+            self._apply_task_state(runner, state, trace)
+
+    def _apply_task_state(self, runner: TaskRunner, state: State, trace: str | None) -> None:
+        task_id = runner.id
+        with self._lock:
+            if self.tasks.get(task_id) is not runner:
+                return  # a runner that was stopped or replaced: its news is stale
             unit = task_unit(*task_id)
             health: UnitHealth | None = None
             if state is State.FAILED:
@@ -467,7 +494,6 @@ class Herder:
             if state is State.UNASSIGNED and self._stopping.is_set():
                 return
             self.statuses.put_task(task_id.connector, task_id.task, self._status(state, health, trace))
-        self.wake()
 
     def _stop_task(self, task_id: ConnectorTaskId, final_state: State | None = None) -> None:
         runner = self.tasks.pop(task_id, None)
@@ -681,7 +707,8 @@ class Herder:
             self.statuses.delete_topic(name, topic)
         self._topics_seen = {(c, t) for c, t in self._topics_seen if c != name}
 
-    def note_topic(self, connector: str, topic: str, task: int) -> None:
+    def note_topic(self, connector: str, topic: str, *, task: int) -> None:
+        """A task used `topic` (called from task threads)."""
         if (connector, topic) in self._topics_seen:
             return
         self._topics_seen.add((connector, topic))
@@ -736,3 +763,46 @@ def _version(cls: type[Connector]) -> str:
         return cls().version()
     except Exception:
         return "unknown"
+
+
+class HerderOffsets:
+    """KIP-875 offset management on a herder (kept apart from the reconciliation code)."""
+
+    def __init__(self, herder: Herder) -> None:
+        self.h = herder
+
+    def _stopped_connector(self, name: str) -> tuple[Connector, dict[str, str]]:
+        snapshot = self.h.configs.snapshot()
+        config = snapshot.connector_configs.get(name)
+        if config is None:
+            raise NotFoundException(f"Connector {name} not found")
+        from odradek.connect.runtime.offsets_admin import NOT_STOPPED, BadOffsets
+
+        if snapshot.target_state(name) is not TargetState.STOPPED or snapshot.task_counts.get(name, 0) > 0:
+            raise BadOffsets(NOT_STOPPED.replace("{name}", name))
+        connector = self.h.plugins.connector_class(config["connector.class"])()
+        return connector, self.h.transformer.transform(config)
+
+    def get(self, name: str) -> dict[str, Any]:
+        from odradek.connect.runtime.offsets_admin import read_offsets
+
+        config = self.h._config(name)
+        cls = self.h.plugins.connector_class(config["connector.class"])
+        self.h.offsets.read_to_end()
+        return {"offsets": read_offsets(cls, name, self.h.offsets, self.h.worker.client_config("admin"))}
+
+    def alter(self, name: str, body: Any) -> str:
+        from odradek.connect.runtime.offsets_admin import BadOffsets, alter_offsets
+
+        connector, config = self._stopped_connector(name)
+        if not isinstance(body, dict):
+            raise BadOffsets('The request body must be an object with "offsets"')
+        return alter_offsets(
+            connector, config, name, body.get("offsets"), self.h.offsets, self.h.worker.client_config("admin")
+        )
+
+    def reset(self, name: str) -> str:
+        from odradek.connect.runtime.offsets_admin import reset_offsets
+
+        connector, config = self._stopped_connector(name)
+        return reset_offsets(connector, config, name, self.h.offsets, self.h.worker.client_config("admin"))

@@ -105,6 +105,7 @@ class SinkTaskRunner(TaskRunner):
         self.commit_requested = False
         self.consumed_by_record: dict[int, ConsumedRecord] = {}
         self.records_put = 0
+        self.topics_seen: set[str] = set()
 
     # -- setup -----------------------------------------------------------------------------------
 
@@ -239,6 +240,9 @@ class SinkTaskRunner(TaskRunner):
             topic, partition, offset = message.topic() or "", message.partition() or 0, message.offset() or 0
             tp = TopicPartition(topic, partition)
             self.current[tp] = offset + 1
+            if topic not in self.topics_seen:
+                self.topics_seen.add(topic)
+                self.setup.on_topic(topic)
             raw = message.headers() or []
             raw_headers: list[tuple[str, bytes | None]] = [
                 (name, value.encode() if isinstance(value, str) else value)

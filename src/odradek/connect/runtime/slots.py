@@ -77,8 +77,9 @@ class SlotAssignment(Assignment):
         if self.instance_id:
             config["group.instance.id"] = self.instance_id
         self._consumer = Consumer(config)
-        self._consumer.subscribe([self.topic], on_assign=self._assigned, on_revoke=self._revoked,
-                                 on_lost=self._revoked)
+        self._consumer.subscribe(
+            [self.topic], on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._revoked
+        )
         self._thread = threading.Thread(target=self._run, name="connect-slots", daemon=True)
         self._thread.start()
 
@@ -130,8 +131,12 @@ class SlotAssignment(Assignment):
             if not client_id.startswith(CLIENT_ID_PREFIX):
                 continue
             parts = member.assignment.topic_partitions if member.assignment else []
-            out.append((client_id[len(CLIENT_ID_PREFIX):],
-                        frozenset(p.partition for p in parts if p.topic == self.topic)))
+            out.append(
+                (
+                    client_id[len(CLIENT_ID_PREFIX) :],
+                    frozenset(p.partition for p in parts if p.topic == self.topic),
+                )
+            )
         return out
 
     def url_for_slot(self, slot: int) -> str | None:

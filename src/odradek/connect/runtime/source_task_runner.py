@@ -91,6 +91,7 @@ class SourceTaskRunner(TaskRunner):
         )
         self.in_transaction = False
         self.records_sent = 0
+        self.topics_seen: set[str] = set()
 
     # -- setup -----------------------------------------------------------------------------------
 
@@ -269,6 +270,10 @@ class SourceTaskRunner(TaskRunner):
             if err is not None:
                 self.delivery_errors.append((record, err))
                 return
+            topic = msg.topic() or ""
+            if topic not in self.topics_seen:
+                self.topics_seen.add(topic)
+                self.setup.on_topic(topic)
             if self.task is not None and not self.cancelled.is_set():
                 metadata = RecordMetadata(msg.topic(), msg.partition(), msg.offset(), msg.timestamp()[1])
                 try:

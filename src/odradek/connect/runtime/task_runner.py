@@ -33,7 +33,7 @@ class ConnectorTaskId(NamedTuple):
         return f"{self.connector}-{self.task}"
 
 
-StateListener = Callable[[ConnectorTaskId, State, str | None], None]
+StateListener = Callable[["TaskRunner", State, str | None], None]
 
 
 class TaskRunner(ABC):
@@ -103,7 +103,7 @@ class TaskRunner(ABC):
         if self.cancelled.is_set():
             return
         try:
-            self.listener(self.id, state, trace)
+            self.listener(self, state, trace)
         except Exception:
             log.exception("status listener failed for %s", self.id)
 

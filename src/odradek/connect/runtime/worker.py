@@ -54,22 +54,38 @@ def distributed_herder(worker_props: Mapping[str, Any], rest_url: str) -> Herder
     worker = WorkerConfig(worker_props, distributed=True)
     for required in ("group.id", "config.storage.topic", "offset.storage.topic", "status.storage.topic"):
         if not worker.get(required):
-            raise ConfigException(required, None, f"Missing required configuration \"{required}\" which has no default value.")
+            raise ConfigException(
+                required, None, f'Missing required configuration "{required}" which has no default value.'
+            )
     plugins = Plugins(worker.get_list("plugin.path"))
     admin = AdminClient(worker.client_config("admin"))
     consumer_config = worker.client_config("consumer")
     offsets_topic = worker.get_string("offset.storage.topic")
-    offset_partitions = ensure_topic(admin, offsets_topic, worker.get_int("offset.storage.partitions"),
-                                     worker.get_int("offset.storage.replication.factor"))
-    slots_topic = worker.get_string("odradek.task.slots.topic") or worker.get_string("config.storage.topic") + "-slots"
+    offset_partitions = ensure_topic(
+        admin,
+        offsets_topic,
+        worker.get_int("offset.storage.partitions"),
+        worker.get_int("offset.storage.replication.factor"),
+    )
+    slots_topic = (
+        worker.get_string("odradek.task.slots.topic") or worker.get_string("config.storage.topic") + "-slots"
+    )
     services = HerderServices(
         worker=worker,
         plugins=plugins,
-        config_store=KafkaConfigStore(worker.get_string("config.storage.topic"),
-                                      worker.get_int("config.storage.replication.factor"), consumer_config, admin),
-        status_store=KafkaStatusStore(worker.get_string("status.storage.topic"),
-                                      worker.get_int("status.storage.partitions"),
-                                      worker.get_int("status.storage.replication.factor"), consumer_config, admin),
+        config_store=KafkaConfigStore(
+            worker.get_string("config.storage.topic"),
+            worker.get_int("config.storage.replication.factor"),
+            consumer_config,
+            admin,
+        ),
+        status_store=KafkaStatusStore(
+            worker.get_string("status.storage.topic"),
+            worker.get_int("status.storage.partitions"),
+            worker.get_int("status.storage.replication.factor"),
+            consumer_config,
+            admin,
+        ),
         offset_store=KafkaOffsetStore(offsets_topic, offset_partitions, consumer_config),
         assignment=SlotAssignment(
             admin=admin,
