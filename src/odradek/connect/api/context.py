@@ -4,6 +4,7 @@ boundary (exactly-once sources), and for sink tasks pausing, rewinding and repor
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -28,9 +29,9 @@ class OffsetStorageReader(ABC):
         """Stored offsets by the JSON of each source partition (None when nothing is stored)."""
 
     def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
-        from odradek.connect.runtime.offset_keys import canonical_json
-
-        return self.offsets([partition]).get(canonical_json(partition))
+        # the offsets map is keyed by the partition's compact JSON (Connect's offset key form)
+        key = json.dumps(dict(partition), separators=(",", ":"), ensure_ascii=False)
+        return self.offsets([partition]).get(key)
 
 
 class TransactionContext(ABC):

@@ -44,9 +44,10 @@ def apply_level(namespace: str, level_text: str) -> list[str]:
         targets = ["root"]
         logging.getLogger().setLevel(level)
     else:
-        targets = [namespace] + sorted(
-            n for n in logging.root.manager.loggerDict if n.startswith(namespace + ".")
-        )
+        targets = [
+            namespace,
+            *sorted(n for n in logging.root.manager.loggerDict if n.startswith(namespace + ".")),
+        ]
         for name in targets:
             logging.getLogger(name).setLevel(level)
     now = int(time.time() * 1000)
@@ -79,11 +80,14 @@ class LoggerRoutes:
         return {"level": level_name(logger.getEffectiveLevel()), "last_modified": _modified.get(name)}
 
     async def list_loggers(self, request: Request) -> Response:
-        names = ["root"] + sorted(
-            n
-            for n, lg in logging.root.manager.loggerDict.items()
-            if isinstance(lg, logging.Logger) and lg.level != logging.NOTSET
-        )
+        names = [
+            "root",
+            *sorted(
+                n
+                for n, lg in logging.root.manager.loggerDict.items()
+                if isinstance(lg, logging.Logger) and lg.level != logging.NOTSET
+            ),
+        ]
         return JSONResponse({name: self._entry(name) for name in names})
 
     async def get_logger(self, request: Request) -> Response:
