@@ -12,10 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from conftest import wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "supervisor"))
-from supervised import Supervised  # noqa: E402
+from supervised import Supervised
 
 README = Path(__file__).parents[2] / "README.md"
 
@@ -51,13 +52,22 @@ def test_odradek_dev_runs_connect_and_the_readme_recipes_work(tmp_path: Path) ->
         assert httpx.get(url + "/", timeout=5).json()["kafka_cluster_id"]
         (tmp_path / "input.txt").write_text("hello\nworld\n")
         for command in readme_recipes():
-            command = command.replace("http://localhost:8083", url).replace("/tmp/input.txt", str(tmp_path / "input.txt"))
+            command = command.replace("http://localhost:8083", url).replace(
+                "/tmp/input.txt", str(tmp_path / "input.txt")
+            )
             command = command.replace("/tmp/output.txt", str(tmp_path / "output.txt"))
-            result = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=60, check=False)
+            result = subprocess.run(
+                shlex.split(command), capture_output=True, text=True, timeout=60, check=False
+            )
             assert result.returncode == 0, f"{command}: {result.stderr}"
             if "output.txt" in command and "POST" in command:
-                wait_for(lambda: (tmp_path / "output.txt").exists()
-                         and (tmp_path / "output.txt").read_text() == "hello\nworld\n", what="sink output")
+                wait_for(
+                    lambda: (
+                        (tmp_path / "output.txt").exists()
+                        and (tmp_path / "output.txt").read_text() == "hello\nworld\n"
+                    ),
+                    what="sink output",
+                )
         assert sup.stop(signal.SIGINT) <= 10
     finally:
         sup.kill_all()

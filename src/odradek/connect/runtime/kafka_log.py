@@ -75,6 +75,7 @@ class KafkaLog:
             }
         )
         self._consumer: Consumer | None = None
+        self._watermarks: Consumer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._positions: dict[int, int] = {}
@@ -144,10 +145,18 @@ class KafkaLog:
             raise ConnectException(f"Failed to write to {self.topic}: {errors[0] if errors else 'timed out'}")
 
     def end_offsets(self, timeout_s: float = 30.0) -> dict[int, int]:
-        assert self._consumer is not None
+        # a client of its own: the reading consumer sits in consume() on the reader thread
+        if self._watermarks is None:
+            self._watermarks = Consumer(
+                {
+                    **self._client_config,
+                    "group.id": f"odradek-connect-log-{self.topic}",
+                    "enable.auto.commit": False,
+                }
+            )
         ends: dict[int, int] = {}
         for partition in self._positions:
-            _, high = self._consumer.get_watermark_offsets(
+            _, high = self._watermarks.get_watermark_offsets(
                 TopicPartition(self.topic, partition), timeout=timeout_s, cached=False
             )
             ends[partition] = high
@@ -167,6 +176,7 @@ class KafkaLog:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
+        for client in (self._consumer, self._watermarks):
+            if client is not None:
+                client.close()
+        self._consumer = self._watermarks = None
