@@ -51,8 +51,8 @@ def test_odradek_dev_runs_connect_and_the_readme_recipes_work(tmp_path: Path) ->
         wait_for(lambda: httpx.get(url + "/health", timeout=5).status_code == 200, what="connect healthy")
         assert httpx.get(url + "/", timeout=5).json()["kafka_cluster_id"]
         (tmp_path / "input.txt").write_text("hello\nworld\n")
-        for command in readme_recipes():
-            command = command.replace("http://localhost:8083", url).replace(
+        for recipe in readme_recipes():
+            command = recipe.replace("http://localhost:8083", url).replace(
                 "/tmp/input.txt", str(tmp_path / "input.txt")
             )
             command = command.replace("/tmp/output.txt", str(tmp_path / "output.txt"))

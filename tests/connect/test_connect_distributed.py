@@ -62,7 +62,7 @@ def test_worker_killed_mid_stream_eos_no_duplicate_no_gap(
 ) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(topic_name, 3, 1)])[topic_name].result(10)
-    a, b, c = workers
+    a, b, _ = workers
     for worker in workers:
         wait_for(lambda w=worker: httpx.get(w.url + "/health", timeout=5).status_code == 200, what="healthy")
     config = {
