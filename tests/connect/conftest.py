@@ -1,54 +1,16 @@
-"""Fixtures for Connect tests: herders (standalone and distributed) on the session broker."""
+"""Fixtures for Connect tests: herders (standalone and distributed) on the session broker, a private
+PostgreSQL server. Helpers live in `connect_helpers.py` (importable by name from every test)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from confluent_kafka import Consumer
 
 from odradek.connect.runtime.herder import Herder
 from odradek.connect.runtime.worker import distributed_herder, standalone_herder
-
-
-def wait_for(
-    predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1, what: str = ""
-) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what or predicate}: last={last!r}")
-
-
-def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 30.0, **extra: Any) -> list[Any]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-            **extra,
-        }
-    )
-    consumer.subscribe([topic])
-    out: list[Any] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(out) < count and time.monotonic() < deadline:
-            for message in consumer.consume(500, 0.5):
-                if message.error() is None:
-                    out.append(message)
-    finally:
-        consumer.close()
-    return out
 
 
 @pytest.fixture

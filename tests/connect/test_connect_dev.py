@@ -12,8 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from conftest import wait_for
+from connect_helpers import wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "supervisor"))
 from supervised import Supervised

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
+from connect_helpers import read_topic, wait_for
 
-from conftest import read_topic, wait_for
 from odradek.testing.connect_worker import ConnectWorkerProcess
 
 TASKS = 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import read_topic, wait_for
+from connect_helpers import read_topic, wait_for
 
 
 def test_file_pipeline_standalone(standalone, bootstrap: str, topic_name: str, tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from connect_helpers import wait_for
 from starlette.testclient import TestClient
 
-from conftest import wait_for
 from odradek.connect.rest.app import create_connect_app
 from odradek.connect.runtime.worker import standalone_herder
 
