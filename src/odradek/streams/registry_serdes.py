@@ -10,7 +10,7 @@ Subjects follow the serializer's naming strategy (topic name by default: `{topic
 in state stores and changelogs use the store's changelog topic as the subject topic; a serde nested
 inside another one (a windowed key, a joined pair) uses `internal_subject_topic`.
 
-Needs the extra `odradek[schema-registry]` (confluent-kafka's avro/json/protobuf extras).
+confluent-kafka's avro, json and protobuf extras are odradek dependencies (Connect uses them too).
 """
 
 from __future__ import annotations
