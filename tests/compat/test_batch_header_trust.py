@@ -20,7 +20,9 @@ from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from odradek.model.errors import ErrorCode
 from odradek.protocol import compression
+from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.batch_validation import INVALID_TIMESTAMP_MESSAGE
+from odradek.protocol.messages import init_producer_id
 from odradek.protocol.records import (
     DELETE_HORIZON_BIT,
     TIMESTAMP_TYPE_BIT,
@@ -32,6 +34,7 @@ from odradek.protocol.records import (
 )
 from odradek.testing.broker_process import BrokerProcess
 from odradek.testing.lying_batches import fetch_raw, produce_raw, with_header
+from odradek.testing.raw_client import RawClient
 
 pytestmark = pytest.mark.compat
 
@@ -269,6 +272,26 @@ def test_producer_field_lies_are_refused(bootstrap_m: str, topic: str) -> None:
         answer = produce_raw(bootstrap_m, topic, txn, version=version)
         assert answer.error_code == ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, version
     assert stored(bootstrap_m, topic) == []
+
+
+def test_producer_epoch_and_sequence_lies_meet_the_producer_state(bootstrap_m: str, topic: str) -> None:
+    with RawClient.connect(bootstrap_m) as client:
+        init = client.call(ApiKey.INIT_PRODUCER_ID, 4, init_producer_id.InitProducerIdRequest(None, 60_000))
+    pid, epoch = init.producer_id, init.producer_epoch
+
+    def idempotent(epoch: int, sequence: int) -> bytes:
+        return build_batch(
+            records(T0), BatchSpec(producer_id=pid, producer_epoch=epoch, base_sequence=sequence)
+        )
+
+    assert ok(produce_raw(bootstrap_m, topic, idempotent(epoch, 0))) == 0
+    gap = produce_raw(bootstrap_m, topic, idempotent(epoch, 5))
+    assert gap.error_code == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert ok(produce_raw(bootstrap_m, topic, idempotent(epoch, 0))) == 0  # a retry: its original offset
+    assert ok(produce_raw(bootstrap_m, topic, idempotent(epoch + 1, 0))) == 1
+    fenced = produce_raw(bootstrap_m, topic, idempotent(epoch, 1))
+    assert fenced.error_code == ErrorCode.INVALID_PRODUCER_EPOCH
+    assert [r.offset for r in consume_confluent(bootstrap_m, topic, 2)] == [0, 1]
 
 
 # --- version gates -------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ from typing import NamedTuple, Protocol
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol import compression
-from odradek.protocol.primitives import ProtocolError, read_varint
+from odradek.protocol.primitives import ProtocolError, read_varint, read_varlong
 from odradek.protocol.raw_records import batch_records
 from odradek.protocol.records import (
     ATTRIBUTES_OFFSET,
@@ -93,6 +93,7 @@ from odradek.protocol.records import (
     BatchHeader,
     CorruptBatchError,
     crc_of,
+    records_payload,
 )
 
 INVALID_TIMESTAMP_MESSAGE = "One or more records have been rejected due to invalid timestamp"
@@ -103,6 +104,7 @@ MAX_TIMESTAMP = "max_timestamp"
 TIMESTAMP_TYPE = "timestamp_type"
 DELETE_HORIZON = "delete_horizon"
 
+_SUSPECT_BITS = CONTROL_BIT | TIMESTAMP_TYPE_BIT | DELETE_HORIZON_BIT
 _LONG = 1 << 64
 _LONG_MIN = -(1 << 63)
 _ATTR = struct.Struct(">h")
@@ -158,6 +160,31 @@ def check_produce_batch(
 ) -> BatchHeader | Rewritten | Rejection:
     """Judge one produced batch (CRC already checked): the same header when every O(1) check holds,
     a `Rewritten` header after the rare path repaired `batch` in place, or a `Rejection`."""
+    _, _, _, _, _, attributes, last_delta, base, largest, producer_id, _, sequence, count = header
+    if (
+        not attributes & _SUSPECT_BITS
+        and 0 < count == last_delta + 1
+        and attributes & COMPRESSION_MASK <= compression.ZSTD
+        and (sequence >= 0 if producer_id >= 0 else not attributes & TRANSACTIONAL_BIT)
+        and _body_error(batch, header, attributes & COMPRESSION_MASK) is None
+        and (
+            rules.log_append_time
+            or (
+                base <= largest
+                and (largest != NO_TIMESTAMP or base == NO_TIMESTAMP)
+                and now_ms - base <= rules.message_timestamp_before_max_ms
+                and largest - now_ms <= rules.message_timestamp_after_max_ms
+            )
+        )
+    ):
+        return header  # the hot path: every fact the header states is plausible
+    return _judge(batch, header, rules, now_ms, tp)
+
+
+def _judge(
+    batch: memoryview, header: BatchHeader, rules: TimestampRules, now_ms: int, tp: TopicPartition
+) -> Rewritten | Rejection:
+    """A batch that failed an O(1) check: which one, and the answer (refused, or the rare path)."""
     attributes = header.attributes
     count = header.record_count
     if attributes & CONTROL_BIT:
@@ -185,19 +212,8 @@ def check_produce_batch(
     if rules.log_append_time:
         if attributes & TIMESTAMP_TYPE_BIT:
             return _log_append_time_from_producer(batch, header)
-        if attributes & DELETE_HORIZON_BIT:
-            unmarked = attributes & ~DELETE_HORIZON_BIT
-            return _rewrite(batch, header, unmarked, header.max_timestamp, (DELETE_HORIZON,))
-        return header
-    base, largest = header.base_timestamp, header.max_timestamp
-    if (
-        not attributes & (TIMESTAMP_TYPE_BIT | DELETE_HORIZON_BIT)
-        and base <= largest
-        and (largest != NO_TIMESTAMP or base == NO_TIMESTAMP)
-        and now_ms - base <= rules.message_timestamp_before_max_ms
-        and largest - now_ms <= rules.message_timestamp_after_max_ms
-    ):
-        return header  # the hot path: every timestamp fact is plausible
+        unmarked = attributes & ~DELETE_HORIZON_BIT  # the only other suspect bit
+        return _rewrite(batch, header, unmarked, header.max_timestamp, (DELETE_HORIZON,))
     return _rare_path(batch, header, rules, now_ms, tp)
 
 
@@ -253,17 +269,60 @@ def _rare_path(
     if attributes & DELETE_HORIZON_BIT:
         attributes &= ~DELETE_HORIZON_BIT
         fields.append(DELETE_HORIZON)
-    walked = _walk_records(batch, header, rules, now_ms)
-    if isinstance(walked, str):
-        return Rejection(ErrorCode.CORRUPT_MESSAGE, f"{walked} in topic partition {tp}")
-    largest, refused = walked
-    if refused:
-        return Rejection(ErrorCode.INVALID_TIMESTAMP, INVALID_TIMESTAMP_MESSAGE, refused)
+    largest = _largest_timestamp_in_bounds(batch, header, rules, now_ms)
+    if largest is None:  # some record is out of bounds (or unreadable): the full walk says which
+        walked = _walk_records(batch, header, rules, now_ms)
+        if isinstance(walked, str):
+            return Rejection(ErrorCode.CORRUPT_MESSAGE, f"{walked} in topic partition {tp}")
+        largest, refused = walked
+        if refused:
+            return Rejection(ErrorCode.INVALID_TIMESTAMP, INVALID_TIMESTAMP_MESSAGE, refused)
     if largest != header.max_timestamp:
         fields.append(MAX_TIMESTAMP)
     if not fields:
         return Rewritten(header, ())  # walked, nothing to change (e.g. records without timestamps)
     return _rewrite(batch, header, attributes, largest, tuple(fields))
+
+
+def _largest_timestamp_in_bounds(
+    batch: memoryview, header: BatchHeader, rules: TimestampRules, now_ms: int
+) -> int | None:
+    """The quick walk (Debian's sarama sends every batch down the rare path): per record only its
+    length and timestampDelta are read. The records' largest timestamp when every record is within
+    the bounds and the framing adds up; None otherwise."""
+    try:
+        payload = records_payload(batch, 0, header)
+    except ProtocolError:
+        return None
+    end = len(payload)
+    p = 0
+    lowest = highest = None
+    try:
+        for _ in range(header.record_count):
+            b = payload[p]
+            length, body = ((b >> 1) ^ -(b & 1), p + 1) if b < 0x80 else read_varint(payload, p)
+            b = payload[body + 1]  # after the attributes byte
+            delta = (b >> 1) ^ -(b & 1) if b < 0x80 else read_varlong(payload, body + 1)[0]
+            if lowest is None or highest is None:
+                lowest = highest = delta
+            elif delta > highest:
+                highest = delta
+            elif delta < lowest:
+                lowest = delta
+            p = body + length
+            if length < 3 or p > end:
+                return None
+    except (IndexError, ProtocolError):
+        return None
+    if p != end or lowest is None or highest is None:
+        return None
+    base = header.base_timestamp
+    first, last = base + lowest, base + highest
+    before = rules.message_timestamp_before_max_ms
+    after = rules.message_timestamp_after_max_ms
+    if NO_TIMESTAMP in (first, last) or now_ms - first > before or last - now_ms > after:
+        return None  # -1 is exempt record by record: let the full walk judge
+    return max(last, NO_TIMESTAMP)
 
 
 def _walk_records(
