@@ -36,8 +36,8 @@ from odradek.protocol.messages import api_versions
 from odradek.protocol.primitives import INT32, ProtocolError
 
 if TYPE_CHECKING:
-    from odradek.broker.app import Broker
     from odradek.broker.metrics import BrokerMetrics
+    from odradek.broker.ports import BrokerPorts
 
 log = logging.getLogger("odradek.broker.dispatcher")
 
@@ -48,14 +48,14 @@ class CloseConnection(Exception):
 
 class Dispatcher:
     def __init__(
-        self, specs: Iterable[ApiSpec], broker: Broker, metrics: BrokerMetrics | None = None
+        self, specs: Iterable[ApiSpec], ports: BrokerPorts, metrics: BrokerMetrics | None = None
     ) -> None:
         self.specs: dict[int, ApiSpec] = {}
         for spec in specs:
             if spec.key in self.specs:
                 raise ValueError(f"two handlers for {spec.key.name}")
             self.specs[int(spec.key)] = spec
-        self.broker = broker
+        self.ports = ports
         self.metrics = metrics
 
     def api_versions(self) -> list[api_versions.ApiVersion]:
@@ -89,7 +89,7 @@ class Dispatcher:
         except ProtocolError as exc:
             raise CloseConnection(f"malformed {spec.key.name} v{version} request: {exc}") from exc
         ctx = RequestContext(
-            key, version, correlation_id, header.client_id, client_host, connection_id, self.broker
+            key, version, correlation_id, header.client_id, client_host, connection_id, self.ports
         )
         try:
             result = spec.handler(ctx, request)

@@ -29,15 +29,15 @@ HIGH_WATERMARK = -1
 
 
 async def handle(ctx: RequestContext, request: msg.DeleteRecordsRequest) -> msg.DeleteRecordsResponse:
-    broker = ctx.broker
-    now = broker.clock.now_ms()
+    ports = ctx.ports
+    now = ports.clock.now_ms()
     doomed: list[Path] = []
     response = msg.DeleteRecordsResponse()
     for topic in request.topics:
         out = msg.DeleteRecordsTopicResult(name=topic.name)
         response.topics.append(out)
         for part in topic.partitions:
-            partition = broker.partitions.get(topic.name, part.partition_index)
+            partition = ports.partitions.get(topic.name, part.partition_index)
             code, low_watermark = delete_before(partition, topic.name, part.offset, now, doomed)
             out.partitions.append(
                 msg.DeleteRecordsPartitionResult(

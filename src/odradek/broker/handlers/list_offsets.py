@@ -25,7 +25,7 @@ READ_COMMITTED = 1
 
 
 def handle(ctx: RequestContext, request: msg.ListOffsetsRequest) -> msg.ListOffsetsResponse:
-    broker = ctx.broker
+    ports = ctx.ports
     response = msg.ListOffsetsResponse()
     for topic in request.topics:
         out = msg.ListOffsetsTopicResponse(name=topic.name)
@@ -40,7 +40,7 @@ def handle(ctx: RequestContext, request: msg.ListOffsetsRequest) -> msg.ListOffs
                 result.error_code = ErrorCode.INVALID_REQUEST
                 continue
             seen.add(part.partition_index)
-            partition = broker.partitions.leader(topic.name, part.partition_index, part.current_leader_epoch)
+            partition = ports.partitions.leader(topic.name, part.partition_index, part.current_leader_epoch)
             if isinstance(partition, ErrorCode):
                 result.error_code = partition
                 continue

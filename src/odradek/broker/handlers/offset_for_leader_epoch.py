@@ -23,7 +23,7 @@ DEBUGGING_REPLICA_ID = -2
 
 
 def handle(ctx: RequestContext, request: msg.OffsetForLeaderEpochRequest) -> msg.OffsetForLeaderEpochResponse:
-    replicas = ctx.broker.partitions
+    replicas = ctx.ports.partitions
     only_leader = ctx.api_version < 3 or request.replica_id != DEBUGGING_REPLICA_ID
     response = msg.OffsetForLeaderEpochResponse()
     for topic in request.topics:

@@ -76,7 +76,7 @@ from odradek.replication.partition import Partition
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
-    from odradek.broker.app import Broker
+    from odradek.broker.ports import BrokerPorts
 
 Pending = list[tuple[TopicPartition, int, msg.PartitionProduceResponse]]
 VALID_ACKS = (0, 1, -1)
@@ -97,9 +97,9 @@ class Unverified:
 def handle(
     ctx: RequestContext, request: msg.ProduceRequest
 ) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse | None] | None:
-    broker = ctx.broker
+    ports = ctx.ports
     acks = request.acks
-    now = broker.clock.now_ms()
+    now = ports.clock.now_ms()
     by_id = ctx.api_version >= 13
     responses: list[msg.TopicProduceResponse] = []
     durable: Pending = []
@@ -109,30 +109,30 @@ def handle(
     if request.transactional_id is None and has_transactional_batch(request):
         return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     for topic in request.topic_data:
-        name = broker.partitions.topic_name(topic.topic_id) if by_id else topic.name
+        name = ports.partitions.topic_name(topic.topic_id) if by_id else topic.name
         out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
         responses.append(out)
         for part in topic.partition_data:
             result = msg.PartitionProduceResponse(index=part.index, base_offset=-1)
             out.partition_responses.append(result)
             results.append(result)
-            checked = _validate(broker, name, by_id, part, acks, now, ctx.api_version, result)
+            checked = _validate(ports, name, by_id, part, acks, now, ctx.api_version, result)
             if checked is None:
                 continue
             partition, header = checked
             records = part.records
             assert isinstance(records, memoryview)
-            if _needs_verification(broker, partition, header):
+            if _needs_verification(ports, partition, header):
                 if ctx.api_version >= ADD_PARTITIONS_SINCE:
                     unverified.append(Unverified(partition, records, header, result))
                     continue
                 if not _verified(ctx, request.transactional_id, partition, header, result):
                     continue
-            _write(broker, partition, records, header, now, result, durable, waits if acks == -1 else None)
+            _write(ports, partition, records, header, now, result, durable, waits if acks == -1 else None)
     response = msg.ProduceResponse(responses=responses)
     if unverified:
         return _add_then_write(ctx, request, unverified, durable, waits, response, results)
-    return _finish(broker, request, durable, waits, response, results)
+    return _finish(ports, request, durable, waits, response, results)
 
 
 def _refuse_all(request: msg.ProduceRequest, error: ErrorCode) -> msg.ProduceResponse | None:
@@ -154,7 +154,7 @@ def _refuse_all(request: msg.ProduceRequest, error: ErrorCode) -> msg.ProduceRes
 
 
 def _finish(
-    broker: Broker,
+    ports: BrokerPorts,
     request: msg.ProduceRequest,
     durable: Pending,
     waits: list[ProduceWait],
@@ -167,10 +167,10 @@ def _finish(
         return None
     if waits:
         delayed = DelayedProduce(waits)
-        if not broker.produce_purgatory.try_complete_else_watch(delayed, request.timeout_ms):
-            return _after_commit(broker, delayed, durable, response)
+        if not ports.purgatories.produce.try_complete_else_watch(delayed, request.timeout_ms):
+            return _after_commit(ports, delayed, durable, response)
     if durable:
-        return _after_fsync(broker, durable, response)
+        return _after_fsync(ports, durable, response)
     return response
 
 
@@ -185,8 +185,8 @@ async def _add_then_write(
 ) -> msg.ProduceResponse | None:
     """v12+: add each partition to its transaction, then verify again and append (nothing else ran
     on these partitions' behalf in between: verification and append are one synchronous step)."""
-    broker = ctx.broker
-    service = broker.transactions.service
+    ports = ctx.ports
+    service = ports.transactions.service
     transactional_id = request.transactional_id
     for item in unverified:
         header, result = item.header, item.result
@@ -200,21 +200,21 @@ async def _add_then_write(
             result.error_code = _verification_error(ctx.api_version, error)
             continue
         if _verified(ctx, transactional_id, item.partition, header, result):
-            now = broker.clock.now_ms()
+            now = ports.clock.now_ms()
             acks_all = waits if request.acks == -1 else None
-            _write(broker, item.partition, item.records, header, now, result, durable, acks_all)
-    answer = _finish(broker, request, durable, waits, response, results)
+            _write(ports, item.partition, item.records, header, now, result, durable, acks_all)
+    answer = _finish(ports, request, durable, waits, response, results)
     if answer is None or isinstance(answer, msg.ProduceResponse):
         return answer
     return await answer
 
 
-def _needs_verification(broker: Broker, partition: Partition, header: BatchHeader) -> bool:
+def _needs_verification(ports: BrokerPorts, partition: Partition, header: BatchHeader) -> bool:
     """The first transactional batch of a transaction on this partition (per batch header)."""
     return (
         header.is_transactional
         and partition.log.producer_state.needs_verification(header)
-        and broker.transactions.verification_enabled()
+        and ports.transactions.verification_enabled()
     )
 
 
@@ -232,12 +232,12 @@ def _verified(
     result: msg.PartitionProduceResponse,
 ) -> bool:
     """Is the batch's partition in its transaction? (The coordinator is on this broker.)"""
-    if not _needs_verification(ctx.broker, partition, header):
+    if not _needs_verification(ctx.ports, partition, header):
         return True
     if transactional_id is None:
         error = ErrorCode.INVALID_TXN_STATE
     else:
-        errors = ctx.broker.transactions.service.verify_partitions(
+        errors = ctx.ports.transactions.service.verify_partitions(
             transactional_id, header.producer_id, header.producer_epoch, [partition.tp]
         )
         error = errors.get(partition.tp, ErrorCode.NO_ERROR)
@@ -249,7 +249,7 @@ def _verified(
 
 
 def _validate(
-    broker: Broker,
+    ports: BrokerPorts,
     name: str | None,
     by_id: bool,
     part: msg.PartitionProduceData,
@@ -259,7 +259,7 @@ def _validate(
     result: msg.PartitionProduceResponse,
 ) -> tuple[Partition, BatchHeader] | None:
     """The checks before the append, in Kafka's order; None (and `result` set) on failure."""
-    partition = broker.partitions.get(name, part.index) if name is not None else None
+    partition = ports.partitions.get(name, part.index) if name is not None else None
     if partition is None:
         unknown_id = by_id and name is None
         result.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -311,14 +311,14 @@ def _validate(
         return None
     if isinstance(verdict, Rewritten):  # the rare path repaired the header in place
         header = verdict.header
-        broker.on_batch_rewritten(verdict.fields)
+        ports.stats.on_batch_rewritten(verdict.fields)
     if config.compact_enabled and not _keys_present(partition.tp, records, header, result):
         return None
     return partition, header
 
 
 def _write(
-    broker: Broker,
+    ports: BrokerPorts,
     partition: Partition,
     records: memoryview,
     header: BatchHeader,
@@ -342,7 +342,7 @@ def _write(
         waits.append(ProduceWait(partition, info.last_offset + 1, result))
     if info.duplicate:
         return
-    broker.on_produced(partition.tp.topic, len(records), header.record_count)
+    ports.stats.on_produced(partition.tp.topic, len(records), header.record_count)
     if partition.log.config.flush_on_messages:
         durable.append((partition.tp, info.last_offset, result))
 
@@ -390,20 +390,20 @@ def _keys_present(
 
 
 async def _after_commit(
-    broker: Broker, delayed: DelayedProduce, durable: Pending, response: msg.ProduceResponse
+    ports: BrokerPorts, delayed: DelayedProduce, durable: Pending, response: msg.ProduceResponse
 ) -> msg.ProduceResponse:
     await delayed.wait()
     if durable:
-        return await _after_fsync(broker, durable, response)
+        return await _after_fsync(ports, durable, response)
     return response
 
 
 async def _after_fsync(
-    broker: Broker, durable: Pending, response: msg.ProduceResponse
+    ports: BrokerPorts, durable: Pending, response: msg.ProduceResponse
 ) -> msg.ProduceResponse:
     for tp, last_offset, result in durable:
         try:
-            await broker.flusher.after_append(tp, last_offset)
+            await ports.flusher.after_append(tp, last_offset)
         except StorageError as exc:
             result.error_code = exc.error_code
             result.error_message = str(exc)
