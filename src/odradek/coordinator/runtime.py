@@ -55,6 +55,7 @@ NewShard = Callable[[int, int, SnapshotRegistry], S]
 """(partition, coordinator epoch, registry) -> an empty shard."""
 Entries = Iterable[tuple[int, LogEntry]] | AsyncIterable[tuple[int, LogEntry]]
 OnCommitted = Callable[[int, list[Any]], None]
+BLOCKED_TIMER_RETRY_S = 0.1
 
 
 class CoordinatorNotAvailable(Exception):
@@ -337,21 +338,25 @@ class CoordinatorRuntime(Generic[S]):
                 return ErrorCode.NO_ERROR  # written; whoever loads the partition next applies it
         return ErrorCode.NO_ERROR
 
-    async def fire_due_timers(self) -> None:
-        """Run every shard's timers that are due now (their records commit in the background)."""
+    async def fire_due_timers(self) -> bool:
+        """Run every shard's timers that are due now (their records commit in the background);
+        False when some were due on a partition that cannot take writes now."""
+        fired_all = True
         for partition, p in list(self._partitions.items()):
             if p.loading or self._partitions.get(partition) is not p:
                 continue
             deadline = p.shard.next_deadline()
             if deadline is None or deadline > self._clock.now_ms():
                 continue
+            if self._log.writable(partition) is not ErrorCode.NO_ERROR:
+                fired_all = False
+                continue
             with contextlib.suppress(CoordinatorNotAvailable):
-                if self._log.writable(partition) is not ErrorCode.NO_ERROR:
-                    continue
                 result = self._run_op(
                     partition, p, functools.partial(p.shard.expire_timers, self._clock.now_ms())
                 )
                 self._append(partition, p, result, answer=False)
+        return fired_all
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -504,11 +509,15 @@ class CoordinatorRuntime(Generic[S]):
         while True:
             self._wakeup.clear()
             try:
-                await self.fire_due_timers()
+                fired_all = await self.fire_due_timers()
             except Exception:
                 log.exception("%s timers failed", self._name)
+                fired_all = False
             deadline = self._sleeping_until = self._next_deadline()
             timeout = None if deadline is None else max(0.0, (deadline - self._clock.now_ms()) / 1000)
+            if not fired_all:
+                # timers still due where writes are refused (or that failed): later, not in a spin
+                timeout = max(timeout or 0.0, BLOCKED_TIMER_RETRY_S)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wakeup.wait()
