@@ -8,4 +8,4 @@ from __future__ import annotations
 
 from odradek.supervisor.spec import ServiceSpec
 
-DEV_SERVICES: tuple[ServiceSpec, ...] = ()
+DEV_SERVICES: tuple[ServiceSpec, ...] = (ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",)),)
