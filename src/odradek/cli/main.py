@@ -24,6 +24,8 @@ COMMANDS = (
     "group",
     "transactions",
     "producers",
+    "connect",
+    "streams",
 )
 
 
