@@ -78,11 +78,13 @@ class JsonStream:
             newline = buf.find(b"\n", start)
             if newline >= 0 and LONG_NUMBER.search(buf, start, newline) is None:
                 try:
-                    out.append(orjson.loads(buf[start:newline]))
-                    start = newline + 1
-                    continue
+                    doc = orjson.loads(buf[start:newline])
                 except orjson.JSONDecodeError:
                     pass
+                else:
+                    out.append(self._sized(doc, newline - start))
+                    start = newline + 1
+                    continue
             consumed = self._slow(buf, start, out, final)
             if consumed == 0:
                 break
@@ -100,12 +102,24 @@ class JsonStream:
         try:
             value, end = _decoder.raw_decode(text)
         except json.JSONDecodeError as exc:
-            truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+            # a document cut by the chunk boundary fails at its end, in an unterminated string or
+            # in a literal or number with no line break after it; anything else is not JSON
+            truncated = (
+                exc.pos >= len(text.rstrip())
+                or exc.msg.startswith("Unterminated string")
+                or "\n" not in text[exc.pos :]
+            )
             if truncated and not final:
                 return 0  # incomplete: wait for more bytes
             return self._resync(buf, start, out, f"not JSON: {exc.msg} at column {exc.colno}")
-        out.append(value)
-        return len(text[:end].encode("utf-8"))
+        size = len(text[:end].encode("utf-8"))
+        out.append(self._sized(value, size))
+        return size
+
+    def _sized(self, doc: Any, size: int) -> Any | BadDocument:
+        if size > self.max_bytes:
+            return BadDocument(f"a record is larger than {self.max_bytes} bytes")
+        return doc
 
     def _resync(self, buf: bytearray, start: int, out: list[Any | BadDocument], reason: str) -> int:
         out.append(BadDocument(reason))

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import httpx
 from confluent_kafka import Producer
-
-from conftest import V2, V2_BINARY, V2_JSON
+from rest_media import V2, V2_BINARY, V2_JSON
 
 H = {"content-type": V2}
 
