@@ -9,7 +9,8 @@ headers, the timestamp and its type, and the leader epoch.
 v2 record: ``{"topic", "key", "value", "partition", "offset", "timestamp", "timestamp_type",
 "headers": [{"key", "value"}]}``. v3 record: ``{"cluster_id", "topic_name", "partition_id",
 "offset", "timestamp", "timestamp_type", "leader_epoch", "headers": [{"name", "value"}],
-"key": {"type", "data"} | null, "value": ...}``.
+"key": {"type", "data"} | null, "value": ...}``; in v3 a key or value the consumer's format
+cannot read is given as BINARY (its ``type`` says so) instead of failing the request.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Message
 from odradek.rest import errors
 from odradek.rest.fields import array, obj, pointer, type_name
 from odradek.rest.kafka.producer import Headers
-from odradek.rest.serde import Serde, decode_base64, encode_base64
+from odradek.rest.serde import Serde, SerdeError, decode_base64, encode_base64
 
 MAX_TIMESTAMP_MS = 253402300799999  # 9999-12-31T23:59:59.999Z
 UTC = dt.UTC
@@ -107,8 +108,18 @@ def v2_record(msg: Message, key_serde: Serde, value_serde: Serde) -> dict[str, A
     }
 
 
+def v3_data(raw: bytes | None, serde: Serde) -> dict[str, Any] | None:
+    """A v3 key or value; bytes the consumer's format cannot read come as BINARY (the type says so),
+    so one odd record never blocks a v3 consumer."""
+    if raw is None:
+        return None
+    try:
+        return {"type": serde.format.name, "data": serde.deserialize(raw)}
+    except SerdeError:
+        return {"type": "BINARY", "data": encode_base64(raw)}
+
+
 def v3_record(msg: Message, cluster_id: str, key_serde: Serde, value_serde: Serde) -> dict[str, Any]:
-    key, value = msg.key(), msg.value()
     return {
         "cluster_id": cluster_id,
         "topic_name": msg.topic(),
@@ -118,8 +129,6 @@ def v3_record(msg: Message, cluster_id: str, key_serde: Serde, value_serde: Serd
         "timestamp_type": timestamp_type(msg),
         "leader_epoch": msg.leader_epoch(),
         "headers": headers_out(msg, "name"),
-        "key": None if key is None else {"type": key_serde.format.name, "data": key_serde.deserialize(key)},
-        "value": None
-        if value is None
-        else {"type": value_serde.format.name, "data": value_serde.deserialize(value)},
+        "key": v3_data(msg.key(), key_serde),
+        "value": v3_data(msg.value(), value_serde),
     }

@@ -2,7 +2,10 @@
 
 No group, no commit, no state between requests: a request borrows a consumer from a small pool
 (``fetch.pool.size``, one pool per isolation level), assigns it the one partition at the asked
-offset, fetches within ``max_bytes`` and ``timeout``, unassigns it and gives it back. The answer
+offset, fetches within ``max_bytes`` and ``timeout``, unassigns it and gives it back. ``timeout``
+is how long to wait when there is nothing to read: when the partition already holds records at the
+offset (below its high watermark) the request waits for them (up to ``AVAILABLE_WAIT_S``), so a
+cold consumer's first connection never turns into an empty answer. The answer
 says the offset to ask for next. Requests beyond the pool's size wait for a free consumer, so the
 memory this costs is bounded whatever the request rate.
 """
@@ -23,6 +26,9 @@ if TYPE_CHECKING:
 FETCH_ERRORS = frozenset(
     {KafkaError._AUTO_OFFSET_RESET, KafkaError.OFFSET_OUT_OF_RANGE, KafkaError.UNKNOWN_TOPIC_OR_PART}
 )
+
+
+AVAILABLE_WAIT_S = 10.0
 
 
 class FetchPool:
@@ -49,6 +55,12 @@ class FetchPool:
                 async with handle.lock:
                     await self.proxy.calls.run(handle.assign, [TopicPartition(topic, partition, offset)])
                     try:
+                        if timeout_s < AVAILABLE_WAIT_S:  # records exist: wait for them, not just timeout
+                            _, high = await self.proxy.calls.run(
+                                handle.consumer.get_watermark_offsets, TopicPartition(topic, partition), 5.0
+                            )
+                            if offset < high:
+                                timeout_s = AVAILABLE_WAIT_S
                         records = await handle.fetch(max_bytes, timeout_s, 1, max_records, FETCH_ERRORS)
                     finally:
                         await self.proxy.calls.run(handle.consumer.unassign)
