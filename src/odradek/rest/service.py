@@ -40,9 +40,11 @@ class RestProxy:
         self.instances = ConsumerInstances(self)
         self.leases = Leases(self)
         self.fetch_pool = FetchPool(self)
+        from odradek.rest.idempotency import Idempotency
         from odradek.rest.produce import TopicLimits
 
         self.schemas = SchemaSupport(config.text("schema.registry.url"))
+        self.idempotency = Idempotency(self)
         self.topic_limits = TopicLimits(self)
         self.started = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -93,6 +95,7 @@ class RestProxy:
         await self.instances.close_all()
         await self.leases.close_all()
         await self.fetch_pool.close()
+        await self.idempotency.close()
         await self.producer.stop()
         self.calls.shutdown()
         self.started = False
