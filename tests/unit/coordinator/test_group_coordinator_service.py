@@ -446,3 +446,23 @@ def test_an_answer_waits_for_the_fsync_when_the_topic_asks_for_it() -> None:
         assert (await pending).topics[0].partitions[0].error_code == ErrorCode.NO_ERROR
 
     run(scenario)
+
+
+def test_a_partition_that_refuses_writes_changes_nothing_and_keeps_its_timers() -> None:
+    async def scenario() -> None:
+        log, clock = FakeLog(), FakeClock()
+        svc = await service(log, clock)
+        first = await svc.join_group(V9, join_request("g"))
+        written = len(log.key_values(0))
+        log.not_writable = ErrorCode.NOT_ENOUGH_REPLICAS  # e.g. too few in-sync replicas
+        refused = await svc.offset_commit(V9, commit_request("g", 5))
+        assert refused.topics[0].partitions[0].error_code == ErrorCode.NOT_COORDINATOR
+        assert len(log.key_values(0)) == written and svc.runtime.partitions() == [0]  # still loaded
+        clock.advance(60_000)  # the pending member's join timer is due
+        assert await svc.runtime.fire_due_timers() is False  # held back, not lost
+        log.not_writable = None
+        assert await svc.runtime.fire_due_timers() is True
+        beat = await svc.heartbeat(V5, hb.HeartbeatRequest(group_id="g", member_id=first.member_id))
+        assert beat.error_code == ErrorCode.UNKNOWN_MEMBER_ID  # its timer expired it
+
+    run(scenario)
