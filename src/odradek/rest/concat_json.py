@@ -70,13 +70,15 @@ class JsonStream:
         buf = self.buffer
         start = 0
         n = len(buf)
+        # one scan of the buffer instead of one per line (re copies a bytearray it searches)
+        long_numbers = LONG_NUMBER.search(buf) is not None
         while start < n:
             while start < n and buf[start] in WHITESPACE:
                 start += 1
             if start >= n:
                 break
             newline = buf.find(b"\n", start)
-            if newline >= 0 and LONG_NUMBER.search(buf, start, newline) is None:
+            if newline >= 0 and not (long_numbers and LONG_NUMBER.search(bytes(buf[start:newline]))):
                 try:
                     doc = orjson.loads(buf[start:newline])
                 except orjson.JSONDecodeError:
