@@ -72,6 +72,9 @@ class RestProxy:
             "enable.auto.offset.store": False,
             "queued.max.messages.kbytes": buffer_kb,
             "queued.min.messages": 1000,
+            # librdkafka waits this long before refilling a full prefetch queue (1 s by default),
+            # which with a small queue stalls a consumer that reads as fast as it can
+            "fetch.queue.backoff.ms": 5,
             "fetch.max.bytes": max(buffer_kb * 1024, 1_048_576),
             "max.partition.fetch.bytes": 1_048_576,
             "topic.metadata.refresh.interval.ms": 10_000,
