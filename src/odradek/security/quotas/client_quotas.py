@@ -224,7 +224,9 @@ class ClientQuotaManager:
 
     def expire(self, now_ms: int) -> None:
         """Forgets groups idle for an hour (Kafka's inactive sensor expiry)."""
-        idle = [t for t, b in self._buckets.items() if now_ms - b.last_used_ms() >= INACTIVE_SENSOR_EXPIRATION_MS]
+        idle = [
+            t for t, b in self._buckets.items() if now_ms - b.last_used_ms() >= INACTIVE_SENSOR_EXPIRATION_MS
+        ]
         for tags in idle:
             del self._buckets[tags]
 
