@@ -298,3 +298,47 @@ def _safe_get(streams: KafkaStreams, key: str) -> Any:
         return streams.store("reset-counts").get(key)
     except Exception:
         return None
+
+
+def test_standby_replica_keeps_state_warm_for_a_fast_takeover(kafka: Kafka, tmp_path: Path) -> None:
+    src = kafka.topic("standby-in", 2)
+    users = [f"u{i}" for i in range(10)]
+    kafka.produce(src, [(u.encode(), b"x", i) for i, u in enumerate(users * 5)])
+    configs = [
+        kafka.config("standby", **{"num.standby.replicas": 1, "state.dir": str(tmp_path / name)})
+        for name in ("a", "b")
+    ]
+    a = KafkaStreams(_counter(src).build(), configs[0])
+    a.start()
+    wait_for(lambda: all(_get(a, u) == 5 for u in users), what="a counting everything")
+    b = KafkaStreams(_counter(src).build(), configs[1])
+    b.start()
+    try:
+        wait_for(
+            lambda: (
+                b.standby is not None
+                and len(b.standby.standby_ids() | {t for th in b.threads for t in th.tasks}) == 2
+            ),
+            what="b holding every task, active or standby",
+        )
+        wait_for(
+            lambda: (
+                b.standby is not None and all(sum(s.offsets.values()) > 0 for s in b.standby.tasks.values())
+            ),
+            what="standbys caught up",
+        )
+        a.close()
+        kafka.produce(src, [(u.encode(), b"x", 100) for u in users])
+        wait_for(lambda: all(_get(b, u) == 6 for u in users), what="b taking over")
+        restored = sum(t["restored_records"] for t in b.metrics()["threads"])
+        assert restored < 10, f"the standby was warm: only a tail to restore, not {restored} records"
+    finally:
+        a.close()
+        b.close()
+
+
+def _get(streams: KafkaStreams, key: str) -> Any:
+    try:
+        return streams.store("user-counts").get(key)
+    except Exception:
+        return None
