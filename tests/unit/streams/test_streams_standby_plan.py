@@ -24,3 +24,22 @@ def test_no_more_copies_than_other_instances() -> None:
 def test_instance_ids_come_from_client_ids() -> None:
     assert instance_of("app.3f2a@10.0.0.1:7070") == "app.3f2a"
     assert instance_of("app.3f2a") == "app.3f2a"
+
+
+def test_restore_progress_bars() -> None:
+    from odradek.streams.progress import bar, restore_lines
+
+    assert bar(5, 10, width=10) == "[#####.....]  50.0%"
+    metrics = {
+        "threads": [
+            {
+                "tasks": {
+                    "1_0": {"state": "restoring", "restored": 2500, "restore_total": 10_000},
+                    "0_0": {"state": "running", "restored": None, "restore_total": None},
+                }
+            }
+        ]
+    }
+    assert restore_lines(metrics) == [
+        "restoring 1_0 [#######.......................]  25.0% (2,500 / 10,000 records)"
+    ]
