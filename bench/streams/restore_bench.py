@@ -31,8 +31,13 @@ VALUE = b"v" * 1024
 
 def fill(bootstrap: str, topic: str, records: int) -> float:
     producer = Producer(
-        {"bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 4_000_000, "compression.type": "none",
-         "queue.buffering.max.kbytes": 1_048_576}
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 50,
+            "batch.size": 4_000_000,
+            "compression.type": "none",
+            "queue.buffering.max.kbytes": 1_048_576,
+        }
     )
     started = time.perf_counter()
     for i in range(records):
@@ -66,7 +71,9 @@ def restore(bootstrap: str, topic: str, state_dir: Path, start: int) -> tuple[fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--tail-percent", type=float, default=1.0)
     args = parser.parse_args()
@@ -83,13 +90,21 @@ def main() -> None:
             tail_start = int(records * (1 - args.tail_percent / 100))
             tail_s, tail_restored, _ = restore(broker.bootstrap, topic, tmp / "state", tail_start)
         mb = records * (len(VALUE) + 13) / 1e6
-        print(json.dumps({
-            "state_mb": round(mb), "records": records, "fill_s": round(fill_s, 1),
-            "full_restore_s": round(full_s, 2), "full_restore_mb_per_s": round(mb / full_s, 1),
-            "full_restore_records": restored,
-            "tail_percent": args.tail_percent, "checkpoint_plus_tail_s": round(tail_s, 2),
-            "tail_records": tail_restored,
-        }))
+        print(
+            json.dumps(
+                {
+                    "state_mb": round(mb),
+                    "records": records,
+                    "fill_s": round(fill_s, 1),
+                    "full_restore_s": round(full_s, 2),
+                    "full_restore_mb_per_s": round(mb / full_s, 1),
+                    "full_restore_records": restored,
+                    "tail_percent": args.tail_percent,
+                    "checkpoint_plus_tail_s": round(tail_s, 2),
+                    "tail_records": tail_restored,
+                }
+            )
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
