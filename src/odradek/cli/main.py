@@ -14,7 +14,18 @@ from collections.abc import Sequence
 
 from odradek import __version__
 
-COMMANDS = ("broker", "dev", "topic", "produce", "consume", "group", "transactions", "producers")
+COMMANDS = (
+    "broker",
+    "dev",
+    "registry",
+    "schema",
+    "topic",
+    "produce",
+    "consume",
+    "group",
+    "transactions",
+    "producers",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,12 +1,12 @@
 """Shared HTTP plumbing for odradek's services (ARCHITECTURE D10); see README.md."""
 
 from odradek.http.app import create_app
-from odradek.http.errors import HttpError
+from odradek.http.errors import HttpError, error_response
 from odradek.http.health import Health
 from odradek.http.limits import HttpLimits
 from odradek.http.listen import ListenAddress, parse_listen
 from odradek.http.metrics import HttpMetrics
-from odradek.http.runner import ServerSettings, serve
+from odradek.http.runner import ServerSettings, bind, serve
 
 __all__ = [
     "Health",
@@ -15,7 +15,9 @@ __all__ = [
     "HttpMetrics",
     "ListenAddress",
     "ServerSettings",
+    "bind",
     "create_app",
+    "error_response",
     "parse_listen",
     "serve",
 ]

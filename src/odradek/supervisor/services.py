@@ -8,4 +8,4 @@ from __future__ import annotations
 
 from odradek.supervisor.spec import ServiceSpec
 
-DEV_SERVICES: tuple[ServiceSpec, ...] = ()
+DEV_SERVICES: tuple[ServiceSpec, ...] = (ServiceSpec("registry", 8081, "schema registry", ("registry",)),)
