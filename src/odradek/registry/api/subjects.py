@@ -139,7 +139,10 @@ async def delete_subject(request: Request, service: RegistryService) -> Response
 async def delete_version(request: Request, service: RegistryService) -> Response:
     subject = request.path_params["subject"]
     permanent = flag(request, "permanent")
-    entry = find_version(service, subject, request.path_params["version"], include_deleted=permanent)
+    if not permanent and version_spec(request.path_params["version"]) is None:  # "latest" means a live one
+        entry = find_version(service, subject, "latest", include_deleted=False)
+        return respond(await writes.delete_version(service, subject, entry, permanent))
+    entry = find_version(service, subject, request.path_params["version"], include_deleted=True)
     return respond(await writes.delete_version(service, subject, entry, permanent))
 
 
