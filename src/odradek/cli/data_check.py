@@ -83,7 +83,7 @@ def check_topic(client: Any, topic: str, body: dict[str, Any], args: argparse.Na
             for message in consumer.consume(500, 1.0):
                 if message.error() is not None:
                     continue
-                partition, offset = message.partition(), message.offset()
+                partition, offset = message.partition() or 0, message.offset() or 0
                 data = message.key() if args.key else message.value()
                 reason = reader.check(data)
                 if reason is None:
@@ -108,6 +108,9 @@ class _Reader:
         self.schema_type = body.get("schemaType", "AVRO")
         self.text = body["schema"]
         self.writers: dict[int, Any] = {}
+        self.reader: Any = None
+        self.validator: Any = None
+        self.proto: Any = None
         if self.schema_type == "AVRO":
             from fastavro import parse_schema
 
@@ -116,11 +119,11 @@ class _Reader:
             from jsonschema import validators
 
             schema = json.loads(self.text)
-            self.reader = validators.validator_for(schema, default=validators.Draft7Validator)(schema)
+            self.validator = validators.validator_for(schema, default=validators.Draft7Validator)(schema)
         else:
             from odradek.registry.formats import protobuf
 
-            self.reader = protobuf.parse(self.text).form
+            self.proto = protobuf.parse(self.text).form
 
     def check(self, data: bytes | None) -> str | None:
         """None: decodes; "": not checkable (skipped); otherwise why it fails."""
@@ -132,9 +135,9 @@ class _Reader:
             if self.schema_type == "AVRO":
                 return self._avro(schema_id, payload)
             if self.schema_type == "JSON":
-                errors = sorted(self.reader.iter_errors(json.loads(payload)), key=lambda e: list(e.path))
+                errors = sorted(self.validator.iter_errors(json.loads(payload)), key=lambda e: list(e.path))
                 return None if not errors else f"{errors[0].message} at /{'/'.join(map(str, errors[0].path))}"
-            return _protobuf(self.reader, payload)
+            return _protobuf(self.proto, payload)
         except Exception as exc:  # any decoding failure is the finding, whatever raised it
             return f"{type(exc).__name__}: {exc}"
 

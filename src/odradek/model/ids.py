@@ -30,4 +30,4 @@ NO_PRODUCER_EPOCH = ProducerEpoch(-1)
 NO_SEQUENCE = -1
 
 SchemaId = NewType("SchemaId", int)
-"""A schema registry's global schema id (int32), the one Confluent's wire format carries after the magic byte."""
+"""A schema registry's schema id (int32): what Confluent's wire format carries after the magic byte."""

@@ -1,19 +1,21 @@
 """The registry's configuration, with Confluent Schema Registry's names where one exists.
 
-| name | default | meaning |
-|---|---|---|
-| `kafkastore.bootstrap.servers` | (required; `--bootstrap`) | the Kafka cluster holding `_schemas` |
-| `kafkastore.topic` | `_schemas` | the topic (created compacted, one partition, if missing) |
-| `kafkastore.topic.replication.factor` | `3` (capped by the brokers available) | replication of a newly created topic |
-| `kafkastore.timeout.ms` | `5000` | how long a write or a read-to-end waits |
-| `kafkastore.init.timeout.ms` | `60000` | how long start-up waits for the topic |
-| `listeners` | `http://0.0.0.0:8081` | where to serve (`--listen`) |
-| `host.name` | the listener's host | the host other instances forward writes to |
-| `leader.eligibility` | `true` | may this instance become the primary |
-| `schema.registry.group.id` | `schema-registry` | the consumer group that elects the primary |
-| `schema.compatibility.level` | `BACKWARD` | compatibility when neither subject nor global config says |
-| `schema.max.bytes` | `1048576` | largest schema text accepted (42209 above) |
-| `request.timeout.ms` | `30000` | longest request (answered 50002 after) |
+- `kafkastore.bootstrap.servers`: default: (required; `--bootstrap`); meaning: the Kafka cluster holding
+  `_schemas`
+- `kafkastore.topic`: default: `_schemas`; meaning: the topic (created compacted, one partition, if missing)
+- `kafkastore.topic.replication.factor`: default: `3` (capped by the brokers available); meaning:
+  replication of a newly created topic
+- `kafkastore.timeout.ms`: default: `5000`; meaning: how long a write or a read-to-end waits
+- `kafkastore.init.timeout.ms`: default: `60000`; meaning: how long start-up waits for the topic
+- `listeners`: default: `http://0.0.0.0:8081`; meaning: where to serve (`--listen`)
+- `host.name`: default: the listener's host; meaning: the host other instances forward writes to
+- `leader.eligibility`: default: `true`; meaning: may this instance become the primary
+- `schema.registry.group.id`: default: `schema-registry`; meaning: the consumer group that elects the
+  primary
+- `schema.compatibility.level`: default: `BACKWARD`; meaning: compatibility when neither subject nor global
+  config says
+- `schema.max.bytes`: default: `1048576`; meaning: largest schema text accepted (42209 above)
+- `request.timeout.ms`: default: `30000`; meaning: longest request (answered 50002 after)
 """
 
 from __future__ import annotations

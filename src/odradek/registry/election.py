@@ -44,7 +44,7 @@ class Election:
         self._admin: AdminClient | None = None
         self._primary_url: tuple[float, str | None] = (0.0, None)
 
-    def _client_config(self) -> dict[str, str]:
+    def _client_config(self) -> dict[str, str | int | float | bool]:
         return {"bootstrap.servers": self.config.bootstrap, **self.config.kafka}
 
     async def start(self) -> None:

@@ -101,7 +101,8 @@ def operation_not_permitted(reason: str) -> RegistryError:
 def reference_exists(subject: str, version: int) -> RegistryError:
     return RegistryError(
         42206,
-        f"One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={subject},version={version}}}.",
+        "One or more references exist to the schema "
+        f"{{magic=1,keytype=SCHEMA,subject={subject},version={version}}}.",
     )
 
 

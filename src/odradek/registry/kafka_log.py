@@ -50,7 +50,7 @@ class SchemaLog:
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.error: str | None = None
 
-    def _client_config(self) -> dict[str, str]:
+    def _client_config(self) -> dict[str, str | int | float | bool]:
         return {"bootstrap.servers": self.config.bootstrap, **self.config.kafka}
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -125,7 +125,7 @@ class SchemaLog:
                     if message.error() is not None:
                         self._read_error(message)
                         continue
-                    batch.append((message.key(), message.value(), message.offset()))
+                    batch.append((message.key(), message.value(), message.offset() or 0))
                 position = consumer.position([self.tp])[0].offset
             except (KafkaException, RuntimeError) as exc:
                 if self._stop.is_set():
@@ -144,8 +144,7 @@ class SchemaLog:
         if batch:
             self.on_records(batch)
             position = max(position, batch[-1][2] + 1)
-        if position > self.position:
-            self.position = position
+        self.position = max(self.position, position)
         still = []
         for offset, waiter in self._waiters:
             if self.position >= offset:
@@ -158,16 +157,18 @@ class SchemaLog:
     async def end_offset(self) -> int:
         offsets = self._offsets
         assert offsets is not None
-        _low, high = await asyncio.to_thread(offsets.get_watermark_offsets, self.tp, self.config.timeout_s, False)
+        _low, high = await asyncio.to_thread(
+            offsets.get_watermark_offsets, self.tp, self.config.timeout_s, False
+        )
         return int(high)
 
-    async def wait_for(self, offset: int, timeout: float) -> None:
-        """Until the store has read everything before ``offset``; TimeoutError after ``timeout``."""
+    async def wait_for(self, offset: int, within_s: float) -> None:
+        """Until the store has read everything before ``offset``; TimeoutError after ``within_s``."""
         if self.position >= offset:
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((offset, waiter))
-        await asyncio.wait_for(waiter, timeout)
+        await asyncio.wait_for(waiter, within_s)
 
     # --- writing (primary) -------------------------------------------------------------------
 
@@ -218,7 +219,7 @@ class SchemaLog:
             if err is not None:
                 errors.append(err)
             else:
-                offsets.append(msg.offset())
+                offsets.append(msg.offset() or 0)
 
         producer.begin_transaction()
         try:

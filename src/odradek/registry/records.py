@@ -4,14 +4,20 @@ One compacted, single-partition topic holds the whole registry. Key and value ar
 (UTF-8, no spaces). Keys are compared byte for byte by compaction, so their field order is fixed:
 ``keytype`` first, then ``subject``, ``version``, ``magic``.
 
-| keytype | key | value (null = tombstone) |
-|---|---|---|
-| SCHEMA | ``{"keytype":"SCHEMA","subject":S,"version":V,"magic":1}`` | ``{"subject","version","id","schemaType"?,"references"?,"metadata"?,"ruleSet"?,"schema","deleted"}`` (schemaType absent = AVRO) |
-| CONFIG | ``{"keytype":"CONFIG","subject":S\\|null,"magic":0}`` | ``{"compatibilityLevel":L, ...}`` (null subject = global) |
-| MODE | ``{"keytype":"MODE","subject":S\\|null,"magic":0}`` | ``{"mode":M}`` |
-| DELETE_SUBJECT | ``{"keytype":"DELETE_SUBJECT","subject":S,"magic":0}`` | ``{"subject":S,"version":V}``: versions ≤ V soft-deleted |
-| CLEAR_SUBJECT | ``{"keytype":"CLEAR_SUBJECT","subject":S,"magic":0}`` | ``{"subject":S}``: versions hard-deleted |
-| NOOP | ``{"keytype":"NOOP","magic":0}`` | anything: written by a new primary, read back to know it has caught up |
+Any value may be null: a tombstone.
+
+- SCHEMA: key: ``{"keytype":"SCHEMA","subject":S,"version":V,"magic":1}``; value:
+  ``{"subject","version","id","schemaType"?,"references"?,"metadata"?,"ruleSet"?,"schema","deleted"}``
+  (schemaType absent = AVRO)
+- CONFIG: key: ``{"keytype":"CONFIG","subject":S or null,"magic":0}``; value (null = tombstone):
+  ``{"compatibilityLevel":L, ...}`` (null subject = global)
+- MODE: key: ``{"keytype":"MODE","subject":S or null,"magic":0}``; value: ``{"mode":M}``
+- DELETE_SUBJECT: key: ``{"keytype":"DELETE_SUBJECT","subject":S,"magic":0}``; value (null = tombstone):
+  ``{"subject":S,"version":V}``: versions ≤ V soft-deleted
+- CLEAR_SUBJECT: key: ``{"keytype":"CLEAR_SUBJECT","subject":S,"magic":0}``; value (null = tombstone):
+  ``{"subject":S}``: versions hard-deleted
+- NOOP: key: ``{"keytype":"NOOP","magic":0}``; value: anything: written by a new primary,
+  read back to know it has caught up
 
 A hard delete writes tombstones for the SCHEMA keys. Records with other keytypes (newer Confluent
 features: CONTEXT, associations) are skipped, as are records this module cannot parse: the reader

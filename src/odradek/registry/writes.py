@@ -26,11 +26,10 @@ async def register(
     mode = store.mode(subject)
     service.check_writable(subject)
     importing = mode is Mode.IMPORT
-    if (schema_id is not None or version is not None) and not importing:
-        if schema_id is not None and schema_id >= 0:
-            raise errors.operation_not_permitted(
-                f"Subject {subject} is not in import mode; a schema id may only be given in IMPORT mode"
-            )
+    if not importing and schema_id is not None and schema_id >= 0:
+        raise errors.operation_not_permitted(
+            f"Subject {subject} is not in import mode; a schema id may only be given in IMPORT mode"
+        )
     normalize = normalize or store.normalize(subject)
     parsed = service.parse(schema)
     existing = service.find_in_subject(subject, schema, parsed, normalize)

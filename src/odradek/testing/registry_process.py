@@ -32,14 +32,25 @@ class RegistryProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RegistryProcess:
-        cmd = [sys.executable, "-m", "odradek", "registry", "--bootstrap", self.bootstrap, "--listen", "127.0.0.1:0"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "odradek",
+            "registry",
+            "--bootstrap",
+            self.bootstrap,
+            "--listen",
+            "127.0.0.1:0",
+        ]
         for name, value in self.overrides.items():
             cmd += ["--override", f"{name}={value}"]
         read_fd, write_fd = os.pipe()
         env = {**os.environ, readiness.ENV: str(write_fd)}
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
-            self.proc = subprocess.Popen(cmd, env=env, pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=log)
+            self.proc = subprocess.Popen(
+                cmd, env=env, pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=log
+            )
         finally:
             os.close(write_fd)
             if log is not subprocess.DEVNULL:

@@ -13,7 +13,11 @@ from odradek.testing.registry_process import RegistryProcess
 
 def record(name: str, *fields: tuple[str, object, dict[str, object]]) -> str:
     return json.dumps(
-        {"type": "record", "name": name, "fields": [{"name": n, "type": t, **extra} for n, t, extra in fields]}
+        {
+            "type": "record",
+            "name": name,
+            "fields": [{"name": n, "type": t, **extra} for n, t, extra in fields],
+        }
     )
 
 
@@ -69,7 +73,9 @@ def test_incompatible_schema_is_refused_with_409(client: SchemaRegistryClient, s
 
 def test_soft_and_hard_delete(client: SchemaRegistryClient, subject: str) -> None:
     client.register_schema(subject, Schema(record("D", ("a", "int", {})), "AVRO"))
-    client.register_schema(subject, Schema(record("D", ("a", "int", {}), ("b", "int", {"default": 1})), "AVRO"))
+    client.register_schema(
+        subject, Schema(record("D", ("a", "int", {}), ("b", "int", {"default": 1})), "AVRO")
+    )
     with pytest.raises(SchemaRegistryError) as exc:
         client.delete_version(subject, 1, permanent=True)
     assert exc.value.error_code == 40407
@@ -95,7 +101,12 @@ def test_versions_continue_after_soft_delete(client: SchemaRegistryClient, subje
 
 def test_avro_references(client: SchemaRegistryClient, subject: str) -> None:
     address = json.dumps(
-        {"type": "record", "name": "Address", "namespace": "com.acme", "fields": [{"name": "city", "type": "string"}]}
+        {
+            "type": "record",
+            "name": "Address",
+            "namespace": "com.acme",
+            "fields": [{"name": "city", "type": "string"}],
+        }
     )
     client.register_schema(subject + "-address", Schema(address, "AVRO"))
     person = json.dumps(

@@ -15,7 +15,11 @@ from odradek.testing.registry_process import RegistryProcess
 CT = {"Content-Type": "application/vnd.schemaregistry.v1+json"}
 AVRO = json.dumps({"type": "record", "name": "A", "fields": [{"name": "x", "type": "int"}]})
 AVRO2 = json.dumps(
-    {"type": "record", "name": "A", "fields": [{"name": "x", "type": "int"}, {"name": "y", "type": "int", "default": 0}]}
+    {
+        "type": "record",
+        "name": "A",
+        "fields": [{"name": "x", "type": "int"}, {"name": "y", "type": "int", "default": 0}],
+    }
 )
 PROTO = 'syntax = "proto3";\npackage t;\nmessage M { int32 a = 1; }\n'
 
@@ -94,8 +98,13 @@ def test_config_mode_compatibility_endpoints(http: httpx.Client, subject: str) -
     assert http.get("/config").json()["compatibilityLevel"] == "BACKWARD"
     register(http, subject, AVRO)
     error(http.get(f"/config/{subject}"), 404, 40408)
-    assert http.get(f"/config/{subject}", params={"defaultToGlobal": "true"}).json()["compatibilityLevel"] == "BACKWARD"
-    assert http.put(f"/config/{subject}", json={"compatibility": "forward"}).json() == {"compatibility": "FORWARD"}
+    assert (
+        http.get(f"/config/{subject}", params={"defaultToGlobal": "true"}).json()["compatibilityLevel"]
+        == "BACKWARD"
+    )
+    assert http.put(f"/config/{subject}", json={"compatibility": "forward"}).json() == {
+        "compatibility": "FORWARD"
+    }
     assert http.get(f"/config/{subject}").json()["compatibilityLevel"] == "FORWARD"
     error(http.put(f"/config/{subject}", json={"compatibility": "SIDEWAYS"}), 422, 42203)
     assert http.delete(f"/config/{subject}").json()["compatibilityLevel"] == "FORWARD"
@@ -104,9 +113,15 @@ def test_config_mode_compatibility_endpoints(http: httpx.Client, subject: str) -
     incompatible = json.dumps({"type": "record", "name": "A", "fields": [{"name": "x", "type": "string"}]})
     r = http.post(f"/compatibility/subjects/{subject}/versions/latest", json={"schema": incompatible})
     assert r.json() == {"is_compatible": False}
-    r = http.post(f"/compatibility/subjects/{subject}/versions", params={"verbose": "true"}, json={"schema": incompatible})
+    r = http.post(
+        f"/compatibility/subjects/{subject}/versions",
+        params={"verbose": "true"},
+        json={"schema": incompatible},
+    )
     assert r.json()["is_compatible"] is False and "TYPE_MISMATCH" in r.json()["messages"][0]
-    r = http.post(f"/compatibility/subjects/{subject}/versions/1", params={"verbose": "true"}, json={"schema": AVRO2})
+    r = http.post(
+        f"/compatibility/subjects/{subject}/versions/1", params={"verbose": "true"}, json={"schema": AVRO2}
+    )
     assert r.json() == {"is_compatible": True, "messages": []}
     error(http.post(f"/compatibility/subjects/{subject}/versions/9", json={"schema": AVRO}), 404, 40402)
     error(http.post(f"/compatibility/subjects/{subject}-none/versions/1", json={"schema": AVRO}), 404, 40401)
@@ -125,6 +140,18 @@ def test_config_mode_compatibility_endpoints(http: httpx.Client, subject: str) -
     assert http.get("/v1/metadata/id").json()["scope"]["clusters"]["schema-registry-cluster"]
 
 
+def _body(schema: object, **extra: object) -> bytes:
+    return json.dumps({"schema": json.dumps(schema), **extra}).encode()
+
+
+BAD_DEFAULT = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "int", "default": "x"}]}
+NULL_NOT_FIRST = {
+    "type": "record",
+    "name": "R",
+    "fields": [{"name": "a", "type": ["int", "null"], "default": None}],
+}
+MISSING_REF = [{"name": "x", "subject": "nope-nope", "version": 1}]
+
 BAD_INPUTS = [
     ("not json", b"{schema", 400, 400),
     ("empty body", b"", 422, 422),
@@ -133,12 +160,12 @@ BAD_INPUTS = [
     ("schema not a string", b'{"schema": {"type": "string"}}', 422, 42201),
     ("invalid avro", b'{"schema": "{\\"type\\": \\"recrod\\"}"}', 422, 42201),
     ("avro not json", b'{"schema": "{not json"}', 422, 42201),
-    ("avro bad default", b'{"schema": "{\\"type\\":\\"record\\",\\"name\\":\\"R\\",\\"fields\\":[{\\"name\\":\\"a\\",\\"type\\":\\"int\\",\\"default\\":\\"x\\"}]}"}', 422, 42201),
-    ("avro null default not first", b'{"schema": "{\\"type\\":\\"record\\",\\"name\\":\\"R\\",\\"fields\\":[{\\"name\\":\\"a\\",\\"type\\":[\\"int\\",\\"null\\"],\\"default\\":null}]}"}', 422, 42201),
+    ("avro bad default", _body(BAD_DEFAULT), 422, 42201),
+    ("avro null default not first", _body(NULL_NOT_FIRST), 422, 42201),
     ("invalid json schema", b'{"schemaType": "JSON", "schema": "{\\"type\\": 12}"}', 422, 42201),
     ("invalid protobuf", b'{"schemaType": "PROTOBUF", "schema": "message { int32 a = 1 }"}', 422, 42201),
     ("unknown type", b'{"schemaType": "XML", "schema": "<a/>"}', 422, 42201),
-    ("missing reference", b'{"schema": "\\"string\\"", "references": [{"name": "x", "subject": "nope-nope", "version": 1}]}', 422, 42201),
+    ("missing reference", _body("string", references=MISSING_REF), 422, 42201),
     ("bad reference shape", b'{"schema": "\\"string\\"", "references": [{"name": "x"}]}', 422, 42201),
     ("id outside import mode", b'{"schema": "\\"string\\"", "id": 5}', 422, 42205),
 ]  # fmt: skip
@@ -162,7 +189,9 @@ def test_more_bad_input(http: httpx.Client, subject: str) -> None:
     error(http.put("/mode", json={"mode": "nope"}), 422, 42204)
     error(http.get("/nowhere"), 404, 404)
     error(http.patch("/subjects"), 405, 405)
-    big = json.dumps({"schema": json.dumps({"type": "enum", "name": "E", "symbols": [f"S{i}" for i in range(120_000)]})})
+    big = json.dumps(
+        {"schema": json.dumps({"type": "enum", "name": "E", "symbols": [f"S{i}" for i in range(120_000)]})}
+    )
     error(http.post(f"/subjects/{subject}/versions", content=big.encode()), 422, 42209)
     error(http.post(f"/subjects/{subject}", json={"schema": AVRO}), 404, 40401)
     register(http, subject, AVRO)

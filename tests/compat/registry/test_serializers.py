@@ -58,7 +58,11 @@ def roundtrip(
     return consume(bootstrap, topic, len(values))
 
 
-V1 = {"type": "record", "name": "Order", "fields": [{"name": "id", "type": "long"}, {"name": "item", "type": "string"}]}
+V1 = {
+    "type": "record",
+    "name": "Order",
+    "fields": [{"name": "id", "type": "long"}, {"name": "item", "type": "string"}],
+}
 V2 = {**V1, "fields": [*V1["fields"], {"name": "qty", "type": "int", "default": 1}]}
 BAD = {**V1, "fields": [{"name": "id", "type": "string"}]}
 
@@ -100,7 +104,9 @@ def test_json_schema_produce_consume_evolve_refuse(
     ctx = SerializationContext(topic_name, MessageField.VALUE)
     serializer = JSONSerializer(json.dumps(JSON_V1), client, lambda v, _c: v)
     raw = roundtrip(bootstrap, topic_name, serializer, [{"sensor": "s1", "value": 20.5}])
-    deserializer = JSONDeserializer(json.dumps(JSON_V1), from_dict=lambda v, _c: v, schema_registry_client=client)
+    deserializer = JSONDeserializer(
+        json.dumps(JSON_V1), from_dict=lambda v, _c: v, schema_registry_client=client
+    )
     assert deserializer(raw[0], ctx) == {"sensor": "s1", "value": 20.5}
     # closed content model: adding an optional property is backward compatible
     v2 = {**JSON_V1, "properties": {**JSON_V1["properties"], "unit": {"type": "string"}}}
@@ -112,7 +118,9 @@ def test_json_schema_produce_consume_evolve_refuse(
         JSONSerializer(json.dumps(v3), client, lambda v, _c: v)({"sensor": "s3", "unit": "C"}, ctx)
 
 
-def message_class(fields: list[tuple[str, int, int]], name: str = "Measurement", file: str = "m.proto") -> Any:
+def message_class(
+    fields: list[tuple[str, int, int]], name: str = "Measurement", file: str = "m.proto"
+) -> Any:
     proto = descriptor_pb2.FileDescriptorProto(name=file, package="odradek.test", syntax="proto3")
     message = proto.message_type.add(name=name)
     for field_name, number, field_type in fields:
@@ -138,7 +146,9 @@ def test_protobuf_produce_consume_evolve_refuse(
     registered = client.get_latest_version(f"{topic_name}-value")
     assert registered.schema.schema_type == "PROTOBUF"
     # evolve: a new field number is compatible
-    v2 = message_class([("sensor", 1, F.TYPE_STRING), ("value", 2, F.TYPE_DOUBLE), ("unit", 3, F.TYPE_STRING)])
+    v2 = message_class(
+        [("sensor", 1, F.TYPE_STRING), ("value", 2, F.TYPE_DOUBLE), ("unit", 3, F.TYPE_STRING)]
+    )
     ProtobufSerializer(v2, client, {"use.deprecated.format": False})(v2(sensor="s2", unit="C"), ctx)
     assert client.get_versions(f"{topic_name}-value") == [1, 2]
     # refuse: field 2 from double to string changes its wire type

@@ -1,7 +1,8 @@
 """`odradek schema`: the schema registry from the command line (register, get, list, delete,
 check, config), and the data check behind `odradek registry check --against-data`.
 
-    odradek schema register SUBJECT --schema FILE [--type AVRO|JSON|PROTOBUF] [--reference NAME=SUBJECT:VERSION]...
+    odradek schema register SUBJECT --schema FILE [--type AVRO|JSON|PROTOBUF]
+                            [--reference NAME=SUBJECT:VERSION]...
     odradek schema get SUBJECT [--version N|latest] | odradek schema get --id ID
     odradek schema list [SUBJECT] [--deleted]
     odradek schema delete SUBJECT [--version N] [--permanent]
@@ -156,7 +157,8 @@ def run_get(args: argparse.Namespace) -> int:
     if not args.subject:
         raise CliError("give a SUBJECT or --id")
     result = client.call("GET", f"/subjects/{subject_path(args.subject)}/versions/{args.version}")
-    header = f"{result['subject']} version {result['version']} id {result['id']} ({result.get('schemaType', 'AVRO')})"
+    kind = result.get("schemaType", "AVRO")
+    header = f"{result['subject']} version {result['version']} id {result['id']} ({kind})"
     emit_output(args.output, result, f"{header}\n{result['schema']}")
     return 0
 

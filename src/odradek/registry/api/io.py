@@ -61,7 +61,7 @@ def int_param(request: Request, name: str, default: int) -> int:
 
 def version_spec(text: str) -> int | None:
     """A version number, or None for ``latest``/``-1``; 42202 otherwise."""
-    if text == "latest" or text == "-1":
+    if text in {"latest", "-1"}:
         return None
     try:
         version = int(text)
@@ -129,7 +129,8 @@ def _optional_int(body: dict[str, Any], name: str) -> int | None:
 
 
 def schema_json(schema: Schema, serialized: str | None = None) -> dict[str, Any]:
-    """``schemaType`` (omitted for Avro, as Confluent does), ``references``, ``metadata``, ``ruleSet``, ``schema``."""
+    """``schemaType`` (omitted for Avro, as Confluent does), ``references``, ``metadata``, ``ruleSet``,
+    ``schema``."""
     out: dict[str, Any] = {}
     if schema.schema_type is not SchemaType.AVRO:
         out["schemaType"] = schema.schema_type.value

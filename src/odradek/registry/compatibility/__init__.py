@@ -54,6 +54,10 @@ def check(
     against = previous if level.transitive else previous[-1:]
     findings: list[Finding] = []
     for version, old in reversed(against):
+        if new.schema_type is SchemaType.PROTOBUF and old.schema_type is SchemaType.PROTOBUF:
+            findings += [
+                Finding(version, "RESERVED", i) for i in protobuf.reserved_reused(new.form, old.form)
+            ]
         if level.backward:
             findings += [Finding(version, "BACKWARD", i) for i in reads(new, old)]
         if level.forward:

@@ -2,14 +2,15 @@
 
 ``check(reader, writer)`` lists why data written with ``writer`` cannot be read with ``reader``:
 
-| rule | when |
-|---|---|
-| NAME_MISMATCH | named types (record, enum, fixed) differ in full name and the reader has no alias for the writer's |
-| FIXED_SIZE_MISMATCH | fixed sizes differ |
-| MISSING_ENUM_SYMBOLS | a writer symbol is not in the reader's enum and the reader enum has no ``default`` |
-| READER_FIELD_MISSING_DEFAULT_VALUE | a reader field (by name or alias) is not in the writer and has no default |
-| TYPE_MISMATCH | types differ beyond the promotions int→long→float→double and string↔bytes |
-| MISSING_UNION_BRANCH | a writer union branch (or writer type) matches no reader union branch |
+- NAME_MISMATCH: when: named types (record, enum, fixed) differ in full name and the reader has no alias for
+  the writer's
+- FIXED_SIZE_MISMATCH: when: fixed sizes differ
+- MISSING_ENUM_SYMBOLS: when: a writer symbol is not in the reader's enum and the reader enum has no
+  ``default``
+- READER_FIELD_MISSING_DEFAULT_VALUE: when: a reader field (by name or alias) is not in the writer and has
+  no default
+- TYPE_MISMATCH: when: types differ beyond the promotions int→long→float→double and string↔bytes
+- MISSING_UNION_BRANCH: when: a writer union branch (or writer type) matches no reader union branch
 
 Records are compared field by field by name (reader aliases count); writer-only fields are skipped by
 readers. Logical types resolve on their underlying type. Recursive types are checked once per pair
@@ -68,7 +69,7 @@ class _Checker:
                             Incompatibility(
                                 "MISSING_UNION_BRANCH",
                                 path,
-                                f"the reader's union has no branch for the writer's {describe(branch)} (branch {i})",
+                                f"the reader's union lacks the writer's {describe(branch)} (branch {i})",
                             )
                         )
                 else:
@@ -78,7 +79,7 @@ class _Checker:
                             Incompatibility(
                                 "MISSING_UNION_BRANCH",
                                 path,
-                                f"the writer's union branch {describe(branch)} cannot be read as {describe(reader)}",
+                                f"the writer's {describe(branch)} cannot be read as {describe(reader)}",
                             )
                         )
             return out
@@ -117,7 +118,7 @@ class _Checker:
                     Incompatibility(
                         "FIXED_SIZE_MISMATCH",
                         f"{path}/size",
-                        f"expected size {reader.get('size')} of {reader.get('name')}, found {writer.get('size')}",
+                        f"{reader.get('name')}: size {reader.get('size')}, the writer's {writer.get('size')}",
                     )
                 ]
             return []

@@ -4,18 +4,28 @@
 ``reader`` (BACKWARD checks reader=new, writer=old; FORWARD the reverse). It compares the two
 schemas keyword by keyword, as Confluent's registry does, rather than sampling documents:
 
-| area | compatible (reader may …) | incompatible (rule) |
-|---|---|---|
-| types | accept more types; ``number`` for ``integer`` | drop a type (TYPE_NARROWED) |
-| strings | raise ``maxLength``, lower ``minLength``, drop ``pattern`` | the reverse (MAX_LENGTH_…, MIN_LENGTH_…, PATTERN_…) |
-| numbers | widen or drop bounds, a ``multipleOf`` dividing the writer's | tighten them (MAXIMUM_…, MINIMUM_…, MULTIPLE_OF_…) |
-| enum/const | keep every writer value | drop one or add the keyword (ENUM_…, CONST_…) |
-| objects, open content model (``additionalProperties`` absent/true) | remove a property; add one with an empty schema | add a typed property (PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL) |
-| objects, closed content model (``additionalProperties: false``) | add a property | remove one (PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL) |
-| partially open (typed ``additionalProperties``/``patternProperties``) | add/remove properties the extra schema covers | others (PROPERTY_…_NOT_COVERED…) |
-| required | drop a name; add one that has a default | add one without default (REQUIRED_PROPERTY_ADDED) |
-| arrays | relax ``items``, bounds, drop ``uniqueItems`` | tighten them (ITEMS_…, UNIQUE_ITEMS_ADDED) |
-| combined | more ``anyOf``/``oneOf`` branches, fewer ``allOf``, ``oneOf``→``anyOf`` | fewer sum branches, more product branches, ``not`` added (SUM_TYPE_NARROWED, PRODUCT_TYPE_EXTENDED, NOT_TYPE_ADDED) |
+- types: compatible (reader may …): accept more types; ``number`` for ``integer``; incompatible (rule): drop
+  a type (TYPE_NARROWED)
+- strings: compatible (reader may …): raise ``maxLength``, lower ``minLength``, drop ``pattern``;
+  incompatible (rule): the reverse (MAX_LENGTH_…, MIN_LENGTH_…, PATTERN_…)
+- numbers: compatible (reader may …): widen or drop bounds, a ``multipleOf`` dividing the writer's;
+  incompatible (rule): tighten them (MAXIMUM_…, MINIMUM_…, MULTIPLE_OF_…)
+- enum/const: compatible (reader may …): keep every writer value; incompatible (rule): drop one or add the
+  keyword (ENUM_…, CONST_…)
+- objects, open content model (``additionalProperties`` absent/true): compatible (reader may …): remove a
+  property; add one with an empty schema; incompatible (rule): add a typed property
+  (PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL)
+- objects, closed content model (``additionalProperties: false``): compatible (reader may …): add a
+  property; incompatible (rule): remove one (PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL)
+- partially open (typed ``additionalProperties``/``patternProperties``): compatible (reader may …):
+  add/remove properties the extra schema covers; incompatible (rule): others (PROPERTY_…_NOT_COVERED…)
+- required: compatible (reader may …): drop a name; add one that has a default; incompatible (rule): add one
+  without default (REQUIRED_PROPERTY_ADDED)
+- arrays: compatible (reader may …): relax ``items``, bounds, drop ``uniqueItems``; incompatible (rule):
+  tighten them (ITEMS_…, UNIQUE_ITEMS_ADDED)
+- combined: compatible (reader may …): more ``anyOf``/``oneOf`` branches, fewer ``allOf``,
+  ``oneOf``→``anyOf``; incompatible (rule): fewer sum branches, more product branches, ``not`` added
+  (SUM_TYPE_NARROWED, PRODUCT_TYPE_EXTENDED, NOT_TYPE_ADDED)
 
 ``$ref`` is resolved (local JSON pointers and referenced documents by name); a pair of schemas
 already under comparison is not compared again, so recursive schemas terminate. Annotations
@@ -223,7 +233,7 @@ class _Checker:
                         Incompatibility(
                             "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
                             prop_path,
-                            f"property '{name}' removed and the reader's additional schema does not accept it",
+                            f"property '{name}' removed; the reader's additional schema does not accept it",
                         )
                     )
         r_additional = reader.get("additionalProperties", True)
@@ -281,15 +291,15 @@ class _Checker:
                     "UNIQUE_ITEMS_ADDED", f"{path}/uniqueItems", "the reader requires unique items"
                 )
             )
-        if "contains" in reader:
-            if "contains" not in writer or self.compare(
-                reader["contains"], writer["contains"], f"{path}/contains"
-            ):
-                out.append(
-                    Incompatibility(
-                        "CONTAINS_ADDED", f"{path}/contains", "the reader adds a 'contains' constraint"
-                    )
+        if "contains" in reader and (
+            "contains" not in writer
+            or self.compare(reader["contains"], writer["contains"], f"{path}/contains")
+        ):
+            out.append(
+                Incompatibility(
+                    "CONTAINS_ADDED", f"{path}/contains", "the reader adds a 'contains' constraint"
                 )
+            )
         return out
 
 
@@ -452,7 +462,7 @@ def _sum(schema: dict[str, Any]) -> tuple[str, list[Any]] | None:
 
 def _merge(base: dict[str, Any], branch: Any) -> Any:
     if branch is True or branch is False or not isinstance(branch, dict):
-        return branch if not base else base
+        return base or branch
     merged = dict(base)
     merged.update(branch)
     return merged
@@ -503,8 +513,8 @@ def _lookup(ref: str, form: JsonForm) -> Any:
     if root is None:
         return True  # an unknown document: nothing to compare against
     node = root
-    for part in [p for p in pointer.split("/") if p]:
-        part = part.replace("~1", "/").replace("~0", "~")
+    for raw in [p for p in pointer.split("/") if p]:
+        part = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):

@@ -2,20 +2,22 @@
 
 Fields are identified by number (renames are free). Rules, Confluent's names:
 
-| rule | incompatible when |
-|---|---|
-| PACKAGE_CHANGED | the file's package differs |
-| SYNTAX_CHANGED | proto2 ↔ proto3 (default and presence semantics change) |
-| MESSAGE_REMOVED | a writer message (by full name) is missing from the reader |
-| FIELD_KIND_CHANGED | scalar ↔ message ↔ enum ↔ map |
-| FIELD_SCALAR_KIND_CHANGED | scalar types outside one wire-compatible group: {int32, int64, uint32, uint64, bool}, {sint32, sint64}, {string, bytes}, {fixed32, sfixed32}, {fixed64, sfixed64}, {float}, {double} |
-| FIELD_NAMED_TYPE_CHANGED | a message or enum field now names another type |
-| FIELD_NUMERIC_LABEL_CHANGED | a numeric field between singular and repeated (packed encoding) |
-| REQUIRED_FIELD_ADDED / REQUIRED_FIELD_REMOVED | proto2 ``required`` fields appear or go |
-| ONEOF_FIELD_REMOVED | a field of a oneof is removed |
-| FIELD_MOVED_TO_EXISTING_ONEOF | a field joins a oneof that already existed |
-| MULTIPLE_FIELDS_MOVED_TO_ONEOF | two or more existing fields move into one new oneof |
-| RESERVED_FIELD_REUSED | a field uses a number or name the other side reserves |
+- PACKAGE_CHANGED: incompatible when: the file's package differs
+- SYNTAX_CHANGED: incompatible when: proto2 ↔ proto3 (default and presence semantics change)
+- MESSAGE_REMOVED: incompatible when: a writer message (by full name) is missing from the reader
+- FIELD_KIND_CHANGED: incompatible when: scalar ↔ message ↔ enum ↔ map
+- FIELD_SCALAR_KIND_CHANGED: incompatible when: scalar types outside one wire-compatible group: {int32,
+  int64, uint32, uint64, bool}, {sint32, sint64}, {string, bytes}, {fixed32, sfixed32}, {fixed64, sfixed64},
+  {float}, {double}
+- FIELD_NAMED_TYPE_CHANGED: incompatible when: a message or enum field now names another type
+- FIELD_NUMERIC_LABEL_CHANGED: incompatible when: a numeric field between singular and repeated (packed
+  encoding)
+- REQUIRED_FIELD_ADDED / REQUIRED_FIELD_REMOVED: incompatible when: proto2 ``required`` fields appear or go
+- ONEOF_FIELD_REMOVED: incompatible when: a field of a oneof is removed
+- FIELD_MOVED_TO_EXISTING_ONEOF: incompatible when: a field joins a oneof that already existed
+- MULTIPLE_FIELDS_MOVED_TO_ONEOF: incompatible when: two or more existing fields move into one new oneof
+- RESERVED_FIELD_REUSED: incompatible when: a new field uses a number or name an older version reserves
+  (`reserved_reused`, any level)
 
 Compatible: messages, enums, fields and oneofs added; fields removed (outside a oneof); enum
 constants changed; string/bytes/message fields between singular and repeated; one field moved into a
@@ -127,14 +129,14 @@ class _Checker:
         out: list[Incompatibility] = []
         r_fields = {f.number: f for f in reader.field}
         w_fields = {f.number: f for f in writer.field}
-        out += _reserved(reader, writer, path) + _reserved(writer, reader, path)
         moved_to_new_oneof: dict[int, list[int]] = {}
         w_oneofs = {o.name for o in writer.oneof_decl}
+        r_oneofs = {o.name for o in reader.oneof_decl}
         for number, w_field in sorted(w_fields.items()):
             field_path = f"{path}.{w_field.name}"
             r_field = r_fields.get(number)
             if r_field is None:
-                if _in_oneof(w_field):
+                if _in_oneof(w_field) and writer.oneof_decl[w_field.oneof_index].name in r_oneofs:
                     out.append(
                         Incompatibility(
                             "ONEOF_FIELD_REMOVED", field_path, f"oneof field {number} was removed"
@@ -234,21 +236,28 @@ class _Checker:
         return "scalar"
 
 
-def _reserved(owner: DescriptorProto, other: DescriptorProto, path: str) -> list[Incompatibility]:
-    """Fields of ``other`` on numbers or names ``owner`` reserves."""
+def reserved_reused(new: ProtobufForm, old: ProtobufForm) -> list[Incompatibility]:
+    """Fields of the new schema on numbers or names an older version reserves (whatever the level).
+
+    Not a question of which side reads: reserving is how a schema says "this number once meant
+    something else", so data written before the reservation may still carry it.
+    """
+    new_messages, old_messages = _Messages.of(new), _Messages.of(old)
     out = []
-    for field in other.field:
-        if (
-            any(r.start <= field.number < r.end for r in owner.reserved_range)
-            or field.name in owner.reserved_name
-        ):
-            out.append(
-                Incompatibility(
-                    "RESERVED_FIELD_REUSED",
-                    f"{path}.{field.name}",
-                    f"field {field.number} ('{field.name}') uses a reserved number or name",
+    for name, message in new_messages.by_name.items():
+        previous = old_messages.by_name.get(name)
+        if previous is None:
+            continue
+        for field in message.field:
+            number_reserved = any(r.start <= field.number < r.end for r in previous.reserved_range)
+            if number_reserved or field.name in previous.reserved_name:
+                out.append(
+                    Incompatibility(
+                        "RESERVED_FIELD_REUSED",
+                        f"{name[1:]}.{field.name}",
+                        f"field {field.number} ('{field.name}') uses a number or name the old one reserves",
+                    )
                 )
-            )
     return out
 
 
@@ -261,4 +270,4 @@ def _short(type_name: str) -> str:
 
 
 def _type_name(field: FieldDescriptorProto) -> str:
-    return T.Type.Name(field.type).removeprefix("TYPE_").lower()
+    return str(T.Type.Name(field.type)).removeprefix("TYPE_").lower()
