@@ -43,6 +43,7 @@ class Election:
         self._stop = threading.Event()
         self._admin: AdminClient | None = None
         self._primary_url: tuple[float, str | None] = (0.0, None)
+        self._owned: set[tuple[str, int]] = set()
 
     def _client_config(self) -> dict[str, str | int | float | bool]:
         return {"bootstrap.servers": self.config.bootstrap, **self.config.kafka}
@@ -60,10 +61,13 @@ class Election:
                 "enable.auto.commit": "false",
                 "session.timeout.ms": str(SESSION_TIMEOUT_MS),
                 "heartbeat.interval.ms": "500",
-                "partition.assignment.strategy": "range",
+                # sticky: an instance joining or leaving never moves the primary role needlessly
+                "partition.assignment.strategy": "cooperative-sticky",
             }
         )
-        consumer.subscribe([self.config.topic], on_assign=self._assigned, on_revoke=self._revoked)
+        consumer.subscribe(
+            [self.config.topic], on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._revoked
+        )
         self._consumer = consumer
         self._thread = threading.Thread(target=self._poll, name="registry-election", daemon=True)
         self._thread.start()
@@ -84,13 +88,18 @@ class Election:
                 log.warning("election: %s", exc)
                 time.sleep(0.2)
 
+    # cooperative rebalancing hands out and takes back partitions incrementally: keep the set
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         if partitions:
+            consumer.incremental_assign(partitions)
             consumer.pause(partitions)
-        self._set(bool(partitions))
+        self._owned |= {(p.topic, p.partition) for p in partitions}
+        self._set(bool(self._owned))
 
-    def _revoked(self, _consumer: Consumer, _partitions: list[TopicPartition]) -> None:
-        self._set(False)
+    def _revoked(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # the client unassigns revoked partitions itself once this returns
+        self._owned -= {(p.topic, p.partition) for p in partitions}
+        self._set(bool(self._owned))
 
     def _set(self, primary: bool) -> None:
         if primary != self.is_primary:

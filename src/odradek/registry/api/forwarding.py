@@ -22,6 +22,8 @@ from odradek.registry.service import RegistryService
 FORWARDED = "x-odradek-forwarded"
 PASSED_HEADERS = ("content-type", "accept", "authorization")
 WRITABLE_WAIT_S = 10.0
+ELECTION_WAIT_S = 10.0
+RETRY_S = 0.2
 
 Handler = Callable[[Request, RegistryService], Awaitable[Response]]
 
@@ -36,21 +38,34 @@ class Forwarder:
     async def forward(self, request: Request, service: RegistryService) -> Response:
         if request.headers.get(FORWARDED):
             raise errors.unknown_leader()
-        url = await service.election.primary_url()
-        if url is None or url == service.url:
-            url = await service.election.primary_url(refresh=True)
-        if url is None or url == service.url:
-            raise errors.unknown_leader()
         headers = {name: request.headers[name] for name in PASSED_HEADERS if name in request.headers}
         headers[FORWARDED] = service.url
-        target = url.rstrip("/") + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        try:
-            answer = await self.client.request(
-                request.method, target, content=await request.body(), headers=headers
-            )
-        except httpx.HTTPError as exc:
-            raise errors.forwarding_failed(f"{url}: {exc}") from exc
-        return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
+        body = await request.body()
+        suffix = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ELECTION_WAIT_S
+        refresh = False
+        while True:
+            # during an election nobody owns the partition for a moment: wait for the new primary
+            url = await service.election.primary_url(refresh=refresh)
+            refresh = True
+            if url is None or url == service.url:
+                if loop.time() >= deadline:
+                    raise errors.unknown_leader()
+                await asyncio.sleep(RETRY_S)
+                continue
+            try:
+                answer = await self.client.request(
+                    request.method, url.rstrip("/") + suffix, content=body, headers=headers
+                )
+            except httpx.ConnectError as exc:  # the primary we knew is gone: look again
+                if loop.time() >= deadline:
+                    raise errors.forwarding_failed(f"{url}: {exc}") from exc
+                await asyncio.sleep(RETRY_S)
+                continue
+            except httpx.HTTPError as exc:
+                raise errors.forwarding_failed(f"{url}: {exc}") from exc
+            return Response(answer.content, answer.status_code, media_type=answer.headers.get("content-type"))
 
 
 def writes(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
