@@ -25,6 +25,8 @@ COMMANDS = (
     "group",
     "transactions",
     "producers",
+    "connect",
+    "streams",
 )
 
 
