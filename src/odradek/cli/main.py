@@ -19,6 +19,7 @@ COMMANDS = (
     "dev",
     "registry",
     "schema",
+    "rest-proxy",
     "topic",
     "produce",
     "consume",
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"odradek.cli.commands.{name}").register(subparsers)
+        importlib.import_module(f"odradek.cli.commands.{name.replace('-', '_')}").register(subparsers)
     return parser
 
 
