@@ -13,7 +13,7 @@ drop out at once and each first burst echoes), while the issue's promise is "wit
 bucket holds a client to its rate exactly (over any span L it gets at most rate x L + burst), keeps
 Kafka's observable behaviour (the same throttle field, the same muting, no errors) and Kafka's
 window configs: the byte-rate burst is one window (``quota.window.size.seconds``), the
-controller-mutation burst is KIP-599's rate x samples x window. See docs/adr/ for the measurement.
+controller-mutation burst is KIP-599's rate x samples x window. See docs/adr/0005 for the measurement.
 """
 
 from __future__ import annotations
