@@ -28,7 +28,7 @@ from odradek.connect.api.context import ErrantRecordReporter, SinkTaskContext
 from odradek.connect.api.errors import ConnectException, RetriableException
 from odradek.connect.api.headers import Headers
 from odradek.connect.api.records import SinkRecord, TimestampType
-from odradek.connect.runtime.errors import ConsumedRecord, ProcessingContext, Stage
+from odradek.connect.runtime.errors import ConsumedRecord, ProcessingContext, Stage, ToleranceExceeded
 from odradek.connect.runtime.plugins import class_name
 from odradek.connect.runtime.task_runner import ConnectorTaskId, StateListener, TaskRunner
 from odradek.connect.runtime.task_setup import DeadLetterQueue, TaskSetup, build_operator
@@ -48,6 +48,8 @@ class _Reporter(ErrantRecordReporter):
         self.runner = runner
 
     def report(self, record: SinkRecord, error: BaseException) -> None:
+        if not self.runner.policy.tolerance_all:
+            raise ToleranceExceeded(error)  # Kafka's rule: with errors.tolerance=none the task fails
         consumed = self.runner.consumed_by_record.get(id(record))
         self.runner.operator.report(
             ProcessingContext(
