@@ -86,7 +86,6 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if initdb is None or pg_ctl is None:
         pytest.fail("PostgreSQL server binaries not found: `make test` installs Debian's postgresql package")
-    import shutil
     import tempfile
     from pathlib import Path
 
