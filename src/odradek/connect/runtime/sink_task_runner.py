@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -101,6 +102,7 @@ class SinkTaskRunner(TaskRunner):
         self.dlq: DeadLetterQueue | None = None
         self.assigned: set[TopicPartition] = set()
         self.current: dict[TopicPartition, int] = {}
+        self.batch_offsets: dict[TopicPartition, int] = {}
         self.committed: dict[TopicPartition, int] = {}
         self.rewinds: dict[TopicPartition, int] = {}
         self.retry_timeout_ms = -1
@@ -169,7 +171,7 @@ class SinkTaskRunner(TaskRunner):
                 self.commit(only=set(tps))
             except Exception:
                 log.exception("%s: commit before revocation failed", self.id)
-        if self.task is not None:
+        if self.task is not None and not self.cancelled.is_set():
             self.call("close", lambda: self.task.close(tps))  # type: ignore[union-attr]
         for tp in tps:
             self.assigned.discard(tp)
@@ -178,11 +180,33 @@ class SinkTaskRunner(TaskRunner):
 
     def _on_lost(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         tps = [TopicPartition(p.topic, p.partition) for p in partitions]
-        if self.task is not None and tps:
+        if self.task is not None and tps and not self.cancelled.is_set():
             self.call("close", lambda: self.task.close(tps))  # type: ignore[union-attr]
         for tp in tps:
             self.assigned.discard(tp)
             self.current.pop(tp, None)
+
+    def cancel(self) -> None:
+        """Abandon a hung task: its consumer leaves the group (from a thread of its own, so the
+        herder never waits), so its partitions go to the next runner instead of waiting for
+        `max.poll.interval.ms`; nothing of the abandoned task is committed."""
+        super().cancel()
+        consumer = self.consumer
+        if consumer is not None:
+            threading.Thread(
+                target=_close_quietly, args=(consumer, self.id), daemon=True, name=f"close-{self.id}"
+            ).start()
+
+    def cancel(self) -> None:
+        """Abandon a hung task: its consumer leaves the group (from a thread of its own, so the
+        herder never waits), so its partitions go to the next runner instead of waiting for
+        `max.poll.interval.ms`; nothing of the abandoned task is committed."""
+        super().cancel()
+        consumer = self.consumer
+        if consumer is not None:
+            threading.Thread(
+                target=_close_quietly, args=(consumer, self.id), daemon=True, name=f"close-{self.id}"
+            ).start()
 
     def consumer_pause(self, partitions: Sequence[TopicPartition]) -> None:
         if self.consumer is not None:
@@ -206,9 +230,13 @@ class SinkTaskRunner(TaskRunner):
             messages = self.consumer.consume(MAX_BATCH, 0.1 if paused_all else 0.5)
             if self.cancelled.is_set():
                 return
+            self.batch_offsets = {}
             records = self._convert(messages)
-            if records:
-                self._deliver(records)
+            if records and not self._deliver(records):
+                return  # stopped before put() took the batch: its offsets stay uncommitted
+            # only now is every record of the batch handled (delivered, or skipped by the error
+            # policy): a failure before this line leaves the offsets where they were
+            self.current.update({tp: off for tp, off in self.batch_offsets.items() if tp in self.assigned})
             now = time.monotonic()
             if self.commit_requested or (now - last_commit) * 1000 >= self.setup.offset_flush_interval_ms:
                 self.commit_requested = False
@@ -241,7 +269,7 @@ class SinkTaskRunner(TaskRunner):
                 continue
             topic, partition, offset = message.topic() or "", message.partition() or 0, message.offset() or 0
             tp = TopicPartition(topic, partition)
-            self.current[tp] = offset + 1
+            self.batch_offsets[tp] = offset + 1
             if topic not in self.topics_seen:
                 self.topics_seen.add(topic)
                 self.setup.on_topic(topic)
@@ -299,20 +327,21 @@ class SinkTaskRunner(TaskRunner):
             records.append(transformed)  # type: ignore[arg-type]
         return records
 
-    def _deliver(self, records: list[SinkRecord]) -> None:
+    def _deliver(self, records: list[SinkRecord]) -> bool:
+        """put() the batch; False when the task was stopped before it was taken."""
         assert self.task is not None
         task = self.task
         while not self.stopping.is_set():
             try:
                 self.call("put", lambda: task.put(records))
                 self.records_put += len(records)
-                return
+                return True
             except RetriableException as exc:
                 delay = self.retry_timeout_ms if self.retry_timeout_ms >= 0 else 1000
                 log.info("%s: put() asked to retry (%s); again in %d ms", self.id, exc, delay)
                 self.stopping.wait(delay / 1000)
                 if self.cancelled.is_set():
-                    return
+                    return False
             except Exception as exc:
                 if not self.policy.tolerance_all:
                     raise
@@ -326,7 +355,8 @@ class SinkTaskRunner(TaskRunner):
                         self.task_class_name,
                         consumed=self.consumed_by_record.get(id(record)),
                     )
-                return
+                return True
+        return False
 
     def commit(self, only: set[TopicPartition] | None = None) -> None:
         """pre_commit, then commit what it returned (after the DLQ is flushed)."""
@@ -377,6 +407,13 @@ class SinkTaskRunner(TaskRunner):
             self.converters.close()
         if hasattr(self, "chain"):
             self.chain.close()
+
+
+def _close_quietly(consumer: Consumer, task_id: ConnectorTaskId) -> None:
+    try:
+        consumer.close()
+    except Exception as exc:  # the abandoned thread may be using it: nothing more to do
+        log.info("%s: closing the abandoned consumer: %s", task_id, exc)
 
 
 def _header(name: str, converted: Any) -> Any:
