@@ -191,5 +191,5 @@ def test_config_providers_resolve_and_leave_unknowns(tmp_path: Path, monkeypatch
             "config.providers.f.param.allowed.paths": str(tmp_path / "secrets"),
         }
     )
-    with pytest.raises(Exception, match="allowed.paths"):
+    with pytest.raises(Exception, match=r"allowed\.paths"):
         limited.resolve(f"${{f:{tmp_path}/app.properties:user}}")

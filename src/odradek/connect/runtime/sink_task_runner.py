@@ -197,17 +197,6 @@ class SinkTaskRunner(TaskRunner):
                 target=_close_quietly, args=(consumer, self.id), daemon=True, name=f"close-{self.id}"
             ).start()
 
-    def cancel(self) -> None:
-        """Abandon a hung task: its consumer leaves the group (from a thread of its own, so the
-        herder never waits), so its partitions go to the next runner instead of waiting for
-        `max.poll.interval.ms`; nothing of the abandoned task is committed."""
-        super().cancel()
-        consumer = self.consumer
-        if consumer is not None:
-            threading.Thread(
-                target=_close_quietly, args=(consumer, self.id), daemon=True, name=f"close-{self.id}"
-            ).start()
-
     def consumer_pause(self, partitions: Sequence[TopicPartition]) -> None:
         if self.consumer is not None:
             self.consumer.pause([KafkaTopicPartition(t, p) for t, p in partitions])
