@@ -53,32 +53,65 @@ def file_pipeline(bootstrap: str, work: Path, records: int, converter: str) -> d
     topic = f"bench-file-{converter}-{time.time_ns()}"
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(10)
-    value_converter = {"string": "org.apache.kafka.connect.storage.StringConverter",
-                       "bytearray": "org.apache.kafka.connect.converters.ByteArrayConverter"}[converter]
-    herder = standalone_herder({
-        "bootstrap.servers": bootstrap, "offset.storage.file.filename": str(work / f"offsets-{converter}.json"),
-        "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
-        "value.converter": value_converter, "offset.flush.interval.ms": "5000",
-        "producer.linger.ms": "20", "producer.batch.size": "1000000", "producer.compression.type": "none",
-    }, "http://127.0.0.1:0")
+    value_converter = {
+        "string": "org.apache.kafka.connect.storage.StringConverter",
+        "bytearray": "org.apache.kafka.connect.converters.ByteArrayConverter",
+    }[converter]
+    herder = standalone_herder(
+        {
+            "bootstrap.servers": bootstrap,
+            "offset.storage.file.filename": str(work / f"offsets-{converter}.json"),
+            "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+            "value.converter": value_converter,
+            "offset.flush.interval.ms": "5000",
+            "producer.linger.ms": "20",
+            "producer.batch.size": "1000000",
+            "producer.compression.type": "none",
+        },
+        "http://127.0.0.1:0",
+    )
     herder.start()
     try:
         start = time.monotonic()
+        cpu_start = time.process_time()
         # the source's lines are strings; with ByteArrayConverter the values must be bytes: the
         # String converter reads text, the ByteArray one gets the source told to emit bytes
-        herder.put_connector_config("src", {
-            "connector.class": "FileStreamSource", "file": str(source), "topic": topic, "batch.size": "5000",
-            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-        }, allow_replace=False)
-        herder.put_connector_config("snk", {
-            "connector.class": "FileStreamSink", "file": str(sink), "topics": topic,
-        }, allow_replace=False)
+        herder.put_connector_config(
+            "src",
+            {
+                "connector.class": "FileStreamSource",
+                "file": str(source),
+                "topic": topic,
+                "batch.size": "5000",
+                "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+            },
+            allow_replace=False,
+        )
+        herder.put_connector_config(
+            "snk",
+            {
+                "connector.class": "FileStreamSink",
+                "file": str(sink),
+                "topics": topic,
+            },
+            allow_replace=False,
+        )
+        wait(lambda: count_lines(sink) >= records // 10, timeout=600)
+        steady_start = time.monotonic()
         wait(lambda: count_lines(sink) >= records, timeout=600)
         elapsed = time.monotonic() - start
+        steady = time.monotonic() - steady_start
+        cpu = time.process_time() - cpu_start
     finally:
         herder.stop()
-    return {"records": records, "seconds": elapsed, "records_per_s": records / elapsed,
-            "mb_per_s": records * 1024 / elapsed / 1e6}
+    return {
+        "records": records,
+        "seconds": elapsed,
+        "records_per_s": records / elapsed,
+        "steady_records_per_s": (records - records // 10) / steady,
+        "mb_per_s": records * 1024 / elapsed / 1e6,
+        "worker_cpu_us_per_record": cpu / records * 1e6,
+    }
 
 
 def replicator(work: Path, megabytes: int, record_size: int) -> dict[str, float]:
@@ -97,19 +130,34 @@ def replicator(work: Path, megabytes: int, record_size: int) -> dict[str, float]
                 except BufferError:
                     producer.poll(0.05)
         producer.flush(60)
-        herder = standalone_herder({
-            "bootstrap.servers": target.bootstrap, "offset.storage.file.filename": str(work / "repl-offsets.json"),
-            "offset.flush.interval.ms": "10000", "producer.linger.ms": "20", "producer.batch.size": "4000000",
-        }, "http://127.0.0.1:0")
+        herder = standalone_herder(
+            {
+                "bootstrap.servers": target.bootstrap,
+                "offset.storage.file.filename": str(work / "repl-offsets.json"),
+                "offset.flush.interval.ms": "10000",
+                "producer.linger.ms": "20",
+                "producer.batch.size": "4000000",
+            },
+            "http://127.0.0.1:0",
+        )
         herder.start()
         try:
             start = time.monotonic()
-            herder.put_connector_config("mirror", {
-                "connector.class": "MirrorSourceConnector", "source.cluster.alias": "src",
-                "source.cluster.bootstrap.servers": source.bootstrap, "target.cluster.bootstrap.servers": target.bootstrap,
-                "topics": topic, "tasks.max": "2", "sync.group.offsets.enabled": "false",
-                "source.consumer.fetch.max.bytes": "52428800", "source.consumer.max.partition.fetch.bytes": "10485760",
-            }, allow_replace=False)
+            herder.put_connector_config(
+                "mirror",
+                {
+                    "connector.class": "MirrorSourceConnector",
+                    "source.cluster.alias": "src",
+                    "source.cluster.bootstrap.servers": source.bootstrap,
+                    "target.cluster.bootstrap.servers": target.bootstrap,
+                    "topics": topic,
+                    "tasks.max": "2",
+                    "sync.group.offsets.enabled": "false",
+                    "source.consumer.fetch.max.bytes": "52428800",
+                    "source.consumer.max.partition.fetch.bytes": "10485760",
+                },
+                allow_replace=False,
+            )
             target_admin = AdminClient({"bootstrap.servers": target.bootstrap})
 
             def copied() -> int:
@@ -121,7 +169,10 @@ def replicator(work: Path, megabytes: int, record_size: int) -> dict[str, float]
                     metadata = target_admin.list_topics(f"src.{topic}", timeout=5).topics.get(f"src.{topic}")
                     if metadata is None or metadata.error is not None:
                         return 0
-                    return sum(c.get_watermark_offsets(TP(f"src.{topic}", p), timeout=5)[1] for p in metadata.partitions)
+                    return sum(
+                        c.get_watermark_offsets(TP(f"src.{topic}", p), timeout=5)[1]
+                        for p in metadata.partitions
+                    )
                 finally:
                     c.close()
 
@@ -129,7 +180,12 @@ def replicator(work: Path, megabytes: int, record_size: int) -> dict[str, float]
             elapsed = time.monotonic() - start
         finally:
             herder.stop()
-    return {"records": count, "record_bytes": record_size, "seconds": elapsed, "mb_per_s": count * record_size / elapsed / 1e6}
+    return {
+        "records": count,
+        "record_bytes": record_size,
+        "seconds": elapsed,
+        "mb_per_s": count * record_size / elapsed / 1e6,
+    }
 
 
 def converters(records: int) -> dict[str, float]:
@@ -137,14 +193,33 @@ def converters(records: int) -> dict[str, float]:
 
     from odradek.connect.converters.json_converter import JsonConverter
     from odradek.connect.converters.schema_registry.avro import AvroConverter
-    from odradek.connect.data import INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, SchemaBuilder, Struct
-    from odradek.connect.data import logical
+    from odradek.connect.data import (
+        INT64_SCHEMA,
+        OPTIONAL_STRING_SCHEMA,
+        STRING_SCHEMA,
+        SchemaBuilder,
+        Struct,
+        logical,
+    )
 
-    schema = (SchemaBuilder.struct().name("bench.Order").field("id", INT64_SCHEMA).field("customer", STRING_SCHEMA)
-              .field("note", OPTIONAL_STRING_SCHEMA).field("at", logical.TIMESTAMP_SCHEMA)
-              .field("tags", SchemaBuilder.array(STRING_SCHEMA).build()).build())
-    value = (Struct(schema).put("id", 42).put("customer", "c-000123").put("note", "leave at the door")
-             .put("at", dt.datetime(2026, 1, 1, tzinfo=dt.UTC)).put("tags", ["a", "b", "c"]))
+    schema = (
+        SchemaBuilder.struct()
+        .name("bench.Order")
+        .field("id", INT64_SCHEMA)
+        .field("customer", STRING_SCHEMA)
+        .field("note", OPTIONAL_STRING_SCHEMA)
+        .field("at", logical.TIMESTAMP_SCHEMA)
+        .field("tags", SchemaBuilder.array(STRING_SCHEMA).build())
+        .build()
+    )
+    value = (
+        Struct(schema)
+        .put("id", 42)
+        .put("customer", "c-000123")
+        .put("note", "leave at the door")
+        .put("at", dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        .put("tags", ["a", "b", "c"])
+    )
     out: dict[str, float] = {}
     json_conv = JsonConverter()
     json_conv.configure({"schemas.enable": "true"}, False)
@@ -166,9 +241,13 @@ def converters(records: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--only", choices=("file", "replicator", "converters"))
-    parser.add_argument("--records", type=int, default=200_000, help="lines of the file pipeline / converter loops")
+    parser.add_argument(
+        "--records", type=int, default=200_000, help="lines of the file pipeline / converter loops"
+    )
     parser.add_argument("--megabytes", type=int, default=500, help="data the replicator copies")
     parser.add_argument("--record-size", type=int, default=65_536, help="replicator record size in bytes")
     args = parser.parse_args()
@@ -180,7 +259,9 @@ def main() -> None:
         if args.only in (None, "file"):
             with BrokerProcess(work / "broker") as broker:
                 for converter in ("string", "bytearray"):
-                    results[f"file_pipeline_{converter}"] = file_pipeline(broker.bootstrap, work, args.records, converter)
+                    results[f"file_pipeline_{converter}"] = file_pipeline(
+                        broker.bootstrap, work, args.records, converter
+                    )
         if args.only in (None, "replicator"):
             results["replicator"] = replicator(work, args.megabytes, args.record_size)
     print(json.dumps(results, indent=2))

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 from connect_helpers import wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "supervisor"))
@@ -37,13 +36,13 @@ def readme_recipes() -> list[str]:
     return commands
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_odradek_dev_runs_connect_and_the_readme_recipes_work(tmp_path: Path) -> None:
     sup = Supervised([
         sys.executable, "-m", "odradek", "--log-level", "WARNING", "dev",
         "--listeners", "PLAINTEXT://127.0.0.1:0", "--metrics-port", "0",
         "--log-dirs", str(tmp_path / "data"), "--port", "connect=0",
     ])  # fmt: skip
+    assert shutil.which("curl"), "curl is missing: `make test` installs it"
     try:
         url = sup.address("connect")
         assert sup.wait_lines("connect", 1)[0][3] == "Kafka Connect"

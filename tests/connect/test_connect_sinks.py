@@ -62,6 +62,7 @@ def endpoint() -> Iterator[Endpoint]:
     server = Endpoint(flaky=2)
     yield server
     server.server.shutdown()
+    server.server.server_close()
 
 
 def produce(bootstrap: str, topic: str, values: list[Any], keys: list[Any] | None = None) -> None:

@@ -137,7 +137,9 @@ class JsonConverter(Converter, HeaderConverter):
         if self.schemas_enable:
             head = self._envelope_heads.get(schema)
             if head is None:  # the schema half is the same for every record: encoded once
-                head = b'{"schema":' + self._encoder.encode(self.schema_json(schema)).encode() + b',"payload":'
+                head = (
+                    b'{"schema":' + self._encoder.encode(self.schema_json(schema)).encode() + b',"payload":'
+                )
                 if len(self._envelope_heads) < 1000:
                     self._envelope_heads[schema] = head
             return head + payload + b"}"

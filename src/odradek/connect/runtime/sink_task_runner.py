@@ -29,6 +29,7 @@ from odradek.connect.api.context import ErrantRecordReporter, SinkTaskContext
 from odradek.connect.api.errors import ConnectException, RetriableException
 from odradek.connect.api.headers import Headers
 from odradek.connect.api.records import SinkRecord, TimestampType
+from odradek.connect.data.schema_and_value import SchemaAndValue
 from odradek.connect.runtime.errors import ConsumedRecord, ProcessingContext, Stage, ToleranceExceeded
 from odradek.connect.runtime.plugins import class_name
 from odradek.connect.runtime.task_runner import ConnectorTaskId, StateListener, TaskRunner
@@ -126,6 +127,9 @@ class SinkTaskRunner(TaskRunner):
         self.operator = build_operator(setup, self.id.task, self.policy, self.dlq, self.stopping.is_set)
         task_cls = setup.task_class()
         self.task_class_name = class_name(task_cls)
+        self.converter_names = tuple(
+            class_name(type(c)) for c in (self.converters.key, self.converters.value, self.converters.header)
+        )
         task = task_cls()
         if not isinstance(task, SinkTask):
             raise ConnectException(f"{self.task_class_name} is not a SinkTask")
@@ -246,8 +250,7 @@ class SinkTaskRunner(TaskRunner):
     def _convert(self, messages: list[Message]) -> list[SinkRecord]:
         records: list[SinkRecord] = []
         self.consumed_by_record.clear()
-        c = self.converters
-        op = self.operator
+        batch_offsets = self.batch_offsets
         for message in messages:
             error = message.error()
             if error is not None:
@@ -257,64 +260,108 @@ class SinkTaskRunner(TaskRunner):
                         raise ConnectException(f"Fatal consumer error: {error}")
                 continue
             topic, partition, offset = message.topic() or "", message.partition() or 0, message.offset() or 0
-            tp = TopicPartition(topic, partition)
-            self.batch_offsets[tp] = offset + 1
+            batch_offsets[TopicPartition(topic, partition)] = offset + 1
             if topic not in self.topics_seen:
                 self.topics_seen.add(topic)
                 self.setup.on_topic(topic)
-            raw = message.headers() or []
-            raw_headers: list[tuple[str, bytes | None]] = [
-                (name, value.encode() if isinstance(value, str) else value)
-                for name, value in (raw.items() if isinstance(raw, dict) else raw)
-            ]
+            raw = message.headers()
+            raw_headers: list[tuple[str, bytes | None]] = (
+                [
+                    (name, value.encode() if isinstance(value, str) else value)
+                    for name, value in (raw.items() if isinstance(raw, dict) else raw)
+                ]
+                if raw
+                else []
+            )
             consumed = ConsumedRecord(
                 topic, partition, offset, message.key(), message.value(), raw_headers, message.timestamp()[1]
             )
-            ok, key = op.execute(
-                lambda t=topic, k=consumed.key: c.key.to_connect_data(t, k),  # type: ignore[misc]
-                Stage.KEY_CONVERTER,
-                class_name(type(c.key)),
-                consumed=consumed,
-            )
-            if not ok:
+            record = self._convert_fast(consumed, message)
+            if record is None:
+                record = self._convert_one(consumed, message)
+            if record is None:
                 continue
-            ok, value = op.execute(
-                lambda t=topic, v=consumed.value: c.value.to_connect_data(t, v),  # type: ignore[misc]
-                Stage.VALUE_CONVERTER,
-                class_name(type(c.value)),
-                consumed=consumed,
-            )
-            if not ok:
-                continue
-            ok, headers = op.execute(
-                lambda t=topic, hs=consumed.headers: Headers(  # type: ignore[misc]
-                    _header(name, c.header.to_connect_header(t, name, raw)) for name, raw in hs
-                ),
-                Stage.HEADER_CONVERTER,
-                class_name(type(c.header)),
-                consumed=consumed,
-            )
-            if not ok or key is None or value is None or headers is None:
-                continue
-            ts_type, ts = message.timestamp()
-            record = SinkRecord(
-                topic,
-                partition,
-                key.schema,
-                key.value,
-                value.schema,
-                value.value,
-                ts if ts_type else None,
-                headers,
-                kafka_offset=offset,
-                timestamp_type=_TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
-            )
-            transformed = self.chain.apply(record, op, consumed)
-            if transformed is None:
-                continue
-            self.consumed_by_record[id(transformed)] = consumed
-            records.append(transformed)  # type: ignore[arg-type]
+            self.consumed_by_record[id(record)] = consumed
+            records.append(record)
         return records
+
+    def _sink_record(
+        self,
+        consumed: ConsumedRecord,
+        message: Message,
+        key: SchemaAndValue,
+        value: SchemaAndValue,
+        headers: Headers,
+    ) -> SinkRecord:
+        ts_type, ts = message.timestamp()
+        return SinkRecord(
+            consumed.topic,
+            consumed.partition,
+            key.schema,
+            key.value,
+            value.schema,
+            value.value,
+            ts if ts_type else None,
+            headers,
+            kafka_offset=consumed.offset,
+            timestamp_type=_TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
+        )
+
+    def _convert_fast(self, consumed: ConsumedRecord, message: Message) -> SinkRecord | None:
+        """The common case in one go; any exception (or a dropped record) falls back to
+        `_convert_one`, which runs each stage under the error policy."""
+        c = self.converters
+        topic = consumed.topic
+        try:
+            key = c.key.to_connect_data(topic, consumed.key)
+            value = c.value.to_connect_data(topic, consumed.value)
+            headers = (
+                Headers(
+                    _header(name, c.header.to_connect_header(topic, name, raw))
+                    for name, raw in consumed.headers
+                )
+                if consumed.headers
+                else Headers()
+            )
+            record = self._sink_record(consumed, message, key, value, headers)
+            transformed = self.chain.apply(record) if self.chain.stages else record
+        except Exception:
+            return None
+        return transformed  # type: ignore[return-value]
+
+    def _convert_one(self, consumed: ConsumedRecord, message: Message) -> SinkRecord | None:
+        c = self.converters
+        op = self.operator
+        names = self.converter_names
+        topic = consumed.topic
+        ok, key = op.execute(
+            lambda: c.key.to_connect_data(topic, consumed.key),
+            Stage.KEY_CONVERTER,
+            names[0],
+            consumed=consumed,
+        )
+        if not ok:
+            return None
+        ok, value = op.execute(
+            lambda: c.value.to_connect_data(topic, consumed.value),
+            Stage.VALUE_CONVERTER,
+            names[1],
+            consumed=consumed,
+        )
+        if not ok:
+            return None
+        ok, headers = op.execute(
+            lambda: Headers(
+                _header(name, c.header.to_connect_header(topic, name, raw)) for name, raw in consumed.headers
+            ),
+            Stage.HEADER_CONVERTER,
+            names[2],
+            consumed=consumed,
+        )
+        if not ok or key is None or value is None or headers is None:
+            return None
+        record = self._sink_record(consumed, message, key, value, headers)
+        return self.chain.apply(record, op, consumed)  # type: ignore[return-value]
 
     def _deliver(self, records: list[SinkRecord]) -> bool:
         """put() the batch; False when the task was stopped before it was taken."""
