@@ -6,7 +6,7 @@ It reads topics of a *source* cluster (`source.cluster.bootstrap.servers`) whose
 
 - names: `DefaultReplicationPolicy` (MM2's default) prefixes `<source.cluster.alias>.`,
   `IdentityReplicationPolicy` keeps them; target topics are created with the source's partition
-  count (`replication.factor`, -1: broker default);
+  count (`replication.factor`, -1: broker default), existing ones grown to it;
 - partitions and order: record N of source partition p goes to partition p of the target, in order;
 - records as they were: key and value bytes, headers, timestamps (the connector brings its own
   ByteArray converters, so nothing is decoded);
@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 from odradek.connect.api.config_def import NO_DEFAULT, ConfigDef, ConfigType, Importance, at_least, regex
 from odradek.connect.api.connector import ExactlyOnceSupport, SourceConnector, SourceTask, Task
@@ -241,21 +241,22 @@ class ReplicatorSourceConnector(SourceConnector):
             return  # created by the producer's auto-creation or by the operator
         admin = AdminClient(target_config)
         existing = admin.list_topics(timeout=15).topics
-        wanted = [
-            NewTopic(
-                target_topic(self.policy, self.values["source.cluster.alias"], t),
-                n,
-                self.values["replication.factor"],
-            )
-            for t, n in counts.items()
-            if target_topic(self.policy, self.values["source.cluster.alias"], t) not in existing
-        ]
-        if wanted:
-            for future in admin.create_topics(wanted).values():
-                try:
-                    future.result(15)
-                except KafkaException as exc:
-                    log.warning("creating a target topic failed: %s", exc)
+        alias = self.values["source.cluster.alias"]
+        wanted, grow = [], []
+        for topic, count in counts.items():
+            name = target_topic(self.policy, alias, topic)
+            found = existing.get(name)
+            if found is None or found.error is not None:
+                wanted.append(NewTopic(name, count, self.values["replication.factor"]))
+            elif len(found.partitions) < count:  # partition p must exist for source partition p
+                grow.append(NewPartitions(name, count))
+        futures = list(admin.create_topics(wanted).values()) if wanted else []
+        futures += list(admin.create_partitions(grow).values()) if grow else []
+        for future in futures:
+            try:
+                future.result(15)
+            except KafkaException as exc:
+                log.warning("creating a target topic or its partitions failed: %s", exc)
 
     def _watch(self) -> None:
         interval = self.values["refresh.topics.interval.seconds"]

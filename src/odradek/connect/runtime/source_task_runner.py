@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from odradek.connect.api.connector import SourceTask
 from odradek.connect.api.context import OffsetStorageReader, SourceTaskContext, TransactionContext
@@ -34,6 +34,7 @@ from odradek.connect.runtime.task_runner import ConnectorTaskId, StateListener, 
 from odradek.connect.runtime.task_setup import DeadLetterQueue, TaskSetup, build_operator
 
 log = logging.getLogger("odradek.connect.source")
+METADATA_WAIT_S = 30.0
 
 
 class _Context(SourceTaskContext):
@@ -205,6 +206,7 @@ class SourceTaskRunner(TaskRunner):
             topic, kwargs = produced
             # a closure per record only when the task wants each record's metadata
             kwargs["on_delivery"] = self._delivered(record) if self.wants_metadata else self._on_delivery
+            deadline = 0.0
             while True:
                 try:
                     producer.produce(topic, **kwargs)
@@ -212,6 +214,14 @@ class SourceTaskRunner(TaskRunner):
                 except BufferError:
                     producer.poll(0.05)
                 except KafkaException as exc:
+                    # a topic just created (or grown) may not be in the client's metadata yet
+                    code = exc.args[0].code() if exc.args else None
+                    deadline = deadline or time.monotonic() + METADATA_WAIT_S
+                    if code in (KafkaError._UNKNOWN_PARTITION, KafkaError._UNKNOWN_TOPIC) and (
+                        time.monotonic() < deadline and not self.stopping.is_set()
+                    ):
+                        producer.poll(0.1)
+                        continue
                     self._produce_failed(record, exc)
                     break
             self.records_sent += 1
