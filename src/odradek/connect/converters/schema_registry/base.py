@@ -152,3 +152,8 @@ class SchemaRegistryConverter(Converter):
 
     def context(self, topic: str) -> SerializationContext:
         return SerializationContext(topic, self.field)
+
+    def close(self) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
