@@ -346,8 +346,8 @@ SCHEMAS: dict[str, Schema] = {
         partition_id=INT,
         offset=INT,
         timestamp=nullable(STR),
-        key=nullable(obj(["type", "size"], type=nullable(STR), size=INT)),
-        value=nullable(obj(["type", "size"], type=nullable(STR), size=INT)),
+        key=nullable(obj(["type", "size"], type=nullable(STR), size=INT, schema_id=INT)),
+        value=nullable(obj(["type", "size"], type=nullable(STR), size=INT, schema_id=INT)),
     ),
     "BatchResponse": obj(
         ["successes", "failures"],
