@@ -54,14 +54,20 @@ SCHEMA_FIELDS = ("schema_id", "schema_version", "subject", "schema")
 Resolved = dict[tuple[Any, ...], Serde]
 
 
+PLAIN_TYPES = frozenset({"BINARY", "JSON", "STRING", "binary", "json", "string"})
+
+
 def schema_key(spec: Any, is_key: bool) -> tuple[Any, ...] | None:
     """The identity of the schema a key or value names, or None when it names none."""
     if not isinstance(spec, dict):
         return None
-    kind = str(spec.get("type") or "").upper()
-    if kind not in ("AVRO", "JSONSCHEMA", "PROTOBUF") and all(spec.get(k) is None for k in SCHEMA_FIELDS):
+    kind = spec.get("type")
+    if kind in PLAIN_TYPES and "schema" not in spec and "schema_id" not in spec and "subject" not in spec:
+        return None  # the common case, decided with a few dict lookups
+    upper = str(kind or "").upper()
+    if upper not in ("AVRO", "JSONSCHEMA", "PROTOBUF") and all(spec.get(k) is None for k in SCHEMA_FIELDS):
         return None
-    return (is_key, kind, *(spec.get(k) for k in SCHEMA_FIELDS))
+    return (is_key, upper, *(spec.get(k) for k in SCHEMA_FIELDS))
 
 
 async def resolve_schemas(proxy: RestProxy, topic: str, doc: Any, resolved: Resolved, at: str = "") -> None:
@@ -364,32 +370,37 @@ class ProduceStream:
                     "Streaming produce takes no idempotency keys: send the record in a request of its own.",
                     "/idempotency_key",
                 )
-            await resolve_schemas(self.ctx.proxy, self.topic, doc, self.resolved)
+            if isinstance(doc, dict) and (
+                schema_key(doc.get("key"), True) or schema_key(doc.get("value"), False)
+            ):
+                await resolve_schemas(self.ctx.proxy, self.topic, doc, self.resolved)
             record, key_type, value_type = parse_record(self.ctx.proxy, self.topic, doc, "", self.resolved)
         except HttpError as exc:
             self.slots.append(report(self.ctx, exc, None))
             self.wakeup.set()
             return
-        refused = await self.check(record)
+        if self.limit is None:
+            self.limit = await self.ctx.proxy.topic_limits.max_message_bytes(self.topic)
+        refused = self.check(record, self.limit)
         if refused is not None:
             self.slots.append(report(self.ctx, refused, record))
             self.wakeup.set()
             return
         index = len(self.batch.reports)
         self.slots.append((index, record, key_type, value_type))
-        await self.ctx.proxy.producer.send_one(self.batch, record)
+        producer = self.ctx.proxy.producer
+        if not producer.try_send(self.batch, record):  # librdkafka's queue is full: wait for room
+            await producer.send_one(self.batch, record)  # takes the same index again
 
-    async def check(self, record: OutRecord) -> Refused | None:
+    def check(self, record: OutRecord, limit: int) -> Refused | None:
         if record.partition >= self.partitions:
             return Refused(40402, f"Partition {record.partition} of topic {self.topic} not found.")
-        if self.limit is None:
-            self.limit = await self.ctx.proxy.topic_limits.max_message_bytes(self.topic)
         size = record_bytes(record)
-        if size > self.limit:
+        if size > limit:
             return Refused(
                 50002,
                 f"Kafka error: MSG_SIZE_TOO_LARGE (10): the record is {size} bytes, more than the topic's "
-                f"max.message.bytes ({self.limit})",
+                f"max.message.bytes ({limit})",
                 10,
             )
         return None
