@@ -52,6 +52,7 @@ NDJSON_LINE = b"\n"
 
 SCHEMA_FIELDS = ("schema_id", "schema_version", "subject", "schema")
 Resolved = dict[tuple[Any, ...], Serde]
+Kind = tuple[str, int | None]  # a key's or value's type name and schema id (schema-backed only)
 
 
 PLAIN_TYPES = frozenset({"BINARY", "JSON", "STRING", "binary", "json", "string"})
@@ -123,21 +124,22 @@ def serde_for(
 
 def data_of(
     proxy: RestProxy, value: Any, at: str, resolved: Resolved | None = None, is_key: bool = False
-) -> tuple[bytes | None, str | None]:
-    """Record bytes of a v3 key or value object, and its type name."""
+) -> tuple[bytes | None, Kind | None]:
+    """Record bytes of a v3 key or value object, and its type (with the schema id, if any)."""
     if value is None:
         return None, None
     spec = obj(value, at)
     serde = serde_for(proxy, spec, at, resolved, is_key)
+    kind = (serde.format.name, getattr(serde, "schema_id", None))
     data = spec.get("data")
     if data is None and serde.format is not Format.JSON:
-        return None, serde.format.name
-    return serde.serialize(data, at + "/data"), serde.format.name
+        return None, kind
+    return serde.serialize(data, at + "/data"), kind
 
 
 def parse_record(
     proxy: RestProxy, topic: str, item: Any, at: str = "", resolved: Resolved | None = None
-) -> tuple[OutRecord, str | None, str | None]:
+) -> tuple[OutRecord, Kind | None, Kind | None]:
     record = obj(item, at)
     raw_partition = record.get("partition_id")
     partition = -1 if raw_partition is None else integer(raw_partition, at + "/partition_id", 0, 2**31 - 1)
@@ -154,18 +156,21 @@ def parse_record(
     return out, key_type, value_type
 
 
-def side(raw: bytes | None, kind: str | None) -> dict[str, Any] | None:
+def side(raw: bytes | None, kind: Kind | None) -> dict[str, Any] | None:
     if kind is None and raw is None:
         return None
-    return {"type": kind, "size": len(raw) if raw is not None else 0}
+    out: dict[str, Any] = {"type": kind[0] if kind else None, "size": len(raw) if raw is not None else 0}
+    if kind is not None and kind[1] is not None:
+        out["schema_id"] = kind[1]
+    return out
 
 
 def report(
     ctx: Ctx,
     outcome: Delivery | Refused | HttpError,
     record: OutRecord | None,
-    key_type: str | None = None,
-    value_type: str | None = None,
+    key_type: Kind | None = None,
+    value_type: Kind | None = None,
 ) -> dict[str, Any]:
     if isinstance(outcome, HttpError):
         return {"error_code": outcome.error_code, "message": outcome.message, **outcome.fields}
@@ -231,7 +236,7 @@ async def produce_records(request: Request) -> Response | StreamResponse:
     return Response(answer.body, answer.status, replayed_header(replayed), answer.media_type)
 
 
-Prepared = tuple[OutRecord, str | None, str | None] | HttpError
+Prepared = tuple[OutRecord, Kind | None, Kind | None] | HttpError
 
 
 async def prepare(ctx: Ctx, topic: str, doc: Any, resolved: Resolved, at: str = "") -> Prepared:
@@ -298,7 +303,7 @@ class ProduceStream:
         self.max_inflight = config.integer("stream.max.inflight.records")
         self.batch: DeliveryBatch = ctx.proxy.producer.batch()
         # per record in order: a ready report, or (delivery index, record, key type, value type)
-        self.slots: deque[dict[str, Any] | tuple[int, OutRecord, str | None, str | None]] = deque()
+        self.slots: deque[dict[str, Any] | tuple[int, OutRecord, Kind | None, Kind | None]] = deque()
         self.reading_done = False
         self.wakeup = asyncio.Event()
         self.limit: int | None = None
