@@ -81,7 +81,7 @@ class SqlType:
         if b is BaseType.STRUCT:
             inner = ", ".join(f"{quote_identifier(n)} {t}" for n, t in self.fields)
             return f"STRUCT<{inner}>"
-        return b.value
+        return str(b.value)
 
     @property
     def is_numeric(self) -> bool:
@@ -222,7 +222,7 @@ def parse_type(text: str, custom: dict[str, SqlType] | None = None) -> SqlType:
     result = parser.type()
     parser.skip()
     if parser.i != len(text):
-        raise ValueError(f"unexpected {text[parser.i:]!r} after type {result} in {text!r}")
+        raise ValueError(f"unexpected {text[parser.i :]!r} after type {result} in {text!r}")
     return result
 
 

@@ -45,7 +45,9 @@ class Count(CountStar):
         return aggregate if value is None else aggregate - 1
 
 
-@agg("COUNT", " -> BIGINT", "ANY -> BIGINT", description="The number of rows (COUNT(*)) or of non-NULL values.")
+@agg(
+    "COUNT", " -> BIGINT", "ANY -> BIGINT", description="The number of rows (COUNT(*)) or of non-NULL values."
+)
 def count(arg_types: list[SqlType], literals: list[Any]) -> Any:
     return Count() if arg_types else CountStar()
 
@@ -70,7 +72,14 @@ class Sum:
         return aggregate if value is None else aggregate - value
 
 
-@agg("SUM", "INT -> INT", "BIGINT -> BIGINT", "DOUBLE -> DOUBLE", "DECIMAL -> $0", description="The sum of the non-NULL values.")
+@agg(
+    "SUM",
+    "INT -> INT",
+    "BIGINT -> BIGINT",
+    "DOUBLE -> DOUBLE",
+    "DECIMAL -> $0",
+    description="The sum of the non-NULL values.",
+)
 def sum_(arg_types: list[SqlType], literals: list[Any]) -> Any:
     import decimal
 
@@ -122,7 +131,17 @@ class Extreme:
         return aggregate
 
 
-_ORDERED = ("INT -> INT", "BIGINT -> BIGINT", "DOUBLE -> DOUBLE", "DECIMAL -> $0", "STRING -> STRING", "DATE -> DATE", "TIME -> TIME", "TIMESTAMP -> TIMESTAMP", "BYTES -> BYTES")
+_ORDERED = (
+    "INT -> INT",
+    "BIGINT -> BIGINT",
+    "DOUBLE -> DOUBLE",
+    "DECIMAL -> $0",
+    "STRING -> STRING",
+    "DATE -> DATE",
+    "TIME -> TIME",
+    "TIMESTAMP -> TIMESTAMP",
+    "BYTES -> BYTES",
+)
 
 
 @agg("MAX", *_ORDERED, description="The largest non-NULL value.")
@@ -149,8 +168,8 @@ class ByOffset:
             return aggregate
         limit = self.n or 1
         if self.latest:
-            return (aggregate + [value])[-limit:]
-        return aggregate if len(aggregate) >= limit else aggregate + [value]
+            return ([*aggregate, value])[-limit:]
+        return aggregate if len(aggregate) >= limit else [*aggregate, value]
 
     def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
         limit = self.n or 1
@@ -174,11 +193,25 @@ def _by_offset(latest: bool) -> Any:
     return factory
 
 
-agg("LATEST_BY_OFFSET", "T -> T", description="The value of the latest record (by offset); NULLs ignored.")(_by_offset(True))
-agg("LATEST_BY_OFFSET", "T, INT -> ARRAY<T>", literal_params=1, description="The values of the latest n records.")(_by_offset(True))
+agg("LATEST_BY_OFFSET", "T -> T", description="The value of the latest record (by offset); NULLs ignored.")(
+    _by_offset(True)
+)
+agg(
+    "LATEST_BY_OFFSET",
+    "T, INT -> ARRAY<T>",
+    literal_params=1,
+    description="The values of the latest n records.",
+)(_by_offset(True))
 agg("LATEST_BY_OFFSET", "T, INT, BOOLEAN -> ARRAY<T>", literal_params=2)(_by_offset(True))
-agg("EARLIEST_BY_OFFSET", "T -> T", description="The value of the earliest record (by offset); NULLs ignored.")(_by_offset(False))
-agg("EARLIEST_BY_OFFSET", "T, INT -> ARRAY<T>", literal_params=1, description="The values of the earliest n records.")(_by_offset(False))
+agg(
+    "EARLIEST_BY_OFFSET", "T -> T", description="The value of the earliest record (by offset); NULLs ignored."
+)(_by_offset(False))
+agg(
+    "EARLIEST_BY_OFFSET",
+    "T, INT -> ARRAY<T>",
+    literal_params=1,
+    description="The values of the earliest n records.",
+)(_by_offset(False))
 agg("EARLIEST_BY_OFFSET", "T, INT, BOOLEAN -> ARRAY<T>", literal_params=2)(_by_offset(False))
 
 
@@ -187,7 +220,7 @@ class CollectList:
         return []
 
     def aggregate(self, value: Any, aggregate: list[Any]) -> list[Any]:
-        return aggregate if len(aggregate) >= COLLECT_LIMIT else aggregate + [value]
+        return aggregate if len(aggregate) >= COLLECT_LIMIT else [*aggregate, value]
 
     def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
         return (a + b)[:COLLECT_LIMIT]
@@ -212,7 +245,7 @@ class CollectSet(CollectList):
     def aggregate(self, value: Any, aggregate: list[Any]) -> list[Any]:
         if value in aggregate or len(aggregate) >= COLLECT_LIMIT:
             return aggregate
-        return aggregate + [value]
+        return [*aggregate, value]
 
     def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
         out = list(a)
@@ -253,7 +286,12 @@ def topk(arg_types: list[SqlType], literals: list[Any]) -> Any:
     return TopK(int(literals[0]), distinct=False)
 
 
-@agg("TOPKDISTINCT", "T, INT -> ARRAY<T>", literal_params=1, description="The k largest distinct values, largest first.")
+@agg(
+    "TOPKDISTINCT",
+    "T, INT -> ARRAY<T>",
+    literal_params=1,
+    description="The k largest distinct values, largest first.",
+)
 def topkdistinct(arg_types: list[SqlType], literals: list[Any]) -> Any:
     return TopK(int(literals[0]), distinct=True)
 
@@ -286,7 +324,11 @@ class Histogram:
         return out
 
 
-@agg("HISTOGRAM", "STRING -> MAP<STRING, BIGINT>", description="How many times each value occurred (up to 1000 distinct values).")
+@agg(
+    "HISTOGRAM",
+    "STRING -> MAP<STRING, BIGINT>",
+    description="How many times each value occurred (up to 1000 distinct values).",
+)
 def histogram(arg_types: list[SqlType], literals: list[Any]) -> Any:
     return Histogram()
 
@@ -300,7 +342,7 @@ class CountDistinct:
     def aggregate(self, value: Any, aggregate: list[Any]) -> list[Any]:
         if value is None or value in aggregate:
             return aggregate
-        return aggregate + [value]
+        return [*aggregate, value]
 
     def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
         return a + [v for v in b if v not in a]

@@ -86,7 +86,9 @@ def sql_type_of(annotation: Any) -> str:
     raise TypeError(f"no SQL type for the annotation {annotation!r}: give signature=")
 
 
-def _signature_from_annotations(fn: Callable[..., Any], skip_self: bool = False, element_return: bool = False) -> str:
+def _signature_from_annotations(
+    fn: Callable[..., Any], skip_self: bool = False, element_return: bool = False
+) -> str:
     hints = typing.get_type_hints(fn)
     params = list(inspect.signature(fn).parameters.values())
     if skip_self:
@@ -131,9 +133,17 @@ def udf(
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
         texts = _signatures(signature, lambda: _signature_from_annotations(f))
         overloads = tuple(
-            Overload(parse_signature(s), f, null_propagating=null_propagating, user_defined=True) for s in texts
+            Overload(parse_signature(s), f, null_propagating=null_propagating, user_defined=True)
+            for s in texts
         )
-        decl = Declaration((name or f.__name__).upper(), FunctionKind.SCALAR, overloads, description or (f.__doc__ or "").strip(), author, version)
+        decl = Declaration(
+            (name or f.__name__).upper(),
+            FunctionKind.SCALAR,
+            overloads,
+            description or (f.__doc__ or "").strip(),
+            author,
+            version,
+        )
         setattr(f, MARK, decl)
         return f
 
@@ -158,11 +168,14 @@ def udaf(
                 raise TypeError(f"UDAF {c.__name__} needs a {method}() method")
 
         def derive() -> str:
-            hints = typing.get_type_hints(c.aggregate)
-            value = next(iter(p for p in inspect.signature(c.aggregate).parameters if p != "self"))
-            ret = typing.get_type_hints(c.map).get("return")
+            aggregate, mapper = getattr(c, "aggregate"), getattr(c, "map")  # noqa: B009
+            hints = typing.get_type_hints(aggregate)
+            value = next(iter(p for p in inspect.signature(aggregate).parameters if p != "self"))
+            ret = typing.get_type_hints(mapper).get("return")
             if value not in hints or ret is None:
-                raise TypeError(f"UDAF {c.__name__}: annotate aggregate()'s value and map()'s return, or give signature=")
+                raise TypeError(
+                    f"UDAF {c.__name__}: annotate aggregate()'s value and map()'s return, or give signature="
+                )
             return f"{sql_type_of(hints[value])} -> {sql_type_of(ret)}"
 
         texts = _signatures(signature, derive)
@@ -171,10 +184,23 @@ def udaf(
             return _c(*literals)
 
         overloads = tuple(
-            Overload(parse_signature(s), factory, null_propagating=False, literal_params=literal_params, user_defined=True)
+            Overload(
+                parse_signature(s),
+                factory,
+                null_propagating=False,
+                literal_params=literal_params,
+                user_defined=True,
+            )
             for s in texts
         )
-        decl = Declaration((name or c.__name__).upper(), FunctionKind.AGGREGATE, overloads, description or (c.__doc__ or "").strip(), author, version)
+        decl = Declaration(
+            (name or c.__name__).upper(),
+            FunctionKind.AGGREGATE,
+            overloads,
+            description or (c.__doc__ or "").strip(),
+            author,
+            version,
+        )
         setattr(c, MARK, decl)
         return c
 
@@ -195,7 +221,14 @@ def udtf(
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
         texts = _signatures(signature, lambda: _signature_from_annotations(f, element_return=True))
         overloads = tuple(Overload(parse_signature(s), f, user_defined=True) for s in texts)
-        decl = Declaration((name or f.__name__).upper(), FunctionKind.TABLE, overloads, description or (f.__doc__ or "").strip(), author, version)
+        decl = Declaration(
+            (name or f.__name__).upper(),
+            FunctionKind.TABLE,
+            overloads,
+            description or (f.__doc__ or "").strip(),
+            author,
+            version,
+        )
         setattr(f, MARK, decl)
         return f
 

@@ -14,8 +14,21 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_MONTHS: list[str] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_DAYS: list[str] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 def _tokens(pattern: str) -> list[tuple[str, int] | str]:
@@ -63,9 +76,9 @@ def _format_field(letter: str, n: int, dt: Any) -> str:
         return f"{dt.year % 100:02d}" if n == 2 else f"{dt.year:0{n}d}"
     if letter in "ML":
         if n >= 4:
-            return _MONTHS[dt.month - 1]
+            return str(_MONTHS[dt.month - 1])
         if n == 3:
-            return _MONTHS[dt.month - 1][:3]
+            return str(_MONTHS[dt.month - 1][:3])
         return f"{dt.month:0{n}d}"
     if letter == "d":
         return f"{dt.day:0{n}d}"
@@ -73,7 +86,7 @@ def _format_field(letter: str, n: int, dt: Any) -> str:
         return f"{dt.timetuple().tm_yday:0{n}d}"
     if letter == "E":
         name = _DAYS[dt.weekday()]
-        return name if n >= 4 else name[:3]
+        return str(name if n >= 4 else name[:3])
     if letter == "H":
         return f"{dt.hour:0{n}d}"
     if letter == "k":
@@ -98,7 +111,6 @@ def _format_field(letter: str, n: int, dt: Any) -> str:
         tz = dt.tzinfo
         return getattr(tz, "key", None) or (dt.tzname() or "UTC")
     raise ValueError(f"unsupported pattern letter {letter!r}")
-
 
 
 @functools.lru_cache(maxsize=256)
@@ -146,7 +158,7 @@ def parser(pattern: str) -> Callable[[str], tuple[datetime.datetime, datetime.tz
             else:
                 parts.append(r"(?P<M>\d{1,2})")
         elif letter == "S":
-            parts.append(r"(?P<S>\d{%d})" % n)
+            parts.append(rf"(?P<S>\d{{{n}}})")
         elif letter == "E":
             parts.append(r"[A-Za-z]+")
         elif letter in "XxZ":

@@ -95,7 +95,10 @@ class FunctionRegistry:
 
     def copy(self) -> FunctionRegistry:
         other = FunctionRegistry()
-        other.functions = {k: FunctionEntry(v.name, v.kind, v.description, list(v.overloads), v.source, v.author, v.version) for k, v in self.functions.items()}
+        other.functions = {
+            k: FunctionEntry(v.name, v.kind, v.description, list(v.overloads), v.source, v.author, v.version)
+            for k, v in self.functions.items()
+        }
         other.extension_dirs = list(self.extension_dirs)
         other._user_modules = dict(self._user_modules)
         return other
@@ -144,12 +147,16 @@ class FunctionRegistry:
             if params is None:
                 continue
             binding = Binding()
-            if all(p.kind == "lambda" or match_param(p, a, binding) for p, a in zip(params, arg_types, strict=True)):
-                if best is None or binding.cost < best[0]:
-                    best = (binding.cost, overload, binding)
+            if all(
+                p.kind == "lambda" or match_param(p, a, binding)
+                for p, a in zip(params, arg_types, strict=True)
+            ) and (best is None or binding.cost < best[0]):
+                best = (binding.cost, overload, binding)
         if best is None:
             shown = ", ".join(str(a) for a in arg_types)
-            candidates = "\n".join(f"  {entry.name}({o.signature.text.rpartition('->')[0].strip()})" for o in entry.overloads)
+            candidates = "\n".join(
+                f"  {entry.name}({o.signature.text.rpartition('->')[0].strip()})" for o in entry.overloads
+            )
             raise KsqlAnalysisError(
                 f"Function '{entry.name}' does not accept parameters ({shown}).\nValid alternatives are:\n{candidates}"
             )
@@ -170,7 +177,15 @@ class FunctionRegistry:
             existing = self.functions.get(decl.name)
             if existing is not None and existing.source == "builtin":
                 raise KsqlAnalysisError(f"{label}: {decl.name} would replace a built-in function")
-            self.add(decl.name, decl.kind, decl.overloads, description=decl.description, source=label, author=decl.author, version=decl.version)
+            self.add(
+                decl.name,
+                decl.kind,
+                decl.overloads,
+                description=decl.description,
+                source=label,
+                author=decl.author,
+                version=decl.version,
+            )
             names.append(decl.name)
         self._user_modules[module.__name__] = label
         return names
@@ -227,16 +242,15 @@ class FunctionRegistry:
         return names
 
 
-_BUILTINS: FunctionRegistry | None = None
+_BUILTINS: list[FunctionRegistry] = []
 
 
 def builtin_registry() -> FunctionRegistry:
     """The built-in functions (a fresh copy each call, so user functions never leak across servers)."""
-    global _BUILTINS
-    if _BUILTINS is None:
+    if not _BUILTINS:
         from odradek.sql.functions import builtins
 
         registry = FunctionRegistry()
         builtins.register_all(registry)
-        _BUILTINS = registry
-    return _BUILTINS.copy()
+        _BUILTINS.append(registry)
+    return _BUILTINS[0].copy()

@@ -80,8 +80,8 @@ def parse_signature(text: str, returns: Callable[[list[SqlType]], SqlType] | Non
     parts = _split_top(params_text) if params_text else []
     variadic = False
     params = []
-    for i, part in enumerate(parts):
-        part = part.strip()
+    for i, raw in enumerate(parts):
+        part = raw.strip()
         if part.startswith("..."):
             if i != len(parts) - 1:
                 raise ValueError(f"only the last parameter may be variadic in {text!r}")
@@ -175,7 +175,11 @@ def match_param(pattern: Pattern, arg: SqlType, binding: Binding) -> bool:
         binding.cost += 1
         return True
     if kind == "array":
-        return arg.base is BaseType.ARRAY and arg.element is not None and match_param(pattern.items[0], arg.element, binding)
+        return (
+            arg.base is BaseType.ARRAY
+            and arg.element is not None
+            and match_param(pattern.items[0], arg.element, binding)
+        )
     if kind == "map":
         return (
             arg.base is BaseType.MAP
@@ -200,7 +204,9 @@ def instantiate(pattern: Pattern, binding: Binding, args: list[SqlType]) -> SqlT
     if kind == "array":
         return t.array(instantiate(pattern.items[0], binding, args))
     if kind == "map":
-        return t.map_of(instantiate(pattern.items[0], binding, args), instantiate(pattern.items[1], binding, args))
+        return t.map_of(
+            instantiate(pattern.items[0], binding, args), instantiate(pattern.items[1], binding, args)
+        )
     if kind == "decimal":
         return next((a for a in args if a.base is BaseType.DECIMAL), t.decimal(38, 18))
     if kind == "number":
@@ -231,6 +237,9 @@ def result_type(signature: Signature, binding: Binding, args: list[SqlType]) -> 
 
 def describe(signature: Signature) -> dict[str, Any]:
     """For DESCRIBE FUNCTION: argument types and return type as strings."""
-    args = [("..." if signature.variadic and i == len(signature.params) - 1 else "") + str(p) for i, p in enumerate(signature.params)]
+    args = [
+        ("..." if signature.variadic and i == len(signature.params) - 1 else "") + str(p)
+        for i, p in enumerate(signature.params)
+    ]
     ret = "computed" if callable(signature.returns) else str(signature.returns)
     return {"arguments": args, "returnType": ret}

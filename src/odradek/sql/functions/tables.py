@@ -15,7 +15,9 @@ def explode(arr: list[Any]) -> list[Any]:
     return list(arr)
 
 
-@FUNCTIONS.table("CUBE_EXPLODE", "ARRAY<T> -> ARRAY<T>", description="One row per combination of the elements and NULLs.")
+@FUNCTIONS.table(
+    "CUBE_EXPLODE", "ARRAY<T> -> ARRAY<T>", description="One row per combination of the elements and NULLs."
+)
 def cube_explode(arr: list[Any]) -> list[list[Any]]:
     out = []
     for mask in itertools.product((False, True), repeat=len(arr)):

@@ -21,7 +21,9 @@ def parse_statement(
 ) -> ast.Statement:
     """Parse one statement of `request` (after `${var}` substitution); `text` keeps a trailing ';'."""
     text = substitute(statement.text, variables or {}, request[: statement.offset])
-    parser = StatementParser(text, statement.offset, request if text == statement.text else _shifted(request, statement, text))
+    parser = StatementParser(
+        text, statement.offset, request if text == statement.text else _shifted(request, statement, text)
+    )
     stmt = parser.statement()
     object.__setattr__(stmt, "text", text + ";")
     object.__setattr__(stmt, "position", parser._pos_of(0))

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from sqlglot import exp, tokens
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.parsers.base import BaseParser
-from sqlglot.tokens import TokenType
+from sqlglot.tokenizer_core import TokenType
 
 
 class StructDeref(exp.Expression):

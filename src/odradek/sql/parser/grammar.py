@@ -27,7 +27,7 @@ from typing import Any, NoReturn, TypeVar
 
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, TokenError
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from odradek.sql.errors import KsqlSyntaxError, Position
 from odradek.sql.parser import ast
@@ -124,7 +124,9 @@ class StatementParser:
         wanted = (expected,) if isinstance(expected, str) else expected
         what = " or ".join(wanted) if len(wanted) <= 2 else "one of " + ", ".join(wanted)
         got = "the end of the statement" if token is None else f"'{token.text}'"
-        raise KsqlSyntaxError(f"Expected {what} but found {got}", position=self.position(token), expected=wanted)
+        raise KsqlSyntaxError(
+            f"Expected {what} but found {got}", position=self.position(token), expected=wanted
+        )
 
     def accept(self, *words: str) -> bool:
         """Consume the phrase `words` (matching sqlglot's multi-word tokens too) if it is next."""
@@ -301,7 +303,9 @@ class StatementParser:
         while self.curr is not None:
             tok = self.curr
             text = tok.text
-            if depth == 0 and (tok.token_type in (TokenType.COMMA, TokenType.R_PAREN) or _norm(tok) in _CONSTRAINT_WORDS):
+            if depth == 0 and (
+                tok.token_type in (TokenType.COMMA, TokenType.R_PAREN) or _norm(tok) in _CONSTRAINT_WORDS
+            ):
                 break
             if tok.token_type is TokenType.IDENTIFIER:
                 text = "`" + text + "`"

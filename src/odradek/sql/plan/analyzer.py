@@ -15,6 +15,7 @@ import datetime
 import decimal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlglot import exp
 
@@ -81,7 +82,14 @@ UNIT_FUNCTIONS = frozenset({"TIMESTAMPADD", "TIMESTAMPSUB", "DATEADD", "DATESUB"
 
 _ARITH = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/", exp.Mod: "%"}
 _COMPARE = {exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
-_COMPARE_NAMES = {"=": "EQUAL", "<>": "NOT_EQUAL", ">": "GREATER_THAN", ">=": "GREATER_THAN_OR_EQUAL", "<": "LESS_THAN", "<=": "LESS_THAN_OR_EQUAL"}
+_COMPARE_NAMES = {
+    "=": "EQUAL",
+    "<>": "NOT_EQUAL",
+    ">": "GREATER_THAN",
+    ">=": "GREATER_THAN_OR_EQUAL",
+    "<": "LESS_THAN",
+    "<=": "LESS_THAN_OR_EQUAL",
+}
 
 
 def identifier_name(node: exp.Expr) -> str:
@@ -131,7 +139,8 @@ class ExpressionAnalyzer:
         e = self.analyze(node)
         if e.type.base not in (BaseType.BOOLEAN, BaseType.NULL):
             raise self.error(
-                f"Type error in {clause} expression: Should evaluate to boolean but is {e} ({e.type}) instead.", node
+                f"Type error in {clause} expression: Should evaluate to boolean but is {e} ({e.type}) instead.",
+                node,
             )
         return e
 
@@ -147,14 +156,23 @@ class ExpressionAnalyzer:
         found = self.scope.lookup(qualifier, name)
         if not found:
             if qualifier is not None and qualifier not in self.scope.qualifiers:
-                raise self.error(f"Source {qualifier} is not in the FROM clause (known: {', '.join(sorted(self.scope.qualifiers))})", node)
+                raise self.error(
+                    f"Source {qualifier} is not in the FROM clause (known: {', '.join(sorted(self.scope.qualifiers))})",
+                    node,
+                )
             shown = f"{qualifier}.{name}" if qualifier else name
             raise self.error(f"Column '{shown}' cannot be resolved.", node)
         if len(found) > 1:
             options = ", ".join(f"{c.qualifier}.{c.name}" for c in found)
             raise self.error(f"Column '{name}' is ambiguous. Could be any of: {options}", node)
         col = found[0]
-        return ir.ColumnRef(col.type, col.ref_name, col.namespace, col.qualifier, col.name if col.name != col.ref_name else None)
+        return ir.ColumnRef(
+            col.type,
+            col.ref_name,
+            col.namespace,
+            col.qualifier,
+            col.name if col.name != col.ref_name else None,
+        )
 
     def _literal(self, node: exp.Literal) -> ir.Expr:
         text = node.this
@@ -195,7 +213,10 @@ class ExpressionAnalyzer:
         if op == "+" and a.base is b.base is BaseType.STRING:
             return t.STRING
         if not (a.is_numeric and b.is_numeric):
-            raise self.error(f"Error processing expression: ({left} {op} {right}). Unsupported arithmetic types. {a} {b}", node)
+            raise self.error(
+                f"Error processing expression: ({left} {op} {right}). Unsupported arithmetic types. {a} {b}",
+                node,
+            )
         if BaseType.DOUBLE in (a.base, b.base):
             return t.DOUBLE
         if BaseType.DECIMAL in (a.base, b.base):
@@ -215,7 +236,9 @@ class ExpressionAnalyzer:
         left, right = self.coerce_comparison(left, right, op, node)
         return ir.Binary(t.BOOLEAN, op, left, right)
 
-    def coerce_comparison(self, left: ir.Expr, right: ir.Expr, op: str, node: exp.Expr) -> tuple[ir.Expr, ir.Expr]:
+    def coerce_comparison(
+        self, left: ir.Expr, right: ir.Expr, op: str, node: exp.Expr
+    ) -> tuple[ir.Expr, ir.Expr]:
         a, b = left.type, right.type
         if a.base is BaseType.NULL or b.base is BaseType.NULL or a == b:
             return left, right
@@ -226,11 +249,17 @@ class ExpressionAnalyzer:
             return left, self.temporal_literal(right, a, node)
         if b.base in temporal and a.base is BaseType.STRING and isinstance(left, ir.Literal):
             return self.temporal_literal(left, b, node), right
-        if a.base is b.base and a.base in (BaseType.DECIMAL, BaseType.ARRAY, BaseType.MAP, BaseType.STRUCT) and op in ("=", "<>"):
+        if (
+            a.base is b.base
+            and a.base in (BaseType.DECIMAL, BaseType.ARRAY, BaseType.MAP, BaseType.STRUCT)
+            and op in ("=", "<>")
+        ):
             return left, right
         if a.base is b.base and a.base is BaseType.DECIMAL:
             return left, right
-        raise self.error(f"Cannot compare {left} ({a}) to {right} ({b}) with {_COMPARE_NAMES.get(op, op)}.", node)
+        raise self.error(
+            f"Cannot compare {left} ({a}) to {right} ({b}) with {_COMPARE_NAMES.get(op, op)}.", node
+        )
 
     def temporal_literal(self, literal: ir.Literal, target: SqlType, node: exp.Expr) -> ir.Literal:
         text = str(literal.value)
@@ -337,7 +366,10 @@ class ExpressionAnalyzer:
             res = self.analyze(when.args["true"])
             common = t.common_type(result_type, res.type)
             if common is None:
-                raise self.error(f"Invalid Case expression. Type for all 'THEN' clauses should be the same. Result expression '{res}' has type {res.type}, expected {result_type}.", when)
+                raise self.error(
+                    f"Invalid Case expression. Type for all 'THEN' clauses should be the same. Result expression '{res}' has type {res.type}, expected {result_type}.",
+                    when,
+                )
             result_type = common
             whens.append((cond, res))
         default = None
@@ -345,7 +377,10 @@ class ExpressionAnalyzer:
             default = self.analyze(node.args["default"])
             common = t.common_type(result_type, default.type)
             if common is None:
-                raise self.error(f"Invalid Case expression. Type for the 'ELSE' clause should be {result_type}, not {default.type}.", node)
+                raise self.error(
+                    f"Invalid Case expression. Type for the 'ELSE' clause should be {result_type}, not {default.type}.",
+                    node,
+                )
             result_type = common
         return ir.Case(result_type, tuple(whens), default)
 
@@ -368,7 +403,10 @@ class ExpressionAnalyzer:
             raise self.error(f"Expected STRUCT type for '->' but got {operand.type} for {operand}", node)
         field_type = operand.type.field(name)
         if field_type is None:
-            raise self.error(f"Could not find field '{name}' in '{operand}'. Fields are: {', '.join(n for n, _ in operand.type.fields)}", node)
+            raise self.error(
+                f"Could not find field '{name}' in '{operand}'. Fields are: {', '.join(n for n, _ in operand.type.fields)}",
+                node,
+            )
         return ir.Deref(field_type, operand, name)
 
     def _bracket(self, node: exp.Bracket) -> ir.Expr:
@@ -394,7 +432,10 @@ class ExpressionAnalyzer:
         for item in items:
             common = t.common_type(element, item.type)
             if common is None:
-                raise self.error(f"invalid input syntax for type ARRAY: all elements must share a type ({element} vs {item.type})", node)
+                raise self.error(
+                    f"invalid input syntax for type ARRAY: all elements must share a type ({element} vs {item.type})",
+                    node,
+                )
             element = common
         if element.base is BaseType.NULL and items:
             raise self.error("Cannot construct an array with all NULL elements (CAST one of them)", node)
@@ -422,7 +463,9 @@ class ExpressionAnalyzer:
             return self._aggregate(node, name, args_nodes)
         if kind is FunctionKind.TABLE:
             if not self.allow_table_functions:
-                raise self.error(f"Table function {name} can only be used in the SELECT clause, not nested", node)
+                raise self.error(
+                    f"Table function {name} can only be used in the SELECT clause, not nested", node
+                )
             args = tuple(self.analyze(a) for a in args_nodes)
             resolved = self._resolve(name, [a.type for a in args], node)
             return ir.TableFunctionCall(resolved.return_type, name, args, resolved)
@@ -444,7 +487,10 @@ class ExpressionAnalyzer:
 
     def _aggregate(self, node: exp.Anonymous, name: str, args_nodes: list[exp.Expr]) -> ir.Expr:
         if not self.allow_aggregates:
-            raise self.error(f"Aggregate functions are not allowed here: {node.sql()}. Use them in SELECT or HAVING with GROUP BY.", node)
+            raise self.error(
+                f"Aggregate functions are not allowed here: {node.sql()}. Use them in SELECT or HAVING with GROUP BY.",
+                node,
+            )
         if self._in_aggregate:
             raise self.error(f"Aggregate functions can not be nested: {node.sql()}", node)
         star = len(args_nodes) == 1 and isinstance(args_nodes[0], exp.Star)
@@ -475,7 +521,10 @@ class ExpressionAnalyzer:
         errors = []
         for overload in entry.overloads:
             params = expand_params(overload.signature, len(args_nodes))
-            if params is None or any((p.kind == "lambda") != isinstance(a, exp.Lambda) for p, a in zip(params, args_nodes, strict=True)):
+            if params is None or any(
+                (p.kind == "lambda") != isinstance(a, exp.Lambda)
+                for p, a in zip(params, args_nodes, strict=True)
+            ):
                 continue
             binding = Binding()
             if not all(match_param(params[i], e.type, binding) for i, e in plain.items()):
@@ -524,7 +573,9 @@ class ExpressionAnalyzer:
                 raise self.error("All keys and all values of a MAP must share a type", node)
             key_type, value_type = kt, vt
             entries.append((k, v))
-        return ir.CreateMap(t.map_of(key_type if entries else t.STRING, value_type if entries else t.STRING), tuple(entries))
+        return ir.CreateMap(
+            t.map_of(key_type if entries else t.STRING, value_type if entries else t.STRING), tuple(entries)
+        )
 
     def _create_struct(self, fields_nodes: list[exp.Expr]) -> ir.Expr:
         fields = []
@@ -536,15 +587,17 @@ class ExpressionAnalyzer:
     _dispatch: dict[type, Callable[[ExpressionAnalyzer, exp.Expr], ir.Expr]] = {}
 
 
+Handler = Callable[[ExpressionAnalyzer, exp.Expr], ir.Expr]
+
 ExpressionAnalyzer._dispatch = {
     exp.Column: ExpressionAnalyzer._column,  # type: ignore[dict-item]
     exp.Literal: ExpressionAnalyzer._literal,  # type: ignore[dict-item]
     exp.Boolean: ExpressionAnalyzer._boolean,  # type: ignore[dict-item]
     exp.Null: ExpressionAnalyzer._null,  # type: ignore[dict-item]
     exp.Paren: ExpressionAnalyzer._paren,  # type: ignore[dict-item]
-    **{k: ExpressionAnalyzer._arith for k in _ARITH},  # type: ignore[dict-item]
+    **dict.fromkeys(_ARITH, cast(Handler, ExpressionAnalyzer._arith)),
     exp.DPipe: ExpressionAnalyzer._concat,  # type: ignore[dict-item]
-    **{k: ExpressionAnalyzer._compare for k in _COMPARE},  # type: ignore[dict-item]
+    **dict.fromkeys(_COMPARE, cast(Handler, ExpressionAnalyzer._compare)),
     exp.And: ExpressionAnalyzer._logic,  # type: ignore[dict-item]
     exp.Or: ExpressionAnalyzer._logic,  # type: ignore[dict-item]
     exp.Not: ExpressionAnalyzer._not,  # type: ignore[dict-item]
@@ -594,7 +647,14 @@ def check_cast(source: SqlType, target: SqlType, error: Callable[[str], Exceptio
     numeric = (BaseType.INTEGER, BaseType.BIGINT, BaseType.DOUBLE, BaseType.DECIMAL)
     if s in numeric and d in numeric:
         return
-    if s is BaseType.STRING and d in (*numeric, BaseType.BOOLEAN, BaseType.DATE, BaseType.TIME, BaseType.TIMESTAMP, BaseType.BYTES):
+    if s is BaseType.STRING and d in (
+        *numeric,
+        BaseType.BOOLEAN,
+        BaseType.DATE,
+        BaseType.TIME,
+        BaseType.TIMESTAMP,
+        BaseType.BYTES,
+    ):
         return
     if s is BaseType.TIMESTAMP and d in (BaseType.DATE, BaseType.TIME):
         return
@@ -605,7 +665,12 @@ def check_cast(source: SqlType, target: SqlType, error: Callable[[str], Exceptio
         check_cast(source.element, target.element, error)
         return
     if s is d is BaseType.MAP:
-        assert source.element is not None and target.element is not None and source.key is not None and target.key is not None
+        assert (
+            source.element is not None
+            and target.element is not None
+            and source.key is not None
+            and target.key is not None
+        )
         check_cast(source.key, target.key, error)
         check_cast(source.element, target.element, error)
         return

@@ -56,24 +56,41 @@ def check_properties(props: dict[str, Any], position: Position | None) -> None:
     if unknown:
         raise _err(f"Invalid config variable(s) in the WITH clause: {','.join(unknown)}", position)
     for name in ("PARTITIONS", "REPLICAS", "KEY_SCHEMA_ID", "VALUE_SCHEMA_ID"):
-        if name in props and (not isinstance(props[name], int) or isinstance(props[name], bool) or props[name] < (1 if name == "PARTITIONS" else -1)):
-            raise _err(f"Invalid value for property {name}: {props[name]!r} (an integer is required)", position)
+        if name in props and (
+            not isinstance(props[name], int)
+            or isinstance(props[name], bool)
+            or props[name] < (1 if name == "PARTITIONS" else -1)
+        ):
+            raise _err(
+                f"Invalid value for property {name}: {props[name]!r} (an integer is required)", position
+            )
     if "WRAP_SINGLE_VALUE" in props and not isinstance(props["WRAP_SINGLE_VALUE"], bool | str):
         raise _err("WRAP_SINGLE_VALUE must be true or false", position)
 
 
-def formats_from(props: dict[str, Any], inherited: SourceFormats | None, config: dict[str, str], position: Position | None) -> SourceFormats:
+def formats_from(
+    props: dict[str, Any], inherited: SourceFormats | None, config: dict[str, str], position: Position | None
+) -> SourceFormats:
     if "FORMAT" in props and ("KEY_FORMAT" in props or "VALUE_FORMAT" in props):
-        raise _err("Cannot supply both 'FORMAT' and 'KEY_FORMAT' or 'VALUE_FORMAT' properties, as 'FORMAT' sets both.", position)
+        raise _err(
+            "Cannot supply both 'FORMAT' and 'KEY_FORMAT' or 'VALUE_FORMAT' properties, as 'FORMAT' sets both.",
+            position,
+        )
     base = inherited or SourceFormats(
-        key_format=config.get("ksql.persistence.default.format.key", DEFAULTS["ksql.persistence.default.format.key"]).upper(),
-        value_format=config.get("ksql.persistence.default.format.value", DEFAULTS["ksql.persistence.default.format.value"]).upper(),
+        key_format=config.get(
+            "ksql.persistence.default.format.key", DEFAULTS["ksql.persistence.default.format.key"]
+        ).upper(),
+        value_format=config.get(
+            "ksql.persistence.default.format.value", DEFAULTS["ksql.persistence.default.format.value"]
+        ).upper(),
     )
     key = str(props.get("FORMAT", props.get("KEY_FORMAT", base.key_format))).upper()
     value = str(props.get("FORMAT", props.get("VALUE_FORMAT", base.value_format))).upper()
     for what, fmt in (("KEY_FORMAT", key), ("VALUE_FORMAT", value)):
         if fmt not in FORMATS:
-            raise _err(f"Unknown format: {fmt} ({what}). Known formats: {', '.join(sorted(FORMATS))}", position)
+            raise _err(
+                f"Unknown format: {fmt} ({what}). Known formats: {', '.join(sorted(FORMATS))}", position
+            )
     wrap = props.get("WRAP_SINGLE_VALUE", base.wrap_single_value if inherited else None)
     if isinstance(wrap, str):
         wrap = wrap.lower() == "true"
@@ -118,7 +135,9 @@ def parse_duration(text: str, position: Position | None) -> int:
     raise _err(f"Invalid duration '{text}': expected e.g. '1 MINUTE'", position)
 
 
-def source_from_create(stmt: ast.CreateSource, metastore: MetaStore, config: dict[str, str], inferred: list[Column] | None = None) -> DataSource:
+def source_from_create(
+    stmt: ast.CreateSource, metastore: MetaStore, config: dict[str, str], inferred: list[Column] | None = None
+) -> DataSource:
     """The DataSource a CREATE STREAM/TABLE statement declares (validated)."""
     props = stmt.properties
     check_properties(props, stmt.position)
@@ -128,10 +147,17 @@ def source_from_create(stmt: ast.CreateSource, metastore: MetaStore, config: dic
     columns = columns_from_elements(stmt, metastore) if stmt.elements else list(inferred or [])
     if not [c for c in columns if c.namespace is Namespace.VALUE] and not stmt.elements and inferred is None:
         if formats.value_format in SCHEMA_REGISTRY_FORMATS:
-            raise _err(f"Schema for {stmt.name} could not be inferred from the schema registry", stmt.position)
+            raise _err(
+                f"Schema for {stmt.name} could not be inferred from the schema registry", stmt.position
+            )
         raise _err("The statement does not define any columns.", stmt.position)
     schema = LogicalSchema(tuple(columns))
-    if not schema.key and formats.key_format == "KAFKA" and "KEY_FORMAT" not in props and "FORMAT" not in props:
+    if (
+        not schema.key
+        and formats.key_format == "KAFKA"
+        and "KEY_FORMAT" not in props
+        and "FORMAT" not in props
+    ):
         formats = replace(formats, key_format="NONE")
     check_formats(schema, formats, stmt.position)
     ts_col, ts_fmt = timestamp_of(props, schema, stmt.position)
@@ -159,7 +185,10 @@ def columns_from_elements(stmt: ast.CreateSource | ast.AlterSource, metastore: M
     is_table = stmt.kind is ast.SourceKind.TABLE
     for el in stmt.elements if isinstance(stmt, ast.CreateSource) else stmt.add_columns:
         if el.name in RESERVED_NAMES:
-            raise _err(f"'{el.name}' is a reserved column name. You cannot use it as a name for a column.", el.position)
+            raise _err(
+                f"'{el.name}' is a reserved column name. You cannot use it as a name for a column.",
+                el.position,
+            )
         if el.name in seen:
             raise _err(f"Duplicate column names: {el.name}", el.position)
         seen.add(el.name)
@@ -169,18 +198,30 @@ def columns_from_elements(stmt: ast.CreateSource | ast.AlterSource, metastore: M
             raise _err(f"Unknown type: {el.type_text} ({e})", el.position) from None
         c = el.constraint
         if c is ast.ColumnConstraint.PRIMARY_KEY and not is_table:
-            raise _err(f"Column `{el.name}` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.", el.position)
+            raise _err(
+                f"Column `{el.name}` is a 'PRIMARY KEY' column: please use 'KEY' for streams.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.",
+                el.position,
+            )
         if c is ast.ColumnConstraint.KEY and is_table:
-            raise _err(f"Column `{el.name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.", el.position)
+            raise _err(
+                f"Column `{el.name}` is a 'KEY' column: please use 'PRIMARY KEY' for tables.\nTables have PRIMARY KEYs, which are unique and NON NULL.\nStreams have KEYs, which have no uniqueness or NON NULL constraints.",
+                el.position,
+            )
         if c in (ast.ColumnConstraint.KEY, ast.ColumnConstraint.PRIMARY_KEY):
             columns.append(Column(el.name, typ, Namespace.KEY))
         elif c is ast.ColumnConstraint.HEADERS:
             if typ != HEADERS_TYPE:
-                raise _err(f"Invalid type for HEADERS column {el.name}: expected {HEADERS_TYPE}, got {typ}", el.position)
+                raise _err(
+                    f"Invalid type for HEADERS column {el.name}: expected {HEADERS_TYPE}, got {typ}",
+                    el.position,
+                )
             columns.append(Column(el.name, typ, Namespace.HEADERS))
         elif c is ast.ColumnConstraint.HEADER:
             if typ != t.BYTES:
-                raise _err(f"Invalid type for HEADER('{el.header_key}') column {el.name}: expected BYTES, got {typ}", el.position)
+                raise _err(
+                    f"Invalid type for HEADER('{el.header_key}') column {el.name}: expected BYTES, got {typ}",
+                    el.position,
+                )
             columns.append(Column(el.name, typ, Namespace.HEADERS, el.header_key))
         else:
             columns.append(Column(el.name, typ, Namespace.VALUE))
@@ -194,23 +235,44 @@ def columns_from_elements(stmt: ast.CreateSource | ast.AlterSource, metastore: M
 def check_formats(schema: LogicalSchema, formats: SourceFormats, position: Position | None) -> None:
     keys = schema.key
     if keys and formats.key_format == "NONE":
-        raise _err("The 'NONE' format can only be used when no columns are defined. Got: " + ", ".join(str(k) for k in keys), position)
+        raise _err(
+            "The 'NONE' format can only be used when no columns are defined. Got: "
+            + ", ".join(str(k) for k in keys),
+            position,
+        )
     if formats.key_format == "KAFKA":
         if len(keys) > 1:
-            raise _err(f"The 'KAFKA' format only supports a single field. Got: [{', '.join(str(k) for k in keys)}]. Use KEY_FORMAT='JSON' for several key columns.", position)
-        if keys and keys[0].type.base not in (BaseType.INTEGER, BaseType.BIGINT, BaseType.DOUBLE, BaseType.STRING, BaseType.BYTES):
+            raise _err(
+                f"The 'KAFKA' format only supports a single field. Got: [{', '.join(str(k) for k in keys)}]. Use KEY_FORMAT='JSON' for several key columns.",
+                position,
+            )
+        if keys and keys[0].type.base not in (
+            BaseType.INTEGER,
+            BaseType.BIGINT,
+            BaseType.DOUBLE,
+            BaseType.STRING,
+            BaseType.BYTES,
+        ):
             raise _err(f"The 'KAFKA' format does not support type '{keys[0].type.base.value}'", position)
     values = schema.value
-    if formats.value_format == "KAFKA":
-        if len(values) > 1:
-            raise _err("The 'KAFKA' format only supports a single field. Got: [" + ", ".join(str(v) for v in values) + "]", position)
-    if formats.value_format == "DELIMITED" and any(v.type.base in (BaseType.ARRAY, BaseType.MAP, BaseType.STRUCT) for v in values):
+    if formats.value_format == "KAFKA" and len(values) > 1:
+        raise _err(
+            "The 'KAFKA' format only supports a single field. Got: ["
+            + ", ".join(str(v) for v in values)
+            + "]",
+            position,
+        )
+    if formats.value_format == "DELIMITED" and any(
+        v.type.base in (BaseType.ARRAY, BaseType.MAP, BaseType.STRUCT) for v in values
+    ):
         raise _err("The 'DELIMITED' format does not support ARRAY, MAP or STRUCT columns", position)
     if formats.wrap_single_value is not None and len(values) != 1:
         raise _err("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas", position)
 
 
-def timestamp_of(props: dict[str, Any], schema: LogicalSchema, position: Position | None) -> tuple[str | None, str | None]:
+def timestamp_of(
+    props: dict[str, Any], schema: LogicalSchema, position: Position | None
+) -> tuple[str | None, str | None]:
     name = props.get("TIMESTAMP")
     fmt = props.get("TIMESTAMP_FORMAT")
     if name is None:
@@ -220,12 +282,21 @@ def timestamp_of(props: dict[str, Any], schema: LogicalSchema, position: Positio
     col_name = str(name).upper() if not str(name).startswith("`") else str(name).strip("`")
     col = schema.find(col_name)
     if col is None:
-        raise _err(f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{col_name}'", position)
+        raise _err(
+            f"The TIMESTAMP column set in the WITH clause does not exist in the schema: '{col_name}'",
+            position,
+        )
     if col.type.base is BaseType.STRING:
         if fmt is None:
-            raise _err(f"Column {col_name} is a STRING: TIMESTAMP_FORMAT is needed to read it as a timestamp", position)
+            raise _err(
+                f"Column {col_name} is a STRING: TIMESTAMP_FORMAT is needed to read it as a timestamp",
+                position,
+            )
     elif col.type.base not in (BaseType.BIGINT, BaseType.TIMESTAMP):
-        raise _err(f"Timestamp column, {col_name}, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified.", position)
+        raise _err(
+            f"Timestamp column, {col_name}, should be LONG(INT64), TIMESTAMP, or a String with a timestamp_format specified.",
+            position,
+        )
     return col_name, None if fmt is None else str(fmt)
 
 
@@ -243,12 +314,23 @@ def sink_source(
     """The DataSource a CREATE ... AS SELECT writes (formats and partitions inherited from its source)."""
     check_properties(props, position)
     formats = formats_from(props, inherited.formats, config, position)
-    if not schema.key and formats.key_format != "NONE" and "KEY_FORMAT" not in props and "FORMAT" not in props:
+    if (
+        not schema.key
+        and formats.key_format != "NONE"
+        and "KEY_FORMAT" not in props
+        and "FORMAT" not in props
+    ):
         formats = replace(formats, key_format="NONE")
     elif schema.key and formats.key_format == "NONE":
-        formats = replace(formats, key_format=config.get("ksql.persistence.default.format.key", "KAFKA").upper())
+        formats = replace(
+            formats, key_format=config.get("ksql.persistence.default.format.key", "KAFKA").upper()
+        )
     if len(schema.key) > 1 and formats.key_format == "KAFKA":
-        formats = replace(formats, key_format="JSON") if "KEY_FORMAT" not in props and "FORMAT" not in props else formats
+        formats = (
+            replace(formats, key_format="JSON")
+            if "KEY_FORMAT" not in props and "FORMAT" not in props
+            else formats
+        )
     if formats.wrap_single_value is not None and len(schema.value) != 1:
         formats = replace(formats, wrap_single_value=None)
     check_formats(schema, formats, position)

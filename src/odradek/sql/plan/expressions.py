@@ -167,7 +167,9 @@ class InList(Expr):
         return (self.operand, *self.items)
 
     def __str__(self) -> str:
-        return f"({self.operand} {'NOT ' if self.negated else ''}IN ({', '.join(str(i) for i in self.items)}))"
+        return (
+            f"({self.operand} {'NOT ' if self.negated else ''}IN ({', '.join(str(i) for i in self.items)}))"
+        )
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass, field
 
 from odradek.sql.metastore import DataSource, WindowInfo
-from odradek.sql.parser.ast import Emit, JoinType, Within, WindowSpec
+from odradek.sql.parser.ast import Emit, JoinType, WindowSpec, Within
 from odradek.sql.plan import expressions as ir
 from odradek.sql.schema import LogicalSchema
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlglot import exp
 
@@ -77,10 +78,14 @@ class QueryPlanner:
         self.functions = functions
         self.positions = positions
 
-    def error(self, message: str, node: exp.Expr | None = None, position: Position | None = None) -> KsqlAnalysisError:
+    def error(
+        self, message: str, node: exp.Expr | None = None, position: Position | None = None
+    ) -> KsqlAnalysisError:
         return KsqlAnalysisError(message, position=position or self.positions.of(node) or self.positions.base)
 
-    def analyzer(self, scope: Scope, *, aggregates: bool = False, table_functions: bool = False) -> ExpressionAnalyzer:
+    def analyzer(
+        self, scope: Scope, *, aggregates: bool = False, table_functions: bool = False
+    ) -> ExpressionAnalyzer:
         return ExpressionAnalyzer(
             scope,
             self.functions,
@@ -97,7 +102,11 @@ class QueryPlanner:
         sources = tuple(_sources(step.node))
         if query.where is not None:
             predicate = self.analyzer(step.scope).analyze_boolean(query.where, "WHERE")
-            step = _Step(FilterNode(step.node.schema, step.node.is_table, step.node.window, step.node, predicate), step.scope, step.join_keys)
+            step = _Step(
+                FilterNode(step.node.schema, step.node.is_table, step.node.window, step.node, predicate),
+                step.scope,
+                step.join_keys,
+            )
 
         if query.partition_by and not query.group_by:
             step = self.plan_partition_by(query, step)
@@ -112,22 +121,27 @@ class QueryPlanner:
         functions = [(i, e) for i, (_, e, _) in enumerate(items) if ir.contains_table_function(e)]
         if functions:
             if query.group_by or has_aggregates:
-                raise self.error("Table functions cannot be used with aggregations.", items[functions[0][0]][2])
+                raise self.error(
+                    "Table functions cannot be used with aggregations.", items[functions[0][0]][2]
+                )
             step, items = self.plan_flat_map(step, items)
 
         if query.group_by or has_aggregates:
             if not query.group_by:
                 agg = next(n for _, e, _ in items for n in e.walk() if isinstance(n, ir.AggregateCall))
-                raise self.error(f"Use of aggregate function {agg.name} requires a GROUP BY clause.", items[0][2])
+                raise self.error(
+                    f"Use of aggregate function {agg.name} requires a GROUP BY clause.", items[0][2]
+                )
             if query.partition_by:
                 raise self.error("PARTITION BY cannot be combined with GROUP BY.", query.partition_by[0])
             step, items = self.plan_aggregate(query, step, items, having)
-        else:
-            if query.window is not None:
-                raise self.error("WINDOW clause requires a GROUP BY clause.", position=query.position)
+        elif query.window is not None:
+            raise self.error("WINDOW clause requires a GROUP BY clause.", position=query.position)
 
         if query.emit is ast.Emit.FINAL and step.node.window is None:
-            raise self.error("EMIT FINAL is only supported for windowed aggregations.", position=query.position)
+            raise self.error(
+                "EMIT FINAL is only supported for windowed aggregations.", position=query.position
+            )
         return self.plan_projection(step, items, persistent, sources)
 
     # -- FROM --------------------------------------------------------------------------------------------
@@ -153,26 +167,47 @@ class QueryPlanner:
         left = self.plan_relation(join.left)
         right = self.plan_source(join.right)
         if join.right.label in left.scope.qualifiers:
-            raise self.error(f"Can not join '{join.right.name}' to itself without aliases: give each an alias (FROM s A JOIN s B ...).", position=join.position)
+            raise self.error(
+                f"Can not join '{join.right.name}' to itself without aliases: give each an alias (FROM s A JOIN s B ...).",
+                position=join.position,
+            )
         criteria = join.criteria
         if not isinstance(criteria, exp.EQ):
-            raise self.error(f"Unsupported join expression: {criteria.sql()}. Only an equality between a column of each side is supported.", criteria)
-        left_key, right_key = self._join_side(criteria.this, left, right), self._join_side(criteria.expression, left, right)
+            raise self.error(
+                f"Unsupported join expression: {criteria.sql()}. Only an equality between a column of each side is supported.",
+                criteria,
+            )
+        left_key, right_key = (
+            self._join_side(criteria.this, left, right),
+            self._join_side(criteria.expression, left, right),
+        )
         if left_key[0] == right_key[0]:
-            raise self.error(f"Each side of the join condition must reference one source: {criteria.sql()}", criteria)
+            raise self.error(
+                f"Each side of the join condition must reference one source: {criteria.sql()}", criteria
+            )
         if left_key[0] == "right":
             left_key, right_key = right_key, left_key
         lkey, rkey = left_key[1], right_key[1]
-        if t.common_type(lkey.type, rkey.type) is None or (lkey.type != rkey.type and not (lkey.type.is_numeric and rkey.type.is_numeric)):
-            raise self.error(f"Invalid comparison expression '{criteria.sql()}' in join. Types of join columns do not match: {lkey.type} and {rkey.type}", criteria)
+        if t.common_type(lkey.type, rkey.type) is None or (
+            lkey.type != rkey.type and not (lkey.type.is_numeric and rkey.type.is_numeric)
+        ):
+            raise self.error(
+                f"Invalid comparison expression '{criteria.sql()}' in join. Types of join columns do not match: {lkey.type} and {rkey.type}",
+                criteria,
+            )
 
         lnode, rnode = left.node, right.node
         join_type = join.join_type
         if join_type is ast.JoinType.RIGHT:
-            raise self.error("RIGHT JOIN is not supported: swap the sources and use LEFT JOIN.", position=join.position)
+            raise self.error(
+                "RIGHT JOIN is not supported: swap the sources and use LEFT JOIN.", position=join.position
+            )
         kind, repartition_left = self._join_kind(join, left, right, lkey, rkey)
         rsource = right.node.source  # type: ignore[attr-defined]
-        if kind in (JoinKind.STREAM_STREAM, JoinKind.STREAM_TABLE, JoinKind.TABLE_TABLE) and not repartition_left:
+        if (
+            kind in (JoinKind.STREAM_STREAM, JoinKind.STREAM_TABLE, JoinKind.TABLE_TABLE)
+            and not repartition_left
+        ):
             self._check_copartitioned(left, rsource, join)
 
         # the output: a KEY column (the join key) and every input column, prefixed with its alias
@@ -191,7 +226,9 @@ class QueryPlanner:
         key_names = []
         for side_key, side in ((lkey, left), (rkey, right)):
             if isinstance(side_key, ir.ColumnRef):
-                key_names.append(side_key.name if _is_join(side.node) else f"{side_key.qualifier}_{side_key.name}")
+                key_names.append(
+                    side_key.name if _is_join(side.node) else f"{side_key.qualifier}_{side_key.name}"
+                )
         key_names.extend(k for k in left.join_keys if k not in key_names)
         is_table = lnode.is_table and rnode.is_table
         node = JoinNode(
@@ -222,29 +259,49 @@ class QueryPlanner:
                 errors.append(e)
         raise errors[0]
 
-    def _join_kind(self, join: ast.Join, left: _Step, right: _Step, lkey: ir.Expr, rkey: ir.Expr) -> tuple[JoinKind, bool]:
+    def _join_kind(
+        self, join: ast.Join, left: _Step, right: _Step, lkey: ir.Expr, rkey: ir.Expr
+    ) -> tuple[JoinKind, bool]:
         lt, rt = left.node.is_table, right.node.is_table
         right_is_pk = _is_key_ref(rkey, right.node)
-        left_is_key = _is_key_ref(lkey, left.node) or (isinstance(lkey, ir.ColumnRef) and lkey.name in left.join_keys)
+        left_is_key = _is_key_ref(lkey, left.node) or (
+            isinstance(lkey, ir.ColumnRef) and lkey.name in left.join_keys
+        )
         if not lt and not rt:
             if join.within is None:
-                raise self.error("Stream-Stream joins must have a WITHIN clause specified. None was provided.", position=join.position)
+                raise self.error(
+                    "Stream-Stream joins must have a WITHIN clause specified. None was provided.",
+                    position=join.position,
+                )
             return JoinKind.STREAM_STREAM, not left_is_key
         if join.within is not None:
-            raise self.error("A window definition was provided for a Stream-Table or Table-Table join. WITHIN is only for stream-stream joins.", position=join.position)
+            raise self.error(
+                "A window definition was provided for a Stream-Table or Table-Table join. WITHIN is only for stream-stream joins.",
+                position=join.position,
+            )
         if lt and not rt:
-            raise self.error(f"Invalid join order: table-stream joins are not supported; only stream-table joins. Got {join.left.label if isinstance(join.left, ast.AliasedRelation) else 'a join'} {join.join_type.value} JOIN {join.right.label}.", position=join.position)
+            raise self.error(
+                f"Invalid join order: table-stream joins are not supported; only stream-table joins. Got {join.left.label if isinstance(join.left, ast.AliasedRelation) else 'a join'} {join.join_type.value} JOIN {join.right.label}.",
+                position=join.position,
+            )
         if not right_is_pk:
             what = "stream-table" if not lt else "table-table"
-            raise self.error(f"Invalid join condition: {what} joins require to join on the primary key of the right input table. Got {lkey} = {rkey}.", position=join.position)
+            raise self.error(
+                f"Invalid join condition: {what} joins require to join on the primary key of the right input table. Got {lkey} = {rkey}.",
+                position=join.position,
+            )
         if not lt:
             if join.join_type is ast.JoinType.FULL:
-                raise self.error("Full outer joins between a stream and a table are not supported.", position=join.position)
+                raise self.error(
+                    "Full outer joins between a stream and a table are not supported.", position=join.position
+                )
             return JoinKind.STREAM_TABLE, not left_is_key
         if left_is_key:
             return JoinKind.TABLE_TABLE, False
         if join.join_type not in (ast.JoinType.INNER, ast.JoinType.LEFT):
-            raise self.error("Foreign-key table-table joins support only INNER and LEFT joins.", position=join.position)
+            raise self.error(
+                "Foreign-key table-table joins support only INNER and LEFT joins.", position=join.position
+            )
         return JoinKind.FOREIGN_KEY, False
 
     def _check_copartitioned(self, left: _Step, right: DataSource, join: ast.Join) -> None:
@@ -263,7 +320,9 @@ class QueryPlanner:
 
     # -- SELECT items -----------------------------------------------------------------------------------------
 
-    def select_items(self, query: ast.Query, scope: Scope) -> list[tuple[str | None, ir.Expr, exp.Expr | None]]:
+    def select_items(
+        self, query: ast.Query, scope: Scope
+    ) -> list[tuple[str | None, ir.Expr, exp.Expr | None]]:
         """(alias or None, expression, the sqlglot node for positions) for every selected column."""
         analyzer = self.analyzer(scope, aggregates=True, table_functions=True)
         items: list[tuple[str | None, ir.Expr, exp.Expr | None]] = []
@@ -276,16 +335,32 @@ class QueryPlanner:
                     matched = True
                     joined = len(scope.qualifiers) > 1
                     alias = f"{sc.qualifier}_{sc.name}" if joined else sc.name
-                    items.append((alias, ir.ColumnRef(sc.type, sc.ref_name, sc.namespace, sc.qualifier, sc.name if sc.name != sc.ref_name else None), None))
+                    items.append(
+                        (
+                            alias,
+                            ir.ColumnRef(
+                                sc.type,
+                                sc.ref_name,
+                                sc.namespace,
+                                sc.qualifier,
+                                sc.name if sc.name != sc.ref_name else None,
+                            ),
+                            None,
+                        )
+                    )
                 if item.source is not None and not matched:
-                    raise self.error(f"Source {item.source} is not in the FROM clause.", position=query.position)
+                    raise self.error(
+                        f"Source {item.source} is not in the FROM clause.", position=query.position
+                    )
                 continue
             items.append((item.alias, analyzer.analyze(item.expression), item.expression))
         return items
 
     # -- table functions --------------------------------------------------------------------------------------
 
-    def plan_flat_map(self, step: _Step, items: list[tuple[str | None, ir.Expr, exp.Expr | None]]) -> tuple[_Step, list[tuple[str | None, ir.Expr, exp.Expr | None]]]:
+    def plan_flat_map(
+        self, step: _Step, items: list[tuple[str | None, ir.Expr, exp.Expr | None]]
+    ) -> tuple[_Step, list[tuple[str | None, ir.Expr, exp.Expr | None]]]:
         calls: list[tuple[str, ir.TableFunctionCall]] = []
 
         def swap(e: ir.Expr) -> ir.Expr | None:
@@ -316,7 +391,13 @@ class QueryPlanner:
         group_by = [analyzer.analyze(g) for g in query.group_by]
         key_cols: list[Column] = []
         for i, g in enumerate(group_by):
-            name = g.user_name if isinstance(g, ir.ColumnRef) else g.field_name if isinstance(g, ir.Deref) else f"KSQL_COL_{i}"
+            name = (
+                g.user_name
+                if isinstance(g, ir.ColumnRef)
+                else g.field_name
+                if isinstance(g, ir.Deref)
+                else f"KSQL_COL_{i}"
+            )
             if any(k.name == name for k in key_cols):
                 raise self.error(f"Duplicate GROUP BY expression: {g}", query.group_by[i])
             key_cols.append(Column(name, g.type, Namespace.KEY))
@@ -327,27 +408,53 @@ class QueryPlanner:
                 if isinstance(n, ir.AggregateCall) and str(n) not in aggregates:
                     aggregates[str(n)] = (f"KSQL_AGG_VARIABLE_{len(aggregates)}", n)
         if not aggregates:
-            raise self.error("GROUP BY requires aggregate functions in either the SELECT or HAVING clause.", query.group_by[0])
+            raise self.error(
+                "GROUP BY requires aggregate functions in either the SELECT or HAVING clause.",
+                query.group_by[0],
+            )
 
         source_is_table = step.node.is_table
         if source_is_table:
-            for name, call in aggregates.values():
-                undo = getattr(call.resolved.overload.impl([a.type for a in call.args], list(call.literals)), "undo", None)
+            for _, call in aggregates.values():
+                undo = getattr(
+                    call.resolved.overload.impl([a.type for a in call.args], list(call.literals)),
+                    "undo",
+                    None,
+                )
                 if undo is None:
-                    raise self.error(f"The aggregation function {call.name} cannot be applied to a table source, only to a stream source.", query.group_by[0])
+                    raise self.error(
+                        f"The aggregation function {call.name} cannot be applied to a table source, only to a stream source.",
+                        query.group_by[0],
+                    )
         window = None
         if query.window is not None:
             if source_is_table:
-                raise self.error("Windowed aggregations are only supported on streams, not tables.", position=query.position)
-            window = WindowInfo(query.window.kind, None if query.window.kind is ast.WindowKind.SESSION else query.window.size_ms)
+                raise self.error(
+                    "Windowed aggregations are only supported on streams, not tables.",
+                    position=query.position,
+                )
+            window = WindowInfo(
+                query.window.kind,
+                None if query.window.kind is ast.WindowKind.SESSION else query.window.size_ms,
+            )
 
         value_cols = [Column(name, call.type, Namespace.VALUE) for name, call in aggregates.values()]
         schema = LogicalSchema((*key_cols, *value_cols))
         input_keys = [c.name for c in step.node.schema.key]
         by_key = len(group_by) == len(input_keys) and all(
-            isinstance(g, ir.ColumnRef) and g.namespace is Namespace.KEY and g.name == k for g, k in zip(group_by, input_keys, strict=True)
+            isinstance(g, ir.ColumnRef) and g.namespace is Namespace.KEY and g.name == k
+            for g, k in zip(group_by, input_keys, strict=True)
         )
-        node: PlanNode = AggregateNode(schema, True, window, step.node, tuple(group_by), tuple(aggregates.values()), query.window, not by_key)
+        node: PlanNode = AggregateNode(
+            schema,
+            True,
+            window,
+            step.node,
+            tuple(group_by),
+            tuple(aggregates.values()),
+            query.window,
+            not by_key,
+        )
 
         group_strs = {str(g): key_cols[i] for i, g in enumerate(group_by)}
 
@@ -360,15 +467,23 @@ class QueryPlanner:
                 return ir.ColumnRef(col.type, col.name, Namespace.KEY, None, None)
             return None
 
-        new_items = []
+        new_items: list[tuple[str | None, ir.Expr, exp.Expr | None]] = []
         bad: list[tuple[ir.ColumnRef, exp.Expr | None]] = []
-        for i, (alias, e, n) in enumerate(items):
+        for i, (alias, e, src) in enumerate(items):
             out = rewrite(e, to_output)
-            bad += [(r, n) for r in ir.column_refs(out) if r.namespace is not None and r.name not in schema.names()]
-            new_items.append((alias or _derived_name(e, key_cols, group_by, i), out, n))
+            bad += [
+                (r, src)
+                for r in ir.column_refs(out)
+                if r.namespace is not None and r.name not in schema.names()
+            ]
+            new_items.append((alias or _derived_name(e, key_cols, group_by, i), out, src))
         if bad:
             shown = ", ".join(dict.fromkeys(str(b) for b, _ in bad))
-            raise self.error(f"Non-aggregate SELECT expression(s) not part of GROUP BY: {shown}", bad[0][1], position=None if bad[0][1] is not None else query.position)
+            raise self.error(
+                f"Non-aggregate SELECT expression(s) not part of GROUP BY: {shown}",
+                bad[0][1],
+                position=None if bad[0][1] is not None else query.position,
+            )
 
         scope = Scope()
         for c in schema.columns:
@@ -376,9 +491,13 @@ class QueryPlanner:
         _add_pseudo(scope, None, window is not None)
         if having is not None:
             pred = rewrite(having, to_output)
-            leftover = [r for r in ir.column_refs(pred) if r.namespace is not None and r.name not in schema.names()]
+            leftover = [
+                r for r in ir.column_refs(pred) if r.namespace is not None and r.name not in schema.names()
+            ]
             if leftover:
-                raise self.error(f"Non-aggregate HAVING expression not part of GROUP BY: {leftover[0]}", query.having)
+                raise self.error(
+                    f"Non-aggregate HAVING expression not part of GROUP BY: {leftover[0]}", query.having
+                )
             node = FilterNode(node.schema, True, window, node, pred, "HAVING")
         return _Step(node, scope), new_items
 
@@ -393,10 +512,29 @@ class QueryPlanner:
         for i, k in enumerate(keys):
             if isinstance(k, ir.Literal) and k.value is None:
                 continue
-            names.append(k.user_name if isinstance(k, ir.ColumnRef) else k.field_name if isinstance(k, ir.Deref) else f"KSQL_COL_{i}")
-        key_cols = [Column(n, k.type, Namespace.KEY) for n, k in zip(names, [k for k in keys if not (isinstance(k, ir.Literal) and k.value is None)], strict=True)]
-        moved = [c for c in step.node.schema.columns if c.name not in names and c.namespace is not Namespace.HEADERS]
-        values = [Column(c.name, c.type, Namespace.VALUE) for c in moved if not (c.namespace is Namespace.KEY and _is_join(step.node))]
+            names.append(
+                k.user_name
+                if isinstance(k, ir.ColumnRef)
+                else k.field_name
+                if isinstance(k, ir.Deref)
+                else f"KSQL_COL_{i}"
+            )
+        key_cols = [
+            Column(n, k.type, Namespace.KEY)
+            for n, k in zip(
+                names, [k for k in keys if not (isinstance(k, ir.Literal) and k.value is None)], strict=True
+            )
+        ]
+        moved = [
+            c
+            for c in step.node.schema.columns
+            if c.name not in names and c.namespace is not Namespace.HEADERS
+        ]
+        values = [
+            Column(c.name, c.type, Namespace.VALUE)
+            for c in moved
+            if not (c.namespace is Namespace.KEY and _is_join(step.node))
+        ]
         schema = LogicalSchema((*key_cols, *values, *step.node.schema.headers))
         node = RepartitionNode(schema, False, None, step.node, tuple(keys))
         scope = Scope()
@@ -413,7 +551,11 @@ class QueryPlanner:
     # -- SELECT -----------------------------------------------------------------------------------------------
 
     def plan_projection(
-        self, step: _Step, items: list[tuple[str | None, ir.Expr, exp.Expr | None]], persistent: bool, sources: tuple[DataSource, ...]
+        self,
+        step: _Step,
+        items: list[tuple[str | None, ir.Expr, exp.Expr | None]],
+        persistent: bool,
+        sources: tuple[DataSource, ...],
     ) -> PlannedQuery:
         input_node = step.node
         input_keys = [c.name for c in input_node.schema.key]
@@ -421,15 +563,17 @@ class QueryPlanner:
         named: list[tuple[str, ir.Expr, bool]] = []
         seen: set[str] = set()
         key_found = False
-        for i, (alias, e, node) in enumerate(items):
+        for i, (alias, expr, node) in enumerate(items):
+            e = expr
             name = alias or _derived_name(e, [], [], i)
             if name in seen:
                 raise self.error(f"Duplicate column names: {name}", node)
             seen.add(name)
             is_key = isinstance(e, ir.ColumnRef) and (
-                (e.namespace is Namespace.KEY and e.name in input_keys) or (is_join and e.name in step.join_keys and not key_found)
+                (e.namespace is Namespace.KEY and e.name in input_keys)
+                or (is_join and e.name in step.join_keys and not key_found)
             )
-            if is_key and is_join:
+            if is_key and is_join and isinstance(e, ir.ColumnRef):
                 key_found = True
                 e = ir.ColumnRef(e.type, "KSQL_JOIN_KEY", Namespace.KEY, None, e.user_name)
             named.append((name, e, is_key))
@@ -437,34 +581,52 @@ class QueryPlanner:
         if persistent:
             if is_join and not key_found:
                 keys = " or ".join(step.join_keys) or "the join expression"
-                raise self.error(f"Key missing from projection (ie, SELECT). The query used to build the sink must include the join expression {keys} in its projection (eg, SELECT {step.join_keys[0] if step.join_keys else 'key'}...).")
+                raise self.error(
+                    f"Key missing from projection (ie, SELECT). The query used to build the sink must include the join expression {keys} in its projection (eg, SELECT {step.join_keys[0] if step.join_keys else 'key'}...)."
+                )
             if not is_join:
                 projected = {e.name for _, e, k in named if k and isinstance(e, ir.ColumnRef)}
                 missing = [k for k in input_keys if k not in projected]
                 if missing:
                     cols = ", ".join(f"`{m}`" for m in missing)
-                    raise self.error(f"Key missing from projection (ie, SELECT). The query used to build the sink must include the key column(s) {cols} in its projection (eg, SELECT {cols}...).")
+                    raise self.error(
+                        f"Key missing from projection (ie, SELECT). The query used to build the sink must include the key column(s) {cols} in its projection (eg, SELECT {cols}...)."
+                    )
                 counts: dict[str, int] = {}
                 for _, e, k in named:
                     if k and isinstance(e, ir.ColumnRef):
                         counts[e.name] = counts.get(e.name, 0) + 1
                 twice = [n for n, c in counts.items() if c > 1]
                 if twice:
-                    raise self.error(f"The projection contains a key column ({twice[0]}) more than once. Use an expression (e.g. AS_VALUE({twice[0]})) for the copy.")
+                    raise self.error(
+                        f"The projection contains a key column ({twice[0]}) more than once. Use an expression (e.g. AS_VALUE({twice[0]})) for the copy."
+                    )
 
         key_items = [(n, e) for n, e, k in named if k]
         value_items = [(n, e) for n, e, k in named if not k]
-        columns = [Column(n, e.type, Namespace.KEY) for n, e in key_items] + [Column(n, e.type, Namespace.VALUE) for n, e in value_items]
-        for n, e in value_items:
-            if e.type.base is t.BaseType.NULL:
-                raise self.error(f"Can't infer a type of null. Please explicitly cast it to the required type, e.g. CAST(null AS VARCHAR) AS {n}.")
-        node = ProjectNode(LogicalSchema(tuple(columns)), input_node.is_table, input_node.window, input_node, tuple(key_items + value_items))
-        return PlannedQuery(node, tuple(n for n, _ in key_items), sources)
+        columns = [Column(n, e.type, Namespace.KEY) for n, e in key_items] + [
+            Column(n, e.type, Namespace.VALUE) for n, e in value_items
+        ]
+        for n, ve in value_items:
+            if ve.type.base is t.BaseType.NULL:
+                raise self.error(
+                    f"Can't infer a type of null. Please explicitly cast it to the required type, e.g. CAST(null AS VARCHAR) AS {n}."
+                )
+        project = ProjectNode(
+            LogicalSchema(tuple(columns)),
+            input_node.is_table,
+            input_node.window,
+            input_node,
+            tuple(key_items + value_items),
+        )
+        return PlannedQuery(project, tuple(n for n, _ in key_items), sources)
 
 
 def plan_output(planned: PlannedQuery, query: ast.Query) -> OutputNode:
     root = planned.root
-    return OutputNode(root.schema, root.is_table, root.window, root, query.emit, query.limit, tuple(root.schema.names()))
+    return OutputNode(
+        root.schema, root.is_table, root.window, root, query.emit, query.limit, tuple(root.schema.names())
+    )
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
@@ -475,7 +637,7 @@ def rewrite(e: ir.Expr, f: Callable[[ir.Expr], ir.Expr | None]) -> ir.Expr:
     swapped = f(e)
     if swapped is not None:
         return swapped
-    changes = {}
+    changes: dict[str, Any] = {}
     for name in e.__dataclass_fields__:
         value = getattr(e, name)
         if isinstance(value, ir.Expr):
@@ -483,7 +645,9 @@ def rewrite(e: ir.Expr, f: Callable[[ir.Expr], ir.Expr | None]) -> ir.Expr:
         elif isinstance(value, tuple) and value and all(isinstance(v, ir.Expr) for v in value):
             changes[name] = tuple(rewrite(v, f) for v in value)
         elif isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
-            changes[name] = tuple(tuple(rewrite(x, f) if isinstance(x, ir.Expr) else x for x in pair) for pair in value)
+            changes[name] = tuple(
+                tuple(rewrite(x, f) if isinstance(x, ir.Expr) else x for x in pair) for pair in value
+            )
     return replace(e, **changes) if changes else e
 
 
@@ -520,8 +684,15 @@ def _is_join(node: PlanNode) -> bool:
 
 def _is_key_ref(e: ir.Expr, node: PlanNode) -> bool:
     keys = node.schema.key
-    return isinstance(e, ir.ColumnRef) and e.namespace is Namespace.KEY and len(keys) == 1 and keys[0].name == e.name
+    return (
+        isinstance(e, ir.ColumnRef)
+        and e.namespace is Namespace.KEY
+        and len(keys) == 1
+        and keys[0].name == e.name
+    )
 
 
 def select_name(item: ast.SelectItem) -> str | None:
-    return item.alias or (identifier_name(item.expression) if isinstance(item.expression, exp.Column) else None)
+    return item.alias or (
+        identifier_name(item.expression) if isinstance(item.expression, exp.Column) else None
+    )

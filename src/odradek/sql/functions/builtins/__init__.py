@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from odradek.sql.functions.registry import FunctionKind, FunctionRegistry, Overload
 from odradek.sql.functions.signature import parse_signature
 from odradek.sql.types import SqlType
 
 ReturnRule = Callable[[list[SqlType]], SqlType]
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Builtins:
@@ -28,10 +29,10 @@ class Builtins:
         description: str = "",
         null_propagating: bool = True,
         returns: ReturnRule | None = None,
-    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    ) -> Callable[[F], F]:
         """`names` may list aliases separated by '|' (LCASE|LOWER)."""
 
-        def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def deco(fn: F) -> F:
             overloads = [Overload(parse_signature(s, returns), fn, null_propagating) for s in signatures]
             for name in names.split("|"):
                 self._add(name, FunctionKind.SCALAR, overloads, description or (fn.__doc__ or "").strip())
@@ -40,17 +41,24 @@ class Builtins:
         return deco
 
     def aggregate(
-        self, name: str, *signatures: str, description: str = "", literal_params: int = 0, returns: ReturnRule | None = None
-    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        def deco(factory: Callable[..., Any]) -> Callable[..., Any]:
-            overloads = [Overload(parse_signature(s, returns), factory, False, literal_params) for s in signatures]
+        self,
+        name: str,
+        *signatures: str,
+        description: str = "",
+        literal_params: int = 0,
+        returns: ReturnRule | None = None,
+    ) -> Callable[[F], F]:
+        def deco(factory: F) -> F:
+            overloads = [
+                Overload(parse_signature(s, returns), factory, False, literal_params) for s in signatures
+            ]
             self._add(name, FunctionKind.AGGREGATE, overloads, description or (factory.__doc__ or "").strip())
             return factory
 
         return deco
 
-    def table(self, name: str, *signatures: str, description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def table(self, name: str, *signatures: str, description: str = "") -> Callable[[F], F]:
+        def deco(fn: F) -> F:
             overloads = [Overload(parse_signature(s), fn, True) for s in signatures]
             self._add(name, FunctionKind.TABLE, overloads, description or (fn.__doc__ or "").strip())
             return fn

@@ -49,7 +49,11 @@ def _json_path(doc: Any, path: str) -> Any:
     return cur
 
 
-@fn("EXTRACTJSONFIELD", "STRING, STRING -> STRING", description="The value at a JSON path ($.a.b[0]) of a JSON string, as a string.")
+@fn(
+    "EXTRACTJSONFIELD",
+    "STRING, STRING -> STRING",
+    description="The value at a JSON path ($.a.b[0]) of a JSON string, as a string.",
+)
 def extractjsonfield(text: str, path: str) -> str | None:
     try:
         value = _json_path(json.loads(text), path)
@@ -60,7 +64,12 @@ def extractjsonfield(text: str, path: str) -> str | None:
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
-@fn("IS_JSON_STRING", "STRING -> BOOLEAN", null_propagating=False, description="Whether the string is valid JSON.")
+@fn(
+    "IS_JSON_STRING",
+    "STRING -> BOOLEAN",
+    null_propagating=False,
+    description="Whether the string is valid JSON.",
+)
 def is_json_string(text: str | None) -> bool:
     if text is None:
         return False
@@ -71,7 +80,11 @@ def is_json_string(text: str | None) -> bool:
     return True
 
 
-@fn("JSON_ARRAY_LENGTH", "STRING -> INT", description="The length of a JSON array string (NULL if not an array).")
+@fn(
+    "JSON_ARRAY_LENGTH",
+    "STRING -> INT",
+    description="The length of a JSON array string (NULL if not an array).",
+)
 def json_array_length(text: str) -> int | None:
     try:
         value = json.loads(text)
@@ -98,7 +111,11 @@ def json_keys(text: str) -> list[str] | None:
     return list(value) if isinstance(value, dict) else None
 
 
-@fn("JSON_RECORDS", "STRING -> MAP<STRING, STRING>", description="The entries of a JSON object string, values as JSON strings.")
+@fn(
+    "JSON_RECORDS",
+    "STRING -> MAP<STRING, STRING>",
+    description="The entries of a JSON object string, values as JSON strings.",
+)
 def json_records(text: str) -> dict[str, str] | None:
     try:
         value = json.loads(text)
@@ -174,7 +191,11 @@ def url_extract_host(s: str) -> str | None:
     return _url(s).hostname
 
 
-@fn("URL_EXTRACT_PARAMETER", "STRING, STRING -> STRING", description="The first value of a query parameter of a URL.")
+@fn(
+    "URL_EXTRACT_PARAMETER",
+    "STRING, STRING -> STRING",
+    description="The first value of a query parameter of a URL.",
+)
 def url_extract_parameter(s: str, name: str) -> str | None:
     values = urllib.parse.parse_qs(_url(s).query, keep_blank_values=True).get(name)
     return values[0] if values else None
@@ -209,10 +230,10 @@ _ENCODERS = {
     "base64": lambda b: base64.b64encode(b).decode(),
 }
 _DECODERS = {
-    "hex": lambda s: binascii.unhexlify(s),
+    "hex": binascii.unhexlify,
     "utf8": lambda s: s.encode("utf-8"),
     "ascii": lambda s: s.encode("ascii"),
-    "base64": lambda s: base64.b64decode(s),
+    "base64": base64.b64decode,
 }
 
 
@@ -223,17 +244,29 @@ def _codec(name: str, table: dict[str, Any]) -> Any:
     return f
 
 
-@fn("TO_BYTES", "STRING, STRING -> BYTES", description="A string decoded to bytes from hex, utf8, ascii or base64.")
+@fn(
+    "TO_BYTES",
+    "STRING, STRING -> BYTES",
+    description="A string decoded to bytes from hex, utf8, ascii or base64.",
+)
 def to_bytes(s: str, encoding: str) -> bytes:
     return bytes(_codec(encoding, _DECODERS)(s))
 
 
-@fn("FROM_BYTES", "BYTES, STRING -> STRING", description="Bytes encoded as a hex, utf8, ascii or base64 string.")
+@fn(
+    "FROM_BYTES",
+    "BYTES, STRING -> STRING",
+    description="Bytes encoded as a hex, utf8, ascii or base64 string.",
+)
 def from_bytes(b: bytes, encoding: str) -> str:
     return str(_codec(encoding, _ENCODERS)(b))
 
 
-@fn("ENCODE", "STRING, STRING, STRING -> STRING", description="ENCODE(s, from, to): a string re-encoded between hex, utf8, ascii and base64.")
+@fn(
+    "ENCODE",
+    "STRING, STRING, STRING -> STRING",
+    description="ENCODE(s, from, to): a string re-encoded between hex, utf8, ascii and base64.",
+)
 def encode(s: str, from_encoding: str, to_encoding: str) -> str:
     return from_bytes(to_bytes(s, from_encoding), to_encoding)
 
@@ -251,16 +284,31 @@ def _unpack(fmt: str, size: int, b: bytes, order: str) -> Any:
     return struct.unpack(_endian(order) + fmt, b)[0]
 
 
-@fn("INT_FROM_BYTES", "BYTES -> INT", "BYTES, STRING -> INT", description="A 4-byte integer (big-endian by default).")
+@fn(
+    "INT_FROM_BYTES",
+    "BYTES -> INT",
+    "BYTES, STRING -> INT",
+    description="A 4-byte integer (big-endian by default).",
+)
 def int_from_bytes(b: bytes, order: str = "BIG_ENDIAN") -> int:
     return int(_unpack("i", 4, b, order))
 
 
-@fn("BIGINT_FROM_BYTES", "BYTES -> BIGINT", "BYTES, STRING -> BIGINT", description="An 8-byte integer (big-endian by default).")
+@fn(
+    "BIGINT_FROM_BYTES",
+    "BYTES -> BIGINT",
+    "BYTES, STRING -> BIGINT",
+    description="An 8-byte integer (big-endian by default).",
+)
 def bigint_from_bytes(b: bytes, order: str = "BIG_ENDIAN") -> int:
     return int(_unpack("q", 8, b, order))
 
 
-@fn("DOUBLE_FROM_BYTES", "BYTES -> DOUBLE", "BYTES, STRING -> DOUBLE", description="An 8-byte IEEE double (big-endian by default).")
+@fn(
+    "DOUBLE_FROM_BYTES",
+    "BYTES -> DOUBLE",
+    "BYTES, STRING -> DOUBLE",
+    description="An 8-byte IEEE double (big-endian by default).",
+)
 def double_from_bytes(b: bytes, order: str = "BIG_ENDIAN") -> float:
     return float(_unpack("d", 8, b, order))

@@ -31,12 +31,24 @@ def _integral_decimal(args: list[SqlType]) -> SqlType:
     return t.decimal(max(a.precision - a.scale + 1, 1), 0)
 
 
-@fn("CEIL", "INT -> INT", "BIGINT -> BIGINT", "DOUBLE -> DOUBLE", description="The smallest integral value not less than the argument.")
+@fn(
+    "CEIL",
+    "INT -> INT",
+    "BIGINT -> BIGINT",
+    "DOUBLE -> DOUBLE",
+    description="The smallest integral value not less than the argument.",
+)
 def ceil(x: float) -> float:
     return x if isinstance(x, int) else float(math.ceil(x))
 
 
-@fn("FLOOR", "INT -> INT", "BIGINT -> BIGINT", "DOUBLE -> DOUBLE", description="The largest integral value not greater than the argument.")
+@fn(
+    "FLOOR",
+    "INT -> INT",
+    "BIGINT -> BIGINT",
+    "DOUBLE -> DOUBLE",
+    description="The largest integral value not greater than the argument.",
+)
 def floor(x: float) -> float:
     return x if isinstance(x, int) else float(math.floor(x))
 
@@ -84,7 +96,16 @@ def round_decimal_to(x: decimal.Decimal, digits: int) -> decimal.Decimal:
     return x.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP)
 
 
-@fn("TRUNC", "INT -> INT", "BIGINT -> BIGINT", "DOUBLE -> BIGINT", "DOUBLE, INT -> DOUBLE", "DECIMAL -> $0", "DECIMAL, INT -> $0", description="The value truncated toward zero (to n decimal places).")
+@fn(
+    "TRUNC",
+    "INT -> INT",
+    "BIGINT -> BIGINT",
+    "DOUBLE -> BIGINT",
+    "DOUBLE, INT -> DOUBLE",
+    "DECIMAL -> $0",
+    "DECIMAL, INT -> $0",
+    description="The value truncated toward zero (to n decimal places).",
+)
 def trunc(x: float | decimal.Decimal, digits: int | None = None) -> float | int | decimal.Decimal:
     if isinstance(x, decimal.Decimal):
         return x.quantize(decimal.Decimal(1).scaleb(-(digits or 0)), rounding=decimal.ROUND_DOWN)
@@ -114,7 +135,12 @@ def ln(x: float) -> float:
     return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
 
 
-@fn("LOG", "DOUBLE -> DOUBLE", "DOUBLE, DOUBLE -> DOUBLE", description="The base-10 logarithm, or LOG(base, value).")
+@fn(
+    "LOG",
+    "DOUBLE -> DOUBLE",
+    "DOUBLE, DOUBLE -> DOUBLE",
+    description="The base-10 logarithm, or LOG(base, value).",
+)
 def log(a: float, b: float | None = None) -> float:
     if b is None:
         return math.log10(a) if a > 0 else math.nan
@@ -149,7 +175,17 @@ def random_() -> float:
     return random.random()
 
 
-for _name, _f in (("SIN", math.sin), ("COS", math.cos), ("TAN", math.tan), ("ASIN", math.asin), ("ACOS", math.acos), ("ATAN", math.atan), ("SINH", math.sinh), ("COSH", math.cosh), ("TANH", math.tanh)):
+for _name, _f in (
+    ("SIN", math.sin),
+    ("COS", math.cos),
+    ("TAN", math.tan),
+    ("ASIN", math.asin),
+    ("ACOS", math.acos),
+    ("ATAN", math.atan),
+    ("SINH", math.sinh),
+    ("COSH", math.cosh),
+    ("TANH", math.tanh),
+):
 
     def _trig(x: float, _f=_f) -> float:  # type: ignore[no-untyped-def]
         try:
@@ -168,19 +204,24 @@ def atan2(y: float, x: float) -> float:
 @fn("GREATEST", "T, ...T -> T", null_propagating=False, description="The largest non-NULL argument.")
 def greatest(*xs: float | None) -> float | None:
     values = [x for x in xs if x is not None]
-    return max(values) if values else None  # type: ignore[type-var]
+    return max(values) if values else None
 
 
 @fn("LEAST", "T, ...T -> T", null_propagating=False, description="The smallest non-NULL argument.")
 def least(*xs: float | None) -> float | None:
     values = [x for x in xs if x is not None]
-    return min(values) if values else None  # type: ignore[type-var]
+    return min(values) if values else None
 
 
 _EARTH_RADIUS = {"KM": 6371.0, "MILES": 3959.0, "MI": 3959.0}
 
 
-@fn("GEO_DISTANCE", "DOUBLE, DOUBLE, DOUBLE, DOUBLE -> DOUBLE", "DOUBLE, DOUBLE, DOUBLE, DOUBLE, STRING -> DOUBLE", description="The great-circle distance between two (lat, lon) points, in KM (default) or MILES.")
+@fn(
+    "GEO_DISTANCE",
+    "DOUBLE, DOUBLE, DOUBLE, DOUBLE -> DOUBLE",
+    "DOUBLE, DOUBLE, DOUBLE, DOUBLE, STRING -> DOUBLE",
+    description="The great-circle distance between two (lat, lon) points, in KM (default) or MILES.",
+)
 def geo_distance(lat1: float, lon1: float, lat2: float, lon2: float, unit: str = "KM") -> float:
     radius = _EARTH_RADIUS.get(unit.upper())
     if radius is None:

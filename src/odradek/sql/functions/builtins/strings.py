@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from functools import lru_cache
+from typing import Any
 
 from odradek.sql.functions.builtins import Builtins
 
@@ -27,7 +28,11 @@ def ucase(s: str) -> str:
     return s.upper()
 
 
-@fn("INITCAP", "STRING -> STRING", description="Each word with its first letter capitalized, the rest lower case.")
+@fn(
+    "INITCAP",
+    "STRING -> STRING",
+    description="Each word with its first letter capitalized, the rest lower case.",
+)
 def initcap(s: str) -> str:
     return re.sub(r"\S+", lambda m: m.group(0)[0].upper() + m.group(0)[1:].lower(), s)
 
@@ -93,7 +98,13 @@ def instr(s: str, sub: str, position: int = 1, occurrence: int = 1) -> int:
     return idx + 1
 
 
-@fn("CONCAT", "...STRING -> STRING", "...BYTES -> BYTES", null_propagating=False, description="The arguments joined; NULLs are skipped.")
+@fn(
+    "CONCAT",
+    "...STRING -> STRING",
+    "...BYTES -> BYTES",
+    null_propagating=False,
+    description="The arguments joined; NULLs are skipped.",
+)
 def concat(*parts: str | bytes | None) -> str | bytes:
     values = [p for p in parts if p is not None]
     if values and isinstance(values[0], bytes):
@@ -101,26 +112,46 @@ def concat(*parts: str | bytes | None) -> str | bytes:
     return "".join(values)  # type: ignore[arg-type]
 
 
-@fn("CONCAT_WS", "STRING, ...STRING -> STRING", "BYTES, ...BYTES -> BYTES", null_propagating=False, description="The arguments joined by a separator; NULLs are skipped.")
+@fn(
+    "CONCAT_WS",
+    "STRING, ...STRING -> STRING",
+    "BYTES, ...BYTES -> BYTES",
+    null_propagating=False,
+    description="The arguments joined by a separator; NULLs are skipped.",
+)
 def concat_ws(sep: str | bytes | None, *parts: str | bytes | None) -> str | bytes | None:
     if sep is None:
         return None
-    return sep.join(p for p in parts if p is not None)  # type: ignore[arg-type]
+    values: list[Any] = [p for p in parts if p is not None]
+    return sep.join(values)
 
 
-@fn("REPLACE", "STRING, STRING, STRING -> STRING", description="The string with every occurrence of a substring replaced.")
+@fn(
+    "REPLACE",
+    "STRING, STRING, STRING -> STRING",
+    description="The string with every occurrence of a substring replaced.",
+)
 def replace(s: str, old: str, new: str) -> str:
     return s.replace(old, new)
 
 
-@fn("SPLIT", "STRING, STRING -> ARRAY<STRING>", "BYTES, BYTES -> ARRAY<BYTES>", description="The string split by a delimiter (an empty delimiter splits into characters).")
+@fn(
+    "SPLIT",
+    "STRING, STRING -> ARRAY<STRING>",
+    "BYTES, BYTES -> ARRAY<BYTES>",
+    description="The string split by a delimiter (an empty delimiter splits into characters).",
+)
 def split(s: str, delimiter: str) -> list[str]:
     if not delimiter:
         return list(s)
     return s.split(delimiter)
 
 
-@fn("SPLIT_TO_MAP", "STRING, STRING, STRING -> MAP<STRING, STRING>", description="A map from 'k1=v1,k2=v2' given the entry and key-value delimiters.")
+@fn(
+    "SPLIT_TO_MAP",
+    "STRING, STRING, STRING -> MAP<STRING, STRING>",
+    description="A map from 'k1=v1,k2=v2' given the entry and key-value delimiters.",
+)
 def split_to_map(s: str, entry_delim: str, kv_delim: str) -> dict[str, str]:
     out = {}
     for entry in s.split(entry_delim):
@@ -144,7 +175,9 @@ def lpad(s: str, length: int, pad: str) -> str | None:
     return _pad(s, length, pad, True)
 
 
-@fn("RPAD", "STRING, INT, STRING -> STRING", description="The string right-padded to a length (or truncated).")
+@fn(
+    "RPAD", "STRING, INT, STRING -> STRING", description="The string right-padded to a length (or truncated)."
+)
 def rpad(s: str, length: int, pad: str) -> str | None:
     return _pad(s, length, pad, False)
 
@@ -167,16 +200,33 @@ def _mask(s: str, chars: tuple[str | None, ...] = ()) -> str:
     return "".join(_mask_char(c, *masks) for c in s)
 
 
-_MASK_SIGS = ("STRING -> STRING", "STRING, STRING -> STRING", "STRING, STRING, STRING -> STRING", "STRING, STRING, STRING, STRING -> STRING", "STRING, STRING, STRING, STRING, STRING -> STRING")
+_MASK_SIGS = (
+    "STRING -> STRING",
+    "STRING, STRING -> STRING",
+    "STRING, STRING, STRING -> STRING",
+    "STRING, STRING, STRING, STRING -> STRING",
+    "STRING, STRING, STRING, STRING, STRING -> STRING",
+)
 
 
-@fn("MASK", *_MASK_SIGS, description="Upper-case letters to X, lower-case to x, digits to n, others to - (replacements optional).")
+@fn(
+    "MASK",
+    *_MASK_SIGS,
+    description="Upper-case letters to X, lower-case to x, digits to n, others to - (replacements optional).",
+)
 def mask(s: str, *chars: str) -> str:
     return _mask(s, chars)
 
 
 def _n_sigs() -> tuple[str, ...]:
-    return tuple(sig.replace("STRING -> STRING", "STRING, INT -> STRING", 1).replace("STRING, STRING", "STRING, INT, STRING", 1) if i else "STRING, INT -> STRING" for i, sig in enumerate(_MASK_SIGS))
+    return tuple(
+        sig.replace("STRING -> STRING", "STRING, INT -> STRING", 1).replace(
+            "STRING, STRING", "STRING, INT, STRING", 1
+        )
+        if i
+        else "STRING, INT -> STRING"
+        for i, sig in enumerate(_MASK_SIGS)
+    )
 
 
 @fn("MASK_LEFT", *_n_sigs(), description="MASK applied to the first n characters.")
@@ -201,28 +251,51 @@ def mask_keep_right(s: str, n: int, *chars: str) -> str:
     return _mask(s[:cut], chars) + s[cut:]
 
 
-@fn("REGEXP_EXTRACT", "STRING, STRING -> STRING", "STRING, STRING, INT -> STRING", description="The first match of a regular expression (or of one of its groups).")
+@fn(
+    "REGEXP_EXTRACT",
+    "STRING, STRING -> STRING",
+    "STRING, STRING, INT -> STRING",
+    description="The first match of a regular expression (or of one of its groups).",
+)
 def regexp_extract(s: str, pattern: str, group: int = 0) -> str | None:
     m = _regex(pattern).search(s)
     return m.group(group) if m else None
 
 
-@fn("REGEXP_EXTRACT_ALL", "STRING, STRING -> ARRAY<STRING>", "STRING, STRING, INT -> ARRAY<STRING>", description="Every match of a regular expression (or of one of its groups).")
+@fn(
+    "REGEXP_EXTRACT_ALL",
+    "STRING, STRING -> ARRAY<STRING>",
+    "STRING, STRING, INT -> ARRAY<STRING>",
+    description="Every match of a regular expression (or of one of its groups).",
+)
 def regexp_extract_all(s: str, pattern: str, group: int = 0) -> list[str]:
     return [m.group(group) for m in _regex(pattern).finditer(s)]
 
 
-@fn("REGEXP_REPLACE", "STRING, STRING, STRING -> STRING", description="The string with every match of a regular expression replaced.")
+@fn(
+    "REGEXP_REPLACE",
+    "STRING, STRING, STRING -> STRING",
+    description="The string with every match of a regular expression replaced.",
+)
 def regexp_replace(s: str, pattern: str, replacement: str) -> str:
     return _regex(pattern).sub(re.sub(r"\$(\d)", r"\\\1", replacement), s)
 
 
-@fn("REGEXP_SPLIT_TO_ARRAY", "STRING, STRING -> ARRAY<STRING>", description="The string split around matches of a regular expression.")
+@fn(
+    "REGEXP_SPLIT_TO_ARRAY",
+    "STRING, STRING -> ARRAY<STRING>",
+    description="The string split around matches of a regular expression.",
+)
 def regexp_split_to_array(s: str, pattern: str) -> list[str]:
     return _regex(pattern).split(s)
 
 
-@fn("CHR", "INT -> STRING", "STRING -> STRING", description="The character of a code point (an int, or a string like '\\u0041').")
+@fn(
+    "CHR",
+    "INT -> STRING",
+    "STRING -> STRING",
+    description="The character of a code point (an int, or a string like '\\u0041').",
+)
 def chr_(code: int | str) -> str | None:
     if isinstance(code, str):
         if code.startswith("\\u"):
@@ -236,14 +309,24 @@ def uuid_() -> str:
     return str(uuid.uuid4())
 
 
-@fn("ELT", "INT, ...STRING -> STRING", null_propagating=False, description="The n-th (1-based) of the strings that follow, NULL if out of range.")
+@fn(
+    "ELT",
+    "INT, ...STRING -> STRING",
+    null_propagating=False,
+    description="The n-th (1-based) of the strings that follow, NULL if out of range.",
+)
 def elt(n: int | None, *items: str | None) -> str | None:
     if n is None or n < 1 or n > len(items):
         return None
     return items[n - 1]
 
 
-@fn("FIELD", "STRING, ...STRING -> INT", null_propagating=False, description="The 1-based position of the first argument among the others, 0 if absent.")
+@fn(
+    "FIELD",
+    "STRING, ...STRING -> INT",
+    null_propagating=False,
+    description="The 1-based position of the first argument among the others, 0 if absent.",
+)
 def field(s: str | None, *items: str | None) -> int:
     if s is None:
         return 0

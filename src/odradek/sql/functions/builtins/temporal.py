@@ -43,11 +43,16 @@ def _in_zone(ts: datetime.datetime, zone: str) -> datetime.datetime:
 def _to_utc(dt: datetime.datetime, tz: datetime.tzinfo | None) -> datetime.datetime:
     if tz is None:
         return dt
-    aware = dt.replace(tzinfo=tz) if not hasattr(tz, "key") else dt.replace(tzinfo=tz)
+    aware = dt.replace(tzinfo=tz)
     return aware.astimezone(datetime.UTC).replace(tzinfo=None)
 
 
-@fn("UNIX_TIMESTAMP", " -> BIGINT", "TIMESTAMP -> BIGINT", description="Milliseconds since the epoch, now or of a timestamp.")
+@fn(
+    "UNIX_TIMESTAMP",
+    " -> BIGINT",
+    "TIMESTAMP -> BIGINT",
+    description="Milliseconds since the epoch, now or of a timestamp.",
+)
 def unix_timestamp(ts: datetime.datetime | None = None) -> int:
     return int(time.time() * 1000) if ts is None else timestamp_to_millis(ts)
 
@@ -68,12 +73,22 @@ def from_days(days: int) -> datetime.date:
     return EPOCH_DATE + datetime.timedelta(days=days)
 
 
-@fn("FORMAT_TIMESTAMP", "TIMESTAMP, STRING -> STRING", "TIMESTAMP, STRING, STRING -> STRING", description="The timestamp as text in a pattern (in a time zone, UTC by default).")
+@fn(
+    "FORMAT_TIMESTAMP",
+    "TIMESTAMP, STRING -> STRING",
+    "TIMESTAMP, STRING, STRING -> STRING",
+    description="The timestamp as text in a pattern (in a time zone, UTC by default).",
+)
 def format_timestamp(ts: datetime.datetime, pattern: str, zone: str = "UTC") -> str:
     return java_time.formatter(pattern)(_in_zone(ts, zone))
 
 
-@fn("PARSE_TIMESTAMP", "STRING, STRING -> TIMESTAMP", "STRING, STRING, STRING -> TIMESTAMP", description="The timestamp read from text in a pattern (in a time zone, UTC by default).")
+@fn(
+    "PARSE_TIMESTAMP",
+    "STRING, STRING -> TIMESTAMP",
+    "STRING, STRING, STRING -> TIMESTAMP",
+    description="The timestamp read from text in a pattern (in a time zone, UTC by default).",
+)
 def parse_timestamp(text: str, pattern: str, zone: str = "UTC") -> datetime.datetime:
     dt, tz = java_time.parser(pattern)(text)
     return _to_utc(dt, tz or java_time.zone(zone))
@@ -99,23 +114,41 @@ def parse_time(text: str, pattern: str) -> datetime.time:
     return java_time.parser(pattern)(text)[0].time()
 
 
-@fn("CONVERT_TZ", "TIMESTAMP, STRING, STRING -> TIMESTAMP", description="The timestamp moved from one time zone to another.")
+@fn(
+    "CONVERT_TZ",
+    "TIMESTAMP, STRING, STRING -> TIMESTAMP",
+    description="The timestamp moved from one time zone to another.",
+)
 def convert_tz(ts: datetime.datetime, from_zone: str, to_zone: str) -> datetime.datetime:
     aware = ts.replace(tzinfo=java_time.zone(from_zone))
     return aware.astimezone(java_time.zone(to_zone)).replace(tzinfo=None)
 
 
-@fn("TIMESTAMPADD", "STRING, INT, TIMESTAMP -> TIMESTAMP", "STRING, BIGINT, TIMESTAMP -> TIMESTAMP", description="TIMESTAMPADD(unit, n, ts): the timestamp plus n units.")
+@fn(
+    "TIMESTAMPADD",
+    "STRING, INT, TIMESTAMP -> TIMESTAMP",
+    "STRING, BIGINT, TIMESTAMP -> TIMESTAMP",
+    description="TIMESTAMPADD(unit, n, ts): the timestamp plus n units.",
+)
 def timestampadd(unit: str, n: int, ts: datetime.datetime) -> datetime.datetime:
     return ts + _delta(unit, n)
 
 
-@fn("TIMESTAMPSUB", "STRING, INT, TIMESTAMP -> TIMESTAMP", "STRING, BIGINT, TIMESTAMP -> TIMESTAMP", description="TIMESTAMPSUB(unit, n, ts): the timestamp minus n units.")
+@fn(
+    "TIMESTAMPSUB",
+    "STRING, INT, TIMESTAMP -> TIMESTAMP",
+    "STRING, BIGINT, TIMESTAMP -> TIMESTAMP",
+    description="TIMESTAMPSUB(unit, n, ts): the timestamp minus n units.",
+)
 def timestampsub(unit: str, n: int, ts: datetime.datetime) -> datetime.datetime:
     return ts - _delta(unit, n)
 
 
-@fn("DATEADD", "STRING, INT, DATE -> DATE", description="DATEADD(unit, n, date): the date plus n units (DAYS or more).")
+@fn(
+    "DATEADD",
+    "STRING, INT, DATE -> DATE",
+    description="DATEADD(unit, n, date): the date plus n units (DAYS or more).",
+)
 def dateadd(unit: str, n: int, d: datetime.date) -> datetime.date:
     return d + datetime.timedelta(days=_delta(unit, n).days)
 
@@ -125,12 +158,20 @@ def datesub(unit: str, n: int, d: datetime.date) -> datetime.date:
     return d - datetime.timedelta(days=_delta(unit, n).days)
 
 
-@fn("TIMEADD", "STRING, INT, TIME -> TIME", description="TIMEADD(unit, n, time): the time plus n units, wrapping at midnight.")
+@fn(
+    "TIMEADD",
+    "STRING, INT, TIME -> TIME",
+    description="TIMEADD(unit, n, time): the time plus n units, wrapping at midnight.",
+)
 def timeadd(unit: str, n: int, t: datetime.time) -> datetime.time:
     return (datetime.datetime.combine(EPOCH_DATE, t) + _delta(unit, n)).time()
 
 
-@fn("TIMESUB", "STRING, INT, TIME -> TIME", description="TIMESUB(unit, n, time): the time minus n units, wrapping at midnight.")
+@fn(
+    "TIMESUB",
+    "STRING, INT, TIME -> TIME",
+    description="TIMESUB(unit, n, time): the time minus n units, wrapping at midnight.",
+)
 def timesub(unit: str, n: int, t: datetime.time) -> datetime.time:
     return (datetime.datetime.combine(EPOCH_DATE, t) - _delta(unit, n)).time()
 
@@ -138,12 +179,22 @@ def timesub(unit: str, n: int, t: datetime.time) -> datetime.time:
 # -- ksqlDB's older functions over BIGINT milliseconds and INT days --------------------------------------
 
 
-@fn("TIMESTAMPTOSTRING", "BIGINT, STRING -> STRING", "BIGINT, STRING, STRING -> STRING", description="Milliseconds since the epoch as text in a pattern.")
+@fn(
+    "TIMESTAMPTOSTRING",
+    "BIGINT, STRING -> STRING",
+    "BIGINT, STRING, STRING -> STRING",
+    description="Milliseconds since the epoch as text in a pattern.",
+)
 def timestamptostring(ms: int, pattern: str, zone: str = "UTC") -> str:
     return format_timestamp(millis_to_timestamp(ms), pattern, zone)
 
 
-@fn("STRINGTOTIMESTAMP", "STRING, STRING -> BIGINT", "STRING, STRING, STRING -> BIGINT", description="Text in a pattern as milliseconds since the epoch.")
+@fn(
+    "STRINGTOTIMESTAMP",
+    "STRING, STRING -> BIGINT",
+    "STRING, STRING, STRING -> BIGINT",
+    description="Text in a pattern as milliseconds since the epoch.",
+)
 def stringtotimestamp(text: str, pattern: str, zone: str = "UTC") -> int:
     return timestamp_to_millis(parse_timestamp(text, pattern, zone))
 
