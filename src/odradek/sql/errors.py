@@ -50,6 +50,11 @@ class KsqlError(Exception):
             self.error_code = error_code
         super().__init__(f"{position}: {message}" if position else message)
 
+    def with_position(self, position: Position) -> KsqlError:
+        self.position = position
+        self.args = (f"{position}: {self.message}",)
+        return self
+
 
 class KsqlSyntaxError(KsqlError):
     """The text does not parse. `expected` names what would have been accepted here."""

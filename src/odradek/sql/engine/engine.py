@@ -120,6 +120,8 @@ class Outcome:
 
     entity: Entity | None = None
     command: Command | None = None
+    # INSERT INTO ... VALUES: (target, key columns, value columns, ROWTIME) for the shell to produce
+    insert: tuple[DataSource, dict[str, Any], dict[str, Any], int | None] | None = None
 
 
 DISTRIBUTED = (
@@ -182,6 +184,8 @@ class Engine:
         if isinstance(stmt, DISTRIBUTED):
             command = self.prepare(stmt, session, kafka)
             return Outcome(command=command)
+        if isinstance(stmt, ast.InsertValues):
+            return Outcome(insert=self.insert_values_row(stmt))
         handler = _LOCAL.get(type(stmt))
         if handler is None:
             raise KsqlAnalysisError(f"Unsupported statement: {stmt.text}", position=stmt.position)
@@ -215,10 +219,9 @@ class Engine:
                 cols = kafka.infer_schema(topic, fmt, False, stmt.properties.get("VALUE_SCHEMA_ID"))
                 if cols is not None:
                     resolved["inferred"] = [[c.name, str(c.type), c.namespace.value] for c in cols]
-        elif isinstance(stmt, ast.CreateAsSelect | ast.InsertInto):
-            if isinstance(stmt, ast.CreateAsSelect):
-                sink_topic = str(stmt.properties.get("KAFKA_TOPIC", stmt.name))
-                partitions[sink_topic] = kafka.partitions(sink_topic)
+        elif isinstance(stmt, ast.CreateAsSelect):
+            sink_topic = str(stmt.properties.get("KAFKA_TOPIC", stmt.name))
+            partitions[sink_topic] = kafka.partitions(sink_topic)
         return resolved
 
     def _command_id(self, stmt: ast.Statement) -> tuple[CommandId, str | None]:
@@ -264,7 +267,12 @@ class Engine:
             if n.isdigit():
                 self.metastore.query_counter = max(self.metastore.query_counter, int(n) + 1)
         handler = _APPLY[type(stmt)]
-        message, query_id = handler(self, stmt, command, effects)
+        try:
+            message, query_id = handler(self, stmt, command, effects)
+        except KsqlError as e:
+            if e.position is None:
+                e.with_position(stmt.position)
+            raise
         return message, query_id, effects
 
     def _apply_create_source(
@@ -781,7 +789,7 @@ class Engine:
             )
             return entities.query_description(
                 stmt.text,
-                qid,
+                inner_qid,
                 inner.text,
                 plan.sink.schema,
                 [s.name for s in plan.planned.sources],
@@ -892,11 +900,6 @@ class Engine:
     def _run_script(self, stmt: ast.RunScript, session: Session, kafka: KafkaView) -> Entity:
         raise KsqlAnalysisError(
             "RUN SCRIPT runs in the CLI (odradek sql -f FILE), not on the server", position=stmt.position
-        )
-
-    def _insert_values_entity(self, stmt: ast.InsertValues, session: Session, kafka: KafkaView) -> Entity:
-        raise KsqlExecutionError(
-            "INSERT INTO ... VALUES needs a server connected to Kafka", position=stmt.position
         )
 
     # -- INSERT VALUES (evaluated here; the shell produces the record) -------------------------------------------
@@ -1078,7 +1081,6 @@ _LOCAL: dict[type, Callable[[Engine, Any, Session, KafkaView], Entity]] = {
     ast.AssertSchema: Engine._assert_schema,
     ast.ReloadFunctions: Engine._reload,
     ast.RunScript: Engine._run_script,
-    ast.InsertValues: Engine._insert_values_entity,
 }
 
 _APPLY: dict[type, Callable[[Engine, Any, Command, Effects], tuple[str, str | None]]] = {

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from sqlglot import exp, tokens
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.generator import Generator
 from sqlglot.parsers.base import BaseParser
 from sqlglot.tokenizer_core import TokenType
 
@@ -79,7 +80,20 @@ class KsqlExpressionParser(BaseParser):
     }
 
 
+class KsqlGenerator(Generator):
+    """Writes expressions back as ksqlDB text (for messages and the golden corpus)."""
+
+    TRANSFORMS: ClassVar[dict[Any, Any]] = {
+        **Generator.TRANSFORMS,
+        StructDeref: lambda self, e: f"{self.sql(e, 'this')}->{self.sql(e, 'field')}",
+    }
+
+    def lambda_sql(self, e: exp.Lambda, arrow_sep: str = "=>", wrap: bool = True) -> str:
+        return super().lambda_sql(e, arrow_sep="=>", wrap=wrap)
+
+
 class Ksql(Dialect):
     SUPPORTS_USER_DEFINED_TYPES = True
     Tokenizer = KsqlTokenizer
     Parser = KsqlExpressionParser
+    Generator = KsqlGenerator

@@ -691,11 +691,13 @@ class StatementParser:
         exists = not self.accept("NOT", "EXISTS")
         if self.accept("TOPIC"):
             tok = self.curr
-            if tok is not None and tok.token_type is TokenType.STRING:
+            if tok is not None and (
+                tok.token_type in (TokenType.STRING, TokenType.IDENTIFIER) or _is_word(tok)
+            ):
                 self.i += 1
                 topic = tok.text
             else:
-                topic = self.identifier("a topic name")
+                self.fail("a topic name")
             props = self.properties()
             timeout = self.duration_ms() if self.accept("TIMEOUT") else None
             return ast.AssertTopic(topic, exists, props, timeout)
@@ -756,7 +758,8 @@ def _friendly(description: str) -> str:
     if description.startswith("Required keyword"):
         return "Expected an expression"
     if description.startswith("Expecting "):
-        return "Expected " + description.removeprefix("Expecting ")
+        wanted = description.removeprefix("Expecting ")
+        return f"Expected '{wanted}'" if len(wanted) == 1 else f"Expected {wanted}"
     if description.startswith("Invalid expression / Unexpected token"):
         return "Unexpected token"
     return description

@@ -325,7 +325,7 @@ class ExpressionAnalyzer:
         for side in (operand, pattern):
             if side.type.base not in (BaseType.STRING, BaseType.NULL):
                 raise self.error(f"LIKE needs strings, not {side} ({side.type})", node)
-        return ir.Like(t.BOOLEAN, operand, pattern)
+        return ir.Like(t.BOOLEAN, operand, pattern, bool(node.args.get("negate")))
 
     def _escape(self, node: exp.Escape) -> ir.Expr:
         like = self.analyze(node.this)

@@ -110,6 +110,10 @@ class QueryPlanner:
 
         if query.partition_by and not query.group_by:
             step = self.plan_partition_by(query, step)
+        if query.window is not None:
+            for name, typ in WINDOW_COLUMNS.items():
+                if not step.scope.lookup(None, name):
+                    step.scope.add(ScopeColumn(name, typ, None, None, name))
         items = self.select_items(query, step.scope)
         has_aggregates = any(ir.contains_aggregate(e) for _, e, _ in items)
         having = None
@@ -224,12 +228,22 @@ class QueryPlanner:
                 scope.add(ScopeColumn(sc.name, sc.type, Namespace.VALUE, sc.qualifier, internal))
         _add_pseudo(scope, None, False)
         key_names = []
-        for side_key, side in ((lkey, left), (rkey, right)):
-            if isinstance(side_key, ir.ColumnRef):
-                key_names.append(
-                    side_key.name if _is_join(side.node) else f"{side_key.qualifier}_{side_key.name}"
-                )
-        key_names.extend(k for k in left.join_keys if k not in key_names)
+        if kind is JoinKind.FOREIGN_KEY:
+            # a foreign-key join's result is keyed by the left table's primary key
+            left_pk = left.node.schema.key[0]
+            key_col = Column("KSQL_JOIN_KEY", left_pk.type, Namespace.KEY)
+            key_names = list(left.join_keys) or [
+                f"{join.left.label}_{left_pk.name}"
+                if isinstance(join.left, ast.AliasedRelation)
+                else left_pk.name
+            ]
+        else:
+            for side_key, side in ((lkey, left), (rkey, right)):
+                if isinstance(side_key, ir.ColumnRef):
+                    key_names.append(
+                        side_key.name if _is_join(side.node) else f"{side_key.qualifier}_{side_key.name}"
+                    )
+            key_names.extend(k for k in left.join_keys if k not in key_names)
         is_table = lnode.is_table and rnode.is_table
         node = JoinNode(
             LogicalSchema((key_col, *values)),
@@ -310,11 +324,16 @@ class QueryPlanner:
         lparts, rparts = lsource.partitions, right.partitions
         if lparts is None or rparts is None or lparts == rparts:
             return
+        # the fix: copy one side into a topic with the other's partition count (a stream if there is one)
+        fix, parts = (lsource, rparts) if not lsource.is_table else (right, lparts)
+        keys = ", ".join(c.name for c in fix.schema.key)
+        partition_by = f" PARTITION BY {keys}" if keys and not fix.is_table else ""
         raise self.error(
             f"Can't join `{lsource.name}` with `{right.name}` since the number of partitions don't match. "
             f"`{lsource.name}` partitions = {lparts}; `{right.name}` partitions = {rparts}. "
             f"Please repartition either one so that the number of partitions match, e.g. "
-            f"CREATE {'TABLE' if right.is_table else 'STREAM'} {right.name}_REPARTITIONED WITH (PARTITIONS={lparts}) AS SELECT * FROM {right.name};",
+            f"CREATE {'TABLE' if fix.is_table else 'STREAM'} {fix.name}_{parts} WITH (PARTITIONS={parts}) AS SELECT * FROM {fix.name}{partition_by}; "
+            f"then join {fix.name}_{parts} instead of {fix.name}.",
             position=join.position,
         )
 

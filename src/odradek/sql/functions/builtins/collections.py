@@ -258,6 +258,16 @@ def reduce_map(m: dict[Any, Any], state: Any, f: Callable[[Any, Any, Any], Any])
 # -- NULLs --------------------------------------------------------------------------------------------
 
 
+@fn(
+    "AS_VALUE",
+    "T -> T",
+    null_propagating=False,
+    description="The argument as a value column (copies a key column into the value).",
+)
+def as_value(x: Any) -> Any:
+    return x
+
+
 @fn("COALESCE", "T, ...T -> T", null_propagating=False, description="The first non-NULL argument.")
 def coalesce(*xs: Any) -> Any:
     for x in xs:

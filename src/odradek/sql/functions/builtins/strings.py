@@ -219,14 +219,8 @@ def mask(s: str, *chars: str) -> str:
 
 
 def _n_sigs() -> tuple[str, ...]:
-    return tuple(
-        sig.replace("STRING -> STRING", "STRING, INT -> STRING", 1).replace(
-            "STRING, STRING", "STRING, INT, STRING", 1
-        )
-        if i
-        else "STRING, INT -> STRING"
-        for i, sig in enumerate(_MASK_SIGS)
-    )
+    """MASK_* signatures: (STRING, INT) then up to four replacement characters."""
+    return tuple("STRING, INT" + ", STRING" * extra + " -> STRING" for extra in range(5))
 
 
 @fn("MASK_LEFT", *_n_sigs(), description="MASK applied to the first n characters.")
