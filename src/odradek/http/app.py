@@ -2,9 +2,9 @@
 
 `create_app` takes the service's own routes and adds what all services share: ``GET /metrics``
 (Prometheus), ``GET /health``, Confluent-style error bodies for every failure (`errors`), and the
-body-size and request-time limits (`limits`). Middleware order, outermost first: metrics (so
-refused and timed-out requests are counted too), limits, then Starlette's exception handling and the
-router.
+body-size and request-time limits (`limits`; a `LimitedRoute` carries its own). Middleware order,
+outermost first: metrics (so refused and timed-out requests are counted too), limits, then
+Starlette's exception handling and the router.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from starlette.types import Lifespan
 
 from odradek.http.errors import exception_handlers
 from odradek.http.health import Health, HealthCheck
-from odradek.http.limits import HttpLimits, LimitsMiddleware
+from odradek.http.limits import HttpLimits, LimitedRoute, LimitsMiddleware
 from odradek.http.metrics import HttpMetrics, MetricsMiddleware
 
 JSON = "application/json"
@@ -50,7 +50,12 @@ def create_app(
         routes=[*shared, *routes],
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),
-            Middleware(LimitsMiddleware, limits=limits or HttpLimits(), media_type=media_type),
+            Middleware(
+                LimitsMiddleware,
+                limits=limits or HttpLimits(),
+                media_type=media_type,
+                routes=[route for route in routes if isinstance(route, LimitedRoute)],
+            ),
         ],
         exception_handlers=dict(exception_handlers(media_type)),
         lifespan=lifespan,

@@ -24,11 +24,19 @@ INTERNAL_SERVER_ERROR = 500
 class HttpError(Exception):
     """An error answered with ``status`` and the body ``{"error_code": code, "message": message}``."""
 
-    def __init__(self, error_code: int, message: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        error_code: int,
+        message: str,
+        status: int | None = None,
+        fields: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.error_code = error_code
         self.message = message
         self.status = status if status is not None else status_of(error_code)
+        #: extra body fields beside error_code and message (e.g. the JSON pointer of a bad field)
+        self.fields = dict(fields or {})
 
 
 def status_of(error_code: int) -> int:
@@ -38,8 +46,10 @@ def status_of(error_code: int) -> int:
     return error_code if 100 <= error_code <= 599 else INTERNAL_SERVER_ERROR
 
 
-def error_body(error_code: int, message: str) -> dict[str, object]:
-    return {"error_code": error_code, "message": message}
+def error_body(
+    error_code: int, message: str, fields: Mapping[str, object] | None = None
+) -> dict[str, object]:
+    return {"error_code": error_code, "message": message, **(fields or {})}
 
 
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -50,7 +60,8 @@ def exception_handlers(media_type: str) -> Mapping[type[Exception] | int, Except
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HttpError)
-        return JSONResponse(error_body(exc.error_code, exc.message), exc.status, media_type=media_type)
+        body = error_body(exc.error_code, exc.message, exc.fields)
+        return JSONResponse(body, exc.status, media_type=media_type)
 
     async def routing_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
