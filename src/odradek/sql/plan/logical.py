@@ -148,6 +148,7 @@ class AggregateNode(PlanNode):
     aggregates: tuple[tuple[str, ir.AggregateCall], ...]
     window_spec: WindowSpec | None = None
     needs_repartition: bool = True
+    emit_final: bool = False
 
     def inputs(self) -> tuple[PlanNode, ...]:
         return (self.input,)

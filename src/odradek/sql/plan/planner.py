@@ -51,6 +51,7 @@ class PlannedQuery:
     root: ProjectNode
     key_names: tuple[str, ...]
     sources: tuple[DataSource, ...]
+    select_order: tuple[str, ...] = ()  # the output columns in SELECT order (push/pull rows)
 
     @property
     def schema(self) -> LogicalSchema:
@@ -207,10 +208,11 @@ class QueryPlanner:
                 "RIGHT JOIN is not supported: swap the sources and use LEFT JOIN.", position=join.position
             )
         kind, repartition_left = self._join_kind(join, left, right, lkey, rkey)
+        repartition_right = kind is JoinKind.STREAM_STREAM and not _is_key_ref(rkey, right.node)
         rsource = right.node.source  # type: ignore[attr-defined]
         if (
             kind in (JoinKind.STREAM_STREAM, JoinKind.STREAM_TABLE, JoinKind.TABLE_TABLE)
-            and not repartition_left
+            and not (repartition_left or repartition_right)
         ):
             self._check_copartitioned(left, rsource, join)
 
@@ -259,7 +261,7 @@ class QueryPlanner:
             join.right.label,
             join.within,
             repartition_left,
-            False,
+            repartition_right,
             tuple(key_names),
         )
         return _Step(node, scope, tuple(key_names))
@@ -473,6 +475,7 @@ class QueryPlanner:
             tuple(aggregates.values()),
             query.window,
             not by_key,
+            query.emit is ast.Emit.FINAL,
         )
 
         group_strs = {str(g): key_cols[i] for i, g in enumerate(group_by)}
@@ -638,7 +641,7 @@ class QueryPlanner:
             input_node,
             tuple(key_items + value_items),
         )
-        return PlannedQuery(project, tuple(n for n, _ in key_items), sources)
+        return PlannedQuery(project, tuple(n for n, _ in key_items), sources, tuple(n for n, _, _ in named))
 
 
 def plan_output(planned: PlannedQuery, query: ast.Query) -> OutputNode:
