@@ -166,7 +166,7 @@ class QueryCompiler:
         pred = _row_fn(lambda c: f"{c.compile(node.predicate)} is True", keys, _headers_of(node.input.schema))
         if inner.table is not None:
             fn = TableRow(pred, len(keys))
-            return Handle(None, inner.table.filter(lambda k, v: bool(fn(k, v))), node.schema, inner.key_serde)
+            return Handle(None, _typed(inner.table.filter(lambda k, v: bool(fn(k, v))), inner.key_serde), node.schema, inner.key_serde)
         return self._stateless_stream(inner, node.schema, predicate=pred, input_schema=node.input.schema)
 
     def _project(self, node: ProjectNode) -> Handle:
@@ -182,7 +182,7 @@ class QueryCompiler:
                 out = fn(k, v)
                 return None if out is None else out[1]
 
-            return Handle(None, inner.table.map_values(mapper, with_key=True), node.schema, inner.key_serde)
+            return Handle(None, _typed(inner.table.map_values(mapper, with_key=True), inner.key_serde), node.schema, inner.key_serde)
         return self._stateless_stream(inner, node.schema, project=project, input_schema=child.schema)
 
     def _projection(self, node: ProjectNode, input_schema: LogicalSchema) -> RowFn:
@@ -348,7 +348,7 @@ class QueryCompiler:
         def finish(states: list[Any]) -> dict[str, Any]:
             return {n: u.map(s) for n, u, s in zip(names, udafs, states, strict=True)}
 
-        out = table.map_values(finish)
+        out = _typed(table.map_values(finish), None)
         ks: Serde[Any] = group_key_serde
         if node.window is not None:
             ks = WindowedKeySerde(group_key_serde, node.window)
@@ -376,18 +376,20 @@ class QueryCompiler:
                 original = {names.get(k, k): x for k, x in v.items()} if names else v
                 return fkfn(None, original)
 
-            table = call(rtab, joiner, foreign_key_extractor=extractor, name=self.name("FkJoin"))
-            return Handle(None, table, node.schema, left.key_serde)
+            table = call(rtab, joiner, foreign_key_extractor=extractor, name=self.name("FkJoin"), value_serde=StateSerde())
+            return Handle(None, _typed(table, left.key_serde), node.schema, left.key_serde)
         if node.kind is JoinKind.TABLE_TABLE:
             assert left.table is not None and right.table is not None
             ltab = self._prefix_table(left, lschema, lprefix)
             rtab = self._prefix_table(right, rschema, rprefix)
             kind = {JoinType.INNER: "join", JoinType.LEFT: "left_join", JoinType.FULL: "outer_join"}[node.join_type]
-            table = getattr(ltab, kind)(rtab, joiner, name=self.name("Join"))
-            return Handle(None, table, node.schema, left.key_serde)
+            table = getattr(ltab, kind)(rtab, joiner, name=self.name("Join"), value_serde=StateSerde())
+            return Handle(None, _typed(table, left.key_serde), node.schema, left.key_serde)
         lstream = self._prefix_stream(left, lschema, lprefix, node.left_key if node.repartition_left else None)
         if node.kind is JoinKind.STREAM_TABLE:
             assert right.table is not None
+            # a re-keyed stream side is partitioned by the table's key serde, as the table's topic is
+            lstream.key_serde = right.key_serde
             rtab = self._prefix_table(right, rschema, rprefix)
             stream = (lstream.join if node.join_type is JoinType.INNER else lstream.left_join)(rtab, joiner, name=self.name("Join"))
             stream.key_serde = right.key_serde
@@ -442,7 +444,15 @@ class QueryCompiler:
                 out[f"{prefix}_{n}"] = v.get(n)
             return out
 
-        return h.table.map_values(prefixed, with_key=True, name=self.name("PrepareJoin"))
+        return _typed(h.table.map_values(prefixed, with_key=True, name=self.name("PrepareJoin")), h.key_serde)
+
+
+def _typed(table: KTable, k_serde: Serde[Any] | None) -> KTable:
+    """A derived table's serdes: SQL keys, internal state values (the DSL leaves them unset)."""
+    if k_serde is not None:
+        table.key_serde = k_serde
+    table.value_serde = StateSerde()
+    return table
 
 
 def _joiner(left: Any, right: Any) -> dict[str, Any]:
