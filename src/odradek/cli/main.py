@@ -26,6 +26,8 @@ COMMANDS = (
     "producers",
     "connect",
     "streams",
+    "sql-server",
+    "sql",
 )
 
 

@@ -119,13 +119,16 @@ class QueryCompiler:
             handle.stream.to(sink.topic, key_serde=k_serde, value_serde=v_serde)
         return CompiledQuery(self.builder.build(), store, None)
 
-    def compile_transient(self, planned: PlannedQuery) -> CompiledQuery:
+    def compile_transient(self, planned: PlannedQuery, deliver: Callable[[Any, Any], None]) -> CompiledQuery:
+        """A push query: every result row (key, value) goes to `deliver` (from a stream thread)."""
         handle = self.compile(planned.root)
         if handle.table is not None:
-            store = f"{self.query_id}-TABLE"
-            table = handle.table.map_values(lambda v: v, materialized=Materialized(store, handle.key_serde, StateSerde()))
-            return CompiledQuery(self.builder.build(), store, table.to_stream())
-        return CompiledQuery(self.builder.build(), None, handle.stream)
+            stream = handle.table.to_stream()
+        else:
+            assert handle.stream is not None
+            stream = handle.stream
+        stream.foreach(deliver)
+        return CompiledQuery(self.builder.build(), None, stream)
 
     # -- nodes ------------------------------------------------------------------------------------------------
 

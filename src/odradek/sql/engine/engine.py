@@ -963,8 +963,9 @@ class Engine:
     # -- queries -----------------------------------------------------------------------------------------------
 
     def plan_query(self, stmt: ast.Query) -> PlannedQuery:
+        """A transient query: push (EMIT) or pull (no EMIT: over a snapshot, ORDER BY/OFFSET allowed)."""
         planner = QueryPlanner(self.metastore, self.functions, PositionMap(stmt.text, stmt.position))
-        return planner.plan(stmt, persistent=False)
+        return planner.plan(stmt, persistent=False, pull=stmt.emit is None)
 
 
 def _topic_config(source: DataSource) -> dict[str, str]:

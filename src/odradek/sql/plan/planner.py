@@ -78,6 +78,7 @@ class QueryPlanner:
         self.metastore = metastore
         self.functions = functions
         self.positions = positions
+        self.pull = False
 
     def error(
         self, message: str, node: exp.Expr | None = None, position: Position | None = None
@@ -98,7 +99,13 @@ class QueryPlanner:
 
     # -- the query ---------------------------------------------------------------------------------------
 
-    def plan(self, query: ast.Query, *, persistent: bool) -> PlannedQuery:
+    def plan(self, query: ast.Query, *, persistent: bool, pull: bool = False) -> PlannedQuery:
+        """`pull`: a pull query over a snapshot (aggregates without GROUP BY allowed, any source)."""
+        self.pull = pull
+        if query.order_by and not pull:
+            raise self.error("ORDER BY is only supported in pull queries (without EMIT).", query.order_by[0].expression)
+        if query.offset is not None and not pull:
+            raise self.error("OFFSET is only supported in pull queries (without EMIT).", position=query.position)
         step = self.plan_relation(query.from_)
         sources = tuple(_sources(step.node))
         if query.where is not None:
@@ -119,7 +126,7 @@ class QueryPlanner:
         has_aggregates = any(ir.contains_aggregate(e) for _, e, _ in items)
         having = None
         if query.having is not None:
-            if not query.group_by:
+            if not query.group_by and not pull:
                 raise self.error("HAVING requires a GROUP BY clause.", query.having)
             having = self.analyzer(step.scope, aggregates=True).analyze_boolean(query.having, "HAVING")
 
@@ -132,7 +139,7 @@ class QueryPlanner:
             step, items = self.plan_flat_map(step, items)
 
         if query.group_by or has_aggregates:
-            if not query.group_by:
+            if not query.group_by and not pull:
                 agg = next(n for _, e, _ in items for n in e.walk() if isinstance(n, ir.AggregateCall))
                 raise self.error(
                     f"Use of aggregate function {agg.name} requires a GROUP BY clause.", items[0][2]
@@ -429,13 +436,15 @@ class QueryPlanner:
                 if isinstance(n, ir.AggregateCall) and str(n) not in aggregates:
                     aggregates[str(n)] = (f"KSQL_AGG_VARIABLE_{len(aggregates)}", n)
         if not aggregates:
+            if not query.group_by:
+                raise self.error("HAVING needs an aggregate function", query.having)
             raise self.error(
                 "GROUP BY requires aggregate functions in either the SELECT or HAVING clause.",
                 query.group_by[0],
             )
 
         source_is_table = step.node.is_table
-        if source_is_table:
+        if source_is_table and not self.pull:
             for _, call in aggregates.values():
                 undo = getattr(
                     call.resolved.overload.impl([a.type for a in call.args], list(call.literals)),
