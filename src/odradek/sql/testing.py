@@ -79,7 +79,13 @@ class SqlTestDriver:
         compiled = QueryCompiler(query_id).compile_persistent(plan.planned, plan.sink)
         driver = TopologyTestDriver(
             compiled.topology,
-            {"application.id": f"_confluent-ksql-default_query_{query_id}", "processing.guarantee": "exactly_once_v2"},
+            {
+                "application.id": f"_confluent-ksql-default_query_{query_id}",
+                "processing.guarantee": "exactly_once_v2",
+                # as the server: a record a query cannot process is logged and skipped
+                "processing.exception.handler": self.engine.config.get("processing.exception.handler", "log_and_continue"),
+                "deserialization.exception.handler": "log_and_continue",
+            },
             initial_wall_clock_ms=self.wall_clock_ms,
         )
         inputs = {s.topic for s in plan.planned.sources}
