@@ -53,13 +53,23 @@ def execute_pull(server: Any, stmt: ast.Query, planned: PlannedQuery) -> tuple[l
     return evaluate(planned, stmt, rows, server.engine)
 
 
+STORE_WAIT_S = 15.0
+
+
 def _store_of(server: Any, source: DataSource) -> Any:
+    """The store of the persistent query writing `source` on this server, once it runs (or None)."""
     if source.created_by is None:
         return None
+    running = server.runtime.queries.get(source.created_by)
+    if running is None or running.compiled.store is None:
+        return None
     try:
-        return server.runtime.store(source.created_by)
+        running.streams.wait_until_running(STORE_WAIT_S)
+        store = running.streams.store(running.compiled.store)
+        store.kind  # noqa: B018 - raises while the query has no active task yet
+        return store
     except Exception as e:
-        raise KsqlExecutionError(f"The table {source.name} is not queryable right now: {e}") from e
+        raise KsqlExecutionError(f"The table {source.name} is not queryable yet (its query {source.created_by} is starting or rebalancing): {e}") from e
 
 
 def _parts(root: PlanNode) -> dict[str, PlanNode]:

@@ -24,6 +24,7 @@ import contextlib
 import datetime
 import decimal
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -39,6 +40,8 @@ from odradek.sql.engine.entities import error_entity
 from odradek.sql.errors import BAD_REQUEST, NOT_FOUND, SERVER_NOT_READY, KsqlError
 from odradek.sql.parser import ast
 from odradek.sql.server.service import KsqlServer, StatementFailed
+
+log = logging.getLogger(__name__)
 
 KSQL_MEDIA = "application/vnd.ksql.v1+json"
 DELIMITED = "application/vnd.ksqlapi.delimited.v1"
@@ -104,6 +107,9 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
             return _error(f.error, f.statement, f.entities)
         except KsqlError as e:
             return _error(e)
+        except Exception as e:
+            log.exception("statement failed")
+            return _error(KsqlError(f"{type(e).__name__}: {e}", error_code=50000))
         return JSONResponse(json.loads(_dumps(result)), media_type=KSQL_MEDIA)
 
     async def query(request: Request) -> Response:
@@ -131,6 +137,9 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
             push = await run_in_threadpool(server.start_push, planned, props)
         except KsqlError as e:
             return _error(e, text if "text" in locals() and isinstance(text, str) else None)
+        except Exception as e:
+            log.exception("query failed")
+            return _error(KsqlError(f"{type(e).__name__}: {e}", error_code=50000))
         columns = list(planned.select_order)
         types = [str(_type_of(planned, c)) for c in columns]
         return _rows_response(request, push.query_id, columns, types, _push_rows(push), legacy, stmt.limit, on_close=lambda: server.close_push(push.query_id))
@@ -195,48 +204,53 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
         media = KSQL_MEDIA if legacy else DELIMITED if delimited else "application/json"
         return StreamingResponse(body(), media_type=media)
 
-    async def inserts_stream(request: Request) -> Response:
-        async def acks() -> AsyncIterator[bytes]:
+    class InsertsStream:
+        """/inserts-stream as a raw ASGI endpoint: the request body is read while acks are written
+        (Starlette's StreamingResponse would consume the body watching for a disconnect)."""
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", DELIMITED.encode())]})
             buffer = b""
             target: str | None = None
             seq = 0
-            async for chunk in request.stream():
-                buffer += chunk
-                while b"\n" in buffer or (buffer.strip() and not chunk):
-                    line, _, buffer = buffer.partition(b"\n")
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                buffer += message.get("body", b"")
+                more = bool(message.get("more_body", False))
+                lines = buffer.split(b"\n")
+                buffer = lines.pop() if more else b""
+                for line in lines:
                     if not line.strip():
                         continue
                     result = await _insert_line(line, target, seq)
                     if isinstance(result, str):
                         target = result
                         continue
-                    yield (_dumps(result) + "\n").encode()
+                    await send({"type": "http.response.body", "body": (_dumps(result) + "\n").encode(), "more_body": True})
                     seq += 1
-            if buffer.strip():
-                result = await _insert_line(buffer, target, seq)
-                if not isinstance(result, str):
-                    yield (_dumps(result) + "\n").encode()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-        async def _insert_line(line: bytes, target: str | None, seq: int) -> dict[str, Any] | str:
-            try:
-                obj = json.loads(line)
-            except ValueError as e:
-                return {"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": f"Invalid JSON in inserts stream: {e}"}
-            if target is None:
-                if not isinstance(obj, dict) or not isinstance(obj.get("target"), str):
-                    return {"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": 'The first line must be {"target": "<stream>"}'}
-                return str(obj["target"])
-            if not isinstance(obj, dict):
-                return {"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": "Each row must be a JSON object"}
-            try:
-                await run_in_threadpool(_insert, target, obj)
-            except KsqlError as e:
-                return {"status": "error", "seq": seq, "error_code": e.error_code, "message": e.message}
-            except Exception as e:
-                return {"status": "error", "seq": seq, "error_code": 50000, "message": str(e)}
-            return {"status": "ok", "seq": seq}
-
-        return StreamingResponse(acks(), media_type="application/vnd.ksqlapi.delimited.v1")
+    async def _insert_line(line: bytes, target: str | None, seq: int) -> dict[str, Any] | str:
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            return {"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": f"Invalid JSON in inserts stream: {e}"}
+        if target is None:
+            if not isinstance(obj, dict) or not isinstance(obj.get("target"), str):
+                return {"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": 'The first line must be {"target": "<stream>"}'}
+            return str(obj["target"])
+        if not isinstance(obj, dict):
+            return {"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": "Each row must be a JSON object"}
+        try:
+            await run_in_threadpool(_insert, target, obj)
+        except KsqlError as e:
+            return {"status": "error", "seq": seq, "error_code": e.error_code, "message": e.message}
+        except Exception as e:
+            return {"status": "error", "seq": seq, "error_code": 50000, "message": str(e)}
+        return {"status": "ok", "seq": seq}
 
     def _insert(target: str, obj: dict[str, Any]) -> None:
         from odradek.sql.server.inserts import coerce_row
@@ -281,7 +295,7 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
         Route("/ksql", ksql, methods=["POST"]),
         LimitedRoute("/query", query, methods=["POST"], limits=STREAMING),
         LimitedRoute("/query-stream", query_stream, methods=["POST"], limits=STREAMING),
-        LimitedRoute("/inserts-stream", inserts_stream, methods=["POST"], limits=STREAMING),
+        LimitedRoute("/inserts-stream", InsertsStream(), methods=["POST"], limits=STREAMING),
         Route("/close-query", close_query, methods=["POST"]),
         Route("/info", info, methods=["GET"]),
         Route("/healthcheck", healthcheck, methods=["GET"]),
