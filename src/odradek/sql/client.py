@@ -36,7 +36,9 @@ class SqlError(Exception):
 class Rows(list[dict[str, Any]]):
     """Query results: a list of {column: value}, with the column names and types."""
 
-    def __init__(self, columns: list[str], types: list[str], rows: list[list[Any]], query_id: str = "") -> None:
+    def __init__(
+        self, columns: list[str], types: list[str], rows: list[list[Any]], query_id: str = ""
+    ) -> None:
         super().__init__(dict(zip(columns, r, strict=False)) for r in rows)
         self.columns = columns
         self.types = types
@@ -70,7 +72,11 @@ class SqlClient:
         self.http.close()
 
     def ksql(self, text: str) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {"ksql": text, "streamsProperties": self.properties, "sessionVariables": self.variables}
+        body: dict[str, Any] = {
+            "ksql": text,
+            "streamsProperties": self.properties,
+            "sessionVariables": self.variables,
+        }
         if self.sequence is not None:
             body["commandSequenceNumber"] = self.sequence
         resp = self.http.post("/ksql", json=body)
@@ -86,7 +92,9 @@ class SqlClient:
     def stream(self, text: str) -> Iterator[dict[str, Any] | list[Any] | str]:
         """A query's header (dict), then its rows (lists); PRINT yields text lines."""
         body = {"sql": text, "properties": self.properties}
-        with self.http.stream("POST", "/query-stream", json=body, headers={"Accept": DELIMITED}, timeout=None) as resp:
+        with self.http.stream(
+            "POST", "/query-stream", json=body, headers={"Accept": DELIMITED}, timeout=None
+        ) as resp:
             if resp.status_code >= 400:
                 resp.read()
                 raise SqlError(resp.json(), resp.status_code)
@@ -110,13 +118,17 @@ class SqlClient:
                 header = item
             elif isinstance(item, list):
                 rows.append(item)
-        return Rows(header.get("columnNames", []), header.get("columnTypes", []), rows, header.get("queryId", ""))
+        return Rows(
+            header.get("columnNames", []), header.get("columnTypes", []), rows, header.get("queryId", "")
+        )
 
     def close_query(self, query_id: str) -> None:
         self.http.post("/close-query", json={"queryId": query_id})
 
 
-async def stream_rows(text: str, server: str | None = None, properties: dict[str, str] | None = None) -> AsyncIterator[dict[str, Any]]:
+async def stream_rows(
+    text: str, server: str | None = None, properties: dict[str, str] | None = None
+) -> AsyncIterator[dict[str, Any]]:
     """A push query's rows as they come ({column: value})."""
     async with httpx.AsyncClient(base_url=server_url(server), timeout=None) as http:
         body = {"sql": text, "properties": properties or {}}
@@ -137,7 +149,9 @@ async def stream_rows(text: str, server: str | None = None, properties: dict[str
                 yield dict(zip(columns, item, strict=False))
 
 
-def sql(text: str, *, server: str | None = None, stream: bool = False, properties: dict[str, str] | None = None) -> Any:
+def sql(
+    text: str, *, server: str | None = None, stream: bool = False, properties: dict[str, str] | None = None
+) -> Any:
     """Run SQL on an odradek SQL server: Rows for a pull query, an async iterator of rows with
     `stream=True` (push queries), the entities (list of dicts) for other statements."""
     if stream:

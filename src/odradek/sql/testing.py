@@ -42,7 +42,9 @@ class TopicLog:
 
 
 class SqlTestDriver:
-    def __init__(self, functions: FunctionRegistry | None = None, config: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, functions: FunctionRegistry | None = None, config: dict[str, str] | None = None
+    ) -> None:
         self.engine = Engine(functions or builtin_registry(), config)
         self.session = Session()
         self.kafka = NoKafka()
@@ -54,11 +56,11 @@ class SqlTestDriver:
     # -- statements ----------------------------------------------------------------------------------------
 
     def execute(self, text: str) -> list[Any]:
-        results = []
+        results: list[Any] = []
         for stmt in self.engine.parse(text, self.session):
             out = self.engine.execute(stmt, self.session, self.kafka)
             if out.command is not None:
-                message, query_id, effects = self.engine.apply(out.command, 0)
+                message, _query_id, effects = self.engine.apply(out.command, 0)
                 for spec in effects.create_topics:
                     self.kafka.known[spec.name] = spec.partitions
                 for qid in effects.stop_queries:
@@ -83,7 +85,9 @@ class SqlTestDriver:
                 "application.id": f"_confluent-ksql-default_query_{query_id}",
                 "processing.guarantee": "exactly_once_v2",
                 # as the server: a record a query cannot process is logged and skipped
-                "processing.exception.handler": self.engine.config.get("processing.exception.handler", "log_and_continue"),
+                "processing.exception.handler": self.engine.config.get(
+                    "processing.exception.handler", "log_and_continue"
+                ),
                 "deserialization.exception.handler": "log_and_continue",
             },
             initial_wall_clock_ms=self.wall_clock_ms,
@@ -118,7 +122,9 @@ class SqlTestDriver:
             raise KeyError(name)
         return source
 
-    def produce(self, source_name: str, key: dict[str, Any] | None, value: dict[str, Any] | None, timestamp: int = 0) -> None:
+    def produce(
+        self, source_name: str, key: dict[str, Any] | None, value: dict[str, Any] | None, timestamp: int = 0
+    ) -> None:
         """Write one record to a source's topic (key/value as {column: value}; None value = tombstone)."""
         source = self.source(source_name)
         k_serde, v_serde = source_serdes(source)
@@ -143,7 +149,7 @@ class SqlTestDriver:
             self._write(running.output, *out)
 
     def _drain(self, running: _Running) -> list[tuple[bytes | None, bytes | None, int]]:
-        out = []
+        out: list[tuple[bytes | None, bytes | None, int]] = []
         while True:
             raw = running.driver.read_raw(running.output)
             if raw is None:
@@ -165,14 +171,22 @@ class SqlTestDriver:
         log = self.topics[source.topic].records
         start = self.read_positions[source.topic]
         self.read_positions[source.topic] = len(log)
-        out = []
+        out: list[Any] = []
         for kb, vb, ts in log[start:]:
             key = k_serde.deserialize(source.topic, kb)
             key_dict: Any
             if isinstance(key, Windowed):
-                key_dict = (dict(zip([c.name for c in source.schema.key], key.key, strict=True)), key.window.start, key.window.end)
+                key_dict = (
+                    dict(zip([c.name for c in source.schema.key], key.key, strict=True)),
+                    key.window.start,
+                    key.window.end,
+                )
             elif source.schema.key:
-                key_dict = dict(zip([c.name for c in source.schema.key], key, strict=True)) if key is not None else None
+                key_dict = (
+                    dict(zip([c.name for c in source.schema.key], key, strict=True))
+                    if key is not None
+                    else None
+                )
             else:
                 key_dict = None
             value = None if vb is None else v_serde.deserialize(source.topic, vb)

@@ -20,5 +20,11 @@ def _connect_args(_ctx: DevContext) -> Sequence[str]:
 DEV_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",)),
     ServiceSpec("connect", 8083, "Kafka Connect", ("connect", "distributed"), extra_args=_connect_args),
-    ServiceSpec("sql", 8088, "SQL (ksqlDB API)", ("sql-server",), extra_args=lambda ctx: ["--state-dir", str(ctx.data_dir / "sql")]),
+    ServiceSpec(
+        "sql",
+        8088,
+        "SQL (ksqlDB API)",
+        ("sql-server",),
+        extra_args=lambda ctx: ["--state-dir", str(ctx.data_dir / "sql")],
+    ),
 )

@@ -29,7 +29,9 @@ def free_port() -> int:
 
 
 class SqlServerProcess:
-    def __init__(self, bootstrap: str, state_dir: Path, service_id: str = "default_", port: int | None = None) -> None:
+    def __init__(
+        self, bootstrap: str, state_dir: Path, service_id: str = "default_", port: int | None = None
+    ) -> None:
         self.bootstrap = bootstrap
         self.state_dir = state_dir
         self.service_id = service_id
@@ -47,13 +49,18 @@ class SqlServerProcess:
             "--override", "ksql.streams.auto.offset.reset=earliest",
         ]  # fmt: skip
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            self.proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+            )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"sql-server exited: {self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(self.url + "/info", timeout=2).json()["KsqlServerInfo"]["serverStatus"] == "RUNNING":
+                if (
+                    httpx.get(self.url + "/info", timeout=2).json()["KsqlServerInfo"]["serverStatus"]
+                    == "RUNNING"
+                ):
                     return self
             except (httpx.HTTPError, ValueError, KeyError):
                 pass
@@ -89,8 +96,15 @@ class SqlServerProcess:
         assert resp.status_code == 200, resp.text
         return list(resp.json())
 
-    def query_stream(self, sql: str, accept: str = "application/vnd.ksqlapi.delimited.v1", **props: Any) -> list[Any]:
-        resp = httpx.post(self.url + "/query-stream", json={"sql": sql, "properties": props}, headers={"Accept": accept}, timeout=120)
+    def query_stream(
+        self, sql: str, accept: str = "application/vnd.ksqlapi.delimited.v1", **props: Any
+    ) -> list[Any]:
+        resp = httpx.post(
+            self.url + "/query-stream",
+            json={"sql": sql, "properties": props},
+            headers={"Accept": accept},
+            timeout=120,
+        )
         assert resp.status_code == 200, resp.text
         if accept == "application/json":
             return list(resp.json())

@@ -28,9 +28,20 @@ def test_ksql_statements_entities_and_errors(sql_server: SqlServerProcess) -> No
     assert status["statementText"] == create
 
     [streams, described] = sql_server.ok(f"SHOW STREAMS; DESCRIBE {name};")
-    assert {"type": "STREAM", "name": name, "topic": name.lower(), "keyFormat": "KAFKA", "valueFormat": "JSON", "isWindowed": False} in streams["streams"]
+    assert {
+        "type": "STREAM",
+        "name": name,
+        "topic": name.lower(),
+        "keyFormat": "KAFKA",
+        "valueFormat": "JSON",
+        "isWindowed": False,
+    } in streams["streams"]
     fields = described["sourceDescription"]["fields"]
-    assert fields[0] == {"name": "ID", "schema": {"type": "STRING", "fields": None, "memberSchema": None}, "type": "KEY"}
+    assert fields[0] == {
+        "name": "ID",
+        "schema": {"type": "STRING", "fields": None, "memberSchema": None},
+        "type": "KEY",
+    }
 
     # a failing statement: 400, ksqlDB's statement_error with the entities of the statements before it
     resp = sql_server.ksql(f"SHOW TABLES; SELECT nosuch FROM {name};")
@@ -54,20 +65,31 @@ def test_ksql_statements_entities_and_errors(sql_server: SqlServerProcess) -> No
 
 def test_pull_push_and_close_query(sql_server: SqlServerProcess) -> None:
     src = unique("ORDERS")
-    sql_server.ok(f"CREATE STREAM {src} (id INT KEY, customer STRING, amount DOUBLE) WITH (kafka_topic='{src.lower()}', partitions=1);")
+    sql_server.ok(
+        f"CREATE STREAM {src} (id INT KEY, customer STRING, amount DOUBLE) WITH (kafka_topic='{src.lower()}', partitions=1);"
+    )
     sql_server.ok(
         f"INSERT INTO {src} (id, customer, amount) VALUES (1, 'ada', 20.0);"
         f"INSERT INTO {src} (id, customer, amount) VALUES (2, 'bob', 5.0);"
         f"INSERT INTO {src} (id, customer, amount) VALUES (3, 'ada', 7.5);"
     )
     totals = unique("TOTALS")
-    [created] = sql_server.ok(f"CREATE TABLE {totals} AS SELECT customer, COUNT(*) AS n, SUM(amount) AS total FROM {src} GROUP BY customer;")
-    assert created["commandStatus"]["queryId"] == f"CTAS_{totals}_{created['commandStatus']['queryId'].rsplit('_', 1)[1]}"
+    [created] = sql_server.ok(
+        f"CREATE TABLE {totals} AS SELECT customer, COUNT(*) AS n, SUM(amount) AS total FROM {src} GROUP BY customer;"
+    )
+    assert (
+        created["commandStatus"]["queryId"]
+        == f"CTAS_{totals}_{created['commandStatus']['queryId'].rsplit('_', 1)[1]}"
+    )
 
     # pull: key lookup, scan with ORDER BY (beyond ksqlDB), aggregate over a stream, legacy /query format
     rows = sql_server.wait_rows(f"SELECT * FROM {totals} WHERE customer = 'ada';", 1)
     header = sql_server.query_stream(f"SELECT * FROM {totals} WHERE customer = 'ada';")[0]
-    assert header["columnNames"] == ["CUSTOMER", "N", "TOTAL"] and header["columnTypes"] == ["STRING", "BIGINT", "DOUBLE"]
+    assert header["columnNames"] == ["CUSTOMER", "N", "TOTAL"] and header["columnTypes"] == [
+        "STRING",
+        "BIGINT",
+        "DOUBLE",
+    ]
     deadline = time.monotonic() + 30
     while rows != [["ada", 2, 27.5]] and time.monotonic() < deadline:
         time.sleep(0.3)
@@ -75,23 +97,44 @@ def test_pull_push_and_close_query(sql_server: SqlServerProcess) -> None:
     assert rows == [["ada", 2, 27.5]]
     ordered = sql_server.query_stream(f"SELECT customer, total FROM {totals} ORDER BY total DESC LIMIT 1;")
     assert ordered[1:] == [["ada", 27.5]]
-    scanned = sql_server.query_stream(f"SELECT customer, COUNT(*) AS n FROM {src} WHERE amount > 1 GROUP BY customer ORDER BY customer;", accept="application/json")
+    scanned = sql_server.query_stream(
+        f"SELECT customer, COUNT(*) AS n FROM {src} WHERE amount > 1 GROUP BY customer ORDER BY customer;",
+        accept="application/json",
+    )
     assert scanned[1:] == [["ada", 2], ["bob", 1]]
-    legacy = httpx.post(sql_server.url + "/query", json={"ksql": f"SELECT * FROM {totals} WHERE customer = 'bob';"}, timeout=30)
+    legacy = httpx.post(
+        sql_server.url + "/query",
+        json={"ksql": f"SELECT * FROM {totals} WHERE customer = 'bob';"},
+        timeout=30,
+    )
     assert legacy.status_code == 200
     parsed = json.loads(legacy.text)
     assert parsed[0]["header"]["schema"] == "`CUSTOMER` STRING, `N` BIGINT, `TOTAL` DOUBLE"
     assert parsed[1] == {"row": {"columns": ["bob", 1, 5.0]}}
 
     # push with LIMIT on both endpoints
-    pushed = sql_server.query_stream(f"SELECT id, customer FROM {src} EMIT CHANGES LIMIT 2;", **{"auto.offset.reset": "earliest"})
+    pushed = sql_server.query_stream(
+        f"SELECT id, customer FROM {src} EMIT CHANGES LIMIT 2;", **{"auto.offset.reset": "earliest"}
+    )
     assert pushed[0]["queryId"].startswith("transient_") and pushed[1:] == [[1, "ada"], [2, "bob"]]
-    legacy_push = httpx.post(sql_server.url + "/query", json={"ksql": f"SELECT id FROM {src} EMIT CHANGES LIMIT 1;", "streamsProperties": {"auto.offset.reset": "earliest"}}, timeout=60)
+    legacy_push = httpx.post(
+        sql_server.url + "/query",
+        json={
+            "ksql": f"SELECT id FROM {src} EMIT CHANGES LIMIT 1;",
+            "streamsProperties": {"auto.offset.reset": "earliest"},
+        },
+        timeout=60,
+    )
     assert json.loads(legacy_push.text)[-1] == {"finalMessage": "Limit Reached"}
 
     # a push query without LIMIT runs until /close-query
     lines: list[str] = []
-    with httpx.stream("POST", sql_server.url + "/query-stream", json={"sql": f"SELECT * FROM {src} EMIT CHANGES;", "properties": {"auto.offset.reset": "earliest"}}, timeout=60) as resp:
+    with httpx.stream(
+        "POST",
+        sql_server.url + "/query-stream",
+        json={"sql": f"SELECT * FROM {src} EMIT CHANGES;", "properties": {"auto.offset.reset": "earliest"}},
+        timeout=60,
+    ) as resp:
         for line in resp.iter_lines():
             lines.append(line)
             if len(lines) == 1:
@@ -107,7 +150,9 @@ def test_pull_push_and_close_query(sql_server: SqlServerProcess) -> None:
 
 def test_inserts_stream_acks_each_row(sql_server: SqlServerProcess) -> None:
     name = unique("EVENTS")
-    sql_server.ok(f"CREATE STREAM {name} (id STRING KEY, v INT) WITH (kafka_topic='{name.lower()}', partitions=1);")
+    sql_server.ok(
+        f"CREATE STREAM {name} (id STRING KEY, v INT) WITH (kafka_topic='{name.lower()}', partitions=1);"
+    )
     body = "\n".join(
         [
             json.dumps({"target": name}),
@@ -128,7 +173,12 @@ def test_inserts_stream_acks_each_row(sql_server: SqlServerProcess) -> None:
 
 def test_info_healthcheck_status_print(sql_server: SqlServerProcess) -> None:
     info = httpx.get(sql_server.url + "/info", timeout=10).json()["KsqlServerInfo"]
-    assert info["version"] and info["ksqlServiceId"] == "default_" and info["kafkaClusterId"] and info["serverStatus"] == "RUNNING"
+    assert (
+        info["version"]
+        and info["ksqlServiceId"] == "default_"
+        and info["kafkaClusterId"]
+        and info["serverStatus"] == "RUNNING"
+    )
     health = httpx.get(sql_server.url + "/healthcheck", timeout=10).json()
     assert health["isHealthy"] is True and set(health["details"]) == {"metastore", "kafka", "commandRunner"}
     name = unique("S")
@@ -139,8 +189,12 @@ def test_info_healthcheck_status_print(sql_server: SqlServerProcess) -> None:
     assert one == {"status": "SUCCESS", "message": "Stream created"}
     assert httpx.get(sql_server.url + "/status/stream/NOPE/create", timeout=10).status_code == 404
     sql_server.ok(f"INSERT INTO {name} (v) VALUES ('hello');")
-    printed = httpx.post(sql_server.url + "/query", json={"ksql": f"PRINT '{name.lower()}' FROM BEGINNING LIMIT 1;"}, timeout=60)
-    assert "value: {\"V\":\"hello\"}" in printed.text
+    printed = httpx.post(
+        sql_server.url + "/query",
+        json={"ksql": f"PRINT '{name.lower()}' FROM BEGINNING LIMIT 1;"},
+        timeout=60,
+    )
+    assert 'value: {"V":"hello"}' in printed.text
 
 
 def test_cli_shell_and_python_api(sql_server: SqlServerProcess) -> None:
@@ -152,7 +206,13 @@ def test_cli_shell_and_python_api(sql_server: SqlServerProcess) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Stream created" in result.stdout and f"| {name}" in result.stdout
-    failing = subprocess.run([sys.executable, "-m", "odradek", "sql", "--server", sql_server.url, "-e", "SHOW NOTHING;"], capture_output=True, text=True, timeout=60, check=False)
+    failing = subprocess.run(
+        [sys.executable, "-m", "odradek", "sql", "--server", sql_server.url, "-e", "SHOW NOTHING;"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert failing.returncode == 1 and "Expected one of" in failing.stderr
 
     import odradek
@@ -165,7 +225,12 @@ def test_cli_shell_and_python_api(sql_server: SqlServerProcess) -> None:
     assert list(rows) == [{"K": "x", "V": 42}] and rows.columns == ["K", "V"]
 
     async def first_push_row() -> dict[str, object]:
-        async for row in odradek.sql(f"SELECT * FROM {name} EMIT CHANGES LIMIT 1;", server=sql_server.url, stream=True, properties={"auto.offset.reset": "earliest"}):
+        async for row in odradek.sql(
+            f"SELECT * FROM {name} EMIT CHANGES LIMIT 1;",
+            server=sql_server.url,
+            stream=True,
+            properties={"auto.offset.reset": "earliest"},
+        ):
             return row
         return {}
 
@@ -180,7 +245,15 @@ def test_concurrent_requests_while_a_push_query_streams(sql_server: SqlServerPro
     got: list[str] = []
 
     def push() -> None:
-        with httpx.stream("POST", sql_server.url + "/query-stream", json={"sql": f"SELECT * FROM {name} EMIT CHANGES LIMIT 1;", "properties": {"auto.offset.reset": "earliest"}}, timeout=90) as resp:
+        with httpx.stream(
+            "POST",
+            sql_server.url + "/query-stream",
+            json={
+                "sql": f"SELECT * FROM {name} EMIT CHANGES LIMIT 1;",
+                "properties": {"auto.offset.reset": "earliest"},
+            },
+            timeout=90,
+        ) as resp:
             got.extend(resp.iter_lines())
 
     thread = threading.Thread(target=push)

@@ -22,17 +22,29 @@ def sql() -> Any:
         yield driver
 
 
-def order(sql: SqlTestDriver, id_: int, customer: str | None, amount: float | None, ts: int, tags: list[str] | None = None) -> None:
+def order(
+    sql: SqlTestDriver,
+    id_: int,
+    customer: str | None,
+    amount: float | None,
+    ts: int,
+    tags: list[str] | None = None,
+) -> None:
     sql.produce("orders", {"ID": id_}, {"CUSTOMER": customer, "AMOUNT": amount, "TAGS": tags}, timestamp=ts)
 
 
 def test_filter_and_project_with_nulls(sql: SqlTestDriver) -> None:
-    sql.execute("CREATE STREAM big AS SELECT id, UCASE(customer) AS who, amount * 2 AS doubled FROM orders WHERE amount > 10;")
+    sql.execute(
+        "CREATE STREAM big AS SELECT id, UCASE(customer) AS who, amount * 2 AS doubled FROM orders WHERE amount > 10;"
+    )
     order(sql, 1, "ada", 20.0, 1)
     order(sql, 2, "bob", 5.0, 2)
     order(sql, 3, None, 30.0, 3)
     order(sql, 4, "cy", None, 4)  # NULL > 10 is not TRUE: filtered out
-    assert sql.read("big") == [({"ID": 1}, {"WHO": "ADA", "DOUBLED": 40.0}), ({"ID": 3}, {"WHO": None, "DOUBLED": 60.0})]
+    assert sql.read("big") == [
+        ({"ID": 1}, {"WHO": "ADA", "DOUBLED": 40.0}),
+        ({"ID": 3}, {"WHO": None, "DOUBLED": 60.0}),
+    ]
 
 
 def test_partition_by_rekeys_and_moves_the_old_key_into_the_value(sql: SqlTestDriver) -> None:
@@ -49,7 +61,9 @@ def test_explode_emits_one_row_per_element(sql: SqlTestDriver) -> None:
 
 
 def test_aggregate_updates_the_table(sql: SqlTestDriver) -> None:
-    sql.execute("CREATE TABLE totals AS SELECT customer, COUNT(*) AS n, SUM(amount) AS total, COLLECT_LIST(id) AS ids FROM orders GROUP BY customer;")
+    sql.execute(
+        "CREATE TABLE totals AS SELECT customer, COUNT(*) AS n, SUM(amount) AS total, COLLECT_LIST(id) AS ids FROM orders GROUP BY customer;"
+    )
     order(sql, 1, "ada", 20.0, 1)
     order(sql, 2, "bob", 5.0, 2)
     order(sql, 3, "ada", 7.0, 3)
@@ -61,14 +75,18 @@ def test_aggregate_updates_the_table(sql: SqlTestDriver) -> None:
 
 
 def test_having_turns_rows_into_tombstones(sql: SqlTestDriver) -> None:
-    sql.execute("CREATE TABLE small AS SELECT customer, SUM(amount) AS total FROM orders GROUP BY customer HAVING SUM(amount) < 10;")
+    sql.execute(
+        "CREATE TABLE small AS SELECT customer, SUM(amount) AS total FROM orders GROUP BY customer HAVING SUM(amount) < 10;"
+    )
     order(sql, 1, "ada", 4.0, 1)
     order(sql, 2, "ada", 8.0, 2)
     assert sql.read("small") == [({"CUSTOMER": "ada"}, {"TOTAL": 4.0}), ({"CUSTOMER": "ada"}, None)]
 
 
 def test_tumbling_window_late_records_are_dropped(sql: SqlTestDriver) -> None:
-    sql.execute("CREATE TABLE per_min AS SELECT customer, COUNT(*) AS n FROM orders WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 10 SECONDS) GROUP BY customer;")
+    sql.execute(
+        "CREATE TABLE per_min AS SELECT customer, COUNT(*) AS n FROM orders WINDOW TUMBLING (SIZE 1 MINUTE, GRACE PERIOD 10 SECONDS) GROUP BY customer;"
+    )
     order(sql, 1, "ada", 1.0, 1_000)
     order(sql, 2, "ada", 1.0, 65_000)  # next window; stream time 65 s
     order(sql, 3, "ada", 1.0, 59_000)  # first window, within grace (ends 60 s + 10 s)
@@ -84,7 +102,9 @@ def test_tumbling_window_late_records_are_dropped(sql: SqlTestDriver) -> None:
 
 
 def test_emit_final_emits_each_window_once_when_it_closes(sql: SqlTestDriver) -> None:
-    sql.execute("CREATE TABLE final_counts AS SELECT customer, COUNT(*) AS n FROM orders WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY customer EMIT FINAL;")
+    sql.execute(
+        "CREATE TABLE final_counts AS SELECT customer, COUNT(*) AS n FROM orders WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY customer EMIT FINAL;"
+    )
     for i, ts in enumerate((1_000, 2_000, 3_000)):
         order(sql, i, "ada", 1.0, ts)
     assert sql.read("final_counts") == []
@@ -93,14 +113,18 @@ def test_emit_final_emits_each_window_once_when_it_closes(sql: SqlTestDriver) ->
 
 
 def test_hopping_windows(sql: SqlTestDriver) -> None:
-    sql.execute("CREATE TABLE hops AS SELECT customer, COUNT(*) AS n FROM orders WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 5 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY customer;")
+    sql.execute(
+        "CREATE TABLE hops AS SELECT customer, COUNT(*) AS n FROM orders WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 5 SECONDS, GRACE PERIOD 0 SECONDS) GROUP BY customer;"
+    )
     order(sql, 1, "ada", 1.0, 7_000)
     windows = sorted((k[1], k[2], v["N"]) for k, v in sql.read("hops"))
     assert windows == [(0, 10_000, 1), (5_000, 15_000, 1)]
 
 
 def test_session_windows_merge(sql: SqlTestDriver) -> None:
-    sql.execute("CREATE TABLE sessions AS SELECT customer, COUNT(*) AS n FROM orders WINDOW SESSION (10 SECONDS, GRACE PERIOD 30 SECONDS) GROUP BY customer;")
+    sql.execute(
+        "CREATE TABLE sessions AS SELECT customer, COUNT(*) AS n FROM orders WINDOW SESSION (10 SECONDS, GRACE PERIOD 30 SECONDS) GROUP BY customer;"
+    )
     order(sql, 1, "ada", 1.0, 1_000)
     order(sql, 2, "ada", 1.0, 18_000)  # 17 s later: a second session
     order(sql, 3, "ada", 1.0, 9_000)  # within 10 s of both: bridges them into one
@@ -119,7 +143,10 @@ def test_stream_table_left_join_with_missing_rows(sql: SqlTestDriver) -> None:
     sql.produce("customers", {"CID": "ada"}, {"NAME": "Ada"}, timestamp=1)
     order(sql, 1, "ada", 1.0, 10)
     order(sql, 2, "bob", 1.0, 11)
-    assert sql.read("enriched") == [({"CUSTOMER": "ada"}, {"ID": 1, "NAME": "Ada"}), ({"CUSTOMER": "bob"}, {"ID": 2, "NAME": None})]
+    assert sql.read("enriched") == [
+        ({"CUSTOMER": "ada"}, {"ID": 1, "NAME": "Ada"}),
+        ({"CUSTOMER": "bob"}, {"ID": 2, "NAME": None}),
+    ]
     assert sql.read("matched") == [({"CUSTOMER": "ada"}, {"ID": 1, "NAME": "Ada"})]
 
 
@@ -132,7 +159,9 @@ def test_stream_stream_join_within_and_outer_nulls(sql: SqlTestDriver) -> None:
     order(sql, 1, "ada", 20.0, 1_000)
     order(sql, 2, "bob", 5.0, 2_000)
     sql.produce("payments", {"PID": 100}, {"ORDERID": 1, "PAID": 20.0}, timestamp=3_000)
-    sql.produce("payments", {"PID": 101}, {"ORDERID": 2, "PAID": 5.0}, timestamp=200_000)  # too late for order 2
+    sql.produce(
+        "payments", {"PID": 101}, {"ORDERID": 2, "PAID": 5.0}, timestamp=200_000
+    )  # too late for order 2
     assert sql.read("paid") == [({"ID": 1}, {"AMOUNT": 20.0, "PAID": 20.0})]
     # the left join emits order 2 with NULL once its window closed (no spurious early NULL for order 1)
     assert sql.read("maybe_paid") == [({"ID": 1}, {"PAID": 20.0}), ({"ID": 2}, {"PAID": None})]
@@ -201,11 +230,15 @@ def test_chained_queries_and_timestamp_column() -> None:
             CREATE STREAM quadrupled AS SELECT id, v2 * 2 AS v4, rt FROM doubled;
         """)
         sql.produce("events", {"ID": "e"}, {"EVENT_TS": 123_456, "V": 3}, timestamp=1)
-        assert sql.read("quadrupled", with_timestamps=True) == [({"ID": "e"}, {"V4": 12, "RT": 123_456}, 123_456)]
+        assert sql.read("quadrupled", with_timestamps=True) == [
+            ({"ID": "e"}, {"V4": 12, "RT": 123_456}, 123_456)
+        ]
 
 
 def test_multi_column_keys_in_json(sql: SqlTestDriver) -> None:
-    sql.execute("CREATE TABLE by_two AS SELECT customer, id, COUNT(*) AS n FROM orders GROUP BY customer, id;")
+    sql.execute(
+        "CREATE TABLE by_two AS SELECT customer, id, COUNT(*) AS n FROM orders GROUP BY customer, id;"
+    )
     order(sql, 7, "ada", 1.0, 1)
     raw_key = sql.topics["BY_TWO"].records[0][0]
     assert raw_key == b'{"CUSTOMER":"ada","ID":7}'

@@ -11,14 +11,19 @@ push query); other statements print their result as a table.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("sql", help="the interactive SQL shell (connects to odradek sql-server, port 8088)")
-    parser.add_argument("--server", default=None, help="SQL server URL (default http://127.0.0.1:8088 or $ODRADEK_SQL_SERVER)")
+    parser = subparsers.add_parser(
+        "sql", help="the interactive SQL shell (connects to odradek sql-server, port 8088)"
+    )
+    parser.add_argument(
+        "--server", default=None, help="SQL server URL (default http://127.0.0.1:8088 or $ODRADEK_SQL_SERVER)"
+    )
     parser.add_argument("-e", "--execute", metavar="STATEMENTS", help="run these statements and exit")
     parser.add_argument("-f", "--file", type=Path, help="run the statements of this file and exit")
     parser.add_argument("--output", choices=("table", "json"), default="table", help="result format")
@@ -41,13 +46,108 @@ def run(args: argparse.Namespace) -> int:
 
 
 KEYWORDS = sorted(
-    """SELECT FROM WHERE GROUP BY PARTITION HAVING WINDOW TUMBLING HOPPING SESSION SIZE ADVANCE RETENTION GRACE
-    PERIOD EMIT CHANGES FINAL LIMIT OFFSET ORDER ASC DESC JOIN LEFT FULL OUTER INNER ON WITHIN CREATE STREAM TABLE
-    SOURCE TYPE AS WITH INSERT INTO VALUES DROP DELETE TOPIC IF EXISTS NOT SHOW LIST STREAMS TABLES TOPICS QUERIES
-    PROPERTIES TYPES FUNCTIONS VARIABLES DESCRIBE EXTENDED EXPLAIN PRINT BEGINNING INTERVAL SET UNSET DEFINE
-    UNDEFINE TERMINATE PAUSE RESUME ASSERT SCHEMA RELOAD RUN SCRIPT CASE WHEN THEN ELSE END CAST AND OR LIKE IN
-    BETWEEN IS NULL TRUE FALSE KEY PRIMARY HEADERS KAFKA_TOPIC VALUE_FORMAT KEY_FORMAT FORMAT PARTITIONS
-    REPLICAS TIMESTAMP""".split()
+    [
+        "SELECT",
+        "FROM",
+        "WHERE",
+        "GROUP",
+        "BY",
+        "PARTITION",
+        "HAVING",
+        "WINDOW",
+        "TUMBLING",
+        "HOPPING",
+        "SESSION",
+        "SIZE",
+        "ADVANCE",
+        "RETENTION",
+        "GRACE",
+        "PERIOD",
+        "EMIT",
+        "CHANGES",
+        "FINAL",
+        "LIMIT",
+        "OFFSET",
+        "ORDER",
+        "ASC",
+        "DESC",
+        "JOIN",
+        "LEFT",
+        "FULL",
+        "OUTER",
+        "INNER",
+        "ON",
+        "WITHIN",
+        "CREATE",
+        "STREAM",
+        "TABLE",
+        "SOURCE",
+        "TYPE",
+        "AS",
+        "WITH",
+        "INSERT",
+        "INTO",
+        "VALUES",
+        "DROP",
+        "DELETE",
+        "TOPIC",
+        "IF",
+        "EXISTS",
+        "NOT",
+        "SHOW",
+        "LIST",
+        "STREAMS",
+        "TABLES",
+        "TOPICS",
+        "QUERIES",
+        "PROPERTIES",
+        "TYPES",
+        "FUNCTIONS",
+        "VARIABLES",
+        "DESCRIBE",
+        "EXTENDED",
+        "EXPLAIN",
+        "PRINT",
+        "BEGINNING",
+        "INTERVAL",
+        "SET",
+        "UNSET",
+        "DEFINE",
+        "UNDEFINE",
+        "TERMINATE",
+        "PAUSE",
+        "RESUME",
+        "ASSERT",
+        "SCHEMA",
+        "RELOAD",
+        "RUN",
+        "SCRIPT",
+        "CASE",
+        "WHEN",
+        "THEN",
+        "ELSE",
+        "END",
+        "CAST",
+        "AND",
+        "OR",
+        "LIKE",
+        "IN",
+        "BETWEEN",
+        "IS",
+        "NULL",
+        "TRUE",
+        "FALSE",
+        "KEY",
+        "PRIMARY",
+        "HEADERS",
+        "KAFKA_TOPIC",
+        "VALUE_FORMAT",
+        "KEY_FORMAT",
+        "FORMAT",
+        "PARTITIONS",
+        "REPLICAS",
+        "TIMESTAMP",
+    ]
 )
 
 
@@ -87,25 +187,49 @@ def render_entity(e: dict[str, Any]) -> str:
     if kind == "queries":
         return render_table(
             ["Query ID", "Query Type", "Status", "Sink Name", "Sink Kafka Topic", "Query String"],
-            [[q["id"], q["queryType"], q["state"], ",".join(q["sinks"]), ",".join(q["sinkKafkaTopics"]), q["queryString"]] for q in e["queries"]],
+            [
+                [
+                    q["id"],
+                    q["queryType"],
+                    q["state"],
+                    ",".join(q["sinks"]),
+                    ",".join(q["sinkKafkaTopics"]),
+                    q["queryString"],
+                ]
+                for q in e["queries"]
+            ],
         )
     if kind == "kafka_topics":
-        return render_table(["Kafka Topic", "Partitions", "Partition Replicas"], [[t["name"], len(t["replicaInfo"]), max(t["replicaInfo"] or [0])] for t in e["topics"]])
+        return render_table(
+            ["Kafka Topic", "Partitions", "Partition Replicas"],
+            [[t["name"], len(t["replicaInfo"]), max(t["replicaInfo"] or [0])] for t in e["topics"]],
+        )
     if kind == "properties":
         return render_table(["Property", "Value"], [[p["name"], p["value"]] for p in e["properties"]])
     if kind == "function_names":
-        return render_table(["Function Name", "Category"], [[f["name"], f["category"]] for f in e["functions"]])
+        return render_table(
+            ["Function Name", "Category"], [[f["name"], f["category"]] for f in e["functions"]]
+        )
     if kind == "sourceDescription":
         d = e["sourceDescription"]
         head = f"Name                 : {d['name']}\nType                 : {d['type']}\nKafka topic          : {d['topic']} (partitions: {d['partitions']}, replication: {d['replication']})\nKey format           : {d['keyFormat']}\nValue format         : {d['valueFormat']}\n"
-        fields = render_table(["Field", "Type"], [[f["name"], f["schema"]["type"] + (" (key)" if f.get("type") == "KEY" else "")] for f in d["fields"]])
+        fields = render_table(
+            ["Field", "Type"],
+            [
+                [f["name"], f["schema"]["type"] + (" (key)" if f.get("type") == "KEY" else "")]
+                for f in d["fields"]
+            ],
+        )
         return head + fields
     if kind == "queryDescription":
         d = e["queryDescription"]
         return f"ID                   : {d['id']}\nQuery type           : {d['queryType']}\nSQL                  : {d['statementText']}\n\nExecution plan\n--------------\n{d['executionPlan']}\n\nProcessing topology\n-------------------\n{d['topology']}"
     if kind == "describe_function":
         rows = [[", ".join(v["argumentTypes"]), v["returnType"]] for v in e["functions"]]
-        return f"Name        : {e['name']}\nType        : {e['type']}\nDescription : {e['description']}\n" + render_table(["Arguments", "Returns"], rows)
+        return (
+            f"Name        : {e['name']}\nType        : {e['type']}\nDescription : {e['description']}\n"
+            + render_table(["Arguments", "Returns"], rows)
+        )
     if kind == "type_list":
         return render_table(["Type Name", "Schema"], [[n, i["type"]] for n, i in e["types"].items()])
     if kind == "variables":
@@ -185,10 +309,8 @@ class Shell:
             readline = None  # type: ignore[assignment]
         history = Path.home() / ".odradek_sql_history"
         if readline is not None:
-            try:
+            with contextlib.suppress(OSError):
                 readline.read_history_file(history)
-            except OSError:
-                pass
             readline.set_completer(self.complete)
             readline.parse_and_bind("tab: complete")
         self.refresh_names()
@@ -213,10 +335,8 @@ class Shell:
                 self.run_text(text)
                 self.refresh_names()
         if readline is not None:
-            try:
+            with contextlib.suppress(OSError):
                 readline.write_history_file(history)
-            except OSError:
-                pass
         return 0
 
     def refresh_names(self) -> None:

@@ -73,11 +73,15 @@ def to_json(t: SqlType) -> Callable[[Any], Any] | None:
     if b is BaseType.DECIMAL:
         return float  # a JSON number (ksqlDB writes decimals as numbers)
     if b is BaseType.ARRAY and t.element is not None:
-        inner = to_json(t.element)
-        return None if inner is None else (lambda arr: [None if x is None else inner(x) for x in arr])
+        element = to_json(t.element)
+        if element is None:
+            return None
+        return lambda arr: [None if x is None else element(x) for x in arr]
     if b is BaseType.MAP and t.element is not None:
-        inner = to_json(t.element)
-        return None if inner is None else (lambda m: {k: None if x is None else inner(x) for k, x in m.items()})
+        value_conv = to_json(t.element)
+        if value_conv is None:
+            return None
+        return lambda m: {k: None if x is None else value_conv(x) for k, x in m.items()}
     if b is BaseType.STRUCT:
         conv = [(n, to_json(ft)) for n, ft in t.fields]
         if all(c is None for _, c in conv):
@@ -117,15 +121,35 @@ def from_json(t: SqlType) -> Callable[[Any], Any]:
         quantum = decimal.Decimal(1).scaleb(-t.scale)
         return lambda v: decimal.Decimal(str(v)).quantize(quantum, rounding=decimal.ROUND_HALF_UP)
     if b is BaseType.STRING:
-        return lambda v: v if isinstance(v, str) else _ENCODER.encode(v) if isinstance(v, dict | list) else str(v).lower() if isinstance(v, bool) else str(v)
+        return lambda v: (
+            v
+            if isinstance(v, str)
+            else _ENCODER.encode(v)
+            if isinstance(v, dict | list)
+            else str(v).lower()
+            if isinstance(v, bool)
+            else str(v)
+        )
     if b is BaseType.BYTES:
-        return lambda v: base64.b64decode(v)
+        return base64.b64decode
     if b is BaseType.TIMESTAMP:
-        return lambda v: EPOCH + datetime.timedelta(milliseconds=int(v)) if not isinstance(v, str) else datetime.datetime.fromisoformat(v)
+        return lambda v: (
+            EPOCH + datetime.timedelta(milliseconds=int(v))
+            if not isinstance(v, str)
+            else datetime.datetime.fromisoformat(v)
+        )
     if b is BaseType.DATE:
-        return lambda v: EPOCH_DATE + datetime.timedelta(days=int(v)) if not isinstance(v, str) else datetime.date.fromisoformat(v)
+        return lambda v: (
+            EPOCH_DATE + datetime.timedelta(days=int(v))
+            if not isinstance(v, str)
+            else datetime.date.fromisoformat(v)
+        )
     if b is BaseType.TIME:
-        return lambda v: (EPOCH + datetime.timedelta(milliseconds=int(v))).time() if not isinstance(v, str) else datetime.time.fromisoformat(v)
+        return lambda v: (
+            (EPOCH + datetime.timedelta(milliseconds=int(v))).time()
+            if not isinstance(v, str)
+            else datetime.time.fromisoformat(v)
+        )
     if b is BaseType.ARRAY:
         assert t.element is not None
         inner = from_json(t.element)
@@ -269,7 +293,9 @@ class DelimitedRowSerde(Serde[dict[str, Any]]):
 
     def __init__(self, columns: tuple[Column, ...], delimiter: str = ",") -> None:
         self.columns = columns
-        self.delimiter = "\t" if delimiter.upper() == "TAB" else " " if delimiter.upper() == "SPACE" else delimiter
+        self.delimiter = (
+            "\t" if delimiter.upper() == "TAB" else " " if delimiter.upper() == "SPACE" else delimiter
+        )
         self._out = [(c.name, to_json(c.type)) for c in columns]
         self._in = [(c.name, from_json(c.type)) for c in columns]
 
@@ -362,7 +388,9 @@ class WindowedKeySerde(Serde[Windowed]):
             end, start = _Q.unpack_from(data, len(data) - 16)[0], _Q.unpack_from(data, len(data) - 8)[0]
             return Windowed(self.inner.deserialize("", data[:-16]), Window(start, end))
         start = _Q.unpack_from(data, len(data) - 8)[0]
-        return Windowed(self.inner.deserialize("", data[:-8]), Window(start, start + (self.window.size_ms or 0)))
+        return Windowed(
+            self.inner.deserialize("", data[:-8]), Window(start, start + (self.window.size_ms or 0))
+        )
 
 
 def key_serde(schema: LogicalSchema, formats: SourceFormats) -> Serde[Any]:

@@ -81,7 +81,9 @@ class CompiledQuery:
     internal_topics: list[str] = field(default_factory=list)
 
 
-def _row_fn(body: Callable[[ExprCompiler], str], key_names: list[str], header_keys: dict[str, str | None]) -> RowFn:
+def _row_fn(
+    body: Callable[[ExprCompiler], str], key_names: list[str], header_keys: dict[str, str | None]
+) -> RowFn:
     c = ExprCompiler(key_names, header_keys)
     return c.function(body(c))
 
@@ -91,7 +93,11 @@ def _headers_of(schema: LogicalSchema) -> dict[str, str | None]:
 
 
 def _uses_metadata(exprs: list[ir.Expr]) -> bool:
-    return any(isinstance(n, ir.ColumnRef) and n.namespace is None and n.name in ("ROWPARTITION", "ROWOFFSET") for e in exprs for n in e.walk())
+    return any(
+        isinstance(n, ir.ColumnRef) and n.namespace is None and n.name in ("ROWPARTITION", "ROWOFFSET")
+        for e in exprs
+        for n in e.walk()
+    )
 
 
 class QueryCompiler:
@@ -112,7 +118,9 @@ class QueryCompiler:
         store = None
         if handle.table is not None:
             store = f"{self.query_id}-TABLE"
-            table = handle.table.map_values(lambda v: v, materialized=Materialized(store, handle.key_serde, StateSerde()))
+            table = handle.table.map_values(
+                lambda v: v, materialized=Materialized(store, handle.key_serde, StateSerde())
+            )
             table.to_stream().to(sink.topic, key_serde=k_serde, value_serde=v_serde)
         else:
             assert handle.stream is not None
@@ -160,7 +168,9 @@ class QueryCompiler:
                 timestamp_extractor=extractor,
             )
             return Handle(None, table, node.schema, k_serde)
-        stream = self.builder.stream(source.topic, key_serde=k_serde, value_serde=v_serde, timestamp_extractor=extractor)
+        stream = self.builder.stream(
+            source.topic, key_serde=k_serde, value_serde=v_serde, timestamp_extractor=extractor
+        )
         return Handle(stream, None, node.schema, k_serde)
 
     def _filter(self, node: FilterNode) -> Handle:
@@ -169,7 +179,12 @@ class QueryCompiler:
         pred = _row_fn(lambda c: f"{c.compile(node.predicate)} is True", keys, _headers_of(node.input.schema))
         if inner.table is not None:
             fn = TableRow(pred, len(keys))
-            return Handle(None, _typed(inner.table.filter(lambda k, v: bool(fn(k, v))), inner.key_serde), node.schema, inner.key_serde)
+            return Handle(
+                None,
+                _typed(inner.table.filter(lambda k, v: bool(fn(k, v))), inner.key_serde),
+                node.schema,
+                inner.key_serde,
+            )
         return self._stateless_stream(inner, node.schema, predicate=pred, input_schema=node.input.schema)
 
     def _project(self, node: ProjectNode) -> Handle:
@@ -185,12 +200,18 @@ class QueryCompiler:
                 out = fn(k, v)
                 return None if out is None else out[1]
 
-            return Handle(None, _typed(inner.table.map_values(mapper, with_key=True), inner.key_serde), node.schema, inner.key_serde)
+            return Handle(
+                None,
+                _typed(inner.table.map_values(mapper, with_key=True), inner.key_serde),
+                node.schema,
+                inner.key_serde,
+            )
         return self._stateless_stream(inner, node.schema, project=project, input_schema=child.schema)
 
     def _projection(self, node: ProjectNode, input_schema: LogicalSchema) -> RowFn:
         keys = [c.name for c in input_schema.key]
-        key_items = [(n, e) for n, e in node.items if node.schema.find(n) is not None and node.schema.find(n).namespace is Namespace.KEY]  # type: ignore[union-attr]
+        key_names = {c.name for c in node.schema.key}
+        key_items = [(n, e) for n, e in node.items if n in key_names]
         value_items = [(n, e) for n, e in node.items if (n, e) not in key_items]
 
         def body(c: ExprCompiler) -> str:
@@ -218,15 +239,18 @@ class QueryCompiler:
             headers = _headers_of(schema_in)
             if isinstance(step, FilterNode):
                 if functions is not None or rekey is not None or predicate is not None:
-                    inner = self._stateless_stream(inner, schema_in, predicate, functions, rekey, None, first_schema, exprs)
+                    inner = self._stateless_stream(
+                        inner, schema_in, predicate, functions, rekey, None, first_schema, exprs
+                    )
                     predicate = functions = rekey = None
                     first_schema = schema_in
                     exprs = []
-                pred_expr = step.predicate
-                predicate = _row_fn(lambda c, e=pred_expr: f"{c.compile(e)} is True", keys, headers)
-                exprs.append(pred_expr)
+                predicate = _row_fn(_predicate_body(step.predicate), keys, headers)
+                exprs.append(step.predicate)
             elif isinstance(step, FlatMapNode):
-                fns = [(name, _row_fn(lambda c, e=call: c.compile(e), keys, headers)) for name, call in step.functions]
+                fns = [
+                    (name, _row_fn(_expression_body(call), keys, headers)) for name, call in step.functions
+                ]
                 functions = table_function_rows(fns)
                 exprs.extend(call for _, call in step.functions)
             elif isinstance(step, RepartitionNode):
@@ -239,19 +263,30 @@ class QueryCompiler:
             project = self._projection(project_node, schema_in)
             exprs.extend(e for _, e in project_node.items)
             out_schema = project_node.schema
-        return self._stateless_stream(inner, out_schema, predicate, functions, rekey, project, first_schema, exprs)
+        return self._stateless_stream(
+            inner, out_schema, predicate, functions, rekey, project, first_schema, exprs
+        )
 
     def _rekey(self, node: RepartitionNode, input_schema: LogicalSchema) -> RowFn:
         keys = [c.name for c in input_schema.key]
         key_exprs = [k for k in node.keys if not (isinstance(k, ir.Literal) and k.value is None)]
-        moved = [c for c in node.schema.value if input_schema.find(c.name) is not None and input_schema.find(c.name).namespace is Namespace.KEY]  # type: ignore[union-attr]
+        input_keys = {c.name for c in input_schema.key}
+        moved = [c for c in node.schema.value if c.name in input_keys]
         new_key_names = [c.name for c in node.schema.key]
 
         def body(c: ExprCompiler) -> str:
             key = "(" + "".join(c.compile(e) + ", " for e in key_exprs) + ")"
             moves = "".join(f"{m.name!r}: k[{keys.index(m.name)}], " for m in moved)
             drops = [n for n in new_key_names if n in [v.name for v in input_schema.value]]
-            value = "{**v, " + moves + "}" if not drops else "{**{_k: _v for _k, _v in v.items() if _k not in " + repr(set(drops)) + "}, " + moves + "}"
+            value = (
+                "{**v, " + moves + "}"
+                if not drops
+                else "{**{_k: _v for _k, _v in v.items() if _k not in "
+                + repr(set(drops))
+                + "}, "
+                + moves
+                + "}"
+            )
             return f"({key}, {value})"
 
         return _row_fn(body, keys, _headers_of(input_schema))
@@ -287,7 +322,9 @@ class QueryCompiler:
         in_keys = [c.name for c in child.schema.key]
         headers = _headers_of(child.schema)
         calls = [call for _, call in node.aggregates]
-        udafs = [call.resolved.overload.impl([a.type for a in call.args], list(call.literals)) for call in calls]
+        udafs = [
+            call.resolved.overload.impl([a.type for a in call.args], list(call.literals)) for call in calls
+        ]
 
         def pre_body(c: ExprCompiler) -> str:
             key = "(" + "".join(c.compile(g) + ", " for g in node.group_by) + ")"
@@ -315,29 +352,57 @@ class QueryCompiler:
             return [u.merge(x, y) for u, x, y in zip(udafs, a, b, strict=True)]
 
         def subtractor(_k: Any, args: list[Any], agg: list[Any]) -> list[Any]:
-            return [u.undo(a, s) for u, a, s in zip(udafs, args, agg, strict=True)]  # type: ignore[attr-defined]
+            return [u.undo(a, s) for u, a, s in zip(udafs, args, agg, strict=True)]
 
         if inner.table is not None:
             fn = TableRow(pre, len(in_keys))
-            grouped_table = inner.table.group_by(lambda k, v: fn(k, v), key_serde=group_key_serde, value_serde=StateSerde(), name=self.name("GroupBy"))
-            table = grouped_table.aggregate(initializer, aggregator, subtractor, materialized=Materialized(store, group_key_serde, StateSerde()))
+            grouped_table = inner.table.group_by(
+                fn,
+                key_serde=group_key_serde,
+                value_serde=StateSerde(),
+                name=self.name("GroupBy"),
+            )
+            table = grouped_table.aggregate(
+                initializer,
+                aggregator,
+                subtractor,
+                materialized=Materialized(store, group_key_serde, StateSerde()),
+            )
         else:
             assert inner.stream is not None
             arity = len(in_keys)
-            rekeyed = inner.stream.process(lambda: RowStage(arity, None, None, None, pre, _uses_metadata(list(node.group_by) + [a for c in calls for a in c.args])), name=self.name("Aggregate-Prepare"))
-            grouped = rekeyed.group_by_key(key_serde=group_key_serde, value_serde=StateSerde(), name=self.name("Aggregate-GroupBy"))
+            rekeyed = inner.stream.process(
+                lambda: RowStage(
+                    arity,
+                    None,
+                    None,
+                    None,
+                    pre,
+                    _uses_metadata(list(node.group_by) + [a for c in calls for a in c.args]),
+                ),
+                name=self.name("Aggregate-Prepare"),
+            )
+            grouped = rekeyed.group_by_key(
+                key_serde=group_key_serde, value_serde=StateSerde(), name=self.name("Aggregate-GroupBy")
+            )
             if not node.needs_repartition:
                 grouped.repartition_required = False
             spec = node.window_spec
             if spec is None:
-                table = grouped.aggregate(initializer, aggregator, materialized=Materialized(store, group_key_serde, StateSerde()))
+                table = grouped.aggregate(
+                    initializer, aggregator, materialized=Materialized(store, group_key_serde, StateSerde())
+                )
             else:
                 grace = spec.grace_ms if spec.grace_ms is not None else DEFAULT_GRACE_MS
                 mat = Materialized(store, group_key_serde, StateSerde(), retention_ms=spec.retention_ms)
                 if spec.kind is WindowKind.SESSION:
-                    windowed: Any = grouped.windowed_by(SessionWindows.with_inactivity_gap(spec.size_ms, grace))
+                    windowed: Any = grouped.windowed_by(
+                        SessionWindows.with_inactivity_gap(spec.size_ms, grace)
+                    )
                 elif spec.kind is WindowKind.HOPPING:
-                    windowed = grouped.windowed_by(TimeWindows.hopping(spec.size_ms, spec.advance_ms or spec.size_ms, grace))
+                    windowed = grouped.windowed_by(
+                        TimeWindows.hopping(spec.size_ms, spec.advance_ms or spec.size_ms, grace)
+                    )
                 else:
                     windowed = grouped.windowed_by(TimeWindows.tumbling(spec.size_ms, grace))
                 if _emit_final(node):
@@ -379,39 +444,63 @@ class QueryCompiler:
                 original = {names.get(k, k): x for k, x in v.items()} if names else v
                 return fkfn(None, original)
 
-            table = call(rtab, joiner, foreign_key_extractor=extractor, name=self.name("FkJoin"), value_serde=StateSerde())
+            table = call(
+                rtab,
+                joiner,
+                foreign_key_extractor=extractor,
+                name=self.name("FkJoin"),
+                value_serde=StateSerde(),
+            )
             return Handle(None, _typed(table, left.key_serde), node.schema, left.key_serde)
         if node.kind is JoinKind.TABLE_TABLE:
             assert left.table is not None and right.table is not None
             ltab = self._prefix_table(left, lschema, lprefix)
             rtab = self._prefix_table(right, rschema, rprefix)
-            kind = {JoinType.INNER: "join", JoinType.LEFT: "left_join", JoinType.FULL: "outer_join"}[node.join_type]
+            kind = {JoinType.INNER: "join", JoinType.LEFT: "left_join", JoinType.FULL: "outer_join"}[
+                node.join_type
+            ]
             table = getattr(ltab, kind)(rtab, joiner, name=self.name("Join"), value_serde=StateSerde())
             return Handle(None, _typed(table, left.key_serde), node.schema, left.key_serde)
-        lstream = self._prefix_stream(left, lschema, lprefix, node.left_key if node.repartition_left else None)
+        lstream = self._prefix_stream(
+            left, lschema, lprefix, node.left_key if node.repartition_left else None
+        )
         if node.kind is JoinKind.STREAM_TABLE:
             assert right.table is not None
             # a re-keyed stream side is partitioned by the table's key serde, as the table's topic is
             lstream.key_serde = right.key_serde
             rtab = self._prefix_table(right, rschema, rprefix)
-            stream = (lstream.join if node.join_type is JoinType.INNER else lstream.left_join)(rtab, joiner, name=self.name("Join"))
+            stream = (lstream.join if node.join_type is JoinType.INNER else lstream.left_join)(
+                rtab, joiner, name=self.name("Join")
+            )
             stream.key_serde = right.key_serde
             return Handle(stream, None, node.schema, right.key_serde)
-        rstream = self._prefix_stream(right, rschema, rprefix, node.right_key if node.repartition_right else None)
+        rstream = self._prefix_stream(
+            right, rschema, rprefix, node.right_key if node.repartition_right else None
+        )
         within = node.within
         assert within is not None
-        windows = JoinWindows(within.before_ms, within.after_ms, within.grace_ms if within.grace_ms is not None else DEFAULT_GRACE_MS)
-        kind = {JoinType.INNER: "join", JoinType.LEFT: "left_join", JoinType.FULL: "outer_join"}[node.join_type]
+        windows = JoinWindows(
+            within.before_ms,
+            within.after_ms,
+            within.grace_ms if within.grace_ms is not None else DEFAULT_GRACE_MS,
+        )
+        kind = {JoinType.INNER: "join", JoinType.LEFT: "left_join", JoinType.FULL: "outer_join"}[
+            node.join_type
+        ]
         ks = key_serde(node.schema, _json_formats())
         lstream.key_serde = ks
         rstream.key_serde = ks
         lstream.value_serde = StateSerde()
         rstream.value_serde = StateSerde()
-        stream = getattr(lstream, kind)(rstream, joiner, windows, name=self.name("Join"), other_value_serde=StateSerde())
+        stream = getattr(lstream, kind)(
+            rstream, joiner, windows, name=self.name("Join"), other_value_serde=StateSerde()
+        )
         stream.key_serde = ks
         return Handle(stream, None, node.schema, ks)
 
-    def _prefix_stream(self, h: Handle, schema: LogicalSchema, prefix: str | None, rekey: ir.Expr | None) -> KStream:
+    def _prefix_stream(
+        self, h: Handle, schema: LogicalSchema, prefix: str | None, rekey: ir.Expr | None
+    ) -> KStream:
         assert h.stream is not None
         keys = [c.name for c in schema.key]
 
@@ -424,7 +513,9 @@ class QueryCompiler:
             return f"({key}, {{{', '.join(parts)}}})"
 
         fn = _row_fn(body, keys, _headers_of(schema))
-        stream = h.stream.process(lambda: RowStage(len(keys), None, None, None, fn, False), name=self.name("PrepareJoin"))
+        stream = h.stream.process(
+            lambda: RowStage(len(keys), None, None, None, fn, False), name=self.name("PrepareJoin")
+        )
         if rekey is None:
             stream.repartition_required = h.stream.repartition_required
             stream.key_serde = h.key_serde
@@ -448,6 +539,14 @@ class QueryCompiler:
             return out
 
         return _typed(h.table.map_values(prefixed, with_key=True, name=self.name("PrepareJoin")), h.key_serde)
+
+
+def _predicate_body(e: ir.Expr) -> Callable[[ExprCompiler], str]:
+    return lambda c: f"{c.compile(e)} is True"
+
+
+def _expression_body(e: ir.Expr) -> Callable[[ExprCompiler], str]:
+    return lambda c: c.compile(e)
 
 
 def _typed(table: KTable, k_serde: Serde[Any] | None) -> KTable:

@@ -103,9 +103,13 @@ class QueryPlanner:
         """`pull`: a pull query over a snapshot (aggregates without GROUP BY allowed, any source)."""
         self.pull = pull
         if query.order_by and not pull:
-            raise self.error("ORDER BY is only supported in pull queries (without EMIT).", query.order_by[0].expression)
+            raise self.error(
+                "ORDER BY is only supported in pull queries (without EMIT).", query.order_by[0].expression
+            )
         if query.offset is not None and not pull:
-            raise self.error("OFFSET is only supported in pull queries (without EMIT).", position=query.position)
+            raise self.error(
+                "OFFSET is only supported in pull queries (without EMIT).", position=query.position
+            )
         step = self.plan_relation(query.from_)
         sources = tuple(_sources(step.node))
         if query.where is not None:
@@ -217,9 +221,8 @@ class QueryPlanner:
         kind, repartition_left = self._join_kind(join, left, right, lkey, rkey)
         repartition_right = kind is JoinKind.STREAM_STREAM and not _is_key_ref(rkey, right.node)
         rsource = right.node.source  # type: ignore[attr-defined]
-        if (
-            kind in (JoinKind.STREAM_STREAM, JoinKind.STREAM_TABLE, JoinKind.TABLE_TABLE)
-            and not (repartition_left or repartition_right)
+        if kind in (JoinKind.STREAM_STREAM, JoinKind.STREAM_TABLE, JoinKind.TABLE_TABLE) and not (
+            repartition_left or repartition_right
         ):
             self._check_copartitioned(left, rsource, join)
 

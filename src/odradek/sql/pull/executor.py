@@ -31,11 +31,15 @@ from odradek.sql.schema import Namespace
 from odradek.sql.types import SqlType
 
 
-async def run_pull(server: Any, stmt: ast.Query, planned: PlannedQuery) -> tuple[list[str], list[str], list[list[Any]]]:
+async def run_pull(
+    server: Any, stmt: ast.Query, planned: PlannedQuery
+) -> tuple[list[str], list[str], list[list[Any]]]:
     return await run_in_threadpool(execute_pull, server, stmt, planned)
 
 
-def execute_pull(server: Any, stmt: ast.Query, planned: PlannedQuery) -> tuple[list[str], list[str], list[list[Any]]]:
+def execute_pull(
+    server: Any, stmt: ast.Query, planned: PlannedQuery
+) -> tuple[list[str], list[str], list[list[Any]]]:
     parts = _parts(planned.root)
     source_node = parts["source"]
     assert isinstance(source_node, SourceNode)
@@ -69,7 +73,9 @@ def _store_of(server: Any, source: DataSource) -> Any:
         store.kind  # noqa: B018 - raises while the query has no active task yet
         return store
     except Exception as e:
-        raise KsqlExecutionError(f"The table {source.name} is not queryable yet (its query {source.created_by} is starting or rebalancing): {e}") from e
+        raise KsqlExecutionError(
+            f"The table {source.name} is not queryable yet (its query {source.created_by} is starting or rebalancing): {e}"
+        ) from e
 
 
 def _parts(root: PlanNode) -> dict[str, PlanNode]:
@@ -87,7 +93,9 @@ def _parts(root: PlanNode) -> dict[str, PlanNode]:
         out["where"] = node
         node = node.input
     if not isinstance(node, SourceNode):
-        raise KsqlAnalysisError(f"Pull queries over {node.label().lower()} steps (joins, table functions, PARTITION BY) are not supported; query a table made by CREATE TABLE AS SELECT instead.")
+        raise KsqlAnalysisError(
+            f"Pull queries over {node.label().lower()} steps (joins, table functions, PARTITION BY) are not supported; query a table made by CREATE TABLE AS SELECT instead."
+        )
     out["source"] = node
     return out
 
@@ -109,28 +117,46 @@ def _key_lookup(predicate: ir.Expr, source: DataSource) -> list[tuple[Any, ...]]
     for c in conjuncts:
         if isinstance(c, ir.Binary) and c.op == "=":
             for a, b in ((c.left, c.right), (c.right, c.left)):
-                if isinstance(a, ir.ColumnRef) and a.namespace is Namespace.KEY and a.name == key_name and isinstance(b, ir.Literal) and b.value is not None:
+                if (
+                    isinstance(a, ir.ColumnRef)
+                    and a.namespace is Namespace.KEY
+                    and a.name == key_name
+                    and isinstance(b, ir.Literal)
+                    and b.value is not None
+                ):
                     return [(b.value,)]
-        if isinstance(c, ir.InList) and not c.negated and isinstance(c.operand, ir.ColumnRef) and c.operand.namespace is Namespace.KEY:
-            if all(isinstance(i, ir.Literal) for i in c.items):
-                return [(i.value,) for i in c.items if isinstance(i, ir.Literal)]
+        if (
+            isinstance(c, ir.InList)
+            and not c.negated
+            and isinstance(c.operand, ir.ColumnRef)
+            and c.operand.namespace is Namespace.KEY
+        ) and all(isinstance(i, ir.Literal) for i in c.items):
+            return [(i.value,) for i in c.items if isinstance(i, ir.Literal)]
     return None
 
 
-def evaluate(planned: PlannedQuery, stmt: ast.Query, rows: list[Row], engine: Any) -> tuple[list[str], list[str], list[list[Any]]]:
+def evaluate(
+    planned: PlannedQuery, stmt: ast.Query, rows: list[Row], engine: Any
+) -> tuple[list[str], list[str], list[list[Any]]]:
     parts = _parts(planned.root)
     source_node = parts["source"]
     in_keys = [c.name for c in source_node.schema.key]
     headers: dict[str, str | None] = {}
     r = RowContext()
     where = parts.get("where")
-    pred = _fn(lambda c: f"{c.compile(where.predicate)} is True", in_keys, headers) if isinstance(where, FilterNode) else None  # type: ignore[union-attr]
+    pred = (
+        _fn(lambda c: f"{c.compile(where.predicate)} is True", in_keys, headers)
+        if isinstance(where, FilterNode)
+        else None
+    )
     aggregate = parts.get("aggregate")
     project_node = planned.root
     out: list[tuple[tuple[Any, ...], dict[str, Any], int, int | None, int | None]] = []
     if isinstance(aggregate, AggregateNode):
         calls = [call for _, call in aggregate.aggregates]
-        udafs = [call.resolved.overload.impl([a.type for a in call.args], list(call.literals)) for call in calls]
+        udafs = [
+            call.resolved.overload.impl([a.type for a in call.args], list(call.literals)) for call in calls
+        ]
 
         def pre_body(c: ExprCompiler) -> str:
             key = "(" + "".join(c.compile(g) + ", " for g in aggregate.group_by) + ")"
@@ -159,7 +185,9 @@ def evaluate(planned: PlannedQuery, stmt: ast.Query, rows: list[Row], engine: An
             groups[()] = [u.initialize() for u in udafs]
         names = [n for n, _ in aggregate.aggregates]
         for gk, states in groups.items():
-            out.append((gk, {n: u.map(s) for n, u, s in zip(names, udafs, states, strict=True)}, 0, None, None))
+            out.append(
+                (gk, {n: u.map(s) for n, u, s in zip(names, udafs, states, strict=True)}, 0, None, None)
+            )
         having = parts.get("having")
         if isinstance(having, FilterNode):
             hkeys = [c.name for c in aggregate.schema.key]
@@ -201,14 +229,18 @@ def _type(planned: PlannedQuery, name: str) -> SqlType | str:
     return col.type if col is not None else "STRING"
 
 
-def _order(rows: list[list[Any]], names: list[str], planned: PlannedQuery, stmt: ast.Query, engine: Any) -> list[list[Any]]:
+def _order(
+    rows: list[list[Any]], names: list[str], planned: PlannedQuery, stmt: ast.Query, engine: Any
+) -> list[list[Any]]:
     """ORDER BY over the output columns (by name or any expression of them); NULLs last ascending."""
     scope = Scope()
     for i, n in enumerate(names):
         t = _type(planned, n)
         if isinstance(t, SqlType):
             scope.add(ScopeColumn(n, t, Namespace.VALUE, None, f"c{i}"))
-    analyzer = ExpressionAnalyzer(scope, engine.functions, PositionMap(stmt.text, stmt.position), engine.metastore.types)
+    analyzer = ExpressionAnalyzer(
+        scope, engine.functions, PositionMap(stmt.text, stmt.position), engine.metastore.types
+    )
     keyfns = []
     for item in stmt.order_by:
         e = analyzer.analyze(item.expression)

@@ -26,10 +26,10 @@ Row = tuple[tuple[Any, ...], dict[str, Any], int, int | None, int | None]
 
 
 def store_rows(store: Any) -> Iterator[Row]:
-    for key, value in store.all():
-        ts = 0
-        if isinstance(value, ValueAndTimestamp):
-            value, ts = value.value, value.timestamp
+    for key, stored in store.all():
+        ts, value = 0, stored
+        if isinstance(stored, ValueAndTimestamp):
+            value, ts = stored.value, stored.timestamp
         if value is None:
             continue
         if isinstance(key, Windowed):
@@ -83,15 +83,17 @@ def scan_topic(bootstrap: str, source: DataSource, timeout_s: float = 30.0) -> l
             msg = consumer.poll(0.5)
             if msg is None:
                 continue
-            p = msg.partition()
-            if msg.error() is not None:
-                if msg.error().code() == KafkaError._PARTITION_EOF:
+            p = msg.partition() or 0
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
                     ends.pop(p, None)
                 continue
             end = ends.get(p)
-            if end is None or msg.offset() >= end:
+            offset = msg.offset() or 0
+            if end is None or offset >= end:
                 continue
-            if msg.offset() >= end - 1:
+            if offset >= end - 1:
                 del ends[p]
             try:
                 key = k_serde.deserialize(source.topic, msg.key())

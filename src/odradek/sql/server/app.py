@@ -142,7 +142,16 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
             return _error(KsqlError(f"{type(e).__name__}: {e}", error_code=50000))
         columns = list(planned.select_order)
         types = [str(_type_of(planned, c)) for c in columns]
-        return _rows_response(request, push.query_id, columns, types, _push_rows(push), legacy, stmt.limit, on_close=lambda: server.close_push(push.query_id))
+        return _rows_response(
+            request,
+            push.query_id,
+            columns,
+            types,
+            _push_rows(push),
+            legacy,
+            stmt.limit,
+            on_close=lambda: server.close_push(push.query_id),
+        )
 
     async def _push_rows(push: Any) -> AsyncIterator[list[Any]]:
         while True:
@@ -178,9 +187,13 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
                 if legacy:
                     yield (f'[{{"header":{{"queryId":"{query_id}","schema":{json.dumps(schema)}}}}}').encode()
                 elif delimited:
-                    yield (_dumps({"queryId": query_id, "columnNames": columns, "columnTypes": types}) + "\n").encode()
+                    yield (
+                        _dumps({"queryId": query_id, "columnNames": columns, "columnTypes": types}) + "\n"
+                    ).encode()
                 else:
-                    yield ("[" + _dumps({"queryId": query_id, "columnNames": columns, "columnTypes": types})).encode()
+                    yield (
+                        "[" + _dumps({"queryId": query_id, "columnNames": columns, "columnTypes": types})
+                    ).encode()
                 async for row in rows:
                     if legacy:
                         yield (",\n" + _dumps({"row": {"columns": row}})).encode()
@@ -194,7 +207,7 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
                             yield b',\n{"finalMessage":"Limit Reached"}'
                         break
                 if legacy or not delimited:
-                    yield b"]\n" if not legacy else b"]\n"
+                    yield b"]\n"
             except KsqlError as e:
                 yield ("\n" + _dumps(error_entity(e.error_code, e.message))).encode()
             finally:
@@ -209,7 +222,13 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
         (Starlette's StreamingResponse would consume the body watching for a disconnect)."""
 
         async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", DELIMITED.encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", DELIMITED.encode())],
+                }
+            )
             buffer = b""
             target: str | None = None
             seq = 0
@@ -229,7 +248,13 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
                     if isinstance(result, str):
                         target = result
                         continue
-                    await send({"type": "http.response.body", "body": (_dumps(result) + "\n").encode(), "more_body": True})
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": (_dumps(result) + "\n").encode(),
+                            "more_body": True,
+                        }
+                    )
                     seq += 1
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -237,13 +262,28 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
         try:
             obj = json.loads(line)
         except ValueError as e:
-            return {"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": f"Invalid JSON in inserts stream: {e}"}
+            return {
+                "status": "error",
+                "seq": seq,
+                "error_code": BAD_REQUEST,
+                "message": f"Invalid JSON in inserts stream: {e}",
+            }
         if target is None:
             if not isinstance(obj, dict) or not isinstance(obj.get("target"), str):
-                return {"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": 'The first line must be {"target": "<stream>"}'}
+                return {
+                    "status": "error",
+                    "seq": seq,
+                    "error_code": BAD_REQUEST,
+                    "message": 'The first line must be {"target": "<stream>"}',
+                }
             return str(obj["target"])
         if not isinstance(obj, dict):
-            return {"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": "Each row must be a JSON object"}
+            return {
+                "status": "error",
+                "seq": seq,
+                "error_code": BAD_REQUEST,
+                "message": "Each row must be a JSON object",
+            }
         try:
             await run_in_threadpool(_insert, target, obj)
         except KsqlError as e:
@@ -288,7 +328,9 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
         p = request.path_params
         status = server.status(f"{p['type']}/{p['entity']}/{p['action']}")
         if status is None:
-            return _error(KsqlError(f"Command not found: {p['type']}/{p['entity']}/{p['action']}", error_code=NOT_FOUND))
+            return _error(
+                KsqlError(f"Command not found: {p['type']}/{p['entity']}/{p['action']}", error_code=NOT_FOUND)
+            )
         return JSONResponse(status)
 
     routes = [

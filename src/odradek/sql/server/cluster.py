@@ -46,7 +46,9 @@ class Cluster:
                 out.append((name, len(t.partitions), replicas))
         return out
 
-    def infer_schema(self, topic: str, value_format: str, key: bool, schema_id: int | None) -> list[Column] | None:
+    def infer_schema(
+        self, topic: str, value_format: str, key: bool, schema_id: int | None
+    ) -> list[Column] | None:
         return None  # schema-registry inference: not wired yet (see the README's SQL section)
 
     def cluster_id(self) -> str:
@@ -66,7 +68,14 @@ class Cluster:
 
     def create_topic(self, spec: TopicSpec) -> None:
         futures = self.admin.create_topics(
-            [NewTopic(spec.name, num_partitions=spec.partitions, replication_factor=spec.replicas, config=dict(spec.config))],
+            [
+                NewTopic(
+                    spec.name,
+                    num_partitions=spec.partitions,
+                    replication_factor=spec.replicas,
+                    config=dict(spec.config),
+                )
+            ],
             operation_timeout=30,
         )
         for future in futures.values():
@@ -98,7 +107,14 @@ class Cluster:
                 self._producer = Producer({**self.config, "enable.idempotence": True, "linger.ms": 5})
             return self._producer
 
-    def produce(self, topic: str, key: bytes | None, value: bytes | None, timestamp: int | None = None, headers: Any = None) -> None:
+    def produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int | None = None,
+        headers: Any = None,
+    ) -> None:
         """Produce one record and wait for its acknowledgement (raises on failure)."""
         errors: list[Any] = []
 

@@ -70,7 +70,14 @@ class CommandLog:
         if self.topic in admin.list_topics(timeout=10).topics:
             return
         futures = admin.create_topics(
-            [NewTopic(self.topic, num_partitions=1, replication_factor=-1, config={"retention.ms": "-1", "min.insync.replicas": "1"})],
+            [
+                NewTopic(
+                    self.topic,
+                    num_partitions=1,
+                    replication_factor=-1,
+                    config={"retention.ms": "-1", "min.insync.replicas": "1"},
+                )
+            ],
             operation_timeout=30,
         )
         for f in futures.values():
@@ -92,10 +99,14 @@ class CommandLog:
             result["err"], result["offset"] = err, None if err else msg.offset()
             done.set()
 
-        self._producer.produce(self.topic, key=command.key_bytes(), value=command.value_bytes(), on_delivery=delivered)
+        self._producer.produce(
+            self.topic, key=command.key_bytes(), value=command.value_bytes(), on_delivery=delivered
+        )
         self._producer.flush(timeout_s)
         if not done.wait(timeout_s) or result.get("err") is not None:
-            raise KsqlError(f"Could not write the statement to the command topic: {result.get('err')}", error_code=50000)
+            raise KsqlError(
+                f"Could not write the statement to the command topic: {result.get('err')}", error_code=50000
+            )
         offset = int(result["offset"])
         if not self.wait_for(offset, timeout_s):
             raise KsqlError(
@@ -126,13 +137,14 @@ class CommandLog:
                 msg = consumer.poll(0.2)
                 if msg is None:
                     continue
-                if msg.error() is not None:
-                    if msg.error().code() == KafkaError._PARTITION_EOF:  # replay finished
+                err = msg.error()
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:  # replay finished
                         self.caught_up.set()
                         continue
-                    log.warning("command topic: %s", msg.error())
+                    log.warning("command topic: %s", err)
                     continue
-                self._handle(msg.key(), msg.value(), msg.offset())
+                self._handle(msg.key(), msg.value(), msg.offset() or 0)
         finally:
             consumer.close()
 

@@ -24,12 +24,21 @@ def coerce_row(source: DataSource, obj: dict[str, Any]) -> tuple[dict[str, Any],
         try:
             row[col.name] = from_json(col.type)(raw)
         except (ValueError, TypeError) as e:
-            raise KsqlError(f"Can't coerce a field of type {type(raw).__name__} ({raw!r}) into type {col.type} for {col.name}: {e}", error_code=BAD_REQUEST) from None
+            raise KsqlError(
+                f"Can't coerce a field of type {type(raw).__name__} ({raw!r}) into type {col.type} for {col.name}: {e}",
+                error_code=BAD_REQUEST,
+            ) from None
     known = {c.name.upper() for c in source.schema.columns} | {"ROWTIME"}
     unknown = [k for k in obj if k.upper() not in known]
     if unknown:
-        raise KsqlError(f"Key field(s) or value field(s) not in {source.name}: {', '.join(unknown)}", error_code=BAD_REQUEST)
+        raise KsqlError(
+            f"Key field(s) or value field(s) not in {source.name}: {', '.join(unknown)}",
+            error_code=BAD_REQUEST,
+        )
     if source.is_table and any(row.get(c.name) is None for c in source.schema.key):
-        raise KsqlError(f"Value for primary key column(s) {', '.join(c.name for c in source.schema.key)} is required for tables", error_code=BAD_REQUEST)
+        raise KsqlError(
+            f"Value for primary key column(s) {', '.join(c.name for c in source.schema.key)} is required for tables",
+            error_code=BAD_REQUEST,
+        )
     rowtime = by_upper.get("ROWTIME")
     return row, int(rowtime) if rowtime is not None else None

@@ -38,7 +38,10 @@ def _resolve_topic(cluster: Cluster, name: str) -> str:
     matches = [t for t in topics if t.lower() == name.lower()]
     if len(matches) == 1:
         return matches[0]
-    raise KsqlError(f"Could not find topic '{name}', or the KSQL user does not have permissions to list the topic. Topic names are case-sensitive.", error_code=NOT_FOUND)
+    raise KsqlError(
+        f"Could not find topic '{name}', or the KSQL user does not have permissions to list the topic. Topic names are case-sensitive.",
+        error_code=NOT_FOUND,
+    )
 
 
 async def print_topic(cluster: Cluster, stmt: ast.Print, props: dict[str, Any]) -> AsyncIterator[bytes]:
@@ -48,7 +51,13 @@ async def print_topic(cluster: Cluster, stmt: ast.Print, props: dict[str, Any]) 
     stop = threading.Event()
 
     def consume() -> None:
-        consumer = Consumer({"bootstrap.servers": cluster.bootstrap, "group.id": f"print-{id(stop)}", "enable.auto.commit": False})
+        consumer = Consumer(
+            {
+                "bootstrap.servers": cluster.bootstrap,
+                "group.id": f"print-{id(stop)}",
+                "enable.auto.commit": False,
+            }
+        )
         start = OFFSET_BEGINNING if stmt.from_beginning else OFFSET_END
         consumer.assign([TopicPartition(topic, p, start) for p in range(partitions)])
         seen = shown = 0
@@ -62,7 +71,9 @@ async def print_topic(cluster: Cluster, stmt: ast.Print, props: dict[str, Any]) 
                     continue
                 ts = datetime.datetime.fromtimestamp(msg.timestamp()[1] / 1000, datetime.UTC)
                 stamp = ts.strftime("%Y/%m/%d %H:%M:%S.") + f"{ts.microsecond // 1000:03d} Z"
-                lines.put(f"rowtime: {stamp}, key: {_text(msg.key())}, value: {_text(msg.value())}, partition: {msg.partition()}\n")
+                lines.put(
+                    f"rowtime: {stamp}, key: {_text(msg.key())}, value: {_text(msg.value())}, partition: {msg.partition()}\n"
+                )
                 shown += 1
                 if stmt.limit is not None and shown >= stmt.limit:
                     break

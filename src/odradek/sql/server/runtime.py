@@ -49,14 +49,18 @@ def streams_config(
         "bootstrap.servers": bootstrap,
         "state.dir": str(state_dir),
         "processing.guarantee": properties.get("processing.guarantee", guarantee),
-        "consumer.auto.offset.reset": properties.get("auto.offset.reset", properties.get("ksql.streams.auto.offset.reset", "latest")),
+        "consumer.auto.offset.reset": properties.get(
+            "auto.offset.reset", properties.get("ksql.streams.auto.offset.reset", "latest")
+        ),
         "processing.exception.handler": "log_and_continue"
         if properties.get("ksql.fail.on.processing.error", "false") != "true"
         else "log_and_fail",
         "deserialization.exception.handler": "log_and_continue"
         if properties.get("ksql.fail.on.deserialization.error", "false") != "true"
         else "log_and_fail",
-        "commit.interval.ms": int(properties.get("commit.interval.ms", 100 if guarantee == "exactly_once_v2" else 2000)),
+        "commit.interval.ms": int(
+            properties.get("commit.interval.ms", 100 if guarantee == "exactly_once_v2" else 2000)
+        ),
         "poll.ms": 50,
     }
     for key, value in properties.items():
@@ -85,7 +89,13 @@ class QueryRuntime:
         props = {**self.config, **plan.properties}
         streams = KafkaStreams(
             compiled.topology,
-            streams_config(app_id, self.cluster.bootstrap, self.state_dir, props, self.config.get("processing.guarantee", "exactly_once_v2")),
+            streams_config(
+                app_id,
+                self.cluster.bootstrap,
+                self.state_dir,
+                props,
+                self.config.get("processing.guarantee", "exactly_once_v2"),
+            ),
         )
         running = RunningQuery(plan.query_id, plan, compiled, streams, app_id)
 
@@ -138,7 +148,9 @@ class QueryRuntime:
 class PushQuery:
     """A running push query; `rows` yields each result row (a list in SELECT order), then None."""
 
-    def __init__(self, query_id: str, planned: PlannedQuery, config: dict[str, Any], cluster: Cluster) -> None:
+    def __init__(
+        self, query_id: str, planned: PlannedQuery, config: dict[str, Any], cluster: Cluster
+    ) -> None:
         self.query_id = query_id
         self.planned = planned
         self.config = config

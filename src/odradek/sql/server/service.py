@@ -83,7 +83,10 @@ class KsqlServer:
 
     def require_ready(self) -> None:
         if not self.ready:
-            raise KsqlError("The server is replaying its command topic and not ready yet; retry shortly.", error_code=SERVER_NOT_READY)
+            raise KsqlError(
+                "The server is replaying its command topic and not ready yet; retry shortly.",
+                error_code=SERVER_NOT_READY,
+            )
 
     # -- applying commands (command runner thread) ------------------------------------------------------------
 
@@ -98,7 +101,10 @@ class KsqlServer:
         for name in effects.delete_topics:
             self.cluster.delete_topic(name)
         for qid, plan in plans.items():
-            if self.engine.metastore.queries.get(qid) is not None and self.engine.metastore.queries[qid].state is QueryState.PAUSED:
+            if (
+                self.engine.metastore.queries.get(qid) is not None
+                and self.engine.metastore.queries[qid].state is QueryState.PAUSED
+            ):
                 continue
             try:
                 self.runtime.start(plan)
@@ -118,16 +124,20 @@ class KsqlServer:
     def _describe_topology(self, plan: PersistentQueryPlan) -> str:
         compiler = QueryCompiler(plan.query_id)
         if plan.query_id == "transient":
-            return compiler.compile_transient(plan.planned, lambda k, v: None).topology.describe()
-        return compiler.compile_persistent(plan.planned, plan.sink).topology.describe()
+            return str(compiler.compile_transient(plan.planned, lambda k, v: None).topology.describe())
+        return str(compiler.compile_persistent(plan.planned, plan.sink).topology.describe())
 
     # -- /ksql ---------------------------------------------------------------------------------------------
 
-    def execute(self, text: str, properties: dict[str, Any], variables: dict[str, str], sequence: int | None) -> list[dict[str, Any]]:
+    def execute(
+        self, text: str, properties: dict[str, Any], variables: dict[str, str], sequence: int | None
+    ) -> list[dict[str, Any]]:
         """Run the statements of a /ksql request; a failing statement raises `StatementFailed`."""
         self.require_ready()
         if sequence is not None and not self.commands.wait_for(sequence, self.config.command_timeout_s):
-            raise KsqlError(f"Timeout while waiting for command sequence number of {sequence}.", error_code=50002)
+            raise KsqlError(
+                f"Timeout while waiting for command sequence number of {sequence}.", error_code=50002
+            )
         session = Session(dict(properties), dict(variables))
         out: list[dict[str, Any]] = []
         with self.lock:
@@ -154,7 +164,9 @@ class KsqlServer:
                 raise status.error
             if status.status != "SUCCESS":
                 raise KsqlExecutionError(status.message)
-            return entities.current_status(stmt.text, str(outcome.command.command_id), status.message, sequence, status.query_id)
+            return entities.current_status(
+                stmt.text, str(outcome.command.command_id), status.message, sequence, status.query_id
+            )
         if outcome.insert is not None:
             target, keys, values, rowtime = outcome.insert
             self.insert(target.name, {**keys, **values}, rowtime)
@@ -170,7 +182,12 @@ class KsqlServer:
         k_serde, v_serde = source_serdes(source)
         key = tuple(row.get(c.name) for c in source.schema.key) if source.schema.key else None
         value = {c.name: row.get(c.name) for c in source.schema.value}
-        self.cluster.produce(source.topic, k_serde.serialize(source.topic, key), v_serde.serialize(source.topic, value), rowtime)
+        self.cluster.produce(
+            source.topic,
+            k_serde.serialize(source.topic, key),
+            v_serde.serialize(source.topic, value),
+            rowtime,
+        )
 
     # -- /query ----------------------------------------------------------------------------------------------
 
@@ -185,7 +202,9 @@ class KsqlServer:
             if isinstance(stmt, ast.Print):
                 return stmt, None
             if not isinstance(stmt, ast.Query):
-                raise KsqlError(f"Only SELECT and PRINT statements are accepted here, not: {stmt.text}", error_code=40002)
+                raise KsqlError(
+                    f"Only SELECT and PRINT statements are accepted here, not: {stmt.text}", error_code=40002
+                )
             return stmt, self.engine.plan_query(stmt)
 
     def start_push(self, planned: PlannedQuery, properties: dict[str, Any]) -> PushQuery:
