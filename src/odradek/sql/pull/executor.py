@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from odradek.sql import types as t
 from odradek.sql.errors import KsqlAnalysisError, KsqlExecutionError
 from odradek.sql.metastore import DataSource
 from odradek.sql.parser import ast
@@ -26,6 +27,7 @@ from odradek.sql.plan.analyzer import ExpressionAnalyzer, PositionMap, Scope, Sc
 from odradek.sql.plan.codegen import ExprCompiler, RowContext
 from odradek.sql.plan.logical import AggregateNode, FilterNode, PlanNode, ProjectNode, SourceNode
 from odradek.sql.plan.planner import PlannedQuery
+from odradek.sql.pull import duckdb_engine
 from odradek.sql.pull.snapshot import Row, scan_topic, store_get, store_rows
 from odradek.sql.schema import Namespace
 from odradek.sql.types import SqlType
@@ -52,9 +54,50 @@ def execute_pull(
         keys = _key_lookup(where.predicate, source)
         if keys is not None:
             rows = [r for k in keys for r in store_get(store, k)]
-    if rows is None:
-        rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.bootstrap, source)
+            return evaluate(planned, stmt, rows, server.engine)
+    sql = duckdb_engine.translate(planned, stmt, parts)
+    if sql is not None and server.engine.config.get("ksql.query.pull.duckdb.enabled", "true") == "true":
+        return _via_duckdb(server, source, store, planned, stmt, sql)
+    rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.bootstrap, source)
     return evaluate(planned, stmt, rows, server.engine)
+
+
+def _via_duckdb(
+    server: Any, source: DataSource, store: Any, planned: PlannedQuery, stmt: ast.Query, sql: str
+) -> tuple[list[str], list[str], list[list[Any]]]:
+    columns: list[tuple[str, SqlType, Namespace | None]] = [
+        (c.name, c.type, c.namespace) for c in source.schema.columns if c.namespace is not Namespace.HEADERS
+    ]
+    columns.append(("ROWTIME", t.BIGINT, None))
+    if source.is_windowed:
+        columns += [("WINDOWSTART", t.BIGINT, None), ("WINDOWEND", t.BIGINT, None)]
+
+    def build() -> Any:
+        rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.bootstrap, source)
+        return duckdb_engine.arrow_table(columns, rows)
+
+    if store is not None:
+        cache = _snapshot_cache(server)
+        table = cache.get(f"{source.name}@{source.created_by}", build)
+    else:
+        table = build()
+    order = list(planned.select_order)
+    result = duckdb_engine.run(sql, table, order)
+    if stmt.order_by:
+        result = _order(result, order, planned, stmt, server.engine)
+    start = stmt.offset or 0
+    end = start + stmt.limit if stmt.limit is not None else None
+    return order, [str(_type(planned, n)) for n in order], result[start:end]
+
+
+def _snapshot_cache(server: Any) -> duckdb_engine.SnapshotCache:
+    cache = getattr(server, "_pull_snapshots", None)
+    if cache is None:
+        cache = duckdb_engine.SnapshotCache(
+            int(server.engine.config.get("ksql.query.pull.snapshot.max.age.ms", "1000"))
+        )
+        server._pull_snapshots = cache
+    return cache
 
 
 STORE_WAIT_S = 15.0
