@@ -33,6 +33,8 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from odradek.sql.metastore import DataSource, SourceFormats, WindowInfo
 from odradek.sql.parser.ast import WindowKind
 from odradek.sql.schema import Column, LogicalSchema
@@ -202,17 +204,17 @@ class JsonRowSerde(Serde[dict[str, Any]]):
         if not self.wrap:
             name, conv = self._out[0]
             v = obj.get(name)
-            return _ENCODER.encode(v if v is None or conv is None else conv(v)).encode()
+            return orjson.dumps(v if v is None or conv is None else conv(v))
         if self._plain_out:
-            return _ENCODER.encode({n: obj.get(n) for n, _ in self._out}).encode()
+            return orjson.dumps({n: obj.get(n) for n, _ in self._out})
         out = {}
         for name, conv in self._out:
             v = obj.get(name)
             out[name] = v if v is None or conv is None else conv(v)
-        return _ENCODER.encode(out).encode()
+        return orjson.dumps(out)
 
     def from_bytes(self, data: bytes) -> dict[str, Any]:
-        doc = json.loads(data)
+        doc = orjson.loads(data)
         if not self.wrap:
             name, _, conv = self._in[0]
             return {name: None if doc is None else conv(doc)}
@@ -425,6 +427,9 @@ def source_serdes(source: DataSource) -> tuple[Serde[Any], Serde[Any]]:
 
 
 def _tag(v: Any) -> Any:
+    """JSON-able form of a state value; only values JSON lacks are wrapped ({"$d": ...} etc.)."""
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
     if isinstance(v, decimal.Decimal):
         return {"$d": str(v)}
     if isinstance(v, datetime.datetime):
@@ -440,6 +445,8 @@ def _tag(v: Any) -> Any:
     if isinstance(v, list):
         return [_tag(x) for x in v]
     if isinstance(v, dict):
+        if all(type(k) is str and not k.startswith("$") for k in v):
+            return {k: _tag(x) for k, x in v.items()}
         return {"$map": [[_tag(k), _tag(x)] for k, x in v.items()]}
     return v
 
@@ -448,20 +455,23 @@ def _untag(v: Any) -> Any:
     if isinstance(v, list):
         return [_untag(x) for x in v]
     if isinstance(v, dict):
-        if "$d" in v:
-            return decimal.Decimal(v["$d"])
-        if "$ts" in v:
-            return EPOCH + datetime.timedelta(milliseconds=v["$ts"])
-        if "$date" in v:
-            return EPOCH_DATE + datetime.timedelta(days=v["$date"])
-        if "$time" in v:
-            return (EPOCH + datetime.timedelta(milliseconds=v["$time"])).time()
-        if "$b" in v:
-            return base64.b64decode(v["$b"])
-        if "$tuple" in v:
-            return tuple(_untag(x) for x in v["$tuple"])
-        if "$map" in v:
-            return {_untag(k): _untag(x) for k, x in v["$map"]}
+        if len(v) == 1:
+            ((k, x),) = v.items()
+            if k == "$d":
+                return decimal.Decimal(x)
+            if k == "$ts":
+                return EPOCH + datetime.timedelta(milliseconds=x)
+            if k == "$date":
+                return EPOCH_DATE + datetime.timedelta(days=x)
+            if k == "$time":
+                return (EPOCH + datetime.timedelta(milliseconds=x)).time()
+            if k == "$b":
+                return base64.b64decode(x)
+            if k == "$tuple":
+                return tuple(_untag(y) for y in x)
+            if k == "$map":
+                return {_untag(a): _untag(b) for a, b in x}
+        return {k: _untag(x) for k, x in v.items()}
     return v
 
 
@@ -471,7 +481,8 @@ class StateSerde(Serde[Any]):
     name = "sql-state"
 
     def to_bytes(self, obj: Any) -> bytes:
-        return _ENCODER.encode(_tag(obj)).encode()
+        return orjson.dumps(_tag(obj))
 
     def from_bytes(self, data: bytes) -> Any:
-        return _untag(json.loads(data))
+        value = orjson.loads(data)
+        return _untag(value) if b'"$' in data else value

@@ -217,13 +217,23 @@ class SnapshotCache:
         return table
 
 
-def run(sql: str, table: Any, order: list[str]) -> list[list[Any]]:
-    import duckdb
+class Snapshot:
+    """An Arrow table registered as `snapshot` in its own DuckDB connection (reused by queries)."""
 
-    con = duckdb.connect()
-    try:
-        con.register("snapshot", table)
-        result = con.execute(sql).fetchall()
-    finally:
-        con.close()
-    return [list(r) for r in result]
+    def __init__(self, table: Any) -> None:
+        import duckdb
+
+        self.table = table
+        self.con = duckdb.connect()
+
+    def query(self, sql: str) -> list[list[Any]]:
+        cursor = self.con.cursor()  # a cursor per query: connections are not shared across threads
+        try:
+            cursor.register("snapshot", self.table)  # a zero-copy view of the Arrow table
+            return [list(r) for r in cursor.execute(sql).fetchall()]
+        finally:
+            cursor.close()
+
+
+def run(sql: str, table: Any, order: list[str]) -> list[list[Any]]:
+    return Snapshot(table).query(sql)

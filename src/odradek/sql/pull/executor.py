@@ -72,17 +72,17 @@ def _via_duckdb(
     if source.is_windowed:
         columns += [("WINDOWSTART", t.BIGINT, None), ("WINDOWEND", t.BIGINT, None)]
 
-    def build() -> Any:
+    def build() -> duckdb_engine.Snapshot:
         rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.bootstrap, source)
-        return duckdb_engine.arrow_table(columns, rows)
+        return duckdb_engine.Snapshot(duckdb_engine.arrow_table(columns, rows))
 
-    if store is not None:
-        cache = _snapshot_cache(server)
-        table = cache.get(f"{source.name}@{source.created_by}", build)
-    else:
-        table = build()
+    snapshot = (
+        _snapshot_cache(server).get(f"{source.name}@{source.created_by}", build)
+        if store is not None
+        else build()
+    )
     order = list(planned.select_order)
-    result = duckdb_engine.run(sql, table, order)
+    result = snapshot.query(sql)
     if stmt.order_by:
         result = _order(result, order, planned, stmt, server.engine)
     start = stmt.offset or 0
