@@ -179,7 +179,7 @@ def pull(bootstrap: str, server: SqlServerProcess) -> dict[str, Any]:
     server.wait_rows(f"SELECT * FROM latest_{s} WHERE k = 'k9999';", 1, timeout_s=300)
     client = httpx.Client(base_url=server.url, timeout=30)
     samples = []
-    for i in range(500):
+    for _ in range(500):
         key = f"k{random.randrange(10_000)}"
         t0 = time.perf_counter()
         resp = client.post("/query-stream", json={"sql": f"SELECT * FROM latest_{s} WHERE k = '{key}';"})
