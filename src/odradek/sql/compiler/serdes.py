@@ -409,8 +409,7 @@ def value_serde(schema: LogicalSchema, formats: SourceFormats) -> Serde[Any]:
         return KafkaRowSerde(values[0])
     if fmt == "DELIMITED":
         return DelimitedRowSerde(values, formats.value_delimiter)
-    if fmt in ("JSON", "JSON_SR", "AVRO", "PROTOBUF", "PROTOBUF_NOSR"):
-        # schema-registry formats are written as JSON until the registry serdes are wired (see README)
+    if fmt == "JSON":
         wrap = formats.wrap_single_value is not False
         return JsonRowSerde(values, wrap)
     raise SerializationError(f"unsupported value format {fmt}")

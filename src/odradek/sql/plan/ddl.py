@@ -148,7 +148,8 @@ def source_from_create(
     if not [c for c in columns if c.namespace is Namespace.VALUE] and not stmt.elements and inferred is None:
         if formats.value_format in SCHEMA_REGISTRY_FORMATS:
             raise _err(
-                f"Schema for {stmt.name} could not be inferred from the schema registry", stmt.position
+                f"Schema for {stmt.name} could not be inferred: schema inference from the schema registry is not supported by odradek SQL yet; list the columns.",
+                stmt.position,
             )
         raise _err("The statement does not define any columns.", stmt.position)
     schema = LogicalSchema(tuple(columns))
@@ -232,7 +233,16 @@ def columns_from_elements(stmt: ast.CreateSource | ast.AlterSource, metastore: M
     return columns
 
 
+UNSUPPORTED_FORMATS = frozenset({"AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR"})
+
+
 def check_formats(schema: LogicalSchema, formats: SourceFormats, position: Position | None) -> None:
+    for what, fmt in (("KEY_FORMAT", formats.key_format), ("VALUE_FORMAT", formats.value_format)):
+        if fmt in UNSUPPORTED_FORMATS:
+            raise _err(
+                f"The {fmt} format ({what}) is not supported by odradek SQL yet (the schema registry serdes are not wired); use JSON, KAFKA or DELIMITED.",
+                position,
+            )
     keys = schema.key
     if keys and formats.key_format == "NONE":
         raise _err(
