@@ -290,6 +290,12 @@ def queries(bootstrap: str, tmp: Path, count: int) -> dict[str, Any]:
         for i in range(1, count):
             server.ok(f"CREATE STREAM q{i}_{s} AS SELECT k, v FROM shared_{s} WHERE v > {i};")
         created_s = time.monotonic() - t0
+        # every query reads the same 10 000 records (so its consumer, producer and state are in use)
+        producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
+        for i in range(10_000):
+            producer.produce(f"shared-{s}", key=f"k{i % 100}".encode(), value=json.dumps({"V": i}).encode())
+        producer.flush(30)
+        count_output(bootstrap, f"Q{count - 1}_{s}".upper(), 10_000 - count, timeout_s=600)
         time.sleep(5)
         many = rss_threads(server.proc.pid)
         return {

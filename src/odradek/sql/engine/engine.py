@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from odradek.sql import types as t
-from odradek.sql.engine import entities
 from odradek.sql.engine.commands import Command, CommandId
+from odradek.sql.engine.upgrades import check_replace_query, check_replace_source
 from odradek.sql.errors import (
     QUERY_ENDPOINT,
     KsqlAnalysisError,
@@ -32,13 +32,11 @@ from odradek.sql.errors import (
     KsqlExecutionError,
     KsqlNotFoundError,
 )
-from odradek.sql.functions.registry import FunctionKind, FunctionRegistry
-from odradek.sql.functions.signature import describe as describe_signature
+from odradek.sql.functions.registry import FunctionRegistry
 from odradek.sql.metastore import DataSource, MetaStore, QueryMetadata, QueryState
 from odradek.sql.parser import ast, parse_statement, split_statements
 from odradek.sql.plan.analyzer import ExpressionAnalyzer, PositionMap, Scope
 from odradek.sql.plan.ddl import columns_from_elements, sink_source, source_from_create
-from odradek.sql.plan.logical import SinkNode, explain
 from odradek.sql.plan.planner import PlannedQuery, QueryPlanner
 from odradek.sql.schema import Column, LogicalSchema, Namespace
 
@@ -186,7 +184,9 @@ class Engine:
             return Outcome(command=command)
         if isinstance(stmt, ast.InsertValues):
             return Outcome(insert=self.insert_values_row(stmt))
-        handler = _LOCAL.get(type(stmt))
+        from odradek.sql.engine.local import LOCAL
+
+        handler = LOCAL.get(type(stmt))
         if handler is None:
             raise KsqlAnalysisError(f"Unsupported statement: {stmt.text}", position=stmt.position)
         return Outcome(entity=handler(self, stmt, session, kafka))
@@ -550,12 +550,12 @@ class Engine:
     def _apply_terminate(
         self, stmt: ast.TerminateQuery, command: Command, effects: Effects
     ) -> tuple[str, str | None]:
-        ids = list(self.metastore.queries) if stmt.query_id is None else [self._query_id(stmt.query_id, stmt)]
+        ids = list(self.metastore.queries) if stmt.query_id is None else [self.query_id(stmt.query_id, stmt)]
         for qid in ids:
             self._terminate(qid, effects)
         return "Query terminated.", None
 
-    def _query_id(self, query_id: str, stmt: ast.Statement) -> str:
+    def query_id(self, query_id: str, stmt: ast.Statement) -> str:
         for qid in self.metastore.queries:
             if qid.upper() == query_id.upper():
                 return qid
@@ -564,7 +564,7 @@ class Engine:
     def _apply_pause(
         self, stmt: ast.PauseQuery, command: Command, effects: Effects
     ) -> tuple[str, str | None]:
-        ids = list(self.metastore.queries) if stmt.query_id is None else [self._query_id(stmt.query_id, stmt)]
+        ids = list(self.metastore.queries) if stmt.query_id is None else [self.query_id(stmt.query_id, stmt)]
         for qid in ids:
             self.metastore.queries[qid].state = QueryState.PAUSED
             effects.pause_queries.append(qid)
@@ -573,334 +573,11 @@ class Engine:
     def _apply_resume(
         self, stmt: ast.ResumeQuery, command: Command, effects: Effects
     ) -> tuple[str, str | None]:
-        ids = list(self.metastore.queries) if stmt.query_id is None else [self._query_id(stmt.query_id, stmt)]
+        ids = list(self.metastore.queries) if stmt.query_id is None else [self.query_id(stmt.query_id, stmt)]
         for qid in ids:
             self.metastore.queries[qid].state = QueryState.RUNNING
             effects.resume_queries.append(qid)
         return "Query resumed.", None
-
-    # -- local statements --------------------------------------------------------------------------------------
-
-    def _show(self, stmt: ast.Show, session: Session, kafka: KafkaView) -> Entity:
-        what = stmt.what
-        ms = self.metastore
-        if what in (ast.ShowKind.STREAMS, ast.ShowKind.TABLES):
-            kind = ast.SourceKind.STREAM if what is ast.ShowKind.STREAMS else ast.SourceKind.TABLE
-            sources = sorted((s for s in ms.sources.values() if s.kind is kind), key=lambda s: s.name)
-            if stmt.extended:
-                return {
-                    "@type": "source_descriptions",
-                    "statementText": stmt.text,
-                    "warnings": [],
-                    "sourceDescriptions": [
-                        self._describe_entity(s, True, stmt.text)["sourceDescription"] for s in sources
-                    ],
-                }
-            return entities.source_list(stmt.text, what.value.lower(), sources)
-        if what is ast.ShowKind.QUERIES:
-            return {
-                "@type": "queries",
-                "statementText": stmt.text,
-                "warnings": [],
-                "queries": [entities.query_summary(q, ms.source(q.sink)) for q in ms.queries.values()],
-            }
-        if what is ast.ShowKind.TOPICS:
-            topics = [(n, p, r) for n, p, r in kafka.topics() if stmt.all_topics or not n.startswith("_")]
-            return {
-                "@type": "kafka_topics",
-                "statementText": stmt.text,
-                "warnings": [],
-                "topics": [{"name": n, "replicaInfo": [r] * p} for n, p, r in topics],
-            }
-        if what is ast.ShowKind.PROPERTIES:
-            props = [
-                {"name": k, "scope": "KSQL", "value": str(v)}
-                for k, v in sorted({**self.config, **session.properties}.items())
-            ]
-            return {
-                "@type": "properties",
-                "statementText": stmt.text,
-                "warnings": [],
-                "properties": props,
-                "overwrittenProperties": sorted(session.properties),
-                "defaultProperties": [],
-            }
-        if what is ast.ShowKind.TYPES:
-            return {
-                "@type": "type_list",
-                "statementText": stmt.text,
-                "warnings": [],
-                "types": {n: entities.schema_info(ty) for n, ty in sorted(ms.types.items())},
-            }
-        if what is ast.ShowKind.FUNCTIONS:
-            funcs = [
-                {
-                    "name": f.name,
-                    "type": f.kind.value,
-                    "category": "USER-DEFINED" if f.source != "builtin" else _category(f.name, f.kind),
-                }
-                for f in sorted(self.functions.functions.values(), key=lambda f: f.name)
-            ]
-            return {"@type": "function_names", "statementText": stmt.text, "warnings": [], "functions": funcs}
-        if what is ast.ShowKind.VARIABLES:
-            return {
-                "@type": "variables",
-                "statementText": stmt.text,
-                "warnings": [],
-                "variables": [{"name": k, "value": v} for k, v in sorted(session.variables.items())],
-            }
-        return {
-            "@type": "connector_list",
-            "statementText": stmt.text,
-            "warnings": [{"message": "Connectors are managed by the Connect service (port 8083)."}],
-            "connectors": [],
-        }
-
-    def _describe_entity(self, source: DataSource, extended: bool, text: str) -> Entity:
-        ms = self.metastore
-        reads = [
-            entities.query_summary(q, ms.source(q.sink))
-            for q in ms.queries.values()
-            if source.name in q.sources
-        ]
-        writes = [
-            entities.query_summary(q, ms.source(q.sink)) for q in ms.queries.values() if q.sink == source.name
-        ]
-        return entities.source_description(text, source, extended, reads, writes)
-
-    def _describe(self, stmt: ast.Describe, session: Session, kafka: KafkaView) -> Entity:
-        source = self.metastore.source(stmt.name)
-        if source is None:
-            raise KsqlNotFoundError(
-                f"Could not find STREAM/TABLE '{stmt.name}' in the Metastore", position=stmt.position
-            )
-        return self._describe_entity(source, stmt.extended, stmt.text)
-
-    def _describe_sources(self, stmt: ast.DescribeSources, session: Session, kafka: KafkaView) -> Entity:
-        sources = sorted(
-            (s for s in self.metastore.sources.values() if s.kind is stmt.kind), key=lambda s: s.name
-        )
-        return {
-            "@type": "source_descriptions",
-            "statementText": stmt.text,
-            "warnings": [],
-            "sourceDescriptions": [
-                self._describe_entity(s, stmt.extended, stmt.text)["sourceDescription"] for s in sources
-            ],
-        }
-
-    def _describe_function(self, stmt: ast.DescribeFunction, session: Session, kafka: KafkaView) -> Entity:
-        entry = self.functions.get(stmt.name)
-        if entry is None:
-            raise KsqlNotFoundError(
-                f"Can't find any functions with the name '{stmt.name}'", position=stmt.position
-            )
-        variants = []
-        for o in entry.overloads:
-            d = describe_signature(o.signature)
-            variants.append(
-                {
-                    "arguments": [
-                        {"name": f"arg{i}", "type": a, "description": "", "isVariadic": a.startswith("...")}
-                        for i, a in enumerate(d["arguments"])
-                    ],
-                    "returnType": d["returnType"],
-                    "description": entry.description,
-                    "argumentTypes": d["arguments"],
-                }
-            )
-        return {
-            "@type": "describe_function",
-            "statementText": stmt.text,
-            "warnings": [],
-            "name": entry.name,
-            "description": entry.description,
-            "author": entry.author,
-            "version": entry.version,
-            "path": entry.source if entry.source != "builtin" else "internal",
-            "functions": variants,
-            "type": entry.kind.value,
-        }
-
-    def _explain(self, stmt: ast.Explain, session: Session, kafka: KafkaView) -> Entity:
-        if stmt.query_id is not None:
-            qid = self._query_id(stmt.query_id, stmt)
-            plan = self.plans[qid]
-            meta = self.metastore.queries[qid]
-            topology = self.topology_describer(plan) if self.topology_describer else ""
-            root = SinkNode(
-                plan.sink.schema,
-                plan.sink.is_table,
-                plan.sink.window,
-                plan.planned.root,
-                plan.sink,
-                plan.insert,
-            )
-            return entities.query_description(
-                stmt.text,
-                qid,
-                meta.statement,
-                plan.sink.schema,
-                list(meta.sources),
-                [meta.sink],
-                topology,
-                explain(root),
-                meta.state.value,
-                window_type=plan.sink.window.kind.value if plan.sink.window else None,
-                properties=plan.properties,
-            )
-        inner = stmt.statement
-        if isinstance(inner, ast.Query):
-            planner = QueryPlanner(self.metastore, self.functions, PositionMap(stmt.text, stmt.position))
-            planned = planner.plan(inner, persistent=False)
-            kind = "PUSH" if inner.emit is not None else "PULL"
-            topology = ""
-            if self.topology_describer is not None and inner.emit is not None:
-                sink = replace(planned.sources[0], name="TRANSIENT", topic="(client)", schema=planned.schema)
-                topology = self.topology_describer(
-                    PersistentQueryPlan("transient", inner.text, planned, sink, False, {})
-                )
-            return entities.query_description(
-                stmt.text,
-                "",
-                inner.text,
-                planned.schema,
-                [s.name for s in planned.sources],
-                [],
-                topology,
-                explain(planned.root),
-                "",
-                query_type=kind,
-            )
-        if isinstance(inner, ast.CreateAsSelect | ast.InsertInto):
-            scratch = Engine(self.functions, self.config, self.metastore.copy())
-            command = scratch.prepare(inner, session, kafka)
-            _, inner_qid, _ = scratch.apply(command, -1, inner)
-            assert inner_qid is not None
-            plan = scratch.plans[inner_qid]
-            topology = self.topology_describer(plan) if self.topology_describer else ""
-            root = SinkNode(
-                plan.sink.schema,
-                plan.sink.is_table,
-                plan.sink.window,
-                plan.planned.root,
-                plan.sink,
-                plan.insert,
-            )
-            return entities.query_description(
-                stmt.text,
-                inner_qid,
-                inner.text,
-                plan.sink.schema,
-                [s.name for s in plan.planned.sources],
-                [plan.sink.name],
-                topology,
-                explain(root),
-                "",
-                window_type=plan.sink.window.kind.value if plan.sink.window else None,
-            )
-        raise KsqlAnalysisError(
-            "EXPLAIN takes a query id, a SELECT, a CREATE ... AS SELECT or an INSERT INTO ... SELECT",
-            position=stmt.position,
-        )
-
-    def _set(self, stmt: ast.SetProperty, session: Session, kafka: KafkaView) -> Entity:
-        session.properties[stmt.name] = stmt.value
-        return {
-            "@type": "warning_entity",
-            "statementText": stmt.text,
-            "warnings": [],
-            "message": f"Successfully changed local property '{stmt.name}' to '{stmt.value}'.",
-        }
-
-    def _unset(self, stmt: ast.UnsetProperty, session: Session, kafka: KafkaView) -> Entity:
-        session.properties.pop(stmt.name, None)
-        return {
-            "@type": "warning_entity",
-            "statementText": stmt.text,
-            "warnings": [],
-            "message": f"Successfully unset local property '{stmt.name}'.",
-        }
-
-    def _define(self, stmt: ast.DefineVariable, session: Session, kafka: KafkaView) -> Entity:
-        session.variables[stmt.name] = stmt.value
-        return {
-            "@type": "warning_entity",
-            "statementText": stmt.text,
-            "warnings": [],
-            "message": f"Defined variable {stmt.name}.",
-        }
-
-    def _undefine(self, stmt: ast.UndefineVariable, session: Session, kafka: KafkaView) -> Entity:
-        if session.variables.pop(stmt.name, None) is None:
-            return {
-                "@type": "warning_entity",
-                "statementText": stmt.text,
-                "warnings": [{"message": f"Cannot undefine variable '{stmt.name}' which was never defined"}],
-                "message": "",
-            }
-        return {
-            "@type": "warning_entity",
-            "statementText": stmt.text,
-            "warnings": [],
-            "message": f"Undefined variable {stmt.name}.",
-        }
-
-    def _assert_topic(self, stmt: ast.AssertTopic, session: Session, kafka: KafkaView) -> Entity:
-        partitions = kafka.partitions(stmt.topic)
-        exists = partitions is not None
-        if exists != stmt.exists:
-            raise KsqlExecutionError(
-                f"Topic {stmt.topic} {'does not exist' if stmt.exists else 'exists'}", position=stmt.position
-            )
-        want = stmt.properties.get("PARTITIONS")
-        if exists and want is not None and want != partitions:
-            raise KsqlExecutionError(
-                f"Mismatched configuration for topic {stmt.topic}: For config partitions, expected {want} got {partitions}",
-                position=stmt.position,
-            )
-        return {
-            "@type": "assert_topic",
-            "statementText": stmt.text,
-            "warnings": [],
-            "topicName": stmt.topic,
-            "exists": stmt.exists,
-        }
-
-    def _assert_schema(self, stmt: ast.AssertSchema, session: Session, kafka: KafkaView) -> Entity:
-        checker = getattr(kafka, "schema_exists", None)
-        if checker is None:
-            raise KsqlExecutionError(
-                "ASSERT SCHEMA needs a schema registry (ksql.schema.registry.url)", position=stmt.position
-            )
-        exists = bool(checker(stmt.subject, stmt.schema_id))
-        if exists != stmt.exists:
-            what = f"subject {stmt.subject}" if stmt.subject else f"id {stmt.schema_id}"
-            raise KsqlExecutionError(
-                f"Schema with {what} {'does not exist' if stmt.exists else 'exists'}", position=stmt.position
-            )
-        return {
-            "@type": "assert_schema",
-            "statementText": stmt.text,
-            "warnings": [],
-            "subject": stmt.subject,
-            "id": stmt.schema_id,
-            "exists": stmt.exists,
-        }
-
-    def _reload(self, stmt: ast.ReloadFunctions, session: Session, kafka: KafkaView) -> Entity:
-        names = self.functions.reload()
-        return {
-            "@type": "warning_entity",
-            "statementText": stmt.text,
-            "warnings": [],
-            "message": f"Reloaded {len(names)} user-defined function(s): {', '.join(sorted(names))}",
-        }
-
-    def _run_script(self, stmt: ast.RunScript, session: Session, kafka: KafkaView) -> Entity:
-        raise KsqlAnalysisError(
-            "RUN SCRIPT runs in the CLI (odradek sql -f FILE), not on the server", position=stmt.position
-        )
 
     # -- INSERT VALUES (evaluated here; the shell produces the record) -------------------------------------------
 
@@ -971,118 +648,6 @@ class Engine:
 def _topic_config(source: DataSource) -> dict[str, str]:
     return {"cleanup.policy": "compact"} if source.is_table and not source.is_windowed else {}
 
-
-def _category(name: str, kind: FunctionKind) -> str:
-    if kind is FunctionKind.AGGREGATE:
-        return "AGGREGATE"
-    if kind is FunctionKind.TABLE:
-        return "TABLE"
-    from odradek.sql.functions.builtins import collections, encoding, numeric, strings, temporal
-
-    for module, label in (
-        (strings, "STRING"),
-        (numeric, "MATHEMATICAL"),
-        (collections, "ARRAY"),
-        (temporal, "DATE / TIME"),
-        (encoding, "JSON"),
-    ):
-        if any(d[0] == name for d in module.FUNCTIONS.defs):
-            return label
-    return "OTHER"
-
-
-def check_replace_source(old: DataSource, new: DataSource) -> None:
-    """CREATE OR REPLACE STREAM/TABLE: only new value columns at the end; nothing else may change."""
-    problems = []
-    if old.kind is not new.kind:
-        problems.append(f"a {old.kind.value} cannot become a {new.kind.value}")
-    if old.topic != new.topic:
-        problems.append(f"the topic changed from {old.topic} to {new.topic}")
-    if (
-        old.formats.key_format != new.formats.key_format
-        or old.formats.value_format != new.formats.value_format
-    ):
-        problems.append("the key or value format changed")
-    problems += _schema_problems(old.schema, new.schema)
-    if problems:
-        raise KsqlExecutionError(
-            f"Cannot upgrade data source: DataSource '{old.name}' has an incompatible change: {'; '.join(problems)}."
-        )
-
-
-def _schema_problems(old: LogicalSchema, new: LogicalSchema) -> list[str]:
-    problems = []
-    if [(c.name, c.type) for c in old.key] != [(c.name, c.type) for c in new.key]:
-        problems.append(
-            f"the key columns changed from [{', '.join(str(c) for c in old.key)}] to [{', '.join(str(c) for c in new.key)}]"
-        )
-    old_values, new_values = old.value, new.value
-    for i, c in enumerate(old_values):
-        if i >= len(new_values):
-            problems.append(f"column `{c.name}` was removed")
-        elif new_values[i].name != c.name:
-            problems.append(
-                f"column `{c.name}` was removed or reordered (found `{new_values[i].name}` in its place)"
-            )
-        elif new_values[i].type != c.type:
-            problems.append(f"column `{c.name}` changed type from {c.type} to {new_values[i].type}")
-    return problems
-
-
-def check_replace_query(
-    old_source: DataSource, new_sink: DataSource, old: PlannedQuery | None, new: PlannedQuery
-) -> None:
-    """CREATE OR REPLACE ... AS SELECT: same sources and shape of computation, value columns appended only."""
-    problems = _schema_problems(old_source.schema, new_sink.schema)
-    if old_source.kind is not new_sink.kind:
-        problems.append(f"a {old_source.kind.value} cannot become a {new_sink.kind.value}")
-    if old_source.topic != new_sink.topic:
-        problems.append(f"the sink topic changed from {old_source.topic} to {new_sink.topic}")
-    if old is not None:
-        if [s.name for s in old.sources] != [s.name for s in new.sources]:
-            problems.append(
-                f"the sources changed from {[s.name for s in old.sources]} to {[s.name for s in new.sources]}"
-            )
-        if _shape(old.root) != _shape(new.root):
-            problems.append(
-                f"the query's structure changed ({' -> '.join(_shape(old.root))} became {' -> '.join(_shape(new.root))}); only filters and projections may change"
-            )
-        if old.window != new.window:
-            problems.append("the window changed")
-    if problems:
-        raise KsqlExecutionError(
-            f"Cannot upgrade data source: DataSource '{old_source.name}' has an incompatible change: {'; '.join(problems)}."
-        )
-
-
-def _shape(node: Any) -> list[str]:
-    from odradek.sql.plan.logical import FilterNode
-
-    out = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if not isinstance(n, FilterNode) or n.clause == "HAVING":
-            out.append(n.label())
-        stack.extend(n.inputs())
-    return [s for s in out if s not in ("PROJECT",)]
-
-
-_LOCAL: dict[type, Callable[[Engine, Any, Session, KafkaView], Entity]] = {
-    ast.Show: Engine._show,
-    ast.Describe: Engine._describe,
-    ast.DescribeSources: Engine._describe_sources,
-    ast.DescribeFunction: Engine._describe_function,
-    ast.Explain: Engine._explain,
-    ast.SetProperty: Engine._set,
-    ast.UnsetProperty: Engine._unset,
-    ast.DefineVariable: Engine._define,
-    ast.UndefineVariable: Engine._undefine,
-    ast.AssertTopic: Engine._assert_topic,
-    ast.AssertSchema: Engine._assert_schema,
-    ast.ReloadFunctions: Engine._reload,
-    ast.RunScript: Engine._run_script,
-}
 
 _APPLY: dict[type, Callable[[Engine, Any, Command, Effects], tuple[str, str | None]]] = {
     ast.CreateSource: Engine._apply_create_source,
