@@ -32,4 +32,11 @@ DEV_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("registry", 8081, "schema registry", ("registry",)),
     ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",), extra_args=_rest_args),
     ServiceSpec("connect", 8083, "Kafka Connect", ("connect", "distributed"), extra_args=_connect_args),
+    ServiceSpec(
+        "sql",
+        8088,
+        "SQL (ksqlDB API)",
+        ("sql-server",),
+        extra_args=lambda ctx: ["--state-dir", str(ctx.data_dir / "sql")],
+    ),
 )
