@@ -156,6 +156,20 @@ class SchemaValidation:
                 out.add((value_id, f"{topic}-value"))
         return out
 
+    def _verdict(self, schema_id: int, field: str, subject: str) -> str | None:
+        """None if ``schema_id`` is registered under ``subject``; else why not, or UNREACHABLE."""
+        if schema_id == NOT_FRAMED:
+            return f"the {field} is not in the schema registry's wire format"
+        entry = self._subjects.get(schema_id)
+        subjects = entry[0] if entry is not None else None
+        if subjects is None:
+            if self.url is None:
+                return f"the {field}'s schema id {schema_id} cannot be verified: no registry"
+            return UNREACHABLE
+        if subject not in subjects:
+            return f"the {field}'s schema id {schema_id} is not registered under {subject}"
+        return None
+
     def check(self, topic: str, records: memoryview, header: BatchHeader, flags: Flags) -> Rejection | None:
         """None if every record passes; the batch's rejection otherwise (ids must be cached)."""
         if header.is_control:
@@ -166,28 +180,23 @@ class SchemaValidation:
             return Rejection(ErrorCode.CORRUPT_MESSAGE, str(exc))
         errors: list[tuple[int, str]] = []
         unreachable = False
-        for index, (key_id, value_id) in enumerate(pairs):
-            for enabled, schema_id, field, subject in (
-                (flags[0], key_id, "key", f"{topic}-key"),
-                (flags[1], value_id, "value", f"{topic}-value"),
-            ):
-                if not enabled or schema_id is None:
+        verdicts: dict[tuple[int, int], str | None] = {}  # (field, id) → None (fine) or the reason
+        fields = ((0, "key", f"{topic}-key"), (1, "value", f"{topic}-value"))
+        for index, pair in enumerate(pairs):
+            for field, name, subject in fields:
+                schema_id = pair[field]
+                if not flags[field] or schema_id is None:
                     continue
-                if schema_id == NOT_FRAMED:
-                    errors.append((index, f"the {field} is not in the schema registry's wire format"))
+                verdict = verdicts.get((field, schema_id), "")
+                if verdict == "":
+                    verdict = self._verdict(schema_id, name, subject)
+                    verdicts[(field, schema_id)] = verdict
+                if verdict is None:
                     continue
-                entry = self._subjects.get(schema_id)
-                subjects = entry[0] if entry is not None else None
-                if subjects is None and self.url is None:
-                    errors.append(
-                        (index, f"the {field}'s schema id {schema_id} cannot be verified: no registry")
-                    )
-                elif subjects is None:
+                if verdict == UNREACHABLE:
                     unreachable = True
-                elif subject not in subjects:
-                    errors.append(
-                        (index, f"the {field}'s schema id {schema_id} is not registered under {subject}")
-                    )
+                else:
+                    errors.append((index, verdict))
         if errors:
             shown = "; ".join(f"record {i}: {text}" for i, text in errors[:3])
             return Rejection(
@@ -199,6 +208,9 @@ class SchemaValidation:
             where = self.url or "(confluent.schema.registry.url is not set)"
             return Rejection(ErrorCode.REQUEST_TIMED_OUT, f"schema registry {where} could not be asked")
         return None
+
+
+UNREACHABLE = "unreachable"
 
 
 def _true(value: str | None) -> bool:

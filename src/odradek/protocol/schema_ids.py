@@ -17,6 +17,8 @@ looks inside records on the Produce path, and only for topics that ask for schem
 
 from __future__ import annotations
 
+import struct
+
 from odradek.protocol.primitives import Buffer, ProtocolError, read_varint, read_varlong
 from odradek.protocol.records import CorruptBatchError
 
@@ -24,31 +26,41 @@ NOT_FRAMED = -1
 MAGIC = 0
 
 
+_ID = struct.Struct(">i")
+
+
 def _id(payload: Buffer, at: int, length: int) -> int | None:
     if length < 0:
         return None
     if length < 5 or payload[at] != MAGIC:
         return NOT_FRAMED
-    return int.from_bytes(payload[at + 1 : at + 5], "big")
+    return int(_ID.unpack_from(payload, at + 1)[0])
 
 
 def schema_ids(payload: Buffer, count: int) -> list[tuple[int | None, int | None]]:
     """(key id, value id) of each of the ``count`` records; raises CorruptBatchError."""
     out: list[tuple[int | None, int | None]] = []
+    if not isinstance(payload, bytes):
+        payload = bytes(payload)  # one memcpy; indexing bytes is much cheaper than a memoryview
     end_of_payload = len(payload)
     p = 0
     try:
         for _ in range(count):
-            length, body = read_varint(payload, p)
+            # one-byte varints (-64..63) are by far the most common: decoded inline
+            b = payload[p]
+            length, body = ((b >> 1) ^ -(b & 1), p + 1) if b < 0x80 else read_varint(payload, p)
             end = body + length
             if length < 1 or end > end_of_payload:
                 raise CorruptBatchError("record length does not fit")
-            _, q = read_varlong(payload, body + 1)  # timestampDelta
-            _, q = read_varint(payload, q)  # offsetDelta
-            key_length, q = read_varint(payload, q)
+            q = body + 1
+            q = q + 1 if payload[q] < 0x80 else read_varlong(payload, q)[1]  # timestampDelta
+            q = q + 1 if payload[q] < 0x80 else read_varint(payload, q)[1]  # offsetDelta
+            b = payload[q]
+            key_length, q = ((b >> 1) ^ -(b & 1), q + 1) if b < 0x80 else read_varint(payload, q)
             key_at = q
             q += max(key_length, 0)
-            value_length, q = read_varint(payload, q)
+            b = payload[q]
+            value_length, q = ((b >> 1) ^ -(b & 1), q + 1) if b < 0x80 else read_varint(payload, q)
             if q + max(value_length, 0) > end:
                 raise CorruptBatchError("record fields overrun the record")
             out.append((_id(payload, key_at, key_length), _id(payload, q, value_length)))
