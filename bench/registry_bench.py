@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
 import statistics
 import subprocess
@@ -168,7 +167,8 @@ def dev_throughput(without_all: bool, total: int) -> float:
         port = _free_port()
         argv = [
             sys.executable, "-m", "odradek", "--log-level", "WARNING", "dev",
-            "--listeners", f"PLAINTEXT://127.0.0.1:{port}", "--metrics-port", "0", "--log-dirs", str(Path(tmp) / "d"),
+            "--listeners", f"PLAINTEXT://127.0.0.1:{port}", "--metrics-port", "0",
+            "--log-dirs", str(Path(tmp) / "d"),
             "--port", "registry=0", "--port", "rest=0", "--port", "connect=0",
         ]  # fmt: skip
         if without_all:
@@ -228,7 +228,8 @@ def main() -> int:
             results.append(
                 (
                     "cached id lookups",
-                    f"{look['per_s']:,.0f}/s, p50 {look['p50_ms']:.2f} ms, p99 {look['p99_ms']:.2f} ms (8 keep-alive connections)",
+                    f"{look['per_s']:,.0f}/s, p50 {look['p50_ms']:.2f} ms, p99 {look['p99_ms']:.2f} ms "
+                    "(8 keep-alive connections)",
                 )
             )
         finally:
@@ -239,7 +240,8 @@ def main() -> int:
         results.append(
             (
                 f"cold start over {n_cold:,} schemas",
-                f"{statistics.median(cold):.2f} s (start to a full /subjects; runs {', '.join(f'{c:.2f}' for c in cold)})",
+                f"{statistics.median(cold):.2f} s (start to a full /subjects; "
+                f"runs {', '.join(f'{c:.2f}' for c in cold)})",
             )
         )
     cost = validation_cost()
