@@ -28,6 +28,8 @@ COMMANDS = (
     "producers",
     "connect",
     "streams",
+    "sql-server",
+    "sql",
 )
 
 

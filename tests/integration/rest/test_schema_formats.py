@@ -184,6 +184,7 @@ def test_jsonschema_v3_both_ways(
     }
     r = sr_http.post(url, json=record)
     assert r.status_code == 200 and r.json()["error_code"] == 200, r.text
+    assert r.json()["value"]["type"] == "JSONSCHEMA" and r.json()["value"]["schema_id"] > 0
     # by subject (latest version), type left out
     r = sr_http.post(url, json={"value": {"subject": f"{topic}-value", "data": {"id": 8, "item": "cake"}}})
     assert r.status_code == 200, r.text

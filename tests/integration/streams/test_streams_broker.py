@@ -154,7 +154,14 @@ def test_scale_out_interactive_queries_and_restore(kafka: Kafka, tmp_path: Path)
     kafka.produce(src, [(u.encode(), b"c", i) for i, u in enumerate(users * 3)])
     a = KafkaStreams(
         _counter(src).build(),
-        kafka.config("iq", **{"application.server": "127.0.0.1:0", "state.dir": str(tmp_path / "a")}),
+        kafka.config(
+            "iq",
+            **{
+                "application.server": "127.0.0.1:0",
+                "state.dir": str(tmp_path / "a"),
+                "num.stream.threads": 2,
+            },
+        ),
     )
     b = KafkaStreams(
         _counter(src).build(),
