@@ -144,7 +144,7 @@ def test_odradek_dev_prints_a_line_per_process_and_stops_on_ctrl_c(tmp_path: Pat
             sys.executable, "-m", "odradek", "--log-level", "WARNING", "dev",
             "--listeners", "PLAINTEXT://127.0.0.1:0", "--metrics-port", "0",
             "--log-dirs", str(tmp_path / "data"), "--port", "registry=0",
-            "--without", "connect", "--without", "rest",
+            "--without", "connect", "--without", "rest", "--without", "sql",
         ]
     )  # fmt: skip
     try:
