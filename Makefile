@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test bench install install-dev system-deps lint clean
+.PHONY: run test bench bench-streams install install-dev system-deps lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,10 @@ run: install
 	$(VENV)/bin/odradek dev
 
 ## system packages the tests use (CI runs as root on Debian): kcat; Go and sarama for the Go client
-## tests (built offline against /usr/share/gocode); Node.js/npm for kafkajs, if the machine has none
-SYSTEM_PACKAGES := kcat golang-go golang-github-shopify-sarama-dev
+## tests (built offline against /usr/share/gocode); Node.js/npm for kafkajs, if the machine has none;
+## PostgreSQL's server for Connect's JDBC sink tests (the tests start a private server themselves)
+## and curl for the README's Connect recipes
+SYSTEM_PACKAGES := kcat golang-go golang-github-shopify-sarama-dev postgresql curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@missing=""; \
@@ -49,6 +51,12 @@ test: install-dev system-deps $(KAFKAJS)/node_modules/.installed
 ## make bench: benchmarks (never part of the tests)
 bench: install-dev
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run.py
+	$(MAKE) bench-streams
+
+## make bench-streams: odradek.streams against Quix Streams (own venv bench/.venv-quix), and restore
+bench-streams: install-dev
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/streams_bench.py --e2e
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/streams/restore_bench.py --size-mb 1024
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .cache $(KAFKAJS)/node_modules

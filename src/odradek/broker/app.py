@@ -35,6 +35,7 @@ from odradek.broker.metrics_http import MetricsEndpoint
 from odradek.broker.periodic import Periodic
 from odradek.broker.ports import BrokerPorts, Purgatories
 from odradek.broker.purgatory import Purgatory
+from odradek.broker.schema_validation import SchemaValidation
 from odradek.broker.server import KafkaServer
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
@@ -102,6 +103,7 @@ class Broker:
         self.publishing = MetadataPublishing(
             [PartitionPublisher(self.partitions), GroupTopicsPublisher(self.groups)]
         )
+        registry_url = config.value("confluent.schema.registry.url")
         self.ports = BrokerPorts(
             partitions=self.partitions,
             metadata=self,
@@ -115,6 +117,7 @@ class Broker:
             flusher=self.flusher,
             log_dirs=self.logs,
             stats=self,
+            schemas=SchemaValidation(registry_url if isinstance(registry_url, str) else None, self.clock),
         )
         self.dispatcher = Dispatcher(all_specs(), self.ports, self.metrics)
         self.server = KafkaServer(self.dispatcher, config.int_value("socket.request.max.bytes"), self.metrics)

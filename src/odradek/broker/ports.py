@@ -17,6 +17,7 @@ that fails). A handler sees nothing else of the broker, so what it may touch is 
     flusher         fsync before answering (`flush.messages`)
     log_dirs        the log directories (DescribeLogDirs)
     stats           produce/fetch counters for the metrics endpoint
+    schemas         broker-side schema validation (a cache of the schema registry's answers)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.purgatory import Purgatory
+from odradek.broker.schema_validation import SchemaValidation
 from odradek.metadata.controller.result import ControllerResult
 from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult
 from odradek.metadata.image import ClusterImage
@@ -130,3 +132,4 @@ class BrokerPorts:
     flusher: FlushPort
     log_dirs: LogDirsPort
     stats: StatsPort
+    schemas: SchemaValidation

@@ -16,6 +16,8 @@ import pytest
 from confluent_kafka import Consumer, Producer
 from supervised import Supervised, alive, children_of
 
+from odradek.supervisor.services import DEV_SERVICES
+
 STOP_BUDGET_S = 5.0
 
 
@@ -143,7 +145,9 @@ def test_odradek_dev_prints_a_line_per_process_and_stops_on_ctrl_c(tmp_path: Pat
         [
             sys.executable, "-m", "odradek", "--log-level", "WARNING", "dev",
             "--listeners", "PLAINTEXT://127.0.0.1:0", "--metrics-port", "0",
-            "--log-dirs", str(tmp_path / "data"), "--without", "connect",
+            "--log-dirs", str(tmp_path / "data"), "--port", "registry=0",
+            # every other service stays out: none may take its well-known port in a test run
+            *(arg for spec in DEV_SERVICES if spec.name != "registry" for arg in ("--without", spec.name)),
         ]
     )  # fmt: skip
     try:
@@ -151,6 +155,9 @@ def test_odradek_dev_prints_a_line_per_process_and_stops_on_ctrl_c(tmp_path: Pat
         assert line[3].startswith("Kafka protocol  metrics http://127.0.0.1:")
         metrics = line[3].rsplit(" ", 1)[1]
         assert "odradek_requests_total" in httpx.get(metrics, timeout=5).text
+        registry = sup.wait_lines("registry", 1)[0]
+        assert registry[3] == "schema registry"
+        assert httpx.get(registry[2] + "/subjects", timeout=10).json() == []
         assert sup.stop(signal.SIGINT) <= STOP_BUDGET_S
         assert sup.proc.returncode == 0
     finally:

@@ -60,13 +60,14 @@ def test_tumbling_count_with_grace_and_late_side_output(make_driver: Any) -> Non
     assert store.fetch("a", 10) == 3
 
 
-def test_hopping_count_matches_a_brute_force_count(make_driver: Any) -> None:
+@pytest.mark.parametrize(("caching", "grace"), [(False, 1000), (True, 1000), (True, 0)])
+def test_hopping_count_matches_a_brute_force_count(make_driver: Any, caching: bool, grace: int) -> None:
     rng = random.Random(7)
     events = sorted((rng.choice("xyz"), 1, rng.randrange(0, 200)) for _ in range(60))
     events.sort(key=lambda e: e[2])
     b = StreamsBuilder()
-    b.stream("in").group_by_key().windowed_by(TimeWindows.hopping(30, 10, grace_ms=1000)).count(
-        materialized=Materialized("hop", caching=False)
+    b.stream("in").group_by_key().windowed_by(TimeWindows.hopping(30, 10, grace_ms=grace)).count(
+        materialized=Materialized("hop", caching=caching)
     ).to_stream().to("out", value_serde=Serdes.LONG)
     d = make_driver(b)
     _pipe(d, "in", events)
@@ -206,3 +207,17 @@ def test_window_definitions_validate() -> None:
     assert TimeWindows.hopping(10, 4).pane_ms == 2
     assert TimeWindows.hopping(10, 5).windows_for(7) == [Window(0, 10), Window(5, 15)]
     assert repr(Windowed("k", Window(0, 5))) == "['k'@0/5]"
+
+
+def test_queries_of_a_pane_store_see_windows(make_driver: Any) -> None:
+    from odradek.streams.runtime.queries import LocalStoreView
+
+    b = StreamsBuilder()
+    b.stream("in").group_by_key().windowed_by(TimeWindows.hopping(10, 5)).count(
+        materialized=Materialized("hop", retention_ms=1000)
+    )
+    d = make_driver(b)
+    _pipe(d, "in", [("a", 1, 3), ("a", 1, 7), ("a", 1, 12)])
+    view = LocalStoreView("hop", lambda: [d.get_window_store("hop")], d.topology.stores["hop"].panes)
+    assert view.fetch("a", 0, 10) == [(0, 2), (5, 2), (10, 1)]
+    assert sorted(view.all()) == [(("a", 0), 2), (("a", 5), 2), (("a", 10), 1)]

@@ -154,8 +154,17 @@ async def _seek_to(request: Request, where: int) -> Response:
     content.require_v2_plain(request)
     instance = instance_of(request)
     partitions = partitions_of(await content.read_json(request), "partitions")
+    consumer = instance.handle.consumer
     for tp in partitions:
-        tp.offset = where
+        # resolved now, not when librdkafka gets round to it: "the end" is the end as of this
+        # request, so a record produced right after the answer is read
+        try:
+            low, high = await instance.handle.calls.run(
+                consumer.get_watermark_offsets, TopicPartition(tp.topic, tp.partition), 10.0
+            )
+        except KafkaException as exc:
+            raise errors.kafka_error(exc) from None
+        tp.offset = low if where == OFFSET_BEGINNING else high
     await _seek(instance, partitions)
     return no_content()
 
@@ -191,11 +200,7 @@ async def records(request: Request) -> Response:
     default_timeout = instance.request_timeout_s or proxy.config.seconds("consumer.request.timeout.ms")
     timeout_s = _query_int(query.get("timeout"), "timeout", int(default_timeout * 1000)) / 1000.0
     timeout_s = min(timeout_s, proxy.config.seconds("request.timeout.ms") * 0.8)
-    serde = PLAIN.get(instance.format)
-    if serde is None:
-        key_serde = value_serde = proxy.schemas.deserializer(instance.format)
-    else:
-        key_serde = value_serde = serde
+    key_serde = value_serde = PLAIN.get(instance.format) or proxy.schemas.deserializer(instance.format)
     async with instance.handle.lock:
         try:
             fetched = await instance.handle.fetch(max_bytes, timeout_s, instance.fetch_min_bytes)

@@ -17,6 +17,14 @@ class ValueAndTimestamp(NamedTuple):
     timestamp: int
 
 
+def value_and_timestamp(value: Any, timestamp: int) -> ValueAndTimestamp:
+    """`ValueAndTimestamp(value, timestamp)` without the named tuple's Python-level __new__."""
+    return _new_vat(ValueAndTimestamp, (value, timestamp))
+
+
+_new_vat = tuple.__new__
+
+
 class TimestampedSerde(Serde[ValueAndTimestamp]):
     """8-byte big-endian timestamp, then the inner serde's bytes (Kafka's `ValueAndTimestampSerde`)."""
 
@@ -29,11 +37,21 @@ class TimestampedSerde(Serde[ValueAndTimestamp]):
         return TimestampedSerde(self.inner.with_defaults(key_default, value_default))
 
     def to_bytes(self, obj: ValueAndTimestamp) -> bytes:
-        raw = self.inner.serialize("", obj[0])
-        return _TS.pack(obj[1]) + (raw or b"")
+        return self.serialize("", obj) or b""
 
     def from_bytes(self, data: bytes) -> ValueAndTimestamp:
-        return ValueAndTimestamp(self.inner.deserialize("", data[8:]), _TS.unpack_from(data)[0])
+        return self.deserialize("", data)  # type: ignore[no-any-return]
+
+    def serialize(self, topic: str, obj: Any, headers: Any = None) -> bytes | None:
+        if obj is None:
+            return None
+        raw = self.inner.serialize(topic, obj[0], headers)  # the topic reaches a registry serde
+        return _TS.pack(obj[1]) + (raw or b"")
+
+    def deserialize(self, topic: str, data: bytes | None, headers: Any = None) -> Any:
+        if data is None:
+            return None
+        return value_and_timestamp(self.inner.deserialize(topic, data[8:], headers), _TS.unpack_from(data)[0])
 
 
 class KeyValueStore(BufferedStore):
