@@ -174,7 +174,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         return len(self.pending) + (1 if self.busy is not None else 0)
 
     def _handler_failed(self, exc: Exception) -> None:
-        """CloseConnection closes with its reason; anything else is a bug, logged with its traceback."""
+        """CloseConnection closes with its reason; anything else (the dispatcher answers a failing
+        handler itself, with UNKNOWN_SERVER_ERROR) is a bug, logged with its traceback."""
         if isinstance(exc, CloseConnection):
             self._abort(str(exc))
             return

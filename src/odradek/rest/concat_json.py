@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from odradek.rest.jsoncodec import LONG_NUMBER
+from odradek.rest.jsoncodec import has_long_number
 
 _decoder = json.JSONDecoder()
 WHITESPACE = b" \t\r\n"
@@ -70,13 +70,15 @@ class JsonStream:
         buf = self.buffer
         start = 0
         n = len(buf)
+        # one scan of the buffer; lines are scanned only when it holds a long number somewhere
+        long_numbers = has_long_number(buf)
         while start < n:
             while start < n and buf[start] in WHITESPACE:
                 start += 1
             if start >= n:
                 break
             newline = buf.find(b"\n", start)
-            if newline >= 0 and LONG_NUMBER.search(buf, start, newline) is None:
+            if newline >= 0 and not (long_numbers and has_long_number(buf[start:newline])):
                 try:
                     doc = orjson.loads(buf[start:newline])
                 except orjson.JSONDecodeError:

@@ -55,6 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("idempotency.partitions", 16, "partitions (and fencing buckets) of the idempotency topic", 1),
     Setting("idempotency.retention.ms", 86_400_000, "how long an idempotency key is remembered", 1),
     Setting("idempotency.max.keys", 1_000_000, "idempotency keys remembered in memory per instance", 1),
+    Setting("idempotency.producers", 4, "transactional producers (buckets) one instance holds at once", 1),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

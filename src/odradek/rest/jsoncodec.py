@@ -9,7 +9,6 @@ so every valid JSON body keeps its exact value. Output is compact (no spaces).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
@@ -17,13 +16,23 @@ import orjson
 JSONDecodeError = ValueError
 
 
-LONG_NUMBER = re.compile(rb"[0-9]{19}")
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))  # digits → "0", rest → " "
+_LONG_RUN = b"0" * 19
+
+
+def has_long_number(data: bytes | bytearray | memoryview) -> bool:
+    """Whether ``data`` holds a run of 19 digits (a number orjson may not keep exact).
+
+    A byte translation and a substring search, both in C at memory speed: a regular expression
+    without a literal prefix is ~50 times slower here, and this runs on every request body.
+    """
+    return _LONG_RUN in bytes(data).translate(_DIGITS)
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     """The value of one JSON document; ValueError if it is not JSON."""
     raw = data.encode() if isinstance(data, str) else data
-    if LONG_NUMBER.search(raw) is not None:
+    if has_long_number(raw):
         return _slow_loads(bytes(raw))
     try:
         return orjson.loads(data)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from confluent_kafka import KafkaError
 from confluent_kafka.admin import ConfigResource, ResourceType
 
-from odradek.rest.kafka.producer import Delivery, DeliveryBatch, OutRecord
+from odradek.rest.kafka.producer import Delivery, DeliveryBatch, OutRecord, ProducerService
 
 if TYPE_CHECKING:
     from odradek.rest.service import RestProxy
@@ -66,10 +66,17 @@ class TopicLimits:
 
 
 async def produce(
-    proxy: RestProxy, records: list[OutRecord | Refused], partitions: int
+    proxy: RestProxy,
+    records: list[OutRecord | Refused],
+    partitions: int,
+    producer: ProducerService | None = None,
 ) -> list[Delivery | Refused]:
-    """Deliver ``records`` (refused entries pass through) and return one report per entry."""
-    batch: DeliveryBatch = proxy.producer.batch()
+    """Deliver ``records`` (refused entries pass through) and return one report per entry.
+
+    ``producer`` is the shared producer unless an idempotent request brings its transactional one.
+    """
+    producer = producer or proxy.producer
+    batch: DeliveryBatch = producer.batch()
     order: list[int | Refused] = []
     limit: int | None = None
     for record in records:
@@ -93,7 +100,7 @@ async def produce(
             )
             continue
         order.append(len(batch.reports))
-        await proxy.producer.send_one(batch, record)
+        await producer.send_one(batch, record)
     reports = await batch.wait_all() if batch.reports else []
     return [entry if isinstance(entry, Refused) else reports[entry] for entry in order]
 
@@ -101,3 +108,20 @@ async def produce(
 def kafka_failure(error: KafkaError) -> Refused:
     code = 50003 if error.retriable() else 50002
     return Refused(code, f"Kafka error: {error.name()} ({error.code()}): {error.str()}", error.code())
+
+
+def first_failure(reports: list[Delivery | Refused]) -> KafkaError | None:
+    for report in reports:
+        if isinstance(report, Delivery) and report.error is not None:
+            return report.error
+    return None
+
+
+def aborted(reports: list[Delivery | Refused], error: KafkaError) -> list[Delivery | Refused]:
+    """Every record of an aborted idempotent request fails (none was written)."""
+    failure = kafka_failure(error)
+    message = failure.message + " (the idempotent request was aborted: none of its records was written)"
+    return [
+        r if isinstance(r, Refused) else Refused(failure.error_code, message, failure.kafka_code)
+        for r in reports
+    ]

@@ -70,9 +70,18 @@ def _ms(value: dt.datetime) -> int:
     return delta // dt.timedelta(milliseconds=1)
 
 
+_second: list[tuple[int, str]] = [(-1, "")]  # the last second formatted: records come in bursts
+
+
 def iso(ms: int) -> str:
-    moment = dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(milliseconds=ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """``2026-11-25T10:00:00.123Z`` (UTC, milliseconds)."""
+    second, milli = divmod(ms, 1000)
+    last, prefix = _second[0]
+    if second != last:
+        moment = dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(seconds=second)
+        prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
+        _second[0] = (second, prefix)
+    return f"{prefix}{milli:03d}Z"
 
 
 def timestamp_type(msg: Message) -> str:

@@ -40,9 +40,11 @@ class RestProxy:
         self.instances = ConsumerInstances(self)
         self.leases = Leases(self)
         self.fetch_pool = FetchPool(self)
+        from odradek.rest.idempotency import Idempotency
         from odradek.rest.produce import TopicLimits
 
         self.schemas = SchemaSupport(config.text("schema.registry.url"))
+        self.idempotency = Idempotency(self)
         self.topic_limits = TopicLimits(self)
         self.started = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -70,6 +72,9 @@ class RestProxy:
             "enable.auto.offset.store": False,
             "queued.max.messages.kbytes": buffer_kb,
             "queued.min.messages": 1000,
+            # librdkafka waits this long before refilling a full prefetch queue (1 s by default),
+            # which with a small queue stalls a consumer that reads as fast as it can
+            "fetch.queue.backoff.ms": 5,
             "fetch.max.bytes": max(buffer_kb * 1024, 1_048_576),
             "max.partition.fetch.bytes": 1_048_576,
             "topic.metadata.refresh.interval.ms": 10_000,
@@ -93,6 +98,7 @@ class RestProxy:
         await self.instances.close_all()
         await self.leases.close_all()
         await self.fetch_pool.close()
+        await self.idempotency.close()
         await self.producer.stop()
         self.calls.shutdown()
         self.started = False

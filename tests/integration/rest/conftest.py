@@ -29,6 +29,8 @@ def rest(bootstrap: str) -> Iterator[ServiceProcess]:
         "--override",
         "request.timeout.ms=8000",
         "--override",
+        "consumer.instance.timeout.ms=3000",
+        "--override",
         "stream.idle.timeout.ms=2000",
         "--override",
         "max.request.bytes=1000000",

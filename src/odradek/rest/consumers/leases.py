@@ -123,13 +123,16 @@ class Leases:
         timeout_s: float,
         min_bytes: int = 1,
         max_records: int | None = None,
+        commit: bool = True,
     ) -> tuple[Lease, list[Message], Cursor]:
         """Records for ``cursor`` and the cursor past them (lease lock held by the caller)."""
         lease = await self.lease(cursor)
         async with lease.handle.lock:
             try:
                 return lease, *(
-                    await self._fetch_locked(lease, cursor, max_bytes, timeout_s, min_bytes, max_records)
+                    await self._fetch_locked(
+                        lease, cursor, max_bytes, timeout_s, min_bytes, max_records, commit
+                    )
                 )
             except KafkaException as exc:
                 if lease.handle.fatal is not None:  # fenced by another instance: take the lease back
@@ -137,7 +140,7 @@ class Leases:
                     lease = await self.lease(cursor)
                     async with lease.handle.lock:
                         records, nxt = await self._fetch_locked(
-                            lease, cursor, max_bytes, timeout_s, min_bytes, max_records
+                            lease, cursor, max_bytes, timeout_s, min_bytes, max_records, commit
                         )
                         return lease, records, nxt
                 raise errors.kafka_error(exc) from None
@@ -150,8 +153,9 @@ class Leases:
         timeout_s: float,
         min_bytes: int,
         max_records: int | None,
+        commit: bool = True,
     ) -> tuple[list[Message], Cursor]:
-        await self.acknowledge(lease, cursor)
+        await self.acknowledge(lease, cursor, commit)
         records = await lease.handle.fetch(max_bytes, timeout_s, min_bytes, max_records)
         advanced: dict[TP, int] = {}
         for msg in records:
@@ -160,7 +164,7 @@ class Leases:
         lease.cursor = nxt
         return records, nxt
 
-    async def acknowledge(self, lease: Lease, cursor: Cursor) -> None:
+    async def acknowledge(self, lease: Lease, cursor: Cursor, commit: bool = True) -> None:
         handle = lease.handle
         lease.resume = dict(cursor.positions)
         # realign this consumer with the client's cursor
@@ -175,6 +179,8 @@ class Leases:
                 if offset < 0:
                     offset = OFFSET_BEGINNING if cursor.spec.offset_reset == "earliest" else OFFSET_END
                 await handle.seek(TopicPartition(tp[0], tp[1], offset))
+        if not commit:
+            return
         # commit what the client acknowledged, for the partitions this member owns
         ack = [
             TopicPartition(t, p, o)

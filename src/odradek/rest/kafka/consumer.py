@@ -124,6 +124,7 @@ class ConsumerHandle:
         size = 0
         limit = max_records if max_records is not None else 1 << 30
         deadline = time.monotonic() + timeout_s
+        drained = True
         while True:
             while self.pending and len(out) < limit:
                 msg = self.pending[0]
@@ -133,12 +134,13 @@ class ConsumerHandle:
                 out.append(self.pending.popleft())
                 size += n
             full = size >= max_bytes or len(out) >= limit or bool(self.pending)
-            if full or (out and size >= min_bytes):
+            if full or (out and size >= min_bytes and drained):
                 break
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 and drained:
                 break
-            batch = await self.calls.run(self.consumer.consume, CONSUME_BATCH, min(remaining, SLICE_S))
+            batch = await self.calls.run(self._take, 0.0 if out else max(min(remaining, SLICE_S), 0.0))
+            drained = len(batch) < CONSUME_BATCH  # librdkafka's queue is empty for now
             for msg in batch:
                 err = msg.error()
                 if err is None:
@@ -154,6 +156,19 @@ class ConsumerHandle:
                     log.debug("consumer error: %s", err)
         self.mark_returned(out)
         return out
+
+    def _take(self, wait_s: float) -> list[Message]:
+        """What librdkafka has queued, waiting up to ``wait_s`` only when nothing is.
+
+        ``consume(n, timeout)`` waits for *n* messages or the timeout, so a consumer reading a
+        partition faster than it is prefetched would sit out the whole timeout on every call.
+        """
+        batch = self.consumer.consume(CONSUME_BATCH, 0)
+        if not batch:
+            batch = self.consumer.consume(1, wait_s)
+            if batch:
+                batch += self.consumer.consume(CONSUME_BATCH - 1, 0)
+        return batch
 
     def mark_returned(self, records: Sequence[Message]) -> None:
         if not records:

@@ -18,11 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from odradek.rest import content, errors
+from odradek.rest import content, errors, jsoncodec
 from odradek.rest.content import Format
 from odradek.rest.fields import array, integer, obj, pointer
-from odradek.rest.kafka.producer import Delivery, OutRecord
-from odradek.rest.produce import Refused, kafka_failure, produce
+from odradek.rest.idempotency import Aborted, Answer, check_key, replayed_header, request_digest
+from odradek.rest.kafka.producer import Delivery, OutRecord, ProducerService
+from odradek.rest.produce import Refused, aborted, first_failure, kafka_failure, produce
 from odradek.rest.records import parse_headers, parse_timestamp
 from odradek.rest.responses import v2_json
 from odradek.rest.serde import PLAIN, Serde
@@ -64,14 +65,31 @@ async def _produce(request: Request, partition: int | None) -> Response:
                 parse_timestamp(record.get("timestamp"), at + "/timestamp"),
             )
         )
-    reports = await produce(proxy, records, len(topic.partitions))
-    return v2_json(
-        {
+
+    def answer_body(reports: list[Delivery | Refused]) -> dict[str, Any]:
+        return {
             "offsets": [offset_entry(r) for r in reports],
             "key_schema_id": key_schema_id,
             "value_schema_id": value_schema_id,
         }
-    )
+
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return v2_json(answer_body(await produce(proxy, records, len(topic.partitions))))
+
+    async def transactional(service: ProducerService) -> Answer:
+        reports = await produce(proxy, records, len(topic.partitions), service)
+        failure = first_failure(reports)
+        if failure is not None:
+            raise Aborted(Answer(200, jsoncodec.dumps(answer_body(aborted(reports, failure))), content.V2))
+        return Answer(200, jsoncodec.dumps(answer_body(reports)), content.V2)
+
+    digest = request_digest(request.url.path, await request.body())
+    try:
+        answer, replayed = await proxy.idempotency.run(check_key(key), digest, transactional)
+    except Aborted as exc:
+        answer, replayed = exc.answer, False
+    return Response(answer.body, answer.status, replayed_header(replayed), answer.media_type)
 
 
 async def serdes(

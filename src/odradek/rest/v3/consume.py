@@ -209,7 +209,8 @@ async def group_stream(
     last_commit = last_send = time.monotonic()
     try:
         while True:
-            _, records, nxt = await leases.fetch(cursor, max_bytes, wait_s, min_bytes)
+            # streams commit every commit interval, not on every batch (a round trip each)
+            _, records, nxt = await leases.fetch(cursor, max_bytes, wait_s, min_bytes, commit=False)
             now = time.monotonic()
             if records:
                 token = nxt.encode()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -34,10 +34,10 @@ from odradek.rest import content, errors, jsoncodec
 from odradek.rest.concat_json import BadDocument, JsonStream
 from odradek.rest.content import Format
 from odradek.rest.fields import array, integer, obj, pointer, string
-from odradek.rest.kafka.producer import Delivery, DeliveryBatch, OutRecord
-from odradek.rest.produce import Refused, kafka_failure, produce, record_bytes
+from odradek.rest.idempotency import Aborted, Answer, check_key, replayed_header, request_digest
+from odradek.rest.kafka.producer import Delivery, DeliveryBatch, OutRecord, ProducerService
+from odradek.rest.produce import Refused, aborted, first_failure, kafka_failure, produce, record_bytes
 from odradek.rest.records import iso, parse_headers, parse_timestamp
-from odradek.rest.responses import v3_json
 from odradek.rest.serde import JSON_V3, PLAIN, Serde
 from odradek.rest.service import RestProxy
 from odradek.rest.v2.metadata import topic_or_404
@@ -153,29 +153,76 @@ async def produce_records(request: Request) -> Response | StreamResponse:
     length = request.headers.get("content-length", "0")
     if not length.isdigit() or int(length) > limit:
         raise HttpError(413, f"Request body is larger than {limit} bytes")
-    documents = _split(await request.body())
+    raw = await request.body()
+    documents = _split(raw)
     if not documents:
         raise errors.invalid_payload("Request body is empty; a JSON record is expected.")
-    reports = [await one(ctx, topic.name, len(topic.partitions), doc) for doc in documents]
-    if len(reports) == 1:
-        return v3_json(reports[0], status_of_report(reports[0]))
-    return Response(b"".join(jsoncodec.dumps(r) + NDJSON_LINE for r in reports), OK, media_type=content.V3)
+    prepared = [prepare(ctx, topic.name, doc) for doc in documents]
+    key = request.headers.get("idempotency-key")
+    if key is None and len(documents) == 1 and isinstance(documents[0], dict):
+        field_key = documents[0].get("idempotency_key")
+        key = None if field_key is None else string(field_key, "/idempotency_key")
+
+    def answer_of(reports: list[dict[str, Any]]) -> Answer:
+        if len(reports) == 1:
+            return Answer(status_of_report(reports[0]), jsoncodec.dumps(reports[0]), content.V3)
+        return Answer(OK, b"".join(jsoncodec.dumps(r) + NDJSON_LINE for r in reports), content.V3)
+
+    answer, replayed = await deliver(ctx, request, raw, key, prepared, len(topic.partitions), answer_of)
+    return Response(answer.body, answer.status, replayed_header(replayed), answer.media_type)
+
+
+Prepared = tuple[OutRecord, str | None, str | None] | HttpError
+
+
+def prepare(ctx: Ctx, topic: str, doc: Any, at: str = "") -> Prepared:
+    if isinstance(doc, BadDocument):
+        return errors.invalid_payload(f"The record is {doc.reason}.")
+    try:
+        return parse_record(ctx.proxy, topic, doc, at)
+    except HttpError as exc:
+        return exc
+
+
+async def deliver(
+    ctx: Ctx,
+    request: Request,
+    raw: bytes,
+    key: str | None,
+    prepared: list[Prepared],
+    partitions: int,
+    answer_of: Callable[[list[dict[str, Any]]], Answer],
+) -> tuple[Answer, bool]:
+    """Produce the prepared records (in one transaction when the request has an idempotency key)
+    and the answer built from their reports; True when the answer is a replay."""
+    to_send = [p[0] for p in prepared if not isinstance(p, HttpError)]
+
+    def reports_of(outcomes: list[Delivery | Refused]) -> list[dict[str, Any]]:
+        it = iter(outcomes)
+        return [
+            report(ctx, p, None) if isinstance(p, HttpError) else report(ctx, next(it), *p) for p in prepared
+        ]
+
+    if key is None:
+        return answer_of(reports_of(await produce(ctx.proxy, list(to_send), partitions))), False
+
+    async def transactional(service: ProducerService) -> Answer:
+        outcomes = await produce(ctx.proxy, list(to_send), partitions, service)
+        failure = first_failure(outcomes)
+        if failure is not None:
+            raise Aborted(answer_of(reports_of(aborted(outcomes, failure))))
+        return answer_of(reports_of(outcomes))
+
+    digest = request_digest(request.url.path, raw)
+    try:
+        return await ctx.proxy.idempotency.run(check_key(key), digest, transactional)
+    except Aborted as exc:
+        return exc.answer, False
 
 
 def _split(body: bytes) -> list[Any]:
     stream = JsonStream(len(body) + 1)
     return stream.feed(body) + stream.finish()
-
-
-async def one(ctx: Ctx, topic: str, partitions: int, doc: Any) -> dict[str, Any]:
-    if isinstance(doc, BadDocument):
-        return report(ctx, errors.invalid_payload(f"The record is {doc.reason}."), None)
-    try:
-        record, key_type, value_type = parse_record(ctx.proxy, topic, doc)
-    except HttpError as exc:
-        return report(ctx, exc, None)
-    (outcome,) = await produce(ctx.proxy, [record], partitions)
-    return report(ctx, outcome, record, key_type, value_type)
 
 
 class ProduceStream:
@@ -257,6 +304,11 @@ class ProduceStream:
             self.wakeup.set()
             return
         try:
+            if isinstance(doc, dict) and doc.get("idempotency_key") is not None:
+                raise errors.invalid_payload(
+                    "Streaming produce takes no idempotency keys: send the record in a request of its own.",
+                    "/idempotency_key",
+                )
             record, key_type, value_type = parse_record(self.ctx.proxy, self.topic, doc)
         except HttpError as exc:
             self.slots.append(report(self.ctx, exc, None))
@@ -291,6 +343,7 @@ async def produce_batch(request: Request) -> Response:
     content.require_json(request)
     ctx = await ctx_of(request)
     topic = await topic_or_404(ctx.proxy, request.path_params["topic_name"])
+    raw = await request.body()
     body = obj(await content.read_json(request), "")
     entries = array(body.get("entries"), "/entries")
     if not entries:
@@ -298,7 +351,7 @@ async def produce_batch(request: Request) -> Response:
     if len(entries) > MAX_BATCH_ENTRIES:
         raise HttpError(errors.PRODUCE_BATCH, f"Too many entries: at most {MAX_BATCH_ENTRIES}.", status=400)
     ids: list[str] = []
-    parsed: list[tuple[OutRecord, str | None, str | None] | HttpError] = []
+    parsed: list[Prepared] = []
     for i, item in enumerate(entries):
         at = pointer("entries", i)
         entry = obj(item, at)
@@ -308,23 +361,25 @@ async def produce_batch(request: Request) -> Response:
                 errors.PRODUCE_BATCH, f"Entry {i}: id must be a string of 1 to 80 characters.", status=400
             )
         ids.append(entry_id)
-        try:
-            parsed.append(parse_record(ctx.proxy, topic.name, entry, at))
-        except HttpError as exc:
-            parsed.append(exc)
+        parsed.append(prepare(ctx, topic.name, entry, at))
     if len(set(ids)) != len(ids):
         raise HttpError(errors.PRODUCE_BATCH, "Entry ids are not distinct.", status=400)
-    to_send = [p[0] for p in parsed if not isinstance(p, HttpError)]
-    outcomes = iter(await produce(ctx.proxy, list(to_send), len(topic.partitions)))
-    successes, failures = [], []
-    for entry_id, p in zip(ids, parsed, strict=True):
-        body_ = report(ctx, p, None) if isinstance(p, HttpError) else report(ctx, next(outcomes), *p)
-        if body_["error_code"] == OK:
-            del body_["error_code"]
-            successes.append({"id": entry_id, **body_})
-        else:
-            failures.append({"id": entry_id, **body_})
-    return v3_json({"successes": successes, "failures": failures}, MULTI_STATUS)
+
+    def answer_of(reports: list[dict[str, Any]]) -> Answer:
+        successes, failures = [], []
+        for entry_id, body_ in zip(ids, reports, strict=True):
+            if body_["error_code"] == OK:
+                del body_["error_code"]
+                successes.append({"id": entry_id, **body_})
+            else:
+                failures.append({"id": entry_id, **body_})
+        return Answer(
+            MULTI_STATUS, jsoncodec.dumps({"successes": successes, "failures": failures}), content.V3
+        )
+
+    key = request.headers.get("idempotency-key")
+    answer, replayed = await deliver(ctx, request, raw, key, parsed, len(topic.partitions), answer_of)
+    return Response(answer.body, answer.status, replayed_header(replayed), answer.media_type)
 
 
 R = "/v3/clusters/{cluster_id}/topics/{topic_name}/records"
