@@ -34,8 +34,10 @@ from odradek.protocol import codec, framing
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import api_versions
 from odradek.protocol.primitives import INT32, ProtocolError
+from odradek.security.sasl.session import IllegalSaslState
 
 if TYPE_CHECKING:
+    from odradek.broker.client_session import ClientSession
     from odradek.broker.metrics import BrokerMetrics
     from odradek.broker.ports import BrokerPorts
 
@@ -65,7 +67,7 @@ class Dispatcher:
         ]
 
     def handle(
-        self, frame: bytearray, client_host: str, connection_id: int
+        self, frame: bytearray, client_host: str, connection_id: int, session: ClientSession | None = None
     ) -> Chunks | Coroutine[Any, Any, Chunks | None] | None:
         """Returns the response chunks (size-prefixed), None for no response, or a coroutine giving them."""
         started = time.perf_counter()
@@ -73,6 +75,11 @@ class Dispatcher:
             key, version, correlation_id = framing.peek_header(frame)
         except ProtocolError as exc:
             raise CloseConnection(str(exc)) from exc
+        if session is not None and session.sasl is not None:
+            try:
+                session.sasl.check_request(key, self.ports.clock.now_ms())
+            except IllegalSaslState as exc:
+                raise CloseConnection(str(exc)) from exc
         spec = self.specs.get(key)
         if spec is None:
             raise CloseConnection(f"unknown API key {key}")
@@ -91,6 +98,10 @@ class Dispatcher:
         ctx = RequestContext(
             key, version, correlation_id, header.client_id, client_host, connection_id, self.ports
         )
+        if session is not None:
+            ctx.principal = session.principal
+            ctx.session = session
+            ctx.listener = session.listener
         try:
             result = spec.handler(ctx, request)
         except CloseConnection:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from odradek.broker.api import ApiSpec
 from odradek.broker.authorized_operations import CLUSTER_OPERATIONS, authorized_operations
 from odradek.broker.context import RequestContext
+from odradek.broker.endpoints import broker_endpoint
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import describe_cluster as msg
@@ -39,10 +40,11 @@ def handle(ctx: RequestContext, request: msg.DescribeClusterRequest) -> msg.Desc
     image = ctx.ports.metadata.image
     brokers = [
         msg.DescribeClusterBroker(
-            broker_id=b.broker_id, host=b.host, port=b.port, rack=b.rack, is_fenced=b.fenced
+            broker_id=b.broker_id, host=host, port=port, rack=b.rack, is_fenced=b.fenced
         )
         for _, b in sorted(image.brokers.items())
         if request.include_fenced_brokers or not b.fenced
+        for host, port in [broker_endpoint(ctx, b)]
     ]
     return msg.DescribeClusterResponse(
         endpoint_type=ENDPOINT_BROKER,

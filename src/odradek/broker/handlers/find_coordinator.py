@@ -45,7 +45,7 @@ async def handle(ctx: RequestContext, request: msg.FindCoordinatorRequest) -> ms
     version = ctx.api_version
     key_type = request.key_type if version >= 1 else GROUP
     keys = request.coordinator_keys if version >= BATCHED_SINCE else [request.key]
-    found = [await _find(ctx.ports, key_type, key) for key in keys]
+    found = [await _find(ctx, key_type, key) for key in keys]
     if version >= BATCHED_SINCE:
         return msg.FindCoordinatorResponse(coordinators=found)
     one = found[0]
@@ -58,7 +58,9 @@ async def handle(ctx: RequestContext, request: msg.FindCoordinatorRequest) -> ms
     )
 
 
-async def _find(ports: BrokerPorts, key_type: int, key: str) -> msg.Coordinator:
+async def _find(ctx: RequestContext, key_type: int, key: str) -> msg.Coordinator:
+    ports = ctx.ports
+
     def failed(error: ErrorCode, message: str) -> msg.Coordinator:
         return msg.Coordinator(key=key, node_id=-1, host="", port=-1, error_code=error, error_message=message)
 
@@ -72,7 +74,7 @@ async def _find(ports: BrokerPorts, key_type: int, key: str) -> msg.Coordinator:
     error = await ready(ports)
     if error is not ErrorCode.NO_ERROR:
         return failed(error, "the coordinator is not available yet")
-    host, port = ports.node.advertised_endpoint()
+    host, port = ports.node.advertised_endpoint(ctx.listener)
     return msg.Coordinator(key=key, node_id=ports.node.node_id, host=host, port=port, error_message=None)
 
 
