@@ -173,6 +173,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
         ):
             frame = self.pending.popleft()
             self.pending_bytes -= len(frame)
+            if self.session.sasl is not None and self.session.sasl.raw_tokens:
+                self._raw_sasl_token(frame)
+                continue
             try:
                 result = self.dispatcher.handle(frame, self.client_host, self.connection_id, self.session)
                 if result is None:
@@ -227,6 +230,20 @@ class KafkaConnection(asyncio.BufferedProtocol):
         if session.throttle_ms > 0:
             self._mute(session.throttle_ms)
             session.throttle_ms = 0
+
+    def _raw_sasl_token(self, frame: bytearray) -> None:
+        """SaslHandshake v0: the frame is a bare SASL token; the answer is a bare size-prefixed token."""
+        sasl = self.session.sasl
+        assert sasl is not None and self.transport is not None
+        outcome = sasl.authenticate(bytes(frame), 0, self.dispatcher.ports.clock.now_ms())
+        if outcome.failed:
+            self.session.failed_authentication = True
+            self._close_after_failed_login(None)
+            return
+        if outcome.newly_authenticated is not None:
+            self.session.principal = KafkaPrincipal.user(outcome.newly_authenticated)
+            self.reader.set_max_request_size(self.max_request_size)
+        self.transport.writelines([len(outcome.auth_bytes).to_bytes(4, "big") + outcome.auth_bytes])
 
     def _close_after_failed_login(self, chunks: Chunks | None) -> None:
         if self.metrics is not None:

@@ -159,7 +159,8 @@ def _server_factory(
         return lambda: PlainServer(check)
     if mechanism in (SCRAM_SHA_256, SCRAM_SHA_512):
         lookup = context.scram_credentials
-        return lambda: ScramServer(mechanism, lookup)
+        legacy = props.get("odradek.sasl.scram.librdkafka.nonce", "true").strip().lower() == "true"
+        return lambda: ScramServer(mechanism, lookup, accept_librdkafka_nonce=legacy)
     if mechanism == OAUTHBEARER:
         handler = listener_setting(
             props, listener, "oauthbearer.sasl.server.callback.handler.class"

@@ -26,6 +26,9 @@ COMMANDS = (
     "group",
     "transactions",
     "producers",
+    "acl",
+    "user",
+    "quota",
     "connect",
     "streams",
 )

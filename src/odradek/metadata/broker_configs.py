@@ -548,6 +548,12 @@ BROKER_CONFIGS = table_of(
         "Clock difference allowed with the issuer.",
         at_least(0),
     ),
+    ro(
+        "odradek.sasl.scram.librdkafka.nonce",
+        BOOL,
+        True,
+        "Accept the SCRAM client-final nonce librdkafka before 2.6.1 sends (client nonce + server nonce).",
+    ),
     ro("quota.window.num", INT, 11, "Samples kept for client quota rates.", at_least(1)),
     ro("quota.window.size.seconds", INT, 1, "Length of one quota sample.", at_least(1)),
     ro("odradek.authorizer.audit.log", STR, "", "File of JSON audit lines of authorization decisions."),

@@ -4,8 +4,10 @@ The connection's `SaslSession` (``ctx.session.sasl``) decides; these handlers on
 listener without SASL, or once authenticated without a re-authentication handshake, both answer
 ILLEGAL_SASL_STATE. A failed SaslAuthenticate answers SASL_AUTHENTICATION_FAILED with the reason,
 counts in ``odradek_authentication_failures_total``, and the connection closes after
-``connection.failed.authentication.delay.ms``. SaslHandshake v0 (raw SASL tokens after the handshake,
-Kafka 0.10 clients) is not served.
+``connection.failed.authentication.delay.ms``. After a SaslHandshake v0 the client sends bare SASL
+tokens in size-prefixed frames instead of SaslAuthenticate requests (Kafka 0.10's protocol; librdkafka
+requires v0 to be advertised); the connection hands those to the session directly
+(`KafkaConnection._raw_sasl_token`), and a failure there closes the connection without an answer.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def handshake(
     if session is None or session.sasl is None:
         return sasl_handshake.SaslHandshakeResponse(error_code=ErrorCode.ILLEGAL_SASL_STATE)
     try:
-        outcome = session.sasl.handshake(request.mechanism)
+        outcome = session.sasl.handshake(request.mechanism, ctx.api_version)
     except IllegalSaslState as exc:
         raise CloseConnection(str(exc)) from exc
     if outcome.error_code is not ErrorCode.NO_ERROR and session.sasl.state.name == "FAILED":
@@ -66,12 +68,12 @@ def authenticate(
 SPECS = [
     ApiSpec(
         ApiKey.SASL_HANDSHAKE,
-        1,
+        0,
         1,
         sasl_handshake.REQUEST,
         sasl_handshake.RESPONSE,
         handshake,
-        notes="v1 (SaslAuthenticate follows); PLAIN, SCRAM-SHA-256/512, OAUTHBEARER",
+        notes="PLAIN, SCRAM-SHA-256/512, OAUTHBEARER; v0 with raw tokens, v1 with SaslAuthenticate",
     ),
     ApiSpec(
         ApiKey.SASL_AUTHENTICATE,

@@ -81,6 +81,9 @@ class SaslSession:
         self.session_expires_ms: int | None = None
         self._server: SaslServer | None = None
         self._reauth_capable = False
+        self.raw_tokens = False
+        """After a SaslHandshake v0 the client sends bare SASL tokens, not Kafka requests (Kafka
+        0.10's protocol, still what some old clients and tools use)."""
 
     @property
     def authenticated(self) -> bool:
@@ -106,7 +109,7 @@ class SaslSession:
     def expired(self, now_ms: int) -> bool:
         return self.session_expires_ms is not None and now_ms >= self.session_expires_ms
 
-    def handshake(self, mechanism: str) -> HandshakeOutcome:
+    def handshake(self, mechanism: str, version: int = 1) -> HandshakeOutcome:
         enabled = list(self._servers)
         if self.state is SessionState.AUTHENTICATED:
             if not self._reauth_capable:
@@ -120,6 +123,7 @@ class SaslSession:
                 return HandshakeOutcome(ErrorCode.UNSUPPORTED_SASL_MECHANISM, enabled)
             self.state = SessionState.AUTHENTICATE
             self.mechanism = mechanism
+            self.raw_tokens = version == 0
         else:
             raise IllegalSaslState(f"Unexpected SaslHandshake during SASL state '{self.state.value}'")
         self._server = self._servers[mechanism]()
@@ -145,6 +149,7 @@ class SaslSession:
             return AuthenticateOutcome(ErrorCode.SASL_AUTHENTICATION_FAILED, message, b"", 0)
         self.authorization_id = user
         self.state = SessionState.AUTHENTICATED
+        self.raw_tokens = False
         self._server = None
         self._reauth_capable = version >= 1
         lifetime = self._session_lifetime_ms(server.session_lifetime_ms, now_ms)
