@@ -11,8 +11,9 @@ the client sent first (``biws`` for ``n,,``); the client-final nonce equals the 
 server-first message (CVE-2024-56128) — or, when `accept_librdkafka_nonce` is on, exactly the client
 nonce followed by that combined nonce, which is what librdkafka before 2.6.1 sends (its bug #4895;
 Debian's kcat still links such a librdkafka). That form still carries the server's fresh nonce whole,
-so the proof stays bound to this exchange; anything else is refused; the proof is checked with a constant-time comparison
-(CVE-2021-38153); delegation-token logins (``tokenauth``) are refused since odradek issues no tokens.
+so the proof stays bound to this exchange; anything else is refused; the proof is checked with a
+constant-time comparison (CVE-2021-38153); delegation-token logins (``tokenauth``) are refused since
+odradek issues no tokens.
 An unknown user goes through the same steps with a made-up credential and fails at the proof, so
 neither the answer nor its timing tells whether the user exists.
 
