@@ -160,3 +160,21 @@ def _api_name(api_key: int) -> str:
 def authorized_operations_field(requested: bool, value: int) -> int:
     """A response's authorized-operations field: the value when the client asked, else OMITTED."""
     return value if requested else OMITTED
+
+
+def config_resource_denied(
+    ctx: RequestContext, resource_type: int, name: str, operation: AclOperation
+) -> int | None:
+    """The error of a DescribeConfigs/AlterConfigs resource the principal may not `operation`
+    (DESCRIBE_CONFIGS or ALTER_CONFIGS): topics by name, brokers and loggers through the cluster."""
+    from odradek.metadata.config_types import ConfigResourceType
+    from odradek.model.errors import ErrorCode
+
+    authorizer = ctx.ports.authorizer
+    if resource_type == ConfigResourceType.TOPIC:
+        if not authorizer.authorize(ctx, operation, ResourceType.TOPIC, name):
+            return ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        return None
+    if not authorizer.authorize_cluster(ctx, operation):
+        return ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    return None

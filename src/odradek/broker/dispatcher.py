@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from odradek.broker.ports import BrokerPorts
 
 log = logging.getLogger("odradek.broker.dispatcher")
+QUOTA_EXEMPT = frozenset({ApiKey.API_VERSIONS, ApiKey.SASL_HANDSHAKE, ApiKey.SASL_AUTHENTICATE})
+"""Requests whose time is not charged to ``request_percentage`` (Kafka exempts them too)."""
 
 
 class CloseConnection(Exception):
@@ -108,6 +110,8 @@ class Dispatcher:
             raise
         except Exception as exc:
             result = self._error_response(spec, ctx, request, exc)
+        if session is not None and key not in QUOTA_EXEMPT:
+            self.ports.quotas.record_request_time(ctx, time.perf_counter() - started)
         if inspect.isawaitable(result):
             return self._finish_later(spec, ctx, request, result, started)
         return self._respond(spec, ctx, request, result, started)
@@ -130,6 +134,9 @@ class Dispatcher:
             self.metrics.observe_request(spec.key.name, ctx.api_version, time.perf_counter() - started)
         if response is None:
             return None
+        session = ctx.session
+        if session is not None and session.throttle_ms > 0 and hasattr(response, "throttle_time_ms"):
+            response.throttle_time_ms = max(response.throttle_time_ms, session.throttle_ms)
         try:
             return self._encode(spec, ctx, response)
         except Exception as exc:

@@ -17,6 +17,7 @@ from odradek.broker.context import RequestContext
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import find_coordinator as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 if TYPE_CHECKING:
     from odradek.broker.ports import BrokerPorts
@@ -66,6 +67,16 @@ async def _find(ctx: RequestContext, key_type: int, key: str) -> msg.Coordinator
 
     if key_type not in COORDINATORS:
         return failed(ErrorCode.INVALID_REQUEST, f"unknown coordinator key type {key_type}")
+    if key_type == GROUP and not ports.authorizer.authorize(
+        ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key
+    ):
+        return failed(ErrorCode.GROUP_AUTHORIZATION_FAILED, "Group authorization failed.")
+    if key_type == TRANSACTION and not ports.authorizer.authorize(
+        ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key
+    ):
+        return failed(
+            ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed."
+        )
     ready = COORDINATORS[key_type]
     if ready is None:
         return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, "no coordinator of this type on this broker")
