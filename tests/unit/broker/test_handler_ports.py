@@ -36,7 +36,9 @@ class Missing:
 
 def ports(**given: Any) -> BrokerPorts:
     names = BrokerPorts.__dataclass_fields__
-    given.setdefault("authorizer", BrokerAuthorizer(lambda: ClusterImage.EMPTY, lambda: 0))  # none: all allowed
+    given.setdefault(
+        "authorizer", BrokerAuthorizer(lambda: ClusterImage.EMPTY, lambda: 0)
+    )  # none: all allowed
     return BrokerPorts(**{name: given.get(name, Missing(name)) for name in names})
 
 
