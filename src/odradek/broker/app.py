@@ -184,6 +184,7 @@ class Broker:
                 max_reauth_ms=config.int_value("connections.max.reauth.ms"),
                 failed_authentication_delay_ms=config.int_value("connection.failed.authentication.delay.ms"),
             ),
+            tls_handshake_timeout_s=config.int_value("odradek.ssl.handshake.timeout.ms") / 1000,
         )
         self.metrics_endpoint: MetricsEndpoint | None = None
         self._metadata_lock = asyncio.Lock()

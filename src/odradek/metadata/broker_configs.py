@@ -554,6 +554,13 @@ BROKER_CONFIGS = table_of(
         True,
         "Accept the SCRAM client-final nonce librdkafka before 2.6.1 sends (client nonce + server nonce).",
     ),
+    ro(
+        "odradek.ssl.handshake.timeout.ms",
+        INT,
+        10_000,
+        "A TLS handshake not finished within this time closes the connection.",
+        at_least(1),
+    ),
     ro("quota.window.num", INT, 11, "Samples kept for client quota rates.", at_least(1)),
     ro("quota.window.size.seconds", INT, 1, "Length of one quota sample.", at_least(1)),
     ro("odradek.authorizer.audit.log", STR, "", "File of JSON audit lines of authorization decisions."),
