@@ -367,3 +367,68 @@ def test_metadata_hides_topics_the_principal_may_not_describe(secured: tuple[Bro
     assert "sec-carol-visible" in topics
     assert all(t.startswith("sec-carol") for t in topics), topics
     assert Path(pki.ca).exists()
+
+
+# --- the CLI with --command-config ----------------------------------------------------------------
+
+
+def test_cli_user_acl_quota_with_command_config(
+    secured: tuple[BrokerProcess, Pki], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from odradek.cli.main import main
+
+    broker, pki = secured
+    config = tmp_path / "admin.properties"
+    config.write_text(
+        "security.protocol=SASL_SSL\n"
+        "sasl.mechanism=PLAIN\n"
+        "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required "
+        'username="admin" password="admin-secret";\n'
+        f"ssl.truststore.location={pki.ca}\n"
+    )
+    common = ["-b", broker.bootstrap_for("SASL_SSL"), "--command-config", str(config)]
+
+    def run(*argv: str) -> str:
+        capsys.readouterr()
+        assert main([*argv, *common]) == 0, capsys.readouterr().err
+        return capsys.readouterr().out
+
+    run("user", "create", "erin", "--password", "erin-secret", "--mechanism", "SCRAM-SHA-512")
+    assert "erin" in run("user", "list")
+    run(
+        "acl",
+        "add",
+        "--allow-principal",
+        "User:erin",
+        "--producer",
+        "--topic",
+        "sec-erin",
+        "--resource-pattern-type",
+        "prefixed",
+    )
+    listed = json.loads(run("acl", "list", "--principal", "User:erin", "--output", "json"))["acls"]
+    assert {(a["operation"], a["resource"], a["pattern_type"]) for a in listed} == {
+        ("Write", "sec-erin", "PREFIXED"),
+        ("Describe", "sec-erin", "PREFIXED"),
+        ("Create", "sec-erin", "PREFIXED"),
+    }
+    erin = librdkafka_config(broker, pki, "SASL_SSL", **sasl("SCRAM-SHA-512", "erin", "erin-secret"))
+    producer = Producer(erin)
+    producer.produce("sec-erin-cli", b"by erin")
+    assert producer.flush(30) == 0
+    run("quota", "set", "--user", "erin", "--producer-byte-rate", "1048576")
+    described = json.loads(run("quota", "describe", "--user", "erin", "--output", "json"))
+    assert described == {"quotas": [{"entity": "user=erin", "values": {"producer_byte_rate": 1048576.0}}]}
+    run(
+        "acl",
+        "remove",
+        "--principal",
+        "User:erin",
+        "--topic",
+        "sec-erin",
+        "--resource-pattern-type",
+        "prefixed",
+    )
+    assert json.loads(run("acl", "list", "--principal", "User:erin", "--output", "json"))["acls"] == []
+    run("user", "delete", "erin")
+    assert "erin" not in run("user", "list")
