@@ -17,8 +17,13 @@ def _connect_args(_ctx: DevContext) -> Sequence[str]:
     return ["--group-id", "odradek-dev-connect", "--override", "offset.flush.interval.ms=10000"]
 
 
+def _rest_args(ctx: DevContext) -> Sequence[str]:
+    registry = ctx.url_of("registry")
+    return ["--schema-registry", registry] if registry else []
+
+
 DEV_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("registry", 8081, "schema registry", ("registry",)),
-    ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",)),
+    ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",), extra_args=_rest_args),
     ServiceSpec("connect", 8083, "Kafka Connect", ("connect", "distributed"), extra_args=_connect_args),
 )

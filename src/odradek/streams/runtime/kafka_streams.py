@@ -274,7 +274,7 @@ class KafkaStreams:
                 )
             return [store for thread in self.threads for _, store in thread.stores_named(name)]
 
-        return LocalStoreView(name, stores)
+        return LocalStoreView(name, stores, self.topology.stores[name].panes)
 
     def source_topic_of_store(self, name: str) -> str:
         for sub in self.topology.subtopologies():
