@@ -3,6 +3,7 @@ PostgreSQL server. Helpers live in `connect_helpers.py` (importable by name from
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -60,6 +61,9 @@ def distributed(bootstrap: str) -> Iterator[Callable[..., Herder]]:
         herder = distributed_herder(props, url or f"http://127.0.0.1:{18000 + len(started)}")
         herder.start()
         started.append(herder)
+        deadline = time.monotonic() + 30
+        while herder.assignment.rebalancing() and time.monotonic() < deadline:  # joined the worker group
+            time.sleep(0.05)
         return herder
 
     yield make

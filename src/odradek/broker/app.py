@@ -40,6 +40,7 @@ from odradek.broker.periodic import Periodic
 from odradek.broker.ports import BrokerPorts, Purgatories
 from odradek.broker.purgatory import Purgatory
 from odradek.broker.quotas import BrokerQuotas
+from odradek.broker.schema_validation import SchemaValidation
 from odradek.broker.server import KafkaServer
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
@@ -157,6 +158,7 @@ class Broker:
             window_size_s=config.int_value("quota.window.size.seconds"),
             metrics=self.metrics,
         )
+        registry_url = config.value("confluent.schema.registry.url")
         self.ports = BrokerPorts(
             partitions=self.partitions,
             metadata=self,
@@ -172,6 +174,7 @@ class Broker:
             stats=self,
             authorizer=self.authorizer,
             quotas=self.quotas,
+            schemas=SchemaValidation(registry_url if isinstance(registry_url, str) else None, self.clock),
         )
         self.dispatcher = Dispatcher(all_specs(), self.ports, self.metrics)
         self.server = KafkaServer(

@@ -19,6 +19,7 @@ that fails). A handler sees nothing else of the broker, so what it may touch is 
     stats           produce/fetch counters for the metrics endpoint
     authorizer      ACL decisions for the request's principal (`authorization.py`)
     quotas          client quota throttles (`quotas.py`)
+    schemas         broker-side schema validation (a cache of the schema registry's answers)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.purgatory import Purgatory
+from odradek.broker.schema_validation import SchemaValidation
 from odradek.metadata.controller.result import ControllerResult
 from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult
 from odradek.metadata.image import ClusterImage
@@ -139,3 +141,4 @@ class BrokerPorts:
     stats: StatsPort
     authorizer: BrokerAuthorizer
     quotas: BrokerQuotas
+    schemas: SchemaValidation

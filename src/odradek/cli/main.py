@@ -31,6 +31,8 @@ COMMANDS = (
     "quota",
     "connect",
     "streams",
+    "sql-server",
+    "sql",
 )
 
 

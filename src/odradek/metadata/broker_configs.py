@@ -106,6 +106,13 @@ BROKER_CONFIGS = table_of(
         "How long to wait for a ZooKeeper connection; unset: session timeout.",
     ),
     ro(
+        "confluent.schema.registry.url",
+        STR,
+        None,
+        "Schema registry the broker asks when a topic sets confluent.key/value.schema.validation "
+        "(Confluent Server's name); unset: such topics refuse framed records as unverifiable.",
+    ),
+    ro(
         "odradek.metrics.port",
         INT,
         None,

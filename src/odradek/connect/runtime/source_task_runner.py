@@ -10,8 +10,8 @@ transactional with `transactional.id = <group.id>-<connector>-<task>`; `init_tra
 any zombie with the same id. Records and their source offsets (written to the offsets topic by
 the same producer) commit in one transaction, at the boundary `transaction.boundary` names: after
 each poll() (`poll`), every `transaction.boundary.interval.ms` (`interval`), or when the task asks
-through its `TransactionContext` (`connector`). Any failure aborts the open transaction and fails
-the task; after a restart the task resumes from the last committed offsets: no duplicate, no gap.
+through its `TransactionContext` (`connector`; a transaction still open when the task stops is
+aborted). Any failure aborts the open transaction and fails the task; after a restart the task resumes from the last committed offsets: no duplicate, no gap.
 """
 
 from __future__ import annotations
@@ -163,7 +163,9 @@ class SourceTaskRunner(TaskRunner):
                 self.commit_offsets()
                 last_commit = now
         if not self.cancelled.is_set():
-            if self.eos:
+            if self.eos and self.boundary == "connector":
+                self.abort_transaction()  # only the connector decides where a transaction ends
+            elif self.eos:
                 self.commit_transaction()
             else:
                 self.commit_offsets()
