@@ -3,6 +3,11 @@
 A request with a transactional batch but no ``transactional_id`` is refused as a whole:
 TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition (Kafka's KafkaApis, before anything else).
 
+Authorization (with an authorizer): WRITE on the ``transactional_id`` (else
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition) and WRITE on each topic (else
+TOPIC_AUTHORIZATION_FAILED on its partitions, before anything else is looked at). The request's
+bytes count against the client's ``producer_byte_rate`` (`broker/quotas.py`).
+
 Per partition, in Kafka's order: unknown topic/partition (UNKNOWN_TOPIC_OR_PARTITION, or
 UNKNOWN_TOPIC_ID for v13), batch lengths that do not fit (CORRUPT_MESSAGE), not exactly one v2
 batch (INVALID_RECORD), a zstd batch below v7 (UNSUPPORTED_COMPRESSION_TYPE), invalid ``acks``
@@ -80,6 +85,7 @@ from odradek.protocol.records import (
     validate_batches,
 )
 from odradek.replication.partition import Partition
+from odradek.security.acl import AclOperation, ResourceType
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -126,14 +132,26 @@ def _handle(
     results: list[msg.PartitionProduceResponse] = []
     if request.transactional_id is None and has_transactional_batch(request):
         return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    ports.quotas.record_produce(
+        ctx, sum(len(p.records or b"") for t in request.topic_data for p in t.partition_data)
+    )
+    authorizer = ports.authorizer
+    if request.transactional_id is not None and not authorizer.authorize(
+        ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id
+    ):
+        return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     for topic in request.topic_data:
         name = ports.partitions.topic_name(topic.topic_id) if by_id else topic.name
         out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
         responses.append(out)
+        allowed = name is None or authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, name)
         for part in topic.partition_data:
             result = msg.PartitionProduceResponse(index=part.index, base_offset=-1)
             out.partition_responses.append(result)
             results.append(result)
+            if not allowed:
+                result.error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                continue
             checked = _validate(ports, name, by_id, part, acks, now, ctx.api_version, result)
             if checked is None:
                 continue
