@@ -26,8 +26,9 @@ run: install
 ## system packages the tests use (CI runs as root on Debian): kcat; Go and sarama for the Go client
 ## tests (built offline against /usr/share/gocode); Node.js/npm for kafkajs, if the machine has none;
 ## PostgreSQL's server for Connect's JDBC sink tests (the tests start a private server themselves)
-## and curl for the README's Connect recipes
-SYSTEM_PACKAGES := kcat golang-go golang-github-shopify-sarama-dev postgresql curl
+## and curl for the README's Connect recipes; ZooKeeper (and its JRE) for the cluster tests and
+## `odradek cluster up` (the tests start private servers on free ports, never the Debian service)
+SYSTEM_PACKAGES := kcat golang-go golang-github-shopify-sarama-dev postgresql curl zookeeper
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@missing=""; \

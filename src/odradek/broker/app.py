@@ -17,6 +17,7 @@ in its purgatories.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import time
@@ -24,6 +25,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from odradek.broker.authorization import BrokerAuthorizer
+from odradek.broker.cluster_membership import ClusterMembership
 from odradek.broker.config import BrokerConfig
 from odradek.broker.connection import SessionSettings
 from odradek.broker.dispatcher import Dispatcher
@@ -33,7 +35,12 @@ from odradek.broker.handlers import all_specs
 from odradek.broker.jwks import JwksRefresher
 from odradek.broker.listener_security import SecurityContext, listener_security, parse_protocol_map
 from odradek.broker.log_cleaner_service import LogCleanerService
-from odradek.broker.metadata_publishing import GroupTopicsPublisher, MetadataPublishing, PartitionPublisher
+from odradek.broker.metadata_publishing import (
+    CoordinatorLeadershipPublisher,
+    GroupTopicsPublisher,
+    MetadataPublishing,
+    PartitionPublisher,
+)
 from odradek.broker.metrics import BrokerMetrics, PartitionStat
 from odradek.broker.metrics_http import MetricsEndpoint
 from odradek.broker.periodic import Periodic
@@ -51,6 +58,7 @@ from odradek.metadata.image import ClusterImage
 from odradek.metadata.local_store import LocalMetadataStore
 from odradek.metadata.log_config_builder import log_config_kwargs
 from odradek.metadata.records import MetadataRecord
+from odradek.metadata.store import MetadataConflictError, MetadataStore
 from odradek.model.clock import Clock, SystemClock
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
@@ -89,6 +97,7 @@ def _jwks_refresher(config: BrokerConfig) -> JwksRefresher | None:
 T = TypeVar("T")
 METADATA_DIR = "odradek-metadata"
 CHECKPOINT_INTERVAL_MS = 60_000
+MAX_CONFLICTS = 20
 
 
 class Broker:
@@ -112,7 +121,10 @@ class Broker:
             self.cleaner = LogCleanerService(
                 self.logs.cleaner, self.clock, config.int_value("log.cleaner.backoff.ms")
             )
-        self.store: LocalMetadataStore | None = None
+        self.store: MetadataStore | None = None
+        self.cluster: ClusterMembership | None = None
+        if config.zookeeper_connect is not None:
+            self.cluster = ClusterMembership(self)
         self.produce_purgatory: Purgatory[TopicPartition] = Purgatory("produce")
         self.fetch_purgatory: Purgatory[TopicPartition] = Purgatory("fetch")
         # what waits where, read on every append (a dict lookup instead of two calls)
@@ -128,7 +140,11 @@ class Broker:
         self.transactions = BrokerTransactionCoordinator(self)
         self.groups = BrokerGroupCoordinator(self)
         self.publishing = MetadataPublishing(
-            [PartitionPublisher(self.partitions), GroupTopicsPublisher(self.groups)]
+            [
+                PartitionPublisher(self.partitions),
+                CoordinatorLeadershipPublisher(self.groups, self.transactions),
+                GroupTopicsPublisher(self.groups),
+            ]
         )
         self.jwks = _jwks_refresher(config)
         self.listener_security = {
@@ -202,8 +218,11 @@ class Broker:
 
     async def start(self) -> None:
         started = time.monotonic()
-        metadata_dir = self.config.log_dirs[0] / METADATA_DIR
-        self.store = await asyncio.to_thread(LocalMetadataStore.open, metadata_dir)
+        if self.cluster is not None:
+            self.store = await self.cluster.open_store()
+        else:
+            metadata_dir = self.config.log_dirs[0] / METADATA_DIR
+            self.store = await asyncio.to_thread(LocalMetadataStore.open, metadata_dir)
         report = await asyncio.to_thread(self.logs.load, self.log_config, self.clock.now_ms())
         if report.recovered:
             log.warning("recovered %d partitions after an unclean shutdown", len(report.recovered))
@@ -213,12 +232,15 @@ class Broker:
         self.store.subscribe(self.publishing)  # the partitions follow the image from now on
         await self.publishing.published(self.store.version)
         await self.server.start(list(self.config.listeners))
-        host, port = self.advertised_endpoint()
-        await self.apply_metadata(
-            bootstrap_single_node(
-                self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+        if self.cluster is not None:
+            await self.cluster.join()
+        else:
+            host, port = self.advertised_endpoint()
+            await self.apply_metadata(
+                bootstrap_single_node(
+                    self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+                )
             )
-        )
         await asyncio.to_thread(remove_paths, report.stale)
         await self.flusher.start()
         await self.transactions.start()
@@ -253,6 +275,8 @@ class Broker:
         )
 
     async def stop(self) -> None:
+        if self.cluster is not None:
+            await self.cluster.stop()
         await self.server.stop()
         if self.jwks is not None:
             await self.jwks.stop()
@@ -333,7 +357,7 @@ class Broker:
         await self.publishing.published(version)
 
     @staticmethod
-    def _apply_to_store(store: LocalMetadataStore, records: Sequence[MetadataRecord]) -> int:
+    def _apply_to_store(store: MetadataStore, records: Sequence[MetadataRecord]) -> int:
         store.apply(records)
         return store.version
 
@@ -342,9 +366,16 @@ class Broker:
 
         async def change() -> T:
             async with self._metadata_lock:
-                result = operation(self.image)
-                await self._apply_locked(result.records)
-                return result.response
+                for attempt in itertools.count(1):
+                    result = operation(self.image)
+                    try:
+                        await self._apply_locked(result.records)
+                    except MetadataConflictError:
+                        if attempt >= MAX_CONFLICTS:
+                            raise
+                        continue  # another broker changed the znodes: compute again on the new image
+                    return result.response
+                raise AssertionError("unreachable")
 
         return await self._run_shielded(change())
 

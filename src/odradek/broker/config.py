@@ -59,7 +59,12 @@ class BrokerConfig:
 
     @classmethod
     def from_properties(cls, properties: Mapping[str, str]) -> BrokerConfig:
-        merged = {**SINGLE_NODE_DEFAULTS, **properties}
+        defaults = dict(SINGLE_NODE_DEFAULTS)
+        if (
+            "broker.id" in properties
+        ):  # a server.properties of Kafka's ZooKeeper days: broker.id names the node
+            defaults.pop("node.id")
+        merged = {**defaults, **properties}
         static = StaticBrokerConfig.from_properties(merged)
         listeners = tuple(parse_listeners(merged["listeners"]))
         advertised_text = merged.get("advertised.listeners")
@@ -71,6 +76,12 @@ class BrokerConfig:
     @property
     def node_id(self) -> int:
         return int(self.static.node_id)
+
+    @property
+    def zookeeper_connect(self) -> str | None:
+        """`zookeeper.connect` when this broker is a member of a ZooKeeper cluster, else None."""
+        value = (self.static.get("zookeeper.connect") or "").strip()
+        return value or None
 
     def value(self, name: str) -> ConfigValue | None:
         """A static broker config, parsed, or its default."""

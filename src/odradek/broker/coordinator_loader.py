@@ -14,9 +14,11 @@ entries  what a shard replays, for both coordinators alike: every record and tra
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any
 
 from odradek.coordinator.shard import LogEntry, LogRecord, TransactionMarker
 from odradek.metadata.controller.internal_topics import internal_topic
@@ -45,6 +47,51 @@ async def create_coordinator_topic(broker: Broker, name: str) -> TopicImage | No
         return None
     log.info("created %s with %d partitions", name, len(topic.partitions))
     return topic
+
+
+class BackgroundLoads:
+    """At most one background `ensure_ready` of a coordinator at a time (started by a leadership
+    change; its outcome is the next FindCoordinator's business)."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    def start(self, load: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        if self._task is not None and not self._task.done():
+            self._again = True  # leadership moved meanwhile: load once more when this one is done
+            return
+        self._task = asyncio.get_running_loop().create_task(self._run(load), name="coordinator-load")
+
+    async def _run(self, load: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        while True:
+            self._again = False
+            try:
+                await load()
+            except Exception:
+                log.exception("loading coordinator partitions failed")
+            if not self._again:
+                return
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def led_partitions(broker: Broker, name: str) -> set[int]:
+    """The partitions of coordinator topic `name` this broker leads (all of them on a single node)."""
+    topic = broker.image.topic(name)
+    if topic is None:
+        return set()
+    me = broker.config.node_id
+    return {
+        index
+        for index, p in topic.partitions.items()
+        if p.leader == me and not isinstance(broker.partitions.leader(name, index), ErrorCode)
+    }
 
 
 def entries(log_: PartitionLog) -> Iterator[tuple[int, LogEntry]]:

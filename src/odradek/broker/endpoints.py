@@ -3,8 +3,8 @@
 A broker registers one endpoint in the metadata (its first advertised listener); a client connected
 to another listener (SASL_SSL next to an internal PLAINTEXT one) must be sent back to that same
 listener, or it would reconnect with the wrong protocol. For this broker the request's listener
-decides; other brokers' registrations carry their first endpoint until registrations carry one per
-listener (the replicated cluster's part).
+decides; other brokers' registrations carry one endpoint per listener (`NAME://host:port`), and the
+one on the request's listener is given (their first one when they have no such listener).
 """
 
 from __future__ import annotations
@@ -19,4 +19,4 @@ if TYPE_CHECKING:
 def broker_endpoint(ctx: RequestContext, broker: BrokerRegistration) -> tuple[str, int]:
     if broker.broker_id == ctx.ports.node.node_id:
         return ctx.ports.node.advertised_endpoint(ctx.listener)
-    return broker.host, broker.port
+    return broker.endpoint(ctx.listener)

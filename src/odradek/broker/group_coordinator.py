@@ -32,7 +32,12 @@ import uuid
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
-from odradek.broker.coordinator_loader import create_coordinator_topic, entries
+from odradek.broker.coordinator_loader import (
+    BackgroundLoads,
+    create_coordinator_topic,
+    entries,
+    led_partitions,
+)
 from odradek.broker.coordinator_log import PartitionCoordinatorLog
 from odradek.coordinator.context import RequestContext as CoordinatorContext
 from odradek.coordinator.group.config import GroupCoordinatorConfig
@@ -110,6 +115,7 @@ class BrokerGroupCoordinator:
         self._ready = False
         self._ready_lock = asyncio.Lock()
         self._started = False
+        self._loading = BackgroundLoads()
 
     def _new_service(self, config: GroupCoordinatorConfig) -> GroupCoordinatorService:
         broker = self.broker
@@ -127,6 +133,7 @@ class BrokerGroupCoordinator:
     async def stop(self) -> None:
         """Stop timers and unload every shard (parked requests answer NOT_COORDINATOR)."""
         self._started = False
+        await self._loading.stop()
         await self.service.stop()
 
     @property
@@ -141,7 +148,24 @@ class BrokerGroupCoordinator:
             return await self._make_ready()
 
     def _all_loaded(self) -> bool:
-        return len(self.service.runtime.partitions()) == self.service.config.offsets_topic_num_partitions
+        return set(self.service.runtime.partitions()) == led_partitions(
+            self.broker, GROUP_METADATA_TOPIC_NAME
+        )
+
+    def follow_leadership(self) -> None:
+        """After a metadata change: stop serving the partitions this broker no longer leads (their
+        groups answer NOT_COORDINATOR, clients find the new coordinator), and load the ones it leads
+        now, in the background (clients are sent here by any broker's FindCoordinator)."""
+        if not self._started:
+            return
+        led = led_partitions(self.broker, GROUP_METADATA_TOPIC_NAME)
+        loaded = self.service.runtime.partitions()
+        for index in loaded:
+            if index not in led:
+                self.service.unload(index)
+                log.info("no longer the group coordinator of %s-%d", GROUP_METADATA_TOPIC_NAME, index)
+        if not led <= set(loaded):
+            self._loading.start(self.ensure_ready)
 
     async def _make_ready(self) -> ErrorCode:
         if not self._started:
@@ -159,7 +183,7 @@ class BrokerGroupCoordinator:
             self.service = self._new_service(coordinator_config(broker, count))
             await self.service.start()
         loaded = set(self.service.runtime.partitions())
-        for index in range(count):
+        for index in sorted(led_partitions(broker, GROUP_METADATA_TOPIC_NAME)):
             if index in loaded:
                 continue
             partition = broker.partitions.leader(GROUP_METADATA_TOPIC_NAME, index)

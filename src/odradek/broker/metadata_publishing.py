@@ -8,6 +8,9 @@ loop, in order, and one owned task hands it to the broker's publishers one after
                            directories are removed off the loop), re-resolves log configs
     GroupTopicsPublisher   deleted topics: their committed offsets get tombstones; created or deleted
                            topics: the consumer groups' regex subscriptions are resolved again
+    CoordinatorLeadershipPublisher
+                           coordinator partitions led elsewhere now are unloaded (a cluster)
+    ClusterController      (a cluster) wakes the controller's loop: election, leader elections
 
 A publisher that fails is logged and the others still run (a change that is persisted must be
 followed). Whoever made a change (`Broker.apply_metadata`) waits with `published(version)` until its
@@ -107,6 +110,26 @@ class PartitionPublisher:
         self._partitions.update_configs()
         if doomed:
             await asyncio.to_thread(remove_paths, doomed)
+
+
+class CoordinatorLeadershipPublisher:
+    """The coordinators follow the leadership of their partitions (`__consumer_offsets`,
+    `__transaction_state`): a partition led elsewhere now is unloaded at once (its requests answer
+    NOT_COORDINATOR, clients look the coordinator up again); one led here now loads at the next
+    FindCoordinator (which names the leader of the key's partition)."""
+
+    name = "coordinator leadership"
+
+    def __init__(self, *coordinators: LeadershipFollower) -> None:
+        self._coordinators = coordinators
+
+    async def publish(self, change: MetadataChange) -> None:
+        for coordinator in self._coordinators:
+            coordinator.follow_leadership()
+
+
+class LeadershipFollower(Protocol):
+    def follow_leadership(self) -> None: ...
 
 
 class GroupTopicsPublisher:

@@ -13,6 +13,7 @@ import signal
 
 from odradek.broker.app import Broker
 from odradek.broker.config import BrokerConfig
+from odradek.metadata.store import ClusterMembershipError
 from odradek.process import readiness
 from odradek.process.event_loop import loop_factory
 
@@ -45,6 +46,10 @@ def announce_ready(broker: Broker) -> None:
 def run_broker(properties: dict[str, str]) -> int:
     name, factory = loop_factory(os.environ)
     log.info("event loop: %s", name)
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(serve(properties))
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(serve(properties))
+    except ClusterMembershipError as e:
+        log.error("cannot join the cluster: %s", e)
+        return 1
     return 0

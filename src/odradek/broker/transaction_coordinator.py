@@ -31,7 +31,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from odradek.broker.coordinator_loader import create_coordinator_topic, entries
+from odradek.broker.coordinator_loader import (
+    BackgroundLoads,
+    create_coordinator_topic,
+    entries,
+    led_partitions,
+)
 from odradek.broker.coordinator_log import PartitionCoordinatorLog
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
 from odradek.coordinator.transaction.config import TransactionConfig
@@ -96,6 +101,8 @@ class BrokerTransactionCoordinator:
         self.service = self._new_service()
         self._ready = False
         self._ready_lock = asyncio.Lock()
+        self._started = False
+        self._loading = BackgroundLoads()
 
     def _new_service(self) -> TransactionCoordinatorService:
         return TransactionCoordinatorService(
@@ -110,10 +117,13 @@ class BrokerTransactionCoordinator:
             self.config = replace(self.config, num_partitions=len(topic.partitions))
             self.service = self._new_service()
         await self.service.start()
+        self._started = True
         if topic is not None:
             await self.ensure_ready()
 
     async def stop(self) -> None:
+        self._started = False
+        await self._loading.stop()
         await self.service.stop()
 
     @property
@@ -128,7 +138,23 @@ class BrokerTransactionCoordinator:
             return await self._make_ready()
 
     def _all_loaded(self) -> bool:
-        return len(self.service.runtime.partitions()) == self.config.num_partitions
+        return set(self.service.runtime.partitions()) == led_partitions(
+            self.broker, TRANSACTION_STATE_TOPIC_NAME
+        )
+
+    def follow_leadership(self) -> None:
+        """Stop serving the `__transaction_state` partitions this broker no longer leads; load the
+        ones it leads now, in the background."""
+        led = led_partitions(self.broker, TRANSACTION_STATE_TOPIC_NAME)
+        loaded = self.service.runtime.partitions()
+        for index in loaded:
+            if index not in led:
+                self.service.unload(index)
+                log.info(
+                    "no longer the transaction coordinator of %s-%d", TRANSACTION_STATE_TOPIC_NAME, index
+                )
+        if self._started and not led <= set(loaded):
+            self._loading.start(self.ensure_ready)
 
     async def _make_ready(self) -> ErrorCode:
         broker = self.broker
@@ -137,7 +163,7 @@ class BrokerTransactionCoordinator:
             if created is None:
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
         loaded = set(self.service.runtime.partitions())
-        for index in range(self.config.num_partitions):
+        for index in sorted(led_partitions(broker, TRANSACTION_STATE_TOPIC_NAME)):
             if index in loaded:
                 continue
             partition = broker.partitions.leader(TRANSACTION_STATE_TOPIC_NAME, index)

@@ -17,6 +17,7 @@ from odradek import __version__
 COMMANDS = (
     "broker",
     "dev",
+    "cluster",
     "registry",
     "schema",
     "rest-proxy",

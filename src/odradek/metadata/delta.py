@@ -87,7 +87,13 @@ class MetadataDelta:
 
     def _register_broker(self, record: RegisterBrokerRecord) -> None:
         self._mutable_brokers()[record.broker_id] = BrokerRegistration(
-            record.broker_id, record.host, record.port, record.rack, record.fenced, record.broker_epoch
+            record.broker_id,
+            record.host,
+            record.port,
+            record.rack,
+            record.fenced,
+            record.broker_epoch,
+            record.endpoints,
         )
 
     def _fence_broker(self, record: BrokerFenceRecord) -> None:
@@ -96,7 +102,13 @@ class MetadataDelta:
         if broker is None:
             raise ReplayError(f"broker {record.broker_id} is not registered")
         brokers[record.broker_id] = BrokerRegistration(
-            broker.broker_id, broker.host, broker.port, broker.rack, record.fenced, broker.broker_epoch
+            broker.broker_id,
+            broker.host,
+            broker.port,
+            broker.rack,
+            record.fenced,
+            broker.broker_epoch,
+            broker.endpoints,
         )
 
     def _unregister_broker(self, record: UnregisterBrokerRecord) -> None:

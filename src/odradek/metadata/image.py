@@ -54,6 +54,17 @@ class BrokerRegistration:
     rack: str | None = None
     fenced: bool = False
     broker_epoch: int = 0
+    endpoints: tuple[str, ...] = ()
+    """`NAME://host:port` per advertised listener; empty: only `host`/`port` (single node)."""
+
+    def endpoint(self, listener: str | None) -> tuple[str, int]:
+        """The endpoint on the listener named `listener`, else the first one (host, port)."""
+        for endpoint in self.endpoints:
+            name, _, address = endpoint.partition("://")
+            if name == listener:
+                host, _, port = address.rpartition(":")
+                return host.strip("[]"), int(port)
+        return self.host, self.port
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +155,7 @@ class ClusterImage:
                     broker.rack,
                     broker.fenced,
                     broker.broker_epoch,
+                    broker.endpoints,
                 )
             )
         for resource, configs in sorted(self.broker_configs.items()):

@@ -14,12 +14,19 @@ A new topic draws `start` and `shift` from the `random.Random` it is given, as K
 do not all start on the same broker; new partitions of an existing topic continue from the position
 of partition 0's leader, so the layout extends the existing one. Pure and deterministic given the
 random source.
+
+Rack-aware placement (every live broker has `broker.rack`): the brokers are first ordered so racks
+alternate (rack a's first broker, rack b's first, ..., rack a's second, ...), leaders go round-robin
+over that order as above, and each follower is the next candidate (in the same shifted order) on a
+rack the partition has no replica on yet; once every rack holds one, on any broker without one. So
+a partition spans min(replication factor, racks) racks and leaders stay spread evenly. When only
+some brokers have a rack, placement ignores racks.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from odradek.metadata.image import ClusterImage
 from odradek.model.errors import ErrorCode
@@ -70,6 +77,54 @@ def place_replicas(
     return assignments
 
 
+def place_rack_aware(
+    racks: Mapping[int, str],
+    num_partitions: int,
+    replication_factor: int,
+    *,
+    start_index: int,
+    shift: int,
+    first_partition: int = 0,
+) -> list[tuple[BrokerId, ...]]:
+    """Like `place_replicas`, spreading each partition's replicas over racks (`racks`: broker → rack)."""
+    place_replicas(racks, 1, replication_factor, start_index=0, shift=0)  # the same argument checks
+    if num_partitions <= 0:
+        raise PlacementError(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.")
+    by_rack: dict[str, list[int]] = {}
+    for broker in sorted(racks):
+        by_rack.setdefault(racks[broker], []).append(broker)
+    alternated: list[int] = []
+    for i in range(max(len(b) for b in by_rack.values())):
+        alternated += [brokers[i] for _, brokers in sorted(by_rack.items()) if i < len(brokers)]
+    n, rack_count = len(alternated), len(by_rack)
+    assignments: list[tuple[BrokerId, ...]] = []
+    for p in range(first_partition, first_partition + num_partitions):
+        if p > 0 and p % n == 0:
+            shift += 1
+        first = (p + start_index) % n
+        replicas = [alternated[first]]
+        candidates = [alternated[(first + 1 + (shift + k) % max(n - 1, 1)) % n] for k in range(n - 1)]
+        for candidate in candidates:
+            if len(replicas) == replication_factor:
+                break
+            used = {racks[r] for r in replicas}
+            if candidate not in replicas and (racks[candidate] not in used or len(used) == rack_count):
+                replicas.append(candidate)
+        for candidate in candidates:  # racks ran out before brokers did
+            if len(replicas) < replication_factor and candidate not in replicas:
+                replicas.append(candidate)
+        assignments.append(tuple(BrokerId(b) for b in replicas))
+    return assignments
+
+
+def _racks(image: ClusterImage) -> dict[int, str] | None:
+    """Broker → rack when every live broker has one."""
+    live = image.live_brokers()
+    if live and all(b.rack for b in live):
+        return {b.broker_id: str(b.rack) for b in live}
+    return None
+
+
 def place_new_topic(
     image: ClusterImage, num_partitions: int, replication_factor: int, rng: random.Random
 ) -> list[tuple[BrokerId, ...]]:
@@ -77,6 +132,11 @@ def place_new_topic(
     live = [b.broker_id for b in image.live_brokers()]
     n = max(len(live), 1)
     start_index, shift = rng.randrange(n), rng.randrange(n)
+    racks = _racks(image)
+    if racks is not None:
+        return place_rack_aware(
+            racks, num_partitions, replication_factor, start_index=start_index, shift=shift
+        )
     return place_replicas(live, num_partitions, replication_factor, start_index=start_index, shift=shift)
 
 
@@ -87,6 +147,16 @@ def place_new_partitions(
     live = sorted(b.broker_id for b in image.live_brokers())
     leader0 = existing[0][0] if existing and existing[0] else 0
     start = next((i for i, broker in enumerate(live) if broker >= leader0), 0)
+    racks = _racks(image)
+    if racks is not None:
+        return place_rack_aware(
+            racks,
+            additional,
+            replication_factor,
+            start_index=start,
+            shift=start,
+            first_partition=len(existing),
+        )
     return place_replicas(
         live, additional, replication_factor, start_index=start, shift=start, first_partition=len(existing)
     )

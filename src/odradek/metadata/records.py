@@ -51,7 +51,7 @@ class ControllerRecord:
 
 @dataclass(frozen=True, slots=True)
 class RegisterBrokerRecord:
-    """Adds or replaces a broker's registration (its client endpoint and rack)."""
+    """Adds or replaces a broker's registration (its client endpoints and rack)."""
 
     broker_id: BrokerId
     host: str
@@ -59,6 +59,8 @@ class RegisterBrokerRecord:
     rack: str | None = None
     fenced: bool = False
     broker_epoch: int = 0
+    endpoints: tuple[str, ...] = ()
+    """Every advertised listener as `NAME://host:port` (host/port are the first one's)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,15 @@ class MetadataChange:
         return frozenset(t.name for tid, t in self.before.topics_by_id.items() if tid not in after)
 
 
+class MetadataConflictError(RuntimeError):
+    """A shared store (ZooKeeper) refused a batch: someone else changed what it was computed on.
+    Nothing was written; compute the change again on the store's (now fresh) image."""
+
+
+class ClusterMembershipError(RuntimeError):
+    """A broker cannot join its cluster (ZooKeeper unreachable, its id taken); the message says where."""
+
+
 class MetadataPublisher(Protocol):
     def on_metadata_update(self, change: MetadataChange) -> None: ...
 

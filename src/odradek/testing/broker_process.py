@@ -21,8 +21,15 @@ START_TIMEOUT_S = 20.0
 
 
 class BrokerProcess:
-    def __init__(self, data_dir: Path, overrides: Mapping[str, str] | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        overrides: Mapping[str, str] | None = None,
+        port: int = 0,
+        start_timeout: float = START_TIMEOUT_S,
+    ) -> None:
         self.data_dir = data_dir
+        self.start_timeout = start_timeout
         self.overrides = dict(overrides or {})
         self.port = port
         self.metrics_port: int | None = None
@@ -55,7 +62,7 @@ class BrokerProcess:
         )
         self._pump_thread = threading.Thread(target=self._pump, args=(self.proc,), daemon=True)
         self._pump_thread.start()
-        if not self._started.wait(START_TIMEOUT_S):
+        if not self._started.wait(self.start_timeout):
             self.kill()
             raise RuntimeError("broker did not start:\n" + "\n".join(self.lines[-30:]))
         return self

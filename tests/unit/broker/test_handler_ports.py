@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 from odradek.broker.authorization import BrokerAuthorizer
@@ -61,7 +62,7 @@ class Node:
 
 
 def test_find_coordinator_with_a_coordinator_that_is_not_ready() -> None:
-    p = ports(groups=NotReady(), node=Node())
+    p = ports(groups=NotReady(), node=Node(), metadata=SimpleNamespace(image=ClusterImage.EMPTY))
     request = fc.FindCoordinatorRequest(key_type=0, coordinator_keys=["g"])
     response = asyncio.run(cast(Any, find_coordinator.handle(context(p, 4), request)))
     assert [(c.key, c.error_code) for c in response.coordinators] == [

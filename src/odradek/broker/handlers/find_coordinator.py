@@ -1,9 +1,11 @@
 """FindCoordinator (10), v0-v6: which broker coordinates a group or a transactional id.
 
 v0-v3 ask about one key (v0: a group), v4+ about a batch of keys of one type, each answered on its
-own. On a single node the answer is always this broker, once the coordinator of that key type is
-serving: `COORDINATORS` maps a key type to the step that makes it ready (create and load
-`__consumer_offsets` or `__transaction_state` on first use). Errors: INVALID_REQUEST for an unknown
+own. The coordinator of a key is the leader of the key's partition of `__consumer_offsets` or
+`__transaction_state` (Kafka's hash): on a single node always this broker, in a cluster whichever
+broker leads it. When this broker is the one, it answers once its coordinator of that key type is
+serving: `COORDINATORS` maps a key type to the step that makes it ready (create the topic on first
+use, load the partitions this broker leads). Errors: INVALID_REQUEST for an unknown
 key type or an empty transactional id, COORDINATOR_NOT_AVAILABLE while a coordinator cannot serve (retriable).
 """
 
@@ -14,6 +16,9 @@ from typing import TYPE_CHECKING
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
+from odradek.broker.endpoints import broker_endpoint
+from odradek.coordinator.partitioning import coordinator_partition
+from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import find_coordinator as msg
@@ -82,6 +87,25 @@ async def _find(ctx: RequestContext, key_type: int, key: str) -> msg.Coordinator
         return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, "no coordinator of this type on this broker")
     if key_type == TRANSACTION and not key:
         return failed(ErrorCode.INVALID_REQUEST, "empty transactional id")
+    topic_name = GROUP_METADATA_TOPIC_NAME if key_type == GROUP else TRANSACTION_STATE_TOPIC_NAME
+    if ports.metadata.image.topic(topic_name) is None:
+        error = await ready(ports)  # creates the topic
+        if error is not ErrorCode.NO_ERROR:
+            return failed(error, "the coordinator is not available yet")
+    image = ports.metadata.image
+    topic = image.topic(topic_name)
+    if topic is not None and topic.partitions:
+        partition = topic.partitions[coordinator_partition(key, len(topic.partitions))]
+        if partition.leader != ports.node.node_id:  # a cluster: the leader of the key's partition
+            leader = image.brokers.get(partition.leader)
+            if image.live_leader(partition) < 0 or leader is None:
+                return failed(
+                    ErrorCode.COORDINATOR_NOT_AVAILABLE, "the coordinator's partition has no leader"
+                )
+            host, port = broker_endpoint(ctx, leader)
+            return msg.Coordinator(
+                key=key, node_id=leader.broker_id, host=host, port=port, error_message=None
+            )
     error = await ready(ports)
     if error is not ErrorCode.NO_ERROR:
         return failed(error, "the coordinator is not available yet")

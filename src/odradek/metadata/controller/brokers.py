@@ -35,15 +35,21 @@ def new_cluster_id(rng: random.Random) -> str:
 
 
 def register_broker(
-    image: ClusterImage, broker_id: BrokerId, host: str, port: int, rack: str | None
+    image: ClusterImage,
+    broker_id: BrokerId,
+    host: str,
+    port: int,
+    rack: str | None,
+    endpoints: tuple[str, ...] = (),
 ) -> tuple[MetadataRecord, ...]:
     """Records registering (or re-registering with a new endpoint) an unfenced broker."""
     old = image.brokers.get(broker_id)
-    wanted = BrokerRegistration(broker_id, host, port, rack, False, 0 if old is None else old.broker_epoch)
+    epoch = 0 if old is None else old.broker_epoch
+    wanted = BrokerRegistration(broker_id, host, port, rack, False, epoch, endpoints)
     if old == wanted:
         return ()
     epoch = 0 if old is None else old.broker_epoch + 1
-    return (RegisterBrokerRecord(broker_id, host, port, rack, False, epoch),)
+    return (RegisterBrokerRecord(broker_id, host, port, rack, False, epoch, endpoints),)
 
 
 def fence_broker(image: ClusterImage, broker_id: BrokerId, fenced: bool) -> tuple[MetadataRecord, ...]:
@@ -69,6 +75,26 @@ def bootstrap_single_node(
         records.append(ControllerRecord(broker_id, image.controller_epoch + 1))
     records.extend(register_broker(image, broker_id, host, port, rack))
     return tuple(records)
+
+
+def join_cluster(
+    image: ClusterImage,
+    broker_id: BrokerId,
+    host: str,
+    port: int,
+    *,
+    rack: str | None,
+    endpoints: tuple[str, ...],
+    rng: random.Random,
+) -> ControllerResult[None]:
+    """What a broker writes when it joins a ZooKeeper cluster: the cluster id if it is the first one
+    ever, and its registration (the ZooKeeper store makes it ephemeral). The controller is elected
+    separately (`leader_election.elect_controller`)."""
+    records: list[MetadataRecord] = []
+    if image.cluster_id is None:
+        records.append(ClusterIdRecord(new_cluster_id(rng)))
+    records.extend(register_broker(image, broker_id, host, port, rack, endpoints))
+    return ControllerResult(tuple(records), None)
 
 
 @dataclass(frozen=True, slots=True)

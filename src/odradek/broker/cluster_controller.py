@@ -1,0 +1,106 @@
+"""The controller's duties on a ZooKeeper cluster (ARCHITECTURE D4): the election and leader elections.
+
+Every broker of a cluster runs one `ClusterController`. It hears every metadata change (it is one of
+the broker's publishers, and only sets a flag there: publishers must not change metadata) and then,
+in its own task:
+
+* when the image has no controller (no `/controller` znode: the last one's session ended), it tries
+  to become controller (`elect_controller`: an ephemeral `/controller` and the next epoch, in one
+  ZooKeeper transaction; when another broker wins, the transaction fails and this broker stays a
+  follower);
+* when this broker is the controller, it applies `elect_leaders` (leaders of partitions whose
+  leader is gone, offline followers out of the ISR) after every change, so a broker's death moves
+  its leaderships within its ZooKeeper session timeout.
+
+Changes go through the broker's `run_controller`, which computes them on the latest image and
+computes them again when another broker changed the znodes meanwhile (compare-and-set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from odradek.metadata.controller.leader_election import elect_controller, elect_leaders
+from odradek.metadata.controller.result import ControllerResult
+from odradek.metadata.image import ClusterImage
+from odradek.metadata.static_config import StaticBrokerConfig
+from odradek.metadata.store import MetadataChange
+from odradek.model.ids import BrokerId
+
+log = logging.getLogger("odradek.broker.controller")
+T = TypeVar("T")
+RunController = Callable[[Callable[[ClusterImage], ControllerResult[Any]]], Coroutine[Any, Any, Any]]
+RETRY_DELAY_S = 0.5
+
+
+class ClusterController:
+    name = "controller"
+
+    def __init__(
+        self,
+        node_id: BrokerId,
+        static: StaticBrokerConfig,
+        image: Callable[[], ClusterImage],
+        run_controller: RunController,
+    ) -> None:
+        self.node_id = node_id
+        self.static = static
+        self._image = image
+        self._run_controller = run_controller
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.elections = 0
+
+    @property
+    def is_controller(self) -> bool:
+        return self._image().controller_id == self.node_id
+
+    async def publish(self, change: MetadataChange) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="cluster-controller")
+        self._wake.set()
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._step()
+            except Exception:
+                log.warning("controller step failed; trying again", exc_info=True)
+                await asyncio.sleep(RETRY_DELAY_S)
+                self._wake.set()
+
+    async def _step(self) -> None:
+        image = self._image()
+        if image.controller_id != self.node_id:
+            if image.controller_id >= 0:
+                return
+            won = await self._run_controller(lambda img: elect_controller(img, self.node_id))
+            if not won:
+                return
+            log.info("broker %d is the controller (epoch %d)", self.node_id, self._image().controller_epoch)
+        moved = await self._run_controller(lambda img: _if_controller(img, self.node_id, self.static))
+        if moved:
+            self.elections += moved
+            log.info("controller %d elected %d new partition leader(s)", self.node_id, moved)
+
+
+def _if_controller(image: ClusterImage, me: BrokerId, static: StaticBrokerConfig) -> ControllerResult[int]:
+    """Leader elections, computed only while `me` is still the controller on the latest image."""
+    if image.controller_id != me:
+        return ControllerResult((), 0)
+    return elect_leaders(image, static)

@@ -1,0 +1,331 @@
+"""`ZooKeeperMetadataStore`: a cluster's metadata in ZooKeeper (ARCHITECTURE D4, ADR 0006), through kazoo.
+
+The same `MetadataStore` interface as the single node's store (`store.py`), checked by the same
+contract test. The znodes and their JSON are `zk_layout`'s:
+
+* `apply(records)` replays the batch on the current image, turns the old and the new image into
+  znodes, and writes the difference as ONE ZooKeeper transaction (`multi`): creations (which fail if
+  the znode exists), and updates and deletions each checked against the znode version this store
+  last read (compare-and-set). If anyone changed one of those znodes meanwhile, nothing is written,
+  the store reads ZooKeeper again and `apply` raises `MetadataConflictError`; the caller computes its
+  change again on the fresh image (the broker's controller loop does). Every transaction also
+  touches `/odradek/changes`, so one watch hears every change.
+* Broker registrations (`/brokers/ids/<id>`) and `/controller` are ephemeral: they belong to the
+  ZooKeeper session of the store that wrote them, and vanish with it (a broker that dies leaves the
+  cluster within its session timeout). After a session expiry the store registers its broker again.
+* Other brokers' changes: watches on `/odradek/changes`, `/brokers/ids` and `/controller` wake a
+  reader thread, which reads the whole tree again (pipelined), rebuilds the image with
+  `zk_layout.image_of`, and publishes it if it differs. The store publishes its own writes itself,
+  inside `apply` (ADR 0004), and the watch that follows finds nothing new.
+
+Blocking (kazoo's synchronous calls): the broker calls `apply` from a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from kazoo.client import KazooClient, KazooState
+from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
+from kazoo.handlers.threading import KazooTimeoutError
+from kazoo.protocol.states import WatchedEvent, ZnodeStat
+
+from odradek.metadata.delta import replay
+from odradek.metadata.image import ClusterImage
+from odradek.metadata.records import MetadataRecord
+from odradek.metadata.store import (
+    ClusterMembershipError,
+    MetadataChange,
+    MetadataConflictError,
+    MetadataPublisher,
+    Publishers,
+)
+from odradek.metadata.zk_layout import (
+    BROKER_IDS,
+    CHANGES,
+    CONTROLLER,
+    CONTROLLER_EPOCH,
+    PARENTS,
+    Znode,
+    diff,
+    image_of,
+    znodes_of,
+)
+from odradek.metadata.zk_records import records_between
+
+log = logging.getLogger("odradek.metadata.zookeeper")
+
+
+class ZooKeeperUnavailableError(ClusterMembershipError):
+    """ZooKeeper could not be reached (at start) or the session is not connected (on a change)."""
+
+
+class BrokerIdTakenError(ClusterMembershipError):
+    """Another live broker is registered with this broker's id."""
+
+
+def split_connect(connect: str) -> tuple[str, str]:
+    """`host:port[,host:port...][/chroot]` → (hosts, chroot or "")."""
+    hosts, slash, chroot = connect.partition("/")
+    return hosts, (slash + chroot).rstrip("/") if chroot else ""
+
+
+class ZooKeeperMetadataStore:
+    def __init__(self, client: KazooClient, connect: str) -> None:
+        self._client = client
+        self._connect = connect
+        self._lock = threading.RLock()
+        self._image = ClusterImage.EMPTY
+        self._nodes: dict[str, Znode] = {}
+        self._versions: dict[str, int] = {}
+        self._version = 0
+        self._publishers = Publishers()
+        self._own_ephemerals: dict[str, bytes] = {}
+        self._dirty = threading.Event()
+        self._closed = False
+        self._session_lost = False
+        self._reader = threading.Thread(target=self._read_loop, name="zk-metadata-reader", daemon=True)
+
+    @classmethod
+    def open(
+        cls, connect: str, *, session_timeout_ms: int = 18_000, connection_timeout_ms: int | None = None
+    ) -> ZooKeeperMetadataStore:
+        """Connect (within the connection timeout, default the session timeout), create the parents,
+        read the image, start watching. Raises ZooKeeperUnavailableError with the address."""
+        timeout_s = (connection_timeout_ms or session_timeout_ms) / 1000
+        hosts, chroot = split_connect(connect)
+        if chroot:
+            bootstrap = _start(hosts, session_timeout_ms, timeout_s, connect)
+            try:
+                bootstrap.ensure_path(chroot)
+            finally:
+                _stop(bootstrap)
+        client = _start(connect, session_timeout_ms, timeout_s, connect)
+        for parent in PARENTS:
+            client.ensure_path(parent)
+        if not client.exists(CHANGES):
+            with contextlib.suppress(NodeExistsError):
+                client.create(CHANGES, b"")
+        store = cls(client, connect)
+        client.add_listener(store._on_state)
+        client.DataWatch(CHANGES, store._on_data)
+        client.DataWatch(CONTROLLER, store._on_data)
+        client.ChildrenWatch(BROKER_IDS, store._on_children)
+        with store._lock:
+            store._refresh()
+        store._reader.start()
+        return store
+
+    # --- MetadataStore -----------------------------------------------------------------------------
+
+    @property
+    def image(self) -> ClusterImage:
+        return self._image
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    @property
+    def connect(self) -> str:
+        return self._connect
+
+    def subscribe(self, publisher: MetadataPublisher) -> None:
+        with self._lock:
+            self._publishers.subscribe(publisher, self._image, self._version)
+
+    def unsubscribe(self, publisher: MetadataPublisher) -> None:
+        self._publishers.unsubscribe(publisher)
+
+    def apply(self, records: Sequence[MetadataRecord]) -> ClusterImage:
+        if not records:
+            return self._image
+        with self._lock:
+            before = self._image
+            after = replay(before, records)
+            wanted = znodes_of(after)
+            change = diff(self._nodes, wanted)
+            if not change.empty:
+                self._commit(change)
+            self._nodes = wanted
+            self._image = after
+            self._version += 1
+            self._publishers.publish(MetadataChange(before, after, tuple(records), self._version))
+            return after
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._dirty.set()
+        _stop(self._client)
+        if self._reader.is_alive() and self._reader is not threading.current_thread():
+            self._reader.join(timeout=5)
+
+    def refresh(self) -> ClusterImage:
+        """Read ZooKeeper now (tests and tools; the reader thread does it on every watch)."""
+        with self._lock:
+            self._refresh()
+            return self._image
+
+    # --- writing -----------------------------------------------------------------------------------
+
+    def _commit(self, change: Any) -> None:
+        if not self._client.connected:
+            raise ZooKeeperUnavailableError(f"not connected to ZooKeeper at {self._connect}")
+        txn = self._client.transaction()
+        for path, node in change.create:
+            txn.create(path, node.data, ephemeral=node.ephemeral)
+        for path, node in change.update:
+            txn.set_data(path, node.data, version=self._versions.get(path, -1))
+        for path in change.delete:
+            txn.delete(path, version=self._versions.get(path, -1))
+        touched = {p for p, _ in (*change.create, *change.update)} | set(change.delete)
+        if CONTROLLER_EPOCH in self._versions and CONTROLLER_EPOCH not in touched:
+            # fenced by the controller epoch this store last saw (Kafka's controller epoch zkVersion check)
+            txn.check(CONTROLLER_EPOCH, self._versions[CONTROLLER_EPOCH])
+        txn.set_data(CHANGES, b"")
+        try:
+            results = txn.commit()
+        except KazooException as e:
+            raise ZooKeeperUnavailableError(f"ZooKeeper at {self._connect}: {e!r}") from e
+        failures = [r for r in results if isinstance(r, Exception)]
+        if failures:
+            self._refresh()
+            first = next((f for f in failures if type(f).__name__ != "RolledBackError"), failures[0])
+            if isinstance(first, NodeExistsError) and any(
+                p.startswith(BROKER_IDS + "/") for p, _ in change.create
+            ):
+                taken = [p for p, _ in change.create if p.startswith(BROKER_IDS + "/") and p in self._nodes]
+                if taken:
+                    raise BrokerIdTakenError(
+                        f"broker id {taken[0].rsplit('/', 1)[1]} is already registered in ZooKeeper at "
+                        f"{self._connect} by a live broker"
+                    )
+            raise MetadataConflictError(f"the metadata changed meanwhile ({type(first).__name__}); try again")
+        ops = [*(("c", p, n) for p, n in change.create), *(("u", p, n) for p, n in change.update)]
+        ops += [("d", p, None) for p in change.delete]
+        for (kind, path, node), result in zip(ops, results, strict=False):
+            if kind == "c":
+                self._versions[path] = 0
+                if node is not None and node.ephemeral and path.startswith(BROKER_IDS + "/"):
+                    self._own_ephemerals[path] = node.data
+            elif kind == "u":
+                self._versions[path] = result.version if isinstance(result, ZnodeStat) else -1
+            else:
+                self._versions.pop(path, None)
+                self._own_ephemerals.pop(path, None)
+
+    # --- reading -----------------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        """Read the tree, rebuild the image, publish it if it changed (holding the lock)."""
+        nodes, versions = self._read_tree()
+        image = image_of({p: n.data for p, n in nodes.items()})
+        self._versions = versions
+        self._nodes = znodes_of(image)
+        if image != self._image:
+            before, self._image = self._image, image
+            self._version += 1
+            self._publishers.publish(
+                MetadataChange(before, image, records_between(before, image), self._version)
+            )
+
+    def _read_tree(self) -> tuple[dict[str, Znode], dict[str, int]]:
+        nodes: dict[str, Znode] = {}
+        versions: dict[str, int] = {}
+        level = [
+            "/cluster",
+            "/controller",
+            "/controller_epoch",
+            "/brokers",
+            "/config",
+            "/latest_producer_id_block",
+            "/odradek",
+        ]
+        while level:
+            children_of = [(p, self._client.get_children_async(p)) for p in level]
+            data_of = [(p, self._client.get_async(p)) for p in level]
+            level = []
+            for path, pending in data_of:
+                try:
+                    data, stat = pending.get()
+                except NoNodeError:
+                    continue
+                nodes[path] = Znode(data or b"", stat.ephemeralOwner != 0)
+                versions[path] = stat.version
+            for path, pending in children_of:
+                try:
+                    children = pending.get()
+                except NoNodeError:
+                    continue
+                level += [f"{path}/{c}" for c in children]
+        return nodes, versions
+
+    def _read_loop(self) -> None:
+        while True:
+            self._dirty.wait()
+            self._dirty.clear()
+            with self._lock:
+                if self._closed:
+                    return
+                try:
+                    if self._session_lost and self._client.connected:
+                        self._session_lost = False
+                        self._register_again()
+                    if self._client.connected:
+                        self._refresh()
+                except KazooException:
+                    log.warning(
+                        "reading the metadata from ZooKeeper at %s failed; retrying on the next change",
+                        self._connect,
+                        exc_info=True,
+                    )
+
+    def _register_again(self) -> None:
+        """A new session after an expiry: our broker's registration vanished with the old one."""
+        for path, data in self._own_ephemerals.items():
+            try:
+                self._client.create(path, data, ephemeral=True)
+                log.warning("ZooKeeper session expired; registered %s again", path)
+            except NodeExistsError:
+                log.error("ZooKeeper session expired and %s is now registered by someone else", path)
+
+    # --- watches (kazoo's threads: quick) ----------------------------------------------------------
+
+    def _on_data(self, data: bytes | None, stat: ZnodeStat | None, event: WatchedEvent | None = None) -> bool:
+        self._dirty.set()
+        return not self._closed
+
+    def _on_children(self, children: list[str]) -> bool:
+        self._dirty.set()
+        return not self._closed
+
+    def _on_state(self, state: str) -> None:
+        if state == KazooState.LOST:
+            self._session_lost = True
+        elif state == KazooState.CONNECTED:
+            self._dirty.set()
+
+
+def _start(hosts: str, session_timeout_ms: int, timeout_s: float, connect: str) -> KazooClient:
+    client = KazooClient(hosts=hosts, timeout=session_timeout_ms / 1000)
+    try:
+        client.start(timeout=timeout_s)
+    except KazooTimeoutError:
+        _stop(client)
+        raise ZooKeeperUnavailableError(
+            f"could not connect to ZooKeeper at {connect} within {timeout_s:g} s (zookeeper.connect)"
+        ) from None
+    return client
+
+
+def _stop(client: KazooClient) -> None:
+    try:
+        client.stop()
+        client.close()
+    except KazooException:
+        pass

@@ -1,0 +1,183 @@
+"""Three real brokers on a real ZooKeeper, seen through real clients (confluent-kafka, kcat).
+
+One cluster for the module (starting three brokers costs seconds): Metadata lists every broker and
+the controller from any of them, RF=3 topics are placed with leaders spread over the brokers, a
+replication factor above the live brokers is refused, data produced through one broker is consumed
+through another, and killing brokers (SIGKILL: their ZooKeeper sessions end) moves leadership and
+the controller. No follower fetches yet, so this module checks the control side only: who leads,
+who is in the ISR; it never claims that an RF=3 write has three copies.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, ClusterMetadata, NewTopic
+
+from odradek.testing.broker_process import BrokerProcess
+
+pytestmark = pytest.mark.compat
+SESSION_MS = 6000
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
+        time.sleep(0.1)
+
+
+class Cluster:
+    def __init__(self, root: Path, zk_connect: str) -> None:
+        self.root = root
+        self.zk_connect = zk_connect
+        self.brokers: dict[int, BrokerProcess] = {}
+
+    def start(self, node_id: int, *, alias: bool = False) -> BrokerProcess:
+        overrides = {"zookeeper.connect": self.zk_connect, "zookeeper.session.timeout.ms": str(SESSION_MS)}
+        overrides["broker.id" if alias else "node.id"] = str(node_id)
+        proc = self.brokers.get(node_id) or BrokerProcess(self.root / f"b{node_id}", overrides, start_timeout=90)
+        self.brokers[node_id] = proc
+        return proc.start()
+
+    def bootstrap(self, *, without: int | None = None) -> str:
+        return ",".join(p.bootstrap for i, p in self.brokers.items() if i != without and p.proc is not None)
+
+    def admin(self, *, without: int | None = None) -> AdminClient:
+        return AdminClient({"bootstrap.servers": self.bootstrap(without=without)})
+
+    def metadata(self, *, without: int | None = None) -> ClusterMetadata:
+        return self.admin(without=without).list_topics(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, zookeeper: object) -> Iterator[Cluster]:
+    connect = f"{zookeeper.connect}/three-brokers"  # type: ignore[attr-defined]
+    c = Cluster(tmp_path_factory.mktemp("cluster"), connect)
+    try:
+        c.start(1)
+        c.start(2, alias=True)  # a server.properties of ZooKeeper days: broker.id only
+        c.start(3)
+        wait_for(lambda: len(c.metadata().brokers) == 3, what="three brokers registered")
+        yield c
+    finally:
+        for proc in c.brokers.values():
+            proc.kill()
+
+
+def create(cluster: Cluster, name: str, partitions: int, rf: int) -> None:
+    admin = cluster.admin()
+    [future] = admin.create_topics([NewTopic(name, partitions, rf)]).values()
+    future.result(timeout=20)
+    for proc in cluster.brokers.values():  # every broker hears of it through its ZooKeeper watch
+        if proc.proc is not None:
+            one = AdminClient({"bootstrap.servers": proc.bootstrap})
+            wait_for(lambda a=one: name in a.list_topics(timeout=10).topics, what=f"{name} known everywhere")
+
+
+def test_every_broker_answers_with_the_whole_cluster_and_its_controller(cluster: Cluster) -> None:
+    seen = set()
+    for node_id, proc in cluster.brokers.items():
+        md = AdminClient({"bootstrap.servers": proc.bootstrap}).list_topics(timeout=10)
+        assert sorted(md.brokers) == [1, 2, 3], node_id
+        assert {b.port for b in md.brokers.values()} == {p.port for p in cluster.brokers.values()}
+        seen.add(md.controller_id)
+        assert md.cluster_id
+    assert len(seen) == 1 and seen <= {1, 2, 3}
+
+
+def test_rf3_topics_spread_their_leaders_over_the_brokers(cluster: Cluster, topic_name: str) -> None:
+    create(cluster, topic_name, 6, 3)
+    md = cluster.metadata()
+    partitions = md.topics[topic_name].partitions
+    assert len(partitions) == 6
+    for p in partitions.values():
+        assert sorted(p.replicas) == [1, 2, 3]
+        assert sorted(p.isrs) == [1, 2, 3]
+        assert p.leader == p.replicas[0]
+    assert Counter(p.leader for p in partitions.values()) == {1: 2, 2: 2, 3: 2}
+
+
+def test_a_replication_factor_above_the_live_brokers_is_refused(cluster: Cluster, topic_name: str) -> None:
+    admin = cluster.admin()
+    [future] = admin.create_topics([NewTopic(topic_name, 1, 4)]).values()
+    with pytest.raises(KafkaException) as e:
+        future.result(timeout=20)
+    error = e.value.args[0]
+    assert error.code() == KafkaError.INVALID_REPLICATION_FACTOR
+    assert "only 3 broker(s) are registered" in error.str()
+
+
+def test_data_produced_through_the_cluster_is_consumed_back(cluster: Cluster, topic_name: str) -> None:
+    create(cluster, topic_name, 3, 1)
+    producer = Producer({"bootstrap.servers": cluster.bootstrap(), "acks": "all"})
+    for i in range(30):
+        producer.produce(topic_name, value=f"v{i}".encode(), partition=i % 3)
+    assert producer.flush(20) == 0
+    consumer = Consumer(
+        {
+            "bootstrap.servers": cluster.brokers[2].bootstrap,
+            "group.id": f"g-{topic_name}",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([topic_name])
+    got: set[bytes] = set()
+    deadline = time.monotonic() + 60
+    while len(got) < 30 and time.monotonic() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is not None and msg.error() is None:
+            got.add(msg.value())
+    consumer.close()
+    assert got == {f"v{i}".encode() for i in range(30)}
+
+
+@pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat is installed by make test")
+def test_kcat_lists_the_brokers_and_the_leaders(cluster: Cluster, topic_name: str) -> None:
+    create(cluster, topic_name, 3, 3)
+    out = subprocess.run(
+        ["kcat", "-b", cluster.brokers[3].bootstrap, "-L", "-J", "-t", topic_name],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    md = json.loads(out)
+    assert sorted(b["id"] for b in md["brokers"]) == [1, 2, 3]
+    [topic] = md["topics"]
+    assert sorted(p["leader"] for p in topic["partitions"]) == [1, 2, 3]
+    assert all(len(p["replicas"]) == 3 for p in topic["partitions"])
+
+
+def test_killing_brokers_moves_leadership_and_the_controller(cluster: Cluster, topic_name: str) -> None:
+    create(cluster, topic_name, 6, 3)
+    controller = cluster.metadata().controller_id
+    victim = controller  # its death moves both the controller and its leaderships
+    cluster.brokers[victim].kill()
+    killed_at = time.monotonic()
+
+    def moved() -> bool:
+        md = cluster.metadata(without=victim)
+        parts = md.topics[topic_name].partitions.values()
+        return (
+            victim not in md.brokers
+            and md.controller_id not in (victim, -1)
+            and all(p.leader not in (victim, -1) and victim not in p.isrs for p in parts)
+        )
+
+    wait_for(moved, timeout=SESSION_MS / 1000 + 10, what="leadership moved off the killed broker")
+    assert time.monotonic() - killed_at < SESSION_MS / 1000 + 5 + 5
+    leaders = Counter(
+        p.leader for p in cluster.metadata(without=victim).topics[topic_name].partitions.values()
+    )
+    assert sum(leaders.values()) == 6 and victim not in leaders
+    cluster.start(victim)  # comes back: registered again, a follower (it is out of the ISR)
+    wait_for(lambda: victim in cluster.metadata().brokers, what="the broker back")

@@ -1,0 +1,149 @@
+"""The ZooKeeper metadata store on a real ZooKeeper: the contract every store passes, then what only a
+shared store has (two stores see each other's changes, compare-and-set conflicts, ephemeral
+registrations, an unreachable address)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from kazoo.client import KazooClient
+
+from odradek.metadata.delta import replay
+from odradek.metadata.image import ClusterImage
+from odradek.metadata.records import (
+    NO_LEADER,
+    ControllerRecord,
+    PartitionChangeRecord,
+    RegisterBrokerRecord,
+)
+from odradek.metadata.store import MetadataStore
+from odradek.metadata.zk_store import (
+    BrokerIdTakenError,
+    MetadataConflictError,
+    ZooKeeperMetadataStore,
+    ZooKeeperUnavailableError,
+)
+from odradek.model.ids import BrokerId
+from odradek.testing.metadata_store_contract import BOOT, Heard, MetadataStoreContract, topic_batch
+
+
+class ZooKeeperFactory:
+    def __init__(self, connect: str) -> None:
+        self.connect = connect
+        self.store: MetadataStore = ZooKeeperMetadataStore.open(connect, session_timeout_ms=4000)
+
+    def reopen(self) -> MetadataStore:
+        self.store.close()
+        self.store = ZooKeeperMetadataStore.open(self.connect, session_timeout_ms=4000)
+        return self.store
+
+
+class TestZooKeeperContract(MetadataStoreContract):
+    SESSION_SCOPED_BROKERS = True
+
+    @pytest.fixture
+    def stores(self, zk_connect: str) -> Iterator[ZooKeeperFactory]:
+        factory = ZooKeeperFactory(zk_connect)
+        yield factory
+        factory.store.close()
+
+
+@pytest.fixture
+def open_store(zk_connect: str) -> Iterator[Callable[[], ZooKeeperMetadataStore]]:
+    opened: list[ZooKeeperMetadataStore] = []
+
+    def open_() -> ZooKeeperMetadataStore:
+        store = ZooKeeperMetadataStore.open(zk_connect, session_timeout_ms=4000)
+        opened.append(store)
+        return store
+
+    yield open_
+    for store in opened:
+        store.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_a_second_store_sees_changes_through_its_watches(
+    open_store: Callable[[], ZooKeeperMetadataStore],
+) -> None:
+    one, two = open_store(), open_store()
+    heard = Heard()
+    two.subscribe(heard)
+    image = one.apply(BOOT)
+    image = one.apply(topic_batch("orders", 0))
+    wait_for(lambda: two.image == image)
+    last = heard.changes[-1]
+    assert last.after == image and "orders" in {*last.created_topics, *two.image.topics_by_name}
+    assert replay(heard.changes[0].after, [r for c in heard.changes[1:] for r in c.records]) == image
+
+
+def test_a_change_on_a_stale_image_is_refused_and_the_store_catches_up(
+    open_store: Callable[[], ZooKeeperMetadataStore], zk_connect: str
+) -> None:
+    store = open_store()
+    store.apply(BOOT)
+    store.apply(topic_batch("orders", 0))
+    state = "/brokers/topics/orders/partitions/0/state"
+    other = KazooClient(hosts=zk_connect)  # someone writing behind the store's back
+    other.start(timeout=10)
+    try:
+        with store._lock:
+            before = store.image
+            data, _ = other.get(state)
+            other.set(state, data.replace(b'"partition_epoch":0', b'"partition_epoch":7'))
+            with pytest.raises(MetadataConflictError):
+                store.apply([PartitionChangeRecord(uuid.UUID(int=1), 0, leader=BrokerId(1))])
+    finally:
+        other.stop()
+        other.close()
+    topic = store.image.topic("orders")
+    assert topic is not None and topic.partitions[0].partition_epoch == 7
+    assert topic.partitions[0].leader_epoch == before.topics_by_name["orders"].partitions[0].leader_epoch
+    store.apply([PartitionChangeRecord(uuid.UUID(int=1), 0, leader=BrokerId(1))])  # on the fresh image
+
+
+def test_registrations_and_the_controller_vanish_with_their_session(
+    open_store: Callable[[], ZooKeeperMetadataStore],
+) -> None:
+    one, two = open_store(), open_store()
+    one.apply(
+        [
+            RegisterBrokerRecord(BrokerId(1), "h", 1, endpoints=("PLAINTEXT://h:1",)),
+            ControllerRecord(BrokerId(1), 1),
+        ]
+    )
+    two.apply([RegisterBrokerRecord(BrokerId(2), "h", 2)])
+    wait_for(lambda: set(one.image.brokers) == {1, 2} == set(two.image.brokers))
+    assert two.image.controller_id == 1
+    one.close()
+    wait_for(lambda: set(two.image.brokers) == {2} and two.image.controller_id == NO_LEADER)
+    assert two.image.controller_epoch == 1
+    two.apply([ControllerRecord(BrokerId(2), 2)])
+    assert two.image.brokers[BrokerId(2)].endpoints == ()
+
+
+def test_a_broker_id_registered_by_a_live_broker_is_refused(
+    open_store: Callable[[], ZooKeeperMetadataStore],
+) -> None:
+    one, two = open_store(), open_store()
+    one.apply([RegisterBrokerRecord(BrokerId(1), "h", 1)])
+    wait_for(lambda: BrokerId(1) in two.image.brokers)
+    with two._lock, pytest.raises(BrokerIdTakenError, match="broker id 1 is already registered"):
+        two._image, two._nodes = ClusterImage.EMPTY, {}
+        two.apply([RegisterBrokerRecord(BrokerId(1), "other", 2)])
+
+
+def test_an_unreachable_zookeeper_fails_within_the_timeout_with_its_address() -> None:
+    started = time.monotonic()
+    with pytest.raises(ZooKeeperUnavailableError, match=r"127\.0\.0\.1:1/x"):
+        ZooKeeperMetadataStore.open("127.0.0.1:1/x", session_timeout_ms=1500)
+    assert time.monotonic() - started < 5
