@@ -44,7 +44,9 @@ class Cluster:
     def start(self, node_id: int, *, alias: bool = False) -> BrokerProcess:
         overrides = {"zookeeper.connect": self.zk_connect, "zookeeper.session.timeout.ms": str(SESSION_MS)}
         overrides["broker.id" if alias else "node.id"] = str(node_id)
-        proc = self.brokers.get(node_id) or BrokerProcess(self.root / f"b{node_id}", overrides, start_timeout=90)
+        proc = self.brokers.get(node_id) or BrokerProcess(
+            self.root / f"b{node_id}", overrides, start_timeout=90
+        )
         self.brokers[node_id] = proc
         return proc.start()
 
