@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -183,3 +184,41 @@ def test_killing_brokers_moves_leadership_and_the_controller(cluster: Cluster, t
     assert sum(leaders.values()) == 6 and victim not in leaders
     cluster.start(victim)  # comes back: registered again, a follower (it is out of the ISR)
     wait_for(lambda: victim in cluster.metadata().brokers, what="the broker back")
+
+
+def test_a_broker_with_a_live_brokers_id_refuses_to_start(cluster: Cluster, tmp_path: Path) -> None:
+    overrides = {
+        "zookeeper.connect": cluster.zk_connect,
+        "zookeeper.session.timeout.ms": "2000",
+        "node.id": "3",
+    }
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "odradek", "broker", "--listeners", "PLAINTEXT://127.0.0.1:0"]
+        + ["--log-dirs", str(tmp_path / "dup")]
+        + [arg for name, value in overrides.items() for arg in ("--override", f"{name}={value}")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "node.id 3 is already registered by a live broker" in result.stderr
+    assert cluster.zk_connect in result.stderr
+    assert time.monotonic() - started < 60
+    assert 3 in cluster.metadata().brokers  # the live one is untouched
+
+
+def test_an_unreachable_zookeeper_fails_the_start_with_its_address(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "odradek", "broker", "--listeners", "PLAINTEXT://127.0.0.1:0"]
+    command += ["--log-dirs", str(tmp_path / "b"), "--override", "zookeeper.connect=127.0.0.1:1/odradek"]
+    command += ["--override", "zookeeper.session.timeout.ms=1500"]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "could not connect to ZooKeeper at 127.0.0.1:1/odradek within 1.5 s" in result.stderr
