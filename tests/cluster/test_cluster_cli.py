@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
 
-from odradek.cluster.local import ClusterState, alive
+from odradek.cluster import local
+from odradek.cluster.local import ClusterError, ClusterState, alive
 
 pytestmark = pytest.mark.compat
 
@@ -31,13 +33,12 @@ def test_up_describe_down(tmp_path: Path) -> None:
         assert up.returncode == 0, up.stderr
         assert state is not None and len(state.brokers) == 3
         assert f"bootstrap   {state.bootstrap}" in up.stdout
-        again = odradek("cluster", "up", "--data", str(data), "--zookeeper-port", "0", "--port", "0")
-        assert again.returncode != 0 and "already running" in again.stderr
+        with pytest.raises(ClusterError, match="already running"):
+            local.up(data, 3, zookeeper_port=0, base_port=0)
         bootstrap = f"127.0.0.1:{state.brokers[0].port}"
-        created = odradek(
-            "topic", "create", "orders", "--partitions", "6", "--replication-factor", "3", "-b", bootstrap
-        )
-        assert created.returncode == 0, created.stderr
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        [created] = admin.create_topics([NewTopic("orders", 6, 3)]).values()
+        created.result(timeout=30)
         described = odradek("cluster", "describe", "-b", bootstrap, "--output", "json")
         assert described.returncode == 0, described.stderr
         doc = json.loads(described.stdout)

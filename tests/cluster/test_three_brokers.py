@@ -186,39 +186,55 @@ def test_killing_brokers_moves_leadership_and_the_controller(cluster: Cluster, t
     wait_for(lambda: victim in cluster.metadata().brokers, what="the broker back")
 
 
-def test_a_broker_with_a_live_brokers_id_refuses_to_start(cluster: Cluster, tmp_path: Path) -> None:
-    overrides = {
-        "zookeeper.connect": cluster.zk_connect,
-        "zookeeper.session.timeout.ms": "2000",
-        "node.id": "3",
-    }
+def test_a_taken_node_id_and_an_unreachable_zookeeper_refuse_the_start(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Two operator mistakes, each a clear message and exit code 1 (run side by side: each is a
+    Python start-up)."""
+    base = [sys.executable, "-m", "odradek", "broker", "--listeners", "PLAINTEXT://127.0.0.1:0"]
+    taken = [
+        *base,
+        "--log-dirs",
+        str(tmp_path / "dup"),
+        "--override",
+        f"zookeeper.connect={cluster.zk_connect}",
+    ]
+    taken += ["--override", "zookeeper.session.timeout.ms=2000", "--override", "node.id=3"]
+    nowhere = [
+        *base,
+        "--log-dirs",
+        str(tmp_path / "b"),
+        "--override",
+        "zookeeper.connect=127.0.0.1:1/odradek",
+    ]
+    nowhere += ["--override", "zookeeper.session.timeout.ms=1500"]
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "odradek", "broker", "--listeners", "PLAINTEXT://127.0.0.1:0"]
-        + ["--log-dirs", str(tmp_path / "dup")]
-        + [arg for name, value in overrides.items() for arg in ("--override", f"{name}={value}")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert "node.id 3 is already registered by a live broker" in result.stderr
-    assert cluster.zk_connect in result.stderr
+    runs = [
+        subprocess.Popen(c, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        for c in (taken, nowhere)
+    ]
+    (taken_err, nowhere_err) = (r.communicate(timeout=120)[1] for r in runs)
+    assert [r.returncode for r in runs] == [1, 1]
+    assert "node.id 3 is already registered by a live broker" in taken_err
+    assert cluster.zk_connect in taken_err
+    assert "could not connect to ZooKeeper at 127.0.0.1:1/odradek within 1.5 s" in nowhere_err
     assert time.monotonic() - started < 60
     assert 3 in cluster.metadata().brokers  # the live one is untouched
 
 
-def test_an_unreachable_zookeeper_fails_the_start_with_its_address(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "odradek", "broker", "--listeners", "PLAINTEXT://127.0.0.1:0"]
-    command += ["--log-dirs", str(tmp_path / "b"), "--override", "zookeeper.connect=127.0.0.1:1/odradek"]
-    command += ["--override", "zookeeper.session.timeout.ms=1500"]
-    result = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert "could not connect to ZooKeeper at 127.0.0.1:1/odradek within 1.5 s" in result.stderr
+def test_a_clean_stop_moves_leadership_first(cluster: Cluster, topic_name: str) -> None:
+    """Controlled shutdown: the stopping broker fences itself and waits until the controller moved
+    its leaderships (the last test of the module: it leaves that broker stopped)."""
+    create(cluster, topic_name, 6, 3)
+    md = cluster.metadata()
+    stopping = next(b for b in (1, 2, 3) if b != md.controller_id)
+    leaders_before = {p.id: p.leader for p in md.topics[topic_name].partitions.values()}
+    assert stopping in leaders_before.values()
+    proc = cluster.brokers[stopping]
+    assert proc.stop() == 0
+    assert any(
+        f"controlled shutdown: broker {stopping} leads no partition another replica could lead" in line
+        for line in proc.lines
+    ), "\n".join(proc.lines[-20:])
+    after = cluster.metadata(without=stopping).topics[topic_name].partitions.values()
+    assert all(p.leader not in (stopping, -1) and stopping not in p.isrs for p in after)

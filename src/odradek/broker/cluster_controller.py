@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -52,6 +53,7 @@ class ClusterController:
         self._image = image
         self._run_controller = run_controller
         self._wake = asyncio.Event()
+        self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.elections = 0
 
@@ -61,6 +63,20 @@ class ClusterController:
 
     async def publish(self, change: MetadataChange) -> None:
         self._wake.set()
+        self._changed.set()
+
+    async def wait_until(self, condition: Callable[[ClusterImage], bool], timeout_s: float) -> bool:
+        """Wait until the image satisfies `condition` (checked after every change); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self._changed.clear()
+            if condition(self._image()):
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="cluster-controller")

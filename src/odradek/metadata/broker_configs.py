@@ -316,6 +316,12 @@ BROKER_CONFIGS = table_of(
         "auto.leader.rebalance.enable", BOOL, True, "Move leadership back to preferred replicas periodically."
     ),
     ro(
+        "controlled.shutdown.enable",
+        BOOL,
+        True,
+        "On a clean stop, move this broker's leaderships to other in-sync replicas before stopping.",
+    ),
+    ro(
         "leader.imbalance.check.interval.seconds",
         LONG,
         300,

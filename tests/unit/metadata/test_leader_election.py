@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 
 from odradek.metadata.config_types import ConfigResourceType
-from odradek.metadata.controller.leader_election import elect_controller, elect_leaders
+from odradek.metadata.controller.leader_election import elect_controller, elect_leaders, movable_leaderships
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage, PartitionRegistration
 from odradek.metadata.records import (
     NO_LEADER,
+    BrokerFenceRecord,
     ConfigRecord,
     ControllerRecord,
     MetadataRecord,
@@ -77,3 +78,13 @@ def test_a_broker_becomes_controller_only_when_there_is_none() -> None:
     taken = replay(image, [ControllerRecord(B3, 4)])
     assert elect_controller(taken, B2).records == ()
     assert not elect_controller(taken, B2).response
+
+
+def test_a_fenced_broker_hands_its_leaderships_over_and_counts_what_is_left() -> None:
+    image = cluster((B1, B2, B3), (B1, B2, B3), B1)
+    assert movable_leaderships(image, B1) == 1
+    fenced = replay(image, [BrokerFenceRecord(B1, True)])
+    p = after(fenced)
+    assert (p.leader, p.isr) == (B2, (B2, B3))
+    alone = cluster((B1, B2), (B1,), B1)
+    assert movable_leaderships(alone, B1) == 0  # nobody else in the ISR: nothing to wait for

@@ -38,6 +38,17 @@ def elect_controller(image: ClusterImage, me: BrokerId) -> ControllerResult[bool
     return ControllerResult((ControllerRecord(me, image.controller_epoch + 1),), True)
 
 
+def movable_leaderships(image: ClusterImage, broker: BrokerId) -> int:
+    """Partitions `broker` leads that another live ISR member could lead (a controlled shutdown waits
+    for this to reach 0)."""
+    return sum(
+        1
+        for topic in image.topics_by_name.values()
+        for p in topic.partitions.values()
+        if p.leader == broker and any(r != broker and image.is_live(r) for r in p.isr)
+    )
+
+
 def unclean_allowed(image: ClusterImage, static: StaticBrokerConfig, topic: str) -> bool:
     value = resolve_topic_config(
         image, static, image.topic_config_overrides(topic), "unclean.leader.election.enable"
