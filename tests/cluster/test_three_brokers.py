@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import Consumer, ElectionType, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ClusterMetadata, NewTopic
 
 from odradek.testing.broker_process import BrokerProcess
@@ -69,7 +69,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, zookeeper: object) -> Iter
         c.start(1)
         c.start(2, alias=True)  # a server.properties of ZooKeeper days: broker.id only
         c.start(3)
-        wait_for(lambda: len(c.metadata().brokers) == 3, what="three brokers registered")
+        for proc in c.brokers.values():  # each broker hears of the others through its watch
+            one = AdminClient({"bootstrap.servers": proc.bootstrap})
+            wait_for(
+                lambda a=one: len(a.list_topics(timeout=10).brokers) == 3, what="three brokers registered"
+            )
         yield c
     finally:
         for proc in c.brokers.values():
@@ -220,6 +224,17 @@ def test_a_taken_node_id_and_an_unreachable_zookeeper_refuse_the_start(
     assert "could not connect to ZooKeeper at 127.0.0.1:1/odradek within 1.5 s" in nowhere_err
     assert time.monotonic() - started < 60
     assert 3 in cluster.metadata().brokers  # the live one is untouched
+
+
+def test_elect_leaders_through_the_admin_client(cluster: Cluster, topic_name: str) -> None:
+    create(cluster, topic_name, 3, 3)
+    admin = cluster.admin()
+    partitions = [TopicPartition(topic_name, p) for p in range(3)]
+    outcome = admin.elect_leaders(ElectionType.PREFERRED, partitions).result(timeout=30)
+    assert {tp.partition: e.code() for tp, e in outcome.items()} == {
+        p: KafkaError.ELECTION_NOT_NEEDED
+        for p in range(3)  # every preferred replica leads already
+    }
 
 
 def test_a_clean_stop_moves_leadership_first(cluster: Cluster, topic_name: str) -> None:

@@ -347,18 +347,22 @@ class Broker:
             # retrieved here so an abandoned change that failed is logged, not silently dropped
             log.error("metadata change failed", exc_info=task.exception())
 
-    async def _apply_locked(self, records: Sequence[MetadataRecord]) -> None:
+    async def _apply_locked(
+        self, records: Sequence[MetadataRecord], base: ClusterImage | None = None
+    ) -> None:
         """Make the change durable, then wait until every publisher followed it."""
         store = self.store
         assert store is not None
         version = store.version
         if records:
-            version = await asyncio.to_thread(self._apply_to_store, store, records)
+            version = await asyncio.to_thread(self._apply_to_store, store, records, base)
         await self.publishing.published(version)
 
     @staticmethod
-    def _apply_to_store(store: MetadataStore, records: Sequence[MetadataRecord]) -> int:
-        store.apply(records)
+    def _apply_to_store(
+        store: MetadataStore, records: Sequence[MetadataRecord], base: ClusterImage | None
+    ) -> int:
+        store.apply(records, base=base)
         return store.version
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
@@ -367,9 +371,10 @@ class Broker:
         async def change() -> T:
             async with self._metadata_lock:
                 for attempt in itertools.count(1):
-                    result = operation(self.image)
+                    base = self.image
+                    result = operation(base)
                     try:
-                        await self._apply_locked(result.records)
+                        await self._apply_locked(result.records, base)
                     except MetadataConflictError:
                         if attempt >= MAX_CONFLICTS:
                             raise

@@ -10,7 +10,10 @@ in its own task:
   follower);
 * when this broker is the controller, it applies `elect_leaders` (leaders of partitions whose
   leader is gone, offline followers out of the ISR) after every change, so a broker's death moves
-  its leaderships within its ZooKeeper session timeout.
+  its leaderships within its ZooKeeper session timeout;
+* with `auto.leader.rebalance.enable` (default true), every `leader.imbalance.check.interval.seconds`
+  the controller gives leaderships back to their preferred replicas on brokers whose share of
+  partitions led elsewhere is above `leader.imbalance.per.broker.percentage` (Kafka's rule).
 
 Changes go through the broker's `run_controller`, which computes them on the latest image and
 computes them again when another broker changed the znodes meanwhile (compare-and-set).
@@ -25,11 +28,19 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from odradek.metadata.controller.leader_election import elect_controller, elect_leaders
-from odradek.metadata.controller.result import ControllerResult
+from odradek.metadata.broker_configs import BROKER_CONFIGS
+from odradek.metadata.controller.leader_election import (
+    PREFERRED,
+    elect_controller,
+    elect_leaders,
+    elect_on_request,
+    imbalanced_leaderships,
+)
+from odradek.metadata.controller.result import ApiError, ControllerResult
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import MetadataChange
+from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 
 log = logging.getLogger("odradek.broker.controller")
@@ -54,6 +65,9 @@ class ClusterController:
         self._run_controller = run_controller
         self._wake = asyncio.Event()
         self._changed = asyncio.Event()
+        self._rebalance_enabled = static_bool(static, "auto.leader.rebalance.enable")
+        self._rebalance_interval_s = float(static_int(static, "leader.imbalance.check.interval.seconds"))
+        self._imbalance_percentage = static_int(static, "leader.imbalance.per.broker.percentage")
         self._task: asyncio.Task[None] | None = None
         self.elections = 0
 
@@ -90,15 +104,37 @@ class ClusterController:
                 await task
 
     async def _run(self) -> None:
+        next_rebalance = time.monotonic() + self._rebalance_interval_s
         while True:
-            await self._wake.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(next_rebalance - time.monotonic(), 0))
             self._wake.clear()
             try:
                 await self._step()
+                if time.monotonic() >= next_rebalance:
+                    next_rebalance = time.monotonic() + self._rebalance_interval_s
+                    await self._rebalance()
             except Exception:
                 log.warning("controller step failed; trying again", exc_info=True)
                 await asyncio.sleep(RETRY_DELAY_S)
                 self._wake.set()
+
+    async def _rebalance(self) -> None:
+        """Automatic leader rebalancing: preferred replicas get their leaderships back."""
+        if not self.is_controller or not self._rebalance_enabled:
+            return
+        moves = imbalanced_leaderships(self._image(), self._imbalance_percentage)
+        if moves:
+            outcomes = await self._run_controller(
+                lambda img: _if_controller_elect(
+                    img, self.node_id, imbalanced_leaderships(img, self._imbalance_percentage)
+                )
+            )
+            moved = sum(1 for o in outcomes.values() if o.code is ErrorCode.NO_ERROR)
+            if moved:
+                log.info(
+                    "controller %d gave %d leadership(s) back to preferred replicas", self.node_id, moved
+                )
 
     async def _step(self) -> None:
         image = self._image()
@@ -115,8 +151,30 @@ class ClusterController:
             log.info("controller %d elected %d new partition leader(s)", self.node_id, moved)
 
 
+def _if_controller_elect(
+    image: ClusterImage, me: BrokerId, partitions: list[tuple[str, int]]
+) -> ControllerResult[dict[tuple[str, int], ApiError]]:
+    if image.controller_id != me:
+        return ControllerResult((), {})
+    return elect_on_request(image, PREFERRED, partitions)
+
+
 def _if_controller(image: ClusterImage, me: BrokerId, static: StaticBrokerConfig) -> ControllerResult[int]:
     """Leader elections, computed only while `me` is still the controller on the latest image."""
     if image.controller_id != me:
         return ControllerResult((), 0)
     return elect_leaders(image, static)
+
+
+def static_int(static: StaticBrokerConfig, name: str) -> int:
+    definition = BROKER_CONFIGS[name]
+    raw = static.get(name)
+    value = definition.parse(raw) if raw is not None else definition.default
+    assert isinstance(value, int)
+    return value
+
+
+def static_bool(static: StaticBrokerConfig, name: str) -> bool:
+    definition = BROKER_CONFIGS[name]
+    raw = static.get(name)
+    return (definition.parse(raw) if raw is not None else definition.default) is True

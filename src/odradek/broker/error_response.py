@@ -85,6 +85,14 @@ MIRRORS: dict[ApiKey, tuple[Mirror, ...]] = {
         Mirror((Level("topics", "responses", {"name": "name", "topic_id": "topic_id"}),)),
     ),
     ApiKey.CREATE_PARTITIONS: (Mirror((Level("topics", "results", _TOPIC),)),),
+    ApiKey.ELECT_LEADERS: (
+        Mirror(
+            (
+                Level("topic_partitions", "replica_election_results", {"topic": "topic"}),
+                Level("partitions", "partition_result", {"partition_id": ""}),
+            )
+        ),
+    ),
     ApiKey.DELETE_RECORDS: (
         Mirror(
             (_TOPICS, _PARTITIONS),

@@ -34,7 +34,7 @@ from odradek.cluster.zookeeper import ZooKeeperServer, free_port, is_serving
 from odradek.supervisor.probe import wait_for_metadata
 
 STATE_FILE = "cluster.json"
-BROKER_START_S = 60.0
+BROKER_START_S = 120.0
 
 
 class ClusterError(RuntimeError):
@@ -140,9 +140,11 @@ def up(
             state.save(directory)
         for broker in state.brokers:
             if not asyncio.run(wait_for_metadata(f"127.0.0.1:{broker.port}", BROKER_START_S)):
+                log_file = directory / f"broker-{broker.node_id}" / "broker.log"
+                tail = log_file.read_text(errors="replace").splitlines()[-15:] if log_file.exists() else []
                 raise ClusterError(
                     f"broker {broker.node_id} did not answer on 127.0.0.1:{broker.port}; "
-                    f"see {directory / f'broker-{broker.node_id}' / 'broker.log'}"
+                    f"the end of {log_file}:\n" + "\n".join(tail)
                 )
     except BaseException:
         down(directory)

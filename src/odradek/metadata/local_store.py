@@ -24,7 +24,7 @@ from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.metadata_log import decode_log, encode_batch
 from odradek.metadata.records import MetadataRecord
-from odradek.metadata.store import MetadataChange, MetadataPublisher, Publishers
+from odradek.metadata.store import MetadataChange, MetadataPublisher, Publishers, check_base
 from odradek.storage.atomic_file import fsync_dir, write_all, write_atomically
 
 LOG_FILE = "metadata.log"
@@ -106,7 +106,8 @@ class LocalMetadataStore:
     def path(self) -> Path:
         return self._directory / LOG_FILE
 
-    def apply(self, records: Sequence[MetadataRecord]) -> ClusterImage:
+    def apply(self, records: Sequence[MetadataRecord], *, base: ClusterImage | None = None) -> ClusterImage:
+        check_base(self._image, base)
         if not records:
             return self._image
         new_image = replay(self._image, records)

@@ -9,7 +9,9 @@ is for tests and tools. The contract, checked by one test body against every imp
   `version` counts the changes the store has made to it (it never goes back while the store is open);
 * `apply(records)` validates the batch by replaying it on the image, makes it durable as one atomic
   unit, and returns the new image; a batch that does not replay raises `ReplayError` and changes
-  nothing; an empty batch changes nothing;
+  nothing; an empty batch changes nothing; `apply(records, base=image)` first checks that the store's
+  image is still `image` (the one the records were computed on), else raises `MetadataConflictError`
+  and changes nothing (a shared store's image moves under its caller's feet);
 * publishers (Kafka's MetadataPublisher): `subscribe(publisher)` first hands the publisher the current
   image (a `MetadataChange` from the empty image), then every change, in order, once each, before
   the `apply` that made it returns (a ZooKeeper store also publishes the changes other brokers made,
@@ -61,6 +63,13 @@ class MetadataConflictError(RuntimeError):
     Nothing was written; compute the change again on the store's (now fresh) image."""
 
 
+def check_base(current: ClusterImage, base: ClusterImage | None) -> None:
+    """`apply(records, base=image)`: the records were computed on `image`; refuse them if the store's
+    image is another one by now (a shared store's watch brought in someone else's change)."""
+    if base is not None and base is not current:
+        raise MetadataConflictError("the metadata changed since the change was computed; try again")
+
+
 class ClusterMembershipError(RuntimeError):
     """A broker cannot join its cluster (ZooKeeper unreachable, its id taken); the message says where."""
 
@@ -76,7 +85,9 @@ class MetadataStore(Protocol):
     @property
     def version(self) -> int: ...
 
-    def apply(self, records: Sequence[MetadataRecord]) -> ClusterImage: ...
+    def apply(
+        self, records: Sequence[MetadataRecord], *, base: ClusterImage | None = None
+    ) -> ClusterImage: ...
 
     def subscribe(self, publisher: MetadataPublisher) -> None: ...
 
@@ -131,7 +142,8 @@ class InMemoryMetadataStore:
     def version(self) -> int:
         return self._version
 
-    def apply(self, records: Sequence[MetadataRecord]) -> ClusterImage:
+    def apply(self, records: Sequence[MetadataRecord], *, base: ClusterImage | None = None) -> ClusterImage:
+        check_base(self._image, base)
         if records:
             before = self._image
             self._image = replay(before, records)

@@ -43,6 +43,7 @@ from odradek.metadata.store import (
     MetadataConflictError,
     MetadataPublisher,
     Publishers,
+    check_base,
 )
 from odradek.metadata.zk_layout import (
     BROKER_IDS,
@@ -141,10 +142,11 @@ class ZooKeeperMetadataStore:
     def unsubscribe(self, publisher: MetadataPublisher) -> None:
         self._publishers.unsubscribe(publisher)
 
-    def apply(self, records: Sequence[MetadataRecord]) -> ClusterImage:
-        if not records:
-            return self._image
+    def apply(self, records: Sequence[MetadataRecord], *, base: ClusterImage | None = None) -> ClusterImage:
         with self._lock:
+            check_base(self._image, base)
+            if not records:
+                return self._image
             before = self._image
             after = replay(before, records)
             wanted = znodes_of(after)

@@ -14,7 +14,8 @@ same metadata again, as after a broker restart). pytest then runs every test bel
 What it checks is `metadata/store.py`'s contract: the image after every accepted batch and after a
 reopen, a bad batch that changes nothing, a version that counts changes, and the publishers: the
 current image first on subscribing, then every change once, in order, before `apply` returns, with
-the records and both images; nothing for an empty or a refused batch; a failing publisher that does
+the records and both images; nothing for an empty or a refused batch; a batch computed on an
+older image (`base=`) refused; a failing publisher that does
 not stop the others; `unsubscribe`.
 
 A store whose broker registrations belong to a session (the ZooKeeper store: `/brokers/ids/<id>`
@@ -42,7 +43,7 @@ from odradek.metadata.records import (
     RemoveTopicRecord,
     TopicRecord,
 )
-from odradek.metadata.store import MetadataChange, MetadataStore
+from odradek.metadata.store import MetadataChange, MetadataConflictError, MetadataStore
 from odradek.model.ids import BrokerId
 
 B1 = BrokerId(1)
@@ -157,3 +158,11 @@ class MetadataStoreContract:
         store.unsubscribe(first)
         store.apply(topic_batch("b", 1))
         assert len(first.changes) == 2 and len(second.changes) == 3
+
+    def test_a_batch_computed_on_an_older_image_is_refused(self, stores: StoreFactory) -> None:
+        store = stores.store
+        old = store.apply(BOOT)
+        new = store.apply(topic_batch("a", 0))
+        with pytest.raises(MetadataConflictError):
+            store.apply(topic_batch("b", 1), base=old)
+        assert (store.image, store.apply(topic_batch("b", 1), base=new).topic("b") is not None) == (new, True)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import uuid
 
 from odradek.metadata.config_types import ConfigResourceType
-from odradek.metadata.controller.leader_election import elect_controller, elect_leaders, movable_leaderships
+from odradek.metadata.controller.leader_election import (
+    PREFERRED,
+    UNCLEAN,
+    elect_controller,
+    elect_leaders,
+    elect_on_request,
+    imbalanced_leaderships,
+    movable_leaderships,
+)
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage, PartitionRegistration
 from odradek.metadata.records import (
@@ -20,6 +28,7 @@ from odradek.metadata.records import (
     UnregisterBrokerRecord,
 )
 from odradek.metadata.static_config import StaticBrokerConfig
+from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 
 B1, B2, B3 = BrokerId(1), BrokerId(2), BrokerId(3)
@@ -88,3 +97,45 @@ def test_a_fenced_broker_hands_its_leaderships_over_and_counts_what_is_left() ->
     assert (p.leader, p.isr) == (B2, (B2, B3))
     alone = cluster((B1, B2), (B1,), B1)
     assert movable_leaderships(alone, B1) == 0  # nobody else in the ISR: nothing to wait for
+
+
+def test_preferred_election_on_request() -> None:
+    image = cluster((B1, B2, B3), (B2, B3, B1), B2)  # B1 preferred, in the ISR, not leading
+    result = elect_on_request(image, PREFERRED, [("t", 0), ("t", 9), ("nope", 0)])
+    assert {k: v.code for k, v in result.response.items()} == {
+        ("t", 0): ErrorCode.NO_ERROR,
+        ("t", 9): ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        ("nope", 0): ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    }
+    moved = replay(image, result.records)
+    assert moved.topics_by_name["t"].partitions[0].leader == B1
+    again = elect_on_request(moved, PREFERRED, [("t", 0)]).response[("t", 0)].code
+    assert again is ErrorCode.ELECTION_NOT_NEEDED
+    assert elect_on_request(moved, PREFERRED, None).response == {}  # null: only what needed one
+    outside = cluster((B1, B2), (B2,), B2)
+    code = elect_on_request(outside, PREFERRED, [("t", 0)]).response[("t", 0)].code
+    assert code is ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE
+
+
+def test_unclean_election_on_request() -> None:
+    image = replay(cluster((B1, B2), (B1,), B1), [UnregisterBrokerRecord(B1)])
+    image = replay(image, elect_leaders(image, STATIC).records)  # no leader: B1 was the only ISR member
+    result = elect_on_request(image, UNCLEAN, [("t", 0)])
+    assert result.response[("t", 0)].code is ErrorCode.NO_ERROR
+    p = replay(image, result.records).topics_by_name["t"].partitions[0]
+    assert (p.leader, p.isr) == (B2, (B2,))
+    gone = replay(image, [UnregisterBrokerRecord(B2)])
+    assert elect_on_request(gone, UNCLEAN, [("t", 0)]).response[("t", 0)].code is (
+        ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE
+    )
+
+
+def test_rebalancing_gives_leaderships_back_above_the_imbalance_percentage() -> None:
+    records: list[MetadataRecord] = [RegisterBrokerRecord(b, "h", 9000 + b) for b in (B1, B2)]
+    records.append(TopicRecord("t", TID))
+    for p in range(10):
+        preferred = (B1, B2) if p % 2 == 0 else (B2, B1)
+        records.append(PartitionRecord(TID, p, preferred, (B1, B2), B2))  # B2 leads everything
+    image = replay(ClusterImage.EMPTY, records)
+    assert imbalanced_leaderships(image, 10) == [("t", p) for p in (0, 2, 4, 6, 8)]
+    assert imbalanced_leaderships(image, 100) == []

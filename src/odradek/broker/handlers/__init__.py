@@ -18,6 +18,7 @@ MODULES = (
     "create_topics",
     "delete_topics",
     "create_partitions",
+    "elect_leaders",
     "delete_records",
     "offset_for_leader_epoch",
     "describe_configs",
