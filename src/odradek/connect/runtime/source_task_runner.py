@@ -26,13 +26,14 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from odradek.connect.api.batches import SourceBatch
 from odradek.connect.api.connector import SourceTask
 from odradek.connect.api.context import OffsetStorageReader, SourceTaskContext, TransactionContext
-from odradek.connect.api.errors import ConnectException
+from odradek.connect.api.errors import ConfigException, ConnectException
 from odradek.connect.api.records import RecordMetadata, SourceRecord
 from odradek.connect.runtime.errors import Stage, ToleranceExceeded
 from odradek.connect.runtime.offset_keys import canonical_json, offset_key, offset_value
 from odradek.connect.runtime.plugins import class_name
 from odradek.connect.runtime.task_runner import ConnectorTaskId, StateListener, StopTask, TaskRunner
 from odradek.connect.runtime.task_setup import DeadLetterQueue, TaskSetup, build_operator
+from odradek.connect.runtime.topic_creation import TopicCreator, parse_groups, uses_topic_creation
 
 log = logging.getLogger("odradek.connect.source")
 METADATA_WAIT_S = 30.0
@@ -95,6 +96,7 @@ class SourceTaskRunner(TaskRunner):
         self.records_sent = 0
         self.topics_seen: set[str] = set()
         self.topics_produced: set[str] = set()
+        self.topics_ready: set[str] = set()
         self._last_partition: dict[str, Any] | None = None
         self._last_partition_key = ""
 
@@ -130,6 +132,7 @@ class SourceTaskRunner(TaskRunner):
             self.dlq = DeadLetterQueue(self.policy, self.producer, setup.admin_config, owns_producer=False)
         self.operator = build_operator(setup, self.id.task, self.policy, self.dlq, self.stopping.is_set)
         self.task_class_name = class_name(task_cls)
+        self.topic_creator = self._topic_creator()
         self.batch_path = (
             not self.chain.stages and not self.wants_metadata and self.transaction_context is None
         )
@@ -141,6 +144,29 @@ class SourceTaskRunner(TaskRunner):
             raise ConnectException(f"{self.task_class_name} is not a SourceTask")
         self.task.initialize(_Context(self))
         self.call("start", lambda: self.task.start(setup.task_config))  # type: ignore[union-attr]
+
+    def _topic_creator(self) -> TopicCreator | None:
+        config = self.setup.connector_config
+        if not uses_topic_creation(config):
+            return None
+        if not self.setup.topic_creation_enabled:
+            log.warning(
+                "%s: topic.creation.* settings are ignored: the worker has topic.creation.enable=false",
+                self.id,
+            )
+            return None
+        groups, errors = parse_groups(config)
+        if errors:
+            key, found = next(iter(errors.items()))
+            raise ConfigException(key, config.get(key), "; ".join(found))
+        return TopicCreator(groups, self.setup.admin_config)
+
+    def _topic_ready(self, topic: str) -> None:
+        """Before the first record to a topic: KIP-158 creation, when the connector asks for it."""
+        creator = self.topic_creator
+        if creator is not None:
+            self.call("topic creation", lambda: creator.ensure(topic))
+        self.topics_ready.add(topic)
 
     # -- main loop -------------------------------------------------------------------------------
 
@@ -217,6 +243,8 @@ class SourceTaskRunner(TaskRunner):
                 producer.begin_transaction()
                 self.in_transaction = True
             topic, kwargs = produced
+            if topic not in self.topics_ready:
+                self._topic_ready(topic)
             self.topics_produced.add(topic)
             if self.wants_metadata:  # a closure per record only when the task wants its metadata
                 kwargs["on_delivery"] = self._delivered(record)
@@ -263,6 +291,8 @@ class SourceTaskRunner(TaskRunner):
         assert producer is not None
         if batch.source_partition is not None and batch.source_offsets:
             self._stage(batch.source_partition, batch.last_source_offset)
+        if topic not in self.topics_ready:
+            self._topic_ready(topic)
         if self.eos and not self.in_transaction:
             producer.begin_transaction()
             self.in_transaction = True
