@@ -100,6 +100,22 @@ def test_round_trip_through_odradeks_registry(
     assert f"{topic_name}-value" in client.get_subjects()
 
 
+def test_protobuf_logical_types_through_odradeks_registry(
+    registry: str, topic_name: str, converter: Any
+) -> None:
+    schema = (SchemaBuilder.struct().name("shop.Line").field("qty", SchemaBuilder.int16().build())
+              .field("day", logical.DATE_SCHEMA).field("at", logical.TIME_SCHEMA)
+              .field("price", logical.decimal_schema(2)).build())  # fmt: skip
+    line = (Struct(schema).put("qty", 3).put("day", dt.date(2025, 1, 31)).put("at", dt.time(8, 30))
+            .put("price", decimal.Decimal("19.99")))  # fmt: skip
+    raw = converter(ProtobufConverter, registry).from_connect_data(topic_name, schema, line)
+    back = converter(ProtobufConverter, registry).to_connect_data(topic_name, raw)
+    assert [(f.name, f.schema.type, f.schema.name) for f in back.schema.fields] == [
+        (f.name, f.schema.type, f.schema.name) for f in schema.fields
+    ]
+    assert [back.value.get(f.name) for f in schema.fields] == [line.get(f.name) for f in schema.fields]
+
+
 def test_avro_written_by_confluent_through_odradeks_registry(
     registry: str, topic_name: str, converter: Any, client: SchemaRegistryClient
 ) -> None:
