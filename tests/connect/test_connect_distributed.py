@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
-from connect_helpers import read_topic, wait_for
+from connect_helpers import read_all, read_topic, wait_for
 
 from odradek.testing.connect_worker import ConnectWorkerProcess
 
@@ -141,8 +141,7 @@ def test_worker_killed_mid_stream_eos_no_duplicate_no_gap(
     before = {t: 0 for t in range(TASKS)}
     wait_for(
         lambda: (
-            len(read_topic(bootstrap, topic_name, 10**9, timeout=3, **{"isolation.level": "read_committed"}))
-            > 300 + TASKS * 300
+            len(read_all(bootstrap, topic_name, **{"isolation.level": "read_committed"})) > 300 + TASKS * 300
         ),
         timeout=60,
         what="progress after the kill",
@@ -152,7 +151,7 @@ def test_worker_killed_mid_stream_eos_no_duplicate_no_gap(
         lambda: httpx.get(f"{survivors[0].url}/connectors/seq", timeout=10).json()["tasks"] == [],
         what="stopped",
     )
-    messages = read_topic(bootstrap, topic_name, 10**9, timeout=8, **{"isolation.level": "read_committed"})
+    messages = read_all(bootstrap, topic_name, **{"isolation.level": "read_committed"})
     seqnos: dict[int, list[int]] = defaultdict(list)
     for message in messages:
         record = json.loads(message.value())

@@ -44,7 +44,12 @@ def value() -> Struct:
 @pytest.fixture(scope="module")
 def registry(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("registry") / "registry.log"
-    proc = RegistryProcess(bootstrap, {"kafkastore.topic": f"_schemas-connect-{uuid.uuid4().hex[:6]}"}, log)
+    unique = uuid.uuid4().hex[:6]
+    settings = {
+        "kafkastore.topic": f"_schemas-connect-{unique}",
+        "schema.registry.group.id": f"connect-{unique}",
+    }
+    proc = RegistryProcess(bootstrap, settings, log)
     proc.start()
     proc.wait_primary()
     try:
