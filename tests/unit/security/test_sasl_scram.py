@@ -134,6 +134,44 @@ def test_client_final_nonce_must_equal_server_nonce() -> None:  # CVE-2024-56128
             server.evaluate_response(_final_for(wrong))
 
 
+def _final_with_proof(nonce: str, server_first: str = "r=abcXYZ,s={salt},i=4096") -> bytes:
+    """bob's client-final with `nonce`, its proof computed as a client would over the real
+    server-first message (what librdkafka < 2.6.1 does with its doubled nonce)."""
+    scram = SCRAM_MECHANISMS[SCRAM_SHA_256]
+    salt = b"salt-bob"
+    server_first = server_first.format(salt=base64.b64encode(salt).decode())
+    salted = scram.salted_password(b"pw", salt, 4096)
+    client_key = scram.hmac(salted, b"Client Key")
+    without_proof = f"c=biws,r={nonce}"
+    auth_message = f"n=bob,r=abc,{server_first},{without_proof}".encode()
+    signature = scram.hmac(scram.hash(client_key), auth_message)
+    proof = bytes(a ^ b for a, b in zip(client_key, signature, strict=True))
+    return f"{without_proof},p={base64.b64encode(proof).decode()}".encode()
+
+
+def test_librdkafka_nonce_form_only_when_accepted() -> None:
+    """librdkafka < 2.6.1 sends client nonce + server nonce (its bug #4895): accepted only when the
+    broker is told to, and no other variation ever is."""
+    legacy = "abc" + "abcXYZ"
+    server, _ = _server_after_first()
+    assert server.evaluate_response(_final_with_proof("abcXYZ")).startswith(b"v=")  # the helper is right
+    server, _ = _server_after_first()
+    with pytest.raises(SaslAuthenticationError, match="nonce"):
+        server.evaluate_response(_final_with_proof(legacy))
+
+    def lenient() -> ScramServer:
+        s = ScramServer(
+            SCRAM_SHA_256, store({"bob": "pw"}), nonce=lambda: "XYZ", accept_librdkafka_nonce=True
+        )
+        s.evaluate_response(b"n,,n=bob,r=abc")
+        return s
+
+    assert lenient().evaluate_response(_final_with_proof(legacy)).startswith(b"v=")
+    for wrong in ["abcXYZabc", "XYZ", "abcabcXY", "abcabcabcXYZ"]:
+        with pytest.raises(SaslAuthenticationError, match="nonce"):
+            lenient().evaluate_response(_final_with_proof(wrong))
+
+
 def test_channel_binding_must_echo_the_gs2_header() -> None:
     server, nonce = _server_after_first()
     with pytest.raises(SaslAuthenticationError, match="channel binding"):

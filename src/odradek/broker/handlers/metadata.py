@@ -5,18 +5,23 @@ A null topic list (v1+; an empty one in v0) means every topic. Unknown topics ar
 ``num.partitions`` and ``default.replication.factor``; the answer then already describes the new
 topic, since creation here is synchronous. Illegal names get INVALID_TOPIC_EXCEPTION, unknown
 topics UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v10+) UNKNOWN_TOPIC_ID. Internal topics are never
-auto-created by Metadata. Authorized operations (v8+), when asked for, are everything the cluster or
-topic supports: no authorizer is configured.
+auto-created by Metadata.
+
+Authorization (Kafka's): a topic the principal may not DESCRIBE is left out of an all-topics answer
+and answered TOPIC_AUTHORIZATION_FAILED when named (UNKNOWN_TOPIC_ID when asked by id, so its
+existence does not leak); auto-creation needs CREATE on the cluster or on the topic
+(TOPIC_AUTHORIZATION_FAILED otherwise). Authorized operations (v8+), when asked for, are the
+principal's (`broker/authorization.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
 
 from odradek.broker.api import ApiSpec
-from odradek.broker.authorized_operations import CLUSTER_OPERATIONS, TOPIC_OPERATIONS, authorized_operations
+from odradek.broker.authorization import authorized_operations_field
 from odradek.broker.context import RequestContext
+from odradek.broker.endpoints import broker_endpoint
 from odradek.metadata.controller.topics import CreatableTopic
 from odradek.metadata.image import ClusterImage, TopicImage
 from odradek.metadata.topic_names import is_internal, topic_name_error
@@ -24,9 +29,7 @@ from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import metadata as msg
-
-if TYPE_CHECKING:
-    from odradek.broker.ports import BrokerPorts
+from odradek.security.acl import CLUSTER_NAME, AclOperation, ResourceType
 
 
 def handle(
@@ -36,6 +39,7 @@ def handle(
     version = ctx.api_version
     allow_create = request.allow_auto_topic_creation if version >= 4 else True
     wanted = _wanted_names(ports.metadata.image, request, version)
+    refused: set[str] = set()
     if wanted is not None and allow_create and ports.config.bool_value("auto.create.topics.enable"):
         missing = [
             name
@@ -45,16 +49,25 @@ def handle(
             and topic_name_error(name) is None
             and not is_internal(name)
         ]
+        authorizer = ports.authorizer
+        if missing and authorizer.enabled:
+            missing = authorizer.allowed_names(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, missing)
+            if not authorizer.authorize_cluster(ctx, AclOperation.CREATE):
+                creatable = set(
+                    authorizer.allowed_names(ctx, AclOperation.CREATE, ResourceType.TOPIC, missing)
+                )
+                refused = {name for name in missing if name not in creatable}
+                missing = [name for name in missing if name in creatable]
         if missing:
-            return _create_then_describe(ctx, request, missing)
-    return describe(ports, request, version)
+            return _create_then_describe(ctx, request, missing, refused)
+    return describe(ctx, request, refused)
 
 
 async def _create_then_describe(
-    ctx: RequestContext, request: msg.MetadataRequest, missing: list[str]
+    ctx: RequestContext, request: msg.MetadataRequest, missing: list[str], refused: set[str]
 ) -> msg.MetadataResponse:
     await ctx.ports.metadata.create_topics([CreatableTopic(name) for name in missing])
-    return describe(ctx.ports, request, ctx.api_version)
+    return describe(ctx, request, refused)
 
 
 def _wanted_names(image: ClusterImage, request: msg.MetadataRequest, version: int) -> list[str | None] | None:
@@ -71,38 +84,62 @@ def _wanted_names(image: ClusterImage, request: msg.MetadataRequest, version: in
     return names
 
 
-def describe(ports: BrokerPorts, request: msg.MetadataRequest, version: int) -> msg.MetadataResponse:
+def describe(ctx: RequestContext, request: msg.MetadataRequest, refused: set[str]) -> msg.MetadataResponse:
+    ports, version = ctx.ports, ctx.api_version
     image = ports.metadata.image
+    authorizer = ports.authorizer
     response = msg.MetadataResponse(
         brokers=[
-            msg.MetadataResponseBroker(node_id=b.broker_id, host=b.host, port=b.port, rack=b.rack)
+            msg.MetadataResponseBroker(node_id=b.broker_id, host=host, port=port, rack=b.rack)
             for b in image.live_brokers()
+            for host, port in [broker_endpoint(ctx, b)]
         ],
         cluster_id=image.cluster_id,
         controller_id=image.controller_id,
-        cluster_authorized_operations=authorized_operations(
-            request.include_cluster_authorized_operations, CLUSTER_OPERATIONS
+        cluster_authorized_operations=authorized_operations_field(
+            request.include_cluster_authorized_operations,
+            authorizer.authorized_operations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
+            if request.include_cluster_authorized_operations
+            else 0,
         ),
     )
     if request.topics is None or (version == 0 and not request.topics):
-        for topic in sorted(image.topics_by_name.values(), key=lambda t: t.name):
-            response.topics.append(_topic(image, topic, request))
+        names = authorizer.allowed_names(
+            ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, sorted(image.topics_by_name)
+        )
+        for name in names:
+            response.topics.append(_topic(ctx, image, image.topics_by_name[name], request))
         return response
+    described = set(
+        authorizer.allowed_names(
+            ctx,
+            AclOperation.DESCRIBE,
+            ResourceType.TOPIC,
+            [n for n in _wanted_names(image, request, version) or [] if n is not None],
+        )
+    )
     for wanted in request.topics:
         if wanted.name is None:
             found = image.topics_by_id.get(wanted.topic_id)
-            if found is None:
+            if found is None or found.name not in described:
                 response.topics.append(
                     msg.MetadataResponseTopic(
                         error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None, topic_id=wanted.topic_id
                     )
                 )
                 continue
-            response.topics.append(_topic(image, found, request))
+            response.topics.append(_topic(ctx, image, found, request))
+            continue
+        if wanted.name not in described or wanted.name in refused:
+            response.topics.append(
+                msg.MetadataResponseTopic(
+                    error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, name=wanted.name, topic_id=ZERO_UUID
+                )
+            )
             continue
         named = image.topic(wanted.name)
         if named is not None:
-            response.topics.append(_topic(image, named, request))
+            response.topics.append(_topic(ctx, image, named, request))
             continue
         error = (
             ErrorCode.INVALID_TOPIC_EXCEPTION
@@ -115,7 +152,9 @@ def describe(ports: BrokerPorts, request: msg.MetadataRequest, version: int) -> 
     return response
 
 
-def _topic(image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest) -> msg.MetadataResponseTopic:
+def _topic(
+    ctx: RequestContext, image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest
+) -> msg.MetadataResponseTopic:
     partitions = []
     for index, p in sorted(topic.partitions.items()):
         offline = image.offline_replicas(p)
@@ -136,8 +175,11 @@ def _topic(image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest)
         topic_id=topic.topic_id,
         is_internal=topic.is_internal,
         partitions=partitions,
-        topic_authorized_operations=authorized_operations(
-            request.include_topic_authorized_operations, TOPIC_OPERATIONS
+        topic_authorized_operations=authorized_operations_field(
+            request.include_topic_authorized_operations,
+            ctx.ports.authorizer.authorized_operations(ctx, ResourceType.TOPIC, topic.name)
+            if request.include_topic_authorized_operations
+            else 0,
         ),
     )
 

@@ -53,6 +53,7 @@ NDJSON_LINE = b"\n"
 SCHEMA_FIELDS = ("schema_id", "schema_version", "subject", "schema")
 Resolved = dict[tuple[Any, ...], Serde]
 Kind = tuple[str, int | None]  # a key's or value's type name and schema id (schema-backed only)
+KINDS: dict[Format, Kind] = {fmt: (fmt.name, None) for fmt in Format}
 
 
 PLAIN_TYPES = frozenset({"BINARY", "JSON", "STRING", "binary", "json", "string"})
@@ -99,9 +100,23 @@ async def resolve_schemas(proxy: RestProxy, topic: str, doc: Any, resolved: Reso
         resolved[key] = await proxy.schemas.serde(fmt, ref, topic, side == "key")
 
 
+PLAIN_SERDES: dict[Any, Serde] = {
+    name: serde
+    for fmt, serde in (
+        (Format.BINARY, PLAIN[Format.BINARY]),
+        (Format.JSON, JSON_V3),
+        (Format.STRING, PLAIN[Format.STRING]),
+    )
+    for name in (fmt.name, fmt.value)
+}
+
+
 def serde_for(
     proxy: RestProxy, spec: Any, at: str, resolved: Resolved | None = None, is_key: bool = False
 ) -> Serde:
+    plain = PLAIN_SERDES.get(spec.get("type"))
+    if plain is not None and "schema" not in spec and "schema_id" not in spec and "subject" not in spec:
+        return plain  # the common case: one dict lookup
     key = schema_key(spec, is_key)
     if key is not None:
         proxy.schemas.require()
@@ -130,7 +145,8 @@ def data_of(
         return None, None
     spec = obj(value, at)
     serde = serde_for(proxy, spec, at, resolved, is_key)
-    kind = (serde.format.name, getattr(serde, "schema_id", None))
+    schema_id = getattr(serde, "schema_id", None)
+    kind = KINDS[serde.format] if schema_id is None else (serde.format.name, schema_id)
     data = spec.get("data")
     if data is None and serde.format is not Format.JSON:
         return None, kind

@@ -199,6 +199,11 @@ class SignedJwtValidator:
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise ValueError(f"invalid JWKS: {exc}") from exc
 
+    @classmethod
+    def empty(cls) -> SignedJwtValidator:
+        """A validator with no keys: it refuses every token (fail closed)."""
+        return cls(KeySet([]))
+
     def with_key_set(self, key_set: KeySet) -> SignedJwtValidator:
         return SignedJwtValidator(
             key_set,

@@ -8,8 +8,12 @@ Server states::
 What the server checks (each one a CVE somewhere): the authorization id, if any, equals the user
 name (Kafka: no impersonation); the channel-binding attribute is base64 of exactly the GS2 header
 the client sent first (``biws`` for ``n,,``); the client-final nonce equals the combined nonce of the
-server-first message (CVE-2024-56128); the proof is checked with a constant-time comparison
-(CVE-2021-38153); delegation-token logins (``tokenauth``) are refused since odradek issues no tokens.
+server-first message (CVE-2024-56128) — or, when `accept_librdkafka_nonce` is on, exactly the client
+nonce followed by that combined nonce, which is what librdkafka before 2.6.1 sends (its bug #4895;
+Debian's kcat still links such a librdkafka). That form still carries the server's fresh nonce whole,
+so the proof stays bound to this exchange; anything else is refused; the proof is checked with a
+constant-time comparison (CVE-2021-38153); delegation-token logins (``tokenauth``) are refused since
+odradek issues no tokens.
 An unknown user goes through the same steps with a made-up credential and fails at the proof, so
 neither the answer nor its timing tells whether the user exists.
 
@@ -70,9 +74,11 @@ class ScramServer:
         random_bytes: RandomBytes = secrets.token_bytes,
         unknown_user_secret: bytes | None = None,
         nonce: Callable[[], str] | None = None,
+        accept_librdkafka_nonce: bool = False,
     ) -> None:
         self.mechanism = mechanism
         self._make_nonce = nonce or (lambda: _nonce(random_bytes))
+        self._accept_librdkafka_nonce = accept_librdkafka_nonce
         self._scram: ScramMechanism = SCRAM_MECHANISMS[mechanism]
         self._credentials = credentials
         self._unknown_user_secret = unknown_user_secret or random_bytes(32)
@@ -150,7 +156,10 @@ class ScramServer:
         assert first is not None and server_first is not None and credential is not None
         if final.channel_binding != first.gs2_header.encode():
             raise self._fail("Authentication failed: Invalid channel binding")
-        if final.nonce != server_first.nonce:
+        legacy = first.nonce + server_first.nonce
+        if final.nonce != server_first.nonce and not (
+            self._accept_librdkafka_nonce and final.nonce == legacy
+        ):
             raise self._fail("Authentication failed: Invalid client nonce in the final client message.")
         auth_message = f"{self._client_first_bare},{server_first.to_text()},{without_proof}".encode()
         client_signature = self._scram.hmac(credential.stored_key, auth_message)
