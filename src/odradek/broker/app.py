@@ -21,6 +21,7 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
 from odradek.broker.config import BrokerConfig
+from odradek.broker.connection_quotas import ConnectionLimits, parse_overrides
 from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
@@ -97,7 +98,18 @@ class Broker:
             config.int_value("max.incremental.fetch.session.cache.slots"), self.rng
         )
         self.dispatcher = Dispatcher(all_specs(), self, self.metrics)
-        self.server = KafkaServer(self.dispatcher, config.int_value("socket.request.max.bytes"), self.metrics)
+        self.server = KafkaServer(
+            self.dispatcher,
+            config.int_value("socket.request.max.bytes"),
+            self.metrics,
+            ConnectionLimits(
+                max_connections=config.int_value("max.connections"),
+                max_connections_per_ip=config.int_value("max.connections.per.ip"),
+                per_ip_overrides=parse_overrides(str(config.value("max.connections.per.ip.overrides") or "")),
+                creation_rate=config.int_value("max.connection.creation.rate"),
+                max_idle_ms=config.int_value("connections.max.idle.ms"),
+            ),
+        )
         self.metrics_endpoint: MetricsEndpoint | None = None
         self.transactions = BrokerTransactionCoordinator(self)
         self.groups = BrokerGroupCoordinator(self)

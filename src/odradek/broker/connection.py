@@ -18,7 +18,7 @@ import asyncio
 import collections
 import itertools
 import logging
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, cast
 
 from odradek.broker.api import Chunks
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("odradek.broker.connection")
 
+_NO_PENDING: collections.deque[bytearray] = collections.deque(maxlen=0)  # shared while nothing waits
 MAX_QUEUED_REQUESTS = 64
 MAX_QUEUED_BYTES = 8 * 1024 * 1024
 """Requests queued behind a busy one stop reading at this size (one larger request still fits)."""
@@ -38,26 +39,50 @@ _ids = itertools.count(1)
 
 
 class KafkaConnection(asyncio.BufferedProtocol):
+    __slots__ = (
+        "busy",
+        "client_host",
+        "closed",
+        "connection_id",
+        "connections",
+        "dispatcher",
+        "idle_sweeps",
+        "metrics",
+        "on_closed",
+        "pending",
+        "pending_bytes",
+        "reader",
+        "reading_paused",
+        "transport",
+        "writing_paused",
+    )
+
     def __init__(
         self,
         dispatcher: Dispatcher,
-        max_request_size: int,
+        reader: FrameReader | int,
         connections: set[KafkaConnection],
         metrics: BrokerMetrics | None = None,
+        *,
+        on_closed: Callable[[], None] | None = None,
     ) -> None:
         self.dispatcher = dispatcher
-        self.reader = FrameReader(max_request_size)
+        # a reader sharing the server's scratch buffer, or the maximum request size for a reader of
+        # its own (tests)
+        self.reader = reader if isinstance(reader, FrameReader) else FrameReader(reader)
         self.connection_id = next(_ids)
         self.connections = connections
         self.metrics = metrics
+        self.on_closed = on_closed
         self.transport: asyncio.Transport | None = None
         self.client_host = "?"
-        self.pending: collections.deque[bytearray] = collections.deque()
+        self.pending: collections.deque[bytearray] = _NO_PENDING  # requests waiting their turn
         self.pending_bytes = 0
         self.busy: asyncio.Task[None] | None = None
         self.reading_paused = False
         self.writing_paused = False
         self.closed = False
+        self.idle_sweeps = 0  # idle-connection sweeps since bytes last arrived
 
     # --- asyncio.BufferedProtocol ------------------------------------------------------------
 
@@ -74,12 +99,15 @@ class KafkaConnection(asyncio.BufferedProtocol):
         return self.reader.get_buffer()
 
     def buffer_updated(self, nbytes: int) -> None:
+        self.idle_sweeps = 0
         try:
             frames = self.reader.buffer_updated(nbytes)
         except FrameError as exc:
             self._abort(str(exc))
             return
         if frames:
+            if self.pending is _NO_PENDING:
+                self.pending = collections.deque()
             self.pending.extend(frames)
             self.pending_bytes += sum(len(f) for f in frames)
             self._process()
@@ -92,9 +120,11 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.connections.discard(self)
         if self.metrics is not None:
             self.metrics.connections.dec()
+        if self.on_closed is not None:
+            self.on_closed()
         if self.busy is not None:
             self.busy.cancel()
-        self.pending.clear()
+        self.pending = _NO_PENDING
         self.pending_bytes = 0
 
     def pause_writing(self) -> None:
@@ -173,6 +203,18 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def queued(self) -> int:
         return len(self.pending) + (1 if self.busy is not None else 0)
 
+    def idle_sweep(self) -> int:
+        """Count one idle-connection sweep; how many passed with nothing received and no request
+        in progress."""
+        if self.busy is not None or self.pending:
+            self.idle_sweeps = 0
+        else:
+            self.idle_sweeps += 1
+        return self.idle_sweeps
+
+    def close_idle(self) -> None:
+        self._abort("idle for connections.max.idle.ms")
+
     def _handler_failed(self, exc: Exception) -> None:
         """CloseConnection closes with its reason; anything else is a bug, logged with its traceback."""
         if isinstance(exc, CloseConnection):
@@ -184,7 +226,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def _abort(self, reason: str) -> None:
         log.info("closing connection %d from %s: %s", self.connection_id, self.client_host, reason)
         self.closed = True
-        self.pending.clear()
+        self.pending = _NO_PENDING
         self.pending_bytes = 0
         if self.transport is not None:
             self.transport.close()
