@@ -23,14 +23,27 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(VENV)/bin/odradek dev
 
-## system packages the tests use (CI runs as root on Debian)
+## system packages the tests use (CI runs as root on Debian): kcat; Go and sarama for the Go client
+## tests (built offline against /usr/share/gocode); Node.js/npm for kafkajs, if the machine has none
+SYSTEM_PACKAGES := kcat golang-go golang-github-shopify-sarama-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
-	@command -v kcat >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null; fi; }
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## kafkajs and its codecs, pinned by tests/compat/kafkajs/package-lock.json
+KAFKAJS := tests/compat/kafkajs
+$(KAFKAJS)/node_modules/.installed: $(KAFKAJS)/package-lock.json | system-deps
+	cd $(KAFKAJS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## make test: install what tests need and run the gate (lint, format, types, layers, tests)
-test: install-dev system-deps
+test: install-dev system-deps $(KAFKAJS)/node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/gate
 
 ## make bench: benchmarks (never part of the tests)
@@ -38,4 +51,4 @@ bench: install-dev
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .cache $(KAFKAJS)/node_modules

@@ -9,9 +9,9 @@ import pytest
 
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.batch_validation import INVALID_TIMESTAMP_MESSAGE
 from odradek.protocol.messages import fetch, produce
 from odradek.protocol.records import build_batch
-from odradek.storage.timestamp_bounds import INVALID_TIMESTAMP_MESSAGE
 from odradek.testing.clock import FakeClock
 from odradek.testing.in_process import InMemoryConnection, InProcessBroker
 
@@ -61,7 +61,8 @@ def test_future_timestamp_is_refused_with_kafkas_answer(broker: InProcessBroker)
         )
     ]
     several = produce_one(conn, "plain", NOW, NOW + 2 * HOUR, NOW + 1)
-    assert (several.error_code, several.record_errors) == (ErrorCode.INVALID_TIMESTAMP, [])
+    assert several.error_code == ErrorCode.INVALID_TIMESTAMP
+    assert [e.batch_index for e in several.record_errors] == [1]  # exactly the record out of bounds
     assert high_watermark(conn, "plain") == 0
     ok = produce_one(conn, "plain", NOW + HOUR, NOW - 10 * 365 * 24 * HOUR)
     assert (ok.error_code, ok.base_offset) == (ErrorCode.NO_ERROR, 0)

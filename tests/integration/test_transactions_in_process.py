@@ -160,7 +160,9 @@ def test_control_batches_from_clients_are_invalid_records(
     broker: InProcessBroker, conn: InMemoryConnection
 ) -> None:
     marker = build_control_batch(CONTROL_COMMIT, 5, 0, 0, TS)
-    assert send(conn, marker).error_code == E.INVALID_RECORD
+    assert send(conn, marker, txn_id="writer").error_code == E.INVALID_RECORD
+    # Markers are transactional batches: without a transactional.id Kafka refuses the request first.
+    assert send(conn, marker).error_code == E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     assert log_end(broker) == 0
 
 

@@ -300,6 +300,11 @@ class Broker:
         self.metrics.bytes_in.labels(topic).inc(nbytes)
         self.metrics.messages_in.labels(topic).inc(nrecords)
 
+    def on_batch_rewritten(self, fields: tuple[str, ...]) -> None:
+        """A produced batch's header was repaired (protocol/batch_validation.py's rare path)."""
+        for field in fields:
+            self.metrics.batches_rewritten.labels(field).inc()
+
     def on_fetched(self, topic: str, nbytes: int) -> None:
         self.metrics.bytes_out.labels(topic).inc(nbytes)
 

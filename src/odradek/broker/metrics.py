@@ -51,6 +51,12 @@ class BrokerMetrics:
         self.messages_in = Counter(
             "odradek_topic_messages_in", "Records produced (from batch headers)", ["topic"], registry=r
         )
+        self.batches_rewritten = Counter(
+            "odradek_batches_rewritten",
+            "Produced batches whose header the broker recomputed from their records, by header field",
+            ["field"],
+            registry=r,
+        )
         self.connections = Gauge("odradek_open_connections", "Open client connections", registry=r)
         self.queue_depth = Gauge(
             "odradek_request_queue_depth", "Requests received and not yet answered", registry=r

@@ -14,7 +14,19 @@ from collections.abc import Sequence
 
 from odradek import __version__
 
-COMMANDS = ("broker", "dev", "topic", "produce", "consume", "group", "transactions", "producers")
+COMMANDS = (
+    "broker",
+    "dev",
+    "rest-proxy",
+    "topic",
+    "produce",
+    "consume",
+    "group",
+    "transactions",
+    "producers",
+    "connect",
+    "streams",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"odradek.cli.commands.{name}").register(subparsers)
+        importlib.import_module(f"odradek.cli.commands.{name.replace('-', '_')}").register(subparsers)
     return parser
 
 

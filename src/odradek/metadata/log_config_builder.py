@@ -35,6 +35,7 @@ LOG_CONFIG_FIELDS: dict[str, str] = {
     "min_cleanable_dirty_ratio": "min.cleanable.dirty.ratio",
     "file_delete_delay_ms": "file.delete.delay.ms",
     "min_insync_replicas": "min.insync.replicas",
+    "compression_type": "compression.type",
 }
 
 

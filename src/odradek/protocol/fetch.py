@@ -15,6 +15,9 @@ from odradek.protocol import primitives as p
 from odradek.protocol.messages import fetch as msg
 from odradek.protocol.schema import RecordsData, nested_struct
 
+FETCH_ZSTD_SINCE = 10  # KIP-110: Fetch v10 is the first whose client promises to read zstd batches
+_ZSTD = 4
+_BATCH_LENGTH = struct.Struct(">i")
 _TOP_V7 = struct.Struct(">ihi")  # throttle_time_ms, error_code, session_id
 _PART_HEAD = struct.Struct(">ihqqq")  # partition_index, error_code, hw, lso, log_start_offset
 _PART_HEAD_V4 = struct.Struct(">ihqq")  # no log_start_offset before v5
@@ -118,3 +121,21 @@ def _write_partition(w: codec.Writer, part: msg.PartitionData, version: int, fle
             w.add_chunk(records)
     if flexible:
         w.buf.append(0)
+
+
+Chunk = bytes | bytearray | memoryview
+
+
+def before_first_zstd_batch(chunks: list[Chunk]) -> tuple[list[Chunk], int] | None:
+    """For a Fetch below v10: the whole batches in front of the first zstd-compressed one, with
+    their size, or None when no batch is zstd. One header read per batch, records untouched."""
+    for i, chunk in enumerate(chunks):
+        pos, end = 0, len(chunk)
+        while pos + 23 <= end:
+            if chunk[pos + 22] & 0x07 == _ZSTD:  # the low byte of the attributes (offset 21, int16)
+                kept: list[Chunk] = list(chunks[:i])
+                if pos:
+                    kept.append(memoryview(chunk)[:pos])
+                return kept, sum(len(c) for c in kept)
+            pos += _BATCH_LENGTH.unpack_from(chunk, pos + 8)[0] + 12
+    return None

@@ -15,6 +15,10 @@ from __future__ import annotations
 from odradek.protocol import primitives as p
 from odradek.protocol.messages.produce import PartitionProduceData, ProduceRequest, TopicProduceData
 from odradek.protocol.primitives import Buffer, ProtocolError
+from odradek.protocol.records import ATTRIBUTES_OFFSET, TRANSACTIONAL_BIT
+
+_ATTRIBUTES_END = ATTRIBUTES_OFFSET + 1  # the low byte of the big-endian int16 attributes
+_TXN_BIT = TRANSACTIONAL_BIT
 
 
 def parse_produce_request(buf: Buffer, pos: int, version: int) -> ProduceRequest:
@@ -57,6 +61,20 @@ def parse_produce_request(buf: Buffer, pos: int, version: int) -> ProduceRequest
     if flexible:
         pos = p.skip_tagged_fields(buf, pos)
     return ProduceRequest(transactional_id, acks, timeout_ms, topics)
+
+
+def has_transactional_batch(request: ProduceRequest) -> bool:
+    """Does any partition's (first) batch have the transactional bit? One attributes read each."""
+    for topic in request.topic_data:
+        for part in topic.partition_data:
+            records = part.records
+            if (
+                isinstance(records, bytes | bytearray | memoryview)
+                and len(records) > _ATTRIBUTES_END
+                and records[_ATTRIBUTES_END] & _TXN_BIT
+            ):
+                return True
+    return False
 
 
 def _non_null(name: str | None) -> str:

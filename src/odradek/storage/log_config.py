@@ -36,6 +36,7 @@ class LogConfig:
     min_cleanable_dirty_ratio: float = 0.5
     file_delete_delay_ms: int = 60_000
     min_insync_replicas: int = 1
+    compression_type: str = "producer"  # batches are stored as produced; Fetch < v10 reads it (KIP-110)
 
     def __post_init__(self) -> None:
         if self.message_timestamp_type not in (CREATE_TIME, LOG_APPEND_TIME):

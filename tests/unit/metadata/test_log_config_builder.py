@@ -28,6 +28,7 @@ def test_defaults(static: StaticBrokerConfig) -> None:
         "min_cleanable_dirty_ratio": 0.5,
         "file_delete_delay_ms": 60000,
         "min_insync_replicas": 1,
+        "compression_type": "producer",
     }
 
 

@@ -12,6 +12,12 @@ newer than ours, OFFSET_OUT_OF_RANGE outside [log start, log end]. ``read_uncomm
 to the high watermark, ``read_committed`` up to the last stable offset (LSO), with the aborted
 transactions overlapping the returned batches (from the segments' `.txnindex`), so the consumer
 drops their records itself.
+
+Version gate (KIP-110): a client below Fetch v10 cannot read zstd. As in Kafka, a topic whose
+``compression.type`` is ``zstd`` answers it UNSUPPORTED_COMPRESSION_TYPE; and since odradek stores
+batches as produced, the data itself is checked too (one header read per returned batch, only for
+these old versions): the client gets the batches before the first zstd one, or
+UNSUPPORTED_COMPRESSION_TYPE when that one is the first it asked for.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from odradek.broker.fetch_sessions import PartitionKey, SessionContext, SessionP
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import ZERO_UUID, TopicPartition
 from odradek.protocol.api_keys import ApiKey
-from odradek.protocol.fetch import write_fetch_response
+from odradek.protocol.fetch import FETCH_ZSTD_SINCE, before_first_zstd_batch, write_fetch_response
 from odradek.protocol.messages import fetch as msg
 from odradek.storage.errors import StorageError
 
@@ -69,7 +75,7 @@ def handle(
                 Wanted(key, _topic_id(broker, key[0]), sp.fetch_offset, sp.max_bytes, sp.current_leader_epoch)
                 for key, sp in session_ctx.session.partitions.items()
             ]
-    reads = _read_all(broker, wanted, request)
+    reads = _read_all(broker, wanted, request, version)
     total = sum(r.size for r in reads)
     has_error = any(r.error for r in reads) or bool(unknown_ids)
     if total >= request.min_bytes or request.max_wait_ms <= 0 or has_error or not wanted:
@@ -97,7 +103,7 @@ async def _wait_and_respond(
         finally:
             broker.replicas.waiters.unregister(tps, future)
             timer.cancel()
-        reads = _read_all(broker, wanted, request)
+        reads = _read_all(broker, wanted, request, version)
         total = sum(r.size for r in reads)
         if total >= request.min_bytes or any(r.error for r in reads) or loop.time() >= deadline:
             return _respond(broker, request, version, reads, unknown_ids, session_ctx)
@@ -120,7 +126,7 @@ class Read:
     aborted: list[msg.AbortedTransaction] | None = None  # READ_COMMITTED: overlapping aborted txns
 
 
-def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest) -> list[Read]:
+def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest, version: int) -> list[Read]:
     reads = []
     remaining = request.max_bytes
     total = 0
@@ -133,6 +139,9 @@ def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest) -
             read.error = partition
             continue
         log = partition.log
+        if version < FETCH_ZSTD_SINCE and log.config.compression_type == "zstd":
+            read.error = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE  # Kafka's rule, from the topic config
+            continue
         read.high_watermark = log.high_watermark
         read.last_stable_offset = broker.last_stable_offset(partition)
         read.log_start_offset = log.log_start_offset
@@ -145,14 +154,29 @@ def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest) -
             continue
         read.chunks = list(result.chunks)
         read.size = result.size
+        if version < FETCH_ZSTD_SINCE and read.size:
+            _hold_back_zstd(read)
         if committed:
             # bounded by the LSO (the read never passes it): a superset of what the batches need
             read.aborted = (
                 broker.aborted_transactions(partition, w.fetch_offset, max_offset) if result.size else []
             )
-        total += result.size
-        remaining = max(0, remaining - result.size)
+        total += read.size
+        remaining = max(0, remaining - read.size)
     return reads
+
+
+def _hold_back_zstd(read: Read) -> None:
+    """A client below Fetch v10 cannot read zstd (KIP-110): it gets the batches before the first
+    zstd one, or UNSUPPORTED_COMPRESSION_TYPE when that is the first batch it asked for."""
+    assert read.chunks is not None
+    cut = before_first_zstd_batch(read.chunks)
+    if cut is None:
+        return
+    read.chunks, read.size = cut
+    if not read.size:
+        read.error = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE
+        read.high_watermark = read.last_stable_offset = read.log_start_offset = -1
 
 
 def _respond(
@@ -268,6 +292,6 @@ SPEC = ApiSpec(
     encode=write_fetch_response,
     notes=(
         "long polling woken by appends; max_bytes/partition limits with the first-batch rule; "
-        "KIP-227 sessions; read_committed up to the LSO; v13+ topic ids"
+        "KIP-227 sessions; read_committed up to the LSO; zstd data only to v10+; v13+ topic ids"
     ),
 )

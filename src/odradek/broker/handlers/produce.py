@@ -1,20 +1,27 @@
 """Produce (0), v3-v13: validate batches as bytes, append, answer.
 
+A request with a transactional batch but no ``transactional_id`` is refused as a whole:
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition (Kafka's KafkaApis, before anything else).
+
 Per partition, in Kafka's order: unknown topic/partition (UNKNOWN_TOPIC_OR_PARTITION, or
 UNKNOWN_TOPIC_ID for v13), batch lengths that do not fit (CORRUPT_MESSAGE), not exactly one v2
-batch (INVALID_RECORD), invalid ``acks`` (INVALID_REQUIRED_ACKS), internal topic
+batch (INVALID_RECORD), a zstd batch below v7 (UNSUPPORTED_COMPRESSION_TYPE), invalid ``acks``
+(INVALID_REQUIRED_ACKS), internal topic
 (INVALID_TOPIC_EXCEPTION), not the leader (NOT_LEADER_OR_FOLLOWER), acks=all with fewer in-sync
 replicas than ``min.insync.replicas`` (NOT_ENOUGH_REPLICAS), batch above ``max.message.bytes``
-(MESSAGE_TOO_LARGE), CRC (CORRUPT_MESSAGE), a control batch (INVALID_RECORD: only the transaction
-coordinator writes markers), a CreateTime timestamp outside `message.timestamp.before.max.ms` /
-`message.timestamp.after.max.ms` of the broker clock (INVALID_TIMESTAMP, judged from the batch
-header's first and max timestamps: see storage/timestamp_bounds.py for how that differs from
-Kafka's per-record check), a record without a key on a compacted topic (INVALID_RECORD, with one
-``record_errors`` entry per such record, as Kafka's LogValidator), transaction verification, then
-the append. The size is checked before the CRC so an oversized batch costs no checksum. Work per
-partition is a header unpack and one CRC32C over the batch in C: records are never decoded, except
-on compacted topics (``cleanup.policy`` with ``compact``), whose records are walked (decompressed if
-needed) to check their keys, as Kafka does.
+(MESSAGE_TOO_LARGE), CRC (CORRUPT_MESSAGE), then the batch header against itself and the topic
+(protocol/batch_validation.py, whose docstring has the table of what is checked in O(1), what is
+recomputed on the rare path and what is trusted): control batches, record count and last offset
+delta, codec, producer fields, timestamp type, and CreateTime timestamps against
+`message.timestamp.before.max.ms` / `message.timestamp.after.max.ms` (INVALID_TIMESTAMP with
+Kafka's record errors); a batch whose header lies about its timestamps is repaired in place and
+counted in ``odradek_batches_rewritten_total``. Then a record without a key on a compacted topic
+(INVALID_RECORD, with one ``record_errors`` entry per such record, as Kafka's LogValidator),
+transaction verification, then the append. The size is checked before the CRC so an oversized batch
+costs no checksum. Work per partition is a header unpack, a few comparisons and one CRC32C over the
+batch in C: records are never decoded, except on the rare path and on compacted topics
+(``cleanup.policy`` with ``compact``), whose records are walked (decompressed if needed) to check
+their keys, as Kafka does.
 
 Idempotence and transactions (storage/producer_state.py) are checked inside the append, per batch
 header: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE; a retry of one of
@@ -50,8 +57,9 @@ from odradek.metadata.topic_names import is_internal
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.batch_validation import Rejection, Rewritten, check_produce_batch, check_produce_gate
 from odradek.protocol.messages import produce as msg
-from odradek.protocol.produce import parse_produce_request
+from odradek.protocol.produce import has_transactional_batch, parse_produce_request
 from odradek.protocol.raw_records import records_without_key
 from odradek.protocol.records import (
     BatchHeader,
@@ -61,7 +69,6 @@ from odradek.protocol.records import (
     validate_batches,
 )
 from odradek.storage.errors import StorageError
-from odradek.storage.timestamp_bounds import check_timestamps
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
@@ -93,6 +100,8 @@ def handle(
     durable: Pending = []
     unverified: list[Unverified] = []
     results: list[msg.PartitionProduceResponse] = []
+    if request.transactional_id is None and has_transactional_batch(request):
+        return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     for topic in request.topic_data:
         name = broker.replicas.topic_name(topic.topic_id) if by_id else topic.name
         out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
@@ -101,7 +110,7 @@ def handle(
             result = msg.PartitionProduceResponse(index=part.index, base_offset=-1)
             out.partition_responses.append(result)
             results.append(result)
-            checked = _validate(broker, name, by_id, part, acks, now, result)
+            checked = _validate(broker, name, by_id, part, acks, now, ctx.api_version, result)
             if checked is None:
                 continue
             partition, header = checked
@@ -118,6 +127,24 @@ def handle(
     if unverified:
         return _add_then_write(ctx, request, unverified, durable, response, results)
     return _finish(broker, acks, durable, response, results)
+
+
+def _refuse_all(request: msg.ProduceRequest, error: ErrorCode) -> msg.ProduceResponse | None:
+    """Every partition of the request answered with `error` (with acks=0 the connection closes)."""
+    if request.acks == 0:
+        raise CloseConnection(f"produce refused: {error.name}")
+    responses = [
+        msg.TopicProduceResponse(
+            name=topic.name,
+            topic_id=topic.topic_id,
+            partition_responses=[
+                msg.PartitionProduceResponse(index=part.index, error_code=error, base_offset=-1)
+                for part in topic.partition_data
+            ],
+        )
+        for topic in request.topic_data
+    ]
+    return msg.ProduceResponse(responses=responses)
 
 
 def _finish(
@@ -214,6 +241,7 @@ def _validate(
     part: msg.PartitionProduceData,
     acks: int,
     now: int,
+    version: int,
     result: msg.PartitionProduceResponse,
 ) -> tuple[Partition, BatchHeader] | None:
     """The checks before the append, in Kafka's order; None (and `result` set) on failure."""
@@ -228,6 +256,10 @@ def _validate(
         result.error_code, result.error_message = checked
         return None
     header = checked
+    gate = check_produce_gate(header, version)
+    if gate is not None:
+        result.error_code, result.error_message = gate.error_code, gate.message
+        return None
     if acks not in VALID_ACKS:
         result.error_code = ErrorCode.INVALID_REQUIRED_ACKS
         return None
@@ -258,16 +290,14 @@ def _validate(
         result.error_code = ErrorCode.CORRUPT_MESSAGE
         result.error_message = "record batch CRC mismatch"
         return None
-    if header.is_control:
-        result.error_code = ErrorCode.INVALID_RECORD
-        result.error_message = "Clients are not allowed to write control records"
+    verdict = check_produce_batch(records, header, config, now, partition.tp)
+    if isinstance(verdict, Rejection):
+        result.error_code, result.error_message = verdict.error_code, verdict.message
+        result.record_errors = [msg.BatchIndexAndErrorMessage(i, text) for i, text in verdict.record_errors]
         return None
-    rejection = check_timestamps(header, config, now)
-    if rejection is not None:
-        result.error_code = ErrorCode.INVALID_TIMESTAMP
-        result.error_message = rejection.error_message
-        result.record_errors = [msg.BatchIndexAndErrorMessage(i, text) for i, text in rejection.record_errors]
-        return None
+    if isinstance(verdict, Rewritten):  # the rare path repaired the header in place
+        header = verdict.header
+        broker.on_batch_rewritten(verdict.fields)
     if config.compact_enabled and not _keys_present(partition.tp, records, header, result):
         return None
     return partition, header
@@ -364,7 +394,8 @@ SPEC = ApiSpec(
     handle,
     decode=parse_produce_request,
     notes=(
-        "acks 0/1/all; batches validated as bytes (CRC32C, sizes), never decoded; "
-        "idempotence and transaction checks per batch; v13 topic ids"
+        "acks 0/1/all; batches validated as bytes (CRC32C, sizes, header facts in O(1); a header lying "
+        "about its timestamps is recomputed from its records); zstd from v7; idempotence and transaction "
+        "checks per batch; v13 topic ids"
     ),
 )

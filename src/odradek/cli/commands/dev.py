@@ -1,4 +1,8 @@
-"""`odradek dev`: everything in one process on a local data directory (./odradek-data)."""
+"""`odradek dev`: the broker and every service on one machine, data in ./odradek-data.
+
+A supervisor (`odradek.supervisor`) runs the broker and each service in its own process; Ctrl-C
+stops them all (services first, the broker last).
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,71 @@ DEV_DEFAULTS = {
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("dev", help="run everything in one process (data in ./odradek-data)")
+    parser = subparsers.add_parser(
+        "dev", help="run the broker and all services, each in its own process (data in ./odradek-data)"
+    )
     add_broker_flags(parser)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address the services listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="SERVICE=PORT",
+        help="listen port of a service, e.g. --port registry=18081 (0: any free port; repeatable)",
+    )
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="SERVICE",
+        help="do not start this service (repeatable); --without all runs the broker alone",
+    )
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from odradek.broker.runner import run_broker
+def _ports(items: list[str], known: set[str]) -> dict[str, int]:
+    from odradek.cli.errors import CliError
 
-    return run_broker(properties_from_args(args, DEV_DEFAULTS))
+    ports: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in known or not value.isdigit() or int(value) > 65535:
+            raise CliError(f"--port expects SERVICE=PORT with SERVICE one of {sorted(known)}, got {item!r}")
+        ports[name] = int(value)
+    return ports
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+    from pathlib import Path
+
+    from odradek.cli.errors import CliError
+    from odradek.supervisor import DEV_SERVICES, Supervisor, SupervisorSettings
+
+    known = {spec.name for spec in DEV_SERVICES}
+    unknown = set(args.without) - known - {"all"}
+    if unknown:
+        raise CliError(f"--without: unknown service(s) {sorted(unknown)}; known: {sorted(known)}")
+    services = [] if "all" in args.without else [s for s in DEV_SERVICES if s.name not in args.without]
+    properties = properties_from_args(args, DEV_DEFAULTS)
+    data_dir = Path(properties["log.dirs"].split(",")[0])
+    settings = SupervisorSettings(
+        broker_properties=properties,
+        data_dir=data_dir,
+        host=args.host,
+        log_level=args.log_level,
+        ports=_ports(args.port, known),
+    )
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"odradek dev: data in {data_dir}; Ctrl-C stops everything", flush=True)
+        return await Supervisor(settings, services).run(stop)
+
+    return asyncio.run(main())

@@ -1,0 +1,8 @@
+"""The connectors that ship with odradek (found by class name, Kafka's Java name or simple name)."""
+
+from __future__ import annotations
+
+from odradek.connect.connectors.filestream import FileStreamSinkConnector, FileStreamSourceConnector
+from odradek.connect.connectors.verifiable import VerifiableSourceConnector
+
+CONNECTORS: list[type] = [FileStreamSourceConnector, FileStreamSinkConnector, VerifiableSourceConnector]

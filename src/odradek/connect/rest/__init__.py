@@ -1,0 +1,1 @@
+"""The Kafka Connect REST API (port 8083) on the shared HTTP layer."""

@@ -1,0 +1,377 @@
+"""Running a source task: poll → transform → convert → produce, and storing source offsets.
+
+At least once (default): records are produced by an idempotent producer; every
+`offset.flush.interval.ms` the producer is flushed, then the offsets of everything polled are
+written to the offset store and `task.commit()` is called. A record is never counted as done
+before its write was acknowledged, so a crash re-delivers, never skips.
+
+Exactly once (`exactly.once.source.support=enabled`, KIP-618): the task's producer is
+transactional with `transactional.id = <group.id>-<connector>-<task>`; `init_transactions` fences
+any zombie with the same id. Records and their source offsets (written to the offsets topic by
+the same producer) commit in one transaction, at the boundary `transaction.boundary` names: after
+each poll() (`poll`), every `transaction.boundary.interval.ms` (`interval`), or when the task asks
+through its `TransactionContext` (`connector`). Any failure aborts the open transaction and fails
+the task; after a restart the task resumes from the last committed offsets: no duplicate, no gap.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from confluent_kafka import KafkaException, Producer
+
+from odradek.connect.api.connector import SourceTask
+from odradek.connect.api.context import OffsetStorageReader, SourceTaskContext, TransactionContext
+from odradek.connect.api.errors import ConnectException
+from odradek.connect.api.records import RecordMetadata, SourceRecord
+from odradek.connect.runtime.errors import Stage, ToleranceExceeded
+from odradek.connect.runtime.offset_keys import canonical_json, offset_key, offset_value
+from odradek.connect.runtime.plugins import class_name
+from odradek.connect.runtime.task_runner import ConnectorTaskId, StateListener, StopTask, TaskRunner
+from odradek.connect.runtime.task_setup import DeadLetterQueue, TaskSetup, build_operator
+
+log = logging.getLogger("odradek.connect.source")
+
+
+class _Context(SourceTaskContext):
+    def __init__(self, runner: SourceTaskRunner) -> None:
+        self.runner = runner
+
+    def configs(self) -> Mapping[str, str]:
+        return self.runner.setup.task_config
+
+    def offset_storage_reader(self) -> OffsetStorageReader:
+        store = self.runner.setup.offset_store
+        if store is None:
+            raise ConnectException("No offset store")
+        return store.reader(self.runner.setup.connector)
+
+    def transaction_context(self) -> TransactionContext | None:
+        return self.runner.transaction_context
+
+
+class _TransactionContext(TransactionContext):
+    def __init__(self) -> None:
+        self.commit_requested = False
+        self.abort_requested = False
+        self.commit_after: SourceRecord | None = None
+        self.abort_after: SourceRecord | None = None
+
+    def commit_transaction(self, record: SourceRecord | None = None) -> None:
+        if record is None:
+            self.commit_requested = True
+        else:
+            self.commit_after = record
+
+    def abort_transaction(self, record: SourceRecord | None = None) -> None:
+        if record is None:
+            self.abort_requested = True
+        else:
+            self.abort_after = record
+
+
+class SourceTaskRunner(TaskRunner):
+    def __init__(self, task_id: ConnectorTaskId, setup: TaskSetup, listener: StateListener) -> None:
+        super().__init__(task_id, listener)
+        self.setup = setup
+        self.task: SourceTask | None = None
+        self.producer: Producer | None = None
+        self.dlq: DeadLetterQueue | None = None
+        self.staged: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        self.delivery_errors: list[tuple[SourceRecord, Any]] = []
+        self.eos = setup.exactly_once
+        self.boundary = (setup.connector_config.get("transaction.boundary") or "poll").lower()
+        interval = setup.connector_config.get("transaction.boundary.interval.ms")
+        self.boundary_interval_ms = int(interval) if interval else setup.offset_flush_interval_ms
+        self.transaction_context = (
+            _TransactionContext() if self.eos and self.boundary == "connector" else None
+        )
+        self.in_transaction = False
+        self.records_sent = 0
+        self.topics_seen: set[str] = set()
+
+    # -- setup -----------------------------------------------------------------------------------
+
+    def initialize(self) -> None:
+        setup = self.setup
+        self.converters = setup.converters()
+        self.chain = setup.chain()
+        self.policy = setup.policy()
+        config: dict[str, Any] = {
+            "linger.ms": 5,
+            "partitioner": "murmur2_random",
+            **setup.producer_config,
+            "enable.idempotence": True,
+            "acks": "all",
+        }
+        if self.eos:
+            if not setup.transactional_id:
+                raise ConnectException("exactly-once source task without a transactional id")
+            config["transactional.id"] = setup.transactional_id
+            config.setdefault("transaction.timeout.ms", 60_000)
+        self.producer = Producer(config)
+        if self.eos:
+            self.call("init_transactions", lambda: self.producer.init_transactions(30))  # type: ignore[union-attr]
+        if self.policy.dlq_topic:
+            self.dlq = DeadLetterQueue(self.policy, self.producer, setup.admin_config, owns_producer=False)
+        self.operator = build_operator(setup, self.id.task, self.policy, self.dlq, self.stopping.is_set)
+        task_cls = setup.task_class()
+        self.task_class_name = class_name(task_cls)
+        self.task = task_cls()  # type: ignore[assignment]
+        if not isinstance(self.task, SourceTask):
+            raise ConnectException(f"{self.task_class_name} is not a SourceTask")
+        self.task.initialize(_Context(self))
+        self.call("start", lambda: self.task.start(setup.task_config))  # type: ignore[union-attr]
+
+    # -- main loop -------------------------------------------------------------------------------
+
+    def execute(self) -> None:
+        assert self.task is not None and self.producer is not None
+        last_commit = time.monotonic()
+        while not self.stopping.is_set():
+            if self.paused.is_set():
+                self.commit_offsets()
+                if not self.wait_while_paused():
+                    break
+            ok, batch = self.operator.execute(
+                lambda: self.call("poll", self.task.poll),  # type: ignore[union-attr]
+                Stage.TASK_POLL,
+                self.task_class_name,
+            )
+            if self.cancelled.is_set():
+                return
+            if ok and batch:
+                self.send(batch)
+            self.producer.poll(0)
+            self._check_delivery_errors()
+            now = time.monotonic()
+            if self.eos:
+                if self._transaction_boundary_reached(bool(batch), now - last_commit):
+                    self.commit_transaction()
+                    last_commit = now
+            elif (now - last_commit) * 1000 >= self.setup.offset_flush_interval_ms:
+                self.commit_offsets()
+                last_commit = now
+        if not self.cancelled.is_set():
+            if self.eos:
+                self.commit_transaction()
+            else:
+                self.commit_offsets()
+
+    def _transaction_boundary_reached(self, polled: bool, elapsed_s: float) -> bool:
+        if not self.in_transaction:
+            return False
+        if self.boundary == "poll":
+            return polled
+        if self.boundary == "interval":
+            return elapsed_s * 1000 >= self.boundary_interval_ms
+        context = self.transaction_context
+        assert context is not None
+        if context.abort_requested:
+            context.abort_requested = False
+            self.abort_transaction()
+            return False
+        if context.commit_requested:
+            context.commit_requested = False
+            return True
+        return False
+
+    def send(self, batch: Sequence[SourceRecord]) -> None:
+        assert self.producer is not None
+        for record in batch:
+            if self.stopping.is_set() and self.cancelled.is_set():
+                raise StopTask()
+            self._stage_offset(record)
+            produced = self._convert(record)
+            if produced is None:
+                self.call("commit_record", lambda r=record: self.task.commit_record(r, None))  # type: ignore[misc,union-attr]
+                continue
+            if self.eos and not self.in_transaction:
+                self.producer.begin_transaction()
+                self.in_transaction = True
+            topic, kwargs = produced
+            kwargs["on_delivery"] = self._delivered(record)
+            while True:
+                try:
+                    self.producer.produce(topic, **kwargs)
+                    break
+                except BufferError:
+                    self.producer.poll(0.05)
+                except KafkaException as exc:
+                    self._produce_failed(record, exc)
+                    break
+            self.records_sent += 1
+            context = self.transaction_context
+            if context is not None and context.commit_after is record:
+                context.commit_after = None
+                context.commit_requested = True
+            if context is not None and context.abort_after is record:
+                context.abort_after = None
+                context.abort_requested = True
+
+    def _stage_offset(self, record: SourceRecord) -> None:
+        if record.source_partition is not None and record.source_offset is not None:
+            self.staged[canonical_json(record.source_partition)] = (
+                record.source_partition,
+                record.source_offset,
+            )
+
+    def _convert(self, record: SourceRecord) -> tuple[str, dict[str, Any]] | None:
+        transformed = self.chain.apply(record, self.operator)
+        if transformed is None:
+            return None
+        op = self.operator
+        c = self.converters
+        ok, key = op.execute(
+            lambda: c.key.from_connect_data(
+                transformed.topic, transformed.key_schema, transformed.key, transformed.headers
+            ),
+            Stage.KEY_CONVERTER,
+            class_name(type(c.key)),
+            source_record=transformed,
+        )
+        if not ok:
+            return None
+        ok, value = op.execute(
+            lambda: c.value.from_connect_data(
+                transformed.topic, transformed.value_schema, transformed.value, transformed.headers
+            ),
+            Stage.VALUE_CONVERTER,
+            class_name(type(c.value)),
+            source_record=transformed,
+        )
+        if not ok:
+            return None
+        ok, headers = op.execute(
+            lambda: [
+                (h.key, c.header.from_connect_header(transformed.topic, h.key, h.schema, h.value))
+                for h in transformed.headers
+            ],
+            Stage.HEADER_CONVERTER,
+            class_name(type(c.header)),
+            source_record=transformed,
+        )
+        if not ok:
+            return None
+        kwargs: dict[str, Any] = {"key": key, "value": value}
+        if headers:
+            kwargs["headers"] = headers
+        if transformed.kafka_partition is not None:
+            kwargs["partition"] = transformed.kafka_partition
+        if transformed.timestamp is not None and transformed.timestamp >= 0:
+            kwargs["timestamp"] = transformed.timestamp
+        return transformed.topic, kwargs
+
+    def _delivered(self, record: SourceRecord) -> Any:
+        def callback(err: Any, msg: Any) -> None:
+            if err is not None:
+                self.delivery_errors.append((record, err))
+                return
+            topic = msg.topic() or ""
+            if topic not in self.topics_seen:
+                self.topics_seen.add(topic)
+                self.setup.on_topic(topic)
+            if self.task is not None and not self.cancelled.is_set():
+                metadata = RecordMetadata(msg.topic(), msg.partition(), msg.offset(), msg.timestamp()[1])
+                try:
+                    self.task.commit_record(record, metadata)
+                except Exception:
+                    log.exception("commit_record failed in %s", self.id)
+
+        return callback
+
+    def _produce_failed(self, record: SourceRecord, error: Any) -> None:
+        def fail() -> None:
+            raise ConnectException(f"Failed to produce record to {record.topic}: {error}")
+
+        if self.eos:
+            self.abort_transaction()
+            fail()
+        self.operator.execute(fail, Stage.KAFKA_PRODUCE, "confluent_kafka.Producer", source_record=record)
+
+    def _check_delivery_errors(self) -> None:
+        while self.delivery_errors:
+            record, error = self.delivery_errors.pop(0)
+            self._produce_failed(record, error)
+
+    # -- offsets ---------------------------------------------------------------------------------
+
+    def commit_offsets(self) -> None:
+        """At least once: flush, then store the offsets of everything polled so far."""
+        assert self.producer is not None and self.task is not None
+        remaining = self.producer.flush(self.setup.offset_flush_timeout_ms / 1000)
+        if remaining:
+            log.warning(
+                "%s: %d records still unacknowledged after offset.flush.timeout.ms; offsets not committed",
+                self.id,
+                remaining,
+            )
+            return
+        self._check_delivery_errors()
+        if self.staged and self.setup.offset_store is not None:
+            staged, self.staged = self.staged, {}
+            ok, _ = self.operator.execute(
+                lambda: self.setup.offset_store.write(self.setup.connector, staged),  # type: ignore[union-attr]
+                Stage.TASK_COMMIT,
+                "OffsetStorageWriter",
+            )
+            if not ok:
+                self.staged = {**staged, **self.staged}
+        task = self.task
+        self.operator.execute(
+            lambda: self.call("commit", task.commit), Stage.TASK_COMMIT, self.task_class_name
+        )
+
+    def commit_transaction(self) -> None:
+        """Exactly once: the offsets go into the open transaction, then it commits."""
+        assert self.producer is not None and self.task is not None
+        if not self.in_transaction:
+            if not self.staged:
+                return
+            self.producer.begin_transaction()
+            self.in_transaction = True
+        try:
+            for partition, offset in self.staged.values():
+                self.producer.produce(
+                    self.setup.offsets_topic or "",
+                    key=offset_key(self.setup.connector, partition),
+                    value=offset_value(offset),
+                )
+            self.call("commit_transaction", lambda: self.producer.commit_transaction(60))  # type: ignore[union-attr]
+        except (KafkaException, ToleranceExceeded, ConnectException) as exc:
+            self.abort_transaction()
+            raise ConnectException(f"Failed to commit the transaction of {self.id}: {exc}") from exc
+        self.in_transaction = False
+        self._check_delivery_errors()
+        self.staged = {}
+        task = self.task
+        self.operator.execute(
+            lambda: self.call("commit", task.commit), Stage.TASK_COMMIT, self.task_class_name
+        )
+
+    def abort_transaction(self) -> None:
+        if self.producer is None or not self.in_transaction:
+            return
+        try:
+            self.producer.abort_transaction(30)
+        except KafkaException as exc:
+            log.warning("%s: abort_transaction failed: %s", self.id, exc)
+        self.in_transaction = False
+        self.staged = {}
+
+    def close(self) -> None:
+        if self.task is not None:
+            try:
+                self.call("stop", self.task.stop)
+            except Exception:
+                log.exception("stopping task %s failed", self.id)
+        if self.producer is not None:
+            if self.in_transaction:
+                self.abort_transaction()
+            self.producer.flush(5)
+        self.chain.close() if hasattr(self, "chain") else None
+        if hasattr(self, "converters"):
+            self.converters.close()

@@ -1,0 +1,187 @@
+"""The proxy's shared producer: one librdkafka producer, delivery reports back on the event loop.
+
+Every produce request of the process goes through one idempotent librdkafka producer (batching
+across requests is where throughput comes from). ``produce`` is called on the event loop (it only
+queues); a poll thread runs ``poll`` and so the delivery callbacks, which store each report in its
+request's `DeliveryBatch` and wake the loop at most once per poll round, never once per record.
+
+Memory is bounded by librdkafka's queue (``producer.buffer.kbytes``): when it is full ``produce``
+raises ``BufferError`` and the request waits (back-pressure) until deliveries free room.
+
+A record librdkafka refuses at once (too large, unknown partition) gets its failed report right
+away; the other records of the request are still written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+
+log = logging.getLogger("odradek.rest")
+
+Headers = list[tuple[str, bytes | None]]
+FULL_QUEUE_WAIT_S = 0.002
+POLL_S = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class OutRecord:
+    topic: str
+    partition: int  # -1: the partitioner picks (by key hash, as every Kafka client)
+    key: bytes | None
+    value: bytes | None
+    headers: Headers | None = None
+    timestamp_ms: int = 0  # 0: now (CreateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    error: KafkaError | None
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    timestamp_type: int  # confluent_kafka.TIMESTAMP_*
+
+
+class DeliveryBatch:
+    """Delivery reports of one request's records, by index, handed to the event loop.
+
+    Records are added with `add`; the poll thread fills ``reports``; `wait_for` waits for one
+    record's report, `wait_all` for all of them.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.loop_thread = threading.get_ident()  # made on the loop's thread
+        self.reports: list[Delivery | None] = []
+        self.pending = 0
+        self._event = asyncio.Event()
+        self._wake_scheduled = False
+
+    def add(self) -> int:
+        self.reports.append(None)
+        self.pending += 1
+        return len(self.reports) - 1
+
+    def settle(self, index: int, report: Delivery) -> None:
+        """Store a report (any thread); wake the loop once per batch of reports."""
+        self.reports[index] = report
+        self.pending -= 1
+        if not self._wake_scheduled:
+            self._wake_scheduled = True
+            if threading.get_ident() == self.loop_thread:
+                self._wake()
+            else:
+                self.loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        self._wake_scheduled = False
+        self._event.set()
+
+    def on_delivery(self, index: int, err: KafkaError | None, msg: Message) -> None:
+        ts_type, ts = msg.timestamp()
+        offset = msg.offset()
+        self.settle(
+            index,
+            Delivery(
+                err, msg.topic() or "", msg.partition() or 0, -1 if offset is None else offset, ts, ts_type
+            ),
+        )
+
+    async def wait_for(self, index: int) -> None:
+        """Wait until the report of record ``index`` is in."""
+        while self.reports[index] is None:
+            self._event.clear()
+            if self.reports[index] is not None:
+                break
+            await self._event.wait()
+
+    async def wait_all(self) -> list[Delivery]:
+        while self.pending:
+            self._event.clear()
+            if not self.pending:
+                break
+            await self._event.wait()
+        return [r for r in self.reports if r is not None]
+
+
+class ProducerService:
+    """Owns the librdkafka producer and its poll thread (`start`/`stop`)."""
+
+    def __init__(self, config: Mapping[str, object]) -> None:
+        self.config = dict(config)
+        self.producer: Producer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.producer = Producer(self.config)
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._poll_loop, name="rest-producer-poll", daemon=True)
+        self._thread.start()
+
+    def _poll_loop(self) -> None:
+        producer = self.producer
+        assert producer is not None
+        while not self._stopping.is_set():
+            try:
+                producer.poll(POLL_S)
+            except Exception:  # a callback's bug must not stop deliveries for everyone
+                log.exception("delivery callback failed")
+
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        if self.producer is None:
+            return
+        producer = self.producer
+        await asyncio.to_thread(producer.flush, timeout_s)
+        self._stopping.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+        self.producer = None
+
+    def batch(self) -> DeliveryBatch:
+        assert self.loop is not None
+        return DeliveryBatch(self.loop)
+
+    async def send(self, batch: DeliveryBatch, records: Sequence[OutRecord]) -> None:
+        """Queue ``records`` into ``batch`` (waiting while librdkafka's queue is full)."""
+        for record in records:
+            await self.send_one(batch, record)
+
+    async def send_one(self, batch: DeliveryBatch, record: OutRecord) -> None:
+        producer = self.producer
+        assert producer is not None
+        index = batch.add()
+        callback = functools.partial(batch.on_delivery, index)
+        while True:
+            try:
+                producer.produce(
+                    record.topic,
+                    value=record.value,
+                    key=record.key,
+                    partition=record.partition,
+                    on_delivery=callback,
+                    timestamp=record.timestamp_ms,
+                    headers=record.headers,  # type: ignore[arg-type]  # None values are allowed
+                )
+                return
+            except BufferError:
+                await asyncio.sleep(FULL_QUEUE_WAIT_S)
+            except KafkaException as exc:
+                err = exc.args[0] if exc.args else KafkaError(KafkaError._FAIL)
+                batch.settle(index, Delivery(err, record.topic, record.partition, -1, -1, 0))
+                return
+
+    def fail(self, batch: DeliveryBatch, record: OutRecord, error: KafkaError) -> None:
+        """Report ``record`` failed without producing it (a check of the proxy refused it)."""
+        index = batch.add()
+        batch.settle(index, Delivery(error, record.topic, record.partition, -1, -1, 0))

@@ -1,0 +1,1 @@
+"""Confluent REST Proxy API v2: metadata, produce, consumer instances."""

@@ -1,0 +1,116 @@
+"""v2 produce: ``POST /topics/{topic}`` and ``POST /topics/{topic}/partitions/{partition}``.
+
+Body: ``{"records": [{"key", "value", "partition", "headers", "timestamp"}], "key_schema",
+"key_schema_id", "value_schema", "value_schema_id"}`` in the embedded format the Content-Type
+names. Answer: ``{"offsets": [{"partition", "offset", "error_code", "error"}], "key_schema_id",
+"value_schema_id"}``, one entry per record in request order; a record that failed has
+``partition``/``offset`` null and its own ``error_code`` (40402 unknown partition, 50002/50003
+Kafka errors with the Kafka error in ``error``). ``headers`` and ``timestamp`` are odradek's
+additions (Karapace's header shape); an ``Idempotency-Key`` header makes a retry write once
+(see `odradek.rest.idempotency`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from odradek.rest import content, errors, jsoncodec
+from odradek.rest.content import Format
+from odradek.rest.fields import array, integer, obj, pointer
+from odradek.rest.idempotency import Aborted, Answer, check_key, replayed_header, request_digest
+from odradek.rest.kafka.producer import Delivery, OutRecord, ProducerService
+from odradek.rest.produce import Refused, aborted, first_failure, kafka_failure, produce
+from odradek.rest.records import parse_headers, parse_timestamp
+from odradek.rest.responses import v2_json
+from odradek.rest.serde import PLAIN, Serde
+from odradek.rest.v2.metadata import partition_or_404, proxy_of, topic_or_404
+
+
+async def produce_to_topic(request: Request) -> Response:
+    return await _produce(request, None)
+
+
+async def produce_to_partition(request: Request) -> Response:
+    return await _produce(request, request.path_params["partition"])
+
+
+async def _produce(request: Request, partition: int | None) -> Response:
+    proxy = proxy_of(request)
+    fmt = content.v2_produce_format(request)
+    body = obj(await content.read_json(request), "")
+    items = array(body.get("records"), "/records")
+    topic = await topic_or_404(proxy, request.path_params["topic"])
+    if partition is not None:
+        partition_or_404(topic, partition)
+    key_serde, value_serde, key_schema_id, value_schema_id = await serdes(proxy, fmt, body, topic.name)
+    records: list[OutRecord | Refused] = []
+    for i, item in enumerate(items):
+        at = pointer("records", i)
+        record = obj(item, at)
+        target = partition
+        if target is None:
+            raw = record.get("partition")
+            target = -1 if raw is None else integer(raw, at + "/partition", 0, 2**31 - 1)
+        records.append(
+            OutRecord(
+                topic.name,
+                target,
+                key_serde.serialize(record.get("key"), at + "/key"),
+                value_serde.serialize(record.get("value"), at + "/value"),
+                parse_headers(record.get("headers"), at + "/headers"),
+                parse_timestamp(record.get("timestamp"), at + "/timestamp"),
+            )
+        )
+
+    def answer_body(reports: list[Delivery | Refused]) -> dict[str, Any]:
+        return {
+            "offsets": [offset_entry(r) for r in reports],
+            "key_schema_id": key_schema_id,
+            "value_schema_id": value_schema_id,
+        }
+
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return v2_json(answer_body(await produce(proxy, records, len(topic.partitions))))
+
+    async def transactional(service: ProducerService) -> Answer:
+        reports = await produce(proxy, records, len(topic.partitions), service)
+        failure = first_failure(reports)
+        if failure is not None:
+            raise Aborted(Answer(200, jsoncodec.dumps(answer_body(aborted(reports, failure))), content.V2))
+        return Answer(200, jsoncodec.dumps(answer_body(reports)), content.V2)
+
+    digest = request_digest(request.url.path, await request.body())
+    try:
+        answer, replayed = await proxy.idempotency.run(check_key(key), digest, transactional)
+    except Aborted as exc:
+        answer, replayed = exc.answer, False
+    return Response(answer.body, answer.status, replayed_header(replayed), answer.media_type)
+
+
+async def serdes(
+    proxy: Any, fmt: Format, body: Any, topic: str
+) -> tuple[Serde, Serde, int | None, int | None]:
+    if not fmt.schema_backed:
+        serde = PLAIN[fmt]
+        return serde, serde, None, None
+    proxy.schemas.require()
+    raise errors.bad_request("unreachable")  # replaced by the schema registry integration
+
+
+def offset_entry(report: Delivery | Refused) -> dict[str, Any]:
+    if isinstance(report, Delivery) and report.error is not None:
+        report = kafka_failure(report.error)
+    if isinstance(report, Refused):
+        return {"partition": None, "offset": None, "error_code": report.error_code, "error": report.message}
+    return {"partition": report.partition, "offset": report.offset, "error_code": None, "error": None}
+
+
+ROUTES = [
+    Route("/topics/{topic}", produce_to_topic, methods=["POST"]),
+    Route("/topics/{topic}/partitions/{partition:int}", produce_to_partition, methods=["POST"]),
+]

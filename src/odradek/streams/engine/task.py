@@ -1,0 +1,308 @@
+"""A `Task` runs one sub-topology (or, in the test driver, the whole topology) over records.
+
+It owns the processor instances, their contexts, the task's state stores and punctuation queues, and
+the task's stream time (the largest timestamp it has processed). It does no I/O: records come in as
+raw bytes through `process`, leave through a `RecordCollector`, and commits are two calls
+(`prepare_commit` sends changelog records, `complete_commit` writes stores) the caller puts around
+its own offset commit or transaction.
+
+Bad input: a source serde failure goes to the deserialization handler; a negative timestamp is
+skipped and counted (`dropped_records`); a processor's exception goes to the processing handler.
+A FAIL from any handler raises `StreamsException` out of `process`, and nothing from that record on is
+committed (the caller stops before committing).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from odradek.streams.config import StreamsConfig
+from odradek.streams.engine.collector import RecordCollector
+from odradek.streams.engine.context import FailedProcessingException, NodeContext
+from odradek.streams.engine.punctuation import PunctuationQueue, Schedule
+from odradek.streams.engine.sink import SinkProcessor
+from odradek.streams.errors import (
+    InvalidStateStoreException,
+    ProcessorStateException,
+    StreamsException,
+    TaskCorruptedException,
+)
+from odradek.streams.handlers import ErrorHandlerContext, HandlerAction, HandlerResult, make_handler
+from odradek.streams.processor import Processor, PunctuationType
+from odradek.streams.record import Headers, Record, RecordMetadata
+from odradek.streams.state.buffered import BufferedStore
+from odradek.streams.topology import ProcessorNode, SinkNode, SourceNode, Topology
+
+log = logging.getLogger("odradek.streams")
+
+_FATAL = (
+    ProcessorStateException,
+    TaskCorruptedException,
+    InvalidStateStoreException,
+    FailedProcessingException,
+)
+
+
+class _SourceProcessor(Processor):
+    def process(self, record: Record[Any, Any]) -> None:  # pragma: no cover - sources only forward
+        raise AssertionError
+
+
+class Task:
+    def __init__(
+        self,
+        task_id: str,
+        topology: Topology,
+        node_names: Iterable[str],
+        stores: Mapping[str, BufferedStore],
+        collector: RecordCollector,
+        config: StreamsConfig,
+        wall_clock: Callable[[], int],
+        physical_topic: Callable[[str], str],
+    ) -> None:
+        self.task_id = task_id
+        self.application_id = config.application_id
+        self.config = config
+        self.topology = topology
+        self.stores = dict(stores)
+        self.collector = collector
+        self.wall_clock_ms = wall_clock
+        self.physical_topic = physical_topic
+        self.default_key_serde = config.serde("default.key.serde")
+        self.default_value_serde = config.serde("default.value.serde")
+        self.default_extractor = config["default.timestamp.extractor"]
+        dlq = config["errors.dead.letter.queue.topic.name"]
+        self.deserialization_handler = make_handler(
+            "deserialization", config["deserialization.exception.handler"], dlq
+        )
+        self.processing_handler = make_handler("processing", config["processing.exception.handler"], dlq)
+        self.production_handler = make_handler("production", config["production.exception.handler"], dlq)
+        self.idle_timeout_ms = int(config["stream.time.idle.timeout.ms"])
+
+        self.stream_time = -1
+        self.partition_time: dict[tuple[str, int], int] = {}
+        self._meta: tuple[str, int, int] | None = None
+        self.record_headers: Headers | None = None
+        self._raw: tuple[bytes | None, bytes | None] = (None, None)
+        self.commit_requested = False
+        self.processed = 0
+        self.dropped_records = 0
+        self.last_input_wall_ms = -1
+        self._stream_time_at_input = -1
+        self.stream_punctuation = PunctuationQueue()
+        self.wall_punctuation = PunctuationQueue()
+
+        self._key_serdes: dict[str, Any] = {}
+        self._value_serdes: dict[str, Any] = {}
+        self.contexts: dict[str, NodeContext] = {}
+        self.processors: dict[str, Processor] = {}
+        self._sources: dict[str, tuple[SourceNode, NodeContext]] = {}
+        names = list(node_names)
+        for name in names:
+            node = topology.nodes[name]
+            processor: Processor
+            if isinstance(node, SourceNode):
+                processor = _SourceProcessor()
+                stores_of: list[str] = []
+            elif isinstance(node, SinkNode):
+                processor = SinkProcessor(node, self)
+                stores_of = []
+            else:
+                processor = node.supplier()
+                stores_of = list(node.stores)
+            self.processors[name] = processor
+            ctx = NodeContext(self, name, processor, stores_of)
+            self.contexts[name] = ctx
+            if isinstance(node, SourceNode):
+                for topic in node.topics:
+                    physical = physical_topic(topic)
+                    self._sources[physical] = (node, ctx)
+                    self._key_serdes[physical] = self.resolve_serde(node.key_serde, True)
+                    self._value_serdes[physical] = self.resolve_serde(node.value_serde, False)
+        for name in names:
+            node = topology.nodes[name]
+            if isinstance(node, ProcessorNode | SinkNode):
+                for parent in node.parents:
+                    if parent in self.contexts:
+                        self.contexts[parent].add_child(self.contexts[name])
+        self._time_listeners: list[Callable[[int], None]] = []
+        for name in names:
+            node = topology.nodes[name]
+            if isinstance(node, ProcessorNode):
+                self.processors[name].init(self.contexts[name])
+                listener = getattr(self.processors[name], "on_stream_time_advanced", None)
+                if listener is not None:
+                    self._time_listeners.append(listener)
+        self._order = [self.processors[n] for n in names if isinstance(topology.nodes[n], ProcessorNode)]
+
+    def resolve_serde(self, serde: Any, is_key: bool) -> Any:
+        chosen = serde or (self.default_key_serde if is_key else self.default_value_serde)
+        return chosen.with_defaults(self.default_key_serde, self.default_value_serde)
+
+    # -- state ----------------------------------------------------------------------------------------
+
+    def store(self, name: str) -> Any:
+        store = self.stores.get(name)
+        if store is None:
+            raise InvalidStateStoreException(f"state store {name!r} is not open in task {self.task_id}")
+        return store
+
+    @property
+    def record_metadata(self) -> RecordMetadata | None:
+        return None if self._meta is None else RecordMetadata(*self._meta)
+
+    def source_topics(self) -> list[str]:
+        return list(self._sources)
+
+    # -- processing -----------------------------------------------------------------------------------
+
+    def process(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers | None = None,
+    ) -> bool:
+        """Process one input record; False when it was skipped (bad input a handler let through)."""
+        node, ctx = self._sources[topic]
+        self._meta = (topic, partition, offset)
+        self._raw = (key, value)
+        self.record_headers = headers
+        try:
+            k = self._key_serdes[topic].deserialize(topic, key, headers)
+            v = self._value_serdes[topic].deserialize(topic, value, headers)
+        except Exception as exc:
+            self._handle(
+                self.deserialization_handler.handle(self._error_context(node.name, timestamp), exc),
+                "deserialization",
+                exc,
+            )
+            self.dropped_records += 1
+            return False
+        extractor = node.timestamp_extractor or self.default_extractor
+        if extractor is not None:
+            tp = (topic, partition)
+            timestamp = extractor(k, v, timestamp, self.partition_time.get(tp, -1))
+        if timestamp < 0:
+            log.warning("skipping a record with negative timestamp %s at %s-%s@%s", timestamp, *self._meta)
+            self.dropped_records += 1
+            return False
+        self.stream_time = max(self.stream_time, timestamp)
+        ctx.forward(Record(k, v, timestamp, headers))
+        self.processed += 1
+        if self.stream_punctuation._heap and self.stream_punctuation._heap[0].next_time <= self.stream_time:
+            self.punctuate(PunctuationType.STREAM_TIME, self.stream_time)
+        return True
+
+    def note_input_wall_time(self, now_ms: int) -> None:
+        """The runtime/driver tells when input last arrived (for the idle timeout)."""
+        self.last_input_wall_ms = now_ms
+        self._stream_time_at_input = self.stream_time
+
+    def _error_context(self, node: str | None, timestamp: int) -> ErrorHandlerContext:
+        topic, partition, offset = self._meta if self._meta is not None else (None, None, None)
+        return ErrorHandlerContext(
+            topic, partition, offset, self.record_headers, node, self.task_id, timestamp, *self._raw
+        )
+
+    def _handle(self, result: HandlerResult, what: str, exc: Exception) -> None:
+        for dead in result.dead_letter_records:
+            self.collector.send(dead.topic, dead.key, dead.value, dead.timestamp, dead.headers, None)
+        if result.action is HandlerAction.FAIL:
+            raise FailedProcessingException(
+                f"{what} error in task {self.task_id}, the {what} exception handler said FAIL: {exc}"
+            ) from exc
+
+    def handles(self, exc: StreamsException) -> bool:
+        return not isinstance(exc, _FATAL)
+
+    def processing_failed(self, node: str, record: Record[Any, Any], exc: Exception) -> None:
+        ctx = self._error_context(node, record.timestamp)
+        self._handle(self.processing_handler.handle(ctx, record, exc), "processing", exc)
+
+    def production_failed(self, node: str, record: Any, exc: Exception) -> None:
+        ctx = self._error_context(node, getattr(record, "timestamp", self.stream_time))
+        self._handle(self.production_handler.handle(ctx, record, exc), "production", exc)
+
+    # -- punctuation and time -------------------------------------------------------------------------
+
+    def schedule(
+        self, node: str, interval_ms: int, kind: PunctuationType, callback: Callable[[int], None]
+    ) -> Schedule:
+        if kind is PunctuationType.STREAM_TIME:
+            return self.stream_punctuation.schedule(max(self.stream_time, 0), interval_ms, callback, node)
+        return self.wall_punctuation.schedule(self.wall_clock_ms(), interval_ms, callback, node)
+
+    def punctuate(self, kind: PunctuationType, now: int) -> int:
+        queue = self.stream_punctuation if kind is PunctuationType.STREAM_TIME else self.wall_punctuation
+        fired = queue.due(now)
+        saved = (self._meta, self.record_headers, self._raw)
+        self._meta, self.record_headers, self._raw = None, None, (None, None)
+        try:
+            for entry in fired:
+                try:
+                    entry.callback(now)
+                except FailedProcessingException:
+                    raise
+                except Exception as exc:
+                    self.processing_failed(entry.node, Record(None, None, now), exc)
+        finally:
+            self._meta, self.record_headers, self._raw = saved
+        return len(fired)
+
+    def on_wall_clock(self, now_ms: int) -> None:
+        """Fire wall-clock punctuators, and advance an idle task's stream time (idle timeout)."""
+        self.punctuate(PunctuationType.WALL_CLOCK_TIME, now_ms)
+        if self.idle_timeout_ms < 0 or self.last_input_wall_ms < 0 or self._stream_time_at_input < 0:
+            return
+        idle = now_ms - self.last_input_wall_ms
+        if idle >= self.idle_timeout_ms:
+            advanced = self._stream_time_at_input + idle
+            if advanced > self.stream_time:
+                self.stream_time = advanced
+                for listener in self._time_listeners:
+                    listener(advanced)
+                self.punctuate(PunctuationType.STREAM_TIME, advanced)
+
+    # -- commit ---------------------------------------------------------------------------------------
+
+    def prepare_commit(self) -> None:
+        """Forward what processors held back, then send the stores' changelog records."""
+        for processor in self._order:
+            processor.flush()
+        for store in self.stores.values():
+            store.stream_time = self.stream_time
+            store.prepare_commit()
+        self.commit_requested = False
+
+    def complete_commit(self) -> None:
+        for store in self.stores.values():
+            store.complete_commit()
+
+    def commit(self) -> None:
+        self.prepare_commit()
+        self.complete_commit()
+
+    def abort(self) -> None:
+        for store in self.stores.values():
+            store.abort()
+
+    def dirty_entries(self) -> int:
+        return sum(store.dirty_count() for store in self.stores.values())
+
+    def close(self) -> None:
+        for processor in self._order:
+            try:
+                processor.close()
+            except Exception:
+                log.exception("closing a processor of task %s", self.task_id)
+        for store in self.stores.values():
+            store.close()
+
+    def node_counts(self) -> dict[str, tuple[int, int]]:
+        return {name: (ctx.in_count, ctx.out_count) for name, ctx in self.contexts.items()}

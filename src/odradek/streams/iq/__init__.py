@@ -1,0 +1,1 @@
+"""Interactive queries over HTTP: any instance answers for any key (it forwards to the owner)."""

@@ -1,0 +1,1 @@
+"""The processors behind each DSL operator (one module per family)."""

@@ -1,0 +1,1 @@
+"""The Kafka runtime: `KafkaStreams` runs a topology against a Kafka cluster (confluent-kafka)."""

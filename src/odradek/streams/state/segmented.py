@@ -1,0 +1,271 @@
+"""Window and session stores: entries keyed by (key, t1, t2), kept in time segments.
+
+Window stores use t1 = window start, t2 = a sequence number (0 unless the store keeps duplicates, as
+a stream-stream join's buffer does). Session stores use t1 = session end, t2 = session start. The
+binary key is `4-byte key length, key, 8-byte t1, 8-byte t2` (big-endian), so one key's entries are
+contiguous and ordered by t1. Entries live in segments of `segment_interval` ms of t1, each its own
+byte store (its own RocksDB directory), so expiry drops whole segments, as Kafka Streams does.
+
+A write older than the retention (t1 <= observed stream time - retention) is dropped and counted in
+`expired_writes`: the record is too late for this store.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Callable
+from typing import Any
+
+from odradek.streams.serdes import Serde
+from odradek.streams.state.buffered import DELETED, MISSING, BufferedStore
+from odradek.streams.state.bytes_store import BytesStore
+
+_LEN = struct.Struct(">I")
+_TIMES = struct.Struct(">qq")
+SegmentOpener = Callable[[int], BytesStore]
+
+
+class _Segments:
+    """Implements the BytesStore calls the buffer needs, routing each key to its t1 segment."""
+
+    def __init__(self, opener: SegmentOpener, interval: int) -> None:
+        self.opener = opener
+        self.interval = interval
+        self.segments: dict[int, BytesStore] = {}
+
+    def segment(self, t1: int, create: bool) -> BytesStore | None:
+        sid = t1 // self.interval
+        seg = self.segments.get(sid)
+        if seg is None and create:
+            seg = self.segments[sid] = self.opener(sid)
+        return seg
+
+    def write(self, entries: list[tuple[bytes, bytes | None]]) -> None:
+        by_segment: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        for kb, vb in entries:
+            t1 = _TIMES.unpack_from(kb, len(kb) - 16)[0]
+            by_segment.setdefault(t1 // self.interval, []).append((kb, vb))
+        for sid, items in by_segment.items():
+            seg = self.segments.get(sid)
+            if seg is None:
+                seg = self.segments[sid] = self.opener(sid)
+            seg.write(items)
+
+    def drop_before(self, t1: int) -> None:
+        """Drop segments whose every t1 is < `t1`."""
+        for sid in sorted(self.segments):
+            if (sid + 1) * self.interval <= t1:
+                seg = self.segments.pop(sid)
+                destroy = getattr(seg, "destroy", None)
+                seg.close() if destroy is None else destroy()
+
+    def close(self) -> None:
+        for seg in self.segments.values():
+            seg.close()
+        self.segments.clear()
+
+
+def _prefix(kb: bytes) -> bytes:
+    return _LEN.pack(len(kb)) + kb
+
+
+class SegmentedStore(BufferedStore):
+    def __init__(
+        self,
+        name: str,
+        opener: SegmentOpener,
+        key_serde: Serde[Any],
+        value_serde: Serde[Any],
+        persistent: bool,
+        retention_ms: int,
+        segment_interval_ms: int,
+        existing_segments: list[int] = (),  # type: ignore[assignment]
+    ) -> None:
+        self.segments = _Segments(opener, segment_interval_ms)
+        for sid in existing_segments:
+            self.segments.segments[sid] = opener(sid)
+        super().__init__(name, self.segments, key_serde, value_serde, persistent)  # type: ignore[arg-type]
+        self.retention_ms = retention_ms
+        self.observed_time = -1
+        self.expired_writes = 0
+        self._dirty_index: dict[Any, dict[tuple[int, int], Any]] = {}
+
+    # -- binary layout --------------------------------------------------------------------------------
+
+    def encode_entry(self, dirty_key: Any, value: Any) -> tuple[bytes, bytes | None]:
+        key, t1, t2 = dirty_key
+        kb = _prefix(self.key_bytes(key)) + _TIMES.pack(t1, t2)
+        if value is DELETED:
+            return kb, None
+        return kb, self.value_serde.serialize(self.topic, value)
+
+    def decode_key(self, kb: bytes) -> tuple[Any, int, int]:
+        n = _LEN.unpack_from(kb)[0]
+        t1, t2 = _TIMES.unpack_from(kb, 4 + n)
+        return self.key_serde.deserialize(self.topic, kb[4 : 4 + n]), t1, t2
+
+    def write_inner(self, entries: list[tuple[bytes, bytes | None]]) -> None:
+        live = []
+        limit = self.observed_time - self.retention_ms
+        for kb, vb in entries:
+            t1 = _TIMES.unpack_from(kb, len(kb) - 16)[0]
+            self.observed_time = max(self.observed_time, t1)
+            if t1 > limit or vb is None:
+                live.append((kb, vb))
+        self.segments.write(live)
+        self.segments.drop_before(self.observed_time - self.retention_ms + 1)
+
+    # -- buffer ---------------------------------------------------------------------------------------
+
+    def _put(self, key: Any, t1: int, t2: int, value: Any) -> bool:
+        if t1 <= self.observed_time - self.retention_ms:
+            self.expired_writes += 1
+            return False
+        self.observed_time = max(self.observed_time, t1)
+        hk = self.hashable_key(key)
+        full = (hk, t1, t2)
+        self._cache[full] = value
+        self._dirty[full] = (key, t1, t2)
+        index = self._dirty_index.get(hk)
+        if index is None:
+            index = self._dirty_index[hk] = {}
+        index[(t1, t2)] = value
+        return True
+
+    def _expired(self, t1: int) -> bool:
+        return t1 <= self.observed_time - self.retention_ms
+
+    def _get(self, key: Any, t1: int, t2: int) -> Any:
+        if self._expired(t1):
+            return None
+        hk = self.hashable_key(key)
+        value = self._cache.get((hk, t1, t2), MISSING)
+        if value is MISSING:
+            kb = _prefix(self.key_bytes(key)) + _TIMES.pack(t1, t2)
+            seg = self.segments.segment(t1, create=False)
+            raw = seg.get(kb) if seg is not None else None
+            value = DELETED if raw is None else self.value_serde.deserialize(self.topic, raw)
+            self._cache[(hk, t1, t2)] = value
+        return None if value is DELETED else value
+
+    def _scan_key(self, key: Any, t1_from: int, t1_to: int) -> list[tuple[int, int, Any]]:
+        """(t1, t2, value) of `key` with t1_from <= t1 <= t1_to, in (t1, t2) order."""
+        t1_from = max(t1_from, self.observed_time - self.retention_ms + 1)
+        prefix = _prefix(self.key_bytes(key))
+        found: dict[tuple[int, int], Any] = {}
+        lo = prefix + _TIMES.pack(max(t1_from, 0), 0)
+        hi = prefix + _TIMES.pack(t1_to, 0x7FFFFFFFFFFFFFFF)
+        for sid in sorted(self.segments.segments):
+            start = sid * self.segments.interval
+            if start > t1_to or start + self.segments.interval <= t1_from:
+                continue
+            for kb, vb in self.segments.segments[sid].range(lo, hi + b"\x00"):
+                t1, t2 = _TIMES.unpack_from(kb, len(kb) - 16)
+                found[(t1, t2)] = vb
+        decoded: dict[tuple[int, int], Any] = {}
+        for (t1, t2), value in self._dirty_index.get(self.hashable_key(key), {}).items():
+            if t1_from <= t1 <= t1_to:
+                if value is DELETED:
+                    found.pop((t1, t2), None)
+                else:
+                    found[(t1, t2)] = None
+                    decoded[(t1, t2)] = value
+        out = []
+        for t in sorted(found):
+            value = decoded[t] if t in decoded else self.value_serde.deserialize(self.topic, found[t])
+            out.append((t[0], t[1], value))
+        return out
+
+    def _scan_all(self, t1_from: int, t1_to: int) -> list[tuple[Any, int, int, Any]]:
+        t1_from = max(t1_from, self.observed_time - self.retention_ms + 1)
+        found: dict[bytes, Any] = {}
+        for sid in sorted(self.segments.segments):
+            for kb, vb in self.segments.segments[sid].range(None, None):
+                t1 = _TIMES.unpack_from(kb, len(kb) - 16)[0]
+                if t1_from <= t1 <= t1_to:
+                    found[kb] = vb
+        decoded: dict[bytes, Any] = {}
+        for full, dk in self._dirty.items():
+            if t1_from <= dk[1] <= t1_to:
+                kb, _ = self.encode_entry(dk, None)
+                value = self._cache[full]
+                if value is DELETED:
+                    found.pop(kb, None)
+                else:
+                    found[kb] = None
+                    decoded[kb] = value
+        out = []
+        for kb in sorted(found, key=lambda b: (b[-16:-8], b)):
+            key, t1, t2 = self.decode_key(kb)
+            value = decoded[kb] if kb in decoded else self.value_serde.deserialize(self.topic, found[kb])
+            out.append((key, t1, t2, value))
+        return out
+
+    def complete_commit(self) -> None:
+        super().complete_commit()
+        self._dirty_index.clear()
+
+    def abort(self) -> None:
+        super().abort()
+        self._dirty_index.clear()
+
+    def close(self) -> None:
+        self.open = False
+        self._cache.clear()
+        self._dirty.clear()
+        self._dirty_index.clear()
+        self.segments.close()
+
+
+class WindowStore(SegmentedStore):
+    """(key, window start) -> value; `retain_duplicates` keeps every put (join buffers)."""
+
+    retain_duplicates = False
+    _seq = time.time_ns()  # unique across restarts: a restored buffer never sees a reused sequence
+
+    def put(self, key: Any, value: Any, window_start: int) -> None:
+        if self.retain_duplicates:
+            if value is None:
+                return
+            self._seq += 1
+            self._put(key, window_start, self._seq, value)
+        else:
+            self._put(key, window_start, 0, DELETED if value is None else value)
+
+    def fetch(self, key: Any, window_start: int) -> Any:
+        return self._get(key, window_start, 0)
+
+    def fetch_range(self, key: Any, time_from: int, time_to: int) -> list[tuple[int, Any]]:
+        """(window start, value) of `key` with time_from <= start <= time_to, oldest first."""
+        return [(t1, v) for t1, _, v in self._scan_key(key, time_from, time_to)]
+
+    def fetch_all(self, time_from: int, time_to: int) -> list[tuple[tuple[Any, int], Any]]:
+        return [((k, t1), v) for k, t1, _, v in self._scan_all(time_from, time_to)]
+
+    def all(self) -> list[tuple[tuple[Any, int], Any]]:
+        return self.fetch_all(0, 0x7FFFFFFFFFFFFFFF)
+
+
+class SessionStore(SegmentedStore):
+    """(key, session start, session end) -> aggregate."""
+
+    def put(self, key: Any, start: int, end: int, value: Any) -> None:
+        self._put(key, end, start, DELETED if value is None else value)
+
+    def remove(self, key: Any, start: int, end: int) -> None:
+        self._put(key, end, start, DELETED)
+
+    def fetch_session(self, key: Any, start: int, end: int) -> Any:
+        return self._get(key, end, start)
+
+    def find_sessions(self, key: Any, earliest_end: int, latest_start: int) -> list[tuple[int, int, Any]]:
+        """(start, end, aggregate) of sessions of `key` with end >= earliest_end and start <= latest_start."""
+        found = self._scan_key(key, earliest_end, 0x7FFFFFFFFFFFFFFF)
+        return [(start, end, v) for end, start, v in found if start <= latest_start]
+
+    def fetch(self, key: Any) -> list[tuple[int, int, Any]]:
+        return self.find_sessions(key, 0, 0x7FFFFFFFFFFFFFFF)
+
+    def all(self) -> list[tuple[tuple[Any, int, int], Any]]:
+        return [((k, start, end), v) for k, end, start, v in self._scan_all(0, 0x7FFFFFFFFFFFFFFF)]

@@ -1,0 +1,108 @@
+"""What a state store is (not the store itself): its name, kind, serdes, where it lives and how it is
+backed up. The engine opens one store per task from each spec; `Stores` builds specs.
+
+| kind | logical key -> value | binary layout in the byte store (and in its changelog) |
+|---|---|---|
+| key_value | key -> value | key bytes -> value bytes |
+| timestamped_key_value | key -> ValueAndTimestamp | key bytes -> 8-byte timestamp + value bytes |
+| window | (key, window start) -> value | 4-byte key length, key, 8-byte start, 8-byte sequence |
+| session | (key, start, end) -> value | 4-byte key length, key, 8-byte end, 8-byte start |
+
+All integers are big-endian; times are non-negative milliseconds, so byte order is time order.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from odradek.streams.serdes import Serde
+
+
+class StoreKind(enum.Enum):
+    KEY_VALUE = "key_value"
+    TIMESTAMPED_KEY_VALUE = "timestamped_key_value"
+    WINDOW = "window"
+    SESSION = "session"
+
+
+@dataclass
+class StoreSpec:
+    name: str
+    kind: StoreKind
+    key_serde: Serde[Any] | None = None
+    value_serde: Serde[Any] | None = None
+    persistent: bool = True
+    """RocksDB (True) or memory (False)."""
+    logging: bool = True
+    """Backed by a compacted changelog topic `{application.id}-{name}-changelog`."""
+    log_config: dict[str, str] = field(default_factory=dict)
+    retention_ms: int = 86_400_000
+    """Window and session stores: how long windows are kept (at least window size + grace)."""
+    window_size_ms: int = 0
+    retain_duplicates: bool = False
+    """Window stores of stream-stream joins keep every record, not the last per (key, start)."""
+    segment_interval_ms: int = 0
+    """0: max(retention / 2, 60 s), as Kafka Streams."""
+
+    def changelog_cleanup_policy(self) -> str:
+        return "compact,delete" if self.kind in (StoreKind.WINDOW, StoreKind.SESSION) else "compact"
+
+    def segment_interval(self) -> int:
+        return self.segment_interval_ms or max(self.retention_ms // 2, 60_000)
+
+
+class Stores:
+    """Builders of store specs, as Kafka Streams' `Stores` (persistent = RocksDB, in_memory = dict)."""
+
+    @staticmethod
+    def key_value(
+        name: str,
+        key_serde: Serde[Any] | None = None,
+        value_serde: Serde[Any] | None = None,
+        *,
+        persistent: bool = True,
+        logging: bool = True,
+        timestamped: bool = False,
+    ) -> StoreSpec:
+        kind = StoreKind.TIMESTAMPED_KEY_VALUE if timestamped else StoreKind.KEY_VALUE
+        return StoreSpec(name, kind, key_serde, value_serde, persistent, logging)
+
+    @staticmethod
+    def window(
+        name: str,
+        retention_ms: int,
+        window_size_ms: int,
+        key_serde: Serde[Any] | None = None,
+        value_serde: Serde[Any] | None = None,
+        *,
+        retain_duplicates: bool = False,
+        persistent: bool = True,
+        logging: bool = True,
+    ) -> StoreSpec:
+        return StoreSpec(
+            name,
+            StoreKind.WINDOW,
+            key_serde,
+            value_serde,
+            persistent,
+            logging,
+            retention_ms=retention_ms,
+            window_size_ms=window_size_ms,
+            retain_duplicates=retain_duplicates,
+        )
+
+    @staticmethod
+    def session(
+        name: str,
+        retention_ms: int,
+        key_serde: Serde[Any] | None = None,
+        value_serde: Serde[Any] | None = None,
+        *,
+        persistent: bool = True,
+        logging: bool = True,
+    ) -> StoreSpec:
+        return StoreSpec(
+            name, StoreKind.SESSION, key_serde, value_serde, persistent, logging, retention_ms=retention_ms
+        )

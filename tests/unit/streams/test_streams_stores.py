@@ -1,0 +1,158 @@
+"""One contract for each store kind, run over RocksDB and memory; changelog restore; locking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from odradek.streams import ProcessorStateException, Serdes, Stores
+from odradek.streams.state.bytes_store import RocksDBBytesStore
+from odradek.streams.state.factory import open_store
+
+
+@pytest.fixture(params=["rocksdb", "memory"])
+def task_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path | None:
+    return tmp_path if request.param == "rocksdb" else None
+
+
+def _with_changelog(store: Any) -> list[tuple[bytes, bytes | None]]:
+    log: list[tuple[bytes, bytes | None]] = []
+    store.changelog = lambda k, v, ts: log.append((k, v))
+    return log
+
+
+def test_key_value_store_contract(task_dir: Path | None) -> None:
+    store = open_store(Stores.key_value("kv", Serdes.STRING, Serdes.JSON), task_dir)
+    log = _with_changelog(store)
+    store.put("b", {"n": 2})
+    store.put("a", [1])
+    store.put("c", 3)
+    assert store.get("a") == [1]  # uncommitted writes are visible
+    assert store.put_if_absent("a", 9) == [1]
+    assert store.delete("c") == 3
+    assert list(store.range("a", "b")) == [("a", [1]), ("b", {"n": 2})]
+    store.flush()
+    assert sorted(k for k, _ in log) == [b"a", b"b", b"c"]
+    assert dict(log)[b"c"] is None
+    assert list(store.all()) == [("a", [1]), ("b", {"n": 2})]
+    store.put("aa", 1)
+    assert [k for k, _ in store.prefix_scan(b"a")] == ["a", "aa"]
+    assert store.approximate_num_entries() >= 2
+    store.close()
+
+
+def test_unhashable_keys_work(task_dir: Path | None) -> None:
+    store = open_store(Stores.key_value("kv", Serdes.JSON, Serdes.JSON), task_dir)
+    store.put({"user": 1}, "x")
+    assert store.get({"user": 1}) == "x"
+    store.flush()
+    assert store.get({"user": 1}) == "x"
+    store.close()
+
+
+def test_restore_from_changelog_rebuilds_the_store(task_dir: Path | None, tmp_path: Path) -> None:
+    spec = Stores.key_value("kv", Serdes.STRING, Serdes.LONG)
+    store = open_store(spec, task_dir)
+    log = _with_changelog(store)
+    for i in range(50):
+        store.put(f"k{i % 7}", i)
+    store.delete("k3")
+    store.flush()
+    store.close()
+    other = open_store(spec, (tmp_path / "other") if task_dir else None)
+    other.restore(log)
+    assert other.get("k3") is None
+    assert other.get("k6") == 48
+    other.close()
+
+
+def test_abort_drops_uncommitted_writes(task_dir: Path | None) -> None:
+    store = open_store(Stores.key_value("kv", Serdes.STRING, Serdes.LONG), task_dir)
+    store.put("a", 1)
+    store.flush()
+    store.put("a", 2)
+    store.prepare_commit()
+    store.abort()
+    assert store.get("a") == 1
+    store.close()
+
+
+def test_window_store_contract(task_dir: Path | None) -> None:
+    store = open_store(
+        Stores.window(
+            "w", retention_ms=1000, window_size_ms=10, key_serde=Serdes.STRING, value_serde=Serdes.LONG
+        ),
+        task_dir,
+    )
+    store.put("a", 1, 0)
+    store.put("a", 2, 10)
+    store.put("b", 3, 10)
+    store.flush()
+    store.put("a", 4, 20)
+    assert store.fetch("a", 10) == 2
+    assert store.fetch_range("a", 0, 20) == [(0, 1), (10, 2), (20, 4)]
+    assert store.fetch_all(10, 10) == [(("a", 10), 2), (("b", 10), 3)]
+    store.put("a", None, 10)
+    assert store.fetch_range("a", 0, 100) == [(0, 1), (20, 4)]
+    store.put("a", 5, 5000)  # moves observed time: everything before 4000 expires
+    store.put("a", 6, 100)  # too old for the retention: dropped and counted
+    assert store.expired_writes == 1
+    store.flush()
+    assert store.fetch_range("a", 0, 10_000) == [(5000, 5)]
+    store.close()
+
+
+def test_window_store_keeps_duplicates_for_join_buffers(task_dir: Path | None) -> None:
+    spec = Stores.window(
+        "j",
+        retention_ms=100,
+        window_size_ms=10,
+        key_serde=Serdes.STRING,
+        value_serde=Serdes.STRING,
+        retain_duplicates=True,
+    )
+    store = open_store(spec, task_dir)
+    store.put("k", "x", 5)
+    store.put("k", "y", 5)
+    assert [v for _, v in store.fetch_range("k", 0, 10)] == ["x", "y"]
+    store.close()
+
+
+def test_session_store_contract(task_dir: Path | None) -> None:
+    store = open_store(
+        Stores.session("s", retention_ms=1000, key_serde=Serdes.STRING, value_serde=Serdes.LONG), task_dir
+    )
+    store.put("u", 0, 10, 2)
+    store.put("u", 20, 30, 1)
+    store.put("v", 5, 6, 7)
+    store.flush()
+    assert store.find_sessions("u", 5, 25) == [(0, 10, 2), (20, 30, 1)]
+    assert store.find_sessions("u", 11, 100) == [(20, 30, 1)]
+    store.remove("u", 0, 10)
+    assert store.fetch("u") == [(20, 30, 1)]
+    assert store.fetch_session("v", 5, 6) == 7
+    assert store.all() == [(("v", 5, 6), 7), (("u", 20, 30), 1)]
+    store.close()
+
+
+def test_persistent_window_segments_survive_reopen(tmp_path: Path) -> None:
+    spec = Stores.window(
+        "w", retention_ms=10_000_000, window_size_ms=10, key_serde=Serdes.STRING, value_serde=Serdes.LONG
+    )
+    store = open_store(spec, tmp_path)
+    store.put("a", 1, 0)
+    store.put("a", 2, 7_000_000)
+    store.flush()
+    store.close()
+    again = open_store(spec, tmp_path)
+    assert again.fetch_range("a", 0, 8_000_000) == [(0, 1), (7_000_000, 2)]
+    again.close()
+
+
+def test_a_locked_rocksdb_directory_is_a_clear_error(tmp_path: Path) -> None:
+    first = RocksDBBytesStore(tmp_path / "db")
+    with pytest.raises(ProcessorStateException, match="cannot open the RocksDB state store"):
+        RocksDBBytesStore(tmp_path / "db")
+    first.close()
