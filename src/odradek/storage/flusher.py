@@ -29,7 +29,7 @@ from typing import Protocol
 from odradek.model.clock import Clock
 from odradek.model.topic_partition import TopicPartition
 from odradek.storage.errors import LogClosedError, StorageError
-from odradek.storage.partition_log import PartitionLog
+from odradek.storage.partition_log import TRANSIENT_ERRNOS, PartitionLog
 
 _log = logging.getLogger(__name__)
 
@@ -164,9 +164,12 @@ class LogFlusher:
             return
         self.rounds += 1
         errors = await self._to_thread(_flush_logs, flushes)
-        for tp, _, _ in flushes:
-            if tp not in errors:
+        for tp, log, _ in flushes:
+            error = errors.get(tp)
+            if error is None:
                 self._last_flush_ms[tp] = now_ms
+            elif isinstance(error, OSError) and error.errno not in TRANSIENT_ERRNOS and log.on_io_error:
+                log.on_io_error(log, error)  # a failing fsync: the directory goes offline (on the loop)
         self._release(waiters, errors)
 
     def _release(

@@ -28,7 +28,7 @@ from odradek.storage.checkpoints import read_offsets, write_clean_shutdown, writ
 from odradek.storage.cleaner import CleanStats
 from odradek.storage.cleaner_transactions import aborted_transaction_filter
 from odradek.storage.errors import StorageError
-from odradek.storage.file_cache import AUTO, FileCache
+from odradek.storage.file_cache import AUTO, MIN_CAPACITY, FileCache
 from odradek.storage.layout import (
     CLEAN_SHUTDOWN_FILE,
     DELETE_DIR_SUFFIX,
@@ -65,6 +65,7 @@ class LogDirDescription:
     partition_sizes: dict[TopicPartition, int]
     total_bytes: int
     usable_bytes: int
+    offline: bool = False
 
 
 def remove_paths(paths: Iterable[Path]) -> None:
@@ -97,6 +98,8 @@ class LogManager:
         self._logs: dict[TopicPartition, PartitionLog] = {}
         self._dir_of: dict[TopicPartition, Path] = {}
         self._counts: dict[Path, int] = dict.fromkeys(self.log_dirs, 0)  # partitions per directory
+        self.offline_dirs: set[Path] = set()
+        self.on_dir_offline: list[Callable[[Path], None]] = []  # told once per failed directory
         self._lock = threading.Lock()  # guards the dicts (checkpoint runs in a thread)
         self.cleaner = LogCleaner(self, cleaner_config, fsync=fsync)
         # transactions: never clean at or above the LSO; drop the data of aborted transactions
@@ -124,13 +127,19 @@ class LogManager:
         jobs: list[LoadJob] = []
         seen: dict[TopicPartition, Path] = dict(self._dir_of)
         for log_dir in self.log_dirs:
-            log_dir.mkdir(parents=True, exist_ok=True)
-            clean = (log_dir / CLEAN_SHUTDOWN_FILE).exists()
+            try:
+                log_dir.mkdir(parents=True, exist_ok=True)
+                clean = (log_dir / CLEAN_SHUTDOWN_FILE).exists()
+                names = sorted(os.listdir(log_dir))
+            except OSError as exc:
+                _log.error("log directory %s is offline: %s", log_dir, exc)  # as Kafka: the others load
+                self.offline_dirs.add(log_dir)
+                continue
             if not clean:
                 report.unclean_dirs.append(log_dir)
             states = read_log_states(log_dir / LOG_STATE_FILE) if clean else {}
             checkpoints: list[dict[TopicPartition, int]] = []  # read only if a log needs them
-            for name in sorted(os.listdir(log_dir)):
+            for name in names:
                 if is_deleted_partition_dir(name):
                     report.stale.append(log_dir / name)
                     continue
@@ -189,16 +198,39 @@ class LogManager:
             self._add(job.tp, log, job.log_dir)
             report.partitions += 1
         for log_dir in self.log_dirs:
+            if log_dir in self.offline_dirs:
+                continue
             # From now on a crash must trigger recovery; the state file only goes with the marker.
             (log_dir / CLEAN_SHUTDOWN_FILE).unlink(missing_ok=True)
             (log_dir / LOG_STATE_FILE).unlink(missing_ok=True)
         return report
 
     def _add(self, tp: TopicPartition, log: PartitionLog, log_dir: Path) -> None:
+        log.on_io_error = self._io_failed
         with self._lock:
             self._logs[tp] = log
             self._dir_of[tp] = log_dir
             self._counts[log_dir] += 1
+
+    # --- failed directories (Kafka's LogDirFailureChannel) ----------------------------------
+    def _io_failed(self, log: PartitionLog, exc: OSError) -> None:
+        log_dir = self._dir_of.get(log.tp)
+        if log_dir is not None:
+            _log.error("I/O error on %s (%s): taking log directory %s offline", log.tp, exc, log_dir)
+            self.mark_offline(log_dir)
+
+    def mark_offline(self, log_dir: Path) -> None:
+        """A directory whose disk fails: its logs answer KAFKA_STORAGE_ERROR from now on, new
+        partitions go elsewhere, no checkpoint or clean-shutdown marker is written for it (the next
+        start recovers it). On the event loop (the logs close their files)."""
+        if log_dir in self.offline_dirs:
+            return
+        self.offline_dirs.add(log_dir)
+        for tp, log in self.items():
+            if self._dir_of.get(tp) == log_dir:
+                log.take_offline()
+        for listener in self.on_dir_offline:
+            listener(log_dir)
 
     # --- partitions -------------------------------------------------------------------------
     def get(self, tp: TopicPartition) -> PartitionLog | None:
@@ -225,7 +257,10 @@ class LogManager:
 
     def next_log_dir(self) -> Path:
         counts = self._counts
-        return min(self.log_dirs, key=lambda d: counts[d])  # min() keeps the first of equals
+        online = [d for d in self.log_dirs if d not in self.offline_dirs]
+        if not online:
+            raise StorageError("every log directory is offline")
+        return min(online, key=lambda d: counts[d])  # min() keeps the first of equals
 
     def create_partition(
         self, tp: TopicPartition, topic_id: uuid.UUID, config: LogConfig, now_ms: int
@@ -249,6 +284,55 @@ class LogManager:
         self._add(tp, log, log_dir)
         return log
 
+    def create_partitions(
+        self, wanted: Sequence[tuple[TopicPartition, uuid.UUID, LogConfig]], now_ms: int
+    ) -> list[TopicPartition]:
+        """Create the empty logs of many new partitions, all or none: on the first failure (EMFILE,
+        ENOSPC, EIO...) every log made here is removed again and the OSError raised. Partitions
+        already here are skipped; returns the ones created (for `remove_partitions` if the change
+        they belong to fails later).
+
+        Blocking (a directory and two files per partition): the broker runs it in a worker thread
+        before it writes the metadata record that creates the partitions, so the record never
+        names a partition without a directory. The logs are opened through a file cache of this
+        call's own (one descriptor at a time) and handed over to the shared one with none open.
+        """
+        own = FileCache(MIN_CAPACITY)
+        created: list[TopicPartition] = []
+        try:
+            for tp, topic_id, config in wanted:
+                if tp in self._logs:
+                    continue
+                log_dir = self.next_log_dir()
+                log = PartitionLog.create(
+                    log_dir / partition_dir_name(tp),
+                    tp,
+                    topic_id,
+                    config,
+                    now_ms=now_ms,
+                    fsync=self._fsync,
+                    files=own,
+                )
+                log.rebind(self.files)
+                self._add(tp, log, log_dir)
+                created.append(tp)
+        except BaseException:
+            self.remove_partitions(created)
+            raise
+        return created
+
+    def remove_partitions(self, tps: Iterable[TopicPartition]) -> None:
+        """Undo `create_partitions`: close the logs and remove their directories now (blocking)."""
+        for tp in tps:
+            with self._lock:
+                log = self._logs.pop(tp, None)
+                log_dir = self._dir_of.pop(tp, None)
+                if log_dir is not None:
+                    self._counts[log_dir] -= 1
+            if log is not None:
+                log.close(seal=False)
+                shutil.rmtree(log.directory, ignore_errors=True)
+
     def delete_partition(self, tp: TopicPartition) -> Path | None:
         """Close the log and rename its directory to `<topic>-<partition>.<uuidhex>-delete`.
 
@@ -263,7 +347,7 @@ class LogManager:
         if log is None or log_dir is None:
             return None
         self.cleaner.forget(tp)
-        log.close()
+        log.close(seal=False)
         target = log_dir / f"{partition_dir_name(tp)}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}"
         os.replace(log.directory, target)
         return target
@@ -271,8 +355,15 @@ class LogManager:
     def describe_dirs(self) -> list[LogDirDescription]:
         result = []
         for log_dir, tps in self.partitions_by_dir().items():
+            if log_dir in self.offline_dirs:
+                result.append(LogDirDescription(log_dir, {}, -1, -1, offline=True))
+                continue
             sizes = {tp: log.size_in_bytes for tp in tps if (log := self._logs.get(tp)) is not None}
-            usage = shutil.disk_usage(log_dir)
+            try:
+                usage = shutil.disk_usage(log_dir)
+            except OSError:
+                result.append(LogDirDescription(log_dir, sizes, -1, -1))
+                continue
             result.append(LogDirDescription(log_dir, sizes, usage.total, usage.free))
         return result
 
@@ -300,6 +391,8 @@ class LogManager:
             for tp, log in self._logs.items():
                 by_dir[self._dir_of[tp]].append((tp, log))
         for log_dir, logs in by_dir.items():
+            if log_dir in self.offline_dirs:
+                continue
             write_offsets(log_dir / RECOVERY_POINT_CHECKPOINT, {tp: log.recovery_point for tp, log in logs})
             write_offsets(
                 log_dir / LOG_START_OFFSET_CHECKPOINT, {tp: log.log_start_offset for tp, log in logs}
@@ -317,7 +410,7 @@ class LogManager:
         an fsync per file: 20,000 partitions close in well under a second), then write the
         checkpoints, the clean-shutdown log state and the clean-shutdown marker of each directory
         whose logs all closed and synced."""
-        failed: set[Path] = set()
+        failed: set[Path] = set(self.offline_dirs)
         by_dir: dict[Path, list[tuple[TopicPartition, PartitionLog]]] = {d: [] for d in self.log_dirs}
         for tp, log in self.items():
             log_dir = self._dir_of[tp]

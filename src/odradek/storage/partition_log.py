@@ -30,6 +30,7 @@ flush holds duplicates of the descriptors it uses.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import threading
@@ -87,6 +88,12 @@ from odradek.storage.segment_swap import Rename, SwapConflictError, swap_in
 from odradek.storage.txn_index import AbortedTxn, collect_aborted
 
 Fsync = Callable[[int], None]
+TRANSIENT_ERRNOS = frozenset(
+    (errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN, errno.EINTR)
+)
+"""Running out of something: the request fails, the log directory stays online (unlike Kafka, which
+takes a directory offline on any IOException: with a full disk the data is intact, and freeing
+space lets writes go on without a restart)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +129,12 @@ class PartitionLog:
         "_leo",
         "_lock",
         "_log_start",
+        "_offline",
         "_recovery_point",
         "_segments",
         "_snapshot_offset",
         "directory",
+        "on_io_error",
         "producer_state",
         "topic_id",
         "tp",
@@ -166,6 +175,8 @@ class PartitionLog:
         self._generation = 0  # bumped by truncation: a flush started before must not publish
         self._dirty_dirs: set[Path] = set()  # entries created, renamed or deleted since the last flush
         self._closed = False
+        self._offline = False
+        self.on_io_error: Callable[[PartitionLog, OSError], None] | None = None  # LogManager's
         self.truncated_on_load = 0  # bytes recovery cut when this log was loaded
         self.producer_state = ProducerStateManager()
         self.producer_state.map_end_offset = log_end_offset
@@ -475,7 +486,28 @@ class PartitionLog:
 
     def _check_open(self) -> None:
         if self._closed:
+            if self._offline:
+                raise StorageError(f"the log directory of {self.tp} is offline")
             raise LogClosedError(f"log of {self.tp} is closed")
+
+    @property
+    def offline(self) -> bool:
+        return self._offline
+
+    def _io_error(self, what: str, exc: OSError) -> StorageError:
+        """The error to raise for an OSError of `what`; a disk failure (anything but running out of
+        space, descriptors or memory) also goes to `on_io_error`, which takes the directory offline."""
+        if exc.errno not in TRANSIENT_ERRNOS and self.on_io_error is not None:
+            self.on_io_error(self, exc)
+        return StorageError(f"{what} {self.tp} failed: {exc}")
+
+    def take_offline(self) -> None:
+        """Its log directory failed: every later operation raises StorageError (KAFKA_STORAGE_ERROR),
+        and its files are closed."""
+        with self._lock:
+            self._offline = self._closed = True
+            for segment in self._segments:
+                segment.close()
 
     # --- append -----------------------------------------------------------------------------
     def append(
@@ -550,12 +582,19 @@ class PartitionLog:
                 config=config,
             )
         except OSError as exc:
-            raise StorageError(f"append to {self.tp} failed: {exc}") from exc
+            raise self._io_error("append to", exc) from exc
         self._leo = last + 1
-        if leader_epoch > self._epoch_cache.latest_epoch:
-            self._epoch_cache.assign(leader_epoch, first)
-        if with_producer:
-            self._record_producers(buf, headers, first, append_time, segment)
+        try:
+            if leader_epoch > self._epoch_cache.latest_epoch:
+                self._epoch_cache.assign(leader_epoch, first)
+            if with_producer:
+                self._record_producers(buf, headers, first, append_time, segment)
+        except OSError as exc:
+            # The batch is written but its epoch or aborted transaction is not: the log and what
+            # describes it disagree, so the partition stops here (recovery rebuilds both from it).
+            if self.on_io_error is not None:
+                self.on_io_error(self, exc)
+            raise StorageError(f"append to {self.tp} failed after writing: {exc}") from exc
         return AppendInfo(first, last, append_time, self._log_start, max_ts)
 
     def _record_producers(
@@ -638,7 +677,7 @@ class PartitionLog:
         try:
             return self._read(fetch_offset, max_bytes, max_offset, min_one_batch)
         except OSError as exc:
-            raise StorageError(f"read from {self.tp} failed: {exc}") from exc
+            raise self._io_error("read from", exc) from exc
 
     def _read(self, fetch_offset: int, max_bytes: int, max_offset: int, min_one_batch: bool) -> ReadResult:
         chunks: list[bytes] = []
@@ -926,17 +965,19 @@ class PartitionLog:
                 self._recovery_point = target
             return self._recovery_point
 
-    def close(self, flush: bool = False, *, snapshot: bool | None = None) -> None:
+    def close(self, flush: bool = False, *, snapshot: bool | None = None, seal: bool = True) -> None:
         """Seal the active segment (its indexes are written), snapshot the producer state if it
         changed (`snapshot`, by default when flushing), optionally fsync, and close every file.
 
         A clean shutdown snapshots without `flush`: the log manager makes the files durable with
-        one sync per log directory, then calls `closed_durably`.
+        one sync per log directory, then calls `closed_durably`. A log being deleted is closed
+        without `seal` (nothing is written: its disk may be full).
         """
         if self._closed:
             return
         try:
-            self._segments[-1].seal()
+            if seal:
+                self._segments[-1].seal()
             take_snapshot = flush if snapshot is None else snapshot
             if take_snapshot and self.producer_state.producers and self._snapshot_offset != self._leo:
                 self._snapshot(sync=flush)
