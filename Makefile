@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test bench install install-dev system-deps lint clean
+.PHONY: run test bench bench-streams install install-dev system-deps lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ test: install-dev system-deps $(KAFKAJS)/node_modules/.installed
 ## make bench: benchmarks (never part of the tests)
 bench: install-dev
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run.py
+	$(MAKE) bench-streams
+
+## make bench-streams: odradek.streams against Quix Streams (own venv bench/.venv-quix), and restore
+bench-streams: install-dev
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/streams_bench.py --e2e
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/streams/restore_bench.py --size-mb 1024
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .cache $(KAFKAJS)/node_modules

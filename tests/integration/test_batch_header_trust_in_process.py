@@ -36,7 +36,7 @@ def test_retention_keeps_fresh_records_and_drops_old_ones_whatever_the_header_sa
             b.create_topic(topic, **{"retention.ms": str(HOUR)})
         produce_without_max_timestamp(b, "fresh", NOW - 10, NOW - 5)
         produce_without_max_timestamp(b, "old", NOW - 3 * HOUR, NOW - 2 * HOUR)
-        logs = {topic: b.broker.replicas.get(topic, 0) for topic in ("fresh", "old")}
+        logs = {topic: b.broker.partitions.get(topic, 0) for topic in ("fresh", "old")}
         for partition in logs.values():
             assert partition is not None
             partition.log.roll(NOW)  # retention never deletes the active segment

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from odradek.broker.group_coordinator import coordinator_config, log_entries
+from odradek.broker.coordinator_loader import entries as log_entries
+from odradek.broker.group_coordinator import coordinator_config
 from odradek.coordinator.partitioning import coordinator_partition
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
@@ -156,7 +157,7 @@ def test_a_compacted_offsets_topic_reloads_the_latest_offsets(tmp_path: Path) ->
         assert commit(conn, "other", 5) == 0
         assert b.broker.cleaner is not None
         assert b.run(b.broker.cleaner.run_pass()), "nothing was compacted"
-        partition = b.broker.replicas.get(GROUP_METADATA_TOPIC_NAME, 0)
+        partition = b.broker.partitions.get(GROUP_METADATA_TOPIC_NAME, 0)
         assert partition is not None
         assert sum(1 for _ in log_entries(partition.log)) < 30  # of 201 commits to two keys
     with InProcessBroker(tmp_path, clock=clock) as b:

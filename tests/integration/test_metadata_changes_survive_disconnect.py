@@ -22,7 +22,7 @@ def test_auto_create_completes_after_the_client_goes_away(tmp_path: Path) -> Non
         conn.close()  # the client disconnects mid-request; its task is cancelled
         b.run(asyncio.sleep(0.5))
         assert b.broker.image.topic("orphan") is not None
-        assert [p.tp.partition for p in b.broker.replicas.all_partitions()] == list(range(8))
+        assert [p.tp.partition for p in b.broker.partitions.all_partitions()] == list(range(8))
 
         other = b.connect()
         data = produce.TopicProduceData(

@@ -124,7 +124,7 @@ def read(conn: InMemoryConnection, partition: int = 0, isolation: int = 0) -> fe
 
 
 def log_end(broker: InProcessBroker, partition: int = 0) -> int:
-    found = broker.broker.replicas.get("t", partition)
+    found = broker.broker.partitions.get("t", partition)
     assert found is not None
     return found.log.log_end_offset
 

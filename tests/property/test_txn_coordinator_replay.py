@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit" / "coordi
 
 from txn_helpers import Harness, durable_view, tp
 
+from odradek.coordinator.result import CoordinatorResult
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.records import TxnLogRecord, decode_record, encode_record
-from odradek.coordinator.transaction.results import TxnResult
 from odradek.coordinator.transaction.states import TransactionState as S
 
 IDS = ("a", "b", "c")
@@ -44,9 +44,9 @@ def test_replay_of_emitted_records_equals_live_state(ops, server_tv):  # type: i
     h = Harness(config=config, auto_markers=False)
     shard = h.shard
 
-    def submit(result: TxnResult[object], fail: bool) -> None:
+    def submit(result: CoordinatorResult[object], fail: bool) -> None:
         if fail and result.records:
-            shard.on_failed(result.records)
+            h.fail(result)  # the append failed: the runtime undoes the operation
         else:
             h.run(result)
 
@@ -66,8 +66,7 @@ def test_replay_of_emitted_records_equals_live_state(ops, server_tv):  # type: i
             submit(shard.end_txn(txn_id, md.producer_id, md.producer_epoch - 1, a, h.now, tv), fail)
         elif kind == "tick":
             h.now += a
-            for result in shard.abort_timed_out(h.now):
-                submit(result, fail)
+            submit(shard.abort_timed_out(h.now), fail)
             submit(shard.expire_transactional_ids(h.now), fail)
         elif kind == "markers":
             h.write_markers()

@@ -1,12 +1,17 @@
 """A broker process: metadata store, partition logs, the Kafka listener, background work.
 
-`Broker` is the composition root: handlers reach every service through it (`ctx.broker`). It owns
-its background tasks (`start()`/`stop()`): the log flusher, retention, the log cleaner (compacted
-topics), checkpoints and the metrics endpoint. Metadata changes go through `run_controller`, which
-computes records with a pure controller function, appends them durably (in a worker thread; fsync)
-and only then updates the hosted partitions, one change at a time. A change runs in its own task,
-shielded from the request that asked for it: a client that disconnects mid-request cancels its
-wait, never the change (once records are persisted, the hosted partitions must follow them).
+`Broker` is the composition root. Handlers do not see it: they get typed ports (`ports.py`:
+partitions, metadata, coordinators, node, config...), some of which the broker implements itself
+(`MetadataPort`, `NodePort`, `StatsPort`). It owns its background tasks (`start()`/`stop()`): the
+log flusher, retention, the log cleaner (compacted topics), checkpoints, metadata publishing and the
+metrics endpoint. Metadata changes go through `run_controller`, which computes records with a pure
+controller function and applies them to the metadata store (durably, in a worker thread; fsync),
+one change at a time; the store notifies its publishers (`metadata_publishing.py`: the hosted
+partitions, the group coordinator), and the change is answered once they followed it. A change runs
+in its own task, shielded from the request that asked for it: a client that disconnects mid-request
+cancels its wait, never the change (once records are persisted, the hosted partitions must follow
+them). The broker is also every partition's listener: a moved high watermark completes what waits
+in its purgatories.
 """
 
 from __future__ import annotations
@@ -27,10 +32,12 @@ from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import all_specs
 from odradek.broker.log_cleaner_service import LogCleanerService
+from odradek.broker.metadata_publishing import GroupTopicsPublisher, MetadataPublishing, PartitionPublisher
 from odradek.broker.metrics import BrokerMetrics, PartitionStat
 from odradek.broker.metrics_http import MetricsEndpoint
-from odradek.broker.partitions import Partition, ReplicaManager
 from odradek.broker.periodic import Periodic
+from odradek.broker.ports import BrokerPorts, Purgatories
+from odradek.broker.purgatory import Purgatory
 from odradek.broker.server import KafkaServer
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
@@ -43,7 +50,10 @@ from odradek.metadata.log_config_builder import log_config_kwargs
 from odradek.metadata.records import MetadataRecord
 from odradek.model.clock import Clock, SystemClock
 from odradek.model.ids import BrokerId
-from odradek.protocol.messages.fetch import AbortedTransaction
+from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.messages.api_versions import ApiVersion
+from odradek.replication.manager import PartitionManager
+from odradek.replication.partition import Partition
 from odradek.storage.flusher import LogFlusher
 from odradek.storage.log_cleaner import CleanerConfig
 from odradek.storage.log_config import LogConfig
@@ -92,12 +102,35 @@ class Broker:
                 self.logs.cleaner, self.clock, config.int_value("log.cleaner.backoff.ms")
             )
         self.store: LocalMetadataStore | None = None
-        self.replicas = ReplicaManager(self.logs, config.node_id, self.log_config, self.clock.now_ms)
+        self.produce_purgatory: Purgatory[TopicPartition] = Purgatory("produce")
+        self.fetch_purgatory: Purgatory[TopicPartition] = Purgatory("fetch")
+        self.partitions = PartitionManager(
+            self.logs, config.node_id, self.log_config, self.clock.now_ms, listeners=(self,)
+        )
         self.flusher = LogFlusher(self.logs, self.clock)
         self.fetch_sessions = FetchSessionCache(
             config.int_value("max.incremental.fetch.session.cache.slots"), self.rng
         )
-        self.dispatcher = Dispatcher(all_specs(), self, self.metrics)
+        self.transactions = BrokerTransactionCoordinator(self)
+        self.groups = BrokerGroupCoordinator(self)
+        self.publishing = MetadataPublishing(
+            [PartitionPublisher(self.partitions), GroupTopicsPublisher(self.groups)]
+        )
+        self.ports = BrokerPorts(
+            partitions=self.partitions,
+            metadata=self,
+            groups=self.groups,
+            transactions=self.transactions,
+            node=self,
+            config=config,
+            clock=self.clock,
+            fetch_sessions=self.fetch_sessions,
+            purgatories=Purgatories(self.produce_purgatory, self.fetch_purgatory),
+            flusher=self.flusher,
+            log_dirs=self.logs,
+            stats=self,
+        )
+        self.dispatcher = Dispatcher(all_specs(), self.ports, self.metrics)
         self.server = KafkaServer(
             self.dispatcher,
             config.int_value("socket.request.max.bytes"),
@@ -111,8 +144,6 @@ class Broker:
             ),
         )
         self.metrics_endpoint: MetricsEndpoint | None = None
-        self.transactions = BrokerTransactionCoordinator(self)
-        self.groups = BrokerGroupCoordinator(self)
         self._metadata_lock = asyncio.Lock()
         self._metadata_changes: set[asyncio.Task[Any]] = set()
         self._periodic: list[Periodic] = []
@@ -131,6 +162,9 @@ class Broker:
             report = await asyncio.to_thread(self.logs.load, self.log_config, self.clock.now_ms())
             if report.recovered:
                 log.warning("recovered %d partitions after an unclean shutdown", len(report.recovered))
+            await self.publishing.start()
+            self.store.subscribe(self.publishing)  # the partitions follow the image from now on
+            await self.publishing.published(self.store.version)
             await self.server.start(list(self.config.listeners))
             host, port = self.advertised_endpoint()
             await self.apply_metadata(
@@ -177,6 +211,9 @@ class Broker:
         await self.groups.stop()
         if self._metadata_changes:
             await asyncio.wait(self._metadata_changes)
+        if self.store is not None:
+            self.store.unsubscribe(self.publishing)
+        await self.publishing.stop()
         if self.metrics_endpoint is not None:
             await self.metrics_endpoint.stop()
         if self.cleaner is not None:
@@ -195,6 +232,13 @@ class Broker:
     def image(self) -> ClusterImage:
         assert self.store is not None, "broker not started"
         return self.store.image
+
+    @property
+    def node_id(self) -> int:
+        return self.config.node_id
+
+    def api_versions(self) -> list[ApiVersion]:
+        return self.dispatcher.api_versions()
 
     def advertised_endpoint(self) -> tuple[str, int]:
         listener = self.config.advertised_listeners[0]
@@ -226,26 +270,18 @@ class Broker:
             log.error("metadata change failed", exc_info=task.exception())
 
     async def _apply_locked(self, records: Sequence[MetadataRecord]) -> None:
-        assert self.store is not None
-        before = self.image
+        """Make the change durable, then wait until every publisher followed it."""
+        store = self.store
+        assert store is not None
+        version = store.version
         if records:
-            await asyncio.to_thread(self.store.apply, records)
-        after = self.image
-        doomed = self.replicas.reconcile(after)
-        self.replicas.update_configs()
-        if doomed:
-            await asyncio.to_thread(remove_paths, doomed)
-        deleted = {t.name for tid, t in before.topics_by_id.items() if tid not in after.topics_by_id}
-        created = {t.name for tid, t in after.topics_by_id.items() if tid not in before.topics_by_id}
-        # The change is persisted and applied: a coordinator failing to follow it must not turn a
-        # done CreateTopics/DeleteTopics into an error (Kafka's metadata publishers log and go on).
-        try:
-            if deleted:
-                await self.groups.on_topics_deleted(deleted)
-            if created or deleted:
-                await self.groups.on_topics_changed(created, deleted)
-        except Exception:
-            log.exception("group coordinator failed to follow topic changes %s", sorted(created | deleted))
+            version = await asyncio.to_thread(self._apply_to_store, store, records)
+        await self.publishing.published(version)
+
+    @staticmethod
+    def _apply_to_store(store: LocalMetadataStore, records: Sequence[MetadataRecord]) -> int:
+        store.apply(records)
+        return store.version
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""
@@ -267,34 +303,21 @@ class Broker:
             )
         )
 
-    # --- what handlers ask about partitions ---------------------------------------------------
-
-    def in_sync_replicas(self, partition: Partition) -> int:
-        topic = self.image.topic(partition.tp.topic)
-        if topic is None:
-            return 0
-        registration = topic.partitions.get(partition.tp.partition)
-        return 0 if registration is None else len(registration.isr)
-
-    def last_stable_offset(self, partition: Partition) -> int:
-        return partition.log.last_stable_offset
-
-    def aborted_transactions(
-        self, partition: Partition, fetch_offset: int, upper_bound: int
-    ) -> list[AbortedTransaction]:
-        return [
-            AbortedTransaction(producer_id=a.producer_id, first_offset=a.first_offset)
-            for a in partition.log.aborted_transactions(fetch_offset, upper_bound)
-        ]
-
-    async def after_internal_append(self, partition: Partition, last_offset: int) -> None:
-        """After the broker itself appended (coordinator records, markers): one replica, so the high
-        watermark is the log end; wake fetches; wait for the fsync when the topic asks for it."""
-        log_ = partition.log
-        log_.high_watermark = log_.log_end_offset
-        self.replicas.waiters.notify(partition.tp)
-        if log_.config.flush_on_messages:
+    async def wait_flushed(self, partition: Partition, last_offset: int) -> None:
+        """After the broker itself appended (coordinator records, markers): wait for the fsync
+        when the topic asks for it (`flush.messages`)."""
+        if partition.log.config.flush_on_messages:
             await self.flusher.after_append(partition.tp, last_offset)
+
+    # --- PartitionListener: what waits on partitions hears their commits ---------------------
+
+    def on_high_watermark_updated(self, partition: Partition) -> None:
+        self.produce_purgatory.check_and_complete(partition.tp)
+        self.fetch_purgatory.check_and_complete(partition.tp)
+
+    def on_deleted(self, partition: Partition) -> None:
+        self.produce_purgatory.check_and_complete(partition.tp)
+        self.fetch_purgatory.check_and_complete(partition.tp)
 
     def on_produced(self, topic: str, nbytes: int, nrecords: int) -> None:
         self.metrics.bytes_in.labels(topic).inc(nbytes)

@@ -216,7 +216,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._abort("idle for connections.max.idle.ms")
 
     def _handler_failed(self, exc: Exception) -> None:
-        """CloseConnection closes with its reason; anything else is a bug, logged with its traceback."""
+        """CloseConnection closes with its reason; anything else (the dispatcher answers a failing
+        handler itself, with UNKNOWN_SERVER_ERROR) is a bug, logged with its traceback."""
         if isinstance(exc, CloseConnection):
             self._abort(str(exc))
             return

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from odradek.broker.app import Broker
+    from odradek.broker.ports import BrokerPorts
 
 
 @dataclass(slots=True)
@@ -17,5 +17,6 @@ class RequestContext:
     client_id: str | None
     client_host: str
     connection_id: int
-    broker: Broker
+    ports: BrokerPorts
+    """What the handler may use of the broker (`ports.py`)."""
     principal: str = "User:ANONYMOUS"

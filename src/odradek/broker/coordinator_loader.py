@@ -3,10 +3,13 @@
 create   `__consumer_offsets` / `__transaction_state` is created on first use, with Kafka's
          internal-topic settings (`internal_topic`); TOPIC_ALREADY_EXISTS counts as created (a
          concurrent creation won the race).
-batches  a partition's record batches from the log start offset up to an end offset (the log
-         end or the high watermark), in offset order, read whole in 1 MiB chunks, for the shard's
-         replay. Batches straddling the log start are returned whole: the caller skips their
-         records below `log_start_offset`.
+entries  what a shard replays, for both coordinators alike: every record and transaction marker
+         from the log start offset up to the log end, in offset order, with its offset
+         (`(offset, LogRecord | TransactionMarker)`, the producer id set on records of a
+         transactional batch). The runtime replays those below the high watermark as committed and
+         the rest as pending, so both coordinators load to the same offset. Batches are read whole
+         in 1 MiB chunks; a batch whose records cannot be parsed is skipped with a warning, so one
+         bad batch never keeps a partition from loading.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from odradek.coordinator.shard import LogEntry, LogRecord, TransactionMarker
 from odradek.metadata.controller.internal_topics import internal_topic
 from odradek.metadata.image import TopicImage
 from odradek.model.errors import ErrorCode
-from odradek.protocol.records import BatchHeader, iter_headers
+from odradek.protocol.primitives import ProtocolError
+from odradek.protocol.records import CONTROL_COMMIT, BatchHeader, control_type, iter_headers, iter_records
 from odradek.storage.partition_log import PartitionLog
 
 if TYPE_CHECKING:
@@ -40,6 +45,26 @@ async def create_coordinator_topic(broker: Broker, name: str) -> TopicImage | No
         return None
     log.info("created %s with %d partitions", name, len(topic.partitions))
     return topic
+
+
+def entries(log_: PartitionLog) -> Iterator[tuple[int, LogEntry]]:
+    """Every record and transaction marker up to the log end, with its offset, in offset order."""
+    for chunk, pos, header in batches(log_, log_.log_end_offset):
+        try:
+            records = list(iter_records(chunk, pos, header))
+        except ProtocolError:
+            log.warning("skipping an unreadable batch of %s at %d", log_.tp, header.base_offset)
+            continue
+        producer_id = header.producer_id if header.is_transactional else -1
+        for record in records:
+            if record.offset < log_.log_start_offset:
+                continue
+            if header.is_control:
+                kind = control_type(record.key)
+                if kind >= 0:
+                    yield record.offset, TransactionMarker(header.producer_id, kind == CONTROL_COMMIT)
+            elif record.key is not None:
+                yield record.offset, LogRecord(record.key, record.value, producer_id)
 
 
 def batches(log_: PartitionLog, end: int) -> Iterator[tuple[bytes, int, BatchHeader]]:

@@ -12,6 +12,10 @@ Rules (Kafka's):
   Metadata v13 request.
 * Responses use header v1 for flexible versions, header v0 otherwise, and always v0 for
   ApiVersions.
+* A handler that raises unexpectedly (a bug; `CloseConnection` is deliberate) does not cost the
+  client its connection: the request is answered UNKNOWN_SERVER_ERROR in its own response shape
+  (`error_response`), as Kafka does, and the traceback is logged. So is a response that fails to
+  encode. Only a Produce with acks=0, which has no response, closes the connection then.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from odradek.broker.api import ApiSpec, Chunks
 from odradek.broker.context import RequestContext
+from odradek.broker.error_response import error_response
 from odradek.model.errors import ErrorCode
 from odradek.protocol import codec, framing
 from odradek.protocol.api_keys import ApiKey
@@ -31,8 +36,8 @@ from odradek.protocol.messages import api_versions
 from odradek.protocol.primitives import INT32, ProtocolError
 
 if TYPE_CHECKING:
-    from odradek.broker.app import Broker
     from odradek.broker.metrics import BrokerMetrics
+    from odradek.broker.ports import BrokerPorts
 
 log = logging.getLogger("odradek.broker.dispatcher")
 
@@ -43,14 +48,14 @@ class CloseConnection(Exception):
 
 class Dispatcher:
     def __init__(
-        self, specs: Iterable[ApiSpec], broker: Broker, metrics: BrokerMetrics | None = None
+        self, specs: Iterable[ApiSpec], ports: BrokerPorts, metrics: BrokerMetrics | None = None
     ) -> None:
         self.specs: dict[int, ApiSpec] = {}
         for spec in specs:
             if spec.key in self.specs:
                 raise ValueError(f"two handlers for {spec.key.name}")
             self.specs[int(spec.key)] = spec
-        self.broker = broker
+        self.ports = ports
         self.metrics = metrics
 
     def api_versions(self) -> list[api_versions.ApiVersion]:
@@ -84,23 +89,42 @@ class Dispatcher:
         except ProtocolError as exc:
             raise CloseConnection(f"malformed {spec.key.name} v{version} request: {exc}") from exc
         ctx = RequestContext(
-            key, version, correlation_id, header.client_id, client_host, connection_id, self.broker
+            key, version, correlation_id, header.client_id, client_host, connection_id, self.ports
         )
-        result = spec.handler(ctx, request)
+        try:
+            result = spec.handler(ctx, request)
+        except CloseConnection:
+            raise
+        except Exception as exc:
+            result = self._error_response(spec, ctx, request, exc)
         if inspect.isawaitable(result):
-            return self._finish_later(spec, ctx, result, started)
-        return self._respond(spec, ctx, result, started)
+            return self._finish_later(spec, ctx, request, result, started)
+        return self._respond(spec, ctx, request, result, started)
 
     async def _finish_later(
-        self, spec: ApiSpec, ctx: RequestContext, pending: Awaitable[Any], started: float
+        self, spec: ApiSpec, ctx: RequestContext, request: Any, pending: Awaitable[Any], started: float
     ) -> Chunks | None:
-        return self._respond(spec, ctx, await pending, started)
+        try:
+            response = await pending
+        except CloseConnection:
+            raise
+        except Exception as exc:
+            response = self._error_response(spec, ctx, request, exc)
+        return self._respond(spec, ctx, request, response, started)
 
-    def _respond(self, spec: ApiSpec, ctx: RequestContext, response: Any, started: float) -> Chunks | None:
+    def _respond(
+        self, spec: ApiSpec, ctx: RequestContext, request: Any, response: Any, started: float
+    ) -> Chunks | None:
         if self.metrics is not None:
             self.metrics.observe_request(spec.key.name, ctx.api_version, time.perf_counter() - started)
         if response is None:
             return None
+        try:
+            return self._encode(spec, ctx, response)
+        except Exception as exc:
+            return self._encode(spec, ctx, self._error_response(spec, ctx, request, exc))
+
+    def _encode(self, spec: ApiSpec, ctx: RequestContext, response: Any) -> Chunks:
         version = ctx.api_version
         if spec.encode is not None:
             body = spec.encode(response, version)
@@ -109,6 +133,23 @@ class Dispatcher:
         head = framing.response_header(ctx.correlation_id, spec.response, version)
         size = len(head) + sum(len(c) for c in body)
         return [INT32.pack(size) + head, *body]
+
+    def _error_response(self, spec: ApiSpec, ctx: RequestContext, request: Any, exc: Exception) -> Any:
+        """UNKNOWN_SERVER_ERROR for the whole request, in its response shape (Kafka's handleError)."""
+        log.error(
+            "%s v%d (correlation id %d, client %s) failed; answering UNKNOWN_SERVER_ERROR",
+            spec.key.name,
+            ctx.api_version,
+            ctx.correlation_id,
+            ctx.client_id,
+            exc_info=exc,
+        )
+        response = error_response(
+            spec.key, spec.request, spec.response, ctx.api_version, request, ErrorCode.UNKNOWN_SERVER_ERROR
+        )
+        if response is None:
+            raise CloseConnection(f"{spec.key.name} failed and has no response to carry the error") from exc
+        return response
 
     def _unsupported_api_versions(self, correlation_id: int) -> Chunks:
         own = [v for v in self.api_versions() if v.api_key == ApiKey.API_VERSIONS]

@@ -1,21 +1,18 @@
-"""The group coordinator inside a broker: `__consumer_offsets`, its loading, appends and topics view.
+"""The group coordinator inside a broker: `__consumer_offsets`, its loading and its topics view.
 
-`BrokerGroupCoordinator` owns the pure-core shell (`GroupCoordinatorService`) and gives it what it
-needs, implemented over this broker's own partitions (single node):
+`BrokerGroupCoordinator` owns the group coordinator service (`GroupCoordinatorService` on the shared
+`CoordinatorRuntime`) and gives it what it needs, implemented over this broker's own partitions:
 
-    append   the records of one coordinator operation as one uncompressed, non-transactional record
-             batch, appended to the `__consumer_offsets` partition's log; the high watermark moves
-             to the log end (one replica), fetches waiting on the partition wake up; it returns None
-             (written) unless the topic sets `flush.messages` (then an awaitable that waits for the
-             fsync). A refused append (`StorageError`, e.g. a record above `max.message.bytes`)
-             comes back as a failed awaitable; the runtime then drops the shard and this class reloads it from
-             the log the next time a client looks the coordinator up (`ensure_ready`).
+    log      `PartitionCoordinatorLog` over `__consumer_offsets`: appends as the partition's leader,
+             the partition's high watermark and its listener (answers wait for the commit). A
+             refused append makes the runtime drop the shard, and this class loads it again from the
+             log the next time a client looks the coordinator up (`ensure_ready`).
     topics   `ImageTopics`, a `TopicsView` over the broker's current metadata image.
 
 `__consumer_offsets` is created on first use (FindCoordinator for a group) with Kafka's internal-topic
 settings (`offsets.topic.num.partitions`, compacted), and every partition is loaded — its records
-replayed, one `LogRecord` per record (with the producer id of a transactional batch) and one
-`TransactionMarker` per control record — at creation and at broker start. The number of shards is
+replayed up to the log end (`coordinator_loader.entries`), the part above the high watermark as
+pending — at creation and at broker start, at the partition's leader epoch. The number of shards is
 the topic's real partition count, as in Kafka, which keeps `offsets.topic.num.partitions` only for
 creating it. While the topic is being created or loaded, `ensure_ready` callers wait; a failure to
 create it answers COORDINATOR_NOT_AVAILABLE (retriable).
@@ -32,30 +29,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
-from odradek.broker.coordinator_loader import batches, create_coordinator_topic
+from odradek.broker.coordinator_loader import create_coordinator_topic, entries
+from odradek.broker.coordinator_log import PartitionCoordinatorLog
 from odradek.coordinator.context import RequestContext as CoordinatorContext
 from odradek.coordinator.group.config import GroupCoordinatorConfig
 from odradek.coordinator.group.service import GroupCoordinatorService
 from odradek.coordinator.group.topics import TopicInfo
-from odradek.coordinator.shard import LogEntry, LogRecord, TransactionMarker
 from odradek.metadata.image import TopicImage
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
-from odradek.protocol.primitives import ProtocolError
-from odradek.protocol.records import (
-    CONTROL_COMMIT,
-    BatchSpec,
-    build_batch,
-    control_type,
-    iter_records,
-    read_header,
-)
 from odradek.storage.errors import StorageError
-from odradek.storage.partition_log import PartitionLog
-from odradek.storage.producer_state import AppendOrigin
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
@@ -117,6 +103,9 @@ def _info(topic: TopicImage | None) -> TopicInfo | None:
 class BrokerGroupCoordinator:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
+        self.log = PartitionCoordinatorLog(
+            broker.partitions, GROUP_METADATA_TOPIC_NAME, broker.clock, broker.flusher
+        )
         self.service = self._new_service(coordinator_config(broker))
         self._ready = False
         self._ready_lock = asyncio.Lock()
@@ -125,12 +114,12 @@ class BrokerGroupCoordinator:
     def _new_service(self, config: GroupCoordinatorConfig) -> GroupCoordinatorService:
         broker = self.broker
         topics = ImageTopics(broker)
-        return GroupCoordinatorService.create(broker.clock, self._append, topics, config, broker.rng)
+        return GroupCoordinatorService.create(broker.clock, self.log, topics, config, broker.rng)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.service.start()
+        await self.service.start()
         self._started = True
         if self.broker.image.topic(GROUP_METADATA_TOPIC_NAME) is not None:
             await self.ensure_ready()
@@ -168,16 +157,17 @@ class BrokerGroupCoordinator:
             # The shards must follow the topic as it is, whatever the config says now.
             await self.service.stop()
             self.service = self._new_service(coordinator_config(broker, count))
-            self.service.start()
+            await self.service.start()
         loaded = set(self.service.runtime.partitions())
         for index in range(count):
             if index in loaded:
                 continue
-            partition = broker.replicas.leader(GROUP_METADATA_TOPIC_NAME, index)
+            partition = broker.partitions.leader(GROUP_METADATA_TOPIC_NAME, index)
             if isinstance(partition, ErrorCode):
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
             try:
-                self.service.load(index, list(log_entries(partition.log)))
+                log_end = partition.log.log_end_offset
+                await self.service.load(index, partition.leader_epoch, entries(partition.log), log_end)
             except StorageError:
                 log.exception("loading %s failed", partition.tp)
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
@@ -201,70 +191,3 @@ class BrokerGroupCoordinator:
         bumped = await self.service.on_topics_changed()
         if bumped:
             log.info("%d consumer groups have new regex subscription topics", bumped)
-
-    # --- what the service calls --------------------------------------------------------------
-
-    def _append(
-        self,
-        index: int,
-        records: list[tuple[bytes, bytes | None]],
-        producer: tuple[int, int] | None = None,
-    ) -> Awaitable[None] | None:
-        """Append now; None when done, an awaitable when the topic wants an fsync first.
-
-        With `producer` (TxnOffsetCommit), the records go in a transactional batch of that producer id
-        and epoch, appended as the coordinator's (`AppendOrigin.COORDINATOR`: epoch checked, no
-        sequence), so the partition's producer state holds the transaction open until its marker.
-
-        Done at once, the runtime answers without another trip through the event loop (it only waits
-        for appends still running). A failure comes back in a failed awaitable, never raised here, so
-        that the runtime handles it as a failed append.
-        """
-        broker = self.broker
-        try:
-            partition = broker.replicas.get(GROUP_METADATA_TOPIC_NAME, index)
-            if partition is None or not partition.is_leader:
-                raise StorageError(f"{GROUP_METADATA_TOPIC_NAME}-{index} is not hosted here")
-            now = broker.clock.now_ms()
-            spec = BatchSpec()
-            if producer is not None:
-                spec = BatchSpec(producer_id=producer[0], producer_epoch=producer[1], is_transactional=True)
-            batch = bytearray(build_batch([(key, value, [], now) for key, value in records], spec))
-            info = partition.log.append(
-                batch, [read_header(batch)], partition.leader_epoch, now, AppendOrigin.COORDINATOR
-            )
-        except Exception as exc:
-            failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            failed.set_exception(exc)
-            return failed
-        if partition.log.config.flush_on_messages:
-            return asyncio.ensure_future(broker.after_internal_append(partition, info.last_offset))
-        # What after_internal_append does, without a coroutine: one replica, so the high
-        # watermark is the log end; fetches waiting on the partition wake up.
-        partition.log.high_watermark = partition.log.log_end_offset
-        broker.replicas.waiters.notify(partition.tp)
-        return None
-
-
-def log_entries(log_: PartitionLog) -> Iterator[LogEntry]:
-    """What a shard replays: every record and transaction marker up to the log end, in offset order.
-
-    A record that cannot be parsed is skipped with a warning, so that one bad record never keeps a
-    whole partition's groups from loading.
-    """
-    for chunk, pos, header in batches(log_, log_.log_end_offset):
-        try:
-            records = list(iter_records(chunk, pos, header))
-        except ProtocolError:
-            log.warning("skipping an unreadable batch of %s at %d", log_.tp, header.base_offset)
-            continue
-        producer_id = header.producer_id if header.is_transactional else -1
-        for record in records:
-            if record.offset < log_.log_start_offset:
-                continue
-            if header.is_control:
-                kind = control_type(record.key)
-                if kind >= 0:
-                    yield TransactionMarker(header.producer_id, kind == CONTROL_COMMIT)
-            elif record.key is not None:
-                yield LogRecord(record.key, record.value, producer_id)

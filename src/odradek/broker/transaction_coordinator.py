@@ -1,62 +1,65 @@
 """The transaction coordinator inside a broker: `__transaction_state`, markers and producer id blocks.
 
-`BrokerTransactionCoordinator` owns the pure-core shell (`TransactionCoordinatorService`) and gives it
-the three callables it needs, implemented over this broker's own partitions (single node):
+`BrokerTransactionCoordinator` owns the transaction coordinator service (`TransactionCoordinatorService`
+on the shared `CoordinatorRuntime`) and gives it what it needs, implemented over this broker's own
+partitions:
 
-    append           `__transaction_state` records as one uncompressed record batch, appended to the
-                     partition's log; the high watermark moves to the log end (one replica), and the
-                     call waits for the fsync when the topic sets `flush.messages`
+    log              `PartitionCoordinatorLog` over `__transaction_state`: appends as the partition's
+                     leader; answers wait until the partition's high watermark passes the records
     write_markers    one COMMIT/ABORT control batch per partition of the transaction
-                     (`PartitionLog.append_marker`: producer-state epoch checks, `.txnindex` for aborts);
-                     `__consumer_offsets` partitions get theirs the same way, and then the group
-                     coordinator applies it to the transaction's pending offsets (TxnOffsetCommit)
+                     (`Partition.append_marker_as_leader`: producer-state epoch checks, `.txnindex` for
+                     aborts), each waited for until committed (the produce purgatory, as an acks=all
+                     produce); a `__consumer_offsets` partition loaded by the group coordinator gets its
+                     marker through the group coordinator's runtime, which applies it to the
+                     transaction's pending offsets (TxnOffsetCommit) once committed
     allocate_block   a producer id block from the metadata log (`ProducerIdsRecord`), so ids never
                      repeat across restarts
 
 `__transaction_state` is created on first use (FindCoordinator TRANSACTION, InitProducerId with a
 transactional id) with Kafka's internal-topic settings, and every partition is loaded (its records
-replayed) at creation and at broker start; the coordinator epoch of a partition is its leader epoch.
-Transactional ids hash over the topic's real partition count once it exists (as in Kafka), so a
-later change of `transaction.state.log.num.partitions` does not move them.
+replayed up to the log end, as for groups) at creation and at broker start, and again whenever one
+was unloaded; the coordinator epoch of a partition is its leader epoch. Transactional ids hash over
+the topic's real partition count once it exists (as in Kafka), so a later change of
+`transaction.state.log.num.partitions` does not move them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from odradek.broker.coordinator_loader import batches, create_coordinator_topic
+from odradek.broker.coordinator_loader import create_coordinator_topic, entries
+from odradek.broker.coordinator_log import PartitionCoordinatorLog
+from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.metadata import TV_0
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
-from odradek.coordinator.transaction.records import CorruptRecordError, TxnLogRecord, decode_record
 from odradek.coordinator.transaction.results import MarkerToWrite
-from odradek.coordinator.transaction.runtime import AppendError, TransactionCoordinatorService
+from odradek.coordinator.transaction.service import TransactionCoordinatorService
 from odradek.metadata.config_resolution import broker_config_value
 from odradek.metadata.controller.brokers import allocate_producer_ids
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.messages.produce import PartitionProduceResponse
 from odradek.protocol.records import (
     CONTROL_ABORT,
     CONTROL_COMMIT,
-    BatchSpec,
-    build_batch,
-    iter_records,
-    read_header,
 )
+from odradek.replication.partition import Partition
 from odradek.storage.errors import StorageError
-from odradek.storage.partition_log import PartitionLog
 from odradek.storage.producer_state import EndTxnMarker
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
 
 log = logging.getLogger("odradek.broker.transactions")
+MARKER_TIMEOUT_MS = 30_000
+"""How long a marker may wait to be committed before its write is retried (Kafka's request timeout)."""
 #: What partition verification (KIP-890 part 1) answers while the transaction's state is in flux or the
 #: coordinator moves: retriable; Produce answers it as NOT_ENOUGH_REPLICAS, TxnOffsetCommit as
 #: COORDINATOR_NOT_AVAILABLE, so that clients of either API retry.
@@ -87,13 +90,16 @@ class BrokerTransactionCoordinator:
                 "transaction.remove.expired.transaction.cleanup.interval.ms"
             ),
         )
+        self.log = PartitionCoordinatorLog(
+            broker.partitions, TRANSACTION_STATE_TOPIC_NAME, broker.clock, broker.flusher
+        )
         self.service = self._new_service()
         self._ready = False
         self._ready_lock = asyncio.Lock()
 
     def _new_service(self) -> TransactionCoordinatorService:
         return TransactionCoordinatorService(
-            self.config, self.broker.clock, self._append, self._write_markers, self._allocate_block
+            self.config, self.broker.clock, self.log, self._write_markers, self._allocate_block
         )
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -115,43 +121,37 @@ class BrokerTransactionCoordinator:
         return self._ready
 
     async def ensure_ready(self) -> ErrorCode:
-        """Create `__transaction_state` if needed and load its partitions; NO_ERROR once serving."""
-        if self._ready:
+        """Create `__transaction_state` if needed and load what is not loaded; NO_ERROR once serving."""
+        if self._ready and self._all_loaded():
             return ErrorCode.NO_ERROR
         async with self._ready_lock:
             return await self._make_ready()
 
+    def _all_loaded(self) -> bool:
+        return len(self.service.runtime.partitions()) == self.config.num_partitions
+
     async def _make_ready(self) -> ErrorCode:
-        if not self._ready:
-            broker = self.broker
-            if broker.image.topic(TRANSACTION_STATE_TOPIC_NAME) is None:
-                created = await create_coordinator_topic(broker, TRANSACTION_STATE_TOPIC_NAME)
-                if created is None:
-                    return ErrorCode.COORDINATOR_NOT_AVAILABLE
-            for index in range(self.config.num_partitions):
-                partition = broker.replicas.leader(TRANSACTION_STATE_TOPIC_NAME, index)
-                if isinstance(partition, ErrorCode):
-                    return ErrorCode.COORDINATOR_NOT_AVAILABLE
-                await self.service.load(index, partition.leader_epoch, _records(partition.log))
-            self._ready = True
+        broker = self.broker
+        if broker.image.topic(TRANSACTION_STATE_TOPIC_NAME) is None:
+            created = await create_coordinator_topic(broker, TRANSACTION_STATE_TOPIC_NAME)
+            if created is None:
+                return ErrorCode.COORDINATOR_NOT_AVAILABLE
+        loaded = set(self.service.runtime.partitions())
+        for index in range(self.config.num_partitions):
+            if index in loaded:
+                continue
+            partition = broker.partitions.leader(TRANSACTION_STATE_TOPIC_NAME, index)
+            if isinstance(partition, ErrorCode):
+                return ErrorCode.COORDINATOR_NOT_AVAILABLE
+            log_ = partition.log
+            await self.service.load(index, partition.leader_epoch, entries(log_), log_.log_end_offset)
+        self._ready = True
         return ErrorCode.NO_ERROR
 
     # --- what the service calls --------------------------------------------------------------
-    async def _append(self, index: int, records: list[tuple[bytes, bytes | None]]) -> None:
-        broker = self.broker
-        partition = broker.replicas.leader(TRANSACTION_STATE_TOPIC_NAME, index)
-        if isinstance(partition, ErrorCode):
-            raise AppendError(partition)
-        now = broker.clock.now_ms()
-        batch = bytearray(build_batch([(key, value, [], now) for key, value in records], BatchSpec()))
-        try:
-            info = partition.log.append(batch, [read_header(batch)], partition.leader_epoch, now)
-        except StorageError as exc:
-            raise AppendError(exc.error_code) from exc
-        await broker.after_internal_append(partition, info.last_offset)
-
     async def _write_markers(self, marker: MarkerToWrite) -> Mapping[TopicPartition, ErrorCode]:
         broker = self.broker
+        groups = broker.groups.service
         content = EndTxnMarker(
             CONTROL_COMMIT if marker.committed else CONTROL_ABORT, marker.coordinator_epoch
         )
@@ -159,13 +159,23 @@ class BrokerTransactionCoordinator:
         written = []
         now = broker.clock.now_ms()
         for tp in marker.partitions:
-            partition = broker.replicas.leader(tp.topic, tp.partition)
+            if tp.topic == GROUP_METADATA_TOPIC_NAME and groups.is_active(tp.partition):
+                # the group coordinator's pending transactional offsets become committed, or vanish
+                errors[tp] = await groups.complete_transaction(
+                    tp.partition,
+                    marker.producer_id,
+                    marker.producer_epoch,
+                    marker.committed,
+                    marker.coordinator_epoch,
+                )
+                continue
+            partition = broker.partitions.leader(tp.topic, tp.partition)
             if isinstance(partition, ErrorCode):
                 errors[tp] = partition
                 continue
             try:
-                info = partition.log.append_marker(
-                    marker.producer_id, marker.producer_epoch, content, partition.leader_epoch, now
+                info = partition.append_marker_as_leader(
+                    marker.producer_id, marker.producer_epoch, content, now
                 )
             except StorageError as exc:
                 errors[tp] = exc.error_code
@@ -173,17 +183,22 @@ class BrokerTransactionCoordinator:
             errors[tp] = ErrorCode.NO_ERROR
             written.append((partition, info.last_offset))
         for partition, last_offset in written:
-            try:
-                await broker.after_internal_append(partition, last_offset)
-            except StorageError as exc:
-                errors[partition.tp] = exc.error_code
-                continue
-            if partition.tp.topic == GROUP_METADATA_TOPIC_NAME:
-                # the group coordinator's pending transactional offsets become committed, or vanish
-                await broker.groups.service.complete_transaction(
-                    partition.tp.partition, marker.producer_id, marker.committed
-                )
+            errors[partition.tp] = await self._committed(partition, last_offset)
         return errors
+
+    async def _committed(self, partition: Partition, last_offset: int) -> ErrorCode:
+        """Wait until the marker is committed (as an acks=all produce would), and fsynced if asked."""
+        result = PartitionProduceResponse(index=partition.tp.partition)
+        delayed = DelayedProduce([ProduceWait(partition, last_offset + 1, result)])
+        if not self.broker.produce_purgatory.try_complete_else_watch(delayed, MARKER_TIMEOUT_MS):
+            await delayed.wait()
+        if result.error_code != ErrorCode.NO_ERROR:
+            return ErrorCode(result.error_code)
+        try:
+            await self.broker.wait_flushed(partition, last_offset)
+        except StorageError as exc:
+            return exc.error_code
+        return ErrorCode.NO_ERROR
 
     async def _allocate_block(self) -> ProducerIdBlock:
         node = BrokerId(self.broker.config.node_id)
@@ -197,20 +212,3 @@ class BrokerTransactionCoordinator:
             broker.image, broker.config.static, "transaction.partition.verification.enable"
         )
         return bool(value)
-
-
-def _records(log_: PartitionLog) -> Iterator[TxnLogRecord]:
-    """Every `__transaction_state` record below the high watermark, in offset order."""
-    for chunk, pos, header in batches(log_, log_.high_watermark):
-        if header.is_control:
-            continue
-        for record in iter_records(chunk, pos, header):
-            if record.offset < log_.log_start_offset or record.key is None:
-                continue
-            try:
-                decoded = decode_record(record.key, record.value)
-            except (CorruptRecordError, ValueError):
-                log.warning("skipping an unreadable %s record at %d", log_.tp, record.offset)
-                continue
-            if decoded is not None:
-                yield decoded

@@ -17,6 +17,8 @@ from odradek import __version__
 COMMANDS = (
     "broker",
     "dev",
+    "registry",
+    "schema",
     "rest-proxy",
     "topic",
     "produce",

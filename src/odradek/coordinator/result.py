@@ -8,17 +8,20 @@ A `CoordinatorResult` carries
   parked until the rebalance completes, a follower's SyncGroup waiting for the leader);
 - ``completions``: answers to earlier deferred requests that this operation (or timer) completed;
 - ``producer_id``/``producer_epoch``: set when the records belong to a producer's transaction
-  (TxnOffsetCommit): the runtime then appends them as that producer's transactional batch.
+  (TxnOffsetCommit): the runtime then appends them as that producer's transactional batch;
+- ``effects``: work to start once the records are committed, handed to the coordinator's service
+  (the transaction coordinator's markers to write after a PrepareCommit/PrepareAbort record).
 
 Deferred requests are named by a `WaiterId` the runtime gives the shard with the request; the shard
 keeps it in its state and later emits ``Completion(waiter, response)``. Completions are delivered
-after the records of the result carrying them are written, like responses.
+once the records of the result carrying them are committed, like responses. Both coordinators (group
+and transaction) return this one type.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Generic, NewType, TypeVar
+from typing import Any, Generic, NewType, TypeVar
 
 WaiterId = NewType("WaiterId", int)
 """Names a parked request inside a shard; allocated by the runtime."""
@@ -42,12 +45,15 @@ class Completion:
 
 @dataclass(slots=True)
 class CoordinatorResult(Generic[R]):
-    records: list[CoordinatorRecord] = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)
+    """The shard's own record type (`CoordinatorRecord` for groups, `TxnLogRecord` for transactions);
+    the shard's `encode` turns each into key and value bytes."""
     response: R | None = None
     completions: list[Completion] = field(default_factory=list)
     producer_id: int = -1
     """>= 0: the records are one transactional batch of this producer (TxnOffsetCommit)."""
     producer_epoch: int = -1
+    effects: list[Any] = field(default_factory=list)
 
 
 class ResultBuilder:

@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 from starlette.types import Lifespan
 
-from odradek.http.errors import exception_handlers
+from odradek.http.errors import ExceptionHandler, exception_handlers
 from odradek.http.health import Health, HealthCheck
 from odradek.http.limits import HttpLimits, LimitedRoute, LimitsMiddleware
 from odradek.http.metrics import HttpMetrics, MetricsMiddleware
@@ -33,12 +33,14 @@ def create_app(
     lifespan: Lifespan[Starlette] | None = None,
     media_type: str = JSON,
     metrics: HttpMetrics | None = None,
+    error_handlers: Mapping[type[Exception], ExceptionHandler] | None = None,
 ) -> Starlette:
     """A Starlette app serving ``routes`` plus ``/metrics`` and ``/health``, with limits and errors.
 
     ``name`` labels the metrics; ``media_type`` is the content type of error bodies (the schema
     registry uses ``application/vnd.schemaregistry.v1+json``); ``lifespan`` starts and stops the
-    service's own background work (its Kafka clients).
+    service's own background work (its Kafka clients); ``error_handlers`` answer the service's own
+    exception types (build them with `odradek.http.errors.error_response`).
     """
     metrics = metrics if metrics is not None else HttpMetrics(name)
     health = Health(health_checks)
@@ -57,7 +59,7 @@ def create_app(
                 routes=[route for route in routes if isinstance(route, LimitedRoute)],
             ),
         ],
-        exception_handlers=dict(exception_handlers(media_type)),
+        exception_handlers={**exception_handlers(media_type), **(error_handlers or {})},
         lifespan=lifespan,
     )
     app.state.metrics = metrics

@@ -55,6 +55,15 @@ def error_body(
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
+def error_response(error_code: int, message: str, media_type: str, status: int | None = None) -> Response:
+    """The Confluent error body as a response (status from the code unless given)."""
+    return JSONResponse(
+        error_body(error_code, message),
+        status if status is not None else status_of(error_code),
+        media_type=media_type,
+    )
+
+
 def exception_handlers(media_type: str) -> Mapping[type[Exception] | int, ExceptionHandler]:
     """Handlers giving every failure the Confluent body, in the service's media type."""
 

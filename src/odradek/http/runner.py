@@ -63,10 +63,19 @@ class _Server(uvicorn.Server):
             readiness.announce({"name": self.name, "url": self.url})
 
 
-def serve(app: ASGIApp, name: str, address: ListenAddress, settings: ServerSettings | None = None) -> int:
-    """Serve ``app`` at ``address`` until SIGINT or SIGTERM; 0 after a clean shutdown."""
+def serve(
+    app: ASGIApp,
+    name: str,
+    address: ListenAddress,
+    settings: ServerSettings | None = None,
+    sock: socket.socket | None = None,
+) -> int:
+    """Serve ``app`` at ``address`` until SIGINT or SIGTERM; 0 after a clean shutdown.
+
+    ``sock``: a socket already bound with `bind` (when the app must know its port before serving).
+    """
     settings = settings or ServerSettings()
-    sock = bind(address)
+    sock = sock if sock is not None else bind(address)
     url = address.url(sock.getsockname()[1])
     config = uvicorn.Config(
         app,

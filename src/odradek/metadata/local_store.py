@@ -1,13 +1,15 @@
 """`LocalMetadataStore`: a single node's metadata in `<directory>/metadata.log` (format: `metadata_log`).
 
 Opening replays the file into an image, truncating a torn last batch left by a crash. `apply` appends
-one batch and fsyncs before returning. When the file has grown past `compact_after_bytes` and to twice
-its size after the last compaction, it is rewritten as one snapshot batch of the current image: the
+one batch and fsyncs it, then tells the store's publishers (`store.py`) before returning. When the
+file has grown past `compact_after_bytes` and to twice its size after the last compaction, it is
+rewritten as one snapshot batch of the current image: the
 snapshot goes to a temporary file that is fsynced and then renamed over the log, and the directory is
 fsynced, so a crash leaves either the old file or the new one. An exclusive lock on
 `<directory>/metadata.lock` keeps a second process from opening the same store.
 
-This is blocking file I/O with fsync: an asyncio shell calls it from a worker thread.
+This is blocking file I/O with fsync: an asyncio shell calls it from a worker thread (so publishers
+hear changes in that thread).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.metadata_log import decode_log, encode_batch
 from odradek.metadata.records import MetadataRecord
+from odradek.metadata.store import MetadataChange, MetadataPublisher, Publishers
 from odradek.storage.atomic_file import fsync_dir, write_all, write_atomically
 
 LOG_FILE = "metadata.log"
@@ -44,6 +47,8 @@ class LocalMetadataStore:
         self._compact_after = compact_after
         self._size = os.fstat(fd).st_size
         self._snapshot_size = self._size
+        self._version = 0
+        self._publishers = Publishers()
 
     @classmethod
     def open(
@@ -88,6 +93,16 @@ class LocalMetadataStore:
         return self._image
 
     @property
+    def version(self) -> int:
+        return self._version
+
+    def subscribe(self, publisher: MetadataPublisher) -> None:
+        self._publishers.subscribe(publisher, self._image, self._version)
+
+    def unsubscribe(self, publisher: MetadataPublisher) -> None:
+        self._publishers.unsubscribe(publisher)
+
+    @property
     def path(self) -> Path:
         return self._directory / LOG_FILE
 
@@ -105,9 +120,11 @@ class LocalMetadataStore:
                 os.ftruncate(self._fd, self._size)
             raise
         self._size += len(line)
-        self._image = new_image
+        before, self._image = self._image, new_image
+        self._version += 1
         if self._size > self._compact_after and self._size > 2 * self._snapshot_size:
             self.compact()
+        self._publishers.publish(MetadataChange(before, new_image, tuple(records), self._version))
         return self._image
 
     def compact(self) -> None:

@@ -28,3 +28,6 @@ NO_EPOCH = Epoch(-1)
 NO_PRODUCER_ID = ProducerId(-1)
 NO_PRODUCER_EPOCH = ProducerEpoch(-1)
 NO_SEQUENCE = -1
+
+SchemaId = NewType("SchemaId", int)
+"""A schema registry's schema id (int32): what Confluent's wire format carries after the magic byte."""

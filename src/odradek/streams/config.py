@@ -20,6 +20,7 @@
 | `application.server` | unset | `host:port` of this instance's interactive-query endpoint |
 | `replication.factor` | -1 (broker default) | of internal topics |
 | `poll.ms` | 100 | how long a thread waits for records |
+| `metrics.recording.level` | `INFO` | `DEBUG` also counts records in/out of every processor node |
 | `group.protocol` | `consumer` | KIP-848; its server `range` assignor co-locates co-partitions |
 | `consumer.*`, `producer.*`, `admin.*` | | passed to that librdkafka client |
 """
@@ -55,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "poll.ms": 100,
     "group.protocol": "consumer",
     "max.poll.records": 1000,
+    "metrics.recording.level": "INFO",
 }
 
 SERDES_BY_NAME: dict[str, Serde[Any]] = {

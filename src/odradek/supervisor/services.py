@@ -18,6 +18,7 @@ def _connect_args(_ctx: DevContext) -> Sequence[str]:
 
 
 DEV_SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("registry", 8081, "schema registry", ("registry",)),
     ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",)),
     ServiceSpec("connect", 8083, "Kafka Connect", ("connect", "distributed"), extra_args=_connect_args),
 )

@@ -35,13 +35,13 @@ class MountUnavailable(Exception):
 def _run(*cmd: str) -> None:
     if shutil.which(cmd[0]) is None:
         raise MountUnavailable(f"{cmd[0]} is not installed")
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise MountUnavailable(f"{' '.join(cmd)}: {done.stderr.strip()}")
 
 
 def _unmount(directory: Path) -> None:
-    subprocess.run(["umount", "-l", str(directory)], capture_output=True)
+    subprocess.run(["umount", "-l", str(directory)], capture_output=True, check=False)
 
 
 @contextlib.contextmanager

@@ -40,7 +40,7 @@ class GroupShardDriver:
         self.records: list[CoordinatorRecord] = []
         self.responses: dict[WaiterId, Any] = {}
         self._last_waiter = 0
-        self.shard.on_loaded(self.now)
+        self.apply(self.shard.on_loaded(self.now))
 
     @staticmethod
     def ctx(version: int, client_id: str = "client", host: str = "/127.0.0.1") -> RequestContext:
@@ -51,10 +51,17 @@ class GroupShardDriver:
         return WaiterId(self._last_waiter)
 
     def apply(self, result: CoordinatorResult[T]) -> T | None:
+        """What the runtime does with a result, with every append committed at once."""
         for record in result.records:
             key, value = self.shard.encode(record)
             self.log.append(LogRecord(key, value))
             self.records.append(record)
+        registry = self.shard.state.registry
+        if result.records:
+            registry.seal(len(self.log))
+            registry.commit(len(self.log))
+        else:
+            registry.settle()
         for completion in result.completions:
             assert completion.waiter not in self.responses, f"waiter {completion.waiter} answered twice"
             self.responses[completion.waiter] = completion.response

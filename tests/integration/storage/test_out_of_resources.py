@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "unit" / "storage"))
-from storage_helpers import NOW, append, batch, read_all  # noqa: E402
+from storage_helpers import NOW, append, batch, read_all
 
-from odradek.model.errors import ErrorCode  # noqa: E402
-from odradek.model.topic_partition import TopicPartition  # noqa: E402
-from odradek.storage.errors import StorageError  # noqa: E402
-from odradek.storage.layout import CLEAN_SHUTDOWN_FILE  # noqa: E402
-from odradek.storage.log_config import LogConfig  # noqa: E402
-from odradek.storage.log_manager import LogManager  # noqa: E402
-from odradek.storage.partition_log import PartitionLog  # noqa: E402
-from odradek.testing.filesystems import FailingDisk, MountUnavailable, failing_ext4, small_tmpfs  # noqa: E402
+from odradek.model.errors import ErrorCode
+from odradek.model.topic_partition import TopicPartition
+from odradek.storage.errors import StorageError
+from odradek.storage.layout import CLEAN_SHUTDOWN_FILE
+from odradek.storage.log_config import LogConfig
+from odradek.storage.log_manager import LogManager
+from odradek.storage.partition_log import PartitionLog
+from odradek.testing.filesystems import FailingDisk, MountUnavailable, failing_ext4, small_tmpfs
 
 CONFIG = LogConfig(segment_bytes=64 * 1024)
 TOPIC_ID = uuid.UUID(int=5)

@@ -143,7 +143,8 @@ def test_odradek_dev_prints_a_line_per_process_and_stops_on_ctrl_c(tmp_path: Pat
         [
             sys.executable, "-m", "odradek", "--log-level", "WARNING", "dev",
             "--listeners", "PLAINTEXT://127.0.0.1:0", "--metrics-port", "0",
-            "--log-dirs", str(tmp_path / "data"), "--without", "connect",
+            "--log-dirs", str(tmp_path / "data"), "--port", "registry=0",
+            "--without", "connect", "--without", "rest",
         ]
     )  # fmt: skip
     try:
@@ -151,6 +152,9 @@ def test_odradek_dev_prints_a_line_per_process_and_stops_on_ctrl_c(tmp_path: Pat
         assert line[3].startswith("Kafka protocol  metrics http://127.0.0.1:")
         metrics = line[3].rsplit(" ", 1)[1]
         assert "odradek_requests_total" in httpx.get(metrics, timeout=5).text
+        registry = sup.wait_lines("registry", 1)[0]
+        assert registry[3] == "schema registry"
+        assert httpx.get(registry[2] + "/subjects", timeout=10).json() == []
         assert sup.stop(signal.SIGINT) <= STOP_BUDGET_S
         assert sup.proc.returncode == 0
     finally:

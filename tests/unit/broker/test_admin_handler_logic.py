@@ -17,7 +17,6 @@ from odradek.broker.handlers.describe_log_dirs import describe as describe_log_d
 from odradek.broker.handlers.describe_topic_partitions import describe as describe_topic_partitions
 from odradek.broker.handlers.offset_for_leader_epoch import end_offset
 from odradek.broker.log_levels import alter_broker_loggers, describe_broker_loggers, level_name
-from odradek.broker.partitions import Partition
 from odradek.metadata.controller.brokers import bootstrap_single_node
 from odradek.metadata.controller.configs import AlterableConfig
 from odradek.metadata.controller.topics import CreatableTopic, DeleteTopicRef, create_topics
@@ -26,11 +25,13 @@ from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import RemoveTopicRecord
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.model.errors import ErrorCode
-from odradek.model.ids import BrokerId
+from odradek.model.ids import BrokerId, Epoch
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.messages import describe_topic_partitions as dtp
 from odradek.protocol.messages import offset_for_leader_epoch as ofle
 from odradek.protocol.records import build_batch, validate_batches
+from odradek.replication.partition import Partition
+from odradek.replication.replica_set import LeaderAndIsr
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogDirDescription
 from odradek.storage.partition_log import PartitionLog
@@ -125,15 +126,23 @@ def test_internal_topics_are_refused_and_not_removed() -> None:
 def partition(tmp_path: Path) -> Iterator[Partition]:
     tp = TopicPartition("t", 0)
     log = PartitionLog.create(tmp_path / "t-0", tp, uuid.uuid4(), LogConfig(), now_ms=0)
-    log.leader_epoch_cache.assign(0, 0)
-    yield Partition(tp, uuid.uuid4(), log, leader_epoch=0)
+    yield Partition(tp, uuid.uuid4(), log, BrokerId(1), LeaderAndIsr.single(BrokerId(1)))
     log.close()
 
 
+def lead(partition: Partition, epoch: int) -> None:
+    partition.become(LeaderAndIsr.single(BrokerId(1), Epoch(epoch)))
+
+
+def follow(partition: Partition) -> None:
+    epoch = partition.replicas.state.leader_epoch
+    partition.become(LeaderAndIsr(BrokerId(2), epoch, (BrokerId(1), BrokerId(2)), (BrokerId(2),)))
+
+
 def append(partition: Partition, count: int, epoch: int) -> None:
+    lead(partition, epoch)
     data = bytearray(build_batch([(None, b"v", [], 1000)] * count))
-    partition.log.append(data, validate_batches(data), epoch, now_ms=0)
-    partition.log.high_watermark = partition.log.log_end_offset
+    partition.append_as_leader(data, validate_batches(data), now_ms=0)
 
 
 def test_delete_records_moves_the_log_start_offset(partition: Partition) -> None:
@@ -162,7 +171,7 @@ def test_delete_records_refusals(partition: Partition) -> None:
     partition.log.update_config(LogConfig(cleanup_policy=("compact",)))
     assert delete_before(partition, "t", 1, 0, []) == (ErrorCode.POLICY_VIOLATION, -1)
     partition.log.update_config(LogConfig())
-    partition.is_leader = False
+    follow(partition)
     assert delete_before(partition, "t", 1, 0, []) == (ErrorCode.NOT_LEADER_OR_FOLLOWER, -1)
 
 
@@ -176,7 +185,6 @@ def epoch_end(
 
 def test_offset_for_leader_epoch_ends_of_epochs(partition: Partition) -> None:
     append(partition, 3, 0)
-    partition.leader_epoch = 2
     append(partition, 4, 2)
     assert epoch_end(partition, 0) == (0, 0, 3)
     assert epoch_end(partition, 1) == (0, 0, 3)  # the largest epoch <= 1 is 0, which ends at 3
@@ -185,11 +193,11 @@ def test_offset_for_leader_epoch_ends_of_epochs(partition: Partition) -> None:
 
 
 def test_offset_for_leader_epoch_fencing(partition: Partition) -> None:
-    partition.leader_epoch = 3
+    lead(partition, 3)
     assert epoch_end(partition, 0, current=2)[0] == ErrorCode.FENCED_LEADER_EPOCH
     assert epoch_end(partition, 0, current=4)[0] == ErrorCode.UNKNOWN_LEADER_EPOCH
     assert epoch_end(None, 0)[0] == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-    partition.is_leader = False
+    follow(partition)
     assert epoch_end(partition, 0, current=3)[0] == ErrorCode.NOT_LEADER_OR_FOLLOWER
     assert epoch_end(partition, 0, current=3, only_leader=False)[0] == ErrorCode.NO_ERROR
 

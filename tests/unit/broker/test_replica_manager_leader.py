@@ -1,4 +1,4 @@
-"""`ReplicaManager.leader`: the checks every leader-only request makes before touching a partition."""
+"""`PartitionManager.leader`: the checks every leader-only request makes before touching a partition."""
 
 from __future__ import annotations
 
@@ -8,22 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from odradek.broker.partitions import Partition, ReplicaManager
 from odradek.model.errors import ErrorCode
+from odradek.model.ids import BrokerId, Epoch
 from odradek.model.topic_partition import TopicPartition
+from odradek.replication.manager import PartitionManager
+from odradek.replication.replica_set import LeaderAndIsr
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager
-from odradek.storage.partition_log import PartitionLog
 
 
 @pytest.fixture
-def replicas(tmp_path: Path) -> Iterator[ReplicaManager]:
-    tp = TopicPartition("t", 0)
-    log = PartitionLog.create(tmp_path / "t-0", tp, uuid.uuid4(), LogConfig(), now_ms=0)
-    manager = ReplicaManager(LogManager([tmp_path]), 1, lambda _: LogConfig(), lambda: 0)
-    manager.by_name["t"] = {0: Partition(tp, uuid.uuid4(), log, leader_epoch=5)}
+def replicas(tmp_path: Path) -> Iterator[PartitionManager]:
+    manager = PartitionManager(LogManager([tmp_path]), 1, lambda _: LogConfig(), lambda: 0)
+    manager.host(TopicPartition("t", 0), uuid.uuid4(), LeaderAndIsr.single(BrokerId(1), Epoch(5)))
     yield manager
-    log.close()
+    manager.logs.close()
 
 
 @pytest.mark.parametrize(
@@ -39,7 +38,7 @@ def replicas(tmp_path: Path) -> Iterator[ReplicaManager]:
     ],
 )
 def test_leader_checks(
-    replicas: ReplicaManager, topic: str, index: int, current: int, expected: ErrorCode | None
+    replicas: PartitionManager, topic: str, index: int, current: int, expected: ErrorCode | None
 ) -> None:
     found = replicas.leader(topic, index, current)
     if expected is None:
@@ -48,9 +47,9 @@ def test_leader_checks(
         assert found is expected
 
 
-def test_a_follower_is_not_served_whatever_the_epoch(replicas: ReplicaManager) -> None:
+def test_a_follower_is_not_served_whatever_the_epoch(replicas: PartitionManager) -> None:
     partition = replicas.get("t", 0)
     assert partition is not None
-    partition.is_leader = False
+    partition.become(LeaderAndIsr(BrokerId(2), Epoch(5), (BrokerId(1), BrokerId(2)), (BrokerId(2),)))
     assert replicas.leader("t", 0) is ErrorCode.NOT_LEADER_OR_FOLLOWER
     assert replicas.leader("t", 0, 4) is ErrorCode.NOT_LEADER_OR_FOLLOWER

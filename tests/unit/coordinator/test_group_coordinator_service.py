@@ -1,11 +1,11 @@
-"""The runtime and the service over an in-memory log: appends before answers, deferred answers, timers,
-replay, failures, and requests spanning several ``__consumer_offsets`` partitions."""
+"""The runtime and the service over an in-memory log: answers once the records are committed, deferred
+answers, committed reads, timers, replay, failures, and requests spanning several ``__consumer_offsets``
+partitions."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -15,9 +15,10 @@ from odradek.coordinator.group.classic_states import ClassicGroupState
 from odradek.coordinator.group.config import GroupCoordinatorConfig
 from odradek.coordinator.group.service import GroupCoordinatorService
 from odradek.coordinator.group.topics import StaticTopics
-from odradek.coordinator.shard import KeyValue, LogRecord
 from odradek.model.clock import SystemClock
 from odradek.model.errors import ErrorCode
+from odradek.protocol.messages import consumer_group_describe as cgd
+from odradek.protocol.messages import consumer_group_heartbeat as cgh
 from odradek.protocol.messages import delete_groups as dg
 from odradek.protocol.messages import describe_groups as dsc
 from odradek.protocol.messages import heartbeat as hb
@@ -25,37 +26,23 @@ from odradek.protocol.messages import list_groups as lg
 from odradek.protocol.messages import offset_commit as oc
 from odradek.protocol.messages import offset_fetch as of
 from odradek.testing.clock import FakeClock
+from odradek.testing.coordinator_log import MemoryCoordinatorLog
 from odradek.testing.group_coordinator import join_request, sync_request
 
 T = TypeVar("T")
 V9 = RequestContext("client", "/127.0.0.1", 9)
 V5 = RequestContext("client", "/127.0.0.1", 5)
+V0 = RequestContext("client", "/127.0.0.1", 0)
 
 
-class FakeLog:
-    """``__consumer_offsets`` in memory; appends can be held back or made to fail."""
-
-    def __init__(self) -> None:
-        self.partitions: dict[int, list[KeyValue]] = defaultdict(list)
-        self.gate: asyncio.Event | None = None
-        self.fail = False
-
-    async def append(self, partition: int, batch: list[KeyValue]) -> None:
-        if self.gate is not None:
-            await self.gate.wait()
-        if self.fail:
-            raise OSError("disk full")
-        self.partitions[partition].extend(batch)
-
-    def entries(self, partition: int) -> list[LogRecord]:
-        return [LogRecord(k, v) for k, v in self.partitions[partition]]
+FakeLog = MemoryCoordinatorLog
 
 
-def service(log: FakeLog, clock: Any, partitions: int = 1, **config: Any) -> GroupCoordinatorService:
+async def service(log: FakeLog, clock: Any, partitions: int = 1, **config: Any) -> GroupCoordinatorService:
     cfg = GroupCoordinatorConfig(offsets_topic_num_partitions=partitions, **config)
-    svc = GroupCoordinatorService.create(clock, log.append, StaticTopics(), cfg, random.Random(1))
+    svc = GroupCoordinatorService.create(clock, log, StaticTopics(), cfg, random.Random(1))
     for p in range(partitions):
-        svc.load(p, log.entries(p))
+        await svc.load(p, 0, log.entries(p), log.log_end(p))
     return svc
 
 
@@ -83,7 +70,7 @@ async def settle() -> None:
 def test_join_sync_dance_with_deferred_answers_timers_and_replay() -> None:
     async def scenario() -> None:
         log, clock = FakeLog(), FakeClock()
-        svc = service(log, clock)
+        svc = await service(log, clock)
         first = await svc.join_group(V9, join_request("g"))
         assert first.error_code == ErrorCode.MEMBER_ID_REQUIRED
         parked = asyncio.create_task(svc.join_group(V9, join_request("g", first.member_id)))
@@ -95,9 +82,9 @@ def test_join_sync_dance_with_deferred_answers_timers_and_replay() -> None:
         assert (joined.error_code, joined.generation_id, joined.leader) == (0, 1, first.member_id)
         synced = await svc.sync_group(V5, sync_request("g", first.member_id, 1, {first.member_id: b"A"}))
         assert synced.assignment == b"A"
-        assert len(log.partitions[0]) == 2  # the new group, then the generation with its assignment
+        assert len(log.key_values(0)) == 2  # the new group, then the generation with its assignment
 
-        other = service(log, clock)  # a coordinator move: replay the partition
+        other = await service(log, clock)  # a coordinator move: replay the partition
         group = other.runtime.shard(0).state.groups["g"]
         assert (group.state, group.generation_id, list(group.members)) == (
             ClassicGroupState.STABLE,
@@ -112,62 +99,71 @@ def test_join_sync_dance_with_deferred_answers_timers_and_replay() -> None:
     run(scenario)
 
 
-def test_answers_wait_for_the_append() -> None:
+def test_answers_wait_for_the_commit_and_readers_see_only_committed_offsets() -> None:
     async def scenario() -> None:
-        log, clock = FakeLog(), FakeClock()
-        svc = service(log, clock)
-        log.gate = asyncio.Event()
+        log, clock = FakeLog(auto_commit=False), FakeClock()
+        svc = await service(log, clock)
         pending = asyncio.create_task(svc.offset_commit(V9, commit_request("g", 5)))
         await settle()
-        assert not pending.done() and log.partitions[0] == []
-        log.gate.set()
+        assert not pending.done() and len(log.key_values(0)) == 1  # appended, not committed
+        assert await fetched(svc, "g") == -1  # readers do not see it yet
+        later = asyncio.create_task(svc.offset_commit(V9, commit_request("g", 6)))  # no lock: applied too
+        await settle()
+        assert len(log.key_values(0)) == 2 and not later.done()
+        log.commit(0, 1)  # the first record only
         response = await pending
         assert response.topics[0].partitions[0].error_code == ErrorCode.NO_ERROR
-        assert len(log.partitions[0]) == 1
+        assert await fetched(svc, "g") == 5 and not later.done()
+        log.commit(0)
+        await later
+        assert await fetched(svc, "g") == 6
 
     run(scenario)
 
 
-def test_an_append_done_at_once_answers_without_waiting_on_the_loop() -> None:
-    """`append` returning None means written: the answer needs no trip through the event loop."""
-    written: list[KeyValue] = []
-
-    def append_now(partition: int, batch: list[KeyValue]) -> None:
-        written.extend(batch)
-
-    clock = FakeClock()
-    svc = GroupCoordinatorService.create(
-        clock, append_now, StaticTopics(), GroupCoordinatorConfig(offsets_topic_num_partitions=1)
+async def fetched(svc: GroupCoordinatorService, group: str) -> int:
+    request = of.OffsetFetchRequest(
+        group_id=group, topics=[of.OffsetFetchRequestTopic(name="t", partition_indexes=[0])]
     )
-    svc.load(0, [])
-    call = svc.offset_commit(V9, commit_request("g", 5))
-    try:
-        call.send(None)  # runs to completion on the first step, or yields to the loop (a failure)
-    except StopIteration as done:
-        response = done.value
-    else:
-        raise AssertionError("the commit waited on the event loop")
-    assert response.topics[0].partitions[0].error_code == ErrorCode.NO_ERROR
-    assert [rec.decode(k, v) for k, v in written] == [
-        rec.offset_commit("g", "t", 0, 5, -1, "", clock.now_ms())
-    ]
+    response = await svc.offset_fetch(RequestContext("c", "h", 7), request)
+    return response.topics[0].partitions[0].committed_offset
+
+
+def test_an_append_committed_at_once_answers_without_waiting_on_the_loop() -> None:
+    """A single node's high watermark moves inside the append: no trip through the event loop."""
+
+    async def scenario() -> None:
+        log, clock = FakeLog(), FakeClock()
+        svc = await service(log, clock)
+        call = svc.offset_commit(V9, commit_request("g", 5))
+        try:
+            call.send(None)  # runs to completion on the first step, or yields to the loop (a failure)
+        except StopIteration as done:
+            response = done.value
+        else:
+            raise AssertionError("the commit waited on the event loop")
+        assert response.topics[0].partitions[0].error_code == ErrorCode.NO_ERROR
+        assert [rec.decode(k, v) for k, v in log.key_values(0)] == [
+            rec.offset_commit("g", "t", 0, 5, -1, "", clock.now_ms())
+        ]
+
+    run(scenario)
 
 
 def test_a_cancelled_caller_does_not_let_the_next_write_overtake_its_append() -> None:
     async def scenario() -> None:
-        log, clock = FakeLog(), FakeClock()
-        svc = service(log, clock)
-        log.gate = asyncio.Event()
+        log, clock = FakeLog(auto_commit=False), FakeClock()
+        svc = await service(log, clock)
         first = asyncio.create_task(svc.offset_commit(V9, commit_request("g", 1)))
         await settle()
         first.cancel()
         second = asyncio.create_task(svc.offset_commit(V9, commit_request("g", 2)))
         await settle()
         assert not second.done()
-        log.gate.set()
+        log.commit(0)
         await second
         assert first.cancelled()
-        written = [rec.decode(k, v) for k, v in log.partitions[0]]
+        written = [rec.decode(k, v) for k, v in log.key_values(0)]
         assert [r.value.offset for r in written if r is not None and r.value is not None] == [1, 2]
 
     run(scenario)
@@ -176,19 +172,18 @@ def test_a_cancelled_caller_does_not_let_the_next_write_overtake_its_append() ->
 def test_failed_append_unloads_the_partition_and_fails_parked_requests() -> None:
     async def scenario() -> None:
         log, clock = FakeLog(), FakeClock()
-        svc = service(log, clock)
+        svc = await service(log, clock)
         first = await svc.join_group(V9, join_request("g"))
         parked = asyncio.create_task(svc.join_group(V9, join_request("g", first.member_id)))
         await settle()
-        log.fail = True
+        log.failures = [ErrorCode.KAFKA_STORAGE_ERROR]
         failed = await svc.offset_commit(V9, commit_request("simple", 5))
         assert failed.topics[0].partitions[0].error_code == ErrorCode.NOT_COORDINATOR
         assert (await parked).error_code == ErrorCode.NOT_COORDINATOR
         assert svc.runtime.partitions() == []
         beat = await svc.heartbeat(V5, hb.HeartbeatRequest(group_id="g", member_id=first.member_id))
         assert beat.error_code == ErrorCode.NOT_COORDINATOR
-        log.fail = False
-        svc.load(0, log.entries(0))  # the broker reloads: only what was written survives
+        await svc.load(0, 0, log.entries(0))  # the broker reloads: only what was written survives
         assert list(svc.runtime.shard(0).state.groups) == ["g"]
         assert svc.runtime.shard(0).state.offsets.committed == {}
 
@@ -198,8 +193,8 @@ def test_failed_append_unloads_the_partition_and_fails_parked_requests() -> None
 def test_timer_task_fires_on_its_own_and_stop_fails_parked_requests() -> None:
     async def scenario() -> None:
         log = FakeLog()
-        svc = service(log, SystemClock(), group_initial_rebalance_delay_ms=20)
-        svc.start()
+        svc = await service(log, SystemClock(), group_initial_rebalance_delay_ms=20)
+        await svc.start()
         try:
             ids = [(await svc.join_group(V9, join_request("g"))).member_id for _ in range(2)]
             joins = [asyncio.create_task(svc.join_group(V9, join_request("g", m))) for m in ids]
@@ -219,7 +214,7 @@ def test_timer_task_fires_on_its_own_and_stop_fails_parked_requests() -> None:
 
 def test_requests_for_partitions_not_loaded_get_not_coordinator() -> None:
     async def scenario() -> None:
-        svc = service(FakeLog(), FakeClock())
+        svc = await service(FakeLog(), FakeClock())
         svc.unload(0)
         assert (await svc.join_group(V9, join_request("g", "m"))).error_code == ErrorCode.NOT_COORDINATOR
         assert (await svc.join_group(RequestContext("c", "h", 5), join_request("g"))).protocol_name == ""
@@ -242,12 +237,12 @@ def test_requests_for_partitions_not_loaded_get_not_coordinator() -> None:
 def test_requests_naming_several_groups_are_split_by_partition() -> None:
     async def scenario() -> None:
         log, clock = FakeLog(), FakeClock()
-        svc = service(log, clock, partitions=3)
+        svc = await service(log, clock, partitions=3)
         names = ["a", "b", "c", "d"]  # "a" -> 97 % 3 = 1, "b" -> 2, "c" -> 0, "d" -> 1
         assert [svc.partition_for(n) for n in names] == [1, 2, 0, 1]
         for i, name in enumerate(names):
             await svc.offset_commit(V9, commit_request(name, i))
-        assert sorted(len(log.partitions[p]) for p in range(3)) == [1, 1, 2]
+        assert sorted(len(log.key_values(p)) for p in range(3)) == [1, 1, 2]
         svc.unload(2)
         fetched = await svc.offset_fetch(
             RequestContext("c", "h", 8),
@@ -297,8 +292,8 @@ def test_every_answer_encodes_at_its_request_version() -> None:
 
     async def scenario() -> None:
         log, clock = FakeLog(), FakeClock()
-        svc = service(log, clock, group_initial_rebalance_delay_ms=0)
-        svc.start()
+        svc = await service(log, clock, group_initial_rebalance_delay_ms=0)
+        await svc.start()
         encoded = 0
 
         def check(schema: Any, version: int, response: Any) -> None:
@@ -394,12 +389,80 @@ def test_stop_right_after_a_write_does_not_hang() -> None:
     """The write wakes the timer task as stop cancels it: the cancellation must not be lost."""
 
     async def scenario() -> None:
-        svc = service(FakeLog(), FakeClock())
-        svc.start()
+        svc = await service(FakeLog(), FakeClock())
+        await svc.start()
         await settle()
         await svc.offset_commit(V9, commit_request("g", 1))
         stopping = asyncio.create_task(svc.stop())
         done, _ = await asyncio.wait([stopping], timeout=2)  # unlike wait_for, never cancels stop()
         assert done == {stopping}
+
+    run(scenario)
+
+
+def test_consumer_groups_are_read_as_committed_and_loading_keeps_the_tail_pending() -> None:
+    async def scenario() -> None:
+        log, clock = FakeLog(auto_commit=False), FakeClock()
+        svc = await service(log, clock)
+        join = cgh.ConsumerGroupHeartbeatRequest(
+            group_id="k",
+            member_id="m",
+            member_epoch=0,
+            rebalance_timeout_ms=1,
+            subscribed_topic_names=["t"],
+            topic_partitions=[],
+        )
+        joining = asyncio.create_task(svc.consumer_group_heartbeat(RequestContext("c", "h", 0), join))
+        await settle()
+        assert not joining.done() and "k" in svc.runtime.shard(0).state.groups  # applied at once
+        described = await svc.consumer_group_describe(V0, cgd.ConsumerGroupDescribeRequest(group_ids=["k"]))
+        assert described.groups[0].error_code == ErrorCode.GROUP_ID_NOT_FOUND  # not committed yet
+        listed = await svc.list_groups(V5, lg.ListGroupsRequest())
+        assert listed.groups == []
+        # a coordinator that loads the same log now sees the uncommitted tail as pending too
+        other = await service(log, clock)
+        again = await other.consumer_group_describe(V0, cgd.ConsumerGroupDescribeRequest(group_ids=["k"]))
+        assert again.groups[0].error_code == ErrorCode.GROUP_ID_NOT_FOUND
+        log.commit(0)
+        assert (await joining).error_code == ErrorCode.NO_ERROR
+        described = await svc.consumer_group_describe(V0, cgd.ConsumerGroupDescribeRequest(group_ids=["k"]))
+        assert described.groups[0].error_code == ErrorCode.NO_ERROR
+        assert [m.member_id for m in described.groups[0].members] == ["m"]
+        again = await other.consumer_group_describe(V0, cgd.ConsumerGroupDescribeRequest(group_ids=["k"]))
+        assert again.groups[0].error_code == ErrorCode.NO_ERROR
+
+    run(scenario)
+
+
+def test_an_answer_waits_for_the_fsync_when_the_topic_asks_for_it() -> None:
+    async def scenario() -> None:
+        log, clock = FakeLog(), FakeClock()
+        svc = await service(log, clock)
+        log.durable_gate = asyncio.Event()
+        pending = asyncio.create_task(svc.offset_commit(V9, commit_request("g", 5)))
+        await settle()
+        assert not pending.done()
+        log.durable_gate.set()
+        assert (await pending).topics[0].partitions[0].error_code == ErrorCode.NO_ERROR
+
+    run(scenario)
+
+
+def test_a_partition_that_refuses_writes_changes_nothing_and_keeps_its_timers() -> None:
+    async def scenario() -> None:
+        log, clock = FakeLog(), FakeClock()
+        svc = await service(log, clock)
+        first = await svc.join_group(V9, join_request("g"))
+        written = len(log.key_values(0))
+        log.not_writable = ErrorCode.NOT_ENOUGH_REPLICAS  # e.g. too few in-sync replicas
+        refused = await svc.offset_commit(V9, commit_request("g", 5))
+        assert refused.topics[0].partitions[0].error_code == ErrorCode.NOT_COORDINATOR
+        assert len(log.key_values(0)) == written and svc.runtime.partitions() == [0]  # still loaded
+        clock.advance(60_000)  # the pending member's join timer is due
+        assert await svc.runtime.fire_due_timers() is False  # held back, not lost
+        log.not_writable = None
+        assert await svc.runtime.fire_due_timers() is True
+        beat = await svc.heartbeat(V5, hb.HeartbeatRequest(group_id="g", member_id=first.member_id))
+        assert beat.error_code == ErrorCode.UNKNOWN_MEMBER_ID  # its timer expired it
 
     run(scenario)

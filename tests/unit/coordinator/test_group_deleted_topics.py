@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import defaultdict
 
 from group_steps import stable_group
 from offset_steps import commit, end_transaction, fetch, fetched, transactional_commit
@@ -17,34 +16,36 @@ from odradek.coordinator.group.offsets import OffsetAndMetadata, OffsetStore
 from odradek.coordinator.group.service import GroupCoordinatorService
 from odradek.coordinator.group.shard import GroupCoordinatorShard
 from odradek.coordinator.group.topics import StaticTopics
-from odradek.coordinator.shard import KeyValue, LogRecord
+from odradek.coordinator.log import Appended
+from odradek.coordinator.shard import KeyValue
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.messages import offset_commit as oc
 from odradek.protocol.messages import offset_fetch as of
 from odradek.testing.clock import FakeClock
+from odradek.testing.coordinator_log import MemoryCoordinatorLog
 from odradek.testing.group_coordinator import GroupShardDriver
 
 CONFIG = GroupCoordinatorConfig(offsets_retention_ms=60_000, offsets_retention_check_interval_ms=10_000)
 
 
-class BatchLog:
+class BatchLog(MemoryCoordinatorLog):
     """``__consumer_offsets`` in memory, remembering each append's size."""
 
     def __init__(self) -> None:
-        self.partitions: dict[int, list[KeyValue]] = defaultdict(list)
+        super().__init__()
         self.batch_sizes: list[int] = []
 
-    async def append(self, partition: int, batch: list[KeyValue]) -> None:
-        self.partitions[partition].extend(batch)
-        self.batch_sizes.append(len(batch))
+    def append(
+        self, partition: int, records: list[KeyValue], producer: tuple[int, int] | None = None
+    ) -> Appended:
+        self.batch_sizes.append(len(records))
+        return super().append(partition, records, producer)
 
-    def service(self) -> GroupCoordinatorService:
+    async def service(self) -> GroupCoordinatorService:
         config = GroupCoordinatorConfig(offsets_topic_num_partitions=2)
-        svc = GroupCoordinatorService.create(
-            FakeClock(), self.append, StaticTopics(), config, random.Random(1)
-        )
+        svc = GroupCoordinatorService.create(FakeClock(), self, StaticTopics(), config, random.Random(1))
         for p in (0, 1):
-            svc.load(p, [LogRecord(k, v) for k, v in self.partitions[p]])
+            await svc.load(p, 0, self.entries(p))
         return svc
 
 
@@ -131,7 +132,7 @@ def test_offset_store_finds_committed_and_pending_partitions_of_topics() -> None
 def test_service_drops_offsets_on_every_shard_in_bounded_batches() -> None:
     async def scenario() -> None:
         log = BatchLog()
-        svc = log.service()
+        svc = await log.service()
         ctx = RequestContext("c", "/h", 9)
         groups = [f"g{i}" for i in range(2 * MAX_TOMBSTONES_PER_WRITE + 5)]
         for group in groups:
@@ -143,7 +144,7 @@ def test_service_drops_offsets_on_every_shard_in_bounded_batches() -> None:
         assert max(log.batch_sizes) == MAX_TOMBSTONES_PER_WRITE
         assert len(log.batch_sizes) >= 3
         await svc.stop()
-        reloaded = log.service()
+        reloaded = await log.service()
         for group in groups:
             shard = reloaded.runtime.shard(reloaded.partition_for(group))
             assert offsets(shard, group) == ({"u-0": 2} if group == "g0" else {})

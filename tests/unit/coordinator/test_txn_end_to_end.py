@@ -9,9 +9,9 @@ from pathlib import Path
 
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
-from odradek.coordinator.transaction.records import TxnLogRecord, decode_record
+from odradek.coordinator.transaction.records import decode_record
 from odradek.coordinator.transaction.results import MarkerToWrite
-from odradek.coordinator.transaction.runtime import TransactionCoordinatorService
+from odradek.coordinator.transaction.service import TransactionCoordinatorService
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.records import (
@@ -27,6 +27,7 @@ from odradek.storage.producer_snapshot import read_marker
 from odradek.storage.producer_state import AppendOrigin, ProducerStateManager, VerdictKind
 from odradek.storage.txn_index import AbortedTxn, TransactionIndex, collect_aborted, txn_index_path
 from odradek.testing.clock import FakeClock
+from odradek.testing.coordinator_log import MemoryCoordinatorLog
 
 TP = TopicPartition("orders", 0)
 
@@ -80,10 +81,7 @@ def data_batch(pid: int, epoch: int, seq: int, n: int, ts: int) -> bytes:
 def test_abort_then_commit_through_the_partition(tmp_path: Path):
     clock = FakeClock()
     partition = Partition(tmp_path)
-    log: list[TxnLogRecord] = []
-
-    async def append(_p: int, records: list[tuple[bytes, bytes | None]]) -> None:
-        log.extend(r for k, v in records if (r := decode_record(k, v)) is not None)
+    memory = MemoryCoordinatorLog()
 
     async def write_markers(marker: MarkerToWrite) -> Mapping[TopicPartition, ErrorCode]:
         return {tp: partition.write_marker(marker, clock.now_ms()) for tp in marker.partitions}
@@ -92,7 +90,7 @@ def test_abort_then_commit_through_the_partition(tmp_path: Path):
         return ProducerIdBlock(4000)
 
     async def main() -> None:
-        service = TransactionCoordinatorService(TransactionConfig(), clock, append, write_markers, allocate)
+        service = TransactionCoordinatorService(TransactionConfig(), clock, memory, write_markers, allocate)
         await service.start()
         for p in range(50):
             await service.load(p, 0, [])
@@ -136,7 +134,8 @@ def test_abort_then_commit_through_the_partition(tmp_path: Path):
         await service.stop()
 
     asyncio.run(main())
-    assert [r.value.state.state_name for r in log if r.value] == [
+    log = [decode_record(k, v) for p in range(50) for k, v in memory.key_values(p)]
+    assert [r.value.state.state_name for r in log if r and r.value] == [
         "Empty",
         "Ongoing",
         "PrepareAbort",

@@ -107,7 +107,7 @@ def test_fencing_bumps_twice_under_transaction_version_2(h: Harness):
 def test_timeout_under_transaction_version_2(h: Harness):
     h.add("t", 1000, 0, tp("a"), tv=TV2)
     h.now += 60_001
-    [result] = h.shard.abort_timed_out(h.now)
+    result = h.shard.abort_timed_out(h.now)
     h.run(result)
     assert h.markers == [MarkerToWrite("t", 1000, 2, False, frozenset({tp("a")}), 5, TV2)]
     assert (h.md("t").state, h.md("t").producer_epoch) == (S.COMPLETE_ABORT, 2)

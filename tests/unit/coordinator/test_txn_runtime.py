@@ -1,4 +1,5 @@
-"""TransactionCoordinatorService with fake log, marker writer and block allocator (no sockets, fake clock)."""
+"""TransactionCoordinatorService on the shared runtime, with an in-memory log, a fake marker writer and
+block allocator (no sockets, fake clock)."""
 
 from __future__ import annotations
 
@@ -7,39 +8,46 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 from odradek.coordinator.partitioning import coordinator_partition as partition_for
+from odradek.coordinator.shard import LogEntry
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
 from odradek.coordinator.transaction.records import TxnLogRecord, decode_record
 from odradek.coordinator.transaction.results import EndTxnResult, InitProducerIdResult, MarkerToWrite
-from odradek.coordinator.transaction.runtime import AppendError, TransactionCoordinatorService
+from odradek.coordinator.transaction.service import TransactionCoordinatorService
 from odradek.coordinator.transaction.states import TransactionState as S
 from odradek.model.errors import ErrorCode as E
 from odradek.model.topic_partition import TopicPartition
 from odradek.testing.clock import FakeClock
+from odradek.testing.coordinator_log import MemoryCoordinatorLog
 
 A, B = TopicPartition("a", 0), TopicPartition("b", 1)
 TXN = "txn"
 
 
 class Fakes:
-    def __init__(self) -> None:
+    def __init__(self, memory: MemoryCoordinatorLog | None = None) -> None:
         self.clock = FakeClock()
-        self.log: dict[int, list[TxnLogRecord]] = {}
-        self.append_errors: list[E] = []
-        self.append_gate: asyncio.Event | None = None
+        self.memory = memory or MemoryCoordinatorLog()
         self.markers: list[MarkerToWrite] = []
         self.marker_errors: list[dict[TopicPartition, E]] = []
         self.marker_gate: asyncio.Event | None = None
         self.next_block = 0
         self.block_failures = 0
 
-    async def append(self, partition: int, records: list[tuple[bytes, bytes | None]]) -> None:
-        if self.append_gate is not None:
-            await self.append_gate.wait()
-        if self.append_errors:
-            raise AppendError(self.append_errors.pop(0))
-        decoded = [decode_record(k, v) for k, v in records]
-        self.log.setdefault(partition, []).extend(r for r in decoded if r is not None)
+    @property
+    def append_errors(self) -> list[E]:
+        return self.memory.failures
+
+    @append_errors.setter
+    def append_errors(self, errors: list[E]) -> None:
+        self.memory.failures = errors
+
+    @property
+    def log(self) -> dict[int, list[TxnLogRecord]]:
+        return {
+            p: [r for k, v in self.memory.key_values(p) if (r := decode_record(k, v)) is not None]
+            for p in self.memory.logs
+        }
 
     async def write_markers(self, marker: MarkerToWrite) -> Mapping[TopicPartition, E]:
         if self.marker_gate is not None:
@@ -71,18 +79,21 @@ class Fakes:
 
 
 def run(
-    test: Callable[[TransactionCoordinatorService, Fakes], Coroutine[Any, Any, None]], **config: Any
+    test: Callable[[TransactionCoordinatorService, Fakes], Coroutine[Any, Any, None]],
+    memory: MemoryCoordinatorLog | None = None,
+    **config: Any,
 ) -> Fakes:
-    fakes = Fakes()
+    fakes = Fakes(memory)
 
     async def main() -> None:
         service = TransactionCoordinatorService(
-            TransactionConfig(**config), fakes.clock, fakes.append, fakes.write_markers, fakes.allocate,
+            TransactionConfig(**config), fakes.clock, fakes.memory, fakes.write_markers, fakes.allocate,
             sleep=fakes.sleep,
         )  # fmt: skip
         await service.start()
         for partition in range(50):
-            await service.load(partition, 3, [])
+            if partition not in fakes.memory.logs:
+                await service.load(partition, 3, [])
         await settle(lambda: fakes.next_block >= 10)  # the first producer id block
         try:
             await test(service, fakes)
@@ -155,17 +166,26 @@ def test_append_failures_map_to_coordinator_errors_and_change_nothing():
     run(scenario)
 
 
-def test_requests_of_one_shard_are_serialized():
+def test_requests_of_one_shard_apply_at_once_and_are_answered_once_committed():
     async def scenario(service: TransactionCoordinatorService, fakes: Fakes) -> None:
         await service.init_producer_id(TXN, 60_000)
-        fakes.append_gate = asyncio.Event()
+        fakes.memory.auto_commit = False  # the followers are slow
+        partition = partition_for(TXN, 50)
         add = asyncio.ensure_future(service.add_partitions(TXN, 0, 0, [A]))
         end = asyncio.ensure_future(service.end_txn(TXN, 0, 0, committed=True))
         await settle()
-        assert not add.done() and not end.done()
-        fakes.append_gate.set()
+        assert not add.done() and not end.done()  # no lock: both planned and appended
+        assert fakes.states() == [S.EMPTY, S.ONGOING, S.PREPARE_COMMIT]
+        [described] = service.describe_transactions([TXN])
+        assert described.transaction_state == "Empty"  # readers see only what is committed
+        fakes.memory.commit(partition, fakes.memory.log_end(partition) - 1)
         assert await add is E.NO_ERROR
-        assert await end == EndTxnResult(E.NO_ERROR)  # planned only after the add was committed
+        assert not end.done() and fakes.markers == []  # markers only after the decision commits
+        fakes.memory.auto_commit = True
+        fakes.memory.commit(partition)
+        assert await end == EndTxnResult(E.NO_ERROR)
+        await settle(lambda: len(fakes.states()) == 4)
+        assert fakes.states()[-1] is S.COMPLETE_COMMIT
 
     run(scenario)
 
@@ -177,11 +197,12 @@ def test_load_replays_and_finishes_pending_transactions():
         partition = partition_for(TXN, 50)
         gate = asyncio.Event()
 
-        async def records() -> AsyncIterator[TxnLogRecord]:
-            for record in previous.log[partition]:
-                yield record
+        async def records() -> AsyncIterator[tuple[int, LogEntry]]:
+            for offset, entry in previous.memory.entries(partition):
+                yield offset, entry
                 await gate.wait()
 
+        fakes.memory.logs.clear()
         loading = asyncio.ensure_future(service.load(partition, 4, records()))
         await settle()
         assert await service.end_txn(TXN, 0, 0, committed=True) == EndTxnResult(
@@ -193,7 +214,16 @@ def test_load_replays_and_finishes_pending_transactions():
         assert fakes.markers == [MarkerToWrite(TXN, 0, 0, True, frozenset({A}), 4, 0)]
         assert fakes.states() == [S.COMPLETE_COMMIT]
 
-    run(scenario)
+    run(scenario, memory=_copy(previous.memory))
+
+
+def _copy(memory: MemoryCoordinatorLog) -> MemoryCoordinatorLog:
+    """The same log, on the broker that loads it next."""
+    copied = MemoryCoordinatorLog()
+    copied.logs = {p: list(entries) for p, entries in memory.logs.items()}
+    copied.ends = dict(memory.ends)
+    copied.high_watermarks = dict(memory.high_watermarks)
+    return copied
 
 
 async def _leave_a_prepared_transaction(service: TransactionCoordinatorService, fakes: Fakes) -> None:
@@ -241,7 +271,7 @@ def test_no_block_yet_is_retriable_and_failed_allocations_are_retried():
         service = TransactionCoordinatorService(
             TransactionConfig(),
             fakes.clock,
-            fakes.append,
+            fakes.memory,
             fakes.write_markers,
             fakes.allocate,
             sleep=fakes.sleep,

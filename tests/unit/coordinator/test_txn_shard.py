@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from txn_helpers import T0, Harness, durable_view, tp
 
+from odradek.coordinator.timeline import with_committed_view
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.metadata import TransactionMetadata
 from odradek.coordinator.transaction.producer_ids import ProducerIdGenerator
@@ -96,22 +97,31 @@ def test_epoch_exhaustion_moves_to_a_new_producer_id(h: Harness):
     assert h.init("t", pid=1001, epoch=0) == InitProducerIdResult(E.NO_ERROR, 1001, 1)
 
 
-def test_concurrent_requests_back_off_while_a_record_is_pending(h: Harness):
+def test_a_change_applies_at_once_and_readers_see_it_once_committed(h: Harness):
     h.init("t")
     pending = h.shard.add_partitions("t", 1000, 0, frozenset({tp("a")}), h.now)
-    assert h.md("t").pending_state is S.ONGOING
-    assert h.shard.init_producer_id("t", 1000, -1, -1, h.now).response.error is E.CONCURRENT_TRANSACTIONS
+    assert h.md("t").state is S.ONGOING and h.md("t").pending_state is None  # writers: at once
+    registry = h.shard.registry
+    registry.seal(len(h.log) + 1)  # appended, not committed yet
+    described = with_committed_view(registry, lambda: h.shard.transactions["t"].state)
+    assert described is S.EMPTY  # readers: the committed state
+    assert with_committed_view(
+        registry, lambda: h.shard.verify_partitions("t", 1000, 0, frozenset({tp("a")}))
+    ) == {tp("a"): E.TRANSACTION_ABORTABLE}
+    # a request on top of the uncommitted one is planned on it (and answered after it)
     added = h.shard.add_partitions("t", 1000, 0, frozenset({tp("b")}), h.now)
-    assert added.response is E.CONCURRENT_TRANSACTIONS
-    assert h.shard.end_txn("t", 1000, 0, True, h.now).response.error is E.CONCURRENT_TRANSACTIONS
-    h.run(pending)
-    assert h.md("t").state is S.ONGOING and h.md("t").pending_state is None
+    assert added.response is E.NO_ERROR and h.md("t").partitions == {tp("a"), tp("b")}
+    registry.seal(len(h.log) + 2)
+    registry.commit(len(h.log) + 2)
+    h.log += [*pending.records, *added.records]
+    assert with_committed_view(registry, lambda: h.shard.transactions["t"].partitions) == {tp("a"), tp("b")}
+    assert durable_view(h.replayed().transactions["t"]) == durable_view(h.md("t"))
 
 
 def test_a_failed_append_forgets_the_planned_change(h: Harness):
     h.init("t")
     failed = h.shard.add_partitions("t", 1000, 0, frozenset({tp("a")}), h.now)
-    h.shard.on_failed(failed.records)
+    h.fail(failed)
     assert h.md("t").state is S.EMPTY and h.md("t").pending_state is None
     assert append_error_to_coordinator_error(E.NOT_LEADER_OR_FOLLOWER) is E.NOT_COORDINATOR
     assert append_error_to_coordinator_error(E.REQUEST_TIMED_OUT) is E.COORDINATOR_NOT_AVAILABLE
@@ -212,7 +222,7 @@ def test_prepare_states_without_pending_markers(h: Harness):
     assert h.end("t", 1000, 0, commit=False) == EndTxnResult(E.INVALID_TXN_STATE)
     assert h.add("t", 1000, 0, tp("b")) is E.CONCURRENT_TRANSACTIONS
     assert h.init("t") == InitProducerIdResult(E.CONCURRENT_TRANSACTIONS)
-    assert h.shard.on_markers_written("t").records == []
+    assert h.shard.on_markers_written("t", h.now).records == []
 
 
 def test_a_new_producer_fences_the_open_transaction(h: Harness):
@@ -235,7 +245,7 @@ def test_a_fence_that_fails_to_be_written_leaves_the_transaction_open(h: Harness
     h.init("t")
     h.add("t", 1000, 0, tp("a"))
     failed = h.shard.init_producer_id("t", 60_000, -1, -1, h.now)
-    h.shard.on_failed(failed.records)
+    h.fail(failed)
     md = h.md("t")
     assert (md.state, md.producer_epoch, md.pending_state) == (S.ONGOING, 0, None)
     assert h.init("t") == InitProducerIdResult(E.CONCURRENT_TRANSACTIONS)
@@ -247,13 +257,13 @@ def test_timed_out_transactions_are_fenced_and_aborted(h: Harness):
     h.init("idle", timeout_ms=1000)
     h.add("t", 1000, 0, tp("a"))
     h.now = T0 + 1000
-    assert h.shard.abort_timed_out(h.now) == []
+    assert h.shard.abort_timed_out(h.now).records == []
     h.now += 1
     h.auto_markers = False
-    results = h.shard.abort_timed_out(h.now)
-    assert len(results) == 1
-    assert h.shard.abort_timed_out(h.now) == []  # already being aborted
-    h.run(results[0])
+    result = h.shard.abort_timed_out(h.now)
+    assert len(result.records) == 1
+    assert h.shard.abort_timed_out(h.now).records == []  # already being aborted
+    h.run(result)
     assert h.markers == [MarkerToWrite("t", 1000, 1, False, frozenset({tp("a")}), 5, 0)]
     h.write_markers()
     assert (h.md("t").state, h.md("t").producer_epoch) == (S.COMPLETE_ABORT, 1)
@@ -271,8 +281,9 @@ def test_transactional_ids_expire_with_a_tombstone(h: Harness):
     h.now = T0 + 10_000
     result = h.shard.expire_transactional_ids(h.now)
     assert result.records == [TxnLogRecord("idle", None)]
-    assert h.md("idle").pending_state is S.DEAD
-    assert h.shard.init_producer_id("idle", 1000, -1, -1, h.now).response.error is E.CONCURRENT_TRANSACTIONS
+    h.shard.registry.seal(len(h.log) + 1)
+    assert "idle" not in h.shard.transactions  # gone for writers at once
+    assert with_committed_view(h.shard.registry, lambda: "idle" in h.shard.transactions)  # until committed
     h.run(result)
     assert "idle" not in h.shard.transactions and "busy" in h.shard.transactions
     assert h.init("idle") == InitProducerIdResult(E.NO_ERROR, 1002, 0)  # a new life, a new producer id
@@ -309,7 +320,7 @@ def test_replay_of_a_tombstone_and_of_an_unknown_id():
 
 def test_an_id_whose_first_record_failed_is_unknown_to_other_requests(h: Harness):
     failed = h.shard.init_producer_id("t", 60_000, -1, -1, h.now)
-    h.shard.on_failed(failed.records)
+    h.fail(failed)
     assert h.md("t").producer_epoch == -1  # kept, as in Kafka, so a retry reuses its producer id
     assert h.add("t", 1000, -1, tp("a")) is E.INVALID_PRODUCER_ID_MAPPING
     assert h.end("t", 1000, -1, commit=False, tv=2) == EndTxnResult(E.INVALID_PRODUCER_ID_MAPPING)

@@ -1,15 +1,17 @@
-"""Drives a TransactionShard the way the runtime shell does, synchronously, recording every record."""
+"""Drives a TransactionShard the way the runtime does, synchronously: every append is committed at once,
+its records recorded, and the markers of committed Prepare* records written (unless held back)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from odradek.coordinator.result import CoordinatorResult
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.metadata import TransactionMetadata
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock, ProducerIdGenerator
 from odradek.coordinator.transaction.records import TxnLogRecord, decode_record, encode_record
-from odradek.coordinator.transaction.results import MarkerToWrite, TxnResult
+from odradek.coordinator.transaction.results import MarkerToWrite
 from odradek.coordinator.transaction.shard import TransactionShard
 from odradek.model.topic_partition import TopicPartition
 
@@ -40,21 +42,30 @@ class Harness:
     def md(self, transactional_id: str) -> TransactionMetadata:
         return self.shard.transactions[transactional_id]
 
-    def run(self, result: TxnResult[R]) -> R:
+    def run(self, result: CoordinatorResult[R]) -> R:
         """Append the records (through their bytes, as on disk), commit, then write any markers."""
+        registry = self.shard.registry
         if result.records:
             self.log += [decode_record(*encode_record(r)) for r in result.records]  # type: ignore[misc]
-            new_markers = self.shard.on_committed(result.records, self.now)
-            self.markers += new_markers
-            self.outstanding += new_markers
+            registry.seal(len(self.log))
+            registry.commit(len(self.log))
+            self.markers += result.effects
+            self.outstanding += result.effects
             if self.auto_markers:
                 self.write_markers()
-        return result.response
+        else:
+            registry.settle()
+        return result.response  # type: ignore[return-value]
+
+    def fail(self, result: CoordinatorResult[R]) -> None:
+        """The append of `result`'s records failed: the runtime undoes its changes."""
+        assert result.records
+        self.shard.registry.revert()
 
     def write_markers(self) -> None:
         while self.outstanding:
             marker = self.outstanding.pop(0)
-            self.run(self.shard.on_markers_written(marker.transactional_id))
+            self.run(self.shard.on_markers_written(marker.transactional_id, self.now))
 
     # requests, with the shard's signatures and the harness clock
     def init(self, txn_id: str, timeout_ms: int = 60_000, pid: int = -1, epoch: int = -1):  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""One contract, every MetadataStore; then the local store's crash safety."""
+"""The contract body (`odradek.testing.metadata_store_contract`) on every store we have; then the local
+store's crash safety."""
 
 from __future__ import annotations
 
@@ -10,39 +11,19 @@ from pathlib import Path
 import pytest
 
 from odradek.metadata.config_types import ConfigResourceType
-from odradek.metadata.delta import ReplayError, replay
+from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.local_store import LocalMetadataStore, MetadataStoreLockedError
 from odradek.metadata.metadata_log import MetadataLogCorruptError, encode_batch
 from odradek.metadata.records import (
-    ClusterIdRecord,
-    ConfigRecord,
-    MetadataRecord,
-    PartitionRecord,
-    RegisterBrokerRecord,
     RemoveTopicRecord,
-    TopicRecord,
 )
 from odradek.metadata.store import InMemoryMetadataStore, MetadataStore
-from odradek.model.ids import BrokerId
-
-B1 = BrokerId(1)
-
-
-def topic_batch(name: str, n: int) -> list[MetadataRecord]:
-    topic_id = uuid.UUID(int=n + 1)
-    return [
-        TopicRecord(name, topic_id),
-        ConfigRecord(ConfigResourceType.TOPIC, name, "retention.ms", str(n)),
-        PartitionRecord(topic_id, 0, (B1,), (B1,), B1),
-    ]
-
-
-BOOT: list[MetadataRecord] = [ClusterIdRecord("c"), RegisterBrokerRecord(B1, "h", 9092)]
+from odradek.testing.metadata_store_contract import B1, BOOT, MetadataStoreContract, topic_batch
 
 
 class Reopenable:
-    """A store factory: `open()` gives the store; `reopen()` closes it and opens it again."""
+    """`StoreFactory` of the in-memory and the local store: `reopen()` closes and opens it again."""
 
     def __init__(self, kind: str, tmp_path: Path) -> None:
         self.kind = kind
@@ -62,34 +43,14 @@ class Reopenable:
         return self.store
 
 
-@pytest.fixture(params=["memory", "local"])
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Reopenable]:
-    factory = Reopenable(request.param, tmp_path)
-    yield factory
-    factory.store.close()
+class TestContract(MetadataStoreContract):
+    """The contract body every store runs (the ZooKeeper store's tests subclass it the same way)."""
 
-
-def test_contract_apply_and_reopen(stores: Reopenable) -> None:
-    store = stores.store
-    assert store.image == ClusterImage.EMPTY
-    expected = ClusterImage.EMPTY
-    batches = [BOOT, *(topic_batch(f"t{i}", i) for i in range(12)), [RemoveTopicRecord(uuid.UUID(int=3))]]
-    for batch in batches:
-        expected = replay(expected, batch)
-        assert store.apply(batch) == expected
-    assert store.image == expected
-    assert stores.reopen().image == expected
-    assert stores.store.apply([]) == expected
-
-
-def test_contract_a_bad_batch_changes_nothing(stores: Reopenable) -> None:
-    store = stores.store
-    store.apply(BOOT)
-    before = store.image
-    with pytest.raises(ReplayError):
-        store.apply([TopicRecord("ok", uuid.UUID(int=5)), RemoveTopicRecord(uuid.UUID(int=99))])
-    assert store.image == before
-    assert stores.reopen().image == before
+    @pytest.fixture(params=["memory", "local"])
+    def stores(self, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Reopenable]:
+        factory = Reopenable(request.param, tmp_path)
+        yield factory
+        factory.store.close()
 
 
 @pytest.fixture

@@ -174,3 +174,15 @@ def test_negative_timestamps_are_skipped_and_counted(make_driver: Any) -> None:
     records = d.create_output_topic("out", Serdes.STRING, Serdes.JSON).read_records_to_list()
     assert [(r.value, r.timestamp) for r in records] == [(9, 9)]
     assert d.metrics()["dropped_records"] == 1
+
+
+def test_node_metrics_at_debug_recording_level(make_driver: Any) -> None:
+    b = StreamsBuilder()
+    b.stream("in", name="src").filter(lambda k, v: v > 0, name="positive").to("out", name="sink")
+    d = make_driver(b, {"metrics.recording.level": "DEBUG"})
+    inp = d.create_input_topic("in", Serdes.STRING, Serdes.JSON)
+    for v in (1, -1, 2):
+        inp.pipe_input("k", v, v + 5)
+    nodes = d.metrics()["nodes"]
+    assert nodes["positive"] == (3, 2)
+    assert nodes["sink"] == (2, 0)

@@ -60,13 +60,14 @@ def test_tumbling_count_with_grace_and_late_side_output(make_driver: Any) -> Non
     assert store.fetch("a", 10) == 3
 
 
-def test_hopping_count_matches_a_brute_force_count(make_driver: Any) -> None:
+@pytest.mark.parametrize(("caching", "grace"), [(False, 1000), (True, 1000), (True, 0)])
+def test_hopping_count_matches_a_brute_force_count(make_driver: Any, caching: bool, grace: int) -> None:
     rng = random.Random(7)
     events = sorted((rng.choice("xyz"), 1, rng.randrange(0, 200)) for _ in range(60))
     events.sort(key=lambda e: e[2])
     b = StreamsBuilder()
-    b.stream("in").group_by_key().windowed_by(TimeWindows.hopping(30, 10, grace_ms=1000)).count(
-        materialized=Materialized("hop", caching=False)
+    b.stream("in").group_by_key().windowed_by(TimeWindows.hopping(30, 10, grace_ms=grace)).count(
+        materialized=Materialized("hop", caching=caching)
     ).to_stream().to("out", value_serde=Serdes.LONG)
     d = make_driver(b)
     _pipe(d, "in", events)

@@ -15,7 +15,7 @@ from odradek.protocol.messages import add_offsets_to_txn as msg
 
 
 async def handle(ctx: RequestContext, request: msg.AddOffsetsToTxnRequest) -> msg.AddOffsetsToTxnResponse:
-    error = await ctx.broker.transactions.service.add_offsets(
+    error = await ctx.ports.transactions.service.add_offsets(
         request.transactional_id, request.producer_id, request.producer_epoch, request.group_id
     )
     return msg.AddOffsetsToTxnResponse(

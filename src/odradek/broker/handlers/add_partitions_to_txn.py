@@ -55,10 +55,10 @@ async def _transaction(
     topics: list[msg.AddPartitionsToTxnTopic],
     verify_only: bool,
 ) -> list[msg.AddPartitionsToTxnTopicResult]:
-    broker, version = ctx.broker, ctx.api_version
-    service = broker.transactions.service
+    ports, version = ctx.ports, ctx.api_version
+    service = ports.transactions.service
     partitions = [TopicPartition(t.name, p) for t in topics for p in t.partitions]
-    unknown = {tp for tp in partitions if broker.replicas.get(tp.topic, tp.partition) is None}
+    unknown = {tp for tp in partitions if ports.partitions.get(tp.topic, tp.partition) is None}
     errors: dict[TopicPartition, ErrorCode]
     if unknown:
         errors = {

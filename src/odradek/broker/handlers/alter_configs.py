@@ -43,12 +43,12 @@ DUPLICATE_RESOURCE = "Each resource must appear at most once."
 async def handle_legacy(
     ctx: RequestContext, request: legacy_msg.AlterConfigsRequest
 ) -> legacy_msg.AlterConfigsResponse:
-    static = ctx.broker.config.static
+    static = ctx.ports.config.static
     resources = [
         AlterConfigsResource(r.resource_type, r.resource_name, tuple((c.name, c.value) for c in r.configs))
         for r in request.resources
     ]
-    results = await ctx.broker.run_controller(
+    results = await ctx.ports.metadata.run_controller(
         lambda image: alter_configs(image, static, resources, validate_only=request.validate_only)
     )
     return legacy_msg.AlterConfigsResponse(
@@ -64,8 +64,8 @@ async def handle_legacy(
 async def handle_incremental(
     ctx: RequestContext, request: msg.IncrementalAlterConfigsRequest
 ) -> msg.IncrementalAlterConfigsResponse:
-    broker = ctx.broker
-    static = broker.config.static
+    ports = ctx.ports
+    static = ports.config.static
     resources = [
         IncrementalAlterConfigsResource(
             r.resource_type,
@@ -88,7 +88,7 @@ async def handle_incremental(
                 static.node_id, resource.resource_name, resource.configs, validate_only=request.validate_only
             )
     if metadata:
-        answers = await broker.run_controller(
+        answers = await ports.metadata.run_controller(
             lambda image: incremental_alter_configs(
                 image, static, metadata, validate_only=request.validate_only
             )

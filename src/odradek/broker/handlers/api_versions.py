@@ -29,7 +29,7 @@ def handle(ctx: RequestContext, request: msg.ApiVersionsRequest) -> msg.ApiVersi
         and SOFTWARE_NAME_OR_VERSION.fullmatch(request.client_software_version)
     ):
         return msg.ApiVersionsResponse(error_code=ErrorCode.INVALID_REQUEST)
-    response = msg.ApiVersionsResponse(api_keys=ctx.broker.dispatcher.api_versions())
+    response = msg.ApiVersionsResponse(api_keys=ctx.ports.node.api_versions())
     if ctx.api_version >= 3:
         response.supported_features = [
             msg.SupportedFeatureKey(name=name, min_version=lo, max_version=hi)

@@ -14,7 +14,7 @@ from odradek.protocol.messages import consumer_group_describe as msg
 async def handle(
     ctx: RequestContext, request: msg.ConsumerGroupDescribeRequest
 ) -> msg.ConsumerGroupDescribeResponse:
-    return await ctx.broker.groups.service.consumer_group_describe(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.consumer_group_describe(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

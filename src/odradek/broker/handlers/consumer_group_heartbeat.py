@@ -24,13 +24,13 @@ from odradek.protocol.messages import consumer_group_heartbeat as msg
 async def handle(
     ctx: RequestContext, request: msg.ConsumerGroupHeartbeatRequest
 ) -> msg.ConsumerGroupHeartbeatResponse:
-    protocols = ctx.broker.config.value("group.coordinator.rebalance.protocols")
+    protocols = ctx.ports.config.value("group.coordinator.rebalance.protocols")
     if not isinstance(protocols, list | tuple) or "consumer" not in protocols:
         return msg.ConsumerGroupHeartbeatResponse(
             error_code=ErrorCode.UNSUPPORTED_VERSION,
             error_message="The consumer group protocol is disabled (group.coordinator.rebalance.protocols).",
         )
-    return await ctx.broker.groups.service.consumer_group_heartbeat(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.consumer_group_heartbeat(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

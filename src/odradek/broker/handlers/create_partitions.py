@@ -24,7 +24,7 @@ async def handle(ctx: RequestContext, request: msg.CreatePartitionsRequest) -> m
         )
         for t in request.topics
     ]
-    results = await ctx.broker.run_controller(
+    results = await ctx.ports.metadata.run_controller(
         lambda image: create_partitions(image, topics, validate_only=request.validate_only)
     )
     return msg.CreatePartitionsResponse(

@@ -21,7 +21,7 @@ from odradek.protocol.messages import create_topics as msg
 
 async def handle(ctx: RequestContext, request: msg.CreateTopicsRequest) -> msg.CreateTopicsResponse:
     topics = [_creatable(t) for t in request.topics]
-    results = await ctx.broker.create_topics(topics, validate_only=request.validate_only)
+    results = await ctx.ports.metadata.create_topics(topics, validate_only=request.validate_only)
     return msg.CreateTopicsResponse(topics=[_result(r) for r in results])
 
 

@@ -13,7 +13,7 @@ from odradek.protocol.messages import delete_groups as msg
 
 
 async def handle(ctx: RequestContext, request: msg.DeleteGroupsRequest) -> msg.DeleteGroupsResponse:
-    return await ctx.broker.groups.service.delete_groups(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.delete_groups(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
-from odradek.broker.partitions import Partition
 from odradek.metadata.topic_names import is_internal
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import delete_records as msg
+from odradek.replication.partition import Partition
 from odradek.storage.errors import StorageError
 from odradek.storage.log_manager import remove_paths
 
@@ -29,15 +29,15 @@ HIGH_WATERMARK = -1
 
 
 async def handle(ctx: RequestContext, request: msg.DeleteRecordsRequest) -> msg.DeleteRecordsResponse:
-    broker = ctx.broker
-    now = broker.clock.now_ms()
+    ports = ctx.ports
+    now = ports.clock.now_ms()
     doomed: list[Path] = []
     response = msg.DeleteRecordsResponse()
     for topic in request.topics:
         out = msg.DeleteRecordsTopicResult(name=topic.name)
         response.topics.append(out)
         for part in topic.partitions:
-            partition = broker.replicas.get(topic.name, part.partition_index)
+            partition = ports.partitions.get(topic.name, part.partition_index)
             code, low_watermark = delete_before(partition, topic.name, part.offset, now, doomed)
             out.partitions.append(
                 msg.DeleteRecordsPartitionResult(

@@ -39,8 +39,10 @@ async def handle(ctx: RequestContext, request: msg.DeleteTopicsRequest) -> msg.D
         refs = [DeleteTopicRef(t.name, t.topic_id) for t in request.topics]
     else:
         refs = [DeleteTopicRef(name) for name in request.topic_names]
-    static = ctx.broker.config.static
-    results = await ctx.broker.run_controller(lambda image: delete_unless_internal(image, static, refs))
+    static = ctx.ports.config.static
+    results = await ctx.ports.metadata.run_controller(
+        lambda image: delete_unless_internal(image, static, refs)
+    )
     return msg.DeleteTopicsResponse(responses=[_result(r, version) for r in results])
 
 

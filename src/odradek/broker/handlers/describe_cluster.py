@@ -36,7 +36,7 @@ def handle(ctx: RequestContext, request: msg.DescribeClusterRequest) -> msg.Desc
         return msg.DescribeClusterResponse(
             error_code=code if ctx.api_version >= 1 else ErrorCode.INVALID_REQUEST, error_message=message
         )
-    image = ctx.broker.image
+    image = ctx.ports.metadata.image
     brokers = [
         msg.DescribeClusterBroker(
             broker_id=b.broker_id, host=b.host, port=b.port, rack=b.rack, is_fenced=b.fenced

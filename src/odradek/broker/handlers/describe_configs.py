@@ -22,9 +22,9 @@ from odradek.protocol.messages import describe_configs as msg
 
 
 def handle(ctx: RequestContext, request: msg.DescribeConfigsRequest) -> msg.DescribeConfigsResponse:
-    broker = ctx.broker
-    image = broker.image
-    static = broker.config.static
+    ports = ctx.ports
+    image = ports.metadata.image
+    static = ports.config.static
     response = msg.DescribeConfigsResponse()
     for resource in request.resources:
         keys = resource.configuration_keys

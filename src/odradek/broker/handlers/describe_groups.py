@@ -14,7 +14,7 @@ from odradek.protocol.messages import describe_groups as msg
 
 
 async def handle(ctx: RequestContext, request: msg.DescribeGroupsRequest) -> msg.DescribeGroupsResponse:
-    return await ctx.broker.groups.service.describe_groups(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.describe_groups(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

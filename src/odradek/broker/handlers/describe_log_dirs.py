@@ -25,7 +25,7 @@ def handle(ctx: RequestContext, request: msg.DescribeLogDirsRequest) -> msg.Desc
         if request.topics is None
         else {TopicPartition(t.topic, p) for t in request.topics for p in t.partitions}
     )
-    return msg.DescribeLogDirsResponse(results=describe(ctx.broker.logs.describe_dirs(), wanted))
+    return msg.DescribeLogDirsResponse(results=describe(ctx.ports.log_dirs.describe_dirs(), wanted))
 
 
 def describe(

@@ -23,7 +23,7 @@ def handle(ctx: RequestContext, request: msg.DescribeProducersRequest) -> msg.De
         for index in topic.partition_indexes:
             result = msg.PartitionResponse(partition_index=index)
             out.partitions.append(result)
-            partition = ctx.broker.replicas.leader(topic.name, index)
+            partition = ctx.ports.partitions.leader(topic.name, index)
             if isinstance(partition, ErrorCode):
                 result.error_code = partition
                 continue

@@ -30,7 +30,7 @@ MAX_PARTITIONS_PER_RESPONSE = 2000
 def handle(
     ctx: RequestContext, request: msg.DescribeTopicPartitionsRequest
 ) -> msg.DescribeTopicPartitionsResponse:
-    return describe(ctx.broker.image, request)
+    return describe(ctx.ports.metadata.image, request)
 
 
 def describe(

@@ -11,7 +11,7 @@ from odradek.protocol.messages import describe_transactions as msg
 
 
 def handle(ctx: RequestContext, request: msg.DescribeTransactionsRequest) -> msg.DescribeTransactionsResponse:
-    states = ctx.broker.transactions.service.describe_transactions(request.transactional_ids)
+    states = ctx.ports.transactions.service.describe_transactions(request.transactional_ids)
     return msg.DescribeTransactionsResponse(transaction_states=states)
 
 

@@ -22,7 +22,7 @@ TV2_SINCE = 5
 
 async def handle(ctx: RequestContext, request: msg.EndTxnRequest) -> msg.EndTxnResponse:
     version = ctx.api_version
-    result = await ctx.broker.transactions.service.end_txn(
+    result = await ctx.ports.transactions.service.end_txn(
         request.transactional_id,
         request.producer_id,
         request.producer_epoch,

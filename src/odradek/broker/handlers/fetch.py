@@ -3,8 +3,9 @@
 Limits follow Kafka: the response carries at most ``max_bytes`` and each partition at most its
 ``partition_max_bytes``, except that the first batch of the first partition with data is always
 returned whole, so a consumer never stalls behind one large batch. When less than ``min_bytes``
-is available the request waits up to ``max_wait_ms``; an append to any of its partitions wakes it
-at once (no polling), and an error on any partition answers immediately.
+is available the request waits up to ``max_wait_ms`` in the fetch purgatory (`DelayedFetch`): the
+high watermark (or last stable offset) of any of its partitions moving wakes it at once (no polling)
+and it reads again, and an error on any partition answers immediately.
 
 Per partition: UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID for v13+), NOT_LEADER_OR_FOLLOWER,
 FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when the client's ``current_leader_epoch`` is older /
@@ -30,16 +31,18 @@ from typing import TYPE_CHECKING
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
+from odradek.broker.delayed_fetch import DelayedFetch, visible_end
 from odradek.broker.fetch_sessions import PartitionKey, SessionContext, SessionPartition, changed
 from odradek.model.errors import ErrorCode
-from odradek.model.topic_partition import ZERO_UUID, TopicPartition
+from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.fetch import FETCH_ZSTD_SINCE, before_first_zstd_batch, write_fetch_response
 from odradek.protocol.messages import fetch as msg
+from odradek.replication.partition import Partition
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
-    from odradek.broker.app import Broker
+    from odradek.broker.ports import BrokerPorts
 
 READ_COMMITTED = 1
 
@@ -56,35 +59,35 @@ class Wanted:
 def handle(
     ctx: RequestContext, request: msg.FetchRequest
 ) -> msg.FetchResponse | Awaitable[msg.FetchResponse]:
-    broker = ctx.broker
+    ports = ctx.ports
     version = ctx.api_version
-    wanted, unknown_ids = _resolve(broker, request, version)
+    wanted, unknown_ids = _resolve(ports, request, version)
     session_ctx: SessionContext | None = None
     if version >= 7:
         requested = {
             w.key: SessionPartition(w.fetch_offset, w.max_bytes, w.current_leader_epoch) for w in wanted
         }
-        forgotten = _forgotten(broker, request, version)
-        session_ctx = broker.fetch_sessions.begin(
+        forgotten = _forgotten(ports, request, version)
+        session_ctx = ports.fetch_sessions.begin(
             request.session_id, request.session_epoch, requested, forgotten
         )
         if session_ctx.error != ErrorCode.NO_ERROR:
             return msg.FetchResponse(error_code=session_ctx.error, session_id=0)
         if session_ctx.incremental and session_ctx.session is not None:
             wanted = [
-                Wanted(key, _topic_id(broker, key[0]), sp.fetch_offset, sp.max_bytes, sp.current_leader_epoch)
+                Wanted(key, _topic_id(ports, key[0]), sp.fetch_offset, sp.max_bytes, sp.current_leader_epoch)
                 for key, sp in session_ctx.session.partitions.items()
             ]
-    reads = _read_all(broker, wanted, request, version)
+    reads = _read_all(ports, wanted, request, version)
     total = sum(r.size for r in reads)
     has_error = any(r.error for r in reads) or bool(unknown_ids)
     if total >= request.min_bytes or request.max_wait_ms <= 0 or has_error or not wanted:
-        return _respond(broker, request, version, reads, unknown_ids, session_ctx)
-    return _wait_and_respond(broker, request, version, wanted, unknown_ids, session_ctx)
+        return _respond(ports, request, version, reads, unknown_ids, session_ctx)
+    return _wait_and_respond(ports, request, version, wanted, unknown_ids, session_ctx)
 
 
 async def _wait_and_respond(
-    broker: Broker,
+    ports: BrokerPorts,
     request: msg.FetchRequest,
     version: int,
     wanted: list[Wanted],
@@ -93,25 +96,21 @@ async def _wait_and_respond(
 ) -> msg.FetchResponse:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.max_wait_ms / 1000
-    tps = [TopicPartition(*w.key) for w in wanted]
+    committed = request.isolation_level == READ_COMMITTED
     while True:
-        future: asyncio.Future[None] = loop.create_future()
-        broker.replicas.waiters.register(tps, future)
-        timer = loop.call_at(deadline, _wake, future)
-        try:
-            await future
-        finally:
-            broker.replicas.waiters.unregister(tps, future)
-            timer.cancel()
-        reads = _read_all(broker, wanted, request, version)
+        seen = []
+        for w in wanted:
+            partition = ports.partitions.get(*w.key)
+            if partition is not None:
+                seen.append((partition, visible_end(partition, committed)))
+        delayed = DelayedFetch(seen, committed)
+        remaining_ms = int((deadline - loop.time()) * 1000)
+        if not ports.purgatories.fetch.try_complete_else_watch(delayed, remaining_ms):
+            await delayed.wait()
+        reads = _read_all(ports, wanted, request, version)
         total = sum(r.size for r in reads)
         if total >= request.min_bytes or any(r.error for r in reads) or loop.time() >= deadline:
-            return _respond(broker, request, version, reads, unknown_ids, session_ctx)
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+            return _respond(ports, request, version, reads, unknown_ids, session_ctx)
 
 
 @dataclass(slots=True)
@@ -126,7 +125,9 @@ class Read:
     aborted: list[msg.AbortedTransaction] | None = None  # READ_COMMITTED: overlapping aborted txns
 
 
-def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest, version: int) -> list[Read]:
+def _read_all(
+    ports: BrokerPorts, wanted: list[Wanted], request: msg.FetchRequest, version: int
+) -> list[Read]:
     reads = []
     remaining = request.max_bytes
     total = 0
@@ -134,7 +135,7 @@ def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest, v
     for w in wanted:
         read = Read(w)
         reads.append(read)
-        partition = broker.replicas.leader(*w.key, w.current_leader_epoch)
+        partition = ports.partitions.leader(*w.key, w.current_leader_epoch)
         if isinstance(partition, ErrorCode):
             read.error = partition
             continue
@@ -143,7 +144,7 @@ def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest, v
             read.error = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE  # Kafka's rule, from the topic config
             continue
         read.high_watermark = log.high_watermark
-        read.last_stable_offset = broker.last_stable_offset(partition)
+        read.last_stable_offset = partition.last_stable_offset
         read.log_start_offset = log.log_start_offset
         max_offset = read.last_stable_offset if committed else read.high_watermark
         budget = min(w.max_bytes, remaining)
@@ -158,9 +159,7 @@ def _read_all(broker: Broker, wanted: list[Wanted], request: msg.FetchRequest, v
             _hold_back_zstd(read)
         if committed:
             # bounded by the LSO (the read never passes it): a superset of what the batches need
-            read.aborted = (
-                broker.aborted_transactions(partition, w.fetch_offset, max_offset) if result.size else []
-            )
+            read.aborted = _aborted_transactions(partition, w.fetch_offset, max_offset) if result.size else []
         total += read.size
         remaining = max(0, remaining - read.size)
     return reads
@@ -179,8 +178,17 @@ def _hold_back_zstd(read: Read) -> None:
         read.high_watermark = read.last_stable_offset = read.log_start_offset = -1
 
 
+def _aborted_transactions(
+    partition: Partition, fetch_offset: int, upper_bound: int
+) -> list[msg.AbortedTransaction]:
+    return [
+        msg.AbortedTransaction(producer_id=a.producer_id, first_offset=a.first_offset)
+        for a in partition.log.aborted_transactions(fetch_offset, upper_bound)
+    ]
+
+
 def _respond(
-    broker: Broker,
+    ports: BrokerPorts,
     request: msg.FetchRequest,
     version: int,
     reads: list[Read],
@@ -223,7 +231,7 @@ def _respond(
         data.aborted_transactions = (read.aborted or []) if committed else None
         topic.partitions.append(data)
         if read.size:
-            broker.on_fetched(w.key[0], read.size)
+            ports.stats.on_fetched(w.key[0], read.size)
     for topic_id, partitions in unknown_ids:
         responses.append(
             msg.FetchableTopicResponse(
@@ -238,28 +246,25 @@ def _respond(
     return msg.FetchResponse(session_id=response_session, responses=responses)
 
 
-def _topic_id(broker: Broker, name: str) -> uuid.UUID:
-    partitions = broker.replicas.by_name.get(name)
-    if partitions:
-        return next(iter(partitions.values())).topic_id
-    return ZERO_UUID
+def _topic_id(ports: BrokerPorts, name: str) -> uuid.UUID:
+    return ports.partitions.topic_id(name) or ZERO_UUID
 
 
 def _resolve(
-    broker: Broker, request: msg.FetchRequest, version: int
+    ports: BrokerPorts, request: msg.FetchRequest, version: int
 ) -> tuple[list[Wanted], list[tuple[uuid.UUID, list[int]]]]:
     wanted: list[Wanted] = []
     unknown: list[tuple[uuid.UUID, list[int]]] = []
     for topic in request.topics:
         if version >= 13:
-            name = broker.replicas.topic_name(topic.topic_id)
+            name = ports.partitions.topic_name(topic.topic_id)
             if name is None:
                 unknown.append((topic.topic_id, [p.partition for p in topic.partitions]))
                 continue
             topic_id = topic.topic_id
         else:
             name = topic.topic
-            topic_id = _topic_id(broker, name)
+            topic_id = _topic_id(ports, name)
         for p in topic.partitions:
             wanted.append(
                 Wanted(
@@ -273,10 +278,10 @@ def _resolve(
     return wanted, unknown
 
 
-def _forgotten(broker: Broker, request: msg.FetchRequest, version: int) -> list[PartitionKey]:
+def _forgotten(ports: BrokerPorts, request: msg.FetchRequest, version: int) -> list[PartitionKey]:
     keys: list[PartitionKey] = []
     for topic in request.forgotten_topics_data:
-        name = broker.replicas.topic_name(topic.topic_id) if version >= 13 else topic.topic
+        name = ports.partitions.topic_name(topic.topic_id) if version >= 13 else topic.topic
         if name is not None:
             keys.extend((name, p) for p in topic.partitions)
     return keys

@@ -19,22 +19,22 @@ from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import find_coordinator as msg
 
 if TYPE_CHECKING:
-    from odradek.broker.app import Broker
+    from odradek.broker.ports import BrokerPorts
 
 GROUP = 0
 TRANSACTION = 1
 BATCHED_SINCE = 4
 
 
-def _group_coordinator(broker: Broker) -> Awaitable[ErrorCode]:
-    return broker.groups.ensure_ready()
+def _group_coordinator(ports: BrokerPorts) -> Awaitable[ErrorCode]:
+    return ports.groups.ensure_ready()
 
 
-def _transaction_coordinator(broker: Broker) -> Awaitable[ErrorCode]:
-    return broker.transactions.ensure_ready()
+def _transaction_coordinator(ports: BrokerPorts) -> Awaitable[ErrorCode]:
+    return ports.transactions.ensure_ready()
 
 
-COORDINATORS: dict[int, Callable[[Broker], Awaitable[ErrorCode]] | None] = {
+COORDINATORS: dict[int, Callable[[BrokerPorts], Awaitable[ErrorCode]] | None] = {
     GROUP: _group_coordinator,
     TRANSACTION: _transaction_coordinator,
 }
@@ -45,7 +45,7 @@ async def handle(ctx: RequestContext, request: msg.FindCoordinatorRequest) -> ms
     version = ctx.api_version
     key_type = request.key_type if version >= 1 else GROUP
     keys = request.coordinator_keys if version >= BATCHED_SINCE else [request.key]
-    found = [await _find(ctx.broker, key_type, key) for key in keys]
+    found = [await _find(ctx.ports, key_type, key) for key in keys]
     if version >= BATCHED_SINCE:
         return msg.FindCoordinatorResponse(coordinators=found)
     one = found[0]
@@ -58,7 +58,7 @@ async def handle(ctx: RequestContext, request: msg.FindCoordinatorRequest) -> ms
     )
 
 
-async def _find(broker: Broker, key_type: int, key: str) -> msg.Coordinator:
+async def _find(ports: BrokerPorts, key_type: int, key: str) -> msg.Coordinator:
     def failed(error: ErrorCode, message: str) -> msg.Coordinator:
         return msg.Coordinator(key=key, node_id=-1, host="", port=-1, error_code=error, error_message=message)
 
@@ -69,11 +69,11 @@ async def _find(broker: Broker, key_type: int, key: str) -> msg.Coordinator:
         return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, "no coordinator of this type on this broker")
     if key_type == TRANSACTION and not key:
         return failed(ErrorCode.INVALID_REQUEST, "empty transactional id")
-    error = await ready(broker)
+    error = await ready(ports)
     if error is not ErrorCode.NO_ERROR:
         return failed(error, "the coordinator is not available yet")
-    host, port = broker.advertised_endpoint()
-    return msg.Coordinator(key=key, node_id=broker.config.node_id, host=host, port=port, error_message=None)
+    host, port = ports.node.advertised_endpoint()
+    return msg.Coordinator(key=key, node_id=ports.node.node_id, host=host, port=port, error_message=None)
 
 
 SPEC = ApiSpec(

@@ -14,7 +14,7 @@ from odradek.protocol.messages import heartbeat as msg
 
 
 async def handle(ctx: RequestContext, request: msg.HeartbeatRequest) -> msg.HeartbeatResponse:
-    return await ctx.broker.groups.service.heartbeat(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.heartbeat(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

@@ -20,7 +20,7 @@ from odradek.protocol.messages import init_producer_id as msg
 
 
 async def handle(ctx: RequestContext, request: msg.InitProducerIdRequest) -> msg.InitProducerIdResponse:
-    coordinator = ctx.broker.transactions
+    coordinator = ctx.ports.transactions
     transactional_id = request.transactional_id
     if transactional_id is not None:
         error = await coordinator.ensure_ready()

@@ -17,7 +17,7 @@ from odradek.protocol.messages import join_group as msg
 
 
 async def handle(ctx: RequestContext, request: msg.JoinGroupRequest) -> msg.JoinGroupResponse:
-    return await ctx.broker.groups.service.join_group(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.join_group(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

@@ -14,7 +14,7 @@ from odradek.protocol.messages import leave_group as msg
 
 
 async def handle(ctx: RequestContext, request: msg.LeaveGroupRequest) -> msg.LeaveGroupResponse:
-    return await ctx.broker.groups.service.leave_group(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.leave_group(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

@@ -26,7 +26,7 @@ def handle(ctx: RequestContext, request: msg.ListConfigResourcesRequest) -> msg.
     wanted = supported if ctx.api_version == 0 or not request.resource_types else request.resource_types
     if any(t not in supported for t in wanted):
         return msg.ListConfigResourcesResponse(error_code=ErrorCode.UNSUPPORTED_VERSION)
-    image = ctx.broker.image
+    image = ctx.ports.metadata.image
     return msg.ListConfigResourcesResponse(
         config_resources=[
             msg.ConfigResource(resource_name=name, resource_type=kind)

@@ -13,7 +13,7 @@ from odradek.protocol.messages import list_groups as msg
 
 
 async def handle(ctx: RequestContext, request: msg.ListGroupsRequest) -> msg.ListGroupsResponse:
-    return await ctx.broker.groups.service.list_groups(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.list_groups(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

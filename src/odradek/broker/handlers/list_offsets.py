@@ -25,7 +25,7 @@ READ_COMMITTED = 1
 
 
 def handle(ctx: RequestContext, request: msg.ListOffsetsRequest) -> msg.ListOffsetsResponse:
-    broker = ctx.broker
+    ports = ctx.ports
     response = msg.ListOffsetsResponse()
     for topic in request.topics:
         out = msg.ListOffsetsTopicResponse(name=topic.name)
@@ -40,7 +40,7 @@ def handle(ctx: RequestContext, request: msg.ListOffsetsRequest) -> msg.ListOffs
                 result.error_code = ErrorCode.INVALID_REQUEST
                 continue
             seen.add(part.partition_index)
-            partition = broker.replicas.leader(topic.name, part.partition_index, part.current_leader_epoch)
+            partition = ports.partitions.leader(topic.name, part.partition_index, part.current_leader_epoch)
             if isinstance(partition, ErrorCode):
                 result.error_code = partition
                 continue
@@ -51,7 +51,7 @@ def handle(ctx: RequestContext, request: msg.ListOffsetsRequest) -> msg.ListOffs
                 result.leader_epoch = _epoch(log.epoch_for_offset(result.offset))
             elif ts == LATEST:
                 committed = request.isolation_level == READ_COMMITTED
-                result.offset = broker.last_stable_offset(partition) if committed else log.high_watermark
+                result.offset = partition.last_stable_offset if committed else log.high_watermark
                 result.leader_epoch = log.latest_epoch
             elif ts == LATEST_TIERED:
                 pass  # nothing is tiered: offset -1

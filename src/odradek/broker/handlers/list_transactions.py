@@ -11,7 +11,7 @@ from odradek.protocol.messages import list_transactions as msg
 
 
 def handle(ctx: RequestContext, request: msg.ListTransactionsRequest) -> msg.ListTransactionsResponse:
-    return ctx.broker.transactions.service.list_transactions(
+    return ctx.ports.transactions.service.list_transactions(
         request.state_filters,
         request.producer_id_filters,
         request.duration_filter if ctx.api_version >= 1 else -1,

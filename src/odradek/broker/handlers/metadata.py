@@ -26,35 +26,35 @@ from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import metadata as msg
 
 if TYPE_CHECKING:
-    from odradek.broker.app import Broker
+    from odradek.broker.ports import BrokerPorts
 
 
 def handle(
     ctx: RequestContext, request: msg.MetadataRequest
 ) -> msg.MetadataResponse | Awaitable[msg.MetadataResponse]:
-    broker = ctx.broker
+    ports = ctx.ports
     version = ctx.api_version
     allow_create = request.allow_auto_topic_creation if version >= 4 else True
-    wanted = _wanted_names(broker.image, request, version)
-    if wanted is not None and allow_create and broker.config.bool_value("auto.create.topics.enable"):
+    wanted = _wanted_names(ports.metadata.image, request, version)
+    if wanted is not None and allow_create and ports.config.bool_value("auto.create.topics.enable"):
         missing = [
             name
             for name in dict.fromkeys(wanted)
             if name is not None
-            and broker.image.topic(name) is None
+            and ports.metadata.image.topic(name) is None
             and topic_name_error(name) is None
             and not is_internal(name)
         ]
         if missing:
             return _create_then_describe(ctx, request, missing)
-    return describe(broker, request, version)
+    return describe(ports, request, version)
 
 
 async def _create_then_describe(
     ctx: RequestContext, request: msg.MetadataRequest, missing: list[str]
 ) -> msg.MetadataResponse:
-    await ctx.broker.create_topics([CreatableTopic(name) for name in missing])
-    return describe(ctx.broker, request, ctx.api_version)
+    await ctx.ports.metadata.create_topics([CreatableTopic(name) for name in missing])
+    return describe(ctx.ports, request, ctx.api_version)
 
 
 def _wanted_names(image: ClusterImage, request: msg.MetadataRequest, version: int) -> list[str | None] | None:
@@ -71,8 +71,8 @@ def _wanted_names(image: ClusterImage, request: msg.MetadataRequest, version: in
     return names
 
 
-def describe(broker: Broker, request: msg.MetadataRequest, version: int) -> msg.MetadataResponse:
-    image = broker.image
+def describe(ports: BrokerPorts, request: msg.MetadataRequest, version: int) -> msg.MetadataResponse:
+    image = ports.metadata.image
     response = msg.MetadataResponse(
         brokers=[
             msg.MetadataResponseBroker(node_id=b.broker_id, host=b.host, port=b.port, rack=b.rack)

@@ -31,7 +31,7 @@ def existing_partitions(image: ClusterImage, name: str | None) -> Collection[int
 
 
 async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.OffsetCommitResponse:
-    image = ctx.broker.image
+    image = ctx.ports.metadata.image
     by_id = ctx.api_version >= FIRST_VERSION_WITH_TOPIC_IDS
     refused: list[msg.OffsetCommitResponseTopic] = []
     accepted: list[msg.OffsetCommitRequestTopic] = []
@@ -54,7 +54,7 @@ async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.O
     if not accepted:
         return msg.OffsetCommitResponse(topics=refused)
     request.topics = accepted
-    response = await ctx.broker.groups.service.offset_commit(coordinator_context(ctx), request)
+    response = await ctx.ports.groups.service.offset_commit(coordinator_context(ctx), request)
     if refused or len(response.topics) > 1:
         response.topics = _merge(response.topics + refused)
     return response

@@ -18,7 +18,7 @@ from odradek.protocol.messages import offset_delete as msg
 
 
 async def handle(ctx: RequestContext, request: msg.OffsetDeleteRequest) -> msg.OffsetDeleteResponse:
-    image = ctx.broker.image
+    image = ctx.ports.metadata.image
     refused: list[msg.OffsetDeleteResponseTopic] = []
     accepted: list[msg.OffsetDeleteRequestTopic] = []
     for topic in request.topics:
@@ -32,7 +32,7 @@ async def handle(ctx: RequestContext, request: msg.OffsetDeleteRequest) -> msg.O
         if known:
             accepted.append(msg.OffsetDeleteRequestTopic(topic.name, known))
     request.topics = accepted
-    response = await ctx.broker.groups.service.offset_delete(coordinator_context(ctx), request)
+    response = await ctx.ports.groups.service.offset_delete(coordinator_context(ctx), request)
     if response.error_code:
         return response
     merged = {t.name: t for t in response.topics}

@@ -17,7 +17,7 @@ from odradek.protocol.messages import offset_fetch as msg
 
 
 async def handle(ctx: RequestContext, request: msg.OffsetFetchRequest) -> msg.OffsetFetchResponse:
-    return await ctx.broker.groups.service.offset_fetch(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.offset_fetch(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

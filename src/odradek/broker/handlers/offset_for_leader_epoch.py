@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
-from odradek.broker.partitions import Partition
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import offset_for_leader_epoch as msg
+from odradek.replication.partition import Partition
 
 NO_EPOCH = -1
 DEBUGGING_REPLICA_ID = -2
 
 
 def handle(ctx: RequestContext, request: msg.OffsetForLeaderEpochRequest) -> msg.OffsetForLeaderEpochResponse:
-    replicas = ctx.broker.replicas
+    replicas = ctx.ports.partitions
     only_leader = ctx.api_version < 3 or request.replica_id != DEBUGGING_REPLICA_ID
     response = msg.OffsetForLeaderEpochResponse()
     for topic in request.topics:

@@ -36,8 +36,12 @@ in the transaction gets TRANSACTION_ABORTABLE (v11+) or INVALID_TXN_STATE; a fen
 INVALID_PRODUCER_EPOCH; a coordinator that cannot answer yet gets the retriable NOT_ENOUGH_REPLICAS,
 as Kafka maps them.
 
-With acks=0 there is no response; as in Kafka, an error then closes the connection so the client
-notices. When the topic sets ``flush.messages``, the answer waits for the fsync (group commit).
+With acks=all, the answer waits in the produce purgatory until the high watermark passes every
+written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
+REQUEST_TIMED_OUT after the request's ``timeout_ms``); on a single node it completes inside the
+append, so the answer is still sent at once. With acks=0 there is no response; as in Kafka, an error
+then closes the connection so the client notices. When the topic sets ``flush.messages``, the answer
+also waits for the fsync (group commit).
 """
 
 from __future__ import annotations
@@ -48,8 +52,8 @@ from typing import TYPE_CHECKING
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
+from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
 from odradek.broker.dispatcher import CloseConnection
-from odradek.broker.partitions import Partition
 from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
 from odradek.coordinator.transaction.metadata import TV_2
 from odradek.coordinator.transaction.results import error_for_client
@@ -68,10 +72,11 @@ from odradek.protocol.records import (
     crc_of,
     validate_batches,
 )
+from odradek.replication.partition import Partition
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
-    from odradek.broker.app import Broker
+    from odradek.broker.ports import BrokerPorts
 
 Pending = list[tuple[TopicPartition, int, msg.PartitionProduceResponse]]
 VALID_ACKS = (0, 1, -1)
@@ -92,41 +97,42 @@ class Unverified:
 def handle(
     ctx: RequestContext, request: msg.ProduceRequest
 ) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse | None] | None:
-    broker = ctx.broker
+    ports = ctx.ports
     acks = request.acks
-    now = broker.clock.now_ms()
+    now = ports.clock.now_ms()
     by_id = ctx.api_version >= 13
     responses: list[msg.TopicProduceResponse] = []
     durable: Pending = []
+    waits: list[ProduceWait] = []
     unverified: list[Unverified] = []
     results: list[msg.PartitionProduceResponse] = []
     if request.transactional_id is None and has_transactional_batch(request):
         return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     for topic in request.topic_data:
-        name = broker.replicas.topic_name(topic.topic_id) if by_id else topic.name
+        name = ports.partitions.topic_name(topic.topic_id) if by_id else topic.name
         out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
         responses.append(out)
         for part in topic.partition_data:
             result = msg.PartitionProduceResponse(index=part.index, base_offset=-1)
             out.partition_responses.append(result)
             results.append(result)
-            checked = _validate(broker, name, by_id, part, acks, now, ctx.api_version, result)
+            checked = _validate(ports, name, by_id, part, acks, now, ctx.api_version, result)
             if checked is None:
                 continue
             partition, header = checked
             records = part.records
             assert isinstance(records, memoryview)
-            if _needs_verification(broker, partition, header):
+            if _needs_verification(ports, partition, header):
                 if ctx.api_version >= ADD_PARTITIONS_SINCE:
                     unverified.append(Unverified(partition, records, header, result))
                     continue
                 if not _verified(ctx, request.transactional_id, partition, header, result):
                     continue
-            _write(broker, partition, records, header, now, result, durable)
+            _write(ports, partition, records, header, now, result, durable, waits if acks == -1 else None)
     response = msg.ProduceResponse(responses=responses)
     if unverified:
-        return _add_then_write(ctx, request, unverified, durable, response, results)
-    return _finish(broker, acks, durable, response, results)
+        return _add_then_write(ctx, request, unverified, durable, waits, response, results)
+    return _finish(ports, request, durable, waits, response, results)
 
 
 def _refuse_all(request: msg.ProduceRequest, error: ErrorCode) -> msg.ProduceResponse | None:
@@ -148,18 +154,23 @@ def _refuse_all(request: msg.ProduceRequest, error: ErrorCode) -> msg.ProduceRes
 
 
 def _finish(
-    broker: Broker,
-    acks: int,
+    ports: BrokerPorts,
+    request: msg.ProduceRequest,
     durable: Pending,
+    waits: list[ProduceWait],
     response: msg.ProduceResponse,
     results: list[msg.PartitionProduceResponse],
 ) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse] | None:
-    if acks == 0:
+    if request.acks == 0:
         if any(r.error_code != ErrorCode.NO_ERROR for r in results):
             raise CloseConnection("produce with acks=0 failed")
         return None
+    if waits:
+        delayed = DelayedProduce(waits)
+        if not ports.purgatories.produce.try_complete_else_watch(delayed, request.timeout_ms):
+            return _after_commit(ports, delayed, durable, response)
     if durable:
-        return _after_fsync(broker, durable, response)
+        return _after_fsync(ports, durable, response)
     return response
 
 
@@ -168,13 +179,14 @@ async def _add_then_write(
     request: msg.ProduceRequest,
     unverified: list[Unverified],
     durable: Pending,
+    waits: list[ProduceWait],
     response: msg.ProduceResponse,
     results: list[msg.PartitionProduceResponse],
 ) -> msg.ProduceResponse | None:
     """v12+: add each partition to its transaction, then verify again and append (nothing else ran
     on these partitions' behalf in between: verification and append are one synchronous step)."""
-    broker = ctx.broker
-    service = broker.transactions.service
+    ports = ctx.ports
+    service = ports.transactions.service
     transactional_id = request.transactional_id
     for item in unverified:
         header, result = item.header, item.result
@@ -188,19 +200,21 @@ async def _add_then_write(
             result.error_code = _verification_error(ctx.api_version, error)
             continue
         if _verified(ctx, transactional_id, item.partition, header, result):
-            _write(broker, item.partition, item.records, header, broker.clock.now_ms(), result, durable)
-    answer = _finish(broker, request.acks, durable, response, results)
+            now = ports.clock.now_ms()
+            acks_all = waits if request.acks == -1 else None
+            _write(ports, item.partition, item.records, header, now, result, durable, acks_all)
+    answer = _finish(ports, request, durable, waits, response, results)
     if answer is None or isinstance(answer, msg.ProduceResponse):
         return answer
     return await answer
 
 
-def _needs_verification(broker: Broker, partition: Partition, header: BatchHeader) -> bool:
+def _needs_verification(ports: BrokerPorts, partition: Partition, header: BatchHeader) -> bool:
     """The first transactional batch of a transaction on this partition (per batch header)."""
     return (
         header.is_transactional
         and partition.log.producer_state.needs_verification(header)
-        and broker.transactions.verification_enabled()
+        and ports.transactions.verification_enabled()
     )
 
 
@@ -218,12 +232,12 @@ def _verified(
     result: msg.PartitionProduceResponse,
 ) -> bool:
     """Is the batch's partition in its transaction? (The coordinator is on this broker.)"""
-    if not _needs_verification(ctx.broker, partition, header):
+    if not _needs_verification(ctx.ports, partition, header):
         return True
     if transactional_id is None:
         error = ErrorCode.INVALID_TXN_STATE
     else:
-        errors = ctx.broker.transactions.service.verify_partitions(
+        errors = ctx.ports.transactions.service.verify_partitions(
             transactional_id, header.producer_id, header.producer_epoch, [partition.tp]
         )
         error = errors.get(partition.tp, ErrorCode.NO_ERROR)
@@ -235,7 +249,7 @@ def _verified(
 
 
 def _validate(
-    broker: Broker,
+    ports: BrokerPorts,
     name: str | None,
     by_id: bool,
     part: msg.PartitionProduceData,
@@ -245,7 +259,7 @@ def _validate(
     result: msg.PartitionProduceResponse,
 ) -> tuple[Partition, BatchHeader] | None:
     """The checks before the append, in Kafka's order; None (and `result` set) on failure."""
-    partition = broker.replicas.get(name, part.index) if name is not None else None
+    partition = ports.partitions.get(name, part.index) if name is not None else None
     if partition is None:
         unknown_id = by_id and name is None
         result.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
@@ -272,10 +286,10 @@ def _validate(
         return None
     log = partition.log
     config = log.config
-    if acks == -1 and config.min_insync_replicas > broker.in_sync_replicas(partition):
+    if acks == -1 and config.min_insync_replicas > partition.in_sync_replicas:
         result.error_code = ErrorCode.NOT_ENOUGH_REPLICAS
         result.error_message = (
-            f"in-sync replicas ({broker.in_sync_replicas(partition)}) below min.insync.replicas "
+            f"in-sync replicas ({partition.in_sync_replicas}) below min.insync.replicas "
             f"({config.min_insync_replicas})"
         )
         return None
@@ -297,24 +311,26 @@ def _validate(
         return None
     if isinstance(verdict, Rewritten):  # the rare path repaired the header in place
         header = verdict.header
-        broker.on_batch_rewritten(verdict.fields)
+        ports.stats.on_batch_rewritten(verdict.fields)
     if config.compact_enabled and not _keys_present(partition.tp, records, header, result):
         return None
     return partition, header
 
 
 def _write(
-    broker: Broker,
+    ports: BrokerPorts,
     partition: Partition,
     records: memoryview,
     header: BatchHeader,
     now: int,
     result: msg.PartitionProduceResponse,
     durable: Pending,
+    waits: list[ProduceWait] | None,
 ) -> None:
-    log = partition.log
+    """Append as the partition's leader; with acks=all (`waits`), wait for the commit of the batch (a
+    retried batch too: its original offsets may not be committed yet)."""
     try:
-        info = log.append(records, [header], partition.leader_epoch, now)
+        info = partition.append_as_leader(records, [header], now)
     except StorageError as exc:
         result.error_code = exc.error_code
         result.error_message = str(exc)
@@ -322,12 +338,12 @@ def _write(
     result.base_offset = info.first_offset
     result.log_append_time_ms = info.log_append_time
     result.log_start_offset = info.log_start_offset
+    if waits is not None:
+        waits.append(ProduceWait(partition, info.last_offset + 1, result))
     if info.duplicate:
         return
-    log.high_watermark = info.last_offset + 1
-    broker.replicas.waiters.notify(partition.tp)
-    broker.on_produced(partition.tp.topic, len(records), header.record_count)
-    if log.config.flush_on_messages:
+    ports.stats.on_produced(partition.tp.topic, len(records), header.record_count)
+    if partition.log.config.flush_on_messages:
         durable.append((partition.tp, info.last_offset, result))
 
 
@@ -373,12 +389,21 @@ def _keys_present(
     return False
 
 
+async def _after_commit(
+    ports: BrokerPorts, delayed: DelayedProduce, durable: Pending, response: msg.ProduceResponse
+) -> msg.ProduceResponse:
+    await delayed.wait()
+    if durable:
+        return await _after_fsync(ports, durable, response)
+    return response
+
+
 async def _after_fsync(
-    broker: Broker, durable: Pending, response: msg.ProduceResponse
+    ports: BrokerPorts, durable: Pending, response: msg.ProduceResponse
 ) -> msg.ProduceResponse:
     for tp, last_offset, result in durable:
         try:
-            await broker.flusher.after_append(tp, last_offset)
+            await ports.flusher.after_append(tp, last_offset)
         except StorageError as exc:
             result.error_code = exc.error_code
             result.error_message = str(exc)

@@ -15,7 +15,7 @@ from odradek.protocol.messages import sync_group as msg
 
 
 async def handle(ctx: RequestContext, request: msg.SyncGroupRequest) -> msg.SyncGroupResponse:
-    return await ctx.broker.groups.service.sync_group(coordinator_context(ctx), request)
+    return await ctx.ports.groups.service.sync_group(coordinator_context(ctx), request)
 
 
 SPEC = ApiSpec(

@@ -26,8 +26,8 @@ from odradek.protocol.messages import txn_offset_commit as msg
 
 
 async def handle(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> msg.TxnOffsetCommitResponse:
-    broker = ctx.broker
-    image = broker.image
+    ports = ctx.ports
+    image = ports.metadata.image
     refused: list[msg.TxnOffsetCommitResponseTopic] = []
     accepted: list[msg.TxnOffsetCommitRequestTopic] = []
     for topic in request.topics:
@@ -64,18 +64,18 @@ async def handle(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ms
     if error is not ErrorCode.NO_ERROR:
         response = failed_response(checked, error)
     else:
-        response = await broker.groups.service.txn_offset_commit(coordinator_context(ctx), checked)
+        response = await ports.groups.service.txn_offset_commit(coordinator_context(ctx), checked)
     response.topics += refused
     return response
 
 
 def _verify(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ErrorCode:
     """Is the group's offsets partition in the producer's transaction? (The coordinator is here.)"""
-    broker = ctx.broker
-    if not broker.transactions.verification_enabled():
+    ports = ctx.ports
+    if not ports.transactions.verification_enabled():
         return ErrorCode.NO_ERROR
-    offsets = TopicPartition(GROUP_METADATA_TOPIC_NAME, broker.groups.service.partition_for(request.group_id))
-    errors = broker.transactions.service.verify_partitions(
+    offsets = TopicPartition(GROUP_METADATA_TOPIC_NAME, ports.groups.service.partition_for(request.group_id))
+    errors = ports.transactions.service.verify_partitions(
         request.transactional_id, request.producer_id, request.producer_epoch, [offsets]
     )
     error = errors.get(offsets, ErrorCode.NO_ERROR)

@@ -10,6 +10,7 @@ everything from scratch. `--state-dir` also deletes this machine's local state o
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -32,6 +33,30 @@ def register(subparsers: Any) -> None:
     )
     describe.add_argument("app", metavar="APP_MODULE")
 
+    run_ = actions.add_parser(
+        "run",
+        help="run an application (its module's topology and CONFIG), with restore progress bars",
+        description="Runs until Ctrl-C (or --duration). Settings: the module's CONFIG dict, then "
+        "--config key=value (repeatable), then --bootstrap-server.",
+    )
+    run_.add_argument("app", metavar="APP_MODULE")
+    run_.add_argument(
+        "--config",
+        dest="settings",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        type=_setting,
+        help="a StreamsConfig setting (repeatable)",
+    )
+    run_.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this long")
+    run_.add_argument(
+        "-b",
+        "--bootstrap-server",
+        metavar="HOST:PORT",
+        default=os.environ.get("ODRADEK_BOOTSTRAP", "127.0.0.1:9092"),
+    )
+
     reset = actions.add_parser(
         "reset",
         help="reset a stopped application: input offsets to the start, internal topics deleted",
@@ -50,8 +75,55 @@ def register(subparsers: Any) -> None:
     add_client_arguments(reset)
 
 
+def _setting(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    return key.strip(), value
+
+
 def run(args: argparse.Namespace) -> int:
-    return _describe(args) if args.action == "describe" else _reset(args)
+    return {"describe": _describe, "run": _run, "reset": _reset}[args.action](args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import time
+
+    from odradek.cli.errors import CliError
+    from odradek.streams.app_loader import load_module, load_topology
+    from odradek.streams.errors import StreamsException
+    from odradek.streams.progress import restore_lines
+    from odradek.streams.runtime.kafka_streams import KafkaStreams, State
+
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        module, _ = load_module(args.app)
+        topology = load_topology(args.app)
+        settings = dict(getattr(module, "CONFIG", {}))
+        settings.update(dict(args.settings))
+        settings["bootstrap.servers"] = args.bootstrap_server
+        streams = KafkaStreams(topology, settings)
+    except (StreamsException, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    streams.set_state_listener(lambda old, new: print(f"state {old.value} -> {new.value}", file=sys.stderr))
+    deadline = time.monotonic() + args.duration if args.duration else None
+    try:
+        streams.start()
+        shown = 0
+        while deadline is None or time.monotonic() < deadline:
+            if streams.state is State.ERROR:
+                raise CliError(f"the application failed: {streams.error}")
+            lines = restore_lines(streams.metrics())
+            if lines or shown:
+                for line in lines or ["restoration done"]:
+                    print(line, file=sys.stderr)
+                shown = len(lines)
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        streams.close()
+    return 0
 
 
 def _describe(args: argparse.Namespace) -> int:

@@ -168,6 +168,21 @@ class ConsumerGroup:
     partition_epochs: dict[tuple[uuid.UUID, int], int] = field(default_factory=dict)
     resolved_regexes: dict[str, ResolvedRegex] = field(default_factory=dict)
 
+    def snapshot(self) -> ConsumerGroup:
+        """A copy that later changes to this group do not touch (members and assignments are
+        immutable values; the maps holding them are copied)."""
+        return ConsumerGroup(
+            self.group_id,
+            self.group_epoch,
+            self.assignment_epoch,
+            dict(self.subscription_metadata),
+            dict(self.members),
+            dict(self.static_members),
+            dict(self.target_assignment),
+            dict(self.partition_epochs),
+            dict(self.resolved_regexes),
+        )
+
     @property
     def state(self) -> ConsumerGroupState:
         if not self.members:

@@ -8,6 +8,8 @@
   replayed, and are dropped on ABORT. While a group has any, OffsetFetch with ``require_stable``
   answers UNSTABLE_OFFSET_COMMIT for their partitions and retention does not expire them.
 
+All three maps are timeline collections of the shard's registry, so readers see them as committed.
+
 Every replayed commit gets a sequence number in log order (``record_seq``): when a transaction commits,
 its offset replaces the visible one only if it was written later, so a plain commit written after the
 transactional one wins, whatever order the marker arrives in (Kafka compares record offsets).
@@ -15,9 +17,10 @@ transactional one wins, whatever order the marker arrives in (Kafka compares rec
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from odradek.coordinator.timeline import SnapshotRegistry, TimelineDict
 from odradek.model.topic_partition import TopicPartition
 
 NO_PRODUCER_ID = -1
@@ -35,14 +38,23 @@ class OffsetAndMetadata:
     record_seq: int = field(default=0, compare=False)
 
 
-GroupOffsets = dict[TopicPartition, OffsetAndMetadata]
+GroupOffsets = Mapping[TopicPartition, OffsetAndMetadata]
+PendingOffsets = dict[str, dict[TopicPartition, OffsetAndMetadata]]
+"""A producer's open transaction: its offsets per group."""
+
+
+def _copy_pending(pending: PendingOffsets) -> PendingOffsets:
+    return {group: dict(offsets) for group, offsets in pending.items()}
 
 
 class OffsetStore:
-    def __init__(self) -> None:
-        self.committed: dict[str, GroupOffsets] = {}
-        self.pending: dict[int, dict[str, GroupOffsets]] = {}
-        self.open_transactions: dict[str, set[int]] = {}
+    def __init__(self, registry: SnapshotRegistry | None = None) -> None:
+        self._registry = registry if registry is not None else SnapshotRegistry()
+        self.committed: TimelineDict[str, TimelineDict[TopicPartition, OffsetAndMetadata]] = TimelineDict(
+            self._registry
+        )
+        self.pending: TimelineDict[int, PendingOffsets] = TimelineDict(self._registry)
+        self.open_transactions: TimelineDict[str, frozenset[int]] = TimelineDict(self._registry)
         self._seq = 0
 
     def get(self, group: str, tp: TopicPartition) -> OffsetAndMetadata | None:
@@ -50,7 +62,8 @@ class OffsetStore:
         return None if offsets is None else offsets.get(tp)
 
     def group_offsets(self, group: str) -> GroupOffsets:
-        return self.committed.get(group, {})
+        offsets = self.committed.get(group)
+        return {} if offsets is None else dict(offsets.items())
 
     def groups(self) -> Iterator[str]:
         return iter(list(self.committed))
@@ -89,6 +102,7 @@ class OffsetStore:
         if value is None:
             self._remove(group, tp)
             for pid in self.open_transactions.get(group, ()):
+                self.pending.touch(pid, _copy_pending)
                 self.pending[pid].get(group, {}).pop(tp, None)
             return
         self._seq += 1
@@ -101,10 +115,16 @@ class OffsetStore:
             self._seq,
         )
         if producer_id == NO_PRODUCER_ID:
-            self.committed.setdefault(group, {})[tp] = value
+            offsets = self.committed.get(group)
+            if offsets is None:
+                offsets = self.committed[group] = TimelineDict(self._registry)
+            offsets[tp] = value
         else:
+            self.pending.touch(producer_id, _copy_pending)
             self.pending.setdefault(producer_id, {}).setdefault(group, {})[tp] = value
-            self.open_transactions.setdefault(group, set()).add(producer_id)
+            open_ = self.open_transactions.get(group, frozenset())
+            if producer_id not in open_:
+                self.open_transactions[group] = open_ | {producer_id}
 
     def replay_end_transaction(self, producer_id: int, committed: bool) -> None:
         """Apply a transaction's COMMIT (``committed``) or ABORT marker."""
@@ -114,18 +134,20 @@ class OffsetStore:
         for group, partitions in offsets.items():
             open_ = self.open_transactions.get(group)
             if open_ is not None:
-                open_.discard(producer_id)
-                if not open_:
+                rest = open_ - {producer_id}
+                if rest:
+                    self.open_transactions[group] = rest
+                else:
                     del self.open_transactions[group]
-            if not committed:
+            if not committed or not partitions:
                 continue
-            visible = self.committed.setdefault(group, {})
+            visible = self.committed.get(group)
+            if visible is None:
+                visible = self.committed[group] = TimelineDict(self._registry)
             for tp, value in partitions.items():
                 current = visible.get(tp)
                 if current is None or value.record_seq > current.record_seq:
                     visible[tp] = value
-            if not visible:
-                del self.committed[group]
 
     def _remove(self, group: str, tp: TopicPartition) -> None:
         offsets = self.committed.get(group)

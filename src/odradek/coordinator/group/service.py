@@ -7,10 +7,12 @@ several groups (OffsetFetch v8+, DescribeGroups, DeleteGroups, ConsumerGroupDesc
 joins the answers, and turns "this broker does not hold that partition" into the error responses Kafka
 gives (NOT_COORDINATOR, after which clients look the coordinator up again).
 
-The broker also calls `load(partition, log_entries)` when it becomes the leader of an
+The broker also calls `load(partition, epoch, entries, end_offset)` when it becomes the leader of an
 ``__consumer_offsets`` partition and `unload` when it stops being one, `on_topics_deleted` when
 topics are deleted, `on_topics_changed` when topics are created or deleted (regex subscriptions),
-and `start`/`stop` with its own lifecycle.
+`complete_transaction` when a transaction that committed offsets ends (its marker is written through
+the runtime), and `start`/`stop` with its own lifecycle. Writes wait for their records to be
+committed; reads (OffsetFetch, DescribeGroups, ListGroups, ConsumerGroupDescribe) see committed state.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from odradek.coordinator.group.offset_commit import failed_response as offset_co
 from odradek.coordinator.group.shard import GroupCoordinatorShard
 from odradek.coordinator.group.topics import TopicsView
 from odradek.coordinator.group.txn_offset_commit import failed_response as txn_offset_commit_failed
+from odradek.coordinator.log import CoordinatorLog
 from odradek.coordinator.partitioning import coordinator_partition
-from odradek.coordinator.runtime import AppendFn, CoordinatorNotAvailable, CoordinatorRuntime
-from odradek.coordinator.shard import LogEntry, TransactionMarker
+from odradek.coordinator.runtime import CoordinatorNotAvailable, CoordinatorRuntime, Entries
 from odradek.model.clock import Clock
 from odradek.model.errors import ErrorCode
 from odradek.protocol.messages import consumer_group_describe as cgd
@@ -63,27 +65,32 @@ class GroupCoordinatorService:
     def create(
         cls,
         clock: Clock,
-        append: AppendFn,
+        log: CoordinatorLog,
         topics: TopicsView,
         config: GroupCoordinatorConfig | None = None,
         rng: random.Random | None = None,
     ) -> GroupCoordinatorService:
         config = config or GroupCoordinatorConfig()
         rng = rng or random.Random()
-        runtime = CoordinatorRuntime(clock, append, lambda _: GroupCoordinatorShard(config, topics, rng))
+        runtime: CoordinatorRuntime[GroupCoordinatorShard] = CoordinatorRuntime(
+            clock,
+            log,
+            lambda _partition, _epoch, registry: GroupCoordinatorShard(config, topics, rng, registry),
+            name="group-coordinator",
+        )
         return cls(runtime, config)
 
     def partition_for(self, group_id: str) -> int:
         return coordinator_partition(group_id, self.config.offsets_topic_num_partitions)
 
-    def start(self) -> None:
-        self.runtime.start()
+    async def start(self) -> None:
+        await self.runtime.start()
 
     async def stop(self) -> None:
         await self.runtime.stop()
 
-    def load(self, partition: int, entries: Iterable[LogEntry]) -> None:
-        self.runtime.load(partition, entries)
+    async def load(self, partition: int, epoch: int, entries: Entries, end_offset: int = 0) -> None:
+        await self.runtime.load(partition, epoch, entries, end_offset)
 
     def unload(self, partition: int) -> None:
         self.runtime.unload(partition)
@@ -133,7 +140,7 @@ class GroupCoordinatorService:
     async def consumer_group_describe(
         self, ctx: RequestContext, r: cgd.ConsumerGroupDescribeRequest
     ) -> cgd.ConsumerGroupDescribeResponse:
-        groups = await self._per_partition(
+        groups = self._per_partition(
             r.group_ids,
             lambda p, ids: self.runtime.read(p, lambda s: s.consumer_group_describe(ids)),
             lambda gid, code: cgd.DescribedGroup(group_id=gid, error_code=code),
@@ -156,13 +163,21 @@ class GroupCoordinatorService:
             lambda code: txn_offset_commit_failed(r, code),
         )
 
-    async def complete_transaction(self, partition: int, producer_id: int, committed: bool) -> None:
-        """The transaction coordinator wrote a COMMIT/ABORT marker to `partition` of the offsets topic."""
-        await self.runtime.replay_marker(partition, TransactionMarker(producer_id, committed))
+    def is_active(self, partition: int) -> bool:
+        return self.runtime.is_active(partition)
+
+    async def complete_transaction(
+        self, partition: int, producer_id: int, producer_epoch: int, committed: bool, coordinator_epoch: int
+    ) -> ErrorCode:
+        """Write a transaction's COMMIT/ABORT marker to `partition` of the offsets topic (loaded here):
+        its pending offsets become committed, or vanish, once the marker is committed."""
+        return await self.runtime.write_marker(
+            partition, producer_id, producer_epoch, committed, coordinator_epoch
+        )
 
     async def offset_fetch(self, ctx: RequestContext, r: of.OffsetFetchRequest) -> of.OffsetFetchResponse:
         if ctx.api_version >= FIRST_MULTI_GROUP_OFFSET_FETCH:
-            groups = await self._per_partition(
+            groups = self._per_partition(
                 r.groups,
                 lambda p, gs: self.runtime.read(
                     p, lambda s: [s.offset_fetch(ctx, g, r.require_stable) for g in gs]
@@ -181,7 +196,7 @@ class GroupCoordinatorService:
             ],
         )
         try:
-            group = await self.runtime.read(
+            group = self.runtime.read(
                 self.partition_for(r.group_id), lambda s: s.offset_fetch(ctx, single, r.require_stable)
             )
         except CoordinatorNotAvailable as e:
@@ -244,11 +259,10 @@ class GroupCoordinatorService:
 
     async def list_groups(self, ctx: RequestContext, r: lg.ListGroupsRequest) -> lg.ListGroupsResponse:
         groups: list[lg.ListedGroup] = []
+        states, types = r.states_filter, r.types_filter
         for partition in self.runtime.partitions():
             try:
-                groups += await self.runtime.read(
-                    partition, lambda s: s.list_groups(r.states_filter, r.types_filter)
-                )
+                groups += self.runtime.read(partition, lambda s: s.list_groups(states, types))
             except CoordinatorNotAvailable:
                 continue
         return lg.ListGroupsResponse(groups=groups)
@@ -256,7 +270,7 @@ class GroupCoordinatorService:
     async def describe_groups(
         self, ctx: RequestContext, r: dsc.DescribeGroupsRequest
     ) -> dsc.DescribeGroupsResponse:
-        groups = await self._per_partition(
+        groups = self._per_partition(
             r.groups,
             lambda p, ids: self.runtime.read(p, lambda s: s.describe_groups(ctx, ids)),
             lambda gid, code: dsc.DescribedGroup(group_id=gid, error_code=code),
@@ -264,7 +278,7 @@ class GroupCoordinatorService:
         return dsc.DescribeGroupsResponse(groups=groups)
 
     async def delete_groups(self, ctx: RequestContext, r: dg.DeleteGroupsRequest) -> dg.DeleteGroupsResponse:
-        results = await self._per_partition(
+        results = await self._per_partition_async(
             r.groups_names,
             lambda p, ids: self.runtime.write(p, lambda s, t: s.delete_groups(ids, t)),
             lambda gid, code: dg.DeletableGroupResult(group_id=gid, error_code=code),
@@ -273,28 +287,53 @@ class GroupCoordinatorService:
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    async def _per_partition(
+    def _per_partition(
+        self,
+        items: Iterable[T],
+        run: Callable[[int, list[T]], list[R]],
+        failed: Callable[[T, ErrorCode], R],
+        key: Callable[[T], str] = str,
+    ) -> list[R]:
+        """Run the read ``run`` once per partition on its share of ``items``; answers come back in
+        request order."""
+        shares = self._shares(items, key)
+        out: list[R | None] = [None] * sum(len(share) for share in shares.values())
+        for partition, indexes in shares.items():
+            share = [items_i for _, items_i in indexes]
+            try:
+                answers = run(partition, share)
+            except CoordinatorNotAvailable as e:
+                answers = [failed(item, e.code) for item in share]
+            for (i, _), answer in zip(indexes, answers, strict=True):
+                out[i] = answer
+        return [a for a in out if a is not None]
+
+    async def _per_partition_async(
         self,
         items: Iterable[T],
         run: Callable[[int, list[T]], Awaitable[list[R]]],
         failed: Callable[[T, ErrorCode], R],
         key: Callable[[T], str] = str,
     ) -> list[R]:
-        """Run ``run`` once per partition on its share of ``items``; answers come back in request order."""
-        items = list(items)
-        by_partition: dict[int, list[int]] = {}
-        for i, item in enumerate(items):
-            by_partition.setdefault(self.partition_for(key(item)), []).append(i)
-        out: list[R | None] = [None] * len(items)
-        for partition, indexes in by_partition.items():
-            share = [items[i] for i in indexes]
+        """`_per_partition` for writes."""
+        shares = self._shares(items, key)
+        out: list[R | None] = [None] * sum(len(share) for share in shares.values())
+        for partition, indexes in shares.items():
+            share = [items_i for _, items_i in indexes]
             try:
                 answers = await run(partition, share)
             except CoordinatorNotAvailable as e:
                 answers = [failed(item, e.code) for item in share]
-            for i, answer in zip(indexes, answers, strict=True):
+            for (i, _), answer in zip(indexes, answers, strict=True):
                 out[i] = answer
         return [a for a in out if a is not None]
+
+    def _shares(self, items: Iterable[T], key: Callable[[T], str]) -> dict[int, list[tuple[int, T]]]:
+        """(position, item) of the items, by the partition of their group."""
+        shares: dict[int, list[tuple[int, T]]] = {}
+        for i, item in enumerate(items):
+            shares.setdefault(self.partition_for(key(item)), []).append((i, item))
+        return shares
 
 
 async def _or_error(call: Awaitable[T], failed: Callable[[ErrorCode], T]) -> T:

@@ -7,13 +7,17 @@ requests. JoinGroup and SyncGroup take the `WaiterId` under which a deferred ans
 `expire_timers` runs the shard's due timers; `replay` rebuilds state from the partition's log.
 
 The shard never reads a clock, does no I/O and never awaits: the runtime (`odradek.coordinator.runtime`)
-serializes calls, appends records and delivers responses. See README.md for the state tables.
+runs calls one at a time, appends records and delivers responses once they are committed; read-only
+calls (describe, list, fetch offsets) run against the committed view of the state. An append that
+fails unloads the partition (`revert_on_failure` is False: classic groups change outside the
+timeline collections), and the broker loads it again from the log. See README.md for the state tables.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Collection, Iterable
+from typing import ClassVar
 
 from odradek.coordinator.context import RequestContext
 from odradek.coordinator.group import (
@@ -42,6 +46,7 @@ from odradek.coordinator.group.topics import TopicsView
 from odradek.coordinator.group.txn_offset_commit import txn_offset_commit
 from odradek.coordinator.result import CoordinatorRecord, CoordinatorResult, WaiterId
 from odradek.coordinator.shard import KeyValue, LogEntry, LogRecord
+from odradek.coordinator.timeline import SnapshotRegistry
 from odradek.coordinator.timer import Expired
 from odradek.protocol.messages import consumer_group_describe as cgd
 from odradek.protocol.messages import consumer_group_heartbeat as cgh
@@ -59,10 +64,16 @@ from odradek.protocol.messages import txn_offset_commit as toc
 
 
 class GroupCoordinatorShard:
+    revert_on_failure: ClassVar[bool] = False
+
     def __init__(
-        self, config: GroupCoordinatorConfig, topics: TopicsView, rng: random.Random | None = None
+        self,
+        config: GroupCoordinatorConfig,
+        topics: TopicsView,
+        rng: random.Random | None = None,
+        registry: SnapshotRegistry | None = None,
     ) -> None:
-        self.state = ShardState(config, topics, rng or random.Random())
+        self.state = ShardState(config, topics, rng or random.Random(), registry or SnapshotRegistry())
 
     def _op(self, now_ms: int) -> Op:
         return Op(self.state, now_ms)
@@ -179,7 +190,7 @@ class GroupCoordinatorShard:
         else:
             self.state.offsets.replay_end_transaction(entry.producer_id, entry.committed)
 
-    def on_loaded(self, now_ms: int) -> None:
+    def on_loaded(self, now_ms: int) -> CoordinatorResult[None]:
         """Start the timers of the loaded groups (members get a full session to come back)."""
         op = self._op(now_ms)
         for group in list(self.state.groups.values()):
@@ -197,6 +208,7 @@ class GroupCoordinatorShard:
                 prepare_rebalance(op, group)
         op.schedule((TimerKind.GROUP_EXPIRATION,), self.state.config.offsets_retention_check_interval_ms)
         op.schedule((TimerKind.REGEX_REFRESH,), self.state.config.consumer_group_regex_refresh_interval_ms)
+        return op.out.build(None)
 
 
 def _classic(

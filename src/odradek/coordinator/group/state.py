@@ -7,6 +7,11 @@ records). Classic groups are the exception, as in Kafka: most of their state is 
 rebalance, so handlers change them directly and write a GroupMetadata record at the points that are
 persisted.
 
+Committed views (`coordinator/timeline.py`): the groups map, the offsets and every consumer group
+live in timeline collections of the shard's `SnapshotRegistry` (a consumer group is copied before a
+record changes it), so readers (OffsetFetch, DescribeGroups, ListGroups, ConsumerGroupDescribe) see
+them as of the high watermark. A classic group object is read live once it exists, as in Kafka.
+
 `Op` bundles what a handler needs: the state, ``now``, and the `ResultBuilder` collecting its
 records and completions.
 
@@ -29,6 +34,7 @@ from odradek.coordinator.group.consumer_group import ConsumerGroup
 from odradek.coordinator.group.offsets import NO_PRODUCER_ID, OffsetAndMetadata, OffsetStore
 from odradek.coordinator.group.topics import TopicsView
 from odradek.coordinator.result import CoordinatorRecord, ResultBuilder, WaiterId
+from odradek.coordinator.timeline import SnapshotRegistry, TimelineDict
 from odradek.coordinator.timer import TimerSet
 from odradek.model.topic_partition import TopicPartition
 
@@ -58,9 +64,14 @@ class ShardState:
     config: GroupCoordinatorConfig
     topics: TopicsView
     rng: random.Random
-    groups: dict[str, Group] = field(default_factory=dict)
-    offsets: OffsetStore = field(default_factory=OffsetStore)
+    registry: SnapshotRegistry = field(default_factory=SnapshotRegistry)
+    groups: TimelineDict[str, Group] = field(init=False)
+    offsets: OffsetStore = field(init=False)
     timers: TimerSet[TimerKey] = field(default_factory=TimerSet)
+
+    def __post_init__(self) -> None:
+        self.groups = TimelineDict(self.registry)
+        self.offsets = OffsetStore(self.registry)
 
     def classic(self, group_id: str) -> ClassicGroup | None:
         group = self.groups.get(group_id)
@@ -127,7 +138,14 @@ class ShardState:
             if group is not None:
                 raise AssertionError(f"consumer group record for classic group {group_id}")
             group = self.groups[group_id] = ConsumerGroup(group_id)
+        else:
+            self.groups.touch(group_id, _snapshot)
         cg.replay(group, record)
+
+
+def _snapshot(group: Group) -> Group:
+    assert isinstance(group, ConsumerGroup)
+    return group.snapshot()
 
 
 @dataclass(slots=True)

@@ -1,26 +1,16 @@
-"""What the shard returns: records to append, the response to send once they are durable, and the
-transaction markers to write once a PrepareCommit/PrepareAbort record is durable."""
+"""The transaction coordinator's answers and the work its records start: responses (`InitProducerIdResult`,
+`EndTxnResult`), `MarkerToWrite` (the effect of a committed PrepareCommit/PrepareAbort record), and the
+error mappings Kafka applies for clients. Operations return the shared `CoordinatorResult`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
-from odradek.coordinator.transaction.records import TxnLogRecord
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 
 R = TypeVar("R")
-
-
-@dataclass(slots=True)
-class TxnResult(Generic[R]):
-    """`records` go to the shard's `__transaction_state` partition; `response` is sent after they are
-    committed (`TransactionShard.on_committed`), or at once when there are none. If the append fails,
-    the caller reports it (`on_failed`) and answers with the mapped error instead."""
-
-    response: R
-    records: list[TxnLogRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,25 +1,41 @@
 """`TransactionShard`: the pure transaction coordinator of one `__transaction_state` partition.
 
-Every request returns a `TxnResult(response, records)`. The shell appends `records` to the
-partition, then calls `on_committed(records)` and sends `response`; if the append fails it calls
-`on_failed(records)` and answers with `append_error_to_coordinator_error(error)`. Until then the
-transactional id's `pending_state` makes conflicting requests back off (CONCURRENT_TRANSACTIONS).
+Every request returns a `CoordinatorResult` (the one result type of both coordinators): the records
+to append, already applied to the state (the transition is planned with `TransactionMetadata.prepare`
+and completed at once), the response the runtime sends once they are committed, and as *effects*
+the `MarkerToWrite` of every PrepareCommit/PrepareAbort among them: the service writes those markers
+only after the decision is committed, then `on_markers_written` returns the CompleteCommit/CompleteAbort
+record. While markers are written the transaction's `pending_state` makes conflicting requests back
+off (CONCURRENT_TRANSACTIONS); a request that arrives while an earlier one's record is still
+uncommitted is planned on top of it and answered after it.
 
-When a PrepareCommit/PrepareAbort record commits, `on_committed` returns the `MarkerToWrite` for it;
-the shell writes the markers to every partition of the transaction and then calls
-`on_markers_written`, which returns the CompleteCommit/CompleteAbort record. Timeouts
-(`abort_timed_out`) and expiry (`expire_transactional_ids`) produce records the same way.
+All transaction metadata lives in a `TimelineDict` of the partition's `SnapshotRegistry` (a
+metadata object is copied before a request changes it), so DescribeTransactions, ListTransactions
+and the produce path's verification read committed state, and an append that fails is undone
+exactly (`revert_on_failure`): the state is as if the request never came. A transactional id seen for
+the first time is kept even then (Kafka's cache entry), so a retry reuses its producer id.
 
-Loading: `begin_load(coordinator_epoch)`, `replay(record)` for each record of the partition in
-order, then `complete_load(now)`, which returns the markers of transactions left in Prepare* (they
-are written again; markers are idempotent). While loading, requests get COORDINATOR_LOAD_IN_PROGRESS;
-before loading, NOT_COORDINATOR. Replaying the records a shard emitted rebuilds its state, except
-the in-memory `last_producer_epoch`, which Kafka's record format does not hold either.
+Timers are the shard's own: the periodic abort of timed-out transactions
+(`transaction.abort.timed.out.transaction.cleanup.interval.ms`) and expiry of idle transactional ids
+(`transaction.remove.expired.transaction.cleanup.interval.ms`); the runtime fires them.
+
+Loading: the runtime builds the shard for the partition's leader epoch (`begin_load`), replays the
+partition's records (`replay`) and calls `on_loaded`, whose effects are the markers of transactions
+left in Prepare* (written again; markers are idempotent). Replaying the records a shard emitted
+rebuilds its state, except the in-memory `last_producer_epoch`, which Kafka's record format does not
+hold either.
 """
 
 from __future__ import annotations
 
+import copy
+from typing import Any, ClassVar, TypeVar
+
 from odradek.coordinator.partitioning import coordinator_partition as partition_for
+from odradek.coordinator.result import CoordinatorResult
+from odradek.coordinator.shard import KeyValue, LogEntry, LogRecord, TransactionMarker
+from odradek.coordinator.timeline import SnapshotRegistry, TimelineDict
+from odradek.coordinator.timer import TimerSet
 from odradek.coordinator.transaction.add_partitions import add_partitions, verify_partitions
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.end_txn import end_transaction, fence_and_abort
@@ -32,31 +48,40 @@ from odradek.coordinator.transaction.metadata import (
     supports_epoch_bump,
 )
 from odradek.coordinator.transaction.producer_ids import ProducerIdGenerator
-from odradek.coordinator.transaction.records import TxnLogRecord
-from odradek.coordinator.transaction.results import (
-    EndTxnResult,
-    InitProducerIdResult,
-    MarkerToWrite,
-    TxnResult,
-)
+from odradek.coordinator.transaction.records import TxnLogRecord, decode_record, encode_record
+from odradek.coordinator.transaction.results import EndTxnResult, InitProducerIdResult, MarkerToWrite
 from odradek.coordinator.transaction.states import TransactionState as S
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME as CONSUMER_OFFSETS_TOPIC
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 
+R = TypeVar("R")
+ABORT_TIMED_OUT = "abort-timed-out"
+EXPIRE_IDS = "expire-transactional-ids"
+
 
 class TransactionShard:
-    def __init__(self, partition: int, config: TransactionConfig, ids: ProducerIdGenerator) -> None:
+    revert_on_failure: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        partition: int,
+        config: TransactionConfig,
+        ids: ProducerIdGenerator,
+        registry: SnapshotRegistry | None = None,
+    ) -> None:
         self.partition = partition
         self.config = config
         self.ids = ids
+        self.registry = registry if registry is not None else SnapshotRegistry()
         self.coordinator_epoch = -1
         self.loading = False
         self.loaded = False
-        self._txns: dict[str, TransactionMetadata] = {}
+        self._txns: TimelineDict[str, TransactionMetadata] = TimelineDict(self.registry)
+        self.timers: TimerSet[str] = TimerSet()
 
     @property
-    def transactions(self) -> dict[str, TransactionMetadata]:
+    def transactions(self) -> TimelineDict[str, TransactionMetadata]:
         return self._txns
 
     def _initialized(self, transactional_id: str) -> TransactionMetadata | None:
@@ -64,6 +89,11 @@ class TransactionShard:
         is kept with epoch -1, and is unknown to every other request)."""
         md = self._txns.get(transactional_id)
         return md if md is not None and md.producer_epoch >= 0 else None
+
+    def _for_update(self, transactional_id: str) -> TransactionMetadata | None:
+        """The id's live metadata, copied into the open snapshot first: the caller may change it."""
+        self._txns.touch(transactional_id, copy.copy)
+        return self._txns.get(transactional_id)
 
     def status(self) -> ErrorCode | None:
         """Why requests cannot be served now, or None."""
@@ -75,11 +105,17 @@ class TransactionShard:
 
     # --- loading -----------------------------------------------------------------------------
     def begin_load(self, coordinator_epoch: int) -> None:
-        self._txns = {}
+        self._txns = TimelineDict(self.registry)
         self.coordinator_epoch = coordinator_epoch
         self.loading, self.loaded = True, False
 
-    def replay(self, record: TxnLogRecord) -> None:
+    def replay(self, entry: LogEntry | TxnLogRecord) -> None:
+        """Apply one record of the partition (markers and unreadable keys are skipped)."""
+        if isinstance(entry, TransactionMarker):
+            return
+        record = decode_record(entry.key, entry.value) if isinstance(entry, LogRecord) else entry
+        if record is None:
+            return
         if record.value is None:
             self._txns.pop(record.transactional_id, None)
             return
@@ -89,22 +125,41 @@ class TransactionShard:
                 record.transactional_id, record.value
             )
         else:
+            self._txns.touch(record.transactional_id, copy.copy)
             md.complete(record.value, check=False)
 
     def complete_load(self, now_ms: int) -> list[MarkerToWrite]:
+        """Serve the partition; returns the markers of transactions left in Prepare*."""
         self.loading, self.loaded = False, True
-        return [self._prepare_complete(md, now_ms) for md in self._txns.values() if md.state.is_prepare]
+        self.timers.schedule(
+            ABORT_TIMED_OUT, now_ms + self.config.abort_timed_out_transaction_cleanup_interval_ms
+        )
+        self.timers.schedule(
+            EXPIRE_IDS, now_ms + self.config.remove_expired_transactional_id_cleanup_interval_ms
+        )
+        markers = []
+        for txn_id, md in self._txns.items():
+            if md.state.is_prepare:
+                self._txns.touch(txn_id, copy.copy)
+                markers.append(self._prepare_complete(md, now_ms))
+        return markers
+
+    def on_loaded(self, now_ms: int) -> CoordinatorResult[None]:
+        return CoordinatorResult(effects=list(self.complete_load(now_ms)))
 
     def unload(self) -> None:
-        self._txns = {}
+        self._txns = TimelineDict(self.registry)
         self.loading = self.loaded = False
+
+    def encode(self, record: TxnLogRecord) -> KeyValue:
+        return encode_record(record)
 
     # --- requests ----------------------------------------------------------------------------
     def init_producer_id(
         self, transactional_id: str, txn_timeout_ms: int, producer_id: int, producer_epoch: int, now_ms: int
-    ) -> TxnResult[InitProducerIdResult]:
-        def fail(error: ErrorCode) -> TxnResult[InitProducerIdResult]:
-            return TxnResult(InitProducerIdResult(error))
+    ) -> CoordinatorResult[InitProducerIdResult]:
+        def fail(error: ErrorCode) -> CoordinatorResult[InitProducerIdResult]:
+            return CoordinatorResult(response=InitProducerIdResult(error))
 
         if not transactional_id:
             return fail(ErrorCode.INVALID_REQUEST)
@@ -116,16 +171,19 @@ class TransactionShard:
         error = self.status()
         if error is not None:
             return fail(error)
-        md = self._txns.get(transactional_id)
-        if md is None:
+        if self._txns.get(transactional_id) is None:
             new_id = self.ids.next_id()
             if new_id is None:
                 return fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
             # kept even if the first record fails: a retry then reuses the producer id (as Kafka does)
-            md = TransactionMetadata(
-                transactional_id, new_id, txn_timeout_ms=txn_timeout_ms, txn_last_update_timestamp=now_ms
+            self._txns.seed(
+                transactional_id,
+                TransactionMetadata(
+                    transactional_id, new_id, txn_timeout_ms=txn_timeout_ms, txn_last_update_timestamp=now_ms
+                ),
             )
-            self._txns[transactional_id] = md
+        md = self._for_update(transactional_id)
+        assert md is not None
         outcome = init_producer_id(
             md,
             txn_timeout_ms,
@@ -136,13 +194,11 @@ class TransactionShard:
         )
         if outcome.transit is None:
             return fail(outcome.error)
-        record = [TxnLogRecord(transactional_id, outcome.transit)]
-        if outcome.error is not ErrorCode.NO_ERROR:  # a fence: the open transaction is being aborted
-            return TxnResult(InitProducerIdResult(outcome.error), record)
         transit = outcome.transit
-        return TxnResult(
-            InitProducerIdResult(ErrorCode.NO_ERROR, transit.producer_id, transit.producer_epoch), record
-        )
+        if outcome.error is not ErrorCode.NO_ERROR:  # a fence: the open transaction is being aborted
+            return self._recorded(transactional_id, transit, InitProducerIdResult(outcome.error), now_ms)
+        response = InitProducerIdResult(ErrorCode.NO_ERROR, transit.producer_id, transit.producer_epoch)
+        return self._recorded(transactional_id, transit, response, now_ms)
 
     def add_partitions(
         self,
@@ -152,13 +208,15 @@ class TransactionShard:
         partitions: frozenset[TopicPartition],
         now_ms: int,
         transaction_version: int = TV_0,
-    ) -> TxnResult[ErrorCode]:
+    ) -> CoordinatorResult[ErrorCode]:
         if not transactional_id:
-            return TxnResult(ErrorCode.INVALID_REQUEST)
+            return CoordinatorResult(response=ErrorCode.INVALID_REQUEST)
         error = self.status()
         if error is not None:
-            return TxnResult(error)
+            return CoordinatorResult(response=error)
         md = self._initialized(transactional_id)
+        if md is not None:
+            md = self._for_update(transactional_id)
         outcome = add_partitions(
             md,
             producer_id,
@@ -168,8 +226,8 @@ class TransactionShard:
             now_ms=now_ms,
         )
         if outcome.transit is None:
-            return TxnResult(outcome.error)
-        return TxnResult(ErrorCode.NO_ERROR, [TxnLogRecord(transactional_id, outcome.transit)])
+            return CoordinatorResult(response=outcome.error)
+        return self._recorded(transactional_id, outcome.transit, ErrorCode.NO_ERROR, now_ms)
 
     def add_offsets(
         self,
@@ -179,7 +237,7 @@ class TransactionShard:
         group_id: str,
         now_ms: int,
         transaction_version: int = TV_0,
-    ) -> TxnResult[ErrorCode]:
+    ) -> CoordinatorResult[ErrorCode]:
         offsets = TopicPartition(
             CONSUMER_OFFSETS_TOPIC, partition_for(group_id, self.config.offsets_topic_num_partitions)
         )
@@ -207,13 +265,14 @@ class TransactionShard:
         committed: bool,
         now_ms: int,
         transaction_version: int = TV_0,
-    ) -> TxnResult[EndTxnResult]:
+    ) -> CoordinatorResult[EndTxnResult]:
         error = ErrorCode.INVALID_REQUEST if not transactional_id else self.status()
         if error is not None:
-            return TxnResult(EndTxnResult(error))
-        md = self._initialized(transactional_id)
-        if md is None:
-            return TxnResult(EndTxnResult(ErrorCode.INVALID_PRODUCER_ID_MAPPING))
+            return CoordinatorResult(response=EndTxnResult(error))
+        if self._initialized(transactional_id) is None:
+            return CoordinatorResult(response=EndTxnResult(ErrorCode.INVALID_PRODUCER_ID_MAPPING))
+        md = self._for_update(transactional_id)
+        assert md is not None
         outcome = end_transaction(
             md,
             producer_id,
@@ -226,82 +285,96 @@ class TransactionShard:
         )
         response = EndTxnResult(outcome.error, outcome.producer_id, outcome.producer_epoch)
         if outcome.transit is None:
-            return TxnResult(response)
-        return TxnResult(response, [TxnLogRecord(transactional_id, outcome.transit)])
+            return CoordinatorResult(response=response)
+        return self._recorded(transactional_id, outcome.transit, response, now_ms)
 
     # --- timers ------------------------------------------------------------------------------
-    def abort_timed_out(self, now_ms: int) -> list[TxnResult[None]]:
-        """Fence and abort every transaction open longer than its timeout (one result each)."""
-        results: list[TxnResult[None]] = []
+    def next_deadline(self) -> int | None:
+        return self.timers.next_deadline()
+
+    def expire_timers(self, now_ms: int) -> CoordinatorResult[None]:
+        result: CoordinatorResult[None] = CoordinatorResult()
+        for timer in self.timers.expire(now_ms):
+            if timer.key == ABORT_TIMED_OUT:
+                self._merge(result, self.abort_timed_out(now_ms))
+                interval = self.config.abort_timed_out_transaction_cleanup_interval_ms
+            else:
+                self._merge(result, self.expire_transactional_ids(now_ms))
+                interval = self.config.remove_expired_transactional_id_cleanup_interval_ms
+            self.timers.schedule(timer.key, now_ms + interval)
+        return result
+
+    def abort_timed_out(self, now_ms: int) -> CoordinatorResult[None]:
+        """Fence and abort every transaction open longer than its timeout."""
+        result: CoordinatorResult[None] = CoordinatorResult()
         if self.status() is not None:
-            return results
-        for txn_id, md in self._txns.items():
+            return result
+        for txn_id, md in list(self._txns.items()):
             if (
                 md.pending
                 or md.state is not S.ONGOING
                 or md.txn_start_timestamp + md.txn_timeout_ms >= now_ms
             ):
                 continue
+            self._txns.touch(txn_id, copy.copy)
             outcome = fence_and_abort(
                 md, transaction_version=self.config.transaction_version, ids=self.ids, now_ms=now_ms
             )
             if outcome.transit is not None:
-                results.append(TxnResult(None, [TxnLogRecord(txn_id, outcome.transit)]))
-        return results
+                self._merge(result, self._recorded(txn_id, outcome.transit, None, now_ms))
+        return result
 
-    def expire_transactional_ids(self, now_ms: int) -> TxnResult[None]:
+    def expire_transactional_ids(self, now_ms: int) -> CoordinatorResult[None]:
         """Tombstones for ids idle longer than `transactional.id.expiration.ms` with nothing open."""
         records: list[TxnLogRecord] = []
         if self.status() is not None:
-            return TxnResult(None)
+            return CoordinatorResult()
         horizon = now_ms - self.config.transactional_id_expiration_ms
-        for txn_id, md in self._txns.items():
+        for txn_id, md in list(self._txns.items()):
             if not md.pending and md.state.expiration_allowed and md.txn_last_update_timestamp <= horizon:
-                md.prepare(S.DEAD, partitions=frozenset())
                 records.append(TxnLogRecord(txn_id, None))
-        return TxnResult(None, records)
+                del self._txns[txn_id]
+        return CoordinatorResult(records)
 
     # --- completion --------------------------------------------------------------------------
-    def on_committed(self, records: list[TxnLogRecord], now_ms: int) -> list[MarkerToWrite]:
-        """The records are durable: apply them; returns the markers to write for Prepare* ones."""
-        markers = []
-        for record in records:
-            md = self._txns.get(record.transactional_id)
-            if md is None:
-                continue
-            if record.value is None:
-                if md.pending_state is S.DEAD:
-                    del self._txns[record.transactional_id]
-                continue
-            md.complete(record.value)
-            if md.state.is_complete:
-                md.pending_complete = None
-            if md.state.is_prepare:
-                markers.append(self._prepare_complete(md, now_ms))
-        return markers
+    def _recorded(
+        self, transactional_id: str, transit: TxnTransit, response: R, now_ms: int
+    ) -> CoordinatorResult[R]:
+        """Apply the planned transit now and return it as the record; a Prepare* one also as the
+        markers to write once it is committed."""
+        md = self._txns.get(transactional_id)
+        assert md is not None
+        md.complete(transit)
+        effects: list[object] = []
+        if md.state.is_complete:
+            md.pending_complete = None
+        if md.state.is_prepare:
+            effects.append(self._prepare_complete(md, now_ms))
+        return CoordinatorResult([TxnLogRecord(transactional_id, transit)], response, effects=effects)
 
-    def on_failed(self, records: list[TxnLogRecord]) -> None:
-        """The append failed for good: forget the planned changes."""
-        for record in records:
-            md = self._txns.get(record.transactional_id)
-            if md is not None:
-                md.pending_state = None
-                md.pending_complete = None
+    @staticmethod
+    def _merge(into: CoordinatorResult[None], other: CoordinatorResult[Any]) -> None:
+        into.records += other.records
+        into.effects += other.effects
 
-    def on_markers_written(self, transactional_id: str) -> TxnResult[None]:
-        """All markers of the transaction are written: the Complete* record to append."""
+    def on_markers_written(self, transactional_id: str, now_ms: int) -> CoordinatorResult[bool]:
+        """All markers of the transaction are written: the Complete* record, applied (the response
+        says whether there was one)."""
         md = self._txns.get(transactional_id)
         if md is None or md.pending_complete is None:
-            return TxnResult(None)
-        return TxnResult(None, [TxnLogRecord(transactional_id, md.pending_complete)])
+            return CoordinatorResult(response=False)
+        self._txns.touch(transactional_id, copy.copy)
+        return self._recorded(transactional_id, md.pending_complete, True, now_ms)
 
-    def on_markers_abandoned(self, transactional_id: str) -> None:
+    def on_markers_abandoned(self, transactional_id: str) -> CoordinatorResult[bool]:
         """A newer producer or coordinator epoch superseded the markers (Kafka gives up the same way);
         the transaction stays in Prepare* until the partition is loaded again."""
         md = self._txns.get(transactional_id)
         if md is not None:
+            self._txns.touch(transactional_id, copy.copy)
             md.pending_state = None
             md.pending_complete = None
+        return CoordinatorResult(response=True)
 
     def _prepare_complete(self, md: TransactionMetadata, now_ms: int) -> MarkerToWrite:
         committed = md.state is S.PREPARE_COMMIT

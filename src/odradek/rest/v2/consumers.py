@@ -191,11 +191,7 @@ async def records(request: Request) -> Response:
     default_timeout = instance.request_timeout_s or proxy.config.seconds("consumer.request.timeout.ms")
     timeout_s = _query_int(query.get("timeout"), "timeout", int(default_timeout * 1000)) / 1000.0
     timeout_s = min(timeout_s, proxy.config.seconds("request.timeout.ms") * 0.8)
-    serde = PLAIN.get(instance.format)
-    if serde is None:
-        key_serde = value_serde = proxy.schemas.deserializer(instance.format)
-    else:
-        key_serde = value_serde = serde
+    key_serde = value_serde = PLAIN.get(instance.format) or proxy.schemas.deserializer(instance.format)
     async with instance.handle.lock:
         try:
             fetched = await instance.handle.fetch(max_bytes, timeout_s, instance.fetch_min_bytes)

@@ -18,15 +18,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from odradek.http import HttpError
 from odradek.rest import content, errors, jsoncodec
 from odradek.rest.content import Format
-from odradek.rest.fields import array, integer, obj, pointer
+from odradek.rest.fields import array, integer, obj, pointer, string
 from odradek.rest.idempotency import Aborted, Answer, check_key, replayed_header, request_digest
 from odradek.rest.kafka.producer import Delivery, OutRecord, ProducerService
 from odradek.rest.produce import Refused, aborted, first_failure, kafka_failure, produce
 from odradek.rest.records import parse_headers, parse_timestamp
 from odradek.rest.responses import v2_json
-from odradek.rest.serde import PLAIN, Serde
+from odradek.rest.schemas import SchemaRef
+from odradek.rest.serde import BINARY, PLAIN, Serde
 from odradek.rest.v2.metadata import partition_or_404, proxy_of, topic_or_404
 
 
@@ -46,7 +48,7 @@ async def _produce(request: Request, partition: int | None) -> Response:
     topic = await topic_or_404(proxy, request.path_params["topic"])
     if partition is not None:
         partition_or_404(topic, partition)
-    key_serde, value_serde, key_schema_id, value_schema_id = await serdes(proxy, fmt, body, topic.name)
+    key_serde, value_serde, key_schema_id, value_schema_id = await serdes(proxy, fmt, body, topic.name, items)
     records: list[OutRecord | Refused] = []
     for i, item in enumerate(items):
         at = pointer("records", i)
@@ -93,13 +95,31 @@ async def _produce(request: Request, partition: int | None) -> Response:
 
 
 async def serdes(
-    proxy: Any, fmt: Format, body: Any, topic: str
+    proxy: Any, fmt: Format, body: Any, topic: str, items: list[Any]
 ) -> tuple[Serde, Serde, int | None, int | None]:
+    """The key and value serdes of a v2 produce request, and the schema ids it answers."""
     if not fmt.schema_backed:
         serde = PLAIN[fmt]
         return serde, serde, None, None
     proxy.schemas.require()
-    raise errors.bad_request("unreachable")  # replaced by the schema registry integration
+    out: list[Serde] = []
+    ids: list[int | None] = []
+    for side, missing in (("key", errors.KEY_SCHEMA_MISSING), ("value", errors.VALUE_SCHEMA_MISSING)):
+        text, schema_id = body.get(f"{side}_schema"), body.get(f"{side}_schema_id")
+        if text is None and schema_id is None:
+            if any(isinstance(r, dict) and r.get(side) is not None for r in items):
+                raise HttpError(missing, f"Request includes {side}s but does not include {side} schema")
+            out.append(BINARY)  # only nulls to write
+            ids.append(None)
+            continue
+        ref = SchemaRef(
+            text=None if text is None else string(text, f"/{side}_schema"),
+            schema_id=None if schema_id is None else integer(schema_id, f"/{side}_schema_id", 1),
+        )
+        serde = await proxy.schemas.serde(fmt, ref, topic, side == "key")
+        out.append(serde)
+        ids.append(serde.schema_id)
+    return out[0], out[1], ids[0], ids[1]
 
 
 def offset_entry(report: Delivery | Refused) -> dict[str, Any]:

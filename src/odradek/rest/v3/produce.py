@@ -38,6 +38,7 @@ from odradek.rest.idempotency import Aborted, Answer, check_key, replayed_header
 from odradek.rest.kafka.producer import Delivery, DeliveryBatch, OutRecord, ProducerService
 from odradek.rest.produce import Refused, aborted, first_failure, kafka_failure, produce, record_bytes
 from odradek.rest.records import iso, parse_headers, parse_timestamp
+from odradek.rest.schemas import SchemaRef
 from odradek.rest.serde import JSON_V3, PLAIN, Serde
 from odradek.rest.service import RestProxy
 from odradek.rest.v2.metadata import topic_or_404
@@ -49,11 +50,60 @@ MAX_BATCH_ENTRIES = 1000
 NDJSON_LINE = b"\n"
 
 
-def serde_for(proxy: RestProxy, spec: Any, at: str) -> Serde:
+SCHEMA_FIELDS = ("schema_id", "schema_version", "subject", "schema")
+Resolved = dict[tuple[Any, ...], Serde]
+
+
+def schema_key(spec: Any, is_key: bool) -> tuple[Any, ...] | None:
+    """The identity of the schema a key or value names, or None when it names none."""
+    if not isinstance(spec, dict):
+        return None
+    kind = str(spec.get("type") or "").upper()
+    if kind not in ("AVRO", "JSONSCHEMA", "PROTOBUF") and all(spec.get(k) is None for k in SCHEMA_FIELDS):
+        return None
+    return (is_key, kind, *(spec.get(k) for k in SCHEMA_FIELDS))
+
+
+async def resolve_schemas(proxy: RestProxy, topic: str, doc: Any, resolved: Resolved, at: str = "") -> None:
+    """Look up (or register) the schemas a record names, once per request or stream."""
+    if not isinstance(doc, dict):
+        return
+    for side in ("key", "value"):
+        spec = doc.get(side)
+        key = schema_key(spec, side == "key")
+        if key is None or key in resolved:
+            continue
+        assert isinstance(spec, dict)
+        here = f"{at}/{side}"
+        kind = key[1]
+        fmt = Format(kind.lower()) if kind else None
+        ref = SchemaRef(
+            text=None if spec.get("schema") is None else string(spec["schema"], here + "/schema"),
+            schema_id=None
+            if spec.get("schema_id") is None
+            else integer(spec["schema_id"], here + "/schema_id", 1),
+            subject=None if spec.get("subject") is None else string(spec["subject"], here + "/subject"),
+            version=None
+            if spec.get("schema_version") is None
+            else integer(spec["schema_version"], here + "/schema_version", 1),
+        )
+        if ref.text is not None and fmt is None:
+            raise errors.invalid_payload('A key or value with a "schema" needs its "type".', here + "/type")
+        resolved[key] = await proxy.schemas.serde(fmt, ref, topic, side == "key")
+
+
+def serde_for(
+    proxy: RestProxy, spec: Any, at: str, resolved: Resolved | None = None, is_key: bool = False
+) -> Serde:
+    key = schema_key(spec, is_key)
+    if key is not None:
+        proxy.schemas.require()
+        found = (resolved or {}).get(key)
+        if found is None:
+            raise errors.invalid_payload("The schema of this key or value could not be resolved.", at)
+        return found
     kind = spec.get("type")
     if kind is None:
-        if any(spec.get(k) is not None for k in ("schema_id", "schema_version", "subject", "schema")):
-            proxy.schemas.require()
         raise errors.invalid_payload('A key or value needs a "type" (BINARY, JSON, STRING).', at + "/type")
     name = string(kind, at + "/type").lower()
     try:
@@ -65,12 +115,14 @@ def serde_for(proxy: RestProxy, spec: Any, at: str) -> Serde:
     return JSON_V3 if fmt is Format.JSON else PLAIN[fmt]
 
 
-def data_of(proxy: RestProxy, value: Any, at: str) -> tuple[bytes | None, str | None]:
+def data_of(
+    proxy: RestProxy, value: Any, at: str, resolved: Resolved | None = None, is_key: bool = False
+) -> tuple[bytes | None, str | None]:
     """Record bytes of a v3 key or value object, and its type name."""
     if value is None:
         return None, None
     spec = obj(value, at)
-    serde = serde_for(proxy, spec, at)
+    serde = serde_for(proxy, spec, at, resolved, is_key)
     data = spec.get("data")
     if data is None and serde.format is not Format.JSON:
         return None, serde.format.name
@@ -78,13 +130,13 @@ def data_of(proxy: RestProxy, value: Any, at: str) -> tuple[bytes | None, str | 
 
 
 def parse_record(
-    proxy: RestProxy, topic: str, item: Any, at: str = ""
+    proxy: RestProxy, topic: str, item: Any, at: str = "", resolved: Resolved | None = None
 ) -> tuple[OutRecord, str | None, str | None]:
     record = obj(item, at)
     raw_partition = record.get("partition_id")
     partition = -1 if raw_partition is None else integer(raw_partition, at + "/partition_id", 0, 2**31 - 1)
-    key, key_type = data_of(proxy, record.get("key"), at + "/key")
-    value, value_type = data_of(proxy, record.get("value"), at + "/value")
+    key, key_type = data_of(proxy, record.get("key"), at + "/key", resolved, True)
+    value, value_type = data_of(proxy, record.get("value"), at + "/value", resolved, False)
     out = OutRecord(
         topic,
         partition,
@@ -157,7 +209,8 @@ async def produce_records(request: Request) -> Response | StreamResponse:
     documents = _split(raw)
     if not documents:
         raise errors.invalid_payload("Request body is empty; a JSON record is expected.")
-    prepared = [prepare(ctx, topic.name, doc) for doc in documents]
+    resolved: Resolved = {}
+    prepared = [await prepare(ctx, topic.name, doc, resolved) for doc in documents]
     key = request.headers.get("idempotency-key")
     if key is None and len(documents) == 1 and isinstance(documents[0], dict):
         field_key = documents[0].get("idempotency_key")
@@ -175,11 +228,12 @@ async def produce_records(request: Request) -> Response | StreamResponse:
 Prepared = tuple[OutRecord, str | None, str | None] | HttpError
 
 
-def prepare(ctx: Ctx, topic: str, doc: Any, at: str = "") -> Prepared:
+async def prepare(ctx: Ctx, topic: str, doc: Any, resolved: Resolved, at: str = "") -> Prepared:
     if isinstance(doc, BadDocument):
         return errors.invalid_payload(f"The record is {doc.reason}.")
     try:
-        return parse_record(ctx.proxy, topic, doc, at)
+        await resolve_schemas(ctx.proxy, topic, doc, resolved, at)
+        return parse_record(ctx.proxy, topic, doc, at, resolved)
     except HttpError as exc:
         return exc
 
@@ -242,6 +296,7 @@ class ProduceStream:
         self.reading_done = False
         self.wakeup = asyncio.Event()
         self.limit: int | None = None
+        self.resolved: Resolved = {}
 
     async def reports(self) -> AsyncIterator[bytes]:
         reader = asyncio.ensure_future(self.read())
@@ -309,7 +364,8 @@ class ProduceStream:
                     "Streaming produce takes no idempotency keys: send the record in a request of its own.",
                     "/idempotency_key",
                 )
-            record, key_type, value_type = parse_record(self.ctx.proxy, self.topic, doc)
+            await resolve_schemas(self.ctx.proxy, self.topic, doc, self.resolved)
+            record, key_type, value_type = parse_record(self.ctx.proxy, self.topic, doc, "", self.resolved)
         except HttpError as exc:
             self.slots.append(report(self.ctx, exc, None))
             self.wakeup.set()
@@ -352,6 +408,7 @@ async def produce_batch(request: Request) -> Response:
         raise HttpError(errors.PRODUCE_BATCH, f"Too many entries: at most {MAX_BATCH_ENTRIES}.", status=400)
     ids: list[str] = []
     parsed: list[Prepared] = []
+    resolved: Resolved = {}
     for i, item in enumerate(entries):
         at = pointer("entries", i)
         entry = obj(item, at)
@@ -361,7 +418,7 @@ async def produce_batch(request: Request) -> Response:
                 errors.PRODUCE_BATCH, f"Entry {i}: id must be a string of 1 to 80 characters.", status=400
             )
         ids.append(entry_id)
-        parsed.append(prepare(ctx, topic.name, entry, at))
+        parsed.append(await prepare(ctx, topic.name, entry, resolved, at))
     if len(set(ids)) != len(ids):
         raise HttpError(errors.PRODUCE_BATCH, "Entry ids are not distinct.", status=400)
 

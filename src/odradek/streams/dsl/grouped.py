@@ -13,7 +13,7 @@ from odradek.streams.operators.session import SessionWindowedAggregateProcessor
 from odradek.streams.operators.sliding import SlidingWindowedAggregateProcessor
 from odradek.streams.operators.stateless import PassThroughProcessor
 from odradek.streams.operators.table import ValueGetterSupplier
-from odradek.streams.operators.windowed import LATE_CHILD, TimeWindowedAggregateProcessor
+from odradek.streams.operators.windowed import LATE_CHILD, TimeWindowedAggregateProcessor, _sum
 from odradek.streams.processor import Processor
 from odradek.streams.serdes import Serde, Serdes
 from odradek.streams.state.spec import StoreKind, StoreSpec
@@ -28,8 +28,7 @@ def _count_aggregator(_key: Any, _value: Any, agg: int) -> int:
     return agg + 1
 
 
-def _sum_merger(_key: Any, a: int, b: int) -> int:
-    return a + b
+_sum_merger = _sum
 
 
 class KGroupedStream:

@@ -23,7 +23,17 @@ class FailedProcessingException(StreamsException):
 
 
 class NodeContext:
-    __slots__ = ("_by_name", "children", "in_count", "name", "out_count", "processor", "stores", "task")
+    __slots__ = (
+        "_by_name",
+        "children",
+        "forward",
+        "forwarded",
+        "name",
+        "named_in",
+        "processor",
+        "stores",
+        "task",
+    )
 
     def __init__(self, task: Task, name: str, processor: Processor, stores: list[str]) -> None:
         self.task = task
@@ -32,8 +42,11 @@ class NodeContext:
         self.stores = stores
         self.children: list[tuple[Processor, NodeContext]] = []
         self._by_name: dict[str, tuple[Processor, NodeContext]] = {}
-        self.in_count = 0
-        self.out_count = 0
+        self.forwarded = 0
+        """`forward` calls to all children (metrics: a child's input is its parents' forwards)."""
+        self.named_in = 0
+        """Records this node got through a `forward(record, child=its name)`."""
+        self.forward = self._forward_any
 
     def add_child(self, child: NodeContext) -> None:
         """A child named `{this node}-{alias}` is also reachable as `alias`; the `late` side output
@@ -58,26 +71,93 @@ class NodeContext:
     def task_id(self) -> str:
         return self.task.task_id
 
-    def forward(self, record: Record[Any, Any], child: str | None = None) -> None:
-        if child is None:
-            targets = self.children
-        else:
-            if child not in self._by_name:
-                raise TopologyException(f"{self.name!r} has no child named {child!r}")
-            targets = [self._by_name[child]]
-        self.out_count += len(targets)
-        for processor, ctx in targets:
-            ctx.in_count += 1
-            try:
-                processor.process(record)
-            except FailedProcessingException:
-                raise
-            except StreamsException as exc:
-                if not self.task.handles(exc):
+    def finalize(self) -> None:
+        """Once the children are known: a `forward` specialized for them (the per-record hot path).
+        Per-node record counts are kept only at `metrics.recording.level` DEBUG, as Kafka Streams
+        records its processor-node metrics only at that level."""
+        node = self
+        counting = str(self.task.config.get("metrics.recording.level", "INFO")).upper() == "DEBUG"
+        if len(self.children) == 1 and not counting:
+            process = self.children[0][0].process
+            child_name = self.children[0][1].name
+
+            def forward_fast(record: Record[Any, Any], child: str | None = None) -> None:
+                if child is not None:
+                    node._forward_named(record, child)
+                    return
+                try:
+                    process(record)
+                except FailedProcessingException:
                     raise
-                self.task.processing_failed(ctx.name, record, exc)
-            except Exception as exc:
-                self.task.processing_failed(ctx.name, record, exc)
+                except Exception as exc:
+                    node._failed(child_name, record, exc)
+
+            self.forward = forward_fast
+        elif len(self.children) == 1:
+            process = self.children[0][0].process
+            child_name = self.children[0][1].name
+
+            def forward_one(record: Record[Any, Any], child: str | None = None) -> None:
+                if child is not None:
+                    node._forward_named(record, child)
+                    return
+                node.forwarded += 1
+                try:
+                    process(record)
+                except FailedProcessingException:
+                    raise
+                except Exception as exc:
+                    node._failed(child_name, record, exc)
+
+            self.forward = forward_one
+        elif not self.children:
+
+            def forward_none(record: Record[Any, Any], child: str | None = None) -> None:
+                if child is not None:
+                    node._forward_named(record, child)
+
+            self.forward = forward_none
+        else:
+            targets = [(p.process, ctx.name) for p, ctx in self.children]
+
+            def forward_many(record: Record[Any, Any], child: str | None = None) -> None:
+                if child is not None:
+                    node._forward_named(record, child)
+                    return
+                if counting:
+                    node.forwarded += 1
+                for process, name in targets:
+                    try:
+                        process(record)
+                    except FailedProcessingException:
+                        raise
+                    except Exception as exc:
+                        node._failed(name, record, exc)
+
+            self.forward = forward_many
+
+    def _failed(self, child: str, record: Record[Any, Any], exc: Exception) -> None:
+        if isinstance(exc, StreamsException) and not self.task.handles(exc):
+            raise exc
+        self.task.processing_failed(child, record, exc)
+
+    def _forward_named(self, record: Record[Any, Any], child: str) -> None:
+        entry = self._by_name.get(child)
+        if entry is None:
+            raise TopologyException(f"{self.name!r} has no child named {child!r}")
+        processor, ctx = entry
+        ctx.named_in += 1
+        try:
+            processor.process(record)
+        except FailedProcessingException:
+            raise
+        except Exception as exc:
+            self._failed(ctx.name, record, exc)
+
+    def _forward_any(self, record: Record[Any, Any], child: str | None = None) -> None:
+        """Before `finalize` (never on the hot path)."""
+        self.finalize()
+        self.forward(record, child)
 
     def get_state_store(self, name: str) -> Any:
         if name not in self.stores:

@@ -3,7 +3,7 @@
 | metric | labels | what |
 |---|---|---|
 | `odradek_streams_records_processed_total` | thread | input records processed |
-| `odradek_streams_node_records_in_total` / `_out_total` | task, node | records into / out of a node |
+| `odradek_streams_node_records_in_total` / `_out_total` | task, node | per node (recording level DEBUG) |
 | `odradek_streams_dropped_records_total` | task | bad input skipped (handler said continue, bad timestamp) |
 | `odradek_streams_process_latency_seconds_avg` | thread | mean time per input record |
 | `odradek_streams_commit_total`, `odradek_streams_commit_latency_seconds_avg` | thread | commits |

@@ -12,7 +12,7 @@ from typing import Any
 from odradek.streams.operators.emit_cache import EmitCache, caching_enabled
 from odradek.streams.processor import Processor, ProcessorContext
 from odradek.streams.record import Change, Record
-from odradek.streams.state.keyvalue import ValueAndTimestamp
+from odradek.streams.state.keyvalue import value_and_timestamp as vat
 
 log = logging.getLogger("odradek.streams")
 
@@ -64,7 +64,7 @@ class StreamAggregateProcessor(_StoreProcessor):
         else:
             old, ts = previous[0], max(previous[1], record.timestamp)
             agg = self.aggregator(key, record.value, old)
-        store.put(key, ValueAndTimestamp(agg, ts))
+        store.put(key, vat(agg, ts))
         self.cache.emit(key, agg, old, ts)
 
 
@@ -84,7 +84,7 @@ class StreamReduceProcessor(_StoreProcessor):
         else:
             old, ts = previous[0], max(previous[1], record.timestamp)
             agg = self.reducer(old, record.value)
-        self.store.put(key, ValueAndTimestamp(agg, ts))
+        self.store.put(key, vat(agg, ts))
         self.cache.emit(key, agg, old, ts)
 
 
@@ -96,15 +96,18 @@ class StreamCountProcessor(_StoreProcessor):
         if key is None:
             self.skip("a None key")
             return
-        previous = self.store.get(key)
+        store = self.store
+        previous = store.get(key)
+        ts = record.timestamp
         if previous is None:
-            self.store.put(key, ValueAndTimestamp(1, record.timestamp))
-            self.cache.emit(key, 1, None, record.timestamp)
+            store.put(key, vat(1, ts))
+            self.cache.emit(key, 1, None, ts)
         else:
-            count = previous[0] + 1
-            ts = previous[1] if previous[1] > record.timestamp else record.timestamp
-            self.store.put(key, ValueAndTimestamp(count, ts))
-            self.cache.emit(key, count, previous[0], ts)
+            old = previous[0]
+            if previous[1] > ts:  # noqa: PLR1730 - cheaper than max() per record
+                ts = previous[1]
+            store.put(key, vat(old + 1, ts))
+            self.cache.emit(key, old + 1, old, ts)
 
 
 class TableAggregateProcessor(_StoreProcessor):
@@ -137,7 +140,7 @@ class TableAggregateProcessor(_StoreProcessor):
             agg = self.subtractor(key, change.old, agg)
         if change.new is not None:
             agg = self.adder(key, change.new, agg)
-        self.store.put(key, ValueAndTimestamp(agg, ts))
+        self.store.put(key, vat(agg, ts))
         self.cache.emit(key, agg, old, ts)
 
 

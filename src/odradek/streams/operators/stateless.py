@@ -13,9 +13,18 @@ log = logging.getLogger("odradek.streams")
 
 
 class _Base(Processor):
+    """Stateless operators replace `process` in `init` with a closure over their function and their
+    context's `forward` (no attribute lookups per record: this is the per-record hot path)."""
+
     def init(self, context: ProcessorContext) -> None:
         self.context = context
         self.forward = context.forward
+        fast = self.specialize(context.forward)
+        if fast is not None:
+            self.process = fast  # type: ignore[method-assign, assignment]
+
+    def specialize(self, forward: Callable[..., None]) -> Callable[[Record[Any, Any]], None] | None:
+        return None
 
 
 class MapProcessor(_Base):
@@ -31,6 +40,20 @@ class MapValuesProcessor(_Base):
     def __init__(self, fn: Callable[..., Any], with_key: bool) -> None:
         self.fn = fn
         self.with_key = with_key
+
+    def specialize(self, forward: Callable[..., None]) -> Callable[[Record[Any, Any]], None] | None:
+        fn = self.fn
+        if self.with_key:
+
+            def map_with_key(record: Record[Any, Any]) -> None:
+                forward(Record(record.key, fn(record.key, record.value), record.timestamp, record.headers))
+
+            return map_with_key
+
+        def map_value(record: Record[Any, Any]) -> None:
+            forward(Record(record.key, fn(record.value), record.timestamp, record.headers))
+
+        return map_value
 
     def process(self, record: Record[Any, Any]) -> None:
         value = self.fn(record.key, record.value) if self.with_key else self.fn(record.value)
@@ -62,6 +85,22 @@ class FilterProcessor(_Base):
         self.predicate = predicate
         self.negate = negate
 
+    def specialize(self, forward: Callable[..., None]) -> Callable[[Record[Any, Any]], None] | None:
+        predicate = self.predicate
+        if self.negate:
+
+            def filter_not(record: Record[Any, Any]) -> None:
+                if not predicate(record.key, record.value):
+                    forward(record)
+
+            return filter_not
+
+        def filter_(record: Record[Any, Any]) -> None:
+            if predicate(record.key, record.value):
+                forward(record)
+
+        return filter_
+
     def process(self, record: Record[Any, Any]) -> None:
         if bool(self.predicate(record.key, record.value)) != self.negate:
             self.forward(record)
@@ -82,6 +121,21 @@ class PeekProcessor(_Base):
         self.fn = fn
         self.passes = forward
 
+    def specialize(self, forward: Callable[..., None]) -> Callable[[Record[Any, Any]], None] | None:
+        fn = self.fn
+        if self.passes:
+
+            def peek(record: Record[Any, Any]) -> None:
+                fn(record.key, record.value)
+                forward(record)
+
+            return peek
+
+        def foreach(record: Record[Any, Any]) -> None:
+            fn(record.key, record.value)
+
+        return foreach
+
     def process(self, record: Record[Any, Any]) -> None:
         self.fn(record.key, record.value)
         if self.passes:
@@ -89,6 +143,9 @@ class PeekProcessor(_Base):
 
 
 class PassThroughProcessor(_Base):
+    def specialize(self, forward: Callable[..., None]) -> Callable[[Record[Any, Any]], None] | None:
+        return forward
+
     def process(self, record: Record[Any, Any]) -> None:
         self.forward(record)
 

@@ -31,6 +31,22 @@ log = logging.getLogger("odradek.streams")
 LATE_CHILD = "late"
 
 
+def _sum(_key: Any, a: Any, b: Any) -> Any:
+    """The merger of count (and sum): adds two partial aggregates."""
+    return a + b
+
+
+def needs_old_values(context: ProcessorContext) -> bool:
+    """False when every child only looks at new values (`to_stream()`): then operators skip
+    computing the old window value (Kafka Streams' "send old values" is off the same way)."""
+    from odradek.streams.operators.table import TableToStreamProcessor
+
+    children = getattr(context, "children", None)
+    if children is None:
+        return True
+    return not all(isinstance(processor, TableToStreamProcessor) for processor, _ in children)
+
+
 class TimeWindowedAggregateProcessor(Processor):
     def __init__(
         self,
@@ -57,6 +73,7 @@ class TimeWindowedAggregateProcessor(Processor):
     def init(self, context: ProcessorContext) -> None:
         self.context = context
         self.store = context.get_state_store(self.store_name)
+        self.send_old_values = needs_old_values(context)
         enabled, limit = caching_enabled(context, self.caching and not self.emit_final)
         self.cache = EmitCache(context, enabled, limit)
         self.dirty: dict[Any, tuple[Any, dict[int, Any]]] = {}
@@ -86,11 +103,11 @@ class TimeWindowedAggregateProcessor(Processor):
         if key is None or record.value is None:
             log.warning("windowed aggregation skipped a record with a None key or value")
             return
-        size = self.windows.size_ms
-        close = self._close_time()
-        newest_end = ts - ts % self.windows.advance_ms + size
-        if newest_end <= close or (
-            self.next_emit_start is not None and ts - ts % self.windows.advance_ms < self.next_emit_start
+        windows = self.windows
+        close = self.context.current_stream_time_ms() - windows.grace_ms
+        newest_start = ts - ts % windows.advance_ms
+        if newest_start + windows.size_ms <= close or (
+            self.next_emit_start is not None and newest_start < self.next_emit_start
         ):
             self._late(record)
             return
@@ -145,39 +162,77 @@ class TimeWindowedAggregateProcessor(Processor):
     # -- panes ----------------------------------------------------------------------------------------
 
     def _merge(self, key: Any, panes: dict[int, Any], window: Window) -> Any:
+        values = [v for s in range(window.start, window.end, self.unit) if (v := panes.get(s)) is not None]
+        if not values:
+            return None
+        if self.merger is _sum:
+            return sum(values)  # count and sum: the built-in adds the panes
         merger = self.merger
         assert merger is not None
-        agg = None
-        for start in range(window.start, window.end, self.unit):
-            value = panes.get(start)
-            if value is not None:
-                agg = value if agg is None else merger(key, agg, value)
+        agg = values[0]
+        for value in values[1:]:
+            agg = merger(key, agg, value)
         return agg
 
     def _emit_panes(self, key: Any, old_panes: dict[int, Any], ts: int, close: int) -> None:
-        windows: dict[int, Window] = {}
-        for pane in old_panes:
-            for window in self.windows.windows_of_pane(pane):
-                if window.end > close:
-                    windows[window.start] = window
-        if not windows:
+        if self.merger is _sum and not self.send_old_values:
+            self._emit_sums(key, old_panes, ts, close)
             return
-        lo = min(windows)
-        hi = max(w.end for w in windows.values())
-        panes = dict(self.store.fetch_range(key, lo, hi - 1))
-        before = {**panes}
-        for pane, old in old_panes.items():
-            if old is None:
-                before.pop(pane, None)
-            else:
-                before[pane] = old
+        size, advance = self.windows.size_ms, self.windows.advance_ms
+        first_pane, last_pane = min(old_panes), max(old_panes)
+        start = max(0, first_pane - first_pane % advance - size + advance)
+        last_start = last_pane - last_pane % advance
+        starts = [
+            s
+            for s in range(start, last_start + 1, advance)
+            if s + size > close and any(s <= p < s + size for p in old_panes)
+        ]
+        if not starts:
+            return
+        panes = dict(self.store.fetch_range(key, starts[0], starts[-1] + size - 1))
+        before = None
+        if self.send_old_values:
+            before = dict(panes)
+            for pane, old in old_panes.items():
+                if old is None:
+                    before.pop(pane, None)
+                else:
+                    before[pane] = old
         forward = self.context.forward
-        for start in sorted(windows):
-            window = windows[start]
+        for s in starts:
+            window = Window(s, s + size)
             new = self._merge(key, panes, window)
-            old = self._merge(key, before, window)
             if new is not None:
+                old = self._merge(key, before, window) if before is not None else None
                 forward(Record(Windowed(key, window), Change(new, old), ts))
+
+    def _emit_sums(self, key: Any, dirty: dict[int, Any], ts: int, close: int) -> None:
+        """Count and sum, new values only: prefix sums over the panes give each window with one
+        subtraction, and prefix counts of dirty panes say which windows changed."""
+        size, advance, unit = self.windows.size_ms, self.windows.advance_ms, self.unit
+        first, last = min(dirty), max(dirty)
+        lo = max(0, first - first % advance - size + advance)
+        last_start = last - last % advance
+        fetch = self.store.fetch  # point reads: recent panes are in the store's cache
+        sums, present, changed = [0], [0], [0]
+        for p in range(lo, last_start + size, unit):
+            value = fetch(key, p)
+            if value is None:
+                sums.append(sums[-1])
+                present.append(present[-1])
+            else:
+                sums.append(sums[-1] + value)
+                present.append(present[-1] + 1)
+            changed.append(changed[-1] + (p in dirty))
+        width = size // unit
+        forward = self.context.forward
+        for s in range(lo, last_start + 1, advance):
+            if s + size <= close:
+                continue  # closed: never updated again
+            i = (s - lo) // unit
+            j = i + width
+            if changed[j] > changed[i] and present[j] > present[i]:
+                forward(Record(Windowed(key, Window(s, s + size)), Change(sums[j] - sums[i], None), ts))
 
     def flush(self) -> None:
         if self.dirty:

@@ -32,6 +32,7 @@ from odradek.streams.runtime.global_thread import GlobalStreamThread
 from odradek.streams.runtime.internal_topics import ensure_internal_topics, plan_internal_topics
 from odradek.streams.runtime.partitioner import partition_for
 from odradek.streams.runtime.queries import LocalStoreView
+from odradek.streams.runtime.standby import StandbyManager, instance_of
 from odradek.streams.runtime.state_directory import StateDirectory
 from odradek.streams.runtime.stream_thread import StreamThread, now_ms
 from odradek.streams.runtime.tasks import TaskFactory
@@ -79,6 +80,8 @@ class KafkaStreams:
         self._lock = threading.RLock()
         self._partition_counts: dict[str, int] = {}
         self.error: BaseException | None = None
+        self.standby: StandbyManager | None = None
+        self._admin_client: Any = None
 
     # -- naming ---------------------------------------------------------------------------------------
 
@@ -88,9 +91,14 @@ class KafkaStreams:
     def _admin(self) -> Any:
         from confluent_kafka.admin import AdminClient
 
-        return AdminClient(
-            {"bootstrap.servers": self.config["bootstrap.servers"], **self.config.client_overrides("admin.")}
-        )
+        if self._admin_client is None:
+            self._admin_client = AdminClient(
+                {
+                    "bootstrap.servers": self.config["bootstrap.servers"],
+                    **self.config.client_overrides("admin."),
+                }
+            )
+        return self._admin_client
 
     # -- state ----------------------------------------------------------------------------------------
 
@@ -149,6 +157,24 @@ class KafkaStreams:
         factory = TaskFactory(
             self.topology, self.config, self.state_directory, self.physical, now_ms, global_stores
         )
+        self.factory = factory
+        replicas = int(self.config["num.standby.replicas"])
+        if replicas > 0 and any(spec.logging for spec in self.topology.stores.values()):
+            self.standby = StandbyManager(
+                factory,
+                {
+                    "bootstrap.servers": self.config["bootstrap.servers"],
+                    "group.id": self.application_id,
+                    "client.id": f"{self.client_id}-standby",
+                    "isolation.level": "read_committed" if self.config.exactly_once else "read_uncommitted",
+                },
+                instance_of(self.client_id),
+                replicas,
+                self._describe_owners,
+                lambda: {t for thread in self.threads for t in list(thread.tasks)},
+            )
+            factory.before_open = self.standby.release
+            self.standby.start()
         for i in range(int(self.config["num.stream.threads"])):
             thread = StreamThread(
                 i,
@@ -200,11 +226,14 @@ class KafkaStreams:
             thread.stop()
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self.standby is not None:
+            self.standby.stop()
         if self.global_thread is not None:
             self.global_thread.stop()
         if self.iq_server is not None:
             self.iq_server.stop()
         stopped = not any(t.is_alive() for t in self.threads)
+        self._admin_client = None
         self._set_state(State.ERROR if failed else State.NOT_RUNNING)
         return stopped
 
@@ -272,6 +301,20 @@ class KafkaStreams:
             if (topic, partition) in thread.by_partition:
                 return self.application_server
         return self.group_hosts().get((topic, partition))
+
+    def _describe_owners(self) -> tuple[dict[str, str], list[str]]:
+        """task id -> owning instance, and every instance, from the group description."""
+        future = self._admin().describe_consumer_groups([self.application_id], request_timeout=10)
+        description = future[self.application_id].result()
+        owners: dict[str, str] = {}
+        instances = [instance_of(self.client_id)]
+        for member in description.members:
+            instance = instance_of(member.client_id or "")
+            instances.append(instance)
+            for tp in member.assignment.topic_partitions if member.assignment else []:
+                if tp.topic in self.factory.sub_of_topic:
+                    owners[self.factory.task_id_of(tp.topic, tp.partition)] = instance
+        return owners, instances
 
     def group_hosts(self) -> dict[tuple[str, int], str | None]:
         """Owner `application.server` of every assigned partition, from the group description."""

@@ -241,6 +241,7 @@ class StreamThread:
         if messages:
             self.processed += len(messages)
             self.process_seconds += time.perf_counter() - started
+        self.producer.poll(0)  # delivery reports: keeps librdkafka's queue from filling up
         now = now_ms()
         for active in touched.values():
             active.task.note_input_wall_time(now)

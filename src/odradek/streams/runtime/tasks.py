@@ -61,6 +61,8 @@ class TaskFactory:
         self.physical = physical
         self.wall_clock = wall_clock
         self.global_stores = global_stores
+        self.before_open: Callable[[str], None] | None = None
+        """Called with a task id before its directory is locked (a standby releases it)."""
         self.subtopologies = topology.subtopologies()
         self.sub_of_topic: dict[str, Subtopology] = {}
         for sub in self.subtopologies:
@@ -79,6 +81,8 @@ class TaskFactory:
     def create(self, task_id: str, collector: RecordCollector) -> ActiveTask:
         sub_id, partition = (int(x) for x in task_id.split("_"))
         sub = self.subtopologies[sub_id]
+        if self.before_open is not None:
+            self.before_open(task_id)
         task_dir = self.state_directory.lock(task_id)
         key_default = self.config.serde("default.key.serde")
         value_default = self.config.serde("default.value.serde")
@@ -109,10 +113,8 @@ class TaskFactory:
         )
         inputs = {(self.physical(t), partition) for t in sub.source_topics}
         active = ActiveTask(task_id, partition, task, task_dir, inputs, changelogs)
+        # under exactly-once too the checkpoint stays valid: RocksDB only ever holds committed data
         active.checkpoint = {tp: checkpoint.get(tp, 0) for tp in changelogs}
-        if not self.config.exactly_once:
-            return active
-        # exactly-once: the checkpoint stays valid (RocksDB only ever holds committed data)
         return active
 
     def restore_start(self, active: ActiveTask) -> dict[tuple[str, int], int]:

@@ -21,6 +21,7 @@ from odradek.streams.state.bytes_store import BytesStore
 ChangelogSender = Callable[[bytes, bytes | None, int], None]
 """`(key_bytes, value_bytes_or_None, timestamp)`: send one record to this store's changelog partition."""
 
+_PLAIN = frozenset({bytes, str, int, float})
 DELETED: Any = object()
 MISSING: Any = object()
 
@@ -63,6 +64,8 @@ class BufferedStore:
         self.open = True
 
     def hashable_key(self, key: Any) -> Any:
+        if type(key) in _PLAIN:
+            return key
         try:
             hash(key)
         except TypeError:

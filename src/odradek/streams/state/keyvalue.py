@@ -17,6 +17,14 @@ class ValueAndTimestamp(NamedTuple):
     timestamp: int
 
 
+def value_and_timestamp(value: Any, timestamp: int) -> ValueAndTimestamp:
+    """`ValueAndTimestamp(value, timestamp)` without the named tuple's Python-level __new__."""
+    return _new_vat(ValueAndTimestamp, (value, timestamp))
+
+
+_new_vat = tuple.__new__
+
+
 class TimestampedSerde(Serde[ValueAndTimestamp]):
     """8-byte big-endian timestamp, then the inner serde's bytes (Kafka's `ValueAndTimestampSerde`)."""
 

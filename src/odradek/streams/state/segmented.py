@@ -41,11 +41,17 @@ class _Segments:
             seg = self.segments[sid] = self.opener(sid)
         return seg
 
-    def write(self, entries: list[tuple[bytes, bytes | None]]) -> None:
+    def write(self, entries: list[tuple[bytes, bytes | None]], times: list[int] | None = None) -> None:
+        if times is None:
+            times = [_TIMES.unpack_from(kb, len(kb) - 16)[0] for kb, _ in entries]
         by_segment: dict[int, list[tuple[bytes, bytes | None]]] = {}
-        for kb, vb in entries:
-            t1 = _TIMES.unpack_from(kb, len(kb) - 16)[0]
-            by_segment.setdefault(t1 // self.interval, []).append((kb, vb))
+        interval = self.interval
+        for entry, t1 in zip(entries, times, strict=True):
+            sid = t1 // interval
+            bucket = by_segment.get(sid)
+            if bucket is None:
+                bucket = by_segment[sid] = []
+            bucket.append(entry)
         for sid, items in by_segment.items():
             seg = self.segments.get(sid)
             if seg is None:
@@ -89,7 +95,11 @@ class SegmentedStore(BufferedStore):
         self.retention_ms = retention_ms
         self.observed_time = -1
         self.expired_writes = 0
+        self.inner_max_t1 = (max(existing_segments) + 1) * segment_interval_ms if existing_segments else -1
+        """No entry in the byte stores has a larger t1: reads above it need not look there."""
         self._dirty_index: dict[Any, dict[tuple[int, int], Any]] = {}
+        self._prefixes: dict[Any, bytes] = {}
+        self._prepared_times: list[int] = []
 
     # -- binary layout --------------------------------------------------------------------------------
 
@@ -105,16 +115,61 @@ class SegmentedStore(BufferedStore):
         t1, t2 = _TIMES.unpack_from(kb, 4 + n)
         return self.key_serde.deserialize(self.topic, kb[4 : 4 + n]), t1, t2
 
-    def write_inner(self, entries: list[tuple[bytes, bytes | None]]) -> None:
-        live = []
+    def write_inner(self, entries: list[tuple[bytes, bytes | None]], times: list[int] | None = None) -> None:
+        if times is None:
+            times = [_TIMES.unpack_from(kb, len(kb) - 16)[0] for kb, _ in entries]
+        if times:
+            self.observed_time = max(self.observed_time, *times)
         limit = self.observed_time - self.retention_ms
-        for kb, vb in entries:
-            t1 = _TIMES.unpack_from(kb, len(kb) - 16)[0]
-            self.observed_time = max(self.observed_time, t1)
-            if t1 > limit or vb is None:
-                live.append((kb, vb))
-        self.segments.write(live)
+        live, live_times = [], []
+        top = self.inner_max_t1
+        for entry, t1 in zip(entries, times, strict=True):
+            if t1 > limit or entry[1] is None:
+                live.append(entry)
+                live_times.append(t1)
+                if t1 > top and entry[1] is not None:
+                    top = t1
+        self.inner_max_t1 = top
+        self.segments.write(live, live_times)
         self.segments.drop_before(self.observed_time - self.retention_ms + 1)
+
+    def prepare_commit(self) -> None:
+        """As the base class, with each key's prefix bytes cached and the entries' times kept."""
+        if self._prepared is not None:
+            return
+        cache, prefixes, pack = self._cache, self._prefixes, _TIMES.pack
+        serialize, topic = self.value_serde.serialize, self.topic
+        if len(prefixes) > self.cache_max_entries:
+            prefixes.clear()
+        entries: list[tuple[bytes, bytes | None]] = []
+        times: list[int] = []
+        for full, dirty_key in self._dirty.items():
+            hk, t1, t2 = full
+            prefix = prefixes.get(hk)
+            if prefix is None:
+                prefix = prefixes[hk] = _prefix(self.key_bytes(dirty_key[0]))
+            value = cache[full]
+            entries.append((prefix + pack(t1, t2), None if value is DELETED else serialize(topic, value)))
+            times.append(t1)
+        if self.changelog is not None:
+            send = self.changelog
+            ts = max(self.stream_time, 0)
+            for key, value in entries:
+                send(key, value, ts)
+        self._prepared = entries
+        self._prepared_times = times
+
+    def complete_commit(self) -> None:
+        if self._prepared is None:
+            self.prepare_commit()
+        assert self._prepared is not None
+        if self._prepared:
+            self.write_inner(self._prepared, self._prepared_times)
+        self._prepared = None
+        self._dirty.clear()
+        self._dirty_index.clear()
+        if len(self._cache) > self.cache_max_entries:
+            self._cache.clear()
 
     # -- buffer ---------------------------------------------------------------------------------------
 
@@ -142,6 +197,8 @@ class SegmentedStore(BufferedStore):
         hk = self.hashable_key(key)
         value = self._cache.get((hk, t1, t2), MISSING)
         if value is MISSING:
+            if t1 > self.inner_max_t1:
+                return None
             kb = _prefix(self.key_bytes(key)) + _TIMES.pack(t1, t2)
             seg = self.segments.segment(t1, create=False)
             raw = seg.get(kb) if seg is not None else None
@@ -156,7 +213,7 @@ class SegmentedStore(BufferedStore):
         found: dict[tuple[int, int], Any] = {}
         lo = prefix + _TIMES.pack(max(t1_from, 0), 0)
         hi = prefix + _TIMES.pack(t1_to, 0x7FFFFFFFFFFFFFFF)
-        for sid in sorted(self.segments.segments):
+        for sid in sorted(self.segments.segments) if t1_from <= self.inner_max_t1 else ():
             start = sid * self.segments.interval
             if start > t1_to or start + self.segments.interval <= t1_from:
                 continue
@@ -201,10 +258,6 @@ class SegmentedStore(BufferedStore):
             value = decoded[kb] if kb in decoded else self.value_serde.deserialize(self.topic, found[kb])
             out.append((key, t1, t2, value))
         return out
-
-    def complete_commit(self) -> None:
-        super().complete_commit()
-        self._dirty_index.clear()
 
     def abort(self) -> None:
         super().abort()

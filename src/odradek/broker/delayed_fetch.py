@@ -1,0 +1,33 @@
+"""`DelayedFetch`: a fetch with less than `min_bytes` available waits for its partitions to move.
+
+It remembers, per partition it read, the end of what it could see (the high watermark, or the last
+stable offset for read_committed). `try_complete` is true once any of them moved, or a partition
+stopped being led here or was deleted: the fetch then reads again and either answers or waits anew
+with the time it has left. The high watermark moving is the event (a partition listener calls the
+purgatory), so a consumer sees new data exactly when it becomes committed, on one broker or many.
+"""
+
+from __future__ import annotations
+
+from odradek.broker.purgatory import DelayedOperation
+from odradek.model.topic_partition import TopicPartition
+from odradek.replication.partition import Partition
+
+
+def visible_end(partition: Partition, read_committed: bool) -> int:
+    return partition.last_stable_offset if read_committed else partition.high_watermark
+
+
+class DelayedFetch(DelayedOperation[TopicPartition]):
+    __slots__ = ("_read_committed", "_seen")
+
+    def __init__(self, seen: list[tuple[Partition, int]], read_committed: bool) -> None:
+        super().__init__([p.tp for p, _ in seen])
+        self._seen = seen
+        self._read_committed = read_committed
+
+    def try_complete(self) -> bool:
+        for partition, end in self._seen:
+            if not partition.is_leader or visible_end(partition, self._read_committed) != end:
+                return True
+        return False

@@ -1,0 +1,127 @@
+"""The broker's side of the metadata store's notifications (Kafka's MetadataLoader and publishers).
+
+The store calls `MetadataPublishing.on_metadata_update(change)` from whatever thread it works in (the
+local store's worker thread, a ZooKeeper store's watch thread); each change is queued onto the event
+loop, in order, and one owned task hands it to the broker's publishers one after the other:
+
+    PartitionPublisher     hosts the partitions the image places here, drops deleted topics (their
+                           directories are removed off the loop), re-resolves log configs
+    GroupTopicsPublisher   deleted topics: their committed offsets get tombstones; created or deleted
+                           topics: the consumer groups' regex subscriptions are resolved again
+
+A publisher that fails is logged and the others still run (a change that is persisted must be
+followed). Whoever made a change (`Broker.apply_metadata`) waits with `published(version)` until its
+version has gone through every publisher, so CreateTopics answers once the partitions exist and
+DeleteTopics once the offsets are gone. Publishers must not change metadata themselves (the change
+waiting on them holds the metadata lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from odradek.broker.partitions import reconcile
+from odradek.metadata.store import MetadataChange
+from odradek.replication.manager import PartitionManager
+from odradek.storage.log_manager import remove_paths
+
+if TYPE_CHECKING:
+    from odradek.broker.group_coordinator import BrokerGroupCoordinator
+
+log = logging.getLogger("odradek.broker.metadata")
+
+
+class BrokerPublisher(Protocol):
+    name: str
+
+    async def publish(self, change: MetadataChange) -> None: ...
+
+
+class MetadataPublishing:
+    def __init__(self, publishers: Sequence[BrokerPublisher]) -> None:
+        self.publishers = list(publishers)
+        self._queue: asyncio.Queue[MetadataChange] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._version = -1
+        self._caught_up = asyncio.Condition()
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="metadata-publishing")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
+
+    @property
+    def version(self) -> int:
+        """The last version every publisher has seen."""
+        return self._version
+
+    # --- MetadataPublisher (called by the store, from any thread) -------------------------------
+    def on_metadata_update(self, change: MetadataChange) -> None:
+        loop = self._loop
+        assert loop is not None, "metadata publishing not started"
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._queue.put_nowait(change)
+        else:
+            loop.call_soon_threadsafe(self._queue.put_nowait, change)
+
+    async def published(self, version: int) -> None:
+        """Until `version` has gone through every publisher."""
+        async with self._caught_up:
+            await self._caught_up.wait_for(lambda: self._version >= version)
+
+    async def _run(self) -> None:
+        while True:
+            change = await self._queue.get()
+            for publisher in self.publishers:
+                try:
+                    await publisher.publish(change)
+                except Exception:
+                    log.exception("%s failed to follow metadata version %d", publisher.name, change.version)
+            async with self._caught_up:
+                self._version = change.version
+                self._caught_up.notify_all()
+
+
+class PartitionPublisher:
+    name = "partitions"
+
+    def __init__(self, partitions: PartitionManager) -> None:
+        self._partitions = partitions
+
+    async def publish(self, change: MetadataChange) -> None:
+        doomed: list[Path] = reconcile(self._partitions, change.after)
+        self._partitions.update_configs()
+        if doomed:
+            await asyncio.to_thread(remove_paths, doomed)
+
+
+class GroupTopicsPublisher:
+    """Kafka's group coordinator publisher: onPartitionsDeleted and onNewMetadataImage."""
+
+    name = "group coordinator"
+
+    def __init__(self, groups: BrokerGroupCoordinator) -> None:
+        self._groups = groups
+
+    async def publish(self, change: MetadataChange) -> None:
+        if not change.records:  # the initial image: nothing was created or deleted by it
+            return
+        created, deleted = change.created_topics, change.deleted_topics
+        if deleted:
+            await self._groups.on_topics_deleted(deleted)
+        if created or deleted:
+            await self._groups.on_topics_changed(created, deleted)

@@ -1,0 +1,1 @@
+"""A Confluent-compatible schema registry (ARCHITECTURE D7); see README.md."""

@@ -1,0 +1,1 @@
+"""The registry's REST API: Confluent Schema Registry's paths, bodies, error codes and content type."""

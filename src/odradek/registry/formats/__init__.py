@@ -1,0 +1,1 @@
+"""Schema formats: Avro (fastavro), JSON Schema (jsonschema), Protobuf (protoc)."""

@@ -1,0 +1,130 @@
+"""`PartitionManager`: the partitions this broker hosts, by name and by topic id (Kafka's ReplicaManager).
+
+Handlers look partitions up here in O(1): `get` (hosted at all), `leader` (the checks every
+leader-only request makes, with Kafka's errors), `topic_name` / `topic_id`. The metadata side tells it
+what to host: `host(tp, topic_id, state)` creates or adopts the partition's log and applies
+the controller's `LeaderAndIsr` (leader or follower, epoch, ISR), `drop_topic(name)` stops hosting a
+topic (its partitions' listeners hear `on_deleted`), `stray_logs()` finds logs nobody hosts. It knows
+nothing of the metadata image: the broker's partition publisher turns image changes into these calls,
+the same ones a ZooKeeper-driven broker will make.
+
+Every partition created here gets the manager's listeners (the broker's purgatories); coordinators
+add their own to the partitions they load.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from odradek.model.errors import ErrorCode
+from odradek.model.ids import BrokerId
+from odradek.model.topic_partition import TopicPartition
+from odradek.replication.partition import Partition, PartitionListener
+from odradek.replication.replica_set import LeaderAndIsr
+from odradek.storage.log_config import LogConfig
+from odradek.storage.log_manager import LogManager
+
+
+class PartitionManager:
+    def __init__(
+        self,
+        logs: LogManager,
+        node_id: int,
+        config_for_topic: Callable[[str], LogConfig],
+        now_ms: Callable[[], int],
+        listeners: tuple[PartitionListener, ...] = (),
+    ) -> None:
+        self.logs = logs
+        self.node_id = BrokerId(node_id)
+        self.config_for_topic = config_for_topic
+        self.now_ms = now_ms
+        self.listeners = listeners
+        self.by_name: dict[str, dict[int, Partition]] = {}
+        self._names: dict[uuid.UUID, str] = {}
+
+    # --- lookups ---------------------------------------------------------------------------------
+    def get(self, topic: str, partition: int) -> Partition | None:
+        parts = self.by_name.get(topic)
+        return None if parts is None else parts.get(partition)
+
+    def leader(self, topic: str, partition: int, current_leader_epoch: int = -1) -> Partition | ErrorCode:
+        """The partition if this broker leads it, else the error a leader-only request answers
+        (Kafka's `getPartitionOrError` then `checkCurrentLeaderEpoch`): UNKNOWN_TOPIC_OR_PARTITION,
+        NOT_LEADER_OR_FOLLOWER, or, when the client's `current_leader_epoch` (negative: not checked)
+        is not the partition's, FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer)."""
+        found = self.get(topic, partition)
+        if found is None:
+            return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        if not found.is_leader:
+            return ErrorCode.NOT_LEADER_OR_FOLLOWER
+        if current_leader_epoch >= 0 and current_leader_epoch != found.leader_epoch:
+            fenced = current_leader_epoch < found.leader_epoch
+            return ErrorCode.FENCED_LEADER_EPOCH if fenced else ErrorCode.UNKNOWN_LEADER_EPOCH
+        return found
+
+    def topic_name(self, topic_id: uuid.UUID) -> str | None:
+        return self._names.get(topic_id)
+
+    def topic_id(self, name: str) -> uuid.UUID | None:
+        parts = self.by_name.get(name)
+        return next(iter(parts.values())).topic_id if parts else None
+
+    def all_partitions(self) -> list[Partition]:
+        return [p for parts in self.by_name.values() for p in parts.values()]
+
+    def __iter__(self) -> Iterator[Partition]:
+        return iter(self.all_partitions())
+
+    # --- what the metadata side decides ------------------------------------------------------------
+    def host(self, tp: TopicPartition, topic_id: uuid.UUID, state: LeaderAndIsr) -> Partition:
+        """Host `tp` with the controller's `state`: create its log (or adopt the one on disk when it
+        belongs to this topic id), then become leader or follower. Idempotent."""
+        parts = self.by_name.setdefault(tp.topic, {})
+        self._names[topic_id] = tp.topic
+        partition = parts.get(tp.partition)
+        if partition is None:
+            log = self.logs.get(tp)
+            if log is None or log.topic_id not in (None, topic_id):
+                if log is not None:
+                    self.logs.delete_partition(tp)
+                log = self.logs.create_partition(tp, topic_id, self.config_for_topic(tp.topic), self.now_ms())
+            partition = Partition(tp, topic_id, log, self.node_id, state, self.listeners)
+            parts[tp.partition] = partition
+        elif partition.replicas.state != state:
+            partition.become(state)
+        return partition
+
+    def drop_topic(self, name: str) -> list[Path]:
+        """Stop hosting every partition of `name`; returns the directories to remove."""
+        paths = []
+        for partition in self.by_name.pop(name, {}).values():
+            self._names.pop(partition.topic_id, None)
+            partition.mark_deleted()
+            path = self.logs.delete_partition(partition.tp)
+            if path is not None:
+                paths.append(path)
+        return paths
+
+    def stray_logs(self) -> list[Path]:
+        """Delete logs on disk that no hosted partition owns (a topic deleted while we were down)."""
+        doomed: list[Path] = []
+        for tp, log in self.logs.items():
+            hosted = self.get(tp.topic, tp.partition)
+            if hosted is None or hosted.log is not log:
+                path = self.logs.delete_partition(tp)
+                if path is not None:
+                    doomed.append(path)
+        return doomed
+
+    def update_configs(self, topics: list[str] | None = None) -> None:
+        """Re-resolve LogConfigs (after AlterConfigs on a topic or a dynamic broker config)."""
+        for name in topics if topics is not None else list(self.by_name):
+            parts = self.by_name.get(name)
+            if not parts:
+                continue
+            config = self.config_for_topic(name)
+            for partition in parts.values():
+                if partition.log.config != config:
+                    partition.log.update_config(config)

@@ -1,0 +1,158 @@
+"""Who holds a partition and how far each copy got: the leader's replication rules (pure).
+
+`LeaderAndIsr` is the partition state the controller decides and the metadata image carries: the
+leader and its epoch, the replicas, the in-sync replicas (ISR) and the eligible leader replicas (ELR,
+KIP-966). `ReplicaSet` is one broker's view of it, plus, on the leader, what every follower reported
+by fetching (its log end offset, and when it was last caught up).
+
+The rules, as Kafka's leaders apply them:
+
+* **High watermark** = the smallest log end offset among the ISR (the leader's own included), and
+  it never moves back. A follower whose log end offset is not known yet (just became a follower of
+  this leader) holds it where it is. With `strict_min_isr` (KIP-966), it advances only while the ISR
+  has at least `min.insync.replicas` members; without it (today's single-node rule, and Kafka's
+  before KIP-966) an ISR below the minimum only refuses acks=all produce.
+* **Enough replicas** for an acks=all produce whose last offset is `required - 1`: the high
+  watermark reached `required`; then NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below
+  `min.insync.replicas` meanwhile (`enough_replicas`).
+* **ISR shrink**: a follower in the ISR that has not been caught up to the leader's log end for
+  `replica.lag.time.max.ms` leaves it (`out_of_sync`).
+* **ISR expand**: a follower outside the ISR whose log end offset reached the high watermark and the
+  start of the leader's current epoch joins it (`caught_up`).
+
+Nothing here reads a clock or does I/O: times are passed in, decisions come back as values. The
+shrink and expand rules are not driven yet (a single node has no followers); the cluster's ISR
+manager will call them and write the new ISR to the metadata store by compare-and-set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from odradek.model.errors import ErrorCode
+from odradek.model.ids import BrokerId, Epoch
+
+NO_LEADER = BrokerId(-1)
+UNKNOWN_OFFSET = -1
+FIRST_EPOCH = Epoch(0)
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderAndIsr:
+    """A partition's replication state as the controller decided it (a `PartitionRegistration`)."""
+
+    leader: BrokerId
+    leader_epoch: Epoch
+    replicas: tuple[BrokerId, ...]
+    isr: tuple[BrokerId, ...]
+    elr: tuple[BrokerId, ...] = ()
+    partition_epoch: int = 0
+
+    @classmethod
+    def single(cls, broker: BrokerId, leader_epoch: Epoch = FIRST_EPOCH) -> LeaderAndIsr:
+        """One replica, leading: a single node's partitions."""
+        return cls(broker, leader_epoch, (broker,), (broker,))
+
+
+@dataclass(slots=True)
+class FollowerProgress:
+    """What the leader knows of one follower, from its fetches."""
+
+    log_end_offset: int = UNKNOWN_OFFSET
+    last_caught_up_ms: int = -1
+    """When its fetch last reached the leader's log end offset (-1: never since this leadership)."""
+    last_fetch_ms: int = -1
+
+
+@dataclass(slots=True)
+class ReplicaSet:
+    local: BrokerId
+    state: LeaderAndIsr
+    followers: dict[BrokerId, FollowerProgress] = field(default_factory=dict)
+    strict_min_isr: bool = False
+    """KIP-966: the high watermark advances only with at least min.insync.replicas in the ISR."""
+
+    @property
+    def is_leader(self) -> bool:
+        return self.state.leader == self.local
+
+    @property
+    def leader_epoch(self) -> Epoch:
+        return self.state.leader_epoch
+
+    @property
+    def isr(self) -> tuple[BrokerId, ...]:
+        return self.state.isr
+
+    def update(self, state: LeaderAndIsr) -> None:
+        """A new partition state: keep the progress of replicas still assigned (a leader keeps its
+        followers' positions across an ISR change), forget all of it when the leadership moved."""
+        new_leadership = state.leader != self.state.leader or state.leader_epoch != self.state.leader_epoch
+        self.state = state
+        if new_leadership or state.leader != self.local:
+            self.followers = {}
+        if state.leader == self.local:
+            for replica in state.replicas:
+                if replica != self.local:
+                    self.followers.setdefault(replica, FollowerProgress())
+            for gone in [r for r in self.followers if r not in state.replicas]:
+                del self.followers[gone]
+
+    # --- the leader's rules -------------------------------------------------------------------
+
+    def record_fetch(self, replica: BrokerId, fetch_offset: int, leader_log_end: int, now_ms: int) -> None:
+        """A follower fetched from `fetch_offset`: everything below it is on its log."""
+        progress = self.followers.get(replica)
+        if progress is None:
+            return
+        progress.log_end_offset = fetch_offset
+        progress.last_fetch_ms = now_ms
+        if fetch_offset >= leader_log_end:
+            progress.last_caught_up_ms = now_ms
+
+    def high_watermark(self, current: int, leader_log_end: int, min_isr: int) -> int:
+        """The high watermark after what the replicas reported: never below `current`."""
+        if not self.is_leader:
+            return current
+        isr = self.state.isr
+        if self.strict_min_isr and len(isr) < min_isr:
+            return current
+        candidate = leader_log_end
+        for replica in isr:
+            if replica == self.local:
+                continue
+            progress = self.followers.get(replica)
+            if progress is None or progress.log_end_offset == UNKNOWN_OFFSET:
+                return current
+            candidate = min(candidate, progress.log_end_offset)
+        return max(current, candidate)
+
+    def enough_replicas(self, high_watermark: int, required: int, min_isr: int) -> tuple[bool, ErrorCode]:
+        """Kafka's checkEnoughReplicasReachOffset: (done, error) for an acks=all wait on `required`."""
+        if not self.is_leader:
+            return True, ErrorCode.NOT_LEADER_OR_FOLLOWER
+        if high_watermark < required:
+            return False, ErrorCode.NO_ERROR
+        if len(self.state.isr) < min_isr:
+            return True, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+        return True, ErrorCode.NO_ERROR
+
+    def out_of_sync(self, now_ms: int, lag_max_ms: int) -> tuple[BrokerId, ...]:
+        """Followers in the ISR not caught up for `replica.lag.time.max.ms` (ISR shrink candidates)."""
+        return tuple(
+            replica
+            for replica in self.state.isr
+            if replica != self.local
+            and (progress := self.followers.get(replica)) is not None
+            and now_ms - progress.last_caught_up_ms > lag_max_ms
+        )
+
+    def caught_up(self, high_watermark: int, epoch_start_offset: int) -> tuple[BrokerId, ...]:
+        """Followers outside the ISR that hold everything up to the high watermark and the start of
+        the leader's epoch (ISR expand candidates)."""
+        needed = max(high_watermark, epoch_start_offset)
+        return tuple(
+            replica
+            for replica, progress in self.followers.items()
+            if replica not in self.state.isr and progress.log_end_offset >= needed
+        )
