@@ -252,7 +252,12 @@ def _partition_run(args: argparse.Namespace, work: Path, result: dict[str, float
 async def _connect_and_hello(port: int, limit_s: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     async with asyncio.timeout(limit_s):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        body = encode_request(ApiKey.API_VERSIONS, 3, api_versions.ApiVersionsRequest(), 1)
+        body = encode_request(
+            ApiKey.API_VERSIONS,
+            3,
+            api_versions.ApiVersionsRequest(client_software_name="tests", client_software_version="1"),
+            1,
+        )
         writer.write(SIZE.pack(len(body)) + body)
         size = SIZE.unpack(await reader.readexactly(4))[0]
         await reader.readexactly(size)

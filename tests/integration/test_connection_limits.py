@@ -17,7 +17,12 @@ from odradek.testing.broker_process import BrokerProcess
 from odradek.testing.raw_client import encode_request
 
 SIZE = struct.Struct(">i")
-HELLO = encode_request(ApiKey.API_VERSIONS, 3, api_versions.ApiVersionsRequest(), 1)
+HELLO = encode_request(
+    ApiKey.API_VERSIONS,
+    3,
+    api_versions.ApiVersionsRequest(client_software_name="tests", client_software_version="1"),
+    1,
+)
 
 
 def connect(broker: BrokerProcess, source: str = "127.0.0.1", timeout: float = 10.0) -> socket.socket:

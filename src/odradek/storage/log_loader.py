@@ -128,8 +128,9 @@ def worker_main() -> None:
 
 def load_logs(
     jobs: Sequence[LoadJob], workers: int, files: FileCache, fsync: Fsync
-) -> Iterator[tuple[LoadJob, PartitionLog]]:
-    """Load every job's log with `workers` threads or processes; the logs use `files` afterwards."""
+) -> Iterator[tuple[LoadJob, PartitionLog | OSError]]:
+    """Load every job's log with `workers` threads or processes; the logs use `files` afterwards.
+    A log whose files cannot be read comes back as the OSError (its directory is failing)."""
     if workers > 1 and len(jobs) >= PROCESS_MIN_PARTITIONS:
         yield from _in_processes(jobs, workers, files, fsync)
     else:
@@ -138,14 +139,18 @@ def load_logs(
 
 def _in_threads(
     jobs: Sequence[LoadJob], workers: int, files: FileCache, fsync: Fsync
-) -> Iterator[tuple[LoadJob, PartitionLog]]:
+) -> Iterator[tuple[LoadJob, PartitionLog | OSError]]:
     local = threading.local()
 
-    def run(job: LoadJob) -> tuple[LoadJob, PartitionLog]:
+    def run(job: LoadJob) -> tuple[LoadJob, PartitionLog | OSError]:
         own = getattr(local, "files", None)
         if own is None:
             own = local.files = FileCache(LOADER_OPEN_FILES)
-        log = job.load(own, fsync)
+        try:
+            log = job.load(own, fsync)
+        except OSError as exc:
+            own.close_all()
+            return job, exc
         log.rebind(files)  # closes what the loader opened
         return job, log
 
@@ -159,7 +164,7 @@ def _in_threads(
 
 def _in_processes(
     jobs: Sequence[LoadJob], workers: int, files: FileCache, fsync: Fsync
-) -> Iterator[tuple[LoadJob, PartitionLog]]:
+) -> Iterator[tuple[LoadJob, PartitionLog | OSError]]:
     """Each worker gets every `workers`-th job; a reader thread per worker turns its batches into
     (job, loaded) pairs on one queue, and the logs are built here as they arrive."""
     shares = [list(jobs[i::workers]) for i in range(workers)]
@@ -190,9 +195,12 @@ def _in_processes(
             if isinstance(item, BaseException):
                 raise item
             job, loaded = item
-            if isinstance(loaded, BaseException):
+            if isinstance(loaded, OSError):
+                yield job, loaded
+            elif isinstance(loaded, BaseException):
                 raise loaded
-            yield job, _from_loaded(job, loaded, files, fsync)
+            else:
+                yield job, _from_loaded(job, loaded, files, fsync)
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -43,7 +43,7 @@ from odradek.storage.log_cleaner import CleanerConfig, LogCleaner
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_loader import LoadJob, load_logs
 from odradek.storage.log_state import LOG_STATE_FILE, read_log_states, write_log_states
-from odradek.storage.partition_log import Fsync, PartitionLog
+from odradek.storage.partition_log import Fsync, PartitionLog, remove_new_partition_dir
 
 _log = logging.getLogger(__name__)
 
@@ -99,6 +99,7 @@ class LogManager:
         self._dir_of: dict[TopicPartition, Path] = {}
         self._counts: dict[Path, int] = dict.fromkeys(self.log_dirs, 0)  # partitions per directory
         self.offline_dirs: set[Path] = set()
+        self._flush_watch: set[PartitionLog] = set()  # logs the flusher must look at (flush_candidates)
         self.on_dir_offline: list[Callable[[Path], None]] = []  # told once per failed directory
         self._lock = threading.Lock()  # guards the dicts (checkpoint runs in a thread)
         self.cleaner = LogCleaner(self, cleaner_config, fsync=fsync)
@@ -192,10 +193,17 @@ class LogManager:
                 if not clean:
                     report.recovered.append(tp)
         workers = self.recovery_threads_per_dir * len(self.log_dirs)
-        for job, log in load_logs(jobs, workers, self.files, self._fsync):
-            if log.truncated_on_load:
-                report.truncated[job.tp] = log.truncated_on_load
-            self._add(job.tp, log, job.log_dir)
+        for job, loaded in load_logs(jobs, workers, self.files, self._fsync):
+            if isinstance(loaded, OSError):
+                _log.error("cannot load %s (%s): log directory %s is offline", job.tp, loaded, job.log_dir)
+                self.mark_offline(job.log_dir)
+                continue
+            self._add(job.tp, loaded, job.log_dir)
+            if job.log_dir in self.offline_dirs:
+                loaded.take_offline()
+                continue
+            if loaded.truncated_on_load:
+                report.truncated[job.tp] = loaded.truncated_on_load
             report.partitions += 1
         for log_dir in self.log_dirs:
             if log_dir in self.offline_dirs:
@@ -207,10 +215,23 @@ class LogManager:
 
     def _add(self, tp: TopicPartition, log: PartitionLog, log_dir: Path) -> None:
         log.on_io_error = self._io_failed
+        log.on_flush_needed = self._flush_watch.add
+        if log.config.flushes_itself or log.recovery_point < log.active_segment.base_offset:
+            self._flush_watch.add(log)
         with self._lock:
             self._logs[tp] = log
             self._dir_of[tp] = log_dir
             self._counts[log_dir] += 1
+
+    def flush_candidates(self) -> list[PartitionLog]:
+        """The logs that may need a flush without anyone waiting: rolled since their last flush, or
+        with `flush.ms`/`flush.messages` set. The flusher looks at these instead of every log."""
+        return list(self._flush_watch)
+
+    def flush_not_needed(self, log: PartitionLog) -> None:
+        """The flusher found nothing left to do for `log` (it returns when it rolls again)."""
+        if not log.config.flushes_itself:
+            self._flush_watch.discard(log)
 
     # --- failed directories (Kafka's LogDirFailureChannel) ----------------------------------
     def _io_failed(self, log: PartitionLog, exc: OSError) -> None:
@@ -285,10 +306,11 @@ class LogManager:
         return log
 
     def create_partitions(
-        self, wanted: Sequence[tuple[TopicPartition, uuid.UUID, LogConfig]], now_ms: int
+        self, wanted: Sequence[tuple[TopicPartition, uuid.UUID, LogConfig, int]], now_ms: int
     ) -> list[TopicPartition]:
         """Create the empty logs of many new partitions, all or none: on the first failure (EMFILE,
-        ENOSPC, EIO...) every log made here is removed again and the OSError raised. Partitions
+        ENOSPC, EIO...) every log made here is removed again and the OSError raised. Each entry is
+        (partition, topic id, config, the leader epoch its first leader starts with or -1); partitions
         already here are skipped; returns the ones created (for `remove_partitions` if the change
         they belong to fails later).
 
@@ -300,7 +322,7 @@ class LogManager:
         own = FileCache(MIN_CAPACITY)
         created: list[TopicPartition] = []
         try:
-            for tp, topic_id, config in wanted:
+            for tp, topic_id, config, leader_epoch in wanted:
                 if tp in self._logs:
                     continue
                 log_dir = self.next_log_dir()
@@ -313,9 +335,11 @@ class LogManager:
                     fsync=self._fsync,
                     files=own,
                 )
-                log.rebind(self.files)
-                self._add(tp, log, log_dir)
                 created.append(tp)
+                self._add(tp, log, log_dir)
+                if leader_epoch >= 0:  # the leader's epoch starts at 0 (written here, not on the loop)
+                    log.leader_epoch_cache.assign(leader_epoch, 0)
+                log.rebind(self.files)
         except BaseException:
             self.remove_partitions(created)
             raise
@@ -331,7 +355,7 @@ class LogManager:
                     self._counts[log_dir] -= 1
             if log is not None:
                 log.close(seal=False)
-                shutil.rmtree(log.directory, ignore_errors=True)
+                remove_new_partition_dir(log.directory)
 
     def delete_partition(self, tp: TopicPartition) -> Path | None:
         """Close the log and rename its directory to `<topic>-<partition>.<uuidhex>-delete`.

@@ -30,6 +30,7 @@ flush holds duplicates of the descriptors it uses.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -59,7 +60,7 @@ from odradek.storage.errors import (
     StorageError,
 )
 from odradek.storage.file_cache import FileCache
-from odradek.storage.layout import LEADER_EPOCH_CHECKPOINT, PARTITION_METADATA
+from odradek.storage.layout import LEADER_EPOCH_CHECKPOINT, LOG_SUFFIX, PARTITION_METADATA, TMP_SUFFIX
 from odradek.storage.leader_epoch_cache import EpochEntry, LeaderEpochCache
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_state import LogState
@@ -134,6 +135,7 @@ class PartitionLog:
         "_segments",
         "_snapshot_offset",
         "directory",
+        "on_flush_needed",
         "on_io_error",
         "producer_state",
         "topic_id",
@@ -177,6 +179,7 @@ class PartitionLog:
         self._closed = False
         self._offline = False
         self.on_io_error: Callable[[PartitionLog, OSError], None] | None = None  # LogManager's
+        self.on_flush_needed: Callable[[PartitionLog], None] | None = None  # rolled, or flush.ms set
         self.truncated_on_load = 0  # bytes recovery cut when this log was loaded
         self.producer_state = ProducerStateManager()
         self.producer_state.map_end_offset = log_end_offset
@@ -202,7 +205,7 @@ class PartitionLog:
             write_partition_metadata(directory / PARTITION_METADATA, topic_id, sync=False)
             segment = LogSegment.create(directory, 0, config, now_ms, files)
         except BaseException:
-            shutil.rmtree(directory, ignore_errors=True)  # no half-made directory is left behind
+            remove_new_partition_dir(directory)  # no half-made directory is left behind
             raise
         log = cls(
             tp,
@@ -413,6 +416,8 @@ class PartitionLog:
 
     def update_config(self, config: LogConfig) -> None:
         self._config = config
+        if config.flushes_itself and self.on_flush_needed is not None:
+            self.on_flush_needed(self)
 
     @property
     def log_start_offset(self) -> int:
@@ -650,6 +655,8 @@ class PartitionLog:
             self._bases.append(segment.base_offset)
             self._dirty_dirs.add(self.directory)
         self._snapshot(sync=False)
+        if self.on_flush_needed is not None:
+            self.on_flush_needed(self)  # Kafka fsyncs a segment once it is rolled
         return segment
 
     def _snapshot(self, sync: bool) -> None:
@@ -992,6 +999,27 @@ class PartitionLog:
     def closed_durably(self) -> None:
         """The caller made every file of this closed log durable: nothing past the recovery point."""
         self._recovery_point = self._leo
+
+
+def remove_new_partition_dir(directory: Path) -> None:
+    """Remove a partition directory `create` made (and nothing was written to since), by its known
+    names: unlike `shutil.rmtree` this needs no descriptor, so it works when creating the log
+    failed because the process ran out of them."""
+    for name in (
+        PARTITION_METADATA,
+        PARTITION_METADATA + TMP_SUFFIX,
+        LEADER_EPOCH_CHECKPOINT,
+        LEADER_EPOCH_CHECKPOINT + TMP_SUFFIX,
+        f"{0:020d}{LOG_SUFFIX}",
+    ):
+        with contextlib.suppress(OSError):
+            os.unlink(directory / name)
+    try:
+        os.rmdir(directory)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _open_existing(paths: list[Path]) -> list[int]:

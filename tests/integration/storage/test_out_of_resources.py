@@ -56,7 +56,7 @@ def test_a_full_disk_fails_the_append_and_keeps_the_log(full_disk: Path) -> None
     assert read_all(log) == b"".join(written)  # nothing torn, nothing lost
     assert not mgr.offline_dirs and not log.offline  # a full disk is not a failed one
     with pytest.raises(OSError) as no_room:
-        mgr.create_partitions([(TopicPartition("u", i), TOPIC_ID, CONFIG) for i in range(200)], NOW)
+        mgr.create_partitions([(TopicPartition("u", i), TOPIC_ID, CONFIG, 0) for i in range(200)], NOW)
     assert no_room.value.errno == errno.ENOSPC
     assert sorted(p.name for p in full_disk.iterdir() if p.is_dir()) == ["t-0"]  # all or none
     mgr.delete_partition(TopicPartition("t", 0))  # room again
@@ -83,7 +83,7 @@ def test_create_partitions_is_all_or_none(tmp_path: Path, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(PartitionLog, "create", failing_create)
     with pytest.raises(OSError):
-        mgr.create_partitions([(TopicPartition("t", i), TOPIC_ID, CONFIG) for i in range(5)], NOW)
+        mgr.create_partitions([(TopicPartition("t", i), TOPIC_ID, CONFIG, 0) for i in range(5)], NOW)
     assert [p for p in tmp_path.iterdir() if p.is_dir()] == [] and mgr.items() == []
 
 

@@ -6,13 +6,20 @@ A null topic list (v1+; an empty one in v0) means every topic. Unknown topics ar
 topic, since creation here is synchronous. Illegal names get INVALID_TOPIC_EXCEPTION, unknown
 topics UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v10+) UNKNOWN_TOPIC_ID. Internal topics are never
 auto-created by Metadata. Authorized operations (v8+), when asked for, are everything the cluster or
-topic supports: no authorizer is configured.
+topic supports: no authorizer is configured. A partition whose log directory failed is answered with
+KAFKA_STORAGE_ERROR and this broker among its offline replicas.
+
+Answers for all topics are frequent (every client refreshes them) and, with 20,000 partitions, large:
+each topic's part is encoded once per topic image, API version and authorized-operations flag and
+kept (`_TopicParts`; images are immutable, so an unchanged topic keeps its bytes), and the sorted
+topic list once per image; only the brokers and the top-level fields are encoded per request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.authorized_operations import CLUSTER_OPERATIONS, TOPIC_OPERATIONS, authorized_operations
@@ -23,7 +30,9 @@ from odradek.metadata.topic_names import is_internal, topic_name_error
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.codec import Encoded, encode_struct
 from odradek.protocol.messages import metadata as msg
+from odradek.protocol.schema import nested_struct
 
 if TYPE_CHECKING:
     from odradek.broker.ports import BrokerPorts
@@ -84,51 +93,56 @@ def describe(ports: BrokerPorts, request: msg.MetadataRequest, version: int) -> 
             request.include_cluster_authorized_operations, CLUSTER_OPERATIONS
         ),
     )
+    topics = cast(list[Any], response.topics)  # MetadataResponseTopic or its cached bytes
+    describe_topic = _TOPIC_PARTS.describer(ports, image, request, version)
     if request.topics is None or (version == 0 and not request.topics):
-        for topic in sorted(image.topics_by_name.values(), key=lambda t: t.name):
-            response.topics.append(_topic(image, topic, request))
+        topics.extend(describe_topic(topic) for topic in _TOPIC_PARTS.sorted_topics(image))
         return response
     for wanted in request.topics:
         if wanted.name is None:
             found = image.topics_by_id.get(wanted.topic_id)
             if found is None:
-                response.topics.append(
+                topics.append(
                     msg.MetadataResponseTopic(
                         error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None, topic_id=wanted.topic_id
                     )
                 )
                 continue
-            response.topics.append(_topic(image, found, request))
+            topics.append(describe_topic(found))
             continue
         named = image.topic(wanted.name)
         if named is not None:
-            response.topics.append(_topic(image, named, request))
+            topics.append(describe_topic(named))
             continue
         error = (
             ErrorCode.INVALID_TOPIC_EXCEPTION
             if topic_name_error(wanted.name) is not None
             else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         )
-        response.topics.append(
-            msg.MetadataResponseTopic(error_code=error, name=wanted.name, topic_id=ZERO_UUID)
-        )
+        topics.append(msg.MetadataResponseTopic(error_code=error, name=wanted.name, topic_id=ZERO_UUID))
     return response
 
 
-def _topic(image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest) -> msg.MetadataResponseTopic:
+def _topic(
+    image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest, offline: Callable[[int], bool]
+) -> msg.MetadataResponseTopic:
     partitions = []
     for index, p in sorted(topic.partitions.items()):
-        offline = image.offline_replicas(p)
+        offline_replicas: list[int] = list(image.offline_replicas(p))
         leader = image.live_leader(p)
+        error = ErrorCode.NO_ERROR if leader >= 0 else ErrorCode.LEADER_NOT_AVAILABLE
+        if offline(index):
+            error = ErrorCode.KAFKA_STORAGE_ERROR
+            offline_replicas.append(leader)
         partitions.append(
             msg.MetadataResponsePartition(
-                error_code=ErrorCode.NO_ERROR if leader >= 0 else ErrorCode.LEADER_NOT_AVAILABLE,
+                error_code=error,
                 partition_index=index,
                 leader_id=leader,
                 leader_epoch=p.leader_epoch,
                 replica_nodes=list(p.replicas),
                 isr_nodes=list(p.isr),
-                offline_replicas=list(offline),
+                offline_replicas=offline_replicas,
             )
         )
     return msg.MetadataResponseTopic(
@@ -140,6 +154,63 @@ def _topic(image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest)
             request.include_topic_authorized_operations, TOPIC_OPERATIONS
         ),
     )
+
+
+def _online(_: int) -> bool:
+    return False
+
+
+class _TopicParts:
+    """Encoded topic parts, by topic id, API version and authorized-operations flag, each valid for
+    one topic image and one set of brokers (it says who is live)."""
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[uuid.UUID, int, bool], tuple[TopicImage, object, Encoded]] = {}
+        self._sorted: tuple[object, list[TopicImage]] = (None, [])
+
+    def sorted_topics(self, image: ClusterImage) -> list[TopicImage]:
+        by_name = image.topics_by_name
+        if self._sorted[0] is not by_name:
+            self._sorted = (by_name, [by_name[name] for name in sorted(by_name)])
+        return self._sorted[1]
+
+    def describer(
+        self, ports: BrokerPorts, image: ClusterImage, request: msg.MetadataRequest, version: int
+    ) -> Callable[[TopicImage], Any]:
+        with_ops = request.include_topic_authorized_operations
+        if ports.log_dirs.offline_dirs:  # rare: say which partitions are offline, without the cache
+
+            def with_offline(topic: TopicImage) -> msg.MetadataResponseTopic:
+                def offline(index: int) -> bool:
+                    hosted = ports.partitions.get(topic.name, index)
+                    return hosted is not None and hosted.log.offline
+
+                return _topic(image, topic, request, offline)
+
+            return with_offline
+        struct = _TOPIC_STRUCT
+        flexible = msg.RESPONSE.is_flexible(version)
+        brokers = image.brokers
+        parts = self._parts
+        if len(parts) > 4 * len(image.topics_by_id) + 64:  # forget deleted and changed topics
+            parts.clear()
+
+        def cached(topic: TopicImage) -> Encoded:
+            key = (topic.topic_id, version, with_ops)
+            hit = parts.get(key)
+            if hit is not None and hit[0] is topic and hit[1] is brokers:
+                return hit[2]
+            encoded = Encoded(
+                encode_struct(struct, version, flexible, _topic(image, topic, request, _online))
+            )
+            parts[key] = (topic, brokers, encoded)
+            return encoded
+
+        return cached
+
+
+_TOPIC_STRUCT = nested_struct(msg.RESPONSE.root, "topics")
+_TOPIC_PARTS = _TopicParts()
 
 
 SPEC = ApiSpec(
