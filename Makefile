@@ -24,8 +24,10 @@ run: install
 	$(VENV)/bin/odradek dev
 
 ## system packages the tests use (CI runs as root on Debian): kcat; Go and sarama for the Go client
-## tests (built offline against /usr/share/gocode); Node.js/npm for kafkajs, if the machine has none
-SYSTEM_PACKAGES := kcat golang-go golang-github-shopify-sarama-dev
+## tests (built offline against /usr/share/gocode); Node.js/npm for kafkajs, if the machine has none;
+## PostgreSQL's server for Connect's JDBC sink tests (the tests start a private server themselves)
+## and curl for the README's Connect recipes
+SYSTEM_PACKAGES := kcat golang-go golang-github-shopify-sarama-dev postgresql curl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-deps:
 	@missing=""; \
@@ -45,6 +47,10 @@ $(KAFKAJS)/node_modules/.installed: $(KAFKAJS)/package-lock.json | system-deps
 ## make test: install what tests need and run the gate (lint, format, types, layers, tests)
 test: install-dev system-deps $(KAFKAJS)/node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/gate
+
+## make chaos: long runs kept out of make test (the 30 s client quota hold)
+chaos: install-dev
+	ODRADEK_QUOTA_SECONDS=30 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -p no:cacheprovider tests/compat/test_security_quotas.py
 
 ## make bench: benchmarks (never part of the tests)
 bench: install-dev

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 from connect_helpers import wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "supervisor"))
@@ -37,13 +36,14 @@ def readme_recipes() -> list[str]:
     return commands
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_odradek_dev_runs_connect_and_the_readme_recipes_work(tmp_path: Path) -> None:
     sup = Supervised([
         sys.executable, "-m", "odradek", "--log-level", "WARNING", "dev",
         "--listeners", "PLAINTEXT://127.0.0.1:0", "--metrics-port", "0",
-        "--log-dirs", str(tmp_path / "data"), "--port", "connect=0",
+        "--log-dirs", str(tmp_path / "data"), "--port", "connect=0", "--port", "registry=0",
+        "--without", "rest", "--without", "sql",
     ])  # fmt: skip
+    assert shutil.which("curl"), "curl is missing: `make test` installs it"
     try:
         url = sup.address("connect")
         assert sup.wait_lines("connect", 1)[0][3] == "Kafka Connect"
@@ -67,6 +67,43 @@ def test_odradek_dev_runs_connect_and_the_readme_recipes_work(tmp_path: Path) ->
                     ),
                     what="sink output",
                 )
+        # Avro through the registry odradek dev runs: source → topic (Avro) → sink
+        registry = sup.address("registry")
+        (tmp_path / "avro-in.txt").write_text("one\ntwo\n")
+        avro = {
+            "value.converter": "io.confluent.connect.avro.AvroConverter",
+            "value.converter.schema.registry.url": registry,  # a port-0 registry: not known when connect starts
+        }
+        for name, config in (
+            (
+                "avro-in",
+                {
+                    "connector.class": "FileStreamSource",
+                    "file": str(tmp_path / "avro-in.txt"),
+                    "topic": "avro-lines",
+                    **avro,
+                },
+            ),
+            (
+                "avro-out",
+                {
+                    "connector.class": "FileStreamSink",
+                    "file": str(tmp_path / "avro-out.txt"),
+                    "topics": "avro-lines",
+                    **avro,
+                },
+            ),
+        ):
+            answer = httpx.post(url + "/connectors", json={"name": name, "config": config}, timeout=30)
+            assert answer.status_code == 201, answer.text
+        wait_for(
+            lambda: (
+                (tmp_path / "avro-out.txt").exists()
+                and (tmp_path / "avro-out.txt").read_text() == "one\ntwo\n"
+            ),
+            what="Avro round trip",
+        )
+        assert "avro-lines-value" in httpx.get(registry + "/subjects", timeout=10).json()
         assert sup.stop(signal.SIGINT) <= 10
     finally:
         sup.kill_all()

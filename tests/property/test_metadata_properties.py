@@ -26,7 +26,7 @@ from odradek.metadata.image import ClusterImage
 from odradek.metadata.placement import place_replicas
 from odradek.metadata.records import NO_LEADER, RegisterBrokerRecord
 from odradek.metadata.static_config import StaticBrokerConfig
-from odradek.metadata.topic_configs import TOPIC_CONFIGS
+from odradek.metadata.topic_configs import TOPIC_CONFIGS, TOPIC_NAME_STRATEGY
 from odradek.model.ids import BrokerId
 
 STATIC = StaticBrokerConfig.from_properties({"node.id": "1"})
@@ -123,6 +123,8 @@ _VALUES = {
     "min.cleanable.dirty.ratio": st.floats(0, 1).map(repr),
     "follower.replication.throttled.replicas": st.sampled_from(["", "*", "0:1,1:2"]),
     "leader.replication.throttled.replicas": st.sampled_from(["", "*", "3:4"]),
+    "confluent.key.subject.name.strategy": st.just(TOPIC_NAME_STRATEGY),
+    "confluent.value.subject.name.strategy": st.just(TOPIC_NAME_STRATEGY),
 }
 
 

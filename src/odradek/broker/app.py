@@ -26,12 +26,16 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from odradek.broker.authorization import BrokerAuthorizer
 from odradek.broker.config import BrokerConfig
+from odradek.broker.connection import SessionSettings
 from odradek.broker.connection_quotas import ConnectionLimits, parse_overrides
 from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import all_specs
+from odradek.broker.jwks import JwksRefresher
+from odradek.broker.listener_security import SecurityContext, listener_security, parse_protocol_map
 from odradek.broker.log_cleaner_service import LogCleanerService
 from odradek.broker.metadata_publishing import GroupTopicsPublisher, MetadataPublishing, PartitionPublisher
 from odradek.broker.metrics import BrokerMetrics, PartitionStat
@@ -40,6 +44,8 @@ from odradek.broker.partitions import new_local_partitions
 from odradek.broker.periodic import Periodic
 from odradek.broker.ports import BrokerPorts, Purgatories
 from odradek.broker.purgatory import Purgatory
+from odradek.broker.quotas import BrokerQuotas
+from odradek.broker.schema_validation import SchemaValidation
 from odradek.broker.server import KafkaServer
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
@@ -58,6 +64,7 @@ from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.messages.api_versions import ApiVersion
 from odradek.replication.manager import PartitionManager
 from odradek.replication.partition import Partition
+from odradek.security.sasl.scram_credentials import ScramCredential
 from odradek.storage.errors import StorageError
 from odradek.storage.flusher import LogFlusher
 from odradek.storage.log_cleaner import CleanerConfig
@@ -76,6 +83,26 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _jwks_refresher(config: BrokerConfig) -> JwksRefresher | None:
+    url = config.value("sasl.oauthbearer.jwks.endpoint.url")
+    if not url:
+        return None
+    from odradek.security.sasl.jwt_validation import SignedJwtValidator
+
+    audience = config.value("sasl.oauthbearer.expected.audience") or ()
+    assert isinstance(audience, tuple)
+    issuer = config.value("sasl.oauthbearer.expected.issuer")
+    template = SignedJwtValidator(
+        SignedJwtValidator.empty().key_set,
+        issuer=str(issuer) if issuer else None,
+        audience=frozenset(str(a) for a in audience),
+        principal_claim=str(config.value("sasl.oauthbearer.sub.claim.name") or "sub"),
+        scope_claim=str(config.value("sasl.oauthbearer.scope.claim.name") or "scope"),
+        clock_skew_ms=config.int_value("sasl.oauthbearer.clock.skew.seconds") * 1000,
+    )
+    return JwksRefresher(str(url), config.int_value("sasl.oauthbearer.jwks.endpoint.refresh.ms"), template)
 
 
 T = TypeVar("T")
@@ -121,6 +148,38 @@ class Broker:
         self.publishing = MetadataPublishing(
             [PartitionPublisher(self.partitions), GroupTopicsPublisher(self.groups)]
         )
+        self.jwks = _jwks_refresher(config)
+        self.listener_security = {
+            listener.name: listener_security(
+                config.static.values,
+                listener.name,
+                parse_protocol_map(str(config.value("listener.security.protocol.map") or "")),
+                SecurityContext(
+                    self._scram_credential,
+                    self.clock.now_ms,
+                    self.jwks.current if self.jwks is not None else (lambda: None),
+                ),
+            )
+            for listener in config.listeners
+        }
+        self.authorizer = BrokerAuthorizer(
+            lambda: self.image,
+            self.clock.now_ms,
+            class_name=str(config.value("authorizer.class.name") or ""),
+            super_users=config.static.get("super.users"),
+            allow_everyone_if_no_acl_found=config.bool_value("allow.everyone.if.no.acl.found"),
+            audit_path=str(config.value("odradek.authorizer.audit.log") or ""),
+            audit_allowed=config.bool_value("odradek.authorizer.audit.allowed"),
+            metrics=self.metrics,
+        )
+        self.quotas = BrokerQuotas(
+            lambda: self.image,
+            self.clock.now_ms,
+            window_num=config.int_value("quota.window.num"),
+            window_size_s=config.int_value("quota.window.size.seconds"),
+            metrics=self.metrics,
+        )
+        registry_url = config.value("confluent.schema.registry.url")
         self.ports = BrokerPorts(
             partitions=self.partitions,
             metadata=self,
@@ -134,6 +193,9 @@ class Broker:
             flusher=self.flusher,
             log_dirs=self.logs,
             stats=self,
+            authorizer=self.authorizer,
+            quotas=self.quotas,
+            schemas=SchemaValidation(registry_url if isinstance(registry_url, str) else None, self.clock),
         )
         self.dispatcher = Dispatcher(all_specs(), self.ports, self.metrics)
         self.server = KafkaServer(
@@ -147,6 +209,13 @@ class Broker:
                 creation_rate=config.int_value("max.connection.creation.rate"),
                 max_idle_ms=config.int_value("connections.max.idle.ms"),
             ),
+            security=self.listener_security,
+            settings=SessionSettings(
+                pre_auth_max_request_size=config.int_value("sasl.server.max.receive.size"),
+                max_reauth_ms=config.int_value("connections.max.reauth.ms"),
+                failed_authentication_delay_ms=config.int_value("connection.failed.authentication.delay.ms"),
+            ),
+            tls_handshake_timeout_s=config.int_value("odradek.ssl.handshake.timeout.ms") / 1000,
         )
         self.metrics_endpoint: MetricsEndpoint | None = None
         self._metadata_lock = asyncio.Lock()
@@ -167,6 +236,8 @@ class Broker:
             report = await asyncio.to_thread(self.logs.load, self.log_config, self.clock.now_ms())
             if report.recovered:
                 log.warning("recovered %d partitions after an unclean shutdown", len(report.recovered))
+            if self.jwks is not None:
+                await self.jwks.start()
             await self.publishing.start()
             self.store.subscribe(self.publishing)  # the partitions follow the image from now on
             await self.publishing.published(self.store.version)
@@ -212,6 +283,8 @@ class Broker:
 
     async def stop(self) -> None:
         await self.server.stop()
+        if self.jwks is not None:
+            await self.jwks.stop()
         await self.transactions.stop()
         await self.groups.stop()
         if self._metadata_changes:
@@ -245,8 +318,13 @@ class Broker:
     def api_versions(self) -> list[ApiVersion]:
         return self.dispatcher.api_versions()
 
-    def advertised_endpoint(self) -> tuple[str, int]:
-        listener = self.config.advertised_listeners[0]
+    def _scram_credential(self, user: str, mechanism: str) -> ScramCredential | None:
+        """Read at each SCRAM login, so a credential changed a moment ago is the one checked."""
+        return self.image.security.scram_credential(user, mechanism)
+
+    def advertised_endpoint(self, listener_name: str | None = None) -> tuple[str, int]:
+        advertised = self.config.advertised_listeners
+        listener = next((a for a in advertised if a.name == listener_name), advertised[0])
         port = listener.port
         if port == 0:  # advertise the port the OS picked
             port = next(bound for lst, bound in self.server.bound if lst.name == listener.name)

@@ -19,14 +19,19 @@ import collections
 import itertools
 import logging
 from collections.abc import Callable, Coroutine, Generator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from odradek.broker.api import Chunks
+from odradek.broker.client_session import ClientSession
 from odradek.broker.dispatcher import CloseConnection
 from odradek.broker.frame_reader import FrameError, FrameReader
+from odradek.security.principal import KafkaPrincipal
+from odradek.security.principal_mapping import PrincipalMappingError, map_principal_name
 
 if TYPE_CHECKING:
     from odradek.broker.dispatcher import Dispatcher
+    from odradek.broker.listener_security import ListenerSecurity
     from odradek.broker.metrics import BrokerMetrics
 
 log = logging.getLogger("odradek.broker.connection")
@@ -38,6 +43,18 @@ MAX_QUEUED_BYTES = 8 * 1024 * 1024
 _ids = itertools.count(1)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """Kafka's connection-level security configs."""
+
+    pre_auth_max_request_size: int = 524_288  # sasl.server.max.receive.size
+    max_reauth_ms: int = 0  # connections.max.reauth.ms
+    failed_authentication_delay_ms: int = 100  # connection.failed.authentication.delay.ms
+
+
+DEFAULT_SESSION_SETTINGS = SessionSettings()
+
+
 class KafkaConnection(asyncio.BufferedProtocol):
     __slots__ = (
         "busy",
@@ -47,12 +64,17 @@ class KafkaConnection(asyncio.BufferedProtocol):
         "connections",
         "dispatcher",
         "idle_sweeps",
+        "max_request_size",
         "metrics",
+        "muted",
         "on_closed",
         "pending",
         "pending_bytes",
         "reader",
         "reading_paused",
+        "security",
+        "session",
+        "settings",
         "transport",
         "writing_paused",
     )
@@ -60,17 +82,29 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def __init__(
         self,
         dispatcher: Dispatcher,
-        reader: FrameReader | int,
+        max_request_size: int,
         connections: set[KafkaConnection],
         metrics: BrokerMetrics | None = None,
+        security: ListenerSecurity | None = None,
+        settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
         *,
+        scratch: memoryview | None = None,
         on_closed: Callable[[], None] | None = None,
     ) -> None:
         self.dispatcher = dispatcher
-        # a reader sharing the server's scratch buffer, or the maximum request size for a reader of
-        # its own (tests)
-        self.reader = reader if isinstance(reader, FrameReader) else FrameReader(reader)
+        self.max_request_size = max_request_size
+        self.security = security
+        self.settings = settings
+        uses_sasl = security is not None and security.uses_sasl
+        # `scratch`: the server's receive buffer shared by all its connections (frame_reader.py);
+        # None: a buffer of the reader's own (tests).
+        self.reader = FrameReader(
+            min(max_request_size, settings.pre_auth_max_request_size) if uses_sasl else max_request_size,
+            scratch,
+        )
         self.connection_id = next(_ids)
+        self.session = ClientSession.for_listener(security, "?", self.connection_id)
+        self.muted = False
         self.connections = connections
         self.metrics = metrics
         self.on_closed = on_closed
@@ -91,9 +125,33 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.client_host = str(peer[0]) if peer else "?"
+        self.session = ClientSession.for_listener(
+            self.security, self.client_host, self.connection_id, max_reauth_ms=self.settings.max_reauth_ms
+        )
         self.connections.add(self)
         if self.metrics is not None:
             self.metrics.connections.inc()
+        if self.security is not None and self.security.tls is not None:
+            self._tls_principal(transport)
+
+    def _tls_principal(self, transport: asyncio.BaseTransport) -> None:
+        """SSL listeners: the principal is the client certificate's subject after the mapping rules
+        (User:ANONYMOUS without a certificate); SASL_SSL listeners take it from SASL instead."""
+        from odradek.broker.tls import peer_distinguished_name
+
+        ssl_object = transport.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        subject = peer_distinguished_name(der)
+        self.session.tls_subject = subject
+        assert self.security is not None
+        if subject is None or self.security.uses_sasl:
+            return
+        try:
+            self.session.principal = KafkaPrincipal.user(
+                map_principal_name(self.security.principal_rules, subject)
+            )
+        except PrincipalMappingError as exc:
+            self._abort(str(exc))
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self.reader.get_buffer()
@@ -143,23 +201,32 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def _process(self) -> None:
         transport = self.transport
         assert transport is not None
-        while self.pending and self.busy is None and not self.closed and not self.writing_paused:
+        while (
+            self.pending
+            and self.busy is None
+            and not self.closed
+            and not self.writing_paused
+            and not self.muted
+        ):
             frame = self.pending.popleft()
             self.pending_bytes -= len(frame)
+            if self.session.sasl is not None and self.session.sasl.raw_tokens:
+                self._raw_sasl_token(frame)
+                continue
             try:
-                result = self.dispatcher.handle(frame, self.client_host, self.connection_id)
+                result = self.dispatcher.handle(frame, self.client_host, self.connection_id, self.session)
                 if result is None:
+                    self._after_response(None)
                     continue
                 if isinstance(result, list):
-                    transport.writelines(result)
+                    self._after_response(result)
                     continue
                 # Run the handler's coroutine here until it first waits (most never do: an
                 # OffsetCommit appends and answers at once), as asyncio 3.12's eager tasks would: no
                 # task and no extra trip through the event loop for a request answerable now.
                 waiting_on = result.send(None)
             except StopIteration as done:  # the coroutine returned without waiting
-                if done.value is not None:
-                    transport.writelines(done.value)
+                self._after_response(done.value)
                 continue
             except Exception as exc:
                 self._handler_failed(exc)
@@ -180,9 +247,80 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.busy = None
         if self.closed:
             return
-        if chunks is not None and self.transport is not None:
-            self.transport.writelines(chunks)
+        self._after_response(chunks)
         self._process()
+
+    def _after_response(self, chunks: Chunks | None) -> None:
+        """Sends a response and does what security asks after it: close after a failed login (after
+        the failure delay), accept full-size frames after a login, stay muted while throttled."""
+        session, transport = self.session, self.transport
+        if transport is None or self.closed:
+            return
+        if session.failed_authentication:
+            self._close_after_failed_login(chunks)
+            return
+        if chunks is not None:
+            transport.writelines(chunks)
+        if session.newly_authenticated:
+            session.newly_authenticated = False
+            self.reader.set_max_request_size(self.max_request_size)
+        if session.throttle_ms > 0:
+            self._mute(session.throttle_ms)
+            session.throttle_ms = 0
+
+    def _raw_sasl_token(self, frame: bytearray) -> None:
+        """SaslHandshake v0: the frame is a bare SASL token; the answer is a bare size-prefixed token."""
+        sasl = self.session.sasl
+        assert sasl is not None and self.transport is not None
+        outcome = sasl.authenticate(bytes(frame), 0, self.dispatcher.ports.clock.now_ms())
+        if outcome.failed:
+            self.session.failed_authentication = True
+            self._close_after_failed_login(None)
+            return
+        if outcome.newly_authenticated is not None:
+            self.session.principal = KafkaPrincipal.user(outcome.newly_authenticated)
+            self.reader.set_max_request_size(self.max_request_size)
+        self.transport.writelines([len(outcome.auth_bytes).to_bytes(4, "big") + outcome.auth_bytes])
+
+    def _close_after_failed_login(self, chunks: Chunks | None) -> None:
+        if self.metrics is not None:
+            self.metrics.authentication_failures.inc()
+        log.info(
+            "authentication failed on connection %d from %s (listener %s)",
+            self.connection_id,
+            self.client_host,
+            self.session.listener,
+        )
+        self.closed = True  # nothing else is served; the answer goes out after the delay
+        self.pending = _NO_PENDING
+        self.pending_bytes = 0
+        transport = self.transport
+        assert transport is not None
+        transport.pause_reading()
+
+        def answer_and_close() -> None:
+            if chunks is not None and not transport.is_closing():
+                transport.writelines(chunks)
+            transport.close()
+
+        asyncio.get_running_loop().call_later(
+            self.settings.failed_authentication_delay_ms / 1000, answer_and_close
+        )
+
+    def _mute(self, throttle_ms: int) -> None:
+        """KIP-219: the response went out with throttle_time_ms; read nothing more until it passed."""
+        self.muted = True
+        self._update_reading()
+        asyncio.get_running_loop().call_later(throttle_ms / 1000, self._unmute)
+
+    def _unmute(self) -> None:
+        self.muted = False
+        if self.closed:
+            return
+        if self.pending and self.busy is None:
+            self._process()
+        else:
+            self._update_reading()
 
     def _update_reading(self) -> None:
         transport = self.transport
@@ -190,6 +328,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             return
         should_pause = (
             self.writing_paused
+            or self.muted
             or len(self.pending) >= MAX_QUEUED_REQUESTS
             or self.pending_bytes >= MAX_QUEUED_BYTES
         )

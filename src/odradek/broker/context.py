@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from odradek.security.principal import ANONYMOUS, KafkaPrincipal
+
 if TYPE_CHECKING:
+    from odradek.broker.client_session import ClientSession
     from odradek.broker.ports import BrokerPorts
 
 
@@ -19,4 +22,8 @@ class RequestContext:
     connection_id: int
     ports: BrokerPorts
     """What the handler may use of the broker (`ports.py`)."""
-    principal: str = "User:ANONYMOUS"
+    principal: KafkaPrincipal = ANONYMOUS
+    """Who sent the request: set from the connection's authentication (`client_session.py`)."""
+    session: ClientSession | None = None
+    """The connection's security session (None for requests made without a connection, in tests)."""
+    listener: str = "PLAINTEXT"

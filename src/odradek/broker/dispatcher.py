@@ -34,13 +34,17 @@ from odradek.protocol import codec, framing
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import api_versions
 from odradek.protocol.primitives import INT32, ProtocolError
+from odradek.security.sasl.session import IllegalSaslState
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
+    from odradek.broker.client_session import ClientSession
     from odradek.broker.metrics import BrokerMetrics
     from odradek.broker.ports import BrokerPorts
 
 log = logging.getLogger("odradek.broker.dispatcher")
+QUOTA_EXEMPT = frozenset({ApiKey.API_VERSIONS, ApiKey.SASL_HANDSHAKE, ApiKey.SASL_AUTHENTICATE})
+"""Requests whose time is not charged to ``request_percentage`` (Kafka exempts them too)."""
 
 
 class CloseConnection(Exception):
@@ -66,7 +70,7 @@ class Dispatcher:
         ]
 
     def handle(
-        self, frame: bytearray, client_host: str, connection_id: int
+        self, frame: bytearray, client_host: str, connection_id: int, session: ClientSession | None = None
     ) -> Chunks | Coroutine[Any, Any, Chunks | None] | None:
         """Returns the response chunks (size-prefixed), None for no response, or a coroutine giving them."""
         started = time.perf_counter()
@@ -74,6 +78,11 @@ class Dispatcher:
             key, version, correlation_id = framing.peek_header(frame)
         except ProtocolError as exc:
             raise CloseConnection(str(exc)) from exc
+        if session is not None and session.sasl is not None:
+            try:
+                session.sasl.check_request(key, self.ports.clock.now_ms())
+            except IllegalSaslState as exc:
+                raise CloseConnection(str(exc)) from exc
         spec = self.specs.get(key)
         if spec is None:
             raise CloseConnection(f"unknown API key {key}")
@@ -92,12 +101,18 @@ class Dispatcher:
         ctx = RequestContext(
             key, version, correlation_id, header.client_id, client_host, connection_id, self.ports
         )
+        if session is not None:
+            ctx.principal = session.principal
+            ctx.session = session
+            ctx.listener = session.listener
         try:
             result = spec.handler(ctx, request)
         except CloseConnection:
             raise
         except Exception as exc:
             result = self._error_response(spec, ctx, request, exc)
+        if session is not None and key not in QUOTA_EXEMPT:
+            self.ports.quotas.record_request_time(ctx, time.perf_counter() - started)
         if inspect.isawaitable(result):
             return self._finish_later(spec, ctx, request, result, started)
         return self._respond(spec, ctx, request, result, started)
@@ -120,6 +135,9 @@ class Dispatcher:
             self.metrics.observe_request(spec.key.name, ctx.api_version, time.perf_counter() - started)
         if response is None:
             return None
+        session = ctx.session
+        if session is not None and session.throttle_ms > 0 and hasattr(response, "throttle_time_ms"):
+            response.throttle_time_ms = max(response.throttle_time_ms, session.throttle_ms)
         try:
             return self._encode(spec, ctx, response)
         except Exception as exc:

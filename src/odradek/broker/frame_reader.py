@@ -46,6 +46,10 @@ class FrameReader:
         self._big_filled = 0
         self._big_size = 0  # the frame's announced size; len(_big) may still be smaller
 
+    def set_max_request_size(self, max_request_size: int) -> None:
+        """A new limit for frames not yet announced (raised once a SASL login completes)."""
+        self._max = max_request_size
+
     def get_buffer(self) -> memoryview:
         big = self._big
         if big is not None:

@@ -58,6 +58,23 @@ class BrokerMetrics:
             registry=r,
         )
         self.connections = Gauge("odradek_open_connections", "Open client connections", registry=r)
+        self.authentication_failures = Counter(
+            "odradek_authentication_failures",
+            "SASL logins that failed (SASL_AUTHENTICATION_FAILED)",
+            registry=r,
+        )
+        self.authorization_denials = Counter(
+            "odradek_authorization_denials",
+            "Requests (or parts of them) refused by ACLs",
+            ["api"],
+            registry=r,
+        )
+        self.throttle_ms = Counter(
+            "odradek_quota_throttle_ms",
+            "Milliseconds clients were throttled by quotas",
+            ["quota"],
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "odradek_request_queue_depth", "Requests received and not yet answered", registry=r
         )

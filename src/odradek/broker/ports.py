@@ -17,6 +17,9 @@ that fails). A handler sees nothing else of the broker, so what it may touch is 
     flusher         fsync before answering (`flush.messages`)
     log_dirs        the log directories (DescribeLogDirs)
     stats           produce/fetch counters for the metrics endpoint
+    authorizer      ACL decisions for the request's principal (`authorization.py`)
+    quotas          client quota throttles (`quotas.py`)
+    schemas         broker-side schema validation (a cache of the schema registry's answers)
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.purgatory import Purgatory
+from odradek.broker.schema_validation import SchemaValidation
 from odradek.metadata.controller.result import ControllerResult
 from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult
 from odradek.metadata.image import ClusterImage
@@ -40,7 +44,9 @@ from odradek.replication.partition import Partition
 from odradek.storage.log_manager import LogDirDescription
 
 if TYPE_CHECKING:
+    from odradek.broker.authorization import BrokerAuthorizer
     from odradek.broker.config import BrokerConfig
+    from odradek.broker.quotas import BrokerQuotas
     from odradek.coordinator.group.service import GroupCoordinatorService
     from odradek.coordinator.transaction.service import TransactionCoordinatorService
 
@@ -88,7 +94,10 @@ class NodePort(Protocol):
     @property
     def node_id(self) -> int: ...
 
-    def advertised_endpoint(self) -> tuple[str, int]: ...
+    def advertised_endpoint(self, listener: str | None = None) -> tuple[str, int]:
+        """Where clients reach this broker: on `listener` (the one a request came in on), or the
+        first advertised listener."""
+        ...
 
     def api_versions(self) -> list[api_versions.ApiVersion]: ...
 
@@ -134,3 +143,6 @@ class BrokerPorts:
     flusher: FlushPort
     log_dirs: LogDirsPort
     stats: StatsPort
+    authorizer: BrokerAuthorizer
+    quotas: BrokerQuotas
+    schemas: SchemaValidation

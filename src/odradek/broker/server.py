@@ -7,6 +7,8 @@ EMFILE/ENFILE (or ENOBUFS/ENOMEM) the accept loop logs, waits `ACCEPT_RETRY_S` a
 the pending clients wait in the backlog; established connections are not affected. A sweep closes
 connections idle for `connections.max.idle.ms` (no bytes received and no request in progress).
 Every connection of the server receives into one shared scratch buffer (`frame_reader.py`).
+On a TLS listener (`listener_security.py`) each accepted socket's handshake runs in a task of its
+own, cut after `tls_handshake_timeout_s`, so a stalled handshake never holds up the accept loop.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from odradek.broker.connection import KafkaConnection
+from odradek.broker.connection import DEFAULT_SESSION_SETTINGS, KafkaConnection, SessionSettings
 from odradek.broker.connection_quotas import ConnectionLimits, ConnectionQuotas
-from odradek.broker.frame_reader import FrameReader, shared_scratch
+from odradek.broker.frame_reader import shared_scratch
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from odradek.broker.dispatcher import Dispatcher
+    from odradek.broker.listener_security import ListenerSecurity
     from odradek.broker.metrics import BrokerMetrics
 
 log = logging.getLogger("odradek.broker.server")
@@ -68,7 +73,13 @@ class KafkaServer:
         max_request_size: int,
         metrics: BrokerMetrics | None = None,
         limits: ConnectionLimits | None = None,
+        security: Mapping[str, ListenerSecurity] | None = None,
+        settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+        tls_handshake_timeout_s: float = 10.0,
     ) -> None:
+        self.security = dict(security or {})
+        self.settings = settings
+        self.tls_handshake_timeout_s = tls_handshake_timeout_s
         self.dispatcher = dispatcher
         self.max_request_size = max_request_size
         self.metrics = metrics
@@ -92,6 +103,9 @@ class KafkaServer:
                 self._spawn(self._accept_loop(sock, listener), f"accept-{listener.name}")
             self.bound.append((listener, port))
             log.info("listening on %s://%s:%d", listener.name, listener.host or "0.0.0.0", port)
+            security = self.security.get(listener.name)
+            if security is not None and security.protocol != "PLAINTEXT":
+                log.info("listener %s: %s %s", listener.name, security.protocol, sorted(security.mechanisms))
         self._spawn(self._idle_sweep(), "idle-connections")
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
@@ -125,17 +139,39 @@ class KafkaServer:
                 log.info("closing connection from %s: max.connections.per.ip reached", host)
                 conn.close()
                 continue
-            try:
-                await loop.connect_accepted_socket(functools.partial(self._connection, host), conn)
-            except OSError as exc:
-                log.warning("connection from %s failed at once: %s", host, exc)
-                conn.close()
-                self._closed(host)
+            security = self.security.get(listener.name)
+            if security is not None and security.tls is not None:
+                # The TLS handshake runs in a task of its own: a client stalling it must not hold
+                # up the accept loop (it is cut after `tls_handshake_timeout_s`).
+                self._spawn(self._connect(conn, host, security), f"tls-{host}")
+            else:
+                await self._connect(conn, host, security)
 
-    def _connection(self, host: str) -> KafkaConnection:
-        reader = FrameReader(self.max_request_size, self._scratch)
+    async def _connect(self, conn: socket.socket, host: str, security: ListenerSecurity | None) -> None:
+        context = security.tls.context if security is not None and security.tls is not None else None
+        factory = functools.partial(self._connection, host, security)
+        try:
+            if context is None:
+                await asyncio.get_running_loop().connect_accepted_socket(factory, conn)
+            else:
+                await asyncio.get_running_loop().connect_accepted_socket(
+                    factory, conn, ssl=context, ssl_handshake_timeout=self.tls_handshake_timeout_s
+                )
+        except (OSError, asyncio.TimeoutError) as exc:  # ssl.SSLError is an OSError
+            log.info("connection from %s failed before it was established: %s", host, exc)
+            conn.close()
+            self._closed(host)
+
+    def _connection(self, host: str, security: ListenerSecurity | None) -> KafkaConnection:
         return KafkaConnection(
-            self.dispatcher, reader, self.connections, self.metrics, on_closed=lambda: self._closed(host)
+            self.dispatcher,
+            self.max_request_size,
+            self.connections,
+            self.metrics,
+            security,
+            self.settings,
+            scratch=self._scratch,
+            on_closed=lambda: self._closed(host),
         )
 
     def _closed(self, host: str) -> None:

@@ -1,8 +1,10 @@
-"""Flags every Kafka-client command shares: `-b/--bootstrap-server`, `-X key=value`, `--timeout`.
+"""Flags every Kafka-client command shares: `-b/--bootstrap-server`, `--command-config FILE`,
+`-X key=value`, `--timeout`.
 
 A command's librdkafka configuration is built in this order, later entries winning: the CLI's
-base settings, the command's own flags (`--acks`, `--group`...), then `-X` properties; so `-X`
-can override anything, as with kcat.
+base settings, the command's own flags (`--acks`, `--group`...), the `--command-config` file (Kafka
+client properties: security settings, translated by `command_config.py`), then `-X` properties; so
+`-X` can override anything, as with kcat.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 BOOTSTRAP_ENV = "ODRADEK_BOOTSTRAP"
+COMMAND_CONFIG_ENV = "ODRADEK_COMMAND_CONFIG"
 DEFAULT_TIMEOUT_S = 30.0
 CLIENT_ID = "odradek-cli"
 
@@ -38,6 +41,7 @@ def add_property_argument(
 def add_client_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
     add_bootstrap_argument(group)
+    add_command_config_argument(group)
     add_property_argument(
         group,
         "-X",
@@ -57,6 +61,16 @@ def add_bootstrap_argument(group: argparse._ArgumentGroup) -> None:
     )
 
 
+def add_command_config_argument(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--command-config",
+        metavar="FILE",
+        default=os.environ.get(COMMAND_CONFIG_ENV),
+        help=f"Kafka client properties (security.protocol, sasl.*, ssl.*), as Kafka's tools take "
+        f"(default ${COMMAND_CONFIG_ENV})",
+    )
+
+
 def add_timeout_argument(group: argparse._ArgumentGroup, what: str) -> None:
     group.add_argument(
         "--timeout",
@@ -73,6 +87,7 @@ def client_config(
     *,
     flags: Mapping[str, str | int | float | bool] | None = None,
     verbose: bool = False,
+    command_config: str | None = None,
 ) -> Config:
     """The librdkafka configuration; librdkafka's own log lines are off unless `verbose`
     (failures surface as the CLI's one-line errors instead)."""
@@ -82,5 +97,15 @@ def client_config(
         "log_level": 7 if verbose else 0,
     }
     config.update(flags or {})
+    if command_config:
+        from pathlib import Path
+
+        from odradek.cli.command_config import CommandConfigError, read_command_config
+        from odradek.cli.errors import CliError
+
+        try:
+            config.update(read_command_config(Path(command_config)))
+        except CommandConfigError as exc:
+            raise CliError(f"--command-config: {exc}") from exc
     config.update(dict(properties))
     return config

@@ -64,7 +64,13 @@ class ErrorWatch:
 
 def _config(args: argparse.Namespace, watch: ErrorWatch, flags: Config | None) -> Config:
     verbose = logging.getLogger().isEnabledFor(logging.DEBUG)
-    config = client_config(args.bootstrap_server, args.properties, flags=flags, verbose=verbose)
+    config = client_config(
+        args.bootstrap_server,
+        args.properties,
+        flags=flags,
+        verbose=verbose,
+        command_config=getattr(args, "command_config", None),
+    )
     config["error_cb"] = watch  # type: ignore[assignment]  # librdkafka takes callables in the same dict
     return config
 

@@ -26,8 +26,13 @@ COMMANDS = (
     "group",
     "transactions",
     "producers",
+    "acl",
+    "user",
+    "quota",
     "connect",
     "streams",
+    "sql-server",
+    "sql",
 )
 
 

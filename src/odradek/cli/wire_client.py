@@ -1,8 +1,9 @@
 """A small blocking admin client over the Kafka protocol, for admin APIs confluent-kafka lacks.
 
-confluent-kafka 2.16's AdminClient has no ListTransactions, DescribeTransactions or
-DescribeProducers, so `odradek transactions` and `odradek producers` speak them directly with the
-project's codec: PLAINTEXT only, one socket per broker, requests answered in order.
+confluent-kafka 2.16's AdminClient has no ListTransactions, DescribeTransactions, DescribeProducers
+or client quota calls, so `odradek transactions`, `odradek producers` and `odradek quota` speak them
+directly with the project's codec: one socket per broker, requests answered in order, over
+PLAINTEXT, TLS and/or SASL as `--command-config` says (`wire_security.py`).
 
 Wire format: each request is ``int32 size`` + header (api key, version, correlation id, client id;
 tagged fields for flexible versions) + body; each response ``int32 size`` + correlation id (+ tagged
@@ -17,15 +18,18 @@ from __future__ import annotations
 
 import itertools
 import socket
+import ssl
 import struct
 from dataclasses import dataclass
 from typing import Any
 
 from odradek.cli.errors import CliError
+from odradek.cli.wire_security import WireSecurity
+from odradek.model.errors import ErrorCode
 from odradek.protocol import codec, framing
 from odradek.protocol import primitives as p
 from odradek.protocol.api_keys import ApiKey
-from odradek.protocol.messages import api_versions, metadata
+from odradek.protocol.messages import api_versions, metadata, sasl_authenticate, sasl_handshake
 from odradek.protocol.messages.index import REQUESTS, RESPONSES
 
 _SIZE = struct.Struct(">i")
@@ -36,14 +40,45 @@ BOOTSTRAP_NODE = -1
 class Connection:
     """One broker socket and the API versions it supports."""
 
-    def __init__(self, address: tuple[str, int], timeout: float) -> None:
+    def __init__(
+        self, address: tuple[str, int], timeout: float, security: WireSecurity | None = None
+    ) -> None:
+        security = security or WireSecurity()
         try:
             self.sock = socket.create_connection(address, timeout=timeout)
+            if security.ssl_context is not None:
+                self.sock = security.ssl_context.wrap_socket(self.sock, server_hostname=address[0])
+        except ssl.SSLError as exc:
+            raise CliError(
+                f"TLS handshake with {address[0]}:{address[1]} failed: {exc.reason or exc}"
+            ) from exc
         except OSError as exc:
             raise CliError(f"cannot connect to {address[0]}:{address[1]}: {exc}") from exc
         self._correlation = itertools.count(1)
         versions = self._call(ApiKey.API_VERSIONS, 0, api_versions.ApiVersionsRequest())
         self.versions = {v.api_key: (v.min_version, v.max_version) for v in versions.api_keys}
+        if security.sasl_client is not None:
+            self._authenticate(security)
+
+    def _authenticate(self, security: WireSecurity) -> None:
+        assert security.sasl_client is not None and security.mechanism is not None
+        handshake = self._call(
+            ApiKey.SASL_HANDSHAKE, 1, sasl_handshake.SaslHandshakeRequest(security.mechanism)
+        )
+        if handshake.error_code:
+            enabled = ", ".join(handshake.mechanisms)
+            raise CliError(f"the broker does not enable SASL/{security.mechanism} (it enables: {enabled})")
+        client = security.sasl_client()
+        message: bytes | None = client.initial_response()
+        version = self.version_for(ApiKey.SASL_AUTHENTICATE)
+        while message is not None:
+            request = sasl_authenticate.SaslAuthenticateRequest(message)
+            response = self._call(ApiKey.SASL_AUTHENTICATE, version, request)
+            if response.error_code:
+                raise CliError(
+                    f"authentication failed: {response.error_message or ErrorCode(response.error_code).name}"
+                )
+            message = client.evaluate_challenge(response.auth_bytes)
 
     def version_for(self, api_key: ApiKey) -> int:
         ours = REQUESTS[api_key].valid
@@ -99,18 +134,21 @@ class Broker:
 class Cluster:
     """Connections to the brokers of a cluster, found through the bootstrap server's Metadata."""
 
-    def __init__(self, bootstrap: str, timeout: float) -> None:
+    def __init__(self, bootstrap: str, timeout: float, security: WireSecurity | None = None) -> None:
         self.timeout = timeout
+        self.security = security
         host, _, port = bootstrap.rpartition(":")
         if not host or not port.isdigit():
             raise CliError(f"bad bootstrap server {bootstrap!r}: expected HOST:PORT")
-        self._connections: dict[int, Connection] = {BOOTSTRAP_NODE: Connection((host, int(port)), timeout)}
+        self._connections: dict[int, Connection] = {
+            BOOTSTRAP_NODE: Connection((host, int(port)), timeout, security)
+        }
         self.brokers: dict[int, Broker] = {}
         self.leaders: dict[tuple[str, int], int] = {}
 
     @classmethod
-    def connect(cls, bootstrap: str, timeout: float) -> Cluster:
-        return cls(bootstrap, timeout)
+    def connect(cls, bootstrap: str, timeout: float, security: WireSecurity | None = None) -> Cluster:
+        return cls(bootstrap, timeout, security)
 
     def load_metadata(self, topics: list[str] | None) -> metadata.MetadataResponse:
         request = metadata.MetadataRequest(
@@ -132,7 +170,9 @@ class Cluster:
             broker = self.brokers.get(node_id)
             if broker is None:
                 raise CliError(f"broker {node_id} is not in the cluster metadata")
-            conn = self._connections[node_id] = Connection((broker.host, broker.port), self.timeout)
+            conn = self._connections[node_id] = Connection(
+                (broker.host, broker.port), self.timeout, self.security
+            )
         return conn
 
     def call(self, node_id: int, api_key: ApiKey, request: Any) -> Any:

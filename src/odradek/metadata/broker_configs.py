@@ -106,6 +106,13 @@ BROKER_CONFIGS = table_of(
         "How long to wait for a ZooKeeper connection; unset: session timeout.",
     ),
     ro(
+        "confluent.schema.registry.url",
+        STR,
+        None,
+        "Schema registry the broker asks when a topic sets confluent.key/value.schema.validation "
+        "(Confluent Server's name); unset: such topics refuse framed records as unverifiable.",
+    ),
+    ro(
         "odradek.metrics.port",
         INT,
         None,
@@ -504,4 +511,73 @@ BROKER_CONFIGS = table_of(
         "How often idle producer ids are expired.",
         at_least(1),
     ),
+    # Security (listeners, TLS, SASL, ACLs, quotas). Listener-specific values are given with the
+    # prefix listener.name.<listener>. (e.g. listener.name.sasl_ssl.ssl.keystore.location) and read
+    # by the broker's listener setup; SASL JAAS configs only that way:
+    # listener.name.<listener>.<mechanism>.sasl.jaas.config.
+    ro("inter.broker.listener.name", STR, None, "The listener brokers use to reach each other."),
+    ro("security.inter.broker.protocol", STR, "PLAINTEXT", "Protocol between brokers (if no listener name)."),
+    ro("sasl.enabled.mechanisms", LIST, ("GSSAPI",), "SASL mechanisms enabled on SASL listeners."),
+    ro("sasl.mechanism.inter.broker.protocol", STR, "GSSAPI", "SASL mechanism between brokers."),
+    ro(
+        "sasl.server.max.receive.size", INT, 524_288, "Largest frame read before authentication.", at_least(1)
+    ),
+    ro("connections.max.reauth.ms", LONG, 0, "Session lifetime before re-authentication (0: none)."),
+    ro(
+        "connection.failed.authentication.delay.ms",
+        INT,
+        100,
+        "Delay before closing a connection whose authentication failed.",
+        at_least(0),
+    ),
+    ro("authorizer.class.name", STR, "", "The authorizer (StandardAuthorizer); empty: none, all allowed."),
+    ro("super.users", STR, None, "Principals allowed everything, separated by semicolons."),
+    ro("allow.everyone.if.no.acl.found", BOOL, False, "Allow an action on a resource no ACL names."),
+    ro(
+        "ssl.principal.mapping.rules", STR, "DEFAULT", "Rules mapping TLS client subjects to principal names."
+    ),
+    ro("ssl.client.auth", STR, "none", "Client certificates: none, requested or required."),
+    ro("ssl.enabled.protocols", LIST, ("TLSv1.2", "TLSv1.3"), "TLS protocol versions enabled."),
+    ro("ssl.cipher.suites", LIST, (), "TLS 1.2 cipher suites enabled (empty: OpenSSL's defaults)."),
+    ro("ssl.endpoint.identification.algorithm", STR, "https", "Host name check for broker connections."),
+    ro("ssl.keystore.type", STR, "PEM", "Key store format: PEM or PKCS12."),
+    dyn("ssl.keystore.location", STR, None, "Key store file (PEM: private key and chain).", per_broker=True),
+    dyn("ssl.keystore.password", STR, None, "Key store password (PKCS12).", per_broker=True),
+    dyn("ssl.keystore.key", STR, None, "Private key in PEM, inline.", per_broker=True),
+    dyn("ssl.keystore.certificate.chain", STR, None, "Certificate chain in PEM, inline.", per_broker=True),
+    dyn("ssl.key.password", STR, None, "Password of an encrypted private key.", per_broker=True),
+    ro("ssl.truststore.type", STR, "PEM", "Trust store format: PEM or PKCS12."),
+    ro("ssl.truststore.location", STR, None, "Trusted CA certificates file."),
+    ro("ssl.truststore.password", STR, None, "Trust store password (PKCS12)."),
+    ro("ssl.truststore.certificates", STR, None, "Trusted CA certificates in PEM, inline."),
+    ro("sasl.oauthbearer.jwks.endpoint.url", STR, None, "JWKS of the identity provider (https:// or file:)."),
+    ro("sasl.oauthbearer.jwks.endpoint.refresh.ms", LONG, 3_600_000, "How often the JWKS is fetched again."),
+    ro("sasl.oauthbearer.expected.audience", LIST, (), "Audiences a token must name one of."),
+    ro("sasl.oauthbearer.expected.issuer", STR, None, "The issuer a token must name."),
+    ro("sasl.oauthbearer.sub.claim.name", STR, "sub", "The claim naming the principal."),
+    ro("sasl.oauthbearer.scope.claim.name", STR, "scope", "The claim holding the scopes."),
+    ro(
+        "sasl.oauthbearer.clock.skew.seconds",
+        INT,
+        30,
+        "Clock difference allowed with the issuer.",
+        at_least(0),
+    ),
+    ro(
+        "odradek.sasl.scram.librdkafka.nonce",
+        BOOL,
+        True,
+        "Accept the SCRAM client-final nonce librdkafka before 2.6.1 sends (client nonce + server nonce).",
+    ),
+    ro(
+        "odradek.ssl.handshake.timeout.ms",
+        INT,
+        10_000,
+        "A TLS handshake not finished within this time closes the connection.",
+        at_least(1),
+    ),
+    ro("quota.window.num", INT, 11, "Samples kept for client quota rates.", at_least(1)),
+    ro("quota.window.size.seconds", INT, 1, "Length of one quota sample.", at_least(1)),
+    ro("odradek.authorizer.audit.log", STR, "", "File of JSON audit lines of authorization decisions."),
+    ro("odradek.authorizer.audit.allowed", BOOL, False, "Also write allowed decisions to the audit log."),
 )

@@ -35,6 +35,8 @@ from odradek.metadata.records import (
     TopicRecord,
     UnregisterBrokerRecord,
 )
+from odradek.metadata.security_image import SecurityRecord
+from odradek.metadata.security_records import SECURITY_RECORD_TYPES
 from odradek.model.ids import BrokerId, Epoch
 
 
@@ -53,6 +55,7 @@ class MetadataDelta:
         self._topic_names: set[str] | None = None
         self._staged_partitions: dict[uuid.UUID, dict[int, PartitionRegistration]] = {}
         self._configs: dict[ConfigResourceType, dict[str, dict[str, str]]] = {}
+        self._security_records: list[SecurityRecord] = []
         self.created_topic_ids: set[uuid.UUID] = set()
         self.removed_topics: dict[uuid.UUID, str] = {}
         self.changed_topic_ids: set[uuid.UUID] = set()
@@ -172,6 +175,13 @@ class MetadataDelta:
             )
         self._next_producer_id = record.next_producer_id
 
+    def _security_record(self, record: SecurityRecord) -> None:
+        self._security_records.append(record)
+
+    @property
+    def security_changed(self) -> bool:
+        return bool(self._security_records)
+
     # -- copy-on-write helpers --------------------------------------------------------------------
 
     def _mutable_brokers(self) -> dict[BrokerId, BrokerRegistration]:
@@ -224,6 +234,12 @@ class MetadataDelta:
                 topics[topic_id] = TopicImage(topic.name, topic_id, frozen_map(partitions))
             topics_by_id = frozen_map(topics)
             topics_by_name = frozen_map({t.name: t for t in topics.values()})
+        security = image.security
+        if self._security_records:
+            try:
+                security = security.replay(self._security_records)
+            except ValueError as exc:
+                raise ReplayError(str(exc)) from exc
         return ClusterImage(
             cluster_id=self._cluster_id,
             controller_id=self._controller[0],
@@ -234,6 +250,7 @@ class MetadataDelta:
             topic_configs=self._frozen_configs(ConfigResourceType.TOPIC, image.topic_configs),
             broker_configs=self._frozen_configs(ConfigResourceType.BROKER, image.broker_configs),
             next_producer_id=self._next_producer_id,
+            security=security,
         )
 
     def _frozen_configs(
@@ -262,4 +279,5 @@ _HANDLERS: dict[type[Any], Callable[[MetadataDelta, Any], None]] = {
     RemoveTopicRecord: MetadataDelta._remove_topic,
     ConfigRecord: MetadataDelta._config_record,
     ProducerIdsRecord: MetadataDelta._producer_ids,
+    **dict.fromkeys(SECURITY_RECORD_TYPES, MetadataDelta._security_record),
 }

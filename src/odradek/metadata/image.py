@@ -2,7 +2,8 @@
 
 It holds the cluster id, the controller, the registered brokers, the topics (by name and by topic id)
 with each partition's replicas, ISR, ELR, leader and epochs, the dynamic config overrides of topics
-and brokers, and the producer-id allocation watermark. An image is never changed: `MetadataDelta`
+and brokers, the producer-id allocation watermark, and the security image (ACLs, SCRAM credentials,
+client quotas). An image is never changed: `MetadataDelta`
 replays records on top of one and builds the next. Maps are read-only views; `to_records()` gives
 the records that rebuild the image from `ClusterImage.EMPTY` (a snapshot).
 
@@ -32,6 +33,7 @@ from odradek.metadata.records import (
     RegisterBrokerRecord,
     TopicRecord,
 )
+from odradek.metadata.security_image import EMPTY_SECURITY, SecurityImage
 from odradek.metadata.topic_names import is_internal
 from odradek.model.ids import BrokerId, Epoch
 
@@ -98,6 +100,8 @@ class ClusterImage:
     broker_configs: Mapping[str, Mapping[str, str]] = field(default_factory=frozen_map)
     """Dynamic broker configs by resource name: a broker id, or "" for the cluster default."""
     next_producer_id: int = 0
+    security: SecurityImage = EMPTY_SECURITY
+    """ACLs, SCRAM credentials and client quotas."""
 
     EMPTY: ClassVar[ClusterImage]
 
@@ -170,6 +174,7 @@ class ClusterImage:
                     records.append(ConfigRecord(ConfigResourceType.TOPIC, name, key, value))
         if self.next_producer_id:
             records.append(ProducerIdsRecord(NO_LEADER, self.next_producer_id))
+        records.extend(self.security.to_records())
         return records
 
 

@@ -20,6 +20,14 @@ from enum import IntEnum
 from typing import Any
 
 from odradek.metadata.config_types import ConfigResourceType
+from odradek.metadata.security_records import (
+    SECURITY_RECORD_TYPES,
+    AccessControlEntryRecord,
+    ClientQuotaRecord,
+    RemoveAccessControlEntryRecord,
+    RemoveUserScramCredentialRecord,
+    UserScramCredentialRecord,
+)
 from odradek.model.ids import BrokerId, Epoch
 
 NO_LEADER = BrokerId(-1)
@@ -146,6 +154,11 @@ MetadataRecord = (
     | RemoveTopicRecord
     | ConfigRecord
     | ProducerIdsRecord
+    | AccessControlEntryRecord
+    | RemoveAccessControlEntryRecord
+    | UserScramCredentialRecord
+    | RemoveUserScramCredentialRecord
+    | ClientQuotaRecord
 )
 
 RECORD_TYPES: dict[str, type[Any]] = {
@@ -162,6 +175,7 @@ RECORD_TYPES: dict[str, type[Any]] = {
         RemoveTopicRecord,
         ConfigRecord,
         ProducerIdsRecord,
+        *SECURITY_RECORD_TYPES,
     )
 }
 
@@ -239,6 +253,8 @@ def _from_json(hint: Any, value: object, name: str) -> object:
         raise RecordDecodeError(f"field {name} should be an integer")
     if base is str and not isinstance(value, str):
         raise RecordDecodeError(f"field {name} should be a string")
+    if base is float and not (isinstance(value, int | float) and not isinstance(value, bool)):
+        raise RecordDecodeError(f"field {name} should be a number")
     if base is bool and not isinstance(value, bool):
         raise RecordDecodeError(f"field {name} should be a boolean")
     return value

@@ -31,6 +31,7 @@ WEEK_MS = 7 * 24 * HOURS_TO_MS
 COMPRESSION_TYPES = ("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")
 TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
 CLEANUP_POLICIES = ("compact", "delete")
+TOPIC_NAME_STRATEGY = "io.confluent.kafka.serializers.subject.TopicNameStrategy"
 
 BOOL, STR, INT, LONG, DOUBLE, LIST = (
     ConfigType.BOOLEAN,
@@ -305,6 +306,34 @@ TOPIC_CONFIGS = table_of(
         "Age at which the active segment is rolled even if it is not full.",
         at_least(1),
         synonyms=(Synonym("log.roll.ms"), Synonym("log.roll.hours", HOURS_TO_MS)),
+    ),
+    ConfigDef(
+        "confluent.key.schema.validation",
+        BOOL,
+        False,
+        "Refuse (INVALID_RECORD) batches whose record keys carry no schema id registered under the "
+        "topic's key subject in confluent.schema.registry.url (Confluent Server's name).",
+    ),
+    ConfigDef(
+        "confluent.key.subject.name.strategy",
+        STR,
+        TOPIC_NAME_STRATEGY,
+        "How the key subject is named; only TopicNameStrategy (<topic>-key) is supported.",
+        OneOf((TOPIC_NAME_STRATEGY,)),
+    ),
+    ConfigDef(
+        "confluent.value.schema.validation",
+        BOOL,
+        False,
+        "Refuse (INVALID_RECORD) batches whose record values carry no schema id registered under the "
+        "topic's value subject in confluent.schema.registry.url (Confluent Server's name).",
+    ),
+    ConfigDef(
+        "confluent.value.subject.name.strategy",
+        STR,
+        TOPIC_NAME_STRATEGY,
+        "How the value subject is named; only TopicNameStrategy (<topic>-value) is supported.",
+        OneOf((TOPIC_NAME_STRATEGY,)),
     ),
     ConfigDef(
         "unclean.leader.election.enable",

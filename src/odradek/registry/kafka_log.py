@@ -30,7 +30,7 @@ from odradek.registry.config import RegistryConfig
 log = logging.getLogger("odradek.registry")
 
 Record = tuple[bytes | None, bytes | None, int]
-POLL_S = 0.05
+POLL_S = 0.1
 BATCH = 1000
 
 
@@ -65,7 +65,7 @@ class SchemaLog:
                 "enable.auto.commit": "false",
                 "isolation.level": "read_committed",
                 "enable.partition.eof": "false",
-                "fetch.wait.max.ms": "50",
+                "fetch.wait.max.ms": "500",  # long polls end at the first append anyway
             }
         )
         consumer.assign([TopicPartition(self.config.topic, 0, 0)])
@@ -119,7 +119,10 @@ class SchemaLog:
         assert consumer is not None and self._loop is not None
         while not self._stop.is_set():
             try:
-                messages = consumer.consume(BATCH, POLL_S)
+                # poll() returns at the first record; consume() with a timeout would wait for a
+                # full batch. Then take whatever else is already fetched, without waiting.
+                first = consumer.poll(POLL_S)
+                messages = [first, *consumer.consume(BATCH, 0)] if first is not None else []
                 batch: list[Record] = []
                 for message in messages:
                     if message.error() is not None:

@@ -346,8 +346,8 @@ SCHEMAS: dict[str, Schema] = {
         partition_id=INT,
         offset=INT,
         timestamp=nullable(STR),
-        key=nullable(obj(["type", "size"], type=nullable(STR), size=INT)),
-        value=nullable(obj(["type", "size"], type=nullable(STR), size=INT)),
+        key=nullable(obj(["type", "size"], type=nullable(STR), size=INT, schema_id=INT)),
+        value=nullable(obj(["type", "size"], type=nullable(STR), size=INT, schema_id=INT)),
     ),
     "BatchResponse": obj(
         ["successes", "failures"],
@@ -519,7 +519,10 @@ PATHS: dict[str, dict[str, Schema]] = {
         "get": op("The group's consumers", 200, "ConsumerDataList"),
         "post": op("Create a group consumer (cursor)", 201, "GroupConsumer", JSON, "object"),
     },
-    G + "/consumers/{consumer_id}": {"get": op("A consumer", 200, "ConsumerData")},
+    G + "/consumers/{consumer_id}": {
+        "get": op("A consumer", 200, "ConsumerData"),
+        "delete": op("Acknowledge a cursor and close its lease", 204, None),
+    },
     G + "/consumers/{consumer_id}/assignments": {
         "get": op("Its assignments", 200, "ConsumerAssignmentDataList")
     },

@@ -70,6 +70,12 @@ class SchemaRegistrySerde(Serde[Any]):
         except Exception as exc:
             raise SerializationError(f"{self.name} deserializer: {exc}") from exc
 
+    def close(self) -> None:
+        """Close the registry client's HTTP connections (shared by this serde's two halves)."""
+        client = getattr(self.serializer, "_registry", None)
+        if client is not None and hasattr(client, "close"):
+            client.close()
+
     def to_bytes(self, obj: Any) -> bytes:
         data = self.serialize("", obj)
         assert data is not None

@@ -121,6 +121,7 @@ class TopologyTestDriver:
             if spec.logging:
                 changelog = physical(f"{name}-changelog")
                 store.changelog = self._changelog_sender(changelog)
+                store.topic = changelog
             stores[name] = store
         nodes = [n for n in topology.nodes if n not in set(global_nodes)]
         self.task = Task("0_0", topology, nodes, stores, collector, self.config, self._now, physical)

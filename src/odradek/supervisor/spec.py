@@ -14,7 +14,7 @@ host to listen on, the data directory, the log level); ``extra_args`` adds servi
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,17 @@ class DevContext:
     host: str
     data_dir: Path
     log_level: str = "INFO"
+    #: the port of every service this run starts, by name (a service that talks to another,
+    #: the REST proxy to the schema registry, finds it here; absent when run `--without` it)
+    services: Mapping[str, int] = field(default_factory=dict)
+
+    def url_of(self, service: str) -> str | None:
+        """``http://host:port`` of another service of this run, or None if it is not run."""
+        port = self.services.get(service)
+        if not port:
+            return None
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        return f"http://{host}:{port}"
 
 
 ExtraArgs = Callable[[DevContext], Sequence[str]]

@@ -81,7 +81,10 @@ class Supervisor:
 
     def _service_argv(self, spec: ServiceSpec) -> list[str]:
         assert self.bootstrap is not None
-        ctx = DevContext(self.bootstrap, self.settings.host, self.settings.data_dir, self.settings.log_level)
+        ports = {s.name: self.settings.ports.get(s.name, s.port) for s in self.services}
+        ctx = DevContext(
+            self.bootstrap, self.settings.host, self.settings.data_dir, self.settings.log_level, ports
+        )
         return spec.argv(ctx, self.settings.ports.get(spec.name, spec.port))
 
     # --- events ---------------------------------------------------------------------------

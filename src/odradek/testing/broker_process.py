@@ -35,6 +35,8 @@ class BrokerProcess:
         self.port = port
         self.limits = dict(limits or {})  # resource.RLIMIT_* -> soft and hard limit of the broker
         self.metrics_port: int | None = None
+        self.listener_ports: dict[str, int] = {}
+        """The port each listener bound (by listener name), once started."""
         self.proc: subprocess.Popen[str] | None = None
         self.lines: list[str] = []
         self._started = threading.Event()
@@ -44,19 +46,14 @@ class BrokerProcess:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def bootstrap_for(self, listener: str) -> str:
+        return f"127.0.0.1:{self.listener_ports[listener]}"
+
     def start(self) -> BrokerProcess:
-        cmd = [
-            sys.executable,
-            "-m",
-            "odradek",
-            "--log-level",
-            "INFO",
-            "broker",
-            "--listeners",
-            f"PLAINTEXT://127.0.0.1:{self.port}",
-            "--log-dirs",
-            str(self.data_dir),
-        ]
+        cmd = [sys.executable, "-m", "odradek", "--log-level", "INFO", "broker"]
+        if "listeners" not in self.overrides:
+            cmd += ["--listeners", f"PLAINTEXT://127.0.0.1:{self.port}"]
+        cmd += ["--log-dirs", str(self.data_dir)]
         for name, value in self.overrides.items():
             cmd += ["--override", f"{name}={value}"]
         self._started.clear()
@@ -94,8 +91,12 @@ class BrokerProcess:
                 msg = json.loads(line).get("msg", "")
             except ValueError:
                 continue
-            if msg.startswith("listening on PLAINTEXT://"):
-                self.port = int(msg.rsplit(":", 1)[1])
+            if msg.startswith("listening on "):
+                name = msg[len("listening on ") :].split("://", 1)[0]
+                port = int(msg.rsplit(":", 1)[1])
+                self.listener_ports[name] = port
+                if name == "PLAINTEXT" or len(self.listener_ports) == 1:
+                    self.port = port
             elif msg.startswith("metrics on http://"):
                 self.metrics_port = int(msg.rsplit(":", 1)[1].split("/", 1)[0])
             elif msg.startswith("broker ") and " started in " in msg:

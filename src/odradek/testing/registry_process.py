@@ -23,9 +23,14 @@ START_TIMEOUT_S = 30.0
 
 class RegistryProcess:
     def __init__(
-        self, bootstrap: str, overrides: Mapping[str, str] | None = None, log_path: Path | None = None
+        self,
+        bootstrap: str,
+        overrides: Mapping[str, str] | None = None,
+        log_path: Path | None = None,
+        listen: str = "127.0.0.1:0",
     ) -> None:
         self.bootstrap = bootstrap
+        self.listen = listen
         self.overrides = dict(overrides or {})
         self.log_path = log_path
         self.url = ""
@@ -40,7 +45,7 @@ class RegistryProcess:
             "--bootstrap",
             self.bootstrap,
             "--listen",
-            "127.0.0.1:0",
+            self.listen,
         ]
         for name, value in self.overrides.items():
             cmd += ["--override", f"{name}={value}"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+import uuid
 from pathlib import Path
 
 import pytest
@@ -25,9 +25,14 @@ def readme_block() -> str:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
-def test_readme_curl_examples(rest: ServiceProcess, make_topic: Callable[..., str]) -> None:
-    topic = make_topic(1)
-    script = readme_block().replace("http://127.0.0.1:8082", rest.url).replace("/events", "/" + topic)
+def test_readme_curl_examples(rest: ServiceProcess) -> None:
+    topic = f"readme-events-{uuid.uuid4().hex[:8]}"
+    script = (
+        readme_block()
+        .replace("http://127.0.0.1:8082", rest.url)
+        .replace("/events", "/" + topic)
+        .replace('"events"', f'"{topic}"')
+    )
     lines = [line for line in script.replace("\\\n", " ").splitlines() if line.strip()]
     sse = [line for line in lines if "text/event-stream" in line]
     plain = [line for line in lines if line not in sse]
@@ -37,12 +42,13 @@ def test_readme_curl_examples(rest: ServiceProcess, make_topic: Callable[..., st
     )
     assert out.returncode == 0, out.stderr.decode()
     text = out.stdout.decode()
+    assert '"kind":"KafkaTopic"' in text and '"partitions_count":1' in text
     assert '"offsets":[{"partition":0,"offset":0,"error_code":null,"error":null}]' in text
     assert '"error_code":200' in text and '"offset":1' in text
     assert '"value":{"type":"JSON","data":{"action":"signed up"}}' in text
     assert '"value":{"type":"JSON","data":{"action":"paid"}}' in text
     (stream,) = sse
-    cluster = "C=$(" + lines[1].split("$(", 1)[1].rsplit(")", 1)[0] + ")\n"
+    cluster = "C=$(" + lines[0].split("$(", 1)[1].rsplit(")", 1)[0] + ")\n"
     stream = stream.replace("curl -sN", "curl -sN --max-time 3")
     out = subprocess.run(["bash", "-c", cluster + stream], check=False, capture_output=True, timeout=30)
     assert b"data: " in out.stdout and b'"action":"paid"' in out.stdout

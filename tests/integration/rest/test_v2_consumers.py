@@ -86,6 +86,14 @@ def test_subscribe_fetch_commit_delete(
     )
     again = fetch_until(http, url, 3)
     assert [r["offset"] for r in again] == [0, 1, 2]
+    assert (
+        http.post(
+            url + "/positions/end", json={"partitions": [{"topic": topic, "partition": 0}]}, headers=H
+        ).status_code
+        == 204
+    )
+    produce(bootstrap, topic, [b"late"])
+    assert [base64.b64decode(r["value"]) for r in fetch_until(http, url, 1)] == [b"late"]
     r = http.get(url + "/records", headers={"accept": V2_JSON})
     assert r.status_code == 406 and r.json()["error_code"] == 40601
     assert http.delete(url + "/subscription").status_code == 204

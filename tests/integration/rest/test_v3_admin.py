@@ -77,6 +77,13 @@ def test_topic_lifecycle_and_configs(http: httpx.Client, cluster_id: str) -> Non
     assert http.get(t + "/partitions/1/replicas/1").json() == replica
     assert http.get(t + "/partitions/1/offset").json()["latest_offset"] == 0
     assert http.get(t + "/partitions/9").status_code == 404
+    hosted = http.get(c + "/brokers/1/partition-replicas").json()
+    assert hosted["kind"] == "KafkaReplicaList"
+    assert {(x["topic_name"], x["partition_id"]) for x in hosted["data"]} >= {
+        ("rest-v3-admin", 0),
+        ("rest-v3-admin", 1),
+    }
+    assert http.get(c + "/brokers/9/partition-replicas").status_code == 404
     # more partitions, then delete
     r = http.patch(t, json={"partitions_count": 3})
     assert r.status_code == 200 and r.json()["partitions_count"] == 3

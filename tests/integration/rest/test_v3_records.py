@@ -13,6 +13,8 @@ import httpx
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from odradek.rest.consumers.cursor import decode
+
 J = {"content-type": "application/json"}
 
 
@@ -264,6 +266,9 @@ def test_group_consume_with_a_cursor(
     http.get(g + "/records", params={"cursor": cursor, "timeout": 0})
     lags = {x["partition_id"]: x["current_offset"] for x in http.get(g + "/lags").json()["data"]}
     assert lags == {0: 10, 1: 10}
+    name = decode(cursor).spec.name
+    assert http.delete(g + "/consumers/other", params={"cursor": cursor}).status_code == 400
+    assert http.delete(g + f"/consumers/{name}", params={"cursor": cursor}).status_code == 204
     # a retried old cursor answers the same records again (at least once, nothing skipped)
     r = http.get(g + "/records", params={"cursor": "c1.garbage"})
     assert r.status_code == 404 and r.json()["error_code"] == 40403

@@ -154,7 +154,14 @@ def test_scale_out_interactive_queries_and_restore(kafka: Kafka, tmp_path: Path)
     kafka.produce(src, [(u.encode(), b"c", i) for i, u in enumerate(users * 3)])
     a = KafkaStreams(
         _counter(src).build(),
-        kafka.config("iq", **{"application.server": "127.0.0.1:0", "state.dir": str(tmp_path / "a")}),
+        kafka.config(
+            "iq",
+            **{
+                "application.server": "127.0.0.1:0",
+                "state.dir": str(tmp_path / "a"),
+                "num.stream.threads": 2,
+            },
+        ),
     )
     b = KafkaStreams(
         _counter(src).build(),
@@ -305,7 +312,14 @@ def test_standby_replica_keeps_state_warm_for_a_fast_takeover(kafka: Kafka, tmp_
     users = [f"u{i}" for i in range(10)]
     kafka.produce(src, [(u.encode(), b"x", i) for i, u in enumerate(users * 5)])
     configs = [
-        kafka.config("standby", **{"num.standby.replicas": 1, "state.dir": str(tmp_path / name)})
+        kafka.config(
+            "standby",
+            **{
+                "num.standby.replicas": 1,
+                "state.dir": str(tmp_path / name),
+                "application.server": "127.0.0.1:0",
+            },
+        )
         for name in ("a", "b")
     ]
     a = KafkaStreams(_counter(src).build(), configs[0])
@@ -327,6 +341,10 @@ def test_standby_replica_keeps_state_warm_for_a_fast_takeover(kafka: Kafka, tmp_
             ),
             what="standbys caught up",
         )
+        meta = b.metadata_for_key("user-counts", "u0")
+        servers = {a.application_server, b.application_server}
+        assert meta.active_host in servers
+        assert meta.standby_hosts == tuple(servers - {meta.active_host})
         a.close()
         kafka.produce(src, [(u.encode(), b"x", 100) for u in users])
         wait_for(lambda: all(_get(b, u) == 6 for u in users), what="b taking over")

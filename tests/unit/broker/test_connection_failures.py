@@ -30,7 +30,9 @@ class _Raising:
         self.how = how
         self.exc = exc
 
-    def handle(self, frame: bytearray, client_host: str, connection_id: int) -> Coroutine[Any, Any, Any]:
+    def handle(
+        self, frame: bytearray, client_host: str, connection_id: int, session: object = None
+    ) -> Coroutine[Any, Any, Any]:
         return cast(Coroutine[Any, Any, Any], self.how(self.exc))
 
 

@@ -9,9 +9,11 @@ import uuid
 from pathlib import Path
 from typing import Any, cast
 
+from odradek.broker.authorization import BrokerAuthorizer
 from odradek.broker.context import RequestContext
 from odradek.broker.handlers import find_coordinator, list_offsets
 from odradek.broker.ports import BrokerPorts
+from odradek.metadata.image import ClusterImage
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId, Epoch
 from odradek.model.topic_partition import TopicPartition
@@ -34,6 +36,9 @@ class Missing:
 
 def ports(**given: Any) -> BrokerPorts:
     names = BrokerPorts.__dataclass_fields__
+    given.setdefault(
+        "authorizer", BrokerAuthorizer(lambda: ClusterImage.EMPTY, lambda: 0)
+    )  # none: all allowed
     return BrokerPorts(**{name: given.get(name, Missing(name)) for name in names})
 
 
@@ -51,7 +56,7 @@ class NotReady:
 class Node:
     node_id = 7
 
-    def advertised_endpoint(self) -> tuple[str, int]:
+    def advertised_endpoint(self, listener: str | None = None) -> tuple[str, int]:
         return "broker-7", 9097
 
 

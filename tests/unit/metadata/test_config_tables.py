@@ -44,8 +44,17 @@ KAFKA_4_TOPIC_CONFIGS = {
 }
 
 
+# Confluent Server's broker-side schema validation (broker/schema_validation.py), the only additions
+CONFLUENT_TOPIC_CONFIGS = {
+    "confluent.key.schema.validation",
+    "confluent.value.schema.validation",
+    "confluent.key.subject.name.strategy",
+    "confluent.value.subject.name.strategy",
+}
+
+
 def test_every_kafka_4_topic_config_and_nothing_removed() -> None:
-    assert set(TOPIC_CONFIGS) == KAFKA_4_TOPIC_CONFIGS
+    assert set(TOPIC_CONFIGS) == KAFKA_4_TOPIC_CONFIGS | CONFLUENT_TOPIC_CONFIGS
     assert "message.format.version" not in TOPIC_CONFIGS
     assert "message.timestamp.difference.max.ms" not in TOPIC_CONFIGS
 

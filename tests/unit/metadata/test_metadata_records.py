@@ -23,7 +23,15 @@ from odradek.metadata.records import (
     record_from_json,
     record_to_json,
 )
+from odradek.metadata.security_records import (
+    AccessControlEntryRecord,
+    ClientQuotaRecord,
+    RemoveAccessControlEntryRecord,
+    RemoveUserScramCredentialRecord,
+    UserScramCredentialRecord,
+)
 from odradek.model.ids import BrokerId, Epoch
+from odradek.security.acl import AclOperation, AclPermissionType, PatternType, ResourceType
 
 TOPIC_ID = uuid.UUID("6a8f1f0e-6a2c-4c36-9bd1-3d0f4bfa9b41")
 B1, B2 = BrokerId(1), BrokerId(2)
@@ -43,6 +51,21 @@ EXAMPLES: list[MetadataRecord] = [
     ConfigRecord(ConfigResourceType.TOPIC, "t", "retention.ms", "1000"),
     ConfigRecord(ConfigResourceType.BROKER, "", "log.retention.ms", None),
     ProducerIdsRecord(B1, 2000),
+    AccessControlEntryRecord(
+        TOPIC_ID,
+        ResourceType.TOPIC,
+        "t",
+        PatternType.PREFIXED,
+        "User:a",
+        "*",
+        AclOperation.READ,
+        AclPermissionType.ALLOW,
+    ),
+    RemoveAccessControlEntryRecord(TOPIC_ID),
+    UserScramCredentialRecord("alice", "SCRAM-SHA-256", "c2FsdA==", "a2V5", "a2V5", 4096),
+    RemoveUserScramCredentialRecord("alice", "SCRAM-SHA-256"),
+    ClientQuotaRecord(("client-id", "user"), (None, "alice"), "producer_byte_rate", 1024.0),
+    ClientQuotaRecord(("ip",), ("10.0.0.1",), "connection_creation_rate", 0.0, remove=True),
 ]
 
 

@@ -171,6 +171,14 @@ def test_co_partitioning_is_checked_against_partition_counts() -> None:
         topology.check_copartitioning({"clicks": 3, "users": 4})
 
 
+def test_co_partitioning_can_be_checked_at_build_time() -> None:
+    b = StreamsBuilder()
+    b.stream("orders").join(b.stream("payments"), lambda o, p: o, JoinWindows.of(10)).to("out")
+    b.build({"orders": 4, "payments": 4})
+    with pytest.raises(TopologyException, match="same number of partitions"):
+        b.build({"orders": 4, "payments": 2})
+
+
 def test_join_kinds_that_do_not_exist_are_refused() -> None:
     b = StreamsBuilder()
     with pytest.raises(TopologyException, match="inner or left"):

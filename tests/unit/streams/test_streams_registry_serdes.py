@@ -1,6 +1,6 @@
 """Avro, JSON Schema and Protobuf serdes (confluent-kafka's schema-registry serializers) through the
-test driver. These run against confluent-kafka's in-memory registry client (`mock://`); the same
-serdes against odradek's own schema registry are tested once that registry is on main."""
+test driver, against confluent-kafka's in-memory registry client (`mock://`); the same serdes
+against odradek's own schema registry: tests/integration/streams/test_streams_registry.py."""
 
 from __future__ import annotations
 

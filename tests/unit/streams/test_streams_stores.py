@@ -156,3 +156,19 @@ def test_a_locked_rocksdb_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ProcessorStateException, match="cannot open the RocksDB state store"):
         RocksDBBytesStore(tmp_path / "db")
     first.close()
+
+
+def test_a_task_directory_locked_by_another_instance_is_a_clear_error(tmp_path: Path) -> None:
+    from odradek.streams.runtime.checkpoint import read_checkpoint, write_checkpoint
+    from odradek.streams.runtime.state_directory import StateDirectory
+
+    first, second = StateDirectory(tmp_path, "app"), StateDirectory(tmp_path, "app")
+    task_dir = first.lock("0_1")
+    with pytest.raises(ProcessorStateException, match="locked by another instance"):
+        second.lock("0_1")
+    write_checkpoint(task_dir, {("app-s-changelog", 1): 42})
+    assert read_checkpoint(task_dir) == {("app-s-changelog", 1): 42}
+    assert (task_dir / ".checkpoint").read_text() == "0\n1\napp-s-changelog 1 42\n"
+    first.unlock("0_1")
+    second.lock("0_1")
+    second.unlock("0_1")

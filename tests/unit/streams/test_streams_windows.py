@@ -207,3 +207,17 @@ def test_window_definitions_validate() -> None:
     assert TimeWindows.hopping(10, 4).pane_ms == 2
     assert TimeWindows.hopping(10, 5).windows_for(7) == [Window(0, 10), Window(5, 15)]
     assert repr(Windowed("k", Window(0, 5))) == "['k'@0/5]"
+
+
+def test_queries_of_a_pane_store_see_windows(make_driver: Any) -> None:
+    from odradek.streams.runtime.queries import LocalStoreView
+
+    b = StreamsBuilder()
+    b.stream("in").group_by_key().windowed_by(TimeWindows.hopping(10, 5)).count(
+        materialized=Materialized("hop", retention_ms=1000)
+    )
+    d = make_driver(b)
+    _pipe(d, "in", [("a", 1, 3), ("a", 1, 7), ("a", 1, 12)])
+    view = LocalStoreView("hop", lambda: [d.get_window_store("hop")], d.topology.stores["hop"].panes)
+    assert view.fetch("a", 0, 10) == [(0, 2), (5, 2), (10, 1)]
+    assert sorted(view.all()) == [(("a", 0), 2), (("a", 5), 2), (("a", 10), 1)]

@@ -48,6 +48,10 @@ MODULES = (
     "consumer_group_heartbeat",
     "consumer_group_describe",
     "list_config_resources",
+    "sasl",
+    "acls",
+    "user_scram_credentials",
+    "client_quotas",
 )
 
 

@@ -18,6 +18,7 @@ from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import add_partitions_to_txn as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 BATCHED_SINCE = 4
 TV2_SINCE = 5
@@ -60,7 +61,34 @@ async def _transaction(
     partitions = [TopicPartition(t.name, p) for t in topics for p in t.partitions]
     unknown = {tp for tp in partitions if ports.partitions.get(tp.topic, tp.partition) is None}
     errors: dict[TopicPartition, ErrorCode]
-    if unknown:
+    authorizer = ports.authorizer
+    # v4+ batches come from brokers verifying (verify_only): they need CLUSTER_ACTION; clients
+    # need WRITE on the transactional id and on each topic
+    if (
+        verify_only
+        and version >= BATCHED_SINCE
+        and not authorizer.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION)
+    ):
+        denied_all: ErrorCode | None = ErrorCode.CLUSTER_AUTHORIZATION_FAILED
+    elif not authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactional_id):
+        denied_all = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+    else:
+        denied_all = None
+    denied_topics = {
+        t.name
+        for t in topics
+        if not authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, t.name)
+    }
+    if denied_all is not None:
+        errors = dict.fromkeys(partitions, denied_all)
+    elif denied_topics:
+        errors = {
+            tp: ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            if tp.topic in denied_topics
+            else ErrorCode.OPERATION_NOT_ATTEMPTED
+            for tp in partitions
+        }
+    elif unknown:
         errors = {
             tp: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if tp in unknown else ErrorCode.OPERATION_NOT_ATTEMPTED
             for tp in partitions

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 
 from odradek.broker.api import ApiSpec
+from odradek.broker.authorization import config_resource_denied
 from odradek.broker.context import RequestContext
 from odradek.broker.log_levels import alter_broker_loggers
 from odradek.metadata.config_types import ConfigResourceType
@@ -36,6 +37,7 @@ from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import alter_configs as legacy_msg
 from odradek.protocol.messages import incremental_alter_configs as msg
+from odradek.security.acl import AclOperation
 
 DUPLICATE_RESOURCE = "Each resource must appear at most once."
 
@@ -44,9 +46,21 @@ async def handle_legacy(
     ctx: RequestContext, request: legacy_msg.AlterConfigsRequest
 ) -> legacy_msg.AlterConfigsResponse:
     static = ctx.ports.config.static
+    denied = [
+        legacy_msg.AlterConfigsResourceResponse(
+            error, "Authorization failed.", r.resource_type, r.resource_name
+        )
+        for r in request.resources
+        if (
+            error := config_resource_denied(ctx, r.resource_type, r.resource_name, AclOperation.ALTER_CONFIGS)
+        )
+        is not None
+    ]
+    refused = {(d.resource_type, d.resource_name) for d in denied}
     resources = [
         AlterConfigsResource(r.resource_type, r.resource_name, tuple((c.name, c.value) for c in r.configs))
         for r in request.resources
+        if (r.resource_type, r.resource_name) not in refused
     ]
     results = await ctx.ports.metadata.run_controller(
         lambda image: alter_configs(image, static, resources, validate_only=request.validate_only)
@@ -58,6 +72,7 @@ async def handle_legacy(
             )
             for r in results
         ]
+        + denied
     )
 
 
@@ -74,9 +89,20 @@ async def handle_incremental(
         )
         for r in request.resources
     ]
-    loggers = [r for r in resources if r.resource_type == ConfigResourceType.BROKER_LOGGER]
-    metadata = [r for r in resources if r.resource_type != ConfigResourceType.BROKER_LOGGER]
     results: dict[int, AlterConfigsResourceResult] = {}
+    allowed = []
+    for resource in resources:
+        error = config_resource_denied(
+            ctx, resource.resource_type, resource.resource_name, AclOperation.ALTER_CONFIGS
+        )
+        if error is None:
+            allowed.append(resource)
+        else:
+            results[id(resource)] = AlterConfigsResourceResult(
+                resource.resource_type, resource.resource_name, ErrorCode(error), "Authorization failed."
+            )
+    loggers = [r for r in allowed if r.resource_type == ConfigResourceType.BROKER_LOGGER]
+    metadata = [r for r in allowed if r.resource_type != ConfigResourceType.BROKER_LOGGER]
     seen = Counter((r.resource_type, r.resource_name) for r in loggers)
     for resource in loggers:
         if seen[(resource.resource_type, resource.resource_name)] > 1:

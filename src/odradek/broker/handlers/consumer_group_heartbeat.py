@@ -19,6 +19,7 @@ from odradek.broker.group_coordinator import coordinator_context
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import consumer_group_heartbeat as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 
 async def handle(
@@ -29,6 +30,19 @@ async def handle(
         return msg.ConsumerGroupHeartbeatResponse(
             error_code=ErrorCode.UNSUPPORTED_VERSION,
             error_message="The consumer group protocol is disabled (group.coordinator.rebalance.protocols).",
+        )
+    authorizer = ctx.ports.authorizer
+    if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+        return msg.ConsumerGroupHeartbeatResponse(
+            error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED, error_message=None
+        )
+    names = request.subscribed_topic_names or []
+    if names and len(authorizer.allowed_names(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, names)) != len(
+        names
+    ):
+        return msg.ConsumerGroupHeartbeatResponse(
+            error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            error_message="The member may not describe every topic it subscribes to.",
         )
     return await ctx.ports.groups.service.consumer_group_heartbeat(coordinator_context(ctx), request)
 

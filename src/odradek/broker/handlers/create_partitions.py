@@ -11,11 +11,26 @@ from __future__ import annotations
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.metadata.controller.partitions import CreatePartitionsTopic, create_partitions
+from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import create_partitions as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 
 async def handle(ctx: RequestContext, request: msg.CreatePartitionsRequest) -> msg.CreatePartitionsResponse:
+    authorizer = ctx.ports.authorizer
+    denied = [
+        t.name
+        for t in request.topics
+        if not authorizer.authorize(ctx, AclOperation.ALTER, ResourceType.TOPIC, t.name)
+    ]
+    request.topics = [t for t in request.topics if t.name not in denied]
+    refused = [
+        msg.CreatePartitionsTopicResult(n, ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed.")
+        for n in denied
+    ]
+    if not request.topics:
+        return msg.CreatePartitionsResponse(results=refused)
     topics = [
         CreatePartitionsTopic(
             t.name,
@@ -29,6 +44,7 @@ async def handle(ctx: RequestContext, request: msg.CreatePartitionsRequest) -> m
     )
     return msg.CreatePartitionsResponse(
         results=[msg.CreatePartitionsTopicResult(r.name, r.error_code, r.error_message) for r in results]
+        + refused
     )
 
 

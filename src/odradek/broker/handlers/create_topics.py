@@ -15,14 +15,39 @@ from __future__ import annotations
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.metadata.controller.topics import CreatableReplicaAssignment, CreatableTopic, CreateTopicResult
+from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import create_topics as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 
 async def handle(ctx: RequestContext, request: msg.CreateTopicsRequest) -> msg.CreateTopicsResponse:
-    topics = [_creatable(t) for t in request.topics]
-    results = await ctx.ports.metadata.create_topics(topics, validate_only=request.validate_only)
-    return msg.CreateTopicsResponse(topics=[_result(r) for r in results])
+    """CREATE on the cluster, or on each topic (TOPIC_AUTHORIZATION_FAILED for the others)."""
+    authorizer = ctx.ports.authorizer
+    denied: set[str] = set()
+    if authorizer.enabled and not authorizer.authorize_cluster(ctx, AclOperation.CREATE):
+        names = [t.name for t in request.topics]
+        denied = set(names) - {
+            n for n in names if authorizer.authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, n)
+        }
+    topics = [_creatable(t) for t in request.topics if t.name not in denied]
+    results = (
+        await ctx.ports.metadata.create_topics(topics, validate_only=request.validate_only) if topics else ()
+    )
+    by_name = {r.name: _result(r) for r in results}
+    return msg.CreateTopicsResponse(
+        topics=[
+            by_name.get(t.name)
+            or msg.CreatableTopicResult(
+                name=t.name,
+                error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                error_message="Authorization failed.",
+                num_partitions=-1,
+                replication_factor=-1,
+            )
+            for t in request.topics
+        ]
+    )
 
 
 def _creatable(topic: msg.CreatableTopic) -> CreatableTopic:

@@ -22,6 +22,7 @@ from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import delete_records as msg
 from odradek.replication.partition import Partition
+from odradek.security.acl import AclOperation, ResourceType
 from odradek.storage.errors import StorageError
 from odradek.storage.log_manager import remove_paths
 
@@ -36,6 +37,12 @@ async def handle(ctx: RequestContext, request: msg.DeleteRecordsRequest) -> msg.
     for topic in request.topics:
         out = msg.DeleteRecordsTopicResult(name=topic.name)
         response.topics.append(out)
+        if not ports.authorizer.authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, topic.name):
+            out.partitions = [
+                msg.DeleteRecordsPartitionResult(p.partition_index, -1, ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+                for p in topic.partitions
+            ]
+            continue
         for part in topic.partitions:
             partition = ports.partitions.get(topic.name, part.partition_index)
             code, low_watermark = delete_before(partition, topic.name, part.offset, now, doomed)

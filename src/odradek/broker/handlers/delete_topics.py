@@ -27,8 +27,10 @@ from odradek.metadata.records import RemoveTopicRecord
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.topic_names import is_internal
 from odradek.model.errors import ErrorCode
+from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import delete_topics as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 FIRST_VERSION_WITH_DELETION_DISABLED = 3
 
@@ -40,10 +42,36 @@ async def handle(ctx: RequestContext, request: msg.DeleteTopicsRequest) -> msg.D
     else:
         refs = [DeleteTopicRef(name) for name in request.topic_names]
     static = ctx.ports.config.static
+    authorizer = ctx.ports.authorizer
+    denied: list[msg.DeletableTopicResult] = []
+    if authorizer.enabled:
+        image = ctx.ports.metadata.image
+        allowed_refs = []
+        for ref in refs:
+            topic = (
+                image.topic(ref.name)
+                if ref.name
+                else image.topics_by_id.get(ref.topic_id)
+                if ref.topic_id
+                else None
+            )
+            name = ref.name or (topic.name if topic is not None else None)
+            if name is None or authorizer.authorize(ctx, AclOperation.DELETE, ResourceType.TOPIC, name):
+                allowed_refs.append(ref)
+            else:
+                denied.append(
+                    msg.DeletableTopicResult(
+                        name=ref.name if ref.name or version < 6 else None,
+                        topic_id=ref.topic_id or ZERO_UUID,
+                        error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                        error_message="Authorization failed.",
+                    )
+                )
+        refs = allowed_refs
     results = await ctx.ports.metadata.run_controller(
         lambda image: delete_unless_internal(image, static, refs)
     )
-    return msg.DeleteTopicsResponse(responses=[_result(r, version) for r in results])
+    return msg.DeleteTopicsResponse(responses=[_result(r, version) for r in results] + denied)
 
 
 def delete_unless_internal(

@@ -3,18 +3,20 @@
 A broker listener answers for endpoint type BROKER (1) only: a request for CONTROLLER endpoints (2)
 gets MISMATCHED_ENDPOINT_TYPE, any other type UNSUPPORTED_ENDPOINT_TYPE (INVALID_REQUEST in v0,
 which has no such field and cannot send them). Fenced brokers are listed, flagged, only when the
-client asks (v2). ``include_cluster_authorized_operations`` gets every CLUSTER operation, since no
-authorizer is configured. The controller is the single-node broker itself.
+client asks (v2). ``include_cluster_authorized_operations`` gets the CLUSTER operations the principal
+may perform (every one without an authorizer). The controller is the single-node broker itself.
 """
 
 from __future__ import annotations
 
 from odradek.broker.api import ApiSpec
-from odradek.broker.authorized_operations import CLUSTER_OPERATIONS, authorized_operations
+from odradek.broker.authorization import authorized_operations_field
 from odradek.broker.context import RequestContext
+from odradek.broker.endpoints import broker_endpoint
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import describe_cluster as msg
+from odradek.security.acl import CLUSTER_NAME, ResourceType
 
 ENDPOINT_BROKER = 1
 ENDPOINT_CONTROLLER = 2
@@ -39,18 +41,22 @@ def handle(ctx: RequestContext, request: msg.DescribeClusterRequest) -> msg.Desc
     image = ctx.ports.metadata.image
     brokers = [
         msg.DescribeClusterBroker(
-            broker_id=b.broker_id, host=b.host, port=b.port, rack=b.rack, is_fenced=b.fenced
+            broker_id=b.broker_id, host=host, port=port, rack=b.rack, is_fenced=b.fenced
         )
         for _, b in sorted(image.brokers.items())
         if request.include_fenced_brokers or not b.fenced
+        for host, port in [broker_endpoint(ctx, b)]
     ]
     return msg.DescribeClusterResponse(
         endpoint_type=ENDPOINT_BROKER,
         cluster_id=image.cluster_id or "",
         controller_id=image.controller_id,
         brokers=brokers,
-        cluster_authorized_operations=authorized_operations(
-            request.include_cluster_authorized_operations, CLUSTER_OPERATIONS
+        cluster_authorized_operations=authorized_operations_field(
+            request.include_cluster_authorized_operations,
+            ctx.ports.authorizer.authorized_operations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
+            if request.include_cluster_authorized_operations
+            else 0,
         ),
     )
 

@@ -13,12 +13,14 @@ resource types (GROUP, CLIENT_METRICS) get INVALID_REQUEST.
 from __future__ import annotations
 
 from odradek.broker.api import ApiSpec
+from odradek.broker.authorization import config_resource_denied
 from odradek.broker.context import RequestContext
 from odradek.broker.log_levels import describe_broker_loggers
 from odradek.metadata.config_types import ConfigResourceType
 from odradek.metadata.describe_configs import ConfigEntry, DescribeConfigsResult, describe_configs
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import describe_configs as msg
+from odradek.security.acl import AclOperation
 
 
 def handle(ctx: RequestContext, request: msg.DescribeConfigsRequest) -> msg.DescribeConfigsResponse:
@@ -28,6 +30,19 @@ def handle(ctx: RequestContext, request: msg.DescribeConfigsRequest) -> msg.Desc
     response = msg.DescribeConfigsResponse()
     for resource in request.resources:
         keys = resource.configuration_keys
+        denied = config_resource_denied(
+            ctx, resource.resource_type, resource.resource_name, AclOperation.DESCRIBE_CONFIGS
+        )
+        if denied is not None:
+            response.results.append(
+                msg.DescribeConfigsResult(
+                    error_code=denied,
+                    error_message="Authorization failed.",
+                    resource_type=resource.resource_type,
+                    resource_name=resource.resource_name,
+                )
+            )
+            continue
         if resource.resource_type == ConfigResourceType.BROKER_LOGGER:
             result = describe_broker_loggers(static.node_id, resource.resource_name, keys)
         else:

@@ -18,10 +18,13 @@ from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import describe_log_dirs as msg
+from odradek.security.acl import AclOperation
 from odradek.storage.log_manager import LogDirDescription
 
 
 def handle(ctx: RequestContext, request: msg.DescribeLogDirsRequest) -> msg.DescribeLogDirsResponse:
+    if not ctx.ports.authorizer.authorize_cluster(ctx, AclOperation.DESCRIBE):
+        return msg.DescribeLogDirsResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     wanted = (
         None
         if request.topics is None

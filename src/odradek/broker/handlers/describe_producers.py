@@ -13,6 +13,7 @@ from odradek.broker.context import RequestContext
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import describe_producers as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 
 def handle(ctx: RequestContext, request: msg.DescribeProducersRequest) -> msg.DescribeProducersResponse:
@@ -20,9 +21,13 @@ def handle(ctx: RequestContext, request: msg.DescribeProducersRequest) -> msg.De
     for topic in request.topics:
         out = msg.TopicResponse(name=topic.name)
         response.topics.append(out)
+        allowed = ctx.ports.authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic.name)
         for index in topic.partition_indexes:
             result = msg.PartitionResponse(partition_index=index)
             out.partitions.append(result)
+            if not allowed:
+                result.error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                continue
             partition = ctx.ports.partitions.leader(topic.name, index)
             if isinstance(partition, ErrorCode):
                 result.error_code = partition

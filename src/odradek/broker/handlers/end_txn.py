@@ -14,14 +14,20 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.coordinator.transaction.metadata import TV_0, TV_2
 from odradek.coordinator.transaction.results import error_for_client
+from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import end_txn as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 TV2_SINCE = 5
 
 
 async def handle(ctx: RequestContext, request: msg.EndTxnRequest) -> msg.EndTxnResponse:
     version = ctx.api_version
+    if not ctx.ports.authorizer.authorize(
+        ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id
+    ):
+        return msg.EndTxnResponse(error_code=ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     result = await ctx.ports.transactions.service.end_txn(
         request.transactional_id,
         request.producer_id,

@@ -14,6 +14,12 @@ to the high watermark, ``read_committed`` up to the last stable offset (LSO), wi
 transactions overlapping the returned batches (from the segments' `.txnindex`), so the consumer
 drops their records itself.
 
+Authorization: READ on each topic (TOPIC_AUTHORIZATION_FAILED on its partitions); a fetch with a
+replica id (a follower's) needs CLUSTER_ACTION on the cluster. Quota: the response's bytes count
+against ``consumer_byte_rate``; a fetch that would exceed it is answered empty with
+``throttle_time_ms`` (its bytes given back), and ``max_bytes`` is capped to what one quota window
+allows, as Kafka does.
+
 Version gate (KIP-110): a client below Fetch v10 cannot read zstd. As in Kafka, a topic whose
 ``compression.type`` is ``zstd`` answers it UNSUPPORTED_COMPRESSION_TYPE; and since odradek stores
 batches as produced, the data itself is checked too (one header read per returned batch, only for
@@ -39,6 +45,7 @@ from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.fetch import FETCH_ZSTD_SINCE, before_first_zstd_batch, write_fetch_response
 from odradek.protocol.messages import fetch as msg
 from odradek.replication.partition import Partition
+from odradek.security.acl import AclOperation, ResourceType
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -78,22 +85,41 @@ def handle(
                 Wanted(key, _topic_id(ports, key[0]), sp.fetch_offset, sp.max_bytes, sp.current_leader_epoch)
                 for key, sp in session_ctx.session.partitions.items()
             ]
-    reads = _read_all(ports, wanted, request, version)
+    denied = _denied_topics(ctx, request, wanted)
+    quota_bytes = ports.quotas.fetch_max_bytes(ctx)
+    if quota_bytes is not None and quota_bytes < request.max_bytes:
+        request.max_bytes = max(1, int(quota_bytes))
+    reads = _read_all(ports, wanted, request, version, denied)
     total = sum(r.size for r in reads)
     has_error = any(r.error for r in reads) or bool(unknown_ids)
     if total >= request.min_bytes or request.max_wait_ms <= 0 or has_error or not wanted:
-        return _respond(ports, request, version, reads, unknown_ids, session_ctx)
-    return _wait_and_respond(ports, request, version, wanted, unknown_ids, session_ctx)
+        return _respond(ctx, request, version, reads, unknown_ids, session_ctx)
+    return _wait_and_respond(ctx, request, version, wanted, unknown_ids, session_ctx, denied)
+
+
+def _denied_topics(ctx: RequestContext, request: msg.FetchRequest, wanted: list[Wanted]) -> set[str]:
+    """Topics this fetch may not read: a follower's fetch (a replica id) needs CLUSTER_ACTION on the
+    cluster, or every topic is refused (CVE-2018-1288); a consumer's needs READ on each topic."""
+    authorizer = ctx.ports.authorizer
+    if not authorizer.enabled:
+        return set()
+    names = {w.key[0] for w in wanted}
+    replica_id = request.replica_state.replica_id if ctx.api_version >= 15 else request.replica_id
+    if replica_id >= 0 and not authorizer.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+        return names
+    return {n for n in names if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, n)}
 
 
 async def _wait_and_respond(
-    ports: BrokerPorts,
+    ctx: RequestContext,
     request: msg.FetchRequest,
     version: int,
     wanted: list[Wanted],
     unknown_ids: list[tuple[uuid.UUID, list[int]]],
     session_ctx: SessionContext | None,
+    denied: set[str],
 ) -> msg.FetchResponse:
+    ports = ctx.ports
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.max_wait_ms / 1000
     committed = request.isolation_level == READ_COMMITTED
@@ -107,10 +133,10 @@ async def _wait_and_respond(
         remaining_ms = int((deadline - loop.time()) * 1000)
         if not ports.purgatories.fetch.try_complete_else_watch(delayed, remaining_ms):
             await delayed.wait()
-        reads = _read_all(ports, wanted, request, version)
+        reads = _read_all(ports, wanted, request, version, denied)
         total = sum(r.size for r in reads)
         if total >= request.min_bytes or any(r.error for r in reads) or loop.time() >= deadline:
-            return _respond(ports, request, version, reads, unknown_ids, session_ctx)
+            return _respond(ctx, request, version, reads, unknown_ids, session_ctx)
 
 
 @dataclass(slots=True)
@@ -126,7 +152,7 @@ class Read:
 
 
 def _read_all(
-    ports: BrokerPorts, wanted: list[Wanted], request: msg.FetchRequest, version: int
+    ports: BrokerPorts, wanted: list[Wanted], request: msg.FetchRequest, version: int, denied: set[str]
 ) -> list[Read]:
     reads = []
     remaining = request.max_bytes
@@ -135,6 +161,9 @@ def _read_all(
     for w in wanted:
         read = Read(w)
         reads.append(read)
+        if w.key[0] in denied:
+            read.error = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            continue
         partition = ports.partitions.leader(*w.key, w.current_leader_epoch)
         if isinstance(partition, ErrorCode):
             read.error = partition
@@ -188,13 +217,18 @@ def _aborted_transactions(
 
 
 def _respond(
-    ports: BrokerPorts,
+    ctx: RequestContext,
     request: msg.FetchRequest,
     version: int,
     reads: list[Read],
     unknown_ids: list[tuple[uuid.UUID, list[int]]],
     session_ctx: SessionContext | None,
 ) -> msg.FetchResponse:
+    ports = ctx.ports
+    response_session = session_ctx.response_session_id if session_ctx is not None else 0
+    throttle = ports.quotas.record_fetch(ctx, sum(r.size for r in reads))
+    if throttle > 0:  # KIP-219: an empty answer now, the data after the throttle
+        return msg.FetchResponse(throttle_time_ms=throttle, session_id=response_session)
     session = session_ctx.session if session_ctx is not None else None
     incremental = session_ctx is not None and session_ctx.incremental
     topics: dict[str, msg.FetchableTopicResponse] = {}
@@ -242,7 +276,6 @@ def _respond(
                 ],
             )
         )
-    response_session = session_ctx.response_session_id if session_ctx is not None else 0
     return msg.FetchResponse(session_id=response_session, responses=responses)
 
 

@@ -17,6 +17,7 @@ from odradek.broker.context import RequestContext
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import find_coordinator as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 if TYPE_CHECKING:
     from odradek.broker.ports import BrokerPorts
@@ -45,7 +46,7 @@ async def handle(ctx: RequestContext, request: msg.FindCoordinatorRequest) -> ms
     version = ctx.api_version
     key_type = request.key_type if version >= 1 else GROUP
     keys = request.coordinator_keys if version >= BATCHED_SINCE else [request.key]
-    found = [await _find(ctx.ports, key_type, key) for key in keys]
+    found = [await _find(ctx, key_type, key) for key in keys]
     if version >= BATCHED_SINCE:
         return msg.FindCoordinatorResponse(coordinators=found)
     one = found[0]
@@ -58,12 +59,24 @@ async def handle(ctx: RequestContext, request: msg.FindCoordinatorRequest) -> ms
     )
 
 
-async def _find(ports: BrokerPorts, key_type: int, key: str) -> msg.Coordinator:
+async def _find(ctx: RequestContext, key_type: int, key: str) -> msg.Coordinator:
+    ports = ctx.ports
+
     def failed(error: ErrorCode, message: str) -> msg.Coordinator:
         return msg.Coordinator(key=key, node_id=-1, host="", port=-1, error_code=error, error_message=message)
 
     if key_type not in COORDINATORS:
         return failed(ErrorCode.INVALID_REQUEST, f"unknown coordinator key type {key_type}")
+    if key_type == GROUP and not ports.authorizer.authorize(
+        ctx, AclOperation.DESCRIBE, ResourceType.GROUP, key
+    ):
+        return failed(ErrorCode.GROUP_AUTHORIZATION_FAILED, "Group authorization failed.")
+    if key_type == TRANSACTION and not ports.authorizer.authorize(
+        ctx, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key
+    ):
+        return failed(
+            ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactional Id authorization failed."
+        )
     ready = COORDINATORS[key_type]
     if ready is None:
         return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, "no coordinator of this type on this broker")
@@ -72,7 +85,7 @@ async def _find(ports: BrokerPorts, key_type: int, key: str) -> msg.Coordinator:
     error = await ready(ports)
     if error is not ErrorCode.NO_ERROR:
         return failed(error, "the coordinator is not available yet")
-    host, port = ports.node.advertised_endpoint()
+    host, port = ports.node.advertised_endpoint(ctx.listener)
     return msg.Coordinator(key=key, node_id=ports.node.node_id, host=host, port=port, error_message=None)
 
 

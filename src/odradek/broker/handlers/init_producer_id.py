@@ -17,11 +17,25 @@ from odradek.coordinator.transaction.results import error_for_client
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import init_producer_id as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 
 async def handle(ctx: RequestContext, request: msg.InitProducerIdRequest) -> msg.InitProducerIdResponse:
     coordinator = ctx.ports.transactions
     transactional_id = request.transactional_id
+    authorizer = ctx.ports.authorizer
+    if transactional_id is not None:
+        if not authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactional_id):
+            return msg.InitProducerIdResponse(
+                error_code=ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producer_id=-1, producer_epoch=-1
+            )
+    elif not (
+        authorizer.authorize_cluster(ctx, AclOperation.IDEMPOTENT_WRITE)
+        or authorizer.authorize_by_resource_type(ctx, AclOperation.WRITE, ResourceType.TOPIC)
+    ):
+        return msg.InitProducerIdResponse(
+            error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED, producer_id=-1, producer_epoch=-1
+        )
     if transactional_id is not None:
         error = await coordinator.ensure_ready()
         if error is not ErrorCode.NO_ERROR:

@@ -17,6 +17,7 @@ from odradek.metadata.image import ClusterImage
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import list_config_resources as msg
+from odradek.security.acl import AclOperation
 
 SUPPORTED = {0: (R.CLIENT_METRICS,), 1: (R.TOPIC, R.BROKER, R.BROKER_LOGGER, R.CLIENT_METRICS, R.GROUP)}
 
@@ -26,6 +27,8 @@ def handle(ctx: RequestContext, request: msg.ListConfigResourcesRequest) -> msg.
     wanted = supported if ctx.api_version == 0 or not request.resource_types else request.resource_types
     if any(t not in supported for t in wanted):
         return msg.ListConfigResourcesResponse(error_code=ErrorCode.UNSUPPORTED_VERSION)
+    if not ctx.ports.authorizer.authorize_cluster(ctx, AclOperation.DESCRIBE_CONFIGS):
+        return msg.ListConfigResourcesResponse(error_code=ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     image = ctx.ports.metadata.image
     return msg.ListConfigResourcesResponse(
         config_resources=[

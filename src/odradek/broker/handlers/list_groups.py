@@ -10,10 +10,21 @@ from odradek.broker.context import RequestContext
 from odradek.broker.group_coordinator import coordinator_context
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import list_groups as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 
 async def handle(ctx: RequestContext, request: msg.ListGroupsRequest) -> msg.ListGroupsResponse:
-    return await ctx.ports.groups.service.list_groups(coordinator_context(ctx), request)
+    """Every group with DESCRIBE on the cluster; otherwise only the groups the principal may DESCRIBE."""
+    response = await ctx.ports.groups.service.list_groups(coordinator_context(ctx), request)
+    authorizer = ctx.ports.authorizer
+    if authorizer.enabled and not authorizer.authorize_cluster(ctx, AclOperation.DESCRIBE):
+        allowed = set(
+            authorizer.allowed_names(
+                ctx, AclOperation.DESCRIBE, ResourceType.GROUP, [g.group_id for g in response.groups]
+            )
+        )
+        response.groups = [g for g in response.groups if g.group_id in allowed]
+    return response
 
 
 SPEC = ApiSpec(

@@ -15,6 +15,7 @@ from odradek.broker.context import RequestContext
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import list_offsets as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 LATEST = -1
 EARLIEST = -2
@@ -31,11 +32,15 @@ def handle(ctx: RequestContext, request: msg.ListOffsetsRequest) -> msg.ListOffs
         out = msg.ListOffsetsTopicResponse(name=topic.name)
         response.topics.append(out)
         seen: set[int] = set()
+        allowed = ports.authorizer.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name)
         for part in topic.partitions:
             result = msg.ListOffsetsPartitionResponse(
                 partition_index=part.partition_index, timestamp=-1, offset=-1, leader_epoch=-1
             )
             out.partitions.append(result)
+            if not allowed:
+                result.error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                continue
             if part.partition_index in seen:
                 result.error_code = ErrorCode.INVALID_REQUEST
                 continue

@@ -5,14 +5,21 @@ A null topic list (v1+; an empty one in v0) means every topic. Unknown topics ar
 ``num.partitions`` and ``default.replication.factor``; the answer then already describes the new
 topic, since creation here is synchronous. Illegal names get INVALID_TOPIC_EXCEPTION, unknown
 topics UNKNOWN_TOPIC_OR_PARTITION, unknown ids (v10+) UNKNOWN_TOPIC_ID. Internal topics are never
-auto-created by Metadata. Authorized operations (v8+), when asked for, are everything the cluster or
-topic supports: no authorizer is configured. A partition whose log directory failed is answered with
+auto-created by Metadata. A partition whose log directory failed is answered with
 KAFKA_STORAGE_ERROR and this broker among its offline replicas.
+
+Authorization (Kafka's): a topic the principal may not DESCRIBE is left out of an all-topics answer
+and answered TOPIC_AUTHORIZATION_FAILED when named (UNKNOWN_TOPIC_ID when asked by id, so its
+existence does not leak); auto-creation needs CREATE on the cluster or on the topic
+(TOPIC_AUTHORIZATION_FAILED otherwise). Authorized operations (v8+), when asked for, are the
+principal's (`broker/authorization.py`).
 
 Answers for all topics are frequent (every client refreshes them) and, with 20,000 partitions, large:
 each topic's part is encoded once per topic image, API version and authorized-operations flag and
 kept (`_TopicParts`; images are immutable, so an unchanged topic keeps its bytes), and the sorted
-topic list once per image; only the brokers and the top-level fields are encoded per request.
+topic list once per image; only the brokers and the top-level fields are encoded per request. Not
+cached: topics whose authorized operations were asked for while an authorizer is on (they depend on
+the principal) and answers while a log directory is offline.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from odradek.broker.api import ApiSpec
-from odradek.broker.authorized_operations import CLUSTER_OPERATIONS, TOPIC_OPERATIONS, authorized_operations
+from odradek.broker.authorization import authorized_operations_field
 from odradek.broker.context import RequestContext
+from odradek.broker.endpoints import broker_endpoint
 from odradek.metadata.controller.topics import CreatableTopic
 from odradek.metadata.image import ClusterImage, TopicImage
 from odradek.metadata.topic_names import is_internal, topic_name_error
@@ -33,6 +41,7 @@ from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.codec import Encoded, encode_struct
 from odradek.protocol.messages import metadata as msg
 from odradek.protocol.schema import nested_struct
+from odradek.security.acl import CLUSTER_NAME, AclOperation, ResourceType
 
 if TYPE_CHECKING:
     from odradek.broker.ports import BrokerPorts
@@ -45,6 +54,7 @@ def handle(
     version = ctx.api_version
     allow_create = request.allow_auto_topic_creation if version >= 4 else True
     wanted = _wanted_names(ports.metadata.image, request, version)
+    refused: set[str] = set()
     if wanted is not None and allow_create and ports.config.bool_value("auto.create.topics.enable"):
         missing = [
             name
@@ -54,16 +64,25 @@ def handle(
             and topic_name_error(name) is None
             and not is_internal(name)
         ]
+        authorizer = ports.authorizer
+        if missing and authorizer.enabled:
+            missing = authorizer.allowed_names(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, missing)
+            if not authorizer.authorize_cluster(ctx, AclOperation.CREATE):
+                creatable = set(
+                    authorizer.allowed_names(ctx, AclOperation.CREATE, ResourceType.TOPIC, missing)
+                )
+                refused = {name for name in missing if name not in creatable}
+                missing = [name for name in missing if name in creatable]
         if missing:
-            return _create_then_describe(ctx, request, missing)
-    return describe(ports, request, version)
+            return _create_then_describe(ctx, request, missing, refused)
+    return describe(ctx, request, refused)
 
 
 async def _create_then_describe(
-    ctx: RequestContext, request: msg.MetadataRequest, missing: list[str]
+    ctx: RequestContext, request: msg.MetadataRequest, missing: list[str], refused: set[str]
 ) -> msg.MetadataResponse:
     await ctx.ports.metadata.create_topics([CreatableTopic(name) for name in missing])
-    return describe(ctx.ports, request, ctx.api_version)
+    return describe(ctx, request, refused)
 
 
 def _wanted_names(image: ClusterImage, request: msg.MetadataRequest, version: int) -> list[str | None] | None:
@@ -80,28 +99,48 @@ def _wanted_names(image: ClusterImage, request: msg.MetadataRequest, version: in
     return names
 
 
-def describe(ports: BrokerPorts, request: msg.MetadataRequest, version: int) -> msg.MetadataResponse:
+def describe(ctx: RequestContext, request: msg.MetadataRequest, refused: set[str]) -> msg.MetadataResponse:
+    ports, version = ctx.ports, ctx.api_version
     image = ports.metadata.image
+    authorizer = ports.authorizer
     response = msg.MetadataResponse(
         brokers=[
-            msg.MetadataResponseBroker(node_id=b.broker_id, host=b.host, port=b.port, rack=b.rack)
+            msg.MetadataResponseBroker(node_id=b.broker_id, host=host, port=port, rack=b.rack)
             for b in image.live_brokers()
+            for host, port in [broker_endpoint(ctx, b)]
         ],
         cluster_id=image.cluster_id,
         controller_id=image.controller_id,
-        cluster_authorized_operations=authorized_operations(
-            request.include_cluster_authorized_operations, CLUSTER_OPERATIONS
+        cluster_authorized_operations=authorized_operations_field(
+            request.include_cluster_authorized_operations,
+            authorizer.authorized_operations(ctx, ResourceType.CLUSTER, CLUSTER_NAME)
+            if request.include_cluster_authorized_operations
+            else 0,
         ),
     )
     topics = cast(list[Any], response.topics)  # MetadataResponseTopic or its cached bytes
-    describe_topic = _TOPIC_PARTS.describer(ports, image, request, version)
+    describe_topic = _TOPIC_PARTS.describer(ctx, image, request)
     if request.topics is None or (version == 0 and not request.topics):
-        topics.extend(describe_topic(topic) for topic in _TOPIC_PARTS.sorted_topics(image))
+        if authorizer.enabled:
+            names = authorizer.allowed_names(
+                ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, _TOPIC_PARTS.sorted_names(image)
+            )
+            topics.extend(describe_topic(image.topics_by_name[name]) for name in names)
+        else:
+            topics.extend(describe_topic(topic) for topic in _TOPIC_PARTS.sorted_topics(image))
         return response
+    described = set(
+        authorizer.allowed_names(
+            ctx,
+            AclOperation.DESCRIBE,
+            ResourceType.TOPIC,
+            [n for n in _wanted_names(image, request, version) or [] if n is not None],
+        )
+    )
     for wanted in request.topics:
         if wanted.name is None:
             found = image.topics_by_id.get(wanted.topic_id)
-            if found is None:
+            if found is None or found.name not in described:
                 topics.append(
                     msg.MetadataResponseTopic(
                         error_code=ErrorCode.UNKNOWN_TOPIC_ID, name=None, topic_id=wanted.topic_id
@@ -109,6 +148,13 @@ def describe(ports: BrokerPorts, request: msg.MetadataRequest, version: int) -> 
                 )
                 continue
             topics.append(describe_topic(found))
+            continue
+        if wanted.name not in described or wanted.name in refused:
+            topics.append(
+                msg.MetadataResponseTopic(
+                    error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED, name=wanted.name, topic_id=ZERO_UUID
+                )
+            )
             continue
         named = image.topic(wanted.name)
         if named is not None:
@@ -124,7 +170,11 @@ def describe(ports: BrokerPorts, request: msg.MetadataRequest, version: int) -> 
 
 
 def _topic(
-    image: ClusterImage, topic: TopicImage, request: msg.MetadataRequest, offline: Callable[[int], bool]
+    ctx: RequestContext,
+    image: ClusterImage,
+    topic: TopicImage,
+    request: msg.MetadataRequest,
+    offline: Callable[[int], bool],
 ) -> msg.MetadataResponseTopic:
     partitions = []
     for index, p in sorted(topic.partitions.items()):
@@ -150,8 +200,11 @@ def _topic(
         topic_id=topic.topic_id,
         is_internal=topic.is_internal,
         partitions=partitions,
-        topic_authorized_operations=authorized_operations(
-            request.include_topic_authorized_operations, TOPIC_OPERATIONS
+        topic_authorized_operations=authorized_operations_field(
+            request.include_topic_authorized_operations,
+            ctx.ports.authorizer.authorized_operations(ctx, ResourceType.TOPIC, topic.name)
+            if request.include_topic_authorized_operations
+            else 0,
         ),
     )
 
@@ -166,28 +219,27 @@ class _TopicParts:
 
     def __init__(self) -> None:
         self._parts: dict[tuple[uuid.UUID, int, bool], tuple[TopicImage, object, Encoded]] = {}
-        self._sorted: tuple[object, list[TopicImage]] = (None, [])
+        self._sorted: tuple[object, list[str], list[TopicImage]] = (None, [], [])
 
     def sorted_topics(self, image: ClusterImage) -> list[TopicImage]:
         by_name = image.topics_by_name
         if self._sorted[0] is not by_name:
-            self._sorted = (by_name, [by_name[name] for name in sorted(by_name)])
+            names = sorted(by_name)
+            self._sorted = (by_name, names, [by_name[name] for name in names])
+        return self._sorted[2]
+
+    def sorted_names(self, image: ClusterImage) -> list[str]:
+        self.sorted_topics(image)
         return self._sorted[1]
 
     def describer(
-        self, ports: BrokerPorts, image: ClusterImage, request: msg.MetadataRequest, version: int
+        self, ctx: RequestContext, image: ClusterImage, request: msg.MetadataRequest
     ) -> Callable[[TopicImage], Any]:
+        ports, version = ctx.ports, ctx.api_version
         with_ops = request.include_topic_authorized_operations
-        if ports.log_dirs.offline_dirs:  # rare: say which partitions are offline, without the cache
-
-            def with_offline(topic: TopicImage) -> msg.MetadataResponseTopic:
-                def offline(index: int) -> bool:
-                    hosted = ports.partitions.get(topic.name, index)
-                    return hosted is not None and hosted.log.offline
-
-                return _topic(image, topic, request, offline)
-
-            return with_offline
+        if ports.log_dirs.offline_dirs or (with_ops and ports.authorizer.enabled):
+            # rare: which partitions are offline, or the principal's operations; not cached
+            return self._uncached(ctx, ports, image, request)
         struct = _TOPIC_STRUCT
         flexible = msg.RESPONSE.is_flexible(version)
         brokers = image.brokers
@@ -201,12 +253,25 @@ class _TopicParts:
             if hit is not None and hit[0] is topic and hit[1] is brokers:
                 return hit[2]
             encoded = Encoded(
-                encode_struct(struct, version, flexible, _topic(image, topic, request, _online))
+                encode_struct(struct, version, flexible, _topic(ctx, image, topic, request, _online))
             )
             parts[key] = (topic, brokers, encoded)
             return encoded
 
         return cached
+
+    @staticmethod
+    def _uncached(
+        ctx: RequestContext, ports: BrokerPorts, image: ClusterImage, request: msg.MetadataRequest
+    ) -> Callable[[TopicImage], Any]:
+        def uncached(topic: TopicImage) -> msg.MetadataResponseTopic:
+            def offline(index: int) -> bool:
+                hosted = ports.partitions.get(topic.name, index)
+                return hosted is not None and hosted.log.offline
+
+            return _topic(ctx, image, topic, request, offline if ports.log_dirs.offline_dirs else _online)
+
+        return uncached
 
 
 _TOPIC_STRUCT = nested_struct(msg.RESPONSE.root, "topics")

@@ -20,6 +20,7 @@ from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import offset_commit as msg
 from odradek.protocol.offset_commit import parse_offset_commit_request, write_offset_commit_response
+from odradek.security.acl import AclOperation, ResourceType
 
 FIRST_VERSION_WITH_TOPIC_IDS = 10
 
@@ -35,12 +36,31 @@ async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.O
     by_id = ctx.api_version >= FIRST_VERSION_WITH_TOPIC_IDS
     refused: list[msg.OffsetCommitResponseTopic] = []
     accepted: list[msg.OffsetCommitRequestTopic] = []
+    authorizer = ctx.ports.authorizer
+    if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+        return msg.OffsetCommitResponse(
+            topics=[
+                _topic(
+                    t.name,
+                    t.topic_id,
+                    [p.partition_index for p in t.partitions],
+                    ErrorCode.GROUP_AUTHORIZATION_FAILED,
+                )
+                for t in request.topics
+            ]
+        )
     for topic in request.topics:
         if by_id:
             found = image.topics_by_id.get(topic.topic_id)
             name = found.name if found is not None else None
         else:
             name = topic.name
+        if name is not None and not authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name):
+            error = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            refused.append(
+                _topic(topic.name, topic.topic_id, [p.partition_index for p in topic.partitions], error)
+            )
+            continue
         exists = existing_partitions(image, name)
         unknown = [p for p in topic.partitions if p.partition_index not in exists]
         if not unknown:  # the usual case: the topic as it came

@@ -15,13 +15,24 @@ from odradek.broker.handlers.offset_commit import existing_partitions
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import offset_delete as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 
 async def handle(ctx: RequestContext, request: msg.OffsetDeleteRequest) -> msg.OffsetDeleteResponse:
     image = ctx.ports.metadata.image
     refused: list[msg.OffsetDeleteResponseTopic] = []
     accepted: list[msg.OffsetDeleteRequestTopic] = []
+    authorizer = ctx.ports.authorizer
+    if not authorizer.authorize(ctx, AclOperation.DELETE, ResourceType.GROUP, request.group_id):
+        return msg.OffsetDeleteResponse(error_code=ErrorCode.GROUP_AUTHORIZATION_FAILED)
     for topic in request.topics:
+        if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic.name):
+            error = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            partitions = [
+                msg.OffsetDeleteResponsePartition(p.partition_index, error) for p in topic.partitions
+            ]
+            refused.append(msg.OffsetDeleteResponseTopic(topic.name, partitions))
+            continue
         exists = existing_partitions(image, topic.name)
         known = [p for p in topic.partitions if p.partition_index in exists]
         unknown = [p for p in topic.partitions if p.partition_index not in exists]

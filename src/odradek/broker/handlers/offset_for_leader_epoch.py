@@ -17,6 +17,7 @@ from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import offset_for_leader_epoch as msg
 from odradek.replication.partition import Partition
+from odradek.security.acl import AclOperation, ResourceType
 
 NO_EPOCH = -1
 DEBUGGING_REPLICA_ID = -2
@@ -26,10 +27,23 @@ def handle(ctx: RequestContext, request: msg.OffsetForLeaderEpochRequest) -> msg
     replicas = ctx.ports.partitions
     only_leader = ctx.api_version < 3 or request.replica_id != DEBUGGING_REPLICA_ID
     response = msg.OffsetForLeaderEpochResponse()
+    authorizer = ctx.ports.authorizer
+    from_replica = ctx.api_version >= 3 and request.replica_id >= 0
+    cluster_ok = not from_replica or authorizer.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION)
     for topic in request.topics:
         out = msg.OffsetForLeaderTopicResult(topic=topic.topic)
         response.topics.append(out)
+        allowed = cluster_ok and (
+            from_replica or authorizer.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.topic)
+        )
         for part in topic.partitions:
+            if not allowed:
+                out.partitions.append(
+                    msg.EpochEndOffset(
+                        partition=part.partition, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                    )
+                )
+                continue
             partition = replicas.get(topic.topic, part.partition)
             out.partitions.append(end_offset(partition, part, only_leader))
     return response

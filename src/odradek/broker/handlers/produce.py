@@ -3,6 +3,11 @@
 A request with a transactional batch but no ``transactional_id`` is refused as a whole:
 TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition (Kafka's KafkaApis, before anything else).
 
+Authorization (with an authorizer): WRITE on the ``transactional_id`` (else
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition) and WRITE on each topic (else
+TOPIC_AUTHORIZATION_FAILED on its partitions, before anything else is looked at). The request's
+bytes count against the client's ``producer_byte_rate`` (`broker/quotas.py`).
+
 Per partition, in Kafka's order: unknown topic/partition (UNKNOWN_TOPIC_OR_PARTITION, or
 UNKNOWN_TOPIC_ID for v13), batch lengths that do not fit (CORRUPT_MESSAGE), not exactly one v2
 batch (INVALID_RECORD), a zstd batch below v7 (UNSUPPORTED_COMPRESSION_TYPE), invalid ``acks``
@@ -26,6 +31,12 @@ their keys, as Kafka does.
 Idempotence and transactions (storage/producer_state.py) are checked inside the append, per batch
 header: OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE; a retry of one of
 the producer's last 5 batches is answered with its original offsets and writes nothing.
+
+Broker-side schema validation (``confluent.value.schema.validation`` /
+``confluent.key.schema.validation``, broker/schema_validation.py) runs last before the append, only
+on topics that set it: a record without a registered schema id for the topic's subject refuses the
+batch (INVALID_RECORD with record errors). A request carrying ids the broker has not looked up yet
+waits for the registry first (off the event loop).
 
 Transaction verification (KIP-890 part 1, `transaction.partition.verification.enable`): the first
 transactional batch of a transaction on a partition must belong to a partition the coordinator has
@@ -54,6 +65,7 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
 from odradek.broker.dispatcher import CloseConnection
+from odradek.broker.schema_validation import NO_FLAGS
 from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
 from odradek.coordinator.transaction.metadata import TV_2
 from odradek.coordinator.transaction.results import error_for_client
@@ -73,6 +85,7 @@ from odradek.protocol.records import (
     validate_batches,
 )
 from odradek.replication.partition import Partition
+from odradek.security.acl import AclOperation, ResourceType
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -98,6 +111,17 @@ def handle(
     ctx: RequestContext, request: msg.ProduceRequest
 ) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse | None] | None:
     ports = ctx.ports
+    if ports.schemas.any_topic(ports.metadata.image.topic_configs):  # one cheap test when no topic asks
+        missing = _uncached_schema_ids(ctx, request)
+        if missing:
+            return _lookup_then_handle(ctx, request, missing)
+    return _handle(ctx, request)
+
+
+def _handle(
+    ctx: RequestContext, request: msg.ProduceRequest
+) -> msg.ProduceResponse | Awaitable[msg.ProduceResponse | None] | None:
+    ports = ctx.ports
     acks = request.acks
     now = ports.clock.now_ms()
     by_id = ctx.api_version >= 13
@@ -108,20 +132,34 @@ def handle(
     results: list[msg.PartitionProduceResponse] = []
     if request.transactional_id is None and has_transactional_batch(request):
         return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    ports.quotas.record_produce(
+        ctx, sum(len(p.records or b"") for t in request.topic_data for p in t.partition_data)
+    )
+    authorizer = ports.authorizer
+    if request.transactional_id is not None and not authorizer.authorize(
+        ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id
+    ):
+        return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     for topic in request.topic_data:
         name = ports.partitions.topic_name(topic.topic_id) if by_id else topic.name
         out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
         responses.append(out)
+        allowed = name is None or authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, name)
         for part in topic.partition_data:
             result = msg.PartitionProduceResponse(index=part.index, base_offset=-1)
             out.partition_responses.append(result)
             results.append(result)
+            if not allowed:
+                result.error_code = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                continue
             checked = _validate(ports, name, by_id, part, acks, now, ctx.api_version, result)
             if checked is None:
                 continue
             partition, header = checked
             records = part.records
             assert isinstance(records, memoryview)
+            if not _schemas_valid(ports, partition, records, header, result):
+                continue
             if _needs_verification(ports, partition, header):
                 if ctx.api_version >= ADD_PARTITIONS_SINCE:
                     unverified.append(Unverified(partition, records, header, result))
@@ -133,6 +171,53 @@ def handle(
     if unverified:
         return _add_then_write(ctx, request, unverified, durable, waits, response, results)
     return _finish(ports, request, durable, waits, response, results)
+
+
+def _schemas_valid(
+    ports: BrokerPorts,
+    partition: Partition,
+    records: memoryview,
+    header: BatchHeader,
+    result: msg.PartitionProduceResponse,
+) -> bool:
+    """Broker-side schema validation (broker/schema_validation.py), for topics that ask for it."""
+    flags = ports.schemas.flags(ports.metadata.image.topic_configs, partition.tp.topic)
+    if flags == NO_FLAGS:
+        return True
+    rejection = ports.schemas.check(partition.tp.topic, records, header, flags)
+    if rejection is None:
+        return True
+    result.error_code, result.error_message = rejection.error_code, rejection.message
+    result.record_errors = [msg.BatchIndexAndErrorMessage(i, text) for i, text in rejection.record_errors]
+    return False
+
+
+def _uncached_schema_ids(ctx: RequestContext, request: msg.ProduceRequest) -> set[tuple[int, str]]:
+    """Schema ids in batches of validated topics that the broker has not looked up yet."""
+    ports = ctx.ports
+    configs = ports.metadata.image.topic_configs
+    wanted: set[tuple[int, str]] = set()
+    for topic in request.topic_data:
+        name = ports.partitions.topic_name(topic.topic_id) if ctx.api_version >= 13 else topic.name
+        flags = ports.schemas.flags(configs, name) if name is not None else NO_FLAGS
+        if flags == NO_FLAGS or name is None:
+            continue
+        for part in topic.partition_data:
+            header = _single_batch(part.records)
+            if isinstance(header, BatchHeader) and isinstance(part.records, memoryview):
+                wanted |= ports.schemas.ids_of(name, part.records, header, flags)
+    return ports.schemas.uncached(wanted)
+
+
+async def _lookup_then_handle(
+    ctx: RequestContext, request: msg.ProduceRequest, ids: set[tuple[int, str]]
+) -> msg.ProduceResponse | None:
+    """Ask the registry about ``ids`` (off the loop), then handle the request from the cache."""
+    await ctx.ports.schemas.fetch(ids)
+    answer = _handle(ctx, request)
+    if answer is None or isinstance(answer, msg.ProduceResponse):
+        return answer
+    return await answer
 
 
 def _refuse_all(request: msg.ProduceRequest, error: ErrorCode) -> msg.ProduceResponse | None:

@@ -23,6 +23,7 @@ from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import txn_offset_commit as msg
+from odradek.security.acl import AclOperation, ResourceType
 
 
 async def handle(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> msg.TxnOffsetCommitResponse:
@@ -30,7 +31,27 @@ async def handle(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ms
     image = ports.metadata.image
     refused: list[msg.TxnOffsetCommitResponseTopic] = []
     accepted: list[msg.TxnOffsetCommitRequestTopic] = []
+    authorizer = ports.authorizer
+    if not authorizer.authorize(
+        ctx, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactional_id
+    ):
+        return failed_response(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+        return failed_response(request, ErrorCode.GROUP_AUTHORIZATION_FAILED)
     for topic in request.topics:
+        if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, topic.name):
+            refused.append(
+                msg.TxnOffsetCommitResponseTopic(
+                    name=topic.name,
+                    partitions=[
+                        msg.TxnOffsetCommitResponsePartition(
+                            partition_index=p.partition_index, error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                        )
+                        for p in topic.partitions
+                    ],
+                )
+            )
+            continue
         found = image.topic(topic.name)
         known = [p for p in topic.partitions if found is not None and p.partition_index in found.partitions]
         unknown = [p for p in topic.partitions if p not in known]

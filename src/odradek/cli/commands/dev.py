@@ -68,13 +68,20 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--without: unknown service(s) {sorted(unknown)}; known: {sorted(known)}")
     services = [] if "all" in args.without else [s for s in DEV_SERVICES if s.name not in args.without]
     properties = properties_from_args(args, DEV_DEFAULTS)
+    ports = _ports(args.port, known)
+    registry = next((s for s in services if s.name == "registry"), None)
+    registry_port = ports.get("registry", registry.port if registry else 0)
+    if registry is not None and registry_port and "confluent.schema.registry.url" not in properties:
+        # broker-side schema validation (topic configs confluent.*.schema.validation) asks this registry
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
+        properties["confluent.schema.registry.url"] = f"http://{host}:{registry_port}"
     data_dir = Path(properties["log.dirs"].split(",")[0])
     settings = SupervisorSettings(
         broker_properties=properties,
         data_dir=data_dir,
         host=args.host,
         log_level=args.log_level,
-        ports=_ports(args.port, known),
+        ports=ports,
     )
 
     async def main() -> int:

@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 from odradek.cli.output import add_output_argument
-from odradek.cli.wire_options import add_wire_arguments
+from odradek.cli.wire_options import add_wire_arguments, wire_security
 
 
 def register(subparsers: Any) -> None:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from odradek.protocol.messages import describe_producers as msg
 
     topic = args.topic
-    with Cluster.connect(args.bootstrap_server, args.timeout) as cluster:
+    with Cluster.connect(args.bootstrap_server, args.timeout, wire_security(args)) as cluster:
         response = cluster.load_metadata([topic])
         [meta] = response.topics
         if meta.error_code != ErrorCode.NO_ERROR:

@@ -13,7 +13,7 @@ import argparse
 from typing import Any
 
 from odradek.cli.output import add_output_argument
-from odradek.cli.wire_options import add_wire_arguments
+from odradek.cli.wire_options import add_wire_arguments, wire_security
 
 TRANSACTION = 1
 
@@ -58,7 +58,7 @@ def _list(args: argparse.Namespace) -> int:
         transactional_id_pattern=args.pattern,
     )
     listings: list[view.TransactionListing] = []
-    with Cluster.connect(args.bootstrap_server, args.timeout) as cluster:
+    with Cluster.connect(args.bootstrap_server, args.timeout, wire_security(args)) as cluster:
         cluster.load_metadata([])
         for node_id in sorted(cluster.brokers):
             response = cluster.call(node_id, ApiKey.LIST_TRANSACTIONS, request)
@@ -87,7 +87,7 @@ def _describe(args: argparse.Namespace) -> int:
 
     ids = list(dict.fromkeys(args.transactional_ids))
     out: list[view.TransactionDescription] = []
-    with Cluster.connect(args.bootstrap_server, args.timeout) as cluster:
+    with Cluster.connect(args.bootstrap_server, args.timeout, wire_security(args)) as cluster:
         cluster.load_metadata([])
         coordinators: dict[str, tuple[int, str | None]] = {}
         for txn_id in ids:

@@ -52,6 +52,8 @@ class Connector(ABC):
     """Base of both connector kinds. `java_class` (optional) is the Kafka class name it answers to."""
 
     java_class: ClassVar[str | None] = None
+    converter_defaults: ClassVar[dict[str, str]] = {}
+    """Converters this connector needs unless its config names others (a replicator moves bytes)."""
     context: ConnectorContext
 
     def version(self) -> str:

@@ -58,8 +58,8 @@ class IllegalWorkerStateException(ConnectException):
 
 def exception_class_name(exc: BaseException) -> str:
     """The class name Connect reports (`__connect.errors.exception.class.name`, status traces)."""
-    java = getattr(exc, "java_class", None)
-    if isinstance(java, str) and type(exc).java_class is java:  # type: ignore[attr-defined]
-        return java
     cls = type(exc)
+    java = cls.__dict__.get("java_class")  # Kafka's own classes only, not their subclasses
+    if isinstance(java, str):
+        return java
     return f"{cls.__module__}.{cls.__qualname__}"

@@ -42,6 +42,7 @@ from odradek.model.topic_partition import TopicPartition
 FILENAME_FIELD = "filename"
 POSITION_FIELD = "position"
 DEFAULT_BATCH_SIZE = 2000
+READ_SIZE = 1 << 16
 VERSION = "odradek"
 
 
@@ -158,30 +159,40 @@ class FileStreamSourceTask(SourceTask):
                 time.sleep(1)
                 return None
         records: list[SourceRecord] = []
+        topic, partition, position = self.topic, self.partition, self.position
+        buffer = self.pending
+        start = 0
         while len(records) < self.batch_size:
-            chunk = self.stream.readline()
-            if not chunk:
-                break
-            if not chunk.endswith(b"\n"):
-                self.pending += chunk
-                break
-            line = self.pending + chunk
-            self.pending = b""
-            self.position += len(line)
-            text = line.rstrip(b"\n").rstrip(b"\r").decode("utf-8", "replace")
+            end = buffer.find(b"\n", start)
+            if end < 0:
+                # no complete line left: read more (big reads, not a readline per record)
+                more = self.stream.read(READ_SIZE)
+                if not more:
+                    break
+                buffer = buffer[start:] + more
+                start = 0
+                continue
+            line = buffer[start:end]
+            position += end + 1 - start
+            start = end + 1
+            if line.endswith(b"\r"):
+                line = line[:-1]
             records.append(
                 SourceRecord(
-                    self.topic,
+                    topic,
                     None,
                     None,
                     None,
                     STRING_SCHEMA,
-                    text,
+                    line.decode("utf-8", "replace"),
                     None,
-                    source_partition=self.partition,
-                    source_offset={POSITION_FIELD: self.position},
+                    source_partition=partition,
+                    source_offset={POSITION_FIELD: position},
                 )
             )
+        # the unread rest (a partial line waits for its newline) stays for the next poll
+        self.pending = buffer[start:]
+        self.position = position
         if not records:
             time.sleep(0.05)
         return records

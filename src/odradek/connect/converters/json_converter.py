@@ -109,6 +109,8 @@ class JsonConverter(Converter, HeaderConverter):
         self._to_json_cache = _SchemaCache(1000)
         self._from_json_cache = _SchemaCache(1000)
         self._encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+        self._decoder = json.JSONDecoder(parse_float=_parse_float)
+        self._envelope_heads: dict[Schema | None, bytes] = {}
 
     @classmethod
     def config_def(cls) -> ConfigDef:
@@ -131,10 +133,17 @@ class JsonConverter(Converter, HeaderConverter):
     ) -> bytes | None:
         if schema is None and value is None:
             return None
-        payload = self.value_to_json(schema, value)
+        payload = self._encoder.encode(self.value_to_json(schema, value)).encode()
         if self.schemas_enable:
-            return self._encoder.encode({"schema": self.schema_json(schema), "payload": payload}).encode()
-        return self._encoder.encode(payload).encode()
+            head = self._envelope_heads.get(schema)
+            if head is None:  # the schema half is the same for every record: encoded once
+                head = (
+                    b'{"schema":' + self._encoder.encode(self.schema_json(schema)).encode() + b',"payload":'
+                )
+                if len(self._envelope_heads) < 1000:
+                    self._envelope_heads[schema] = head
+            return head + payload + b"}"
+        return payload
 
     def schema_json(self, schema: Schema | None) -> Any:
         if schema is None:
@@ -234,7 +243,7 @@ class JsonConverter(Converter, HeaderConverter):
         if value is None:
             return SchemaAndValue(None, None)
         try:
-            node = json.loads(value, parse_float=_parse_float) if value else None
+            node = self._decoder.decode(value.decode()) if value else None
         except (ValueError, UnicodeDecodeError) as exc:
             raise DataException(
                 f"Converting byte[] to Kafka Connect data failed due to serialization error: {exc}"
@@ -249,7 +258,7 @@ class JsonConverter(Converter, HeaderConverter):
     def _schema_from(self, node: Any) -> Schema | None:
         if node is None:
             return None
-        key = json.dumps(node, sort_keys=True)
+        key = self._encoder.encode(node)
         cached = self._from_json_cache.get(key)
         if cached is None:
             cached = schema_from_json(node, self.value_from_json)
@@ -324,8 +333,8 @@ class JsonConverter(Converter, HeaderConverter):
         if not isinstance(node, dict):
             raise DataException("Structs should be encoded as JSON objects, but found " + type(node).__name__)
         struct = Struct(schema)
-        for f in schema.fields:
-            struct.put(f.name, self.value_from_json(f.schema, node.get(f.name)))
+        for f in schema.fields:  # each value was type-checked by value_from_json
+            struct.put_trusted(f.name, self.value_from_json(f.schema, node.get(f.name)))
         return struct
 
     # -- headers ---------------------------------------------------------------------------------

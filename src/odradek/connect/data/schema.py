@@ -72,6 +72,8 @@ class Schema:
 
     def __post_init__(self) -> None:
         self._by_name.update({f.name: f for f in self.fields})
+        # immutable: the hash is computed once (schemas key every converter and transform cache)
+        object.__setattr__(self, "_hash", hash(self._identity()))
 
     @property
     def params(self) -> dict[str, str]:
@@ -96,12 +98,16 @@ class Schema:
         )
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if not isinstance(other, Schema):
             return NotImplemented
+        if self._hash != other._hash:  # type: ignore[attr-defined]
+            return False
         return self._identity() == other._identity() and _same_default(self.default, other.default)
 
     def __hash__(self) -> int:
-        return hash(self._identity())
+        return self._hash  # type: ignore[attr-defined,no-any-return]
 
     def __repr__(self) -> str:
         name = f" {self.name}" if self.name else ""

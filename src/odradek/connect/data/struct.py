@@ -31,6 +31,11 @@ class Struct:
         self._values[name] = value
         return self
 
+    def put_trusted(self, name: str, value: Any) -> Struct:
+        """`put` without validation, for converters that have already checked the value's type."""
+        self._values[name] = value
+        return self
+
     def get(self, name: str) -> Any:
         """The field's value, or its schema's default when unset."""
         found = self._field(name)

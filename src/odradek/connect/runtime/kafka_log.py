@@ -25,9 +25,14 @@ OnRecord = Callable[[bytes | None, bytes | None, int, int], None]
 
 
 def ensure_topic(
-    admin: AdminClient, topic: str, partitions: int, replication_factor: int, timeout_s: float = 30.0
+    admin: AdminClient,
+    topic: str,
+    partitions: int,
+    replication_factor: int,
+    timeout_s: float = 30.0,
+    compacted: bool = True,
 ) -> int:
-    """Create `topic` compacted if missing; return its partition count."""
+    """Create `topic` (compacted unless told otherwise) if missing; return its partition count."""
     metadata = admin.list_topics(topic=None, timeout=timeout_s)
     found = metadata.topics.get(topic)
     if found is not None and found.error is None:
@@ -36,7 +41,7 @@ def ensure_topic(
         topic,
         num_partitions=partitions,
         replication_factor=replication_factor,
-        config={"cleanup.policy": "compact"},
+        config={"cleanup.policy": "compact"} if compacted else {},
     )
     for future in admin.create_topics([new], operation_timeout=timeout_s).values():
         try:

@@ -35,6 +35,7 @@ class PluginType(StrEnum):
 
 def _builtin_converters() -> list[type]:
     from odradek.connect.converters import bytearray, json_converter, number, simple_header, string
+    from odradek.connect.converters.schema_registry import avro, json_schema, protobuf
 
     return [
         bytearray.ByteArrayConverter,
@@ -47,6 +48,9 @@ def _builtin_converters() -> list[type]:
         number.DoubleConverter,
         number.BooleanConverter,
         simple_header.SimpleHeaderConverter,
+        avro.AvroConverter,
+        json_schema.JsonSchemaConverter,
+        protobuf.ProtobufConverter,
     ]
 
 

@@ -3,7 +3,7 @@
 Pure: `RestartPolicy.delay_ms(attempt, rng)` is the back-off before restart number `attempt`
 (1-based): `initial * 2**(attempt-1)` capped at `backoff_max_ms`, times a jitter in [0.8, 1.2).
 `give_up(attempt)` once `max_attempts` restarts were made (0 disables automatic restarts). A unit
-that stayed RUNNING for `backoff_max_ms` has its attempt count reset.
+that stayed RUNNING for a minute (or `backoff_max_ms` if longer) has its attempt count reset.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+HEALTHY_AFTER_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -36,4 +38,4 @@ class RestartPolicy:
         return int(base * (0.8 + 0.4 * rng.random()))
 
     def healthy_after_ms(self) -> int:
-        return self.backoff_max_ms
+        return max(HEALTHY_AFTER_MS, self.backoff_max_ms)

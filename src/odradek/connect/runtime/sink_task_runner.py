@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,7 +29,8 @@ from odradek.connect.api.context import ErrantRecordReporter, SinkTaskContext
 from odradek.connect.api.errors import ConnectException, RetriableException
 from odradek.connect.api.headers import Headers
 from odradek.connect.api.records import SinkRecord, TimestampType
-from odradek.connect.runtime.errors import ConsumedRecord, ProcessingContext, Stage
+from odradek.connect.data.schema_and_value import SchemaAndValue
+from odradek.connect.runtime.errors import ConsumedRecord, ProcessingContext, Stage, ToleranceExceeded
 from odradek.connect.runtime.plugins import class_name
 from odradek.connect.runtime.task_runner import ConnectorTaskId, StateListener, TaskRunner
 from odradek.connect.runtime.task_setup import DeadLetterQueue, TaskSetup, build_operator
@@ -48,6 +50,8 @@ class _Reporter(ErrantRecordReporter):
         self.runner = runner
 
     def report(self, record: SinkRecord, error: BaseException) -> None:
+        if not self.runner.policy.tolerance_all:
+            raise ToleranceExceeded(error)  # Kafka's rule: with errors.tolerance=none the task fails
         consumed = self.runner.consumed_by_record.get(id(record))
         self.runner.operator.report(
             ProcessingContext(
@@ -99,6 +103,7 @@ class SinkTaskRunner(TaskRunner):
         self.dlq: DeadLetterQueue | None = None
         self.assigned: set[TopicPartition] = set()
         self.current: dict[TopicPartition, int] = {}
+        self.batch_offsets: dict[TopicPartition, int] = {}
         self.committed: dict[TopicPartition, int] = {}
         self.rewinds: dict[TopicPartition, int] = {}
         self.retry_timeout_ms = -1
@@ -122,6 +127,9 @@ class SinkTaskRunner(TaskRunner):
         self.operator = build_operator(setup, self.id.task, self.policy, self.dlq, self.stopping.is_set)
         task_cls = setup.task_class()
         self.task_class_name = class_name(task_cls)
+        self.converter_names = tuple(
+            class_name(type(c)) for c in (self.converters.key, self.converters.value, self.converters.header)
+        )
         task = task_cls()
         if not isinstance(task, SinkTask):
             raise ConnectException(f"{self.task_class_name} is not a SinkTask")
@@ -167,7 +175,7 @@ class SinkTaskRunner(TaskRunner):
                 self.commit(only=set(tps))
             except Exception:
                 log.exception("%s: commit before revocation failed", self.id)
-        if self.task is not None:
+        if self.task is not None and not self.cancelled.is_set():
             self.call("close", lambda: self.task.close(tps))  # type: ignore[union-attr]
         for tp in tps:
             self.assigned.discard(tp)
@@ -176,11 +184,22 @@ class SinkTaskRunner(TaskRunner):
 
     def _on_lost(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         tps = [TopicPartition(p.topic, p.partition) for p in partitions]
-        if self.task is not None and tps:
+        if self.task is not None and tps and not self.cancelled.is_set():
             self.call("close", lambda: self.task.close(tps))  # type: ignore[union-attr]
         for tp in tps:
             self.assigned.discard(tp)
             self.current.pop(tp, None)
+
+    def cancel(self) -> None:
+        """Abandon a hung task: its consumer leaves the group (from a thread of its own, so the
+        herder never waits), so its partitions go to the next runner instead of waiting for
+        `max.poll.interval.ms`; nothing of the abandoned task is committed."""
+        super().cancel()
+        consumer = self.consumer
+        if consumer is not None:
+            threading.Thread(
+                target=_close_quietly, args=(consumer, self.id), daemon=True, name=f"close-{self.id}"
+            ).start()
 
     def consumer_pause(self, partitions: Sequence[TopicPartition]) -> None:
         if self.consumer is not None:
@@ -204,9 +223,13 @@ class SinkTaskRunner(TaskRunner):
             messages = self.consumer.consume(MAX_BATCH, 0.1 if paused_all else 0.5)
             if self.cancelled.is_set():
                 return
+            self.batch_offsets = {}
             records = self._convert(messages)
-            if records:
-                self._deliver(records)
+            if records and not self._deliver(records):
+                return  # stopped before put() took the batch: its offsets stay uncommitted
+            # only now is every record of the batch handled (delivered, or skipped by the error
+            # policy): a failure before this line leaves the offsets where they were
+            self.current.update({tp: off for tp, off in self.batch_offsets.items() if tp in self.assigned})
             now = time.monotonic()
             if self.commit_requested or (now - last_commit) * 1000 >= self.setup.offset_flush_interval_ms:
                 self.commit_requested = False
@@ -227,8 +250,7 @@ class SinkTaskRunner(TaskRunner):
     def _convert(self, messages: list[Message]) -> list[SinkRecord]:
         records: list[SinkRecord] = []
         self.consumed_by_record.clear()
-        c = self.converters
-        op = self.operator
+        batch_offsets = self.batch_offsets
         for message in messages:
             error = message.error()
             if error is not None:
@@ -238,79 +260,124 @@ class SinkTaskRunner(TaskRunner):
                         raise ConnectException(f"Fatal consumer error: {error}")
                 continue
             topic, partition, offset = message.topic() or "", message.partition() or 0, message.offset() or 0
-            tp = TopicPartition(topic, partition)
-            self.current[tp] = offset + 1
+            batch_offsets[TopicPartition(topic, partition)] = offset + 1
             if topic not in self.topics_seen:
                 self.topics_seen.add(topic)
                 self.setup.on_topic(topic)
-            raw = message.headers() or []
-            raw_headers: list[tuple[str, bytes | None]] = [
-                (name, value.encode() if isinstance(value, str) else value)
-                for name, value in (raw.items() if isinstance(raw, dict) else raw)
-            ]
+            raw = message.headers()
+            raw_headers: list[tuple[str, bytes | None]] = (
+                [
+                    (name, value.encode() if isinstance(value, str) else value)
+                    for name, value in (raw.items() if isinstance(raw, dict) else raw)
+                ]
+                if raw
+                else []
+            )
             consumed = ConsumedRecord(
                 topic, partition, offset, message.key(), message.value(), raw_headers, message.timestamp()[1]
             )
-            ok, key = op.execute(
-                lambda t=topic, k=consumed.key: c.key.to_connect_data(t, k),  # type: ignore[misc]
-                Stage.KEY_CONVERTER,
-                class_name(type(c.key)),
-                consumed=consumed,
-            )
-            if not ok:
+            record = self._convert_fast(consumed, message)
+            if record is None:
+                record = self._convert_one(consumed, message)
+            if record is None:
                 continue
-            ok, value = op.execute(
-                lambda t=topic, v=consumed.value: c.value.to_connect_data(t, v),  # type: ignore[misc]
-                Stage.VALUE_CONVERTER,
-                class_name(type(c.value)),
-                consumed=consumed,
-            )
-            if not ok:
-                continue
-            ok, headers = op.execute(
-                lambda t=topic, hs=consumed.headers: Headers(  # type: ignore[misc]
-                    _header(name, c.header.to_connect_header(t, name, raw)) for name, raw in hs
-                ),
-                Stage.HEADER_CONVERTER,
-                class_name(type(c.header)),
-                consumed=consumed,
-            )
-            if not ok or key is None or value is None or headers is None:
-                continue
-            ts_type, ts = message.timestamp()
-            record = SinkRecord(
-                topic,
-                partition,
-                key.schema,
-                key.value,
-                value.schema,
-                value.value,
-                ts if ts_type else None,
-                headers,
-                kafka_offset=offset,
-                timestamp_type=_TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
-            )
-            transformed = self.chain.apply(record, op, consumed)
-            if transformed is None:
-                continue
-            self.consumed_by_record[id(transformed)] = consumed
-            records.append(transformed)  # type: ignore[arg-type]
+            self.consumed_by_record[id(record)] = consumed
+            records.append(record)
         return records
 
-    def _deliver(self, records: list[SinkRecord]) -> None:
+    def _sink_record(
+        self,
+        consumed: ConsumedRecord,
+        message: Message,
+        key: SchemaAndValue,
+        value: SchemaAndValue,
+        headers: Headers,
+    ) -> SinkRecord:
+        ts_type, ts = message.timestamp()
+        return SinkRecord(
+            consumed.topic,
+            consumed.partition,
+            key.schema,
+            key.value,
+            value.schema,
+            value.value,
+            ts if ts_type else None,
+            headers,
+            kafka_offset=consumed.offset,
+            timestamp_type=_TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
+        )
+
+    def _convert_fast(self, consumed: ConsumedRecord, message: Message) -> SinkRecord | None:
+        """The common case in one go; any exception (or a dropped record) falls back to
+        `_convert_one`, which runs each stage under the error policy."""
+        c = self.converters
+        topic = consumed.topic
+        try:
+            key = c.key.to_connect_data(topic, consumed.key)
+            value = c.value.to_connect_data(topic, consumed.value)
+            headers = (
+                Headers(
+                    _header(name, c.header.to_connect_header(topic, name, raw))
+                    for name, raw in consumed.headers
+                )
+                if consumed.headers
+                else Headers()
+            )
+            record = self._sink_record(consumed, message, key, value, headers)
+            transformed = self.chain.apply(record) if self.chain.stages else record
+        except Exception:
+            return None
+        return transformed  # type: ignore[return-value]
+
+    def _convert_one(self, consumed: ConsumedRecord, message: Message) -> SinkRecord | None:
+        c = self.converters
+        op = self.operator
+        names = self.converter_names
+        topic = consumed.topic
+        ok, key = op.execute(
+            lambda: c.key.to_connect_data(topic, consumed.key),
+            Stage.KEY_CONVERTER,
+            names[0],
+            consumed=consumed,
+        )
+        if not ok:
+            return None
+        ok, value = op.execute(
+            lambda: c.value.to_connect_data(topic, consumed.value),
+            Stage.VALUE_CONVERTER,
+            names[1],
+            consumed=consumed,
+        )
+        if not ok:
+            return None
+        ok, headers = op.execute(
+            lambda: Headers(
+                _header(name, c.header.to_connect_header(topic, name, raw)) for name, raw in consumed.headers
+            ),
+            Stage.HEADER_CONVERTER,
+            names[2],
+            consumed=consumed,
+        )
+        if not ok or key is None or value is None or headers is None:
+            return None
+        record = self._sink_record(consumed, message, key, value, headers)
+        return self.chain.apply(record, op, consumed)  # type: ignore[return-value]
+
+    def _deliver(self, records: list[SinkRecord]) -> bool:
+        """put() the batch; False when the task was stopped before it was taken."""
         assert self.task is not None
         task = self.task
         while not self.stopping.is_set():
             try:
                 self.call("put", lambda: task.put(records))
                 self.records_put += len(records)
-                return
+                return True
             except RetriableException as exc:
                 delay = self.retry_timeout_ms if self.retry_timeout_ms >= 0 else 1000
                 log.info("%s: put() asked to retry (%s); again in %d ms", self.id, exc, delay)
                 self.stopping.wait(delay / 1000)
                 if self.cancelled.is_set():
-                    return
+                    return False
             except Exception as exc:
                 if not self.policy.tolerance_all:
                     raise
@@ -324,7 +391,8 @@ class SinkTaskRunner(TaskRunner):
                         self.task_class_name,
                         consumed=self.consumed_by_record.get(id(record)),
                     )
-                return
+                return True
+        return False
 
     def commit(self, only: set[TopicPartition] | None = None) -> None:
         """pre_commit, then commit what it returned (after the DLQ is flushed)."""
@@ -375,6 +443,13 @@ class SinkTaskRunner(TaskRunner):
             self.converters.close()
         if hasattr(self, "chain"):
             self.chain.close()
+
+
+def _close_quietly(consumer: Consumer, task_id: ConnectorTaskId) -> None:
+    try:
+        consumer.close()
+    except Exception as exc:  # the abandoned thread may be using it: nothing more to do
+        log.info("%s: closing the abandoned consumer: %s", task_id, exc)
 
 
 def _header(name: str, converted: Any) -> Any:

@@ -10,8 +10,8 @@ transactional with `transactional.id = <group.id>-<connector>-<task>`; `init_tra
 any zombie with the same id. Records and their source offsets (written to the offsets topic by
 the same producer) commit in one transaction, at the boundary `transaction.boundary` names: after
 each poll() (`poll`), every `transaction.boundary.interval.ms` (`interval`), or when the task asks
-through its `TransactionContext` (`connector`). Any failure aborts the open transaction and fails
-the task; after a restart the task resumes from the last committed offsets: no duplicate, no gap.
+through its `TransactionContext` (`connector`; a transaction still open when the task stops is
+aborted). Any failure aborts the open transaction and fails the task; after a restart the task resumes from the last committed offsets: no duplicate, no gap.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from odradek.connect.api.connector import SourceTask
 from odradek.connect.api.context import OffsetStorageReader, SourceTaskContext, TransactionContext
@@ -34,6 +34,7 @@ from odradek.connect.runtime.task_runner import ConnectorTaskId, StateListener, 
 from odradek.connect.runtime.task_setup import DeadLetterQueue, TaskSetup, build_operator
 
 log = logging.getLogger("odradek.connect.source")
+METADATA_WAIT_S = 30.0
 
 
 class _Context(SourceTaskContext):
@@ -81,7 +82,7 @@ class SourceTaskRunner(TaskRunner):
         self.producer: Producer | None = None
         self.dlq: DeadLetterQueue | None = None
         self.staged: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
-        self.delivery_errors: list[tuple[SourceRecord, Any]] = []
+        self.delivery_errors: list[tuple[SourceRecord | None, Any]] = []
         self.eos = setup.exactly_once
         self.boundary = (setup.connector_config.get("transaction.boundary") or "poll").lower()
         interval = setup.connector_config.get("transaction.boundary.interval.ms")
@@ -92,6 +93,8 @@ class SourceTaskRunner(TaskRunner):
         self.in_transaction = False
         self.records_sent = 0
         self.topics_seen: set[str] = set()
+        self._last_partition: dict[str, Any] | None = None
+        self._last_partition_key = ""
 
     # -- setup -----------------------------------------------------------------------------------
 
@@ -120,6 +123,10 @@ class SourceTaskRunner(TaskRunner):
         self.operator = build_operator(setup, self.id.task, self.policy, self.dlq, self.stopping.is_set)
         task_cls = setup.task_class()
         self.task_class_name = class_name(task_cls)
+        self.wants_metadata = getattr(task_cls, "commit_record", None) is not SourceTask.commit_record
+        self.converter_names = tuple(
+            class_name(type(c)) for c in (self.converters.key, self.converters.value, self.converters.header)
+        )
         self.task = task_cls()  # type: ignore[assignment]
         if not isinstance(self.task, SourceTask):
             raise ConnectException(f"{self.task_class_name} is not a SourceTask")
@@ -156,7 +163,9 @@ class SourceTaskRunner(TaskRunner):
                 self.commit_offsets()
                 last_commit = now
         if not self.cancelled.is_set():
-            if self.eos:
+            if self.eos and self.boundary == "connector":
+                self.abort_transaction()  # only the connector decides where a transaction ends
+            elif self.eos:
                 self.commit_transaction()
             else:
                 self.commit_offsets()
@@ -180,44 +189,92 @@ class SourceTaskRunner(TaskRunner):
         return False
 
     def send(self, batch: Sequence[SourceRecord]) -> None:
-        assert self.producer is not None
+        producer = self.producer
+        assert producer is not None
+        context = self.transaction_context
         for record in batch:
-            if self.stopping.is_set() and self.cancelled.is_set():
+            if self.cancelled.is_set():
                 raise StopTask()
             self._stage_offset(record)
-            produced = self._convert(record)
+            produced = self._convert_fast(record)
+            if produced is None:
+                produced = self._convert(record)
             if produced is None:
                 self.call("commit_record", lambda r=record: self.task.commit_record(r, None))  # type: ignore[misc,union-attr]
                 continue
             if self.eos and not self.in_transaction:
-                self.producer.begin_transaction()
+                producer.begin_transaction()
                 self.in_transaction = True
             topic, kwargs = produced
-            kwargs["on_delivery"] = self._delivered(record)
+            # a closure per record only when the task wants each record's metadata
+            kwargs["on_delivery"] = self._delivered(record) if self.wants_metadata else self._on_delivery
+            deadline = 0.0
             while True:
                 try:
-                    self.producer.produce(topic, **kwargs)
+                    producer.produce(topic, **kwargs)
                     break
                 except BufferError:
-                    self.producer.poll(0.05)
+                    producer.poll(0.05)
                 except KafkaException as exc:
+                    # a topic just created (or grown) may not be in the client's metadata yet
+                    code = exc.args[0].code() if exc.args else None
+                    deadline = deadline or time.monotonic() + METADATA_WAIT_S
+                    if code in (KafkaError._UNKNOWN_PARTITION, KafkaError._UNKNOWN_TOPIC) and (
+                        time.monotonic() < deadline and not self.stopping.is_set()
+                    ):
+                        producer.poll(0.1)
+                        continue
                     self._produce_failed(record, exc)
                     break
             self.records_sent += 1
-            context = self.transaction_context
-            if context is not None and context.commit_after is record:
-                context.commit_after = None
-                context.commit_requested = True
-            if context is not None and context.abort_after is record:
-                context.abort_after = None
-                context.abort_requested = True
+            if context is not None:
+                if context.commit_after is record:
+                    context.commit_after = None
+                    context.commit_requested = True
+                if context.abort_after is record:
+                    context.abort_after = None
+                    context.abort_requested = True
 
     def _stage_offset(self, record: SourceRecord) -> None:
-        if record.source_partition is not None and record.source_offset is not None:
-            self.staged[canonical_json(record.source_partition)] = (
-                record.source_partition,
-                record.source_offset,
-            )
+        partition = record.source_partition
+        if partition is None or record.source_offset is None:
+            return
+        # tasks usually reuse one partition dict: its JSON key is computed once
+        if partition is self._last_partition:
+            key = self._last_partition_key
+        else:
+            key = canonical_json(partition)
+            self._last_partition, self._last_partition_key = partition, key
+        self.staged[key] = (partition, record.source_offset)
+
+    def _convert_fast(self, record: SourceRecord) -> tuple[str, dict[str, Any]] | None:
+        """The common case in one go: no error, so no per-stage bookkeeping. Any exception (or a
+        dropped record) falls back to `_convert`, which runs the stages one by one under the error
+        policy (converters and transforms are pure, so running them again is harmless)."""
+        try:
+            transformed = self.chain.apply(record) if self.chain.stages else record
+            if transformed is None:
+                return None
+            c = self.converters
+            topic = transformed.topic
+            headers = transformed.headers
+            kwargs: dict[str, Any] = {
+                "key": c.key.from_connect_data(topic, transformed.key_schema, transformed.key, headers),
+                "value": c.value.from_connect_data(
+                    topic, transformed.value_schema, transformed.value, headers
+                ),
+            }
+            if len(headers):
+                kwargs["headers"] = [
+                    (h.key, c.header.from_connect_header(topic, h.key, h.schema, h.value)) for h in headers
+                ]
+        except Exception:
+            return None
+        if transformed.kafka_partition is not None:
+            kwargs["partition"] = transformed.kafka_partition
+        if transformed.timestamp is not None and transformed.timestamp >= 0:
+            kwargs["timestamp"] = transformed.timestamp
+        return topic, kwargs
 
     def _convert(self, record: SourceRecord) -> tuple[str, dict[str, Any]] | None:
         transformed = self.chain.apply(record, self.operator)
@@ -225,12 +282,13 @@ class SourceTaskRunner(TaskRunner):
             return None
         op = self.operator
         c = self.converters
+        names = self.converter_names
         ok, key = op.execute(
             lambda: c.key.from_connect_data(
                 transformed.topic, transformed.key_schema, transformed.key, transformed.headers
             ),
             Stage.KEY_CONVERTER,
-            class_name(type(c.key)),
+            names[0],
             source_record=transformed,
         )
         if not ok:
@@ -240,7 +298,7 @@ class SourceTaskRunner(TaskRunner):
                 transformed.topic, transformed.value_schema, transformed.value, transformed.headers
             ),
             Stage.VALUE_CONVERTER,
-            class_name(type(c.value)),
+            names[1],
             source_record=transformed,
         )
         if not ok:
@@ -251,7 +309,7 @@ class SourceTaskRunner(TaskRunner):
                 for h in transformed.headers
             ],
             Stage.HEADER_CONVERTER,
-            class_name(type(c.header)),
+            names[2],
             source_record=transformed,
         )
         if not ok:
@@ -264,6 +322,16 @@ class SourceTaskRunner(TaskRunner):
         if transformed.timestamp is not None and transformed.timestamp >= 0:
             kwargs["timestamp"] = transformed.timestamp
         return transformed.topic, kwargs
+
+    def _on_delivery(self, err: Any, msg: Any) -> None:
+        """The shared delivery callback (tasks that do not override `commit_record`)."""
+        if err is not None:
+            self.delivery_errors.append((None, err))
+            return
+        topic = msg.topic()
+        if topic not in self.topics_seen:
+            self.topics_seen.add(topic)
+            self.setup.on_topic(topic or "")
 
     def _delivered(self, record: SourceRecord) -> Any:
         def callback(err: Any, msg: Any) -> None:
@@ -283,9 +351,11 @@ class SourceTaskRunner(TaskRunner):
 
         return callback
 
-    def _produce_failed(self, record: SourceRecord, error: Any) -> None:
+    def _produce_failed(self, record: SourceRecord | None, error: Any) -> None:
+        where = record.topic if record is not None else "its topic"
+
         def fail() -> None:
-            raise ConnectException(f"Failed to produce record to {record.topic}: {error}")
+            raise ConnectException(f"Failed to produce record to {where}: {error}")
 
         if self.eos:
             self.abort_transaction()

@@ -71,7 +71,9 @@ class TaskSetup:
         return connector_cls().task_class()
 
     def converters(self) -> Converters:
-        return build_converters(self.worker_props, self.connector_config, self.plugins)
+        connector_cls = self.plugins.connector_class(self.connector_config["connector.class"])
+        config = {**connector_cls.converter_defaults, **self.connector_config}
+        return build_converters(self.worker_props, config, self.plugins)
 
     def chain(self) -> TransformationChain:
         return TransformationChain.build(self.connector_config, self.plugins)
@@ -105,7 +107,11 @@ class DeadLetterQueue:
         if self._ready:
             return
         ensure_topic(
-            AdminClient(self.admin_config), self.policy.dlq_topic, 1, self.policy.dlq_replication_factor
+            AdminClient(self.admin_config),
+            self.policy.dlq_topic,
+            1,
+            self.policy.dlq_replication_factor,
+            compacted=False,
         )
         self._ready = True
 

@@ -292,4 +292,5 @@ class WorkerConfig(AbstractConfig):
 
     @property
     def exactly_once_enabled(self) -> bool:
-        return self.get_string("exactly.once.source.support").lower() == "enabled"
+        """KIP-618 exactly-once sources: distributed workers only (they need the offsets topic)."""
+        return self.distributed and self.get_string("exactly.once.source.support").lower() == "enabled"

@@ -157,6 +157,32 @@ class ProducerService:
         for record in records:
             await self.send_one(batch, record)
 
+    def try_send(self, batch: DeliveryBatch, record: OutRecord) -> bool:
+        """Queue ``record`` without waiting; False (nothing queued) when librdkafka's queue is full.
+
+        The fast path of streaming produce: no coroutine per record."""
+        producer = self.producer
+        assert producer is not None
+        index = batch.add()
+        try:
+            producer.produce(
+                record.topic,
+                value=record.value,
+                key=record.key,
+                partition=record.partition,
+                on_delivery=functools.partial(batch.on_delivery, index),
+                timestamp=record.timestamp_ms,
+                headers=record.headers,  # type: ignore[arg-type]  # None values are allowed
+            )
+        except BufferError:
+            batch.reports.pop()
+            batch.pending -= 1
+            return False
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else KafkaError(KafkaError._FAIL)
+            batch.settle(index, Delivery(err, record.topic, record.partition, -1, -1, 0))
+        return True
+
     async def send_one(self, batch: DeliveryBatch, record: OutRecord) -> None:
         producer = self.producer
         assert producer is not None

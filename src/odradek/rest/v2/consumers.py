@@ -154,8 +154,17 @@ async def _seek_to(request: Request, where: int) -> Response:
     content.require_v2_plain(request)
     instance = instance_of(request)
     partitions = partitions_of(await content.read_json(request), "partitions")
+    consumer = instance.handle.consumer
     for tp in partitions:
-        tp.offset = where
+        # resolved now, not when librdkafka gets round to it: "the end" is the end as of this
+        # request, so a record produced right after the answer is read
+        try:
+            low, high = await instance.handle.calls.run(
+                consumer.get_watermark_offsets, TopicPartition(tp.topic, tp.partition), 10.0
+            )
+        except KafkaException as exc:
+            raise errors.kafka_error(exc) from None
+        tp.offset = low if where == OFFSET_BEGINNING else high
     await _seek(instance, partitions)
     return no_content()
 

@@ -151,6 +151,24 @@ async def create_consumer(request: Request) -> Response:
     )
 
 
+async def delete_consumer(request: Request) -> Response:
+    """Acknowledge the cursor (commit it) and close this instance's lease. The member is static, so
+    the group hands its partitions to the other members after its ``session.timeout.ms``."""
+    ctx = await ctx_of(request)
+    cursor = cursor_of(request)
+    if cursor.spec.name != request.path_params["consumer_id"]:
+        raise errors.bad_request("The cursor belongs to another consumer.")
+    leases = ctx.proxy.leases
+    lease = await leases.lease(cursor)
+    async with lease.handle.lock:
+        try:
+            await leases.acknowledge(lease, cursor)
+        except KafkaException as exc:
+            raise errors.kafka_error(exc) from None
+    await leases.drop((cursor.spec.group, cursor.spec.name))
+    return Response(status_code=204)
+
+
 def cursor_of(request: Request) -> Cursor:
     text = request.headers.get("last-event-id") or request.query_params.get("cursor")
     if not text:
@@ -324,6 +342,7 @@ def routes(stream_limits: HttpLimits) -> list[Route]:
     p = "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id:int}/records"
     return [
         Route(g + "/consumers", create_consumer, methods=["POST"]),
+        Route(g + "/consumers/{consumer_id}", delete_consumer, methods=["DELETE"]),
         LimitedRoute(g + "/records", group_records, methods=["GET"], limits=stream_limits),
         LimitedRoute(p, partition_records, methods=["GET"], limits=stream_limits),
     ]

@@ -52,16 +52,24 @@ NDJSON_LINE = b"\n"
 
 SCHEMA_FIELDS = ("schema_id", "schema_version", "subject", "schema")
 Resolved = dict[tuple[Any, ...], Serde]
+Kind = tuple[str, int | None]  # a key's or value's type name and schema id (schema-backed only)
+KINDS: dict[Format, Kind] = {fmt: (fmt.name, None) for fmt in Format}
+
+
+PLAIN_TYPES = frozenset({"BINARY", "JSON", "STRING", "binary", "json", "string"})
 
 
 def schema_key(spec: Any, is_key: bool) -> tuple[Any, ...] | None:
     """The identity of the schema a key or value names, or None when it names none."""
     if not isinstance(spec, dict):
         return None
-    kind = str(spec.get("type") or "").upper()
-    if kind not in ("AVRO", "JSONSCHEMA", "PROTOBUF") and all(spec.get(k) is None for k in SCHEMA_FIELDS):
+    kind = spec.get("type")
+    if kind in PLAIN_TYPES and "schema" not in spec and "schema_id" not in spec and "subject" not in spec:
+        return None  # the common case, decided with a few dict lookups
+    upper = str(kind or "").upper()
+    if upper not in ("AVRO", "JSONSCHEMA", "PROTOBUF") and all(spec.get(k) is None for k in SCHEMA_FIELDS):
         return None
-    return (is_key, kind, *(spec.get(k) for k in SCHEMA_FIELDS))
+    return (is_key, upper, *(spec.get(k) for k in SCHEMA_FIELDS))
 
 
 async def resolve_schemas(proxy: RestProxy, topic: str, doc: Any, resolved: Resolved, at: str = "") -> None:
@@ -92,9 +100,23 @@ async def resolve_schemas(proxy: RestProxy, topic: str, doc: Any, resolved: Reso
         resolved[key] = await proxy.schemas.serde(fmt, ref, topic, side == "key")
 
 
+PLAIN_SERDES: dict[Any, Serde] = {
+    name: serde
+    for fmt, serde in (
+        (Format.BINARY, PLAIN[Format.BINARY]),
+        (Format.JSON, JSON_V3),
+        (Format.STRING, PLAIN[Format.STRING]),
+    )
+    for name in (fmt.name, fmt.value)
+}
+
+
 def serde_for(
     proxy: RestProxy, spec: Any, at: str, resolved: Resolved | None = None, is_key: bool = False
 ) -> Serde:
+    plain = PLAIN_SERDES.get(spec.get("type"))
+    if plain is not None and "schema" not in spec and "schema_id" not in spec and "subject" not in spec:
+        return plain  # the common case: one dict lookup
     key = schema_key(spec, is_key)
     if key is not None:
         proxy.schemas.require()
@@ -117,21 +139,23 @@ def serde_for(
 
 def data_of(
     proxy: RestProxy, value: Any, at: str, resolved: Resolved | None = None, is_key: bool = False
-) -> tuple[bytes | None, str | None]:
-    """Record bytes of a v3 key or value object, and its type name."""
+) -> tuple[bytes | None, Kind | None]:
+    """Record bytes of a v3 key or value object, and its type (with the schema id, if any)."""
     if value is None:
         return None, None
     spec = obj(value, at)
     serde = serde_for(proxy, spec, at, resolved, is_key)
+    schema_id = getattr(serde, "schema_id", None)
+    kind = KINDS[serde.format] if schema_id is None else (serde.format.name, schema_id)
     data = spec.get("data")
     if data is None and serde.format is not Format.JSON:
-        return None, serde.format.name
-    return serde.serialize(data, at + "/data"), serde.format.name
+        return None, kind
+    return serde.serialize(data, at + "/data"), kind
 
 
 def parse_record(
     proxy: RestProxy, topic: str, item: Any, at: str = "", resolved: Resolved | None = None
-) -> tuple[OutRecord, str | None, str | None]:
+) -> tuple[OutRecord, Kind | None, Kind | None]:
     record = obj(item, at)
     raw_partition = record.get("partition_id")
     partition = -1 if raw_partition is None else integer(raw_partition, at + "/partition_id", 0, 2**31 - 1)
@@ -148,18 +172,21 @@ def parse_record(
     return out, key_type, value_type
 
 
-def side(raw: bytes | None, kind: str | None) -> dict[str, Any] | None:
+def side(raw: bytes | None, kind: Kind | None) -> dict[str, Any] | None:
     if kind is None and raw is None:
         return None
-    return {"type": kind, "size": len(raw) if raw is not None else 0}
+    out: dict[str, Any] = {"type": kind[0] if kind else None, "size": len(raw) if raw is not None else 0}
+    if kind is not None and kind[1] is not None:
+        out["schema_id"] = kind[1]
+    return out
 
 
 def report(
     ctx: Ctx,
     outcome: Delivery | Refused | HttpError,
     record: OutRecord | None,
-    key_type: str | None = None,
-    value_type: str | None = None,
+    key_type: Kind | None = None,
+    value_type: Kind | None = None,
 ) -> dict[str, Any]:
     if isinstance(outcome, HttpError):
         return {"error_code": outcome.error_code, "message": outcome.message, **outcome.fields}
@@ -225,7 +252,7 @@ async def produce_records(request: Request) -> Response | StreamResponse:
     return Response(answer.body, answer.status, replayed_header(replayed), answer.media_type)
 
 
-Prepared = tuple[OutRecord, str | None, str | None] | HttpError
+Prepared = tuple[OutRecord, Kind | None, Kind | None] | HttpError
 
 
 async def prepare(ctx: Ctx, topic: str, doc: Any, resolved: Resolved, at: str = "") -> Prepared:
@@ -292,7 +319,7 @@ class ProduceStream:
         self.max_inflight = config.integer("stream.max.inflight.records")
         self.batch: DeliveryBatch = ctx.proxy.producer.batch()
         # per record in order: a ready report, or (delivery index, record, key type, value type)
-        self.slots: deque[dict[str, Any] | tuple[int, OutRecord, str | None, str | None]] = deque()
+        self.slots: deque[dict[str, Any] | tuple[int, OutRecord, Kind | None, Kind | None]] = deque()
         self.reading_done = False
         self.wakeup = asyncio.Event()
         self.limit: int | None = None
@@ -364,32 +391,37 @@ class ProduceStream:
                     "Streaming produce takes no idempotency keys: send the record in a request of its own.",
                     "/idempotency_key",
                 )
-            await resolve_schemas(self.ctx.proxy, self.topic, doc, self.resolved)
+            if isinstance(doc, dict) and (
+                schema_key(doc.get("key"), True) or schema_key(doc.get("value"), False)
+            ):
+                await resolve_schemas(self.ctx.proxy, self.topic, doc, self.resolved)
             record, key_type, value_type = parse_record(self.ctx.proxy, self.topic, doc, "", self.resolved)
         except HttpError as exc:
             self.slots.append(report(self.ctx, exc, None))
             self.wakeup.set()
             return
-        refused = await self.check(record)
+        if self.limit is None:
+            self.limit = await self.ctx.proxy.topic_limits.max_message_bytes(self.topic)
+        refused = self.check(record, self.limit)
         if refused is not None:
             self.slots.append(report(self.ctx, refused, record))
             self.wakeup.set()
             return
         index = len(self.batch.reports)
         self.slots.append((index, record, key_type, value_type))
-        await self.ctx.proxy.producer.send_one(self.batch, record)
+        producer = self.ctx.proxy.producer
+        if not producer.try_send(self.batch, record):  # librdkafka's queue is full: wait for room
+            await producer.send_one(self.batch, record)  # takes the same index again
 
-    async def check(self, record: OutRecord) -> Refused | None:
+    def check(self, record: OutRecord, limit: int) -> Refused | None:
         if record.partition >= self.partitions:
             return Refused(40402, f"Partition {record.partition} of topic {self.topic} not found.")
-        if self.limit is None:
-            self.limit = await self.ctx.proxy.topic_limits.max_message_bytes(self.topic)
         size = record_bytes(record)
-        if size > self.limit:
+        if size > limit:
             return Refused(
                 50002,
                 f"Kafka error: MSG_SIZE_TOO_LARGE (10): the record is {size} bytes, more than the topic's "
-                f"max.message.bytes ({self.limit})",
+                f"max.message.bytes ({limit})",
                 10,
             )
         return None

@@ -17,7 +17,7 @@ enforces that (KIP-1111): an unnamed repartition topic, changelog or store raise
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from odradek.streams.dsl.options import Materialized
@@ -176,5 +176,10 @@ class StreamsBuilder:
         self.topology.add_state_store(spec)
         return self
 
-    def build(self) -> Topology:
+    def build(self, partition_counts: Mapping[str, int] | None = None) -> Topology:
+        """The topology. With the partition counts of its topics (when known at build time), joins
+        and cogroups are checked for co-partitioning now; `KafkaStreams.start()` checks it anyway
+        against the cluster's real counts."""
+        if partition_counts is not None:
+            self.topology.check_copartitioning(partition_counts)
         return self.topology

@@ -206,17 +206,20 @@ class TimeWindowedKStream(_WindowedBase):
 
     windows: TimeWindows
 
-    def _spec(self, pane: bool) -> Callable[[str], StoreSpec]:
+    def _spec(self, merger: Callable[[Any, Any, Any], Any] | None) -> Callable[[str], StoreSpec]:
         w = self.windows
         retention = max(w.retention_ms(), 1)
 
         def spec_of(name: str) -> StoreSpec:
-            return StoreSpec(
+            spec = StoreSpec(
                 name,
                 StoreKind.WINDOW,
                 retention_ms=retention,
-                window_size_ms=w.pane_ms if pane else w.size_ms,
+                window_size_ms=w.pane_ms if merger is not None else w.size_ms,
             )
+            if merger is not None and w.pane_ms != w.size_ms:
+                spec.panes = (w, merger)
+            return spec
 
         return spec_of
 
@@ -238,7 +241,7 @@ class TimeWindowedKStream(_WindowedBase):
             lambda store, late: TimeWindowedAggregateProcessor(
                 store, w, initializer, aggregator, merger, final, late, caching
             ),
-            self._spec(merger is not None),
+            self._spec(merger),
             [],
             materialized,
             None,
@@ -260,7 +263,7 @@ class TimeWindowedKStream(_WindowedBase):
             lambda store, late: TimeWindowedAggregateProcessor(
                 store, w, lambda: 0, _count_aggregator, _sum_merger, final, late, caching
             ),
-            self._spec(True),
+            self._spec(_sum_merger),
             [],
             materialized,
             Serdes.LONG,
@@ -290,7 +293,7 @@ class TimeWindowedKStream(_WindowedBase):
             lambda store, late: TimeWindowedAggregateProcessor(
                 store, w, lambda: None, aggregator, merger, final, late, caching
             ),
-            self._spec(True),
+            self._spec(merger),
             [],
             materialized,
             self.grouped.value_serde,

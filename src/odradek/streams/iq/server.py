@@ -9,7 +9,7 @@ marked with `X-Odradek-Forwarded`), a range or scan is gathered from all instanc
 | `GET /v1/stores/{store}/keys/{key}` | `{"key", "value"}`; 404 (`40401`) when absent |
 | `GET /v1/stores/{store}/keys/{key}/windows?from=&to=` | `{"key", "windows": [{"start", "value"}]}` |
 | `GET /v1/stores/{store}?from=&to=` | `{"entries": [{"key", "value"}]}` of all instances (`?local=true`) |
-| `GET /v1/metadata/stores/{store}/keys/{key}` | `{"host", "partition"}`: the instance owning the key |
+| `GET /v1/metadata/stores/{store}/keys/{key}` | `{"host", "standby_hosts", "partition"}` of the key |
 | `GET /v1/metadata` | this instance: application, state, `application.server`, its tasks |
 | `GET /metrics`, `GET /health` | Prometheus metrics (the streams metrics too), UP while RUNNING |
 
@@ -170,8 +170,10 @@ class InteractiveQueryServer:
     async def key_metadata(self, request: Request) -> JSONResponse:
         store = request.path_params["store"]
         key = parse_key(request.path_params["key"], self._key_serde(store))
-        host, partition = await self._owner(store, key)
-        return JSONResponse({"host": host, "partition": partition})
+        meta = await asyncio.to_thread(self.streams.metadata_for_key, store, key)
+        return JSONResponse(
+            {"host": meta.active_host, "standby_hosts": list(meta.standby_hosts), "partition": meta.partition}
+        )
 
     async def get_key(self, request: Request) -> JSONResponse:
         store = request.path_params["store"]

@@ -274,7 +274,7 @@ class KafkaStreams:
                 )
             return [store for thread in self.threads for _, store in thread.stores_named(name)]
 
-        return LocalStoreView(name, stores)
+        return LocalStoreView(name, stores, self.topology.stores[name].panes)
 
     def source_topic_of_store(self, name: str) -> str:
         for sub in self.topology.subtopologies():
@@ -294,7 +294,22 @@ class KafkaStreams:
             raise InvalidStateStoreException("a None key has no partition")
         partition = partition_for(data, count)
         host = self._owner_host(topic, partition)
-        return KeyQueryMetadata(host, (), partition)
+        return KeyQueryMetadata(host, self._standby_hosts(topic, partition), partition)
+
+    def _standby_hosts(self, topic: str, partition: int) -> tuple[str, ...]:
+        """Where the key's task has standby replicas (the placement every instance computes)."""
+        replicas = int(self.config["num.standby.replicas"])
+        if replicas <= 0 or not self.threads:
+            return ()
+        from odradek.streams.runtime.standby import plan_standbys
+
+        try:
+            owners, instances, hosts = self._describe_owners(with_hosts=True)
+        except Exception:
+            return ()
+        task_id = self.factory.task_id_of(topic, partition)
+        plan = plan_standbys(owners, instances, replicas)
+        return tuple(sorted(h for i, tasks in plan.items() if task_id in tasks and (h := hosts.get(i))))
 
     def _owner_host(self, topic: str, partition: int) -> str | None:
         for thread in self.threads:
@@ -302,19 +317,24 @@ class KafkaStreams:
                 return self.application_server
         return self.group_hosts().get((topic, partition))
 
-    def _describe_owners(self) -> tuple[dict[str, str], list[str]]:
-        """task id -> owning instance, and every instance, from the group description."""
+    def _describe_owners(self, with_hosts: bool = False) -> Any:
+        """task id -> owning instance, and every instance (and instance -> `application.server`),
+        from the group description."""
         future = self._admin().describe_consumer_groups([self.application_id], request_timeout=10)
         description = future[self.application_id].result()
         owners: dict[str, str] = {}
         instances = [instance_of(self.client_id)]
+        hosts: dict[str, str] = {}
         for member in description.members:
-            instance = instance_of(member.client_id or "")
+            client_id = member.client_id or ""
+            instance = instance_of(client_id)
             instances.append(instance)
+            if "@" in client_id:
+                hosts[instance] = client_id.split("@", 1)[1]
             for tp in member.assignment.topic_partitions if member.assignment else []:
                 if tp.topic in self.factory.sub_of_topic:
                     owners[self.factory.task_id_of(tp.topic, tp.partition)] = instance
-        return owners, instances
+        return (owners, instances, hosts) if with_hosts else (owners, instances)
 
     def group_hosts(self) -> dict[tuple[str, int], str | None]:
         """Owner `application.server` of every assigned partition, from the group description."""

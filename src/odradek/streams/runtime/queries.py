@@ -14,10 +14,23 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, ValueAndTimestamp) else value
 
 
+def merge_panes(key: Any, panes: dict[int, Any], start: int, spec_panes: Any) -> Any:
+    """The value of window `[start, start + size)` from its panes (None when it has none)."""
+    windows, merger = spec_panes
+    agg = None
+    for pane in range(start, start + windows.size_ms, windows.pane_ms):
+        value = panes.get(pane)
+        if value is not None:
+            agg = value if agg is None else merger(key, agg, value)
+    return agg
+
+
 class LocalStoreView:
-    def __init__(self, name: str, stores: Callable[[], list[Any]]) -> None:
+    def __init__(self, name: str, stores: Callable[[], list[Any]], panes: Any = None) -> None:
         self.name = name
         self._stores = stores
+        self.panes = panes
+        """`(TimeWindows, merger)` of a pane store: results are merged into windows."""
 
     def _all(self) -> list[Any]:
         stores = self._stores()
@@ -53,15 +66,43 @@ class LocalStoreView:
         for store in self._all():
             if isinstance(store, KeyValueStore):
                 out += [(k, _plain(v)) for k, v in store.all()]
+            elif self.panes is not None:
+                by_key: dict[Any, tuple[Any, dict[int, Any]]] = {}
+                for (key, pane), value in store.all():
+                    by_key.setdefault(store.hashable_key(key), (key, {}))[1][pane] = value
+                for key, panes in by_key.values():
+                    out += [((key, s), v) for s, v in self._windows_of(key, panes, min(panes), max(panes))]
             else:
                 out += list(store.all())
         return out
 
+    def _windows_of(
+        self, key: Any, panes: dict[int, Any], time_from: int, time_to: int
+    ) -> list[tuple[int, Any]]:
+        windows, _ = self.panes
+        first = max(0, time_from - time_from % windows.advance_ms - windows.size_ms + windows.advance_ms)
+        found = []
+        for start in range(first, time_to + 1, windows.advance_ms):
+            if start < time_from - windows.size_ms + 1:
+                continue
+            value = merge_panes(key, panes, start, self.panes)
+            if value is not None:
+                found.append((start, value))
+        return found
+
     def fetch(self, key: Any, time_from: int, time_to: int) -> list[tuple[int, Any]]:
-        """Window stores: (window start, value) of `key` in [time_from, time_to]."""
+        """Window stores: (window start, value) of `key`'s windows starting in [time_from, time_to]."""
         out = []
         for store in self._all():
-            if isinstance(store, WindowStore):
+            if isinstance(store, WindowStore) and self.panes is not None:
+                windows, _ = self.panes
+                panes = dict(store.fetch_range(key, time_from, time_to + windows.size_ms - 1))
+                if panes:
+                    starts = [
+                        (s, v) for s, v in self._windows_of(key, panes, time_from, time_to) if s >= time_from
+                    ]
+                    out += starts
+            elif isinstance(store, WindowStore):
                 out += store.fetch_range(key, time_from, time_to)
             elif isinstance(store, SessionStore):
                 out += [(s, v) for s, e, v in store.find_sessions(key, time_from, time_to)]

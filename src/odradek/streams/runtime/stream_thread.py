@@ -215,29 +215,36 @@ class StreamThread:
         touched: dict[str, ActiveTask] = {}
         rewound: set[tuple[str, int]] = set()
         by_partition = self.by_partition
+        # the per-record loop: the task is looked up once per run of records of one partition
+        topic: Any = None
+        partition, last = -1, -1
+        active: ActiveTask | None = None
+        process: Any = None
         for msg in messages:
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    continue
-                if err.fatal():
-                    raise KafkaException(err)
-                log.warning("consumer error in %s: %s", self.name, err)
+            if msg.error() is not None:
+                self._consumer_error(msg.error())
                 continue
-            tp = (msg.topic(), msg.partition())
-            active = by_partition.get(tp)
-            if active is None:
+            t, p = msg.topic(), msg.partition()
+            if t != topic or p != partition:
+                if active is not None and last >= 0:
+                    active.consumed[(topic, partition)] = last + 1
+                topic, partition, last = t, p, -1
+                active = by_partition.get((t, p))
+                process = None
+                if active is not None:
+                    if active.state is TaskState.RESTORING:
+                        if (t, p) not in rewound:
+                            rewound.add((t, p))
+                            self.consumer.seek(TopicPartition(t, p, msg.offset()))
+                    else:
+                        process = active.task.process
+                        touched[active.task_id] = active
+            if process is None:
                 continue
-            if active.state is TaskState.RESTORING:
-                if tp not in rewound:
-                    rewound.add(tp)
-                    self.consumer.seek(TopicPartition(tp[0], tp[1], msg.offset()))
-                continue
-            active.task.process(
-                tp[0], tp[1], msg.offset(), msg.timestamp()[1], msg.key(), msg.value(), msg.headers()
-            )
-            active.consumed[tp] = msg.offset() + 1
-            touched[active.task_id] = active
+            last = msg.offset()
+            process(t, p, last, msg.timestamp()[1], msg.key(), msg.value(), msg.headers())
+        if active is not None and last >= 0:
+            active.consumed[(topic, partition)] = last + 1
         if messages:
             self.processed += len(messages)
             self.process_seconds += time.perf_counter() - started
@@ -251,6 +258,13 @@ class StreamThread:
         self._check_restores()
         self._check_failed_deliveries()
         self._maybe_commit(now)
+
+    def _consumer_error(self, err: KafkaError) -> None:
+        if err.code() == KafkaError._PARTITION_EOF:
+            return
+        if err.fatal():
+            raise KafkaException(err)
+        log.warning("consumer error in %s: %s", self.name, err)
 
     def _maybe_commit(self, now: int) -> None:
         interval = int(self.config["commit.interval.ms"])

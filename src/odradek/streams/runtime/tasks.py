@@ -100,6 +100,7 @@ class TaskFactory:
                 store = open_store(spec, task_dir, key_default, value_default, cache)
                 if spec.logging:
                     store.changelog = _changelog_sender(collector, tp[0], partition)
+                    store.topic = tp[0]  # serdes see the changelog topic (registry subjects)
                     changelogs[tp] = store
                 stores[name] = store
         except BaseException:

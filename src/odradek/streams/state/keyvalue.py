@@ -37,11 +37,21 @@ class TimestampedSerde(Serde[ValueAndTimestamp]):
         return TimestampedSerde(self.inner.with_defaults(key_default, value_default))
 
     def to_bytes(self, obj: ValueAndTimestamp) -> bytes:
-        raw = self.inner.serialize("", obj[0])
-        return _TS.pack(obj[1]) + (raw or b"")
+        return self.serialize("", obj) or b""
 
     def from_bytes(self, data: bytes) -> ValueAndTimestamp:
-        return ValueAndTimestamp(self.inner.deserialize("", data[8:]), _TS.unpack_from(data)[0])
+        return self.deserialize("", data)  # type: ignore[no-any-return]
+
+    def serialize(self, topic: str, obj: Any, headers: Any = None) -> bytes | None:
+        if obj is None:
+            return None
+        raw = self.inner.serialize(topic, obj[0], headers)  # the topic reaches a registry serde
+        return _TS.pack(obj[1]) + (raw or b"")
+
+    def deserialize(self, topic: str, data: bytes | None, headers: Any = None) -> Any:
+        if data is None:
+            return None
+        return value_and_timestamp(self.inner.deserialize(topic, data[8:], headers), _TS.unpack_from(data)[0])
 
 
 class KeyValueStore(BufferedStore):

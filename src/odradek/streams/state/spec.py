@@ -45,6 +45,8 @@ class StoreSpec:
     """Window stores of stream-stream joins keep every record, not the last per (key, start)."""
     segment_interval_ms: int = 0
     """0: max(retention / 2, 60 s), as Kafka Streams."""
+    panes: Any = None
+    """`(TimeWindows, merger)` when a hopping aggregation keeps panes here: queries merge them."""
 
     def changelog_cleanup_policy(self) -> str:
         return "compact,delete" if self.kind in (StoreKind.WINDOW, StoreKind.SESSION) else "compact"

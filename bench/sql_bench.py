@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""SQL benchmark: persistent query throughput, pull query latency, cost per persistent query.
+
+    python bench/sql_bench.py                      # everything (several minutes)
+    python bench/sql_bench.py --only throughput    # or: pull, scan, queries
+    python bench/sql_bench.py --records 20000      # fewer input records (quicker)
+
+Everything runs end to end on one machine: a fresh odradek broker and an `odradek sql-server`
+process, statements over the REST API, 1 KiB JSON records produced with confluent-kafka.
+
+- throughput: for filter/project, a tumbling-window count and a stream-table join, the query is
+  started on an empty topic, then N records are produced as fast as the producer can; records/s =
+  N / (time of the last output record, read committed - time the first input record was sent).
+- pull: p50/p99 of a key lookup over HTTP (/query-stream) on a CTAS table of 10 000 rows.
+- scan: p50/p99 of a scan + aggregate over 1 000 000 rows (DuckDB over the cached Arrow snapshot),
+  and the time to build that snapshot from a RocksDB store of 1 000 000 rows (the cold query).
+- queries: server RSS and threads with 1 and with 100 persistent queries over the same topic.
+
+Benchmarks are never part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from confluent_kafka import Consumer, Producer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "integration" / "sql"))
+
+from sql_server_process import SQL_BROKER, SqlServerProcess  # noqa: E402
+
+from odradek.testing.broker_process import BrokerProcess  # noqa: E402
+
+
+def payload(i: int, customers: int = 1000) -> bytes:
+    pad = "".join(random.choices(string.ascii_letters, k=900))
+    doc = {"ID": i, "CUSTOMER": f"c{i % customers}", "AMOUNT": float(i % 500), "NOTE": pad}
+    return json.dumps(doc).encode()
+
+
+def produce(bootstrap: str, topic: str, n: int, start_ts: int = 1_700_000_000_000) -> float:
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 20,
+            "batch.num.messages": 10000,
+            "compression.type": "lz4",
+        }
+    )
+    t0 = time.monotonic()
+    for i in range(n):
+        while True:
+            try:
+                producer.produce(topic, key=f"c{i % 1000}".encode(), value=payload(i), timestamp=start_ts + i)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        if i % 10000 == 0:
+            producer.poll(0)
+    producer.flush(120)
+    return t0
+
+
+def count_output(bootstrap: str, topic: str, expected: int, timeout_s: float) -> float:
+    """Read `topic` (read committed) until `expected` records arrived; the time of the last."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-{uuid.uuid4().hex[:6]}",
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "enable.auto.commit": False,
+            "fetch.max.bytes": 52428800,
+        }
+    )
+    consumer.subscribe([topic])
+    seen = 0
+    last = time.monotonic()
+    deadline = last + timeout_s
+    try:
+        while seen < expected and time.monotonic() < deadline:
+            for msg in consumer.consume(10000, 0.5):
+                if msg.error() is None:
+                    seen += 1
+                    last = time.monotonic()
+    finally:
+        consumer.close()
+    if seen < expected:
+        raise RuntimeError(f"{topic}: only {seen} of {expected} records")
+    return last
+
+
+def throughput(bootstrap: str, server: SqlServerProcess, n: int) -> dict[str, float]:
+    results = {}
+    s = uuid.uuid4().hex[:6]
+    server.ok(
+        f"CREATE TABLE customers_{s} (customer STRING PRIMARY KEY, name STRING) WITH (kafka_topic='customers-{s}', partitions=1);"
+    )
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for c in range(1000):
+        producer.produce(
+            f"customers-{s}",
+            key=f"c{c}".encode(),
+            value=json.dumps({"NAME": f"Customer {c}"}).encode(),
+            timestamp=1,
+        )
+    producer.flush(30)
+    cases = {
+        "filter_project": (
+            "SELECT id, customer, amount * 2 AS doubled FROM {src} WHERE amount >= 0",
+            "STREAM",
+            n,
+        ),
+        "tumbling_count": (
+            "SELECT customer, COUNT(*) AS n, SUM(amount) AS total FROM {src} WINDOW TUMBLING (SIZE 10 SECONDS) GROUP BY customer",
+            "TABLE",
+            None,
+        ),
+        "stream_table_join": (
+            f"SELECT o.customer, o.id, o.amount, c.name FROM {{src}} o JOIN customers_{s} c ON o.customer = c.customer",
+            "STREAM",
+            n,
+        ),
+    }
+    for name, (select, kind, expected) in cases.items():
+        src = f"orders_{name}_{s}"
+        server.ok(
+            f"CREATE STREAM {src} (customer STRING KEY, id BIGINT, amount DOUBLE, note STRING) WITH (kafka_topic='{src}', partitions=1);"
+        )
+        sink = f"OUT_{name}_{s}".upper()
+        server.ok(f"CREATE {kind} {sink} WITH (kafka_topic='{sink}') AS {select.format(src=src)};")
+        time.sleep(3)  # the query's consumer group settles
+        t0 = produce(bootstrap, src, n)
+        # a windowed count emits one update per record (the cache flushes at each commit): at least
+        # one record per (customer, window); wait for n updates at most, as many as arrive
+        want = expected if expected is not None else n
+        try:
+            last = count_output(bootstrap, sink, want, timeout_s=600)
+        except RuntimeError:
+            if expected is not None:
+                raise
+            last = time.monotonic()
+        results[f"{name}_records_per_s"] = round(n / (last - t0))
+        print(f"  {name}: {results[f'{name}_records_per_s']} records/s", flush=True)
+    return results
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    samples = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(samples) * 1000, 3),
+        "p99_ms": round(samples[int(len(samples) * 0.99) - 1] * 1000, 3),
+    }
+
+
+def pull(bootstrap: str, server: SqlServerProcess) -> dict[str, Any]:
+    s = uuid.uuid4().hex[:6]
+    src = f"kv_{s}"
+    server.ok(f"CREATE STREAM {src} (k STRING KEY, v BIGINT) WITH (kafka_topic='{src}', partitions=1);")
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
+    for i in range(10_000):
+        producer.produce(src, key=f"k{i}".encode(), value=json.dumps({"V": i}).encode())
+    producer.flush(30)
+    server.ok(f"CREATE TABLE latest_{s} AS SELECT k, LATEST_BY_OFFSET(v) AS v FROM {src} GROUP BY k;")
+    server.wait_rows(f"SELECT * FROM latest_{s} WHERE k = 'k9999';", 1, timeout_s=300)
+    client = httpx.Client(base_url=server.url, timeout=30)
+    samples = []
+    for _ in range(500):
+        key = f"k{random.randrange(10_000)}"
+        t0 = time.perf_counter()
+        resp = client.post("/query-stream", json={"sql": f"SELECT * FROM latest_{s} WHERE k = '{key}';"})
+        samples.append(time.perf_counter() - t0)
+        assert resp.status_code == 200 and len(resp.text.splitlines()) == 2, resp.text
+    return {"key_lookup_http": percentiles(samples)}
+
+
+def scan(rows: int) -> dict[str, Any]:
+    """Scan + aggregate over `rows` rows: DuckDB over the Arrow snapshot, and building that snapshot."""
+    from odradek.sql import types as t
+    from odradek.sql.compiler.serdes import KeySerde, StateSerde
+    from odradek.sql.engine.engine import Engine, NoKafka, Session
+    from odradek.sql.functions import builtin_registry
+    from odradek.sql.parser import ast
+    from odradek.sql.pull import duckdb_engine
+    from odradek.sql.pull.executor import _parts, evaluate
+    from odradek.sql.pull.snapshot import store_rows
+    from odradek.sql.schema import Column, Namespace
+    from odradek.sql.types import BIGINT
+    from odradek.streams import Serdes, Stores
+    from odradek.streams.state.factory import open_store
+
+    engine = Engine(builtin_registry())
+    session = Session()
+    [stmt] = engine.parse(
+        "CREATE TABLE big (k STRING PRIMARY KEY, region STRING, amount DOUBLE, n BIGINT) WITH (kafka_topic='big', partitions=1);",
+        session,
+    )
+    out = engine.execute(stmt, session, NoKafka({"big": 1}))
+    assert out.command is not None
+    engine.apply(out.command, 0)
+    regions = [f"r{i}" for i in range(1000)]
+    snapshot_rows = [
+        ((f"k{i}",), {"REGION": regions[i % 1000], "AMOUNT": float(i % 977), "N": i}, i, None, None)
+        for i in range(rows)
+    ]
+    source = engine.metastore.sources["BIG"]
+    columns: list[Any] = [(c.name, c.type, c.namespace) for c in source.schema.columns] + [
+        ("ROWTIME", BIGINT, None)
+    ]
+    t0 = time.perf_counter()
+    table = duckdb_engine.arrow_table(columns, snapshot_rows)
+    arrow_build_s = time.perf_counter() - t0
+    [q] = engine.parse(
+        "SELECT region, COUNT(*) AS n, SUM(amount) AS total FROM big WHERE n % 2 = 0 GROUP BY region;",
+        session,
+    )
+    assert isinstance(q, ast.Query)
+    planned = engine.plan_query(q)
+    sql = duckdb_engine.translate(planned, q, _parts(planned.root))
+    assert sql is not None
+    snapshot = duckdb_engine.Snapshot(table)
+    samples = []
+    for _ in range(30):
+        t1 = time.perf_counter()
+        result = snapshot.query(sql)
+        samples.append(time.perf_counter() - t1)
+    assert len(result) == 500  # even n only: every other region
+    t2 = time.perf_counter()
+    _, _, python_result = evaluate(planned, q, snapshot_rows, engine)
+    python_s = time.perf_counter() - t2
+    assert len(python_result) == 500
+    # the cold query: read every row of a RocksDB store of `rows` entries (the snapshot's source)
+    tmp = Path(tempfile.mkdtemp())
+    spec = Stores.key_value(
+        "bench-store", KeySerde((Column("K", t.STRING, Namespace.KEY),), "KAFKA"), StateSerde()
+    )
+    store = open_store(spec, tmp, Serdes.BYTES, Serdes.BYTES, 1)
+    for i, (k, v, *_rest) in enumerate(snapshot_rows):
+        store.put(k, v)
+        if i % 100_000 == 0:
+            store.flush() if hasattr(store, "flush") else None
+    if hasattr(store, "flush"):
+        store.flush()
+    t3 = time.perf_counter()
+    read = sum(1 for _ in store_rows(store))
+    store_read_s = time.perf_counter() - t3
+    return {
+        "rows": rows,
+        "duckdb_warm": percentiles(samples),
+        "arrow_snapshot_build_s": round(arrow_build_s, 2),
+        "rocksdb_store_read_s": round(store_read_s, 2),
+        "rocksdb_rows_read": read,
+        "python_evaluator_s": round(python_s, 2),
+    }
+
+
+def rss_threads(pid: int) -> tuple[int, int]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss = int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
+    threads = int(next(line for line in status.splitlines() if line.startswith("Threads")).split()[1])
+    return rss, threads
+
+
+def queries(bootstrap: str, tmp: Path, count: int) -> dict[str, Any]:
+    with SqlServerProcess(bootstrap, tmp / "q-state", service_id=f"bench{uuid.uuid4().hex[:4]}_") as server:
+        assert server.proc is not None
+        s = uuid.uuid4().hex[:6]
+        server.ok(
+            f"CREATE STREAM shared_{s} (k STRING KEY, v BIGINT) WITH (kafka_topic='shared-{s}', partitions=1);"
+        )
+        base = rss_threads(server.proc.pid)
+        server.ok(f"CREATE STREAM q0_{s} AS SELECT k, v FROM shared_{s} WHERE v > 0;")
+        time.sleep(2)
+        one = rss_threads(server.proc.pid)
+        t0 = time.monotonic()
+        for i in range(1, count):
+            server.ok(f"CREATE STREAM q{i}_{s} AS SELECT k, v FROM shared_{s} WHERE v > {i};")
+        created_s = time.monotonic() - t0
+        # every query reads the same 10 000 records (so its consumer, producer and state are in use)
+        producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20})
+        for i in range(10_000):
+            producer.produce(f"shared-{s}", key=f"k{i % 100}".encode(), value=json.dumps({"V": i}).encode())
+        producer.flush(30)
+        count_output(bootstrap, f"Q{count - 1}_{s}".upper(), 10_000 - count, timeout_s=600)
+        time.sleep(5)
+        many = rss_threads(server.proc.pid)
+        return {
+            "rss_no_query_mib": round(base[0] / 1024),
+            "rss_1_query_mib": round(one[0] / 1024),
+            f"rss_{count}_queries_mib": round(many[0] / 1024),
+            "threads_no_query": base[1],
+            f"threads_{count}_queries": many[1],
+            "mib_per_extra_query": round((many[0] - one[0]) / 1024 / (count - 1), 1),
+            "create_s": round(created_s, 1),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", choices=("throughput", "pull", "scan", "queries"))
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--scan-rows", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=100)
+    args = parser.parse_args()
+    results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count()}
+    if args.only == "scan":
+        results["scan"] = scan(args.scan_rows)
+        print(json.dumps(results, indent=2))
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="sql-bench-"))
+    with BrokerProcess(tmp / "broker", SQL_BROKER) as broker:
+        if args.only in (None, "throughput", "pull"):
+            with SqlServerProcess(broker.bootstrap, tmp / "state") as server:
+                if args.only in (None, "throughput"):
+                    print("throughput", flush=True)
+                    results["throughput"] = throughput(broker.bootstrap, server, args.records)
+                if args.only in (None, "pull"):
+                    print("pull", flush=True)
+                    results["pull"] = pull(broker.bootstrap, server)
+        if args.only in (None, "queries"):
+            print("queries", flush=True)
+            results["queries"] = queries(broker.bootstrap, tmp, args.queries)
+    if args.only is None:
+        results["scan"] = scan(args.scan_rows)
+    print(json.dumps(results, indent=2))
+    subprocess.run(["rm", "-rf", str(tmp)], check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""`odradek sql-server`: the SQL server (ksqlDB's REST API) as its own process."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "sql-server", help="run the SQL server (ksqlDB's REST API) against a Kafka cluster"
+    )
+    parser.add_argument("--bootstrap", default="127.0.0.1:9092", help="Kafka bootstrap servers HOST:PORT")
+    parser.add_argument(
+        "--listen", default="127.0.0.1:8088", help="HOST:PORT to serve on (default 127.0.0.1:8088)"
+    )
+    parser.add_argument(
+        "--service-id",
+        default="default_",
+        help="ksql.service.id: servers with the same id share queries (default default_)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path("odradek-data") / "sql",
+        help="where persistent queries keep their state",
+    )
+    parser.add_argument(
+        "--udf-dir",
+        type=Path,
+        help="a directory of .py files with @udf/@udaf/@udtf functions (RELOAD FUNCTIONS re-reads it)",
+    )
+    parser.add_argument("-c", "--config", type=Path, help="a properties file of ksql.* / streams configs")
+    parser.add_argument(
+        "--override",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a config, e.g. --override ksql.streams.auto.offset.reset=earliest (repeatable)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from odradek.cli.errors import CliError
+    from odradek.http import parse_listen, serve
+    from odradek.sql.server.app import build_app, server_lifespan
+    from odradek.sql.server.service import KsqlServer, ServerConfig
+
+    props: dict[str, str] = {}
+    if args.config is not None:
+        for raw in args.config.read_text().splitlines():
+            line = raw.strip()
+            if line and not line.startswith(("#", "!")) and "=" in line:
+                name, _, value = line.partition("=")
+                props[name.strip()] = value.strip()
+    for item in args.override:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise CliError(f"--override expects NAME=VALUE, got {item!r}")
+        props[name.strip()] = value.strip()
+    try:
+        address = parse_listen(args.listen, default_port=8088)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    server = KsqlServer(
+        ServerConfig(
+            args.bootstrap, props.get("ksql.service.id", args.service_id), args.state_dir, props, args.udf_dir
+        )
+    )
+    return serve(build_app(server, lambda _app: server_lifespan(server)), "sql", address)

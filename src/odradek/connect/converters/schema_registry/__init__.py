@@ -1,0 +1,1 @@
+"""Schema-registry converters (Avro, JSON Schema, Protobuf) on confluent-kafka's serializers."""

@@ -1,0 +1,487 @@
+"""Serdes between SQL rows and Kafka bytes, per format, as `odradek.streams` serdes.
+
+Inside a query a row's key is a tuple of the key columns and its value a dict {column: value} with
+the Python values of `types.py`. On the wire, per format (ksqlDB's layouts):
+
+| format    | key                                                   | value                                        |
+|-----------|-------------------------------------------------------|----------------------------------------------|
+| KAFKA     | one column: Kafka's serializer for its type (INT 4 bytes big-endian, BIGINT 8, DOUBLE 8, STRING UTF-8) | one column, same |
+| JSON      | one column: the bare JSON value; several: an object   | an object {COLUMN: value}; with WRAP_SINGLE_VALUE=false a single column's bare value |
+| DELIMITED | values joined by the delimiter (',' by default)       | same                                         |
+| NONE      | no key (always null)                                  | -                                            |
+
+JSON values: TIMESTAMP as milliseconds since the epoch, DATE as days since the epoch, TIME as
+milliseconds of the day, BYTES as base64, DECIMAL as a number. Reading JSON matches field names
+case-insensitively, as ksqlDB does; a value that does not fit its column's type raises
+`SerializationError` (the query's deserialization error handler decides).
+
+Windowed keys (tables from windowed aggregations): TUMBLING/HOPPING = key bytes + 8-byte window
+start; SESSION = key bytes + 8-byte end + 8-byte start (Kafka Streams' TimeWindowed/SessionWindowed
+serdes, which ksqlDB uses).
+
+The aggregate state serde (`StateSerde`) writes UDAF states as JSON with tags for the values JSON
+lacks (decimals, dates, bytes): it only ever goes to changelogs and repartition topics.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import json
+import struct
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from odradek.sql.metastore import DataSource, SourceFormats, WindowInfo
+from odradek.sql.parser.ast import WindowKind
+from odradek.sql.schema import Column, LogicalSchema
+from odradek.sql.types import BaseType, SqlType
+from odradek.streams.errors import SerializationError
+from odradek.streams.serdes import Serde
+from odradek.streams.windows import Window, Windowed
+
+EPOCH = datetime.datetime(1970, 1, 1)
+EPOCH_DATE = datetime.date(1970, 1, 1)
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+# -- value conversion between Python (inside queries) and JSON -------------------------------------------
+
+
+def _ts_to_ms(ts: datetime.datetime) -> int:
+    delta = ts - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def _time_to_ms(t: datetime.time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1000 + t.microsecond // 1000
+
+
+def to_json(t: SqlType) -> Callable[[Any], Any] | None:
+    """A converter Python value -> JSON-able value for type `t` (None when no conversion is needed)."""
+    b = t.base
+    if b is BaseType.TIMESTAMP:
+        return _ts_to_ms
+    if b is BaseType.DATE:
+        return lambda d: (d - EPOCH_DATE).days
+    if b is BaseType.TIME:
+        return _time_to_ms
+    if b is BaseType.BYTES:
+        return lambda v: base64.b64encode(v).decode()
+    if b is BaseType.DECIMAL:
+        return float  # a JSON number (ksqlDB writes decimals as numbers)
+    if b is BaseType.ARRAY and t.element is not None:
+        element = to_json(t.element)
+        if element is None:
+            return None
+        return lambda arr: [None if x is None else element(x) for x in arr]
+    if b is BaseType.MAP and t.element is not None:
+        value_conv = to_json(t.element)
+        if value_conv is None:
+            return None
+        return lambda m: {k: None if x is None else value_conv(x) for k, x in m.items()}
+    if b is BaseType.STRUCT:
+        conv = [(n, to_json(ft)) for n, ft in t.fields]
+        if all(c is None for _, c in conv):
+            return None
+        return lambda s: {n: (s.get(n) if c is None or s.get(n) is None else c(s.get(n))) for n, c in conv}
+    return None
+
+
+def from_json(t: SqlType) -> Callable[[Any], Any]:
+    """A converter JSON value -> Python value of type `t` (checks the type; raises on mismatch)."""
+    b = t.base
+    if b is BaseType.BOOLEAN:
+        return _expect(bool, t)
+    if b in (BaseType.INTEGER, BaseType.BIGINT):
+
+        def to_int(v: Any) -> int:
+            if isinstance(v, bool):
+                raise ValueError(f"{v!r} is not a {t}")
+            if isinstance(v, int):
+                return v
+            if isinstance(v, float) and v.is_integer():
+                return int(v)
+            if isinstance(v, str):
+                return int(v)
+            raise ValueError(f"{v!r} is not a {t}")
+
+        return to_int
+    if b is BaseType.DOUBLE:
+
+        def to_float(v: Any) -> float:
+            if isinstance(v, bool) or not isinstance(v, int | float | str):
+                raise ValueError(f"{v!r} is not a DOUBLE")
+            return float(v)
+
+        return to_float
+    if b is BaseType.DECIMAL:
+        quantum = decimal.Decimal(1).scaleb(-t.scale)
+        return lambda v: decimal.Decimal(str(v)).quantize(quantum, rounding=decimal.ROUND_HALF_UP)
+    if b is BaseType.STRING:
+        return lambda v: (
+            v
+            if isinstance(v, str)
+            else _ENCODER.encode(v)
+            if isinstance(v, dict | list)
+            else str(v).lower()
+            if isinstance(v, bool)
+            else str(v)
+        )
+    if b is BaseType.BYTES:
+        return base64.b64decode
+    if b is BaseType.TIMESTAMP:
+        return lambda v: (
+            EPOCH + datetime.timedelta(milliseconds=int(v))
+            if not isinstance(v, str)
+            else datetime.datetime.fromisoformat(v)
+        )
+    if b is BaseType.DATE:
+        return lambda v: (
+            EPOCH_DATE + datetime.timedelta(days=int(v))
+            if not isinstance(v, str)
+            else datetime.date.fromisoformat(v)
+        )
+    if b is BaseType.TIME:
+        return lambda v: (
+            (EPOCH + datetime.timedelta(milliseconds=int(v))).time()
+            if not isinstance(v, str)
+            else datetime.time.fromisoformat(v)
+        )
+    if b is BaseType.ARRAY:
+        assert t.element is not None
+        inner = from_json(t.element)
+        return lambda arr: [None if x is None else inner(x) for x in _expect(list, t)(arr)]
+    if b is BaseType.MAP:
+        assert t.element is not None
+        inner = from_json(t.element)
+        return lambda m: {k: None if x is None else inner(x) for k, x in _expect(dict, t)(m).items()}
+    if b is BaseType.STRUCT:
+        fields = [(n, n.upper(), from_json(ft)) for n, ft in t.fields]
+
+        def to_struct(v: Any) -> dict[str, Any]:
+            obj = _expect(dict, t)(v)
+            upper = {k.upper(): x for k, x in obj.items()}
+            out = {}
+            for n, u, conv in fields:
+                x = obj.get(n, upper.get(u))
+                out[n] = None if x is None else conv(x)
+            return out
+
+        return to_struct
+    return lambda v: v
+
+
+def _expect(kind: type, t: SqlType) -> Callable[[Any], Any]:
+    def check(v: Any) -> Any:
+        if not isinstance(v, kind):
+            raise ValueError(f"{v!r} is not a {t}")
+        return v
+
+    return check
+
+
+# -- value serdes ------------------------------------------------------------------------------------------
+
+
+class JsonRowSerde(Serde[dict[str, Any]]):
+    """A value row as a JSON object (or a bare value with WRAP_SINGLE_VALUE=false)."""
+
+    name = "json-row"
+
+    def __init__(self, columns: tuple[Column, ...], wrap: bool = True) -> None:
+        self.columns = columns
+        self.wrap = wrap or len(columns) != 1
+        self._out = [(c.name, to_json(c.type)) for c in columns]
+        self._in = [(c.name, c.name.upper(), from_json(c.type)) for c in columns]
+        self._plain_out = all(conv is None for _, conv in self._out)
+
+    def to_bytes(self, obj: dict[str, Any]) -> bytes:
+        if not self.wrap:
+            name, conv = self._out[0]
+            v = obj.get(name)
+            return orjson.dumps(v if v is None or conv is None else conv(v))
+        if self._plain_out:
+            return orjson.dumps({n: obj.get(n) for n, _ in self._out})
+        out = {}
+        for name, conv in self._out:
+            v = obj.get(name)
+            out[name] = v if v is None or conv is None else conv(v)
+        return orjson.dumps(out)
+
+    def from_bytes(self, data: bytes) -> dict[str, Any]:
+        doc = orjson.loads(data)
+        if not self.wrap:
+            name, _, conv = self._in[0]
+            return {name: None if doc is None else conv(doc)}
+        if not isinstance(doc, dict):
+            raise SerializationError(f"expected a JSON object, got {type(doc).__name__}")
+        out: dict[str, Any] = {}
+        upper: dict[str, Any] | None = None
+        for name, up, conv in self._in:
+            if name in doc:
+                v = doc[name]
+            else:
+                if upper is None:
+                    upper = {k.upper(): x for k, x in doc.items()}
+                v = upper.get(up)
+            out[name] = None if v is None else conv(v)
+        return out
+
+
+_PRIMITIVE = {
+    BaseType.INTEGER: (struct.Struct(">i"), int),
+    BaseType.BIGINT: (struct.Struct(">q"), int),
+    BaseType.DOUBLE: (struct.Struct(">d"), float),
+}
+
+
+def _primitive_codec(t: SqlType) -> tuple[Callable[[Any], bytes], Callable[[bytes], Any]]:
+    b = t.base
+    if b in _PRIMITIVE:
+        st, _ = _PRIMITIVE[b]
+
+        def unpack(data: bytes) -> Any:
+            if len(data) != st.size:
+                raise SerializationError(f"the KAFKA format needs {st.size} bytes for {t}, got {len(data)}")
+            return st.unpack(data)[0]
+
+        return st.pack, unpack
+    if b is BaseType.STRING:
+        return (lambda v: v.encode()), (lambda d: d.decode())
+    if b is BaseType.BYTES:
+        return bytes, bytes
+    raise SerializationError(f"the KAFKA format does not support {t}")
+
+
+class KafkaRowSerde(Serde[dict[str, Any]]):
+    """A single-column value in Kafka's primitive layout."""
+
+    name = "kafka-row"
+
+    def __init__(self, column: Column) -> None:
+        self.column = column
+        self._pack, self._unpack = _primitive_codec(column.type)
+
+    def to_bytes(self, obj: dict[str, Any]) -> bytes:
+        v = obj.get(self.column.name)
+        return b"" if v is None else self._pack(v)
+
+    def from_bytes(self, data: bytes) -> dict[str, Any]:
+        return {self.column.name: self._unpack(data)}
+
+
+def _delimited_split(text: str, delimiter: str) -> list[str]:
+    import csv
+
+    return next(csv.reader([text], delimiter=delimiter)) if text else []
+
+
+def _delimited_join(values: list[Any], delimiter: str) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(["" if v is None else v for v in values])
+    return buf.getvalue()
+
+
+class DelimitedRowSerde(Serde[dict[str, Any]]):
+    name = "delimited-row"
+
+    def __init__(self, columns: tuple[Column, ...], delimiter: str = ",") -> None:
+        self.columns = columns
+        self.delimiter = (
+            "\t" if delimiter.upper() == "TAB" else " " if delimiter.upper() == "SPACE" else delimiter
+        )
+        self._out = [(c.name, to_json(c.type)) for c in columns]
+        self._in = [(c.name, from_json(c.type)) for c in columns]
+
+    def to_bytes(self, obj: dict[str, Any]) -> bytes:
+        values = []
+        for name, conv in self._out:
+            v = obj.get(name)
+            values.append(v if v is None or conv is None else conv(v))
+        return _delimited_join(values, self.delimiter).encode()
+
+    def from_bytes(self, data: bytes) -> dict[str, Any]:
+        parts = _delimited_split(data.decode(), self.delimiter)
+        if len(parts) != len(self._in):
+            raise SerializationError(f"expected {len(self._in)} delimited fields, got {len(parts)}")
+        return {name: (None if p == "" else conv(p)) for (name, conv), p in zip(self._in, parts, strict=True)}
+
+
+# -- key serdes ----------------------------------------------------------------------------------------------
+
+
+class KeySerde(Serde[tuple[Any, ...]]):
+    """A key tuple through a one-column row serde (KAFKA, JSON unwrapped, DELIMITED)."""
+
+    name = "sql-key"
+
+    def __init__(self, columns: tuple[Column, ...], fmt: str, delimiter: str = ",") -> None:
+        self.columns = columns
+        self.names = [c.name for c in columns]
+        if fmt == "KAFKA":
+            self._pack, self._unpack = _primitive_codec(columns[0].type)
+            self.kind = "kafka"
+        elif fmt == "DELIMITED":
+            self.row: Serde[dict[str, Any]] = DelimitedRowSerde(columns, delimiter)
+            self.kind = "row"
+        else:
+            self.row = JsonRowSerde(columns, wrap=len(columns) > 1)
+            self.kind = "row"
+
+    def to_bytes(self, obj: tuple[Any, ...]) -> bytes:
+        if self.kind == "kafka":
+            v = obj[0]
+            return b"" if v is None else self._pack(v)
+        return self.row.to_bytes(dict(zip(self.names, obj, strict=True)))
+
+    def from_bytes(self, data: bytes) -> tuple[Any, ...]:
+        if self.kind == "kafka":
+            return (self._unpack(data),)
+        row = self.row.from_bytes(data)
+        return tuple(row.get(n) for n in self.names)
+
+    def serialize(self, topic: str, obj: Any, headers: Any = None) -> bytes | None:
+        if obj is None or all(v is None for v in obj):
+            return None
+        return super().serialize(topic, obj, headers)
+
+
+class NoKeySerde(Serde[tuple[Any, ...]]):
+    """Format NONE: the key is always null (and ignored on read)."""
+
+    name = "no-key"
+
+    def serialize(self, topic: str, obj: Any, headers: Any = None) -> bytes | None:
+        return None
+
+    def deserialize(self, topic: str, data: bytes | None, headers: Any = None) -> tuple[Any, ...]:
+        return ()
+
+
+_Q = struct.Struct(">q")
+
+
+class WindowedKeySerde(Serde[Windowed]):
+    """ksqlDB's windowed key layouts (see the module docstring)."""
+
+    name = "sql-windowed-key"
+
+    def __init__(self, inner: Serde[Any], window: WindowInfo) -> None:
+        self.inner = inner
+        self.window = window
+        self.session = window.kind is WindowKind.SESSION
+
+    def to_bytes(self, obj: Windowed) -> bytes:
+        raw = self.inner.serialize("", obj.key) or b""
+        if self.session:
+            return raw + _Q.pack(obj.window.end) + _Q.pack(obj.window.start)
+        return raw + _Q.pack(obj.window.start)
+
+    def from_bytes(self, data: bytes) -> Windowed:
+        if self.session:
+            end, start = _Q.unpack_from(data, len(data) - 16)[0], _Q.unpack_from(data, len(data) - 8)[0]
+            return Windowed(self.inner.deserialize("", data[:-16]), Window(start, end))
+        start = _Q.unpack_from(data, len(data) - 8)[0]
+        return Windowed(
+            self.inner.deserialize("", data[:-8]), Window(start, start + (self.window.size_ms or 0))
+        )
+
+
+def key_serde(schema: LogicalSchema, formats: SourceFormats) -> Serde[Any]:
+    keys = schema.key
+    if not keys or formats.key_format == "NONE":
+        return NoKeySerde()
+    return KeySerde(keys, formats.key_format, formats.key_delimiter)
+
+
+def value_serde(schema: LogicalSchema, formats: SourceFormats) -> Serde[Any]:
+    values = schema.value
+    fmt = formats.value_format
+    if fmt == "KAFKA":
+        return KafkaRowSerde(values[0])
+    if fmt == "DELIMITED":
+        return DelimitedRowSerde(values, formats.value_delimiter)
+    if fmt == "JSON":
+        wrap = formats.wrap_single_value is not False
+        return JsonRowSerde(values, wrap)
+    raise SerializationError(f"unsupported value format {fmt}")
+
+
+def source_serdes(source: DataSource) -> tuple[Serde[Any], Serde[Any]]:
+    k = key_serde(source.schema, source.formats)
+    if source.window is not None:
+        k = WindowedKeySerde(k, source.window)
+    return k, value_serde(source.schema, source.formats)
+
+
+# -- aggregate state -------------------------------------------------------------------------------------------
+
+
+def _tag(v: Any) -> Any:
+    """JSON-able form of a state value; only values JSON lacks are wrapped ({"$d": ...} etc.)."""
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    if isinstance(v, decimal.Decimal):
+        return {"$d": str(v)}
+    if isinstance(v, datetime.datetime):
+        return {"$ts": _ts_to_ms(v)}
+    if isinstance(v, datetime.date):
+        return {"$date": (v - EPOCH_DATE).days}
+    if isinstance(v, datetime.time):
+        return {"$time": _time_to_ms(v)}
+    if isinstance(v, bytes):
+        return {"$b": base64.b64encode(v).decode()}
+    if isinstance(v, tuple):
+        return {"$tuple": [_tag(x) for x in v]}
+    if isinstance(v, list):
+        return [_tag(x) for x in v]
+    if isinstance(v, dict):
+        if all(type(k) is str and not k.startswith("$") for k in v):
+            return {k: _tag(x) for k, x in v.items()}
+        return {"$map": [[_tag(k), _tag(x)] for k, x in v.items()]}
+    return v
+
+
+def _untag(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_untag(x) for x in v]
+    if isinstance(v, dict):
+        if len(v) == 1:
+            ((k, x),) = v.items()
+            if k == "$d":
+                return decimal.Decimal(x)
+            if k == "$ts":
+                return EPOCH + datetime.timedelta(milliseconds=x)
+            if k == "$date":
+                return EPOCH_DATE + datetime.timedelta(days=x)
+            if k == "$time":
+                return (EPOCH + datetime.timedelta(milliseconds=x)).time()
+            if k == "$b":
+                return base64.b64decode(x)
+            if k == "$tuple":
+                return tuple(_untag(y) for y in x)
+            if k == "$map":
+                return {_untag(a): _untag(b) for a, b in x}
+        return {k: _untag(x) for k, x in v.items()}
+    return v
+
+
+class StateSerde(Serde[Any]):
+    """Any value made of JSON types plus decimals, dates, bytes, tuples and non-string-keyed dicts."""
+
+    name = "sql-state"
+
+    def to_bytes(self, obj: Any) -> bytes:
+        return orjson.dumps(_tag(obj))
+
+    def from_bytes(self, data: bytes) -> Any:
+        value = orjson.loads(data)
+        return _untag(value) if b'"$' in data else value

@@ -1,0 +1,265 @@
+"""The SQL server's REST API (ksqlDB's) against a real broker: every endpoint, its shapes and errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import httpx
+from sql_server_process import SqlServerProcess
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:6]}".upper()
+
+
+def test_ksql_statements_entities_and_errors(sql_server: SqlServerProcess) -> None:
+    name = unique("PAGEVIEWS")
+    create = f"CREATE STREAM {name} (id STRING KEY, page STRING, n INT) WITH (kafka_topic='{name.lower()}', value_format='JSON', partitions=1);"
+    [status] = sql_server.ok(create)
+    assert status["@type"] == "currentStatus"
+    assert status["commandId"] == f"stream/{name}/create"
+    assert status["commandStatus"] == {"status": "SUCCESS", "message": "Stream created", "queryId": None}
+    assert isinstance(status["commandSequenceNumber"], int)
+    assert status["statementText"] == create
+
+    [streams, described] = sql_server.ok(f"SHOW STREAMS; DESCRIBE {name};")
+    assert {
+        "type": "STREAM",
+        "name": name,
+        "topic": name.lower(),
+        "keyFormat": "KAFKA",
+        "valueFormat": "JSON",
+        "isWindowed": False,
+    } in streams["streams"]
+    fields = described["sourceDescription"]["fields"]
+    assert fields[0] == {
+        "name": "ID",
+        "schema": {"type": "STRING", "fields": None, "memberSchema": None},
+        "type": "KEY",
+    }
+
+    # a failing statement: 400, ksqlDB's statement_error with the entities of the statements before it
+    resp = sql_server.ksql(f"SHOW TABLES; SELECT nosuch FROM {name};")
+    assert resp.status_code == 400
+    body = resp.json()
+    assert body["@type"] == "statement_error" and body["error_code"] == 40002
+    resp = sql_server.ksql(f"SHOW TABLES; CREATE STREAM bad AS SELECT nosuch FROM {name};")
+    body = resp.json()
+    assert resp.status_code == 400 and body["error_code"] == 40001
+    assert "Column 'NOSUCH' cannot be resolved" in body["message"] and body["message"].startswith("line 1:")
+    assert [e["@type"] for e in body["entities"]] == ["tables"]
+    resp = sql_server.ksql("SELEC 1;")
+    assert resp.status_code == 400 and "Expected one of" in resp.json()["message"]
+    resp = httpx.post(sql_server.url + "/ksql", content=b"{not json", timeout=10)
+    assert resp.status_code == 400 and resp.json()["error_code"] == 40000
+
+    # commandSequenceNumber: waits for that command (already applied here)
+    again = sql_server.ksql("SHOW STREAMS;", commandSequenceNumber=status["commandSequenceNumber"])
+    assert again.status_code == 200
+
+
+def test_pull_push_and_close_query(sql_server: SqlServerProcess) -> None:
+    src = unique("ORDERS")
+    sql_server.ok(
+        f"CREATE STREAM {src} (id INT KEY, customer STRING, amount DOUBLE) WITH (kafka_topic='{src.lower()}', partitions=1);"
+    )
+    sql_server.ok(
+        f"INSERT INTO {src} (id, customer, amount) VALUES (1, 'ada', 20.0);"
+        f"INSERT INTO {src} (id, customer, amount) VALUES (2, 'bob', 5.0);"
+        f"INSERT INTO {src} (id, customer, amount) VALUES (3, 'ada', 7.5);"
+    )
+    totals = unique("TOTALS")
+    [created] = sql_server.ok(
+        f"CREATE TABLE {totals} AS SELECT customer, COUNT(*) AS n, SUM(amount) AS total FROM {src} GROUP BY customer;"
+    )
+    assert (
+        created["commandStatus"]["queryId"]
+        == f"CTAS_{totals}_{created['commandStatus']['queryId'].rsplit('_', 1)[1]}"
+    )
+
+    # pull: key lookup, scan with ORDER BY (beyond ksqlDB), aggregate over a stream, legacy /query format
+    rows = sql_server.wait_rows(f"SELECT * FROM {totals} WHERE customer = 'ada';", 1)
+    header = sql_server.query_stream(f"SELECT * FROM {totals} WHERE customer = 'ada';")[0]
+    assert header["columnNames"] == ["CUSTOMER", "N", "TOTAL"] and header["columnTypes"] == [
+        "STRING",
+        "BIGINT",
+        "DOUBLE",
+    ]
+    deadline = time.monotonic() + 30
+    while rows != [["ada", 2, 27.5]] and time.monotonic() < deadline:
+        time.sleep(0.3)
+        rows = sql_server.query_stream(f"SELECT * FROM {totals} WHERE customer = 'ada';")[1:]
+    assert rows == [["ada", 2, 27.5]]
+    ordered = sql_server.query_stream(f"SELECT customer, total FROM {totals} ORDER BY total DESC LIMIT 1;")
+    assert ordered[1:] == [["ada", 27.5]]
+    scanned = sql_server.query_stream(
+        f"SELECT customer, COUNT(*) AS n FROM {src} WHERE amount > 1 GROUP BY customer ORDER BY customer;",
+        accept="application/json",
+    )
+    assert scanned[1:] == [["ada", 2], ["bob", 1]]
+    legacy = httpx.post(
+        sql_server.url + "/query",
+        json={"ksql": f"SELECT * FROM {totals} WHERE customer = 'bob';"},
+        timeout=30,
+    )
+    assert legacy.status_code == 200
+    parsed = json.loads(legacy.text)
+    assert parsed[0]["header"]["schema"] == "`CUSTOMER` STRING, `N` BIGINT, `TOTAL` DOUBLE"
+    assert parsed[1] == {"row": {"columns": ["bob", 1, 5.0]}}
+
+    # push with LIMIT on both endpoints
+    pushed = sql_server.query_stream(
+        f"SELECT id, customer FROM {src} EMIT CHANGES LIMIT 2;", **{"auto.offset.reset": "earliest"}
+    )
+    assert pushed[0]["queryId"].startswith("transient_") and pushed[1:] == [[1, "ada"], [2, "bob"]]
+    legacy_push = httpx.post(
+        sql_server.url + "/query",
+        json={
+            "ksql": f"SELECT id FROM {src} EMIT CHANGES LIMIT 1;",
+            "streamsProperties": {"auto.offset.reset": "earliest"},
+        },
+        timeout=60,
+    )
+    assert json.loads(legacy_push.text)[-1] == {"finalMessage": "Limit Reached"}
+
+    # a push query without LIMIT runs until /close-query
+    lines: list[str] = []
+    with httpx.stream(
+        "POST",
+        sql_server.url + "/query-stream",
+        json={"sql": f"SELECT * FROM {src} EMIT CHANGES;", "properties": {"auto.offset.reset": "earliest"}},
+        timeout=60,
+    ) as resp:
+        for line in resp.iter_lines():
+            lines.append(line)
+            if len(lines) == 1:
+                query_id = json.loads(line)["queryId"]
+            if len(lines) == 4:
+                closed = httpx.post(sql_server.url + "/close-query", json={"queryId": query_id}, timeout=30)
+                assert closed.status_code == 200
+                break
+    assert len(lines) == 4
+    bad = httpx.post(sql_server.url + "/close-query", json={"queryId": "nope"}, timeout=10)
+    assert bad.status_code == 400
+
+
+def test_inserts_stream_acks_each_row(sql_server: SqlServerProcess) -> None:
+    name = unique("EVENTS")
+    sql_server.ok(
+        f"CREATE STREAM {name} (id STRING KEY, v INT) WITH (kafka_topic='{name.lower()}', partitions=1);"
+    )
+    body = "\n".join(
+        [
+            json.dumps({"target": name}),
+            json.dumps({"ID": "a", "V": 1}),
+            json.dumps({"id": "b", "v": 2}),
+            json.dumps({"ID": "c", "V": "not a number"}),
+            "{broken",
+        ]
+    ).encode()
+    resp = httpx.post(sql_server.url + "/inserts-stream", content=body, timeout=60)
+    acks = [json.loads(line) for line in resp.text.splitlines() if line.strip()]
+    assert acks[0] == {"status": "ok", "seq": 0} and acks[1] == {"status": "ok", "seq": 1}
+    assert acks[2]["status"] == "error" and acks[2]["seq"] == 2 and "Can't coerce" in acks[2]["message"]
+    assert acks[3]["status"] == "error" and acks[3]["error_code"] == 40000
+    rows = sql_server.wait_rows(f"SELECT * FROM {name};", 2)
+    assert sorted(rows) == [["a", 1], ["b", 2]]
+
+
+def test_info_healthcheck_status_print(sql_server: SqlServerProcess) -> None:
+    info = httpx.get(sql_server.url + "/info", timeout=10).json()["KsqlServerInfo"]
+    assert (
+        info["version"]
+        and info["ksqlServiceId"] == "default_"
+        and info["kafkaClusterId"]
+        and info["serverStatus"] == "RUNNING"
+    )
+    health = httpx.get(sql_server.url + "/healthcheck", timeout=10).json()
+    assert health["isHealthy"] is True and set(health["details"]) == {"metastore", "kafka", "commandRunner"}
+    name = unique("S")
+    sql_server.ok(f"CREATE STREAM {name} (v STRING) WITH (kafka_topic='{name.lower()}', partitions=1);")
+    statuses = httpx.get(sql_server.url + "/status", timeout=10).json()["commandStatuses"]
+    assert statuses[f"stream/{name}/create"] == "SUCCESS"
+    one = httpx.get(sql_server.url + f"/status/stream/{name}/create", timeout=10).json()
+    assert one == {"status": "SUCCESS", "message": "Stream created"}
+    assert httpx.get(sql_server.url + "/status/stream/NOPE/create", timeout=10).status_code == 404
+    sql_server.ok(f"INSERT INTO {name} (v) VALUES ('hello');")
+    printed = httpx.post(
+        sql_server.url + "/query",
+        json={"ksql": f"PRINT '{name.lower()}' FROM BEGINNING LIMIT 1;"},
+        timeout=60,
+    )
+    assert 'value: {"V":"hello"}' in printed.text
+
+
+def test_cli_shell_and_python_api(sql_server: SqlServerProcess) -> None:
+    name = unique("CLI")
+    result = subprocess.run(
+        [sys.executable, "-m", "odradek", "sql", "--server", sql_server.url, "-e",
+         f"CREATE STREAM {name} (k STRING KEY, v INT) WITH (kafka_topic='{name.lower()}', partitions=1); SHOW STREAMS;"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Stream created" in result.stdout and f"| {name}" in result.stdout
+    failing = subprocess.run(
+        [sys.executable, "-m", "odradek", "sql", "--server", sql_server.url, "-e", "SHOW NOTHING;"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert failing.returncode == 1 and "Expected one of" in failing.stderr
+
+    import odradek
+
+    odradek.sql(f"INSERT INTO {name} (k, v) VALUES ('x', 42);", server=sql_server.url)
+    deadline = time.monotonic() + 30
+    rows = odradek.sql(f"SELECT * FROM {name};", server=sql_server.url)
+    while not rows and time.monotonic() < deadline:
+        rows = odradek.sql(f"SELECT * FROM {name};", server=sql_server.url)
+    assert list(rows) == [{"K": "x", "V": 42}] and rows.columns == ["K", "V"]
+
+    async def first_push_row() -> dict[str, object]:
+        async for row in odradek.sql(
+            f"SELECT * FROM {name} EMIT CHANGES LIMIT 1;",
+            server=sql_server.url,
+            stream=True,
+            properties={"auto.offset.reset": "earliest"},
+        ):
+            return row
+        return {}
+
+    import asyncio
+
+    assert asyncio.run(first_push_row()) == {"K": "x", "V": 42}
+
+
+def test_concurrent_requests_while_a_push_query_streams(sql_server: SqlServerProcess) -> None:
+    name = unique("BUSY")
+    sql_server.ok(f"CREATE STREAM {name} (v INT) WITH (kafka_topic='{name.lower()}', partitions=1);")
+    got: list[str] = []
+
+    def push() -> None:
+        with httpx.stream(
+            "POST",
+            sql_server.url + "/query-stream",
+            json={
+                "sql": f"SELECT * FROM {name} EMIT CHANGES LIMIT 1;",
+                "properties": {"auto.offset.reset": "earliest"},
+            },
+            timeout=90,
+        ) as resp:
+            got.extend(resp.iter_lines())
+
+    thread = threading.Thread(target=push)
+    thread.start()
+    time.sleep(1)
+    assert httpx.get(sql_server.url + "/info", timeout=10).status_code == 200  # the event loop is free
+    sql_server.ok(f"INSERT INTO {name} (v) VALUES (7);")
+    thread.join(90)
+    assert [line for line in got if line][1:] == ["[7]"]
