@@ -17,6 +17,7 @@ enforces that (KIP-1111): an unnamed repartition topic, changelog or store raise
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +83,7 @@ class StreamsBuilder:
 
     def stream(
         self,
-        topics: str | Iterable[str],
+        topics: str | Iterable[str] | re.Pattern[str],
         *,
         key_serde: Serde[Any] | None = None,
         value_serde: Serde[Any] | None = None,
@@ -90,10 +91,23 @@ class StreamsBuilder:
         offset_reset: str | None = None,
         name: str | None = None,
     ) -> KStream:
+        """A stream of the records of `topics`; a compiled pattern (`re.compile("orders-.*")`) reads every
+        topic whose whole name matches, including topics created while the application runs
+        (Kafka Streams' `stream(Pattern)`)."""
         from odradek.streams.dsl.kstream import KStream
 
-        names = (topics,) if isinstance(topics, str) else tuple(topics)
         node = self.node_name(name, "KSTREAM-SOURCE-")
+        if isinstance(topics, re.Pattern):
+            self.topology.add_source(
+                node,
+                key_serde=key_serde,
+                value_serde=value_serde,
+                timestamp_extractor=timestamp_extractor,
+                offset_reset=offset_reset,
+                pattern=topics,
+            )
+            return KStream(self, node, key_serde, value_serde, frozenset(), False)
+        names = (topics,) if isinstance(topics, str) else tuple(topics)
         self.topology.add_source(
             node,
             *names,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from odradek.streams.config import StreamsConfig
-from odradek.streams.errors import InvalidStateStoreException, StreamsException
+from odradek.streams.errors import InvalidStateStoreException, StreamsException, TopologyException
 from odradek.streams.runtime.global_thread import GlobalStreamThread
 from odradek.streams.runtime.internal_topics import ensure_internal_topics, plan_internal_topics
 from odradek.streams.runtime.partitioner import partition_for
@@ -140,6 +140,13 @@ class KafkaStreams:
             for t, n in counts.items()
             if t not in {self.physical(i) for i in self.topology.internal_topics}
         }
+        for pattern in self.topology.source_patterns():
+            for name in sorted(self.topology.internal_topics):
+                if pattern.fullmatch(self.physical(name)):
+                    raise TopologyException(
+                        f"pattern {pattern.pattern!r} matches the internal topic {self.physical(name)!r}"
+                        " of this application; narrow the pattern"
+                    )
         plan = plan_internal_topics(self.topology, self.physical, user_counts)
         ensure_internal_topics(admin, plan, int(self.config["replication.factor"]))
         self._partition_counts = {**counts, **{t.name: t.partitions for t in plan.values()}}
@@ -279,7 +286,11 @@ class KafkaStreams:
     def source_topic_of_store(self, name: str) -> str:
         for sub in self.topology.subtopologies():
             if name in sub.stores:
-                return self.physical(sub.source_topics[0])
+                if sub.source_topics:
+                    return self.physical(sub.source_topics[0])
+                for topic in sorted(self._partition_counts):  # a pattern source: a topic it matched
+                    if self.factory.sub_for_topic(topic) is sub:
+                        return topic
         raise InvalidStateStoreException(f"no state store named {name!r} in this topology")
 
     def metadata_for_key(self, store: str, key: Any, key_serde: Serde[Any] | None = None) -> KeyQueryMetadata:
@@ -332,7 +343,7 @@ class KafkaStreams:
             if "@" in client_id:
                 hosts[instance] = client_id.split("@", 1)[1]
             for tp in member.assignment.topic_partitions if member.assignment else []:
-                if tp.topic in self.factory.sub_of_topic:
+                if self.factory.reads(tp.topic):
                     owners[self.factory.task_id_of(tp.topic, tp.partition)] = instance
         return (owners, instances, hosts) if with_hosts else (owners, instances)
 
