@@ -276,7 +276,9 @@ class KStream:
         stream.key_serde = key_serde
         return stream.group_by_key(key_serde=key_serde, value_serde=value_serde, name=name)
 
-    def to_table(self, materialized: Materialized | str | None = None, name: str | None = None) -> KTable:
+    def to_table(
+        self, materialized: Materialized | str | StoreSpec | None = None, name: str | None = None
+    ) -> KTable:
         from odradek.streams.dsl.ktable import KTable
 
         mat = Materialized.coerce(materialized)
@@ -287,6 +289,7 @@ class KStream:
             "KSTREAM-TOTABLE-STATE-STORE-",
             stream.key_serde,
             stream.value_serde,
+            versioned_ok=True,
         )
         node = self.builder.node_name(name, "KSTREAM-TOTABLE-")
         self.builder.topology.add_processor(node, lambda: StreamToTableProcessor(spec.name), stream.node)

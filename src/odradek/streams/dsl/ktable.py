@@ -166,6 +166,11 @@ class KTable:
     def suppress(self, suppressed: Suppressed, name: str | None = None) -> KTable:
         """Hold updates back (see `Suppressed`): `until_window_closes()` gives each window's final result."""
         builder = self.builder
+        stores = builder.topology.stores
+        if any(s in stores and stores[s].kind is StoreKind.VERSIONED_KEY_VALUE for s in self._getter.stores):
+            from odradek.streams.errors import TopologyException
+
+            raise TopologyException("suppress() is not supported on a versioned table (KIP-914)")
         base = builder.internal_name(suppressed.name or name, "KTABLE-SUPPRESS-", "a suppress buffer")
         grace, gap = 0, 0
         if suppressed.until_window_close:

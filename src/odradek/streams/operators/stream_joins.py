@@ -142,12 +142,19 @@ class StreamTableJoinProcessor(Processor):
     def init(self, context: ProcessorContext) -> None:
         self.context = context
         self.getter = self.getter_supplier.make(context)
+        # a versioned table is read as of the stream record's time (KIP-914)
+        self.getter_at = self.getter_supplier.make_at(context)
 
     def process(self, record: Record[Any, Any]) -> None:
         lookup = record.key if self.key_mapper is None else self.key_mapper(record.key, record.value)
         if record.value is None or (lookup is None and not self.left):
             return
-        found = self.getter(lookup) if lookup is not None else None
+        if lookup is None:
+            found = None
+        elif self.getter_at is not None:
+            found = self.getter_at(lookup, record.timestamp)
+        else:
+            found = self.getter(lookup)
         table_value = found[0] if found is not None else None
         if table_value is None and not self.left:
             return

@@ -24,6 +24,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from odradek.streams.runtime.checkpoint import read_checkpoint, write_checkpoint
+from odradek.streams.runtime.restore import apply_changelog
 from odradek.streams.runtime.tasks import TaskFactory
 from odradek.streams.state.buffered import BufferedStore
 from odradek.streams.state.factory import open_store
@@ -139,7 +140,7 @@ class StandbyManager:
 
     def _apply(self, consumer: Consumer) -> None:
         messages: list[Any] = consumer.consume(5000, 0.1)
-        batches: dict[tuple[str, int], list[tuple[bytes, bytes | None]]] = {}
+        batches: dict[tuple[str, int], list[Any]] = {}
         last: dict[tuple[str, int], int] = {}
         for msg in messages:
             err = msg.error()
@@ -148,13 +149,13 @@ class StandbyManager:
                     log.warning("standby consumer: %s", err)
                 continue
             tp = (msg.topic(), msg.partition())
-            batches.setdefault(tp, []).append((msg.key(), msg.value()))
+            batches.setdefault(tp, []).append(msg)
             last[tp] = msg.offset() + 1
         with self._lock:
             for tp, batch in batches.items():
                 for standby in self.tasks.values():
                     if tp in standby.stores:
-                        standby.stores[tp].restore(batch)
+                        apply_changelog(standby.stores[tp], batch)
                         standby.offsets[tp] = last[tp]
                         standby.applied += len(batch)
             for standby in self.tasks.values():
