@@ -242,7 +242,7 @@ class TopologyTestDriver:
     def metrics(self) -> dict[str, Any]:
         return {
             "processed": self.task.processed,
-            "dropped_records": self.task.dropped_records,
+            "dropped_records": self.task.dropped_records_total(),
             "nodes": self.task.node_counts(),
         }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from odradek.streams.runtime.standby import instance_of, plan_standbys
+from odradek.streams.runtime.placement import instance_of, plan_standbys
 
 
 def test_each_task_gets_replicas_on_the_next_instances_never_its_owner() -> None:
@@ -54,7 +54,7 @@ ZONES = {
 
 
 def test_rack_aware_standbys_go_to_other_zones_first() -> None:
-    from odradek.streams.runtime.standby import place_standbys
+    from odradek.streams.runtime.placement import place_standbys
 
     ordered = sorted(ZONES)
     # without tags: the next instance (b), which shares a's zone
@@ -75,7 +75,7 @@ def test_rack_aware_standbys_go_to_other_zones_first() -> None:
 
 
 def test_warm_up_moves_a_task_only_once_the_new_instance_caught_up() -> None:
-    from odradek.streams.runtime.standby import plan_assignment
+    from odradek.streams.runtime.placement import plan_assignment
 
     tasks = ["0_0", "0_1", "0_2", "0_3"]
     owners = {"0_0": "a", "0_1": "a", "0_2": "b", "0_3": "b"}
@@ -102,7 +102,7 @@ def test_warm_up_moves_a_task_only_once_the_new_instance_caught_up() -> None:
 
 
 def test_warm_up_uses_a_standby_slot_and_a_lost_owner_goes_to_the_most_caught_up() -> None:
-    from odradek.streams.runtime.standby import plan_assignment
+    from odradek.streams.runtime.placement import plan_assignment
 
     tasks = ["0_0", "0_1"]
     owners = {"0_0": "a", "0_1": "a"}
@@ -125,7 +125,7 @@ def test_client_tags_travel_in_the_client_id_and_are_checked() -> None:
 
     from odradek.streams import StreamsBuilder, StreamsException
     from odradek.streams.runtime.kafka_streams import KafkaStreams
-    from odradek.streams.runtime.standby import format_client_id, parse_client_id
+    from odradek.streams.runtime.placement import format_client_id, parse_client_id
 
     cid = format_client_id("app.3f2a", "10.0.0.1:7070", {"zone": "eu-1a", "cluster": "k1"})
     assert cid == "app.3f2a@10.0.0.1:7070#cluster=k1,zone=eu-1a"

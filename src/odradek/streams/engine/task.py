@@ -370,6 +370,17 @@ class Task:
         for store in self.stores.values():
             store.close()
 
+    def dropped_records_total(self) -> int:
+        """Every record this task dropped, as Kafka Streams' `dropped-records` task metric: bad
+        input a handler skipped or a negative timestamp (`dropped_records`), plus what processors
+        dropped - late records of windows and joins (older than the window's grace or retention),
+        `None` keys where one is needed, table updates older than a versioned table's history."""
+        total = self.dropped_records
+        for processor in self._order:
+            total += getattr(processor, "late_records", 0) + getattr(processor, "skipped", 0)
+            total += getattr(processor, "expired", 0)
+        return total
+
     def node_counts(self) -> dict[str, tuple[int, int]]:
         """node -> (records in, records out); a node's input is what its parents forwarded to all
         their children, plus what was forwarded to it by name."""

@@ -67,6 +67,7 @@ class StreamStreamJoinProcessor(Processor):
         else:
             self.lookback, self.lookahead = windows.after_ms, windows.before_ms
         self.late_records = 0
+        self.skipped = 0
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -80,6 +81,7 @@ class StreamStreamJoinProcessor(Processor):
     def process(self, record: Record[Any, Any]) -> None:
         key, ts = record.key, record.timestamp
         if key is None or record.value is None:
+            self.skipped += 1
             return
         stream_time = self.context.current_stream_time_ms()
         grace = self.windows.grace_ms

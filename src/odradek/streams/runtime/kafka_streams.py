@@ -399,7 +399,7 @@ class KafkaStreams:
                 tasks[a.task_id] = {
                     "state": a.state.value,
                     "processed": a.task.processed,
-                    "dropped_records": a.task.dropped_records,
+                    "dropped_records": a.task.dropped_records_total(),
                     "nodes": a.task.node_counts(),
                     "restored": job.restored if job is not None else None,
                     "restore_total": job.total if job is not None else None,
