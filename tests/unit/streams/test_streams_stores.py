@@ -210,6 +210,12 @@ def test_versioned_store_contract(task_dir: Path | None) -> None:
     }
     store.flush()
     store.close()
+    if task_dir is not None:  # reopened, RocksDB keeps the history and the observed stream time
+        reopened = open_store(spec, task_dir)
+        assert reopened.get("eur", 9_000) is None and reopened.get("eur", 12_000).value == 1.1
+        assert reopened.put("eur", 2.0, 9_000) == PUT_RETURN_CODE_NOT_PUT
+        assert [k for k, _ in reopened.all()] == ["eur", "gbp"]
+        reopened.close()
 
     other = open_store(spec, None)
     other.restore_records(log)
@@ -217,3 +223,21 @@ def test_versioned_store_contract(task_dir: Path | None) -> None:
     assert other.get("eur") == VersionedRecord(1.1, 10_000, None)
     assert other.get("gbp", 25_000) == VersionedRecord(0.85, 20_000, None)
     other.close()
+
+
+def test_versioned_sweep_drops_expired_history_of_keys_no_longer_written(task_dir: Path | None) -> None:
+    spec = Stores.persistent_versioned_key_value_store("v", 100_000, Serdes.STRING, Serdes.LONG)
+    store = open_store(spec, task_dir)
+    for ts in (1_000, 2_000, 3_000):
+        store.put("idle", ts, ts)
+    store.put("gone", 1, 1_000)
+    store.put("gone", None, 2_000)
+    store.flush()
+    assert store.sweep() == 0  # nothing expired yet
+    store.put("busy", 1, 400_000)  # stream time 400 s: everything before 300 s has expired
+    store.flush()  # stream time moved by more than half the retention: the sweep ran
+    raw = dict(store.inner.range(None, None))
+    assert b"\x01gone" not in raw  # a deletion long past leaves nothing
+    assert store.versions("idle") == [store.get("idle")]  # only the version still valid now
+    assert store.get("idle").value == 3_000 and store.get("idle", 250_000) is None
+    store.close()

@@ -16,14 +16,17 @@ As Kafka Streams' versioned store:
   as of such a time returns `None`: the history that old is gone;
 - `put` returns the new version's `valid_to` (`PUT_RETURN_CODE_VALID_TO_UNDEFINED` for the latest);
   `delete(key, t)` puts a deletion at `t` and returns the record that was valid at `t`;
-- versions whose validity ended before the retention horizon are dropped as the key is written;
+- versions whose validity ended before the retention horizon are dropped as the key is written, and
+  by a sweep over all keys each time stream time has moved on by half the history retention (at
+  least a minute), as Kafka Streams drops whole segments;
 - every put goes to the changelog as a record whose timestamp is the version's timestamp (so the
   changelog restores the same history); the changelog topic keeps records for at least the history
   retention (`min.compaction.lag.ms`), as Kafka Streams configures it.
 
-Layout in the byte store: key bytes -> the key's versions, each `8-byte valid_from, 1-byte kind
-(0 deletion, 1 value), 4-byte length, value bytes`, oldest first (one read gives the whole timeline;
-timelines are short because expired versions go on every write).
+Layout in the byte store: `0x01` + key bytes -> the key's versions, each `8-byte valid_from, 1-byte
+kind (0 deletion, 1 value), 4-byte length, value bytes`, oldest first (one read gives the whole
+timeline; timelines are short because expired versions go on every write); `0x00` -> the observed
+stream time (8 bytes), so a restart keeps the retention horizon where it was.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ PUT_RETURN_CODE_VALID_TO_UNDEFINED = 2**63 - 1
 """`put` made the latest version: valid until a newer one comes."""
 
 _HEAD = struct.Struct(">qBI")
+_TIME = struct.Struct(">q")
+_DATA = b"\x01"
+_OBSERVED = b"\x00"
 
 Versions = list[tuple[int, Any]]
 """[(valid_from, value or None)] in time order."""
@@ -71,7 +77,11 @@ class VersionedKeyValueStore(BufferedStore):
     ) -> None:
         super().__init__(name, inner, key_serde, value_serde, persistent, cache_max_entries)
         self.history_retention_ms = history_retention_ms
-        self.observed_time = -1
+        raw = inner.get(_OBSERVED)
+        self.observed_time = _TIME.unpack(raw)[0] if raw else -1
+        self._stored_observed = self.observed_time
+        self._last_sweep = self.observed_time
+        self.sweep_interval_ms = max(history_retention_ms // 2, 60_000)
         self.expired_writes = 0
         self._log: list[tuple[bytes, bytes | None, int]] = []
         """Puts since the last commit, in order: the changelog records (key, value, version time)."""
@@ -101,7 +111,7 @@ class VersionedKeyValueStore(BufferedStore):
         return b"".join(parts)
 
     def encode_entry(self, dirty_key: Any, value: Any) -> tuple[bytes, bytes | None]:
-        kb = self.key_bytes(dirty_key)
+        kb = _DATA + self.key_bytes(dirty_key)
         if value is DELETED or not value:
             return kb, None
         return kb, self._encode(value)
@@ -119,7 +129,7 @@ class VersionedKeyValueStore(BufferedStore):
         hk = self._hk(key)
         found = self._cache.get(hk, MISSING)
         if found is MISSING:
-            raw = self.inner.get(self.key_bytes(key))
+            raw = self.inner.get(_DATA + self.key_bytes(key))
             found = DELETED if raw is None else self._decode(raw)
             self._cache[hk] = found
         return [] if found is DELETED else found
@@ -210,7 +220,9 @@ class VersionedKeyValueStore(BufferedStore):
         """(key, latest record) with from_key <= key <= to_key in serialized-key order."""
         lo = None if from_key is None else self.key_bytes(from_key)
         hi = None if to_key is None else self.key_bytes(to_key) + b"\x00"
-        keys: dict[bytes, Any] = {kb: None for kb, _ in self.inner.range(lo, hi)}
+        inner_lo = _DATA + (lo or b"")
+        inner_hi = b"\x02" if hi is None else _DATA + hi
+        keys: dict[bytes, Any] = {kb[1:]: None for kb, _ in self.inner.range(inner_lo, inner_hi)}
         for dk in self._dirty.values():
             kb = self.key_bytes(dk)
             if (lo is None or kb >= lo) and (hi is None or kb < hi):
@@ -222,7 +234,7 @@ class VersionedKeyValueStore(BufferedStore):
                 yield key, latest
 
     def approximate_num_entries(self) -> int:
-        return self.inner.approximate_count() + len(self._dirty)
+        return max(self.inner.approximate_count() - 1, 0) + len(self._dirty)
 
     # -- commit, restore ------------------------------------------------------------------------------
 
@@ -234,11 +246,39 @@ class VersionedKeyValueStore(BufferedStore):
             for kb, vb, ts in self._log:
                 send(kb, vb, ts)
         self._log = []
-        self._prepared = [self.encode_entry(dk, self._cache[hk]) for hk, dk in self._dirty.items()]
+        self._prepared = self._entries()
+
+    def complete_commit(self) -> None:
+        super().complete_commit()
+        if self.observed_time - self._last_sweep >= self.sweep_interval_ms:
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Drop every key's versions that expired (also of keys not written for a long time); the
+        number of keys rewritten. Works on the bytes: values are not deserialized."""
+        self._last_sweep = self.observed_time
+        horizon = self._horizon()
+        writes: list[tuple[bytes, bytes | None]] = []
+        for kb, raw in self.inner.range(_DATA, b"\x02"):
+            pruned = _prune_raw(raw, horizon)
+            if pruned is not raw:
+                writes.append((kb, pruned))
+        if writes:
+            self.inner.write(writes)
+            self._cache.clear()
+        return len(writes)
+
+    def _entries(self) -> list[tuple[bytes, bytes | None]]:
+        entries = [self.encode_entry(dk, self._cache[hk]) for hk, dk in self._dirty.items()]
+        if self.observed_time != self._stored_observed:
+            entries.append((_OBSERVED, _TIME.pack(self.observed_time)))
+            self._stored_observed = self.observed_time
+        return entries
 
     def abort(self) -> None:
         super().abort()
         self._log = []
+        self._stored_observed = -2  # the prepared write of the observed time was dropped too
 
     def restore(self, entries: list[tuple[bytes, bytes | None]]) -> None:
         raise TypeError("a versioned store restores from records with timestamps (restore_records)")
@@ -249,5 +289,22 @@ class VersionedKeyValueStore(BufferedStore):
             key = self.key_serde.deserialize(self.topic, kb)
             value = None if vb is None else self.value_serde.deserialize(self.topic, vb)
             self._apply(key, value, ts)
-        self._prepared = [self.encode_entry(dk, self._cache[hk]) for hk, dk in self._dirty.items()]
+        self._prepared = self._entries()
         self.complete_commit()
+
+
+def _prune_raw(raw: bytes, horizon: int) -> bytes | None:
+    """`raw` without the versions that ended at or before `horizon` (None: nothing left that can
+    be read); `raw` itself when nothing expired."""
+    starts: list[tuple[int, int, int]] = []
+    pos, end = 0, len(raw)
+    while pos < end:
+        ts, kind, n = _HEAD.unpack_from(raw, pos)
+        starts.append((ts, kind, pos))
+        pos += _HEAD.size + n
+    first = 0
+    while first + 1 < len(starts) and starts[first + 1][0] <= horizon:
+        first += 1
+    if first == len(starts) - 1 and starts[first][1] == 0 and starts[first][0] <= horizon:
+        return None
+    return raw if first == 0 else raw[starts[first][2] :]
