@@ -17,6 +17,7 @@ from odradek.streams import (
     TopologyTestDriver,
     VersionedRecord,
 )
+from odradek.streams.testing import TestRecord as Rec
 
 S = Serdes.STRING
 
@@ -138,3 +139,40 @@ def test_the_runtime_restores_a_versioned_store_from_its_changelog_records(tmp_p
     assert view.get("k", 350) == 3
     assert view.get("k") is None
     restored.close()
+
+
+def test_join_grace_period_waits_for_late_table_updates() -> None:
+    b = StreamsBuilder()
+    prices = b.table(
+        "prices",
+        key_serde=S,
+        value_serde=Serdes.LONG,
+        materialized=Materialized("p", history_retention_ms=60_000),
+    )
+    b.stream("orders", key_serde=S, value_serde=Serdes.LONG).join(
+        prices, lambda qty, price: qty * price, grace_ms=1_000, name="priced"
+    ).to("totals", key_serde=S, value_serde=Serdes.LONG)
+    with TopologyTestDriver(b.build()) as driver:
+        prices_in = driver.create_input_topic("prices", S, Serdes.LONG)
+        orders = driver.create_input_topic("orders", S, Serdes.LONG)
+        totals = driver.create_output_topic("totals", S, Serdes.LONG)
+        prices_in.pipe_input("lamp", 10, timestamp=1_000)
+        orders.pipe_input("lamp", 1, timestamp=3_000)  # buffered until stream time 4000
+        orders.pipe_input("lamp", 2, timestamp=2_500)
+        assert totals.read_values_to_list() == []
+        prices_in.pipe_input("lamp", 20, timestamp=2_000)  # late, but within the join's grace
+        orders.pipe_input("desk", 1, timestamp=4_000)  # stream time 4000: both are due (not this one)
+        assert totals.read_records_to_list() == [
+            Rec("lamp", 40, 2_500),  # in timestamp order, each with the price of its time
+            Rec("lamp", 20, 3_000),
+        ]
+        orders.pipe_input("lamp", 3, timestamp=1_500)  # already past its grace: joins at once
+        assert totals.read_values_to_list() == [30]
+        assert "test-driver-priced-Buffer-changelog" in driver.produced_topic_names()
+    b = StreamsBuilder()
+    plain = b.table("t")
+    with pytest.raises(TopologyException, match="needs a versioned table"):
+        b.stream("s").join(plain, lambda a, c: a, grace_ms=10)
+    versioned = b.table("v", materialized=Materialized("v", history_retention_ms=100))
+    with pytest.raises(TopologyException, match="history retention"):
+        b.stream("s2").join(versioned, lambda a, c: a, grace_ms=101)
