@@ -176,3 +176,22 @@ def test_join_grace_period_waits_for_late_table_updates() -> None:
     versioned = b.table("v", materialized=Materialized("v", history_retention_ms=100))
     with pytest.raises(TopologyException, match="history retention"):
         b.stream("s2").join(versioned, lambda a, c: a, grace_ms=101)
+
+
+def test_filter_of_a_versioned_table_forwards_every_delete() -> None:
+    b = StreamsBuilder()
+    for topic, retention in (("plain", None), ("versioned", 60_000)):
+        table = b.table(
+            topic,
+            key_serde=S,
+            value_serde=Serdes.LONG,
+            materialized=Materialized(topic, history_retention_ms=retention),
+        )
+        table.filter(lambda _k, v: v > 10).to_stream().to(
+            f"{topic}-big", key_serde=S, value_serde=Serdes.LONG
+        )
+    with TopologyTestDriver(b.build()) as driver:
+        for topic in ("plain", "versioned"):
+            driver.create_input_topic(topic, S, Serdes.LONG).pipe_input("k", 5, timestamp=1)
+        assert driver.create_output_topic("plain-big", S, Serdes.LONG).read_values_to_list() == []
+        assert driver.create_output_topic("versioned-big", S, Serdes.LONG).read_values_to_list() == [None]

@@ -159,9 +159,14 @@ class TableMaterializer(Processor):
 
 
 class TableFilterProcessor(Processor):
-    def __init__(self, predicate: Callable[[Any, Any], bool], negate: bool) -> None:
+    """Rows that stop matching become deletes. An update that matches neither before nor after is
+    dropped - except on a versioned table (KIP-914), where the old value is the one valid at the
+    record's time, not the last one forwarded, so the delete is sent anyway."""
+
+    def __init__(self, predicate: Callable[[Any, Any], bool], negate: bool, versioned: bool = False) -> None:
         self.predicate = predicate
         self.negate = negate
+        self.versioned = versioned
 
     def _keep(self, key: Any, value: Any) -> Any:
         if value is None or bool(self.predicate(key, value)) == self.negate:
@@ -172,7 +177,7 @@ class TableFilterProcessor(Processor):
         change: Change = record.value
         new = self._keep(record.key, change.new)
         old = self._keep(record.key, change.old)
-        if new is None and old is None:
+        if new is None and old is None and not self.versioned:
             return
         self.context.forward(record.with_value(same_kind(change, new, old)))
 
