@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from odradek.sql.compiler.processors import RowFn, RowStage, TableRow, table_function_rows
+from odradek.sql.compiler.registry_serdes import SchemaRegistry
 from odradek.sql.compiler.serdes import StateSerde, WindowedKeySerde, key_serde, source_serdes, value_serde
 from odradek.sql.metastore import DataSource
 from odradek.sql.parser.ast import JoinType, WindowKind
@@ -101,8 +102,9 @@ def _uses_metadata(exprs: list[ir.Expr]) -> bool:
 
 
 class QueryCompiler:
-    def __init__(self, query_id: str) -> None:
+    def __init__(self, query_id: str, registry: SchemaRegistry | None = None) -> None:
         self.query_id = query_id
+        self.registry = registry  # for sources and sinks in AVRO, PROTOBUF, JSON_SR
         self.builder = StreamsBuilder()
         self._n = 0
 
@@ -114,7 +116,7 @@ class QueryCompiler:
 
     def compile_persistent(self, planned: PlannedQuery, sink: DataSource) -> CompiledQuery:
         handle = self.compile(planned.root)
-        k_serde, v_serde = source_serdes(sink)
+        k_serde, v_serde = source_serdes(sink, self.registry)
         store = None
         if handle.table is not None:
             store = f"{self.query_id}-TABLE"
@@ -157,7 +159,7 @@ class QueryCompiler:
 
     def _source(self, node: SourceNode) -> Handle:
         source = node.source
-        k_serde, v_serde = source_serdes(source)
+        k_serde, v_serde = source_serdes(source, self.registry)
         extractor = _timestamp_extractor(source)
         if source.is_table:
             table = self.builder.table(
