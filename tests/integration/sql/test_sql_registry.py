@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -185,6 +186,12 @@ def test_avro_inferred_source_and_registered_outputs(
     server.ok("ASSERT NOT EXISTS SCHEMA ID 99999;")
     resp = server.ksql("ASSERT SCHEMA SUBJECT 'no-such-subject-value' TIMEOUT 1 SECONDS;")
     assert resp.status_code == 417 and "does not exist" in resp.json()["message"]
+
+    # PRINT decodes records with their registered schema
+    printed = httpx.post(
+        server.url + "/query", json={"ksql": f"PRINT '{topic}' FROM BEGINNING LIMIT 1;"}, timeout=60
+    )
+    assert '"customer":"ada"' in printed.text and '"id":1' in printed.text
 
     # VALUE_SCHEMA_ID names the schema to read the columns from
     schema_id = client.get_latest_version(f"{topic}-value").schema_id

@@ -66,6 +66,9 @@ def test_round_trip_and_inference(registry: SchemaRegistry, fmt: str) -> None:
     assert data is not None and data[0] == 0
     assert serde.deserialize("orders", data) == row
     assert registry.infer("orders", fmt, False, None) == list(columns)
+    decoded = registry.decode(data)
+    assert decoded is not None and decoded[0] == fmt and decoded[1]["NAME"] == "x"
+    assert registry.decode(b"plain") is None
     with pytest.raises(SerializationError, match="magic byte"):
         serde.deserialize("orders", b'{"ID": 1}')
     with pytest.raises(SerializationError, match="schema id 4242"):

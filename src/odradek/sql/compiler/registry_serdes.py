@@ -126,6 +126,28 @@ class SchemaRegistry:
             return columns_of_json(schema.schema_str, namespace)
         return columns_of_message(_protobuf_reader(self, schema_id).descriptor, namespace)
 
+    def decode(self, data: bytes) -> tuple[str, Any] | None:
+        """(format, decoded value) of a record in the registry's wire format, or None if it is not
+        one (PRINT shows such records readably)."""
+        if len(data) < 5 or data[0] != 0:
+            return None
+        schema_id = _ID.unpack_from(data, 1)[0]
+        try:
+            schema = self.schema(schema_id)
+            kind = schema.schema_type or "AVRO"
+            if kind == "AVRO":
+                parsed = fastavro.parse_schema(json.loads(schema.schema_str))
+                return "AVRO", fastavro.schemaless_reader(io.BytesIO(data[5:]), parsed, None)
+            if kind == "JSON":
+                return "JSON_SR", json.loads(data[5:])
+            reader = _protobuf_reader(self, schema_id)
+            indexes, pos = _message_indexes(data[5:])
+            message = reader.message(indexes)()
+            message.ParseFromString(data[5 + pos :])
+            return "PROTOBUF", message_to_dict(message)
+        except Exception:  # noqa: BLE001 - not decodable with the registry: shown as bytes
+            return None
+
 
 # -- Python values <-> format values ------------------------------------------------------------------------
 
