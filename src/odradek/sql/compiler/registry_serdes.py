@@ -145,7 +145,7 @@ class SchemaRegistry:
             message = reader.message(indexes)()
             message.ParseFromString(data[5 + pos :])
             return "PROTOBUF", message_to_dict(message)
-        except Exception:  # noqa: BLE001 - not decodable with the registry: shown as bytes
+        except Exception:
             return None
 
 
