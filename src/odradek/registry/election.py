@@ -132,6 +132,9 @@ class Election:
             return None
         for member in group.members:
             assignment = member.assignment.topic_partitions if member.assignment else []
-            if assignment and member.client_id.startswith(CLIENT_ID_PREFIX):
+            # registries of other clusters may share the group id on the same Kafka cluster: only
+            # the member that owns *this* registry's topic is its primary
+            owns_topic = any(tp.topic == self.config.topic for tp in assignment)
+            if owns_topic and member.client_id.startswith(CLIENT_ID_PREFIX):
                 return str(member.client_id[len(CLIENT_ID_PREFIX) :])
         return None

@@ -61,3 +61,39 @@ def test_writes_forwarded_then_survivor_takes_over(bootstrap: str, tmp_path: Pat
         first.kill()
         if second is not None:
             second.stop()
+
+
+def test_registries_sharing_a_group_id_forward_only_to_their_own_primary(
+    bootstrap: str, tmp_path: Path
+) -> None:
+    """Two registry clusters on one Kafka cluster with the same `schema.registry.group.id` (the
+    default) but their own topics: a secondary forwards writes to the primary of its topic only."""
+    group = {"schema.registry.group.id": f"sr-shared-{uuid.uuid4().hex[:6]}"}
+    topic_a = {**group, "kafkastore.topic": f"_schemas-a-{uuid.uuid4().hex[:6]}"}
+    topic_b = {**group, "kafkastore.topic": f"_schemas-b-{uuid.uuid4().hex[:6]}"}
+    started: list[RegistryProcess] = []
+    try:
+        other = RegistryProcess(bootstrap, topic_a, tmp_path / "a.log").start()
+        started.append(other)
+        other.wait_primary()
+        with httpx.Client(timeout=20, headers=CT) as http:
+            for i in range(3):  # the other cluster's ids run ahead of this one's
+                r = http.post(f"{other.url}/subjects/a{i}/versions", json={"schema": schema(i)})
+                assert r.status_code == 200, r.text
+            primary = RegistryProcess(bootstrap, topic_b, tmp_path / "b.log").start()
+            started.append(primary)
+            primary.wait_primary()
+            secondary = RegistryProcess(
+                bootstrap, {**topic_b, "leader.eligibility": "false"}, tmp_path / "b2.log"
+            ).start()
+            started.append(secondary)
+            r = http.post(f"{secondary.url}/subjects/b/versions", json={"schema": schema(7)})
+            assert r.status_code == 200, r.text
+            assert r.json()["id"] == 1  # this cluster's first id, not the other cluster's fourth
+            for url in (primary.url, secondary.url):
+                assert http.get(f"{url}/schemas/ids/1").json()["schema"] == schema(7)
+                assert http.get(f"{url}/subjects/b/versions/1").json()["id"] == 1
+            assert http.get(f"{other.url}/subjects").json() == ["a0", "a1", "a2"]
+    finally:
+        for proc in reversed(started):
+            proc.stop()
