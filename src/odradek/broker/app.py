@@ -54,6 +54,7 @@ from odradek.broker.purgatory import Purgatory
 from odradek.broker.quotas import BrokerQuotas
 from odradek.broker.schema_validation import SchemaValidation
 from odradek.broker.server import KafkaServer
+from odradek.broker.tls_reload import TlsReloadPublisher
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
 from odradek.metadata.controller.brokers import bootstrap_single_node
@@ -181,6 +182,9 @@ class Broker:
             )
             for listener in config.listeners
         }
+        self.publishing.publishers.append(
+            TlsReloadPublisher(self.listener_security, config.static.values, config.node_id)
+        )
         self.authorizer = BrokerAuthorizer(
             lambda: self.image,
             self.clock.now_ms,
