@@ -58,7 +58,7 @@ def execute_pull(
     sql = duckdb_engine.translate(planned, stmt, parts)
     if sql is not None and server.engine.config.get("ksql.query.pull.duckdb.enabled", "true") == "true":
         return _via_duckdb(server, source, store, planned, stmt, sql)
-    rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.bootstrap, source)
+    rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.config, source)
     return evaluate(planned, stmt, rows, server.engine)
 
 
@@ -73,7 +73,7 @@ def _via_duckdb(
         columns += [("WINDOWSTART", t.BIGINT, None), ("WINDOWEND", t.BIGINT, None)]
 
     def build() -> duckdb_engine.Snapshot:
-        rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.bootstrap, source)
+        rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.config, source)
         return duckdb_engine.Snapshot(duckdb_engine.arrow_table(columns, rows))
 
     snapshot = (
