@@ -497,3 +497,47 @@ def test_alter_configs_reloads_a_listener_keystore(
     [described] = admin.describe_configs([ConfigResource(ResourceType.BROKER, "1")]).values()
     entry = described.result(timeout=30)[key]
     assert (entry.value, entry.source) == (str(stores["renewed"]), ConfigSource.DYNAMIC_BROKER_CONFIG.value)
+
+
+def test_a_regex_subscription_matches_only_topics_the_member_may_describe(
+    secured: tuple[BrokerProcess, Pki],
+) -> None:
+    """KIP-848 (group.protocol=consumer): the coordinator resolves the regex, and only to topics
+    alice may describe (KAFKA-18813); bob's topic matches the pattern but is never assigned."""
+    from confluent_kafka.admin import NewTopic
+
+    broker, pki = secured
+    suffix = uuid.uuid4().hex[:6]
+    mine, theirs = f"sec-alice-rx{suffix}", f"sec-bob-rx{suffix}"
+    admin = AdminClient(admin_config(broker, pki))
+    for future in admin.create_topics([NewTopic(t, 1, 1) for t in (mine, theirs)]).values():
+        future.result(30)
+    producer = Producer(admin_config(broker, pki))
+    for topic in (mine, theirs):
+        producer.produce(topic, topic.encode())
+    assert producer.flush(30) == 0
+    config = librdkafka_config(broker, pki, "SASL_PLAINTEXT", **sasl("PLAIN", "alice", "alice-secret"))
+    consumer = Consumer(
+        {
+            **config,
+            "group.id": f"sec-alice-g{suffix}",
+            "group.protocol": "consumer",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    try:
+        consumer.subscribe([f"^sec-.*-rx{suffix}"])
+        seen: list[bytes] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not seen:
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                seen.append(message.value())
+        assert seen == [mine.encode()]
+        assert {tp.topic for tp in consumer.assignment()} == {mine}
+        # the coordinator's own view, as the admin sees it: bob's topic is not in the assignment
+        [described] = admin.describe_consumer_groups([f"sec-alice-g{suffix}"]).values()
+        [member] = described.result(30).members
+        assert {tp.topic for tp in member.assignment.topic_partitions} == {mine}
+    finally:
+        consumer.close()
