@@ -9,6 +9,8 @@
 | `commit.interval.ms` | 30000 (100 with EOS) | how often offsets and state are committed |
 | `state.dir` | `$TMPDIR/odradek-streams` | where RocksDB stores and checkpoints live |
 | `num.standby.replicas` | 0 | warm copies of each task's state on other instances |
+| `rack.aware.assignment.tags` | "" | client tag keys standbys spread over (KIP-708) |
+| `client.tag.<key>` | | this instance's tag values, e.g. `client.tag.zone=eu-1a` |
 | `default.key.serde` (and `.value.`) | `bytes` | a `Serde`, or bytes/string/json/long/integer/double |
 | `default.timestamp.extractor` | record timestamp | `(key, value, record_ts, partition_time) -> ts` |
 | `deserialization.exception.handler` | `log_and_fail` | or `log_and_continue`, a class or an instance |
@@ -44,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "processing.guarantee": AT_LEAST_ONCE,
     "state.dir": os.path.join(tempfile.gettempdir(), "odradek-streams"),
     "num.standby.replicas": 0,
+    "rack.aware.assignment.tags": "",
     "default.key.serde": "bytes",
     "default.value.serde": "bytes",
     "default.timestamp.extractor": None,
