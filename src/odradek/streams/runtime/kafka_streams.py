@@ -197,6 +197,7 @@ class KafkaStreams:
                     "group.id": self.application_id,
                     "client.id": f"{self.client_id}-standby",
                     "isolation.level": "read_committed" if self.config.exactly_once else "read_uncommitted",
+                    **self.config.security_settings(),
                 },
                 instance_of(self.client_id),
                 replicas,
