@@ -28,6 +28,11 @@ def _rest_args(ctx: DevContext) -> Sequence[str]:
     return ["--schema-registry", registry] if registry else []
 
 
+def _sql_args(ctx: DevContext) -> Sequence[str]:
+    registry = ctx.url_of("registry")
+    return ["--state-dir", str(ctx.data_dir / "sql"), *(["--schema-registry", registry] if registry else [])]
+
+
 DEV_SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("registry", 8081, "schema registry", ("registry",)),
     ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",), extra_args=_rest_args),
@@ -37,6 +42,6 @@ DEV_SERVICES: tuple[ServiceSpec, ...] = (
         8088,
         "SQL (ksqlDB API)",
         ("sql-server",),
-        extra_args=lambda ctx: ["--state-dir", str(ctx.data_dir / "sql")],
+        extra_args=_sql_args,
     ),
 )
