@@ -56,6 +56,7 @@ chaos: install-dev
 bench: install-dev
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run.py
 	$(MAKE) bench-streams
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/sql_bench.py
 
 ## make bench-streams: odradek.streams against Quix Streams (own venv bench/.venv-quix), and restore
 bench-streams: install-dev
