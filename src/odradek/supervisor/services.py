@@ -34,8 +34,8 @@ def _sql_args(ctx: DevContext) -> Sequence[str]:
 
 
 DEV_SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("registry", 8081, "schema registry", ("registry",)),
-    ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",), extra_args=_rest_args),
+    ServiceSpec("registry", 8081, "schema registry", ("registry",), client_prefix="kafkastore."),
+    ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",), extra_args=_rest_args, client_prefix="client."),
     ServiceSpec("connect", 8083, "Kafka Connect", ("connect", "distributed"), extra_args=_connect_args),
     ServiceSpec(
         "sql",
