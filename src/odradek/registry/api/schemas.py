@@ -11,7 +11,7 @@ from odradek.registry import errors
 from odradek.registry.api.forwarding import reads
 from odradek.registry.api.io import MEDIA_TYPE, flag, int_param, respond, schema_json, version_json
 from odradek.registry.formats.protobuf import ProtobufForm
-from odradek.registry.model import DEFAULT_CONTEXT, Schema, SchemaType, context_of
+from odradek.registry.model import DEFAULT_CONTEXT, Schema, SchemaType, context_of, matches_prefix
 from odradek.registry.service import RegistryService
 
 
@@ -86,7 +86,7 @@ async def list_schemas(request: Request, service: RegistryService) -> Response:
     latest_only = flag(request, "latestOnly")
     out = []
     for subject in service.store.subjects(include_deleted):
-        if prefix and not subject.startswith(prefix):
+        if not matches_prefix(subject, prefix):
             continue
         entries = service.store.subject_versions(subject, include_deleted)
         for entry in entries[-1:] if latest_only else entries:

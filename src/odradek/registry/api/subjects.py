@@ -20,7 +20,7 @@ from odradek.registry.api.io import (
     version_spec,
 )
 from odradek.registry.formats.protobuf import ProtobufForm
-from odradek.registry.model import SchemaType, SchemaVersion
+from odradek.registry.model import SchemaType, SchemaVersion, matches_prefix
 from odradek.registry.service import RegistryService
 
 
@@ -68,8 +68,7 @@ async def list_subjects(request: Request, service: RegistryService) -> Response:
     if deleted_only:
         live = set(store.subjects())
         subjects = [s for s in subjects if s not in live]
-    if prefix and prefix != ":*:":
-        subjects = [s for s in subjects if s.startswith(prefix)]
+    subjects = [s for s in subjects if matches_prefix(s, prefix)]
     return respond(_page(list(subjects), request))
 
 
