@@ -38,7 +38,7 @@ from odradek.rest import content, errors, jsoncodec
 from odradek.rest.consumers.cursor import ConsumerSpec, Cursor, decode
 from odradek.rest.content import Format
 from odradek.rest.fields import array, integer, obj, pointer, string
-from odradek.rest.kafka.membership import remove_static_member
+from odradek.rest.kafka.admin_extras import remove_static_member
 from odradek.rest.records import v3_record
 from odradek.rest.responses import v3_json
 from odradek.rest.serde import PLAIN, Serde

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from odradek.rest.kafka.membership import REQUEST_TIMEOUT_MS, admin_settings
+from odradek.rest.kafka.admin_extras import REQUEST_TIMEOUT_MS, admin_settings
 
 
 def test_plaintext_keeps_only_what_kafka_python_knows() -> None:
