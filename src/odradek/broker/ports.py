@@ -27,11 +27,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.purgatory import Purgatory
 from odradek.broker.schema_validation import SchemaValidation
+from odradek.metadata.controller.configs import BrokerConfigCheck
 from odradek.metadata.controller.result import ControllerResult
 from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult
 from odradek.metadata.image import ClusterImage
@@ -108,6 +110,9 @@ class FlushPort(Protocol):
 class LogDirsPort(Protocol):
     def describe_dirs(self) -> list[LogDirDescription]: ...
 
+    @property
+    def offline_dirs(self) -> set[Path]: ...
+
 
 class StatsPort(Protocol):
     def on_produced(self, topic: str, nbytes: int, nrecords: int) -> None: ...
@@ -142,3 +147,5 @@ class BrokerPorts:
     authorizer: BrokerAuthorizer
     quotas: BrokerQuotas
     schemas: SchemaValidation
+    broker_config_check: BrokerConfigCheck | None = None
+    """What the broker itself must accept in a BROKER resource's new dynamic configs (keystores)."""
