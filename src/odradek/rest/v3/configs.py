@@ -152,6 +152,8 @@ async def _alter(
         try:
             await alter_cluster_defaults(target.ctx.proxy.client_config(), named, validate)
         except AdminCallError as exc:
+            if exc.name.endswith("_AUTHORIZATION_FAILED"):
+                raise HttpError(errors.KAFKA_AUTHORIZATION, f"{exc.name}: {exc.message}") from None
             if exc.name in INVALID_CHANGES:
                 raise HttpError(40002, f"{exc.name}: {exc.message}", status=400) from None
             raise HttpError(
