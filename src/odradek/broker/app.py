@@ -35,6 +35,7 @@ from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import all_specs
 from odradek.broker.jwks import JwksRefresher
+from odradek.broker.keystore_update import KeystoreUpdateCheck
 from odradek.broker.listener_security import SecurityContext, listener_security, parse_protocol_map
 from odradek.broker.log_cleaner_service import LogCleanerService
 from odradek.broker.metadata_publishing import GroupTopicsPublisher, MetadataPublishing, PartitionPublisher
@@ -203,6 +204,9 @@ class Broker:
             authorizer=self.authorizer,
             quotas=self.quotas,
             schemas=SchemaValidation(registry_url if isinstance(registry_url, str) else None, self.clock),
+            broker_config_check=KeystoreUpdateCheck(
+                self.listener_security, config.static.values, config.node_id
+            ),
         )
         self.dispatcher = Dispatcher(all_specs(), self.ports, self.metrics)
         self.server = KafkaServer(

@@ -74,7 +74,7 @@ def execute_pull(
     rows = (
         list(store_rows(store))
         if store is not None
-        else scan_topic(server.cluster.bootstrap, source, registry=server.cluster.registry)
+        else scan_topic(server.cluster.config, source, registry=server.cluster.registry)
     )
     return evaluate(planned, stmt, rows, server.engine)
 
@@ -83,7 +83,7 @@ def _rows_of(server: Any, source: DataSource) -> list[Row]:
     store = _store_of(server, source)
     if store is not None:
         return list(store_rows(store))
-    return scan_topic(server.cluster.bootstrap, source, registry=server.cluster.registry)
+    return scan_topic(server.cluster.config, source, registry=server.cluster.registry)
 
 
 def joined_rows(node: JoinNode, rows_of: Callable[[DataSource], list[Row]]) -> list[Row]:
@@ -115,7 +115,7 @@ def _via_duckdb(
         rows = (
             list(store_rows(store))
             if store is not None
-            else scan_topic(server.cluster.bootstrap, source, registry=server.cluster.registry)
+            else scan_topic(server.cluster.config, source, registry=server.cluster.registry)
         )
         return duckdb_engine.Snapshot(duckdb_engine.arrow_table(columns, rows))
 
