@@ -43,6 +43,10 @@ class Heard:
         if self.purgatory is not None:
             self.purgatory.check_and_complete(partition.tp)
 
+    def on_replica_state_changed(self, partition: Partition) -> None:
+        if self.purgatory is not None:
+            self.purgatory.check_and_complete(partition.tp)
+
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[PartitionLog]:
