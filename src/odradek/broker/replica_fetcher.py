@@ -247,11 +247,14 @@ class ReplicaFetcherManager:
         self.settings = settings
         self.clock = clock
         self.fetchers: dict[BrokerId, ReplicaFetcher] = {}
+        self._stopped = False
 
     async def publish(self, change: MetadataChange) -> None:
         await self.follow(change.after)
 
     async def follow(self, image: ClusterImage) -> None:
+        if self._stopped:  # the broker is stopping: a late image starts nothing
+            return
         wanted: dict[BrokerId, dict[TopicPartition, int]] = {}
         node = self._partitions.node_id
         for partition in self._partitions:
@@ -291,6 +294,7 @@ class ReplicaFetcherManager:
         return {tp: f for fetcher in self.fetchers.values() for tp, f in fetcher.partitions.items()}
 
     async def stop(self) -> None:
+        self._stopped = True
         fetchers, self.fetchers = self.fetchers, {}
         for fetcher in fetchers.values():
             await fetcher.stop()

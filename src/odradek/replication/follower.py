@@ -7,8 +7,8 @@ A broker follows each partition it replicates but does not lead. Per partition, 
   OffsetForLeaderEpoch with the follower's latest epoch; `apply_epoch_end` truncates a divergent
   tail (`truncation.py`) and, once the logs agree, the partition is `FETCHING` (or it asks again).
 * `FETCHING`: Fetch from its log end offset; `apply_fetched` appends the leader's batches as bytes
-  (offsets, epochs and producer state as written, no record decoding; each batch's CRC checked in C)
-  and takes the leader's high watermark.
+  (offsets, epochs and producer state as written, no record decoding; each batch's CRC checked in C),
+  takes the leader's high watermark and follows the leader's log start offset (DeleteRecords).
 
 Errors back the partition off (`replica.fetch.backoff.ms`): NOT_LEADER_OR_FOLLOWER,
 FENCED_LEADER_EPOCH and UNKNOWN_LEADER_EPOCH mean the metadata moved (the fetcher manager re-assigns
@@ -145,6 +145,10 @@ class FollowedPartition:
                     self.state = FetchState.TRUNCATING
                     return self.back_off(now_ms, backoff_ms)
         partition.update_follower_high_watermark(high_watermark)
+        log_ = partition.log
+        if log_.log_start_offset < log_start_offset <= log_.high_watermark:
+            # the leader's log start moved (retention, DeleteRecords): so does the follower's
+            self.doomed += log_.delete_records_before(log_start_offset, now_ms)
         return Outcome.OK
 
 

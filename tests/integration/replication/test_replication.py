@@ -11,6 +11,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, To
 
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import fetch as fetch_msg
 from odradek.protocol.messages import produce as produce_msg
 from odradek.protocol.records import build_batch
 from odradek.replication.partition import Partition
@@ -103,6 +104,32 @@ def raw_produce(cluster: LocalCluster, node: int, topic: str, acks: int) -> int:
     return code
 
 
+def replica_fetch(cluster: LocalCluster, node: int, topic: str, leader_epoch: int) -> int:
+    """A follower's Fetch (v15, replica_state) to broker `node`; the partition's error code."""
+    topic_id = cluster.store.image.topics_by_name[topic].topic_id
+    request = fetch_msg.FetchRequest(
+        replica_state=fetch_msg.ReplicaState(replica_id=1),
+        max_bytes=1 << 20,
+        topics=[
+            fetch_msg.FetchTopic(
+                topic_id=topic_id,
+                partitions=[
+                    fetch_msg.FetchPartition(
+                        partition=0,
+                        current_leader_epoch=leader_epoch,
+                        fetch_offset=0,
+                        partition_max_bytes=1 << 20,
+                    )
+                ],
+            )
+        ],
+    )
+    with RawClient.connect(cluster.brokers[node].bootstrap) as client:
+        response = client.call(ApiKey.FETCH, 15, request)
+    code: int = response.responses[0].partitions[0].error_code
+    return code
+
+
 def isr(cluster: LocalCluster, topic: str) -> tuple[int, ...]:
     return tuple(cluster.registration(topic).isr)
 
@@ -161,6 +188,10 @@ def test_a_new_leader_truncates_the_old_leaders_divergent_tail(tmp_path: Path) -
         cluster.elect("div", 0, leader=2, isr=(2, 3))
         second = [f"new-{i}".encode() for i in range(3)]
         assert produce(cluster.brokers[2].bootstrap, "div", second) == [None] * 3
+        # replica requests are fenced by leader epoch: the old epoch is refused by the new leader
+        assert replica_fetch(cluster, 2, "div", leader_epoch=0) == ErrorCode.FENCED_LEADER_EPOCH
+        assert replica_fetch(cluster, 2, "div", leader_epoch=2) == ErrorCode.UNKNOWN_LEADER_EPOCH
+        assert replica_fetch(cluster, 3, "div", leader_epoch=1) == ErrorCode.NOT_LEADER_OR_FOLLOWER
 
         # the old leader comes back as a follower: OffsetForLeaderEpoch says epoch 0 ended at 10 on
         # the new leader, so its 5 unacknowledged records go, and it copies the new ones

@@ -188,3 +188,13 @@ def test_batches_below_the_log_end_are_refused(pair: tuple[Partition, Partition]
     with pytest.raises(OffsetOutOfRangeError):
         follower.append_as_follower(bytearray(data), validate_batches(data), now_ms=0)
     assert follower.log.log_end_offset == 2
+
+
+def test_the_follower_follows_the_leaders_log_start(pair: tuple[Partition, Partition]) -> None:
+    leader, follower = pair
+    followed = FollowedPartition(follower, 0, FetchState.FETCHING)
+    write(leader, 6)
+    catch_up(leader, followed)
+    leader.log.delete_records_before(4, now_ms=0)  # DeleteRecords on the leader
+    assert fetch_round(leader, followed) is Outcome.OK
+    assert follower.log.log_start_offset == 4

@@ -15,10 +15,17 @@ transactions overlapping the returned batches (from the segments' `.txnindex`), 
 drops their records itself.
 
 Authorization: READ on each topic (TOPIC_AUTHORIZATION_FAILED on its partitions); a fetch with a
-replica id (a follower's) needs CLUSTER_ACTION on the cluster. Quota: the response's bytes count
-against ``consumer_byte_rate``; a fetch that would exceed it is answered empty with
-``throttle_time_ms`` (its bytes given back), and ``max_bytes`` is capped to what one quota window
-allows, as Kafka does.
+replica id (a follower's) needs CLUSTER_ACTION on the cluster.
+
+A follower's fetch (``replica_id``, or ``replica_state.replica_id`` from v15) first tells each
+partition how far that follower got (`Partition.record_follower_fetch`: its fetch offset is its log
+end offset, so the high watermark may advance and acks=all produces complete), then reads up to the
+log end whatever the isolation level, long-polls on the log end rather than the high watermark,
+and is not counted against client quotas.
+
+Quota: the response's bytes count against ``consumer_byte_rate``; a fetch that would exceed it is
+answered empty with ``throttle_time_ms`` (its bytes given back), and ``max_bytes`` is capped to what
+one quota window allows, as Kafka does.
 
 Version gate (KIP-110): a client below Fetch v10 cannot read zstd. As in Kafka, a topic whose
 ``compression.type`` is ``zstd`` answers it UNSUPPORTED_COMPRESSION_TYPE; and since odradek stores
@@ -251,7 +258,8 @@ def _respond(
 ) -> msg.FetchResponse:
     ports = ctx.ports
     response_session = session_ctx.response_session_id if session_ctx is not None else 0
-    throttle = ports.quotas.record_fetch(ctx, sum(r.size for r in reads))
+    replicating = replica_id(request, version) >= 0  # not a client: no client quota
+    throttle = 0 if replicating else ports.quotas.record_fetch(ctx, sum(r.size for r in reads))
     if throttle > 0:  # KIP-219: an empty answer now, the data after the throttle
         return msg.FetchResponse(throttle_time_ms=throttle, session_id=response_session)
     session = session_ctx.session if session_ctx is not None else None
@@ -355,6 +363,7 @@ SPEC = ApiSpec(
     encode=write_fetch_response,
     notes=(
         "long polling woken by appends; max_bytes/partition limits with the first-batch rule; "
-        "KIP-227 sessions; read_committed up to the LSO; zstd data only to v10+; v13+ topic ids"
+        "KIP-227 sessions; read_committed up to the LSO; zstd data only to v10+; v13+ topic ids; "
+        "followers' fetches (replica id / v15 replica_state) advance the high watermark and the ISR"
     ),
 )
