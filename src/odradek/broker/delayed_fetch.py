@@ -28,10 +28,13 @@ class DelayedFetch(DelayedOperation[TopicPartition]):
     def __init__(
         self, seen: list[tuple[Partition, int]], read_committed: bool, follower: bool = False
     ) -> None:
-        super().__init__([p.tp for p, _ in seen])
+        super().__init__()
         self._seen = seen
         self._read_committed = read_committed
         self._follower = follower
+
+    def watched_keys(self) -> list[TopicPartition]:
+        return [p.tp for p, _ in self._seen]
 
     def try_complete(self) -> bool:
         for partition, end in self._seen:
