@@ -125,9 +125,13 @@ class Partition:
         before = replicas.state
         was_leader = self.is_leader
         replicas.update(state, now_ms)
+        # KIP-966 (ADR 0002): a replicated partition commits only with min.insync.replicas copies;
+        # a single replica keeps the single-node rule (its ISR can never grow)
+        replicas.strict_min_isr = len(state.replicas) > 1
         self.is_leader = replicas.is_leader and not self.deleted
         self._update_alone()
-        if was_leader != self.is_leader or before.leader_epoch != state.leader_epoch:
+        if was_leader or self.is_leader or before.leader_epoch != state.leader_epoch:
+            # leadership, epoch or ISR moved: an acks=all wait may be answerable now
             for listener in self._listeners:
                 listener.on_replica_state_changed(self)
         if not self.is_leader:

@@ -14,7 +14,9 @@ The rules, as Kafka's leaders apply them:
   before KIP-966) an ISR below the minimum only refuses acks=all produce.
 * **Enough replicas** for an acks=all produce whose last offset is `required - 1`: the high
   watermark reached `required`; then NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below
-  `min.insync.replicas` meanwhile (`enough_replicas`).
+  `min.insync.replicas` meanwhile (`enough_replicas`). With the strict rule the high watermark
+  cannot get there while the ISR is too small, so the answer is NOT_ENOUGH_REPLICAS_AFTER_APPEND at
+  once.
 * **ISR shrink**: a follower in the ISR that has not been caught up to the leader's log end for
   `replica.lag.time.max.ms` leaves it (`out_of_sync`).
 * **ISR expand**: a follower outside the ISR whose log end offset reached the high watermark and the
@@ -158,6 +160,10 @@ class ReplicaSet:
         if not self.is_leader:
             return True, ErrorCode.NOT_LEADER_OR_FOLLOWER
         if high_watermark < required:
+            if self.strict_min_isr and len(self.state.isr) < min_isr:
+                # KIP-966: the high watermark will not pass it before the ISR grows again; answer now
+                # (the client retries and meets NOT_ENOUGH_REPLICAS) rather than at the timeout
+                return True, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
             return False, ErrorCode.NO_ERROR
         if len(self.state.isr) < min_isr:
             return True, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND

@@ -157,10 +157,13 @@ def test_a_lost_follower_leaves_the_isr_and_a_caught_up_one_joins_it(cluster: Lo
     cluster.wait_for(lambda: isr(cluster, "isr") == (1,), what="ISR shrink to the leader")
     assert raw_produce(cluster, 1, "isr", acks=-1) == ErrorCode.NOT_ENOUGH_REPLICAS
     assert raw_produce(cluster, 1, "isr", acks=1) == ErrorCode.NO_ERROR
+    end, high_watermark = log_state(cluster, 1, "isr")
+    assert high_watermark == end - 1  # KIP-966: one copy is not committed, consumers do not see it
 
     # a follower that comes back catches up and rejoins the ISR; acks=all works again
     cluster.start_broker(2)
     cluster.wait_for(lambda: isr(cluster, "isr") == (1, 2), what="ISR expand")
+    cluster.wait_for(lambda: log_state(cluster, 1, "isr") == (end, end), what="commit with 2 copies")
     assert raw_produce(cluster, 1, "isr", acks=-1) == ErrorCode.NO_ERROR
     cluster.wait_for(lambda: log_state(cluster, 2, "isr") == log_state(cluster, 1, "isr"), what="catch up")
     assert log_bytes(cluster, 2, "isr") == log_bytes(cluster, 1, "isr")

@@ -34,7 +34,7 @@ class Writer:
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[PartitionLog]:
-    log = PartitionLog.create(tmp_path / "t-0", TP, uuid.uuid4(), LogConfig(min_insync_replicas=2), now_ms=0)
+    log = PartitionLog.create(tmp_path / "t-0", TP, uuid.uuid4(), LogConfig(min_insync_replicas=1), now_ms=0)
     yield log
     log.close()
 
@@ -156,3 +156,20 @@ def test_a_follower_never_proposes(log: PartitionLog) -> None:
     partition.record_follower_fetch(B3, 0, now_ms=0)
     assert partition.maybe_shrink_isr(now_ms=10 * LAG, lag_max_ms=LAG) is None
     assert writer.changes == []
+
+
+def test_below_min_insync_replicas_nothing_commits(tmp_path: Path) -> None:
+    """KIP-966: with min.insync.replicas=2, a leader left alone in the ISR keeps its data uncommitted
+    (acks=1 writes are not exposed) until a follower caught up and rejoined."""
+    config = LogConfig(min_insync_replicas=2)
+    log = PartitionLog.create(tmp_path / "strict" / "t-0", TP, uuid.uuid4(), config, now_ms=0)
+    writer = Writer()
+    partition = leader(log, writer, LeaderAndIsr(B1, Epoch(1), (B1, B2), (B1,)))
+    append(partition, 3)
+    assert partition.high_watermark == 0
+    partition.record_follower_fetch(B2, 3, now_ms=1)  # it has everything: proposed for the ISR
+    [change] = writer.changes
+    assert partition.high_watermark == 0  # still one copy in the stored ISR
+    stored(partition, change)
+    assert partition.high_watermark == 3
+    log.close()
