@@ -137,7 +137,7 @@ class FollowedPartition:
             end = whole_batches_end(view)
             if end:
                 try:
-                    batch = bytearray(view[:end])
+                    batch = view[:end]  # written as it is: no copy, no restamp
                     headers = validate_batches(batch)
                     partition.append_as_follower(batch, headers, now_ms)
                 except (ProtocolError, StorageError) as exc:
