@@ -125,8 +125,8 @@ class ReplicaSet:
     def record_fetch(self, replica: BrokerId, fetch_offset: int, leader_log_end: int, now_ms: int) -> None:
         """A follower fetched from `fetch_offset`: everything below it is on its log."""
         progress = self.followers.get(replica)
-        if progress is None:
-            return
+        if progress is None or fetch_offset > leader_log_end:
+            return  # not a replica of ours, or an out-of-range fetch (it truncates first): nothing learnt
         # Kafka's rule: caught up now if it has the whole log; or, if it has everything the leader
         # had at its previous fetch, caught up as of that fetch (so a follower under steady load,
         # always one round trip behind, stays in sync).

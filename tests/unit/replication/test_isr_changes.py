@@ -173,3 +173,12 @@ def test_below_min_insync_replicas_nothing_commits(tmp_path: Path) -> None:
     stored(partition, change)
     assert partition.high_watermark == 3
     log.close()
+
+
+def test_a_fetch_beyond_the_leaders_log_end_teaches_nothing(log: PartitionLog) -> None:
+    """A follower ahead of its new leader (it must truncate first) is neither counted nor caught up."""
+    writer = Writer()
+    partition = leader(log, writer, LeaderAndIsr(B1, Epoch(1), (B1, B2), (B1,)))
+    append(partition, 2)
+    partition.record_follower_fetch(B2, 9, now_ms=1)
+    assert writer.changes == [] and partition.replicas.followers[B2].log_end_offset == -1
