@@ -19,7 +19,6 @@ watermark (`replication/follower.py`). Partition errors back that partition off 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -82,6 +81,7 @@ class ReplicaFetcher:
         self.partitions: dict[TopicPartition, FollowedPartition] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         timeout_s = (settings.socket_timeout_ms + settings.max_wait_ms) / 1000
         self._connection = BrokerConnection(*endpoint, f"broker-{settings.node_id}-fetcher", timeout_s)
 
@@ -100,15 +100,18 @@ class ReplicaFetcher:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
+        self._stopping = True  # the loop also checks it: Python 3.11's wait_for can swallow a cancel
+        self._wake.set()
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # not `await task` under suppress(CancelledError): that would also swallow a cancellation
+            # of the caller (the metadata publishing task being stopped), which then never ends
+            await asyncio.wait([task])
         await self._connection.close()
 
     # --- the loop ----------------------------------------------------------------------------------
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             now = self.clock.now_ms()
             ready = [f for f in self.partitions.values() if f.ready(now)]
             if not ready:
@@ -134,8 +137,11 @@ class ReplicaFetcher:
         delays = [f.delayed_until_ms - now for f in self.partitions.values()]
         timeout = min([IDLE_WAIT_S, *(d / 1000 for d in delays)])
         self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), max(timeout, 0.001))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait([woken], timeout=max(timeout, 0.001))
+        finally:
+            woken.cancel()
 
     def _current(self, followed: FollowedPartition) -> bool:
         """Still assigned (the manager may have replaced or removed it while a request was out)."""

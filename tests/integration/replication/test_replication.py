@@ -204,3 +204,43 @@ def test_a_new_leader_truncates_the_old_leaders_divergent_tail(tmp_path: Path) -
         assert cluster.partition(1, "div")(lambda p: p.log.leader_epoch_cache.entries) == [(0, 0), (1, 10)]
         cluster.wait_for(lambda: isr(cluster, "div") == (1, 2, 3), what="old leader back in the ISR")
         assert consume(cluster.bootstrap, "div", 13) == first + second
+
+
+def test_an_idempotent_producer_survives_a_leader_change_without_duplicates(cluster: LocalCluster) -> None:
+    """Producer state travels with the log: the new leader deduplicates the retries of batches the old
+    one had written, and what the old leader had not committed is truncated, not duplicated."""
+    cluster.create_topic("moving", [(1, 2, 3)], {"min.insync.replicas": "2"})
+    producer = Producer(
+        {
+            "bootstrap.servers": cluster.bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 2,
+            "message.timeout.ms": 30000,
+        }
+    )
+    errors: list[KafkaError] = []
+    done = [0]
+
+    def delivered(err: KafkaError | None, _msg: object) -> None:
+        done[0] += 1
+        if err is not None:
+            errors.append(err)
+
+    values = [f"m{i}".encode() for i in range(3000)]
+    for i, value in enumerate(values):
+        producer.produce("moving", value, on_delivery=delivered)
+        producer.poll(0)
+        if i in (1000, 2000):  # elect while ~300 records are in flight (a clean election: full ISR)
+            while done[0] < i - 300:
+                producer.poll(0.01)
+            cluster.elect("moving", 0, leader=2 if i == 1000 else 3)
+    assert producer.flush(60) == 0
+    assert errors == []
+    assert cluster.registration("moving").leader_epoch == 2
+    assert consume(cluster.bootstrap, "moving", 3000) == values
+    for node in (1, 2):
+        cluster.wait_for(
+            lambda node=node: log_state(cluster, node, "moving") == log_state(cluster, 3, "moving")
+        )
+        assert log_bytes(cluster, node, "moving") == log_bytes(cluster, 3, "moving")
