@@ -3,6 +3,7 @@ plays ZooKeeper and the controller) and real librdkafka producers and consumers 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,10 +53,9 @@ def consume(bootstrap: str, topic: str, count: int) -> list[bytes]:
     )
     consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])  # no group coordinator involved
     got: list[bytes] = []
+    deadline = time.monotonic() + 30
     try:
-        for _ in range(300):
-            if len(got) >= count:
-                break
+        while len(got) < count and time.monotonic() < deadline:
             message = consumer.poll(0.1)
             if message is not None and message.error() is None:
                 got.append(message.value() or b"")
