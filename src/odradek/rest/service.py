@@ -50,7 +50,12 @@ class RestProxy:
         self._tasks: list[asyncio.Task[None]] = []
 
     def client_config(self) -> dict[str, Any]:
-        return {"bootstrap.servers": self.bootstrap, "client.id": "odradek-rest", "logger": KAFKA_LOG}
+        return {
+            "bootstrap.servers": self.bootstrap,
+            "client.id": "odradek-rest",
+            "logger": KAFKA_LOG,
+            **self.config.client,
+        }
 
     def producer_config(self) -> dict[str, Any]:
         return {
@@ -78,6 +83,8 @@ class RestProxy:
             "fetch.max.bytes": max(buffer_kb * 1024, 1_048_576),
             "max.partition.fetch.bytes": 1_048_576,
             "topic.metadata.refresh.interval.ms": 10_000,
+            # a member learns of a rebalance (another left or joined) by its next heartbeat
+            "heartbeat.interval.ms": 1000,
         }
         config.update(overrides)
         return config
