@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, ElectionType, KafkaError, KafkaException, Producer, TopicPartition
@@ -162,6 +163,63 @@ def test_kcat_lists_the_brokers_and_the_leaders(cluster: Cluster, topic_name: st
     [topic] = md["topics"]
     assert sorted(p["leader"] for p in topic["partitions"]) == [1, 2, 3]
     assert all(len(p["replicas"]) == 3 for p in topic["partitions"])
+
+
+def test_acks_all_writes_survive_the_leaders_death(cluster: Cluster, topic_name: str) -> None:
+    """Replication over ZooKeeper: RF=3, min.insync.replicas=2, idempotent acks=all; SIGKILL of the
+    leader; every acknowledged record is read back from the new leader, once."""
+    admin = cluster.admin()
+    [future] = admin.create_topics([NewTopic(topic_name, 1, 3, config={"min.insync.replicas": "2"})]).values()
+    future.result(timeout=20)
+    wait_for(lambda: topic_name in cluster.metadata().topics, what="topic known")
+    acked: list[bytes] = []
+
+    def produce(first: int, count: int) -> None:
+        producer = Producer(
+            {"bootstrap.servers": cluster.bootstrap(), "acks": "all", "enable.idempotence": True}
+        )
+
+        def on_delivery(err: KafkaError | None, msg: Any) -> None:
+            if err is None:
+                acked.append(msg.value())
+
+        for i in range(first, first + count):
+            producer.produce(topic_name, value=f"r{i}".encode(), on_delivery=on_delivery)
+        assert producer.flush(60) == 0
+
+    produce(0, 200)
+    leader = cluster.metadata().topics[topic_name].partitions[0].leader
+    wait_for(
+        lambda: sorted(cluster.metadata().topics[topic_name].partitions[0].isrs) == [1, 2, 3],
+        what="followers in sync",
+    )
+    cluster.brokers[leader].kill()
+    wait_for(
+        lambda: cluster.metadata(without=leader).topics[topic_name].partitions[0].leader not in (leader, -1),
+        what="a new leader",
+        timeout=SESSION_MS / 1000 + 15,
+    )
+    produce(200, 200)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": cluster.bootstrap(without=leader),
+            "group.id": f"g-{topic_name}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic_name])
+    got: list[bytes] = []
+    deadline = time.monotonic() + 60
+    while len(got) < len(acked) and time.monotonic() < deadline:
+        msg = consumer.poll(0.5)
+        if msg is not None and msg.error() is None:
+            got.append(msg.value())
+    consumer.close()
+    assert len(acked) == 400
+    assert sorted(got) == sorted(acked)  # nothing acknowledged lost, nothing twice
+    cluster.start(leader)
+    wait_for(lambda: leader in cluster.metadata().brokers, what="the broker back")
 
 
 def test_killing_brokers_moves_leadership_and_the_controller(cluster: Cluster, topic_name: str) -> None:
