@@ -27,12 +27,13 @@ subscriptions again and bumps the epoch of the groups whose topics changed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
-from odradek.broker.coordinator_loader import create_coordinator_topic, entries
+from odradek.broker.coordinator_loader import create_coordinator_topic, load_in_parallel
 from odradek.broker.coordinator_log import PartitionCoordinatorLog
 from odradek.coordinator.context import RequestContext as CoordinatorContext
 from odradek.coordinator.group.config import GroupCoordinatorConfig
@@ -41,7 +42,6 @@ from odradek.coordinator.group.topics import TopicInfo
 from odradek.metadata.image import TopicImage
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
-from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
@@ -109,6 +109,7 @@ class BrokerGroupCoordinator:
         self.service = self._new_service(coordinator_config(broker))
         self._ready = False
         self._ready_lock = asyncio.Lock()
+        self._loading: asyncio.Task[ErrorCode] | None = None
         self._started = False
 
     def _new_service(self, config: GroupCoordinatorConfig) -> GroupCoordinatorService:
@@ -122,12 +123,23 @@ class BrokerGroupCoordinator:
         await self.service.start()
         self._started = True
         if self.broker.image.topic(GROUP_METADATA_TOPIC_NAME) is not None:
-            await self.ensure_ready()
+            # Loaded in the background: the broker serves meanwhile (FindCoordinator waits for it,
+            # requests sent straight to a partition still loading get COORDINATOR_LOAD_IN_PROGRESS).
+            self._loading = asyncio.get_running_loop().create_task(self.ensure_ready())
 
     async def stop(self) -> None:
         """Stop timers and unload every shard (parked requests answer NOT_COORDINATOR)."""
         self._started = False
+        loading, self._loading = self._loading, None
+        if loading is not None:
+            loading.cancel()
+            await asyncio.wait([loading])
         await self.service.stop()
+
+    async def loaded(self) -> None:
+        """Until the loading started at start is over."""
+        if self._loading is not None:
+            await asyncio.wait([self._loading])
 
     @property
     def ready(self) -> bool:
@@ -159,19 +171,16 @@ class BrokerGroupCoordinator:
             self.service = self._new_service(coordinator_config(broker, count))
             await self.service.start()
         loaded = set(self.service.runtime.partitions())
+        todo = []
         for index in range(count):
             if index in loaded:
                 continue
             partition = broker.partitions.leader(GROUP_METADATA_TOPIC_NAME, index)
             if isinstance(partition, ErrorCode):
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
-            try:
-                log_end = partition.log.log_end_offset
-                await self.service.load(index, partition.leader_epoch, entries(partition.log), log_end)
-            except StorageError:
-                log.exception("loading %s failed", partition.tp)
-                return ErrorCode.COORDINATOR_NOT_AVAILABLE
-            await asyncio.sleep(0)  # let other requests run between partitions
+            todo.append((index, partition))
+        if not await load_in_parallel(functools.partial(self.service.load, in_thread=True), todo):
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE
         self._ready = True
         return ErrorCode.NO_ERROR
 

@@ -157,7 +157,7 @@ class KafkaServer:
                 await asyncio.get_running_loop().connect_accepted_socket(
                     factory, conn, ssl=context, ssl_handshake_timeout=self.tls_handshake_timeout_s
                 )
-        except (OSError, asyncio.TimeoutError) as exc:  # ssl.SSLError is an OSError
+        except OSError as exc:  # ssl.SSLError and TimeoutError are OSErrors
             log.info("connection from %s failed before it was established: %s", host, exc)
             conn.close()
             self._closed(host)
