@@ -1,8 +1,11 @@
-"""Fixtures for Connect tests: herders (standalone and distributed) on the session broker, a private
-PostgreSQL server. Helpers live in `connect_helpers.py` (importable by name from every test)."""
+"""Fixtures for Connect tests: one broker for all of them (its groups form at once: sink tasks and
+workers join without the 3 s initial rebalance delay), herders (standalone and distributed), a
+private PostgreSQL server. Helpers live in `connect_helpers.py` (importable by name from every
+test)."""
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,6 +15,24 @@ import pytest
 
 from odradek.connect.runtime.herder import Herder
 from odradek.connect.runtime.worker import distributed_herder, standalone_herder
+from odradek.testing.broker_process import BrokerProcess
+
+
+@pytest.fixture(scope="session")
+def connect_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess | None]:
+    if os.environ.get("ODRADEK_TEST_BOOTSTRAP"):
+        yield None
+        return
+    overrides = {"num.partitions": "1", "group.initial.rebalance.delay.ms": "0"}
+    with BrokerProcess(tmp_path_factory.mktemp("connect-broker"), overrides) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="session")
+def bootstrap(connect_broker: BrokerProcess | None) -> str:
+    if connect_broker is None:
+        return os.environ["ODRADEK_TEST_BOOTSTRAP"]
+    return connect_broker.bootstrap
 
 
 @pytest.fixture

@@ -44,3 +44,39 @@ def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 30.0, **
     finally:
         consumer.close()
     return out
+
+
+def read_all(bootstrap: str, topic: str, timeout: float = 30.0, **extra: Any) -> list[Any]:
+    """Every record of `topic` up to its end as it is now (read until each partition's position
+    reaches the high watermark of the start: no fixed wait for records that will not come)."""
+    from confluent_kafka import TopicPartition
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            **extra,
+        }
+    )
+    out: list[Any] = []
+    try:
+        metadata = consumer.list_topics(topic, timeout=10).topics[topic]
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in metadata.partitions
+        }
+        consumer.assign([TopicPartition(topic, p, 0) for p in ends])  # 0: from the first offset
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            positions = {
+                tp.partition: tp.offset for tp in consumer.position([TopicPartition(topic, p) for p in ends])
+            }
+            if all(positions.get(p, -1) >= end for p, end in ends.items()):
+                break
+            for message in consumer.consume(500, 0.2):
+                if message.error() is None:
+                    out.append(message)
+    finally:
+        consumer.close()
+    return out

@@ -8,11 +8,12 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
-from connect_helpers import read_topic, wait_for
+from connect_helpers import read_all, read_topic, wait_for
 
 from odradek.testing.connect_worker import ConnectWorkerProcess
 
@@ -42,6 +43,31 @@ def workers(bootstrap: str) -> Iterator[list[ConnectWorkerProcess]]:
     yield started
     for worker in started:
         worker.kill()
+
+
+def descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def status(url: str, name: str) -> dict:
@@ -94,7 +120,14 @@ def test_worker_killed_mid_stream_eos_no_duplicate_no_gap(
         ),
         what="records flowing",
     )
+    assert victim.proc is not None
+    orphans = descendants(victim.proc.pid)
+    assert orphans, "the victim runs its tasks in processes of their own"
     victim.kill()
+    # its task processes (and their fork server) see the worker gone and exit by themselves
+    wait_for(
+        lambda: not [p for p in orphans if alive(p)], timeout=15, what="the victim's task processes exit"
+    )
 
     # the victim's tasks move to the survivors once its session times out: nothing unassigned
     def moved() -> dict | None:
@@ -108,8 +141,7 @@ def test_worker_killed_mid_stream_eos_no_duplicate_no_gap(
     before = {t: 0 for t in range(TASKS)}
     wait_for(
         lambda: (
-            len(read_topic(bootstrap, topic_name, 10**9, timeout=3, **{"isolation.level": "read_committed"}))
-            > 300 + TASKS * 300
+            len(read_all(bootstrap, topic_name, **{"isolation.level": "read_committed"})) > 300 + TASKS * 300
         ),
         timeout=60,
         what="progress after the kill",
@@ -119,7 +151,7 @@ def test_worker_killed_mid_stream_eos_no_duplicate_no_gap(
         lambda: httpx.get(f"{survivors[0].url}/connectors/seq", timeout=10).json()["tasks"] == [],
         what="stopped",
     )
-    messages = read_topic(bootstrap, topic_name, 10**9, timeout=8, **{"isolation.level": "read_committed"})
+    messages = read_all(bootstrap, topic_name, **{"isolation.level": "read_committed"})
     seqnos: dict[int, list[int]] = defaultdict(list)
     for message in messages:
         record = json.loads(message.value())

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 import pytest
-from connect_helpers import read_topic, wait_for
+from connect_helpers import read_all, read_topic, wait_for
 
 from odradek.connect.api.records import SourceRecord
 from odradek.connect.connectors.verifiable import VerifiableSourceConnector, VerifiableSourceTask
@@ -76,7 +76,7 @@ def test_transaction_boundaries(
     herder.set_target_state("eos", TargetState.STOPPED)
     wait_for(lambda: herder.connector_info("eos")["tasks"] == [], what="stopped")
     seqnos: dict[int, list[int]] = defaultdict(list)
-    for message in read_topic(bootstrap, topic_name, 10**9, timeout=5, **committed):
+    for message in read_all(bootstrap, topic_name, **committed):
         record = json.loads(message.value())
         seqnos[record["task"]].append(record["seqno"])
     assert set(seqnos) == {0, 1}

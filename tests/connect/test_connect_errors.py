@@ -6,11 +6,9 @@ by its deadline and restarted."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from confluent_kafka import Consumer, Producer
 from confluent_kafka import TopicPartition as KafkaTopicPartition
@@ -21,6 +19,7 @@ from odradek.connect.api.errors import ConnectException
 from odradek.connect.api.records import SinkRecord
 from odradek.connect.runtime.config_records import TargetState
 from odradek.connect.runtime.herder import HerderOffsets
+from odradek.connect.runtime.task_runner import ConnectorTaskId
 
 ENVELOPE = b'{"schema":{"type":"string","optional":false},"payload":"%s"}'
 
@@ -185,7 +184,8 @@ def _alter(offsets: HerderOffsets, topic: str) -> bool:
 
 
 class HangingSink(SinkConnector):
-    hang = threading.Event()
+    """Hangs in put() while the file `hang.file` exists; appends what it delivered to `out.file`
+    (files, since the task runs in a process of its own)."""
 
     def start(self, props: Mapping[str, str]) -> None:
         self.props = dict(props)
@@ -201,27 +201,25 @@ class HangingSink(SinkConnector):
 
 
 class HangingTask(SinkTask):
-    delivered: list[Any] = []
-
     def start(self, props: Mapping[str, str]) -> None:
-        return None
+        self.hang = Path(props["hang.file"])
+        self.out = Path(props["out.file"])
 
     def put(self, records: Sequence[SinkRecord]) -> None:
-        hung = HangingSink.hang.is_set()
-        while HangingSink.hang.is_set():
+        while self.hang.exists():
             time.sleep(0.05)
-        if not hung:  # a put() that hung belongs to an abandoned task: what it got is delivered again
-            HangingTask.delivered.extend(r.value for r in records)
+        with self.out.open("a") as out:
+            out.write("".join(f"{r.value}\n" for r in records))
 
     def stop(self) -> None:
         return None
 
 
-def test_a_hung_sink_is_failed_by_its_deadline_and_restarted(
-    standalone, bootstrap: str, topic_name: str
+def test_a_hung_sink_is_killed_by_its_deadline_and_restarted(
+    standalone, bootstrap: str, topic_name: str, tmp_path: Path
 ) -> None:
-    HangingSink.hang.set()
-    HangingTask.delivered.clear()
+    hang, out = tmp_path / "hang", tmp_path / "out.txt"
+    hang.touch()
     produce(bootstrap, topic_name, [json.dumps(i).encode() for i in range(5)])
     herder = standalone(
         **{
@@ -234,12 +232,17 @@ def test_a_hung_sink_is_failed_by_its_deadline_and_restarted(
         {
             "connector.class": f"{__name__}.HangingSink",
             "topics": topic_name,
+            "hang.file": str(hang),
+            "out.file": str(out),
             "odradek.task.hung.timeout.ms": "1000",
             "odradek.restart.backoff.initial.ms": "300",
             "odradek.restart.backoff.max.ms": "600",
         },
         allow_replace=False,
     )
+    task = ConnectorTaskId("hang", 0)
+    first = wait_for(lambda: herder.tasks.get(task), what="task started")
+    pid = first.pid
     status = wait_for(
         lambda: (
             (t := herder.connector_status("hang")["tasks"])
@@ -249,9 +252,19 @@ def test_a_hung_sink_is_failed_by_its_deadline_and_restarted(
         what="hung task failed",
     )
     assert status["state"] in ("FAILED", "RUNNING")
-    HangingSink.hang.clear()
-    wait_for(
-        lambda: sorted(set(HangingTask.delivered)) == [0, 1, 2, 3, 4], what="records delivered after restart"
-    )
+    # killed for real: the hung process is gone, not abandoned
+    wait_for(lambda: not Path(f"/proc/{pid}").exists() or "Z" in _proc_state(pid), what="hung process gone")
     assert herder.connector_status("hang")["tasks"][0].get("odradek.restart.attempts", 1) >= 1
+    hang.unlink()
+    wait_for(
+        lambda: out.exists() and sorted(set(out.read_text().split())) == ["0", "1", "2", "3", "4"],
+        what="records delivered after restart",
+    )
     wait_for(lambda: herder.connector_status("hang")["tasks"][0]["state"] == "RUNNING", what="running again")
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"

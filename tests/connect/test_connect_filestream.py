@@ -51,3 +51,40 @@ def test_file_pipeline_standalone(standalone, bootstrap: str, topic_name: str, t
         }
     }
     assert len(read_topic(bootstrap, topic_name, 101)) == 101
+
+
+def test_source_creates_its_topic_with_the_matching_group_kip_158(
+    standalone, bootstrap: str, topic_name: str, tmp_path: Path
+) -> None:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    source_file = tmp_path / "in.txt"
+    source_file.write_bytes(b"plain\r\ncaf\xc3\xa9\nnot utf-8 \xff\n")
+    herder = standalone()
+    base = {"connector.class": "FileStreamSource", "file": str(source_file), "topic": topic_name}
+    invalid = herder.validate({**base, "name": "src", "topic.creation.default.partitions": "3"})
+    assert invalid["error_count"] == 1  # the default group's replication factor is required
+    herder.put_connector_config(
+        "src",
+        {
+            **base,
+            "topic.creation.default.replication.factor": "-1",
+            "topic.creation.default.partitions": "1",
+            "topic.creation.groups": "short",
+            "topic.creation.short.include": f"{topic_name}.*",
+            "topic.creation.short.partitions": "3",
+            "topic.creation.short.retention.ms": "3600000",
+        },
+        allow_replace=False,
+    )
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    records = read_topic(bootstrap, topic_name, 3)
+    # a chunk that is not all UTF-8 takes the per-record path: replaced characters, same lines
+    assert sorted(r.value() for r in records) == sorted(
+        [b"plain", "café".encode(), "not utf-8 \ufffd".encode()]
+    )
+    topic = admin.list_topics(timeout=10).topics[topic_name]
+    assert len(topic.partitions) == 3
+    resource = ConfigResource("topic", topic_name)
+    configs = admin.describe_configs([resource])[resource].result(10)
+    assert configs["retention.ms"].value == "3600000"

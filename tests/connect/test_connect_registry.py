@@ -44,7 +44,12 @@ def value() -> Struct:
 @pytest.fixture(scope="module")
 def registry(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("registry") / "registry.log"
-    proc = RegistryProcess(bootstrap, {"kafkastore.topic": f"_schemas-connect-{uuid.uuid4().hex[:6]}"}, log)
+    unique = uuid.uuid4().hex[:6]
+    settings = {
+        "kafkastore.topic": f"_schemas-connect-{unique}",
+        "schema.registry.group.id": f"connect-{unique}",
+    }
+    proc = RegistryProcess(bootstrap, settings, log)
     proc.start()
     proc.wait_primary()
     try:
@@ -98,6 +103,22 @@ def test_round_trip_through_odradeks_registry(
         )(raw, ctx)
         assert (message.id, message.who, message.total) == (1, "ada", 9.5)
     assert f"{topic_name}-value" in client.get_subjects()
+
+
+def test_protobuf_logical_types_through_odradeks_registry(
+    registry: str, topic_name: str, converter: Any
+) -> None:
+    schema = (SchemaBuilder.struct().name("shop.Line").field("qty", SchemaBuilder.int16().build())
+              .field("day", logical.DATE_SCHEMA).field("at", logical.TIME_SCHEMA)
+              .field("price", logical.decimal_schema(2)).build())  # fmt: skip
+    line = (Struct(schema).put("qty", 3).put("day", dt.date(2025, 1, 31)).put("at", dt.time(8, 30))
+            .put("price", decimal.Decimal("19.99")))  # fmt: skip
+    raw = converter(ProtobufConverter, registry).from_connect_data(topic_name, schema, line)
+    back = converter(ProtobufConverter, registry).to_connect_data(topic_name, raw)
+    assert [(f.name, f.schema.type, f.schema.name) for f in back.schema.fields] == [
+        (f.name, f.schema.type, f.schema.name) for f in schema.fields
+    ]
+    assert [back.value.get(f.name) for f in schema.fields] == [line.get(f.name) for f in schema.fields]
 
 
 def test_avro_written_by_confluent_through_odradeks_registry(

@@ -7,6 +7,7 @@ same round trips against odradek's schema registry process are in tests/connect 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import decimal
 import json
@@ -174,6 +175,54 @@ def test_protobuf_both_ways(client: SchemaRegistryClient) -> None:
     back = conv.to_connect_data("orders", theirs)
     assert back.value.get("sensor") == "s1" and back.value.get("labels") == {"room": "a"}
     assert back.value.get("ship_to").get("city") == "Oslo"
+
+
+def test_protobuf_keeps_int8_int16_date_time_decimal_as_confluent_does(client: SchemaRegistryClient) -> None:
+    money = logical.decimal_schema(2)
+    schema = (SchemaBuilder.struct().name("acme.Payment").field("tiny", SchemaBuilder.int8().build())
+              .field("small", SchemaBuilder.int16().optional().build()).field("day", logical.DATE_SCHEMA)
+              .field("at", logical.TIME_SCHEMA).field("amount", money)
+              .field("history", SchemaBuilder.array(money).build())
+              .field("by_day", SchemaBuilder.map(STRING_SCHEMA, logical.DATE_SCHEMA).build()).build())  # fmt: skip
+    value = (Struct(schema).put("tiny", -7).put("small", 300).put("day", dt.date(2024, 2, 29))
+             .put("at", dt.time(13, 5, 7, 250_000)).put("amount", decimal.Decimal("-12.34"))
+             .put("history", [decimal.Decimal("0.10"), decimal.Decimal("99999.99")])
+             .put("by_day", {"a": dt.date(1969, 12, 31)}))  # fmt: skip
+    conv = converter(ProtobufConverter, client)
+    raw = conv.from_connect_data("orders", schema, value)
+    back = conv.to_connect_data("orders", raw)
+    types = {f.name: (f.schema.type, f.schema.name) for f in back.schema.fields}
+    assert types == {f.name: (f.schema.type, f.schema.name) for f in schema.fields} | {
+        "history": (Type.ARRAY, None),
+        "by_day": (Type.MAP, None),
+    }
+    assert back.schema.field("amount").schema.params[logical.SCALE] == "2"
+    for field in schema.fields:
+        assert back.value.get(field.name) == value.get(field.name), field.name
+    # Confluent's message types, readable by confluent-kafka's own deserializer
+    message = ProtobufDeserializer(
+        build_message_class(schema), {"use.deprecated.format": False}, schema_registry_client=client
+    )(raw, CTX)
+    assert (message.day.year, message.day.month, message.day.day) == (2024, 2, 29)
+    assert (message.at.hours, message.at.minutes, message.at.seconds, message.at.nanos) == (
+        13,
+        5,
+        7,
+        250_000_000,
+    )
+    assert (int.from_bytes(message.amount.value, "big", signed=True), message.amount.scale) == (-1234, 2)
+    # the registered file imports Confluent's well-known files (registries know them: no references)
+    from google.protobuf import descriptor_pb2
+
+    registered = client.get_latest_version("orders-value").schema
+    file = descriptor_pb2.FileDescriptorProto()
+    file.ParseFromString(base64.b64decode(registered.schema_str))
+    assert set(file.dependency) == {
+        "google/type/date.proto",
+        "google/type/timeofday.proto",
+        "confluent/type/decimal.proto",
+        "confluent/meta.proto",
+    }
 
 
 @pytest.mark.parametrize("cls", [AvroConverter, JsonSchemaConverter, ProtobufConverter])

@@ -81,3 +81,17 @@ def test_protobuf_references_and_well_known_types() -> None:
     assert as_descriptors.canonical == parsed.canonical
     with pytest.raises(SchemaParseError):
         protobuf.parse(main, [("../escape.proto", dep)])
+
+
+def test_protobuf_confluent_known_imports_need_no_reference() -> None:
+    """Confluent's serializers never register google/type/* or confluent/* (skip.known.types);
+    Confluent's registry knows them, and so does odradek's."""
+    main = 'syntax = "proto3";\nimport "google/type/date.proto";\nimport "confluent/meta.proto";\n'
+    main += 'import "confluent/type/decimal.proto";\n'
+    main += "message M { google.type.Date d = 1;\n"
+    main += '  confluent.type.Decimal x = 2 [(confluent.field_meta).params = {key: "scale", value: "2"}]; }\n'
+    parsed = protobuf.parse(main)
+    assert {"google/type/date.proto", "confluent/meta.proto", "confluent/type/decimal.proto"} <= set(
+        parsed.form.dependencies
+    )
+    assert protobuf.parse(parsed.form.serialized()).canonical == parsed.canonical

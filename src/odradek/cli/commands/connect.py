@@ -2,17 +2,20 @@
 connect-distributed.sh / connect-standalone.sh, with Kafka's worker config names).
 
     odradek connect distributed [worker.properties] --bootstrap HOST:PORT --group-id G [--listen HOST:PORT]
-    odradek connect standalone worker.properties connector.properties...
+    odradek connect standalone worker.properties connector.properties|connector.json...
 
-Flags override the properties file; `--override name=value` sets any worker config. The REST API
-listens on `--listen` (else the first of `listeners`, else 127.0.0.1:8083).
+Connector files are Java properties or JSON (the body of `POST /connectors` or of
+`PUT /connectors/{name}/config`), as Kafka's standalone worker takes them. As in Kafka, a
+standalone worker keeps connectors created over REST in memory only: after a restart it runs the
+connectors of its files. Flags override the properties file; `--override name=value` sets any
+worker config. The REST API listens on `--listen` (else the first of `listeners`, else 127.0.0.1:8083).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from odradek.http import ListenAddress
@@ -125,10 +128,33 @@ def run_standalone(args: argparse.Namespace) -> int:
     connectors = []
     for path in args.connector_properties:
         try:
-            config = read_properties(path.read_text())
+            text = path.read_text()
         except OSError as exc:
             raise CliError(f"cannot read {path}: {exc}") from exc
+        config = _connector_file(text, path, read_properties)
         if not config.get("name"):
             raise CliError(f"{path}: a connector config needs 'name'")
         connectors.append(config)
     return _serve(_worker_props(args, {}), False, connectors)
+
+
+def _connector_file(text: str, path: Path, read_properties: Any) -> dict[str, str]:
+    """A connector config file as Kafka's standalone worker takes it: Java properties, or JSON
+    shaped as the body of `POST /connectors` (`{"name", "config"}`) or of
+    `PUT /connectors/{name}/config` (the config itself, with its `name`)."""
+    import json
+
+    from odradek.cli.errors import CliError
+
+    if not text.lstrip().startswith("{"):
+        return dict(read_properties(text))
+    try:
+        body = json.loads(text)
+    except ValueError as exc:
+        raise CliError(f"{path}: not valid JSON: {exc}") from exc
+    if isinstance(body.get("config"), dict):
+        config = {str(k): str(v) for k, v in body["config"].items()}
+        if body.get("name"):
+            config["name"] = str(body["name"])
+        return config
+    return {str(k): str(v) for k, v in body.items()}

@@ -2,8 +2,10 @@
 `SourceConnector`, `SinkConnector`, `Task`, `SourceTask`, `SinkTask`, in Python).
 
 A connector is configured with string properties, says which task class does the work, and splits
-its job into at most `max_tasks` task configurations. The runtime runs each task in its own thread
-(never in the worker's event loop), so tasks may block in `poll()`/`put()`. Connectors are found by
+its job into at most `max_tasks` task configurations. The runtime runs each task in a process of
+its own (or a thread, `odradek.task.isolation=thread`), never in the worker's event loop, so tasks
+may block in `poll()`/`put()`. A fast source task returns an `api.batches.SourceBatch` (columns,
+no object per record); a sink task may read `SinkBatch.values` instead of iterating records. Connectors are found by
 the `odradek.connectors` entry point group, by dotted path, or by their (or Kafka's) class name.
 
 Source tasks return `SourceRecord`s from `poll()` (None or [] when there is nothing now); the

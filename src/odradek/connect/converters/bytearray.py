@@ -6,9 +6,11 @@ from typing import Any
 
 from odradek.connect.api.errors import DataException
 from odradek.connect.api.headers import Headers
-from odradek.connect.converters.base import Converter, HeaderConverter
+from odradek.connect.converters.base import Column, Converter, HeaderConverter
 from odradek.connect.data.schema import OPTIONAL_BYTES_SCHEMA, Schema, Type
 from odradek.connect.data.schema_and_value import SchemaAndValue
+
+_BYTES = frozenset((bytes, type(None)))
 
 
 class ByteArrayConverter(Converter, HeaderConverter):
@@ -36,6 +38,20 @@ class ByteArrayConverter(Converter, HeaderConverter):
         self, topic: str, value: bytes | None, headers: Headers | None = None
     ) -> SchemaAndValue:
         return SchemaAndValue(OPTIONAL_BYTES_SCHEMA, value)
+
+    def from_connect_batch(
+        self, topic: str, schema: Schema | None, values: list[Any], text: bool = False
+    ) -> list[bytes | None]:
+        if (
+            not text
+            and (schema is None or schema.type is Type.BYTES)
+            and _BYTES.issuperset(map(type, values))
+        ):
+            return values  # the same list: nothing to do per record
+        return super().from_connect_batch(topic, schema, values, text)
+
+    def to_connect_batch(self, topic: str, raw: list[bytes | None]) -> Column:
+        return Column(raw, OPTIONAL_BYTES_SCHEMA)
 
     def from_connect_header(
         self, topic: str, header_key: str, schema: Schema | None, value: Any

@@ -9,7 +9,7 @@ from typing import Any
 
 from odradek.connect.api.errors import ConfigException, DataException
 from odradek.connect.api.headers import Headers
-from odradek.connect.converters.base import Converter, HeaderConverter
+from odradek.connect.converters.base import Column, Converter, HeaderConverter
 from odradek.connect.data.schema import OPTIONAL_STRING_SCHEMA, Schema
 from odradek.connect.data.schema_and_value import SchemaAndValue
 from odradek.connect.data.values import convert_to_string
@@ -21,6 +21,9 @@ def _encoding(configs: Mapping[str, Any], specific: str) -> str:
         return codecs.lookup(name.replace("UTF8", "utf-8")).name
     except LookupError as exc:
         raise ConfigException("converter.encoding", name, "unknown encoding") from exc
+
+
+_TEXT = frozenset((str, type(None)))
 
 
 class StringConverter(Converter, HeaderConverter):
@@ -52,6 +55,26 @@ class StringConverter(Converter, HeaderConverter):
             return SchemaAndValue(OPTIONAL_STRING_SCHEMA, None)
         try:
             return SchemaAndValue(OPTIONAL_STRING_SCHEMA, value.decode(self.decode_with))
+        except UnicodeDecodeError as exc:
+            raise DataException(f"Failed to deserialize string: {exc}") from exc
+
+    def from_connect_batch(
+        self, topic: str, schema: Schema | None, values: list[Any], text: bool = False
+    ) -> list[bytes | None]:
+        if text and self.encode_with == "utf-8":
+            return values  # already the UTF-8 bytes of the text: the same list
+        if not text and _TEXT.issuperset(map(type, values)):
+            encoding = self.encode_with
+            try:
+                return [None if v is None else v.encode(encoding) for v in values]
+            except UnicodeEncodeError as exc:
+                raise DataException(f"Failed to serialize to a string: {exc}") from exc
+        return super().from_connect_batch(topic, schema, values, text)
+
+    def to_connect_batch(self, topic: str, raw: list[bytes | None]) -> Column:
+        encoding = self.decode_with
+        try:
+            return Column([None if v is None else v.decode(encoding) for v in raw], OPTIONAL_STRING_SCHEMA)
         except UnicodeDecodeError as exc:
             raise DataException(f"Failed to deserialize string: {exc}") from exc
 

@@ -460,6 +460,11 @@ def validate_connector(props: Mapping[str, str], plugins: Plugins) -> dict[str, 
                 f"The DLQ topic '{dlq}' may not be included in the list of topics ('topics={props.get('topics')}') "
                 "to be consumed."
             )
+    if issubclass(connector_cls, SourceConnector):
+        from odradek.connect.runtime.topic_creation import parse_groups
+
+        for bad, errors in parse_groups(props)[1].items():
+            results.setdefault(bad, ConfigValue(bad, props.get(bad))).errors.extend(errors)
     _plugin_defs(props, plugins, results, keys)
     connector = connector_cls()
     own = connector_cls.config_def()

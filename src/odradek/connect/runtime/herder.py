@@ -42,12 +42,14 @@ from odradek.connect.runtime.sink_task_runner import SinkTaskRunner
 from odradek.connect.runtime.source_task_runner import SourceTaskRunner
 from odradek.connect.runtime.status_records import State, Status
 from odradek.connect.runtime.status_store import StatusStore
+from odradek.connect.runtime.task_process import ProcessTaskRunner
 from odradek.connect.runtime.task_runner import ConnectorTaskId, TaskRunner
 from odradek.connect.runtime.task_setup import TASK_CLASS, TaskSetup
 from odradek.connect.runtime.worker_config import WorkerConfig
 
 log = logging.getLogger("odradek.connect.herder")
 TICK_S = 0.25
+TaskHandle = TaskRunner | ProcessTaskRunner  # a task in a thread of this worker, or in its own process
 
 
 class RebalanceInProgress(ConnectException):
@@ -98,12 +100,12 @@ class Herder:
         self._thread: threading.Thread | None = None
         self.connectors: dict[str, ConnectorRunner] = {}
         self.connector_targets: dict[str, TargetState] = {}
-        self.tasks: dict[ConnectorTaskId, TaskRunner] = {}
+        self.tasks: dict[ConnectorTaskId, TaskHandle] = {}
         self.task_configs_running: dict[ConnectorTaskId, dict[str, str]] = {}
         self.health: dict[str, UnitHealth] = {}
         self._restarts_seen = 0
         self._topics_seen: set[tuple[str, str]] = set()
-        self._task_events: queue.Queue[tuple[TaskRunner, State, str | None]] = queue.Queue()
+        self._task_events: queue.Queue[tuple[TaskHandle, State, str | None]] = queue.Queue()
         self.started = threading.Event()
         self.on_tick: list[Callable[[], None]] = []
         self.initial_connectors: list[dict[str, str]] = []  # standalone: from properties files
@@ -443,10 +445,15 @@ class Herder:
                 exactly_once=self.worker.exactly_once_enabled and issubclass(cls, SourceConnector),
                 transactional_id=self.transactional_id(*task_id),
                 offsets_topic=self.s.offsets_topic,
+                topic_creation_enabled=self.worker.get_bool("topic.creation.enable"),
                 on_topic=functools.partial(self.note_topic, task_id.connector, task=task_id.task),
             )
-            runner: TaskRunner
-            if issubclass(cls, SinkConnector):
+            runner: TaskHandle
+            kind = "sink" if issubclass(cls, SinkConnector) else "source"
+            if self.worker.get_string("odradek.task.isolation") == "process":
+                plugin_path = self.worker.get_list("plugin.path")
+                runner = ProcessTaskRunner(task_id, kind, setup, plugin_path, self._task_state)
+            elif kind == "sink":
                 runner = SinkTaskRunner(task_id, setup, self._task_state)
             else:
                 runner = SourceTaskRunner(task_id, setup, self._task_state)
@@ -463,7 +470,7 @@ class Herder:
         health.next_restart = None
         runner.start(paused=paused)
 
-    def _task_state(self, runner: TaskRunner, state: State, trace: str | None) -> None:
+    def _task_state(self, runner: TaskHandle, state: State, trace: str | None) -> None:
         """Called from task threads (and the herder's): queued, applied by the herder thread, so a
         task never waits for the herder (which may be waiting for that task to stop)."""
         self._task_events.put((runner, state, trace))
@@ -477,7 +484,7 @@ class Herder:
                 return
             self._apply_task_state(runner, state, trace)
 
-    def _apply_task_state(self, runner: TaskRunner, state: State, trace: str | None) -> None:
+    def _apply_task_state(self, runner: TaskHandle, state: State, trace: str | None) -> None:
         task_id = runner.id
         with self._lock:
             if self.tasks.get(task_id) is not runner:
@@ -505,7 +512,7 @@ class Herder:
         runner.stop()
         grace = self.worker.get_long("task.shutdown.graceful.timeout.ms") / 1000
         if not runner.join(grace):
-            log.warning("Task %s did not stop within %.1f s; abandoning its thread", task_id, grace)
+            log.warning("Task %s did not stop within %.1f s; killing it", task_id, grace)
             runner.cancel()
         if final_state is not None:
             self.statuses.put_task(task_id.connector, task_id.task, self._status(final_state))

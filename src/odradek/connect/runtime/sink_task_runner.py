@@ -24,6 +24,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
+from odradek.connect.api.batches import SinkBatch
 from odradek.connect.api.connector import SinkTask
 from odradek.connect.api.context import ErrantRecordReporter, SinkTaskContext
 from odradek.connect.api.errors import ConnectException, RetriableException
@@ -127,6 +128,7 @@ class SinkTaskRunner(TaskRunner):
         self.operator = build_operator(setup, self.id.task, self.policy, self.dlq, self.stopping.is_set)
         task_cls = setup.task_class()
         self.task_class_name = class_name(task_cls)
+        self.batch_path = not self.chain.stages
         self.converter_names = tuple(
             class_name(type(c)) for c in (self.converters.key, self.converters.value, self.converters.header)
         )
@@ -247,9 +249,13 @@ class SinkTaskRunner(TaskRunner):
                 self.consumer.seek(KafkaTopicPartition(tp.topic, tp.partition, offset))
                 self.current[tp] = offset
 
-    def _convert(self, messages: list[Message]) -> list[SinkRecord]:
-        records: list[SinkRecord] = []
+    def _convert(self, messages: list[Message]) -> Sequence[SinkRecord]:
         self.consumed_by_record.clear()
+        if self.batch_path and messages:
+            batch = self._convert_batch(messages)
+            if batch is not None:
+                return batch
+        records: list[SinkRecord] = []
         batch_offsets = self.batch_offsets
         for message in messages:
             error = message.error()
@@ -284,6 +290,59 @@ class SinkTaskRunner(TaskRunner):
             self.consumed_by_record[id(record)] = consumed
             records.append(record)
         return records
+
+    def _convert_batch(self, messages: list[Message]) -> SinkBatch | None:
+        """The fast path: one topic, no headers, no transforms, no errors: columns of keys and
+        values converted in one call each, a few C calls per record, and `SinkRecord`s made only
+        if the task looks at them. None sends the batch down the per-record path (which runs
+        each stage under the error policy)."""
+        if any(map(Message.error, messages)) or any(map(Message.headers, messages)):
+            return None
+        topics = set(map(Message.topic, messages))
+        if len(topics) != 1:
+            return None
+        topic = topics.pop() or ""
+        raw_keys = list(map(Message.key, messages))
+        raw_values = list(map(Message.value, messages))
+        c = self.converters
+        try:
+            keys = c.key.to_connect_batch(topic, raw_keys)
+            values = c.value.to_connect_batch(topic, raw_values)
+        except Exception:
+            return None
+        partitions = list(map(Message.partition, messages))
+        offsets = list(map(Message.offset, messages))
+        batch_offsets = self.batch_offsets
+        for partition, offset in dict(zip(partitions, offsets, strict=True)).items():  # the last one wins
+            batch_offsets[TopicPartition(topic, partition or 0)] = (offset or 0) + 1
+        if topic not in self.topics_seen:
+            self.topics_seen.add(topic)
+            self.setup.on_topic(topic)
+
+        def records() -> list[SinkRecord]:
+            out: list[SinkRecord] = []
+            for i, message in enumerate(messages):
+                ts_type, ts = message.timestamp()
+                partition, offset = partitions[i] or 0, offsets[i] or 0
+                record = SinkRecord(
+                    topic,
+                    partition,
+                    keys.schema_at(i),
+                    keys.values[i],
+                    values.schema_at(i),
+                    values.values[i],
+                    ts if ts_type else None,
+                    Headers(),
+                    kafka_offset=offset,
+                    timestamp_type=_TIMESTAMP_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
+                )
+                self.consumed_by_record[id(record)] = ConsumedRecord(
+                    topic, partition, offset, raw_keys[i], raw_values[i], [], ts
+                )
+                out.append(record)
+            return out
+
+        return SinkBatch(records, values.schema if values.schemas is None else None, values.values)
 
     def _sink_record(
         self,
@@ -363,7 +422,7 @@ class SinkTaskRunner(TaskRunner):
         record = self._sink_record(consumed, message, key, value, headers)
         return self.chain.apply(record, op, consumed)  # type: ignore[return-value]
 
-    def _deliver(self, records: list[SinkRecord]) -> bool:
+    def _deliver(self, records: Sequence[SinkRecord]) -> bool:
         """put() the batch; False when the task was stopped before it was taken."""
         assert self.task is not None
         task = self.task

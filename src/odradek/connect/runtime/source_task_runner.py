@@ -23,15 +23,17 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
+from odradek.connect.api.batches import SourceBatch
 from odradek.connect.api.connector import SourceTask
 from odradek.connect.api.context import OffsetStorageReader, SourceTaskContext, TransactionContext
-from odradek.connect.api.errors import ConnectException
+from odradek.connect.api.errors import ConfigException, ConnectException
 from odradek.connect.api.records import RecordMetadata, SourceRecord
 from odradek.connect.runtime.errors import Stage, ToleranceExceeded
 from odradek.connect.runtime.offset_keys import canonical_json, offset_key, offset_value
 from odradek.connect.runtime.plugins import class_name
 from odradek.connect.runtime.task_runner import ConnectorTaskId, StateListener, StopTask, TaskRunner
 from odradek.connect.runtime.task_setup import DeadLetterQueue, TaskSetup, build_operator
+from odradek.connect.runtime.topic_creation import TopicCreator, parse_groups, uses_topic_creation
 
 log = logging.getLogger("odradek.connect.source")
 METADATA_WAIT_S = 30.0
@@ -93,6 +95,8 @@ class SourceTaskRunner(TaskRunner):
         self.in_transaction = False
         self.records_sent = 0
         self.topics_seen: set[str] = set()
+        self.topics_produced: set[str] = set()
+        self.topics_ready: set[str] = set()
         self._last_partition: dict[str, Any] | None = None
         self._last_partition_key = ""
 
@@ -103,12 +107,18 @@ class SourceTaskRunner(TaskRunner):
         self.converters = setup.converters()
         self.chain = setup.chain()
         self.policy = setup.policy()
+        task_cls = setup.task_class()
+        self.wants_metadata = getattr(task_cls, "commit_record", None) is not SourceTask.commit_record
         config: dict[str, Any] = {
             "linger.ms": 5,
             "partitioner": "murmur2_random",
             **setup.producer_config,
             "enable.idempotence": True,
             "acks": "all",
+            # one callback for the producer, called only for failures unless the task wants each
+            # record's metadata (then each record brings its own)
+            "on_delivery": self._on_delivery,
+            "delivery.report.only.error": not self.wants_metadata,
         }
         if self.eos:
             if not setup.transactional_id:
@@ -121,9 +131,11 @@ class SourceTaskRunner(TaskRunner):
         if self.policy.dlq_topic:
             self.dlq = DeadLetterQueue(self.policy, self.producer, setup.admin_config, owns_producer=False)
         self.operator = build_operator(setup, self.id.task, self.policy, self.dlq, self.stopping.is_set)
-        task_cls = setup.task_class()
         self.task_class_name = class_name(task_cls)
-        self.wants_metadata = getattr(task_cls, "commit_record", None) is not SourceTask.commit_record
+        self.topic_creator = self._topic_creator()
+        self.batch_path = (
+            not self.chain.stages and not self.wants_metadata and self.transaction_context is None
+        )
         self.converter_names = tuple(
             class_name(type(c)) for c in (self.converters.key, self.converters.value, self.converters.header)
         )
@@ -132,6 +144,29 @@ class SourceTaskRunner(TaskRunner):
             raise ConnectException(f"{self.task_class_name} is not a SourceTask")
         self.task.initialize(_Context(self))
         self.call("start", lambda: self.task.start(setup.task_config))  # type: ignore[union-attr]
+
+    def _topic_creator(self) -> TopicCreator | None:
+        config = self.setup.connector_config
+        if not uses_topic_creation(config):
+            return None
+        if not self.setup.topic_creation_enabled:
+            log.warning(
+                "%s: topic.creation.* settings are ignored: the worker has topic.creation.enable=false",
+                self.id,
+            )
+            return None
+        groups, errors = parse_groups(config)
+        if errors:
+            key, found = next(iter(errors.items()))
+            raise ConfigException(key, config.get(key), "; ".join(found))
+        return TopicCreator(groups, self.setup.admin_config)
+
+    def _topic_ready(self, topic: str) -> None:
+        """Before the first record to a topic: KIP-158 creation, when the connector asks for it."""
+        creator = self.topic_creator
+        if creator is not None:
+            self.call("topic creation", lambda: creator.ensure(topic))
+        self.topics_ready.add(topic)
 
     # -- main loop -------------------------------------------------------------------------------
 
@@ -189,6 +224,8 @@ class SourceTaskRunner(TaskRunner):
         return False
 
     def send(self, batch: Sequence[SourceRecord]) -> None:
+        if self.batch_path and isinstance(batch, SourceBatch) and self._send_batch(batch):
+            return
         producer = self.producer
         assert producer is not None
         context = self.transaction_context
@@ -206,8 +243,11 @@ class SourceTaskRunner(TaskRunner):
                 producer.begin_transaction()
                 self.in_transaction = True
             topic, kwargs = produced
-            # a closure per record only when the task wants each record's metadata
-            kwargs["on_delivery"] = self._delivered(record) if self.wants_metadata else self._on_delivery
+            if topic not in self.topics_ready:
+                self._topic_ready(topic)
+            self.topics_produced.add(topic)
+            if self.wants_metadata:  # a closure per record only when the task wants its metadata
+                kwargs["on_delivery"] = self._delivered(record)
             deadline = 0.0
             while True:
                 try:
@@ -216,13 +256,8 @@ class SourceTaskRunner(TaskRunner):
                 except BufferError:
                     producer.poll(0.05)
                 except KafkaException as exc:
-                    # a topic just created (or grown) may not be in the client's metadata yet
-                    code = exc.args[0].code() if exc.args else None
-                    deadline = deadline or time.monotonic() + METADATA_WAIT_S
-                    if code in (KafkaError._UNKNOWN_PARTITION, KafkaError._UNKNOWN_TOPIC) and (
-                        time.monotonic() < deadline and not self.stopping.is_set()
-                    ):
-                        producer.poll(0.1)
+                    if self._wait_for_metadata(exc, deadline):
+                        deadline = deadline or time.monotonic() + METADATA_WAIT_S
                         continue
                     self._produce_failed(record, exc)
                     break
@@ -235,17 +270,87 @@ class SourceTaskRunner(TaskRunner):
                     context.abort_after = None
                     context.abort_requested = True
 
-    def _stage_offset(self, record: SourceRecord) -> None:
-        partition = record.source_partition
-        if partition is None or record.source_offset is None:
-            return
+    def _send_batch(self, batch: SourceBatch) -> bool:
+        """The fast path: a column converted in one call, a positional produce() per record and
+        nothing else. False (nothing sent) when a converter refused the column: the per-record path
+        then runs each stage under the error policy."""
+        count = len(batch.values)
+        if not count:
+            return True
+        c = self.converters
+        topic = batch.topic
+        try:
+            values = c.value.from_connect_batch(topic, batch.value_schema, batch.values, batch.text_values)
+            if batch.keys is None:  # converters are pure: a column of nulls is one call
+                keys = [c.key.from_connect_data(topic, batch.key_schema, None)] * count
+            else:
+                keys = c.key.from_connect_batch(topic, batch.key_schema, batch.keys)
+        except Exception:
+            return False
+        producer = self.producer
+        assert producer is not None
+        if batch.source_partition is not None and batch.source_offsets:
+            self._stage(batch.source_partition, batch.last_source_offset)
+        if topic not in self.topics_ready:
+            self._topic_ready(topic)
+        if self.eos and not self.in_transaction:
+            producer.begin_transaction()
+            self.in_transaction = True
+        self.topics_produced.add(topic)
+        produce = producer.produce
+        partition = -1 if batch.kafka_partition is None else batch.kafka_partition
+        stamps = batch.timestamps
+        index = 0
+        deadline = 0.0
+        while index < count:
+            try:
+                if stamps is None:
+                    while index < count:
+                        produce(topic, values[index], keys[index], partition)
+                        index += 1
+                else:
+                    while index < count:
+                        stamp = stamps[index]
+                        produce(topic, values[index], keys[index], partition, timestamp=stamp or 0)
+                        index += 1
+            except BufferError:
+                producer.poll(0.05)
+            except KafkaException as exc:
+                if self._wait_for_metadata(exc, deadline):
+                    deadline = deadline or time.monotonic() + METADATA_WAIT_S
+                    continue
+                self._produce_failed(batch[index], exc)
+                index += 1
+            if self.cancelled.is_set():
+                raise StopTask()
+        self.records_sent += count
+        return True
+
+    def _wait_for_metadata(self, exc: KafkaException, deadline: float) -> bool:
+        """A topic just created (or grown) may not be in the client's metadata yet: wait a little."""
+        code = exc.args[0].code() if exc.args else None
+        if code not in (KafkaError._UNKNOWN_PARTITION, KafkaError._UNKNOWN_TOPIC) or self.stopping.is_set():
+            return False
+        if deadline and time.monotonic() >= deadline:
+            return False
+        assert self.producer is not None
+        self.producer.poll(0.1)
+        return True
+
+    def _stage(self, partition: dict[str, Any], offset: dict[str, Any] | None) -> None:
         # tasks usually reuse one partition dict: its JSON key is computed once
         if partition is self._last_partition:
             key = self._last_partition_key
         else:
             key = canonical_json(partition)
             self._last_partition, self._last_partition_key = partition, key
-        self.staged[key] = (partition, record.source_offset)
+        self.staged[key] = (partition, offset)
+
+    def _stage_offset(self, record: SourceRecord) -> None:
+        partition = record.source_partition
+        if partition is None or record.source_offset is None:
+            return
+        self._stage(partition, record.source_offset)
 
     def _convert_fast(self, record: SourceRecord) -> tuple[str, dict[str, Any]] | None:
         """The common case in one go: no error, so no per-stage bookkeeping. Any exception (or a
@@ -324,24 +429,22 @@ class SourceTaskRunner(TaskRunner):
         return transformed.topic, kwargs
 
     def _on_delivery(self, err: Any, msg: Any) -> None:
-        """The shared delivery callback (tasks that do not override `commit_record`)."""
+        """The producer's callback: failures only (unless the task wants each record's metadata)."""
         if err is not None:
             self.delivery_errors.append((None, err))
-            return
-        topic = msg.topic()
-        if topic not in self.topics_seen:
+
+    def _note_topics(self) -> None:
+        """KIP-558: topics become active once records written to them were acknowledged."""
+        for topic in self.topics_produced - self.topics_seen:
             self.topics_seen.add(topic)
-            self.setup.on_topic(topic or "")
+            self.setup.on_topic(topic)
+        self.topics_produced.clear()
 
     def _delivered(self, record: SourceRecord) -> Any:
         def callback(err: Any, msg: Any) -> None:
             if err is not None:
                 self.delivery_errors.append((record, err))
                 return
-            topic = msg.topic() or ""
-            if topic not in self.topics_seen:
-                self.topics_seen.add(topic)
-                self.setup.on_topic(topic)
             if self.task is not None and not self.cancelled.is_set():
                 metadata = RecordMetadata(msg.topic(), msg.partition(), msg.offset(), msg.timestamp()[1])
                 try:
@@ -381,6 +484,7 @@ class SourceTaskRunner(TaskRunner):
             )
             return
         self._check_delivery_errors()
+        self._note_topics()
         if self.staged and self.setup.offset_store is not None:
             staged, self.staged = self.staged, {}
             ok, _ = self.operator.execute(
@@ -416,6 +520,7 @@ class SourceTaskRunner(TaskRunner):
             raise ConnectException(f"Failed to commit the transaction of {self.id}: {exc}") from exc
         self.in_transaction = False
         self._check_delivery_errors()
+        self._note_topics()
         self.staged = {}
         task = self.task
         self.operator.execute(

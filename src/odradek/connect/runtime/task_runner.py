@@ -1,10 +1,13 @@
-"""A task's own thread and life cycle (shared by the source and sink runners).
+"""A task's life cycle (shared by the source and sink runners).
 
-Each task runs in a thread of its own, so a connector that blocks or crashes never blocks the
-worker. Every call into connector code (`poll`, `put`, `flush`, `commit`...) goes through
-`call(name, fn)`, which records when it started: the herder's watchdog reads `busy_for_ms` and
-fails a task whose call outlives `odradek.task.hung.timeout.ms` (the thread is abandoned: its
-results are discarded by the `cancelled` flag; a new runner starts after the back-off).
+A runner runs its task in a thread of its own (`start()`, `odradek.task.isolation=thread`) or in
+the main thread of a task process (`run()`, called by `task_child.py`; the worker holds a
+`task_process.ProcessTaskRunner`, which has the same interface as this class). Every call into
+connector code (`poll`, `put`, `flush`, `commit`...) goes through `call(name, fn)`, which records
+in a `BusyCell` when it started: the herder's watchdog reads `busy_for_ms` and fails a task whose
+call outlives `odradek.task.hung.timeout.ms`. A task process is then killed; a thread cannot be,
+so it is abandoned (its results are discarded by the `cancelled` flag). A new runner starts after
+the back-off.
 
 States reported to the listener: RUNNING, PAUSED, FAILED (with the trace), UNASSIGNED (stopped).
 """
@@ -36,6 +39,26 @@ class ConnectorTaskId(NamedTuple):
 StateListener = Callable[["TaskRunner", State, str | None], None]
 
 
+class BusyCell:
+    """Which connector call a task is in, and since when (monotonic seconds; read by the
+    watchdog). `task_process.SharedBusyCell` keeps the same in memory shared with the worker."""
+
+    def __init__(self) -> None:
+        self._started: float | None = None
+        self._name = ""
+
+    def enter(self, name: str) -> None:
+        self._name = name
+        self._started = time.monotonic()
+
+    def leave(self) -> None:
+        self._started = None
+
+    def read(self) -> tuple[str, float] | None:
+        started = self._started
+        return None if started is None else (self._name, started)
+
+
 class TaskRunner(ABC):
     def __init__(self, task_id: ConnectorTaskId, listener: StateListener) -> None:
         self.id = task_id
@@ -44,8 +67,7 @@ class TaskRunner(ABC):
         self.cancelled = threading.Event()
         self.paused = threading.Event()
         self._thread: threading.Thread | None = None
-        self._call_started: float | None = None
-        self._call_name = ""
+        self.busy: BusyCell = BusyCell()
         self.failed_trace: str | None = None
         self.started_at = time.monotonic()
 
@@ -84,20 +106,20 @@ class TaskRunner(ABC):
         return self._thread is not None and self._thread.is_alive()
 
     def busy_for_ms(self) -> tuple[str, float] | None:
-        started = self._call_started
-        if started is None:
+        found = self.busy.read()
+        if found is None:
             return None
-        return self._call_name, (time.monotonic() - started) * 1000
+        return found[0], (time.monotonic() - found[1]) * 1000
 
     # -- task side -------------------------------------------------------------------------------
 
     def call(self, name: str, fn: Callable[[], T]) -> T:
-        self._call_name = name
-        self._call_started = time.monotonic()
+        busy = self.busy
+        busy.enter(name)
         try:
             return fn()
         finally:
-            self._call_started = None
+            busy.leave()
 
     def _report(self, state: State, trace: str | None) -> None:
         if self.cancelled.is_set():
@@ -106,6 +128,10 @@ class TaskRunner(ABC):
             self.listener(self, state, trace)
         except Exception:
             log.exception("status listener failed for %s", self.id)
+
+    def run(self) -> None:
+        """The task's whole life in the calling thread (a task process's main thread)."""
+        self._main()
 
     def _main(self) -> None:
         try:

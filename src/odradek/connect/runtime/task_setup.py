@@ -50,6 +50,7 @@ class TaskSetup:
     exactly_once: bool = False
     transactional_id: str | None = None
     offsets_topic: str | None = None
+    topic_creation_enabled: bool = True  # the worker's topic.creation.enable (KIP-158)
     on_topic: Callable[[str], None] = lambda _topic: None  # KIP-558 active topics
     extra: dict[str, Any] = field(default_factory=dict)
 

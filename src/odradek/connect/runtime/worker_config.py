@@ -138,6 +138,25 @@ def _base() -> ConfigDef:
             Importance.HIGH,
             "Whether to enable exactly-once support for source connectors (transactions, fencing).",
         )
+        .define(
+            "topic.creation.enable",
+            ConfigType.BOOLEAN,
+            True,
+            None,
+            Importance.LOW,
+            "Whether to allow automatic creation of topics used by source connectors, when source "
+            "connectors are configured with `topic.creation.` properties (KIP-158).",
+        )
+        .define(
+            "odradek.task.isolation",
+            ConfigType.STRING,
+            "process",
+            valid_string("process", "thread"),
+            Importance.MEDIUM,
+            "Where each task runs: 'process' (a child process per task: both cores, and a hung task is "
+            "killed for real) or 'thread' (a thread of the worker: no process start, shares the worker's "
+            "memory; for debugging and for tests whose connectors share state with the test).",
+        )
     )
 
 

@@ -48,6 +48,30 @@ _WELL_KNOWN_MODULES = (
     "type_pb2",
     "wrappers_pb2",
 )
+# Files Confluent's registry knows without references (its serializers never register them:
+# `skip.known.types`), as confluent-kafka and googleapis-common-protos ship them.
+_CONFLUENT_KNOWN = {
+    "confluent/meta.proto": "confluent_kafka.schema_registry.confluent.meta_pb2",
+    "confluent/type/decimal.proto": "confluent_kafka.schema_registry.confluent.type.decimal_pb2",
+    **{
+        f"google/type/{name}.proto": f"google.type.{name}_pb2"
+        for name in (
+            "calendar_period",
+            "color",
+            "date",
+            "datetime",
+            "dayofweek",
+            "expr",
+            "fraction",
+            "latlng",
+            "money",
+            "month",
+            "postal_address",
+            "quaternion",
+            "timeofday",
+        )
+    },
+}
 _protoc_lock = threading.Lock()  # protoc's in-process compiler is not documented as reentrant
 
 
@@ -101,6 +125,10 @@ def _compile(
                 descriptor_inputs.append(ref_descriptor)
             else:
                 _write(tmp, name, ref_text)
+        named = {name for name, _ in references}
+        for known in _CONFLUENT_KNOWN:
+            if known not in named and f'"{known}"' in text:
+                _with_imports(known, descriptor_inputs)
         _write(tmp, MAIN_FILE, text)
         includes = [tmp.encode(), _WELL_KNOWN_DIR.encode()]
         args = [b"protoc", b"-I" + includes[0], b"-I" + includes[1]]
@@ -165,7 +193,7 @@ def _check_descriptor(
         for dependency in proto.dependency:
             if dependency in deps:
                 add(deps[dependency])
-            elif dependency.startswith("google/protobuf/"):
+            elif dependency.startswith("google/protobuf/") or dependency in _CONFLUENT_KNOWN:
                 add(well_known(dependency))
             else:
                 raise SchemaParseError(f"import {dependency!r} has no reference")
@@ -180,9 +208,21 @@ def _check_descriptor(
     return file, deps
 
 
+def _with_imports(name: str, out: list[descriptor_pb2.FileDescriptorProto]) -> None:
+    """A well-known file and what it imports, as descriptor inputs for protoc (once each)."""
+    if any(f.name == name for f in out):
+        return
+    proto = well_known(name)
+    for dependency in proto.dependency:
+        _with_imports(dependency, out)
+    out.append(proto)
+
+
 def well_known(name: str) -> descriptor_pb2.FileDescriptorProto:
     for module in _WELL_KNOWN_MODULES:
         importlib.import_module(f"google.protobuf.{module}")
+    if name in _CONFLUENT_KNOWN:
+        importlib.import_module(_CONFLUENT_KNOWN[name])
     try:
         found = descriptor_pool.Default().FindFileByName(name)
     except KeyError as exc:

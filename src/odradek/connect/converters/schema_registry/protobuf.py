@@ -11,7 +11,7 @@ from typing import Any
 
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from confluent_kafka.serialization import SerializationError
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from odradek.connect.api.errors import DataException
 from odradek.connect.api.headers import Headers
@@ -22,6 +22,7 @@ from odradek.connect.converters.schema_registry.protobuf_data import (
     read,
     schema_of,
 )
+from odradek.connect.converters.schema_registry.protobuf_types import add_dependencies
 from odradek.connect.data.schema import Schema
 from odradek.connect.data.schema_and_value import SchemaAndValue
 from odradek.connect.data.struct import Struct
@@ -61,8 +62,7 @@ class ProtobufConverter(SchemaRegistryConverter):
             file = descriptor_pb2.FileDescriptorProto()
             file.ParseFromString(base64.b64decode(registered.schema_str or ""))
             pool = descriptor_pool.DescriptorPool()
-            if "google/protobuf/timestamp.proto" in file.dependency:
-                pool.AddSerializedFile(timestamp_pb2.DESCRIPTOR.serialized_pb)
+            add_dependencies(pool, file.dependency)
             pool.Add(file)
             first = file.message_type[0].name
             descriptor = pool.FindMessageTypeByName(f"{file.package}.{first}" if file.package else first)

@@ -4,17 +4,18 @@ and Connect values ↔ messages.
 | Connect | Protobuf |
 |---|---|
 | STRUCT named `a.b.Name` | message `Name` in package `a.b` (unnamed: `ConnectDefault1`…); field numbers = position + 1 |
-| INT8, INT16, INT32 / INT64 | int32 / int64 |
+| INT8, INT16 | int32 with `(confluent.field_meta).params["connect.type"]` = `int8` / `int16` |
+| INT32 / INT64 | int32 / int64 |
 | FLOAT32 / FLOAT64, BOOLEAN, STRING, BYTES | float / double, bool, string, bytes |
 | optional primitive | proto3 `optional` |
 | ARRAY | `repeated` |
 | MAP | `map<k, v>` (keys must be integers, strings or booleans) |
 | Timestamp | `google.protobuf.Timestamp` |
-| Date, Time | int32 (days / milliseconds) |
-| Decimal | string (plain notation) |
+| Date, Time | `google.type.Date`, `google.type.TimeOfDay` |
+| Decimal | `confluent.type.Decimal` (field params `scale`, `precision` keep the schema's) |
 
-Protobuf cannot tell INT8/INT16 from INT32, nor Date/Time from INT32 or Decimal from STRING:
-those read back as INT32, INT32 and STRING. Everything else round-trips.
+That is Confluent's ProtobufConverter's mapping (`protobuf_types.py` builds the imported files),
+so every Connect type round-trips, and a schema either converter registered reads in the other.
 """
 
 from __future__ import annotations
@@ -23,17 +24,25 @@ import datetime as dt
 import decimal
 from typing import Any
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from odradek.connect.api.errors import DataException
+from odradek.connect.converters.schema_registry import protobuf_types as types
 from odradek.connect.data import logical
 from odradek.connect.data.schema import Schema, SchemaBuilder, Type
 from odradek.connect.data.struct import Struct
 
 F = descriptor_pb2.FieldDescriptorProto
-TIMESTAMP_FILE = "google/protobuf/timestamp.proto"
+PRECISION = "connect.decimal.precision"
+_MESSAGE_TYPES = {  # Connect logical type -> (message, the file that defines it)
+    logical.TIMESTAMP: (".google.protobuf.Timestamp", types.TIMESTAMP_FILE),
+    logical.DATE: (types.DATE, types.DATE_FILE),
+    logical.TIME: (types.TIME, types.TIME_FILE),
+    logical.DECIMAL: (types.DECIMAL, types.DECIMAL_FILE),
+}
+_SMALL_INTS = {Type.INT8: "int8", Type.INT16: "int16"}
 _SCALARS = {
     Type.INT8: F.TYPE_INT32,
     Type.INT16: F.TYPE_INT32,
@@ -50,7 +59,7 @@ _SCALARS = {
 class _Builder:
     def __init__(self) -> None:
         self.defaults = 0
-        self.uses_timestamp = False
+        self.dependencies: set[str] = set()
 
     def message(self, schema: Schema, out: descriptor_pb2.DescriptorProto, name: str) -> None:
         out.name = name
@@ -90,14 +99,19 @@ class _Builder:
     def _type(
         self, schema: Schema, field: Any, message: descriptor_pb2.DescriptorProto, nested_name: str
     ) -> None:
-        if schema.name == logical.TIMESTAMP:
-            self.uses_timestamp = True
+        if schema.name in _MESSAGE_TYPES:
             field.type = F.TYPE_MESSAGE
-            field.type_name = ".google.protobuf.Timestamp"
-        elif schema.name == logical.DECIMAL:
-            field.type = F.TYPE_STRING
+            field.type_name, file = _MESSAGE_TYPES[schema.name]
+            self.dependencies.add(file)
+            if schema.name == logical.DECIMAL:
+                params = {"scale": str(logical.decimal_scale(schema))}
+                if schema.params.get(PRECISION):
+                    params["precision"] = schema.params[PRECISION]
+                self._meta(field, params)
         elif schema.type in _SCALARS:
             field.type = _SCALARS[schema.type]
+            if schema.type in _SMALL_INTS:
+                self._meta(field, {types.CONNECT_TYPE: _SMALL_INTS[schema.type]})
         elif schema.type is Type.STRUCT:
             nested = message.nested_type.add()
             self.message(schema, nested, schema.name.rpartition(".")[2] if schema.name else nested_name)
@@ -105,6 +119,10 @@ class _Builder:
             field.type_name = nested.name
         else:
             raise DataException(f"Protobuf cannot hold {schema.type.value} here")
+
+    def _meta(self, field: Any, params: dict[str, str]) -> None:
+        field.options.MergeFromString(types.meta_option(params))
+        self.dependencies.add(types.META_FILE)
 
 
 def _camel(name: str) -> str:
@@ -123,11 +141,9 @@ def build_message_class(schema: Schema) -> type[Message]:
     if package:
         file.package = package
     builder.message(schema, file.message_type.add(), name)
-    if builder.uses_timestamp:
-        file.dependency.append(TIMESTAMP_FILE)
+    file.dependency.extend(sorted(builder.dependencies))
     pool = descriptor_pool.DescriptorPool()
-    if builder.uses_timestamp:
-        pool.AddSerializedFile(timestamp_pb2.DESCRIPTOR.serialized_pb)
+    types.add_dependencies(pool, builder.dependencies)
     pool.Add(file)
     full = f"{package}.{name}" if package else name
     cls: type[Message] = message_factory.GetMessageClass(pool.FindMessageTypeByName(full))
@@ -154,10 +170,26 @@ def _field_schema(field: FieldDescriptor) -> Schema:
 
 
 def _single(field: FieldDescriptor, optional: bool) -> Schema:
+    params = types.meta_params(field.GetOptions().SerializeToString()) if field.has_options else {}
     if field.message_type is not None:
-        if field.message_type.full_name == "google.protobuf.Timestamp":
-            return logical.timestamp_schema(optional)
+        name = field.message_type.full_name
+        if name == "google.protobuf.Timestamp":
+            return logical.timestamp_schema(True)
+        if name == "google.type.Date":
+            return logical.date_schema(True)
+        if name == "google.type.TimeOfDay":
+            return logical.time_schema(True)
+        if name == "confluent.type.Decimal":
+            builder = SchemaBuilder.bytes_().name(logical.DECIMAL).version(1).optional()
+            builder.parameter(logical.SCALE, params.get("scale", "0"))
+            if params.get("precision"):
+                builder.parameter(PRECISION, params["precision"])
+            return builder.build()
         return schema_of(field.message_type, optional=True)
+    small = {"int8": Type.INT8, "int16": Type.INT16}.get(params.get(types.CONNECT_TYPE, ""))
+    if small is not None and field.type == FieldDescriptor.TYPE_INT32:
+        builder = SchemaBuilder(small)
+        return (builder.optional() if optional else builder).build()
     type_ = {
         FieldDescriptor.TYPE_INT32: Type.INT32,
         FieldDescriptor.TYPE_SINT32: Type.INT32,
@@ -180,6 +212,45 @@ def _single(field: FieldDescriptor, optional: bool) -> Schema:
     return (builder.optional() if optional else builder).build()
 
 
+def _is_message(schema: Schema) -> bool:
+    return schema.type is Type.STRUCT or schema.name in _MESSAGE_TYPES
+
+
+def _set(target: Any, schema: Schema, value: Any) -> None:
+    """Fill a message-typed field: a struct or one of the logical types' messages."""
+    name = schema.name
+    if name == logical.TIMESTAMP:
+        target.FromMilliseconds(logical.timestamp_to_millis(value))
+    elif name == logical.DATE:
+        day = value.date() if isinstance(value, dt.datetime) else value
+        target.year, target.month, target.day = day.year, day.month, day.day
+    elif name == logical.TIME:
+        target.hours, target.minutes, target.seconds = value.hour, value.minute, value.second
+        target.nanos = value.microsecond * 1000
+    elif name == logical.DECIMAL:
+        if not isinstance(value, decimal.Decimal):
+            raise DataException(f"Invalid type for Decimal: {type(value).__name__}")
+        target.value = logical.decimal_to_bytes(schema, value)
+        target.scale = logical.decimal_scale(schema)
+        precision = schema.params.get(PRECISION)
+        target.precision = int(precision) if precision else len(value.as_tuple().digits)
+    else:
+        fill(target, schema, value)
+
+
+def _get(message: Any, schema: Schema) -> Any:
+    name = schema.name
+    if name == logical.TIMESTAMP:
+        return logical.millis_to_timestamp(message.ToMilliseconds())
+    if name == logical.DATE:
+        return dt.date(message.year, message.month, message.day)
+    if name == logical.TIME:
+        return dt.time(message.hours, message.minutes, message.seconds, message.nanos // 1000)
+    if name == logical.DECIMAL:
+        return decimal.Decimal(int.from_bytes(message.value, "big", signed=True)).scaleb(-message.scale)
+    return read(message, schema)
+
+
 def fill(message: Message, schema: Schema, value: Struct) -> Message:
     for f in schema.fields:
         item = value.get(f.name)
@@ -189,32 +260,26 @@ def fill(message: Message, schema: Schema, value: Struct) -> Message:
         s = f.schema
         if s.type is Type.ARRAY:
             assert s.value_schema is not None
-            if s.value_schema.type is Type.STRUCT:
+            if _is_message(s.value_schema):
                 for element in item:
-                    fill(target.add(), s.value_schema, element)
+                    _set(target.add(), s.value_schema, element)
             else:
                 target.extend(_scalar(s.value_schema, e) for e in item)
         elif s.type is Type.MAP:
             assert s.value_schema is not None
             for k, v in item.items():
-                if s.value_schema.type is Type.STRUCT:
-                    fill(target[k], s.value_schema, v)
+                if _is_message(s.value_schema):
+                    _set(target[k], s.value_schema, v)
                 else:
                     target[k] = _scalar(s.value_schema, v)
-        elif s.name == logical.TIMESTAMP:
-            target.FromMilliseconds(logical.timestamp_to_millis(item))
-        elif s.type is Type.STRUCT:
-            fill(target, s, item)
+        elif _is_message(s):
+            _set(target, s, item)
         else:
             setattr(message, f.name, _scalar(s, item))
     return message
 
 
 def _scalar(schema: Schema, value: Any) -> Any:
-    if schema.name == logical.DECIMAL:
-        return format(value, "f")
-    if schema.name in (logical.DATE, logical.TIME):
-        return logical.to_base(schema, value)
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
     return value
@@ -234,10 +299,7 @@ def read(message: Message, schema: Schema) -> Struct:
             item_schema = s.value_schema
             out.put(
                 f.name,
-                [
-                    read(e, item_schema) if item_schema.type is Type.STRUCT else _back(item_schema, e)
-                    for e in raw
-                ],
+                [_get(e, item_schema) if _is_message(item_schema) else _back(item_schema, e) for e in raw],
             )
         elif s.type is Type.MAP:
             assert s.value_schema is not None
@@ -245,17 +307,14 @@ def read(message: Message, schema: Schema) -> Struct:
             out.put(
                 f.name,
                 {
-                    k: read(v, value_schema) if value_schema.type is Type.STRUCT else _back(value_schema, v)
+                    k: _get(v, value_schema) if _is_message(value_schema) else _back(value_schema, v)
                     for k, v in raw.items()
                 },
             )
         elif field.message_type is not None:
             if not message.HasField(f.name):
                 continue
-            if s.name == logical.TIMESTAMP:
-                out.put(f.name, logical.millis_to_timestamp(raw.ToMilliseconds()))
-            else:
-                out.put(f.name, read(raw, s))
+            out.put(f.name, _get(raw, s))
         elif field.has_presence and not message.HasField(f.name):
             continue
         else:
@@ -266,8 +325,4 @@ def read(message: Message, schema: Schema) -> Struct:
 def _back(schema: Schema, value: Any) -> Any:
     if schema.type in (Type.FLOAT32, Type.FLOAT64):
         return float(value)
-    if schema.name == logical.DECIMAL and isinstance(value, str):
-        return decimal.Decimal(value)
-    if isinstance(value, dt.datetime):
-        return value
     return value
