@@ -15,6 +15,8 @@ up to `--partitions`, and measures:
   pages (median of 5);
 * `produce_one_each_s`: librdkafka writing one record to every partition (acks=all) and
   `produce_broker_cpu_s`, the broker's CPU for it;
+* `*_cpu_s` beside a start or restart: the broker's CPU seconds (its own and its recovery worker
+  processes') up to that first answer, which a loaded machine inflates far less than the wall time;
 * `startup_empty_s` (start of an empty broker to its first Metadata answer), `rss_empty_mb`,
   `rss_idle_mb` and `rss_per_partition_kb` (RSS over an empty broker's, per partition);
 * at each checkpoint (`--checkpoints`, e.g. 5,000, and at `--partitions`), with one record just
@@ -59,6 +61,7 @@ from odradek.protocol.messages import (
     create_topics,
     delete_topics,
     describe_topic_partitions,
+    find_coordinator,
     offset_commit,
     offset_fetch,
 )
@@ -88,6 +91,7 @@ class Broker:
         self.command = command  # another broker's command line ({port} substituted), e.g. Tansu's
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
+        self.start_cpu_s = 0.0  # the broker's CPU from its start to its first Metadata answer
 
     @property
     def bootstrap(self) -> str:
@@ -120,7 +124,9 @@ class Broker:
             try:
                 with RawClient.connect(self.bootstrap, timeout=30) as client:
                     client.call(ApiKey.METADATA, METADATA_VERSION, metadata_msg.MetadataRequest(topics=[]))
-                return time.monotonic() - started
+                elapsed = time.monotonic() - started
+                self.start_cpu_s = self.cpu_s()
+                return elapsed
             except (OSError, ConnectionClosed):
                 time.sleep(0.005)
 
@@ -137,9 +143,10 @@ class Broker:
         raise RuntimeError("no VmRSS")
 
     def cpu_s(self) -> float:
+        """CPU seconds of the broker and of its children that ended (recovery worker processes)."""
         with open(f"/proc/{self.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return sum(int(n) for n in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> float:
         assert self.proc is not None
@@ -176,17 +183,21 @@ def create_topics_timed(client: RawClient, names: list[str], partitions: int) ->
 
 
 def describe_all_partitions(client: RawClient) -> tuple[float, int]:
-    started = time.perf_counter()
+    """Seconds the broker took for every page (round trips only: the client decodes each answer
+    after its clock stopped), and the partitions described."""
+    elapsed = 0.0
     cursor = None
     count = 0
     while True:
         request = describe_topic_partitions.DescribeTopicPartitionsRequest(
             topics=[], response_partition_limit=2000, cursor=cursor
         )
-        response = client.call(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, request)
+        took, frame = timed_call(client, ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, request)
+        elapsed += took
+        response = decode_response(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, frame)[1]
         count += sum(len(t.partitions) for t in response.topics)
         if response.next_cursor is None:
-            return time.perf_counter() - started, count
+            return elapsed, count
         cursor = response.next_cursor
 
 
@@ -199,6 +210,7 @@ def produce_one_each(bootstrap: str, topics: list[str], partitions: int) -> floa
             "acks": "all",
             "linger.ms": 50,
             "queue.buffering.max.messages": 1 << 20,
+            "message.timeout.ms": 900_000,  # a loaded machine: slow is measured, not failed
         }
     )
     producer.list_topics(timeout=30)
@@ -212,7 +224,7 @@ def produce_one_each(bootstrap: str, topics: list[str], partitions: int) -> floa
     for topic in topics:
         for partition in range(partitions):
             producer.produce(topic, b"v", partition=partition, on_delivery=delivered)
-    remaining = producer.flush(300)
+    remaining = producer.flush(900)
     elapsed = time.perf_counter() - started
     if failures or remaining:
         raise RuntimeError(f"{len(failures)} failed deliveries, {remaining} undelivered: {failures[:3]}")
@@ -232,6 +244,7 @@ def partition_run(args: argparse.Namespace, work: Path) -> dict[str, float]:
 def _partition_run(args: argparse.Namespace, work: Path, result: dict[str, float]) -> None:
     empty = Broker(work / "empty", {})
     result["startup_empty_s"] = empty.start()
+    result["startup_empty_cpu_s"] = empty.start_cpu_s
     time.sleep(0.5)
     result["rss_empty_mb"] = empty.rss_mb()
     empty.stop()
@@ -250,7 +263,9 @@ def _partition_run(args: argparse.Namespace, work: Path, result: dict[str, float
             _serving_figures(args, broker, topics, result)
         else:
             produce_one_each(broker.bootstrap, topics, PARTITIONS_PER_TOPIC)
+        print(f"so far: {json.dumps(result)}", file=sys.stderr, flush=True)
         _restart_figures(broker, topics, checkpoint, result)
+        print(f"so far: {json.dumps(result)}", file=sys.stderr, flush=True)
     result["create_1000_s"] = statistics.median(create_times)
     broker.stop()
 
@@ -293,10 +308,12 @@ def _restart_figures(broker: Broker, topics: list[str], partitions: int, result:
     """Stop and restarts with one record just written to every partition (see the module docstring)."""
     result[f"stop_{partitions}_s"] = broker.stop()
     result[f"restart_clean_{partitions}_s"] = broker.start()
+    result[f"restart_clean_{partitions}_cpu_s"] = broker.start_cpu_s
     result[f"rss_after_clean_restart_{partitions}_mb"] = broker.rss_mb()
     produce_one_each(broker.bootstrap, topics, PARTITIONS_PER_TOPIC)  # every log dirty
     broker.kill()
     result[f"restart_kill9_{partitions}_s"] = broker.start()
+    result[f"restart_kill9_{partitions}_cpu_s"] = broker.start_cpu_s
     with RawClient.connect(broker.bootstrap, timeout=60) as client:
         response = client.call(ApiKey.METADATA, METADATA_VERSION, metadata_msg.MetadataRequest(topics=None))
         hosted = sum(len(t.partitions) for t in response.topics if t.name.startswith("scale-"))
@@ -346,20 +363,27 @@ def _coordinator_run(args: argparse.Namespace, work: Path, result: dict[str, flo
             timeout_ms=60_000,
         )
         client.call(ApiKey.CREATE_TOPICS, 7, request)
+        find = find_coordinator.FindCoordinatorRequest(key_type=0, coordinator_keys=groups)
+        while any(c.error_code for c in client.call(ApiKey.FIND_COORDINATOR, 4, find).coordinators):
+            time.sleep(0.05)  # __consumer_offsets being created and loaded
         for n in range(args.offset_commits):
             _commit(client, groups[n % len(groups)], n)
     broker.stop()
     started = time.monotonic()
-    broker.start()
+    result["coordinator_start_s"] = broker.start()
     last = groups[(args.offset_commits - 1) % len(groups)]
+    errors: dict[int, int] = {}
     with RawClient.connect(broker.bootstrap, timeout=600) as client:
         while True:
             error, offset = _fetched(client, last)
             if error == 0:
                 assert offset == args.offset_commits - 1, offset
                 break
+            errors[error] = errors.get(error, 0) + 1
             time.sleep(0.005)  # COORDINATOR_LOAD_IN_PROGRESS meanwhile
     result["coordinator_load_s"] = time.monotonic() - started
+    result["coordinator_load_cpu_s"] = broker.cpu_s()
+    print(f"OffsetFetch errors while loading: {errors}", file=sys.stderr)
     broker.stop()
 
 
@@ -371,6 +395,7 @@ def tansu_run(args: argparse.Namespace, tansu: str, work: Path) -> dict[str, flo
     try:
         empty = Broker(work / "tansu-empty", {}, command)
         result["startup_empty_s"] = empty.start()
+        result["startup_empty_cpu_s"] = empty.start_cpu_s
         time.sleep(0.5)
         result["rss_empty_mb"] = empty.rss_mb()
         empty.kill()
