@@ -274,7 +274,7 @@ def _serving_figures(
     args: argparse.Namespace, broker: Broker, topics: list[str], result: dict[str, float]
 ) -> None:
     with RawClient.connect(broker.bootstrap, timeout=600) as client:
-        result |= create_delete_metadata(client)
+        result |= create_delete_metadata(client, args.partitions)
     cpu = broker.cpu_s()
     result["produce_one_each_s"] = produce_one_each(broker.bootstrap, topics, PARTITIONS_PER_TOPIC)
     result["produce_broker_cpu_s"] = broker.cpu_s() - cpu
@@ -283,7 +283,7 @@ def _serving_figures(
     result["rss_per_partition_kb"] = (result["rss_idle_mb"] - result["rss_empty_mb"]) * 1024 / args.partitions
 
 
-def create_delete_metadata(client: RawClient) -> dict[str, float]:
+def create_delete_metadata(client: RawClient, expected: int) -> dict[str, float]:
     """delete_1000_s, metadata_all_ms and describe_topic_partitions_all_ms on a loaded broker."""
     out: dict[str, float] = {}
     create_topics_timed(client, ["scale-doomed"], PARTITIONS_PER_TOPIC)
@@ -299,6 +299,10 @@ def create_delete_metadata(client: RawClient) -> dict[str, float]:
         described = [describe_all_partitions(client) for _ in range(5)]
     except (OSError, ConnectionClosed, ValueError) as exc:  # a broker without DescribeTopicPartitions
         print(f"DescribeTopicPartitions not measured: {exc!r}", file=sys.stderr)
+        return out
+    if not all(n >= expected for _, n in described):  # a broker answering without every partition
+        counts = [n for _, n in described]
+        print(f"DescribeTopicPartitions not measured: {counts} partitions", file=sys.stderr)
         return out
     out["describe_topic_partitions_all_ms"] = statistics.median(t for t, _ in described) * 1000
     return out
@@ -406,7 +410,7 @@ def tansu_run(args: argparse.Namespace, tansu: str, work: Path) -> dict[str, flo
             result["create_1000_s"] = statistics.median(
                 create_topics_timed(client, topics, PARTITIONS_PER_TOPIC)
             )
-            result |= create_delete_metadata(client)
+            result |= create_delete_metadata(client, args.partitions)
         time.sleep(1.0)
         result["rss_idle_mb"] = broker.rss_mb()
         result["rss_per_partition_kb"] = (
