@@ -35,6 +35,7 @@ from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import all_specs
 from odradek.broker.jwks import JwksRefresher
+from odradek.broker.keystore_update import KeystoreUpdateCheck
 from odradek.broker.listener_security import SecurityContext, listener_security, parse_protocol_map
 from odradek.broker.log_cleaner_service import LogCleanerService
 from odradek.broker.metadata_publishing import GroupTopicsPublisher, MetadataPublishing, PartitionPublisher
@@ -47,6 +48,7 @@ from odradek.broker.purgatory import Purgatory
 from odradek.broker.quotas import BrokerQuotas
 from odradek.broker.schema_validation import SchemaValidation
 from odradek.broker.server import KafkaServer
+from odradek.broker.tls_reload import TlsReloadPublisher
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
 from odradek.metadata.controller.brokers import bootstrap_single_node
@@ -165,6 +167,9 @@ class Broker:
             )
             for listener in config.listeners
         }
+        self.publishing.publishers.append(
+            TlsReloadPublisher(self.listener_security, config.static.values, config.node_id)
+        )
         self.authorizer = BrokerAuthorizer(
             lambda: self.image,
             self.clock.now_ms,
@@ -199,6 +204,9 @@ class Broker:
             authorizer=self.authorizer,
             quotas=self.quotas,
             schemas=SchemaValidation(registry_url if isinstance(registry_url, str) else None, self.clock),
+            broker_config_check=KeystoreUpdateCheck(
+                self.listener_security, config.static.values, config.node_id
+            ),
         )
         self.dispatcher = Dispatcher(all_specs(), self.ports, self.metrics)
         self.server = KafkaServer(

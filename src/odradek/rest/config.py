@@ -56,6 +56,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("idempotency.retention.ms", 86_400_000, "how long an idempotency key is remembered", 1),
     Setting("idempotency.max.keys", 1_000_000, "idempotency keys remembered in memory per instance", 1),
     Setting("idempotency.producers", 4, "transactional producers (buckets) one instance holds at once", 1),
+    Setting(
+        "authentication.method",
+        "NONE",
+        "NONE, or BASIC: HTTP Basic credentials become the user's SASL credentials (client.sasl.mechanism) "
+        "for Kafka clients of its own, so broker ACLs apply per HTTP user",
+    ),
+    Setting("authentication.realm", "KafkaRest", "realm named in the 401 Basic challenge"),
+    Setting("authentication.max.users", 100, "users holding their own Kafka clients at once (BASIC)", 1),
+    Setting("authentication.user.idle.ms", 600_000, "a user's Kafka clients unused this long are closed", 1),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -67,16 +76,24 @@ class ConfigError(ValueError):
 @dataclass(frozen=True, slots=True)
 class RestConfig:
     values: Mapping[str, int | str] = field(default_factory=dict)
+    client: Mapping[str, str] = field(default_factory=dict)
+    """``client.*`` settings, as Confluent's REST Proxy takes them: given to every Kafka client with the
+    prefix removed (librdkafka names: ``client.security.protocol=SASL_SSL``, ``client.sasl.*``,
+    ``client.ssl.ca.location``...)."""
 
     @classmethod
     def from_properties(cls, properties: Mapping[str, str]) -> RestConfig:
         values: dict[str, int | str] = {s.name: s.default for s in SETTINGS}
+        client: dict[str, str] = {}
         for name, raw in properties.items():
             setting = BY_NAME.get(name)
+            if setting is None and name.startswith("client.") and name != "client.id":
+                client[name.removeprefix("client.")] = raw.strip()
+                continue
             if setting is None:
                 raise ConfigError(f"unknown REST proxy config {name!r}")
             values[name] = _parse(setting, raw)
-        return cls(values)
+        return cls(values, client)
 
     def integer(self, name: str) -> int:
         value = self.values.get(name, BY_NAME[name].default)

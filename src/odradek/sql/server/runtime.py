@@ -17,10 +17,12 @@ import queue
 import shutil
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from odradek.sql.compiler.serdes import register_schemas
 from odradek.sql.compiler.topology import CompiledQuery, QueryCompiler
 from odradek.sql.engine.engine import PersistentQueryPlan
 from odradek.sql.plan.planner import PlannedQuery
@@ -42,9 +44,15 @@ class RunningQuery:
 
 
 def streams_config(
-    application_id: str, bootstrap: str, state_dir: Path, properties: dict[str, Any], guarantee: str
+    application_id: str,
+    bootstrap: str,
+    state_dir: Path,
+    properties: dict[str, Any],
+    guarantee: str,
+    client: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     config: dict[str, Any] = {
+        **(client or {}),  # security settings: KafkaStreams gives them to every client
         "application.id": application_id,
         "bootstrap.servers": bootstrap,
         "state.dir": str(state_dir),
@@ -84,7 +92,13 @@ class QueryRuntime:
     # -- persistent queries --------------------------------------------------------------------------------
 
     def start(self, plan: PersistentQueryPlan) -> RunningQuery:
-        compiled = QueryCompiler(plan.query_id).compile_persistent(plan.planned, plan.sink)
+        registry = self.cluster.registry
+        compiled = QueryCompiler(plan.query_id, registry).compile_persistent(plan.planned, plan.sink)
+        if not plan.insert:
+            try:  # the sink's schemas exist once the statement succeeds, as in ksqlDB
+                register_schemas(plan.sink, registry)
+            except Exception:
+                log.warning("could not register the schemas of %s", plan.sink.name, exc_info=True)
         app_id = self.application_id(plan.query_id)
         props = {**self.config, **plan.properties}
         streams = KafkaStreams(
@@ -95,6 +109,7 @@ class QueryRuntime:
                 self.state_dir,
                 props,
                 self.config.get("processing.guarantee", "exactly_once_v2"),
+                self.cluster.client,
             ),
         )
         running = RunningQuery(plan.query_id, plan, compiled, streams, app_id)
@@ -139,9 +154,13 @@ class QueryRuntime:
         app_id = f"_confluent-ksql-{self.service_id}transient_{query_id}"
         state_dir = self.state_dir / "transient"
         props = {**self.config, **properties}
-        config = streams_config(app_id, self.cluster.bootstrap, state_dir, props, "at_least_once")
+        config = streams_config(
+            app_id, self.cluster.bootstrap, state_dir, props, "at_least_once", self.cluster.client
+        )
         push = PushQuery(query_id, planned, config, self.cluster)
-        push.compiled = QueryCompiler(query_id).compile_transient(planned, push.deliver)
+        push.compiled = QueryCompiler(query_id, self.cluster.registry).compile_transient(
+            planned, push.deliver
+        )
         return push
 
 
