@@ -134,7 +134,7 @@ class BrokerGroupCoordinator:
         if self.broker.image.topic(GROUP_METADATA_TOPIC_NAME) is not None:
             # Loaded in the background: the broker serves meanwhile (FindCoordinator waits for it,
             # requests sent straight to a partition still loading get COORDINATOR_LOAD_IN_PROGRESS).
-            self._loading = asyncio.get_running_loop().create_task(self.ensure_ready())
+            self._readying()
 
     async def stop(self) -> None:
         """Stop timers and unload every shard (parked requests answer NOT_COORDINATOR)."""
@@ -155,9 +155,21 @@ class BrokerGroupCoordinator:
         return self._ready
 
     async def ensure_ready(self) -> ErrorCode:
-        """Create `__consumer_offsets` if needed and load what is not loaded; NO_ERROR once serving."""
+        """Create `__consumer_offsets` if needed and load what is not loaded; NO_ERROR once serving.
+
+        The work runs in a task of its own, shared by every caller and shielded from them: a client
+        that disconnects while its FindCoordinator waits must not cancel a load half-way."""
         if self._ready and self._all_loaded():
             return ErrorCode.NO_ERROR
+        return await asyncio.shield(self._readying())
+
+    def _readying(self) -> asyncio.Task[ErrorCode]:
+        task = self._loading
+        if task is None or task.done():
+            task = self._loading = asyncio.get_running_loop().create_task(self._make_ready_locked())
+        return task
+
+    async def _make_ready_locked(self) -> ErrorCode:
         async with self._ready_lock:
             return await self._make_ready()
 

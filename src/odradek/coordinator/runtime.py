@@ -192,7 +192,13 @@ class CoordinatorRuntime(Generic[S]):
         skipped = 0
         last = 0
         if in_thread and not isinstance(entries, AsyncIterable):
-            skipped, last = await asyncio.to_thread(self._replay_all, partition, p, entries, committed)
+            try:
+                skipped, last = await asyncio.to_thread(self._replay_all, partition, p, entries, committed)
+            except asyncio.CancelledError:
+                # The thread stops at its next check; the partition must not stay "loading" forever.
+                if self._partitions.get(partition) is p:
+                    self.unload(partition)
+                raise
         elif isinstance(entries, AsyncIterable):
             async for offset, entry in entries:
                 if self._partitions.get(partition) is not p:

@@ -164,3 +164,30 @@ def test_the_reader_returns_whole_batches_even_larger_than_a_chunk(tmp_path: Pat
     big = next(raw for raw in raws if len(raw) > 3000)
     assert big in chunks  # alone in its chunk, whole
     log.close()
+
+
+def test_a_cancelled_load_leaves_the_partition_to_be_loaded_again() -> None:
+    async def scenario() -> None:
+        log = MemoryCoordinatorLog()
+        writer = new_service(log)
+        await writer.load(0, 0, log.entries(0), log.log_end(0))
+        await writer.offset_commit(V9, commit_request("g", 7))
+        written = list(log.entries(0))
+        release = threading.Event()
+
+        def slow_entries() -> Iterator[tuple[int, LogEntry]]:
+            release.wait(WAIT_S)
+            yield from written
+
+        reader = new_service(log)
+        load = asyncio.create_task(reader.load(0, 0, slow_entries(), log.log_end(0), in_thread=True))
+        await asyncio.sleep(0.05)
+        load.cancel()
+        await asyncio.wait([load])
+        release.set()
+        assert reader.runtime.partitions() == []  # not stuck "loading": the next load takes it
+        await reader.load(0, 0, log.entries(0), log.log_end(0), in_thread=True)
+        fetched = await reader.offset_fetch(V9, fetch_request("g"))
+        assert fetched.groups[0].topics[0].partitions[0].committed_offset == 7
+
+    asyncio.run(scenario())
