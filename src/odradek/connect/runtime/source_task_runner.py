@@ -521,7 +521,12 @@ class SourceTaskRunner(TaskRunner):
         self.in_transaction = False
         self._check_delivery_errors()
         self._note_topics()
-        self.staged = {}
+        committed, self.staged = self.staged, {}
+        if self.setup.offset_store is not None:
+            try:
+                self.setup.offset_store.mirror(self.setup.connector, committed)
+            except Exception as exc:  # a best-effort copy: the connector's own topic has them
+                log.warning("%s: copying offsets to the worker's offsets topic failed: %s", self.id, exc)
         task = self.task
         self.operator.execute(
             lambda: self.call("commit", task.commit), Stage.TASK_COMMIT, self.task_class_name
