@@ -115,6 +115,9 @@ class Broker:
         self.store: LocalMetadataStore | None = None
         self.produce_purgatory: Purgatory[TopicPartition] = Purgatory("produce")
         self.fetch_purgatory: Purgatory[TopicPartition] = Purgatory("fetch")
+        # what waits where, read on every append (a dict lookup instead of two calls)
+        self._produce_waits = self.produce_purgatory.watchers
+        self._fetch_waits = self.fetch_purgatory.watchers
         self.partitions = PartitionManager(
             self.logs, config.node_id, self.log_config, self.clock.now_ms, listeners=(self,)
         )
@@ -363,8 +366,11 @@ class Broker:
     # --- PartitionListener: what waits on partitions hears their commits ---------------------
 
     def on_high_watermark_updated(self, partition: Partition) -> None:
-        self.produce_purgatory.check_and_complete(partition.tp)
-        self.fetch_purgatory.check_and_complete(partition.tp)
+        tp = partition.tp
+        if self._produce_waits.get(tp):
+            self.produce_purgatory.check_and_complete(tp)
+        if self._fetch_waits.get(tp):
+            self.fetch_purgatory.check_and_complete(tp)
 
     def on_deleted(self, partition: Partition) -> None:
         self.produce_purgatory.check_and_complete(partition.tp)

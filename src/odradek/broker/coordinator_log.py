@@ -49,16 +49,29 @@ class PartitionCoordinatorLog:
         self.topic = topic
         self._clock = clock
         self._flusher = flusher
+        self._led: dict[int, Partition] = {}
+        """Partitions found led here (checked again on every use: `is_leader` is an attribute)."""
 
     def _leader(self, index: int) -> Partition:
-        found = self._partitions.leader(self.topic, index)
-        if isinstance(found, ErrorCode):
-            raise CoordinatorLogError(found, f"{self.topic}-{index} is not led here")
-        return found
+        found = self._led.get(index)
+        if found is not None and found.is_leader:
+            return found
+        led = self._partitions.leader(self.topic, index)
+        if isinstance(led, ErrorCode):
+            self._led.pop(index, None)
+            raise CoordinatorLogError(led, f"{self.topic}-{index} is not led here")
+        self._led[index] = led
+        return led
 
     def writable(self, partition: int) -> ErrorCode:
-        found = self._partitions.leader(self.topic, partition)
-        return found if isinstance(found, ErrorCode) else ErrorCode.NO_ERROR
+        found = self._led.get(partition)
+        if found is not None and found.is_leader:
+            return ErrorCode.NO_ERROR
+        try:
+            self._leader(partition)
+        except CoordinatorLogError as exc:
+            return exc.code
+        return ErrorCode.NO_ERROR
 
     def append(
         self, partition: int, records: list[KeyValue], producer: tuple[int, int] | None = None
@@ -73,7 +86,10 @@ class PartitionCoordinatorLog:
             info = leader.append_as_leader(batch, [read_header(batch)], now, AppendOrigin.COORDINATOR)
         except StorageError as exc:
             raise CoordinatorLogError(exc.error_code, str(exc)) from exc
-        return Appended(info.last_offset + 1, self._durable(leader, info.last_offset))
+        log = leader.log
+        if log.config.flush_on_messages:
+            return Appended(info.last_offset + 1, self._durable(leader, info.last_offset), log.high_watermark)
+        return Appended(info.last_offset + 1, None, log.high_watermark)
 
     def append_marker(
         self, partition: int, producer_id: int, producer_epoch: int, committed: bool, coordinator_epoch: int
@@ -84,7 +100,7 @@ class PartitionCoordinatorLog:
             info = leader.append_marker_as_leader(producer_id, producer_epoch, marker, self._clock.now_ms())
         except StorageError as exc:
             raise CoordinatorLogError(exc.error_code, str(exc)) from exc
-        return Appended(info.last_offset + 1, self._durable(leader, info.last_offset))
+        return Appended(info.last_offset + 1, self._durable(leader, info.last_offset), leader.high_watermark)
 
     def high_watermark(self, partition: int) -> int:
         found = self._partitions.get(self.topic, partition)

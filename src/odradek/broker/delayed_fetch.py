@@ -22,9 +22,12 @@ class DelayedFetch(DelayedOperation[TopicPartition]):
     __slots__ = ("_read_committed", "_seen")
 
     def __init__(self, seen: list[tuple[Partition, int]], read_committed: bool) -> None:
-        super().__init__([p.tp for p, _ in seen])
+        super().__init__()
         self._seen = seen
         self._read_committed = read_committed
+
+    def watched_keys(self) -> list[TopicPartition]:
+        return [p.tp for p, _ in self._seen]
 
     def try_complete(self) -> bool:
         for partition, end in self._seen:

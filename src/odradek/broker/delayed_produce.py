@@ -35,8 +35,11 @@ class DelayedProduce(DelayedOperation[TopicPartition]):
     __slots__ = ("waits",)
 
     def __init__(self, waits: list[ProduceWait]) -> None:
-        super().__init__([w.partition.tp for w in waits])
+        super().__init__()
         self.waits = waits
+
+    def watched_keys(self) -> list[TopicPartition]:
+        return [w.partition.tp for w in self.waits]
 
     def try_complete(self) -> bool:
         complete = True

@@ -138,11 +138,19 @@ class Dispatcher:
         if session is not None and session.throttle_ms > 0 and hasattr(response, "throttle_time_ms"):
             response.throttle_time_ms = max(response.throttle_time_ms, session.throttle_ms)
         try:
-            return self._encode(spec, ctx, response)
+            version = ctx.api_version
+            if spec.encode is not None:
+                body = spec.encode(response, version)
+            else:
+                body = codec.encode(spec.response, version, response)
+            head = framing.response_header(ctx.correlation_id, spec.response, version)
+            size = len(head) + sum(len(c) for c in body)
+            return [INT32.pack(size) + head, *body]
         except Exception as exc:
             return self._encode(spec, ctx, self._error_response(spec, ctx, request, exc))
 
     def _encode(self, spec: ApiSpec, ctx: RequestContext, response: Any) -> Chunks:
+        """(The error path's encoding; `_respond` has the same steps inline, for the hot path.)"""
         version = ctx.api_version
         if spec.encode is not None:
             body = spec.encode(response, version)

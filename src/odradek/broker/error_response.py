@@ -35,6 +35,8 @@ class Level:
     """The response's array it becomes."""
     keys: dict[str, str] = field(default_factory=dict)
     """Response attribute -> request attribute copied into each item ("" = the request item itself)."""
+    copies: tuple[Level, ...] = ()
+    """Arrays inside each item copied along (identifying data, such as a quota's entity), without errors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,27 @@ MIRRORS: dict[ApiKey, tuple[Mirror, ...]] = {
     ApiKey.DESCRIBE_GROUPS: (Mirror((Level("groups", "groups", {"group_id": ""}),)),),
     ApiKey.DELETE_GROUPS: (Mirror((Level("groups_names", "results", {"group_id": ""}),)),),
     ApiKey.CONSUMER_GROUP_DESCRIBE: (Mirror((Level("group_ids", "groups", {"group_id": ""}),)),),
+    ApiKey.CREATE_ACLS: (Mirror((Level("creations", "results"),)),),
+    ApiKey.DELETE_ACLS: (Mirror((Level("filters", "filter_results"),)),),
+    ApiKey.ALTER_USER_SCRAM_CREDENTIALS: (
+        Mirror((Level("deletions", "results", {"user": "name"}),)),
+        Mirror((Level("upsertions", "results", {"user": "name"}),)),
+    ),
+    ApiKey.ALTER_CLIENT_QUOTAS: (
+        Mirror(
+            (
+                Level(
+                    "entries",
+                    "entries",
+                    copies=(
+                        Level(
+                            "entity", "entity", {"entity_type": "entity_type", "entity_name": "entity_name"}
+                        ),
+                    ),
+                ),
+            )
+        ),
+    ),
 }
 """API -> how its request's items become errored response items (APIs with only a top-level error
 code need no entry)."""
@@ -166,7 +189,8 @@ def error_response(
     for mirror in MIRRORS.get(key, ()):
         items = _mirror(mirror, 0, request_schema.root, request, root, version, error)
         if items is not None:
-            setattr(response, mirror.levels[0].response, items)
+            attr = mirror.levels[0].response
+            setattr(response, attr, (getattr(response, attr, None) or []) + items)
     return response
 
 
@@ -193,6 +217,8 @@ def _mirror(
         answer = struct.cls()
         for attr, source in level.keys.items():
             _set(struct, answer, version, attr, item if source == "" else getattr(item, source, None))
+        for copy in level.copies:
+            _copy(copy, request_field.struct, item, struct, answer, version)
         if depth + 1 < len(mirror.levels):
             inner = request_field.struct
             nested = None
@@ -207,6 +233,28 @@ def _mirror(
                 _set(struct, answer, version, attr, value)
         out.append(answer)
     return out
+
+
+def _copy(
+    level: Level,
+    request_struct: StructSchema | None,
+    item: Any,
+    struct: StructSchema,
+    answer: Any,
+    version: int,
+) -> None:
+    """Copy the request item's array `level.request` into the answer's `level.response`."""
+    source = None if request_struct is None else _field(request_struct, level.request, version)
+    target = _field(struct, level.response, version)
+    if source is None or target is None or target.struct is None:
+        return
+    copied = []
+    for entry in getattr(item, level.request, None) or []:
+        out = target.struct.cls()
+        for attr, name in level.keys.items():
+            _set(target.struct, out, version, attr, entry if name == "" else getattr(entry, name, None))
+        copied.append(out)
+    setattr(answer, level.response, copied)
 
 
 def _field(struct: StructSchema, attr: str, version: int) -> Any:

@@ -30,15 +30,18 @@ K = TypeVar("K", bound=Hashable)
 
 
 class DelayedOperation(Generic[K]):
-    """Subclasses set `keys` and implement `try_complete` (and, if needed, `on_expiration`)."""
+    """Subclasses implement `watched_keys` and `try_complete` (and, if needed, `on_expiration`)."""
 
-    __slots__ = ("_future", "_timer", "done", "keys")
+    __slots__ = ("_future", "_timer", "done")
 
-    def __init__(self, keys: Sequence[K]) -> None:
-        self.keys = keys
+    def __init__(self) -> None:
         self.done = False
         self._future: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+
+    def watched_keys(self) -> Sequence[K]:
+        """What the operation waits on (asked only when it has to wait)."""
+        raise NotImplementedError
 
     def try_complete(self) -> bool:
         """Can the operation finish now? If so, its answer is ready (called once more per event)."""
@@ -63,7 +66,8 @@ class DelayedOperation(Generic[K]):
 class Purgatory(Generic[K]):
     def __init__(self, name: str) -> None:
         self.name = name
-        self._watchers: dict[K, dict[DelayedOperation[K], None]] = {}
+        self.watchers: dict[K, dict[DelayedOperation[K], None]] = {}
+        """key -> the operations watching it (read-only outside)."""
 
     def try_complete_else_watch(self, op: DelayedOperation[K], timeout_ms: int) -> bool:
         """True when `op` completed at once; else it is watched until an event or `timeout_ms`."""
@@ -72,14 +76,14 @@ class Purgatory(Generic[K]):
             return True
         loop = asyncio.get_running_loop()
         op._future = loop.create_future()
-        for key in op.keys:
-            self._watchers.setdefault(key, {})[op] = None
+        for key in op.watched_keys():
+            self.watchers.setdefault(key, {})[op] = None
         op._timer = loop.call_later(max(0, timeout_ms) / 1000, self._expire, op)
         return False
 
     def check_and_complete(self, key: K) -> int:
         """An event on `key`: complete every operation watching it that can finish now."""
-        watching = self._watchers.get(key)
+        watching = self.watchers.get(key)
         if not watching:
             return 0
         completed = 0
@@ -98,7 +102,7 @@ class Purgatory(Generic[K]):
 
     def watched(self) -> int:
         """How many operations wait now (for metrics and tests)."""
-        return len({op for ops in self._watchers.values() for op in ops})
+        return len({op for ops in self.watchers.values() for op in ops})
 
     def _complete(self, op: DelayedOperation[K]) -> None:
         self._unwatch(op)
@@ -113,9 +117,9 @@ class Purgatory(Generic[K]):
             self._complete(op)
 
     def _unwatch(self, op: DelayedOperation[K]) -> None:
-        for key in op.keys:
-            watching = self._watchers.get(key)
+        for key in op.watched_keys():
+            watching = self.watchers.get(key)
             if watching is not None:
                 watching.pop(op, None)
                 if not watching:
-                    del self._watchers[key]
+                    del self.watchers[key]

@@ -9,13 +9,13 @@ in-memory log whose high watermark they move by hand. For one partition of the c
     append(p, records, producer)
                           write the records as one batch (a transactional one of `producer` =
                           (producer id, epoch) when given) as the partition's leader, synchronously;
-                          returns `Appended(end_offset, durable)`; raises `CoordinatorLogError(code)`
-                          when nothing was written
+                          returns `Appended(end_offset, durable, high_watermark)`; raises
+                          `CoordinatorLogError(code)` when nothing was written
     append_marker(p, producer_id, producer_epoch, committed, coordinator_epoch)
                           write a transaction's COMMIT/ABORT marker the same way
     high_watermark(p)     everything below it is committed
     watch(p, listener)    call `listener(high_watermark)` each time it moves; returns the function that
-                          stops watching
+                          stops watching (the runtime watches from the first write that must wait)
 
 `Appended.durable` is an awaitable when the topic asks for an fsync before answering
 (`flush.messages`), else None.
@@ -24,8 +24,7 @@ in-memory log whose high watermark they move by hand. For one partition of the c
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from odradek.coordinator.shard import KeyValue
 from odradek.model.errors import ErrorCode
@@ -37,11 +36,12 @@ class CoordinatorLogError(Exception):
         self.code = code
 
 
-@dataclass(frozen=True, slots=True)
-class Appended:
+class Appended(NamedTuple):
     end_offset: int
     """The last written offset + 1: committed once the high watermark reaches it."""
     durable: Awaitable[None] | None = None
+    high_watermark: int = 0
+    """The partition's high watermark right after the append (with one replica: `end_offset`)."""
 
 
 class CoordinatorLog(Protocol):

@@ -204,7 +204,6 @@ class CoordinatorRuntime(Generic[S]):
         registry.seal(end)
         p.last_written = end
         p.loading = False
-        p.unwatch = self._log.watch(partition, functools.partial(self._on_high_watermark, partition, p))
         try:
             result = p.shard.on_loaded(self._clock.now_ms())
         except Exception:
@@ -212,6 +211,8 @@ class CoordinatorRuntime(Generic[S]):
             self.unload(partition)
             raise
         p.committed = self._log.high_watermark(partition)
+        if end > p.committed:
+            self._watch(partition, p)  # the loaded tail is not committed yet
         if result.records:
             self._append(partition, p, result, answer=False)
         else:
@@ -275,7 +276,11 @@ class CoordinatorRuntime(Generic[S]):
 
     async def write(self, partition: int, op: Callable[[S, int], CoordinatorResult[R]]) -> R:
         p = self._writable(partition)
-        result = self._run_op(partition, p, lambda: op(p.shard, self._clock.now_ms()))
+        try:
+            result = op(p.shard, self._clock.now_ms())
+        except Exception:
+            self._op_failed(partition)
+            raise
         waiting = self._append(partition, p, result)
         if waiting is not None:
             await waiting
@@ -318,7 +323,7 @@ class CoordinatorRuntime(Generic[S]):
         marker the log refuses (a newer producer epoch) changes nothing and returns the log's error."""
         p = self._active(partition)
         try:
-            appended = self._log.append_marker(
+            end_offset, durable, high_watermark = self._log.append_marker(
                 partition, producer_id, producer_epoch, committed, coordinator_epoch
             )
         except CoordinatorLogError as exc:
@@ -330,7 +335,9 @@ class CoordinatorRuntime(Generic[S]):
             log.exception("replaying a transaction marker failed on partition %d; unloading it", partition)
             self.unload(partition)
             return ErrorCode.NO_ERROR  # the marker is written: loading applies it
-        waiting = self._await_commit(partition, p, appended.end_offset, appended.durable, result)
+        p.registry.seal(end_offset)
+        p.committed = max(p.committed, high_watermark)
+        waiting = self._await_commit(partition, p, end_offset, durable, result)
         if waiting is not None:
             try:
                 await waiting
@@ -369,7 +376,9 @@ class CoordinatorRuntime(Generic[S]):
         return p
 
     def _writable(self, partition: int) -> _Partition[S]:
-        p = self._active(partition)
+        p = self._partitions.get(partition)
+        if p is None or p.loading:
+            p = self._active(partition)  # raises the right error
         error = self._log.writable(partition)
         if error is not ErrorCode.NO_ERROR:
             raise CoordinatorNotAvailable(self._map_error(error))
@@ -380,12 +389,13 @@ class CoordinatorRuntime(Generic[S]):
     ) -> CoordinatorResult[R]:
         try:
             return op()
-        except CoordinatorNotAvailable:
-            raise
         except Exception:
-            log.exception("%s operation failed on partition %d; unloading it", self._name, partition)
-            self.unload(partition)
+            self._op_failed(partition)
             raise
+
+    def _op_failed(self, partition: int) -> None:
+        log.exception("%s operation failed on partition %d; unloading it", self._name, partition)
+        self.unload(partition)
 
     def _append(
         self, partition: int, p: _Partition[S], result: CoordinatorResult[Any], answer: bool = True
@@ -399,13 +409,23 @@ class CoordinatorRuntime(Generic[S]):
         batch = [shard.encode(record) for record in result.records]
         producer = (result.producer_id, result.producer_epoch) if result.producer_id >= 0 else None
         try:
-            appended = self._log.append(partition, batch, producer)
+            end_offset, durable, high_watermark = self._log.append(partition, batch, producer)
         except CoordinatorLogError as exc:
             self._write_failed(partition, p, exc)
             raise CoordinatorNotAvailable(self._map_error(exc.code)) from exc
-        p.registry.seal(appended.end_offset)
-        p.last_written = max(p.last_written, appended.end_offset)
-        return self._await_commit(partition, p, appended.end_offset, appended.durable, result, answer)
+        registry = p.registry
+        p.last_written = max(p.last_written, end_offset)
+        p.committed = max(p.committed, high_watermark)
+        if end_offset <= p.committed and durable is None and not p.waiting:
+            # committed inside the append (one replica): nothing to hide, nothing to wait for
+            registry.committed_through()
+            if result.completions or result.effects:
+                self._delivered(partition, p, result)
+            else:
+                self._wake_if_sooner(p)
+            return None
+        registry.seal(end_offset)
+        return self._await_commit(partition, p, end_offset, durable, result, answer)
 
     def _write_failed(self, partition: int, p: _Partition[S], exc: CoordinatorLogError) -> None:
         if type(p.shard).revert_on_failure:
@@ -435,8 +455,16 @@ class CoordinatorRuntime(Generic[S]):
             return None
         future = asyncio.get_running_loop().create_future() if answer else None
         p.waiting.append(_Commit(end_offset, result, future, durable))
+        self._watch(partition, p)
         self._complete_committed(partition, p)
         return future
+
+    def _watch(self, partition: int, p: _Partition[S]) -> None:
+        """Hear the partition's high watermark move, from the first write that has to wait for it
+        (never while every append commits inside itself, as on one node)."""
+        if p.unwatch is None:
+            p.unwatch = self._log.watch(partition, functools.partial(self._on_high_watermark, partition, p))
+            p.committed = max(p.committed, self._log.high_watermark(partition))
 
     def _on_high_watermark(self, partition: int, p: _Partition[S], high_watermark: int) -> None:
         if self._partitions.get(partition) is not p:

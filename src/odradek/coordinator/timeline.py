@@ -14,10 +14,12 @@ runtime:
   committed);
 * `revert()` when the operation's append failed: the open delta is put back.
 
-Reading committed state (`with_committed_view`, which the runtime sets around read operations): a
-key's committed value is the one recorded in the *oldest* pending snapshot that has the key (the
-value before the first uncommitted change), else the current one. With nothing pending, which is
-always the case on a single node between operations, it is just the current value.
+Reading committed state (`with_committed_view`, around the runtime's read operations, which are
+synchronous and change nothing): the pending snapshots are rewound into the collections, newest
+first, so that each key holds the value recorded by the *oldest* snapshot that has it (its value
+before the first uncommitted change); the read runs; everything is put back. With nothing pending,
+always the case on a single node between operations, a read costs nothing extra, and the
+collections are plain dicts to read (only writes go through Python code).
 
 Values stored in a timeline collection are replaced, not mutated, with one exception: a mutable
 value (a consumer group, a transaction's metadata) may be changed in place after `touch(key, copy)`,
@@ -26,12 +28,11 @@ which records a copy of it first. Nothing here reads a clock or does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Final, Generic, TypeVar, overload
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
-T = TypeVar("T")
 
 
 class _Absent:
@@ -48,13 +49,12 @@ Delta = dict[Any, Any]
 
 
 class SnapshotRegistry:
-    __slots__ = ("_open", "pending", "reading_committed", "tracking")
+    __slots__ = ("_open", "pending", "tracking")
 
     def __init__(self) -> None:
         self._open: dict[TimelineDict[Any, Any], Delta] = {}
         self.pending: list[tuple[int, dict[TimelineDict[Any, Any], Delta]]] = []
         """(end offset, deltas), in offset order: the uncommitted writes (read-only outside)."""
-        self.reading_committed = False
         self.tracking = True
         """Off while loading the committed part of a log: nothing to undo or hide there."""
 
@@ -69,29 +69,6 @@ class SnapshotRegistry:
     def noted(self, structure: TimelineDict[Any, Any], key: object) -> bool:
         delta = self._open.get(structure)
         return delta is not None and key in delta
-
-    def committed_value(self, structure: TimelineDict[Any, Any], key: object, current: object) -> object:
-        for _, deltas in self.pending:
-            delta = deltas.get(structure)
-            if delta is not None and key in delta:
-                return delta[key]
-        return current
-
-    def committed_items(self, structure: TimelineDict[K, V], data: dict[K, V]) -> dict[K, V]:
-        view = dict(data)
-        for _, deltas in reversed(self.pending):  # the oldest value wins
-            delta = deltas.get(structure)
-            if delta:
-                for key, old in delta.items():
-                    if old is ABSENT:
-                        view.pop(key, None)
-                    else:
-                        view[key] = old
-        return view
-
-    @property
-    def viewing_committed(self) -> bool:
-        return self.reading_committed and bool(self.pending)
 
     # --- what the runtime calls ----------------------------------------------------------------
     @property
@@ -123,11 +100,33 @@ class SnapshotRegistry:
         if drop:
             del pending[:drop]
 
+    def committed_through(self) -> None:
+        """Everything written so far is committed (the open changes too): nothing to hide."""
+        self._open = {}
+        if self.pending:
+            self.pending.clear()
+
     def revert(self) -> None:
         """Undo the open changes (the operation whose records could not be appended)."""
         opened, self._open = self._open, {}
         for structure, delta in opened.items():
             structure._restore(delta)
+
+    def read_committed(self, read: Callable[[], V]) -> V:
+        """Run `read` (synchronous, changing nothing) on the committed state."""
+        if not self.pending:
+            return read()
+        undo: list[tuple[TimelineDict[Any, Any], object, object]] = []
+        for _, deltas in reversed(self.pending):  # newest first: the oldest value is set last
+            for structure, delta in deltas.items():
+                for key, old in delta.items():
+                    undo.append((structure, key, dict.get(structure, key, ABSENT)))
+                    structure._put(key, old)
+        try:
+            return read()
+        finally:
+            for structure, key, value in reversed(undo):
+                structure._put(key, value)
 
     def _merge_into_last(self) -> None:
         last = self.pending[-1][1]
@@ -141,130 +140,86 @@ class SnapshotRegistry:
 
 
 def with_committed_view(registry: SnapshotRegistry, read: Callable[[], V]) -> V:
-    registry.reading_committed = True
-    try:
-        return read()
-    finally:
-        registry.reading_committed = False
+    return registry.read_committed(read)
 
 
-class TimelineDict(Generic[K, V]):
-    """A dict whose committed view the registry can show. Hashed by identity (it is a key of the
-    registry's deltas), compared by contents."""
+class TimelineDict(dict[K, V]):
+    """A dict whose changes the registry records, so that it can show the committed state. Reads are
+    plain dict reads; hashed by identity (it is a key of the registry's deltas), compared by contents."""
 
-    __slots__ = ("_data", "_registry")
+    __slots__ = ("_registry",)
 
     def __init__(self, registry: SnapshotRegistry, items: Mapping[K, V] | None = None) -> None:
+        super().__init__(items or {})
         self._registry = registry
-        self._data: dict[K, V] = dict(items) if items else {}
 
-    # --- reads (the committed view inside `with_committed_view`) --------------------------------
-    def _view(self) -> dict[K, V]:
-        if self._registry.viewing_committed:
-            return self._registry.committed_items(self, self._data)
-        return self._data
-
-    @overload
-    def get(self, key: K) -> V | None: ...
-
-    @overload
-    def get(self, key: K, default: V | T) -> V | T: ...
-
-    def get(self, key: K, default: Any = None) -> Any:
-        registry = self._registry
-        if registry.reading_committed and registry.pending:
-            value = registry.committed_value(self, key, self._data.get(key, ABSENT))
-            return default if value is ABSENT else value
-        return self._data.get(key, default)
-
-    def __getitem__(self, key: K) -> V:
-        value: Any = self.get(key, ABSENT)
-        if value is ABSENT:
-            raise KeyError(key)
-        return value  # type: ignore[no-any-return]
-
-    def __contains__(self, key: object) -> bool:
-        registry = self._registry
-        if registry.reading_committed and registry.pending:
-            data: dict[Any, Any] = self._data
-            current = data.get(key, ABSENT)
-            return registry.committed_value(self, key, current) is not ABSENT
-        return key in self._data
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(self._view())
-
-    def __len__(self) -> int:
-        return len(self._view())
-
-    def __bool__(self) -> bool:
-        return bool(self._view())
-
-    def keys(self) -> Any:
-        return self._view().keys()
-
-    def values(self) -> Any:
-        return self._view().values()
-
-    def items(self) -> Any:
-        return self._view().items()
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"TimelineDict({self._data!r})"
+        return f"TimelineDict({dict.__repr__(self)})"
 
-    def __eq__(self, other: object) -> bool:
-        """Equal contents (the view of the moment), like a dict; the hash stays the identity's."""
-        if isinstance(other, TimelineDict):
-            return self._view() == other._view()
-        if isinstance(other, Mapping):
-            return self._view() == dict(other)
-        return NotImplemented
-
-    __hash__ = object.__hash__
-
-    # --- writes (always the live state) --------------------------------------------------------
     def __setitem__(self, key: K, value: V) -> None:
         registry = self._registry
-        if registry.tracking:
-            registry.note(self, key, self._data.get(key, ABSENT))
-        self._data[key] = value
+        if registry.tracking:  # registry.note, inlined: this is on the offset-commit path
+            delta = registry._open.get(self)
+            if delta is None:
+                registry._open[self] = {key: dict.get(self, key, ABSENT)}
+            elif key not in delta:
+                delta[key] = dict.get(self, key, ABSENT)
+        dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: K) -> None:
-        old = self._data.pop(key)
+        old = dict.pop(self, key)
         if self._registry.tracking:
             self._registry.note(self, key, old)
 
-    def pop(self, key: K, default: Any = ABSENT) -> Any:
-        if key in self._data:
-            value = self._data[key]
+    def pop(self, key: K, *default: Any) -> Any:
+        if key in self:
+            value = dict.__getitem__(self, key)
             del self[key]
             return value
-        if default is ABSENT:
-            raise KeyError(key)
-        return default
+        if default:
+            return default[0]
+        raise KeyError(key)
 
     def setdefault(self, key: K, default: V) -> V:
-        if key in self._data:
-            return self._data[key]
+        if key in self:
+            return dict.__getitem__(self, key)
         self[key] = default
         return default
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        for key in list(self):
+            del self[key]
+
+    def popitem(self) -> tuple[K, V]:
+        key = next(reversed(self))
+        return key, self.pop(key)
 
     def seed(self, key: K, value: V) -> None:
         """Add a key that is committed at once, whatever becomes of the operation adding it (Kafka's
         transaction coordinator caches a new transactional id before its first record)."""
-        if key not in self._data:
-            self._data[key] = value
+        if key not in self:
+            dict.__setitem__(self, key, value)
 
     def touch(self, key: K, copy: Callable[[Any], V]) -> None:
         """About to change the value at `key` in place: record a copy of it first."""
         registry = self._registry
         if registry.tracking and not registry.noted(self, key):
-            value = self._data.get(key, ABSENT)
+            value = dict.get(self, key, ABSENT)
             registry.note(self, key, value if value is ABSENT else copy(value))
+
+    def _put(self, key: Any, value: Any) -> None:
+        """Untracked: the registry rewinding or restoring."""
+        if value is ABSENT:
+            dict.pop(self, key, None)
+        else:
+            dict.__setitem__(self, key, value)
 
     def _restore(self, delta: Delta) -> None:
         for key, old in delta.items():
-            if old is ABSENT:
-                self._data.pop(key, None)
-            else:
-                self._data[key] = old
+            self._put(key, old)

@@ -32,6 +32,8 @@ from odradek.replication.replica_set import LeaderAndIsr, ReplicaSet
 from odradek.storage.partition_log import AppendInfo, PartitionLog
 from odradek.storage.producer_state import AppendOrigin, EndTxnMarker
 
+_DONE = (True, ErrorCode.NO_ERROR)
+
 
 class PartitionListener(Protocol):
     def on_high_watermark_updated(self, partition: Partition) -> None: ...
@@ -120,8 +122,15 @@ class Partition:
     ) -> AppendInfo:
         """Append validated batches with this leader's epoch; the high watermark follows as the
         replica set allows (at once with one replica). Raises StorageError as `PartitionLog.append`."""
-        info = self.log.append(buf, headers, self.replicas.leader_epoch, now_ms, origin)
-        if not info.duplicate:
+        log = self.log
+        info = log.append(buf, headers, self.replicas.state.leader_epoch, now_ms, origin)
+        if info.duplicate:
+            return info
+        if self._alone:  # one replica: the high watermark is the log end (the rule below, inlined)
+            log.high_watermark = log.log_end_offset
+            for listener in self._listeners:
+                listener.on_high_watermark_updated(self)
+        else:
             self._maybe_advance_high_watermark()
         return info
 
@@ -134,10 +143,13 @@ class Partition:
 
     def check_enough_replicas(self, required_offset: int) -> tuple[bool, ErrorCode]:
         """For an acks=all wait on everything below `required_offset`: (done, error)."""
+        log = self.log
+        if self._alone and log.high_watermark >= required_offset and log.config.min_insync_replicas <= 1:
+            return _DONE  # the rule below, for one replica
         if self.deleted:
             return True, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         return self.replicas.enough_replicas(
-            self.log.high_watermark, required_offset, self.log.config.min_insync_replicas
+            log.high_watermark, required_offset, log.config.min_insync_replicas
         )
 
     # --- followers (the leader side of replication) ------------------------------------------

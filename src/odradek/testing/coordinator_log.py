@@ -92,7 +92,8 @@ class MemoryCoordinatorLog:
         if self.auto_commit:
             self.commit(partition)
         gate = self.durable_gate
-        return Appended(offset, None if gate is None else asyncio.ensure_future(_fsynced(gate)))
+        durable = None if gate is None else asyncio.ensure_future(_fsynced(gate))
+        return Appended(offset, durable, self.high_watermark(partition))
 
 
 async def _fsynced(gate: asyncio.Event) -> None:

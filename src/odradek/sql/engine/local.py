@@ -202,7 +202,7 @@ def explain(engine: Engine, stmt: ast.Explain, session: Session, kafka: KafkaVie
     inner = stmt.statement
     if isinstance(inner, ast.Query):
         planner = QueryPlanner(engine.metastore, engine.functions, PositionMap(stmt.text, stmt.position))
-        planned = planner.plan(inner, persistent=False)
+        planned = planner.plan(inner, persistent=False, pull=inner.emit is None)
         kind = "PUSH" if inner.emit is not None else "PULL"
         topology = ""
         if engine.topology_describer is not None and inner.emit is not None:

@@ -104,3 +104,9 @@ WHERE viewtime > 0
 EMIT CHANGES;
 --@ several statements in one case
 SELECT userid FROM pageviews EMIT CHANGES; SELECT itemid FROM orders EMIT CHANGES;
+--@ pull query aggregates without group by and explain of a pull query
+SELECT COUNT(*) AS n, MAX(registertime) FROM users WHERE regionid <> 'x';
+EXPLAIN SELECT regionid, COUNT(*) AS n FROM users GROUP BY regionid ORDER BY n DESC LIMIT 3;
+--@ order by and offset are refused in push queries
+SELECT * FROM pageviews ORDER BY viewtime EMIT CHANGES;
+SELECT * FROM pageviews EMIT CHANGES LIMIT 5 OFFSET 2;
