@@ -60,8 +60,8 @@ def test_transaction_boundaries(
             "connector.class": connector_class,
             "topic": topic_name,
             "tasks.max": "2",
-            "throughput": "200",
-            "batch.size": "7",
+            "throughput": "5000",
+            "batch.size": "7",  # full batches: a connector's boundary falls inside one
             "transaction.boundary": boundary,
             "transaction.boundary.interval.ms": "300",
         },

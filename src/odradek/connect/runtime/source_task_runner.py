@@ -263,12 +263,13 @@ class SourceTaskRunner(TaskRunner):
                     break
             self.records_sent += 1
             if context is not None:
-                if context.commit_after is record:
-                    context.commit_after = None
-                    context.commit_requested = True
+                # the transaction ends right after this record: the rest of the batch opens the next
                 if context.abort_after is record:
                     context.abort_after = None
-                    context.abort_requested = True
+                    self.abort_transaction()
+                elif context.commit_after is record:
+                    context.commit_after = None
+                    self.commit_transaction()
 
     def _send_batch(self, batch: SourceBatch) -> bool:
         """The fast path: a column converted in one call, a positional produce() per record and
@@ -522,7 +523,8 @@ class SourceTaskRunner(TaskRunner):
         self._check_delivery_errors()
         self._note_topics()
         committed, self.staged = self.staged, {}
-        if self.setup.offset_store is not None:
+        own_topic = self.setup.offsets_topic != self.setup.worker_props.get("offset.storage.topic")
+        if own_topic and self.setup.offset_store is not None:  # KIP-618: a copy in the worker's topic
             try:
                 self.setup.offset_store.mirror(self.setup.connector, committed)
             except Exception as exc:  # a best-effort copy: the connector's own topic has them
