@@ -8,6 +8,7 @@ import hashlib
 import pytest
 
 from odradek.connect.connectors.fluentd_handshake import (
+    INVALID_PING,
     SAME_HOSTNAME,
     SHARED_KEY_MISMATCH,
     USER_MISMATCH,
@@ -33,7 +34,7 @@ def test_shared_key() -> None:
     assert h.pong(ping(h, "other")) == (["PONG", False, SHARED_KEY_MISMATCH, "server", ""], False)
     assert h.pong(ping(h, "k", host="server"))[0][2] == SAME_HOSTNAME
     for bad in (None, ["PING"], ["HELO", 1, 2, 3, 4, 5], ["PING", 1, 2, 3, 4, 5], {"a": 1}):
-        assert h.pong(bad)[1] is False
+        assert h.pong(bad)[0][:3] == ["PONG", False, INVALID_PING]
 
 
 def test_user_auth() -> None:

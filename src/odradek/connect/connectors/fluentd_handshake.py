@@ -24,6 +24,7 @@ from typing import Any
 
 SHARED_KEY_MISMATCH = "shared_key mismatch"
 USER_MISMATCH = "username/password mismatch"
+INVALID_PING = "invalid ping message"
 SAME_HOSTNAME = "same hostname between input and output: invalid configuration"
 
 
@@ -71,10 +72,10 @@ class Handshake:
         """The PONG answering `ping` and whether the client is accepted."""
         hostname = self.security.self_hostname
         if not (isinstance(ping, list | tuple) and len(ping) == 6 and ping[0] == "PING"):
-            return ["PONG", False, "PING expected", hostname, ""], False
+            return ["PONG", False, INVALID_PING, hostname, ""], False
         _, client_hostname, salt, digest, username, password_digest = ping
         if not all(isinstance(v, str | bytes) for v in (client_hostname, salt, digest, username)):
-            return ["PONG", False, "PING expected", hostname, ""], False
+            return ["PONG", False, INVALID_PING, hostname, ""], False
         if _text(client_hostname) == hostname:
             return ["PONG", False, SAME_HOSTNAME, hostname, ""], False
         expected = _sha512_hex(salt, client_hostname, self.nonce, self.security.shared_key)
