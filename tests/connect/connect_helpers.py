@@ -83,3 +83,13 @@ def read_all(bootstrap: str, topic: str, timeout: float = 30.0, **extra: Any) ->
     finally:
         consumer.close()
     return out
+
+
+def tasks_stopped(herder: Any, name: str) -> bool:
+    """No task of connector `name` is configured or running on this in-process worker, and none is
+    still stopping (a herder tick stops tasks and waits for them while holding its lock), so every
+    final commit of theirs has happened."""
+    with herder._lock:
+        return herder.connector_info(name)["tasks"] == [] and not any(
+            t.connector == name for t in herder.tasks
+        )

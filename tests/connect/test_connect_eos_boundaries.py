@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 import pytest
-from connect_helpers import read_all, read_topic, wait_for
+from connect_helpers import read_all, read_topic, tasks_stopped, wait_for
 
 from odradek.connect.api.records import SourceRecord
 from odradek.connect.connectors.verifiable import VerifiableSourceConnector, VerifiableSourceTask
@@ -74,7 +74,7 @@ def test_transaction_boundaries(
         what="committed records",
     )
     herder.set_target_state("eos", TargetState.STOPPED)
-    wait_for(lambda: herder.connector_info("eos")["tasks"] == [], what="stopped")
+    wait_for(lambda: tasks_stopped(herder, "eos"), what="stopped")
     seqnos: dict[int, list[int]] = defaultdict(list)
     for message in read_all(bootstrap, topic_name, **committed):
         record = json.loads(message.value())

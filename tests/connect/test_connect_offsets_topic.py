@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from connect_helpers import read_all, wait_for
+from connect_helpers import read_all, tasks_stopped, wait_for
 
 from odradek.connect.runtime.config_records import TargetState
 from odradek.connect.runtime.herder import HerderOffsets
@@ -48,7 +48,7 @@ def test_a_connector_with_its_own_offsets_topic(
         what="a copy in the worker's topic",
     )
     herder.set_target_state("src", TargetState.STOPPED)
-    wait_for(lambda: herder.connector_info("src")["tasks"] == [], what="stopped")
+    wait_for(lambda: tasks_stopped(herder, "src"), what="stopped")
     assert HerderOffsets(herder).get("src")["offsets"] == [
         {"partition": {"filename": str(source)}, "offset": {"position": 5}}
     ]
