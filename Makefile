@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: run test bench bench-streams install install-dev system-deps lint clean
+.PHONY: run test bench bench-streams chaos install install-dev system-deps lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,7 @@ chaos: install-dev
 ## make bench: benchmarks (never part of the tests)
 bench: install-dev
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run.py
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/security_bench.py
 	$(MAKE) bench-streams
 
 ## make bench-streams: odradek.streams against Quix Streams (own venv bench/.venv-quix), and restore

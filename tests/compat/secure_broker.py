@@ -32,6 +32,7 @@ class Pki:
     alice_cert: Path
     alice_key: Path
     alice_combined: Path
+    ca_key: Path
 
 
 def make_pki(root: Path) -> Pki:
@@ -45,11 +46,17 @@ def make_pki(root: Path) -> Pki:
         "alice.crt": alice.certificate_pem,
         "alice.key": alice.key_pem,
         "alice.pem": alice.key_pem + alice.certificate_pem,
+        "ca-key.pem": ca.key_pem,
     }
     for name, data in files.items():
         (root / name).write_bytes(data)
     return Pki(
-        root / "ca.pem", root / "server.pem", root / "alice.crt", root / "alice.key", root / "alice.pem"
+        root / "ca.pem",
+        root / "server.pem",
+        root / "alice.crt",
+        root / "alice.key",
+        root / "alice.pem",
+        root / "ca-key.pem",
     )
 
 

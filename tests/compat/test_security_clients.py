@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import ssl
 import subprocess
 import time
@@ -432,3 +433,59 @@ def test_cli_user_acl_quota_with_command_config(
     assert json.loads(run("acl", "list", "--principal", "User:erin", "--output", "json"))["acls"] == []
     run("user", "delete", "erin")
     assert "erin" not in run("user", "list")
+
+
+def test_alter_configs_reloads_a_listener_keystore(
+    secured: tuple[BrokerProcess, Pki], tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from odradek.cli.wire_client import Connection
+    from odradek.cli.wire_security import WireSecurity
+    from odradek.protocol.api_keys import ApiKey
+    from odradek.protocol.messages import incremental_alter_configs as iac
+    from odradek.security.dev_certificates import DEFAULT_SERVER_NAMES, Issued, issue
+
+    broker, pki = secured
+    ca = Issued(pki.ca_key.read_bytes(), pki.ca.read_bytes())
+    renewed = issue(ca, "renewed", dt.datetime.now(dt.UTC), server_names=DEFAULT_SERVER_NAMES)
+    path = tmp_path / "renewed.pem"
+    path.write_bytes(renewed.key_pem + renewed.certificate_pem)
+
+    def served_subject() -> str:
+        context = ssl.create_default_context(cafile=str(pki.ca))
+        host, port = broker.bootstrap_for("SSL").split(":")
+        with (
+            socket.create_connection((host, int(port)), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
+            return str(tls.getpeercert()["subject"])
+
+    assert "renewed" not in served_subject()
+    host, port = broker.bootstrap_for("SASL_PLAINTEXT").split(":")
+    admin = Connection(
+        (host, int(port)),
+        10,
+        WireSecurity.from_properties(
+            {
+                "security.protocol": "SASL_PLAINTEXT",
+                "sasl.mechanism": "PLAIN",
+                "sasl.username": "admin",
+                "sasl.password": "admin-secret",
+            }
+        ),
+    )
+    try:
+        change = iac.AlterConfigsResource(
+            4, "1", [iac.AlterableConfig("listener.name.ssl.ssl.keystore.location", 0, str(path))]
+        )
+        [result] = admin.call(
+            ApiKey.INCREMENTAL_ALTER_CONFIGS, iac.IncrementalAlterConfigsRequest([change])
+        ).responses
+        assert result.error_code == 0, result.error_message
+    finally:
+        admin.close()
+    deadline = time.monotonic() + 10
+    while "renewed" not in served_subject() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "renewed" in served_subject()

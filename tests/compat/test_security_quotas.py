@@ -111,3 +111,43 @@ def test_a_greedy_producer_is_held_to_its_quota_while_another_keeps_its_rate(
         thread.join()
     assert QUOTA * 0.95 <= alice["rate"] <= QUOTA * 1.05, alice["rate"] / QUOTA
     assert bob["rate"] > 3 * QUOTA, bob["rate"] / QUOTA  # unthrottled: far above alice's quota
+
+
+def test_controller_mutation_rate_throttles_topic_creation(quota_broker: tuple[BrokerProcess, Pki]) -> None:
+    from odradek.model.errors import ErrorCode
+    from odradek.protocol.messages import create_topics as ct
+
+    broker, _ = quota_broker
+    host, port = broker.bootstrap_for("SASL_PLAINTEXT").split(":")
+
+    def login(user: str) -> Connection:
+        settings = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "PLAIN", "sasl.username": user}
+        return Connection(
+            (host, int(port)),
+            10,
+            WireSecurity.from_properties({**settings, "sasl.password": f"{user}-secret"}),
+        )
+
+    admin = login("admin")
+    entry = acq.EntryData([acq.EntityData("user", "bob")], [acq.OpData("controller_mutation_rate", 0.1)])
+    assert (
+        admin.call(ApiKey.ALTER_CLIENT_QUOTAS, acq.AlterClientQuotasRequest([entry])).entries[0].error_code
+        == 0
+    )
+    admin.close()
+    bob, bob_again = login("bob"), login("bob")
+    try:
+        first = bob.call(
+            ApiKey.CREATE_TOPICS, ct.CreateTopicsRequest([ct.CreatableTopic("q-mut-1", 20, 1)], 5000)
+        )
+        assert first.topics[0].error_code == 0  # a burst of 1.1 partitions may go below zero once
+        assert first.throttle_time_ms > 5000  # ~19 partitions owed at 0.1/s: this connection is muted
+        # the quota is the user's: another of its connections is refused while the debt lasts
+        second = bob_again.call(
+            ApiKey.CREATE_TOPICS, ct.CreateTopicsRequest([ct.CreatableTopic("q-mut-2", 1, 1)], 5000)
+        )
+        assert second.topics[0].error_code == ErrorCode.THROTTLING_QUOTA_EXCEEDED
+        assert second.throttle_time_ms > 0
+    finally:
+        bob.close()
+        bob_again.close()

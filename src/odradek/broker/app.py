@@ -17,15 +17,19 @@ in its purgatories.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import random
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from odradek.broker.authorization import BrokerAuthorizer
 from odradek.broker.config import BrokerConfig
 from odradek.broker.connection import SessionSettings
+from odradek.broker.connection_quotas import ConnectionLimits, parse_overrides
 from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
@@ -36,34 +40,50 @@ from odradek.broker.log_cleaner_service import LogCleanerService
 from odradek.broker.metadata_publishing import GroupTopicsPublisher, MetadataPublishing, PartitionPublisher
 from odradek.broker.metrics import BrokerMetrics, PartitionStat
 from odradek.broker.metrics_http import MetricsEndpoint
+from odradek.broker.partitions import new_local_partitions
 from odradek.broker.periodic import Periodic
 from odradek.broker.ports import BrokerPorts, Purgatories
 from odradek.broker.purgatory import Purgatory
 from odradek.broker.quotas import BrokerQuotas
 from odradek.broker.schema_validation import SchemaValidation
 from odradek.broker.server import KafkaServer
+from odradek.broker.tls_reload import TlsReloadPublisher
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
 from odradek.metadata.controller.brokers import bootstrap_single_node
 from odradek.metadata.controller.result import ControllerResult
 from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult, create_topics
+from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.local_store import LocalMetadataStore
 from odradek.metadata.log_config_builder import log_config_kwargs
 from odradek.metadata.records import MetadataRecord
 from odradek.model.clock import Clock, SystemClock
+from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.messages.api_versions import ApiVersion
 from odradek.replication.manager import PartitionManager
 from odradek.replication.partition import Partition
 from odradek.security.sasl.scram_credentials import ScramCredential
+from odradek.storage.errors import StorageError
 from odradek.storage.flusher import LogFlusher
 from odradek.storage.log_cleaner import CleanerConfig
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager, remove_paths
 
 log = logging.getLogger("odradek.broker")
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _jwks_refresher(config: BrokerConfig) -> JwksRefresher | None:
@@ -101,6 +121,8 @@ class Broker:
         self.metrics = BrokerMetrics()
         self.logs = LogManager(
             list(config.log_dirs),
+            max_open_files=config.int_value("odradek.log.max.open.files"),
+            recovery_threads_per_dir=config.int_value("num.recovery.threads.per.data.dir"),
             cleaner_config=CleanerConfig(
                 dedupe_buffer_size=config.int_value("log.cleaner.dedupe.buffer.size"),
                 io_buffer_size=config.int_value("log.cleaner.io.buffer.size"),
@@ -144,6 +166,9 @@ class Broker:
             )
             for listener in config.listeners
         }
+        self.publishing.publishers.append(
+            TlsReloadPublisher(self.listener_security, config.static.values, config.node_id)
+        )
         self.authorizer = BrokerAuthorizer(
             lambda: self.image,
             self.clock.now_ms,
@@ -184,6 +209,13 @@ class Broker:
             self.dispatcher,
             config.int_value("socket.request.max.bytes"),
             self.metrics,
+            ConnectionLimits(
+                max_connections=config.int_value("max.connections"),
+                max_connections_per_ip=config.int_value("max.connections.per.ip"),
+                per_ip_overrides=parse_overrides(str(config.value("max.connections.per.ip.overrides") or "")),
+                creation_rate=config.int_value("max.connection.creation.rate"),
+                max_idle_ms=config.int_value("connections.max.idle.ms"),
+            ),
             security=self.listener_security,
             settings=SessionSettings(
                 pre_auth_max_request_size=config.int_value("sasl.server.max.receive.size"),
@@ -203,22 +235,26 @@ class Broker:
     async def start(self) -> None:
         started = time.monotonic()
         metadata_dir = self.config.log_dirs[0] / METADATA_DIR
-        self.store = await asyncio.to_thread(LocalMetadataStore.open, metadata_dir)
-        report = await asyncio.to_thread(self.logs.load, self.log_config, self.clock.now_ms())
-        if report.recovered:
-            log.warning("recovered %d partitions after an unclean shutdown", len(report.recovered))
-        if self.jwks is not None:
-            await self.jwks.start()
-        await self.publishing.start()
-        self.store.subscribe(self.publishing)  # the partitions follow the image from now on
-        await self.publishing.published(self.store.version)
-        await self.server.start(list(self.config.listeners))
-        host, port = self.advertised_endpoint()
-        await self.apply_metadata(
-            bootstrap_single_node(
-                self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+        # Loading builds an object or ten per partition, all long-lived: collecting garbage while
+        # the heap grows by hundreds of thousands of them only re-scans it (seconds at 20,000
+        # partitions), so the collector waits until the broker is loaded.
+        with paused_gc():
+            self.store = await asyncio.to_thread(LocalMetadataStore.open, metadata_dir)
+            report = await asyncio.to_thread(self.logs.load, self.log_config, self.clock.now_ms())
+            if report.recovered:
+                log.warning("recovered %d partitions after an unclean shutdown", len(report.recovered))
+            if self.jwks is not None:
+                await self.jwks.start()
+            await self.publishing.start()
+            self.store.subscribe(self.publishing)  # the partitions follow the image from now on
+            await self.publishing.published(self.store.version)
+            await self.server.start(list(self.config.listeners))
+            host, port = self.advertised_endpoint()
+            await self.apply_metadata(
+                bootstrap_single_node(
+                    self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+                )
             )
-        )
         await asyncio.to_thread(remove_paths, report.stale)
         await self.flusher.start()
         await self.transactions.start()
@@ -324,13 +360,46 @@ class Broker:
             log.error("metadata change failed", exc_info=task.exception())
 
     async def _apply_locked(self, records: Sequence[MetadataRecord]) -> None:
-        """Make the change durable, then wait until every publisher followed it."""
+        """Make the change durable, then wait until every publisher followed it.
+
+        A change is applied whole or not at all: the directories of the partitions it creates here
+        are made first (in a worker thread), the records written only once they all exist, and the
+        directories removed again if the records cannot be written. Either failure (a full disk, too
+        many open files) raises StorageError and leaves the metadata as it was.
+        """
         store = self.store
         assert store is not None
         version = store.version
         if records:
-            version = await asyncio.to_thread(self._apply_to_store, store, records)
+            created = await self._make_partition_dirs(records)
+            try:
+                version = await asyncio.to_thread(self._apply_to_store, store, records)
+            except OSError as exc:
+                await asyncio.to_thread(self.logs.remove_partitions, created)
+                raise StorageError(f"cannot write the metadata log: {exc}") from exc
+            except BaseException:
+                await asyncio.to_thread(self.logs.remove_partitions, created)
+                raise
         await self.publishing.published(version)
+
+    async def _make_partition_dirs(self, records: Sequence[MetadataRecord]) -> list[TopicPartition]:
+        after = replay(self.image, records)
+        new = new_local_partitions(self.partitions, after, records)
+        if not new:
+            return []
+        configs: dict[str, LogConfig] = {}
+        wanted = []
+        for tp, record in new:
+            config = configs.get(tp.topic)
+            if config is None:
+                kwargs = log_config_kwargs(after, self.config.static, tp.topic)
+                config = configs[tp.topic] = LogConfig(**kwargs)  # type: ignore[arg-type]
+            leads = record.leader == self.config.node_id
+            wanted.append((tp, record.topic_id, config, record.leader_epoch if leads else -1))
+        try:
+            return await asyncio.to_thread(self.logs.create_partitions, wanted, self.clock.now_ms())
+        except OSError as exc:
+            raise StorageError(f"cannot create the partitions' directories: {exc}") from exc
 
     @staticmethod
     def _apply_to_store(store: LocalMetadataStore, records: Sequence[MetadataRecord]) -> int:
@@ -351,11 +420,27 @@ class Broker:
     async def create_topics(
         self, topics: Sequence[CreatableTopic], validate_only: bool = False
     ) -> tuple[CreateTopicResult, ...]:
-        return await self.run_controller(
-            lambda image: create_topics(
+        """Kafka's answers per topic; if storage fails, the topics that would have been created get
+        KAFKA_STORAGE_ERROR (none of them is created)."""
+        planned: tuple[CreateTopicResult, ...] = ()
+
+        def plan(image: ClusterImage) -> ControllerResult[tuple[CreateTopicResult, ...]]:
+            nonlocal planned
+            result = create_topics(
                 image, self.config.static, topics, validate_only=validate_only, rng=self.rng
             )
-        )
+            planned = result.response
+            return result
+
+        try:
+            return await self.run_controller(plan)
+        except StorageError as exc:
+            return tuple(
+                replace(r, error_code=ErrorCode.KAFKA_STORAGE_ERROR, error_message=str(exc), configs=None)
+                if r.error_code == ErrorCode.NO_ERROR
+                else r
+                for r in planned
+            )
 
     async def wait_flushed(self, partition: Partition, last_offset: int) -> None:
         """After the broker itself appended (coordinator records, markers): wait for the fsync

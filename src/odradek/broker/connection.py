@@ -18,7 +18,7 @@ import asyncio
 import collections
 import itertools
 import logging
-from collections.abc import Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("odradek.broker.connection")
 
+_NO_PENDING: collections.deque[bytearray] = collections.deque(maxlen=0)  # shared while nothing waits
 MAX_QUEUED_REQUESTS = 64
 MAX_QUEUED_BYTES = 8 * 1024 * 1024
 """Requests queued behind a busy one stop reading at this size (one larger request still fits)."""
@@ -55,6 +56,29 @@ DEFAULT_SESSION_SETTINGS = SessionSettings()
 
 
 class KafkaConnection(asyncio.BufferedProtocol):
+    __slots__ = (
+        "busy",
+        "client_host",
+        "closed",
+        "connection_id",
+        "connections",
+        "dispatcher",
+        "idle_sweeps",
+        "max_request_size",
+        "metrics",
+        "muted",
+        "on_closed",
+        "pending",
+        "pending_bytes",
+        "reader",
+        "reading_paused",
+        "security",
+        "session",
+        "settings",
+        "transport",
+        "writing_paused",
+    )
+
     def __init__(
         self,
         dispatcher: Dispatcher,
@@ -63,28 +87,36 @@ class KafkaConnection(asyncio.BufferedProtocol):
         metrics: BrokerMetrics | None = None,
         security: ListenerSecurity | None = None,
         settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+        *,
+        scratch: memoryview | None = None,
+        on_closed: Callable[[], None] | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.max_request_size = max_request_size
         self.security = security
         self.settings = settings
         uses_sasl = security is not None and security.uses_sasl
+        # `scratch`: the server's receive buffer shared by all its connections (frame_reader.py);
+        # None: a buffer of the reader's own (tests).
         self.reader = FrameReader(
-            min(max_request_size, settings.pre_auth_max_request_size) if uses_sasl else max_request_size
+            min(max_request_size, settings.pre_auth_max_request_size) if uses_sasl else max_request_size,
+            scratch,
         )
         self.connection_id = next(_ids)
         self.session = ClientSession.for_listener(security, "?", self.connection_id)
         self.muted = False
         self.connections = connections
         self.metrics = metrics
+        self.on_closed = on_closed
         self.transport: asyncio.Transport | None = None
         self.client_host = "?"
-        self.pending: collections.deque[bytearray] = collections.deque()
+        self.pending: collections.deque[bytearray] = _NO_PENDING  # requests waiting their turn
         self.pending_bytes = 0
         self.busy: asyncio.Task[None] | None = None
         self.reading_paused = False
         self.writing_paused = False
         self.closed = False
+        self.idle_sweeps = 0  # idle-connection sweeps since bytes last arrived
 
     # --- asyncio.BufferedProtocol ------------------------------------------------------------
 
@@ -125,12 +157,15 @@ class KafkaConnection(asyncio.BufferedProtocol):
         return self.reader.get_buffer()
 
     def buffer_updated(self, nbytes: int) -> None:
+        self.idle_sweeps = 0
         try:
             frames = self.reader.buffer_updated(nbytes)
         except FrameError as exc:
             self._abort(str(exc))
             return
         if frames:
+            if self.pending is _NO_PENDING:
+                self.pending = collections.deque()
             self.pending.extend(frames)
             self.pending_bytes += sum(len(f) for f in frames)
             self._process()
@@ -143,9 +178,11 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.connections.discard(self)
         if self.metrics is not None:
             self.metrics.connections.dec()
+        if self.on_closed is not None:
+            self.on_closed()
         if self.busy is not None:
             self.busy.cancel()
-        self.pending.clear()
+        self.pending = _NO_PENDING
         self.pending_bytes = 0
 
     def pause_writing(self) -> None:
@@ -255,7 +292,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self.session.listener,
         )
         self.closed = True  # nothing else is served; the answer goes out after the delay
-        self.pending.clear()
+        self.pending = _NO_PENDING
         self.pending_bytes = 0
         transport = self.transport
         assert transport is not None
@@ -305,6 +342,18 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def queued(self) -> int:
         return len(self.pending) + (1 if self.busy is not None else 0)
 
+    def idle_sweep(self) -> int:
+        """Count one idle-connection sweep; how many passed with nothing received and no request
+        in progress."""
+        if self.busy is not None or self.pending:
+            self.idle_sweeps = 0
+        else:
+            self.idle_sweeps += 1
+        return self.idle_sweeps
+
+    def close_idle(self) -> None:
+        self._abort("idle for connections.max.idle.ms")
+
     def _handler_failed(self, exc: Exception) -> None:
         """CloseConnection closes with its reason; anything else (the dispatcher answers a failing
         handler itself, with UNKNOWN_SERVER_ERROR) is a bug, logged with its traceback."""
@@ -317,7 +366,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def _abort(self, reason: str) -> None:
         log.info("closing connection %d from %s: %s", self.connection_id, self.client_host, reason)
         self.closed = True
-        self.pending.clear()
+        self.pending = _NO_PENDING
         self.pending_bytes = 0
         if self.transport is not None:
             self.transport.close()

@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from odradek.broker.api import ApiSpec, Chunks
 from odradek.broker.context import RequestContext
-from odradek.broker.error_response import error_response
+from odradek.broker.error_response import MESSAGE, error_response
 from odradek.model.errors import ErrorCode
 from odradek.protocol import codec, framing
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import api_versions
 from odradek.protocol.primitives import INT32, ProtocolError
 from odradek.security.sasl.session import IllegalSaslState
+from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from odradek.broker.client_session import ClientSession
@@ -161,17 +162,25 @@ class Dispatcher:
         return [INT32.pack(size) + head, *body]
 
     def _error_response(self, spec: ApiSpec, ctx: RequestContext, request: Any, exc: Exception) -> Any:
-        """UNKNOWN_SERVER_ERROR for the whole request, in its response shape (Kafka's handleError)."""
+        """An error for the whole request, in its response shape (Kafka's handleError):
+        KAFKA_STORAGE_ERROR when storage failed or ran out of something (a full disk, too many open
+        files: `StorageError`, `OSError`), UNKNOWN_SERVER_ERROR for anything else."""
+        storage = isinstance(exc, StorageError | OSError)
+        code = ErrorCode.KAFKA_STORAGE_ERROR if storage else ErrorCode.UNKNOWN_SERVER_ERROR
         log.error(
-            "%s v%d (correlation id %d, client %s) failed; answering UNKNOWN_SERVER_ERROR",
+            "%s v%d (correlation id %d, client %s) failed; answering %s",
             spec.key.name,
             ctx.api_version,
             ctx.correlation_id,
             ctx.client_id,
-            exc_info=exc,
+            code.name,
+            exc_info=None if storage else exc,
         )
+        message = f"{type(exc).__name__}: {exc}" if storage else MESSAGE
+        if storage:
+            log.error("%s", message)
         response = error_response(
-            spec.key, spec.request, spec.response, ctx.api_version, request, ErrorCode.UNKNOWN_SERVER_ERROR
+            spec.key, spec.request, spec.response, ctx.api_version, request, code, message
         )
         if response is None:
             raise CloseConnection(f"{spec.key.name} failed and has no response to carry the error") from exc

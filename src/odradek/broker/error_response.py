@@ -178,16 +178,18 @@ def error_response(
     version: int,
     request: Any,
     error: ErrorCode,
+    message: str = MESSAGE,
 ) -> Any | None:
-    """The response telling the client `error` for the whole request; None: close the connection."""
+    """The response telling the client `error` (and `message`, where the version has a field for
+    it) for the whole request; None: close the connection."""
     if key == ApiKey.PRODUCE and getattr(request, "acks", None) == 0:
         return None
     root = response_schema.root
     response = root.cls()
     _set(root, response, version, "error_code", int(error))
-    _set(root, response, version, "error_message", MESSAGE)
+    _set(root, response, version, "error_message", message)
     for mirror in MIRRORS.get(key, ()):
-        items = _mirror(mirror, 0, request_schema.root, request, root, version, error)
+        items = _mirror(mirror, 0, request_schema.root, request, root, version, error, message)
         if items is not None:
             attr = mirror.levels[0].response
             setattr(response, attr, (getattr(response, attr, None) or []) + items)
@@ -202,6 +204,7 @@ def _mirror(
     response_struct: StructSchema,
     version: int,
     error: ErrorCode,
+    message: str,
 ) -> list[Any] | None:
     level = mirror.levels[depth]
     request_field = _field(request_struct, level.request, version)
@@ -223,12 +226,12 @@ def _mirror(
             inner = request_field.struct
             nested = None
             if inner is not None:
-                nested = _mirror(mirror, depth + 1, inner, item, struct, version, error)
+                nested = _mirror(mirror, depth + 1, inner, item, struct, version, error, message)
             if nested is not None:
                 setattr(answer, mirror.levels[depth + 1].response, nested)
         else:
             _set(struct, answer, version, mirror.error, int(error))
-            _set(struct, answer, version, "error_message", MESSAGE)
+            _set(struct, answer, version, "error_message", message)
             for attr, value in mirror.defaults.items():
                 _set(struct, answer, version, attr, value)
         out.append(answer)

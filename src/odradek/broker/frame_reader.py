@@ -2,12 +2,16 @@
 
 Made for `asyncio.BufferedProtocol`: the transport asks `get_buffer()` for memory to receive
 into and reports how much it wrote with `buffer_updated(n)`. Small frames are received into a
-shared scratch buffer and copied out; once the size of a large frame is known, a `bytearray` of
-that size (at most `INITIAL_BIG_SIZE` at first) is handed to the transport piece by piece, so a
-1 MiB Produce request is received without further copies. A larger frame's buffer doubles as its
-bytes arrive: announcing a 100 MiB frame with four bytes costs the broker `INITIAL_BIG_SIZE`, not
-100 MiB. Frames are returned as writable `bytearray`s so the Produce path can restamp batches in
-place.
+scratch buffer and copied out. The scratch buffer is shared by every connection of the server
+(`shared_scratch`): one event loop calls `get_buffer` and `buffer_updated` of one connection back to
+back, and whatever a connection has not consumed when `buffer_updated` returns (the start of a
+frame) is copied into the connection's own small `_partial` buffer, so an idle connection holds no
+receive buffer at all (10,000 connections would otherwise hold 640 MB of scratch). Once the size of
+a large frame is known, a `bytearray` of that size (at most `INITIAL_BIG_SIZE` at first) is handed
+to the transport piece by piece, so a 1 MiB Produce request is received without further copies. A
+larger frame's buffer doubles as its bytes arrive: announcing a 100 MiB frame with four bytes costs
+the broker `INITIAL_BIG_SIZE`, not 100 MiB. Frames are returned as writable `bytearray`s so the
+Produce path can restamp batches in place.
 
 A size below zero or above ``max_request_size`` (Kafka's ``socket.request.max.bytes``) raises
 `FrameError`; the caller closes the connection, as Kafka does.
@@ -26,14 +30,18 @@ class FrameError(Exception):
     """The peer sent a frame size we refuse; the connection must be closed."""
 
 
-class FrameReader:
-    __slots__ = ("_big", "_big_filled", "_big_size", "_max", "_scratch", "_scratch_len", "_view")
+def shared_scratch() -> memoryview:
+    """A receive buffer for all the connections of one event loop."""
+    return memoryview(bytearray(SCRATCH_SIZE))
 
-    def __init__(self, max_request_size: int) -> None:
+
+class FrameReader:
+    __slots__ = ("_big", "_big_filled", "_big_size", "_max", "_partial", "_scratch")
+
+    def __init__(self, max_request_size: int, scratch: memoryview | None = None) -> None:
         self._max = max_request_size
-        self._scratch = bytearray(SCRATCH_SIZE)
-        self._view = memoryview(self._scratch)
-        self._scratch_len = 0  # bytes of unparsed data at the start of scratch
+        self._scratch = scratch if scratch is not None else shared_scratch()
+        self._partial = bytearray()  # the start of a frame not yet complete, carried between reads
         self._big: bytearray | None = None  # a large frame being filled in place
         self._big_filled = 0
         self._big_size = 0  # the frame's announced size; len(_big) may still be smaller
@@ -48,7 +56,7 @@ class FrameReader:
             if self._big_filled == len(big):
                 big = self._grow(big)
             return memoryview(big)[self._big_filled :]
-        return self._view[self._scratch_len :]
+        return self._scratch
 
     def _grow(self, big: bytearray) -> bytearray:
         extra = bytes(min(len(big), self._big_size - len(big)))
@@ -68,34 +76,39 @@ class FrameReader:
                 return []
             self._big = None
             return [big]
-        self._scratch_len += nbytes
-        return self._parse_scratch()
+        received = self._scratch[:nbytes]
+        if self._partial:
+            self._partial += received
+            return self._parse(self._partial, own=True)
+        return self._parse(received, own=False)
 
-    def _parse_scratch(self) -> list[bytearray]:
+    def _parse(self, data: bytearray | memoryview, *, own: bool) -> list[bytearray]:
+        """Cut the frames out of `data` (`_partial` itself when `own`, else the shared scratch);
+        keep what remains in `_partial`, or in `_big` when it starts a large frame."""
         frames: list[bytearray] = []
-        scratch = self._scratch
         pos = 0
-        end = self._scratch_len
+        end = len(data)
         while end - pos >= 4:
-            (size,) = _SIZE.unpack_from(scratch, pos)
+            (size,) = _SIZE.unpack_from(data, pos)
             if size < 0 or size > self._max:
                 raise FrameError(f"invalid request size {size} (socket.request.max.bytes={self._max})")
             if end - pos - 4 >= size:
-                frames.append(scratch[pos + 4 : pos + 4 + size])
+                frame = data[pos + 4 : pos + 4 + size]
+                frames.append(frame if isinstance(frame, bytearray) else bytearray(frame))
                 pos += 4 + size
                 continue
             if size + 4 > SCRATCH_SIZE:
                 # Large frame: move what we have into its own buffer and fill the rest in place.
                 big = bytearray(min(size, INITIAL_BIG_SIZE))
                 have = end - pos - 4
-                big[:have] = scratch[pos + 4 : end]
+                big[:have] = data[pos + 4 : end]
                 self._big = big
                 self._big_filled = have
                 self._big_size = size
                 pos = end
             break
-        if pos:
-            remaining = end - pos
-            scratch[:remaining] = scratch[pos:end]
-            self._scratch_len = remaining
+        if own:
+            del self._partial[:pos]
+        elif pos < end:
+            self._partial = bytearray(data[pos:end])
         return frames

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from odradek.broker.partitions import reconcile
+from odradek.broker.partitions import config_changed_topics, reconcile
 from odradek.metadata.store import MetadataChange
 from odradek.replication.manager import PartitionManager
 from odradek.storage.log_manager import remove_paths
@@ -103,8 +103,11 @@ class PartitionPublisher:
         self._partitions = partitions
 
     async def publish(self, change: MetadataChange) -> None:
-        doomed: list[Path] = reconcile(self._partitions, change.after)
-        self._partitions.update_configs()
+        first = not change.records  # the initial image: everything is new, strays are deleted
+        doomed: list[Path] = reconcile(self._partitions, change.after, None if first else change.before)
+        topics = None if first else config_changed_topics(change.before, change.after)
+        if topics is None or topics:
+            self._partitions.update_configs(topics)
         if doomed:
             await asyncio.to_thread(remove_paths, doomed)
 

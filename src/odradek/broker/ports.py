@@ -27,6 +27,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from odradek.broker.fetch_sessions import FetchSessionCache
@@ -107,6 +108,9 @@ class FlushPort(Protocol):
 
 class LogDirsPort(Protocol):
     def describe_dirs(self) -> list[LogDirDescription]: ...
+
+    @property
+    def offline_dirs(self) -> set[Path]: ...
 
 
 class StatsPort(Protocol):

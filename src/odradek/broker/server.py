@@ -1,13 +1,31 @@
-"""Listening sockets: one asyncio server per listener, one `KafkaConnection` per client."""
+"""Listening sockets: an accept loop per listener, one `KafkaConnection` per client.
+
+The server accepts connections itself (`sock_accept`, then `connect_accepted_socket`) rather than
+through `loop.create_server`, so that it can apply Kafka's connection limits before taking a
+connection off the backlog (`connection_quotas.py`), and survive running out of descriptors: on
+EMFILE/ENFILE (or ENOBUFS/ENOMEM) the accept loop logs, waits `ACCEPT_RETRY_S` and tries again while
+the pending clients wait in the backlog; established connections are not affected. A sweep closes
+connections idle for `connections.max.idle.ms` (no bytes received and no request in progress).
+Every connection of the server receives into one shared scratch buffer (`frame_reader.py`).
+On a TLS listener (`listener_security.py`) each accepted socket's handshake runs in a task of its
+own, cut after `tls_handshake_timeout_s`, so a stalled handshake never holds up the accept loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import functools
 import logging
+import math
+import socket
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from odradek.broker.connection import DEFAULT_SESSION_SETTINGS, KafkaConnection, SessionSettings
+from odradek.broker.connection_quotas import ConnectionLimits, ConnectionQuotas
+from odradek.broker.frame_reader import shared_scratch
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -17,6 +35,9 @@ if TYPE_CHECKING:
     from odradek.broker.metrics import BrokerMetrics
 
 log = logging.getLogger("odradek.broker.server")
+BACKLOG = 4096  # the kernel caps it at net.core.somaxconn
+ACCEPT_RETRY_S = 0.1
+_OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +72,7 @@ class KafkaServer:
         dispatcher: Dispatcher,
         max_request_size: int,
         metrics: BrokerMetrics | None = None,
+        limits: ConnectionLimits | None = None,
         security: Mapping[str, ListenerSecurity] | None = None,
         settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
         tls_handshake_timeout_s: float = 10.0,
@@ -61,50 +83,149 @@ class KafkaServer:
         self.dispatcher = dispatcher
         self.max_request_size = max_request_size
         self.metrics = metrics
+        self.limits = limits or ConnectionLimits()
         self.connections: set[KafkaConnection] = set()
-        self.servers: list[asyncio.Server] = []
         self.bound: list[tuple[Listener, int]] = []
+        self._sockets: list[socket.socket] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._scratch = shared_scratch()
+        self._quotas: ConnectionQuotas | None = None
+        self._slot_freed = asyncio.Event()
 
     async def start(self, listeners: list[Listener]) -> None:
         loop = asyncio.get_running_loop()
+        self._quotas = ConnectionQuotas(self.limits, loop.time())
         for listener in listeners:
-            security = self.security.get(listener.name)
-            context = security.tls.context if security is not None and security.tls is not None else None
-
-            def connection(security: ListenerSecurity | None = security) -> KafkaConnection:
-                return KafkaConnection(
-                    self.dispatcher,
-                    self.max_request_size,
-                    self.connections,
-                    self.metrics,
-                    security,
-                    self.settings,
-                )
-
-            server = await loop.create_server(
-                connection,
-                host=listener.host or None,
-                port=listener.port,
-                reuse_address=True,
-                backlog=1024,
-                ssl=context,
-                ssl_handshake_timeout=self.tls_handshake_timeout_s if context is not None else None,
-            )
-            port = server.sockets[0].getsockname()[1]
-            self.servers.append(server)
+            sockets = _listen(listener)
+            port = sockets[0].getsockname()[1]
+            for sock in sockets:
+                self._sockets.append(sock)
+                self._spawn(self._accept_loop(sock, listener), f"accept-{listener.name}")
             self.bound.append((listener, port))
             log.info("listening on %s://%s:%d", listener.name, listener.host or "0.0.0.0", port)
+            security = self.security.get(listener.name)
             if security is not None and security.protocol != "PLAINTEXT":
                 log.info("listener %s: %s %s", listener.name, security.protocol, sorted(security.mechanisms))
+        self._spawn(self._idle_sweep(), "idle-connections")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _accept_loop(self, sock: socket.socket, listener: Listener) -> None:
+        loop = asyncio.get_running_loop()
+        quotas = self._quotas
+        assert quotas is not None
+        while True:
+            while quotas.at_capacity:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+            delay = quotas.accept_delay(loop.time())
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            try:
+                conn, address = await loop.sock_accept(sock)
+            except OSError as exc:
+                if exc.errno not in _OUT_OF_RESOURCES:
+                    log.warning("accept on %s failed: %s", listener.name, exc)
+                    continue
+                log.error("cannot accept on %s: %s; retrying in %.1f s", listener.name, exc, ACCEPT_RETRY_S)
+                await asyncio.sleep(ACCEPT_RETRY_S)
+                continue
+            host = address[0] if isinstance(address, tuple) else str(address)
+            if not quotas.admit(host):
+                log.info("closing connection from %s: max.connections.per.ip reached", host)
+                conn.close()
+                continue
+            security = self.security.get(listener.name)
+            if security is not None and security.tls is not None:
+                # The TLS handshake runs in a task of its own: a client stalling it must not hold
+                # up the accept loop (it is cut after `tls_handshake_timeout_s`).
+                self._spawn(self._connect(conn, host, security), f"tls-{host}")
+            else:
+                await self._connect(conn, host, security)
+
+    async def _connect(self, conn: socket.socket, host: str, security: ListenerSecurity | None) -> None:
+        context = security.tls.context if security is not None and security.tls is not None else None
+        factory = functools.partial(self._connection, host, security)
+        try:
+            if context is None:
+                await asyncio.get_running_loop().connect_accepted_socket(factory, conn)
+            else:
+                await asyncio.get_running_loop().connect_accepted_socket(
+                    factory, conn, ssl=context, ssl_handshake_timeout=self.tls_handshake_timeout_s
+                )
+        except OSError as exc:  # ssl.SSLError and TimeoutError are OSErrors
+            log.info("connection from %s failed before it was established: %s", host, exc)
+            conn.close()
+            self._closed(host)
+
+    def _connection(self, host: str, security: ListenerSecurity | None) -> KafkaConnection:
+        return KafkaConnection(
+            self.dispatcher,
+            self.max_request_size,
+            self.connections,
+            self.metrics,
+            security,
+            self.settings,
+            scratch=self._scratch,
+            on_closed=lambda: self._closed(host),
+        )
+
+    def _closed(self, host: str) -> None:
+        if self._quotas is not None:
+            self._quotas.release(host)
+            self._slot_freed.set()
+
+    async def _idle_sweep(self) -> None:
+        """Close connections that received nothing for `connections.max.idle.ms` (Kafka closes them
+        silently too); checked every tenth of that (between 10 ms and 30 s)."""
+        idle_s = self.limits.max_idle_ms / 1000
+        every = min(max(idle_s / 10, 0.01), 30.0)
+        sweeps = max(1, math.ceil(idle_s / every))
+        while True:
+            await asyncio.sleep(every)
+            for conn in list(self.connections):
+                if conn.idle_sweep() >= sweeps:
+                    conn.close_idle()
 
     def queue_depth(self) -> int:
         return sum(c.queued() for c in self.connections)
 
     async def stop(self) -> None:
-        for server in self.servers:
-            server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for sock in self._sockets:
+            sock.close()
+        self._sockets.clear()
         for conn in list(self.connections):
             conn.close()
-        for server in self.servers:
-            await server.wait_closed()
-        self.servers.clear()
+
+
+def _listen(listener: Listener) -> list[socket.socket]:
+    """Listening sockets for every address of the listener's host (an empty host: all interfaces),
+    all on one port (port 0: the one the OS gives the first)."""
+    port = listener.port
+    sockets: list[socket.socket] = []
+    try:
+        infos = socket.getaddrinfo(
+            listener.host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((address[0], port, *address[2:]))
+            sock.listen(BACKLOG)
+            sock.setblocking(False)
+            port = sock.getsockname()[1]
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets

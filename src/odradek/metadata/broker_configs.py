@@ -120,6 +120,14 @@ BROKER_CONFIGS = table_of(
     ),
     # Storage.
     ro("log.dirs", STR, None, "Comma-separated directories holding partition logs; overrides log.dir."),
+    ro(
+        "odradek.log.max.open.files",
+        INT,
+        -1,
+        "Segment files kept open at once (least recently used closed first); -1: half the process's "
+        "open-file limit.",
+        at_least(-1),
+    ),
     ro("log.dir", STR, "/tmp/kafka-logs", "Directory holding partition logs when log.dirs is not set."),
     ro("num.partitions", INT, 1, "Partitions of a topic created without an explicit count.", at_least(1)),
     ro(

@@ -14,6 +14,7 @@ add their own to the partitions they load.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +26,8 @@ from odradek.replication.partition import Partition, PartitionListener
 from odradek.replication.replica_set import LeaderAndIsr
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager
+
+log_ = logging.getLogger("odradek.replication")
 
 
 class PartitionManager:
@@ -42,6 +45,7 @@ class PartitionManager:
         self.now_ms = now_ms
         self.listeners = listeners
         self.by_name: dict[str, dict[int, Partition]] = {}
+        self._unavailable: set[TopicPartition] = set()
         self._names: dict[uuid.UUID, str] = {}
 
     # --- lookups ---------------------------------------------------------------------------------
@@ -52,11 +56,14 @@ class PartitionManager:
     def leader(self, topic: str, partition: int, current_leader_epoch: int = -1) -> Partition | ErrorCode:
         """The partition if this broker leads it, else the error a leader-only request answers
         (Kafka's `getPartitionOrError` then `checkCurrentLeaderEpoch`): UNKNOWN_TOPIC_OR_PARTITION,
-        NOT_LEADER_OR_FOLLOWER, or, when the client's `current_leader_epoch` (negative: not checked)
-        is not the partition's, FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer)."""
+        KAFKA_STORAGE_ERROR (its log directory is offline), NOT_LEADER_OR_FOLLOWER, or, when the
+        client's `current_leader_epoch` (negative: not checked) is not the partition's,
+        FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer)."""
         found = self.get(topic, partition)
         if found is None:
             return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        if found.log.offline:  # its log directory failed (storage.LogManager.mark_offline)
+            return ErrorCode.KAFKA_STORAGE_ERROR
         if not found.is_leader:
             return ErrorCode.NOT_LEADER_OR_FOLLOWER
         if current_leader_epoch >= 0 and current_leader_epoch != found.leader_epoch:
@@ -78,14 +85,23 @@ class PartitionManager:
         return iter(self.all_partitions())
 
     # --- what the metadata side decides ------------------------------------------------------------
-    def host(self, tp: TopicPartition, topic_id: uuid.UUID, state: LeaderAndIsr) -> Partition:
+    def host(self, tp: TopicPartition, topic_id: uuid.UUID, state: LeaderAndIsr) -> Partition | None:
         """Host `tp` with the controller's `state`: create its log (or adopt the one on disk when it
-        belongs to this topic id), then become leader or follower. Idempotent."""
-        parts = self.by_name.setdefault(tp.topic, {})
-        self._names[topic_id] = tp.topic
-        partition = parts.get(tp.partition)
+        belongs to this topic id), then become leader or follower. Idempotent. None: not hosted,
+        since it has no log while a log directory is offline (its log may be there)."""
+        partition = self.get(tp.topic, tp.partition)
         if partition is None:
             log = self.logs.get(tp)
+            if log is None and self.logs.offline_dirs:
+                # Its log may be on the directory that failed: never start it again empty elsewhere
+                # (it stays unavailable until that directory is back, at the next start).
+                if tp not in self._unavailable:
+                    self._unavailable.add(tp)
+                    log_.warning("%s not hosted: no log, and a log directory is offline", tp)
+                return None
+        parts = self.by_name.setdefault(tp.topic, {})
+        self._names[topic_id] = tp.topic
+        if partition is None:
             if log is None or log.topic_id not in (None, topic_id):
                 if log is not None:
                     self.logs.delete_partition(tp)

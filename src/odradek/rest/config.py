@@ -67,16 +67,24 @@ class ConfigError(ValueError):
 @dataclass(frozen=True, slots=True)
 class RestConfig:
     values: Mapping[str, int | str] = field(default_factory=dict)
+    client: Mapping[str, str] = field(default_factory=dict)
+    """``client.*`` settings, as Confluent's REST Proxy takes them: given to every Kafka client with the
+    prefix removed (librdkafka names: ``client.security.protocol=SASL_SSL``, ``client.sasl.*``,
+    ``client.ssl.ca.location``...)."""
 
     @classmethod
     def from_properties(cls, properties: Mapping[str, str]) -> RestConfig:
         values: dict[str, int | str] = {s.name: s.default for s in SETTINGS}
+        client: dict[str, str] = {}
         for name, raw in properties.items():
             setting = BY_NAME.get(name)
+            if setting is None and name.startswith("client.") and name != "client.id":
+                client[name.removeprefix("client.")] = raw.strip()
+                continue
             if setting is None:
                 raise ConfigError(f"unknown REST proxy config {name!r}")
             values[name] = _parse(setting, raw)
-        return cls(values)
+        return cls(values, client)
 
     def integer(self, name: str) -> int:
         value = self.values.get(name, BY_NAME[name].default)

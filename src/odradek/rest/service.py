@@ -50,7 +50,12 @@ class RestProxy:
         self._tasks: list[asyncio.Task[None]] = []
 
     def client_config(self) -> dict[str, Any]:
-        return {"bootstrap.servers": self.bootstrap, "client.id": "odradek-rest", "logger": KAFKA_LOG}
+        return {
+            "bootstrap.servers": self.bootstrap,
+            "client.id": "odradek-rest",
+            "logger": KAFKA_LOG,
+            **self.config.client,
+        }
 
     def producer_config(self) -> dict[str, Any]:
         return {

@@ -9,6 +9,7 @@ ksqlDB answers a failed statement with `{"@type": "statement_error", "error_code
 | 40001 | bad statement: syntax, unknown column/source/type, type mismatch   |
 | 40002 | a push/pull query sent to `/ksql` (must go to `/query`)            |
 | 40401 | not found (query id, source)                                       |
+| 41700 | ASSERT TOPIC / ASSERT SCHEMA failed (HTTP 417)                     |
 | 50000 | server error                                                       |
 | 50002 | timed out waiting for the command topic to catch up                |
 | 50004 | server not ready (the command topic is still replaying)            |
@@ -24,6 +25,7 @@ BAD_REQUEST = 40000
 BAD_STATEMENT = 40001
 QUERY_ENDPOINT = 40002
 NOT_FOUND = 40401
+ASSERTION_FAILED = 41700
 SERVER_ERROR = 50000
 COMMAND_QUEUE_CATCHUP_TIMEOUT = 50002
 SERVER_NOT_READY = 50004

@@ -9,7 +9,7 @@
 Every persistent query runs in its own driver (one topology per query, as on a server); a record
 written to a topic is handed to every query reading it, so queries chain (a CSAS reading another
 CSAS's sink) in one call. Keys and values are given and returned as dicts of columns, through the
-source's real serdes (JSON, KAFKA, DELIMITED), so the bytes are exactly what a broker would hold.
+source's real serdes (JSON, KAFKA, DELIMITED; AVRO, PROTOBUF, JSON_SR with `registry=`), so the bytes are exactly what a broker would hold.
 """
 
 from __future__ import annotations
@@ -18,13 +18,31 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from odradek.sql.compiler.registry_serdes import SchemaRegistry
 from odradek.sql.compiler.serdes import source_serdes
 from odradek.sql.compiler.topology import QueryCompiler
 from odradek.sql.engine.engine import Engine, NoKafka, Session
 from odradek.sql.functions import FunctionRegistry, builtin_registry
 from odradek.sql.metastore import DataSource
+from odradek.sql.schema import Column
 from odradek.streams.testing import TopologyTestDriver
 from odradek.streams.windows import Windowed
+
+
+class _RegistryView(NoKafka):
+    """Topics known to nobody, schemas from the registry (CREATE without columns infers them)."""
+
+    def __init__(self, registry: SchemaRegistry) -> None:
+        super().__init__()
+        self.registry = registry
+
+    def infer_schema(
+        self, topic: str, value_format: str, key: bool, schema_id: int | None
+    ) -> list[Column] | None:
+        try:
+            return self.registry.infer(topic, value_format, key, schema_id)
+        except Exception:
+            return None
 
 
 @dataclass
@@ -43,11 +61,17 @@ class TopicLog:
 
 class SqlTestDriver:
     def __init__(
-        self, functions: FunctionRegistry | None = None, config: dict[str, str] | None = None
+        self,
+        functions: FunctionRegistry | None = None,
+        config: dict[str, str] | None = None,
+        registry: SchemaRegistry | None = None,
     ) -> None:
+        self.registry = registry  # AVRO, PROTOBUF, JSON_SR (e.g. SchemaRegistry("mock://test"))
+        if registry is not None:
+            config = {"ksql.schema.registry.url": registry.url or "mock://", **(config or {})}
         self.engine = Engine(functions or builtin_registry(), config)
         self.session = Session()
-        self.kafka = NoKafka()
+        self.kafka = NoKafka() if registry is None else _RegistryView(registry)
         self.topics: dict[str, TopicLog] = defaultdict(TopicLog)
         self.read_positions: dict[str, int] = defaultdict(int)
         self.queries: dict[str, _Running] = {}
@@ -78,7 +102,7 @@ class SqlTestDriver:
 
     def _start(self, query_id: str) -> None:
         plan = self.engine.plans[query_id]
-        compiled = QueryCompiler(query_id).compile_persistent(plan.planned, plan.sink)
+        compiled = QueryCompiler(query_id, self.registry).compile_persistent(plan.planned, plan.sink)
         driver = TopologyTestDriver(
             compiled.topology,
             {
@@ -127,11 +151,19 @@ class SqlTestDriver:
     ) -> None:
         """Write one record to a source's topic (key/value as {column: value}; None value = tombstone)."""
         source = self.source(source_name)
-        k_serde, v_serde = source_serdes(source)
+        k_serde, v_serde = source_serdes(source, self.registry)
         key_tuple = tuple((key or {}).get(c.name) for c in source.schema.key) if source.schema.key else ()
         kb = k_serde.serialize(source.topic, key_tuple if source.schema.key else None)
         vb = None if value is None else v_serde.serialize(source.topic, value)
         self._write(source.topic, kb, vb, timestamp)
+
+    def produce_raw(self, topic: str, key: bytes | None, value: bytes | None, timestamp: int = 0) -> None:
+        """Write one record of bytes to a topic (as another client would)."""
+        self._write(topic, key, value, timestamp)
+
+    def raw(self, topic: str) -> list[tuple[bytes | None, bytes | None, int]]:
+        """Every record written to a topic so far, as bytes (key, value, timestamp)."""
+        return list(self.topics[topic].records)
 
     def _write(self, topic: str, key: bytes | None, value: bytes | None, ts: int) -> None:
         pending: deque[tuple[str, bytes | None, bytes | None, int]] = deque([(topic, key, value, ts)])
@@ -167,7 +199,7 @@ class SqlTestDriver:
     def read(self, source_name: str, *, with_timestamps: bool = False) -> list[Any]:
         """The records written to a source's topic since the last read, as (key dict, value dict)."""
         source = self.source(source_name)
-        k_serde, v_serde = source_serdes(source)
+        k_serde, v_serde = source_serdes(source, self.registry)
         log = self.topics[source.topic].records
         start = self.read_positions[source.topic]
         self.read_positions[source.topic] = len(log)

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from odradek.model.topic_partition import TopicPartition
-from odradek.storage.atomic_file import write_atomically
+from odradek.storage.atomic_file import read_file, write_atomically
 
 _log = logging.getLogger(__name__)
 CHECKPOINT_VERSION = 0
@@ -66,7 +66,7 @@ def write_offsets(path: Path, offsets: Mapping[TopicPartition, int]) -> None:
 
 def read_offsets(path: Path) -> dict[TopicPartition, int]:
     try:
-        return decode_offsets(path.read_text())
+        return decode_offsets(read_file(path).decode())
     except FileNotFoundError:
         return {}
     except (ValueError, UnicodeDecodeError) as exc:
@@ -86,10 +86,10 @@ def write_partition_metadata(path: Path, topic_id: uuid.UUID, sync: bool = True)
     write_atomically(path, f"version: 0\ntopic_id: {topic_id_to_str(topic_id)}".encode(), sync)
 
 
-def read_partition_metadata(path: Path) -> uuid.UUID | None:
+def read_partition_metadata(path: str | Path) -> uuid.UUID | None:
     """The topic id, or None when the file is missing or malformed."""
     try:
-        fields = dict(line.split(": ", 1) for line in path.read_text().splitlines() if line)
+        fields = dict(line.split(": ", 1) for line in read_file(path).decode().splitlines() if line)
         if fields.get("version") != "0":
             raise ValueError("unknown partition.metadata version")
         return topic_id_from_str(fields["topic_id"])

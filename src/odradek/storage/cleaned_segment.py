@@ -44,8 +44,8 @@ class CleanedSegmentWriter:
             cleaned_path(directory, base_offset, s) for s in (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX)
         ]
         self._fd: int | None = os.open(self.paths[0], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
-        self._offset_index = OffsetIndex.create(self.paths[1], base_offset)
-        self._time_index = TimeIndex.create(self.paths[2], base_offset)
+        self._offset_index = OffsetIndex.create(directory, base_offset, INDEX_SUFFIX + CLEANED_SUFFIX)
+        self._time_index = TimeIndex.create(directory, base_offset, TIME_INDEX_SUFFIX + CLEANED_SUFFIX)
         self._pending = bytearray()
         self.size = 0  # bytes appended, written or pending
         self._written = 0
@@ -81,20 +81,22 @@ class CleanedSegmentWriter:
         self._write_pending()
         if self._max_timestamp >= 0:
             self._time_index.maybe_append(self._max_timestamp, self._offset_of_max)
-        self._offset_index.write_pending()
-        self._time_index.write_pending()
+        self._offset_index.persist()
+        self._time_index.persist()
         assert self._fd is not None
-        for fd in (self._fd, self._offset_index.sync_fd(), self._time_index.sync_fd()):
-            if fd is not None:
+        self._fsync(self._fd)
+        for path in self.paths[1:]:
+            fd = os.open(path, os.O_RDONLY)
+            try:
                 self._fsync(fd)
+            finally:
+                os.close(fd)
         self.close()
 
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-        self._offset_index.close()
-        self._time_index.close()
 
     def discard(self) -> None:
         self.close()

@@ -179,6 +179,9 @@ class CleaningJob:
         self._prepared: list[_Source] | None = None
         self._deleted: list[Path] = []
         self._sources: list[_Source] = []
+        if transactions is not None:
+            for segment in log.segments:
+                segment.txn_index.load()  # here, on the loop: the filter reads them in the worker thread
         try:
             for segment in log.segments[:-1]:
                 if segment.base_offset >= todo.first_uncleanable_offset:

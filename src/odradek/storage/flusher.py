@@ -14,6 +14,9 @@ A log is due by itself when:
 * it holds at least `flush.messages` unflushed messages;
 * a rolled segment is not fsynced yet (Kafka fsyncs a segment once it is rolled).
 
+Only logs that may be due are looked at (`LogSource.flush_candidates`: rolled since their last
+flush, or with `flush.ms`/`flush.messages` set), so a check costs nothing per idle partition.
+
 The broker awaits `after_append` (or `wait_durable`) before acknowledging a produce only for topics
 whose `flush.messages` is set; `after_append` follows Kafka: wait only once `flush.messages` unflushed
 messages have accumulated.
@@ -29,7 +32,7 @@ from typing import Protocol
 from odradek.model.clock import Clock
 from odradek.model.topic_partition import TopicPartition
 from odradek.storage.errors import LogClosedError, StorageError
-from odradek.storage.partition_log import PartitionLog
+from odradek.storage.partition_log import TRANSIENT_ERRNOS, PartitionLog
 
 _log = logging.getLogger(__name__)
 
@@ -43,7 +46,9 @@ ToThread = Callable[
 class LogSource(Protocol):
     def get(self, tp: TopicPartition) -> PartitionLog | None: ...
 
-    def items(self) -> list[tuple[TopicPartition, PartitionLog]]: ...
+    def flush_candidates(self) -> list[PartitionLog]: ...
+
+    def flush_not_needed(self, log: PartitionLog) -> None: ...
 
 
 def _flush_logs(flushes: Flushes) -> dict[TopicPartition, BaseException]:
@@ -110,10 +115,13 @@ class LogFlusher:
             await self.wait_durable(tp, last_offset)
 
     def due(self, now_ms: int) -> dict[TopicPartition, int]:
-        """Logs to flush without a waiter, and up to which offset."""
+        """Logs to flush without a waiter, and up to which offset. Only the log source's candidates
+        are looked at (rolled logs, logs with `flush.ms`/`flush.messages`), never every log."""
         targets: dict[TopicPartition, int] = {}
-        for tp, log in self._logs.items():
+        for log in self._logs.flush_candidates():
+            tp = log.tp
             if log.closed:
+                self._logs.flush_not_needed(log)
                 continue
             last = self._last_flush_ms.setdefault(tp, now_ms)
             unflushed = log.unflushed_messages
@@ -123,6 +131,8 @@ class LogFlusher:
                 targets[tp] = log.log_end_offset
             elif log.recovery_point < log.active_segment.base_offset:
                 targets[tp] = log.active_segment.base_offset
+            else:
+                self._logs.flush_not_needed(log)
         return targets
 
     async def _run(self) -> None:
@@ -164,9 +174,12 @@ class LogFlusher:
             return
         self.rounds += 1
         errors = await self._to_thread(_flush_logs, flushes)
-        for tp, _, _ in flushes:
-            if tp not in errors:
+        for tp, log, _ in flushes:
+            error = errors.get(tp)
+            if error is None:
                 self._last_flush_ms[tp] = now_ms
+            elif isinstance(error, OSError) and error.errno not in TRANSIENT_ERRNOS and log.on_io_error:
+                log.on_io_error(log, error)  # a failing fsync: the directory goes offline (on the loop)
         self._release(waiters, errors)
 
     def _release(

@@ -1,12 +1,23 @@
 """What the offset and time indexes share: a file of fixed-size big-endian entries, append-only.
 
 Kafka preallocates index files to `segment.index.bytes` and memory-maps them; odradek writes exactly
-`entries * entry_size` bytes with pwrite instead, which Kafka's own loader reads the same way (it
-counts entries from the file length). The entries also live in memory as arrays so lookups are a
-C `bisect`; an index of a segment loaded from disk is read lazily, on its first lookup.
+`entries * entry_size` bytes instead, which Kafka's own loader reads the same way (it counts entries
+from the file length). The entries live in memory as arrays, so lookups are a C `bisect`.
+
+No descriptor stays open (a broker with 20,000 partitions must not need three per partition):
+
+* reading: an index of a segment loaded from disk is read whole on its first lookup (one open, read,
+  close) and may be dropped from memory again (`unload`) when its segment's file is closed by the
+  file cache; it is read again when next needed;
+* writing: entries appended in memory are written to the file by `persist` (one open, pwrite,
+  close). The active segment's indexes are persisted when the segment is sealed (rolled or closed)
+  or rebuilt; until then the file may lag behind memory. That is safe because recovery after a
+  crash always re-reads the active segment (it holds the recovery point) and rebuilds its indexes,
+  and a clean shutdown seals it first.
 
 An index is a cache of facts the `.log` holds: whenever it looks wrong (length not a multiple of the
-entry size, an entry beyond the log, entries out of order) the segment rebuilds it from the log.
+entry size, an entry beyond the log, entries out of order, a missing file) the segment rebuilds it
+from the log.
 """
 
 from __future__ import annotations
@@ -15,28 +26,38 @@ import os
 from pathlib import Path
 from typing import Self
 
+from odradek.storage.atomic_file import read_file
+from odradek.storage.layout import segment_file, segment_path
+
 
 class CorruptIndexError(Exception):
     pass
 
 
 class IndexFile:
-    """Base class: file handling, pending writes and truncation; subclasses own the decoded arrays."""
+    """Base class: the file, pending writes and truncation; subclasses own the decoded arrays."""
 
+    __slots__ = ("_directory", "_loaded", "_pending", "_persisted", "_rewrite", "_suffix", "base_offset")
     ENTRY_SIZE = 0
 
-    def __init__(self, path: Path, base_offset: int, *, loaded: bool) -> None:
-        self.path = path
+    def __init__(self, directory: Path, base_offset: int, suffix: str, *, loaded: bool) -> None:
+        self._directory = directory  # the path is built when needed: no Path object per index at rest
+        self._suffix = suffix
         self.base_offset = base_offset
-        self._fd: int | None = None
         self._loaded = loaded
-        self._pending = bytearray()
+        self._pending = bytearray()  # encoded entries not yet in the file
         self._persisted = 0  # entries already in the file (valid once loaded)
-        self._rewrite = False  # reset() happened: the next write replaces the whole file
-        self._decode(b"")
+        self._rewrite = False  # the next persist replaces the whole file
+        if loaded:
+            self._decode(b"")
+        else:
+            self._drop_arrays()
 
     # --- subclass hooks -------------------------------------------------------------------------
     def _decode(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _drop_arrays(self) -> None:
         raise NotImplementedError
 
     def _check(self) -> None:
@@ -49,15 +70,27 @@ class IndexFile:
         raise NotImplementedError
 
     # --- lifecycle ------------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return segment_path(self._directory, self.base_offset, self._suffix)
+
     @classmethod
-    def create(cls, path: Path, base_offset: int) -> Self:
-        index = cls(path, base_offset, loaded=True)
-        index._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    def create(cls, directory: Path, base_offset: int, suffix: str) -> Self:
+        """A new, empty index; the file is created (or emptied) by the first `persist`."""
+        index = cls(directory, base_offset, suffix, loaded=True)
+        index.mark_new()
         return index
+
+    def mark_new(self) -> None:
+        """This index starts empty: the first `persist` creates the file, or empties an old one."""
+        self._rewrite = True
 
     def file_entries(self) -> int:
         """Entries in the file (without loading it); raises CorruptIndexError on a torn length."""
-        size = os.stat(self.path).st_size
+        try:
+            size = os.stat(self.path).st_size
+        except FileNotFoundError:
+            raise CorruptIndexError(f"{self.path} is missing") from None
         if size % self.ENTRY_SIZE:
             raise CorruptIndexError(f"{self.path}: length {size} is not a multiple of {self.ENTRY_SIZE}")
         return size // self.ENTRY_SIZE
@@ -67,46 +100,70 @@ class IndexFile:
         entries = self.file_entries()
         if entries == 0:
             return None
-        with open(self.path, "rb") as f:
-            f.seek((entries - 1) * self.ENTRY_SIZE)
-            return f.read(self.ENTRY_SIZE)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            return os.pread(fd, self.ENTRY_SIZE, (entries - 1) * self.ENTRY_SIZE)
+        finally:
+            os.close(fd)
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    @property
+    def written(self) -> bool:
+        """The file exists with (a prefix of) these entries; False for a new or reset index."""
+        return not self._rewrite
 
     def ensure_loaded(self) -> None:
         """Read the file into memory and check it; raises CorruptIndexError."""
         if self._loaded:
             return
-        data = self.path.read_bytes()
+        try:
+            data = read_file(segment_file(self._directory, self.base_offset, self._suffix))
+        except FileNotFoundError:
+            raise CorruptIndexError(f"{self.path} is missing") from None
         if len(data) % self.ENTRY_SIZE:
             raise CorruptIndexError(f"{self.path}: length {len(data)} is not a multiple of {self.ENTRY_SIZE}")
         self._decode(data)
-        self._check()
+        try:
+            self._check()
+        except CorruptIndexError:
+            self._drop_arrays()
+            raise
         self._persisted = self._count()
         self._loaded = True
+
+    def unload(self) -> bool:
+        """Forget the entries if the file holds all of them (they are read again when needed)."""
+        if not self._loaded or self._pending or self._rewrite:
+            return False
+        self._drop_arrays()
+        self._loaded = False
+        return True
 
     @property
     def entries(self) -> int:
         self.ensure_loaded()
         return self._count()
 
-    def _writable_fd(self) -> int:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        return self._fd
-
-    def write_pending(self) -> None:
-        """Write entries appended in memory since the last call (one pwrite)."""
+    def persist(self) -> None:
+        """Write the entries appended in memory since the last call (one open, pwrite, close)."""
         if not self._pending and not self._rewrite:
             return
-        fd = self._writable_fd()
-        data, self._pending = self._pending, bytearray()
-        if data:
-            os.pwrite(fd, data, self._persisted * self.ENTRY_SIZE)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            data = self._pending
+            if data:
+                os.pwrite(fd, data, self._persisted * self.ENTRY_SIZE)
+            length = self._persisted * self.ENTRY_SIZE + len(data)
+            if self._rewrite and os.fstat(fd).st_size != length:
+                os.ftruncate(fd, length)  # cut what remains of an older file
+        finally:
+            os.close(fd)
         self._persisted += len(data) // self.ENTRY_SIZE
-        if self._rewrite:
-            # Cut what remains of the old file (after a rebuild it is usually the same length).
-            self._rewrite = False
-            if os.fstat(fd).st_size != self._persisted * self.ENTRY_SIZE:
-                os.ftruncate(fd, self._persisted * self.ENTRY_SIZE)
+        self._pending = bytearray()
+        self._rewrite = False
 
     def truncate_entries(self, entries: int) -> None:
         """Keep the first `entries` entries, in memory and on disk."""
@@ -115,23 +172,17 @@ class IndexFile:
             return
         self._truncate_arrays(entries)
         if entries < self._persisted:
-            os.ftruncate(self._writable_fd(), entries * self.ENTRY_SIZE)
+            try:
+                os.truncate(self.path, entries * self.ENTRY_SIZE)
+            except FileNotFoundError:
+                self._rewrite = True
             self._persisted = entries
-        self._pending = self._pending[: (entries - self._persisted) * self.ENTRY_SIZE]
+        del self._pending[(entries - self._persisted) * self.ENTRY_SIZE :]
 
     def reset(self) -> None:
-        """Drop every entry (before a rebuild); the file is rewritten by the next `write_pending`."""
+        """Drop every entry (before a rebuild); the file is rewritten by the next `persist`."""
         self._decode(b"")
         self._loaded = True
         self._pending = bytearray()
         self._persisted = 0
         self._rewrite = True
-
-    def sync_fd(self) -> int | None:
-        """The descriptor to fsync, when this process wrote to the file."""
-        return self._fd
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None

@@ -26,6 +26,7 @@ and `.swap` (a cleaned segment being swapped in), appended to a segment file's n
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -35,6 +36,7 @@ LOG_SUFFIX = ".log"
 INDEX_SUFFIX = ".index"
 TIME_INDEX_SUFFIX = ".timeindex"
 TXN_INDEX_SUFFIX = ".txnindex"
+SNAPSHOT_SUFFIX = ".snapshot"
 SEGMENT_SUFFIXES = (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX)
 DELETED_SUFFIX = ".deleted"
 TMP_SUFFIX = ".tmp"
@@ -56,6 +58,11 @@ _PARTITION_DIR = re.compile(r"^(.+)-(\d+)$")
 
 def segment_path(directory: Path, base_offset: int, suffix: str) -> Path:
     return directory / f"{base_offset:020d}{suffix}"
+
+
+def segment_file(directory: Path, base_offset: int, suffix: str) -> str:
+    """`segment_path` as a string, without building a Path (hot at startup: thousands of files)."""
+    return f"{os.fspath(directory)}/{base_offset:020d}{suffix}"
 
 
 def parse_segment_name(name: str) -> tuple[int, str] | None:

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
+from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
-from odradek.storage.atomic_file import write_atomically
+from odradek.storage.atomic_file import read_file, write_atomically
 
 _log = logging.getLogger(__name__)
 UNDEFINED_EPOCH = -1
@@ -50,7 +51,9 @@ def decode(text: str) -> list[EpochEntry]:
 
 
 class LeaderEpochCache:
-    def __init__(self, path: Path, entries: list[EpochEntry] | None = None) -> None:
+    __slots__ = ("_entries", "needs_sync", "path", "unsaved")
+
+    def __init__(self, path: Path, entries: Sequence[EpochEntry] | None = None) -> None:
         self.path = path
         self._entries: list[EpochEntry] = list(entries or [])
         self.needs_sync = False  # written since the last fsync
@@ -60,7 +63,7 @@ class LeaderEpochCache:
     def load(cls, path: Path) -> tuple[LeaderEpochCache, bool]:
         """The cache and whether the file was read fine (False: missing or malformed)."""
         try:
-            return cls(path, decode(path.read_text())), True
+            return cls(path, decode(read_file(path).decode())), True
         except FileNotFoundError:
             return cls(path), False
         except (ValueError, TypeError, UnicodeDecodeError) as exc:

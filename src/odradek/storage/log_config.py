@@ -60,6 +60,11 @@ class LogConfig:
         return "compact" in self.cleanup_policy
 
     @property
+    def flushes_itself(self) -> bool:
+        """`flush.ms` or `flush.messages` set: the flusher must look at the log now and then."""
+        return self.flush_ms != LONG_MAX or self.flush_messages != LONG_MAX
+
+    @property
     def flush_on_messages(self) -> bool:
         """`flush.messages` was set: producers wait for fsync before being acknowledged."""
         return self.flush_messages != LONG_MAX

@@ -23,10 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from odradek.model.topic_partition import TopicPartition
+from odradek.storage.atomic_file import sync_filesystem
 from odradek.storage.checkpoints import read_offsets, write_clean_shutdown, write_offsets
 from odradek.storage.cleaner import CleanStats
 from odradek.storage.cleaner_transactions import aborted_transaction_filter
 from odradek.storage.errors import StorageError
+from odradek.storage.file_cache import AUTO, MIN_CAPACITY, FileCache
 from odradek.storage.layout import (
     CLEAN_SHUTDOWN_FILE,
     DELETE_DIR_SUFFIX,
@@ -39,7 +41,9 @@ from odradek.storage.layout import (
 )
 from odradek.storage.log_cleaner import CleanerConfig, LogCleaner
 from odradek.storage.log_config import LogConfig
-from odradek.storage.partition_log import Fsync, PartitionLog
+from odradek.storage.log_loader import LoadJob, load_logs
+from odradek.storage.log_state import LOG_STATE_FILE, read_log_states, write_log_states
+from odradek.storage.partition_log import Fsync, PartitionLog, remove_new_partition_dir
 
 _log = logging.getLogger(__name__)
 
@@ -61,6 +65,7 @@ class LogDirDescription:
     partition_sizes: dict[TopicPartition, int]
     total_bytes: int
     usable_bytes: int
+    offline: bool = False
 
 
 def remove_paths(paths: Iterable[Path]) -> None:
@@ -79,14 +84,24 @@ class LogManager:
         *,
         fsync: Fsync = os.fsync,
         cleaner_config: CleanerConfig | None = None,
+        max_open_files: int = AUTO,
+        recovery_threads_per_dir: int = 1,
+        sync_filesystem: Callable[[Path], None] = sync_filesystem,
     ) -> None:
         if not log_dirs:
             raise ValueError("log.dirs is empty")
         self.log_dirs = [Path(d) for d in log_dirs]
         self._fsync = fsync
+        self._sync_filesystem = sync_filesystem
+        self.files = FileCache(max_open_files)
+        self.recovery_threads_per_dir = max(1, recovery_threads_per_dir)
         self._logs: dict[TopicPartition, PartitionLog] = {}
         self._dir_of: dict[TopicPartition, Path] = {}
-        self._lock = threading.Lock()  # guards the two dicts (checkpoint runs in a thread)
+        self._counts: dict[Path, int] = dict.fromkeys(self.log_dirs, 0)  # partitions per directory
+        self.offline_dirs: set[Path] = set()
+        self._flush_watch: set[PartitionLog] = set()  # logs the flusher must look at (flush_candidates)
+        self.on_dir_offline: list[Callable[[Path], None]] = []  # told once per failed directory
+        self._lock = threading.Lock()  # guards the dicts (checkpoint runs in a thread)
         self.cleaner = LogCleaner(self, cleaner_config, fsync=fsync)
         # transactions: never clean at or above the LSO; drop the data of aborted transactions
         self.cleaner.last_stable_offset = lambda _tp, log: log.last_stable_offset
@@ -94,50 +109,149 @@ class LogManager:
 
     # --- startup ----------------------------------------------------------------------------
     def load(self, config_for_topic: Callable[[str], LogConfig], now_ms: int) -> LoadReport:
-        """Open every partition in every log directory, recovering those of unclean directories."""
+        """Open every partition in every log directory, recovering those of unclean directories.
+
+        A directory shut down cleanly is opened from its `clean-shutdown-log-state` (no partition
+        directory is read, `log_state.py`); every other partition directory is loaded by
+        `recovery_threads_per_dir` threads per log directory, each with a small file cache of its
+        own, so loading never holds more descriptors than a few per thread.
+        """
         report = LoadReport()
+        configs: dict[str, LogConfig] = {}
+
+        def config_of(topic: str) -> LogConfig:
+            config = configs.get(topic)
+            if config is None:
+                config = configs[topic] = config_for_topic(topic)
+            return config
+
+        jobs: list[LoadJob] = []
+        seen: dict[TopicPartition, Path] = dict(self._dir_of)
         for log_dir in self.log_dirs:
-            log_dir.mkdir(parents=True, exist_ok=True)
-            marker = log_dir / CLEAN_SHUTDOWN_FILE
-            clean = marker.exists()
+            try:
+                log_dir.mkdir(parents=True, exist_ok=True)
+                clean = (log_dir / CLEAN_SHUTDOWN_FILE).exists()
+                names = sorted(os.listdir(log_dir))
+            except OSError as exc:
+                _log.error("log directory %s is offline: %s", log_dir, exc)  # as Kafka: the others load
+                self.offline_dirs.add(log_dir)
+                continue
             if not clean:
                 report.unclean_dirs.append(log_dir)
-            recovery_points = read_offsets(log_dir / RECOVERY_POINT_CHECKPOINT)
-            log_starts = read_offsets(log_dir / LOG_START_OFFSET_CHECKPOINT)
-            high_watermarks = read_offsets(log_dir / REPLICATION_OFFSET_CHECKPOINT)
-            for entry in sorted(os.scandir(log_dir), key=lambda e: e.name):
-                if not entry.is_dir():
+            states = read_log_states(log_dir / LOG_STATE_FILE) if clean else {}
+            checkpoints: list[dict[TopicPartition, int]] = []  # read only if a log needs them
+            for name in names:
+                if is_deleted_partition_dir(name):
+                    report.stale.append(log_dir / name)
                     continue
-                if is_deleted_partition_dir(entry.name):
-                    report.stale.append(Path(entry.path))
-                    continue
-                tp = parse_partition_dir(entry.name)
+                tp = parse_partition_dir(name)
                 if tp is None:
                     continue
-                if tp in self._logs:
-                    raise StorageError(f"{tp} found in both {self._dir_of[tp]} and {log_dir}")
-                log = PartitionLog.load(
-                    Path(entry.path),
-                    tp,
-                    config_for_topic(tp.topic),
-                    recovery_point=recovery_points.get(tp, 0),
-                    log_start_offset=log_starts.get(tp, 0),
-                    high_watermark=high_watermarks.get(tp, 0),
-                    clean=clean,
-                    now_ms=now_ms,
-                    fsync=self._fsync,
+                if tp in seen:
+                    raise StorageError(f"{tp} found in both {seen[tp]} and {log_dir}")
+                seen[tp] = log_dir
+                directory = log_dir / name
+                state = states.get(tp)
+                if state is not None:
+                    log = PartitionLog.from_state(
+                        directory,
+                        tp,
+                        config_of(tp.topic),
+                        state,
+                        now_ms=now_ms,
+                        fsync=self._fsync,
+                        files=self.files,
+                    )
+                    self._add(tp, log, log_dir)
+                    report.partitions += 1
+                    continue
+                if not directory.is_dir():
+                    continue
+                if not checkpoints:
+                    checkpoints = [
+                        read_offsets(log_dir / name)
+                        for name in (
+                            RECOVERY_POINT_CHECKPOINT,
+                            LOG_START_OFFSET_CHECKPOINT,
+                            REPLICATION_OFFSET_CHECKPOINT,
+                        )
+                    ]
+                recovery_points, log_starts, high_watermarks = checkpoints
+                jobs.append(
+                    LoadJob(
+                        log_dir,
+                        directory,
+                        tp,
+                        config_of(tp.topic),
+                        recovery_points.get(tp, 0),
+                        log_starts.get(tp, 0),
+                        high_watermarks.get(tp, 0),
+                        clean,
+                        now_ms,
+                    )
                 )
                 if not clean:
                     report.recovered.append(tp)
-                if log.truncated_on_load:
-                    report.truncated[tp] = log.truncated_on_load
-                with self._lock:
-                    self._logs[tp] = log
-                    self._dir_of[tp] = log_dir
-                report.partitions += 1
-            # From now on a crash must trigger recovery.
-            marker.unlink(missing_ok=True)
+        workers = self.recovery_threads_per_dir * len(self.log_dirs)
+        for job, loaded in load_logs(jobs, workers, self.files, self._fsync):
+            if isinstance(loaded, OSError):
+                _log.error("cannot load %s (%s): log directory %s is offline", job.tp, loaded, job.log_dir)
+                self.mark_offline(job.log_dir)
+                continue
+            self._add(job.tp, loaded, job.log_dir)
+            if job.log_dir in self.offline_dirs:
+                loaded.take_offline()
+                continue
+            if loaded.truncated_on_load:
+                report.truncated[job.tp] = loaded.truncated_on_load
+            report.partitions += 1
+        for log_dir in self.log_dirs:
+            if log_dir in self.offline_dirs:
+                continue
+            # From now on a crash must trigger recovery; the state file only goes with the marker.
+            (log_dir / CLEAN_SHUTDOWN_FILE).unlink(missing_ok=True)
+            (log_dir / LOG_STATE_FILE).unlink(missing_ok=True)
         return report
+
+    def _add(self, tp: TopicPartition, log: PartitionLog, log_dir: Path) -> None:
+        log.on_io_error = self._io_failed
+        log.on_flush_needed = self._flush_watch.add
+        if log.config.flushes_itself or log.recovery_point < log.active_segment.base_offset:
+            self._flush_watch.add(log)
+        with self._lock:
+            self._logs[tp] = log
+            self._dir_of[tp] = log_dir
+            self._counts[log_dir] += 1
+
+    def flush_candidates(self) -> list[PartitionLog]:
+        """The logs that may need a flush without anyone waiting: rolled since their last flush, or
+        with `flush.ms`/`flush.messages` set. The flusher looks at these instead of every log."""
+        return list(self._flush_watch)
+
+    def flush_not_needed(self, log: PartitionLog) -> None:
+        """The flusher found nothing left to do for `log` (it returns when it rolls again)."""
+        if not log.config.flushes_itself:
+            self._flush_watch.discard(log)
+
+    # --- failed directories (Kafka's LogDirFailureChannel) ----------------------------------
+    def _io_failed(self, log: PartitionLog, exc: OSError) -> None:
+        log_dir = self._dir_of.get(log.tp)
+        if log_dir is not None:
+            _log.error("I/O error on %s (%s): taking log directory %s offline", log.tp, exc, log_dir)
+            self.mark_offline(log_dir)
+
+    def mark_offline(self, log_dir: Path) -> None:
+        """A directory whose disk fails: its logs answer KAFKA_STORAGE_ERROR from now on, new
+        partitions go elsewhere, no checkpoint or clean-shutdown marker is written for it (the next
+        start recovers it). On the event loop (the logs close their files)."""
+        if log_dir in self.offline_dirs:
+            return
+        self.offline_dirs.add(log_dir)
+        for tp, log in self.items():
+            if self._dir_of.get(tp) == log_dir:
+                log.take_offline()
+        for listener in self.on_dir_offline:
+            listener(log_dir)
 
     # --- partitions -------------------------------------------------------------------------
     def get(self, tp: TopicPartition) -> PartitionLog | None:
@@ -163,24 +277,85 @@ class LogManager:
         return result
 
     def next_log_dir(self) -> Path:
-        counts = self.partitions_by_dir()
-        return min(self.log_dirs, key=lambda d: len(counts[d]))  # min() keeps the first of equals
+        counts = self._counts
+        online = [d for d in self.log_dirs if d not in self.offline_dirs]
+        if not online:
+            raise StorageError("every log directory is offline")
+        return min(online, key=lambda d: counts[d])  # min() keeps the first of equals
 
     def create_partition(
         self, tp: TopicPartition, topic_id: uuid.UUID, config: LogConfig, now_ms: int
     ) -> PartitionLog:
-        """Create an empty log; returns the existing one if the partition is already here."""
+        """Create an empty log; returns the existing one if the partition is already here.
+
+        Raises OSError (EMFILE, ENOSPC, EIO...) leaving no directory behind."""
         existing = self._logs.get(tp)
         if existing is not None:
             return existing
         log_dir = self.next_log_dir()
         log = PartitionLog.create(
-            log_dir / partition_dir_name(tp), tp, topic_id, config, now_ms=now_ms, fsync=self._fsync
+            log_dir / partition_dir_name(tp),
+            tp,
+            topic_id,
+            config,
+            now_ms=now_ms,
+            fsync=self._fsync,
+            files=self.files,
         )
-        with self._lock:
-            self._logs[tp] = log
-            self._dir_of[tp] = log_dir
+        self._add(tp, log, log_dir)
         return log
+
+    def create_partitions(
+        self, wanted: Sequence[tuple[TopicPartition, uuid.UUID, LogConfig, int]], now_ms: int
+    ) -> list[TopicPartition]:
+        """Create the empty logs of many new partitions, all or none: on the first failure (EMFILE,
+        ENOSPC, EIO...) every log made here is removed again and the OSError raised. Each entry is
+        (partition, topic id, config, the leader epoch its first leader starts with or -1); partitions
+        already here are skipped; returns the ones created (for `remove_partitions` if the change
+        they belong to fails later).
+
+        Blocking (a directory and two files per partition): the broker runs it in a worker thread
+        before it writes the metadata record that creates the partitions, so the record never
+        names a partition without a directory. The logs are opened through a file cache of this
+        call's own (one descriptor at a time) and handed over to the shared one with none open.
+        """
+        own = FileCache(MIN_CAPACITY)
+        created: list[TopicPartition] = []
+        try:
+            for tp, topic_id, config, leader_epoch in wanted:
+                if tp in self._logs:
+                    continue
+                log_dir = self.next_log_dir()
+                log = PartitionLog.create(
+                    log_dir / partition_dir_name(tp),
+                    tp,
+                    topic_id,
+                    config,
+                    now_ms=now_ms,
+                    fsync=self._fsync,
+                    files=own,
+                )
+                created.append(tp)
+                self._add(tp, log, log_dir)
+                if leader_epoch >= 0:  # the leader's epoch starts at 0 (written here, not on the loop)
+                    log.leader_epoch_cache.assign(leader_epoch, 0)
+                log.rebind(self.files)
+        except BaseException:
+            self.remove_partitions(created)
+            raise
+        return created
+
+    def remove_partitions(self, tps: Iterable[TopicPartition]) -> None:
+        """Undo `create_partitions`: close the logs and remove their directories now (blocking)."""
+        for tp in tps:
+            with self._lock:
+                log = self._logs.pop(tp, None)
+                log_dir = self._dir_of.pop(tp, None)
+                if log_dir is not None:
+                    self._counts[log_dir] -= 1
+            if log is not None:
+                log.close(seal=False)
+                remove_new_partition_dir(log.directory)
 
     def delete_partition(self, tp: TopicPartition) -> Path | None:
         """Close the log and rename its directory to `<topic>-<partition>.<uuidhex>-delete`.
@@ -191,10 +366,12 @@ class LogManager:
         with self._lock:
             log = self._logs.pop(tp, None)
             log_dir = self._dir_of.pop(tp, None)
+            if log_dir is not None:
+                self._counts[log_dir] -= 1
         if log is None or log_dir is None:
             return None
         self.cleaner.forget(tp)
-        log.close()
+        log.close(seal=False)
         target = log_dir / f"{partition_dir_name(tp)}.{uuid.uuid4().hex}{DELETE_DIR_SUFFIX}"
         os.replace(log.directory, target)
         return target
@@ -202,8 +379,15 @@ class LogManager:
     def describe_dirs(self) -> list[LogDirDescription]:
         result = []
         for log_dir, tps in self.partitions_by_dir().items():
+            if log_dir in self.offline_dirs:
+                result.append(LogDirDescription(log_dir, {}, -1, -1, offline=True))
+                continue
             sizes = {tp: log.size_in_bytes for tp in tps if (log := self._logs.get(tp)) is not None}
-            usage = shutil.disk_usage(log_dir)
+            try:
+                usage = shutil.disk_usage(log_dir)
+            except OSError:
+                result.append(LogDirDescription(log_dir, sizes, -1, -1))
+                continue
             result.append(LogDirDescription(log_dir, sizes, usage.total, usage.free))
         return result
 
@@ -231,6 +415,8 @@ class LogManager:
             for tp, log in self._logs.items():
                 by_dir[self._dir_of[tp]].append((tp, log))
         for log_dir, logs in by_dir.items():
+            if log_dir in self.offline_dirs:
+                continue
             write_offsets(log_dir / RECOVERY_POINT_CHECKPOINT, {tp: log.recovery_point for tp, log in logs})
             write_offsets(
                 log_dir / LOG_START_OFFSET_CHECKPOINT, {tp: log.log_start_offset for tp, log in logs}
@@ -244,15 +430,39 @@ class LogManager:
             log.flush()
 
     def close(self, broker_epoch: int = -1) -> None:
-        """Flush and close every log, write checkpoints, then mark each directory cleanly shut down."""
-        failed: set[Path] = set()
+        """Close every log, make each log directory durable with one file-system sync (rather than
+        an fsync per file: 20,000 partitions close in well under a second), then write the
+        checkpoints, the clean-shutdown log state and the clean-shutdown marker of each directory
+        whose logs all closed and synced."""
+        failed: set[Path] = set(self.offline_dirs)
+        by_dir: dict[Path, list[tuple[TopicPartition, PartitionLog]]] = {d: [] for d in self.log_dirs}
         for tp, log in self.items():
+            log_dir = self._dir_of[tp]
+            by_dir[log_dir].append((tp, log))
             try:
-                log.close(flush=True)
+                log.close(snapshot=True)
             except OSError:
-                _log.exception("flushing %s failed: its directory will be recovered at next start", tp)
-                failed.add(self._dir_of[tp])
+                _log.exception("closing %s failed: its directory will be recovered at next start", tp)
+                failed.add(log_dir)
+        for log_dir, logs in by_dir.items():
+            if log_dir in failed:
+                continue
+            try:
+                self._sync_filesystem(log_dir)
+            except OSError:
+                _log.exception("syncing %s failed: it will be recovered at next start", log_dir)
+                failed.add(log_dir)
+                continue
+            for _, log in logs:
+                log.closed_durably()
         self.checkpoint()
-        for log_dir in self.log_dirs:
-            if log_dir not in failed:
-                write_clean_shutdown(log_dir / CLEAN_SHUTDOWN_FILE, broker_epoch)
+        for log_dir, logs in by_dir.items():
+            if log_dir in failed:
+                continue
+            states = {tp: log.state() for tp, log in logs}
+            try:
+                write_log_states(log_dir / LOG_STATE_FILE, states)
+            except OSError:
+                _log.exception("writing %s failed", log_dir / LOG_STATE_FILE)  # the start reads the logs
+            write_clean_shutdown(log_dir / CLEAN_SHUTDOWN_FILE, broker_epoch)
+        self.files.close_all()

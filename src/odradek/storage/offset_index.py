@@ -24,6 +24,7 @@ from itertools import islice
 from odradek.storage.index_file import CorruptIndexError, IndexFile
 
 ENTRY = struct.Struct(">ii")
+_EMPTY: array[int] = array("i")  # stands for the arrays of an index not in memory (never appended to)
 
 
 def _strictly_increasing(values: array[int]) -> bool:
@@ -31,6 +32,7 @@ def _strictly_increasing(values: array[int]) -> bool:
 
 
 class OffsetIndex(IndexFile):
+    __slots__ = ("_pos", "_rel")
     ENTRY_SIZE = ENTRY.size
 
     def _decode(self, data: bytes) -> None:
@@ -39,6 +41,9 @@ class OffsetIndex(IndexFile):
             both.byteswap()
         self._rel = both[0::2]
         self._pos = both[1::2]
+
+    def _drop_arrays(self) -> None:
+        self._rel = self._pos = _EMPTY
 
     def _check(self) -> None:
         if not (_strictly_increasing(self._rel) and _strictly_increasing(self._pos)):
@@ -55,6 +60,8 @@ class OffsetIndex(IndexFile):
 
     def quick_check(self, log_size: int) -> None:
         """Startup check without reading the whole file: length and last entry."""
+        if self._loaded:
+            return
         raw = self.last_entry_raw()
         if raw is not None:
             rel, position = ENTRY.unpack(raw)
@@ -62,6 +69,7 @@ class OffsetIndex(IndexFile):
                 raise CorruptIndexError(f"{self.path}: last entry ({rel}, {position}) outside the log")
 
     def append(self, offset: int, position: int) -> None:
+        self.ensure_loaded()
         rel = offset - self.base_offset
         if self._rel and (rel <= self._rel[-1] or position <= self._pos[-1]):
             raise CorruptIndexError(f"{self.path}: entry ({offset}, {position}) out of order")

@@ -30,7 +30,10 @@ flush holds duplicates of the descriptors it uses.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import shutil
 import threading
 import uuid
 from bisect import bisect_right
@@ -56,14 +59,18 @@ from odradek.storage.errors import (
     RecordListTooLargeError,
     StorageError,
 )
-from odradek.storage.layout import LEADER_EPOCH_CHECKPOINT, PARTITION_METADATA
-from odradek.storage.leader_epoch_cache import LeaderEpochCache
+from odradek.storage.file_cache import FileCache
+from odradek.storage.layout import LEADER_EPOCH_CHECKPOINT, LOG_SUFFIX, PARTITION_METADATA, TMP_SUFFIX
+from odradek.storage.leader_epoch_cache import EpochEntry, LeaderEpochCache
 from odradek.storage.log_config import LogConfig
+from odradek.storage.log_state import LogState
 from odradek.storage.producer_snapshot import (
+    CorruptSnapshotError,
     delete_snapshots,
     list_snapshots,
     load_latest_snapshot,
     read_marker,
+    read_snapshot,
     rebuild,
     snapshot_path,
     write_snapshot,
@@ -82,6 +89,12 @@ from odradek.storage.segment_swap import Rename, SwapConflictError, swap_in
 from odradek.storage.txn_index import AbortedTxn, collect_aborted
 
 Fsync = Callable[[int], None]
+TRANSIENT_ERRNOS = frozenset(
+    (errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN, errno.EINTR)
+)
+"""Running out of something: the request fails, the log directory stays online (unlike Kafka, which
+takes a directory offline on any IOException: with a full disk the data is intact, and freeing
+space lets writes go on without a restart)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +117,32 @@ class ReadResult:
 
 
 class PartitionLog:
+    __slots__ = (
+        "_bases",
+        "_closed",
+        "_config",
+        "_dirty_dirs",
+        "_epoch_cache",
+        "_files",
+        "_fsync",
+        "_generation",
+        "_high_watermark",
+        "_leo",
+        "_lock",
+        "_log_start",
+        "_offline",
+        "_recovery_point",
+        "_segments",
+        "_snapshot_offset",
+        "directory",
+        "on_flush_needed",
+        "on_io_error",
+        "producer_state",
+        "topic_id",
+        "tp",
+        "truncated_on_load",
+    )
+
     def __init__(
         self,
         tp: TopicPartition,
@@ -117,6 +156,7 @@ class PartitionLog:
         high_watermark: int,
         epoch_cache: LeaderEpochCache,
         topic_id: uuid.UUID | None,
+        files: FileCache,
         fsync: Fsync = os.fsync,
     ) -> None:
         self.tp = tp
@@ -131,10 +171,15 @@ class PartitionLog:
         self._high_watermark = min(max(high_watermark, log_start_offset), log_end_offset)
         self._epoch_cache = epoch_cache
         self._fsync = fsync
+        self._files = files
+        self._snapshot_offset = -1  # the producer snapshot known to be on disk at this offset
         self._lock = threading.Lock()
         self._generation = 0  # bumped by truncation: a flush started before must not publish
         self._dirty_dirs: set[Path] = set()  # entries created, renamed or deleted since the last flush
         self._closed = False
+        self._offline = False
+        self.on_io_error: Callable[[PartitionLog, OSError], None] | None = None  # LogManager's
+        self.on_flush_needed: Callable[[PartitionLog], None] | None = None  # rolled, or flush.ms set
         self.truncated_on_load = 0  # bytes recovery cut when this log was loaded
         self.producer_state = ProducerStateManager()
         self.producer_state.map_end_offset = log_end_offset
@@ -150,12 +195,18 @@ class PartitionLog:
         *,
         now_ms: int,
         fsync: Fsync = os.fsync,
+        files: FileCache | None = None,
     ) -> PartitionLog:
+        """A new, empty partition directory: `partition.metadata` and an empty first segment (its
+        indexes are written when it is sealed, the leader-epoch checkpoint with the first epoch)."""
         directory.mkdir(parents=True)
-        write_partition_metadata(directory / PARTITION_METADATA, topic_id, sync=False)
-        segment = LogSegment.create(directory, 0, config, now_ms)
-        cache = LeaderEpochCache(directory / LEADER_EPOCH_CHECKPOINT)
-        cache.persist()
+        files = files if files is not None else FileCache()
+        try:
+            write_partition_metadata(directory / PARTITION_METADATA, topic_id, sync=False)
+            segment = LogSegment.create(directory, 0, config, now_ms, files)
+        except BaseException:
+            remove_new_partition_dir(directory)  # no half-made directory is left behind
+            raise
         log = cls(
             tp,
             directory,
@@ -165,8 +216,9 @@ class PartitionLog:
             log_end_offset=0,
             recovery_point=0,
             high_watermark=0,
-            epoch_cache=cache,
+            epoch_cache=LeaderEpochCache(directory / LEADER_EPOCH_CHECKPOINT),
             topic_id=topic_id,
+            files=files,
             fsync=fsync,
         )
         log._dirty_dirs = {directory, directory.parent}
@@ -185,11 +237,14 @@ class PartitionLog:
         clean: bool,
         now_ms: int,
         fsync: Fsync = os.fsync,
+        files: FileCache | None = None,
     ) -> PartitionLog:
         """Open an existing partition directory (recovering it unless `clean`, see recovery.py)."""
+        files = files if files is not None else FileCache()
         loaded = load_segments(
             directory,
             config,
+            files,
             recovery_point=recovery_point,
             log_start_offset=log_start_offset,
             clean=clean,
@@ -205,25 +260,108 @@ class PartitionLog:
             recovery_point=loaded.recovery_point,
             high_watermark=high_watermark,
             epoch_cache=loaded.epoch_cache,
-            topic_id=read_partition_metadata(directory / PARTITION_METADATA),
+            topic_id=read_partition_metadata(f"{os.fspath(directory)}/{PARTITION_METADATA}"),
+            files=files,
             fsync=fsync,
         )
         log.truncated_on_load = loaded.truncated_bytes
-        log._load_producer_state(clean=clean, now_ms=now_ms)
+        log._load_producer_state(clean=clean, now_ms=now_ms, snapshots=loaded.snapshots)
         return log
 
-    def _load_producer_state(self, *, clean: bool, now_ms: int) -> None:
+    @classmethod
+    def from_state(
+        cls,
+        directory: Path,
+        tp: TopicPartition,
+        config: LogConfig,
+        state: LogState,
+        *,
+        now_ms: int,
+        fsync: Fsync = os.fsync,
+        files: FileCache | None = None,
+        recovery_point: int | None = None,
+        producer_state: ProducerStateManager | None = None,
+    ) -> PartitionLog:
+        """A log as a clean shutdown described it (`log_state.py`): nothing is read or opened, except
+        the producer snapshot at the log end offset when the log had producers. A loader process
+        (`log_loader.py`) passes the recovery point and producer state it recovered."""
+        files = files if files is not None else FileCache()
+        segments = [
+            LogSegment.open(directory, base, config, now_ms, files, size=size, txn_index_exists=bool(txn))
+            for base, size, txn in state.segments
+        ]
+        leo = state.log_end_offset
+        log = cls(
+            tp,
+            directory,
+            config,
+            segments,
+            log_start_offset=state.log_start_offset,
+            log_end_offset=leo,
+            recovery_point=leo if recovery_point is None else recovery_point,
+            high_watermark=state.high_watermark,
+            epoch_cache=LeaderEpochCache(
+                directory / LEADER_EPOCH_CHECKPOINT, [EpochEntry(e, o) for e, o in state.epochs]
+            ),
+            topic_id=state.topic_id,
+            files=files,
+            fsync=fsync,
+        )
+        if producer_state is not None:
+            log.producer_state = producer_state
+        elif state.producers:
+            try:
+                entries = read_snapshot(snapshot_path(directory, leo))
+            except (CorruptSnapshotError, OSError):
+                log._load_producer_state(clean=True, now_ms=now_ms, snapshots=None)
+                return log
+            log.producer_state.load(entries, leo, now_ms)
+            log._snapshot_offset = leo
+            log.producer_state.on_high_watermark_updated(log._high_watermark)
+        return log
+
+    def state(self) -> LogState:
+        """What `from_state` needs to open this log again (after a clean close)."""
+        return LogState(
+            self.topic_id,
+            self._log_start,
+            self._leo,
+            self._high_watermark,
+            [(s.base_offset, s.size, int(s.has_txn_index)) for s in self._segments],
+            self._epoch_cache.entries,
+            self._snapshotted_producers(),
+        )
+
+    def _snapshotted_producers(self) -> int:
+        """Producers in the snapshot at the log end offset; 0 when there are none (no snapshot
+        needed), -1 when there are some but no snapshot holds them (the next load replays)."""
+        count = len(self.producer_state.producers)
+        return count if count == 0 or self._snapshot_offset == self._leo else -1
+
+    def rebind(self, files: FileCache) -> None:
+        """Close every descriptor and use `files` from now on (after loading in a worker thread)."""
+        with self._lock:
+            self._files = files
+            for segment in self._segments:
+                segment.rebind(files)
+
+    def _load_producer_state(self, *, clean: bool, now_ms: int, snapshots: list[int] | None = None) -> None:
         """Snapshot + replay (hook 6 of the transactions README): newest snapshot <= LEO, then every
-        batch header after it; the `.txnindex` of the replayed range is rewritten from the replay."""
+        batch header after it; the `.txnindex` of the replayed range is rewritten from the replay.
+        `snapshots` are the snapshot offsets in the directory, when the caller just listed it."""
         directory, leo = self.directory, self._leo
-        delete_snapshots(directory, above=leo)
+        if snapshots is None:
+            snapshots = list_snapshots(directory)
+        for offset in [o for o in snapshots if o > leo]:
+            snapshot_path(directory, offset).unlink(missing_ok=True)
+            snapshots.remove(offset)
         snapshot: tuple[int, list[ProducerStateEntry]] | None
-        if clean and not list_snapshots(directory):
+        if clean and not snapshots:
             # A clean log without snapshots (written before producer state existed): like Kafka,
             # replay only the active segment rather than read every segment's headers.
             snapshot = (self._segments[-1].base_offset, [])
         else:
-            snapshot = load_latest_snapshot(directory, at_most=leo)
+            snapshot = load_latest_snapshot(directory, at_most=leo, offsets=snapshots)
         start = snapshot[0] if snapshot is not None else self._log_start
         first = max(0, bisect_right(self._bases, start) - 1)
         replayed = self._segments[first:] if start < leo else []
@@ -235,18 +373,22 @@ class PartitionLog:
             now_ms=now_ms,
         )
         self.producer_state.map_end_offset = leo
-        self._remove_stray_snapshots()
+        if snapshot is not None and snapshot[0] == leo and snapshot[0] in snapshots:
+            self._snapshot_offset = leo
+        self._remove_stray_snapshots(snapshots)
         for segment in replayed:
-            segment.txn_index.truncate_to(start)
+            if segment.has_txn_index:
+                segment.txn_index.truncate_to(start)
         for txn in completed:
             if txn.is_aborted:
                 self._segment_holding(txn.last_offset).txn_index.append(AbortedTxn.of(txn))
         self.producer_state.on_high_watermark_updated(self._high_watermark)
 
-    def _remove_stray_snapshots(self) -> None:
+    def _remove_stray_snapshots(self, offsets: list[int] | None = None) -> None:
         """Keep the snapshots at segment bases and the newest one (Kafka's rule): a clean shutdown
         leaves one at the log end each time, which would otherwise pile up."""
-        offsets = list_snapshots(self.directory)
+        if offsets is None:
+            offsets = list_snapshots(self.directory)
         bases = set(self._bases)
         for offset in offsets[:-1]:
             if offset not in bases:
@@ -274,6 +416,8 @@ class PartitionLog:
 
     def update_config(self, config: LogConfig) -> None:
         self._config = config
+        if config.flushes_itself and self.on_flush_needed is not None:
+            self.on_flush_needed(self)
 
     @property
     def log_start_offset(self) -> int:
@@ -347,7 +491,28 @@ class PartitionLog:
 
     def _check_open(self) -> None:
         if self._closed:
+            if self._offline:
+                raise StorageError(f"the log directory of {self.tp} is offline")
             raise LogClosedError(f"log of {self.tp} is closed")
+
+    @property
+    def offline(self) -> bool:
+        return self._offline
+
+    def _io_error(self, what: str, exc: OSError) -> StorageError:
+        """The error to raise for an OSError of `what`; a disk failure (anything but running out of
+        space, descriptors or memory) also goes to `on_io_error`, which takes the directory offline."""
+        if exc.errno not in TRANSIENT_ERRNOS and self.on_io_error is not None:
+            self.on_io_error(self, exc)
+        return StorageError(f"{what} {self.tp} failed: {exc}")
+
+    def take_offline(self) -> None:
+        """Its log directory failed: every later operation raises StorageError (KAFKA_STORAGE_ERROR),
+        and its files are closed."""
+        with self._lock:
+            self._offline = self._closed = True
+            for segment in self._segments:
+                segment.close()
 
     # --- append -----------------------------------------------------------------------------
     def append(
@@ -422,12 +587,19 @@ class PartitionLog:
                 config=config,
             )
         except OSError as exc:
-            raise StorageError(f"append to {self.tp} failed: {exc}") from exc
+            raise self._io_error("append to", exc) from exc
         self._leo = last + 1
-        if leader_epoch > self._epoch_cache.latest_epoch:
-            self._epoch_cache.assign(leader_epoch, first)
-        if with_producer:
-            self._record_producers(buf, headers, first, append_time, segment)
+        try:
+            if leader_epoch > self._epoch_cache.latest_epoch:
+                self._epoch_cache.assign(leader_epoch, first)
+            if with_producer:
+                self._record_producers(buf, headers, first, append_time, segment)
+        except OSError as exc:
+            # The batch is written but its epoch or aborted transaction is not: the log and what
+            # describes it disagree, so the partition stops here (recovery rebuilds both from it).
+            if self.on_io_error is not None:
+                self.on_io_error(self, exc)
+            raise StorageError(f"append to {self.tp} failed after writing: {exc}") from exc
         return AppendInfo(first, last, append_time, self._log_start, max_ts)
 
     def _record_producers(
@@ -475,13 +647,16 @@ class PartitionLog:
         active = self._segments[-1]
         if active.size == 0 and active.base_offset == self._leo:
             return active
-        segment = LogSegment.create(self.directory, self._leo, self._config, now_ms)
+        segment = LogSegment.create(self.directory, self._leo, self._config, now_ms, self._files)
         active.seal()
+        active.close_fd()  # closed segments hold no descriptor at rest (readers reopen them)
         with self._lock:
             self._segments.append(segment)
             self._bases.append(segment.base_offset)
             self._dirty_dirs.add(self.directory)
         self._snapshot(sync=False)
+        if self.on_flush_needed is not None:
+            self.on_flush_needed(self)  # Kafka fsyncs a segment once it is rolled
         return segment
 
     def _snapshot(self, sync: bool) -> None:
@@ -489,6 +664,7 @@ class PartitionLog:
         state = self.producer_state
         state.map_end_offset = self._leo
         write_snapshot(self.directory, self._leo, state.producers.values(), sync=sync)
+        self._snapshot_offset = self._leo
 
     # --- read -------------------------------------------------------------------------------
     def read(
@@ -508,7 +684,7 @@ class PartitionLog:
         try:
             return self._read(fetch_offset, max_bytes, max_offset, min_one_batch)
         except OSError as exc:
-            raise StorageError(f"read from {self.tp} failed: {exc}") from exc
+            raise self._io_error("read from", exc) from exc
 
     def _read(self, fetch_offset: int, max_bytes: int, max_offset: int, min_one_batch: bool) -> ReadResult:
         chunks: list[bytes] = []
@@ -701,7 +877,7 @@ class PartitionLog:
             self._generation += 1
             doomed, self._segments = self._segments, []
             paths = [path for segment in doomed for path in segment.rename_to_deleted()]
-            segment = LogSegment.create(self.directory, offset, self._config, now_ms)
+            segment = LogSegment.create(self.directory, offset, self._config, now_ms, self._files)
             self._segments = [segment]
             self._bases = [offset]
             self._dirty_dirs.add(self.directory)
@@ -738,7 +914,7 @@ class PartitionLog:
         with self._lock:
             self._dirty_dirs.add(self.directory)
             deleted = swap_in(self.directory, base, [s.base_offset for s in old], rename)
-            segment = LogSegment.open(self.directory, base, self._config, now_ms)
+            segment = LogSegment.open(self.directory, base, self._config, now_ms, self._files)
             self._segments[first:end] = [segment]
             self._bases[first:end] = [base]
             for doomed in old:
@@ -749,7 +925,9 @@ class PartitionLog:
     def flush(self, up_to_offset: int | None = None) -> int:
         """fsync everything below `up_to_offset` (default: the log end offset); thread-safe.
 
-        Returns the recovery point, which advances to the flushed offset.
+        Returns the recovery point, which advances to the flushed offset. The files are opened by
+        path under the lock (which every rename and deletion takes too), so the loop's file cache
+        may close the segments' own descriptors meanwhile.
         """
         fds: list[int] = []
         with self._lock:
@@ -764,12 +942,13 @@ class PartitionLog:
                 bases = self._bases
                 for i, segment in enumerate(self._segments):
                     end = bases[i + 1] if i + 1 < len(bases) else None
-                    if (end is None or end > self._recovery_point) and segment.base_offset < target:
-                        fds += [os.dup(fd) for fd in segment.sync_fds()]
-                    if segment.txn_index.has_entries and (end is None or end > self._recovery_point):
-                        fds.append(os.open(segment.txn_index.path, os.O_RDONLY))
+                    past_recovery_point = end is None or end > self._recovery_point
+                    if past_recovery_point and segment.base_offset < target:
+                        fds += _open_existing(segment.file_paths())
+                    if past_recovery_point and segment.has_txn_index:
+                        fds += _open_existing([segment.txn_index.path])
                 if sync_epochs:
-                    fds.append(os.open(self._epoch_cache.path, os.O_RDONLY))
+                    fds += _open_existing([self._epoch_cache.path])
                 fds += [os.open(d, os.O_RDONLY | os.O_DIRECTORY) for d in sorted(sync_dirs)]
             except OSError:
                 for fd in fds:
@@ -793,17 +972,66 @@ class PartitionLog:
                 self._recovery_point = target
             return self._recovery_point
 
-    def close(self, flush: bool = False) -> None:
-        """Record the active segment's largest timestamp, optionally fsync, close every file."""
+    def close(self, flush: bool = False, *, snapshot: bool | None = None, seal: bool = True) -> None:
+        """Seal the active segment (its indexes are written), snapshot the producer state if it
+        changed (`snapshot`, by default when flushing), optionally fsync, and close every file.
+
+        A clean shutdown snapshots without `flush`: the log manager makes the files durable with
+        one sync per log directory, then calls `closed_durably`. A log being deleted is closed
+        without `seal` (nothing is written: its disk may be full).
+        """
         if self._closed:
             return
         try:
-            self._segments[-1].seal()
+            if seal:
+                self._segments[-1].seal()
+            take_snapshot = flush if snapshot is None else snapshot
+            if take_snapshot and self.producer_state.producers and self._snapshot_offset != self._leo:
+                self._snapshot(sync=flush)
             if flush:
-                self._snapshot(sync=True)
                 self.flush()
         finally:
             with self._lock:
                 self._closed = True
                 for segment in self._segments:
                     segment.close()
+
+    def closed_durably(self) -> None:
+        """The caller made every file of this closed log durable: nothing past the recovery point."""
+        self._recovery_point = self._leo
+
+
+def remove_new_partition_dir(directory: Path) -> None:
+    """Remove a partition directory `create` made (and nothing was written to since), by its known
+    names: unlike `shutil.rmtree` this needs no descriptor, so it works when creating the log
+    failed because the process ran out of them."""
+    for name in (
+        PARTITION_METADATA,
+        PARTITION_METADATA + TMP_SUFFIX,
+        LEADER_EPOCH_CHECKPOINT,
+        LEADER_EPOCH_CHECKPOINT + TMP_SUFFIX,
+        f"{0:020d}{LOG_SUFFIX}",
+    ):
+        with contextlib.suppress(OSError):
+            os.unlink(directory / name)
+    try:
+        os.rmdir(directory)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _open_existing(paths: list[Path]) -> list[int]:
+    """Read-only descriptors of those of `paths` that exist (for fsync)."""
+    fds = []
+    for path in paths:
+        try:
+            fds.append(os.open(path, os.O_RDONLY))
+        except FileNotFoundError:
+            continue
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            raise
+    return fds

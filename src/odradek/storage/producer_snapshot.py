@@ -33,6 +33,7 @@ itself; `read_marker` decodes a control batch's marker for the caller.
 
 from __future__ import annotations
 
+import os
 import struct
 from collections import deque
 from collections.abc import Iterable
@@ -41,7 +42,8 @@ from pathlib import Path
 import crc32c as _crc32c
 
 from odradek.protocol.records import BatchHeader, iter_records
-from odradek.storage.atomic_file import write_atomically
+from odradek.storage.atomic_file import read_file, write_atomically
+from odradek.storage.layout import SNAPSHOT_SUFFIX
 from odradek.storage.producer_state import (
     BatchMetadata,
     CompletedTxn,
@@ -50,7 +52,6 @@ from odradek.storage.producer_state import (
     ProducerStateManager,
 )
 
-SNAPSHOT_SUFFIX = ".snapshot"
 SNAPSHOT_VERSION = 1
 _HEAD = struct.Struct(">hIi")
 _ENTRY = struct.Struct(">qhiqiqiq")
@@ -119,9 +120,9 @@ def snapshot_path(directory: Path, offset: int) -> Path:
 def list_snapshots(directory: Path) -> list[int]:
     """Offsets of the snapshot files in a partition directory, ascending."""
     offsets = []
-    for path in directory.glob(f"*{SNAPSHOT_SUFFIX}"):
-        stem = path.name[: -len(SNAPSHOT_SUFFIX)]
-        if len(stem) == 20 and stem.isdigit():
+    for name in os.listdir(directory):
+        stem = name[: -len(SNAPSHOT_SUFFIX)]
+        if name.endswith(SNAPSHOT_SUFFIX) and len(stem) == 20 and stem.isdigit():
             offsets.append(int(stem))
     return sorted(offsets)
 
@@ -136,7 +137,7 @@ def write_snapshot(
 
 
 def read_snapshot(path: Path) -> list[ProducerStateEntry]:
-    return decode_snapshot(path.read_bytes())
+    return decode_snapshot(read_file(path))
 
 
 def delete_snapshots(directory: Path, *, below: int | None = None, above: int | None = None) -> list[int]:
@@ -151,9 +152,12 @@ def delete_snapshots(directory: Path, *, below: int | None = None, above: int | 
     return doomed
 
 
-def load_latest_snapshot(directory: Path, at_most: int) -> tuple[int, list[ProducerStateEntry]] | None:
-    """The newest readable snapshot with offset <= `at_most`; unreadable ones are deleted."""
-    for offset in reversed(list_snapshots(directory)):
+def load_latest_snapshot(
+    directory: Path, at_most: int, offsets: list[int] | None = None
+) -> tuple[int, list[ProducerStateEntry]] | None:
+    """The newest readable snapshot with offset <= `at_most`; unreadable ones are deleted.
+    `offsets` are the snapshots in the directory when the caller just listed it."""
+    for offset in reversed(list_snapshots(directory) if offsets is None else offsets):
         if offset > at_most:
             continue
         try:

@@ -393,7 +393,8 @@ class ProducerStateManager:
         return completed
 
     def on_high_watermark_updated(self, high_watermark: int) -> None:
-        self._unreplicated = {f: last for f, last in self._unreplicated.items() if last >= high_watermark}
+        if self._unreplicated:
+            self._unreplicated = {f: last for f, last in self._unreplicated.items() if last >= high_watermark}
 
     def on_log_start_offset_incremented(self, log_start_offset: int) -> None:
         self.on_high_watermark_updated(log_start_offset)

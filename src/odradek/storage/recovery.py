@@ -27,21 +27,25 @@ import logging
 import os
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from odradek.protocol.records import BatchHeader
+from odradek.storage.file_cache import FileCache
 from odradek.storage.index_file import CorruptIndexError
 from odradek.storage.layout import (
+    CLEANED_SUFFIX,
     DELETED_SUFFIX,
     INDEX_SUFFIX,
     LEADER_EPOCH_CHECKPOINT,
     LOG_SUFFIX,
     SEGMENT_SUFFIXES,
+    SNAPSHOT_SUFFIX,
+    SWAP_SUFFIX,
     TIME_INDEX_SUFFIX,
     TMP_SUFFIX,
+    TXN_INDEX_SUFFIX,
     parse_segment_name,
-    segment_path,
 )
 from odradek.storage.leader_epoch_cache import LeaderEpochCache
 from odradek.storage.log_config import LogConfig
@@ -59,18 +63,44 @@ class LoadedLog:
     recovery_point: int
     epoch_cache: LeaderEpochCache
     truncated_bytes: int = 0  # bytes cut from torn or corrupt tails, and in segments dropped after them
+    snapshots: list[int] = field(default_factory=list)  # offsets of the producer snapshots found
 
 
-def remove_leftovers(directory: Path) -> list[int]:
-    """Delete `*.deleted`, `*.tmp` and orphan index files; return the base offsets of the `.log` files."""
+@dataclass(slots=True)
+class DirectoryListing:
+    """One partition directory's files, from a single listing."""
+
+    bases: list[int]  # `.log` files, ascending
+    indexed: set[int]  # bases with both index files
+    with_txn_index: set[int]
+    snapshots: list[int]  # producer snapshots, ascending
+
+
+def list_partition_dir(directory: Path) -> DirectoryListing:
+    """Delete `*.deleted`, `*.tmp` and orphan segment files (after finishing or undoing an
+    interrupted swap of cleaned segments), and describe what remains."""
     names = os.listdir(directory)
-    bases = {parsed[0] for name in names if (parsed := parse_segment_name(name)) and parsed[1] == LOG_SUFFIX}
-    for name in names:
-        parsed = parse_segment_name(name)
-        orphan = parsed is not None and parsed[1] in SEGMENT_SUFFIXES and parsed[0] not in bases
+    if any(name.endswith((SWAP_SUFFIX, CLEANED_SUFFIX)) for name in names):
+        recover_swaps(directory)
+        names = os.listdir(directory)
+    parsed = [(name, parse_segment_name(name)) for name in names]
+    bases = {p[0] for _, p in parsed if p is not None and p[1] == LOG_SUFFIX}
+    by_suffix: dict[str, set[int]] = {INDEX_SUFFIX: set(), TIME_INDEX_SUFFIX: set(), TXN_INDEX_SUFFIX: set()}
+    snapshots = []
+    for name, p in parsed:
+        orphan = p is not None and p[1] in SEGMENT_SUFFIXES and p[0] not in bases
         if name.endswith((DELETED_SUFFIX, TMP_SUFFIX)) or orphan:
             (directory / name).unlink(missing_ok=True)
-    return sorted(bases)
+        elif p is not None and p[1] in by_suffix:
+            by_suffix[p[1]].add(p[0])
+        elif p is not None and p[1] == SNAPSHOT_SUFFIX:
+            snapshots.append(p[0])
+    return DirectoryListing(
+        sorted(bases),
+        by_suffix[INDEX_SUFFIX] & by_suffix[TIME_INDEX_SUFFIX],
+        by_suffix[TXN_INDEX_SUFFIX],
+        sorted(snapshots),
+    )
 
 
 def _epoch_assigner(cache: LeaderEpochCache) -> Callable[[BatchHeader], None]:
@@ -81,46 +111,49 @@ def _epoch_assigner(cache: LeaderEpochCache) -> Callable[[BatchHeader], None]:
     return assign
 
 
-def _indexes_missing(directory: Path, base: int) -> bool:
-    return not all(segment_path(directory, base, s).exists() for s in (INDEX_SUFFIX, TIME_INDEX_SUFFIX))
-
-
 def load_segments(
     directory: Path,
     config: LogConfig,
+    files: FileCache,
     *,
     recovery_point: int,
     log_start_offset: int,
     clean: bool,
     now_ms: int,
 ) -> LoadedLog:
-    recover_swaps(directory)
-    bases = remove_leftovers(directory)
+    listing = list_partition_dir(directory)
+    bases = listing.bases
     epoch_cache, epochs_ok = LeaderEpochCache.load(directory / LEADER_EPOCH_CHECKPOINT)
     if not bases:
-        segment = LogSegment.create(directory, max(log_start_offset, 0), config, now_ms)
+        segment = LogSegment.create(directory, max(log_start_offset, 0), config, now_ms, files)
         epoch_cache.persist()
         start = segment.base_offset
-        return LoadedLog([segment], start, start, start, epoch_cache)
+        return LoadedLog([segment], start, start, start, epoch_cache, snapshots=listing.snapshots)
 
-    missing = {base for base in bases if _indexes_missing(directory, base)}
-    segments = [LogSegment.open(directory, base, config, now_ms) for base in bases]
-    loaded = LoadedLog(segments, 0, 0, 0, epoch_cache)
+    segments = [
+        LogSegment.open(
+            directory, base, config, now_ms, files, txn_index_exists=base in listing.with_txn_index
+        )
+        for base in bases
+    ]
+    loaded = LoadedLog(segments, 0, 0, 0, epoch_cache, snapshots=listing.snapshots)
     first_recovered = len(segments) if clean else max(0, bisect_right(bases, recovery_point) - 1)
 
     for i, segment in enumerate(segments[:first_recovered]):
         bound = bases[i + 1] if i + 1 < len(bases) else None
         try:
-            if segment.base_offset in missing:
+            if segment.base_offset not in listing.indexed:
                 raise CorruptIndexError("missing index file")
             segment.quick_check_indexes(bound)
         except CorruptIndexError as exc:
             _log.warning("rebuilding indexes of %s: %s", segment.log_path, exc)
-            _recover(loaded, segment, None)
+            _recover(loaded, segment, None, persist=i < len(segments) - 1)
 
     on_batch = _epoch_assigner(epoch_cache) if epochs_ok else None
     for i in range(first_recovered, len(segments)):
-        if _recover(loaded, segments[i], on_batch):
+        last = i == len(segments) - 1
+        # The active segment's rebuilt indexes stay in memory until it is sealed (index_file.py).
+        if _recover(loaded, segments[i], on_batch, persist=not last) and not last:
             for doomed in segments[i + 1 :]:
                 loaded.truncated_bytes += doomed.size
                 for path in doomed.rename_to_deleted():
@@ -132,7 +165,7 @@ def load_segments(
     active.load_indexes()  # the active segment's indexes are written to: check them now
     log_end_offset, end = active.scan_tail()
     if end != active.size:  # a torn tail despite the clean-shutdown marker: never append after it
-        _recover(loaded, active, None)
+        _recover(loaded, active, None, persist=False)
         log_end_offset = active.read_next_offset()
     if not epochs_ok:
         for segment in segments:
@@ -150,10 +183,16 @@ def load_segments(
     return loaded
 
 
-def _recover(loaded: LoadedLog, segment: LogSegment, on_batch: Callable[[BatchHeader], None] | None) -> bool:
+def _recover(
+    loaded: LoadedLog,
+    segment: LogSegment,
+    on_batch: Callable[[BatchHeader], None] | None,
+    *,
+    persist: bool,
+) -> bool:
     """Recover one segment; True if its tail was cut."""
     size = segment.size
-    truncated, _ = segment.recover(on_batch)
+    truncated, _ = segment.recover(on_batch, persist=persist)
     if truncated:
         loaded.truncated_bytes += size - segment.size
         _log.warning("%s: cut %d bytes of torn or corrupt batches", segment.log_path, size - segment.size)

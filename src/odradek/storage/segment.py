@@ -8,8 +8,10 @@ relative offsets as int32). Offsets increase from batch to batch; they may have 
 compaction. The `.txnindex` (txn_index.py) lists the transactions whose ABORT marker is in this
 segment; it exists only once there is one.
 
-All I/O is os.pwrite/os.pread on one descriptor per file, kept open while the segment lives. Nothing
-here fsyncs: `PartitionLog.flush` does, from a worker thread, on duplicates of `sync_fds()`.
+All `.log` I/O is os.pwrite/os.pread on one descriptor, opened on first use and closed again by the
+broker-wide file cache (`file_cache.py`) when too many are open; the indexes hold no descriptor
+(`index_file.py`), and a segment at rest holds none at all. Nothing here fsyncs: `PartitionLog.flush`
+does, from a worker thread, on descriptors it opens itself from `file_paths()`.
 
 Lookups: the active segment remembers the position of its last ~1000 appended batches, so a tailing
 consumer's fetch is a C bisect and one pread; other lookups take the sparse offset index's floor
@@ -18,6 +20,7 @@ entry and walk batch headers forward (at most ~`index.interval.bytes` of them).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from array import array
 from bisect import bisect_right
@@ -25,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from odradek.protocol.records import LOG_OVERHEAD, BatchHeader, restamp, set_log_append_time
+from odradek.storage.file_cache import FileCache, close_quietly
 from odradek.storage.file_records import header_at, read_exactly, scan_headers, valid_batches
 from odradek.storage.index_file import CorruptIndexError
 from odradek.storage.layout import (
@@ -33,6 +37,7 @@ from odradek.storage.layout import (
     LOG_SUFFIX,
     SEGMENT_SUFFIXES,
     TIME_INDEX_SUFFIX,
+    segment_file,
     segment_path,
 )
 from odradek.storage.log_config import LogConfig
@@ -45,27 +50,52 @@ RECENT_BATCHES = 1024  # positions remembered for tail reads (two int64 arrays o
 
 
 class LogSegment:
+    __slots__ = (
+        "_bytes_since_index_entry",
+        "_closed",
+        "_fd",
+        "_files",
+        "_max_known",
+        "_max_timestamp",
+        "_offset_index",
+        "_offset_of_max_timestamp",
+        "_recent_from",
+        "_recent_next",
+        "_recent_pos",
+        "_rolling_timestamp",
+        "_time_index",
+        "_txn_exists",
+        "_txn_index",
+        "base_offset",
+        "created_ms",
+        "directory",
+        "index_interval",
+        "size",
+    )
+
     def __init__(
         self,
         directory: Path,
         base_offset: int,
         *,
-        log_fd: int,
+        files: FileCache,
         size: int,
-        offset_index: OffsetIndex,
-        time_index: TimeIndex,
         created_ms: int,
         index_interval: int,
+        indexes_loaded: bool = False,
+        txn_index_exists: bool | None = None,
     ) -> None:
         self.directory = directory
         self.index_interval = index_interval  # used when rebuilding the indexes
         self.base_offset = base_offset
         self.size = size
         self.created_ms = created_ms
-        self._fd = log_fd
-        self._offset_index = offset_index
-        self._time_index = time_index
-        self.txn_index = TransactionIndex(txn_index_path(directory, base_offset))
+        self._files = files
+        self._fd: int | None = None  # opened on first use, closed by the file cache (file_cache.py)
+        self._offset_index = OffsetIndex(directory, base_offset, INDEX_SUFFIX, loaded=indexes_loaded)
+        self._time_index = TimeIndex(directory, base_offset, TIME_INDEX_SUFFIX, loaded=indexes_loaded)
+        self._txn_index: TransactionIndex | None = None  # made on first use
+        self._txn_exists = txn_index_exists
         self._closed = False
         # Loaded lazily for segments opened from disk.
         self._max_known = False
@@ -74,52 +104,107 @@ class LogSegment:
         self._rolling_timestamp: int | None = None
         self._bytes_since_index_entry = 0
         # Tail of the active segment: batch next-offsets and start positions, both ascending.
-        self._recent_next: array[int] = array("q")
-        self._recent_pos: array[int] = array("q")
+        self._recent_next: array[int] = _NO_RECENT
+        self._recent_pos: array[int] = _NO_RECENT
         self._recent_from = 0  # offsets >= this are covered by the arrays
 
     # --- opening ----------------------------------------------------------------------------
     @classmethod
-    def create(cls, directory: Path, base_offset: int, config: LogConfig, now_ms: int) -> LogSegment:
-        log_fd = os.open(
-            segment_path(directory, base_offset, LOG_SUFFIX), os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644
-        )
-        oi = OffsetIndex.create(segment_path(directory, base_offset, INDEX_SUFFIX), base_offset)
-        ti = TimeIndex.create(segment_path(directory, base_offset, TIME_INDEX_SUFFIX), base_offset)
+    def create(
+        cls, directory: Path, base_offset: int, config: LogConfig, now_ms: int, files: FileCache
+    ) -> LogSegment:
+        """A new, empty segment: its `.log` is created now, its indexes when it is sealed."""
         segment = cls(
             directory,
             base_offset,
-            log_fd=log_fd,
+            files=files,
             size=0,
-            offset_index=oi,
-            time_index=ti,
             created_ms=now_ms,
             index_interval=config.index_interval_bytes,
+            indexes_loaded=True,
+            txn_index_exists=False,
         )
+        segment._offset_index.mark_new()
+        segment._time_index.mark_new()
+        path = segment_file(directory, base_offset, LOG_SUFFIX)
+        segment._fd = files.open(segment, lambda: os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644))
         segment._max_known = True
         return segment
 
     @classmethod
-    def open(cls, directory: Path, base_offset: int, config: LogConfig, now_ms: int) -> LogSegment:
-        """Open existing files; indexes are read lazily (missing ones are created empty)."""
-        log_fd = os.open(segment_path(directory, base_offset, LOG_SUFFIX), os.O_RDWR)
-        size = os.fstat(log_fd).st_size
-        paths = [segment_path(directory, base_offset, s) for s in (INDEX_SUFFIX, TIME_INDEX_SUFFIX)]
-        for path in paths:
-            if not path.exists():
-                path.touch()
-        oi = OffsetIndex(paths[0], base_offset, loaded=False)
-        ti = TimeIndex(paths[1], base_offset, loaded=False)
+    def open(
+        cls,
+        directory: Path,
+        base_offset: int,
+        config: LogConfig,
+        now_ms: int,
+        files: FileCache,
+        *,
+        size: int | None = None,
+        txn_index_exists: bool | None = None,
+    ) -> LogSegment:
+        """An existing segment; nothing is opened or read until used (the size is stat'ed when not
+        given). Indexes are read lazily; missing ones count as corrupt and are rebuilt."""
+        if size is None:
+            size = os.stat(segment_file(directory, base_offset, LOG_SUFFIX)).st_size
         return cls(
             directory,
             base_offset,
-            log_fd=log_fd,
+            files=files,
             size=size,
-            offset_index=oi,
-            time_index=ti,
             created_ms=now_ms,
             index_interval=config.index_interval_bytes,
+            txn_index_exists=txn_index_exists,
         )
+
+    @property
+    def has_txn_index(self) -> bool:
+        """Whether a `.txnindex` file may exist; never reads it (a flush asks from a worker thread)."""
+        index = self._txn_index
+        return index.may_exist if index is not None else self._txn_exists is not False
+
+    # --- the descriptor -----------------------------------------------------------------------
+    @property
+    def fd(self) -> int:
+        """The `.log` descriptor: valid until the file cache is next asked to open another file."""
+        fd = self._fd
+        if fd is None:
+            if self._closed:
+                raise ValueError(f"segment {self.log_path} is closed")
+            path = segment_file(self.directory, self.base_offset, LOG_SUFFIX)
+            fd = self._fd = self._files.open(self, lambda: os.open(path, os.O_RDWR))
+        else:
+            self._files.touch(self)
+        return fd
+
+    def release_fd(self) -> None:
+        """Close the descriptor (the file cache evicts us); a sealed segment forgets its indexes too."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            close_quietly(fd)
+        if not self._recent_next:
+            self._offset_index.unload()
+            self._time_index.unload()
+
+    def close_fd(self) -> None:
+        """Close the descriptor now (a rolled segment: it is opened again if a reader needs it)."""
+        if self._fd is not None:
+            self._files.forget(self)
+            self.release_fd()
+
+    def rebind(self, files: FileCache) -> None:
+        """Move to another file cache (after loading in a worker thread with a cache of its own)."""
+        self.close_fd()
+        self._files = files
+
+    @property
+    def txn_index(self) -> TransactionIndex:
+        index = self._txn_index
+        if index is None:
+            index = self._txn_index = TransactionIndex(
+                txn_index_path(self.directory, self.base_offset), exists=self._txn_exists
+            )
+        return index
 
     @property
     def log_path(self) -> Path:
@@ -154,13 +239,13 @@ class LogSegment:
 
     # --- reading ----------------------------------------------------------------------------
     def read(self, start: int, end: int) -> bytes:
-        return read_exactly(self._fd, end - start, start)
+        return read_exactly(self.fd, end - start, start)
 
     def header_at(self, position: int) -> BatchHeader:
-        return header_at(self._fd, position)
+        return header_at(self.fd, position)
 
     def headers(self, start: int = 0) -> Iterator[tuple[int, BatchHeader]]:
-        return scan_headers(self._fd, start, self.size)
+        return scan_headers(self.fd, start, self.size)
 
     def find(self, offset: int) -> int | None:
         """Position of the first batch whose last offset is >= `offset`; None if none in this segment."""
@@ -168,7 +253,8 @@ class LogSegment:
         if recent and offset >= self._recent_from:
             i = bisect_right(recent, offset)
             return self._recent_pos[i] if i < len(recent) else None
-        for pos, header in scan_headers(self._fd, self.offset_index.floor_position(offset), self.size):
+        start = self.offset_index.floor_position(offset)
+        for pos, header in scan_headers(self.fd, start, self.size):
             if header.base_offset + header.last_offset_delta >= offset:
                 return pos
         return None
@@ -181,7 +267,7 @@ class LogSegment:
         if recent and start >= recent[0]:
             return max(start, recent[bisect_right(recent, limit) - 1])
         from_pos = max(start, self.offset_index.floor_position_by_position(limit))
-        for pos, header in scan_headers(self._fd, from_pos, self.size):
+        for pos, header in scan_headers(self.fd, from_pos, self.size):
             if pos + header.batch_length + LOG_OVERHEAD > limit:
                 return pos
         return self.size
@@ -195,7 +281,7 @@ class LogSegment:
         `size` only when the file ends with a torn batch."""
         last = self.offset_index.last_entry()
         next_offset, end = self.base_offset, last[1] if last else 0
-        for pos, header in scan_headers(self._fd, end, self.size):
+        for pos, header in scan_headers(self.fd, end, self.size):
             next_offset = header.base_offset + header.last_offset_delta + 1
             end = pos + header.batch_length + LOG_OVERHEAD
         return next_offset, end
@@ -211,7 +297,7 @@ class LogSegment:
             last = self.time_index.last_entry()
             max_ts, offset = last if last else (-1, self.base_offset)
             start = self.offset_index.floor_position(offset) if last else 0
-            for _, header in scan_headers(self._fd, start, self.size):
+            for _, header in scan_headers(self.fd, start, self.size):
                 if header.max_timestamp > max_ts:
                     max_ts, offset = header.max_timestamp, header.base_offset + header.last_offset_delta
             self._max_timestamp, self._offset_of_max_timestamp = max_ts, offset
@@ -276,6 +362,8 @@ class LogSegment:
             self._offset_of_max_timestamp,
             self._bytes_since_index_entry,
         )
+        if self._recent_next is _NO_RECENT:
+            self._recent_next, self._recent_pos = array("q"), array("q")
         n_recent = len(self._recent_next)
         if not n_recent:
             self._recent_from = first_offset
@@ -296,37 +384,47 @@ class LogSegment:
             self._recent_pos.append(file_pos + pos)
             pos += size
             base = last + 1
+        fd = -1
         try:
-            written = os.pwrite(self._fd, buf, file_pos)
+            fd = self.fd
+            written = os.pwrite(fd, buf, file_pos)
             while written < len(buf):
-                written += os.pwrite(self._fd, buf[written:], file_pos + written)
+                written += os.pwrite(fd, buf[written:], file_pos + written)
         except OSError:
             oi.truncate_entries(saved[0])
             ti.truncate_entries(saved[1])
             self._max_timestamp, self._offset_of_max_timestamp, self._bytes_since_index_entry = saved[2:]
             del self._recent_next[n_recent:]
             del self._recent_pos[n_recent:]
-            os.ftruncate(self._fd, file_pos)
+            if fd >= 0:
+                with contextlib.suppress(OSError):  # a disk that fails writes may fail this too
+                    os.ftruncate(fd, file_pos)
             raise
         if file_pos == 0:
             self._rolling_timestamp = append_time if append_time >= 0 else headers[0].max_timestamp
         self.size = file_pos + len(buf)
-        oi.write_pending()
-        ti.write_pending()
         if len(self._recent_next) > 2 * RECENT_BATCHES:
             self._recent_from = self._recent_next[RECENT_BATCHES - 1]
             del self._recent_next[:RECENT_BATCHES]
             del self._recent_pos[:RECENT_BATCHES]
 
-    def seal(self) -> None:
-        """Becoming inactive (roll, close): record the largest timestamp in the time index, and
-        forget the tail positions (lookups in a closed segment go through the offset index)."""
+    def seal(self, persist: bool = True) -> None:
+        """Becoming inactive (roll, close): record the largest timestamp in the time index, write
+        both indexes, and forget the tail positions (lookups in a closed segment go through the
+        offset index)."""
+        if not self._max_known and self._offset_index.written and self._time_index.written:
+            return  # untouched since it was opened: its files are as the last seal left them
         max_ts, offset = self.max_timestamp_and_offset()
         if max_ts >= 0:
             self.time_index.maybe_append(max_ts, offset)
-            self._time_index.write_pending()
-        del self._recent_next[:]
-        del self._recent_pos[:]
+        if persist:
+            self.persist_indexes()
+        self._recent_next = self._recent_pos = _NO_RECENT
+
+    def persist_indexes(self) -> None:
+        """Write the index entries held only in memory (see index_file.py)."""
+        self._offset_index.persist()
+        self._time_index.persist()
 
     def truncate_to(self, offset: int) -> int:
         """Remove the batch containing `offset` and everything after it; returns bytes removed."""
@@ -334,7 +432,7 @@ class LogSegment:
         if pos is None:
             return 0
         removed = self.size - pos
-        os.ftruncate(self._fd, pos)
+        os.ftruncate(self.fd, pos)
         self.size = pos
         self.offset_index.truncate_to_position(pos)
         self.time_index.truncate_to_offset(self.read_next_offset())
@@ -347,12 +445,14 @@ class LogSegment:
         self._max_timestamp = -1
         self._rolling_timestamp = None
         self._bytes_since_index_entry = 0
-        del self._recent_next[:]
-        del self._recent_pos[:]
+        self._recent_next = self._recent_pos = _NO_RECENT
 
-    def recover(self, on_batch: Callable[[BatchHeader], None] | None = None) -> tuple[bool, int]:
+    def recover(
+        self, on_batch: Callable[[BatchHeader], None] | None = None, *, persist: bool = True
+    ) -> tuple[bool, int]:
         """Validate every batch, cut the log at the first bad one, rebuild both indexes (sealed:
-        the time index ends with the largest timestamp, as after a roll).
+        the time index ends with the largest timestamp, as after a roll) and write them unless
+        `persist` is false (the active segment's are written when it is sealed).
 
         Returns (whether bytes were cut, next offset after the last valid batch).
         """
@@ -364,7 +464,8 @@ class LogSegment:
         self._offset_of_max_timestamp = self.base_offset
         next_offset = self.base_offset
         valid_end = 0
-        for pos, header in valid_batches(self._fd, 0, self.size):
+        fd = self.fd
+        for pos, header in valid_batches(fd, 0, self.size):
             last = header.base_offset + header.last_offset_delta
             if header.base_offset < next_offset or last - self.base_offset > INT32_MAX:
                 break
@@ -376,25 +477,25 @@ class LogSegment:
             next_offset = last + 1
         truncated = valid_end < self.size
         if truncated:
-            os.ftruncate(self._fd, valid_end)
+            os.ftruncate(self.fd, valid_end)
             self.size = valid_end
-        self._offset_index.write_pending()
-        self.seal()
+        self.seal(persist)
         return truncated, next_offset
 
     # --- file lifecycle ---------------------------------------------------------------------
-    def sync_fds(self) -> list[int]:
-        """Descriptors holding data this process wrote (the caller dup()s them under its lock)."""
-        fds = [self._fd]
-        fds += [fd for fd in (self._offset_index.sync_fd(), self._time_index.sync_fd()) if fd is not None]
-        return fds
+    def file_paths(self) -> list[Path]:
+        """The segment's files that exist or may (what a flush fsyncs, by path)."""
+        paths = [self.log_path]
+        paths += [index.path for index in (self._offset_index, self._time_index) if index.written]
+        return paths
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            os.close(self._fd)
-            self._offset_index.close()
-            self._time_index.close()
+            if self._fd is not None:
+                self._files.forget(self)
+                fd, self._fd = self._fd, None
+                os.close(fd)
 
     def rename_to_deleted(self) -> list[Path]:
         """Close, then rename every file of the segment to `<name>.deleted`; returns the new paths."""
@@ -409,3 +510,6 @@ class LogSegment:
                 continue
             renamed.append(target)
         return renamed
+
+
+_NO_RECENT: array[int] = array("q")  # the tail arrays of a segment with no appends (never appended to)

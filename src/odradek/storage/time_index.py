@@ -24,9 +24,12 @@ from itertools import islice
 from odradek.storage.index_file import CorruptIndexError, IndexFile
 
 ENTRY = struct.Struct(">qi")
+_EMPTY_TS: array[int] = array("q")  # the arrays of an index not in memory (never appended to)
+_EMPTY_REL: array[int] = array("i")
 
 
 class TimeIndex(IndexFile):
+    __slots__ = ("_rel", "_ts")
     ENTRY_SIZE = ENTRY.size
 
     def _decode(self, data: bytes) -> None:
@@ -35,6 +38,10 @@ class TimeIndex(IndexFile):
         for ts, rel in ENTRY.iter_unpack(data):
             self._ts.append(ts)
             self._rel.append(rel)
+
+    def _drop_arrays(self) -> None:
+        self._ts = _EMPTY_TS
+        self._rel = _EMPTY_REL
 
     def _check(self) -> None:
         ts, rel = self._ts, self._rel
@@ -54,6 +61,8 @@ class TimeIndex(IndexFile):
 
     def quick_check(self, next_offset_bound: int | None) -> None:
         """Startup check: length, and the last entry's offset within the segment."""
+        if self._loaded:
+            return
         raw = self.last_entry_raw()
         if raw is not None:
             _, rel = ENTRY.unpack(raw)

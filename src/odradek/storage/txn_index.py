@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from odradek.storage.atomic_file import read_file
 from odradek.storage.producer_state import CompletedTxn
 
 TXN_INDEX_SUFFIX = ".txnindex"
@@ -71,45 +72,67 @@ def txn_index_path(directory: Path, base_offset: int) -> Path:
 
 
 class TransactionIndex:
-    """One segment's `.txnindex`, its entries cached in memory (aborts are rare, entries small)."""
+    """One segment's `.txnindex`, its entries cached in memory once read (aborts are rare, entries
+    small). The file is read on first use, not when the segment is opened; `exists=False` says there
+    is no file (a new segment, or none in the directory listing), so nothing is read at all."""
 
-    def __init__(self, path: Path) -> None:
+    __slots__ = ("_absent", "_entries", "path")
+
+    def __init__(self, path: Path, *, exists: bool | None = None) -> None:
         self.path = path
-        try:
-            self._entries = decode_entries(path.read_bytes())
-        except FileNotFoundError:
-            self._entries = []
+        self._absent = exists is False  # known to have no file
+        self._entries: list[AbortedTxn] | None = [] if exists is False else None
+
+    def _loaded(self) -> list[AbortedTxn]:
+        entries = self._entries
+        if entries is None:
+            try:
+                entries = decode_entries(read_file(self.path))
+            except FileNotFoundError:
+                entries = []
+            self._entries = entries
+        return entries
+
+    def load(self) -> None:
+        """Read the file now if it was not read yet."""
+        self._loaded()
 
     @property
     def entries(self) -> list[AbortedTxn]:
-        return list(self._entries)
+        return list(self._loaded())
 
     @property
     def has_entries(self) -> bool:
-        return bool(self._entries)
+        return bool(self._loaded())
+
+    @property
+    def may_exist(self) -> bool:
+        """False when the file is known not to exist (answered without reading anything)."""
+        return not self._absent
 
     def append(self, txn: AbortedTxn) -> None:
-        if self._entries and txn.last_offset <= self._entries[-1].last_offset:
+        entries = self._loaded()
+        if entries and txn.last_offset <= entries[-1].last_offset:
             raise ValueError(
-                f"aborted transaction at {txn.last_offset} after one at {self._entries[-1].last_offset}"
+                f"aborted transaction at {txn.last_offset} after one at {entries[-1].last_offset}"
             )
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            self._cut_torn_tail(fd)
+            if os.fstat(fd).st_size != len(entries) * ENTRY_SIZE:
+                os.ftruncate(fd, len(entries) * ENTRY_SIZE)  # a torn tail
             os.write(fd, txn.encode())
         finally:
             os.close(fd)
-        self._entries.append(txn)
-
-    def _cut_torn_tail(self, fd: int) -> None:
-        size = os.fstat(fd).st_size
-        if size != len(self._entries) * ENTRY_SIZE:
-            os.ftruncate(fd, len(self._entries) * ENTRY_SIZE)
+        self._absent = False
+        entries.append(txn)
 
     def truncate_to(self, offset: int) -> None:
         """Drop the entries of transactions aborted at or after `offset` (log truncation)."""
-        keep = [e for e in self._entries if e.last_offset < offset]
-        if len(keep) != len(self._entries) or self._file_size() != len(keep) * ENTRY_SIZE:
+        if self._absent:
+            return
+        entries = self._loaded()
+        keep = [e for e in entries if e.last_offset < offset]
+        if len(keep) != len(entries) or self._file_size() != len(keep) * ENTRY_SIZE:
             self._entries = keep
             if self.path.exists():
                 os.truncate(self.path, len(keep) * ENTRY_SIZE)
@@ -124,7 +147,7 @@ class TransactionIndex:
             return 0
 
     def fsync(self) -> None:
-        if not self._entries:
+        if not self.has_entries:
             return
         fd = os.open(self.path, os.O_RDONLY)
         try:
@@ -133,7 +156,7 @@ class TransactionIndex:
             os.close(fd)
 
     def sanity_check(self, base_offset: int) -> None:
-        for entry in self._entries:
+        for entry in self._loaded():
             if entry.last_offset < base_offset:
                 raise CorruptTxnIndexError(
                     f"{self.path.name}: abort at {entry.last_offset} below base offset {base_offset}"
@@ -142,7 +165,7 @@ class TransactionIndex:
     def collect(self, fetch_offset: int, upper_bound: int) -> tuple[list[AbortedTxn], bool]:
         """Entries overlapping `[fetch_offset, upper_bound)`, and whether the search is complete."""
         found = []
-        for entry in self._entries:
+        for entry in self._loaded():
             if entry.last_offset >= fetch_offset and entry.first_offset < upper_bound:
                 found.append(entry)
             if entry.last_stable_offset >= upper_bound:

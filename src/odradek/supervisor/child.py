@@ -19,6 +19,9 @@ from collections.abc import Mapping, Sequence
 from odradek.process import readiness
 
 PR_SET_PDEATHSIG = 1
+EXIT_AFTER_EOF_S = 5.0
+"""How long a child that closed its readiness pipe unannounced gets to be seen exiting (its exit code
+is then reported, rather than "not ready")."""
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -74,14 +77,18 @@ class ChildProcess:
 
     async def ready(self, within_s: float) -> dict[str, object] | None:
         """The child's announcement; None if it exited (or closed the pipe) first or took too long."""
-        assert self._ready_reader is not None
+        assert self._ready_reader is not None and self.proc is not None
         try:
             line = await asyncio.wait_for(self._ready_reader.readline(), within_s)
         except (TimeoutError, ValueError):
-            line = b""
+            return None
         finally:
             self._close_ready_pipe()
-        return readiness.parse(line) if line else None
+        if not line:  # the pipe closed: the child is exiting; wait until it is reaped
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.proc.wait(), EXIT_AFTER_EOF_S)
+            return None
+        return readiness.parse(line)
 
     def _close_ready_pipe(self) -> None:
         if self._ready_transport is not None:

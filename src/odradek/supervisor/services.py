@@ -28,15 +28,20 @@ def _rest_args(ctx: DevContext) -> Sequence[str]:
     return ["--schema-registry", registry] if registry else []
 
 
+def _sql_args(ctx: DevContext) -> Sequence[str]:
+    registry = ctx.url_of("registry")
+    return ["--state-dir", str(ctx.data_dir / "sql"), *(["--schema-registry", registry] if registry else [])]
+
+
 DEV_SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("registry", 8081, "schema registry", ("registry",)),
-    ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",), extra_args=_rest_args),
+    ServiceSpec("registry", 8081, "schema registry", ("registry",), client_prefix="kafkastore."),
+    ServiceSpec("rest", 8082, "REST proxy", ("rest-proxy",), extra_args=_rest_args, client_prefix="client."),
     ServiceSpec("connect", 8083, "Kafka Connect", ("connect", "distributed"), extra_args=_connect_args),
     ServiceSpec(
         "sql",
         8088,
         "SQL (ksqlDB API)",
         ("sql-server",),
-        extra_args=lambda ctx: ["--state-dir", str(ctx.data_dir / "sql")],
+        extra_args=_sql_args,
     ),
 )

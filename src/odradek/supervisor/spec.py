@@ -28,6 +28,8 @@ class DevContext:
     #: the port of every service this run starts, by name (a service that talks to another,
     #: the REST proxy to the schema registry, finds it here; absent when run `--without` it)
     services: Mapping[str, int] = field(default_factory=dict)
+    #: librdkafka settings every service's Kafka clients need (`odradek dev --secure`: TLS + SASL)
+    client_settings: Mapping[str, str] = field(default_factory=dict)
 
     def url_of(self, service: str) -> str | None:
         """``http://host:port`` of another service of this run, or None if it is not run."""
@@ -54,6 +56,9 @@ class ServiceSpec:
     extra_args: ExtraArgs = field(default=_no_extra_args)
     #: a full command line instead of ``python -m odradek COMMAND …`` (tests run toy services)
     argv_override: Callable[[DevContext, int], list[str]] | None = None
+    #: how the service's config names Kafka client settings: ``--override PREFIX+name=value``
+    #: (the schema registry's ``kafkastore.``, the REST proxy's ``client.``, Connect's none)
+    client_prefix: str = ""
 
     def argv(self, ctx: DevContext, port: int | None = None) -> list[str]:
         port = self.port if port is None else port
@@ -67,7 +72,15 @@ class ServiceSpec:
             "--listen",
             f"{ctx.host}:{port}",
             *self.extra_args(ctx),
+            *client_overrides(self.client_prefix, ctx.client_settings),
         ]
+
+
+def client_overrides(prefix: str, settings: Mapping[str, str]) -> list[str]:
+    out: list[str] = []
+    for name, value in settings.items():
+        out += ["--override", f"{prefix}{name}={value}"]
+    return out
 
 
 def odradek_command(log_level: str) -> list[str]:

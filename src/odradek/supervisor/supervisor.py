@@ -43,6 +43,8 @@ class SupervisorSettings:
     host: str = "127.0.0.1"
     log_level: str = "INFO"
     ports: dict[str, int] = field(default_factory=dict)
+    client_settings: dict[str, str] = field(default_factory=dict)
+    """librdkafka settings of the broker's listener (TLS, SASL) for the services and the probe."""
     policy: BackoffPolicy = field(default_factory=BackoffPolicy)
     broker_ready_s: float = 120.0
     service_ready_s: float = 60.0
@@ -83,7 +85,12 @@ class Supervisor:
         assert self.bootstrap is not None
         ports = {s.name: self.settings.ports.get(s.name, s.port) for s in self.services}
         ctx = DevContext(
-            self.bootstrap, self.settings.host, self.settings.data_dir, self.settings.log_level, ports
+            self.bootstrap,
+            self.settings.host,
+            self.settings.data_dir,
+            self.settings.log_level,
+            ports,
+            self.settings.client_settings,
         )
         return spec.argv(ctx, self.settings.ports.get(spec.name, spec.port))
 
@@ -166,7 +173,9 @@ class Supervisor:
         if not self._broker_up.is_set():
             return False
         assert self.bootstrap is not None
-        if not await wait_for_metadata(self.bootstrap, self.settings.broker_ready_s):
+        if not await wait_for_metadata(
+            self.bootstrap, self.settings.broker_ready_s, client_settings=self.settings.client_settings
+        ):
             log.error("the broker at %s does not answer Metadata", self.bootstrap)
             self._broker_failed.set()
             return False

@@ -2,13 +2,15 @@
 
 The broker binds port 0 and logs the port it got, so parallel tests never race for ports.
 `kill()` sends SIGKILL (crash tests); `stop()` SIGTERM (clean shutdown); `restart()` reuses the
-same data directory and port.
+same data directory and port. `limits` runs the broker under resource limits (e.g. a low
+`RLIMIT_NOFILE`), to make it run out of something on purpose.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -21,10 +23,17 @@ START_TIMEOUT_S = 20.0
 
 
 class BrokerProcess:
-    def __init__(self, data_dir: Path, overrides: Mapping[str, str] | None = None, port: int = 0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        overrides: Mapping[str, str] | None = None,
+        port: int = 0,
+        limits: Mapping[int, int] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.overrides = dict(overrides or {})
         self.port = port
+        self.limits = dict(limits or {})  # resource.RLIMIT_* -> soft and hard limit of the broker
         self.metrics_port: int | None = None
         self.listener_ports: dict[str, int] = {}
         """The port each listener bound (by listener name), once started."""
@@ -51,7 +60,12 @@ class BrokerProcess:
         self.lines = []
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
+            cmd,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            preexec_fn=self._apply_limits if self.limits else None,  # noqa: PLW1509 (setrlimit only)
         )
         self._pump_thread = threading.Thread(target=self._pump, args=(self.proc,), daemon=True)
         self._pump_thread.start()
@@ -59,6 +73,15 @@ class BrokerProcess:
             self.kill()
             raise RuntimeError("broker did not start:\n" + "\n".join(self.lines[-30:]))
         return self
+
+    def _apply_limits(self) -> None:
+        for which, value in self.limits.items():
+            resource.setrlimit(which, (value, value))
+
+    def open_files(self) -> int:
+        """Descriptors the broker holds now."""
+        assert self.proc is not None
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
     def _pump(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stderr is not None

@@ -33,8 +33,14 @@ def free_port() -> int:
 
 class SqlServerProcess:
     def __init__(
-        self, bootstrap: str, state_dir: Path, service_id: str = "default_", port: int | None = None
+        self,
+        bootstrap: str,
+        state_dir: Path,
+        service_id: str = "default_",
+        port: int | None = None,
+        overrides: dict[str, str] | None = None,
     ) -> None:
+        self.overrides = dict(overrides or {})
         self.bootstrap = bootstrap
         self.state_dir = state_dir
         self.service_id = service_id
@@ -51,6 +57,8 @@ class SqlServerProcess:
             "--service-id", self.service_id, "--state-dir", str(self.state_dir),
             "--override", "ksql.streams.auto.offset.reset=earliest",
         ]  # fmt: skip
+        for name, value in self.overrides.items():
+            cmd += ["--override", f"{name}={value}"]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}

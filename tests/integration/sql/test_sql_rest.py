@@ -102,6 +102,10 @@ def test_pull_push_and_close_query(sql_server: SqlServerProcess) -> None:
         accept="application/json",
     )
     assert scanned[1:] == [["ada", 2], ["bob", 1]]
+    joined = sql_server.query_stream(
+        f"SELECT a.customer, a.n, b.total FROM {totals} a JOIN {totals} b ON a.customer = b.customer ORDER BY customer;"
+    )
+    assert joined[1:] == [["ada", 2, 27.5], ["bob", 1, 5.0]]
     legacy = httpx.post(
         sql_server.url + "/query",
         json={"ksql": f"SELECT * FROM {totals} WHERE customer = 'bob';"},

@@ -27,6 +27,7 @@ from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId, Epoch
 from odradek.model.topic_partition import TopicPartition
+from odradek.protocol import codec
 from odradek.protocol.messages import describe_topic_partitions as dtp
 from odradek.protocol.messages import offset_for_leader_epoch as ofle
 from odradek.protocol.records import build_batch, validate_batches
@@ -62,7 +63,8 @@ def page(
         response_partition_limit=limit,
         cursor=None if cursor is None else dtp.Cursor(*cursor),
     )
-    response = describe_topic_partitions(image, request)
+    encoded = codec.encode_bytes(dtp.RESPONSE, 0, describe_topic_partitions(image, request))
+    response, _ = codec.decode(dtp.RESPONSE, 0, encoded)  # partitions are answered as cached bytes
     topics = [(t.name, t.error_code, [p.partition_index for p in t.partitions]) for t in response.topics]
     next_cursor = response.next_cursor
     return topics, None if next_cursor is None else (next_cursor.topic_name, next_cursor.partition_index)

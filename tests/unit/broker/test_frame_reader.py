@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odradek.broker.frame_reader import INITIAL_BIG_SIZE, SCRATCH_SIZE, FrameError, FrameReader
+from odradek.broker.frame_reader import (
+    INITIAL_BIG_SIZE,
+    SCRATCH_SIZE,
+    FrameError,
+    FrameReader,
+    shared_scratch,
+)
 
 
 def frame(body: bytes) -> bytes:
@@ -99,3 +105,45 @@ def test_growing_while_a_view_is_exported_copies() -> None:
     rest[:] = data[100 + len(held) :]
     assert reader.buffer_updated(len(rest)) == [body]
     held.release()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    bodies=st.lists(st.binary(max_size=3000), min_size=1, max_size=6),
+    chunks=st.lists(st.integers(1, 5000), min_size=1, max_size=8),
+)
+def test_connections_sharing_one_scratch_buffer_keep_their_own_partial_frames(
+    bodies: list[bytes], chunks: list[int]
+) -> None:
+    scratch = shared_scratch()
+    readers = [FrameReader(100_000, scratch) for _ in range(3)]
+    streams = [b"".join(frame(bytes([r]) + b) for b in bodies) for r in range(3)]
+    positions = [0, 0, 0]
+    got: list[list[bytes]] = [[], [], []]
+    step = 0
+    while any(p < len(s) for p, s in zip(positions, streams, strict=True)):
+        for r, reader in enumerate(readers):  # one read per connection, in turn, as the loop does
+            data, pos = streams[r], positions[r]
+            if pos >= len(data):
+                continue
+            buf = reader.get_buffer()
+            n = min(chunks[step % len(chunks)], len(buf), len(data) - pos)
+            buf[:n] = data[pos : pos + n]
+            positions[r] += n
+            got[r] += [bytes(f) for f in reader.buffer_updated(n)]
+            step += 1
+    assert got == [[bytes([r]) + b for b in bodies] for r in range(3)]
+
+
+def test_an_idle_reader_holds_no_receive_buffer() -> None:
+    scratch = shared_scratch()
+    reader = FrameReader(1000, scratch)
+    assert reader.get_buffer().obj is scratch.obj
+    buf = reader.get_buffer()
+    data = frame(b"abc") + frame(b"defg")[:5]
+    buf[: len(data)] = data
+    assert reader.buffer_updated(len(data)) == [b"abc"]
+    assert reader._partial == frame(b"defg")[:5]  # only the unfinished frame is kept
+    buf = reader.get_buffer()
+    buf[:3] = b"efg"
+    assert reader.buffer_updated(3) == [b"defg"] and reader._partial == b""

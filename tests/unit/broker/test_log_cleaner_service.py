@@ -9,6 +9,8 @@ import threading
 import uuid
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "storage"))
 
 from cleaner_helpers import TP, compact_config, produce_each, records
@@ -17,6 +19,7 @@ from storage_helpers import NOW, read_all
 from odradek.broker.log_cleaner_service import LogCleanerService
 from odradek.storage.log_cleaner import LogCleaner
 from odradek.storage.log_manager import LogManager
+from odradek.storage.partition_log import PartitionLog
 from odradek.testing.clock import FakeClock
 
 
@@ -27,24 +30,26 @@ def dirty_log(directory: Path) -> LogManager:
     return manager
 
 
-def test_a_pass_cleans_in_a_thread_and_swaps_on_the_loop(tmp_path: Path) -> None:
+def test_a_pass_cleans_in_a_thread_and_swaps_on_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     manager = dirty_log(tmp_path)
     log = manager.get(TP)
     assert log is not None
     loop_thread = threading.get_ident()
     swaps_on: list[int] = []
     blocking_on: list[int] = []
-    original = log.replace_segments
+    original = PartitionLog.replace_segments
 
-    def replace(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def replace(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         swaps_on.append(threading.get_ident())
-        return original(*args, **kwargs)
+        return original(self, *args, **kwargs)
 
     def fsync(fd: int) -> None:
         blocking_on.append(threading.get_ident())
         os.fsync(fd)
 
-    log.replace_segments = replace  # type: ignore[method-assign]
+    monkeypatch.setattr(PartitionLog, "replace_segments", replace)  # slotted: patched on the class
     service = LogCleanerService(LogCleaner(manager, fsync=fsync), FakeClock(NOW + 1000), 15_000)
 
     async def main() -> int:

@@ -103,6 +103,12 @@ def upsert(name: str, mechanism: int = 1, iterations: int = 4096, password: str 
     )
 
 
+def test_both_mechanisms_of_a_user_in_one_request() -> None:
+    result = alter_user_scram_credentials(ClusterImage.EMPTY, [], [upsert("a", 1), upsert("a", 2)])
+    assert result.response == [("a", result.response[0][1])] and not result.response[0][1].is_error
+    assert len(result.records) == 2
+
+
 def test_scram_credentials_lifecycle_and_login() -> None:
     result = alter_user_scram_credentials(ClusterImage.EMPTY, [], [upsert("alice"), upsert("bob", 2, 8192)])
     assert [(n, e.code) for n, e in result.response] == [
@@ -145,6 +151,7 @@ def test_scram_credentials_lifecycle_and_login() -> None:
         ([], [upsert("")], ErrorCode.UNACCEPTABLE_CREDENTIAL),
         ([], [upsert("a", mechanism=9)], ErrorCode.UNSUPPORTED_SASL_MECHANISM),
         ([ScramDeletion("a", 1)], [upsert("a")], ErrorCode.DUPLICATE_RESOURCE),
+        ([], [upsert("a"), upsert("a")], ErrorCode.DUPLICATE_RESOURCE),
     ],
 )
 def test_scram_alterations_refused(deletions, upsertions, code) -> None:

@@ -10,12 +10,14 @@ import pytest
 from odradek.sql.engine.engine import Engine, NoKafka, Session
 from odradek.sql.functions import builtin_registry
 from odradek.sql.parser import ast
+from odradek.sql.plan.logical import JoinNode
 from odradek.sql.pull import duckdb_engine
-from odradek.sql.pull.executor import _key_lookup, _parts, evaluate
+from odradek.sql.pull.executor import _key_lookup, _parts, evaluate, joined_rows
+from odradek.sql.pull.snapshot import Row
 from odradek.sql.schema import Namespace
 from odradek.sql.types import BIGINT
 
-ROWS = [
+ROWS: list[Row] = [
     (("u1",), {"REGION": "eu", "AGE": 31, "SCORE": 2.5, "PRICE": decimal.Decimal("1.50")}, 1000, None, None),
     (("u2",), {"REGION": "eu", "AGE": 45, "SCORE": 7.0, "PRICE": decimal.Decimal("2.25")}, 2000, None, None),
     (("u3",), {"REGION": "us", "AGE": 23, "SCORE": None, "PRICE": decimal.Decimal("3.00")}, 3000, None, None),
@@ -119,3 +121,49 @@ def test_key_lookup_detection(engine: Engine) -> None:
         where = _parts(planned.root)["where"]
         assert _key_lookup(where.predicate, source) == keys, sql  # type: ignore[attr-defined]
     assert Namespace.KEY in {c.namespace for c in source.schema.columns}
+
+
+def test_pull_queries_join_two_tables() -> None:
+    e = Engine(builtin_registry())
+    session = Session()
+    for text in (
+        "CREATE TABLE users (id STRING PRIMARY KEY, region STRING, age INT) WITH (kafka_topic='users', partitions=1);",
+        "CREATE TABLE regions (code STRING PRIMARY KEY, rname STRING) WITH (kafka_topic='regions', partitions=1);",
+        "CREATE TABLE ages (id STRING PRIMARY KEY, bucket STRING) WITH (kafka_topic='ages', partitions=1);",
+    ):
+        [stmt] = e.parse(text, session)
+        out = e.execute(stmt, session, NoKafka({"users": 1, "regions": 1, "ages": 1}))
+        assert out.command is not None
+        e.apply(out.command, 0)
+    data: dict[str, list[Row]] = {
+        "USERS": [
+            (("u1",), {"REGION": "eu", "AGE": 31}, 1, None, None),
+            (("u2",), {"REGION": "mars", "AGE": 9}, 2, None, None),
+        ],
+        "REGIONS": [(("eu",), {"RNAME": "Europe"}, 3, None, None)],
+        "AGES": [(("u1",), {"BUCKET": "30s"}, 4, None, None), (("u9",), {"BUCKET": "90s"}, 5, None, None)],
+    }
+
+    def run(sql: str) -> list[list[Any]]:
+        [stmt] = e.parse(sql, Session())
+        assert isinstance(stmt, ast.Query)
+        planned = e.plan_query(stmt)
+        node = _parts(planned.root)["source"]
+        assert isinstance(node, JoinNode)
+        rows = joined_rows(node, lambda source: list(data[source.name]))
+        return evaluate(planned, stmt, rows, e)[2]
+
+    # foreign-key join (users.region -> regions.code), inner and left
+    assert run("SELECT u.id, r.rname FROM users u JOIN regions r ON u.region = r.code;") == [["u1", "Europe"]]
+    assert run("SELECT u.id, r.rname FROM users u LEFT JOIN regions r ON u.region = r.code ORDER BY id;") == [
+        ["u1", "Europe"],
+        ["u2", None],
+    ]
+    # primary-key joins: every join type, WHERE and aggregates over the joined rows
+    assert run("SELECT u.id, a.bucket FROM users u JOIN ages a ON u.id = a.id;") == [["u1", "30s"]]
+    assert run("SELECT a.id, u.age FROM users u RIGHT JOIN ages a ON u.id = a.id ORDER BY id;") == [
+        ["u1", 31],
+        ["u9", None],
+    ]
+    assert run("SELECT COUNT(*) AS n FROM users u FULL OUTER JOIN ages a ON u.id = a.id;") == [[3]]
+    assert run("SELECT u.id FROM users u LEFT JOIN ages a ON u.id = a.id WHERE a.bucket IS NULL;") == [["u2"]]

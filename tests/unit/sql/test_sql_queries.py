@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from odradek.sql import udf
+from odradek.sql.errors import KsqlError
 from odradek.sql.functions import builtin_registry
 from odradek.sql.testing import SqlTestDriver
 
@@ -183,6 +184,37 @@ def test_table_table_join_and_tombstones(sql: SqlTestDriver) -> None:
         ({"K": "1"}, {"X": 10, "Y": None}),
         ({"K": "1"}, None),
     ]
+
+
+def test_right_joins_keep_every_right_row(sql: SqlTestDriver) -> None:
+    sql.execute("""
+        CREATE TABLE a (k STRING PRIMARY KEY, x INT) WITH (kafka_topic='a', value_format='JSON', partitions=1);
+        CREATE TABLE b (k STRING PRIMARY KEY, y INT) WITH (kafka_topic='b', value_format='JSON', partitions=1);
+        CREATE TABLE ab AS SELECT b.k, a.x, b.y FROM a RIGHT JOIN b ON a.k = b.k;
+        CREATE STREAM payments (pid INT KEY, orderid INT, paid DOUBLE) WITH (kafka_topic='payments', value_format='JSON', partitions=1);
+        CREATE STREAM paid AS SELECT p.orderid, o.amount, p.paid FROM orders o RIGHT JOIN payments p WITHIN (1 SECOND, 10 SECONDS) GRACE PERIOD 0 SECONDS ON o.id = p.orderid;
+    """)
+    sql.produce("a", {"K": "1"}, {"X": 10}, timestamp=1)  # no right row yet: nothing
+    sql.produce("b", {"K": "1"}, {"Y": 20}, timestamp=2)
+    sql.produce("b", {"K": "2"}, {"Y": 30}, timestamp=3)  # no left row: a NULL x
+    sql.produce("a", {"K": "1"}, None, timestamp=4)  # the left row goes: the right row stays
+    assert sql.read("ab") == [
+        ({"K": "1"}, {"X": 10, "Y": 20}),
+        ({"K": "2"}, {"X": None, "Y": 30}),
+        ({"K": "1"}, {"X": None, "Y": 20}),
+    ]
+    # WITHIN (before 1 s, after 10 s): a payment matches orders from 10 s before to 1 s after it
+    order(sql, 1, "ada", 20.0, 10_000)
+    sql.produce("payments", {"PID": 100}, {"ORDERID": 1, "PAID": 20.0}, timestamp=15_000)
+    order(sql, 2, "bob", 5.0, 30_000)
+    sql.produce("payments", {"PID": 101}, {"ORDERID": 2, "PAID": 5.0}, timestamp=28_000)  # 2 s early
+    sql.produce("payments", {"PID": 102}, {"ORDERID": 9, "PAID": 1.0}, timestamp=100_000)  # closes windows
+    assert sql.read("paid") == [
+        ({"ORDERID": 1}, {"AMOUNT": 20.0, "PAID": 20.0}),
+        ({"ORDERID": 2}, {"AMOUNT": None, "PAID": 5.0}),
+    ]
+    with pytest.raises(KsqlError, match="Right outer joins between a stream and a table"):
+        sql.execute("CREATE STREAM bad AS SELECT o.id, a.x FROM orders o RIGHT JOIN a ON o.customer = a.k;")
 
 
 def test_table_aggregation_undoes_updates_and_deletes(sql: SqlTestDriver) -> None:

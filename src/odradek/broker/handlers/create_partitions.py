@@ -29,6 +29,19 @@ async def handle(ctx: RequestContext, request: msg.CreatePartitionsRequest) -> m
         msg.CreatePartitionsTopicResult(n, ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed.")
         for n in denied
     ]
+    image = ctx.ports.metadata.image
+    if not request.validate_only:  # controller_mutation_rate (KIP-599): strict from v3
+        for t in list(request.topics):
+            found = image.topic(t.name)
+            added = t.count - len(found.partitions) if found is not None else 0
+            if added > 0 and not ctx.ports.quotas.try_mutation(ctx, added, strict=ctx.api_version >= 3):
+                request.topics.remove(t)
+                refused.append(
+                    msg.CreatePartitionsTopicResult(
+                        t.name, ErrorCode.THROTTLING_QUOTA_EXCEEDED, "The throttling quota has been exceeded."
+                    )
+                )
+        ctx.ports.quotas.mutation_throttle_ms(ctx)
     if not request.topics:
         return msg.CreatePartitionsResponse(results=refused)
     topics = [

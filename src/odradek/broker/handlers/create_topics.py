@@ -30,7 +30,19 @@ async def handle(ctx: RequestContext, request: msg.CreateTopicsRequest) -> msg.C
         denied = set(names) - {
             n for n in names if authorizer.authorize(ctx, AclOperation.CREATE, ResourceType.TOPIC, n)
         }
-    topics = [_creatable(t) for t in request.topics if t.name not in denied]
+    throttled: set[str] = set()
+    if not request.validate_only:  # controller_mutation_rate (KIP-599): strict from v6
+        default_partitions = ctx.ports.config.int_value("num.partitions")
+        for t in request.topics:
+            if t.name in denied:
+                continue
+            partitions = (
+                t.num_partitions if t.num_partitions > 0 else len(t.assignments) or default_partitions
+            )
+            if not ctx.ports.quotas.try_mutation(ctx, partitions, strict=ctx.api_version >= 6):
+                throttled.add(t.name)
+        ctx.ports.quotas.mutation_throttle_ms(ctx)
+    topics = [_creatable(t) for t in request.topics if t.name not in denied and t.name not in throttled]
     results = (
         await ctx.ports.metadata.create_topics(topics, validate_only=request.validate_only) if topics else ()
     )
@@ -40,8 +52,12 @@ async def handle(ctx: RequestContext, request: msg.CreateTopicsRequest) -> msg.C
             by_name.get(t.name)
             or msg.CreatableTopicResult(
                 name=t.name,
-                error_code=ErrorCode.TOPIC_AUTHORIZATION_FAILED,
-                error_message="Authorization failed.",
+                error_code=ErrorCode.THROTTLING_QUOTA_EXCEEDED
+                if t.name in throttled
+                else ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                error_message="The throttling quota has been exceeded."
+                if t.name in throttled
+                else "Authorization failed.",
                 num_partitions=-1,
                 replication_factor=-1,
             )

@@ -68,6 +68,24 @@ async def handle(ctx: RequestContext, request: msg.DeleteTopicsRequest) -> msg.D
                     )
                 )
         refs = allowed_refs
+    image = ctx.ports.metadata.image
+    kept_refs = []
+    for ref in refs:  # controller_mutation_rate (KIP-599): strict from v5
+        topic = image.topic(ref.name) if ref.name else image.topics_by_id.get(ref.topic_id)
+        partitions = len(topic.partitions) if topic is not None else 0
+        if partitions and not ctx.ports.quotas.try_mutation(ctx, partitions, strict=version >= 5):
+            denied.append(
+                msg.DeletableTopicResult(
+                    name=ref.name if ref.name or version < 6 else None,
+                    topic_id=ref.topic_id or ZERO_UUID,
+                    error_code=ErrorCode.THROTTLING_QUOTA_EXCEEDED,
+                    error_message="The throttling quota has been exceeded.",
+                )
+            )
+        else:
+            kept_refs.append(ref)
+    refs = kept_refs
+    ctx.ports.quotas.mutation_throttle_ms(ctx)
     results = await ctx.ports.metadata.run_controller(
         lambda image: delete_unless_internal(image, static, refs)
     )

@@ -4,7 +4,8 @@ Every directory of ``log.dirs`` is listed (as an absolute path), with the size i
 its partitions that the request names (all of them when ``topics`` is null); topics with none of the
 named partitions in a directory are left out of it. ``offset_lag`` is 0 (this broker leads every
 partition it hosts) and there are no future replicas (AlterReplicaLogDirs is not supported). v4+
-adds the file system's total and usable bytes; v5's ``is_cordoned`` is always false.
+adds the file system's total and usable bytes; v5's ``is_cordoned`` is always false. A directory
+whose disk failed (offline) is answered with KAFKA_STORAGE_ERROR and no partitions, as Kafka does.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def describe(
                 )
         results.append(
             msg.DescribeLogDirsResult(
+                error_code=ErrorCode.KAFKA_STORAGE_ERROR if d.offline else ErrorCode.NO_ERROR,
                 log_dir=str(d.path.absolute()),
                 topics=[msg.DescribeLogDirsTopic(name, parts) for name, parts in by_topic.items()],
                 total_bytes=d.total_bytes,

@@ -10,6 +10,9 @@ import argparse
 
 from odradek.cli.commands.broker import add_broker_flags, properties_from_args
 
+NOT_SECURABLE = frozenset({"sql"})
+"""Services `--secure` leaves out: their Kafka clients cannot be given TLS/SASL settings yet."""
+
 DEV_DEFAULTS = {
     "listeners": "PLAINTEXT://127.0.0.1:9092",
     "log.dirs": "./odradek-data",
@@ -38,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         metavar="SERVICE",
         help="do not start this service (repeatable); --without all runs the broker alone",
+    )
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="SASL_SSL with a generated CA and certificates (under the data directory), an admin super "
+        "user and ACLs; prints the client settings to use",
     )
     parser.set_defaults(func=run)
 
@@ -76,12 +85,27 @@ def run(args: argparse.Namespace) -> int:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "") else args.host
         properties["confluent.schema.registry.url"] = f"http://{host}:{registry_port}"
     data_dir = Path(properties["log.dirs"].split(",")[0])
+    client_settings: dict[str, str] = {}
+    secure_note = ""
+    if args.secure:
+        from odradek.cli.dev_security import describe, prepare
+
+        secure = prepare(data_dir, properties["listeners"])
+        properties.update(secure.broker_properties)
+        client_settings = secure.client_settings
+        secure_note = describe(secure, properties["listeners"].split(",")[0].partition("://")[2])
+        if any(s.name in NOT_SECURABLE for s in services):
+            # their Kafka clients take no security settings yet: they would only restart in a loop
+            services = [s for s in services if s.name not in NOT_SECURABLE]
+            left_out = ", ".join(sorted(NOT_SECURABLE))
+            secure_note += f"\n  left out:      {left_out} (no Kafka client security settings yet)"
     settings = SupervisorSettings(
         broker_properties=properties,
         data_dir=data_dir,
         host=args.host,
         log_level=args.log_level,
         ports=ports,
+        client_settings=client_settings,
     )
 
     async def main() -> int:
@@ -90,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         print(f"odradek dev: data in {data_dir}; Ctrl-C stops everything", flush=True)
+        if secure_note:
+            print(secure_note, flush=True)
         return await Supervisor(settings, services).run(stop)
 
     return asyncio.run(main())

@@ -30,6 +30,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         help="a directory of .py files with @udf/@udaf/@udtf functions (RELOAD FUNCTIONS re-reads it)",
     )
+    parser.add_argument(
+        "--schema-registry",
+        metavar="URL",
+        help="schema registry for AVRO, PROTOBUF and JSON_SR (ksql.schema.registry.url)",
+    )
     parser.add_argument("-c", "--config", type=Path, help="a properties file of ksql.* / streams configs")
     parser.add_argument(
         "--override",
@@ -54,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
             if line and not line.startswith(("#", "!")) and "=" in line:
                 name, _, value = line.partition("=")
                 props[name.strip()] = value.strip()
+    if args.schema_registry:
+        props["ksql.schema.registry.url"] = args.schema_registry
     for item in args.override:
         name, sep, value = item.partition("=")
         if not sep:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from odradek.metadata.broker_configs import BROKER_CONFIGS
+from odradek.metadata.config_def import ConfigDef
 from odradek.metadata.config_resolution import resolve_topic_configs
 from odradek.metadata.config_types import ConfigError
 from odradek.metadata.controller.result import ApiError, invalid_config, invalid_request, scala_set
@@ -66,13 +67,35 @@ def check_broker_resource_name(static: StaticBrokerConfig, name: str) -> ApiErro
     return None
 
 
+LISTENER_KEYSTORE_CONFIGS = frozenset(
+    {
+        "ssl.keystore.location",
+        "ssl.keystore.password",
+        "ssl.keystore.key",
+        "ssl.keystore.certificate.chain",
+        "ssl.key.password",
+    }
+)
+
+
+def broker_config_definition(name: str) -> ConfigDef | None:
+    """The definition of a broker config name, listener-prefixed keystore settings included
+    (``listener.name.<listener>.ssl.keystore.location``: per broker and dynamic, as in Kafka)."""
+    definition = BROKER_CONFIGS.get(name)
+    if definition is not None or not name.startswith("listener.name."):
+        return definition
+    _, _, rest = name.removeprefix("listener.name.").partition(".")
+    return BROKER_CONFIGS.get(rest) if rest in LISTENER_KEYSTORE_CONFIGS else None
+
+
 def check_broker_changes(resource_name: str, changes: Mapping[str, str | None]) -> ApiError | None:
     """Why these dynamic broker config changes (None = delete) are not allowed, or None."""
-    not_dynamic = {n for n in changes if n not in BROKER_CONFIGS or not BROKER_CONFIGS[n].dynamic}
+    definitions = {n: broker_config_definition(n) for n in changes}
+    not_dynamic = {n for n, d in definitions.items() if d is None or not d.dynamic}
     if not_dynamic:
         return invalid_request(f"Cannot update these configs dynamically: {scala_set(not_dynamic)}")
     if resource_name == "":
-        per_broker = {n for n in changes if BROKER_CONFIGS[n].per_broker}
+        per_broker = {n for n in changes if (d := definitions[n]) is not None and d.per_broker}
         if per_broker:
             return invalid_request(
                 "Cannot update these configs at default cluster level, broker id must be specified: "
@@ -80,8 +103,9 @@ def check_broker_changes(resource_name: str, changes: Mapping[str, str | None]) 
             )
     try:
         for name, value in sorted(changes.items()):
-            if value is not None:
-                BROKER_CONFIGS[name].parse(value)
+            definition = definitions[name]
+            if value is not None and definition is not None:
+                definition.parse(value)
     except ConfigError as e:
         return invalid_request(str(e))
     return None

@@ -4,7 +4,8 @@ An upsertion carries (user, mechanism, iterations, salt, salted password): the c
 salted password, and the controller derives StoredKey and ServerKey from it, so the password never
 reaches the broker and the metadata holds no reusable secret. Results are per user:
 
-* a user named twice in one request (deletions and upsertions together): DUPLICATE_RESOURCE for it;
+* a user named twice with the same mechanism in one request (deletions and upsertions together):
+  DUPLICATE_RESOURCE for that user (both mechanisms of a user in one request are fine);
 * an empty user name, too few or too many iterations, an empty salt or salted password:
   UNACCEPTABLE_CREDENTIAL; an unknown mechanism: UNSUPPORTED_SASL_MECHANISM;
 * deleting a credential that does not exist: RESOURCE_NOT_FOUND.
@@ -56,11 +57,11 @@ def _mechanism_error(mechanism: int) -> ApiError | None:
 def alter_user_scram_credentials(
     image: ClusterImage, deletions: Sequence[ScramDeletion], upsertions: Sequence[ScramUpsertion]
 ) -> ControllerResult[list[tuple[str, ApiError]]]:
-    counts = Counter([d.name for d in deletions] + [u.name for u in upsertions])
+    counts = Counter([(d.name, d.mechanism) for d in deletions] + [(u.name, u.mechanism) for u in upsertions])
     order = list(dict.fromkeys([d.name for d in deletions] + [u.name for u in upsertions]))
     errors: dict[str, ApiError] = {}
     records_by_user: dict[str, list[MetadataRecord]] = {name: [] for name in order}
-    for name, count in counts.items():
+    for (name, _), count in counts.items():
         if count > 1:
             errors[name] = ApiError(
                 ErrorCode.DUPLICATE_RESOURCE, "A user credential cannot be altered twice in the same request"

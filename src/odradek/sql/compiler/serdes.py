@@ -9,6 +9,7 @@ the Python values of `types.py`. On the wire, per format (ksqlDB's layouts):
 | JSON      | one column: the bare JSON value; several: an object   | an object {COLUMN: value}; with WRAP_SINGLE_VALUE=false a single column's bare value |
 | DELIMITED | values joined by the delimiter (',' by default)       | same                                         |
 | NONE      | no key (always null)                                  | -                                            |
+| AVRO, PROTOBUF, JSON_SR | through the schema registry (`registry_serdes.py`): one key column unwrapped (Protobuf: a message), several a record | a record/message/object |
 
 JSON values: TIMESTAMP as milliseconds since the epoch, DATE as days since the epoch, TIME as
 milliseconds of the day, BYTES as base64, DECIMAL as a number. Reading JSON matches field names
@@ -35,6 +36,12 @@ from typing import Any
 
 import orjson
 
+from odradek.sql.compiler.registry_serdes import (
+    SCHEMA_TYPES,
+    RegistryKeySerde,
+    RegistryRowSerde,
+    SchemaRegistry,
+)
 from odradek.sql.metastore import DataSource, SourceFormats, WindowInfo
 from odradek.sql.parser.ast import WindowKind
 from odradek.sql.schema import Column, LogicalSchema
@@ -45,6 +52,8 @@ from odradek.streams.windows import Window, Windowed
 
 EPOCH = datetime.datetime(1970, 1, 1)
 EPOCH_DATE = datetime.date(1970, 1, 1)
+
+REGISTRY_FORMATS = frozenset(SCHEMA_TYPES)
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
@@ -379,32 +388,66 @@ class WindowedKeySerde(Serde[Windowed]):
         self.window = window
         self.session = window.kind is WindowKind.SESSION
 
-    def to_bytes(self, obj: Windowed) -> bytes:
-        raw = self.inner.serialize("", obj.key) or b""
+    def serialize(self, topic: str, obj: Any, headers: Any = None) -> bytes | None:
+        if obj is None:
+            return None
+        raw = self.inner.serialize(topic, obj.key, headers) or b""  # the topic names registry subjects
         if self.session:
             return raw + _Q.pack(obj.window.end) + _Q.pack(obj.window.start)
         return raw + _Q.pack(obj.window.start)
 
-    def from_bytes(self, data: bytes) -> Windowed:
+    def deserialize(self, topic: str, data: bytes | None, headers: Any = None) -> Any:
+        if data is None:
+            return None
         if self.session:
             end, start = _Q.unpack_from(data, len(data) - 16)[0], _Q.unpack_from(data, len(data) - 8)[0]
-            return Windowed(self.inner.deserialize("", data[:-16]), Window(start, end))
+            return Windowed(self.inner.deserialize(topic, data[:-16], headers), Window(start, end))
         start = _Q.unpack_from(data, len(data) - 8)[0]
         return Windowed(
-            self.inner.deserialize("", data[:-8]), Window(start, start + (self.window.size_ms or 0))
+            self.inner.deserialize(topic, data[:-8], headers),
+            Window(start, start + (self.window.size_ms or 0)),
         )
 
+    def to_bytes(self, obj: Windowed) -> bytes:
+        data = self.serialize("", obj)
+        assert data is not None
+        return data
 
-def key_serde(schema: LogicalSchema, formats: SourceFormats) -> Serde[Any]:
+    def from_bytes(self, data: bytes) -> Windowed:
+        return self.deserialize("", data)  # type: ignore[no-any-return]
+
+
+def _needs_registry(fmt: str) -> SerializationError:
+    return SerializationError(
+        f"The {fmt} format needs a schema registry: set ksql.schema.registry.url (odradek sql-server --schema-registry URL)"
+    )
+
+
+def key_serde(
+    schema: LogicalSchema, formats: SourceFormats, registry: SchemaRegistry | None = None
+) -> Serde[Any]:
     keys = schema.key
     if not keys or formats.key_format == "NONE":
         return NoKeySerde()
+    if formats.key_format in REGISTRY_FORMATS:
+        if registry is None:
+            raise _needs_registry(formats.key_format)
+        # ksqlDB writes a single key column unwrapped (Protobuf keys are always messages)
+        row = RegistryRowSerde(registry, formats.key_format, keys, len(keys) > 1, True, formats.key_schema_id)
+        return RegistryKeySerde(row, [c.name for c in keys])
     return KeySerde(keys, formats.key_format, formats.key_delimiter)
 
 
-def value_serde(schema: LogicalSchema, formats: SourceFormats) -> Serde[Any]:
+def value_serde(
+    schema: LogicalSchema, formats: SourceFormats, registry: SchemaRegistry | None = None
+) -> Serde[Any]:
     values = schema.value
     fmt = formats.value_format
+    if fmt in REGISTRY_FORMATS:
+        if registry is None:
+            raise _needs_registry(fmt)
+        wrap = formats.wrap_single_value is not False
+        return RegistryRowSerde(registry, fmt, values, wrap, False, formats.value_schema_id)
     if fmt == "KAFKA":
         return KafkaRowSerde(values[0])
     if fmt == "DELIMITED":
@@ -415,11 +458,25 @@ def value_serde(schema: LogicalSchema, formats: SourceFormats) -> Serde[Any]:
     raise SerializationError(f"unsupported value format {fmt}")
 
 
-def source_serdes(source: DataSource) -> tuple[Serde[Any], Serde[Any]]:
-    k = key_serde(source.schema, source.formats)
+def source_serdes(
+    source: DataSource, registry: SchemaRegistry | None = None
+) -> tuple[Serde[Any], Serde[Any]]:
+    """The key and value serdes of a source's topic (`registry`: for AVRO, PROTOBUF, JSON_SR)."""
+    k = key_serde(source.schema, source.formats, registry)
     if source.window is not None:
         k = WindowedKeySerde(k, source.window)
-    return k, value_serde(source.schema, source.formats)
+    return k, value_serde(source.schema, source.formats, registry)
+
+
+def register_schemas(source: DataSource, registry: SchemaRegistry | None) -> None:
+    """Register the schemas a source's writer uses (CSAS/CTAS sinks, as ksqlDB does at creation)."""
+    if registry is None:
+        return
+    k, v = source_serdes(source, registry)
+    for serde in (k.inner if isinstance(k, WindowedKeySerde) else k, v):
+        row = serde.row if isinstance(serde, RegistryKeySerde) else serde
+        if isinstance(row, RegistryRowSerde):
+            row.register(source.topic)
 
 
 # -- aggregate state -------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from odradek.sql.compiler.processors import RowFn, RowStage, TableRow, table_function_rows
+from odradek.sql.compiler.registry_serdes import SchemaRegistry
 from odradek.sql.compiler.serdes import StateSerde, WindowedKeySerde, key_serde, source_serdes, value_serde
 from odradek.sql.metastore import DataSource
 from odradek.sql.parser.ast import JoinType, WindowKind
@@ -101,8 +102,9 @@ def _uses_metadata(exprs: list[ir.Expr]) -> bool:
 
 
 class QueryCompiler:
-    def __init__(self, query_id: str) -> None:
+    def __init__(self, query_id: str, registry: SchemaRegistry | None = None) -> None:
         self.query_id = query_id
+        self.registry = registry  # for sources and sinks in AVRO, PROTOBUF, JSON_SR
         self.builder = StreamsBuilder()
         self._n = 0
 
@@ -114,7 +116,7 @@ class QueryCompiler:
 
     def compile_persistent(self, planned: PlannedQuery, sink: DataSource) -> CompiledQuery:
         handle = self.compile(planned.root)
-        k_serde, v_serde = source_serdes(sink)
+        k_serde, v_serde = source_serdes(sink, self.registry)
         store = None
         if handle.table is not None:
             store = f"{self.query_id}-TABLE"
@@ -157,7 +159,7 @@ class QueryCompiler:
 
     def _source(self, node: SourceNode) -> Handle:
         source = node.source
-        k_serde, v_serde = source_serdes(source)
+        k_serde, v_serde = source_serdes(source, self.registry)
         extractor = _timestamp_extractor(source)
         if source.is_table:
             table = self.builder.table(
@@ -456,6 +458,9 @@ class QueryCompiler:
             assert left.table is not None and right.table is not None
             ltab = self._prefix_table(left, lschema, lprefix)
             rtab = self._prefix_table(right, rschema, rprefix)
+            if node.join_type is JoinType.RIGHT:  # the right table's left join, values in SQL's order
+                table = rtab.left_join(ltab, _right_joiner, name=self.name("Join"), value_serde=StateSerde())
+                return Handle(None, _typed(table, right.key_serde), node.schema, right.key_serde)
             kind = {JoinType.INNER: "join", JoinType.LEFT: "left_join", JoinType.FULL: "outer_join"}[
                 node.join_type
             ]
@@ -484,17 +489,24 @@ class QueryCompiler:
             within.after_ms,
             within.grace_ms if within.grace_ms is not None else DEFAULT_GRACE_MS,
         )
-        kind = {JoinType.INNER: "join", JoinType.LEFT: "left_join", JoinType.FULL: "outer_join"}[
-            node.join_type
-        ]
         ks = key_serde(node.schema, _json_formats())
         lstream.key_serde = ks
         rstream.key_serde = ks
         lstream.value_serde = StateSerde()
         rstream.value_serde = StateSerde()
-        stream = getattr(lstream, kind)(
-            rstream, joiner, windows, name=self.name("Join"), other_value_serde=StateSerde()
-        )
+        if node.join_type is JoinType.RIGHT:
+            # the right stream's left join; its window mirrors WITHIN (before, after)
+            mirrored = JoinWindows(windows.after_ms, windows.before_ms, windows.grace_ms)
+            stream = rstream.left_join(
+                lstream, _right_joiner, mirrored, name=self.name("Join"), other_value_serde=StateSerde()
+            )
+        else:
+            kind = {JoinType.INNER: "join", JoinType.LEFT: "left_join", JoinType.FULL: "outer_join"}[
+                node.join_type
+            ]
+            stream = getattr(lstream, kind)(
+                rstream, joiner, windows, name=self.name("Join"), other_value_serde=StateSerde()
+            )
         stream.key_serde = ks
         return Handle(stream, None, node.schema, ks)
 
@@ -562,6 +574,10 @@ def _joiner(left: Any, right: Any) -> dict[str, Any]:
     if right:
         out.update(right)
     return out
+
+
+def _right_joiner(right: Any, left: Any) -> dict[str, Any]:
+    return _joiner(left, right)
 
 
 def _alias_of(node: PlanNode) -> str:

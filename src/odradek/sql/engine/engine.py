@@ -36,7 +36,12 @@ from odradek.sql.functions.registry import FunctionRegistry
 from odradek.sql.metastore import DataSource, MetaStore, QueryMetadata, QueryState
 from odradek.sql.parser import ast, parse_statement, split_statements
 from odradek.sql.plan.analyzer import ExpressionAnalyzer, PositionMap, Scope
-from odradek.sql.plan.ddl import columns_from_elements, sink_source, source_from_create
+from odradek.sql.plan.ddl import (
+    SCHEMA_REGISTRY_FORMATS,
+    columns_from_elements,
+    sink_source,
+    source_from_create,
+)
 from odradek.sql.plan.planner import PlannedQuery, QueryPlanner
 from odradek.sql.schema import Column, LogicalSchema, Namespace
 
@@ -207,22 +212,38 @@ class Engine:
         if isinstance(stmt, ast.CreateSource):
             topic = str(stmt.properties.get("KAFKA_TOPIC", ""))
             partitions[topic] = kafka.partitions(topic) if topic else None
-            if not stmt.elements:
-                fmt = str(
-                    stmt.properties.get(
-                        "FORMAT",
-                        stmt.properties.get(
-                            "VALUE_FORMAT", self.config["ksql.persistence.default.format.value"]
-                        ),
-                    )
-                ).upper()
-                cols = kafka.infer_schema(topic, fmt, False, stmt.properties.get("VALUE_SCHEMA_ID"))
-                if cols is not None:
-                    resolved["inferred"] = [[c.name, str(c.type), c.namespace.value] for c in cols]
+            inferred = self._infer(stmt, topic, kafka)
+            if inferred is not None:
+                resolved["inferred"] = [[c.name, str(c.type), c.namespace.value] for c in inferred]
         elif isinstance(stmt, ast.CreateAsSelect):
             sink_topic = str(stmt.properties.get("KAFKA_TOPIC", stmt.name))
             partitions[sink_topic] = kafka.partitions(sink_topic)
         return resolved
+
+    def _infer(self, stmt: ast.CreateSource, topic: str, kafka: KafkaView) -> list[Column] | None:
+        """Columns from the schema registry: the value's when no value column is declared, the
+        key's when no key column is declared (and the key format has schemas)."""
+        props = stmt.properties
+        config = self.config
+        value_fmt = str(
+            props.get("FORMAT", props.get("VALUE_FORMAT", config["ksql.persistence.default.format.value"]))
+        ).upper()
+        key_fmt = str(
+            props.get("FORMAT", props.get("KEY_FORMAT", config["ksql.persistence.default.format.key"]))
+        ).upper()
+        declared = {e.constraint for e in stmt.elements}
+        has_key = bool(declared & {ast.ColumnConstraint.KEY, ast.ColumnConstraint.PRIMARY_KEY})
+        has_value = ast.ColumnConstraint.NONE in declared
+        inferred: list[Column] = []
+        if not has_value and value_fmt in SCHEMA_REGISTRY_FORMATS and topic:
+            inferred += kafka.infer_schema(topic, value_fmt, False, props.get("VALUE_SCHEMA_ID")) or []
+        if not has_key and key_fmt in SCHEMA_REGISTRY_FORMATS and topic:
+            try:
+                inferred += kafka.infer_schema(topic, key_fmt, True, props.get("KEY_SCHEMA_ID")) or []
+            except KsqlError:
+                if props.get("KEY_SCHEMA_ID") is not None:
+                    raise  # a named key schema must exist; otherwise a stream may have no key
+        return inferred or None
 
     def _command_id(self, stmt: ast.Statement) -> tuple[CommandId, str | None]:
         if isinstance(stmt, ast.CreateSource):

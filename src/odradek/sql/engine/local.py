@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from odradek.sql.engine import entities
-from odradek.sql.errors import KsqlAnalysisError, KsqlExecutionError, KsqlNotFoundError
+from odradek.sql.errors import ASSERTION_FAILED, KsqlAnalysisError, KsqlExecutionError, KsqlNotFoundError
 from odradek.sql.functions.registry import FunctionKind
 from odradek.sql.functions.signature import describe as describe_signature
 from odradek.sql.metastore import DataSource
@@ -306,13 +306,16 @@ def assert_topic(engine: Engine, stmt: ast.AssertTopic, session: Session, kafka:
     exists = partitions is not None
     if exists != stmt.exists:
         raise KsqlExecutionError(
-            f"Topic {stmt.topic} {'does not exist' if stmt.exists else 'exists'}", position=stmt.position
+            f"Topic {stmt.topic} {'does not exist' if stmt.exists else 'exists'}",
+            position=stmt.position,
+            error_code=ASSERTION_FAILED,
         )
     want = stmt.properties.get("PARTITIONS")
     if exists and want is not None and want != partitions:
         raise KsqlExecutionError(
             f"Mismatched configuration for topic {stmt.topic}: For config partitions, expected {want} got {partitions}",
             position=stmt.position,
+            error_code=ASSERTION_FAILED,
         )
     return {
         "@type": "assert_topic",
@@ -329,11 +332,23 @@ def assert_schema(engine: Engine, stmt: ast.AssertSchema, session: Session, kafk
         raise KsqlExecutionError(
             "ASSERT SCHEMA needs a schema registry (ksql.schema.registry.url)", position=stmt.position
         )
-    exists = bool(checker(stmt.subject, stmt.schema_id))
+    timeout_ms = stmt.timeout_ms
+    if timeout_ms is None:
+        timeout_ms = int(engine.config.get("ksql.assert.schema.default.timeout.ms", "1000"))
+    exists = bool(checker(stmt.subject, stmt.schema_id, timeout_ms, stmt.exists))
     if exists != stmt.exists:
-        what = f"subject {stmt.subject}" if stmt.subject else f"id {stmt.schema_id}"
+        what = " ".join(
+            part
+            for part in (
+                f"subject name {stmt.subject}" if stmt.subject else "",
+                f"id {stmt.schema_id}" if stmt.schema_id is not None else "",
+            )
+            if part
+        )
         raise KsqlExecutionError(
-            f"Schema with {what} {'does not exist' if stmt.exists else 'exists'}", position=stmt.position
+            f"Schema with {what} {'does not exist' if stmt.exists else 'exists'}",
+            position=stmt.position,
+            error_code=ASSERTION_FAILED,
         )
     return {
         "@type": "assert_schema",

@@ -144,11 +144,12 @@ def source_from_create(
     if "KAFKA_TOPIC" not in props:
         raise _err('Missing required property "KAFKA_TOPIC" which has no default value.', stmt.position)
     formats = formats_from(props, None, config, stmt.position)
-    columns = columns_from_elements(stmt, metastore) if stmt.elements else list(inferred or [])
-    if not [c for c in columns if c.namespace is Namespace.VALUE] and not stmt.elements and inferred is None:
+    declared = columns_from_elements(stmt, metastore) if stmt.elements else []
+    columns = merge_inferred(declared, inferred)
+    if not [c for c in columns if c.namespace is Namespace.VALUE] and not stmt.elements:
         if formats.value_format in SCHEMA_REGISTRY_FORMATS:
             raise _err(
-                f"Schema for {stmt.name} could not be inferred: schema inference from the schema registry is not supported by odradek SQL yet; list the columns.",
+                f"Schema for {stmt.name} could not be inferred: no value schema was found in the schema registry; list the columns.",
                 stmt.position,
             )
         raise _err("The statement does not define any columns.", stmt.position)
@@ -160,7 +161,7 @@ def source_from_create(
         and "FORMAT" not in props
     ):
         formats = replace(formats, key_format="NONE")
-    check_formats(schema, formats, stmt.position)
+    check_formats(schema, formats, stmt.position, config)
     ts_col, ts_fmt = timestamp_of(props, schema, stmt.position)
     if stmt.kind is ast.SourceKind.TABLE and not schema.key:
         raise _err("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.", stmt.position)
@@ -233,16 +234,78 @@ def columns_from_elements(stmt: ast.CreateSource | ast.AlterSource, metastore: M
     return columns
 
 
-UNSUPPORTED_FORMATS = frozenset({"AVRO", "PROTOBUF", "PROTOBUF_NOSR", "JSON_SR"})
+def merge_inferred(declared: list[Column], inferred: list[Column] | None) -> list[Column]:
+    """Declared columns plus the registry's: inferred key columns when none are declared, inferred
+    value columns when none are declared (ksqlDB's partial schemas: `CREATE TABLE t (id INT PRIMARY
+    KEY) WITH (VALUE_FORMAT='AVRO')` takes the value columns from the registry)."""
+    if not inferred:
+        return declared
+    has_key = any(c.namespace is Namespace.KEY for c in declared)
+    has_value = any(c.namespace is Namespace.VALUE for c in declared)
+    keys = [c for c in declared if c.namespace is Namespace.KEY] or (
+        [] if has_key else [c for c in inferred if c.namespace is Namespace.KEY]
+    )
+    values = [c for c in declared if c.namespace is Namespace.VALUE] or (
+        [] if has_value else [c for c in inferred if c.namespace is Namespace.VALUE]
+    )
+    return [*keys, *values, *(c for c in declared if c.namespace is Namespace.HEADERS)]
 
 
-def check_formats(schema: LogicalSchema, formats: SourceFormats, position: Position | None) -> None:
+UNSUPPORTED_FORMATS = frozenset({"PROTOBUF_NOSR"})
+_NOT_IN_PROTOBUF = (BaseType.DECIMAL, BaseType.DATE, BaseType.TIME)
+
+
+def _types_in(typ: t.SqlType) -> list[t.SqlType]:
+    out = [typ]
+    for inner in (typ.element, typ.key, *(ft for _, ft in typ.fields)):
+        if inner is not None:
+            out.extend(_types_in(inner))
+    return out
+
+
+def check_formats(
+    schema: LogicalSchema,
+    formats: SourceFormats,
+    position: Position | None,
+    config: dict[str, str] | None = None,
+) -> None:
     for what, fmt in (("KEY_FORMAT", formats.key_format), ("VALUE_FORMAT", formats.value_format)):
         if fmt in UNSUPPORTED_FORMATS:
             raise _err(
-                f"The {fmt} format ({what}) is not supported by odradek SQL yet (the schema registry serdes are not wired); use JSON, KAFKA or DELIMITED.",
+                f"The {fmt} format ({what}) is not supported by odradek SQL; use PROTOBUF (with the schema registry), JSON, KAFKA or DELIMITED.",
                 position,
             )
+        if (
+            fmt in SCHEMA_REGISTRY_FORMATS
+            and config is not None
+            and not config.get("ksql.schema.registry.url")
+        ):
+            raise _err(
+                f"The {fmt} format ({what}) needs a schema registry: set 'ksql.schema.registry.url' "
+                "(odradek sql-server --schema-registry URL; odradek dev sets it).",
+                position,
+            )
+        columns = schema.key if what == "KEY_FORMAT" else schema.value
+        if fmt == "PROTOBUF":
+            for c in columns:
+                bad = [x for x in _types_in(c.type) if x.base in _NOT_IN_PROTOBUF]
+                if bad:
+                    raise _err(
+                        f"The PROTOBUF format does not support {bad[0]} (column {c.name}) in odradek SQL; use AVRO or JSON_SR.",
+                        position,
+                    )
+        if fmt in ("AVRO", "PROTOBUF"):
+            for c in columns:
+                bad = [
+                    x
+                    for x in _types_in(c.type)
+                    if x.base is BaseType.MAP and x.key is not None and x.key.base is not BaseType.STRING
+                ]
+                if bad:
+                    raise _err(
+                        f"The {fmt} format supports only STRING map keys, not {bad[0]} (column {c.name})",
+                        position,
+                    )
     keys = schema.key
     if keys and formats.key_format == "NONE":
         raise _err(
@@ -343,7 +406,7 @@ def sink_source(
         )
     if formats.wrap_single_value is not None and len(schema.value) != 1:
         formats = replace(formats, wrap_single_value=None)
-    check_formats(schema, formats, position)
+    check_formats(schema, formats, position, config)
     ts_col, ts_fmt = timestamp_of(props, schema, position)
     return DataSource(
         name=name,

@@ -214,10 +214,6 @@ class QueryPlanner:
 
         lnode, rnode = left.node, right.node
         join_type = join.join_type
-        if join_type is ast.JoinType.RIGHT:
-            raise self.error(
-                "RIGHT JOIN is not supported: swap the sources and use LEFT JOIN.", position=join.position
-            )
         kind, repartition_left = self._join_kind(join, left, right, lkey, rkey)
         repartition_right = kind is JoinKind.STREAM_STREAM and not _is_key_ref(rkey, right.node)
         rsource = right.node.source  # type: ignore[attr-defined]
@@ -250,7 +246,10 @@ class QueryPlanner:
                 else left_pk.name
             ]
         else:
-            for side_key, side in ((lkey, left), (rkey, right)):
+            sides = ((lkey, left), (rkey, right))
+            if join_type is ast.JoinType.RIGHT:  # the right side's key names the result's key
+                sides = sides[::-1]
+            for side_key, side in sides:
                 if isinstance(side_key, ir.ColumnRef):
                     key_names.append(
                         side_key.name if _is_join(side.node) else f"{side_key.qualifier}_{side_key.name}"
@@ -320,6 +319,11 @@ class QueryPlanner:
             if join.join_type is ast.JoinType.FULL:
                 raise self.error(
                     "Full outer joins between a stream and a table are not supported.", position=join.position
+                )
+            if join.join_type is ast.JoinType.RIGHT:
+                raise self.error(
+                    "Right outer joins between a stream and a table are not supported (the stream drives the join): use LEFT JOIN.",
+                    position=join.position,
                 )
             return JoinKind.STREAM_TABLE, not left_is_key
         if left_is_key:

@@ -1,7 +1,8 @@
 """Pull queries: a SELECT without EMIT, answered from a snapshot and done.
 
 Beyond ksqlDB (which answers key lookups and, optionally, table scans): any WHERE, ORDER BY,
-LIMIT/OFFSET, aggregates with or without GROUP BY, over tables and streams.
+LIMIT/OFFSET, aggregates with or without GROUP BY, over tables and streams, and joins of two
+tables (`joins.py`).
 
 - **Key lookup.** A table materialized on this server, a WHERE whose conjuncts include
   `key = literal` (or `key IN (literals)`): the rows come straight from the store by key (RocksDB
@@ -14,6 +15,7 @@ LIMIT/OFFSET, aggregates with or without GROUP BY, over tables and streams.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -25,9 +27,17 @@ from odradek.sql.parser import ast
 from odradek.sql.plan import expressions as ir
 from odradek.sql.plan.analyzer import ExpressionAnalyzer, PositionMap, Scope, ScopeColumn
 from odradek.sql.plan.codegen import ExprCompiler, RowContext
-from odradek.sql.plan.logical import AggregateNode, FilterNode, PlanNode, ProjectNode, SourceNode
+from odradek.sql.plan.logical import (
+    AggregateNode,
+    FilterNode,
+    JoinKind,
+    JoinNode,
+    PlanNode,
+    ProjectNode,
+    SourceNode,
+)
 from odradek.sql.plan.planner import PlannedQuery
-from odradek.sql.pull import duckdb_engine
+from odradek.sql.pull import duckdb_engine, joins
 from odradek.sql.pull.snapshot import Row, scan_topic, store_get, store_rows
 from odradek.sql.schema import Namespace
 from odradek.sql.types import SqlType
@@ -44,6 +54,9 @@ def execute_pull(
 ) -> tuple[list[str], list[str], list[list[Any]]]:
     parts = _parts(planned.root)
     source_node = parts["source"]
+    if isinstance(source_node, JoinNode):
+        rows_of = lambda s: _rows_of(server, s)  # noqa: E731
+        return evaluate(planned, stmt, joined_rows(source_node, rows_of), server.engine)
     assert isinstance(source_node, SourceNode)
     source = source_node.source
     store = _store_of(server, source)
@@ -58,8 +71,34 @@ def execute_pull(
     sql = duckdb_engine.translate(planned, stmt, parts)
     if sql is not None and server.engine.config.get("ksql.query.pull.duckdb.enabled", "true") == "true":
         return _via_duckdb(server, source, store, planned, stmt, sql)
-    rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.bootstrap, source)
+    rows = (
+        list(store_rows(store))
+        if store is not None
+        else scan_topic(server.cluster.bootstrap, source, registry=server.cluster.registry)
+    )
     return evaluate(planned, stmt, rows, server.engine)
+
+
+def _rows_of(server: Any, source: DataSource) -> list[Row]:
+    store = _store_of(server, source)
+    if store is not None:
+        return list(store_rows(store))
+    return scan_topic(server.cluster.bootstrap, source, registry=server.cluster.registry)
+
+
+def joined_rows(node: JoinNode, rows_of: Callable[[DataSource], list[Row]]) -> list[Row]:
+    """The rows of a two-table join (`rows_of` reads one table's snapshot)."""
+    left, right = joins.check_pullable(node)
+    foreign_key = None
+    if node.kind is JoinKind.FOREIGN_KEY:
+        keys = [c.name for c in left.schema.key]
+        fk = _fn(lambda c: c.compile(node.left_key), keys, {})
+        r = RowContext()
+
+        def foreign_key(row: Row) -> Any:
+            return fk(row[0], row[1], r)
+
+    return joins.join_rows(node, rows_of(left.source), rows_of(right.source), foreign_key)
 
 
 def _via_duckdb(
@@ -73,7 +112,11 @@ def _via_duckdb(
         columns += [("WINDOWSTART", t.BIGINT, None), ("WINDOWEND", t.BIGINT, None)]
 
     def build() -> duckdb_engine.Snapshot:
-        rows = list(store_rows(store)) if store is not None else scan_topic(server.cluster.bootstrap, source)
+        rows = (
+            list(store_rows(store))
+            if store is not None
+            else scan_topic(server.cluster.bootstrap, source, registry=server.cluster.registry)
+        )
         return duckdb_engine.Snapshot(duckdb_engine.arrow_table(columns, rows))
 
     snapshot = (
@@ -135,6 +178,10 @@ def _parts(root: PlanNode) -> dict[str, PlanNode]:
     if isinstance(node, FilterNode):
         out["where"] = node
         node = node.input
+    if isinstance(node, JoinNode):
+        joins.check_pullable(node)
+        out["source"] = node
+        return out
     if not isinstance(node, SourceNode):
         raise KsqlAnalysisError(
             f"Pull queries over {node.label().lower()} steps (joins, table functions, PARTITION BY) are not supported; query a table made by CREATE TABLE AS SELECT instead."

@@ -17,6 +17,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from odradek.sql.compiler.registry_serdes import SchemaRegistry
 from odradek.sql.compiler.serdes import source_serdes
 from odradek.sql.metastore import DataSource
 from odradek.streams.state.keyvalue import ValueAndTimestamp
@@ -48,9 +49,11 @@ def store_get(store: Any, key: tuple[Any, ...]) -> list[Row]:
     return [(key, value, ts, None, None)]
 
 
-def scan_topic(bootstrap: str, source: DataSource, timeout_s: float = 30.0) -> list[Row]:
+def scan_topic(
+    bootstrap: str, source: DataSource, timeout_s: float = 30.0, registry: SchemaRegistry | None = None
+) -> list[Row]:
     """Every record of the source's topic up to its current end (latest per key for a table)."""
-    k_serde, v_serde = source_serdes(source)
+    k_serde, v_serde = source_serdes(source, registry)
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,

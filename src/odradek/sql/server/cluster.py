@@ -9,22 +9,33 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 
+from odradek.sql.compiler.registry_schemas import UnsupportedSchema
+from odradek.sql.compiler.registry_serdes import SchemaRegistry
 from odradek.sql.engine.engine import TopicSpec
+from odradek.sql.errors import KsqlExecutionError
 from odradek.sql.schema import Column
 
 log = logging.getLogger(__name__)
 
 
 class Cluster:
-    def __init__(self, bootstrap: str, client_config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        client_config: dict[str, Any] | None = None,
+        registry: SchemaRegistry | None = None,
+    ) -> None:
         self.bootstrap = bootstrap
         self.config = {"bootstrap.servers": bootstrap, **(client_config or {})}
         self.admin = AdminClient(self.config)
+        self.registry = registry  # ksql.schema.registry.url: AVRO, PROTOBUF, JSON_SR and ASSERT SCHEMA
         self._producer: Producer | None = None
         self._lock = threading.Lock()
 
@@ -49,7 +60,53 @@ class Cluster:
     def infer_schema(
         self, topic: str, value_format: str, key: bool, schema_id: int | None
     ) -> list[Column] | None:
-        return None  # schema-registry inference: not wired yet (see the README's SQL section)
+        """The key or value columns of the topic's registered schema (raises when there is none)."""
+        what = "keys" if key else "values"
+        if self.registry is None:
+            raise KsqlExecutionError(
+                f"Cannot infer the schema of the {what} of '{topic}': the {value_format} format needs a "
+                "schema registry (ksql.schema.registry.url)"
+            )
+        subject = f"{topic}-{'key' if key else 'value'}"
+        try:
+            return self.registry.infer(topic, value_format, key, schema_id)
+        except UnsupportedSchema as e:
+            raise KsqlExecutionError(f"Unable to use the schema of the {what} of '{topic}': {e}") from None
+        except SchemaRegistryError as e:
+            if e.http_status_code == 404:
+                where = f"Subject: {subject}" if schema_id is None else f"Schema id: {schema_id}"
+                raise KsqlExecutionError(
+                    f"Schema for message {what} on topic '{topic}' does not exist in the Schema Registry.{where}"
+                ) from None
+            raise KsqlExecutionError(f"Schema registry error for {subject}: {e}") from None
+        except Exception as e:
+            raise KsqlExecutionError(f"Schema registry unreachable ({self.registry.url}): {e}") from None
+
+    def schema_exists(
+        self, subject: str | None, schema_id: int | None, timeout_ms: int = 0, want: bool = True
+    ) -> bool:
+        """ASSERT SCHEMA: whether the subject (and/or id) is registered, polled for up to `timeout_ms`
+        until the answer is `want`."""
+        if self.registry is None:
+            raise KsqlExecutionError("ASSERT SCHEMA needs a schema registry (ksql.schema.registry.url)")
+        registry = self.registry
+        deadline = time.monotonic() + timeout_ms / 1000
+
+        def exists() -> bool:
+            try:
+                if subject is None:
+                    return schema_id is not None and registry.id_exists(schema_id)
+                if schema_id is None:
+                    return registry.subject_exists(subject)
+                return registry.subject_has_id(subject, schema_id)
+            except SchemaRegistryError:
+                return False
+
+        while True:
+            found = exists()
+            if found == want or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.2)
 
     def cluster_id(self) -> str:
         try:
@@ -135,3 +192,5 @@ class Cluster:
     def close(self) -> None:
         if self._producer is not None:
             self._producer.flush(5)
+        if self.registry is not None:
+            self.registry.close()

@@ -2,13 +2,15 @@
 
     rowtime: 2024/01/02 03:04:05.678 Z, key: u1, value: {"a":1}, partition: 0
 
-Keys and values are shown as UTF-8 text when they decode, else as hex. FROM BEGINNING starts at the
+Keys and values in the schema registry's wire format (AVRO, PROTOBUF, JSON_SR) are decoded with
+their registered schema and shown as JSON; others as UTF-8 text when they decode, else as hex. FROM BEGINNING starts at the
 earliest offset (else the latest); INTERVAL n shows every n-th record; LIMIT n stops after n.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import queue
 import threading
 from collections.abc import AsyncIterator
@@ -17,14 +19,18 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, TopicPartition
 from starlette.concurrency import run_in_threadpool
 
+from odradek.sql.compiler.registry_serdes import SchemaRegistry
 from odradek.sql.errors import NOT_FOUND, KsqlError
 from odradek.sql.parser import ast
 from odradek.sql.server.cluster import Cluster
 
 
-def _text(data: bytes | None) -> str:
+def _text(data: bytes | None, registry: SchemaRegistry | None = None) -> str:
     if data is None:
         return "<null>"
+    decoded = registry.decode(data) if registry is not None else None
+    if decoded is not None:
+        return json.dumps(decoded[1], default=str, separators=(",", ":"))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -72,7 +78,7 @@ async def print_topic(cluster: Cluster, stmt: ast.Print, props: dict[str, Any]) 
                 ts = datetime.datetime.fromtimestamp(msg.timestamp()[1] / 1000, datetime.UTC)
                 stamp = ts.strftime("%Y/%m/%d %H:%M:%S.") + f"{ts.microsecond // 1000:03d} Z"
                 lines.put(
-                    f"rowtime: {stamp}, key: {_text(msg.key())}, value: {_text(msg.value())}, partition: {msg.partition()}\n"
+                    f"rowtime: {stamp}, key: {_text(msg.key(), cluster.registry)}, value: {_text(msg.value(), cluster.registry)}, partition: {msg.partition()}\n"
                 )
                 shown += 1
                 if stmt.limit is not None and shown >= stmt.limit:

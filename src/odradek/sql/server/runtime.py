@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from odradek.sql.compiler.serdes import register_schemas
 from odradek.sql.compiler.topology import CompiledQuery, QueryCompiler
 from odradek.sql.engine.engine import PersistentQueryPlan
 from odradek.sql.plan.planner import PlannedQuery
@@ -84,7 +85,13 @@ class QueryRuntime:
     # -- persistent queries --------------------------------------------------------------------------------
 
     def start(self, plan: PersistentQueryPlan) -> RunningQuery:
-        compiled = QueryCompiler(plan.query_id).compile_persistent(plan.planned, plan.sink)
+        registry = self.cluster.registry
+        compiled = QueryCompiler(plan.query_id, registry).compile_persistent(plan.planned, plan.sink)
+        if not plan.insert:
+            try:  # the sink's schemas exist once the statement succeeds, as in ksqlDB
+                register_schemas(plan.sink, registry)
+            except Exception:
+                log.warning("could not register the schemas of %s", plan.sink.name, exc_info=True)
         app_id = self.application_id(plan.query_id)
         props = {**self.config, **plan.properties}
         streams = KafkaStreams(
@@ -141,7 +148,9 @@ class QueryRuntime:
         props = {**self.config, **properties}
         config = streams_config(app_id, self.cluster.bootstrap, state_dir, props, "at_least_once")
         push = PushQuery(query_id, planned, config, self.cluster)
-        push.compiled = QueryCompiler(query_id).compile_transient(planned, push.deliver)
+        push.compiled = QueryCompiler(query_id, self.cluster.registry).compile_transient(
+            planned, push.deliver
+        )
         return push
 
 

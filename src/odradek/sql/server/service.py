@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from odradek.sql.compiler.registry_serdes import SchemaRegistry
 from odradek.sql.compiler.serdes import source_serdes
 from odradek.sql.compiler.topology import QueryCompiler
 from odradek.sql.engine import entities
@@ -55,7 +56,10 @@ class KsqlServer:
         self.engine = Engine(self.functions, props)
         self.engine.topology_describer = self._describe_topology
         self.lock = threading.RLock()
-        self.cluster = Cluster(config.bootstrap)
+        registry_url = self.engine.config.get("ksql.schema.registry.url")
+        self.cluster = Cluster(
+            config.bootstrap, registry=SchemaRegistry(registry_url) if registry_url else None
+        )
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self.runtime = QueryRuntime(self.cluster, config.service_id, config.state_dir, self.engine.config)
         self.commands = CommandLog(config.bootstrap, command_topic_name(config.service_id), self._apply)
@@ -122,7 +126,7 @@ class KsqlServer:
         return message, query_id
 
     def _describe_topology(self, plan: PersistentQueryPlan) -> str:
-        compiler = QueryCompiler(plan.query_id)
+        compiler = QueryCompiler(plan.query_id, self.cluster.registry)
         if plan.query_id == "transient":
             return str(compiler.compile_transient(plan.planned, lambda k, v: None).topology.describe())
         return str(compiler.compile_persistent(plan.planned, plan.sink).topology.describe())
@@ -179,7 +183,7 @@ class KsqlServer:
             source = self.engine.metastore.source(target)
         if source is None:
             raise KsqlExecutionError(f"Cannot insert values into an unknown stream/table: {target}")
-        k_serde, v_serde = source_serdes(source)
+        k_serde, v_serde = source_serdes(source, self.cluster.registry)
         key = tuple(row.get(c.name) for c in source.schema.key) if source.schema.key else None
         value = {c.name: row.get(c.name) for c in source.schema.value}
         self.cluster.produce(

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Security costs: PLAINTEXT vs SSL vs SASL_SSL throughput and broker CPU per 1 KiB message, the
+connection set-up rate of each mechanism, and the broker memory of an idle authenticated connection.
+
+    python bench/security_bench.py                # 20 000 messages per listener
+    python bench/security_bench.py --messages 5000 --connections 20 --idle 100
+
+One broker with three listeners (PLAINTEXT, SSL, SASL_SSL with PLAIN, SCRAM-SHA-256/512 and
+OAUTHBEARER), no authorizer (the transport's cost alone). Producer and consumer are confluent-kafka
+(acks=1); CPU is the broker process's user+system time (/proc) per message. Connection set-up uses
+the CLI's wire client (TLS handshake + SASL exchange + one ApiVersions). Run by `make bench`, never
+by `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from odradek.cli.wire_client import Connection
+from odradek.cli.wire_security import WireSecurity
+from odradek.security.dev_certificates import DEFAULT_SERVER_NAMES, issue, make_ca
+from odradek.security.sasl.scram_credentials import SCRAM_MECHANISMS
+from odradek.testing.broker_process import BrokerProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+JAAS = 'org.apache.kafka.common.security.plain.PlainLoginModule required user_bench="bench-secret";'
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def start(root: Path) -> tuple[BrokerProcess, Path]:
+    now = dt.datetime.now(dt.UTC)
+    ca = make_ca(now)
+    server = issue(ca, "localhost", now, server_names=DEFAULT_SERVER_NAMES)
+    (root / "ca.pem").write_bytes(ca.certificate_pem)
+    (root / "server.pem").write_bytes(server.key_pem + server.certificate_pem)
+    props = {
+        "listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
+        "ssl.keystore.location": str(root / "server.pem"),
+        "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
+        "listener.name.sasl_ssl.plain.sasl.jaas.config": JAAS,
+        "num.partitions": "1",
+    }
+    broker = BrokerProcess(root / "data", props).start()
+    return broker, root / "ca.pem"
+
+
+def client_config(broker: BrokerProcess, ca: Path, listener: str) -> dict[str, str]:
+    config = {"bootstrap.servers": broker.bootstrap_for(listener), "security.protocol": listener}
+    if listener != "PLAINTEXT":
+        config["ssl.ca.location"] = str(ca)
+    if listener == "SASL_SSL":
+        config.update({"sasl.mechanism": "PLAIN", "sasl.username": "bench", "sasl.password": "bench-secret"})
+    return config
+
+
+def throughput(broker: BrokerProcess, ca: Path, listener: str, messages: int) -> dict[str, float]:
+    assert broker.proc is not None
+    pid = broker.proc.pid
+    config = client_config(broker, ca, listener)
+    topic = f"bench-{listener.lower()}"
+    admin = AdminClient(config)
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    value = b"x" * 1024
+    producer = Producer({**config, "linger.ms": "5", "acks": "1", "queue.buffering.max.messages": "200000"})
+    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    for _ in range(messages):
+        while True:
+            try:
+                producer.produce(topic, value)
+                break
+            except BufferError:
+                producer.poll(0.01)
+    producer.flush(120)
+    produce_s, produce_cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+    consumer = Consumer(
+        {**config, "group.id": topic, "auto.offset.reset": "earliest", "fetch.min.bytes": "1"}
+    )
+    consumer.subscribe([topic])
+    got = 0
+    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    while got < messages:
+        batch = consumer.consume(1000, 5)
+        got += sum(1 for m in batch if m.error() is None)
+    consume_s, consume_cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+    consumer.close()
+    return {
+        "produce_msg_s": messages / produce_s,
+        "produce_cpu_us_msg": produce_cpu / messages * 1e6,
+        "consume_msg_s": messages / consume_s,
+        "consume_cpu_us_msg": consume_cpu / messages * 1e6,
+    }
+
+
+def security_for(mechanism: str, ca: Path) -> WireSecurity:
+    base = {"ssl.truststore.location": str(ca)}
+    if mechanism == "PLAINTEXT":
+        return WireSecurity()
+    if mechanism == "SSL":
+        return WireSecurity.from_properties({"security.protocol": "SSL", **base})
+    props = {"security.protocol": "SASL_SSL", "sasl.mechanism": mechanism, **base}
+    if mechanism == "OAUTHBEARER":
+        props["sasl.jaas.config"] = (
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+            'unsecuredLoginStringClaim_sub="bench";'
+        )
+    else:
+        props.update({"sasl.username": "bench", "sasl.password": "bench-secret"})
+    return WireSecurity.from_properties(props)
+
+
+def listener_of(mechanism: str) -> str:
+    return mechanism if mechanism in ("PLAINTEXT", "SSL") else "SASL_SSL"
+
+
+def setup_rate(broker: BrokerProcess, ca: Path, mechanism: str, count: int) -> float:
+    host, port = broker.bootstrap_for(listener_of(mechanism)).split(":")
+    security = security_for(mechanism, ca)
+    started = time.perf_counter()
+    for _ in range(count):
+        Connection((host, int(port)), 10, security).close()
+    return count / (time.perf_counter() - started)
+
+
+def idle_memory(broker: BrokerProcess, ca: Path, count: int) -> float:
+    assert broker.proc is not None
+    host, port = broker.bootstrap_for("SASL_SSL").split(":")
+    security = security_for("PLAIN", ca)
+    time.sleep(1)
+    before = rss_kib(broker.proc.pid)
+    held = [Connection((host, int(port)), 10, security) for _ in range(count)]
+    time.sleep(1)
+    after = rss_kib(broker.proc.pid)
+    for conn in held:
+        conn.close()
+    return (after - before) / count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--idle", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        broker, ca = start(Path(tmp))
+        try:
+            # SCRAM users live in the metadata: create them over the wire client (no authorizer here)
+            host, port = broker.bootstrap_for("PLAINTEXT").split(":")
+            conn = Connection((host, int(port)), 10)
+            from odradek.protocol.api_keys import ApiKey
+            from odradek.protocol.messages import alter_user_scram_credentials as scram_msg
+
+            upserts = []
+            for code, name in ((1, "SCRAM-SHA-256"), (2, "SCRAM-SHA-512")):
+                salted = SCRAM_MECHANISMS[name].salted_password(b"bench-secret", b"bench-salt", 4096)
+                upserts.append(scram_msg.ScramCredentialUpsertion("bench", code, 4096, b"bench-salt", salted))
+            conn.call(
+                ApiKey.ALTER_USER_SCRAM_CREDENTIALS, scram_msg.AlterUserScramCredentialsRequest([], upserts)
+            )
+            conn.close()
+            results: dict[str, object] = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            for listener in ("PLAINTEXT", "SSL", "SASL_SSL"):
+                results[listener] = throughput(broker, ca, listener, args.messages)
+            results["setup_per_s"] = {
+                m: setup_rate(broker, ca, m, args.connections)
+                for m in ("PLAINTEXT", "SSL", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
+            }
+            results["idle_sasl_ssl_connection_kib"] = idle_memory(broker, ca, args.idle)
+        finally:
+            broker.stop()
+    print(json.dumps(results, indent=2))
+    plain = results["PLAINTEXT"]
+    assert isinstance(plain, dict)
+    header = (
+        f"{'listener':<10} {'produce msg/s':>14} {'CPU us/msg':>11} {'consume msg/s':>14} {'CPU us/msg':>11}"
+    )
+    print("\n" + header)
+    for listener in ("PLAINTEXT", "SSL", "SASL_SSL"):
+        row = results[listener]
+        assert isinstance(row, dict)
+        ratio = row["produce_cpu_us_msg"] / plain["produce_cpu_us_msg"]
+        print(
+            f"{listener:<10} {row['produce_msg_s']:>14.0f} {row['produce_cpu_us_msg']:>11.1f} "
+            f"{row['consume_msg_s']:>14.0f} {row['consume_cpu_us_msg']:>11.1f}   produce CPU x{ratio:.2f}"
+        )
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / f"security-{results['date']}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Connection limits of a real broker: idle connections closed, creation rate, per-address and total
+limits, and what an idle connection costs in memory."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import socket
+import struct
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import api_versions
+from odradek.testing.broker_process import BrokerProcess
+from odradek.testing.raw_client import encode_request
+
+SIZE = struct.Struct(">i")
+HELLO = encode_request(
+    ApiKey.API_VERSIONS,
+    3,
+    api_versions.ApiVersionsRequest(client_software_name="tests", client_software_version="1"),
+    1,
+)
+
+
+def connect(broker: BrokerProcess, source: str = "127.0.0.1", timeout: float = 10.0) -> socket.socket:
+    sock = socket.socket()
+    sock.settimeout(timeout)
+    sock.bind((source, 0))
+    sock.connect(("127.0.0.1", broker.port))
+    return sock
+
+
+def hello(sock: socket.socket) -> bool:
+    """Send ApiVersions; True if answered, False if the broker closed the connection."""
+    try:
+        sock.sendall(SIZE.pack(len(HELLO)) + HELLO)
+        head = sock.recv(4, socket.MSG_WAITALL)
+        if len(head) < 4:
+            return False
+        body = sock.recv(SIZE.unpack(head)[0], socket.MSG_WAITALL)
+        return len(body) == SIZE.unpack(head)[0]
+    except (ConnectionResetError, BrokenPipeError):
+        return False
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    overrides = {
+        "connections.max.idle.ms": "600",
+        "max.connection.creation.rate": "20",
+        "max.connections.per.ip.overrides": "127.0.0.2:2",
+    }
+    with BrokerProcess(tmp_path_factory.mktemp("limited"), overrides) as broker:
+        yield broker
+
+
+def test_idle_connections_are_closed_and_busy_ones_kept(limited: BrokerProcess) -> None:
+    idle, busy = connect(limited), connect(limited)
+    assert hello(idle) and hello(busy)
+    deadline = time.monotonic() + 1.6
+    while time.monotonic() < deadline:
+        assert hello(busy)
+        time.sleep(0.2)
+    idle.settimeout(3)
+    assert closed_by_peer(idle)
+    assert hello(busy)
+    idle.close()
+    busy.close()
+
+
+def test_a_burst_beyond_the_creation_rate_waits_and_is_accepted(limited: BrokerProcess) -> None:
+    time.sleep(1.1)  # a full bucket of 20
+    started = time.monotonic()
+
+    def client(_: int) -> socket.socket:
+        sock = connect(limited)
+        assert hello(sock)
+        return sock
+
+    with concurrent.futures.ThreadPoolExecutor(35) as pool:
+        socks = list(pool.map(client, range(35)))
+    elapsed = time.monotonic() - started
+    assert 0.5 < elapsed < 8  # 15 beyond the burst at 20 per second: about 0.75 s later, none refused
+    for sock in socks:
+        sock.close()
+
+
+def test_an_address_over_its_limit_is_closed_at_once(limited: BrokerProcess) -> None:
+    first, second = connect(limited, "127.0.0.2"), connect(limited, "127.0.0.2")
+    assert hello(first) and hello(second)
+    third = connect(limited, "127.0.0.2")
+    third.settimeout(5)
+    assert closed_by_peer(third)
+    other = connect(limited)  # other addresses are not affected
+    assert hello(other)
+    second.close()
+    time.sleep(0.2)
+    fourth = connect(limited, "127.0.0.2")
+    assert hello(fourth)
+    for sock in (first, third, other, fourth):
+        sock.close()
+
+
+def test_at_max_connections_a_new_client_waits_for_a_free_slot(
+    broker_factory: Callable[..., BrokerProcess],
+) -> None:
+    broker = broker_factory({"max.connections": "5"})
+    held = []
+    for _ in range(5):
+        sock = connect(broker)
+        assert hello(sock)
+        held.append(sock)
+    waiting = connect(broker)  # taken into the backlog by the kernel, not by the broker
+    waiting.settimeout(1.0)
+    with pytest.raises(TimeoutError):
+        hello(waiting)
+    held.pop().close()
+    waiting.settimeout(10)
+    head = waiting.recv(4, socket.MSG_WAITALL)  # the request sent before is answered now
+    assert len(head) == 4
+    for sock in [*held, waiting]:
+        sock.close()
+
+
+def test_an_idle_connection_costs_a_few_kilobytes(broker_factory: Callable[..., BrokerProcess]) -> None:
+    broker = broker_factory()
+    assert broker.proc is not None
+    warm = [connect(broker) for _ in range(50)]
+    assert all(hello(s) for s in warm)
+    for sock in warm:
+        sock.close()
+    time.sleep(0.3)
+    before = rss_kib(broker.proc.pid)
+    held = [connect(broker) for _ in range(500)]
+    assert all(hello(s) for s in held)
+    time.sleep(0.3)
+    per_connection = (rss_kib(broker.proc.pid) - before) / len(held)
+    assert per_connection < 30, f"{per_connection:.1f} KiB per idle connection"
+    for sock in held:
+        sock.close()
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
