@@ -57,6 +57,7 @@ bench: install-dev
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run.py
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/security_bench.py
 	$(MAKE) bench-streams
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/sql_bench.py
 
 ## make bench-streams: odradek.streams against Quix Streams (own venv bench/.venv-quix), and restore
 bench-streams: install-dev

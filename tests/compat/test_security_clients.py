@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import (
     AclBinding,
     AclOperation,
@@ -438,54 +438,106 @@ def test_cli_user_acl_quota_with_command_config(
 def test_alter_configs_reloads_a_listener_keystore(
     secured: tuple[BrokerProcess, Pki], tmp_path: Path
 ) -> None:
+    """confluent-kafka's incremental_alter_configs renews the SSL listener's certificate without a
+    restart; a keystore that does not load, or whose certificate names another subject, is refused
+    with INVALID_REQUEST and the listener keeps serving the old one. describe_configs shows the
+    listener-prefixed dynamic setting."""
     import datetime as dt
 
-    from odradek.cli.wire_client import Connection
-    from odradek.cli.wire_security import WireSecurity
-    from odradek.protocol.api_keys import ApiKey
-    from odradek.protocol.messages import incremental_alter_configs as iac
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource
+
     from odradek.security.dev_certificates import DEFAULT_SERVER_NAMES, Issued, issue
 
     broker, pki = secured
     ca = Issued(pki.ca_key.read_bytes(), pki.ca.read_bytes())
-    renewed = issue(ca, "renewed", dt.datetime.now(dt.UTC), server_names=DEFAULT_SERVER_NAMES)
-    path = tmp_path / "renewed.pem"
-    path.write_bytes(renewed.key_pem + renewed.certificate_pem)
+    stores = {}
+    for name, subject in (("renewed", "localhost"), ("other-subject", "renewed")):
+        issued = issue(ca, subject, dt.datetime.now(dt.UTC), server_names=DEFAULT_SERVER_NAMES)
+        stores[name] = tmp_path / f"{name}.pem"
+        stores[name].write_bytes(issued.key_pem + issued.certificate_pem)
+    stores["garbage"] = tmp_path / "garbage.pem"
+    stores["garbage"].write_text("this is not a keystore")
+    key = "listener.name.ssl.ssl.keystore.location"
 
-    def served_subject() -> str:
+    def served_serial() -> str:
         context = ssl.create_default_context(cafile=str(pki.ca))
         host, port = broker.bootstrap_for("SSL").split(":")
         with (
             socket.create_connection((host, int(port)), timeout=10) as raw,
             context.wrap_socket(raw, server_hostname="localhost") as tls,
         ):
-            return str(tls.getpeercert()["subject"])
+            return str(tls.getpeercert()["serialNumber"])
 
-    assert "renewed" not in served_subject()
-    host, port = broker.bootstrap_for("SASL_PLAINTEXT").split(":")
-    admin = Connection(
-        (host, int(port)),
-        10,
-        WireSecurity.from_properties(
-            {
-                "security.protocol": "SASL_PLAINTEXT",
-                "sasl.mechanism": "PLAIN",
-                "sasl.username": "admin",
-                "sasl.password": "admin-secret",
-            }
-        ),
+    admin = AdminClient(admin_config(broker, pki))
+
+    def alter(path: Path) -> None:
+        entry = ConfigEntry(key, str(path), incremental_operation=AlterConfigOpType.SET)
+        resource = ConfigResource(ResourceType.BROKER, "1", incremental_configs=[entry])
+        [future] = admin.incremental_alter_configs([resource]).values()
+        future.result(timeout=30)
+
+    original = served_serial()
+    for bad, words in (
+        (tmp_path / "missing.pem", "cannot load the keystore"),
+        (stores["garbage"], "cannot load the keystore"),
+        (stores["other-subject"], "Keystore DistinguishedName does not match"),
+    ):
+        with pytest.raises(KafkaException) as refused:
+            alter(bad)
+        error = refused.value.args[0]
+        assert error.code() == KafkaError.INVALID_REQUEST, error
+        assert "Validation of dynamic config update of SSLFactory failed" in error.str()
+        assert words in error.str()
+    assert served_serial() == original
+    alter(stores["renewed"])
+    deadline = time.monotonic() + 10
+    while served_serial() == original and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert served_serial() != original
+    [described] = admin.describe_configs([ConfigResource(ResourceType.BROKER, "1")]).values()
+    entry = described.result(timeout=30)[key]
+    assert (entry.value, entry.source) == (str(stores["renewed"]), ConfigSource.DYNAMIC_BROKER_CONFIG.value)
+
+
+def test_a_regex_subscription_matches_only_topics_the_member_may_describe(
+    secured: tuple[BrokerProcess, Pki],
+) -> None:
+    """KIP-848 (group.protocol=consumer): the coordinator resolves the regex, and only to topics
+    alice may describe (KAFKA-18813); bob's topic matches the pattern but is never assigned."""
+    from confluent_kafka.admin import NewTopic
+
+    broker, pki = secured
+    suffix = uuid.uuid4().hex[:6]
+    mine, theirs = f"sec-alice-rx{suffix}", f"sec-bob-rx{suffix}"
+    admin = AdminClient(admin_config(broker, pki))
+    for future in admin.create_topics([NewTopic(t, 1, 1) for t in (mine, theirs)]).values():
+        future.result(30)
+    producer = Producer(admin_config(broker, pki))
+    for topic in (mine, theirs):
+        producer.produce(topic, topic.encode())
+    assert producer.flush(30) == 0
+    config = librdkafka_config(broker, pki, "SASL_PLAINTEXT", **sasl("PLAIN", "alice", "alice-secret"))
+    consumer = Consumer(
+        {
+            **config,
+            "group.id": f"sec-alice-g{suffix}",
+            "group.protocol": "consumer",
+            "auto.offset.reset": "earliest",
+        }
     )
     try:
-        change = iac.AlterConfigsResource(
-            4, "1", [iac.AlterableConfig("listener.name.ssl.ssl.keystore.location", 0, str(path))]
-        )
-        [result] = admin.call(
-            ApiKey.INCREMENTAL_ALTER_CONFIGS, iac.IncrementalAlterConfigsRequest([change])
-        ).responses
-        assert result.error_code == 0, result.error_message
+        consumer.subscribe([f"^sec-.*-rx{suffix}"])
+        seen: list[bytes] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not seen:
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                seen.append(message.value())
+        assert seen == [mine.encode()]
+        assert {tp.topic for tp in consumer.assignment()} == {mine}
+        # the coordinator's own view, as the admin sees it: bob's topic is not in the assignment
+        [described] = admin.describe_consumer_groups([f"sec-alice-g{suffix}"]).values()
+        [member] = described.result(30).members
+        assert {tp.topic for tp in member.assignment.topic_partitions} == {mine}
     finally:
-        admin.close()
-    deadline = time.monotonic() + 10
-    while "renewed" not in served_subject() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert "renewed" in served_subject()
+        consumer.close()

@@ -21,6 +21,7 @@ import contextlib
 import gc
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import replace
@@ -34,7 +35,9 @@ from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import all_specs
+from odradek.broker.isr_writer import StoreIsrWriter
 from odradek.broker.jwks import JwksRefresher
+from odradek.broker.keystore_update import KeystoreUpdateCheck
 from odradek.broker.listener_security import SecurityContext, listener_security, parse_protocol_map
 from odradek.broker.log_cleaner_service import LogCleanerService
 from odradek.broker.metadata_publishing import GroupTopicsPublisher, MetadataPublishing, PartitionPublisher
@@ -45,24 +48,27 @@ from odradek.broker.periodic import Periodic
 from odradek.broker.ports import BrokerPorts, Purgatories
 from odradek.broker.purgatory import Purgatory
 from odradek.broker.quotas import BrokerQuotas
+from odradek.broker.replica_fetcher import FetcherSettings, ReplicaFetcherManager
 from odradek.broker.schema_validation import SchemaValidation
 from odradek.broker.server import KafkaServer
 from odradek.broker.tls_reload import TlsReloadPublisher
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
-from odradek.metadata.controller.brokers import bootstrap_single_node
+from odradek.metadata.controller.brokers import bootstrap_single_node, new_cluster_id, register_broker
 from odradek.metadata.controller.result import ControllerResult
 from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult, create_topics
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.local_store import LocalMetadataStore
 from odradek.metadata.log_config_builder import log_config_kwargs
-from odradek.metadata.records import MetadataRecord
+from odradek.metadata.records import ClusterIdRecord, MetadataRecord
+from odradek.metadata.store import MetadataStore
 from odradek.model.clock import Clock, SystemClock
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.messages.api_versions import ApiVersion
+from odradek.replication.isr import IsrWriter
 from odradek.replication.manager import PartitionManager
 from odradek.replication.partition import Partition
 from odradek.security.sasl.scram_credentials import ScramCredential
@@ -106,6 +112,18 @@ def _jwks_refresher(config: BrokerConfig) -> JwksRefresher | None:
     return JwksRefresher(str(url), config.int_value("sasl.oauthbearer.jwks.endpoint.refresh.ms"), template)
 
 
+def join_cluster(
+    image: ClusterImage, broker_id: BrokerId, host: str, port: int, rng: random.Random
+) -> tuple[MetadataRecord, ...]:
+    """What a broker writes to a shared metadata store at start: its registration (and a cluster id
+    if the store has none yet). The controller is the control side's business."""
+    records: list[MetadataRecord] = []
+    if image.cluster_id is None:
+        records.append(ClusterIdRecord(new_cluster_id(rng)))
+    records.extend(register_broker(image, broker_id, host, port, None))
+    return tuple(records)
+
+
 T = TypeVar("T")
 METADATA_DIR = "odradek-metadata"
 CHECKPOINT_INTERVAL_MS = 60_000
@@ -113,8 +131,18 @@ CHECKPOINT_INTERVAL_MS = 60_000
 
 class Broker:
     def __init__(
-        self, config: BrokerConfig, clock: Clock | None = None, rng: random.Random | None = None
+        self,
+        config: BrokerConfig,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        *,
+        metadata_store: MetadataStore | None = None,
+        isr_writer: IsrWriter | None = None,
     ) -> None:
+        """`metadata_store`: the cluster's (shared in tests, ZooKeeper's in a cluster) instead of
+        the single node's local one; the broker then only registers itself in it. `isr_writer`:
+        where its partitions' ISR changes go (default: written to `metadata_store` by
+        compare-and-set, `StoreIsrWriter`)."""
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.rng = rng or random.Random()
@@ -134,7 +162,8 @@ class Broker:
             self.cleaner = LogCleanerService(
                 self.logs.cleaner, self.clock, config.int_value("log.cleaner.backoff.ms")
             )
-        self.store: LocalMetadataStore | None = None
+        self.store: MetadataStore | None = None
+        self._given_store = metadata_store
         self.produce_purgatory: Purgatory[TopicPartition] = Purgatory("produce")
         self.fetch_purgatory: Purgatory[TopicPartition] = Purgatory("fetch")
         # what waits where, read on every append (a dict lookup instead of two calls)
@@ -143,6 +172,11 @@ class Broker:
         self.partitions = PartitionManager(
             self.logs, config.node_id, self.log_config, self.clock.now_ms, listeners=(self,)
         )
+        if isr_writer is None and metadata_store is not None:
+            isr_writer = StoreIsrWriter(metadata_store, threading.Lock(), self.partitions.isr_change_failed)
+        if isr_writer is not None:
+            self.partitions.isr_writer = isr_writer
+        self.fetchers = ReplicaFetcherManager(self.partitions, FetcherSettings.of(config), self.clock)
         self.flusher = LogFlusher(self.logs, self.clock)
         self.fetch_sessions = FetchSessionCache(
             config.int_value("max.incremental.fetch.session.cache.slots"), self.rng
@@ -150,7 +184,7 @@ class Broker:
         self.transactions = BrokerTransactionCoordinator(self)
         self.groups = BrokerGroupCoordinator(self)
         self.publishing = MetadataPublishing(
-            [PartitionPublisher(self.partitions), GroupTopicsPublisher(self.groups)]
+            [PartitionPublisher(self.partitions), self.fetchers, GroupTopicsPublisher(self.groups)]
         )
         self.jwks = _jwks_refresher(config)
         self.listener_security = {
@@ -203,6 +237,9 @@ class Broker:
             authorizer=self.authorizer,
             quotas=self.quotas,
             schemas=SchemaValidation(registry_url if isinstance(registry_url, str) else None, self.clock),
+            broker_config_check=KeystoreUpdateCheck(
+                self.listener_security, config.static.values, config.node_id
+            ),
         )
         self.dispatcher = Dispatcher(all_specs(), self.ports, self.metrics)
         self.server = KafkaServer(
@@ -239,7 +276,10 @@ class Broker:
         # the heap grows by hundreds of thousands of them only re-scans it (seconds at 20,000
         # partitions), so the collector waits until the broker is loaded.
         with paused_gc():
-            self.store = await asyncio.to_thread(LocalMetadataStore.open, metadata_dir)
+            if self._given_store is not None:
+                self.store = self._given_store
+            else:
+                self.store = await asyncio.to_thread(LocalMetadataStore.open, metadata_dir)
             report = await asyncio.to_thread(self.logs.load, self.log_config, self.clock.now_ms())
             if report.recovered:
                 log.warning("recovered %d partitions after an unclean shutdown", len(report.recovered))
@@ -250,11 +290,16 @@ class Broker:
             await self.publishing.published(self.store.version)
             await self.server.start(list(self.config.listeners))
             host, port = self.advertised_endpoint()
-            await self.apply_metadata(
-                bootstrap_single_node(
-                    self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+            if self._given_store is not None:
+                await self.apply_metadata(
+                    join_cluster(self.image, BrokerId(self.config.node_id), host, port, self.rng)
                 )
-            )
+            else:
+                await self.apply_metadata(
+                    bootstrap_single_node(
+                        self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+                    )
+                )
         await asyncio.to_thread(remove_paths, report.stale)
         await self.flusher.start()
         await self.transactions.start()
@@ -269,6 +314,7 @@ class Broker:
                 self.config.int_value("producer.id.expiration.check.interval.ms"),
                 self._expire_producers,
             ),
+            Periodic("isr-shrink", self._lag_max_ms // 2, self._shrink_isrs),
         ]
         for task in self._periodic:
             task.start()
@@ -290,6 +336,7 @@ class Broker:
 
     async def stop(self) -> None:
         await self.server.stop()
+        await self.fetchers.stop()
         if self.jwks is not None:
             await self.jwks.stop()
         await self.transactions.stop()
@@ -307,7 +354,7 @@ class Broker:
             await task.stop()
         await self.flusher.stop()
         await asyncio.to_thread(self.logs.close)
-        if self.store is not None:
+        if self.store is not None and self._given_store is None:
             self.store.close()
         log.info("broker %d stopped", self.config.node_id)
 
@@ -402,7 +449,7 @@ class Broker:
             raise StorageError(f"cannot create the partitions' directories: {exc}") from exc
 
     @staticmethod
-    def _apply_to_store(store: LocalMetadataStore, records: Sequence[MetadataRecord]) -> int:
+    def _apply_to_store(store: MetadataStore, records: Sequence[MetadataRecord]) -> int:
         store.apply(records)
         return store.version
 
@@ -461,6 +508,11 @@ class Broker:
         self.produce_purgatory.check_and_complete(partition.tp)
         self.fetch_purgatory.check_and_complete(partition.tp)
 
+    def on_replica_state_changed(self, partition: Partition) -> None:
+        """A leader's log end moved (followers' fetches wake) or the leadership changed."""
+        self.produce_purgatory.check_and_complete(partition.tp)
+        self.fetch_purgatory.check_and_complete(partition.tp)
+
     def on_produced(self, topic: str, nbytes: int, nrecords: int) -> None:
         self.metrics.bytes_in.labels(topic).inc(nbytes)
         self.metrics.messages_in.labels(topic).inc(nrecords)
@@ -488,6 +540,13 @@ class Broker:
 
     async def _checkpoint(self) -> None:
         await asyncio.to_thread(self.logs.checkpoint)
+
+    @property
+    def _lag_max_ms(self) -> int:
+        return self.config.int_value("replica.lag.time.max.ms")
+
+    async def _shrink_isrs(self) -> None:
+        self.partitions.shrink_isrs(self._lag_max_ms)
 
     async def _expire_producers(self) -> None:
         expiration_ms = broker_config_value(self.image, self.config.static, "producer.id.expiration.ms")

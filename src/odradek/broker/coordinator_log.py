@@ -42,6 +42,9 @@ class _HighWatermarkListener:
     def on_deleted(self, partition: Partition) -> None:
         pass  # the broker unloads the coordinator partition when metadata says so
 
+    def on_replica_state_changed(self, partition: Partition) -> None:
+        pass  # commits are what the runtime waits for
+
 
 class PartitionCoordinatorLog:
     def __init__(self, partitions: PartitionManager, topic: str, clock: Clock, flusher: LogFlusher) -> None:

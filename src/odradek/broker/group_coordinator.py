@@ -41,6 +41,7 @@ from odradek.coordinator.group.topics import TopicInfo
 from odradek.metadata.image import TopicImage
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
+from odradek.security.acl import AclOperation, ResourceType
 from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -76,8 +77,16 @@ def _list(value: object) -> tuple[object, ...]:
 
 
 def coordinator_context(ctx: RequestContext) -> CoordinatorContext:
-    """Who asked, as the coordinator wants it (the host as Kafka shows it: "/" + ip)."""
-    return CoordinatorContext(ctx.client_id or "", "/" + ctx.client_host, ctx.api_version)
+    """Who asked, as the coordinator wants it (the host as Kafka shows it: "/" + ip), and with an
+    authorizer which topics the principal may describe (regex subscriptions match only those)."""
+    authorizer = ctx.ports.authorizer
+    may_describe = None
+    if authorizer.enabled:
+
+        def may_describe(topic: str) -> bool:
+            return bool(authorizer.allowed_names(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, (topic,)))
+
+    return CoordinatorContext(ctx.client_id or "", "/" + ctx.client_host, ctx.api_version, may_describe)
 
 
 class ImageTopics:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.purgatory import Purgatory
 from odradek.broker.schema_validation import SchemaValidation
+from odradek.metadata.controller.configs import BrokerConfigCheck
 from odradek.metadata.controller.result import ControllerResult
 from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult
 from odradek.metadata.image import ClusterImage
@@ -146,3 +147,5 @@ class BrokerPorts:
     authorizer: BrokerAuthorizer
     quotas: BrokerQuotas
     schemas: SchemaValidation
+    broker_config_check: BrokerConfigCheck | None = None
+    """What the broker itself must accept in a BROKER resource's new dynamic configs (keystores)."""

@@ -2,14 +2,20 @@
 ``confluent.key.schema.validation`` topic configs.
 
 On a topic that sets one of them, every record of a produced batch must carry, in Confluent's wire
-format (magic byte 0 + schema id), a schema id registered under the topic's subject
-(TopicNameStrategy: ``<topic>-value`` / ``<topic>-key``) in the schema registry named by the broker
-config ``confluent.schema.registry.url``. A batch with a record that does not (not framed, an
+format (magic byte 0 + schema id), a schema id registered under the subject the topic's
+``confluent.{key,value}.subject.name.strategy`` names, in the schema registry named by the broker
+config ``confluent.schema.registry.url``: TopicNameStrategy (the default) ``<topic>-value`` /
+``<topic>-key``; RecordNameStrategy the schema's record name; TopicRecordNameStrategy
+``<topic>-<record name>``. A record name is the Avro named type's full name, the JSON Schema's
+``title``, or the full name of a Protobuf message of the schema (any of them: the broker does not
+read the message indexes after the id, so a Protobuf id passes if it is registered under the
+subject of one of its messages). A batch with a record that does not (not framed, an
 unknown id, an id of another subject) is refused whole with INVALID_RECORD and one record error per
 failing record, as Kafka's own record validation reports; null keys and null values (tombstones)
 carry no schema and pass.
 
-The broker never imports the registry: it asks it over HTTP (``GET /schemas/ids/{id}/subjects``),
+The broker never imports the registry: it asks it over HTTP (``GET /schemas/ids/{id}/subjects``,
+and for the record strategies ``GET /schemas/ids/{id}?format=serialized`` for the record names),
 from a worker thread (stdlib urllib), never on the event loop, and caches the answers per id:
 "registered under this subject" for 5 minutes, "not registered under this subject" (or an unknown
 id) for 5 seconds (so a schema registered a moment later is accepted soon), an unreachable registry
@@ -54,6 +60,12 @@ NO_FLAGS = (False, False)
 
 Flags = tuple[bool, bool]  # (keys, values)
 
+KEY_STRATEGY = "confluent.key.subject.name.strategy"
+VALUE_STRATEGY = "confluent.value.subject.name.strategy"
+RECORD_RULE = "\x00"
+"""A subject *rule* ``"\0" + prefix`` (record strategies) is met by ``prefix + <a record name of the
+schema>``; any other rule is the subject itself. Subjects never hold control characters."""
+
 
 class SchemaValidation:
     def __init__(self, registry_url: str | None, clock: Clock) -> None:
@@ -61,8 +73,10 @@ class SchemaValidation:
         self.clock = clock
         self._subjects: dict[int, tuple[frozenset[str] | None, int]] = {}  # id → (subjects, fetched at)
         self._refused: dict[tuple[int, str], int] = {}  # (id, subject) → when the registry said no
+        self._names: dict[int, tuple[frozenset[str] | None, int]] = {}  # id → (record names, fetched at)
         self._flags_of: Mapping[str, Mapping[str, str]] | None = None
         self._flags: dict[str, Flags] = {}
+        self._strategies: dict[str, tuple[str, str]] = {}  # topic → (key, value) strategy, if not TopicName
 
     # --- which topics --------------------------------------------------------------------------
 
@@ -74,12 +88,26 @@ class SchemaValidation:
                 for name, configs in topic_configs.items()
                 if _true(configs.get(KEY_CONFIG)) or _true(configs.get(VALUE_CONFIG))
             }
+            self._strategies = {
+                name: (_strategy(configs.get(KEY_STRATEGY)), _strategy(configs.get(VALUE_STRATEGY)))
+                for name, configs in topic_configs.items()
+                if name in self._flags
+            }
             self._flags_of = topic_configs
         return self._flags.get(topic, NO_FLAGS)
 
     def any_topic(self, topic_configs: Mapping[str, Mapping[str, str]]) -> bool:
         self.flags(topic_configs, "")
         return bool(self._flags)
+
+    def rule(self, topic: str, field: str) -> str:
+        """The subject (rule) a ``field`` ("key"/"value") id of ``topic`` must be registered under."""
+        strategy = self._strategies.get(topic, (TOPIC, TOPIC))[0 if field == "key" else 1]
+        if strategy == RECORD:
+            return RECORD_RULE
+        if strategy == TOPIC_RECORD:
+            return f"{RECORD_RULE}{topic}-"
+        return f"{topic}-{field}"
 
     # --- the registry --------------------------------------------------------------------------
 
@@ -88,7 +116,16 @@ class SchemaValidation:
         and only if it was asked for this very subject: the same schema registered under another
         topic's subject a moment ago must be accepted at once."""
         entry = self._subjects.get(schema_id)
-        if entry is not None:
+        if subject.startswith(RECORD_RULE):
+            names = self._names.get(schema_id)
+            if entry is not None and names is not None:
+                fetched = min(entry[1], names[1])
+                accepted = self._accepts(schema_id, subject)
+                if accepted is None:
+                    return now - fetched < UNREACHABLE_TTL_MS
+                if accepted:
+                    return now - fetched < KNOWN_TTL_MS
+        elif entry is not None:
             subjects, fetched = entry
             if subjects is None:
                 return now - fetched < UNREACHABLE_TTL_MS
@@ -96,6 +133,21 @@ class SchemaValidation:
                 return now - fetched < KNOWN_TTL_MS
         refused = self._refused.get((schema_id, subject))
         return refused is not None and now - refused < UNKNOWN_TTL_MS
+
+    def _accepts(self, schema_id: int, rule: str) -> bool | None:
+        """Is ``schema_id`` registered under the subject ``rule`` names? None: not known (unreachable)."""
+        entry = self._subjects.get(schema_id)
+        subjects = entry[0] if entry is not None else None
+        if subjects is None:
+            return None
+        if not rule.startswith(RECORD_RULE):
+            return rule in subjects
+        names_entry = self._names.get(schema_id)
+        names = names_entry[0] if names_entry is not None else None
+        if names is None:
+            return None
+        prefix = rule[len(RECORD_RULE) :]
+        return any(prefix + name in subjects for name in names)
 
     def uncached(self, wanted: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         now = self.clock.now_ms()
@@ -107,13 +159,18 @@ class SchemaValidation:
         """Ask the registry about these (id, subject) pairs, off the event loop; cache the answers."""
         pairs = sorted(wanted)[:64]
         ids = sorted({schema_id for schema_id, _ in pairs})
-        results = await asyncio.gather(*(asyncio.to_thread(self._lookup, i) for i in ids))
+        named = sorted({schema_id for schema_id, rule in pairs if rule.startswith(RECORD_RULE)})
+        results = await asyncio.gather(
+            *(asyncio.to_thread(self._lookup, i) for i in ids),
+            *(asyncio.to_thread(self._lookup_names, i) for i in named),
+        )
         now = self.clock.now_ms()
-        for schema_id, subjects in zip(ids, results, strict=True):
+        for schema_id, subjects in zip(ids, results[: len(ids)], strict=True):
             self._subjects[schema_id] = (subjects, now)
+        for schema_id, names in zip(named, results[len(ids) :], strict=True):
+            self._names[schema_id] = (names, now)
         for schema_id, subject in pairs:
-            subjects = self._subjects[schema_id][0]
-            if subjects is not None and subject not in subjects:
+            if self._accepts(schema_id, subject) is False:
                 self._refused[(schema_id, subject)] = now
         if len(self._refused) > MAX_REFUSED:
             self._refused = {k: t for k, t in self._refused.items() if now - t < UNKNOWN_TTL_MS}
@@ -136,6 +193,26 @@ class SchemaValidation:
             return None
         return frozenset(s for s in subjects if isinstance(s, str)) if isinstance(subjects, list) else None
 
+    def _lookup_names(self, schema_id: int) -> frozenset[str] | None:
+        """Record names of ``schema_id``'s schema; empty if unknown or unnamed; None if unreachable."""
+        if self.url is None:
+            return None
+        url = f"{self.url}/schemas/ids/{schema_id}?format=serialized"
+        try:
+            with urllib.request.urlopen(url, timeout=LOOKUP_TIMEOUT_S) as response:
+                body = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return frozenset()
+            log.warning("schema registry %s answered %d for id %d", self.url, exc.code, schema_id)
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("schema registry %s unreachable: %s", self.url, exc)
+            return None
+        if not isinstance(body, dict) or not isinstance(body.get("schema"), str):
+            return frozenset()
+        return record_names(str(body.get("schemaType") or "AVRO"), body["schema"])
+
     # --- batches -------------------------------------------------------------------------------
 
     def ids_of(
@@ -149,26 +226,35 @@ class SchemaValidation:
         except (CorruptBatchError, ValueError):
             return set()
         out: set[tuple[int, str]] = set()
+        key_rule, value_rule = self.rule(topic, "key"), self.rule(topic, "value")
         for key_id, value_id in pairs:
             if flags[0] and key_id is not None and key_id != NOT_FRAMED:
-                out.add((key_id, f"{topic}-key"))
+                out.add((key_id, key_rule))
             if flags[1] and value_id is not None and value_id != NOT_FRAMED:
-                out.add((value_id, f"{topic}-value"))
+                out.add((value_id, value_rule))
         return out
 
     def _verdict(self, schema_id: int, field: str, subject: str) -> str | None:
         """None if ``schema_id`` is registered under ``subject``; else why not, or UNREACHABLE."""
         if schema_id == NOT_FRAMED:
             return f"the {field} is not in the schema registry's wire format"
-        entry = self._subjects.get(schema_id)
-        subjects = entry[0] if entry is not None else None
-        if subjects is None:
+        accepted = self._accepts(schema_id, subject)
+        if accepted is None:
             if self.url is None:
                 return f"the {field}'s schema id {schema_id} cannot be verified: no registry"
             return UNREACHABLE
-        if subject not in subjects:
+        if accepted:
+            return None
+        if not subject.startswith(RECORD_RULE):
             return f"the {field}'s schema id {schema_id} is not registered under {subject}"
-        return None
+        names = sorted(self._names[schema_id][0] or ())
+        if not names:
+            return (
+                f"the {field}'s schema id {schema_id} names no record (needed by the subject name strategy)"
+            )
+        prefix = subject[len(RECORD_RULE) :]
+        expected = " or ".join(prefix + name for name in names)
+        return f"the {field}'s schema id {schema_id} is not registered under {expected}"
 
     def check(self, topic: str, records: memoryview, header: BatchHeader, flags: Flags) -> Rejection | None:
         """None if every record passes; the batch's rejection otherwise (ids must be cached)."""
@@ -181,7 +267,7 @@ class SchemaValidation:
         errors: list[tuple[int, str]] = []
         unreachable = False
         verdicts: dict[tuple[int, int], str | None] = {}  # (field, id) → None (fine) or the reason
-        fields = ((0, "key", f"{topic}-key"), (1, "value", f"{topic}-value"))
+        fields = ((0, "key", self.rule(topic, "key")), (1, "value", self.rule(topic, "value")))
         for index, pair in enumerate(pairs):
             for field, name, subject in fields:
                 schema_id = pair[field]
@@ -211,6 +297,64 @@ class SchemaValidation:
 
 
 UNREACHABLE = "unreachable"
+TOPIC, RECORD, TOPIC_RECORD = "TopicNameStrategy", "RecordNameStrategy", "TopicRecordNameStrategy"
+
+
+def _strategy(value: str | None) -> str:
+    """The strategy's short name from Confluent's class name (or the short name itself)."""
+    name = (value or TOPIC).strip().rsplit(".", 1)[-1]
+    return name if name in (RECORD, TOPIC_RECORD) else TOPIC
+
+
+def record_names(schema_type: str, text: str) -> frozenset[str]:
+    """The record names the record subject strategies derive from a schema: an Avro named type's
+    full name (a primitive's type name), a JSON Schema's ``title``, every Protobuf message's full
+    name (``text`` a base64 ``FileDescriptorProto``, as ``format=serialized`` answers)."""
+    if schema_type.upper() == "PROTOBUF":
+        return _protobuf_names(text)
+    try:
+        schema = json.loads(text)
+    except ValueError:
+        return frozenset()
+    if schema_type.upper() == "JSON":
+        title = schema.get("title") if isinstance(schema, dict) else None
+        return frozenset({title}) if isinstance(title, str) and title else frozenset()
+    if isinstance(schema, str):
+        return frozenset({schema})
+    if isinstance(schema, dict):
+        name, kind = schema.get("name"), schema.get("type")
+        if isinstance(name, str) and kind in ("record", "error", "enum", "fixed"):
+            namespace = schema.get("namespace")
+            if "." in name or not isinstance(namespace, str) or not namespace:
+                return frozenset({name})
+            return frozenset({f"{namespace}.{name}"})
+        if isinstance(kind, str) and name is None:
+            return frozenset({kind})
+    return frozenset()
+
+
+def _protobuf_names(text: str) -> frozenset[str]:
+    import base64
+    import binascii
+
+    from google.protobuf import descriptor_pb2
+    from google.protobuf.message import DecodeError
+
+    try:
+        file = descriptor_pb2.FileDescriptorProto.FromString(base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError, DecodeError):
+        return frozenset()
+    names: set[str] = set()
+
+    def walk(messages: Iterable[descriptor_pb2.DescriptorProto], scope: str) -> None:
+        for message in messages:
+            full = f"{scope}.{message.name}" if scope else message.name
+            if not message.options.map_entry:
+                names.add(full)
+            walk(message.nested_type, full)
+
+    walk(file.message_type, file.package)
+    return frozenset(names)
 
 
 def _true(value: str | None) -> bool:

@@ -5,8 +5,10 @@ or their unprefixed names) may be changed for one broker with AlterConfigs /
 IncrementalAlterConfigs (``kafka-configs.sh --entity-type brokers --entity-name 1 --alter
 --add-config listener.name.sasl_ssl.ssl.keystore.location=/etc/new.pem``). The change is kept in
 the cluster metadata; this publisher then loads the key material into the listener's SSLContext:
-new connections get the new certificate, open ones keep theirs. A keystore that does not load is
-logged and changes nothing (the listener keeps serving the old certificate).
+new connections get the new certificate, open ones keep theirs. AlterConfigs refuses a keystore
+that does not load (or changes the certificate's subject) before anything is written
+(`broker.keystore_update`); one that breaks afterwards (the file replaced between the check and
+the reload) is logged and changes nothing (the listener keeps serving the old certificate).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ Names starting with `odradek.` are ours; everything else means what it means in 
 
 from __future__ import annotations
 
+import dataclasses
+
 from odradek.metadata.config_def import ConfigDef, table_of
 from odradek.metadata.config_types import (
     ConfigType,
@@ -34,7 +36,7 @@ from odradek.metadata.topic_configs import (
     TIMESTAMP_TYPES,
 )
 
-BOOL, STR, SHORT, INT, LONG, DOUBLE, LIST = (
+BOOL, STR, SHORT, INT, LONG, DOUBLE, LIST, PASSWORD = (
     ConfigType.BOOLEAN,
     ConfigType.STRING,
     ConfigType.SHORT,
@@ -42,6 +44,7 @@ BOOL, STR, SHORT, INT, LONG, DOUBLE, LIST = (
     ConfigType.LONG,
     ConfigType.DOUBLE,
     ConfigType.LIST,
+    ConfigType.PASSWORD,
 )
 DEFAULT_PROTOCOL_MAP = "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT"
 
@@ -542,14 +545,20 @@ BROKER_CONFIGS = table_of(
     ro("ssl.endpoint.identification.algorithm", STR, "https", "Host name check for broker connections."),
     ro("ssl.keystore.type", STR, "PEM", "Key store format: PEM or PKCS12."),
     dyn("ssl.keystore.location", STR, None, "Key store file (PEM: private key and chain).", per_broker=True),
-    dyn("ssl.keystore.password", STR, None, "Key store password (PKCS12).", per_broker=True),
-    dyn("ssl.keystore.key", STR, None, "Private key in PEM, inline.", per_broker=True),
-    dyn("ssl.keystore.certificate.chain", STR, None, "Certificate chain in PEM, inline.", per_broker=True),
-    dyn("ssl.key.password", STR, None, "Password of an encrypted private key.", per_broker=True),
+    dyn("ssl.keystore.password", PASSWORD, None, "Key store password (PKCS12).", per_broker=True),
+    dyn("ssl.keystore.key", PASSWORD, None, "Private key in PEM, inline.", per_broker=True),
+    dyn(
+        "ssl.keystore.certificate.chain", PASSWORD, None, "Certificate chain in PEM, inline.", per_broker=True
+    ),
+    dyn("ssl.key.password", PASSWORD, None, "Password of an encrypted private key.", per_broker=True),
+    ro(
+        "ssl.allow.dn.changes", BOOL, False, "A dynamic keystore update may change the certificate's subject."
+    ),
+    ro("ssl.allow.san.changes", BOOL, False, "A dynamic keystore update may drop subject alternative names."),
     ro("ssl.truststore.type", STR, "PEM", "Trust store format: PEM or PKCS12."),
     ro("ssl.truststore.location", STR, None, "Trusted CA certificates file."),
-    ro("ssl.truststore.password", STR, None, "Trust store password (PKCS12)."),
-    ro("ssl.truststore.certificates", STR, None, "Trusted CA certificates in PEM, inline."),
+    ro("ssl.truststore.password", PASSWORD, None, "Trust store password (PKCS12)."),
+    ro("ssl.truststore.certificates", PASSWORD, None, "Trusted CA certificates in PEM, inline."),
     ro("sasl.oauthbearer.jwks.endpoint.url", STR, None, "JWKS of the identity provider (https:// or file:)."),
     ro("sasl.oauthbearer.jwks.endpoint.refresh.ms", LONG, 3_600_000, "How often the JWKS is fetched again."),
     ro("sasl.oauthbearer.expected.audience", LIST, (), "Audiences a token must name one of."),
@@ -581,3 +590,23 @@ BROKER_CONFIGS = table_of(
     ro("odradek.authorizer.audit.log", STR, "", "File of JSON audit lines of authorization decisions."),
     ro("odradek.authorizer.audit.allowed", BOOL, False, "Also write allowed decisions to the audit log."),
 )
+
+LISTENER_PREFIX = "listener.name."
+SASL_JAAS_CONFIG = ro(
+    "sasl.jaas.config", PASSWORD, None, "JAAS login module and options of one SASL mechanism on a listener."
+)
+
+
+def listener_config(name: str) -> tuple[ConfigDef, str] | None:
+    """For a listener-prefixed name (``listener.name.<l>.ssl.keystore.location``, or
+    ``listener.name.<l>.<mechanism>.sasl.jaas.config``): its definition under that name, and the
+    unprefixed broker config it overrides; None for any other name."""
+    if not name.startswith(LISTENER_PREFIX):
+        return None
+    _, _, rest = name.removeprefix(LISTENER_PREFIX).partition(".")
+    base = BROKER_CONFIGS.get(rest)
+    if base is None and rest.endswith("." + SASL_JAAS_CONFIG.name):
+        base = SASL_JAAS_CONFIG
+    if base is None:
+        return None
+    return dataclasses.replace(base, name=name), base.name

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from odradek.metadata.broker_configs import BROKER_CONFIGS
+from odradek.metadata.broker_configs import BROKER_CONFIGS, listener_config
 from odradek.metadata.config_def import ConfigDef
 from odradek.metadata.config_types import ConfigError, ConfigSource, ConfigValue
 from odradek.metadata.image import ClusterImage
@@ -155,3 +155,46 @@ def resolve_broker_config(
 def broker_config_value(image: ClusterImage, static: StaticBrokerConfig, name: str) -> ConfigValue | None:
     """The typed value of broker config `name` on this broker (dynamic, else static, else default)."""
     return resolve_broker_config(image, static, name).value
+
+
+def resolve_listener_config(
+    image: ClusterImage, static: StaticBrokerConfig, name: str, *, cluster_default: bool = False
+) -> ResolvedConfig | None:
+    """A listener-prefixed broker config (``listener.name.<l>.ssl.keystore.location``) set at some
+    level, as this broker (or the cluster default) sees it; None if it is not set or not a
+    listener config. Its synonyms: the prefixed name's levels, then the unprefixed config's."""
+    known = listener_config(name)
+    if known is None:
+        return None
+    definition, base = known
+    found = [
+        ConfigSynonym(name, values[name], source)
+        for source, values in _broker_levels(image, static)
+        if name in values
+    ]
+    if cluster_default:
+        found = [s for s in found if s.source is ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG]
+    if not found:
+        return None
+    if base in BROKER_CONFIGS:
+        found += [
+            s
+            for s in broker_synonyms(image, static, (base,))
+            if not cluster_default or s.source is ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+        ]
+    value = next(
+        (v for v in (_parsed(definition, s.value) for s in found if s.name == name) if v is not None), None
+    )
+    if definition.sensitive:
+        found = [ConfigSynonym(s.name, None, s.source) for s in found]
+    return ResolvedConfig(definition, value, found[0].source, tuple(found))
+
+
+def listener_config_names(
+    image: ClusterImage, static: StaticBrokerConfig, *, cluster_default: bool = False
+) -> list[str]:
+    """The listener-prefixed broker configs set for this broker (or as the cluster default), sorted."""
+    levels = _broker_levels(image, static)
+    if cluster_default:
+        levels = tuple(level for level in levels if level[0] is ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)
+    return sorted({n for _, values in levels for n in values if listener_config(n) is not None})

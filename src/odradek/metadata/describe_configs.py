@@ -3,16 +3,18 @@
 TOPIC resources list every topic config (alphabetically) with its effective value. BROKER resources
 named by this broker's id list every broker config as this broker sees it; the empty name lists only
 the dynamic cluster-wide defaults that are set. Topic configs are never read-only; broker configs are
-read-only unless they can be changed at runtime. Sensitive values are reported as None. Errors follow
-Kafka: an illegal topic name gives INVALID_TOPIC_EXCEPTION, an unknown topic
-UNKNOWN_TOPIC_OR_PARTITION (no message), another broker's id or a non-number INVALID_REQUEST.
-BROKER_LOGGER (log levels) and other resource types are not metadata: INVALID_REQUEST here, so
-handlers that support them must answer those themselves.
+read-only unless they can be changed at runtime. Listener-prefixed configs
+(``listener.name.<l>.ssl.keystore.location``, ``listener.name.<l>.<mechanism>.sasl.jaas.config``)
+set statically or dynamically follow the others, with their unprefixed config as a synonym.
+Sensitive values are reported as None. Errors follow Kafka: an illegal topic name gives
+INVALID_TOPIC_EXCEPTION, an unknown topic UNKNOWN_TOPIC_OR_PARTITION (no message), another
+broker's id or a non-number INVALID_REQUEST. BROKER_LOGGER (log levels) and other resource types
+are not metadata: INVALID_REQUEST here, so handlers that support them must answer those themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from odradek.metadata.broker_configs import BROKER_CONFIGS
@@ -20,9 +22,12 @@ from odradek.metadata.config_resolution import (
     ConfigSynonym,
     ResolvedConfig,
     effective_topic_configs,
+    listener_config_names,
     resolve_broker_config,
+    resolve_listener_config,
 )
 from odradek.metadata.config_types import ConfigResourceType, ConfigSource, ConfigType
+from odradek.metadata.controller.config_checks import broker_config_definition
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.topic_names import topic_name_error
@@ -116,7 +121,8 @@ def describe_configs(
                     )
                     for n in names
                     if n in BROKER_CONFIGS
-                ],
+                ]
+                + _listener_entries(image, static, entry, cluster_default=True),
             )
         try:
             broker_id = int(resource_name)
@@ -137,7 +143,8 @@ def describe_configs(
             [
                 entry(resolve_broker_config(image, static, n), not BROKER_CONFIGS[n].dynamic)
                 for n in sorted(BROKER_CONFIGS)
-            ],
+            ]
+            + _listener_entries(image, static, entry, cluster_default=False),
         )
 
     try:
@@ -145,3 +152,20 @@ def describe_configs(
     except ValueError:
         type_name = "UNKNOWN"
     return result(ErrorCode.INVALID_REQUEST, f"Unsupported resource type: {type_name}", [])
+
+
+def _listener_entries(
+    image: ClusterImage,
+    static: StaticBrokerConfig,
+    entry: Callable[[ResolvedConfig, bool], ConfigEntry],
+    *,
+    cluster_default: bool,
+) -> list[ConfigEntry]:
+    """Listener-prefixed configs set at some level (``listener.name.ssl.ssl.keystore.location``), as
+    Kafka lists them after the others; read-only unless a dynamic keystore setting."""
+    entries = []
+    for name in listener_config_names(image, static, cluster_default=cluster_default):
+        resolved = resolve_listener_config(image, static, name, cluster_default=cluster_default)
+        if resolved is not None:
+            entries.append(entry(resolved, broker_config_definition(name) is None))
+    return entries

@@ -32,6 +32,16 @@ COMPRESSION_TYPES = ("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"
 TIMESTAMP_TYPES = ("CreateTime", "LogAppendTime")
 CLEANUP_POLICIES = ("compact", "delete")
 TOPIC_NAME_STRATEGY = "io.confluent.kafka.serializers.subject.TopicNameStrategy"
+RECORD_NAME_STRATEGY = "io.confluent.kafka.serializers.subject.RecordNameStrategy"
+TOPIC_RECORD_NAME_STRATEGY = "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy"
+SUBJECT_NAME_STRATEGIES = (
+    TOPIC_NAME_STRATEGY,
+    RECORD_NAME_STRATEGY,
+    TOPIC_RECORD_NAME_STRATEGY,
+    "TopicNameStrategy",
+    "RecordNameStrategy",
+    "TopicRecordNameStrategy",
+)
 
 BOOL, STR, INT, LONG, DOUBLE, LIST = (
     ConfigType.BOOLEAN,
@@ -318,8 +328,10 @@ TOPIC_CONFIGS = table_of(
         "confluent.key.subject.name.strategy",
         STR,
         TOPIC_NAME_STRATEGY,
-        "How the key subject is named; only TopicNameStrategy (<topic>-key) is supported.",
-        OneOf((TOPIC_NAME_STRATEGY,)),
+        "How the key subject is named for confluent.key.schema.validation: TopicNameStrategy "
+        "(<topic>-key), RecordNameStrategy (<record name>) or TopicRecordNameStrategy "
+        "(<topic>-<record name>); Confluent's class names, or the short names.",
+        OneOf(SUBJECT_NAME_STRATEGIES),
     ),
     ConfigDef(
         "confluent.value.schema.validation",
@@ -332,8 +344,10 @@ TOPIC_CONFIGS = table_of(
         "confluent.value.subject.name.strategy",
         STR,
         TOPIC_NAME_STRATEGY,
-        "How the value subject is named; only TopicNameStrategy (<topic>-value) is supported.",
-        OneOf((TOPIC_NAME_STRATEGY,)),
+        "How the value subject is named for confluent.value.schema.validation: TopicNameStrategy "
+        "(<topic>-value), RecordNameStrategy (<record name>) or TopicRecordNameStrategy "
+        "(<topic>-<record name>); Confluent's class names, or the short names.",
+        OneOf(SUBJECT_NAME_STRATEGIES),
     ),
     ConfigDef(
         "unclean.leader.election.enable",

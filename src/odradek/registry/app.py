@@ -21,6 +21,7 @@ from odradek.http import (
     serve,
 )
 from odradek.registry.api import compatibility, misc, schemas, settings, subjects
+from odradek.registry.api.contexts import ContextPaths
 from odradek.registry.api.forwarding import Forwarder
 from odradek.registry.api.io import MEDIA_TYPE
 from odradek.registry.config import RegistryConfig
@@ -60,6 +61,7 @@ def build(config: RegistryConfig, url: str) -> Starlette:
         media_type=MEDIA_TYPE,
         error_handlers={RegistryError: registry_error},
     )
+    app.add_middleware(ContextPaths)  # outermost: /contexts/{ctx}/... is resolved before routing
     app.state.registry = service
     app.state.forwarder = forwarder
     return app

@@ -102,3 +102,10 @@ def unqualified(subject: str) -> str:
         if end > 0:
             return subject[end + 1 :]
     return subject
+
+
+def matches_prefix(subject: str, prefix: str) -> bool:
+    """``subjectPrefix`` matching: ``:*:p`` is ``p`` in any context; ``:*:`` and ``""`` match all."""
+    if prefix.startswith(":*:"):
+        return unqualified(subject).startswith(prefix[3:])
+    return subject.startswith(prefix)

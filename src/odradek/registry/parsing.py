@@ -23,6 +23,7 @@ PARSERS: dict[SchemaType, Callable[..., ParsedSchema]] = {
     SchemaType.PROTOBUF: protobuf.parse,
 }
 CACHE_SIZE = 20_000
+TEXT_CACHE_SIZE = 2_000
 MAX_REFERENCE_DEPTH = 32
 
 
@@ -32,6 +33,7 @@ class SchemaParser:
         self._cache: OrderedDict[tuple[SchemaType, str, tuple[tuple[str, str], ...]], ParsedSchema] = (
             OrderedDict()
         )
+        self._texts: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], str | None] = OrderedDict()
 
     def resolve(self, references: tuple[Reference, ...]) -> list[tuple[str, str]]:
         """(name, text) of every schema ``references`` reach, dependencies first."""
@@ -68,6 +70,17 @@ class SchemaParser:
             stack.pop()
             if all(name != ref.name for name, _ in out):
                 out.append((ref.name, entry.schema.text))
+
+    def proto_text(self, schema: Schema) -> str | None:
+        """``.proto`` text of a Protobuf schema stored as a base64 descriptor (None otherwise)."""
+        if schema.schema_type is not SchemaType.PROTOBUF or protobuf.as_descriptor(schema.text) is None:
+            return None
+        key = (schema.text, tuple(self.resolve(schema.references)))
+        if key not in self._texts:
+            self._texts[key] = protobuf.as_text(schema.text, key[1])
+            if len(self._texts) > TEXT_CACHE_SIZE:
+                self._texts.popitem(last=False)
+        return self._texts[key]
 
     def parse(self, schema: Schema) -> ParsedSchema:
         """The parsed schema; RegistryError 42201 when it (or a reference) is invalid."""

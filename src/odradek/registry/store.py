@@ -25,6 +25,7 @@ from typing import Any
 from odradek.model.ids import SchemaId
 from odradek.registry import records
 from odradek.registry.model import (
+    DEFAULT_CONTEXT,
     CompatibilityLevel,
     Mode,
     Reference,
@@ -196,7 +197,7 @@ class SchemaStore:
         return self.configs.get(subject)
 
     def compatibility(self, subject: str | None) -> CompatibilityLevel:
-        for key in (subject, None) if subject is not None else (None,):
+        for key in scopes(subject):
             config = self.configs.get(key)
             if config is not None and config.get("compatibilityLevel"):
                 try:
@@ -206,16 +207,37 @@ class SchemaStore:
         return self.default_compatibility
 
     def normalize(self, subject: str | None) -> bool:
-        for key in (subject, None) if subject is not None else (None,):
+        for key in scopes(subject):
             config = self.configs.get(key)
             if config is not None and isinstance(config.get("normalize"), bool):
                 return bool(config["normalize"])
         return False
 
     def mode(self, subject: str | None) -> Mode:
-        if subject is not None and subject in self.modes:
-            return self.modes[subject]
-        return self.modes.get(None, Mode.READWRITE)
+        for key in scopes(subject):
+            if key in self.modes:
+                return self.modes[key]
+        return Mode.READWRITE
+
+    def inherited_config(self, subject: str) -> dict[str, Any]:
+        """The config ``subject`` falls back to: its context's (``:.ctx:``), else the global one."""
+        for key in scopes(subject)[1:]:
+            config = self.configs.get(key)
+            if config is not None:
+                return config
+        return {}
+
+
+def scopes(subject: str | None) -> tuple[str | None, ...]:
+    """Where a subject's config and mode are looked up, nearest first: the subject, its context
+    (``:.ctx:``, for a subject of a named context), the global setting (None)."""
+    if subject is None:
+        return (None,)
+    context = context_of(subject)
+    context_key = f":{context}:" if context != DEFAULT_CONTEXT else None
+    if context_key is None or context_key == subject:
+        return (subject, None)
+    return (subject, context_key, None)
 
 
 ContentKey = tuple[str, str, tuple[Reference, ...], str, str]

@@ -22,6 +22,7 @@ from pathlib import Path
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
+from odradek.replication.isr import NO_ISR_WRITER, IsrChange, IsrWriter
 from odradek.replication.partition import Partition, PartitionListener
 from odradek.replication.replica_set import LeaderAndIsr
 from odradek.storage.log_config import LogConfig
@@ -38,8 +39,10 @@ class PartitionManager:
         config_for_topic: Callable[[str], LogConfig],
         now_ms: Callable[[], int],
         listeners: tuple[PartitionListener, ...] = (),
+        isr_writer: IsrWriter = NO_ISR_WRITER,
     ) -> None:
         self.logs = logs
+        self.isr_writer = isr_writer
         self.node_id = BrokerId(node_id)
         self.config_for_topic = config_for_topic
         self.now_ms = now_ms
@@ -106,11 +109,31 @@ class PartitionManager:
                 if log is not None:
                     self.logs.delete_partition(tp)
                 log = self.logs.create_partition(tp, topic_id, self.config_for_topic(tp.topic), self.now_ms())
-            partition = Partition(tp, topic_id, log, self.node_id, state, self.listeners)
+            partition = Partition(
+                tp, topic_id, log, self.node_id, state, self.listeners, self.isr_writer, self.now_ms()
+            )
             parts[tp.partition] = partition
         elif partition.replicas.state != state:
-            partition.become(state)
+            partition.become(state, self.now_ms())
         return partition
+
+    def isr_change_failed(self, change: IsrChange) -> None:
+        """The control side refused `change`: its leader decides again."""
+        partition = self.get(change.tp.topic, change.tp.partition)
+        if partition is not None and partition.topic_id == change.topic_id:
+            partition.isr_change_failed(change)
+
+    def leaders(self) -> Iterator[Partition]:
+        for parts in self.by_name.values():
+            for partition in parts.values():
+                if partition.is_leader:
+                    yield partition
+
+    def shrink_isrs(self, lag_max_ms: int) -> int:
+        """The ISR timer (every `replica.lag.time.max.ms` / 2): propose dropping lagging followers
+        on every partition led here; returns how many changes were proposed."""
+        now = self.now_ms()
+        return sum(1 for p in list(self.leaders()) if p.maybe_shrink_isr(now, lag_max_ms) is not None)
 
     def drop_topic(self, name: str) -> list[Path]:
         """Stop hosting every partition of `name`; returns the directories to remove."""

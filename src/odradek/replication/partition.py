@@ -14,20 +14,32 @@ the partition stops being hosted here. On a single node (one replica, the ISR is
 the high watermark follows the log end offset: an append moves it before `append_as_leader`
 returns, and the listeners run inside that call.
 
-Follower side (the cluster, later): `become` with a state led by another broker makes the partition
-a follower; a fetcher then appends the leader's batches with their offsets and learns the leader's
-high watermark from its fetch responses. `record_follower_fetch` is the leader side of that.
+Followers: `become` with a state led by another broker makes the partition a follower; the
+follower fetcher (`broker/replica_fetcher.py`) first truncates a divergent tail (`truncate_to`, at
+the point OffsetForLeaderEpoch found), then appends the leader's batches with their offsets
+(`append_as_follower`) and takes the leader's high watermark, capped by its own log end
+(`update_follower_high_watermark`). On the leader, `record_follower_fetch` is the other side: the
+follower's fetch offset is its log end offset, the high watermark advances to the smallest one in
+the ISR, and a follower that caught up is proposed for the ISR; `maybe_shrink_isr`, driven on a
+timer, proposes dropping the ones that fell behind. Proposals go to the `IsrWriter` (`isr.py`); the
+stored result comes back through `become`.
+
+Listeners also hear `on_replica_state_changed` when something else that waiters care about moved:
+the log end offset of a leader that waits for followers (a follower's fetch long-polls on it), or
+the leadership (an acks=all produce waiting here must answer NOT_LEADER_OR_FOLLOWER).
 """
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Protocol
 
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.records import BatchHeader
+from odradek.replication.isr import NO_ISR_WRITER, IsrChange, IsrWriter
 from odradek.replication.replica_set import LeaderAndIsr, ReplicaSet
 from odradek.storage.partition_log import AppendInfo, PartitionLog
 from odradek.storage.producer_state import AppendOrigin, EndTxnMarker
@@ -40,9 +52,21 @@ class PartitionListener(Protocol):
 
     def on_deleted(self, partition: Partition) -> None: ...
 
+    def on_replica_state_changed(self, partition: Partition) -> None: ...
+
 
 class Partition:
-    __slots__ = ("_alone", "_listeners", "deleted", "is_leader", "log", "replicas", "topic_id", "tp")
+    __slots__ = (
+        "_alone",
+        "_listeners",
+        "deleted",
+        "is_leader",
+        "isr_writer",
+        "log",
+        "replicas",
+        "topic_id",
+        "tp",
+    )
 
     def __init__(
         self,
@@ -52,18 +76,21 @@ class Partition:
         local: BrokerId,
         state: LeaderAndIsr,
         listeners: tuple[PartitionListener, ...] = (),
+        isr_writer: IsrWriter = NO_ISR_WRITER,
+        now_ms: int = -1,
     ) -> None:
         self.tp = tp
         self.topic_id = topic_id
         self.log = log
         self.replicas = ReplicaSet(local, state)
         self._listeners = listeners
+        self.isr_writer = isr_writer
         self.deleted = False
         self.is_leader = False
         """Leads the partition (and it is still hosted): kept by `become` and `mark_deleted`."""
         self._alone = False
         """The leader alone in the ISR, without KIP-966's strict rule: the high watermark is the log end."""
-        self.become(state)
+        self.become(state, now_ms)
 
     # --- state ------------------------------------------------------------------------------
     @property
@@ -88,12 +115,25 @@ class Partition:
     def remove_listener(self, listener: PartitionListener) -> None:
         self._listeners = tuple(x for x in self._listeners if x is not listener)
 
-    def become(self, state: LeaderAndIsr) -> None:
+    @property
+    def leader(self) -> BrokerId:
+        return self.replicas.state.leader
+
+    def become(self, state: LeaderAndIsr, now_ms: int = -1) -> None:
         """Apply the controller's state: leader or follower, epoch, replicas, ISR."""
         replicas = self.replicas
-        replicas.update(state)
+        before = replicas.state
+        was_leader = self.is_leader
+        replicas.update(state, now_ms)
+        # KIP-966 (ADR 0002): a replicated partition commits only with min.insync.replicas copies;
+        # a single replica keeps the single-node rule (its ISR can never grow)
+        replicas.strict_min_isr = len(state.replicas) > 1
         self.is_leader = replicas.is_leader and not self.deleted
-        self._alone = self.is_leader and state.isr == (replicas.local,) and not replicas.strict_min_isr
+        self._update_alone()
+        if was_leader or self.is_leader or before.leader_epoch != state.leader_epoch:
+            # leadership, epoch or ISR moved: an acks=all wait may be answerable now
+            for listener in self._listeners:
+                listener.on_replica_state_changed(self)
         if not self.is_leader:
             return
         log = self.log
@@ -104,6 +144,15 @@ class Partition:
         # A checkpoint older than a kill -9 must not hide acknowledged data: with the leader alone in
         # the ISR, everything on its log is committed.
         self._maybe_advance_high_watermark()
+
+    def _update_alone(self) -> None:
+        replicas = self.replicas
+        self._alone = (
+            self.is_leader
+            and replicas.state.isr == (replicas.local,)
+            and replicas.pending_isr is None
+            and not replicas.strict_min_isr
+        )
 
     def mark_deleted(self) -> None:
         """The partition is no longer hosted here: waiters on it must answer now."""
@@ -131,14 +180,25 @@ class Partition:
             for listener in self._listeners:
                 listener.on_high_watermark_updated(self)
         else:
-            self._maybe_advance_high_watermark()
+            self._after_follower_bound_append()
         return info
+
+    def _after_leader_append(self) -> None:
+        if self._alone:
+            self._maybe_advance_high_watermark()
+        else:
+            self._after_follower_bound_append()
+
+    def _after_follower_bound_append(self) -> None:
+        for listener in self._listeners:  # followers long-polling on the log end
+            listener.on_replica_state_changed(self)
+        self._maybe_advance_high_watermark()
 
     def append_marker_as_leader(
         self, producer_id: int, producer_epoch: int, marker: EndTxnMarker, now_ms: int
     ) -> AppendInfo:
         info = self.log.append_marker(producer_id, producer_epoch, marker, self.replicas.leader_epoch, now_ms)
-        self._maybe_advance_high_watermark()
+        self._after_leader_append()
         return info
 
     def check_enough_replicas(self, required_offset: int) -> tuple[bool, ErrorCode]:
@@ -154,8 +214,78 @@ class Partition:
 
     # --- followers (the leader side of replication) ------------------------------------------
     def record_follower_fetch(self, replica: BrokerId, fetch_offset: int, now_ms: int) -> None:
-        self.replicas.record_fetch(replica, fetch_offset, self.log.log_end_offset, now_ms)
+        """A follower fetched from `fetch_offset` (its log end offset): the high watermark may move,
+        and a follower outside the ISR that caught up is proposed for it."""
+        replicas = self.replicas
+        if not self.is_leader:
+            return
+        replicas.record_fetch(replica, fetch_offset, self.log.log_end_offset, now_ms)
         self._maybe_advance_high_watermark()
+        if replica not in replicas.state.isr and replicas.pending_isr is None:
+            self._maybe_expand_isr(now_ms)
+
+    def _maybe_expand_isr(self, now_ms: int) -> None:
+        log = self.log
+        epoch_start = log.end_offset_for_epoch(self.replicas.leader_epoch - 1)[1]
+        joining = self.replicas.caught_up(log.high_watermark, max(epoch_start, 0))
+        if joining:
+            state = self.replicas.state
+            self._propose(tuple(r for r in state.replicas if r in state.isr or r in joining), now_ms)
+
+    def maybe_shrink_isr(self, now_ms: int, lag_max_ms: int) -> IsrChange | None:
+        """On the leader's timer: propose an ISR without the followers that have not caught up for
+        `lag_max_ms`; retry a proposal that got no answer for as long. Returns what it proposed."""
+        replicas = self.replicas
+        if not self.is_leader:
+            return None
+        if replicas.pending_isr is not None:
+            if now_ms - replicas.pending_since_ms <= lag_max_ms:
+                return None
+            replicas.pending_isr = None  # lost: decide again
+        lagging = replicas.out_of_sync(now_ms, lag_max_ms)
+        if not lagging:
+            return None
+        return self._propose(tuple(r for r in replicas.state.isr if r not in lagging), now_ms)
+
+    def isr_change_failed(self, change: IsrChange) -> None:
+        """The control side refused `change` (a newer state won): decide again on the next event."""
+        if self.replicas.pending_isr == change.isr:
+            self.replicas.pending_isr = None
+            self._update_alone()
+
+    def _propose(self, isr: tuple[BrokerId, ...], now_ms: int) -> IsrChange:
+        state = self.replicas.state
+        change = IsrChange(
+            self.tp, self.topic_id, state.leader, state.leader_epoch, state.partition_epoch, isr
+        )
+        self.replicas.propose(isr, now_ms)
+        self._update_alone()
+        self.isr_writer.submit(change)
+        return change
+
+    # --- follower side -------------------------------------------------------------------------
+    def append_as_follower(self, buf: bytearray | memoryview, headers: list[BatchHeader], now_ms: int) -> int:
+        """Append the leader's batches as they are (offsets, epochs); returns the log end offset."""
+        return self.log.append_as_follower(buf, headers, now_ms)
+
+    def update_follower_high_watermark(self, leader_high_watermark: int) -> None:
+        """The leader's high watermark, as far as this follower's log reaches."""
+        if self.is_leader:
+            return
+        log = self.log
+        new = min(leader_high_watermark, log.log_end_offset)
+        if new != log.high_watermark:
+            log.high_watermark = new
+            for listener in self._listeners:
+                listener.on_high_watermark_updated(self)
+
+    def truncate_to(self, offset: int, now_ms: int) -> list[Path]:
+        """Drop this follower's log from `offset` (a divergent tail); returns the files to remove."""
+        return self.log.truncate_to(offset, now_ms)
+
+    def truncate_fully_and_start_at(self, offset: int, now_ms: int) -> list[Path]:
+        """Restart this follower's log empty at `offset` (it is behind the leader's log start)."""
+        return self.log.truncate_fully_and_start_at(offset, now_ms)
 
     # --- the one writer of the high watermark --------------------------------------------------
     def _maybe_advance_high_watermark(self) -> None:

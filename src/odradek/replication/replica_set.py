@@ -14,15 +14,18 @@ The rules, as Kafka's leaders apply them:
   before KIP-966) an ISR below the minimum only refuses acks=all produce.
 * **Enough replicas** for an acks=all produce whose last offset is `required - 1`: the high
   watermark reached `required`; then NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below
-  `min.insync.replicas` meanwhile (`enough_replicas`).
+  `min.insync.replicas` meanwhile (`enough_replicas`). With the strict rule the high watermark
+  cannot get there while the ISR is too small, so the answer is NOT_ENOUGH_REPLICAS_AFTER_APPEND at
+  once.
 * **ISR shrink**: a follower in the ISR that has not been caught up to the leader's log end for
   `replica.lag.time.max.ms` leaves it (`out_of_sync`).
 * **ISR expand**: a follower outside the ISR whose log end offset reached the high watermark and the
   start of the leader's current epoch joins it (`caught_up`).
 
 Nothing here reads a clock or does I/O: times are passed in, decisions come back as values. The
-shrink and expand rules are not driven yet (a single node has no followers); the cluster's ISR
-manager will call them and write the new ISR to the metadata store by compare-and-set.
+`Partition` drives the shrink and expand rules and sends the new ISR to the control side
+(`isr.py`); while that change is pending, the high watermark waits for the larger ISR
+(`maximal_isr`).
 """
 
 from __future__ import annotations
@@ -60,8 +63,10 @@ class FollowerProgress:
 
     log_end_offset: int = UNKNOWN_OFFSET
     last_caught_up_ms: int = -1
-    """When its fetch last reached the leader's log end offset (-1: never since this leadership)."""
+    """When it last held everything the leader had (-1: never since this leadership)."""
     last_fetch_ms: int = -1
+    last_fetch_leader_log_end: int = UNKNOWN_OFFSET
+    """The leader's log end offset at the follower's previous fetch."""
 
 
 @dataclass(slots=True)
@@ -71,6 +76,9 @@ class ReplicaSet:
     followers: dict[BrokerId, FollowerProgress] = field(default_factory=dict)
     strict_min_isr: bool = False
     """KIP-966: the high watermark advances only with at least min.insync.replicas in the ISR."""
+    pending_isr: tuple[BrokerId, ...] | None = None
+    """An ISR change the leader proposed and the control side has not stored yet (`isr.py`)."""
+    pending_since_ms: int = -1
 
     @property
     def is_leader(self) -> bool:
@@ -84,17 +92,31 @@ class ReplicaSet:
     def isr(self) -> tuple[BrokerId, ...]:
         return self.state.isr
 
-    def update(self, state: LeaderAndIsr) -> None:
+    @property
+    def maximal_isr(self) -> tuple[BrokerId, ...]:
+        """The ISR the high watermark waits for: the stored one plus a pending expansion's member."""
+        pending = self.pending_isr
+        if pending is None:
+            return self.state.isr
+        return self.state.isr + tuple(r for r in pending if r not in self.state.isr)
+
+    def update(self, state: LeaderAndIsr, now_ms: int = -1) -> None:
         """A new partition state: keep the progress of replicas still assigned (a leader keeps its
-        followers' positions across an ISR change), forget all of it when the leadership moved."""
+        followers' positions across an ISR change), forget all of it when the leadership moved. A
+        new leader counts its ISR's followers as caught up at `now_ms` (Kafka's leader epoch start
+        time), so they get `replica.lag.time.max.ms` to fetch before they can be dropped. Any new
+        state ends a pending ISR change (it was stored, or something newer won)."""
         new_leadership = state.leader != self.state.leader or state.leader_epoch != self.state.leader_epoch
         self.state = state
+        self.pending_isr = None
         if new_leadership or state.leader != self.local:
             self.followers = {}
         if state.leader == self.local:
             for replica in state.replicas:
-                if replica != self.local:
-                    self.followers.setdefault(replica, FollowerProgress())
+                if replica != self.local and replica not in self.followers:
+                    progress = self.followers[replica] = FollowerProgress()
+                    if replica in state.isr:
+                        progress.last_caught_up_ms = now_ms
             for gone in [r for r in self.followers if r not in state.replicas]:
                 del self.followers[gone]
 
@@ -103,20 +125,26 @@ class ReplicaSet:
     def record_fetch(self, replica: BrokerId, fetch_offset: int, leader_log_end: int, now_ms: int) -> None:
         """A follower fetched from `fetch_offset`: everything below it is on its log."""
         progress = self.followers.get(replica)
-        if progress is None:
-            return
-        progress.log_end_offset = fetch_offset
-        progress.last_fetch_ms = now_ms
+        if progress is None or fetch_offset > leader_log_end:
+            return  # not a replica of ours, or an out-of-range fetch (it truncates first): nothing learnt
+        # Kafka's rule: caught up now if it has the whole log; or, if it has everything the leader
+        # had at its previous fetch, caught up as of that fetch (so a follower under steady load,
+        # always one round trip behind, stays in sync).
         if fetch_offset >= leader_log_end:
             progress.last_caught_up_ms = now_ms
+        elif fetch_offset >= progress.last_fetch_leader_log_end >= 0:
+            progress.last_caught_up_ms = max(progress.last_caught_up_ms, progress.last_fetch_ms)
+        progress.log_end_offset = fetch_offset
+        progress.last_fetch_ms = now_ms
+        progress.last_fetch_leader_log_end = leader_log_end
 
     def high_watermark(self, current: int, leader_log_end: int, min_isr: int) -> int:
         """The high watermark after what the replicas reported: never below `current`."""
         if not self.is_leader:
             return current
-        isr = self.state.isr
-        if self.strict_min_isr and len(isr) < min_isr:
+        if self.strict_min_isr and len(self.state.isr) < min_isr:
             return current
+        isr = self.maximal_isr
         candidate = leader_log_end
         for replica in isr:
             if replica == self.local:
@@ -132,6 +160,10 @@ class ReplicaSet:
         if not self.is_leader:
             return True, ErrorCode.NOT_LEADER_OR_FOLLOWER
         if high_watermark < required:
+            if self.strict_min_isr and len(self.state.isr) < min_isr:
+                # KIP-966: the high watermark will not pass it before the ISR grows again; answer now
+                # (the client retries and meets NOT_ENOUGH_REPLICAS) rather than at the timeout
+                return True, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
             return False, ErrorCode.NO_ERROR
         if len(self.state.isr) < min_isr:
             return True, ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
@@ -139,6 +171,8 @@ class ReplicaSet:
 
     def out_of_sync(self, now_ms: int, lag_max_ms: int) -> tuple[BrokerId, ...]:
         """Followers in the ISR not caught up for `replica.lag.time.max.ms` (ISR shrink candidates)."""
+        if not self.is_leader:
+            return ()
         return tuple(
             replica
             for replica in self.state.isr
@@ -150,9 +184,16 @@ class ReplicaSet:
     def caught_up(self, high_watermark: int, epoch_start_offset: int) -> tuple[BrokerId, ...]:
         """Followers outside the ISR that hold everything up to the high watermark and the start of
         the leader's epoch (ISR expand candidates)."""
+        if not self.is_leader:
+            return ()
         needed = max(high_watermark, epoch_start_offset)
         return tuple(
             replica
             for replica, progress in self.followers.items()
             if replica not in self.state.isr and progress.log_end_offset >= needed
         )
+
+    def propose(self, isr: tuple[BrokerId, ...], now_ms: int) -> None:
+        """Remember an ISR change sent to the control side (one at a time)."""
+        self.pending_isr = isr
+        self.pending_since_ms = now_ms

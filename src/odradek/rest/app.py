@@ -29,7 +29,10 @@ def routes(config: RestConfig) -> list[BaseRoute]:
 
 
 def build_app(config: RestConfig) -> Starlette:
+    from odradek.rest.auth import BasicAuthentication, BasicAuthMiddleware, check_config
+
     proxy = RestProxy(config)
+    auth = BasicAuthentication(config) if check_config(config) else None
     limits = HttpLimits(
         max_body_bytes=config.integer("max.request.bytes"),
         request_timeout_s=config.seconds("request.timeout.ms"),
@@ -39,8 +42,11 @@ def build_app(config: RestConfig) -> Starlette:
         NAME,
         routes(config),
         limits=limits,
-        lifespan=proxy.lifespan,
-        health_checks={"kafka_clients": lambda: proxy.started},
+        lifespan=proxy.lifespan if auth is None else auth.lifespan,
+        health_checks={"kafka_clients": (lambda: proxy.started) if auth is None else (lambda: auth.running)},
     )
     app.state.proxy = proxy
+    if auth is not None:
+        # each request then runs on its user's own Kafka clients (request.state.proxy)
+        app.add_middleware(BasicAuthMiddleware, auth=auth)
     return app

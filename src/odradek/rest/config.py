@@ -56,6 +56,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("idempotency.retention.ms", 86_400_000, "how long an idempotency key is remembered", 1),
     Setting("idempotency.max.keys", 1_000_000, "idempotency keys remembered in memory per instance", 1),
     Setting("idempotency.producers", 4, "transactional producers (buckets) one instance holds at once", 1),
+    Setting(
+        "authentication.method",
+        "NONE",
+        "NONE, or BASIC: HTTP Basic credentials become the user's SASL credentials (client.sasl.mechanism) "
+        "for Kafka clients of its own, so broker ACLs apply per HTTP user",
+    ),
+    Setting("authentication.realm", "KafkaRest", "realm named in the 401 Basic challenge"),
+    Setting("authentication.max.users", 100, "users holding their own Kafka clients at once (BASIC)", 1),
+    Setting("authentication.user.idle.ms", 600_000, "a user's Kafka clients unused this long are closed", 1),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -15,6 +15,8 @@ from confluent_kafka import KafkaError, KafkaException
 from odradek.http import HttpError
 
 BAD_REQUEST = 400
+KAFKA_AUTHENTICATION = 40101
+KAFKA_AUTHORIZATION = 40301
 NOT_ACCEPTABLE = 406
 UNSUPPORTED_MEDIA_TYPE = 415
 TOPIC_NOT_FOUND = 40401
@@ -65,6 +67,12 @@ def consumer_not_found(group: str, instance: str) -> HttpError:
 def kafka_error(error: KafkaError | KafkaException | BaseException) -> HttpError:
     """50002 (or 50003 when retriable), with the Kafka error's name and code in the message."""
     err = error.args[0] if isinstance(error, KafkaException) and error.args else error
+    if isinstance(err, KafkaError) and err.name().endswith("_AUTHORIZATION_FAILED"):
+        return HttpError(
+            KAFKA_AUTHORIZATION,
+            f"Kafka error: {err.name()} ({err.code()}): {err.str()}",
+            fields={"kafka_error_code": err.code()},
+        )
     if isinstance(err, KafkaError):
         code = KAFKA_RETRIABLE_ERROR if err.retriable() else KAFKA_ERROR
         return HttpError(

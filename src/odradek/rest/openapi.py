@@ -76,6 +76,15 @@ V3_RECORD = obj(
     value=nullable(ref("RecordData")),
 )
 
+ACL_FIELDS = (
+    "resource_type",
+    "resource_name",
+    "pattern_type",
+    "principal",
+    "host",
+    "operation",
+    "permission",
+)
 SCHEMAS: dict[str, Schema] = {
     "Error": {
         "type": "object",
@@ -160,6 +169,11 @@ SCHEMAS: dict[str, Schema] = {
         },
     ),
     # v3
+    "AclEntry": obj(list(ACL_FIELDS), **dict.fromkeys(ACL_FIELDS, STR)),
+    "AclBatch": obj(["data"], data={"type": "array", "items": ref("AclEntry")}),
+    "AclData": resource(*ACL_FIELDS, **dict.fromkeys(ACL_FIELDS, STR)),
+    "AclDataList": collection("AclData"),
+    "AclDeleteResponse": obj(["data"], data={"type": "array", "items": ref("AclData")}),
     "ClusterData": resource(
         "brokers",
         "topics",
@@ -533,6 +547,12 @@ PATHS: dict[str, dict[str, Schema]] = {
     G + "/lags": {"get": op("Lags", 200, "ConsumerLagDataList")},
     G + "/lags/{topic_name}/partitions/{partition_id}": {"get": op("One lag", 200, "ConsumerLagData")},
     G + "/lag-summary": {"get": op("Lag summary", 200, "LagSummaryData")},
+    C + "/acls": {
+        "get": op("ACLs matching the query's filter", 200, "AclDataList"),
+        "post": op("Create an ACL", 201, None, JSON, "AclEntry"),
+        "delete": op("Delete the ACLs matching the query's filter", 200, "AclDeleteResponse"),
+    },
+    C + "/acls:batch": {"post": op("Create ACLs", 204, None, JSON, "AclBatch")},
 }
 for _prefix in (T + "/configs", C + "/brokers/{broker_id}/configs", C + "/broker-configs"):
     PATHS[_prefix] = {"get": op("Configs", 200, "ConfigDataList")}

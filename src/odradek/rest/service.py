@@ -83,6 +83,8 @@ class RestProxy:
             "fetch.max.bytes": max(buffer_kb * 1024, 1_048_576),
             "max.partition.fetch.bytes": 1_048_576,
             "topic.metadata.refresh.interval.ms": 10_000,
+            # a member learns of a rebalance (another left or joined) by its next heartbeat
+            "heartbeat.interval.ms": 1000,
         }
         config.update(overrides)
         return config

@@ -602,6 +602,77 @@ class PartitionLog:
             raise StorageError(f"append to {self.tp} failed after writing: {exc}") from exc
         return AppendInfo(first, last, append_time, self._log_start, max_ts)
 
+    def append_as_follower(self, buf: bytearray | memoryview, headers: list[BatchHeader], now_ms: int) -> int:
+        """Append the leader's batches as they are: their offsets, leader epochs and timestamps.
+
+        A follower fetched them from its log end offset, so the first batch starts there (or later,
+        when the leader's compaction removed whole batches); anything else raises
+        OffsetOutOfRangeError and writes nothing. A fetch may carry more than a segment holds: the
+        batches are written in runs that fit, rolling between them. The leader epoch cache learns
+        each new epoch from the batches' `partitionLeaderEpoch`, and the producer state records
+        them as trusted replication (no sequence checks), with aborted transactions in the
+        `.txnindex`: a follower that becomes leader deduplicates retries and answers read_committed
+        as its leader did. Work is per batch, never per record. Returns the new log end offset.
+        """
+        self._check_open()
+        if not headers:
+            raise ValueError("nothing to append")
+        first = headers[0].base_offset
+        if first < self._leo:
+            raise OffsetOutOfRangeError(
+                f"{self.tp}: replicated batch at {first} is below the log end {self._leo}"
+            )
+        limit = self._config.segment_bytes
+        view = memoryview(buf)
+        start = pos = 0
+        run: list[BatchHeader] = []
+        for header in headers:
+            size = header.size
+            if size > limit:
+                raise RecordListTooLargeError(f"a {size}-byte batch exceeds segment.bytes {limit}")
+            if run and pos + size - start > limit:
+                self._append_replicated_run(view[start:pos], run, now_ms)
+                start, run = pos, []
+            run.append(header)
+            pos += size
+        self._append_replicated_run(view[start:pos], run, now_ms)
+        return self._leo
+
+    def _append_replicated_run(self, buf: memoryview, headers: list[BatchHeader], now_ms: int) -> None:
+        last_header = headers[-1]
+        last = last_header.base_offset + last_header.last_offset_delta
+        max_ts = max(h.max_timestamp for h in headers)
+        segment = self._segments[-1]
+        try:
+            if segment.should_roll(self._config, len(buf), max_ts, last, now_ms):
+                segment = self.roll(now_ms)
+            segment.append(
+                buf,
+                headers,
+                first_offset=headers[0].base_offset,
+                leader_epoch=None,
+                append_time=-1,
+                config=self._config,
+            )
+        except OSError as exc:
+            raise StorageError(f"append to {self.tp} failed: {exc}") from exc
+        self._leo = last + 1
+        cache = self._epoch_cache
+        state = self.producer_state
+        pos = 0
+        for header in headers:
+            epoch = header.partition_leader_epoch
+            if epoch > cache.latest_epoch:
+                cache.assign(epoch, header.base_offset)
+            if header.producer_id >= 0:
+                marker = None
+                if header.is_control:
+                    marker = read_marker(buf[pos : pos + header.size], header)
+                completed = state.on_append(header, header.base_offset, marker)
+                if completed is not None and completed.is_aborted:
+                    segment.txn_index.append(AbortedTxn.of(completed))
+            pos += header.size
+
     def _record_producers(
         self,
         buf: bytearray | memoryview,

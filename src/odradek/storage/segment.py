@@ -345,13 +345,15 @@ class LogSegment:
         headers: list[BatchHeader],
         *,
         first_offset: int,
-        leader_epoch: int,
+        leader_epoch: int | None,
         append_time: int,
         config: LogConfig,
     ) -> None:
         """Restamp `buf`'s batches with offsets from `first_offset`, write them, index them.
 
-        `append_time` >= 0 stamps LogAppendTime. On an I/O error the segment is left as it was.
+        `leader_epoch` None keeps the batches' own offsets and epochs (a follower appending the
+        leader's batches). `append_time` >= 0 stamps LogAppendTime. On an I/O error the segment is
+        left as it was.
         """
         oi, ti = self.offset_index, self.time_index
         self.max_timestamp_and_offset()
@@ -373,7 +375,10 @@ class LogSegment:
         base = first_offset
         for header in headers:
             size = header.batch_length + LOG_OVERHEAD
-            restamp(buf, pos, base, leader_epoch)
+            if leader_epoch is None:
+                base = header.base_offset
+            else:
+                restamp(buf, pos, base, leader_epoch)
             max_ts = header.max_timestamp
             if append_time >= 0:
                 set_log_append_time(buf, pos, size, append_time)

@@ -37,7 +37,7 @@ from odradek.streams.operators.suppress import Suppressed
 from odradek.streams.processor import Processor, ProcessorContext, PunctuationType
 from odradek.streams.record import Change, Record, RecordMetadata
 from odradek.streams.serdes import Serde, Serdes
-from odradek.streams.state import Stores, StoreSpec, ValueAndTimestamp
+from odradek.streams.state import Stores, StoreSpec, ValueAndTimestamp, VersionedRecord
 from odradek.streams.topology import Topology
 from odradek.streams.windows import JoinWindows, SessionWindows, SlidingWindows, TimeWindows, Window, Windowed
 
@@ -104,6 +104,7 @@ __all__ = [
     "TopologyException",
     "TopologyTestDriver",
     "ValueAndTimestamp",
+    "VersionedRecord",
     "Window",
     "Windowed",
 ]

@@ -9,6 +9,8 @@
 | `commit.interval.ms` | 30000 (100 with EOS) | how often offsets and state are committed |
 | `state.dir` | `$TMPDIR/odradek-streams` | where RocksDB stores and checkpoints live |
 | `num.standby.replicas` | 0 | warm copies of each task's state on other instances |
+| `rack.aware.assignment.tags` | "" | client tag keys standbys spread over (KIP-708) |
+| `client.tag.<key>` | | this instance's tag values, e.g. `client.tag.zone=eu-1a` |
 | `default.key.serde` (and `.value.`) | `bytes` | a `Serde`, or bytes/string/json/long/integer/double |
 | `default.timestamp.extractor` | record timestamp | `(key, value, record_ts, partition_time) -> ts` |
 | `deserialization.exception.handler` | `log_and_fail` | or `log_and_continue`, a class or an instance |
@@ -23,6 +25,7 @@
 | `metrics.recording.level` | `INFO` | `DEBUG` also counts records in/out of every processor node |
 | `group.protocol` | `consumer` | KIP-848; its server `range` assignor co-locates co-partitions |
 | `consumer.*`, `producer.*`, `admin.*` | | passed to that librdkafka client |
+| `security.protocol`, `sasl.*`, `ssl.*` | | librdkafka security settings given to every client |
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import Any
 
 from odradek.streams.serdes import Serde, Serdes
 
+SECURITY_PREFIXES = ("security.protocol", "sasl.", "ssl.")
 AT_LEAST_ONCE = "at_least_once"
 EXACTLY_ONCE_V2 = "exactly_once_v2"
 
@@ -42,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "processing.guarantee": AT_LEAST_ONCE,
     "state.dir": os.path.join(tempfile.gettempdir(), "odradek-streams"),
     "num.standby.replicas": 0,
+    "rack.aware.assignment.tags": "",
     "default.key.serde": "bytes",
     "default.value.serde": "bytes",
     "default.timestamp.extractor": None,
@@ -107,5 +112,14 @@ class StreamsConfig:
         return value  # type: ignore[no-any-return]
 
     def client_overrides(self, prefix: str) -> dict[str, Any]:
-        """`consumer.x=y` -> {'x': 'y'} for prefix 'consumer.'."""
-        return {k[len(prefix) :]: v for k, v in self.settings.items() if k.startswith(prefix)}
+        """The security settings every client takes, then `consumer.x=y` -> {'x': 'y'} for prefix
+        'consumer.'."""
+        return {
+            **self.security_settings(),
+            **{k[len(prefix) :]: v for k, v in self.settings.items() if k.startswith(prefix)},
+        }
+
+    def security_settings(self) -> dict[str, Any]:
+        """Unprefixed librdkafka security settings (``security.protocol``, ``sasl.*``, ``ssl.*``):
+        as in Kafka Streams, an unprefixed client setting applies to every client."""
+        return {k: v for k, v in self.settings.items() if k.startswith(SECURITY_PREFIXES)}

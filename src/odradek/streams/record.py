@@ -59,6 +59,18 @@ class Change(NamedTuple):
     old: Any
 
 
+class OutOfOrderChange(Change):
+    """An update of a versioned table older than the key's latest version (KIP-914): it changes the
+    table's history, not its current value, so aggregations and table-table joins ignore it."""
+
+    __slots__ = ()
+
+
+def same_kind(change: Change, new: Any, old: Any) -> Change:
+    """A `Change` of the same kind (in order or out of order) as `change`."""
+    return Change(new, old) if type(change) is Change else OutOfOrderChange(new, old)
+
+
 @dataclass(frozen=True, slots=True)
 class RecordMetadata:
     topic: str

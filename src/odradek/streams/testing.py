@@ -144,7 +144,7 @@ class TopologyTestDriver:
 
     def _append(self, topic: str, stored: _Stored) -> None:
         self.topics.setdefault(topic, []).append(stored)
-        if topic in self._task_topics or topic in self._global_topics:
+        if topic in self._task_topics or topic in self._global_topics or self._by_pattern(topic):
             self._pending.append((topic, stored))
 
     def pipe(
@@ -156,10 +156,18 @@ class TopologyTestDriver:
         headers: Headers | None = None,
     ) -> None:
         """Write one raw record to `topic` and process everything that follows from it."""
-        if topic not in self._task_topics and topic not in self._global_topics:
+        if (
+            topic not in self._task_topics
+            and topic not in self._global_topics
+            and not self._by_pattern(topic)
+        ):
             raise StreamsException(f"topic {topic!r} is not read by this topology")
         self._append(topic, _Stored(key, value, timestamp, headers, 0))
         self._run()
+
+    def _by_pattern(self, topic: str) -> bool:
+        """A topic a pattern source reads (never the application's own internal topics)."""
+        return topic not in self._internal and self.task.reads(topic)
 
     def _run(self) -> None:
         if self._processing:
@@ -234,7 +242,7 @@ class TopologyTestDriver:
     def metrics(self) -> dict[str, Any]:
         return {
             "processed": self.task.processed,
-            "dropped_records": self.task.dropped_records,
+            "dropped_records": self.task.dropped_records_total(),
             "nodes": self.task.node_counts(),
         }
 

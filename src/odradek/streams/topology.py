@@ -14,6 +14,7 @@ the runtime prefixes them with `"{application.id}-"`, as Kafka Streams does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,9 @@ class SourceNode:
     timestamp_extractor: TimestampExtractor | None = None
     offset_reset: str | None = None
     children: list[str] = field(default_factory=list)
+    pattern: re.Pattern[str] | None = None
+    """A pattern source (`builder.stream(re.compile(...))`) reads every topic whose whole name
+    matches, including topics created while the application runs; `topics` is then empty."""
 
 
 @dataclass
@@ -92,6 +96,7 @@ class Subtopology:
     source_topics: list[str]
     sink_topics: list[str]
     stores: list[str]
+    source_patterns: list[re.Pattern[str]] = field(default_factory=list)
 
 
 class Topology:
@@ -102,6 +107,8 @@ class Topology:
         self.internal_topics: dict[str, InternalTopic] = {}
         self.copartition_groups: list[set[str]] = []
         self._topic_to_source: dict[str, str] = {}
+        self._pattern_sources: dict[str, re.Pattern[str]] = {}
+        """source node name -> its pattern"""
 
     # -- building -------------------------------------------------------------------------------------
 
@@ -131,8 +138,30 @@ class Topology:
         value_serde: Serde[Any] | None = None,
         timestamp_extractor: TimestampExtractor | None = None,
         offset_reset: str | None = None,
+        pattern: re.Pattern[str] | str | None = None,
     ) -> Topology:
+        """A source reading `topics`, or (with `pattern=`) every topic whose whole name matches."""
         self._check_new(name)
+        if pattern is not None:
+            if topics:
+                raise TopologyException(f"source {name!r}: give topics or a pattern, not both")
+            compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+            for other, known in self._pattern_sources.items():
+                if known.pattern == compiled.pattern:
+                    raise TopologyException(
+                        f"pattern {compiled.pattern!r} is already read by source {other!r}"
+                    )
+            for topic, other in self._topic_to_source.items():
+                if compiled.fullmatch(topic):
+                    raise TopologyException(
+                        f"pattern {compiled.pattern!r} of source {name!r} matches topic {topic!r},"
+                        f" which source {other!r} already reads"
+                    )
+            self._pattern_sources[name] = compiled
+            self.nodes[name] = SourceNode(
+                name, (), key_serde, value_serde, timestamp_extractor, offset_reset, pattern=compiled
+            )
+            return self
         if not topics:
             raise TopologyException(f"source {name!r} needs at least one topic")
         for topic in topics:
@@ -140,6 +169,11 @@ class Topology:
                 raise TopologyException(
                     f"topic {topic!r} is already read by source {self._topic_to_source[topic]!r}"
                 )
+            for other, known in self._pattern_sources.items():
+                if known.fullmatch(topic):
+                    raise TopologyException(
+                        f"topic {topic!r} is already matched by pattern {known.pattern!r} of source {other!r}"
+                    )
         for topic in topics:
             self._topic_to_source[topic] = name
         self.nodes[name] = SourceNode(
@@ -253,9 +287,36 @@ class Topology:
     # -- reading --------------------------------------------------------------------------------------
 
     def source_for_topic(self, topic: str) -> SourceNode | None:
+        """The source reading `topic`: by name, else the pattern source whose pattern matches it."""
         name = self._topic_to_source.get(topic)
+        if name is None:
+            name = self.pattern_source_of(topic)
         node = self.nodes.get(name) if name else None
         return node if isinstance(node, SourceNode) else None
+
+    def pattern_source_of(self, topic: str) -> str | None:
+        """The pattern source whose pattern matches the whole of `topic` (internal topics never match:
+        names starting with `__`, as the consumer's `exclude.internal.topics`)."""
+        if topic.startswith("__"):
+            return None
+        for name, pattern in self._pattern_sources.items():
+            if pattern.fullmatch(topic):
+                return name
+        return None
+
+    def source_patterns(self) -> list[re.Pattern[str]]:
+        return list(self._pattern_sources.values())
+
+    def pattern_matches(self, topics: Iterable[str]) -> dict[str, list[str]]:
+        """Pattern source name -> the given topics it reads (sorted)."""
+        out: dict[str, list[str]] = {name: [] for name in self._pattern_sources}
+        for topic in sorted(topics):
+            if topic in self._topic_to_source:
+                continue
+            name = self.pattern_source_of(topic)
+            if name is not None:
+                out[name].append(topic)
+        return out
 
     def global_topics(self) -> set[str]:
         return {g.topic for g in self.global_stores.values()}
@@ -300,6 +361,11 @@ class Topology:
         result = []
         for i, members in enumerate(groups.values()):
             sources = [t for m in members if isinstance(n := self.nodes[m], SourceNode) for t in n.topics]
+            patterns = [
+                n.pattern
+                for m in members
+                if isinstance(n := self.nodes[m], SourceNode) and n.pattern is not None
+            ]
             sinks = [
                 n.topic for m in members if isinstance(n := self.nodes[m], SinkNode) and n.topic is not None
             ]
@@ -308,7 +374,7 @@ class Topology:
                 node = self.nodes[m]
                 if isinstance(node, ProcessorNode):
                     stores += [s for s in node.stores if s not in stores and s not in self.global_stores]
-            result.append(Subtopology(i, members, sources, sinks, stores))
+            result.append(Subtopology(i, members, sources, sinks, stores, patterns))
         return result
 
     def check_copartitioning(self, partition_counts: Mapping[str, int]) -> None:
@@ -335,7 +401,9 @@ class TopologyDescription:
 
     def _node_lines(self, name: str) -> list[str]:
         node = self.topology.nodes[name]
-        if isinstance(node, SourceNode):
+        if isinstance(node, SourceNode) and node.pattern is not None:
+            head = f"    Source: {name} (topics: [{node.pattern.pattern}])"
+        elif isinstance(node, SourceNode):
             head = f"    Source: {name} (topics: [{', '.join(node.topics)}])"
         elif isinstance(node, ProcessorNode):
             head = f"    Processor: {name} (stores: [{', '.join(node.stores)}])"

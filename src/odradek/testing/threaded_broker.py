@@ -21,15 +21,26 @@ from typing import Any, TypeVar
 
 from odradek.broker.app import Broker
 from odradek.broker.config import BrokerConfig
+from odradek.metadata.store import MetadataStore
+from odradek.replication.isr import IsrWriter
 
 T = TypeVar("T")
 START_TIMEOUT_S = 20.0
 
 
 class ThreadedBroker:
-    def __init__(self, data_dir: Path, overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        overrides: Mapping[str, str] | None = None,
+        *,
+        metadata_store: MetadataStore | None = None,
+        isr_writer: IsrWriter | None = None,
+    ) -> None:
         properties = {"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": str(data_dir), **(overrides or {})}
-        self.broker = Broker(BrokerConfig.from_properties(properties))
+        self.broker = Broker(
+            BrokerConfig.from_properties(properties), metadata_store=metadata_store, isr_writer=isr_writer
+        )
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="threaded-broker", daemon=True)
 

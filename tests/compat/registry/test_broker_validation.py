@@ -137,3 +137,86 @@ def test_the_config_is_a_topic_config(stack: tuple[BrokerProcess, RegistryProces
     configs = next(iter(described.values())).result(15)
     assert configs["confluent.value.schema.validation"].value == "true"
     assert configs["confluent.key.schema.validation"].value == "false"
+
+
+RECORD_NAME_STRATEGY = "io.confluent.kafka.serializers.subject.RecordNameStrategy"
+NAMED = json.dumps(
+    {"type": "record", "name": "Event", "namespace": "com.acme", "fields": [{"name": "n", "type": "int"}]}
+)
+
+
+def test_record_name_strategies(stack: tuple[BrokerProcess, RegistryProcess]) -> None:
+    from confluent_kafka.schema_registry import (
+        record_subject_name_strategy,
+        topic_record_subject_name_strategy,
+    )
+    from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    broker, registry = stack
+    by_record = create(
+        broker.bootstrap,
+        {
+            "confluent.value.schema.validation": "true",
+            "confluent.value.subject.name.strategy": RECORD_NAME_STRATEGY,
+        },
+    )
+    by_topic_record = create(
+        broker.bootstrap,
+        {
+            "confluent.value.schema.validation": "true",
+            "confluent.value.subject.name.strategy": "TopicRecordNameStrategy",
+        },
+    )
+    client = SchemaRegistryClient({"url": registry.url})
+    record_ctx = SerializationContext(by_record, MessageField.VALUE)
+    topic_record_ctx = SerializationContext(by_topic_record, MessageField.VALUE)
+    as_record = AvroSerializer(client, NAMED, conf={"subject.name.strategy": record_subject_name_strategy})
+    as_topic_record = AvroSerializer(
+        client, NAMED, conf={"subject.name.strategy": topic_record_subject_name_strategy}
+    )
+    record_value = as_record({"n": 1}, record_ctx)
+    topic_record_value = as_topic_record({"n": 2}, topic_record_ctx)
+    other_schema = NAMED.replace('"Event"', '"Other"')
+    topic_named = framed(client.register_schema(f"{by_record}-value", Schema(other_schema, "AVRO")))
+    # Protobuf: the message's full name
+    proto = descriptor_pb2.FileDescriptorProto(name="e.proto", package="com.acme.pb", syntax="proto3")
+    proto.message_type.add(name="Reading").field.add(name="n", number=1, type=5, label=1)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+    reading = message_factory.GetMessageClass(pool.FindMessageTypeByName("com.acme.pb.Reading"))
+    pb = ProtobufSerializer(
+        reading,
+        client,
+        {"use.deprecated.format": False, "subject.name.strategy": record_subject_name_strategy},
+    )
+    proto_value = pb(reading(n=3), record_ctx)
+    assert "com.acme.pb.Reading" in client.get_subjects()
+    client.close()
+    fresh_id = framed(int.from_bytes(record_value[1:5], "big") + 1000)
+    results = send(
+        broker.bootstrap,
+        by_record,
+        [
+            (None, record_value),
+            (None, proto_value),
+            (None, topic_record_value),
+            (None, fresh_id),
+            (None, topic_named),
+        ],
+    )
+    # the same Avro schema has one id everywhere: registered under com.acme.Event, it passes on
+    # by_record; under by_topic_record only <that topic>-com.acme.Event counts
+    # an id registered only under <topic>-value (TopicNameStrategy) is not one of com.acme.Other
+    assert codes(results) == [None, None, None, KafkaError.INVALID_RECORD, KafkaError.INVALID_RECORD]
+    results = send(broker.bootstrap, by_topic_record, [(None, topic_record_value), (None, proto_value)])
+    assert codes(results) == [None, KafkaError.INVALID_RECORD]
+    # an id registered only under another topic's TopicRecordNameStrategy subject is refused
+    other = create(
+        broker.bootstrap,
+        {
+            "confluent.value.schema.validation": "true",
+            "confluent.value.subject.name.strategy": "TopicRecordNameStrategy",
+        },
+    )
+    assert codes(send(broker.bootstrap, other, [(None, proto_value)])) == [KafkaError.INVALID_RECORD]

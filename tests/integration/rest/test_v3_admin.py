@@ -119,8 +119,22 @@ def test_broker_configs(http: httpx.Client, cluster_id: str) -> None:
     one = http.get(c + "/brokers/1/configs/num.partitions").json()
     assert one["broker_id"] == 1 and one["kind"] == "KafkaBrokerConfig"
     assert http.get(c + "/broker-configs").json()["kind"] == "KafkaClusterConfigList"
-    r = http.put(c + "/broker-configs/log.cleaner.backoff.ms", json={"value": "16000"})
-    assert r.status_code == 501 and "librdkafka" in r.json()["message"]
+    # cluster-wide defaults: set, read back (a DYNAMIC_DEFAULT_BROKER_CONFIG), reset, bad values
+    default = c + "/broker-configs/log.cleaner.backoff.ms"
+    assert http.put(default, json={"value": "17000"}).status_code == 204
+    one = http.get(default).json()
+    assert (one["kind"], one["value"], one["source"]) == (
+        "KafkaClusterConfig",
+        "17000",
+        "DYNAMIC_DEFAULT_BROKER_CONFIG",
+    )
+    assert http.get(c + "/brokers/1/configs/log.cleaner.backoff.ms").json()["value"] == "17000"
+    alter = {"data": [{"name": "log.cleaner.backoff.ms", "operation": "DELETE"}]}
+    assert http.post(c + "/broker-configs:alter", json=alter).status_code == 204
+    assert http.get(default).status_code == 404
+    r = http.put(default, json={"value": "not a number"})
+    assert r.status_code == 400 and r.json()["error_code"] == 40002, r.text
+    assert http.get(default).status_code == 404
     assert (
         http.put(c + "/brokers/1/configs/log.cleaner.backoff.ms", json={"value": "16000"}).status_code == 204
     )

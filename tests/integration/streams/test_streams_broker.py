@@ -318,6 +318,8 @@ def test_standby_replica_keeps_state_warm_for_a_fast_takeover(kafka: Kafka, tmp_
                 "num.standby.replicas": 1,
                 "state.dir": str(tmp_path / name),
                 "application.server": "127.0.0.1:0",
+                "client.tag.zone": f"zone-{name}",  # KIP-708 tags travel in the client id
+                "rack.aware.assignment.tags": "zone",
             },
         )
         for name in ("a", "b")
@@ -342,6 +344,7 @@ def test_standby_replica_keeps_state_warm_for_a_fast_takeover(kafka: Kafka, tmp_
             what="standbys caught up",
         )
         meta = b.metadata_for_key("user-counts", "u0")
+        assert sorted(tags["zone"] for tags in b._member_tags.values()) == ["zone-a", "zone-b"]
         servers = {a.application_server, b.application_server}
         assert meta.active_host in servers
         assert meta.standby_hosts == tuple(servers - {meta.active_host})

@@ -146,3 +146,57 @@ def test_cluster_default_lists_only_what_is_set(image: ClusterImage, static: Sta
             None,
         ),
     )
+
+
+def test_listener_prefixed_configs_are_listed_with_their_levels(
+    image: ClusterImage, static: StaticBrokerConfig
+) -> None:
+    location = "listener.name.ssl.ssl.keystore.location"
+    static = StaticBrokerConfig.from_properties(
+        {
+            "node.id": "1",
+            location: "/etc/old.pem",
+            "ssl.keystore.location": "/etc/any.pem",
+            "listener.name.sasl_ssl.plain.sasl.jaas.config": 'PlainLoginModule required user_a="secret";',
+            "listener.name.ssl.not.a.config": "x",
+        }
+    )
+    image = replay(
+        image,
+        [
+            ConfigRecord(BROKER, "1", location, "/etc/new.pem"),
+            ConfigRecord(BROKER, "1", "listener.name.ssl.ssl.key.password", "hush"),
+            ConfigRecord(BROKER, "", "listener.name.internal.ssl.keystore.location", "/etc/default.pem"),
+        ],
+    )
+    result = describe_configs(image, static, BROKER, "1", include_synonyms=True)
+    by_name = {e.name: e for e in result.configs}
+    assert by_name[location] == ConfigEntry(
+        location,
+        "/etc/new.pem",
+        False,
+        ConfigSource.DYNAMIC_BROKER_CONFIG,
+        False,
+        (
+            ConfigSynonym(location, "/etc/new.pem", ConfigSource.DYNAMIC_BROKER_CONFIG),
+            ConfigSynonym(location, "/etc/old.pem", ConfigSource.STATIC_BROKER_CONFIG),
+            ConfigSynonym("ssl.keystore.location", "/etc/any.pem", ConfigSource.STATIC_BROKER_CONFIG),
+        ),
+        ConfigType.STRING,
+        None,
+    )
+    password = by_name["listener.name.ssl.ssl.key.password"]
+    assert (password.value, password.is_sensitive, password.config_type) == (None, True, ConfigType.PASSWORD)
+    assert all(s.value is None for s in password.synonyms)
+    jaas = by_name["listener.name.sasl_ssl.plain.sasl.jaas.config"]
+    assert (jaas.value, jaas.is_sensitive, jaas.read_only) == (None, True, True)
+    assert by_name["listener.name.internal.ssl.keystore.location"].source is (
+        ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+    )
+    assert "listener.name.ssl.not.a.config" not in by_name
+    assert by_name["ssl.keystore.password"].is_sensitive
+    default = describe_configs(image, static, BROKER, "")
+    assert [e.name for e in default.configs] == [
+        "log.segment.bytes",
+        "listener.name.internal.ssl.keystore.location",
+    ]

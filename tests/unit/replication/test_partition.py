@@ -43,6 +43,10 @@ class Heard:
         if self.purgatory is not None:
             self.purgatory.check_and_complete(partition.tp)
 
+    def on_replica_state_changed(self, partition: Partition) -> None:
+        if self.purgatory is not None:
+            self.purgatory.check_and_complete(partition.tp)
+
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[PartitionLog]:
@@ -75,6 +79,9 @@ def test_with_a_follower_the_high_watermark_waits_for_its_fetch(log: PartitionLo
     assert heard.high_watermarks == [3, 5]
     partition.become(LeaderAndIsr(B1, Epoch(3), (B1, B2), (B1,), partition_epoch=1))  # the ISR shrank
     append(partition)
+    assert partition.high_watermark == 5  # KIP-966: not below min.insync.replicas=2 copies
+    partition.become(LeaderAndIsr(B1, Epoch(3), (B1, B2), (B1, B2), partition_epoch=2))
+    partition.record_follower_fetch(B2, 6, now_ms=3)
     assert partition.high_watermark == 6
 
 
@@ -118,9 +125,9 @@ def test_acks_all_answers_timeout_isr_shrink_and_deletion(log: PartitionLog) -> 
         delayed = DelayedProduce([ProduceWait(partition, append(partition) + 1, shrunk)])
         assert not purgatory.try_complete_else_watch(delayed, timeout_ms=30_000)
         partition.become(LeaderAndIsr(B1, Epoch(3), (B1, B2), (B1,), partition_epoch=1))
-        append(partition)  # commits alone now, below min.insync.replicas=2
-        await delayed.wait()
+        await delayed.wait()  # below min.insync.replicas=2 it cannot commit (KIP-966): answered at once
         assert shrunk.error_code == ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+        assert partition.high_watermark < partition.log.log_end_offset
 
         partition.become(TWO)
         gone = msg.PartitionProduceResponse(index=0)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from odradek.sql.engine.engine import Engine, NoKafka, Session
+from odradek.sql.errors import KsqlError
 from odradek.sql.functions import builtin_registry
 from odradek.sql.parser import ast
 from odradek.sql.plan.logical import JoinNode
@@ -44,7 +45,7 @@ def both(engine: Engine, sql: str) -> tuple[list[list[Any]], list[list[Any]] | N
     assert isinstance(stmt, ast.Query)
     planned = engine.plan_query(stmt)
     _, _, python_rows = evaluate(planned, stmt, list(ROWS), engine)
-    translated = duckdb_engine.translate(planned, stmt, _parts(planned.root))
+    translated = None if planned.input_order else duckdb_engine.translate(planned, stmt, _parts(planned.root))
     if translated is None:
         return python_rows, None
     source = planned.sources[0]
@@ -92,6 +93,13 @@ def both(engine: Engine, sql: str) -> tuple[list[list[Any]], list[list[Any]] | N
             "SELECT id, score FROM users ORDER BY score NULLS FIRST;",
             [["u3", None], ["u4", 1.0], ["u1", 2.5], ["u2", 7.0]],
         ),
+        # ORDER BY source columns that are not selected (sorted before the projection)
+        ("SELECT id FROM users ORDER BY age DESC;", [["u4"], ["u2"], ["u1"], ["u3"]]),
+        ("SELECT id FROM users WHERE region = 'eu' ORDER BY price DESC LIMIT 1;", [["u2"]]),
+        (
+            "SELECT UCASE(id) AS u FROM users ORDER BY score NULLS FIRST, ROWTIME DESC;",
+            [["U3"], ["U4"], ["U1"], ["U2"]],
+        ),
     ],
 )
 def test_python_and_duckdb_agree(engine: Engine, sql: str, expected: list[list[Any]]) -> None:
@@ -99,6 +107,13 @@ def test_python_and_duckdb_agree(engine: Engine, sql: str, expected: list[list[A
     assert python_rows == expected
     if duck_rows is not None:
         assert duck_rows == expected
+
+
+def test_order_by_in_aggregates_names_output_columns(engine: Engine) -> None:
+    [stmt] = engine.parse("SELECT region, COUNT(*) AS n FROM users GROUP BY region ORDER BY age;", Session())
+    assert isinstance(stmt, ast.Query)
+    with pytest.raises(KsqlError, match="AGE"):
+        engine.plan_query(stmt)
 
 
 def test_functions_without_a_duckdb_form_fall_back_to_python(engine: Engine) -> None:

@@ -59,6 +59,18 @@ def test_stream_stream_join_window_is_asymmetric_with_before_after(make_driver: 
     assert _out(d, "out") == [("k", "Lok")]
 
 
+def test_a_record_older_than_the_join_window_retention_is_dropped_and_counted(make_driver: Any) -> None:
+    d = _stream_stream(make_driver, "inner")
+    left, right = _inp(d, "left"), _inp(d, "right")
+    right.pipe_input("a", "R1", 100)
+    right.pipe_input("a", "R2", 200)  # stream time 200: the join windows keep [200 - 10 - 10, ...]
+    left.pipe_input("a", "old", 105)  # would match R1, but is older than what the window keeps
+    left.pipe_input(None, "no-key", 200)  # a join needs a key: dropped as well
+    left.pipe_input("a", "L", 195)
+    assert _out(d, "out") == [("a", ["L", "R2"])]
+    assert d.metrics()["dropped_records"] == 2
+
+
 def test_stream_table_join_inner_and_left(make_driver: Any) -> None:
     b = StreamsBuilder()
     users = b.table("users")

@@ -172,3 +172,72 @@ def test_a_task_directory_locked_by_another_instance_is_a_clear_error(tmp_path: 
     first.unlock("0_1")
     second.lock("0_1")
     second.unlock("0_1")
+
+
+def test_versioned_store_contract(task_dir: Path | None) -> None:
+    from odradek.streams.state.versioned import (
+        PUT_RETURN_CODE_NOT_PUT,
+        PUT_RETURN_CODE_VALID_TO_UNDEFINED,
+        VersionedRecord,
+    )
+
+    spec = Stores.persistent_versioned_key_value_store("rates", 10_000, Serdes.STRING, Serdes.DOUBLE)
+    assert spec.log_config["min.compaction.lag.ms"] == str(10_000 + 86_400_000)
+    store = open_store(spec, task_dir)
+    log: list[tuple[bytes, bytes | None, int]] = []
+    store.changelog = lambda k, v, ts: log.append((k, v, ts))
+    assert store.put("eur", 1.08, 1_000) == PUT_RETURN_CODE_VALID_TO_UNDEFINED
+    assert store.put("eur", 1.09, 5_000) == PUT_RETURN_CODE_VALID_TO_UNDEFINED
+    assert store.put("eur", 1.07, 3_000) == 5_000  # out of order: valid until the next version
+    assert store.get("eur") == VersionedRecord(1.09, 5_000, None)  # latest by time, not by write
+    assert store.get("eur", 999) is None
+    assert store.get("eur", 2_999) == VersionedRecord(1.08, 1_000, 3_000)
+    assert store.get("eur", 4_000) == VersionedRecord(1.07, 3_000, 5_000)
+    assert store.delete("eur", 7_000) == VersionedRecord(1.09, 5_000, None)
+    assert store.get("eur") is None and store.get("eur", 6_999).value == 1.09
+    store.flush()
+    assert [ts for _, _, ts in log] == [1_000, 5_000, 3_000, 7_000]  # every put, with its time
+    assert store.get("eur", 4_000) == VersionedRecord(1.07, 3_000, 5_000)  # read back from the bytes
+    # history retention 10 s: stream time 20 s makes everything before 10 s unreadable and unwritable
+    assert store.put("gbp", 0.85, 20_000) == PUT_RETURN_CODE_VALID_TO_UNDEFINED
+    assert store.put("eur", 1.0, 9_999) == PUT_RETURN_CODE_NOT_PUT
+    assert store.get("eur", 9_000) is None
+    assert store.put("eur", 1.1, 10_000) == PUT_RETURN_CODE_VALID_TO_UNDEFINED
+    assert [v.value for v in store.versions("eur")] == [1.1]  # expired versions dropped on write
+    assert dict(store.all()) == {
+        "eur": VersionedRecord(1.1, 10_000, None),
+        "gbp": VersionedRecord(0.85, 20_000, None),
+    }
+    store.flush()
+    store.close()
+    if task_dir is not None:  # reopened, RocksDB keeps the history and the observed stream time
+        reopened = open_store(spec, task_dir)
+        assert reopened.get("eur", 9_000) is None and reopened.get("eur", 12_000).value == 1.1
+        assert reopened.put("eur", 2.0, 9_000) == PUT_RETURN_CODE_NOT_PUT
+        assert [k for k, _ in reopened.all()] == ["eur", "gbp"]
+        reopened.close()
+
+    other = open_store(spec, None)
+    other.restore_records(log)
+    assert other.get("eur", 4_000) is None  # the replayed history is bounded by the same retention
+    assert other.get("eur") == VersionedRecord(1.1, 10_000, None)
+    assert other.get("gbp", 25_000) == VersionedRecord(0.85, 20_000, None)
+    other.close()
+
+
+def test_versioned_sweep_drops_expired_history_of_keys_no_longer_written(task_dir: Path | None) -> None:
+    spec = Stores.persistent_versioned_key_value_store("v", 100_000, Serdes.STRING, Serdes.LONG)
+    store = open_store(spec, task_dir)
+    for ts in (1_000, 2_000, 3_000):
+        store.put("idle", ts, ts)
+    store.put("gone", 1, 1_000)
+    store.put("gone", None, 2_000)
+    store.flush()
+    assert store.sweep() == 0  # nothing expired yet
+    store.put("busy", 1, 400_000)  # stream time 400 s: everything before 300 s has expired
+    store.flush()  # stream time moved by more than half the retention: the sweep ran
+    raw = dict(store.inner.range(None, None))
+    assert b"\x01gone" not in raw  # a deletion long past leaves nothing
+    assert store.versions("idle") == [store.get("idle")]  # only the version still valid now
+    assert store.get("idle").value == 3_000 and store.get("idle", 250_000) is None
+    store.close()

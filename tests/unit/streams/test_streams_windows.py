@@ -56,6 +56,7 @@ def test_tumbling_count_with_grace_and_late_side_output(make_driver: Any) -> Non
     ]
     late = d.create_output_topic("late", Serdes.STRING, Serdes.JSON).read_records_to_list()
     assert [(r.key, r.timestamp) for r in late] == [("a", 3)]  # stream time 16 >= 10 + 5: closed
+    assert d.metrics()["dropped_records"] == 1  # the late record counts as dropped (task metric)
     store = d.get_window_store("c")
     assert store.fetch("a", 10) == 3
 

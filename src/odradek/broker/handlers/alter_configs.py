@@ -6,7 +6,9 @@ DELETE, APPEND and SUBTRACT per key. Each resource succeeds or fails alone: unkn
 and bad values are INVALID_CONFIG with Kafka's message, an unknown topic
 UNKNOWN_TOPIC_OR_PARTITION, an illegal topic name INVALID_TOPIC_EXCEPTION; a BROKER resource is this
 broker's id or "" (the cluster-wide default) and may only change dynamic configs (INVALID_REQUEST
-otherwise, as Kafka does). After the records are durable every hosted partition re-resolves its
+otherwise, as Kafka does); the broker's own check (`ports.broker_config_check`: a new listener
+keystore must load and keep the certificate's subject) refuses a change with INVALID_REQUEST before
+anything is written. After the records are durable every hosted partition re-resolves its
 `LogConfig` (`Broker._apply_locked`), so retention, segment rolling, ``max.message.bytes``,
 ``message.timestamp.type`` and ``min.insync.replicas`` take effect on the next append or retention
 pass. ``validate_only`` checks and writes nothing.
@@ -63,7 +65,13 @@ async def handle_legacy(
         if (r.resource_type, r.resource_name) not in refused
     ]
     results = await ctx.ports.metadata.run_controller(
-        lambda image: alter_configs(image, static, resources, validate_only=request.validate_only)
+        lambda image: alter_configs(
+            image,
+            static,
+            resources,
+            validate_only=request.validate_only,
+            broker_check=ctx.ports.broker_config_check,
+        )
     )
     return legacy_msg.AlterConfigsResponse(
         responses=[
@@ -116,7 +124,11 @@ async def handle_incremental(
     if metadata:
         answers = await ports.metadata.run_controller(
             lambda image: incremental_alter_configs(
-                image, static, metadata, validate_only=request.validate_only
+                image,
+                static,
+                metadata,
+                validate_only=request.validate_only,
+                broker_check=ports.broker_config_check,
             )
         )
         results.update((id(resource), answer) for resource, answer in zip(metadata, answers, strict=True))

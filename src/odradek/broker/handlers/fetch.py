@@ -15,10 +15,17 @@ transactions overlapping the returned batches (from the segments' `.txnindex`), 
 drops their records itself.
 
 Authorization: READ on each topic (TOPIC_AUTHORIZATION_FAILED on its partitions); a fetch with a
-replica id (a follower's) needs CLUSTER_ACTION on the cluster. Quota: the response's bytes count
-against ``consumer_byte_rate``; a fetch that would exceed it is answered empty with
-``throttle_time_ms`` (its bytes given back), and ``max_bytes`` is capped to what one quota window
-allows, as Kafka does.
+replica id (a follower's) needs CLUSTER_ACTION on the cluster.
+
+A follower's fetch (``replica_id``, or ``replica_state.replica_id`` from v15) first tells each
+partition how far that follower got (`Partition.record_follower_fetch`: its fetch offset is its log
+end offset, so the high watermark may advance and acks=all produces complete), then reads up to the
+log end whatever the isolation level, long-polls on the log end rather than the high watermark,
+and is not counted against client quotas.
+
+Quota: the response's bytes count against ``consumer_byte_rate``; a fetch that would exceed it is
+answered empty with ``throttle_time_ms`` (its bytes given back), and ``max_bytes`` is capped to what
+one quota window allows, as Kafka does.
 
 Version gate (KIP-110): a client below Fetch v10 cannot read zstd. As in Kafka, a topic whose
 ``compression.type`` is ``zstd`` answers it UNSUPPORTED_COMPRESSION_TYPE; and since odradek stores
@@ -40,6 +47,7 @@ from odradek.broker.context import RequestContext
 from odradek.broker.delayed_fetch import DelayedFetch, visible_end
 from odradek.broker.fetch_sessions import PartitionKey, SessionContext, SessionPartition, changed
 from odradek.model.errors import ErrorCode
+from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.fetch import FETCH_ZSTD_SINCE, before_first_zstd_batch, write_fetch_response
@@ -86,15 +94,22 @@ def handle(
                 for key, sp in session_ctx.session.partitions.items()
             ]
     denied = _denied_topics(ctx, request, wanted)
-    quota_bytes = ports.quotas.fetch_max_bytes(ctx)
-    if quota_bytes is not None and quota_bytes < request.max_bytes:
-        request.max_bytes = max(1, int(quota_bytes))
-    reads = _read_all(ports, wanted, request, version, denied)
+    replica = replica_id(request, version)
+    if replica < 0:  # replication is not throttled by client quotas
+        quota_bytes = ports.quotas.fetch_max_bytes(ctx)
+        if quota_bytes is not None and quota_bytes < request.max_bytes:
+            request.max_bytes = max(1, int(quota_bytes))
+    reads = _read_all(ports, wanted, request, version, denied, replica)
     total = sum(r.size for r in reads)
     has_error = any(r.error for r in reads) or bool(unknown_ids)
     if total >= request.min_bytes or request.max_wait_ms <= 0 or has_error or not wanted:
         return _respond(ctx, request, version, reads, unknown_ids, session_ctx)
     return _wait_and_respond(ctx, request, version, wanted, unknown_ids, session_ctx, denied)
+
+
+def replica_id(request: msg.FetchRequest, version: int) -> int:
+    """The follower's broker id (v15+: in ``replica_state``), or -1 for a consumer."""
+    return request.replica_state.replica_id if version >= 15 else request.replica_id
 
 
 def _denied_topics(ctx: RequestContext, request: msg.FetchRequest, wanted: list[Wanted]) -> set[str]:
@@ -104,8 +119,9 @@ def _denied_topics(ctx: RequestContext, request: msg.FetchRequest, wanted: list[
     if not authorizer.enabled:
         return set()
     names = {w.key[0] for w in wanted}
-    replica_id = request.replica_state.replica_id if ctx.api_version >= 15 else request.replica_id
-    if replica_id >= 0 and not authorizer.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION):
+    if replica_id(request, ctx.api_version) >= 0 and not authorizer.authorize_cluster(
+        ctx, AclOperation.CLUSTER_ACTION
+    ):
         return names
     return {n for n in names if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, n)}
 
@@ -123,17 +139,19 @@ async def _wait_and_respond(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + request.max_wait_ms / 1000
     committed = request.isolation_level == READ_COMMITTED
+    replica = replica_id(request, version)
+    follower = replica >= 0
     while True:
         seen = []
         for w in wanted:
             partition = ports.partitions.get(*w.key)
             if partition is not None:
-                seen.append((partition, visible_end(partition, committed)))
-        delayed = DelayedFetch(seen, committed)
+                seen.append((partition, visible_end(partition, committed, follower)))
+        delayed = DelayedFetch(seen, committed, follower)
         remaining_ms = int((deadline - loop.time()) * 1000)
         if not ports.purgatories.fetch.try_complete_else_watch(delayed, remaining_ms):
             await delayed.wait()
-        reads = _read_all(ports, wanted, request, version, denied)
+        reads = _read_all(ports, wanted, request, version, denied, replica)
         total = sum(r.size for r in reads)
         if total >= request.min_bytes or any(r.error for r in reads) or loop.time() >= deadline:
             return _respond(ctx, request, version, reads, unknown_ids, session_ctx)
@@ -152,12 +170,21 @@ class Read:
 
 
 def _read_all(
-    ports: BrokerPorts, wanted: list[Wanted], request: msg.FetchRequest, version: int, denied: set[str]
+    ports: BrokerPorts,
+    wanted: list[Wanted],
+    request: msg.FetchRequest,
+    version: int,
+    denied: set[str],
+    replica: int = -1,
 ) -> list[Read]:
+    """Read each wanted partition. A follower's fetch (`replica` >= 0) first tells the partition
+    how far that follower got (its fetch offset is its log end offset: the high watermark may move
+    and the follower may join the ISR), then reads up to the log end, whatever the isolation."""
     reads = []
     remaining = request.max_bytes
     total = 0
-    committed = request.isolation_level == READ_COMMITTED
+    committed = request.isolation_level == READ_COMMITTED and replica < 0
+    now_ms = ports.clock.now_ms() if replica >= 0 else 0
     for w in wanted:
         read = Read(w)
         reads.append(read)
@@ -169,13 +196,18 @@ def _read_all(
             read.error = partition
             continue
         log = partition.log
+        if replica >= 0:
+            partition.record_follower_fetch(BrokerId(replica), w.fetch_offset, now_ms)
         if version < FETCH_ZSTD_SINCE and log.config.compression_type == "zstd":
             read.error = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE  # Kafka's rule, from the topic config
             continue
         read.high_watermark = log.high_watermark
         read.last_stable_offset = partition.last_stable_offset
         read.log_start_offset = log.log_start_offset
-        max_offset = read.last_stable_offset if committed else read.high_watermark
+        if replica >= 0:
+            max_offset = log.log_end_offset
+        else:
+            max_offset = read.last_stable_offset if committed else read.high_watermark
         budget = min(w.max_bytes, remaining)
         try:
             result = log.read(w.fetch_offset, budget, max_offset, min_one_batch=total == 0)
@@ -226,7 +258,8 @@ def _respond(
 ) -> msg.FetchResponse:
     ports = ctx.ports
     response_session = session_ctx.response_session_id if session_ctx is not None else 0
-    throttle = ports.quotas.record_fetch(ctx, sum(r.size for r in reads))
+    replicating = replica_id(request, version) >= 0  # not a client: no client quota
+    throttle = 0 if replicating else ports.quotas.record_fetch(ctx, sum(r.size for r in reads))
     if throttle > 0:  # KIP-219: an empty answer now, the data after the throttle
         return msg.FetchResponse(throttle_time_ms=throttle, session_id=response_session)
     session = session_ctx.session if session_ctx is not None else None
@@ -330,6 +363,7 @@ SPEC = ApiSpec(
     encode=write_fetch_response,
     notes=(
         "long polling woken by appends; max_bytes/partition limits with the first-batch rule; "
-        "KIP-227 sessions; read_committed up to the LSO; zstd data only to v10+; v13+ topic ids"
+        "KIP-227 sessions; read_committed up to the LSO; zstd data only to v10+; v13+ topic ids; "
+        "followers' fetches (replica id / v15 replica_state) advance the high watermark and the ISR"
     ),
 )

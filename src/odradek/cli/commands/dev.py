@@ -10,9 +10,6 @@ import argparse
 
 from odradek.cli.commands.broker import add_broker_flags, properties_from_args
 
-NOT_SECURABLE = frozenset({"sql"})
-"""Services `--secure` leaves out: their Kafka clients cannot be given TLS/SASL settings yet."""
-
 DEV_DEFAULTS = {
     "listeners": "PLAINTEXT://127.0.0.1:9092",
     "log.dirs": "./odradek-data",
@@ -94,11 +91,6 @@ def run(args: argparse.Namespace) -> int:
         properties.update(secure.broker_properties)
         client_settings = secure.client_settings
         secure_note = describe(secure, properties["listeners"].split(",")[0].partition("://")[2])
-        if any(s.name in NOT_SECURABLE for s in services):
-            # their Kafka clients take no security settings yet: they would only restart in a loop
-            services = [s for s in services if s.name not in NOT_SECURABLE]
-            left_out = ", ".join(sorted(NOT_SECURABLE))
-            secure_note += f"\n  left out:      {left_out} (no Kafka client security settings yet)"
     settings = SupervisorSettings(
         broker_properties=properties,
         data_dir=data_dir,

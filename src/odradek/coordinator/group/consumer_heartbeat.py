@@ -184,7 +184,7 @@ class _Heartbeat:
                 or updated.subscribed_topic_regex != member.subscribed_topic_regex
             )
         group = self.group()
-        bump = update_resolved_regexes(op, group) or bump
+        bump = update_resolved_regexes(op, group, may_describe=self.ctx.may_describe_topic) or bump
         bump = refresh_subscription_metadata(op, group) or bump
         if bump:
             op.emit(rec.consumer_group_epoch(gid, group.group_epoch + 1))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from odradek.coordinator.group import consumer_group as cg
@@ -68,6 +69,9 @@ class ShardState:
     groups: TimelineDict[str, Group] = field(init=False)
     offsets: OffsetStore = field(init=False)
     timers: TimerSet[TimerKey] = field(default_factory=TimerSet)
+    regex_permissions: dict[tuple[str, str], Callable[[str], bool] | None] = field(default_factory=dict)
+    """(group, regex) -> the DESCRIBE check of the member whose heartbeat last resolved it (None: no
+    authorizer); in memory only (`topic_regex.update_resolved_regexes`)."""
 
     def __post_init__(self) -> None:
         self.groups = TimelineDict(self.registry)

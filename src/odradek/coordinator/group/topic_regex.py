@@ -35,7 +35,7 @@ next heartbeat), and for every regex when topics are created or deleted and ever
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import re2
 
@@ -79,22 +79,53 @@ def resolve(regexes: Iterable[str], topic_names: Iterable[str]) -> dict[str, fro
     return out
 
 
-def update_resolved_regexes(op: Op, group: ConsumerGroup, *, refresh: bool = False) -> bool:
+class _NoMember:
+    pass
+
+
+NO_MEMBER = _NoMember()
+"""`update_resolved_regexes` called with no member's heartbeat at hand (topics changed, timers)."""
+
+
+def update_resolved_regexes(
+    op: Op,
+    group: ConsumerGroup,
+    *,
+    refresh: bool = False,
+    may_describe: Callable[[str], bool] | _NoMember | None = NO_MEMBER,
+) -> bool:
     """Bring the group's resolved regexes in line with its members' (records, applied at once).
 
     Regexes no member uses any more are deleted; those not resolved yet are resolved against the
     topics view, and with ``refresh`` every regex is resolved again. Returns whether the topics of
     some regex in use changed (the group epoch must then be bumped).
+
+    Authorization (KAFKA-18813): a regex matches only the topics the member whose heartbeat resolves
+    it may DESCRIBE (`may_describe`, None without an authorizer). That check is remembered per regex
+    (in memory) and used again when topics change or the periodic refresh runs; a regex without
+    one (resolved before this coordinator started) is left as it is until a member's heartbeat
+    resolves it again, which its next heartbeat does. As in Kafka, members with different rights
+    sharing one regex see what the last resolving member may describe.
     """
     gid = group.group_id
     used = group.subscribed_regexes()
+    permissions = op.state.regex_permissions
     for regex in sorted(group.resolved_regexes.keys() - used):
         op.emit(rec.consumer_group_regex(gid, regex, None))
-    todo = sorted(used if refresh else used - group.resolved_regexes.keys())
+        permissions.pop((gid, regex), None)
+    wanted = used if refresh else used - group.resolved_regexes.keys()
+    if isinstance(may_describe, _NoMember):
+        todo = sorted(r for r in wanted if (gid, r) in permissions)
+    else:
+        todo = sorted(wanted | {r for r in used if (gid, r) not in permissions})
+        for regex in todo:
+            permissions[(gid, regex)] = may_describe
     if not todo:
         return False
     changed = False
-    for regex, topics in resolve(todo, op.state.topics.topic_names()).items():
+    for regex, matched in resolve(todo, op.state.topics.topic_names()).items():
+        check = permissions.get((gid, regex))
+        topics = matched if check is None else frozenset(t for t in matched if check(t))
         old = group.resolved_regexes.get(regex)
         if old is None or old.topics != topics:
             op.emit(rec.consumer_group_regex(gid, regex, (topics, UNKNOWN_METADATA_VERSION, op.now)))

@@ -12,7 +12,9 @@ the resource type (only TOPIC and BROKER are metadata; BROKER_LOGGER, GROUP and 
 be handled before reaching here); for BROKER the resource name and the changes (INVALID_REQUEST);
 for TOPIC the name (INVALID_REQUEST if empty, INVALID_TOPIC_EXCEPTION if illegal), the resulting
 overrides (INVALID_CONFIG), the topic's existence (UNKNOWN_TOPIC_OR_PARTITION), then the policy
-(POLICY_VIOLATION).
+(POLICY_VIOLATION). A BROKER resource's resulting dynamic overrides then go through the broker's own
+check (`BrokerConfigCheck`: e.g. a new keystore must load), whose refusal is INVALID_REQUEST with
+its message, as Kafka's `ConfigAdminManager.validateBrokerConfigChange` answers.
 """
 
 from __future__ import annotations
@@ -87,6 +89,10 @@ class AlterConfigsResourceResult:
 AlterConfigPolicy = Callable[[ConfigResourceType, str, Mapping[str, str | None]], str | None]
 """Given a resource and the configs a request sets (None = removed), a violation message or None."""
 
+BrokerConfigCheck = Callable[[ClusterImage, str, Mapping[str, str]], str | None]
+"""Given the image, a BROKER resource name and its complete dynamic overrides after the change, why the
+broker cannot apply them, or None."""
+
 R = TypeVar("R", AlterConfigsResource, IncrementalAlterConfigsResource)
 
 
@@ -97,6 +103,7 @@ def alter_configs(
     *,
     validate_only: bool,
     policy: AlterConfigPolicy | None = None,
+    broker_check: BrokerConfigCheck | None = None,
 ) -> ControllerResult[tuple[AlterConfigsResourceResult, ...]]:
     def target(resource: AlterConfigsResource) -> dict[str, str | None] | ApiError:
         names = [name for name, _ in resource.configs]
@@ -107,7 +114,15 @@ def alter_configs(
             return invalid_request("Null value not supported for : " + ", ".join(nulls))
         return dict(resource.configs)
 
-    return _alter(image, static, resources, target, validate_only=validate_only, policy=policy, replace=True)
+    return _alter(
+        image,
+        static,
+        resources,
+        target,
+        validate_only=validate_only,
+        checks=(policy, broker_check),
+        replace=True,
+    )
 
 
 def incremental_alter_configs(
@@ -117,6 +132,7 @@ def incremental_alter_configs(
     *,
     validate_only: bool,
     policy: AlterConfigPolicy | None = None,
+    broker_check: BrokerConfigCheck | None = None,
 ) -> ControllerResult[tuple[AlterConfigsResourceResult, ...]]:
     def target(resource: IncrementalAlterConfigsResource) -> dict[str, str | None] | ApiError:
         names = [c.name for c in resource.configs]
@@ -139,7 +155,15 @@ def incremental_alter_configs(
             changes[config.name] = new_value
         return changes
 
-    return _alter(image, static, resources, target, validate_only=validate_only, policy=policy, replace=False)
+    return _alter(
+        image,
+        static,
+        resources,
+        target,
+        validate_only=validate_only,
+        checks=(policy, broker_check),
+        replace=False,
+    )
 
 
 def _incremental_value(
@@ -175,7 +199,7 @@ def _alter(
     target: Callable[[R], dict[str, str | None] | ApiError],
     *,
     validate_only: bool,
-    policy: AlterConfigPolicy | None,
+    checks: tuple[AlterConfigPolicy | None, BrokerConfigCheck | None],
     replace: bool,
 ) -> ControllerResult[tuple[AlterConfigsResourceResult, ...]]:
     """The shared flow; `target` gives the keys a resource sets (None = remove), or an error."""
@@ -191,7 +215,7 @@ def _alter(
                 error = changes
             else:
                 error, resource_records = _resource_records(
-                    image, static, resource, changes, policy=policy, replace=replace
+                    image, static, resource, changes, checks=checks, replace=replace
                 )
                 records.extend(resource_records)
         results.append(
@@ -208,9 +232,10 @@ def _resource_records(
     resource: AlterConfigsResource | IncrementalAlterConfigsResource,
     changes: dict[str, str | None],
     *,
-    policy: AlterConfigPolicy | None,
+    checks: tuple[AlterConfigPolicy | None, BrokerConfigCheck | None],
     replace: bool,
 ) -> tuple[ApiError, list[ConfigRecord]]:
+    policy, broker_check = checks
     kind, name = resource.resource_type, resource.resource_name
     current = _current(image, kind, name)
     explicit = dict(changes)
@@ -228,6 +253,11 @@ def _resource_records(
         keys = [k for k in changes if current.get(k) != changes[k]]
     else:
         return invalid_request(f"Unknown resource type {kind}"), []
+    if error is None and broker_check is not None and kind == ConfigResourceType.BROKER:
+        after = {k: v for k, v in {**current, **changes}.items() if v is not None}
+        refusal = broker_check(image, name, after)
+        if refusal is not None:
+            error = invalid_request(refusal)
     if error is None and policy is not None:
         violation = policy(resource_type, name, explicit)
         if violation is not None:

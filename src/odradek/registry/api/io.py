@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from odradek.registry import errors
+from odradek.registry.formats.protobuf import ProtobufForm
 from odradek.registry.model import Reference, Schema, SchemaType, SchemaVersion
 from odradek.registry.service import RegistryService
 
@@ -142,6 +143,19 @@ def schema_json(schema: Schema, serialized: str | None = None) -> dict[str, Any]
         out["ruleSet"] = schema.rule_set
     out["schema"] = serialized if serialized is not None else schema.text
     return out
+
+
+def shown_text(service: RegistryService, schema: Schema, request: Request) -> str | None:
+    """The schema text to answer when it is not the stored one: for Protobuf, the base64
+    descriptor with ``format=serialized``, else ``.proto`` text for a schema registered as a
+    descriptor (as Confluent answers)."""
+    if schema.schema_type is not SchemaType.PROTOBUF:
+        return None
+    if request.query_params.get("format") == "serialized":
+        form = service.parse(schema).form
+        assert isinstance(form, ProtobufForm)
+        return form.serialized()
+    return service.parser.proto_text(schema)
 
 
 def version_json(entry: SchemaVersion, serialized: str | None = None) -> dict[str, Any]:

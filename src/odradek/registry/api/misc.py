@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from odradek.registry import errors
+from odradek.registry.api.contexts import qualifier
 from odradek.registry.api.forwarding import reads
 from odradek.registry.api.io import respond
 from odradek.registry.service import RegistryService
@@ -22,7 +23,11 @@ async def contexts(_request: Request, service: RegistryService) -> Response:
 
 async def delete_context(request: Request, service: RegistryService) -> Response:
     context = request.path_params["context"]
-    if any(s.startswith(f":{context}:") for s in service.store.subjects(include_deleted=True)):
+    try:
+        prefix = qualifier(context)
+    except ValueError as exc:
+        raise errors.bad_request(str(exc)) from None
+    if prefix and any(s.startswith(prefix) for s in service.store.subjects(include_deleted=True)):
         raise errors.context_not_empty(context)
     return Response(status_code=204)
 

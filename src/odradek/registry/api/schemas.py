@@ -9,9 +9,16 @@ from starlette.routing import Route
 from odradek.model.ids import SchemaId
 from odradek.registry import errors
 from odradek.registry.api.forwarding import reads
-from odradek.registry.api.io import MEDIA_TYPE, flag, int_param, respond, schema_json, version_json
-from odradek.registry.formats.protobuf import ProtobufForm
-from odradek.registry.model import DEFAULT_CONTEXT, Schema, SchemaType, context_of
+from odradek.registry.api.io import (
+    MEDIA_TYPE,
+    flag,
+    int_param,
+    respond,
+    schema_json,
+    shown_text,
+    version_json,
+)
+from odradek.registry.model import DEFAULT_CONTEXT, Schema, SchemaType, context_of, matches_prefix
 from odradek.registry.service import RegistryService
 
 
@@ -44,20 +51,16 @@ async def _schema(request: Request, service: RegistryService) -> Schema:
 async def by_id(request: Request) -> Response:
     service = request.app.state.registry
     schema = await _schema(request, service)
-    serialized = None
-    if request.query_params.get("format") == "serialized" and schema.schema_type is SchemaType.PROTOBUF:
-        form = service.parse(schema).form
-        assert isinstance(form, ProtobufForm)
-        serialized = form.serialized()
-    body = schema_json(schema, serialized)
+    body = schema_json(schema, shown_text(service, schema, request))
     if flag(request, "fetchMaxId"):
         body["maxId"] = service.store.max_id[_context(request)]
     return respond(body)
 
 
 async def raw_by_id(request: Request) -> Response:
-    schema = await _schema(request, request.app.state.registry)
-    return PlainTextResponse(schema.text, media_type=MEDIA_TYPE)
+    service = request.app.state.registry
+    schema = await _schema(request, service)
+    return PlainTextResponse(shown_text(service, schema, request) or schema.text, media_type=MEDIA_TYPE)
 
 
 async def subjects_of_id(request: Request, service: RegistryService) -> Response:
@@ -86,11 +89,11 @@ async def list_schemas(request: Request, service: RegistryService) -> Response:
     latest_only = flag(request, "latestOnly")
     out = []
     for subject in service.store.subjects(include_deleted):
-        if prefix and not subject.startswith(prefix):
+        if not matches_prefix(subject, prefix):
             continue
         entries = service.store.subject_versions(subject, include_deleted)
         for entry in entries[-1:] if latest_only else entries:
-            out.append(version_json(entry))
+            out.append(version_json(entry, shown_text(service, entry.schema, request)))
     offset = max(0, int_param(request, "offset", 0))
     limit = int_param(request, "limit", -1)
     out = out[offset:]

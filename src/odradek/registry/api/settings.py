@@ -30,7 +30,7 @@ async def get_subject_config(request: Request, service: RegistryService) -> Resp
     if config is None:
         if not flag(request, "defaultToGlobal"):
             raise errors.subject_level_compatibility_not_configured(subject)
-        config = service.store.subject_config(None) or {}
+        config = service.store.inherited_config(subject)
     level = service.store.compatibility(subject)
     return respond({**_config_json(config), "compatibilityLevel": level.value})
 

@@ -16,11 +16,11 @@ from odradek.registry.api.io import (
     json_body,
     respond,
     schema_request,
+    shown_text,
     version_json,
     version_spec,
 )
-from odradek.registry.formats.protobuf import ProtobufForm
-from odradek.registry.model import SchemaType, SchemaVersion
+from odradek.registry.model import SchemaVersion, matches_prefix
 from odradek.registry.service import RegistryService
 
 
@@ -42,17 +42,6 @@ def find_version(
     return entry
 
 
-def serialized(service: RegistryService, entry_schema: SchemaVersion, request: Request) -> str | None:
-    if (
-        request.query_params.get("format") == "serialized"
-        and entry_schema.schema.schema_type is SchemaType.PROTOBUF
-    ):
-        form = service.parse(entry_schema.schema).form
-        assert isinstance(form, ProtobufForm)
-        return form.serialized()
-    return None
-
-
 def _page(items: list[object], request: Request) -> list[object]:
     offset = max(0, int_param(request, "offset", 0))
     limit = int_param(request, "limit", -1)
@@ -68,8 +57,7 @@ async def list_subjects(request: Request, service: RegistryService) -> Response:
     if deleted_only:
         live = set(store.subjects())
         subjects = [s for s in subjects if s not in live]
-    if prefix and prefix != ":*:":
-        subjects = [s for s in subjects if s.startswith(prefix)]
+    subjects = [s for s in subjects if matches_prefix(s, prefix)]
     return respond(_page(list(subjects), request))
 
 
@@ -91,14 +79,15 @@ async def get_version(request: Request, service: RegistryService) -> Response:
     entry = find_version(
         service, request.path_params["subject"], request.path_params["version"], flag(request, "deleted")
     )
-    return respond(version_json(entry, serialized(service, entry, request)))
+    return respond(version_json(entry, shown_text(service, entry.schema, request)))
 
 
 async def get_version_schema(request: Request, service: RegistryService) -> Response:
     entry = find_version(
         service, request.path_params["subject"], request.path_params["version"], flag(request, "deleted")
     )
-    return PlainTextResponse(entry.schema.text, media_type="application/vnd.schemaregistry.v1+json")
+    text = shown_text(service, entry.schema, request) or entry.schema.text
+    return PlainTextResponse(text, media_type="application/vnd.schemaregistry.v1+json")
 
 
 async def referenced_by(request: Request, service: RegistryService) -> Response:
@@ -120,7 +109,7 @@ async def lookup(request: Request, service: RegistryService) -> Response:
     found = service.find_in_subject(subject, schema, parsed, normalize, include_deleted)
     if found is None:
         raise errors.schema_not_found()
-    return respond(version_json(found))
+    return respond(version_json(found, shown_text(service, found.schema, request)))
 
 
 async def register(request: Request, service: RegistryService) -> Response:
@@ -154,7 +143,7 @@ async def by_metadata(request: Request, service: RegistryService) -> Response:
     for entry in reversed(service.store.subject_versions(subject, flag(request, "deleted"))):
         properties = (entry.schema.metadata or {}).get("properties", {}) or {}
         if all(properties.get(k) == v for k, v in wanted.items()):
-            return respond(version_json(entry))
+            return respond(version_json(entry, shown_text(service, entry.schema, request)))
     if not service.store.has_subject(subject):
         raise errors.subject_not_found(subject)
     raise errors.version_not_found("with that metadata")

@@ -26,10 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import grpc_tools
-from google.protobuf import descriptor_pb2, descriptor_pool
-from google.protobuf.message import DecodeError
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError, Message
 from grpc_tools import _protoc_compiler
 
+from odradek.registry.formats import protobuf_text
 from odradek.registry.formats.base import ParsedSchema, SchemaParseError
 from odradek.registry.model import SchemaType
 
@@ -113,6 +114,41 @@ def parse(text: str, references: Sequence[tuple[str, str]] = ()) -> ParsedSchema
     )
 
 
+def as_text(text: str, references: Sequence[tuple[str, str]] = ()) -> str | None:
+    """``.proto`` source for a schema sent as a base64 descriptor, or None (sent as source, or not
+    printable). The printed text is compiled back by protoc and kept only if it gives the same
+    descriptor (up to what identity ignores), so it is always the registered schema."""
+    descriptor = as_descriptor(text)
+    if descriptor is None:
+        return None
+    try:
+        original, deps = _check_descriptor(descriptor, references)
+        printed = protobuf_text.to_text(descriptor, _options_reader(original, deps))
+        compiled, _ = _compile(printed, references)
+    except (protobuf_text.Unprintable, SchemaParseError):
+        return None
+    if _identity(compiled, normalize=False) != _identity(original, normalize=False):
+        return None
+    return printed
+
+
+def _options_reader(
+    file: descriptor_pb2.FileDescriptorProto, deps: dict[str, descriptor_pb2.FileDescriptorProto]
+) -> protobuf_text.OptionsReader:
+    """Re-reads options messages in a pool holding the schema and its imports, so custom options
+    (extensions of ``google.protobuf.*Options`` the schema or an import defines) are known."""
+    pool = _pool(file, deps)
+
+    def read(options: Message) -> Message:
+        try:
+            descriptor = pool.FindMessageTypeByName(options.DESCRIPTOR.full_name)
+        except KeyError:  # no import of descriptor.proto: no custom options either
+            return options
+        return message_factory.GetMessageClass(descriptor).FromString(options.SerializeToString())
+
+    return read
+
+
 def _compile(
     text: str, references: Sequence[tuple[str, str]]
 ) -> tuple[descriptor_pb2.FileDescriptorProto, dict[str, descriptor_pb2.FileDescriptorProto]]:
@@ -184,6 +220,14 @@ def _check_descriptor(
             deps.update(ref_deps)
         ref.name = name
         deps[name] = ref
+    _pool(file, deps)
+    return file, deps
+
+
+def _pool(
+    file: descriptor_pb2.FileDescriptorProto, deps: dict[str, descriptor_pb2.FileDescriptorProto]
+) -> descriptor_pool.DescriptorPool:
+    """A private pool holding ``file`` and its imports (SchemaParseError if they do not build)."""
     pool = descriptor_pool.DescriptorPool()
     added: set[str] = set()
 
@@ -205,7 +249,7 @@ def _check_descriptor(
         pool.FindFileByName(file.name)
     except (TypeError, KeyError, ValueError) as exc:
         raise SchemaParseError(f"invalid descriptor: {exc}") from exc
-    return file, deps
+    return pool
 
 
 def _with_imports(name: str, out: list[descriptor_pb2.FileDescriptorProto]) -> None:
@@ -237,6 +281,8 @@ def _identity(file: descriptor_pb2.FileDescriptorProto, normalize: bool) -> str:
     copy.CopyFrom(file)
     copy.ClearField("source_code_info")
     copy.ClearField("name")
+    if copy.syntax == "proto2":  # protoc leaves proto2's syntax unset
+        copy.ClearField("syntax")
     for message in copy.message_type:
         _clean_message(message, normalize)
     return base64.standard_b64encode(copy.SerializeToString(deterministic=True)).decode()

@@ -25,7 +25,8 @@ class TopicInfo:
 
 
 def proxy_of(request: Request) -> RestProxy:
-    proxy: RestProxy = request.app.state.proxy
+    """The request's user's proxy (HTTP Basic, `rest.auth`), or the process's."""
+    proxy: RestProxy = getattr(request.state, "proxy", None) or request.app.state.proxy
     return proxy
 
 

@@ -9,7 +9,7 @@ from odradek.rest.config import RestConfig
 
 
 def routes(config: RestConfig) -> list[BaseRoute]:
-    from odradek.rest.v3 import brokers, clusters, configs, consume, groups, partitions, produce, topics
+    from odradek.rest.v3 import acls, brokers, clusters, configs, consume, groups, partitions, produce, topics
 
     stream = HttpLimits(
         max_body_bytes=None,
@@ -25,4 +25,5 @@ def routes(config: RestConfig) -> list[BaseRoute]:
         *partitions.ROUTES,
         *topics.ROUTES,
         *groups.ROUTES,
+        *acls.ROUTES,
     ]

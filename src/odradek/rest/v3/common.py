@@ -51,7 +51,7 @@ def collection(kind: str, self_url: str, data: list[Any]) -> dict[str, Any]:
 
 
 async def ctx_of(request: Request) -> Ctx:
-    proxy: RestProxy = request.app.state.proxy
+    proxy: RestProxy = getattr(request.state, "proxy", None) or request.app.state.proxy
     cluster_id = await proxy.admin.cluster_id()
     wanted = request.path_params.get("cluster_id")
     if wanted is not None and wanted != cluster_id:
@@ -60,10 +60,13 @@ async def ctx_of(request: Request) -> Ctx:
 
 
 def kafka_call_error(exc: KafkaException) -> HttpError:
-    """Admin failures as Confluent's v3 answers them: 404/400 for the common Kafka errors."""
+    """Admin failures as Confluent's v3 answers them: 404/400 for the common Kafka errors, 403 for
+    authorization failures."""
     err = exc.args[0] if exc.args else None
     name = err.name() if err is not None and hasattr(err, "name") else ""
     message = err.str() if err is not None and hasattr(err, "str") else str(exc)
+    if name.endswith("_AUTHORIZATION_FAILED"):
+        return HttpError(errors.KAFKA_AUTHORIZATION, f"{name}: {message}")
     if name in ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC", "UNKNOWN_TOPIC_ID"):
         return HttpError(errors.TOPIC_NOT_FOUND, f"This server does not host this topic-partition. {message}")
     if name in ("GROUP_ID_NOT_FOUND",):

@@ -6,7 +6,7 @@
 | ``/topics/-/configs`` | every topic's configs |
 | ``/brokers/{b}/configs[/{name}]``, ``/brokers/{b}/configs:alter`` | one broker's configs |
 | ``/brokers/-/configs`` | every broker's configs |
-| ``/broker-configs[/{name}]`` | cluster-wide dynamic broker defaults (read only: 501 on change) |
+| ``/broker-configs[/{name}]`` | cluster-wide dynamic broker defaults (changed via kafka-python) |
 
 ``PUT …/{name}`` ``{"value": "…"}`` sets one config, ``DELETE …/{name}`` resets it to its default,
 ``POST …:alter`` ``{"data": [{"name", "value", "operation": "SET"|"DELETE"}], "validate_only"}``
@@ -26,11 +26,12 @@ from starlette.routing import Route
 from odradek.http import HttpError
 from odradek.rest import content, errors
 from odradek.rest.fields import array, boolean, obj, pointer, string
+from odradek.rest.kafka.admin_extras import AdminCallError, alter_cluster_defaults
 from odradek.rest.responses import no_content, v3_json
 from odradek.rest.v3.common import Ctx, collection, ctx_of, kafka_call_error
 
 CONFIG_NOT_FOUND = 40403
-NOT_IMPLEMENTED = 501
+INVALID_CHANGES = ("INVALID_CONFIG", "INVALID_REQUEST", "POLICY_VIOLATION", "UNSUPPORTED_VERSION")
 
 
 def source_name(entry: ConfigEntry) -> str:
@@ -105,17 +106,11 @@ async def broker_target(request: Request) -> Target:
 
 
 async def cluster_target(request: Request) -> Target:
-    """Cluster-wide defaults are read through a live broker's config synonyms: librdkafka refuses
-    the empty broker name Kafka uses for them, so they can be read but not changed here."""
+    """Cluster-wide defaults are read through a live broker's config synonyms (librdkafka refuses
+    the empty broker name Kafka uses for them) and changed through kafka-python (`_alter`)."""
     ctx = await ctx_of(request)
     metadata = await ctx.proxy.admin.metadata()
     broker = str(min(metadata.brokers)) if metadata.brokers else "0"
-    if request.method != "GET":
-        raise HttpError(
-            NOT_IMPLEMENTED,
-            "Changing cluster-wide broker defaults is not supported: the Kafka client library "
-            "(librdkafka) cannot address them. Change a broker's own config under /brokers/{id}/configs.",
-        )
     return Target(ctx, "KafkaClusterConfig", ResourceType.BROKER, broker, ("broker-configs",))
 
 
@@ -128,9 +123,11 @@ async def describe(target: Target) -> dict[str, ConfigEntry]:
         return entries
     defaults: dict[str, ConfigEntry] = {}
     for name, entry in entries.items():
-        for synonym in (entry.synonyms or {}).values():
-            if source_name(synonym) == "DYNAMIC_DEFAULT_BROKER_CONFIG":
-                defaults[name] = synonym
+        # Kafka lists the effective source among the synonyms too; some brokers only at the top
+        for candidate in (entry, *(entry.synonyms or {}).values()):
+            if source_name(candidate) == "DYNAMIC_DEFAULT_BROKER_CONFIG":
+                defaults[name] = candidate
+                break
     return defaults
 
 
@@ -150,6 +147,19 @@ async def _get(target: Target, name: str) -> Response:
 async def _alter(
     target: Target, changes: list[tuple[str, str | None, AlterConfigOpType]], validate: bool
 ) -> None:
+    if target.kind == "KafkaClusterConfig":
+        named = [(name, value, op.name) for name, value, op in changes]
+        try:
+            await alter_cluster_defaults(target.ctx.proxy.client_config(), named, validate)
+        except AdminCallError as exc:
+            if exc.name.endswith("_AUTHORIZATION_FAILED"):
+                raise HttpError(errors.KAFKA_AUTHORIZATION, f"{exc.name}: {exc.message}") from None
+            if exc.name in INVALID_CHANGES:
+                raise HttpError(40002, f"{exc.name}: {exc.message}", status=400) from None
+            raise HttpError(
+                errors.KAFKA_ERROR, f"Kafka error: {exc}", fields={"kafka_error_code": exc.code}
+            ) from None
+        return
     try:
         await target.ctx.proxy.admin.alter_configs(target.resource, changes, validate)
     except KafkaException as exc:

@@ -38,6 +38,7 @@ from odradek.rest import content, errors, jsoncodec
 from odradek.rest.consumers.cursor import ConsumerSpec, Cursor, decode
 from odradek.rest.content import Format
 from odradek.rest.fields import array, integer, obj, pointer, string
+from odradek.rest.kafka.admin_extras import remove_static_member
 from odradek.rest.records import v3_record
 from odradek.rest.responses import v3_json
 from odradek.rest.serde import PLAIN, Serde
@@ -152,8 +153,8 @@ async def create_consumer(request: Request) -> Response:
 
 
 async def delete_consumer(request: Request) -> Response:
-    """Acknowledge the cursor (commit it) and close this instance's lease. The member is static, so
-    the group hands its partitions to the other members after its ``session.timeout.ms``."""
+    """Acknowledge the cursor (commit it), close this instance's lease and remove the static member
+    from the group, so the other members get its partitions at once (not after its session timeout)."""
     ctx = await ctx_of(request)
     cursor = cursor_of(request)
     if cursor.spec.name != request.path_params["consumer_id"]:
@@ -166,6 +167,7 @@ async def delete_consumer(request: Request) -> Response:
         except KafkaException as exc:
             raise errors.kafka_error(exc) from None
     await leases.drop((cursor.spec.group, cursor.spec.name))
+    await remove_static_member(ctx.proxy.client_config(), cursor.spec.group, cursor.spec.name)
     return Response(status_code=204)
 
 

@@ -52,6 +52,9 @@ class PlannedQuery:
     key_names: tuple[str, ...]
     sources: tuple[DataSource, ...]
     select_order: tuple[str, ...] = ()  # the output columns in SELECT order (push/pull rows)
+    # pull queries whose ORDER BY names source columns that are not selected: (expression over the
+    # input rows, descending, nulls first); None when ORDER BY is over the output columns
+    input_order: tuple[tuple[ir.Expr, bool, bool | None], ...] | None = None
 
     @property
     def schema(self) -> LogicalSchema:
@@ -158,7 +161,31 @@ class QueryPlanner:
             raise self.error(
                 "EMIT FINAL is only supported for windowed aggregations.", position=query.position
             )
-        return self.plan_projection(step, items, persistent, sources)
+        aggregated = bool(query.group_by or has_aggregates)
+        order_scope = step.scope
+        planned = self.plan_projection(step, items, persistent, sources)
+        if pull and query.order_by:
+            planned.input_order = self.input_order(query, order_scope, planned, aggregated)
+        return planned
+
+    def input_order(
+        self, query: ast.Query, scope: Scope, planned: PlannedQuery, aggregated: bool
+    ) -> tuple[tuple[ir.Expr, bool, bool | None], ...] | None:
+        """ORDER BY over the selected columns (None), else over the source's columns."""
+        output = Scope()
+        for n in planned.select_order:
+            col = planned.schema.find(n)
+            if col is not None:
+                output.add(ScopeColumn(n, col.type, Namespace.VALUE, None, n))
+        try:
+            for item in query.order_by:
+                self.analyzer(output).analyze(item.expression)
+            return None
+        except KsqlAnalysisError as over_output:
+            if aggregated:
+                raise over_output from None
+        analyzer = self.analyzer(scope)
+        return tuple((analyzer.analyze(i.expression), i.descending, i.nulls_first) for i in query.order_by)
 
     # -- FROM --------------------------------------------------------------------------------------------
 

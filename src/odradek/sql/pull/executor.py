@@ -68,13 +68,13 @@ def execute_pull(
         if keys is not None:
             rows = [r for k in keys for r in store_get(store, k)]
             return evaluate(planned, stmt, rows, server.engine)
-    sql = duckdb_engine.translate(planned, stmt, parts)
+    sql = None if planned.input_order else duckdb_engine.translate(planned, stmt, parts)
     if sql is not None and server.engine.config.get("ksql.query.pull.duckdb.enabled", "true") == "true":
         return _via_duckdb(server, source, store, planned, stmt, sql)
     rows = (
         list(store_rows(store))
         if store is not None
-        else scan_topic(server.cluster.bootstrap, source, registry=server.cluster.registry)
+        else scan_topic(server.cluster.config, source, registry=server.cluster.registry)
     )
     return evaluate(planned, stmt, rows, server.engine)
 
@@ -83,7 +83,7 @@ def _rows_of(server: Any, source: DataSource) -> list[Row]:
     store = _store_of(server, source)
     if store is not None:
         return list(store_rows(store))
-    return scan_topic(server.cluster.bootstrap, source, registry=server.cluster.registry)
+    return scan_topic(server.cluster.config, source, registry=server.cluster.registry)
 
 
 def joined_rows(node: JoinNode, rows_of: Callable[[DataSource], list[Row]]) -> list[Row]:
@@ -115,7 +115,7 @@ def _via_duckdb(
         rows = (
             list(store_rows(store))
             if store is not None
-            else scan_topic(server.cluster.bootstrap, source, registry=server.cluster.registry)
+            else scan_topic(server.cluster.config, source, registry=server.cluster.registry)
         )
         return duckdb_engine.Snapshot(duckdb_engine.arrow_table(columns, rows))
 
@@ -287,6 +287,8 @@ def evaluate(
     else:
         out = [row for row in rows if pred is None or _matches(pred, row, r)]
         proj_keys = in_keys
+        if planned.input_order:
+            out = _sort_rows(out, planned.input_order, in_keys)
     assert isinstance(project_node, ProjectNode)
     order = list(planned.select_order)
     items = dict(project_node.items)
@@ -299,7 +301,7 @@ def evaluate(
     for k, v, ts, ws, we in out:
         r.ts, r.ws, r.we = ts, ws, we
         result.append(project(k, v, r))
-    if stmt.order_by:
+    if stmt.order_by and not planned.input_order:
         result = _order(result, order, planned, stmt, engine)
     start = stmt.offset or 0
     end = start + stmt.limit if stmt.limit is not None else None
@@ -317,6 +319,37 @@ def _matches(pred: Any, row: Row, r: RowContext) -> bool:
 def _type(planned: PlannedQuery, name: str) -> SqlType | str:
     col = planned.schema.find(name)
     return col.type if col is not None else "STRING"
+
+
+def _sort(rows: list[Any], keyed: list[tuple[Any, bool, bool | None]]) -> list[Any]:
+    """Sort by several keys (key function, descending, nulls first): stable sorts, last key first;
+    NULLs last ascending and first descending unless NULLS FIRST/LAST says otherwise."""
+    for key, desc, nulls_first in reversed(keyed):
+        first = nulls_first if nulls_first is not None else desc
+        pairs = [(key(row), row) for row in rows]
+        present = [kr for kr in pairs if kr[0] is not None]
+        missing = [kr[1] for kr in pairs if kr[0] is None]
+        present.sort(key=lambda kr: kr[0], reverse=desc)
+        ordered = [row for _, row in present]
+        rows = missing + ordered if first else ordered + missing
+    return rows
+
+
+def _sort_rows(
+    rows: list[Row], order: tuple[tuple[ir.Expr, bool, bool | None], ...], keys: list[str]
+) -> list[Row]:
+    """ORDER BY over the input rows (source columns that are not selected), before the projection."""
+    r = RowContext()
+    keyed = []
+    for e, desc, nulls_first in order:
+        fn = _fn(lambda c, e=e: c.compile(e), keys, {})
+
+        def key(row: Row, fn: Any = fn) -> Any:
+            r.ts, r.ws, r.we = row[2], row[3], row[4]
+            return fn(row[0], row[1], r)
+
+        keyed.append((key, desc, nulls_first))
+    return _sort(rows, keyed)
 
 
 def _order(
@@ -337,15 +370,11 @@ def _order(
         fn = _fn(lambda c, e=e: c.compile(e), [], {})
         keyfns.append((fn, item.descending, item.nulls_first))
     r = RowContext()
-    for fn, desc, nulls_first in reversed(keyfns):
-        first = nulls_first if nulls_first is not None else desc  # ASC: NULLS LAST, DESC: NULLS FIRST
-        keyed = [(fn((), {f"c{i}": x for i, x in enumerate(row)}, r), row) for row in rows]
-        present = [kr for kr in keyed if kr[0] is not None]
-        missing = [kr[1] for kr in keyed if kr[0] is None]
-        present.sort(key=lambda kr: kr[0], reverse=desc)  # stable: earlier keys' order is kept
-        ordered = [row for _, row in present]
-        rows = missing + ordered if first else ordered + missing
-    return rows
+
+    def keyed(fn: Any) -> Any:
+        return lambda row: fn((), {f"c{i}": x for i, x in enumerate(row)}, r)
+
+    return _sort(rows, [(keyed(fn), desc, nulls_first) for fn, desc, nulls_first in keyfns])
 
 
 def _fn(body: Any, keys: list[str], headers: dict[str, str | None]) -> Any:

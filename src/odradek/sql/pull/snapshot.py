@@ -12,7 +12,7 @@ A row is `(key tuple, value dict, rowtime, window start, window end)`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
@@ -50,13 +50,17 @@ def store_get(store: Any, key: tuple[Any, ...]) -> list[Row]:
 
 
 def scan_topic(
-    bootstrap: str, source: DataSource, timeout_s: float = 30.0, registry: SchemaRegistry | None = None
+    client_config: Mapping[str, Any],
+    source: DataSource,
+    timeout_s: float = 30.0,
+    registry: SchemaRegistry | None = None,
 ) -> list[Row]:
-    """Every record of the source's topic up to its current end (latest per key for a table)."""
+    """Every record of the source's topic up to its current end (latest per key for a table);
+    `client_config` has ``bootstrap.servers`` and the security settings (`Cluster.config`)."""
     k_serde, v_serde = source_serdes(source, registry)
     consumer = Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            **client_config,
             "group.id": f"_odradek-pull-{source.name}",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import KafkaException, Producer
@@ -25,15 +26,36 @@ from odradek.sql.schema import Column
 log = logging.getLogger(__name__)
 
 
+CLIENT_SECURITY_PREFIXES = ("security.protocol", "sasl.", "ssl.")
+
+
+def split_client_settings(properties: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The server's properties split into the Kafka client security settings every client of the
+    server takes (librdkafka names, as ``odradek dev --secure`` hands them out: ``security.protocol``,
+    ``sasl.*``, ``ssl.*``, also accepted with ksqlDB's ``ksql.streams.`` prefix) and the rest, so
+    credentials never show in SHOW PROPERTIES or in a query's properties."""
+    client: dict[str, str] = {}
+    rest: dict[str, str] = {}
+    for name, value in properties.items():
+        bare = name.removeprefix("ksql.streams.")
+        if bare.startswith(CLIENT_SECURITY_PREFIXES):
+            client[bare] = value
+        else:
+            rest[name] = value
+    return client, rest
+
+
 class Cluster:
     def __init__(
         self,
         bootstrap: str,
-        client_config: dict[str, Any] | None = None,
+        client_config: Mapping[str, Any] | None = None,
         registry: SchemaRegistry | None = None,
     ) -> None:
         self.bootstrap = bootstrap
-        self.config = {"bootstrap.servers": bootstrap, **(client_config or {})}
+        self.client = dict(client_config or {})
+        """Settings every Kafka client of the server takes (security), without bootstrap.servers."""
+        self.config = {"bootstrap.servers": bootstrap, **self.client}
         self.admin = AdminClient(self.config)
         self.registry = registry  # ksql.schema.registry.url: AVRO, PROTOBUF, JSON_SR and ASSERT SCHEMA
         self._producer: Producer | None = None

@@ -59,7 +59,7 @@ async def print_topic(cluster: Cluster, stmt: ast.Print, props: dict[str, Any]) 
     def consume() -> None:
         consumer = Consumer(
             {
-                "bootstrap.servers": cluster.bootstrap,
+                **cluster.config,
                 "group.id": f"print-{id(stop)}",
                 "enable.auto.commit": False,
             }

@@ -17,6 +17,7 @@ import queue
 import shutil
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,15 @@ class RunningQuery:
 
 
 def streams_config(
-    application_id: str, bootstrap: str, state_dir: Path, properties: dict[str, Any], guarantee: str
+    application_id: str,
+    bootstrap: str,
+    state_dir: Path,
+    properties: dict[str, Any],
+    guarantee: str,
+    client: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     config: dict[str, Any] = {
+        **(client or {}),  # security settings: KafkaStreams gives them to every client
         "application.id": application_id,
         "bootstrap.servers": bootstrap,
         "state.dir": str(state_dir),
@@ -102,6 +109,7 @@ class QueryRuntime:
                 self.state_dir,
                 props,
                 self.config.get("processing.guarantee", "exactly_once_v2"),
+                self.cluster.client,
             ),
         )
         running = RunningQuery(plan.query_id, plan, compiled, streams, app_id)
@@ -146,7 +154,9 @@ class QueryRuntime:
         app_id = f"_confluent-ksql-{self.service_id}transient_{query_id}"
         state_dir = self.state_dir / "transient"
         props = {**self.config, **properties}
-        config = streams_config(app_id, self.cluster.bootstrap, state_dir, props, "at_least_once")
+        config = streams_config(
+            app_id, self.cluster.bootstrap, state_dir, props, "at_least_once", self.cluster.client
+        )
         push = PushQuery(query_id, planned, config, self.cluster)
         push.compiled = QueryCompiler(query_id, self.cluster.registry).compile_transient(
             planned, push.deliver

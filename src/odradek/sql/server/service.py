@@ -26,7 +26,7 @@ from odradek.sql.functions import FunctionRegistry, builtin_registry
 from odradek.sql.metastore import QueryState
 from odradek.sql.parser import ast
 from odradek.sql.plan.planner import PlannedQuery
-from odradek.sql.server.cluster import Cluster
+from odradek.sql.server.cluster import Cluster, split_client_settings
 from odradek.sql.server.command_log import CommandLog
 from odradek.sql.server.runtime import PushQuery, QueryRuntime
 
@@ -52,17 +52,20 @@ class KsqlServer:
         self.functions.load_entry_points()
         if config.extension_dir is not None and config.extension_dir.is_dir():
             self.functions.load_directory(config.extension_dir)
-        props = {"ksql.service.id": config.service_id, **config.properties}
+        client, properties = split_client_settings(config.properties)
+        props = {"ksql.service.id": config.service_id, **properties}
         self.engine = Engine(self.functions, props)
         self.engine.topology_describer = self._describe_topology
         self.lock = threading.RLock()
         registry_url = self.engine.config.get("ksql.schema.registry.url")
         self.cluster = Cluster(
-            config.bootstrap, registry=SchemaRegistry(registry_url) if registry_url else None
+            config.bootstrap, client, registry=SchemaRegistry(registry_url) if registry_url else None
         )
         config.state_dir.mkdir(parents=True, exist_ok=True)
         self.runtime = QueryRuntime(self.cluster, config.service_id, config.state_dir, self.engine.config)
-        self.commands = CommandLog(config.bootstrap, command_topic_name(config.service_id), self._apply)
+        self.commands = CommandLog(
+            config.bootstrap, command_topic_name(config.service_id), self._apply, client_config=client
+        )
         self.push_queries: dict[str, PushQuery] = {}
         self.started = time.time()
 

@@ -17,6 +17,7 @@ enforces that (KIP-1111): an unnamed repartition topic, changelog or store raise
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from odradek.streams.dsl.options import Materialized
 from odradek.streams.errors import TopologyException
 from odradek.streams.operators.table import TableSourceProcessor, ValueGetterSupplier
 from odradek.streams.serdes import Serde
-from odradek.streams.state.spec import StoreKind, StoreSpec
+from odradek.streams.state.spec import StoreKind, Stores, StoreSpec
 from odradek.streams.topology import TimestampExtractor, Topology
 
 if TYPE_CHECKING:
@@ -67,8 +68,23 @@ class StreamsBuilder:
         key_serde: Serde[Any] | None,
         value_serde: Serde[Any] | None,
         what: str = "a state store",
+        versioned_ok: bool = False,
     ) -> StoreSpec:
         name = self.internal_name(materialized.name, prefix, what)
+        if materialized.history_retention_ms is not None:
+            if not versioned_ok:
+                raise TopologyException(
+                    f"store {name!r}: only source tables (builder.table, KStream.to_table) can be"
+                    " materialized as versioned stores"
+                )
+            return Stores.persistent_versioned_key_value_store(
+                name,
+                materialized.history_retention_ms,
+                materialized.key_serde or key_serde,
+                materialized.value_serde or value_serde,
+                persistent=materialized.persistent,
+                logging=materialized.logging,
+            )
         return StoreSpec(
             name,
             kind,
@@ -82,7 +98,7 @@ class StreamsBuilder:
 
     def stream(
         self,
-        topics: str | Iterable[str],
+        topics: str | Iterable[str] | re.Pattern[str],
         *,
         key_serde: Serde[Any] | None = None,
         value_serde: Serde[Any] | None = None,
@@ -90,10 +106,23 @@ class StreamsBuilder:
         offset_reset: str | None = None,
         name: str | None = None,
     ) -> KStream:
+        """A stream of the records of `topics`; a compiled pattern (`re.compile("orders-.*")`) reads every
+        topic whose whole name matches, including topics created while the application runs
+        (Kafka Streams' `stream(Pattern)`)."""
         from odradek.streams.dsl.kstream import KStream
 
-        names = (topics,) if isinstance(topics, str) else tuple(topics)
         node = self.node_name(name, "KSTREAM-SOURCE-")
+        if isinstance(topics, re.Pattern):
+            self.topology.add_source(
+                node,
+                key_serde=key_serde,
+                value_serde=value_serde,
+                timestamp_extractor=timestamp_extractor,
+                offset_reset=offset_reset,
+                pattern=topics,
+            )
+            return KStream(self, node, key_serde, value_serde, frozenset(), False)
+        names = (topics,) if isinstance(topics, str) else tuple(topics)
         self.topology.add_source(
             node,
             *names,
@@ -110,11 +139,14 @@ class StreamsBuilder:
         *,
         key_serde: Serde[Any] | None = None,
         value_serde: Serde[Any] | None = None,
-        materialized: Materialized | str | None = None,
+        materialized: Materialized | str | StoreSpec | None = None,
         timestamp_extractor: TimestampExtractor | None = None,
         name: str | None = None,
     ) -> KTable:
-        """A table from a (compacted) topic, materialized in a store (the table's queryable state)."""
+        """A table from a (compacted) topic, materialized in a store (the table's queryable state).
+        With a versioned store (`materialized=Stores.persistent_versioned_key_value_store(name, ms)`
+        or `Materialized(history_retention_ms=)`), stream-table joins read the table as of each
+        stream record's timestamp (KIP-914)."""
         from odradek.streams.dsl.ktable import KTable
 
         mat = Materialized.coerce(materialized)
@@ -127,7 +159,12 @@ class StreamsBuilder:
             timestamp_extractor=timestamp_extractor,
         )
         spec = self.store_spec(
-            mat, StoreKind.TIMESTAMPED_KEY_VALUE, f"{topic}-STATE-STORE-", key_serde, value_serde
+            mat,
+            StoreKind.TIMESTAMPED_KEY_VALUE,
+            f"{topic}-STATE-STORE-",
+            key_serde,
+            value_serde,
+            versioned_ok=True,
         )
         node = self.new_name("KTABLE-SOURCE-")
         self.topology.add_processor(node, lambda: TableSourceProcessor(spec.name), source)

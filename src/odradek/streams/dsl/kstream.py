@@ -16,7 +16,7 @@ from odradek.streams.operators.stream_joins import (
 )
 from odradek.streams.operators.table import StreamToTableProcessor, ValueGetterSupplier
 from odradek.streams.processor import Processor
-from odradek.streams.serdes import Serde
+from odradek.streams.serdes import Serde, Serdes
 from odradek.streams.state.spec import StoreKind, StoreSpec
 from odradek.streams.topology import Partitioner, TopicNameExtractor
 from odradek.streams.windows import JoinWindows
@@ -276,7 +276,9 @@ class KStream:
         stream.key_serde = key_serde
         return stream.group_by_key(key_serde=key_serde, value_serde=value_serde, name=name)
 
-    def to_table(self, materialized: Materialized | str | None = None, name: str | None = None) -> KTable:
+    def to_table(
+        self, materialized: Materialized | str | StoreSpec | None = None, name: str | None = None
+    ) -> KTable:
         from odradek.streams.dsl.ktable import KTable
 
         mat = Materialized.coerce(materialized)
@@ -287,6 +289,7 @@ class KStream:
             "KSTREAM-TOTABLE-STATE-STORE-",
             stream.key_serde,
             stream.value_serde,
+            versioned_ok=True,
         )
         node = self.builder.node_name(name, "KSTREAM-TOTABLE-")
         self.builder.topology.add_processor(node, lambda: StreamToTableProcessor(spec.name), stream.node)
@@ -423,16 +426,46 @@ class KStream:
         left: bool,
         name: str | None = None,
         joiner_with_key: bool = False,
+        grace_ms: int | None = None,
     ) -> KStream:
+        """`grace_ms` (KIP-923, a versioned table only): stream records wait in a buffer until stream
+        time passes their timestamp + grace, then join in timestamp order, so a table update that
+        arrives late, within the grace, is still seen."""
         stream = self._repartitioned_if_needed(f"{name}-left" if name else None, "KSTREAM-JOIN-")
         self.builder.topology.copartition(stream.source_topics | table.source_topics)
         getter = table.value_getter()
+        stores = list(getter.stores)
+        buffer: str | None = None
+        if grace_ms is not None:
+            specs = [self.builder.topology.stores.get(s) for s in getter.stores]
+            versioned = [s for s in specs if s is not None and s.kind is StoreKind.VERSIONED_KEY_VALUE]
+            if not versioned:
+                raise TopologyException("a stream-table join with a grace period needs a versioned table")
+            if grace_ms < 0 or grace_ms > versioned[0].history_retention_ms:
+                raise TopologyException(
+                    f"the join's grace period ({grace_ms} ms) must be between 0 and the table's history"
+                    f" retention ({versioned[0].history_retention_ms} ms)"
+                )
+            buffer = self.builder.internal_name(
+                f"{name}-Buffer" if name else None, "KSTREAM-JOIN-BUFFER-", "a join grace buffer"
+            )
+            self.builder.topology.add_state_store(
+                StoreSpec(
+                    buffer,
+                    StoreKind.KEY_VALUE,
+                    OuterKeySerde(Serdes.LONG),
+                    PairSerde(stream.key_serde, stream.value_serde),
+                )
+            )
+            stores.append(buffer)
         return stream._add(
             "KSTREAM-LEFTJOIN-" if left else "KSTREAM-JOIN-",
-            lambda: StreamTableJoinProcessor(getter, joiner, left, None, joiner_with_key),
+            lambda: StreamTableJoinProcessor(
+                getter, joiner, left, None, joiner_with_key, grace_ms=grace_ms, buffer=buffer
+            ),
             name,
             value_serde=None,
-            stores=getter.stores,
+            stores=stores,
         )
 
     def _stream_global_join(

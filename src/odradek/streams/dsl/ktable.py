@@ -61,6 +61,14 @@ class KTable:
     def value_getter(self) -> t.ValueGetterSupplier:
         return self._getter
 
+    def _versioned(self) -> bool:
+        """A versioned table (KIP-914): its values come from a versioned store, nothing stateful
+        in between."""
+        stores = self.builder.topology.stores
+        return any(
+            s in stores and stores[s].kind is StoreKind.VERSIONED_KEY_VALUE for s in self._getter.stores
+        )
+
     def _derive(
         self,
         prefix: str,
@@ -109,7 +117,7 @@ class KTable:
         delete (`Change(None, old)`)."""
         return self._derive(
             "KTABLE-FILTER-",
-            lambda: t.TableFilterProcessor(predicate, False),
+            lambda: t.TableFilterProcessor(predicate, False, self._versioned()),
             name,
             self._getter.filtered(predicate, False),
             materialized,
@@ -124,7 +132,7 @@ class KTable:
     ) -> KTable:
         return self._derive(
             "KTABLE-FILTER-",
-            lambda: t.TableFilterProcessor(predicate, True),
+            lambda: t.TableFilterProcessor(predicate, True, self._versioned()),
             name,
             self._getter.filtered(predicate, True),
             materialized,
@@ -166,6 +174,10 @@ class KTable:
     def suppress(self, suppressed: Suppressed, name: str | None = None) -> KTable:
         """Hold updates back (see `Suppressed`): `until_window_closes()` gives each window's final result."""
         builder = self.builder
+        if self._versioned():
+            from odradek.streams.errors import TopologyException
+
+            raise TopologyException("suppress() is not supported on a versioned table (KIP-914)")
         base = builder.internal_name(suppressed.name or name, "KTABLE-SUPPRESS-", "a suppress buffer")
         grace, gap = 0, 0
         if suppressed.until_window_close:

@@ -7,7 +7,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from odradek.streams.errors import TopologyException
 from odradek.streams.serdes import Serde
+from odradek.streams.state.spec import StoreKind, StoreSpec
 from odradek.streams.topology import Partitioner
 
 
@@ -23,17 +25,34 @@ class Materialized:
     logging: bool = True
     caching: bool = True
     retention_ms: int | None = None
+    history_retention_ms: int | None = None
+    """A versioned store (KIP-889) keeping each key's values for this long: source tables only
+    (`builder.table`, `KStream.to_table`); `Stores.persistent_versioned_key_value_store(...)` may be
+    passed as `materialized=` instead."""
 
     @classmethod
     def as_(cls, name: str, **kwargs: Any) -> Materialized:
         return cls(name, **kwargs)
 
     @classmethod
-    def coerce(cls, value: Materialized | str | None) -> Materialized:
+    def coerce(cls, value: Materialized | str | StoreSpec | None) -> Materialized:
         if value is None:
             return cls()
         if isinstance(value, str):
             return cls(value)
+        if isinstance(value, StoreSpec):
+            if value.kind is not StoreKind.VERSIONED_KEY_VALUE:
+                raise TopologyException(
+                    f"materialized= takes a versioned store spec, not a {value.kind.value} store"
+                )
+            return cls(
+                value.name,
+                value.key_serde,
+                value.value_serde,
+                persistent=value.persistent,
+                logging=value.logging,
+                history_retention_ms=value.history_retention_ms,
+            )
         return value
 
 

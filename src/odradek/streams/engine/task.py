@@ -99,6 +99,7 @@ class Task:
         self.contexts: dict[str, NodeContext] = {}
         self.processors: dict[str, Processor] = {}
         self._sources: dict[str, tuple[SourceNode, NodeContext]] = {}
+        self._pattern_sources: list[tuple[SourceNode, NodeContext]] = []
         names = list(node_names)
         for name in names:
             node = topology.nodes[name]
@@ -116,6 +117,8 @@ class Task:
             ctx = NodeContext(self, name, processor, stores_of)
             self.contexts[name] = ctx
             if isinstance(node, SourceNode):
+                if node.pattern is not None:
+                    self._pattern_sources.append((node, ctx))
                 for topic in node.topics:
                     physical = physical_topic(topic)
                     self._sources[physical] = (node, ctx)
@@ -138,17 +141,45 @@ class Task:
                 listener = getattr(self.processors[name], "on_stream_time_advanced", None)
                 if listener is not None:
                     self._time_listeners.append(listener)
-        self._inputs: dict[str, tuple[str, Any, Any, Any, Any]] = {
-            topic: (
-                node.name,
-                ctx.forward,
-                self._key_serdes[topic].deserialize,
-                self._value_serdes[topic].deserialize,
-                node.timestamp_extractor or self.default_extractor,
-            )
-            for topic, (node, ctx) in self._sources.items()
-        }
+        self._inputs: dict[str, tuple[str, Any, Any, Any, Any]] = {}
+        for topic in self._sources:
+            self._add_input(topic)
         self._order = [self.processors[n] for n in names if isinstance(topology.nodes[n], ProcessorNode)]
+
+    def _add_input(self, topic: str) -> tuple[str, Any, Any, Any, Any]:
+        node, ctx = self._sources[topic]
+        entry = self._inputs[topic] = (
+            node.name,
+            ctx.forward,
+            self._key_serdes[topic].deserialize,
+            self._value_serdes[topic].deserialize,
+            node.timestamp_extractor or self.default_extractor,
+        )
+        return entry
+
+    def reads(self, topic: str) -> bool:
+        """Whether a record of `topic` goes to a source of this task (by name or by pattern)."""
+        return topic in self._sources or self._pattern_source_of(topic) is not None
+
+    def _pattern_source_of(self, topic: str) -> tuple[SourceNode, NodeContext] | None:
+        if topic.startswith("__"):
+            return None
+        for node, ctx in self._pattern_sources:
+            if node.pattern is not None and node.pattern.fullmatch(topic):
+                return node, ctx
+        return None
+
+    def _new_topic(self, topic: str) -> tuple[str, Any, Any, Any, Any]:
+        """A topic first seen in this task: a pattern source matched it (new topics of a pattern
+        subscription appear while the application runs)."""
+        found = self._pattern_source_of(topic)
+        if found is None:
+            raise StreamsException(f"task {self.task_id} has no source for topic {topic!r}")
+        node, _ = found
+        self._sources[topic] = found
+        self._key_serdes[topic] = self.resolve_serde(node.key_serde, True)
+        self._value_serdes[topic] = self.resolve_serde(node.value_serde, False)
+        return self._add_input(topic)
 
     def resolve_serde(self, serde: Any, is_key: bool) -> Any:
         chosen = serde or (self.default_key_serde if is_key else self.default_value_serde)
@@ -182,7 +213,10 @@ class Task:
         headers: Headers | None = None,
     ) -> bool:
         """Process one input record; False when it was skipped (bad input a handler let through)."""
-        name, forward, key_deserialize, value_deserialize, extractor = self._inputs[topic]
+        try:
+            name, forward, key_deserialize, value_deserialize, extractor = self._inputs[topic]
+        except KeyError:
+            name, forward, key_deserialize, value_deserialize, extractor = self._new_topic(topic)
         self._meta = (topic, partition, offset)
         self._raw = (key, value)
         self.record_headers = headers
@@ -219,6 +253,8 @@ class Task:
     ) -> None:
         """Process an already deserialized record as if it came from `topic` (benchmarks, embedding:
         the SQL engine's inserts). Its timestamp is taken as is."""
+        if topic not in self._sources:
+            self._new_topic(topic)
         _node, ctx = self._sources[topic]
         self._meta = (topic, partition, offset)
         self.record_headers = record.headers
@@ -333,6 +369,17 @@ class Task:
                 log.exception("closing a processor of task %s", self.task_id)
         for store in self.stores.values():
             store.close()
+
+    def dropped_records_total(self) -> int:
+        """Every record this task dropped, as Kafka Streams' `dropped-records` task metric: bad
+        input a handler skipped or a negative timestamp (`dropped_records`), plus what processors
+        dropped - late records of windows and joins (older than the window's grace or retention),
+        `None` keys where one is needed, table updates older than a versioned table's history."""
+        total = self.dropped_records
+        for processor in self._order:
+            total += getattr(processor, "late_records", 0) + getattr(processor, "skipped", 0)
+            total += getattr(processor, "expired", 0)
+        return total
 
     def node_counts(self) -> dict[str, tuple[int, int]]:
         """node -> (records in, records out); a node's input is what its parents forwarded to all

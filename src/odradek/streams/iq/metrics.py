@@ -4,7 +4,7 @@
 |---|---|---|
 | `odradek_streams_records_processed_total` | thread | input records processed |
 | `odradek_streams_node_records_in_total` / `_out_total` | task, node | per node (recording level DEBUG) |
-| `odradek_streams_dropped_records_total` | task | bad input skipped (handler said continue, bad timestamp) |
+| `odradek_streams_dropped_records_total` | task | records dropped: skipped bad input, late, `None` keys |
 | `odradek_streams_process_latency_seconds_avg` | thread | mean time per input record |
 | `odradek_streams_commit_total`, `odradek_streams_commit_latency_seconds_avg` | thread | commits |
 | `odradek_streams_restore_records_total`, `_restore_remaining_records` | thread, task | restore progress |
@@ -41,7 +41,9 @@ class StreamsCollector(Collector):
             labels=["application", "task", "node"],
         )
         dropped = CounterMetricFamily(
-            "odradek_streams_dropped_records", "bad input skipped", labels=["application", "task"]
+            "odradek_streams_dropped_records",
+            "records dropped (bad input, late, None keys)",
+            labels=["application", "task"],
         )
         latency = GaugeMetricFamily(
             "odradek_streams_process_latency_seconds_avg",

@@ -40,6 +40,7 @@ from odradek.http.runner import bind
 from odradek.streams.errors import InvalidStateStoreException
 from odradek.streams.iq.metrics import StreamsCollector
 from odradek.streams.serdes import DoubleSerde, IntegerSerde, JsonSerde, LongSerde, Serde, StringSerde
+from odradek.streams.state.spec import StoreKind
 
 log = logging.getLogger("odradek.streams")
 FORWARDED = "x-odradek-forwarded"
@@ -183,7 +184,17 @@ class InteractiveQueryServer:
             host, _ = await self._owner(store, key)
             if host is not None and host != self.address:
                 return await self._forward(host, request.url.path, request.url.query)
-        value = self._view(store).get(key)
+        as_of = request.query_params.get("as_of")
+        if as_of is None:
+            value = self._view(store).get(key)
+        else:
+            spec = self.streams.topology.stores.get(store)
+            if spec is None or spec.kind is not StoreKind.VERSIONED_KEY_VALUE:
+                raise HttpError(40001, f"as_of needs a versioned store; {store!r} is not one")
+            try:
+                value = self._view(store).get(key, int(as_of))
+            except ValueError as exc:
+                raise HttpError(40001, f"as_of {as_of!r} is not a timestamp in milliseconds") from exc
         if value is None:
             raise HttpError(40401, f"key {raw_key!r} not found in store {store!r}")
         return JSONResponse({"key": jsonable(key), "value": jsonable(value)})

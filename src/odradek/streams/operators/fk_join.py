@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from odradek.streams.processor import Processor, ProcessorContext
-from odradek.streams.record import Change, Record
+from odradek.streams.record import Change, OutOfOrderChange, Record
 from odradek.streams.serdes import Serde
 from odradek.streams.state.keyvalue import ValueAndTimestamp
 
@@ -118,6 +118,8 @@ class SubscriptionSender(Processor):
         self.serde = _resolve(context, self.left_value_serde, False)
 
     def process(self, record: Record[Any, Any]) -> None:
+        if type(record.value) is OutOfOrderChange:  # KIP-914: history only, no new result
+            return
         change: Change = record.value
         pk = record.key
         fk_new = self.extractor(change.new) if change.new is not None else None
@@ -173,6 +175,8 @@ class ForeignTableChangeProcessor(Processor):
         )
 
     def process(self, record: Record[Any, Any]) -> None:
+        if type(record.value) is OutOfOrderChange:  # KIP-914: history only, no new result
+            return
         change: Change = record.value
         prefix = self.resolved.prefix(record.key)  # type: ignore[attr-defined]
         for (_, pk), digest in list(self.store.prefix_scan(prefix)):

@@ -42,6 +42,7 @@ class SessionWindowedAggregateProcessor(Processor):
         self.late_output = late_output
         self.caching = caching
         self.late_records = 0
+        self.skipped = 0
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -56,6 +57,7 @@ class SessionWindowedAggregateProcessor(Processor):
     def process(self, record: Record[Any, Any]) -> None:
         key, ts = record.key, record.timestamp
         if key is None or record.value is None:
+            self.skipped += 1
             log.warning("session aggregation skipped a record with a None key or value")
             return
         gap = self.windows.inactivity_gap_ms

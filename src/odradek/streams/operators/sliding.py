@@ -45,6 +45,7 @@ class SlidingWindowedAggregateProcessor(Processor):
         self.late_output = late_output
         self.caching = caching
         self.late_records = 0
+        self.skipped = 0
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -56,6 +57,7 @@ class SlidingWindowedAggregateProcessor(Processor):
     def process(self, record: Record[Any, Any]) -> None:
         key, ts = record.key, record.timestamp
         if key is None or record.value is None:
+            self.skipped += 1
             log.warning("sliding aggregation skipped a record with a None key or value")
             return
         d = self.windows.time_difference_ms

@@ -12,6 +12,7 @@ arrived — so no spurious unmatched results, as in Kafka Streams since 3.1.
 from __future__ import annotations
 
 import struct
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -67,6 +68,7 @@ class StreamStreamJoinProcessor(Processor):
         else:
             self.lookback, self.lookahead = windows.after_ms, windows.before_ms
         self.late_records = 0
+        self.skipped = 0
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -80,6 +82,7 @@ class StreamStreamJoinProcessor(Processor):
     def process(self, record: Record[Any, Any]) -> None:
         key, ts = record.key, record.timestamp
         if key is None or record.value is None:
+            self.skipped += 1
             return
         stream_time = self.context.current_stream_time_ms()
         grace = self.windows.grace_ms
@@ -132,22 +135,62 @@ class StreamTableJoinProcessor(Processor):
         left: bool,
         key_mapper: Callable[[Any, Any], Any] | None = None,
         joiner_with_key: bool = False,
+        grace_ms: int | None = None,
+        buffer: str | None = None,
     ) -> None:
         self.getter_supplier = getter_supplier
         self.joiner = joiner
         self.left = left
         self.key_mapper = key_mapper
         self.with_key = joiner_with_key
+        self.grace_ms = grace_ms
+        self.buffer_name = buffer
+        self._seq = time.time_ns()  # unique across restarts: a restored buffer never sees a reused one
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
         self.getter = self.getter_supplier.make(context)
+        # a versioned table is read as of the stream record's time (KIP-914)
+        self.getter_at = self.getter_supplier.make_at(context)
+        self.buffer = context.get_state_store(self.buffer_name) if self.buffer_name else None
 
     def process(self, record: Record[Any, Any]) -> None:
+        if self.buffer is None:
+            self._process(record)
+            return
+        # KIP-923: wait in the buffer until stream time passes timestamp + grace, then join in
+        # timestamp order (a record already past its grace goes through at once); as in Kafka
+        # Streams the buffer is checked when a stream record arrives (and when an idle task's
+        # stream time follows the wall clock)
+        if record.value is not None:
+            self._seq += 1
+            self.buffer.put((record.timestamp, 0, self._seq), (record.key, record.value))
+        self._evict()
+
+    def _evict(self) -> None:
+        assert self.buffer is not None and self.grace_ms is not None
+        limit = self.context.current_stream_time_ms() - self.grace_ms
+        if limit < 0:
+            return
+        due = list(self.buffer.range(None, (limit, 0, 0x7FFFFFFFFFFFFFFF)))
+        for buffered_key, (key, value) in due:
+            self.buffer.delete(buffered_key)
+            self._process(Record(key, value, buffered_key[0]))
+
+    def on_stream_time_advanced(self, stream_time: int) -> None:
+        if self.buffer is not None:
+            self._evict()
+
+    def _process(self, record: Record[Any, Any]) -> None:
         lookup = record.key if self.key_mapper is None else self.key_mapper(record.key, record.value)
         if record.value is None or (lookup is None and not self.left):
             return
-        found = self.getter(lookup) if lookup is not None else None
+        if lookup is None:
+            found = None
+        elif self.getter_at is not None:
+            found = self.getter_at(lookup, record.timestamp)
+        else:
+            found = self.getter(lookup)
         table_value = found[0] if found is not None else None
         if table_value is None and not self.left:
             return

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from odradek.streams.processor import Processor, ProcessorContext
-from odradek.streams.record import Change, Record
+from odradek.streams.record import Change, OutOfOrderChange, Record
 
 INNER, LEFT, OUTER = "inner", "left", "outer"
 
@@ -36,8 +36,8 @@ class TableTableJoinProcessor(Processor):
         return self.joiner(left, right)
 
     def process(self, record: Record[Any, Any]) -> None:
-        if record.key is None:
-            return
+        if record.key is None or type(record.value) is OutOfOrderChange:
+            return  # KIP-914: an out-of-order update of a versioned table makes no new join result
         change: Change = record.value
         found = self.other(record.key)
         theirs = found[0] if found is not None else None

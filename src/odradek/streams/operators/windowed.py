@@ -69,6 +69,7 @@ class TimeWindowedAggregateProcessor(Processor):
         self.caching = caching
         self.unit = windows.pane_ms if merger is not None else 0
         self.late_records = 0
+        self.skipped = 0
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -101,6 +102,7 @@ class TimeWindowedAggregateProcessor(Processor):
     def process(self, record: Record[Any, Any]) -> None:
         key, ts = record.key, record.timestamp
         if key is None or record.value is None:
+            self.skipped += 1
             log.warning("windowed aggregation skipped a record with a None key or value")
             return
         windows = self.windows

@@ -84,6 +84,7 @@ class GlobalStreamThread:
                 "enable.partition.eof": True,
                 "auto.offset.reset": "earliest",
                 "isolation.level": "read_committed" if self.config.exactly_once else "read_uncommitted",
+                **self.config.security_settings(),
             }
         )
         try:

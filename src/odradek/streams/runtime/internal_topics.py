@@ -45,6 +45,17 @@ def plan_internal_topics(
                     out.append(sub.id)
         return out
 
+    # a pattern source's sub-topology is as wide as the widest topic its pattern matches now
+    matched: dict[int, list[int]] = {}
+    for sub in subs:
+        if sub.source_patterns:
+            matched[sub.id] = [
+                n
+                for t, n in counts.items()
+                if t not in internal
+                and not t.startswith("__")
+                and any(p.fullmatch(t) for p in sub.source_patterns)
+            ]
     sub_counts: dict[int, int] = {}
     for _ in range(len(subs) + len(internal) + 1):
         for group in topology.copartition_groups:
@@ -54,7 +65,7 @@ def plan_internal_topics(
                     if t in internal and not internal[t].num_partitions:
                         known[t] = max(user)
         for sub in subs:
-            sources = [known[t] for t in sub.source_topics if t in known]
+            sources = [known[t] for t in sub.source_topics if t in known] + matched.get(sub.id, [])
             if sources:
                 sub_counts[sub.id] = max(sources)
         for name, topic in internal.items():
@@ -62,6 +73,15 @@ def plan_internal_topics(
                 found = [sub_counts[s] for s in writers(name) if s in sub_counts]
                 if found:
                     known[name] = max(found)
+    unsized = [n for n, t in internal.items() if t.kind == "repartition" and n not in known] + [
+        s for sub in subs if sub.id not in sub_counts for s in sub.stores if topology.stores[s].logging
+    ]
+    patterns = ", ".join(p.pattern for sub in subs for p in sub.source_patterns)
+    if unsized and patterns:
+        raise StreamsException(
+            f"pattern {patterns!r} matches no topic yet: internal topics ({', '.join(sorted(unsized))})"
+            " are sized by their input topics; create a matching topic first"
+        )
     missing = [t for sub in subs for t in sub.source_topics if t not in known]
     if missing:
         raise StreamsException(f"source topics do not exist (create them first): {sorted(set(missing))}")

@@ -27,12 +27,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from odradek.streams.config import StreamsConfig
-from odradek.streams.errors import InvalidStateStoreException, StreamsException
+from odradek.streams.errors import InvalidStateStoreException, StreamsException, TopologyException
 from odradek.streams.runtime.global_thread import GlobalStreamThread
 from odradek.streams.runtime.internal_topics import ensure_internal_topics, plan_internal_topics
 from odradek.streams.runtime.partitioner import partition_for
 from odradek.streams.runtime.queries import LocalStoreView
-from odradek.streams.runtime.standby import StandbyManager, instance_of
+from odradek.streams.runtime.standby import (
+    StandbyManager,
+    format_client_id,
+    instance_of,
+    parse_client_id,
+)
 from odradek.streams.runtime.state_directory import StateDirectory
 from odradek.streams.runtime.stream_thread import StreamThread, now_ms
 from odradek.streams.runtime.tasks import TaskFactory
@@ -70,7 +75,23 @@ class KafkaStreams:
         self.process_id = uuid.uuid4().hex[:12]
         self.application_server: str | None = self.config["application.server"]
         self.iq_server: Any = None
-        self.client_id = f"{self.application_id}.{self.process_id}"
+        self.client_tags = {k: str(v) for k, v in self.config.client_overrides("client.tag.").items()}
+        raw_tags = self.config["rack.aware.assignment.tags"]
+        self.rack_aware_tags = [
+            t.strip() for t in (raw_tags.split(",") if isinstance(raw_tags, str) else raw_tags) if t.strip()
+        ]
+        for key, value in self.client_tags.items():
+            if any(c in f"{key}{value}" for c in "#,=@"):
+                raise StreamsException(
+                    f"client.tag.{key}={value!r}: tags cannot contain '#', ',', '=' or '@'"
+                )
+        for key in self.rack_aware_tags:
+            if key not in self.client_tags:
+                raise StreamsException(
+                    f"rack.aware.assignment.tags names {key!r}, which is not a client tag (client.tag.{key})"
+                )
+        self._member_tags: dict[str, dict[str, str]] = {}
+        self.client_id = format_client_id(f"{self.application_id}.{self.process_id}", None, self.client_tags)
         self.state = State.CREATED
         self.state_directory = StateDirectory(self.config["state.dir"], self.application_id)
         self.threads: list[StreamThread] = []
@@ -131,7 +152,9 @@ class KafkaStreams:
             self.iq_server.start()
             self.application_server = self.iq_server.address
             # other instances find this one's address in the group description (client.id)
-            self.client_id = f"{self.application_id}.{self.process_id}@{self.application_server}"
+            self.client_id = format_client_id(
+                f"{self.application_id}.{self.process_id}", self.application_server, self.client_tags
+            )
         admin = self._admin()
         metadata = admin.list_topics(timeout=30).topics
         counts = {t: len(m.partitions) for t, m in metadata.items() if m.error is None}
@@ -140,6 +163,13 @@ class KafkaStreams:
             for t, n in counts.items()
             if t not in {self.physical(i) for i in self.topology.internal_topics}
         }
+        for pattern in self.topology.source_patterns():
+            for name in sorted(self.topology.internal_topics):
+                if pattern.fullmatch(self.physical(name)):
+                    raise TopologyException(
+                        f"pattern {pattern.pattern!r} matches the internal topic {self.physical(name)!r}"
+                        " of this application; narrow the pattern"
+                    )
         plan = plan_internal_topics(self.topology, self.physical, user_counts)
         ensure_internal_topics(admin, plan, int(self.config["replication.factor"]))
         self._partition_counts = {**counts, **{t.name: t.partitions for t in plan.values()}}
@@ -167,11 +197,14 @@ class KafkaStreams:
                     "group.id": self.application_id,
                     "client.id": f"{self.client_id}-standby",
                     "isolation.level": "read_committed" if self.config.exactly_once else "read_uncommitted",
+                    **self.config.security_settings(),
                 },
                 instance_of(self.client_id),
                 replicas,
                 self._describe_owners,
                 lambda: {t for thread in self.threads for t in list(thread.tasks)},
+                lambda: self._member_tags,
+                self.rack_aware_tags,
             )
             factory.before_open = self.standby.release
             self.standby.start()
@@ -279,7 +312,11 @@ class KafkaStreams:
     def source_topic_of_store(self, name: str) -> str:
         for sub in self.topology.subtopologies():
             if name in sub.stores:
-                return self.physical(sub.source_topics[0])
+                if sub.source_topics:
+                    return self.physical(sub.source_topics[0])
+                for topic in sorted(self._partition_counts):  # a pattern source: a topic it matched
+                    if self.factory.sub_for_topic(topic) is sub:
+                        return topic
         raise InvalidStateStoreException(f"no state store named {name!r} in this topology")
 
     def metadata_for_key(self, store: str, key: Any, key_serde: Serde[Any] | None = None) -> KeyQueryMetadata:
@@ -308,7 +345,7 @@ class KafkaStreams:
         except Exception:
             return ()
         task_id = self.factory.task_id_of(topic, partition)
-        plan = plan_standbys(owners, instances, replicas)
+        plan = plan_standbys(owners, instances, replicas, self._member_tags, self.rack_aware_tags)
         return tuple(sorted(h for i, tasks in plan.items() if task_id in tasks and (h := hosts.get(i))))
 
     def _owner_host(self, topic: str, partition: int) -> str | None:
@@ -325,15 +362,17 @@ class KafkaStreams:
         owners: dict[str, str] = {}
         instances = [instance_of(self.client_id)]
         hosts: dict[str, str] = {}
+        tags: dict[str, dict[str, str]] = {instances[0]: dict(self.client_tags)}
         for member in description.members:
-            client_id = member.client_id or ""
-            instance = instance_of(client_id)
+            instance, host, member_tags = parse_client_id(member.client_id or "")
             instances.append(instance)
-            if "@" in client_id:
-                hosts[instance] = client_id.split("@", 1)[1]
+            tags[instance] = member_tags
+            if host:
+                hosts[instance] = host
             for tp in member.assignment.topic_partitions if member.assignment else []:
-                if tp.topic in self.factory.sub_of_topic:
+                if self.factory.reads(tp.topic):
                     owners[self.factory.task_id_of(tp.topic, tp.partition)] = instance
+        self._member_tags = tags
         return (owners, instances, hosts) if with_hosts else (owners, instances)
 
     def group_hosts(self) -> dict[tuple[str, int], str | None]:
@@ -345,8 +384,7 @@ class KafkaStreams:
         description = future.result()
         owners: dict[tuple[str, int], str | None] = {}
         for member in description.members:
-            client_id = member.client_id or ""
-            host = client_id.split("@", 1)[1] if "@" in client_id else None
+            host = parse_client_id(member.client_id or "")[1]
             for tp in member.assignment.topic_partitions if member.assignment else []:
                 owners[(tp.topic, tp.partition)] = host
         return owners
@@ -362,7 +400,7 @@ class KafkaStreams:
                 tasks[a.task_id] = {
                     "state": a.state.value,
                     "processed": a.task.processed,
-                    "dropped_records": a.task.dropped_records,
+                    "dropped_records": a.task.dropped_records_total(),
                     "nodes": a.task.node_counts(),
                     "restored": job.restored if job is not None else None,
                     "restore_total": job.total if job is not None else None,

@@ -8,10 +8,11 @@ from typing import Any
 from odradek.streams.errors import InvalidStateStoreException
 from odradek.streams.state.keyvalue import KeyValueStore, ValueAndTimestamp
 from odradek.streams.state.segmented import SessionStore, WindowStore
+from odradek.streams.state.versioned import VersionedKeyValueStore, VersionedRecord
 
 
 def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, ValueAndTimestamp) else value
+    return value.value if isinstance(value, ValueAndTimestamp | VersionedRecord) else value
 
 
 def merge_panes(key: Any, panes: dict[int, Any], start: int, spec_panes: Any) -> Any:
@@ -47,12 +48,17 @@ class LocalStoreView:
             return "session"
         return "key_value"
 
-    def get(self, key: Any) -> Any:
+    def get(self, key: Any, as_of_timestamp: int | None = None) -> Any:
+        """The value of `key`; of a versioned store, optionally as of a time (KIP-889)."""
         for store in self._all():
-            if isinstance(store, KeyValueStore):
+            if isinstance(store, VersionedKeyValueStore):
+                value = store.get(key, as_of_timestamp)
+            elif isinstance(store, KeyValueStore):
                 value = store.get(key)
-                if value is not None:
-                    return _plain(value)
+            else:
+                continue
+            if value is not None:
+                return _plain(value)
         return None
 
     def range(self, from_key: Any = None, to_key: Any = None) -> list[tuple[Any, Any]]:
@@ -64,7 +70,7 @@ class LocalStoreView:
     def all(self) -> list[tuple[Any, Any]]:
         out: list[tuple[Any, Any]] = []
         for store in self._all():
-            if isinstance(store, KeyValueStore):
+            if isinstance(store, KeyValueStore | VersionedKeyValueStore):
                 out += [(k, _plain(v)) for k, v in store.all()]
             elif self.panes is not None:
                 by_key: dict[Any, tuple[Any, dict[int, Any]]] = {}

@@ -87,7 +87,7 @@ class StateRestorer:
                     self._wake.clear()
                     continue
                 messages: list[Any] = consumer.consume(10_000, 0.1)
-                batches: dict[tuple[str, int], list[tuple[bytes, bytes | None]]] = {}
+                batches: dict[tuple[str, int], list[Any]] = {}
                 finished: list[tuple[tuple[str, int], int]] = []
                 for msg in messages:
                     err = msg.error()
@@ -97,12 +97,12 @@ class StateRestorer:
                             finished.append((tp, msg.offset()))
                             continue
                         raise RuntimeError(f"restoring {tp}: {err}")
-                    batches.setdefault(tp, []).append((msg.key(), msg.value()))
+                    batches.setdefault(tp, []).append(msg)
                     self._note_offset(tp, msg.offset() + 1)
                 for tp, batch in batches.items():
                     job = self._job_of(tp)
                     if job is not None:
-                        job.stores[tp].restore(batch)
+                        apply_changelog(job.stores[tp], batch)
                         job.restored += len(batch)
                         self.total_restored += len(batch)
                 for tp, offset in finished:
@@ -167,3 +167,14 @@ class StateRestorer:
                 continue
             self._jobs[job.task_id] = job
             consumer.incremental_assign(assign)
+
+
+def apply_changelog(store: BufferedStore, messages: list[Any]) -> None:
+    """Apply changelog messages to a store: (key, value), or with the record timestamps for a
+    versioned store (each record's timestamp is its version's)."""
+    if getattr(store, "restores_with_timestamps", False):
+        store.restore_records(  # type: ignore[attr-defined]
+            [(m.key(), m.value(), m.timestamp()[1]) for m in messages]
+        )
+    else:
+        store.restore([(m.key(), m.value()) for m in messages])

@@ -1,9 +1,8 @@
 """Standby replicas (`num.standby.replicas`): warm copies of other instances' task state.
 
-Placement is a pure function every instance computes alike from the group description: for each
-task, owned by instance X, the next `n` instances after X in sorted order hold a standby (never X
-itself, never more copies than other instances). An instance is known by the `{application.id}.
-{process}` prefix of its members' client ids.
+Placement is a pure function every instance computes alike from the group description
+(`placement.plan_standbys`: the next instances after the owner, or rack-aware by client tags).
+An instance is known by the `{application.id}.{process}` prefix of its members' client ids.
 
 The `StandbyManager` thread keeps this instance's standby tasks: it opens their stores in the task
 directory (locked, as for an active task), follows their changelog partitions from the checkpoint,
@@ -17,38 +16,39 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from odradek.streams.runtime.checkpoint import read_checkpoint, write_checkpoint
+from odradek.streams.runtime.placement import (
+    AssignmentPlan,
+    format_client_id,
+    instance_of,
+    parse_client_id,
+    place_standbys,
+    plan_assignment,
+    plan_standbys,
+)
+from odradek.streams.runtime.restore import apply_changelog
 from odradek.streams.runtime.tasks import TaskFactory
 from odradek.streams.state.buffered import BufferedStore
 from odradek.streams.state.factory import open_store
 
 log = logging.getLogger("odradek.streams")
 
-
-def plan_standbys(owners: Mapping[str, str], instances: list[str], replicas: int) -> dict[str, set[str]]:
-    """instance -> the task ids it keeps a standby of."""
-    ordered = sorted(set(instances))
-    plan: dict[str, set[str]] = {i: set() for i in ordered}
-    if replicas <= 0 or len(ordered) < 2:
-        return plan
-    for task, owner in sorted(owners.items()):
-        if owner not in plan:
-            continue
-        start = ordered.index(owner)
-        for step in range(1, min(replicas, len(ordered) - 1) + 1):
-            plan[ordered[(start + step) % len(ordered)]].add(task)
-    return plan
-
-
-def instance_of(client_id: str) -> str:
-    """`app.proc@host:port` -> `app.proc`."""
-    return client_id.split("@", 1)[0]
+__all__ = [
+    "AssignmentPlan",
+    "StandbyManager",
+    "format_client_id",
+    "instance_of",
+    "parse_client_id",
+    "place_standbys",
+    "plan_assignment",
+    "plan_standbys",
+]
 
 
 @dataclass
@@ -70,6 +70,8 @@ class StandbyManager:
         replicas: int,
         describe_owners: Callable[[], tuple[dict[str, str], list[str]]],
         active_task_ids: Callable[[], set[str]],
+        client_tags: Callable[[], Mapping[str, Mapping[str, str]]] = dict,
+        rack_aware_tags: Sequence[str] = (),
     ) -> None:
         self.factory = factory
         self.config = {
@@ -82,6 +84,8 @@ class StandbyManager:
         self.replicas = replicas
         self.describe_owners = describe_owners
         self.active_task_ids = active_task_ids
+        self.client_tags = client_tags
+        self.rack_aware_tags = list(rack_aware_tags)
         self.tasks: dict[str, StandbyTask] = {}
         self._lock = threading.Lock()
         self._release: set[str] = set()
@@ -139,7 +143,7 @@ class StandbyManager:
 
     def _apply(self, consumer: Consumer) -> None:
         messages: list[Any] = consumer.consume(5000, 0.1)
-        batches: dict[tuple[str, int], list[tuple[bytes, bytes | None]]] = {}
+        batches: dict[tuple[str, int], list[Any]] = {}
         last: dict[tuple[str, int], int] = {}
         for msg in messages:
             err = msg.error()
@@ -148,13 +152,13 @@ class StandbyManager:
                     log.warning("standby consumer: %s", err)
                 continue
             tp = (msg.topic(), msg.partition())
-            batches.setdefault(tp, []).append((msg.key(), msg.value()))
+            batches.setdefault(tp, []).append(msg)
             last[tp] = msg.offset() + 1
         with self._lock:
             for tp, batch in batches.items():
                 for standby in self.tasks.values():
                     if tp in standby.stores:
-                        standby.stores[tp].restore(batch)
+                        apply_changelog(standby.stores[tp], batch)
                         standby.offsets[tp] = last[tp]
                         standby.applied += len(batch)
             for standby in self.tasks.values():
@@ -173,7 +177,8 @@ class StandbyManager:
 
     def _replan(self, consumer: Consumer) -> None:
         owners, instances = self.describe_owners()
-        wanted = plan_standbys(owners, instances, self.replicas).get(self.instance, set())
+        plan = plan_standbys(owners, instances, self.replicas, self.client_tags(), self.rack_aware_tags)
+        wanted = plan.get(self.instance, set())
         wanted -= self.active_task_ids()
         with self._lock:
             for task_id in set(self.tasks) - wanted:

@@ -421,6 +421,7 @@ class StreamThread:
                     self.restorer.submit(active.restore_job)
             for tp in tps:
                 self.by_partition[tp] = active
+                active.inputs.add(tp)  # a pattern source's new topics join the task's inputs
             if active.state is TaskState.RESTORING:
                 self.consumer.pause([TopicPartition(*tp) for tp in tps])
 

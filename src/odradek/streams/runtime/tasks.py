@@ -16,6 +16,7 @@ from typing import Any
 from odradek.streams.config import StreamsConfig
 from odradek.streams.engine.collector import RecordCollector
 from odradek.streams.engine.task import Task
+from odradek.streams.errors import StreamsException
 from odradek.streams.runtime.checkpoint import delete_checkpoint, read_checkpoint, write_checkpoint
 from odradek.streams.runtime.state_directory import StateDirectory
 from odradek.streams.state.buffered import BufferedStore
@@ -69,11 +70,36 @@ class TaskFactory:
             for topic in sub.source_topics:
                 self.sub_of_topic[physical(topic)] = sub
 
+        self.sub_of_pattern: dict[str, Subtopology] = {
+            pattern.pattern: sub for sub in self.subtopologies for pattern in sub.source_patterns
+        }
+        self.internal_topics = {physical(name) for name in topology.internal_topics}
+
     def source_topics(self) -> list[str]:
-        return sorted(self.sub_of_topic)
+        """What the consumer subscribes to: topic names, and `^(pattern)$` for each pattern source
+        (a regex subscription: the broker, or librdkafka under the classic protocol, matches new
+        topics as they are created)."""
+        return sorted(self.sub_of_topic) + [f"^({p})$" for p in sorted(self.sub_of_pattern)]
+
+    def sub_for_topic(self, topic: str) -> Subtopology | None:
+        sub = self.sub_of_topic.get(topic)
+        if sub is not None or topic in self.internal_topics:
+            return sub
+        name = self.topology.pattern_source_of(topic)
+        if name is None:
+            return None
+        node = self.topology.nodes[name]
+        assert isinstance(node, SourceNode) and node.pattern is not None
+        return self.sub_of_pattern[node.pattern.pattern]
+
+    def reads(self, topic: str) -> bool:
+        return self.sub_for_topic(topic) is not None
 
     def task_id_of(self, topic: str, partition: int) -> str:
-        return f"{self.sub_of_topic[topic].id}_{partition}"
+        sub = self.sub_for_topic(topic)
+        if sub is None:
+            raise StreamsException(f"topic {topic!r} is not read by this topology")
+        return f"{sub.id}_{partition}"
 
     def changelog_topic(self, store: str) -> str:
         return self.physical(f"{store}-changelog")

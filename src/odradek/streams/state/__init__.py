@@ -3,6 +3,7 @@
 from odradek.streams.state.keyvalue import KeyValueStore, ValueAndTimestamp
 from odradek.streams.state.segmented import SessionStore, WindowStore
 from odradek.streams.state.spec import StoreKind, Stores, StoreSpec
+from odradek.streams.state.versioned import VersionedKeyValueStore, VersionedRecord
 
 __all__ = [
     "KeyValueStore",
@@ -11,5 +12,7 @@ __all__ = [
     "StoreSpec",
     "Stores",
     "ValueAndTimestamp",
+    "VersionedKeyValueStore",
+    "VersionedRecord",
     "WindowStore",
 ]

@@ -15,6 +15,7 @@ from odradek.streams.state.bytes_store import BytesStore, MemoryBytesStore, Rock
 from odradek.streams.state.keyvalue import KeyValueStore, TimestampedSerde
 from odradek.streams.state.segmented import SessionStore, WindowStore
 from odradek.streams.state.spec import StoreKind, StoreSpec
+from odradek.streams.state.versioned import VersionedKeyValueStore
 
 
 def open_store(
@@ -37,7 +38,17 @@ def open_store(
         return MemoryBytesStore()
 
     store: BufferedStore
-    if spec.kind in (StoreKind.KEY_VALUE, StoreKind.TIMESTAMPED_KEY_VALUE):
+    if spec.kind is StoreKind.VERSIONED_KEY_VALUE:
+        store = VersionedKeyValueStore(
+            spec.name,
+            byte_store(base),
+            key_serde,
+            value_serde,
+            persistent,
+            spec.history_retention_ms,
+            cache_max_entries,
+        )
+    elif spec.kind in (StoreKind.KEY_VALUE, StoreKind.TIMESTAMPED_KEY_VALUE):
         if spec.kind is StoreKind.TIMESTAMPED_KEY_VALUE:
             value_serde = TimestampedSerde(value_serde)
         store = KeyValueStore(

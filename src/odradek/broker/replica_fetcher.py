@@ -1,0 +1,306 @@
+"""Follower fetchers: this broker copies the partitions it follows from their leaders (Kafka's
+ReplicaFetcherManager and ReplicaFetcherThread, as asyncio tasks).
+
+`ReplicaFetcherManager` is a metadata publisher (it runs after the partitions followed the image):
+every hosted partition this broker replicates but does not lead is assigned to the fetcher of its
+leader, with the leader epoch it follows. There is one `ReplicaFetcher` per source broker: one task,
+one connection (`broker_client.py`), and each round batches all its ready partitions into one
+request. A partition whose leader or leader epoch changed starts over in `TRUNCATING`.
+
+A round is an OffsetForLeaderEpoch for the partitions that must first find where their log agrees
+with the leader's (then truncate, `replication/truncation.py`), and a Fetch (v15, `replica_state`
+with this broker's id, topic ids, no fetch session) from the log end offset of the others. The
+leader answers a follower's fetch once it has data past that offset or after
+`replica.fetch.wait.max.ms`; the follower appends the batches as bytes and takes the leader's high
+watermark (`replication/follower.py`). Partition errors back that partition off for
+`replica.fetch.backoff.ms`; a connection error backs the whole fetcher off and reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from odradek.broker.broker_client import BrokerConnection, BrokerConnectionError
+from odradek.broker.config import BrokerConfig
+from odradek.metadata.image import ClusterImage
+from odradek.metadata.store import MetadataChange
+from odradek.model.clock import Clock
+from odradek.model.ids import BrokerId
+from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import fetch as fetch_msg
+from odradek.protocol.messages import offset_for_leader_epoch as epoch_msg
+from odradek.replication.follower import FetchState, FollowedPartition
+from odradek.replication.manager import PartitionManager
+from odradek.storage.log_manager import remove_paths
+
+log = logging.getLogger("odradek.broker.replica_fetcher")
+
+FETCH_VERSION = 15
+OFFSET_FOR_LEADER_EPOCH_VERSION = 4
+IDLE_WAIT_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FetcherSettings:
+    node_id: int
+    max_wait_ms: int
+    min_bytes: int
+    partition_max_bytes: int
+    response_max_bytes: int
+    backoff_ms: int
+    socket_timeout_ms: int
+
+    @classmethod
+    def of(cls, config: BrokerConfig) -> FetcherSettings:
+        return cls(
+            node_id=config.node_id,
+            max_wait_ms=config.int_value("replica.fetch.wait.max.ms"),
+            min_bytes=config.int_value("replica.fetch.min.bytes"),
+            partition_max_bytes=config.int_value("replica.fetch.max.bytes"),
+            response_max_bytes=config.int_value("replica.fetch.response.max.bytes"),
+            backoff_ms=config.int_value("replica.fetch.backoff.ms"),
+            socket_timeout_ms=config.int_value("replica.socket.timeout.ms"),
+        )
+
+
+class ReplicaFetcher:
+    """Fetches every partition this broker follows from one leader."""
+
+    def __init__(
+        self, source: BrokerId, endpoint: tuple[str, int], settings: FetcherSettings, clock: Clock
+    ) -> None:
+        self.source = source
+        self.endpoint = endpoint
+        self.settings = settings
+        self.clock = clock
+        self.partitions: dict[TopicPartition, FollowedPartition] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        timeout_s = (settings.socket_timeout_ms + settings.max_wait_ms) / 1000
+        self._connection = BrokerConnection(*endpoint, f"broker-{settings.node_id}-fetcher", timeout_s)
+
+    # --- assignment (from the manager) -------------------------------------------------------------
+    def add(self, followed: FollowedPartition) -> None:
+        self.partitions[followed.partition.tp] = followed
+        self._wake.set()
+
+    def remove(self, tp: TopicPartition) -> None:
+        self.partitions.pop(tp, None)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"replica-fetcher-{self.source}"
+        )
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        self._stopping = True  # the loop also checks it: Python 3.11's wait_for can swallow a cancel
+        self._wake.set()
+        if task is not None:
+            task.cancel()
+            # not `await task` under suppress(CancelledError): that would also swallow a cancellation
+            # of the caller (the metadata publishing task being stopped), which then never ends
+            await asyncio.wait([task])
+        await self._connection.close()
+
+    # --- the loop ----------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        while not self._stopping:
+            now = self.clock.now_ms()
+            ready = [f for f in self.partitions.values() if f.ready(now)]
+            if not ready:
+                await self._idle(now)
+                continue
+            try:
+                truncating = [f for f in ready if f.state is FetchState.TRUNCATING]
+                if truncating:
+                    await self._truncate(truncating)
+                fetching = [f for f in ready if f.state is FetchState.FETCHING]
+                if fetching:
+                    await self._fetch(fetching)
+            except BrokerConnectionError as exc:
+                log.warning("fetcher from broker %d: %s; retrying", self.source, exc)
+                await asyncio.sleep(self.settings.backoff_ms / 1000)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("fetcher from broker %d failed a round", self.source)
+                await asyncio.sleep(self.settings.backoff_ms / 1000)
+
+    async def _idle(self, now: int) -> None:
+        delays = [f.delayed_until_ms - now for f in self.partitions.values()]
+        timeout = min([IDLE_WAIT_S, *(d / 1000 for d in delays)])
+        self._wake.clear()
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait([woken], timeout=max(timeout, 0.001))
+        finally:
+            woken.cancel()
+
+    def _current(self, followed: FollowedPartition) -> bool:
+        """Still assigned (the manager may have replaced or removed it while a request was out)."""
+        return self.partitions.get(followed.partition.tp) is followed
+
+    async def _remove_doomed(self, followed: FollowedPartition) -> None:
+        doomed: list[Path] = followed.doomed
+        if doomed:
+            followed.doomed = []
+            await asyncio.to_thread(remove_paths, doomed)
+
+    async def _truncate(self, truncating: list[FollowedPartition]) -> None:
+        asking: dict[tuple[str, int], FollowedPartition] = {}
+        topics: dict[str, epoch_msg.OffsetForLeaderTopic] = {}
+        for followed in truncating:
+            if followed.skip_truncation():
+                followed.state = FetchState.FETCHING
+                continue
+            tp = followed.partition.tp
+            asking[tp.topic, tp.partition] = followed
+            topic = topics.setdefault(tp.topic, epoch_msg.OffsetForLeaderTopic(topic=tp.topic))
+            topic.partitions.append(
+                epoch_msg.OffsetForLeaderPartition(
+                    partition=tp.partition,
+                    current_leader_epoch=followed.leader_epoch,
+                    leader_epoch=followed.epoch_to_ask(),
+                )
+            )
+        if not asking:
+            return
+        request = epoch_msg.OffsetForLeaderEpochRequest(
+            replica_id=self.settings.node_id, topics=list(topics.values())
+        )
+        response = await self._connection.call(
+            ApiKey.OFFSET_FOR_LEADER_EPOCH, OFFSET_FOR_LEADER_EPOCH_VERSION, request
+        )
+        now = self.clock.now_ms()
+        for topic_result in response.topics:
+            for result in topic_result.partitions:
+                followed_ = asking.get((topic_result.topic, result.partition))
+                if followed_ is None or not self._current(followed_):
+                    continue
+                followed_.apply_epoch_end(
+                    result.error_code, result.leader_epoch, result.end_offset, now, self.settings.backoff_ms
+                )
+                await self._remove_doomed(followed_)
+
+    async def _fetch(self, fetching: list[FollowedPartition]) -> None:
+        settings = self.settings
+        by_key: dict[tuple[uuid.UUID, int], FollowedPartition] = {}
+        topics: dict[uuid.UUID, fetch_msg.FetchTopic] = {}
+        for followed in fetching:
+            partition = followed.partition
+            by_key[partition.topic_id, partition.tp.partition] = followed
+            topic = topics.setdefault(
+                partition.topic_id,
+                fetch_msg.FetchTopic(topic=partition.tp.topic, topic_id=partition.topic_id),
+            )
+            log_ = partition.log
+            topic.partitions.append(
+                fetch_msg.FetchPartition(
+                    partition=partition.tp.partition,
+                    current_leader_epoch=followed.leader_epoch,
+                    fetch_offset=log_.log_end_offset,
+                    last_fetched_epoch=log_.latest_epoch,
+                    log_start_offset=log_.log_start_offset,
+                    partition_max_bytes=settings.partition_max_bytes,
+                )
+            )
+        request = fetch_msg.FetchRequest(
+            replica_id=settings.node_id,
+            replica_state=fetch_msg.ReplicaState(replica_id=settings.node_id),
+            max_wait_ms=settings.max_wait_ms,
+            min_bytes=settings.min_bytes,
+            max_bytes=settings.response_max_bytes,
+            session_id=0,
+            session_epoch=-1,
+            topics=list(topics.values()),
+        )
+        response = await self._connection.call(ApiKey.FETCH, FETCH_VERSION, request)
+        if response.error_code:
+            log.warning("fetch from broker %d failed: error %d", self.source, response.error_code)
+            await asyncio.sleep(settings.backoff_ms / 1000)
+            return
+        now = self.clock.now_ms()
+        for topic_response in response.responses:
+            for data in topic_response.partitions:
+                followed_ = by_key.get((topic_response.topic_id, data.partition_index))
+                if followed_ is None or not self._current(followed_):
+                    continue
+                followed_.apply_fetched(
+                    data.error_code,
+                    data.records,
+                    data.high_watermark,
+                    data.log_start_offset,
+                    now,
+                    settings.backoff_ms,
+                )
+                await self._remove_doomed(followed_)
+
+
+class ReplicaFetcherManager:
+    """Keeps one fetcher per leader this broker follows, in line with the metadata image."""
+
+    name = "replica fetchers"
+
+    def __init__(self, partitions: PartitionManager, settings: FetcherSettings, clock: Clock) -> None:
+        self._partitions = partitions
+        self.settings = settings
+        self.clock = clock
+        self.fetchers: dict[BrokerId, ReplicaFetcher] = {}
+        self._stopped = False
+
+    async def publish(self, change: MetadataChange) -> None:
+        await self.follow(change.after)
+
+    async def follow(self, image: ClusterImage) -> None:
+        if self._stopped:  # the broker is stopping: a late image starts nothing
+            return
+        wanted: dict[BrokerId, dict[TopicPartition, int]] = {}
+        node = self._partitions.node_id
+        for partition in self._partitions:
+            leader = partition.leader
+            if partition.is_leader or partition.deleted or leader < 0 or leader == node:
+                continue
+            if leader not in image.brokers:
+                continue
+            wanted.setdefault(leader, {})[partition.tp] = partition.leader_epoch
+        for source, fetcher in list(self.fetchers.items()):
+            registration = image.brokers.get(source)
+            endpoint = None if registration is None else (registration.host, registration.port)
+            if source not in wanted or endpoint != fetcher.endpoint:
+                del self.fetchers[source]
+                await fetcher.stop()
+        for source, partitions in wanted.items():
+            found = self.fetchers.get(source)
+            if found is not None:
+                fetcher = found
+            else:
+                registration = image.brokers[source]
+                fetcher = ReplicaFetcher(
+                    source, (registration.host, registration.port), self.settings, self.clock
+                )
+                self.fetchers[source] = fetcher
+                fetcher.start()
+            for tp in [tp for tp in fetcher.partitions if tp not in partitions]:
+                fetcher.remove(tp)
+            for tp, epoch in partitions.items():
+                current = fetcher.partitions.get(tp)
+                hosted = self._partitions.get(tp.topic, tp.partition)
+                assert hosted is not None
+                if current is None or current.leader_epoch != epoch or current.partition is not hosted:
+                    fetcher.add(FollowedPartition(hosted, epoch))
+
+    def following(self) -> dict[TopicPartition, FollowedPartition]:
+        return {tp: f for fetcher in self.fetchers.values() for tp, f in fetcher.partitions.items()}
+
+    async def stop(self) -> None:
+        self._stopped = True
+        fetchers, self.fetchers = self.fetchers, {}
+        for fetcher in fetchers.values():
+            await fetcher.stop()
