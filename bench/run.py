@@ -12,6 +12,11 @@ scenario and metric, the median of each broker and the ratio odradek / Tansu.
     python bench/run.py --quick               # smoke: 10% counts
     python bench/run.py --scenarios tput-1KiB-none latency-1KiB --runs 3
     python bench/run.py --summarize bench-results/2026-11-25T1200   # re-print a stored run
+    python bench/run.py --no-scale            # without the scale part (bench/scale_bench.py)
+
+After the kbench scenarios comes the scale part (`bench/scale_bench.py`: 20,000 partitions, restarts
+clean and after kill -9, coordinator loading, 10,000 connections), odradek and Tansu where it applies;
+`--quick` runs it at 2,000 partitions and 1,000 connections.
 
 Benchmarks are never part of `make test`.
 """
@@ -139,6 +144,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10%% message counts, for a smoke run")
     parser.add_argument("--only", choices=("odradek", "tansu"), help="run one broker only")
     parser.add_argument("--summarize", type=Path, help="print the table of a stored results folder")
+    parser.add_argument("--no-scale", action="store_true", help="leave out bench/scale_bench.py")
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize)
@@ -161,6 +167,19 @@ def main() -> int:
         print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
     (out_dir / "command.txt").write_text(shlex.join(sys.argv) + "\n")
     summarize(out_dir)
+    if not args.no_scale:
+        scale = [
+            sys.executable,
+            str(ROOT / "bench" / "scale_bench.py"),
+            "--out",
+            str(out_dir / "scale.jsonl"),
+        ]
+        if args.only != "odradek":
+            scale += ["--tansu", tansu]
+        if args.quick:
+            scale += ["--partitions", "2000", "--checkpoints", "1000", "--connections", "1000"]
+            scale += ["--offset-commits", "10000"]
+        subprocess.run(scale, check=False)
     return 0
 
 

@@ -2,9 +2,11 @@
 """Scale: one odradek broker with many partitions and many connections (`make bench`, scale part).
 
     python bench/scale_bench.py                          # 20,000 partitions, 10,000 connections
-    python bench/scale_bench.py --partitions 2000 --connections 1000 --runs 1   # a quick look
+    python bench/scale_bench.py --tansu /path/to/tansu   # the same create/Metadata figures on Tansu
+    python bench/scale_bench.py --partitions 2000 --checkpoints 1000 --connections 1000   # a quick look
 
-Each run starts a fresh broker subprocess on a fresh data directory and measures, in order:
+Each run starts a fresh broker subprocess on a fresh data directory, creates 1,000-partition topics
+up to `--partitions`, and measures:
 
 * `create_1000_s`: CreateTopics of one 1,000-partition topic (median over the topics created), and
   `delete_1000_s`: DeleteTopics of one such topic;
@@ -13,13 +15,23 @@ Each run starts a fresh broker subprocess on a fresh data directory and measures
   pages (median of 5);
 * `produce_one_each_s`: librdkafka writing one record to every partition (acks=all) and
   `produce_broker_cpu_s`, the broker's CPU for it;
-* `rss_idle_mb` and `rss_per_partition_kb` (RSS over an empty broker's, per partition);
-* `stop_s` (SIGTERM to exit), `restart_clean_s` (start to the first Metadata answer after a clean
-  stop), `restart_kill9_s` (the same after `kill -9` with every partition written since the last
-  checkpoint, so every partition is recovered);
+* `*_cpu_s` beside a start or restart: the broker's CPU seconds (its own and its recovery worker
+  processes') up to that first answer, which a loaded machine inflates far less than the wall time;
+* `startup_empty_s` (start of an empty broker to its first Metadata answer), `rss_empty_mb`,
+  `rss_idle_mb` and `rss_per_partition_kb` (RSS over an empty broker's, per partition);
+* at each checkpoint (`--checkpoints`, e.g. 5,000, and at `--partitions`), with one record just
+  written to every partition: `stop_<n>_s` (SIGTERM to exit), `restart_clean_<n>_s` (start to the
+  first Metadata answer after the clean stop), and `restart_kill9_<n>_s` (the same after `kill -9`
+  with every partition written since the last checkpoint, so every partition is recovered);
+* `coordinator_load_s`: after a clean restart of a broker whose `__consumer_offsets` holds
+  `--offset-commits` commits, the time to the first answered OffsetFetch (the coordinator
+  partitions load in worker threads while the broker already serves);
 * on a second broker: `conn_rss_per_conn_kb` (RSS growth per idle connection, each having sent one
   ApiVersions), and `burst_1000_s` / `burst_failures` (1,000 clients connecting and sending
   ApiVersions at once).
+
+With `--tansu PATH` the create, delete, Metadata and RSS figures are measured on the peer broker Tansu
+too (memory storage: restarts do not apply) and printed with the ratio odradek / Tansu.
 
 The machine is shared: run it when it is quiet and use `--runs 3` (medians are printed).
 """
@@ -44,11 +56,20 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from odradek.protocol.api_keys import ApiKey
-from odradek.protocol.messages import api_versions, create_topics, delete_topics, describe_topic_partitions
+from odradek.protocol.messages import (
+    api_versions,
+    create_topics,
+    delete_topics,
+    describe_topic_partitions,
+    find_coordinator,
+    offset_commit,
+    offset_fetch,
+)
 from odradek.protocol.messages import metadata as metadata_msg
-from odradek.testing.raw_client import RawClient, decode_response, encode_request
+from odradek.testing.raw_client import ConnectionClosed, RawClient, decode_response, encode_request
 
 PARTITIONS_PER_TOPIC = 1000
+METADATA_VERSION = 12
 START_TIMEOUT_S = 120
 SIZE = struct.Struct(">i")
 
@@ -64,11 +85,13 @@ class Broker:
 
     started: ClassVar[list[Broker]] = []  # killed if a run fails half-way
 
-    def __init__(self, data_dir: Path, overrides: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, overrides: dict[str, str], command: list[str] | None = None) -> None:
         self.data_dir = data_dir
         self.overrides = overrides
+        self.command = command  # another broker's command line ({port} substituted), e.g. Tansu's
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
+        self.start_cpu_s = 0.0  # the broker's CPU from its start to its first Metadata answer
 
     @property
     def bootstrap(self) -> str:
@@ -80,12 +103,17 @@ class Broker:
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
                 self.port = s.getsockname()[1]
-        cmd = [sys.executable, "-m", "odradek", "--log-level", "WARNING", "broker"]
-        cmd += ["--listeners", f"PLAINTEXT://127.0.0.1:{self.port}", "--log-dirs", str(self.data_dir)]
-        for name, value in self.overrides.items():
-            cmd += ["--override", f"{name}={value}"]
+        if self.command is not None:
+            cmd = [part.replace("{port}", str(self.port)) for part in self.command]
+        else:
+            cmd = [sys.executable, "-m", "odradek", "--log-level", "WARNING", "broker"]
+            cmd += ["--listeners", f"PLAINTEXT://127.0.0.1:{self.port}", "--log-dirs", str(self.data_dir)]
+            for name, value in self.overrides.items():
+                cmd += ["--override", f"{name}={value}"]
         started = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)  # inherits our raised fd limit
+        self.proc = subprocess.Popen(  # inherits our raised fd limit
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL if self.command else None
+        )
         Broker.started.append(self)
         while True:
             if self.proc.poll() is not None:
@@ -95,9 +123,11 @@ class Broker:
                 raise RuntimeError(f"broker did not answer Metadata within {START_TIMEOUT_S} s")
             try:
                 with RawClient.connect(self.bootstrap, timeout=30) as client:
-                    client.call(ApiKey.METADATA, 12, metadata_msg.MetadataRequest(topics=[]))
-                return time.monotonic() - started
-            except OSError:
+                    client.call(ApiKey.METADATA, METADATA_VERSION, metadata_msg.MetadataRequest(topics=[]))
+                elapsed = time.monotonic() - started
+                self.start_cpu_s = self.cpu_s()
+                return elapsed
+            except (OSError, ConnectionClosed):
                 time.sleep(0.005)
 
     @property
@@ -113,9 +143,10 @@ class Broker:
         raise RuntimeError("no VmRSS")
 
     def cpu_s(self) -> float:
+        """CPU seconds of the broker and of its children that ended (recovery worker processes)."""
         with open(f"/proc/{self.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return sum(int(n) for n in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> float:
         assert self.proc is not None
@@ -152,17 +183,21 @@ def create_topics_timed(client: RawClient, names: list[str], partitions: int) ->
 
 
 def describe_all_partitions(client: RawClient) -> tuple[float, int]:
-    started = time.perf_counter()
+    """Seconds the broker took for every page (round trips only: the client decodes each answer
+    after its clock stopped), and the partitions described."""
+    elapsed = 0.0
     cursor = None
     count = 0
     while True:
         request = describe_topic_partitions.DescribeTopicPartitionsRequest(
             topics=[], response_partition_limit=2000, cursor=cursor
         )
-        response = client.call(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, request)
+        took, frame = timed_call(client, ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, request)
+        elapsed += took
+        response = decode_response(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, frame)[1]
         count += sum(len(t.partitions) for t in response.topics)
         if response.next_cursor is None:
-            return time.perf_counter() - started, count
+            return elapsed, count
         cursor = response.next_cursor
 
 
@@ -175,6 +210,7 @@ def produce_one_each(bootstrap: str, topics: list[str], partitions: int) -> floa
             "acks": "all",
             "linger.ms": 50,
             "queue.buffering.max.messages": 1 << 20,
+            "message.timeout.ms": 900_000,  # a loaded machine: slow is measured, not failed
         }
     )
     producer.list_topics(timeout=30)
@@ -188,7 +224,7 @@ def produce_one_each(bootstrap: str, topics: list[str], partitions: int) -> floa
     for topic in topics:
         for partition in range(partitions):
             producer.produce(topic, b"v", partition=partition, on_delivery=delivered)
-    remaining = producer.flush(300)
+    remaining = producer.flush(900)
     elapsed = time.perf_counter() - started
     if failures or remaining:
         raise RuntimeError(f"{len(failures)} failed deliveries, {remaining} undelivered: {failures[:3]}")
@@ -207,46 +243,183 @@ def partition_run(args: argparse.Namespace, work: Path) -> dict[str, float]:
 
 def _partition_run(args: argparse.Namespace, work: Path, result: dict[str, float]) -> None:
     empty = Broker(work / "empty", {})
-    empty.start()
+    result["startup_empty_s"] = empty.start()
+    result["startup_empty_cpu_s"] = empty.start_cpu_s
     time.sleep(0.5)
-    rss_empty = empty.rss_mb()
+    result["rss_empty_mb"] = empty.rss_mb()
     empty.stop()
 
     broker = Broker(work / "data", {})
     broker.start()
-    topics = [f"scale-{i}" for i in range(args.partitions // PARTITIONS_PER_TOPIC)]
+    topics: list[str] = []
+    create_times: list[float] = []
+    checkpoints = sorted({c for c in args.checkpoints if c < args.partitions} | {args.partitions})
+    for checkpoint in checkpoints:
+        names = [f"scale-{i}" for i in range(len(topics), checkpoint // PARTITIONS_PER_TOPIC)]
+        with RawClient.connect(broker.bootstrap, timeout=600) as client:
+            create_times += create_topics_timed(client, names, PARTITIONS_PER_TOPIC)
+        topics += names
+        if checkpoint == args.partitions:
+            _serving_figures(args, broker, topics, result)
+        else:
+            produce_one_each(broker.bootstrap, topics, PARTITIONS_PER_TOPIC)
+        print(f"so far: {json.dumps(result)}", file=sys.stderr, flush=True)
+        _restart_figures(broker, topics, checkpoint, result)
+        print(f"so far: {json.dumps(result)}", file=sys.stderr, flush=True)
+    result["create_1000_s"] = statistics.median(create_times)
+    broker.stop()
+
+
+def _serving_figures(
+    args: argparse.Namespace, broker: Broker, topics: list[str], result: dict[str, float]
+) -> None:
     with RawClient.connect(broker.bootstrap, timeout=600) as client:
-        times = create_topics_timed(client, topics, PARTITIONS_PER_TOPIC)
-        result["create_1000_s"] = statistics.median(times)
-        create_topics_timed(client, ["scale-doomed"], PARTITIONS_PER_TOPIC)
-        doomed = [delete_topics.DeleteTopicState(name="scale-doomed")]
-        request = delete_topics.DeleteTopicsRequest(topics=doomed, timeout_ms=600_000)
-        result["delete_1000_s"], frame = timed_call(client, ApiKey.DELETE_TOPICS, 6, request)
-        deleted = decode_response(ApiKey.DELETE_TOPICS, 6, frame)[1]
-        assert [r.error_code for r in deleted.responses] == [0], deleted
-        all_topics = metadata_msg.MetadataRequest(topics=None, allow_auto_topic_creation=False)
-        latencies = [timed_call(client, ApiKey.METADATA, 12, all_topics)[0] for _ in range(20)]
-        result["metadata_all_ms"] = statistics.median(latencies) * 1000
-        described = [describe_all_partitions(client) for _ in range(5)]
-        result["describe_topic_partitions_all_ms"] = statistics.median(t for t, _ in described) * 1000
-        assert all(n >= args.partitions for _, n in described), described
+        result |= create_delete_metadata(client, args.partitions)
     cpu = broker.cpu_s()
     result["produce_one_each_s"] = produce_one_each(broker.bootstrap, topics, PARTITIONS_PER_TOPIC)
     result["produce_broker_cpu_s"] = broker.cpu_s() - cpu
     time.sleep(1.0)
     result["rss_idle_mb"] = broker.rss_mb()
-    result["rss_per_partition_kb"] = (result["rss_idle_mb"] - rss_empty) * 1024 / args.partitions
-    result["stop_s"] = broker.stop()
-    result["restart_clean_s"] = broker.start()
-    result["rss_after_clean_restart_mb"] = broker.rss_mb()
+    result["rss_per_partition_kb"] = (result["rss_idle_mb"] - result["rss_empty_mb"]) * 1024 / args.partitions
+
+
+def create_delete_metadata(client: RawClient, expected: int) -> dict[str, float]:
+    """delete_1000_s, metadata_all_ms and describe_topic_partitions_all_ms on a loaded broker."""
+    out: dict[str, float] = {}
+    create_topics_timed(client, ["scale-doomed"], PARTITIONS_PER_TOPIC)
+    doomed = [delete_topics.DeleteTopicState(name="scale-doomed")]
+    request = delete_topics.DeleteTopicsRequest(topics=doomed, timeout_ms=600_000)
+    out["delete_1000_s"], frame = timed_call(client, ApiKey.DELETE_TOPICS, 6, request)
+    deleted = decode_response(ApiKey.DELETE_TOPICS, 6, frame)[1]
+    assert [r.error_code for r in deleted.responses] == [0], deleted
+    all_topics = metadata_msg.MetadataRequest(topics=None, allow_auto_topic_creation=False)
+    latencies = [timed_call(client, ApiKey.METADATA, METADATA_VERSION, all_topics)[0] for _ in range(20)]
+    out["metadata_all_ms"] = statistics.median(latencies) * 1000
+    try:
+        described = [describe_all_partitions(client) for _ in range(5)]
+    except (OSError, ConnectionClosed, ValueError) as exc:  # a broker without DescribeTopicPartitions
+        print(f"DescribeTopicPartitions not measured: {exc!r}", file=sys.stderr)
+        return out
+    if not all(n >= expected for _, n in described):  # a broker answering without every partition
+        counts = [n for _, n in described]
+        print(f"DescribeTopicPartitions not measured: {counts} partitions", file=sys.stderr)
+        return out
+    out["describe_topic_partitions_all_ms"] = statistics.median(t for t, _ in described) * 1000
+    return out
+
+
+def _restart_figures(broker: Broker, topics: list[str], partitions: int, result: dict[str, float]) -> None:
+    """Stop and restarts with one record just written to every partition (see the module docstring)."""
+    result[f"stop_{partitions}_s"] = broker.stop()
+    result[f"restart_clean_{partitions}_s"] = broker.start()
+    result[f"restart_clean_{partitions}_cpu_s"] = broker.start_cpu_s
+    result[f"rss_after_clean_restart_{partitions}_mb"] = broker.rss_mb()
     produce_one_each(broker.bootstrap, topics, PARTITIONS_PER_TOPIC)  # every log dirty
     broker.kill()
-    result["restart_kill9_s"] = broker.start()
+    result[f"restart_kill9_{partitions}_s"] = broker.start()
+    result[f"restart_kill9_{partitions}_cpu_s"] = broker.start_cpu_s
     with RawClient.connect(broker.bootstrap, timeout=60) as client:
-        response = client.call(ApiKey.METADATA, 12, metadata_msg.MetadataRequest(topics=None))
+        response = client.call(ApiKey.METADATA, METADATA_VERSION, metadata_msg.MetadataRequest(topics=None))
         hosted = sum(len(t.partitions) for t in response.topics if t.name.startswith("scale-"))
-        assert hosted == args.partitions, hosted
+        assert hosted == partitions, hosted
+
+
+def coordinator_run(args: argparse.Namespace, work: Path) -> dict[str, float]:
+    result: dict[str, float] = {}
+    try:
+        _coordinator_run(args, work, result)
+    finally:
+        for broker in Broker.started:
+            broker.kill()
+    return result
+
+
+def _commit(client: RawClient, group: str, offset: int) -> None:
+    partition = offset_commit.OffsetCommitRequestPartition(partition_index=0, committed_offset=offset)
+    request = offset_commit.OffsetCommitRequest(
+        group_id=group,
+        generation_id_or_member_epoch=-1,
+        topics=[offset_commit.OffsetCommitRequestTopic(name="committed", partitions=[partition])],
+    )
+    response = client.call(ApiKey.OFFSET_COMMIT, 8, request)
+    assert response.topics[0].partitions[0].error_code == 0, response
+
+
+def _fetched(client: RawClient, group: str) -> tuple[int, int]:
+    """(error code, committed offset) of the group's partition."""
+    topic = offset_fetch.OffsetFetchRequestTopics(name="committed", partition_indexes=[0])
+    request = offset_fetch.OffsetFetchRequest(
+        groups=[offset_fetch.OffsetFetchRequestGroup(group_id=group, topics=[topic])]
+    )
+    group_answer = client.call(ApiKey.OFFSET_FETCH, 8, request).groups[0]
+    if group_answer.error_code:
+        return group_answer.error_code, -1
+    return 0, group_answer.topics[0].partitions[0].committed_offset
+
+
+def _coordinator_run(args: argparse.Namespace, work: Path, result: dict[str, float]) -> None:
+    broker = Broker(work / "coordinators", {})
+    broker.start()
+    groups = [f"g{i}" for i in range(50)]
+    with RawClient.connect(broker.bootstrap, timeout=600) as client:
+        request = create_topics.CreateTopicsRequest(
+            topics=[create_topics.CreatableTopic(name="committed", num_partitions=1, replication_factor=1)],
+            timeout_ms=60_000,
+        )
+        client.call(ApiKey.CREATE_TOPICS, 7, request)
+        find = find_coordinator.FindCoordinatorRequest(key_type=0, coordinator_keys=groups)
+        while any(c.error_code for c in client.call(ApiKey.FIND_COORDINATOR, 4, find).coordinators):
+            time.sleep(0.05)  # __consumer_offsets being created and loaded
+        for n in range(args.offset_commits):
+            _commit(client, groups[n % len(groups)], n)
     broker.stop()
+    started = time.monotonic()
+    result["coordinator_start_s"] = broker.start()
+    last = groups[(args.offset_commits - 1) % len(groups)]
+    errors: dict[int, int] = {}
+    with RawClient.connect(broker.bootstrap, timeout=600) as client:
+        while True:
+            error, offset = _fetched(client, last)
+            if error == 0:
+                assert offset == args.offset_commits - 1, offset
+                break
+            errors[error] = errors.get(error, 0) + 1
+            time.sleep(0.005)  # COORDINATOR_LOAD_IN_PROGRESS meanwhile
+    result["coordinator_load_s"] = time.monotonic() - started
+    result["coordinator_load_cpu_s"] = broker.cpu_s()
+    print(f"OffsetFetch errors while loading: {errors}", file=sys.stderr)
+    broker.stop()
+
+
+def tansu_run(args: argparse.Namespace, tansu: str, work: Path) -> dict[str, float]:
+    """The figures that apply to Tansu (memory storage): create, delete, Metadata, RSS."""
+    result: dict[str, float] = {}
+    url = "tcp://127.0.0.1:{port}"
+    command = [tansu, "broker", "--listener-url", url, "--advertised-listener-url", url]
+    try:
+        empty = Broker(work / "tansu-empty", {}, command)
+        result["startup_empty_s"] = empty.start()
+        result["startup_empty_cpu_s"] = empty.start_cpu_s
+        time.sleep(0.5)
+        result["rss_empty_mb"] = empty.rss_mb()
+        empty.kill()
+        broker = Broker(work / "tansu", {}, command)
+        broker.start()
+        topics = [f"scale-{i}" for i in range(args.partitions // PARTITIONS_PER_TOPIC)]
+        with RawClient.connect(broker.bootstrap, timeout=600) as client:
+            result["create_1000_s"] = statistics.median(
+                create_topics_timed(client, topics, PARTITIONS_PER_TOPIC)
+            )
+            result |= create_delete_metadata(client, args.partitions)
+        time.sleep(1.0)
+        result["rss_idle_mb"] = broker.rss_mb()
+        result["rss_per_partition_kb"] = (
+            (result["rss_idle_mb"] - result["rss_empty_mb"]) * 1024 / args.partitions
+        )
+    finally:
+        for started in Broker.started:
+            started.kill()
+    return result
 
 
 async def _connect_and_hello(port: int, limit_s: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -322,38 +495,68 @@ def _connection_run(args: argparse.Namespace, work: Path, result: dict[str, floa
     broker.stop()
 
 
+def print_table(
+    args: argparse.Namespace, runs: list[dict[str, float]], peer_runs: list[dict[str, float]]
+) -> None:
+    what = f"{args.partitions} partitions, {args.connections} connections"
+    print(f"\nscale ({what}), median of {len(runs)} run(s); ratio = odradek / Tansu (lower is better):")
+    print(f"  {'figure':36s} {'odradek':>10s} {'min':>9s} {'max':>9s} {'tansu':>10s} {'ratio':>7s}")
+    for key in runs[0]:
+        values = [r[key] for r in runs if key in r]
+        ours = statistics.median(values)
+        theirs = [r[key] for r in peer_runs if key in r]
+        peer = f"{statistics.median(theirs):10.3f}" if theirs else f"{'-':>10s}"
+        ratio = (
+            f"{ours / statistics.median(theirs):6.2f}x"
+            if theirs and statistics.median(theirs)
+            else f"{'-':>7s}"
+        )
+        print(f"  {key:36s} {ours:10.3f} {min(values):9.3f} {max(values):9.3f} {peer} {ratio}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--partitions", type=int, default=20_000)
+    parser.add_argument(
+        "--checkpoints",
+        type=lambda text: [int(n) for n in text.split(",") if n],
+        default=[5_000],
+        help="partition counts (comma-separated) where restarts are measured too, besides --partitions",
+    )
+    parser.add_argument("--offset-commits", type=int, default=100_000)
+    parser.add_argument("--tansu", default=None, help="the Tansu binary: measure it too and print ratios")
     parser.add_argument("--connections", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--only", choices=("partitions", "connections"), default=None)
+    parser.add_argument("--only", choices=("partitions", "coordinators", "connections"), default=None)
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
     args = parser.parse_args()
     raise_fd_limit()
     runs: list[dict[str, float]] = []
+    peer_runs: list[dict[str, float]] = []
     for run in range(args.runs):
         work = Path(tempfile.mkdtemp(prefix="odradek-scale-"))
         try:
             result: dict[str, float] = {}
             if args.only in (None, "partitions"):
                 result |= partition_run(args, work)
+            if args.only in (None, "coordinators"):
+                result |= coordinator_run(args, work)
             if args.only in (None, "connections"):
                 result |= connection_run(args, work)
+            peer = (
+                tansu_run(args, args.tansu, work) if args.tansu and args.only in (None, "partitions") else {}
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        print(json.dumps({"run": run, **result}), flush=True)
+        print(json.dumps({"run": run, **result, **{f"tansu_{k}": v for k, v in peer.items()}}), flush=True)
         if args.out is not None:
             with args.out.open("a") as f:
                 f.write(json.dumps({"type": "scale", "run": run, **result}) + "\n")
+                if peer:
+                    f.write(json.dumps({"type": "scale-tansu", "run": run, **peer}) + "\n")
         runs.append(result)
-    what = f"{args.partitions} partitions, {args.connections} connections"
-    print(f"\nscale ({what}), median of {len(runs)} run(s):")
-    for key in runs[0]:
-        values = [r[key] for r in runs if key in r]
-        print(
-            f"  {key:34s} {statistics.median(values):12.3f}   (min {min(values):.3f}, max {max(values):.3f})"
-        )
+        peer_runs.append(peer)
+    print_table(args, runs, peer_runs)
     return 0
 
 

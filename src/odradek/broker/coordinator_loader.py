@@ -10,27 +10,36 @@ entries  what a shard replays, for both coordinators alike: every record and tra
          the rest as pending, so both coordinators load to the same offset. Batches are read whole
          in 1 MiB chunks; a batch whose records cannot be parsed is skipped with a warning, so one
          bad batch never keeps a partition from loading.
+load     `load_in_parallel`: the partitions load a few at a time, each replayed in a worker thread
+         over a `PartitionLog.reader` (descriptors of its own), off the event loop: the broker
+         serves while `__consumer_offsets` loads, and 50 partitions load as fast as the disk and
+         one core allow, not one after the other between requests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING
 
 from odradek.coordinator.shard import LogEntry, LogRecord, TransactionMarker
 from odradek.metadata.controller.internal_topics import internal_topic
 from odradek.metadata.image import TopicImage
 from odradek.model.errors import ErrorCode
+from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.primitives import ProtocolError
 from odradek.protocol.records import CONTROL_COMMIT, BatchHeader, control_type, iter_headers, iter_records
-from odradek.storage.partition_log import PartitionLog
+from odradek.storage.errors import StorageError
+from odradek.storage.partition_log import LogReader, PartitionLog
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
+    from odradek.replication.partition import Partition
 
 log = logging.getLogger("odradek.broker.coordinators")
 READ_CHUNK_BYTES = 1 << 20
+LOAD_WORKERS = 4  # coordinator partitions loading at once
 _CREATED = frozenset({ErrorCode.NO_ERROR, ErrorCode.TOPIC_ALREADY_EXISTS})
 
 
@@ -49,15 +58,34 @@ async def create_coordinator_topic(broker: Broker, name: str) -> TopicImage | No
 
 def entries(log_: PartitionLog) -> Iterator[tuple[int, LogEntry]]:
     """Every record and transaction marker up to the log end, with its offset, in offset order."""
-    for chunk, pos, header in batches(log_, log_.log_end_offset):
+    return _entries(batches(log_, log_.log_end_offset), log_.log_start_offset, log_.tp)
+
+
+def entries_of(reader: LogReader, tp: TopicPartition) -> Iterator[tuple[int, LogEntry]]:
+    """`entries` from a `PartitionLog.reader`: for a worker thread (loading off the event loop)."""
+
+    def batches_of() -> Iterator[tuple[bytes, int, BatchHeader]]:
+        for chunk in reader.chunks(READ_CHUNK_BYTES):
+            for pos, header in iter_headers(chunk):
+                if header.base_offset >= reader.end_offset:
+                    return
+                yield chunk, pos, header
+
+    return _entries(batches_of(), reader.log_start_offset, tp)
+
+
+def _entries(
+    batches_: Iterator[tuple[bytes, int, BatchHeader]], log_start_offset: int, tp: TopicPartition
+) -> Iterator[tuple[int, LogEntry]]:
+    for chunk, pos, header in batches_:
         try:
             records = list(iter_records(chunk, pos, header))
         except ProtocolError:
-            log.warning("skipping an unreadable batch of %s at %d", log_.tp, header.base_offset)
+            log.warning("skipping an unreadable batch of %s at %d", tp, header.base_offset)
             continue
         producer_id = header.producer_id if header.is_transactional else -1
         for record in records:
-            if record.offset < log_.log_start_offset:
+            if record.offset < log_start_offset:
                 continue
             if header.is_control:
                 kind = control_type(record.key)
@@ -78,3 +106,37 @@ def batches(log_: PartitionLog, end: int) -> Iterator[tuple[bytes, int, BatchHea
             for pos, header in iter_headers(chunk):
                 offset = header.next_offset
                 yield chunk, pos, header
+
+
+async def load_in_parallel(
+    load: Callable[[int, int, Iterator[tuple[int, LogEntry]], int], Awaitable[None]],
+    partitions: list[tuple[int, Partition]],
+    workers: int = LOAD_WORKERS,
+) -> bool:
+    """Load coordinator partitions `workers` at a time, each replayed in a worker thread from a
+    reader of its own (the event loop keeps serving; requests for a partition still loading get
+    COORDINATOR_LOAD_IN_PROGRESS). `load` is the service's `load(index, epoch, entries, end)`.
+    False when a partition's log could not be read (logged)."""
+    gate = asyncio.Semaphore(max(1, workers))
+    failed: list[TopicPartition] = []
+
+    async def one(index: int, partition: Partition) -> None:
+        async with gate:
+            try:
+                reader = partition.log.reader()
+            except StorageError:
+                log.exception("loading %s failed", partition.tp)
+                failed.append(partition.tp)
+                return
+            try:
+                await load(index, partition.leader_epoch, entries_of(reader, partition.tp), reader.end_offset)
+            except Exception:  # a partition that cannot load must not keep the others from loading
+                log.exception("loading %s failed", partition.tp)
+                failed.append(partition.tp)
+            finally:
+                reader.close()
+
+    # gather, not a TaskGroup: FindCoordinator runs this before its first wait, without a task of
+    # its own (connection.py), and a TaskGroup needs one.
+    await asyncio.gather(*(one(index, partition) for index, partition in partitions))
+    return not failed

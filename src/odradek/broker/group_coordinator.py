@@ -27,12 +27,13 @@ subscriptions again and bumps the epoch of the groups whose topics changed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
-from odradek.broker.coordinator_loader import create_coordinator_topic, entries
+from odradek.broker.coordinator_loader import create_coordinator_topic, load_in_parallel
 from odradek.broker.coordinator_log import PartitionCoordinatorLog
 from odradek.coordinator.context import RequestContext as CoordinatorContext
 from odradek.coordinator.group.config import GroupCoordinatorConfig
@@ -42,7 +43,6 @@ from odradek.metadata.image import TopicImage
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
 from odradek.security.acl import AclOperation, ResourceType
-from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
@@ -118,6 +118,7 @@ class BrokerGroupCoordinator:
         self.service = self._new_service(coordinator_config(broker))
         self._ready = False
         self._ready_lock = asyncio.Lock()
+        self._loading: asyncio.Task[ErrorCode] | None = None
         self._started = False
 
     def _new_service(self, config: GroupCoordinatorConfig) -> GroupCoordinatorService:
@@ -131,21 +132,44 @@ class BrokerGroupCoordinator:
         await self.service.start()
         self._started = True
         if self.broker.image.topic(GROUP_METADATA_TOPIC_NAME) is not None:
-            await self.ensure_ready()
+            # Loaded in the background: the broker serves meanwhile (FindCoordinator waits for it,
+            # requests sent straight to a partition still loading get COORDINATOR_LOAD_IN_PROGRESS).
+            self._readying()
 
     async def stop(self) -> None:
         """Stop timers and unload every shard (parked requests answer NOT_COORDINATOR)."""
         self._started = False
+        loading, self._loading = self._loading, None
+        if loading is not None:
+            loading.cancel()
+            await asyncio.wait([loading])
         await self.service.stop()
+
+    async def loaded(self) -> None:
+        """Until the loading started at start is over."""
+        if self._loading is not None:
+            await asyncio.wait([self._loading])
 
     @property
     def ready(self) -> bool:
         return self._ready
 
     async def ensure_ready(self) -> ErrorCode:
-        """Create `__consumer_offsets` if needed and load what is not loaded; NO_ERROR once serving."""
+        """Create `__consumer_offsets` if needed and load what is not loaded; NO_ERROR once serving.
+
+        The work runs in a task of its own, shared by every caller and shielded from them: a client
+        that disconnects while its FindCoordinator waits must not cancel a load half-way."""
         if self._ready and self._all_loaded():
             return ErrorCode.NO_ERROR
+        return await asyncio.shield(self._readying())
+
+    def _readying(self) -> asyncio.Task[ErrorCode]:
+        task = self._loading
+        if task is None or task.done():
+            task = self._loading = asyncio.get_running_loop().create_task(self._make_ready_locked())
+        return task
+
+    async def _make_ready_locked(self) -> ErrorCode:
         async with self._ready_lock:
             return await self._make_ready()
 
@@ -168,19 +192,16 @@ class BrokerGroupCoordinator:
             self.service = self._new_service(coordinator_config(broker, count))
             await self.service.start()
         loaded = set(self.service.runtime.partitions())
+        todo = []
         for index in range(count):
             if index in loaded:
                 continue
             partition = broker.partitions.leader(GROUP_METADATA_TOPIC_NAME, index)
             if isinstance(partition, ErrorCode):
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
-            try:
-                log_end = partition.log.log_end_offset
-                await self.service.load(index, partition.leader_epoch, entries(partition.log), log_end)
-            except StorageError:
-                log.exception("loading %s failed", partition.tp)
-                return ErrorCode.COORDINATOR_NOT_AVAILABLE
-            await asyncio.sleep(0)  # let other requests run between partitions
+            todo.append((index, partition))
+        if not await load_in_parallel(functools.partial(self.service.load, in_thread=True), todo):
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE
         self._ready = True
         return ErrorCode.NO_ERROR
 

@@ -20,11 +20,18 @@ class _PartitionCollector(Collector):
     def __init__(self, source: Callable[[], Iterable[PartitionStat]]) -> None:
         self.source = source
 
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """The families without samples: registering must not walk 20,000 partitions."""
+        return self._families(())
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        return self._families(self.source())
+
+    def _families(self, stats: Iterable[PartitionStat]) -> Iterator[GaugeMetricFamily]:
         leo = GaugeMetricFamily("odradek_log_end_offset", "Log end offset", labels=["topic", "partition"])
         lso = GaugeMetricFamily("odradek_log_start_offset", "Log start offset", labels=["topic", "partition"])
         size = GaugeMetricFamily("odradek_log_size_bytes", "Bytes on disk", labels=["topic", "partition"])
-        for topic, partition, start, end, nbytes in self.source():
+        for topic, partition, start, end, nbytes in stats:
             labels = [topic, str(partition)]
             leo.add_metric(labels, end)
             lso.add_metric(labels, start)

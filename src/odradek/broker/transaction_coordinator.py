@@ -26,12 +26,13 @@ the topic's real partition count once it exists (as in Kafka), so a later change
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from odradek.broker.coordinator_loader import create_coordinator_topic, entries
+from odradek.broker.coordinator_loader import create_coordinator_topic, load_in_parallel
 from odradek.broker.coordinator_log import PartitionCoordinatorLog
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
 from odradek.coordinator.transaction.config import TransactionConfig
@@ -96,6 +97,7 @@ class BrokerTransactionCoordinator:
         self.service = self._new_service()
         self._ready = False
         self._ready_lock = asyncio.Lock()
+        self._loading: asyncio.Task[ErrorCode] | None = None
 
     def _new_service(self) -> TransactionCoordinatorService:
         return TransactionCoordinatorService(
@@ -111,19 +113,42 @@ class BrokerTransactionCoordinator:
             self.service = self._new_service()
         await self.service.start()
         if topic is not None:
-            await self.ensure_ready()
+            # Loaded in the background: the broker serves meanwhile (FindCoordinator waits for it,
+            # requests sent straight to a partition still loading get COORDINATOR_LOAD_IN_PROGRESS).
+            self._readying()
 
     async def stop(self) -> None:
+        loading, self._loading = self._loading, None
+        if loading is not None:
+            loading.cancel()
+            await asyncio.wait([loading])
         await self.service.stop()
+
+    async def loaded(self) -> None:
+        """Until the loading started at start is over."""
+        if self._loading is not None:
+            await asyncio.wait([self._loading])
 
     @property
     def ready(self) -> bool:
         return self._ready
 
     async def ensure_ready(self) -> ErrorCode:
-        """Create `__transaction_state` if needed and load what is not loaded; NO_ERROR once serving."""
+        """Create `__transaction_state` if needed and load what is not loaded; NO_ERROR once serving.
+
+        The work runs in a task of its own, shared by every caller and shielded from them: a client
+        that disconnects while its FindCoordinator waits must not cancel a load half-way."""
         if self._ready and self._all_loaded():
             return ErrorCode.NO_ERROR
+        return await asyncio.shield(self._readying())
+
+    def _readying(self) -> asyncio.Task[ErrorCode]:
+        task = self._loading
+        if task is None or task.done():
+            task = self._loading = asyncio.get_running_loop().create_task(self._make_ready_locked())
+        return task
+
+    async def _make_ready_locked(self) -> ErrorCode:
         async with self._ready_lock:
             return await self._make_ready()
 
@@ -137,14 +162,16 @@ class BrokerTransactionCoordinator:
             if created is None:
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
         loaded = set(self.service.runtime.partitions())
+        todo = []
         for index in range(self.config.num_partitions):
             if index in loaded:
                 continue
             partition = broker.partitions.leader(TRANSACTION_STATE_TOPIC_NAME, index)
             if isinstance(partition, ErrorCode):
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
-            log_ = partition.log
-            await self.service.load(index, partition.leader_epoch, entries(log_), log_.log_end_offset)
+            todo.append((index, partition))
+        if not await load_in_parallel(functools.partial(self.service.load, in_thread=True), todo):
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE
         self._ready = True
         return ErrorCode.NO_ERROR
 

@@ -174,9 +174,15 @@ class CoordinatorRuntime(Generic[S]):
 
     # -- loading -------------------------------------------------------------------------------
 
-    async def load(self, partition: int, epoch: int, entries: Entries, end_offset: int = 0) -> None:
+    async def load(
+        self, partition: int, epoch: int, entries: Entries, end_offset: int = 0, *, in_thread: bool = False
+    ) -> None:
         """Become the coordinator of `partition` at `epoch`: replay its log (replacing any loaded
-        shard), then serve it. `end_offset`: the log end the entries were read up to."""
+        shard), then serve it. `end_offset`: the log end the entries were read up to.
+
+        `in_thread`: replay the (synchronous) entries in a worker thread, off the event loop. Nothing
+        on the loop touches a shard while its partition is loading, so the thread has it alone; the
+        entries must then be safe to read from that thread (`PartitionLog.reader`)."""
         self.unload(partition)
         registry = SnapshotRegistry()
         p = _Partition(self._new_shard(partition, epoch, registry), registry, epoch)
@@ -185,7 +191,15 @@ class CoordinatorRuntime(Generic[S]):
         registry.tracking = False
         skipped = 0
         last = 0
-        if isinstance(entries, AsyncIterable):
+        if in_thread and not isinstance(entries, AsyncIterable):
+            try:
+                skipped, last = await asyncio.to_thread(self._replay_all, partition, p, entries, committed)
+            except asyncio.CancelledError:
+                # The thread stops at its next check; the partition must not stay "loading" forever.
+                if self._partitions.get(partition) is p:
+                    self.unload(partition)
+                raise
+        elif isinstance(entries, AsyncIterable):
             async for offset, entry in entries:
                 if self._partitions.get(partition) is not p:
                     return
@@ -220,6 +234,18 @@ class CoordinatorRuntime(Generic[S]):
             p.waiting.append(_Commit(end, result, None))
             self._on_high_watermark(partition, p, p.committed)
         self._wakeup.set()
+
+    def _replay_all(
+        self, partition: int, p: _Partition[S], entries: Iterable[tuple[int, LogEntry]], committed: int
+    ) -> tuple[int, int]:
+        """(skipped, end) after replaying every entry (in a worker thread: only `p` is touched)."""
+        skipped = last = 0
+        for offset, entry in entries:
+            skipped += self._replay(partition, p, offset, entry, committed, skipped)
+            last = offset + 1
+            if not offset % 4096 and self._partitions.get(partition) is not p:
+                break  # unloaded meanwhile
+        return skipped, last
 
     def _replay(
         self, partition: int, p: _Partition[S], offset: int, entry: LogEntry, committed: int, skipped: int

@@ -15,6 +15,7 @@ import dataclasses
 import types
 import typing
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -195,15 +196,96 @@ def record_from_json(data: dict[str, Any]) -> MetadataRecord:
     cls = RECORD_TYPES.get(str(data.get("type")))
     if cls is None:
         raise RecordDecodeError(f"unknown metadata record type {data.get('type')!r}")
-    hints = _hints(cls)
     kwargs: dict[str, object] = {}
-    for field in dataclasses.fields(cls):
-        if field.name in data:
-            kwargs[field.name] = _from_json(hints[field.name], data[field.name], field.name)
-        elif field.default is dataclasses.MISSING:
-            raise RecordDecodeError(f"{cls.__name__} lacks field {field.name}")
+    for name, convert, required in _decoder(cls):
+        if name in data:
+            kwargs[name] = convert(data[name])
+        elif required:
+            raise RecordDecodeError(f"{cls.__name__} lacks field {name}")
     record: MetadataRecord = cls(**kwargs)
     return record
+
+
+Converter = Callable[[object], object]
+_DECODERS: dict[type[Any], list[tuple[str, Converter, bool]]] = {}
+
+
+def _decoder(cls: type[Any]) -> list[tuple[str, Converter, bool]]:
+    """(field, converter, required) per field of a record class, worked out once: a start replays
+    tens of thousands of records, so no type reflection per record."""
+    decoder = _DECODERS.get(cls)
+    if decoder is None:
+        hints = _hints(cls)
+        decoder = _DECODERS[cls] = [
+            (f.name, _converter(hints[f.name], f.name), f.default is dataclasses.MISSING)
+            for f in dataclasses.fields(cls)
+        ]
+    return decoder
+
+
+def _converter(hint: Any, name: str) -> Converter:
+    """A function turning a JSON value into the field's declared type (only the shapes records use)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        (inner_hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        inner = _converter(inner_hint, name)
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple:
+        (element_hint,) = {arg for arg in typing.get_args(hint) if arg is not Ellipsis}
+        element = _converter(element_hint, name)
+
+        def convert_tuple(value: object) -> object:
+            if not isinstance(value, list):
+                raise RecordDecodeError(f"field {name} should be an array")
+            return tuple(element(v) for v in value)
+
+        return convert_tuple
+    if hint is uuid.UUID:
+
+        def convert_uuid(value: object) -> object:
+            try:
+                return uuid.UUID(str(value))
+            except ValueError as e:
+                raise RecordDecodeError(f"field {name}: {e}") from None
+
+        return convert_uuid
+    if isinstance(hint, type) and issubclass(hint, IntEnum):
+        enum = hint
+
+        def convert_enum(value: object) -> object:
+            try:
+                return enum(int(value))  # type: ignore[call-overload]
+            except (TypeError, ValueError) as e:
+                raise RecordDecodeError(f"field {name}: {e}") from None
+
+        return convert_enum
+    base = getattr(hint, "__supertype__", hint)  # NewType → its base type
+    if base is int:
+
+        def convert_int(value: object) -> object:
+            if type(value) is not int:  # bool is not an integer here
+                raise RecordDecodeError(f"field {name} should be an integer")
+            return value
+
+        return convert_int
+    if base is float:
+
+        def convert_number(value: object) -> object:
+            if type(value) not in (int, float):  # bool is not a number here
+                raise RecordDecodeError(f"field {name} should be a number")
+            return value
+
+        return convert_number
+    if base is str or base is bool:
+        kind = "a string" if base is str else "a boolean"
+
+        def convert_exact(value: object) -> object:
+            if type(value) is not base:
+                raise RecordDecodeError(f"field {name} should be {kind}")
+            return value
+
+        return convert_exact
+    return lambda value: value
 
 
 def _to_json(value: object) -> object:
@@ -223,38 +305,3 @@ def _hints(cls: type[Any]) -> dict[str, Any]:
     if cls not in _HINTS:
         _HINTS[cls] = typing.get_type_hints(cls)
     return _HINTS[cls]
-
-
-def _from_json(hint: Any, value: object, name: str) -> object:
-    """Convert a JSON value to the field's declared type (only the shapes records use)."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        (inner,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _from_json(inner, value, name)
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise RecordDecodeError(f"field {name} should be an array")
-        (element,) = {arg for arg in typing.get_args(hint) if arg is not Ellipsis}
-        return tuple(_from_json(element, v, name) for v in value)
-    if hint is uuid.UUID:
-        try:
-            return uuid.UUID(str(value))
-        except ValueError as e:
-            raise RecordDecodeError(f"field {name}: {e}") from None
-    if isinstance(hint, type) and issubclass(hint, IntEnum):
-        try:
-            return hint(int(value))  # type: ignore[call-overload]
-        except (TypeError, ValueError) as e:
-            raise RecordDecodeError(f"field {name}: {e}") from None
-    base = getattr(hint, "__supertype__", hint)  # NewType → its base type
-    if base is int and not (isinstance(value, int) and not isinstance(value, bool)):
-        raise RecordDecodeError(f"field {name} should be an integer")
-    if base is str and not isinstance(value, str):
-        raise RecordDecodeError(f"field {name} should be a string")
-    if base is float and not (isinstance(value, int | float) and not isinstance(value, bool)):
-        raise RecordDecodeError(f"field {name} should be a number")
-    if base is bool and not isinstance(value, bool):
-        raise RecordDecodeError(f"field {name} should be a boolean")
-    return value

@@ -31,7 +31,9 @@ from odradek.storage.layout import segment_file, segment_path
 
 
 class CorruptIndexError(Exception):
-    pass
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing  # no file at all (a small segment is closed without index files)
 
 
 class IndexFile:
@@ -90,7 +92,7 @@ class IndexFile:
         try:
             size = os.stat(self.path).st_size
         except FileNotFoundError:
-            raise CorruptIndexError(f"{self.path} is missing") from None
+            raise CorruptIndexError(f"{self.path} is missing", missing=True) from None
         if size % self.ENTRY_SIZE:
             raise CorruptIndexError(f"{self.path}: length {size} is not a multiple of {self.ENTRY_SIZE}")
         return size // self.ENTRY_SIZE
@@ -119,12 +121,13 @@ class IndexFile:
         """Read the file into memory and check it; raises CorruptIndexError."""
         if self._loaded:
             return
+        name = segment_file(self._directory, self.base_offset, self._suffix)
         try:
-            data = read_file(segment_file(self._directory, self.base_offset, self._suffix))
+            data = read_file(name)
         except FileNotFoundError:
-            raise CorruptIndexError(f"{self.path} is missing") from None
+            raise CorruptIndexError(f"{name} is missing", missing=True) from None
         if len(data) % self.ENTRY_SIZE:
-            raise CorruptIndexError(f"{self.path}: length {len(data)} is not a multiple of {self.ENTRY_SIZE}")
+            raise CorruptIndexError(f"{name}: length {len(data)} is not a multiple of {self.ENTRY_SIZE}")
         self._decode(data)
         try:
             self._check()
@@ -178,6 +181,27 @@ class IndexFile:
                 self._rewrite = True
             self._persisted = entries
         del self._pending[(entries - self._persisted) * self.ENTRY_SIZE :]
+
+    def encoded(self) -> bytes:
+        """Every entry in the file format (a loaded index whose file is stale: see `adopt`)."""
+        self.ensure_loaded()
+        if self._rewrite:
+            return bytes(self._pending)
+        return self._encode_all()
+
+    def _encode_all(self) -> bytes:
+        raise NotImplementedError
+
+    def adopt(self, data: bytes) -> None:
+        """Hold `data` (entries in the file format) as this index, in memory, to be written over the
+        file by the next `persist` (entries another process rebuilt)."""
+        if len(data) % self.ENTRY_SIZE:
+            raise CorruptIndexError(f"{self.path}: {len(data)} bytes are not whole entries")
+        self._decode(data)
+        self._loaded = True
+        self._pending = bytearray(data)
+        self._persisted = 0
+        self._rewrite = True
 
     def reset(self) -> None:
         """Drop every entry (before a rebuild); the file is rewritten by the next `persist`."""

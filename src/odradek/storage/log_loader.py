@@ -12,9 +12,10 @@ the storage modules, about 0.3 s) is paid. So:
 * fewer than `PROCESS_MIN_PARTITIONS` partitions to load: threads (`workers` of them; the work is
   small and a process start would cost more than it saves);
 * more: `workers` processes. Each loads its share completely (recovery writes what it rebuilds:
-  indexes, `.txnindex`, truncations), then hands back each log's `LogState`, its producer state and
-  its recovery point, from which the broker builds the log without touching the disk
-  (`PartitionLog.from_state`), exactly as after a clean shutdown.
+  `.txnindex`, truncations, the indexes of closed segments), then hands back each log's `LogState`,
+  its producer state, its recovery point and its active segment's rebuilt index entries (held in
+  memory until the segment is sealed, as in a log recovered in-process), from which the broker
+  builds the log without touching the disk (`PartitionLog.from_state`).
 
 A loader, thread or process, has its own small file cache, so a start never holds more than a few
 descriptors per worker, whatever the number of partitions.
@@ -84,6 +85,8 @@ class LoadedLog:
     recovery_point: int
     producer_state: ProducerStateManager
     truncated_bytes: int
+    active_indexes: tuple[bytes, bytes] | None
+    """The active segment's index entries when recovery rebuilt them (`LogSegment.export_indexes`)."""
 
 
 Batch = list[LoadedLog | BaseException]
@@ -112,9 +115,14 @@ def worker_main() -> None:
         for job in jobs[start : start + RESULT_BATCH]:
             try:
                 log = job.load(files, os.fsync)
-                log.active_segment.persist_indexes()  # rebuilt in memory; the broker reads them from disk
                 batch.append(
-                    LoadedLog(log.state(), log.recovery_point, log.producer_state, log.truncated_on_load)
+                    LoadedLog(
+                        log.state(),
+                        log.recovery_point,
+                        log.producer_state,
+                        log.truncated_on_load,
+                        log.active_segment.export_indexes(),  # rebuilt in memory, not on disk
+                    )
                 )
             except Exception as exc:  # the broker fails its start with it, as a thread would
                 batch.append(exc)
@@ -254,4 +262,6 @@ def _from_loaded(job: LoadJob, loaded: LoadedLog, files: FileCache, fsync: Fsync
         producer_state=loaded.producer_state,
     )
     log.truncated_on_load = loaded.truncated_bytes
+    if loaded.active_indexes is not None:
+        log.active_segment.import_indexes(*loaded.active_indexes)
     return log

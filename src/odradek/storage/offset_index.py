@@ -42,6 +42,9 @@ class OffsetIndex(IndexFile):
         self._rel = both[0::2]
         self._pos = both[1::2]
 
+    def _encode_all(self) -> bytes:
+        return b"".join(ENTRY.pack(rel, pos) for rel, pos in zip(self._rel, self._pos, strict=True))
+
     def _drop_arrays(self) -> None:
         self._rel = self._pos = _EMPTY
 

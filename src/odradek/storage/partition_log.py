@@ -738,6 +738,21 @@ class PartitionLog:
         self._snapshot_offset = self._leo
 
     # --- read -------------------------------------------------------------------------------
+    def reader(self) -> LogReader:
+        """The log's segments as they are now, on descriptors of the reader's own (duplicates:
+        valid whatever the file cache, a roll or a compaction does meanwhile), for a worker thread
+        to read from the log start offset to the current end (coordinators loading). Close it."""
+        self._check_open()
+        fds: list[tuple[int, int]] = []
+        try:
+            for segment in self._segments:
+                fds.append((os.dup(segment.fd), segment.size))
+        except OSError as exc:
+            for fd, _ in fds:
+                os.close(fd)
+            raise self._io_error("reading", exc) from exc
+        return LogReader(fds, self._log_start, self._leo)
+
     def read(
         self, fetch_offset: int, max_bytes: int, max_offset: int, min_one_batch: bool = True
     ) -> ReadResult:
@@ -1055,7 +1070,7 @@ class PartitionLog:
             return
         try:
             if seal:
-                self._segments[-1].seal()
+                self._segments[-1].seal_at_close()
             take_snapshot = flush if snapshot is None else snapshot
             if take_snapshot and self.producer_state.producers and self._snapshot_offset != self._leo:
                 self._snapshot(sync=flush)
@@ -1106,3 +1121,50 @@ def _open_existing(paths: list[Path]) -> list[int]:
                 os.close(fd)
             raise
     return fds
+
+
+class LogReader:
+    """Whole batches of a log's segments, in order, from another thread (`PartitionLog.reader`)."""
+
+    __slots__ = ("_fds", "end_offset", "log_start_offset")
+
+    def __init__(self, fds: list[tuple[int, int]], log_start_offset: int, end_offset: int) -> None:
+        self._fds = fds  # (descriptor, size to read up to) per segment
+        self.log_start_offset = log_start_offset
+        self.end_offset = end_offset
+
+    def chunks(self, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+        """Byte runs of whole batches (a batch larger than `chunk_bytes` comes whole, alone)."""
+        for fd, size in self._fds:
+            position = 0
+            while position < size:
+                data = os.pread(fd, min(chunk_bytes, size - position), position)
+                if not data:
+                    break
+                end = 0
+                while len(data) - end >= LOG_OVERHEAD:
+                    length = int.from_bytes(data[end + 8 : end + 12], "big")
+                    if end + LOG_OVERHEAD + length > len(data):
+                        break
+                    end += LOG_OVERHEAD + length
+                if end == 0:  # one batch larger than the chunk
+                    if len(data) < LOG_OVERHEAD:
+                        break
+                    length = int.from_bytes(data[8:12], "big")
+                    data = os.pread(fd, LOG_OVERHEAD + length, position)
+                    end = len(data)
+                    if end < LOG_OVERHEAD + length:
+                        break  # the file ends inside it
+                yield data[:end]
+                position += end
+
+    def close(self) -> None:
+        for fd, _ in self._fds:
+            os.close(fd)
+        self._fds = []
+
+    def __enter__(self) -> LogReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -143,6 +143,11 @@ def load_segments(
         bound = bases[i + 1] if i + 1 < len(bases) else None
         try:
             if segment.base_offset not in listing.indexed:
+                if segment.size == 0 or (
+                    i == len(segments) - 1 and segment.size <= config.index_interval_bytes
+                ):
+                    segment.load_empty_indexes()  # a small active segment is closed without index files
+                    continue
                 raise CorruptIndexError("missing index file")
             segment.quick_check_indexes(bound)
         except CorruptIndexError as exc:
@@ -150,23 +155,31 @@ def load_segments(
             _recover(loaded, segment, None, persist=i < len(segments) - 1)
 
     on_batch = _epoch_assigner(epoch_cache) if epochs_ok else None
+    recovered_end: int | None = None  # the log end offset, when the active segment was just recovered
     for i in range(first_recovered, len(segments)):
         last = i == len(segments) - 1
         # The active segment's rebuilt indexes stay in memory until it is sealed (index_file.py).
-        if _recover(loaded, segments[i], on_batch, persist=not last) and not last:
+        cut, next_offset = _recover(loaded, segments[i], on_batch, persist=not last)
+        if cut and not last:
             for doomed in segments[i + 1 :]:
                 loaded.truncated_bytes += doomed.size
                 for path in doomed.rename_to_deleted():
                     path.unlink()
             del segments[i + 1 :]
+            recovered_end = next_offset
             break
+        if last:
+            recovered_end = next_offset
 
     active = segments[-1]
-    active.load_indexes()  # the active segment's indexes are written to: check them now
-    log_end_offset, end = active.scan_tail()
-    if end != active.size:  # a torn tail despite the clean-shutdown marker: never append after it
-        _recover(loaded, active, None, persist=False)
-        log_end_offset = active.read_next_offset()
+    if recovered_end is not None:
+        log_end_offset = recovered_end
+    else:
+        active.load_indexes()  # the active segment's indexes are written to: check them now
+        log_end_offset, end = active.scan_tail()
+        if end != active.size:  # a torn tail despite the clean-shutdown marker: never append after it
+            _recover(loaded, active, None, persist=False)
+            log_end_offset = active.read_next_offset()
     if not epochs_ok:
         for segment in segments:
             for _, header in segment.headers():
@@ -189,11 +202,11 @@ def _recover(
     on_batch: Callable[[BatchHeader], None] | None,
     *,
     persist: bool,
-) -> bool:
-    """Recover one segment; True if its tail was cut."""
+) -> tuple[bool, int]:
+    """Recover one segment: (whether its tail was cut, the offset after its last batch)."""
     size = segment.size
-    truncated, _ = segment.recover(on_batch, persist=persist)
+    truncated, next_offset = segment.recover(on_batch, persist=persist)
     if truncated:
         loaded.truncated_bytes += size - segment.size
         _log.warning("%s: cut %d bytes of torn or corrupt batches", segment.log_path, size - segment.size)
-    return truncated
+    return truncated, next_offset

@@ -213,19 +213,32 @@ class LogSegment:
     @property
     def offset_index(self) -> OffsetIndex:
         """The offset index, loaded and checked; rebuilt from the log if it is corrupt."""
-        try:
-            self._offset_index.ensure_loaded()
-        except CorruptIndexError:
-            self.recover()
+        if not self._offset_index.loaded:
+            self._load_indexes()
         return self._offset_index
 
     @property
     def time_index(self) -> TimeIndex:
-        try:
-            self._time_index.ensure_loaded()
-        except CorruptIndexError:
-            self.recover()
+        if not self._time_index.loaded:
+            self._load_indexes()
         return self._time_index
+
+    def _load_indexes(self) -> None:
+        try:
+            self._offset_index.ensure_loaded()
+            self._time_index.ensure_loaded()
+        except CorruptIndexError as exc:
+            if exc.missing and self.size <= self.index_interval:
+                self.load_empty_indexes()  # closed too small to have entries (`seal_at_close`)
+            else:
+                self.recover()
+
+    def load_empty_indexes(self) -> None:
+        """This segment has no index files because it holds too little to have entries (it was
+        closed that way, see `seal_at_close`): empty indexes, written when it is sealed."""
+        for index in (self._offset_index, self._time_index):
+            if not index.loaded:
+                index.adopt(b"")
 
     def load_indexes(self) -> None:
         """Read and fully check both indexes now (rebuilding them if needed), not on first use."""
@@ -425,6 +438,28 @@ class LogSegment:
         if persist:
             self.persist_indexes()
         self._recent_next = self._recent_pos = _NO_RECENT
+
+    def seal_at_close(self) -> None:
+        """`seal` when closing the log: a segment without index entries (at most
+        `index.interval.bytes` of batches, most partitions of a broker with thousands of them)
+        writes nothing, since a start scans it in one read anyway; this keeps a clean shutdown from
+        creating two files per idle partition."""
+        if self._offset_index.loaded and self._offset_index.entries == 0 and not self._time_index.written:
+            return
+        self.seal()
+
+    def export_indexes(self) -> tuple[bytes, bytes] | None:
+        """Both indexes' entries, encoded, when they are in memory only (a loader process hands
+        them to the broker); None when the files hold them."""
+        oi, ti = self._offset_index, self._time_index
+        if oi.written and ti.written:
+            return None
+        return oi.encoded(), ti.encoded()
+
+    def import_indexes(self, offset_entries: bytes, time_entries: bytes) -> None:
+        """Take `export_indexes` from another process: in memory, written when sealed."""
+        self._offset_index.adopt(offset_entries)
+        self._time_index.adopt(time_entries)
 
     def persist_indexes(self) -> None:
         """Write the index entries held only in memory (see index_file.py)."""

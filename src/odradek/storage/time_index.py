@@ -39,6 +39,9 @@ class TimeIndex(IndexFile):
             self._ts.append(ts)
             self._rel.append(rel)
 
+    def _encode_all(self) -> bytes:
+        return b"".join(ENTRY.pack(ts, rel) for ts, rel in zip(self._ts, self._rel, strict=True))
+
     def _drop_arrays(self) -> None:
         self._ts = _EMPTY_TS
         self._rel = _EMPTY_REL

@@ -47,6 +47,7 @@ class InProcessBroker:
 
     def start(self) -> InProcessBroker:
         self.run(self.broker.start())
+        self.run(self.broker.coordinators_loaded())  # the loop only runs while a test waits
         return self
 
     def stop(self) -> None:

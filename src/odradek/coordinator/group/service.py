@@ -89,8 +89,10 @@ class GroupCoordinatorService:
     async def stop(self) -> None:
         await self.runtime.stop()
 
-    async def load(self, partition: int, epoch: int, entries: Entries, end_offset: int = 0) -> None:
-        await self.runtime.load(partition, epoch, entries, end_offset)
+    async def load(
+        self, partition: int, epoch: int, entries: Entries, end_offset: int = 0, *, in_thread: bool = False
+    ) -> None:
+        await self.runtime.load(partition, epoch, entries, end_offset, in_thread=in_thread)
 
     def unload(self, partition: int) -> None:
         self.runtime.unload(partition)

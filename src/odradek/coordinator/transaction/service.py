@@ -101,10 +101,16 @@ class TransactionCoordinatorService:
         await self.runtime.stop()
 
     async def load(
-        self, partition: int, coordinator_epoch: int, entries: Entries, end_offset: int = 0
+        self,
+        partition: int,
+        coordinator_epoch: int,
+        entries: Entries,
+        end_offset: int = 0,
+        *,
+        in_thread: bool = False,
     ) -> None:
         """Become the coordinator of `partition`: replay its records, then finish what was pending."""
-        await self.runtime.load(partition, coordinator_epoch, entries, end_offset)
+        await self.runtime.load(partition, coordinator_epoch, entries, end_offset, in_thread=in_thread)
 
     def unload(self, partition: int) -> None:
         self.runtime.unload(partition)
