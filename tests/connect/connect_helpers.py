@@ -49,7 +49,7 @@ def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 30.0, **
 def read_all(bootstrap: str, topic: str, timeout: float = 30.0, **extra: Any) -> list[Any]:
     """Every record of `topic` up to its end as it is now (read until each partition's position
     reaches the high watermark of the start: no fixed wait for records that will not come)."""
-    from confluent_kafka import TopicPartition
+    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
     consumer = Consumer(
         {
@@ -62,11 +62,14 @@ def read_all(bootstrap: str, topic: str, timeout: float = 30.0, **extra: Any) ->
     out: list[Any] = []
     try:
         metadata = consumer.list_topics(topic, timeout=10).topics[topic]
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+        watermarks = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
             for p in metadata.partitions
         }
-        consumer.assign([TopicPartition(topic, p, 0) for p in ends])  # 0: from the first offset
+        ends = {p: high for p, (low, high) in watermarks.items() if high > low}  # empty ones: nothing to read
+        if not ends:
+            return out
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             positions = {
@@ -80,3 +83,13 @@ def read_all(bootstrap: str, topic: str, timeout: float = 30.0, **extra: Any) ->
     finally:
         consumer.close()
     return out
+
+
+def tasks_stopped(herder: Any, name: str) -> bool:
+    """No task of connector `name` is configured or running on this in-process worker, and none is
+    still stopping (a herder tick stops tasks and waits for them while holding its lock), so every
+    final commit of theirs has happened."""
+    with herder._lock:
+        return herder.connector_info(name)["tasks"] == [] and not any(
+            t.connector == name for t in herder.tasks
+        )

@@ -40,6 +40,7 @@ def test_odradek_dev_runs_connect_and_the_readme_recipes_work(tmp_path: Path) ->
     sup = Supervised([
         sys.executable, "-m", "odradek", "--log-level", "WARNING", "dev",
         "--listeners", "PLAINTEXT://127.0.0.1:0", "--metrics-port", "0",
+        "--override", "group.initial.rebalance.delay.ms=0",  # groups (sinks, workers) form at once
         "--log-dirs", str(tmp_path / "data"), "--port", "connect=0", "--port", "registry=0",
         "--without", "rest", "--without", "sql",
     ])  # fmt: skip

@@ -8,6 +8,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -39,7 +40,15 @@ def workers(bootstrap: str) -> Iterator[list[ConnectWorkerProcess]]:
         "offset.storage.topic": f"{group}-offsets",
         "status.storage.topic": f"{group}-status",
     }
-    started = [ConnectWorkerProcess(bootstrap, group, overrides).start() for _ in range(3)]
+    workers = [ConnectWorkerProcess(bootstrap, group, overrides) for _ in range(3)]
+    with ThreadPoolExecutor(3) as pool:  # start together: each waits on its own REST API
+        starts = [pool.submit(worker.start) for worker in workers]
+    try:
+        started = [start.result() for start in starts]
+    except Exception:
+        for worker in workers:
+            worker.kill()
+        raise
     yield started
     for worker in started:
         worker.kill()

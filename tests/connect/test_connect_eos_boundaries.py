@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 import pytest
-from connect_helpers import read_all, read_topic, wait_for
+from connect_helpers import read_all, read_topic, tasks_stopped, wait_for
 
 from odradek.connect.api.records import SourceRecord
 from odradek.connect.connectors.verifiable import VerifiableSourceConnector, VerifiableSourceTask
@@ -60,8 +60,8 @@ def test_transaction_boundaries(
             "connector.class": connector_class,
             "topic": topic_name,
             "tasks.max": "2",
-            "throughput": "200",
-            "batch.size": "7",
+            "throughput": "5000",
+            "batch.size": "7",  # full batches: a connector's boundary falls inside one
             "transaction.boundary": boundary,
             "transaction.boundary.interval.ms": "300",
         },
@@ -74,7 +74,7 @@ def test_transaction_boundaries(
         what="committed records",
     )
     herder.set_target_state("eos", TargetState.STOPPED)
-    wait_for(lambda: herder.connector_info("eos")["tasks"] == [], what="stopped")
+    wait_for(lambda: tasks_stopped(herder, "eos"), what="stopped")
     seqnos: dict[int, list[int]] = defaultdict(list)
     for message in read_all(bootstrap, topic_name, **committed):
         record = json.loads(message.value())

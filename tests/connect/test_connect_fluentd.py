@@ -6,6 +6,7 @@ sender waits for the `{"ack": chunk}` answer before an event counts as delivered
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import socket
 import time
@@ -113,3 +114,80 @@ def test_fluent_logger_events_become_records_with_acks_and_reconnects(
     acked.close()
     values = sorted(json.loads(r.value())["i"] for r in read_topic(bootstrap, topic_name, 12))
     assert set(values) == set(range(12))
+
+
+def handshake(
+    port: int, shared_key: str, hostname: str = "client.example"
+) -> tuple[socket.socket, list[Any]]:
+    """The client side of the forward protocol's handshake, as Fluentd's out_forward does it."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    unpacker = msgpack.Unpacker(raw=False)
+
+    def receive() -> Any:
+        while True:
+            for message in unpacker:
+                return message
+            data = sock.recv(4096)
+            if not data:
+                return None
+            unpacker.feed(data)
+
+    helo = receive()
+    assert helo[0] == "HELO" and helo[1]["keepalive"] is True
+    nonce = helo[1]["nonce"]
+    salt = uuid.uuid4().hex
+    digest = hashlib.sha512(salt.encode() + hostname.encode() + nonce + shared_key.encode()).hexdigest()
+    sock.sendall(msgpack.packb(["PING", hostname, salt, digest, "", ""]))
+    pong = receive()
+    return sock, [pong, nonce, salt]
+
+
+def test_shared_key_handshake_and_udp_heartbeat(standalone, bootstrap: str, topic_name: str) -> None:
+    port = free_port()
+    herder = standalone(
+        **{
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+        }
+    )
+    herder.put_connector_config(
+        "fluent",
+        {
+            "connector.class": "FluentdForwardSourceConnector",
+            "topic": topic_name,
+            "bind": "127.0.0.1",
+            "port": str(port),
+            "security.shared_key": "s3cret",
+            "security.self_hostname": "odradek.example",
+        },
+        allow_replace=False,
+    )
+    wait_for(
+        lambda: (t := herder.connector_status("fluent")["tasks"]) and t[0]["state"] == "RUNNING",
+        what="listening",
+    )
+    # UDP heartbeat: every datagram is answered with one zero byte
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(5)
+        udp.sendto(b"\x00", ("127.0.0.1", port))
+        assert udp.recvfrom(16)[0] == b"\x00"
+    # a wrong key is refused and the connection closed; nothing it sends gets through
+    refused, (pong, _, _) = handshake(port, "wrong")
+    assert pong[:3] == ["PONG", False, "shared_key mismatch"]
+    try:
+        refused.sendall(msgpack.packb(["app.bad", 1_700_000_000, {"i": -1}]))
+        assert refused.recv(16) == b""  # closed by the server
+    except ConnectionError:
+        pass  # closed before our write
+    refused.close()
+    # the right key: the server proves it knows it too, then events flow
+    sock, (pong, nonce, salt) = handshake(port, "s3cret")
+    assert pong[:4] == ["PONG", True, "", "odradek.example"]
+    assert pong[4] == hashlib.sha512(salt.encode() + b"odradek.example" + nonce + b"s3cret").hexdigest()
+    sock.sendall(msgpack.packb(["app.ok", 1_700_000_000, {"i": 1}, {"chunk": "c1"}]))
+    answer = msgpack.Unpacker(raw=False)
+    answer.feed(sock.recv(1024))
+    assert next(answer) == {"ack": "c1"}
+    sock.close()
+    records = read_topic(bootstrap, topic_name, 1)
+    assert [(r.key(), json.loads(r.value())) for r in records] == [(b"app.ok", {"i": 1})]

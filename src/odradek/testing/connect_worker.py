@@ -1,4 +1,5 @@
-"""Run a real `odradek connect distributed` worker in a subprocess (crash tests kill it -9).
+"""Run a real `odradek connect distributed` worker in a subprocess (crash tests kill it -9), or
+with `standalone=[worker.properties, connector files...]` an `odradek connect standalone` one.
 
 The worker listens on a port chosen here (its URL is its worker id) and logs
 `serving connect on URL` once its REST API answers; `url` is then usable.
@@ -12,7 +13,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 START_TIMEOUT_S = 30.0
 
@@ -24,9 +26,16 @@ def free_port() -> int:
 
 
 class ConnectWorkerProcess:
-    def __init__(self, bootstrap: str, group_id: str, overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        group_id: str = "",
+        overrides: Mapping[str, str] | None = None,
+        standalone: Sequence[Path] | None = None,
+    ) -> None:
         self.bootstrap = bootstrap
         self.group_id = group_id
+        self.standalone = [str(p) for p in standalone] if standalone is not None else None
         self.overrides = dict(overrides or {})
         self.port = free_port()
         self.proc: subprocess.Popen[str] | None = None
@@ -50,11 +59,10 @@ class ConnectWorkerProcess:
             "--log-level",
             "INFO",
             "connect",
-            "distributed",
+            *(["standalone", *self.standalone] if self.standalone is not None else ["distributed"]),
             "--bootstrap",
             self.bootstrap,
-            "--group-id",
-            self.group_id,
+            *(["--group-id", self.group_id] if self.standalone is None else []),
             "--listen",
             f"127.0.0.1:{self.port}",
         ]

@@ -8,8 +8,14 @@ and CompressedPackedForward (`option.compressed = "gzip"`). `time` is an integer
 extension (seconds and nanoseconds). When a message carries `option.chunk`, the connector answers
 `{"ack": <chunk>}` once every event of that message was written to Kafka (or handled by the
 error policy): a sender waiting for acks resends what was never acknowledged, so nothing is lost
-when the worker dies (at least once). Shared-key authentication (the handshake phase) and the UDP
-heartbeat are not supported.
+when the worker dies (at least once).
+
+With `security.shared_key` every connection starts with the protocol's handshake
+(`fluentd_handshake.py`: HELO, PING, PONG; `security.self_hostname`, and user authentication with
+`security.user_auth` and `security.users`); a client that fails it is answered PONG false and
+disconnected before any of its events is read. UDP heartbeats (`heartbeat.udp`, on by default):
+as Fluentd's `in_forward`, every datagram to the same port number is answered with one zero byte,
+which is how a sender with `heartbeat_type udp` sees the server alive.
 
 Each event becomes one record: key = the tag (string), value = the event's record as a schemaless
 map, timestamp = the event time, written to `topic`. One task (one listening socket).
@@ -25,7 +31,7 @@ import socket
 import socketserver
 import struct
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +41,7 @@ from odradek.connect.api.config_def import NO_DEFAULT, ConfigDef, ConfigType, Im
 from odradek.connect.api.connector import SourceConnector, SourceTask, Task
 from odradek.connect.api.errors import ConnectException
 from odradek.connect.api.records import RecordMetadata, SourceRecord
+from odradek.connect.connectors.fluentd_handshake import Handshake, Security, parse_users
 from odradek.connect.data.schema import OPTIONAL_STRING_SCHEMA
 
 log = logging.getLogger("odradek.connect.fluentd")
@@ -103,10 +110,10 @@ class Chunk:
 class _Handler(socketserver.BaseRequestHandler):
     server: _Server
 
-    def handle(self) -> None:
+    def _messages(self) -> Iterator[Any]:
+        """The connection's MessagePack objects until it closes or the task stops."""
         unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=64 * 1024 * 1024)
         sock = self.request
-        sock.settimeout(1.0)
         while not self.server.stopping.is_set():
             try:
                 data = sock.recv(65536)
@@ -117,34 +124,73 @@ class _Handler(socketserver.BaseRequestHandler):
             if not data:
                 return
             unpacker.feed(data)
-            for message in unpacker:
-                try:
-                    tag, entries, option = decode_message(message)
-                except ValueError as exc:
-                    log.warning("dropping a malformed forward message from %s: %s", self.client_address, exc)
-                    continue
-                chunk_id = option.get("chunk") if isinstance(option.get("chunk"), str) else None
-                if not entries:
-                    Chunk(chunk_id, sock, 1).done()
-                    continue
-                chunk = Chunk(chunk_id, sock, len(entries))
-                for time_ms, record in entries:
-                    while not self.server.stopping.is_set():
-                        try:
-                            self.server.events.put((tag, time_ms, record, chunk), timeout=0.5)
-                            break
-                        except queue.Full:
-                            continue
+            yield from unpacker
+
+    def _authenticated(self, messages: Iterator[Any]) -> bool:
+        assert self.server.security is not None
+        handshake = Handshake(self.server.security)
+        try:
+            self.request.sendall(msgpack.packb(handshake.helo()))
+            ping = next(messages, None)
+            pong, accepted = handshake.pong(ping)
+            self.request.sendall(msgpack.packb(pong))
+        except OSError:
+            return False
+        if not accepted:
+            log.warning("refused a forward connection from %s: %s", self.client_address, pong[2])
+        return accepted
+
+    def handle(self) -> None:
+        sock = self.request
+        sock.settimeout(1.0)
+        messages = self._messages()
+        if self.server.security is not None and not self._authenticated(messages):
+            return  # the connection closes: nothing the client sent is read
+        for message in messages:
+            try:
+                tag, entries, option = decode_message(message)
+            except ValueError as exc:
+                log.warning("dropping a malformed forward message from %s: %s", self.client_address, exc)
+                continue
+            chunk_id = option.get("chunk") if isinstance(option.get("chunk"), str) else None
+            if not entries:
+                Chunk(chunk_id, sock, 1).done()
+                continue
+            chunk = Chunk(chunk_id, sock, len(entries))
+            for time_ms, record in entries:
+                while not self.server.stopping.is_set():
+                    try:
+                        self.server.events.put((tag, time_ms, record, chunk), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
 
 
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int]) -> None:
+    def __init__(self, address: tuple[str, int], security: Security | None) -> None:
         self.events: queue.Queue[tuple[str, int | None, Any, Chunk]] = queue.Queue(MAX_QUEUE)
         self.stopping = threading.Event()
+        self.security = security
         super().__init__(address, _Handler)
+
+
+class _Heartbeat(socketserver.UDPServer):
+    """Answers every datagram with one zero byte (Fluentd's UDP heartbeat)."""
+
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        super().__init__(address, _HeartbeatHandler)
+
+
+class _HeartbeatHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        _, sock = self.request
+        with contextlib.suppress(OSError):
+            sock.sendto(b"\x00", self.client_address)
 
 
 class FluentdForwardSourceConnector(SourceConnector):
@@ -172,13 +218,64 @@ class FluentdForwardSourceConnector(SourceConnector):
                 "The TCP port to listen on (Fluentd's forward port is 24224).",
             )
             .define("batch.size", ConfigType.INT, 1000, None, Importance.LOW, "Events per poll.")
+            .define(
+                "heartbeat.udp",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.LOW,
+                "Answer UDP heartbeats (each datagram gets one zero byte) on the same port number.",
+            )
+            .define(
+                "security.shared_key",
+                ConfigType.PASSWORD,
+                None,
+                None,
+                Importance.MEDIUM,
+                "The key shared with the senders: when set, each connection must pass the forward "
+                "protocol's handshake (Fluentd's <security> shared_key).",
+            )
+            .define(
+                "security.self_hostname",
+                ConfigType.STRING,
+                socket.gethostname(),
+                None,
+                Importance.LOW,
+                "The hostname this server names in the handshake (it must differ from the sender's).",
+            )
+            .define(
+                "security.user_auth",
+                ConfigType.BOOLEAN,
+                False,
+                None,
+                Importance.LOW,
+                "Also require a user name and password from `security.users` in the handshake.",
+            )
+            .define(
+                "security.users",
+                ConfigType.PASSWORD,
+                None,
+                None,
+                Importance.LOW,
+                "The users for `security.user_auth`: `user:password,user2:password2`.",
+            )
         )
 
     def version(self) -> str:
         return "odradek"
 
     def start(self, props: Mapping[str, str]) -> None:
-        self.props = {k: str(v) for k, v in self.config_def().parse(props).items()}
+        values = self.config_def().parse(props)
+        if values["security.user_auth"]:
+            if values["security.shared_key"] is None:
+                raise ConnectException("security.user_auth needs security.shared_key")
+            try:
+                users = parse_users(values["security.users"].value if values["security.users"] else "")
+            except ValueError as exc:
+                raise ConnectException(str(exc)) from exc
+            if not users:
+                raise ConnectException("security.user_auth needs at least one user in security.users")
+        self.props = dict(props)  # secrets travel unresolved (placeholders are resolved in the task)
 
     def task_class(self) -> type[Task]:
         return FluentdForwardSourceTask
@@ -192,22 +289,41 @@ class FluentdForwardSourceConnector(SourceConnector):
 
 class FluentdForwardSourceTask(SourceTask):
     def start(self, props: Mapping[str, str]) -> None:
-        self.topic = props["topic"]
-        self.batch_size = int(props.get("batch.size", "1000"))
+        values = FluentdForwardSourceConnector.config_def().parse(props)
+        self.topic = values["topic"]
+        self.batch_size = values["batch.size"]
+        security = None
+        if values["security.shared_key"] is not None:
+            users = values["security.users"]
+            security = Security(
+                values["security.shared_key"].value,
+                values["security.self_hostname"],
+                parse_users(users.value) if values["security.user_auth"] and users else {},
+            )
+        bind = values["bind"]
         try:
-            self.server = _Server((props.get("bind", "0.0.0.0"), int(props.get("port", "24224"))))
+            self.server = _Server((bind, values["port"]), security)
         except OSError as exc:
-            raise ConnectException(
-                f"cannot listen on {props.get('bind')}:{props.get('port')}: {exc}"
-            ) from exc
+            raise ConnectException(f"cannot listen on {bind}:{values['port']}: {exc}") from exc
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(
-            target=self.server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name="fluentd-forward",
-            daemon=True,
-        )
-        self.thread.start()
+        self.heartbeat: _Heartbeat | None = None
+        if values["heartbeat.udp"]:
+            try:
+                self.heartbeat = _Heartbeat((bind, self.port))
+            except OSError as exc:
+                self.server.server_close()
+                raise ConnectException(
+                    f"cannot listen for UDP heartbeats on {bind}:{self.port}: {exc}"
+                ) from exc
+        self.threads = [
+            threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.2}, name=name, daemon=True
+            )
+            for server, name in ((self.server, "fluentd-forward"), (self.heartbeat, "fluentd-heartbeat"))
+            if server is not None
+        ]
+        for thread in self.threads:
+            thread.start()
 
     def poll(self) -> Sequence[SourceRecord] | None:
         records: list[SourceRecord] = []
@@ -237,5 +353,7 @@ class FluentdForwardSourceTask(SourceTask):
 
     def stop(self) -> None:
         self.server.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
+        for server in (self.server, self.heartbeat):
+            if server is not None:
+                server.shutdown()
+                server.server_close()

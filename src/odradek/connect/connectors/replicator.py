@@ -13,12 +13,17 @@ It reads topics of a *source* cluster (`source.cluster.bootstrap.servers`) whose
 - offsets: each task's source partition is MM2's `{"cluster", "topic", "partition"}` with offset
   `{"offset": n}`, so a restart resumes where the last flush left off (at least once; with an
   exactly-once worker, exactly once);
-- consumer groups (`sync.group.offsets.enabled`, `groups` regex): every
-  `sync.group.offsets.interval.seconds` the committed offsets of matching source groups are
-  translated through the offset pairs this task saw being written (upstream offset → downstream
-  offset) and committed for the same group on the target, when that group has no active member
-  there and the translation moves it forward (as MM2's checkpoints do). Pairs live in memory: after
-  a task restart, a group is translated again once new records were replicated.
+- offset syncs as MM2 writes them (`mirror_offsets.py`, formats in `mirror_formats.py`):
+  `mm2-offset-syncs.<target.cluster.alias>.internal` on the source cluster
+  (`offset-syncs.topic.location`), one sync for a partition's first record, after gaps and at
+  least every `offset.lag.max` records (`emit.offset-syncs.enabled`); a starting task reads them
+  back, so translation survives restarts;
+- consumer groups (`groups` regex minus `groups.exclude`): every
+  `sync.group.offsets.interval.seconds` / `emit.checkpoints.interval.seconds` the committed offsets
+  of matching source groups are translated through the syncs, written as MM2 checkpoints to
+  `<source.cluster.alias>.checkpoints.internal` on the target (`emit.checkpoints.enabled`), and
+  committed for the same group on the target (`sync.group.offsets.enabled`) when that group has no
+  active member there and the translation moves it forward.
 
 New source topics are picked up every `refresh.topics.interval.seconds` (the connector asks the
 runtime for new task configs).
@@ -26,11 +31,11 @@ runtime for new task configs).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
 import time
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -38,11 +43,21 @@ from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaExcepti
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
-from odradek.connect.api.config_def import NO_DEFAULT, ConfigDef, ConfigType, Importance, at_least, regex
+from odradek.connect.api.config_def import (
+    NO_DEFAULT,
+    ConfigDef,
+    ConfigType,
+    Importance,
+    at_least,
+    regex,
+    valid_string,
+)
 from odradek.connect.api.connector import ExactlyOnceSupport, SourceConnector, SourceTask, Task
 from odradek.connect.api.errors import ConnectException
 from odradek.connect.api.headers import Headers
 from odradek.connect.api.records import RecordMetadata, SourceRecord
+from odradek.connect.connectors.mirror_formats import Checkpoint, checkpoints_topic, offset_syncs_topic
+from odradek.connect.connectors.mirror_offsets import Checkpoints, OffsetSyncs, create_internal_topic
 from odradek.connect.data.schema import OPTIONAL_BYTES_SCHEMA
 
 log = logging.getLogger("odradek.connect.replicator")
@@ -54,11 +69,21 @@ POLICIES = {
     "org.apache.kafka.connect.mirror.IdentityReplicationPolicy": "identity",
 }
 DEFAULT_EXCLUDE = r".*[\-\.]internal|.*\.replica|__.*|_schemas|connect-.*|.*-slots"
-MAX_PAIRS = 100_000
 
 
 def target_topic(policy: str, alias: str, topic: str) -> str:
     return topic if policy == "identity" else f"{alias}.{topic}"
+
+
+def _target_client(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {"bootstrap.servers": props["target.cluster.bootstrap.servers"]}
+
+
+def _syncs_client(values: Mapping[str, Any], props: Mapping[str, str]) -> dict[str, Any] | None:
+    """Clients of the cluster holding the offset syncs (None: the target, and it is not known)."""
+    if values["offset-syncs.topic.location"] == "source":
+        return _client(props, "source.admin.")
+    return _target_client(values) if values["target.cluster.bootstrap.servers"] else None
 
 
 def _client(props: Mapping[str, str], prefix: str) -> dict[str, Any]:
@@ -184,6 +209,71 @@ class ReplicatorSourceConnector(SourceConnector):
                 "Regex of groups never translated.",
             )
             .define(
+                "target.cluster.alias",
+                ConfigType.STRING,
+                "target",
+                None,
+                Importance.MEDIUM,
+                "Alias of the target cluster: names the offset-syncs topic.",
+            )
+            .define(
+                "emit.offset-syncs.enabled",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.LOW,
+                "Write MM2 offset syncs (upstream offset -> downstream offset) for group offset translation.",
+            )
+            .define(
+                "offset-syncs.topic.location",
+                ConfigType.STRING,
+                "source",
+                valid_string("source", "target"),
+                Importance.LOW,
+                "The cluster holding mm2-offset-syncs.<target alias>.internal: source or target.",
+            )
+            .define(
+                "offset-syncs.topic.replication.factor",
+                ConfigType.INT,
+                -1,
+                None,
+                Importance.LOW,
+                "Replication factor of the offset-syncs topic (-1: broker default).",
+            )
+            .define(
+                "offset.lag.max",
+                ConfigType.LONG,
+                100,
+                at_least(0),
+                Importance.LOW,
+                "At most this many records between two offset syncs of a partition (translated offsets "
+                "may lag by as much: a consumer failing over reads at most that many records again).",
+            )
+            .define(
+                "emit.checkpoints.enabled",
+                ConfigType.BOOLEAN,
+                True,
+                None,
+                Importance.LOW,
+                "Write translated group offsets as MM2 checkpoints to <source alias>.checkpoints.internal.",
+            )
+            .define(
+                "emit.checkpoints.interval.seconds",
+                ConfigType.LONG,
+                60,
+                at_least(1),
+                Importance.LOW,
+                "How often checkpoints are written.",
+            )
+            .define(
+                "checkpoints.topic.replication.factor",
+                ConfigType.INT,
+                -1,
+                None,
+                Importance.LOW,
+                "Replication factor of the checkpoints topic (-1: broker default).",
+            )
+            .define(
                 "consumer.poll.timeout.ms",
                 ConfigType.LONG,
                 200,
@@ -207,9 +297,26 @@ class ReplicatorSourceConnector(SourceConnector):
         self.policy = policy
         self.partitions: list[tuple[str, int]] = []
         self._stop = threading.Event()
+        self._create_internal_topics()
         self._refresh()
         self._thread = threading.Thread(target=self._watch, name="replicator-topics", daemon=True)
         self._thread.start()
+
+    def _create_internal_topics(self) -> None:
+        values = self.values
+        syncs = _syncs_client(values, self.props)
+        wanted = []
+        if values["emit.offset-syncs.enabled"] and syncs is not None:
+            topic = offset_syncs_topic(values["target.cluster.alias"])
+            wanted.append((syncs, topic, values["offset-syncs.topic.replication.factor"]))
+        if values["emit.checkpoints.enabled"] and values["target.cluster.bootstrap.servers"]:
+            topic = checkpoints_topic(values["source.cluster.alias"])
+            wanted.append((_target_client(values), topic, values["checkpoints.topic.replication.factor"]))
+        for config, topic, replication_factor in wanted:
+            try:
+                create_internal_topic(config, topic, replication_factor)
+            except (ConnectException, KafkaException) as exc:
+                log.warning("%s (it is created when first written, if the cluster allows)", exc)
 
     def _source_partitions(self) -> list[tuple[str, int]]:
         admin = AdminClient(_client(self.props, "source.admin."))
@@ -297,7 +404,16 @@ class ReplicatorSourceTask(SourceTask):
         self.policy = POLICIES[values["replication.policy.class"]]
         self.poll_timeout = values["consumer.poll.timeout.ms"] / 1000
         self.sync_groups = values["sync.group.offsets.enabled"]
-        self.sync_interval = values["sync.group.offsets.interval.seconds"]
+        self.emit_checkpoints = values["emit.checkpoints.enabled"]
+        intervals = [
+            values[name]
+            for name, enabled in (
+                ("sync.group.offsets.interval.seconds", self.sync_groups),
+                ("emit.checkpoints.interval.seconds", self.emit_checkpoints),
+            )
+            if enabled
+        ]
+        self.sync_interval = min(intervals, default=0)
         self.groups = re.compile(values["groups"])
         self.groups_exclude = re.compile(values["groups.exclude"])
         assigned = [p for p in props.get("task.assigned.partitions", "").split(",") if p]
@@ -316,21 +432,34 @@ class ReplicatorSourceTask(SourceTask):
         )
         assignment = []
         for topic, partition in self.assigned:
-            import json
-
             offset = stored.get(json.dumps(self._partition(topic, partition), separators=(",", ":")))
             start = int(offset["offset"]) + 1 if offset and "offset" in offset else -2  # -2: beginning
             assignment.append(KafkaTopicPartition(topic, partition, start))
         self.consumer.assign(assignment)
-        self.pairs: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
+        self.target: dict[str, Any] | None = (
+            _target_client(values) if values["target.cluster.bootstrap.servers"] else None
+        )
+        syncs_config = _syncs_client(values, props)
+        self.syncs = OffsetSyncs(
+            syncs_config or {},
+            offset_syncs_topic(values["target.cluster.alias"]),
+            values["offset.lag.max"],
+            emit=values["emit.offset-syncs.enabled"] and syncs_config is not None,
+        )
+        if syncs_config is not None and self.sync_interval:
+            self.syncs.load(self.assigned)  # what earlier tasks wrote: translation survives restarts
+        self.checkpoints = (
+            Checkpoints(self.target, checkpoints_topic(self.alias))
+            if self.emit_checkpoints and self.target is not None
+            else None
+        )
         self.next_sync = time.monotonic() + self.sync_interval
-        self.pairs_lock = threading.Lock()
 
     def _partition(self, topic: str, partition: int) -> dict[str, Any]:
         return {"cluster": self.alias, "topic": topic, "partition": partition}
 
     def poll(self) -> Sequence[SourceRecord] | None:
-        if self.sync_groups and time.monotonic() >= self.next_sync:
+        if self.sync_interval and time.monotonic() >= self.next_sync:
             self.next_sync = time.monotonic() + self.sync_interval
             try:
                 self.sync_group_offsets()
@@ -369,72 +498,66 @@ class ReplicatorSourceTask(SourceTask):
     def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         if metadata is None or record.source_partition is None or record.source_offset is None:
             return
-        key = (record.source_partition["topic"], record.source_partition["partition"])
-        with self.pairs_lock:
-            upstream, downstream = self.pairs.setdefault(key, ([], []))
-            upstream.append(int(record.source_offset["offset"]))
-            downstream.append(metadata.offset)
-            if len(upstream) > MAX_PAIRS:
-                del upstream[: MAX_PAIRS // 2]
-                del downstream[: MAX_PAIRS // 2]
+        partition = record.source_partition
+        self.syncs.record(
+            partition["topic"], partition["partition"], int(record.source_offset["offset"]), metadata.offset
+        )
 
     def translate(self, topic: str, partition: int, committed: int) -> int | None:
         """The target offset for a group that committed `committed` upstream (next record to read)."""
-        with self.pairs_lock:
-            found = self.pairs.get((topic, partition))
-            if not found or committed <= 0:
-                return None
-            upstream, downstream = found
-            i = bisect_right(upstream, committed - 1) - 1
-            if i < 0:
-                return None
-            return downstream[i] + 1
+        return self.syncs.translate(topic, partition, committed)
 
     def sync_group_offsets(self) -> None:
-        source = AdminClient(_client(self.props, "source.admin."))
-        target_servers = self.props.get("target.cluster.bootstrap.servers") or ""
-        target = AdminClient({"bootstrap.servers": target_servers}) if target_servers else None
-        if target is None:
+        """Translate the source groups' offsets: checkpoints out, target groups moved forward."""
+        if self.target is None:
             return
+        source = AdminClient(_client(self.props, "source.admin."))
+        target = AdminClient(self.target)
         listing = source.list_consumer_groups().result(15)
-        mine = {tp for tp in self.assigned}
+        mine = set(self.assigned)
+        checkpoints: list[Checkpoint] = []
         for group in listing.valid:
             name = group.group_id
             if not self.groups.fullmatch(name) or self.groups_exclude.fullmatch(name):
                 continue
-            offsets = source.list_consumer_group_offsets([ConsumerGroupTopicPartitions(name)])[name].result(
-                15
-            )
+            request = [ConsumerGroupTopicPartitions(name)]
+            offsets = source.list_consumer_group_offsets(request)[name].result(15)
             translated = []
             for tp in offsets.topic_partitions or []:
                 if (tp.topic, tp.partition) not in mine or tp.offset < 0:
                     continue
                 downstream = self.translate(tp.topic, tp.partition, tp.offset)
-                if downstream is not None:
-                    translated.append(
-                        KafkaTopicPartition(
-                            target_topic(self.policy, self.alias, tp.topic), tp.partition, downstream
-                        )
-                    )
-            if not translated:
-                continue
-            current = {}
-            try:
-                existing = target.list_consumer_group_offsets([ConsumerGroupTopicPartitions(name)])[
-                    name
-                ].result(15)
-                current = {(t.topic, t.partition): t.offset for t in existing.topic_partitions or []}
-            except KafkaException:
-                pass
-            forward = [t for t in translated if t.offset > current.get((t.topic, t.partition), -1)]
-            if not forward:
-                continue
-            try:
-                target.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(name, forward)])[
-                    name
-                ].result(15)
-            except KafkaException as exc:
-                log.info("not translating group %s (active on the target?): %s", name, exc)
+                if downstream is None:
+                    continue
+                remote = target_topic(self.policy, self.alias, tp.topic)
+                translated.append(KafkaTopicPartition(remote, tp.partition, downstream))
+                checkpoints.append(
+                    Checkpoint(name, remote, tp.partition, tp.offset, downstream, tp.metadata or "")
+                )
+            if translated and self.sync_groups:
+                self._move_forward(target, name, translated)
+        if self.checkpoints is not None:
+            self.checkpoints.emit(checkpoints)
+
+    def _move_forward(self, target: AdminClient, group: str, translated: list[KafkaTopicPartition]) -> None:
+        current = {}
+        try:
+            existing = target.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group]
+            current = {(t.topic, t.partition): t.offset for t in existing.result(15).topic_partitions or []}
+        except KafkaException:
+            pass
+        forward = [t for t in translated if t.offset > current.get((t.topic, t.partition), -1)]
+        if not forward:
+            return
+        try:
+            target.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, forward)])[group].result(
+                15
+            )
+        except KafkaException as exc:
+            log.info("not translating group %s (active on the target?): %s", group, exc)
 
     def stop(self) -> None:
         self.consumer.close()
+        self.syncs.close()
+        if self.checkpoints is not None:
+            self.checkpoints.close()

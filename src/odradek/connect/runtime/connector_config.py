@@ -312,7 +312,7 @@ def source_config_def() -> ConfigDef:
                 ConfigType.STRING,
                 None,
                 None,
-                "The name of a separate offsets topic to use for this connector (not supported yet: the worker's is used).",
+                "The name of a separate offsets topic for this source connector (distributed workers; created compacted when missing). Offsets are read there first, then in the worker's topic, and copied to the worker's.",
             ),
         ),
         start=1,

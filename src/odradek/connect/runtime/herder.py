@@ -78,6 +78,8 @@ class HerderServices:
     worker_id: str
     group_id: str = ""
     offsets_topic: str | None = None
+    # KIP-618: the store of a connector's own `offsets.storage.topic` (distributed workers only)
+    topic_offset_store: Callable[[str], OffsetStore] | None = None
     kafka_cluster_id: Callable[[], str | None] = lambda: None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -90,6 +92,7 @@ class Herder:
         self.configs = services.config_store
         self.statuses = services.status_store
         self.offsets = services.offset_store
+        self._topic_offset_stores: dict[str, OffsetStore] = {}
         self.assignment = services.assignment
         self.worker_id = services.worker_id
         self.transformer = ConfigTransformer(self.worker.originals)
@@ -136,6 +139,8 @@ class Herder:
         self.configs.stop()
         self.statuses.stop()
         self.offsets.stop()
+        for store in self._topic_offset_stores.values():
+            store.stop()
 
     def wake(self) -> None:
         self._wake.set()
@@ -421,6 +426,24 @@ class Herder:
                     continue
                 self._start_task(task_id, connector_config, config, target is TargetState.PAUSED)
 
+    def offset_store_for(self, connector_config: Mapping[str, str]) -> tuple[OffsetStore, str | None]:
+        """The offset store and offsets topic of a connector: its own `offsets.storage.topic`
+        (KIP-618; read first, the worker's topic as fallback and copy) or the worker's."""
+        topic = (connector_config.get("offsets.storage.topic") or "").strip()
+        factory = self.s.topic_offset_store
+        if not topic or topic == self.s.offsets_topic:
+            return self.offsets, self.s.offsets_topic
+        if factory is None:
+            log.info("offsets.storage.topic does not apply to a standalone worker: offsets go to its file")
+            return self.offsets, self.s.offsets_topic
+        from odradek.connect.runtime.connector_offsets import ConnectorOffsetStore
+
+        with self._lock:
+            store = self._topic_offset_stores.get(topic)
+            if store is None:
+                store = self._topic_offset_stores[topic] = factory(topic)
+        return ConnectorOffsetStore(store, self.offsets), topic
+
     def _start_task(
         self,
         task_id: ConnectorTaskId,
@@ -431,12 +454,17 @@ class Herder:
         unit = task_unit(*task_id)
         try:
             cls = self.plugins.connector_class(connector_config.get("connector.class", ""))
+            offset_store, offsets_topic = (
+                self.offset_store_for(connector_config)
+                if issubclass(cls, SourceConnector)
+                else (self.offsets, self.s.offsets_topic)
+            )
             setup = TaskSetup(
                 connector_config=self.transformer.transform(connector_config),
                 task_config=self.transformer.transform(task_config),
                 worker_props=self.worker.originals,
                 plugins=self.plugins,
-                offset_store=self.offsets,
+                offset_store=offset_store,
                 producer_config=self.worker.client_config("producer"),
                 consumer_config=self.worker.client_config("consumer"),
                 admin_config=self.worker.client_config("admin"),
@@ -444,7 +472,7 @@ class Herder:
                 offset_flush_timeout_ms=self.worker.get_long("offset.flush.timeout.ms"),
                 exactly_once=self.worker.exactly_once_enabled and issubclass(cls, SourceConnector),
                 transactional_id=self.transactional_id(*task_id),
-                offsets_topic=self.s.offsets_topic,
+                offsets_topic=offsets_topic,
                 topic_creation_enabled=self.worker.get_bool("topic.creation.enable"),
                 on_topic=functools.partial(self.note_topic, task_id.connector, task=task_id.task),
             )
@@ -795,8 +823,14 @@ class HerderOffsets:
 
         config = self.h._config(name)
         cls = self.h.plugins.connector_class(config["connector.class"])
-        self.h.offsets.read_to_end()
-        return {"offsets": read_offsets(cls, name, self.h.offsets, self.h.worker.client_config("admin"))}
+        store = self._store(cls, config)
+        store.read_to_end()
+        return {"offsets": read_offsets(cls, name, store, self.h.worker.client_config("admin"))}
+
+    def _store(self, cls: type[Connector], config: Mapping[str, str]) -> OffsetStore:
+        if issubclass(cls, SourceConnector):
+            return self.h.offset_store_for(self.h.transformer.transform(dict(config)))[0]
+        return self.h.offsets
 
     def alter(self, name: str, body: Any) -> str:
         from odradek.connect.runtime.offsets_admin import BadOffsets, alter_offsets
@@ -804,12 +838,14 @@ class HerderOffsets:
         connector, config = self._stopped_connector(name)
         if not isinstance(body, dict):
             raise BadOffsets('The request body must be an object with "offsets"')
+        store = self._store(type(connector), config)
         return alter_offsets(
-            connector, config, name, body.get("offsets"), self.h.offsets, self.h.worker.client_config("admin")
+            connector, config, name, body.get("offsets"), store, self.h.worker.client_config("admin")
         )
 
     def reset(self, name: str) -> str:
         from odradek.connect.runtime.offsets_admin import reset_offsets
 
         connector, config = self._stopped_connector(name)
-        return reset_offsets(connector, config, name, self.h.offsets, self.h.worker.client_config("admin"))
+        store = self._store(type(connector), config)
+        return reset_offsets(connector, config, name, store, self.h.worker.client_config("admin"))

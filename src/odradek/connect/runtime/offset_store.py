@@ -77,6 +77,12 @@ class OffsetStore(ABC):
     def read_to_end(self) -> None:
         """Catch up with writes made elsewhere."""
 
+    def mirror(
+        self, connector: str, offsets: Mapping[str, tuple[dict[str, Any], dict[str, Any] | None]]
+    ) -> None:
+        """Copy offsets an exactly-once task committed (in its transaction, to the connector's own
+        offsets topic) to the worker's offsets topic; nothing to do without a topic of its own."""
+
     def reader(self, connector: str) -> OffsetStorageReader:
         return _Reader(self, connector)
 

@@ -263,12 +263,13 @@ class SourceTaskRunner(TaskRunner):
                     break
             self.records_sent += 1
             if context is not None:
-                if context.commit_after is record:
-                    context.commit_after = None
-                    context.commit_requested = True
+                # the transaction ends right after this record: the rest of the batch opens the next
                 if context.abort_after is record:
                     context.abort_after = None
-                    context.abort_requested = True
+                    self.abort_transaction()
+                elif context.commit_after is record:
+                    context.commit_after = None
+                    self.commit_transaction()
 
     def _send_batch(self, batch: SourceBatch) -> bool:
         """The fast path: a column converted in one call, a positional produce() per record and
@@ -521,7 +522,13 @@ class SourceTaskRunner(TaskRunner):
         self.in_transaction = False
         self._check_delivery_errors()
         self._note_topics()
-        self.staged = {}
+        committed, self.staged = self.staged, {}
+        own_topic = self.setup.offsets_topic != self.setup.worker_props.get("offset.storage.topic")
+        if own_topic and self.setup.offset_store is not None:  # KIP-618: a copy in the worker's topic
+            try:
+                self.setup.offset_store.mirror(self.setup.connector, committed)
+            except Exception as exc:  # a best-effort copy: the connector's own topic has them
+                log.warning("%s: copying offsets to the worker's offsets topic failed: %s", self.id, exc)
         task = self.task
         self.operator.execute(
             lambda: self.call("commit", task.commit), Stage.TASK_COMMIT, self.task_class_name

@@ -97,6 +97,11 @@ class RemoteOffsetStore(OffsetStore):
     ) -> None:
         self.channel.request("offsets.put", connector, dict(offsets))
 
+    def mirror(
+        self, connector: str, offsets: Mapping[str, tuple[dict[str, Any], dict[str, Any] | None]]
+    ) -> None:
+        self.channel.request("offsets.mirror", connector, dict(offsets))
+
 
 def main(
     conn: multiprocessing.connection.Connection, spec: TaskSpec, busy_started: Any, busy_name: Any

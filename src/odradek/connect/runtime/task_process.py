@@ -278,17 +278,19 @@ class ProcessTaskRunner:
             self._report(state, message[2])
         elif kind == "topic":
             self.setup.on_topic(message[1])
-        elif kind in ("offsets.get", "offsets.put"):
+        elif kind in ("offsets.get", "offsets.put", "offsets.mirror"):
             request_id, connector, payload = message[1], message[2], message[3]
             store = self.setup.offset_store
             try:
                 if store is None:
                     raise RuntimeError("this worker has no offset store")
+                result: Any = None
                 if kind == "offsets.get":
-                    result: Any = store.get(connector, payload)
-                else:
+                    result = store.get(connector, payload)
+                elif kind == "offsets.put":
                     store.write(connector, payload)
-                    result = None
+                else:
+                    store.mirror(connector, payload)
             except Exception as exc:
                 self._send(("reply", request_id, None, f"{type(exc).__name__}: {exc}"))
                 return

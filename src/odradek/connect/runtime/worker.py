@@ -67,6 +67,19 @@ def distributed_herder(worker_props: Mapping[str, Any], rest_url: str) -> Herder
         worker.get_int("offset.storage.partitions"),
         worker.get_int("offset.storage.replication.factor"),
     )
+
+    def topic_offset_store(topic: str) -> KafkaOffsetStore:
+        """A connector's own offsets topic (KIP-618): created like the worker's when missing."""
+        partitions = ensure_topic(
+            admin,
+            topic,
+            worker.get_int("offset.storage.partitions"),
+            worker.get_int("offset.storage.replication.factor"),
+        )
+        store = KafkaOffsetStore(topic, partitions, consumer_config)
+        store.start()
+        return store
+
     slots_topic = (
         worker.get_string("odradek.task.slots.topic") or worker.get_string("config.storage.topic") + "-slots"
     )
@@ -102,6 +115,7 @@ def distributed_herder(worker_props: Mapping[str, Any], rest_url: str) -> Herder
         worker_id=worker_id_from(rest_url),
         group_id=worker.get_string("group.id"),
         offsets_topic=offsets_topic,
+        topic_offset_store=topic_offset_store,
         kafka_cluster_id=lambda: _cluster_id(worker),
     )
     return Herder(services)
