@@ -175,41 +175,40 @@ class SchemaValidation:
         if len(self._refused) > MAX_REFUSED:
             self._refused = {k: t for k, t in self._refused.items() if now - t < UNKNOWN_TTL_MS}
 
-    def _lookup(self, schema_id: int) -> frozenset[str] | None:
-        """Subjects of ``schema_id``; empty if unknown; None if the registry cannot be asked."""
+    def _get(self, path: str, schema_id: int) -> tuple[bool, object] | None:
+        """GET ``path`` on the registry: (True, its JSON body), (False, None) if it answers 404, None
+        if it cannot be asked (no URL, unreachable, another error status, a body that is not JSON)."""
         if self.url is None:
             return None
-        url = f"{self.url}/schemas/ids/{schema_id}/subjects"
         try:
-            with urllib.request.urlopen(url, timeout=LOOKUP_TIMEOUT_S) as response:
-                subjects = json.loads(response.read())
+            with urllib.request.urlopen(f"{self.url}{path}", timeout=LOOKUP_TIMEOUT_S) as response:
+                return True, json.loads(response.read())
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
-                return frozenset()
+                return False, None
             log.warning("schema registry %s answered %d for id %d", self.url, exc.code, schema_id)
             return None
         except (OSError, ValueError) as exc:
             log.warning("schema registry %s unreachable: %s", self.url, exc)
             return None
+
+    def _lookup(self, schema_id: int) -> frozenset[str] | None:
+        """Subjects of ``schema_id``; empty if unknown; None if the registry cannot be asked."""
+        answer = self._get(f"/schemas/ids/{schema_id}/subjects", schema_id)
+        if answer is None:
+            return None
+        found, subjects = answer
+        if not found:
+            return frozenset()
         return frozenset(s for s in subjects if isinstance(s, str)) if isinstance(subjects, list) else None
 
     def _lookup_names(self, schema_id: int) -> frozenset[str] | None:
         """Record names of ``schema_id``'s schema; empty if unknown or unnamed; None if unreachable."""
-        if self.url is None:
+        answer = self._get(f"/schemas/ids/{schema_id}?format=serialized", schema_id)
+        if answer is None:
             return None
-        url = f"{self.url}/schemas/ids/{schema_id}?format=serialized"
-        try:
-            with urllib.request.urlopen(url, timeout=LOOKUP_TIMEOUT_S) as response:
-                body = json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            if exc.code == 404:
-                return frozenset()
-            log.warning("schema registry %s answered %d for id %d", self.url, exc.code, schema_id)
-            return None
-        except (OSError, ValueError) as exc:
-            log.warning("schema registry %s unreachable: %s", self.url, exc)
-            return None
-        if not isinstance(body, dict) or not isinstance(body.get("schema"), str):
+        found, body = answer
+        if not found or not isinstance(body, dict) or not isinstance(body.get("schema"), str):
             return frozenset()
         return record_names(str(body.get("schemaType") or "AVRO"), body["schema"])
 
