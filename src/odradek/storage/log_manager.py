@@ -68,6 +68,13 @@ class LogDirDescription:
     offline: bool = False
 
 
+def lose_unflushed_tail() -> bool:
+    """Fault hook of the fault tests (`odradek.testing.fault_cluster`): with
+    ODRADEK_FAULT_LOSE_UNFLUSHED_TAIL=1, recovery after a crash drops each partition's tail past its
+    recovery-point checkpoint, as a power loss drops writes nobody fsynced. Never set in production."""
+    return os.environ.get("ODRADEK_FAULT_LOSE_UNFLUSHED_TAIL") == "1"
+
+
 def remove_paths(paths: Iterable[Path]) -> None:
     """Remove `.deleted` files and `-delete` directories (blocking; run it in a thread)."""
     for path in paths:
@@ -198,6 +205,10 @@ class LogManager:
                 _log.error("cannot load %s (%s): log directory %s is offline", job.tp, loaded, job.log_dir)
                 self.mark_offline(job.log_dir)
                 continue
+            if not job.clean and lose_unflushed_tail():
+                lost = loaded.log_end_offset - job.recovery_point
+                remove_paths(loaded.truncate_to(job.recovery_point, now_ms))
+                _log.warning("fault hook: %s lost its unflushed tail (%d offsets)", job.tp, max(lost, 0))
             self._add(job.tp, loaded, job.log_dir)
             if job.log_dir in self.offline_dirs:
                 loaded.take_offline()

@@ -10,7 +10,9 @@ reach the broker whole: the broker has processed a request whose response the cl
 exactly the case where a client retries a produce that was written. `drop_requests` cuts it after a
 random number of client-to-broker bytes instead: a request is torn and never processed (how
 fire-and-forget data is lost). Each of the next `times` connections is cut once (if it carries
-enough bytes); open connections are cut when a fault is set, so clients reconnect into it. Budgets
+enough bytes); open connections are cut when a fault is set, so clients reconnect into it.
+`partition()` cuts every connection and refuses new ones (a network partition) until `heal()`;
+`delay(seconds)` holds every chunk that long before forwarding it (a slow link). Budgets
 come from a seeded `random.Random`, so a run is repeatable. Threads only
 (the clients under test run their own threads); `stop()` closes everything.
 """
@@ -21,6 +23,7 @@ import contextlib
 import random
 import socket
 import threading
+import time
 from dataclasses import dataclass
 
 BUFFER = 65536
@@ -47,6 +50,8 @@ class TcpProxy:
         self._stopped = threading.Event()
         self.connections = 0
         self.drops = 0
+        self.partitioned = False
+        self.delay_s = 0.0
 
     def start(self) -> TcpProxy:
         self._spawn(self._accept)
@@ -67,6 +72,19 @@ class TcpProxy:
     def heal(self) -> None:
         with self._lock:
             self._fault = None
+            self.partitioned = False
+            self.delay_s = 0.0
+
+    def partition(self) -> None:
+        """Cut every open connection and refuse new ones until `heal()`."""
+        with self._lock:
+            self.partitioned = True
+        self.drop_all()
+
+    def delay(self, seconds: float) -> None:
+        """Forward every chunk `seconds` late (both directions) until `heal()`."""
+        with self._lock:
+            self.delay_s = seconds
 
     def drop_all(self) -> None:
         """Cut every open connection now."""
@@ -100,7 +118,7 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            if self.target is None:
+            if self.target is None or self.partitioned:
                 _close(client)
                 continue
             try:
@@ -125,6 +143,10 @@ class TcpProxy:
             while True:
                 data = src.recv(BUFFER)
                 if not data:
+                    break
+                if self.delay_s:
+                    time.sleep(self.delay_s)
+                if self.partitioned:
                     break
                 if budget is not None and len(data) >= budget:
                     dst.sendall(data[:budget])

@@ -1,0 +1,176 @@
+"""Three (or n) real broker processes on a real ZooKeeper, wired for fault injection.
+
+    cluster = FaultCluster(tmp_path, brokers=3).start()
+    cluster.kill(2); cluster.start_broker(2)                 # SIGKILL and restart (same data, ports)
+    cluster.pause(1); cluster.resume(1)                      # SIGSTOP / SIGCONT
+    cluster.isolate(1); cluster.heal(1)                      # cut from its peers and ZooKeeper
+    cluster.zookeeper.pause(); cluster.zookeeper.resume()    # the whole ensemble stops answering
+
+Each broker has two listeners: CLIENT (what clients bootstrap from and are sent to, direct) and
+REPLICATION, advertised first, so followers fetch through it, reached only through the broker's
+own `TcpProxy` (`replication_proxy[id]`). Each broker also reaches ZooKeeper through a proxy of its
+own (`zookeeper_proxy[id]`). `isolate(b)` partitions both: nobody can fetch from b and b's
+ZooKeeper session expires, while clients still reach b, so a partitioned leader is asked to
+acknowledge writes it can no longer replicate. b's own fetches from other leaders are not cut (an
+asymmetric partition; the proxies cannot tell which broker connects). `delay_links(b, s)` slows
+both of b's links instead.
+
+`lose_unflushed_tail=True` on `start_broker` sets ODRADEK_FAULT_LOSE_UNFLUSHED_TAIL for that start:
+the storage layer then drops every partition's tail past its recovery-point checkpoint when it
+recovers from a crash (what a power loss does to writes nobody fsynced). Ports are fixed per broker
+(picked free at construction), so a restarted broker comes back at the same address.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from odradek.cluster.zookeeper import ZooKeeperServer, free_port
+from odradek.testing.broker_process import BrokerProcess
+from odradek.testing.tcp_proxy import TcpProxy
+
+LOSE_TAIL_ENV = "ODRADEK_FAULT_LOSE_UNFLUSHED_TAIL"
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> float:
+    """Poll until `condition()` holds; returns the seconds it took."""
+    started = time.monotonic()
+    while True:
+        try:
+            if condition():
+                return time.monotonic() - started
+        except Exception:  # noqa: BLE001 - a client error while brokers die: poll again
+            pass
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{what} not met within {timeout:g} s")
+        time.sleep(0.1)
+
+
+class FaultCluster:
+    def __init__(
+        self,
+        root: Path,
+        brokers: int = 3,
+        session_ms: int = 6000,
+        overrides: Mapping[str, str] | None = None,
+        data_dirs: Mapping[int, Path] | None = None,
+    ) -> None:
+        self.root = root
+        self.ids = list(range(1, brokers + 1))
+        self.session_ms = session_ms
+        self.overrides = dict(overrides or {})
+        self.zookeeper = ZooKeeperServer(root / "zookeeper")
+        self.zookeeper_proxy = {b: TcpProxy() for b in self.ids}
+        self.replication_proxy = {b: TcpProxy() for b in self.ids}
+        self.client_port = {b: free_port() for b in self.ids}
+        self.replication_port = {b: free_port() for b in self.ids}
+        self.data_dirs = {b: (data_dirs or {}).get(b, root / f"broker-{b}") for b in self.ids}
+        self.brokers: dict[int, BrokerProcess] = {}
+        self.paused: set[int] = set()
+
+    # --- life cycle ---------------------------------------------------------------------------
+    def start(self) -> FaultCluster:
+        self.zookeeper.start()
+        for b in self.ids:
+            self.zookeeper_proxy[b].target = ("127.0.0.1", self.zookeeper.port)
+            self.zookeeper_proxy[b].start()
+            self.replication_proxy[b].target = ("127.0.0.1", self.replication_port[b])
+            self.replication_proxy[b].start()
+        for b in self.ids:
+            self.brokers[b] = BrokerProcess(self.data_dirs[b], self._config(b), start_timeout=120)
+        for b in self.ids:
+            self.brokers[b].start()
+        wait_for(lambda: len(self.live_brokers()) == len(self.ids), 60, "every broker registered")
+        return self
+
+    def _config(self, b: int) -> dict[str, str]:
+        chroot = "/chaos"
+        return {
+            "node.id": str(b),
+            "listeners": f"CLIENT://127.0.0.1:{self.client_port[b]},"
+            f"REPLICATION://127.0.0.1:{self.replication_port[b]}",
+            "advertised.listeners": f"REPLICATION://127.0.0.1:{self.replication_proxy[b].port},"
+            f"CLIENT://127.0.0.1:{self.client_port[b]}",
+            "listener.security.protocol.map": "CLIENT:PLAINTEXT,REPLICATION:PLAINTEXT",
+            "zookeeper.connect": f"127.0.0.1:{self.zookeeper_proxy[b].port}{chroot}",
+            "zookeeper.session.timeout.ms": str(self.session_ms),
+            "offsets.topic.replication.factor": str(min(3, len(self.ids))),
+            "transaction.state.log.replication.factor": str(min(3, len(self.ids))),
+            **self.overrides,
+        }
+
+    def stop(self) -> None:
+        for b in list(self.paused):
+            self.resume(b)
+        for proc in self.brokers.values():
+            proc.kill()
+        for proxy in [*self.zookeeper_proxy.values(), *self.replication_proxy.values()]:
+            proxy.stop()
+        self.zookeeper.stop()
+
+    def __enter__(self) -> FaultCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- addresses ------------------------------------------------------------------------------
+    def bootstrap(self, without: int | None = None) -> str:
+        return ",".join(f"127.0.0.1:{self.client_port[b]}" for b in self.ids if b != without)
+
+    def live_brokers(self) -> list[int]:
+        from confluent_kafka.admin import AdminClient
+
+        md = AdminClient({"bootstrap.servers": self.bootstrap()}).list_topics(timeout=5)
+        return sorted(md.brokers)
+
+    # --- faults -----------------------------------------------------------------------------------
+    def kill(self, b: int) -> None:
+        self.resume(b)
+        self.brokers[b].kill()
+
+    def stop_broker(self, b: int) -> int:
+        """A clean stop (SIGTERM: controlled shutdown)."""
+        return self.brokers[b].stop(timeout=30)
+
+    def start_broker(self, b: int, *, lose_unflushed_tail: bool = False) -> None:
+        proc = self.brokers[b]
+        if lose_unflushed_tail:
+            os.environ[LOSE_TAIL_ENV] = "1"
+        try:
+            proc.start()
+        finally:
+            os.environ.pop(LOSE_TAIL_ENV, None)
+
+    def pause(self, b: int) -> None:
+        proc = self.brokers[b].proc
+        assert proc is not None
+        os.kill(proc.pid, signal.SIGSTOP)
+        self.paused.add(b)
+
+    def resume(self, b: int) -> None:
+        proc = self.brokers[b].proc
+        if b in self.paused and proc is not None:
+            os.kill(proc.pid, signal.SIGCONT)
+        self.paused.discard(b)
+
+    def isolate(self, b: int, *, zookeeper: bool = True) -> None:
+        self.replication_proxy[b].partition()
+        if zookeeper:
+            self.zookeeper_proxy[b].partition()
+
+    def isolate_from_zookeeper(self, b: int) -> None:
+        self.zookeeper_proxy[b].partition()
+
+    def delay_links(self, b: int, seconds: float) -> None:
+        self.replication_proxy[b].delay(seconds)
+        self.zookeeper_proxy[b].delay(seconds)
+
+    def heal(self, b: int | None = None) -> None:
+        for one in self.ids if b is None else [b]:
+            self.replication_proxy[one].heal()
+            self.zookeeper_proxy[one].heal()

@@ -1,0 +1,168 @@
+"""The fault tests' clients: a producer that writes unique values at a steady rate and records what
+it was told (`History`), and a reader that reads every partition back from its start.
+
+    history = History()
+    with ProducerWorkload(bootstrap, "t", partitions=3, history=history, acks="all") as work:
+        ...                                   # inject faults while it writes
+    read_back(bootstrap, "t", 3, history)
+    report = check(history)
+
+The producer (confluent-kafka, acks=all with idempotence unless acks says otherwise) writes
+`Write(name-generation, seq)` to partition seq % partitions, `rate` per second, from its own thread.
+A fatal producer error (an idempotent producer fenced or out of sequence) starts a new generation
+under a new name, so sequence numbers stay per producer. `ack_times[p]` keeps the monotonic time of
+each acknowledgement, to measure how long a partition could not be written.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+from odradek.testing.reliability import History, Write
+
+
+class ProducerWorkload:
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        partitions: int,
+        history: History,
+        *,
+        acks: str = "all",
+        rate: float = 200.0,
+        name: str = "p",
+        message_timeout_ms: int = 60_000,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.partitions = partitions
+        self.history = history
+        self.acks = acks
+        self.rate = rate
+        self.name = name
+        self.message_timeout_ms = message_timeout_ms
+        self.ack_times: dict[int, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.generations = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._fatal = threading.Event()
+
+    def _producer(self) -> Any:
+        from confluent_kafka import Producer
+
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap,
+            "acks": self.acks,
+            "enable.idempotence": self.acks == "all",
+            "message.timeout.ms": self.message_timeout_ms,
+            "linger.ms": 5,
+            "topic.metadata.refresh.interval.ms": 1000,
+            "error_cb": self._on_error,
+            "log_level": 2,
+        }
+        return Producer(config)
+
+    def _on_error(self, err: Any) -> None:
+        self.errors[err.name()] += 1
+        if err.fatal():
+            self._fatal.set()
+
+    def start(self) -> ProducerWorkload:
+        self._thread = threading.Thread(target=self._run, name=f"workload-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        producer = self._producer()
+        name = f"{self.name}-{self.generations}"
+        seq = 0
+        interval = 1.0 / self.rate
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            if self._fatal.is_set():
+                producer.flush(5)
+                self._fatal.clear()
+                self.generations += 1
+                producer, name, seq = self._producer(), f"{self.name}-{self.generations}", 0
+            write = Write(name, seq)
+            partition = seq % self.partitions
+            self.history.attempt(write)
+            try:
+                producer.produce(
+                    self.topic, value=write.encode(), partition=partition, on_delivery=self._delivered(write)
+                )
+            except BufferError:
+                producer.poll(0.1)
+                continue
+            seq += 1
+            producer.poll(0)
+            next_at += interval
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                producer.poll(delay)
+            else:
+                next_at = time.monotonic()
+        producer.flush(self.message_timeout_ms / 1000 + 5)
+
+    def _delivered(self, write: Write) -> Any:
+        def on_delivery(err: Any, msg: Any) -> None:
+            if err is None:
+                self.history.ack(write, msg.partition(), msg.offset())
+                self.ack_times[msg.partition()].append(time.monotonic())
+            else:
+                self.errors[err.name()] += 1
+
+        return on_delivery
+
+    def first_ack_after(self, partition: int, moment: float) -> float | None:
+        return next((t for t in self.ack_times[partition] if t > moment), None)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.message_timeout_ms / 1000 + 30)
+
+    def __enter__(self) -> ProducerWorkload:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def read_back(bootstrap: str, topic: str, partitions: int, history: History, timeout: float = 60.0) -> None:
+    """Read every partition from its start up to its high watermark into `history`."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reliability-{topic}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "auto.offset.reset": "earliest",
+        }
+    )
+    try:
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=20)[1] for p in range(partitions)}
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+        position = dict.fromkeys(range(partitions), -1)
+        deadline = time.monotonic() + timeout
+        while any(position[p] + 1 < ends[p] for p in range(partitions)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"read {position} of {ends} within {timeout:g} s")
+            msg = consumer.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error() is not None:
+                if msg.error().code() != KafkaError._PARTITION_EOF:
+                    continue
+                continue
+            history.read(msg.partition(), msg.offset(), msg.value())
+            position[msg.partition()] = max(position[msg.partition()], msg.offset())
+    finally:
+        consumer.close()

@@ -1,0 +1,300 @@
+"""Fault tests: three broker processes on a real ZooKeeper, idempotent acks=all producers (RF=3,
+min.insync.replicas=2) writing unique values while brokers are killed, paused, partitioned, lose
+their unflushed tail or fill their disk; afterwards every partition is read from the start and the
+reliability checker must find 0 acknowledged writes lost, 0 duplicates, 0 conflicting offsets and
+no reordering. A new leader must serve within the ZooKeeper session timeout + 5 s.
+
+An acks=1 producer runs beside each scenario on a topic of its own; what it loses is reported
+(printed and written to `chaos-report.json` in the module's temp directory), never asserted.
+
+Counts come from the environment (`make chaos` raises them): ODRADEK_CHAOS_KILLS (leader SIGKILLs,
+default 2), ODRADEK_CHAOS_PAUSES (leader SIGSTOPs past the session, default 1),
+ODRADEK_CHAOS_ZK_PAUSES (default 1), ODRADEK_CHAOS_PARTITIONS (isolated leaders, default 1),
+ODRADEK_CHAOS_ROLLS (rolling restarts, default 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from odradek.testing.fault_cluster import FaultCluster, wait_for
+from odradek.testing.filesystems import MountUnavailable, small_tmpfs
+from odradek.testing.reliability import History, Report, check
+from odradek.testing.reliability_workload import ProducerWorkload, read_back
+
+pytestmark = [pytest.mark.compat, pytest.mark.timeout(1800)]
+
+SESSION_MS = 6000
+SERVE_WITHIN_S = SESSION_MS / 1000 + 5
+PARTITIONS = 3
+DISK_BROKER = 3  # its log directory is a small tmpfs (when this process may mount)
+DISK_BYTES = 192 << 20
+
+
+def count(name: str, default: int) -> int:
+    return int(os.environ.get(f"ODRADEK_CHAOS_{name}", default))
+
+
+class Scenario:
+    """One topic pair (acks=all checked, acks=1 reported) written while faults run."""
+
+    def __init__(self, cluster: FaultCluster, name: str) -> None:
+        self.cluster = cluster
+        self.topic = name
+        admin = AdminClient({"bootstrap.servers": cluster.bootstrap()})
+        config = {"min.insync.replicas": "2"}
+        futures = admin.create_topics(
+            [NewTopic(name, PARTITIONS, 3, config=config), NewTopic(f"{name}-acks1", PARTITIONS, 3, config=config)]
+        )
+        for future in futures.values():
+            future.result(timeout=30)
+        self.wait_in_sync()
+        self.history = History()
+        self.acks1 = History()
+        self.work = ProducerWorkload(cluster.bootstrap(), name, PARTITIONS, self.history, rate=150, name=name)
+        self.work1 = ProducerWorkload(
+            cluster.bootstrap(), f"{name}-acks1", PARTITIONS, self.acks1, acks="1", rate=100, name=name
+        )
+        self.serve_times: list[float] = []
+
+    def __enter__(self) -> Scenario:
+        self.work.start()
+        self.work1.start()
+        wait_for(lambda: all(self.work.ack_times[p] for p in range(PARTITIONS)), 60, "first acks")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.work.stop()
+        self.work1.stop()
+
+    def metadata(self, topic: str | None = None) -> dict[int, tuple[int, list[int]]]:
+        md = AdminClient({"bootstrap.servers": self.cluster.bootstrap()}).list_topics(
+            topic or self.topic, timeout=10
+        )
+        parts = md.topics[topic or self.topic].partitions
+        return {p.id: (p.leader, sorted(p.isrs)) for p in parts.values()}
+
+    def leader_of(self, partition: int) -> int:
+        return self.metadata()[partition][0]
+
+    def led_by(self, broker: int) -> list[int]:
+        return [p for p, (leader, _) in self.metadata().items() if leader == broker]
+
+    def wait_in_sync(self, timeout: float = 90) -> None:
+        everyone = sorted(self.cluster.ids)
+
+        def in_sync() -> bool:
+            return all(
+                leader in everyone and isr == everyone
+                for t in (self.topic, f"{self.topic}-acks1")
+                for leader, isr in self.metadata(t).values()
+            )
+
+        wait_for(in_sync, timeout, "every replica back in the ISR")
+
+    def wait_served(self, partitions: list[int], since: float) -> None:
+        """Each partition acknowledges a write again within the session timeout + 5 s."""
+        for p in partitions:
+            wait_for(lambda p=p: self.work.first_ack_after(p, since) is not None, 90, f"p{p} writable again")
+            took = self.work.first_ack_after(p, since)
+            assert took is not None
+            self.serve_times.append(took - since)
+        late = [t for t in self.serve_times if t > SERVE_WITHIN_S]
+        assert not late, f"a new leader served after {max(late):.1f} s (limit {SERVE_WITHIN_S:g} s)"
+
+    def verify(self, report_to: dict[str, object]) -> Report:
+        self.wait_in_sync()
+        read_back(self.cluster.bootstrap(), self.topic, PARTITIONS, self.history)
+        read_back(self.cluster.bootstrap(), f"{self.topic}-acks1", PARTITIONS, self.acks1)
+        report, report1 = check(self.history), check(self.acks1)
+        report_to[self.topic] = {
+            "acks_all": report.summary(),
+            "acks_1_lost": len(report1.lost),
+            "acks_1_acknowledged": report1.acknowledged,
+            "acks_1": report1.summary(),
+            "serve_seconds_max": round(max(self.serve_times, default=0.0), 2),
+            "producer_errors": dict(self.work.errors),
+        }
+        print(f"\n{self.topic}: acks=all {report.summary()}\n  acks=1 {report1.summary()}")
+        assert report.acknowledged > 0
+        assert report.ok, report.summary()
+        return report
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    out: dict[str, object] = {}
+    yield out
+    path = Path(os.environ.get("ODRADEK_CHAOS_REPORT", tmp_path_factory.mktemp("report") / "chaos-report.json"))
+    path.write_text(json.dumps(out, indent=2))
+    print(f"\nchaos report: {path}")
+
+
+@pytest.fixture(scope="module")
+def disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
+    directory = tmp_path_factory.mktemp("disk") / "broker-3"
+    try:
+        with small_tmpfs(directory, DISK_BYTES) as mounted:
+            yield mounted
+    except MountUnavailable:
+        yield None
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, disk: Path | None) -> Iterator[FaultCluster]:
+    if shutil.which("java") is None:
+        pytest.skip("ZooKeeper (Debian package zookeeper) is installed by make test")
+    c = FaultCluster(
+        tmp_path_factory.mktemp("chaos"),
+        session_ms=SESSION_MS,
+        overrides={"replica.lag.time.max.ms": "5000", "auto.leader.rebalance.enable": "false"},
+        data_dirs={DISK_BROKER: disk} if disk is not None else None,
+    )
+    try:
+        c.start()
+        yield c
+    finally:
+        c.stop()
+
+
+def test_leader_kills(cluster: FaultCluster, results: dict[str, object]) -> None:
+    with Scenario(cluster, "kills") as s:
+        for i in range(count("KILLS", 2)):
+            victim = s.leader_of(i % PARTITIONS)
+            led = s.led_by(victim)
+            killed_at = time.monotonic()
+            cluster.kill(victim)
+            s.wait_served(led, killed_at)
+            cluster.start_broker(victim)
+            s.wait_in_sync()
+    s.verify(results)
+
+
+def test_leader_paused_past_its_session(cluster: FaultCluster, results: dict[str, object]) -> None:
+    with Scenario(cluster, "pauses") as s:
+        for i in range(count("PAUSES", 1)):
+            victim = s.leader_of(i % PARTITIONS)
+            led = s.led_by(victim)
+            paused_at = time.monotonic()
+            cluster.pause(victim)
+            try:
+                s.wait_served(led, paused_at)
+                time.sleep(max(0.0, SESSION_MS / 1000 + 1 - (time.monotonic() - paused_at)))
+            finally:
+                cluster.resume(victim)  # a zombie leader wakes up: it must not acknowledge anything
+            s.wait_in_sync()
+    s.verify(results)
+
+
+def test_rolling_restarts(cluster: FaultCluster, results: dict[str, object]) -> None:
+    with Scenario(cluster, "rolling") as s:
+        for _ in range(count("ROLLS", 1)):
+            for b in cluster.ids:
+                assert cluster.stop_broker(b) == 0
+                cluster.start_broker(b)
+                s.wait_in_sync()
+    s.verify(results)
+
+
+def test_zookeeper_pauses(cluster: FaultCluster, results: dict[str, object]) -> None:
+    """ZooKeeper stops answering (SIGSTOP): shorter than a session, then longer than one."""
+    with Scenario(cluster, "zkpause") as s:
+        for i in range(count("ZK_PAUSES", 1)):
+            for seconds in (SESSION_MS / 2000, SESSION_MS / 1000 + 2):
+                cluster.zookeeper.pause()
+                try:
+                    time.sleep(seconds)
+                finally:
+                    cluster.zookeeper.resume()
+                resumed = time.monotonic()
+                s.wait_served(list(range(PARTITIONS)), resumed)
+                s.wait_in_sync()
+            del i
+    s.verify(results)
+
+
+def test_a_partitioned_leader_stops_acknowledging(cluster: FaultCluster, results: dict[str, object]) -> None:
+    """The leader is cut from its followers and ZooKeeper while clients still reach it; then links
+    only slow down (200 ms each way)."""
+    with Scenario(cluster, "partition") as s:
+        for i in range(count("PARTITIONS", 1)):
+            victim = s.leader_of(i % PARTITIONS)
+            led = s.led_by(victim)
+            cut_at = time.monotonic()
+            cluster.isolate(victim)
+            try:
+                s.wait_served(led, cut_at)
+                time.sleep(max(0.0, SESSION_MS / 1000 + 2 - (time.monotonic() - cut_at)))
+            finally:
+                cluster.heal(victim)
+            s.wait_in_sync()
+        slow = s.leader_of(0)
+        cluster.delay_links(slow, 0.2)
+        try:
+            time.sleep(4)
+        finally:
+            cluster.heal(slow)
+        s.wait_in_sync()
+    s.verify(results)
+
+
+def test_two_of_three_replicas_down_refuse_writes_and_lose_nothing(
+    cluster: FaultCluster, results: dict[str, object]
+) -> None:
+    with Scenario(cluster, "twodown") as s:
+        survivor = s.leader_of(0)
+        down = [b for b in cluster.ids if b != survivor]
+        killed_at = time.monotonic()
+        for b in down:
+            cluster.kill(b)
+        time.sleep(SESSION_MS / 1000 + 4)
+        late = [t for p in range(PARTITIONS) for t in s.work.ack_times[p] if t > killed_at + 2]
+        assert late == [], f"{len(late)} acks=all writes acknowledged with one replica left"
+        back_at = time.monotonic()
+        for b in down:
+            cluster.start_broker(b)
+        s.wait_served(list(range(PARTITIONS)), back_at)
+    s.verify(results)
+
+
+def test_a_broker_losing_its_unflushed_tail(cluster: FaultCluster, results: dict[str, object]) -> None:
+    with Scenario(cluster, "tail") as s:
+        victim = s.leader_of(1)
+        led = s.led_by(victim)
+        time.sleep(2)
+        killed_at = time.monotonic()
+        cluster.kill(victim)
+        s.wait_served(led, killed_at)
+        cluster.start_broker(victim, lose_unflushed_tail=True)
+        assert any("lost its unflushed tail" in line for line in cluster.brokers[victim].lines)
+        s.wait_in_sync()
+    s.verify(results)
+
+
+def test_a_full_disk_acknowledges_nothing_unwritten_and_recovers(
+    cluster: FaultCluster, results: dict[str, object], disk: Path | None
+) -> None:
+    if disk is None:
+        pytest.skip("mounting a size-capped tmpfs needs root (make test runs as root in CI)")
+    with Scenario(cluster, "fulldisk") as s:
+        filler = disk / "filler"
+        with filler.open("wb") as f, contextlib.suppress(OSError):
+            while True:  # until ENOSPC: broker 3's appends (as leader or follower) now fail
+                f.write(b"\0" * (1 << 20))
+        try:
+            time.sleep(SESSION_MS / 1000)
+        finally:
+            filler.unlink()
+        freed_at = time.monotonic()
+        s.wait_served(list(range(PARTITIONS)), freed_at)
+        s.wait_in_sync()
+    s.verify(results)

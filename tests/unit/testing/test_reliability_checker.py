@@ -1,0 +1,119 @@
+"""The fault tests' checker on synthetic histories: each kind of violation is reported, and a
+clean history (including legal retries of unacknowledged writes) passes."""
+
+from __future__ import annotations
+
+from odradek.testing.reliability import History, Write, check
+
+
+def w(producer: str, seq: int) -> Write:
+    return Write(producer, seq)
+
+
+def clean_history() -> History:
+    h = History()
+    for i in range(5):
+        h.ack(w("a", i), 0, i)
+        h.read(0, i, w("a", i).encode())
+    return h
+
+
+def test_a_clean_history_passes() -> None:
+    report = check(clean_history())
+    assert report.ok, report.summary()
+    assert (report.acknowledged, report.read) == (5, 5)
+
+
+def test_an_acknowledged_write_missing_from_the_log_is_lost() -> None:
+    h = History()
+    h.ack(w("a", 0), 0, 0)
+    h.ack(w("a", 1), 0, 1)
+    h.read(0, 0, w("a", 0).encode())
+    report = check(h)
+    assert report.lost == [w("a", 1)]
+    assert not report.ok
+    assert "lost 1 (Write(producer='a', seq=1))" in report.summary()
+
+
+def test_an_unacknowledged_write_may_be_missing_or_present() -> None:
+    h = clean_history()
+    h.attempt(w("a", 5))
+    h.attempt(w("a", 6))
+    h.read(0, 5, w("a", 6).encode())  # answer lost, write landed: legal
+    report = check(h)
+    assert report.ok, report.summary()
+    assert report.unacknowledged_present == 1
+
+
+def test_a_write_read_twice_is_a_duplicate() -> None:
+    h = clean_history()
+    h.read(0, 5, w("a", 3).encode())  # a retry the broker did not recognise
+    report = check(h)
+    assert report.duplicates == [w("a", 3)]
+    assert not report.ok
+
+
+def test_a_write_in_two_partitions_is_a_duplicate() -> None:
+    h = clean_history()
+    h.read(1, 0, w("a", 2).encode())
+    assert check(h).duplicates == [w("a", 2)]
+
+
+def test_reading_a_partition_twice_is_not_a_duplicate() -> None:
+    h = clean_history()
+    for i in range(5):
+        h.read(0, i, w("a", i).encode())
+    report = check(h)
+    assert report.ok, report.summary()
+
+
+def test_an_acknowledged_offset_holding_another_value_conflicts() -> None:
+    h = History()
+    h.ack(w("a", 0), 0, 0)
+    h.ack(w("b", 0), 0, 0)  # two acknowledgements for one offset: one of them was a lie
+    h.read(0, 0, w("a", 0).encode())
+    h.read(0, 1, w("b", 0).encode())
+    report = check(h)
+    assert report.lost == []
+    assert len(report.conflicts) == 1 and "b/0" not in report.conflicts[0]
+    assert "acknowledged at p0@0" in report.conflicts[0]
+
+
+def test_one_offset_read_with_two_values_conflicts() -> None:
+    h = clean_history()
+    h.read(0, 2, w("a", 4).encode())  # a second read (another replica) disagrees
+    report = check(h)
+    assert report.conflicts and "p0@2" in report.conflicts[0]
+
+
+def test_a_producers_writes_out_of_order_in_a_partition_are_reordered() -> None:
+    h = History()
+    for offset, seq in enumerate([0, 2, 1, 3]):
+        h.ack(w("a", seq), 0, offset)
+        h.read(0, offset, w("a", seq).encode())
+    report = check(h)
+    assert len(report.reordered) == 1 and "seq 1@2 after seq 2@1" in report.reordered[0]
+
+
+def test_interleaved_producers_are_not_reordered() -> None:
+    h = History()
+    order = [("a", 0), ("b", 0), ("b", 1), ("a", 1)]
+    for offset, (p, seq) in enumerate(order):
+        h.ack(w(p, seq), 0, offset)
+        h.read(0, offset, w(p, seq).encode())
+    assert check(h).ok
+
+
+def test_values_nobody_wrote_are_unexpected() -> None:
+    h = clean_history()
+    h.read(0, 5, b"garbage")
+    h.read(0, 6, None)
+    h.read(0, 7, w("z", 0).encode())  # well formed, never attempted
+    report = check(h)
+    assert len(report.unexpected) == 3
+    assert not report.ok
+
+
+def test_values_round_trip() -> None:
+    assert Write.decode(w("p-1/x", 42).encode()) == w("p-1/x", 42)
+    assert Write.decode(b"no-seq") is None
