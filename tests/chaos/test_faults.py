@@ -50,6 +50,7 @@ class Scenario:
     def __init__(self, cluster: FaultCluster, name: str) -> None:
         self.cluster = cluster
         self.topic = name
+        cluster.restore()
         admin = AdminClient({"bootstrap.servers": cluster.bootstrap()})
         config = {"min.insync.replicas": "2"}
         futures = admin.create_topics(
@@ -92,14 +93,17 @@ class Scenario:
     def wait_in_sync(self, timeout: float = 90) -> None:
         everyone = sorted(self.cluster.ids)
 
-        def in_sync() -> bool:
-            return all(
-                leader in everyone and isr == everyone
-                for t in (self.topic, f"{self.topic}-acks1")
-                for leader, isr in self.metadata(t).values()
-            )
+        last: list[object] = []
 
-        wait_for(in_sync, timeout, "every replica back in the ISR")
+        def in_sync() -> bool:
+            states = {t: self.metadata(t) for t in (self.topic, f"{self.topic}-acks1")}
+            last[:] = [states]
+            return all(leader in everyone and isr == everyone for s in states.values() for leader, isr in s.values())
+
+        try:
+            wait_for(in_sync, timeout, "every replica back in the ISR")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}: (leader, isr) per partition {last}") from None
 
     def wait_served(self, partitions: list[int], since: float) -> None:
         """Each partition acknowledges a write again within the session timeout + 5 s."""

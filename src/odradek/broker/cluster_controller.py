@@ -47,6 +47,7 @@ log = logging.getLogger("odradek.broker.controller")
 T = TypeVar("T")
 RunController = Callable[[Callable[[ClusterImage], ControllerResult[Any]]], Coroutine[Any, Any, Any]]
 RETRY_DELAY_S = 0.5
+STOP_GRACE_S = 1.0
 
 
 class ClusterController:
@@ -69,6 +70,7 @@ class ClusterController:
         self._rebalance_interval_s = float(static_int(static, "leader.imbalance.check.interval.seconds"))
         self._imbalance_percentage = static_int(static, "leader.imbalance.per.broker.percentage")
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.elections = 0
 
     @property
@@ -93,22 +95,33 @@ class ClusterController:
                 await asyncio.wait_for(self._changed.wait(), remaining)
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name="cluster-controller")
         self._wake.set()
 
     async def stop(self) -> None:
+        """Stop the loop: by flag first (it ends after its current step), by cancel if that takes
+        long. Never `await task` under suppress(CancelledError): Python 3.11's `asyncio.wait_for`
+        drops a cancel that races the event it waits for, and the task would then run on."""
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        _, running = await asyncio.wait([task], timeout=STOP_GRACE_S)
+        while running:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            self._wake.set()
+            _, running = await asyncio.wait([task], timeout=STOP_GRACE_S)
 
     async def _run(self) -> None:
         next_rebalance = time.monotonic() + self._rebalance_interval_s
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(next_rebalance - time.monotonic(), 0))
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self._step()
                 if time.monotonic() >= next_rebalance:

@@ -118,15 +118,33 @@ class FaultCluster:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def restore(self) -> None:
+        """Undo every fault left over (a failed test): heal links, resume, start stopped brokers."""
+        self.zookeeper.resume()
+        self.heal()
+        for b in list(self.paused):
+            self.resume(b)
+        for b, proc in self.brokers.items():
+            if proc.proc is None or proc.proc.poll() is not None:
+                proc.proc = None
+                self.start_broker(b)
+        wait_for(lambda: len(self.live_brokers()) == len(self.ids), 60, "every broker registered")
+
     # --- addresses ------------------------------------------------------------------------------
     def bootstrap(self, without: int | None = None) -> str:
         return ",".join(f"127.0.0.1:{self.client_port[b]}" for b in self.ids if b != without)
 
     def live_brokers(self) -> list[int]:
+        """The brokers every running broker knows as registered (each answers from its own image)."""
         from confluent_kafka.admin import AdminClient
 
-        md = AdminClient({"bootstrap.servers": self.bootstrap()}).list_topics(timeout=5)
-        return sorted(md.brokers)
+        seen: set[int] | None = None
+        for b, proc in self.brokers.items():
+            if proc.proc is None or b in self.paused:
+                continue
+            md = AdminClient({"bootstrap.servers": f"127.0.0.1:{self.client_port[b]}"}).list_topics(timeout=5)
+            seen = set(md.brokers) if seen is None else seen & set(md.brokers)
+        return sorted(seen or ())
 
     # --- faults -----------------------------------------------------------------------------------
     def kill(self, b: int) -> None:

@@ -16,6 +16,7 @@ each acknowledgement, to measure how long a partition could not be written.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import defaultdict
@@ -78,6 +79,8 @@ class ProducerWorkload:
         return self
 
     def _run(self) -> None:
+        from confluent_kafka import KafkaException
+
         producer = self._producer()
         name = f"{self.name}-{self.generations}"
         seq = 0
@@ -85,7 +88,8 @@ class ProducerWorkload:
         next_at = time.monotonic()
         while not self._stop.is_set():
             if self._fatal.is_set():
-                producer.flush(5)
+                with contextlib.suppress(Exception):
+                    producer.flush(5)
                 self._fatal.clear()
                 self.generations += 1
                 producer, name, seq = self._producer(), f"{self.name}-{self.generations}", 0
@@ -98,6 +102,10 @@ class ProducerWorkload:
                 )
             except BufferError:
                 producer.poll(0.1)
+                continue
+            except KafkaException as exc:  # a fatal state surfacing at produce(): next generation
+                self.errors[exc.args[0].name()] += 1
+                self._fatal.set()
                 continue
             seq += 1
             producer.poll(0)
