@@ -49,16 +49,28 @@ $(KAFKAJS)/node_modules/.installed: $(KAFKAJS)/package-lock.json | system-deps
 test: install-dev system-deps $(KAFKAJS)/node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/gate
 
-## make chaos: long runs kept out of make test (the 30 s client quota hold)
-chaos: install-dev
+## make chaos: long runs kept out of make test (the 30 s client quota hold; the cluster fault tests:
+## CHAOS_KILLS leader kills, CHAOS_PAUSES pauses, CHAOS_PARTITIONS partitions; see docs/cluster.md)
+CHAOS_KILLS ?= 50
+CHAOS_PAUSES ?= 20
+CHAOS_ZK_PAUSES ?= 10
+CHAOS_PARTITIONS ?= 20
+CHAOS_ROLLS ?= 3
+chaos: install-dev system-deps
 	ODRADEK_QUOTA_SECONDS=30 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -p no:cacheprovider tests/compat/test_security_quotas.py
+	ODRADEK_CHAOS=1 ODRADEK_CHAOS_KILLS=$(CHAOS_KILLS) ODRADEK_CHAOS_PAUSES=$(CHAOS_PAUSES) \
+	  ODRADEK_CHAOS_ZK_PAUSES=$(CHAOS_ZK_PAUSES) ODRADEK_CHAOS_PARTITIONS=$(CHAOS_PARTITIONS) \
+	  ODRADEK_CHAOS_ROLLS=$(CHAOS_ROLLS) ODRADEK_CHAOS_REPORT=$(CURDIR)/chaos-report.json \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -s -p no:cacheprovider tests/chaos
 
+CLUSTER_CATCHUP_MB ?= 1024
 ## make bench: benchmarks (never part of the tests)
 bench: install-dev
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run.py
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/security_bench.py
 	$(MAKE) bench-streams
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/sql_bench.py
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/cluster_bench.py --catchup-mb $(CLUSTER_CATCHUP_MB)
 
 ## make bench-streams: odradek.streams against Quix Streams (own venv bench/.venv-quix), and restore
 bench-streams: install-dev

@@ -7,8 +7,12 @@ no reordering. A new leader must serve within the ZooKeeper session timeout + 5 
 An acks=1 producer runs beside each scenario on a topic of its own; what it loses is reported
 (printed and written to `chaos-report.json` in the module's temp directory), never asserted.
 
-Counts come from the environment (`make chaos` raises them): ODRADEK_CHAOS_KILLS (leader SIGKILLs,
-default 2), ODRADEK_CHAOS_PAUSES (leader SIGSTOPs past the session, default 1),
+`make test` runs the short version: two leader kills, one pause past the session, one ZooKeeper
+pause pair, one partitioned leader, one lost unflushed tail, one full disk; a new leader must serve within the session timeout
++ 5 s + ODRADEK_CHAOS_SLACK_S (default 25 s: the gate runs on a loaded 2-core machine, this
+catches a partition that stays unwritable). `make chaos` (ODRADEK_CHAOS=1) runs every scenario,
+including those marked `long_only` (rolling restarts, two of three replicas down), with the strict limit (slack 0) and the counts raised: ODRADEK_CHAOS_KILLS
+(leader SIGKILLs, default 2), ODRADEK_CHAOS_PAUSES (leader SIGSTOPs past the session, default 1),
 ODRADEK_CHAOS_ZK_PAUSES (default 1), ODRADEK_CHAOS_PARTITIONS (isolated leaders, default 1),
 ODRADEK_CHAOS_ROLLS (rolling restarts, default 1).
 """
@@ -31,10 +35,13 @@ from odradek.testing.filesystems import MountUnavailable, small_tmpfs
 from odradek.testing.reliability import History, Report, check
 from odradek.testing.reliability_workload import ProducerWorkload, read_back
 
-pytestmark = [pytest.mark.compat, pytest.mark.timeout(1800)]
+LONG = os.environ.get("ODRADEK_CHAOS") == "1"
+pytestmark = [pytest.mark.compat, pytest.mark.timeout(14400 if LONG else 900)]
+long_only = pytest.mark.skipif(not LONG, reason="make chaos (ODRADEK_CHAOS=1)")
 
 SESSION_MS = 6000
-SERVE_WITHIN_S = SESSION_MS / 1000 + 5
+SLACK_S = float(os.environ.get("ODRADEK_CHAOS_SLACK_S", "0" if LONG else "25"))
+SERVE_WITHIN_S = SESSION_MS / 1000 + 5 + SLACK_S
 PARTITIONS = 3
 DISK_BROKER = 3  # its log directory is a small tmpfs (when this process may mount)
 DISK_BYTES = 192 << 20
@@ -54,7 +61,10 @@ class Scenario:
         admin = AdminClient({"bootstrap.servers": cluster.bootstrap()})
         config = {"min.insync.replicas": "2"}
         futures = admin.create_topics(
-            [NewTopic(name, PARTITIONS, 3, config=config), NewTopic(f"{name}-acks1", PARTITIONS, 3, config=config)]
+            [
+                NewTopic(name, PARTITIONS, 3, config=config),
+                NewTopic(f"{name}-acks1", PARTITIONS, 3, config=config),
+            ]
         )
         for future in futures.values():
             future.result(timeout=30)
@@ -98,7 +108,9 @@ class Scenario:
         def in_sync() -> bool:
             states = {t: self.metadata(t) for t in (self.topic, f"{self.topic}-acks1")}
             last[:] = [states]
-            return all(leader in everyone and isr == everyone for s in states.values() for leader, isr in s.values())
+            return all(
+                leader in everyone and isr == everyone for s in states.values() for leader, isr in s.values()
+            )
 
         try:
             wait_for(in_sync, timeout, "every replica back in the ISR")
@@ -138,7 +150,9 @@ class Scenario:
 def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     out: dict[str, object] = {}
     yield out
-    path = Path(os.environ.get("ODRADEK_CHAOS_REPORT", tmp_path_factory.mktemp("report") / "chaos-report.json"))
+    path = Path(
+        os.environ.get("ODRADEK_CHAOS_REPORT", tmp_path_factory.mktemp("report") / "chaos-report.json")
+    )
     path.write_text(json.dumps(out, indent=2))
     print(f"\nchaos report: {path}")
 
@@ -199,6 +213,7 @@ def test_leader_paused_past_its_session(cluster: FaultCluster, results: dict[str
     s.verify(results)
 
 
+@long_only
 def test_rolling_restarts(cluster: FaultCluster, results: dict[str, object]) -> None:
     with Scenario(cluster, "rolling") as s:
         for _ in range(count("ROLLS", 1)):
@@ -251,6 +266,7 @@ def test_a_partitioned_leader_stops_acknowledging(cluster: FaultCluster, results
     s.verify(results)
 
 
+@long_only
 def test_two_of_three_replicas_down_refuse_writes_and_lose_nothing(
     cluster: FaultCluster, results: dict[str, object]
 ) -> None:
@@ -263,10 +279,11 @@ def test_two_of_three_replicas_down_refuse_writes_and_lose_nothing(
         time.sleep(SESSION_MS / 1000 + 4)
         late = [t for p in range(PARTITIONS) for t in s.work.ack_times[p] if t > killed_at + 2]
         assert late == [], f"{len(late)} acks=all writes acknowledged with one replica left"
-        back_at = time.monotonic()
         for b in down:
             cluster.start_broker(b)
-        s.wait_served(list(range(PARTITIONS)), back_at)
+        back_at = time.monotonic()  # writable again once a second replica is back: no election limit
+        for p in range(PARTITIONS):
+            wait_for(lambda p=p: s.work.first_ack_after(p, back_at) is not None, 90, f"p{p} writable")
     s.verify(results)
 
 

@@ -114,13 +114,16 @@ class ClusterController:
             self._wake.set()
             _, running = await asyncio.wait([task], timeout=STOP_GRACE_S)
 
+    def _stop_requested(self) -> bool:
+        return self._stopping
+
     async def _run(self) -> None:
         next_rebalance = time.monotonic() + self._rebalance_interval_s
-        while not self._stopping:
+        while not self._stop_requested():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(next_rebalance - time.monotonic(), 0))
             self._wake.clear()
-            if self._stopping:
+            if self._stop_requested():
                 return
             try:
                 await self._step()

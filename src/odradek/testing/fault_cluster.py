@@ -43,7 +43,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "
         try:
             if condition():
                 return time.monotonic() - started
-        except Exception:  # noqa: BLE001 - a client error while brokers die: poll again
+        except Exception:
             pass
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"{what} not met within {timeout:g} s")
@@ -58,6 +58,7 @@ class FaultCluster:
         session_ms: int = 6000,
         overrides: Mapping[str, str] | None = None,
         data_dirs: Mapping[int, Path] | None = None,
+        proxies: bool = True,
     ) -> None:
         self.root = root
         self.ids = list(range(1, brokers + 1))
@@ -71,6 +72,7 @@ class FaultCluster:
         self.data_dirs = {b: (data_dirs or {}).get(b, root / f"broker-{b}") for b in self.ids}
         self.brokers: dict[int, BrokerProcess] = {}
         self.paused: set[int] = set()
+        self.proxies = proxies  # False: brokers reach each other and ZooKeeper directly (benchmarks)
 
     # --- life cycle ---------------------------------------------------------------------------
     def start(self) -> FaultCluster:
@@ -89,14 +91,16 @@ class FaultCluster:
 
     def _config(self, b: int) -> dict[str, str]:
         chroot = "/chaos"
+        replication = self.replication_proxy[b].port if self.proxies else self.replication_port[b]
+        zookeeper = self.zookeeper_proxy[b].port if self.proxies else self.zookeeper.port
         return {
             "node.id": str(b),
             "listeners": f"CLIENT://127.0.0.1:{self.client_port[b]},"
             f"REPLICATION://127.0.0.1:{self.replication_port[b]}",
-            "advertised.listeners": f"REPLICATION://127.0.0.1:{self.replication_proxy[b].port},"
+            "advertised.listeners": f"REPLICATION://127.0.0.1:{replication},"
             f"CLIENT://127.0.0.1:{self.client_port[b]}",
             "listener.security.protocol.map": "CLIENT:PLAINTEXT,REPLICATION:PLAINTEXT",
-            "zookeeper.connect": f"127.0.0.1:{self.zookeeper_proxy[b].port}{chroot}",
+            "zookeeper.connect": f"127.0.0.1:{zookeeper}{chroot}",
             "zookeeper.session.timeout.ms": str(self.session_ms),
             "offsets.topic.replication.factor": str(min(3, len(self.ids))),
             "transaction.state.log.replication.factor": str(min(3, len(self.ids))),
@@ -106,8 +110,9 @@ class FaultCluster:
     def stop(self) -> None:
         for b in list(self.paused):
             self.resume(b)
-        for proc in self.brokers.values():
+        for b, proc in self.brokers.items():
             proc.kill()
+            (self.root / f"broker-{b}.log").write_text("\n".join(proc.lines))  # its last run's log
         for proxy in [*self.zookeeper_proxy.values(), *self.replication_proxy.values()]:
             proxy.stop()
         self.zookeeper.stop()
@@ -147,6 +152,16 @@ class FaultCluster:
         return sorted(seen or ())
 
     # --- faults -----------------------------------------------------------------------------------
+    def cpu_seconds(self) -> dict[int, float]:
+        """User + system CPU time of each running broker process so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        out = {}
+        for b, proc in self.brokers.items():
+            if proc.proc is not None:
+                fields = Path(f"/proc/{proc.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                out[b] = (int(fields[11]) + int(fields[12])) / ticks
+        return out
+
     def kill(self, b: int) -> None:
         self.resume(b)
         self.brokers[b].kill()

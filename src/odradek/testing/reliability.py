@@ -116,9 +116,8 @@ def check(history: History) -> Report:
             found[write].append((partition, offset))
             before = last_seq.get(write.producer)
             if before is not None and before[0] > write.seq:
-                reordered.append(
-                    f"p{partition}: {write.producer} seq {write.seq}@{offset} after seq {before[0]}@{before[1]}"
-                )
+                where = f"p{partition}: {write.producer} seq {write.seq}@{offset}"
+                reordered.append(f"{where} after seq {before[0]}@{before[1]}")
             last_seq[write.producer] = (write.seq, offset)
     lost = sorted(w for w in history.acked if w not in found)
     duplicates = sorted(w for w, places in found.items() if len(places) > 1)

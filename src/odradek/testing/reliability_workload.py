@@ -87,35 +87,42 @@ class ProducerWorkload:
         interval = 1.0 / self.rate
         next_at = time.monotonic()
         while not self._stop.is_set():
-            if self._fatal.is_set():
-                with contextlib.suppress(Exception):
-                    producer.flush(5)
-                self._fatal.clear()
-                self.generations += 1
-                producer, name, seq = self._producer(), f"{self.name}-{self.generations}", 0
-            write = Write(name, seq)
-            partition = seq % self.partitions
-            self.history.attempt(write)
             try:
-                producer.produce(
-                    self.topic, value=write.encode(), partition=partition, on_delivery=self._delivered(write)
-                )
-            except BufferError:
-                producer.poll(0.1)
-                continue
-            except KafkaException as exc:  # a fatal state surfacing at produce(): next generation
+                producer, name, seq = self._step(producer, name, seq)
+            except KafkaException as exc:  # a fatal state surfacing in produce/poll: next generation
                 self.errors[exc.args[0].name()] += 1
                 self._fatal.set()
                 continue
-            seq += 1
-            producer.poll(0)
             next_at += interval
             delay = next_at - time.monotonic()
             if delay > 0:
-                producer.poll(delay)
+                time.sleep(delay)
             else:
                 next_at = time.monotonic()
-        producer.flush(self.message_timeout_ms / 1000 + 5)
+        with contextlib.suppress(KafkaException):
+            producer.flush(self.message_timeout_ms / 1000 + 5)
+
+    def _step(self, producer: Any, name: str, seq: int) -> tuple[Any, str, int]:
+        if self._fatal.is_set():
+            with contextlib.suppress(Exception):
+                producer.flush(5)
+            self._fatal.clear()
+            self.generations += 1
+            producer, name, seq = self._producer(), f"{self.name}-{self.generations}", 0
+        write = Write(name, seq)
+        self.history.attempt(write)
+        try:
+            producer.produce(
+                self.topic,
+                value=write.encode(),
+                partition=seq % self.partitions,
+                on_delivery=self._delivered(write),
+            )
+        except BufferError:
+            producer.poll(0.1)
+            return producer, name, seq
+        producer.poll(0)
+        return producer, name, seq + 1
 
     def _delivered(self, write: Write) -> Any:
         def on_delivery(err: Any, msg: Any) -> None:
@@ -144,7 +151,7 @@ class ProducerWorkload:
 
 def read_back(bootstrap: str, topic: str, partitions: int, history: History, timeout: float = 60.0) -> None:
     """Read every partition from its start up to its high watermark into `history`."""
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
     consumer = Consumer(
         {
@@ -156,7 +163,10 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
         }
     )
     try:
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=20)[1] for p in range(partitions)}
+        ends = {
+            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=20)[1]
+            for p in range(partitions)
+        }
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         position = dict.fromkeys(range(partitions), -1)
         deadline = time.monotonic() + timeout
@@ -164,13 +174,11 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
             if time.monotonic() > deadline:
                 raise TimeoutError(f"read {position} of {ends} within {timeout:g} s")
             msg = consumer.poll(0.5)
-            if msg is None:
+            if msg is None or msg.error() is not None:  # end of a partition, a broker moving: poll on
                 continue
-            if msg.error() is not None:
-                if msg.error().code() != KafkaError._PARTITION_EOF:
-                    continue
-                continue
-            history.read(msg.partition(), msg.offset(), msg.value())
-            position[msg.partition()] = max(position[msg.partition()], msg.offset())
+            partition, offset = msg.partition(), msg.offset()
+            assert partition is not None and offset is not None
+            history.read(partition, offset, msg.value())
+            position[partition] = max(position[partition], offset)
     finally:
         consumer.close()
