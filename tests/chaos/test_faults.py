@@ -8,13 +8,14 @@ An acks=1 producer runs beside each scenario on a topic of its own; what it lose
 (printed and written to `chaos-report.json` in the module's temp directory), never asserted.
 
 `make test` runs the short version: two leader kills, one pause past the session, one ZooKeeper
-pause pair, one partitioned leader, one lost unflushed tail, one full disk; a new leader must serve within the session timeout
-+ 5 s + ODRADEK_CHAOS_SLACK_S (default 25 s: the gate runs on a loaded 2-core machine, this
-catches a partition that stays unwritable). `make chaos` (ODRADEK_CHAOS=1) runs every scenario,
-including those marked `long_only` (rolling restarts, two of three replicas down), with the strict limit (slack 0) and the counts raised: ODRADEK_CHAOS_KILLS
-(leader SIGKILLs, default 2), ODRADEK_CHAOS_PAUSES (leader SIGSTOPs past the session, default 1),
-ODRADEK_CHAOS_ZK_PAUSES (default 1), ODRADEK_CHAOS_PARTITIONS (isolated leaders, default 1),
-ODRADEK_CHAOS_ROLLS (rolling restarts, default 1).
+pause pair, one partitioned leader, one lost unflushed tail, one full disk; a new leader must
+serve within the session timeout + 5 s + ODRADEK_CHAOS_SLACK_S (default 25 s: the gate runs on a
+loaded 2-core machine, where this catches a partition that stays unwritable). `make chaos`
+(ODRADEK_CHAOS=1) runs every scenario, including those marked `long_only` (rolling restarts, two
+of three replicas down), with the strict limit (slack 0) and the counts raised:
+ODRADEK_CHAOS_KILLS (leader SIGKILLs, default 2), ODRADEK_CHAOS_PAUSES (leader SIGSTOPs past the
+session, default 1), ODRADEK_CHAOS_ZK_PAUSES (default 1), ODRADEK_CHAOS_PARTITIONS (isolated
+leaders, default 1), ODRADEK_CHAOS_ROLLS (rolling restarts, default 1).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import os
 import shutil
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,6 +142,15 @@ class Scenario:
             "serve_seconds_max": round(max(self.serve_times, default=0.0), 2),
             "producer_errors": dict(self.work.errors),
         }
+        if report.duplicates:  # where each copy sits and where it was acknowledged, for the notes
+            places = defaultdict(list)
+            for p, records in self.history.reads.items():
+                for offset, value in records:
+                    places[value].append((p, offset))
+            report_to[f"{self.topic}_duplicates"] = [
+                {"write": str(w), "read_at": places[w.encode()], "acknowledged_at": self.history.acked.get(w)}
+                for w in report.duplicates[:50]
+            ]
         print(f"\n{self.topic}: acks=all {report.summary()}\n  acks=1 {report1.summary()}")
         assert report.acknowledged > 0
         assert report.ok, report.summary()
@@ -283,7 +294,11 @@ def test_two_of_three_replicas_down_refuse_writes_and_lose_nothing(
             cluster.start_broker(b)
         back_at = time.monotonic()  # writable again once a second replica is back: no election limit
         for p in range(PARTITIONS):
-            wait_for(lambda p=p: s.work.first_ack_after(p, back_at) is not None, 90, f"p{p} writable")
+
+            def writable(p: int = p) -> bool:
+                return s.work.first_ack_after(p, back_at) is not None
+
+            wait_for(writable, 90, f"p{p} writable")
     s.verify(results)
 
 
