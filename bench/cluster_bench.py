@@ -124,6 +124,11 @@ def catch_up(cluster: FaultCluster, mb: int) -> dict[str, float]:
     leader = admin.list_topics(topic, timeout=10).topics[topic].partitions[0].leader
     follower = next(b for b in cluster.ids if b != leader)
     cluster.kill(follower)
+
+    def out_of_isr() -> bool:
+        return follower not in admin.list_topics(topic, timeout=10).topics[topic].partitions[0].isrs
+
+    wait_for(out_of_isr, 120, "the killed follower out of the ISR")
     producer = Producer(
         {
             "bootstrap.servers": cluster.bootstrap(without=follower),
