@@ -2,9 +2,9 @@
 
 Every produce request of the process goes through one idempotent librdkafka producer (batching
 across requests is where throughput comes from). ``produce`` is called on the event loop (it only
-queues), and so is ``poll``, which runs the delivery callbacks: a timer polls every
-``POLL_BUSY_S`` while records await delivery and every ``POLL_IDLE_S`` otherwise (librdkafka's
-logs and errors). Polling on the loop's own thread rather than on a thread of its own spares a
+queues), and so is ``poll``, which runs the delivery callbacks: a timer polls every ``linger.ms``
+(1 to 5 ms) while records await delivery and every ``POLL_IDLE_S`` otherwise (librdkafka's logs
+and errors). Polling on the loop's own thread rather than on a thread of its own spares a
 GIL hand-over per delivery report (with a poll thread the two threads took turns on the GIL for
 every callback). Each report is stored in its request's `DeliveryBatch`, which wakes its waiter
 at most once per poll round, never once per record.
@@ -31,7 +31,7 @@ log = logging.getLogger("odradek.rest")
 
 Headers = list[tuple[str, bytes | None]]
 FULL_QUEUE_WAIT_S = 0.002
-POLL_BUSY_S = 0.005
+POLL_BUSY_MAX_S = 0.005
 POLL_IDLE_S = 0.05
 
 
@@ -125,7 +125,10 @@ class ProducerService:
         self.producer: Producer | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._busy = False  # the timer runs at POLL_BUSY_S
+        self._busy = False  # the timer runs at busy_s
+        # a report is due no sooner than linger.ms after its record: polling faster only costs CPU
+        linger_ms = float(str(self.config.get("linger.ms", 5)))
+        self.busy_s = min(max(linger_ms / 1000, 0.001), POLL_BUSY_MAX_S)
 
     def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -134,7 +137,7 @@ class ProducerService:
 
     def _schedule(self, delay: float) -> None:
         assert self.loop is not None
-        self._busy = delay == POLL_BUSY_S
+        self._busy = delay == self.busy_s
         self._timer = self.loop.call_later(delay, self._poll)
 
     def _poll(self) -> None:
@@ -142,7 +145,7 @@ class ProducerService:
         if producer is None:
             return
         self.poll()
-        self._schedule(POLL_BUSY_S if len(producer) else POLL_IDLE_S)
+        self._schedule(self.busy_s if len(producer) else POLL_IDLE_S)
 
     def poll(self) -> None:
         """Run the delivery callbacks of the reports in (on the loop; never waits)."""
@@ -160,7 +163,7 @@ class ProducerService:
         Whoever calls the producer's ``produce`` directly calls this after."""
         if not self._busy and self._timer is not None:
             self._timer.cancel()
-            self._schedule(POLL_BUSY_S)
+            self._schedule(self.busy_s)
 
     async def stop(self, timeout_s: float = 5.0) -> None:
         if self.producer is None:
