@@ -4,6 +4,7 @@ work done by confluent-kafka talking Kafka directly, on one broker, same machine
 
     python bench/rest_bench.py            # about a minute
     python bench/rest_bench.py --quick    # smoke
+    python bench/rest_bench.py --only produce --records 100000   # the produce scenarios only
 
 Scenarios (1 KiB JSON records):
 * v2 produce: POST /topics/{t}, 100 records per request, C keep-alive connections in parallel;
@@ -15,6 +16,12 @@ Scenarios (1 KiB JSON records):
 * direct: confluent-kafka producer and consumer doing the same.
 * idle consumer instance memory: proxy RSS growth per v2 consumer instance (created, subscribed,
   one fetch), averaged over 200 instances.
+
+For each HTTP scenario it also prints CPU microseconds per record: of the proxy process (all its
+threads, and in parentheses its event-loop thread alone), of the broker and of this load
+generator. CPU per record holds on a busy machine where records/s does not; the "idle estimate"
+is the least of 1e6 / (event-loop µs) and 2 cores / (proxy + broker + load generator µs), an
+upper bound by CPU alone (it ignores waits such as linger.ms with few requests in flight).
 
 The HTTP client is a minimal asyncio HTTP/1.1 client with pre-built requests, so the load generator
 costs little CPU next to the proxy. Benchmarks are never part of `make test`.

@@ -247,7 +247,8 @@ class ProduceStream:
         else:
             line = jsoncodec.dumps(report(self.ctx, kafka_failure(err), None)) + NEWLINE
         self.lines[seq - self.base] = line
-        self._wake()
+        if seq == self.base:  # the writer waits for the first report only
+            self.progress.set()
 
     async def read(self) -> None:
         try:
