@@ -24,6 +24,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -470,7 +471,7 @@ class Broker:
 
     async def _make_partition_dirs(
         self, records: Sequence[MetadataRecord], base: ClusterImage | None = None
-    ) -> list[TopicPartition]:
+    ) -> list[tuple[TopicPartition, uuid.UUID]]:
         after = replay(self.image if base is None else base, records)
         new = new_local_partitions(self.partitions, after, records)
         if not new:
