@@ -25,7 +25,7 @@ that fails). A handler sees nothing else of the broker, so what it may touch is 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -88,7 +88,16 @@ class TransactionCoordinatorPort(Protocol):
 
     def ensure_ready(self) -> Awaitable[ErrorCode]: ...
 
-    def verification_enabled(self) -> bool: ...
+    def verification_enabled(self, transactional_id: str | None) -> bool: ...
+
+    def write_markers_here(
+        self,
+        producer_id: int,
+        producer_epoch: int,
+        committed: bool,
+        coordinator_epoch: int,
+        partitions: Iterable[TopicPartition],
+    ) -> Awaitable[dict[TopicPartition, ErrorCode]]: ...
 
 
 class NodePort(Protocol):

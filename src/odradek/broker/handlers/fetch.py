@@ -46,6 +46,7 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.delayed_fetch import DelayedFetch, visible_end
 from odradek.broker.fetch_sessions import PartitionKey, SessionContext, SessionPartition, changed
+from odradek.broker.leader_hints import LeaderHints, not_hosted_error
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import ZERO_UUID
@@ -105,6 +106,9 @@ def handle(
     if total >= request.min_bytes or request.max_wait_ms <= 0 or has_error or not wanted:
         return _respond(ctx, request, version, reads, unknown_ids, session_ctx)
     return _wait_and_respond(ctx, request, version, wanted, unknown_ids, session_ctx, denied)
+
+
+LEADER_HINT_ERRORS = frozenset({ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.FENCED_LEADER_EPOCH})
 
 
 def replica_id(request: msg.FetchRequest, version: int) -> int:
@@ -193,7 +197,7 @@ def _read_all(
             continue
         partition = ports.partitions.leader(*w.key, w.current_leader_epoch)
         if isinstance(partition, ErrorCode):
-            read.error = partition
+            read.error = not_hosted_error(ports, w.key[0], w.key[1], partition)
             continue
         log = partition.log
         if replica >= 0:
@@ -267,6 +271,7 @@ def _respond(
     topics: dict[str, msg.FetchableTopicResponse] = {}
     responses: list[msg.FetchableTopicResponse] = []
     committed = request.isolation_level == READ_COMMITTED
+    hints: LeaderHints | None = None  # KIP-951 (v16+): where the leaders of misdirected partitions are
     for read in reads:
         w = read.wanted
         if session is not None:
@@ -296,6 +301,9 @@ def _respond(
             records=read.chunks if read.chunks else b"",
         )
         data.aborted_transactions = (read.aborted or []) if committed else None
+        if read.error in LEADER_HINT_ERRORS:
+            hints = hints or LeaderHints(ctx)
+            data.current_leader = msg.LeaderIdAndEpoch(*hints.current_leader(*w.key))
         topic.partitions.append(data)
         if read.size:
             ports.stats.on_fetched(w.key[0], read.size)
@@ -309,7 +317,10 @@ def _respond(
                 ],
             )
         )
-    return msg.FetchResponse(session_id=response_session, responses=responses)
+    response = msg.FetchResponse(session_id=response_session, responses=responses)
+    if hints is not None:
+        response.node_endpoints = [msg.NodeEndpoint(*endpoint) for endpoint in hints.node_endpoints()]
+    return response
 
 
 def _topic_id(ports: BrokerPorts, name: str) -> uuid.UUID:
@@ -324,6 +335,9 @@ def _resolve(
     for topic in request.topics:
         if version >= 13:
             name = ports.partitions.topic_name(topic.topic_id)
+            if name is None:  # not hosted here: the metadata may still know it (on other brokers)
+                known = ports.metadata.image.topics_by_id.get(topic.topic_id)
+                name = None if known is None else known.name
             if name is None:
                 unknown.append((topic.topic_id, [p.partition for p in topic.partitions]))
                 continue

@@ -45,7 +45,8 @@ v12+ (transaction version 2 clients, which never send AddPartitionsToTxn) add th
 transaction and are answered after that; both check again right before appending. A partition not
 in the transaction gets TRANSACTION_ABORTABLE (v11+) or INVALID_TXN_STATE; a fenced producer gets
 INVALID_PRODUCER_EPOCH; a coordinator that cannot answer yet gets the retriable NOT_ENOUGH_REPLICAS,
-as Kafka maps them.
+as Kafka maps them. In a cluster only batches whose transaction is coordinated by this broker are
+verified (asking a coordinator on another broker, Kafka's AddPartitionsToTxnManager, is not done).
 
 With acks=all, the answer waits in the produce purgatory until the high watermark passes every
 written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
@@ -57,6 +58,7 @@ also waits for the fsync (group commit).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -65,6 +67,7 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
 from odradek.broker.dispatcher import CloseConnection
+from odradek.broker.leader_hints import LeaderHints, not_hosted_error
 from odradek.broker.schema_validation import NO_FLAGS
 from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
 from odradek.coordinator.transaction.metadata import TV_2
@@ -141,7 +144,7 @@ def _handle(
     ):
         return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     for topic in request.topic_data:
-        name = ports.partitions.topic_name(topic.topic_id) if by_id else topic.name
+        name = _topic_name(ports, topic.topic_id) if by_id else topic.name
         out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
         responses.append(out)
         allowed = name is None or authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, name)
@@ -160,7 +163,7 @@ def _handle(
             assert isinstance(records, memoryview)
             if not _schemas_valid(ports, partition, records, header, result):
                 continue
-            if _needs_verification(ports, partition, header):
+            if _needs_verification(ports, partition, header, request.transactional_id):
                 if ctx.api_version >= ADD_PARTITIONS_SINCE:
                     unverified.append(Unverified(partition, records, header, result))
                     continue
@@ -168,6 +171,8 @@ def _handle(
                     continue
             _write(ports, partition, records, header, now, result, durable, waits if acks == -1 else None)
     response = msg.ProduceResponse(responses=responses)
+    if any(r.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER for r in results):
+        _add_leader_hints(ctx, responses, response)
     if unverified:
         return _add_then_write(ctx, request, unverified, durable, waits, response, results)
     return _finish(ports, request, durable, waits, response, results)
@@ -294,12 +299,38 @@ async def _add_then_write(
     return await answer
 
 
-def _needs_verification(ports: BrokerPorts, partition: Partition, header: BatchHeader) -> bool:
-    """The first transactional batch of a transaction on this partition (per batch header)."""
+def _topic_name(ports: BrokerPorts, topic_id: uuid.UUID) -> str | None:
+    """The name of a hosted topic's id, else of one the metadata knows (led elsewhere)."""
+    name = ports.partitions.topic_name(topic_id)
+    if name is None:
+        known = ports.metadata.image.topics_by_id.get(topic_id)
+        name = None if known is None else known.name
+    return name
+
+
+def _add_leader_hints(
+    ctx: RequestContext, responses: list[msg.TopicProduceResponse], response: msg.ProduceResponse
+) -> None:
+    """KIP-951 (v10+): each NOT_LEADER_OR_FOLLOWER partition names its current leader, and the
+    response those leaders' endpoints."""
+    hints = LeaderHints(ctx)
+    for topic in responses:
+        name = topic.name or _topic_name(ctx.ports, topic.topic_id) or ""
+        for result in topic.partition_responses:
+            if result.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER:
+                result.current_leader = msg.LeaderIdAndEpoch(*hints.current_leader(name, result.index))
+    response.node_endpoints = [msg.NodeEndpoint(*endpoint) for endpoint in hints.node_endpoints()]
+
+
+def _needs_verification(
+    ports: BrokerPorts, partition: Partition, header: BatchHeader, transactional_id: str | None
+) -> bool:
+    """The first transactional batch of a transaction on this partition (per batch header), its
+    coordinator on this broker."""
     return (
         header.is_transactional
         and partition.log.producer_state.needs_verification(header)
-        and ports.transactions.verification_enabled()
+        and ports.transactions.verification_enabled(transactional_id)
     )
 
 
@@ -317,7 +348,7 @@ def _verified(
     result: msg.PartitionProduceResponse,
 ) -> bool:
     """Is the batch's partition in its transaction? (The coordinator is on this broker.)"""
-    if not _needs_verification(ctx.ports, partition, header):
+    if not _needs_verification(ctx.ports, partition, header, transactional_id):
         return True
     if transactional_id is None:
         error = ErrorCode.INVALID_TXN_STATE
@@ -347,7 +378,8 @@ def _validate(
     partition = ports.partitions.get(name, part.index) if name is not None else None
     if partition is None:
         unknown_id = by_id and name is None
-        result.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        error = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        result.error_code = not_hosted_error(ports, name, part.index, error)
         return None
     records = part.records
     checked = _single_batch(records)

@@ -93,7 +93,7 @@ async def handle(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ms
 def _verify(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ErrorCode:
     """Is the group's offsets partition in the producer's transaction? (The coordinator is here.)"""
     ports = ctx.ports
-    if not ports.transactions.verification_enabled():
+    if not ports.transactions.verification_enabled(request.transactional_id):
         return ErrorCode.NO_ERROR
     offsets = TopicPartition(GROUP_METADATA_TOPIC_NAME, ports.groups.service.partition_for(request.group_id))
     errors = ports.transactions.service.verify_partitions(
