@@ -121,14 +121,19 @@ def _jwks_refresher(config: BrokerConfig) -> JwksRefresher | None:
 
 
 def join_cluster(
-    image: ClusterImage, broker_id: BrokerId, host: str, port: int, rng: random.Random
+    image: ClusterImage,
+    broker_id: BrokerId,
+    host: str,
+    port: int,
+    rng: random.Random,
+    rack: str | None = None,
 ) -> tuple[MetadataRecord, ...]:
     """What a broker writes to a shared metadata store at start: its registration (and a cluster id
     if the store has none yet). The controller is the control side's business."""
     records: list[MetadataRecord] = []
     if image.cluster_id is None:
         records.append(ClusterIdRecord(new_cluster_id(rng)))
-    records.extend(register_broker(image, broker_id, host, port, None))
+    records.extend(register_broker(image, broker_id, host, port, rack))
     return tuple(records)
 
 
@@ -315,14 +320,16 @@ class Broker:
             host, port = self.advertised_endpoint()
             if self._given_store is not None:
                 await self.apply_metadata(
-                    join_cluster(self.image, BrokerId(self.config.node_id), host, port, self.rng)
+                    join_cluster(
+                        self.image, BrokerId(self.config.node_id), host, port, self.rng, self._rack()
+                    )
                 )
             elif self.cluster is not None:
                 await self.cluster.join()
             else:
                 await self.apply_metadata(
                     bootstrap_single_node(
-                        self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+                        self.image, BrokerId(self.config.node_id), host, port, rack=self._rack(), rng=self.rng
                     )
                 )
         await asyncio.to_thread(remove_paths, report.stale)
@@ -496,6 +503,10 @@ class Broker:
     ) -> int:
         store.apply(records, base=base)
         return store.version
+
+    def _rack(self) -> str | None:
+        rack = self.config.value("broker.rack")
+        return str(rack) if rack else None
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""

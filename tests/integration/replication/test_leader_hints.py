@@ -73,11 +73,15 @@ def test_produce_and_fetch_name_the_current_leader(cluster: LocalCluster) -> Non
         assert part.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER  # not UNKNOWN_TOPIC_OR_PARTITION
         assert (part.current_leader.leader_id, part.current_leader.leader_epoch) == (1, 0)
         assert [(n.node_id, n.host, n.port) for n in response.node_endpoints] == [endpoint(cluster, 1)]
-        fetched = fetch(cluster, 2, topic)
-        [data] = fetched.responses[0].partitions
-        assert data.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER
-        assert (data.current_leader.leader_id, data.current_leader.leader_epoch) == (1, 0)
-        assert [(n.node_id, n.host, n.port) for n in fetched.node_endpoints] == [endpoint(cluster, 1)]
+    # Fetch: a follower serves a consumer's v11+ fetch (KIP-392); a broker without a replica points
+    # to the leader
+    [served] = fetch(cluster, 2, "both").responses[0].partitions
+    assert served.error_code == ErrorCode.NO_ERROR
+    fetched = fetch(cluster, 2, "only1")
+    [data] = fetched.responses[0].partitions
+    assert data.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER
+    assert (data.current_leader.leader_id, data.current_leader.leader_epoch) == (1, 0)
+    assert [(n.node_id, n.host, n.port) for n in fetched.node_endpoints] == [endpoint(cluster, 1)]
     # the old leader after an election: the new leader and its epoch; a fenced epoch says so too
     cluster.elect("both", 0, 2)
     cluster.wait_for(lambda: cluster.partition(2, "both")(lambda p: p.is_leader), what="2 leads")
@@ -98,7 +102,9 @@ def test_versions_before_kip_951_carry_no_hint(cluster: LocalCluster) -> None:
     response = produce(cluster, 2, "old", version=9)
     assert response.responses[0].partition_responses[0].error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER
     assert response.node_endpoints == []  # tagged fields of v10+: not on the wire before
-    fetched = fetch(cluster, 2, "old", version=15)
+    cluster.create_topic("old1", [(1,)])
+    fetched = fetch(cluster, 2, "old1", version=15)
+    assert fetched.responses[0].partitions[0].error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER
     assert fetched.node_endpoints == []
 
 
