@@ -44,6 +44,7 @@ from odradek.broker.coordinator_loader import (
 from odradek.broker.coordinator_log import PartitionCoordinatorLog
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
 from odradek.broker.txn_marker_channel import MarkerChannelManager, Markers
+from odradek.broker.txn_verification import RemoteVerifier
 from odradek.coordinator.partitioning import coordinator_partition
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.metadata import TV_0
@@ -109,6 +110,7 @@ class BrokerTransactionCoordinator:
         self.marker_channels = MarkerChannelManager(
             config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000
         )
+        self.verifier = RemoteVerifier(config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000)
         self.service = self._new_service()
         self._ready = False
         self._ready_lock = asyncio.Lock()
@@ -144,6 +146,7 @@ class BrokerTransactionCoordinator:
             await asyncio.wait([loading])
         await self.service.stop()
         await self.marker_channels.stop()
+        await self.verifier.stop()
 
     async def loaded(self) -> None:
         """Until the loading started at start is over."""
@@ -317,22 +320,42 @@ class BrokerTransactionCoordinator:
         return ProducerIdBlock(block.first_producer_id, block.size)
 
     # --- produce-path verification (KIP-890 part 1) ------------------------------------------
-    def verification_enabled(self, transactional_id: str | None) -> bool:
-        """Verify a transactional batch (or TxnOffsetCommit) of `transactional_id` against its
-        coordinator here? Only when that coordinator is this broker: in a cluster, the leader of a
-        partition whose transaction is coordinated by another broker does not verify (Kafka asks the
-        coordinator with AddPartitionsToTxn v4; not done here, docs/cluster.md)."""
+    def verification_enabled(self) -> bool:
         broker = self.broker
         value = broker_config_value(
             broker.image, broker.config.static, "transaction.partition.verification.enable"
         )
-        return bool(value) and (transactional_id is None or self.coordinated_here(transactional_id))
+        return bool(value)
 
     def coordinated_here(self, transactional_id: str) -> bool:
-        """Is this broker the coordinator of `transactional_id` (or would it be, the topic not
-        existing yet)?"""
+        """Is this broker the coordinator of `transactional_id` (or would it be: the topic does not
+        exist yet, or its partition has no leader)?"""
+        return self._coordinator_of(transactional_id) is None
+
+    def _coordinator_of(self, transactional_id: str) -> BrokerId | None:
+        """The other broker leading the id's `__transaction_state` partition, else None."""
         topic = self.broker.image.topic(TRANSACTION_STATE_TOPIC_NAME)
         if topic is None or not topic.partitions:
-            return True
-        index = coordinator_partition(transactional_id, len(topic.partitions))
-        return topic.partitions[index].leader == self.broker.config.node_id
+            return None
+        leader = topic.partitions[coordinator_partition(transactional_id, len(topic.partitions))].leader
+        return None if leader in (self.broker.config.node_id, -1) else leader
+
+    async def verify(
+        self, transactional_id: str, producer_id: int, producer_epoch: int, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, ErrorCode]:
+        """KIP-890 part 1: are `partitions` in the transaction? Asked of the coordinator, here or on
+        the broker leading the id's `__transaction_state` partition (AddPartitionsToTxn v4)."""
+        leader = self._coordinator_of(transactional_id)
+        if leader is None:
+            return self.service.verify_partitions(transactional_id, producer_id, producer_epoch, partitions)
+        registration = self.broker.image.brokers.get(leader)
+        if registration is None:
+            return dict.fromkeys(partitions, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        return await self.verifier.verify(
+            leader,
+            (registration.host, registration.port),
+            transactional_id,
+            producer_id,
+            producer_epoch,
+            partitions,
+        )

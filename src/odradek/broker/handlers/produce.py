@@ -45,8 +45,10 @@ v12+ (transaction version 2 clients, which never send AddPartitionsToTxn) add th
 transaction and are answered after that; both check again right before appending. A partition not
 in the transaction gets TRANSACTION_ABORTABLE (v11+) or INVALID_TXN_STATE; a fenced producer gets
 INVALID_PRODUCER_EPOCH; a coordinator that cannot answer yet gets the retriable NOT_ENOUGH_REPLICAS,
-as Kafka maps them. In a cluster only batches whose transaction is coordinated by this broker are
-verified (asking a coordinator on another broker, Kafka's AddPartitionsToTxnManager, is not done).
+as Kafka maps them. In a cluster, when the transaction's coordinator is another broker, v3-v11 ask
+it with AddPartitionsToTxn v4 `verify_only` (`txn_verification.py`, Kafka's AddPartitionsToTxnManager)
+and append once it answered; v12+ (transaction version 2) are served only where the coordinator is
+this broker.
 
 With acks=all, the answer waits in the produce purgatory until the high watermark passes every
 written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
@@ -132,6 +134,7 @@ def _handle(
     durable: Pending = []
     waits: list[ProduceWait] = []
     unverified: list[Unverified] = []
+    remote: list[Unverified] = []  # to verify with a transaction coordinator on another broker
     results: list[msg.PartitionProduceResponse] = []
     if request.transactional_id is None and has_transactional_batch(request):
         return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
@@ -163,11 +166,15 @@ def _handle(
             assert isinstance(records, memoryview)
             if not _schemas_valid(ports, partition, records, header, result):
                 continue
-            if _needs_verification(ports, partition, header, request.transactional_id):
+            if _needs_verification(ports, partition, header):
                 if ctx.api_version >= ADD_PARTITIONS_SINCE:
                     unverified.append(Unverified(partition, records, header, result))
                     continue
-                if not _verified(ctx, request.transactional_id, partition, header, result):
+                txn_id = request.transactional_id
+                if txn_id is not None and not ports.transactions.coordinated_here(txn_id):
+                    remote.append(Unverified(partition, records, header, result))
+                    continue
+                if not _verified(ctx, txn_id, partition, header, result):
                     continue
             _write(ports, partition, records, header, now, result, durable, waits if acks == -1 else None)
     response = msg.ProduceResponse(responses=responses)
@@ -175,6 +182,8 @@ def _handle(
         _add_leader_hints(ctx, responses, response)
     if unverified:
         return _add_then_write(ctx, request, unverified, durable, waits, response, results)
+    if remote:
+        return _verify_remotely_then_write(ctx, request, remote, durable, waits, response, results)
     return _finish(ports, request, durable, waits, response, results)
 
 
@@ -299,6 +308,42 @@ async def _add_then_write(
     return await answer
 
 
+async def _verify_remotely_then_write(
+    ctx: RequestContext,
+    request: msg.ProduceRequest,
+    remote: list[Unverified],
+    durable: Pending,
+    waits: list[ProduceWait],
+    response: msg.ProduceResponse,
+    results: list[msg.PartitionProduceResponse],
+) -> msg.ProduceResponse | None:
+    """v3-v11 in a cluster: the transaction's coordinator is another broker; ask it (AddPartitionsToTxn
+    v4 verify_only, `txn_verification.py`) whether the partitions are in the transaction, then
+    append the verified batches. All batches of a request belong to one producer."""
+    ports = ctx.ports
+    transactional_id = request.transactional_id
+    assert transactional_id is not None
+    header = remote[0].header
+    errors = await ports.transactions.verify(
+        transactional_id, header.producer_id, header.producer_epoch, [item.partition.tp for item in remote]
+    )
+    now = ports.clock.now_ms()
+    for item in remote:
+        error = errors.get(item.partition.tp, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        if error is not ErrorCode.NO_ERROR:
+            item.result.error_code = _verification_error(ctx.api_version, error)
+            item.result.error_message = (
+                f"transactional batch for {item.partition.tp} failed verification: {error.name}"
+            )
+            continue
+        acks_all = waits if request.acks == -1 else None
+        _write(ports, item.partition, item.records, item.header, now, item.result, durable, acks_all)
+    answer = _finish(ports, request, durable, waits, response, results)
+    if answer is None or isinstance(answer, msg.ProduceResponse):
+        return answer
+    return await answer
+
+
 def _topic_name(ports: BrokerPorts, topic_id: uuid.UUID) -> str | None:
     """The name of a hosted topic's id, else of one the metadata knows (led elsewhere)."""
     name = ports.partitions.topic_name(topic_id)
@@ -322,15 +367,12 @@ def _add_leader_hints(
     response.node_endpoints = [msg.NodeEndpoint(*endpoint) for endpoint in hints.node_endpoints()]
 
 
-def _needs_verification(
-    ports: BrokerPorts, partition: Partition, header: BatchHeader, transactional_id: str | None
-) -> bool:
-    """The first transactional batch of a transaction on this partition (per batch header), its
-    coordinator on this broker."""
+def _needs_verification(ports: BrokerPorts, partition: Partition, header: BatchHeader) -> bool:
+    """The first transactional batch of a transaction on this partition (per batch header)."""
     return (
         header.is_transactional
         and partition.log.producer_state.needs_verification(header)
-        and ports.transactions.verification_enabled(transactional_id)
+        and ports.transactions.verification_enabled()
     )
 
 
@@ -348,7 +390,7 @@ def _verified(
     result: msg.PartitionProduceResponse,
 ) -> bool:
     """Is the batch's partition in its transaction? (The coordinator is on this broker.)"""
-    if not _needs_verification(ctx.ports, partition, header, transactional_id):
+    if not _needs_verification(ctx.ports, partition, header):
         return True
     if transactional_id is None:
         error = ErrorCode.INVALID_TXN_STATE
