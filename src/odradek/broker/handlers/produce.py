@@ -330,6 +330,9 @@ async def _verify_remotely_then_write(
     now = ports.clock.now_ms()
     for item in remote:
         error = errors.get(item.partition.tp, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        if not item.partition.is_leader:  # leadership moved while the coordinator answered
+            item.result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
+            continue
         if error is not ErrorCode.NO_ERROR:
             item.result.error_code = _verification_error(ctx.api_version, error)
             item.result.error_message = (
