@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from odradek.broker.api import ApiEntry, ApiSpec, Chunks
 from odradek.broker.context import RequestContext
 from odradek.broker.error_response import MESSAGE, error_response
+from odradek.broker.handlers import load_spec, reserve_descriptor
 from odradek.model.errors import ErrorCode
 from odradek.protocol import codec, framing
 from odradek.protocol.api_keys import ApiKey
@@ -70,6 +71,8 @@ class Dispatcher:
             self.entries[int(spec.key)] = spec
             if isinstance(spec, ApiSpec):
                 self.specs[int(spec.key)] = spec
+        if len(self.specs) < len(self.entries):
+            reserve_descriptor()
         self.ports = ports
         self.metrics = metrics
 
@@ -87,8 +90,6 @@ class Dispatcher:
             if entry is None:
                 return None
             if isinstance(entry, ApiEntry):
-                from odradek.broker.handlers import load_spec
-
                 entry = load_spec(entry)
             spec = self.specs[key] = entry
         return spec

@@ -5,11 +5,21 @@ versions and the module serving it. The dispatcher imports a handler module when
 asked for, so a broker starts without importing the handlers (and message schemas) of APIs it is
 never sent. `load_spec` checks that a module's spec declares the versions its entry advertises;
 `all_specs()` imports every module (tests, the README's API table).
+
+Importing needs a file descriptor (the module's file). So that a broker out of descriptors still
+answers the first request of an API (with KAFKA_STORAGE_ERROR, say, when its CreateTopics cannot
+make directories) instead of dropping the connection, the process holds one descriptor in reserve
+(`reserve_descriptor`, taken when a dispatcher with unloaded entries is made): an import that meets
+EMFILE/ENFILE releases it, tries again and takes it back.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
+import os
+from types import ModuleType
 
 from odradek.broker.api import ApiEntry, ApiSpec
 from odradek.protocol.api_keys import ApiKey
@@ -67,9 +77,43 @@ ENTRIES = (
 )
 
 
+class _ReservedDescriptor:
+    """The descriptor held back for imports (see the module doc); one per process."""
+
+    fd: int | None = None
+
+    def take(self) -> None:
+        if self.fd is None:
+            with contextlib.suppress(OSError):
+                self.fd = os.open(os.devnull, os.O_RDONLY)
+
+    def release(self) -> bool:
+        if self.fd is None:
+            return False
+        os.close(self.fd)
+        self.fd = None
+        return True
+
+
+_RESERVED = _ReservedDescriptor()
+reserve_descriptor = _RESERVED.take
+
+
+def _import(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except OSError as exc:
+        if exc.errno not in (errno.EMFILE, errno.ENFILE) or not _RESERVED.release():
+            raise
+    try:
+        return importlib.import_module(name)
+    finally:
+        _RESERVED.take()
+
+
 def load_spec(entry: ApiEntry) -> ApiSpec:
     """Import the entry's handler module and return its spec for the entry's API."""
-    module = importlib.import_module(f"odradek.broker.handlers.{entry.module}")
+    module = _import(f"odradek.broker.handlers.{entry.module}")
     specs: list[ApiSpec] = getattr(module, "SPECS", None) or [module.SPEC]
     for spec in specs:
         if spec.key == entry.key:
