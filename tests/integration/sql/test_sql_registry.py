@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
@@ -180,6 +180,19 @@ def test_avro_inferred_source_and_registered_outputs(
     records = consume(sql_bootstrap, totals, 2)
     keys = {reader(k, SerializationContext(totals, MessageField.KEY)) for k, _ in records}
     assert keys <= {"ada", "bob"} and "bob" in keys
+
+    # an output schema the subject's compatibility check would refuse: the statement fails up front
+    clash = unique("CLASH")
+    earlier = {
+        "type": "record",
+        "name": "KsqlDataSourceSchema",
+        "namespace": "io.confluent.ksql.avro_schemas",
+        "fields": [{"name": "ID", "type": "string"}],
+    }
+    client.register_schema(f"{clash}-value", Schema(json.dumps(earlier), "AVRO"))
+    resp = server.ksql(f"CREATE STREAM {clash} AS SELECT id, customer FROM {src};")
+    assert resp.status_code == 400 and "incompatible" in resp.json()["message"], resp.text
+    assert clash not in {s["name"] for s in server.ok("SHOW STREAMS;")[0]["streams"]}
 
     # ASSERT SCHEMA answers from the registry
     server.ok(f"ASSERT SCHEMA SUBJECT '{big}-value';")

@@ -86,6 +86,19 @@ class SchemaRegistry:
         registered = self.client.get_latest_version(subject)
         return int(registered.schema_id or 0), registered.schema
 
+    def compatible(self, subject: str, schema_type: str, text: str) -> bool:
+        """Whether registering this schema under the subject would pass its compatibility check
+        (True when the subject has no versions yet)."""
+        from confluent_kafka.schema_registry import Schema
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+        try:
+            return bool(self.client.test_compatibility(subject, Schema(text, schema_type)))
+        except SchemaRegistryError as e:
+            if e.http_status_code == 404:
+                return True
+            raise
+
     def subject_exists(self, subject: str) -> bool:
         return subject in self.client.get_subjects()
 

@@ -468,15 +468,45 @@ def source_serdes(
     return k, value_serde(source.schema, source.formats, registry)
 
 
+def _registry_rows(source: DataSource, registry: SchemaRegistry) -> list[RegistryRowSerde]:
+    k, v = source_serdes(source, registry)
+    rows = []
+    for serde in (k.inner if isinstance(k, WindowedKeySerde) else k, v):
+        row = serde.row if isinstance(serde, RegistryKeySerde) else serde
+        if isinstance(row, RegistryRowSerde):
+            rows.append(row)
+    return rows
+
+
+def check_sink_schemas(source: DataSource, registry: SchemaRegistry) -> None:
+    """Refuse a CREATE ... AS SELECT whose output schemas the registry would reject (an existing
+    subject with an incompatible latest version), before its command is written."""
+    from odradek.sql.errors import KsqlExecutionError
+
+    for row in _registry_rows(source, registry):
+        if row.schema_id is not None:
+            continue  # written with a given schema: nothing is registered
+        subject = row.subject(source.topic)
+        try:
+            compatible = registry.compatible(subject, row.codec.schema_type, row.codec.schema_text())
+        except Exception as exc:
+            raise KsqlExecutionError(
+                f"Could not check the schema of {subject} with the schema registry: {exc}"
+            ) from None
+        if not compatible:
+            raise KsqlExecutionError(
+                f"Could not register schema for topic: the {row.fmt} schema of {source.name}'s "
+                f"{'key' if row.is_key else 'value'} is incompatible with the latest version of subject "
+                f"{subject} (use another KAFKA_TOPIC, or change the subject's compatibility level)."
+            )
+
+
 def register_schemas(source: DataSource, registry: SchemaRegistry | None) -> None:
     """Register the schemas a source's writer uses (CSAS/CTAS sinks, as ksqlDB does at creation)."""
     if registry is None:
         return
-    k, v = source_serdes(source, registry)
-    for serde in (k.inner if isinstance(k, WindowedKeySerde) else k, v):
-        row = serde.row if isinstance(serde, RegistryKeySerde) else serde
-        if isinstance(row, RegistryRowSerde):
-            row.register(source.topic)
+    for row in _registry_rows(source, registry):
+        row.register(source.topic)
 
 
 # -- aggregate state -------------------------------------------------------------------------------------------

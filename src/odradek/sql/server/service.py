@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from odradek.sql.compiler.registry_serdes import SchemaRegistry
-from odradek.sql.compiler.serdes import source_serdes
+from odradek.sql.compiler.serdes import check_sink_schemas, source_serdes
 from odradek.sql.compiler.topology import QueryCompiler
 from odradek.sql.engine import entities
 from odradek.sql.engine.commands import Command, command_topic_name
@@ -165,6 +165,8 @@ class KsqlServer:
     def execute_one(self, stmt: ast.Statement, session: Session) -> dict[str, Any]:
         with self.lock:
             outcome = self.engine.execute(stmt, session, self.cluster)
+        if outcome.sink is not None and self.cluster.registry is not None:
+            check_sink_schemas(outcome.sink, self.cluster.registry)
         if outcome.command is not None:
             sequence, status = self.commands.submit(outcome.command, self.config.command_timeout_s)
             if status.error is not None:
