@@ -12,8 +12,8 @@
 
 Errors are ksqlDB's bodies (`statement_error` with `statementText` and the entities of the
 statements before it; `generic_error`), with the HTTP status of the error code's first three digits.
-uvicorn serves HTTP/1.1 only; `/query-stream` streams over HTTP/1.1 chunked encoding (ksqlDB's own
-server speaks HTTP/2 there as well).
+The server speaks HTTP/1.1 and HTTP/2 cleartext (prior knowledge) on one port (`ServerSettings(http2=True)`,
+uvicorn's zttp protocol), as ksqlDB's: push rows stream as chunks or as DATA frames.
 """
 
 from __future__ import annotations
