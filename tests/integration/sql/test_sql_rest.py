@@ -96,6 +96,18 @@ def test_pull_push_and_close_query(sql_server: SqlServerProcess) -> None:
         time.sleep(0.3)
         rows = sql_server.query_stream(f"SELECT * FROM {totals} WHERE customer = 'ada';")[1:]
     assert rows == [["ada", 2, 27.5]]
+    # key lookups of one shape share a plan: each answers for its own keys
+    lookup = f"SELECT customer, total FROM {totals} WHERE customer = "
+    assert sql_server.query_stream(lookup + "'bob';")[1:] == [["bob", 5.0]]
+    assert sql_server.query_stream(lookup + "'ada';")[1:] == [["ada", 27.5]]
+    assert sql_server.query_stream(lookup + "'it''s';")[1:] == []
+    assert sorted(
+        sql_server.query_stream(f"SELECT * FROM {totals} WHERE customer IN ('bob', 'ada');")[1:]
+    ) == [
+        ["ada", 2, 27.5],
+        ["bob", 1, 5.0],
+    ]
+    assert sql_server.query_stream(f"SELECT * FROM {totals} WHERE customer = 'ada' AND n > 5;")[1:] == []
     ordered = sql_server.query_stream(f"SELECT customer, total FROM {totals} ORDER BY total DESC LIMIT 1;")
     assert ordered[1:] == [["ada", 27.5]]
     scanned = sql_server.query_stream(

@@ -197,6 +197,17 @@ def _expect(kind: type, t: SqlType) -> Callable[[Any], Any]:
 # -- value serdes ------------------------------------------------------------------------------------------
 
 
+_MISSING: Any = object()
+# JSON values orjson decodes to the Python class of the SQL type (bool is not int here: classes match exactly)
+_JSON_CLASS: dict[BaseType, type] = {
+    BaseType.BOOLEAN: bool,
+    BaseType.INTEGER: int,
+    BaseType.BIGINT: int,
+    BaseType.DOUBLE: float,
+    BaseType.STRING: str,
+}
+
+
 class JsonRowSerde(Serde[dict[str, Any]]):
     """A value row as a JSON object (or a bare value with WRAP_SINGLE_VALUE=false)."""
 
@@ -206,8 +217,12 @@ class JsonRowSerde(Serde[dict[str, Any]]):
         self.columns = columns
         self.wrap = wrap or len(columns) != 1
         self._out = [(c.name, to_json(c.type)) for c in columns]
-        self._in = [(c.name, c.name.upper(), from_json(c.type)) for c in columns]
+        # (name, upper-cased name, converter, the Python class a value of the type already has in JSON)
+        self._in = [
+            (c.name, c.name.upper(), from_json(c.type), _JSON_CLASS.get(c.type.base)) for c in columns
+        ]
         self._plain_out = all(conv is None for _, conv in self._out)
+        self._names = {c.name for c in columns}
 
     def to_bytes(self, obj: dict[str, Any]) -> bytes:
         if not self.wrap:
@@ -215,6 +230,8 @@ class JsonRowSerde(Serde[dict[str, Any]]):
             v = obj.get(name)
             return orjson.dumps(v if v is None or conv is None else conv(v))
         if self._plain_out:
+            if obj.keys() == self._names:  # the row is exactly the columns (a projection's output)
+                return orjson.dumps(obj)
             return orjson.dumps({n: obj.get(n) for n, _ in self._out})
         out = {}
         for name, conv in self._out:
@@ -225,16 +242,18 @@ class JsonRowSerde(Serde[dict[str, Any]]):
     def from_bytes(self, data: bytes) -> dict[str, Any]:
         doc = orjson.loads(data)
         if not self.wrap:
-            name, _, conv = self._in[0]
+            name, _, conv, _ = self._in[0]
             return {name: None if doc is None else conv(doc)}
-        if not isinstance(doc, dict):
+        if doc.__class__ is not dict:
             raise SerializationError(f"expected a JSON object, got {type(doc).__name__}")
         out: dict[str, Any] = {}
         upper: dict[str, Any] | None = None
-        for name, up, conv in self._in:
-            if name in doc:
-                v = doc[name]
-            else:
+        for name, up, conv, exact in self._in:
+            v = doc.get(name, _MISSING)
+            if v.__class__ is exact:  # already the column's Python type: no conversion
+                out[name] = v
+                continue
+            if v is _MISSING:
                 if upper is None:
                     upper = {k.upper(): x for k, x in doc.items()}
                 v = upper.get(up)
@@ -358,8 +377,13 @@ class KeySerde(Serde[tuple[Any, ...]]):
         return tuple(row.get(n) for n in self.names)
 
     def serialize(self, topic: str, obj: Any, headers: Any = None) -> bytes | None:
-        if obj is None or all(v is None for v in obj):
+        if obj is None or obj.count(None) == len(obj):
             return None
+        if self.kind == "kafka":
+            try:
+                return self._pack(obj[0])
+            except Exception as exc:
+                raise SerializationError(f"{self.name} cannot serialize {obj!r}: {exc}") from exc
         return super().serialize(topic, obj, headers)
 
 

@@ -18,7 +18,6 @@ uvicorn's zttp protocol), as ksqlDB's: push rows stream as chunks or as DATA fra
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import datetime
@@ -125,15 +124,15 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
             if not isinstance(text, str):
                 raise KsqlError(f"The request must have a '{text_field}' string", error_code=BAD_REQUEST)
             props = body.get(props_field) or body.get("streamsProperties") or {}
-            stmt, planned = await run_in_threadpool(server.plan_query, text, props)
+            pulled = server.cached_lookup(text, props)  # a key lookup planned before: on the loop
+            if pulled is not None:
+                return _pull_response(request, *pulled, legacy)
+            stmt, planned, pulled = await run_in_threadpool(server.answer_query, text, props)
+            if pulled is not None:
+                return _pull_response(request, *pulled, legacy)
             if isinstance(stmt, ast.Print):
                 return await _print(stmt, props)
             assert isinstance(stmt, ast.Query) and planned is not None
-            if stmt.emit is None:
-                from odradek.sql.pull.executor import run_pull
-
-                columns, types, rows = await run_pull(server, stmt, planned)
-                return _rows_response(request, "", columns, types, _aiter(rows), legacy, None)
             push = await run_in_threadpool(server.start_push, planned, props)
         except KsqlError as e:
             return _error(e, text if "text" in locals() and isinstance(text, str) else None)
@@ -166,6 +165,22 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
         from odradek.sql.server.printer import print_topic
 
         return StreamingResponse(print_topic(server.cluster, stmt, props), media_type="text/plain")
+
+    def _pull_response(
+        request: Request, columns: list[str], types: list[str], rows: list[list[Any]], legacy: bool
+    ) -> Response:
+        """A pull query's whole answer in one body (the same bytes `_rows_response` streams)."""
+        if legacy:
+            schema = ", ".join(f"`{c}` {t}" for c, t in zip(columns, types, strict=True))
+            parts = [f'[{{"header":{{"queryId":"","schema":{json.dumps(schema)}}}}}']
+            parts += [",\n" + _dumps({"row": {"columns": row}}) for row in rows]
+            return Response(("".join(parts) + "]\n").encode(), media_type=KSQL_MEDIA)
+        header = _dumps({"queryId": "", "columnNames": columns, "columnTypes": types})
+        if "application/json" in request.headers.get("accept", ""):
+            body = "[" + header + "".join("," + _dumps(row) for row in rows) + "]\n"
+            return Response(body.encode(), media_type="application/json")
+        body = header + "\n" + "".join(_dumps(row) + "\n" for row in rows)
+        return Response(body.encode(), media_type=DELIMITED)
 
     def _rows_response(
         request: Request,
@@ -356,12 +371,6 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
 def _type_of(planned: Any, name: str) -> Any:
     col = planned.schema.find(name)
     return col.type if col is not None else "STRING"
-
-
-async def _aiter(items: list[list[Any]]) -> AsyncIterator[list[Any]]:
-    for item in items:
-        yield item
-        await asyncio.sleep(0)
 
 
 @contextlib.asynccontextmanager
