@@ -343,3 +343,23 @@ def test_http2_prior_knowledge_streams_push_rows_and_inserts(sql_server: SqlServ
     assert curl.stdout.rstrip().splitlines()[-2:] == ['["r0"]', '["r1"]']
     # HTTP/1.1 still answers on the same port
     assert httpx.get(sql_server.url + "/info", timeout=10).http_version == "HTTP/1.1"
+
+
+def test_a_push_query_ends_when_its_client_goes_away(sql_server: SqlServerProcess) -> None:
+    """No rows flow, so no write fails: the server must notice the disconnect itself (both protocols)."""
+    name = unique("GONE")
+    sql_server.ok(f"CREATE STREAM {name} (v INT) WITH (kafka_topic='{name.lower()}', partitions=1);")
+    for http2 in (False, True):
+        query = {"sql": f"SELECT * FROM {name} EMIT CHANGES;"}
+        with (
+            httpx.Client(http1=not http2, http2=http2, base_url=sql_server.url, timeout=60) as client,
+            client.stream("POST", "/query-stream", json=query) as resp,
+        ):
+            query_id = json.loads(next(resp.iter_lines()))["queryId"]
+        # the connection is closed: the server closes the query at once (it leaves /close-query's
+        # list before its streams app stops); one probe after a wait generous for a loaded machine
+        time.sleep(5)
+        closed = httpx.post(sql_server.url + "/close-query", json={"queryId": query_id}, timeout=10)
+        assert closed.status_code == 400, (
+            f"push query {query_id} still ran after its client left (http2={http2})"
+        )

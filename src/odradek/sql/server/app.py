@@ -18,6 +18,7 @@ uvicorn's zttp protocol), as ksqlDB's: push rows stream as chunks or as DATA fra
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import datetime
@@ -66,6 +67,31 @@ def rest_value(v: Any) -> Any:
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), default=rest_value)
+
+
+class _PushResponse(StreamingResponse):
+    """A push query's rows; the query ends as soon as the client goes away, rows or not.
+
+    Starlette stops watching for disconnects on servers of ASGI 2.4 (uvicorn), where a closed
+    connection only shows when a write fails: a push query with no new rows would run on forever.
+    Here a task waits for `http.disconnect` and closes the query, which ends the row iterator."""
+
+    def __init__(self, content: AsyncIterator[bytes], on_close: Any, media_type: str) -> None:
+        super().__init__(content, media_type=media_type)
+        self.on_close = on_close
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def watch() -> None:
+            await self.listen_for_disconnect(receive)
+            await run_in_threadpool(self.on_close)
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await self.stream_response(send)
+        except OSError:  # the client went away while a row was being written
+            await run_in_threadpool(self.on_close)
+        finally:
+            watcher.cancel()
 
 
 def _status_of(code: int) -> int:
@@ -230,7 +256,9 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
                     await run_in_threadpool(on_close)
 
         media = KSQL_MEDIA if legacy else DELIMITED if delimited else "application/json"
-        return StreamingResponse(body(), media_type=media)
+        if on_close is None:
+            return StreamingResponse(body(), media_type=media)
+        return _PushResponse(body(), on_close, media_type=media)
 
     class InsertsStream:
         """/inserts-stream as a raw ASGI endpoint: the request body is read while acks are written
