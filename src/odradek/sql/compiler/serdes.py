@@ -536,6 +536,9 @@ def register_schemas(source: DataSource, registry: SchemaRegistry | None) -> Non
 # -- aggregate state -------------------------------------------------------------------------------------------
 
 
+_JSON_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
 def _tag(v: Any) -> Any:
     """JSON-able form of a state value; only values JSON lacks are wrapped ({"$d": ...} etc.)."""
     if v is None or isinstance(v, bool | int | float | str):
@@ -591,6 +594,9 @@ class StateSerde(Serde[Any]):
     name = "sql-state"
 
     def to_bytes(self, obj: Any) -> bytes:
+        kind = obj.__class__
+        if kind in _JSON_SCALARS or (kind is list and all(x.__class__ in _JSON_SCALARS for x in obj)):
+            return orjson.dumps(obj)  # the usual aggregate state: nothing to tag
         return orjson.dumps(_tag(obj))
 
     def from_bytes(self, data: bytes) -> Any:
