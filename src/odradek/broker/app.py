@@ -24,19 +24,19 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from odradek.broker.authorization import BrokerAuthorizer
-from odradek.broker.cluster_membership import ClusterMembership
 from odradek.broker.config import BrokerConfig
 from odradek.broker.connection import SessionSettings
 from odradek.broker.connection_quotas import ConnectionLimits, parse_overrides
 from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
-from odradek.broker.handlers import all_specs
+from odradek.broker.handlers import ENTRIES
 from odradek.broker.isr_writer import StoreIsrWriter
 from odradek.broker.jwks import JwksRefresher
 from odradek.broker.keystore_update import KeystoreUpdateCheck
@@ -85,6 +85,9 @@ from odradek.storage.log_cleaner import CleanerConfig
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager, remove_paths
 
+if TYPE_CHECKING:
+    from odradek.broker.cluster_membership import ClusterMembership
+
 log = logging.getLogger("odradek.broker")
 
 
@@ -120,14 +123,19 @@ def _jwks_refresher(config: BrokerConfig) -> JwksRefresher | None:
 
 
 def join_cluster(
-    image: ClusterImage, broker_id: BrokerId, host: str, port: int, rng: random.Random
+    image: ClusterImage,
+    broker_id: BrokerId,
+    host: str,
+    port: int,
+    rng: random.Random,
+    rack: str | None = None,
 ) -> tuple[MetadataRecord, ...]:
     """What a broker writes to a shared metadata store at start: its registration (and a cluster id
     if the store has none yet). The controller is the control side's business."""
     records: list[MetadataRecord] = []
     if image.cluster_id is None:
         records.append(ClusterIdRecord(new_cluster_id(rng)))
-    records.extend(register_broker(image, broker_id, host, port, None))
+    records.extend(register_broker(image, broker_id, host, port, rack))
     return tuple(records)
 
 
@@ -174,6 +182,8 @@ class Broker:
         self._given_store = metadata_store
         self.cluster: ClusterMembership | None = None
         if config.zookeeper_connect is not None and metadata_store is None:
+            from odradek.broker.cluster_membership import ClusterMembership  # (only in a ZooKeeper cluster)
+
             self.cluster = ClusterMembership(self)
         self.produce_purgatory: Purgatory[TopicPartition] = Purgatory("produce")
         self.fetch_purgatory: Purgatory[TopicPartition] = Purgatory("fetch")
@@ -257,7 +267,7 @@ class Broker:
                 self.listener_security, config.static.values, config.node_id
             ),
         )
-        self.dispatcher = Dispatcher(all_specs(), self.ports, self.metrics)
+        self.dispatcher = Dispatcher(ENTRIES, self.ports, self.metrics)
         self.server = KafkaServer(
             self.dispatcher,
             config.int_value("socket.request.max.bytes"),
@@ -314,14 +324,16 @@ class Broker:
             host, port = self.advertised_endpoint()
             if self._given_store is not None:
                 await self.apply_metadata(
-                    join_cluster(self.image, BrokerId(self.config.node_id), host, port, self.rng)
+                    join_cluster(
+                        self.image, BrokerId(self.config.node_id), host, port, self.rng, self._rack()
+                    )
                 )
             elif self.cluster is not None:
                 await self.cluster.join()
             else:
                 await self.apply_metadata(
                     bootstrap_single_node(
-                        self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+                        self.image, BrokerId(self.config.node_id), host, port, rack=self._rack(), rng=self.rng
                     )
                 )
         await asyncio.to_thread(remove_paths, report.stale)
@@ -470,7 +482,7 @@ class Broker:
 
     async def _make_partition_dirs(
         self, records: Sequence[MetadataRecord], base: ClusterImage | None = None
-    ) -> list[TopicPartition]:
+    ) -> list[tuple[TopicPartition, uuid.UUID]]:
         after = replay(self.image if base is None else base, records)
         new = new_local_partitions(self.partitions, after, records)
         if not new:
@@ -495,6 +507,10 @@ class Broker:
     ) -> int:
         store.apply(records, base=base)
         return store.version
+
+    def _rack(self) -> str | None:
+        rack = self.config.value("broker.rack")
+        return str(rack) if rack else None
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""
