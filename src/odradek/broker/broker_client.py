@@ -27,7 +27,7 @@ from odradek.security.sasl.login import next_message
 from odradek.security.sasl.mechanism import SaslAuthenticationError
 
 if TYPE_CHECKING:
-    from odradek.broker.inter_broker import InterBrokerSecurity
+    from odradek.security.sasl.login import ClientSecurity
 
 _SIZE = struct.Struct(">i")
 SASL_HANDSHAKE_VERSION = 1
@@ -69,7 +69,7 @@ class BrokerConnection:
         port: int,
         client_id: str,
         timeout_s: float,
-        security: InterBrokerSecurity | None = None,
+        security: ClientSecurity | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -112,7 +112,7 @@ class BrokerConnection:
         if security is not None and security.sasl_client is not None:
             await self._authenticate(security)
 
-    async def _authenticate(self, security: InterBrokerSecurity) -> None:
+    async def _authenticate(self, security: ClientSecurity) -> None:
         assert security.sasl_client is not None and security.mechanism is not None
         handshake = await self._exchange(
             ApiKey.SASL_HANDSHAKE,

@@ -30,32 +30,22 @@ message.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from odradek.broker.broker_client import BrokerConnection
 from odradek.broker.config import BrokerConfig
 from odradek.broker.listener_security import PROTOCOLS, ListenerConfigError, ListenerSecurity
 from odradek.broker.tls import TlsConfigError, TlsSettings
 from odradek.metadata.image import BrokerRegistration
-from odradek.security.sasl.login import SaslLoginConfigError, sasl_client_factory
-from odradek.security.sasl.mechanism import SaslClient
-
-
-@dataclass(frozen=True, slots=True)
-class InterBrokerSecurity:
-    """The client side of one listener: what a connection to it needs."""
-
-    protocol: str = "PLAINTEXT"
-    ssl_context: ssl.SSLContext | None = None
-    mechanism: str | None = None
-    sasl_client: Callable[[], SaslClient] | None = None
+from odradek.security.sasl.login import ClientSecurity, SaslLoginConfigError, sasl_client_factory
 
 
 @dataclass(frozen=True, slots=True)
 class InterBrokerConnector:
     listener: str
-    security: InterBrokerSecurity = InterBrokerSecurity()
+    security: ClientSecurity = field(default_factory=ClientSecurity)
+    """The client side of the inter-broker listener: what a connection to it needs."""
 
     def endpoint(self, registration: BrokerRegistration) -> tuple[str, int]:
         """The other broker's address on the inter-broker listener."""
@@ -107,7 +97,7 @@ def inter_broker_listener_name(config: BrokerConfig) -> str:
 
 def client_security(
     props: Mapping[str, str], listener: ListenerSecurity, config: BrokerConfig
-) -> InterBrokerSecurity:
+) -> ClientSecurity:
     context: ssl.SSLContext | None = None
     if listener.uses_tls:
         try:
@@ -118,7 +108,7 @@ def client_security(
         if not (settings.truststore_location or settings.truststore_certificates):
             context.load_default_certs()
     if not listener.uses_sasl:
-        return InterBrokerSecurity(listener.protocol, context)
+        return ClientSecurity(listener.protocol, context)
     mechanism = str(config.value("sasl.mechanism.inter.broker.protocol") or "GSSAPI").strip().upper()
     if mechanism not in listener.mechanisms:
         raise ListenerConfigError(
@@ -135,4 +125,4 @@ def client_security(
         factory = sasl_client_factory(mechanism, module.options)
     except SaslLoginConfigError as exc:
         raise ListenerConfigError(f"{jaas_name}: {exc}") from exc
-    return InterBrokerSecurity(listener.protocol, context, mechanism, factory)
+    return ClientSecurity(listener.protocol, context, mechanism, factory)

@@ -11,22 +11,17 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from odradek.cli.errors import CliError
 from odradek.security.jaas import OAUTHBEARER_LOGIN_MODULE, JaasConfigError, parse_jaas_config
-from odradek.security.sasl.login import SaslLoginConfigError, sasl_client_factory
+from odradek.security.sasl.login import ClientSecurity, SaslLoginConfigError, sasl_client_factory
 from odradek.security.sasl.mechanism import OAUTHBEARER, PLAIN, SaslClient
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 
 
-@dataclass(frozen=True, slots=True)
-class WireSecurity:
-    protocol: str = "PLAINTEXT"
-    ssl_context: ssl.SSLContext | None = None
-    mechanism: str | None = None
-    sasl_client: Callable[[], SaslClient] | None = None
+class WireSecurity(ClientSecurity):
+    __slots__ = ()
 
     @classmethod
     def from_properties(cls, props: Mapping[str, str]) -> WireSecurity:

@@ -48,5 +48,8 @@ SPEC = ApiSpec(
     msg.REQUEST,
     msg.RESPONSE,
     handle,
-    notes="KIP-848 groups: epochs, assignor, current and target assignments",
+    notes=(
+        "KIP-848 groups: epochs, assignor, current and target assignments; groups naming topics "
+        "the describer may not DESCRIBE answer TOPIC_AUTHORIZATION_FAILED"
+    ),
 )

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from odradek.security.sasl.jwt_validation import unsecured_token
 from odradek.security.sasl.mechanism import (
@@ -29,7 +31,20 @@ from odradek.security.sasl.oauthbearer import OAuthBearerClient
 from odradek.security.sasl.plain import PlainClient
 from odradek.security.sasl.scram import ScramClient
 
+if TYPE_CHECKING:
+    import ssl
+
 CLIENT_MECHANISMS = (PLAIN, SCRAM_SHA_256, SCRAM_SHA_512, OAUTHBEARER)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSecurity:
+    """What a client connection to a broker needs: its protocol, TLS context and SASL login."""
+
+    protocol: str = "PLAINTEXT"
+    ssl_context: ssl.SSLContext | None = None
+    mechanism: str | None = None
+    sasl_client: Callable[[], SaslClient] | None = None
 
 
 class SaslLoginConfigError(ValueError):
