@@ -24,6 +24,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -333,7 +334,7 @@ class Broker:
                     BrokerId(self.config.node_id),
                     host,
                     port,
-                    rack=None,
+                    rack=self._rack(),
                     endpoints=self.advertised_endpoints(),
                     rng=self.rng,
                 )
@@ -343,7 +344,7 @@ class Broker:
             else:
                 await self.apply_metadata(
                     bootstrap_single_node(
-                        self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+                        self.image, BrokerId(self.config.node_id), host, port, rack=self._rack(), rng=self.rng
                     )
                 )
         await asyncio.to_thread(remove_paths, report.stale)
@@ -499,7 +500,7 @@ class Broker:
 
     async def _make_partition_dirs(
         self, records: Sequence[MetadataRecord], base: ClusterImage | None = None
-    ) -> list[TopicPartition]:
+    ) -> list[tuple[TopicPartition, uuid.UUID]]:
         after = replay(self.image if base is None else base, records)
         new = new_local_partitions(self.partitions, after, records)
         if not new:
@@ -524,6 +525,10 @@ class Broker:
     ) -> int:
         store.apply(records, base=base)
         return store.version
+
+    def _rack(self) -> str | None:
+        rack = self.config.value("broker.rack")
+        return str(rack) if rack else None
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""

@@ -54,7 +54,11 @@ class InterBrokerConnector:
     def connection(
         self, registration: BrokerRegistration, client_id: str, timeout_s: float
     ) -> BrokerConnection:
-        host, port = self.endpoint(registration)
+        return self.connect(*self.endpoint(registration), client_id, timeout_s)
+
+    def connect(self, host: str, port: int, client_id: str, timeout_s: float) -> BrokerConnection:
+        """A connection to an endpoint taken with `endpoint` (the transaction marker and
+        verification channels' `ConnectionFactory`)."""
         return BrokerConnection(host, port, client_id, timeout_s, self.security)
 
     @classmethod
