@@ -107,10 +107,13 @@ class BrokerTransactionCoordinator:
         self.log = PartitionCoordinatorLog(
             broker.partitions, TRANSACTION_STATE_TOPIC_NAME, broker.clock, broker.flusher
         )
+        # both speak to other brokers on the inter-broker listener, with its TLS and SASL
         self.marker_channels = MarkerChannelManager(
-            config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000
+            config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000, broker.inter_broker.connect
         )
-        self.verifier = RemoteVerifier(config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000)
+        self.verifier = RemoteVerifier(
+            config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000, broker.inter_broker.connect
+        )
         self.service = self._new_service()
         self._ready = False
         self._ready_lock = asyncio.Lock()
@@ -237,7 +240,7 @@ class BrokerTransactionCoordinator:
         sends = [
             self.marker_channels.send(
                 leader,
-                (image.brokers[leader].host, image.brokers[leader].port),
+                self.broker.inter_broker.endpoint(image.brokers[leader]),
                 Markers(
                     marker.producer_id,
                     marker.producer_epoch,
@@ -353,7 +356,7 @@ class BrokerTransactionCoordinator:
             return dict.fromkeys(partitions, ErrorCode.COORDINATOR_NOT_AVAILABLE)
         return await self.verifier.verify(
             leader,
-            (registration.host, registration.port),
+            self.broker.inter_broker.endpoint(registration),
             transactional_id,
             producer_id,
             producer_epoch,

@@ -132,10 +132,8 @@ def _denied_topics(ctx: RequestContext, request: msg.FetchRequest, wanted: list[
     if not authorizer.enabled:
         return set()
     names = {w.key[0] for w in wanted}
-    if replica_id(request, ctx.api_version) >= 0 and not authorizer.authorize_cluster(
-        ctx, AclOperation.CLUSTER_ACTION
-    ):
-        return names
+    if replica_id(request, ctx.api_version) >= 0:  # no READ on the topics needed then, as in Kafka
+        return set() if authorizer.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION) else names
     return {n for n in names if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, n)}
 
 
