@@ -12,7 +12,8 @@ process, statements over the REST API, 1 KiB JSON records produced with confluen
   started on an empty topic, then N records are produced as fast as the producer can; records/s =
   N / (time of the last output record, read committed - time the first input record was sent);
   also N / CPU-seconds the SQL server process used meanwhile (less sensitive to machine load).
-- pull: p50/p99 of a key lookup over HTTP (/query-stream) on a CTAS table of 10 000 rows.
+- pull: p50/p99 of a key lookup over HTTP (/query-stream) on a CTAS table of 10 000 rows, and the
+  SQL server's CPU time per lookup.
 - scan: p50/p99 of a scan + aggregate over 1 000 000 rows (DuckDB over the cached Arrow snapshot),
   and the time to build that snapshot from a RocksDB store of 1 000 000 rows (the cold query).
 - queries: server RSS and threads with 1 and with 100 persistent queries over the same topic.
@@ -199,14 +200,19 @@ def pull(bootstrap: str, server: SqlServerProcess) -> dict[str, Any]:
     server.ok(f"CREATE TABLE latest_{s} AS SELECT k, LATEST_BY_OFFSET(v) AS v FROM {src} GROUP BY k;")
     server.wait_rows(f"SELECT * FROM latest_{s} WHERE k = 'k9999';", 1, timeout_s=300)
     client = httpx.Client(base_url=server.url, timeout=30)
+    for _ in range(50):  # warm up: connection, plan cache, store handles
+        client.post("/query-stream", json={"sql": f"SELECT * FROM latest_{s} WHERE k = 'k1';"})
     samples = []
-    for _ in range(500):
+    requests = 1000
+    cpu0 = cpu_seconds(server)
+    for _ in range(requests):
         key = f"k{random.randrange(10_000)}"
         t0 = time.perf_counter()
         resp = client.post("/query-stream", json={"sql": f"SELECT * FROM latest_{s} WHERE k = '{key}';"})
         samples.append(time.perf_counter() - t0)
         assert resp.status_code == 200 and len(resp.text.splitlines()) == 2, resp.text
-    return {"key_lookup_http": percentiles(samples)}
+    cpu_ms = (cpu_seconds(server) - cpu0) * 1000 / requests
+    return {"key_lookup_http": {**percentiles(samples), "server_cpu_ms_per_lookup": round(cpu_ms, 3)}}
 
 
 def scan(rows: int) -> dict[str, Any]:

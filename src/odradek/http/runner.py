@@ -2,7 +2,8 @@
 
 `serve` binds the listening socket itself (so port 0 works and the real port is known), runs
 uvicorn on the event loop `odradek.process.event_loop` chooses (uvloop by default, as the broker),
-with httptools' parser when installed, no access log (logs go through `logging`, one JSON line each)
+with httptools' parser when installed (zttp's, which also speaks HTTP/2, when the service asks for
+HTTP/2), no access log (logs go through `logging`, one JSON line each)
 and keep-alive long enough for clients that cache connections. Once the socket accepts requests the
 process announces itself to its supervisor (`odradek.process.readiness`) and logs
 ``serving NAME on URL``. A signal starts uvicorn's graceful shutdown: it stops accepting, lets
@@ -35,6 +36,9 @@ class ServerSettings:
     graceful_shutdown_s: int = 2
     max_connections: int | None = 1000
     backlog: int = 1024
+    # HTTP/2 cleartext next to HTTP/1.1 on the same port (prior knowledge: a connection opening with
+    # the HTTP/2 preface speaks HTTP/2, any other HTTP/1.1); uvicorn's zttp protocol serves both.
+    http2: bool = False
 
 
 def bind(address: ListenAddress) -> socket.socket:
@@ -80,7 +84,8 @@ def serve(
     config = uvicorn.Config(
         app,
         loop="none",
-        http="auto",
+        http="zttp" if settings.http2 else "auto",
+        http2=settings.http2,
         lifespan="on",
         log_config=None,
         access_log=False,

@@ -4,6 +4,7 @@ output schemas, and confluent-kafka's deserializers read what SQL wrote."""
 
 from __future__ import annotations
 
+import decimal
 import json
 import time
 import uuid
@@ -13,12 +14,15 @@ from typing import Any
 import httpx
 import pytest
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.confluent import meta_pb2
+from confluent_kafka.schema_registry.confluent.type import decimal_pb2, decimal_utils
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.type import date_pb2, timeofday_pb2
 from sql_server_process import SqlServerProcess
 
 from odradek.testing.registry_process import RegistryProcess
@@ -181,6 +185,19 @@ def test_avro_inferred_source_and_registered_outputs(
     keys = {reader(k, SerializationContext(totals, MessageField.KEY)) for k, _ in records}
     assert keys <= {"ada", "bob"} and "bob" in keys
 
+    # an output schema the subject's compatibility check would refuse: the statement fails up front
+    clash = unique("CLASH")
+    earlier = {
+        "type": "record",
+        "name": "KsqlDataSourceSchema",
+        "namespace": "io.confluent.ksql.avro_schemas",
+        "fields": [{"name": "ID", "type": "string"}],
+    }
+    client.register_schema(f"{clash}-value", Schema(json.dumps(earlier), "AVRO"))
+    resp = server.ksql(f"CREATE STREAM {clash} AS SELECT id, customer FROM {src};")
+    assert resp.status_code == 400 and "incompatible" in resp.json()["message"], resp.text
+    assert clash not in {s["name"] for s in server.ok("SHOW STREAMS;")[0]["streams"]}
+
     # ASSERT SCHEMA answers from the registry
     server.ok(f"ASSERT SCHEMA SUBJECT '{big}-value';")
     server.ok("ASSERT NOT EXISTS SCHEMA ID 99999;")
@@ -208,19 +225,46 @@ def test_avro_inferred_source_and_registered_outputs(
     assert resp.status_code == 400 and f"{topic}-none-value" in resp.json()["message"]
 
 
+def _pool_with_known_types() -> descriptor_pool.DescriptorPool:
+    """A pool holding the files Confluent's registry knows without references (decimal, date, time)."""
+    pool = descriptor_pool.DescriptorPool()
+    for module in (descriptor_pb2, meta_pb2, decimal_pb2, date_pb2, timeofday_pb2):
+        pool.AddSerializedFile(module.DESCRIPTOR.serialized_pb)
+    return pool
+
+
 def _order_proto() -> Any:
+    """An order with DECIMAL, DATE and TIME fields as Confluent's ProtobufConverter lays them out."""
     file = descriptor_pb2.FileDescriptorProto(
         name=f"order_{uuid.uuid4().hex[:6]}.proto", package="shop", syntax="proto3"
     )
+    file.dependency.extend(["confluent/meta.proto", "confluent/type/decimal.proto", "google/type/date.proto",
+                            "google/type/timeofday.proto"])  # fmt: skip
     message = file.message_type.add(name="Order")
     fd = descriptor_pb2.FieldDescriptorProto
     for number, (name, kind) in enumerate(
         (("id", fd.TYPE_INT32), ("customer", fd.TYPE_STRING), ("amount", fd.TYPE_DOUBLE)), start=1
     ):
         message.field.add(name=name, number=number, type=kind, label=fd.LABEL_OPTIONAL)
-    pool = descriptor_pool.DescriptorPool()
+    total = message.field.add(
+        name="total", number=4, type=fd.TYPE_MESSAGE, type_name=".confluent.type.Decimal"
+    )
+    total.options.Extensions[meta_pb2.field_meta].params.update({"precision": "8", "scale": "2"})
+    message.field.add(name="placed_on", number=5, type=fd.TYPE_MESSAGE, type_name=".google.type.Date")
+    message.field.add(name="at", number=6, type=fd.TYPE_MESSAGE, type_name=".google.type.TimeOfDay")
+    pool = _pool_with_known_types()
     pool.Add(file)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("shop.Order"))
+
+
+def _order(order: Any, i: int, customer: str, amount: float) -> Any:
+    msg = order(id=i, customer=customer, amount=amount)
+    msg.total.MergeFromString(
+        decimal_utils.to_proto_decimal(decimal.Decimal(f"{amount:.2f}")).SerializeToString()
+    )
+    msg.placed_on.year, msg.placed_on.month, msg.placed_on.day = 2024, 2, 27 + i
+    msg.at.hours, msg.at.minutes, msg.at.seconds, msg.at.nanos = 13, 30, i, 250_000_000
+    return msg
 
 
 def _class_of(client: SchemaRegistryClient, subject: str) -> Any:
@@ -230,7 +274,7 @@ def _class_of(client: SchemaRegistryClient, subject: str) -> Any:
     file = descriptor_pb2.FileDescriptorProto()
     serialized = client.get_schema(registered.schema_id or 0, fmt="serialized").schema_str or ""
     file.ParseFromString(base64.b64decode(serialized))
-    pool = descriptor_pool.DescriptorPool()
+    pool = _pool_with_known_types()
     pool.Add(file)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName(file.message_type[0].name))
 
@@ -246,10 +290,7 @@ def test_protobuf_and_json_sr_in_and_out(
     produce(
         sql_bootstrap,
         topic,
-        [
-            (None, writer(order(id=i, customer=c, amount=a), context))
-            for i, c, a in ((1, "ada", 20.0), (2, "bob", 5.0))
-        ],
+        [(None, writer(_order(order, i, c, a), context)) for i, c, a in ((1, "ada", 20.0), (2, "bob", 5.25))],
     )
     src = topic.upper()
     server.ok(f"CREATE STREAM {src} WITH (KAFKA_TOPIC='{topic}', VALUE_FORMAT='PROTOBUF');")
@@ -257,9 +298,18 @@ def test_protobuf_and_json_sr_in_and_out(
         ("ID", "INTEGER", None),
         ("CUSTOMER", "STRING", None),
         ("AMOUNT", "DOUBLE", None),
+        ("TOTAL", "DECIMAL", None),
+        ("PLACED_ON", "DATE", None),
+        ("AT", "TIME", None),
     ]
+    scanned = server.query_stream(f"SELECT total, placed_on, at FROM {src} WHERE id = 2;")
+    assert scanned[0]["columnTypes"] == ["DECIMAL(8, 2)", "DATE", "TIME"]
+    assert scanned[1:] == [[5.25, "2024-02-29", "13:30:02.250000"]]
     out_name = unique("PB_OUT")
-    server.ok(f"CREATE STREAM {out_name} AS SELECT id, UCASE(customer) AS who FROM {src};")
+    server.ok(
+        f"CREATE STREAM {out_name} AS SELECT id, UCASE(customer) AS who, total * 2 AS twice, "
+        f"placed_on, DATEADD(DAYS, 1, placed_on) AS next_day, at FROM {src};"
+    )
     cls = _class_of(client, f"{out_name}-value")
     reader = ProtobufDeserializer(cls, {"use.deprecated.format": False})
     out = [
@@ -267,6 +317,17 @@ def test_protobuf_and_json_sr_in_and_out(
         for _, v in consume(sql_bootstrap, out_name, 2)
     ]
     assert sorted((m.ID, m.WHO) for m in out) == [(1, "ADA"), (2, "BOB")]
+    by_id = {m.ID: m for m in out}
+    assert decimal_utils.from_proto_decimal(by_id[2].TWICE) == decimal.Decimal("10.50")
+    assert (by_id[1].PLACED_ON.month, by_id[1].PLACED_ON.day, by_id[1].NEXT_DAY.day) == (2, 28, 29)
+    assert (by_id[2].AT.hours, by_id[2].AT.minutes, by_id[2].AT.seconds, by_id[2].AT.nanos) == (
+        13,
+        30,
+        2,
+        250_000_000,
+    )
+    twice = next(f for f in cls.DESCRIPTOR.fields if f.name == "TWICE")
+    assert twice.message_type.full_name == "confluent.type.Decimal"
 
     # JSON Schema in (JSONSerializer), JSON_SR out (JSONDeserializer with the registered schema)
     topic = unique("js_orders").lower()

@@ -4,6 +4,7 @@ and the errors for bad records and unsupported types."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import decimal
 import json
@@ -13,8 +14,10 @@ from typing import Any
 
 import pytest
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.confluent import meta_pb2
+from confluent_kafka.schema_registry.confluent.type import decimal_utils
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer
-from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -32,6 +35,9 @@ COLUMNS = (
     Column("TAGS", t.array(t.STRING)),
     Column("M", t.map_of(t.STRING, t.INTEGER)),
     Column("S", t.struct([("A", t.INTEGER), ("B", t.STRING)])),
+    Column("AMT", t.decimal(10, 2)),
+    Column("D", t.DATE),
+    Column("T", t.TIME),
 )
 ROW = {
     "ID": 5,
@@ -40,6 +46,9 @@ ROW = {
     "TAGS": ["a", "b"],
     "M": {"k": 1},
     "S": {"A": 1, "B": "z"},
+    "AMT": decimal.Decimal("-1.25"),
+    "D": datetime.date(2024, 2, 29),
+    "T": datetime.time(23, 59, 58, 123000),
 }
 
 
@@ -56,11 +65,7 @@ def ctx(topic: str, key: bool = False) -> SerializationContext:
 
 @pytest.mark.parametrize("fmt", ["AVRO", "PROTOBUF", "JSON_SR"])
 def test_round_trip_and_inference(registry: SchemaRegistry, fmt: str) -> None:
-    columns: tuple[Column, ...] = COLUMNS
-    row = dict(ROW)
-    if fmt != "PROTOBUF":  # DECIMAL has no Protobuf mapping in odradek SQL
-        columns = (*columns, Column("AMT", t.decimal(10, 2)))
-        row["AMT"] = decimal.Decimal("1.25")
+    columns, row = COLUMNS, ROW
     serde = RegistryRowSerde(registry, fmt, columns, True, False)
     data = serde.serialize("orders", row)
     assert data is not None and data[0] == 0
@@ -79,6 +84,29 @@ def test_confluent_deserializers_read_what_sql_writes(registry: SchemaRegistry) 
     avro = RegistryRowSerde(registry, "AVRO", COLUMNS, True, False)
     read = AvroDeserializer(registry.client)(avro.serialize("a", ROW), ctx("a"))
     assert {**read, "TS": read["TS"].replace(tzinfo=None)} == ROW
+
+    # Protobuf: the layout ksqlDB (Confluent's ProtobufConverter) writes, read by Confluent's deserializer
+    pb = RegistryRowSerde(registry, "PROTOBUF", COLUMNS[6:], True, False)
+    message = ProtobufDeserializer(_logical_class("ConnectDefault1"), {"use.deprecated.format": False})(
+        pb.serialize("p", ROW), ctx("p")
+    )
+    assert decimal_utils.from_proto_decimal(message.AMT) == decimal.Decimal("-1.25")
+    assert (message.D.year, message.D.month, message.D.day) == (2024, 2, 29)
+    assert (message.T.hours, message.T.minutes, message.T.seconds, message.T.nanos) == (
+        23,
+        59,
+        58,
+        123_000_000,
+    )
+    registered = descriptor_pb2.FileDescriptorProto.FromString(
+        base64.b64decode(registry.latest("p-value")[1].schema_str)
+    )
+    assert list(registered.dependency) == [
+        "confluent/meta.proto", "confluent/type/decimal.proto", "google/type/date.proto", "google/type/timeofday.proto"
+    ]  # fmt: skip
+    amt = registered.message_type[0].field[0]
+    assert amt.type_name == ".confluent.type.Decimal"
+    assert dict(amt.options.Extensions[meta_pb2.field_meta].params) == {"precision": "10", "scale": "2"}
     key = RegistryKeySerde(
         RegistryRowSerde(registry, "AVRO", (Column("K", t.STRING, Namespace.KEY),), False, True), ["K"]
     )
@@ -92,6 +120,26 @@ def test_confluent_deserializers_read_what_sql_writes(registry: SchemaRegistry) 
         "ID": 1,
         "NAME": "n",
     }
+
+
+def _logical_class(name: str) -> Any:
+    """A message with a confluent.type.Decimal (precision 10, scale 2), a google.type.Date and a
+    google.type.TimeOfDay field, as Confluent's ProtobufConverter lays DECIMAL, DATE and TIME out."""
+    file = descriptor_pb2.FileDescriptorProto(name=f"{name}.proto", syntax="proto3")
+    file.dependency.extend(["confluent/meta.proto", "confluent/type/decimal.proto", "google/type/date.proto",
+                            "google/type/timeofday.proto"])  # fmt: skip
+    message = file.message_type.add(name=name)
+    fd = descriptor_pb2.FieldDescriptorProto
+    amt = message.field.add(name="AMT", number=1, type=fd.TYPE_MESSAGE, type_name=".confluent.type.Decimal")
+    amt.options.Extensions[meta_pb2.field_meta].params.update({"precision": "10", "scale": "2"})
+    message.field.add(name="D", number=2, type=fd.TYPE_MESSAGE, type_name=".google.type.Date")
+    message.field.add(name="T", number=3, type=fd.TYPE_MESSAGE, type_name=".google.type.TimeOfDay")
+    descriptor_pool.Default().Add(file) if name not in _ADDED else None
+    _ADDED.add(name)
+    return message_factory.GetMessageClass(descriptor_pool.Default().FindMessageTypeByName(name))
+
+
+_ADDED: set[str] = set()
 
 
 def _order_class() -> Any:
@@ -191,9 +239,9 @@ def test_statement_errors() -> None:
             "CREATE STREAM a (v STRING) WITH (kafka_topic='a', value_format='JSON_SR', partitions=1);"
         )
     with SqlTestDriver(registry=SchemaRegistry(f"mock://{uuid.uuid4().hex[:8]}")) as sql:
-        with pytest.raises(KsqlError, match="PROTOBUF format does not support DECIMAL"):
+        with pytest.raises(KsqlError, match="PROTOBUF format supports only STRING map keys"):
             sql.execute(
-                "CREATE STREAM b (v DECIMAL(4, 2)) WITH (kafka_topic='b', value_format='PROTOBUF', partitions=1);"
+                "CREATE STREAM b (v MAP<INT, STRING>) WITH (kafka_topic='b', value_format='PROTOBUF', partitions=1);"
             )
         with pytest.raises(KsqlError, match="could not be inferred"):
             sql.execute("CREATE STREAM c WITH (kafka_topic='c', value_format='AVRO', partitions=1);")

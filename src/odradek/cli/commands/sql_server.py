@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from odradek.cli.errors import CliError
-    from odradek.http import parse_listen, serve
+    from odradek.http import ServerSettings, parse_listen, serve
     from odradek.sql.server.app import build_app, server_lifespan
     from odradek.sql.server.service import KsqlServer, ServerConfig
 
@@ -75,4 +75,7 @@ def run(args: argparse.Namespace) -> int:
             args.bootstrap, props.get("ksql.service.id", args.service_id), args.state_dir, props, args.udf_dir
         )
     )
-    return serve(build_app(server, lambda _app: server_lifespan(server)), "sql", address)
+    # ksqlDB serves HTTP/2 cleartext (its Java and Python clients use it with prior knowledge) and
+    # HTTP/1.1 on the same port; so does this server.
+    app = build_app(server, lambda _app: server_lifespan(server))
+    return serve(app, "sql", address, ServerSettings(http2=True))

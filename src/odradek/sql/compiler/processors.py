@@ -46,6 +46,7 @@ class RowStage(Processor):
         self.project = project
         self.needs_metadata = needs_metadata
         self.r = RowContext()
+        self.simple = table_functions is None and rekey is None and not needs_metadata
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -54,6 +55,18 @@ class RowStage(Processor):
         v = record.value
         if v is None:
             return
+        raw_key = record.key
+        if self.simple and raw_key.__class__ is tuple:
+            # the common case (filter and project of a stream with a plain key): no per-step checks
+            r = self.r
+            r.ts = record.timestamp
+            r.headers = record.headers
+            if self.predicate is not None and not self.predicate(raw_key, v, r):
+                return
+            if self.project is not None:
+                raw_key, v = self.project(raw_key, v, r)
+            self.context.forward(Record(raw_key, v, record.timestamp, record.headers))
+            return
         r = self.r
         r.ts = record.timestamp
         r.headers = record.headers
@@ -61,7 +74,6 @@ class RowStage(Processor):
             md = self.context.record_metadata()
             if md is not None:
                 r.partition, r.offset = md.partition, md.offset
-        raw_key = record.key
         k = unwrap_key(raw_key, r, self.key_arity)
         if self.predicate is not None and not self.predicate(k, v, r):
             return

@@ -15,15 +15,18 @@ a record/message/object becomes one column, `ROWKEY` for a key or `ROWVAL` for a
 | INT          | int                                | int32                     | integer (connect.type int32)  |
 | BIGINT       | long                               | int64                     | integer (connect.type int64)  |
 | DOUBLE       | double (float reads as DOUBLE)     | double (float reads)      | number                        |
-| DECIMAL(p,s) | bytes, logicalType decimal         | -                         | number (connect.type bytes)   |
+| DECIMAL(p,s) | bytes, logicalType decimal         | confluent.type.Decimal (*)| number (connect.type bytes)   |
 | STRING       | string (enum reads as STRING)      | string (enum reads)       | string                        |
 | BYTES        | bytes (fixed reads as BYTES)       | bytes                     | string (connect.type bytes)   |
-| DATE         | int, logicalType date              | -                         | integer (Connect Date)        |
-| TIME         | int, logicalType time-millis       | -                         | integer (Connect Time)        |
+| DATE         | int, logicalType date              | google.type.Date          | integer (Connect Date)        |
+| TIME         | int, logicalType time-millis       | google.type.TimeOfDay     | integer (Connect Time)        |
 | TIMESTAMP    | long, logicalType timestamp-millis | google.protobuf.Timestamp | integer (Connect Timestamp)   |
 | ARRAY<T>     | array                              | repeated                  | array                         |
 | MAP<STRING,V>| map                                | map<string, V>            | object, additionalProperties  |
 | STRUCT<...>  | record                             | nested message            | object, properties            |
+
+(*) with the field option `(confluent.field_meta).params` {precision, scale}, as Confluent's
+ProtobufConverter (which ksqlDB uses) writes and reads it; without it a decimal reads as DECIMAL(38, 0).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from confluent_kafka.schema_registry.confluent import meta_pb2
 from google.protobuf import descriptor_pb2
 
 from odradek.sql import types as t
@@ -41,6 +45,18 @@ AVRO_NAMESPACE = "io.confluent.ksql.avro_schemas"
 AVRO_RECORD = "KsqlDataSourceSchema"
 PROTO_MESSAGE = "ConnectDefault1"
 TIMESTAMP_PROTO = "google/protobuf/timestamp.proto"
+DECIMAL_PROTO = "confluent/type/decimal.proto"
+DATE_PROTO = "google/type/date.proto"
+TIME_PROTO = "google/type/timeofday.proto"
+META_PROTO = "confluent/meta.proto"
+FIELD_META: Any = meta_pb2.field_meta  # type: ignore[attr-defined]  # (confluent.field_meta), no stub
+# the well-known message types SQL's logical types become, and the files that define them
+_PROTO_LOGICAL = {
+    BaseType.TIMESTAMP: (".google.protobuf.Timestamp", (TIMESTAMP_PROTO,)),
+    BaseType.DECIMAL: (".confluent.type.Decimal", (DECIMAL_PROTO, META_PROTO)),
+    BaseType.DATE: (".google.type.Date", (DATE_PROTO,)),
+    BaseType.TIME: (".google.type.TimeOfDay", (TIME_PROTO,)),
+}
 
 CONNECT_TIMESTAMP = "org.apache.kafka.connect.data.Timestamp"
 CONNECT_DATE = "org.apache.kafka.connect.data.Date"
@@ -312,16 +328,18 @@ def proto_file(columns: tuple[Column, ...], name: str = "schema.proto") -> descr
     """The proto3 file ksqlDB registers: one message `ConnectDefault1` (nested types inside it)."""
     file = descriptor_pb2.FileDescriptorProto(name=name, syntax="proto3")
     message = file.message_type.add(name=PROTO_MESSAGE)
-    uses_timestamp = _proto_fields(message, f".{PROTO_MESSAGE}", [(c.name, c.type) for c in columns])
-    if uses_timestamp:
-        file.dependency.append(TIMESTAMP_PROTO)
+    imports: set[str] = set()
+    _proto_fields(message, f".{PROTO_MESSAGE}", [(c.name, c.type) for c in columns], imports)
+    file.dependency.extend(sorted(imports))
     return file
 
 
 def _proto_fields(
-    message: descriptor_pb2.DescriptorProto, scope: str, fields: list[tuple[str, SqlType]]
-) -> bool:
-    uses_timestamp = False
+    message: descriptor_pb2.DescriptorProto,
+    scope: str,
+    fields: list[tuple[str, SqlType]],
+    imports: set[str],
+) -> None:
     for number, (fname, ftype) in enumerate(fields, start=1):
         field = message.field.add(name=fname, number=number, label=_FD.LABEL_OPTIONAL)
         typ = ftype
@@ -338,8 +356,8 @@ def _proto_fields(
             entry_name = f"{fname.title().replace('_', '')}Entry"
             entry = message.nested_type.add(name=entry_name)
             entry.options.map_entry = True
-            uses_timestamp |= _proto_fields(
-                entry, f"{scope}.{entry_name}", [("key", t.STRING), ("value", typ.element)]
+            _proto_fields(
+                entry, f"{scope}.{entry_name}", [("key", t.STRING), ("value", typ.element)], imports
             )
             field.label = _FD.LABEL_REPEATED
             field.type = _FD.TYPE_MESSAGE
@@ -347,19 +365,22 @@ def _proto_fields(
             continue
         if typ.base in _PROTO_SCALARS:
             field.type = _PROTO_SCALARS[typ.base]
-        elif typ.base is BaseType.TIMESTAMP:
+        elif typ.base in _PROTO_LOGICAL:
             field.type = _FD.TYPE_MESSAGE
-            field.type_name = ".google.protobuf.Timestamp"
-            uses_timestamp = True
+            field.type_name, files = _PROTO_LOGICAL[typ.base]
+            imports.update(files)
+            if typ.base is BaseType.DECIMAL:
+                params = field.options.Extensions[FIELD_META].params
+                params["precision"] = str(typ.precision)
+                params["scale"] = str(typ.scale)
         elif typ.base is BaseType.STRUCT:
             nested_name = f"{fname}Struct" if fname[:1].isalpha() else f"F{fname}Struct"
             nested = message.nested_type.add(name=nested_name)
-            uses_timestamp |= _proto_fields(nested, f"{scope}.{nested_name}", list(typ.fields))
+            _proto_fields(nested, f"{scope}.{nested_name}", list(typ.fields), imports)
             field.type = _FD.TYPE_MESSAGE
             field.type_name = f"{scope}.{nested_name}"
         else:
             raise UnsupportedSchema(f"the PROTOBUF format does not support {ftype} in odradek SQL")
-    return uses_timestamp
 
 
 # -- Protobuf -> SQL ---------------------------------------------------------------------------------------
@@ -412,6 +433,12 @@ def _sql_type_of_single(field: Any) -> SqlType:
         full = field.message_type.full_name
         if full == "google.protobuf.Timestamp":
             return t.TIMESTAMP
+        if full == "google.type.Date":
+            return t.DATE
+        if full == "google.type.TimeOfDay":
+            return t.TIME
+        if full == "confluent.type.Decimal":
+            return _proto_decimal_type(field)
         wrapped = _WRAPPERS.get(full)
         if wrapped is not None:
             return wrapped
@@ -420,6 +447,17 @@ def _sql_type_of_single(field: Any) -> SqlType:
     if name not in _SQL_OF_PROTO:
         raise UnsupportedSchema(f"Protobuf field {field.name} of type {name} has no SQL type")
     return _SQL_OF_PROTO[name]
+
+
+def _proto_decimal_type(field: Any) -> SqlType:
+    """DECIMAL(precision, scale) from the field's `(confluent.field_meta).params` (38, 0 without)."""
+    options = descriptor_pb2.FieldOptions()
+    options.ParseFromString(field.GetOptions().SerializeToString())
+    params = options.Extensions[FIELD_META].params
+    try:
+        return t.decimal(int(params.get("precision", "38")), int(params.get("scale", "0")))
+    except ValueError:
+        return t.decimal(38, 0)
 
 
 _WRAPPERS = {

@@ -26,10 +26,18 @@ from collections.abc import Callable
 from typing import Any
 
 import fastavro
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2, wrappers_pb2
+from confluent_kafka.schema_registry.confluent import meta_pb2
+from confluent_kafka.schema_registry.confluent.type import decimal_pb2
+from google.protobuf import (
+    descriptor_pb2,
+    descriptor_pool,
+    message_factory,
+    timestamp_pb2,
+    wrappers_pb2,
+)
+from google.type import date_pb2, timeofday_pb2
 
 from odradek.sql.compiler.registry_schemas import (
-    TIMESTAMP_PROTO,
     UnsupportedSchema,
     avro_schema,
     columns_of_avro,
@@ -85,6 +93,19 @@ class SchemaRegistry:
         """(id, schema) of the subject's latest version (raises when there is none)."""
         registered = self.client.get_latest_version(subject)
         return int(registered.schema_id or 0), registered.schema
+
+    def compatible(self, subject: str, schema_type: str, text: str) -> bool:
+        """Whether registering this schema under the subject would pass its compatibility check
+        (True when the subject has no versions yet)."""
+        from confluent_kafka.schema_registry import Schema
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+        try:
+            return bool(self.client.test_compatibility(subject, Schema(text, schema_type)))
+        except SchemaRegistryError as e:
+            if e.http_status_code == 404:
+                return True
+            raise
 
     def subject_exists(self, subject: str) -> bool:
         return subject in self.client.get_subjects()
@@ -330,13 +351,27 @@ class JsonSchemaCodec(_Codec):
         return self.json.from_bytes
 
 
+# imports a registered schema may use without references (Confluent's known types), by file name
+_KNOWN_FILES = {
+    m.DESCRIPTOR.name: m.DESCRIPTOR
+    for m in (timestamp_pb2, wrappers_pb2, descriptor_pb2, meta_pb2, decimal_pb2, date_pb2, timeofday_pb2)
+}
+
+
+def _add_known(pool: descriptor_pool.DescriptorPool, names: Any, added: set[str]) -> None:
+    for name in names:
+        known = _KNOWN_FILES.get(name)
+        if known is None or name in added:
+            continue
+        added.add(name)
+        _add_known(pool, [d.name for d in known.dependencies], added)
+        pool.AddSerializedFile(known.serialized_pb)
+
+
 class _ProtobufReader:
     def __init__(self, file: descriptor_pb2.FileDescriptorProto) -> None:
         pool = descriptor_pool.DescriptorPool()
-        if TIMESTAMP_PROTO in file.dependency:
-            pool.AddSerializedFile(timestamp_pb2.DESCRIPTOR.serialized_pb)
-        if "google/protobuf/wrappers.proto" in file.dependency:
-            pool.AddSerializedFile(wrappers_pb2.DESCRIPTOR.serialized_pb)
+        _add_known(pool, file.dependency, set())
         pool.Add(file)
         self.file = pool.FindFileByName(file.name)
         self.names = [m.name for m in file.message_type]
@@ -405,8 +440,16 @@ def _single(field: Any, value: Any, present: bool) -> Any:
     mtype = field.message_type
     if mtype is None:
         return value
-    if mtype.full_name == "google.protobuf.Timestamp":
+    full = mtype.full_name
+    if full == "google.protobuf.Timestamp":
         return EPOCH + datetime.timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)
+    if full == "confluent.type.Decimal":
+        unscaled = int.from_bytes(value.value, "big", signed=True) if value.value else 0
+        return decimal.Decimal(unscaled).scaleb(-value.scale)
+    if full == "google.type.Date":
+        return datetime.date(value.year, value.month, value.day)
+    if full == "google.type.TimeOfDay":
+        return datetime.time(value.hours, value.minutes, value.seconds, value.nanos // 1000)
     if mtype.full_name.startswith("google.protobuf.") and mtype.full_name.endswith("Value"):
         return value.value
     return message_to_dict(value)
@@ -445,6 +488,20 @@ def _set_message(target: Any, field: Any, v: Any) -> None:
     full = field.message_type.full_name
     if full == "google.protobuf.Timestamp":
         target.FromMilliseconds(_ms(v))
+    elif full == "confluent.type.Decimal":
+        # as Java's BigDecimal: the unscaled value in big-endian two's complement, its digits, its scale
+        sign, digits, exponent = decimal.Decimal(v).as_tuple()
+        assert isinstance(exponent, int), f"not a finite decimal: {v}"
+        unscaled = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+        size = (unscaled if unscaled >= 0 else ~unscaled).bit_length() // 8 + 1
+        target.value = unscaled.to_bytes(size, "big", signed=True)
+        target.precision = len(digits)
+        target.scale = -exponent
+    elif full == "google.type.Date":
+        target.year, target.month, target.day = v.year, v.month, v.day
+    elif full == "google.type.TimeOfDay":
+        target.hours, target.minutes, target.seconds = v.hour, v.minute, v.second
+        target.nanos = v.microsecond * 1000
     elif full.startswith("google.protobuf.") and full.endswith("Value"):
         target.value = v
     else:

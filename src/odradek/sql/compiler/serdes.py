@@ -197,6 +197,17 @@ def _expect(kind: type, t: SqlType) -> Callable[[Any], Any]:
 # -- value serdes ------------------------------------------------------------------------------------------
 
 
+_MISSING: Any = object()
+# JSON values orjson decodes to the Python class of the SQL type (bool is not int here: classes match exactly)
+_JSON_CLASS: dict[BaseType, type] = {
+    BaseType.BOOLEAN: bool,
+    BaseType.INTEGER: int,
+    BaseType.BIGINT: int,
+    BaseType.DOUBLE: float,
+    BaseType.STRING: str,
+}
+
+
 class JsonRowSerde(Serde[dict[str, Any]]):
     """A value row as a JSON object (or a bare value with WRAP_SINGLE_VALUE=false)."""
 
@@ -206,8 +217,12 @@ class JsonRowSerde(Serde[dict[str, Any]]):
         self.columns = columns
         self.wrap = wrap or len(columns) != 1
         self._out = [(c.name, to_json(c.type)) for c in columns]
-        self._in = [(c.name, c.name.upper(), from_json(c.type)) for c in columns]
+        # (name, upper-cased name, converter, the Python class a value of the type already has in JSON)
+        self._in = [
+            (c.name, c.name.upper(), from_json(c.type), _JSON_CLASS.get(c.type.base)) for c in columns
+        ]
         self._plain_out = all(conv is None for _, conv in self._out)
+        self._names = {c.name for c in columns}
 
     def to_bytes(self, obj: dict[str, Any]) -> bytes:
         if not self.wrap:
@@ -215,6 +230,8 @@ class JsonRowSerde(Serde[dict[str, Any]]):
             v = obj.get(name)
             return orjson.dumps(v if v is None or conv is None else conv(v))
         if self._plain_out:
+            if obj.keys() == self._names:  # the row is exactly the columns (a projection's output)
+                return orjson.dumps(obj)
             return orjson.dumps({n: obj.get(n) for n, _ in self._out})
         out = {}
         for name, conv in self._out:
@@ -225,16 +242,18 @@ class JsonRowSerde(Serde[dict[str, Any]]):
     def from_bytes(self, data: bytes) -> dict[str, Any]:
         doc = orjson.loads(data)
         if not self.wrap:
-            name, _, conv = self._in[0]
+            name, _, conv, _ = self._in[0]
             return {name: None if doc is None else conv(doc)}
-        if not isinstance(doc, dict):
+        if doc.__class__ is not dict:
             raise SerializationError(f"expected a JSON object, got {type(doc).__name__}")
         out: dict[str, Any] = {}
         upper: dict[str, Any] | None = None
-        for name, up, conv in self._in:
-            if name in doc:
-                v = doc[name]
-            else:
+        for name, up, conv, exact in self._in:
+            v = doc.get(name, _MISSING)
+            if v.__class__ is exact:  # already the column's Python type: no conversion
+                out[name] = v
+                continue
+            if v is _MISSING:
                 if upper is None:
                     upper = {k.upper(): x for k, x in doc.items()}
                 v = upper.get(up)
@@ -358,8 +377,13 @@ class KeySerde(Serde[tuple[Any, ...]]):
         return tuple(row.get(n) for n in self.names)
 
     def serialize(self, topic: str, obj: Any, headers: Any = None) -> bytes | None:
-        if obj is None or all(v is None for v in obj):
+        if obj is None or obj.count(None) == len(obj):
             return None
+        if self.kind == "kafka":
+            try:
+                return self._pack(obj[0])
+            except Exception as exc:
+                raise SerializationError(f"{self.name} cannot serialize {obj!r}: {exc}") from exc
         return super().serialize(topic, obj, headers)
 
 
@@ -468,18 +492,51 @@ def source_serdes(
     return k, value_serde(source.schema, source.formats, registry)
 
 
+def _registry_rows(source: DataSource, registry: SchemaRegistry) -> list[RegistryRowSerde]:
+    k, v = source_serdes(source, registry)
+    rows = []
+    for serde in (k.inner if isinstance(k, WindowedKeySerde) else k, v):
+        row = serde.row if isinstance(serde, RegistryKeySerde) else serde
+        if isinstance(row, RegistryRowSerde):
+            rows.append(row)
+    return rows
+
+
+def check_sink_schemas(source: DataSource, registry: SchemaRegistry) -> None:
+    """Refuse a CREATE ... AS SELECT whose output schemas the registry would reject (an existing
+    subject with an incompatible latest version), before its command is written."""
+    from odradek.sql.errors import KsqlExecutionError
+
+    for row in _registry_rows(source, registry):
+        if row.schema_id is not None:
+            continue  # written with a given schema: nothing is registered
+        subject = row.subject(source.topic)
+        try:
+            compatible = registry.compatible(subject, row.codec.schema_type, row.codec.schema_text())
+        except Exception as exc:
+            raise KsqlExecutionError(
+                f"Could not check the schema of {subject} with the schema registry: {exc}"
+            ) from None
+        if not compatible:
+            raise KsqlExecutionError(
+                f"Could not register schema for topic: the {row.fmt} schema of {source.name}'s "
+                f"{'key' if row.is_key else 'value'} is incompatible with the latest version of subject "
+                f"{subject} (use another KAFKA_TOPIC, or change the subject's compatibility level)."
+            )
+
+
 def register_schemas(source: DataSource, registry: SchemaRegistry | None) -> None:
     """Register the schemas a source's writer uses (CSAS/CTAS sinks, as ksqlDB does at creation)."""
     if registry is None:
         return
-    k, v = source_serdes(source, registry)
-    for serde in (k.inner if isinstance(k, WindowedKeySerde) else k, v):
-        row = serde.row if isinstance(serde, RegistryKeySerde) else serde
-        if isinstance(row, RegistryRowSerde):
-            row.register(source.topic)
+    for row in _registry_rows(source, registry):
+        row.register(source.topic)
 
 
 # -- aggregate state -------------------------------------------------------------------------------------------
+
+
+_JSON_SCALARS = frozenset({type(None), bool, int, float, str})
 
 
 def _tag(v: Any) -> Any:
@@ -537,6 +594,9 @@ class StateSerde(Serde[Any]):
     name = "sql-state"
 
     def to_bytes(self, obj: Any) -> bytes:
+        kind = obj.__class__
+        if kind in _JSON_SCALARS or (kind is list and all(x.__class__ in _JSON_SCALARS for x in obj)):
+            return orjson.dumps(obj)  # the usual aggregate state: nothing to tag
         return orjson.dumps(_tag(obj))
 
     def from_bytes(self, data: bytes) -> Any:

@@ -125,6 +125,8 @@ class Outcome:
     command: Command | None = None
     # INSERT INTO ... VALUES: (target, key columns, value columns, ROWTIME) for the shell to produce
     insert: tuple[DataSource, dict[str, Any], dict[str, Any], int | None] | None = None
+    # CREATE ... AS SELECT: the source the command creates (the shell checks its registry schemas)
+    sink: DataSource | None = None
 
 
 DISTRIBUTED = (
@@ -185,8 +187,9 @@ class Engine:
                 error_code=QUERY_ENDPOINT,
             )
         if isinstance(stmt, DISTRIBUTED):
-            command = self.prepare(stmt, session, kafka)
-            return Outcome(command=command)
+            command, scratch = self._prepare(stmt, session, kafka)
+            sink = scratch.metastore.source(stmt.name) if isinstance(stmt, ast.CreateAsSelect) else None
+            return Outcome(command=command, sink=sink)
         if isinstance(stmt, ast.InsertValues):
             return Outcome(insert=self.insert_values_row(stmt))
         from odradek.sql.engine.local import LOCAL
@@ -198,13 +201,16 @@ class Engine:
 
     def prepare(self, stmt: ast.Statement, session: Session, kafka: KafkaView) -> Command:
         """Validate a distributed statement (on a scratch metastore) and make its command."""
+        return self._prepare(stmt, session, kafka)[0]
+
+    def _prepare(self, stmt: ast.Statement, session: Session, kafka: KafkaView) -> tuple[Command, Engine]:
         resolved = self._resolve(stmt, kafka)
         command_id, query_id = self._command_id(stmt)
         command = Command(command_id, stmt.text, dict(session.properties), {}, query_id, resolved)
         scratch = Engine(self.functions, self.config, self.metastore.copy())
         scratch.plans = dict(self.plans)
         scratch.apply(command, -1, stmt)
-        return command
+        return command, scratch
 
     def _resolve(self, stmt: ast.Statement, kafka: KafkaView) -> dict[str, Any]:
         partitions: dict[str, int | None] = {}

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import logging
 import math
 import re
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from odradek.sql.errors import KsqlFunctionError
@@ -407,11 +409,16 @@ class ExprCompiler:
 
     def function(self, body: str, name: str = "_row") -> Row:
         source = f"def {name}(k, v, r):\n    return {body}\n"
-        code = compile(source, f"<sql {name}>", "exec")
-        exec(code, self.namespace)
+        exec(_compiled(source, name), self.namespace)
         fn: Row = self.namespace[name]
         fn.__doc__ = source
         return fn
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str, name: str) -> CodeType:
+    """Python's compile() of generated code, once per distinct source (pull queries repeat theirs)."""
+    return compile(source, f"<sql {name}>", "exec")
 
 
 def compile_expression(e: ir.Expr, key_names: list[str] | tuple[str, ...]) -> Row:

@@ -252,7 +252,6 @@ def merge_inferred(declared: list[Column], inferred: list[Column] | None) -> lis
 
 
 UNSUPPORTED_FORMATS = frozenset({"PROTOBUF_NOSR"})
-_NOT_IN_PROTOBUF = (BaseType.DECIMAL, BaseType.DATE, BaseType.TIME)
 
 
 def _types_in(typ: t.SqlType) -> list[t.SqlType]:
@@ -286,14 +285,6 @@ def check_formats(
                 position,
             )
         columns = schema.key if what == "KEY_FORMAT" else schema.value
-        if fmt == "PROTOBUF":
-            for c in columns:
-                bad = [x for x in _types_in(c.type) if x.base in _NOT_IN_PROTOBUF]
-                if bad:
-                    raise _err(
-                        f"The PROTOBUF format does not support {bad[0]} (column {c.name}) in odradek SQL; use AVRO or JSON_SR.",
-                        position,
-                    )
         if fmt in ("AVRO", "PROTOBUF"):
             for c in columns:
                 bad = [

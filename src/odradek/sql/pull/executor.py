@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 from odradek.sql import types as t
 from odradek.sql.errors import KsqlAnalysisError, KsqlExecutionError
 from odradek.sql.metastore import DataSource
@@ -37,16 +35,10 @@ from odradek.sql.plan.logical import (
     SourceNode,
 )
 from odradek.sql.plan.planner import PlannedQuery
-from odradek.sql.pull import duckdb_engine, joins
+from odradek.sql.pull import duckdb_engine, joins, prepared
 from odradek.sql.pull.snapshot import Row, scan_topic, store_get, store_rows
 from odradek.sql.schema import Namespace
 from odradek.sql.types import SqlType
-
-
-async def run_pull(
-    server: Any, stmt: ast.Query, planned: PlannedQuery
-) -> tuple[list[str], list[str], list[list[Any]]]:
-    return await run_in_threadpool(execute_pull, server, stmt, planned)
 
 
 def execute_pull(
@@ -146,15 +138,19 @@ def _snapshot_cache(server: Any) -> duckdb_engine.SnapshotCache:
 STORE_WAIT_S = 15.0
 
 
-def _store_of(server: Any, source: DataSource) -> Any:
-    """The store of the persistent query writing `source` on this server, once it runs (or None)."""
+def _store_of(server: Any, source: DataSource, wait: bool = True) -> Any:
+    """The store of the persistent query writing `source` on this server, once it runs (or None;
+    `wait=False`: None as well while the query is not running, instead of waiting)."""
     if source.created_by is None:
         return None
     running = server.runtime.queries.get(source.created_by)
     if running is None or running.compiled.store is None:
         return None
+    if not wait and (running.streams.error is not None or running.streams.state.name != "RUNNING"):
+        return None
     try:
-        running.streams.wait_until_running(STORE_WAIT_S)
+        if wait:
+            running.streams.wait_until_running(STORE_WAIT_S)
         store = running.streams.store(running.compiled.store)
         store.kind  # noqa: B018 - raises while the query has no active task yet
         return store
@@ -225,15 +221,34 @@ def _key_lookup(predicate: ir.Expr, source: DataSource) -> list[tuple[Any, ...]]
     return None
 
 
+def execute_lookup(
+    server: Any, lookup: prepared.Lookup, keys: list[str], wait: bool = True
+) -> tuple[list[str], list[str], list[list[Any]]] | None:
+    """A prepared key lookup (`prepared.py`) for these keys: store gets and the projection.
+
+    `wait=False` (on the event loop): None instead of waiting for a query that is not running."""
+    parts = _parts(lookup.planned.root)
+    source_node = parts["source"]
+    assert isinstance(source_node, SourceNode)
+    store = _store_of(server, source_node.source, wait)
+    if store is None:
+        if not wait:
+            return None
+        raise KsqlExecutionError(f"The table {source_node.source.name} is not materialized on this server")
+    rows = [r for k in keys for r in store_get(store, (k,))]
+    return evaluate(lookup.planned, lookup.stmt, rows, server.engine, where_done=True)
+
+
 def evaluate(
-    planned: PlannedQuery, stmt: ast.Query, rows: list[Row], engine: Any
+    planned: PlannedQuery, stmt: ast.Query, rows: list[Row], engine: Any, where_done: bool = False
 ) -> tuple[list[str], list[str], list[list[Any]]]:
+    """The rest of the query over `rows` (`where_done`: they are known to match the WHERE)."""
     parts = _parts(planned.root)
     source_node = parts["source"]
     in_keys = [c.name for c in source_node.schema.key]
     headers: dict[str, str | None] = {}
     r = RowContext()
-    where = parts.get("where")
+    where = None if where_done else parts.get("where")
     pred = (
         _fn(lambda c: f"{c.compile(where.predicate)} is True", in_keys, headers)
         if isinstance(where, FilterNode)

@@ -12,8 +12,8 @@
 
 Errors are ksqlDB's bodies (`statement_error` with `statementText` and the entities of the
 statements before it; `generic_error`), with the HTTP status of the error code's first three digits.
-uvicorn serves HTTP/1.1 only; `/query-stream` streams over HTTP/1.1 chunked encoding (ksqlDB's own
-server speaks HTTP/2 there as well).
+The server speaks HTTP/1.1 and HTTP/2 cleartext (prior knowledge) on one port (`ServerSettings(http2=True)`,
+uvicorn's zttp protocol), as ksqlDB's: push rows stream as chunks or as DATA frames.
 """
 
 from __future__ import annotations
@@ -67,6 +67,31 @@ def rest_value(v: Any) -> Any:
 
 def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), default=rest_value)
+
+
+class _PushResponse(StreamingResponse):
+    """A push query's rows; the query ends as soon as the client goes away, rows or not.
+
+    Starlette stops watching for disconnects on servers of ASGI 2.4 (uvicorn), where a closed
+    connection only shows when a write fails: a push query with no new rows would run on forever.
+    Here a task waits for `http.disconnect` and closes the query, which ends the row iterator."""
+
+    def __init__(self, content: AsyncIterator[bytes], on_close: Any, media_type: str) -> None:
+        super().__init__(content, media_type=media_type)
+        self.on_close = on_close
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def watch() -> None:
+            await self.listen_for_disconnect(receive)
+            await run_in_threadpool(self.on_close)
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await self.stream_response(send)
+        except OSError:  # the client went away while a row was being written
+            await run_in_threadpool(self.on_close)
+        finally:
+            watcher.cancel()
 
 
 def _status_of(code: int) -> int:
@@ -125,15 +150,15 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
             if not isinstance(text, str):
                 raise KsqlError(f"The request must have a '{text_field}' string", error_code=BAD_REQUEST)
             props = body.get(props_field) or body.get("streamsProperties") or {}
-            stmt, planned = await run_in_threadpool(server.plan_query, text, props)
+            pulled = server.cached_lookup(text, props)  # a key lookup planned before: on the loop
+            if pulled is not None:
+                return _pull_response(request, *pulled, legacy)
+            stmt, planned, pulled = await run_in_threadpool(server.answer_query, text, props)
+            if pulled is not None:
+                return _pull_response(request, *pulled, legacy)
             if isinstance(stmt, ast.Print):
                 return await _print(stmt, props)
             assert isinstance(stmt, ast.Query) and planned is not None
-            if stmt.emit is None:
-                from odradek.sql.pull.executor import run_pull
-
-                columns, types, rows = await run_pull(server, stmt, planned)
-                return _rows_response(request, "", columns, types, _aiter(rows), legacy, None)
             push = await run_in_threadpool(server.start_push, planned, props)
         except KsqlError as e:
             return _error(e, text if "text" in locals() and isinstance(text, str) else None)
@@ -166,6 +191,22 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
         from odradek.sql.server.printer import print_topic
 
         return StreamingResponse(print_topic(server.cluster, stmt, props), media_type="text/plain")
+
+    def _pull_response(
+        request: Request, columns: list[str], types: list[str], rows: list[list[Any]], legacy: bool
+    ) -> Response:
+        """A pull query's whole answer in one body (the same bytes `_rows_response` streams)."""
+        if legacy:
+            schema = ", ".join(f"`{c}` {t}" for c, t in zip(columns, types, strict=True))
+            parts = [f'[{{"header":{{"queryId":"","schema":{json.dumps(schema)}}}}}']
+            parts += [",\n" + _dumps({"row": {"columns": row}}) for row in rows]
+            return Response(("".join(parts) + "]\n").encode(), media_type=KSQL_MEDIA)
+        header = _dumps({"queryId": "", "columnNames": columns, "columnTypes": types})
+        if "application/json" in request.headers.get("accept", ""):
+            body = "[" + header + "".join("," + _dumps(row) for row in rows) + "]\n"
+            return Response(body.encode(), media_type="application/json")
+        body = header + "\n" + "".join(_dumps(row) + "\n" for row in rows)
+        return Response(body.encode(), media_type=DELIMITED)
 
     def _rows_response(
         request: Request,
@@ -215,7 +256,9 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
                     await run_in_threadpool(on_close)
 
         media = KSQL_MEDIA if legacy else DELIMITED if delimited else "application/json"
-        return StreamingResponse(body(), media_type=media)
+        if on_close is None:
+            return StreamingResponse(body(), media_type=media)
+        return _PushResponse(body(), on_close, media_type=media)
 
     class InsertsStream:
         """/inserts-stream as a raw ASGI endpoint: the request body is read while acks are written
@@ -356,12 +399,6 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
 def _type_of(planned: Any, name: str) -> Any:
     col = planned.schema.find(name)
     return col.type if col is not None else "STRING"
-
-
-async def _aiter(items: list[list[Any]]) -> AsyncIterator[list[Any]]:
-    for item in items:
-        yield item
-        await asyncio.sleep(0)
 
 
 @contextlib.asynccontextmanager

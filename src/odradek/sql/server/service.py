@@ -7,6 +7,7 @@ so a statement is always checked against a metastore no command is changing at t
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from odradek.sql.compiler.registry_serdes import SchemaRegistry
-from odradek.sql.compiler.serdes import source_serdes
+from odradek.sql.compiler.serdes import check_sink_schemas, source_serdes
 from odradek.sql.compiler.topology import QueryCompiler
 from odradek.sql.engine import entities
 from odradek.sql.engine.commands import Command, command_topic_name
@@ -26,12 +27,15 @@ from odradek.sql.functions import FunctionRegistry, builtin_registry
 from odradek.sql.metastore import QueryState
 from odradek.sql.parser import ast
 from odradek.sql.plan.planner import PlannedQuery
+from odradek.sql.pull import prepared
+from odradek.sql.pull.prepared import LookupCache
 from odradek.sql.server.cluster import Cluster, split_client_settings
 from odradek.sql.server.command_log import CommandLog
 from odradek.sql.server.runtime import PushQuery, QueryRuntime
 
 log = logging.getLogger(__name__)
 
+PullResult = tuple[list[str], list[str], list[list[Any]]]  # column names, column types, rows
 VERSION = "0.29.0"  # the ksqlDB REST API version odradek speaks
 
 
@@ -68,6 +72,8 @@ class KsqlServer:
         )
         self.push_queries: dict[str, PushQuery] = {}
         self.started = time.time()
+        self.generation = 0  # bumped by every applied command: plans cached before it are stale
+        self.lookups = LookupCache()
 
     # -- life --------------------------------------------------------------------------------------------
 
@@ -99,6 +105,7 @@ class KsqlServer:
 
     def _apply(self, command: Command, sequence: int) -> tuple[str, str | None]:
         with self.lock:
+            self.generation += 1
             message, query_id, effects = self.engine.apply(command, sequence)
             plans = {qid: self.engine.plans[qid] for qid in effects.start_queries}
         for spec in effects.create_topics:
@@ -165,6 +172,8 @@ class KsqlServer:
     def execute_one(self, stmt: ast.Statement, session: Session) -> dict[str, Any]:
         with self.lock:
             outcome = self.engine.execute(stmt, session, self.cluster)
+        if outcome.sink is not None and self.cluster.registry is not None:
+            check_sink_schemas(outcome.sink, self.cluster.registry)
         if outcome.command is not None:
             sequence, status = self.commands.submit(outcome.command, self.config.command_timeout_s)
             if status.error is not None:
@@ -213,6 +222,54 @@ class KsqlServer:
                     f"Only SELECT and PRINT statements are accepted here, not: {stmt.text}", error_code=40002
                 )
             return stmt, self.engine.plan_query(stmt)
+
+    def cached_lookup(self, text: str, properties: dict[str, Any]) -> PullResult | None:
+        """A key lookup of an already planned shape (`odradek.sql.pull.prepared`), answered without
+        blocking: None when the request needs planning, or its table's query is not running."""
+        from odradek.sql.pull.executor import execute_lookup
+
+        shaped = prepared.shape_of(text)
+        if shaped is None or not self.ready:
+            return None
+        shape, literals = shaped
+        _, lookup = self.lookups.get(self.generation, _shape_key(shape, properties))
+        if lookup is None:
+            return None
+        try:
+            return execute_lookup(self, lookup, literals, wait=False)
+        except KsqlError:  # e.g. the store is being handed over: the blocking path waits and answers
+            return None
+
+    def answer_query(
+        self, text: str, properties: dict[str, Any]
+    ) -> tuple[ast.Statement | None, PlannedQuery | None, PullResult | None]:
+        """A /query request: a pull query's result, or a push query's/PRINT's plan to start.
+
+        Pull queries that are key lookups reuse the plan of earlier requests of the same shape
+        (`odradek.sql.pull.prepared`): no parsing or planning per request."""
+        from odradek.sql.pull.executor import execute_lookup, execute_pull
+
+        shaped = prepared.shape_of(text)
+        if shaped is not None:
+            shape, literals = shaped
+            key = _shape_key(shape, properties)
+            generation = self.generation
+            known, lookup = self.lookups.get(generation, key)
+            if not known:
+                try:
+                    stmt, planned = self.plan_query(shape, properties)
+                    lookup = prepared.as_lookup(stmt, planned, len(literals))
+                except Exception:  # the shape does not plan (e.g. a literal that must parse as a date)
+                    lookup = None
+                self.lookups.put(generation, key, lookup)
+            if lookup is not None:
+                self.require_ready()
+                return None, None, execute_lookup(self, lookup, literals)
+        stmt, planned = self.plan_query(text, properties)
+        if isinstance(stmt, ast.Query) and stmt.emit is None:
+            assert planned is not None
+            return stmt, planned, execute_pull(self, stmt, planned)
+        return stmt, planned, None
 
     def start_push(self, planned: PlannedQuery, properties: dict[str, Any]) -> PushQuery:
         push = self.runtime.push(planned, properties)
@@ -276,6 +333,10 @@ class KsqlServer:
             count += 1
             if limit is not None and count >= limit:
                 return
+
+
+def _shape_key(shape: str, properties: dict[str, Any]) -> tuple[str, str]:
+    return shape, json.dumps(properties, sort_keys=True, default=str) if properties else ""
 
 
 class StatementFailed(Exception):
