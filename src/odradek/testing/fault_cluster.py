@@ -100,6 +100,7 @@ class FaultCluster:
             "advertised.listeners": f"REPLICATION://127.0.0.1:{replication},"
             f"CLIENT://127.0.0.1:{self.client_port[b]}",
             "listener.security.protocol.map": "CLIENT:PLAINTEXT,REPLICATION:PLAINTEXT",
+            "inter.broker.listener.name": "REPLICATION",
             "zookeeper.connect": f"127.0.0.1:{zookeeper}{chroot}",
             "zookeeper.session.timeout.ms": str(self.session_ms),
             "offsets.topic.replication.factor": str(min(3, len(self.ids))),
