@@ -47,7 +47,6 @@ from sql_server_process import SQL_BROKER, SqlServerProcess  # noqa: E402
 
 from odradek.testing.broker_process import BrokerProcess  # noqa: E402
 
-
 PADS = ["".join(random.choices(string.ascii_letters, k=900)) for _ in range(64)]
 
 
