@@ -9,7 +9,8 @@ Each run starts a fresh broker subprocess on a fresh data directory, creates 1,0
 up to `--partitions`, and measures:
 
 * `create_1000_s`: CreateTopics of one 1,000-partition topic (median over the topics created), and
-  `delete_1000_s`: DeleteTopics of one such topic;
+  `delete_1000_s`: DeleteTopics of one such topic; `create_1000_cpu_s` and `delete_1000_cpu_s`: the
+  broker's CPU seconds for them (what an idle machine's wall time approaches);
 * `metadata_all_ms`: a Metadata request for all topics, sent to the answer's last byte (median of
   20), and `describe_topic_partitions_all_ms`: DescribeTopicPartitions over every partition, all
   pages (median of 5);
@@ -170,12 +171,22 @@ def timed_call(client: RawClient, key: ApiKey, version: int, request: Any) -> tu
     return time.perf_counter() - started, frame
 
 
-def create_topics_timed(client: RawClient, names: list[str], partitions: int) -> list[float]:
+def create_topics_timed(
+    client: RawClient,
+    names: list[str],
+    partitions: int,
+    broker: Broker | None = None,
+    cpu_times: list[float] | None = None,
+) -> list[float]:
+    """Seconds each CreateTopics took; with `broker` and `cpu_times`, also the broker's CPU for each."""
     times = []
     for name in names:
         topic = create_topics.CreatableTopic(name=name, num_partitions=partitions, replication_factor=1)
         request = create_topics.CreateTopicsRequest(topics=[topic], timeout_ms=600_000)
+        cpu = broker.cpu_s() if broker is not None else 0.0
         elapsed, frame = timed_call(client, ApiKey.CREATE_TOPICS, 7, request)
+        if broker is not None and cpu_times is not None:
+            cpu_times.append(broker.cpu_s() - cpu)
         created = decode_response(ApiKey.CREATE_TOPICS, 7, frame)[1]
         assert [t.error_code for t in created.topics] == [0], created.topics[0].error_message
         times.append(elapsed)
@@ -253,11 +264,12 @@ def _partition_run(args: argparse.Namespace, work: Path, result: dict[str, float
     broker.start()
     topics: list[str] = []
     create_times: list[float] = []
+    create_cpu: list[float] = []
     checkpoints = sorted({c for c in args.checkpoints if c < args.partitions} | {args.partitions})
     for checkpoint in checkpoints:
         names = [f"scale-{i}" for i in range(len(topics), checkpoint // PARTITIONS_PER_TOPIC)]
         with RawClient.connect(broker.bootstrap, timeout=600) as client:
-            create_times += create_topics_timed(client, names, PARTITIONS_PER_TOPIC)
+            create_times += create_topics_timed(client, names, PARTITIONS_PER_TOPIC, broker, create_cpu)
         topics += names
         if checkpoint == args.partitions:
             _serving_figures(args, broker, topics, result)
@@ -267,6 +279,7 @@ def _partition_run(args: argparse.Namespace, work: Path, result: dict[str, float
         _restart_figures(broker, topics, checkpoint, result)
         print(f"so far: {json.dumps(result)}", file=sys.stderr, flush=True)
     result["create_1000_s"] = statistics.median(create_times)
+    result["create_1000_cpu_s"] = statistics.median(create_cpu)
     broker.stop()
 
 
@@ -274,7 +287,7 @@ def _serving_figures(
     args: argparse.Namespace, broker: Broker, topics: list[str], result: dict[str, float]
 ) -> None:
     with RawClient.connect(broker.bootstrap, timeout=600) as client:
-        result |= create_delete_metadata(client, args.partitions)
+        result |= create_delete_metadata(client, args.partitions, broker)
     cpu = broker.cpu_s()
     result["produce_one_each_s"] = produce_one_each(broker.bootstrap, topics, PARTITIONS_PER_TOPIC)
     result["produce_broker_cpu_s"] = broker.cpu_s() - cpu
@@ -283,13 +296,19 @@ def _serving_figures(
     result["rss_per_partition_kb"] = (result["rss_idle_mb"] - result["rss_empty_mb"]) * 1024 / args.partitions
 
 
-def create_delete_metadata(client: RawClient, expected: int) -> dict[str, float]:
-    """delete_1000_s, metadata_all_ms and describe_topic_partitions_all_ms on a loaded broker."""
+def create_delete_metadata(
+    client: RawClient, expected: int, broker: Broker | None = None
+) -> dict[str, float]:
+    """delete_1000_s, metadata_all_ms and describe_topic_partitions_all_ms on a loaded broker (and
+    with `broker`, delete_1000_cpu_s: its CPU seconds to the DeleteTopics answer)."""
     out: dict[str, float] = {}
     create_topics_timed(client, ["scale-doomed"], PARTITIONS_PER_TOPIC)
     doomed = [delete_topics.DeleteTopicState(name="scale-doomed")]
     request = delete_topics.DeleteTopicsRequest(topics=doomed, timeout_ms=600_000)
+    cpu = broker.cpu_s() if broker is not None else 0.0
     out["delete_1000_s"], frame = timed_call(client, ApiKey.DELETE_TOPICS, 6, request)
+    if broker is not None:
+        out["delete_1000_cpu_s"] = broker.cpu_s() - cpu
     deleted = decode_response(ApiKey.DELETE_TOPICS, 6, frame)[1]
     assert [r.error_code for r in deleted.responses] == [0], deleted
     all_topics = metadata_msg.MetadataRequest(topics=None, allow_auto_topic_creation=False)

@@ -287,22 +287,22 @@ def collect() -> dict[str, tuple[str, list[dict]]]:
 
 def render_index(groups: dict[str, tuple[str, list[dict]]]) -> str:
     lines = [
-        HEADER.format(title="Every generated schema, indexed by API key."),
+        HEADER.format(
+            title="Every generated schema, indexed by API key; a module is imported when first asked for."
+        ),
         "from __future__ import annotations",
         "",
-        "from odradek.protocol.messages import (",
+        "from odradek.protocol.schema_index import SchemaIndex",
+        "",
     ]
     apis = []
     for name, (_, specs) in sorted(groups.items()):
         if specs[0]["type"] == "request":
-            lines.append(f"    {name},")
             apis.append((specs[0]["apiKey"], name))
-    lines += [")", "from odradek.protocol.schema import MessageSchema", ""]
-    lines.append("REQUESTS: dict[int, MessageSchema] = {")
-    lines += [f"    {k}: {n}.REQUEST," for k, n in sorted(apis)]
-    lines += ["}", "RESPONSES: dict[int, MessageSchema] = {"]
-    lines += [f"    {k}: {n}.RESPONSE," for k, n in sorted(apis)]
-    lines += ["}", ""]
+    lines.append("MODULES: dict[int, str] = {")
+    lines += [f'    {k}: "{n}",' for k, n in sorted(apis)]
+    lines += ["}", 'REQUESTS = SchemaIndex(MODULES, "REQUEST")']
+    lines += ['RESPONSES = SchemaIndex(MODULES, "RESPONSE")', ""]
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from postgres_server import postgres_server
 
 from odradek.connect.runtime.herder import Herder
 from odradek.connect.runtime.worker import distributed_herder, standalone_herder
@@ -92,65 +93,9 @@ def distributed(bootstrap: str) -> Iterator[Callable[..., Herder]]:
         herder.stop()
 
 
-def _pg_bin(name: str) -> str | None:
-    import glob
-    import shutil
-
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found[-1] if found else shutil.which(name)
-
-
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private PostgreSQL server (Debian's package, installed by `make test`) on a free port."""
-    import os
-    import pwd
-    import socket
-    import subprocess
-
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        pytest.fail("PostgreSQL server binaries not found: `make test` installs Debian's postgresql package")
-    import tempfile
-    from pathlib import Path
-
-    # not under pytest's 0700 temp root: the server runs as Debian's postgres user when we are root
-    base = Path(tempfile.mkdtemp(prefix="odradek-pg-", dir="/tmp"))
-    data, sockets = base / "data", base / "sock"
-    sockets.mkdir()
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as Debian's postgres user
-        pw = pwd.getpwnam("postgres")
-        os.chown(base, pw.pw_uid, pw.pw_gid)
-        os.chown(sockets, pw.pw_uid, pw.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    subprocess.run(
-        [*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *prefix,
-            pg_ctl,
-            "-D",
-            str(data),
-            "-l",
-            str(base / "log"),
-            "-w",
-            "-o",
-            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], check=False, capture_output=True
-        )
+def postgres_url() -> Iterator[str]:
+    """A private PostgreSQL server (Debian's package, installed by `make test`) on a free port; it
+    stops with the test process, even one that is killed."""
+    with postgres_server() as url:
+        yield url

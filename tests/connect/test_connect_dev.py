@@ -46,9 +46,14 @@ def test_odradek_dev_runs_connect_and_the_readme_recipes_work(tmp_path: Path) ->
     ])  # fmt: skip
     assert shutil.which("curl"), "curl is missing: `make test` installs it"
     try:
+        # generous waits: the whole dev stack starts here, on a CI machine that may be busy
+        assert sup.wait_lines("connect", 1, timeout=120)[0][3] == "Kafka Connect"
         url = sup.address("connect")
-        assert sup.wait_lines("connect", 1)[0][3] == "Kafka Connect"
-        wait_for(lambda: httpx.get(url + "/health", timeout=5).status_code == 200, what="connect healthy")
+        wait_for(
+            lambda: httpx.get(url + "/health", timeout=5).status_code == 200,
+            timeout=120,
+            what="connect healthy",
+        )
         assert httpx.get(url + "/", timeout=5).json()["kafka_cluster_id"]
         (tmp_path / "input.txt").write_text("hello\nworld\n")
         for recipe in readme_recipes():
@@ -66,10 +71,11 @@ def test_odradek_dev_runs_connect_and_the_readme_recipes_work(tmp_path: Path) ->
                         (tmp_path / "output.txt").exists()
                         and (tmp_path / "output.txt").read_text() == "hello\nworld\n"
                     ),
+                    timeout=120,
                     what="sink output",
                 )
         # Avro through the registry odradek dev runs: source → topic (Avro) → sink
-        registry = sup.address("registry")
+        registry = sup.wait_lines("registry", 1, timeout=120)[-1][2]
         (tmp_path / "avro-in.txt").write_text("one\ntwo\n")
         avro = {
             "value.converter": "io.confluent.connect.avro.AvroConverter",
@@ -102,9 +108,10 @@ def test_odradek_dev_runs_connect_and_the_readme_recipes_work(tmp_path: Path) ->
                 (tmp_path / "avro-out.txt").exists()
                 and (tmp_path / "avro-out.txt").read_text() == "one\ntwo\n"
             ),
+            timeout=120,
             what="Avro round trip",
         )
         assert "avro-lines-value" in httpx.get(registry + "/subjects", timeout=10).json()
-        assert sup.stop(signal.SIGINT) <= 10
+        sup.stop(signal.SIGINT, timeout=60)  # raises if the stack is not gone in time
     finally:
         sup.kill_all()

@@ -35,7 +35,8 @@ def running(tmp_path: Path) -> Iterator[ThreadedBroker]:
 
 def fail(running: ThreadedBroker, key: ApiKey, handler: Callable[..., Any]) -> None:
     def swap(broker: Broker) -> None:
-        spec = broker.dispatcher.specs[key]
+        spec = broker.dispatcher.spec(key)
+        assert spec is not None
         broker.dispatcher.specs[key] = dataclasses.replace(spec, handler=handler)
 
     running.call(swap)

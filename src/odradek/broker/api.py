@@ -46,3 +46,13 @@ class ApiSpec:
             raise ValueError(
                 f"{self.key.name}: versions {self.min_version}-{self.max_version} outside {lo}-{hi}"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiEntry:
+    """An API the broker serves, before its handler module (``handlers.<module>``) is imported."""
+
+    key: ApiKey
+    min_version: int
+    max_version: int
+    module: str

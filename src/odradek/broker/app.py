@@ -26,17 +26,16 @@ import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from odradek.broker.authorization import BrokerAuthorizer
-from odradek.broker.cluster_membership import ClusterMembership
 from odradek.broker.config import BrokerConfig
 from odradek.broker.connection import SessionSettings
 from odradek.broker.connection_quotas import ConnectionLimits, parse_overrides
 from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
-from odradek.broker.handlers import all_specs
+from odradek.broker.handlers import ENTRIES
 from odradek.broker.isr_writer import StoreIsrWriter
 from odradek.broker.jwks import JwksRefresher
 from odradek.broker.keystore_update import KeystoreUpdateCheck
@@ -84,6 +83,9 @@ from odradek.storage.flusher import LogFlusher
 from odradek.storage.log_cleaner import CleanerConfig
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager, remove_paths
+
+if TYPE_CHECKING:
+    from odradek.broker.cluster_membership import ClusterMembership
 
 log = logging.getLogger("odradek.broker")
 
@@ -174,6 +176,8 @@ class Broker:
         self._given_store = metadata_store
         self.cluster: ClusterMembership | None = None
         if config.zookeeper_connect is not None and metadata_store is None:
+            from odradek.broker.cluster_membership import ClusterMembership  # (only in a ZooKeeper cluster)
+
             self.cluster = ClusterMembership(self)
         self.produce_purgatory: Purgatory[TopicPartition] = Purgatory("produce")
         self.fetch_purgatory: Purgatory[TopicPartition] = Purgatory("fetch")
@@ -257,7 +261,7 @@ class Broker:
                 self.listener_security, config.static.values, config.node_id
             ),
         )
-        self.dispatcher = Dispatcher(all_specs(), self.ports, self.metrics)
+        self.dispatcher = Dispatcher(ENTRIES, self.ports, self.metrics)
         self.server = KafkaServer(
             self.dispatcher,
             config.int_value("socket.request.max.bytes"),

@@ -26,9 +26,10 @@ import time
 from collections.abc import Awaitable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
-from odradek.broker.api import ApiSpec, Chunks
+from odradek.broker.api import ApiEntry, ApiSpec, Chunks
 from odradek.broker.context import RequestContext
 from odradek.broker.error_response import MESSAGE, error_response
+from odradek.broker.handlers import load_spec, reserve_descriptor
 from odradek.model.errors import ErrorCode
 from odradek.protocol import codec, framing
 from odradek.protocol.api_keys import ApiKey
@@ -52,22 +53,46 @@ class CloseConnection(Exception):
 
 
 class Dispatcher:
+    """Serves the APIs of ``specs``: each an `ApiSpec`, or an `ApiEntry` whose handler module is
+    imported when the API is first asked for (`spec`)."""
+
     def __init__(
-        self, specs: Iterable[ApiSpec], ports: BrokerPorts, metrics: BrokerMetrics | None = None
+        self,
+        specs: Iterable[ApiSpec | ApiEntry],
+        ports: BrokerPorts,
+        metrics: BrokerMetrics | None = None,
     ) -> None:
+        self.entries: dict[int, ApiSpec | ApiEntry] = {}
         self.specs: dict[int, ApiSpec] = {}
+        """The APIs whose handlers are loaded."""
         for spec in specs:
-            if spec.key in self.specs:
+            if spec.key in self.entries:
                 raise ValueError(f"two handlers for {spec.key.name}")
-            self.specs[int(spec.key)] = spec
+            self.entries[int(spec.key)] = spec
+            if isinstance(spec, ApiSpec):
+                self.specs[int(spec.key)] = spec
+        if len(self.specs) < len(self.entries):
+            reserve_descriptor()
         self.ports = ports
         self.metrics = metrics
 
     def api_versions(self) -> list[api_versions.ApiVersion]:
         return [
             api_versions.ApiVersion(api_key=k, min_version=s.min_version, max_version=s.max_version)
-            for k, s in sorted(self.specs.items())
+            for k, s in sorted(self.entries.items())
         ]
+
+    def spec(self, key: int) -> ApiSpec | None:
+        """The API's spec, importing its handler module the first time; None if not served."""
+        spec = self.specs.get(key)
+        if spec is None:
+            entry = self.entries.get(key)
+            if entry is None:
+                return None
+            if isinstance(entry, ApiEntry):
+                entry = load_spec(entry)
+            spec = self.specs[key] = entry
+        return spec
 
     def handle(
         self, frame: bytearray, client_host: str, connection_id: int, session: ClientSession | None = None
@@ -83,7 +108,7 @@ class Dispatcher:
                 session.sasl.check_request(key, self.ports.clock.now_ms())
             except IllegalSaslState as exc:
                 raise CloseConnection(str(exc)) from exc
-        spec = self.specs.get(key)
+        spec = self.specs.get(key) or self.spec(key)
         if spec is None:
             raise CloseConnection(f"unknown API key {key}")
         if not spec.min_version <= version <= spec.max_version:

@@ -22,6 +22,11 @@ its group coordinator's onPartitionsDeleted): every loaded shard writes tombston
 of those topics before the deletion is answered. When topics are created or deleted, it calls
 `on_topics_changed` (Kafka's onNewMetadataImage): every loaded shard resolves its groups' regex
 subscriptions again and bumps the epoch of the groups whose topics changed.
+
+The service (and with it the group coordinator's modules and message schemas) is created when it is
+first needed: at start if `__consumer_offsets` exists, else at the first group request or
+FindCoordinator. Until then no group can exist, and a request reaching the service before any
+partition is loaded answers NOT_COORDINATOR, as Kafka's does.
 """
 
 from __future__ import annotations
@@ -41,9 +46,6 @@ from odradek.broker.coordinator_loader import (
 )
 from odradek.broker.coordinator_log import PartitionCoordinatorLog
 from odradek.coordinator.context import RequestContext as CoordinatorContext
-from odradek.coordinator.group.config import GroupCoordinatorConfig
-from odradek.coordinator.group.service import GroupCoordinatorService
-from odradek.coordinator.group.topics import TopicInfo
 from odradek.metadata.image import TopicImage
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
@@ -52,6 +54,9 @@ from odradek.security.acl import AclOperation, ResourceType
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
     from odradek.broker.context import RequestContext
+    from odradek.coordinator.group.config import GroupCoordinatorConfig
+    from odradek.coordinator.group.service import GroupCoordinatorService
+    from odradek.coordinator.group.topics import TopicInfo
 
 log = logging.getLogger("odradek.broker.groups")
 MINUTE_MS = 60_000
@@ -59,6 +64,8 @@ MINUTE_MS = 60_000
 
 def coordinator_config(broker: Broker, num_partitions: int | None = None) -> GroupCoordinatorConfig:
     """Kafka's group coordinator settings from the broker's configuration."""
+    from odradek.coordinator.group.config import GroupCoordinatorConfig
+
     config = broker.config
     return GroupCoordinatorConfig(
         offsets_topic_num_partitions=num_partitions or config.int_value("offsets.topic.num.partitions"),
@@ -111,6 +118,8 @@ class ImageTopics:
 
 
 def _info(topic: TopicImage | None) -> TopicInfo | None:
+    from odradek.coordinator.group.topics import TopicInfo
+
     return None if topic is None else TopicInfo(topic.topic_id, topic.name, len(topic.partitions))
 
 
@@ -120,14 +129,23 @@ class BrokerGroupCoordinator:
         self.log = PartitionCoordinatorLog(
             broker.partitions, GROUP_METADATA_TOPIC_NAME, broker.clock, broker.flusher
         )
-        self.service = self._new_service(coordinator_config(broker))
+        self._service: GroupCoordinatorService | None = None
         self._ready = False
         self._ready_lock = asyncio.Lock()
         self._loading: asyncio.Task[ErrorCode] | None = None
         self._started = False
         self._background = BackgroundLoads()
 
+    @property
+    def service(self) -> GroupCoordinatorService:
+        """The service, created on first use (see the module doc); `_make_ready` starts it."""
+        if self._service is None:
+            self._service = self._new_service(coordinator_config(self.broker))
+        return self._service
+
     def _new_service(self, config: GroupCoordinatorConfig) -> GroupCoordinatorService:
+        from odradek.coordinator.group.service import GroupCoordinatorService
+
         broker = self.broker
         topics = ImageTopics(broker)
         return GroupCoordinatorService.create(broker.clock, self.log, topics, config, broker.rng)
@@ -135,7 +153,6 @@ class BrokerGroupCoordinator:
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.service.start()
         self._started = True
         if self.broker.image.topic(GROUP_METADATA_TOPIC_NAME) is not None:
             # Loaded in the background: the broker serves meanwhile (FindCoordinator waits for it,
@@ -150,7 +167,8 @@ class BrokerGroupCoordinator:
         if loading is not None:
             loading.cancel()
             await asyncio.wait([loading])
-        await self.service.stop()
+        if self._service is not None:
+            await self._service.stop()
 
     async def loaded(self) -> None:
         """Until the loading started at start is over."""
@@ -181,7 +199,7 @@ class BrokerGroupCoordinator:
             return await self._make_ready()
 
     def _all_loaded(self) -> bool:
-        return set(self.service.runtime.partitions()) == led_partitions(
+        return self._service is not None and set(self._service.runtime.partitions()) == led_partitions(
             self.broker, GROUP_METADATA_TOPIC_NAME
         )
 
@@ -192,7 +210,7 @@ class BrokerGroupCoordinator:
         if not self._started:
             return
         led = led_partitions(self.broker, GROUP_METADATA_TOPIC_NAME)
-        loaded = self.service.runtime.partitions()
+        loaded = self._service.runtime.partitions() if self._service is not None else []
         for index in loaded:
             if index not in led:
                 self.service.unload(index)
@@ -210,11 +228,13 @@ class BrokerGroupCoordinator:
             if topic is None:
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
         count = len(topic.partitions)
-        if count != self.service.config.offsets_topic_num_partitions:
+        if self._service is None:
+            self._service = self._new_service(coordinator_config(broker, count))
+        if count != self._service.config.offsets_topic_num_partitions:
             # The shards must follow the topic as it is, whatever the config says now.
-            await self.service.stop()
-            self.service = self._new_service(coordinator_config(broker, count))
-            await self.service.start()
+            await self._service.stop()
+            self._service = self._new_service(coordinator_config(broker, count))
+        await self._service.start()  # (a no-op once started)
         loaded = set(self.service.runtime.partitions())
         todo = []
         for index in sorted(led_partitions(broker, GROUP_METADATA_TOPIC_NAME)):
@@ -231,7 +251,7 @@ class BrokerGroupCoordinator:
 
     async def on_topics_deleted(self, topics: Collection[str]) -> None:
         """Topics were deleted: drop their groups' offsets (tombstones in `__consumer_offsets`)."""
-        if not self._started or not topics:
+        if not self._started or not topics or self._service is None:
             return
         dropped = await self.service.on_topics_deleted(topics)
         if dropped:
@@ -240,7 +260,7 @@ class BrokerGroupCoordinator:
     async def on_topics_changed(self, created: Collection[str], deleted: Collection[str]) -> None:
         """Topics were created or deleted: resolve the groups' regex subscriptions again, so that a
         new matching topic is assigned at the members' next heartbeat."""
-        if not self._started or not (created or deleted):
+        if not self._started or not (created or deleted) or self._service is None:
             return
         bumped = await self.service.on_topics_changed()
         if bumped:

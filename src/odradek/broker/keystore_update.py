@@ -18,19 +18,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import pkcs12
+from typing import TYPE_CHECKING
 
 from odradek.broker.listener_security import ListenerSecurity
 from odradek.broker.tls import TlsConfigError, TlsSettings, listener_setting
 from odradek.metadata.image import ClusterImage
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 FAILED = "Validation of dynamic config update of SSLFactory failed: "
 
 
 def keystore_certificate(settings: TlsSettings) -> x509.Certificate | None:
     """The first (leaf) certificate of a keystore, or None when the keystore holds none."""
+    from cryptography import x509  # imported when a TLS listener's keystore changes, not at start
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
     try:
         if settings.keystore_type == "PKCS12" and settings.keystore_location:
             _, cert, _ = pkcs12.load_key_and_certificates(
@@ -51,6 +55,8 @@ def keystore_certificate(settings: TlsSettings) -> x509.Certificate | None:
 
 
 def _alternative_names(cert: x509.Certificate) -> set[str]:
+    from cryptography import x509
+
     try:
         extension = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -35,5 +34,6 @@ class Periodic:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # asyncio.wait, not `await task` under suppress(CancelledError): that would also swallow
+            # a cancellation of the caller arriving while the job winds down.
+            await asyncio.wait([task])

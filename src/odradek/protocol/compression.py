@@ -7,14 +7,14 @@
 * 3 lz4: the LZ4 frame format (KIP-57).
 * 4 zstd: a zstd frame.
 
-The broker never decompresses on the Produce/Fetch path; compaction and tools do.
+The broker never decompresses on the Produce/Fetch path; compaction and tools do, so `cramjam`
+is imported by the first call that needs it (a broker that never meets a compressed batch to
+rewrite does without its few MB).
 """
 
 from __future__ import annotations
 
 import struct
-
-import cramjam
 
 from odradek.protocol.primitives import Buffer, ProtocolError
 
@@ -38,6 +38,8 @@ class UnsupportedCompressionError(ProtocolError):
 
 
 def _xerial_decompress(data: bytes) -> bytes:
+    import cramjam
+
     out = bytearray()
     pos = _XERIAL_HEADER.size
     while pos < len(data):
@@ -53,6 +55,8 @@ def _xerial_decompress(data: bytes) -> bytes:
 
 
 def _xerial_compress(data: bytes) -> bytes:
+    import cramjam
+
     out = bytearray(_XERIAL_HEADER.pack(_XERIAL_MAGIC, 1, 1))
     for start in range(0, len(data), _XERIAL_BLOCK):
         block = bytes(cramjam.snappy.compress_raw(data[start : start + _XERIAL_BLOCK]))
@@ -62,6 +66,8 @@ def _xerial_compress(data: bytes) -> bytes:
 
 
 def decompress(codec: int, data: Buffer) -> bytes:
+    import cramjam
+
     raw = bytes(data)
     try:
         if codec == GZIP:
@@ -84,6 +90,8 @@ def decompress(codec: int, data: Buffer) -> bytes:
 def compress(codec: int, data: bytes) -> bytes:
     if codec == NONE:
         return data
+    import cramjam
+
     if codec == GZIP:
         return bytes(cramjam.gzip.compress(data))
     if codec == SNAPPY:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,7 +63,7 @@ class BrokerProcess:
         self.lines = []
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            cmd,
+            _dies_with_this_process() + cmd,
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
@@ -142,3 +143,13 @@ class BrokerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _dies_with_this_process() -> list[str]:
+    """A prefix giving the broker a parent-death signal (util-linux `setpriv`), so a test run that
+    is itself killed does not leave its brokers running. Only from the main thread: the signal
+    follows the thread that started the child, and a helper thread ending must not kill a broker."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or threading.current_thread() is not threading.main_thread():
+        return []
+    return [setpriv, "--pdeathsig=SIGKILL", "--"]

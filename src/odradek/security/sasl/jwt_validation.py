@@ -25,13 +25,12 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from joserfc import jws
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from typing import TYPE_CHECKING, Any
 
 from odradek.security.sasl.oauthbearer import TokenValidationError, ValidatedToken
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 SIGNED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 MAX_TOKEN_LENGTH = 64 * 1024
@@ -188,6 +187,9 @@ class SignedJwtValidator:
     @staticmethod
     def parse_key_set(jwks_json: str | bytes) -> KeySet:
         """A JWKS document (``{"keys": [...]}``); raises ValueError when it is not one."""
+        from joserfc.errors import JoseError  # (joserfc: only once a listener validates signed JWTs)
+        from joserfc.jwk import KeySet
+
         try:
             document = json.loads(jwks_json)
             if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
@@ -202,6 +204,8 @@ class SignedJwtValidator:
     @classmethod
     def empty(cls) -> SignedJwtValidator:
         """A validator with no keys: it refuses every token (fail closed)."""
+        from joserfc.jwk import KeySet
+
         return cls(KeySet([]))
 
     def with_key_set(self, key_set: KeySet) -> SignedJwtValidator:
@@ -223,6 +227,9 @@ class SignedJwtValidator:
             raise TokenValidationError(f"JWT algorithm {alg!r} is not allowed on this listener")
         if not self.key_set.keys:
             raise TokenValidationError("no JWKS keys are loaded: refusing every token")
+        from joserfc import jws
+        from joserfc.errors import JoseError
+
         try:
             signature = jws.deserialize_compact(token, self.key_set, algorithms=list(self.algorithms))
         except JoseError as exc:

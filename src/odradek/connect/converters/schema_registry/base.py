@@ -1,5 +1,8 @@
 """What the three schema-registry converters share: configuration (Confluent's converter config
-names), the registry client, the wire header, and a per-schema serializer cache.
+names), the registry client, the wire header, per-schema serializer and reader caches, and the
+from/to Connect data skeleton (nulls, the schema requirement, error wrapping). A format supplies
+`writer` (Connect schema -> a function of value and context to bytes) and `reader` (schema id ->
+the Connect schema and a function of bytes and context to a Connect value).
 
 Configs: `schema.registry.url` (required; comma-separated URLs), `basic.auth.user.info` with
 `basic.auth.credentials.source=USER_INFO`, `auto.register.schemas` (true), `use.latest.version`
@@ -13,7 +16,7 @@ from __future__ import annotations
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from confluent_kafka.schema_registry import (
     SchemaRegistryClient,
@@ -21,11 +24,18 @@ from confluent_kafka.schema_registry import (
     topic_record_subject_name_strategy,
     topic_subject_name_strategy,
 )
-from confluent_kafka.serialization import MessageField, SerializationContext
+from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
 
 from odradek.connect.api.config_def import ConfigDef, ConfigType, Importance
 from odradek.connect.api.errors import ConfigException, DataException
+from odradek.connect.api.headers import Headers
 from odradek.connect.converters.base import Converter
+from odradek.connect.data.schema import Schema
+from odradek.connect.data.schema_and_value import SchemaAndValue
+
+# (value, context) -> framed bytes; (framed bytes, context) -> Connect value
+Write = Callable[[Any, SerializationContext], bytes]
+Read = Callable[[bytes, SerializationContext], Any]
 
 STRATEGIES: dict[str, Callable[..., Any]] = {}
 for _name, _fn in (
@@ -116,7 +126,57 @@ class LruCache(OrderedDict[Any, Any]):
 class SchemaRegistryConverter(Converter):
     """Base of the Avro/JSON Schema/Protobuf converters."""
 
+    format_name: ClassVar[str]  # in messages: "Avro", "JSON Schema", "Protobuf"
     client: SchemaRegistryClient
+
+    def writer(self, schema: Schema) -> Write:
+        """A serializer for values of ``schema`` (built once per schema, then cached)."""
+        raise NotImplementedError
+
+    def reader(self, schema_id: int) -> tuple[Schema, Read]:
+        """The Connect schema of registered ``schema_id`` and a deserializer (cached per id)."""
+        raise NotImplementedError
+
+    def check_writable(self, schema: Schema | None, value: Any) -> Schema:
+        if schema is None:
+            raise DataException(
+                f"{type(self).__name__} needs a schema (schemaless data: use the JsonConverter)"
+            )
+        return schema
+
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
+        if value is None:
+            return None
+        schema = self.check_writable(schema, value)
+        write: Write = self.serializers.remember(schema, lambda: self.writer(schema))
+        try:
+            return write(value, self.context(topic))
+        except (SerializationError, ValueError, TypeError) as exc:
+            raise DataException(
+                f"Failed to serialize {self.format_name} data for topic {topic}: {exc}"
+            ) from exc
+
+    def to_connect_data(
+        self, topic: str, value: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue:
+        if value is None:
+            return SchemaAndValue(None, None)
+        schema_id = schema_id_of(value)
+        try:
+            schema, read = self.readers.remember(schema_id, lambda: self.reader(schema_id))
+            return SchemaAndValue(schema, read(value, self.context(topic)))
+        except (SerializationError, ValueError, TypeError, KeyError) as exc:
+            raise DataException(
+                f"Failed to deserialize {self.format_name} data for topic {topic}: {exc}"
+            ) from exc
+        except DataException:
+            raise
+        except Exception as exc:  # registry errors (unknown id, unreachable)
+            raise DataException(
+                f"Failed to read {self.format_name} schema {schema_id} for topic {topic}: {exc}"
+            ) from exc
 
     @classmethod
     def config_def(cls) -> ConfigDef:

@@ -1,0 +1,74 @@
+"""Starting a broker imports what serving needs, not the modules of features it was not asked for:
+TLS and OAuth libraries, compression codecs, the group coordinator, rarely used APIs' handlers and
+message schemas (they cost a start a large part of its time and memory). A check on what is
+imported, not a timing: `bench/scale_bench.py` measures the start."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+NOT_AT_START = (
+    "cryptography",
+    "joserfc",
+    "cramjam",  # (unless python-snappy, a test dependency, is installed: prometheus_client imports it)
+    "odradek.broker.cluster_membership",
+    "odradek.coordinator.group.service",
+    "odradek.coordinator.group.shard",
+    "odradek.broker.handlers.acls",
+    "odradek.broker.handlers.create_topics",
+    "odradek.protocol.messages.describe_user_scram_credentials",
+    "odradek.protocol.messages.create_acls",
+)
+
+SCRIPT = """
+import asyncio, json, struct, sys
+from odradek.broker.app import Broker
+from odradek.broker.config import BrokerConfig
+
+async def main() -> None:
+    broker = Broker(BrokerConfig.from_properties(
+        {"listeners": "PLAINTEXT://127.0.0.1:0", "log.dirs": sys.argv[1]}))
+    await broker.start()
+    try:
+        host, port = broker.advertised_endpoint()
+        reader, writer = await asyncio.open_connection(host, port)
+        # Metadata v1, all topics: api key 3, version 1, correlation id 7, client id "t", topics null
+        body = struct.pack(">hhih", 3, 1, 7, 1) + b"t" + struct.pack(">i", -1)
+        writer.write(struct.pack(">i", len(body)) + body)
+        size = struct.unpack(">i", await reader.readexactly(4))[0]
+        correlation_id = struct.unpack(">i", (await reader.readexactly(size))[:4])[0]
+        writer.close()
+    finally:
+        await broker.stop()
+    print(json.dumps({"correlation_id": correlation_id, "modules": sorted(sys.modules)}))
+
+asyncio.run(main())
+"""
+
+
+def test_a_plaintext_broker_answering_metadata_imports_no_rarely_used_module(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path)], check=True, capture_output=True, text=True, timeout=120
+    ).stdout
+    result = json.loads(out.splitlines()[-1])
+    assert result["correlation_id"] == 7
+    modules = set(result["modules"])
+    assert "odradek.broker.handlers.metadata" in modules  # loaded by its first request
+    heavy_here = [m for m in NOT_AT_START if not (m == "cramjam" and "snappy" in modules)]
+    imported = sorted(m for m in modules for heavy in heavy_here if m == heavy or m.startswith(heavy + "."))
+    assert imported == []
+
+
+def test_the_record_codecs_import_the_compression_library_on_first_use() -> None:
+    code = """
+import sys
+from odradek.protocol import compression, records
+assert "cramjam" not in sys.modules
+packed = compression.compress(compression.LZ4, b"x" * 100)
+assert compression.decompress(compression.LZ4, packed) == b"x" * 100
+assert "cramjam" in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
