@@ -168,6 +168,12 @@ def main() -> None:
         print(
             table(e2e_results, "e2e", "records_per_s").replace("records per CPU-second", "records per second")
         )
+        print()
+        print(
+            table(e2e_results, "e2e").replace(
+                "records per CPU-second", "records per CPU-second of the process"
+            )
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
 

@@ -1,16 +1,29 @@
 """odradek.streams end to end through a broker: read `--records` 1 KiB JSON records from `--topic`,
 run the workload, write to `--out-topic`; the time from `start()` until every input record is
-processed and committed (startup included, as for the peer). Prints one JSON line."""
+processed and committed (startup included, as for the peer). Prints one JSON line, with the process
+CPU time and the stream threads' own CPU time (from /proc on Linux): CPU per record is the figure
+that survives a loaded machine."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 import uuid
 
 from odradek.streams import KafkaStreams, Serdes, StreamsBuilder
+
+
+def thread_cpu_seconds(native_id: int | None) -> float | None:
+    """CPU time (user + system) of one thread of this process, or None where /proc has no such file."""
+    try:
+        with open(f"/proc/self/task/{native_id}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -59,6 +72,7 @@ def main() -> None:
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
+        thread_cpus = [thread_cpu_seconds(getattr(t._thread, "native_id", None)) for t in streams.threads]
     finally:
         streams.close()
     print(
@@ -72,6 +86,12 @@ def main() -> None:
                 "cpu_seconds": cpu,
                 "records_per_s": args.records / elapsed,
                 "records_per_cpu_s": args.records / cpu,
+                "cpu_us_per_record": cpu * 1e6 / args.records,
+                "stream_thread_cpu_us_per_record": (
+                    sum(c or 0.0 for c in thread_cpus) * 1e6 / args.records
+                    if None not in thread_cpus
+                    else None
+                ),
             }
         ),
         flush=True,

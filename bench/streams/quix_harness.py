@@ -155,16 +155,21 @@ def e2e(args: argparse.Namespace) -> dict[str, Any]:
         sdf = sdf.apply(count, stateful=True)
     sdf.to_topic(out)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     outputs = args.records // 2 if args.workload == "stateless" else args.records
     app.run(count=outputs, timeout=600, collect=False)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     return {
         "peer": "quixstreams",
         "layer": "e2e",
         "workload": args.workload,
         "records": args.records,
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "records_per_s": args.records / elapsed,
+        "records_per_cpu_s": args.records / cpu,
+        "cpu_us_per_record": cpu * 1e6 / args.records,
     }
 
 

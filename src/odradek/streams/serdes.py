@@ -36,6 +36,13 @@ class Serde(Generic[T]):
     """Base class: subclasses implement `to_bytes`/`from_bytes` for non-null values."""
 
     name = "serde"
+    raw_bytes = False
+    """True when `serialize`/`deserialize` hand `bytes` (and None) through unchanged."""
+    fast_encode: Any = None
+    """A one-argument encoder giving what `serialize` gives for a non-None value, or raising (then
+    `serialize` runs); None when there is none. The fused per-record path uses it (no wrapper call)."""
+    fast_decode: Any = None
+    """The same for `deserialize` of non-None bytes."""
 
     def to_bytes(self, obj: T) -> bytes:
         raise NotImplementedError
@@ -74,6 +81,7 @@ class Serde(Generic[T]):
 
 class BytesSerde(Serde[bytes]):
     name = "bytes"
+    raw_bytes = True
 
     def to_bytes(self, obj: bytes) -> bytes:
         if not isinstance(obj, bytes | bytearray | memoryview):
@@ -121,6 +129,8 @@ class JsonSerde(Serde[Any]):
     def __init__(self, dumps: Any = None, loads: Any = None) -> None:
         self._dumps = dumps or orjson.dumps
         self._loads = loads or orjson.loads
+        self.fast_encode = self._dumps if dumps is None else None
+        self.fast_decode = self._loads if loads is None else None
 
     def to_bytes(self, obj: Any) -> bytes:
         try:

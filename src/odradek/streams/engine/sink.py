@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from odradek.streams.engine.context import FailedProcessingException
+from odradek.streams.engine.fused import Fail, Stage
 from odradek.streams.processor import Processor
-from odradek.streams.record import Record
+from odradek.streams.record import Headers, Record
 from odradek.streams.topology import SinkNode
 
 if TYPE_CHECKING:
@@ -43,3 +46,44 @@ class SinkProcessor(Processor):
                 partition = self.node.partitioner(topic, record.key, record.value, kb, count)
         task.collector.send(topic, kb, vb, record.timestamp, record.headers, partition)
         self.sent += 1
+
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage | None:
+        """`process` as a stage (a fixed topic only), with the serdes' one-argument fast paths."""
+        if self.topic is None:
+            return None
+        task, topic, partitioner = self.task, self.topic, self.node.partitioner
+        send = task.collector.send
+        key_serialize, value_serialize = self.key_serde.serialize, self.value_serde.serialize
+        key_raw = getattr(self.key_serde, "raw_bytes", False)
+        encode = getattr(self.value_serde, "fast_encode", None)
+
+        def sink_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                try:
+                    if key_raw and (key is None or type(key) is bytes):
+                        kb = key
+                    else:
+                        kb = key_serialize(topic, key, headers)
+                    if encode is not None and value is not None:
+                        try:
+                            vb = encode(value)
+                        except Exception:
+                            vb = value_serialize(topic, value, headers)
+                    else:
+                        vb = value_serialize(topic, value, headers)
+                except Exception as exc:
+                    task.production_failed(name, Record(key, value, timestamp, headers), exc)
+                    return
+                partition = None
+                if partitioner is not None:
+                    count = task.collector.partitions_for(topic)
+                    if count:
+                        partition = partitioner(topic, key, value, kb, count)
+                send(topic, kb, vb, timestamp, headers, partition)
+                self.sent += 1
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return sink_stage

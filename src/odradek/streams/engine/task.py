@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from odradek.streams.config import StreamsConfig
+from odradek.streams.engine import fused
 from odradek.streams.engine.collector import RecordCollector
 from odradek.streams.engine.context import FailedProcessingException, NodeContext
 from odradek.streams.engine.punctuation import PunctuationQueue, Schedule
@@ -43,6 +44,11 @@ _FATAL = (
     InvalidStateStoreException,
     FailedProcessingException,
 )
+
+
+_Input = tuple[str, Any, Any, Any, Any, Any, bool, Any]
+"""A source topic's entry: source node, its forward, key and value deserialize, timestamp extractor,
+the fused stage of its children (None: general path), key bytes as they are, value fast decoder."""
 
 
 class _SourceProcessor(Processor):
@@ -141,19 +147,25 @@ class Task:
                 listener = getattr(self.processors[name], "on_stream_time_advanced", None)
                 if listener is not None:
                     self._time_listeners.append(listener)
-        self._inputs: dict[str, tuple[str, Any, Any, Any, Any]] = {}
+        counting = str(config.get("metrics.recording.level", "INFO")).upper() == "DEBUG"
+        self._stages = fused.StageBuilder(self) if fused.FUSE_STATELESS and not counting else None
+        self._inputs: dict[str, _Input] = {}
         for topic in self._sources:
             self._add_input(topic)
         self._order = [self.processors[n] for n in names if isinstance(topology.nodes[n], ProcessorNode)]
 
-    def _add_input(self, topic: str) -> tuple[str, Any, Any, Any, Any]:
+    def _add_input(self, topic: str) -> _Input:
         node, ctx = self._sources[topic]
+        key_serde, value_serde = self._key_serdes[topic], self._value_serdes[topic]
         entry = self._inputs[topic] = (
             node.name,
             ctx.forward,
-            self._key_serdes[topic].deserialize,
-            self._value_serdes[topic].deserialize,
+            key_serde.deserialize,
+            value_serde.deserialize,
             node.timestamp_extractor or self.default_extractor,
+            None if self._stages is None else self._stages.children_of(node.name),
+            getattr(key_serde, "raw_bytes", False),
+            getattr(value_serde, "fast_decode", None),
         )
         return entry
 
@@ -169,7 +181,7 @@ class Task:
                 return node, ctx
         return None
 
-    def _new_topic(self, topic: str) -> tuple[str, Any, Any, Any, Any]:
+    def _new_topic(self, topic: str) -> _Input:
         """A topic first seen in this task: a pattern source matched it (new topics of a pattern
         subscription appear while the application runs)."""
         found = self._pattern_source_of(topic)
@@ -214,15 +226,25 @@ class Task:
     ) -> bool:
         """Process one input record; False when it was skipped (bad input a handler let through)."""
         try:
-            name, forward, key_deserialize, value_deserialize, extractor = self._inputs[topic]
+            name, forward, key_deserialize, value_deserialize, extractor, stage, key_raw, decode = (
+                self._inputs[topic]
+            )
         except KeyError:
-            name, forward, key_deserialize, value_deserialize, extractor = self._new_topic(topic)
+            name, forward, key_deserialize, value_deserialize, extractor, stage, key_raw, decode = (
+                self._new_topic(topic)
+            )
         self._meta = (topic, partition, offset)
         self._raw = (key, value)
         self.record_headers = headers
         try:
-            k = key_deserialize(topic, key, headers)
-            v = value_deserialize(topic, value, headers)
+            k = key if key_raw else key_deserialize(topic, key, headers)
+            if decode is not None and value is not None:
+                try:
+                    v = decode(value)
+                except Exception:
+                    v = value_deserialize(topic, value, headers)
+            else:
+                v = value_deserialize(topic, value, headers)
         except Exception as exc:
             self._handle(
                 self.deserialization_handler.handle(self._error_context(name, timestamp), exc),
@@ -242,7 +264,10 @@ class Task:
             return False
         if timestamp > self.stream_time:  # noqa: PLR1730 - an if is cheaper than max() per record
             self.stream_time = timestamp
-        forward(Record(k, v, timestamp, headers))
+        if stage is not None:
+            stage(k, v, timestamp, headers)
+        else:
+            forward(Record(k, v, timestamp, headers))
         self.processed += 1
         if self.stream_punctuation._heap and self.stream_punctuation._heap[0].next_time <= self.stream_time:
             self.punctuate(PunctuationType.STREAM_TIME, self.stream_time)
@@ -253,14 +278,16 @@ class Task:
     ) -> None:
         """Process an already deserialized record as if it came from `topic` (benchmarks, embedding:
         the SQL engine's inserts). Its timestamp is taken as is."""
-        if topic not in self._sources:
-            self._new_topic(topic)
-        _node, ctx = self._sources[topic]
+        entry = self._inputs.get(topic) or self._new_topic(topic)
         self._meta = (topic, partition, offset)
         self.record_headers = record.headers
         if record.timestamp > self.stream_time:  # noqa: PLR1730 - an if is cheaper than max() per record
             self.stream_time = record.timestamp
-        ctx.forward(record)
+        stage = entry[5]
+        if stage is not None:
+            stage(record.key, record.value, record.timestamp, record.headers)
+        else:
+            entry[1](record)
         self.processed += 1
         if self.stream_punctuation._heap and self.stream_punctuation._heap[0].next_time <= self.stream_time:
             self.punctuate(PunctuationType.STREAM_TIME, self.stream_time)

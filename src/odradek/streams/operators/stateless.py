@@ -6,8 +6,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from odradek.streams.engine.context import FailedProcessingException
+from odradek.streams.engine.fused import Fail, Stage
 from odradek.streams.processor import Processor, ProcessorContext
-from odradek.streams.record import Record
+from odradek.streams.record import Headers, Record
 
 log = logging.getLogger("odradek.streams")
 
@@ -35,6 +37,20 @@ class MapProcessor(_Base):
         key, value = self.fn(record.key, record.value)
         self.forward(Record(key, value, record.timestamp, record.headers))
 
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        fn, nxt = self.fn, children()
+
+        def map_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                new_key, new_value = fn(key, value)
+                nxt(new_key, new_value, timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return map_stage
+
 
 class MapValuesProcessor(_Base):
     def __init__(self, fn: Callable[..., Any], with_key: bool) -> None:
@@ -59,6 +75,32 @@ class MapValuesProcessor(_Base):
         value = self.fn(record.key, record.value) if self.with_key else self.fn(record.value)
         self.forward(Record(record.key, value, record.timestamp, record.headers))
 
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        fn, nxt = self.fn, children()
+        if self.with_key:
+
+            def map_values_with_key_stage(
+                key: Any, value: Any, timestamp: int, headers: Headers | None
+            ) -> None:
+                try:
+                    nxt(key, fn(key, value), timestamp, headers)
+                except FailedProcessingException:
+                    raise
+                except Exception as exc:
+                    fail(name, key, value, timestamp, headers, exc)
+
+            return map_values_with_key_stage
+
+        def map_values_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                nxt(key, fn(value), timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return map_values_stage
+
 
 class FlatMapProcessor(_Base):
     def __init__(self, fn: Callable[[Any, Any], Any]) -> None:
@@ -67,6 +109,20 @@ class FlatMapProcessor(_Base):
     def process(self, record: Record[Any, Any]) -> None:
         for key, value in self.fn(record.key, record.value) or ():
             self.forward(Record(key, value, record.timestamp, record.headers))
+
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        fn, nxt = self.fn, children()
+
+        def flat_map_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                for new_key, new_value in fn(key, value) or ():
+                    nxt(new_key, new_value, timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return flat_map_stage
 
 
 class FlatMapValuesProcessor(_Base):
@@ -78,6 +134,20 @@ class FlatMapValuesProcessor(_Base):
         values = self.fn(record.key, record.value) if self.with_key else self.fn(record.value)
         for value in values or ():
             self.forward(Record(record.key, value, record.timestamp, record.headers))
+
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        fn, nxt, with_key = self.fn, children(), self.with_key
+
+        def flat_map_values_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                for new_value in (fn(key, value) if with_key else fn(value)) or ():
+                    nxt(key, new_value, timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return flat_map_values_stage
 
 
 class FilterProcessor(_Base):
@@ -105,6 +175,32 @@ class FilterProcessor(_Base):
         if bool(self.predicate(record.key, record.value)) != self.negate:
             self.forward(record)
 
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        predicate, nxt = self.predicate, children()
+        if self.negate:
+
+            def filter_not_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+                try:
+                    if not predicate(key, value):
+                        nxt(key, value, timestamp, headers)
+                except FailedProcessingException:
+                    raise
+                except Exception as exc:
+                    fail(name, key, value, timestamp, headers, exc)
+
+            return filter_not_stage
+
+        def filter_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                if predicate(key, value):
+                    nxt(key, value, timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return filter_stage
+
 
 class SelectKeyProcessor(_Base):
     def __init__(self, fn: Callable[[Any, Any], Any]) -> None:
@@ -114,6 +210,19 @@ class SelectKeyProcessor(_Base):
         self.forward(
             Record(self.fn(record.key, record.value), record.value, record.timestamp, record.headers)
         )
+
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        fn, nxt = self.fn, children()
+
+        def select_key_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                nxt(fn(key, value), value, timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return select_key_stage
 
 
 class PeekProcessor(_Base):
@@ -141,6 +250,22 @@ class PeekProcessor(_Base):
         if self.passes:
             self.forward(record)
 
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        fn = self.fn
+        nxt = children() if self.passes else None
+
+        def peek_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                fn(key, value)
+                if nxt is not None:
+                    nxt(key, value, timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return peek_stage
+
 
 class PassThroughProcessor(_Base):
     def specialize(self, forward: Callable[..., None]) -> Callable[[Record[Any, Any]], None] | None:
@@ -148,6 +273,19 @@ class PassThroughProcessor(_Base):
 
     def process(self, record: Record[Any, Any]) -> None:
         self.forward(record)
+
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        nxt = children()
+
+        def pass_through_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                nxt(key, value, timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return pass_through_stage
 
 
 class BranchProcessor(_Base):

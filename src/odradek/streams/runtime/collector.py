@@ -1,6 +1,14 @@
 """The runtime's `RecordCollector`: sends serialized records through one confluent-kafka producer
 per stream thread, remembers the offsets its changelog records got (for checkpoints), and keeps
-delivery failures for the production exception handler."""
+delivery failures for the production exception handler.
+
+Delivery reports cost a Python call per record, so they are asked for only where they carry
+information: a thread whose tasks write changelogs needs each changelog record's offset (checkpoints),
+and gets a report per record; a thread without state stores (stateless topologies) sets librdkafka's
+`delivery.report.only.error`, so only failed records come back. The guarantee is the same either way:
+the thread commits offsets only after `flush()` returned with nothing left in flight and no failure
+reported, and a failure goes to the production exception handler before that commit.
+"""
 
 from __future__ import annotations
 
@@ -27,18 +35,28 @@ class FailedDelivery:
 class ProducerCollector:
     def __init__(
         self,
-        producer: Producer,
+        producer: Producer | None,
         partition_counts: Callable[[str], int | None],
         before_send: Callable[[], None] | None = None,
+        report_successes: bool = True,
     ) -> None:
-        self.producer = producer
+        self.producer: Any = producer
         self._partition_counts = partition_counts
         self.before_send = before_send
+        self.report_successes = report_successes
+        """False: only failed deliveries are reported (no changelog offsets to learn)."""
         self.changelog_topics: set[str] = set()
         self.changelog_offsets: dict[tuple[str, int], int] = {}
         self.failed: list[FailedDelivery] = []
         self.sent = 0
         self._lock = threading.Lock()
+        self._on_delivery: Any = self._delivered if report_successes else None
+
+    def producer_settings(self) -> dict[str, Any]:
+        """What the producer's configuration needs for this collector's delivery reports."""
+        if self.report_successes:
+            return {}
+        return {"delivery.report.only.error": True, "on_delivery": self._delivered}
 
     def _delivered(self, err: KafkaError | None, msg: Any) -> None:
         if err is not None:
@@ -67,14 +85,13 @@ class ProducerCollector:
     ) -> None:
         if self.before_send is not None:
             self.before_send()
-        kwargs: dict[str, Any] = {"timestamp": timestamp, "on_delivery": self._delivered}
-        if partition is not None:
-            kwargs["partition"] = partition
-        if headers:
-            kwargs["headers"] = headers
+        # positional arguments (topic, value, key, partition, callback, on_delivery, timestamp,
+        # headers): no keyword dict per record; a None callback means the producer's default one
+        produce = self.producer.produce
+        p = -1 if partition is None else partition
         while True:
             try:
-                self.producer.produce(topic, value, key, **kwargs)
+                produce(topic, value, key, p, self._on_delivery, None, timestamp, headers or None)
                 break
             except BufferError:
                 self.producer.poll(0.05)  # the local queue is full: let deliveries drain

@@ -107,6 +107,9 @@ class StreamThread:
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
             "isolation.level": "read_committed" if self.eos else "read_uncommitted",
+            # librdkafka stops fetching for this long once its local queue is full (default 1 s): the
+            # queue drains in a fraction of that and the thread would then wait for records
+            "fetch.queue.backoff.ms": 20,
         }
         if c["group.protocol"] == "consumer":
             consumer["group.protocol"] = "consumer"
@@ -129,10 +132,15 @@ class StreamThread:
     def _run(self) -> None:
         consumer_conf, producer_conf = self._client_configs()
         self.consumer = Consumer(consumer_conf)
-        self.producer = Producer(producer_conf)
+        # delivery reports per record only where changelog offsets are needed (checkpoints)
         self.collector = ProducerCollector(
-            self.producer, self.partition_counts, self._ensure_txn if self.eos else None
+            None,
+            self.partition_counts,
+            self._ensure_txn if self.eos else None,
+            report_successes=bool(self.factory.topology.stores),
         )
+        self.producer = Producer({**producer_conf, **self.collector.producer_settings()})
+        self.collector.producer = self.producer
         for name in self.factory.topology.stores:
             self.collector.changelog_topics.add(self.factory.changelog_topic(name))
         self.restorer = StateRestorer(
@@ -182,7 +190,9 @@ class StreamThread:
         self.by_partition.clear()
         self.consumer.close()
         self.producer.flush(10)
-        # drop the client handles now (librdkafka threads end when the last reference goes)
+        # drop the client handles now (librdkafka threads end when the last reference goes); the
+        # producer's error-only delivery callback is the collector's: break that cycle first
+        self.collector.producer = None
         del self.consumer, self.producer, self.collector
 
     # -- the loop -------------------------------------------------------------------------------------
@@ -190,7 +200,7 @@ class StreamThread:
     def _in_time_order(self, messages: list[Any]) -> list[Any]:
         """Records of a task's partitions interleaved by timestamp (each partition's order kept), as
         Kafka Streams' partition group picks the input record with the smallest timestamp next."""
-        if len(messages) < 2:
+        if len(messages) < 2 or not self._merging:
             return messages
         per_partition: dict[tuple[str, int], list[Any]] = {}
         for msg in messages:
@@ -208,6 +218,11 @@ class StreamThread:
             else:
                 ordered += heapq.merge(*lists, key=_timestamp)
         return ordered
+
+    @property
+    def _merging(self) -> bool:
+        """Whether some task reads several partitions (only then are records put in time order)."""
+        return any(len(a.inputs) > 1 for a in self.tasks.values())
 
     def _run_once(self, max_records: int, poll_s: float) -> None:
         messages: list[Any] = self._in_time_order(self.consumer.consume(max_records, poll_s))
