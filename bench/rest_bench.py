@@ -4,6 +4,7 @@ work done by confluent-kafka talking Kafka directly, on one broker, same machine
 
     python bench/rest_bench.py            # about a minute
     python bench/rest_bench.py --quick    # smoke
+    python bench/rest_bench.py --only produce --records 100000   # the produce scenarios only
 
 Scenarios (1 KiB JSON records):
 * v2 produce: POST /topics/{t}, 100 records per request, C keep-alive connections in parallel;
@@ -16,6 +17,12 @@ Scenarios (1 KiB JSON records):
 * idle consumer instance memory: proxy RSS growth per v2 consumer instance (created, subscribed,
   one fetch), averaged over 200 instances.
 
+For each HTTP scenario it also prints CPU microseconds per record: of the proxy process (all its
+threads, and in parentheses its event-loop thread alone), of the broker and of this load
+generator. CPU per record holds on a busy machine where records/s does not; the "idle estimate"
+is the least of 1e6 / (event-loop µs) and 2 cores / (proxy + broker + load generator µs), an
+upper bound by CPU alone (it ignores waits such as linger.ms with few requests in flight).
+
 The HTTP client is a minimal asyncio HTTP/1.1 client with pre-built requests, so the load generator
 costs little CPU next to the proxy. Benchmarks are never part of `make test`.
 """
@@ -26,10 +33,12 @@ import argparse
 import asyncio
 import calendar
 import json
+import os
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,6 +52,7 @@ from odradek.testing.broker_process import BrokerProcess  # noqa: E402
 from odradek.testing.service_process import rest_proxy  # noqa: E402
 
 VALUE = {"id": 0, "payload": "x" * 990}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 V2_JSON = "application/vnd.kafka.json.v2+json"
 
 
@@ -313,6 +323,12 @@ async def latency_run(consume: object, bootstrap: str, topic: str, rate: int, se
     return float(result["p99_ms"])
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, every thread) the process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -345,13 +361,51 @@ async def idle_memory(url: str, pid: int, topic: str, count: int) -> float:
     return (after - before) / count
 
 
+def measured(pids: dict[str, int], records: int, run: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """``run()``'s result plus CPU microseconds per record of the proxy and the broker (by pid)
+    and of this load generator while it ran. CPU per record holds on a loaded machine, where wall
+    throughput does not: on an idle machine, the proxy's event loop (one thread) and the 2 cores
+    shared by everything bound the throughput (see `idle_estimate`)."""
+    before = {name: cpu_s(pid) for name, pid in pids.items()}
+    client0 = time.process_time()
+    loop0 = thread_cpu_s(pids["proxy"], pids["proxy"])
+    result = run()
+    for name, pid in pids.items():
+        result[f"{name}_us"] = (cpu_s(pid) - before[name]) / records * 1e6
+    result["loop_us"] = (thread_cpu_s(pids["proxy"], pids["proxy"]) - loop0) / records * 1e6
+    result["client_us"] = (time.process_time() - client0) / records * 1e6
+    return result
+
+
+def thread_cpu_s(pid: int, tid: int) -> float:
+    """CPU seconds of one thread (the proxy's main thread runs its event loop)."""
+    fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def idle_estimate(r: dict[str, float], cores: int = 2) -> float:
+    """Records/s an idle machine with ``cores`` allows by CPU alone: the least of what the event
+    loop thread can do on one core and what all processes together can do on all cores."""
+    total = r["proxy_us"] + r["broker_us"] + r["client_us"]
+    return min(1e6 / r["loop_us"], cores * 1e6 / total)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--only",
+        choices=("produce", "consume", "memory"),
+        action="append",
+        help="run only these scenario groups (repeatable; default: all)",
+    )
+    parser.add_argument("--records", type=int, help="records per throughput scenario")
     args = parser.parse_args()
-    total = 20_000 if args.quick else 200_000
+    groups = set(args.only or ("produce", "consume", "memory"))
+    total = args.records or (20_000 if args.quick else 200_000)
+    idle: float | None = None
     with tempfile.TemporaryDirectory() as tmp, BrokerProcess(Path(tmp), {"num.partitions": "1"}) as broker:
         bootstrap = broker.bootstrap
         admin = AdminClient({"bootstrap.servers": bootstrap})
@@ -366,35 +420,65 @@ def main() -> int:
             cluster = json.loads(
                 __import__("urllib.request").request.urlopen(proxy.url + "/v3/clusters").read()
             )["data"][0]["cluster_id"]
-            results["direct produce"] = direct_produce(bootstrap, topics["direct"], total)
-            results["v2 produce (100/request)"] = asyncio.run(v2_produce(proxy.url, topics["v2"], total, 8))
-            results["v3 streaming produce"] = asyncio.run(
-                v3_stream(proxy.url, cluster, topics["v3"], total, 4)
-            )
-            results["direct consume"] = direct_consume(bootstrap, topics["direct"], total)
-            results["v2 consume"] = asyncio.run(v2_consume(proxy.url, topics["v2"], total))
-            results["SSE consume"] = asyncio.run(sse_consume(proxy.url, cluster, topics["v3"], total))
-            rate, seconds = 2000, (2 if args.quick else 5)
-            n = rate * seconds
-            for name, topic, make in (
-                ("direct consume", "lat-direct", None),
-                ("v2 consume", "lat-v2", "v2"),
-                ("SSE consume", "lat-sse", "sse"),
-            ):
-                if make is None:
-                    coro = asyncio.to_thread(direct_consume, bootstrap, topics[topic], n)
-                elif make == "v2":
-                    coro = v2_consume(proxy.url, topics[topic], n)
-                else:
-                    coro = sse_consume(proxy.url, cluster, topics[topic], n)
-                results[name]["p99_ms"] = asyncio.run(
-                    latency_run(coro, bootstrap, topics[topic], rate, seconds)
+            assert broker.proc is not None
+            pids = {"proxy": proxy.pid, "broker": broker.proc.pid}
+            if "produce" in groups or "consume" in groups:
+                results["direct produce"] = direct_produce(bootstrap, topics["direct"], total)
+            if "produce" in groups:
+                results["v2 produce (100/request)"] = measured(
+                    pids, total, lambda: asyncio.run(v2_produce(proxy.url, topics["v2"], total, 8))
                 )
-            idle = asyncio.run(idle_memory(proxy.url, proxy.pid, topics["idle"], 50 if args.quick else 200))
-    print(f"{'scenario':32} {'records/s':>12} {'p99 ms':>9}")
+                results["v3 streaming produce"] = measured(
+                    pids,
+                    total,
+                    lambda: asyncio.run(v3_stream(proxy.url, cluster, topics["v3"], total, 4)),
+                )
+            if "consume" in groups:
+                if "produce" not in groups:  # fill the topics the consumers read
+                    direct_produce(bootstrap, topics["v2"], total)
+                    direct_produce(bootstrap, topics["v3"], total)
+                results["direct consume"] = direct_consume(bootstrap, topics["direct"], total)
+                results["v2 consume"] = measured(
+                    pids, total, lambda: asyncio.run(v2_consume(proxy.url, topics["v2"], total))
+                )
+                results["SSE consume"] = measured(
+                    pids,
+                    total,
+                    lambda: asyncio.run(sse_consume(proxy.url, cluster, topics["v3"], total)),
+                )
+                rate, seconds = 2000, (2 if args.quick else 5)
+                n = rate * seconds
+                for name, topic, make in (
+                    ("direct consume", "lat-direct", None),
+                    ("v2 consume", "lat-v2", "v2"),
+                    ("SSE consume", "lat-sse", "sse"),
+                ):
+                    if make is None:
+                        coro = asyncio.to_thread(direct_consume, bootstrap, topics[topic], n)
+                    elif make == "v2":
+                        coro = v2_consume(proxy.url, topics[topic], n)
+                    else:
+                        coro = sse_consume(proxy.url, cluster, topics[topic], n)
+                    results[name]["p99_ms"] = asyncio.run(
+                        latency_run(coro, bootstrap, topics[topic], rate, seconds)
+                    )
+            if "memory" in groups:
+                idle = asyncio.run(
+                    idle_memory(proxy.url, proxy.pid, topics["idle"], 50 if args.quick else 200)
+                )
+    load = os.getloadavg()[0]
+    print(f"{'scenario':32} {'records/s':>10} {'p99 ms':>8}   CPU µs per record: proxy (loop) broker client")
     for name, r in results.items():
-        print(f"{name:32} {r['records_s']:12,.0f} {r['p99_ms']:9.1f}")
-    print(f"idle v2 consumer instance: {idle:,.0f} KiB of proxy RSS each")
+        cpu = ""
+        if "proxy_us" in r:
+            cpu = (
+                f"   {r['proxy_us']:5.1f} ({r['loop_us']:4.1f}) {r['broker_us']:6.1f} {r['client_us']:6.1f}"
+                f"   idle estimate {idle_estimate(r):,.0f}/s"
+            )
+        print(f"{name:32} {r['records_s']:10,.0f} {r['p99_ms']:8.1f}{cpu}")
+    if idle is not None:
+        print(f"idle v2 consumer instance: {idle:,.0f} KiB of proxy RSS each")
+    print(f"load average (1 min) at the end: {load:.1f}")
     return 0
 
 

@@ -2,14 +2,14 @@
 """Security costs: PLAINTEXT vs SSL vs SASL_SSL throughput and broker CPU per 1 KiB message, the
 connection set-up rate of each mechanism, and the broker memory of an idle authenticated connection.
 
-    python bench/security_bench.py                # 20 000 messages per listener
-    python bench/security_bench.py --messages 5000 --connections 20 --idle 100
+    python bench/security_bench.py                # 100 000 messages per listener
+    python bench/security_bench.py --messages 5000 --connections 20 --idle 100 --rounds 1
 
 One broker with three listeners (PLAINTEXT, SSL, SASL_SSL with PLAIN, SCRAM-SHA-256/512 and
 OAUTHBEARER), no authorizer (the transport's cost alone). Producer and consumer are confluent-kafka
-(acks=1); CPU is the broker process's user+system time (/proc) per message. Connection set-up uses
-the CLI's wire client (TLS handshake + SASL exchange + one ApiVersions). Run by `make bench`, never
-by `make test`.
+(acks=1); CPU is the broker process's time on CPU (/proc schedstat, all threads) per message.
+Connection set-up uses the CLI's wire client (TLS handshake + SASL exchange + one ApiVersions).
+Run by `make bench`, never by `make test`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -37,8 +38,19 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """The process's CPU time: the scheduler's nanoseconds on CPU summed over its threads
+    (/proc/PID/task/*/schedstat), or /proc/PID/stat's 10 ms ticks where schedstat is missing."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # a thread that just ended
+        return total / 1e9
+    except (FileNotFoundError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def rss_kib(pid: int) -> int:
@@ -74,11 +86,13 @@ def client_config(broker: BrokerProcess, ca: Path, listener: str) -> dict[str, s
     return config
 
 
-def throughput(broker: BrokerProcess, ca: Path, listener: str, messages: int) -> dict[str, float]:
+def throughput(
+    broker: BrokerProcess, ca: Path, listener: str, messages: int, round_: int = 0
+) -> dict[str, float]:
     assert broker.proc is not None
     pid = broker.proc.pid
     config = client_config(broker, ca, listener)
-    topic = f"bench-{listener.lower()}"
+    topic = f"bench-{listener.lower()}-{round_}"
     admin = AdminClient(config)
     admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
     value = b"x" * 1024
@@ -133,13 +147,17 @@ def listener_of(mechanism: str) -> str:
     return mechanism if mechanism in ("PLAINTEXT", "SSL") else "SASL_SSL"
 
 
-def setup_rate(broker: BrokerProcess, ca: Path, mechanism: str, count: int) -> float:
+def setup_rate(broker: BrokerProcess, ca: Path, mechanism: str, count: int) -> dict[str, float]:
+    """Connections set up one after another: per second (wall clock, the client's work included)
+    and the broker's CPU per connection (valid on a loaded machine too)."""
+    assert broker.proc is not None
     host, port = broker.bootstrap_for(listener_of(mechanism)).split(":")
     security = security_for(mechanism, ca)
-    started = time.perf_counter()
+    cpu0, started = cpu_seconds(broker.proc.pid), time.perf_counter()
     for _ in range(count):
         Connection((host, int(port)), 10, security).close()
-    return count / (time.perf_counter() - started)
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(broker.proc.pid) - cpu0
+    return {"per_s": count / elapsed, "broker_cpu_ms": cpu / count * 1000}
 
 
 def idle_memory(broker: BrokerProcess, ca: Path, count: int) -> float:
@@ -160,8 +178,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--messages", type=int, default=20_000)
-    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per listener (median)")
     parser.add_argument("--idle", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -182,8 +201,14 @@ def main() -> None:
             )
             conn.close()
             results: dict[str, object] = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-            for listener in ("PLAINTEXT", "SSL", "SASL_SSL"):
-                results[listener] = throughput(broker, ca, listener, args.messages)
+            # rounds alternate the listeners, and each figure is the median of its rounds: on a
+            # shared machine the CPU a message costs drifts with what else runs
+            runs: dict[str, list[dict[str, float]]] = {"PLAINTEXT": [], "SSL": [], "SASL_SSL": []}
+            for round_ in range(args.rounds):
+                for listener, rows in runs.items():
+                    rows.append(throughput(broker, ca, listener, args.messages, round_))
+            for listener, rows in runs.items():
+                results[listener] = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
             results["setup_per_s"] = {
                 m: setup_rate(broker, ca, m, args.connections)
                 for m in ("PLAINTEXT", "SSL", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
@@ -206,6 +231,15 @@ def main() -> None:
             f"{listener:<10} {row['produce_msg_s']:>14.0f} {row['produce_cpu_us_msg']:>11.1f} "
             f"{row['consume_msg_s']:>14.0f} {row['consume_cpu_us_msg']:>11.1f}   produce CPU x{ratio:.2f}"
         )
+    print(f"\n{'connection set-up':<18} {'per s':>8} {'broker CPU ms':>14}")
+    setups = results["setup_per_s"]
+    assert isinstance(setups, dict)
+    for mechanism, row in setups.items():
+        print(f"{mechanism:<18} {row['per_s']:>8.0f} {row['broker_cpu_ms']:>14.2f}")
+    consume_ratio = "x{:.2f}".format(
+        results["SSL"]["consume_cpu_us_msg"] / plain["consume_cpu_us_msg"]  # type: ignore[index]
+    )
+    print(f"\nSSL consume CPU {consume_ratio} plaintext; load average {os.getloadavg()[0]:.1f}")
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / f"security-{results['date']}.json").write_text(json.dumps(results, indent=2))

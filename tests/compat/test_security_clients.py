@@ -541,3 +541,63 @@ def test_a_regex_subscription_matches_only_topics_the_member_may_describe(
         assert {tp.topic for tp in member.assignment.topic_partitions} == {mine}
     finally:
         consumer.close()
+
+
+def test_consumer_group_describe_hides_groups_naming_topics_the_describer_may_not_describe(
+    secured: tuple[BrokerProcess, Pki],
+) -> None:
+    """KIP-848 ConsumerGroupDescribe as Kafka answers it (KAFKA-18813): bob may DESCRIBE alice's
+    group but not its topic, so the group answers TOPIC_AUTHORIZATION_FAILED and no member or topic
+    name leaks; once bob may DESCRIBE the topic he sees the members. Authorized operations are
+    each describer's own."""
+    from confluent_kafka.admin import NewTopic
+
+    broker, pki = secured
+    suffix = uuid.uuid4().hex[:6]
+    topic, group = f"sec-alice-cgd{suffix}", f"sec-alice-cgd-g{suffix}"
+    admin = AdminClient(admin_config(broker, pki))
+    for future in admin.create_topics([NewTopic(topic, 1, 1)]).values():
+        future.result(30)
+    alice = librdkafka_config(broker, pki, "SASL_PLAINTEXT", **sasl("PLAIN", "alice", "alice-secret"))
+    bob = librdkafka_config(broker, pki, "SASL_PLAINTEXT", **sasl("PLAIN", "bob", "bob-secret"))
+    consumer = Consumer({**alice, "group.id": group, "group.protocol": "consumer"})
+
+    def grant(resource: ResourceType, name: str) -> None:
+        binding = AclBinding(
+            resource,
+            name,
+            ResourcePatternType.LITERAL,
+            "User:bob",
+            "*",
+            AclOperation.DESCRIBE,
+            AclPermissionType.ALLOW,
+        )
+        for future in admin.create_acls([binding]).values():
+            future.result(timeout=30)
+
+    def describe(config: dict[str, str]) -> Any:
+        client = AdminClient(config)  # kept alive until the answer came
+        [future] = client.describe_consumer_groups([group], include_authorized_operations=True).values()
+        return future.result(30)
+
+    try:
+        consumer.subscribe([topic])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not consumer.assignment():
+            consumer.poll(0.2)
+        assert {tp.topic for tp in consumer.assignment()} == {topic}
+        with pytest.raises(KafkaException) as refused:  # bob may not describe the group at all
+            describe(bob)
+        assert refused.value.args[0].code() == KafkaError.GROUP_AUTHORIZATION_FAILED
+        grant(ResourceType.GROUP, group)
+        with pytest.raises(KafkaException) as hidden:
+            describe(bob)
+        assert hidden.value.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        assert topic not in str(hidden.value)
+        grant(ResourceType.TOPIC, topic)
+        seen = describe(bob)
+        assert {tp.topic for m in seen.members for tp in m.assignment.topic_partitions} == {topic}
+        assert {op.name for op in seen.authorized_operations} == {"DESCRIBE"}
+        assert "DELETE" in {op.name for op in describe(alice).authorized_operations}
+    finally:
+        consumer.close()

@@ -109,7 +109,11 @@ def test_a_greedy_producer_is_held_to_its_quota_while_another_keeps_its_rate(
         thread.start()
     for thread in threads:
         thread.join()
-    assert QUOTA * 0.95 <= alice["rate"] <= QUOTA * 1.05, alice["rate"] / QUOTA
+    # Never above the quota. Below it, the 30 s window (`make chaos`) holds the 5 %; the
+    # short window of `make test` allows more, because on a busy 2-core CI machine the client itself
+    # loses time after each unmuting (seen: 0.82-0.90 of the quota at load 17-25, 1.0 alone).
+    floor = 0.95 if MEASURE_S >= 30 else 0.75
+    assert QUOTA * floor <= alice["rate"] <= QUOTA * 1.05, alice["rate"] / QUOTA
     assert bob["rate"] > 3 * QUOTA, bob["rate"] / QUOTA  # unthrottled: far above alice's quota
 
 

@@ -1,11 +1,14 @@
-"""Connection limits of a real broker: idle connections closed, creation rate, per-address and total
-limits, and what an idle connection costs in memory."""
+"""Connection limits of a real broker: idle connections closed, creation rate, per-address, per-listener
+and total limits (the inter-broker listener exempt), the ``ip`` connection_creation_rate quota, and
+what an idle connection costs in memory."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import socket
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 
@@ -156,3 +159,74 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise AssertionError("no VmRSS")
+
+
+def connect_to(port: int, source: str = "127.0.0.1") -> socket.socket:
+    sock = socket.socket()
+    sock.settimeout(10)
+    sock.bind((source, 0))
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
+def test_listener_limits_and_the_inter_broker_exemption(broker_factory: Callable[..., BrokerProcess]) -> None:
+    """``listener.name.client.max.connections=2`` holds CLIENT at two; ``max.connections=3`` holds
+    the broker, but the inter-broker listener (INTERNAL) is exempt from it."""
+    broker = broker_factory(
+        {
+            "listeners": "CLIENT://127.0.0.1:0,INTERNAL://127.0.0.1:0",
+            "listener.security.protocol.map": "CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT",
+            "inter.broker.listener.name": "INTERNAL",
+            "max.connections": "3",
+            "listener.name.client.max.connections": "2",
+        }
+    )
+    client_port, internal_port = broker.listener_ports["CLIENT"], broker.listener_ports["INTERNAL"]
+    clients = [connect_to(client_port) for _ in range(2)]
+    assert all(hello(s) for s in clients)
+    waiting = connect_to(client_port)  # in the backlog: CLIENT is at its listener limit
+    waiting.settimeout(1.0)
+    with pytest.raises(TimeoutError):
+        hello(waiting)
+    brokers = [connect_to(internal_port) for _ in range(3)]  # 5 open > max.connections 3
+    assert all(hello(s) for s in brokers)
+    clients.pop().close()  # a CLIENT slot frees, but the broker (5 open) is over max.connections
+    time.sleep(0.3)
+    waiting.settimeout(0.5)
+    with pytest.raises(TimeoutError):
+        waiting.recv(4, socket.MSG_WAITALL)
+    for sock in brokers[:2]:
+        sock.close()
+    waiting.settimeout(10)
+    assert len(waiting.recv(4, socket.MSG_WAITALL)) == 4  # 2 open now: the waiting client is served
+    for sock in [*clients, *brokers[2:], waiting]:
+        sock.close()
+
+
+def test_an_address_over_its_connection_creation_rate_is_closed_after_a_delay(
+    broker_factory: Callable[..., BrokerProcess],
+) -> None:
+    """The ``ip`` client quota ``connection_creation_rate``, set with ``odradek quota set --ip``
+    (AlterClientQuotas): connections beyond the rate are held unserved, then closed; other
+    addresses keep connecting."""
+    broker = broker_factory()
+    command = ["quota", "set", "--ip", "127.0.0.4", "--connection-creation-rate", "1"]
+    bootstrap = ["--bootstrap-server", f"127.0.0.1:{broker.port}"]
+    subprocess.run(
+        [sys.executable, "-m", "odradek", *command, *bootstrap], check=True, capture_output=True, timeout=60
+    )
+    first = connect(broker, "127.0.0.4")
+    assert hello(first)
+    throttled = connect(broker, "127.0.0.4")
+    started = time.monotonic()
+    throttled.sendall(SIZE.pack(len(HELLO)) + HELLO)
+    throttled.settimeout(10)
+    assert closed_by_peer(throttled)  # never answered
+    assert time.monotonic() - started > 0.5  # ... and closed after the throttle time (about 1 s)
+    others = [connect(broker, "127.0.0.5") for _ in range(5)]
+    assert all(hello(s) for s in others)
+    time.sleep(1.0)
+    again = connect(broker, "127.0.0.4")  # the bucket refilled
+    assert hello(again)
+    for sock in [first, throttled, *others, again]:
+        sock.close()

@@ -251,24 +251,65 @@ def test_bad_transactional_requests_get_kafkas_errors_and_change_nothing(
     assert unadded.error_code == E.INVALID_TXN_STATE
     abortable = send(conn, batch(pid, epoch, 0, txn=True), txn_id="tx", version=11)
     assert abortable.error_code == E.TRANSACTION_ABORTABLE
-    # markers from a client are refused
-    marker = write_txn_markers.WritableTxnMarker(
-        producer_id=pid,
-        producer_epoch=epoch,
-        transaction_result=True,
-        topics=[write_txn_markers.WritableTxnMarkerTopic("t", [0, 1])],
-        coordinator_epoch=0,
-    )
-    response = conn.call(ApiKey.WRITE_TXN_MARKERS, 1, write_txn_markers.WriteTxnMarkersRequest([marker]))
-    assert [p.error_code for t in response.markers[0].topics for p in t.partitions] == [
-        E.CLUSTER_AUTHORIZATION_FAILED,
-        E.CLUSTER_AUTHORIZATION_FAILED,
-    ]
     assert (log_end(broker, 0), log_end(broker, 1)) == (0, 0)
     states = conn.call(
         ApiKey.DESCRIBE_TRANSACTIONS, 0, describe_transactions.DescribeTransactionsRequest(["tx"])
     ).transaction_states
     assert [(s.transaction_state, s.producer_epoch, s.topics) for s in states] == [("Empty", epoch, [])]
+
+
+def markers(pid: int, epoch: int, commit: bool, parts: dict[str, list[int]]) -> Any:
+    return write_txn_markers.WriteTxnMarkersRequest(
+        [
+            write_txn_markers.WritableTxnMarker(
+                producer_id=pid,
+                producer_epoch=epoch,
+                transaction_result=commit,
+                topics=[write_txn_markers.WritableTxnMarkerTopic(t, ps) for t, ps in parts.items()],
+                coordinator_epoch=0,
+            )
+        ]
+    )
+
+
+def marker_errors(response: Any) -> dict[tuple[str, int], int]:
+    return {
+        (t.name, p.partition_index): p.error_code
+        for m in response.markers
+        for t in m.topics
+        for p in t.partitions
+    }
+
+
+def test_write_txn_markers_from_another_brokers_coordinator_ends_the_transaction_here(
+    broker: InProcessBroker, conn: InMemoryConnection
+) -> None:
+    """What a coordinator on another broker sends this leader: the marker is written (the LSO
+    passes the transaction) and answered once committed; a stale epoch and an unknown partition get
+    Kafka's errors and write nothing."""
+    pid, epoch = init(conn, "remote")
+    assert add_partitions(conn, "remote", pid, epoch, [0]) == [E.NO_ERROR]
+    assert send(conn, batch(pid, epoch, 0, 3, txn=True), txn_id="remote").error_code == E.NO_ERROR
+    assert read(conn, isolation=READ_COMMITTED).last_stable_offset == 0
+    stale = conn.call(ApiKey.WRITE_TXN_MARKERS, 1, markers(pid, epoch - 1, True, {"t": [0]}))
+    assert marker_errors(stale) == {("t", 0): E.INVALID_PRODUCER_EPOCH}
+    response = conn.call(ApiKey.WRITE_TXN_MARKERS, 1, markers(pid, epoch, True, {"t": [0], "nope": [0]}))
+    assert marker_errors(response) == {("t", 0): E.NO_ERROR, ("nope", 0): E.UNKNOWN_TOPIC_OR_PARTITION}
+    assert log_end(broker, 0) == 4  # three records and the COMMIT marker
+    assert read(conn, isolation=READ_COMMITTED).last_stable_offset == 4
+
+
+def test_write_txn_markers_needs_cluster_action(tmp_path_factory: pytest.TempPathFactory) -> None:
+    overrides = {"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer"}
+    with InProcessBroker(tmp_path_factory.mktemp("txn-authz"), overrides) as b:
+        b.create_topic("t", 2)
+        conn = b.connect()
+        response = conn.call(ApiKey.WRITE_TXN_MARKERS, 1, markers(1000, 0, True, {"t": [0, 1]}))
+        assert marker_errors(response) == {
+            ("t", 0): E.CLUSTER_AUTHORIZATION_FAILED,
+            ("t", 1): E.CLUSTER_AUTHORIZATION_FAILED,
+        }
+        assert (log_end(b, 0), log_end(b, 1)) == (0, 0)
 
 
 def test_a_new_producer_with_the_same_id_fences_the_old_one_and_aborts_its_transaction(

@@ -24,6 +24,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,11 +32,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from odradek.broker.authorization import BrokerAuthorizer
 from odradek.broker.config import BrokerConfig
 from odradek.broker.connection import SessionSettings
-from odradek.broker.connection_quotas import ConnectionLimits, parse_overrides
+from odradek.broker.connection_quotas import (
+    ConnectionLimits,
+    IpCreationRates,
+    listener_overrides,
+    parse_overrides,
+)
 from odradek.broker.dispatcher import Dispatcher
 from odradek.broker.fetch_sessions import FetchSessionCache
 from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import ENTRIES
+from odradek.broker.inter_broker import InterBrokerConnector
 from odradek.broker.isr_writer import StoreIsrWriter
 from odradek.broker.jwks import JwksRefresher
 from odradek.broker.keystore_update import KeystoreUpdateCheck
@@ -60,14 +67,14 @@ from odradek.broker.server import KafkaServer
 from odradek.broker.tls_reload import TlsReloadPublisher
 from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
-from odradek.metadata.controller.brokers import bootstrap_single_node, new_cluster_id, register_broker
+from odradek.metadata.controller.brokers import bootstrap_single_node, join_cluster
 from odradek.metadata.controller.result import ControllerResult
 from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult, create_topics
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.local_store import LocalMetadataStore
 from odradek.metadata.log_config_builder import log_config_kwargs
-from odradek.metadata.records import ClusterIdRecord, MetadataRecord
+from odradek.metadata.records import MetadataRecord
 from odradek.metadata.store import MetadataConflictError, MetadataStore
 from odradek.model.clock import Clock, SystemClock
 from odradek.model.errors import ErrorCode
@@ -101,6 +108,22 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def connection_limits(config: BrokerConfig, inter_broker_listener: str) -> ConnectionLimits:
+    """Kafka's connection limit configs; the per-listener ones are ``listener.name.<l>.`` prefixed."""
+    props = config.static.values
+    return ConnectionLimits(
+        max_connections=config.int_value("max.connections"),
+        max_connections_per_ip=config.int_value("max.connections.per.ip"),
+        per_ip_overrides=parse_overrides(str(config.value("max.connections.per.ip.overrides") or "")),
+        creation_rate=config.int_value("max.connection.creation.rate"),
+        max_idle_ms=config.int_value("connections.max.idle.ms"),
+        per_listener=listener_overrides(props, "max.connections", int),
+        creation_rate_per_listener=listener_overrides(props, "max.connection.creation.rate", float),
+        # as in Kafka, the inter-broker listener is protected only when there are others to limit
+        inter_broker_listener=inter_broker_listener if len(config.listeners) > 1 else None,
+    )
+
+
 def _jwks_refresher(config: BrokerConfig) -> JwksRefresher | None:
     url = config.value("sasl.oauthbearer.jwks.endpoint.url")
     if not url:
@@ -119,18 +142,6 @@ def _jwks_refresher(config: BrokerConfig) -> JwksRefresher | None:
         clock_skew_ms=config.int_value("sasl.oauthbearer.clock.skew.seconds") * 1000,
     )
     return JwksRefresher(str(url), config.int_value("sasl.oauthbearer.jwks.endpoint.refresh.ms"), template)
-
-
-def join_cluster(
-    image: ClusterImage, broker_id: BrokerId, host: str, port: int, rng: random.Random
-) -> tuple[MetadataRecord, ...]:
-    """What a broker writes to a shared metadata store at start: its registration (and a cluster id
-    if the store has none yet). The controller is the control side's business."""
-    records: list[MetadataRecord] = []
-    if image.cluster_id is None:
-        records.append(ClusterIdRecord(new_cluster_id(rng)))
-    records.extend(register_broker(image, broker_id, host, port, None))
-    return tuple(records)
 
 
 T = TypeVar("T")
@@ -191,21 +202,6 @@ class Broker:
             isr_writer = StoreIsrWriter(metadata_store, threading.Lock(), self.partitions.isr_change_failed)
         if isr_writer is not None:
             self.partitions.isr_writer = isr_writer
-        self.fetchers = ReplicaFetcherManager(self.partitions, FetcherSettings.of(config), self.clock)
-        self.flusher = LogFlusher(self.logs, self.clock)
-        self.fetch_sessions = FetchSessionCache(
-            config.int_value("max.incremental.fetch.session.cache.slots"), self.rng
-        )
-        self.transactions = BrokerTransactionCoordinator(self)
-        self.groups = BrokerGroupCoordinator(self)
-        self.publishing = MetadataPublishing(
-            [
-                PartitionPublisher(self.partitions),
-                self.fetchers,
-                CoordinatorLeadershipPublisher(self.groups, self.transactions),
-                GroupTopicsPublisher(self.groups),
-            ]
-        )
         self.jwks = _jwks_refresher(config)
         self.listener_security = {
             listener.name: listener_security(
@@ -220,6 +216,27 @@ class Broker:
             )
             for listener in config.listeners
         }
+        self.inter_broker = InterBrokerConnector.of(
+            config, self.listener_security, required=metadata_store is not None or self.cluster is not None
+        )
+        """Where every connection to another broker comes from (`inter_broker.py`)."""
+        self.fetchers = ReplicaFetcherManager(
+            self.partitions, FetcherSettings.of(config), self.clock, self.inter_broker
+        )
+        self.flusher = LogFlusher(self.logs, self.clock)
+        self.fetch_sessions = FetchSessionCache(
+            config.int_value("max.incremental.fetch.session.cache.slots"), self.rng
+        )
+        self.transactions = BrokerTransactionCoordinator(self)
+        self.groups = BrokerGroupCoordinator(self)
+        self.publishing = MetadataPublishing(
+            [
+                PartitionPublisher(self.partitions),
+                self.fetchers,
+                CoordinatorLeadershipPublisher(self.groups, self.transactions),
+                GroupTopicsPublisher(self.groups),
+            ]
+        )
         self.publishing.publishers.append(
             TlsReloadPublisher(self.listener_security, config.static.values, config.node_id)
         )
@@ -266,13 +283,7 @@ class Broker:
             self.dispatcher,
             config.int_value("socket.request.max.bytes"),
             self.metrics,
-            ConnectionLimits(
-                max_connections=config.int_value("max.connections"),
-                max_connections_per_ip=config.int_value("max.connections.per.ip"),
-                per_ip_overrides=parse_overrides(str(config.value("max.connections.per.ip.overrides") or "")),
-                creation_rate=config.int_value("max.connection.creation.rate"),
-                max_idle_ms=config.int_value("connections.max.idle.ms"),
-            ),
+            connection_limits(config, self.inter_broker.listener),
             security=self.listener_security,
             settings=SessionSettings(
                 pre_auth_max_request_size=config.int_value("sasl.server.max.receive.size"),
@@ -280,6 +291,7 @@ class Broker:
                 failed_authentication_delay_ms=config.int_value("connection.failed.authentication.delay.ms"),
             ),
             tls_handshake_timeout_s=config.int_value("odradek.ssl.handshake.timeout.ms") / 1000,
+            ip_creation_rate=IpCreationRates(lambda: self.image.security.client_quotas),
         )
         self.metrics_endpoint: MetricsEndpoint | None = None
         self._metadata_lock = asyncio.Lock()
@@ -317,15 +329,22 @@ class Broker:
             await self.server.start(list(self.config.listeners))
             host, port = self.advertised_endpoint()
             if self._given_store is not None:
-                await self.apply_metadata(
-                    join_cluster(self.image, BrokerId(self.config.node_id), host, port, self.rng)
+                joined = join_cluster(
+                    self.image,
+                    BrokerId(self.config.node_id),
+                    host,
+                    port,
+                    rack=self._rack(),
+                    endpoints=self.advertised_endpoints(),
+                    rng=self.rng,
                 )
+                await self.apply_metadata(joined.records)
             elif self.cluster is not None:
                 await self.cluster.join()
             else:
                 await self.apply_metadata(
                     bootstrap_single_node(
-                        self.image, BrokerId(self.config.node_id), host, port, rack=None, rng=self.rng
+                        self.image, BrokerId(self.config.node_id), host, port, rack=self._rack(), rng=self.rng
                     )
                 )
         await asyncio.to_thread(remove_paths, report.stale)
@@ -424,6 +443,13 @@ class Broker:
             port = next(bound for lst, bound in self.server.bound if lst.name == listener.name)
         return listener.host or "127.0.0.1", port
 
+    def advertised_endpoints(self) -> tuple[str, ...]:
+        """``NAME://host:port`` for each advertised listener (what a registration lists)."""
+        return tuple(
+            "{}://{}:{}".format(listener.name, *self.advertised_endpoint(listener.name))
+            for listener in self.config.advertised_listeners
+        )
+
     def log_config(self, topic: str) -> LogConfig:
         return LogConfig(**log_config_kwargs(self.image, self.config.static, topic))  # type: ignore[arg-type]
 
@@ -474,7 +500,7 @@ class Broker:
 
     async def _make_partition_dirs(
         self, records: Sequence[MetadataRecord], base: ClusterImage | None = None
-    ) -> list[TopicPartition]:
+    ) -> list[tuple[TopicPartition, uuid.UUID]]:
         after = replay(self.image if base is None else base, records)
         new = new_local_partitions(self.partitions, after, records)
         if not new:
@@ -499,6 +525,10 @@ class Broker:
     ) -> int:
         store.apply(records, base=base)
         return store.version
+
+    def _rack(self) -> str | None:
+        rack = self.config.value("broker.rack")
+        return str(rack) if rack else None
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""

@@ -1,9 +1,12 @@
 """A broker's own connection to another broker (inter-broker requests: a follower's Fetch).
 
-One request at a time on one TCP connection, encoded and decoded with the project's codec. It speaks
-PLAINTEXT only today (`security.inter.broker.protocol` other than PLAINTEXT is not supported yet).
-Every call has a timeout (`replica.socket.timeout.ms`); any error closes the connection and raises
-`BrokerConnectionError`, and the caller connects again after its backoff.
+One request at a time on one TCP connection, encoded and decoded with the project's codec. On
+(re)connecting it does what the inter-broker listener asks (`inter_broker.py` builds the
+settings): TLS, then SaslHandshake v1 and SaslAuthenticate v2 until the login completes. A session
+with a lifetime (KIP-368, the other side's ``connections.max.reauth.ms``) is replaced by a new
+connection before it expires. Every call has a timeout (`replica.socket.timeout.ms`) covering the
+connection set-up too; any error closes the connection and raises `BrokerConnectionError` (a
+refused login: `BrokerAuthenticationError`), and the caller connects again after its backoff.
 """
 
 from __future__ import annotations
@@ -12,17 +15,33 @@ import asyncio
 import contextlib
 import itertools
 import struct
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from odradek.protocol import codec, framing
 from odradek.protocol import primitives as p
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import sasl_authenticate, sasl_handshake
 from odradek.protocol.messages.index import REQUESTS, RESPONSES
+from odradek.security.sasl.login import next_message
+from odradek.security.sasl.mechanism import SaslAuthenticationError
+
+if TYPE_CHECKING:
+    from odradek.security.sasl.login import ClientSecurity
 
 _SIZE = struct.Struct(">i")
+SASL_HANDSHAKE_VERSION = 1
+SASL_AUTHENTICATE_VERSION = 2
+REAUTH_MARGIN = 0.9
+"""A session with a lifetime is replaced after this fraction of it."""
 
 
 class BrokerConnectionError(Exception):
     """The other broker could not be reached, or the connection broke mid-call."""
+
+
+class BrokerAuthenticationError(BrokerConnectionError):
+    """The other broker refused this broker's login (wrong credentials, mechanism not enabled)."""
 
 
 def encode_request(api_key: int, version: int, request: Any, correlation_id: int, client_id: str) -> bytes:
@@ -44,14 +63,23 @@ def decode_response(api_key: int, version: int, frame: bytes) -> tuple[int, Any]
 
 
 class BrokerConnection:
-    def __init__(self, host: str, port: int, client_id: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        client_id: str,
+        timeout_s: float,
+        security: ClientSecurity | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.client_id = client_id
         self.timeout_s = timeout_s
+        self.security = security
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._correlation = itertools.count(1)
+        self._session_ends = float("inf")  # time.monotonic() after which the login must be renewed
 
     @property
     def connected(self) -> bool:
@@ -60,15 +88,60 @@ class BrokerConnection:
     async def call(self, api_key: int, version: int, request: Any) -> Any:
         try:
             return await asyncio.wait_for(self._call(api_key, version, request), self.timeout_s)
+        except SaslAuthenticationError as exc:
+            await self.close()
+            raise BrokerAuthenticationError(f"{self.host}:{self.port}: {exc}") from exc
         except (OSError, EOFError, TimeoutError, asyncio.IncompleteReadError, p.ProtocolError) as exc:
             await self.close()
             raise BrokerConnectionError(f"{self.host}:{self.port}: {exc!r}") from exc
 
     async def _call(self, api_key: int, version: int, request: Any) -> Any:
+        if self._writer is not None and time.monotonic() >= self._session_ends:
+            await self.close()  # the other side would close it on this request (KIP-368)
         if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+            await self._connect()
+        return await self._exchange(api_key, version, request)
+
+    async def _connect(self) -> None:
+        security = self.security
+        context = None if security is None else security.ssl_context
+        # with TLS, the host name is checked against the certificate when the context says so
+        # (ssl.endpoint.identification.algorithm=https, Kafka's default)
+        self._reader, self._writer = await asyncio.open_connection(self.host, self.port, ssl=context)
+        self._session_ends = float("inf")
+        if security is not None and security.sasl_client is not None:
+            await self._authenticate(security)
+
+    async def _authenticate(self, security: ClientSecurity) -> None:
+        assert security.sasl_client is not None and security.mechanism is not None
+        handshake = await self._exchange(
+            ApiKey.SASL_HANDSHAKE,
+            SASL_HANDSHAKE_VERSION,
+            sasl_handshake.SaslHandshakeRequest(security.mechanism),
+        )
+        if handshake.error_code:
+            raise SaslAuthenticationError(
+                f"SASL/{security.mechanism} is not enabled there (enabled: {', '.join(handshake.mechanisms)})"
+            )
+        client = security.sasl_client()
+        message: bytes | None = client.initial_response()
+        while message is not None:
+            started = time.monotonic()
+            response = await self._exchange(
+                ApiKey.SASL_AUTHENTICATE,
+                SASL_AUTHENTICATE_VERSION,
+                sasl_authenticate.SaslAuthenticateRequest(message),
+            )
+            if response.session_lifetime_ms > 0:
+                self._session_ends = started + response.session_lifetime_ms / 1000 * REAUTH_MARGIN
+            # SCRAM's key derivation (thousands of HMAC rounds) stays off the event loop
+            message = await asyncio.to_thread(
+                next_message, client, response.error_code, response.error_message, response.auth_bytes
+            )
+
+    async def _exchange(self, api_key: int, version: int, request: Any) -> Any:
         reader, writer = self._reader, self._writer
-        assert reader is not None
+        assert reader is not None and writer is not None
         cid = next(self._correlation)
         writer.write(encode_request(api_key, version, request, cid, self.client_id))
         await writer.drain()

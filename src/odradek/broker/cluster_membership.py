@@ -64,13 +64,6 @@ class ClusterMembership:
         log.info("connected to ZooKeeper at %s", self.connect)
         return store
 
-    def endpoints(self) -> tuple[str, ...]:
-        out = []
-        for listener in self.broker.config.advertised_listeners:
-            host, port = self.broker.advertised_endpoint(listener.name)
-            out.append(f"{listener.name}://{host}:{port}")
-        return tuple(out)
-
     async def join(self) -> None:
         from odradek.metadata.zk_store import BrokerIdTakenError
 
@@ -84,7 +77,7 @@ class ClusterMembership:
                 f"in ZooKeeper at {self.connect}: give this broker another node.id (broker.id)"
             )
         host, port = self.broker.advertised_endpoint()
-        endpoints = self.endpoints()
+        endpoints = self.broker.advertised_endpoints()
         await self.broker.run_controller(
             lambda image: join_cluster(
                 image, self.node_id, host, port, rack=self.rack, endpoints=endpoints, rng=self.broker.rng

@@ -2,8 +2,13 @@
 
 ``SINGLE_NODE_DEFAULTS`` are what Kafka's own sample ``config/server.properties`` sets for a
 one-broker cluster (internal topics with replication factor 1), applied unless overridden; every
-other name keeps Kafka's default. Typed values are read through the metadata layer's config table,
-so a bad value fails at start with Kafka's message.
+other name keeps Kafka's default. A broker of a cluster (``zookeeper.connect`` set) does not take the
+internal-topic ones (``CLUSTER_ONLY_KAFKA_DEFAULTS``): there Kafka's own defaults hold,
+`offsets.topic.replication.factor` 3, `transaction.state.log.replication.factor` 3 and
+`transaction.state.log.min.isr` 2, so a coordinator survives the loss of the broker leading its
+partition; until enough brokers are alive, the internal topics are not created (FindCoordinator
+answers COORDINATOR_NOT_AVAILABLE, as Kafka does). Typed values are read through the metadata
+layer's config table, so a bad value fails at start with Kafka's message.
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ SINGLE_NODE_DEFAULTS = {
     # "a better out-of-the-box experience for development and testing" (Kafka's sample file)
     "group.initial.rebalance.delay.ms": "0",
 }
+CLUSTER_ONLY_KAFKA_DEFAULTS = (
+    "offsets.topic.replication.factor",
+    "transaction.state.log.replication.factor",
+    "transaction.state.log.min.isr",
+)
+"""`SINGLE_NODE_DEFAULTS` a broker of a ZooKeeper cluster leaves at Kafka's defaults."""
 
 
 def read_properties(path: Path) -> dict[str, str]:
@@ -64,6 +75,9 @@ class BrokerConfig:
             "broker.id" in properties
         ):  # a server.properties of Kafka's ZooKeeper days: broker.id names the node
             defaults.pop("node.id")
+        if (properties.get("zookeeper.connect") or "").strip():
+            for name in CLUSTER_ONLY_KAFKA_DEFAULTS:
+                defaults.pop(name)
         merged = {**defaults, **properties}
         static = StaticBrokerConfig.from_properties(merged)
         listeners = tuple(parse_listeners(merged["listeners"]))

@@ -1,26 +1,55 @@
-"""Connection limits, decided at accept time (Kafka's ConnectionQuotas, KIP-402/KIP-612). Pure.
+"""Connection limits, decided at accept time (Kafka's ConnectionQuotas, KIP-308/402/612). Pure.
 
-The broker's accept loop (`server.py`) asks these rules, in Kafka's order, before it takes a new
-connection off a listener's backlog:
+The broker's accept loop (`server.py`) runs one loop per listener and asks these rules, in Kafka's
+order, around taking a new connection off that listener's backlog:
 
-* `max.connections`: at the limit, the broker stops accepting until a connection closes; clients
-  wait in the listen backlog (Kafka's acceptor blocks the same way);
-* `max.connection.creation.rate`: new connections per second over the broker, as a token bucket
-  holding one second of connections; a burst beyond it waits `accept_delay()` in the backlog,
-  accepted a little later rather than refused (Kafka throttles its acceptor the same way);
-* `max.connections.per.ip` (and `max.connections.per.ip.overrides`, ``host:count,...``): a connection
-  from an address already at its limit is accepted and closed at once, as Kafka does.
+* before accepting (`at_capacity`, `accept_delay`): ``max.connections`` for the whole broker and
+  ``listener.name.<l>.max.connections`` per listener: at a limit the listener stops accepting until
+  one of its connections closes, clients wait in the listen backlog (Kafka's acceptor blocks the
+  same way); ``max.connection.creation.rate`` (broker) and
+  ``listener.name.<l>.max.connection.creation.rate``: new connections per second, token buckets
+  holding one second's worth; beyond, the acceptor waits. The inter-broker listener is exempt from
+  the broker-wide limits (only its own listener limits apply) when the broker has other listeners,
+  so replication survives a flood of clients (unlike Kafka, odradek does not close another
+  listener's least recently used connection to make room);
+* after accepting (`admit`): ``max.connections.per.ip`` (with ``max.connections.per.ip.overrides``,
+  ``host:count,...``): a connection from an address at its limit is closed at once (REJECT); the
+  client quota ``connection_creation_rate`` of an ``ip`` entity (``odradek quota set --ip``,
+  AlterClientQuotas; the entity without a name is every address's default): a connection beyond
+  that address's rate is held unserved for the throttle time and then closed (DELAYED_CLOSE), as
+  Kafka does, so a reconnect storm slows itself down.
 
-`connections.max.idle.ms` is the server's idle sweep (`server.py`). Every value is read when the
-server starts.
+`release` is called exactly once for each admitted connection (ACCEPT or DELAYED_CLOSE) when it
+closes. `connections.max.idle.ms` is the server's idle sweep (`server.py`). Times are monotonic
+milliseconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import TypeVar
+
+from odradek.security.quotas.client_quotas import CONNECTION_CREATION_RATE, IP
+from odradek.security.quotas.rate import TokenBucket
 
 UNLIMITED = (1 << 31) - 1
+N = TypeVar("N", int, float)
+
+
+class Verdict(Enum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    DELAYED_CLOSE = "delayed close"
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    verdict: Verdict
+    delay_ms: int = 0
+    reason: str = ""
 
 
 def parse_overrides(text: str) -> dict[str, int]:
@@ -37,54 +66,143 @@ def parse_overrides(text: str) -> dict[str, int]:
     return overrides
 
 
+def listener_overrides(props: Mapping[str, str], name: str, kind: Callable[[str], N]) -> dict[str, N]:
+    """``listener.name.<l>.<name>`` settings by upper-case listener name; raises ValueError."""
+    out = {}
+    for key, value in props.items():
+        if key.startswith("listener.name.") and key.endswith("." + name):
+            listener = key[len("listener.name.") : -len(name) - 1]
+            if listener and "." not in listener:
+                try:
+                    out[listener.upper()] = kind(value)
+                except ValueError:
+                    raise ValueError(f"Invalid value {value} for configuration {key}") from None
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:
     max_connections: int = UNLIMITED
     max_connections_per_ip: int = UNLIMITED
     per_ip_overrides: Mapping[str, int] = field(default_factory=dict)
-    creation_rate: int = UNLIMITED  # per second
+    creation_rate: float = UNLIMITED
+    """Broker-wide new connections per second (every listener but the inter-broker one)."""
     max_idle_ms: int = 600_000
+    per_listener: Mapping[str, int] = field(default_factory=dict)
+    creation_rate_per_listener: Mapping[str, float] = field(default_factory=dict)
+    inter_broker_listener: str | None = None
 
 
 class ConnectionQuotas:
-    __slots__ = ("_by_host", "_last", "_tokens", "count", "limits")
+    __slots__ = ("_broker_rate", "_ip_rates", "_listener_rates", "by_ip", "by_listener", "ip_rate", "limits")
 
-    def __init__(self, limits: ConnectionLimits, now: float) -> None:
+    def __init__(
+        self,
+        limits: ConnectionLimits,
+        now_ms: int,
+        ip_rate: Callable[[str], float | None] = lambda _ip: None,
+    ) -> None:
+        """`ip_rate(ip)`: that address's ``connection_creation_rate`` quota (read at each accept,
+        so a quota set a moment ago applies to the next connection), None if it has none."""
         self.limits = limits
-        self.count = 0
-        self._by_host: dict[str, int] = {}
-        self._tokens = float(limits.creation_rate)
-        self._last = now
+        self.ip_rate = ip_rate
+        self.by_listener: Counter[str] = Counter()
+        self.by_ip: Counter[str] = Counter()
+        self._broker_rate = _bucket(limits.creation_rate, now_ms)
+        self._listener_rates = {
+            name: bucket
+            for name, rate in limits.creation_rate_per_listener.items()
+            if (bucket := _bucket(rate, now_ms)) is not None
+        }
+        self._ip_rates: dict[str, TokenBucket] = {}
 
     @property
-    def at_capacity(self) -> bool:
-        return self.count >= self.limits.max_connections
+    def count(self) -> int:
+        return sum(self.by_listener.values())
 
-    def accept_delay(self, now: float) -> float:
-        """Seconds to wait before taking the next connection (0: now)."""
-        rate = self.limits.creation_rate
-        if rate >= UNLIMITED:
-            return 0.0
-        self._tokens = min(float(rate), self._tokens + (now - self._last) * rate)
-        self._last = now
-        return 0.0 if self._tokens >= 1 else (1 - self._tokens) / rate
+    def _protected(self, listener: str) -> bool:
+        return listener == self.limits.inter_broker_listener
 
-    def admit(self, host: str) -> bool:
-        """Count a connection just accepted from `host`; False if `host` is over its limit (the
-        caller closes it; it is not counted)."""
-        self._tokens -= 1
+    def at_capacity(self, listener: str) -> bool:
+        """The listener's own limit, or the broker's (not for the inter-broker listener), is reached."""
+        limits = self.limits
+        if self.by_listener[listener] >= limits.per_listener.get(listener, UNLIMITED):
+            return True
+        return not self._protected(listener) and self.count >= limits.max_connections
+
+    def accept_delay(self, listener: str, now_ms: int) -> int:
+        """Milliseconds to wait before taking the next connection on `listener` (0: now)."""
+        delay = 0
+        bucket = self._listener_rates.get(listener)
+        if bucket is not None:
+            delay = bucket.throttle_time_ms(now_ms)
+        if self._broker_rate is not None and not self._protected(listener):
+            delay = max(delay, self._broker_rate.throttle_time_ms(now_ms))
+        return delay
+
+    def admit(self, listener: str, host: str, now_ms: int) -> Admission:
+        """Decide for a connection just accepted on `listener` from `host`; REJECT is not counted."""
+        for bucket in (
+            self._listener_rates.get(listener),
+            None if self._protected(listener) else self._broker_rate,
+        ):
+            if bucket is not None:
+                bucket.take(1, now_ms)
         limit = self.limits.per_ip_overrides.get(host, self.limits.max_connections_per_ip)
-        held = self._by_host.get(host, 0)
-        if held >= limit:
-            return False
-        self._by_host[host] = held + 1
-        self.count += 1
-        return True
+        if self.by_ip[host] >= limit:
+            return Admission(Verdict.REJECT, reason=f"Too many connections from {host} (maximum = {limit})")
+        self.by_listener[listener] += 1
+        self.by_ip[host] += 1
+        rate = self.ip_rate(host)
+        if rate is None:
+            self._ip_rates.pop(host, None)
+            return Admission(Verdict.ACCEPT)
+        bucket = self._ip_rates.get(host)
+        if bucket is None or bucket.rate != rate:
+            bucket = self._ip_rates[host] = TokenBucket(rate, now_ms, max(1.0, rate))
+        bucket.take(1, now_ms)
+        delay = bucket.throttle_time_ms(now_ms)
+        if delay > 0:
+            return Admission(
+                Verdict.DELAYED_CLOSE, delay, f"connection_creation_rate of {host} ({rate:g}/s) exceeded"
+            )
+        return Admission(Verdict.ACCEPT)
 
-    def release(self, host: str) -> None:
-        held = self._by_host.get(host, 0)
-        if held <= 1:
-            self._by_host.pop(host, None)
-        else:
-            self._by_host[host] = held - 1
-        self.count -= 1
+    def release(self, listener: str, host: str) -> None:
+        for counter, key in ((self.by_listener, listener), (self.by_ip, host)):
+            counter[key] -= 1
+            if counter[key] <= 0:
+                del counter[key]
+
+
+def _bucket(rate: float, now_ms: int) -> TokenBucket | None:
+    return None if rate >= UNLIMITED else TokenBucket(rate, now_ms, max(1.0, rate))
+
+
+class IpCreationRates:
+    """``connection_creation_rate`` by address from the client quotas (``ip`` entities): the
+    address's own, else the default ip entity's. `quotas()` gives the current client quotas (entity
+    -> key -> value, the image's; read per connection, the table is rebuilt only when they change)."""
+
+    __slots__ = ("_by_ip", "_quotas", "_seen")
+
+    def __init__(
+        self, quotas: Callable[[], Mapping[frozenset[tuple[str, str | None]], Mapping[str, float]]]
+    ) -> None:
+        self._quotas = quotas
+        self._seen: object = None
+        self._by_ip: dict[str | None, float] = {}
+
+    def __call__(self, ip: str) -> float | None:
+        quotas = self._quotas()
+        if quotas is not self._seen:
+            self._seen = quotas
+            self._by_ip = {
+                name: values[CONNECTION_CREATION_RATE]
+                for entity, values in quotas.items()
+                if CONNECTION_CREATION_RATE in values and len(entity) == 1
+                for kind, name in entity
+                if kind == IP
+            }
+        by_ip = self._by_ip
+        return by_ip.get(ip, by_ip.get(None))

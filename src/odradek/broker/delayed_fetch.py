@@ -2,9 +2,10 @@
 
 It remembers, per partition it read, the end of what it could see (the high watermark, or the last
 stable offset for read_committed). `try_complete` is true once any of them moved, or a partition
-stopped being led here or was deleted: the fetch then reads again and either answers or waits anew
-with the time it has left. The high watermark moving is the event (a partition listener calls the
-purgatory), so a consumer sees new data exactly when it becomes committed, on one broker or many.
+stopped (or started) being led here or was deleted (a consumer may read from a follower, KIP-392):
+the fetch then reads again and either answers or waits anew with the time it has left. The high
+watermark moving is the event (a partition listener calls the purgatory), so a consumer sees new
+data exactly when it becomes committed, on one broker or many.
 A follower's fetch waits on the log end offset instead (it copies everything the leader appends,
 committed or not); the leader's appends wake it (`on_replica_state_changed`).
 """
@@ -26,7 +27,7 @@ class DelayedFetch(DelayedOperation[TopicPartition]):
     __slots__ = ("_follower", "_read_committed", "_seen")
 
     def __init__(
-        self, seen: list[tuple[Partition, int]], read_committed: bool, follower: bool = False
+        self, seen: list[tuple[Partition, int, bool]], read_committed: bool, follower: bool = False
     ) -> None:
         super().__init__()
         self._seen = seen
@@ -34,10 +35,12 @@ class DelayedFetch(DelayedOperation[TopicPartition]):
         self._follower = follower
 
     def watched_keys(self) -> list[TopicPartition]:
-        return [p.tp for p, _ in self._seen]
+        return [p.tp for p, _, _ in self._seen]
 
     def try_complete(self) -> bool:
-        for partition, end in self._seen:
-            if not partition.is_leader or visible_end(partition, self._read_committed, self._follower) != end:
+        for partition, end, led in self._seen:
+            if partition.is_leader != led or partition.deleted:
+                return True
+            if visible_end(partition, self._read_committed, self._follower) != end:
                 return True
         return False

@@ -25,7 +25,7 @@ that fails). A handler sees nothing else of the broker, so what it may touch is 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -89,6 +89,21 @@ class TransactionCoordinatorPort(Protocol):
     def ensure_ready(self) -> Awaitable[ErrorCode]: ...
 
     def verification_enabled(self) -> bool: ...
+
+    def coordinated_here(self, transactional_id: str) -> bool: ...
+
+    def verify(
+        self, transactional_id: str, producer_id: int, producer_epoch: int, partitions: list[TopicPartition]
+    ) -> Awaitable[dict[TopicPartition, ErrorCode]]: ...
+
+    def write_markers_here(
+        self,
+        producer_id: int,
+        producer_epoch: int,
+        committed: bool,
+        coordinator_epoch: int,
+        partitions: Iterable[TopicPartition],
+    ) -> Awaitable[dict[TopicPartition, ErrorCode]]: ...
 
 
 class NodePort(Protocol):

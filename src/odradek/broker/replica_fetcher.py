@@ -24,11 +24,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from odradek.broker.broker_client import BrokerConnection, BrokerConnectionError
+from odradek.broker.broker_client import BrokerAuthenticationError, BrokerConnectionError
 from odradek.broker.config import BrokerConfig
-from odradek.metadata.image import ClusterImage
+from odradek.broker.inter_broker import InterBrokerConnector
+from odradek.metadata.image import BrokerRegistration, ClusterImage
 from odradek.metadata.store import MetadataChange
 from odradek.model.clock import Clock
+from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
@@ -43,6 +45,7 @@ log = logging.getLogger("odradek.broker.replica_fetcher")
 FETCH_VERSION = 15
 OFFSET_FOR_LEADER_EPOCH_VERSION = 4
 IDLE_WAIT_S = 1.0
+_REFUSALS = frozenset({ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,18 +75,24 @@ class ReplicaFetcher:
     """Fetches every partition this broker follows from one leader."""
 
     def __init__(
-        self, source: BrokerId, endpoint: tuple[str, int], settings: FetcherSettings, clock: Clock
+        self,
+        source: BrokerRegistration,
+        connector: InterBrokerConnector,
+        settings: FetcherSettings,
+        clock: Clock,
     ) -> None:
-        self.source = source
-        self.endpoint = endpoint
+        self.source = source.broker_id
+        self.endpoint = connector.endpoint(source)
         self.settings = settings
         self.clock = clock
         self.partitions: dict[TopicPartition, FollowedPartition] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self.refused: ErrorCode | None = None
+        """Why the leader refused this broker in the last round (its login, or its requests), if it did."""
         timeout_s = (settings.socket_timeout_ms + settings.max_wait_ms) / 1000
-        self._connection = BrokerConnection(*endpoint, f"broker-{settings.node_id}-fetcher", timeout_s)
+        self._connection = connector.connection(source, f"broker-{settings.node_id}-fetcher", timeout_s)
 
     # --- assignment (from the manager) -------------------------------------------------------------
     def add(self, followed: FollowedPartition) -> None:
@@ -124,6 +133,13 @@ class ReplicaFetcher:
                 fetching = [f for f in ready if f.state is FetchState.FETCHING]
                 if fetching:
                     await self._fetch(fetching)
+            except BrokerAuthenticationError as exc:
+                if self.refused is not ErrorCode.SASL_AUTHENTICATION_FAILED:
+                    log.error(
+                        "fetcher from broker %d: the inter-broker login was refused: %s", self.source, exc
+                    )
+                self.refused = ErrorCode.SASL_AUTHENTICATION_FAILED
+                await asyncio.sleep(self.settings.backoff_ms / 1000)
             except BrokerConnectionError as exc:
                 log.warning("fetcher from broker %d: %s; retrying", self.source, exc)
                 await asyncio.sleep(self.settings.backoff_ms / 1000)
@@ -178,6 +194,7 @@ class ReplicaFetcher:
         response = await self._connection.call(
             ApiKey.OFFSET_FOR_LEADER_EPOCH, OFFSET_FOR_LEADER_EPOCH_VERSION, request
         )
+        self._note_refusal({r.error_code for t in response.topics for r in t.partitions})
         now = self.clock.now_ms()
         for topic_result in response.topics:
             for result in topic_result.partitions:
@@ -188,6 +205,19 @@ class ReplicaFetcher:
                     result.error_code, result.leader_epoch, result.end_offset, now, self.settings.backoff_ms
                 )
                 await self._remove_doomed(followed_)
+
+    def _note_refusal(self, errors: set[int]) -> None:
+        """Log (once per change) that the leader refuses this broker: it authorizes a follower as
+        any client, and a follower's requests need CLUSTER_ACTION on the cluster."""
+        refused = next((ErrorCode(e) for e in errors if e in _REFUSALS), None)
+        if refused is not None and self.refused is None:
+            log.error(
+                "fetcher from broker %d: refused with %s: this broker's inter-broker principal needs "
+                "CLUSTER_ACTION on the cluster there (an ACL, or super.users)",
+                self.source,
+                refused.name,
+            )
+        self.refused = refused
 
     async def _fetch(self, fetching: list[FollowedPartition]) -> None:
         settings = self.settings
@@ -226,6 +256,7 @@ class ReplicaFetcher:
             log.warning("fetch from broker %d failed: error %d", self.source, response.error_code)
             await asyncio.sleep(settings.backoff_ms / 1000)
             return
+        self._note_refusal({d.error_code for t in response.responses for d in t.partitions})
         now = self.clock.now_ms()
         for topic_response in response.responses:
             for data in topic_response.partitions:
@@ -248,8 +279,15 @@ class ReplicaFetcherManager:
 
     name = "replica fetchers"
 
-    def __init__(self, partitions: PartitionManager, settings: FetcherSettings, clock: Clock) -> None:
+    def __init__(
+        self,
+        partitions: PartitionManager,
+        settings: FetcherSettings,
+        clock: Clock,
+        connector: InterBrokerConnector | None = None,
+    ) -> None:
         self._partitions = partitions
+        self.connector = connector or InterBrokerConnector("PLAINTEXT")
         self.settings = settings
         self.clock = clock
         self.fetchers: dict[BrokerId, ReplicaFetcher] = {}
@@ -272,7 +310,7 @@ class ReplicaFetcherManager:
             wanted.setdefault(leader, {})[partition.tp] = partition.leader_epoch
         for source, fetcher in list(self.fetchers.items()):
             registration = image.brokers.get(source)
-            endpoint = None if registration is None else (registration.host, registration.port)
+            endpoint = None if registration is None else self.connector.endpoint(registration)
             if source not in wanted or endpoint != fetcher.endpoint:
                 del self.fetchers[source]
                 await fetcher.stop()
@@ -281,10 +319,7 @@ class ReplicaFetcherManager:
             if found is not None:
                 fetcher = found
             else:
-                registration = image.brokers[source]
-                fetcher = ReplicaFetcher(
-                    source, (registration.host, registration.port), self.settings, self.clock
-                )
+                fetcher = ReplicaFetcher(image.brokers[source], self.connector, self.settings, self.clock)
                 self.fetchers[source] = fetcher
                 fetcher.start()
             for tp in [tp for tp in fetcher.partitions if tp not in partitions]:

@@ -19,12 +19,12 @@ import functools
 import logging
 import math
 import socket
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from odradek.broker.connection import DEFAULT_SESSION_SETTINGS, KafkaConnection, SessionSettings
-from odradek.broker.connection_quotas import ConnectionLimits, ConnectionQuotas
+from odradek.broker.connection_quotas import ConnectionLimits, ConnectionQuotas, Verdict
 from odradek.broker.frame_reader import shared_scratch
 
 if TYPE_CHECKING:
@@ -76,7 +76,10 @@ class KafkaServer:
         security: Mapping[str, ListenerSecurity] | None = None,
         settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
         tls_handshake_timeout_s: float = 10.0,
+        ip_creation_rate: Callable[[str], float | None] | None = None,
     ) -> None:
+        """`ip_creation_rate(ip)`: the ``connection_creation_rate`` client quota of an address."""
+        self.ip_creation_rate = ip_creation_rate or (lambda _ip: None)
         self.security = dict(security or {})
         self.settings = settings
         self.tls_handshake_timeout_s = tls_handshake_timeout_s
@@ -91,10 +94,12 @@ class KafkaServer:
         self._scratch = shared_scratch()
         self._quotas: ConnectionQuotas | None = None
         self._slot_freed = asyncio.Event()
+        self._throttled: dict[socket.socket, asyncio.TimerHandle] = {}
+        """Connections held for a delayed close (an address over its connection_creation_rate)."""
 
     async def start(self, listeners: list[Listener]) -> None:
         loop = asyncio.get_running_loop()
-        self._quotas = ConnectionQuotas(self.limits, loop.time())
+        self._quotas = ConnectionQuotas(self.limits, _ms(loop.time()), self.ip_creation_rate)
         for listener in listeners:
             sockets = _listen(listener)
             port = sockets[0].getsockname()[1]
@@ -117,39 +122,57 @@ class KafkaServer:
         loop = asyncio.get_running_loop()
         quotas = self._quotas
         assert quotas is not None
+        name = listener.name
         while True:
-            while quotas.at_capacity:
+            while quotas.at_capacity(name):
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
-            delay = quotas.accept_delay(loop.time())
-            if delay > 0:
-                await asyncio.sleep(delay)
+            delay_ms = quotas.accept_delay(name, _ms(loop.time()))
+            if delay_ms > 0:
+                await asyncio.sleep(delay_ms / 1000)
                 continue
             try:
                 conn, address = await loop.sock_accept(sock)
             except OSError as exc:
                 if exc.errno not in _OUT_OF_RESOURCES:
-                    log.warning("accept on %s failed: %s", listener.name, exc)
+                    log.warning("accept on %s failed: %s", name, exc)
                     continue
-                log.error("cannot accept on %s: %s; retrying in %.1f s", listener.name, exc, ACCEPT_RETRY_S)
+                log.error("cannot accept on %s: %s; retrying in %.1f s", name, exc, ACCEPT_RETRY_S)
                 await asyncio.sleep(ACCEPT_RETRY_S)
                 continue
             host = address[0] if isinstance(address, tuple) else str(address)
-            if not quotas.admit(host):
-                log.info("closing connection from %s: max.connections.per.ip reached", host)
+            admission = quotas.admit(name, host, _ms(loop.time()))
+            if admission.verdict is Verdict.REJECT:
+                log.info("closing connection from %s on %s: %s", host, name, admission.reason)
                 conn.close()
+                continue
+            if admission.verdict is Verdict.DELAYED_CLOSE:
+                # held unserved for the throttle time, then closed (Kafka's delayed close)
+                log.info(
+                    "closing connection from %s in %d ms: %s", host, admission.delay_ms, admission.reason
+                )
+                self._throttled[conn] = loop.call_later(
+                    admission.delay_ms / 1000, self._close_throttled, conn, name, host
+                )
                 continue
             security = self.security.get(listener.name)
             if security is not None and security.tls is not None:
                 # The TLS handshake runs in a task of its own: a client stalling it must not hold
                 # up the accept loop (it is cut after `tls_handshake_timeout_s`).
-                self._spawn(self._connect(conn, host, security), f"tls-{host}")
+                self._spawn(self._connect(conn, name, host, security), f"tls-{host}")
             else:
-                await self._connect(conn, host, security)
+                await self._connect(conn, name, host, security)
 
-    async def _connect(self, conn: socket.socket, host: str, security: ListenerSecurity | None) -> None:
+    def _close_throttled(self, conn: socket.socket, listener: str, host: str) -> None:
+        self._throttled.pop(conn, None)
+        conn.close()
+        self._closed(listener, host)
+
+    async def _connect(
+        self, conn: socket.socket, listener: str, host: str, security: ListenerSecurity | None
+    ) -> None:
         context = security.tls.context if security is not None and security.tls is not None else None
-        factory = functools.partial(self._connection, host, security)
+        factory = functools.partial(self._connection, listener, host, security)
         try:
             if context is None:
                 await asyncio.get_running_loop().connect_accepted_socket(factory, conn)
@@ -160,9 +183,9 @@ class KafkaServer:
         except OSError as exc:  # ssl.SSLError and TimeoutError are OSErrors
             log.info("connection from %s failed before it was established: %s", host, exc)
             conn.close()
-            self._closed(host)
+            self._closed(listener, host)
 
-    def _connection(self, host: str, security: ListenerSecurity | None) -> KafkaConnection:
+    def _connection(self, listener: str, host: str, security: ListenerSecurity | None) -> KafkaConnection:
         return KafkaConnection(
             self.dispatcher,
             self.max_request_size,
@@ -171,12 +194,12 @@ class KafkaServer:
             security,
             self.settings,
             scratch=self._scratch,
-            on_closed=lambda: self._closed(host),
+            on_closed=lambda: self._closed(listener, host),
         )
 
-    def _closed(self, host: str) -> None:
+    def _closed(self, listener: str, host: str) -> None:
         if self._quotas is not None:
-            self._quotas.release(host)
+            self._quotas.release(listener, host)
             self._slot_freed.set()
 
     async def _idle_sweep(self) -> None:
@@ -201,8 +224,16 @@ class KafkaServer:
         for sock in self._sockets:
             sock.close()
         self._sockets.clear()
+        for sock, timer in list(self._throttled.items()):
+            timer.cancel()
+            sock.close()
+        self._throttled.clear()
         for conn in list(self.connections):
             conn.close()
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
 
 
 def _listen(listener: Listener) -> list[socket.socket]:

@@ -11,7 +11,10 @@ partitions:
                      aborts), each waited for until committed (the produce purgatory, as an acks=all
                      produce); a `__consumer_offsets` partition loaded by the group coordinator gets its
                      marker through the group coordinator's runtime, which applies it to the
-                     transaction's pending offsets (TxnOffsetCommit) once committed
+                     transaction's pending offsets (TxnOffsetCommit) once committed. Partitions led
+                     by other brokers get theirs through WriteTxnMarkers (`txn_marker_channel.py`,
+                     batched per broker); their leaders write them with `write_markers_here`, as this
+                     broker does for its own
     allocate_block   a producer id block from the metadata log (`ProducerIdsRecord`), so ids never
                      repeat across restarts
 
@@ -28,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -40,6 +43,9 @@ from odradek.broker.coordinator_loader import (
 )
 from odradek.broker.coordinator_log import PartitionCoordinatorLog
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
+from odradek.broker.txn_marker_channel import MarkerChannelManager, Markers
+from odradek.broker.txn_verification import RemoteVerifier
+from odradek.coordinator.partitioning import coordinator_partition
 from odradek.coordinator.transaction.config import TransactionConfig
 from odradek.coordinator.transaction.metadata import TV_0
 from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
@@ -66,6 +72,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("odradek.broker.transactions")
 MARKER_TIMEOUT_MS = 30_000
 """How long a marker may wait to be committed before its write is retried (Kafka's request timeout)."""
+MARKER_SLACK_MS = 5_000
+"""What a WriteTxnMarkers to another broker may take beyond that before the connection is dropped."""
 #: What partition verification (KIP-890 part 1) answers while the transaction's state is in flux or the
 #: coordinator moves: retriable; Produce answers it as NOT_ENOUGH_REPLICAS, TxnOffsetCommit as
 #: COORDINATOR_NOT_AVAILABLE, so that clients of either API retry.
@@ -98,6 +106,13 @@ class BrokerTransactionCoordinator:
         )
         self.log = PartitionCoordinatorLog(
             broker.partitions, TRANSACTION_STATE_TOPIC_NAME, broker.clock, broker.flusher
+        )
+        # both speak to other brokers on the inter-broker listener, with its TLS and SASL
+        self.marker_channels = MarkerChannelManager(
+            config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000, broker.inter_broker.connect
+        )
+        self.verifier = RemoteVerifier(
+            config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000, broker.inter_broker.connect
         )
         self.service = self._new_service()
         self._ready = False
@@ -133,6 +148,8 @@ class BrokerTransactionCoordinator:
             loading.cancel()
             await asyncio.wait([loading])
         await self.service.stop()
+        await self.marker_channels.stop()
+        await self.verifier.stop()
 
     async def loaded(self) -> None:
         """Until the loading started at start is over."""
@@ -203,23 +220,72 @@ class BrokerTransactionCoordinator:
 
     # --- what the service calls --------------------------------------------------------------
     async def _write_markers(self, marker: MarkerToWrite) -> Mapping[TopicPartition, ErrorCode]:
-        broker = self.broker
-        groups = broker.groups.service
-        content = EndTxnMarker(
-            CONTROL_COMMIT if marker.committed else CONTROL_ABORT, marker.coordinator_epoch
-        )
+        """Markers on the partitions this broker leads, written here; on those other brokers lead,
+        sent to them (WriteTxnMarkers, batched per broker), all at once. Partitions whose leader
+        is unknown answer NOT_LEADER_OR_FOLLOWER: the service retries them after a backoff."""
+        image = self.broker.image
+        me = self.broker.config.node_id
         errors: dict[TopicPartition, ErrorCode] = {}
-        written = []
-        now = broker.clock.now_ms()
+        local: list[TopicPartition] = []
+        remote: dict[BrokerId, list[TopicPartition]] = {}
         for tp in marker.partitions:
-            if tp.topic == GROUP_METADATA_TOPIC_NAME and groups.is_active(tp.partition):
-                # the group coordinator's pending transactional offsets become committed, or vanish
-                errors[tp] = await groups.complete_transaction(
-                    tp.partition,
+            topic = image.topic(tp.topic)
+            registration = None if topic is None else topic.partitions.get(tp.partition)
+            if registration is None or registration.leader == me:
+                local.append(tp)  # an unknown partition answers UNKNOWN_TOPIC_OR_PARTITION there
+            elif registration.leader in image.brokers:
+                remote.setdefault(registration.leader, []).append(tp)
+            else:
+                errors[tp] = ErrorCode.NOT_LEADER_OR_FOLLOWER
+        sends = [
+            self.marker_channels.send(
+                leader,
+                self.broker.inter_broker.endpoint(image.brokers[leader]),
+                Markers(
                     marker.producer_id,
                     marker.producer_epoch,
                     marker.committed,
                     marker.coordinator_epoch,
+                    frozenset(tps),
+                ),
+            )
+            for leader, tps in remote.items()
+        ]
+        if local:
+            sends.append(
+                self.write_markers_here(
+                    marker.producer_id,
+                    marker.producer_epoch,
+                    marker.committed,
+                    marker.coordinator_epoch,
+                    local,
+                )
+            )
+        for result in await asyncio.gather(*sends):
+            errors.update(result)
+        return errors
+
+    async def write_markers_here(
+        self,
+        producer_id: int,
+        producer_epoch: int,
+        committed: bool,
+        coordinator_epoch: int,
+        partitions: Iterable[TopicPartition],
+    ) -> dict[TopicPartition, ErrorCode]:
+        """Write one transaction's markers on partitions this broker leads, each answered once
+        committed (the coordinator's own markers, and WriteTxnMarkers from another broker's)."""
+        broker = self.broker
+        groups = broker.groups.service
+        content = EndTxnMarker(CONTROL_COMMIT if committed else CONTROL_ABORT, coordinator_epoch)
+        errors: dict[TopicPartition, ErrorCode] = {}
+        written = []
+        now = broker.clock.now_ms()
+        for tp in partitions:
+            if tp.topic == GROUP_METADATA_TOPIC_NAME and groups.is_active(tp.partition):
+                # the group coordinator's pending transactional offsets become committed, or vanish
+                errors[tp] = await groups.complete_transaction(
+                    tp.partition, producer_id, producer_epoch, committed, coordinator_epoch
                 )
                 continue
             partition = broker.partitions.leader(tp.topic, tp.partition)
@@ -227,9 +293,7 @@ class BrokerTransactionCoordinator:
                 errors[tp] = partition
                 continue
             try:
-                info = partition.append_marker_as_leader(
-                    marker.producer_id, marker.producer_epoch, content, now
-                )
+                info = partition.append_marker_as_leader(producer_id, producer_epoch, content, now)
             except StorageError as exc:
                 errors[tp] = exc.error_code
                 continue
@@ -265,3 +329,36 @@ class BrokerTransactionCoordinator:
             broker.image, broker.config.static, "transaction.partition.verification.enable"
         )
         return bool(value)
+
+    def coordinated_here(self, transactional_id: str) -> bool:
+        """Is this broker the coordinator of `transactional_id` (or would it be: the topic does not
+        exist yet, or its partition has no leader)?"""
+        return self._coordinator_of(transactional_id) is None
+
+    def _coordinator_of(self, transactional_id: str) -> BrokerId | None:
+        """The other broker leading the id's `__transaction_state` partition, else None."""
+        topic = self.broker.image.topic(TRANSACTION_STATE_TOPIC_NAME)
+        if topic is None or not topic.partitions:
+            return None
+        leader = topic.partitions[coordinator_partition(transactional_id, len(topic.partitions))].leader
+        return None if leader in (self.broker.config.node_id, -1) else leader
+
+    async def verify(
+        self, transactional_id: str, producer_id: int, producer_epoch: int, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, ErrorCode]:
+        """KIP-890 part 1: are `partitions` in the transaction? Asked of the coordinator, here or on
+        the broker leading the id's `__transaction_state` partition (AddPartitionsToTxn v4)."""
+        leader = self._coordinator_of(transactional_id)
+        if leader is None:
+            return self.service.verify_partitions(transactional_id, producer_id, producer_epoch, partitions)
+        registration = self.broker.image.brokers.get(leader)
+        if registration is None:
+            return dict.fromkeys(partitions, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        return await self.verifier.verify(
+            leader,
+            self.broker.inter_broker.endpoint(registration),
+            transactional_id,
+            producer_id,
+            producer_epoch,
+            partitions,
+        )

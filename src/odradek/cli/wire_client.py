@@ -25,12 +25,13 @@ from typing import Any
 
 from odradek.cli.errors import CliError
 from odradek.cli.wire_security import WireSecurity
-from odradek.model.errors import ErrorCode
 from odradek.protocol import codec, framing
 from odradek.protocol import primitives as p
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import api_versions, metadata, sasl_authenticate, sasl_handshake
 from odradek.protocol.messages.index import REQUESTS, RESPONSES
+from odradek.security.sasl.login import next_message
+from odradek.security.sasl.mechanism import SaslAuthenticationError
 
 _SIZE = struct.Struct(">i")
 CLIENT_ID = "odradek-cli"
@@ -74,11 +75,12 @@ class Connection:
         while message is not None:
             request = sasl_authenticate.SaslAuthenticateRequest(message)
             response = self._call(ApiKey.SASL_AUTHENTICATE, version, request)
-            if response.error_code:
-                raise CliError(
-                    f"authentication failed: {response.error_message or ErrorCode(response.error_code).name}"
+            try:
+                message = next_message(
+                    client, response.error_code, response.error_message, response.auth_bytes
                 )
-            message = client.evaluate_challenge(response.auth_bytes)
+            except SaslAuthenticationError as exc:
+                raise CliError(f"authentication failed: {exc}") from exc
 
     def version_for(self, api_key: ApiKey) -> int:
         ours = REQUESTS[api_key].valid

@@ -10,27 +10,18 @@ same mechanism clients the broker's tests and its own connections use (`odradek.
 from __future__ import annotations
 
 import ssl
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from odradek.cli.errors import CliError
 from odradek.security.jaas import OAUTHBEARER_LOGIN_MODULE, JaasConfigError, parse_jaas_config
-from odradek.security.sasl.jwt_validation import unsecured_token
-from odradek.security.sasl.mechanism import OAUTHBEARER, PLAIN, SCRAM_SHA_256, SCRAM_SHA_512, SaslClient
-from odradek.security.sasl.oauthbearer import OAuthBearerClient
-from odradek.security.sasl.plain import PlainClient
-from odradek.security.sasl.scram import ScramClient
+from odradek.security.sasl.login import ClientSecurity, SaslLoginConfigError, sasl_client_factory
+from odradek.security.sasl.mechanism import OAUTHBEARER, PLAIN, SaslClient
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 
 
-@dataclass(frozen=True, slots=True)
-class WireSecurity:
-    protocol: str = "PLAINTEXT"
-    ssl_context: ssl.SSLContext | None = None
-    mechanism: str | None = None
-    sasl_client: Callable[[], SaslClient] | None = None
+class WireSecurity(ClientSecurity):
+    __slots__ = ()
 
     @classmethod
     def from_properties(cls, props: Mapping[str, str]) -> WireSecurity:
@@ -71,24 +62,10 @@ def _sasl_client(mechanism: str, props: Mapping[str, str]) -> Callable[[], SaslC
             raise CliError(
                 f"sasl.jaas.config has the OAUTHBEARER login module but sasl.mechanism is {mechanism}"
             )
-    username = options.get("username", props.get("sasl.username"))
-    password = options.get("password", props.get("sasl.password"))
-    if mechanism == OAUTHBEARER:
-        subject = options.get("unsecuredLoginStringClaim_sub")
-        if subject is None:
-            raise CliError("OAUTHBEARER needs unsecuredLoginStringClaim_sub in sasl.jaas.config")
-
-        def token_client() -> SaslClient:
-            now = int(time.time())
-            return OAuthBearerClient(unsecured_token({"sub": subject, "iat": now, "exp": now + 3600}))
-
-        return token_client
-    if username is None or password is None:
-        raise CliError(f"SASL/{mechanism} needs a username and a password (sasl.jaas.config)")
-    if mechanism == PLAIN:
-        return lambda: PlainClient(username, password)
-    if mechanism in (SCRAM_SHA_256, SCRAM_SHA_512):
-        return lambda: ScramClient(mechanism, username, password)
-    raise CliError(
-        f"sasl.mechanism {mechanism} is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)"
-    )
+    for name in ("username", "password"):  # librdkafka's sasl.username / sasl.password
+        if name not in options and f"sasl.{name}" in props:
+            options[name] = props[f"sasl.{name}"]
+    try:
+        return sasl_client_factory(mechanism, options)
+    except SaslLoginConfigError as exc:
+        raise CliError(f"{exc} (sasl.jaas.config)") from exc

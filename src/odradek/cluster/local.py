@@ -102,6 +102,19 @@ def broker_command(
     return cmd
 
 
+def internal_topic_overrides(brokers: int) -> dict[str, str]:
+    """What a cluster of fewer than 3 brokers needs so that its internal topics can be created:
+    Kafka's defaults (replication factor 3, `transaction.state.log.min.isr` 2) capped at the
+    broker count (a 3+ broker cluster keeps Kafka's defaults)."""
+    if brokers >= 3:
+        return {}
+    return {
+        "offsets.topic.replication.factor": str(brokers),
+        "transaction.state.log.replication.factor": str(brokers),
+        "transaction.state.log.min.isr": str(min(2, brokers)),
+    }
+
+
 def up(
     directory: Path,
     brokers: int,
@@ -130,7 +143,13 @@ def up(
             data.mkdir(exist_ok=True)
             with open(data / "broker.log", "ab") as out:
                 process = subprocess.Popen(
-                    broker_command(node_id, port, data, state.zookeeper_connect, dict(overrides or {})),
+                    broker_command(
+                        node_id,
+                        port,
+                        data,
+                        state.zookeeper_connect,
+                        {**internal_topic_overrides(brokers), **(overrides or {})},
+                    ),
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,

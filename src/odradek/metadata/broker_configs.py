@@ -300,6 +300,20 @@ BROKER_CONFIGS = table_of(
     # Replication.
     dyn("num.replica.fetchers", INT, 1, "Fetcher threads per source broker.", at_least(1)),
     ro(
+        "replica.selector.class",
+        STR,
+        None,
+        "How a leader picks the replica a consumer should fetch from (KIP-392): unset, the leader;"
+        " org.apache.kafka.common.replica.RackAwareReplicaSelector, an in-sync replica in the"
+        " consumer's client.rack.",
+        OneOf(
+            (
+                "org.apache.kafka.common.replica.RackAwareReplicaSelector",
+                "org.apache.kafka.common.replica.LeaderSelector",
+            )
+        ),
+    ),
+    ro(
         "replica.lag.time.max.ms",
         LONG,
         30_000,

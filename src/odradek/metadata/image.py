@@ -119,6 +119,10 @@ class ClusterImage:
     def topic(self, name: str) -> TopicImage | None:
         return self.topics_by_name.get(name)
 
+    def has_partition(self, topic: str, partition: int) -> bool:
+        found = self.topics_by_name.get(topic)
+        return found is not None and partition in found.partitions
+
     def is_live(self, broker_id: int) -> bool:
         """Registered and not fenced: may lead partitions and be placed on."""
         broker = self.brokers.get(BrokerId(broker_id))

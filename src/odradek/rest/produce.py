@@ -100,7 +100,8 @@ async def produce(
             )
             continue
         order.append(len(batch.reports))
-        await producer.send_one(batch, record)
+        if not producer.try_send(batch, record):  # librdkafka's queue is full: wait for room
+            await producer.send_one(batch, record)  # takes the same index again
     reports = await batch.wait_all() if batch.reports else []
     return [entry if isinstance(entry, Refused) else reports[entry] for entry in order]
 

@@ -307,12 +307,12 @@ class LogManager:
 
     def create_partitions(
         self, wanted: Sequence[tuple[TopicPartition, uuid.UUID, LogConfig, int]], now_ms: int
-    ) -> list[TopicPartition]:
+    ) -> list[tuple[TopicPartition, uuid.UUID]]:
         """Create the empty logs of many new partitions, all or none: on the first failure (EMFILE,
         ENOSPC, EIO...) every log made here is removed again and the OSError raised. Each entry is
         (partition, topic id, config, the leader epoch its first leader starts with or -1); partitions
-        already here are skipped; returns the ones created (for `remove_partitions` if the change
-        they belong to fails later).
+        already here are skipped; returns the ones created, with their topic ids (for
+        `remove_partitions` if the change they belong to fails later).
 
         Blocking (a directory and two files per partition): the broker runs it in a worker thread
         before it writes the metadata record that creates the partitions, so the record never
@@ -320,7 +320,7 @@ class LogManager:
         call's own (one descriptor at a time) and handed over to the shared one with none open.
         """
         own = FileCache(MIN_CAPACITY)
-        created: list[TopicPartition] = []
+        created: list[tuple[TopicPartition, uuid.UUID]] = []
         try:
             for tp, topic_id, config, leader_epoch in wanted:
                 if tp in self._logs:
@@ -335,7 +335,7 @@ class LogManager:
                     fsync=self._fsync,
                     files=own,
                 )
-                created.append(tp)
+                created.append((tp, topic_id))
                 self._add(tp, log, log_dir)
                 if leader_epoch >= 0:  # the leader's epoch starts at 0 (written here, not on the loop)
                     log.leader_epoch_cache.assign(leader_epoch, 0)
@@ -345,10 +345,15 @@ class LogManager:
             raise
         return created
 
-    def remove_partitions(self, tps: Iterable[TopicPartition]) -> None:
-        """Undo `create_partitions`: close the logs and remove their directories now (blocking)."""
-        for tp in tps:
+    def remove_partitions(self, created: Iterable[tuple[TopicPartition, uuid.UUID]]) -> None:
+        """Undo `create_partitions`: close the logs and remove their directories now (blocking).
+        A partition whose log belongs to another topic id by now is left alone: in a cluster, the
+        same topic created by another broker may have won meanwhile and be hosted already."""
+        for tp, topic_id in created:
             with self._lock:
+                found = self._logs.get(tp)
+                if found is None or found.topic_id != topic_id:
+                    continue
                 log = self._logs.pop(tp, None)
                 log_dir = self._dir_of.pop(tp, None)
                 if log_dir is not None:

@@ -50,10 +50,18 @@ class SharedMetadataStore(InMemoryMetadataStore):
 
 
 class LocalCluster:
-    def __init__(self, root: Path, brokers: int = 3, overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        brokers: int = 3,
+        overrides: Mapping[str, str] | None = None,
+        per_broker: Mapping[int, Mapping[str, str]] | None = None,
+    ) -> None:
         self.root = root
         self.store = SharedMetadataStore()
         self.overrides = dict(overrides or {})
+        self.per_broker = {node: dict(values) for node, values in (per_broker or {}).items()}
+        """Configs of one broker only (`broker.rack`), by node id."""
         self.brokers: dict[int, ThreadedBroker] = {}
         self.ids = list(range(1, brokers + 1))
 
@@ -65,7 +73,7 @@ class LocalCluster:
 
     def start_broker(self, node: int) -> ThreadedBroker:
         """Start (or restart, on the same data directory) broker `node`."""
-        properties = {"node.id": str(node), **self.overrides}
+        properties = {"node.id": str(node), **self.overrides, **self.per_broker.get(node, {})}
         running = ThreadedBroker(self.root / f"broker-{node}", properties, metadata_store=self.store)
         partitions = running.broker.partitions
         partitions.isr_writer = StoreIsrWriter(self.store, self.store.lock, partitions.isr_change_failed)

@@ -1,8 +1,7 @@
-"""Quota math: Kafka's windowed rate, KIP-219 throttle times, precedence, token bucket, connections."""
+"""Quota math: Kafka's windowed rate, KIP-219 throttle times, precedence, token bucket."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,12 +14,6 @@ from odradek.security.quotas.client_quotas import (
     entity_error,
     quota_tags,
     value_error,
-)
-from odradek.security.quotas.connection_quotas import (
-    ConnectionLimits,
-    ConnectionQuotas,
-    Verdict,
-    parse_overrides,
 )
 from odradek.security.quotas.rate import TokenBucket
 
@@ -146,40 +139,3 @@ def test_controller_mutation_strict_and_permissive() -> None:
     assert manager.throttle_time_ms("u", "c", 0) == 9000
     assert manager.try_record("u", "c", 1, 0, strict=False)
     assert manager.try_record("other", "c", 1000, 0, strict=True)  # no quota
-
-
-def test_connection_limits() -> None:
-    quotas = ConnectionQuotas(
-        ConnectionLimits(
-            max_connections=3,
-            max_per_ip=2,
-            per_ip_overrides=parse_overrides("10.0.0.9:0,localhost:5"),
-            inter_broker_listener="REPLICATION",
-        )
-    )
-    assert quotas.admit("CLIENT", "10.0.0.1", 0).verdict is Verdict.ACCEPT
-    assert quotas.admit("CLIENT", "10.0.0.1", 0).verdict is Verdict.ACCEPT
-    assert quotas.admit("CLIENT", "10.0.0.1", 0).verdict is Verdict.REJECT  # per ip
-    assert quotas.admit("CLIENT", "10.0.0.9", 0).verdict is Verdict.REJECT  # override 0
-    assert quotas.admit("CLIENT", "10.0.0.2", 0).verdict is Verdict.ACCEPT
-    assert "max.connections" in quotas.admit("CLIENT", "10.0.0.3", 0).reason
-    assert quotas.admit("REPLICATION", "10.0.0.4", 0).verdict is Verdict.ACCEPT  # exempt
-    quotas.release("CLIENT", "10.0.0.1")
-    assert quotas.admit("CLIENT", "10.0.0.1", 0).verdict is Verdict.REJECT  # 4 open, max 3
-    quotas.release("REPLICATION", "10.0.0.4")
-    assert quotas.admit("CLIENT", "10.0.0.1", 0).verdict is Verdict.ACCEPT
-    with pytest.raises(ValueError):
-        parse_overrides("nohost")
-
-
-def test_connection_creation_rates() -> None:
-    quotas = ConnectionQuotas(
-        ConnectionLimits(max_creation_rate=2, ip_creation_rate={None: 100, "10.0.0.5": 1})
-    )
-    verdicts = [quotas.admit("CLIENT", "10.0.0.1", 0) for _ in range(30)]
-    assert verdicts[0].delay_ms == 0
-    assert verdicts[-1].verdict is Verdict.ACCEPT and verdicts[-1].delay_ms > 0
-    quotas = ConnectionQuotas(ConnectionLimits(ip_creation_rate={None: 100, "10.0.0.5": 1}))
-    results = [quotas.admit("CLIENT", "10.0.0.5", 0) for _ in range(15)]
-    assert results[0].verdict is Verdict.ACCEPT
-    assert results[-1].verdict is Verdict.DELAYED_CLOSE and results[-1].delay_ms > 0

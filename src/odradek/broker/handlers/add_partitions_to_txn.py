@@ -59,7 +59,8 @@ async def _transaction(
     ports, version = ctx.ports, ctx.api_version
     service = ports.transactions.service
     partitions = [TopicPartition(t.name, p) for t in topics for p in t.partitions]
-    unknown = {tp for tp in partitions if ports.partitions.get(tp.topic, tp.partition) is None}
+    image = ports.metadata.image  # the cluster's partitions, wherever they are led (not only here)
+    unknown = {tp for tp in partitions if not image.has_partition(tp.topic, tp.partition)}
     errors: dict[TopicPartition, ErrorCode]
     authorizer = ports.authorizer
     # v4+ batches come from brokers verifying (verify_only): they need CLUSTER_ACTION; clients

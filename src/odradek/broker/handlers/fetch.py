@@ -23,6 +23,13 @@ end offset, so the high watermark may advance and acks=all produces complete), t
 log end whatever the isolation level, long-polls on the log end rather than the high watermark,
 and is not counted against client quotas.
 
+Fetch from follower (KIP-392): a consumer's fetch from v11 (which carries its ``client.rack``) may
+be served by a follower, up to the follower's high watermark (last stable offset), with the same
+leader-epoch checks. With ``replica.selector.class`` set to Kafka's ``RackAwareReplicaSelector``, the
+leader answers a consumer in another rack with ``preferred_read_replica`` (an in-sync replica in the
+consumer's rack that has the fetch offset: `replication/read_replica.py`) and no records; the
+consumer then fetches from that replica.
+
 Quota: the response's bytes count against ``consumer_byte_rate``; a fetch that would exceed it is
 answered empty with ``throttle_time_ms`` (its bytes given back), and ``max_bytes`` is capped to what
 one quota window allows, as Kafka does.
@@ -46,6 +53,7 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.delayed_fetch import DelayedFetch, visible_end
 from odradek.broker.fetch_sessions import PartitionKey, SessionContext, SessionPartition, changed
+from odradek.broker.leader_hints import LeaderHints, not_hosted_error
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import ZERO_UUID
@@ -53,6 +61,7 @@ from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.fetch import FETCH_ZSTD_SINCE, before_first_zstd_batch, write_fetch_response
 from odradek.protocol.messages import fetch as msg
 from odradek.replication.partition import Partition
+from odradek.replication.read_replica import ReplicaView, preferred_read_replica
 from odradek.security.acl import AclOperation, ResourceType
 from odradek.storage.errors import StorageError
 
@@ -107,6 +116,10 @@ def handle(
     return _wait_and_respond(ctx, request, version, wanted, unknown_ids, session_ctx, denied)
 
 
+FETCH_FROM_FOLLOWER_SINCE = 11  # KIP-392: the request carries the consumer's rack
+LEADER_HINT_ERRORS = frozenset({ErrorCode.NOT_LEADER_OR_FOLLOWER, ErrorCode.FENCED_LEADER_EPOCH})
+
+
 def replica_id(request: msg.FetchRequest, version: int) -> int:
     """The follower's broker id (v15+: in ``replica_state``), or -1 for a consumer."""
     return request.replica_state.replica_id if version >= 15 else request.replica_id
@@ -119,10 +132,8 @@ def _denied_topics(ctx: RequestContext, request: msg.FetchRequest, wanted: list[
     if not authorizer.enabled:
         return set()
     names = {w.key[0] for w in wanted}
-    if replica_id(request, ctx.api_version) >= 0 and not authorizer.authorize_cluster(
-        ctx, AclOperation.CLUSTER_ACTION
-    ):
-        return names
+    if replica_id(request, ctx.api_version) >= 0:  # no READ on the topics needed then, as in Kafka
+        return set() if authorizer.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION) else names
     return {n for n in names if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, n)}
 
 
@@ -146,7 +157,7 @@ async def _wait_and_respond(
         for w in wanted:
             partition = ports.partitions.get(*w.key)
             if partition is not None:
-                seen.append((partition, visible_end(partition, committed, follower)))
+                seen.append((partition, visible_end(partition, committed, follower), partition.is_leader))
         delayed = DelayedFetch(seen, committed, follower)
         remaining_ms = int((deadline - loop.time()) * 1000)
         if not ports.purgatories.fetch.try_complete_else_watch(delayed, remaining_ms):
@@ -167,6 +178,7 @@ class Read:
     chunks: list[bytes | bytearray | memoryview] | None = None
     size: int = 0
     aborted: list[msg.AbortedTransaction] | None = None  # READ_COMMITTED: overlapping aborted txns
+    preferred_read_replica: int = -1  # KIP-392: read from this replica instead (no records here)
 
 
 def _read_all(
@@ -185,15 +197,17 @@ def _read_all(
     total = 0
     committed = request.isolation_level == READ_COMMITTED and replica < 0
     now_ms = ports.clock.now_ms() if replica >= 0 else 0
+    from_follower = replica < 0 and version >= FETCH_FROM_FOLLOWER_SINCE
+    selector = _read_replica_selector(ports) if from_follower and request.rack_id else None
     for w in wanted:
         read = Read(w)
         reads.append(read)
         if w.key[0] in denied:
             read.error = ErrorCode.TOPIC_AUTHORIZATION_FAILED
             continue
-        partition = ports.partitions.leader(*w.key, w.current_leader_epoch)
+        partition = _readable(ports, w, from_follower)
         if isinstance(partition, ErrorCode):
-            read.error = partition
+            read.error = not_hosted_error(ports, w.key[0], w.key[1], partition)
             continue
         log = partition.log
         if replica >= 0:
@@ -204,6 +218,12 @@ def _read_all(
         read.high_watermark = log.high_watermark
         read.last_stable_offset = partition.last_stable_offset
         read.log_start_offset = log.log_start_offset
+        if selector is not None and partition.is_leader:
+            read.preferred_read_replica = _preferred(
+                ports, partition, selector, request.rack_id, w.fetch_offset
+            )
+            if read.preferred_read_replica >= 0:
+                continue  # no records: the consumer goes to that replica
         if replica >= 0:
             max_offset = log.log_end_offset
         else:
@@ -224,6 +244,46 @@ def _read_all(
         total += read.size
         remaining = max(0, remaining - read.size)
     return reads
+
+
+def _readable(ports: BrokerPorts, w: Wanted, from_follower: bool) -> Partition | ErrorCode:
+    """The partition if this broker may serve the fetch: its leader; for a consumer's fetch v11+
+    (KIP-392) a follower too, with the same leader-epoch checks."""
+    found = ports.partitions.leader(*w.key, w.current_leader_epoch)
+    if not from_follower or found is not ErrorCode.NOT_LEADER_OR_FOLLOWER:
+        return found
+    partition = ports.partitions.get(*w.key)
+    if partition is None or partition.deleted or partition.leader_epoch < 0:
+        return ErrorCode.NOT_LEADER_OR_FOLLOWER
+    epoch = w.current_leader_epoch
+    if epoch >= 0 and epoch != partition.leader_epoch:
+        return (
+            ErrorCode.FENCED_LEADER_EPOCH
+            if epoch < partition.leader_epoch
+            else ErrorCode.UNKNOWN_LEADER_EPOCH
+        )
+    return partition
+
+
+def _read_replica_selector(ports: BrokerPorts) -> str | None:
+    value = ports.config.value("replica.selector.class")
+    return str(value) if value else None
+
+
+def _preferred(ports: BrokerPorts, partition: Partition, selector: str, rack: str, fetch_offset: int) -> int:
+    """KIP-392: the replica the consumer in `rack` should read from, or -1 (this leader)."""
+    brokers = ports.metadata.image.brokers
+    me = brokers.get(BrokerId(ports.node.node_id))
+    leader = ReplicaView(
+        BrokerId(ports.node.node_id), None if me is None else me.rack, partition.log.log_end_offset
+    )
+    followers = []
+    for broker, progress in partition.replicas.followers.items():
+        registration = brokers.get(broker)
+        if broker in partition.replicas.isr and registration is not None and not registration.fenced:
+            followers.append(ReplicaView(broker, registration.rack, progress.log_end_offset))
+    chosen = preferred_read_replica(selector, rack, fetch_offset, leader, followers)
+    return -1 if chosen is None else int(chosen)
 
 
 def _hold_back_zstd(read: Read) -> None:
@@ -267,6 +327,7 @@ def _respond(
     topics: dict[str, msg.FetchableTopicResponse] = {}
     responses: list[msg.FetchableTopicResponse] = []
     committed = request.isolation_level == READ_COMMITTED
+    hints: LeaderHints | None = None  # KIP-951 (v16+): where the leaders of misdirected partitions are
     for read in reads:
         w = read.wanted
         if session is not None:
@@ -294,8 +355,12 @@ def _respond(
             last_stable_offset=read.last_stable_offset,
             log_start_offset=read.log_start_offset,
             records=read.chunks if read.chunks else b"",
+            preferred_read_replica=read.preferred_read_replica,
         )
         data.aborted_transactions = (read.aborted or []) if committed else None
+        if read.error in LEADER_HINT_ERRORS:
+            hints = hints or LeaderHints(ctx)
+            data.current_leader = msg.LeaderIdAndEpoch(*hints.current_leader(*w.key))
         topic.partitions.append(data)
         if read.size:
             ports.stats.on_fetched(w.key[0], read.size)
@@ -309,7 +374,10 @@ def _respond(
                 ],
             )
         )
-    return msg.FetchResponse(session_id=response_session, responses=responses)
+    response = msg.FetchResponse(session_id=response_session, responses=responses)
+    if hints is not None:
+        response.node_endpoints = [msg.NodeEndpoint(*endpoint) for endpoint in hints.node_endpoints()]
+    return response
 
 
 def _topic_id(ports: BrokerPorts, name: str) -> uuid.UUID:
@@ -324,6 +392,9 @@ def _resolve(
     for topic in request.topics:
         if version >= 13:
             name = ports.partitions.topic_name(topic.topic_id)
+            if name is None:  # not hosted here: the metadata may still know it (on other brokers)
+                known = ports.metadata.image.topics_by_id.get(topic.topic_id)
+                name = None if known is None else known.name
             if name is None:
                 unknown.append((topic.topic_id, [p.partition for p in topic.partitions]))
                 continue

@@ -17,7 +17,7 @@ from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import offset_for_leader_epoch as msg
 from odradek.replication.partition import Partition
-from odradek.security.acl import AclOperation, ResourceType
+from odradek.security.acl import CLUSTER_NAME, AclOperation, ResourceType
 
 NO_EPOCH = -1
 DEBUGGING_REPLICA_ID = -2
@@ -28,13 +28,15 @@ def handle(ctx: RequestContext, request: msg.OffsetForLeaderEpochRequest) -> msg
     only_leader = ctx.api_version < 3 or request.replica_id != DEBUGGING_REPLICA_ID
     response = msg.OffsetForLeaderEpochResponse()
     authorizer = ctx.ports.authorizer
-    from_replica = ctx.api_version >= 3 and request.replica_id >= 0
-    cluster_ok = not from_replica or authorizer.authorize_cluster(ctx, AclOperation.CLUSTER_ACTION)
+    # Kafka: CLUSTER_ACTION (brokers) covers every topic, else DESCRIBE on each (consumers, KIP-320)
+    cluster_ok = bool(  # not audited when denied (logIfDenied=false in Kafka)
+        authorizer.allowed_names(ctx, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, [CLUSTER_NAME])
+    )
     for topic in request.topics:
         out = msg.OffsetForLeaderTopicResult(topic=topic.topic)
         response.topics.append(out)
-        allowed = cluster_ok and (
-            from_replica or authorizer.authorize(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.topic)
+        allowed = cluster_ok or authorizer.authorize(
+            ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, topic.topic
         )
         for part in topic.partitions:
             if not allowed:

@@ -45,7 +45,10 @@ v12+ (transaction version 2 clients, which never send AddPartitionsToTxn) add th
 transaction and are answered after that; both check again right before appending. A partition not
 in the transaction gets TRANSACTION_ABORTABLE (v11+) or INVALID_TXN_STATE; a fenced producer gets
 INVALID_PRODUCER_EPOCH; a coordinator that cannot answer yet gets the retriable NOT_ENOUGH_REPLICAS,
-as Kafka maps them.
+as Kafka maps them. In a cluster, when the transaction's coordinator is another broker, v3-v11 ask
+it with AddPartitionsToTxn v4 `verify_only` (`txn_verification.py`, Kafka's AddPartitionsToTxnManager)
+and append once it answered; v12+ (transaction version 2) are served only where the coordinator is
+this broker.
 
 With acks=all, the answer waits in the produce purgatory until the high watermark passes every
 written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
@@ -57,6 +60,7 @@ also waits for the fsync (group commit).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -65,6 +69,7 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
 from odradek.broker.dispatcher import CloseConnection
+from odradek.broker.leader_hints import LeaderHints, not_hosted_error
 from odradek.broker.schema_validation import NO_FLAGS
 from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
 from odradek.coordinator.transaction.metadata import TV_2
@@ -129,6 +134,7 @@ def _handle(
     durable: Pending = []
     waits: list[ProduceWait] = []
     unverified: list[Unverified] = []
+    remote: list[Unverified] = []  # to verify with a transaction coordinator on another broker
     results: list[msg.PartitionProduceResponse] = []
     if request.transactional_id is None and has_transactional_batch(request):
         return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
@@ -141,7 +147,7 @@ def _handle(
     ):
         return _refuse_all(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     for topic in request.topic_data:
-        name = ports.partitions.topic_name(topic.topic_id) if by_id else topic.name
+        name = _topic_name(ports, topic.topic_id) if by_id else topic.name
         out = msg.TopicProduceResponse(name=topic.name, topic_id=topic.topic_id)
         responses.append(out)
         allowed = name is None or authorizer.authorize(ctx, AclOperation.WRITE, ResourceType.TOPIC, name)
@@ -164,12 +170,20 @@ def _handle(
                 if ctx.api_version >= ADD_PARTITIONS_SINCE:
                     unverified.append(Unverified(partition, records, header, result))
                     continue
-                if not _verified(ctx, request.transactional_id, partition, header, result):
+                txn_id = request.transactional_id
+                if txn_id is not None and not ports.transactions.coordinated_here(txn_id):
+                    remote.append(Unverified(partition, records, header, result))
+                    continue
+                if not _verified(ctx, txn_id, partition, header, result):
                     continue
             _write(ports, partition, records, header, now, result, durable, waits if acks == -1 else None)
     response = msg.ProduceResponse(responses=responses)
+    if any(r.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER for r in results):
+        _add_leader_hints(ctx, responses, response)
     if unverified:
         return _add_then_write(ctx, request, unverified, durable, waits, response, results)
+    if remote:
+        return _verify_remotely_then_write(ctx, request, remote, durable, waits, response, results)
     return _finish(ports, request, durable, waits, response, results)
 
 
@@ -294,6 +308,68 @@ async def _add_then_write(
     return await answer
 
 
+async def _verify_remotely_then_write(
+    ctx: RequestContext,
+    request: msg.ProduceRequest,
+    remote: list[Unverified],
+    durable: Pending,
+    waits: list[ProduceWait],
+    response: msg.ProduceResponse,
+    results: list[msg.PartitionProduceResponse],
+) -> msg.ProduceResponse | None:
+    """v3-v11 in a cluster: the transaction's coordinator is another broker; ask it (AddPartitionsToTxn
+    v4 verify_only, `txn_verification.py`) whether the partitions are in the transaction, then
+    append the verified batches. All batches of a request belong to one producer."""
+    ports = ctx.ports
+    transactional_id = request.transactional_id
+    assert transactional_id is not None
+    header = remote[0].header
+    errors = await ports.transactions.verify(
+        transactional_id, header.producer_id, header.producer_epoch, [item.partition.tp for item in remote]
+    )
+    now = ports.clock.now_ms()
+    for item in remote:
+        error = errors.get(item.partition.tp, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        if not item.partition.is_leader:  # leadership moved while the coordinator answered
+            item.result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
+            continue
+        if error is not ErrorCode.NO_ERROR:
+            item.result.error_code = _verification_error(ctx.api_version, error)
+            item.result.error_message = (
+                f"transactional batch for {item.partition.tp} failed verification: {error.name}"
+            )
+            continue
+        acks_all = waits if request.acks == -1 else None
+        _write(ports, item.partition, item.records, item.header, now, item.result, durable, acks_all)
+    answer = _finish(ports, request, durable, waits, response, results)
+    if answer is None or isinstance(answer, msg.ProduceResponse):
+        return answer
+    return await answer
+
+
+def _topic_name(ports: BrokerPorts, topic_id: uuid.UUID) -> str | None:
+    """The name of a hosted topic's id, else of one the metadata knows (led elsewhere)."""
+    name = ports.partitions.topic_name(topic_id)
+    if name is None:
+        known = ports.metadata.image.topics_by_id.get(topic_id)
+        name = None if known is None else known.name
+    return name
+
+
+def _add_leader_hints(
+    ctx: RequestContext, responses: list[msg.TopicProduceResponse], response: msg.ProduceResponse
+) -> None:
+    """KIP-951 (v10+): each NOT_LEADER_OR_FOLLOWER partition names its current leader, and the
+    response those leaders' endpoints."""
+    hints = LeaderHints(ctx)
+    for topic in responses:
+        name = topic.name or _topic_name(ctx.ports, topic.topic_id) or ""
+        for result in topic.partition_responses:
+            if result.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER:
+                result.current_leader = msg.LeaderIdAndEpoch(*hints.current_leader(name, result.index))
+    response.node_endpoints = [msg.NodeEndpoint(*endpoint) for endpoint in hints.node_endpoints()]
+
+
 def _needs_verification(ports: BrokerPorts, partition: Partition, header: BatchHeader) -> bool:
     """The first transactional batch of a transaction on this partition (per batch header)."""
     return (
@@ -347,7 +423,8 @@ def _validate(
     partition = ports.partitions.get(name, part.index) if name is not None else None
     if partition is None:
         unknown_id = by_id and name is None
-        result.error_code = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        error = ErrorCode.UNKNOWN_TOPIC_ID if unknown_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        result.error_code = not_hosted_error(ports, name, part.index, error)
         return None
     records = part.records
     checked = _single_batch(records)

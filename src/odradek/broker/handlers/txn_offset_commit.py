@@ -81,7 +81,7 @@ async def handle(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ms
         group_instance_id=request.group_instance_id,
         topics=accepted,
     )
-    error = _verify(ctx, checked)
+    error = await _verify(ctx, checked)
     if error is not ErrorCode.NO_ERROR:
         response = failed_response(checked, error)
     else:
@@ -90,13 +90,14 @@ async def handle(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ms
     return response
 
 
-def _verify(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ErrorCode:
-    """Is the group's offsets partition in the producer's transaction? (The coordinator is here.)"""
+async def _verify(ctx: RequestContext, request: msg.TxnOffsetCommitRequest) -> ErrorCode:
+    """Is the group's offsets partition in the producer's transaction? (Asked of the transaction
+    coordinator, on this broker or another.)"""
     ports = ctx.ports
     if not ports.transactions.verification_enabled():
         return ErrorCode.NO_ERROR
     offsets = TopicPartition(GROUP_METADATA_TOPIC_NAME, ports.groups.service.partition_for(request.group_id))
-    errors = ports.transactions.service.verify_partitions(
+    errors = await ports.transactions.verify(
         request.transactional_id, request.producer_id, request.producer_epoch, [offsets]
     )
     error = errors.get(offsets, ErrorCode.NO_ERROR)

@@ -2,8 +2,12 @@
 
 Every produce request of the process goes through one idempotent librdkafka producer (batching
 across requests is where throughput comes from). ``produce`` is called on the event loop (it only
-queues); a poll thread runs ``poll`` and so the delivery callbacks, which store each report in its
-request's `DeliveryBatch` and wake the loop at most once per poll round, never once per record.
+queues), and so is ``poll``, which runs the delivery callbacks: a timer polls every ``linger.ms``
+(1 to 5 ms) while records await delivery and every ``POLL_IDLE_S`` otherwise (librdkafka's logs
+and errors). Polling on the loop's own thread rather than on a thread of its own spares a
+GIL hand-over per delivery report (with a poll thread the two threads took turns on the GIL for
+every callback). Each report is stored in its request's `DeliveryBatch`, which wakes its waiter
+at most once per poll round, never once per record.
 
 Memory is bounded by librdkafka's queue (``producer.buffer.kbytes``): when it is full ``produce``
 raises ``BufferError`` and the request waits (back-pressure) until deliveries free room.
@@ -18,7 +22,7 @@ import asyncio
 import functools
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -27,10 +31,11 @@ log = logging.getLogger("odradek.rest")
 
 Headers = list[tuple[str, bytes | None]]
 FULL_QUEUE_WAIT_S = 0.002
-POLL_S = 0.05
+POLL_BUSY_MAX_S = 0.005
+POLL_IDLE_S = 0.05
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is several times slower to make
 class OutRecord:
     topic: str
     partition: int  # -1: the partitioner picks (by key hash, as every Kafka client)
@@ -40,7 +45,7 @@ class OutRecord:
     timestamp_ms: int = 0  # 0: now (CreateTime)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # one per record: not frozen, which is several times slower to make
 class Delivery:
     error: KafkaError | None
     topic: str
@@ -113,39 +118,61 @@ class DeliveryBatch:
 
 
 class ProducerService:
-    """Owns the librdkafka producer and its poll thread (`start`/`stop`)."""
+    """Owns the librdkafka producer and its polling on the event loop (`start`/`stop`)."""
 
     def __init__(self, config: Mapping[str, object]) -> None:
         self.config = dict(config)
         self.producer: Producer | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._busy = False  # the timer runs at busy_s
+        # a report is due no sooner than linger.ms after its record: polling faster only costs CPU
+        linger_ms = float(str(self.config.get("linger.ms", 5)))
+        self.busy_s = min(max(linger_ms / 1000, 0.001), POLL_BUSY_MAX_S)
 
     def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.producer = Producer(self.config)
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._poll_loop, name="rest-producer-poll", daemon=True)
-        self._thread.start()
+        self._schedule(POLL_IDLE_S)
 
-    def _poll_loop(self) -> None:
+    def _schedule(self, delay: float) -> None:
+        assert self.loop is not None
+        self._busy = delay == self.busy_s
+        self._timer = self.loop.call_later(delay, self._poll)
+
+    def _poll(self) -> None:
         producer = self.producer
-        assert producer is not None
-        while not self._stopping.is_set():
-            try:
-                producer.poll(POLL_S)
-            except Exception:  # a callback's bug must not stop deliveries for everyone
-                log.exception("delivery callback failed")
+        if producer is None:
+            return
+        self.poll()
+        self._schedule(self.busy_s if len(producer) else POLL_IDLE_S)
+
+    def poll(self) -> None:
+        """Run the delivery callbacks of the reports in (on the loop; never waits)."""
+        producer = self.producer
+        if producer is None:
+            return
+        try:
+            producer.poll(0)
+        except Exception:  # a callback's bug must not stop deliveries for everyone
+            log.exception("delivery callback failed")
+
+    def busy(self) -> None:
+        """Records were queued: poll at the busy pace from now on (cheap when already so).
+
+        Whoever calls the producer's ``produce`` directly calls this after."""
+        if not self._busy and self._timer is not None:
+            self._timer.cancel()
+            self._schedule(self.busy_s)
 
     async def stop(self, timeout_s: float = 5.0) -> None:
         if self.producer is None:
             return
         producer = self.producer
         await asyncio.to_thread(producer.flush, timeout_s)
-        self._stopping.set()
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.producer = None
 
     def batch(self) -> DeliveryBatch:
@@ -156,6 +183,37 @@ class ProducerService:
         """Queue ``records`` into ``batch`` (waiting while librdkafka's queue is full)."""
         for record in records:
             await self.send_one(batch, record)
+
+    def offer(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        partition: int,
+        on_delivery: Callable[[KafkaError | None, Message], None],
+        timestamp_ms: int = 0,
+        headers: Headers | None = None,
+    ) -> bool:
+        """Queue one record without waiting; False when librdkafka's queue is full (nothing
+        queued). A record librdkafka refuses at once raises its `KafkaException`."""
+        producer = self.producer
+        assert producer is not None
+        try:
+            producer.produce(
+                topic,
+                value,
+                key,
+                partition,
+                on_delivery=on_delivery,
+                timestamp=timestamp_ms,
+                headers=headers,  # type: ignore[arg-type]  # None values are allowed
+            )
+        except BufferError:
+            self.busy()
+            return False
+        if not self._busy:
+            self.busy()
+        return True
 
     def try_send(self, batch: DeliveryBatch, record: OutRecord) -> bool:
         """Queue ``record`` without waiting; False (nothing queued) when librdkafka's queue is full.
@@ -177,10 +235,13 @@ class ProducerService:
         except BufferError:
             batch.reports.pop()
             batch.pending -= 1
+            self.busy()
             return False
         except KafkaException as exc:
             err = exc.args[0] if exc.args else KafkaError(KafkaError._FAIL)
             batch.settle(index, Delivery(err, record.topic, record.partition, -1, -1, 0))
+        if not self._busy:
+            self.busy()
         return True
 
     async def send_one(self, batch: DeliveryBatch, record: OutRecord) -> None:
@@ -199,8 +260,11 @@ class ProducerService:
                     timestamp=record.timestamp_ms,
                     headers=record.headers,  # type: ignore[arg-type]  # None values are allowed
                 )
+                if not self._busy:
+                    self.busy()
                 return
             except BufferError:
+                self.busy()
                 await asyncio.sleep(FULL_QUEUE_WAIT_S)
             except KafkaException as exc:
                 err = exc.args[0] if exc.args else KafkaError(KafkaError._FAIL)

@@ -26,7 +26,6 @@ from odradek.rest.idempotency import Aborted, Answer, check_key, replayed_header
 from odradek.rest.kafka.producer import Delivery, OutRecord, ProducerService
 from odradek.rest.produce import Refused, aborted, first_failure, kafka_failure, produce
 from odradek.rest.records import parse_headers, parse_timestamp
-from odradek.rest.responses import v2_json
 from odradek.rest.schemas import SchemaRef
 from odradek.rest.serde import BINARY, PLAIN, Serde
 from odradek.rest.v2.metadata import partition_or_404, proxy_of, topic_or_404
@@ -49,42 +48,25 @@ async def _produce(request: Request, partition: int | None) -> Response:
     if partition is not None:
         partition_or_404(topic, partition)
     key_serde, value_serde, key_schema_id, value_schema_id = await serdes(proxy, fmt, body, topic.name, items)
-    records: list[OutRecord | Refused] = []
-    for i, item in enumerate(items):
-        at = pointer("records", i)
-        record = obj(item, at)
-        target = partition
-        if target is None:
-            raw = record.get("partition")
-            target = -1 if raw is None else integer(raw, at + "/partition", 0, 2**31 - 1)
-        records.append(
-            OutRecord(
-                topic.name,
-                target,
-                key_serde.serialize(record.get("key"), at + "/key"),
-                value_serde.serialize(record.get("value"), at + "/value"),
-                parse_headers(record.get("headers"), at + "/headers"),
-                parse_timestamp(record.get("timestamp"), at + "/timestamp"),
-            )
-        )
+    records: list[OutRecord | Refused] = [
+        record_of(topic.name, partition, key_serde, value_serde, item, i) for i, item in enumerate(items)
+    ]
 
-    def answer_body(reports: list[Delivery | Refused]) -> dict[str, Any]:
-        return {
-            "offsets": [offset_entry(r) for r in reports],
-            "key_schema_id": key_schema_id,
-            "value_schema_id": value_schema_id,
-        }
+    def answer_body(reports: list[Delivery | Refused]) -> bytes:
+        return offsets_body(reports, key_schema_id, value_schema_id)
 
     key = request.headers.get("idempotency-key")
     if key is None:
-        return v2_json(answer_body(await produce(proxy, records, len(topic.partitions))))
+        return Response(
+            answer_body(await produce(proxy, records, len(topic.partitions))), media_type=content.V2
+        )
 
     async def transactional(service: ProducerService) -> Answer:
         reports = await produce(proxy, records, len(topic.partitions), service)
         failure = first_failure(reports)
         if failure is not None:
-            raise Aborted(Answer(200, jsoncodec.dumps(answer_body(aborted(reports, failure))), content.V2))
-        return Answer(200, jsoncodec.dumps(answer_body(reports)), content.V2)
+            raise Aborted(Answer(200, answer_body(aborted(reports, failure)), content.V2))
+        return Answer(200, answer_body(reports), content.V2)
 
     digest = request_digest(request.url.path, await request.body())
     try:
@@ -92,6 +74,50 @@ async def _produce(request: Request, partition: int | None) -> Response:
     except Aborted as exc:
         answer, replayed = exc.answer, False
     return Response(answer.body, answer.status, replayed_header(replayed), answer.media_type)
+
+
+PLAIN_FIELDS = frozenset({"key", "value", "partition"})
+INT32_MAX = 2**31 - 1
+
+
+def record_of(
+    topic: str, partition: int | None, key_serde: Serde, value_serde: Serde, item: Any, i: int
+) -> OutRecord:
+    """The record of ``records[i]``; a record of the common shape (key, value, partition) is taken
+    with a few type tests, anything else (or anything wrong) by `checked_record`."""
+    if type(item) is dict and PLAIN_FIELDS.issuperset(item):
+        target = partition
+        if target is None:
+            raw = item.get("partition")
+            target = -1 if raw is None else raw if type(raw) is int and 0 <= raw <= INT32_MAX else None
+        if target is not None:
+            try:
+                key = key_serde.serialize(item.get("key"), "")
+                value = value_serde.serialize(item.get("value"), "")
+            except HttpError:
+                pass  # again with the field's pointer
+            else:
+                return OutRecord(topic, target, key, value)
+    return checked_record(topic, partition, key_serde, value_serde, item, i)
+
+
+def checked_record(
+    topic: str, partition: int | None, key_serde: Serde, value_serde: Serde, item: Any, i: int
+) -> OutRecord:
+    at = pointer("records", i)
+    record = obj(item, at)
+    target = partition
+    if target is None:
+        raw = record.get("partition")
+        target = -1 if raw is None else integer(raw, at + "/partition", 0, INT32_MAX)
+    return OutRecord(
+        topic,
+        target,
+        key_serde.serialize(record.get("key"), at + "/key"),
+        value_serde.serialize(record.get("value"), at + "/value"),
+        parse_headers(record.get("headers"), at + "/headers"),
+        parse_timestamp(record.get("timestamp"), at + "/timestamp"),
+    )
 
 
 async def serdes(
@@ -120,6 +146,33 @@ async def serdes(
         out.append(serde)
         ids.append(serde.schema_id)
     return out[0], out[1], ids[0], ids[1]
+
+
+def offsets_body(
+    reports: list[Delivery | Refused], key_schema_id: int | None, value_schema_id: int | None
+) -> bytes:
+    """The answer's JSON: ``{"offsets": [...], "key_schema_id", "value_schema_id"}``, a delivered
+    record's entry written straight as bytes (what `offset_entry` and `jsoncodec.dumps` give)."""
+    entries = [
+        OFFSET_OK % (r.partition, r.offset)
+        if type(r) is Delivery and r.error is None
+        else jsoncodec.dumps(offset_entry(r))
+        for r in reports
+    ]
+    return b"".join(
+        (
+            b'{"offsets":[',
+            b",".join(entries),
+            b'],"key_schema_id":',
+            jsoncodec.dumps(key_schema_id),
+            b',"value_schema_id":',
+            jsoncodec.dumps(value_schema_id),
+            b"}",
+        )
+    )
+
+
+OFFSET_OK = b'{"partition":%d,"offset":%d,"error_code":null,"error":null}'
 
 
 def offset_entry(report: Delivery | Refused) -> dict[str, Any]:

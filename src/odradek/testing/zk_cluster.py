@@ -1,0 +1,71 @@
+"""A cluster of real `odradek broker` processes on a real ZooKeeper, for tests.
+
+`ZkCluster(root, zk_connect)` starts brokers (`start(node_id)`, each a `BrokerProcess` with
+`zookeeper.connect` and a short ZooKeeper session so a SIGKILL is noticed in seconds), kills and
+restarts them, and hands out bootstrap lists that skip brokers which are down. The ZooKeeper server
+is the caller's (`odradek.cluster.zookeeper.ZooKeeperServer`). Client-side helpers use
+confluent-kafka, which the tests install.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from odradek.testing.broker_process import BrokerProcess
+
+SESSION_MS = 6000
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+    """Poll `condition` every 0.1 s; AssertionError naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
+        time.sleep(0.1)
+
+
+class ZkCluster:
+    def __init__(
+        self,
+        root: Path,
+        zk_connect: str,
+        overrides: Mapping[str, str] | None = None,
+        session_ms: int = SESSION_MS,
+    ) -> None:
+        self.root = root
+        self.zk_connect = zk_connect
+        self.session_ms = session_ms
+        self.overrides = dict(overrides or {})
+        self.brokers: dict[int, BrokerProcess] = {}
+
+    def start(self, node_id: int, *, alias: bool = False) -> BrokerProcess:
+        """Start broker `node_id` (again, on its data directory and port, if it ran before);
+        `alias`: configured with `broker.id` instead of `node.id`."""
+        overrides = {
+            "zookeeper.connect": self.zk_connect,
+            "zookeeper.session.timeout.ms": str(self.session_ms),
+            **self.overrides,
+        }
+        overrides["broker.id" if alias else "node.id"] = str(node_id)
+        proc = self.brokers.get(node_id) or BrokerProcess(
+            self.root / f"b{node_id}", overrides, start_timeout=90
+        )
+        self.brokers[node_id] = proc
+        return proc.start()
+
+    def kill(self, node_id: int) -> None:
+        self.brokers[node_id].kill()
+
+    def kill_all(self) -> None:
+        """SIGKILL every broker; each one's log lines stay in `<root>/b<id>.log` for a post-mortem."""
+        for node_id, proc in self.brokers.items():
+            proc.kill()
+            (self.root / f"b{node_id}.log").write_text("\n".join(proc.lines) + "\n")
+
+    def live(self) -> list[int]:
+        return [i for i, p in self.brokers.items() if p.proc is not None]
+
+    def bootstrap(self, *, without: int | None = None) -> str:
+        return ",".join(p.bootstrap for i, p in self.brokers.items() if i != without and p.proc is not None)

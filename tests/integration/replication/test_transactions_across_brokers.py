@@ -1,0 +1,116 @@
+"""A transaction whose coordinator and data partition are on different brokers, over raw requests
+(two real brokers in this process): the data partition's leader verifies the first transactional
+batch with the coordinator on the other broker (KIP-890 part 1, AddPartitionsToTxn v4 verify_only),
+the coordinator accepts partitions it does not host, and its COMMIT marker reaches the other
+broker (WriteTxnMarkers): the last stable offset passes the transaction there."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from odradek.model.errors import ErrorCode
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages import add_partitions_to_txn as apt
+from odradek.protocol.messages import end_txn, fetch, find_coordinator, init_producer_id, produce
+from odradek.protocol.records import BatchSpec, build_batch
+from odradek.testing.cluster import LocalCluster
+from odradek.testing.raw_client import RawClient
+
+OVERRIDES = {
+    "replica.fetch.wait.max.ms": "100",
+    "transaction.state.log.num.partitions": "1",
+    "transaction.state.log.min.isr": "1",
+}
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
+    with LocalCluster(tmp_path, 2, OVERRIDES) as running:
+        yield running
+
+
+def call(cluster: LocalCluster, node: int, api: int, version: int, request: Any) -> Any:
+    with RawClient.connect(cluster.brokers[node].bootstrap) as client:
+        return client.call(api, version, request)
+
+
+def until_ready(cluster: LocalCluster, node: int, api: int, version: int, request: Any) -> Any:
+    retriable = (ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+    for _ in range(100):
+        response = call(cluster, node, api, version, request)
+        if response.error_code not in retriable:
+            return response
+        time.sleep(0.05)
+    raise AssertionError("coordinator never ready")
+
+
+def send(cluster: LocalCluster, node: int, pid: int, epoch: int, seq: int) -> int:
+    spec = BatchSpec(producer_id=pid, producer_epoch=epoch, base_sequence=seq, is_transactional=True)
+    data = produce.TopicProduceData(
+        name="t",
+        partition_data=[produce.PartitionProduceData(0, build_batch([(None, b"v", [], 0)] * 2, spec))],
+    )
+    request = produce.ProduceRequest(transactional_id="tx", acks=-1, timeout_ms=5000, topic_data=[data])
+    response = call(cluster, node, ApiKey.PRODUCE, 10, request)
+    code: int = response.responses[0].partition_responses[0].error_code
+    return code
+
+
+def last_stable_offset(cluster: LocalCluster, node: int) -> int:
+    request = fetch.FetchRequest(
+        max_wait_ms=0,
+        isolation_level=1,
+        topics=[
+            fetch.FetchTopic(
+                topic="t", partitions=[fetch.FetchPartition(partition=0, partition_max_bytes=1 << 20)]
+            )
+        ],
+    )
+    [data] = call(cluster, node, ApiKey.FETCH, 10, request).responses[0].partitions
+    offset: int = data.last_stable_offset
+    return offset
+
+
+def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalCluster) -> None:
+    found = until_ready(
+        cluster, 1, ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest("tx", key_type=1)
+    )
+    coordinator = found.node_id
+    leader = 3 - coordinator  # the data partition lives on the other broker only
+    cluster.create_topic("t", [(leader,)])
+    init = until_ready(
+        cluster,
+        coordinator,
+        ApiKey.INIT_PRODUCER_ID,
+        4,
+        init_producer_id.InitProducerIdRequest(transactional_id="tx", transaction_timeout_ms=60_000),
+    )
+    pid, epoch = init.producer_id, init.producer_epoch
+    # not added to the transaction: the leader asks the coordinator and refuses the batch
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
+    added = call(
+        cluster,
+        coordinator,
+        ApiKey.ADD_PARTITIONS_TO_TXN,
+        3,
+        apt.AddPartitionsToTxnRequest(
+            v3_and_below_transactional_id="tx",
+            v3_and_below_producer_id=pid,
+            v3_and_below_producer_epoch=epoch,
+            v3_and_below_topics=[apt.AddPartitionsToTxnTopic("t", [0])],
+        ),
+    )
+    # the coordinator accepts a partition it does not host (it is in the cluster's metadata)
+    assert added.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code == 0
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.NO_ERROR
+    assert last_stable_offset(cluster, leader) == 0
+    ended = until_ready(
+        cluster, coordinator, ApiKey.END_TXN, 3, end_txn.EndTxnRequest("tx", pid, epoch, committed=True)
+    )
+    assert ended.error_code == ErrorCode.NO_ERROR
+    cluster.wait_for(lambda: last_stable_offset(cluster, leader) == 3, what="the marker on the other broker")
