@@ -47,14 +47,17 @@ from sql_server_process import SQL_BROKER, SqlServerProcess  # noqa: E402
 
 from odradek.testing.broker_process import BrokerProcess  # noqa: E402
 
+PADS = ["".join(random.choices(string.ascii_letters, k=900)) for _ in range(64)]
+
 
 def payload(i: int, customers: int = 1000) -> bytes:
-    pad = "".join(random.choices(string.ascii_letters, k=900))
-    doc = {"ID": i, "CUSTOMER": f"c{i % customers}", "AMOUNT": float(i % 500), "NOTE": pad}
+    doc = {"ID": i, "CUSTOMER": f"c{i % customers}", "AMOUNT": float(i % 500), "NOTE": PADS[i % len(PADS)]}
     return json.dumps(doc).encode()
 
 
 def produce(bootstrap: str, topic: str, n: int, start_ts: int = 1_700_000_000_000) -> float:
+    """Produce n records (built before the clock starts: the producer must outpace the query)."""
+    records = [(f"c{i % 1000}".encode(), payload(i)) for i in range(n)]
     producer = Producer(
         {
             "bootstrap.servers": bootstrap,
@@ -64,10 +67,10 @@ def produce(bootstrap: str, topic: str, n: int, start_ts: int = 1_700_000_000_00
         }
     )
     t0 = time.monotonic()
-    for i in range(n):
+    for i, (key, value) in enumerate(records):
         while True:
             try:
-                producer.produce(topic, key=f"c{i % 1000}".encode(), value=payload(i), timestamp=start_ts + i)
+                producer.produce(topic, key=key, value=value, timestamp=start_ts + i)
                 break
             except BufferError:
                 producer.poll(0.05)

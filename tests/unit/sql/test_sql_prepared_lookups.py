@@ -17,6 +17,7 @@ def test_shape_replaces_string_literals_and_refuses_what_it_cannot_see_through()
     assert prepared.shape_of("SELECT * FROM t WHERE k = 'a'; -- 'x'") is None
     assert prepared.shape_of("SELECT * FROM t WHERE k = '${key}';") is None
     assert prepared.shape_of("SELECT * FROM t WHERE k = 'unclosed;") is None
+    assert prepared.shape_of("SELECT `it's`, `a'b` FROM t WHERE k = 'x';") is None
 
 
 def _shape(key: str) -> str:

@@ -25,6 +25,7 @@ from odradek.sql.schema import Namespace
 from odradek.sql.types import BaseType
 
 _STRING = re.compile(r"'((?:[^']|'')*)'")
+_QUOTED_IDENTIFIER_WITH_QUOTE = re.compile(r"`[^`]*'[^`]*`|\"[^\"]*'[^\"]*\"")
 _PLACEHOLDER = "\u2063odradek-param-{}\u2063"  # an invisible separator: no real key looks like this
 MAX_SHAPES = 256
 
@@ -41,6 +42,8 @@ class Lookup:
 def shape_of(text: str) -> tuple[str, list[str]] | None:
     """The text with its string literals replaced by placeholders, and the literals (unescaped)."""
     if "--" in text or "/*" in text or "${" in text or "\u2063" in text:
+        return None
+    if _QUOTED_IDENTIFIER_WITH_QUOTE.search(text):  # a ' inside `...` is no string delimiter
         return None
     literals: list[str] = []
 

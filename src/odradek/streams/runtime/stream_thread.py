@@ -43,6 +43,20 @@ def _timestamp(msg: Any) -> int:
     return msg.timestamp()[1]  # type: ignore[no-any-return]
 
 
+def poll_batch(consumer: Any, max_records: int, timeout_s: float) -> list[Any]:
+    """Up to `max_records` records: what librdkafka holds now, or, when it holds none, the first
+    to arrive within `timeout_s` together with what came with it. librdkafka's batch consume waits
+    until the batch is full or the timeout passed; Kafka's `poll` returns as soon as records are
+    there, so a thread neither idles next to queued records nor adds `poll.ms` to their latency."""
+    messages: list[Any] = consumer.consume(max_records, 0)
+    if messages:
+        return messages
+    messages = consumer.consume(1, timeout_s)
+    if messages and max_records > 1:
+        messages += consumer.consume(max_records - 1, 0)
+    return messages
+
+
 class StreamThread:
     def __init__(
         self,
@@ -225,7 +239,7 @@ class StreamThread:
         return any(len(a.inputs) > 1 for a in self.tasks.values())
 
     def _run_once(self, max_records: int, poll_s: float) -> None:
-        messages: list[Any] = self._in_time_order(self.consumer.consume(max_records, poll_s))
+        messages: list[Any] = self._in_time_order(poll_batch(self.consumer, max_records, poll_s))
         started = time.perf_counter()
         touched: dict[str, ActiveTask] = {}
         rewound: set[tuple[str, int]] = set()
