@@ -4,8 +4,10 @@ served exactly like one the broker's own controller made."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
+import time
 from pathlib import Path
 
 from odradek.metadata.controller.topics import CreatableTopic, create_topics
@@ -21,9 +23,16 @@ def test_a_change_made_outside_the_broker_is_followed(tmp_path: Path) -> None:
         store = broker.store
         assert store is not None
         static = StaticBrokerConfig.from_properties({"node.id": "1"})
-        records = create_topics(
+        # the change is made once this broker is live in the store's image (registered, unfenced),
+        # as a controller elsewhere would place partitions on it only then
+        deadline = time.monotonic() + 10
+        while not store.image.is_live(1) and time.monotonic() < deadline:
+            b.run(asyncio.sleep(0.01))
+        created = create_topics(
             store.image, static, [CreatableTopic("elsewhere", 3)], validate_only=False, rng=random.Random(1)
-        ).records
+        )
+        assert [r.error_code for r in created.response] == [0], created.response
+        records = created.records
         applier = threading.Thread(target=store.apply, args=(records,))
         applier.start()
         applier.join()

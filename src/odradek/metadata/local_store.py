@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,6 +50,7 @@ class LocalMetadataStore:
         self._snapshot_size = self._size
         self._version = 0
         self._publishers = Publishers()
+        self._applying = threading.RLock()  # one apply at a time, whichever thread calls
 
     @classmethod
     def open(
@@ -107,6 +109,10 @@ class LocalMetadataStore:
         return self._directory / LOG_FILE
 
     def apply(self, records: Sequence[MetadataRecord], *, base: ClusterImage | None = None) -> ClusterImage:
+        with self._applying:
+            return self._apply(records, base)
+
+    def _apply(self, records: Sequence[MetadataRecord], base: ClusterImage | None) -> ClusterImage:
         check_base(self._image, base)
         if not records:
             return self._image
