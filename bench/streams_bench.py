@@ -9,7 +9,7 @@ per CPU-second of each and the ratio. End to end (`--e2e`): 1 KiB JSON records t
 odradek broker, stateless and keyed count, odradek and Quix reading the same pre-filled topic.
 
     python bench/streams_bench.py                 # processing layer, 3 runs
-    python bench/streams_bench.py --e2e --records 200000
+    python bench/streams_bench.py --e2e --e2e-records 600000   # startup weighs little at 600k
     python bench/streams_bench.py --quick
 """
 
@@ -153,7 +153,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--e2e", action="store_true", help="also end to end through a broker")
-    parser.add_argument("--e2e-records", type=int, default=200_000)
+    parser.add_argument("--e2e-records", type=int, default=600_000)
     parser.add_argument("--quick", action="store_true", help="1 run, 20,000 records")
     parser.add_argument("--json", metavar="FILE", help="also write every measurement there")
     args = parser.parse_args()
