@@ -3,12 +3,12 @@ plays ZooKeeper and the controller) and real librdkafka producers and consumers 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import KafkaError, Producer
+from replication_helpers import consume as consume_with
 
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
@@ -44,24 +44,7 @@ def produce(bootstrap: str, topic: str, values: list[bytes], acks: str = "all") 
 
 
 def consume(bootstrap: str, topic: str, count: int) -> list[bytes]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"g-{topic}",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])  # no group coordinator involved
-    got: list[bytes] = []
-    deadline = time.monotonic() + 30
-    try:
-        while len(got) < count and time.monotonic() < deadline:
-            message = consumer.poll(0.1)
-            if message is not None and message.error() is None:
-                got.append(message.value() or b"")
-    finally:
-        consumer.close()
-    return got
+    return consume_with({"bootstrap.servers": bootstrap}, topic, count)
 
 
 def log_state(cluster: LocalCluster, node: int, topic: str) -> tuple[int, int]:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import KafkaError, Producer
+from replication_helpers import consume
 
 from odradek.broker.app import Broker
 from odradek.metadata.security_image import scram_record
@@ -133,21 +134,6 @@ def produce(config: dict[str, Any], topic: str, values: list[bytes], acks: str) 
         producer.produce(topic, value, on_delivery=lambda err, _msg: errors.append(err))
     assert producer.flush(30) == 0
     return errors
-
-
-def consume(config: dict[str, Any], topic: str, count: int) -> list[bytes]:
-    consumer = Consumer({**config, "group.id": f"g-{topic}", "enable.auto.commit": False})
-    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
-    got: list[bytes] = []
-    deadline = time.monotonic() + 30
-    try:
-        while len(got) < count and time.monotonic() < deadline:
-            message = consumer.poll(0.1)
-            if message is not None and message.error() is None:
-                got.append(message.value() or b"")
-    finally:
-        consumer.close()
-    return got
 
 
 def log_end(cluster: LocalCluster, node: int, topic: str) -> int:
