@@ -148,9 +148,7 @@ def test_an_uncleanly_stopped_last_leader_waits_for_the_eligible_replica(
     cluster: ZkCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admin = AdminClient({"bootstrap.servers": cluster.bootstrap()})
-    topic = NewTopic(
-        TOPIC, 1, replica_assignment=[[1, 2, 3]], config={"min.insync.replicas": "2"}
-    )
+    topic = NewTopic(TOPIC, 1, replica_assignment=[[1, 2, 3]], config={"min.insync.replicas": "2"})
     admin.create_topics([topic])[TOPIC].result(timeout=30)
     wait_state(cluster, (1, [1, 2, 3], [], []))
     committed = produce(cluster, [f"c{i}" for i in range(200)], acks="all")
