@@ -22,10 +22,11 @@ per message, so that was slower.)
 
 The protocol sees an `asyncio.Transport` like any other (`KafkaConnection` does not know which it
 has): `BufferedProtocol` reads, `pause_reading`/`resume_reading` (quota muting, queued requests:
-decrypted-but-unread bytes stay in the BIO while paused and are delivered on resume, without
-waiting for the socket), `pause_writing`/`resume_writing` around `WRITE_HIGH`/`WRITE_LOW` bytes
-the socket has not taken, and `close`, which sends what is buffered, then TLS's close_notify, then
-closes the socket. `accept_tls` runs the server side of the handshake under a deadline.
+records received but not yet delivered stay in the BIO while paused and are delivered on resume,
+without waiting for the socket), `pause_writing`/`resume_writing` around `WRITE_HIGH`/`WRITE_LOW`
+bytes the socket has not taken, and `close`, which sends what is buffered, then TLS's close_notify,
+then closes the socket (at the latest after `SHUTDOWN_TIMEOUT_S`). `accept_tls` runs the server
+side of the handshake under a deadline.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ READ_LIMIT = 512 * 1024
 """Bytes decrypted per readiness event before other connections get their turn."""
 WRITE_HIGH = 64 * 1024
 WRITE_LOW = 16 * 1024
+SHUTDOWN_TIMEOUT_S = 30.0
+"""How long a closed connection may take to send what was buffered (uvloop's TLS default too)."""
 _AGAIN = (BlockingIOError, InterruptedError)
 
 
@@ -151,8 +154,10 @@ class TlsTransport(asyncio.Transport):
         with contextlib.suppress(ssl.SSLError, ValueError):
             self._tls.unwrap()  # close_notify into the outgoing BIO; the peer's is not awaited
         self._flush_outgoing()
-        if not self._out and not self._lost:
+        if not self._out:
             self._force_close(None)
+        elif not self._lost:  # a peer that stops reading does not hold the socket forever
+            self._loop.call_later(SHUTDOWN_TIMEOUT_S, self.abort)
 
     def abort(self) -> None:
         self._force_close(None)
@@ -379,13 +384,8 @@ class TlsTransport(asyncio.Transport):
         self._stop_writing()
         self._out.clear()
         self._out_size = 0
-        self._loop.call_soon(self._connection_lost, exc)
-
-    def _connection_lost(self, exc: Exception | None) -> None:
-        try:
-            self._protocol.connection_lost(exc)
-        finally:
-            self._sock.close()
+        self._sock.close()  # unregistered above; nothing touches the descriptor again
+        self._loop.call_soon(self._protocol.connection_lost, exc)
 
 
 def gather(chunks: Any) -> list[bytes | bytearray | memoryview]:

@@ -5,6 +5,7 @@ middle of a record, stop reading, send several records at once)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
 import ssl
@@ -15,6 +16,8 @@ from typing import Any
 import pytest
 import uvloop
 
+from odradek.broker import tls_transport
+from odradek.broker.listener_security import ListenerConfigError, SecurityContext, listener_security
 from odradek.broker.tls_transport import RECORD, TlsTransport, accept_tls, gather
 from odradek.security.dev_certificates import DEFAULT_SERVER_NAMES, issue, make_ca
 
@@ -23,15 +26,21 @@ LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture(scope="module")
-def contexts(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("pki")
     ca = make_ca(NOW)
     server = issue(ca, "broker", NOW, server_names=DEFAULT_SERVER_NAMES)
     (root / "server.pem").write_bytes(server.key_pem + server.certificate_pem)
+    (root / "ca.pem").write_bytes(ca.certificate_pem)
+    return root
+
+
+@pytest.fixture(scope="module")
+def contexts(pki: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(root / "server.pem")
+    server_context.load_cert_chain(pki / "server.pem")
     client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    client_context.load_verify_locations(cadata=ca.certificate_pem.decode())
+    client_context.load_verify_locations(pki / "ca.pem")
     return server_context, client_context
 
 
@@ -324,10 +333,8 @@ def test_the_peers_close_notify_is_an_end_of_stream(
         protocol = Recorder()
         _, client = await connect(contexts, protocol)
         await client.send(b"bye")
-        try:
+        with contextlib.suppress(ssl.SSLWantReadError):
             client.tls.unwrap()
-        except ssl.SSLWantReadError:
-            pass
         await client.flush()
         assert await protocol.lost is None
         assert protocol.events == ["eof", "lost"]
@@ -374,3 +381,35 @@ def test_gather_joins_small_chunks_and_keeps_large_ones_whole() -> None:
     assert len(pieces[0]) % RECORD == 0  # the head was topped up to whole records
     assert len(pieces) == 3
     assert gather(iter([b"x", b"y"])) == [bytearray(b"xy")]
+
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+def test_a_closed_connection_whose_peer_never_reads_is_dropped_after_the_shutdown_timeout(
+    loop_name: str, contexts: tuple[ssl.SSLContext, ssl.SSLContext], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tls_transport, "SHUTDOWN_TIMEOUT_S", 0.1)
+
+    async def main() -> None:
+        protocol = Recorder()
+        transport, client = await connect(contexts, protocol)
+        transport.writelines([bytes(4 << 20)])  # more than the socket pair takes
+        transport.close()
+        assert not protocol.lost.done()
+        assert await protocol.lost is None
+        client.sock.close()
+
+    run(loop_name, main)
+
+
+def test_each_tls_listener_chooses_its_transport(pki: Path) -> None:
+    props = {
+        "ssl.keystore.location": str(pki / "server.pem"),
+        "listener.name.old.odradek.ssl.transport": "loop",
+        "listener.name.bad.odradek.ssl.transport": "kernel",
+    }
+    context = SecurityContext(lambda _user, _mechanism: None, lambda: 0)
+    protocols = {"NEW": "SSL", "OLD": "SSL", "BAD": "SSL"}
+    assert listener_security(props, "NEW", protocols, context).tls_transport == "broker"
+    assert listener_security(props, "OLD", protocols, context).tls_transport == "loop"
+    with pytest.raises(ListenerConfigError, match="'kernel'"):
+        listener_security(props, "BAD", protocols, context)
