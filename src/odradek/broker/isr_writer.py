@@ -2,10 +2,13 @@
 
 It does what the control side does with a leader's AlterPartition: the change is stored only if the
 partition still has the leader, leader epoch and partition epoch the leader proposed it from
-(compare-and-set), as one `PartitionChangeRecord(isr=...)`; then the store's publishers tell every
-broker, and the leader's `Partition.become` takes the new ISR. A refused change is reported to
-`refused` on the leader's event loop. The write runs in a worker thread (a store may fsync), under
-`lock`, which every writer of that store must share (the check and the write are one step).
+(compare-and-set), as one `PartitionChangeRecord` built by the controller's rule
+(`metadata/controller/partition_change.py`: followers dropped while the ISR is below
+`min.insync.replicas` go to the eligible leader replicas, KIP-966; one joining leaves them); then
+the store's publishers tell every broker, and the leader's `Partition.become` takes the new ISR. A
+refused change is reported to `refused` on the leader's event loop. The write runs in a worker
+thread (a store may fsync), under `lock`, which every writer of that store must share (the check and
+the write are one step).
 
 Over the ZooKeeper store the same writer works across brokers: the store writes by compare-and-set
 on the znode version and refuses a change computed on an image it has since left
@@ -20,8 +23,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from odradek.metadata.config_resolution import resolve_topic_config
+from odradek.metadata.controller.partition_change import partition_change
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import PartitionChangeRecord
+from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import MetadataConflictError, MetadataStore
 from odradek.replication.isr import IsrChange
 
@@ -44,11 +50,36 @@ def stale(image: ClusterImage, change: IsrChange) -> str | None:
     return None
 
 
+def isr_change_record(
+    image: ClusterImage, static: StaticBrokerConfig, change: IsrChange
+) -> PartitionChangeRecord | None:
+    """The record storing `change` on `image` (check `stale` first), with the ELR it implies."""
+    topic = image.topics_by_id[change.topic_id]
+    registration = topic.partitions[change.tp.partition]
+    min_isr = resolve_topic_config(
+        image, static, image.topic_config_overrides(topic.name), "min.insync.replicas"
+    ).value
+    assert isinstance(min_isr, int)
+    return partition_change(
+        registration,
+        change.topic_id,
+        change.tp.partition,
+        min_isr=min_isr,
+        acceptable=image.is_live,
+        target_isr=change.isr,
+    )
+
+
 class StoreIsrWriter:
     def __init__(
-        self, store: MetadataStore, lock: AbstractContextManager[Any], refused: Callable[[IsrChange], None]
+        self,
+        store: MetadataStore,
+        lock: AbstractContextManager[Any],
+        refused: Callable[[IsrChange], None],
+        static: StaticBrokerConfig,
     ) -> None:
         self._store = store
+        self._static = static
         self._lock = lock
         self._refused = refused
         self._tasks: set[asyncio.Future[None]] = set()
@@ -66,11 +97,12 @@ class StoreIsrWriter:
                 reason = stale(image, change)
                 if reason is not None:
                     break
+                record = isr_change_record(image, self._static, change)
+                if record is None:
+                    reason = "it is the ISR already"
+                    break
                 try:
-                    self._store.apply(
-                        [PartitionChangeRecord(change.topic_id, change.tp.partition, isr=change.isr)],
-                        base=image,
-                    )
+                    self._store.apply([record], base=image)
                     break
                 except MetadataConflictError:  # a shared store moved meanwhile: check again
                     reason = "the metadata changed meanwhile"
