@@ -5,8 +5,10 @@ connection set-up rate of each mechanism, and the broker memory of an idle authe
     python bench/security_bench.py                # 100 000 messages per listener
     python bench/security_bench.py --messages 5000 --connections 20 --idle 100 --rounds 1
 
-One broker with three listeners (PLAINTEXT, SSL, SASL_SSL with PLAIN, SCRAM-SHA-256/512 and
-OAUTHBEARER), no authorizer (the transport's cost alone). Producer and consumer are confluent-kafka
+One broker with four listeners (PLAINTEXT, SSL, SASL_SSL with PLAIN, SCRAM-SHA-256/512 and
+OAUTHBEARER, and SSL_LOOP: SSL on the event loop's own TLS transport, `odradek.ssl.transport=loop`,
+an A/B against the broker's TLS transport in the same run), no authorizer (the transport's cost
+alone). Producer and consumer are confluent-kafka
 (acks=1); CPU is the broker process's time on CPU (/proc schedstat, all threads) per message.
 Connection set-up uses the CLI's wire client (TLS handshake + SASL exchange + one ApiVersions).
 Run by `make bench`, never by `make test`.
