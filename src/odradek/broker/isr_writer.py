@@ -2,10 +2,17 @@
 
 It does what the control side does with a leader's AlterPartition: the change is stored only if the
 partition still has the leader, leader epoch and partition epoch the leader proposed it from
-(compare-and-set), as one `PartitionChangeRecord(isr=...)`; then the store's publishers tell every
-broker, and the leader's `Partition.become` takes the new ISR. A refused change is reported to
-`refused` on the leader's event loop. The write runs in a worker thread (a store may fsync), under
-`lock`, which every writer of that store must share (the check and the write are one step).
+(compare-and-set), as one `PartitionChangeRecord` built by the controller's rule
+(`metadata/controller/partition_change.py`: followers dropped while the ISR is below
+`min.insync.replicas` go to the eligible leader replicas, KIP-966; one joining leaves them); then
+the store's publishers tell every broker, and the leader's `Partition.become` takes the new ISR. A
+refused change is reported to `refused` on the leader's event loop. The write runs in a worker
+thread (a store may fsync), under `lock`, which every writer of that store must share (the check and
+the write are one step).
+
+Over the ZooKeeper store the same writer works across brokers: the store writes by compare-and-set
+on the znode version and refuses a change computed on an image it has since left
+(`apply(..., base=image)` raises MetadataConflictError): the check runs again on the fresh image.
 
 One write at a time: changes proposed while one is under way wait and go together in the next,
 as ONE store change (Kafka's AlterPartitionManager sends everything pending in one AlterPartition
@@ -16,10 +23,6 @@ commit for longer than a producer's `message.timeout.ms` makes librdkafka give u
 docs/cluster.md, "What idempotence guarantees"). A write that fails (ZooKeeper unreachable) is
 logged once until one succeeds again and left unanswered: its leaders propose again after
 `replica.lag.time.max.ms` (nothing is left for asyncio to report as "never retrieved").
-
-Over the ZooKeeper store the same writer works across brokers: the store writes by compare-and-set
-on the znode version and refuses a change computed on an image it has since left
-(`apply(..., base=image)` raises MetadataConflictError): the check runs again on the fresh image.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from odradek.metadata.config_resolution import resolve_topic_config
+from odradek.metadata.controller.partition_change import partition_change
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import PartitionChangeRecord
+from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import MetadataConflictError, MetadataStore
 from odradek.model.topic_partition import TopicPartition
 from odradek.replication.isr import IsrChange
@@ -59,11 +65,36 @@ def stale(image: ClusterImage, change: IsrChange) -> str | None:
     return None
 
 
+def isr_change_record(
+    image: ClusterImage, static: StaticBrokerConfig, change: IsrChange
+) -> PartitionChangeRecord | None:
+    """The record storing `change` on `image` (check `stale` first), with the ELR it implies."""
+    topic = image.topics_by_id[change.topic_id]
+    registration = topic.partitions[change.tp.partition]
+    min_isr = resolve_topic_config(
+        image, static, image.topic_config_overrides(topic.name), "min.insync.replicas"
+    ).value
+    assert isinstance(min_isr, int)
+    return partition_change(
+        registration,
+        change.topic_id,
+        change.tp.partition,
+        min_isr=min_isr,
+        acceptable=image.is_live,
+        target_isr=change.isr,
+    )
+
+
 class StoreIsrWriter:
     def __init__(
-        self, store: MetadataStore, lock: AbstractContextManager[Any], refused: Callable[[IsrChange], None]
+        self,
+        store: MetadataStore,
+        lock: AbstractContextManager[Any],
+        refused: Callable[[IsrChange], None],
+        static: StaticBrokerConfig,
     ) -> None:
         self._store = store
+        self._static = static
         self._lock = lock
         self._refused = refused
         self._pending: dict[TopicPartition, IsrChange] = {}
@@ -104,17 +135,21 @@ class StoreIsrWriter:
             with self._lock:
                 for _ in range(CONFLICT_RETRIES):
                     image = self._store.image
-                    refused, wanted = [], []
+                    refused, wanted, records = [], [], []
                     for change in batch:
                         reason = stale(image, change)
-                        if reason is None:
+                        record = (
+                            None if reason is not None else isr_change_record(image, self._static, change)
+                        )
+                        if record is not None:
                             wanted.append(change)
+                            records.append(record)
                         else:
-                            refused.append((change, reason))
+                            refused.append((change, reason or "it is the ISR already"))
                     if not wanted:
                         break
                     try:
-                        self._store.apply([_record(change) for change in wanted], base=image)
+                        self._store.apply(records, base=image)
                     except MetadataConflictError:  # a shared store moved meanwhile: check again
                         continue
                     stored = wanted
@@ -139,7 +174,3 @@ class StoreIsrWriter:
         for change, reason in refused:
             log.info("ISR change of %s to %s refused: %s", change.tp, change.isr, reason)
         return [change for change, _ in refused]
-
-
-def _record(change: IsrChange) -> PartitionChangeRecord:
-    return PartitionChangeRecord(change.topic_id, change.tp.partition, isr=change.isr)

@@ -14,7 +14,8 @@ import pytest
 
 from odradek.broker.isr_writer import StoreIsrWriter
 from odradek.metadata.image import ClusterImage
-from odradek.metadata.records import MetadataRecord, PartitionRecord, TopicRecord
+from odradek.metadata.records import MetadataRecord, PartitionRecord, RegisterBrokerRecord, TopicRecord
+from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import ClusterMembershipError, InMemoryMetadataStore
 from odradek.model.ids import BrokerId, Epoch
 from odradek.model.topic_partition import TopicPartition
@@ -22,6 +23,7 @@ from odradek.replication.isr import IsrChange
 
 B1, B2, B3 = BrokerId(1), BrokerId(2), BrokerId(3)
 PARTITIONS = 300
+STATIC = StaticBrokerConfig.from_properties({"node.id": "1"})
 
 
 class CountingStore(InMemoryMetadataStore):
@@ -39,7 +41,8 @@ class CountingStore(InMemoryMetadataStore):
 
 def topic(store: CountingStore) -> uuid.UUID:
     topic_id = uuid.uuid4()
-    records: list[MetadataRecord] = [TopicRecord("t", topic_id)]
+    records: list[MetadataRecord] = [RegisterBrokerRecord(b, "127.0.0.1", 9000 + b) for b in (B1, B2, B3)]
+    records.append(TopicRecord("t", topic_id))
     records += [PartitionRecord(topic_id, i, (B1, B2, B3), (B1,), B1) for i in range(PARTITIONS)]
     store.apply(records)
     store.writes.clear()
@@ -69,7 +72,7 @@ def test_changes_proposed_together_are_stored_in_few_writes() -> None:
     store = CountingStore()
     topic_id = topic(store)
     refused: list[IsrChange] = []
-    writer = StoreIsrWriter(store, threading.Lock(), refused.append)
+    writer = StoreIsrWriter(store, threading.Lock(), refused.append, STATIC)
 
     async def main() -> None:
         for i in range(PARTITIONS):
@@ -87,7 +90,7 @@ def test_a_stale_change_is_refused_and_the_rest_of_its_batch_stored() -> None:
     store = CountingStore()
     topic_id = topic(store)
     refused: list[IsrChange] = []
-    writer = StoreIsrWriter(store, threading.Lock(), refused.append)
+    writer = StoreIsrWriter(store, threading.Lock(), refused.append, STATIC)
     stale = expand(topic_id, 1, partition_epoch=5)  # computed on a state the store has left
 
     async def main() -> None:
@@ -110,7 +113,7 @@ def test_an_unreachable_store_leaves_no_unretrieved_future(caplog: pytest.LogCap
     topic_id = topic(store)
     store.down = True
     refused: list[IsrChange] = []
-    writer = StoreIsrWriter(store, threading.Lock(), refused.append)
+    writer = StoreIsrWriter(store, threading.Lock(), refused.append, STATIC)
     caplog.set_level(logging.INFO)
 
     async def main() -> None:
