@@ -294,7 +294,7 @@ class SegmentedStore(BufferedStore):
 
     def _freeze(self, frozen: Any) -> None:
         frozen.segments = frozen.inner
-        frozen._dirty_index = {hk: dict(index) for hk, index in self._dirty_index.items()}
+        frozen._dirty_index = None  # the copy builds its own from its `_dirty` when it scans
         frozen._prefixes = {}
         frozen._prepared_times = []
 
