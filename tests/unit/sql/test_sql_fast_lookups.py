@@ -73,6 +73,7 @@ def test_a_prepared_lookup_is_answered_with_the_full_apps_bytes_and_counted() ->
     body = json.dumps({"sql": "SELECT * FROM t WHERE k = 'a';", "properties": {"x": "1"}}).encode()
     start, content = call(app, "/query-stream", [body[:10], body[10:]])
     expected, media = pull_body(*ROWS, False, "")
+    assert media == DELIMITED
     assert content == {"type": "http.response.body", "body": expected}
     assert start["status"] == 200 and dict(start["headers"]) == {
         b"content-length": str(len(expected)).encode(),
