@@ -80,8 +80,16 @@ def _rows_of(server: Any, source: DataSource) -> list[Row]:
 
 
 def joined_rows(node: JoinNode, rows_of: Callable[[DataSource], list[Row]]) -> list[Row]:
-    """The rows of a two-table join (`rows_of` reads one table's snapshot)."""
-    left, right = joins.check_pullable(node)
+    """The rows of a join of tables (`rows_of` reads one table's snapshot); a multi-way join joins
+    the rows of the joins before it with its right table."""
+    joins.check_pullable(node)
+    left, right = node.left, node.right
+    assert isinstance(right, SourceNode)
+    if isinstance(left, JoinNode):
+        left_rows = joined_rows(left, rows_of)
+    else:
+        assert isinstance(left, SourceNode)
+        left_rows = rows_of(left.source)
     foreign_key = None
     if node.kind is JoinKind.FOREIGN_KEY:
         keys = [c.name for c in left.schema.key]
@@ -91,7 +99,7 @@ def joined_rows(node: JoinNode, rows_of: Callable[[DataSource], list[Row]]) -> l
         def foreign_key(row: Row) -> Any:
             return fk(row[0], row[1], r)
 
-    return joins.join_rows(node, rows_of(left.source), rows_of(right.source), foreign_key)
+    return joins.join_rows(node, left_rows, rows_of(right.source), foreign_key)
 
 
 def _via_duckdb(
