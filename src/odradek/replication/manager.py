@@ -146,6 +146,19 @@ class PartitionManager:
                 paths.append(path)
         return paths
 
+    def drop_partition(self, tp: TopicPartition) -> list[Path]:
+        """Stop hosting one partition (a reassignment moved it away); returns the directory to remove."""
+        parts = self.by_name.get(tp.topic, {})
+        partition = parts.pop(tp.partition, None)
+        if partition is None:
+            return []
+        if not parts:
+            self.by_name.pop(tp.topic, None)
+            self._names.pop(partition.topic_id, None)
+        partition.mark_deleted()
+        path = self.logs.delete_partition(tp)
+        return [] if path is None else [path]
+
     def stray_logs(self) -> list[Path]:
         """Delete logs on disk that no hosted partition owns (a topic deleted while we were down)."""
         doomed: list[Path] = []
