@@ -138,12 +138,25 @@ def test_moving_a_partition_off_its_leader_with_kafka_python(cluster: ZkCluster)
     assert values == [f"value-{i:06d}-".encode() + b"x" * 200 for i in range(RECORDS)]
 
 
-def test_the_cli_reassigns_lists_and_cancels(cluster: ZkCluster, tmp_path: Path) -> None:
+def topic_configs(cluster: ZkCluster, topic: str) -> dict[str, str]:
+    from confluent_kafka.admin import ConfigResource, ResourceType
+
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap()})
+    [future] = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)]).values()
+    return {name: entry.value for name, entry in future.result(timeout=30).items() if not entry.is_default}
+
+
+def test_the_cli_throttles_lists_cancels_and_verifies(cluster: ZkCluster, tmp_path: Path) -> None:
+    """`odradek partitions reassign` with Kafka's JSON file: a throttled move is listed while it
+    runs and cancelled; a second one, throttled at 128 KiB/s, takes as long as the throttle says;
+    --verify reports it complete and clears the throttle configs."""
     topic = "moving-cli"
     create(cluster, topic, [3, 1])
+    produce(cluster, topic, RECORDS)  # about 0.65 MB of batches
+    size = sum(len(b) for b in segments(cluster, 3, topic).values())
     plan = tmp_path / "plan.json"
     plan.write_text(
-        json.dumps({"version": 1, "partitions": [{"topic": topic, "partition": 0, "replicas": [1, 2]}]})
+        json.dumps({"version": 1, "partitions": [{"topic": topic, "partition": 0, "replicas": [3, 1, 2]}]})
     )
 
     def cli(*args: str) -> str:
@@ -157,7 +170,36 @@ def test_the_cli_reassigns_lists_and_cancels(cluster: ZkCluster, tmp_path: Path)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    assert "Successfully started" in cli("--execute", "--reassignment-json-file", str(plan))
-    wait_for(lambda: state(cluster, topic) == (1, [1, 2], [1, 2]), timeout=60, what="the move")
-    assert "No partition reassignment is in progress" in cli("--list")
-    assert "complete" in cli("--verify", "--reassignment-json-file", str(plan))
+    started = cli("--execute", "--reassignment-json-file", str(plan), "--throttle", "10000")
+    assert "Successfully started partition reassignments for moving-cli-0" in started
+    assert '"replicas": [3, 1]' in started  # the rollback file
+    assert topic_configs(cluster, topic) == {
+        "leader.replication.throttled.replicas": "0:3,0:1",
+        "follower.replication.throttled.replicas": "0:2",
+    }
+    listed = cli("--list")
+    assert "moving-cli-0: replicas: 3,1,2. adding: 2. removing: ." in listed  # 10 kB/s: still copying
+    assert "is still in progress" in cli("--verify", "--reassignment-json-file", str(plan))
+    assert "Successfully cancelled" in cli("--cancel", "--reassignment-json-file", str(plan))
+    wait_for(lambda: state(cluster, topic) == (3, [3, 1], [3, 1]), what="the move cancelled")
+    wait_for(
+        lambda: not (Path(cluster.brokers[2].data_dir) / f"{topic}-0").exists(), what="broker 2 drops it"
+    )
+
+    rate = 128 * 1024
+    began = time.monotonic()
+    cli("--execute", "--reassignment-json-file", str(plan), "--throttle", str(rate))
+    wait_for(
+        lambda: state(cluster, topic) == (3, [3, 1, 2], [3, 1, 2]), timeout=60, what="the throttled move"
+    )
+    took = time.monotonic() - began
+    # the leader's and the follower's buckets each allow one second of burst, then the rate: the
+    # copy cannot be quicker than that (a loaded machine only makes it slower); and it is not stuck
+    expected = (size - rate) / rate
+    assert expected * 0.9 <= took <= expected * 3 + 15, (size, took)
+    verified = cli("--verify", "--reassignment-json-file", str(plan))
+    assert "Reassignment of partition moving-cli-0 is complete." in verified
+    assert "Clearing topic-level throttles on topic(s) moving-cli" in verified
+    assert topic_configs(cluster, topic) == {}
+    assert "No partition reassignment is in progress." in cli("--list")
+    print(f"throttled move: {size} bytes in {took:.2f} s at {rate} B/s ({size / took / 1024:.0f} KiB/s)")

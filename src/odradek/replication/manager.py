@@ -25,6 +25,7 @@ from odradek.model.topic_partition import TopicPartition
 from odradek.replication.isr import NO_ISR_WRITER, IsrChange, IsrWriter
 from odradek.replication.partition import Partition, PartitionListener
 from odradek.replication.replica_set import LeaderAndIsr
+from odradek.replication.throttle import ReplicationThrottle
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager
 
@@ -47,6 +48,8 @@ class PartitionManager:
         self.config_for_topic = config_for_topic
         self.now_ms = now_ms
         self.listeners = listeners
+        self.throttle = ReplicationThrottle(node_id)
+        """The replication throttle (a reassignment's), read by the Fetch handler and the fetchers."""
         self.by_name: dict[str, dict[int, Partition]] = {}
         self._unavailable: set[TopicPartition] = set()
         self._names: dict[uuid.UUID, str] = {}
