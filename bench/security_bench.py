@@ -222,6 +222,13 @@ def main() -> None:
                     rows.append(throughput(broker, ca, listener, args.messages, round_))
             for listener, rows in runs.items():
                 results[listener] = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
+            # the two TLS transports round by round (neighbours in time, so the machine's load
+            # drifts less between them than between medians)
+            pairs = list(zip(runs["SSL"], runs["SSL_LOOP"], strict=True))
+            results["SSL_minus_SSL_LOOP"] = {
+                key: statistics.median(a[key] - b[key] for a, b in pairs)
+                for key in ("produce_cpu_us_msg", "consume_cpu_us_msg")
+            }
             results["setup_per_s"] = {
                 m: setup_rate(broker, ca, m, args.connections)
                 for m in ("PLAINTEXT", "SSL", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
@@ -253,6 +260,12 @@ def main() -> None:
         results["SSL"]["consume_cpu_us_msg"] / plain["consume_cpu_us_msg"]  # type: ignore[index]
     )
     print(f"\nSSL consume CPU {consume_ratio} plaintext; load average {os.getloadavg()[0]:.1f}")
+    paired = results["SSL_minus_SSL_LOOP"]
+    assert isinstance(paired, dict)
+    print(
+        "broker TLS transport minus the event loop's, median per round: produce "
+        f"{paired['produce_cpu_us_msg']:+.2f} us/msg, consume {paired['consume_cpu_us_msg']:+.2f} us/msg"
+    )
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / f"security-{results['date']}.json").write_text(json.dumps(results, indent=2))

@@ -12,8 +12,9 @@ object does both jobs with as little Python per byte as it can:
   `buffer_updated` per filled buffer rather than per record;
 * writing: the chunks of a response are gathered (`gather`) into as few ``SSL_write`` calls as
   possible, cut into full 16 KiB records, so a Produce response is one record and a Fetch response
-  is its records' bytes encrypted straight from the segment's `bytes`; what OpenSSL wrote to the
-  outgoing BIO goes to the socket in one `send` while the socket takes it.
+  is its records' bytes encrypted straight from the segment's `bytes`, `WRITE_SLICE` bytes at a
+  time; what OpenSSL wrote to the outgoing BIO goes to the socket in one `send` while the socket
+  takes it.
 
 (Letting OpenSSL read and write the socket itself, an `ssl.SSLSocket`, was measured too: it saves
 the BIO copies but costs two ``read`` system calls per received record without read-ahead, which
@@ -37,6 +38,7 @@ import contextlib
 import logging
 import socket
 import ssl
+from collections.abc import Callable
 from typing import Any, cast
 
 log = logging.getLogger("odradek.broker.tls")
@@ -45,6 +47,8 @@ RECORD = 16 * 1024
 """TLS's largest record (plaintext bytes); gathered writes are cut on multiples of it."""
 GATHER_LIMIT = 256 * 1024
 """Small chunks are copied together up to about this size; larger chunks are written as they are."""
+WRITE_SLICE = 16 * RECORD
+"""Bytes encrypted at a time from a large piece (whole records: gathered pieces start on one)."""
 READ_SIZE = 256 * 1024
 """Bytes taken from the socket per read (into the server's shared buffer)."""
 READ_LIMIT = 512 * 1024
@@ -108,6 +112,11 @@ class TlsTransport(asyncio.Transport):
         self._sock = sock
         self._fd = sock.fileno()
         self._tls, self._incoming, self._outgoing = tls
+        # The C object under ssl.SSLObject: its read and write are what SSLObject's Python methods
+        # call, one frame less per record (a noticeable share of the per-record cost).
+        native: Any = getattr(self._tls, "_sslobj", None) or self._tls
+        self._read: Callable[[int, memoryview], int] = native.read
+        self._write: Callable[[Any], int] = native.write
         self._protocol = protocol
         self._read_buffer = read_buffer if read_buffer is not None else shared_read_buffer()
         self._extra: dict[str, Any] = {
@@ -230,7 +239,7 @@ class TlsTransport(asyncio.Transport):
     def _decrypt(self) -> None:
         """Records from the incoming BIO into the protocol's buffers, until the BIO runs dry, the
         protocol pauses, or `READ_LIMIT` bytes were delivered (then the rest runs soon)."""
-        protocol, read = self._protocol, self._tls.read
+        protocol, read = self._protocol, self._read
         budget = READ_LIMIT
         try:
             while True:
@@ -240,7 +249,7 @@ class TlsTransport(asyncio.Transport):
                 ended = False
                 while filled < size:
                     try:
-                        got: int = read(size - filled, buffer[filled:] if filled else buffer)  # type: ignore[assignment]
+                        got = read(size - filled, buffer[filled:] if filled else buffer)
                     except ssl.SSLWantReadError:
                         break
                     except (ssl.SSLZeroReturnError, ssl.SSLEOFError):  # close_notify, or a bare EOF
@@ -282,10 +291,20 @@ class TlsTransport(asyncio.Transport):
     def writelines(self, list_of_data: Any) -> None:
         if self._closing:
             return
-        write = self._tls.write
+        write = self._write
         try:
             for piece in gather(list_of_data):
-                write(piece)
+                size = len(piece)
+                if size <= WRITE_SLICE:
+                    write(piece)
+                    continue
+                # A large piece is encrypted and handed to the socket a slice at a time: the
+                # ciphertext buffers stay small enough to be reused (a fresh 1 MiB buffer per
+                # Fetch response costs its page faults), and the socket starts sending sooner.
+                view = memoryview(piece)
+                for start in range(0, size, WRITE_SLICE):
+                    write(view[start : start + WRITE_SLICE])
+                    self._flush_outgoing()
         except ssl.SSLError as exc:
             self._fatal(exc)
             return

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import datetime as dt
+import os
 import socket
 import ssl
 from collections.abc import Callable, Coroutine
@@ -413,3 +415,37 @@ def test_each_tls_listener_chooses_its_transport(pki: Path) -> None:
     assert listener_security(props, "OLD", protocols, context).tls_transport == "loop"
     with pytest.raises(ListenerConfigError, match="'kernel'"):
         listener_security(props, "BAD", protocols, context)
+
+
+def _ssl_pointer(tls: ssl.SSLObject) -> int:
+    """The OpenSSL SSL* of an SSLObject (CPython's PySSLSocket: object head, socket weakref, SSL*)."""
+    address = ctypes.c_void_p.from_address(id(tls._sslobj) + 3 * ctypes.sizeof(ctypes.c_void_p)).value  # type: ignore[attr-defined]
+    assert address is not None
+    return address
+
+
+@pytest.mark.parametrize("loop_name", LOOPS)
+def test_tls13_key_updates_both_ways(loop_name: str, contexts: tuple[ssl.SSLContext, ssl.SSLContext]) -> None:
+    """TLS 1.3 has no renegotiation, only KeyUpdate: a client asking the broker to update its keys
+    too keeps talking to it (the broker's answer goes out with its next write)."""
+    libssl = ctypes.CDLL(f"libssl.so.{ssl.OPENSSL_VERSION_INFO[0]}", mode=os.RTLD_NOLOAD)
+    libssl.SSL_key_update.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    libssl.SSL_version.argtypes = [ctypes.c_void_p]
+
+    async def main() -> None:
+        protocol = Recorder()
+        transport, client = await connect(contexts, protocol)
+        pointer = _ssl_pointer(client.tls)
+        assert libssl.SSL_version(pointer) == 0x0304  # TLS 1.3: the pointer is the client's SSL
+        for round_ in range(3):
+            assert libssl.SSL_key_update(pointer, 1) == 1  # SSL_KEY_UPDATE_REQUESTED
+            request = f"request {round_}".encode()
+            await client.send(request)  # the KeyUpdate goes first, then the data under new keys
+            await protocol.wait_for(len(protocol.received) + len(request))
+            transport.write(f"response {round_}".encode())
+            assert await client.receive(10) == f"response {round_}".encode()
+        transport.close()
+        await protocol.lost
+        client.sock.close()
+
+    run(loop_name, main)
