@@ -42,6 +42,7 @@ from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.messages import api_versions
 from odradek.replication.partition import Partition
+from odradek.replication.throttle import ReplicationThrottle
 from odradek.storage.log_manager import LogDirDescription
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ class PartitionsPort(Protocol):
     def topic_name(self, topic_id: uuid.UUID) -> str | None: ...
 
     def topic_id(self, name: str) -> uuid.UUID | None: ...
+
+    @property
+    def throttle(self) -> ReplicationThrottle: ...
 
 
 class MetadataPort(Protocol):
