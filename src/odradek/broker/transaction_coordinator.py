@@ -90,7 +90,7 @@ class BrokerTransactionCoordinator:
         self._verifier: RemoteVerifier | None = None
         self._ready = False
         self._ready_lock = asyncio.Lock()
-        self._start_lock = asyncio.Lock()
+        self._starting: asyncio.Task[None] | None = None
         self._started = False
         self._background = BackgroundLoads()
         self._loading: asyncio.Task[ErrorCode] | None = None
@@ -173,18 +173,26 @@ class BrokerTransactionCoordinator:
         idempotent, of a broker without `__transaction_state`), with its first block of producer ids."""
         if self._service is not None and self._service.runtime.started:
             return
-        async with self._start_lock:
-            service = self.service
-            if not service.runtime.started and self._started:
-                await service.start(wait_for_ids=True)
+        # In a task of its own, shared and shielded (as `ensure_ready`): a client disconnecting
+        # while its InitProducerId waits must not cancel the start half-way.
+        task = self._starting
+        if task is None or task.done():
+            task = self._starting = asyncio.get_running_loop().create_task(self._start_service())
+        await asyncio.shield(task)
+
+    async def _start_service(self) -> None:
+        service = self.service
+        if not service.runtime.started and self._started:
+            await service.start(wait_for_ids=True)
 
     async def stop(self) -> None:
         self._started = False
         await self._background.stop()
-        loading, self._loading = self._loading, None
-        if loading is not None:
-            loading.cancel()
-            await asyncio.wait([loading])
+        for task in (self._loading, self._starting):
+            if task is not None:
+                task.cancel()
+                await asyncio.wait([task])
+        self._loading = self._starting = None
         if self._service is not None:
             await self._service.stop()
         if self._marker_channels is not None:

@@ -104,6 +104,9 @@ class TransactionCoordinatorService:
             except Exception:
                 log.exception("allocating a producer id block failed; retrying in the background")
                 self.ids.block_failed()
+            except BaseException:  # cancelled: the next InitProducerId asks again
+                self.ids.block_failed()
+                raise
         self._maybe_fetch_block()
 
     async def stop(self) -> None:
