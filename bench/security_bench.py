@@ -5,8 +5,10 @@ connection set-up rate of each mechanism, and the broker memory of an idle authe
     python bench/security_bench.py                # 100 000 messages per listener
     python bench/security_bench.py --messages 5000 --connections 20 --idle 100 --rounds 1
 
-One broker with three listeners (PLAINTEXT, SSL, SASL_SSL with PLAIN, SCRAM-SHA-256/512 and
-OAUTHBEARER), no authorizer (the transport's cost alone). Producer and consumer are confluent-kafka
+One broker with four listeners (PLAINTEXT, SSL, SASL_SSL with PLAIN, SCRAM-SHA-256/512 and
+OAUTHBEARER, and SSL_LOOP: SSL on the event loop's own TLS transport, `odradek.ssl.transport=loop`,
+an A/B against the broker's TLS transport in the same run), no authorizer (the transport's cost
+alone). Producer and consumer are confluent-kafka
 (acks=1); CPU is the broker process's time on CPU (/proc schedstat, all threads) per message.
 Connection set-up uses the CLI's wire client (TLS handshake + SASL exchange + one ApiVersions).
 Run by `make bench`, never by `make test`.
@@ -67,7 +69,12 @@ def start(root: Path) -> tuple[BrokerProcess, Path]:
     (root / "ca.pem").write_bytes(ca.certificate_pem)
     (root / "server.pem").write_bytes(server.key_pem + server.certificate_pem)
     props = {
-        "listeners": "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0",
+        "listeners": (
+            "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_SSL://127.0.0.1:0,SSL_LOOP://127.0.0.1:0"
+        ),
+        # SSL_LOOP: the same TLS on the event loop's own transport (memory BIOs), for an A/B
+        "listener.security.protocol.map": ("PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,SSL_LOOP:SSL"),
+        "listener.name.ssl_loop.odradek.ssl.transport": "loop",
         "ssl.keystore.location": str(root / "server.pem"),
         "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER",
         "listener.name.sasl_ssl.plain.sasl.jaas.config": JAAS,
@@ -78,7 +85,8 @@ def start(root: Path) -> tuple[BrokerProcess, Path]:
 
 
 def client_config(broker: BrokerProcess, ca: Path, listener: str) -> dict[str, str]:
-    config = {"bootstrap.servers": broker.bootstrap_for(listener), "security.protocol": listener}
+    protocol = "SSL" if listener == "SSL_LOOP" else listener
+    config = {"bootstrap.servers": broker.bootstrap_for(listener), "security.protocol": protocol}
     if listener != "PLAINTEXT":
         config["ssl.ca.location"] = str(ca)
     if listener == "SASL_SSL":
@@ -203,12 +211,24 @@ def main() -> None:
             results: dict[str, object] = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
             # rounds alternate the listeners, and each figure is the median of its rounds: on a
             # shared machine the CPU a message costs drifts with what else runs
-            runs: dict[str, list[dict[str, float]]] = {"PLAINTEXT": [], "SSL": [], "SASL_SSL": []}
+            runs: dict[str, list[dict[str, float]]] = {
+                "PLAINTEXT": [],
+                "SSL": [],
+                "SSL_LOOP": [],
+                "SASL_SSL": [],
+            }
             for round_ in range(args.rounds):
                 for listener, rows in runs.items():
                     rows.append(throughput(broker, ca, listener, args.messages, round_))
             for listener, rows in runs.items():
                 results[listener] = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
+            # the two TLS transports round by round (neighbours in time, so the machine's load
+            # drifts less between them than between medians)
+            pairs = list(zip(runs["SSL"], runs["SSL_LOOP"], strict=True))
+            results["SSL_minus_SSL_LOOP"] = {
+                key: statistics.median(a[key] - b[key] for a, b in pairs)
+                for key in ("produce_cpu_us_msg", "consume_cpu_us_msg")
+            }
             results["setup_per_s"] = {
                 m: setup_rate(broker, ca, m, args.connections)
                 for m in ("PLAINTEXT", "SSL", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER")
@@ -223,7 +243,7 @@ def main() -> None:
         f"{'listener':<10} {'produce msg/s':>14} {'CPU us/msg':>11} {'consume msg/s':>14} {'CPU us/msg':>11}"
     )
     print("\n" + header)
-    for listener in ("PLAINTEXT", "SSL", "SASL_SSL"):
+    for listener in ("PLAINTEXT", "SSL", "SSL_LOOP", "SASL_SSL"):
         row = results[listener]
         assert isinstance(row, dict)
         ratio = row["produce_cpu_us_msg"] / plain["produce_cpu_us_msg"]
@@ -240,6 +260,12 @@ def main() -> None:
         results["SSL"]["consume_cpu_us_msg"] / plain["consume_cpu_us_msg"]  # type: ignore[index]
     )
     print(f"\nSSL consume CPU {consume_ratio} plaintext; load average {os.getloadavg()[0]:.1f}")
+    paired = results["SSL_minus_SSL_LOOP"]
+    assert isinstance(paired, dict)
+    print(
+        "broker TLS transport minus the event loop's, median per round: produce "
+        f"{paired['produce_cpu_us_msg']:+.2f} us/msg, consume {paired['consume_cpu_us_msg']:+.2f} us/msg"
+    )
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / f"security-{results['date']}.json").write_text(json.dumps(results, indent=2))

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,36 +24,13 @@ import pytest
 from confluent_kafka import Consumer, ElectionType, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ClusterMetadata, NewTopic
 
-from odradek.testing.broker_process import BrokerProcess
+from odradek.testing.zk_cluster import SESSION_MS, ZkCluster, wait_for
 
 pytestmark = pytest.mark.compat
-SESSION_MS = 6000
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
-        time.sleep(0.1)
-
-
-class Cluster:
-    def __init__(self, root: Path, zk_connect: str) -> None:
-        self.root = root
-        self.zk_connect = zk_connect
-        self.brokers: dict[int, BrokerProcess] = {}
-
-    def start(self, node_id: int, *, alias: bool = False) -> BrokerProcess:
-        overrides = {"zookeeper.connect": self.zk_connect, "zookeeper.session.timeout.ms": str(SESSION_MS)}
-        overrides["broker.id" if alias else "node.id"] = str(node_id)
-        proc = self.brokers.get(node_id) or BrokerProcess(
-            self.root / f"b{node_id}", overrides, start_timeout=90
-        )
-        self.brokers[node_id] = proc
-        return proc.start()
-
-    def bootstrap(self, *, without: int | None = None) -> str:
-        return ",".join(p.bootstrap for i, p in self.brokers.items() if i != without and p.proc is not None)
+class Cluster(ZkCluster):
+    """The shared test cluster plus this module's client helpers."""
 
     def admin(self, *, without: int | None = None) -> AdminClient:
         return AdminClient({"bootstrap.servers": self.bootstrap(without=without)})
@@ -77,8 +54,19 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, zookeeper: object) -> Iter
             )
         yield c
     finally:
-        for proc in c.brokers.values():
-            proc.kill()
+        c.kill_all()
+
+
+@pytest.fixture(autouse=True)
+def every_broker_back(cluster: Cluster) -> Iterator[None]:
+    """A test that stops or kills a broker restarts it when it passes; this restarts it when it
+    failed half-way, so one failure does not leave the next tests with two brokers."""
+    yield
+    down = [node_id for node_id, proc in cluster.brokers.items() if proc.proc is None]
+    for node_id in down:
+        cluster.start(node_id)
+    if down:
+        wait_for(lambda: len(cluster.metadata().brokers) == 3, timeout=60, what="three brokers back")
 
 
 def create(cluster: Cluster, name: str, partitions: int, rf: int) -> None:
@@ -299,7 +287,7 @@ def test_elect_leaders_through_the_admin_client(cluster: Cluster, topic_name: st
 
 def test_a_clean_stop_moves_leadership_first(cluster: Cluster, topic_name: str) -> None:
     """Controlled shutdown: the stopping broker fences itself and waits until the controller moved
-    its leaderships (the last test of the module: it leaves that broker stopped)."""
+    its leaderships."""
     create(cluster, topic_name, 6, 3)
     md = cluster.metadata()
     stopping = next(b for b in (1, 2, 3) if b != md.controller_id)

@@ -200,7 +200,9 @@ class Broker:
             self.logs, config.node_id, self.log_config, self.clock.now_ms, listeners=(self,)
         )
         if isr_writer is None and metadata_store is not None:
-            isr_writer = StoreIsrWriter(metadata_store, threading.Lock(), self.partitions.isr_change_failed)
+            isr_writer = StoreIsrWriter(
+                metadata_store, threading.Lock(), self.partitions.isr_change_failed, config.static
+            )
         if isr_writer is not None:
             self.partitions.isr_writer = isr_writer
         self.jwks = _jwks_refresher(config)
@@ -299,6 +301,8 @@ class Broker:
         self._metadata_changes: set[asyncio.Task[Any]] = set()
         self._periodic: list[Periodic] = []
         self.started_at = 0.0
+        self.unclean_start = False
+        """The last shutdown was not clean (set when the logs load): see `unclean_shutdown_records`."""
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -315,11 +319,12 @@ class Broker:
                 self.store = await self.cluster.open_store()
                 if self.partitions.isr_writer is NO_ISR_WRITER:  # ISR changes by compare-and-set in ZooKeeper
                     self.partitions.isr_writer = StoreIsrWriter(
-                        self.store, threading.Lock(), self.partitions.isr_change_failed
+                        self.store, threading.Lock(), self.partitions.isr_change_failed, self.config.static
                     )
             else:
                 self.store = await asyncio.to_thread(LocalMetadataStore.open, metadata_dir)
             report = await asyncio.to_thread(self.logs.load, self.log_config, self.clock.now_ms())
+            self.unclean_start = bool(report.unclean_dirs)
             if report.recovered:
                 log.warning("recovered %d partitions after an unclean shutdown", len(report.recovered))
             if self.jwks is not None:
@@ -339,7 +344,7 @@ class Broker:
                     endpoints=self.advertised_endpoints(),
                     rng=self.rng,
                 )
-                await self.apply_metadata(joined.records)
+                await self.apply_metadata(self.unclean_shutdown_records(self.image) + joined.records)
             elif self.cluster is not None:
                 await self.cluster.join()
             else:
@@ -530,6 +535,23 @@ class Broker:
     def _rack(self) -> str | None:
         rack = self.config.value("broker.rack")
         return str(rack) if rack else None
+
+    def unclean_shutdown_records(self, image: ClusterImage) -> tuple[MetadataRecord, ...]:
+        """After an unclean shutdown (a log directory without its clean-shutdown marker) this broker
+        may have lost an unflushed tail: it leaves every ISR and ELR before it registers (KIP-966)."""
+        if not self.unclean_start:
+            return ()
+        from odradek.metadata.controller.leader_election import unclean_shutdown_changes
+
+        records = unclean_shutdown_changes(image, self.config.static, BrokerId(self.config.node_id))
+        if records:
+            log.warning(
+                "broker %d shut down uncleanly: it leaves the ISR and eligible leader replicas of %d "
+                "partition(s) until it has caught up again",
+                self.config.node_id,
+                len(records),
+            )
+        return records
 
     async def run_controller(self, operation: Callable[[ClusterImage], ControllerResult[T]]) -> T:
         """Compute a metadata change on the current image, persist it, apply it; return the response."""

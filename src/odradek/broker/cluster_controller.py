@@ -143,7 +143,7 @@ class ClusterController:
         if moves:
             outcomes = await self._run_controller(
                 lambda img: _if_controller_elect(
-                    img, self.node_id, imbalanced_leaderships(img, self._imbalance_percentage)
+                    img, self.node_id, imbalanced_leaderships(img, self._imbalance_percentage), self.static
                 )
             )
             moved = sum(1 for o in outcomes.values() if o.code is ErrorCode.NO_ERROR)
@@ -168,11 +168,11 @@ class ClusterController:
 
 
 def _if_controller_elect(
-    image: ClusterImage, me: BrokerId, partitions: list[tuple[str, int]]
+    image: ClusterImage, me: BrokerId, partitions: list[tuple[str, int]], static: StaticBrokerConfig
 ) -> ControllerResult[dict[tuple[str, int], ApiError]]:
     if image.controller_id != me:
         return ControllerResult((), {})
-    return elect_on_request(image, PREFERRED, partitions)
+    return elect_on_request(image, PREFERRED, partitions, static)
 
 
 def _if_controller(image: ClusterImage, me: BrokerId, static: StaticBrokerConfig) -> ControllerResult[int]:

@@ -2,14 +2,16 @@
 
 * `open_store()` connects to ZooKeeper within `zookeeper.connection.timeout.ms` (default: the
   session timeout); an unreachable address fails the start with the address in the message.
-* `join()` registers this broker (an ephemeral `/brokers/ids/<node.id>` with one endpoint per
-  advertised listener and `broker.rack`), writing the cluster id first if the cluster is new. If the
-  id is registered already, it waits up to the session timeout for that registration to vanish (a
-  broker restarted right after a crash finds its old session's znode), then refuses to start with a
-  clear message: another live broker has this id. Then the `ClusterController` starts.
+* `join()`, after an unclean shutdown, takes this broker out of every ISR and ELR it is in (KIP-966:
+  it may have lost an unflushed tail); then registers this broker (an ephemeral
+  `/brokers/ids/<node.id>` with one endpoint per advertised listener and `broker.rack`), writing the
+  cluster id first if the cluster is new. If the id is registered already, it waits up to the
+  session timeout for that registration to vanish (a broker restarted right after a crash finds its
+  old session's znode), then refuses to start with a clear message: another live broker has this id.
+  Then the `ClusterController` starts.
 * `stop()`, with `controlled.shutdown.enable` (default true): a controlled shutdown, as Kafka's. The
-  broker fences itself (its registration says so; fenced brokers are not live), the controller
-  moves every leadership it can to another live in-sync replica, and the broker waits (up to
+  broker fences itself (its registration says so; fenced brokers are not live), the controller moves
+  every leadership it can to another live in-sync replica, and the broker waits (up to
   `CONTROLLED_SHUTDOWN_S`) until it leads nothing that someone else could lead, then stops; its
   session ends and its registration vanishes.
 """
@@ -24,6 +26,7 @@ from odradek.broker.cluster_controller import ClusterController
 from odradek.metadata.controller.brokers import fence_broker, join_cluster
 from odradek.metadata.controller.leader_election import movable_leaderships
 from odradek.metadata.controller.result import ControllerResult
+from odradek.metadata.image import ClusterImage
 from odradek.metadata.store import MetadataStore
 from odradek.model.ids import BrokerId
 
@@ -78,11 +81,14 @@ class ClusterMembership:
             )
         host, port = self.broker.advertised_endpoint()
         endpoints = self.broker.advertised_endpoints()
-        await self.broker.run_controller(
-            lambda image: join_cluster(
+
+        def joining(image: ClusterImage) -> ControllerResult[None]:
+            joined = join_cluster(
                 image, self.node_id, host, port, rack=self.rack, endpoints=endpoints, rng=self.broker.rng
             )
-        )
+            return ControllerResult(self.broker.unclean_shutdown_records(image) + joined.records, None)
+
+        await self.broker.run_controller(joining)
         log.info(
             "broker %d registered in ZooKeeper at %s (%s)", self.node_id, self.connect, ", ".join(endpoints)
         )

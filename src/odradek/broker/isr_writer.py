@@ -2,31 +2,52 @@
 
 It does what the control side does with a leader's AlterPartition: the change is stored only if the
 partition still has the leader, leader epoch and partition epoch the leader proposed it from
-(compare-and-set), as one `PartitionChangeRecord(isr=...)`; then the store's publishers tell every
-broker, and the leader's `Partition.become` takes the new ISR. A refused change is reported to
-`refused` on the leader's event loop. The write runs in a worker thread (a store may fsync), under
-`lock`, which every writer of that store must share (the check and the write are one step).
+(compare-and-set), as one `PartitionChangeRecord` built by the controller's rule
+(`metadata/controller/partition_change.py`: followers dropped while the ISR is below
+`min.insync.replicas` go to the eligible leader replicas, KIP-966; one joining leaves them); then
+the store's publishers tell every broker, and the leader's `Partition.become` takes the new ISR. A
+refused change is reported to `refused` on the leader's event loop. The write runs in a worker
+thread (a store may fsync), under `lock`, which every writer of that store must share (the check and
+the write are one step).
 
 Over the ZooKeeper store the same writer works across brokers: the store writes by compare-and-set
 on the znode version and refuses a change computed on an image it has since left
 (`apply(..., base=image)` raises MetadataConflictError): the check runs again on the fresh image.
+
+One write at a time: changes proposed while one is under way wait and go together in the next,
+as ONE store change (Kafka's AlterPartitionManager sends everything pending in one AlterPartition
+request). A broker that comes back leads followers for hundreds of partitions that catch up
+within seconds; one ZooKeeper transaction each, every one followed by every broker re-reading the
+tree, took about a minute on a loaded machine in the fault tests, and a partition that cannot
+commit for longer than a producer's `message.timeout.ms` makes librdkafka give up on writes (see
+docs/cluster.md, "What idempotence guarantees"). A write that fails (ZooKeeper unreachable) is
+logged once until one succeeds again and left unanswered: its leaders propose again after
+`replica.lag.time.max.ms` (nothing is left for asyncio to report as "never retrieved").
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from odradek.metadata.config_resolution import resolve_topic_config
+from odradek.metadata.controller.partition_change import partition_change
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import PartitionChangeRecord
+from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import MetadataConflictError, MetadataStore
+from odradek.model.topic_partition import TopicPartition
 from odradek.replication.isr import IsrChange
 
 log = logging.getLogger("odradek.broker.isr")
 CONFLICT_RETRIES = 3
+MAX_BATCH = 500
+"""ISR changes per store write (one ZooKeeper transaction: a few hundred bytes each, far below its
+1 MB request limit)."""
 
 
 def stale(image: ClusterImage, change: IsrChange) -> str | None:
@@ -44,38 +65,112 @@ def stale(image: ClusterImage, change: IsrChange) -> str | None:
     return None
 
 
+def isr_change_record(
+    image: ClusterImage, static: StaticBrokerConfig, change: IsrChange
+) -> PartitionChangeRecord | None:
+    """The record storing `change` on `image` (check `stale` first), with the ELR it implies."""
+    topic = image.topics_by_id[change.topic_id]
+    registration = topic.partitions[change.tp.partition]
+    min_isr = resolve_topic_config(
+        image, static, image.topic_config_overrides(topic.name), "min.insync.replicas"
+    ).value
+    assert isinstance(min_isr, int)
+    return partition_change(
+        registration,
+        change.topic_id,
+        change.tp.partition,
+        min_isr=min_isr,
+        acceptable=image.is_live,
+        target_isr=change.isr,
+    )
+
+
 class StoreIsrWriter:
     def __init__(
-        self, store: MetadataStore, lock: AbstractContextManager[Any], refused: Callable[[IsrChange], None]
+        self,
+        store: MetadataStore,
+        lock: AbstractContextManager[Any],
+        refused: Callable[[IsrChange], None],
+        static: StaticBrokerConfig,
     ) -> None:
         self._store = store
+        self._static = static
         self._lock = lock
         self._refused = refused
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._pending: dict[TopicPartition, IsrChange] = {}
+        self._writing: asyncio.Future[list[IsrChange]] | None = None
+        self._failing = False
+        """The last write failed (ZooKeeper unreachable): said once, until one succeeds again."""
 
     def submit(self, change: IsrChange) -> None:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(None, self._write, change, loop)
-        self._tasks.add(future)
-        future.add_done_callback(self._tasks.discard)
+        self._pending[change.tp] = change  # a newer proposal for the partition replaces an unsent one
+        if self._writing is None:
+            self._start(asyncio.get_running_loop())
 
-    def _write(self, change: IsrChange, loop: asyncio.AbstractEventLoop) -> None:
-        with self._lock:
-            for _ in range(CONFLICT_RETRIES):
-                image = self._store.image
-                reason = stale(image, change)
-                if reason is not None:
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = list(itertools.islice(self._pending.values(), MAX_BATCH))
+        for change in batch:
+            del self._pending[change.tp]
+        self._writing = loop.run_in_executor(None, self._write, batch)
+        self._writing.add_done_callback(self._written)
+
+    def _written(self, future: asyncio.Future[list[IsrChange]]) -> None:
+        """On the event loop: report refusals, then send what was proposed meanwhile."""
+        self._writing = None
+        try:
+            refused = future.result()  # always retrieved: a failure here must not go unread
+        except Exception:
+            log.exception("writing ISR changes failed")
+            refused = []
+        for change in refused:
+            self._refused(change)
+        if self._pending:
+            self._start(future.get_loop())
+
+    def _write(self, batch: list[IsrChange]) -> list[IsrChange]:
+        """In a worker thread: store what is still valid of `batch` in one change; returns the refused."""
+        refused: list[tuple[IsrChange, str]] = []
+        stored: list[IsrChange] = []
+        try:
+            with self._lock:
+                for _ in range(CONFLICT_RETRIES):
+                    image = self._store.image
+                    refused, wanted, records = [], [], []
+                    for change in batch:
+                        reason = stale(image, change)
+                        record = (
+                            None if reason is not None else isr_change_record(image, self._static, change)
+                        )
+                        if record is not None:
+                            wanted.append(change)
+                            records.append(record)
+                        else:
+                            refused.append((change, reason or "it is the ISR already"))
+                    if not wanted:
+                        break
+                    try:
+                        self._store.apply(records, base=image)
+                    except MetadataConflictError:  # a shared store moved meanwhile: check again
+                        continue
+                    stored = wanted
                     break
-                try:
-                    self._store.apply(
-                        [PartitionChangeRecord(change.topic_id, change.tp.partition, isr=change.isr)],
-                        base=image,
-                    )
-                    break
-                except MetadataConflictError:  # a shared store moved meanwhile: check again
-                    reason = "the metadata changed meanwhile"
-        if reason is not None:
-            log.info("ISR change of %s to %s refused: %s", change.tp, change.isr, reason)
-            loop.call_soon_threadsafe(self._refused, change)
-        else:
+                else:
+                    refused += [(change, "the metadata changed meanwhile") for change in wanted]
+        except Exception as exc:  # ZooKeeper unreachable: unanswered, the leaders propose again later
+            if not self._failing:
+                log.warning(
+                    "ISR changes of %d partition(s) not written (%s); leaders propose them again after "
+                    "replica.lag.time.max.ms",
+                    len(batch),
+                    exc,
+                )
+            self._failing = True
+            return []
+        if self._failing:
+            log.info("ISR changes are written again")
+        self._failing = False
+        for change in stored:
             log.info("ISR of %s is now %s", change.tp, change.isr)
+        for change, reason in refused:
+            log.info("ISR change of %s to %s refused: %s", change.tp, change.isr, reason)
+        return [change for change, _ in refused]

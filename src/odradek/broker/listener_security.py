@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # (the SASL modules are imported when a listener enables SASL
     from odradek.security.sasl.scram import CredentialLookup
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+TLS_TRANSPORTS = ("broker", "loop")
 VALIDATOR_HANDLERS = frozenset(
     {
         "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler",
@@ -71,6 +72,8 @@ class ListenerSecurity:
     principal_rules: tuple[MappingRule, ...] = ()
     jaas: dict[str, LoginModule] = field(default_factory=dict)
     """The listener's login modules by mechanism (also the broker's own credentials on it)."""
+    tls_transport: str = "broker"
+    """``odradek.ssl.transport``: ``broker`` (`tls_transport.py`) or ``loop`` (the event loop's TLS)."""
 
     @property
     def uses_sasl(self) -> bool:
@@ -115,6 +118,12 @@ def listener_security(
             security.tls = ListenerTls(TlsSettings.for_listener(props, listener))
         except TlsConfigError as exc:
             raise ListenerConfigError(f"listener {listener}: {exc}") from exc
+        transport = listener_setting(props, listener, "odradek.ssl.transport", "broker") or "broker"
+        if transport not in TLS_TRANSPORTS:
+            raise ListenerConfigError(
+                f"listener {listener}: odradek.ssl.transport={transport!r} (expected broker or loop)"
+            )
+        security.tls_transport = transport
     if security.uses_sasl:
         enabled = listener_setting(props, listener, "sasl.enabled.mechanisms", "GSSAPI") or ""
         for mechanism in (m.strip().upper() for m in enabled.split(",") if m.strip()):

@@ -8,7 +8,9 @@ the pending clients wait in the backlog; established connections are not affecte
 connections idle for `connections.max.idle.ms` (no bytes received and no request in progress).
 Every connection of the server receives into one shared scratch buffer (`frame_reader.py`).
 On a TLS listener (`listener_security.py`) each accepted socket's handshake runs in a task of its
-own, cut after `tls_handshake_timeout_s`, so a stalled handshake never holds up the accept loop.
+own, cut after `tls_handshake_timeout_s`, so a stalled handshake never holds up the accept loop;
+the connection then runs on the broker's own TLS transport (`tls_transport.py`), or on the event
+loop's with ``odradek.ssl.transport=loop``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from odradek.broker.connection import DEFAULT_SESSION_SETTINGS, KafkaConnection, SessionSettings
 from odradek.broker.connection_quotas import ConnectionLimits, ConnectionQuotas, Verdict
 from odradek.broker.frame_reader import shared_scratch
+from odradek.broker.tls_transport import TlsTransport, accept_tls, shared_read_buffer
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -92,6 +95,7 @@ class KafkaServer:
         self._sockets: list[socket.socket] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._scratch = shared_scratch()
+        self._tls_read_buffer = shared_read_buffer()
         self._quotas: ConnectionQuotas | None = None
         self._slot_freed = asyncio.Event()
         self._throttled: dict[socket.socket, asyncio.TimerHandle] = {}
@@ -173,11 +177,19 @@ class KafkaServer:
     ) -> None:
         context = security.tls.context if security is not None and security.tls is not None else None
         factory = functools.partial(self._connection, listener, host, security)
+        loop = asyncio.get_running_loop()
         try:
             if context is None:
-                await asyncio.get_running_loop().connect_accepted_socket(factory, conn)
+                await loop.connect_accepted_socket(factory, conn)
+            elif security is not None and security.tls_transport == "broker":
+                try:
+                    tls = await accept_tls(conn, context, self.tls_handshake_timeout_s)
+                except asyncio.CancelledError:  # the server stops
+                    conn.close()
+                    raise
+                TlsTransport(loop, conn, tls, factory(), self._tls_read_buffer)
             else:
-                await asyncio.get_running_loop().connect_accepted_socket(
+                await loop.connect_accepted_socket(
                     factory, conn, ssl=context, ssl_handshake_timeout=self.tls_handshake_timeout_s
                 )
         except OSError as exc:  # ssl.SSLError and TimeoutError are OSErrors

@@ -46,9 +46,20 @@ def non_default_configs(admin: Admin, names: list[str]) -> dict[str, tuple[tuple
     return configs
 
 
-def topic_views(admin: Admin, names: list[str]) -> list[TopicView]:
+def topic_views(
+    admin: Admin,
+    names: list[str],
+    elr: dict[tuple[str, int], tuple[tuple[int, ...], tuple[int, ...]]] | None = None,
+) -> list[TopicView]:
+    """`elr`: (ELR, last known ELR) by partition, from `eligible_leader_replicas` (None: not known)."""
+    elr = elr or {}
     described = describe_topics(admin, names)
-    partitions = [TopicPartition(name, p.id) for name, d in described.items() for p in d.partitions]
+    partitions = [  # an offline partition (no leader) has no offsets to show, as kafka-topics.sh
+        TopicPartition(name, p.id)
+        for name, d in described.items()
+        for p in d.partitions
+        if p.leader is not None
+    ]
     starts, ends = admin.watermarks(partitions)
     configs = non_default_configs(admin, names)
     views = []
@@ -61,9 +72,43 @@ def topic_views(admin: Admin, names: list[str]) -> list[TopicView]:
                 isr=tuple(n.id for n in p.isr),
                 log_start_offset=starts.get(TopicPartition(name, p.id)),
                 log_end_offset=ends.get(TopicPartition(name, p.id)),
+                elr=elr[(name, p.id)][0] if (name, p.id) in elr else None,
+                last_known_elr=elr[(name, p.id)][1] if (name, p.id) in elr else None,
             )
             for p in sorted(d.partitions, key=lambda p: p.id)
         )
         topic_id = None if d.topic_id is None else str(d.topic_id)
         views.append(TopicView(name, topic_id, bool(d.is_internal), rows, configs.get(name, ())))
     return views
+
+
+def eligible_leader_replicas(
+    bootstrap: str, timeout: float, security: Any, names: list[str]
+) -> dict[tuple[str, int], tuple[tuple[int, ...], tuple[int, ...]]]:
+    """(ELR, last known ELR) per partition of `names`, from DescribeTopicPartitions (KIP-966; Kafka
+    3.7+ and odradek serve it). Empty when the cluster does not serve it: the view then omits them."""
+    from odradek.cli.errors import CliError
+    from odradek.cli.wire_client import BOOTSTRAP_NODE, Cluster
+    from odradek.protocol.api_keys import ApiKey
+    from odradek.protocol.messages import describe_topic_partitions as msg
+
+    found: dict[tuple[str, int], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    try:
+        with Cluster.connect(bootstrap.split(",", maxsplit=1)[0].strip(), timeout, security) as cluster:
+            node = BOOTSTRAP_NODE
+            if ApiKey.DESCRIBE_TOPIC_PARTITIONS not in cluster.connection(node).versions:
+                return {}
+            request = msg.DescribeTopicPartitionsRequest([msg.TopicRequest(n) for n in names])
+            while True:
+                response = cluster.call(node, ApiKey.DESCRIBE_TOPIC_PARTITIONS, request)
+                for topic in response.topics:
+                    for p in topic.partitions:
+                        found[(topic.name or "", p.partition_index)] = (
+                            tuple(p.eligible_leader_replicas or ()),
+                            tuple(p.last_known_elr or ()),
+                        )
+                if response.next_cursor is None:
+                    return found
+                request.cursor = response.next_cursor
+    except CliError:
+        return found

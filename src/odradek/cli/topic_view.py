@@ -7,11 +7,14 @@
     {"topics": [{"name": "orders", "topic_id": "...", "internal": false, "partition_count": 3,
                  "replication_factor": 1, "configs": {"cleanup.policy": "compact"},
                  "partitions": [{"partition": 0, "leader": 1, "replicas": [1], "isr": [1],
+                                 "elr": [], "last_known_elr": [],
                                  "log_start_offset": 0, "log_end_offset": 42}]}]}
 
 `configs` holds the configs whose value does not come from the broker's built-in defaults (topic
 overrides and broker-level settings), as kafka-topics.sh shows them; a sensitive value is null.
-The text form follows kafka-topics.sh --describe, with the two offsets appended per partition.
+The text form follows kafka-topics.sh --describe (Kafka 4's `Elr` and `LastKnownElr`: the eligible
+leader replicas of KIP-966, from DescribeTopicPartitions; null/absent when the cluster does not
+serve it), with the two offsets appended per partition.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class PartitionView:
     isr: tuple[int, ...]
     log_start_offset: int | None
     log_end_offset: int | None
+    elr: tuple[int, ...] | None = None
+    last_known_elr: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,8 @@ def topic_doc(view: TopicView) -> dict[str, object]:
                 "leader": p.leader,
                 "replicas": list(p.replicas),
                 "isr": list(p.isr),
+                "elr": None if p.elr is None else list(p.elr),
+                "last_known_elr": None if p.last_known_elr is None else list(p.last_known_elr),
                 "log_start_offset": p.log_start_offset,
                 "log_end_offset": p.log_end_offset,
             }
@@ -94,6 +101,12 @@ def _value(v: object) -> str:
     return "-" if v is None else str(v)
 
 
+def _elr(p: PartitionView) -> str:
+    if p.elr is None:
+        return ""
+    return f"Elr: {_ids(p.elr)}\tLastKnownElr: {_ids(p.last_known_elr or ())}\t"
+
+
 def render_describe_text(views: Sequence[TopicView]) -> str:
     lines: list[str] = []
     for v in views:
@@ -104,7 +117,7 @@ def render_describe_text(views: Sequence[TopicView]) -> str:
         )
         lines.extend(
             f"\tTopic: {v.name}\tPartition: {p.partition}\tLeader: {_value(p.leader)}\t"
-            f"Replicas: {_ids(p.replicas)}\tIsr: {_ids(p.isr)}\t"
+            f"Replicas: {_ids(p.replicas)}\tIsr: {_ids(p.isr)}\t{_elr(p)}"
             f"LogStartOffset: {_value(p.log_start_offset)}\tLogEndOffset: {_value(p.log_end_offset)}"
             for p in v.partitions
         )

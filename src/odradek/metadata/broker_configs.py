@@ -605,6 +605,14 @@ BROKER_CONFIGS = table_of(
         "A TLS handshake not finished within this time closes the connection.",
         at_least(1),
     ),
+    ro(
+        "odradek.ssl.transport",
+        STR,
+        "broker",
+        "Which transport runs TLS connections: broker (the broker's own, fewer and fuller TLS "
+        "records, less CPU) or loop (the event loop's TLS transport).",
+        OneOf(("broker", "loop")),
+    ),
     ro("quota.window.num", INT, 11, "Samples kept for client quota rates.", at_least(1)),
     ro("quota.window.size.seconds", INT, 1, "Length of one quota sample.", at_least(1)),
     ro("odradek.authorizer.audit.log", STR, "", "File of JSON audit lines of authorization decisions."),

@@ -170,6 +170,10 @@ _DOUBLE = struct.Struct(">d")
 class LongSerde(Serde[int]):
     name = "long"
 
+    def __init__(self) -> None:
+        # a subclass may change `to_bytes`: then no fast path
+        self.fast_encode = _LONG.pack if type(self) is LongSerde else None
+
     def to_bytes(self, obj: int) -> bytes:
         return _LONG.pack(obj)
 

@@ -70,10 +70,16 @@ class TimeWindows:
     def pane_ms(self) -> int:
         return math.gcd(self.size_ms, self.advance_ms)
 
+    def first_start_for(self, timestamp: int) -> int:
+        """The start of the oldest window containing `timestamp`: the smallest multiple of the
+        advance above `timestamp - size` (windows start at multiples of the advance, from 0)."""
+        lowest = timestamp - self.size_ms + 1
+        return max(0, lowest + (-lowest) % self.advance_ms)
+
     def windows_for(self, timestamp: int) -> list[Window]:
         """Every window containing `timestamp`, oldest first."""
         last_start = timestamp - timestamp % self.advance_ms
-        first_start = max(0, last_start - self.size_ms + self.advance_ms)
+        first_start = self.first_start_for(timestamp)
         out = []
         start = first_start
         while start <= last_start:

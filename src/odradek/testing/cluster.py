@@ -76,7 +76,9 @@ class LocalCluster:
         properties = {"node.id": str(node), **self.overrides, **self.per_broker.get(node, {})}
         running = ThreadedBroker(self.root / f"broker-{node}", properties, metadata_store=self.store)
         partitions = running.broker.partitions
-        partitions.isr_writer = StoreIsrWriter(self.store, self.store.lock, partitions.isr_change_failed)
+        partitions.isr_writer = StoreIsrWriter(
+            self.store, self.store.lock, partitions.isr_change_failed, running.broker.config.static
+        )
         running.start()
         self.brokers[node] = running
         self.fence(node, False)

@@ -7,10 +7,17 @@ the broker gave. After the faults heal, consumers read every partition from its 
 
 * lost: acknowledged writes that no partition holds (an acknowledged write must survive);
 * duplicates: writes read more than once (idempotence must keep retries out of the log);
+* duplicates_after_timeout: duplicates the client caused, reported apart: writes read more than once
+  whose producer had an earlier write to the same partition time out (`History.time_out`, a
+  delivery that failed with librdkafka's _MSG_TIMED_OUT after `message.timeout.ms`). librdkafka
+  then bumps its producer epoch and sends the writes it still holds again under new sequence
+  numbers, some of which the broker may already have appended: no broker can tell those apart
+  from new writes, Apache Kafka included (docs/cluster.md, "What idempotence guarantees");
 * conflicts: acknowledged writes whose offset holds another value, or an offset read with two
   different values (two replicas that disagree on committed data);
 * reordered: a producer's writes to one partition read in another order than its sequence numbers
-  (an idempotent producer keeps its order per partition);
+  (an idempotent producer keeps its order per partition); only the first copy of a write counts
+  (a later copy is a duplicate, reported as one);
 * unexpected: values read that nobody wrote (a torn or corrupt batch served as data);
 * unacknowledged_present: writes never acknowledged but read (legal: the answer was lost).
 
@@ -51,6 +58,9 @@ class History:
     attempted: set[Write] = field(default_factory=set)
     acked: dict[Write, tuple[int, int]] = field(default_factory=dict)  # -> (partition, offset)
     reads: dict[int, list[tuple[int, bytes | None]]] = field(default_factory=lambda: defaultdict(list))
+    timed_out: set[Write] = field(default_factory=set)
+    first_timeout: dict[tuple[str, int], int] = field(default_factory=dict)
+    """(producer, partition) -> the lowest seq of a write whose delivery timed out there."""
 
     def attempt(self, write: Write) -> None:
         self.attempted.add(write)
@@ -61,6 +71,18 @@ class History:
 
     def read(self, partition: int, offset: int, value: bytes | None) -> None:
         self.reads[partition].append((offset, value))
+
+    def time_out(self, write: Write, partition: int) -> None:
+        """The client gave up on `write` (message.timeout.ms): it may or may not be in the log."""
+        self.attempted.add(write)
+        self.timed_out.add(write)
+        key = (write.producer, partition)
+        self.first_timeout[key] = min(write.seq, self.first_timeout.get(key, write.seq))
+
+    def after_timeout(self, write: Write, partition: int) -> bool:
+        """Was `write` produced after one of its producer's writes to `partition` timed out?"""
+        first = self.first_timeout.get((write.producer, partition))
+        return first is not None and write.seq > first
 
 
 @dataclass
@@ -73,6 +95,8 @@ class Report:
     reordered: list[str]
     unexpected: list[str]
     unacknowledged_present: int
+    duplicates_after_timeout: list[Write] = field(default_factory=list)
+    timed_out: int = 0
 
     @property
     def ok(self) -> bool:
@@ -88,7 +112,8 @@ class Report:
             f"lost {head(list(self.lost))}, duplicates {head(list(self.duplicates))}, "
             f"conflicts {head(list(self.conflicts))}, reordered {head(list(self.reordered))}, "
             f"unexpected {head(list(self.unexpected))}, "
-            f"unacknowledged but present {self.unacknowledged_present}"
+            f"unacknowledged but present {self.unacknowledged_present}, timed out {self.timed_out}, "
+            f"duplicates after a client timeout {head(list(self.duplicates_after_timeout))}"
         )
 
 
@@ -114,13 +139,17 @@ def check(history: History) -> Report:
             if (partition, offset) in found[write]:
                 continue  # the same record read twice (two reads of a partition): not a duplicate
             found[write].append((partition, offset))
+            if len(found[write]) > 1:
+                continue  # a later copy: a duplicate, not a reordering
             before = last_seq.get(write.producer)
             if before is not None and before[0] > write.seq:
                 where = f"p{partition}: {write.producer} seq {write.seq}@{offset}"
                 reordered.append(f"{where} after seq {before[0]}@{before[1]}")
             last_seq[write.producer] = (write.seq, offset)
     lost = sorted(w for w in history.acked if w not in found)
-    duplicates = sorted(w for w, places in found.items() if len(places) > 1)
+    copied = sorted(w for w, places in found.items() if len(places) > 1)
+    excused = [w for w in copied if all(history.after_timeout(w, p) for p, _ in found[w])]
+    duplicates = [w for w in copied if w not in set(excused)]
     for write, (partition, offset) in sorted(history.acked.items()):
         places = found.get(write)
         if not places or (partition, offset) in places or offset < 0:
@@ -140,4 +169,6 @@ def check(history: History) -> Report:
         reordered=reordered,
         unexpected=unexpected,
         unacknowledged_present=unacked,
+        duplicates_after_timeout=excused,
+        timed_out=len(history.timed_out),
     )

@@ -11,7 +11,9 @@ The producer (confluent-kafka, acks=all with idempotence unless acks says otherw
 `Write(name-generation, seq)` to partition seq % partitions, `rate` per second, from its own thread.
 A fatal producer error (an idempotent producer fenced or out of sequence) starts a new generation
 under a new name, so sequence numbers stay per producer. `ack_times[p]` keeps the monotonic time of
-each acknowledgement, to measure how long a partition could not be written.
+each acknowledgement, to measure how long a partition could not be written. A write whose delivery
+timed out (message.timeout.ms) is recorded as such (`History.time_out`): the checker reports the
+duplicates the client makes after it apart.
 """
 
 from __future__ import annotations
@@ -125,12 +127,16 @@ class ProducerWorkload:
         return producer, name, seq + 1
 
     def _delivered(self, write: Write) -> Any:
+        from confluent_kafka import KafkaError
+
         def on_delivery(err: Any, msg: Any) -> None:
             if err is None:
                 self.history.ack(write, msg.partition(), msg.offset())
                 self.ack_times[msg.partition()].append(time.monotonic())
             else:
                 self.errors[err.name()] += 1
+                if err.code() == KafkaError._MSG_TIMED_OUT:  # maybe written, and later writes maybe twice
+                    self.history.time_out(write, write.seq % self.partitions)
 
         return on_delivery
 

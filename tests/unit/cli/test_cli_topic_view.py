@@ -16,7 +16,7 @@ VIEW = TopicView(
     internal=False,
     partitions=(
         PartitionView(0, 1, (1, 2), (1, 2), 0, 42),
-        PartitionView(1, None, (2, 1), (), None, None),
+        PartitionView(1, None, (2, 1), (), None, None, elr=(2,), last_known_elr=(2,)),
     ),
     configs=(("cleanup.policy", "compact"), ("sasl.secret", None)),
 )
@@ -28,7 +28,8 @@ def test_describe_text_follows_kafka_topics() -> None:
         "Configs: cleanup.policy=compact,sasl.secret=-\n"
         "\tTopic: orders\tPartition: 0\tLeader: 1\tReplicas: 1,2\tIsr: 1,2\t"
         "LogStartOffset: 0\tLogEndOffset: 42\n"
-        "\tTopic: orders\tPartition: 1\tLeader: -\tReplicas: 2,1\tIsr: \tLogStartOffset: -\tLogEndOffset: -\n"
+        "\tTopic: orders\tPartition: 1\tLeader: -\tReplicas: 2,1\tIsr: \tElr: 2\tLastKnownElr: 2\t"
+        "LogStartOffset: -\tLogEndOffset: -\n"
     )
 
 
@@ -44,8 +45,10 @@ def test_describe_json() -> None:
                 "configs": {"cleanup.policy": "compact", "sasl.secret": None},
                 "partitions": [
                     {"partition": 0, "leader": 1, "replicas": [1, 2], "isr": [1, 2],
+                     "elr": None, "last_known_elr": None,
                      "log_start_offset": 0, "log_end_offset": 42},
                     {"partition": 1, "leader": None, "replicas": [2, 1], "isr": [],
+                     "elr": [2], "last_known_elr": [2],
                      "log_start_offset": None, "log_end_offset": None},
                 ],
             }

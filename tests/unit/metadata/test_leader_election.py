@@ -63,7 +63,8 @@ def test_a_dead_follower_leaves_the_isr_without_a_leader_change() -> None:
 def test_a_replica_outside_the_isr_is_not_elected_unless_unclean_election_is_on() -> None:
     image = cluster((B1, B2), (B1,), B1)
     p = after(image, UnregisterBrokerRecord(B1))
-    assert (p.leader, p.isr) == (NO_LEADER, (B1,))  # the last ISR is kept for when B1 comes back
+    # the last ISR member goes to the ELR (KIP-966) for when B1 comes back
+    assert (p.leader, p.isr, p.elr, p.last_known_elr) == (NO_LEADER, (), (B1,), (B1,))
     unclean = ConfigRecord(ConfigResourceType.TOPIC, "t", "unclean.leader.election.enable", "true")
     p = after(image, unclean, UnregisterBrokerRecord(B1))
     assert (p.leader, p.isr) == (B2, (B2,))
@@ -74,7 +75,7 @@ def test_the_last_isr_member_takes_over_when_it_comes_back() -> None:
     image = replay(image, [UnregisterBrokerRecord(B1)])
     image = replay(image, elect_leaders(image, STATIC).records)
     p = after(image, RegisterBrokerRecord(B1, "h", 9001))
-    assert (p.leader, p.isr, p.leader_epoch) == (B1, (B1,), 2)
+    assert (p.leader, p.isr, p.leader_epoch, p.elr, p.last_known_elr) == (B1, (B1,), 2, (), ())
 
 
 def test_nothing_changes_in_a_healthy_cluster() -> None:
@@ -101,7 +102,7 @@ def test_a_fenced_broker_hands_its_leaderships_over_and_counts_what_is_left() ->
 
 def test_preferred_election_on_request() -> None:
     image = cluster((B1, B2, B3), (B2, B3, B1), B2)  # B1 preferred, in the ISR, not leading
-    result = elect_on_request(image, PREFERRED, [("t", 0), ("t", 9), ("nope", 0)])
+    result = elect_on_request(image, PREFERRED, [("t", 0), ("t", 9), ("nope", 0)], STATIC)
     assert {k: v.code for k, v in result.response.items()} == {
         ("t", 0): ErrorCode.NO_ERROR,
         ("t", 9): ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -109,23 +110,23 @@ def test_preferred_election_on_request() -> None:
     }
     moved = replay(image, result.records)
     assert moved.topics_by_name["t"].partitions[0].leader == B1
-    again = elect_on_request(moved, PREFERRED, [("t", 0)]).response[("t", 0)].code
+    again = elect_on_request(moved, PREFERRED, [("t", 0)], STATIC).response[("t", 0)].code
     assert again is ErrorCode.ELECTION_NOT_NEEDED
-    assert elect_on_request(moved, PREFERRED, None).response == {}  # null: only what needed one
+    assert elect_on_request(moved, PREFERRED, None, STATIC).response == {}  # null: only what needed one
     outside = cluster((B1, B2), (B2,), B2)
-    code = elect_on_request(outside, PREFERRED, [("t", 0)]).response[("t", 0)].code
+    code = elect_on_request(outside, PREFERRED, [("t", 0)], STATIC).response[("t", 0)].code
     assert code is ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE
 
 
 def test_unclean_election_on_request() -> None:
     image = replay(cluster((B1, B2), (B1,), B1), [UnregisterBrokerRecord(B1)])
     image = replay(image, elect_leaders(image, STATIC).records)  # no leader: B1 was the only ISR member
-    result = elect_on_request(image, UNCLEAN, [("t", 0)])
+    result = elect_on_request(image, UNCLEAN, [("t", 0)], STATIC)
     assert result.response[("t", 0)].code is ErrorCode.NO_ERROR
     p = replay(image, result.records).topics_by_name["t"].partitions[0]
     assert (p.leader, p.isr) == (B2, (B2,))
     gone = replay(image, [UnregisterBrokerRecord(B2)])
-    assert elect_on_request(gone, UNCLEAN, [("t", 0)]).response[("t", 0)].code is (
+    assert elect_on_request(gone, UNCLEAN, [("t", 0)], STATIC).response[("t", 0)].code is (
         ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE
     )
 

@@ -151,6 +151,16 @@ def test_persistent_window_segments_survive_reopen(tmp_path: Path) -> None:
     again.close()
 
 
+def test_a_rocksdb_batch_is_written_in_key_order_and_the_later_write_to_a_key_wins(tmp_path: Path) -> None:
+    db = RocksDBBytesStore(tmp_path / "db")
+    batch = [(b"b", b"1"), (b"a", b"1"), (b"c", b"1"), (b"b", None), (b"a", b"2"), (b"c", None), (b"c", b"3")]
+    db.write(batch)
+    assert list(db.range(None, None)) == [(b"a", b"2"), (b"c", b"3")]
+    db.write(iter([(b"c", None), (b"d", b"4")]))  # any iterable
+    assert list(db.range(None, None)) == [(b"a", b"2"), (b"d", b"4")]
+    db.close()
+
+
 def test_a_locked_rocksdb_directory_is_a_clear_error(tmp_path: Path) -> None:
     first = RocksDBBytesStore(tmp_path / "db")
     with pytest.raises(ProcessorStateException, match="cannot open the RocksDB state store"):

@@ -104,6 +104,48 @@ def test_interleaved_producers_are_not_reordered() -> None:
     assert check(h).ok
 
 
+def test_a_later_copy_of_a_write_is_a_duplicate_not_a_reordering() -> None:
+    h = clean_history()
+    h.read(0, 5, w("a", 1).encode())  # a copy at the end of the partition
+    report = check(h)
+    assert report.duplicates == [w("a", 1)]
+    assert report.reordered == []
+
+
+def test_duplicates_after_a_client_timeout_are_reported_apart() -> None:
+    """librdkafka: after a write times out (message.timeout.ms) the producer bumps its epoch and
+    sends what it still holds again under new sequence numbers; a broker cannot tell those copies
+    from new writes (Kafka included), so they are the client's duplicates, reported apart."""
+    h = History()
+    h.time_out(w("a", 0), 0)  # timed out: maybe written
+    h.read(0, 0, w("a", 0).encode())
+    h.read(0, 1, w("a", 1).encode())  # appended, its answer came too late
+    h.read(0, 2, w("a", 1).encode())  # sent again under the bumped epoch
+    h.ack(w("a", 1), 0, 2)
+    h.ack(w("b", 0), 0, 3)
+    h.read(0, 3, w("b", 0).encode())
+    h.read(0, 4, w("b", 0).encode())  # producer b had no timeout: a real duplicate
+    h.read(1, 0, w("a", 2).encode())
+    h.read(1, 1, w("a", 2).encode())  # partition 1 had no timeout of a: a real duplicate
+    h.attempt(w("a", 2))
+    report = check(h)
+    assert report.duplicates_after_timeout == [w("a", 1)]
+    assert report.duplicates == [w("a", 2), w("b", 0)]
+    assert report.timed_out == 1
+    assert "duplicates after a client timeout 1" in report.summary()
+
+
+def test_duplicates_after_a_client_timeout_alone_pass() -> None:
+    h = clean_history()
+    h.time_out(w("a", 5), 0)
+    h.read(0, 5, w("a", 6).encode())
+    h.read(0, 6, w("a", 6).encode())
+    h.attempt(w("a", 6))
+    report = check(h)
+    assert report.ok, report.summary()
+    assert report.duplicates_after_timeout == [w("a", 6)]
+
+
 def test_values_nobody_wrote_are_unexpected() -> None:
     h = clean_history()
     h.read(0, 5, b"garbage")

@@ -43,7 +43,7 @@ async def handle(ctx: RequestContext, request: msg.ElectLeadersRequest) -> msg.E
     if election_type not in VALID_TYPES:
         return every(ErrorCode.INVALID_REQUEST, f"unknown election type {election_type}")
     outcomes = await ctx.ports.metadata.run_controller(
-        lambda image: elect_on_request(image, election_type, wanted)
+        lambda image: elect_on_request(image, election_type, wanted, ctx.ports.config.static)
     )
     by_topic: dict[str, list[msg.PartitionResult]] = {}
     for (topic, partition), outcome in outcomes.items():

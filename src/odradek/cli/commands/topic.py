@@ -107,9 +107,13 @@ def _describe(args: argparse.Namespace) -> int:
     from odradek.cli import topic_view
     from odradek.cli.clients import Admin
     from odradek.cli.output import emit_output
-    from odradek.cli.topic_admin import topic_views
+    from odradek.cli.topic_admin import eligible_leader_replicas, topic_views
+    from odradek.cli.wire_options import wire_security
 
-    views = topic_views(Admin(args), list(dict.fromkeys(args.names)))
+    names = list(dict.fromkeys(args.names))
+    admin = Admin(args)
+    elr = eligible_leader_replicas(args.bootstrap_server, admin.timeout, wire_security(args), names)
+    views = topic_views(admin, names, elr)
     emit_output(args.output, topic_view.describe_doc(views), topic_view.render_describe_text(views))
     return 0
 

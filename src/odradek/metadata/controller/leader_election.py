@@ -3,15 +3,16 @@
 `elect_leaders(image, static)` looks at every partition and returns the changes the cluster needs,
 as Kafka's controller does on a broker change (its partition and replica state machines):
 
-* a partition whose leader is live keeps it; followers that are not live (their broker's ZooKeeper
-  session ended) leave the ISR, so acks=all stops waiting for them. The leader itself never leaves:
-  the ISR is never emptied;
-* a partition whose leader is gone gets the first replica (in assignment order: the preferred one
-  first) that is live and in the ISR; the ISR keeps its live members;
-* with no live ISR member, the partition has no leader (clients get LEADER_NOT_AVAILABLE) and keeps
-  its last ISR, so the last in-sync replica can take over when it comes back. Only when
-  `unclean.leader.election.enable` is true for the topic (its override, else the broker's) does a
-  live replica outside the ISR become leader, with an ISR of itself: what it lacks is lost.
+* a partition whose leader is live keeps it; members of the ISR that are not live (their broker's
+  ZooKeeper session ended, or it is fenced in a controlled shutdown) leave it, so acks=all stops
+  waiting for them; while the ISR is below `min.insync.replicas` they go to the eligible leader
+  replicas (ELR, KIP-966: `partition_change.py`). A dead leader leaves the ISR too, which may empty;
+* a partition without a live leader gets the first replica (in assignment order: the preferred one
+  first) that is live and in the ISR, or, with the ISR empty, in the ELR; with neither, the last
+  known leader when it is back (an unclean election); only when `unclean.leader.election.enable` is
+  true for the topic (its override, else the broker's) does any live replica outside them become
+  leader, with an ISR of itself: what it lacks is lost;
+* `unclean_shutdown_changes`: a broker back from an unclean shutdown leaves every ISR and ELR.
 
 `elect_on_request` is the ElectLeaders API (preferred or unclean, on the partitions asked for);
 `imbalanced_leaderships` what automatic leader rebalancing hands back to preferred replicas.
@@ -25,15 +26,20 @@ the old leader's requests. Pure: the image and the configs are the only inputs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from odradek.metadata.config_resolution import resolve_topic_config
+from odradek.metadata.controller.partition_change import ONLINE, partition_change
+from odradek.metadata.controller.partition_change import UNCLEAN as UNCLEAN_ELECTION
 from odradek.metadata.controller.result import ApiError, ControllerResult
 from odradek.metadata.image import ClusterImage, PartitionRegistration, TopicImage
 from odradek.metadata.records import NO_LEADER, ControllerRecord, MetadataRecord, PartitionChangeRecord
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
+
+log = logging.getLogger("odradek.metadata.controller")
 
 
 def elect_controller(image: ClusterImage, me: BrokerId) -> ControllerResult[bool]:
@@ -67,42 +73,99 @@ def elect_leaders(image: ClusterImage, static: StaticBrokerConfig) -> Controller
     records: list[MetadataRecord] = []
     elected = 0
     for topic in image.topics_by_name.values():
-        unclean: bool | None = None
+        settings: tuple[int, int] | None = None
         for index, partition in sorted(topic.partitions.items()):
-            if partition.has_leader and image.is_live(partition.leader):
-                record = _shrink_offline(image, topic, index, partition)
-            else:
-                if unclean is None:
-                    unclean = unclean_allowed(image, static, topic.name)
-                record = _new_leader(image, topic, index, partition, unclean)
-                elected += record is not None and record.leader is not None
+            if _settled(image, partition):
+                continue
+            if settings is None:
+                settings = _election_settings(image, static, topic.name)
+            record = partition_change(
+                partition,
+                topic.topic_id,
+                index,
+                min_isr=settings[0],
+                acceptable=image.is_live,
+                target_isr=tuple(r for r in partition.isr if image.is_live(r)),
+                election=settings[1],
+            )
             if record is not None:
                 records.append(record)
+                if record.leader is not None and record.leader != NO_LEADER:
+                    elected += 1
+                    _log_unclean(topic.name, index, partition, record)
     return ControllerResult(tuple(records), elected)
 
 
-def _shrink_offline(
-    image: ClusterImage, topic: TopicImage, index: int, p: PartitionRegistration
-) -> PartitionChangeRecord | None:
-    isr = tuple(r for r in p.isr if r == p.leader or image.is_live(r))
-    if isr == p.isr:
-        return None
-    return PartitionChangeRecord(topic.topic_id, index, isr=isr)
+def unclean_shutdown_changes(
+    image: ClusterImage, static: StaticBrokerConfig, broker: BrokerId
+) -> tuple[MetadataRecord, ...]:
+    """A broker back from an unclean shutdown (its log directories had no clean-shutdown marker:
+    it may have lost an unflushed tail) leaves every ISR and ELR it is in (KIP-966), before it
+    registers; leaderships it held move as after its death."""
+    records: list[MetadataRecord] = []
+
+    def acceptable(r: int) -> bool:
+        return r != broker and image.is_live(r)
+
+    for topic in image.topics_by_name.values():
+        for index, partition in sorted(topic.partitions.items()):
+            if broker not in partition.isr and broker not in partition.elr:
+                continue
+            min_isr, election = _election_settings(image, static, topic.name)
+            record = partition_change(
+                partition,
+                topic.topic_id,
+                index,
+                min_isr=min_isr,
+                acceptable=acceptable,
+                target_isr=tuple(r for r in partition.isr if r != broker),
+                election=election,
+                unclean_shutdown=(broker,),
+            )
+            if record is not None:
+                records.append(record)
+    return tuple(records)
 
 
-def _new_leader(
-    image: ClusterImage, topic: TopicImage, index: int, p: PartitionRegistration, unclean: bool
-) -> PartitionChangeRecord | None:
-    live_isr = tuple(r for r in p.isr if image.is_live(r))
-    candidates = [r for r in p.replicas if r in live_isr]
-    if candidates:
-        return PartitionChangeRecord(topic.topic_id, index, leader=candidates[0], isr=live_isr)
-    live = [r for r in p.replicas if image.is_live(r)]
-    if unclean and live:
-        return PartitionChangeRecord(topic.topic_id, index, leader=live[0], isr=(live[0],))
-    if p.has_leader:  # the leader died with no live ISR member to take over: keep the last ISR
-        return PartitionChangeRecord(topic.topic_id, index, leader=BrokerId(NO_LEADER))
-    return None
+def _settled(image: ClusterImage, p: PartitionRegistration) -> bool:
+    """Nothing for the controller to do: a live leader, a live ISR, no ELR state to clear."""
+    return (
+        p.has_leader
+        and not p.elr
+        and not p.last_known_elr
+        and image.is_live(p.leader)
+        and all(image.is_live(r) for r in p.isr)
+    )
+
+
+def _election_settings(image: ClusterImage, static: StaticBrokerConfig, topic: str) -> tuple[int, int]:
+    """(min.insync.replicas, election type) of a topic."""
+    min_isr = resolve_topic_config(
+        image, static, image.topic_config_overrides(topic), "min.insync.replicas"
+    ).value
+    assert isinstance(min_isr, int)
+    return min_isr, UNCLEAN_ELECTION if unclean_allowed(image, static, topic) else ONLINE
+
+
+def _log_unclean(
+    topic: str, index: int, before: PartitionRegistration, record: PartitionChangeRecord
+) -> None:
+    leader = record.leader
+    if (
+        leader is not None
+        and record.isr == (leader,)
+        and leader not in before.isr
+        and leader not in before.elr
+    ):
+        log.warning(
+            "unclean leader election: %s-%d is led by %d, outside the ISR %s and the ELR %s; "
+            "records it lacks are lost",
+            topic,
+            index,
+            leader,
+            list(before.isr),
+            list(before.elr),
+        )
 
 
 PREFERRED = 0
@@ -111,7 +174,7 @@ PartitionKey = tuple[str, int]
 
 
 def elect_on_request(
-    image: ClusterImage, election_type: int, wanted: Iterable[PartitionKey] | None
+    image: ClusterImage, election_type: int, wanted: Iterable[PartitionKey] | None, static: StaticBrokerConfig
 ) -> ControllerResult[dict[PartitionKey, ApiError]]:
     """ElectLeaders: per partition, the election's outcome (Kafka's errors).
 
@@ -139,7 +202,7 @@ def elect_on_request(
         if election_type == PREFERRED:
             outcome = _preferred(image, topic, key[1], partition)
         else:
-            outcome = _unclean(image, topic, key[1], partition)
+            outcome = _unclean(image, topic, key[1], partition, _election_settings(image, static, key[0])[0])
         if isinstance(outcome, ApiError):
             if not (everything and outcome.code is ErrorCode.ELECTION_NOT_NEEDED):
                 results[key] = outcome
@@ -165,17 +228,26 @@ def _preferred(
 
 
 def _unclean(
-    image: ClusterImage, topic: TopicImage, index: int, p: PartitionRegistration
+    image: ClusterImage, topic: TopicImage, index: int, p: PartitionRegistration, min_isr: int
 ) -> PartitionChangeRecord | ApiError:
     if p.has_leader and image.is_live(p.leader):
         return ApiError(ErrorCode.ELECTION_NOT_NEEDED, "Leader election not needed for topic partition.")
-    record = _new_leader(image, topic, index, p, unclean=True)
+    record = partition_change(
+        p,
+        topic.topic_id,
+        index,
+        min_isr=min_isr,
+        acceptable=image.is_live,
+        target_isr=tuple(r for r in p.isr if image.is_live(r)),
+        election=UNCLEAN_ELECTION,
+    )
     if record is None or record.leader is None or record.leader == NO_LEADER:
         return ApiError(
             ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
             f"Failed to elect leader for partition {topic.name}-{index} under strategy "
             "UncleanPartitionLeaderElectionStrategy",
         )
+    _log_unclean(topic.name, index, p, record)
     return record
 
 

@@ -12,8 +12,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from odradek.streams.engine.context import FailedProcessingException
+from odradek.streams.engine.fused import Fail, Stage
 from odradek.streams.processor import Processor, ProcessorContext
-from odradek.streams.record import Change, OutOfOrderChange, Record, same_kind
+from odradek.streams.record import Change, Headers, OutOfOrderChange, Record, same_kind
 from odradek.streams.state.keyvalue import ValueAndTimestamp
 from odradek.streams.state.versioned import PUT_RETURN_CODE_NOT_PUT, VersionedKeyValueStore
 
@@ -201,6 +203,22 @@ class TableToStreamProcessor(Processor):
         change: Change = record.value
         key = record.key if self.mapper is None else self.mapper(record.key, change.new)
         self.context.forward(Record(key, change.new, record.timestamp, record.headers))
+
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        """`process` as a stage: a windowed aggregation's emits reach the stream's operators and
+        sinks without `Record` objects."""
+        nxt, mapper = children(), self.mapper
+
+        def to_stream_stage(key: Any, change: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                new = change.new
+                nxt(key if mapper is None else mapper(key, new), new, timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, change, timestamp, headers, exc)
+
+        return to_stream_stage
 
 
 class TableGroupByProcessor(Processor):

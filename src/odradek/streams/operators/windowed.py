@@ -22,13 +22,18 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from odradek.streams.engine.context import FailedProcessingException
+from odradek.streams.engine.fused import Fail, Stage
 from odradek.streams.operators.emit_cache import EmitCache, caching_enabled
 from odradek.streams.processor import Processor, ProcessorContext
-from odradek.streams.record import Change, Record
+from odradek.streams.record import Change, Headers, Record
 from odradek.streams.windows import TimeWindows, Window, Windowed
 
 log = logging.getLogger("odradek.streams")
 LATE_CHILD = "late"
+_tuple = tuple.__new__
+"""`_tuple(Window, (start, end))` is `Window(start, end)` without the named tuple's Python-level
+`__new__` (half the cost; emits make three per window)."""
 
 
 def _sum(_key: Any, a: Any, b: Any) -> Any:
@@ -70,6 +75,9 @@ class TimeWindowedAggregateProcessor(Processor):
         self.unit = windows.pane_ms if merger is not None else 0
         self.late_records = 0
         self.skipped = 0
+        self.children_stage: Stage | None = None
+        """Set when this node runs as a fused stage: its children's stage, which emits call directly
+        (no `Record` objects, no `forward` hops) instead of `context.forward`."""
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -100,8 +108,13 @@ class TimeWindowedAggregateProcessor(Processor):
             self.context.forward(record, LATE_CHILD)
 
     def process(self, record: Record[Any, Any]) -> None:
-        key, ts = record.key, record.timestamp
-        if key is None or record.value is None:
+        self._process(record.key, record.value, record.timestamp, record.headers, record)
+
+    def _process(
+        self, key: Any, value: Any, ts: int, headers: Headers | None, record: Record[Any, Any] | None
+    ) -> None:
+        """One input record; `record` is None on the fused path (made only for a late record)."""
+        if key is None or value is None:
             self.skipped += 1
             log.warning("windowed aggregation skipped a record with a None key or value")
             return
@@ -111,22 +124,67 @@ class TimeWindowedAggregateProcessor(Processor):
         if newest_start + windows.size_ms <= close or (
             self.next_emit_start is not None and newest_start < self.next_emit_start
         ):
-            self._late(record)
+            self._late(record if record is not None else Record(key, value, ts, headers))
             return
         if self.emit_final:
             self.emit_closed()  # before the update: this record may expire what closed windows need
         if self.unit:
-            self._process_pane(key, record.value, ts, close)
+            self._process_pane(key, value, ts, close)
         else:
-            self._process_windows(key, record.value, ts, close)
+            self._process_windows(key, value, ts, close)
+
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        """The operator as a fused stage (the source's stage calls it without a `Record`), and its
+        emits through its children's stage. A record that updates one pane held for the next emit
+        (pane mode, emit caching on, not emit-final) takes an inlined path: one read-modify-write of
+        the pane and a note of the pane's value before the commit; anything else (a None key or
+        value, a late record) takes `_process` as the general path does."""
+        self.children_stage = children()
+        process = self._process
+        if not (self.unit and self.cache.enabled and not self.emit_final):
+
+            def windowed_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+                try:
+                    process(key, value, timestamp, headers, None)
+                except FailedProcessingException:
+                    raise
+                except Exception as exc:
+                    fail(name, key, value, timestamp, headers, exc)
+
+            return windowed_stage
+
+        now = self.context.current_stream_time_ms
+        size, advance, grace, unit = (
+            self.windows.size_ms,
+            self.windows.advance_ms,
+            self.windows.grace_ms,
+            self.unit,
+        )
+        aggregate, initializer, aggregator = self.store.aggregate, self.initializer, self.aggregator
+        dirty = self.dirty
+
+        def windowed_pane_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            try:
+                if key is None or value is None or timestamp - timestamp % advance + size <= now() - grace:
+                    process(key, value, timestamp, headers, None)  # skipped or late
+                    return
+                pane = timestamp - timestamp % unit
+                hk, old, _ = aggregate(key, pane, value, initializer, aggregator)
+                entry = dirty.get(hk)
+                if entry is None:
+                    dirty[hk] = (key, {pane: old})
+                elif pane not in entry[1]:
+                    entry[1][pane] = old
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return windowed_pane_stage
 
     def _process_pane(self, key: Any, value: Any, ts: int, close: int) -> None:
         pane = ts - ts % self.unit
-        store = self.store
-        old = store.fetch(key, pane)
-        new = self.aggregator(key, value, self.initializer() if old is None else old)
-        store.put(key, new, pane)
-        hk = store.hashable_key(key)
+        hk, old, _ = self.store.aggregate(key, pane, value, self.initializer, self.aggregator)
         if self.emit_final:
             self._track_open(pane, hk, key)
             return
@@ -141,15 +199,12 @@ class TimeWindowedAggregateProcessor(Processor):
 
     def _process_windows(self, key: Any, value: Any, ts: int, close: int) -> None:
         store = self.store
-        hk = store.hashable_key(key)
         for window in self.windows.windows_for(ts):
             if window.end <= close or (
                 self.next_emit_start is not None and window.start < self.next_emit_start
             ):
                 continue
-            old = store.fetch(key, window.start)
-            new = self.aggregator(key, value, self.initializer() if old is None else old)
-            store.put(key, new, window.start)
+            hk, old, new = store.aggregate(key, window.start, value, self.initializer, self.aggregator)
             if self.emit_final:
                 self._track_open(window.start, hk, key)
             else:
@@ -176,22 +231,41 @@ class TimeWindowedAggregateProcessor(Processor):
             agg = merger(key, agg, value)
         return agg
 
+    def _emit(self, key: Any, start: int, new: Any, old: Any, ts: int) -> None:
+        windowed = _tuple(Windowed, (key, _tuple(Window, (start, start + self.windows.size_ms))))
+        if self.children_stage is not None:
+            self.children_stage(windowed, _tuple(Change, (new, old)), ts, None)
+        else:
+            self.context.forward(Record(windowed, _tuple(Change, (new, old)), ts))
+
+    def _changed_starts(self, dirty: dict[int, Any], close: int) -> list[int]:
+        """Starts of the windows that contain a dirty pane and are not closed, oldest first."""
+        windows = self.windows
+        size, advance = windows.size_ms, windows.advance_ms
+        marks = sorted(dirty)
+        lowest = max(windows.first_start_for(marks[0]), windows.first_start_for(close))  # s + size > close
+        highest = marks[-1] - marks[-1] % advance
+        starts = []
+        k = 0
+        for s in range(lowest, highest + 1, advance):
+            while marks[k] < s:  # the first dirty pane at or after s (one exists: s <= highest)
+                k += 1
+            if marks[k] < s + size:
+                starts.append(s)
+        return starts
+
     def _emit_panes(self, key: Any, old_panes: dict[int, Any], ts: int, close: int) -> None:
-        if self.merger is _sum and not self.send_old_values:
-            self._emit_sums(key, old_panes, ts, close)
-            return
-        size, advance = self.windows.size_ms, self.windows.advance_ms
-        first_pane, last_pane = min(old_panes), max(old_panes)
-        start = max(0, first_pane - first_pane % advance - size + advance)
-        last_start = last_pane - last_pane % advance
-        starts = [
-            s
-            for s in range(start, last_start + 1, advance)
-            if s + size > close and any(s <= p < s + size for p in old_panes)
-        ]
+        starts = self._changed_starts(old_panes, close)
         if not starts:
             return
-        panes = dict(self.store.fetch_range(key, starts[0], starts[-1] + size - 1))
+        size, unit = self.windows.size_ms, self.unit
+        lo = starts[0]
+        hi = min(starts[-1] + size - unit, self.store.horizon)
+        values = self.store.fetch_many(key, lo, hi, unit)
+        if self.merger is _sum and not self.send_old_values:
+            self._emit_sums(key, starts, values, ts)
+            return
+        panes = {lo + i * unit: v for i, v in enumerate(values) if v is not None}
         before = None
         if self.send_old_values:
             before = dict(panes)
@@ -200,48 +274,47 @@ class TimeWindowedAggregateProcessor(Processor):
                     before.pop(pane, None)
                 else:
                     before[pane] = old
-        forward = self.context.forward
         for s in starts:
             window = Window(s, s + size)
             new = self._merge(key, panes, window)
             if new is not None:
                 old = self._merge(key, before, window) if before is not None else None
-                forward(Record(Windowed(key, window), Change(new, old), ts))
+                self._emit(key, s, new, old, ts)
 
-    def _emit_sums(self, key: Any, dirty: dict[int, Any], ts: int, close: int) -> None:
+    def _emit_sums(self, key: Any, starts: list[int], values: list[Any], ts: int) -> None:
         """Count and sum, new values only: prefix sums over the panes give each window with one
-        subtraction, and prefix counts of dirty panes say which windows changed."""
-        size, advance, unit = self.windows.size_ms, self.windows.advance_ms, self.unit
-        first, last = min(dirty), max(dirty)
-        lo = max(0, first - first % advance - size + advance)
-        last_start = last - last % advance
-        fetch = self.store.fetch  # point reads: recent panes are in the store's cache
-        sums, present, changed = [0], [0], [0]
-        for p in range(lo, last_start + size, unit):
-            value = fetch(key, p)
-            if value is None:
-                sums.append(sums[-1])
-                present.append(present[-1])
-            else:
-                sums.append(sums[-1] + value)
-                present.append(present[-1] + 1)
-            changed.append(changed[-1] + (p in dirty))
-        width = size // unit
+        subtraction, prefix counts of present panes say whether the window has a value."""
+        size, unit = self.windows.size_ms, self.unit
+        sums, present = [0], [0]
+        total = count = 0
+        for value in values:
+            if value is not None:
+                total += value
+                count += 1
+            sums.append(total)
+            present.append(count)
+        lo, width, n = starts[0], size // unit, len(values)
+        stage = self.children_stage
         forward = self.context.forward
-        for s in range(lo, last_start + 1, advance):
-            if s + size <= close:
-                continue  # closed: never updated again
+        for s in starts:
             i = (s - lo) // unit
-            j = i + width
-            if changed[j] > changed[i] and present[j] > present[i]:
-                forward(Record(Windowed(key, Window(s, s + size)), Change(sums[j] - sums[i], None), ts))
+            if i >= n:
+                break  # no pane from here on (above the store's horizon)
+            j = min(i + width, n)
+            if present[j] > present[i]:
+                windowed = _tuple(Windowed, (key, _tuple(Window, (s, s + size))))
+                if stage is not None:
+                    stage(windowed, _tuple(Change, (sums[j] - sums[i], None)), ts, None)
+                else:
+                    forward(Record(windowed, _tuple(Change, (sums[j] - sums[i], None)), ts))
 
     def flush(self) -> None:
         if self.dirty:
             close = self._close_time()
             ts = self.context.current_stream_time_ms()
-            dirty, self.dirty = self.dirty, {}
-            for key, old_panes in dirty.values():
+            dirty = list(self.dirty.values())
+            self.dirty.clear()  # the same dict: the fused stage holds it
+            for key, old_panes in dirty:
                 self._emit_panes(key, old_panes, ts, close)
         self.cache.flush()
 
@@ -257,11 +330,11 @@ class TimeWindowedAggregateProcessor(Processor):
         close = self._close_time()
         size, advance = self.windows.size_ms, self.windows.advance_ms
         start = self.next_emit_start
-        forward = self.context.forward
+        unit = self.unit
         while self.open:
             lowest = min(self.open)
             if self.unit:
-                lowest = max(0, lowest - lowest % advance - size + advance)
+                lowest = self.windows.first_start_for(lowest)
             start = max(start, lowest)
             if start + size > close:
                 break
@@ -271,10 +344,11 @@ class TimeWindowedAggregateProcessor(Processor):
                 for pane in range(start, start + size, self.unit):
                     keys.update(self.open.get(pane, {}))
                 for key in keys.values():
-                    panes = dict(self.store.fetch_range(key, window.start, window.end - 1))
+                    values = self.store.fetch_many(key, start, start + size - unit, unit)
+                    panes = {start + i * unit: v for i, v in enumerate(values) if v is not None}
                     agg = self._merge(key, panes, window)
                     if agg is not None:
-                        forward(Record(Windowed(key, window), Change(agg, None), window.end - 1))
+                        self._emit(key, start, agg, None, window.end - 1)
                 for pane in range(start, start + advance, self.unit):
                     for key in self.open.pop(pane, {}).values():
                         self.store.put(key, None, pane)
@@ -282,7 +356,7 @@ class TimeWindowedAggregateProcessor(Processor):
                 for key in self.open.pop(start, {}).values():
                     agg = self.store.fetch(key, start)
                     if agg is not None:
-                        forward(Record(Windowed(key, window), Change(agg, None), window.end - 1))
+                        self._emit(key, start, agg, None, window.end - 1)
                     self.store.put(key, None, start)
             start += advance
         self.next_emit_start = start

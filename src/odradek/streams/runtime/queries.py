@@ -86,7 +86,7 @@ class LocalStoreView:
         self, key: Any, panes: dict[int, Any], time_from: int, time_to: int
     ) -> list[tuple[int, Any]]:
         windows, _ = self.panes
-        first = max(0, time_from - time_from % windows.advance_ms - windows.size_ms + windows.advance_ms)
+        first = windows.first_start_for(time_from)
         found = []
         for start in range(first, time_to + 1, windows.advance_ms):
             if start < time_from - windows.size_ms + 1:

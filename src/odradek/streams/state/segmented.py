@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from odradek.streams.serdes import Serde
-from odradek.streams.state.buffered import DELETED, MISSING, BufferedStore
+from odradek.streams.state.buffered import _PLAIN, DELETED, MISSING, BufferedStore
 from odradek.streams.state.bytes_store import BytesStore
 
 _LEN = struct.Struct(">I")
@@ -41,17 +41,8 @@ class _Segments:
             seg = self.segments[sid] = self.opener(sid)
         return seg
 
-    def write(self, entries: list[tuple[bytes, bytes | None]], times: list[int] | None = None) -> None:
-        if times is None:
-            times = [_TIMES.unpack_from(kb, len(kb) - 16)[0] for kb, _ in entries]
-        by_segment: dict[int, list[tuple[bytes, bytes | None]]] = {}
-        interval = self.interval
-        for entry, t1 in zip(entries, times, strict=True):
-            sid = t1 // interval
-            bucket = by_segment.get(sid)
-            if bucket is None:
-                bucket = by_segment[sid] = []
-            bucket.append(entry)
+    def write(self, by_segment: dict[int, list[tuple[bytes, bytes | None]]]) -> None:
+        """Write each segment's entries (segment id -> entries) as one batch."""
         for sid, items in by_segment.items():
             seg = self.segments.get(sid)
             if seg is None:
@@ -97,7 +88,9 @@ class SegmentedStore(BufferedStore):
         self.expired_writes = 0
         self.inner_max_t1 = (max(existing_segments) + 1) * segment_interval_ms if existing_segments else -1
         """No entry in the byte stores has a larger t1: reads above it need not look there."""
-        self._dirty_index: dict[Any, dict[tuple[int, int], Any]] = {}
+        self._dirty_index: dict[Any, dict[tuple[int, int], Any]] | None = None
+        """hashable key -> {(t1, t2): value} of the dirty entries, for scans; built by the first scan
+        after a commit and kept up to date from then on (writes without scans never build it)."""
         self._prefixes: dict[Any, bytes] = {}
         self._prepared_times: list[int] = []
 
@@ -121,16 +114,22 @@ class SegmentedStore(BufferedStore):
         if times:
             self.observed_time = max(self.observed_time, *times)
         limit = self.observed_time - self.retention_ms
-        live, live_times = [], []
         top = self.inner_max_t1
+        interval = self.segments.interval
+        by_segment: dict[int, list[tuple[bytes, bytes | None]]] = {}
         for entry, t1 in zip(entries, times, strict=True):
-            if t1 > limit or entry[1] is None:
-                live.append(entry)
-                live_times.append(t1)
-                if t1 > top and entry[1] is not None:
+            if entry[1] is not None:
+                if t1 <= limit:
+                    continue  # expired: older than the retention
+                if t1 > top:  # noqa: PLR1730 - an if is cheaper than max() per entry
                     top = t1
+            sid = t1 // interval
+            bucket = by_segment.get(sid)
+            if bucket is None:
+                bucket = by_segment[sid] = []
+            bucket.append(entry)
         self.inner_max_t1 = top
-        self.segments.write(live, live_times)
+        self.segments.write(by_segment)
         self.segments.drop_before(self.observed_time - self.retention_ms + 1)
 
     def prepare_commit(self) -> None:
@@ -139,18 +138,29 @@ class SegmentedStore(BufferedStore):
             return
         cache, prefixes, pack = self._cache, self._prefixes, _TIMES.pack
         serialize, topic = self.value_serde.serialize, self.topic
+        encode = self.value_serde.fast_encode
         if len(prefixes) > self.cache_max_entries:
             prefixes.clear()
         entries: list[tuple[bytes, bytes | None]] = []
         times: list[int] = []
+        add_entry, add_time = entries.append, times.append
         for full, dirty_key in self._dirty.items():
             hk, t1, t2 = full
             prefix = prefixes.get(hk)
             if prefix is None:
                 prefix = prefixes[hk] = _prefix(self.key_bytes(dirty_key[0]))
             value = cache[full]
-            entries.append((prefix + pack(t1, t2), None if value is DELETED else serialize(topic, value)))
-            times.append(t1)
+            if value is DELETED:
+                vb = None
+            elif encode is not None:
+                try:
+                    vb = encode(value)
+                except Exception:
+                    vb = serialize(topic, value)
+            else:
+                vb = serialize(topic, value)
+            add_entry((prefix + pack(t1, t2), vb))
+            add_time(t1)
         if self.changelog is not None:
             send = self.changelog
             ts = max(self.stream_time, 0)
@@ -167,7 +177,7 @@ class SegmentedStore(BufferedStore):
             self.write_inner(self._prepared, self._prepared_times)
         self._prepared = None
         self._dirty.clear()
-        self._dirty_index.clear()
+        self._dirty_index = None
         if len(self._cache) > self.cache_max_entries:
             self._cache.clear()
 
@@ -182,11 +192,25 @@ class SegmentedStore(BufferedStore):
         full = (hk, t1, t2)
         self._cache[full] = value
         self._dirty[full] = (key, t1, t2)
+        if self._dirty_index is not None:
+            self._index_dirty(hk, t1, t2, value)
+        return True
+
+    def _index_dirty(self, hk: Any, t1: int, t2: int, value: Any) -> None:
+        assert self._dirty_index is not None
         index = self._dirty_index.get(hk)
         if index is None:
             index = self._dirty_index[hk] = {}
         index[(t1, t2)] = value
-        return True
+
+    def _dirty_of(self, hk: Any) -> dict[tuple[int, int], Any]:
+        """The dirty entries of one key: {(t1, t2): value}."""
+        if self._dirty_index is None:
+            self._dirty_index = {}
+            cache = self._cache
+            for full in self._dirty:
+                self._index_dirty(full[0], full[1], full[2], cache[full])
+        return self._dirty_index.get(hk, {})
 
     def _expired(self, t1: int) -> bool:
         return t1 <= self.observed_time - self.retention_ms
@@ -221,7 +245,7 @@ class SegmentedStore(BufferedStore):
                 t1, t2 = _TIMES.unpack_from(kb, len(kb) - 16)
                 found[(t1, t2)] = vb
         decoded: dict[tuple[int, int], Any] = {}
-        for (t1, t2), value in self._dirty_index.get(self.hashable_key(key), {}).items():
+        for (t1, t2), value in self._dirty_of(self.hashable_key(key)).items():
             if t1_from <= t1 <= t1_to:
                 if value is DELETED:
                     found.pop((t1, t2), None)
@@ -261,14 +285,19 @@ class SegmentedStore(BufferedStore):
 
     def abort(self) -> None:
         super().abort()
-        self._dirty_index.clear()
+        self._dirty_index = None
 
     def close(self) -> None:
         self.open = False
         self._cache.clear()
         self._dirty.clear()
-        self._dirty_index.clear()
+        self._dirty_index = None
         self.segments.close()
+
+    @property
+    def horizon(self) -> int:
+        """No entry has a larger t1 (-1: the store is empty)."""
+        return max(self.observed_time, self.inner_max_t1)
 
 
 class WindowStore(SegmentedStore):
@@ -288,6 +317,59 @@ class WindowStore(SegmentedStore):
 
     def fetch(self, key: Any, window_start: int) -> Any:
         return self._get(key, window_start, 0)
+
+    def fetch_many(self, key: Any, first: int, last: int, step: int) -> list[Any]:
+        """`fetch(key, s)` for s = first, first + step, ... <= last, in one call (pane-based windows
+        read a window's panes so): the key is hashed once, cached values are read in place."""
+        hk = key if type(key) in _PLAIN else self.hashable_key(key)
+        cache_get = self._cache.get
+        limit = self.observed_time - self.retention_ms
+        top = self.horizon
+        out: list[Any] = []
+        append = out.append
+        for t1 in range(first, last + 1, step):
+            if t1 <= limit or t1 > top:
+                append(None)
+                continue
+            value = cache_get((hk, t1, 0), MISSING)
+            if value is MISSING:
+                append(self._get(key, t1, 0))
+            else:
+                append(None if value is DELETED else value)
+        return out
+
+    def aggregate(
+        self,
+        key: Any,
+        window_start: int,
+        value: Any,
+        initializer: Callable[[], Any],
+        aggregator: Callable[[Any, Any, Any], Any],
+    ) -> tuple[Any, Any, Any]:
+        """Read-modify-write of one window (or pane) in one call: as `old = fetch(key, start)`,
+        `new = aggregator(key, value, initializer() if old is None else old)`, `put(key, new, start)`.
+        Returns the hashable key, the old value and the new one."""
+        hk = key if type(key) in _PLAIN else self.hashable_key(key)
+        if window_start <= self.observed_time - self.retention_ms or self.retain_duplicates:
+            old = self.fetch(key, window_start)
+            new = aggregator(key, value, initializer() if old is None else old)
+            self.put(key, new, window_start)
+            return hk, old, new
+        full = (hk, window_start, 0)
+        old = self._cache.get(full, MISSING)
+        if old is MISSING:
+            old = None if window_start > self.inner_max_t1 else self._get(key, window_start, 0)
+        elif old is DELETED:
+            old = None
+        new = aggregator(key, value, initializer() if old is None else old)
+        if window_start > self.observed_time:  # noqa: PLR1730 - an if is cheaper than max() per record
+            self.observed_time = window_start
+        stored = DELETED if new is None else new
+        self._cache[full] = stored
+        self._dirty[full] = (key, window_start, 0)
+        if self._dirty_index is not None:
+            self._index_dirty(hk, window_start, 0, stored)
+        return hk, old, new
 
     def fetch_range(self, key: Any, time_from: int, time_to: int) -> list[tuple[int, Any]]:
         """(window start, value) of `key` with time_from <= start <= time_to, oldest first."""

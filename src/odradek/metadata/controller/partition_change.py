@@ -1,0 +1,134 @@
+"""One partition's next state: ISR, eligible leader replicas (KIP-966) and leader (pure).
+
+Every change of a partition's ISR or leader goes through `partition_change`, as every change goes
+through Kafka's PartitionChangeBuilder: a broker's death (the controller drops it from the ISR), a
+leader's ISR shrink or expansion (AlterPartition), a broker back after an unclean shutdown, an
+election on request. It returns the `PartitionChangeRecord` that takes the partition there (None
+when nothing changes).
+
+**Eligible leader replicas** (ELR, KIP-966). With the strict min-ISR rule (the high watermark of a
+replicated partition advances only while its ISR has `min.insync.replicas` members, ADR 0002), a
+replica that leaves the ISR while the ISR is below `min.insync.replicas` still holds every committed
+record: the high watermark cannot have moved since. Such replicas are kept in the ELR:
+
+* the new ISR has at least `min.insync.replicas` members: the ELR (and the last known ELR) is empty;
+* otherwise the ELR is the old ELR plus the old ISR, minus the new ISR and minus replicas whose
+  broker came back from an unclean shutdown (a crash may have lost its unflushed tail);
+* so ISR + ELR never falls below `min.insync.replicas` unless a broker shuts down uncleanly; the
+  ISR itself may empty (the last leader dies: it moves to the ELR).
+
+**Elections** (`ONLINE`, `UNCLEAN`, `PREFERRED`). A replica may lead when its broker is live and
+it is in the new ISR, or, with the ISR empty, in the ELR. The current leader keeps leading when it
+may (preferred: the first replica first). A replica elected from the ELR becomes the ISR alone and
+leaves the ELR; the partition commits again once followers rejoin it up to `min.insync.replicas`.
+With ISR and ELR both empty, `last_known_elr` holds the last leader (set when the ISR emptied,
+cleared once the partition has a leader again). As Kafka 4 does, that broker is elected when it is
+live and nobody else may lead, but as an **unclean** election: it becomes the ISR alone and the ELR
+is cleared (it is in neither because its broker shut down uncleanly or the ELR was cleared, so it may
+lack committed records). It is never elected while an ELR member might still come back. `UNCLEAN`
+then takes any live replica (`unclean.leader.election.enable`, ElectLeaders UNCLEAN). Without a
+live candidate the partition has no leader (NO_LEADER; clients get LEADER_NOT_AVAILABLE).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+
+from odradek.metadata.image import PartitionRegistration
+from odradek.metadata.records import NO_LEADER, PartitionChangeRecord
+from odradek.model.ids import BrokerId
+
+ONLINE = 0
+"""Elect from the ISR (or the ELR when the ISR is empty) to keep the partition online."""
+UNCLEAN = 1
+"""Like ONLINE, then any live replica (what it lacks is lost)."""
+PREFERRED = 2
+"""The first replica when it may lead, else as ONLINE."""
+
+
+def partition_change(
+    p: PartitionRegistration,
+    topic_id: uuid.UUID,
+    index: int,
+    *,
+    min_isr: int,
+    acceptable: Callable[[int], bool],
+    target_isr: tuple[BrokerId, ...] | None = None,
+    election: int = ONLINE,
+    unclean_shutdown: Iterable[int] = (),
+) -> PartitionChangeRecord | None:
+    """The record moving `p` to `target_isr` (default: its ISR) with a leader elected as
+    `election`; `acceptable(r)`: broker r is live and may lead. None when nothing changes."""
+    isr = p.isr if target_isr is None else target_isr
+    unclean_brokers = frozenset(unclean_shutdown)
+    elr = _target_elr(p, isr, min_isr, unclean_brokers)
+
+    def may_lead(r: int) -> bool:
+        return (r in isr or (not isr and r in elr)) and acceptable(r)
+
+    leader, unclean = _elect(p, may_lead, acceptable, elr, isr, election)
+    record_leader: BrokerId | None = None
+    record_isr: tuple[BrokerId, ...] | None = None
+    if leader != p.leader:
+        record_leader = BrokerId(leader)
+        if leader in elr:  # elected from the ELR: it alone is in sync now
+            isr = (BrokerId(leader),)
+            elr = tuple(r for r in elr if r != leader)
+        if unclean:
+            record_isr = isr = (BrokerId(leader),)
+    if unclean:
+        elr = ()
+    if record_isr is None and isr != p.isr:
+        record_isr = isr
+    last_known = p.last_known_elr
+    if record_isr == () and p.has_leader:
+        last_known = (p.leader,)  # the partition loses its last in-sync replica: remember who led
+    elif leader != NO_LEADER:
+        last_known = ()  # led again
+    record = PartitionChangeRecord(
+        topic_id,
+        index,
+        leader=record_leader,
+        isr=record_isr,
+        elr=None if elr == p.elr else elr,
+        last_known_elr=None if last_known == p.last_known_elr else last_known,
+    )
+    if record.leader is None and record.isr is None and record.elr is None and record.last_known_elr is None:
+        return None
+    return record
+
+
+def _target_elr(
+    p: PartitionRegistration, isr: tuple[BrokerId, ...], min_isr: int, unclean: frozenset[int]
+) -> tuple[BrokerId, ...]:
+    """The ELR after the ISR becomes `isr` (in replica order)."""
+    if len(isr) >= min_isr:
+        return ()
+    return tuple(r for r in p.replicas if (r in p.elr or r in p.isr) and r not in isr and r not in unclean)
+
+
+def _elect(
+    p: PartitionRegistration,
+    may_lead: Callable[[int], bool],
+    acceptable: Callable[[int], bool],
+    elr: tuple[BrokerId, ...],
+    isr: tuple[BrokerId, ...],
+    election: int,
+) -> tuple[int, bool]:
+    """(leader, unclean): who leads after the change (NO_LEADER: nobody may)."""
+    if election == PREFERRED and p.replicas and may_lead(p.replicas[0]):
+        return p.replicas[0], False
+    if p.has_leader and may_lead(p.leader):
+        return p.leader, False
+    for replica in p.replicas:
+        if may_lead(replica):
+            return replica, False
+    if not isr and not elr and len(p.last_known_elr) == 1 and acceptable(p.last_known_elr[0]):
+        return p.last_known_elr[0], True
+    if election != UNCLEAN:
+        return NO_LEADER, False
+    for replica in p.replicas:
+        if acceptable(replica):
+            return replica, True
+    return NO_LEADER, False
