@@ -234,7 +234,7 @@ class Broker:
         self.groups = BrokerGroupCoordinator(self)
         self.publishing = MetadataPublishing(
             [
-                PartitionPublisher(self.partitions),
+                PartitionPublisher(self.partitions, config.static),
                 self.fetchers,
                 CoordinatorLeadershipPublisher(self.groups, self.transactions),
                 GroupTopicsPublisher(self.groups),

@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # (types only: a broker imports these modules when it needs t
     from odradek.model.topic_partition import TopicPartition
     from odradek.protocol.messages import api_versions
     from odradek.replication.partition import Partition
+    from odradek.replication.throttle import ReplicationThrottle
     from odradek.storage.log_manager import LogDirDescription
 
 T = TypeVar("T")
@@ -61,6 +62,9 @@ class PartitionsPort(Protocol):
     def topic_name(self, topic_id: uuid.UUID) -> str | None: ...
 
     def topic_id(self, name: str) -> uuid.UUID | None: ...
+
+    @property
+    def throttle(self) -> ReplicationThrottle: ...
 
 
 class MetadataPort(Protocol):

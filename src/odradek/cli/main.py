@@ -22,6 +22,7 @@ COMMANDS = (
     "schema",
     "rest-proxy",
     "topic",
+    "partitions",
     "produce",
     "consume",
     "group",

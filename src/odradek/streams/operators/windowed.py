@@ -2,8 +2,9 @@
 
 *Pane mode* (count, reduce, or aggregate with a `merger`): the store holds one partial aggregate per
 pane of `gcd(size, advance)` ms; a record updates exactly one pane; a window's value is the merge of
-its panes, computed when it is emitted. With emit caching that is once per window and commit, so a
-10 s / 1 s hopping count costs about what a tumbling count does.
+its panes, computed when it is emitted. With emit caching that is once per window and commit
+(every window updated while open since the last commit, also one that closed in between:
+`pending_windows`), so a 10 s / 1 s hopping count costs about what a tumbling count does.
 
 *Window mode* (aggregate without a merger): the store holds one aggregate per window and a record
 updates each window containing it.
@@ -25,6 +26,7 @@ from typing import Any
 from odradek.streams.engine.context import FailedProcessingException
 from odradek.streams.engine.fused import Fail, Stage
 from odradek.streams.operators.emit_cache import EmitCache, caching_enabled
+from odradek.streams.operators.pending_windows import Owed, PendingWindows
 from odradek.streams.processor import Processor, ProcessorContext
 from odradek.streams.record import Change, Headers, Record
 from odradek.streams.windows import TimeWindows, Window, Windowed
@@ -85,8 +87,11 @@ class TimeWindowedAggregateProcessor(Processor):
         self.send_old_values = needs_old_values(context)
         enabled, limit = caching_enabled(context, self.caching and not self.emit_final)
         self.cache = EmitCache(context, enabled, limit)
-        self.dirty: dict[Any, tuple[Any, dict[int, Any]]] = {}
-        """Pane mode with caching: hashable key -> (key, {pane start: pane value before this commit})."""
+        self.pending: PendingWindows | None = None
+        """Pane mode with caching: the windows owed downstream at the next commit or closing."""
+        if self.unit and enabled:
+            keep_olds = self.merger is not _sum or self.send_old_values
+            self.pending = PendingWindows(self.windows.size_ms, self.windows.advance_ms, keep_olds)
         self.open: dict[int, dict[Any, Any]] = {}
         """Emit-final: unit start (pane or window) -> {hashable key: key} not yet emitted."""
         self.next_emit_start: int | None = 0 if self.emit_final else None
@@ -128,6 +133,10 @@ class TimeWindowedAggregateProcessor(Processor):
             return
         if self.emit_final:
             self.emit_closed()  # before the update: this record may expire what closed windows need
+        elif self.pending is not None:
+            pane = ts - ts % self.unit
+            if pane + self.unit <= close and self._partly_late(pane, close):
+                self._emit_closed_of(key, close)
         if self.unit:
             self._process_pane(key, value, ts, close)
         else:
@@ -141,7 +150,8 @@ class TimeWindowedAggregateProcessor(Processor):
         value, a late record) takes `_process` as the general path does."""
         self.children_stage = children()
         process = self._process
-        if not (self.unit and self.cache.enabled and not self.emit_final):
+        pending = self.pending
+        if pending is None:
 
             def windowed_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
                 try:
@@ -161,20 +171,19 @@ class TimeWindowedAggregateProcessor(Processor):
             self.unit,
         )
         aggregate, initializer, aggregator = self.store.aggregate, self.initializer, self.aggregator
-        dirty = self.dirty
+        note, partly_late, emit_closed_of = pending.note, self._partly_late, self._emit_closed_of
 
         def windowed_pane_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
             try:
-                if key is None or value is None or timestamp - timestamp % advance + size <= now() - grace:
+                close = now() - grace
+                if key is None or value is None or timestamp - timestamp % advance + size <= close:
                     process(key, value, timestamp, headers, None)  # skipped or late
                     return
                 pane = timestamp - timestamp % unit
+                if pane + unit <= close and partly_late(pane, close):
+                    emit_closed_of(key, close)
                 hk, old, _ = aggregate(key, pane, value, initializer, aggregator)
-                entry = dirty.get(hk)
-                if entry is None:
-                    dirty[hk] = (key, {pane: old})
-                elif pane not in entry[1]:
-                    entry[1][pane] = old
+                note(hk, key, pane, old, close)
             except FailedProcessingException:
                 raise
             except Exception as exc:
@@ -188,14 +197,14 @@ class TimeWindowedAggregateProcessor(Processor):
         if self.emit_final:
             self._track_open(pane, hk, key)
             return
-        if self.cache.enabled:
-            entry = self.dirty.get(hk)
-            if entry is None:
-                self.dirty[hk] = (key, {pane: old})
-            elif pane not in entry[1]:
-                entry[1][pane] = old
+        if self.pending is not None:
+            self.pending.note(hk, key, pane, old, close)
             return
-        self._emit_panes(key, {pane: old}, ts, close)
+        windows = self.windows
+        first = max(windows.first_start_for(pane), windows.first_start_for(close))  # open ones
+        starts = list(range(first, pane - pane % windows.advance_ms + 1, windows.advance_ms))
+        if starts:
+            self._emit_windows(key, starts, {pane: old}, ts, {})
 
     def _process_windows(self, key: Any, value: Any, ts: int, close: int) -> None:
         store = self.store
@@ -238,38 +247,42 @@ class TimeWindowedAggregateProcessor(Processor):
         else:
             self.context.forward(Record(windowed, _tuple(Change, (new, old)), ts))
 
-    def _changed_starts(self, dirty: dict[int, Any], close: int) -> list[int]:
-        """Starts of the windows that contain a dirty pane and are not closed, oldest first."""
-        windows = self.windows
-        size, advance = windows.size_ms, windows.advance_ms
-        marks = sorted(dirty)
-        lowest = max(windows.first_start_for(marks[0]), windows.first_start_for(close))  # s + size > close
-        highest = marks[-1] - marks[-1] % advance
-        starts = []
-        k = 0
-        for s in range(lowest, highest + 1, advance):
-            while marks[k] < s:  # the first dirty pane at or after s (one exists: s <= highest)
-                k += 1
-            if marks[k] < s + size:
-                starts.append(s)
-        return starts
+    def _partly_late(self, pane: int, close: int) -> bool:
+        """Whether a record in `pane` is late for the oldest windows containing it, not for all."""
+        return self.windows.first_start_for(pane) + self.windows.size_ms <= close
 
-    def _emit_panes(self, key: Any, old_panes: dict[int, Any], ts: int, close: int) -> None:
-        starts = self._changed_starts(old_panes, close)
-        if not starts:
-            return
+    def _emit_closed_of(self, key: Any, close: int) -> None:
+        """Before a record late for some of its windows changes a pane they share with open ones:
+        emit the key's pending windows that closed, at their value as they closed."""
+        assert self.pending is not None
+        owed = self.pending.closed_of(self.store.hashable_key(key), close)
+        if owed is not None:
+            self._emit_owed([owed])
+
+    def _emit_owed(self, owed: list[Owed]) -> None:
+        ts = self.context.current_stream_time_ms()
+        made: dict[int, Window] = {}
+        for key, starts, olds in owed:
+            if starts:
+                self._emit_windows(key, starts, olds, ts, made)
+
+    def _emit_windows(
+        self, key: Any, starts: list[int], olds: dict[int, Any] | None, ts: int, made: dict[int, Window]
+    ) -> None:
+        """Emit `key`'s windows at `starts` (ascending) from their panes; `olds`: the dirty panes'
+        values before the commit (for old values); `made`: `Window`s made so far, by start."""
         size, unit = self.windows.size_ms, self.unit
         lo = starts[0]
         hi = min(starts[-1] + size - unit, self.store.horizon)
-        values = self.store.fetch_many(key, lo, hi, unit)
+        values = self.store.fetch_many(key, lo, hi, unit, include_expired=True)  # closed since: held
         if self.merger is _sum and not self.send_old_values:
-            self._emit_sums(key, starts, values, ts)
+            self._emit_sums(key, starts, values, ts, made)
             return
         panes = {lo + i * unit: v for i, v in enumerate(values) if v is not None}
         before = None
-        if self.send_old_values:
+        if self.send_old_values and olds is not None:
             before = dict(panes)
-            for pane, old in old_panes.items():
+            for pane, old in olds.items():
                 if old is None:
                     before.pop(pane, None)
                 else:
@@ -281,7 +294,9 @@ class TimeWindowedAggregateProcessor(Processor):
                 old = self._merge(key, before, window) if before is not None else None
                 self._emit(key, s, new, old, ts)
 
-    def _emit_sums(self, key: Any, starts: list[int], values: list[Any], ts: int) -> None:
+    def _emit_sums(
+        self, key: Any, starts: list[int], values: list[Any], ts: int, made: dict[int, Window]
+    ) -> None:
         """Count and sum, new values only: prefix sums over the panes give each window with one
         subtraction, prefix counts of present panes say whether the window has a value."""
         size, unit = self.windows.size_ms, self.unit
@@ -302,20 +317,18 @@ class TimeWindowedAggregateProcessor(Processor):
                 break  # no pane from here on (above the store's horizon)
             j = min(i + width, n)
             if present[j] > present[i]:
-                windowed = _tuple(Windowed, (key, _tuple(Window, (s, s + size))))
+                window = made.get(s)
+                if window is None:
+                    window = made[s] = _tuple(Window, (s, s + size))
+                windowed = _tuple(Windowed, (key, window))
                 if stage is not None:
                     stage(windowed, _tuple(Change, (sums[j] - sums[i], None)), ts, None)
                 else:
                     forward(Record(windowed, _tuple(Change, (sums[j] - sums[i], None)), ts))
 
     def flush(self) -> None:
-        if self.dirty:
-            close = self._close_time()
-            ts = self.context.current_stream_time_ms()
-            dirty = list(self.dirty.values())
-            self.dirty.clear()  # the same dict: the fused stage holds it
-            for key, old_panes in dirty:
-                self._emit_panes(key, old_panes, ts, close)
+        if self.pending:
+            self._emit_owed(self.pending.drain())
         self.cache.flush()
 
     # -- emit final -----------------------------------------------------------------------------------

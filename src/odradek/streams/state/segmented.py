@@ -218,6 +218,10 @@ class SegmentedStore(BufferedStore):
     def _get(self, key: Any, t1: int, t2: int) -> Any:
         if self._expired(t1):
             return None
+        return self._load(key, t1, t2)
+
+    def _load(self, key: Any, t1: int, t2: int) -> Any:
+        """The value at (key, t1, t2) as held now, expired or not (None: absent)."""
         hk = self.hashable_key(key)
         value = self._cache.get((hk, t1, t2), MISSING)
         if value is MISSING:
@@ -318,12 +322,16 @@ class WindowStore(SegmentedStore):
     def fetch(self, key: Any, window_start: int) -> Any:
         return self._get(key, window_start, 0)
 
-    def fetch_many(self, key: Any, first: int, last: int, step: int) -> list[Any]:
+    def fetch_many(
+        self, key: Any, first: int, last: int, step: int, include_expired: bool = False
+    ) -> list[Any]:
         """`fetch(key, s)` for s = first, first + step, ... <= last, in one call (pane-based windows
-        read a window's panes so): the key is hashed once, cached values are read in place."""
+        read a window's panes so): the key is hashed once, cached values are read in place.
+        `include_expired`: also what is older than the retention but still held (a commit drops it):
+        a window that closed since the last commit is emitted at that commit from its panes."""
         hk = key if type(key) in _PLAIN else self.hashable_key(key)
         cache_get = self._cache.get
-        limit = self.observed_time - self.retention_ms
+        limit = -1 if include_expired else self.observed_time - self.retention_ms
         top = self.horizon
         out: list[Any] = []
         append = out.append
@@ -333,7 +341,7 @@ class WindowStore(SegmentedStore):
                 continue
             value = cache_get((hk, t1, 0), MISSING)
             if value is MISSING:
-                append(self._get(key, t1, 0))
+                append(self._load(key, t1, 0))
             else:
                 append(None if value is DELETED else value)
         return out
