@@ -91,7 +91,9 @@ def segments(cluster: ZkCluster, node: int, topic: str) -> dict[str, bytes]:
 
 
 def read_values(cluster: ZkCluster, topic: str) -> list[bytes]:
-    consumer = Consumer({"bootstrap.servers": cluster.bootstrap(), "group.id": f"check-{topic}"})
+    consumer = Consumer(
+        {"bootstrap.servers": cluster.bootstrap(), "group.id": f"check-{topic}", "enable.auto.commit": False}
+    )
     try:
         consumer.assign([TopicPartition(topic, 0, 0)])
         values: list[bytes] = []
