@@ -23,6 +23,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from odradek.broker.broker_client import BrokerAuthenticationError, BrokerConnectionError
 from odradek.broker.config import BrokerConfig
@@ -34,12 +35,14 @@ from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
-from odradek.protocol.messages import fetch as fetch_msg
-from odradek.protocol.messages import offset_for_leader_epoch as epoch_msg
 from odradek.replication.follower import FetchState, FollowedPartition
 from odradek.replication.manager import PartitionManager
 from odradek.replication.throttle import ReplicationThrottle
 from odradek.storage.log_manager import remove_paths
+
+if TYPE_CHECKING:  # (imported when a broker first follows a partition: a single node never does)
+    from odradek.protocol.messages import fetch as fetch_msg
+    from odradek.protocol.messages import offset_for_leader_epoch as epoch_msg
 
 log = logging.getLogger("odradek.broker.replica_fetcher")
 
@@ -175,6 +178,8 @@ class ReplicaFetcher:
             await asyncio.to_thread(remove_paths, doomed)
 
     async def _truncate(self, truncating: list[FollowedPartition]) -> None:
+        from odradek.protocol.messages import offset_for_leader_epoch as epoch_msg
+
         asking: dict[tuple[str, int], FollowedPartition] = {}
         topics: dict[str, epoch_msg.OffsetForLeaderTopic] = {}
         for followed in truncating:
@@ -225,6 +230,8 @@ class ReplicaFetcher:
         self.refused = refused
 
     async def _fetch(self, fetching: list[FollowedPartition]) -> None:
+        from odradek.protocol.messages import fetch as fetch_msg
+
         settings = self.settings
         by_key: dict[tuple[uuid.UUID, int], FollowedPartition] = {}
         topics: dict[uuid.UUID, fetch_msg.FetchTopic] = {}
