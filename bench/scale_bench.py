@@ -18,7 +18,8 @@ up to `--partitions`, and measures:
   `produce_broker_cpu_s`, the broker's CPU for it;
 * `*_cpu_s` beside a start or restart: the broker's CPU seconds (its own and its recovery worker
   processes') up to that first answer, which a loaded machine inflates far less than the wall time;
-* `startup_empty_s` (start of an empty broker to its first Metadata answer), `rss_empty_mb`,
+* `startup_empty_s` (start of an empty broker, `python -m odradek broker`, to its first Metadata
+  answer; odradek's bytecode is compiled first, as an installation does), `rss_empty_mb`,
   `rss_idle_mb` and `rss_per_partition_kb` (RSS over an empty broker's, per partition);
 * at each checkpoint (`--checkpoints`, e.g. 5,000, and at `--partitions`), with one record just
   written to every partition: `stop_<n>_s` (SIGTERM to exit), `restart_clean_<n>_s` (start to the
@@ -73,6 +74,16 @@ PARTITIONS_PER_TOPIC = 1000
 METADATA_VERSION = 12
 START_TIMEOUT_S = 120
 SIZE = struct.Struct(">i")
+
+
+def compile_odradek() -> None:
+    """Write odradek's bytecode first, as an installation does: a start then measures the broker,
+    not the compiler (with PYTHONDONTWRITEBYTECODE set, every start would compile every module)."""
+    import compileall
+
+    import odradek
+
+    compileall.compile_dir(str(Path(odradek.__file__).parent), quiet=1)
 
 
 def raise_fd_limit() -> None:
@@ -550,6 +561,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
     args = parser.parse_args()
     raise_fd_limit()
+    compile_odradek()
     runs: list[dict[str, float]] = []
     peer_runs: list[dict[str, float]] = []
     for run in range(args.runs):

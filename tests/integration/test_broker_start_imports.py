@@ -21,6 +21,19 @@ NOT_AT_START = (
     "odradek.broker.handlers.create_topics",
     "odradek.protocol.messages.describe_user_scram_credentials",
     "odradek.protocol.messages.create_acls",
+    # the transaction coordinator starts with the first InitProducerId (or __transaction_state)
+    "odradek.coordinator.transaction",
+    "odradek.broker.txn_marker_channel",
+    # SASL mechanisms, inter-broker clients, replication: only on listeners/clusters that use them
+    "odradek.security.sasl.scram",
+    "odradek.security.sasl.plain",
+    "odradek.security.sasl.oauthbearer",
+    "odradek.security.sasl.jwt_validation",
+    "odradek.protocol.messages.fetch",
+    # controller operations are imported by the requests that run them
+    "odradek.metadata.controller.topics",
+    # the crc32c package's __init__ reads its distribution's metadata (odradek loads the extension)
+    "importlib.metadata",
 )
 
 SCRIPT = """
@@ -60,6 +73,21 @@ def test_a_plaintext_broker_answering_metadata_imports_no_rarely_used_module(tmp
     heavy_here = [m for m in NOT_AT_START if not (m == "cramjam" and "snappy" in modules)]
     imported = sorted(m for m in modules for heavy in heavy_here if m == heavy or m.startswith(heavy + "."))
     assert imported == []
+
+
+def test_the_cli_imports_only_the_command_it_runs() -> None:
+    code = """
+import sys
+from odradek.cli.main import main
+try:
+    main(["--log-level", "WARNING", "broker", "--help"])
+except SystemExit:
+    pass
+assert "odradek.cli.commands.broker" in sys.modules
+assert not [m for m in sys.modules if m.startswith("odradek.cli.commands.") and not m.endswith(".broker")]
+assert "odradek.cli.record_format" not in sys.modules
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, capture_output=True)
 
 
 def test_the_record_codecs_import_the_compression_library_on_first_use() -> None:

@@ -132,6 +132,20 @@ def log_end(broker: InProcessBroker, partition: int = 0) -> int:
 # --- idempotence -------------------------------------------------------------------------------
 
 
+def test_a_fresh_broker_allocates_producer_ids_at_its_first_init_producer_id_and_answers_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The transaction coordinator starts with the first request needing it, not with the broker:
+    no producer id block is taken from the metadata log at start, and the first idempotent
+    InitProducerId waits for the block instead of answering COORDINATOR_LOAD_IN_PROGRESS."""
+    with InProcessBroker(tmp_path_factory.mktemp("lazy-txn")) as broker:
+        assert broker.broker.image.next_producer_id == 0
+        request = init_producer_id.InitProducerIdRequest(transactional_id=None, transaction_timeout_ms=60_000)
+        response = broker.connect().call(ApiKey.INIT_PRODUCER_ID, 4, request)
+        assert (response.error_code, response.producer_epoch) == (E.NO_ERROR, 0)
+        assert broker.broker.image.next_producer_id > response.producer_id >= 0
+
+
 def test_idempotent_producer_ids_are_distinct_and_start_at_epoch_zero(conn: InMemoryConnection) -> None:
     first, second = init(conn, None), init(conn, None)
     assert first[1] == second[1] == 0

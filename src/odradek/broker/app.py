@@ -44,7 +44,6 @@ from odradek.broker.group_coordinator import BrokerGroupCoordinator
 from odradek.broker.handlers import ENTRIES
 from odradek.broker.inter_broker import InterBrokerConnector
 from odradek.broker.isr_writer import StoreIsrWriter
-from odradek.broker.jwks import JwksRefresher
 from odradek.broker.keystore_update import KeystoreUpdateCheck
 from odradek.broker.listener_security import SecurityContext, listener_security, parse_protocol_map
 from odradek.broker.log_cleaner_service import LogCleanerService
@@ -69,7 +68,6 @@ from odradek.broker.transaction_coordinator import BrokerTransactionCoordinator
 from odradek.metadata.config_resolution import broker_config_value
 from odradek.metadata.controller.brokers import bootstrap_single_node, join_cluster
 from odradek.metadata.controller.result import ControllerResult
-from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult, create_topics
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.local_store import LocalMetadataStore
@@ -93,6 +91,8 @@ from odradek.storage.log_manager import LogManager, remove_paths
 
 if TYPE_CHECKING:
     from odradek.broker.cluster_membership import ClusterMembership
+    from odradek.broker.jwks import JwksRefresher
+    from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult
 
 log = logging.getLogger("odradek.broker")
 
@@ -128,6 +128,7 @@ def _jwks_refresher(config: BrokerConfig) -> JwksRefresher | None:
     url = config.value("sasl.oauthbearer.jwks.endpoint.url")
     if not url:
         return None
+    from odradek.broker.jwks import JwksRefresher
     from odradek.security.sasl.jwt_validation import SignedJwtValidator
 
     audience = config.value("sasl.oauthbearer.expected.audience") or ()
@@ -233,7 +234,7 @@ class Broker:
         self.groups = BrokerGroupCoordinator(self)
         self.publishing = MetadataPublishing(
             [
-                PartitionPublisher(self.partitions),
+                PartitionPublisher(self.partitions, config.static),
                 self.fetchers,
                 CoordinatorLeadershipPublisher(self.groups, self.transactions),
                 GroupTopicsPublisher(self.groups),
@@ -576,6 +577,8 @@ class Broker:
     ) -> tuple[CreateTopicResult, ...]:
         """Kafka's answers per topic; if storage fails, the topics that would have been created get
         KAFKA_STORAGE_ERROR (none of them is created)."""
+        from odradek.metadata.controller.topics import create_topics
+
         planned: tuple[CreateTopicResult, ...] = ()
 
         def plan(image: ClusterImage) -> ControllerResult[tuple[CreateTopicResult, ...]]:

@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING
 from odradek.metadata.image import ClusterImage
 from odradek.protocol.api_keys import ApiKey
 from odradek.security.acl import CLUSTER_NAME, SUPPORTED_OPERATIONS, AclOperation, ResourceType
-from odradek.security.audit import audit_line, should_audit
-from odradek.security.authorizer import Action, StandardAuthorizer, parse_super_users
+from odradek.security.authorizer import Action, Decision, StandardAuthorizer, parse_super_users
 
 if TYPE_CHECKING:
     from odradek.broker.context import RequestContext
@@ -93,7 +92,14 @@ class BrokerAuthorizer:
         decision = self.current().authorize(ctx.principal, ctx.client_host, action)
         if not decision.allowed and action.log_if_denied and self._metrics is not None:
             self._metrics.authorization_denials.labels(_api_name(ctx.api_key)).inc()
-        if self._audit and should_audit(action, decision, audit_allowed=self._audit_allowed):
+        if self._audit:
+            self._audit_decision(ctx, action, decision)
+        return decision.allowed
+
+    def _audit_decision(self, ctx: RequestContext, action: Action, decision: Decision) -> None:
+        from odradek.security.audit import audit_line, should_audit
+
+        if should_audit(action, decision, audit_allowed=self._audit_allowed):
             audit_log.info(
                 audit_line(
                     self._now_ms(),
@@ -105,7 +111,6 @@ class BrokerAuthorizer:
                     decision,
                 )
             )
-        return decision.allowed
 
     def authorize(
         self, ctx: RequestContext, operation: AclOperation, resource_type: ResourceType, name: str

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from odradek.protocol import codec, framing
 from odradek.protocol import primitives as p
 from odradek.protocol.api_keys import ApiKey
-from odradek.protocol.messages import sasl_authenticate, sasl_handshake
 from odradek.protocol.messages.index import REQUESTS, RESPONSES
 from odradek.security.sasl.login import next_message
 from odradek.security.sasl.mechanism import SaslAuthenticationError
@@ -113,6 +112,8 @@ class BrokerConnection:
             await self._authenticate(security)
 
     async def _authenticate(self, security: ClientSecurity) -> None:
+        from odradek.protocol.messages import sasl_authenticate, sasl_handshake
+
         assert security.sasl_client is not None and security.mechanism is not None
         handshake = await self._exchange(
             ApiKey.SASL_HANDSHAKE,

@@ -11,10 +11,13 @@ SSL with client authentication, and ``User:<authorization id>`` once SASL comple
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from odradek.broker.listener_security import ListenerSecurity
 from odradek.security.principal import ANONYMOUS, KafkaPrincipal
-from odradek.security.sasl.session import SaslSession
+
+if TYPE_CHECKING:
+    from odradek.broker.listener_security import ListenerSecurity
+    from odradek.security.sasl.session import SaslSession
 
 
 @dataclass(slots=True)
@@ -45,7 +48,11 @@ class ClientSession:
     ) -> ClientSession:
         if security is None:
             return cls("PLAINTEXT", "PLAINTEXT", client_host, connection_id)
-        sasl = SaslSession(security.mechanisms, max_reauth_ms=max_reauth_ms) if security.uses_sasl else None
+        sasl = None
+        if security.uses_sasl:
+            from odradek.security.sasl.session import SaslSession
+
+            sasl = SaslSession(security.mechanisms, max_reauth_ms=max_reauth_ms)
         return cls(security.name, security.protocol, client_host, connection_id, sasl=sasl)
 
     @property

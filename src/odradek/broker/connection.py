@@ -27,7 +27,6 @@ from odradek.broker.client_session import ClientSession
 from odradek.broker.dispatcher import CloseConnection
 from odradek.broker.frame_reader import FrameError, FrameReader
 from odradek.security.principal import KafkaPrincipal
-from odradek.security.principal_mapping import PrincipalMappingError, map_principal_name
 
 if TYPE_CHECKING:
     from odradek.broker.dispatcher import Dispatcher
@@ -138,6 +137,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         """SSL listeners: the principal is the client certificate's subject after the mapping rules
         (User:ANONYMOUS without a certificate); SASL_SSL listeners take it from SASL instead."""
         from odradek.broker.tls import peer_distinguished_name
+        from odradek.security.principal_mapping import PrincipalMappingError, map_principal_name
 
         ssl_object = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None

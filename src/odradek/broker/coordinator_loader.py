@@ -24,9 +24,6 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
-from odradek.coordinator.shard import LogEntry, LogRecord, TransactionMarker
-from odradek.metadata.controller.internal_topics import internal_topic
-from odradek.metadata.image import TopicImage
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.primitives import ProtocolError
@@ -36,6 +33,8 @@ from odradek.storage.partition_log import LogReader, PartitionLog
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
+    from odradek.coordinator.shard import LogEntry
+    from odradek.metadata.image import TopicImage
     from odradek.replication.partition import Partition
 
 log = logging.getLogger("odradek.broker.coordinators")
@@ -46,6 +45,8 @@ _CREATED = frozenset({ErrorCode.NO_ERROR, ErrorCode.TOPIC_ALREADY_EXISTS})
 
 async def create_coordinator_topic(broker: Broker, name: str) -> TopicImage | None:
     """Create internal topic `name`; its image, or None (logged) when it could not be created."""
+    from odradek.metadata.controller.internal_topics import internal_topic
+
     creatable = internal_topic(broker.image, broker.config.static, name)
     assert creatable is not None
     (result,) = await broker.create_topics([creatable])
@@ -123,6 +124,8 @@ def entries_of(reader: LogReader, tp: TopicPartition) -> Iterator[tuple[int, Log
 def _entries(
     batches_: Iterator[tuple[bytes, int, BatchHeader]], log_start_offset: int, tp: TopicPartition
 ) -> Iterator[tuple[int, LogEntry]]:
+    from odradek.coordinator.shard import LogRecord, TransactionMarker
+
     for chunk, pos, header in batches_:
         try:
             records = list(iter_records(chunk, pos, header))

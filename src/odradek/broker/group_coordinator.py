@@ -44,9 +44,6 @@ from odradek.broker.coordinator_loader import (
     led_partitions,
     load_in_parallel,
 )
-from odradek.broker.coordinator_log import PartitionCoordinatorLog
-from odradek.coordinator.context import RequestContext as CoordinatorContext
-from odradek.metadata.image import TopicImage
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
 from odradek.security.acl import AclOperation, ResourceType
@@ -54,9 +51,11 @@ from odradek.security.acl import AclOperation, ResourceType
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
     from odradek.broker.context import RequestContext
+    from odradek.coordinator.context import RequestContext as CoordinatorContext
     from odradek.coordinator.group.config import GroupCoordinatorConfig
     from odradek.coordinator.group.service import GroupCoordinatorService
     from odradek.coordinator.group.topics import TopicInfo
+    from odradek.metadata.image import TopicImage
 
 log = logging.getLogger("odradek.broker.groups")
 MINUTE_MS = 60_000
@@ -98,6 +97,8 @@ def coordinator_context(ctx: RequestContext) -> CoordinatorContext:
         def may_describe(topic: str) -> bool:
             return bool(authorizer.allowed_names(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, (topic,)))
 
+    from odradek.coordinator.context import RequestContext as CoordinatorContext
+
     return CoordinatorContext(ctx.client_id or "", "/" + ctx.client_host, ctx.api_version, may_describe)
 
 
@@ -126,9 +127,6 @@ def _info(topic: TopicImage | None) -> TopicInfo | None:
 class BrokerGroupCoordinator:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
-        self.log = PartitionCoordinatorLog(
-            broker.partitions, GROUP_METADATA_TOPIC_NAME, broker.clock, broker.flusher
-        )
         self._service: GroupCoordinatorService | None = None
         self._ready = False
         self._ready_lock = asyncio.Lock()
@@ -144,11 +142,15 @@ class BrokerGroupCoordinator:
         return self._service
 
     def _new_service(self, config: GroupCoordinatorConfig) -> GroupCoordinatorService:
+        from odradek.broker.coordinator_log import PartitionCoordinatorLog
         from odradek.coordinator.group.service import GroupCoordinatorService
 
         broker = self.broker
+        log_ = PartitionCoordinatorLog(
+            broker.partitions, GROUP_METADATA_TOPIC_NAME, broker.clock, broker.flusher
+        )
         topics = ImageTopics(broker)
-        return GroupCoordinatorService.create(broker.clock, self.log, topics, config, broker.rng)
+        return GroupCoordinatorService.create(broker.clock, log_, topics, config, broker.rng)
 
     # --- lifecycle ---------------------------------------------------------------------------
 

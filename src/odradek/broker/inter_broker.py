@@ -32,13 +32,16 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from odradek.broker.broker_client import BrokerConnection
 from odradek.broker.config import BrokerConfig
 from odradek.broker.listener_security import PROTOCOLS, ListenerConfigError, ListenerSecurity
 from odradek.broker.tls import TlsConfigError, TlsSettings
-from odradek.metadata.image import BrokerRegistration
 from odradek.security.sasl.login import ClientSecurity, SaslLoginConfigError, sasl_client_factory
+
+if TYPE_CHECKING:
+    from odradek.broker.broker_client import BrokerConnection
+    from odradek.metadata.image import BrokerRegistration
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ class InterBrokerConnector:
     def connect(self, host: str, port: int, client_id: str, timeout_s: float) -> BrokerConnection:
         """A connection to an endpoint taken with `endpoint` (the transaction marker and
         verification channels' `ConnectionFactory`)."""
+        from odradek.broker.broker_client import BrokerConnection
+
         return BrokerConnection(host, port, client_id, timeout_s, self.security)
 
     @classmethod

@@ -25,21 +25,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from odradek.broker.tls import ListenerTls, TlsConfigError, TlsSettings, listener_setting
-from odradek.security.jaas import PLAIN_LOGIN_MODULE, JaasConfigError, LoginModule, parse_jaas_config
-from odradek.security.principal_mapping import MappingRule, PrincipalMappingError, parse_rules
-from odradek.security.sasl.jwt_validation import SignedJwtValidator, UnsecuredJwsValidator
-from odradek.security.sasl.mechanism import (
-    OAUTHBEARER,
-    PLAIN,
-    SCRAM_SHA_256,
-    SCRAM_SHA_512,
-    SaslServer,
-)
-from odradek.security.sasl.oauthbearer import OAuthBearerServer, TokenValidator
-from odradek.security.sasl.plain import PlainServer, jaas_users_check
-from odradek.security.sasl.scram import CredentialLookup, ScramServer
+from odradek.security.sasl.mechanism import OAUTHBEARER, PLAIN, SCRAM_SHA_256, SCRAM_SHA_512
+
+if TYPE_CHECKING:  # (the SASL modules are imported when a listener enables SASL)
+    from odradek.security.jaas import LoginModule
+    from odradek.security.principal_mapping import MappingRule
+    from odradek.security.sasl.mechanism import SaslServer
+    from odradek.security.sasl.oauthbearer import TokenValidator
+    from odradek.security.sasl.scram import CredentialLookup
 
 PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 TLS_TRANSPORTS = ("broker", "loop")
@@ -109,12 +105,14 @@ def listener_security(
             f"No security protocol defined for listener {listener} (listener.security.protocol.map)"
         )
     security = ListenerSecurity(listener, protocol)
-    try:
-        security.principal_rules = parse_rules(
-            listener_setting(props, listener, "ssl.principal.mapping.rules")
-        )
-    except PrincipalMappingError as exc:
-        raise ListenerConfigError(f"ssl.principal.mapping.rules: {exc}") from exc
+    rules = listener_setting(props, listener, "ssl.principal.mapping.rules")
+    if rules is not None or security.uses_tls:  # (the rules map TLS peers' names)
+        from odradek.security.principal_mapping import PrincipalMappingError, parse_rules
+
+        try:
+            security.principal_rules = parse_rules(rules)
+        except PrincipalMappingError as exc:
+            raise ListenerConfigError(f"ssl.principal.mapping.rules: {exc}") from exc
     if security.uses_tls:
         try:
             security.tls = ListenerTls(TlsSettings.for_listener(props, listener))
@@ -136,6 +134,8 @@ def listener_security(
 
 
 def _jaas(props: Mapping[str, str], listener: str, mechanism: str) -> LoginModule | None:
+    from odradek.security.jaas import JaasConfigError, parse_jaas_config
+
     text = props.get(f"listener.name.{listener.lower()}.{mechanism.lower()}.sasl.jaas.config")
     if text is None:
         return None
@@ -154,6 +154,12 @@ def _server_factory(
     security: ListenerSecurity,
     context: SecurityContext,
 ) -> Callable[[], SaslServer]:
+    from odradek.security.jaas import PLAIN_LOGIN_MODULE
+    from odradek.security.sasl.jwt_validation import SignedJwtValidator, UnsecuredJwsValidator
+    from odradek.security.sasl.oauthbearer import OAuthBearerServer
+    from odradek.security.sasl.plain import PlainServer, jaas_users_check
+    from odradek.security.sasl.scram import ScramServer
+
     module = _jaas(props, listener, mechanism)
     if module is not None:
         security.jaas[mechanism] = module

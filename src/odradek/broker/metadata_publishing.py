@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from odradek.broker.partitions import config_changed_topics, reconcile
+from odradek.broker.replication_throttle import configure_throttle
+from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import MetadataChange
 from odradek.replication.manager import PartitionManager
 from odradek.storage.log_manager import remove_paths
@@ -102,8 +104,9 @@ class MetadataPublishing:
 class PartitionPublisher:
     name = "partitions"
 
-    def __init__(self, partitions: PartitionManager) -> None:
+    def __init__(self, partitions: PartitionManager, static: StaticBrokerConfig | None = None) -> None:
         self._partitions = partitions
+        self._static = static
 
     async def publish(self, change: MetadataChange) -> None:
         first = not change.records  # the initial image: everything is new, strays are deleted
@@ -111,6 +114,10 @@ class PartitionPublisher:
         topics = None if first else config_changed_topics(change.before, change.after)
         if topics is None or topics:
             self._partitions.update_configs(topics)
+        if self._static is not None and (topics is None or topics):  # the replication throttle
+            configure_throttle(
+                self._partitions.throttle, change.after, self._static, self._partitions.now_ms()
+            )
         if doomed:
             await asyncio.to_thread(remove_paths, doomed)
 

@@ -55,6 +55,8 @@ def reconcile(
         for index, registration in topic.partitions.items():
             if node in registration.replicas:
                 manager.host(TopicPartition(topic.name, index), topic.topic_id, leader_and_isr(registration))
+            elif manager.get(topic.name, index) is not None:  # reassigned away from this broker
+                doomed += manager.drop_partition(TopicPartition(topic.name, index))
     if before is None:
         doomed += manager.stray_logs()
     return doomed

@@ -30,26 +30,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from odradek.broker.fetch_sessions import FetchSessionCache
-from odradek.broker.purgatory import Purgatory
-from odradek.broker.schema_validation import SchemaValidation
-from odradek.metadata.controller.configs import BrokerConfigCheck
-from odradek.metadata.controller.result import ControllerResult
-from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult
-from odradek.metadata.image import ClusterImage
-from odradek.model.clock import Clock
-from odradek.model.errors import ErrorCode
-from odradek.model.topic_partition import TopicPartition
-from odradek.protocol.messages import api_versions
-from odradek.replication.partition import Partition
-from odradek.storage.log_manager import LogDirDescription
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (types only: a broker imports these modules when it needs them)
     from odradek.broker.authorization import BrokerAuthorizer
     from odradek.broker.config import BrokerConfig
+    from odradek.broker.fetch_sessions import FetchSessionCache
+    from odradek.broker.purgatory import Purgatory
     from odradek.broker.quotas import BrokerQuotas
+    from odradek.broker.schema_validation import SchemaValidation
     from odradek.coordinator.group.service import GroupCoordinatorService
     from odradek.coordinator.transaction.service import TransactionCoordinatorService
+    from odradek.metadata.controller.configs import BrokerConfigCheck
+    from odradek.metadata.controller.result import ControllerResult
+    from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult
+    from odradek.metadata.image import ClusterImage
+    from odradek.model.clock import Clock
+    from odradek.model.errors import ErrorCode
+    from odradek.model.topic_partition import TopicPartition
+    from odradek.protocol.messages import api_versions
+    from odradek.replication.partition import Partition
+    from odradek.replication.throttle import ReplicationThrottle
+    from odradek.storage.log_manager import LogDirDescription
 
 T = TypeVar("T")
 
@@ -62,6 +62,9 @@ class PartitionsPort(Protocol):
     def topic_name(self, topic_id: uuid.UUID) -> str | None: ...
 
     def topic_id(self, name: str) -> uuid.UUID | None: ...
+
+    @property
+    def throttle(self) -> ReplicationThrottle: ...
 
 
 class MetadataPort(Protocol):
@@ -87,6 +90,8 @@ class TransactionCoordinatorPort(Protocol):
     def service(self) -> TransactionCoordinatorService: ...
 
     def ensure_ready(self) -> Awaitable[ErrorCode]: ...
+
+    def ensure_started(self) -> Awaitable[None]: ...
 
     def verification_enabled(self) -> bool: ...
 

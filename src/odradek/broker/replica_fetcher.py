@@ -23,6 +23,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from odradek.broker.broker_client import BrokerAuthenticationError, BrokerConnectionError
 from odradek.broker.config import BrokerConfig
@@ -34,17 +35,22 @@ from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
-from odradek.protocol.messages import fetch as fetch_msg
-from odradek.protocol.messages import offset_for_leader_epoch as epoch_msg
 from odradek.replication.follower import FetchState, FollowedPartition
 from odradek.replication.manager import PartitionManager
+from odradek.replication.throttle import ReplicationThrottle
 from odradek.storage.log_manager import remove_paths
+
+if TYPE_CHECKING:  # (imported when a broker first follows a partition: a single node never does)
+    from odradek.protocol.messages import fetch as fetch_msg
+    from odradek.protocol.messages import offset_for_leader_epoch as epoch_msg
 
 log = logging.getLogger("odradek.broker.replica_fetcher")
 
 FETCH_VERSION = 15
 OFFSET_FOR_LEADER_EPOCH_VERSION = 4
 IDLE_WAIT_S = 1.0
+THROTTLED_WAIT_S = 0.1
+"""How long a fetcher whose every ready partition is throttled waits before it looks again."""
 _REFUSALS = frozenset({ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED})
 
 
@@ -80,8 +86,10 @@ class ReplicaFetcher:
         connector: InterBrokerConnector,
         settings: FetcherSettings,
         clock: Clock,
+        throttle: ReplicationThrottle | None = None,
     ) -> None:
         self.source = source.broker_id
+        self.throttle = throttle or ReplicationThrottle(settings.node_id)
         self.endpoint = connector.endpoint(source)
         self.settings = settings
         self.clock = clock
@@ -170,6 +178,8 @@ class ReplicaFetcher:
             await asyncio.to_thread(remove_paths, doomed)
 
     async def _truncate(self, truncating: list[FollowedPartition]) -> None:
+        from odradek.protocol.messages import offset_for_leader_epoch as epoch_msg
+
         asking: dict[tuple[str, int], FollowedPartition] = {}
         topics: dict[str, epoch_msg.OffsetForLeaderTopic] = {}
         for followed in truncating:
@@ -220,9 +230,18 @@ class ReplicaFetcher:
         self.refused = refused
 
     async def _fetch(self, fetching: list[FollowedPartition]) -> None:
+        from odradek.protocol.messages import fetch as fetch_msg
+
         settings = self.settings
         by_key: dict[tuple[uuid.UUID, int], FollowedPartition] = {}
         topics: dict[uuid.UUID, fetch_msg.FetchTopic] = {}
+        throttled = self._throttled(fetching)
+        if throttled:
+            exceeded = self.throttle.follower.exceeded(self.clock.now_ms())
+            fetching = [f for f in fetching if not exceeded or f.partition.tp not in throttled]
+            if not fetching:  # only throttled partitions, and their quota is used up: wait a little
+                await asyncio.sleep(THROTTLED_WAIT_S)
+                return
         for followed in fetching:
             partition = followed.partition
             by_key[partition.topic_id, partition.tp.partition] = followed
@@ -263,6 +282,8 @@ class ReplicaFetcher:
                 followed_ = by_key.get((topic_response.topic_id, data.partition_index))
                 if followed_ is None or not self._current(followed_):
                     continue
+                if data.records and followed_.partition.tp in throttled:
+                    self.throttle.follower.record(len(data.records), now)
                 followed_.apply_fetched(
                     data.error_code,
                     data.records,
@@ -272,6 +293,21 @@ class ReplicaFetcher:
                     settings.backoff_ms,
                 )
                 await self._remove_doomed(followed_)
+
+    def _throttled(self, fetching: list[FollowedPartition]) -> set[TopicPartition]:
+        """The partitions a reassignment's throttle applies to (`replication/throttle.py`): named in
+        `follower.replication.throttled.replicas` for this broker and out of the ISR."""
+        throttle = self.throttle
+        if not throttle.active:
+            return set()
+        node = BrokerId(self.settings.node_id)
+        return {
+            f.partition.tp
+            for f in fetching
+            if throttle.follower_throttled(
+                f.partition.tp.topic, f.partition.tp.partition, node in f.partition.replicas.isr
+            )
+        }
 
 
 class ReplicaFetcherManager:
@@ -319,7 +355,13 @@ class ReplicaFetcherManager:
             if found is not None:
                 fetcher = found
             else:
-                fetcher = ReplicaFetcher(image.brokers[source], self.connector, self.settings, self.clock)
+                fetcher = ReplicaFetcher(
+                    image.brokers[source],
+                    self.connector,
+                    self.settings,
+                    self.clock,
+                    self._partitions.throttle,
+                )
                 self.fetchers[source] = fetcher
                 fetcher.start()
             for tp in [tp for tp in fetcher.partitions if tp not in partitions]:

@@ -18,6 +18,11 @@ partitions:
     allocate_block   a producer id block from the metadata log (`ProducerIdsRecord`), so ids never
                      repeat across restarts
 
+The service (and with it the transaction coordinator's modules and message schemas) is created when
+it is first needed: at start if `__transaction_state` exists, else at the first InitProducerId
+(idempotent or transactional) or FindCoordinator for a transactional id; a service started by a
+request fetches its first producer id block before answering.
+
 `__transaction_state` is created on first use (FindCoordinator TRANSACTION, InitProducerId with a
 transactional id) with Kafka's internal-topic settings, and every partition is loaded (its records
 replayed up to the log end, as for groups) at creation and at broker start, and again whenever one
@@ -32,7 +37,6 @@ import asyncio
 import functools
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from odradek.broker.coordinator_loader import (
@@ -41,39 +45,30 @@ from odradek.broker.coordinator_loader import (
     led_partitions,
     load_in_parallel,
 )
-from odradek.broker.coordinator_log import PartitionCoordinatorLog
-from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
-from odradek.broker.txn_marker_channel import MarkerChannelManager, Markers
-from odradek.broker.txn_verification import RemoteVerifier
 from odradek.coordinator.partitioning import coordinator_partition
-from odradek.coordinator.transaction.config import TransactionConfig
-from odradek.coordinator.transaction.metadata import TV_0
-from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
-from odradek.coordinator.transaction.results import MarkerToWrite
-from odradek.coordinator.transaction.service import TransactionCoordinatorService
 from odradek.metadata.config_resolution import broker_config_value
-from odradek.metadata.controller.brokers import allocate_producer_ids
 from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
-from odradek.protocol.messages.produce import PartitionProduceResponse
-from odradek.protocol.records import (
-    CONTROL_ABORT,
-    CONTROL_COMMIT,
-)
-from odradek.replication.partition import Partition
 from odradek.storage.errors import StorageError
-from odradek.storage.producer_state import EndTxnMarker
 
 if TYPE_CHECKING:
     from odradek.broker.app import Broker
+    from odradek.broker.txn_marker_channel import MarkerChannelManager
+    from odradek.broker.txn_verification import RemoteVerifier
+    from odradek.coordinator.transaction.config import TransactionConfig
+    from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
+    from odradek.coordinator.transaction.results import MarkerToWrite
+    from odradek.coordinator.transaction.service import TransactionCoordinatorService
+    from odradek.replication.partition import Partition
 
 log = logging.getLogger("odradek.broker.transactions")
 MARKER_TIMEOUT_MS = 30_000
 """How long a marker may wait to be committed before its write is retried (Kafka's request timeout)."""
 MARKER_SLACK_MS = 5_000
 """What a WriteTxnMarkers to another broker may take beyond that before the connection is dropped."""
+MARKER_SEND_TIMEOUT_S = (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000
 #: What partition verification (KIP-890 part 1) answers while the transaction's state is in flux or the
 #: coordinator moves: retriable; Produce answers it as NOT_ENOUGH_REPLICAS, TxnOffsetCommit as
 #: COORDINATOR_NOT_AVAILABLE, so that clients of either API retry.
@@ -90,11 +85,30 @@ RETRIABLE_VERIFICATION_ERRORS = frozenset(
 class BrokerTransactionCoordinator:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
-        config = broker.config
-        self.config = TransactionConfig(
+        self._service: TransactionCoordinatorService | None = None
+        self._marker_channels: MarkerChannelManager | None = None
+        self._verifier: RemoteVerifier | None = None
+        self._ready = False
+        self._ready_lock = asyncio.Lock()
+        self._starting: asyncio.Task[None] | None = None
+        self._started = False
+        self._background = BackgroundLoads()
+        self._loading: asyncio.Task[ErrorCode] | None = None
+
+    def _transaction_config(self) -> TransactionConfig:
+        from odradek.coordinator.transaction.config import TransactionConfig
+        from odradek.coordinator.transaction.metadata import TV_0
+
+        config = self.broker.config
+        num_partitions = config.int_value("transaction.state.log.num.partitions")
+        topic = self.broker.image.topic(TRANSACTION_STATE_TOPIC_NAME)
+        if topic is not None and topic.partitions:
+            # ids hash over the topic's real partition count (as in Kafka), whatever the config says now
+            num_partitions = len(topic.partitions)
+        return TransactionConfig(
             transaction_max_timeout_ms=config.int_value("transaction.max.timeout.ms"),
             transactional_id_expiration_ms=config.int_value("transactional.id.expiration.ms"),
-            num_partitions=config.int_value("transaction.state.log.num.partitions"),
+            num_partitions=num_partitions,
             offsets_topic_num_partitions=config.int_value("offsets.topic.num.partitions"),
             transaction_version=TV_0,  # `transaction.version` is not finalized above 0 (docs/exactly-once.md)
             abort_timed_out_transaction_cleanup_interval_ms=config.int_value(
@@ -104,52 +118,87 @@ class BrokerTransactionCoordinator:
                 "transaction.remove.expired.transaction.cleanup.interval.ms"
             ),
         )
-        self.log = PartitionCoordinatorLog(
-            broker.partitions, TRANSACTION_STATE_TOPIC_NAME, broker.clock, broker.flusher
-        )
-        # both speak to other brokers on the inter-broker listener, with its TLS and SASL
-        self.marker_channels = MarkerChannelManager(
-            config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000, broker.inter_broker.connect
-        )
-        self.verifier = RemoteVerifier(
-            config.node_id, (MARKER_TIMEOUT_MS + MARKER_SLACK_MS) / 1000, broker.inter_broker.connect
-        )
-        self.service = self._new_service()
-        self._ready = False
-        self._ready_lock = asyncio.Lock()
-        self._started = False
-        self._background = BackgroundLoads()
-        self._loading: asyncio.Task[ErrorCode] | None = None
 
-    def _new_service(self) -> TransactionCoordinatorService:
-        return TransactionCoordinatorService(
-            self.config, self.broker.clock, self.log, self._write_markers, self._allocate_block
-        )
+    @property
+    def service(self) -> TransactionCoordinatorService:
+        """The service, created on first use (see the module doc); `ensure_started` starts it."""
+        if self._service is None:
+            from odradek.broker.coordinator_log import PartitionCoordinatorLog
+            from odradek.coordinator.transaction.service import TransactionCoordinatorService
+
+            broker = self.broker
+            log_ = PartitionCoordinatorLog(
+                broker.partitions, TRANSACTION_STATE_TOPIC_NAME, broker.clock, broker.flusher
+            )
+            self._service = TransactionCoordinatorService(
+                self._transaction_config(), broker.clock, log_, self._write_markers, self._allocate_block
+            )
+        return self._service
+
+    @property
+    def marker_channels(self) -> MarkerChannelManager:
+        """Where markers for partitions led by other brokers go (on the inter-broker listener)."""
+        if self._marker_channels is None:
+            from odradek.broker.txn_marker_channel import MarkerChannelManager
+
+            broker = self.broker
+            self._marker_channels = MarkerChannelManager(
+                broker.config.node_id, MARKER_SEND_TIMEOUT_S, broker.inter_broker.connect
+            )
+        return self._marker_channels
+
+    @property
+    def verifier(self) -> RemoteVerifier:
+        """KIP-890 verification asked of the coordinator on another broker."""
+        if self._verifier is None:
+            from odradek.broker.txn_verification import RemoteVerifier
+
+            broker = self.broker
+            self._verifier = RemoteVerifier(
+                broker.config.node_id, MARKER_SEND_TIMEOUT_S, broker.inter_broker.connect
+            )
+        return self._verifier
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        topic = self.broker.image.topic(TRANSACTION_STATE_TOPIC_NAME)
-        if topic is not None and len(topic.partitions) != self.config.num_partitions:
-            # ids hash over the topic's real partition count (as in Kafka), whatever the config says now
-            self.config = replace(self.config, num_partitions=len(topic.partitions))
-            self.service = self._new_service()
-        await self.service.start()
         self._started = True
-        if topic is not None:
+        if self.broker.image.topic(TRANSACTION_STATE_TOPIC_NAME) is not None:
+            await self.service.start()
             # Loaded in the background: the broker serves meanwhile (FindCoordinator waits for it,
             # requests sent straight to a partition still loading get COORDINATOR_LOAD_IN_PROGRESS).
             self._readying()
 
+    async def ensure_started(self) -> None:
+        """Create and start the service if it is not yet (the first InitProducerId, transactional or
+        idempotent, of a broker without `__transaction_state`), with its first block of producer ids."""
+        if self._service is not None and self._service.runtime.started:
+            return
+        # In a task of its own, shared and shielded (as `ensure_ready`): a client disconnecting
+        # while its InitProducerId waits must not cancel the start half-way.
+        task = self._starting
+        if task is None or task.done():
+            task = self._starting = asyncio.get_running_loop().create_task(self._start_service())
+        await asyncio.shield(task)
+
+    async def _start_service(self) -> None:
+        service = self.service
+        if not service.runtime.started and self._started:
+            await service.start(wait_for_ids=True)
+
     async def stop(self) -> None:
         self._started = False
         await self._background.stop()
-        loading, self._loading = self._loading, None
-        if loading is not None:
-            loading.cancel()
-            await asyncio.wait([loading])
-        await self.service.stop()
-        await self.marker_channels.stop()
-        await self.verifier.stop()
+        for task in (self._loading, self._starting):
+            if task is not None:
+                task.cancel()
+                await asyncio.wait([task])
+        self._loading = self._starting = None
+        if self._service is not None:
+            await self._service.stop()
+        if self._marker_channels is not None:
+            await self._marker_channels.stop()
+        if self._verifier is not None:
+            await self._verifier.stop()
 
     async def loaded(self) -> None:
         """Until the loading started at start is over."""
@@ -180,7 +229,7 @@ class BrokerTransactionCoordinator:
             return await self._make_ready()
 
     def _all_loaded(self) -> bool:
-        return set(self.service.runtime.partitions()) == led_partitions(
+        return self._service is not None and set(self._service.runtime.partitions()) == led_partitions(
             self.broker, TRANSACTION_STATE_TOPIC_NAME
         )
 
@@ -188,7 +237,7 @@ class BrokerTransactionCoordinator:
         """Stop serving the `__transaction_state` partitions this broker no longer leads; load the
         ones it leads now, in the background."""
         led = led_partitions(self.broker, TRANSACTION_STATE_TOPIC_NAME)
-        loaded = self.service.runtime.partitions()
+        loaded = self._service.runtime.partitions() if self._service is not None else []
         for index in loaded:
             if index not in led:
                 self.service.unload(index)
@@ -199,11 +248,14 @@ class BrokerTransactionCoordinator:
             self._background.start(self.ensure_ready)
 
     async def _make_ready(self) -> ErrorCode:
+        if not self._started:
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE
         broker = self.broker
         if broker.image.topic(TRANSACTION_STATE_TOPIC_NAME) is None:
             created = await create_coordinator_topic(broker, TRANSACTION_STATE_TOPIC_NAME)
             if created is None:
                 return ErrorCode.COORDINATOR_NOT_AVAILABLE
+        await self.ensure_started()
         loaded = set(self.service.runtime.partitions())
         todo = []
         for index in sorted(led_partitions(broker, TRANSACTION_STATE_TOPIC_NAME)):
@@ -223,6 +275,8 @@ class BrokerTransactionCoordinator:
         """Markers on the partitions this broker leads, written here; on those other brokers lead,
         sent to them (WriteTxnMarkers, batched per broker), all at once. Partitions whose leader
         is unknown answer NOT_LEADER_OR_FOLLOWER: the service retries them after a backoff."""
+        from odradek.broker.txn_marker_channel import Markers
+
         image = self.broker.image
         me = self.broker.config.node_id
         errors: dict[TopicPartition, ErrorCode] = {}
@@ -275,6 +329,9 @@ class BrokerTransactionCoordinator:
     ) -> dict[TopicPartition, ErrorCode]:
         """Write one transaction's markers on partitions this broker leads, each answered once
         committed (the coordinator's own markers, and WriteTxnMarkers from another broker's)."""
+        from odradek.protocol.records import CONTROL_ABORT, CONTROL_COMMIT
+        from odradek.storage.producer_state import EndTxnMarker
+
         broker = self.broker
         groups = broker.groups.service
         content = EndTxnMarker(CONTROL_COMMIT if committed else CONTROL_ABORT, coordinator_epoch)
@@ -305,6 +362,9 @@ class BrokerTransactionCoordinator:
 
     async def _committed(self, partition: Partition, last_offset: int) -> ErrorCode:
         """Wait until the marker is committed (as an acks=all produce would), and fsynced if asked."""
+        from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
+        from odradek.protocol.messages.produce import PartitionProduceResponse
+
         result = PartitionProduceResponse(index=partition.tp.partition)
         delayed = DelayedProduce([ProduceWait(partition, last_offset + 1, result)])
         if not self.broker.produce_purgatory.try_complete_else_watch(delayed, MARKER_TIMEOUT_MS):
@@ -318,6 +378,9 @@ class BrokerTransactionCoordinator:
         return ErrorCode.NO_ERROR
 
     async def _allocate_block(self) -> ProducerIdBlock:
+        from odradek.coordinator.transaction.producer_ids import ProducerIdBlock
+        from odradek.metadata.controller.brokers import allocate_producer_ids
+
         node = BrokerId(self.broker.config.node_id)
         block = await self.broker.run_controller(lambda image: allocate_producer_ids(image, node))
         return ProducerIdBlock(block.first_producer_id, block.size)

@@ -22,6 +22,7 @@ COMMANDS = (
     "schema",
     "rest-proxy",
     "topic",
+    "partitions",
     "produce",
     "consume",
     "group",
@@ -37,7 +38,8 @@ COMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The parser with `commands` (all by default: `odradek --help` lists every one)."""
     parser = argparse.ArgumentParser(
         prog="odradek", description="A Kafka-compatible event streaming platform."
     )
@@ -49,14 +51,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="log level (default INFO)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         importlib.import_module(f"odradek.cli.commands.{name.replace('-', '_')}").register(subparsers)
     return parser
 
 
+def named_command(argv: Sequence[str]) -> str | None:
+    """The command an argument list names (its first argument that is one), if any."""
+    return next((arg for arg in argv if arg in COMMANDS), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    named = named_command(args_list)
+    # Only the named command's module is imported (a broker starts without the other commands'
+    # imports); without one, every command is registered for the help.
+    parser = build_parser(COMMANDS if named is None else (named,))
+    args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

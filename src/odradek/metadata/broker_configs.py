@@ -299,6 +299,22 @@ BROKER_CONFIGS = table_of(
     ),
     # Replication.
     dyn("num.replica.fetchers", INT, 1, "Fetcher threads per source broker.", at_least(1)),
+    dyn(
+        "leader.replication.throttled.rate",
+        LONG,
+        9_223_372_036_854_775_807,
+        "Bytes/s this broker sends to followers of the replicas in leader.replication.throttled.replicas"
+        " that are out of the ISR (a reassignment's throttle).",
+        at_least(0),
+    ),
+    dyn(
+        "follower.replication.throttled.rate",
+        LONG,
+        9_223_372_036_854_775_807,
+        "Bytes/s this broker fetches for its replicas in follower.replication.throttled.replicas that"
+        " are out of the ISR (a reassignment's throttle).",
+        at_least(0),
+    ),
     ro(
         "replica.selector.class",
         STR,

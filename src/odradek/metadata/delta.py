@@ -135,6 +135,8 @@ class MetadataDelta:
             record.partition_epoch,
             record.elr,
             record.last_known_elr,
+            record.adding_replicas,
+            record.removing_replicas,
         )
 
     def _partition_change(self, record: PartitionChangeRecord) -> None:
@@ -151,6 +153,10 @@ class MetadataDelta:
             partition_epoch=old.partition_epoch + 1,
             elr=old.elr if record.elr is None else record.elr,
             last_known_elr=old.last_known_elr if record.last_known_elr is None else record.last_known_elr,
+            adding_replicas=old.adding_replicas if record.adding_replicas is None else record.adding_replicas,
+            removing_replicas=(
+                old.removing_replicas if record.removing_replicas is None else record.removing_replicas
+            ),
         )
 
     def _remove_topic(self, record: RemoveTopicRecord) -> None:

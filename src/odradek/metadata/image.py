@@ -76,10 +76,18 @@ class PartitionRegistration:
     partition_epoch: int = 0
     elr: tuple[BrokerId, ...] = ()
     last_known_elr: tuple[BrokerId, ...] = ()
+    adding_replicas: tuple[BrokerId, ...] = ()
+    """A reassignment in progress: replicas being added (also in `replicas`)."""
+    removing_replicas: tuple[BrokerId, ...] = ()
+    """A reassignment in progress: replicas to drop once the added ones are in sync."""
 
     @property
     def has_leader(self) -> bool:
         return self.leader != NO_LEADER
+
+    @property
+    def reassigning(self) -> bool:
+        return bool(self.adding_replicas or self.removing_replicas)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +189,8 @@ class ClusterImage:
                         p.partition_epoch,
                         p.elr,
                         p.last_known_elr,
+                        p.adding_replicas,
+                        p.removing_replicas,
                     )
                 )
         # Overrides of topics that do not exist (harmless leftovers) survive a snapshot too.

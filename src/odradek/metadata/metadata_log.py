@@ -22,9 +22,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import crc32c
-
 from odradek.metadata.records import MetadataRecord, RecordDecodeError, record_from_json, record_to_json
+from odradek.protocol.checksum import crc32c
 
 FORMAT_VERSION = 1
 
@@ -44,7 +43,7 @@ def encode_batch(records: Sequence[MetadataRecord]) -> bytes:
     payload = json.dumps(
         {"v": FORMAT_VERSION, "records": [record_to_json(r) for r in records]}, separators=(",", ":")
     ).encode("ascii")
-    return b"%08x %s\n" % (crc32c.crc32c(payload), payload)
+    return b"%08x %s\n" % (crc32c(payload), payload)
 
 
 def _decode_line(line: bytes) -> list[MetadataRecord] | None:
@@ -56,7 +55,7 @@ def _decode_line(line: bytes) -> list[MetadataRecord] | None:
         crc = int(crc_hex, 16)
     except ValueError:
         return None
-    if crc32c.crc32c(payload) != crc:
+    if crc32c(payload) != crc:
         return None
     try:
         body = json.loads(payload)

@@ -126,8 +126,16 @@ def znodes_of(image: ClusterImage) -> dict[str, Znode]:
                     "version": 3,
                     "topic_id": str(topic.topic_id),
                     "partitions": assignment,
-                    "adding_replicas": {},
-                    "removing_replicas": {},
+                    "adding_replicas": {
+                        str(p): list(r.adding_replicas)
+                        for p, r in topic.partitions.items()
+                        if r.adding_replicas
+                    },
+                    "removing_replicas": {
+                        str(p): list(r.removing_replicas)
+                        for p, r in topic.partitions.items()
+                        if r.removing_replicas
+                    },
                 }
             )
         )
@@ -223,6 +231,7 @@ def _topic_records(
     topic_id = uuid.UUID(str(data["topic_id"]))
     records: list[MetadataRecord] = [TopicRecord(name, topic_id)]
     records += [ConfigRecord(ConfigResourceType.TOPIC, name, k, str(v)) for k, v in sorted(configs.items())]
+    adding, removing = data.get("adding_replicas") or {}, data.get("removing_replicas") or {}
     for key, replicas in sorted(data["partitions"].items(), key=lambda kv: int(kv[0])):
         raw = znodes.get(state_path(name, int(key)))
         if raw is None:
@@ -239,6 +248,8 @@ def _topic_records(
                 int(s.get("partition_epoch", 0)),
                 tuple(BrokerId(int(r)) for r in s.get("elr", ())),
                 tuple(BrokerId(int(r)) for r in s.get("last_known_elr", ())),
+                tuple(BrokerId(int(r)) for r in adding.get(key, ())),
+                tuple(BrokerId(int(r)) for r in removing.get(key, ())),
             )
         )
     return records

@@ -66,6 +66,8 @@ def records_between(before: ClusterImage, after: ClusterImage) -> tuple[Metadata
                         p.partition_epoch,
                         p.elr,
                         p.last_known_elr,
+                        p.adding_replicas,
+                        p.removing_replicas,
                     )
                 )
     if after.next_producer_id != before.next_producer_id:

@@ -37,9 +37,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import crc32c as _crc32c
-
 from odradek.protocol import compression
+from odradek.protocol.checksum import crc32c as _crc32c
 from odradek.protocol.primitives import (
     Buffer,
     ProtocolError,
@@ -144,7 +143,7 @@ def read_header(buf: Buffer, pos: int = 0) -> BatchHeader:
 def crc_of(buf: Buffer, pos: int, size: int) -> int:
     """CRC-32C over attributes..end of the batch at `pos` with total `size`."""
     view = memoryview(buf)[pos + ATTRIBUTES_OFFSET : pos + size]
-    return int(_crc32c.crc32c(view))
+    return int(_crc32c(view))
 
 
 def validate_batches(buf: Buffer, verify_crc: bool = True) -> list[BatchHeader]:

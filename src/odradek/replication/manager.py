@@ -25,6 +25,7 @@ from odradek.model.topic_partition import TopicPartition
 from odradek.replication.isr import NO_ISR_WRITER, IsrChange, IsrWriter
 from odradek.replication.partition import Partition, PartitionListener
 from odradek.replication.replica_set import LeaderAndIsr
+from odradek.replication.throttle import ReplicationThrottle
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager
 
@@ -47,6 +48,8 @@ class PartitionManager:
         self.config_for_topic = config_for_topic
         self.now_ms = now_ms
         self.listeners = listeners
+        self.throttle = ReplicationThrottle(node_id)
+        """The replication throttle (a reassignment's), read by the Fetch handler and the fetchers."""
         self.by_name: dict[str, dict[int, Partition]] = {}
         self._unavailable: set[TopicPartition] = set()
         self._names: dict[uuid.UUID, str] = {}
@@ -145,6 +148,19 @@ class PartitionManager:
             if path is not None:
                 paths.append(path)
         return paths
+
+    def drop_partition(self, tp: TopicPartition) -> list[Path]:
+        """Stop hosting one partition (a reassignment moved it away); returns the directory to remove."""
+        parts = self.by_name.get(tp.topic, {})
+        partition = parts.pop(tp.partition, None)
+        if partition is None:
+            return []
+        if not parts:
+            self.by_name.pop(tp.topic, None)
+            self._names.pop(partition.topic_id, None)
+        partition.mark_deleted()
+        path = self.logs.delete_partition(tp)
+        return [] if path is None else [path]
 
     def stray_logs(self) -> list[Path]:
         """Delete logs on disk that no hosted partition owns (a topic deleted while we were down)."""

@@ -38,9 +38,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import crc32c
-
 from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.checksum import crc32c
 from odradek.storage.atomic_file import write_atomically
 from odradek.storage.checkpoints import topic_id_from_str, topic_id_to_str
 
@@ -74,14 +73,14 @@ def encode_log_states(states: Mapping[TopicPartition, LogState]) -> bytes:
             s.producers,
         ]
     payload = json.dumps({"version": VERSION, "topics": topics}, separators=(",", ":")).encode("ascii")
-    return b"%08x %s\n" % (crc32c.crc32c(payload), payload)
+    return b"%08x %s\n" % (crc32c(payload), payload)
 
 
 def decode_log_states(data: bytes) -> dict[TopicPartition, LogState]:
     """Raises ValueError (or KeyError/TypeError) when the file is damaged or of another version.
     The CRC vouches for the content, so the lists are taken as they are."""
     crc_hex, _, payload = data.rstrip(b"\n").partition(b" ")
-    if len(crc_hex) != 8 or int(crc_hex, 16) != crc32c.crc32c(payload):
+    if len(crc_hex) != 8 or int(crc_hex, 16) != crc32c(payload):
         raise ValueError("CRC mismatch")
     body = json.loads(payload)
     if body.get("version") != VERSION:

@@ -39,8 +39,7 @@ from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
-import crc32c as _crc32c
-
+from odradek.protocol.checksum import crc32c as _crc32c
 from odradek.protocol.records import BatchHeader, iter_records
 from odradek.storage.atomic_file import read_file, write_atomically
 from odradek.storage.layout import SNAPSHOT_SUFFIX
@@ -84,7 +83,7 @@ def encode_snapshot(entries: Iterable[ProducerStateEntry]) -> bytes:
         )
         pos += _ENTRY.size
     struct.pack_into(">i", body, _ENTRIES_OFFSET, len(ordered))
-    crc = _crc32c.crc32c(memoryview(body)[_ENTRIES_OFFSET:])
+    crc = _crc32c(memoryview(body)[_ENTRIES_OFFSET:])
     struct.pack_into(">hI", body, 0, SNAPSHOT_VERSION, crc)
     return bytes(body)
 
@@ -97,7 +96,7 @@ def decode_snapshot(buf: bytes) -> list[ProducerStateEntry]:
         raise CorruptSnapshotError(f"unknown snapshot version {version}")
     if count < 0 or len(buf) != _HEAD.size + count * _ENTRY.size:
         raise CorruptSnapshotError(f"snapshot of {len(buf)} bytes cannot hold {count} entries")
-    if _crc32c.crc32c(memoryview(buf)[_ENTRIES_OFFSET:]) != crc:
+    if _crc32c(memoryview(buf)[_ENTRIES_OFFSET:]) != crc:
         raise CorruptSnapshotError("snapshot CRC mismatch")
     entries = []
     for pid, epoch, last_seq, last_offset, delta, ts, coordinator_epoch, txn_first in _ENTRY.iter_unpack(

@@ -318,3 +318,52 @@ def test_describe_list_and_verify_through_the_service():
         ]
 
     run(scenario)
+
+
+def test_a_start_waiting_for_its_first_block_answers_ids_and_survives_being_cancelled():
+    """A coordinator started by its first InitProducerId waits for the first producer id block; if
+    that wait is cancelled (the client went away), the next InitProducerId asks for a block again
+    instead of answering COORDINATOR_LOAD_IN_PROGRESS for ever."""
+    fakes = Fakes()
+    gate = asyncio.Event()
+
+    async def slow_allocate() -> ProducerIdBlock:
+        await gate.wait()
+        return await fakes.allocate()
+
+    async def main() -> None:
+        service = TransactionCoordinatorService(
+            TransactionConfig(),
+            fakes.clock,
+            fakes.memory,
+            fakes.write_markers,
+            slow_allocate,
+            sleep=fakes.sleep,
+        )
+        starting = asyncio.ensure_future(service.start(wait_for_ids=True))
+        await settle()
+        assert not starting.done()  # waiting for the block
+        starting.cancel()
+        await asyncio.wait([starting])
+        try:
+            gate.set()
+            assert (await service.init_producer_id(None, 60_000)).error == E.COORDINATOR_LOAD_IN_PROGRESS
+            await settle(lambda: fakes.next_block >= 10)
+            assert await service.init_producer_id(None, 60_000) == InitProducerIdResult(E.NO_ERROR, 0, 0)
+        finally:
+            await service.stop()
+        fresh = TransactionCoordinatorService(
+            TransactionConfig(),
+            fakes.clock,
+            fakes.memory,
+            fakes.write_markers,
+            fakes.allocate,
+            sleep=fakes.sleep,
+        )
+        await fresh.start(wait_for_ids=True)
+        try:
+            assert await fresh.init_producer_id(None, 60_000) == InitProducerIdResult(E.NO_ERROR, 10, 0)
+        finally:
+            await fresh.stop()
+
+    asyncio.run(main())

@@ -200,3 +200,35 @@ def test_the_high_watermark_of_an_elr_elected_leader_waits_for_min_isr() -> None
     assert replicas.high_watermark(80, leader_log_end=100, min_isr=2) == 100
     # and a follower silent for replica.lag.time.max.ms is proposed out of it again
     assert replicas.out_of_sync(now_ms=1_030 + 30_001, lag_max_ms=30_000) == (B1,)
+
+
+def test_setting_min_isr_clears_the_elr_as_kafka_does() -> None:
+    from odradek.metadata.controller.configs import (
+        AlterableConfig,
+        IncrementalAlterConfigsResource,
+        incremental_alter_configs,
+    )
+
+    image = last_replica_standing()  # ELR (B1, B2), last known ELR (B1,)
+
+    def set_min_isr(resource_type: int, name: str, value: str) -> ClusterImage:
+        change = AlterableConfig("min.insync.replicas", 0, value)
+        resource = IncrementalAlterConfigsResource(resource_type, name, (change,))
+        return replay(
+            image, incremental_alter_configs(image, STATIC, [resource], validate_only=False).records
+        )
+
+    assert brief(set_min_isr(ConfigResourceType.TOPIC, "t", "3")) == (NO_LEADER, (), (), ())
+    assert brief(set_min_isr(ConfigResourceType.BROKER, "", "2")) == (NO_LEADER, (), (), ())  # every topic
+    other = replay(image, [TopicRecord("u", uuid.UUID(int=12))])
+    result = incremental_alter_configs(
+        other,
+        STATIC,
+        [
+            IncrementalAlterConfigsResource(
+                ConfigResourceType.TOPIC, "u", (AlterableConfig("min.insync.replicas", 0, "3"),)
+            )
+        ],
+        validate_only=False,
+    )
+    assert brief(replay(other, result.records)) == brief(image)  # another topic's: untouched

@@ -90,6 +90,8 @@ def test_json_shape() -> None:
         "partition_epoch": 0,
         "elr": [],
         "last_known_elr": [],
+        "adding_replicas": [],
+        "removing_replicas": [],
     }
     assert record_to_json(ConfigRecord(ConfigResourceType.BROKER, "1", "a", "b"))["resource_type"] == 4
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from odradek.sql.engine.engine import Engine, NoKafka, Session
-from odradek.sql.errors import KsqlError
+from odradek.sql.errors import KsqlAnalysisError, KsqlError
 from odradek.sql.functions import builtin_registry
 from odradek.sql.parser import ast
 from odradek.sql.plan.logical import JoinNode
@@ -182,3 +182,75 @@ def test_pull_queries_join_two_tables() -> None:
     ]
     assert run("SELECT COUNT(*) AS n FROM users u FULL OUTER JOIN ages a ON u.id = a.id;") == [[3]]
     assert run("SELECT u.id FROM users u LEFT JOIN ages a ON u.id = a.id WHERE a.bucket IS NULL;") == [["u2"]]
+
+
+def test_pull_queries_join_more_than_two_tables() -> None:
+    e = Engine(builtin_registry())
+    session = Session()
+    for text in (
+        "CREATE TABLE users (id STRING PRIMARY KEY, region STRING, age INT) WITH (kafka_topic='users', partitions=1);",
+        "CREATE TABLE regions (code STRING PRIMARY KEY, rname STRING) WITH (kafka_topic='regions', partitions=1);",
+        "CREATE TABLE ages (id STRING PRIMARY KEY, bucket STRING) WITH (kafka_topic='ages', partitions=1);",
+        "CREATE TABLE scores (id STRING PRIMARY KEY, score INT) WITH (kafka_topic='scores', partitions=1);",
+        "CREATE STREAM clicks (id STRING KEY, n INT) WITH (kafka_topic='clicks', partitions=1);",
+    ):
+        [stmt] = e.parse(text, session)
+        out = e.execute(
+            stmt, session, NoKafka({"users": 1, "regions": 1, "ages": 1, "scores": 1, "clicks": 1})
+        )
+        assert out.command is not None
+        e.apply(out.command, 0)
+    data: dict[str, list[Row]] = {
+        "USERS": [
+            (("u1",), {"REGION": "eu", "AGE": 31}, 1, None, None),
+            (("u2",), {"REGION": "mars", "AGE": 9}, 2, None, None),
+            (("u3",), {"REGION": "eu", "AGE": 52}, 3, None, None),
+        ],
+        "REGIONS": [(("eu",), {"RNAME": "Europe"}, 3, None, None)],
+        "AGES": [(("u1",), {"BUCKET": "30s"}, 4, None, None), (("u9",), {"BUCKET": "90s"}, 5, None, None)],
+        "SCORES": [(("u1",), {"SCORE": 7}, 6, None, None), (("u3",), {"SCORE": 5}, 7, None, None)],
+    }
+    read: list[str] = []
+
+    def rows_of(source: Any) -> list[Row]:
+        read.append(source.name)
+        return list(data[source.name])
+
+    def run(sql: str) -> list[list[Any]]:
+        [stmt] = e.parse(sql, Session())
+        assert isinstance(stmt, ast.Query)
+        planned = e.plan_query(stmt)
+        node = _parts(planned.root)["source"]
+        assert isinstance(node, JoinNode) and isinstance(node.left, JoinNode)
+        return evaluate(planned, stmt, joined_rows(node, rows_of), e)[2]
+
+    # three tables on the primary key: inner, then a left join keeps the rows without a match
+    assert run(
+        "SELECT u.id, a.bucket, s.score FROM users u JOIN ages a ON u.id = a.id JOIN scores s ON u.id = s.id;"
+    ) == [["u1", "30s", 7]]
+    assert read == ["USERS", "AGES", "SCORES"]
+    assert run(
+        "SELECT u.id, a.bucket, s.score FROM users u LEFT JOIN ages a ON u.id = a.id "
+        "LEFT JOIN scores s ON u.id = s.id ORDER BY id;"
+    ) == [["u1", "30s", 7], ["u2", None, None], ["u3", None, 5]]
+    # a full outer join after an inner one: the right-only row has NULLs for every column before it
+    assert run(
+        "SELECT a.bucket, u.age, s.score FROM users u JOIN scores s ON u.id = s.id "
+        "FULL OUTER JOIN ages a ON u.id = a.id ORDER BY u.age;"
+    ) == [["30s", 31, 7], [None, 52, 5], ["90s", None, None]]
+    # a foreign-key join on a column of the first table, then aggregates over all four tables
+    assert run(
+        "SELECT u.id, r.rname, s.score FROM users u JOIN scores s ON u.id = s.id "
+        "LEFT JOIN regions r ON u.region = r.code ORDER BY id;"
+    ) == [["u1", "Europe", 7], ["u3", "Europe", 5]]
+    assert run(
+        "SELECT r.rname, COUNT(*) AS n, SUM(s.score) AS total FROM users u JOIN scores s ON u.id = s.id "
+        "LEFT JOIN ages a ON u.id = a.id JOIN regions r ON u.region = r.code GROUP BY r.rname;"
+    ) == [["Europe", 2, 12]]
+    # a stream anywhere in the join is refused, with the reason
+    [stmt] = e.parse(
+        "SELECT c.id FROM clicks c JOIN users u ON c.id = u.id JOIN ages a ON c.id = a.id;", Session()
+    )
+    assert isinstance(stmt, ast.Query)
+    with pytest.raises(KsqlAnalysisError, match="Pull queries join tables only"):
+        _parts(e.plan_query(stmt).root)

@@ -34,6 +34,8 @@ ENTRIES = (
     ApiEntry(ApiKey.DELETE_TOPICS, 1, 6, "delete_topics"),
     ApiEntry(ApiKey.CREATE_PARTITIONS, 0, 3, "create_partitions"),
     ApiEntry(ApiKey.ELECT_LEADERS, 0, 2, "elect_leaders"),
+    ApiEntry(ApiKey.ALTER_PARTITION_REASSIGNMENTS, 0, 1, "alter_partition_reassignments"),
+    ApiEntry(ApiKey.LIST_PARTITION_REASSIGNMENTS, 0, 0, "list_partition_reassignments"),
     ApiEntry(ApiKey.DELETE_RECORDS, 0, 2, "delete_records"),
     ApiEntry(ApiKey.OFFSET_FOR_LEADER_EPOCH, 2, 4, "offset_for_leader_epoch"),
     ApiEntry(ApiKey.DESCRIBE_CONFIGS, 1, 4, "describe_configs"),

@@ -21,7 +21,10 @@ A follower's fetch (``replica_id``, or ``replica_state.replica_id`` from v15) fi
 partition how far that follower got (`Partition.record_follower_fetch`: its fetch offset is its log
 end offset, so the high watermark may advance and acks=all produces complete), then reads up to the
 log end whatever the isolation level, long-polls on the log end rather than the high watermark,
-and is not counted against client quotas.
+and is not counted against client quotas. A reassignment's throttle (`replication/throttle.py`):
+a partition named in `leader.replication.throttled.replicas` for this broker, fetched by a follower
+outside the ISR, gets no records while `leader.replication.throttled.rate` is used up, and what it
+gets is counted against that rate.
 
 Fetch from follower (KIP-392): a consumer's fetch from v11 (which carries its ``client.rack``) may
 be served by a follower, up to the follower's high watermark (last stable offset), with the same
@@ -197,6 +200,9 @@ def _read_all(
     total = 0
     committed = request.isolation_level == READ_COMMITTED and replica < 0
     now_ms = ports.clock.now_ms() if replica >= 0 else 0
+    throttle = ports.partitions.throttle if replica >= 0 else None
+    if throttle is not None and not throttle.active:
+        throttle = None
     from_follower = replica < 0 and version >= FETCH_FROM_FOLLOWER_SINCE
     selector = _read_replica_selector(ports) if from_follower and request.rack_id else None
     for w in wanted:
@@ -224,6 +230,11 @@ def _read_all(
             )
             if read.preferred_read_replica >= 0:
                 continue  # no records: the consumer goes to that replica
+        throttled = throttle is not None and throttle.leader_throttled(
+            w.key[0], w.key[1], BrokerId(replica) in partition.replicas.isr
+        )
+        if throttled and throttle is not None and throttle.leader.exceeded(now_ms):
+            continue  # a reassignment's throttle (KIP-73): nothing for this follower this time
         if replica >= 0:
             max_offset = log.log_end_offset
         else:
@@ -243,6 +254,8 @@ def _read_all(
             read.aborted = _aborted_transactions(partition, w.fetch_offset, max_offset) if result.size else []
         total += read.size
         remaining = max(0, remaining - read.size)
+        if throttled and throttle is not None:
+            throttle.leader.record(read.size, now_ms)
     return reads
 
 

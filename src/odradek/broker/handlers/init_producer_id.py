@@ -40,6 +40,8 @@ async def handle(ctx: RequestContext, request: msg.InitProducerIdRequest) -> msg
         error = await coordinator.ensure_ready()
         if error is not ErrorCode.NO_ERROR:
             return msg.InitProducerIdResponse(error_code=error, producer_id=-1, producer_epoch=-1)
+    else:
+        await coordinator.ensure_started()  # (a broker's first idempotent producer starts it)
     result = await coordinator.service.init_producer_id(
         transactional_id, request.transaction_timeout_ms, request.producer_id, request.producer_epoch
     )

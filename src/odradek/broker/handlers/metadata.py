@@ -32,7 +32,6 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.authorization import authorized_operations_field
 from odradek.broker.context import RequestContext
 from odradek.broker.endpoints import broker_endpoint
-from odradek.metadata.controller.topics import CreatableTopic
 from odradek.metadata.image import ClusterImage, TopicImage
 from odradek.metadata.topic_names import is_internal, topic_name_error
 from odradek.model.errors import ErrorCode
@@ -81,6 +80,8 @@ def handle(
 async def _create_then_describe(
     ctx: RequestContext, request: msg.MetadataRequest, missing: list[str], refused: set[str]
 ) -> msg.MetadataResponse:
+    from odradek.metadata.controller.topics import CreatableTopic  # (auto-creation is rare)
+
     await ctx.ports.metadata.create_topics([CreatableTopic(name) for name in missing])
     return describe(ctx, request, refused)
 

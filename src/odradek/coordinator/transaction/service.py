@@ -93,8 +93,20 @@ class TransactionCoordinatorService:
         return shard
 
     # --- lifecycle ---------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, *, wait_for_ids: bool = False) -> None:
+        """Start the runtime and fetch the first producer id block: in the background, or with
+        `wait_for_ids` before returning (a coordinator started by its first InitProducerId answers
+        it with an id rather than COORDINATOR_LOAD_IN_PROGRESS)."""
         await self.runtime.start()
+        if wait_for_ids and self.ids.wants_block():
+            try:
+                self.ids.add_block(await self._allocate_block())
+            except Exception:
+                log.exception("allocating a producer id block failed; retrying in the background")
+                self.ids.block_failed()
+            except BaseException:  # cancelled: the next InitProducerId asks again
+                self.ids.block_failed()
+                raise
         self._maybe_fetch_block()
 
     async def stop(self) -> None:

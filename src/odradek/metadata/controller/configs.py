@@ -41,7 +41,7 @@ from odradek.metadata.controller.result import (
     invalid_request,
 )
 from odradek.metadata.image import ClusterImage
-from odradek.metadata.records import ConfigRecord, MetadataRecord
+from odradek.metadata.records import ConfigRecord, MetadataRecord, PartitionChangeRecord
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.topic_configs import TOPIC_CONFIGS
 from odradek.metadata.topic_names import topic_name_error
@@ -223,7 +223,30 @@ def _alter(
                 resource.resource_type, resource.resource_name, error.code, error.message
             )
         )
+    records.extend(_elr_cleared(image, records))
     return ControllerResult(() if validate_only else tuple(records), tuple(results))
+
+
+def _elr_cleared(image: ClusterImage, records: Sequence[MetadataRecord]) -> list[MetadataRecord]:
+    """As Kafka with KIP-966: setting `min.insync.replicas` clears the eligible leader replicas (and
+    the last known ELR) of the partitions it applies to: a topic's, or every topic's for a broker's
+    or the cluster default's (its value may differ from the one the ELR was kept under)."""
+    named = [r for r in records if isinstance(r, ConfigRecord) and r.name == "min.insync.replicas"]
+    if not named:
+        return []
+    everywhere = any(r.resource_type != ConfigResourceType.TOPIC for r in named)
+    topics = None if everywhere else {r.resource_name for r in named}
+    chosen = (
+        image.topics_by_name.values()
+        if topics is None
+        else [image.topics_by_name[n] for n in sorted(topics) if n in image.topics_by_name]
+    )
+    return [
+        PartitionChangeRecord(topic.topic_id, index, elr=(), last_known_elr=())
+        for topic in chosen
+        for index, p in sorted(topic.partitions.items())
+        if p.elr or p.last_known_elr
+    ]
 
 
 def _resource_records(

@@ -131,6 +131,7 @@ def _settled(image: ClusterImage, p: PartitionRegistration) -> bool:
     """Nothing for the controller to do: a live leader, a live ISR, no ELR state to clear."""
     return (
         p.has_leader
+        and not p.reassigning
         and not p.elr
         and not p.last_known_elr
         and image.is_live(p.leader)

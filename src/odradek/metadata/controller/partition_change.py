@@ -57,19 +57,36 @@ def partition_change(
     target_isr: tuple[BrokerId, ...] | None = None,
     election: int = ONLINE,
     unclean_shutdown: Iterable[int] = (),
+    target_replicas: tuple[BrokerId, ...] | None = None,
+    target_adding: tuple[BrokerId, ...] | None = None,
+    target_removing: tuple[BrokerId, ...] | None = None,
 ) -> PartitionChangeRecord | None:
     """The record moving `p` to `target_isr` (default: its ISR) with a leader elected as
-    `election`; `acceptable(r)`: broker r is live and may lead. None when nothing changes."""
+    `election`; `acceptable(r)`: broker r is live and may lead. None when nothing changes.
+    `target_*`: a reassignment's replicas and the ones being added and removed (default: as now)."""
     isr = p.isr if target_isr is None else target_isr
+    replicas = p.replicas if target_replicas is None else target_replicas
+    adding = p.adding_replicas if target_adding is None else target_adding
+    removing = p.removing_replicas if target_removing is None else target_removing
+    if (adding or removing) and set(adding) <= set(isr):
+        # Kafka's completeReassignmentIfNeeded: every added replica is in sync, so the removed
+        # ones go (from the replicas and the ISR) unless that would leave no ISR
+        remaining = tuple(r for r in isr if r not in removing)
+        if remaining:
+            isr = remaining
+            replicas = tuple(r for r in replicas if r not in removing)
+            adding = removing = ()
     unclean_brokers = frozenset(unclean_shutdown)
-    elr = _target_elr(p, isr, min_isr, unclean_brokers)
+    elr = _target_elr(p, replicas, isr, min_isr, unclean_brokers)
 
     def may_lead(r: int) -> bool:
         return (r in isr or (not isr and r in elr)) and acceptable(r)
 
-    leader, unclean = _elect(p, may_lead, acceptable, elr, isr, election)
+    leader, unclean = _elect(p, replicas, may_lead, acceptable, elr, isr, election)
     record_leader: BrokerId | None = None
     record_isr: tuple[BrokerId, ...] | None = None
+    if leader == p.leader and not set(p.replicas) <= set(replicas):
+        record_leader = p.leader  # a replica left the assignment: a new leader epoch fences it
     if leader != p.leader:
         record_leader = BrokerId(leader)
         if leader in elr:  # elected from the ELR: it alone is in sync now
@@ -91,25 +108,33 @@ def partition_change(
         index,
         leader=record_leader,
         isr=record_isr,
+        replicas=None if replicas == p.replicas else replicas,
         elr=None if elr == p.elr else elr,
         last_known_elr=None if last_known == p.last_known_elr else last_known,
+        adding_replicas=None if adding == p.adding_replicas else adding,
+        removing_replicas=None if removing == p.removing_replicas else removing,
     )
-    if record.leader is None and record.isr is None and record.elr is None and record.last_known_elr is None:
+    if record == PartitionChangeRecord(topic_id, index):
         return None
     return record
 
 
 def _target_elr(
-    p: PartitionRegistration, isr: tuple[BrokerId, ...], min_isr: int, unclean: frozenset[int]
+    p: PartitionRegistration,
+    replicas: tuple[BrokerId, ...],
+    isr: tuple[BrokerId, ...],
+    min_isr: int,
+    unclean: frozenset[int],
 ) -> tuple[BrokerId, ...]:
     """The ELR after the ISR becomes `isr` (in replica order)."""
     if len(isr) >= min_isr:
         return ()
-    return tuple(r for r in p.replicas if (r in p.elr or r in p.isr) and r not in isr and r not in unclean)
+    return tuple(r for r in replicas if (r in p.elr or r in p.isr) and r not in isr and r not in unclean)
 
 
 def _elect(
     p: PartitionRegistration,
+    replicas: tuple[BrokerId, ...],
     may_lead: Callable[[int], bool],
     acceptable: Callable[[int], bool],
     elr: tuple[BrokerId, ...],
@@ -117,18 +142,18 @@ def _elect(
     election: int,
 ) -> tuple[int, bool]:
     """(leader, unclean): who leads after the change (NO_LEADER: nobody may)."""
-    if election == PREFERRED and p.replicas and may_lead(p.replicas[0]):
-        return p.replicas[0], False
+    if election == PREFERRED and replicas and may_lead(replicas[0]):
+        return replicas[0], False
     if p.has_leader and may_lead(p.leader):
         return p.leader, False
-    for replica in p.replicas:
+    for replica in replicas:
         if may_lead(replica):
             return replica, False
     if not isr and not elr and len(p.last_known_elr) == 1 and acceptable(p.last_known_elr[0]):
         return p.last_known_elr[0], True
     if election != UNCLEAN:
         return NO_LEADER, False
-    for replica in p.replicas:
+    for replica in replicas:
         if acceptable(replica):
             return replica, True
     return NO_LEADER, False

@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from odradek.security.sasl.jwt_validation import unsecured_token
 from odradek.security.sasl.mechanism import (
     OAUTHBEARER,
     PLAIN,
@@ -27,9 +26,6 @@ from odradek.security.sasl.mechanism import (
     SaslAuthenticationError,
     SaslClient,
 )
-from odradek.security.sasl.oauthbearer import OAuthBearerClient
-from odradek.security.sasl.plain import PlainClient
-from odradek.security.sasl.scram import ScramClient
 
 if TYPE_CHECKING:
     import ssl
@@ -55,6 +51,11 @@ def sasl_client_factory(
     mechanism: str, options: Mapping[str, str], *, now_s: Callable[[], float] = time.time
 ) -> Callable[[], SaslClient]:
     """A new mechanism client per login, from the login module's options."""
+    from odradek.security.sasl.jwt_validation import unsecured_token
+    from odradek.security.sasl.oauthbearer import OAuthBearerClient
+    from odradek.security.sasl.plain import PlainClient
+    from odradek.security.sasl.scram import ScramClient
+
     mechanism = mechanism.upper()
     if mechanism == OAUTHBEARER:
         subject = options.get("unsecuredLoginStringClaim_sub")

@@ -39,6 +39,7 @@ from odradek.sql.pull import duckdb_engine, joins, prepared
 from odradek.sql.pull.snapshot import Row, scan_topic, store_get, store_rows
 from odradek.sql.schema import Namespace
 from odradek.sql.types import SqlType
+from odradek.streams.errors import InvalidStateStoreException
 
 
 def execute_pull(
@@ -79,8 +80,16 @@ def _rows_of(server: Any, source: DataSource) -> list[Row]:
 
 
 def joined_rows(node: JoinNode, rows_of: Callable[[DataSource], list[Row]]) -> list[Row]:
-    """The rows of a two-table join (`rows_of` reads one table's snapshot)."""
-    left, right = joins.check_pullable(node)
+    """The rows of a join of tables (`rows_of` reads one table's snapshot); a multi-way join joins
+    the rows of the joins before it with its right table."""
+    joins.check_pullable(node)
+    left, right = node.left, node.right
+    assert isinstance(right, SourceNode)
+    if isinstance(left, JoinNode):
+        left_rows = joined_rows(left, rows_of)
+    else:
+        assert isinstance(left, SourceNode)
+        left_rows = rows_of(left.source)
     foreign_key = None
     if node.kind is JoinKind.FOREIGN_KEY:
         keys = [c.name for c in left.schema.key]
@@ -90,7 +99,7 @@ def joined_rows(node: JoinNode, rows_of: Callable[[DataSource], list[Row]]) -> l
         def foreign_key(row: Row) -> Any:
             return fk(row[0], row[1], r)
 
-    return joins.join_rows(node, rows_of(left.source), rows_of(right.source), foreign_key)
+    return joins.join_rows(node, left_rows, rows_of(right.source), foreign_key)
 
 
 def _via_duckdb(
@@ -152,7 +161,8 @@ def _store_of(server: Any, source: DataSource, wait: bool = True) -> Any:
         if wait:
             running.streams.wait_until_running(STORE_WAIT_S)
         store = running.streams.store(running.compiled.store)
-        store.kind  # noqa: B018 - raises while the query has no active task yet
+        if wait:
+            store.kind  # noqa: B018 - raises while the query has no active task yet
         return store
     except Exception as e:
         raise KsqlExecutionError(
@@ -224,19 +234,45 @@ def _key_lookup(predicate: ir.Expr, source: DataSource) -> list[tuple[Any, ...]]
 def execute_lookup(
     server: Any, lookup: prepared.Lookup, keys: list[str], wait: bool = True
 ) -> tuple[list[str], list[str], list[list[Any]]] | None:
-    """A prepared key lookup (`prepared.py`) for these keys: store gets and the projection.
+    """A prepared key lookup (`prepared.py`) for these keys: store reads and the projection, compiled
+    once per lookup.
 
     `wait=False` (on the event loop): None instead of waiting for a query that is not running."""
-    parts = _parts(lookup.planned.root)
-    source_node = parts["source"]
-    assert isinstance(source_node, SourceNode)
-    store = _store_of(server, source_node.source, wait)
+    if not lookup.compiled:
+        lookup.compiled.append(_compile_lookup(lookup))
+    source, order, types, project = lookup.compiled[0]
+    store = _store_of(server, source, wait)
     if store is None:
         if not wait:
             return None
-        raise KsqlExecutionError(f"The table {source_node.source.name} is not materialized on this server")
-    rows = [r for k in keys for r in store_get(store, (k,))]
-    return evaluate(lookup.planned, lookup.stmt, rows, server.engine, where_done=True)
+        raise KsqlExecutionError(f"The table {source.name} is not materialized on this server")
+    try:
+        rows = [r for k in keys for r in store_get(store, (k,))]
+    except InvalidStateStoreException as e:
+        raise KsqlExecutionError(f"The table {source.name} is not queryable yet: {e}") from e
+    r = RowContext()
+    result = []
+    for k, v, ts, ws, we in rows:
+        r.ts, r.ws, r.we = ts, ws, we
+        result.append(project(k, v, r))
+    limit = lookup.stmt.limit
+    return order, types, result if limit is None else result[:limit]
+
+
+def _compile_lookup(lookup: prepared.Lookup) -> tuple[DataSource, list[str], list[str], Any]:
+    """What `evaluate` does for a key lookup's rows (no WHERE left, no aggregate, ORDER BY or
+    OFFSET: `prepared.as_lookup` refuses those), compiled once."""
+    planned = lookup.planned
+    source_node = _parts(planned.root)["source"]
+    assert isinstance(source_node, SourceNode) and isinstance(planned.root, ProjectNode)
+    order = list(planned.select_order)
+    items = dict(planned.root.items)
+    project = _fn(
+        lambda c: "[" + ", ".join(c.compile(items[n]) for n in order) + "]",
+        [c.name for c in source_node.schema.key],
+        {},
+    )
+    return source_node.source, order, [str(_type(planned, n)) for n in order], project
 
 
 def evaluate(

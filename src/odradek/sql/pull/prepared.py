@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from odradek.sql.parser import ast
 from odradek.sql.plan import expressions as ir
@@ -37,6 +38,8 @@ class Lookup:
     stmt: ast.Query
     planned: PlannedQuery
     query_id: str  # the persistent query whose store holds the table
+    compiled: list[Any] = field(default_factory=list, compare=False)
+    """Filled on first use by the executor: what each request of the shape runs (projection etc.)."""
 
 
 def shape_of(text: str) -> tuple[str, list[str]] | None:

@@ -28,17 +28,18 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from odradek.http import HttpLimits, create_app
 from odradek.http.limits import LimitedRoute
 from odradek.sql.engine.entities import error_entity
 from odradek.sql.errors import BAD_REQUEST, NOT_FOUND, SERVER_NOT_READY, KsqlError
 from odradek.sql.parser import ast
+from odradek.sql.server.fast_lookups import FastLookups
 from odradek.sql.server.service import KsqlServer, StatementFailed
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
+def build_app(server: KsqlServer, lifespan: Any = None) -> ASGIApp:
     async def ksql(request: Request) -> Response:
         try:
             body = await _json_body(request)
@@ -196,17 +197,8 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
         request: Request, columns: list[str], types: list[str], rows: list[list[Any]], legacy: bool
     ) -> Response:
         """A pull query's whole answer in one body (the same bytes `_rows_response` streams)."""
-        if legacy:
-            schema = ", ".join(f"`{c}` {t}" for c, t in zip(columns, types, strict=True))
-            parts = [f'[{{"header":{{"queryId":"","schema":{json.dumps(schema)}}}}}']
-            parts += [",\n" + _dumps({"row": {"columns": row}}) for row in rows]
-            return Response(("".join(parts) + "]\n").encode(), media_type=KSQL_MEDIA)
-        header = _dumps({"queryId": "", "columnNames": columns, "columnTypes": types})
-        if "application/json" in request.headers.get("accept", ""):
-            body = "[" + header + "".join("," + _dumps(row) for row in rows) + "]\n"
-            return Response(body.encode(), media_type="application/json")
-        body = header + "\n" + "".join(_dumps(row) + "\n" for row in rows)
-        return Response(body.encode(), media_type=DELIMITED)
+        content, media = pull_body(columns, types, rows, legacy, request.headers.get("accept", ""))
+        return Response(content, media_type=media)
 
     def _rows_response(
         request: Request,
@@ -387,13 +379,34 @@ def build_app(server: KsqlServer, lifespan: Any = None) -> Starlette:
         Route("/status", status_all, methods=["GET"]),
         Route("/status/{type}/{entity}/{action}", status_one, methods=["GET"]),
     ]
-    return create_app(
+    app = create_app(
         "sql",
         routes,
         lifespan=lifespan,
         media_type=KSQL_MEDIA,
         health_checks={"command_runner": lambda: server.ready},
     )
+    if server.engine.config.get("ksql.query.pull.fast.path.enabled", "true") != "true":
+        return app
+    return FastLookups(app, server, app.state.metrics, pull_body)
+
+
+def pull_body(
+    columns: list[str], types: list[str], rows: list[list[Any]], legacy: bool, accept: str
+) -> tuple[bytes, str]:
+    """A pull query's whole answer (body, media type): `/query`'s (`legacy`) or `/query-stream`'s
+    in the format `accept` asks for; the same bytes `_rows_response` streams."""
+    if legacy:
+        schema = ", ".join(f"`{c}` {t}" for c, t in zip(columns, types, strict=True))
+        parts = [f'[{{"header":{{"queryId":"","schema":{json.dumps(schema)}}}}}']
+        parts += [",\n" + _dumps({"row": {"columns": row}}) for row in rows]
+        return ("".join(parts) + "]\n").encode(), KSQL_MEDIA
+    header = _dumps({"queryId": "", "columnNames": columns, "columnTypes": types})
+    if "application/json" in accept:
+        return (
+            "[" + header + "".join("," + _dumps(row) for row in rows) + "]\n"
+        ).encode(), "application/json"
+    return (header + "\n" + "".join(_dumps(row) + "\n" for row in rows)).encode(), DELIMITED
 
 
 def _type_of(planned: Any, name: str) -> Any:

@@ -56,7 +56,10 @@ class Cluster:
         self.client = dict(client_config or {})
         """Settings every Kafka client of the server takes (security), without bootstrap.servers."""
         self.config = {"bootstrap.servers": bootstrap, **self.client}
-        self.admin = AdminClient(self.config)
+        # a metadata request for one topic must not create it (librdkafka's admin client is a
+        # producer handle, which would ask the broker to auto-create: a later CREATE STREAM with
+        # PARTITIONS=2 then met a 1-partition topic)
+        self.admin = AdminClient({**self.config, "allow.auto.create.topics": False})
         self.registry = registry  # ksql.schema.registry.url: AVRO, PROTOBUF, JSON_SR and ASSERT SCHEMA
         self._producer: Producer | None = None
         self._lock = threading.Lock()

@@ -19,7 +19,7 @@ from odradek.streams.config import StreamsConfig
 from odradek.streams.engine.task import Task
 from odradek.streams.runtime.checkpoint import read_checkpoint, write_checkpoint
 from odradek.streams.runtime.state_directory import StateDirectory
-from odradek.streams.state.buffered import BufferedStore
+from odradek.streams.state.buffered import BufferedStore, StoreGuard
 from odradek.streams.state.factory import open_store
 from odradek.streams.topology import Topology
 
@@ -58,6 +58,10 @@ class GlobalStreamThread:
             self.stores[name] = open_store(g.spec, self.task_dir, key_default, value_default)
             nodes += [g.source, g.processor]
         self.task = Task("global", topology, nodes, self.stores, _NoSinks(), config, wall_clock, lambda t: t)
+        self.state_lock = StoreGuard()
+        """Held while this thread writes the global stores (their `guard`, see `BufferedStore.snapshot`)."""
+        for store in self.stores.values():
+            store.guard = self.state_lock
         self.offsets = read_checkpoint(self.task_dir)
         self.bootstrapped = threading.Event()
         self._stop = False
@@ -73,6 +77,21 @@ class GlobalStreamThread:
         self._stop = True
         if self._thread is not None:
             self._thread.join(30)
+
+    def _process(self, messages: list[Any], pending: set[tuple[str, int]]) -> None:
+        for msg in messages:
+            err = msg.error()
+            tp = (msg.topic(), msg.partition())
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    pending.discard(tp)
+                    continue
+                raise KafkaException(err)
+            self.task.process(
+                tp[0], tp[1], msg.offset(), msg.timestamp()[1], msg.key(), msg.value(), msg.headers()
+            )
+            self.offsets[tp] = msg.offset() + 1
+        self.task.commit()
 
     def _run(self) -> None:
         consumer = Consumer(
@@ -104,19 +123,8 @@ class GlobalStreamThread:
             last_checkpoint = dict(self.offsets)
             while not self._stop:
                 messages: list[Any] = consumer.consume(5000, 0.2)
-                for msg in messages:
-                    err = msg.error()
-                    tp = (msg.topic(), msg.partition())
-                    if err is not None:
-                        if err.code() == KafkaError._PARTITION_EOF:
-                            pending.discard(tp)
-                            continue
-                        raise KafkaException(err)
-                    self.task.process(
-                        tp[0], tp[1], msg.offset(), msg.timestamp()[1], msg.key(), msg.value(), msg.headers()
-                    )
-                    self.offsets[tp] = msg.offset() + 1
-                self.task.commit()
+                with self.state_lock:  # queries' snapshots see the stores between two batches
+                    self._process(messages, pending)
                 if self.offsets != last_checkpoint:
                     write_checkpoint(self.task_dir, self.offsets)
                     last_checkpoint = dict(self.offsets)
@@ -129,5 +137,6 @@ class GlobalStreamThread:
             self.on_error(exc)
         finally:
             consumer.close()
-            self.task.close()
+            with self.state_lock:
+                self.task.close()
             self.state_directory.unlock("global")

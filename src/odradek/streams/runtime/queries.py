@@ -1,4 +1,9 @@
-"""Read-only views over the local copies of a store (one per task of this instance) for queries."""
+"""Read-only views over the local copies of a store (one per task of this instance) for queries.
+
+They run in other threads than the stream thread writing the stores: scans read each store's
+`snapshot()` (consistent: the store between two of the writer's batches), key lookups the store's
+`read` (no lock, no cache fill).
+"""
 
 from __future__ import annotations
 
@@ -39,6 +44,14 @@ class LocalStoreView:
             raise InvalidStateStoreException(f"store {self.name!r} has no active task on this instance")
         return stores
 
+    def _snapshots(self) -> list[Any]:
+        return [store.snapshot() for store in self._all()]
+
+    def snapshot(self) -> LocalStoreView:
+        """This view over snapshots of its stores taken now: several reads that must agree."""
+        stores = self._snapshots()
+        return LocalStoreView(self.name, lambda: stores, self.panes)
+
     @property
     def kind(self) -> str:
         first = self._all()[0]
@@ -52,9 +65,9 @@ class LocalStoreView:
         """The value of `key`; of a versioned store, optionally as of a time (KIP-889)."""
         for store in self._all():
             if isinstance(store, VersionedKeyValueStore):
-                value = store.get(key, as_of_timestamp)
+                value = store.snapshot().get(key, as_of_timestamp)
             elif isinstance(store, KeyValueStore):
-                value = store.get(key)
+                value = store.read(key)
             else:
                 continue
             if value is not None:
@@ -63,13 +76,13 @@ class LocalStoreView:
 
     def range(self, from_key: Any = None, to_key: Any = None) -> list[tuple[Any, Any]]:
         out = []
-        for store in self._all():
+        for store in self._snapshots():
             out += [(k, _plain(v)) for k, v in store.range(from_key, to_key)]
         return sorted(out, key=lambda kv: repr(kv[0]))
 
     def all(self) -> list[tuple[Any, Any]]:
         out: list[tuple[Any, Any]] = []
-        for store in self._all():
+        for store in self._snapshots():
             if isinstance(store, KeyValueStore | VersionedKeyValueStore):
                 out += [(k, _plain(v)) for k, v in store.all()]
             elif self.panes is not None:
@@ -99,7 +112,7 @@ class LocalStoreView:
     def fetch(self, key: Any, time_from: int, time_to: int) -> list[tuple[int, Any]]:
         """Window stores: (window start, value) of `key`'s windows starting in [time_from, time_to]."""
         out = []
-        for store in self._all():
+        for store in self._snapshots():
             if isinstance(store, WindowStore) and self.panes is not None:
                 windows, _ = self.panes
                 panes = dict(store.fetch_range(key, time_from, time_to + windows.size_ms - 1))

@@ -31,6 +31,7 @@ from odradek.streams.handlers import ErrorHandlerContext, HandlerAction
 from odradek.streams.runtime.collector import ProducerCollector
 from odradek.streams.runtime.restore import RestoreJob, StateRestorer
 from odradek.streams.runtime.tasks import ActiveTask, TaskFactory, TaskState
+from odradek.streams.state.buffered import StoreGuard
 
 log = logging.getLogger("odradek.streams")
 
@@ -94,6 +95,9 @@ class StreamThread:
         self.last_commit_ms = now_ms()
         self.assigned: set[tuple[str, int]] = set()
         self.lag: dict[tuple[str, int], int] = {}
+        self.state_lock = StoreGuard()
+        """Held while this thread changes its tasks' stores (processing, commit, close): the stores'
+        `guard`, so a query's snapshot sees them between two batches."""
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -198,8 +202,9 @@ class StreamThread:
             except KafkaException:
                 log.warning("aborting the transaction of %s failed", self.name)
             self.in_txn = False
-        for active in list(self.tasks.values()):
-            self.factory.close(active, clean)
+        with self.state_lock:
+            for active in list(self.tasks.values()):
+                self.factory.close(active, clean)
         self.tasks.clear()
         self.by_partition.clear()
         self.consumer.close()
@@ -240,6 +245,12 @@ class StreamThread:
 
     def _run_once(self, max_records: int, poll_s: float) -> None:
         messages: list[Any] = self._in_time_order(poll_batch(self.consumer, max_records, poll_s))
+        with self.state_lock:  # readers of the stores (queries) see them between two batches
+            now = self._process(messages)
+        self._check_failed_deliveries()
+        self._maybe_commit(now)
+
+    def _process(self, messages: list[Any]) -> int:
         started = time.perf_counter()
         touched: dict[str, ActiveTask] = {}
         rewound: set[tuple[str, int]] = set()
@@ -285,8 +296,7 @@ class StreamThread:
             if active.state is TaskState.RUNNING:
                 active.task.on_wall_clock(now)
         self._check_restores()
-        self._check_failed_deliveries()
-        self._maybe_commit(now)
+        return now
 
     def _consumer_error(self, err: KafkaError) -> None:
         if err.code() == KafkaError._PARTITION_EOF:
@@ -324,8 +334,9 @@ class StreamThread:
         if self.eos:
             try:
                 self._ensure_txn()
-                for active in running:
-                    active.task.prepare_commit()
+                with self.state_lock:
+                    for active in running:
+                        active.task.prepare_commit()
                 if offsets:
                     self.producer.send_offsets_to_transaction(
                         [TopicPartition(t, p, o) for (t, p), o in offsets.items()],
@@ -338,16 +349,19 @@ class StreamThread:
                 self._transaction_failed(exc)
                 return
         else:
-            for active in running:
-                active.task.prepare_commit()
+            with self.state_lock:
+                for active in running:
+                    active.task.prepare_commit()
             self.collector.flush()
             self._check_failed_deliveries()
             if offsets:
                 self.consumer.commit(
                     offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
                 )
+        with self.state_lock:
+            for active in running:
+                active.task.complete_commit()
         for active in running:
-            active.task.complete_commit()
             self.factory.write_checkpoint(active, self.collector.changelog_offsets)
             for tp, off in active.consumed.items():
                 active.committed[tp] = off
@@ -370,8 +384,9 @@ class StreamThread:
     def _reset_tasks(self) -> None:
         """Close every task without committing and start it again from the committed offsets."""
         assigned = [tp for a in self.tasks.values() for tp in a.inputs if tp in self.assigned]
-        for active in list(self.tasks.values()):
-            self.factory.close(active, clean=False)
+        with self.state_lock:
+            for active in list(self.tasks.values()):
+                self.factory.close(active, clean=False)
         self.tasks.clear()
         self.by_partition.clear()
         committed = self.consumer.committed([TopicPartition(t, p) for t, p in assigned], 30)
@@ -441,6 +456,9 @@ class StreamThread:
             active = self.tasks.get(task_id)
             if active is None:
                 active = self.factory.create(task_id, self.collector)
+                for store in active.task.stores.values():
+                    if store not in self.factory.global_stores.values():
+                        store.guard = self.state_lock
                 self.tasks[task_id] = active
                 if active.changelogs:
                     active.state = TaskState.RESTORING
@@ -472,7 +490,8 @@ class StreamThread:
         for active in affected.values():
             if active.state is TaskState.RESTORING:
                 self.restorer.cancel(active.task_id)
-            self.factory.close(active, clean and active.state is TaskState.RUNNING)
+            with self.state_lock:
+                self.factory.close(active, clean and active.state is TaskState.RUNNING)
             del self.tasks[active.task_id]
             for tp in active.inputs:
                 if self.by_partition.get(tp) is active:

@@ -8,12 +8,20 @@ restore replays the committed tail. `abort()` drops the buffer (the byte store i
 
 Clean entries stay cached for reads up to `cache_max_entries`, then the clean cache is dropped whole.
 Keys that cannot be hashed (a JSON object as key) are cached by their serialized bytes.
+
+Readers in other threads (interactive and pull queries) never iterate the live store: `snapshot()`
+takes `guard` (the lock the writing thread holds while it processes a batch and commits) just long
+enough to copy the write buffer and take the byte store's O(1) snapshot, and returns a private,
+read-only copy of the store with the same read API. Point reads from another thread go through the
+store's `read` (no cache fill: the cache belongs to the writer).
 """
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from odradek.streams.serdes import Serde
 from odradek.streams.state.bytes_store import BytesStore
@@ -24,6 +32,36 @@ ChangelogSender = Callable[[bytes, bytes | None, int], None]
 _PLAIN = frozenset({bytes, str, int, float})
 DELETED: Any = object()
 MISSING: Any = object()
+
+
+class StoreGuard:
+    """The lock a thread holds while it changes its stores (reentrant), fair to a waiting reader:
+    a thread that wants it waits at a gate first, so a writer that releases it and comes back for its
+    next batch waits behind the reader instead of taking it again at once (a plain lock would let
+    a busy stream thread starve the reader)."""
+
+    __slots__ = ("_depth", "_gate", "_lock", "_owner")
+
+    def __init__(self) -> None:
+        self._gate = threading.Lock()
+        self._lock = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        if self._owner == me:
+            self._depth += 1
+            return
+        with self._gate:
+            self._lock.acquire()
+        self._owner, self._depth = me, 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
 
 
 class UnhashableKey:
@@ -40,6 +78,8 @@ class UnhashableKey:
 
 
 class BufferedStore:
+    is_snapshot = False
+
     def __init__(
         self,
         name: str,
@@ -62,6 +102,8 @@ class BufferedStore:
         self._prepared: list[tuple[bytes, bytes | None]] | None = None
         self.stream_time = -1
         self.open = True
+        self.guard = StoreGuard()
+        """Held by the writing thread while it changes the store (the stream thread sets its own)."""
 
     def hashable_key(self, key: Any) -> Any:
         if type(key) in _PLAIN:
@@ -94,6 +136,30 @@ class BufferedStore:
 
     def dirty_count(self) -> int:
         return len(self._dirty)
+
+    # -- snapshots for readers in other threads -----------------------------------------------------------
+
+    def snapshot(self) -> Self:
+        """A read-only copy of the store as it is now (committed entries and the write buffer): the
+        writer's later puts and commits do not show in it. Costs a copy of the write buffer under
+        `guard`; the byte store's snapshot is O(1)."""
+        if self.is_snapshot:
+            return self
+        with self.guard:
+            frozen = copy.copy(self)
+            frozen._dirty = dict(self._dirty)
+            cache = self._cache
+            frozen._cache = {hk: cache[hk] for hk in frozen._dirty}
+            frozen.inner = self.inner.snapshot()
+            self._freeze(frozen)
+        frozen._prepared = None
+        frozen.changelog = None
+        frozen.guard = StoreGuard()
+        frozen.is_snapshot = True
+        return frozen
+
+    def _freeze(self, frozen: Self) -> None:
+        """Copy what else a subclass's reads need into `frozen` (called under `guard`)."""
 
     def prepare_commit(self) -> None:
         if self._prepared is not None:

@@ -1,6 +1,10 @@
 """Ordered byte maps under the typed stores: `MemoryBytesStore` (a dict) and `RocksDBBytesStore`
 (RocksDB through `rocksdict`, raw bytes mode). Both give point reads and writes, atomic batches and
 ordered range scans, so every typed store and every test runs over either.
+
+`snapshot()` gives a read-only view of the map as it is now, in O(1): a RocksDB snapshot, or the
+dict shared copy-on-write (the next write copies it first). Readers in other threads (interactive
+and pull queries) scan it while the owner keeps writing.
 """
 
 from __future__ import annotations
@@ -8,9 +12,10 @@ from __future__ import annotations
 import bisect
 import operator
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from odradek.streams.errors import ProcessorStateException
 
@@ -28,6 +33,10 @@ class BytesStore(Protocol):
 
     def approximate_count(self) -> int: ...
 
+    def snapshot(self) -> BytesStore:
+        """A read-only view of the map as it is now (`get`, `range`); later writes do not show."""
+        ...
+
     def flush(self) -> None: ...
 
     def close(self) -> None: ...
@@ -37,11 +46,19 @@ class MemoryBytesStore:
     def __init__(self) -> None:
         self._data: dict[bytes, bytes] = {}
         self._sorted: list[bytes] | None = None
+        self._shared = False
+        """A snapshot holds `_data`: the next write copies it first (copy-on-write)."""
+        self._read_only = False
 
     def get(self, key: bytes) -> bytes | None:
         return self._data.get(key)
 
     def write(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
+        if self._read_only:
+            raise TypeError("a store snapshot is read-only")
+        if self._shared:
+            self._data = dict(self._data)
+            self._shared = False
         data = self._data
         for key, value in entries:
             if value is None:
@@ -67,11 +84,17 @@ class MemoryBytesStore:
     def approximate_count(self) -> int:
         return len(self._data)
 
+    def snapshot(self) -> MemoryBytesStore:
+        frozen = MemoryBytesStore()
+        frozen._data, frozen._sorted, frozen._read_only = self._data, self._sorted, True
+        self._shared = True
+        return frozen
+
     def flush(self) -> None:
         pass
 
     def close(self) -> None:
-        self._data.clear()
+        self._data = {}  # not clear(): a snapshot may still read the old dict
         self._sorted = None
 
 
@@ -133,6 +156,9 @@ class RocksDBBytesStore:
     def approximate_count(self) -> int:
         return int(self._db.property_int_value("rocksdb.estimate-num-keys") or 0)
 
+    def snapshot(self) -> RocksDBSnapshot:
+        return RocksDBSnapshot(self._db.iter())
+
     def flush(self) -> None:
         self._db.flush()
 
@@ -144,3 +170,50 @@ class RocksDBBytesStore:
     def destroy(self) -> None:
         self.close()
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+class RocksDBSnapshot:
+    """The database as it was when this was made: one RocksDB iterator, which reads from the point in
+    time it was created (seeks do not move it forward; rocksdict keeps the database open while it
+    lives, even past `close`). Its reads are serialized: an iterator is not shared by threads."""
+
+    def __init__(self, iterator: Any) -> None:
+        self._it = iterator
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> bytes | None:
+        with self._lock:
+            it = self._it
+            it.seek(key)
+            return bytes(it.value()) if it.valid() and it.key() == key else None
+
+    def range(self, lo: bytes | None, hi: bytes | None) -> Iterator[tuple[bytes, bytes]]:
+        out = []
+        with self._lock:
+            it = self._it
+            if lo is None:
+                it.seek_to_first()
+            else:
+                it.seek(lo)
+            while it.valid():
+                key = it.key()
+                if hi is not None and key >= hi:
+                    break
+                out.append((key, it.value()))
+                it.next()
+        return iter(out)
+
+    def write(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
+        raise TypeError("a store snapshot is read-only")
+
+    def approximate_count(self) -> int:
+        return 0
+
+    def snapshot(self) -> RocksDBSnapshot:
+        return self
+
+    def flush(self) -> None:
+        raise TypeError("a store snapshot is read-only")
+
+    def close(self) -> None:
+        pass

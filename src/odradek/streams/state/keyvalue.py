@@ -75,6 +75,18 @@ class KeyValueStore(BufferedStore):
             self._cache[self.hashable_key(key)] = value
         return None if value is DELETED else value
 
+    def read(self, key: Any) -> Any:
+        """`get` for a reader in another thread: one key's current value, without filling the cache
+        (the cache belongs to the writing thread)."""
+        try:
+            value = self._cache.get(key, MISSING)
+        except TypeError:
+            value = self._cache.get(UnhashableKey(self.key_bytes(key)), MISSING)
+        if value is MISSING:
+            raw = self.inner.get(self.key_bytes(key))
+            return None if raw is None else self.value_serde.deserialize(self.topic, raw)
+        return None if value is DELETED else value
+
     def put(self, key: Any, value: Any) -> None:
         if value is None:
             self.delete(key)

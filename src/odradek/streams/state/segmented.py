@@ -49,6 +49,11 @@ class _Segments:
                 seg = self.segments[sid] = self.opener(sid)
             seg.write(items)
 
+    def snapshot(self) -> _Segments:
+        frozen = _Segments(_read_only, self.interval)
+        frozen.segments = {sid: seg.snapshot() for sid, seg in list(self.segments.items())}
+        return frozen
+
     def drop_before(self, t1: int) -> None:
         """Drop segments whose every t1 is < `t1`."""
         for sid in sorted(self.segments):
@@ -61,6 +66,10 @@ class _Segments:
         for seg in self.segments.values():
             seg.close()
         self.segments.clear()
+
+
+def _read_only(segment: int) -> BytesStore:
+    raise TypeError("a store snapshot is read-only")
 
 
 def _prefix(kb: bytes) -> bytes:
@@ -286,6 +295,12 @@ class SegmentedStore(BufferedStore):
             value = decoded[kb] if kb in decoded else self.value_serde.deserialize(self.topic, found[kb])
             out.append((key, t1, t2, value))
         return out
+
+    def _freeze(self, frozen: Any) -> None:
+        frozen.segments = frozen.inner
+        frozen._dirty_index = None  # the copy builds its own from its `_dirty` when it scans
+        frozen._prefixes = {}
+        frozen._prepared_times = []
 
     def abort(self) -> None:
         super().abort()

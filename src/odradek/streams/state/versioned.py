@@ -134,6 +134,9 @@ class VersionedKeyValueStore(BufferedStore):
             self._cache[hk] = found
         return [] if found is DELETED else found
 
+    def _freeze(self, frozen: Any) -> None:
+        frozen._log = []
+
     def _horizon(self) -> int:
         return self.observed_time - self.history_retention_ms
 
