@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import Schema, SchemaReference, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.confluent import meta_pb2
 from confluent_kafka.schema_registry.confluent.type import decimal_pb2, decimal_utils
@@ -366,3 +366,102 @@ def test_protobuf_and_json_sr_in_and_out(
     )
     rows = server.wait_rows(f"SELECT * FROM {js_out} WHERE id = 9;", 1)
     assert rows == [[9, "dee", 0]]
+
+
+def _referencing_order_class(tag: str) -> Any:
+    """shop_<tag>.Order in its own file, importing shop_<tag>.Customer from another file (which
+    ProtobufSerializer registers as a subject of its own and names in the order's references)."""
+    fd = descriptor_pb2.FieldDescriptorProto
+    package = f"shop_{tag}"
+    common = descriptor_pb2.FileDescriptorProto(
+        name=f"{package}/customer.proto", package=package, syntax="proto3"
+    )
+    customer = common.message_type.add(name="Customer")
+    customer.field.add(name="name", number=1, type=fd.TYPE_STRING, label=fd.LABEL_OPTIONAL)
+    customer.field.add(name="tier", number=2, type=fd.TYPE_INT32, label=fd.LABEL_OPTIONAL)
+    order = descriptor_pb2.FileDescriptorProto(
+        name=f"{package}/order.proto", package=package, syntax="proto3"
+    )
+    order.dependency.append(common.name)
+    message = order.message_type.add(name="Order")
+    message.field.add(name="id", number=1, type=fd.TYPE_INT64, label=fd.LABEL_OPTIONAL)
+    message.field.add(
+        name="customer",
+        number=2,
+        type=fd.TYPE_MESSAGE,
+        type_name=f".{package}.Customer",
+        label=fd.LABEL_OPTIONAL,
+    )
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(common)
+    pool.Add(order)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.Order"))
+
+
+def test_schemas_with_references(
+    server: SqlServerProcess, sql_bootstrap: str, client: SchemaRegistryClient
+) -> None:
+    # Protobuf: the value schema imports another file, registered as its own subject
+    tag = uuid.uuid4().hex[:6]
+    topic = unique("pb_refs").lower()
+    order = _referencing_order_class(tag)
+    writer = ProtobufSerializer(order, client, {"use.deprecated.format": False})
+    context = SerializationContext(topic, MessageField.VALUE)
+    records = []
+    for i, (name, tier) in enumerate((("ada", 2), ("bob", 1)), start=1):
+        msg = order(id=i)
+        msg.customer.name, msg.customer.tier = name, tier
+        records.append((None, writer(msg, context)))
+    produce(sql_bootstrap, topic, records)
+    assert [r.subject for r in client.get_latest_version(f"{topic}-value").schema.references or []] == [
+        f"shop_{tag}/customer.proto"
+    ]
+    src = topic.upper()
+    server.ok(f"CREATE STREAM {src} WITH (KAFKA_TOPIC='{topic}', VALUE_FORMAT='PROTOBUF');")
+    assert fields_of(server, src) == [("ID", "BIGINT", None), ("CUSTOMER", "STRUCT", None)]
+    scanned = server.query_stream(f"SELECT id, customer->name, customer->tier FROM {src} WHERE id = 2;")
+    assert scanned[1:] == [[2, "bob", 1]]
+
+    # a persistent query reads the referencing records and writes its own schema
+    out_name = unique("PB_REFS_OUT")
+    server.ok(f"CREATE STREAM {out_name} AS SELECT id, customer->name AS who, customer FROM {src};")
+    cls = _class_of(client, f"{out_name}-value")
+    reader = ProtobufDeserializer(cls, {"use.deprecated.format": False})
+    out = [
+        reader(v, SerializationContext(out_name, MessageField.VALUE))
+        for _, v in consume(sql_bootstrap, out_name, 2)
+    ]
+    assert sorted((m.ID, m.WHO, m.CUSTOMER.TIER) for m in out) == [(1, "ada", 2), (2, "bob", 1)]
+
+    # Avro: a field's named type lives in another subject
+    customer_subject = f"customer-{tag}"
+    customer_avro = {
+        "type": "record",
+        "name": "Customer",
+        "namespace": f"shop_{tag}",
+        "fields": [{"name": "name", "type": "string"}, {"name": "tier", "type": "int"}],
+    }
+    client.register_schema(customer_subject, Schema(json.dumps(customer_avro), "AVRO"))
+    order_avro = {
+        "type": "record",
+        "name": "Order",
+        "namespace": f"shop_{tag}",
+        "fields": [{"name": "id", "type": "long"}, {"name": "customer", "type": f"shop_{tag}.Customer"}],
+    }
+    topic = unique("avro_refs").lower()
+    schema = Schema(
+        json.dumps(order_avro), "AVRO", [SchemaReference(f"shop_{tag}.Customer", customer_subject, 1)]
+    )
+    client.register_schema(f"{topic}-value", schema)
+    writer_avro = AvroSerializer(
+        client, schema, conf={"auto.register.schemas": False, "use.latest.version": True}
+    )
+    context = SerializationContext(topic, MessageField.VALUE)
+    produce(
+        sql_bootstrap, topic, [(None, writer_avro({"id": 3, "customer": {"name": "cy", "tier": 5}}, context))]
+    )
+    src = topic.upper()
+    server.ok(f"CREATE STREAM {src} WITH (KAFKA_TOPIC='{topic}', VALUE_FORMAT='AVRO');")
+    assert fields_of(server, src) == [("ID", "BIGINT", None), ("CUSTOMER", "STRUCT", None)]
+    scanned = server.query_stream(f"SELECT id, customer->name, customer->tier FROM {src};")
+    assert scanned[1:] == [[3, "cy", 5]]

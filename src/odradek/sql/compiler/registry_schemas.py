@@ -32,6 +32,7 @@ ProtobufConverter (which ksqlDB uses) writes and reads it; without it a decimal 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from confluent_kafka.schema_registry.confluent import meta_pb2
@@ -179,9 +180,18 @@ def sql_type_of_avro(schema: Any, named: dict[str, Any] | None = None) -> SqlTyp
     return sql_type_of_avro(kind, named)
 
 
-def columns_of_avro(schema_text: str, namespace: Namespace) -> list[Column]:
+def avro_named(references: Sequence[str]) -> dict[str, Any]:
+    """The named types the referenced Avro schemas define (texts in dependency order), by name and
+    full name, as Confluent's references resolve them."""
+    named: dict[str, Any] = {}
+    for text in references:
+        sql_type_of_avro(json.loads(text), named)
+    return named
+
+
+def columns_of_avro(schema_text: str, namespace: Namespace, references: Sequence[str] = ()) -> list[Column]:
     schema = json.loads(schema_text)
-    typ = sql_type_of_avro(schema)
+    typ = sql_type_of_avro(schema, avro_named(references))
     return _columns(typ, namespace)
 
 
@@ -253,22 +263,33 @@ def json_schema(columns: tuple[Column, ...], wrap: bool) -> str:
 # -- JSON Schema -> SQL -------------------------------------------------------------------------------------
 
 
-def sql_type_of_json(schema: dict[str, Any], root: dict[str, Any] | None = None) -> SqlType:
+def sql_type_of_json(
+    schema: dict[str, Any],
+    root: dict[str, Any] | None = None,
+    documents: dict[str, dict[str, Any]] | None = None,
+) -> SqlType:
+    """`documents`: the referenced schemas by reference name, for `$ref`s outside the schema."""
     root = schema if root is None else root
+    documents = {} if documents is None else documents
     if "$ref" in schema:
         ref = str(schema["$ref"])
-        if not ref.startswith("#/"):
-            raise UnsupportedSchema(f"JSON Schema references outside the schema are not supported: {ref}")
+        document, _, pointer = ref.partition("#")
+        if document:
+            if document not in documents:
+                raise UnsupportedSchema(f"JSON Schema reference {ref!r} names no schema reference")
+            root = documents[document]
         target: Any = root
-        for part in ref[2:].split("/"):
+        for part in (p for p in pointer.split("/") if p):
+            if not isinstance(target, dict) or part not in target:
+                raise UnsupportedSchema(f"JSON Schema reference {ref!r} points at nothing")
             target = target[part]
-        return sql_type_of_json(target, root)
+        return sql_type_of_json(target, root, documents)
     for combiner in ("oneOf", "anyOf"):
         if combiner in schema:
             branches = [b for b in schema[combiner] if b.get("type") != "null"]
             if len(branches) != 1:
                 raise UnsupportedSchema(f"JSON Schema {combiner} other than [null, T] is not supported")
-            return sql_type_of_json(branches[0], root)
+            return sql_type_of_json(branches[0], root, documents)
     kind = schema.get("type")
     if isinstance(kind, list):
         kinds = [k for k in kind if k != "null"]
@@ -295,20 +316,29 @@ def sql_type_of_json(schema: dict[str, Any], root: dict[str, Any] | None = None)
     if kind == "string":
         return t.BYTES if connect == "bytes" else t.STRING
     if kind == "array":
-        return t.array(sql_type_of_json(schema.get("items", {"type": "string"}), root))
+        return t.array(sql_type_of_json(schema.get("items", {"type": "string"}), root, documents))
     if kind == "object" or "properties" in schema:
         props = schema.get("properties")
         if props:
-            return t.struct([(n.upper(), sql_type_of_json(p, root)) for n, p in props.items()])
+            return t.struct([(n.upper(), sql_type_of_json(p, root, documents)) for n, p in props.items()])
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):
-            return t.map_of(t.STRING, sql_type_of_json(extra, root))
+            return t.map_of(t.STRING, sql_type_of_json(extra, root, documents))
         raise UnsupportedSchema("a JSON Schema object needs properties or additionalProperties")
     raise UnsupportedSchema(f"JSON Schema type {kind!r} has no SQL type")
 
 
-def columns_of_json(schema_text: str, namespace: Namespace) -> list[Column]:
-    return _columns(sql_type_of_json(json.loads(schema_text)), namespace)
+def columns_of_json(
+    schema_text: str, namespace: Namespace, references: Sequence[tuple[str, str]] = ()
+) -> list[Column]:
+    """`references`: (reference name, schema text) of the schemas a `$ref` may name."""
+    documents: dict[str, dict[str, Any]] = {}
+    for name, text in references:
+        document = json.loads(text)
+        documents[name] = document
+        if isinstance(document, dict) and isinstance(document.get("$id"), str):
+            documents.setdefault(document["$id"], document)
+    return _columns(sql_type_of_json(json.loads(schema_text), None, documents), namespace)
 
 
 # -- SQL -> Protobuf -----------------------------------------------------------------------------------------

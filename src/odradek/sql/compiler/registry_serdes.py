@@ -22,7 +22,7 @@ import io
 import json
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import fastavro
@@ -70,8 +70,14 @@ class SchemaRegistry:
         else:
             self.url = getattr(url_or_client, "url", "")
             self.client = url_or_client
+        # Protobuf schemas are read as descriptors (`format=serialized`) through a client of their
+        # own: the client caches by id and by subject version whatever format it fetched first
+        self.serialized_client = self.client
+        if isinstance(url_or_client, str) and not url_or_client.startswith("mock://"):
+            self.serialized_client = SchemaRegistryClient.new_client({"url": url_or_client, **(conf or {})})
         self._lock = threading.Lock()
         self._by_id: dict[tuple[int, str | None], Any] = {}
+        self._by_version: dict[tuple[str, int, str | None], Any] = {}
 
     def register(self, subject: str, schema_type: str, text: str) -> int:
         from confluent_kafka.schema_registry import Schema
@@ -84,9 +90,43 @@ class SchemaRegistry:
         with self._lock:
             cached = self._by_id.get((schema_id, fmt))
         if cached is None:
-            cached = self.client.get_schema(schema_id, fmt=fmt) if fmt else self.client.get_schema(schema_id)
+            if fmt:
+                cached = self.serialized_client.get_schema(schema_id, fmt=fmt)
+            else:
+                cached = self.client.get_schema(schema_id)
             with self._lock:
                 self._by_id[(schema_id, fmt)] = cached
+        return cached
+
+    def referenced(self, schema: Any, serialized: bool = False) -> list[tuple[str, Any]]:
+        """The schemas `schema` references (Confluent schema references), recursively, as
+        (reference name, schema) with every schema after the ones it references; each referenced
+        subject version is fetched once."""
+        out: list[tuple[str, Any]] = []
+        seen: set[str] = set()
+
+        def walk(current: Any) -> None:
+            for ref in current.references or ():
+                if ref.name in seen:
+                    continue
+                seen.add(ref.name)
+                found = self._version(str(ref.subject), int(ref.version), serialized)
+                walk(found)
+                out.append((str(ref.name), found))
+
+        walk(schema)
+        return out
+
+    def _version(self, subject: str, version: int, serialized: bool) -> Any:
+        fmt = "serialized" if serialized else None
+        key = (subject, version, fmt)
+        with self._lock:
+            cached = self._by_version.get(key)
+        if cached is None:
+            client = self.serialized_client if serialized else self.client
+            cached = client.get_version(subject, version, True, fmt).schema
+            with self._lock:
+                self._by_version[key] = cached
         return cached
 
     def latest(self, subject: str) -> tuple[int, Any]:
@@ -121,9 +161,10 @@ class SchemaRegistry:
         return True
 
     def close(self) -> None:
-        close = getattr(self.client, "close", None)
-        if close is not None:
-            close()
+        for client in {id(c): c for c in (self.client, self.serialized_client)}.values():
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
 
     # -- inference -----------------------------------------------------------------------------------
 
@@ -142,9 +183,11 @@ class SchemaRegistry:
                 f"the {'key' if is_key else 'value'} schema (id {schema_id}) is {have}, not {fmt}"
             )
         if want == "AVRO":
-            return columns_of_avro(schema.schema_str, namespace)
+            references = [ref.schema_str for _, ref in self.referenced(schema)]
+            return columns_of_avro(schema.schema_str, namespace, references)
         if want == "JSON":
-            return columns_of_json(schema.schema_str, namespace)
+            named = [(name, ref.schema_str) for name, ref in self.referenced(schema)]
+            return columns_of_json(schema.schema_str, namespace, named)
         return columns_of_message(_protobuf_reader(self, schema_id).descriptor, namespace)
 
     def decode(self, data: bytes) -> tuple[str, Any] | None:
@@ -157,7 +200,7 @@ class SchemaRegistry:
             schema = self.schema(schema_id)
             kind = schema.schema_type or "AVRO"
             if kind == "AVRO":
-                parsed = fastavro.parse_schema(json.loads(schema.schema_str))
+                parsed, _ = _avro_parsed(self, schema)
                 return "AVRO", fastavro.schemaless_reader(io.BytesIO(data[5:]), parsed, None)
             if kind == "JSON":
                 return "JSON_SR", json.loads(data[5:])
@@ -232,12 +275,27 @@ def _ms(ts: datetime.datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
-def _avro_writer(schema: Any, typ: SqlType | None) -> Callable[[Any], Any]:
-    """A converter SQL value -> fastavro datum, walking the writer's Avro schema and the SQL type."""
+def _avro_parsed(registry: SchemaRegistry, schema: Any) -> tuple[Any, dict[str, Any]]:
+    """(fastavro's parsed schema, the named types it may use) of a registered Avro schema, with
+    the named types of the schemas it references (Confluent schema references) resolved first."""
+    named: dict[str, Any] = {}
+    for _, ref in registry.referenced(schema):
+        fastavro.parse_schema(json.loads(ref.schema_str), named_schemas=named)
+    return fastavro.parse_schema(json.loads(schema.schema_str), named_schemas=named), named
+
+
+def _avro_writer(
+    schema: Any, typ: SqlType | None, named: dict[str, Any] | None = None
+) -> Callable[[Any], Any]:
+    """A converter SQL value -> fastavro datum, walking the writer's Avro schema and the SQL type
+    (`named`: named types defined elsewhere, e.g. in referenced schemas)."""
+    named = {} if named is None else named
     if isinstance(schema, list):
         branches = [s for s in schema if s != "null"]
-        inner = _avro_writer(branches[0], typ) if len(branches) == 1 else (lambda v: v)
+        inner = _avro_writer(branches[0], typ, named) if len(branches) == 1 else (lambda v: v)
         return lambda v: None if v is None else inner(v)
+    if isinstance(schema, str) and schema in named:
+        return _avro_writer(named[schema], typ, named)
     if not isinstance(schema, dict):
         return lambda v: v
     kind, logical = schema.get("type"), schema.get("logicalType")
@@ -254,20 +312,20 @@ def _avro_writer(schema: Any, typ: SqlType | None) -> Callable[[Any], Any]:
         for f in schema.get("fields", []):
             sql = by_upper.get(f["name"].upper())
             fields.append(
-                (f["name"], None if sql is None else sql[0], _avro_writer(f["type"], sql and sql[1]))
+                (f["name"], None if sql is None else sql[0], _avro_writer(f["type"], sql and sql[1], named))
             )
         return lambda v: {
             avro_name: None if sql_name is None else conv(v.get(sql_name))
             for avro_name, sql_name, conv in fields
         }
     if kind == "array":
-        inner = _avro_writer(schema["items"], typ.element if typ is not None else None)
+        inner = _avro_writer(schema["items"], typ.element if typ is not None else None, named)
         return lambda arr: [inner(x) for x in arr]
     if kind == "map":
-        inner = _avro_writer(schema["values"], typ.element if typ is not None else None)
+        inner = _avro_writer(schema["values"], typ.element if typ is not None else None, named)
         return lambda m: {str(k): inner(x) for k, x in m.items()}
-    if isinstance(kind, dict | list):
-        return _avro_writer(kind, typ)
+    if isinstance(kind, dict | list) or (isinstance(kind, str) and kind in named):
+        return _avro_writer(kind, typ, named)
     return lambda v: v
 
 
@@ -308,15 +366,20 @@ class AvroCodec(_Codec):
         return avro_schema(self.columns, self.wrap)
 
     def writer(self, registry: SchemaRegistry, schema_id: int | None) -> Callable[[dict[str, Any]], bytes]:
-        text = self.schema_text() if schema_id is None else registry.schema(schema_id).schema_str
-        schema = json.loads(text)
-        parsed = fastavro.parse_schema(schema)
+        named: dict[str, Any] = {}
+        if schema_id is None:
+            schema = json.loads(self.schema_text())
+            parsed = fastavro.parse_schema(schema)
+        else:
+            registered = registry.schema(schema_id)
+            schema = json.loads(registered.schema_str)
+            parsed, named = _avro_parsed(registry, registered)
         if self.wrap:
             row_type = SqlType(BaseType.STRUCT, fields=tuple((c.name, c.type) for c in self.columns))
-            convert = _avro_writer(schema, row_type)
+            convert = _avro_writer(schema, row_type, named)
         else:
             single = self.columns[0]
-            conv = _avro_writer(schema, single.type)
+            conv = _avro_writer(schema, single.type, named)
             convert = lambda row: conv(row.get(single.name))  # noqa: E731
 
         def write(row: dict[str, Any]) -> bytes:
@@ -327,7 +390,7 @@ class AvroCodec(_Codec):
         return write
 
     def reader(self, registry: SchemaRegistry, schema_id: int) -> Callable[[bytes], dict[str, Any]]:
-        parsed = fastavro.parse_schema(json.loads(registry.schema(schema_id).schema_str))
+        parsed, _ = _avro_parsed(registry, registry.schema(schema_id))
         read_row = self.read_row
         return lambda payload: read_row(fastavro.schemaless_reader(io.BytesIO(payload), parsed, None))
 
@@ -369,9 +432,25 @@ def _add_known(pool: descriptor_pool.DescriptorPool, names: Any, added: set[str]
 
 
 class _ProtobufReader:
-    def __init__(self, file: descriptor_pb2.FileDescriptorProto) -> None:
+    def __init__(
+        self,
+        file: descriptor_pb2.FileDescriptorProto,
+        references: Sequence[descriptor_pb2.FileDescriptorProto] = (),
+    ) -> None:
+        """`references`: the files `file` imports through schema references, each after its imports."""
         pool = descriptor_pool.DescriptorPool()
-        _add_known(pool, file.dependency, set())
+        added: set[str] = set()
+        for referenced in references:
+            _add_known(pool, referenced.dependency, added)
+            if referenced.name not in added and referenced.name not in _KNOWN_FILES:
+                added.add(referenced.name)
+                pool.Add(referenced)
+        _add_known(pool, file.dependency, added)
+        missing = [d for d in file.dependency if d not in added]
+        if missing:
+            raise UnsupportedSchema(
+                f"the Protobuf schema imports {', '.join(missing)} without a schema reference"
+            )
         pool.Add(file)
         self.file = pool.FindFileByName(file.name)
         self.names = [m.name for m in file.message_type]
@@ -387,11 +466,27 @@ class _ProtobufReader:
 
 def _protobuf_reader(registry: SchemaRegistry, schema_id: int) -> _ProtobufReader:
     registered = registry.schema(schema_id, serialized=True)
+    file = _proto_of(registered.schema_str, f"schema-{schema_id}.proto")
+    references = [
+        _proto_of(ref.schema_str, name, force_name=True)
+        for name, ref in registry.referenced(registered, serialized=True)
+    ]
+    return _ProtobufReader(file, references)
+
+
+def _proto_of(
+    serialized: str | None, name: str, force_name: bool = False
+) -> descriptor_pb2.FileDescriptorProto:
+    """A registered Protobuf schema in the registry's `serialized` format (a base64 descriptor);
+    `name` names it when it has no name (always, for a referenced file: its import path)."""
     file = descriptor_pb2.FileDescriptorProto()
-    file.ParseFromString(base64.b64decode(registered.schema_str or ""))
-    if not file.name:
-        file.name = f"schema-{schema_id}.proto"
-    return _ProtobufReader(file)
+    try:
+        file.ParseFromString(base64.b64decode(serialized or "", validate=True))
+    except Exception as exc:
+        raise UnsupportedSchema(f"the registry did not return {name} as a serialized descriptor") from exc
+    if force_name or not file.name:
+        file.name = name
+    return file
 
 
 def _zigzag(data: bytes, pos: int) -> tuple[int, int]:
