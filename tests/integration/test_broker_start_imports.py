@@ -34,8 +34,7 @@ NOT_AT_START = (
     "odradek.metadata.controller.topics",
     # the crc32c package's __init__ reads its distribution's metadata (odradek loads the extension)
     "importlib.metadata",
-    # syncfs (ctypes) at the first clean shutdown; recovery worker processes (pickle) after a crash
-    "ctypes",
+    # recovery worker processes (pickle) after a crash
     "pickle",
 )
 
