@@ -86,6 +86,23 @@ def test_a_second_store_sees_changes_through_its_watches(
     assert replay(heard.changes[0].after, [r for c in heard.changes[1:] for r in c.records]) == image
 
 
+def test_an_image_read_back_shares_what_the_change_left_alone(
+    open_store: Callable[[], ZooKeeperMetadataStore],
+) -> None:
+    """Another broker's ISR change: the image this store reads back keeps every untouched topic as
+    the same object, so the broker's publishers skip them (not every partition per change)."""
+    one, two = open_store(), open_store()
+    one.apply(BOOT)
+    one.apply(topic_batch("orders", 0))
+    image = one.apply(topic_batch("payments", 1))
+    wait_for(lambda: two.image == image)
+    payments = two.image.topic("payments")
+    image = one.apply([PartitionChangeRecord(uuid.UUID(int=1), 0, isr=(BrokerId(1),), leader=BrokerId(1))])
+    wait_for(lambda: two.image == image)
+    assert two.image.topic("payments") is payments
+    assert two.image.topic("orders") == image.topic("orders")
+
+
 def test_a_change_on_a_stale_image_is_refused_and_the_store_catches_up(
     open_store: Callable[[], ZooKeeperMetadataStore], zk_connect: str
 ) -> None:

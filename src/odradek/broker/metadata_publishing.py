@@ -7,7 +7,8 @@ loop, in order, and one owned task hands it to the broker's publishers one after
     PartitionPublisher     hosts the partitions the image places here, drops deleted topics (their
                            directories are removed off the loop), re-resolves log configs
     GroupTopicsPublisher   deleted topics: their committed offsets get tombstones; created or deleted
-                           topics: the consumer groups' regex subscriptions are resolved again
+                           topics: the consumer groups' regex subscriptions are resolved again (in
+                           the background: it waits for coordinator commits)
     CoordinatorLeadershipPublisher
                            coordinator partitions led elsewhere now are unloaded (a cluster)
     ClusterController      (a cluster) wakes the controller's loop: election, leader elections
@@ -64,6 +65,9 @@ class MetadataPublishing:
         if task is not None:
             task.cancel()
             await asyncio.wait([task])
+        for publisher in self.publishers:
+            if isinstance(publisher, GroupTopicsPublisher):
+                await publisher.stop()
 
     @property
     def version(self) -> int:
@@ -143,12 +147,22 @@ class LeadershipFollower(Protocol):
 
 
 class GroupTopicsPublisher:
-    """Kafka's group coordinator publisher: onPartitionsDeleted and onNewMetadataImage."""
+    """Kafka's group coordinator publisher: onPartitionsDeleted and onNewMetadataImage.
+
+    The regex subscriptions are resolved again in the background, never awaited here: it is a
+    write on every loaded coordinator shard, and a shard's write waits until its partition has
+    committed what the shard wrote before. In a cluster that commit may need a later metadata change
+    (the ISR of `__consumer_offsets` growing back after a ZooKeeper session expired), which this
+    pipeline must deliver meanwhile: awaiting it here held every later change back (CreateTopics,
+    which waits for its change to be published, hung; the new topic's followers never started).
+    Passes do not overlap: changes during one make one more pass after it."""
 
     name = "group coordinator"
 
     def __init__(self, groups: BrokerGroupCoordinator) -> None:
         self._groups = groups
+        self._resolving: asyncio.Task[None] | None = None
+        self._again: tuple[frozenset[str], frozenset[str]] | None = None
 
     async def publish(self, change: MetadataChange) -> None:
         if not change.records:  # the initial image: nothing was created or deleted by it
@@ -157,4 +171,29 @@ class GroupTopicsPublisher:
         if deleted:
             await self._groups.on_topics_deleted(deleted)
         if created or deleted:
-            await self._groups.on_topics_changed(created, deleted)
+            self._resolve_subscriptions(frozenset(created), frozenset(deleted))
+
+    def _resolve_subscriptions(self, created: frozenset[str], deleted: frozenset[str]) -> None:
+        if self._resolving is not None and not self._resolving.done():
+            before = self._again or (frozenset(), frozenset())
+            self._again = (before[0] | created, before[1] | deleted)
+            return
+        self._resolving = asyncio.get_running_loop().create_task(
+            self._resolve(created, deleted), name="group-regex-subscriptions"
+        )
+
+    async def _resolve(self, created: frozenset[str], deleted: frozenset[str]) -> None:
+        while True:
+            try:
+                await self._groups.on_topics_changed(created, deleted)
+            except Exception:
+                log.exception("resolving the consumer groups' regex subscriptions failed")
+            if self._again is None:
+                return
+            (created, deleted), self._again = self._again, None
+
+    async def stop(self) -> None:
+        task, self._resolving = self._resolving, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])

@@ -15,8 +15,10 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   cluster within its session timeout). After a session expiry the store registers its broker again.
 * Other brokers' changes: watches on `/odradek/changes`, `/brokers/ids` and `/controller` wake a
   reader thread, which reads the whole tree again (pipelined), rebuilds the image with
-  `zk_layout.image_of`, and publishes it if it differs. The store publishes its own writes itself,
-  inside `apply` (ADR 0004), and the watch that follows finds nothing new.
+  `zk_layout.image_of`, and publishes it if it differs, as the records that take the last image
+  there replayed on it (so the new image shares every unchanged topic with the last one). The store
+  publishes its own writes itself, inside `apply` (ADR 0004), and the watch that follows finds
+  nothing new.
 
 Blocking (kazoo's synchronous calls): the broker calls `apply` from a worker thread.
 """
@@ -230,11 +232,21 @@ class ZooKeeperMetadataStore:
         self._versions = versions
         self._nodes = znodes_of(image)
         if image != self._image:
-            before, self._image = self._image, image
+            before = self._image
+            records = records_between(before, image)
+            try:
+                shared = replay(before, records)
+            except Exception:  # never lose a refresh over the sharing: publish the image as read
+                log.warning("replaying %d records on the last image failed", len(records), exc_info=True)
+                shared = image
+            if shared == image:
+                # the same image, sharing with the last one every topic the change left alone: the
+                # broker's publishers then look only at what changed (a topic object they saw before
+                # is unchanged), not at every partition after every other broker's ISR change
+                image = shared
+            self._image = image
             self._version += 1
-            self._publishers.publish(
-                MetadataChange(before, image, records_between(before, image), self._version)
-            )
+            self._publishers.publish(MetadataChange(before, image, records, self._version))
 
     def _read_tree(self) -> tuple[dict[str, Znode], dict[str, int]]:
         nodes: dict[str, Znode] = {}

@@ -169,13 +169,10 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
         }
     )
     try:
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=20)[1]
-            for p in range(partitions)
-        }
+        deadline = time.monotonic() + timeout
+        ends = {p: _high_watermark(consumer, TopicPartition(topic, p), deadline) for p in range(partitions)}
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         position = dict.fromkeys(range(partitions), -1)
-        deadline = time.monotonic() + timeout
         while any(position[p] + 1 < ends[p] for p in range(partitions)):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"read {position} of {ends} within {timeout:g} s")
@@ -188,3 +185,17 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
             position[partition] = max(position[partition], offset)
     finally:
         consumer.close()
+
+
+def _high_watermark(consumer: Any, partition: Any, deadline: float) -> int:
+    """The partition's high watermark, asking again while the client's metadata is still settling
+    after the faults (librdkafka: "Unknown partition", a leader not known yet) until `deadline`."""
+    from confluent_kafka import KafkaException
+
+    while True:
+        try:
+            return int(consumer.get_watermark_offsets(partition, timeout=10)[1])
+        except KafkaException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

@@ -6,6 +6,11 @@ leader's ISR shrink or expansion (AlterPartition), a broker back after an unclea
 election on request. It returns the `PartitionChangeRecord` that takes the partition there (None
 when nothing changes).
 
+**Reassignment** (`reassignment.py`): with `adding_replicas` / `removing_replicas` set, the change
+that brings every added replica into the ISR also completes it (Kafka's
+completeReassignmentIfNeeded): the removed replicas leave the replicas and the ISR, the leader is
+elected again if it was one of them, and the leader epoch is bumped to fence them.
+
 **Eligible leader replicas** (ELR, KIP-966). With the strict min-ISR rule (the high watermark of a
 replicated partition advances only while its ISR has `min.insync.replicas` members, ADR 0002), a
 replica that leaves the ISR while the ISR is below `min.insync.replicas` still holds every committed

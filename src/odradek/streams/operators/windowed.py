@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from itertools import accumulate
 from typing import Any
 
 from odradek.streams.engine.context import FailedProcessingException
@@ -39,7 +40,7 @@ _tuple = tuple.__new__
 
 
 def _sum(_key: Any, a: Any, b: Any) -> Any:
-    """The merger of count (and sum): adds two partial aggregates."""
+    """The merger of count (only count: `_emit_sums` takes a pane present as a count >= 1)."""
     return a + b
 
 
@@ -172,6 +173,7 @@ class TimeWindowedAggregateProcessor(Processor):
         )
         aggregate, initializer, aggregator = self.store.aggregate, self.initializer, self.aggregator
         note, partly_late, emit_closed_of = pending.note, self._partly_late, self._emit_closed_of
+        owed = pending.by_key
 
         def windowed_pane_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
             try:
@@ -183,6 +185,16 @@ class TimeWindowedAggregateProcessor(Processor):
                 if pane + unit <= close and partly_late(pane, close):
                     emit_closed_of(key, close)
                 hk, old, _ = aggregate(key, pane, value, initializer, aggregator)
+                entry = owed.get(hk)
+                if entry is not None and entry[2] is None:  # `pending.note`, its usual case inlined
+                    lowest = (pane if pane > close else close) - size + 1
+                    first = lowest + (-lowest) % advance
+                    tail = entry[1][-1]
+                    if first >= 0 and tail[0] <= first <= tail[1] + advance:
+                        last = pane - pane % advance
+                        if last > tail[1]:  # noqa: PLR1730 - an if is cheaper than max() per record
+                            tail[1] = last
+                        return
                 note(hk, key, pane, old, close)
             except FailedProcessingException:
                 raise
@@ -297,17 +309,10 @@ class TimeWindowedAggregateProcessor(Processor):
     def _emit_sums(
         self, key: Any, starts: list[int], values: list[Any], ts: int, made: dict[int, Window]
     ) -> None:
-        """Count and sum, new values only: prefix sums over the panes give each window with one
-        subtraction, prefix counts of present panes say whether the window has a value."""
+        """Count, new values only: prefix sums over the panes give each window with one subtraction
+        (a pane present counts at least 1, so a window with a pane has a positive count)."""
         size, unit = self.windows.size_ms, self.unit
-        sums, present = [0], [0]
-        total = count = 0
-        for value in values:
-            if value is not None:
-                total += value
-                count += 1
-            sums.append(total)
-            present.append(count)
+        sums = list(accumulate([0 if v is None else v for v in values], initial=0))
         lo, width, n = starts[0], size // unit, len(values)
         stage = self.children_stage
         forward = self.context.forward
@@ -315,16 +320,16 @@ class TimeWindowedAggregateProcessor(Processor):
             i = (s - lo) // unit
             if i >= n:
                 break  # no pane from here on (above the store's horizon)
-            j = min(i + width, n)
-            if present[j] > present[i]:
+            j = i + width
+            count = (sums[j] if j <= n else sums[n]) - sums[i]
+            if count:
                 window = made.get(s)
                 if window is None:
                     window = made[s] = _tuple(Window, (s, s + size))
-                windowed = _tuple(Windowed, (key, window))
                 if stage is not None:
-                    stage(windowed, _tuple(Change, (sums[j] - sums[i], None)), ts, None)
+                    stage(_tuple(Windowed, (key, window)), _tuple(Change, (count, None)), ts, None)
                 else:
-                    forward(Record(windowed, _tuple(Change, (sums[j] - sums[i], None)), ts))
+                    forward(Record(_tuple(Windowed, (key, window)), _tuple(Change, (count, None)), ts))
 
     def flush(self) -> None:
         if self.pending:
