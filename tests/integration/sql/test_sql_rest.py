@@ -297,7 +297,7 @@ def test_pull_scans_read_consistent_snapshots_while_their_queries_write(sql_serv
         f"CREATE TABLE {totals} AS SELECT k, SUM(n) AS total, COUNT(*) AS c FROM {src} GROUP BY k;"
         f"CREATE TABLE {windowed} AS SELECT k, COUNT(*) AS c FROM {src} WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY k;"
     )
-    records, keys = 40_000, 40_000
+    records, keys = 25_000, 25_000
     done = threading.Event()
 
     def produce() -> None:
@@ -352,6 +352,8 @@ def test_pull_scans_read_consistent_snapshots_while_their_queries_write(sql_serv
                     done.is_set() and sums and sums[-1] == records and window_sums[-1] == records
                 ):
                     break
+                if done.is_set():
+                    time.sleep(0.2)  # input complete: let the queries catch up
     finally:
         thread.join(120)
     assert not failures, failures
