@@ -34,6 +34,8 @@ NOT_AT_START = (
     "odradek.metadata.controller.topics",
     # the crc32c package's __init__ reads its distribution's metadata (odradek loads the extension)
     "importlib.metadata",
+    # recovery worker processes (pickle) after a crash
+    "pickle",
 )
 
 SCRIPT = """

@@ -155,23 +155,49 @@ class GroupTopicsPublisher:
     (the ISR of `__consumer_offsets` growing back after a ZooKeeper session expired), which this
     pipeline must deliver meanwhile: awaiting it here held every later change back (CreateTopics,
     which waits for its change to be published, hung; the new topic's followers never started).
-    Passes do not overlap: changes during one make one more pass after it."""
+    Passes do not overlap: changes during one make one more pass after it.
+
+    Deleted topics' offsets are tombstoned before the change counts as published (DeleteTopics
+    answers once they are gone), but for at most `delete_wait_s` (Kafka bounds the same write by
+    `offsets.commit.timeout.ms`, 5 s): past that the tombstones commit in the background and the
+    pipeline goes on, for the same reason."""
 
     name = "group coordinator"
 
-    def __init__(self, groups: BrokerGroupCoordinator) -> None:
+    def __init__(self, groups: BrokerGroupCoordinator, delete_wait_s: float = 5.0) -> None:
         self._groups = groups
+        self._delete_wait_s = delete_wait_s
         self._resolving: asyncio.Task[None] | None = None
         self._again: tuple[frozenset[str], frozenset[str]] | None = None
+        self._deleting: set[asyncio.Task[None]] = set()
 
     async def publish(self, change: MetadataChange) -> None:
         if not change.records:  # the initial image: nothing was created or deleted by it
             return
         created, deleted = change.created_topics, change.deleted_topics
         if deleted:
-            await self._groups.on_topics_deleted(deleted)
+            await self._drop_offsets(deleted)
         if created or deleted:
             self._resolve_subscriptions(frozenset(created), frozenset(deleted))
+
+    async def _drop_offsets(self, deleted: frozenset[str]) -> None:
+        task = asyncio.get_running_loop().create_task(self._groups.on_topics_deleted(deleted))
+        done, _ = await asyncio.wait([task], timeout=self._delete_wait_s)
+        if done:
+            task.result()  # a failure is the publisher's (logged by the pipeline)
+            return
+        log.warning(
+            "the offsets of deleted topics %s are not committed after %g s; going on without them",
+            sorted(deleted),
+            self._delete_wait_s,
+        )
+        self._deleting.add(task)
+        task.add_done_callback(self._deleted)
+
+    def _deleted(self, task: asyncio.Task[None]) -> None:
+        self._deleting.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("dropping the offsets of deleted topics failed", exc_info=task.exception())
 
     def _resolve_subscriptions(self, created: frozenset[str], deleted: frozenset[str]) -> None:
         if self._resolving is not None and not self._resolving.done():
@@ -194,6 +220,8 @@ class GroupTopicsPublisher:
 
     async def stop(self) -> None:
         task, self._resolving = self._resolving, None
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task])
+        pending = [t for t in (task, *self._deleting) if t is not None and not t.done()]
+        for one in pending:
+            one.cancel()
+        if pending:
+            await asyncio.wait(pending)

@@ -56,7 +56,8 @@ def reconcile(
             if node in registration.replicas:
                 manager.host(TopicPartition(topic.name, index), topic.topic_id, leader_and_isr(registration))
             elif manager.get(topic.name, index) is not None:  # reassigned away from this broker
-                doomed += manager.drop_partition(TopicPartition(topic.name, index))
+                tp = TopicPartition(topic.name, index)
+                doomed += manager.drop_partition(tp, leader_and_isr(registration))
     if before is None:
         doomed += manager.stray_logs()
     return doomed

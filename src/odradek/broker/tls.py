@@ -28,7 +28,6 @@ import contextlib
 import os
 import re
 import ssl
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +64,8 @@ def openssl_cipher_name(name: str) -> str:
 
 @contextlib.contextmanager
 def _private_file(data: bytes) -> Iterator[str]:
+    import tempfile
+
     fd, path = tempfile.mkstemp(prefix="odradek-tls-", suffix=".pem")
     try:
         os.fchmod(fd, 0o600)

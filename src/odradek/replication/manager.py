@@ -149,12 +149,17 @@ class PartitionManager:
                 paths.append(path)
         return paths
 
-    def drop_partition(self, tp: TopicPartition) -> list[Path]:
-        """Stop hosting one partition (a reassignment moved it away); returns the directory to remove."""
+    def drop_partition(self, tp: TopicPartition, state: LeaderAndIsr | None = None) -> list[Path]:
+        """Stop hosting one partition (a reassignment moved it away); returns the directory to remove.
+        `state`: its new state, taken first, so what waits on it here answers NOT_LEADER_OR_FOLLOWER
+        (the partition lives on elsewhere) rather than UNKNOWN_TOPIC_OR_PARTITION."""
         parts = self.by_name.get(tp.topic, {})
-        partition = parts.pop(tp.partition, None)
+        partition = parts.get(tp.partition)
         if partition is None:
             return []
+        if state is not None:
+            partition.become(state, self.now_ms())
+        del parts[tp.partition]
         if not parts:
             self.by_name.pop(tp.topic, None)
             self._names.pop(partition.topic_id, None)

@@ -10,7 +10,7 @@ checkpoint, producer snapshots and the metadata store's compacted log are all wr
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -62,7 +62,10 @@ def write_atomically(path: Path, data: bytes, sync: bool = True) -> None:
         fsync_dir(path.parent)
 
 
+@functools.cache
 def _libc_syncfs() -> Callable[[int], int] | None:
+    import ctypes  # (at the first clean shutdown: ctypes costs a start memory and time)
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         return cast(Callable[[int], int], libc.syncfs)
@@ -70,19 +73,19 @@ def _libc_syncfs() -> Callable[[int], int] | None:
         return None
 
 
-_syncfs = _libc_syncfs()
-
-
 def sync_filesystem(directory: Path) -> None:
     """Make everything written to the file system holding `directory` durable: Linux `syncfs(2)`,
     one call instead of an fsync per file (clean shutdown of thousands of partitions). Where
     syncfs is missing, `sync(2)`. Raises OSError (syncfs reports write-back errors since Linux 5.8)."""
-    if _syncfs is None:
+    syncfs = _libc_syncfs()
+    if syncfs is None:
         os.sync()
         return
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        if _syncfs(fd) != 0:
+        if syncfs(fd) != 0:
+            import ctypes
+
             err = ctypes.get_errno()
             raise OSError(err, os.strerror(err), str(directory))
     finally:

@@ -24,8 +24,6 @@ descriptors per worker, whatever the number of partitions.
 from __future__ import annotations
 
 import logging
-import pickle
-import queue
 import subprocess
 import sys
 import threading
@@ -33,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from odradek.model.topic_partition import TopicPartition
 from odradek.storage.errors import StorageError
@@ -41,6 +40,9 @@ from odradek.storage.log_config import LogConfig
 from odradek.storage.log_state import LogState
 from odradek.storage.partition_log import Fsync, PartitionLog
 from odradek.storage.producer_state import ProducerStateManager
+
+if TYPE_CHECKING:
+    import queue
 
 LOADER_OPEN_FILES = 16  # descriptors each loader may hold (its own file cache)
 PROCESS_MIN_PARTITIONS = 2000
@@ -180,6 +182,8 @@ def _in_processes(
 ) -> Iterator[tuple[LoadJob, PartitionLog | OSError]]:
     """Each worker gets every `workers`-th job; a reader thread per worker turns its batches into
     (job, loaded) pairs on one queue, and the logs are built here as they arrive."""
+    import queue
+
     shares = [list(jobs[i::workers]) for i in range(workers)]
     results: queue.SimpleQueue[tuple[LoadJob, LoadedLog | BaseException] | BaseException | None] = (
         queue.SimpleQueue()
@@ -232,6 +236,8 @@ def _read_worker(
     share: list[LoadJob],
     results: queue.SimpleQueue[tuple[LoadJob, LoadedLog | BaseException] | BaseException | None],
 ) -> None:
+    import pickle
+
     assert proc.stdin is not None and proc.stdout is not None
     try:
         with proc.stdin:

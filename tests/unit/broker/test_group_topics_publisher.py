@@ -11,7 +11,7 @@ from collections.abc import Collection
 from odradek.broker.metadata_publishing import GroupTopicsPublisher, MetadataPublishing
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
-from odradek.metadata.records import MetadataRecord, TopicRecord
+from odradek.metadata.records import MetadataRecord, RemoveTopicRecord, TopicRecord
 from odradek.metadata.store import MetadataChange
 
 
@@ -29,6 +29,7 @@ class StuckGroups:
 
     async def on_topics_deleted(self, topics: Collection[str]) -> None:
         self.deleted.append(topics)
+        await self.committed.wait()  # the tombstones wait for their commit
 
 
 def changes(count: int) -> list[MetadataChange]:
@@ -76,3 +77,29 @@ def test_stopping_ends_a_resolution_still_waiting() -> None:
         assert groups.resolutions == 1
 
     asyncio.run(main())
+
+
+def test_a_deleted_topic_waits_for_its_offsets_tombstones_only_so_long() -> None:
+    """Kafka bounds that write by offsets.commit.timeout.ms; past it the pipeline goes on."""
+    groups = StuckGroups()
+    publisher = GroupTopicsPublisher(groups, delete_wait_s=0.2)  # type: ignore[arg-type]
+    publishing = MetadataPublishing([publisher])
+    created = changes(1)[0]
+    deleted = MetadataChange(created.after, created.before, (RemoveTopicRecord(_only_id(created)),), 2)
+
+    async def main() -> None:
+        await publishing.start()
+        publishing.on_metadata_update(created)
+        publishing.on_metadata_update(deleted)
+        await asyncio.wait_for(publishing.published(2), 5)
+        assert groups.deleted == [frozenset({"t1"})]
+        groups.committed.set()  # the tombstones commit later, in the background
+        await asyncio.sleep(0.05)
+        await publishing.stop()
+
+    asyncio.run(main())
+
+
+def _only_id(change: MetadataChange) -> uuid.UUID:
+    (topic_id,) = change.after.topics_by_id
+    return topic_id
