@@ -413,6 +413,7 @@ def test_schemas_with_references(
         msg.customer.name, msg.customer.tier = name, tier
         records.append((None, writer(msg, context)))
     produce(sql_bootstrap, topic, records)
+    pb_topic = topic
     assert [r.subject for r in client.get_latest_version(f"{topic}-value").schema.references or []] == [
         f"shop_{tag}/customer.proto"
     ]
@@ -465,3 +466,37 @@ def test_schemas_with_references(
     assert fields_of(server, src) == [("ID", "BIGINT", None), ("CUSTOMER", "STRUCT", None)]
     scanned = server.query_stream(f"SELECT id, customer->name, customer->tier FROM {src};")
     assert scanned[1:] == [[3, "cy", 5]]
+
+    # JSON Schema: a $ref names another subject's schema by the reference's name
+    customer_json = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "tier": {"type": "integer", "connect.type": "int32"}},
+    }
+    client.register_schema(f"customer-json-{tag}", Schema(json.dumps(customer_json), "JSON"))
+    order_json = {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "customer": {"$ref": "customer.json"}},
+    }
+    topic = unique("js_refs").lower()
+    schema = Schema(
+        json.dumps(order_json), "JSON", [SchemaReference("customer.json", f"customer-json-{tag}", 1)]
+    )
+    client.register_schema(f"{topic}-value", schema)
+    writer_js = JSONSerializer(
+        schema, client, conf={"auto.register.schemas": False, "use.latest.version": True}
+    )
+    context = SerializationContext(topic, MessageField.VALUE)
+    produce(
+        sql_bootstrap, topic, [(None, writer_js({"id": 4, "customer": {"name": "dee", "tier": 9}}, context))]
+    )
+    src = topic.upper()
+    server.ok(f"CREATE STREAM {src} WITH (KAFKA_TOPIC='{topic}', VALUE_FORMAT='JSON_SR');")
+    assert fields_of(server, src) == [("ID", "BIGINT", None), ("CUSTOMER", "STRUCT", None)]
+    scanned = server.query_stream(f"SELECT id, customer->name, customer->tier FROM {src};")
+    assert scanned[1:] == [[4, "dee", 9]]
+
+    # PRINT decodes the referencing Protobuf records (the schema read as text first, then as a descriptor)
+    printed = httpx.post(
+        server.url + "/query", json={"ksql": f"PRINT '{pb_topic}' FROM BEGINNING LIMIT 1;"}, timeout=60
+    )
+    assert '"name":"ada"' in printed.text, printed.text
