@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from odradek.broker.partitions import config_changed_topics, reconcile
 from odradek.broker.replication_throttle import configure_throttle
+from odradek.metadata.image import ClusterImage
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import MetadataChange
 from odradek.replication.manager import PartitionManager
@@ -111,11 +112,21 @@ class PartitionPublisher:
     def __init__(self, partitions: PartitionManager, static: StaticBrokerConfig | None = None) -> None:
         self._partitions = partitions
         self._static = static
+        self._incomplete = False
+        """The last change failed half-way: the next one looks at every topic again."""
 
     async def publish(self, change: MetadataChange) -> None:
         first = not change.records  # the initial image: everything is new, strays are deleted
-        doomed: list[Path] = reconcile(self._partitions, change.after, None if first else change.before)
-        topics = None if first else config_changed_topics(change.before, change.after)
+        # A change looks only at the topics it changed (an unchanged topic is the same object): after
+        # a change this publisher failed to follow half-way, every topic is looked at again (as
+        # against an empty image: no stray logs deleted), or the partitions the failed one did not
+        # reach would wait for their topic's next change, possibly forever.
+        whole = first or self._incomplete
+        before = None if first else ClusterImage.EMPTY if whole else change.before
+        self._incomplete = True
+        doomed: list[Path] = reconcile(self._partitions, change.after, before)
+        self._incomplete = False
+        topics = None if whole else config_changed_topics(change.before, change.after)
         if topics is None or topics:
             self._partitions.update_configs(topics)
         if self._static is not None and (topics is None or topics):  # the replication throttle
