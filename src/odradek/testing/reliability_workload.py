@@ -19,12 +19,15 @@ duplicates the client makes after it apart.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections import defaultdict
 from typing import Any
 
 from odradek.testing.reliability import History, Write
+
+log = logging.getLogger("odradek.testing.reliability")
 
 
 class ProducerWorkload:
@@ -170,7 +173,10 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
     )
     try:
         deadline = time.monotonic() + timeout
-        ends = {p: _high_watermark(consumer, TopicPartition(topic, p), deadline) for p in range(partitions)}
+        ends = {
+            p: _high_watermark(consumer, TopicPartition(topic, p), deadline, bootstrap)
+            for p in range(partitions)
+        }
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         position = dict.fromkeys(range(partitions), -1)
         while any(position[p] + 1 < ends[p] for p in range(partitions)):
@@ -187,15 +193,52 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
         consumer.close()
 
 
-def _high_watermark(consumer: Any, partition: Any, deadline: float) -> int:
+def _high_watermark(consumer: Any, partition: Any, deadline: float, bootstrap: str) -> int:
     """The partition's high watermark, asking again while the client's metadata is still settling
-    after the faults (librdkafka: "Unknown partition", a leader not known yet) until `deadline`."""
+    after the faults (librdkafka: "Unknown partition", a leader not known yet) until `deadline`.
+    The first failure logs what every broker's Metadata says of the topic: librdkafka says "Unknown
+    partition" only when the answer it cached had the topic with an error (UNKNOWN_TOPIC_OR_PARTITION)
+    or without that partition, never for a partition without a leader (it asks again for those)."""
     from confluent_kafka import KafkaException
 
+    logged = False
     while True:
         try:
             return int(consumer.get_watermark_offsets(partition, timeout=10)[1])
-        except KafkaException:
+        except KafkaException as exc:
+            if not logged:
+                logged = True
+                log.warning("%s [%d]: %s; the brokers say:", partition.topic, partition.partition, exc)
+                for line in describe_topic_everywhere(bootstrap, partition.topic):
+                    log.warning("  %s", line)
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def describe_topic_everywhere(bootstrap: str, topic: str) -> list[str]:
+    """Each broker's own Metadata answer for `topic` (live brokers, controller, per partition: error,
+    leader, ISR), asked directly of each bootstrap address."""
+    from odradek.protocol.api_keys import ApiKey
+    from odradek.protocol.messages import metadata as metadata_msg
+    from odradek.testing.raw_client import RawClient
+
+    request = metadata_msg.MetadataRequest(
+        topics=[metadata_msg.MetadataRequestTopic(name=topic)], allow_auto_topic_creation=False
+    )
+    lines = []
+    for address in bootstrap.split(","):
+        try:
+            with RawClient.connect(address, timeout=10) as client:
+                response = client.call(ApiKey.METADATA, 12, request)
+        except Exception as exc:  # a diagnostic: never the reason a test fails
+            lines.append(f"{address}: {exc!r}")
+            continue
+        brokers = sorted(b.node_id for b in response.brokers)
+        for t in response.topics:
+            parts = [(p.partition_index, p.error_code, p.leader_id, list(p.isr_nodes)) for p in t.partitions]
+            lines.append(
+                f"{address}: brokers {brokers} controller {response.controller_id} topic error "
+                f"{t.error_code} (partition, error, leader, isr) {parts}"
+            )
+    return lines
