@@ -234,7 +234,7 @@ def test_statement_errors() -> None:
             )
         for typ in ("ARRAY<ARRAY<INT>>", "MAP<STRING, ARRAY<INT>>", "ARRAY<MAP<STRING, INT>>"):
             with pytest.raises(
-                KsqlError, match="PROTOBUF_NOSR format does not support .* wrap it in a STRUCT"
+                KsqlError, match=r"PROTOBUF_NOSR format does not support .* wrap it in a STRUCT"
             ):
                 sql.execute(
                     f"CREATE STREAM f (v {typ}) WITH (kafka_topic='f', value_format='PROTOBUF_NOSR', partitions=1);"
