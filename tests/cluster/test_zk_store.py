@@ -9,8 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from kazoo.client import KazooClient, KazooState
-from kazoo.exceptions import ConnectionLoss
+from kazoo.client import KazooClient
 
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
@@ -165,36 +164,3 @@ def test_an_unreachable_zookeeper_fails_within_the_timeout_with_its_address() ->
     with pytest.raises(ZooKeeperUnavailableError, match=r"127\.0\.0\.1:1/x"):
         ZooKeeperMetadataStore.open("127.0.0.1:1/x", session_timeout_ms=1500)
     assert time.monotonic() - started < 5
-
-
-def test_a_registration_lost_with_the_session_is_written_again_until_it_succeeds(
-    open_store: Callable[[], ZooKeeperMetadataStore], zk_connect: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The session expired (the registration vanished with it); the first attempt to register again
-    meets a connection dropping again right after ZooKeeper came back: the store tries again."""
-    store = open_store()
-    store.apply([RegisterBrokerRecord(BrokerId(1), "h", 1)])
-    path = "/brokers/ids/1"
-    other = KazooClient(hosts=zk_connect)
-    other.start(timeout=10)
-    try:
-        create = store._client.create
-        failures = [ConnectionLoss()]
-
-        def flaky_create(*args: object, **kwargs: object) -> object:
-            if failures:
-                raise failures.pop()
-            return create(*args, **kwargs)
-
-        monkeypatch.setattr(store._client, "create", flaky_create)
-        with store._lock:
-            other.delete(path)  # the old session's ephemeral is gone
-            store._on_state(KazooState.LOST)
-            store._on_state(KazooState.CONNECTED)
-        wait_for(lambda: other.exists(path) is not None and not store._session_lost)
-        assert failures == []
-        stat = other.exists(path)
-        assert stat is not None and stat.ephemeralOwner == store._client.client_id[0]
-    finally:
-        other.stop()
-        other.close()

@@ -12,8 +12,7 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   touches `/odradek/changes`, so one watch hears every change.
 * Broker registrations (`/brokers/ids/<id>`) and `/controller` are ephemeral: they belong to the
   ZooKeeper session of the store that wrote them, and vanish with it (a broker that dies leaves the
-  cluster within its session timeout). After a session expiry the store registers its broker again
-  (until it succeeds: a read or a registration that fails is tried again after `READ_RETRY_S`).
+  cluster within its session timeout). After a session expiry the store registers its broker again.
 * Other brokers' changes: watches on `/odradek/changes`, `/brokers/ids` and `/controller` wake a
   reader thread, which reads the whole tree again (pipelined), rebuilds the image with
   `zk_layout.image_of`, and publishes it if it differs, as the records that take the last image
@@ -29,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,8 +61,6 @@ from odradek.metadata.zk_layout import (
 from odradek.metadata.zk_records import records_between
 
 log = logging.getLogger("odradek.metadata.zookeeper")
-READ_RETRY_S = 0.5
-"""After a failed read or re-registration (the connection dropped again), the reader tries again."""
 
 
 class ZooKeeperUnavailableError(ClusterMembershipError):
@@ -287,29 +283,21 @@ class ZooKeeperMetadataStore:
         while True:
             self._dirty.wait()
             self._dirty.clear()
-            failed = False
             with self._lock:
                 if self._closed:
                     return
                 try:
                     if self._session_lost and self._client.connected:
+                        self._session_lost = False
                         self._register_again()
-                        self._session_lost = False  # only once every registration is back
                     if self._client.connected:
                         self._refresh()
                 except KazooException:
-                    failed = True
                     log.warning(
-                        "reading the metadata from ZooKeeper at %s failed; retrying in %g s",
+                        "reading the metadata from ZooKeeper at %s failed; retrying on the next change",
                         self._connect,
-                        READ_RETRY_S,
                         exc_info=True,
                     )
-            if failed:
-                # Right after ZooKeeper comes back the connection may drop again: neither a lost
-                # registration nor a stale image may wait for a change that might never come.
-                time.sleep(READ_RETRY_S)
-                self._dirty.set()
 
     def _register_again(self) -> None:
         """A new session after an expiry: our broker's registration vanished with the old one."""
@@ -318,9 +306,6 @@ class ZooKeeperMetadataStore:
                 self._client.create(path, data, ephemeral=True)
                 log.warning("ZooKeeper session expired; registered %s again", path)
             except NodeExistsError:
-                stat = self._client.exists(path)
-                if stat is not None and stat.ephemeralOwner == self._client.client_id[0]:
-                    continue  # ours: an earlier attempt was written before its connection dropped
                 log.error("ZooKeeper session expired and %s is now registered by someone else", path)
 
     # --- watches (kazoo's threads: quick) ----------------------------------------------------------
