@@ -18,6 +18,8 @@ NOT_AT_START = (
     "prometheus_client",
     "odradek.broker.metrics_collector",
     "http.server",
+    # the compaction itself runs at the first cleaning of a compacted log
+    "odradek.storage.cleaner",
     "odradek.broker.cluster_membership",
     "odradek.coordinator.group.service",
     "odradek.coordinator.group.shard",
