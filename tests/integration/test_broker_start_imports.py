@@ -18,6 +18,7 @@ NOT_AT_START = (
     "prometheus_client",
     "odradek.broker.metrics_collector",
     "http.server",
+    "http.client",  # urllib.request: schema validation asks the registry at its first lookup
     # the compaction itself runs at the first cleaning of a compacted log
     "odradek.storage.cleaner",
     "odradek.broker.cluster_membership",
