@@ -136,7 +136,7 @@ class KafkaServer:
                 await asyncio.sleep(delay_ms / 1000)
                 continue
             try:
-                conn, address = await loop.sock_accept(sock)
+                conn, address = await _accept(loop, sock)
             except OSError as exc:
                 if exc.errno not in _OUT_OF_RESOURCES:
                     log.warning("accept on %s failed: %s", name, exc)
@@ -242,6 +242,36 @@ class KafkaServer:
         self._throttled.clear()
         for conn in list(self.connections):
             conn.close()
+
+
+async def _accept(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> tuple[socket.socket, Any]:
+    """Take the next connection off the listener's backlog.
+
+    Not `loop.sock_accept`: it accepts inside the loop's reader callback, and when the accept loop is
+    cancelled (the broker stops) between that callback and the task's next step, the accepted socket
+    is lost: never served, never closed. Here the accept itself runs in this coroutine, after the
+    wait for readability; a cancellation can only end the wait, and the connection stays in the
+    backlog (closing the listener resets it)."""
+    fd = sock.fileno()
+    while True:
+        try:
+            conn, address = sock.accept()
+        except (BlockingIOError, InterruptedError):
+            pass
+        else:
+            conn.setblocking(False)
+            return conn, address
+        readable = loop.create_future()
+        loop.add_reader(fd, _set_ready, readable)
+        try:
+            await readable
+        finally:
+            loop.remove_reader(fd)
+
+
+def _set_ready(readable: asyncio.Future[None]) -> None:
+    if not readable.done():
+        readable.set_result(None)
 
 
 def _ms(seconds: float) -> int:

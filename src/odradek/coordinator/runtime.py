@@ -335,6 +335,12 @@ class CoordinatorRuntime(Generic[S]):
         finally:
             self._futures.pop(waiter, None)
             p.waiters.discard(waiter)
+            if future.done() and not future.cancelled():
+                # Unloading answers every parked request NOT_COORDINATOR through its future, also
+                # when this request already failed otherwise (its append refused, its commit
+                # abandoned, its operation raised): it is retrieved here, never left to be logged
+                # as "Future exception was never retrieved".
+                future.exception()
 
     def read(self, partition: int, op: Callable[[S], R]) -> R:
         """Run a read-only operation on the committed state."""

@@ -245,7 +245,3 @@ def test_statement_errors() -> None:
             )
         with pytest.raises(KsqlError, match="could not be inferred"):
             sql.execute("CREATE STREAM c WITH (kafka_topic='c', value_format='AVRO', partitions=1);")
-        with pytest.raises(KsqlError, match="PROTOBUF_NOSR"):
-            sql.execute(
-                "CREATE STREAM d (v STRING) WITH (kafka_topic='d', value_format='PROTOBUF_NOSR', partitions=1);"
-            )

@@ -10,6 +10,7 @@ the Python values of `types.py`. On the wire, per format (ksqlDB's layouts):
 | DELIMITED | values joined by the delimiter (',' by default)       | same                                         |
 | NONE      | no key (always null)                                  | -                                            |
 | AVRO, PROTOBUF, JSON_SR | through the schema registry (`registry_serdes.py`): one key column unwrapped (Protobuf: a message), several a record | a record/message/object |
+| PROTOBUF_NOSR | the bare message of the key columns (`protobuf_nosr.py`) | the bare message of the value columns |
 
 JSON values: TIMESTAMP as milliseconds since the epoch, DATE as days since the epoch, TIME as
 milliseconds of the day, BYTES as base64, DECIMAL as a number. Reading JSON matches field names
@@ -36,6 +37,8 @@ from typing import Any
 
 import orjson
 
+from odradek.sql.compiler.protobuf_nosr import FORMAT as PROTOBUF_NOSR
+from odradek.sql.compiler.protobuf_nosr import ProtobufNoSrKeySerde, ProtobufNoSrRowSerde
 from odradek.sql.compiler.registry_serdes import (
     SCHEMA_TYPES,
     RegistryKeySerde,
@@ -459,6 +462,8 @@ def key_serde(
         # ksqlDB writes a single key column unwrapped (Protobuf keys are always messages)
         row = RegistryRowSerde(registry, formats.key_format, keys, len(keys) > 1, True, formats.key_schema_id)
         return RegistryKeySerde(row, [c.name for c in keys])
+    if formats.key_format == PROTOBUF_NOSR:
+        return ProtobufNoSrKeySerde(keys)
     return KeySerde(keys, formats.key_format, formats.key_delimiter)
 
 
@@ -472,6 +477,8 @@ def value_serde(
             raise _needs_registry(fmt)
         wrap = formats.wrap_single_value is not False
         return RegistryRowSerde(registry, fmt, values, wrap, False, formats.value_schema_id)
+    if fmt == PROTOBUF_NOSR:
+        return ProtobufNoSrRowSerde(values)
     if fmt == "KAFKA":
         return KafkaRowSerde(values[0])
     if fmt == "DELIMITED":

@@ -5,8 +5,8 @@ WITH properties (names case-insensitive):
 | property          | meaning                                                                  |
 |-------------------|--------------------------------------------------------------------------|
 | KAFKA_TOPIC       | the topic (required for CREATE without AS; default for CSAS: the name)   |
-| KEY_FORMAT        | KAFKA (default), JSON, JSON_SR, AVRO, PROTOBUF, DELIMITED, NONE          |
-| VALUE_FORMAT      | JSON, JSON_SR, AVRO, PROTOBUF, DELIMITED, KAFKA (single column)          |
+| KEY_FORMAT        | KAFKA (default), JSON, JSON_SR, AVRO, PROTOBUF, PROTOBUF_NOSR, DELIMITED, NONE |
+| VALUE_FORMAT      | JSON, JSON_SR, AVRO, PROTOBUF, PROTOBUF_NOSR, DELIMITED, KAFKA (one column) |
 | FORMAT            | both at once (not with KEY_FORMAT/VALUE_FORMAT)                          |
 | PARTITIONS        | partitions of a topic to create                                          |
 | REPLICAS          | replication factor of a topic to create                                  |
@@ -94,12 +94,15 @@ def formats_from(
     wrap = props.get("WRAP_SINGLE_VALUE", base.wrap_single_value if inherited else None)
     if isinstance(wrap, str):
         wrap = wrap.lower() == "true"
+    # a schema id inherited from the source of a CREATE ... AS SELECT only applies in a registry format
+    key_id = None if not inherited or key not in SCHEMA_REGISTRY_FORMATS else base.key_schema_id
+    value_id = None if not inherited or value not in SCHEMA_REGISTRY_FORMATS else base.value_schema_id
     return SourceFormats(
         key,
         value,
         wrap,
-        props.get("KEY_SCHEMA_ID", None if not inherited else base.key_schema_id),
-        props.get("VALUE_SCHEMA_ID", None if not inherited else base.value_schema_id),
+        props.get("KEY_SCHEMA_ID", key_id),
+        props.get("VALUE_SCHEMA_ID", value_id),
         str(props.get("KEY_DELIMITER", base.key_delimiter)),
         str(props.get("VALUE_DELIMITER", base.value_delimiter)),
     )
@@ -251,9 +254,6 @@ def merge_inferred(declared: list[Column], inferred: list[Column] | None) -> lis
     return [*keys, *values, *(c for c in declared if c.namespace is Namespace.HEADERS)]
 
 
-UNSUPPORTED_FORMATS = frozenset({"PROTOBUF_NOSR"})
-
-
 def _types_in(typ: t.SqlType) -> list[t.SqlType]:
     out = [typ]
     for inner in (typ.element, typ.key, *(ft for _, ft in typ.fields)):
@@ -269,11 +269,10 @@ def check_formats(
     config: dict[str, str] | None = None,
 ) -> None:
     for what, fmt in (("KEY_FORMAT", formats.key_format), ("VALUE_FORMAT", formats.value_format)):
-        if fmt in UNSUPPORTED_FORMATS:
-            raise _err(
-                f"The {fmt} format ({what}) is not supported by odradek SQL; use PROTOBUF (with the schema registry), JSON, KAFKA or DELIMITED.",
-                position,
-            )
+        schema_id = formats.key_schema_id if what == "KEY_FORMAT" else formats.value_schema_id
+        if schema_id is not None and fmt not in SCHEMA_REGISTRY_FORMATS:
+            prop = "KEY_SCHEMA_ID" if what == "KEY_FORMAT" else "VALUE_SCHEMA_ID"
+            raise _err(f"{prop} is provided but format {fmt} doesn't support registering schema.", position)
         if (
             fmt in SCHEMA_REGISTRY_FORMATS
             and config is not None
@@ -285,7 +284,7 @@ def check_formats(
                 position,
             )
         columns = schema.key if what == "KEY_FORMAT" else schema.value
-        if fmt in ("AVRO", "PROTOBUF"):
+        if fmt in ("AVRO", "PROTOBUF", "PROTOBUF_NOSR"):
             for c in columns:
                 bad = [
                     x
@@ -332,6 +331,8 @@ def check_formats(
         raise _err("The 'DELIMITED' format does not support ARRAY, MAP or STRUCT columns", position)
     if formats.wrap_single_value is not None and len(values) != 1:
         raise _err("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas", position)
+    if formats.wrap_single_value is False and formats.value_format == "PROTOBUF_NOSR":
+        raise _err("Format 'PROTOBUF_NOSR' does not support 'WRAP_SINGLE_VALUE' set to 'false'.", position)
 
 
 def timestamp_of(

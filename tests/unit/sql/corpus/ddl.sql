@@ -46,6 +46,13 @@ CREATE STREAM twokeysjson (a STRING KEY, b INT KEY, v STRING) WITH (kafka_topic=
 CREATE STREAM kafkavalue (a STRING, b STRING) WITH (kafka_topic='existing', value_format='KAFKA');
 --@ delimited with a struct
 CREATE STREAM delim (a STRING, b STRUCT<x INT>) WITH (kafka_topic='existing', value_format='DELIMITED');
+--@ protobuf without the schema registry
+CREATE TABLE nosr (id BIGINT PRIMARY KEY, name STRING, s STRUCT<a INT, tags ARRAY<STRING>>, m MAP<STRING, DECIMAL(4, 2)>) WITH (kafka_topic='existing', format='PROTOBUF_NOSR');
+DESCRIBE nosr;
+--@ protobuf without the schema registry and without columns
+CREATE STREAM nosrcols WITH (kafka_topic='existing', value_format='PROTOBUF_NOSR');
+--@ protobuf without the schema registry cannot unwrap a single value
+CREATE STREAM nosrwrap (v STRING) WITH (kafka_topic='existing', value_format='PROTOBUF_NOSR', wrap_single_value=false);
 --@ timestamp column
 CREATE STREAM withts (id STRING KEY, event_ts BIGINT, v STRING) WITH (kafka_topic='existing', value_format='JSON', timestamp='event_ts');
 --@ timestamp column of the wrong type
