@@ -22,7 +22,7 @@ from odradek.coordinator.log import Appended, CoordinatorLogError
 from odradek.coordinator.shard import KeyValue
 from odradek.model.clock import Clock
 from odradek.model.errors import ErrorCode
-from odradek.protocol.records import CONTROL_ABORT, CONTROL_COMMIT, BatchSpec, build_batch, read_header
+from odradek.protocol.records import CONTROL_ABORT, CONTROL_COMMIT, build_plain_batch
 from odradek.replication.manager import PartitionManager
 from odradek.replication.partition import Partition
 from odradek.storage.errors import StorageError
@@ -81,12 +81,12 @@ class PartitionCoordinatorLog:
     ) -> Appended:
         leader = self._leader(partition)
         now = self._clock.now_ms()
-        spec = BatchSpec()
-        if producer is not None:
-            spec = BatchSpec(producer_id=producer[0], producer_epoch=producer[1], is_transactional=True)
-        batch = bytearray(build_batch([(key, value, [], now) for key, value in records], spec))
+        if producer is None:
+            batch, header = build_plain_batch(records, now)
+        else:
+            batch, header = build_plain_batch(records, now, producer[0], producer[1], is_transactional=True)
         try:
-            info = leader.append_as_leader(batch, [read_header(batch)], now, AppendOrigin.COORDINATOR)
+            info = leader.append_as_leader(batch, [header], now, AppendOrigin.COORDINATOR)
         except StorageError as exc:
             raise CoordinatorLogError(exc.error_code, str(exc)) from exc
         log = leader.log

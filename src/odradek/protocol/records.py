@@ -33,7 +33,7 @@ partitionLeaderEpoch without recomputing it; nothing on the Produce/Fetch path d
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -379,6 +379,53 @@ def build_control_batch(
         is_control=True,
     )
     return build_batch([(key, value, [], timestamp_ms)], spec)
+
+
+def build_plain_batch(
+    records: Sequence[tuple[bytes | None, bytes | None]],
+    timestamp_ms: int,
+    producer_id: int = -1,
+    producer_epoch: int = -1,
+    is_transactional: bool = False,
+) -> tuple[bytearray, BatchHeader]:
+    """`build_batch` of uncompressed records without headers, all stamped `timestamp_ms` (what a
+    coordinator appends: one OffsetCommit record per committed partition), written straight into
+    one buffer; also returns the header it wrote. The same bytes as `build_batch` (a test compares
+    them)."""
+    if not records:
+        raise ValueError("a record batch needs at least one record")
+    out = bytearray(HEADER_SIZE)
+    for delta, (key, value) in enumerate(records):
+        # attributes 0, timestamp delta 0, then the offset delta, key, value and no headers
+        body = bytearray(b"\x00\x00")
+        _put_varint(body, delta)
+        if key is None:
+            body.append(1)  # zigzag(-1)
+        else:
+            _put_varint(body, len(key))
+            body += key
+        if value is None:
+            body.append(1)
+        else:
+            _put_varint(body, len(value))
+            body += value
+        body.append(0)
+        _put_varint(out, len(body))
+        out += body
+    attributes = TRANSACTIONAL_BIT if is_transactional else 0
+    header = [0, len(out) - LOG_OVERHEAD, -1, MAGIC_V2, 0, attributes, len(records) - 1]
+    header += (timestamp_ms, timestamp_ms, producer_id, producer_epoch, -1, len(records))
+    HEADER.pack_into(out, 0, *header)
+    header[4] = crc = int(_crc32c(memoryview(out)[ATTRIBUTES_OFFSET:]))
+    _CRC.pack_into(out, CRC_OFFSET, crc)
+    return out, BatchHeader._make(header)
+
+
+def _put_varint(out: bytearray, value: int) -> None:
+    if 0 <= value < 0x40:  # one byte: the usual length or offset delta
+        out.append(value << 1)
+    else:
+        write_varint(out, value)
 
 
 def control_type(record_key: bytes | None) -> int:

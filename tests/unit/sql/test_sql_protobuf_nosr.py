@@ -141,6 +141,19 @@ def test_bytes_are_the_bare_message_the_columns_declare() -> None:
     assert ProtobufNoSrRowSerde(COLUMNS).from_bytes(message.SerializeToString()) == ROW
 
 
+def test_containers_inside_structs_round_trip() -> None:
+    columns = (
+        Column("V", t.array(t.struct([("W", t.array(t.INTEGER))]))),
+        Column("M", t.map_of(t.STRING, t.struct([("W", t.map_of(t.STRING, t.TIMESTAMP))]))),
+    )
+    row = {
+        "V": [{"W": [1, 2]}, {"W": []}],
+        "M": {"a": {"W": {"x": datetime.datetime(2024, 1, 1)}}},
+    }
+    serde = ProtobufNoSrRowSerde(columns)
+    assert serde.from_bytes(serde.to_bytes(row)) == row
+
+
 def test_nulls_and_proto3_defaults() -> None:
     serde = ProtobufNoSrRowSerde(COLUMNS)
     empty = serde.to_bytes(dict.fromkeys(ROW))
@@ -166,6 +179,8 @@ def test_bad_bytes_and_unsupported_types() -> None:
         ProtobufNoSrRowSerde(COLUMNS).deserialize("t", b"\xff\xff\xff")
     with pytest.raises(SerializationError, match="PROTOBUF_NOSR format does not support"):
         ProtobufNoSrRowSerde((Column("A", t.array(t.array(t.INTEGER))),))
+    with pytest.raises(SerializationError, match="no valid Protobuf message"):
+        ProtobufNoSrRowSerde((Column("A", t.map_of(t.STRING, t.array(t.INTEGER))),))
 
 
 def test_queries_read_and_write_the_format() -> None:
@@ -217,6 +232,18 @@ def test_statement_errors() -> None:
             sql.execute(
                 "CREATE STREAM d (v MAP<INT, STRING>) WITH (kafka_topic='d', value_format='PROTOBUF_NOSR', partitions=1);"
             )
+        for typ in ("ARRAY<ARRAY<INT>>", "MAP<STRING, ARRAY<INT>>", "ARRAY<MAP<STRING, INT>>"):
+            with pytest.raises(
+                KsqlError, match=r"PROTOBUF_NOSR format does not support .* wrap it in a STRUCT"
+            ):
+                sql.execute(
+                    f"CREATE STREAM f (v {typ}) WITH (kafka_topic='f', value_format='PROTOBUF_NOSR', partitions=1);"
+                )
+        # a STRUCT inside is fine
+        sql.execute(
+            "CREATE STREAM g (v ARRAY<STRUCT<w ARRAY<INT>>>, m MAP<STRING, STRUCT<w MAP<STRING, INT>>>) "
+            "WITH (kafka_topic='g', value_format='PROTOBUF_NOSR', partitions=1);"
+        )
         # no schema registry is needed
         sql.execute(
             "CREATE STREAM e (v STRING) WITH (kafka_topic='e', format='PROTOBUF_NOSR', partitions=1);"

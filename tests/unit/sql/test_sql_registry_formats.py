@@ -243,5 +243,9 @@ def test_statement_errors() -> None:
             sql.execute(
                 "CREATE STREAM b (v MAP<INT, STRING>) WITH (kafka_topic='b', value_format='PROTOBUF', partitions=1);"
             )
+        with pytest.raises(KsqlError, match="PROTOBUF format does not support ARRAY<ARRAY<INTEGER>>"):
+            sql.execute(
+                "CREATE STREAM b2 (v ARRAY<ARRAY<INT>>) WITH (kafka_topic='b2', value_format='PROTOBUF', partitions=1);"
+            )
         with pytest.raises(KsqlError, match="could not be inferred"):
             sql.execute("CREATE STREAM c WITH (kafka_topic='c', value_format='AVRO', partitions=1);")

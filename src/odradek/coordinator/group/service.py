@@ -152,10 +152,13 @@ class GroupCoordinatorService:
     # -- offsets ---------------------------------------------------------------------------------
 
     async def offset_commit(self, ctx: RequestContext, r: oc.OffsetCommitRequest) -> oc.OffsetCommitResponse:
-        return await _or_error(
-            self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.offset_commit(ctx, r, t)),
-            lambda code: offset_commit_failed(r, code),
-        )
+        # `_or_error`, inlined: a synchronous commit's path has one coroutine less
+        try:
+            return await self.runtime.write(
+                self.partition_for(r.group_id), lambda s, t: s.offset_commit(ctx, r, t)
+            )
+        except CoordinatorNotAvailable as e:
+            return offset_commit_failed(r, e.code)
 
     async def txn_offset_commit(
         self, ctx: RequestContext, r: toc.TxnOffsetCommitRequest

@@ -48,7 +48,10 @@ class ProtobufNoSrRowSerde(Serde[dict[str, Any]]):
     def __init__(self, columns: tuple[Column, ...]) -> None:
         self.columns = columns
         self.file = nosr_file(columns)
-        self.descriptor = _ProtobufReader(self.file).descriptor
+        try:
+            self.descriptor = _ProtobufReader(self.file).descriptor
+        except TypeError as exc:  # the protobuf runtime refuses the file (e.g. a map of maps)
+            raise SerializationError(f"{FORMAT}: the columns make no valid Protobuf message: {exc}") from None
         self._message = message_factory.GetMessageClass(self.descriptor)
         self._read_row = _struct_reader(tuple((c.name, c.type) for c in columns))
 

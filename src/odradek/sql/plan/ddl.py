@@ -296,6 +296,21 @@ def check_formats(
                         f"The {fmt} format supports only STRING map keys, not {bad[0]} (column {c.name})",
                         position,
                     )
+        if fmt in ("PROTOBUF", "PROTOBUF_NOSR"):
+            for c in columns:
+                nested = [
+                    x
+                    for x in _types_in(c.type)
+                    if x.base in (BaseType.ARRAY, BaseType.MAP)
+                    and x.element is not None
+                    and x.element.base in (BaseType.ARRAY, BaseType.MAP)
+                ]
+                if nested:
+                    raise _err(
+                        f"The {fmt} format does not support {nested[0]} (column {c.name}): a Protobuf "
+                        "repeated field or map value cannot itself be repeated or a map; wrap it in a STRUCT",
+                        position,
+                    )
     keys = schema.key
     if keys and formats.key_format == "NONE":
         raise _err(

@@ -1,0 +1,40 @@
+"""`records.build_plain_batch` (a coordinator's append) writes the bytes `build_batch` writes, and
+returns the header `read_header` reads back from them."""
+
+from __future__ import annotations
+
+import pytest
+from codec_settings import budget
+from hypothesis import given
+from hypothesis import strategies as st
+
+from odradek.protocol.records import BatchSpec, build_batch, build_plain_batch, iter_records, read_header
+
+_BYTES = st.one_of(st.none(), st.binary(max_size=200))
+_RECORDS = st.lists(st.tuples(_BYTES, _BYTES), min_size=1, max_size=80)
+
+
+@budget(150)
+@given(
+    records=_RECORDS,
+    timestamp=st.integers(-1, 2**62),
+    producer=st.one_of(st.none(), st.tuples(st.integers(0, 2**62), st.integers(0, 32767))),
+)
+def test_plain_batch_is_build_batch(
+    records: list[tuple[bytes | None, bytes | None]], timestamp: int, producer: tuple[int, int] | None
+) -> None:
+    spec = BatchSpec()
+    if producer is None:
+        batch, header = build_plain_batch(records, timestamp)
+    else:
+        spec = BatchSpec(producer_id=producer[0], producer_epoch=producer[1], is_transactional=True)
+        batch, header = build_plain_batch(records, timestamp, producer[0], producer[1], is_transactional=True)
+    assert bytes(batch) == build_batch([(k, v, [], timestamp) for k, v in records], spec)
+    assert header == read_header(batch)
+    decoded = list(iter_records(batch, 0, header))
+    assert [(r.key, r.value, r.offset) for r in decoded] == [(k, v, i) for i, (k, v) in enumerate(records)]
+
+
+def test_a_plain_batch_needs_a_record() -> None:
+    with pytest.raises(ValueError, match="at least one record"):
+        build_plain_batch([], 0)
