@@ -375,7 +375,7 @@ class Broker:
             self.cleaner.start()
         metrics_port = self.config.value("odradek.metrics.port")
         if isinstance(metrics_port, int) and metrics_port >= 0:
-            self.metrics_endpoint = MetricsEndpoint(self.metrics.registry)
+            self.metrics_endpoint = MetricsEndpoint(self.metrics)
             metrics_host = self.config.listeners[0].host or "0.0.0.0"
             await self.metrics_endpoint.start(metrics_host, metrics_port)
             log.info("metrics on http://%s:%d/metrics", metrics_host, self.metrics_endpoint.port)

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from odradek.broker.periodic import Periodic
 from odradek.model.clock import Clock
 from odradek.model.topic_partition import TopicPartition
-from odradek.storage.cleaner import CleanStats
 from odradek.storage.log_cleaner import LogCleaner
+
+if TYPE_CHECKING:
+    from odradek.storage.cleaner import CleanStats  # imported by the first cleaning
 
 log = logging.getLogger("odradek.broker.cleaner")
 

@@ -1,22 +1,24 @@
 """A minimal asyncio HTTP endpoint serving ``GET /metrics`` in Prometheus text format.
 
-Runs on the broker's event loop (no extra thread); the exposition is rendered per scrape.
+Runs on the broker's event loop (no extra thread); the exposition is rendered per scrape (the first
+scrape imports `prometheus_client`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+if TYPE_CHECKING:
+    from odradek.broker.metrics import BrokerMetrics
 
 MAX_REQUEST_HEAD = 8192
 
 
 class MetricsEndpoint:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.registry = registry
+    def __init__(self, metrics: BrokerMetrics) -> None:
+        self.metrics = metrics
         self.server: asyncio.Server | None = None
         self.port = 0
 
@@ -31,7 +33,10 @@ class MetricsEndpoint:
                 raise ValueError("request head too large")
             method, path, *_ = head.split(b"\r\n", 1)[0].split(b" ")
             if method == b"GET" and path.split(b"?")[0] == b"/metrics":
-                body = generate_latest(self.registry)
+                # prometheus_client (http.server, urllib, compression) is loaded by the first scrape
+                from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+                body = generate_latest(self.metrics.registry)
                 status, ctype = b"200 OK", CONTENT_TYPE_LATEST.encode()
             else:
                 body, status, ctype = b"not found\n", b"404 Not Found", b"text/plain"

@@ -35,9 +35,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Mapping
 
 from odradek.model.clock import Clock
@@ -180,6 +177,9 @@ class SchemaValidation:
         if it cannot be asked (no URL, unreachable, another error status, a body that is not JSON)."""
         if self.url is None:
             return None
+        import urllib.error  # (with http.client and email: loaded by the first lookup, not at start)
+        import urllib.request
+
         try:
             with urllib.request.urlopen(f"{self.url}{path}", timeout=LOOKUP_TIMEOUT_S) as response:
                 return True, json.loads(response.read())

@@ -35,24 +35,27 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from odradek.model.topic_partition import TopicPartition
 from odradek.storage.checkpoints import read_offsets, write_offsets
-from odradek.storage.cleaner import (
-    CleanerSettings,
-    CleaningAbortedError,
-    CleaningJob,
-    CleanStats,
-    Fsync,
-    LastRecord,
-    TransactionFilters,
-)
 from odradek.storage.cleaner_decision import LogToClean, filthiest, log_to_clean
 from odradek.storage.errors import LogClosedError
 from odradek.storage.layout import CLEANER_OFFSET_CHECKPOINT
 from odradek.storage.partition_log import PartitionLog
 from odradek.storage.segment_swap import Rename, SwapConflictError
+
+if TYPE_CHECKING:
+    # the compaction itself (`cleaner.py`: offset map, batch filter, segment rewrite) is imported by
+    # the first cleaning: a broker with no log to compact never loads it
+    from odradek.storage.cleaner import (
+        CleanerSettings,
+        CleaningJob,
+        CleanStats,
+        Fsync,
+        LastRecord,
+        TransactionFilters,
+    )
 
 _log = logging.getLogger(__name__)
 
@@ -170,6 +173,8 @@ class LogCleaner:
         log = self._logs.get(todo.tp)
         if log is None or log.closed:
             return None
+        from odradek.storage.cleaner import CleanerSettings
+
         config = self.config
         settings = CleanerSettings(
             config.dedupe_buffer_size,
@@ -195,6 +200,8 @@ class LogCleaner:
         settings: CleanerSettings,
         producers: Mapping[int, LastRecord] | None,
     ) -> CleaningJob:
+        from odradek.storage.cleaner import CleaningJob
+
         return CleaningJob(
             log,
             todo,
@@ -207,6 +214,8 @@ class LogCleaner:
 
     def failed(self, job: CleaningJob, exc: BaseException) -> None:
         """A job's step raised: clean up after it and decide whether to try again later."""
+        from odradek.storage.cleaner import CleaningAbortedError
+
         tp = job.todo.tp
         try:
             job.discard()

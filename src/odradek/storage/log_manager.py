@@ -21,11 +21,11 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from odradek.model.topic_partition import TopicPartition
 from odradek.storage.atomic_file import sync_filesystem
 from odradek.storage.checkpoints import read_offsets, write_clean_shutdown, write_offsets
-from odradek.storage.cleaner import CleanStats
 from odradek.storage.cleaner_transactions import aborted_transaction_filter
 from odradek.storage.errors import StorageError
 from odradek.storage.file_cache import AUTO, MIN_CAPACITY, FileCache
@@ -44,6 +44,9 @@ from odradek.storage.log_config import LogConfig
 from odradek.storage.log_loader import LoadJob, load_logs
 from odradek.storage.log_state import LOG_STATE_FILE, read_log_states, write_log_states
 from odradek.storage.partition_log import Fsync, PartitionLog, remove_new_partition_dir
+
+if TYPE_CHECKING:
+    from odradek.storage.cleaner import CleanStats  # imported by the first cleaning
 
 _log = logging.getLogger(__name__)
 
