@@ -41,11 +41,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, zookeeper: ZooKeeperServer
     }
     c = ZkCluster(tmp_path_factory.mktemp("coordinators"), f"{zookeeper.connect}/coordinators", overrides)
     try:
-        for node_id in (1, 2, 3):
-            c.start(node_id)
-        for proc in c.brokers.values():
-            one = AdminClient({"bootstrap.servers": proc.bootstrap})
-            wait_for(lambda a=one: len(a.list_topics(timeout=10).brokers) == 3, what="three brokers")
+        c.start_all((1, 2, 3))
         yield c
     finally:
         c.kill_all()

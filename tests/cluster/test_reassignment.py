@@ -54,10 +54,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, zookeeper: ZooKeeperServer
         {"auto.leader.rebalance.enable": "false"},
     )
     try:
-        for node_id in (1, 2, 3):
-            c.start(node_id)
-        one = AdminClient({"bootstrap.servers": c.brokers[1].bootstrap})
-        wait_for(lambda: len(one.list_topics(timeout=10).brokers) == 3, what="three brokers")
+        c.start_all((1, 2, 3))
         yield c
     finally:
         c.kill_all()

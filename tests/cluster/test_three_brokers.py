@@ -47,11 +47,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, zookeeper: object) -> Iter
         c.start(1)
         c.start(2, alias=True)  # a server.properties of ZooKeeper days: broker.id only
         c.start(3)
-        for proc in c.brokers.values():  # each broker hears of the others through its watch
-            one = AdminClient({"bootstrap.servers": proc.bootstrap})
-            wait_for(
-                lambda a=one: len(a.list_topics(timeout=10).brokers) == 3, what="three brokers registered"
-            )
+        c.wait_registered(3)  # each broker hears of the others through its watch
         yield c
     finally:
         c.kill_all()
@@ -66,7 +62,7 @@ def every_broker_back(cluster: Cluster) -> Iterator[None]:
     for node_id in down:
         cluster.start(node_id)
     if down:
-        wait_for(lambda: len(cluster.metadata().brokers) == 3, timeout=60, what="three brokers back")
+        cluster.wait_registered(3, timeout=60)
 
 
 def create(cluster: Cluster, name: str, partitions: int, rf: int) -> None:

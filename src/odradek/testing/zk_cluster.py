@@ -55,6 +55,25 @@ class ZkCluster:
         self.brokers[node_id] = proc
         return proc.start()
 
+    def start_all(self, node_ids: tuple[int, ...] = (1, 2, 3)) -> None:
+        """Start these brokers and wait until each of them lists all of them as registered."""
+        for node_id in node_ids:
+            self.start(node_id)
+        self.wait_registered(len(node_ids))
+
+    def wait_registered(self, count: int, timeout: float = 20.0) -> None:
+        """Until every running broker (each answers from its own image, filled by its ZooKeeper
+        watch) lists `count` registered brokers."""
+        from confluent_kafka.admin import AdminClient
+
+        for node_id in self.live():
+            admin = AdminClient({"bootstrap.servers": self.brokers[node_id].bootstrap})
+
+            def registered(admin: AdminClient = admin) -> bool:
+                return len(admin.list_topics(timeout=10).brokers) == count
+
+            wait_for(registered, timeout, f"{count} brokers registered, seen from broker {node_id}")
+
     def kill(self, node_id: int) -> None:
         self.brokers[node_id].kill()
 
