@@ -141,17 +141,7 @@ class RocksDBBytesStore:
             self._db.write(batch)
 
     def range(self, lo: bytes | None, hi: bytes | None) -> Iterator[tuple[bytes, bytes]]:
-        it = self._db.iter()
-        if lo is None:
-            it.seek_to_first()
-        else:
-            it.seek(lo)
-        while it.valid():
-            key = it.key()
-            if hi is not None and key >= hi:
-                break
-            yield key, it.value()
-            it.next()
+        return _scan(self._db.iter(), lo, hi)
 
     def approximate_count(self) -> int:
         return int(self._db.property_int_value("rocksdb.estimate-num-keys") or 0)
@@ -188,19 +178,8 @@ class RocksDBSnapshot:
             return bytes(it.value()) if it.valid() and it.key() == key else None
 
     def range(self, lo: bytes | None, hi: bytes | None) -> Iterator[tuple[bytes, bytes]]:
-        out = []
         with self._lock:
-            it = self._it
-            if lo is None:
-                it.seek_to_first()
-            else:
-                it.seek(lo)
-            while it.valid():
-                key = it.key()
-                if hi is not None and key >= hi:
-                    break
-                out.append((key, it.value()))
-                it.next()
+            out = list(_scan(self._it, lo, hi))
         return iter(out)
 
     def write(self, entries: Iterable[tuple[bytes, bytes | None]]) -> None:
@@ -217,3 +196,18 @@ class RocksDBSnapshot:
 
     def close(self) -> None:
         pass
+
+
+def _scan(it: Any, lo: bytes | None, hi: bytes | None) -> Iterator[tuple[bytes, bytes]]:
+    """The entries of a RocksDB iterator from `lo` (the first key if None) up to `hi` (excluded;
+    the end if None)."""
+    if lo is None:
+        it.seek_to_first()
+    else:
+        it.seek(lo)
+    while it.valid():
+        key = it.key()
+        if hi is not None and key >= hi:
+            break
+        yield key, it.value()
+        it.next()
