@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -48,7 +47,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
 def produce(client: RawClient, topic: str, value: bytes) -> tuple[int, int]:
     """One acks=all record to `topic`-0: (error code, base offset)."""
     batch = build_batch([(None, value, [], int(time.time() * 1000))])
-    data = produce_msg.TopicProduceData(name=topic, partition_data=[produce_msg.PartitionProduceData(0, batch)])
+    data = produce_msg.TopicProduceData(
+        name=topic, partition_data=[produce_msg.PartitionProduceData(0, batch)]
+    )
     request = produce_msg.ProduceRequest(acks=-1, timeout_ms=LONG_WAIT_MS * 2, topic_data=[data])
     response = client.call(ApiKey.PRODUCE, 9, request)
     part = response.responses[0].partition_responses[0]
@@ -92,16 +93,18 @@ def test_acks_all_commits_without_waiting_for_a_follower_timeout(cluster: LocalC
 
 
 @pytest.mark.parametrize("topic", ["rf1", "rf3"])
-def test_a_parked_consumer_fetch_wakes_when_the_high_watermark_moves(cluster: LocalCluster, topic: str) -> None:
+def test_a_parked_consumer_fetch_wakes_when_the_high_watermark_moves(
+    cluster: LocalCluster, topic: str
+) -> None:
     leader = cluster.brokers[1].bootstrap
     with RawClient.connect(leader) as producer, RawClient.connect(leader) as consumer:
         for i in range(ROUNDS):
             offset = high_watermark(cluster, topic)
             answered: list[tuple[float, fetch_msg.PartitionData]] = []
 
-            def fetch(at: int = offset) -> None:
+            def fetch(at: int = offset, into: list[tuple[float, fetch_msg.PartitionData]] = answered) -> None:
                 part = consumer_fetch(consumer, topic, at)
-                answered.append((time.monotonic(), part))
+                into.append((time.monotonic(), part))
 
             waiting = threading.Thread(target=fetch)
             waiting.start()
