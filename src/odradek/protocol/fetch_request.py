@@ -145,7 +145,8 @@ def parse_fetch_request(buf: Buffer, pos: int, version: int) -> FetchRequest:
 
 def _fetch_partition(values: tuple[int, ...], version: int) -> FetchPartition:
     if version >= 12:
-        return FetchPartition(*values)
+        partition, leader_epoch, offset, last_epoch, log_start, max_bytes = values
+        return FetchPartition(partition, leader_epoch, offset, last_epoch, log_start, max_bytes)
     if version >= 9:
         partition, leader_epoch, offset, log_start, max_bytes = values
         return FetchPartition(partition, leader_epoch, offset, -1, log_start, max_bytes)
@@ -214,13 +215,14 @@ def _forgotten(buf: Buffer, pos: int, request: FetchRequest, version: int, flexi
     read_name = p.read_compact_string if flexible else p.read_string
     for _ in range(n):
         topic_id: uuid.UUID = ZERO_UUID
-        name: str | None = ""
+        name = ""
         if version >= 13:
             topic_id, pos = _uuid(buf, pos)
         else:
-            name, pos = read_name(buf, pos)
-            if name is None:
+            read, pos = read_name(buf, pos)
+            if read is None:
                 raise ProtocolError("non-nullable field topic is null")
+            name = read
         count, pos = _count(buf, pos, flexible)
         if count < 0:
             raise ProtocolError("non-nullable array partitions is null")
