@@ -86,10 +86,7 @@ class BrokerConnection:
 
     async def call(self, api_key: int, version: int, request: Any) -> Any:
         try:
-            # asyncio.timeout, not wait_for: no task per call, and the request goes out in this
-            # turn of the event loop (a follower's fetch is on the path of every acks=all write)
-            async with asyncio.timeout(self.timeout_s):
-                return await self._call(api_key, version, request)
+            return await asyncio.wait_for(self._call(api_key, version, request), self.timeout_s)
         except SaslAuthenticationError as exc:
             await self.close()
             raise BrokerAuthenticationError(f"{self.host}:{self.port}: {exc}") from exc
