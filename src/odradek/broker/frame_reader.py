@@ -36,10 +36,15 @@ def shared_scratch() -> memoryview:
 
 
 class FrameReader:
-    __slots__ = ("_big", "_big_filled", "_big_size", "_max", "_partial", "_scratch")
+    __slots__ = ("_big", "_big_filled", "_big_initial", "_big_size", "_max", "_partial", "_scratch")
 
-    def __init__(self, max_request_size: int, scratch: memoryview | None = None) -> None:
+    def __init__(
+        self, max_request_size: int, scratch: memoryview | None = None, big_initial: int = INITIAL_BIG_SIZE
+    ) -> None:
+        """`big_initial`: how much of a large frame's announced size is allocated at once (a
+        trusted peer's answers, another broker's, may get their whole size: no growing copies)."""
         self._max = max_request_size
+        self._big_initial = big_initial
         self._scratch = scratch if scratch is not None else shared_scratch()
         self._partial = bytearray()  # the start of a frame not yet complete, carried between reads
         self._big: bytearray | None = None  # a large frame being filled in place
@@ -99,7 +104,7 @@ class FrameReader:
                 continue
             if size + 4 > SCRATCH_SIZE:
                 # Large frame: move what we have into its own buffer and fill the rest in place.
-                big = bytearray(min(size, INITIAL_BIG_SIZE))
+                big = bytearray(min(size, self._big_initial))
                 have = end - pos - 4
                 big[:have] = data[pos + 4 : end]
                 self._big = big
