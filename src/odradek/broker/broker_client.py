@@ -75,7 +75,7 @@ class _ResponseProtocol(asyncio.BufferedProtocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.reader = FrameReader(MAX_RESPONSE_SIZE, big_initial=TRUSTED_FRAME_SIZE)
+        self.reader = FrameReader(MAX_RESPONSE_SIZE, big_initial=TRUSTED_FRAME_SIZE, reuse=True)
         self.waiter: asyncio.Future[bytearray] | None = None
         self.error: BaseException | None = None
         self._can_write: asyncio.Future[None] | None = None

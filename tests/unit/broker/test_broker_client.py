@@ -84,6 +84,35 @@ def test_an_answer_in_pieces_is_decoded_in_place() -> None:
     asyncio.run(main())
 
 
+def test_the_next_answer_reuses_the_buffer_once_no_view_of_it_is_alive() -> None:
+    async def whole(_r: asyncio.StreamReader, writer: asyncio.StreamWriter, cid: int) -> None:
+        writer.write(fetch_answer(cid))
+        await writer.drain()
+
+    async def records(connection: BrokerConnection) -> memoryview:
+        response = await connection.call(ApiKey.FETCH, VERSION, request())
+        found = response.responses[0].partitions[0].records
+        assert isinstance(found, memoryview)
+        return found
+
+    async def main() -> None:
+        server, port = await serve(whole)
+        connection = BrokerConnection("127.0.0.1", port, "test", 10)
+        try:
+            kept = await records(connection)  # a view still alive: the next answer gets a new buffer
+            second = await records(connection)
+            assert second.obj is not kept.obj and bytes(kept) == RECORDS == bytes(second)
+            buffer = second.obj
+            second.release()  # nothing points into it any more: the next answer is received there
+            third = await records(connection)
+            assert third.obj is buffer and bytes(third) == RECORDS
+        finally:
+            await connection.close()
+            server.close()
+
+    asyncio.run(main())
+
+
 def test_a_peer_closing_mid_answer_fails_the_call_and_the_next_call_reconnects() -> None:
     calls = 0
 
