@@ -170,7 +170,8 @@ class BrokerConnection:
 
     async def call(self, api_key: int, version: int, request: Any) -> Any:
         try:
-            return await asyncio.wait_for(self._call(api_key, version, request), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # no task per call, as wait_for would make
+                return await self._call(api_key, version, request)
         except SaslAuthenticationError as exc:
             await self.close()
             raise BrokerAuthenticationError(f"{self.host}:{self.port}: {exc}") from exc

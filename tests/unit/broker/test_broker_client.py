@@ -147,6 +147,28 @@ def test_a_peer_closing_mid_answer_fails_the_call_and_the_next_call_reconnects()
     asyncio.run(main())
 
 
+def test_a_peer_that_never_answers_times_the_call_out() -> None:
+    async def silent(_r: asyncio.StreamReader, _w: asyncio.StreamWriter, cid: int) -> None:
+        await asyncio.sleep(30)
+
+    async def main() -> None:
+        server, port = await serve(silent)
+        connection = BrokerConnection("127.0.0.1", port, "test", 0.2)
+        try:
+            try:
+                await connection.call(ApiKey.FETCH, VERSION, request())
+            except BrokerConnectionError as exc:
+                assert "TimeoutError" in str(exc)
+            else:
+                raise AssertionError("no answer, yet the call returned")
+            assert not connection.connected
+        finally:
+            await connection.close()
+            server.close()
+
+    asyncio.run(main())
+
+
 def test_a_negative_answer_size_fails_the_call() -> None:
     async def negative(_r: asyncio.StreamReader, writer: asyncio.StreamWriter, cid: int) -> None:
         writer.write(struct.pack(">i", -5))
