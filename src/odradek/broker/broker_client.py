@@ -170,7 +170,9 @@ class BrokerConnection:
 
     async def call(self, api_key: int, version: int, request: Any) -> Any:
         try:
-            async with asyncio.timeout(self.timeout_s):  # no task per call, as wait_for would make
+            if asyncio.current_task() is None:  # a handler started without a task (`connection.py`)
+                return await asyncio.wait_for(self._call(api_key, version, request), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # no task per call (the fetchers' calls)
                 return await self._call(api_key, version, request)
         except SaslAuthenticationError as exc:
             await self.close()
