@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 import logging
 import time
+from types import CoroutineType
 from collections.abc import Awaitable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -116,16 +117,14 @@ class Dispatcher:
                 return self._unsupported_api_versions(correlation_id)
             raise CloseConnection(f"unsupported version {version} of {spec.key.name}")
         try:
-            header, pos = framing.read_request_header(frame, spec.request.is_flexible(version))
+            client_id, pos = framing.read_client_id(frame, spec.request.is_flexible(version))
             if spec.decode is not None:
                 request = spec.decode(frame, pos, version)
             else:
                 request, _end = codec.decode(spec.request, version, frame, pos)
         except ProtocolError as exc:
             raise CloseConnection(f"malformed {spec.key.name} v{version} request: {exc}") from exc
-        ctx = RequestContext(
-            key, version, correlation_id, header.client_id, client_host, connection_id, self.ports
-        )
+        ctx = RequestContext(key, version, correlation_id, client_id, client_host, connection_id, self.ports)
         if session is not None:
             ctx.principal = session.principal
             ctx.session = session
@@ -138,7 +137,7 @@ class Dispatcher:
             result = self._error_response(spec, ctx, request, exc)
         if session is not None and key not in QUOTA_EXEMPT:
             self.ports.quotas.record_request_time(ctx, time.perf_counter() - started)
-        if inspect.isawaitable(result):
+        if type(result) is CoroutineType or (result is not None and inspect.isawaitable(result)):
             return self._finish_later(spec, ctx, request, result, started)
         return self._respond(spec, ctx, request, result, started)
 
@@ -157,7 +156,7 @@ class Dispatcher:
         self, spec: ApiSpec, ctx: RequestContext, request: Any, response: Any, started: float
     ) -> Chunks | None:
         if self.metrics is not None:
-            self.metrics.observe_request(spec.key.name, ctx.api_version, time.perf_counter() - started)
+            self.metrics.observe_request(ctx.api_key, ctx.api_version, time.perf_counter() - started)
         if response is None:
             return None
         session = ctx.session
@@ -170,7 +169,7 @@ class Dispatcher:
             else:
                 body = codec.encode(spec.response, version, response)
             head = framing.response_header(ctx.correlation_id, spec.response, version)
-            size = len(head) + sum(len(c) for c in body)
+            size = len(head) + (len(body[0]) if len(body) == 1 else sum(len(c) for c in body))
             return [INT32.pack(size) + head, *body]
         except Exception as exc:
             return self._encode(spec, ctx, self._error_response(spec, ctx, request, exc))
