@@ -18,7 +18,9 @@ OPS = st.lists(
         st.tuples(st.just("schedule"), KEYS, st.integers(0, 60), st.integers(0, 9)),
         st.tuples(st.just("cancel"), KEYS),
         st.tuples(st.just("expire"), st.integers(0, 20)),
-        st.tuples(st.just("next"),),
+        st.tuples(
+            st.just("next"),
+        ),
     ),
     max_size=60,
 )

@@ -140,6 +140,14 @@ def _write_string(out: bytearray, value: str) -> None:
     out += raw
 
 
+def _write_length(out: bytearray, n: int) -> None:
+    """A compact array's length (n + 1 as an unsigned varint)."""
+    if n < 0x7F:
+        out.append(n + 1)
+    else:
+        p.write_uvarint(out, n + 1)
+
+
 def write_offset_commit_response(
     response: msg.OffsetCommitResponse, version: int
 ) -> list[bytes | bytearray | memoryview]:
@@ -147,14 +155,14 @@ def write_offset_commit_response(
         return codec.encode(msg.RESPONSE, version, response)
     by_id = version >= FIRST_VERSION_WITH_TOPIC_IDS
     out = bytearray(_INT32.pack(response.throttle_time_ms))
-    p.write_uvarint(out, len(response.topics) + 1)
+    _write_length(out, len(response.topics))
     pack = _PARTITION_ANSWER.pack
     for topic in response.topics:
         if by_id:
             out += topic.topic_id.bytes
         else:
             _write_string(out, topic.name)
-        p.write_uvarint(out, len(topic.partitions) + 1)
+        _write_length(out, len(topic.partitions))
         for partition in topic.partitions:
             out += pack(partition.partition_index, partition.error_code, 0)
         out.append(0)
