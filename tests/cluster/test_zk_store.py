@@ -266,3 +266,28 @@ def test_a_failed_read_is_tried_again_without_waiting_for_another_change(
     one.apply(topic_batch("orders", 0))  # one change, one watch event: two's read of it fails
     wait_for(lambda: two.image.topic("orders") is not None, timeout=15)
     assert failures == []
+
+
+def test_a_request_never_answered_does_not_hold_the_reader_forever(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kazoo's own wait has no end: a request lost while the session was being replaced (queued just
+    as the expired session's requests were failed) kept the reader, and the store lock with it (so
+    every change the broker tried to make), forever. Each request now fails after the timeout."""
+    one, two = open_store(), open_store()
+    two._request_timeout_s = 0.5
+    lost = [two._client.handler.async_result()]  # never set: a request ZooKeeper never saw
+    get_async = two._client.get_async
+
+    def losing_once(path: str, *args: object, **kwargs: object) -> object:
+        if lost and path.startswith("/brokers/topics/"):
+            return lost.pop()
+        return get_async(path, *args, **kwargs)
+
+    with two._lock:  # no read in flight
+        monkeypatch.setattr(two._client, "get_async", losing_once)
+    one.apply(topic_batch("orders", 0))
+    wait_for(lambda: two.image.topic("orders") is not None, timeout=15)
+    assert lost == []
+    one.apply(topic_batch("payments", 1))  # and the store lock is free for changes
+    wait_for(lambda: two.image.topic("payments") is not None)

@@ -88,9 +88,12 @@ def split_connect(connect: str) -> tuple[str, str]:
 
 
 class ZooKeeperMetadataStore:
-    def __init__(self, client: KazooClient, connect: str) -> None:
+    def __init__(self, client: KazooClient, connect: str, *, request_timeout_s: float = 18.0) -> None:
         self._client = client
         self._connect = connect
+        self._request_timeout_s = request_timeout_s
+        """No answer to a request within this (the session timeout) = a failed request: the reader
+        (which holds the store lock meanwhile) and `apply` never wait forever on one."""
         self._lock = threading.RLock()
         self._image = ClusterImage.EMPTY
         self._nodes: dict[str, Znode] = {}
@@ -125,7 +128,7 @@ class ZooKeeperMetadataStore:
         if not client.exists(CHANGES):
             with contextlib.suppress(NodeExistsError):
                 client.create(CHANGES, b"")
-        store = cls(client, connect)
+        store = cls(client, connect, request_timeout_s=session_timeout_ms / 1000)
         client.add_listener(store._on_state)
         client.DataWatch(CHANGES, store._on_data)
         client.DataWatch(CONTROLLER, store._on_data)
@@ -205,8 +208,8 @@ class ZooKeeperMetadataStore:
             txn.check(CONTROLLER_EPOCH, self._versions[CONTROLLER_EPOCH])
         txn.set_data(CHANGES, b"")
         try:
-            results = txn.commit()
-        except KazooException as e:
+            results = self._wait(txn.commit_async())
+        except (KazooException, KazooTimeoutError) as e:
             raise ZooKeeperUnavailableError(f"ZooKeeper at {self._connect}: {e!r}") from e
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:
@@ -281,14 +284,14 @@ class ZooKeeperMetadataStore:
             level = []
             for path, pending in data_of:
                 try:
-                    data, stat = pending.get()
+                    data, stat = self._wait(pending)
                 except NoNodeError:
                     continue
                 nodes[path] = Znode(data or b"", stat.ephemeralOwner != 0)
                 versions[path] = stat.version
             for path, pending in children_of:
                 try:
-                    children = pending.get()
+                    children = self._wait(pending)
                 except NoNodeError:
                     continue
                 level += [f"{path}/{c}" for c in children]
@@ -320,6 +323,11 @@ class ZooKeeperMetadataStore:
                     )
                     delay = min(delay * 2, RETRY_MAX_S)
 
+    def _wait(self, pending: Any) -> Any:
+        """A request's answer, or KazooTimeoutError after the request timeout (kazoo's own `get()`
+        waits forever for a request that was lost: one queued while the session was being replaced)."""
+        return pending.get(timeout=self._request_timeout_s)
+
     def _session_id(self) -> int | None:
         client_id = self._client.client_id
         return int(client_id[0]) if client_id else None
@@ -335,11 +343,11 @@ class ZooKeeperMetadataStore:
             txn = self._client.transaction()
             txn.create(path, data, ephemeral=True)
             txn.set_data(CHANGES, b"")
-            results = txn.commit()
+            results = self._wait(txn.commit_async())
             if not any(isinstance(r, Exception) for r in results):
                 log.warning("ZooKeeper session expired; registered %s again", path)
                 continue
-            stat = self._client.exists(path)
+            stat = self._wait(self._client.exists_async(path))
             if stat is not None and stat.ephemeralOwner == session:
                 continue  # ours: an earlier attempt was written before its connection dropped
             raise ZooKeeperUnavailableError(
