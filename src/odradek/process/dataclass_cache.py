@@ -7,8 +7,8 @@ class is defined, at every import: importing the broker defines about 110 datacl
 864 M instructions to import the broker, 557 M with this cache).
 
 `cached_dataclass_methods(name)` keeps that compiled code in a file next to odradek's bytecode
-(``odradek/__pycache__``), keyed by the exact source text, so the next start loads it (marshal, as
-a .pyc is loaded) instead of compiling it again. A source the file lacks is compiled as before, so
+(``odradek/__pycache__``), keyed by a 128-bit BLAKE2b digest of the source text, so the next start
+loads it (marshal, as a .pyc is loaded) instead of compiling it again. A source the file lacks is compiled as before, so
 the file can only miss entries, never give a class other methods than `dataclasses` would. It is
 rewritten (atomically) with the entries of the run when that run compiled anything new, which also
 drops the entries of classes since changed; it is not written when Python writes no bytecode
@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import dataclasses
+import hashlib
 import marshal
 import os
 import sys
@@ -42,18 +43,18 @@ def default_path(name: str) -> Path:
     return _PACKAGE_DIR / "__pycache__" / f"dataclass-methods.{name}.{tag}{optimized}.marshal"
 
 
-def load(path: Path) -> dict[str, types.CodeType]:
-    """The cached code by source text; empty if the file is missing or unreadable."""
+def load(path: Path) -> dict[bytes, types.CodeType]:
+    """The cached code by digest of its source; empty if the file is missing or unreadable."""
     try:
         data = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return {}
     if not isinstance(data, dict):
         return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, types.CodeType)}
+    return {k: v for k, v in data.items() if isinstance(k, bytes) and isinstance(v, types.CodeType)}
 
 
-def save(path: Path, entries: Mapping[str, types.CodeType]) -> bool:
+def save(path: Path, entries: Mapping[bytes, types.CodeType]) -> bool:
     """Write `entries` to `path` (atomically); False when not written."""
     if sys.dont_write_bytecode:
         return False
@@ -69,23 +70,31 @@ def save(path: Path, entries: Mapping[str, types.CodeType]) -> bool:
     return True
 
 
+def digest(source: str) -> bytes:
+    return hashlib.blake2b(source.encode(), digest_size=16).digest()
+
+
 class CachedCompiler:
     """`exec` for `dataclasses`: source text is compiled once per cache, code runs as exec runs it."""
 
-    def __init__(self, known: Mapping[str, types.CodeType]) -> None:
+    def __init__(self, known: dict[bytes, types.CodeType]) -> None:
         self.known = known
-        self.used: dict[str, types.CodeType] = {}
+        """Loaded from the file and not used yet (an entry moves to `used` at its first use)."""
+        self.used: dict[bytes, types.CodeType] = {}
         self.compiled = 0
         """Sources compiled in this run (not found in the file)."""
 
     def exec(self, source: Any, globals: dict[str, Any] | None = None, locals: Any = None, /) -> None:
         if isinstance(source, str):
-            code = self.used.get(source) or self.known.get(source)
+            key = digest(source)
+            code = self.used.get(key)
             if code is None:
-                # as exec(str) compiles it: file "<string>", no future flags (dataclasses has none)
-                code = compile(source, "<string>", "exec", dont_inherit=True)
-                self.compiled += 1
-            self.used[source] = code
+                code = self.known.pop(key, None)
+                if code is None:
+                    # as exec(str) compiles it: file "<string>", no future flags (dataclasses has none)
+                    code = compile(source, "<string>", "exec", dont_inherit=True)
+                    self.compiled += 1
+                self.used[key] = code
             source = code
         builtins.exec(source, globals, locals)
 
