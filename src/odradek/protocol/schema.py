@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from odradek.protocol.file_region import FileRegion
+
 VersionRange = tuple[int, int] | None
 MAX_VERSION = 0x7FFF
 
 _NUMBERS = ("bool", "int8", "int16", "uint16", "int32", "uint32", "int64", "float64")
 PRIMITIVES = frozenset((*_NUMBERS, "string", "bytes", "records", "uuid"))
 
-RecordsData = bytes | bytearray | memoryview | list[bytes | bytearray | memoryview]
+Chunk = bytes | bytearray | memoryview | FileRegion
+RecordsData = bytes | bytearray | memoryview | list[Chunk]
 """A records field: one buffer, or chunks written back-to-back without being joined."""
 
 
@@ -27,6 +30,8 @@ def in_range(r: VersionRange, version: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FieldSchema:
+    """One field of a message struct: type, versions, nullable and tagged versions."""
+
     attr: str
     """Python attribute name (snake_case of the JSON name)."""
     type: str
@@ -43,6 +48,8 @@ class FieldSchema:
 
 @dataclass(slots=True)
 class StructSchema:
+    """A message struct: its Python class and fields in wire order."""
+
     name: str
     cls: type
     fields: tuple[FieldSchema, ...] = ()
@@ -50,6 +57,8 @@ class StructSchema:
 
 @dataclass(frozen=True, slots=True)
 class MessageSchema:
+    """A message: its API key, kind, valid and flexible versions, and root struct."""
+
     name: str
     api_key: int
     kind: str

@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from odradek.testing.reliability import History, Write
 
 log = logging.getLogger("odradek.testing.reliability")
+CLIENT_DEBUG_ENV = "ODRADEK_CHAOS_CLIENT_DEBUG"
 
 
 class ProducerWorkload:
@@ -52,6 +55,8 @@ class ProducerWorkload:
         self.name = name
         self.message_timeout_ms = message_timeout_ms
         self.ack_times: dict[int, list[float]] = defaultdict(list)
+        self.acked_writes: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        """partition -> (when the write was handed to the client, when it was acknowledged)."""
         self.errors: dict[str, int] = defaultdict(int)
         self.generations = 0
         self._stop = threading.Event()
@@ -71,6 +76,9 @@ class ProducerWorkload:
             "error_cb": self._on_error,
             "log_level": 2,
         }
+        debug = os.environ.get(CLIENT_DEBUG_ENV)
+        if debug:  # librdkafka's own account (e.g. "eos": epoch bumps and why), into the test's log
+            config.update({"debug": debug, "log_level": 7, "logger": log})
         return Producer(config)
 
     def _on_error(self, err: Any) -> None:
@@ -132,10 +140,14 @@ class ProducerWorkload:
     def _delivered(self, write: Write) -> Any:
         from confluent_kafka import KafkaError
 
+        attempted_at = time.monotonic()
+
         def on_delivery(err: Any, msg: Any) -> None:
             if err is None:
+                acked_at = time.monotonic()
                 self.history.ack(write, msg.partition(), msg.offset())
-                self.ack_times[msg.partition()].append(time.monotonic())
+                self.ack_times[msg.partition()].append(acked_at)
+                self.acked_writes[msg.partition()].append((attempted_at, acked_at))
             else:
                 self.errors[err.name()] += 1
                 if err.code() == KafkaError._MSG_TIMED_OUT:  # maybe written, and later writes maybe twice
@@ -145,6 +157,23 @@ class ProducerWorkload:
 
     def first_ack_after(self, partition: int, moment: float) -> float | None:
         return next((t for t in self.ack_times[partition] if t > moment), None)
+
+    def first_ack_of_a_write_after(self, partition: int, moment: float) -> float | None:
+        """When a write handed to the client after `moment` was first acknowledged: unlike
+        `first_ack_after`, an answer to a request already in flight at `moment` does not count."""
+        return min(
+            (acked for attempted, acked in list(self.acked_writes[partition]) if attempted > moment),
+            default=None,
+        )
+
+    def acknowledged_writes_after(self, moment: float) -> list[tuple[float, float]]:
+        """(handed to the client, acknowledged) of every write handed to the client after `moment`."""
+        return [
+            (attempted, acked)
+            for p in range(self.partitions)
+            for attempted, acked in list(self.acked_writes[p])
+            if attempted > moment
+        ]
 
     def stop(self) -> None:
         self._stop.set()
@@ -162,27 +191,29 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
     """Read every partition from its start up to its high watermark into `history`."""
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reliability-{topic}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "earliest",
-        }
-    )
+    def consumer() -> Any:
+        return Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"reliability-{topic}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+                "auto.offset.reset": "earliest",
+            }
+        )
+
+    deadline = time.monotonic() + timeout
+    ends = {
+        p: _high_watermark(consumer, TopicPartition(topic, p), deadline, bootstrap) for p in range(partitions)
+    }
+    reader = consumer()
     try:
-        deadline = time.monotonic() + timeout
-        ends = {
-            p: _high_watermark(consumer, TopicPartition(topic, p), deadline, bootstrap)
-            for p in range(partitions)
-        }
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+        reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         position = dict.fromkeys(range(partitions), -1)
         while any(position[p] + 1 < ends[p] for p in range(partitions)):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"read {position} of {ends} within {timeout:g} s")
-            msg = consumer.poll(0.5)
+            msg = reader.poll(0.5)
             if msg is None or msg.error() is not None:  # end of a partition, a broker moving: poll on
                 continue
             partition, offset = msg.partition(), msg.offset()
@@ -190,21 +221,22 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
             history.read(partition, offset, msg.value())
             position[partition] = max(position[partition], offset)
     finally:
-        consumer.close()
+        reader.close()
 
 
-def _high_watermark(consumer: Any, partition: Any, deadline: float, bootstrap: str) -> int:
-    """The partition's high watermark, asking again while the client's metadata is still settling
-    after the faults (librdkafka: "Unknown partition", a leader not known yet) until `deadline`.
-    The first failure logs what every broker's Metadata says of the topic: librdkafka says "Unknown
-    partition" only when the answer it cached had the topic with an error (UNKNOWN_TOPIC_OR_PARTITION)
-    or without that partition, never for a partition without a leader (it asks again for those)."""
+def _high_watermark(consumer: Callable[[], Any], partition: Any, deadline: float, bootstrap: str) -> int:
+    """The partition's high watermark, asked again (of a new client) while the cluster's metadata is
+    still settling after the faults, until `deadline`. A new client each time: librdkafka keeps an
+    "Unknown partition" it once concluded (e.g. from a Metadata answer given while the brokers were
+    registering again after their ZooKeeper sessions expired, which lists only some brokers) and
+    never asks again. The first failure logs what every broker's Metadata says of the topic."""
     from confluent_kafka import KafkaException
 
     logged = False
     while True:
+        client = consumer()
         try:
-            return int(consumer.get_watermark_offsets(partition, timeout=10)[1])
+            return int(client.get_watermark_offsets(partition, timeout=10)[1])
         except KafkaException as exc:
             if not logged:
                 logged = True
@@ -214,6 +246,8 @@ def _high_watermark(consumer: Any, partition: Any, deadline: float, bootstrap: s
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+        finally:
+            client.close()
 
 
 def describe_topic_everywhere(bootstrap: str, topic: str) -> list[str]:

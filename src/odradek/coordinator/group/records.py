@@ -132,8 +132,11 @@ _OFFSET_VALUE_HEAD = struct.Struct(">hqi")
 def encode(record: CoordinatorRecord) -> tuple[bytes, bytes | None]:
     """The key and value bytes of a record, as written to ``__consumer_offsets``."""
     key, value = record.key, record.value
-    if type(key) is OffsetCommitKey and (value is None or _plain_v3(value)):
-        return _encode_offset_commit(key, value)  # type: ignore[arg-type]
+    if type(key) is OffsetCommitKey and (
+        value is None
+        or (type(value) is OffsetCommitValue and value.expire_timestamp == -1 and value.metadata is not None)
+    ):
+        return _encode_offset_commit(key, value)
     t = _BY_KEY_CLASS[type(record.key)]
     key = _with_version(t.key_version, codec.encode_bytes(t.key.SCHEMA, t.key_version, record.key))
     if record.value is None:
@@ -144,27 +147,34 @@ def encode(record: CoordinatorRecord) -> tuple[bytes, bytes | None]:
     return key, _with_version(version, codec.encode_bytes(t.value.SCHEMA, version, record.value))
 
 
-def _plain_v3(value: object) -> bool:
-    return type(value) is OffsetCommitValue and value.expire_timestamp == -1 and value.metadata is not None
-
-
 def _encode_offset_commit(
     key: OffsetCommitKey, value: OffsetCommitValue | None
 ) -> tuple[bytes, bytes | None]:
     """`encode` of the commonest record (one per committed partition), written straight: key v1, value v3.
 
-    The same bytes as the generic codec (a test compares them); null strings are left to it.
+    The same bytes as the generic codec (a test compares them); null strings are left to it. A
+    group commits the same partitions again and again, so their key bytes are kept (a bounded cache).
     """
-    raw = bytearray(_OFFSET_KEY_VERSION)
-    write_string(raw, key.group)
-    write_string(raw, key.topic)
-    raw += INT32.pack(key.partition)
+    cache_key = (key.group, key.topic, key.partition)
+    raw = _OFFSET_KEYS.get(cache_key)
+    if raw is None:
+        built = bytearray(_OFFSET_KEY_VERSION)
+        write_string(built, key.group)
+        write_string(built, key.topic)
+        built += INT32.pack(key.partition)
+        if len(_OFFSET_KEYS) >= _MAX_OFFSET_KEYS:
+            _OFFSET_KEYS.clear()
+        raw = _OFFSET_KEYS[cache_key] = bytes(built)
     if value is None:
-        return bytes(raw), None
+        return raw, None
     out = bytearray(_OFFSET_VALUE_HEAD.pack(3, value.offset, value.leader_epoch))
     write_string(out, value.metadata)
     out += INT64.pack(value.commit_timestamp)
-    return bytes(raw), bytes(out)
+    return raw, bytes(out)
+
+
+_OFFSET_KEYS: dict[tuple[str, str, int], bytes] = {}
+_MAX_OFFSET_KEYS = 16_384
 
 
 def decode(key: bytes, value: bytes | None) -> CoordinatorRecord | None:
