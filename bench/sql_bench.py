@@ -240,7 +240,8 @@ class LeanClient:
 
 def lookups_within(server: SqlServerProcess, seconds: str) -> tuple[float, float]:
     """(requests, of which answered within `seconds`) of POST /query-stream, from the server's
-    latency histogram (its time from the request's arrival to the last byte handed to the socket)."""
+    latency histogram (from the parsed request reaching the app to its answer handed to the HTTP
+    transport)."""
     text = httpx.get(server.url + "/metrics", timeout=30).text
     total = within = 0.0
     for line in text.splitlines():

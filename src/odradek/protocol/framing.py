@@ -28,6 +28,8 @@ _HEAD = struct.Struct(">hhi")
 
 @dataclass(slots=True)
 class RequestHeader:
+    """A request's header: API key and version, correlation id, client id."""
+
     api_key: int
     api_version: int
     correlation_id: int

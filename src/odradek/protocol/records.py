@@ -206,6 +206,8 @@ def set_log_append_time(buf: bytearray | memoryview, pos: int, size: int, timest
 
 @dataclass(slots=True)
 class Record:
+    """One decoded record of a batch (tools and tests; the broker never decodes records)."""
+
     offset: int
     timestamp: int
     key: bytes | None

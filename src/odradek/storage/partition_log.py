@@ -112,6 +112,8 @@ class AppendInfo:
 
 @dataclass(frozen=True, slots=True)
 class ReadResult:
+    """What a read returned: whole batches and the log's offsets at the time."""
+
     chunks: list[bytes]  # whole batches, in order; empty when nothing is readable
     size: int
     high_watermark: int
