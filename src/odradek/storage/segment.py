@@ -375,7 +375,8 @@ class LogSegment:
         left as it was.
         """
         oi, ti = self.offset_index, self.time_index
-        self.max_timestamp_and_offset()
+        if not self._max_known:
+            self.max_timestamp_and_offset()
         saved = (
             oi.entries,
             ti.entries,
