@@ -1,4 +1,6 @@
-"""Hand-written parser of Produce requests (v3-v13): the hot path of every write.
+"""Hand-written parser of Produce requests and writer of their responses (v3-v13): the hot path of
+every write (librdkafka sends one request per partition, so a producer writing to 20,000 partitions
+makes 20,000 of each).
 
 It builds the same objects as the generic codec (`messages.produce.ProduceRequest`), but with
 straight-line struct unpacking, and each partition's ``records`` is a memoryview into the request
@@ -8,15 +10,25 @@ log can restamp batches in place. Layout per version: see ``messages/produce.py`
 
 Bytes after the last field the schema defines are ignored, as the generic codec's callers do and as
 Kafka does (it reads the fields it knows from the buffer and never checks that nothing is left).
+
+`write_produce_response` writes the bytes `codec.encode` writes, one struct per partition; a
+response carrying what only errors carry (record errors, an error message, a current leader,
+node endpoints) is left to the generic codec.
 """
 
 from __future__ import annotations
 
+import struct
+
+from odradek.protocol import codec
 from odradek.protocol import primitives as p
+from odradek.protocol.messages import produce as msg
 from odradek.protocol.messages.produce import PartitionProduceData, ProduceRequest, TopicProduceData
 from odradek.protocol.primitives import Buffer, ProtocolError
 from odradek.protocol.records import ATTRIBUTES_OFFSET, TRANSACTIONAL_BIT
 
+FIRST_FLEXIBLE_VERSION = 9
+FIRST_VERSION_WITH_TOPIC_IDS = 13
 _ATTRIBUTES_END = ATTRIBUTES_OFFSET + 1  # the low byte of the big-endian int16 attributes
 _TXN_BIT = TRANSACTIONAL_BIT
 
@@ -81,3 +93,87 @@ def _non_null(name: str | None) -> str:
     if name is None:
         raise ProtocolError("null topic name")
     return name
+
+
+# A partition's answer without record errors, error message or current leader, per version range:
+# index int32, error_code int16, base_offset int64, log_append_time_ms int64 (v2+), log_start_offset
+# int64 (v5+); v8 adds an empty record_errors array and a null error_message; v9+ write those as
+# compact (0x01, 0x00) and end the struct with an empty tagged-field section (0x00).
+_PARTITION_V3 = struct.Struct(">ihqq")
+_PARTITION_V5 = struct.Struct(">ihqqq")
+_PARTITION_V8 = struct.Struct(">ihqqqih")
+_PARTITION_FLEXIBLE = struct.Struct(">ihqqqBBB")
+_INT16 = struct.Struct(">h")
+_INT32 = p.INT32
+
+
+def _plain(response: msg.ProduceResponse) -> bool:
+    """Nothing only errors carry: the struct-per-partition path writes it."""
+    if response.node_endpoints:
+        return False
+    for topic in response.responses:
+        for part in topic.partition_responses:
+            leader = part.current_leader
+            if (
+                part.record_errors
+                or part.error_message is not None
+                or leader.leader_id != -1
+                or leader.leader_epoch != -1
+            ):
+                return False
+    return True
+
+
+def write_produce_response(
+    response: msg.ProduceResponse, version: int
+) -> list[bytes | bytearray | memoryview]:
+    if not _plain(response):
+        return codec.encode(msg.RESPONSE, version, response)
+    flexible = version >= FIRST_FLEXIBLE_VERSION
+    topics = response.responses
+    out = bytearray()
+    if flexible:
+        p.write_uvarint(out, len(topics) + 1)
+    else:
+        out += _INT32.pack(len(topics))
+    for topic in topics:
+        if version >= FIRST_VERSION_WITH_TOPIC_IDS:
+            out += topic.topic_id.bytes
+        else:
+            name = topic.name.encode()
+            if flexible:
+                p.write_uvarint(out, len(name) + 1)
+            else:
+                out += _INT16.pack(len(name))
+            out += name
+        parts = topic.partition_responses
+        if flexible:
+            p.write_uvarint(out, len(parts) + 1)
+            pack = _PARTITION_FLEXIBLE.pack
+            for r in parts:
+                out += pack(
+                    r.index, r.error_code, r.base_offset, r.log_append_time_ms, r.log_start_offset, 1, 0, 0
+                )
+            out.append(0)  # the topic's tagged fields
+        else:
+            out += _INT32.pack(len(parts))
+            if version >= 8:
+                pack8 = _PARTITION_V8.pack
+                for r in parts:
+                    out += pack8(
+                        r.index, r.error_code, r.base_offset, r.log_append_time_ms, r.log_start_offset, 0, -1
+                    )
+            elif version >= 5:
+                pack5 = _PARTITION_V5.pack
+                for r in parts:
+                    out += pack5(
+                        r.index, r.error_code, r.base_offset, r.log_append_time_ms, r.log_start_offset
+                    )
+            else:
+                pack3 = _PARTITION_V3.pack
+                for r in parts:
+                    out += pack3(r.index, r.error_code, r.base_offset, r.log_append_time_ms)
+    out += _INT32.pack(response.throttle_time_ms)
+    if flexible:
+        out.append(0)  # the response's tagged fields (node_endpoints only when set: the codec's path)
+    return [out]
