@@ -12,7 +12,9 @@ whole figure over TCP.
 
 Prints the best of several rounds in microseconds per commit, wall clock and process CPU time (the
 steadier figure on a shared machine); `--profile` also prints the top
-functions of a cProfile run (cProfile's own overhead inflates every figure in it).
+functions of a cProfile run (cProfile's own overhead inflates every figure in it). `--bytecodes`
+counts the Python bytecode instructions and calls one commit executes (`sys.settrace`): a figure
+that does not move with the machine's load, for comparing two versions of the code.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+import sys
 import tempfile
 import time
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from odradek.model.errors import ErrorCode
 from odradek.protocol import primitives as p
@@ -84,6 +89,31 @@ async def commit_all(conn: InMemoryConnection, frames: list[bytes]) -> tuple[flo
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+def count_bytecodes(conn: InMemoryConnection, frames: list[bytes]) -> tuple[float, float]:
+    """(bytecodes, Python calls) per commit, averaged over `frames` (each answered at once)."""
+    counts = {"opcode": 0, "call": 0}
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        if event in counts:
+            counts[event] += 1
+        return tracer
+
+    protocol, written = conn.protocol, conn.transport.written
+    for frame in frames:
+        answered = len(written)
+        buf = protocol.get_buffer(len(frame))
+        buf[: len(frame)] = frame
+        sys.settrace(tracer)
+        try:
+            protocol.buffer_updated(len(frame))
+        finally:
+            sys.settrace(None)
+        if len(written) == answered:
+            raise RuntimeError("a commit was not answered inside buffer_updated")
+    return counts["opcode"] / len(frames), counts["call"] / len(frames)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -93,6 +123,7 @@ def main() -> None:
     parser.add_argument("--version", type=int, default=9, help="OffsetCommit version (2-10)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of one round")
     parser.add_argument("--sort", default="tottime", help="cProfile order (tottime, cumulative...)")
+    parser.add_argument("--bytecodes", action="store_true", help="count bytecodes per commit instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="commit-bench-") as data:
         overrides = {"group.initial.rebalance.delay.ms": "0"}
@@ -100,6 +131,12 @@ def main() -> None:
             broker.create_topic(TOPIC, PARTITIONS)
             conn, member, generation = stable_member(broker)
             frames = commit_frames(member, generation, args.version, args.commits)
+            if args.bytecodes:
+                half = max(1, len(frames) // 2)
+                broker.run(commit_all(conn, frames[:half]))  # warm: caches, the segment's indexes
+                ops, calls = count_bytecodes(conn, frames[half:][:20] or frames[:1])
+                print(f"OffsetCommit v{args.version}: {ops:.0f} bytecodes, {calls:.0f} calls per commit")
+                return
             rounds = [broker.run(commit_all(conn, frames)) for _ in range(args.rounds)]
             wall, cpu = min(r[0] for r in rounds), min(r[1] for r in rounds)
             per = 1e6 / args.commits

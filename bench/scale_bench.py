@@ -77,13 +77,18 @@ SIZE = struct.Struct(">i")
 
 
 def compile_odradek() -> None:
-    """Write odradek's bytecode first, as an installation does: a start then measures the broker,
-    not the compiler (with PYTHONDONTWRITEBYTECODE set, every start would compile every module)."""
+    """Write odradek's bytecode first, as an installation's first start does: a start then measures
+    the broker, not the compiler (with PYTHONDONTWRITEBYTECODE set, every start would compile every
+    module and every dataclass method)."""
     import compileall
 
     import odradek
 
     compileall.compile_dir(str(Path(odradek.__file__).parent), quiet=1)
+    # and the compiled dataclass methods a broker start keeps next to them (process/dataclass_cache.py)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    prime = "from odradek.cli.commands.broker import import_broker; import_broker()"
+    subprocess.run([sys.executable, "-c", prime], env=env, check=True)
 
 
 def raise_fd_limit() -> None:

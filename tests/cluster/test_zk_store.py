@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from kazoo.client import KazooClient
+from kazoo.exceptions import ConnectionLoss
 
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
@@ -20,6 +21,7 @@ from odradek.metadata.records import (
     RegisterBrokerRecord,
 )
 from odradek.metadata.store import MetadataStore
+from odradek.metadata.zk_layout import Znode
 from odradek.metadata.zk_store import (
     BrokerIdTakenError,
     MetadataConflictError,
@@ -139,8 +141,11 @@ def test_registrations_and_the_controller_vanish_with_their_session(
         ]
     )
     two.apply([RegisterBrokerRecord(BrokerId(2), "h", 2)])
-    wait_for(lambda: set(one.image.brokers) == {1, 2} == set(two.image.brokers))
-    assert two.image.controller_id == 1
+    # a read of the tree is not a snapshot (level by level): one that straddled one's transaction
+    # may show broker 1 without its controller record for a moment; the next watch completes it
+    wait_for(
+        lambda: set(one.image.brokers) == {1, 2} == set(two.image.brokers) and two.image.controller_id == 1
+    )
     one.close()
     wait_for(lambda: set(two.image.brokers) == {2} and two.image.controller_id == NO_LEADER)
     assert two.image.controller_epoch == 1
@@ -164,3 +169,128 @@ def test_an_unreachable_zookeeper_fails_within_the_timeout_with_its_address() ->
     with pytest.raises(ZooKeeperUnavailableError, match=r"127\.0\.0\.1:1/x"):
         ZooKeeperMetadataStore.open("127.0.0.1:1/x", session_timeout_ms=1500)
     assert time.monotonic() - started < 5
+
+
+def expire_session(store: ZooKeeperMetadataStore, zk_connect: str) -> None:
+    """End the store's ZooKeeper session from outside (as the server does when it stops hearing from
+    the client): a second client takes the session over and closes it; the store's client then
+    finds it expired and starts a new one."""
+    client_id = store._client.client_id
+    assert client_id is not None
+    thief = KazooClient(hosts=zk_connect.split("/", 1)[0], client_id=client_id)
+    thief.start(timeout=10)
+    thief.stop()
+    thief.close()
+
+
+def owner(zk_connect: str, path: str) -> int | None:
+    client = KazooClient(hosts=zk_connect)
+    client.start(timeout=10)
+    try:
+        stat = client.exists(path)
+        return None if stat is None else int(stat.ephemeralOwner)
+    finally:
+        client.stop()
+        client.close()
+
+
+def test_a_registration_lost_with_the_session_is_written_again_until_it_succeeds(
+    open_store: Callable[[], ZooKeeperMetadataStore], zk_connect: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session expired (the registration vanished with it) and the first attempt to register
+    again meets a connection dropping again right after ZooKeeper came back: the store tries again."""
+    store = open_store()
+    store.apply([RegisterBrokerRecord(BrokerId(1), "h", 1)])
+    first = store._client.client_id
+    failures = [ConnectionLoss()]
+
+    def failing_once(real: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object, **kwargs: object) -> object:
+            if failures:
+                raise failures.pop()
+            return real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(store._client, "create", failing_once(store._client.create))
+    monkeypatch.setattr(store._client, "transaction", failing_once(store._client.transaction))
+    expire_session(store, zk_connect)
+    wait_for(lambda: store._client.client_id not in (None, first) and store._client.connected)
+    wait_for(lambda: owner(zk_connect, "/brokers/ids/1") == store._client.client_id[0], timeout=15)
+    assert failures == []
+    assert BrokerId(1) in store.image.brokers
+
+
+class DeafToChildren(ZooKeeperMetadataStore):
+    """A store whose children watch on /brokers/ids hears nothing (as one re-armed after a
+    reconnection that finds the same children it saw before the session expired)."""
+
+    def _on_children(self, children: list[str]) -> bool:
+        return not self._closed
+
+
+def test_a_registration_written_again_is_announced_to_every_broker(
+    open_store: Callable[[], ZooKeeperMetadataStore], zk_connect: str
+) -> None:
+    one = open_store()
+    two = DeafToChildren.open(zk_connect, session_timeout_ms=4000)
+    try:
+        one.apply([RegisterBrokerRecord(BrokerId(1), "h", 1)])
+        wait_for(lambda: BrokerId(1) in two.image.brokers)
+        first = one._client.client_id
+        with one._lock:  # one cannot register again before two has read the cluster without it
+            expire_session(one, zk_connect)
+            wait_for(lambda: owner(zk_connect, "/brokers/ids/1") is None)
+            assert BrokerId(1) not in two.refresh().brokers
+        wait_for(lambda: one._client.client_id not in (None, first))
+        wait_for(lambda: BrokerId(1) in two.image.brokers, timeout=15)
+    finally:
+        two.close()
+
+
+@pytest.mark.parametrize("failure", [ConnectionLoss, RuntimeError], ids=["connection-loss", "unexpected"])
+def test_a_failed_read_is_tried_again_without_waiting_for_another_change(
+    open_store: Callable[[], ZooKeeperMetadataStore],
+    monkeypatch: pytest.MonkeyPatch,
+    failure: type[Exception],
+) -> None:
+    one, two = open_store(), open_store()
+    failures = [failure("the read failed")]
+    read_tree = two._read_tree
+
+    def failing_once() -> tuple[dict[str, Znode], dict[str, int]]:
+        nodes, versions = read_tree()
+        if failures and "/brokers/topics/orders" in nodes:  # the first read that would see the change
+            raise failures.pop()
+        return nodes, versions
+
+    with two._lock:  # no read in flight (one started before the patch could see the change)
+        monkeypatch.setattr(two, "_read_tree", failing_once)
+    one.apply(topic_batch("orders", 0))  # one change, one watch event: two's read of it fails
+    wait_for(lambda: two.image.topic("orders") is not None, timeout=15)
+    assert failures == []
+
+
+def test_a_request_never_answered_does_not_hold_the_reader_forever(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kazoo's own wait has no end: a request lost while the session was being replaced (queued just
+    as the expired session's requests were failed) kept the reader, and the store lock with it (so
+    every change the broker tried to make), forever. Each request now fails after the timeout."""
+    one, two = open_store(), open_store()
+    two._request_timeout_s = 0.5
+    lost = [two._client.handler.async_result()]  # never set: a request ZooKeeper never saw
+    get_async = two._client.get_async
+
+    def losing_once(path: str, *args: object, **kwargs: object) -> object:
+        if lost and path.startswith("/brokers/topics/"):
+            return lost.pop()
+        return get_async(path, *args, **kwargs)
+
+    with two._lock:  # no read in flight
+        monkeypatch.setattr(two._client, "get_async", losing_once)
+    one.apply(topic_batch("orders", 0))
+    wait_for(lambda: two.image.topic("orders") is not None, timeout=15)
+    assert lost == []
+    one.apply(topic_batch("payments", 1))  # and the store lock is free for changes
+    wait_for(lambda: two.image.topic("payments") is not None)

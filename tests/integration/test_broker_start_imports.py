@@ -10,6 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from odradek.process.dataclass_cache import default_path, load
+from odradek.protocol.api_keys import ApiKey
+from odradek.protocol.messages.metadata import MetadataRequest
+from odradek.testing.broker_process import BrokerProcess
+from odradek.testing.raw_client import RawClient
+
 NOT_AT_START = (
     "cryptography",
     "joserfc",
@@ -108,3 +116,21 @@ assert compression.decompress(compression.LZ4, packed) == b"x" * 100
 assert "cramjam" in sys.modules
 """
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_odradek_broker_leaves_the_dataclass_methods_cache_its_next_start_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`odradek broker` runs inside `cached_dataclass_methods("broker")`: a start without the file
+    compiles the methods of its dataclasses (those of its modules and of the first requests' handlers)
+    and writes them when it stops, for the next start (see process/dataclass_cache.py)."""
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # the cache is written as bytecode is
+    path = default_path("broker")
+    path.unlink(missing_ok=True)
+    broker = BrokerProcess(tmp_path / "data").start()
+    try:
+        with RawClient.connect(broker.bootstrap) as client:
+            client.call(ApiKey.METADATA, 12, MetadataRequest(topics=[]))
+    finally:
+        assert broker.stop() == 0
+    assert len(load(path)) > 300  # ~560 for ~110 dataclasses

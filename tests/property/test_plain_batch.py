@@ -38,3 +38,16 @@ def test_plain_batch_is_build_batch(
 def test_a_plain_batch_needs_a_record() -> None:
     with pytest.raises(ValueError, match="at least one record"):
         build_plain_batch([], 0)
+
+
+_SIZED = st.one_of(st.none(), st.integers(0, 70).map(bytes), st.integers(8000, 9000).map(bytes))
+
+
+@budget(100)
+@given(key=_SIZED, value=_SIZED, timestamp=st.integers(-1, 2**62))
+def test_a_single_record_batch_is_build_batch(key: bytes | None, value: bytes | None, timestamp: int) -> None:
+    """One record (a coordinator's usual batch) is written without building it apart; its length
+    prefix must still match, across the one-byte varint limit (63/64) and multi-byte lengths."""
+    batch, header = build_plain_batch([(key, value)], timestamp)
+    assert bytes(batch) == build_batch([(key, value, [], timestamp)], BatchSpec())
+    assert header == read_header(batch, 0)

@@ -29,6 +29,8 @@ Encoder = Callable[[Any, int], Chunks]
 
 @dataclass(frozen=True, slots=True)
 class ApiSpec:
+    """One API the broker serves: its versions, request/response schemas and handler."""
+
     key: ApiKey
     min_version: int
     max_version: int

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class ClientSession:
+    """Who is on a connection: its listener, security protocol, client address and principal."""
+
     listener: str
     protocol: str
     client_host: str

@@ -63,6 +63,8 @@ def read_properties(path: Path) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class BrokerConfig:
+    """The broker's configuration: the static properties and the listeners and log dirs parsed from them."""
+
     static: StaticBrokerConfig
     listeners: tuple[Listener, ...]
     advertised_listeners: tuple[Listener, ...]

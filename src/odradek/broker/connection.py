@@ -171,7 +171,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             if self.pending is _NO_PENDING:
                 self.pending = collections.deque()
             self.pending.extend(frames)
-            self.pending_bytes += sum(len(f) for f in frames)
+            self.pending_bytes += len(frames[0]) if len(frames) == 1 else sum(len(f) for f in frames)
             self._process()
 
     def eof_received(self) -> bool | None:

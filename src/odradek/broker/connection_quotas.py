@@ -47,6 +47,8 @@ class Verdict(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Admission:
+    """Whether a new connection is accepted now, later (after `delay_ms`) or refused, and why."""
+
     verdict: Verdict
     delay_ms: int = 0
     reason: str = ""
@@ -82,6 +84,8 @@ def listener_overrides(props: Mapping[str, str], name: str, kind: Callable[[str]
 
 @dataclass(frozen=True, slots=True)
 class ConnectionLimits:
+    """Kafka's connection limits: counts (per broker, per IP), creation rate and idle timeout."""
+
     max_connections: int = UNLIMITED
     max_connections_per_ip: int = UNLIMITED
     per_ip_overrides: Mapping[str, int] = field(default_factory=dict)

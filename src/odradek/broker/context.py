@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class RequestContext:
+    """What a handler knows about the request it serves beyond its body: header, client, session."""
+
     api_key: int
     api_version: int
     correlation_id: int

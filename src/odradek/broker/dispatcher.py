@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+import struct
 import time
 from collections.abc import Awaitable, Coroutine, Iterable
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from odradek.broker.api import ApiEntry, ApiSpec, Chunks
@@ -44,6 +46,7 @@ if TYPE_CHECKING:
     from odradek.broker.ports import BrokerPorts
 
 log = logging.getLogger("odradek.broker.dispatcher")
+_SIZE_AND_CORRELATION_ID = struct.Struct(">ii")
 QUOTA_EXEMPT = frozenset({ApiKey.API_VERSIONS, ApiKey.SASL_HANDSHAKE, ApiKey.SASL_AUTHENTICATE})
 """Requests whose time is not charged to ``request_percentage`` (Kafka exempts them too)."""
 
@@ -75,6 +78,17 @@ class Dispatcher:
             reserve_descriptor()
         self.ports = ports
         self.metrics = metrics
+        self._headers: dict[tuple[int, int], tuple[bool, bytes]] = {}
+        """(API key, version) -> (the request header is flexible, the response header after the
+        correlation id): asked for every request, computed once."""
+
+    def _header_forms(self, spec: ApiSpec, version: int) -> tuple[bool, bytes]:
+        cache_key = (int(spec.key), version)
+        forms = self._headers.get(cache_key)
+        if forms is None:
+            tail = framing.response_header(0, spec.response, version)[4:]
+            forms = self._headers[cache_key] = (spec.request.is_flexible(version), tail)
+        return forms
 
     def api_versions(self) -> list[api_versions.ApiVersion]:
         return [
@@ -115,21 +129,32 @@ class Dispatcher:
             if key == ApiKey.API_VERSIONS:
                 return self._unsupported_api_versions(correlation_id)
             raise CloseConnection(f"unsupported version {version} of {spec.key.name}")
+        forms = self._headers.get((key, version)) or self._header_forms(spec, version)
         try:
-            header, pos = framing.read_request_header(frame, spec.request.is_flexible(version))
+            client_id, pos = framing.read_client_id(frame, forms[0])
             if spec.decode is not None:
                 request = spec.decode(frame, pos, version)
             else:
                 request, _end = codec.decode(spec.request, version, frame, pos)
         except ProtocolError as exc:
             raise CloseConnection(f"malformed {spec.key.name} v{version} request: {exc}") from exc
-        ctx = RequestContext(
-            key, version, correlation_id, header.client_id, client_host, connection_id, self.ports
-        )
         if session is not None:
-            ctx.principal = session.principal
-            ctx.session = session
-            ctx.listener = session.listener
+            ctx = RequestContext(
+                key,
+                version,
+                correlation_id,
+                client_id,
+                client_host,
+                connection_id,
+                self.ports,
+                session.principal,
+                session,
+                session.listener,
+            )
+        else:
+            ctx = RequestContext(
+                key, version, correlation_id, client_id, client_host, connection_id, self.ports
+            )
         try:
             result = spec.handler(ctx, request)
         except CloseConnection:
@@ -138,12 +163,18 @@ class Dispatcher:
             result = self._error_response(spec, ctx, request, exc)
         if session is not None and key not in QUOTA_EXEMPT:
             self.ports.quotas.record_request_time(ctx, time.perf_counter() - started)
-        if inspect.isawaitable(result):
-            return self._finish_later(spec, ctx, request, result, started)
-        return self._respond(spec, ctx, request, result, started)
+        if type(result) is CoroutineType or (result is not None and inspect.isawaitable(result)):
+            return self._finish_later(spec, ctx, request, result, started, forms[1])
+        return self._respond(spec, ctx, request, result, started, forms[1])
 
     async def _finish_later(
-        self, spec: ApiSpec, ctx: RequestContext, request: Any, pending: Awaitable[Any], started: float
+        self,
+        spec: ApiSpec,
+        ctx: RequestContext,
+        request: Any,
+        pending: Awaitable[Any],
+        started: float,
+        header_tail: bytes,
     ) -> Chunks | None:
         try:
             response = await pending
@@ -151,13 +182,20 @@ class Dispatcher:
             raise
         except Exception as exc:
             response = self._error_response(spec, ctx, request, exc)
-        return self._respond(spec, ctx, request, response, started)
+        return self._respond(spec, ctx, request, response, started, header_tail)
 
     def _respond(
-        self, spec: ApiSpec, ctx: RequestContext, request: Any, response: Any, started: float
+        self,
+        spec: ApiSpec,
+        ctx: RequestContext,
+        request: Any,
+        response: Any,
+        started: float,
+        header_tail: bytes,
     ) -> Chunks | None:
+        """`header_tail`: what follows the correlation id in this response's header."""
         if self.metrics is not None:
-            self.metrics.observe_request(spec.key.name, ctx.api_version, time.perf_counter() - started)
+            self.metrics.observe_request(ctx.api_key, ctx.api_version, time.perf_counter() - started)
         if response is None:
             return None
         session = ctx.session
@@ -169,9 +207,8 @@ class Dispatcher:
                 body = spec.encode(response, version)
             else:
                 body = codec.encode(spec.response, version, response)
-            head = framing.response_header(ctx.correlation_id, spec.response, version)
-            size = len(head) + sum(len(c) for c in body)
-            return [INT32.pack(size) + head, *body]
+            size = 4 + len(header_tail) + (len(body[0]) if len(body) == 1 else sum(len(c) for c in body))
+            return [_SIZE_AND_CORRELATION_ID.pack(size, ctx.correlation_id) + header_tail, *body]
         except Exception as exc:
             return self._encode(spec, ctx, self._error_response(spec, ctx, request, exc))
 

@@ -29,6 +29,8 @@ MESSAGE = "unexpected server error; see the broker log"
 
 @dataclass(frozen=True, slots=True)
 class Level:
+    """One array level of a request mirrored into its error response."""
+
     request: str
     """The request's array at this level."""
     response: str
@@ -41,6 +43,8 @@ class Level:
 
 @dataclass(frozen=True, slots=True)
 class Mirror:
+    """How to build an API's error response from its request: the levels down to the errored items."""
+
     levels: tuple[Level, ...]
     error: str = "error_code"
     defaults: dict[str, object] = field(default_factory=dict)

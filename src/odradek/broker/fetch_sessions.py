@@ -31,6 +31,8 @@ PartitionKey = tuple[str, int]
 
 @dataclass(slots=True)
 class SessionPartition:
+    """A partition of an incremental fetch session (KIP-227) and what its client was last told."""
+
     fetch_offset: int
     max_bytes: int
     current_leader_epoch: int = -1
@@ -43,6 +45,8 @@ class SessionPartition:
 
 @dataclass(slots=True)
 class FetchSession:
+    """An incremental fetch session (KIP-227): its id, epoch and partitions."""
+
     session_id: int
     epoch: int
     partitions: dict[PartitionKey, SessionPartition] = field(default_factory=dict)

@@ -36,10 +36,34 @@ def shared_scratch() -> memoryview:
 
 
 class FrameReader:
-    __slots__ = ("_big", "_big_filled", "_big_size", "_max", "_partial", "_scratch")
+    __slots__ = (
+        "_big",
+        "_big_filled",
+        "_big_initial",
+        "_big_size",
+        "_last_big",
+        "_max",
+        "_partial",
+        "_reuse",
+        "_scratch",
+    )
 
-    def __init__(self, max_request_size: int, scratch: memoryview | None = None) -> None:
+    def __init__(
+        self,
+        max_request_size: int,
+        scratch: memoryview | None = None,
+        big_initial: int = INITIAL_BIG_SIZE,
+        reuse: bool = False,
+    ) -> None:
+        """`big_initial`: how much of a large frame's announced size is allocated at once (a
+        trusted peer's answers, another broker's, may get their whole size: no growing copies).
+        `reuse`: the caller keeps a large frame only until the next one arrives, except through
+        views of it, so the next large frame may be received into the same buffer when no view of
+        it is alive any more (no new allocation to zero, no page faults)."""
         self._max = max_request_size
+        self._big_initial = big_initial
+        self._reuse = reuse
+        self._last_big: bytearray | None = None
         self._scratch = scratch if scratch is not None else shared_scratch()
         self._partial = bytearray()  # the start of a frame not yet complete, carried between reads
         self._big: bytearray | None = None  # a large frame being filled in place
@@ -75,12 +99,28 @@ class FrameReader:
             if self._big_filled < self._big_size:
                 return []
             self._big = None
+            if self._reuse:
+                self._last_big = big
             return [big]
         received = self._scratch[:nbytes]
         if self._partial:
             self._partial += received
             return self._parse(self._partial, own=True)
         return self._parse(received, own=False)
+
+    def _reused(self, size: int) -> bytearray | None:
+        """The last large frame's buffer resized to `size`, if no view of it is alive (a resize
+        raises BufferError then: a bytearray with exports cannot change size)."""
+        last, self._last_big = self._last_big, None
+        if last is None:
+            return None
+        try:
+            del last[min(size, len(last) - 1) :]  # shrinks by a byte at least, so it always checks
+        except BufferError:
+            return None
+        if len(last) < size:
+            last.extend(bytes(size - len(last)))
+        return last
 
     def _parse(self, data: bytearray | memoryview, *, own: bool) -> list[bytearray]:
         """Cut the frames out of `data` (`_partial` itself when `own`, else the shared scratch);
@@ -99,7 +139,7 @@ class FrameReader:
                 continue
             if size + 4 > SCRATCH_SIZE:
                 # Large frame: move what we have into its own buffer and fill the rest in place.
-                big = bytearray(min(size, INITIAL_BIG_SIZE))
+                big = self._reused(min(size, self._big_initial)) or bytearray(min(size, self._big_initial))
                 have = end - pos - 4
                 big[:have] = data[pos + 4 : end]
                 self._big = big

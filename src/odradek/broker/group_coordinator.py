@@ -91,15 +91,34 @@ def coordinator_context(ctx: RequestContext) -> CoordinatorContext:
     """Who asked, as the coordinator wants it (the host as Kafka shows it: "/" + ip), and with an
     authorizer which topics the principal may describe (regex subscriptions match only those)."""
     authorizer = ctx.ports.authorizer
-    may_describe = None
-    if authorizer.enabled:
+    if not authorizer.enabled:
+        # The usual case: the same few (client, host, version) ask again and again (a consumer's
+        # synchronous commits); the frozen context is shared instead of built per request.
+        key = (ctx.client_id, ctx.client_host, ctx.api_version)
+        found = _CONTEXTS.get(key)
+        if found is None:
+            if len(_CONTEXTS) >= _MAX_CONTEXTS:
+                _CONTEXTS.clear()
+            found = _CONTEXTS[key] = _context_type()(
+                ctx.client_id or "", "/" + ctx.client_host, ctx.api_version, None
+            )
+        return found
 
-        def may_describe(topic: str) -> bool:
-            return bool(authorizer.allowed_names(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, (topic,)))
+    def may_describe(topic: str) -> bool:
+        return bool(authorizer.allowed_names(ctx, AclOperation.DESCRIBE, ResourceType.TOPIC, (topic,)))
 
+    return _context_type()(ctx.client_id or "", "/" + ctx.client_host, ctx.api_version, may_describe)
+
+
+_CONTEXTS: dict[tuple[str | None, str, int], CoordinatorContext] = {}
+_MAX_CONTEXTS = 4096
+
+
+@functools.cache
+def _context_type() -> type[CoordinatorContext]:
     from odradek.coordinator.context import RequestContext as CoordinatorContext
 
-    return CoordinatorContext(ctx.client_id or "", "/" + ctx.client_host, ctx.api_version, may_describe)
+    return CoordinatorContext
 
 
 class ImageTopics:

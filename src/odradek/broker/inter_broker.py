@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class InterBrokerConnector:
+    """How this broker connects to the others: the inter-broker listener and its security."""
+
     listener: str
     security: ClientSecurity = field(default_factory=ClientSecurity)
     """The client side of the inter-broker listener: what a connection to it needs."""

@@ -65,6 +65,8 @@ def parse_protocol_map(text: str) -> dict[str, str]:
 
 @dataclass(slots=True)
 class ListenerSecurity:
+    """The security of one listener: protocol, TLS, SASL mechanisms, principal mapping, JAAS."""
+
     name: str
     protocol: str
     tls: ListenerTls | None = None

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from odradek.protocol.api_keys import ApiKey
+
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
@@ -149,15 +151,16 @@ class BrokerMetrics:
             self.throttle_ms,
         )
         self.gauges = (self.connections, self.queue_depth)
-        self._children: dict[tuple[str, int], tuple[CounterChild, HistogramChild]] = {}
+        self._children: dict[tuple[int | str, int], tuple[CounterChild, HistogramChild]] = {}
         self._partition_source: Callable[[], Iterable[PartitionStat]] = tuple
         self._registry: CollectorRegistry | None = None
 
-    def observe_request(self, api: str, version: int, seconds: float) -> None:
+    def observe_request(self, api: int | str, version: int, seconds: float) -> None:
+        """`api`: the API key as sent (an int: no enum on the hot path) or its name."""
         key = (api, version)
         child = self._children.get(key)
         if child is None:
-            labels = (api, str(version))
+            labels = (api if isinstance(api, str) else ApiKey(api).name, str(version))
             child = (self.requests.labels(*labels), self.request_seconds.labels(*labels))
             self._children[key] = child
         child[0].value += 1

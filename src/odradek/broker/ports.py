@@ -144,6 +144,8 @@ class StatsPort(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Purgatories:
+    """The broker's purgatories of delayed requests, keyed by partition."""
+
     produce: Purgatory[TopicPartition]
     """acks=all produces waiting for the high watermark (`DelayedProduce`)."""
     fetch: Purgatory[TopicPartition]
@@ -152,6 +154,8 @@ class Purgatories:
 
 @dataclass(frozen=True, slots=True)
 class BrokerPorts:
+    """What the handlers reach the rest of the broker through (one port per concern)."""
+
     partitions: PartitionsPort
     metadata: MetadataPort
     groups: GroupCoordinatorPort

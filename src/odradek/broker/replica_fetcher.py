@@ -56,6 +56,8 @@ _REFUSALS = frozenset({ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_A
 
 @dataclass(frozen=True, slots=True)
 class FetcherSettings:
+    """The replica fetcher's Fetch request settings (Kafka's replica.fetch.* configs)."""
+
     node_id: int
     max_wait_ms: int
     min_bytes: int

@@ -45,6 +45,8 @@ _OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 @dataclass(frozen=True, slots=True)
 class Listener:
+    """A listener to bind or advertise: its name (security protocol map key), host and port."""
+
     name: str
     host: str
     port: int

@@ -79,6 +79,8 @@ def _private_file(data: bytes) -> Iterator[str]:
 
 @dataclass(frozen=True, slots=True)
 class TlsSettings:
+    """The ssl.* configs of one listener or client: key store, trust store, client auth, protocols."""
+
     keystore_type: str = "PEM"
     keystore_location: str | None = None
     keystore_password: str | None = None

@@ -29,9 +29,10 @@ WaiterId = NewType("WaiterId", int)
 R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CoordinatorRecord:
-    """One record of a coordinator topic: a typed key and value (None = tombstone)."""
+    """One record of a coordinator topic: a typed key and value (None = tombstone). Never changed
+    once built (not frozen only because frozen dataclasses are slow to build: one per commit)."""
 
     key: object
     value: object | None

@@ -23,6 +23,7 @@ from types import FrameType
 import uvicorn
 from starlette.types import ASGIApp
 
+from odradek.http.coalesce import coalescing
 from odradek.http.listen import ListenAddress
 from odradek.process import readiness
 from odradek.process.event_loop import loop_factory
@@ -39,6 +40,9 @@ class ServerSettings:
     # HTTP/2 cleartext next to HTTP/1.1 on the same port (prior knowledge: a connection opening with
     # the HTTP/2 preface speaks HTTP/2, any other HTTP/1.1); uvicorn's zttp protocol serves both.
     http2: bool = False
+    # The writes of one event-loop turn as one socket write (`coalesce.py`): a small response's
+    # head and body in one TCP segment instead of two.
+    coalesce_writes: bool = False
 
 
 def bind(address: ListenAddress) -> socket.socket:
@@ -81,6 +85,25 @@ def serve(
     settings = settings or ServerSettings()
     sock = sock if sock is not None else bind(address)
     url = address.url(sock.getsockname()[1])
+    config = configure(app, settings)
+    server = _Server(config, name, url)
+    loop_name, factory = loop_factory(os.environ)
+    log.info("event loop: %s", loop_name)
+    # uvicorn re-raises the signal that stopped it once it has shut down; a no-op handler for
+    # the duration makes that a clean exit instead of a death by signal.
+    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(server.serve(sockets=[sock]))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+    return 0 if server.started else 1
+
+
+def configure(app: ASGIApp, settings: ServerSettings) -> uvicorn.Config:
+    """uvicorn's configuration for ``settings`` (loaded: its protocol class chosen)."""
     config = uvicorn.Config(
         app,
         loop="none",
@@ -96,20 +119,10 @@ def serve(
         limit_concurrency=settings.max_connections,
         backlog=settings.backlog,
     )
-    server = _Server(config, name, url)
-    loop_name, factory = loop_factory(os.environ)
-    log.info("event loop: %s", loop_name)
-    # uvicorn re-raises the signal that stopped it once it has shut down; a no-op handler for
-    # the duration makes that a clean exit instead of a death by signal.
-    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with asyncio.Runner(loop_factory=factory) as runner:
-            runner.run(server.serve(sockets=[sock]))
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        sock.close()
-    return 0 if server.started else 1
+    config.load()
+    if settings.coalesce_writes:
+        config.http_protocol_class = coalescing(config.http_protocol_class)
+    return config
 
 
 def _ignore(_sig: int, _frame: FrameType | None) -> None:

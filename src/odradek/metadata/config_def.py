@@ -31,6 +31,8 @@ class Synonym:
 
 @dataclass(frozen=True, slots=True)
 class ConfigDef:
+    """The definition of one config: name, type, default, documentation, validator, dynamic or not."""
+
     name: str
     type: ConfigType
     default: ConfigValue | None

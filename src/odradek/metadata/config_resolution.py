@@ -43,6 +43,8 @@ BROKER_SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True, slots=True)
 class ConfigSynonym:
+    """One source a config's value can come from (DescribeConfigs' synonyms)."""
+
     name: str
     value: str | None
     source: ConfigSource
@@ -50,6 +52,8 @@ class ConfigSynonym:
 
 @dataclass(frozen=True, slots=True)
 class ResolvedConfig:
+    """A config's effective value, where it came from, and its synonyms in precedence order."""
+
     definition: ConfigDef
     value: ConfigValue | None
     source: ConfigSource

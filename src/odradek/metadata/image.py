@@ -48,6 +48,8 @@ def frozen_map(items: Mapping[K, V] | None = None) -> Mapping[K, V]:
 
 @dataclass(frozen=True, slots=True)
 class BrokerRegistration:
+    """A registered broker: its endpoint, rack, fencing and epoch."""
+
     broker_id: BrokerId
     host: str
     port: int
@@ -69,6 +71,8 @@ class BrokerRegistration:
 
 @dataclass(frozen=True, slots=True)
 class PartitionRegistration:
+    """A partition's replicas, ISR, ELR, leader and epochs."""
+
     replicas: tuple[BrokerId, ...]
     isr: tuple[BrokerId, ...]
     leader: BrokerId
@@ -92,6 +96,8 @@ class PartitionRegistration:
 
 @dataclass(frozen=True, slots=True)
 class TopicImage:
+    """A topic in the image: its name, id and partitions."""
+
     name: str
     topic_id: uuid.UUID
     partitions: Mapping[int, PartitionRegistration] = field(default_factory=frozen_map)
@@ -108,6 +114,8 @@ class TopicImage:
 
 @dataclass(frozen=True, slots=True)
 class ClusterImage:
+    """The whole cluster metadata at one point of the metadata log."""
+
     cluster_id: str | None = None
     controller_id: BrokerId = NO_LEADER
     controller_epoch: int = 0

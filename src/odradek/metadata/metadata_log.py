@@ -34,6 +34,8 @@ class MetadataLogCorruptError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DecodedLog:
+    """The records of a metadata log file, by batch, and how much of the file is valid."""
+
     batches: list[list[MetadataRecord]]
     valid_length: int
     """Bytes of the file that hold valid batches; anything after is a torn tail to truncate."""

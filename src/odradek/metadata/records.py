@@ -74,6 +74,8 @@ class BrokerFenceRecord:
 
 @dataclass(frozen=True, slots=True)
 class UnregisterBrokerRecord:
+    """Removes a broker's registration."""
+
     broker_id: BrokerId
 
 

@@ -81,6 +81,8 @@ def quota_record(quota_entity: QuotaEntity, key: str, value: float | None) -> Cl
 
 @dataclass(frozen=True, slots=True)
 class SecurityImage:
+    """The security part of the image: ACL bindings by id, SCRAM credentials, client quotas."""
+
     acls: Mapping[uuid.UUID, AclBinding] = field(default_factory=_empty)  # type: ignore[arg-type]
     scram: Mapping[tuple[str, str], ScramCredential] = field(default_factory=_empty)  # type: ignore[arg-type]
     """(user name, mechanism) -> credential."""

@@ -19,6 +19,8 @@ from odradek.security.acl import AclOperation, AclPermissionType, PatternType, R
 
 @dataclass(frozen=True, slots=True)
 class AccessControlEntryRecord:
+    """Adds an ACL binding under its id."""
+
     acl_id: uuid.UUID
     resource_type: ResourceType
     resource_name: str
@@ -31,11 +33,15 @@ class AccessControlEntryRecord:
 
 @dataclass(frozen=True, slots=True)
 class RemoveAccessControlEntryRecord:
+    """Removes the ACL binding with this id."""
+
     acl_id: uuid.UUID
 
 
 @dataclass(frozen=True, slots=True)
 class UserScramCredentialRecord:
+    """Sets a user's SCRAM credential for one mechanism (salt and derived keys, base64)."""
+
     name: str
     mechanism: str
     salt: str
@@ -46,12 +52,16 @@ class UserScramCredentialRecord:
 
 @dataclass(frozen=True, slots=True)
 class RemoveUserScramCredentialRecord:
+    """Removes a user's SCRAM credential for one mechanism."""
+
     name: str
     mechanism: str
 
 
 @dataclass(frozen=True, slots=True)
 class ClientQuotaRecord:
+    """Sets (or removes) one quota key of one client quota entity."""
+
     entity_types: tuple[str, ...]
     entity_names: tuple[str | None, ...]
     key: str

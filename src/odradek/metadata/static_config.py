@@ -18,6 +18,8 @@ from odradek.model.ids import BrokerId
 
 @dataclass(frozen=True, slots=True)
 class StaticBrokerConfig:
+    """The broker's properties as given at start, with its node id."""
+
     node_id: BrokerId
     values: Mapping[str, str]
     """The properties as given (strings), including unknown names."""

@@ -12,13 +12,21 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   touches `/odradek/changes`, so one watch hears every change.
 * Broker registrations (`/brokers/ids/<id>`) and `/controller` are ephemeral: they belong to the
   ZooKeeper session of the store that wrote them, and vanish with it (a broker that dies leaves the
-  cluster within its session timeout). After a session expiry the store registers its broker again.
+  cluster within its session timeout). After a session expiry the store registers its broker again
+  in the new session (as Kafka's broker does), until that succeeds: the connection often drops
+  again right after ZooKeeper comes back, and the old session's znode may still be there for a
+  moment. The registration also touches `/odradek/changes`, so every other broker reads it (a
+  children watch re-armed after a reconnection skips a children list equal to the one it saw
+  before the expiry, and a broker that read the tree while the others were still registering
+  would keep a cluster without them).
 * Other brokers' changes: watches on `/odradek/changes`, `/brokers/ids` and `/controller` wake a
   reader thread, which reads the whole tree again (pipelined), rebuilds the image with
   `zk_layout.image_of`, and publishes it if it differs, as the records that take the last image
   there replayed on it (so the new image shares every unchanged topic with the last one). The store
   publishes its own writes itself, inside `apply` (ADR 0004), and the watch that follows finds
-  nothing new.
+  nothing new. A read or re-registration that fails is tried again after `RETRY_S` (doubling up
+  to `RETRY_MAX_S`) without waiting for another change, which might never come; a reconnection
+  always reads again.
 
 Blocking (kazoo's synchronous calls): the broker calls `apply` from a worker thread.
 """
@@ -61,6 +69,8 @@ from odradek.metadata.zk_layout import (
 from odradek.metadata.zk_records import records_between
 
 log = logging.getLogger("odradek.metadata.zookeeper")
+RETRY_S = 0.25
+RETRY_MAX_S = 2.0
 
 
 class ZooKeeperUnavailableError(ClusterMembershipError):
@@ -78,9 +88,12 @@ def split_connect(connect: str) -> tuple[str, str]:
 
 
 class ZooKeeperMetadataStore:
-    def __init__(self, client: KazooClient, connect: str) -> None:
+    def __init__(self, client: KazooClient, connect: str, *, request_timeout_s: float = 18.0) -> None:
         self._client = client
         self._connect = connect
+        self._request_timeout_s = request_timeout_s
+        """No answer to a request within this (the session timeout) = a failed request: the reader
+        (which holds the store lock meanwhile) and `apply` never wait forever on one."""
         self._lock = threading.RLock()
         self._image = ClusterImage.EMPTY
         self._nodes: dict[str, Znode] = {}
@@ -90,7 +103,9 @@ class ZooKeeperMetadataStore:
         self._own_ephemerals: dict[str, bytes] = {}
         self._dirty = threading.Event()
         self._closed = False
-        self._session_lost = False
+        self._registered_session: int | None = None
+        self._retry_pending = False
+        """The ZooKeeper session our registrations were written in (None: none written yet)."""
         self._reader = threading.Thread(target=self._read_loop, name="zk-metadata-reader", daemon=True)
 
     @classmethod
@@ -113,7 +128,7 @@ class ZooKeeperMetadataStore:
         if not client.exists(CHANGES):
             with contextlib.suppress(NodeExistsError):
                 client.create(CHANGES, b"")
-        store = cls(client, connect)
+        store = cls(client, connect, request_timeout_s=session_timeout_ms / 1000)
         client.add_listener(store._on_state)
         client.DataWatch(CHANGES, store._on_data)
         client.DataWatch(CONTROLLER, store._on_data)
@@ -193,8 +208,8 @@ class ZooKeeperMetadataStore:
             txn.check(CONTROLLER_EPOCH, self._versions[CONTROLLER_EPOCH])
         txn.set_data(CHANGES, b"")
         try:
-            results = txn.commit()
-        except KazooException as e:
+            results = self._wait(txn.commit_async())
+        except (KazooException, KazooTimeoutError) as e:
             raise ZooKeeperUnavailableError(f"ZooKeeper at {self._connect}: {e!r}") from e
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:
@@ -217,8 +232,11 @@ class ZooKeeperMetadataStore:
                 self._versions[path] = 0
                 if node is not None and node.ephemeral and path.startswith(BROKER_IDS + "/"):
                     self._own_ephemerals[path] = node.data
+                    self._registered_session = self._session_id()
             elif kind == "u":
                 self._versions[path] = result.version if isinstance(result, ZnodeStat) else -1
+                if path in self._own_ephemerals and node is not None:
+                    self._own_ephemerals[path] = node.data  # re-registered as it is now (fenced or not)
             else:
                 self._versions.pop(path, None)
                 self._own_ephemerals.pop(path, None)
@@ -266,47 +284,77 @@ class ZooKeeperMetadataStore:
             level = []
             for path, pending in data_of:
                 try:
-                    data, stat = pending.get()
+                    data, stat = self._wait(pending)
                 except NoNodeError:
                     continue
                 nodes[path] = Znode(data or b"", stat.ephemeralOwner != 0)
                 versions[path] = stat.version
             for path, pending in children_of:
                 try:
-                    children = pending.get()
+                    children = self._wait(pending)
                 except NoNodeError:
                     continue
                 level += [f"{path}/{c}" for c in children]
         return nodes, versions
 
     def _read_loop(self) -> None:
+        delay = RETRY_S
         while True:
-            self._dirty.wait()
+            if not self._dirty.wait(timeout=delay if self._retry_pending else None):
+                self._dirty.set()  # a retry is due
             self._dirty.clear()
             with self._lock:
                 if self._closed:
                     return
                 try:
-                    if self._session_lost and self._client.connected:
-                        self._session_lost = False
-                        self._register_again()
                     if self._client.connected:
+                        self._register_again()
                         self._refresh()
-                except KazooException:
+                    self._retry_pending = False
+                    delay = RETRY_S
+                except Exception as exc:  # never let the reader die: a dead reader is a stale image
+                    self._retry_pending = True
                     log.warning(
-                        "reading the metadata from ZooKeeper at %s failed; retrying on the next change",
+                        "reading the metadata from ZooKeeper at %s failed (%r); trying again in %g s",
                         self._connect,
-                        exc_info=True,
+                        exc,
+                        delay,
+                        exc_info=not isinstance(exc, KazooException | ClusterMembershipError),
                     )
+                    delay = min(delay * 2, RETRY_MAX_S)
+
+    def _wait(self, pending: Any) -> Any:
+        """A request's answer, or KazooTimeoutError after the request timeout (kazoo's own `get()`
+        waits forever for a request that was lost: one queued while the session was being replaced)."""
+        return pending.get(timeout=self._request_timeout_s)
+
+    def _session_id(self) -> int | None:
+        client_id = self._client.client_id
+        return int(client_id[0]) if client_id else None
 
     def _register_again(self) -> None:
-        """A new session after an expiry: our broker's registration vanished with the old one."""
+        """A new session after an expiry: our broker's registration vanished with the old one. Written
+        again with a touch of the changes znode (one transaction), so every broker reads it. Raises
+        (the reader tries again) until every registration is ours in the current session."""
+        session = self._session_id()
+        if not self._own_ephemerals or session is None or session == self._registered_session:
+            return
         for path, data in self._own_ephemerals.items():
-            try:
-                self._client.create(path, data, ephemeral=True)
+            txn = self._client.transaction()
+            txn.create(path, data, ephemeral=True)
+            txn.set_data(CHANGES, b"")
+            results = self._wait(txn.commit_async())
+            if not any(isinstance(r, Exception) for r in results):
                 log.warning("ZooKeeper session expired; registered %s again", path)
-            except NodeExistsError:
-                log.error("ZooKeeper session expired and %s is now registered by someone else", path)
+                continue
+            stat = self._wait(self._client.exists_async(path))
+            if stat is not None and stat.ephemeralOwner == session:
+                continue  # ours: an earlier attempt was written before its connection dropped
+            raise ZooKeeperUnavailableError(
+                f"ZooKeeper session expired and {path} is registered by another session (the old "
+                "session's, not removed yet, or another broker with this id)"
+            )
+        self._registered_session = session
 
     # --- watches (kazoo's threads: quick) ----------------------------------------------------------
 
@@ -319,9 +367,7 @@ class ZooKeeperMetadataStore:
         return not self._closed
 
     def _on_state(self, state: str) -> None:
-        if state == KazooState.LOST:
-            self._session_lost = True
-        elif state == KazooState.CONNECTED:
+        if state == KazooState.CONNECTED:  # a new session (our registrations may be gone) or not
             self._dirty.set()
 
 

@@ -28,6 +28,8 @@ _HEAD = struct.Struct(">hhi")
 
 @dataclass(slots=True)
 class RequestHeader:
+    """A request's header: API key and version, correlation id, client id."""
+
     api_key: int
     api_version: int
     correlation_id: int
@@ -49,6 +51,38 @@ def read_request_header(buf: Buffer, flexible: bool) -> tuple[RequestHeader, int
     if flexible:
         pos = p.skip_tagged_fields(buf, pos)
     return RequestHeader(key, version, correlation_id, client_id), pos
+
+
+_CLIENT_ID_LENGTH = struct.Struct(">h")
+
+
+def read_client_id(buf: Buffer, flexible: bool) -> tuple[str | None, int]:
+    """The header's client id and the offset where the body starts (`read_request_header` without
+    building the header: the dispatcher has read the rest with `peek_header`)."""
+    pos = _HEAD.size
+    if len(buf) < pos + 2:
+        raise ProtocolError(f"need 2 bytes at {pos}, buffer has {len(buf)}")
+    (n,) = _CLIENT_ID_LENGTH.unpack_from(buf, pos)
+    pos += 2
+    if n < 0:
+        if n != -1:
+            raise ProtocolError(f"invalid string length {n}")
+        client_id = None
+    else:
+        end = pos + n
+        if end > len(buf):
+            raise ProtocolError(f"need {n} bytes at {pos}, buffer has {len(buf)}")
+        try:
+            client_id = str(buf[pos:end], "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("invalid UTF-8 in string") from exc
+        pos = end
+    if flexible:
+        if pos < len(buf) and buf[pos] == 0:  # no tagged fields: the usual case
+            pos += 1
+        else:
+            pos = p.skip_tagged_fields(buf, pos)
+    return client_id, pos
 
 
 def response_header(correlation_id: int, schema: MessageSchema, version: int) -> bytes:

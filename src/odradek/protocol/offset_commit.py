@@ -73,9 +73,7 @@ def parse_offset_commit_request(buf: Buffer, pos: int, version: int) -> msg.Offs
         (generation,) = _INT32.unpack_from(buf, pos)
         member_id, pos = _string(buf, pos + 4)
         instance_id, pos = _string(buf, pos)
-        n_topics, pos = p.read_array_length(buf, pos, True)
-        if n_topics < 0:
-            raise ProtocolError("non-nullable array topics is null")
+        n_topics, pos = _array_length(buf, pos, "topics")
         topics: list[msg.OffsetCommitRequestTopic] = []
         for _ in range(n_topics):
             topic = msg.OffsetCommitRequestTopic()
@@ -84,27 +82,53 @@ def parse_offset_commit_request(buf: Buffer, pos: int, version: int) -> msg.Offs
             else:
                 name, pos = _string(buf, pos)
                 topic.name = _required("name", name)
-            n_parts, pos = p.read_array_length(buf, pos, True)
-            if n_parts < 0:
-                raise ProtocolError("non-nullable array partitions is null")
+            n_parts, pos = _array_length(buf, pos, "partitions")
             partitions = topic.partitions
             for _ in range(n_parts):
                 index, offset, epoch = _PARTITION.unpack_from(buf, pos)
-                metadata, pos = _string(buf, pos + 16)
-                pos = _skip_tags(buf, pos)
+                pos += 16
+                # committed_metadata, then the partition's tagged fields: usually "" (or null) and none
+                if buf[pos] == 1 and buf[pos + 1] == 0:
+                    metadata: str | None = ""
+                    pos += 2
+                else:
+                    metadata, pos = _string(buf, pos)
+                    pos = _skip_tags(buf, pos)
                 partitions.append(msg.OffsetCommitRequestPartition(index, offset, epoch, -1, metadata))
             pos = _skip_tags(buf, pos)
             topics.append(topic)
         pos = _skip_tags(buf, pos)
-    except struct.error as exc:
+    except (struct.error, IndexError) as exc:
         raise ProtocolError(f"truncated OffsetCommit v{version}: {exc}") from exc
+    if group_id is None or member_id is None:
+        raise ProtocolError(f"non-nullable field {'group_id' if group_id is None else 'member_id'} is null")
     return msg.OffsetCommitRequest(
-        group_id=_required("group_id", group_id),
+        group_id=group_id,
         generation_id_or_member_epoch=generation,
-        member_id=_required("member_id", member_id),
+        member_id=member_id,
         group_instance_id=instance_id,
         topics=topics,
     )
+
+
+def _array_length(buf: Buffer, pos: int, name: str) -> tuple[int, int]:
+    """A non-nullable compact array's length (bounded by the bytes left, as `read_array_length`)."""
+    n = buf[pos] - 1 if pos < len(buf) else -2
+    if n < -1 or n >= 0x7F:
+        return _long_array_length(buf, pos, name)
+    if n < 0:
+        raise ProtocolError(f"non-nullable array {name} is null")
+    pos += 1
+    if n > len(buf) - pos:
+        raise ProtocolError(f"array length {n} exceeds the {len(buf) - pos} bytes left")
+    return n, pos
+
+
+def _long_array_length(buf: Buffer, pos: int, name: str) -> tuple[int, int]:
+    n, pos = p.read_array_length(buf, pos, True)
+    if n < 0:
+        raise ProtocolError(f"non-nullable array {name} is null")
+    return n, pos
 
 
 def _write_string(out: bytearray, value: str) -> None:
@@ -116,6 +140,14 @@ def _write_string(out: bytearray, value: str) -> None:
     out += raw
 
 
+def _write_length(out: bytearray, n: int) -> None:
+    """A compact array's length (n + 1 as an unsigned varint)."""
+    if n < 0x7F:
+        out.append(n + 1)
+    else:
+        p.write_uvarint(out, n + 1)
+
+
 def write_offset_commit_response(
     response: msg.OffsetCommitResponse, version: int
 ) -> list[bytes | bytearray | memoryview]:
@@ -123,14 +155,14 @@ def write_offset_commit_response(
         return codec.encode(msg.RESPONSE, version, response)
     by_id = version >= FIRST_VERSION_WITH_TOPIC_IDS
     out = bytearray(_INT32.pack(response.throttle_time_ms))
-    p.write_uvarint(out, len(response.topics) + 1)
+    _write_length(out, len(response.topics))
     pack = _PARTITION_ANSWER.pack
     for topic in response.topics:
         if by_id:
             out += topic.topic_id.bytes
         else:
             _write_string(out, topic.name)
-        p.write_uvarint(out, len(topic.partitions) + 1)
+        _write_length(out, len(topic.partitions))
         for partition in topic.partitions:
             out += pack(partition.partition_index, partition.error_code, 0)
         out.append(0)

@@ -206,6 +206,8 @@ def set_log_append_time(buf: bytearray | memoryview, pos: int, size: int, timest
 
 @dataclass(slots=True)
 class Record:
+    """One decoded record of a batch (tools and tests; the broker never decodes records)."""
+
     offset: int
     timestamp: int
     key: bytes | None
@@ -395,6 +397,52 @@ def build_plain_batch(
     if not records:
         raise ValueError("a record batch needs at least one record")
     out = bytearray(HEADER_SIZE)
+    if len(records) == 1:
+        _put_single(out, *records[0])
+    else:
+        _put_records(out, records)
+    attributes = TRANSACTIONAL_BIT if is_transactional else 0
+    header = [0, len(out) - LOG_OVERHEAD, -1, MAGIC_V2, 0, attributes, len(records) - 1]
+    header += (timestamp_ms, timestamp_ms, producer_id, producer_epoch, -1, len(records))
+    HEADER.pack_into(out, 0, *header)
+    header[4] = crc = int(_crc32c(memoryview(out)[ATTRIBUTES_OFFSET:]))
+    _CRC.pack_into(out, CRC_OFFSET, crc)
+    return out, BatchHeader._make(header)
+
+
+_NO_DELTAS = b"\x00\x00\x00"
+"""A record's attributes, timestamp delta and offset delta when all three are 0 (a batch's first)."""
+
+
+def _put_single(out: bytearray, key: bytes | None, value: bytes | None) -> None:
+    """The one record of a batch, without building it apart first (its length comes first)."""
+    size = 6 + (0 if key is None else len(key)) + (0 if value is None else len(value))
+    if key is not None and len(key) >= 0x40:
+        size += len(_varint_bytes(len(key))) - 1
+    if value is not None and len(value) >= 0x40:
+        size += len(_varint_bytes(len(value))) - 1
+    _put_varint(out, size)
+    out += _NO_DELTAS
+    if key is None:
+        out.append(1)  # zigzag(-1)
+    else:
+        _put_varint(out, len(key))
+        out += key
+    if value is None:
+        out.append(1)
+    else:
+        _put_varint(out, len(value))
+        out += value
+    out.append(0)
+
+
+def _varint_bytes(value: int) -> bytearray:
+    out = bytearray()
+    write_varint(out, value)
+    return out
+
+
+def _put_records(out: bytearray, records: Sequence[tuple[bytes | None, bytes | None]]) -> None:
     for delta, (key, value) in enumerate(records):
         # attributes 0, timestamp delta 0, then the offset delta, key, value and no headers
         body = bytearray(b"\x00\x00")
@@ -412,13 +460,6 @@ def build_plain_batch(
         body.append(0)
         _put_varint(out, len(body))
         out += body
-    attributes = TRANSACTIONAL_BIT if is_transactional else 0
-    header = [0, len(out) - LOG_OVERHEAD, -1, MAGIC_V2, 0, attributes, len(records) - 1]
-    header += (timestamp_ms, timestamp_ms, producer_id, producer_epoch, -1, len(records))
-    HEADER.pack_into(out, 0, *header)
-    header[4] = crc = int(_crc32c(memoryview(out)[ATTRIBUTES_OFFSET:]))
-    _CRC.pack_into(out, CRC_OFFSET, crc)
-    return out, BatchHeader._make(header)
 
 
 def _put_varint(out: bytearray, value: int) -> None:

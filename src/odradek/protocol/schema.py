@@ -27,6 +27,8 @@ def in_range(r: VersionRange, version: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FieldSchema:
+    """One field of a message struct: type, versions, nullable and tagged versions."""
+
     attr: str
     """Python attribute name (snake_case of the JSON name)."""
     type: str
@@ -43,6 +45,8 @@ class FieldSchema:
 
 @dataclass(slots=True)
 class StructSchema:
+    """A message struct: its Python class and fields in wire order."""
+
     name: str
     cls: type
     fields: tuple[FieldSchema, ...] = ()
@@ -50,6 +54,8 @@ class StructSchema:
 
 @dataclass(frozen=True, slots=True)
 class MessageSchema:
+    """A message: its API key, kind, valid and flexible versions, and root struct."""
+
     name: str
     api_key: int
     kind: str

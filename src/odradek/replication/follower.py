@@ -50,6 +50,8 @@ class Outcome(Enum):
 
 @dataclass(slots=True)
 class FollowedPartition:
+    """A partition this broker follows: the leader epoch it follows and its fetch state."""
+
     partition: Partition
     leader_epoch: int
     """The epoch of the leader it follows: every request carries it (fencing both ways)."""

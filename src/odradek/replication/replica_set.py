@@ -71,6 +71,8 @@ class FollowerProgress:
 
 @dataclass(slots=True)
 class ReplicaSet:
+    """A leader's view of its partition's replicas: followers' progress, ISR and pending changes."""
+
     local: BrokerId
     state: LeaderAndIsr
     followers: dict[BrokerId, FollowerProgress] = field(default_factory=dict)

@@ -90,6 +90,8 @@ SUPPORTED_OPERATIONS: dict[ResourceType, frozenset[AclOperation]] = {
 
 @dataclass(frozen=True, slots=True)
 class ResourcePattern:
+    """The resources an ACL applies to: a type and a LITERAL or PREFIXED name."""
+
     resource_type: ResourceType
     name: str
     pattern_type: PatternType = PatternType.LITERAL
@@ -105,6 +107,8 @@ class ResourcePattern:
 
 @dataclass(frozen=True, slots=True)
 class AccessControlEntry:
+    """Who may (or may not) do what from where: principal, host, operation, permission."""
+
     principal: str
     host: str
     operation: AclOperation
@@ -113,6 +117,8 @@ class AccessControlEntry:
 
 @dataclass(frozen=True, slots=True)
 class AclBinding:
+    """An ACL: a resource pattern bound to an access control entry."""
+
     pattern: ResourcePattern
     entry: AccessControlEntry
 
@@ -127,6 +133,8 @@ class AclBinding:
 
 @dataclass(frozen=True, slots=True)
 class ResourcePatternFilter:
+    """Matches resource patterns (DescribeAcls, DeleteAcls); ANY and None match all."""
+
     resource_type: ResourceType = ResourceType.ANY
     name: str | None = None
     pattern_type: PatternType = PatternType.ANY
@@ -143,6 +151,8 @@ class ResourcePatternFilter:
 
 @dataclass(frozen=True, slots=True)
 class AccessControlEntryFilter:
+    """Matches access control entries (DescribeAcls, DeleteAcls); ANY and None match all."""
+
     principal: str | None = None
     host: str | None = None
     operation: AclOperation = AclOperation.ANY
@@ -159,6 +169,8 @@ class AccessControlEntryFilter:
 
 @dataclass(frozen=True, slots=True)
 class AclBindingFilter:
+    """Matches ACL bindings by pattern and entry."""
+
     pattern: ResourcePatternFilter = ResourcePatternFilter()
     entry: AccessControlEntryFilter = AccessControlEntryFilter()
 

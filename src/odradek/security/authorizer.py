@@ -64,6 +64,8 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """An authorization result and the rule that decided it."""
+
     result: AuthorizationResult
     rule: str
     """SuperUser, DefaultAllow, DefaultDeny, or the matching ACL (what the audit line reports)."""
@@ -102,6 +104,8 @@ def _acl_matches(binding: AclBinding, principals: tuple[str, str], host: str, op
 
 @dataclass(slots=True)
 class _TypeIndex:
+    """The ACL bindings of one resource type, indexed by literal name and by prefix."""
+
     literal: dict[str, list[AclBinding]] = field(default_factory=lambda: defaultdict(list))
     prefixed: dict[str, list[AclBinding]] = field(default_factory=lambda: defaultdict(list))
     prefix_lengths: set[int] = field(default_factory=set)

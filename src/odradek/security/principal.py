@@ -15,6 +15,8 @@ USER_TYPE = "User"
 
 @dataclass(frozen=True, slots=True)
 class KafkaPrincipal:
+    """An authenticated identity, e.g. User:alice (User:ANONYMOUS without authentication)."""
+
     principal_type: str
     name: str
 

@@ -43,6 +43,8 @@ class CleanableSegment(SegmentView, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class LogToClean:
+    """A compacted log the cleaner may clean: its dirty range and how overdue it is."""
+
     tp: TopicPartition
     first_dirty_offset: int
     first_uncleanable_offset: int  # a segment base offset (the active segment's at most)
@@ -162,6 +164,8 @@ def filthiest(candidates: Sequence[tuple[LogToClean, float]]) -> LogToClean | No
 
 @dataclass(frozen=True, slots=True)
 class GroupableSegment:
+    """The sizes of a segment that decide which segments are cleaned into one."""
+
     base_offset: int
     size: int
     offset_index_bytes: int

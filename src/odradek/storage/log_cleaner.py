@@ -62,6 +62,8 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class CleanerConfig:
+    """The log cleaner's settings (Kafka's log.cleaner.* configs)."""
+
     dedupe_buffer_size: int = 128 * 1024 * 1024  # log.cleaner.dedupe.buffer.size
     io_buffer_size: int = 512 * 1024  # log.cleaner.io.buffer.size: read chunk and write buffer
     producer_id_expiration_ms: int = 86_400_000  # producer.id.expiration.ms

@@ -17,6 +17,8 @@ LOG_APPEND_TIME = "LogAppendTime"
 
 @dataclass(frozen=True, slots=True)
 class LogConfig:
+    """A log's settings (Kafka's topic configs: segments, retention, indexes, cleanup)."""
+
     segment_bytes: int = 1 << 30
     segment_ms: int = 7 * 24 * 3600 * 1000
     retention_ms: int = 7 * 24 * 3600 * 1000  # -1 = keep forever

@@ -53,6 +53,8 @@ _log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class LoadReport:
+    """What loading the log directories found: partitions, unclean directories, recoveries."""
+
     partitions: int = 0
     unclean_dirs: list[Path] = field(default_factory=list)
     recovered: list[TopicPartition] = field(default_factory=list)  # re-read after an unclean stop

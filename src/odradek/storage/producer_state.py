@@ -97,6 +97,8 @@ class BatchMetadata:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """What to do with a producer's batch: append it, answer it as a duplicate, or reject it."""
+
     kind: VerdictKind
     error: ErrorCode = ErrorCode.NO_ERROR
     duplicate: BatchMetadata | None = None
@@ -129,6 +131,8 @@ class EndTxnMarker:
 
 @dataclass(frozen=True, slots=True)
 class CompletedTxn:
+    """A transaction completed by a marker (for the aborted transactions index)."""
+
     producer_id: int
     first_offset: int
     last_offset: int  # the marker's offset
@@ -139,6 +143,8 @@ class CompletedTxn:
 
 @dataclass(slots=True)
 class ProducerStateEntry:
+    """One producer's state in a partition: epoch, last batches, ongoing transaction."""
+
     producer_id: int
     producer_epoch: int = NO_PRODUCER_EPOCH
     coordinator_epoch: int = -1

@@ -57,6 +57,8 @@ _log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class LoadedLog:
+    """A log loaded from disk: its segments, offsets, recovery point and leader epochs."""
+
     segments: list[LogSegment]
     log_start_offset: int
     log_end_offset: int

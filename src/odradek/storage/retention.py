@@ -41,6 +41,8 @@ class SegmentView(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RetentionDecision:
+    """How many of the oldest segments retention deletes, and why."""
+
     count: int  # the oldest `count` segments go
     reasons: tuple[str, ...] = field(default=())
 

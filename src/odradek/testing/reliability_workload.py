@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from odradek.testing.reliability import History, Write
@@ -162,27 +163,29 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
     """Read every partition from its start up to its high watermark into `history`."""
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reliability-{topic}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "auto.offset.reset": "earliest",
-        }
-    )
+    def consumer() -> Any:
+        return Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"reliability-{topic}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": True,
+                "auto.offset.reset": "earliest",
+            }
+        )
+
+    deadline = time.monotonic() + timeout
+    ends = {
+        p: _high_watermark(consumer, TopicPartition(topic, p), deadline, bootstrap) for p in range(partitions)
+    }
+    reader = consumer()
     try:
-        deadline = time.monotonic() + timeout
-        ends = {
-            p: _high_watermark(consumer, TopicPartition(topic, p), deadline, bootstrap)
-            for p in range(partitions)
-        }
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+        reader.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         position = dict.fromkeys(range(partitions), -1)
         while any(position[p] + 1 < ends[p] for p in range(partitions)):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"read {position} of {ends} within {timeout:g} s")
-            msg = consumer.poll(0.5)
+            msg = reader.poll(0.5)
             if msg is None or msg.error() is not None:  # end of a partition, a broker moving: poll on
                 continue
             partition, offset = msg.partition(), msg.offset()
@@ -190,21 +193,22 @@ def read_back(bootstrap: str, topic: str, partitions: int, history: History, tim
             history.read(partition, offset, msg.value())
             position[partition] = max(position[partition], offset)
     finally:
-        consumer.close()
+        reader.close()
 
 
-def _high_watermark(consumer: Any, partition: Any, deadline: float, bootstrap: str) -> int:
-    """The partition's high watermark, asking again while the client's metadata is still settling
-    after the faults (librdkafka: "Unknown partition", a leader not known yet) until `deadline`.
-    The first failure logs what every broker's Metadata says of the topic: librdkafka says "Unknown
-    partition" only when the answer it cached had the topic with an error (UNKNOWN_TOPIC_OR_PARTITION)
-    or without that partition, never for a partition without a leader (it asks again for those)."""
+def _high_watermark(consumer: Callable[[], Any], partition: Any, deadline: float, bootstrap: str) -> int:
+    """The partition's high watermark, asked again (of a new client) while the cluster's metadata is
+    still settling after the faults, until `deadline`. A new client each time: librdkafka keeps an
+    "Unknown partition" it once concluded (e.g. from a Metadata answer given while the brokers were
+    registering again after their ZooKeeper sessions expired, which lists only some brokers) and
+    never asks again. The first failure logs what every broker's Metadata says of the topic."""
     from confluent_kafka import KafkaException
 
     logged = False
     while True:
+        client = consumer()
         try:
-            return int(consumer.get_watermark_offsets(partition, timeout=10)[1])
+            return int(client.get_watermark_offsets(partition, timeout=10)[1])
         except KafkaException as exc:
             if not logged:
                 logged = True
@@ -214,6 +218,8 @@ def _high_watermark(consumer: Any, partition: Any, deadline: float, bootstrap: s
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+        finally:
+            client.close()
 
 
 def describe_topic_everywhere(bootstrap: str, topic: str) -> list[str]:

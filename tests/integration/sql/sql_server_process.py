@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from odradek.testing.child_process import ChildProcess
 
 SQL_BROKER = {
     "num.partitions": "1",
@@ -25,77 +22,36 @@ SQL_BROKER = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class SqlServerProcess(ChildProcess):
+    """`odradek sql-server` on a free port; it announces its URL (through the supervisor's
+    readiness pipe) once its command topic has been replayed."""
 
-
-class SqlServerProcess:
     def __init__(
         self,
         bootstrap: str,
         state_dir: Path,
         service_id: str = "default_",
-        port: int | None = None,
         overrides: dict[str, str] | None = None,
     ) -> None:
+        super().__init__(log_path=state_dir.parent / f"sql-server-{state_dir.name}.log")
         self.overrides = dict(overrides or {})
         self.bootstrap = bootstrap
         self.state_dir = state_dir
         self.service_id = service_id
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = state_dir.parent / f"sql-server-{self.port}.log"
+        self.url = ""
 
     def start(self, timeout_s: float = 60.0) -> SqlServerProcess:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            sys.executable, "-m", "odradek", "--log-level", "WARNING", "sql-server",
-            "--bootstrap", self.bootstrap, "--listen", f"127.0.0.1:{self.port}",
+        args = [
+            "--log-level", "WARNING", "sql-server",
+            "--bootstrap", self.bootstrap, "--listen", "127.0.0.1:0",
             "--service-id", self.service_id, "--state-dir", str(self.state_dir),
             "--override", "ksql.streams.auto.offset.reset=earliest",
         ]  # fmt: skip
         for name, value in self.overrides.items():
-            cmd += ["--override", f"{name}={value}"]
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"sql-server exited: {self.log.read_text()[-3000:]}")
-            try:
-                if (
-                    httpx.get(self.url + "/info", timeout=2).json()["KsqlServerInfo"]["serverStatus"]
-                    == "RUNNING"
-                ):
-                    return self
-            except (httpx.HTTPError, ValueError, KeyError):
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"sql-server did not start: {self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def __enter__(self) -> SqlServerProcess:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            args += ["--override", f"{name}={value}"]
+        self.url = str(self._spawn_service(args, timeout_s)["url"])
+        return self
 
     # -- HTTP --------------------------------------------------------------------------------------------
 

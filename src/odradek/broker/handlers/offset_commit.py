@@ -37,7 +37,8 @@ async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.O
     refused: list[msg.OffsetCommitResponseTopic] = []
     accepted: list[msg.OffsetCommitRequestTopic] = []
     authorizer = ctx.ports.authorizer
-    if not authorizer.authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
+    checked = authorizer.enabled
+    if checked and not authorizer.authorize(ctx, AclOperation.READ, ResourceType.GROUP, request.group_id):
         return msg.OffsetCommitResponse(
             topics=[
                 _topic(
@@ -55,7 +56,11 @@ async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.O
             name = found.name if found is not None else None
         else:
             name = topic.name
-        if name is not None and not authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name):
+        if (
+            checked
+            and name is not None
+            and not authorizer.authorize(ctx, AclOperation.READ, ResourceType.TOPIC, name)
+        ):
             error = ErrorCode.TOPIC_AUTHORIZATION_FAILED
             refused.append(
                 _topic(topic.name, topic.topic_id, [p.partition_index for p in topic.partitions], error)

@@ -55,6 +55,22 @@ def properties_from_args(args: argparse.Namespace, defaults: dict[str, str] | No
 
 
 def run(args: argparse.Namespace) -> int:
-    from odradek.broker.runner import run_broker
+    from odradek.process.dataclass_cache import cached_dataclass_methods
 
-    return run_broker(properties_from_args(args))
+    # The code of the methods dataclasses generate comes from the cache the previous run left (its
+    # compilation was a third of a start's CPU): for the broker's modules and for those imported at
+    # the first request of each API. The cache is rewritten when the broker stops if it learnt any.
+    with cached_dataclass_methods("broker"):
+        from odradek.broker.runner import run_broker
+
+        return run_broker(properties_from_args(args))
+
+
+def import_broker() -> None:
+    """Import the broker as `run` does, writing the cache (e.g. before a benchmark measures a start)."""
+    from odradek.process.dataclass_cache import cached_dataclass_methods
+
+    with cached_dataclass_methods("broker"):
+        import odradek.broker.handlers.api_versions
+        import odradek.broker.handlers.metadata
+        import odradek.broker.runner  # noqa: F401

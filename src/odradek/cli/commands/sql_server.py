@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+
+GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,6 +79,12 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     # ksqlDB serves HTTP/2 cleartext (its Java and Python clients use it with prior knowledge) and
-    # HTTP/1.1 on the same port; so does this server.
+    # HTTP/1.1 on the same port; so does this server. A key lookup's answer is a few hundred bytes:
+    # its head and body leave in one write.
     app = build_app(server, lambda _app: server_lifespan(server))
-    return serve(app, "sql", address, ServerSettings(http2=True))
+    # A request waits for the GIL while a query's stream thread runs Python: at most one switch
+    # interval (5 ms by default). 1 ms shortens that wait for key lookups on a busy table
+    # (A/B with 6,000 records/s into the table: p90 2.9 vs 6.2 ms and 5.7 vs 8.4 ms, loaded machine);
+    # the threads only switch that often while both want the GIL.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    return serve(app, "sql", address, ServerSettings(http2=True, coalesce_writes=True))

@@ -40,6 +40,7 @@ S = ClassicGroupState
 FIRST_VERSION_WITH_GROUP_ID_NOT_FOUND = 9
 FIRST_VERSION_WITH_TOPIC_IDS = 10
 FIRST_VERSION_FOR_CONSUMER_PROTOCOL = 9
+_COMMIT_IS_HEARTBEAT = (S.STABLE, S.PREPARING_REBALANCE)
 
 
 def offset_commit(op: Op, ctx: RequestContext, request: oc.OffsetCommitRequest) -> oc.OffsetCommitResponse:
@@ -48,12 +49,13 @@ def offset_commit(op: Op, ctx: RequestContext, request: oc.OffsetCommitRequest) 
         group = _validate_commit(op, version, request)
     except GroupError as e:
         return failed_response(request, e.code)
-    if isinstance(group, ClassicGroup) and group.state in (S.STABLE, S.PREPARING_REBALANCE):
+    if isinstance(group, ClassicGroup) and group.state in _COMMIT_IS_HEARTBEAT:
         member = group.members.get(request.member_id)
         if member is not None:
             reschedule_heartbeat(op, group, member)
     expire = -1 if request.retention_time_ms == -1 else op.now + request.retention_time_ms
     response = oc.OffsetCommitResponse()
+    max_metadata = op.config.offset_metadata_max_bytes
     for topic in request.topics:
         name = _topic_name(op, topic, version)
         out = oc.OffsetCommitResponseTopic(name=topic.name, topic_id=topic.topic_id)
@@ -63,7 +65,7 @@ def offset_commit(op: Op, ctx: RequestContext, request: oc.OffsetCommitRequest) 
             metadata = p.committed_metadata or ""
             if name is None:
                 error = ErrorCode.UNKNOWN_TOPIC_ID
-            elif len(metadata.encode()) > op.config.offset_metadata_max_bytes:
+            elif metadata and len(metadata.encode()) > max_metadata:
                 error = ErrorCode.OFFSET_METADATA_TOO_LARGE
             else:
                 op.emit(

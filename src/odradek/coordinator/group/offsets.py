@@ -26,8 +26,12 @@ from odradek.model.topic_partition import TopicPartition
 NO_PRODUCER_ID = -1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OffsetAndMetadata:
+    """A committed offset. Never changed once stored: the timeline keeps replaced values by
+    reference to revert them (not frozen only because a frozen dataclass takes about four times
+    as long to build, and a commit builds one per partition)."""
+
     committed_offset: int
     leader_epoch: int
     """-1 when the committer did not say."""
@@ -98,7 +102,8 @@ class OffsetStore:
         value: OffsetAndMetadata | None,
         producer_id: int = NO_PRODUCER_ID,
     ) -> None:
-        """Apply one OffsetCommit record (None = tombstone) in log order."""
+        """Apply one OffsetCommit record (None = tombstone) in log order. The store keeps `value`
+        itself, stamped with its sequence number: the caller hands over a value of its own."""
         if value is None:
             self._remove(group, tp)
             for pid in self.open_transactions.get(group, ()):
@@ -106,14 +111,7 @@ class OffsetStore:
                 self.pending[pid].get(group, {}).pop(tp, None)
             return
         self._seq += 1
-        value = OffsetAndMetadata(
-            value.committed_offset,
-            value.leader_epoch,
-            value.metadata,
-            value.commit_timestamp_ms,
-            value.expire_timestamp_ms,
-            self._seq,
-        )
+        value.record_seq = self._seq
         if producer_id == NO_PRODUCER_ID:
             offsets = self.committed.get(group)
             if offsets is None:

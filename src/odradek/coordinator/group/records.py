@@ -153,18 +153,29 @@ def _encode_offset_commit(
 ) -> tuple[bytes, bytes | None]:
     """`encode` of the commonest record (one per committed partition), written straight: key v1, value v3.
 
-    The same bytes as the generic codec (a test compares them); null strings are left to it.
+    The same bytes as the generic codec (a test compares them); null strings are left to it. A
+    group commits the same partitions again and again, so their key bytes are kept (a bounded cache).
     """
-    raw = bytearray(_OFFSET_KEY_VERSION)
-    write_string(raw, key.group)
-    write_string(raw, key.topic)
-    raw += INT32.pack(key.partition)
+    cache_key = (key.group, key.topic, key.partition)
+    raw = _OFFSET_KEYS.get(cache_key)
+    if raw is None:
+        built = bytearray(_OFFSET_KEY_VERSION)
+        write_string(built, key.group)
+        write_string(built, key.topic)
+        built += INT32.pack(key.partition)
+        if len(_OFFSET_KEYS) >= _MAX_OFFSET_KEYS:
+            _OFFSET_KEYS.clear()
+        raw = _OFFSET_KEYS[cache_key] = bytes(built)
     if value is None:
-        return bytes(raw), None
+        return raw, None
     out = bytearray(_OFFSET_VALUE_HEAD.pack(3, value.offset, value.leader_epoch))
     write_string(out, value.metadata)
     out += INT64.pack(value.commit_timestamp)
-    return bytes(raw), bytes(out)
+    return raw, bytes(out)
+
+
+_OFFSET_KEYS: dict[tuple[str, str, int], bytes] = {}
+_MAX_OFFSET_KEYS = 16_384
 
 
 def decode(key: bytes, value: bytes | None) -> CoordinatorRecord | None:

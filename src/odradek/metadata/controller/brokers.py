@@ -99,6 +99,8 @@ def join_cluster(
 
 @dataclass(frozen=True, slots=True)
 class ProducerIdBlock:
+    """A block of producer ids allocated to one broker."""
+
     broker_id: BrokerId
     first_producer_id: ProducerId
     size: int

@@ -17,6 +17,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class ControllerResult(Generic[T]):
+    """A controller operation's outcome: the records to apply and the response to answer."""
+
     records: tuple[MetadataRecord, ...]
     response: T
 

@@ -39,6 +39,8 @@ class ScramMechanismType(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class ScramMechanism:
+    """A SCRAM mechanism (SCRAM-SHA-256 or SCRAM-SHA-512) and its hash."""
+
     name: str
     hash_name: str
     type_code: ScramMechanismType
@@ -66,6 +68,8 @@ BY_TYPE = {m.type_code: m for m in SCRAM_MECHANISMS.values()}
 
 @dataclass(frozen=True, slots=True)
 class ScramCredential:
+    """A user's SCRAM credential: salt, stored and server keys, iterations (never the password)."""
+
     salt: bytes
     stored_key: bytes
     server_key: bytes

@@ -48,12 +48,16 @@ class IllegalSaslState(Exception):
 
 @dataclass(frozen=True, slots=True)
 class HandshakeOutcome:
+    """The answer to SaslHandshake: error and enabled mechanisms."""
+
     error_code: ErrorCode
     mechanisms: list[str]
 
 
 @dataclass(frozen=True, slots=True)
 class AuthenticateOutcome:
+    """The answer to one SaslAuthenticate message."""
+
     error_code: ErrorCode
     error_message: str | None
     auth_bytes: bytes
