@@ -18,8 +18,10 @@ Three rounds, each printed in microseconds of process CPU per request:
 * `one partition`: as many requests to a single partition (the same request's cost without
   touching a new partition each time).
 
-`--profile` prints the top functions of a cProfile run of the first round (cProfile's own
-overhead inflates every figure in it).
+`--bytecodes` prints instead the Python bytecode instructions and calls per request (`sys.settrace`):
+figures that do not move with the machine's load, for comparing two versions of the code (system
+calls such as the first append's `open` are not in them). `--profile` prints the top functions of a
+cProfile run of the first round (cProfile's own overhead inflates every figure in it).
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+import sys
 import tempfile
 import time
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from odradek.protocol import primitives as p
 from odradek.protocol.api_keys import ApiKey
@@ -80,6 +85,34 @@ async def send_all(conn: InMemoryConnection, frames: list[bytes], pipeline: int)
     return time.process_time() - cpu
 
 
+def count_bytecodes(conn: InMemoryConnection, frames: list[bytes], pipeline: int) -> tuple[float, float]:
+    """(bytecodes, Python calls) per request, over `frames` handed over `pipeline` at a time (each
+    answered inside `buffer_updated`: no task)."""
+    counts = {"opcode": 0, "call": 0}
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        if event in counts:
+            counts[event] += 1
+        return tracer
+
+    protocol = conn.protocol
+    for start in range(0, len(frames), pipeline):
+        data = b"".join(frames[start : start + pipeline])
+        buf = protocol.get_buffer(-1)
+        if len(buf) < len(data):
+            raise RuntimeError("a pipeline larger than the connection's receive buffer")
+        buf[: len(data)] = data
+        sys.settrace(tracer)
+        try:
+            protocol.buffer_updated(len(data))
+        finally:
+            sys.settrace(None)
+        if protocol.pending or protocol.busy is not None:
+            raise RuntimeError("a request was not answered inside buffer_updated")
+    return counts["opcode"] / len(frames), counts["call"] / len(frames)
+
+
 def check_answers(conn: InMemoryConnection, count: int) -> None:
     for _ in range(count):
         frame = conn.next_frame()
@@ -96,6 +129,7 @@ def main() -> None:
     )
     parser.add_argument("--partitions", type=int, default=20_000, help="a multiple of 1,000")
     parser.add_argument("--pipeline", type=int, default=32, help="requests per socket read")
+    parser.add_argument("--bytecodes", action="store_true", help="count bytecodes and calls per request")
     parser.add_argument("--profile", action="store_true", help="cProfile the first round")
     parser.add_argument("--sort", default="tottime", help="cProfile order (tottime, cumulative...)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds on fresh partitions; best shown")
@@ -130,6 +164,11 @@ def run(args: argparse.Namespace, data: Path, overrides: dict[str, str]) -> None
                 profiler = cProfile.Profile() if args.profile and name == "first" and not repeat else None
                 if profiler is not None:
                     profiler.enable()
+                if args.bytecodes:
+                    opcodes, calls = count_bytecodes(conn, frames, args.pipeline)
+                    check_answers(conn, n)
+                    print(f"{name:>14}: {opcodes:7.0f} bytecodes, {calls:5.0f} calls per request", flush=True)
+                    continue
                 cpu = broker.run(send_all(conn, frames, args.pipeline))
                 if profiler is not None:
                     profiler.disable()

@@ -29,50 +29,129 @@ from odradek.protocol.records import ATTRIBUTES_OFFSET, TRANSACTIONAL_BIT
 
 FIRST_FLEXIBLE_VERSION = 9
 FIRST_VERSION_WITH_TOPIC_IDS = 13
-_ATTRIBUTES_END = ATTRIBUTES_OFFSET + 1  # the low byte of the big-endian int16 attributes
+_ATTRIBUTES_END = ATTRIBUTES_OFFSET + 1
+_ACKS_TIMEOUT = struct.Struct(">hi")
+_INT32 = p.INT32  # the low byte of the big-endian int16 attributes
 _TXN_BIT = TRANSACTIONAL_BIT
 
 
 def parse_produce_request(buf: Buffer, pos: int, version: int) -> ProduceRequest:
-    flexible = version >= 9
-    if flexible:
-        transactional_id, pos = p.read_compact_string(buf, pos)
-    else:
-        transactional_id, pos = p.read_string(buf, pos)
+    if version >= FIRST_FLEXIBLE_VERSION:
+        return _parse_flexible(buf, pos, version)
+    transactional_id, pos = p.read_string(buf, pos)
     acks, pos = p.read_int16(buf, pos)
     timeout_ms, pos = p.read_int32(buf, pos)
-    n_topics, pos = p.read_array_length(buf, pos, flexible)
+    n_topics, pos = p.read_array_length(buf, pos, False)
     topics: list[TopicProduceData] = []
     if n_topics < 0:
         raise ProtocolError("null topic array")
     for _ in range(n_topics):
         topic = TopicProduceData()
-        if version >= 13:
-            topic.topic_id, pos = p.read_uuid(buf, pos)
-        elif flexible:
-            name, pos = p.read_compact_string(buf, pos)
-            topic.name = _non_null(name)
-        else:
-            name, pos = p.read_string(buf, pos)
-            topic.name = _non_null(name)
-        n_parts, pos = p.read_array_length(buf, pos, flexible)
+        name, pos = p.read_string(buf, pos)
+        topic.name = _non_null(name)
+        n_parts, pos = p.read_array_length(buf, pos, False)
         parts = topic.partition_data
         if n_parts < 0:
             raise ProtocolError("null partition array")
         for _ in range(n_parts):
             index, pos = p.read_int32(buf, pos)
-            if flexible:
-                records, pos = p.read_compact_bytes(buf, pos)
-                pos = p.skip_tagged_fields(buf, pos)
-            else:
-                records, pos = p.read_bytes(buf, pos)
+            records, pos = p.read_bytes(buf, pos)
             parts.append(PartitionProduceData(index, records))
-        if flexible:
-            pos = p.skip_tagged_fields(buf, pos)
         topics.append(topic)
-    if flexible:
-        pos = p.skip_tagged_fields(buf, pos)
     return ProduceRequest(transactional_id, acks, timeout_ms, topics)
+
+
+def _parse_flexible(buf: Buffer, pos: int, version: int) -> ProduceRequest:
+    """v9+, straight-line: one-byte lengths and empty tagged-field sections (what every client
+    sends) are read inline, anything longer through `primitives`."""
+    size = len(buf)
+    n = buf[pos] if pos < size else 0x80
+    if n < 0x80:
+        pos += 1
+    else:
+        n, pos = p.read_uvarint(buf, pos)
+    if n == 0:
+        transactional_id = None
+    else:
+        transactional_id, pos = _utf8(buf, pos, n - 1)
+    if pos + 6 > size:
+        raise ProtocolError(f"need 6 bytes at {pos}, buffer has {size}")
+    acks, timeout_ms = _ACKS_TIMEOUT.unpack_from(buf, pos)
+    n_topics, pos = _array_length(buf, pos + 6)
+    if n_topics < 0:
+        raise ProtocolError("null topic array")
+    by_id = version >= FIRST_VERSION_WITH_TOPIC_IDS
+    view = memoryview(buf)
+    topics: list[TopicProduceData] = []
+    for _ in range(n_topics):
+        topic = TopicProduceData()
+        if by_id:
+            topic.topic_id, pos = p.read_uuid(buf, pos)
+        else:
+            n = buf[pos] if pos < size else 0x80
+            if n < 0x80:
+                pos += 1
+            else:
+                n, pos = p.read_uvarint(buf, pos)
+            if n == 0:
+                raise ProtocolError("null topic name")
+            topic.name, pos = _utf8(buf, pos, n - 1)
+        n_parts, pos = _array_length(buf, pos)
+        if n_parts < 0:
+            raise ProtocolError("null partition array")
+        parts = topic.partition_data
+        for _ in range(n_parts):
+            if pos + 5 > size:
+                raise ProtocolError(f"need 5 bytes at {pos}, buffer has {size}")
+            (index,) = _INT32.unpack_from(buf, pos)
+            pos += 4
+            n = buf[pos]
+            if n < 0x80:
+                pos += 1
+            else:
+                n, pos = p.read_uvarint(buf, pos)
+            if n == 0:
+                records = None
+            else:
+                end = pos + n - 1
+                if end > size:
+                    raise ProtocolError(f"need {n - 1} bytes at {pos}, buffer has {size}")
+                records, pos = view[pos:end], end
+            pos = _skip_tags(buf, pos)
+            parts.append(PartitionProduceData(index, records))
+        pos = _skip_tags(buf, pos)
+        topics.append(topic)
+    _skip_tags(buf, pos)
+    return ProduceRequest(transactional_id, acks, timeout_ms, topics)
+
+
+def _utf8(buf: Buffer, pos: int, n: int) -> tuple[str, int]:
+    end = pos + n
+    if end > len(buf):
+        raise ProtocolError(f"need {n} bytes at {pos}, buffer has {len(buf)}")
+    try:
+        return str(buf[pos:end], "utf-8"), end
+    except UnicodeDecodeError as exc:
+        raise ProtocolError("invalid UTF-8 in string") from exc
+
+
+def _array_length(buf: Buffer, pos: int) -> tuple[int, int]:
+    """A compact array's length (-1: null), bounded by the bytes left, as `read_array_length`."""
+    n = buf[pos] if pos < len(buf) else 0x80
+    if n < 0x80:
+        pos += 1
+    else:
+        n, pos = p.read_uvarint(buf, pos)
+    n -= 1
+    if n > len(buf) - pos:
+        raise ProtocolError(f"array length {n} exceeds the {len(buf) - pos} bytes left")
+    return n, pos
+
+
+def _skip_tags(buf: Buffer, pos: int) -> int:
+    if pos < len(buf) and buf[pos] == 0:  # no tagged fields: the common case
+        return pos + 1
+    return p.skip_tagged_fields(buf, pos)
 
 
 def has_transactional_batch(request: ProduceRequest) -> bool:
@@ -104,7 +183,6 @@ _PARTITION_V5 = struct.Struct(">ihqqq")
 _PARTITION_V8 = struct.Struct(">ihqqqih")
 _PARTITION_FLEXIBLE = struct.Struct(">ihqqqBBB")
 _INT16 = struct.Struct(">h")
-_INT32 = p.INT32
 
 
 def _plain(response: msg.ProduceResponse) -> bool:
