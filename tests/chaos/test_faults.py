@@ -12,16 +12,18 @@ An acks=1 producer runs beside each scenario on a topic of its own; what it lose
 (printed and written to `chaos-report.json` in the module's temp directory), never asserted.
 
 `make test` runs the short version: two leader kills, one leader paused past its session, one
-round of ZooKeeper pauses and one full disk, with a new leader required within the session
-timeout + 5 s + ODRADEK_CHAOS_SLACK_S (default 25 s: the gate runs on a loaded 2-core machine,
-where this catches a partition that stays unwritable). The other scenarios (`long_only`) failed
-or were flaky in the loaded gate (see docs/cluster.md, "Known failures") and run only in
+round of ZooKeeper pauses, one rolling restart of the three brokers, one partitioned leader, two of
+three replicas down and one full disk, with a new leader required within the session timeout + 5 s
++ ODRADEK_CHAOS_SLACK_S (default 25 s: the gate runs on a loaded 2-core machine, where this catches
+a partition that stays unwritable). The lost tail (`long_only`) had an unexplained duplicate in a
+loaded run (see docs/cluster.md) and runs only in
 `make chaos` (ODRADEK_CHAOS=1), with the strict limit (slack 0) and the counts raised:
 ODRADEK_CHAOS_KILLS (leader SIGKILLs, default 2), ODRADEK_CHAOS_PAUSES
 (leader SIGSTOPs past the session, default 1), ODRADEK_CHAOS_ZK_PAUSES (rounds of two ZooKeeper
 pauses, default 1),
 ODRADEK_CHAOS_PARTITIONS (isolated leaders, default 1), ODRADEK_CHAOS_ROLLS (rolling restarts,
-default 1).
+default 1). ODRADEK_CHAOS_CLIENT_DEBUG=eos (librdkafka's `debug`) logs the producers' own account
+(epoch bumps and why) for pytest's --log-file.
 """
 
 from __future__ import annotations
@@ -147,11 +149,14 @@ class Scenario:
         except TimeoutError as exc:
             raise TimeoutError(f"{exc}: {last}") from None
 
-    def wait_served(self, partitions: list[int], since: float) -> None:
-        """Each partition acknowledges a write again within the session timeout + 5 s."""
+    def wait_served(self, partitions: list[int], since: float, *, new_writes: bool = False) -> None:
+        """Each partition acknowledges a write again within the session timeout + 5 s. With
+        `new_writes`, only a write handed to the client after `since` counts (not the late answer
+        to a request the old leader had in flight)."""
+        first_ack = self.work.first_ack_of_a_write_after if new_writes else self.work.first_ack_after
         for p in partitions:
-            wait_for(lambda p=p: self.work.first_ack_after(p, since) is not None, 90, f"p{p} writable again")
-            took = self.work.first_ack_after(p, since)
+            wait_for(lambda p=p: first_ack(p, since) is not None, 90, f"p{p} writable again")
+            took = first_ack(p, since)
             assert took is not None
             self.serve_times.append(took - since)
         late = [t for t in self.serve_times if t > SERVE_WITHIN_S]
@@ -283,14 +288,22 @@ def test_leader_paused_past_its_session(cluster: FaultCluster, results: dict[str
     s.verify(results)
 
 
-@long_only
 def test_rolling_restarts(cluster: FaultCluster, results: dict[str, object]) -> None:
+    steps: list[dict[str, float]] = []
     with Scenario(cluster, "rolling") as s:
         for _ in range(count("ROLLS", 1)):
             for b in cluster.ids:
+                started = time.monotonic()
                 assert cluster.stop_broker(b) == 0
+                stopped = time.monotonic()
                 cluster.start_broker(b)
+                restarted = time.monotonic()
                 s.wait_in_sync()
+                in_sync = time.monotonic()
+                steps.append(
+                    {"stop": stopped - started, "start": restarted - stopped, "in_sync": in_sync - restarted}
+                )
+    results["rolling_seconds"] = [{k: round(v, 2) for k, v in step.items()} for step in steps]
     s.verify(results)
 
 
@@ -340,7 +353,6 @@ def fresh_topic_acknowledges(cluster: FaultCluster, name: str) -> float:
     return max(acked.values()) - started
 
 
-@long_only
 def test_a_partitioned_leader_stops_acknowledging(cluster: FaultCluster, results: dict[str, object]) -> None:
     """The leader is cut from its followers and ZooKeeper while clients still reach it; then links
     only slow down (200 ms each way)."""
@@ -348,14 +360,14 @@ def test_a_partitioned_leader_stops_acknowledging(cluster: FaultCluster, results
         for i in range(count("PARTITIONS", 1)):
             victim = s.leader_of(i % PARTITIONS)
             led = s.led_by(victim)
-            cut_at = time.monotonic()
             cluster.isolate(victim)
+            cut_at = time.monotonic()
             try:
-                s.wait_served(led, cut_at)
+                s.wait_served(led, cut_at, new_writes=True)
                 time.sleep(max(0.0, SESSION_MS / 1000 + 2 - (time.monotonic() - cut_at)))
             finally:
                 cluster.heal(victim)
-            s.wait_in_sync()
+            s.wait_converged()  # its session expired: every broker's view of the cluster back first
         slow = s.leader_of(0)
         cluster.delay_links(slow, 0.2)
         try:
@@ -366,19 +378,24 @@ def test_a_partitioned_leader_stops_acknowledging(cluster: FaultCluster, results
     s.verify(results)
 
 
-@long_only
 def test_two_of_three_replicas_down_refuse_writes_and_lose_nothing(
     cluster: FaultCluster, results: dict[str, object]
 ) -> None:
     with Scenario(cluster, "twodown") as s:
         survivor = s.leader_of(0)
         down = [b for b in cluster.ids if b != survivor]
-        killed_at = time.monotonic()
         for b in down:
             cluster.kill(b)
+        dead_at = time.monotonic()
         time.sleep(SESSION_MS / 1000 + 4)
-        late = [t for p in range(PARTITIONS) for t in s.work.ack_times[p] if t > killed_at + 2]
-        assert late == [], f"{len(late)} acks=all writes acknowledged with one replica left"
+        # With one replica left, no write handed to the client after the other two died may be
+        # acknowledged. (A write from before the kill may still be, later: one the old leader had
+        # committed with two copies but not yet answered, answered by the new leader to the retry.)
+        fresh = s.work.acknowledged_writes_after(dead_at)
+        assert fresh == [], f"{len(fresh)} acks=all writes acknowledged with one replica left"
+        results["twodown_acknowledged_after_the_kill"] = sum(
+            1 for p in range(PARTITIONS) for t in s.work.ack_times[p] if t > dead_at
+        )
         for b in down:
             cluster.start_broker(b)
         back_at = time.monotonic()  # writable again once a second replica is back: no election limit
@@ -397,9 +414,9 @@ def test_a_broker_losing_its_unflushed_tail(cluster: FaultCluster, results: dict
         victim = s.leader_of(1)
         led = s.led_by(victim)
         time.sleep(2)
-        killed_at = time.monotonic()
         cluster.kill(victim)
-        s.wait_served(led, killed_at)
+        killed_at = time.monotonic()
+        s.wait_served(led, killed_at, new_writes=True)
         cluster.start_broker(victim, lose_unflushed_tail=True)
         assert any("lost its unflushed tail" in line for line in cluster.brokers[victim].lines)
         s.wait_in_sync()

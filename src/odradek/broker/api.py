@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.primitives import Buffer
-from odradek.protocol.schema import MessageSchema
+from odradek.protocol.schema import Chunk, MessageSchema
 
 if TYPE_CHECKING:
     from odradek.broker.context import RequestContext
 
-Chunks = list[bytes | bytearray | memoryview]
+Chunks = list[Chunk]
+"""A response's pieces, sent back to back: buffers, and log file regions (`FileRegion`)."""
 Handler = Callable[["RequestContext", Any], Any | Awaitable[Any]]
 Decoder = Callable[[Buffer, int, int], Any]
 """(frame, body_offset, version) -> request object; for hand-written hot paths."""

@@ -27,6 +27,7 @@ from odradek.broker.api import Chunks
 from odradek.broker.client_session import ClientSession
 from odradek.broker.dispatcher import CloseConnection
 from odradek.broker.frame_reader import FrameError, FrameReader
+from odradek.protocol.file_region import FileRegion, send_buffer, send_region
 from odradek.security.principal import KafkaPrincipal
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         "security",
         "session",
         "settings",
+        "socket_fd",
         "transport",
         "writing_paused",
     )
@@ -112,6 +114,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.metrics = metrics
         self.on_closed = on_closed
         self.transport: asyncio.Transport | None = None
+        self.socket_fd = -1
+        """The plain TCP socket's descriptor (file regions are sent on it with sendfile), or -1."""
         self.client_host = "?"
         self.pending: collections.deque[bytearray] = _NO_PENDING  # requests waiting their turn
         self.pending_bytes = 0
@@ -128,6 +132,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self.client_host = str(peer[0]) if peer else "?"
+        sock = transport.get_extra_info("socket")
+        if sock is not None and (self.security is None or self.security.tls is None):
+            self.socket_fd = sock.fileno()
         self.session = ClientSession.for_listener(
             self.security, self.client_host, self.connection_id, max_reauth_ms=self.settings.max_reauth_ms
         )
@@ -294,13 +301,50 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._close_after_failed_login(chunks)
             return
         if chunks is not None:
-            transport.writelines(chunks)
+            self._send(chunks)
         if session.newly_authenticated:
             session.newly_authenticated = False
             self.reader.set_max_request_size(self.max_request_size)
         if session.throttle_ms > 0:
             self._mute(session.throttle_ms)
             session.throttle_ms = 0
+
+    def _send(self, chunks: Chunks) -> None:
+        """Writes a response. Its file regions (a follower's fetched batches) go to the socket with
+        sendfile, and so does everything before and after them while the socket takes it and the
+        transport has nothing buffered (the order of bytes is kept); the rest goes through the
+        transport, regions read into memory. A region the file no longer holds closes the
+        connection (the frame's size is already sent)."""
+        transport = self.transport
+        assert transport is not None
+        for c in chunks:
+            if type(c) is FileRegion:
+                break
+        else:  # no region (every response but a follower's fetch): one cheap pass
+            transport.writelines(cast(list[bytes | bytearray | memoryview], chunks))
+            return
+        fd = self.socket_fd if transport.get_write_buffer_size() == 0 else -1
+        rest: list[bytes | bytearray | memoryview] = []
+        try:
+            for chunk in chunks:
+                if fd >= 0:
+                    sent = send_region(fd, chunk) if isinstance(chunk, FileRegion) else send_buffer(fd, chunk)
+                    if sent == len(chunk):
+                        continue
+                    fd = -1  # the socket is full: the transport sends the rest when it can
+                else:
+                    sent = 0
+                rest.append(chunk.read(sent) if isinstance(chunk, FileRegion) else memoryview(chunk)[sent:])
+        except (OSError, EOFError) as exc:
+            log.warning("connection %d: cannot send a response: %s; closing", self.connection_id, exc)
+            transport.abort()
+            return
+        finally:
+            for chunk in chunks:
+                if isinstance(chunk, FileRegion):
+                    chunk.close()
+        if rest:
+            transport.writelines(rest)
 
     def _raw_sasl_token(self, frame: bytearray) -> None:
         """SaslHandshake v0: the frame is a bare SASL token; the answer is a bare size-prefixed token."""
@@ -334,7 +378,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
         def answer_and_close() -> None:
             if chunks is not None and not transport.is_closing():
-                transport.writelines(chunks)
+                self._send(chunks)
             transport.close()
 
         asyncio.get_running_loop().call_later(

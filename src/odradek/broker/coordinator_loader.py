@@ -152,6 +152,7 @@ def batches(log_: PartitionLog, end: int) -> Iterator[tuple[bytes, int, BatchHea
         if not read.chunks:
             return
         for chunk in read.chunks:
+            assert isinstance(chunk, bytes)  # read as bytes (regions are for followers' fetches)
             for pos, header in iter_headers(chunk):
                 offset = header.next_offset
                 yield chunk, pos, header

@@ -437,8 +437,9 @@ class CoordinatorRuntime(Generic[S]):
         if not result.records:
             p.registry.settle()
             return self._await_commit(partition, p, p.last_written, None, result, answer)
-        shard = p.shard
-        batch = [shard.encode(record) for record in result.records]
+        encode = p.shard.encode
+        records = result.records
+        batch = [encode(records[0])] if len(records) == 1 else [encode(record) for record in records]
         producer = (result.producer_id, result.producer_epoch) if result.producer_id >= 0 else None
         try:
             end_offset, durable, high_watermark = self._log.append(partition, batch, producer)

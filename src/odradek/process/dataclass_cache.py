@@ -14,7 +14,8 @@ compiled as before, so the file can only miss entries, never give a class other 
 `dataclasses` would. At the end of the block the file is rewritten (atomically) with the entries the
 run used if it compiled anything new, which also drops the entries of classes since changed; it is
 not written when Python writes no bytecode (``PYTHONDONTWRITEBYTECODE``, ``-B``) or the directory is
-read-only, and an unreadable file is ignored.
+read-only; an unreadable file, or one written by a Python with other bytecode (the file starts
+with the bytecode magic number, as a .pyc does), is ignored.
 
 `dataclasses` looks `exec` up in its own module namespace before the builtins, so the cache is a
 function put there for the duration of the block (and removed after it).
@@ -31,6 +32,7 @@ import os
 import sys
 import types
 from collections.abc import Iterator, Mapping
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +47,13 @@ def default_path(name: str) -> Path:
 
 
 def load(path: Path) -> dict[bytes, types.CodeType]:
-    """The cached code by digest of its source; empty if the file is missing or unreadable."""
+    """The cached code by digest of its source; empty if the file is missing, unreadable or written
+    by a Python whose bytecode differs (the file starts with the bytecode magic number, as a .pyc)."""
     try:
-        data = marshal.loads(path.read_bytes())
+        content = path.read_bytes()
+        if not content.startswith(MAGIC_NUMBER):
+            return {}
+        data = marshal.loads(content[len(MAGIC_NUMBER) :])
     except (OSError, EOFError, ValueError, TypeError):
         return {}
     if not isinstance(data, dict):
@@ -62,7 +68,7 @@ def save(path: Path, entries: Mapping[bytes, types.CodeType]) -> bool:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(marshal.dumps(dict(entries)))
+        tmp.write_bytes(MAGIC_NUMBER + marshal.dumps(dict(entries)))
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from odradek.protocol import primitives as p
+from odradek.protocol.file_region import FileRegion
 from odradek.protocol.primitives import Buffer, ProtocolError
-from odradek.protocol.schema import FieldSchema, MessageSchema, RecordsData, StructSchema, in_range
+from odradek.protocol.schema import Chunk, FieldSchema, MessageSchema, RecordsData, StructSchema, in_range
 
 Reader = Callable[[Buffer, int], tuple[Any, int]]
 
@@ -31,15 +32,15 @@ class Writer:
 
     def __init__(self) -> None:
         self.buf = bytearray()
-        self.chunks: list[bytes | bytearray | memoryview] = []
+        self.chunks: list[Chunk] = []
 
-    def add_chunk(self, data: bytes | bytearray | memoryview) -> None:
+    def add_chunk(self, data: Chunk) -> None:
         if self.buf:
             self.chunks.append(self.buf)
             self.buf = bytearray()
         self.chunks.append(data)
 
-    def finish(self) -> list[bytes | bytearray | memoryview]:
+    def finish(self) -> list[Chunk]:
         if self.buf or not self.chunks:
             self.chunks.append(self.buf)
             self.buf = bytearray()
@@ -66,7 +67,7 @@ def encode_struct(struct: StructSchema, version: int, flexible: bool, obj: Any) 
     """One struct's bytes, for `Encoded`."""
     w = Writer()
     compiled(struct, version, flexible)[1](w, obj)
-    return b"".join(w.finish())
+    return joined(w.finish())
 
 
 def _fixed(fmt: Any) -> tuple[Reader, FieldWriter]:
@@ -362,7 +363,7 @@ def _compile(struct: StructSchema, version: int, flexible: bool) -> tuple[Reader
                     sub = Writer()
                     wr(sub, value)
                     # the size prefix needs the whole value, so records chunks are joined here
-                    present.append((tag, b"".join(sub.finish())))
+                    present.append((tag, joined(sub.finish())))
             p.write_uvarint(w.buf, len(present))
             for tag, raw in present:
                 p.write_uvarint(w.buf, tag)
@@ -383,7 +384,7 @@ def encode_into(w: Writer, schema: MessageSchema, version: int, obj: Any) -> Non
     write(w, obj)
 
 
-def encode(schema: MessageSchema, version: int, obj: Any) -> list[bytes | bytearray | memoryview]:
+def encode(schema: MessageSchema, version: int, obj: Any) -> list[Chunk]:
     """Serialize a message body as chunks."""
     w = Writer()
     encode_into(w, schema, version, obj)
@@ -391,4 +392,9 @@ def encode(schema: MessageSchema, version: int, obj: Any) -> list[bytes | bytear
 
 
 def encode_bytes(schema: MessageSchema, version: int, obj: Any) -> bytes:
-    return b"".join(encode(schema, version, obj))
+    return joined(encode(schema, version, obj))
+
+
+def joined(chunks: list[Chunk]) -> bytes:
+    """Chunks as one bytes object (file regions read)."""
+    return b"".join(c.read() if isinstance(c, FileRegion) else c for c in chunks)

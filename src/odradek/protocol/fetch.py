@@ -12,8 +12,9 @@ import struct
 
 from odradek.protocol import codec
 from odradek.protocol import primitives as p
+from odradek.protocol.file_region import FileRegion
 from odradek.protocol.messages import fetch as msg
-from odradek.protocol.schema import RecordsData, nested_struct
+from odradek.protocol.schema import Chunk, RecordsData, nested_struct
 
 FETCH_ZSTD_SINCE = 10  # KIP-110: Fetch v10 is the first whose client promises to read zstd batches
 _ZSTD = 4
@@ -44,7 +45,7 @@ def _has_tags(part: msg.PartitionData) -> bool:
     )
 
 
-def write_fetch_response(response: msg.FetchResponse, version: int) -> list[bytes | bytearray | memoryview]:
+def write_fetch_response(response: msg.FetchResponse, version: int) -> list[Chunk]:
     if response.node_endpoints and version >= 16:
         return codec.encode(msg.RESPONSE, version, response)
     flexible = version >= 12
@@ -123,13 +124,11 @@ def _write_partition(w: codec.Writer, part: msg.PartitionData, version: int, fle
         w.buf.append(0)
 
 
-Chunk = bytes | bytearray | memoryview
-
-
 def before_first_zstd_batch(chunks: list[Chunk]) -> tuple[list[Chunk], int] | None:
     """For a Fetch below v10: the whole batches in front of the first zstd-compressed one, with
     their size, or None when no batch is zstd. One header read per batch, records untouched."""
-    for i, chunk in enumerate(chunks):
+    for i, chunk_ in enumerate(chunks):
+        chunk = chunk_.read() if isinstance(chunk_, FileRegion) else chunk_  # (never: old clients)
         pos, end = 0, len(chunk)
         while pos + 23 <= end:
             if chunk[pos + 22] & 0x07 == _ZSTD:  # the low byte of the attributes (offset 21, int16)

@@ -25,6 +25,7 @@ from odradek.protocol import codec
 from odradek.protocol import primitives as p
 from odradek.protocol.messages import offset_commit as msg
 from odradek.protocol.primitives import Buffer, ProtocolError
+from odradek.protocol.schema import Chunk
 
 FIRST_FLEXIBLE_VERSION = 8
 FIRST_VERSION_WITH_TOPIC_IDS = 10
@@ -148,9 +149,7 @@ def _write_length(out: bytearray, n: int) -> None:
         p.write_uvarint(out, n + 1)
 
 
-def write_offset_commit_response(
-    response: msg.OffsetCommitResponse, version: int
-) -> list[bytes | bytearray | memoryview]:
+def write_offset_commit_response(response: msg.OffsetCommitResponse, version: int) -> list[Chunk]:
     if version < FIRST_FLEXIBLE_VERSION:
         return codec.encode(msg.RESPONSE, version, response)
     by_id = version >= FIRST_VERSION_WITH_TOPIC_IDS

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from odradek.protocol.file_region import FileRegion
+
 VersionRange = tuple[int, int] | None
 MAX_VERSION = 0x7FFF
 
 _NUMBERS = ("bool", "int8", "int16", "uint16", "int32", "uint32", "int64", "float64")
 PRIMITIVES = frozenset((*_NUMBERS, "string", "bytes", "records", "uuid"))
 
-RecordsData = bytes | bytearray | memoryview | list[bytes | bytearray | memoryview]
+Chunk = bytes | bytearray | memoryview | FileRegion
+RecordsData = bytes | bytearray | memoryview | list[Chunk]
 """A records field: one buffer, or chunks written back-to-back without being joined."""
 
 

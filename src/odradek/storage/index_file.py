@@ -147,7 +147,8 @@ class IndexFile:
 
     @property
     def entries(self) -> int:
-        self.ensure_loaded()
+        if not self._loaded:
+            self.ensure_loaded()
         return self._count()
 
     def persist(self) -> None:

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.file_region import FileRegion
 from odradek.protocol.primitives import ProtocolError
 from odradek.protocol.records import (
     LOG_OVERHEAD,
@@ -114,7 +115,7 @@ class AppendInfo:
 class ReadResult:
     """What a read returned: whole batches and the log's offsets at the time."""
 
-    chunks: list[bytes]  # whole batches, in order; empty when nothing is readable
+    chunks: list[bytes | FileRegion]  # whole batches, in order; empty when nothing is readable
     size: int
     high_watermark: int
     log_start_offset: int
@@ -759,13 +760,20 @@ class PartitionLog:
         return LogReader(fds, self._log_start, self._leo)
 
     def read(
-        self, fetch_offset: int, max_bytes: int, max_offset: int, min_one_batch: bool = True
+        self,
+        fetch_offset: int,
+        max_bytes: int,
+        max_offset: int,
+        min_one_batch: bool = True,
+        regions: bool = False,
     ) -> ReadResult:
         """Whole batches from the one holding `fetch_offset`, below `max_offset`, within `max_bytes`.
 
         If `min_one_batch`, the first batch is returned even when larger than `max_bytes` (Kafka's
         rule, so a consumer never gets stuck behind a big batch). Batches that contain `max_offset`
-        (the high watermark or last stable offset) or come after it are never returned.
+        (the high watermark or last stable offset) or come after it are never returned. With
+        `regions`, the batches are `FileRegion`s of the segment files, not read (a follower's fetch:
+        the connection sends them with sendfile); each holds a descriptor until closed.
         """
         self._check_open()
         if fetch_offset < self._log_start or fetch_offset > self._leo:
@@ -773,12 +781,14 @@ class PartitionLog:
                 f"offset {fetch_offset} outside [{self._log_start}, {self._leo}] of {self.tp}"
             )
         try:
-            return self._read(fetch_offset, max_bytes, max_offset, min_one_batch)
+            return self._read(fetch_offset, max_bytes, max_offset, min_one_batch, regions)
         except OSError as exc:
             raise self._io_error("read from", exc) from exc
 
-    def _read(self, fetch_offset: int, max_bytes: int, max_offset: int, min_one_batch: bool) -> ReadResult:
-        chunks: list[bytes] = []
+    def _read(
+        self, fetch_offset: int, max_bytes: int, max_offset: int, min_one_batch: bool, regions: bool
+    ) -> ReadResult:
+        chunks: list[bytes | FileRegion] = []
         total = 0
         max_offset = min(max_offset, self._leo)
         segments, bases = self._segments, self._bases
@@ -805,7 +815,7 @@ class PartitionLog:
             if end == start and not chunks and min_one_batch:
                 end = start + segment.header_at(start).batch_length + LOG_OVERHEAD
             if end > start:
-                chunks.append(segment.read(start, end))
+                chunks.append(segment.region(start, end) if regions else segment.read(start, end))
                 total += end - start
             if end < segment.size or next_base is None:
                 break

@@ -27,6 +27,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from odradek.protocol.file_region import FileRegion
 from odradek.protocol.records import LOG_OVERHEAD, BatchHeader, restamp, set_log_append_time
 from odradek.storage.file_cache import FileCache, close_quietly
 from odradek.storage.file_records import header_at, read_exactly, scan_headers, valid_batches
@@ -254,6 +255,11 @@ class LogSegment:
     def read(self, start: int, end: int) -> bytes:
         return read_exactly(self.fd, end - start, start)
 
+    def region(self, start: int, end: int) -> FileRegion:
+        """[start, end) of the `.log`, on a descriptor of its own (valid whatever the file cache
+        closes before it is sent)."""
+        return FileRegion(os.dup(self.fd), start, end - start)
+
     def header_at(self, position: int) -> BatchHeader:
         return header_at(self.fd, position)
 
@@ -369,7 +375,8 @@ class LogSegment:
         left as it was.
         """
         oi, ti = self.offset_index, self.time_index
-        self.max_timestamp_and_offset()
+        if not self._max_known:
+            self.max_timestamp_and_offset()
         saved = (
             oi.entries,
             ti.entries,

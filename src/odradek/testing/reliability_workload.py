@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections import defaultdict
@@ -29,6 +30,7 @@ from typing import Any
 from odradek.testing.reliability import History, Write
 
 log = logging.getLogger("odradek.testing.reliability")
+CLIENT_DEBUG_ENV = "ODRADEK_CHAOS_CLIENT_DEBUG"
 
 
 class ProducerWorkload:
@@ -53,6 +55,8 @@ class ProducerWorkload:
         self.name = name
         self.message_timeout_ms = message_timeout_ms
         self.ack_times: dict[int, list[float]] = defaultdict(list)
+        self.acked_writes: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        """partition -> (when the write was handed to the client, when it was acknowledged)."""
         self.errors: dict[str, int] = defaultdict(int)
         self.generations = 0
         self._stop = threading.Event()
@@ -72,6 +76,9 @@ class ProducerWorkload:
             "error_cb": self._on_error,
             "log_level": 2,
         }
+        debug = os.environ.get(CLIENT_DEBUG_ENV)
+        if debug:  # librdkafka's own account (e.g. "eos": epoch bumps and why), into the test's log
+            config.update({"debug": debug, "log_level": 7, "logger": log})
         return Producer(config)
 
     def _on_error(self, err: Any) -> None:
@@ -133,10 +140,14 @@ class ProducerWorkload:
     def _delivered(self, write: Write) -> Any:
         from confluent_kafka import KafkaError
 
+        attempted_at = time.monotonic()
+
         def on_delivery(err: Any, msg: Any) -> None:
             if err is None:
+                acked_at = time.monotonic()
                 self.history.ack(write, msg.partition(), msg.offset())
-                self.ack_times[msg.partition()].append(time.monotonic())
+                self.ack_times[msg.partition()].append(acked_at)
+                self.acked_writes[msg.partition()].append((attempted_at, acked_at))
             else:
                 self.errors[err.name()] += 1
                 if err.code() == KafkaError._MSG_TIMED_OUT:  # maybe written, and later writes maybe twice
@@ -146,6 +157,23 @@ class ProducerWorkload:
 
     def first_ack_after(self, partition: int, moment: float) -> float | None:
         return next((t for t in self.ack_times[partition] if t > moment), None)
+
+    def first_ack_of_a_write_after(self, partition: int, moment: float) -> float | None:
+        """When a write handed to the client after `moment` was first acknowledged: unlike
+        `first_ack_after`, an answer to a request already in flight at `moment` does not count."""
+        return min(
+            (acked for attempted, acked in list(self.acked_writes[partition]) if attempted > moment),
+            default=None,
+        )
+
+    def acknowledged_writes_after(self, moment: float) -> list[tuple[float, float]]:
+        """(handed to the client, acknowledged) of every write handed to the client after `moment`."""
+        return [
+            (attempted, acked)
+            for p in range(self.partitions)
+            for attempted, acked in list(self.acked_writes[p])
+            if attempted > moment
+        ]
 
     def stop(self) -> None:
         self._stop.set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -157,9 +158,10 @@ def serving(coalesce: bool) -> Iterator[str]:
     thread = threading.Thread(target=run)
     thread.start()
     try:
+        deadline = time.monotonic() + 30
         while not server.started:
             thread.join(0.01)
-            assert thread.is_alive()
+            assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True

@@ -10,6 +10,7 @@ import marshal
 import os
 import subprocess
 import sys
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -123,7 +124,14 @@ def test_a_changed_class_is_compiled_and_the_file_keeps_only_what_the_run_used(
 
 
 @pytest.mark.parametrize(
-    "content", [b"", b"not marshal at all", marshal.dumps([1, 2]), marshal.dumps({"x": 1})]
+    "content",
+    [
+        b"",
+        b"not marshal at all",
+        MAGIC_NUMBER + marshal.dumps([1, 2]),
+        MAGIC_NUMBER + marshal.dumps({"x": 1}),
+        MAGIC_NUMBER + b"truncated",
+    ],
 )
 def test_an_unreadable_file_is_ignored_and_rewritten(
     tmp_path: Path, writes_bytecode: None, content: bytes
@@ -205,3 +213,18 @@ def test_a_broker_start_takes_all_its_dataclass_methods_from_the_cache_the_secon
     assert first["compiled"] == first["used"] > 300  # ~110 dataclasses of the broker's start
     second = run()
     assert second == {"compiled": 0, "used": first["used"]}
+
+
+def test_a_file_written_by_another_bytecode_version_is_ignored(tmp_path: Path, writes_bytecode: None) -> None:
+    cache = tmp_path / "cache.marshal"
+    with cached_dataclass_methods("t", cache):
+        _import(tmp_path / "a.py", "dc_v1")
+    content = cache.read_bytes()
+    assert content.startswith(MAGIC_NUMBER) and load(cache)
+    other = bytes([MAGIC_NUMBER[0] ^ 1]) + MAGIC_NUMBER[1:]
+    cache.write_bytes(other + content[len(MAGIC_NUMBER) :])
+    assert load(cache) == {}
+    with cached_dataclass_methods("t", cache) as run:
+        _import(tmp_path / "b.py", "dc_v2")
+    assert run.compiled == len(run.used) > 0
+    assert cache.read_bytes().startswith(MAGIC_NUMBER)

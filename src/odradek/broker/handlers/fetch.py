@@ -62,7 +62,9 @@ from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.fetch import FETCH_ZSTD_SINCE, before_first_zstd_batch, write_fetch_response
+from odradek.protocol.fetch_request import parse_fetch_request
 from odradek.protocol.messages import fetch as msg
+from odradek.protocol.schema import Chunk
 from odradek.replication.partition import Partition
 from odradek.replication.read_replica import ReplicaView, preferred_read_replica
 from odradek.security.acl import AclOperation, ResourceType
@@ -178,7 +180,7 @@ class Read:
     high_watermark: int = -1
     last_stable_offset: int = -1
     log_start_offset: int = -1
-    chunks: list[bytes | bytearray | memoryview] | None = None
+    chunks: list[Chunk] | None = None
     size: int = 0
     aborted: list[msg.AbortedTransaction] | None = None  # READ_COMMITTED: overlapping aborted txns
     preferred_read_replica: int = -1  # KIP-392: read from this replica instead (no records here)
@@ -204,6 +206,7 @@ def _read_all(
     if throttle is not None and not throttle.active:
         throttle = None
     from_follower = replica < 0 and version >= FETCH_FROM_FOLLOWER_SINCE
+    regions = replica >= 0 and version >= FETCH_ZSTD_SINCE  # a follower's batches go out by sendfile
     selector = _read_replica_selector(ports) if from_follower and request.rack_id else None
     for w in wanted:
         read = Read(w)
@@ -241,7 +244,7 @@ def _read_all(
             max_offset = read.last_stable_offset if committed else read.high_watermark
         budget = min(w.max_bytes, remaining)
         try:
-            result = log.read(w.fetch_offset, budget, max_offset, min_one_batch=total == 0)
+            result = log.read(w.fetch_offset, budget, max_offset, total == 0, regions)
         except StorageError as exc:
             read.error = exc.error_code
             continue
@@ -444,6 +447,7 @@ SPEC = ApiSpec(
     msg.REQUEST,
     msg.RESPONSE,
     handle,
+    decode=parse_fetch_request,
     encode=write_fetch_response,
     notes=(
         "long polling woken by appends; max_bytes/partition limits with the first-batch rule; "

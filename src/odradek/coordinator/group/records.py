@@ -132,8 +132,11 @@ _OFFSET_VALUE_HEAD = struct.Struct(">hqi")
 def encode(record: CoordinatorRecord) -> tuple[bytes, bytes | None]:
     """The key and value bytes of a record, as written to ``__consumer_offsets``."""
     key, value = record.key, record.value
-    if type(key) is OffsetCommitKey and (value is None or _plain_v3(value)):
-        return _encode_offset_commit(key, value)  # type: ignore[arg-type]
+    if type(key) is OffsetCommitKey and (
+        value is None
+        or (type(value) is OffsetCommitValue and value.expire_timestamp == -1 and value.metadata is not None)
+    ):
+        return _encode_offset_commit(key, value)
     t = _BY_KEY_CLASS[type(record.key)]
     key = _with_version(t.key_version, codec.encode_bytes(t.key.SCHEMA, t.key_version, record.key))
     if record.value is None:
@@ -142,10 +145,6 @@ def encode(record: CoordinatorRecord) -> tuple[bytes, bytes | None]:
     if isinstance(record.value, OffsetCommitValue) and record.value.expire_timestamp != -1:
         version = OFFSET_COMMIT_VALUE_WITH_EXPIRY
     return key, _with_version(version, codec.encode_bytes(t.value.SCHEMA, version, record.value))
-
-
-def _plain_v3(value: object) -> bool:
-    return type(value) is OffsetCommitValue and value.expire_timestamp == -1 and value.metadata is not None
 
 
 def _encode_offset_commit(
