@@ -257,7 +257,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 session.failed_authentication or session.newly_authenticated or session.throttle_ms > 0
             ):
                 out += chunks
-                out_bytes += 4 + _SIZE.unpack_from(chunks[0])[0]
+                out_bytes += 4 + _SIZE.unpack_from(cast(bytes, chunks[0]))[0]  # the size prefix
                 if out_bytes >= COALESCE_BYTES:
                     out_bytes = self._flush(out)
                 continue
@@ -272,7 +272,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         if out:
             transport = self.transport
             if transport is not None and not self.closed:
-                transport.writelines(out)
+                self._send(out)
             out.clear()
         return 0
 

@@ -26,6 +26,7 @@ from odradek.protocol.messages import produce as msg
 from odradek.protocol.messages.produce import PartitionProduceData, ProduceRequest, TopicProduceData
 from odradek.protocol.primitives import Buffer, ProtocolError
 from odradek.protocol.records import ATTRIBUTES_OFFSET, TRANSACTIONAL_BIT
+from odradek.protocol.schema import Chunk
 
 FIRST_FLEXIBLE_VERSION = 9
 FIRST_VERSION_WITH_TOPIC_IDS = 13
@@ -202,9 +203,7 @@ def _plain(response: msg.ProduceResponse) -> bool:
     return True
 
 
-def write_produce_response(
-    response: msg.ProduceResponse, version: int
-) -> list[bytes | bytearray | memoryview]:
+def write_produce_response(response: msg.ProduceResponse, version: int) -> list[Chunk]:
     if not _plain(response):
         return codec.encode(msg.RESPONSE, version, response)
     flexible = version >= FIRST_FLEXIBLE_VERSION
