@@ -4,6 +4,9 @@
   records as views into the frame, ignores trailing bytes as the codec's callers do, and on
   hostile bytes (truncations, huge lengths, null markers, bit flips) raises only `ProtocolError`
   and returns only schema-conforming objects.
+* `protocol.produce.write_produce_response` (v3-v13) writes the bytes `codec.encode` writes, on
+  the struct-per-partition path (answers without record errors, error messages, current leaders or
+  node endpoints) and on the generic one.
 * `protocol.fetch_request.parse_fetch_request` (v4-v18), the same for Fetch requests (consumers'
   polls and followers' rounds), tagged fields (`cluster_id`, `replica_state`, per-partition
   `replica_directory_id` / `high_watermark`) included.
@@ -27,7 +30,7 @@ from odradek.protocol.fetch import write_fetch_response
 from odradek.protocol.fetch_request import parse_fetch_request
 from odradek.protocol.messages import fetch, produce
 from odradek.protocol.primitives import ProtocolError
-from odradek.protocol.produce import parse_produce_request
+from odradek.protocol.produce import parse_produce_request, write_produce_response
 
 
 @pytest.mark.parametrize("version", versions(produce.REQUEST))
@@ -68,6 +71,22 @@ def test_produce_parser_on_hostile_bytes(version: int, data: Any) -> None:
         lambda buf: _parse_hostile(buf, version),
     )
     _parse_hostile(data.draw(st.binary(max_size=64)), version)
+
+
+@pytest.mark.parametrize("version", versions(produce.RESPONSE))
+@budget(25)
+@given(data=st.data(), plain=st.booleans())
+def test_produce_writer_matches_the_codec(version: int, data: Any, plain: bool) -> None:
+    """`plain`: the error-only fields cleared, so the struct-per-partition path writes it."""
+    obj = data.draw(messages(produce.RESPONSE, version))
+    if plain:
+        obj.node_endpoints = []
+        for topic in obj.responses:
+            for part in topic.partition_responses:
+                part.record_errors, part.error_message = [], None
+                part.current_leader = produce.LeaderIdAndEpoch()
+    written = b"".join(write_produce_response(obj, version))
+    assert written == codec.encode_bytes(produce.RESPONSE, version, obj)
 
 
 @pytest.mark.parametrize("version", versions(fetch.RESPONSE))
