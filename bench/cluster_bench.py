@@ -8,7 +8,8 @@
   librdkafka's default `linger.ms=5`; also produce -> acknowledgement, and broker CPU per record;
 * catch-up: a follower that missed `--catchup-mb` MiB (written while it was down) comes back; the
   time from its restart until it is in the ISR again gives the catch-up rate (MB/s), with the CPU
-  the leader and follower spent.
+  the leader and follower spent (user and system: the follower's system time is the kernel's copies
+  of the bytes, its user time the Python work per fetch round). `--only catch-up` runs just this.
 
 Needs the Debian package `zookeeper` (`make test` installs it). Wall figures are only meaningful on
 an idle machine; CPU per record survives a loaded one. Never part of `make test`.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -199,6 +201,7 @@ def catch_up(cluster: FaultCluster, mb: int) -> dict[str, float]:
     assert producer.flush(600) == 0
     cluster.start_broker(follower)
     cpu, started = cluster.cpu_seconds(), time.monotonic()
+    split = user_system(cluster)
 
     def in_isr() -> bool:
         return follower in admin.list_topics(topic, timeout=10).topics[topic].partitions[0].isrs
@@ -207,14 +210,29 @@ def catch_up(cluster: FaultCluster, mb: int) -> dict[str, float]:
     elapsed = time.monotonic() - started
     after = cluster.cpu_seconds()
     spent = {b: after[b] - cpu.get(b, 0.0) for b in (leader, follower)}
+    split_after = user_system(cluster)
+    user = {b: split_after[b][0] - split[b][0] for b in (leader, follower)}
     return {
         "MiB": mb,
         "seconds": elapsed,
         "MB_per_s": mb / elapsed,
         "leader_cpu_s": spent[leader],
         "follower_cpu_s": spent[follower],
+        "leader_user_s": user[leader],
+        "follower_user_s": user[follower],
         "MB_per_follower_cpu_s": mb / max(spent[follower], 1e-9),
     }
+
+
+def user_system(cluster: FaultCluster) -> dict[int, tuple[float, float]]:
+    """User and system CPU seconds of each running broker so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for b, proc in cluster.brokers.items():
+        if proc.proc is not None:
+            fields = Path(f"/proc/{proc.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[b] = (int(fields[11]) / ticks, int(fields[12]) / ticks)
+    return out
 
 
 def main() -> int:
