@@ -109,7 +109,13 @@ def latency(cluster: FaultCluster, topic: str, rate: int, seconds: float, linger
             "enable.auto.commit": False,
         }
     )
-    consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in range(3)])
+    assigned = [TopicPartition(topic, p, OFFSET_END) for p in range(3)]
+    consumer.assign(assigned)
+    # the log end is resolved (the consumer's ListOffsets) before anything is produced: resolved
+    # after the warm-up records, it would skip them
+    deadline = time.monotonic() + 60
+    while any(tp.offset < 0 for tp in consumer.position(assigned)) and time.monotonic() < deadline:
+        consumer.poll(0.1)
     producer = Producer(
         {
             "bootstrap.servers": cluster.bootstrap(),
@@ -126,6 +132,7 @@ def latency(cluster: FaultCluster, topic: str, rate: int, seconds: float, linger
         msg = consumer.poll(0.1)
         if msg is not None and msg.error() is None:
             warm += 1
+    assert warm == 3, "the warm-up records did not come back within 60 s"
     consumer.commit(asynchronous=False)
     count = int(rate * seconds)
     sent_at = [0.0] * count
