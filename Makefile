@@ -61,7 +61,9 @@ chaos: install-dev system-deps
 	ODRADEK_CHAOS=1 ODRADEK_CHAOS_KILLS=$(CHAOS_KILLS) ODRADEK_CHAOS_PAUSES=$(CHAOS_PAUSES) \
 	  ODRADEK_CHAOS_ZK_PAUSES=$(CHAOS_ZK_PAUSES) ODRADEK_CHAOS_PARTITIONS=$(CHAOS_PARTITIONS) \
 	  ODRADEK_CHAOS_ROLLS=$(CHAOS_ROLLS) ODRADEK_CHAOS_REPORT=$(CURDIR)/chaos-report.json \
-	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -s -p no:cacheprovider tests/chaos
+	  ODRADEK_CHAOS_CLIENT_DEBUG=eos \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -s -p no:cacheprovider \
+	  --log-file=$(CURDIR)/chaos-client.log --log-file-level=DEBUG tests/chaos
 
 CLUSTER_CATCHUP_MB ?= 1024
 ## make bench: benchmarks (never part of the tests)

@@ -8,7 +8,8 @@
   librdkafka's default `linger.ms=5`; also produce -> acknowledgement, and broker CPU per record;
 * catch-up: a follower that missed `--catchup-mb` MiB (written while it was down) comes back; the
   time from its restart until it is in the ISR again gives the catch-up rate (MB/s), with the CPU
-  the leader and follower spent.
+  the leader and follower spent (user and system: the follower's system time is the kernel's copies
+  of the bytes, its user time the Python work per fetch round). `--only catch-up` runs just this.
 
 Needs the Debian package `zookeeper` (`make test` installs it). Wall figures are only meaningful on
 an idle machine; CPU per record survives a loaded one. Never part of `make test`.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -91,13 +93,22 @@ def latency(cluster: FaultCluster, topic: str, rate: int, seconds: float, linger
     Both clients are warmed up first (one record through every partition): the idempotent
     producer's first InitProducerId (librdkafka waits for a broker connection, and the broker
     fetches its first producer id block) and the consumer's first fetches are start-up, not the
-    latency of a running pipeline; timed from a cold producer, the first ~0.5 s of records queue
-    behind it and alone make up the p99. The consumer keeps librdkafka's default
+    latency of a running pipeline (so is the consumer's first offset commit, which creates
+    `__consumer_offsets`: it is made before timing); timed from a cold producer, the first ~0.5 s
+    of records queue behind it and alone make up the p99. The consumer keeps librdkafka's default
     `fetch.wait.max.ms` (500 ms): its fetch waits at the log end and the broker answers it when
     the high watermark moves. Reports produce-to-acknowledged and produce-to-consumed percentiles
     and the brokers' CPU per record over the timed run (which survives a loaded machine).
     """
-    consumer = Consumer({"bootstrap.servers": cluster.bootstrap(), "group.id": f"bench-{topic}-{linger_ms}"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": cluster.bootstrap(),
+            "group.id": f"bench-{topic}-{linger_ms}",
+            # no commits while timed: the first one creates __consumer_offsets (50 partitions x 3
+            # replicas); it is made in the warm-up instead, so the cluster is the one a user has
+            "enable.auto.commit": False,
+        }
+    )
     consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in range(3)])
     producer = Producer(
         {
@@ -115,6 +126,7 @@ def latency(cluster: FaultCluster, topic: str, rate: int, seconds: float, linger
         msg = consumer.poll(0.1)
         if msg is not None and msg.error() is None:
             warm += 1
+    consumer.commit(asynchronous=False)
     count = int(rate * seconds)
     sent_at = [0.0] * count
     acked_at: dict[int, float] = {}
@@ -189,6 +201,7 @@ def catch_up(cluster: FaultCluster, mb: int) -> dict[str, float]:
     assert producer.flush(600) == 0
     cluster.start_broker(follower)
     cpu, started = cluster.cpu_seconds(), time.monotonic()
+    split = user_system(cluster)
 
     def in_isr() -> bool:
         return follower in admin.list_topics(topic, timeout=10).topics[topic].partitions[0].isrs
@@ -197,14 +210,29 @@ def catch_up(cluster: FaultCluster, mb: int) -> dict[str, float]:
     elapsed = time.monotonic() - started
     after = cluster.cpu_seconds()
     spent = {b: after[b] - cpu.get(b, 0.0) for b in (leader, follower)}
+    split_after = user_system(cluster)
+    user = {b: split_after[b][0] - split[b][0] for b in (leader, follower)}
     return {
         "MiB": mb,
         "seconds": elapsed,
         "MB_per_s": mb / elapsed,
         "leader_cpu_s": spent[leader],
         "follower_cpu_s": spent[follower],
+        "leader_user_s": user[leader],
+        "follower_user_s": user[follower],
         "MB_per_follower_cpu_s": mb / max(spent[follower], 1e-9),
     }
+
+
+def user_system(cluster: FaultCluster) -> dict[int, tuple[float, float]]:
+    """User and system CPU seconds of each running broker so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for b, proc in cluster.brokers.items():
+        if proc.proc is not None:
+            fields = Path(f"/proc/{proc.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[b] = (int(fields[11]) / ticks, int(fields[12]) / ticks)
+    return out
 
 
 def main() -> int:

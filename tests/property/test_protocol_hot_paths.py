@@ -4,6 +4,12 @@
   records as views into the frame, ignores trailing bytes as the codec's callers do, and on
   hostile bytes (truncations, huge lengths, null markers, bit flips) raises only `ProtocolError`
   and returns only schema-conforming objects.
+* `protocol.produce.write_produce_response` (v3-v13) writes the bytes `codec.encode` writes, on
+  the struct-per-partition path (answers without record errors, error messages, current leaders or
+  node endpoints) and on the generic one.
+* `protocol.fetch_request.parse_fetch_request` (v4-v18), the same for Fetch requests (consumers'
+  polls and followers' rounds), tagged fields (`cluster_id`, `replica_state`, per-partition
+  `replica_directory_id` / `high_watermark`) included.
 * `protocol.fetch.write_fetch_response` (v4-v18) writes the bytes `codec.encode` writes, passing
   records chunks through as the very same objects.
 """
@@ -21,9 +27,10 @@ from hypothesis import strategies as st
 
 from odradek.protocol import codec
 from odradek.protocol.fetch import write_fetch_response
+from odradek.protocol.fetch_request import parse_fetch_request
 from odradek.protocol.messages import fetch, produce
 from odradek.protocol.primitives import ProtocolError
-from odradek.protocol.produce import parse_produce_request
+from odradek.protocol.produce import parse_produce_request, write_produce_response
 
 
 @pytest.mark.parametrize("version", versions(produce.REQUEST))
@@ -66,6 +73,22 @@ def test_produce_parser_on_hostile_bytes(version: int, data: Any) -> None:
     _parse_hostile(data.draw(st.binary(max_size=64)), version)
 
 
+@pytest.mark.parametrize("version", versions(produce.RESPONSE))
+@budget(25)
+@given(data=st.data(), plain=st.booleans())
+def test_produce_writer_matches_the_codec(version: int, data: Any, plain: bool) -> None:
+    """`plain`: the error-only fields cleared, so the struct-per-partition path writes it."""
+    obj = data.draw(messages(produce.RESPONSE, version))
+    if plain:
+        obj.node_endpoints = []
+        for topic in obj.responses:
+            for part in topic.partition_responses:
+                part.record_errors, part.error_message = [], None
+                part.current_leader = produce.LeaderIdAndEpoch()
+    written = b"".join(write_produce_response(obj, version))
+    assert written == codec.encode_bytes(produce.RESPONSE, version, obj)
+
+
 @pytest.mark.parametrize("version", versions(fetch.RESPONSE))
 @budget(25)
 @given(data=st.data())
@@ -84,3 +107,42 @@ def test_fetch_writer_matches_the_codec(version: int, data: Any) -> None:
     assert b"".join(out) == codec.encode_bytes(fetch.RESPONSE, version, obj)
     for chunk in chunks:
         assert any(piece is chunk for piece in out)
+
+
+@pytest.mark.parametrize("version", versions(fetch.REQUEST))
+@budget(25)
+@given(data=st.data(), prefix=st.binary(max_size=3), suffix=st.binary(max_size=3))
+def test_fetch_request_parser_matches_the_codec(
+    version: int, data: Any, prefix: bytes, suffix: bytes
+) -> None:
+    obj = data.draw(messages(fetch.REQUEST, version))
+    raw = codec.encode_bytes(fetch.REQUEST, version, obj)
+    frame = bytearray(prefix + raw + suffix)
+    assert parse_fetch_request(frame, len(prefix), version) == obj
+
+
+def _parse_fetch_hostile(buf: bytes, version: int) -> None:
+    try:
+        obj = parse_fetch_request(buf, 0, version)
+    except ProtocolError:
+        with pytest.raises(ProtocolError):  # as strict as the codec, no stricter
+            codec.decode(fetch.REQUEST, version, buf)
+        return
+    assert elements(obj) <= len(buf)
+    conforms(fetch.REQUEST.root, version, obj)
+    assert obj == codec.decode(fetch.REQUEST, version, buf)[0]
+
+
+@pytest.mark.parametrize("version", versions(fetch.REQUEST))
+@budget(10)
+@given(data=st.data())
+def test_fetch_request_parser_on_hostile_bytes(version: int, data: Any) -> None:
+    obj = data.draw(messages(fetch.REQUEST, version, sizes=SMALL_SIZES))
+    raw = codec.encode_bytes(fetch.REQUEST, version, obj)
+    mutate(
+        raw,
+        data,
+        lambda buf: parse_fetch_request(buf, 0, version),
+        lambda buf: _parse_fetch_hostile(buf, version),
+    )
+    _parse_fetch_hostile(data.draw(st.binary(max_size=64)), version)

@@ -18,6 +18,7 @@ import asyncio
 import collections
 import itertools
 import logging
+import struct
 from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -40,6 +41,9 @@ _NO_PENDING: collections.deque[bytearray] = collections.deque(maxlen=0)  # share
 MAX_QUEUED_REQUESTS = 64
 MAX_QUEUED_BYTES = 8 * 1024 * 1024
 """Requests queued behind a busy one stop reading at this size (one larger request still fits)."""
+COALESCE_BYTES = 65536
+"""Answers to pipelined requests gathered into one write up to about this size."""
+_SIZE = struct.Struct(">i")
 _ids = itertools.count(1)
 
 
@@ -208,6 +212,12 @@ class KafkaConnection(asyncio.BufferedProtocol):
     def _process(self) -> None:
         transport = self.transport
         assert transport is not None
+        # Answers given in this pass go out together, one write (one system call) for a pipelined
+        # run of small requests, e.g. librdkafka's one Produce per partition; at most about
+        # COALESCE_BYTES wait here, so a client not reading its answers still meets the write
+        # buffer's limit (pause_writing) after about one response.
+        out: Chunks = []
+        out_bytes = 0
         while (
             self.pending
             and self.busy is None
@@ -217,30 +227,54 @@ class KafkaConnection(asyncio.BufferedProtocol):
         ):
             frame = self.pending.popleft()
             self.pending_bytes -= len(frame)
+            chunks: Chunks | None
             if self.session.sasl is not None and self.session.sasl.raw_tokens:
+                out_bytes = self._flush(out)
                 self._raw_sasl_token(frame)
                 continue
             try:
                 result = self.dispatcher.handle(frame, self.client_host, self.connection_id, self.session)
-                if result is None:
-                    self._after_response(None)
-                    continue
-                if isinstance(result, list):
-                    self._after_response(result)
-                    continue
-                # Run the handler's coroutine here until it first waits (most never do: an
-                # OffsetCommit appends and answers at once), as asyncio 3.12's eager tasks would: no
-                # task and no extra trip through the event loop for a request answerable now.
-                waiting_on = result.send(None)
+                if result is None or isinstance(result, list):
+                    chunks = result
+                else:
+                    # Run the handler's coroutine here until it first waits (most never do: an
+                    # OffsetCommit appends and answers at once), as asyncio 3.12's eager tasks
+                    # would: no task and no extra trip through the event loop for a request
+                    # answerable now.
+                    waiting_on = result.send(None)
+                    self._flush(out)
+                    resumed = _Resumed(result, waiting_on)
+                    self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
+                    break
             except StopIteration as done:  # the coroutine returned without waiting
-                self._after_response(done.value)
-                continue
+                chunks = done.value
             except Exception as exc:
+                self._flush(out)
                 self._handler_failed(exc)
                 return
-            resumed = _Resumed(result, waiting_on)
-            self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
+            session = self.session
+            if chunks is not None and not (
+                session.failed_authentication or session.newly_authenticated or session.throttle_ms > 0
+            ):
+                out += chunks
+                out_bytes += 4 + _SIZE.unpack_from(cast(bytes, chunks[0]))[0]  # the size prefix
+                if out_bytes >= COALESCE_BYTES:
+                    out_bytes = self._flush(out)
+                continue
+            out_bytes = self._flush(out)
+            self._after_response(chunks)
+        self._flush(out)
         self._update_reading()
+
+    def _flush(self, out: Chunks) -> int:
+        """Write the answers gathered so far (in order, before anything else is sent); returns 0,
+        the bytes now gathered."""
+        if out:
+            transport = self.transport
+            if transport is not None and not self.closed:
+                self._send(out)
+            out.clear()
+        return 0
 
     async def _await_response(self, pending: _Resumed) -> None:
         try:

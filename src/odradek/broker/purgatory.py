@@ -51,9 +51,17 @@ class DelayedOperation(Generic[K]):
         """The timeout expired first: fill in the answer for what did not complete."""
 
     async def wait(self) -> None:
-        """Until completed or expired (returns at once if already done)."""
-        if self._future is not None:
-            await asyncio.shield(self._future)
+        """Until completed or expired (returns at once if already done).
+
+        The future is awaited directly, not through `asyncio.shield`: a shield puts one more turn
+        of the event loop between the completing event and the waiter (its callback completes an
+        outer future, whose callback then wakes the task), and every wake-up of a replicated write
+        (the followers' fetches, the produce, the consumer's fetch) would pay it. Nothing else
+        awaits the future; if the waiter is cancelled, the future is cancelled with it and
+        `_finish` leaves it so."""
+        future = self._future
+        if future is not None and not future.done():
+            await future
 
     def _finish(self) -> None:
         self.done = True

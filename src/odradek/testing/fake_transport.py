@@ -31,12 +31,17 @@ class FakeTransport(asyncio.Transport):
         self.buffered = 0
         self.writing_paused = False
         self.written = bytearray()
+        self.writes = 0  # calls to write() or writelines() (a socket's send calls)
         self.closed = False
         self.reading = True
         self._readable = asyncio.Event()
         self._readable.set()
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes += 1
+        self._write(data)
+
+    def _write(self, data: bytes | bytearray | memoryview) -> None:
         if self.closed:
             return
         self.written += data
@@ -55,8 +60,9 @@ class FakeTransport(asyncio.Transport):
             self.protocol.resume_writing()
 
     def writelines(self, list_of_data: Any) -> None:
+        self.writes += 1
         for data in list_of_data:
-            self.write(data)
+            self._write(data)
 
     def close(self) -> None:
         if not self.closed:

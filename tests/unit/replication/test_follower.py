@@ -198,3 +198,33 @@ def test_the_follower_follows_the_leaders_log_start(pair: tuple[Partition, Parti
     leader.log.delete_records_before(4, now_ms=0)  # DeleteRecords on the leader
     assert fetch_round(leader, followed) is Outcome.OK
     assert follower.log.log_start_offset == 4
+
+
+def test_a_new_leader_deduplicates_retries_of_batches_above_its_high_watermark(
+    pair: tuple[Partition, Partition],
+) -> None:
+    """The leader-kill faults: the old leader appended a producer's batches one by one, the follower
+    copied them, and the leader died before answering and before the follower learned they were
+    committed. The producer retries each at the new leader: each is a duplicate (original offsets),
+    and the next new batch follows in sequence."""
+    leader, follower = pair
+    followed = FollowedPartition(follower, 0, FetchState.FETCHING)
+    specs = [BatchSpec(producer_id=7, producer_epoch=0, base_sequence=seq) for seq in range(6)]
+    write(leader, 1, specs[0])
+    catch_up(leader, followed)
+    for spec in specs[1:]:
+        write(leader, 1, spec)
+    assert fetch_round(leader, followed) is Outcome.OK  # copied, high watermark still 1
+    assert follower.log.log_end_offset == 6 and follower.high_watermark == 1
+    follower.become(state(B2, 1))
+    for seq in range(1, 6):  # librdkafka retries the 5 batches it had in flight, in order
+        retry = bytearray(build_batch([(None, b"v" * 50, [], 1000)], specs[seq]))
+        info = follower.append_as_leader(retry, validate_batches(retry), now_ms=0)
+        assert info.duplicate and (info.first_offset, info.last_offset) == (seq, seq)
+    fresh = bytearray(
+        build_batch(
+            [(None, b"v" * 50, [], 1000)], BatchSpec(producer_id=7, producer_epoch=0, base_sequence=6)
+        )
+    )
+    info = follower.append_as_leader(fresh, validate_batches(fresh), now_ms=0)
+    assert not info.duplicate and info.first_offset == 6

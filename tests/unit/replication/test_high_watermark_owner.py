@@ -9,8 +9,13 @@ import odradek
 
 ALLOWED = {"storage", "replication"}
 NAMES = ("high_watermark", "_high_watermark")
-COPIES = {("broker/handlers/fetch.py", "read"), ("broker/fetch_sessions.py", "cached")}
-"""Value objects that carry a copy of a partition's high watermark (a fetch answer, a session's cache)."""
+COPIES = {
+    ("broker/handlers/fetch.py", "read"),
+    ("broker/fetch_sessions.py", "cached"),
+    ("protocol/fetch_request.py", "part"),
+}
+"""Value objects that carry a copy of a partition's high watermark (a fetch answer, a session's cache,
+a Fetch request's partition: the v18 field, parsed from the wire)."""
 
 
 def test_no_module_outside_storage_and_replication_assigns_the_high_watermark() -> None:

@@ -62,6 +62,7 @@ from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.fetch import FETCH_ZSTD_SINCE, before_first_zstd_batch, write_fetch_response
+from odradek.protocol.fetch_request import parse_fetch_request
 from odradek.protocol.messages import fetch as msg
 from odradek.protocol.schema import Chunk
 from odradek.replication.partition import Partition
@@ -446,6 +447,7 @@ SPEC = ApiSpec(
     msg.REQUEST,
     msg.RESPONSE,
     handle,
+    decode=parse_fetch_request,
     encode=write_fetch_response,
     notes=(
         "long polling woken by appends; max_bytes/partition limits with the first-batch rule; "
