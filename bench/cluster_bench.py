@@ -93,13 +93,22 @@ def latency(cluster: FaultCluster, topic: str, rate: int, seconds: float, linger
     Both clients are warmed up first (one record through every partition): the idempotent
     producer's first InitProducerId (librdkafka waits for a broker connection, and the broker
     fetches its first producer id block) and the consumer's first fetches are start-up, not the
-    latency of a running pipeline; timed from a cold producer, the first ~0.5 s of records queue
-    behind it and alone make up the p99. The consumer keeps librdkafka's default
+    latency of a running pipeline (so is the consumer's first offset commit, which creates
+    `__consumer_offsets`: it is made before timing); timed from a cold producer, the first ~0.5 s
+    of records queue behind it and alone make up the p99. The consumer keeps librdkafka's default
     `fetch.wait.max.ms` (500 ms): its fetch waits at the log end and the broker answers it when
     the high watermark moves. Reports produce-to-acknowledged and produce-to-consumed percentiles
     and the brokers' CPU per record over the timed run (which survives a loaded machine).
     """
-    consumer = Consumer({"bootstrap.servers": cluster.bootstrap(), "group.id": f"bench-{topic}-{linger_ms}"})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": cluster.bootstrap(),
+            "group.id": f"bench-{topic}-{linger_ms}",
+            # no commits while timed: the first one creates __consumer_offsets (50 partitions x 3
+            # replicas); it is made in the warm-up instead, so the cluster is the one a user has
+            "enable.auto.commit": False,
+        }
+    )
     consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in range(3)])
     producer = Producer(
         {
@@ -117,6 +126,7 @@ def latency(cluster: FaultCluster, topic: str, rate: int, seconds: float, linger
         msg = consumer.poll(0.1)
         if msg is not None and msg.error() is None:
             warm += 1
+    consumer.commit(asynchronous=False)
     count = int(rate * seconds)
     sent_at = [0.0] * count
     acked_at: dict[int, float] = {}

@@ -780,6 +780,9 @@ class PartitionLog:
             raise OffsetOutOfRangeError(
                 f"offset {fetch_offset} outside [{self._log_start}, {self._leo}] of {self.tp}"
             )
+        if fetch_offset >= max_offset or fetch_offset == self._leo:
+            # a reader caught up (every follower's fetch lists each followed partition, idle or not)
+            return ReadResult([], 0, self._high_watermark, self._log_start, self._leo)
         try:
             return self._read(fetch_offset, max_bytes, max_offset, min_one_batch, regions)
         except OSError as exc:
