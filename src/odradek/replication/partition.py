@@ -291,6 +291,10 @@ class Partition:
     def _maybe_advance_high_watermark(self) -> None:
         log = self.log
         current = log.high_watermark
+        if current == log.log_end_offset:
+            # everything is committed: neither rule below can move it (the common case of an idle
+            # partition, asked again by each follower fetch that names it)
+            return
         if self._alone:  # the rule below, for one replica: the log end
             new = log.log_end_offset
         else:
