@@ -29,8 +29,13 @@ up to `--partitions`, and measures:
   `--offset-commits` commits, the time to the first answered OffsetFetch (the coordinator
   partitions load in worker threads while the broker already serves);
 * on a second broker: `conn_rss_per_conn_kb` (RSS growth per idle connection, each having sent one
-  ApiVersions), and `burst_1000_s` / `burst_failures` (1,000 clients connecting and sending
-  ApiVersions at once).
+  ApiVersions), `conn_cpu_per_conn_ms` (the broker's CPU to accept a connection and answer its
+  ApiVersions, over all of them), `burst_1000_s` / `burst_failures` (1,000 clients connecting and
+  sending ApiVersions at once, each given 10 s) and `burst_cpu_per_conn_ms`;
+* on a third broker with `max.connection.creation.rate` 250: `burst_1000_rate_250_s` and
+  `burst_rate_250_failures` (the same burst, each client given 30 s as librdkafka's
+  `socket.connection.setup.timeout.ms`: 750 of them wait in the backlog, so it takes at least 3 s,
+  and none is refused).
 
 With `--tansu PATH` the create, delete, Metadata and RSS figures are measured on the peer broker Tansu
 too (memory storage: restarts do not apply) and printed with the ratio odradek / Tansu.
@@ -482,10 +487,10 @@ async def _open_many(port: int, count: int, batch: int) -> list[asyncio.StreamWr
     return writers
 
 
-async def _burst(port: int, count: int) -> tuple[float, int]:
+async def _burst(port: int, count: int, limit_s: float = 10.0) -> tuple[float, int]:
     started = time.perf_counter()
     results = await asyncio.gather(
-        *(_connect_and_hello(port, 10) for _ in range(count)), return_exceptions=True
+        *(_connect_and_hello(port, limit_s) for _ in range(count)), return_exceptions=True
     )
     elapsed = time.perf_counter() - started
     failures = sum(1 for r in results if isinstance(r, BaseException))
@@ -515,19 +520,34 @@ def _connection_run(args: argparse.Namespace, work: Path, result: dict[str, floa
         for w in await _open_many(broker.port, 100, 100):
             w.close()
         await asyncio.sleep(0.5)
-        before = broker.rss_mb()
+        before, cpu_before = broker.rss_mb(), broker.cpu_s()
         writers = await _open_many(broker.port, args.connections, 500)
+        cpu_after = broker.cpu_s()
         await asyncio.sleep(1.0)
         result["conn_rss_per_conn_kb"] = (broker.rss_mb() - before) * 1024 / args.connections
         result["conn_rss_mb"] = broker.rss_mb()
+        result["conn_cpu_per_conn_ms"] = (cpu_after - cpu_before) * 1000 / args.connections
         for w in writers:
             w.close()
         await asyncio.sleep(1.0)
+        cpu_before = broker.cpu_s()
         result["burst_1000_s"], failures = await _burst(broker.port, 1000)
+        result["burst_cpu_per_conn_ms"] = broker.cpu_s() - cpu_before  # seconds per 1,000: ms each
         result["burst_failures"] = failures
 
     asyncio.run(main())
     broker.stop()
+
+    rated = Broker(work / "conns-rated", {"max.connection.creation.rate": "250"})
+    rated.start()
+    time.sleep(1.1)  # a full bucket
+
+    async def rated_burst() -> None:
+        result["burst_1000_rate_250_s"], failures = await _burst(rated.port, 1000, 30.0)
+        result["burst_rate_250_failures"] = failures
+
+    asyncio.run(rated_burst())
+    rated.stop()
 
 
 def print_table(

@@ -29,6 +29,13 @@ from odradek.protocol.messages import create_topics
 from odradek.testing.raw_client import RawClient
 from odradek.testing.zk_cluster import ZkCluster, wait_for
 
+MOVING_COORDINATOR = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError._TIMED_OUT,
+}
+
 pytestmark = pytest.mark.compat
 COORDINATOR_PARTITIONS = 6  # fewer than Kafka's 50: quicker to create and replicate, same rules
 
@@ -268,8 +275,17 @@ def test_a_group_and_a_transaction_survive_their_coordinators_death(
     # the new group coordinator has the offsets committed before the kill (replicated); it serves
     # them once its high watermark passed them (a new leader learns it from its followers' fetches)
     reader = Consumer({"bootstrap.servers": cluster.bootstrap(), "group.id": group})
+
+    def offsets_served() -> bool:
+        try:
+            return [tp.offset for tp in reader.committed(partitions, timeout=30)] == before
+        except KafkaException as e:  # NOT_COORDINATOR while the coordinator moves: ask again
+            if not e.args[0].retriable() and e.args[0].code() not in MOVING_COORDINATOR:
+                raise
+            return False
+
     wait_for(
-        lambda: [tp.offset for tp in reader.committed(partitions, timeout=30)] == before,
+        offsets_served,
         timeout=30,
         what="the offsets committed before the kill",
     )

@@ -78,6 +78,7 @@ class Dispatcher:
             reserve_descriptor()
         self.ports = ports
         self.metrics = metrics
+        self._api_versions: list[api_versions.ApiVersion] | None = None
         self._headers: dict[tuple[int, int], tuple[bool, bytes]] = {}
         """(API key, version) -> (the request header is flexible, the response header after the
         correlation id): asked for every request, computed once."""
@@ -91,10 +92,14 @@ class Dispatcher:
         return forms
 
     def api_versions(self) -> list[api_versions.ApiVersion]:
-        return [
-            api_versions.ApiVersion(api_key=k, min_version=s.min_version, max_version=s.max_version)
-            for k, s in sorted(self.entries.items())
-        ]
+        """The served APIs and versions: one list, built once and shared by every ApiVersions answer
+        (every new connection asks; the table does not change after the start), so never change it."""
+        if self._api_versions is None:
+            self._api_versions = [
+                api_versions.ApiVersion(api_key=k, min_version=s.min_version, max_version=s.max_version)
+                for k, s in sorted(self.entries.items())
+            ]
+        return self._api_versions
 
     def spec(self, key: int) -> ApiSpec | None:
         """The API's spec, importing its handler module the first time; None if not served."""

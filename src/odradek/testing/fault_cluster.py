@@ -18,13 +18,16 @@ both of b's links instead.
 `lose_unflushed_tail=True` on `start_broker` sets ODRADEK_FAULT_LOSE_UNFLUSHED_TAIL for that start:
 the storage layer then drops every partition's tail past its recovery-point checkpoint when it
 recovers from a crash (what a power loss does to writes nobody fsynced). Ports are fixed per broker
-(picked free at construction), so a restarted broker comes back at the same address.
+(picked free at construction, below the kernel's ephemeral port range: `listener_port`), so a
+restarted broker comes back at the same address.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import signal
+import socket
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,6 +37,29 @@ from odradek.testing.broker_process import BrokerProcess
 from odradek.testing.tcp_proxy import TcpProxy
 
 LOSE_TAIL_ENV = "ODRADEK_FAULT_LOSE_UNFLUSHED_TAIL"
+
+
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def listener_port(host: str = "127.0.0.1") -> int:
+    """A free port below the kernel's ephemeral range, for a listener that must keep its port from
+    construction through restarts. A port from that range (what binding port 0 gives) may meanwhile
+    become the local end of any process's outgoing connection on this shared machine (seen: a broker
+    failing to start with EADDRINUSE); ports below it are taken only by listeners that chose them."""
+    try:
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = random.randint(max(1024, low - 12000), low - 1)
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        return port
+    return free_port(host)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> float:
@@ -67,8 +93,8 @@ class FaultCluster:
         self.zookeeper = ZooKeeperServer(root / "zookeeper")
         self.zookeeper_proxy = {b: TcpProxy() for b in self.ids}
         self.replication_proxy = {b: TcpProxy() for b in self.ids}
-        self.client_port = {b: free_port() for b in self.ids}
-        self.replication_port = {b: free_port() for b in self.ids}
+        self.client_port = {b: listener_port() for b in self.ids}
+        self.replication_port = {b: listener_port() for b in self.ids}
         self.data_dirs = {b: (data_dirs or {}).get(b, root / f"broker-{b}") for b in self.ids}
         self.brokers: dict[int, BrokerProcess] = {}
         self.paused: set[int] = set()
