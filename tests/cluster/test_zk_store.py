@@ -271,6 +271,29 @@ def test_a_failed_read_is_tried_again_without_waiting_for_another_change(
     assert failures == []
 
 
+def test_a_read_that_a_transaction_straddled_is_read_again(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tree is read level by level: a transaction committed meanwhile would show half of itself.
+    Such a read (`/odradek/changes` moved under it) is read again before anything is published."""
+    one, two = open_store(), open_store()
+    reads: list[int] = []
+    read_tree = two._read_tree
+
+    def straddled_once() -> tuple[dict[str, Znode], dict[str, int]]:
+        nodes, versions = read_tree()
+        reads.append(1)
+        if len(reads) == 1:
+            one.apply(topic_batch("late", 0))  # committed after this read saw the tree
+        return nodes, versions
+
+    with two._lock:  # no read in flight
+        monkeypatch.setattr(two, "_read_tree", straddled_once)
+        two._refresh()
+        assert len(reads) == 2
+        assert two.image.topic("late") is not None  # from this refresh, not a later watch's
+
+
 def test_a_request_never_answered_does_not_hold_the_reader_forever(
     open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:

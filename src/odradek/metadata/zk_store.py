@@ -71,6 +71,7 @@ from odradek.metadata.zk_records import records_between
 log = logging.getLogger("odradek.metadata.zookeeper")
 RETRY_S = 0.25
 RETRY_MAX_S = 2.0
+SNAPSHOT_READS = 5
 
 
 class ZooKeeperUnavailableError(ClusterMembershipError):
@@ -245,7 +246,7 @@ class ZooKeeperMetadataStore:
 
     def _refresh(self) -> None:
         """Read the tree, rebuild the image, publish it if it changed (holding the lock)."""
-        nodes, versions = self._read_tree()
+        nodes, versions = self._read_snapshot()
         image = image_of({p: n.data for p, n in nodes.items()})
         self._versions = versions
         self._nodes = znodes_of(image)
@@ -265,6 +266,19 @@ class ZooKeeperMetadataStore:
             self._image = image
             self._version += 1
             self._publishers.publish(MetadataChange(before, image, records, self._version))
+
+    def _read_snapshot(self) -> tuple[dict[str, Znode], dict[str, int]]:
+        """The tree as one moment saw it. A read goes level by level, so a transaction committed in
+        between would show half of itself (a topic without its partitions' state, a partition state
+        of another leader epoch than its assignment). Every transaction touches `/odradek/changes`:
+        a read during which that znode's version moved is read again (at most `SNAPSHOT_READS`
+        times; the last read is taken as it is, and the watch its change fired reads again)."""
+        for _ in range(SNAPSHOT_READS - 1):
+            nodes, versions = self._read_tree()
+            stat = self._wait(self._client.exists_async(CHANGES))
+            if stat is None or versions.get(CHANGES) == stat.version:
+                return nodes, versions
+        return self._read_tree()
 
     def _read_tree(self) -> tuple[dict[str, Znode], dict[str, int]]:
         nodes: dict[str, Znode] = {}
