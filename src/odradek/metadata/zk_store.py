@@ -20,7 +20,8 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   before the expiry, and a broker that read the tree while the others were still registering
   would keep a cluster without them).
 * Other brokers' changes: watches on `/odradek/changes`, `/brokers/ids` and `/controller` wake a
-  reader thread, which reads the whole tree again (pipelined), rebuilds the image with
+  reader thread, which reads the whole tree again (pipelined, level by level; a read during which
+  `/odradek/changes` moved saw part of a transaction and is read again), rebuilds the image with
   `zk_layout.image_of`, and publishes it if it differs, as the records that take the last image
   there replayed on it (so the new image shares every unchanged topic with the last one). The store
   publishes its own writes itself, inside `apply` (ADR 0004), and the watch that follows finds
