@@ -102,6 +102,11 @@ class FrameReader:
             if self._reuse:
                 self._last_big = big
             return [big]
+        if not self._partial and nbytes >= 4:
+            # the usual case: exactly one whole request in this read
+            (size,) = _SIZE.unpack_from(self._scratch, 0)
+            if size + 4 == nbytes and size <= self._max:
+                return [bytearray(self._scratch[4:nbytes])]
         received = self._scratch[:nbytes]
         if self._partial:
             self._partial += received
