@@ -226,41 +226,32 @@ class KafkaConnection(asyncio.BufferedProtocol):
         # buffer's limit (pause_writing) after about one response.
         out: Chunks = []
         out_bytes = 0
-        while (
-            self.pending
-            and self.busy is None
-            and not self.closed
-            and not self.writing_paused
-            and not self.muted
-        ):
-            frame = self.pending.popleft()
+        pending, session, handle = self.pending, self.session, self.dispatcher.handle
+        host, connection_id = self.client_host, self.connection_id
+        while pending and self.busy is None and not (self.closed or self.writing_paused or self.muted):
+            frame = pending.popleft()
             self.pending_bytes -= len(frame)
             chunks: Chunks | None
-            if self.session.sasl is not None and self.session.sasl.raw_tokens:
+            if session.sasl is not None and session.sasl.raw_tokens:
                 out_bytes = self._flush(out)
                 self._raw_sasl_token(frame)
                 continue
             try:
-                result = self.dispatcher.handle(frame, self.client_host, self.connection_id, self.session)
+                result = handle(frame, host, connection_id, session)
                 if result is None or isinstance(result, list):
                     chunks = result
-                else:
-                    # Run the handler's coroutine here until it first waits (most never do: an
-                    # OffsetCommit appends and answers at once), as asyncio 3.12's eager tasks
-                    # would: no task and no extra trip through the event loop for a request
-                    # answerable now.
+                else:  # the handler waits (the dispatcher ran it up to there): a task finishes it
                     waiting_on = result.send(None)
                     self._flush(out)
                     resumed = Resumed(result, waiting_on)
                     self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
                     break
-            except StopIteration as done:  # the coroutine returned without waiting
+            except StopIteration as done:  # it returned without waiting after all
                 chunks = done.value
             except Exception as exc:
                 self._flush(out)
                 self._handler_failed(exc)
                 return
-            session = self.session
             if chunks is not None and not (
                 session.failed_authentication or session.newly_authenticated or session.throttle_ms > 0
             ):
@@ -271,6 +262,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 continue
             out_bytes = self._flush(out)
             self._after_response(chunks)
+            pending = self.pending  # (a failed login replaces it)
         self._flush(out)
         self._update_reading()
 

@@ -25,7 +25,7 @@ import logging
 import struct
 import time
 from collections.abc import Awaitable, Coroutine, Generator, Iterable
-from types import CoroutineType
+from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from odradek.broker.api import ApiEntry, ApiSpec, Chunks
@@ -192,7 +192,7 @@ class Dispatcher:
                     waiting = Resumed(result, result.send(None))
                 except StopIteration as done:
                     result = done.value
-            elif result is not None and inspect.isawaitable(result):
+            elif result is not None and _awaitable(result):
                 waiting = result
         except CloseConnection:
             raise
@@ -293,6 +293,22 @@ class Dispatcher:
         return [INT32.pack(len(head) + len(body)) + head + body]
 
 
+_AWAITABLE: dict[type, bool] = {}
+"""Per result type (a handler's response class, a Future class): whether it is awaited."""
+
+
+def _awaitable(result: object) -> bool:
+    """`inspect.isawaitable`, asked once per type: it is a type's property, except for generators
+    (a ``types.coroutine`` generator is awaitable, another is not), which are asked each time."""
+    kind = type(result)
+    known = _AWAITABLE.get(kind)
+    if known is None:
+        known = inspect.isawaitable(result)
+        if kind is not GeneratorType:
+            _AWAITABLE[kind] = known
+    return known
+
+
 class Resumed:
     """A coroutine already run up to its first wait, as an awaitable a task can finish driving.
 
@@ -311,6 +327,9 @@ class Resumed:
         while True:
             try:
                 sent = yield waiting_on
+            except GeneratorExit:  # closed unfinished (as `yield from` would: close, not throw)
+                coro.close()
+                raise
             except BaseException as exc:  # cancellation included: the coroutine decides
                 try:
                     waiting_on = coro.throw(exc)

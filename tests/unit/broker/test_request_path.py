@@ -8,6 +8,7 @@ while its request waits cancels it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 from types import SimpleNamespace
 from typing import Any
@@ -257,3 +258,30 @@ def test_a_large_request_arriving_in_pieces_is_answered_once_whole() -> None:
 
     asyncio.run(run())
     assert handlers.seen == [("x" * 30_000, 5), ("rdkafka", 6)]
+
+
+def test_a_waiting_answer_closed_unfinished_closes_its_handler_quietly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """(An event loop shutting down closes unfinished coroutines, in any order.)"""
+    finished: list[str] = []
+
+    async def handler(ctx: RequestContext, request: msg.HeartbeatRequest) -> msg.HeartbeatResponse:
+        try:
+            await asyncio.get_running_loop().create_future()
+        finally:
+            finished.append("handler")
+        return msg.HeartbeatResponse()
+
+    async def run() -> None:
+        for handler_first in (False, True):
+            pending: Any = dispatcher(handler).handle(bytearray(frame(1)[4:]), "h", 1)
+            pending.send(None)  # up to the handler's wait
+            if handler_first:
+                pending.cr_await.gi_frame.f_locals["coro"].close()  # the handler's, before its caller
+            pending.close()
+
+    with caplog.at_level(logging.INFO, logger="odradek"):
+        asyncio.run(run())
+    assert finished == ["handler", "handler"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
