@@ -226,6 +226,10 @@ class JsonRowSerde(Serde[dict[str, Any]]):
         ]
         self._plain_out = all(conv is None for _, conv in self._out)
         self._names = {c.name for c in columns}
+        # the streams runtime's per-record path calls these directly (falling back to
+        # serialize/deserialize, which name the error, when they raise)
+        self.fast_encode = self.to_bytes
+        self.fast_decode = self.from_bytes
 
     def to_bytes(self, obj: dict[str, Any]) -> bytes:
         if not self.wrap:
@@ -360,6 +364,18 @@ class KeySerde(Serde[tuple[Any, ...]]):
         if fmt == "KAFKA":
             self._pack, self._unpack = _primitive_codec(columns[0].type)
             self.kind = "kafka"
+            pack, unpack = self._pack, self._unpack
+
+            def encode(obj: tuple[Any, ...]) -> bytes | None:
+                v = obj[0]
+                return None if v is None else pack(v)
+
+            def decode(data: bytes) -> tuple[Any, ...]:
+                return (unpack(data),)
+
+            # the per-record path's one-argument calls (see `Serde.fast_encode`)
+            self.fast_encode = encode
+            self.fast_decode = decode
         elif fmt == "DELIMITED":
             self.row: Serde[dict[str, Any]] = DelimitedRowSerde(columns, delimiter)
             self.kind = "row"
