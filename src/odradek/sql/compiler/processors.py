@@ -85,7 +85,7 @@ class RowStage(Processor):
         if self.predicate is not None and not self.predicate(k, v, r):
             return []
         rows = self.table_functions(k, v, r) if self.table_functions is not None else ((k, v),)
-        out = []
+        out: list[tuple[Any, Any]] = []
         for rk, rv in rows:
             nk, nv = rk, rv
             if self.rekey is not None:
