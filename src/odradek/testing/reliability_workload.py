@@ -47,6 +47,7 @@ NOT_APPENDED = frozenset(
 request behind it legally meets OUT_OF_ORDER_SEQUENCE_NUMBER (a sequence was skipped), Kafka included."""
 _SKIPPED = re.compile(r"skipped sequence numbers .*caused by previous failed request \((\w+),")
 _BUMPED = "bumped epoch to "
+_BUMP_BEGINS = "with in-flight requests: "
 
 
 def skipped_sequence_cause(line: str) -> str | None:
@@ -65,6 +66,7 @@ class ClientLog:
         self._on_bump = on_bump
         self._forward = forward
         self._causes: list[str] = []
+        self._reason = ""
 
     def log(self, level: int, fmt: str, *args: object) -> None:
         line = fmt % args if args else fmt
@@ -73,12 +75,14 @@ class ClientLog:
         cause = skipped_sequence_cause(line)
         if cause is not None:
             self._causes.append(cause)
+        elif _BUMP_BEGINS in line:  # "Beginning partition drain ... epoch bump ... requests: <why>"
+            self._reason = line.rsplit(_BUMP_BEGINS, 1)[-1]
         elif _BUMPED in line:
-            causes, self._causes = self._causes, []
-            what = line.split("]: ", 1)[-1]
+            causes, self._causes, reason, self._reason = self._causes, [], self._reason, ""
+            what = f"{line.split(']: ', 1)[-1]} ({reason or 'no reason logged'}"
             if causes:
-                what += f" (skipped sequence numbers after {', '.join(sorted(set(causes)))})"
-            self._on_bump(what, bool(causes) and all(c in NOT_APPENDED for c in causes))
+                what += f", after {', '.join(sorted(set(causes)))}"
+            self._on_bump(what + ")", bool(causes) and all(c in NOT_APPENDED for c in causes))
 
 
 class ProducerWorkload:

@@ -51,7 +51,7 @@ def test_a_bump_after_a_refusal_before_the_append_is_excused() -> None:
     )
     assert bumps == [
         (
-            "All partitions drained, bumped epoch to PID{Id:0,Epoch:1} (skipped sequence numbers after "
+            "All partitions drained, bumped epoch to PID{Id:0,Epoch:1} (skipped sequence numbers, after "
             "NOT_ENOUGH_REPLICAS, NOT_LEADER_FOR_PARTITION)",
             True,
         )
@@ -61,5 +61,9 @@ def test_a_bump_after_a_refusal_before_the_append_is_excused() -> None:
 def test_a_bump_after_an_appended_request_or_for_another_reason_is_not() -> None:
     # the previous request was appended (it only waited too long): a sequence gap after it would be
     # the broker's fault; and a bump with no skipped sequence before it (a timeout) is not excused here
-    bumps = feed([("ERRSEQ", errseq("REQUEST_TIMED_OUT")), ("DRAIN", BUMPED), ("DRAIN", BUMPED)])
+    timed_out = DRAIN_BEGIN.replace("skipped sequence numbers", "3 message(s) timed out on tail [0]")
+    bumps = feed(
+        [("ERRSEQ", errseq("REQUEST_TIMED_OUT")), ("DRAIN", BUMPED), ("DRAIN", timed_out), ("DRAIN", BUMPED)]
+    )
     assert [excused for _, excused in bumps] == [False, False]
+    assert bumps[1][0].endswith("(3 message(s) timed out on tail [0])")
