@@ -197,6 +197,7 @@ class ProducerWorkload:
         if self._fatal.is_set():
             with contextlib.suppress(Exception):
                 producer.flush(5)
+            self.unacknowledged.clear()  # the old producer's: a new producer's bumps never resend them
             self._fatal.clear()
             self.generations += 1
             producer, name, seq = self._producer(), f"{self.name}-{self.generations}", 0
