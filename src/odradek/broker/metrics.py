@@ -157,14 +157,20 @@ class BrokerMetrics:
 
     def observe_request(self, api: int | str, version: int, seconds: float) -> None:
         """`api`: the API key as sent (an int: no enum on the hot path) or its name."""
+        counter, histogram = self.request_metrics(api, version)
+        counter.value += 1
+        histogram.observe(seconds)
+
+    def request_metrics(self, api: int | str, version: int) -> tuple[CounterChild, HistogramChild]:
+        """The request counter and latency histogram of one API version (what `observe_request`
+        updates; the dispatcher keeps them per version it serves)."""
         key = (api, version)
         child = self._children.get(key)
         if child is None:
             labels = (api if isinstance(api, str) else ApiKey(api).name, str(version))
             child = (self.requests.labels(*labels), self.request_seconds.labels(*labels))
             self._children[key] = child
-        child[0].value += 1
-        child[1].observe(seconds)
+        return child
 
     def watch_partitions(self, source: Callable[[], Iterable[PartitionStat]]) -> None:
         self._partition_source = source
