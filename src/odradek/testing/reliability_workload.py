@@ -45,17 +45,33 @@ NOT_APPENDED = frozenset(
 )
 """Produce errors a leader answers before it appends anything (librdkafka's names): after one, the
 request behind it legally meets OUT_OF_ORDER_SEQUENCE_NUMBER (a sequence was skipped), Kafka included."""
-_SKIPPED = re.compile(r"skipped sequence numbers .*caused by previous failed request \((\w+),")
+SEQUENCE_GAP = "OUT_OF_ORDER_SEQUENCE_NUMBER"
+_SKIPPED = re.compile(
+    r"ProduceRequest for (.+) \[(\d+)\] with .*skipped sequence numbers"
+    r" .*caused by previous failed request \((\w+),"
+)
 _BUMPED = "bumped epoch to "
 _BUMP_BEGINS = "with in-flight requests: "
 
 
-def skipped_sequence_cause(line: str) -> str | None:
+def skipped_sequence_cause(line: str) -> tuple[str, str] | None:
     """For librdkafka's ERRSEQ line (an OUT_OF_ORDER_SEQUENCE_NUMBER for a request whose base
-    sequence is past the next one to acknowledge, which it answers by bumping its epoch): the error
-    of the partition's previous failed request. None for any other line."""
+    sequence is past the next one to acknowledge, which it answers by bumping its epoch): the
+    partition ("topic [n]") and the error of its previous failed request. None for any other line."""
     found = _SKIPPED.search(line)
-    return found.group(1) if found else None
+    return (f"{found.group(1)} [{found.group(2)}]", found.group(3)) if found else None
+
+
+def legal_gaps(causes: list[tuple[str, str]]) -> bool:
+    """Each partition's chain of skipped-sequence answers starts after a refusal before the append
+    (the requests behind the first gap then meet the gap too: their previous failed request is the
+    first one's OUT_OF_ORDER_SEQUENCE_NUMBER)."""
+    first: dict[str, str] = {}
+    for partition, cause in causes:
+        first.setdefault(partition, cause)
+        if cause not in NOT_APPENDED and cause != SEQUENCE_GAP:
+            return False
+    return bool(first) and all(cause in NOT_APPENDED for cause in first.values())
 
 
 class ClientLog:
@@ -65,7 +81,7 @@ class ClientLog:
     def __init__(self, on_bump: Callable[[str, bool], None], forward: bool) -> None:
         self._on_bump = on_bump
         self._forward = forward
-        self._causes: list[str] = []
+        self._causes: list[tuple[str, str]] = []
         self._reason = ""
 
     def log(self, level: int, fmt: str, *args: object) -> None:
@@ -81,8 +97,8 @@ class ClientLog:
             causes, self._causes, reason, self._reason = self._causes, [], self._reason, ""
             what = f"{line.split(']: ', 1)[-1]} ({reason or 'no reason logged'}"
             if causes:
-                what += f", after {', '.join(sorted(set(causes)))}"
-            self._on_bump(what + ")", bool(causes) and all(c in NOT_APPENDED for c in causes))
+                what += ", after " + ", ".join(f"{p}: {c}" for p, c in dict.fromkeys(causes))
+            self._on_bump(what + ")", legal_gaps(causes))
 
 
 class ProducerWorkload:
@@ -181,6 +197,7 @@ class ProducerWorkload:
         if self._fatal.is_set():
             with contextlib.suppress(Exception):
                 producer.flush(5)
+            self.unacknowledged.clear()  # the old producer's: a new producer's bumps never resend them
             self._fatal.clear()
             self.generations += 1
             producer, name, seq = self._producer(), f"{self.name}-{self.generations}", 0
