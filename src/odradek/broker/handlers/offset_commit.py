@@ -67,10 +67,13 @@ async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.O
             )
             continue
         exists = existing_partitions(image, name)
-        unknown = [p for p in topic.partitions if p.partition_index not in exists]
-        if not unknown:  # the usual case: the topic as it came
+        for p in topic.partitions:
+            if p.partition_index not in exists:
+                break
+        else:  # the usual case: every partition exists, the topic goes as it came (no list built)
             accepted.append(topic)
             continue
+        unknown = [p for p in topic.partitions if p.partition_index not in exists]
         error = ErrorCode.UNKNOWN_TOPIC_ID if name is None else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         refused.append(_topic(topic.name, topic.topic_id, [p.partition_index for p in unknown], error))
         known = [p for p in topic.partitions if p.partition_index in exists]
