@@ -12,8 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from odradek.sql.plan.codegen import RowContext
+from odradek.streams.engine.context import FailedProcessingException
+from odradek.streams.engine.fused import Fail, Stage
 from odradek.streams.processor import Processor, ProcessorContext
-from odradek.streams.record import Record
+from odradek.streams.record import Headers, Record
 from odradek.streams.windows import Window, Windowed
 
 RowFn = Callable[[Any, Any, RowContext], Any]
@@ -67,17 +69,23 @@ class RowStage(Processor):
                 raw_key, v = self.project(raw_key, v, r)
             self.context.forward(Record(raw_key, v, record.timestamp, record.headers))
             return
+        for out_key, out_value in self._rows(raw_key, v, record.timestamp, record.headers):
+            self.context.forward(Record(out_key, out_value, record.timestamp, record.headers))
+
+    def _rows(self, raw_key: Any, v: Any, timestamp: int, headers: Any) -> list[tuple[Any, Any]]:
+        """The output rows of one record (key, value) in the general case."""
         r = self.r
-        r.ts = record.timestamp
-        r.headers = record.headers
+        r.ts = timestamp
+        r.headers = headers
         if self.needs_metadata:
             md = self.context.record_metadata()
             if md is not None:
                 r.partition, r.offset = md.partition, md.offset
         k = unwrap_key(raw_key, r, self.key_arity)
         if self.predicate is not None and not self.predicate(k, v, r):
-            return
+            return []
         rows = self.table_functions(k, v, r) if self.table_functions is not None else ((k, v),)
+        out: list[tuple[Any, Any]] = []
         for rk, rv in rows:
             nk, nv = rk, rv
             if self.rekey is not None:
@@ -85,10 +93,43 @@ class RowStage(Processor):
             if self.project is not None:
                 nk, nv = self.project(nk, nv, r)
             if isinstance(raw_key, Windowed) and self.rekey is None:
-                out_key: Any = Windowed(nk, raw_key.window)
+                out.append((Windowed(nk, raw_key.window), nv))
             else:
-                out_key = nk
-            self.context.forward(Record(out_key, nv, record.timestamp, record.headers))
+                out.append((nk, nv))
+        return out
+
+    def fused(self, name: str, children: Callable[[], Stage], fail: Fail) -> Stage:
+        """`process` as a fused stage: no `Record` per record in or out, the sink's stage called
+        directly. An exception of WHERE or the projection goes to the processing handler with this
+        node's name and the record it received, as from `process`."""
+        nxt = children()
+        predicate, project, r = self.predicate, self.project, self.r
+        simple = self.simple
+        rows = self._rows
+
+        def row_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
+            if value is None:
+                return
+            try:
+                if simple and key.__class__ is tuple:
+                    r.ts = timestamp
+                    r.headers = headers
+                    if predicate is not None and not predicate(key, value, r):
+                        return
+                    if project is None:
+                        nxt(key, value, timestamp, headers)
+                    else:
+                        out_key, out_value = project(key, value, r)
+                        nxt(out_key, out_value, timestamp, headers)
+                    return
+                for out_key, out_value in rows(key, value, timestamp, headers):
+                    nxt(out_key, out_value, timestamp, headers)
+            except FailedProcessingException:
+                raise
+            except Exception as exc:
+                fail(name, key, value, timestamp, headers, exc)
+
+        return row_stage
 
 
 def table_function_rows(functions: list[tuple[str, RowFn]]) -> RowFn:

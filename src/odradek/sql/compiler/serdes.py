@@ -226,6 +226,34 @@ class JsonRowSerde(Serde[dict[str, Any]]):
         ]
         self._plain_out = all(conv is None for _, conv in self._out)
         self._names = {c.name for c in columns}
+        # the streams runtime's per-record path calls these directly (falling back to
+        # serialize/deserialize, which name the error, when they raise)
+        self.fast_encode = self.to_bytes
+        self.fast_decode = self.from_bytes
+        if self.wrap and all(exact is not None for *_, exact in self._in):
+            self.fast_decode = self._exact_decoder()
+
+    def _exact_decoder(self) -> Callable[[bytes], dict[str, Any]]:
+        """`from_bytes` as straight-line code for this row's columns: a document whose fields all
+        have their column's Python class (or are null) becomes the row dict with no per-column loop;
+        any other document (a missing or differently-cased field, a value to convert, not an object)
+        takes `_convert`, the general path."""
+        lines = [
+            "def decode(data):",
+            "    doc = loads(data)",
+            "    if doc.__class__ is not dict:",
+            "        return convert(doc)",
+        ]
+        namespace: dict[str, Any] = {"loads": orjson.loads, "convert": self._convert, "M": _MISSING}
+        for i, (name, _, _, exact) in enumerate(self._in):
+            namespace[f"T{i}"] = exact
+            lines.append(f"    c{i} = doc.get({name!r}, M)")
+            lines.append(f"    if c{i}.__class__ is not T{i} and c{i} is not None:")
+            lines.append("        return convert(doc)")
+        row = ", ".join(f"{name!r}: c{i}" for i, (name, *_) in enumerate(self._in))
+        lines.append(f"    return {{{row}}}")
+        exec(compile("\n".join(lines) + "\n", "<json row decoder>", "exec"), namespace)
+        return namespace["decode"]  # type: ignore[no-any-return]
 
     def to_bytes(self, obj: dict[str, Any]) -> bytes:
         if not self.wrap:
@@ -243,7 +271,9 @@ class JsonRowSerde(Serde[dict[str, Any]]):
         return orjson.dumps(out)
 
     def from_bytes(self, data: bytes) -> dict[str, Any]:
-        doc = orjson.loads(data)
+        return self._convert(orjson.loads(data))
+
+    def _convert(self, doc: Any) -> dict[str, Any]:
         if not self.wrap:
             name, _, conv, _ = self._in[0]
             return {name: None if doc is None else conv(doc)}
@@ -360,6 +390,18 @@ class KeySerde(Serde[tuple[Any, ...]]):
         if fmt == "KAFKA":
             self._pack, self._unpack = _primitive_codec(columns[0].type)
             self.kind = "kafka"
+            pack, unpack = self._pack, self._unpack
+
+            def encode(obj: tuple[Any, ...]) -> bytes | None:
+                v = obj[0]
+                return None if v is None else pack(v)
+
+            def decode(data: bytes) -> tuple[Any, ...]:
+                return (unpack(data),)
+
+            # the per-record path's one-argument calls (see `Serde.fast_encode`)
+            self.fast_encode = encode
+            self.fast_decode = decode
         elif fmt == "DELIMITED":
             self.row: Serde[dict[str, Any]] = DelimitedRowSerde(columns, delimiter)
             self.kind = "row"

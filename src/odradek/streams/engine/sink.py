@@ -55,6 +55,7 @@ class SinkProcessor(Processor):
         send = task.collector.send
         key_serialize, value_serialize = self.key_serde.serialize, self.value_serde.serialize
         key_raw = getattr(self.key_serde, "raw_bytes", False)
+        key_encode = getattr(self.key_serde, "fast_encode", None)
         encode = getattr(self.value_serde, "fast_encode", None)
 
         def sink_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
@@ -62,6 +63,11 @@ class SinkProcessor(Processor):
                 try:
                     if key_raw and (key is None or type(key) is bytes):
                         kb = key
+                    elif key_encode is not None and key is not None:
+                        try:
+                            kb = key_encode(key)
+                        except Exception:
+                            kb = key_serialize(topic, key, headers)
                     else:
                         kb = key_serialize(topic, key, headers)
                     if encode is not None and value is not None:

@@ -46,7 +46,7 @@ _FATAL = (
 )
 
 
-_Input = tuple[str, Any, Any, Any, Any, Any, bool, Any]
+_Input = tuple[str, Any, Any, Any, Any, Any, bool, Any, Any]
 """A source topic's entry: source node, its forward, key and value deserialize, timestamp extractor,
 the fused stage of its children (None: general path), key bytes as they are, value fast decoder."""
 
@@ -166,6 +166,7 @@ class Task:
             None if self._stages is None else self._stages.children_of(node.name),
             getattr(key_serde, "raw_bytes", False),
             getattr(value_serde, "fast_decode", None),
+            getattr(key_serde, "fast_decode", None),
         )
         return entry
 
@@ -226,18 +227,42 @@ class Task:
     ) -> bool:
         """Process one input record; False when it was skipped (bad input a handler let through)."""
         try:
-            name, forward, key_deserialize, value_deserialize, extractor, stage, key_raw, decode = (
-                self._inputs[topic]
-            )
+            (
+                name,
+                forward,
+                key_deserialize,
+                value_deserialize,
+                extractor,
+                stage,
+                key_raw,
+                decode,
+                key_decode,
+            ) = self._inputs[topic]
         except KeyError:
-            name, forward, key_deserialize, value_deserialize, extractor, stage, key_raw, decode = (
-                self._new_topic(topic)
-            )
+            (
+                name,
+                forward,
+                key_deserialize,
+                value_deserialize,
+                extractor,
+                stage,
+                key_raw,
+                decode,
+                key_decode,
+            ) = self._new_topic(topic)
         self._meta = (topic, partition, offset)
         self._raw = (key, value)
         self.record_headers = headers
         try:
-            k = key if key_raw else key_deserialize(topic, key, headers)
+            if key_raw:
+                k = key
+            elif key_decode is not None and key is not None:
+                try:
+                    k = key_decode(key)
+                except Exception:
+                    k = key_deserialize(topic, key, headers)
+            else:
+                k = key_deserialize(topic, key, headers)
             if decode is not None and value is not None:
                 try:
                     v = decode(value)
