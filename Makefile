@@ -50,18 +50,20 @@ test: install-dev system-deps $(KAFKAJS)/node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" scripts/gate
 
 ## make chaos: long runs kept out of make test (the 30 s client quota hold; the cluster fault tests:
-## CHAOS_KILLS leader kills, CHAOS_PAUSES pauses, CHAOS_PARTITIONS partitions; see docs/cluster.md)
+## CHAOS_KILLS leader kills, CHAOS_PAUSES pauses, CHAOS_PARTITIONS partitions, CHAOS_TAILS lost
+## unflushed tails; see docs/cluster.md)
 CHAOS_KILLS ?= 50
 CHAOS_PAUSES ?= 20
 CHAOS_ZK_PAUSES ?= 10
 CHAOS_PARTITIONS ?= 20
 CHAOS_ROLLS ?= 3
+CHAOS_TAILS ?= 10
 chaos: install-dev system-deps
 	ODRADEK_QUOTA_SECONDS=30 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -p no:cacheprovider tests/compat/test_security_quotas.py
 	ODRADEK_CHAOS=1 ODRADEK_CHAOS_KILLS=$(CHAOS_KILLS) ODRADEK_CHAOS_PAUSES=$(CHAOS_PAUSES) \
 	  ODRADEK_CHAOS_ZK_PAUSES=$(CHAOS_ZK_PAUSES) ODRADEK_CHAOS_PARTITIONS=$(CHAOS_PARTITIONS) \
-	  ODRADEK_CHAOS_ROLLS=$(CHAOS_ROLLS) ODRADEK_CHAOS_REPORT=$(CURDIR)/chaos-report.json \
-	  ODRADEK_CHAOS_CLIENT_DEBUG=eos \
+	  ODRADEK_CHAOS_ROLLS=$(CHAOS_ROLLS) ODRADEK_CHAOS_TAILS=$(CHAOS_TAILS) \
+	  ODRADEK_CHAOS_REPORT=$(CURDIR)/chaos-report.json ODRADEK_CHAOS_CLIENT_DEBUG=eos \
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q -s -p no:cacheprovider \
 	  --log-file=$(CURDIR)/chaos-client.log --log-file-level=DEBUG tests/chaos
 

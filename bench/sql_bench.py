@@ -162,10 +162,15 @@ def throughput(bootstrap: str, server: SqlServerProcess, n: int) -> dict[str, fl
             last = wait_total(server, sink, n)
         results[f"{name}_records_per_s"] = round(n / (last - t0))
         # what a loaded machine hides: records per CPU-second of the SQL server process
-        results[f"{name}_records_per_server_cpu_s"] = round(n / max(cpu_seconds(server) - cpu0, 1e-6))
+        cpu = max(cpu_seconds(server) - cpu0, 1e-6)
+        results[f"{name}_records_per_server_cpu_s"] = round(n / cpu)
+        results[f"{name}_server_cpu_us_per_record"] = round(cpu * 1e6 / n, 2)
+        results[f"{name}_load_average_1min"] = round(os.getloadavg()[0], 2)
         print(
             f"  {name}: {results[f'{name}_records_per_s']} records/s, "
-            f"{results[f'{name}_records_per_server_cpu_s']} records per server CPU-second",
+            f"{results[f'{name}_records_per_server_cpu_s']} records per server CPU-second "
+            f"({results[f'{name}_server_cpu_us_per_record']} µs per record), "
+            f"load average {results[f'{name}_load_average_1min']}",
             flush=True,
         )
     return results

@@ -13,6 +13,12 @@ the broker gave. After the faults heal, consumers read every partition from its 
   then bumps its producer epoch and sends the writes it still holds again under new sequence
   numbers, some of which the broker may already have appended: no broker can tell those apart
   from new writes, Apache Kafka included (docs/cluster.md, "What idempotence guarantees");
+* duplicates_after_epoch_bump: duplicates the client caused, reported apart too: writes read more
+  than once that the client still held unacknowledged when it bumped its epoch after an
+  OUT_OF_ORDER_SEQUENCE_NUMBER that followed a request the leader refused without appending it
+  (`History.epoch_bumped`; librdkafka issue #4953, seen with Apache Kafka: librdkafka then
+  renumbers every write it holds, of every partition, including one whose earlier attempt the
+  old leader had appended before it died);
 * conflicts: acknowledged writes whose offset holds another value, or an offset read with two
   different values (two replicas that disagree on committed data);
 * reordered: a producer's writes to one partition read in another order than its sequence numbers
@@ -61,6 +67,11 @@ class History:
     timed_out: set[Write] = field(default_factory=set)
     first_timeout: dict[tuple[str, int], int] = field(default_factory=dict)
     """(producer, partition) -> the lowest seq of a write whose delivery timed out there."""
+    resent_after_bump: set[Write] = field(default_factory=set)
+    """Writes the client held unacknowledged when it bumped its epoch for a reason a broker gave
+    legally (`epoch_bumped`): they may be in the log under the old epoch and again under the new."""
+    epoch_bumps: list[str] = field(default_factory=list)
+    """Why the client bumped its epoch, one entry per bump (the client's own words)."""
 
     def attempt(self, write: Write) -> None:
         self.attempted.add(write)
@@ -78,6 +89,13 @@ class History:
         self.timed_out.add(write)
         key = (write.producer, partition)
         self.first_timeout[key] = min(write.seq, self.first_timeout.get(key, write.seq))
+
+    def epoch_bumped(self, unacknowledged: set[Write], reason: str, *, excused: bool) -> None:
+        """The client bumped its producer epoch while it held `unacknowledged`; with `excused`, the
+        bump followed only answers Kafka gives too (see `check`), so their copies are its doing."""
+        self.epoch_bumps.append(("" if excused else "NOT EXCUSED: ") + reason)
+        if excused:
+            self.resent_after_bump |= unacknowledged
 
     def after_timeout(self, write: Write, partition: int) -> bool:
         """Was `write` produced after one of its producer's writes to `partition` timed out?"""
@@ -97,6 +115,8 @@ class Report:
     unacknowledged_present: int
     duplicates_after_timeout: list[Write] = field(default_factory=list)
     timed_out: int = 0
+    duplicates_after_epoch_bump: list[Write] = field(default_factory=list)
+    epoch_bumps: int = 0
 
     @property
     def ok(self) -> bool:
@@ -113,7 +133,9 @@ class Report:
             f"conflicts {head(list(self.conflicts))}, reordered {head(list(self.reordered))}, "
             f"unexpected {head(list(self.unexpected))}, "
             f"unacknowledged but present {self.unacknowledged_present}, timed out {self.timed_out}, "
-            f"duplicates after a client timeout {head(list(self.duplicates_after_timeout))}"
+            f"duplicates after a client timeout {head(list(self.duplicates_after_timeout))}, "
+            f"client epoch bumps {self.epoch_bumps}, "
+            f"duplicates after a client epoch bump {head(list(self.duplicates_after_epoch_bump))}"
         )
 
 
@@ -149,7 +171,8 @@ def check(history: History) -> Report:
     lost = sorted(w for w in history.acked if w not in found)
     copied = sorted(w for w, places in found.items() if len(places) > 1)
     excused = [w for w in copied if all(history.after_timeout(w, p) for p, _ in found[w])]
-    duplicates = [w for w in copied if w not in set(excused)]
+    bumped = [w for w in copied if w in history.resent_after_bump and w not in set(excused)]
+    duplicates = [w for w in copied if w not in set(excused) and w not in set(bumped)]
     for write, (partition, offset) in sorted(history.acked.items()):
         places = found.get(write)
         if not places or (partition, offset) in places or offset < 0:
@@ -171,4 +194,6 @@ def check(history: History) -> Report:
         unacknowledged_present=unacked,
         duplicates_after_timeout=excused,
         timed_out=len(history.timed_out),
+        duplicates_after_epoch_bump=bumped,
+        epoch_bumps=len(history.epoch_bumps),
     )

@@ -14,6 +14,13 @@ under a new name, so sequence numbers stay per producer. `ack_times[p]` keeps th
 each acknowledgement, to measure how long a partition could not be written. A write whose delivery
 timed out (message.timeout.ms) is recorded as such (`History.time_out`): the checker reports the
 duplicates the client makes after it apart.
+
+The idempotent producer always runs with librdkafka's `debug=eos`, read by `ClientLog`: when
+librdkafka bumps its epoch it says why, and a bump after an OUT_OF_ORDER_SEQUENCE_NUMBER that
+followed a request the leader refused without appending it (librdkafka's "skipped sequence
+numbers", issue #4953) is recorded with the writes still unacknowledged then (`History.epoch_bumped`):
+their second copies are the client's, reported apart by the checker. Any other bump is recorded as
+not excused.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 import time
 from collections import defaultdict
@@ -31,6 +39,66 @@ from odradek.testing.reliability import History, Write
 
 log = logging.getLogger("odradek.testing.reliability")
 CLIENT_DEBUG_ENV = "ODRADEK_CHAOS_CLIENT_DEBUG"
+
+NOT_APPENDED = frozenset(
+    {"NOT_LEADER_FOR_PARTITION", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "LEADER_NOT_AVAILABLE"}
+)
+"""Produce errors a leader answers before it appends anything (librdkafka's names): after one, the
+request behind it legally meets OUT_OF_ORDER_SEQUENCE_NUMBER (a sequence was skipped), Kafka included."""
+SEQUENCE_GAP = "OUT_OF_ORDER_SEQUENCE_NUMBER"
+_SKIPPED = re.compile(
+    r"ProduceRequest for (.+) \[(\d+)\] with .*skipped sequence numbers"
+    r" .*caused by previous failed request \((\w+),"
+)
+_BUMPED = "bumped epoch to "
+_BUMP_BEGINS = "with in-flight requests: "
+
+
+def skipped_sequence_cause(line: str) -> tuple[str, str] | None:
+    """For librdkafka's ERRSEQ line (an OUT_OF_ORDER_SEQUENCE_NUMBER for a request whose base
+    sequence is past the next one to acknowledge, which it answers by bumping its epoch): the
+    partition ("topic [n]") and the error of its previous failed request. None for any other line."""
+    found = _SKIPPED.search(line)
+    return (f"{found.group(1)} [{found.group(2)}]", found.group(3)) if found else None
+
+
+def legal_gaps(causes: list[tuple[str, str]]) -> bool:
+    """Each partition's chain of skipped-sequence answers starts after a refusal before the append
+    (the requests behind the first gap then meet the gap too: their previous failed request is the
+    first one's OUT_OF_ORDER_SEQUENCE_NUMBER)."""
+    first: dict[str, str] = {}
+    for partition, cause in causes:
+        first.setdefault(partition, cause)
+        if cause not in NOT_APPENDED and cause != SEQUENCE_GAP:
+            return False
+    return bool(first) and all(cause in NOT_APPENDED for cause in first.values())
+
+
+class ClientLog:
+    """librdkafka's log (`logger`, served on `poll`, so on the producing thread): forwarded to the
+    test log when ODRADEK_CHAOS_CLIENT_DEBUG asks for it, and read for epoch bumps and their causes."""
+
+    def __init__(self, on_bump: Callable[[str, bool], None], forward: bool) -> None:
+        self._on_bump = on_bump
+        self._forward = forward
+        self._causes: list[tuple[str, str]] = []
+        self._reason = ""
+
+    def log(self, level: int, fmt: str, *args: object) -> None:
+        line = fmt % args if args else fmt
+        if self._forward:
+            log.log(level, "%s", line)
+        cause = skipped_sequence_cause(line)
+        if cause is not None:
+            self._causes.append(cause)
+        elif _BUMP_BEGINS in line:  # "Beginning partition drain ... epoch bump ... requests: <why>"
+            self._reason = line.rsplit(_BUMP_BEGINS, 1)[-1]
+        elif _BUMPED in line:
+            causes, self._causes, reason, self._reason = self._causes, [], self._reason, ""
+            what = f"{line.split(']: ', 1)[-1]} ({reason or 'no reason logged'}"
+            if causes:
+                what += ", after " + ", ".join(f"{p}: {c}" for p, c in dict.fromkeys(causes))
+            self._on_bump(what + ")", legal_gaps(causes))
 
 
 class ProducerWorkload:
@@ -58,6 +126,9 @@ class ProducerWorkload:
         self.acked_writes: dict[int, list[tuple[float, float]]] = defaultdict(list)
         """partition -> (when the write was handed to the client, when it was acknowledged)."""
         self.errors: dict[str, int] = defaultdict(int)
+        self.unacknowledged: set[Write] = set()
+        """Writes handed to the client and not answered yet (an idempotent producer's epoch bumps
+        renumber these)."""
         self.generations = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -77,9 +148,16 @@ class ProducerWorkload:
             "log_level": 2,
         }
         debug = os.environ.get(CLIENT_DEBUG_ENV)
-        if debug:  # librdkafka's own account (e.g. "eos": epoch bumps and why), into the test's log
+        if config["enable.idempotence"]:  # epoch bumps and why (ClientLog), and more when asked
+            wanted = ",".join(["eos", *(d for d in (debug or "").split(",") if d and d != "eos")])
+            client_log = ClientLog(self._epoch_bumped, forward=bool(debug))
+            config.update({"debug": wanted, "log_level": 7, "logger": client_log})
+        elif debug:  # librdkafka's own account, into the test's log
             config.update({"debug": debug, "log_level": 7, "logger": log})
         return Producer(config)
+
+    def _epoch_bumped(self, reason: str, excused: bool) -> None:
+        self.history.epoch_bumped(set(self.unacknowledged), reason, excused=excused)
 
     def _on_error(self, err: Any) -> None:
         self.errors[err.name()] += 1
@@ -119,6 +197,7 @@ class ProducerWorkload:
         if self._fatal.is_set():
             with contextlib.suppress(Exception):
                 producer.flush(5)
+            self.unacknowledged.clear()  # the old producer's: a new producer's bumps never resend them
             self._fatal.clear()
             self.generations += 1
             producer, name, seq = self._producer(), f"{self.name}-{self.generations}", 0
@@ -134,6 +213,7 @@ class ProducerWorkload:
         except BufferError:
             producer.poll(0.1)
             return producer, name, seq
+        self.unacknowledged.add(write)
         producer.poll(0)
         return producer, name, seq + 1
 
@@ -143,6 +223,7 @@ class ProducerWorkload:
         attempted_at = time.monotonic()
 
         def on_delivery(err: Any, msg: Any) -> None:
+            self.unacknowledged.discard(write)
             if err is None:
                 acked_at = time.monotonic()
                 self.history.ack(write, msg.partition(), msg.offset())

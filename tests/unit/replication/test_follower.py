@@ -228,3 +228,44 @@ def test_a_new_leader_deduplicates_retries_of_batches_above_its_high_watermark(
     )
     info = follower.append_as_leader(fresh, validate_batches(fresh), now_ms=0)
     assert not info.duplicate and info.first_offset == 6
+
+
+def test_a_replica_that_lost_its_tail_and_fetched_it_again_deduplicates_as_the_old_leader(
+    pair: tuple[Partition, Partition],
+) -> None:
+    """The lost-tail fault: a replica restarts with its log cut back past several segment rolls
+    (its producer state reloaded from an older snapshot, which keeps only each producer's last
+    batch), fetches the tail again, then becomes leader: its producer state is the old leader's
+    (the last 5 batches), so retries of any of them are duplicates and the next batch follows."""
+    leader, follower = pair
+    followed = FollowedPartition(follower, 0, FetchState.FETCHING)
+    for seq in range(100):  # about 120 bytes each: several 4 KB segments, a snapshot at each roll
+        write(leader, 1, BatchSpec(producer_id=7, producer_epoch=0, base_sequence=seq))
+    catch_up(leader, followed)
+    segment_bases = [segment.base_offset for segment in follower.log.segments]
+    assert len(segment_bases) >= 3
+    cut = segment_bases[-1] + 3  # past the last roll: the state comes from that roll's snapshot
+    follower.log.truncate_to(cut, now_ms=0)  # what the fault hook does after recovery
+    assert follower.log.log_end_offset == cut
+    followed = FollowedPartition(follower, cut, FetchState.FETCHING)
+    catch_up(leader, followed)
+    kept = follower.log.producer_state.last_entry(7)
+    original = leader.log.producer_state.last_entry(7)
+    assert kept is not None and original is not None
+    assert list(kept.batches) == list(original.batches) and kept.producer_epoch == 0
+    follower.become(state(B2, 1))
+    for seq in range(95, 100):
+        retry = bytearray(
+            build_batch(
+                [(None, b"v" * 50, [], 1000)], BatchSpec(producer_id=7, producer_epoch=0, base_sequence=seq)
+            )
+        )
+        info = follower.append_as_leader(retry, validate_batches(retry), now_ms=0)
+        assert info.duplicate and (info.first_offset, info.last_offset) == (seq, seq)
+    fresh = bytearray(
+        build_batch(
+            [(None, b"v" * 50, [], 1000)], BatchSpec(producer_id=7, producer_epoch=0, base_sequence=100)
+        )
+    )
+    info = follower.append_as_leader(fresh, validate_batches(fresh), now_ms=0)
+    assert not info.duplicate and info.first_offset == 100

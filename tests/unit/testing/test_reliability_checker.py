@@ -146,6 +146,37 @@ def test_duplicates_after_a_client_timeout_alone_pass() -> None:
     assert report.duplicates_after_timeout == [w("a", 6)]
 
 
+def test_duplicates_after_an_excused_client_epoch_bump_are_reported_apart() -> None:
+    """The lost-tail fault (librdkafka issue #4953): the old leader appended a write, replicated it
+    and died before answering; the client, told NOT_LEADER_OR_FOLLOWER and then
+    OUT_OF_ORDER_SEQUENCE_NUMBER by the new leader as it took over, bumped its epoch and sent the
+    write again as epoch 1 sequence 0. Only writes it held unacknowledged at that bump are excused."""
+    h = clean_history()
+    h.attempt(w("a", 5))
+    h.epoch_bumped({w("a", 5)}, "bumped epoch to PID{Id:0,Epoch:1}", excused=True)
+    h.read(0, 5, w("a", 5).encode())  # epoch 0, answer lost with the old leader
+    h.read(0, 6, w("a", 5).encode())  # epoch 1, sequence 0
+    h.ack(w("a", 5), 0, 6)
+    report = check(h)
+    assert report.ok, report.summary()
+    assert report.duplicates_after_epoch_bump == [w("a", 5)]
+    assert report.epoch_bumps == 1
+    assert "duplicates after a client epoch bump 1 (Write(producer='a', seq=5))" in report.summary()
+
+
+def test_duplicates_after_a_bump_not_excused_are_duplicates() -> None:
+    h = clean_history()
+    h.epoch_bumped({w("a", 3)}, "bumped epoch to PID{Id:0,Epoch:1}", excused=False)
+    h.epoch_bumped({w("a", 4)}, "bumped epoch to PID{Id:0,Epoch:2}", excused=True)
+    h.read(0, 5, w("a", 3).encode())  # held at a bump nothing legal explains: a real duplicate
+    h.read(0, 6, w("a", 2).encode())  # acknowledged before any bump: a real duplicate
+    report = check(h)
+    assert report.duplicates == [w("a", 2), w("a", 3)]
+    assert report.duplicates_after_epoch_bump == []
+    assert h.epoch_bumps[0].startswith("NOT EXCUSED: ")
+    assert not report.ok
+
+
 def test_values_nobody_wrote_are_unexpected() -> None:
     h = clean_history()
     h.read(0, 5, b"garbage")
