@@ -323,6 +323,9 @@ class ReplicaFetcher:
                 followed_ = by_key.get((topic_response.topic_id, data.partition_index))
                 if followed_ is None or not self._current(followed_):
                     continue
+                if data.error_code:
+                    tp = followed_.partition.tp
+                    self.session.failed((tp.topic, tp.partition))
                 if data.records and followed_.partition.tp in throttled:
                     self.throttle.follower.record(len(data.records), now)
                 followed_.apply_fetched(

@@ -63,13 +63,14 @@ class FollowerFetchSession:
         self.session_id = 0
         """0: no session (the next fetch is a full one that asks for a new session)."""
         self.epoch = INITIAL_EPOCH
-        self.positions: dict[PartitionKey, FetchPosition] = {}
-        """What the leader's session holds (as of the last answered request)."""
-        self._pending: dict[PartitionKey, FetchPosition] | None = None
+        self.positions: dict[PartitionKey, FetchPosition | None] = {}
+        """What the leader's session holds (as of the last answered request); None: not known
+        (the partition failed there), so it is named again or forgotten, never left out."""
+        self._pending: dict[PartitionKey, FetchPosition | None] | None = None
 
     def build(self, wanted: dict[PartitionKey, FetchPosition]) -> SessionRequest:
         """The next fetch for the partitions in `wanted` (every partition this round fetches)."""
-        self._pending = dict(wanted)
+        self._pending = dict[PartitionKey, FetchPosition | None](wanted)
         if self.session_id == 0 or self.epoch == INITIAL_EPOCH:
             return SessionRequest(self.session_id, INITIAL_EPOCH, list(wanted), [])
         held = self.positions
@@ -98,6 +99,13 @@ class FollowerFetchSession:
         self.epoch = 1 if self.epoch >= INT32_MAX else self.epoch + 1
         self.positions = pending
         return True
+
+    def failed(self, key: PartitionKey) -> None:
+        """The leader answered an error for this partition: its session may not hold it (a topic
+        id it does not know yet is left out of the session), so the next fetch that wants it
+        names it again, and one that does not forgets it."""
+        if key in self.positions:
+            self.positions[key] = None
 
     def reset(self) -> None:
         """The connection broke (a request may or may not have reached the leader): start over

@@ -137,3 +137,23 @@ def test_follower_and_leader_sessions_agree_round_after_round() -> None:
         assert held == {key: w.fetch_offset for key, w in wanted.items()}
         if n in (1, 2, 4):
             assert len(request.send) <= 1  # incremental: only what moved
+
+
+def test_a_partition_the_leader_answered_with_an_error_is_named_again() -> None:
+    """A leader that does not know a topic id yet (a topic just created) answers UNKNOWN_TOPIC_ID
+    and leaves the partition out of its session: the follower must name it again when it fetches
+    it next, even at the same position, or the leader would never read it."""
+    cache = FetchSessionCache()
+    follower = FollowerFetchSession()
+    wanted = {("t", 0): at(0), ("new", 0): at(0)}
+    request = follower.build(wanted)
+    known = {("t", 0): SessionPartition(0, 1 << 20, 3)}  # "new" is unknown there: not in the session
+    ctx = cache.begin(request.session_id, request.session_epoch, known, [])
+    assert ctx.session is not None and follower.on_response(ErrorCode.NO_ERROR, ctx.response_session_id)
+    follower.failed(("new", 0))
+    again = follower.build(wanted)  # the partition's back-off is over: same position as before
+    assert again.send == [("new", 0)] and again.forgotten == []
+    assert follower.on_response(ErrorCode.NO_ERROR, ctx.response_session_id)
+    follower.failed(("new", 0))
+    backing_off = follower.build({("t", 0): at(0)})  # a round without it forgets it
+    assert backing_off.send == [] and backing_off.forgotten == [("new", 0)]
