@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import itertools
 import logging
+import operator
 import random
 import threading
 import time
@@ -95,6 +97,8 @@ if TYPE_CHECKING:
     from odradek.metadata.controller.topics import CreatableTopic, CreateTopicResult
 
 log = logging.getLogger("odradek.broker")
+_STORE_IMAGE = operator.attrgetter("store.image")
+"""A started broker's current cluster image (`Broker.image` without a Python call)."""
 
 
 @contextlib.contextmanager
@@ -254,7 +258,7 @@ class Broker:
             metrics=self.metrics,
         )
         self.quotas = BrokerQuotas(
-            lambda: self.image,
+            functools.partial(_STORE_IMAGE, self),  # `self.image` without two Python calls a request
             self.clock.now_ms,
             window_num=config.int_value("quota.window.num"),
             window_size_s=config.int_value("quota.window.size.seconds"),

@@ -19,13 +19,13 @@ import collections
 import itertools
 import logging
 import struct
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from odradek.broker.api import Chunks
 from odradek.broker.client_session import ClientSession
-from odradek.broker.dispatcher import CloseConnection
+from odradek.broker.dispatcher import CloseConnection, Resumed
 from odradek.broker.frame_reader import FrameError, FrameReader
 from odradek.protocol.file_region import FileRegion, send_buffer, send_region
 from odradek.security.principal import KafkaPrincipal
@@ -175,6 +175,14 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self._abort(str(exc))
             return
         if frames:
+            if (
+                len(frames) == 1
+                and not self.pending
+                and self.busy is None
+                and not (self.closed or self.writing_paused or self.muted)
+            ):
+                self._answer(frames[0])  # the usual case: one request, nothing queued before it
+                return
             if self.pending is _NO_PENDING:
                 self.pending = collections.deque()
             self.pending.extend(frames)
@@ -218,53 +226,73 @@ class KafkaConnection(asyncio.BufferedProtocol):
         # buffer's limit (pause_writing) after about one response.
         out: Chunks = []
         out_bytes = 0
-        while (
-            self.pending
-            and self.busy is None
-            and not self.closed
-            and not self.writing_paused
-            and not self.muted
-        ):
-            frame = self.pending.popleft()
+        pending, session, handle = self.pending, self.session, self.dispatcher.handle
+        host, connection_id = self.client_host, self.connection_id
+        while pending and self.busy is None and not (self.closed or self.writing_paused or self.muted):
+            frame = pending.popleft()
             self.pending_bytes -= len(frame)
             chunks: Chunks | None
-            if self.session.sasl is not None and self.session.sasl.raw_tokens:
+            if session.sasl is not None and session.sasl.raw_tokens:
                 out_bytes = self._flush(out)
                 self._raw_sasl_token(frame)
                 continue
             try:
-                result = self.dispatcher.handle(frame, self.client_host, self.connection_id, self.session)
+                result = handle(frame, host, connection_id, session)
                 if result is None or isinstance(result, list):
                     chunks = result
-                else:
-                    # Run the handler's coroutine here until it first waits (most never do: an
-                    # OffsetCommit appends and answers at once), as asyncio 3.12's eager tasks
-                    # would: no task and no extra trip through the event loop for a request
-                    # answerable now.
+                else:  # the handler waits (the dispatcher ran it up to there): a task finishes it
                     waiting_on = result.send(None)
                     self._flush(out)
-                    resumed = _Resumed(result, waiting_on)
+                    resumed = Resumed(result, waiting_on)
                     self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
                     break
-            except StopIteration as done:  # the coroutine returned without waiting
+            except StopIteration as done:  # it returned without waiting after all
                 chunks = done.value
             except Exception as exc:
                 self._flush(out)
                 self._handler_failed(exc)
                 return
-            session = self.session
             if chunks is not None and not (
                 session.failed_authentication or session.newly_authenticated or session.throttle_ms > 0
             ):
                 out += chunks
-                out_bytes += 4 + _SIZE.unpack_from(cast(bytes, chunks[0]))[0]  # the size prefix
+                out_bytes += 4 + _SIZE.unpack_from(chunks[0])[0]  # type: ignore[arg-type]  # the size prefix
                 if out_bytes >= COALESCE_BYTES:
                     out_bytes = self._flush(out)
                 continue
             out_bytes = self._flush(out)
             self._after_response(chunks)
+            pending = self.pending  # (a failed login replaces it)
         self._flush(out)
         self._update_reading()
+
+    def _answer(self, frame: bytearray) -> None:
+        """`_process` for one request arriving alone with nothing queued (no reading to pause or
+        resume, nothing to gather)."""
+        session = self.session
+        if session.sasl is not None and session.sasl.raw_tokens:
+            self._raw_sasl_token(frame)
+            return
+        chunks: Chunks | None
+        try:
+            result = self.dispatcher.handle(frame, self.client_host, self.connection_id, session)
+            if result is None or isinstance(result, list):
+                chunks = result
+            else:  # the handler waits: it finishes in a task
+                resumed = Resumed(result, result.send(None))
+                self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
+                return
+        except StopIteration as done:
+            chunks = done.value
+        except Exception as exc:
+            self._handler_failed(exc)
+            return
+        if chunks is not None and not (
+            session.failed_authentication or session.newly_authenticated or session.throttle_ms > 0
+        ):
+            self._send(chunks)
+        else:
+            self._after_response(chunks)
 
     def _flush(self, out: Chunks) -> int:
         """Write the answers gathered so far (in order, before anything else is sent); returns 0,
@@ -276,7 +304,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             out.clear()
         return 0
 
-    async def _await_response(self, pending: _Resumed) -> None:
+    async def _await_response(self, pending: Resumed) -> None:
         try:
             chunks = await pending
         except asyncio.CancelledError:
@@ -321,7 +349,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
             if type(c) is FileRegion:
                 break
         else:  # no region (every response but a follower's fetch): one cheap pass
-            transport.writelines(cast(list[bytes | bytearray | memoryview], chunks))
+            transport.writelines(chunks)  # type: ignore[arg-type]  # (no cast: no call, no type built)
             return
         fd = self.socket_fd if transport.get_write_buffer_size() == 0 else -1
         rest: list[bytes | bytearray | memoryview] = []
@@ -451,33 +479,3 @@ class KafkaConnection(asyncio.BufferedProtocol):
 
     def close(self) -> None:
         self._abort("broker shutting down")
-
-
-class _Resumed:
-    """A coroutine already run up to its first wait, as an awaitable a task can finish driving.
-
-    `__await__` hands the task the future the coroutine waits on, then forwards whatever the task
-    sends or throws in (results, cancellation) until the coroutine returns.
-    """
-
-    __slots__ = ("_coro", "_waiting_on")
-
-    def __init__(self, coro: Coroutine[Any, Any, Chunks | None], waiting_on: Any) -> None:
-        self._coro = coro
-        self._waiting_on = waiting_on
-
-    def __await__(self) -> Generator[Any, Any, Chunks | None]:
-        coro, waiting_on = self._coro, self._waiting_on
-        while True:
-            try:
-                sent = yield waiting_on
-            except BaseException as exc:  # cancellation included: the coroutine decides
-                try:
-                    waiting_on = coro.throw(exc)
-                except StopIteration as done:
-                    return done.value  # type: ignore[no-any-return]
-            else:
-                try:
-                    waiting_on = coro.send(sent)
-                except StopIteration as done:
-                    return done.value  # type: ignore[no-any-return]

@@ -24,8 +24,8 @@ import inspect
 import logging
 import struct
 import time
-from collections.abc import Awaitable, Coroutine, Iterable
-from types import CoroutineType
+from collections.abc import Awaitable, Coroutine, Generator, Iterable
+from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from odradek.broker.api import ApiEntry, ApiSpec, Chunks
@@ -33,7 +33,7 @@ from odradek.broker.context import RequestContext
 from odradek.broker.error_response import MESSAGE, error_response
 from odradek.broker.handlers import load_spec, reserve_descriptor
 from odradek.model.errors import ErrorCode
-from odradek.protocol import codec, framing
+from odradek.protocol import codec, framing, primitives
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import api_versions
 from odradek.protocol.primitives import INT32, ProtocolError
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("odradek.broker.dispatcher")
 _SIZE_AND_CORRELATION_ID = struct.Struct(">ii")
+_HEADER_TO_CLIENT_ID = struct.Struct(">hhih")
+"""A request header up to its client id's length: API key, version, correlation id, length."""
 QUOTA_EXEMPT = frozenset({ApiKey.API_VERSIONS, ApiKey.SASL_HANDSHAKE, ApiKey.SASL_AUTHENTICATE})
 """Requests whose time is not charged to ``request_percentage`` (Kafka exempts them too)."""
 
@@ -118,10 +120,14 @@ class Dispatcher:
     ) -> Chunks | Coroutine[Any, Any, Chunks | None] | None:
         """Returns the response chunks (size-prefixed), None for no response, or a coroutine giving them."""
         started = time.perf_counter()
-        try:
-            key, version, correlation_id = framing.peek_header(frame)
-        except ProtocolError as exc:
-            raise CloseConnection(str(exc)) from exc
+        if len(frame) >= _HEADER_TO_CLIENT_ID.size:
+            key, version, correlation_id, client_id_length = _HEADER_TO_CLIENT_ID.unpack_from(frame, 0)
+        else:
+            client_id_length = None
+            try:
+                key, version, correlation_id = framing.peek_header(frame)
+            except ProtocolError as exc:
+                raise CloseConnection(str(exc)) from exc
         if session is not None and session.sasl is not None:
             try:
                 session.sasl.check_request(key, self.ports.clock.now_ms())
@@ -136,7 +142,20 @@ class Dispatcher:
             raise CloseConnection(f"unsupported version {version} of {spec.key.name}")
         forms = self._headers.get((key, version)) or self._header_forms(spec, version)
         try:
-            client_id, pos = framing.read_client_id(frame, forms[0])
+            if client_id_length is not None and 0 <= client_id_length <= len(frame) - 11:
+                # the usual header, read inline: a client id, then (flexible) no tagged fields
+                pos = 10 + client_id_length
+                try:
+                    client_id: str | None = str(frame[10:pos], "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ProtocolError("invalid UTF-8 in string") from exc
+                if forms[0]:
+                    if frame[pos] == 0:
+                        pos += 1
+                    else:
+                        pos = primitives.skip_tagged_fields(frame, pos)
+            else:
+                client_id, pos = framing.read_client_id(frame, forms[0])
             if spec.decode is not None:
                 request = spec.decode(frame, pos, version)
             else:
@@ -160,16 +179,29 @@ class Dispatcher:
             ctx = RequestContext(
                 key, version, correlation_id, client_id, client_host, connection_id, self.ports
             )
+        waiting: Awaitable[Any] | None = None
         try:
             result = spec.handler(ctx, request)
+            if type(result) is CoroutineType:
+                # Run the handler's coroutine here until it first waits (most never do: an
+                # OffsetCommit appends and answers at once), as asyncio 3.12's eager tasks would:
+                # no task, no second coroutine and no extra trip through the event loop for a
+                # request answerable now. Such a handler must not need a current task before it
+                # first waits (no `asyncio.timeout` or `TaskGroup` there).
+                try:
+                    waiting = Resumed(result, result.send(None))
+                except StopIteration as done:
+                    result = done.value
+            elif result is not None and _awaitable(result):
+                waiting = result
         except CloseConnection:
             raise
         except Exception as exc:
             result = self._error_response(spec, ctx, request, exc)
         if session is not None and key not in QUOTA_EXEMPT:
             self.ports.quotas.record_request_time(ctx, time.perf_counter() - started)
-        if type(result) is CoroutineType or (result is not None and inspect.isawaitable(result)):
-            return self._finish_later(spec, ctx, request, result, started, forms[1])
+        if waiting is not None:
+            return self._finish_later(spec, ctx, request, waiting, started, forms[1])
         return self._respond(spec, ctx, request, result, started, forms[1])
 
     async def _finish_later(
@@ -259,3 +291,52 @@ class Dispatcher:
         body = codec.encode_bytes(api_versions.RESPONSE, 0, response)
         head = INT32.pack(correlation_id)
         return [INT32.pack(len(head) + len(body)) + head + body]
+
+
+_AWAITABLE: dict[type, bool] = {}
+"""Per result type (a handler's response class, a Future class): whether it is awaited."""
+
+
+def _awaitable(result: object) -> bool:
+    """`inspect.isawaitable`, asked once per type: it is a type's property, except for generators
+    (a ``types.coroutine`` generator is awaitable, another is not), which are asked each time."""
+    kind = type(result)
+    known = _AWAITABLE.get(kind)
+    if known is None:
+        known = inspect.isawaitable(result)
+        if kind is not GeneratorType:
+            _AWAITABLE[kind] = known
+    return known
+
+
+class Resumed:
+    """A coroutine already run up to its first wait, as an awaitable a task can finish driving.
+
+    `__await__` hands the task the future the coroutine waits on, then forwards whatever the task
+    sends or throws in (results, cancellation) until the coroutine returns.
+    """
+
+    __slots__ = ("_coro", "_waiting_on")
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
+        self._coro = coro
+        self._waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, waiting_on = self._coro, self._waiting_on
+        while True:
+            try:
+                sent = yield waiting_on
+            except GeneratorExit:  # closed unfinished (as `yield from` would: close, not throw)
+                coro.close()
+                raise
+            except BaseException as exc:  # cancellation included: the coroutine decides
+                try:
+                    waiting_on = coro.throw(exc)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    waiting_on = coro.send(sent)
+                except StopIteration as done:
+                    return done.value

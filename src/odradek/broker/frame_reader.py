@@ -102,6 +102,11 @@ class FrameReader:
             if self._reuse:
                 self._last_big = big
             return [big]
+        if not self._partial and nbytes >= 4:
+            # the usual case: exactly one whole request in this read
+            (size,) = _SIZE.unpack_from(self._scratch, 0)
+            if size + 4 == nbytes and size <= self._max:
+                return [bytearray(self._scratch[4:nbytes])]
         received = self._scratch[:nbytes]
         if self._partial:
             self._partial += received
@@ -128,15 +133,18 @@ class FrameReader:
         frames: list[bytearray] = []
         pos = 0
         end = len(data)
+        maximum, unpack, append = self._max, _SIZE.unpack_from, frames.append
         while end - pos >= 4:
-            (size,) = _SIZE.unpack_from(data, pos)
-            if size < 0 or size > self._max:
-                raise FrameError(f"invalid request size {size} (socket.request.max.bytes={self._max})")
-            if end - pos - 4 >= size:
-                frame = data[pos + 4 : pos + 4 + size]
-                frames.append(frame if isinstance(frame, bytearray) else bytearray(frame))
-                pos += 4 + size
+            (size,) = unpack(data, pos)
+            if size < 0 or size > maximum:
+                raise FrameError(f"invalid request size {size} (socket.request.max.bytes={maximum})")
+            start = pos + 4
+            pos = start + size
+            if pos <= end:
+                # a slice of `_partial` is a bytearray of its own; one of the scratch, a view
+                append(data[start:pos] if own else bytearray(data[start:pos]))  # type: ignore[arg-type]
                 continue
+            pos = start - 4
             if size + 4 > SCRATCH_SIZE:
                 # Large frame: move what we have into its own buffer and fill the rest in place.
                 big = self._reused(min(size, self._big_initial)) or bytearray(min(size, self._big_initial))

@@ -54,6 +54,7 @@ class BrokerQuotas:
         self._source: object = None
 
     def _refresh(self) -> None:
+        """(Asked on every request: a look at the image, nothing more while its quotas stay.)"""
         quotas = self._image().security.client_quotas
         if quotas is self._source:
             return
@@ -107,7 +108,7 @@ class BrokerQuotas:
 
     def record_request_time(self, ctx: RequestContext, seconds: float) -> int:
         self._refresh()
-        if not self.request_manager.enabled:
+        if not self.request_manager.quotas:  # (`enabled` without the property call: every request)
             return 0
         percent_seconds = seconds * 100.0
         throttle = self.request_manager.record(*self._who(ctx), percent_seconds, self._now_ms())

@@ -72,6 +72,25 @@ def test_bad_sizes_are_refused(size: int) -> None:
         feed(reader, struct.pack(">i", size) + b"x" * 10, 1000)
 
 
+@pytest.mark.parametrize("size", [101, 4000])
+def test_a_whole_frame_in_one_read_above_the_limit_is_refused(size: int) -> None:
+    """(One whole frame per read is the reader's shortcut; the limit holds there too.)"""
+    reader = FrameReader(max_request_size=100)
+    with pytest.raises(FrameError):
+        feed(reader, frame(b"z" * size), 1 << 20)
+
+
+def test_a_whole_frame_per_read_after_a_partial_one() -> None:
+    reader = FrameReader(max_request_size=1000)
+    first, second, third = frame(b"a" * 10), frame(b"b" * 20), frame(b"")
+    assert feed(reader, first, 1 << 20) == [b"a" * 10]
+    assert feed(reader, second[:3], 1 << 20) == []  # not even the size yet
+    assert feed(reader, second[3:], 1 << 20) == [b"b" * 20]
+    assert feed(reader, third, 1 << 20) == [b""]
+    assert feed(reader, third + third[:2], 1 << 20) == [b""]
+    assert feed(reader, third[2:] + first, 1 << 20) == [b"", b"a" * 10]
+
+
 def test_size_at_limit_is_accepted() -> None:
     reader = FrameReader(max_request_size=100)
     assert feed(reader, frame(b"y" * 100), 7) == [b"y" * 100]
