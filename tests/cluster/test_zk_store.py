@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from kazoo.client import KazooClient
@@ -256,26 +256,122 @@ def test_a_failed_read_is_tried_again_without_waiting_for_another_change(
 ) -> None:
     one, two = open_store(), open_store()
     failures = [failure("the read failed")]
-    read_tree = two._read_tree
+    read_nodes = two._read_nodes
 
-    def failing_once() -> tuple[dict[str, Znode], dict[str, int]]:
-        nodes, versions = read_tree()
-        if failures and "/brokers/topics/orders" in nodes:  # the first read that would see the change
+    def failing_once(paths: Sequence[str]) -> None:
+        if failures and "/brokers/topics/orders" in paths:  # the read of the change
             raise failures.pop()
-        return nodes, versions
+        read_nodes(paths)
 
     with two._lock:  # no read in flight (one started before the patch could see the change)
-        monkeypatch.setattr(two, "_read_tree", failing_once)
+        monkeypatch.setattr(two, "_read_nodes", failing_once)
     one.apply(topic_batch("orders", 0))  # one change, one watch event: two's read of it fails
     wait_for(lambda: two.image.topic("orders") is not None, timeout=15)
     assert failures == []
 
 
-def test_a_read_that_a_transaction_straddled_is_read_again(
+class CountingReads:
+    """Counts the read requests a store sends ZooKeeper (a wrapper around its kazoo client's calls)."""
+
+    READS = ("get", "get_async", "get_children", "get_children_async", "exists", "exists_async")
+
+    def __init__(self, store: ZooKeeperMetadataStore, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.paths: list[str] = []
+        for name in self.READS:
+            monkeypatch.setattr(store._client, name, self._counted(getattr(store._client, name)))
+
+    def _counted(self, real: Callable[..., object]) -> Callable[..., object]:
+        def call(path: str, *args: object, **kwargs: object) -> object:
+            self.paths.append(path)
+            return real(path, *args, **kwargs)
+
+        return call
+
+
+def test_a_change_to_one_topic_reads_only_what_it_changed(
     open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Another broker's ISR change on a cluster of 30 topics: the store reads the change list and
+    the one partition state it names, not every znode of the tree; its own change reads nothing."""
+    one, two = open_store(), open_store()
+    image = one.apply(BOOT)
+    for n in range(30):
+        image = one.apply(topic_batch(f"t{n}", n))
+    wait_for(lambda: two.image == image)
+    with two._lock:  # no read in flight
+        reads = CountingReads(two, monkeypatch)
+    image = one.apply([PartitionChangeRecord(uuid.UUID(int=8), 0, isr=(BrokerId(1),), leader=BrokerId(1))])
+    wait_for(lambda: two.image == image)
+    time.sleep(0.3)  # any read still to come
+    state = "/brokers/topics/t7/partitions/0/state"
+    assert set(reads.paths) == {"/odradek/changes", state} and len(reads.paths) <= 6, reads.paths
+    reads.paths.clear()
+    two.apply([PartitionChangeRecord(uuid.UUID(int=9), 0, leader=BrokerId(1))])
+    time.sleep(0.3)
+    assert [p for p in reads.paths if p != "/odradek/changes"] == []
+
+
+def test_versions_skipped_between_two_watch_events_read_the_whole_tree(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, two = open_store(), open_store()
+    one.apply(BOOT)
+    with two._lock:  # two changes while two cannot read: its next read is two versions behind
+        one.apply(topic_batch("orders", 0))
+        image = one.apply(topic_batch("payments", 1))
+        reads = CountingReads(two, monkeypatch)
+        two._catch_up()
+    assert two.image == image
+    assert "/brokers/topics" in reads.paths  # a read of the whole tree
+
+
+def test_a_transaction_committed_during_a_read_of_changes_is_read_too(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading one change's znodes while the next transaction commits can see half of that one
+    (here orders/0 of the next transaction, payments/0 of the last): never published; the next
+    transaction's znodes are read too first."""
+    one, two = open_store(), open_store()
+    one.apply(BOOT)
+    one.apply(topic_batch("orders", 0))
+    image = one.apply(topic_batch("payments", 1))
+    wait_for(lambda: two.image == image)
+    heard = Heard()
+    two.subscribe(heard)
+    orders, payments = uuid.UUID(int=1), uuid.UUID(int=2)
+    read_nodes = two._read_nodes
+
+    def straddled_once(paths: Sequence[str]) -> None:
+        if not straddled:  # the next transaction commits before this read of the last one
+            straddled.append(
+                one.apply(
+                    [
+                        PartitionChangeRecord(orders, 0, leader=BrokerId(1)),
+                        PartitionChangeRecord(payments, 0, leader=BrokerId(1)),
+                    ]
+                )
+            )
+        read_nodes(paths)
+
+    straddled: list[ClusterImage] = []
+    with two._lock:
+        monkeypatch.setattr(two, "_read_nodes", straddled_once)
+        one.apply([PartitionChangeRecord(orders, 0, leader=BrokerId(1))])
+        two._catch_up()
+    assert straddled and two.image == straddled[0]
+    for change in heard.changes[1:]:
+        o, p = change.after.topic("orders"), change.after.topic("payments")
+        assert o is not None and p is not None
+        assert (o.partitions[0].partition_epoch, p.partitions[0].partition_epoch) in {(0, 0), (1, 0), (2, 1)}
+
+
+@pytest.mark.parametrize("straddling", [1, 2])
+def test_a_read_that_a_transaction_straddled_is_read_again(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch, straddling: int
+) -> None:
     """The tree is read level by level: a transaction committed meanwhile would show half of itself.
-    Such a read (`/odradek/changes` moved under it) is read again before anything is published."""
+    After such a read (`/odradek/changes` moved under it) the znodes that transaction names are read
+    again before anything is published; after two, the whole tree is read again."""
     one, two = open_store(), open_store()
     reads: list[int] = []
     read_tree = two._read_tree
@@ -284,14 +380,16 @@ def test_a_read_that_a_transaction_straddled_is_read_again(
         nodes, versions = read_tree()
         reads.append(1)
         if len(reads) == 1:
-            one.apply(topic_batch("late", 0))  # committed after this read saw the tree
+            for n in range(straddling):
+                one.apply(topic_batch(f"late{n}", n))  # committed after this read saw the tree
         return nodes, versions
 
     with two._lock:  # no read in flight
         monkeypatch.setattr(two, "_read_tree", straddled_once)
         two._refresh()
-        assert len(reads) == 2
-        assert two.image.topic("late") is not None  # from this refresh, not a later watch's
+        assert len(reads) == straddling
+        assert two.image == one.image  # from this refresh, not a later watch's
+        assert two._changes_version is not None  # whole: the next change is read by its list
 
 
 def test_a_request_never_answered_does_not_hold_the_reader_forever(

@@ -6,8 +6,9 @@ in its own task:
 
 * when the image has no controller (no `/controller` znode: the last one's session ended), it tries
   to become controller (`elect_controller`: an ephemeral `/controller` and the next epoch, in one
-  ZooKeeper transaction; when another broker wins, the transaction fails and this broker stays a
-  follower);
+  ZooKeeper transaction with the leader elections the change needs (a controller that died as a
+  broker left its partitions without a leader); when another broker wins, the transaction fails
+  and this broker stays a follower);
 * when this broker is the controller, it applies `elect_leaders` (leaders of partitions whose
   leader is gone, offline followers out of the ISR) after every change, so a broker's death moves
   its leaderships within its ZooKeeper session timeout;
@@ -37,6 +38,7 @@ from odradek.metadata.controller.leader_election import (
     imbalanced_leaderships,
 )
 from odradek.metadata.controller.result import ApiError, ControllerResult
+from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import MetadataChange
@@ -157,14 +159,31 @@ class ClusterController:
         if image.controller_id != self.node_id:
             if image.controller_id >= 0:
                 return
-            won = await self._run_controller(lambda img: elect_controller(img, self.node_id))
-            if not won:
+            elected = await self._run_controller(
+                lambda img: _elect_controller_and_leaders(img, self.node_id, self.static)
+            )
+            if elected is None:
                 return
             log.info("broker %d is the controller (epoch %d)", self.node_id, self._image().controller_epoch)
-        moved = await self._run_controller(lambda img: _if_controller(img, self.node_id, self.static))
+            moved = elected
+        else:
+            moved = await self._run_controller(lambda img: _if_controller(img, self.node_id, self.static))
         if moved:
             self.elections += moved
             log.info("controller %d elected %d new partition leader(s)", self.node_id, moved)
+
+
+def _elect_controller_and_leaders(
+    image: ClusterImage, me: BrokerId, static: StaticBrokerConfig
+) -> ControllerResult[int | None]:
+    """`me` becomes the controller and elects the leaders the last controller left to elect (the
+    partitions of the broker whose session ended with the controller's) in ONE change: one
+    ZooKeeper transaction, one read on every other broker. None: another broker is the controller."""
+    won = elect_controller(image, me)
+    if not won.response:
+        return ControllerResult((), None)
+    leaders = elect_leaders(replay(image, won.records), static)
+    return ControllerResult((*won.records, *leaders.records), leaders.response)
 
 
 def _if_controller_elect(

@@ -40,11 +40,14 @@ from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import PartitionChangeRecord
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import MetadataConflictError, MetadataStore
+from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
 from odradek.replication.isr import IsrChange
 
 log = logging.getLogger("odradek.broker.isr")
 CONFLICT_RETRIES = 3
+PARKED_CHECK_S = 0.5
+"""How often a change held for a follower's broker to be live again is checked."""
 MAX_BATCH = 500
 """ISR changes per store write (one ZooKeeper transaction: a few hundred bytes each, far below its
 1 MB request limit)."""
@@ -63,6 +66,19 @@ def stale(image: ClusterImage, change: IsrChange) -> str | None:
     if not set(change.isr) <= set(registration.replicas) or change.leader not in change.isr:
         return f"ISR {change.isr} is not a subset of the replicas with the leader"
     return None
+
+
+def ineligible(image: ClusterImage, change: IsrChange) -> BrokerId | None:
+    """A follower `change` adds to the ISR whose broker is not live (not registered: its session
+    ended; or fenced), which Kafka refuses as INELIGIBLE_REPLICA (KIP-841), even while it still
+    fetches (a broker cut from ZooKeeper but not from its leaders). Were it written, the controller
+    would take it out again (an offline follower) and the leader put it back, a ZooKeeper write
+    each (and a read on every broker), without end."""
+    topic = image.topics_by_id.get(change.topic_id)
+    registration = None if topic is None else topic.partitions.get(change.tp.partition)
+    if registration is None:
+        return None
+    return next((r for r in change.isr if r not in registration.isr and not image.is_live(r)), None)
 
 
 def isr_change_record(
@@ -98,11 +114,16 @@ class StoreIsrWriter:
         self._lock = lock
         self._refused = refused
         self._pending: dict[TopicPartition, IsrChange] = {}
-        self._writing: asyncio.Future[list[IsrChange]] | None = None
+        self._writing: asyncio.Future[tuple[list[IsrChange], list[IsrChange]]] | None = None
+        self._parked: dict[TopicPartition, IsrChange] = {}
+        """Changes adding a follower whose broker is not live: neither written nor refused (the
+        leader would propose them again at its follower's next fetch) until it is live again."""
+        self._parked_check: asyncio.TimerHandle | None = None
         self._failing = False
         """The last write failed (ZooKeeper unreachable): said once, until one succeeds again."""
 
     def submit(self, change: IsrChange) -> None:
+        self._parked.pop(change.tp, None)
         self._pending[change.tp] = change  # a newer proposal for the partition replaces an unsent one
         if self._writing is None:
             self._start(asyncio.get_running_loop())
@@ -114,30 +135,55 @@ class StoreIsrWriter:
         self._writing = loop.run_in_executor(None, self._write, batch)
         self._writing.add_done_callback(self._written)
 
-    def _written(self, future: asyncio.Future[list[IsrChange]]) -> None:
-        """On the event loop: report refusals, then send what was proposed meanwhile."""
+    def _written(self, future: asyncio.Future[tuple[list[IsrChange], list[IsrChange]]]) -> None:
+        """On the event loop: report refusals, hold the changes waiting for a broker to be live,
+        then send what was proposed meanwhile."""
         self._writing = None
+        loop = future.get_loop()
         try:
-            refused = future.result()  # always retrieved: a failure here must not go unread
+            refused, parked = future.result()  # always retrieved: a failure here must not go unread
         except Exception:
             log.exception("writing ISR changes failed")
-            refused = []
+            refused, parked = [], []
         for change in refused:
             self._refused(change)
+        for change in parked:
+            if change.tp not in self._pending:
+                self._parked[change.tp] = change
+        if self._parked and self._parked_check is None:
+            self._parked_check = loop.call_later(PARKED_CHECK_S, self._check_parked, loop)
         if self._pending:
-            self._start(future.get_loop())
+            self._start(loop)
 
-    def _write(self, batch: list[IsrChange]) -> list[IsrChange]:
-        """In a worker thread: store what is still valid of `batch` in one change; returns the refused."""
+    def _check_parked(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Send again the held changes whose brokers are live again (or that went stale: refused)."""
+        self._parked_check = None
+        image = self._store.image
+        for tp, change in list(self._parked.items()):
+            if ineligible(image, change) is None or stale(image, change) is not None:
+                del self._parked[tp]
+                self._pending.setdefault(tp, change)
+        if self._pending and self._writing is None:
+            self._start(loop)
+        if self._parked:
+            self._parked_check = loop.call_later(PARKED_CHECK_S, self._check_parked, loop)
+
+    def _write(self, batch: list[IsrChange]) -> tuple[list[IsrChange], list[IsrChange]]:
+        """In a worker thread: store what is still valid of `batch` in one change; returns the
+        refused and the held (a follower's broker not live) changes."""
         refused: list[tuple[IsrChange, str]] = []
+        parked: list[IsrChange] = []
         stored: list[IsrChange] = []
         try:
             with self._lock:
                 for _ in range(CONFLICT_RETRIES):
                     image = self._store.image
-                    refused, wanted, records = [], [], []
+                    refused, wanted, records, parked = [], [], [], []
                     for change in batch:
                         reason = stale(image, change)
+                        if reason is None and ineligible(image, change) is not None:
+                            parked.append(change)
+                            continue
                         record = (
                             None if reason is not None else isr_change_record(image, self._static, change)
                         )
@@ -165,7 +211,7 @@ class StoreIsrWriter:
                     exc,
                 )
             self._failing = True
-            return []
+            return [], []
         if self._failing:
             log.info("ISR changes are written again")
         self._failing = False
@@ -173,4 +219,12 @@ class StoreIsrWriter:
             log.info("ISR of %s is now %s", change.tp, change.isr)
         for change, reason in refused:
             log.info("ISR change of %s to %s refused: %s", change.tp, change.isr, reason)
-        return [change for change, _ in refused]
+        for change in parked:
+            if change.tp not in self._parked:
+                log.info(
+                    "ISR change of %s to %s held: broker %s is not live (not registered or fenced)",
+                    change.tp,
+                    change.isr,
+                    ineligible(image, change),
+                )
+        return [change for change, _ in refused], parked

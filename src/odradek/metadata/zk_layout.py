@@ -17,8 +17,12 @@ knows `zookeeper-shell` finds their way), with JSON of the same shape plus the f
 /config/brokers/<id>|<default>                   {"version":1,"config":{...}}
 /latest_producer_id_block                        {"version":1,"broker":-1,"block_start","block_end"}
 /odradek/security                                {"version":1,"records":[...]}  (ACLs, SCRAM, quotas)
-/odradek/changes                                 (empty; touched by every change, so one watch hears all)
+/odradek/changes                                 {"version":1,"paths":[...]}  (set by every change)
 ```
+
+Every transaction also sets `/odradek/changes` to the paths it wrote (`change_list`), so one watch
+hears every change and a reader one version behind reads only those znodes (`changed_paths`); a list
+too long for one znode is written empty, which tells readers to read the whole tree.
 
 A topic whose partitions are not all readable (a reader between two of a change's reads) is left
 out until it is whole. Data carry no timestamps, so the same image always gives the same bytes and
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +66,9 @@ PRODUCER_IDS = "/latest_producer_id_block"
 SECURITY = "/odradek/security"
 CHANGES = "/odradek/changes"
 DEFAULT_BROKER_RESOURCE = "<default>"
+
+CHANGE_LIST_MAX_BYTES = 64 << 10
+"""A change list longer than this is written empty (readers then read the whole tree)."""
 
 PARENTS = ("/cluster", "/brokers", BROKER_IDS, TOPICS, "/config", TOPIC_CONFIGS, BROKER_CONFIGS, "/odradek")
 """Persistent parents every store creates when it opens (never part of a change)."""
@@ -165,6 +172,25 @@ def znodes_of(image: ClusterImage) -> dict[str, Znode]:
     if security:
         nodes[SECURITY] = Znode(_json({"version": 1, "records": [record_to_json(r) for r in security]}))
     return nodes
+
+
+def change_list(paths: Iterable[str]) -> bytes:
+    """What a transaction writes into `/odradek/changes`: the paths it created, updated or deleted."""
+    data = _json({"version": 1, "paths": sorted(set(paths))})
+    return data if len(data) <= CHANGE_LIST_MAX_BYTES else b""
+
+
+def changed_paths(data: bytes | None) -> list[str] | None:
+    """The paths a change list names; None when it names none we can trust (empty: too long, or
+    written by a store that did not list its paths) — then only a read of the whole tree is safe."""
+    try:
+        value = json.loads(data or b"")
+    except ValueError:
+        return None
+    paths = value.get("paths") if isinstance(value, dict) else None
+    if not isinstance(paths, list) or not all(isinstance(p, str) and p.startswith("/") for p in paths):
+        return None
+    return paths
 
 
 def _load(data: bytes) -> Any:

@@ -8,8 +8,9 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   the znode exists), and updates and deletions each checked against the znode version this store
   last read (compare-and-set). If anyone changed one of those znodes meanwhile, nothing is written,
   the store reads ZooKeeper again and `apply` raises `MetadataConflictError`; the caller computes its
-  change again on the fresh image (the broker's controller loop does). Every transaction also
-  touches `/odradek/changes`, so one watch hears every change.
+  change again on the fresh image (the broker's controller loop does). Every transaction also sets
+  `/odradek/changes` to the list of paths it wrote, so one watch hears every change and tells what
+  to read.
 * Broker registrations (`/brokers/ids/<id>`) and `/controller` are ephemeral: they belong to the
   ZooKeeper session of the store that wrote them, and vanish with it (a broker that dies leaves the
   cluster within its session timeout). After a session expiry the store registers its broker again
@@ -20,14 +21,20 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   before the expiry, and a broker that read the tree while the others were still registering
   would keep a cluster without them).
 * Other brokers' changes: watches on `/odradek/changes`, `/brokers/ids` and `/controller` wake a
-  reader thread, which reads the whole tree again (pipelined, level by level; a read during which
-  `/odradek/changes` moved saw part of a transaction and is read again), rebuilds the image with
-  `zk_layout.image_of`, and publishes it if it differs, as the records that take the last image
-  there replayed on it (so the new image shares every unchanged topic with the last one). The store
-  publishes its own writes itself, inside `apply` (ADR 0004), and the watch that follows finds
-  nothing new. A read or re-registration that fails is tried again after `RETRY_S` (doubling up
-  to `RETRY_MAX_S`) without waiting for another change, which might never come; a reconnection
-  always reads again.
+  reader thread, which reads only what changed: when `/odradek/changes` is one version past the
+  last one this store knows, the znodes its list names (pipelined, one round trip); after a
+  `/brokers/ids` or `/controller` event (an ephemeral znode vanishing with its session touches
+  nothing else), the registrations and the controller. A read during which `/odradek/changes`
+  moved may have seen part of the next transaction: the next transaction's paths are read too
+  before anything is published, so an image is never published half-applied. When versions were
+  skipped (several changes between two watch events), the list is empty (too long) or after a
+  reconnection, the whole tree is read (level by level, again until no transaction straddled it).
+  The image is rebuilt from the znodes read (`zk_layout.image_of`) and published if it differs,
+  as the records that take the last image there replayed on it (so the new image shares every
+  unchanged topic with the last one). The store publishes its own writes itself, inside `apply`
+  (ADR 0004), and records them as read, so the watch that follows reads nothing. A read or
+  re-registration that fails is tried again after `RETRY_S` (doubling up to `RETRY_MAX_S`)
+  without waiting for another change, which might never come; the retry reads the whole tree.
 
 Blocking (kazoo's synchronous calls): the broker calls `apply` from a worker thread.
 """
@@ -63,6 +70,8 @@ from odradek.metadata.zk_layout import (
     CONTROLLER_EPOCH,
     PARENTS,
     Znode,
+    change_list,
+    changed_paths,
     diff,
     image_of,
     znodes_of,
@@ -99,7 +108,16 @@ class ZooKeeperMetadataStore:
         self._lock = threading.RLock()
         self._image = ClusterImage.EMPTY
         self._nodes: dict[str, Znode] = {}
+        """The znodes the current image is made of (what `apply` diffs against)."""
+        self._read: dict[str, Znode] = {}
+        """Every znode as this store last read or wrote it (the image is rebuilt from these)."""
         self._versions: dict[str, int] = {}
+        self._changes_version: int | None = None
+        """The `/odradek/changes` version `_read` is at (None: unknown, read the whole tree)."""
+        self._read_ephemerals = False
+        """A `/brokers/ids` or `/controller` watch fired: read the registrations and the controller."""
+        self._read_all = False
+        """A reconnection or a failed read: read the whole tree next."""
         self._version = 0
         self._publishers = Publishers()
         self._own_ephemerals: dict[str, bytes] = {}
@@ -133,7 +151,7 @@ class ZooKeeperMetadataStore:
         store = cls(client, connect, request_timeout_s=session_timeout_ms / 1000)
         client.add_listener(store._on_state)
         client.DataWatch(CHANGES, store._on_data)
-        client.DataWatch(CONTROLLER, store._on_data)
+        client.DataWatch(CONTROLLER, store._on_controller)
         client.ChildrenWatch(BROKER_IDS, store._on_children)
         with store._lock:
             store._refresh()
@@ -208,7 +226,7 @@ class ZooKeeperMetadataStore:
         if CONTROLLER_EPOCH in self._versions and CONTROLLER_EPOCH not in touched:
             # fenced by the controller epoch this store last saw (Kafka's controller epoch zkVersion check)
             txn.check(CONTROLLER_EPOCH, self._versions[CONTROLLER_EPOCH])
-        txn.set_data(CHANGES, b"")
+        txn.set_data(CHANGES, change_list(touched))
         try:
             results = self._wait(txn.commit_async())
         except (KazooException, KazooTimeoutError) as e:
@@ -229,7 +247,20 @@ class ZooKeeperMetadataStore:
             raise MetadataConflictError(f"the metadata changed meanwhile ({type(first).__name__}); try again")
         ops = [*(("c", p, n) for p, n in change.create), *(("u", p, n) for p, n in change.update)]
         ops += [("d", p, None) for p in change.delete]
+        changes = results[-1]
+        # the change right after the last one read: what ZooKeeper now holds is what was read plus
+        # this change, so the watch it fires reads nothing (else the reader reads the whole tree)
+        in_step = (
+            isinstance(changes, ZnodeStat)
+            and self._changes_version is not None
+            and changes.version == self._changes_version + 1
+        )
         for (kind, path, node), result in zip(ops, results, strict=False):
+            if in_step:
+                if node is not None:
+                    self._read[path] = node
+                else:
+                    self._read.pop(path, None)
             if kind == "c":
                 self._versions[path] = 0
                 if node is not None and node.ephemeral and path.startswith(BROKER_IDS + "/"):
@@ -242,14 +273,89 @@ class ZooKeeperMetadataStore:
             else:
                 self._versions.pop(path, None)
                 self._own_ephemerals.pop(path, None)
+        if in_step:
+            self._changes_version = self._versions[CHANGES] = changes.version
 
     # --- reading -----------------------------------------------------------------------------------
 
     def _refresh(self) -> None:
-        """Read the tree, rebuild the image, publish it if it changed (holding the lock)."""
-        nodes, versions = self._read_snapshot()
-        image = image_of({p: n.data for p, n in nodes.items()})
-        self._versions = versions
+        """Read the whole tree, rebuild the image, publish it if it changed (holding the lock)."""
+        self._read_all = self._read_ephemerals = False
+        self._read_snapshot()
+        self._publish_read()
+
+    def _catch_up(self) -> None:
+        """Read what changed since the last read, publish the image if it changed (holding the lock)."""
+        if self._read_all or self._changes_version is None or not self._read_changes():
+            self._refresh()
+        else:
+            self._publish_read()
+
+    def _read_changes(self) -> bool:
+        """Bring `_read` to the current `/odradek/changes` version by reading only the znodes the
+        changes since the last read name. False when that cannot be done (versions skipped, a list
+        missing): the caller reads the whole tree."""
+        for _ in range(SNAPSHOT_READS):
+            ephemerals, self._read_ephemerals = self._read_ephemerals, False
+            try:
+                data, stat = self._wait(self._client.get_async(CHANGES))
+            except NoNodeError:
+                return False
+            known = self._changes_version
+            assert known is not None
+            paths: list[str] = []
+            if stat.version == known + 1:
+                listed = changed_paths(data)
+                if listed is None:
+                    return False
+                paths = listed
+            elif stat.version != known:
+                return False
+            if ephemerals:
+                paths += self._ephemeral_paths()
+            self._read_nodes(paths)
+            self._read[CHANGES] = Znode(data or b"")
+            self._changes_version = self._versions[CHANGES] = stat.version
+            after = self._wait(self._client.exists_async(CHANGES))
+            if after is not None and after.version == stat.version:
+                return True
+            # a transaction committed during the read, which may have seen part of it: its paths
+            # are read too (the next round) before anything is published
+        return False
+
+    def _ephemeral_paths(self) -> list[str]:
+        """The registrations and the controller (ephemeral: they vanish without a change list);
+        registrations no longer listed are dropped from `_read` here."""
+        try:
+            ids = set(self._wait(self._client.get_children_async(BROKER_IDS)))
+        except NoNodeError:
+            ids = set()
+        for path in [p for p in self._read if p.startswith(BROKER_IDS + "/")]:
+            if path.rsplit("/", 1)[1] not in ids:
+                self._read.pop(path, None)
+                self._versions.pop(path, None)
+        return [CONTROLLER, CONTROLLER_EPOCH, *(f"{BROKER_IDS}/{i}" for i in sorted(ids))]
+
+    def _read_nodes(self, paths: Sequence[str]) -> None:
+        """Read these znodes (pipelined) into `_read`; a missing one is dropped with what was under it."""
+        pending = [(p, self._client.get_async(p)) for p in dict.fromkeys(paths)]
+        gone: list[str] = []
+        for path, answer in pending:
+            try:
+                data, stat = self._wait(answer)
+            except NoNodeError:
+                gone.append(path)
+                continue
+            self._read[path] = Znode(data or b"", stat.ephemeralOwner != 0)
+            self._versions[path] = stat.version
+        if gone:
+            prefixes = tuple(p + "/" for p in gone)
+            for path in [p for p in self._read if p in gone or p.startswith(prefixes)]:
+                self._read.pop(path, None)
+                self._versions.pop(path, None)
+
+    def _publish_read(self) -> None:
+        image = image_of({p: n.data for p, n in self._read.items()})
         self._nodes = znodes_of(image)
         if image != self._image:
             before = self._image
@@ -268,18 +374,24 @@ class ZooKeeperMetadataStore:
             self._version += 1
             self._publishers.publish(MetadataChange(before, image, records, self._version))
 
-    def _read_snapshot(self) -> tuple[dict[str, Znode], dict[str, int]]:
-        """The tree as one moment saw it. A read goes level by level, so a transaction committed in
-        between would show half of itself (a topic without its partitions' state, a partition state
-        of another leader epoch than its assignment). Every transaction touches `/odradek/changes`:
-        a read during which that znode's version moved is read again (at most `SNAPSHOT_READS`
-        times; the last read is taken as it is, and the watch its change fired reads again)."""
-        for _ in range(SNAPSHOT_READS - 1):
-            nodes, versions = self._read_tree()
-            stat = self._wait(self._client.exists_async(CHANGES))
-            if stat is None or versions.get(CHANGES) == stat.version:
-                return nodes, versions
-        return self._read_tree()
+    def _read_snapshot(self) -> None:
+        """Read the tree into `_read` as one moment saw it. A read goes level by level, so a
+        transaction committed in between would show half of itself (a topic without its partitions'
+        state, a partition state of another leader epoch than its assignment). Every transaction
+        sets `/odradek/changes`: the read starts at its version, and when one transaction committed
+        during the read, the znodes it names are read again (`_read_changes`), which makes the read
+        whole at that transaction. More than one: the tree is read again (at most `SNAPSHOT_READS`
+        times; the last read is taken as it is, not whole, and the next one reads the tree again)."""
+        for _ in range(SNAPSHOT_READS):
+            start = self._wait(self._client.exists_async(CHANGES))
+            self._read, self._versions = self._read_tree()
+            if start is None:  # a tree without the changes znode: nothing to compare with
+                self._changes_version = None
+                return
+            self._changes_version = self._versions[CHANGES] = start.version
+            if self._read_changes():
+                return
+        self._changes_version = None
 
     def _read_tree(self) -> tuple[dict[str, Znode], dict[str, int]]:
         nodes: dict[str, Znode] = {}
@@ -324,11 +436,11 @@ class ZooKeeperMetadataStore:
                 try:
                     if self._client.connected:
                         self._register_again()
-                        self._refresh()
+                        self._catch_up()
                     self._retry_pending = False
                     delay = RETRY_S
                 except Exception as exc:  # never let the reader die: a dead reader is a stale image
-                    self._retry_pending = True
+                    self._retry_pending = self._read_all = True
                     log.warning(
                         "reading the metadata from ZooKeeper at %s failed (%r); trying again in %g s",
                         self._connect,
@@ -357,7 +469,7 @@ class ZooKeeperMetadataStore:
         for path, data in self._own_ephemerals.items():
             txn = self._client.transaction()
             txn.create(path, data, ephemeral=True)
-            txn.set_data(CHANGES, b"")
+            txn.set_data(CHANGES, change_list([path]))
             results = self._wait(txn.commit_async())
             if not any(isinstance(r, Exception) for r in results):
                 log.warning("ZooKeeper session expired; registered %s again", path)
@@ -377,12 +489,21 @@ class ZooKeeperMetadataStore:
         self._dirty.set()
         return not self._closed
 
+    def _on_controller(
+        self, data: bytes | None, stat: ZnodeStat | None, event: WatchedEvent | None = None
+    ) -> bool:
+        self._read_ephemerals = True
+        self._dirty.set()
+        return not self._closed
+
     def _on_children(self, children: list[str]) -> bool:
+        self._read_ephemerals = True
         self._dirty.set()
         return not self._closed
 
     def _on_state(self, state: str) -> None:
         if state == KazooState.CONNECTED:  # a new session (our registrations may be gone) or not
+            self._read_all = True
             self._dirty.set()
 
 

@@ -12,9 +12,15 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from odradek.broker.isr_writer import StoreIsrWriter
+from odradek.broker.isr_writer import PARKED_CHECK_S, StoreIsrWriter
 from odradek.metadata.image import ClusterImage
-from odradek.metadata.records import MetadataRecord, PartitionRecord, RegisterBrokerRecord, TopicRecord
+from odradek.metadata.records import (
+    MetadataRecord,
+    PartitionRecord,
+    RegisterBrokerRecord,
+    TopicRecord,
+    UnregisterBrokerRecord,
+)
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.metadata.store import ClusterMembershipError, InMemoryMetadataStore
 from odradek.model.ids import BrokerId, Epoch
@@ -138,3 +144,31 @@ def test_an_unreachable_store_leaves_no_unretrieved_future(caplog: pytest.LogCap
 
     asyncio.run(again())
     assert "ISR changes are written again" in caplog.text
+
+
+def test_a_follower_whose_broker_is_not_live_joins_the_isr_only_once_it_is() -> None:
+    """Kafka's INELIGIBLE_REPLICA (KIP-841): broker 3's session ended (its registration is gone)
+    but it still fetches and catches up (cut from ZooKeeper, not from its leader). Its joining the
+    ISR is neither written (the controller would take an offline follower out again, the leader put
+    it back: a ZooKeeper write each without end) nor refused (the leader would propose it again at
+    the next fetch): held until broker 3 is registered again."""
+    store = CountingStore()
+    topic_id = topic(store)
+    store.apply([UnregisterBrokerRecord(B3)])
+    store.writes.clear()
+    refused: list[IsrChange] = []
+    writer = StoreIsrWriter(store, threading.Lock(), refused.append, STATIC)
+    alive = IsrChange(TopicPartition("t", 1), topic_id, B1, Epoch(0), 0, (B1, B2))
+
+    async def main() -> None:
+        writer.submit(expand(topic_id, 0))
+        writer.submit(alive)
+        await settle(lambda: isrs(store)[1] == (B1, B2))
+        await settle(lambda: False, 3 * PARKED_CHECK_S)
+        assert isrs(store)[0] == (B1,) and refused == []
+        store.apply([RegisterBrokerRecord(B3, "127.0.0.1", 9003)])
+        await settle(lambda: isrs(store)[0] == (B1, B2, B3))
+
+    asyncio.run(main())
+    assert isrs(store)[0] == (B1, B2, B3)
+    assert refused == []
