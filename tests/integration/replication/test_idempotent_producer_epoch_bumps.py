@@ -175,7 +175,7 @@ def test_the_bump_writes_twice_a_write_whose_answer_was_lost(tmp_path: Path) -> 
             def end_offset() -> int:
                 return int(cluster.partition(1, TOPIC, 0)(lambda p: p.log.log_end_offset))
 
-            proxy.delay(1.0)  # W reaches broker 1 a second late, and its answer would too
+            proxy.delay(2.0)  # W reaches broker 1 2 s late, and its answer would too
             w = send(3, 0)
             cluster.wait_for(lambda: end_offset() == 4, what="W appended on broker 1")
             proxy.partition()  # cut before the answer arrives; broker 1 unreachable meanwhile
