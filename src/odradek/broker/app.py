@@ -628,8 +628,7 @@ class Broker:
         self.fetch_purgatory.check_and_complete(partition.tp)
 
     def on_produced(self, topic: str, nbytes: int, nrecords: int) -> None:
-        self.metrics.bytes_in.labels(topic).inc(nbytes)
-        self.metrics.messages_in.labels(topic).inc(nrecords)
+        self.metrics.produced(topic, nbytes, nrecords)
 
     def on_batch_rewritten(self, fields: tuple[str, ...]) -> None:
         """A produced batch's header was repaired (protocol/batch_validation.py's rare path)."""

@@ -42,7 +42,7 @@ from odradek.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from odradek.broker.client_session import ClientSession
-    from odradek.broker.metrics import BrokerMetrics
+    from odradek.broker.metrics import BrokerMetrics, CounterChild, HistogramChild
     from odradek.broker.ports import BrokerPorts
 
 log = logging.getLogger("odradek.broker.dispatcher")
@@ -51,6 +51,10 @@ _HEADER_TO_CLIENT_ID = struct.Struct(">hhih")
 """A request header up to its client id's length: API key, version, correlation id, length."""
 QUOTA_EXEMPT = frozenset({ApiKey.API_VERSIONS, ApiKey.SASL_HANDSHAKE, ApiKey.SASL_AUTHENTICATE})
 """Requests whose time is not charged to ``request_percentage`` (Kafka exempts them too)."""
+
+
+_Observed = tuple["CounterChild", "HistogramChild"]
+_Route = tuple[ApiSpec, bool, bytes, _Observed | None]
 
 
 class CloseConnection(Exception):
@@ -82,6 +86,9 @@ class Dispatcher:
         self.metrics = metrics
         self._api_versions: list[api_versions.ApiVersion] | None = None
         self._headers: dict[tuple[int, int], tuple[bool, bytes]] = {}
+        self._routes: dict[int, _Route] = {}
+        """API key << 16 | version -> (spec, the request header is flexible, the response header
+        after the correlation id, its metrics), for the versions served: one lookup per request."""
         """(API key, version) -> (the request header is flexible, the response header after the
         correlation id): asked for every request, computed once."""
 
@@ -92,6 +99,16 @@ class Dispatcher:
             tail = framing.response_header(0, spec.response, version)[4:]
             forms = self._headers[cache_key] = (spec.request.is_flexible(version), tail)
         return forms
+
+    def _route(self, spec: ApiSpec, version: int) -> _Route:
+        flexible, tail = self._header_forms(spec, version)
+        metrics = self.metrics
+        return (
+            spec,
+            flexible,
+            tail,
+            None if metrics is None else metrics.request_metrics(int(spec.key), version),
+        )
 
     def api_versions(self) -> list[api_versions.ApiVersion]:
         """The served APIs and versions: one list, built once and shared by every ApiVersions answer
@@ -133,14 +150,17 @@ class Dispatcher:
                 session.sasl.check_request(key, self.ports.clock.now_ms())
             except IllegalSaslState as exc:
                 raise CloseConnection(str(exc)) from exc
-        spec = self.specs.get(key) or self.spec(key)
-        if spec is None:
-            raise CloseConnection(f"unknown API key {key}")
-        if not spec.min_version <= version <= spec.max_version:
-            if key == ApiKey.API_VERSIONS:
-                return self._unsupported_api_versions(correlation_id)
-            raise CloseConnection(f"unsupported version {version} of {spec.key.name}")
-        forms = self._headers.get((key, version)) or self._header_forms(spec, version)
+        route = self._routes.get(key << 16 | version)  # (an invalid pair never is a key)
+        if route is None:
+            spec = self.specs.get(key) or self.spec(key)
+            if spec is None:
+                raise CloseConnection(f"unknown API key {key}")
+            if not spec.min_version <= version <= spec.max_version:
+                if key == ApiKey.API_VERSIONS:
+                    return self._unsupported_api_versions(correlation_id)
+                raise CloseConnection(f"unsupported version {version} of {spec.key.name}")
+            route = self._routes[key << 16 | version] = self._route(spec, version)
+        spec, flexible, header_tail, observed = route
         try:
             if client_id_length is not None and 0 <= client_id_length <= len(frame) - 11:
                 # the usual header, read inline: a client id, then (flexible) no tagged fields
@@ -149,13 +169,13 @@ class Dispatcher:
                     client_id: str | None = str(frame[10:pos], "utf-8")
                 except UnicodeDecodeError as exc:
                     raise ProtocolError("invalid UTF-8 in string") from exc
-                if forms[0]:
+                if flexible:
                     if frame[pos] == 0:
                         pos += 1
                     else:
                         pos = primitives.skip_tagged_fields(frame, pos)
             else:
-                client_id, pos = framing.read_client_id(frame, forms[0])
+                client_id, pos = framing.read_client_id(frame, flexible)
             if spec.decode is not None:
                 request = spec.decode(frame, pos, version)
             else:
@@ -201,8 +221,8 @@ class Dispatcher:
         if session is not None and key not in QUOTA_EXEMPT:
             self.ports.quotas.record_request_time(ctx, time.perf_counter() - started)
         if waiting is not None:
-            return self._finish_later(spec, ctx, request, waiting, started, forms[1])
-        return self._respond(spec, ctx, request, result, started, forms[1])
+            return self._finish_later(spec, ctx, request, waiting, started, header_tail, observed)
+        return self._respond(spec, ctx, request, result, started, header_tail, observed)
 
     async def _finish_later(
         self,
@@ -212,6 +232,7 @@ class Dispatcher:
         pending: Awaitable[Any],
         started: float,
         header_tail: bytes,
+        observed: _Observed | None = None,
     ) -> Chunks | None:
         try:
             response = await pending
@@ -219,7 +240,7 @@ class Dispatcher:
             raise
         except Exception as exc:
             response = self._error_response(spec, ctx, request, exc)
-        return self._respond(spec, ctx, request, response, started, header_tail)
+        return self._respond(spec, ctx, request, response, started, header_tail, observed)
 
     def _respond(
         self,
@@ -229,9 +250,14 @@ class Dispatcher:
         response: Any,
         started: float,
         header_tail: bytes,
+        observed: _Observed | None = None,
     ) -> Chunks | None:
-        """`header_tail`: what follows the correlation id in this response's header."""
-        if self.metrics is not None:
+        """`header_tail`: what follows the correlation id in this response's header; `observed`:
+        the request's counter and latency histogram (None: none, or from `metrics`)."""
+        if observed is not None:
+            observed[0].value += 1
+            observed[1].observe(time.perf_counter() - started)
+        elif self.metrics is not None:
             self.metrics.observe_request(ctx.api_key, ctx.api_version, time.perf_counter() - started)
         if response is None:
             return None

@@ -152,19 +152,35 @@ class BrokerMetrics:
         )
         self.gauges = (self.connections, self.queue_depth)
         self._children: dict[tuple[int | str, int], tuple[CounterChild, HistogramChild]] = {}
+        self._produced: dict[str, tuple[CounterChild, CounterChild]] = {}
         self._partition_source: Callable[[], Iterable[PartitionStat]] = tuple
         self._registry: CollectorRegistry | None = None
 
     def observe_request(self, api: int | str, version: int, seconds: float) -> None:
         """`api`: the API key as sent (an int: no enum on the hot path) or its name."""
+        counter, histogram = self.request_metrics(api, version)
+        counter.value += 1
+        histogram.observe(seconds)
+
+    def produced(self, topic: str, nbytes: int, nrecords: int) -> None:
+        """Count a produced batch in ``bytes_in`` and ``messages_in`` (each topic's two counters
+        looked up once: this runs for every partition of every Produce)."""
+        children = self._produced.get(topic)
+        if children is None:
+            children = self._produced[topic] = (self.bytes_in.labels(topic), self.messages_in.labels(topic))
+        children[0].value += nbytes
+        children[1].value += nrecords
+
+    def request_metrics(self, api: int | str, version: int) -> tuple[CounterChild, HistogramChild]:
+        """The request counter and latency histogram of one API version (what `observe_request`
+        updates; the dispatcher keeps them per version it serves)."""
         key = (api, version)
         child = self._children.get(key)
         if child is None:
             labels = (api if isinstance(api, str) else ApiKey(api).name, str(version))
             child = (self.requests.labels(*labels), self.request_seconds.labels(*labels))
             self._children[key] = child
-        child[0].value += 1
-        child[1].observe(seconds)
+        return child
 
     def watch_partitions(self, source: Callable[[], Iterable[PartitionStat]]) -> None:
         self._partition_source = source

@@ -412,7 +412,7 @@ def gather(chunks: Any) -> list[bytes | bytearray | memoryview]:
     chunk of `GATHER_LIMIT` or more written as it is, after the small ones before it were topped up
     to a whole number of records with its first bytes (so no short record is written between
     them). A single chunk is returned as it is."""
-    if not isinstance(chunks, list | tuple):
+    if not isinstance(chunks, (list, tuple)):  # (a tuple: no union built per write)
         chunks = list(chunks)
     if len(chunks) == 1:
         return list(chunks)

@@ -36,7 +36,17 @@ _PARTITION_ANSWER = struct.Struct(">ihB")
 
 
 def _string(buf: Buffer, pos: int) -> tuple[str | None, int]:
-    n = buf[pos] if pos < len(buf) else 0x80  # one-byte length: the common case
+    """(Inside the parser's try: IndexError, UnicodeDecodeError become ProtocolError there.)"""
+    n = buf[pos]
+    if 0 < n < 0x80:  # a one-byte length: the common case
+        end = pos + n
+        if end <= len(buf):
+            return str(buf[pos + 1 : end], "utf-8"), end
+    return _any_string(buf, pos)
+
+
+def _any_string(buf: Buffer, pos: int) -> tuple[str | None, int]:
+    n = buf[pos] if pos < len(buf) else 0x80
     if n & 0x80:
         n, pos = p.read_uvarint(buf, pos)
     else:
@@ -73,7 +83,11 @@ def parse_offset_commit_request(buf: Buffer, pos: int, version: int) -> msg.Offs
         group_id, pos = _string(buf, pos)
         (generation,) = _INT32.unpack_from(buf, pos)
         member_id, pos = _string(buf, pos + 4)
-        instance_id, pos = _string(buf, pos)
+        if buf[pos] == 0:  # no group instance id: the common case
+            instance_id: str | None = None
+            pos += 1
+        else:
+            instance_id, pos = _string(buf, pos)
         n_topics, pos = _array_length(buf, pos, "topics")
         topics: list[msg.OffsetCommitRequestTopic] = []
         for _ in range(n_topics):
@@ -101,6 +115,8 @@ def parse_offset_commit_request(buf: Buffer, pos: int, version: int) -> msg.Offs
         pos = _skip_tags(buf, pos)
     except (struct.error, IndexError) as exc:
         raise ProtocolError(f"truncated OffsetCommit v{version}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ProtocolError("invalid UTF-8 in string") from exc
     if group_id is None or member_id is None:
         raise ProtocolError(f"non-nullable field {'group_id' if group_id is None else 'member_id'} is null")
     return msg.OffsetCommitRequest(
@@ -114,7 +130,9 @@ def parse_offset_commit_request(buf: Buffer, pos: int, version: int) -> msg.Offs
 
 def _array_length(buf: Buffer, pos: int, name: str) -> tuple[int, int]:
     """A non-nullable compact array's length (bounded by the bytes left, as `read_array_length`)."""
-    n = buf[pos] - 1 if pos < len(buf) else -2
+    n = buf[pos] - 1  # (inside the parser's try: IndexError becomes ProtocolError there)
+    if 0 <= n < 0x7F and n < len(buf) - pos:  # a one-byte length, in bounds: the common case
+        return n, pos + 1
     if n < -1 or n >= 0x7F:
         return _long_array_length(buf, pos, name)
     if n < 0:

@@ -34,6 +34,7 @@ _ATTRIBUTES_END = ATTRIBUTES_OFFSET + 1
 _ACKS_TIMEOUT = struct.Struct(">hi")
 _INT32 = p.INT32  # the low byte of the big-endian int16 attributes
 _TXN_BIT = TRANSACTIONAL_BIT
+_BUFFERS = (bytes, bytearray, memoryview)  # (a tuple: `bytes | ...` would build a union per call)
 
 
 def parse_produce_request(buf: Buffer, pos: int, version: int) -> ProduceRequest:
@@ -161,7 +162,7 @@ def has_transactional_batch(request: ProduceRequest) -> bool:
         for part in topic.partition_data:
             records = part.records
             if (
-                isinstance(records, bytes | bytearray | memoryview)
+                isinstance(records, _BUFFERS)
                 and len(records) > _ATTRIBUTES_END
                 and records[_ATTRIBUTES_END] & _TXN_BIT
             ):

@@ -73,3 +73,16 @@ m.registry
 assert "prometheus_client" in sys.modules
 """
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_produced_batches_count_in_the_topics_bytes_and_messages() -> None:
+    metrics = BrokerMetrics()
+    metrics.bytes_in.labels("p").inc(5)  # the same counters, however reached
+    metrics.produced("p", 100, 3)
+    metrics.produced("p", 20, 1)
+    metrics.produced("q", 7, 7)
+    got = samples(metrics)
+    assert got['odradek_topic_bytes_in_total{topic="p"}'] == 125
+    assert got['odradek_topic_messages_in_total{topic="p"}'] == 4
+    assert got['odradek_topic_bytes_in_total{topic="q"}'] == 7
+    assert got['odradek_topic_messages_in_total{topic="q"}'] == 7

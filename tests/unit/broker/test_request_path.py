@@ -19,6 +19,7 @@ from odradek.broker.api import ApiSpec
 from odradek.broker.connection import KafkaConnection
 from odradek.broker.context import RequestContext
 from odradek.broker.dispatcher import CloseConnection, Dispatcher
+from odradek.broker.metrics import BrokerMetrics
 from odradek.model.errors import ErrorCode
 from odradek.protocol import codec
 from odradek.protocol.api_keys import ApiKey
@@ -285,3 +286,20 @@ def test_a_waiting_answer_closed_unfinished_closes_its_handler_quietly(
         asyncio.run(run())
     assert finished == ["handler", "handler"]
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_each_request_is_counted_and_timed_once_per_api_version() -> None:
+    handlers = Handlers()
+    metrics = BrokerMetrics()
+    spec = ApiSpec(ApiKey.HEARTBEAT, 0, 4, msg.REQUEST, msg.RESPONSE, handlers.at_once)
+    served = Dispatcher([spec], ports=None, metrics=metrics)  # type: ignore[arg-type]
+    for correlation_id in range(3):
+        assert answers(joined(served.handle(bytearray(frame(correlation_id)[4:]), "h", 1))) == [
+            (correlation_id, 0)
+        ]
+    old = bytearray(struct.pack(">hhih", ApiKey.HEARTBEAT, 0, 9, -1) + b"\x00\x01g\x00\x00\x00\x01\x00\x01m")
+    served.handle(old, "h", 1)  # v0: another version's metrics
+    assert metrics.requests.labels("HEARTBEAT", "4").value == 3
+    assert sum(metrics.request_seconds.labels("HEARTBEAT", "4").counts) == 3
+    assert metrics.requests.labels("HEARTBEAT", "0").value == 1
+    assert metrics.request_metrics(int(ApiKey.HEARTBEAT), 4)[0] is metrics.requests.labels("HEARTBEAT", "4")

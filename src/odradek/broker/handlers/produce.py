@@ -100,6 +100,7 @@ Pending = list[tuple[TopicPartition, int, msg.PartitionProduceResponse]]
 VALID_ACKS = (0, 1, -1)
 ONE_BATCH = "Produce requests must have exactly one record batch per partition"
 ADD_PARTITIONS_SINCE = 12  # Produce v12+: the broker adds the partition to the transaction (TV2)
+_NOT_LEADER = int(ErrorCode.NOT_LEADER_OR_FOLLOWER)
 
 
 @dataclass(slots=True)
@@ -176,8 +177,10 @@ def _handle(
                     continue
             _write(ports, partition, records, header, now, result, durable, waits if acks == -1 else None)
     response = msg.ProduceResponse(responses=responses)
-    if any(r.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER for r in results):
-        _add_leader_hints(ctx, responses, response)
+    for result in results:  # (a plain loop: no generator per request)
+        if result.error_code == _NOT_LEADER:
+            _add_leader_hints(ctx, responses, response)
+            break
     if unverified:
         return _add_then_write(ctx, request, unverified, durable, waits, response, results)
     if remote:
