@@ -9,7 +9,12 @@ request. A partition whose leader or leader epoch changed starts over in `TRUNCA
 
 A round is an OffsetForLeaderEpoch for the partitions that must first find where their log agrees
 with the leader's (then truncate, `replication/truncation.py`), and a Fetch (v15, `replica_state`
-with this broker's id, topic ids, no fetch session) from the log end offset of the others. The
+with this broker's id, topic ids) from the log end offset of the others. Fetches go through an
+incremental fetch session (KIP-227, `replication/fetch_session.py`): the first one names every
+partition, later ones only those whose fetch offset (or epoch, ...) moved and those no longer
+fetched, and the leader answers only partitions with news; a session the leader lost
+(FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH) or a broken connection makes the next
+fetch a full one again, which opens a new session. The
 leader answers a follower's fetch once it has data past that offset or after
 `replica.fetch.wait.max.ms`; the follower appends the batches as bytes and takes the leader's high
 watermark (`replication/follower.py`). Partition errors back that partition off for
@@ -35,6 +40,7 @@ from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
+from odradek.replication.fetch_session import FetchPosition, FollowerFetchSession, PartitionKey
 from odradek.replication.follower import FetchState, FollowedPartition
 from odradek.replication.manager import PartitionManager
 from odradek.replication.throttle import ReplicationThrottle
@@ -52,6 +58,7 @@ IDLE_WAIT_S = 1.0
 THROTTLED_WAIT_S = 0.1
 """How long a fetcher whose every ready partition is throttled waits before it looks again."""
 _REFUSALS = frozenset({ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.CLUSTER_AUTHORIZATION_FAILED})
+_SESSION_ERRORS = frozenset({ErrorCode.FETCH_SESSION_ID_NOT_FOUND, ErrorCode.INVALID_FETCH_SESSION_EPOCH})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +103,9 @@ class ReplicaFetcher:
         self.settings = settings
         self.clock = clock
         self.partitions: dict[TopicPartition, FollowedPartition] = {}
+        self.session = FollowerFetchSession()
+        """The incremental fetch session (KIP-227) with this leader."""
+        self._topic_ids: dict[str, uuid.UUID] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -235,8 +245,6 @@ class ReplicaFetcher:
         from odradek.protocol.messages import fetch as fetch_msg
 
         settings = self.settings
-        by_key: dict[tuple[uuid.UUID, int], FollowedPartition] = {}
-        topics: dict[uuid.UUID, fetch_msg.FetchTopic] = {}
         throttled = self._throttled(fetching)
         if throttled:
             exceeded = self.throttle.follower.exceeded(self.clock.now_ms())
@@ -244,36 +252,67 @@ class ReplicaFetcher:
             if not fetching:  # only throttled partitions, and their quota is used up: wait a little
                 await asyncio.sleep(THROTTLED_WAIT_S)
                 return
+        by_key: dict[tuple[uuid.UUID, int], FollowedPartition] = {}
+        positions: dict[PartitionKey, FetchPosition] = {}
+        topic_ids = self._topic_ids
+        max_bytes = settings.partition_max_bytes
         for followed in fetching:
             partition = followed.partition
-            by_key[partition.topic_id, partition.tp.partition] = followed
-            topic = topics.setdefault(
-                partition.topic_id,
-                fetch_msg.FetchTopic(topic=partition.tp.topic, topic_id=partition.topic_id),
-            )
+            tp = partition.tp
+            by_key[partition.topic_id, tp.partition] = followed
+            topic_ids[tp.topic] = partition.topic_id
             log_ = partition.log
+            positions[tp.topic, tp.partition] = FetchPosition(
+                log_.log_end_offset,
+                followed.leader_epoch,
+                log_.latest_epoch,
+                log_.log_start_offset,
+                max_bytes,
+            )
+        session = self.session.build(positions)
+        topics: dict[str, fetch_msg.FetchTopic] = {}
+        for key in session.send:
+            name, index = key
+            topic = topics.get(name)
+            if topic is None:
+                topic = topics[name] = fetch_msg.FetchTopic(topic=name, topic_id=topic_ids[name])
+            position = positions[key]
             topic.partitions.append(
                 fetch_msg.FetchPartition(
-                    partition=partition.tp.partition,
-                    current_leader_epoch=followed.leader_epoch,
-                    fetch_offset=log_.log_end_offset,
-                    last_fetched_epoch=log_.latest_epoch,
-                    log_start_offset=log_.log_start_offset,
-                    partition_max_bytes=settings.partition_max_bytes,
+                    partition=index,
+                    current_leader_epoch=position.current_leader_epoch,
+                    fetch_offset=position.fetch_offset,
+                    last_fetched_epoch=position.last_fetched_epoch,
+                    log_start_offset=position.log_start_offset,
+                    partition_max_bytes=position.max_bytes,
                 )
             )
+        forgotten: dict[str, fetch_msg.ForgottenTopic] = {}
+        for name, index in session.forgotten:
+            gone = forgotten.get(name)
+            if gone is None:
+                gone = forgotten[name] = fetch_msg.ForgottenTopic(topic=name, topic_id=topic_ids[name])
+            gone.partitions.append(index)
         request = fetch_msg.FetchRequest(
             replica_id=settings.node_id,
             replica_state=fetch_msg.ReplicaState(replica_id=settings.node_id),
             max_wait_ms=settings.max_wait_ms,
             min_bytes=settings.min_bytes,
             max_bytes=settings.response_max_bytes,
-            session_id=0,
-            session_epoch=-1,
+            session_id=session.session_id,
+            session_epoch=session.session_epoch,
             topics=list(topics.values()),
+            forgotten_topics_data=list(forgotten.values()),
         )
-        response = await self._connection.call(ApiKey.FETCH, FETCH_VERSION, request)
-        if response.error_code:
+        try:
+            response = await self._connection.call(ApiKey.FETCH, FETCH_VERSION, request)
+        except BaseException:
+            self.session.reset()  # the leader may or may not have taken the request
+            raise
+        if not self.session.on_response(response.error_code, response.session_id):
+            if response.error_code in _SESSION_ERRORS:  # the next round opens a new session
+                log.info("fetch session with broker %d lost: error %d", self.source, response.error_code)
+                return
             log.warning("fetch from broker %d failed: error %d", self.source, response.error_code)
             await asyncio.sleep(settings.backoff_ms / 1000)
             return
@@ -284,6 +323,9 @@ class ReplicaFetcher:
                 followed_ = by_key.get((topic_response.topic_id, data.partition_index))
                 if followed_ is None or not self._current(followed_):
                     continue
+                if data.error_code:
+                    tp = followed_.partition.tp
+                    self.session.failed((tp.topic, tp.partition))
                 if data.records and followed_.partition.tp in throttled:
                     self.throttle.follower.record(len(data.records), now)
                 followed_.apply_fetched(

@@ -90,6 +90,8 @@ from odradek.storage.segment_swap import Rename, SwapConflictError, swap_in
 from odradek.storage.txn_index import AbortedTxn, collect_aborted
 
 Fsync = Callable[[int], None]
+REGION_MIN_BYTES = 64 * 1024
+"""`read(regions=True)` reads spans smaller than this instead of handing out file regions."""
 TRANSIENT_ERRNOS = frozenset(
     (errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN, errno.EINTR)
 )
@@ -773,7 +775,10 @@ class PartitionLog:
         rule, so a consumer never gets stuck behind a big batch). Batches that contain `max_offset`
         (the high watermark or last stable offset) or come after it are never returned. With
         `regions`, the batches are `FileRegion`s of the segment files, not read (a follower's fetch:
-        the connection sends them with sendfile); each holds a descriptor until closed.
+        the connection sends them with sendfile); each holds a descriptor until closed. A span
+        under `REGION_MIN_BYTES` is read all the same: a follower keeping up fetches one small batch
+        per round, and a region costs more than its bytes there (a descriptor, and socket sends of
+        its own around the sendfile, each a separate TCP segment the follower wakes up for).
         """
         self._check_open()
         if fetch_offset < self._log_start or fetch_offset > self._leo:
@@ -818,7 +823,10 @@ class PartitionLog:
             if end == start and not chunks and min_one_batch:
                 end = start + segment.header_at(start).batch_length + LOG_OVERHEAD
             if end > start:
-                chunks.append(segment.region(start, end) if regions else segment.read(start, end))
+                if regions and end - start >= REGION_MIN_BYTES:
+                    chunks.append(segment.region(start, end))
+                else:
+                    chunks.append(segment.read(start, end))
                 total += end - start
             if end < segment.size or next_base is None:
                 break

@@ -290,6 +290,8 @@ class ProducerStateManager:
         return min(candidates) if candidates else None
 
     def last_stable_offset(self, high_watermark: int) -> int:
+        if not self._ongoing and not self._unreplicated:  # no transaction: asked per partition per fetch
+            return high_watermark
         unstable = self.first_unstable_offset(high_watermark)
         return unstable if unstable is not None and unstable < high_watermark else high_watermark
 

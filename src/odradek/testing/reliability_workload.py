@@ -41,10 +41,18 @@ log = logging.getLogger("odradek.testing.reliability")
 CLIENT_DEBUG_ENV = "ODRADEK_CHAOS_CLIENT_DEBUG"
 
 NOT_APPENDED = frozenset(
-    {"NOT_LEADER_FOR_PARTITION", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS", "LEADER_NOT_AVAILABLE"}
+    {
+        "NOT_LEADER_FOR_PARTITION",
+        "NOT_LEADER_OR_FOLLOWER",
+        "NOT_ENOUGH_REPLICAS",
+        "LEADER_NOT_AVAILABLE",
+        "_RETRY",
+    }
 )
-"""Produce errors a leader answers before it appends anything (librdkafka's names): after one, the
-request behind it legally meets OUT_OF_ORDER_SEQUENCE_NUMBER (a sequence was skipped), Kafka included."""
+"""Produce errors a leader answers before it appends anything (librdkafka's names), and librdkafka's
+local _RETRY for a request it took back from its output queue before sending a byte of it (when it
+drains a partition after such an answer): after one, the request behind it legally meets
+OUT_OF_ORDER_SEQUENCE_NUMBER (a sequence was skipped), Kafka included."""
 SEQUENCE_GAP = "OUT_OF_ORDER_SEQUENCE_NUMBER"
 _SKIPPED = re.compile(
     r"ProduceRequest for (.+) \[(\d+)\] with .*skipped sequence numbers"

@@ -202,3 +202,20 @@ def test_index_entries_are_spaced_by_index_interval_bytes(tmp_path: Path) -> Non
     assert index.floor_position(per_entry) == per_entry * size
     assert index.floor_position(per_entry - 1) == 0
     assert log.active_segment.size == 40 * size
+
+
+def test_a_followers_read_hands_out_file_regions_only_for_big_spans(tmp_path: Path) -> None:
+    """`regions=True` (a follower's fetch, sent with sendfile) reads a small span instead: one
+    batch of a follower keeping up is cheaper to read than to send as a region of its own."""
+    from odradek.protocol.file_region import FileRegion
+    from odradek.storage.partition_log import REGION_MIN_BYTES
+
+    log = new_log(tmp_path)
+    _, small = append(log, batch(1, NOW, 100))
+    read = log.read(0, 1 << 20, log.log_end_offset, True, regions=True)
+    assert read.chunks == [small]
+    _, big = append(log, batch(1, NOW, REGION_MIN_BYTES))
+    read = log.read(0, 1 << 20, log.log_end_offset, True, regions=True)
+    [region] = read.chunks
+    assert isinstance(region, FileRegion) and region.read() == small + big
+    region.close()

@@ -53,6 +53,7 @@ def test_a_bump_after_a_refusal_before_the_append_is_excused() -> None:
             ("DRAIN", DRAIN_BEGIN),
             ("ERRSEQ", errseq("OUT_OF_ORDER_SEQUENCE_NUMBER")),
             ("ERRSEQ", errseq("NOT_ENOUGH_REPLICAS", partition=2)),
+            ("ERRSEQ", errseq("_RETRY", partition=3)),  # taken back unsent after such an answer
             ("DRAIN", BUMPED),
         ]
     )
@@ -60,7 +61,7 @@ def test_a_bump_after_a_refusal_before_the_append_is_excused() -> None:
         (
             "All partitions drained, bumped epoch to PID{Id:0,Epoch:1} (skipped sequence numbers, after "
             "tail [1]: NOT_LEADER_FOR_PARTITION, tail [1]: OUT_OF_ORDER_SEQUENCE_NUMBER, "
-            "tail [2]: NOT_ENOUGH_REPLICAS)",
+            "tail [2]: NOT_ENOUGH_REPLICAS, tail [3]: _RETRY)",
             True,
         )
     ]
