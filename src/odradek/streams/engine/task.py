@@ -226,30 +226,12 @@ class Task:
         headers: Headers | None = None,
     ) -> bool:
         """Process one input record; False when it was skipped (bad input a handler let through)."""
-        try:
-            (
-                name,
-                forward,
-                key_deserialize,
-                value_deserialize,
-                extractor,
-                stage,
-                key_raw,
-                decode,
-                key_decode,
-            ) = self._inputs[topic]
-        except KeyError:
-            (
-                name,
-                forward,
-                key_deserialize,
-                value_deserialize,
-                extractor,
-                stage,
-                key_raw,
-                decode,
-                key_decode,
-            ) = self._new_topic(topic)
+        entry = self._inputs.get(topic)
+        if entry is None:
+            entry = self._new_topic(topic)
+        name, forward, key_deserialize, value_deserialize, extractor, stage, key_raw, decode, key_decode = (
+            entry
+        )
         self._meta = (topic, partition, offset)
         self._raw = (key, value)
         self.record_headers = headers
