@@ -160,16 +160,31 @@ def test_worker_killed_mid_stream_eos_no_duplicate_no_gap(
         lambda: httpx.get(f"{survivors[0].url}/connectors/seq", timeout=10).json()["tasks"] == [],
         what="stopped",
     )
-    messages = read_all(bootstrap, topic_name, **{"isolation.level": "read_committed"})
-    seqnos: dict[int, list[int]] = defaultdict(list)
-    for message in messages:
-        record = json.loads(message.value())
-        seqnos[record["task"]].append(record["seqno"])
+    # "stopped" is the connector's state; a task winding down may still be committing its last
+    # transaction (records and offsets together), so read both until they agree: the offsets the
+    # connector stored must end up naming the last record written, and would never agree if an
+    # aborted transaction's offsets were visible or a committed one's records were lost
+    seen: list[tuple[dict[int, list[int]], dict[int, int]]] = []
+
+    def settled() -> bool:
+        messages = read_all(bootstrap, topic_name, **{"isolation.level": "read_committed"})
+        seqnos: dict[int, list[int]] = defaultdict(list)
+        for message in messages:
+            record = json.loads(message.value())
+            seqnos[record["task"]].append(record["seqno"])
+        offsets = httpx.get(f"{survivors[0].url}/connectors/seq/offsets", timeout=10).json()["offsets"]
+        stored = {o["partition"]["id"]: o["offset"]["seqno"] for o in offsets}
+        seen.append((seqnos, stored))
+        return stored == {task: len(numbers) - 1 for task, numbers in seqnos.items()}
+
+    try:
+        wait_for(settled, timeout=30, interval=1)
+    except AssertionError:
+        seqnos, stored = seen[-1]
+        last = {task: max(numbers) for task, numbers in seqnos.items()}
+        raise AssertionError(f"the stored offsets {stored} never named the last records {last}") from None
+    seqnos, stored = seen[-1]
     assert set(seqnos) == set(before)
     for task, numbers in seqnos.items():
         assert sorted(numbers) == list(range(len(numbers))), f"task {task}: duplicates or gaps"
         assert len(numbers) == len(set(numbers))
-    # the offsets the connector stored agree with what was written
-    offsets = httpx.get(f"{survivors[0].url}/connectors/seq/offsets", timeout=10).json()["offsets"]
-    stored = {o["partition"]["id"]: o["offset"]["seqno"] for o in offsets}
-    assert stored == {task: len(numbers) - 1 for task, numbers in seqnos.items()}
