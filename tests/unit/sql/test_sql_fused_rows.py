@@ -10,17 +10,14 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 import orjson
 import pytest
+from raising_udf import registry_with_no_bob
 
 from odradek.sql import types as t
-from odradek.sql import udf
 from odradek.sql.compiler.serdes import JsonRowSerde, KeySerde, source_serdes
-from odradek.sql.functions import builtin_registry
 from odradek.sql.schema import Column, Namespace
 from odradek.sql.testing import SqlTestDriver
 from odradek.streams.engine import fused
@@ -61,20 +58,7 @@ RAW_VALUES = [
 
 @pytest.fixture(scope="module")
 def registry() -> Any:
-    module = types.ModuleType("udf_fused_rows_no_bob")
-    sys.modules[module.__name__] = module
-
-    @udf(signature="STRING -> STRING")
-    def no_bob(s):  # type: ignore[no-untyped-def]
-        if s == "bob":
-            raise ValueError("no bob")
-        return s
-
-    no_bob.__module__ = module.__name__
-    module.no_bob = no_bob  # type: ignore[attr-defined]
-    functions = builtin_registry()
-    functions.load_module(module)
-    return functions
+    return registry_with_no_bob("udf_fused_rows_no_bob")
 
 
 def outputs(query: str, registry: Any) -> list[tuple[bytes | None, bytes | None, int]]:

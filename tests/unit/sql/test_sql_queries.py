@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 import pytest
+from raising_udf import registry_with_no_bob
 
-from odradek.sql import udf
 from odradek.sql.errors import KsqlError
-from odradek.sql.functions import builtin_registry
 from odradek.sql.testing import SqlTestDriver
 
 ORDERS = "CREATE STREAM orders (id INT KEY, customer STRING, amount DOUBLE, tags ARRAY<STRING>) WITH (kafka_topic='orders', value_format='JSON', partitions=1);"
@@ -278,19 +275,7 @@ def test_multi_column_keys_in_json(sql: SqlTestDriver) -> None:
 
 
 def test_a_raising_udf_skips_the_record_under_log_and_continue() -> None:
-    module = types.ModuleType("udf_fails_on_bob")
-    sys.modules[module.__name__] = module
-
-    @udf(signature="STRING -> STRING")
-    def no_bob(s):  # type: ignore[no-untyped-def]
-        if s == "bob":
-            raise ValueError("no bob")
-        return s
-
-    no_bob.__module__ = module.__name__
-    module.no_bob = no_bob  # type: ignore[attr-defined]
-    registry = builtin_registry()
-    registry.load_module(module)
+    registry = registry_with_no_bob("udf_fails_on_bob")
     with SqlTestDriver(registry) as sql:
         sql.execute(ORDERS)
         sql.execute("CREATE STREAM checked AS SELECT id, NO_BOB(customer) AS c FROM orders;")
