@@ -8,6 +8,7 @@ from codec_settings import budget
 from hypothesis import given
 from hypothesis import strategies as st
 
+from odradek.protocol import records as records_module
 from odradek.protocol.records import BatchSpec, build_batch, build_plain_batch, iter_records, read_header
 
 _BYTES = st.one_of(st.none(), st.binary(max_size=200))
@@ -51,3 +52,23 @@ def test_a_single_record_batch_is_build_batch(key: bytes | None, value: bytes | 
     batch, header = build_plain_batch([(key, value)], timestamp)
     assert bytes(batch) == build_batch([(key, value, [], timestamp)], BatchSpec())
     assert header == read_header(batch, 0)
+
+
+@budget(60)
+@given(
+    key=_SIZED.filter(lambda k: k is not None),
+    values=st.lists(
+        st.integers(0, 70).map(bytes) | st.binary(min_size=60, max_size=200), min_size=2, max_size=5
+    ),
+    timestamp=st.integers(-1, 2**62),
+)
+def test_single_records_of_a_known_key_and_size_are_build_batch(
+    key: bytes, values: list[bytes], timestamp: int
+) -> None:
+    """The bytes before a single record's value are kept per (key, value size): later batches of the
+    same key, of the same size or another, still are `build_batch`'s bytes."""
+    for value in [*values, *values]:
+        batch, header = build_plain_batch([(key, value)], timestamp)
+        assert bytes(batch) == build_batch([(key, value, [], timestamp)], BatchSpec())
+        assert header == read_header(batch, 0)
+    assert (key, len(values[0])) in records_module._SINGLE_HEADS

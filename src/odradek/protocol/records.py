@@ -396,10 +396,22 @@ def build_plain_batch(
     them)."""
     if not records:
         raise ValueError("a record batch needs at least one record")
-    out = bytearray(HEADER_SIZE)
     if len(records) == 1:
-        _put_single(out, *records[0])
+        key, value = records[0]
+        if key is not None and value is not None:
+            # a coordinator's usual batch: the same key again and again (one group's partition), a
+            # value of the same size: the bytes before the value are kept, per (key, value size)
+            head = _SINGLE_HEADS.get((key, len(value)))
+            if head is None:
+                head = _single_head(key, len(value))
+            out = bytearray(head)
+            out += value
+            out.append(0)  # no headers
+        else:
+            out = bytearray(HEADER_SIZE)
+            _put_single(out, key, value)
     else:
+        out = bytearray(HEADER_SIZE)
         _put_records(out, records)
     attributes = TRANSACTIONAL_BIT if is_transactional else 0
     header = [0, len(out) - LOG_OVERHEAD, -1, MAGIC_V2, 0, attributes, len(records) - 1]
@@ -408,6 +420,22 @@ def build_plain_batch(
     header[4] = crc = int(_crc32c(memoryview(out)[ATTRIBUTES_OFFSET:]))
     _CRC.pack_into(out, CRC_OFFSET, crc)
     return out, BatchHeader._make(header)
+
+
+_SINGLE_HEADS: dict[tuple[bytes, int], bytes] = {}
+_MAX_SINGLE_HEADS = 16_384
+
+
+def _single_head(key: bytes, value_size: int) -> bytes:
+    """A single-record batch up to its value: room for the batch header, then the record's length,
+    attributes and deltas, its key and the value's length (`_put_single`'s bytes)."""
+    out = bytearray(HEADER_SIZE)
+    _put_single(out, key, bytes(value_size))
+    head = bytes(out[: len(out) - value_size - 1])
+    if len(_SINGLE_HEADS) >= _MAX_SINGLE_HEADS:
+        _SINGLE_HEADS.clear()
+    _SINGLE_HEADS[(key, value_size)] = head
+    return head
 
 
 _NO_DELTAS = b"\x00\x00\x00"
