@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from odradek.protocol import codec
-from odradek.protocol.messages import offset_commit as msg
 from odradek.protocol import offset_commit as oc_codec
+from odradek.protocol.messages import offset_commit as msg
 from odradek.protocol.offset_commit import parse_offset_commit_request, write_offset_commit_response
 from odradek.protocol.primitives import ProtocolError
 

@@ -23,7 +23,6 @@ consumer protocol cannot delete offsets at all (NON_EMPTY_GROUP).
 from __future__ import annotations
 
 from odradek.coordinator.context import RequestContext
-from odradek.coordinator.result import CoordinatorRecord
 from odradek.coordinator.group import records as rec
 from odradek.coordinator.group.classic_group import CONSUMER_PROTOCOL_TYPE, ClassicGroup
 from odradek.coordinator.group.classic_join import validate_generation
@@ -32,6 +31,7 @@ from odradek.coordinator.group.classic_states import ClassicGroupState
 from odradek.coordinator.group.consumer_group import ConsumerGroup
 from odradek.coordinator.group.errors import GroupError
 from odradek.coordinator.group.state import Group, Op
+from odradek.coordinator.result import CoordinatorRecord
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.messages import offset_commit as oc

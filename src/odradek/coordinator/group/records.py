@@ -171,7 +171,9 @@ def _encode_offset_commit(
     if value is None:
         return raw, None
     if not value.metadata:  # the usual commit: no metadata, a fixed layout
-        return raw, _OFFSET_VALUE_NO_METADATA.pack(3, value.offset, value.leader_epoch, 0, value.commit_timestamp)
+        return raw, _OFFSET_VALUE_NO_METADATA.pack(
+            3, value.offset, value.leader_epoch, 0, value.commit_timestamp
+        )
     out = bytearray(_OFFSET_VALUE_HEAD.pack(3, value.offset, value.leader_epoch))
     write_string(out, value.metadata)
     out += INT64.pack(value.commit_timestamp)
