@@ -71,4 +71,17 @@ def test_single_records_of_a_known_key_and_size_are_build_batch(
         batch, header = build_plain_batch([(key, value)], timestamp)
         assert bytes(batch) == build_batch([(key, value, [], timestamp)], BatchSpec())
         assert header == read_header(batch, 0)
-    assert (key, len(values[0])) in records_module._SINGLE_HEADS
+    assert (key, len(values[0])) in records_module._SINGLE_TEMPLATES
+
+
+def test_a_single_record_with_a_producer_is_not_taken_from_a_template() -> None:
+    for _ in range(2):
+        plain, _header = build_plain_batch([(b"k", b"v")], 5)
+    assert bytes(plain) == build_batch([(b"k", b"v", [], 5)], BatchSpec())
+    for producer_id, epoch, transactional in ((-1, 3, False), (7, 3, False), (7, 3, True)):
+        batch, header = build_plain_batch(
+            [(b"k", b"v")], 5, producer_id, epoch, is_transactional=transactional
+        )
+        spec = BatchSpec(producer_id=producer_id, producer_epoch=epoch, is_transactional=transactional)
+        assert bytes(batch) == build_batch([(b"k", b"v", [], 5)], spec)
+        assert header == read_header(batch, 0)

@@ -563,8 +563,12 @@ class CoordinatorRuntime(Generic[S]):
     def _wake_if_sooner(self, p: _Partition[S]) -> None:
         # Waking the timer task costs a scan of every shard: only when this one now has a timer due
         # before the one the task sleeps until (most operations only push their timers later).
-        deadline = p.shard.next_deadline()
-        if deadline is not None and (self._sleeping_until is None or deadline < self._sleeping_until):
+        shard, sleeping = p.shard, self._sleeping_until
+        bound = shard.deadline_bound()
+        if bound is None or (sleeping is not None and bound >= sleeping):
+            return  # nothing sooner (the usual case: a commit only pushed its member's timer back)
+        deadline = shard.next_deadline()
+        if deadline is not None and (sleeping is None or deadline < sleeping):
             self._wakeup.set()
 
     def _next_deadline(self) -> int | None:

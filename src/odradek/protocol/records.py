@@ -398,18 +398,29 @@ def build_plain_batch(
         raise ValueError("a record batch needs at least one record")
     if len(records) == 1:
         key, value = records[0]
-        if key is not None and value is not None:
-            # a coordinator's usual batch: the same key again and again (one group's partition), a
-            # value of the same size: the bytes before the value are kept, per (key, value size)
-            head = _SINGLE_HEADS.get((key, len(value)))
-            if head is None:
-                head = _single_head(key, len(value))
-            out = bytearray(head)
+        if (
+            key is not None
+            and value is not None
+            and producer_id == producer_epoch == -1
+            and not is_transactional
+        ):
+            # a coordinator's usual batch: one record, the same key again and again (one group's
+            # partition), a value of the same size; everything but the value, the timestamps and
+            # the CRC is kept per (key, value size), header included
+            template = _SINGLE_TEMPLATES.get((key, len(value)))
+            if template is None:
+                template = _single_template(key, len(value))
+            out = bytearray(template[0])
             out += value
             out.append(0)  # no headers
-        else:
-            out = bytearray(HEADER_SIZE)
-            _put_single(out, key, value)
+            _TIMESTAMPS.pack_into(out, BASE_TIMESTAMP_OFFSET, timestamp_ms, timestamp_ms)
+            crc = int(_crc32c(memoryview(out)[ATTRIBUTES_OFFSET:]))
+            _CRC.pack_into(out, CRC_OFFSET, crc)
+            return out, BatchHeader(
+                0, template[1], -1, MAGIC_V2, crc, 0, 0, timestamp_ms, timestamp_ms, -1, -1, -1, 1
+            )
+        out = bytearray(HEADER_SIZE)
+        _put_single(out, key, value)
     else:
         out = bytearray(HEADER_SIZE)
         _put_records(out, records)
@@ -422,20 +433,25 @@ def build_plain_batch(
     return out, BatchHeader._make(header)
 
 
-_SINGLE_HEADS: dict[tuple[bytes, int], bytes] = {}
-_MAX_SINGLE_HEADS = 16_384
+BASE_TIMESTAMP_OFFSET = 27
+_TIMESTAMPS = struct.Struct(">qq")
+"""A batch's base and max timestamps."""
+_SINGLE_TEMPLATES: dict[tuple[bytes, int], tuple[bytes, int]] = {}
+_MAX_SINGLE_TEMPLATES = 16_384
 
 
-def _single_head(key: bytes, value_size: int) -> bytes:
-    """A single-record batch up to its value: room for the batch header, then the record's length,
-    attributes and deltas, its key and the value's length (`_put_single`'s bytes)."""
+def _single_template(key: bytes, value_size: int) -> tuple[bytes, int]:
+    """A plain (no producer) single-record batch up to its value, and its batch length: the header
+    with timestamps and CRC 0, then the record's length, attributes, deltas, key and value length."""
     out = bytearray(HEADER_SIZE)
     _put_single(out, key, bytes(value_size))
-    head = bytes(out[: len(out) - value_size - 1])
-    if len(_SINGLE_HEADS) >= _MAX_SINGLE_HEADS:
-        _SINGLE_HEADS.clear()
-    _SINGLE_HEADS[(key, value_size)] = head
-    return head
+    length = len(out) - LOG_OVERHEAD
+    HEADER.pack_into(out, 0, 0, length, -1, MAGIC_V2, 0, 0, 0, 0, 0, -1, -1, -1, 1)
+    template = (bytes(out[: len(out) - value_size - 1]), length)
+    if len(_SINGLE_TEMPLATES) >= _MAX_SINGLE_TEMPLATES:
+        _SINGLE_TEMPLATES.clear()
+    _SINGLE_TEMPLATES[(key, value_size)] = template
+    return template
 
 
 _NO_DELTAS = b"\x00\x00\x00"
