@@ -70,7 +70,8 @@ def handle(
                 _topic(topic.name, topic.topic_id, [p.partition_index for p in topic.partitions], error)
             )
             continue
-        exists = existing_partitions(image, name)
+        found = image.topics_by_name.get(name) if name is not None else None  # `existing_partitions`
+        exists = () if found is None else found.partitions
         for p in topic.partitions:
             if p.partition_index not in exists:
                 break
