@@ -20,8 +20,9 @@ process, statements over the REST API, 1 KiB JSON records produced with confluen
   than the query's own broker work), which measures the producer as much as the query. The old
   measurement is kept as `filter_project_live`: the same query with the N records produced as fast
   as the producer can while it runs (records/s = N / (last output - first record sent)). For each
-  case also N / CPU-seconds the SQL server process used meanwhile (less sensitive to machine load)
-  and the broker's CPU per record.
+  case also N / CPU-seconds the SQL server process used meanwhile (less sensitive to machine load),
+  and the CPU per record of the SQL server, the broker and this process's own clients (the reading
+  consumer, plus the producer in the live case) over the measured window.
 - pull: p50/p99 of a key lookup over HTTP (/query-stream) on a CTAS table of 10 000 rows, and the
   SQL server's CPU time per lookup, with two clients taking turns: a lean one (one keep-alive
   socket, the request's bytes built before the clock starts: the server's latency plus loopback
@@ -69,9 +70,10 @@ def payload(i: int, customers: int = 1000) -> bytes:
     return json.dumps(doc).encode()
 
 
-def produce(bootstrap: str, topic: str, n: int, start_ts: int = 1_700_000_000_000) -> float:
-    """Produce n records (built before the clock starts: the producer must outpace the query)."""
-    records = _records(n)
+def produce(
+    bootstrap: str, topic: str, records: list[tuple[bytes, bytes]], start_ts: int = 1_700_000_000_000
+) -> float:
+    """Produce the records (built before the clock starts: the producer must outpace the query)."""
     producer = _producer(bootstrap)
     t0 = time.monotonic()
     _send(producer, topic, records, start_ts)
@@ -193,10 +195,12 @@ def throughput(broker: BrokerProcess, server: SqlServerProcess, n: int) -> dict[
         time.sleep(3)  # the query's consumer group settles
         if name.endswith("_live"):
             cpu0, broker_cpu0 = cpu_seconds(server), cpu_seconds(broker)
-            t0 = produce(bootstrap, src, n)
+            records = _records(n)
+            bench_cpu0 = own_cpu_seconds()
+            t0 = produce(bootstrap, src, records)
         else:
             loader = load(bootstrap, src, n)  # the load's own CPU is not the query's
-            cpu0, broker_cpu0 = cpu_seconds(server), cpu_seconds(broker)
+            cpu0, broker_cpu0, bench_cpu0 = cpu_seconds(server), cpu_seconds(broker), own_cpu_seconds()
             t0 = time.monotonic()
             loader.commit_transaction(120)
         if expected is not None:
@@ -210,16 +214,27 @@ def throughput(broker: BrokerProcess, server: SqlServerProcess, n: int) -> dict[
         results[f"{name}_records_per_server_cpu_s"] = round(n / cpu)
         results[f"{name}_server_cpu_us_per_record"] = round(cpu * 1e6 / n, 2)
         results[f"{name}_broker_cpu_us_per_record"] = round((cpu_seconds(broker) - broker_cpu0) * 1e6 / n, 2)
+        # this process: the reading consumer (and the producer of a live case), all their threads
+        results[f"{name}_bench_clients_cpu_us_per_record"] = round(
+            (own_cpu_seconds() - bench_cpu0) * 1e6 / n, 2
+        )
         results[f"{name}_load_average_1min"] = round(os.getloadavg()[0], 2)
         print(
             f"  {name}: {results[f'{name}_records_per_s']} records/s, "
             f"{results[f'{name}_records_per_server_cpu_s']} records per server CPU-second "
             f"({results[f'{name}_server_cpu_us_per_record']} µs per record; broker "
-            f"{results[f'{name}_broker_cpu_us_per_record']} µs), "
+            f"{results[f'{name}_broker_cpu_us_per_record']} µs, bench clients "
+            f"{results[f'{name}_bench_clients_cpu_us_per_record']} µs), "
             f"load average {results[f'{name}_load_average_1min']}",
             flush=True,
         )
     return results
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU time of this process so far (all threads: librdkafka's too)."""
+    t = os.times()
+    return t.user + t.system
 
 
 def cpu_seconds(server: SqlServerProcess | BrokerProcess) -> float:
