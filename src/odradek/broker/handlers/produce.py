@@ -68,7 +68,7 @@ from typing import TYPE_CHECKING
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
-from odradek.broker.dispatcher import CloseConnection
+from odradek.broker.dispatcher import AfterAppend, CloseConnection
 from odradek.broker.leader_hints import LeaderHints, not_hosted_error
 from odradek.broker.schema_validation import NO_FLAGS
 from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
@@ -278,9 +278,9 @@ def _finish(
     if waits:
         delayed = DelayedProduce(waits)
         if not ports.purgatories.produce.try_complete_else_watch(delayed, request.timeout_ms):
-            return _after_commit(ports, delayed, durable, response)
+            return AfterAppend(_after_commit(ports, delayed, durable, response))
     if durable:
-        return _after_fsync(ports, durable, response)
+        return AfterAppend(_after_fsync(ports, durable, response))
     return response
 
 
