@@ -53,7 +53,9 @@ this broker.
 With acks=all, the answer waits in the produce purgatory until the high watermark passes every
 written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
 REQUEST_TIMED_OUT after the request's ``timeout_ms``); on a single node it completes inside the
-append, so the answer is still sent at once. With acks=0 there is no response; as in Kafka, an error
+append, so the answer is still sent at once. A request that waits after appending is returned as
+`AfterAppend`: the connection handles the client's next Produce requests meanwhile and answers in
+order (docs/adr/0008-pipelined-produce-answers.md). With acks=0 there is no response; as in Kafka, an error
 then closes the connection so the client notices. When the topic sets ``flush.messages``, the answer
 also waits for the fsync (group commit).
 """
