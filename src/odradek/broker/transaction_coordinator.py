@@ -19,9 +19,11 @@ partitions:
                      repeat across restarts
 
 The service (and with it the transaction coordinator's modules and message schemas) is created when
-it is first needed: at start if `__transaction_state` exists, else at the first InitProducerId
-(idempotent or transactional) or FindCoordinator for a transactional id; a service started by a
-request fetches its first producer id block before answering.
+it is first needed: at start if `__transaction_state` exists or the broker is in a ZooKeeper cluster
+(where a producer id block is a compare-and-set round trip, taken ahead of need as Kafka does), else
+at the first InitProducerId (idempotent or transactional) or FindCoordinator for a transactional id;
+a service started by a request fetches its first producer id block before answering. The next block
+is fetched in the background once 90% of the current one is used (`producer_ids.py`).
 
 `__transaction_state` is created on first use (FindCoordinator TRANSACTION, InitProducerId with a
 transactional id) with Kafka's internal-topic settings, and every partition is loaded (its records
@@ -167,6 +169,11 @@ class BrokerTransactionCoordinator:
             # Loaded in the background: the broker serves meanwhile (FindCoordinator waits for it,
             # requests sent straight to a partition still loading get COORDINATOR_LOAD_IN_PROGRESS).
             self._readying()
+        elif self.broker.config.zookeeper_connect is not None:
+            # A cluster broker takes its first producer id block now, in the background, as Kafka's
+            # does: a block is a compare-and-set round trip to ZooKeeper (and the service's first
+            # import), which the first idempotent producer would otherwise wait for.
+            self._starting = asyncio.get_running_loop().create_task(self._start_service())
 
     async def ensure_started(self) -> None:
         """Create and start the service if it is not yet (the first InitProducerId, transactional or
