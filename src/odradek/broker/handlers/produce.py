@@ -53,7 +53,9 @@ this broker.
 With acks=all, the answer waits in the produce purgatory until the high watermark passes every
 written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
 REQUEST_TIMED_OUT after the request's ``timeout_ms``); on a single node it completes inside the
-append, so the answer is still sent at once. With acks=0 there is no response; as in Kafka, an error
+append, so the answer is still sent at once. A request that waits after appending is returned as
+`AfterAppend`: the connection handles the client's next Produce requests meanwhile and answers in
+order (docs/adr/0008-pipelined-produce-answers.md). With acks=0 there is no response; as in Kafka, an error
 then closes the connection so the client notices. When the topic sets ``flush.messages``, the answer
 also waits for the fsync (group commit).
 """
@@ -68,7 +70,7 @@ from typing import TYPE_CHECKING
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
-from odradek.broker.dispatcher import CloseConnection
+from odradek.broker.dispatcher import AfterAppend, CloseConnection
 from odradek.broker.leader_hints import LeaderHints, not_hosted_error
 from odradek.broker.schema_validation import NO_FLAGS
 from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
@@ -278,9 +280,9 @@ def _finish(
     if waits:
         delayed = DelayedProduce(waits)
         if not ports.purgatories.produce.try_complete_else_watch(delayed, request.timeout_ms):
-            return _after_commit(ports, delayed, durable, response)
+            return AfterAppend(_after_commit(ports, delayed, durable, response))
     if durable:
-        return _after_fsync(ports, durable, response)
+        return AfterAppend(_after_fsync(ports, durable, response))
     return response
 
 
