@@ -1,7 +1,8 @@
 """The ZooKeeper store's incremental image (`metadata/zk_image.py`) over random changes: after every
 change, the image rebuilt from the changed paths only equals the image rebuilt from every znode
 (`zk_layout.image_of`), also when the reader has not (yet) read some znodes, or read one
-that does not parse."""
+that does not parse; and the znodes a writer lays out for the parts a change touched are the znodes
+of the whole new image."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from test_zk_layout_properties import _extra, extras
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import PartitionChangeRecord, RegisterBrokerRecord
-from odradek.metadata.zk_image import image_after
+from odradek.metadata.zk_image import image_after, znodes_after
 from odradek.metadata.zk_layout import Znode, image_of, znodes_of
 from odradek.model.ids import BrokerId
 
@@ -58,6 +59,7 @@ def test_the_image_from_changed_paths_equals_the_image_from_every_znode(
     image = replay(ClusterImage.EMPTY, [RegisterBrokerRecord(BrokerId(b), "h", 9092) for b in (1, 2, 3)])
     read: dict[str, Znode] = {}
     published = ClusterImage.EMPTY
+    seen = [image]
     for op in ops:
         truth = dict(znodes_of(image))
         if op[0] == "miss":
@@ -77,6 +79,13 @@ def test_the_image_from_changed_paths_equals_the_image_from_every_znode(
             else:
                 image = _apply(image, op, rng)
             now = dict(znodes_of(image))
+            before = seen[-1]
+            laid_out, paths = znodes_after(before, znodes_of(before), image)
+            assert laid_out == now
+            assert _changed(znodes_of(before), now) <= paths
+            older = seen[rng.randrange(len(seen))]  # any earlier image: what a store's cache may hold
+            assert znodes_after(older, znodes_of(older), image)[0] == now
+            seen.append(image)
         expected = _full(now)
         try:
             incremental: ClusterImage | Exception | None = image_after(published, now, _changed(read, now))

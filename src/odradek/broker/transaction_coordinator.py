@@ -414,12 +414,27 @@ class BrokerTransactionCoordinator:
         return None if leader in (self.broker.config.node_id, -1) else leader
 
     async def verify(
-        self, transactional_id: str, producer_id: int, producer_epoch: int, partitions: list[TopicPartition]
+        self,
+        transactional_id: str,
+        producer_id: int,
+        producer_epoch: int,
+        partitions: list[TopicPartition],
+        *,
+        add: bool = False,
     ) -> dict[TopicPartition, ErrorCode]:
         """KIP-890 part 1: are `partitions` in the transaction? Asked of the coordinator, here or on
-        the broker leading the id's `__transaction_state` partition (AddPartitionsToTxn v4)."""
+        the broker leading the id's `__transaction_state` partition (AddPartitionsToTxn v4). `add`
+        (part 2, a transaction version 2 producer's Produce v12+): add them first (v5)."""
         leader = self._coordinator_of(transactional_id)
         if leader is None:
+            if add:
+                from odradek.coordinator.transaction.metadata import TV_2
+
+                error = await self.service.add_partitions(
+                    transactional_id, producer_id, producer_epoch, partitions, TV_2
+                )
+                if error is not ErrorCode.NO_ERROR:
+                    return dict.fromkeys(partitions, error)
             return self.service.verify_partitions(transactional_id, producer_id, producer_epoch, partitions)
         registration = self.broker.image.brokers.get(leader)
         if registration is None:
@@ -431,4 +446,5 @@ class BrokerTransactionCoordinator:
             producer_id,
             producer_epoch,
             partitions,
+            add=add,
         )

@@ -1,5 +1,7 @@
-"""`image_after(image, znodes, paths)`: the image of the znodes after a change to `paths`, built from
-the image of the znodes before it by rebuilding only what those paths belong to (pure; ADR 0006).
+"""The ZooKeeper layout made part by part (pure; ADR 0006): `image_after(image, znodes, paths)`, the
+image of the znodes after a change to `paths`, built from the image of the znodes before it by
+rebuilding only what those paths belong to; and `znodes_after(before, znodes, after)`, the znodes of
+an image laid out from those of an earlier one, again only where the two differ.
 
 A ZooKeeper store reads only the znodes a change names (`/odradek/changes`); rebuilding the whole
 image from every znode after each change (`zk_layout.image_of`) would still cost CPU in proportion to
@@ -11,6 +13,11 @@ objects, shared. The result is equal to `image_of(znodes)`
 (`tests/property/test_zk_layout_properties.py` compares them over random changes); when it could
 not be (a path this module does not know, two topics with one topic id), `image_after` returns
 None and the caller rebuilds the whole image, which raises what a whole rebuild raises.
+
+`znodes_after` is what a store writing a change compares with (`apply`): the image after a change
+shares every part the change left alone with the image before it (`MetadataDelta` copies only what
+records touch), so only parts that are not the same objects are laid out again. A change of the
+controller epoch lays out everything (every partition state carries it).
 """
 
 from __future__ import annotations
@@ -29,15 +36,23 @@ from odradek.metadata.zk_layout import (
     CLUSTER_ID,
     CONTROLLER,
     CONTROLLER_EPOCH,
+    DEFAULT_BROKER_RESOURCE,
     PARENTS,
     PRODUCER_IDS,
     SECURITY,
     TOPIC_CONFIGS,
     TOPICS,
     Znode,
+    broker_config_path,
+    broker_path,
+    broker_znode,
+    config_znode,
     image_of,
+    singleton_znodes,
     state_path,
     topic_path,
+    topic_znodes,
+    znodes_of,
 )
 from odradek.model.ids import BrokerId
 
@@ -128,7 +143,7 @@ def image_after(
             return None
         changes["brokers"] = _patched(image.brokers, part.brokers, keys)
     if parts.broker_configs:
-        resources = ["" if c == "<default>" else c for c in parts.broker_configs]
+        resources = ["" if c == DEFAULT_BROKER_RESOURCE else c for c in parts.broker_configs]
         changes["broker_configs"] = _patched(image.broker_configs, part.broker_configs, resources)
     if parts.topic_configs:
         changes["topic_configs"] = _patched(image.topic_configs, part.topic_configs, parts.topic_configs)
@@ -174,3 +189,50 @@ def _partition_keys(node: Znode | None) -> list[str] | None:
     except (ValueError, KeyError, TypeError):
         return None
     return keys if all(k.isdigit() for k in keys) else None
+
+
+def znodes_after(
+    before: ClusterImage, znodes: Mapping[str, Znode], after: ClusterImage
+) -> tuple[dict[str, Znode], set[str]]:
+    """(`znodes_of(after)`, the paths where it may differ from `znodes`), given
+    `znodes == znodes_of(before)`."""
+    if after.controller_epoch != before.controller_epoch:  # every partition state carries it
+        nodes = znodes_of(after)
+        return nodes, znodes.keys() | nodes.keys()
+    out = dict(znodes)
+    paths: set[str] = set()
+
+    def put(old: Iterable[str], new: Mapping[str, Znode]) -> None:
+        for path in old:
+            out.pop(path, None)
+            paths.add(path)
+        out.update(new)
+        paths.update(new)
+
+    put([p for p in _SINGLETONS if p in znodes], singleton_znodes(after))
+    if after.brokers is not before.brokers:
+        for broker_id in before.brokers.keys() | after.brokers.keys():
+            new = after.brokers.get(broker_id)
+            if new is not before.brokers.get(broker_id):
+                path = broker_path(broker_id)
+                put([path], {} if new is None else {path: broker_znode(new)})
+    for path_of, old_configs, new_configs in (
+        (broker_config_path, before.broker_configs, after.broker_configs),
+        (lambda name: f"{TOPIC_CONFIGS}/{name}", before.topic_configs, after.topic_configs),
+    ):
+        if new_configs is not old_configs:
+            for name in old_configs.keys() | new_configs.keys():
+                configs = new_configs.get(name)
+                if configs != old_configs.get(name):
+                    path = path_of(name)
+                    put([path], {} if configs is None else {path: config_znode(configs)})
+    if after.topics_by_name is not before.topics_by_name:
+        epoch = after.controller_epoch
+        for name in before.topics_by_name.keys() | after.topics_by_name.keys():
+            old, new_topic = before.topics_by_name.get(name), after.topics_by_name.get(name)
+            if new_topic is not old:
+                put(
+                    () if old is None else topic_znodes(old, epoch),
+                    {} if new_topic is None else topic_znodes(new_topic, epoch),
+                )
+    return out, paths

@@ -3,8 +3,9 @@
 The same `MetadataStore` interface as the single node's store (`store.py`), checked by the same
 contract test. The znodes and their JSON are `zk_layout`'s:
 
-* `apply(records)` replays the batch on the current image, turns the old and the new image into
-  znodes, and writes the difference as ONE ZooKeeper transaction (`multi`): creations (which fail if
+* `apply(records)` replays the batch on the current image, lays out as znodes the parts of the new
+  image the records changed (`zk_image.znodes_after`), and writes the difference as ONE ZooKeeper
+  transaction (`multi`): creations (which fail if
   the znode exists), and updates and deletions each checked against the znode version this store
   last read (compare-and-set). If anyone changed one of those znodes meanwhile, nothing is written,
   the store reads ZooKeeper again and `apply` raises `MetadataConflictError`; the caller computes its
@@ -66,7 +67,7 @@ from odradek.metadata.store import (
     Publishers,
     check_base,
 )
-from odradek.metadata.zk_image import image_after
+from odradek.metadata.zk_image import image_after, znodes_after
 from odradek.metadata.zk_layout import (
     BROKER_IDS,
     CHANGES,
@@ -78,7 +79,6 @@ from odradek.metadata.zk_layout import (
     changed_paths,
     diff,
     image_of,
-    znodes_of,
 )
 from odradek.metadata.zk_records import records_between
 
@@ -194,8 +194,11 @@ class ZooKeeperMetadataStore:
                 return self._image
             before = self._image
             after = replay(before, records)
-            wanted = znodes_of(after)
-            change = diff(self._nodes, wanted)
+            nodes = self._nodes
+            wanted, paths = znodes_after(before, nodes, after)  # (only what the change touched)
+            change = diff(
+                {p: nodes[p] for p in paths if p in nodes}, {p: wanted[p] for p in paths if p in wanted}
+            )
             if not change.empty:
                 self._commit(change)
             self._nodes_of = (after, wanted)
@@ -370,7 +373,8 @@ class ZooKeeperMetadataStore:
     def _nodes(self) -> dict[str, Znode]:
         image, nodes = self._nodes_of
         if image is not self._image:
-            self._nodes_of = (self._image, nodes := znodes_of(self._image))
+            nodes = znodes_after(image, nodes, self._image)[0]
+            self._nodes_of = (self._image, nodes)
         return nodes
 
     def _changed(self, path: str) -> None:
