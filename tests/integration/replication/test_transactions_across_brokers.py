@@ -26,7 +26,9 @@ from odradek.protocol.messages import (
     init_producer_id,
     produce,
 )
-from odradek.protocol.records import BatchSpec, build_batch
+from odradek.protocol.records import CONTROL_ABORT, BatchSpec, build_batch
+from odradek.replication.partition import Partition
+from odradek.storage.producer_state import EndTxnMarker
 from odradek.testing.cluster import LocalCluster
 from odradek.testing.raw_client import RawClient
 
@@ -71,6 +73,11 @@ def send(cluster: LocalCluster, node: int, pid: int, epoch: int, seq: int, versi
 
 
 def last_stable_offset(cluster: LocalCluster, node: int) -> int:
+    return read_offsets(cluster, node)[0]
+
+
+def read_offsets(cluster: LocalCluster, node: int) -> tuple[int, int]:
+    """(last stable offset, high watermark) of t-0 on `node`."""
     request = fetch.FetchRequest(
         max_wait_ms=0,
         isolation_level=1,
@@ -81,8 +88,7 @@ def last_stable_offset(cluster: LocalCluster, node: int) -> int:
         ],
     )
     [data] = call(cluster, node, ApiKey.FETCH, 10, request).responses[0].partitions
-    offset: int = data.last_stable_offset
-    return offset
+    return int(data.last_stable_offset), int(data.high_watermark)
 
 
 def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalCluster) -> None:
@@ -162,3 +168,52 @@ def test_produce_v12_adds_the_partition_on_the_coordinators_broker(cluster: Loca
     )
     assert (ended.error_code, ended.producer_epoch) == (ErrorCode.NO_ERROR, epoch + 1)
     cluster.wait_for(lambda: last_stable_offset(cluster, leader) == 3, what="the marker on the other broker")
+
+
+def test_a_marker_written_while_the_remote_coordinator_answers_voids_its_answer(
+    cluster: LocalCluster,
+) -> None:
+    """Kafka's VerificationGuard: the coordinator said yes, but the transaction ended on the partition
+    (its ABORT marker appended) before the answer came back; the batch must not be appended (it would
+    open a transaction nobody ends, holding the last stable offset back for ever)."""
+    found = until_ready(
+        cluster, 1, ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest("tx", key_type=1)
+    )
+    coordinator = found.node_id
+    leader = 3 - coordinator
+    cluster.create_topic("t", [(leader,)])
+    init = until_ready(
+        cluster,
+        coordinator,
+        ApiKey.INIT_PRODUCER_ID,
+        4,
+        init_producer_id.InitProducerIdRequest(transactional_id="tx", transaction_timeout_ms=60_000),
+    )
+    pid, epoch = init.producer_id, init.producer_epoch
+    added = call(
+        cluster,
+        coordinator,
+        ApiKey.ADD_PARTITIONS_TO_TXN,
+        3,
+        apt.AddPartitionsToTxnRequest(
+            v3_and_below_transactional_id="tx",
+            v3_and_below_producer_id=pid,
+            v3_and_below_producer_epoch=epoch,
+            v3_and_below_topics=[apt.AddPartitionsToTxnTopic("t", [0])],
+        ),
+    )
+    assert added.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code == 0
+    broker = cluster.brokers[leader].broker
+    transactions = broker.transactions
+    asked = transactions.verify
+
+    async def answered_after_an_abort(*args: Any, **kwargs: Any) -> Any:
+        answer = await asked(*args, **kwargs)
+        partition = broker.partitions.leader("t", 0)
+        assert isinstance(partition, Partition)
+        partition.append_marker_as_leader(pid, epoch, EndTxnMarker(CONTROL_ABORT, 0), broker.clock.now_ms())
+        return answer
+
+    transactions.verify = answered_after_an_abort  # type: ignore[method-assign]
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
+    cluster.wait_for(lambda: read_offsets(cluster, leader) == (1, 1), what="only the marker on the partition")

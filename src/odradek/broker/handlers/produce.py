@@ -48,7 +48,9 @@ INVALID_PRODUCER_EPOCH; a coordinator that cannot answer yet gets the retriable 
 as Kafka maps them. In a cluster, when the transaction's coordinator is another broker, v3-v11 ask
 it with AddPartitionsToTxn v4 `verify_only` (`txn_verification.py`, Kafka's AddPartitionsToTxnManager)
 and append once it answered; v12+ (transaction version 2) have the leader add the partitions with
-AddPartitionsToTxn v5 (without `verify_only`) and append once the coordinator has them.
+AddPartitionsToTxn v5 (without `verify_only`) and append once the coordinator has them. A marker of
+the producer's transaction appended on the partition while the remote coordinator answers voids
+the answer (Kafka's VerificationGuard, `Partition.start_verification`): INVALID_TXN_STATE.
 
 With acks=all, the answer waits in the produce purgatory until the high watermark passes every
 written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
@@ -344,19 +346,28 @@ async def _verify_remotely_then_write(
     transactional_id = request.transactional_id
     assert transactional_id is not None
     header = remote[0].header
-    errors = await ports.transactions.verify(
-        transactional_id,
-        header.producer_id,
-        header.producer_epoch,
-        [item.partition.tp for item in remote],
-        add=add,
-    )
+    guards = [item.partition.start_verification(header.producer_id) for item in remote]
+    try:
+        errors = await ports.transactions.verify(
+            transactional_id,
+            header.producer_id,
+            header.producer_epoch,
+            [item.partition.tp for item in remote],
+            add=add,
+        )
+    finally:
+        valid = [
+            item.partition.end_verification(header.producer_id, g)
+            for item, g in zip(remote, guards, strict=True)
+        ]
     now = ports.clock.now_ms()
-    for item in remote:
+    for item, still_valid in zip(remote, valid, strict=True):
         error = errors.get(item.partition.tp, ErrorCode.COORDINATOR_NOT_AVAILABLE)
         if not item.partition.is_leader:  # leadership moved while the coordinator answered
             item.result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
             continue
+        if error is ErrorCode.NO_ERROR and not still_valid:  # the transaction ended here meanwhile
+            error = ErrorCode.INVALID_TXN_STATE
         if error is not ErrorCode.NO_ERROR:
             item.result.error_code = _verification_error(ctx.api_version, error)
             item.result.error_message = (
