@@ -16,7 +16,9 @@ scenario and metric, the median of each broker and the ratio odradek / Tansu.
 
 After the kbench scenarios comes the scale part (`bench/scale_bench.py`: 20,000 partitions, restarts
 clean and after kill -9, coordinator loading, 10,000 connections), odradek and Tansu where it applies;
-`--quick` runs it at 2,000 partitions and 1,000 connections.
+`--quick` runs it at 2,000 partitions and 1,000 connections. Last come synchronous offset commits
+(`bench/commit_rounds.py`): odradek and Tansu in alternating rounds, commits/s and broker CPU per
+commit, and the ratio of each round (`--no-commits` leaves them out).
 
 Benchmarks are never part of `make test`.
 """
@@ -145,6 +147,7 @@ def main() -> int:
     parser.add_argument("--only", choices=("odradek", "tansu"), help="run one broker only")
     parser.add_argument("--summarize", type=Path, help="print the table of a stored results folder")
     parser.add_argument("--no-scale", action="store_true", help="leave out bench/scale_bench.py")
+    parser.add_argument("--no-commits", action="store_true", help="leave out bench/commit_rounds.py")
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize)
@@ -180,6 +183,12 @@ def main() -> int:
             scale += ["--partitions", "2000", "--checkpoints", "1000", "--connections", "1000"]
             scale += ["--offset-commits", "10000"]
         subprocess.run(scale, check=False)
+    if not args.no_commits and args.only is None:
+        commits = [sys.executable, str(ROOT / "bench" / "commit_rounds.py"), "--tansu", tansu]
+        commits += ["--out", str(out_dir / "commits.jsonl")]
+        if args.quick:
+            commits += ["--rounds", "2", "--reps", "1"]
+        subprocess.run(commits, check=False)
     return 0
 
 

@@ -5,6 +5,7 @@ settings, and the shards following the topic's real partition count."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from odradek.broker.coordinator_loader import entries as log_entries
 from odradek.broker.group_coordinator import coordinator_config
@@ -233,3 +234,35 @@ def test_topic_changes_succeed_even_when_the_group_coordinator_fails_to_follow(t
         deleted = b.connect().call(ApiKey.DELETE_TOPICS, 4, dt.DeleteTopicsRequest(topic_names=["survives"]))
         assert [r.error_code for r in deleted.responses] == [ErrorCode.NO_ERROR]
         assert b.broker.image.topics_by_id.get(topic_id) is None
+
+
+def test_a_commit_waiting_for_its_fsync_is_answered_whole_after_it(tmp_path: Path) -> None:
+    """With `flush.messages` 1 a commit is answered only after the fsync (the handler's awaitable
+    path); the broker's own refusals (an unknown topic) are merged into that later answer."""
+    with InProcessBroker(tmp_path, {"log.flush.interval.messages": "1"}) as b:
+        b.create_topic("t", 1)
+        conn = b.connect()
+        assert find(conn, "g") == 0
+        service = b.broker.groups.service
+        answers: list[object] = []
+        now = service.offset_commit_now
+
+        def spy(ctx: Any, request: oc.OffsetCommitRequest) -> Any:
+            answers.append(answer := now(ctx, request))
+            return answer
+
+        service.offset_commit_now = spy  # type: ignore[method-assign]
+        request = oc.OffsetCommitRequest(
+            group_id="g",
+            topics=[
+                oc.OffsetCommitRequestTopic(name="t", partitions=[oc.OffsetCommitRequestPartition(0, 42)]),
+                oc.OffsetCommitRequestTopic(name="nope", partitions=[oc.OffsetCommitRequestPartition(0, 1)]),
+            ],
+        )
+        response = conn.call(ApiKey.OFFSET_COMMIT, 9, request)
+        assert len(answers) == 1 and not isinstance(answers[0], oc.OffsetCommitResponse)  # it waited
+        assert {(t.name, p.partition_index, p.error_code) for t in response.topics for p in t.partitions} == {
+            ("t", 0, ErrorCode.NO_ERROR),
+            ("nope", 0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+        }
+        assert fetched(conn, "g") == 42

@@ -8,6 +8,7 @@ from codec_settings import budget
 from hypothesis import given
 from hypothesis import strategies as st
 
+from odradek.protocol import records as records_module
 from odradek.protocol.records import BatchSpec, build_batch, build_plain_batch, iter_records, read_header
 
 _BYTES = st.one_of(st.none(), st.binary(max_size=200))
@@ -51,3 +52,36 @@ def test_a_single_record_batch_is_build_batch(key: bytes | None, value: bytes | 
     batch, header = build_plain_batch([(key, value)], timestamp)
     assert bytes(batch) == build_batch([(key, value, [], timestamp)], BatchSpec())
     assert header == read_header(batch, 0)
+
+
+@budget(60)
+@given(
+    key=_SIZED.filter(lambda k: k is not None),
+    values=st.lists(
+        st.integers(0, 70).map(bytes) | st.binary(min_size=60, max_size=200), min_size=2, max_size=5
+    ),
+    timestamp=st.integers(-1, 2**62),
+)
+def test_single_records_of_a_known_key_and_size_are_build_batch(
+    key: bytes, values: list[bytes], timestamp: int
+) -> None:
+    """The bytes before a single record's value are kept per (key, value size): later batches of the
+    same key, of the same size or another, still are `build_batch`'s bytes."""
+    for value in [*values, *values]:
+        batch, header = build_plain_batch([(key, value)], timestamp)
+        assert bytes(batch) == build_batch([(key, value, [], timestamp)], BatchSpec())
+        assert header == read_header(batch, 0)
+    assert (key, len(values[0])) in records_module._SINGLE_TEMPLATES
+
+
+def test_a_single_record_with_a_producer_is_not_taken_from_a_template() -> None:
+    for _ in range(2):
+        plain, _header = build_plain_batch([(b"k", b"v")], 5)
+    assert bytes(plain) == build_batch([(b"k", b"v", [], 5)], BatchSpec())
+    for producer_id, epoch, transactional in ((-1, 3, False), (7, 3, False), (7, 3, True)):
+        batch, header = build_plain_batch(
+            [(b"k", b"v")], 5, producer_id, epoch, is_transactional=transactional
+        )
+        spec = BatchSpec(producer_id=producer_id, producer_epoch=epoch, is_transactional=transactional)
+        assert bytes(batch) == build_batch([(b"k", b"v", [], 5)], spec)
+        assert header == read_header(batch, 0)

@@ -52,6 +52,10 @@ def test_timer_set_matches_a_dict_of_last_schedules(ops: list[tuple[object, ...]
             assert timers.next_deadline() == min((d for d, _, _ in model.values()), default=None)
         assert sorted(timers.keys()) == sorted(model)
         assert len(timers) == len(model)
+        bound, earliest = timers.deadline_bound(), min((d for d, _, _ in model.values()), default=None)
+        assert (bound is None and earliest is None) or (
+            bound is not None and (earliest is None or bound <= earliest)
+        )
         for key in "abcd":
             assert timers.deadline(key) == (model[key][0] if key in model else None)
 
@@ -61,6 +65,8 @@ def test_pushing_a_deadline_back_keeps_one_heap_entry_per_key() -> None:
     for deadline in range(1000, 11_000):
         timers.schedule("session", deadline)  # a heartbeat or commit every millisecond
     assert len(timers._heap) == 1
+    assert timers.deadline_bound() == 1000  # the entry's deadline, not yet moved to the live one
     assert timers.next_deadline() == 10_999
+    assert timers.deadline_bound() == 10_999
     assert [e.deadline_ms for e in timers.expire(10_999)] == [10_999]
     assert not timers._heap

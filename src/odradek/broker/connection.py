@@ -7,6 +7,10 @@ return before their first real wait (an OffsetCommit): the coroutine is started 
 only one that waits gets a task to finish in. Such a handler must not need a current task before it
 first waits (no `asyncio.timeout` or `TaskGroup` there). A request that must wait (a long-polling
 Fetch) turns the connection busy until it completes, and later requests queue behind it.
+Except after an append (`AfterAppend`: an acks=all Produce waiting for its followers, or for its
+fsync): the connection goes on handling the client's next Produce requests while it waits, and
+each answer takes a slot in `answers`, sent in request order once the slots before it are sent
+(docs/adr/0008-pipelined-produce-answers.md). Any other request waits for those answers first.
 Reading pauses when too many requests (or request bytes) queue or the transport's write buffer is
 full, and queued requests wait while it is full, so a client that pipelines requests without
 reading the answers costs about one response beyond the write buffer's limit, never all of them.
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, cast
 
 from odradek.broker.api import Chunks
 from odradek.broker.client_session import ClientSession
-from odradek.broker.dispatcher import CloseConnection, Resumed
+from odradek.broker.dispatcher import AfterAppend, CloseConnection, Resumed
 from odradek.broker.frame_reader import FrameError, FrameReader
 from odradek.protocol.file_region import FileRegion, send_buffer, send_region
 from odradek.security.principal import KafkaPrincipal
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("odradek.broker.connection")
 
 _NO_PENDING: collections.deque[bytearray] = collections.deque(maxlen=0)  # shared while nothing waits
+_NO_ANSWERS: collections.deque[Answer] = collections.deque(maxlen=0)
 MAX_QUEUED_REQUESTS = 64
 MAX_QUEUED_BYTES = 8 * 1024 * 1024
 """Requests queued behind a busy one stop reading at this size (one larger request still fits)."""
@@ -45,6 +50,20 @@ COALESCE_BYTES = 65536
 """Answers to pipelined requests gathered into one write up to about this size."""
 _SIZE = struct.Struct(">i")
 _ids = itertools.count(1)
+_PRODUCE_KEY = b"\x00\x00"  # a frame's first two bytes: the API key
+
+
+class Answer:
+    """The slot of one request's answer among those outstanding behind an appended Produce:
+    filled when its handler finishes (`ready`), sent once every slot before it was sent."""
+
+    __slots__ = ("chunks", "ready", "size", "task")
+
+    def __init__(self, size: int) -> None:
+        self.chunks: Chunks | None = None
+        self.ready = False
+        self.size = size  # the request's bytes, held (its batches are views of them) until answered
+        self.task: asyncio.Task[None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +80,7 @@ DEFAULT_SESSION_SETTINGS = SessionSettings()
 
 class KafkaConnection(asyncio.BufferedProtocol):
     __slots__ = (
+        "answers",
         "busy",
         "client_host",
         "closed",
@@ -120,6 +140,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.pending: collections.deque[bytearray] = _NO_PENDING  # requests waiting their turn
         self.pending_bytes = 0
         self.busy: asyncio.Task[None] | None = None
+        """A handler waiting before it appends (a long-polling Fetch): nothing else is handled."""
+        self.answers: collections.deque[Answer] = _NO_ANSWERS
+        """Answers outstanding behind an appended Produce, in request order."""
         self.reading_paused = False
         self.writing_paused = False
         self.closed = False
@@ -179,6 +202,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 len(frames) == 1
                 and not self.pending
                 and self.busy is None
+                and not self.answers
                 and not (self.closed or self.writing_paused or self.muted)
             ):
                 self._answer(frames[0])  # the usual case: one request, nothing queued before it
@@ -201,6 +225,11 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self.on_closed()
         if self.busy is not None:
             self.busy.cancel()
+            self.busy = None
+        for answer in self.answers:
+            if answer.task is not None:
+                answer.task.cancel()
+        self.answers = _NO_ANSWERS
         self.pending = _NO_PENDING
         self.pending_bytes = 0
 
@@ -229,6 +258,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         pending, session, handle = self.pending, self.session, self.dispatcher.handle
         host, connection_id = self.client_host, self.connection_id
         while pending and self.busy is None and not (self.closed or self.writing_paused or self.muted):
+            if self.answers and (pending[0][:2] != _PRODUCE_KEY or session.throttle_ms > 0):
+                break  # only Produce requests go ahead of outstanding answers, none once throttled
             frame = pending.popleft()
             self.pending_bytes -= len(frame)
             chunks: Chunks | None
@@ -240,11 +271,20 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 result = handle(frame, host, connection_id, session)
                 if result is None or isinstance(result, list):
                     chunks = result
+                elif isinstance(result, AfterAppend):  # appended; its answer waits: go on meanwhile
+                    coro = result.awaitable
+                    waiting_on = coro.send(None)
+                    out_bytes = self._flush(out)
+                    self._wait_in_order(Resumed(coro, waiting_on), len(frame), serial=False)
+                    continue
                 else:  # the handler waits (the dispatcher ran it up to there): a task finishes it
                     waiting_on = result.send(None)
                     self._flush(out)
                     resumed = Resumed(result, waiting_on)
-                    self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
+                    if self.answers:
+                        self._wait_in_order(resumed, len(frame), serial=True)
+                    else:
+                        self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
                     break
             except StopIteration as done:  # it returned without waiting after all
                 chunks = done.value
@@ -252,6 +292,11 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 self._flush(out)
                 self._handler_failed(exc)
                 return
+            if self.answers:  # answered at once, but after the answers still outstanding
+                answer = Answer(0)
+                answer.chunks, answer.ready = chunks, True
+                self.answers.append(answer)
+                continue
             if chunks is not None and not (
                 session.failed_authentication or session.newly_authenticated or session.throttle_ms > 0
             ):
@@ -278,6 +323,10 @@ class KafkaConnection(asyncio.BufferedProtocol):
             result = self.dispatcher.handle(frame, self.client_host, self.connection_id, session)
             if result is None or isinstance(result, list):
                 chunks = result
+            elif isinstance(result, AfterAppend):  # appended; its answer waits: go on meanwhile
+                coro = result.awaitable
+                self._wait_in_order(Resumed(coro, coro.send(None)), len(frame), serial=False)
+                return
             else:  # the handler waits: it finishes in a task
                 resumed = Resumed(result, result.send(None))
                 self.busy = asyncio.get_running_loop().create_task(self._await_response(resumed))
@@ -318,6 +367,49 @@ class KafkaConnection(asyncio.BufferedProtocol):
             return
         self._after_response(chunks)
         self._process()
+
+    def _wait_in_order(self, resumed: Resumed, size: int, *, serial: bool) -> None:
+        """A task finishes the handler; its answer takes the next slot. `serial`: it waits before
+        appending, so nothing more is handled until it is done."""
+        answer = Answer(size)
+        if self.answers is _NO_ANSWERS:
+            self.answers = collections.deque()
+        self.answers.append(answer)
+        self.pending_bytes += size
+        answer.task = asyncio.get_running_loop().create_task(self._await_answer(answer, resumed))
+        if serial:
+            self.busy = answer.task
+
+    async def _await_answer(self, answer: Answer, pending: Resumed) -> None:
+        try:
+            chunks = await pending
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if self.busy is answer.task:
+                self.busy = None
+            self._handler_failed(exc)  # closes the connection (with the answers behind it)
+            return
+        if self.busy is answer.task:
+            self.busy = None
+        answer.chunks, answer.ready, answer.task = chunks, True, None
+        if self.closed:
+            return
+        self._send_answers()
+        self._process()
+
+    def _send_answers(self) -> None:
+        """Sends the ready answers at the head of the slots, in order, in one write."""
+        answers = self.answers
+        out: Chunks = []
+        while answers and answers[0].ready:
+            answer = answers.popleft()
+            self.pending_bytes -= answer.size
+            if answer.chunks is not None:
+                out += answer.chunks
+        if not answers:
+            self.answers = _NO_ANSWERS
+        self._after_response(out or None)  # (sends them; a throttled client is muted after them)
 
     def _after_response(self, chunks: Chunks | None) -> None:
         """Sends a response and does what security asks after it: close after a failed login (after
@@ -435,7 +527,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         should_pause = (
             self.writing_paused
             or self.muted
-            or len(self.pending) >= MAX_QUEUED_REQUESTS
+            or len(self.pending) + len(self.answers) >= MAX_QUEUED_REQUESTS
             or self.pending_bytes >= MAX_QUEUED_BYTES
         )
         if should_pause and not self.reading_paused:
@@ -446,12 +538,15 @@ class KafkaConnection(asyncio.BufferedProtocol):
             self.reading_paused = False
 
     def queued(self) -> int:
+        """Requests received and not answered yet."""
+        if self.answers:
+            return len(self.pending) + len(self.answers)
         return len(self.pending) + (1 if self.busy is not None else 0)
 
     def idle_sweep(self) -> int:
         """Count one idle-connection sweep; how many passed with nothing received and no request
         in progress."""
-        if self.busy is not None or self.pending:
+        if self.busy is not None or self.pending or self.answers:
             self.idle_sweeps = 0
         else:
             self.idle_sweeps += 1

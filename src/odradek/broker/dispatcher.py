@@ -26,7 +26,7 @@ import struct
 import time
 from collections.abc import Awaitable, Coroutine, Generator, Iterable
 from types import CoroutineType, GeneratorType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from odradek.broker.api import ApiEntry, ApiSpec, Chunks
 from odradek.broker.context import RequestContext
@@ -134,8 +134,9 @@ class Dispatcher:
 
     def handle(
         self, frame: bytearray, client_host: str, connection_id: int, session: ClientSession | None = None
-    ) -> Chunks | Coroutine[Any, Any, Chunks | None] | None:
-        """Returns the response chunks (size-prefixed), None for no response, or a coroutine giving them."""
+    ) -> Chunks | Coroutine[Any, Any, Chunks | None] | AfterAppend[Chunks | None] | None:
+        """Returns the response chunks (size-prefixed), None for no response, or a coroutine giving
+        them (`AfterAppend` around it when the request already appended)."""
         started = time.perf_counter()
         if len(frame) >= _HEADER_TO_CLIENT_ID.size:
             key, version, correlation_id, client_id_length = _HEADER_TO_CLIENT_ID.unpack_from(frame, 0)
@@ -221,6 +222,11 @@ class Dispatcher:
         if session is not None and key not in QUOTA_EXEMPT:
             self.ports.quotas.record_request_time(ctx, time.perf_counter() - started)
         if waiting is not None:
+            if type(waiting) is AfterAppend:  # the connection may go on with the next requests
+                waiting.awaitable = self._finish_later(
+                    spec, ctx, request, waiting.awaitable, started, header_tail, observed
+                )
+                return waiting
             return self._finish_later(spec, ctx, request, waiting, started, header_tail, observed)
         return self._respond(spec, ctx, request, result, started, header_tail, observed)
 
@@ -317,6 +323,28 @@ class Dispatcher:
         body = codec.encode_bytes(api_versions.RESPONSE, 0, response)
         head = INT32.pack(correlation_id)
         return [INT32.pack(len(head) + len(body)) + head + body]
+
+
+T = TypeVar("T")
+
+
+class AfterAppend(Generic[T]):
+    """What a handler returns when it has done everything it does to the broker's state (a Produce
+    that appended its batches) and only waits to answer (the high watermark, an fsync).
+
+    The connection then goes on handling the next Produce requests of the client while this one
+    waits; answers still leave in request order (connection.py). A handler that waits before it
+    changes anything (a transaction verification, a schema lookup) returns a plain coroutine
+    instead, and the connection stays serial behind it. Awaiting it awaits `awaitable`.
+    """
+
+    __slots__ = ("awaitable",)
+
+    def __init__(self, awaitable: Coroutine[Any, Any, T]) -> None:
+        self.awaitable = awaitable
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        return self.awaitable.__await__()
 
 
 _AWAITABLE: dict[type, bool] = {}

@@ -98,7 +98,13 @@ class TransactionCoordinatorPort(Protocol):
     def coordinated_here(self, transactional_id: str) -> bool: ...
 
     def verify(
-        self, transactional_id: str, producer_id: int, producer_epoch: int, partitions: list[TopicPartition]
+        self,
+        transactional_id: str,
+        producer_id: int,
+        producer_epoch: int,
+        partitions: list[TopicPartition],
+        *,
+        add: bool = False,
     ) -> Awaitable[dict[TopicPartition, ErrorCode]]: ...
 
     def write_markers_here(

@@ -19,9 +19,11 @@ partitions:
                      repeat across restarts
 
 The service (and with it the transaction coordinator's modules and message schemas) is created when
-it is first needed: at start if `__transaction_state` exists, else at the first InitProducerId
-(idempotent or transactional) or FindCoordinator for a transactional id; a service started by a
-request fetches its first producer id block before answering.
+it is first needed: at start if `__transaction_state` exists or the broker is in a ZooKeeper cluster
+(where a producer id block is a compare-and-set round trip, taken ahead of need as Kafka does), else
+at the first InitProducerId (idempotent or transactional) or FindCoordinator for a transactional id;
+a service started by a request fetches its first producer id block before answering. The next block
+is fetched in the background once 90% of the current one is used (`producer_ids.py`).
 
 `__transaction_state` is created on first use (FindCoordinator TRANSACTION, InitProducerId with a
 transactional id) with Kafka's internal-topic settings, and every partition is loaded (its records
@@ -167,10 +169,21 @@ class BrokerTransactionCoordinator:
             # Loaded in the background: the broker serves meanwhile (FindCoordinator waits for it,
             # requests sent straight to a partition still loading get COORDINATOR_LOAD_IN_PROGRESS).
             self._readying()
+        elif self.broker.config.zookeeper_connect is not None:
+            # A cluster broker takes its first producer id block now, in the background, as Kafka's
+            # does: a block is a compare-and-set round trip to ZooKeeper (and the service's first
+            # import), which the first idempotent producer would otherwise wait for.
+            self._starting = asyncio.get_running_loop().create_task(self._start_service())
 
     async def ensure_started(self) -> None:
         """Create and start the service if it is not yet (the first InitProducerId, transactional or
         idempotent, of a broker without `__transaction_state`), with its first block of producer ids."""
+        starting = self._starting
+        if starting is not None and not starting.done():
+            # started at start (a cluster broker) or by another request: its first block may still
+            # be on its way, which this request's InitProducerId waits for
+            await asyncio.shield(starting)
+            return
         if self._service is not None and self._service.runtime.started:
             return
         # In a task of its own, shared and shielded (as `ensure_ready`): a client disconnecting
@@ -407,12 +420,27 @@ class BrokerTransactionCoordinator:
         return None if leader in (self.broker.config.node_id, -1) else leader
 
     async def verify(
-        self, transactional_id: str, producer_id: int, producer_epoch: int, partitions: list[TopicPartition]
+        self,
+        transactional_id: str,
+        producer_id: int,
+        producer_epoch: int,
+        partitions: list[TopicPartition],
+        *,
+        add: bool = False,
     ) -> dict[TopicPartition, ErrorCode]:
         """KIP-890 part 1: are `partitions` in the transaction? Asked of the coordinator, here or on
-        the broker leading the id's `__transaction_state` partition (AddPartitionsToTxn v4)."""
+        the broker leading the id's `__transaction_state` partition (AddPartitionsToTxn v4). `add`
+        (part 2, a transaction version 2 producer's Produce v12+): add them first (v5)."""
         leader = self._coordinator_of(transactional_id)
         if leader is None:
+            if add:
+                from odradek.coordinator.transaction.metadata import TV_2
+
+                error = await self.service.add_partitions(
+                    transactional_id, producer_id, producer_epoch, partitions, TV_2
+                )
+                if error is not ErrorCode.NO_ERROR:
+                    return dict.fromkeys(partitions, error)
             return self.service.verify_partitions(transactional_id, producer_id, producer_epoch, partitions)
         registration = self.broker.image.brokers.get(leader)
         if registration is None:
@@ -424,4 +452,5 @@ class BrokerTransactionCoordinator:
             producer_id,
             producer_epoch,
             partitions,
+            add=add,
         )

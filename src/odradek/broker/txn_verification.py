@@ -1,4 +1,4 @@
-"""KIP-890 part 1 verification against a transaction coordinator on another broker (Kafka's
+"""KIP-890 verification against a transaction coordinator on another broker (Kafka's
 AddPartitionsToTxnManager).
 
 Before appending the first transactional batch of a transaction on a partition, its leader asks the
@@ -8,6 +8,10 @@ v4 with `verify_only` (one request per produce request, on one connection per co
 one request in flight at a time). A connection failure answers COORDINATOR_NOT_AVAILABLE for every
 partition, which the produce path turns into the retriable NOT_ENOUGH_REPLICAS: the client sends
 again and the leader asks again (of whichever broker coordinates by then).
+
+Part 2 (transaction version 2 producers, Produce v12+, which never send AddPartitionsToTxn): the
+leader adds the partitions to the transaction itself, with AddPartitionsToTxn v5 without
+`verify_only` (`add=True`), and appends once the coordinator has them.
 """
 
 from __future__ import annotations
@@ -25,10 +29,17 @@ from odradek.protocol.messages import add_partitions_to_txn as msg
 
 log = logging.getLogger("odradek.broker.transactions")
 VERIFY_VERSION = 4
+ADD_VERSION = 5
+"""v5: the partitions are added on behalf of a transaction version 2 producer (KIP-890 part 2)."""
 
 
 def verification_request(
-    transactional_id: str, producer_id: int, producer_epoch: int, partitions: Iterable[TopicPartition]
+    transactional_id: str,
+    producer_id: int,
+    producer_epoch: int,
+    partitions: Iterable[TopicPartition],
+    *,
+    verify_only: bool = True,
 ) -> msg.AddPartitionsToTxnRequest:
     topics: dict[str, list[int]] = {}
     for tp in sorted(partitions):
@@ -39,7 +50,7 @@ def verification_request(
                 transactional_id=transactional_id,
                 producer_id=producer_id,
                 producer_epoch=producer_epoch,
-                verify_only=True,
+                verify_only=verify_only,
                 topics=[msg.AddPartitionsToTxnTopic(name, parts) for name, parts in topics.items()],
             )
         ]
@@ -80,7 +91,10 @@ class RemoteVerifier:
         producer_id: int,
         producer_epoch: int,
         partitions: list[TopicPartition],
+        *,
+        add: bool = False,
     ) -> dict[TopicPartition, ErrorCode]:
+        """Are `partitions` in the transaction (`add`: add them to it, then the same answer)?"""
         found = self._connections.get(broker_id)
         if found is not None and found[0] != endpoint:
             del self._connections[broker_id]
@@ -90,10 +104,13 @@ class RemoteVerifier:
             connection = self._connect(*endpoint, self.client_id, self.timeout_s)
             found = self._connections[broker_id] = (endpoint, connection, asyncio.Lock())
         _, connection, lock = found
-        request = verification_request(transactional_id, producer_id, producer_epoch, partitions)
+        request = verification_request(
+            transactional_id, producer_id, producer_epoch, partitions, verify_only=not add
+        )
+        version = ADD_VERSION if add else VERIFY_VERSION
         try:
             async with lock:
-                response = await connection.call(ApiKey.ADD_PARTITIONS_TO_TXN, VERIFY_VERSION, request)
+                response = await connection.call(ApiKey.ADD_PARTITIONS_TO_TXN, version, request)
         except BrokerConnectionError as exc:
             log.warning("verifying %s with broker %d failed: %s", transactional_id, broker_id, exc)
             return dict.fromkeys(partitions, ErrorCode.COORDINATOR_NOT_AVAILABLE)

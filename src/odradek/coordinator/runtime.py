@@ -301,6 +301,17 @@ class CoordinatorRuntime(Generic[S]):
     # -- operations ------------------------------------------------------------------------------
 
     async def write(self, partition: int, op: Callable[[S, int], CoordinatorResult[R]]) -> R:
+        response, waiting = self.write_now(partition, op)
+        if waiting is not None:
+            await waiting
+        return response
+
+    def write_now(
+        self, partition: int, op: Callable[[S, int], CoordinatorResult[R]]
+    ) -> tuple[R, Awaitable[None] | None]:
+        """`write` without a coroutine: the operation runs and its records are appended now; returns
+        its response and None when they are committed already (one replica), else what to await
+        before the response may be sent (raising `CoordinatorNotAvailable` when the commit fails)."""
         p = self._writable(partition)
         try:
             result = op(p.shard, self._clock.now_ms())
@@ -308,11 +319,9 @@ class CoordinatorRuntime(Generic[S]):
             self._op_failed(partition)
             raise
         waiting = self._append(partition, p, result)
-        if waiting is not None:
-            await waiting
         if result.response is None:
             raise AssertionError("a non-deferred coordinator operation returned no response")
-        return result.response
+        return result.response, waiting
 
     async def write_deferred(
         self, partition: int, op: Callable[[S, WaiterId, int], CoordinatorResult[R]]
@@ -554,8 +563,12 @@ class CoordinatorRuntime(Generic[S]):
     def _wake_if_sooner(self, p: _Partition[S]) -> None:
         # Waking the timer task costs a scan of every shard: only when this one now has a timer due
         # before the one the task sleeps until (most operations only push their timers later).
-        deadline = p.shard.next_deadline()
-        if deadline is not None and (self._sleeping_until is None or deadline < self._sleeping_until):
+        shard, sleeping = p.shard, self._sleeping_until
+        bound = shard.deadline_bound()
+        if bound is None or (sleeping is not None and bound >= sleeping):
+            return  # nothing sooner (the usual case: a commit only pushed its member's timer back)
+        deadline = shard.next_deadline()
+        if deadline is not None and (sleeping is None or deadline < sleeping):
             self._wakeup.set()
 
     def _next_deadline(self) -> int | None:

@@ -70,6 +70,13 @@ class TimerSet(Generic[K]):
         self._settle_top()
         return self._heap[0][0] if self._heap else None
 
+    def deadline_bound(self) -> int | None:
+        """No later than `next_deadline` (None only when there are no timers), without settling the
+        heap: a timer pushed back (a member's heartbeat, on every commit) still counts at the deadline
+        its heap entry has."""
+        heap = self._heap
+        return heap[0][0] if heap else None
+
     def expire(self, now_ms: int) -> list[Expired[K]]:
         out: list[Expired[K]] = []
         while True:

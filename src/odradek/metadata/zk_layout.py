@@ -39,7 +39,7 @@ from typing import Any
 
 from odradek.metadata.config_types import ConfigResourceType
 from odradek.metadata.delta import replay
-from odradek.metadata.image import ClusterImage
+from odradek.metadata.image import BrokerRegistration, ClusterImage, TopicImage
 from odradek.metadata.records import (
     NO_LEADER,
     ClusterIdRecord,
@@ -97,6 +97,20 @@ def state_path(name: str, partition: int) -> str:
 
 
 def znodes_of(image: ClusterImage) -> dict[str, Znode]:
+    nodes = singleton_znodes(image)
+    for broker in image.brokers.values():
+        nodes[broker_path(broker.broker_id)] = broker_znode(broker)
+    for resource, configs in image.broker_configs.items():
+        nodes[broker_config_path(resource)] = config_znode(configs)
+    for name, configs in image.topic_configs.items():
+        nodes[f"{TOPIC_CONFIGS}/{name}"] = config_znode(configs)
+    for topic in image.topics_by_name.values():
+        nodes.update(topic_znodes(topic, image.controller_epoch))
+    return nodes
+
+
+def singleton_znodes(image: ClusterImage) -> dict[str, Znode]:
+    """The cluster id, the controller and its epoch, the producer id block, the security records."""
     nodes: dict[str, Znode] = {}
     if image.cluster_id is not None:
         nodes[CLUSTER_ID] = Znode(_json({"version": "1", "id": image.cluster_id}))
@@ -104,30 +118,47 @@ def znodes_of(image: ClusterImage) -> dict[str, Znode]:
         nodes[CONTROLLER] = Znode(_json({"version": 2, "brokerid": image.controller_id}), ephemeral=True)
     if image.controller_id != NO_LEADER or image.controller_epoch:
         nodes[CONTROLLER_EPOCH] = Znode(str(image.controller_epoch).encode())
-    for broker in image.brokers.values():
-        nodes[broker_path(broker.broker_id)] = Znode(
-            _json(
-                {
-                    "version": 5,
-                    "host": broker.host,
-                    "port": broker.port,
-                    "endpoints": list(broker.endpoints),
-                    "rack": broker.rack,
-                    "jmx_port": -1,
-                    "fenced": broker.fenced,
-                    "broker_epoch": broker.broker_epoch,
-                }
-            ),
-            ephemeral=True,
+    if image.next_producer_id:
+        nodes[PRODUCER_IDS] = Znode(
+            _json({"version": 1, "broker": -1, "block_start": 0, "block_end": image.next_producer_id - 1})
         )
-    for resource, configs in image.broker_configs.items():
-        name = resource or DEFAULT_BROKER_RESOURCE
-        nodes[f"{BROKER_CONFIGS}/{name}"] = Znode(_json({"version": 1, "config": dict(configs)}))
-    for name, configs in image.topic_configs.items():
-        nodes[f"{TOPIC_CONFIGS}/{name}"] = Znode(_json({"version": 1, "config": dict(configs)}))
-    for topic in image.topics_by_name.values():
-        assignment = {str(p): list(r.replicas) for p, r in topic.partitions.items()}
-        nodes[topic_path(topic.name)] = Znode(
+    security = image.security.to_records()
+    if security:
+        nodes[SECURITY] = Znode(_json({"version": 1, "records": [record_to_json(r) for r in security]}))
+    return nodes
+
+
+def broker_config_path(resource: str) -> str:
+    return f"{BROKER_CONFIGS}/{resource or DEFAULT_BROKER_RESOURCE}"
+
+
+def broker_znode(broker: BrokerRegistration) -> Znode:
+    return Znode(
+        _json(
+            {
+                "version": 5,
+                "host": broker.host,
+                "port": broker.port,
+                "endpoints": list(broker.endpoints),
+                "rack": broker.rack,
+                "jmx_port": -1,
+                "fenced": broker.fenced,
+                "broker_epoch": broker.broker_epoch,
+            }
+        ),
+        ephemeral=True,
+    )
+
+
+def config_znode(configs: Mapping[str, str]) -> Znode:
+    return Znode(_json({"version": 1, "config": dict(configs)}))
+
+
+def topic_znodes(topic: TopicImage, controller_epoch: int) -> dict[str, Znode]:
+    """A topic's znodes: its assignment, the partitions' parents and each partition's state."""
+    assignment = {str(p): list(r.replicas) for p, r in topic.partitions.items()}
+    nodes = {
+        topic_path(topic.name): Znode(
             _json(
                 {
                     "version": 3,
@@ -145,32 +176,26 @@ def znodes_of(image: ClusterImage) -> dict[str, Znode]:
                     },
                 }
             )
-        )
-        nodes[f"{TOPICS}/{topic.name}/partitions"] = Znode(b"")
-        for index, p in topic.partitions.items():
-            nodes[f"{TOPICS}/{topic.name}/partitions/{index}"] = Znode(b"")
-            nodes[state_path(topic.name, index)] = Znode(
-                _json(
-                    {
-                        "version": 1,
-                        "controller_epoch": image.controller_epoch,
-                        "leader": p.leader,
-                        "leader_epoch": p.leader_epoch,
-                        "isr": list(p.isr),
-                        "partition_epoch": p.partition_epoch,
-                        "elr": list(p.elr),
-                        "last_known_elr": list(p.last_known_elr),
-                        "leader_recovery_state": 0,
-                    }
-                )
+        ),
+        f"{TOPICS}/{topic.name}/partitions": Znode(b""),
+    }
+    for index, p in topic.partitions.items():
+        nodes[f"{TOPICS}/{topic.name}/partitions/{index}"] = Znode(b"")
+        nodes[state_path(topic.name, index)] = Znode(
+            _json(
+                {
+                    "version": 1,
+                    "controller_epoch": controller_epoch,
+                    "leader": p.leader,
+                    "leader_epoch": p.leader_epoch,
+                    "isr": list(p.isr),
+                    "partition_epoch": p.partition_epoch,
+                    "elr": list(p.elr),
+                    "last_known_elr": list(p.last_known_elr),
+                    "leader_recovery_state": 0,
+                }
             )
-    if image.next_producer_id:
-        nodes[PRODUCER_IDS] = Znode(
-            _json({"version": 1, "broker": -1, "block_start": 0, "block_end": image.next_producer_id - 1})
         )
-    security = image.security.to_records()
-    if security:
-        nodes[SECURITY] = Znode(_json({"version": 1, "records": [record_to_json(r) for r in security]}))
     return nodes
 
 

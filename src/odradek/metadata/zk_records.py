@@ -51,6 +51,8 @@ def records_between(before: ClusterImage, after: ClusterImage) -> tuple[Metadata
     out += _config_changes(ConfigResourceType.TOPIC, old_configs, after.topic_configs)
     for topic_id, topic in sorted(after.topics_by_id.items(), key=lambda kv: kv[1].name):
         old = before.topics_by_id.get(topic_id)
+        if old is topic:  # shared with the last image: unchanged
+            continue
         if old is None:
             out.append(TopicRecord(topic.name, topic_id))
         for index, p in sorted(topic.partitions.items()):

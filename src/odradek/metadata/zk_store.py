@@ -3,8 +3,9 @@
 The same `MetadataStore` interface as the single node's store (`store.py`), checked by the same
 contract test. The znodes and their JSON are `zk_layout`'s:
 
-* `apply(records)` replays the batch on the current image, turns the old and the new image into
-  znodes, and writes the difference as ONE ZooKeeper transaction (`multi`): creations (which fail if
+* `apply(records)` replays the batch on the current image, lays out as znodes the parts of the new
+  image the records changed (`zk_image.znodes_after`), and writes the difference as ONE ZooKeeper
+  transaction (`multi`): creations (which fail if
   the znode exists), and updates and deletions each checked against the znode version this store
   last read (compare-and-set). If anyone changed one of those znodes meanwhile, nothing is written,
   the store reads ZooKeeper again and `apply` raises `MetadataConflictError`; the caller computes its
@@ -29,10 +30,13 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   before anything is published, so an image is never published half-applied. When versions were
   skipped (several changes between two watch events), the list is empty (too long) or after a
   reconnection, the whole tree is read (level by level, again until no transaction straddled it).
-  The image is rebuilt from the znodes read (`zk_layout.image_of`) and published if it differs,
-  as the records that take the last image there replayed on it (so the new image shares every
-  unchanged topic with the last one). The store publishes its own writes itself, inside `apply`
-  (ADR 0004), and records them as read, so the watch that follows reads nothing. A read or
+  Only the parts of the image the changed znodes belong to (a topic, a registration, a config
+  resource...) are made again from their znodes (`zk_image.image_after`; after a whole-tree read,
+  the znodes whose bytes differ from the last read), and the image is published if it differs, as the records
+  that take the last image there replayed on it (so the new image shares every unchanged topic with
+  the last one). The znodes `apply` compares with are made from the image when it first needs
+  them. The store publishes its own writes itself, inside `apply` (ADR 0004), and records them as
+  read, so the watch that follows reads nothing. A read or
   re-registration that fails is tried again after `RETRY_S` (doubling up to `RETRY_MAX_S`)
   without waiting for another change, which might never come; the retry reads the whole tree.
 
@@ -63,6 +67,7 @@ from odradek.metadata.store import (
     Publishers,
     check_base,
 )
+from odradek.metadata.zk_image import image_after, znodes_after
 from odradek.metadata.zk_layout import (
     BROKER_IDS,
     CHANGES,
@@ -74,7 +79,6 @@ from odradek.metadata.zk_layout import (
     changed_paths,
     diff,
     image_of,
-    znodes_of,
 )
 from odradek.metadata.zk_records import records_between
 
@@ -107,10 +111,14 @@ class ZooKeeperMetadataStore:
         (which holds the store lock meanwhile) and `apply` never wait forever on one."""
         self._lock = threading.RLock()
         self._image = ClusterImage.EMPTY
-        self._nodes: dict[str, Znode] = {}
-        """The znodes the current image is made of (what `apply` diffs against)."""
+        self._nodes_of: tuple[ClusterImage, dict[str, Znode]] = (self._image, {})
+        """The znodes the current image is made of (what `apply` diffs against), made when needed."""
         self._read: dict[str, Znode] = {}
-        """Every znode as this store last read or wrote it (the image is rebuilt from these)."""
+        """Every znode as this store last read or wrote it (the image is made of these)."""
+        self._read_image = ClusterImage.EMPTY
+        """The image of `_read` before the paths in `_touched` changed."""
+        self._touched: set[str] | None = None
+        """The paths of `_read` changed since `_read_image` (None: rebuild from every znode)."""
         self._versions: dict[str, int] = {}
         self._changes_version: int | None = None
         """The `/odradek/changes` version `_read` is at (None: unknown, read the whole tree)."""
@@ -186,11 +194,14 @@ class ZooKeeperMetadataStore:
                 return self._image
             before = self._image
             after = replay(before, records)
-            wanted = znodes_of(after)
-            change = diff(self._nodes, wanted)
+            nodes = self._nodes
+            wanted, paths = znodes_after(before, nodes, after)  # (only what the change touched)
+            change = diff(
+                {p: nodes[p] for p in paths if p in nodes}, {p: wanted[p] for p in paths if p in wanted}
+            )
             if not change.empty:
                 self._commit(change)
-            self._nodes = wanted
+            self._nodes_of = (after, wanted)
             self._image = after
             self._version += 1
             self._publishers.publish(MetadataChange(before, after, tuple(records), self._version))
@@ -261,6 +272,7 @@ class ZooKeeperMetadataStore:
                     self._read[path] = node
                 else:
                     self._read.pop(path, None)
+                self._changed(path)
             if kind == "c":
                 self._versions[path] = 0
                 if node is not None and node.ephemeral and path.startswith(BROKER_IDS + "/"):
@@ -334,6 +346,7 @@ class ZooKeeperMetadataStore:
             if path.rsplit("/", 1)[1] not in ids:
                 self._read.pop(path, None)
                 self._versions.pop(path, None)
+                self._changed(path)
         return [CONTROLLER, CONTROLLER_EPOCH, *(f"{BROKER_IDS}/{i}" for i in sorted(ids))]
 
     def _read_nodes(self, paths: Sequence[str]) -> None:
@@ -348,15 +361,37 @@ class ZooKeeperMetadataStore:
                 continue
             self._read[path] = Znode(data or b"", stat.ephemeralOwner != 0)
             self._versions[path] = stat.version
+            self._changed(path)
         if gone:
             prefixes = tuple(p + "/" for p in gone)
             for path in [p for p in self._read if p in gone or p.startswith(prefixes)]:
                 self._read.pop(path, None)
                 self._versions.pop(path, None)
+                self._changed(path)
+
+    @property
+    def _nodes(self) -> dict[str, Znode]:
+        image, nodes = self._nodes_of
+        if image is not self._image:
+            nodes = znodes_after(image, nodes, self._image)[0]
+            self._nodes_of = (self._image, nodes)
+        return nodes
+
+    def _changed(self, path: str) -> None:
+        if self._touched is not None:
+            self._touched.add(path)
 
     def _publish_read(self) -> None:
-        image = image_of({p: n.data for p, n in self._read.items()})
-        self._nodes = znodes_of(image)
+        touched, self._touched = self._touched, None  # (until this succeeds: rebuild from every znode)
+        image = None
+        if touched is not None:
+            # only the parts of the image the changed znodes belong to are made again (zk_image)
+            try:
+                image = image_after(self._read_image, self._read, touched)
+            except Exception:  # the whole rebuild below says what is wrong
+                image = None
+        if image is None:
+            image = image_of({p: n.data for p, n in self._read.items()})
         if image != self._image:
             before = self._image
             records = records_between(before, image)
@@ -373,6 +408,8 @@ class ZooKeeperMetadataStore:
             self._image = image
             self._version += 1
             self._publishers.publish(MetadataChange(before, image, records, self._version))
+        self._read_image = self._image  # equal to the image read, and sharing with the published one
+        self._touched = set()
 
     def _read_snapshot(self) -> None:
         """Read the tree into `_read` as one moment saw it. A read goes level by level, so a
@@ -384,7 +421,13 @@ class ZooKeeperMetadataStore:
         times; the last read is taken as it is, not whole, and the next one reads the tree again)."""
         for _ in range(SNAPSHOT_READS):
             start = self._wait(self._client.exists_async(CHANGES))
+            before = self._read
             self._read, self._versions = self._read_tree()
+            if self._touched is not None:
+                # the image is still made from the parts that changed: those whose bytes differ
+                # (comparing bytes costs far less than making every part of the image again)
+                read = self._read
+                self._touched |= {p for p in before.keys() | read.keys() if before.get(p) != read.get(p)}
             if start is None:  # a tree without the changes znode: nothing to compare with
                 self._changes_version = None
                 return

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import struct
 
+from odradek.model.topic_partition import ZERO_UUID
 from odradek.protocol import codec
 from odradek.protocol import primitives as p
 from odradek.protocol.messages import offset_commit as msg
@@ -78,28 +79,92 @@ def parse_offset_commit_request(buf: Buffer, pos: int, version: int) -> msg.Offs
     if version < FIRST_FLEXIBLE_VERSION:
         request, _end = codec.decode(msg.REQUEST, version, buf, pos)
         return request  # type: ignore[no-any-return]
+    if version < FIRST_VERSION_WITH_TOPIC_IDS:
+        size = len(buf)
+        if size - pos > _COMMON_SUFFIX and buf[size - 4 : size] == _COMMON_TAIL:
+            known = _LAYOUTS.get(bytes(buf[pos : size - 16]))
+            if known is not None:
+                group_id, generation, member_id, name, index = known
+                offset, epoch = _OFFSET_AND_EPOCH.unpack_from(buf, size - 16)
+                partition = msg.OffsetCommitRequestPartition(index, offset, epoch, -1, "")
+                return msg.OffsetCommitRequest(
+                    group_id,
+                    generation,
+                    member_id,
+                    None,
+                    -1,
+                    [msg.OffsetCommitRequestTopic(name, ZERO_UUID, [partition])],
+                )
+    return _parse(buf, pos, version)
+
+
+_COMMON_TAIL = b"\x01\x00\x00\x00"
+"""A partition's empty metadata, then empty tagged fields (the partition's, the topic's, the request's)."""
+_COMMON_SUFFIX = 20
+"""The one partition's index, offset and leader epoch (16 bytes), then `_COMMON_TAIL`."""
+_OFFSET_AND_EPOCH = struct.Struct(">qi")
+_LAYOUTS: dict[bytes, tuple[str, int, str, str, int]] = {}
+"""A v8-v9 request of one topic and one partition with empty metadata, no group instance id and no
+tagged fields (a synchronous commit's request) up to its offset -> (group id, generation, member
+id, topic, partition): the same member commits the same partition again and again, and only the
+offset and leader epoch after these bytes change. Filled by `_parse` from requests it parsed whole,
+of exactly that layout; the bytes before the offset decide everything the parser reads there (the
+length of the whole is that of the key plus the fixed suffix), so a hit parses as `_parse` would."""
+_MAX_LAYOUTS = 4_096
+
+
+def _parse(buf: Buffer, pos: int, version: int) -> msg.OffsetCommitRequest:
+    start = pos
+    last_partition = -1
     by_id = version >= FIRST_VERSION_WITH_TOPIC_IDS
+    size = len(buf)
     try:
-        group_id, pos = _string(buf, pos)
+        # (`_string` and `_array_length` inline for one-byte lengths: the usual request)
+        n = buf[pos]
+        if 0 < n < 0x80 and pos + n <= size:
+            group_id: str | None = str(buf[pos + 1 : pos + n], "utf-8")
+            pos += n
+        else:
+            group_id, pos = _any_string(buf, pos)
         (generation,) = _INT32.unpack_from(buf, pos)
-        member_id, pos = _string(buf, pos + 4)
+        pos += 4
+        n = buf[pos]
+        if 0 < n < 0x80 and pos + n <= size:
+            member_id: str | None = str(buf[pos + 1 : pos + n], "utf-8")
+            pos += n
+        else:
+            member_id, pos = _any_string(buf, pos)
         if buf[pos] == 0:  # no group instance id: the common case
             instance_id: str | None = None
             pos += 1
         else:
             instance_id, pos = _string(buf, pos)
-        n_topics, pos = _array_length(buf, pos, "topics")
+        n_topics = buf[pos] - 1
+        if 0 <= n_topics < 0x7F and n_topics < size - pos:
+            pos += 1
+        else:
+            n_topics, pos = _array_length(buf, pos, "topics")
         topics: list[msg.OffsetCommitRequestTopic] = []
         for _ in range(n_topics):
-            topic = msg.OffsetCommitRequestTopic()
             if by_id:
+                topic = msg.OffsetCommitRequestTopic()
                 topic.topic_id, pos = p.read_uuid(buf, pos)
             else:
-                name, pos = _string(buf, pos)
-                topic.name = _required("name", name)
-            n_parts, pos = _array_length(buf, pos, "partitions")
+                n = buf[pos]
+                if 0 < n < 0x80 and pos + n <= size:
+                    name: str | None = str(buf[pos + 1 : pos + n], "utf-8")
+                    pos += n
+                else:
+                    name, pos = _any_string(buf, pos)
+                topic = msg.OffsetCommitRequestTopic(_required("name", name))
+            n_parts = buf[pos] - 1
+            if 0 <= n_parts < 0x7F and n_parts < size - pos:
+                pos += 1
+            else:
+                n_parts, pos = _array_length(buf, pos, "partitions")
             partitions = topic.partitions
             for _ in range(n_parts):
+                last_partition = pos
                 index, offset, epoch = _PARTITION.unpack_from(buf, pos)
                 pos += 16
                 # committed_metadata, then the partition's tagged fields: usually "" (or null) and none
@@ -110,7 +175,10 @@ def parse_offset_commit_request(buf: Buffer, pos: int, version: int) -> msg.Offs
                     metadata, pos = _string(buf, pos)
                     pos = _skip_tags(buf, pos)
                 partitions.append(msg.OffsetCommitRequestPartition(index, offset, epoch, -1, metadata))
-            pos = _skip_tags(buf, pos)
+            if pos < size and buf[pos] == 0:
+                pos += 1
+            else:
+                pos = p.skip_tagged_fields(buf, pos)
             topics.append(topic)
         pos = _skip_tags(buf, pos)
     except (struct.error, IndexError) as exc:
@@ -119,6 +187,26 @@ def parse_offset_commit_request(buf: Buffer, pos: int, version: int) -> msg.Offs
         raise ProtocolError("invalid UTF-8 in string") from exc
     if group_id is None or member_id is None:
         raise ProtocolError(f"non-nullable field {'group_id' if group_id is None else 'member_id'} is null")
+    if (
+        pos == size
+        and last_partition == size - _COMMON_SUFFIX
+        and not by_id
+        and instance_id is None
+        and len(topics) == 1
+        and len(topics[0].partitions) == 1
+        and topics[0].partitions[0].committed_metadata == ""
+    ):
+        # exactly the common layout (anything longer than one byte in the tail would end it later)
+        if len(_LAYOUTS) >= _MAX_LAYOUTS:
+            _LAYOUTS.clear()
+        topic = topics[0]
+        _LAYOUTS[bytes(buf[start : size - 16])] = (
+            group_id,
+            generation,
+            member_id,
+            topic.name,
+            topic.partitions[0].partition_index,
+        )
     return msg.OffsetCommitRequest(
         group_id=group_id,
         generation_id_or_member_epoch=generation,
@@ -171,6 +259,20 @@ def write_offset_commit_response(response: msg.OffsetCommitResponse, version: in
     if version < FIRST_FLEXIBLE_VERSION:
         return codec.encode(msg.RESPONSE, version, response)
     by_id = version >= FIRST_VERSION_WITH_TOPIC_IDS
+    topics = response.topics
+    if len(topics) == 1 and not by_id:
+        topic = topics[0]
+        if len(topic.partitions) == 1:  # a synchronous commit's answer: one topic, one partition
+            head = _ONE_TOPIC_HEADS.get(topic.name)
+            if head is None:
+                head = _one_topic_head(topic.name)
+            partition = topic.partitions[0]
+            return [
+                _INT32.pack(response.throttle_time_ms)
+                + head
+                + _PARTITION_ANSWER.pack(partition.partition_index, partition.error_code, 0)
+                + b"\x00\x00"  # the topic's and the response's tagged fields
+            ]
     out = bytearray(_INT32.pack(response.throttle_time_ms))
     _write_length(out, len(response.topics))
     pack = _PARTITION_ANSWER.pack
@@ -185,3 +287,18 @@ def write_offset_commit_response(response: msg.OffsetCommitResponse, version: in
         out.append(0)
     out.append(0)
     return [out]
+
+
+_ONE_TOPIC_HEADS: dict[str, bytes] = {}
+_MAX_ONE_TOPIC_HEADS = 4_096
+
+
+def _one_topic_head(name: str) -> bytes:
+    """A one-topic, one-partition answer (v8-v9) between the throttle time and the partition."""
+    out = bytearray(b"\x02")
+    _write_string(out, name)
+    out.append(2)
+    if len(_ONE_TOPIC_HEADS) >= _MAX_ONE_TOPIC_HEADS:
+        _ONE_TOPIC_HEADS.clear()
+    head = _ONE_TOPIC_HEADS[name] = bytes(out)
+    return head

@@ -396,10 +396,33 @@ def build_plain_batch(
     them)."""
     if not records:
         raise ValueError("a record batch needs at least one record")
-    out = bytearray(HEADER_SIZE)
     if len(records) == 1:
-        _put_single(out, *records[0])
+        key, value = records[0]
+        if (
+            key is not None
+            and value is not None
+            and producer_id == producer_epoch == -1
+            and not is_transactional
+        ):
+            # a coordinator's usual batch: one record, the same key again and again (one group's
+            # partition), a value of the same size; everything but the value, the timestamps and
+            # the CRC is kept per (key, value size), header included
+            template = _SINGLE_TEMPLATES.get((key, len(value)))
+            if template is None:
+                template = _single_template(key, len(value))
+            out = bytearray(template[0])
+            out += value
+            out.append(0)  # no headers
+            _TIMESTAMPS.pack_into(out, BASE_TIMESTAMP_OFFSET, timestamp_ms, timestamp_ms)
+            crc = int(_crc32c(memoryview(out)[ATTRIBUTES_OFFSET:]))
+            _CRC.pack_into(out, CRC_OFFSET, crc)
+            return out, BatchHeader(
+                0, template[1], -1, MAGIC_V2, crc, 0, 0, timestamp_ms, timestamp_ms, -1, -1, -1, 1
+            )
+        out = bytearray(HEADER_SIZE)
+        _put_single(out, key, value)
     else:
+        out = bytearray(HEADER_SIZE)
         _put_records(out, records)
     attributes = TRANSACTIONAL_BIT if is_transactional else 0
     header = [0, len(out) - LOG_OVERHEAD, -1, MAGIC_V2, 0, attributes, len(records) - 1]
@@ -408,6 +431,27 @@ def build_plain_batch(
     header[4] = crc = int(_crc32c(memoryview(out)[ATTRIBUTES_OFFSET:]))
     _CRC.pack_into(out, CRC_OFFSET, crc)
     return out, BatchHeader._make(header)
+
+
+BASE_TIMESTAMP_OFFSET = 27
+_TIMESTAMPS = struct.Struct(">qq")
+"""A batch's base and max timestamps."""
+_SINGLE_TEMPLATES: dict[tuple[bytes, int], tuple[bytes, int]] = {}
+_MAX_SINGLE_TEMPLATES = 16_384
+
+
+def _single_template(key: bytes, value_size: int) -> tuple[bytes, int]:
+    """A plain (no producer) single-record batch up to its value, and its batch length: the header
+    with timestamps and CRC 0, then the record's length, attributes, deltas, key and value length."""
+    out = bytearray(HEADER_SIZE)
+    _put_single(out, key, bytes(value_size))
+    length = len(out) - LOG_OVERHEAD
+    HEADER.pack_into(out, 0, 0, length, -1, MAGIC_V2, 0, 0, 0, 0, 0, -1, -1, -1, 1)
+    template = (bytes(out[: len(out) - value_size - 1]), length)
+    if len(_SINGLE_TEMPLATES) >= _MAX_SINGLE_TEMPLATES:
+        _SINGLE_TEMPLATES.clear()
+    _SINGLE_TEMPLATES[(key, value_size)] = template
+    return template
 
 
 _NO_DELTAS = b"\x00\x00\x00"

@@ -55,6 +55,15 @@ class PartitionListener(Protocol):
     def on_replica_state_changed(self, partition: Partition) -> None: ...
 
 
+class VerificationGuard:
+    """One verification of a producer's transaction on a partition (see `start_verification`)."""
+
+    __slots__ = ("waiting",)
+
+    def __init__(self) -> None:
+        self.waiting = 0
+
+
 class Partition:
     __slots__ = (
         "_alone",
@@ -66,6 +75,7 @@ class Partition:
         "replicas",
         "topic_id",
         "tp",
+        "verification_guards",
     )
 
     def __init__(
@@ -90,6 +100,8 @@ class Partition:
         """Leads the partition (and it is still hosted): kept by `become` and `mark_deleted`."""
         self._alone = False
         """The leader alone in the ISR, without KIP-966's strict rule: the high watermark is the log end."""
+        self.verification_guards: dict[int, VerificationGuard] = {}
+        """Producers whose first transactional batch waits for a coordinator on another broker."""
         self.become(state, now_ms)
 
     # --- state ------------------------------------------------------------------------------
@@ -161,6 +173,27 @@ class Partition:
         for listener in self._listeners:
             listener.on_deleted(self)
 
+    # --- verification against a remote transaction coordinator (KIP-890) ---------------------
+    def start_verification(self, producer_id: int) -> VerificationGuard:
+        """Before asking a coordinator on another broker whether a producer's first transactional
+        batch may be appended (Kafka's VerificationGuard): shared by the producer's requests asking
+        at the same time, dropped by a marker of the producer's transaction."""
+        guard = self.verification_guards.get(producer_id)
+        if guard is None:
+            guard = self.verification_guards[producer_id] = VerificationGuard()
+        guard.waiting += 1
+        return guard
+
+    def end_verification(self, producer_id: int, guard: VerificationGuard) -> bool:
+        """The coordinator answered: False when a marker of the producer's transaction was appended
+        meanwhile (the answer is about a transaction that has ended here: appending the batch
+        would open a transaction nobody ends)."""
+        guard.waiting -= 1
+        valid = self.verification_guards.get(producer_id) is guard
+        if valid and guard.waiting == 0:
+            del self.verification_guards[producer_id]
+        return valid
+
     # --- leader writes -------------------------------------------------------------------------
     def append_as_leader(
         self,
@@ -198,6 +231,7 @@ class Partition:
         self, producer_id: int, producer_epoch: int, marker: EndTxnMarker, now_ms: int
     ) -> AppendInfo:
         info = self.log.append_marker(producer_id, producer_epoch, marker, self.replicas.leader_epoch, now_ms)
+        self.verification_guards.pop(producer_id, None)  # the transaction ended: a verification is stale
         self._after_leader_append()
         return info
 

@@ -377,9 +377,13 @@ class LogSegment:
         oi, ti = self.offset_index, self.time_index
         if not self._max_known:
             self.max_timestamp_and_offset()
+        interval = self.index_interval = config.index_interval_bytes
+        # the index entries to go back to if the write fails; only counted when this append can
+        # add one (an entry follows `index.interval.bytes` of batches: most appends add none)
+        indexed = self._bytes_since_index_entry + len(buf) > interval
         saved = (
-            oi.entries,
-            ti.entries,
+            oi.entries if indexed else -1,
+            ti.entries if indexed else -1,
             self._max_timestamp,
             self._offset_of_max_timestamp,
             self._bytes_since_index_entry,
@@ -390,7 +394,6 @@ class LogSegment:
         if not n_recent:
             self._recent_from = first_offset
         file_pos = self.size
-        interval = self.index_interval = config.index_interval_bytes
         pos = 0
         base = first_offset
         for header in headers:
@@ -416,8 +419,9 @@ class LogSegment:
             while written < len(buf):
                 written += os.pwrite(fd, buf[written:], file_pos + written)
         except OSError:
-            oi.truncate_entries(saved[0])
-            ti.truncate_entries(saved[1])
+            if indexed:
+                oi.truncate_entries(saved[0])
+                ti.truncate_entries(saved[1])
             self._max_timestamp, self._offset_of_max_timestamp, self._bytes_since_index_entry = saved[2:]
             del self._recent_next[n_recent:]
             del self._recent_pos[n_recent:]

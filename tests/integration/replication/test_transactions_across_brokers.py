@@ -2,7 +2,9 @@
 (two real brokers in this process): the data partition's leader verifies the first transactional
 batch with the coordinator on the other broker (KIP-890 part 1, AddPartitionsToTxn v4 verify_only),
 the coordinator accepts partitions it does not host, and its COMMIT marker reaches the other
-broker (WriteTxnMarkers): the last stable offset passes the transaction there."""
+broker (WriteTxnMarkers): the last stable offset passes the transaction there. A transaction
+version 2 producer's Produce v12 (KIP-890 part 2, no AddPartitionsToTxn of its own) has the leader
+add the partition on the coordinator's broker (AddPartitionsToTxn v5)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,17 @@ import pytest
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import add_partitions_to_txn as apt
-from odradek.protocol.messages import end_txn, fetch, find_coordinator, init_producer_id, produce
-from odradek.protocol.records import BatchSpec, build_batch
+from odradek.protocol.messages import (
+    describe_transactions,
+    end_txn,
+    fetch,
+    find_coordinator,
+    init_producer_id,
+    produce,
+)
+from odradek.protocol.records import CONTROL_ABORT, BatchSpec, build_batch
+from odradek.replication.partition import Partition
+from odradek.storage.producer_state import EndTxnMarker
 from odradek.testing.cluster import LocalCluster
 from odradek.testing.raw_client import RawClient
 
@@ -49,19 +60,24 @@ def until_ready(cluster: LocalCluster, node: int, api: int, version: int, reques
     raise AssertionError("coordinator never ready")
 
 
-def send(cluster: LocalCluster, node: int, pid: int, epoch: int, seq: int) -> int:
+def send(cluster: LocalCluster, node: int, pid: int, epoch: int, seq: int, version: int = 10) -> int:
     spec = BatchSpec(producer_id=pid, producer_epoch=epoch, base_sequence=seq, is_transactional=True)
     data = produce.TopicProduceData(
         name="t",
         partition_data=[produce.PartitionProduceData(0, build_batch([(None, b"v", [], 0)] * 2, spec))],
     )
     request = produce.ProduceRequest(transactional_id="tx", acks=-1, timeout_ms=5000, topic_data=[data])
-    response = call(cluster, node, ApiKey.PRODUCE, 10, request)
+    response = call(cluster, node, ApiKey.PRODUCE, version, request)
     code: int = response.responses[0].partition_responses[0].error_code
     return code
 
 
 def last_stable_offset(cluster: LocalCluster, node: int) -> int:
+    return read_offsets(cluster, node)[0]
+
+
+def read_offsets(cluster: LocalCluster, node: int) -> tuple[int, int]:
+    """(last stable offset, high watermark) of t-0 on `node`."""
     request = fetch.FetchRequest(
         max_wait_ms=0,
         isolation_level=1,
@@ -72,8 +88,7 @@ def last_stable_offset(cluster: LocalCluster, node: int) -> int:
         ],
     )
     [data] = call(cluster, node, ApiKey.FETCH, 10, request).responses[0].partitions
-    offset: int = data.last_stable_offset
-    return offset
+    return int(data.last_stable_offset), int(data.high_watermark)
 
 
 def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalCluster) -> None:
@@ -114,3 +129,91 @@ def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalClus
     )
     assert ended.error_code == ErrorCode.NO_ERROR
     cluster.wait_for(lambda: last_stable_offset(cluster, leader) == 3, what="the marker on the other broker")
+
+
+def test_produce_v12_adds_the_partition_on_the_coordinators_broker(cluster: LocalCluster) -> None:
+    found = until_ready(
+        cluster, 1, ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest("tx", key_type=1)
+    )
+    coordinator = found.node_id
+    leader = 3 - coordinator  # the data partition lives on the other broker only
+    cluster.create_topic("t", [(leader,)])
+    init = until_ready(
+        cluster,
+        coordinator,
+        ApiKey.INIT_PRODUCER_ID,
+        5,
+        init_producer_id.InitProducerIdRequest(transactional_id="tx", transaction_timeout_ms=60_000),
+    )
+    pid, epoch = init.producer_id, init.producer_epoch
+    # no AddPartitionsToTxn: the leader adds the partition to the transaction on the coordinator
+    assert send(cluster, leader, pid, epoch, 0, version=12) == ErrorCode.NO_ERROR
+    described = call(
+        cluster,
+        coordinator,
+        ApiKey.DESCRIBE_TRANSACTIONS,
+        0,
+        describe_transactions.DescribeTransactionsRequest(["tx"]),
+    )
+    [state] = described.transaction_states
+    assert (state.transaction_state, [(t.topic, t.partitions) for t in state.topics]) == (
+        "Ongoing",
+        [("t", [0])],
+    )
+    # a fenced epoch is refused by the coordinator, and nothing is appended for it
+    assert send(cluster, leader, pid, epoch - 1 if epoch else epoch + 5, 2, version=12) != ErrorCode.NO_ERROR
+    assert last_stable_offset(cluster, leader) == 0
+    ended = until_ready(
+        cluster, coordinator, ApiKey.END_TXN, 5, end_txn.EndTxnRequest("tx", pid, epoch, committed=True)
+    )
+    assert (ended.error_code, ended.producer_epoch) == (ErrorCode.NO_ERROR, epoch + 1)
+    cluster.wait_for(lambda: last_stable_offset(cluster, leader) == 3, what="the marker on the other broker")
+
+
+def test_a_marker_written_while_the_remote_coordinator_answers_voids_its_answer(
+    cluster: LocalCluster,
+) -> None:
+    """Kafka's VerificationGuard: the coordinator said yes, but the transaction ended on the partition
+    (its ABORT marker appended) before the answer came back; the batch must not be appended (it would
+    open a transaction nobody ends, holding the last stable offset back for ever)."""
+    found = until_ready(
+        cluster, 1, ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest("tx", key_type=1)
+    )
+    coordinator = found.node_id
+    leader = 3 - coordinator
+    cluster.create_topic("t", [(leader,)])
+    init = until_ready(
+        cluster,
+        coordinator,
+        ApiKey.INIT_PRODUCER_ID,
+        4,
+        init_producer_id.InitProducerIdRequest(transactional_id="tx", transaction_timeout_ms=60_000),
+    )
+    pid, epoch = init.producer_id, init.producer_epoch
+    added = call(
+        cluster,
+        coordinator,
+        ApiKey.ADD_PARTITIONS_TO_TXN,
+        3,
+        apt.AddPartitionsToTxnRequest(
+            v3_and_below_transactional_id="tx",
+            v3_and_below_producer_id=pid,
+            v3_and_below_producer_epoch=epoch,
+            v3_and_below_topics=[apt.AddPartitionsToTxnTopic("t", [0])],
+        ),
+    )
+    assert added.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code == 0
+    broker = cluster.brokers[leader].broker
+    transactions = broker.transactions
+    asked = transactions.verify
+
+    async def answered_after_an_abort(*args: Any, **kwargs: Any) -> Any:
+        answer = await asked(*args, **kwargs)
+        partition = broker.partitions.leader("t", 0)
+        assert isinstance(partition, Partition)
+        partition.append_marker_as_leader(pid, epoch, EndTxnMarker(CONTROL_ABORT, 0), broker.clock.now_ms())
+        return answer
+
+    transactions.verify = answered_after_an_abort  # type: ignore[method-assign]
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
+    cluster.wait_for(lambda: read_offsets(cluster, leader) == (1, 1), what="only the marker on the partition")

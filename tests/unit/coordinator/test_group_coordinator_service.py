@@ -150,6 +150,49 @@ def test_an_append_committed_at_once_answers_without_waiting_on_the_loop() -> No
     run(scenario)
 
 
+def test_offset_commit_now_answers_without_a_coroutine_as_offset_commit_does() -> None:
+    """The handler's path: with the records committed inside the append, the answer itself (no
+    coroutine, no future), and the same records and committed offsets as `offset_commit`."""
+
+    async def scenario() -> None:
+        logs, clock = (FakeLog(), FakeLog()), FakeClock()
+        fast, slow = await service(logs[0], clock), await service(logs[1], clock)
+        for offset in (5, 6):
+            answer = fast.offset_commit_now(V9, commit_request("g", offset))
+            assert isinstance(answer, oc.OffsetCommitResponse)
+            assert answer == await slow.offset_commit(V9, commit_request("g", offset))
+        # errors come the same way (here: a member the simple group does not have)
+        bad = commit_request("g", 7)
+        bad.generation_id_or_member_epoch = 3
+        answer = fast.offset_commit_now(V9, bad)
+        assert isinstance(answer, oc.OffsetCommitResponse)
+        assert answer.topics[0].partitions[0].error_code == ErrorCode.UNKNOWN_MEMBER_ID
+        assert answer == await slow.offset_commit(V9, bad)
+        assert logs[0].key_values(0) == logs[1].key_values(0)
+        assert await fetched(fast, "g") == await fetched(slow, "g") == 6
+
+    run(scenario)
+
+
+def test_offset_commit_now_waits_for_the_commit_and_fails_with_the_partition() -> None:
+    async def scenario() -> None:
+        log, clock = FakeLog(auto_commit=False), FakeClock()
+        svc = await service(log, clock)
+        answer = svc.offset_commit_now(V9, commit_request("g", 5))
+        assert not isinstance(answer, oc.OffsetCommitResponse)  # appended, not committed yet
+        pending = asyncio.ensure_future(answer)
+        await settle()
+        assert not pending.done() and await fetched(svc, "g") == -1
+        log.commit(0)
+        assert (await pending).topics[0].partitions[0].error_code == ErrorCode.NO_ERROR
+        lost = asyncio.ensure_future(svc.offset_commit_now(V9, commit_request("g", 6)))  # type: ignore[arg-type]
+        await settle()
+        svc.unload(0)  # e.g. the partition moved away before the commit: never answered as done
+        assert (await lost).topics[0].partitions[0].error_code == ErrorCode.NOT_COORDINATOR
+
+    run(scenario)
+
+
 def test_a_cancelled_caller_does_not_let_the_next_write_overtake_its_append() -> None:
     async def scenario() -> None:
         log, clock = FakeLog(auto_commit=False), FakeClock()

@@ -38,6 +38,9 @@ class _Shard:
     def next_deadline(self) -> int | None:
         return None
 
+    def deadline_bound(self) -> int | None:
+        return None
+
     def expire_timers(self, now_ms: int) -> CoordinatorResult[None]:
         return CoordinatorResult()
 

@@ -1,8 +1,9 @@
 """The per-record fast paths of persistent stream queries give what the general paths give.
 
 - `RowStage.fused` (WHERE, table functions, PARTITION BY and the projection as one stage calling the
-  sink's stage) against `RowStage.process` (a `Record` forwarded through the node contexts): the same
-  output bytes, and a failing expression skips the same records.
+  sink's stage; a plain WHERE + projection as one generated function) against `RowStage.process` (a
+  `Record` forwarded through the node contexts): the same output bytes, and a failing expression
+  skips the same records.
 - `JsonRowSerde.fast_decode` (straight-line code per schema) against `from_bytes` (the per-column
   loop with its conversions and case-insensitive field names), and the KAFKA key serde's
   one-argument encode/decode against `serialize`/`deserialize`.
@@ -17,6 +18,7 @@ import pytest
 from raising_udf import registry_with_no_bob
 
 from odradek.sql import types as t
+from odradek.sql.compiler.processors import RowStage
 from odradek.sql.compiler.serdes import JsonRowSerde, KeySerde, source_serdes
 from odradek.sql.schema import Column, Namespace
 from odradek.sql.testing import SqlTestDriver
@@ -41,6 +43,7 @@ QUERIES = [
     "SELECT customer, id, amount FROM orders PARTITION BY customer",
     "SELECT id, ROWTIME AS ts, ROWPARTITION AS p, ROWOFFSET AS o FROM orders",
     "SELECT id, NO_BOB(customer) AS c FROM orders WHERE amount IS NOT NULL",
+    "SELECT id, amount FROM orders WHERE NO_BOB(customer) IS NOT NULL AND amount > 0",  # WHERE raises
 ]
 RAW_VALUES = [
     b'{"CUSTOMER": "ada", "AMOUNT": 20.0, "TAGS": ["a", "b"], "NOTE": "x"}',
@@ -52,6 +55,7 @@ RAW_VALUES = [
     b"[1, 2]",  # not an object: a deserialization error
     b"not json",
     b'{"CUSTOMER": "dee", "AMOUNT": true}',  # a bool is no DOUBLE
+    b'{"CUSTOMER": "eve"}',  # no AMOUNT: a WHERE on it is NULL, not TRUE
     None,  # a tombstone: no row
 ]
 
@@ -81,6 +85,34 @@ def test_the_fused_row_stage_writes_what_the_general_path_writes(
     fast = outputs(query, registry)
     assert fast == general
     assert general  # each query writes something from these records
+
+
+def row_stages(query: str) -> list[RowStage]:
+    with SqlTestDriver(registry_with_no_bob("udf_fused_rows_stages")) as sql:
+        sql.execute(ORDERS)
+        sql.execute(f"CREATE STREAM out WITH (kafka_topic='out') AS {query};")
+        [run] = sql.queries.values()
+        return [p for p in run.driver.task.processors.values() if isinstance(p, RowStage)]
+
+
+@pytest.mark.parametrize(
+    ("query", "combined"),
+    [
+        ("SELECT id, customer, amount * 2 AS doubled FROM orders WHERE amount >= 0", True),
+        ("SELECT id, amount FROM orders WHERE NO_BOB(customer) IS NOT NULL AND amount > 0", True),
+        ("SELECT * FROM orders", False),  # no WHERE
+        ("SELECT id, EXPLODE(tags) AS tag FROM orders WHERE amount > 1", False),
+        ("SELECT customer, id FROM orders WHERE amount > 1 PARTITION BY customer", False),
+        ("SELECT id, ROWOFFSET AS o FROM orders WHERE amount > 1", False),  # metadata: general path
+    ],
+)
+def test_where_and_projection_are_one_function_only_for_a_plain_filter(query: str, combined: bool) -> None:
+    [stage] = row_stages(query)[-1:]
+    assert (stage.filter_project is not None) == combined
+    if combined:  # None when WHERE is not TRUE, else the projected row
+        assert stage.predicate is not None
+        fn = stage.filter_project
+        assert fn is not None and "if (" in (fn.__doc__ or "")
 
 
 def test_a_failing_udf_skips_the_same_record_on_both_paths(

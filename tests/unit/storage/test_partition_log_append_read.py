@@ -219,3 +219,41 @@ def test_a_followers_read_hands_out_file_regions_only_for_big_spans(tmp_path: Pa
     [region] = read.chunks
     assert isinstance(region, FileRegion) and region.read() == small + big
     region.close()
+
+
+@pytest.mark.parametrize("entry_due", [False, True])
+def test_a_failed_write_leaves_the_indexes_and_the_segment_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry_due: bool
+) -> None:
+    """The index entries are counted for the undo only when the append can add one: both ways, a
+    write that fails (a full disk) takes back everything the append changed."""
+    import errno
+
+    from odradek.storage import segment as segment_module
+    from odradek.storage.errors import StorageError
+
+    log = new_log(tmp_path, index_interval_bytes=1000)
+    raws = [append(log, batch(1, value_size=200))[1] for _ in range(4 if entry_due else 1)]
+    segment = log.active_segment
+    oi, ti = segment.offset_index, segment.time_index
+    before = (list(oi._rel), list(oi._pos), ti.entries, segment.size, segment._bytes_since_index_entry)
+    next_is_indexed = segment._bytes_since_index_entry > 1000
+    assert next_is_indexed is entry_due
+
+    def full(*_: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(segment_module.os, "pwrite", full)
+    with pytest.raises(StorageError):
+        append(log, batch(1, value_size=200))
+    monkeypatch.undo()
+    assert (
+        list(oi._rel),
+        list(oi._pos),
+        ti.entries,
+        segment.size,
+        segment._bytes_since_index_entry,
+    ) == before
+    assert read_all(log) == b"".join(raws)
+    info, raw = append(log, batch(1, value_size=200))  # and the next append goes where it should
+    assert info.first_offset == len(raws) and read_all(log) == b"".join([*raws, raw])

@@ -10,7 +10,7 @@ coordinator. v2-v4 may give a retention time for the offsets; v10 names topics b
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Awaitable, Collection
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
@@ -31,7 +31,11 @@ def existing_partitions(image: ClusterImage, name: str | None) -> Collection[int
     return () if topic is None else topic.partitions.keys()
 
 
-async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.OffsetCommitResponse:
+def handle(
+    ctx: RequestContext, request: msg.OffsetCommitRequest
+) -> msg.OffsetCommitResponse | Awaitable[msg.OffsetCommitResponse]:
+    """The answer, or (records not yet committed: more than one replica, or an fsync to wait for)
+    an awaitable giving it: no coroutine for a commit that is committed inside its append."""
     image = ctx.ports.metadata.image
     by_id = ctx.api_version >= FIRST_VERSION_WITH_TOPIC_IDS
     refused: list[msg.OffsetCommitResponseTopic] = []
@@ -66,7 +70,8 @@ async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.O
                 _topic(topic.name, topic.topic_id, [p.partition_index for p in topic.partitions], error)
             )
             continue
-        exists = existing_partitions(image, name)
+        found = image.topics_by_name.get(name) if name is not None else None  # `existing_partitions`
+        exists = () if found is None else found.partitions
         for p in topic.partitions:
             if p.partition_index not in exists:
                 break
@@ -82,7 +87,18 @@ async def handle(ctx: RequestContext, request: msg.OffsetCommitRequest) -> msg.O
     if not accepted:
         return msg.OffsetCommitResponse(topics=refused)
     request.topics = accepted
-    response = await ctx.ports.groups.service.offset_commit(coordinator_context(ctx), request)
+    answer = ctx.ports.groups.service.offset_commit_now(coordinator_context(ctx), request)
+    if not isinstance(answer, msg.OffsetCommitResponse):
+        return _with_refused_later(answer, refused)
+    if refused or len(answer.topics) > 1:
+        answer.topics = _merge(answer.topics + refused)
+    return answer
+
+
+async def _with_refused_later(
+    answer: Awaitable[msg.OffsetCommitResponse], refused: list[msg.OffsetCommitResponseTopic]
+) -> msg.OffsetCommitResponse:
+    response = await answer
     if refused or len(response.topics) > 1:
         response.topics = _merge(response.topics + refused)
     return response

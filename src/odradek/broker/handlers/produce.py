@@ -47,13 +47,17 @@ in the transaction gets TRANSACTION_ABORTABLE (v11+) or INVALID_TXN_STATE; a fen
 INVALID_PRODUCER_EPOCH; a coordinator that cannot answer yet gets the retriable NOT_ENOUGH_REPLICAS,
 as Kafka maps them. In a cluster, when the transaction's coordinator is another broker, v3-v11 ask
 it with AddPartitionsToTxn v4 `verify_only` (`txn_verification.py`, Kafka's AddPartitionsToTxnManager)
-and append once it answered; v12+ (transaction version 2) are served only where the coordinator is
-this broker.
+and append once it answered; v12+ (transaction version 2) have the leader add the partitions with
+AddPartitionsToTxn v5 (without `verify_only`) and append once the coordinator has them. A marker of
+the producer's transaction appended on the partition while the remote coordinator answers voids
+the answer (Kafka's VerificationGuard, `Partition.start_verification`): INVALID_TXN_STATE.
 
 With acks=all, the answer waits in the produce purgatory until the high watermark passes every
 written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
 REQUEST_TIMED_OUT after the request's ``timeout_ms``); on a single node it completes inside the
-append, so the answer is still sent at once. With acks=0 there is no response; as in Kafka, an error
+append, so the answer is still sent at once. A request that waits after appending is returned as
+`AfterAppend`: the connection handles the client's next Produce requests meanwhile and answers in
+order (docs/adr/0008-pipelined-produce-answers.md). With acks=0 there is no response; as in Kafka, an error
 then closes the connection so the client notices. When the topic sets ``flush.messages``, the answer
 also waits for the fsync (group commit).
 """
@@ -68,7 +72,7 @@ from typing import TYPE_CHECKING
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
 from odradek.broker.delayed_produce import DelayedProduce, ProduceWait
-from odradek.broker.dispatcher import CloseConnection
+from odradek.broker.dispatcher import AfterAppend, CloseConnection
 from odradek.broker.leader_hints import LeaderHints, not_hosted_error
 from odradek.broker.schema_validation import NO_FLAGS
 from odradek.broker.transaction_coordinator import RETRIABLE_VERIFICATION_ERRORS
@@ -278,9 +282,9 @@ def _finish(
     if waits:
         delayed = DelayedProduce(waits)
         if not ports.purgatories.produce.try_complete_else_watch(delayed, request.timeout_ms):
-            return _after_commit(ports, delayed, durable, response)
+            return AfterAppend(_after_commit(ports, delayed, durable, response))
     if durable:
-        return _after_fsync(ports, durable, response)
+        return AfterAppend(_after_fsync(ports, durable, response))
     return response
 
 
@@ -296,8 +300,12 @@ async def _add_then_write(
     """v12+: add each partition to its transaction, then verify again and append (nothing else ran
     on these partitions' behalf in between: verification and append are one synchronous step)."""
     ports = ctx.ports
-    service = ports.transactions.service
     transactional_id = request.transactional_id
+    if transactional_id is not None and not ports.transactions.coordinated_here(transactional_id):
+        return await _verify_remotely_then_write(
+            ctx, request, unverified, durable, waits, response, results, add=True
+        )
+    service = ports.transactions.service
     for item in unverified:
         header, result = item.header, item.result
         if transactional_id is None:
@@ -327,23 +335,39 @@ async def _verify_remotely_then_write(
     waits: list[ProduceWait],
     response: msg.ProduceResponse,
     results: list[msg.PartitionProduceResponse],
+    *,
+    add: bool = False,
 ) -> msg.ProduceResponse | None:
     """v3-v11 in a cluster: the transaction's coordinator is another broker; ask it (AddPartitionsToTxn
     v4 verify_only, `txn_verification.py`) whether the partitions are in the transaction, then
-    append the verified batches. All batches of a request belong to one producer."""
+    append the verified batches; v12+ (`add`): add them to the transaction (v5), then append. All
+    batches of a request belong to one producer."""
     ports = ctx.ports
     transactional_id = request.transactional_id
     assert transactional_id is not None
     header = remote[0].header
-    errors = await ports.transactions.verify(
-        transactional_id, header.producer_id, header.producer_epoch, [item.partition.tp for item in remote]
-    )
+    guards = [item.partition.start_verification(header.producer_id) for item in remote]
+    try:
+        errors = await ports.transactions.verify(
+            transactional_id,
+            header.producer_id,
+            header.producer_epoch,
+            [item.partition.tp for item in remote],
+            add=add,
+        )
+    finally:
+        valid = [
+            item.partition.end_verification(header.producer_id, g)
+            for item, g in zip(remote, guards, strict=True)
+        ]
     now = ports.clock.now_ms()
-    for item in remote:
+    for item, still_valid in zip(remote, valid, strict=True):
         error = errors.get(item.partition.tp, ErrorCode.COORDINATOR_NOT_AVAILABLE)
         if not item.partition.is_leader:  # leadership moved while the coordinator answered
             item.result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
             continue
+        if error is ErrorCode.NO_ERROR and not still_valid:  # the transaction ended here meanwhile
+            error = ErrorCode.INVALID_TXN_STATE
         if error is not ErrorCode.NO_ERROR:
             item.result.error_code = _verification_error(ctx.api_version, error)
             item.result.error_message = (

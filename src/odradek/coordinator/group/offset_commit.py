@@ -31,6 +31,7 @@ from odradek.coordinator.group.classic_states import ClassicGroupState
 from odradek.coordinator.group.consumer_group import ConsumerGroup
 from odradek.coordinator.group.errors import GroupError
 from odradek.coordinator.group.state import Group, Op
+from odradek.coordinator.result import CoordinatorRecord
 from odradek.model.errors import ErrorCode
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.messages import offset_commit as oc
@@ -55,11 +56,12 @@ def offset_commit(op: Op, ctx: RequestContext, request: oc.OffsetCommitRequest) 
             reschedule_heartbeat(op, group, member)
     expire = -1 if request.retention_time_ms == -1 else op.now + request.retention_time_ms
     response = oc.OffsetCommitResponse()
-    max_metadata = op.config.offset_metadata_max_bytes
+    state, now, records = op.state, op.now, op.out.records
+    max_metadata = state.config.offset_metadata_max_bytes
     for topic in request.topics:
-        name = _topic_name(op, topic, version)
-        out = oc.OffsetCommitResponseTopic(name=topic.name, topic_id=topic.topic_id)
-        response.topics.append(out)
+        name = topic.name if version < FIRST_VERSION_WITH_TOPIC_IDS else _topic_name(op, topic, version)
+        answers: list[oc.OffsetCommitResponsePartition] = []
+        response.topics.append(oc.OffsetCommitResponseTopic(topic.name, topic.topic_id, answers))
         for p in topic.partitions:
             error = ErrorCode.NO_ERROR
             metadata = p.committed_metadata or ""
@@ -68,21 +70,14 @@ def offset_commit(op: Op, ctx: RequestContext, request: oc.OffsetCommitRequest) 
             elif metadata and len(metadata.encode()) > max_metadata:
                 error = ErrorCode.OFFSET_METADATA_TOO_LARGE
             else:
-                op.emit(
-                    rec.offset_commit(
-                        request.group_id,
-                        name,
-                        p.partition_index,
-                        p.committed_offset,
-                        p.committed_leader_epoch,
-                        metadata,
-                        op.now,
-                        expire,
-                    )
+                # `op.emit(rec.offset_commit(...))`, without the dispatch on the record's kind
+                key = rec.OffsetCommitKey(request.group_id, name, p.partition_index)
+                value = rec.OffsetCommitValue(
+                    p.committed_offset, p.committed_leader_epoch, metadata, now, expire
                 )
-            out.partitions.append(
-                oc.OffsetCommitResponsePartition(partition_index=p.partition_index, error_code=error)
-            )
+                records.append(CoordinatorRecord(key, value))
+                state.apply_offset_commit(key, value)
+            answers.append(oc.OffsetCommitResponsePartition(p.partition_index, error))
     return response
 
 
@@ -132,15 +127,16 @@ def _validate_commit(op: Op, version: int, r: oc.OffsetCommitRequest) -> Group:
 
 def _validate_classic_commit(group: ClassicGroup, r: oc.OffsetCommitRequest) -> None:
     generation = r.generation_id_or_member_epoch
-    if group.is_(S.DEAD):
+    state = group.state
+    if state is S.DEAD:
         raise GroupError(ErrorCode.COORDINATOR_NOT_AVAILABLE)
-    if generation < 0 and group.is_(S.EMPTY):
+    if generation < 0 and state is S.EMPTY:
         return
     if generation >= 0 or r.member_id or r.group_instance_id is not None:
         validate_generation(group, r.member_id, r.group_instance_id, generation)
-    elif not group.is_(S.EMPTY):
+    elif state is not S.EMPTY:
         raise GroupError(ErrorCode.UNKNOWN_MEMBER_ID)
-    if group.is_(S.COMPLETING_REBALANCE):
+    if state is S.COMPLETING_REBALANCE:
         # The member knows the new generation but has no assignment yet: let it finish the rebalance.
         raise GroupError(ErrorCode.REBALANCE_IN_PROGRESS)
 

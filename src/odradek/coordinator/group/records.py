@@ -127,6 +127,9 @@ def _with_version(version: int, body: bytes) -> bytes:
 _OFFSET_KEY_VERSION = b"\x00\x01"
 _OFFSET_VALUE_HEAD = struct.Struct(">hqi")
 """OffsetCommitValue v3 up to its metadata: version, offset, leader_epoch."""
+_OFFSET_VALUE_NO_METADATA = struct.Struct(">hqihq")
+"""OffsetCommitValue v3 with empty metadata: version, offset, leader_epoch, metadata length 0,
+commit_timestamp."""
 
 
 def encode(record: CoordinatorRecord) -> tuple[bytes, bytes | None]:
@@ -167,6 +170,10 @@ def _encode_offset_commit(
         raw = _OFFSET_KEYS[cache_key] = bytes(built)
     if value is None:
         return raw, None
+    if not value.metadata:  # the usual commit: no metadata, a fixed layout
+        return raw, _OFFSET_VALUE_NO_METADATA.pack(
+            3, value.offset, value.leader_epoch, 0, value.commit_timestamp
+        )
     out = bytearray(_OFFSET_VALUE_HEAD.pack(3, value.offset, value.leader_epoch))
     write_string(out, value.metadata)
     out += INT64.pack(value.commit_timestamp)

@@ -152,13 +152,24 @@ class GroupCoordinatorService:
     # -- offsets ---------------------------------------------------------------------------------
 
     async def offset_commit(self, ctx: RequestContext, r: oc.OffsetCommitRequest) -> oc.OffsetCommitResponse:
-        # `_or_error`, inlined: a synchronous commit's path has one coroutine less
+        answer = self.offset_commit_now(ctx, r)
+        return answer if isinstance(answer, oc.OffsetCommitResponse) else await answer
+
+    def offset_commit_now(
+        self, ctx: RequestContext, r: oc.OffsetCommitRequest
+    ) -> oc.OffsetCommitResponse | Awaitable[oc.OffsetCommitResponse]:
+        """`offset_commit` without a coroutine when its records are committed inside the append (one
+        replica, no fsync to wait for): the answer itself; otherwise an awaitable giving it once they
+        are committed. A synchronous commit's path (the broker's handler calls this)."""
         try:
-            return await self.runtime.write(
+            response, waiting = self.runtime.write_now(
                 self.partition_for(r.group_id), lambda s, t: s.offset_commit(ctx, r, t)
             )
         except CoordinatorNotAvailable as e:
             return offset_commit_failed(r, e.code)
+        if waiting is None:
+            return response
+        return _once_committed(waiting, response, lambda code: offset_commit_failed(r, code))
 
     async def txn_offset_commit(
         self, ctx: RequestContext, r: toc.TxnOffsetCommitRequest
@@ -346,6 +357,14 @@ async def _or_error(call: Awaitable[T], failed: Callable[[ErrorCode], T]) -> T:
         return await call
     except CoordinatorNotAvailable as e:
         return failed(e.code)
+
+
+async def _once_committed(waiting: Awaitable[None], response: T, failed: Callable[[ErrorCode], T]) -> T:
+    try:
+        await waiting
+    except CoordinatorNotAvailable as e:
+        return failed(e.code)
+    return response
 
 
 def _failed_topics(r: of.OffsetFetchRequest, code: ErrorCode) -> list[of.OffsetFetchResponseTopic]:

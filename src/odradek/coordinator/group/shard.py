@@ -171,6 +171,9 @@ class GroupCoordinatorShard:
     def next_deadline(self) -> int | None:
         return self.state.timers.next_deadline()
 
+    def deadline_bound(self) -> int | None:
+        return self.state.timers.deadline_bound()
+
     def expire_timers(self, now_ms: int) -> CoordinatorResult[None]:
         op = self._op(now_ms)
         for timer in self.state.timers.expire(now_ms):

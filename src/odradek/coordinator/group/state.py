@@ -115,6 +115,10 @@ class ShardState:
         else:
             raise TypeError(f"not a group coordinator record: {type(key).__name__}")
 
+    def apply_offset_commit(self, key: rec.OffsetCommitKey, value: rec.OffsetCommitValue) -> None:
+        """`apply` of a (non-transactional) OffsetCommit record, without the dispatch on its kind."""
+        self._apply_offset(key, value, NO_PRODUCER_ID)
+
     def _apply_offset(self, key: rec.OffsetCommitKey, value: object, producer_id: int) -> None:
         tp = TopicPartition(key.topic, key.partition)
         if value is None:

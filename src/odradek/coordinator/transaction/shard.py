@@ -292,6 +292,9 @@ class TransactionShard:
     def next_deadline(self) -> int | None:
         return self.timers.next_deadline()
 
+    def deadline_bound(self) -> int | None:
+        return self.timers.deadline_bound()
+
     def expire_timers(self, now_ms: int) -> CoordinatorResult[None]:
         result: CoordinatorResult[None] = CoordinatorResult()
         for timer in self.timers.expire(now_ms):

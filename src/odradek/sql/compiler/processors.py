@@ -40,7 +40,10 @@ class RowStage(Processor):
         rekey: RowFn | None,
         project: RowFn | None,
         needs_metadata: bool,
+        filter_project: RowFn | None = None,
     ) -> None:
+        """`filter_project`: WHERE and the projection in one function, None when WHERE is not TRUE
+        (the fused stage's one call per record instead of two; `process` uses the two)."""
         self.key_arity = key_arity
         self.predicate = predicate
         self.table_functions = table_functions
@@ -49,6 +52,7 @@ class RowStage(Processor):
         self.needs_metadata = needs_metadata
         self.r = RowContext()
         self.simple = table_functions is None and rekey is None and not needs_metadata
+        self.filter_project = filter_project if self.simple else None
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -106,11 +110,19 @@ class RowStage(Processor):
         predicate, project, r = self.predicate, self.project, self.r
         simple = self.simple
         rows = self._rows
+        filter_project = self.filter_project
 
         def row_stage(key: Any, value: Any, timestamp: int, headers: Headers | None) -> None:
             if value is None:
                 return
             try:
+                if filter_project is not None and key.__class__ is tuple:
+                    r.ts = timestamp
+                    r.headers = headers
+                    out = filter_project(key, value, r)
+                    if out is not None:
+                        nxt(out[0], out[1], timestamp, headers)
+                    return
                 if simple and key.__class__ is tuple:
                     r.ts = timestamp
                     r.headers = headers

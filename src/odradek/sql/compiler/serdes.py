@@ -399,6 +399,15 @@ class KeySerde(Serde[tuple[Any, ...]]):
             def decode(data: bytes) -> tuple[Any, ...]:
                 return (unpack(data),)
 
+            if columns[0].type.base is BaseType.STRING:  # the common key: no codec call inside
+
+                def encode(obj: tuple[Any, ...]) -> bytes | None:
+                    v = obj[0]
+                    return None if v is None else v.encode()
+
+                def decode(data: bytes) -> tuple[Any, ...]:
+                    return (data.decode(),)
+
             # the per-record path's one-argument calls (see `Serde.fast_encode`)
             self.fast_encode = encode
             self.fast_decode = decode

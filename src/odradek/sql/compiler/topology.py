@@ -89,6 +89,11 @@ def _row_fn(
     return c.function(body(c))
 
 
+def _same_row(a: LogicalSchema, b: LogicalSchema) -> bool:
+    """Whether two schemas have the same key and header columns (a filter's input and output)."""
+    return [c.name for c in a.key] == [c.name for c in b.key] and _headers_of(a) == _headers_of(b)
+
+
 def _headers_of(schema: LogicalSchema) -> dict[str, str | None]:
     return {c.name: c.header_key for c in schema.headers}
 
@@ -212,16 +217,7 @@ class QueryCompiler:
 
     def _projection(self, node: ProjectNode, input_schema: LogicalSchema) -> RowFn:
         keys = [c.name for c in input_schema.key]
-        key_names = {c.name for c in node.schema.key}
-        key_items = [(n, e) for n, e in node.items if n in key_names]
-        value_items = [(n, e) for n, e in node.items if (n, e) not in key_items]
-
-        def body(c: ExprCompiler) -> str:
-            key = "(" + "".join(c.compile(e) + ", " for _, e in key_items) + ")"
-            value = "{" + ", ".join(f"{n!r}: {c.compile(e)}" for n, e in value_items) + "}"
-            return f"({key}, {value})"
-
-        return _row_fn(body, keys, _headers_of(input_schema))
+        return _row_fn(_projection_body(node), keys, _headers_of(input_schema))
 
     def _stateless(self, node: PlanNode, project_node: ProjectNode | None) -> Handle:
         """A chain FILTER? FLAT_MAP? REPARTITION? (+ PROJECT) on a stream as one RowStage."""
@@ -259,14 +255,23 @@ class QueryCompiler:
                 rekey = self._rekey(step, schema_in)
                 exprs.extend(step.keys)
             schema_in = step.schema
-        project = None
+        project = filter_project = None
         out_schema = schema_in
         if project_node is not None:
             project = self._projection(project_node, schema_in)
             exprs.extend(e for _, e in project_node.items)
             out_schema = project_node.schema
+            only = chain[0] if len(chain) == 1 and first_schema is cur.schema else None
+            if isinstance(only, FilterNode) and _same_row(cur.schema, schema_in):
+                # WHERE and the projection as one generated function (one call per record)
+                where, projection = _predicate_body(only.predicate), _projection_body(project_node)
+                filter_project = _row_fn(
+                    lambda c: f"{projection(c)} if ({where(c)}) else None",
+                    [c.name for c in schema_in.key],
+                    _headers_of(schema_in),
+                )
         return self._stateless_stream(
-            inner, out_schema, predicate, functions, rekey, project, first_schema, exprs
+            inner, out_schema, predicate, functions, rekey, project, first_schema, exprs, filter_project
         )
 
     def _rekey(self, node: RepartitionNode, input_schema: LogicalSchema) -> RowFn:
@@ -303,12 +308,14 @@ class QueryCompiler:
         project: RowFn | None = None,
         input_schema: LogicalSchema | None = None,
         exprs: list[ir.Expr] | None = None,
+        filter_project: RowFn | None = None,
     ) -> Handle:
         assert inner.stream is not None
         arity = len((input_schema or inner.schema).key)
         meta = _uses_metadata(exprs or [])
         stream = inner.stream.process(
-            lambda: RowStage(arity, predicate, functions, rekey, project, meta), name=self.name("Project")
+            lambda: RowStage(arity, predicate, functions, rekey, project, meta, filter_project),
+            name=self.name("Project"),
         )
         ks = inner.key_serde if rekey is None else key_serde(out_schema, _json_formats())
         if rekey is None and inner.key_serde is not None:
@@ -551,6 +558,20 @@ class QueryCompiler:
             return out
 
         return _typed(h.table.map_values(prefixed, with_key=True, name=self.name("PrepareJoin")), h.key_serde)
+
+
+def _projection_body(node: ProjectNode) -> Callable[[ExprCompiler], str]:
+    """The projection's (key tuple, value dict) as an expression."""
+    key_names = {c.name for c in node.schema.key}
+    key_items = [(n, e) for n, e in node.items if n in key_names]
+    value_items = [(n, e) for n, e in node.items if (n, e) not in key_items]
+
+    def body(c: ExprCompiler) -> str:
+        key = "(" + "".join(c.compile(e) + ", " for _, e in key_items) + ")"
+        value = "{" + ", ".join(f"{n!r}: {c.compile(e)}" for n, e in value_items) + "}"
+        return f"({key}, {value})"
+
+    return body
 
 
 def _predicate_body(e: ir.Expr) -> Callable[[ExprCompiler], str]:
