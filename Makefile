@@ -75,6 +75,7 @@ bench: install-dev
 	$(MAKE) bench-streams
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/sql_bench.py
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/cluster_bench.py --catchup-mb $(CLUSTER_CATCHUP_MB)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/metadata_image_bench.py
 
 ## make bench-streams: odradek.streams against Quix Streams (own venv bench/.venv-quix), and restore
 bench-streams: install-dev

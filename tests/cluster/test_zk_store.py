@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pytest
 from kazoo.client import KazooClient
@@ -415,3 +416,38 @@ def test_a_request_never_answered_does_not_hold_the_reader_forever(
     assert lost == []
     one.apply(topic_batch("payments", 1))  # and the store lock is free for changes
     wait_for(lambda: two.image.topic("payments") is not None)
+
+
+def test_images_made_from_the_changed_znodes_equal_a_rebuild_from_every_znode(
+    open_store: Callable[[], ZooKeeperMetadataStore],
+) -> None:
+    """Two stores take turns writing topics, configs, ISR changes, a deletion and a broker leaving;
+    after each change every store's image (made from the changed znodes only) is the writer's, and
+    what a rebuild from every znode it read gives."""
+    from odradek.metadata.config_types import ConfigResourceType
+    from odradek.metadata.records import ConfigRecord, RemoveTopicRecord, UnregisterBrokerRecord
+    from odradek.metadata.zk_layout import image_of
+
+    one, two, three = open_store(), open_store(), open_store()
+    one.apply([*BOOT, RegisterBrokerRecord(BrokerId(2), "h", 2)])
+    changes: list[tuple[ZooKeeperMetadataStore, list[Any]]] = [
+        (one, topic_batch("orders", 0)),
+        (two, topic_batch("payments", 1)),
+        (one, [PartitionChangeRecord(uuid.UUID(int=1), 0, isr=(BrokerId(1),), leader=BrokerId(1))]),
+        (two, [ConfigRecord(ConfigResourceType.TOPIC, "orders", "retention.ms", "5")]),
+        (one, [ConfigRecord(ConfigResourceType.BROKER, "", "log.retention.ms", "9")]),
+        (two, [RemoveTopicRecord(uuid.UUID(int=1))]),
+        (one, [UnregisterBrokerRecord(BrokerId(2))]),
+        (two, topic_batch("orders", 2)),
+    ]
+    for writer, records in changes:
+        wait_for(lambda w=writer: all(s.image == w.image for s in (one, two, three)))
+        image = writer.apply(records)
+        wait_for(lambda image=image: all(s.image == image for s in (one, two, three)))
+
+        def rebuilt(store: ZooKeeperMetadataStore, image: ClusterImage = image) -> bool:
+            with store._lock:
+                return store.image == image == image_of({p: n.data for p, n in store._read.items()})
+
+        for store in (one, two, three):
+            wait_for(lambda store=store: rebuilt(store))

@@ -4,7 +4,8 @@ librdkafka sends one Produce request per partition: a producer writing to thousa
 pipelines thousands of small requests on one connection. The broker answers every request of one
 read in order and writes the answers together, one system call instead of one per request, up to
 about `COALESCE_BYTES` at a time (a client that does not read its answers still meets the write
-buffer's limit after about one answer).
+buffer's limit after about one answer). Produce requests that wait for their fsync
+(`flush.messages`) do not hold the connection: those behind them are appended meanwhile.
 """
 
 from __future__ import annotations
@@ -77,3 +78,30 @@ def test_answers_are_written_once_about_coalesce_bytes_gathered(
     conn.settle()
     assert answers(conn) == [(100 + i, i, 0, 0) for i in range(PARTITIONS)]
     assert conn.transport.writes == PARTITIONS
+
+
+def test_produce_requests_waiting_for_their_fsync_are_appended_together_and_answered_in_order(
+    broker: InProcessBroker,
+) -> None:
+    """`flush.messages=1`: a Produce is answered after its fsync (`AfterAppend`); the requests behind
+    it are appended meanwhile, so one flush round makes several durable, and the answers keep their
+    order and offsets (docs/adr/0008-pipelined-produce-answers.md)."""
+    broker.create_topic("durable", 1, **{"flush.messages": "1"})
+    batch = build_batch([(None, b"v", [], int(time.time() * 1000))])
+    frames = []
+    for i in range(10):
+        data = produce.PartitionProduceData(index=0, records=batch)
+        request = produce.ProduceRequest(
+            acks=1,
+            timeout_ms=30_000,
+            topic_data=[produce.TopicProduceData(name="durable", partition_data=[data])],
+        )
+        body = encode_request(ApiKey.PRODUCE, 10, request, 200 + i)
+        frames.append(p.INT32.pack(len(body)) + body)
+    rounds_before = broker.broker.flusher.rounds
+    conn = broker.connect()
+    conn.send_bytes(b"".join(frames), chunk=1 << 20)
+    conn.settle()
+    assert answers(conn) == [(200 + i, 0, 0, i) for i in range(10)]
+    # a connection serving one request at a time would need one flush round per request
+    assert broker.broker.flusher.rounds - rounds_before < 10

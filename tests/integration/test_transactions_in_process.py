@@ -4,6 +4,7 @@ error code Kafka defines can be provoked), including bad input: nothing committe
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -527,3 +528,35 @@ def test_txn_offset_commit_needs_the_offsets_partition_and_shows_after_the_commi
         assert end(conn, "tx", pid, epoch, commit=True) == E.NO_ERROR
         conn.owner.run(_sleep())  # the marker reaches __consumer_offsets in the background
         assert fetch_offset() == (42, E.NO_ERROR)
+
+
+def test_an_init_producer_id_during_the_first_block_allocation_waits_for_it(tmp_path: Path) -> None:
+    """The service is started (its runtime running) while its first block of producer ids is still
+    being taken (at a cluster broker's start, or by another producer's request): an idempotent
+    producer's InitProducerId arriving then waits for the block instead of being told
+    COORDINATOR_LOAD_IN_PROGRESS."""
+    import asyncio
+
+    with InProcessBroker(tmp_path) as b:
+        coordinator = b.broker.transactions
+        taken = asyncio.Event()
+        allocate = coordinator._allocate_block
+
+        async def slowly() -> Any:
+            await asyncio.sleep(0.3)
+            block = await allocate()
+            taken.set()
+            return block
+
+        coordinator._allocate_block = slowly  # type: ignore[method-assign]
+
+        async def one(delay: float) -> E:
+            await asyncio.sleep(delay)
+            await coordinator.ensure_started()
+            return (await coordinator.service.init_producer_id(None, 60_000)).error
+
+        async def both() -> list[E]:
+            return list(await asyncio.gather(one(0), one(0.15)))
+
+        assert b.run(both()) == [E.NO_ERROR, E.NO_ERROR]
+        assert taken.is_set()

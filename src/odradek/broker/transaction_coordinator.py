@@ -178,6 +178,12 @@ class BrokerTransactionCoordinator:
     async def ensure_started(self) -> None:
         """Create and start the service if it is not yet (the first InitProducerId, transactional or
         idempotent, of a broker without `__transaction_state`), with its first block of producer ids."""
+        starting = self._starting
+        if starting is not None and not starting.done():
+            # started at start (a cluster broker) or by another request: its first block may still
+            # be on its way, which this request's InitProducerId waits for
+            await asyncio.shield(starting)
+            return
         if self._service is not None and self._service.runtime.started:
             return
         # In a task of its own, shared and shielded (as `ensure_ready`): a client disconnecting

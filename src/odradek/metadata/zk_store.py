@@ -31,8 +31,8 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   skipped (several changes between two watch events), the list is empty (too long) or after a
   reconnection, the whole tree is read (level by level, again until no transaction straddled it).
   Only the parts of the image the changed znodes belong to (a topic, a registration, a config
-  resource...) are made again from their znodes (`zk_image.image_after`; a whole-tree read rebuilds
-  the whole image, `zk_layout.image_of`), and the image is published if it differs, as the records
+  resource...) are made again from their znodes (`zk_image.image_after`; after a whole-tree read,
+  the znodes whose bytes differ from the last read), and the image is published if it differs, as the records
   that take the last image there replayed on it (so the new image shares every unchanged topic with
   the last one). The znodes `apply` compares with are made from the image when it first needs
   them. The store publishes its own writes itself, inside `apply` (ADR 0004), and records them as
@@ -421,8 +421,13 @@ class ZooKeeperMetadataStore:
         times; the last read is taken as it is, not whole, and the next one reads the tree again)."""
         for _ in range(SNAPSHOT_READS):
             start = self._wait(self._client.exists_async(CHANGES))
+            before = self._read
             self._read, self._versions = self._read_tree()
-            self._touched = None
+            if self._touched is not None:
+                # the image is still made from the parts that changed: those whose bytes differ
+                # (comparing bytes costs far less than making every part of the image again)
+                read = self._read
+                self._touched |= {p for p in before.keys() | read.keys() if before.get(p) != read.get(p)}
             if start is None:  # a tree without the changes znode: nothing to compare with
                 self._changes_version = None
                 return

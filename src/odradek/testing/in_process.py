@@ -91,18 +91,23 @@ class InMemoryConnection:
         self.owner.run(feed(self.protocol, self.transport, data, chunk))
 
     def settle(self, timeout: float = 5.0) -> None:
-        """Run the loop until no request is in progress (or the connection closed)."""
+        """Run the loop until no request is in progress (or the connection closed): none waiting
+        before its answer (`busy`), none appended and waiting to be answered (`answers`)."""
 
         async def wait() -> None:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
             await asyncio.sleep(0)
             # each finished request may start the next queued one as a new task
-            while (busy := self.protocol.busy) is not None and not self.transport.closed:
+            while not self.transport.closed:
+                protocol = self.protocol
+                waiting = [a.task for a in protocol.answers if a.task is not None]
+                if protocol.busy is not None:
+                    waiting.append(protocol.busy)
                 remaining = deadline - loop.time()
-                if remaining <= 0:
+                if not waiting or remaining <= 0:
                     break
-                await asyncio.wait([busy], timeout=remaining)
+                await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
             await asyncio.sleep(0)
 
         self.owner.run(wait())
