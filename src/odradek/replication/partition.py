@@ -276,6 +276,9 @@ class Partition:
             if now_ms - replicas.pending_since_ms <= lag_max_ms:
                 return None
             replicas.pending_isr = None  # lost: decide again
+        isr = replicas.state.isr
+        if len(isr) == 1 and isr[0] == replicas.local:
+            return None  # nothing to drop (every partition of a single broker: no pass over followers)
         lagging = replicas.out_of_sync(now_ms, lag_max_ms)
         if not lagging:
             return None

@@ -182,3 +182,20 @@ def test_a_fetch_beyond_the_leaders_log_end_teaches_nothing(log: PartitionLog) -
     append(partition, 2)
     partition.record_follower_fetch(B2, 9, now_ms=1)
     assert writer.changes == [] and partition.replicas.followers[B2].log_end_offset == -1
+
+
+def test_a_leader_alone_in_its_isr_proposes_nothing_and_still_forgets_a_lost_proposal(
+    log: PartitionLog,
+) -> None:
+    # a single broker's partitions (the shrink timer passes over all of them): nothing to drop, but a
+    # proposal that got no answer for the lag time is still forgotten, so the next one can be made
+    alone = LeaderAndIsr(B1, Epoch(1), (B1, B2), (B1,), partition_epoch=3)
+    writer = Writer()
+    partition = leader(log, writer, alone)
+    assert partition.maybe_shrink_isr(now_ms=10 * LAG, lag_max_ms=LAG) is None
+    partition.replicas.pending_isr, partition.replicas.pending_since_ms = (B1, B2), 0
+    assert partition.maybe_shrink_isr(now_ms=LAG, lag_max_ms=LAG) is None
+    assert partition.replicas.pending_isr == (B1, B2)  # not yet lost
+    assert partition.maybe_shrink_isr(now_ms=LAG + 1, lag_max_ms=LAG) is None
+    assert partition.replicas.pending_isr is None
+    assert writer.changes == []
