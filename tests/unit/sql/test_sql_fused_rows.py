@@ -23,7 +23,12 @@ from odradek.sql.compiler.serdes import JsonRowSerde, KeySerde, source_serdes
 from odradek.sql.schema import Column, Namespace
 from odradek.sql.testing import SqlTestDriver
 from odradek.streams.engine import fused
+from odradek.streams.engine.context import FailedProcessingException
+from odradek.streams.engine.sink import SinkProcessor
+from odradek.streams.engine.task import Task
 from odradek.streams.errors import SerializationError
+from odradek.streams.testing import _Collector as Collector
+from odradek.streams.testing import _Stored as Stored
 from odradek.streams.windows import Window, Windowed
 
 ORDERS = (
@@ -221,3 +226,123 @@ def test_the_kafka_key_fast_paths_equal_serialize_and_deserialize(sql_type: Any,
             assert serde.fast_decode(expected) == serde.deserialize("t", expected)
     for data in (b"", b"\x00", b"\xff" * 3):
         assert decoded(serde.fast_decode, data)[0] == decoded(lambda d: serde.deserialize("t", d), data)[0]
+
+
+# -- one generated function per query: decode, WHERE, projection, encode ----------------------------------
+
+PLAIN = (
+    "CREATE STREAM plain (id INT KEY, customer STRING, amount DOUBLE, big BIGINT, ok BOOLEAN)"
+    " WITH (kafka_topic='plain', value_format='JSON', partitions=1);"
+)
+PLAIN_QUERIES = [
+    "SELECT id, customer, amount * 2 AS doubled FROM plain WHERE amount >= 0",
+    "SELECT id, UCASE(customer) AS who, big FROM plain WHERE amount > 1 OR ok",
+    "SELECT id, amount FROM plain WHERE NO_BOB(customer) IS NOT NULL AND amount > 0",  # WHERE raises
+    "SELECT id, NO_BOB(customer) AS c, big FROM plain WHERE amount IS NOT NULL",  # projection raises
+    "SELECT * FROM plain WHERE customer IS NOT NULL",
+    "SELECT id, ROWTIME AS t, amount FROM plain WHERE amount < 100",
+    "SELECT id, big * 10000000000000 AS huge FROM plain WHERE amount > 0",  # no int64: not encoded
+]
+PLAIN_RECORDS: list[tuple[bytes | None, bytes | None, int]] = [
+    (b"\0\0\0\1", b'{"CUSTOMER": "ada", "AMOUNT": 20.0, "BIG": 7, "OK": true}', 1000),
+    (b"\0\0\0\2", b'{"CUSTOMER": "bob", "AMOUNT": 5.0, "BIG": null, "OK": false}', 1001),  # the UDF raises
+    (b"\0\0\0\3", b'{"customer": "cy", "amount": 30}', 1002),  # lower-case names, an int for a DOUBLE
+    (None, b'{"CUSTOMER": null, "AMOUNT": -1.5, "BIG": 1, "OK": true}', 1003),  # null key
+    (b"\0\0\0\5", b'{"AMOUNT": "12.5", "CUSTOMER": 7, "BIG": 1, "OK": true}', 1004),  # values to convert
+    (b"\0\0\0\6", b"[1, 2]", 1005),  # not an object: a deserialization error
+    (b"\0\0\0\7", b"not json", 1006),
+    (b"\0\0\0\10", b'{"CUSTOMER": "dee", "AMOUNT": true, "BIG": 1, "OK": true}', 1007),  # no DOUBLE
+    (b"\0\0\0\11", b'{"CUSTOMER": "eve"}', 1008),  # no AMOUNT: WHERE on it is NULL
+    (b"\0\0\0\12", b'{"CUSTOMER": "fay", "AMOUNT": 3.0, "BIG": 99999999999999999999, "OK": true}', 1009),
+    (b"\0\0\0\13", b'{"CUSTOMER": "boom", "AMOUNT": 4.0, "BIG": 2, "OK": true}', 1010),  # the send raises
+    (b"\0\0\0\14", None, 1011),  # a tombstone: no row
+    (b"\0\0\0\15", b'{"CUSTOMER": "gil", "AMOUNT": 6.0, "BIG": 3, "OK": true}', -1),  # negative: skipped
+    (b"\0\0", b'{"CUSTOMER": "hal", "AMOUNT": 6.0, "BIG": 4, "OK": true}', 1012),  # a key of the wrong size
+    (b"\0\0\0\16", b'{"CUSTOMER": "ivy", "AMOUNT": 8.0, "BIG": null, "OK": null}', 900),  # stream time stays
+    (b"\0\0\0\17", b'{"CUSTOMER": "jo", "AMOUNT": 9.0, "BIG": 10000000, "OK": false}', 2000),
+    (b"\0\0\0\20", b'{"CUSTOMER": "kim", "AMOUNT": 1.0, "BIG": 6, "OK": false}', 2001),
+]
+
+
+def plain_run(query: str, registry: Any, fuse: bool) -> dict[str, Any]:
+    """What a query does with PLAIN_RECORDS: the output records (bytes, timestamps, headers), what
+    reached the exception handlers (kind, node, record, exception class), stream time, counters."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return _plain_run(query, registry, monkeypatch, fuse)
+
+
+def _plain_run(query: str, registry: Any, monkeypatch: pytest.MonkeyPatch, fuse: bool) -> dict[str, Any]:
+    monkeypatch.setattr(fused, "FUSE_STATELESS", fuse)
+    seen: list[Any] = []
+    handle, processing_failed = Task._handle, Task.processing_failed
+
+    def on_handle(task: Task, result: Any, what: str, exc: Exception) -> None:
+        seen.append((what, type(exc).__name__, str(exc)))
+        handle(task, result, what, exc)
+
+    def on_processing(task: Task, node: str, record: Any, exc: Exception) -> None:
+        seen.append(("node", node, record.key, record.value, record.timestamp, record.headers))
+        processing_failed(task, node, record, exc)
+
+    def send(collector: Any, topic: str, *rest: Any) -> None:
+        if rest[1] is not None and b"BOOM" in rest[1].upper():
+            raise RuntimeError("the producer refused it")
+        collector.driver._append(topic, Stored(*rest))
+
+    monkeypatch.setattr(Task, "_handle", on_handle)
+    monkeypatch.setattr(Task, "processing_failed", on_processing)
+    monkeypatch.setattr(Collector, "send", send)
+    with SqlTestDriver(registry) as sql:
+        sql.execute(PLAIN)
+        sql.execute(f"CREATE STREAM out WITH (kafka_topic='out') AS {query};")
+        [run] = sql.queries.values()
+        task = run.driver.task
+        generated = task._inputs["plain"][9] is not None
+        for i, (key, value, ts) in enumerate(PLAIN_RECORDS):
+            try:
+                run.driver.pipe("plain", key, value, ts, [("h", str(i).encode())])
+            except FailedProcessingException as exc:
+                seen.append(("failed", str(exc)))
+            seen.append(("stream time", task.stream_time, task.processed, task.dropped_records))
+        out = []
+        while (stored := run.driver.read_raw("out")) is not None:
+            out.append((stored.key, stored.value, stored.timestamp, stored.headers, stored.partition))
+        return {
+            "generated": generated,
+            "out": out,
+            "seen": seen,
+            "stream_time": task.stream_time,
+            "processed": task.processed,
+            "dropped": task.dropped_records,
+            "sent": [p.sent for p in task.processors.values() if isinstance(p, SinkProcessor)],
+        }
+
+
+@pytest.mark.parametrize("query", PLAIN_QUERIES)
+def test_the_generated_query_function_does_what_the_general_path_does(query: str, registry: Any) -> None:
+    general = plain_run(query, registry, fuse=False)
+    fast = plain_run(query, registry, fuse=True)
+    assert fast["generated"] and not general["generated"]
+    assert fast == {**general, "generated": True}
+    assert general["out"] and general["seen"]
+
+
+@pytest.mark.parametrize(
+    ("query", "generated"),
+    [
+        ("SELECT id, customer FROM plain WHERE amount > 1", True),
+        ("SELECT * FROM plain", False),  # no WHERE
+        ("SELECT id, ROWOFFSET AS o FROM plain WHERE amount > 1", False),  # metadata
+        ("SELECT customer, id FROM plain WHERE amount > 1 PARTITION BY customer", False),
+    ],
+)
+def test_one_function_per_query_only_where_it_is_equivalent(query: str, generated: bool) -> None:
+    with SqlTestDriver() as sql:
+        sql.execute(PLAIN)
+        sql.execute(ORDERS)  # an ARRAY column: no straight-line decoder
+        sql.execute(f"CREATE STREAM out WITH (kafka_topic='out') AS {query};")
+        sql.execute("CREATE STREAM out2 WITH (kafka_topic='out2') AS SELECT id FROM orders WHERE amount > 1;")
+        function = [run.driver.task._inputs[t][9] for run in sql.queries.values() for t in run.inputs]
+        assert [f is not None for f in function] == [generated, False]
+        if generated:
+            assert "def _query(k, data, timestamp, headers)" in (function[0].__doc__ or "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from odradek.sql.compiler.serdes import JsonRowSerde
 from odradek.sql.plan.codegen import RowContext
 from odradek.streams.engine.context import FailedProcessingException
 from odradek.streams.engine.fused import Fail, Stage
@@ -141,7 +142,89 @@ class RowStage(Processor):
             except Exception as exc:
                 fail(name, key, value, timestamp, headers, exc)
 
+        if filter_project is not None:
+            row_stage.from_bytes = lambda serde, task: query_function(  # type: ignore[attr-defined]
+                name, filter_project, r, nxt, fail, serde, task
+            )
         return row_stage
+
+
+_ROW_SOURCE = "def _row(k, v, r):\n    return "
+
+
+def query_function(
+    name: str, filter_project: RowFn, r: RowContext, nxt: Stage, fail: Fail, serde: Any, task: Any
+) -> Callable[[Any, bytes, int, Headers | None], bool] | None:
+    """The whole per-record path of a plain WHERE + projection over JSON values as ONE generated
+    function (the streams task's `from_bytes` hook, see `odradek.streams.engine.fused`): the source
+    value's straight-line JSON decode, the stream time, WHERE and the projection inline, then the
+    sink's stage. It returns False, having done nothing, for what the general path must handle (a
+    key that is no tuple, a value that is not JSON, not an object or needs a conversion), so bad
+    records meet the deserialization handler there; an error of WHERE or the projection goes to the
+    processing handler with this node's name and the decoded record, as from `fused`. None when the
+    value format has no straight-line decoder (only `JsonRowSerde` rows of exact column classes)."""
+    source = filter_project.__doc__ or ""
+    if not isinstance(serde, JsonRowSerde) or not serde.exact or not source.startswith(_ROW_SOURCE):
+        return None
+    body = source[len(_ROW_SOURCE) :].strip()
+    namespace = dict(filter_project.__globals__)
+    namespace.update(
+        r=r, nxt=nxt, fail=fail, task=task, NAME=name, FailedProcessingException=FailedProcessingException
+    )
+    lines = [
+        "def _query(k, data, timestamp, headers):",
+        "    if k.__class__ is not tuple:",
+        "        return False",
+        "    try:",
+        *serde.decoder_lines(namespace, "return False", "        "),
+        "    except Exception:",
+        "        return False",
+        "    if timestamp > task.stream_time:",
+        "        task.stream_time = timestamp",
+        "    r.ts = timestamp",
+        "    r.headers = headers",
+        "    try:",
+        f"        out = {body}",
+        "        if out is not None:",
+        *_to_sink(nxt, namespace),
+        "    except FailedProcessingException:",
+        "        raise",
+        "    except Exception as exc:",
+        "        fail(NAME, k, v, timestamp, headers, exc)",
+        "    return True",
+    ]
+    text = "\n".join(lines) + "\n"
+    exec(compile(text, "<sql query function>", "exec"), namespace)
+    fn: Callable[[Any, bytes, int, Headers | None], bool] = namespace["_query"]
+    fn.__doc__ = text
+    return fn
+
+
+def _to_sink(nxt: Stage, namespace: dict[str, Any]) -> list[str]:
+    """The statements handing the projected row `out` to the next stage: the sink's common case
+    inline when the next stage is a sink that allows it (its `direct`), else a call of the stage.
+    Inline, the encoders' exception calls the sink's stage (which names it as the sink does) and
+    the send's goes to the processing handler with the sink's name, as inside the sink's stage."""
+    direct = getattr(nxt, "direct", None)
+    if direct is None:
+        return ["            nxt(out[0], out[1], timestamp, headers)"]
+    sink_name, topic, key_encode, encode, send, sink = direct
+    namespace.update(SINK=sink_name, TOPIC=topic, kenc=key_encode, venc=encode, send=send, sink=sink)
+    return [
+        "            try:",
+        "                kb = kenc(out[0])",
+        "                vb = venc(out[1])",
+        "            except Exception:",
+        "                nxt(out[0], out[1], timestamp, headers)",
+        "            else:",
+        "                try:",
+        "                    send(TOPIC, kb, vb, timestamp, headers, None)",
+        "                    sink.sent += 1",
+        "                except FailedProcessingException:",
+        "                    raise",
+        "                except Exception as exc:",
+        "                    fail(SINK, out[0], out[1], timestamp, headers, exc)",
+    ]
 
 
 def table_function_rows(functions: list[tuple[str, RowFn]]) -> RowFn:

@@ -230,28 +230,40 @@ class JsonRowSerde(Serde[dict[str, Any]]):
         # serialize/deserialize, which name the error, when they raise)
         self.fast_encode = self.to_bytes
         self.fast_decode = self.from_bytes
-        if self.wrap and all(exact is not None for *_, exact in self._in):
+        if self.exact:
             self.fast_decode = self._exact_decoder()
+
+    @property
+    def exact(self) -> bool:
+        """Whether `fast_decode` is the straight-line decoder (every column's JSON class is known)."""
+        return self.wrap and all(exact is not None for *_, exact in self._in)
+
+    def decoder_lines(self, namespace: dict[str, Any], miss: str, indent: str = "    ") -> list[str]:
+        """The straight-line decoder's statements: `data` (bytes) in, the row dict `v` out; any
+        document the general decoder would convert (or reject) runs `miss` instead. Names it needs
+        go into `namespace`. Used by `fast_decode` and by a query's generated per-record function."""
+        lines = [
+            "doc = loads(data)",
+            "if doc.__class__ is not dict:",
+            f"    {miss}",
+        ]
+        namespace.update(loads=orjson.loads, M=_MISSING)
+        for i, (name, _, _, exact) in enumerate(self._in):
+            namespace[f"T{i}"] = exact
+            lines.append(f"c{i} = doc.get({name!r}, M)")
+            lines.append(f"if c{i}.__class__ is not T{i} and c{i} is not None:")
+            lines.append(f"    {miss}")
+        row = ", ".join(f"{name!r}: c{i}" for i, (name, *_) in enumerate(self._in))
+        lines.append(f"v = {{{row}}}")
+        return [indent + line for line in lines]
 
     def _exact_decoder(self) -> Callable[[bytes], dict[str, Any]]:
         """`from_bytes` as straight-line code for this row's columns: a document whose fields all
         have their column's Python class (or are null) becomes the row dict with no per-column loop;
         any other document (a missing or differently-cased field, a value to convert, not an object)
         takes `_convert`, the general path."""
-        lines = [
-            "def decode(data):",
-            "    doc = loads(data)",
-            "    if doc.__class__ is not dict:",
-            "        return convert(doc)",
-        ]
-        namespace: dict[str, Any] = {"loads": orjson.loads, "convert": self._convert, "M": _MISSING}
-        for i, (name, _, _, exact) in enumerate(self._in):
-            namespace[f"T{i}"] = exact
-            lines.append(f"    c{i} = doc.get({name!r}, M)")
-            lines.append(f"    if c{i}.__class__ is not T{i} and c{i} is not None:")
-            lines.append("        return convert(doc)")
-        row = ", ".join(f"{name!r}: c{i}" for i, (name, *_) in enumerate(self._in))
-        lines.append(f"    return {{{row}}}")
+        namespace: dict[str, Any] = {"convert": self._convert}
+        lines = ["def decode(data):", *self.decoder_lines(namespace, "return convert(doc)"), "    return v"]
         exec(compile("\n".join(lines) + "\n", "<json row decoder>", "exec"), namespace)
         return namespace["decode"]  # type: ignore[no-any-return]
 

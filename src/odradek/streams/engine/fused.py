@@ -14,6 +14,13 @@ received; here every stage guards its own body the same way (the exception handl
 node name and record), so a failing node skips the record for its own subtree and the siblings go on.
 A `FailedProcessingException` (a handler said FAIL) and fatal streams exceptions pass through, as
 there. Fusion is off when per-node metrics are counted (`metrics.recording.level=DEBUG`).
+
+A source's stage may also carry `from_bytes(value_serde, task)`, building a function
+`(key, value_bytes, timestamp, headers) -> bool` that decodes the value itself and does what the task
+does after decoding (stream time, the stage) in one call; it returns False, having done nothing, for
+any record the general path must take (the task then decodes and calls the stage as usual). The
+task uses it only for a source without a timestamp extractor. SQL builds one per plain filter and
+projection query (`odradek.sql.compiler.processors.query_function`).
 """
 
 from __future__ import annotations

@@ -92,4 +92,8 @@ class SinkProcessor(Processor):
             except Exception as exc:
                 fail(name, key, value, timestamp, headers, exc)
 
+        if partitioner is None and not key_raw and key_encode is not None and encode is not None:
+            # what a generated caller needs to do this stage's common case inline (a record whose
+            # key and value the fast encoders take; on their exception it calls this stage)
+            sink_stage.direct = (name, topic, key_encode, encode, send, self)  # type: ignore[attr-defined]
         return sink_stage

@@ -46,9 +46,10 @@ _FATAL = (
 )
 
 
-_Input = tuple[str, Any, Any, Any, Any, Any, bool, Any, Any]
+_Input = tuple[str, Any, Any, Any, Any, Any, bool, Any, Any, Any]
 """A source topic's entry: source node, its forward, key and value deserialize, timestamp extractor,
-the fused stage of its children (None: general path), key bytes as they are, value fast decoder."""
+the fused stage of its children (None: general path), key bytes as they are, value fast decoder,
+key fast decoder, the stage's own value-bytes function (see `fused`; None: decode, then the stage)."""
 
 
 class _SourceProcessor(Processor):
@@ -157,16 +158,21 @@ class Task:
     def _add_input(self, topic: str) -> _Input:
         node, ctx = self._sources[topic]
         key_serde, value_serde = self._key_serdes[topic], self._value_serdes[topic]
+        extractor = node.timestamp_extractor or self.default_extractor
+        stage = None if self._stages is None else self._stages.children_of(node.name)
+        build = getattr(stage, "from_bytes", None)
+        from_bytes = build(value_serde, self) if build is not None and extractor is None else None
         entry = self._inputs[topic] = (
             node.name,
             ctx.forward,
             key_serde.deserialize,
             value_serde.deserialize,
-            node.timestamp_extractor or self.default_extractor,
-            None if self._stages is None else self._stages.children_of(node.name),
+            extractor,
+            stage,
             getattr(key_serde, "raw_bytes", False),
             getattr(value_serde, "fast_decode", None),
             getattr(key_serde, "fast_decode", None),
+            from_bytes,
         )
         return entry
 
@@ -229,9 +235,18 @@ class Task:
         entry = self._inputs.get(topic)
         if entry is None:
             entry = self._new_topic(topic)
-        name, forward, key_deserialize, value_deserialize, extractor, stage, key_raw, decode, key_decode = (
-            entry
-        )
+        (
+            name,
+            forward,
+            key_deserialize,
+            value_deserialize,
+            extractor,
+            stage,
+            key_raw,
+            decode,
+            key_decode,
+            raw,
+        ) = entry
         self._meta = (topic, partition, offset)
         self._raw = (key, value)
         self.record_headers = headers
@@ -245,6 +260,18 @@ class Task:
                     k = key_deserialize(topic, key, headers)
             else:
                 k = key_deserialize(topic, key, headers)
+        except Exception as exc:
+            return self._undecodable(name, timestamp, exc)
+        if raw is not None and value is not None and timestamp >= 0 and raw(k, value, timestamp, headers):
+            # the stage decoded the value and did the rest itself (False: it did nothing)
+            self.processed += 1
+            if (
+                self.stream_punctuation._heap
+                and self.stream_punctuation._heap[0].next_time <= self.stream_time
+            ):
+                self.punctuate(PunctuationType.STREAM_TIME, self.stream_time)
+            return True
+        try:
             if decode is not None and value is not None:
                 try:
                     v = decode(value)
@@ -253,13 +280,7 @@ class Task:
             else:
                 v = value_deserialize(topic, value, headers)
         except Exception as exc:
-            self._handle(
-                self.deserialization_handler.handle(self._error_context(name, timestamp), exc),
-                "deserialization",
-                exc,
-            )
-            self.dropped_records += 1
-            return False
+            return self._undecodable(name, timestamp, exc)
         if extractor is not None:
             tp = (topic, partition)
             timestamp = extractor(k, v, timestamp, self.partition_time.get(tp, -1))
@@ -279,6 +300,15 @@ class Task:
         if self.stream_punctuation._heap and self.stream_punctuation._heap[0].next_time <= self.stream_time:
             self.punctuate(PunctuationType.STREAM_TIME, self.stream_time)
         return True
+
+    def _undecodable(self, name: str, timestamp: int, exc: Exception) -> bool:
+        self._handle(
+            self.deserialization_handler.handle(self._error_context(name, timestamp), exc),
+            "deserialization",
+            exc,
+        )
+        self.dropped_records += 1
+        return False
 
     def process_record(
         self, topic: str, record: Record[Any, Any], partition: int = 0, offset: int = -1
