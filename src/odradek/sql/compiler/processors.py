@@ -20,6 +20,9 @@ from odradek.streams.record import Headers, Record
 from odradek.streams.windows import Window, Windowed
 
 RowFn = Callable[[Any, Any, RowContext], Any]
+RowSource = Callable[[dict[str, str]], tuple[str, dict[str, Any]]]
+"""A row function's expression compiled with the named value columns read from locals: (source,
+the names the source needs)."""
 
 
 def unwrap_key(key: Any, r: RowContext, arity: int) -> tuple[Any, ...]:
@@ -42,6 +45,7 @@ class RowStage(Processor):
         project: RowFn | None,
         needs_metadata: bool,
         filter_project: RowFn | None = None,
+        filter_project_source: RowSource | None = None,
     ) -> None:
         """`filter_project`: WHERE and the projection in one function, None when WHERE is not TRUE
         (the fused stage's one call per record instead of two; `process` uses the two)."""
@@ -54,6 +58,7 @@ class RowStage(Processor):
         self.r = RowContext()
         self.simple = table_functions is None and rekey is None and not needs_metadata
         self.filter_project = filter_project if self.simple else None
+        self.filter_project_source = filter_project_source if self.simple else None
 
     def init(self, context: ProcessorContext) -> None:
         self.context = context
@@ -142,43 +147,70 @@ class RowStage(Processor):
             except Exception as exc:
                 fail(name, key, value, timestamp, headers, exc)
 
-        if filter_project is not None:
+        source = self.filter_project_source
+        if filter_project is not None and source is not None:
             row_stage.from_bytes = lambda serde, task: query_function(  # type: ignore[attr-defined]
-                name, filter_project, r, nxt, fail, serde, task
+                name, source, r, nxt, fail, serde, task, row_stage
             )
         return row_stage
 
 
-_ROW_SOURCE = "def _row(k, v, r):\n    return "
-
-
 def query_function(
-    name: str, filter_project: RowFn, r: RowContext, nxt: Stage, fail: Fail, serde: Any, task: Any
+    name: str,
+    source: RowSource,
+    r: RowContext,
+    nxt: Stage,
+    fail: Fail,
+    serde: Any,
+    task: Any,
+    row_stage: Stage,
 ) -> Callable[[Any, bytes, int, Headers | None], bool] | None:
     """The whole per-record path of a plain WHERE + projection over JSON values as ONE generated
     function (the streams task's `from_bytes` hook, see `odradek.streams.engine.fused`): the source
-    value's straight-line JSON decode, the stream time, WHERE and the projection inline, then the
-    sink's stage. It returns False, having done nothing, for what the general path must handle (a
-    key that is no tuple, a value that is not JSON, not an object or needs a conversion), so bad
-    records meet the deserialization handler there; an error of WHERE or the projection goes to the
-    processing handler with this node's name and the decoded record, as from `fused`. None when the
-    value format has no straight-line decoder (only `JsonRowSerde` rows of exact column classes)."""
-    source = filter_project.__doc__ or ""
-    if not isinstance(serde, JsonRowSerde) or not serde.exact or not source.startswith(_ROW_SOURCE):
+    value's straight-line JSON decode, the stream time, WHERE and the projection inline (reading the
+    decoded columns from locals; `v` is the row dict the general path would have), then the sink's
+    encoders and send. It returns False, having done nothing, for what the general path must handle
+    (a key that is no tuple, a value that is not JSON or that the general decoder rejects), so bad
+    records meet the deserialization handler there; a document the straight-line decoder does not
+    take (a missing or differently-cased field, a value to convert) gets the general decoder's
+    conversions on the parsed document, then `row_stage` (no second parse); an error of WHERE or the
+    projection goes to the processing handler with this node's name and the decoded record, as from
+    `fused`. None when the value format has no straight-line decoder (only `JsonRowSerde` rows of
+    exact column classes)."""
+    if not isinstance(serde, JsonRowSerde) or not serde.exact:
         return None
-    body = source[len(_ROW_SOURCE) :].strip()
-    namespace = dict(filter_project.__globals__)
+    body, namespace = source({c.name: f"c{i}" for i, c in enumerate(serde.columns)})
+    namespace = dict(namespace)
+    convert = serde.convert
+
+    def converted(k: Any, doc: Any, timestamp: int, headers: Headers | None) -> bool:
+        try:
+            v = convert(doc)
+        except Exception:
+            return False  # the general path parses again and names the error
+        if timestamp > task.stream_time:  # noqa: PLR1730 - an if is cheaper than max() per record
+            task.stream_time = timestamp
+        row_stage(k, v, timestamp, headers)
+        return True
+
     namespace.update(
-        r=r, nxt=nxt, fail=fail, task=task, NAME=name, FailedProcessingException=FailedProcessingException
+        r=r,
+        nxt=nxt,
+        fail=fail,
+        task=task,
+        NAME=name,
+        FailedProcessingException=FailedProcessingException,
+        converted=converted,
     )
     lines = [
         "def _query(k, data, timestamp, headers):",
         "    if k.__class__ is not tuple:",
         "        return False",
         "    try:",
-        *serde.decoder_lines(namespace, "return False", "        "),
+        "        doc = loads(data)",
         "    except Exception:",
         "        return False",
+        *serde.decoder_lines(namespace, "return converted(k, doc, timestamp, headers)", parsed=True),
         "    if timestamp > task.stream_time:",
         "        task.stream_time = timestamp",
         "    r.ts = timestamp",

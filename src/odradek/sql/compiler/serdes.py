@@ -238,12 +238,15 @@ class JsonRowSerde(Serde[dict[str, Any]]):
         """Whether `fast_decode` is the straight-line decoder (every column's JSON class is known)."""
         return self.wrap and all(exact is not None for *_, exact in self._in)
 
-    def decoder_lines(self, namespace: dict[str, Any], miss: str, indent: str = "    ") -> list[str]:
-        """The straight-line decoder's statements: `data` (bytes) in, the row dict `v` out; any
-        document the general decoder would convert (or reject) runs `miss` instead. Names it needs
-        go into `namespace`. Used by `fast_decode` and by a query's generated per-record function."""
-        lines = [
-            "doc = loads(data)",
+    def decoder_lines(
+        self, namespace: dict[str, Any], miss: str, indent: str = "    ", parsed: bool = False
+    ) -> list[str]:
+        """The straight-line decoder's statements: `data` (bytes) in, or the parsed `doc` when
+        `parsed`; the row dict `v` out; any document the general decoder would convert (or reject)
+        runs `miss` instead. Names it needs go into `namespace`. Used by `fast_decode` and by a
+        query's generated per-record function."""
+        lines = [] if parsed else ["doc = loads(data)"]
+        lines += [
             "if doc.__class__ is not dict:",
             f"    {miss}",
         ]
@@ -284,6 +287,10 @@ class JsonRowSerde(Serde[dict[str, Any]]):
 
     def from_bytes(self, data: bytes) -> dict[str, Any]:
         return self._convert(orjson.loads(data))
+
+    def convert(self, doc: Any) -> dict[str, Any]:
+        """A parsed JSON document as the row (the general decoder after parsing)."""
+        return self._convert(doc)
 
     def _convert(self, doc: Any) -> dict[str, Any]:
         if not self.wrap:

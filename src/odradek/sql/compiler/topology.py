@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from odradek.sql.compiler.processors import RowFn, RowStage, TableRow, table_function_rows
+from odradek.sql.compiler.processors import RowFn, RowSource, RowStage, TableRow, table_function_rows
 from odradek.sql.compiler.registry_serdes import SchemaRegistry
 from odradek.sql.compiler.serdes import StateSerde, WindowedKeySerde, key_serde, source_serdes, value_serde
 from odradek.sql.metastore import DataSource
@@ -87,6 +87,18 @@ def _row_fn(
 ) -> RowFn:
     c = ExprCompiler(key_names, header_keys)
     return c.function(body(c))
+
+
+def _row_source(
+    body: Callable[[ExprCompiler], str], key_names: list[str], header_keys: dict[str, str | None]
+) -> RowSource:
+    """`body` compiled again with some value columns read from named locals: (source, namespace)."""
+
+    def source(value_locals: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        c = ExprCompiler(key_names, header_keys, value_locals)
+        return body(c), c.namespace
+
+    return source
 
 
 def _same_row(a: LogicalSchema, b: LogicalSchema) -> bool:
@@ -255,7 +267,7 @@ class QueryCompiler:
                 rekey = self._rekey(step, schema_in)
                 exprs.extend(step.keys)
             schema_in = step.schema
-        project = filter_project = None
+        project = filter_project = filter_project_source = None
         out_schema = schema_in
         if project_node is not None:
             project = self._projection(project_node, schema_in)
@@ -265,13 +277,24 @@ class QueryCompiler:
             if isinstance(only, FilterNode) and _same_row(cur.schema, schema_in):
                 # WHERE and the projection as one generated function (one call per record)
                 where, projection = _predicate_body(only.predicate), _projection_body(project_node)
-                filter_project = _row_fn(
-                    lambda c: f"{projection(c)} if ({where(c)}) else None",
-                    [c.name for c in schema_in.key],
-                    _headers_of(schema_in),
-                )
+                keys, headers = [c.name for c in schema_in.key], _headers_of(schema_in)
+
+                def filter_project_body(c: ExprCompiler) -> str:
+                    return f"{projection(c)} if ({where(c)}) else None"
+
+                filter_project = _row_fn(filter_project_body, keys, headers)
+                filter_project_source = _row_source(filter_project_body, keys, headers)
         return self._stateless_stream(
-            inner, out_schema, predicate, functions, rekey, project, first_schema, exprs, filter_project
+            inner,
+            out_schema,
+            predicate,
+            functions,
+            rekey,
+            project,
+            first_schema,
+            exprs,
+            filter_project,
+            filter_project_source,
         )
 
     def _rekey(self, node: RepartitionNode, input_schema: LogicalSchema) -> RowFn:
@@ -309,12 +332,15 @@ class QueryCompiler:
         input_schema: LogicalSchema | None = None,
         exprs: list[ir.Expr] | None = None,
         filter_project: RowFn | None = None,
+        filter_project_source: RowSource | None = None,
     ) -> Handle:
         assert inner.stream is not None
         arity = len((input_schema or inner.schema).key)
         meta = _uses_metadata(exprs or [])
         stream = inner.stream.process(
-            lambda: RowStage(arity, predicate, functions, rekey, project, meta, filter_project),
+            lambda: RowStage(
+                arity, predicate, functions, rekey, project, meta, filter_project, filter_project_source
+            ),
             name=self.name("Project"),
         )
         ks = inner.key_serde if rekey is None else key_serde(out_schema, _json_formats())

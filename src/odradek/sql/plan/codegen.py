@@ -193,10 +193,17 @@ _HELPERS = {
 
 class ExprCompiler:
     def __init__(
-        self, key_names: list[str] | tuple[str, ...], header_keys: dict[str, str | None] | None = None
+        self,
+        key_names: list[str] | tuple[str, ...],
+        header_keys: dict[str, str | None] | None = None,
+        value_locals: dict[str, str] | None = None,
     ) -> None:
+        """`value_locals`: value columns that code around the expression holds in local variables
+        (named here), read from those instead of `v` (a query's generated function: see
+        `odradek.sql.compiler.processors.query_function`)."""
         self.key_index = {n: i for i, n in enumerate(key_names)}
         self.header_keys = header_keys or {}
+        self.value_locals = value_locals or {}
         self.namespace: dict[str, Any] = dict(_HELPERS)
         self._n = 0
         self._lambda_names: list[dict[str, str]] = []
@@ -241,7 +248,8 @@ class ExprCompiler:
         if e.namespace is Namespace.HEADERS:
             key = self.header_keys.get(e.name)
             return f"_header(r.headers, {key!r})" if key is not None else "_headers(r.headers)"
-        return f"v.get({e.name!r})"
+        local = self.value_locals.get(e.name)
+        return local if local is not None else f"v.get({e.name!r})"
 
     def _LambdaVar(self, e: ir.LambdaVar) -> str:
         for frame in reversed(self._lambda_names):
