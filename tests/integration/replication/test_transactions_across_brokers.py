@@ -91,21 +91,27 @@ def read_offsets(cluster: LocalCluster, node: int) -> tuple[int, int]:
     return int(data.last_stable_offset), int(data.high_watermark)
 
 
-def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalCluster) -> None:
+def transaction_on_another_broker(cluster: LocalCluster, init_version: int) -> tuple[int, int, int, int]:
+    """Transaction "tx" started on its coordinator, topic "t" made with its one partition on the other
+    broker only: (coordinator, leader of "t", producer id, producer epoch)."""
     found = until_ready(
         cluster, 1, ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest("tx", key_type=1)
     )
     coordinator = found.node_id
-    leader = 3 - coordinator  # the data partition lives on the other broker only
+    leader = 3 - coordinator
     cluster.create_topic("t", [(leader,)])
     init = until_ready(
         cluster,
         coordinator,
         ApiKey.INIT_PRODUCER_ID,
-        4,
+        init_version,
         init_producer_id.InitProducerIdRequest(transactional_id="tx", transaction_timeout_ms=60_000),
     )
-    pid, epoch = init.producer_id, init.producer_epoch
+    return coordinator, leader, init.producer_id, init.producer_epoch
+
+
+def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalCluster) -> None:
+    coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
     # not added to the transaction: the leader asks the coordinator and refuses the batch
     assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
     added = call(
@@ -132,20 +138,7 @@ def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalClus
 
 
 def test_produce_v12_adds_the_partition_on_the_coordinators_broker(cluster: LocalCluster) -> None:
-    found = until_ready(
-        cluster, 1, ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest("tx", key_type=1)
-    )
-    coordinator = found.node_id
-    leader = 3 - coordinator  # the data partition lives on the other broker only
-    cluster.create_topic("t", [(leader,)])
-    init = until_ready(
-        cluster,
-        coordinator,
-        ApiKey.INIT_PRODUCER_ID,
-        5,
-        init_producer_id.InitProducerIdRequest(transactional_id="tx", transaction_timeout_ms=60_000),
-    )
-    pid, epoch = init.producer_id, init.producer_epoch
+    coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=5)
     # no AddPartitionsToTxn: the leader adds the partition to the transaction on the coordinator
     assert send(cluster, leader, pid, epoch, 0, version=12) == ErrorCode.NO_ERROR
     described = call(
@@ -176,20 +169,7 @@ def test_a_marker_written_while_the_remote_coordinator_answers_voids_its_answer(
     """Kafka's VerificationGuard: the coordinator said yes, but the transaction ended on the partition
     (its ABORT marker appended) before the answer came back; the batch must not be appended (it would
     open a transaction nobody ends, holding the last stable offset back for ever)."""
-    found = until_ready(
-        cluster, 1, ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest("tx", key_type=1)
-    )
-    coordinator = found.node_id
-    leader = 3 - coordinator
-    cluster.create_topic("t", [(leader,)])
-    init = until_ready(
-        cluster,
-        coordinator,
-        ApiKey.INIT_PRODUCER_ID,
-        4,
-        init_producer_id.InitProducerIdRequest(transactional_id="tx", transaction_timeout_ms=60_000),
-    )
-    pid, epoch = init.producer_id, init.producer_epoch
+    coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
     added = call(
         cluster,
         coordinator,
