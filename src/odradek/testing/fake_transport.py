@@ -101,6 +101,14 @@ class FakeTransport(asyncio.Transport):
         return False
 
 
+def deliver(protocol: asyncio.BufferedProtocol, data: bytes) -> None:
+    """One socket read of all of `data`, handled synchronously (no loop turn)."""
+    buf = memoryview(protocol.get_buffer(-1))
+    buf[: len(data)] = data
+    del buf
+    protocol.buffer_updated(len(data))
+
+
 async def feed(
     protocol: asyncio.BufferedProtocol,
     transport: FakeTransport,

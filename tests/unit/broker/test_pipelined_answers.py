@@ -20,7 +20,7 @@ from odradek.protocol import codec
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.file_region import FileRegion
 from odradek.protocol.messages import heartbeat, produce
-from odradek.testing.fake_transport import FakeTransport
+from odradek.testing.fake_transport import FakeTransport, deliver
 
 VERSION = 7  # not flexible: response header v0
 HEARTBEAT_VERSION = 3
@@ -111,12 +111,6 @@ def connect(broker: Broker) -> tuple[KafkaConnection, FakeTransport]:
     transport = FakeTransport(conn, asyncio.get_running_loop())
     conn.connection_made(transport)
     return conn, transport
-
-
-def deliver(conn: KafkaConnection, data: bytes) -> None:
-    buf = conn.get_buffer(-1)
-    buf[: len(data)] = data
-    conn.buffer_updated(len(data))
 
 
 def answers(written: bytes | bytearray) -> list[tuple[int, int]]:

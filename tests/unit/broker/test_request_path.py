@@ -24,7 +24,7 @@ from odradek.model.errors import ErrorCode
 from odradek.protocol import codec
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import heartbeat as msg
-from odradek.testing.fake_transport import FakeTransport, feed
+from odradek.testing.fake_transport import FakeTransport, deliver, feed
 
 VERSION = 4  # flexible
 REQUEST = msg.HeartbeatRequest(group_id="g", generation_id=1, member_id="m")
@@ -170,13 +170,6 @@ def connect(handler: Any, charged: list[int] | None = None) -> tuple[KafkaConnec
     transport = FakeTransport(conn, asyncio.get_running_loop())
     conn.connection_made(transport)
     return conn, transport
-
-
-def deliver(conn: KafkaConnection, data: bytes) -> None:
-    """One read of `data`, handled synchronously (no loop turn)."""
-    buf = conn.get_buffer(-1)
-    buf[: len(data)] = data
-    conn.buffer_updated(len(data))
 
 
 def test_a_lone_request_is_answered_inside_its_read_with_one_write() -> None:
