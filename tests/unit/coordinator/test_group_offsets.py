@@ -135,7 +135,11 @@ def test_a_stable_members_commit_is_checked_as_every_commit_is() -> None:
         for member in (a, b, "x", ""):
             for instance in (None, "i"):
                 request = oc.OffsetCommitRequest(
-                    "g", generation, member, instance, topics=[oc.OffsetCommitRequestTopic("t", partitions=[])]
+                    "g",
+                    generation,
+                    member,
+                    instance,
+                    topics=[oc.OffsetCommitRequestTopic("t", partitions=[])],
                 )
                 try:
                     _validate_commit(Op(state, d.now), 9, request)
