@@ -668,3 +668,4 @@ class Broker:
         for _, log_ in self.logs.items():
             if not log_.closed:
                 log_.remove_expired_producers(now, expiration_ms)
+        self.partitions.remove_expired_verifications(expiration_ms)
