@@ -444,6 +444,11 @@ class PartitionLog:
         self._high_watermark = min(max(offset, self._log_start), self._leo)
         self.producer_state.on_high_watermark_updated(self._high_watermark)
 
+    def advance_high_watermark_to_end(self) -> None:
+        """`high_watermark = log_end_offset` (a leader alone in its replica set, after an append)."""
+        self._high_watermark = self._leo
+        self.producer_state.on_high_watermark_updated(self._leo)
+
     @property
     def last_stable_offset(self) -> int:
         """READ_COMMITTED reads stop here: the first offset of the earliest open transaction, or
