@@ -138,6 +138,17 @@ class PartitionManager:
         now = self.now_ms()
         return sum(1 for p in list(self.leaders()) if p.maybe_shrink_isr(now, lag_max_ms) is not None)
 
+    def remove_expired_verifications(self, expiration_ms: int) -> int:
+        """The producer expiry timer: drop KIP-890 verification entries `producer.id.expiration.ms`
+        old (a verification that never led to a transaction here); returns how many."""
+        now = self.now_ms()
+        return sum(
+            partition.remove_expired_verifications(now, expiration_ms)
+            for parts in self.by_name.values()
+            for partition in parts.values()
+            if partition.verification_states
+        )
+
     def drop_topic(self, name: str) -> list[Path]:
         """Stop hosting every partition of `name`; returns the directories to remove."""
         paths = []

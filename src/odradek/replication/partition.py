@@ -56,12 +56,36 @@ class PartitionListener(Protocol):
 
 
 class VerificationGuard:
-    """One verification of a producer's transaction on a partition (see `start_verification`)."""
+    """The identity of one verification of a producer's transaction on a partition: a batch that
+    starts a transaction is appended only with the guard the partition still holds for its producer."""
 
-    __slots__ = ("waiting",)
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self.waiting = 0
+
+class VerificationStateEntry:
+    """A producer's pending verification on a partition (Kafka's VerificationStateEntry).
+
+    Created by the first batch that needs verification and shared by every request of the producer
+    until the transaction starts here (its first transactional batch is appended), its marker is
+    appended, or it is `producer.id.expiration.ms` old; kept across failed verifications, so a late
+    answer for a transaction that ended meanwhile finds another guard, or none. `lowest_sequence`:
+    the lowest sequence seen in the entry's epoch; a batch above it is refused with
+    OUT_OF_ORDER_SEQUENCE_NUMBER (a lower batch that failed verification with a retriable error must
+    be written first), and a higher epoch starts it again."""
+
+    __slots__ = ("epoch", "guard", "lowest_sequence", "timestamp_ms")
+
+    def __init__(self, timestamp_ms: int, sequence: int, epoch: int) -> None:
+        self.timestamp_ms = timestamp_ms
+        self.guard = VerificationGuard()
+        self.lowest_sequence = sequence
+        self.epoch = epoch
+
+    def update(self, sequence: int, epoch: int) -> None:
+        if epoch == self.epoch and sequence < self.lowest_sequence:
+            self.lowest_sequence = sequence
+        elif epoch > self.epoch:
+            self.epoch, self.lowest_sequence = epoch, sequence
 
 
 class Partition:
@@ -75,7 +99,7 @@ class Partition:
         "replicas",
         "topic_id",
         "tp",
-        "verification_guards",
+        "verification_states",
     )
 
     def __init__(
@@ -100,8 +124,8 @@ class Partition:
         """Leads the partition (and it is still hosted): kept by `become` and `mark_deleted`."""
         self._alone = False
         """The leader alone in the ISR, without KIP-966's strict rule: the high watermark is the log end."""
-        self.verification_guards: dict[int, VerificationGuard] = {}
-        """Producers whose first transactional batch waits for a coordinator on another broker."""
+        self.verification_states: dict[int, VerificationStateEntry] = {}
+        """Producers whose next transaction here waits for (or failed) verification (KIP-890)."""
         self.become(state, now_ms)
 
     # --- state ------------------------------------------------------------------------------
@@ -173,26 +197,48 @@ class Partition:
         for listener in self._listeners:
             listener.on_deleted(self)
 
-    # --- verification against a remote transaction coordinator (KIP-890) ---------------------
-    def start_verification(self, producer_id: int) -> VerificationGuard:
-        """Before asking a coordinator on another broker whether a producer's first transactional
-        batch may be appended (Kafka's VerificationGuard): shared by the producer's requests asking
-        at the same time, dropped by a marker of the producer's transaction."""
-        guard = self.verification_guards.get(producer_id)
-        if guard is None:
-            guard = self.verification_guards[producer_id] = VerificationGuard()
-        guard.waiting += 1
-        return guard
+    # --- transaction verification (KIP-890 part 1) ----------------------------------------------
+    def start_verification(self, header: BatchHeader, now_ms: int) -> VerificationGuard:
+        """Before asking the coordinator whether a producer's first transactional batch here may be
+        appended: the producer's entry (created, or shared with its earlier requests), whose guard the
+        batch must still match when it is appended."""
+        entry = self.verification_states.get(header.producer_id)
+        if entry is None:
+            entry = VerificationStateEntry(now_ms, header.base_sequence, header.producer_epoch)
+            self.verification_states[header.producer_id] = entry
+        else:
+            entry.update(header.base_sequence, header.producer_epoch)
+        return entry.guard
 
-    def end_verification(self, producer_id: int, guard: VerificationGuard) -> bool:
-        """The coordinator answered: False when a marker of the producer's transaction was appended
-        meanwhile (the answer is about a transaction that has ended here: appending the batch
-        would open a transaction nobody ends)."""
-        guard.waiting -= 1
-        valid = self.verification_guards.get(producer_id) is guard
-        if valid and guard.waiting == 0:
-            del self.verification_guards[producer_id]
-        return valid
+    def verification_error(self, header: BatchHeader, guard: VerificationGuard) -> ErrorCode:
+        """The coordinator said yes: may the batch that asked with `guard` start the transaction now?
+        INVALID_TXN_STATE when the guard is gone (a marker of the producer's transaction was appended
+        meanwhile, or the entry expired: the answer is about a transaction that has ended here, and
+        appending would open one nobody ends); OUT_OF_ORDER_SEQUENCE_NUMBER above the lowest sequence
+        the entry saw (Kafka's ProducerAppendInfo check)."""
+        entry = self.verification_states.get(header.producer_id)
+        if entry is None or entry.guard is not guard:
+            return ErrorCode.INVALID_TXN_STATE
+        if header.producer_epoch == entry.epoch and header.base_sequence > entry.lowest_sequence:
+            return ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+        return ErrorCode.NO_ERROR
+
+    def remove_expired_verifications(self, now_ms: int, expiration_ms: int) -> int:
+        """Drop entries `expiration_ms` (`producer.id.expiration.ms`) old; returns how many."""
+        expired = [
+            pid for pid, e in self.verification_states.items() if now_ms - e.timestamp_ms >= expiration_ms
+        ]
+        for pid in expired:
+            del self.verification_states[pid]
+        return len(expired)
+
+    def _transactions_started(self, headers: list[BatchHeader]) -> None:
+        """Transactional batches were appended: their producers' transactions are ongoing here, so
+        their verification entries are done with."""
+        states = self.verification_states
+        for header in headers:
+            if header.is_transactional:
+                states.pop(header.producer_id, None)
 
     # --- leader writes -------------------------------------------------------------------------
     def append_as_leader(
@@ -208,8 +254,10 @@ class Partition:
         info = log.append(buf, headers, self.replicas.state.leader_epoch, now_ms, origin)
         if info.duplicate:
             return info
+        if self.verification_states:
+            self._transactions_started(headers)
         if self._alone:  # one replica: the high watermark is the log end (the rule below, inlined)
-            log.high_watermark = log.log_end_offset
+            log.advance_high_watermark_to_end()
             for listener in self._listeners:
                 listener.on_high_watermark_updated(self)
         else:
@@ -231,7 +279,7 @@ class Partition:
         self, producer_id: int, producer_epoch: int, marker: EndTxnMarker, now_ms: int
     ) -> AppendInfo:
         info = self.log.append_marker(producer_id, producer_epoch, marker, self.replicas.leader_epoch, now_ms)
-        self.verification_guards.pop(producer_id, None)  # the transaction ended: a verification is stale
+        self.verification_states.pop(producer_id, None)  # the transaction ended: a verification is stale
         self._after_leader_append()
         return info
 

@@ -4,7 +4,10 @@ batch with the coordinator on the other broker (KIP-890 part 1, AddPartitionsToT
 the coordinator accepts partitions it does not host, and its COMMIT marker reaches the other
 broker (WriteTxnMarkers): the last stable offset passes the transaction there. A transaction
 version 2 producer's Produce v12 (KIP-890 part 2, no AddPartitionsToTxn of its own) has the leader
-add the partition on the coordinator's broker (AddPartitionsToTxn v5)."""
+add the partition on the coordinator's broker (AddPartitionsToTxn v5). The leader's verification
+state (Kafka's VerificationStateEntry) lasts until the transaction starts there or its marker is
+appended: a batch above a sequence that failed verification must wait for it, and a real
+transactional producer (confluent-kafka) runs transaction after transaction through it."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka import Consumer, Producer
 
 from odradek.model.errors import ErrorCode
 from odradek.protocol.api_keys import ApiKey
@@ -26,7 +30,7 @@ from odradek.protocol.messages import (
     init_producer_id,
     produce,
 )
-from odradek.protocol.records import CONTROL_ABORT, BatchSpec, build_batch
+from odradek.protocol.records import CONTROL_ABORT, BatchHeader, BatchSpec, build_batch, validate_batches
 from odradek.replication.partition import Partition
 from odradek.storage.producer_state import EndTxnMarker
 from odradek.testing.cluster import LocalCluster
@@ -110,10 +114,8 @@ def transaction_on_another_broker(cluster: LocalCluster, init_version: int) -> t
     return coordinator, leader, init.producer_id, init.producer_epoch
 
 
-def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalCluster) -> None:
-    coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
-    # not added to the transaction: the leader asks the coordinator and refuses the batch
-    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
+def add_to_transaction(cluster: LocalCluster, coordinator: int, pid: int, epoch: int) -> None:
+    """AddPartitionsToTxn v3 of t-0 to "tx" on its coordinator."""
     added = call(
         cluster,
         coordinator,
@@ -126,8 +128,15 @@ def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalClus
             v3_and_below_topics=[apt.AddPartitionsToTxnTopic("t", [0])],
         ),
     )
-    # the coordinator accepts a partition it does not host (it is in the cluster's metadata)
     assert added.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code == 0
+
+
+def test_a_transaction_with_its_coordinator_on_another_broker(cluster: LocalCluster) -> None:
+    coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
+    # not added to the transaction: the leader asks the coordinator and refuses the batch
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
+    # the coordinator accepts a partition it does not host (it is in the cluster's metadata)
+    add_to_transaction(cluster, coordinator, pid, epoch)
     assert send(cluster, leader, pid, epoch, 0) == ErrorCode.NO_ERROR
     assert last_stable_offset(cluster, leader) == 0
     ended = until_ready(
@@ -170,19 +179,7 @@ def test_a_marker_written_while_the_remote_coordinator_answers_voids_its_answer(
     (its ABORT marker appended) before the answer came back; the batch must not be appended (it would
     open a transaction nobody ends, holding the last stable offset back for ever)."""
     coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
-    added = call(
-        cluster,
-        coordinator,
-        ApiKey.ADD_PARTITIONS_TO_TXN,
-        3,
-        apt.AddPartitionsToTxnRequest(
-            v3_and_below_transactional_id="tx",
-            v3_and_below_producer_id=pid,
-            v3_and_below_producer_epoch=epoch,
-            v3_and_below_topics=[apt.AddPartitionsToTxnTopic("t", [0])],
-        ),
-    )
-    assert added.results_by_topic_v3_and_below[0].results_by_partition[0].partition_error_code == 0
+    add_to_transaction(cluster, coordinator, pid, epoch)
     broker = cluster.brokers[leader].broker
     transactions = broker.transactions
     asked = transactions.verify
@@ -197,3 +194,88 @@ def test_a_marker_written_while_the_remote_coordinator_answers_voids_its_answer(
     transactions.verify = answered_after_an_abort  # type: ignore[method-assign]
     assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
     cluster.wait_for(lambda: read_offsets(cluster, leader) == (1, 1), what="only the marker on the partition")
+
+
+def test_a_failed_verification_holds_its_sequence_until_the_batch_is_written(cluster: LocalCluster) -> None:
+    """Kafka's VerificationStateEntry outlives the request: the batch at sequence 0 failed verification
+    (the partition was not in the transaction yet), so a batch at sequence 2 is refused with
+    OUT_OF_ORDER_SEQUENCE_NUMBER even once the partition is in the transaction, until 0 is written;
+    then the transaction has started there and the entry is gone."""
+    coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
+    add_to_transaction(cluster, coordinator, pid, epoch)
+    assert send(cluster, leader, pid, epoch, 2) == ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert read_offsets(cluster, leader) == (0, 0)
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.NO_ERROR
+    assert cluster.partition(leader, "t")(lambda p: dict(p.verification_states)) == {}
+    assert send(cluster, leader, pid, epoch, 2) == ErrorCode.NO_ERROR  # in the transaction: in sequence
+    ended = until_ready(
+        cluster, coordinator, ApiKey.END_TXN, 3, end_txn.EndTxnRequest("tx", pid, epoch, committed=False)
+    )
+    assert ended.error_code == ErrorCode.NO_ERROR
+    cluster.wait_for(lambda: read_offsets(cluster, leader) == (5, 5), what="the ABORT marker")
+
+
+def test_a_marker_ends_a_verification_left_by_an_earlier_request(cluster: LocalCluster) -> None:
+    """The entry a failed verification left is ended by the producer's marker: a request that asks
+    afterwards takes a new guard, and an answer given under the old one (a zombie's, still on its
+    way) is void."""
+    coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
+    [old_guard] = cluster.partition(leader, "t")(lambda p: [e.guard for e in p.verification_states.values()])
+    broker = cluster.brokers[leader].broker
+
+    def abort_marker(partition: Partition) -> None:
+        partition.append_marker_as_leader(pid, epoch, EndTxnMarker(CONTROL_ABORT, 0), broker.clock.now_ms())
+
+    cluster.partition(leader, "t")(abort_marker)
+    assert cluster.partition(leader, "t")(lambda p: dict(p.verification_states)) == {}
+    add_to_transaction(cluster, coordinator, pid, epoch)
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.NO_ERROR
+    _, [header] = _headers(pid, epoch, 2)
+    assert cluster.partition(leader, "t")(lambda p: p.verification_error(header, old_guard)) == (
+        ErrorCode.INVALID_TXN_STATE
+    )
+
+
+def _headers(pid: int, epoch: int, seq: int) -> tuple[bytearray, list[BatchHeader]]:
+    spec = BatchSpec(producer_id=pid, producer_epoch=epoch, base_sequence=seq, is_transactional=True)
+    data = bytearray(build_batch([(None, b"v", [], 0)], spec))
+    return data, validate_batches(data)
+
+
+def test_a_transactional_producer_with_its_coordinator_on_another_broker(cluster: LocalCluster) -> None:
+    """librdkafka, coordinator on one broker and the partition on the other: every transaction's first
+    batch is verified remotely and its entry ends with the transaction's start, so the next
+    transaction (sequences going on in the same epoch) is not refused; read_committed sees exactly
+    the committed records."""
+    _, leader, _, _ = transaction_on_another_broker(cluster, init_version=4)
+    producer = Producer({"bootstrap.servers": cluster.bootstrap, "transactional.id": "tx", "linger.ms": 5})
+    producer.init_transactions(30)
+    for n, commit in enumerate((True, False, True, True)):
+        producer.begin_transaction()
+        for i in range(5):
+            producer.produce("t", f"{n}-{i}".encode(), partition=0)
+        producer.flush(30)
+        if commit:
+            producer.commit_transaction(30)
+        else:
+            producer.abort_transaction(30)
+    assert cluster.partition(leader, "t")(lambda p: dict(p.verification_states)) == {}
+    consumer = Consumer(
+        {
+            "bootstrap.servers": cluster.bootstrap,
+            "group.id": "g",
+            "isolation.level": "read_committed",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe(["t"])
+    seen: list[str] = []
+    deadline = time.monotonic() + 30
+    while len(seen) < 15 and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            seen.append(message.value().decode())
+    consumer.close()
+    assert seen == [f"{n}-{i}" for n in (0, 2, 3) for i in range(5)]

@@ -48,9 +48,12 @@ INVALID_PRODUCER_EPOCH; a coordinator that cannot answer yet gets the retriable 
 as Kafka maps them. In a cluster, when the transaction's coordinator is another broker, v3-v11 ask
 it with AddPartitionsToTxn v4 `verify_only` (`txn_verification.py`, Kafka's AddPartitionsToTxnManager)
 and append once it answered; v12+ (transaction version 2) have the leader add the partitions with
-AddPartitionsToTxn v5 (without `verify_only`) and append once the coordinator has them. A marker of
-the producer's transaction appended on the partition while the remote coordinator answers voids
-the answer (Kafka's VerificationGuard, `Partition.start_verification`): INVALID_TXN_STATE.
+AddPartitionsToTxn v5 (without `verify_only`) and append once the coordinator has them. Each
+verification takes the producer's verification state on the partition (Kafka's
+VerificationStateEntry, `Partition.start_verification`), which lasts until the transaction starts
+there, its marker is appended, or `producer.id.expiration.ms` passes: a marker of the producer's
+transaction appended while the coordinator answers voids the answer (INVALID_TXN_STATE), and a
+batch above the lowest sequence that asked gets OUT_OF_ORDER_SEQUENCE_NUMBER.
 
 With acks=all, the answer waits in the produce purgatory until the high watermark passes every
 written batch (`DelayedProduce`: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank meanwhile,
@@ -93,7 +96,7 @@ from odradek.protocol.records import (
     crc_of,
     validate_batches,
 )
-from odradek.replication.partition import Partition
+from odradek.replication.partition import Partition, VerificationGuard
 from odradek.security.acl import AclOperation, ResourceType
 from odradek.storage.errors import StorageError
 
@@ -311,13 +314,14 @@ async def _add_then_write(
         if transactional_id is None:
             result.error_code = ErrorCode.INVALID_TXN_STATE
             continue
+        guard = item.partition.start_verification(header, ports.clock.now_ms())
         error = await service.add_partitions(
             transactional_id, header.producer_id, header.producer_epoch, [item.partition.tp], TV_2
         )
         if error is not ErrorCode.NO_ERROR:
             result.error_code = _verification_error(ctx.api_version, error)
             continue
-        if _verified(ctx, transactional_id, item.partition, header, result):
+        if _verified(ctx, transactional_id, item.partition, header, result, guard):
             now = ports.clock.now_ms()
             acks_all = waits if request.acks == -1 else None
             _write(ports, item.partition, item.records, header, now, result, durable, acks_all)
@@ -346,28 +350,23 @@ async def _verify_remotely_then_write(
     transactional_id = request.transactional_id
     assert transactional_id is not None
     header = remote[0].header
-    guards = [item.partition.start_verification(header.producer_id) for item in remote]
-    try:
-        errors = await ports.transactions.verify(
-            transactional_id,
-            header.producer_id,
-            header.producer_epoch,
-            [item.partition.tp for item in remote],
-            add=add,
-        )
-    finally:
-        valid = [
-            item.partition.end_verification(header.producer_id, g)
-            for item, g in zip(remote, guards, strict=True)
-        ]
     now = ports.clock.now_ms()
-    for item, still_valid in zip(remote, valid, strict=True):
+    guards = [item.partition.start_verification(item.header, now) for item in remote]
+    errors = await ports.transactions.verify(
+        transactional_id,
+        header.producer_id,
+        header.producer_epoch,
+        [item.partition.tp for item in remote],
+        add=add,
+    )
+    now = ports.clock.now_ms()
+    for item, guard in zip(remote, guards, strict=True):
         error = errors.get(item.partition.tp, ErrorCode.COORDINATOR_NOT_AVAILABLE)
         if not item.partition.is_leader:  # leadership moved while the coordinator answered
             item.result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
             continue
-        if error is ErrorCode.NO_ERROR and not still_valid:  # the transaction ended here meanwhile
-            error = ErrorCode.INVALID_TXN_STATE
+        if error is ErrorCode.NO_ERROR:  # a marker appended meanwhile voids the answer; sequences
+            error = item.partition.verification_error(item.header, guard)
         if error is not ErrorCode.NO_ERROR:
             item.result.error_code = _verification_error(ctx.api_version, error)
             item.result.error_message = (
@@ -426,17 +425,24 @@ def _verified(
     partition: Partition,
     header: BatchHeader,
     result: msg.PartitionProduceResponse,
+    guard: VerificationGuard | None = None,
 ) -> bool:
-    """Is the batch's partition in its transaction? (The coordinator is on this broker.)"""
-    if not _needs_verification(ctx.ports, partition, header):
+    """Is the batch's partition in its transaction? (The coordinator is on this broker; `guard`: the
+    one taken before the partition was added, else one taken now.)"""
+    ports = ctx.ports
+    if not _needs_verification(ports, partition, header):
         return True
+    if guard is None:
+        guard = partition.start_verification(header, ports.clock.now_ms())
     if transactional_id is None:
         error = ErrorCode.INVALID_TXN_STATE
     else:
-        errors = ctx.ports.transactions.service.verify_partitions(
+        errors = ports.transactions.service.verify_partitions(
             transactional_id, header.producer_id, header.producer_epoch, [partition.tp]
         )
         error = errors.get(partition.tp, ErrorCode.NO_ERROR)
+    if error is ErrorCode.NO_ERROR:
+        error = partition.verification_error(header, guard)
     if error is ErrorCode.NO_ERROR:
         return True
     result.error_code = _verification_error(ctx.api_version, error)

@@ -1,0 +1,95 @@
+"""KIP-890 part 1 on a partition (Kafka's VerificationStateEntry): the verification state a producer's
+first transactional batch takes lasts across its requests until the transaction starts on the
+partition, its marker is appended, or `producer.id.expiration.ms` passes (a fake clock); its guard
+voids an answer for a transaction that ended meanwhile, and its lowest sequence refuses a later
+batch that would jump over an earlier one still to be written."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from odradek.model.errors import ErrorCode
+from odradek.model.ids import BrokerId, Epoch
+from odradek.model.topic_partition import TopicPartition
+from odradek.protocol.records import CONTROL_ABORT, BatchHeader, BatchSpec, build_batch, validate_batches
+from odradek.replication.partition import Partition
+from odradek.replication.replica_set import LeaderAndIsr
+from odradek.storage.log_config import LogConfig
+from odradek.storage.partition_log import PartitionLog
+from odradek.storage.producer_state import EndTxnMarker
+
+TP = TopicPartition("t", 0)
+PID, EPOCH = 7, 0
+DAY_MS = 86_400_000
+
+
+@pytest.fixture
+def partition(tmp_path: Path) -> Iterator[Partition]:
+    log = PartitionLog.create(tmp_path / "t-0", TP, uuid.uuid4(), LogConfig(), now_ms=0)
+    yield Partition(TP, uuid.uuid4(), log, BrokerId(1), LeaderAndIsr.single(BrokerId(1), Epoch(0)))
+    log.close()
+
+
+def batch(seq: int, epoch: int = EPOCH) -> tuple[bytearray, list[BatchHeader]]:
+    spec = BatchSpec(producer_id=PID, producer_epoch=epoch, base_sequence=seq, is_transactional=True)
+    data = bytearray(build_batch([(None, b"v", [], 1000)], spec))
+    return data, validate_batches(data)
+
+
+def test_the_entry_outlives_a_failed_verification_and_the_transactions_start_ends_it(
+    partition: Partition,
+) -> None:
+    _, [first] = batch(0)
+    guard = partition.start_verification(first, now_ms=10)
+    # the coordinator said no (or could not answer): the entry stays, and the retry shares it
+    assert partition.start_verification(first, now_ms=20) is guard
+    assert partition.verification_error(first, guard) is ErrorCode.NO_ERROR
+    data, headers = batch(0)
+    partition.append_as_leader(data, headers, now_ms=30)
+    assert partition.verification_states == {}  # the transaction is ongoing here: done with
+
+
+def test_a_marker_voids_the_guard_of_an_answer_still_on_its_way(partition: Partition) -> None:
+    _, [first] = batch(0)
+    guard = partition.start_verification(first, now_ms=10)
+    partition.append_marker_as_leader(PID, EPOCH, EndTxnMarker(CONTROL_ABORT, 0), now_ms=20)
+    assert partition.verification_error(first, guard) is ErrorCode.INVALID_TXN_STATE
+    # a new verification takes a new guard; the old answer stays void
+    fresh = partition.start_verification(first, now_ms=30)
+    assert fresh is not guard
+    assert partition.verification_error(first, guard) is ErrorCode.INVALID_TXN_STATE
+    assert partition.verification_error(first, fresh) is ErrorCode.NO_ERROR
+
+
+def test_a_batch_above_the_lowest_sequence_seen_is_out_of_order(partition: Partition) -> None:
+    _, [low] = batch(0)
+    _, [high] = batch(5)
+    guard = partition.start_verification(low, now_ms=10)  # failed verification, to be retried
+    assert partition.start_verification(high, now_ms=20) is guard
+    assert partition.verification_error(high, guard) is ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert partition.verification_error(low, guard) is ErrorCode.NO_ERROR
+    # a higher epoch (the producer was bumped) starts the sequence again
+    _, [bumped] = batch(3, epoch=EPOCH + 1)
+    assert partition.start_verification(bumped, now_ms=30) is guard
+    assert partition.verification_error(bumped, guard) is ErrorCode.NO_ERROR
+
+
+def test_an_entry_expires_after_producer_id_expiration_ms(partition: Partition) -> None:
+    _, [first] = batch(0)
+    guard = partition.start_verification(first, now_ms=1_000)
+    assert partition.remove_expired_verifications(1_000 + DAY_MS - 1, DAY_MS) == 0
+    assert partition.verification_error(first, guard) is ErrorCode.NO_ERROR
+    assert partition.remove_expired_verifications(1_000 + DAY_MS, DAY_MS) == 1
+    assert partition.verification_error(first, guard) is ErrorCode.INVALID_TXN_STATE
+
+
+def test_a_non_transactional_append_leaves_the_entry(partition: Partition) -> None:
+    _, [first] = batch(0)
+    guard = partition.start_verification(first, now_ms=10)
+    data = bytearray(build_batch([(None, b"v", [], 1000)]))
+    partition.append_as_leader(data, validate_batches(data), now_ms=20)
+    assert partition.verification_error(first, guard) is ErrorCode.NO_ERROR
