@@ -23,12 +23,11 @@ import argparse
 import asyncio
 import cProfile
 import pstats
-import sys
 import tempfile
 import time
 from pathlib import Path
-from types import FrameType
-from typing import Any
+
+from bytecode_count import BytecodeCount
 
 from odradek.model.errors import ErrorCode
 from odradek.protocol import primitives as p
@@ -91,27 +90,16 @@ async def commit_all(conn: InMemoryConnection, frames: list[bytes]) -> tuple[flo
 
 def count_bytecodes(conn: InMemoryConnection, frames: list[bytes]) -> tuple[float, float]:
     """(bytecodes, Python calls) per commit, averaged over `frames` (each answered at once)."""
-    counts = {"opcode": 0, "call": 0}
-
-    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
-        frame.f_trace_opcodes = True
-        if event in counts:
-            counts[event] += 1
-        return tracer
-
+    counter = BytecodeCount()
     protocol, written = conn.protocol, conn.transport.written
     for frame in frames:
         answered = len(written)
         buf = protocol.get_buffer(len(frame))
         buf[: len(frame)] = frame
-        sys.settrace(tracer)
-        try:
-            protocol.buffer_updated(len(frame))
-        finally:
-            sys.settrace(None)
+        counter.run(protocol.buffer_updated, len(frame))
         if len(written) == answered:
             raise RuntimeError("a commit was not answered inside buffer_updated")
-    return counts["opcode"] / len(frames), counts["call"] / len(frames)
+    return counter.per(len(frames))
 
 
 def main() -> None:

@@ -49,8 +49,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import FrameType
-from typing import Any
+
+from bytecode_count import BytecodeCount
 
 from odradek.protocol import primitives as p
 from odradek.protocol.api_keys import ApiKey
@@ -103,14 +103,7 @@ async def send_all(conn: InMemoryConnection, frames: list[bytes], pipeline: int)
 def count_bytecodes(conn: InMemoryConnection, frames: list[bytes], pipeline: int) -> tuple[float, float]:
     """(bytecodes, Python calls) per request, over `frames` handed over `pipeline` at a time (each
     answered inside `buffer_updated`: no task)."""
-    counts = {"opcode": 0, "call": 0}
-
-    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
-        frame.f_trace_opcodes = True
-        if event in counts:
-            counts[event] += 1
-        return tracer
-
+    counter = BytecodeCount()
     protocol = conn.protocol
     for start in range(0, len(frames), pipeline):
         data = b"".join(frames[start : start + pipeline])
@@ -118,14 +111,10 @@ def count_bytecodes(conn: InMemoryConnection, frames: list[bytes], pipeline: int
         if len(buf) < len(data):
             raise RuntimeError("a pipeline larger than the connection's receive buffer")
         buf[: len(data)] = data
-        sys.settrace(tracer)
-        try:
-            protocol.buffer_updated(len(data))
-        finally:
-            sys.settrace(None)
+        counter.run(protocol.buffer_updated, len(data))
         if protocol.pending or protocol.busy is not None:
             raise RuntimeError("a request was not answered inside buffer_updated")
-    return counts["opcode"] / len(frames), counts["call"] / len(frames)
+    return counter.per(len(frames))
 
 
 def check_answers(conn: InMemoryConnection, count: int) -> None:

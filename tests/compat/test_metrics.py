@@ -1,13 +1,16 @@
-"""The Prometheus endpoint: what a scrape shows after real clients produced and fetched."""
+"""The Prometheus endpoint: what a scrape shows after real clients produced and fetched, and after
+they deleted a topic."""
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from odradek.testing.broker_process import BrokerProcess
 
@@ -55,6 +58,33 @@ def test_metrics_after_produce_and_fetch(broker_factory: Callable[..., BrokerPro
     assert samples['odradek_topic_bytes_out_total{topic="metered"}'] > 1000
     assert samples["odradek_open_connections"] >= 1
     assert samples["odradek_request_queue_depth"] >= 0
+
+
+def test_a_deleted_topic_leaves_the_metrics_and_counts_from_zero_when_created_again(
+    broker_factory: Callable[..., BrokerProcess],
+) -> None:
+    broker = broker_factory({"odradek.metrics.port": "0"})
+    assert broker.metrics_port is not None
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5})
+
+    def produce(count: int) -> None:
+        for _ in range(count):
+            producer.produce("doomed", value=b"x" * 100)
+        assert producer.flush(30) == 0
+
+    produce(10)
+    assert scrape(broker.metrics_port)['odradek_topic_messages_in_total{topic="doomed"}'] == 10
+    [deleted] = admin.delete_topics(["doomed"], operation_timeout=10).values()
+    deleted.result(15)
+    deadline = time.monotonic() + 10
+    while any('topic="doomed"' in k for k in scrape(broker.metrics_port)) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the broker applies the deletion shortly after the controller answers
+    assert [k for k in scrape(broker.metrics_port) if 'topic="doomed"' in k] == []
+    [created] = admin.create_topics([NewTopic("doomed", 1, 1)], operation_timeout=10).values()
+    created.result(15)
+    produce(3)
+    assert scrape(broker.metrics_port)['odradek_topic_messages_in_total{topic="doomed"}'] == 3
 
 
 def test_unknown_path_is_404(broker_factory: Callable[..., BrokerProcess]) -> None:

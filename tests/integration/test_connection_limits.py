@@ -1,6 +1,7 @@
-"""Connection limits of a real broker: idle connections closed, creation rate, per-address, per-listener
-and total limits (the inter-broker listener exempt), the ``ip`` connection_creation_rate quota, and
-what an idle connection costs in memory."""
+"""Connection limits of a real broker: idle connections closed (a long poll or an answer still
+draining is not idle), creation rate, per-address, per-listener and total limits (the inter-broker
+listener exempt), the ``ip`` connection_creation_rate quota, and what an idle connection costs in
+memory."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from odradek.protocol.api_keys import ApiKey
-from odradek.protocol.messages import api_versions
+from odradek.protocol.messages import api_versions, fetch
 from odradek.testing.broker_process import BrokerProcess
 from odradek.testing.raw_client import encode_request
 
@@ -79,6 +82,67 @@ def test_idle_connections_are_closed_and_busy_ones_kept(limited: BrokerProcess) 
     assert hello(busy)
     idle.close()
     busy.close()
+
+
+def fetch_frame(topic: str, max_wait_ms: int) -> bytes:
+    """A size-prefixed Fetch v12 of partition 0 from offset 0."""
+    partition = fetch.FetchPartition(partition=0, fetch_offset=0, partition_max_bytes=64 << 20)
+    request = fetch.FetchRequest(
+        max_wait_ms=max_wait_ms, min_bytes=1, topics=[fetch.FetchTopic(topic=topic, partitions=[partition])]
+    )
+    body = encode_request(ApiKey.FETCH, 12, request, 2)
+    return SIZE.pack(len(body)) + body
+
+
+def test_a_fetch_long_polling_beyond_the_idle_time_keeps_its_connection(limited: BrokerProcess) -> None:
+    """fetch.max.wait.ms 2000 against connections.max.idle.ms 600: the Fetch of an empty partition
+    waits on the broker longer than the idle time, yet the connection is busy, not idle. (A
+    librdkafka consumer cannot show it: its own Metadata and FindCoordinator requests, several a
+    second, would keep the connection anyway.)"""
+    admin = AdminClient({"bootstrap.servers": limited.bootstrap})
+    [created] = admin.create_topics([NewTopic("long-poll", 1, 1)], operation_timeout=5).values()
+    created.result(10)
+    sock = connect(limited)
+    started = time.monotonic()
+    sock.sendall(fetch_frame("long-poll", 2000))
+    (size,) = SIZE.unpack(sock.recv(4, socket.MSG_WAITALL))
+    assert len(sock.recv(size, socket.MSG_WAITALL)) == size
+    assert time.monotonic() - started > 1.9  # it did wait
+    assert hello(sock)
+    sock.close()
+
+
+def test_an_answer_draining_to_a_slow_reader_keeps_its_connection(
+    broker_factory: Callable[..., BrokerProcess],
+) -> None:
+    """A 20 MB Fetch answer read slowly for 4.5 s (over twice connections.max.idle.ms) while the
+    broker still holds some of it beyond the kernel's send buffer (4 MB at most on loopback): the
+    broker writes more of it as the client reads, so (as Kafka counts writes as activity) the
+    connection stays open for the next request. The kernel wakes a writer once a third of its send
+    buffer is free, so writes come about every 1.4 MB here: the client reads faster than 1.4 MB in
+    connections.max.idle.ms."""
+    broker = broker_factory({"connections.max.idle.ms": "2000"})
+    topic = "slow-reader"
+    producer = Producer({"bootstrap.servers": broker.bootstrap})
+    for _ in range(400):
+        producer.produce(topic, b"x" * 50_000)
+    assert producer.flush(10) == 0
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # before connect: a small window
+    sock.settimeout(10)
+    sock.connect(("127.0.0.1", broker.port))
+    sock.sendall(fetch_frame(topic, 0))
+    (size,) = SIZE.unpack(sock.recv(4, socket.MSG_WAITALL))
+    assert size > 20_000_000
+    slow_until = time.monotonic() + 4.5
+    while time.monotonic() < slow_until:  # about 2.4 MB/s
+        size -= len(sock.recv(49152))
+        time.sleep(0.02)
+    assert size > 5_000_000  # the broker held some of it all along
+    while size > 0:
+        size -= len(sock.recv(min(size, 1 << 20)))
+    assert hello(sock)
+    sock.close()
 
 
 def test_a_burst_beyond_the_creation_rate_waits_and_is_accepted(limited: BrokerProcess) -> None:

@@ -621,6 +621,9 @@ class Broker:
     def on_deleted(self, partition: Partition) -> None:
         self.produce_purgatory.check_and_complete(partition.tp)
         self.fetch_purgatory.check_and_complete(partition.tp)
+        topic = partition.tp.topic
+        if topic not in self.partitions.by_name:  # its last partition here: its counters go too
+            self.metrics.forget_topic(topic)
 
     def on_replica_state_changed(self, partition: Partition) -> None:
         """A leader's log end moved (followers' fetches wake) or the leadership changed."""

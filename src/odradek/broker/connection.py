@@ -88,6 +88,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
         "connections",
         "dispatcher",
         "idle_sweeps",
+        "idle_unsent",
         "max_request_size",
         "metrics",
         "muted",
@@ -146,7 +147,8 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self.reading_paused = False
         self.writing_paused = False
         self.closed = False
-        self.idle_sweeps = 0  # idle-connection sweeps since bytes last arrived
+        self.idle_sweeps = 0  # idle-connection sweeps in a row with no activity
+        self.idle_unsent = 0  # answer bytes the transport still held at the last sweep
 
     # --- asyncio.BufferedProtocol ------------------------------------------------------------
 
@@ -544,16 +546,22 @@ class KafkaConnection(asyncio.BufferedProtocol):
         return len(self.pending) + (1 if self.busy is not None else 0)
 
     def idle_sweep(self) -> int:
-        """Count one idle-connection sweep; how many passed with nothing received and no request
-        in progress."""
-        if self.busy is not None or self.pending or self.answers:
+        """Count one idle-connection sweep; how many passed in a row with no activity: nothing
+        received, no request in progress, and no answer bytes written. Like Kafka's Selector, which
+        counts any read or write on the socket, an answer still draining to a slow reader keeps
+        the connection; one the client stopped reading does not."""
+        transport = self.transport
+        unsent = transport.get_write_buffer_size() if transport is not None else 0
+        if self.busy is not None or self.pending or self.answers or unsent != self.idle_unsent:
             self.idle_sweeps = 0
         else:
             self.idle_sweeps += 1
+        self.idle_unsent = unsent
         return self.idle_sweeps
 
     def close_idle(self) -> None:
-        self._abort("idle for connections.max.idle.ms")
+        if not self.closed:  # (not again while its last answers are flushed)
+            self._abort("idle for connections.max.idle.ms")
 
     def _handler_failed(self, exc: Exception) -> None:
         """CloseConnection closes with its reason; anything else (the dispatcher answers a failing

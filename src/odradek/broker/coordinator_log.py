@@ -79,7 +79,9 @@ class PartitionCoordinatorLog:
     def append(
         self, partition: int, records: list[KeyValue], producer: tuple[int, int] | None = None
     ) -> Appended:
-        leader = self._leader(partition)
+        leader = self._led.get(partition)  # `_leader`, inlined for the partition led here
+        if leader is None or not leader.is_leader:
+            leader = self._leader(partition)
         now = self._clock.now_ms()
         if producer is None:
             batch, header = build_plain_batch(records, now)

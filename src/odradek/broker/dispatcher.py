@@ -213,8 +213,12 @@ class Dispatcher:
                     waiting = Resumed(result, result.send(None))
                 except StopIteration as done:
                     result = done.value
-            elif result is not None and _awaitable(result):
-                waiting = result
+            elif result is not None:
+                awaitable = _AWAITABLE.get(type(result))  # `_awaitable`, inlined for a known type
+                if awaitable is None:
+                    awaitable = _awaitable(result)
+                if awaitable:
+                    waiting = result
         except CloseConnection:
             raise
         except Exception as exc:

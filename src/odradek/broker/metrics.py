@@ -151,6 +151,8 @@ class BrokerMetrics:
             self.throttle_ms,
         )
         self.gauges = (self.connections, self.queue_depth)
+        self.topic_counters = (self.bytes_in, self.bytes_out, self.messages_in)
+        """The counters labelled by topic alone (`forget_topic` drops their children)."""
         self._children: dict[tuple[int | str, int], tuple[CounterChild, HistogramChild]] = {}
         self._produced: dict[str, tuple[CounterChild, CounterChild]] = {}
         self._partition_source: Callable[[], Iterable[PartitionStat]] = tuple
@@ -170,6 +172,14 @@ class BrokerMetrics:
             children = self._produced[topic] = (self.bytes_in.labels(topic), self.messages_in.labels(topic))
         children[0].value += nbytes
         children[1].value += nrecords
+
+    def forget_topic(self, topic: str) -> None:
+        """Drop a topic's counters once this broker hosts none of its partitions (deleted, or
+        reassigned away), as Kafka's broker removes its per-topic metrics: a scrape no longer lists
+        it, and a topic created again under the name counts from zero."""
+        self._produced.pop(topic, None)
+        for counter in self.topic_counters:
+            counter.children.pop((topic,), None)
 
     def request_metrics(self, api: int | str, version: int) -> tuple[CounterChild, HistogramChild]:
         """The request counter and latency histogram of one API version (what `observe_request`

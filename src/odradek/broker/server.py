@@ -5,7 +5,8 @@ through `loop.create_server`, so that it can apply Kafka's connection limits bef
 connection off the backlog (`connection_quotas.py`), and survive running out of descriptors: on
 EMFILE/ENFILE (or ENOBUFS/ENOMEM) the accept loop logs, waits `ACCEPT_RETRY_S` and tries again while
 the pending clients wait in the backlog; established connections are not affected. A sweep closes
-connections idle for `connections.max.idle.ms` (no bytes received and no request in progress).
+connections idle for `connections.max.idle.ms` (nothing received, no request in progress, no answer
+bytes written).
 Every connection of the server receives into one shared scratch buffer (`frame_reader.py`).
 On a TLS listener (`listener_security.py`) each accepted socket's handshake runs in a task of its
 own, cut after `tls_handshake_timeout_s`, so a stalled handshake never holds up the accept loop;
@@ -217,8 +218,9 @@ class KafkaServer:
             self._slot_freed.set()
 
     async def _idle_sweep(self) -> None:
-        """Close connections that received nothing for `connections.max.idle.ms` (Kafka closes them
-        silently too); checked every tenth of that (between 10 ms and 30 s)."""
+        """Close connections idle (nothing read or written, no request in progress) for
+        `connections.max.idle.ms` (Kafka closes them silently too); checked every tenth of that
+        (between 10 ms and 30 s)."""
         idle_s = self.limits.max_idle_ms / 1000
         every = min(max(idle_s / 10, 0.01), 30.0)
         sweeps = max(1, math.ceil(idle_s / every))

@@ -52,6 +52,7 @@ HEADER_SIZE = HEADER.size  # 61
 LOG_OVERHEAD = 12  # baseOffset + batchLength
 CRC_OFFSET = 17
 ATTRIBUTES_OFFSET = 21
+BASE_TIMESTAMP_OFFSET = 27
 MAX_TIMESTAMP_OFFSET = 35
 _BASE_OFFSET_AND_LENGTH = struct.Struct(">qi")
 _BASE_AND_EPOCH = struct.Struct(">q")
@@ -433,7 +434,6 @@ def build_plain_batch(
     return out, BatchHeader._make(header)
 
 
-BASE_TIMESTAMP_OFFSET = 27
 _TIMESTAMPS = struct.Struct(">qq")
 """A batch's base and max timestamps."""
 _SINGLE_TEMPLATES: dict[tuple[bytes, int], tuple[bytes, int]] = {}

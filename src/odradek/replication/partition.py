@@ -273,7 +273,7 @@ class Partition:
         if self.verification_states:
             self._transactions_started(headers)
         if self._alone:  # one replica: the high watermark is the log end (the rule below, inlined)
-            log.high_watermark = log.log_end_offset
+            log.advance_high_watermark_to_end()
             for listener in self._listeners:
                 listener.on_high_watermark_updated(self)
         else:

@@ -39,14 +39,14 @@ class CorruptIndexError(Exception):
 class IndexFile:
     """Base class: the file, pending writes and truncation; subclasses own the decoded arrays."""
 
-    __slots__ = ("_directory", "_loaded", "_pending", "_persisted", "_rewrite", "_suffix", "base_offset")
+    __slots__ = ("_directory", "_pending", "_persisted", "_rewrite", "_suffix", "base_offset", "loaded")
     ENTRY_SIZE = 0
 
     def __init__(self, directory: Path, base_offset: int, suffix: str, *, loaded: bool) -> None:
         self._directory = directory  # the path is built when needed: no Path object per index at rest
         self._suffix = suffix
         self.base_offset = base_offset
-        self._loaded = loaded
+        self.loaded = loaded
         self._pending = bytearray()  # encoded entries not yet in the file
         self._persisted = 0  # entries already in the file (valid once loaded)
         self._rewrite = False  # the next persist replaces the whole file
@@ -109,17 +109,13 @@ class IndexFile:
             os.close(fd)
 
     @property
-    def loaded(self) -> bool:
-        return self._loaded
-
-    @property
     def written(self) -> bool:
         """The file exists with (a prefix of) these entries; False for a new or reset index."""
         return not self._rewrite
 
     def ensure_loaded(self) -> None:
         """Read the file into memory and check it; raises CorruptIndexError."""
-        if self._loaded:
+        if self.loaded:
             return
         name = segment_file(self._directory, self.base_offset, self._suffix)
         try:
@@ -135,19 +131,19 @@ class IndexFile:
             self._drop_arrays()
             raise
         self._persisted = self._count()
-        self._loaded = True
+        self.loaded = True
 
     def unload(self) -> bool:
         """Forget the entries if the file holds all of them (they are read again when needed)."""
-        if not self._loaded or self._pending or self._rewrite:
+        if not self.loaded or self._pending or self._rewrite:
             return False
         self._drop_arrays()
-        self._loaded = False
+        self.loaded = False
         return True
 
     @property
     def entries(self) -> int:
-        if not self._loaded:
+        if not self.loaded:
             self.ensure_loaded()
         return self._count()
 
@@ -199,7 +195,7 @@ class IndexFile:
         if len(data) % self.ENTRY_SIZE:
             raise CorruptIndexError(f"{self.path}: {len(data)} bytes are not whole entries")
         self._decode(data)
-        self._loaded = True
+        self.loaded = True
         self._pending = bytearray(data)
         self._persisted = 0
         self._rewrite = True
@@ -207,7 +203,7 @@ class IndexFile:
     def reset(self) -> None:
         """Drop every entry (before a rebuild); the file is rewritten by the next `persist`."""
         self._decode(b"")
-        self._loaded = True
+        self.loaded = True
         self._pending = bytearray()
         self._persisted = 0
         self._rewrite = True

@@ -63,7 +63,7 @@ class OffsetIndex(IndexFile):
 
     def quick_check(self, log_size: int) -> None:
         """Startup check without reading the whole file: length and last entry."""
-        if self._loaded:
+        if self.loaded:
             return
         raw = self.last_entry_raw()
         if raw is not None:

@@ -444,6 +444,11 @@ class PartitionLog:
         self._high_watermark = min(max(offset, self._log_start), self._leo)
         self.producer_state.on_high_watermark_updated(self._high_watermark)
 
+    def advance_high_watermark_to_end(self) -> None:
+        """`high_watermark = log_end_offset` (a leader alone in its replica set, after an append)."""
+        self._high_watermark = self._leo
+        self.producer_state.on_high_watermark_updated(self._leo)
+
     @property
     def last_stable_offset(self) -> int:
         """READ_COMMITTED reads stop here: the first offset of the earliest open transaction, or
@@ -537,7 +542,8 @@ class PartitionLog:
         ProducerStateError); a retry of one of a producer's last 5 batches writes nothing and
         returns the original offsets with `duplicate` set.
         """
-        self._check_open()
+        if self._closed:
+            self._check_open()
         if not headers:
             raise ValueError("nothing to append")
         config = self._config

@@ -338,12 +338,18 @@ class LogSegment:
             return False
         if self.size + append_bytes > config.segment_bytes or last_offset - self.base_offset > INT32_MAX:
             return True
+        oi, ti = self._offset_index, self._time_index
+        if not (oi.loaded and ti.loaded):
+            self._load_indexes()  # (as the `offset_index` and `time_index` properties would)
+        index_bytes = config.segment_index_bytes
         if (
-            self.offset_index.entries >= config.segment_index_bytes // OffsetIndex.ENTRY_SIZE
-            or self.time_index.entries >= config.segment_index_bytes // TimeIndex.ENTRY_SIZE
+            oi.entries >= index_bytes // OffsetIndex.ENTRY_SIZE
+            or ti.entries >= index_bytes // TimeIndex.ENTRY_SIZE
         ):
             return True
-        rolling = self.rolling_timestamp()
+        rolling = self._rolling_timestamp
+        if rolling is None:
+            rolling = self.rolling_timestamp()
         waited = max_timestamp - rolling if rolling is not None and rolling >= 0 else now_ms - self.created_ms
         return waited > config.segment_ms
 
@@ -374,7 +380,9 @@ class LogSegment:
         leader's batches). `append_time` >= 0 stamps LogAppendTime. On an I/O error the segment is
         left as it was.
         """
-        oi, ti = self.offset_index, self.time_index
+        oi, ti = self._offset_index, self._time_index
+        if not (oi.loaded and ti.loaded):
+            self._load_indexes()  # (as the `offset_index` and `time_index` properties would)
         if not self._max_known:
             self.max_timestamp_and_offset()
         interval = self.index_interval = config.index_interval_bytes

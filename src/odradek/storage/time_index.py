@@ -64,7 +64,7 @@ class TimeIndex(IndexFile):
 
     def quick_check(self, next_offset_bound: int | None) -> None:
         """Startup check: length, and the last entry's offset within the segment."""
-        if self._loaded:
+        if self.loaded:
             return
         raw = self.last_entry_raw()
         if raw is not None:

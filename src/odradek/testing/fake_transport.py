@@ -3,10 +3,10 @@
 It records what the protocol writes, whether it paused reading, and whether it closed; `close()`
 reports `connection_lost` on the next loop iteration, as real transports do. With `high_water`
 set, it behaves like a peer that does not read: written bytes stay buffered, `pause_writing()` is
-called once more than `high_water` bytes are buffered, and `drain()` empties the buffer and calls
-`resume_writing()`. `feed()` delivers bytes
-through the `BufferedProtocol` interface (`get_buffer`/`buffer_updated`) in chunks of a chosen
-size, the way a socket would.
+called once more than `high_water` bytes are buffered, and `drain()` empties the buffer (or part
+of it, a slow reader) and calls `resume_writing()`. `feed()` delivers bytes through the
+`BufferedProtocol` interface (`get_buffer`/`buffer_updated`) in chunks of a chosen size, the way a
+socket would.
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ class FakeTransport(asyncio.Transport):
             self.writing_paused = True
             self.protocol.pause_writing()
 
-    def drain(self) -> None:
-        """The peer read everything written so far."""
-        self.buffered = 0
-        if self.writing_paused:
+    def drain(self, nbytes: int | None = None) -> None:
+        """The peer read everything written so far (or `nbytes` of it: a slow reader)."""
+        self.buffered = 0 if nbytes is None else max(0, self.buffered - nbytes)
+        if self.writing_paused and self.buffered <= (self.high_water or 0):
             self.writing_paused = False
             self.protocol.resume_writing()
 

@@ -86,3 +86,19 @@ def test_produced_batches_count_in_the_topics_bytes_and_messages() -> None:
     assert got['odradek_topic_messages_in_total{topic="p"}'] == 4
     assert got['odradek_topic_bytes_in_total{topic="q"}'] == 7
     assert got['odradek_topic_messages_in_total{topic="q"}'] == 7
+
+
+def test_a_forgotten_topic_is_not_listed_and_counts_from_zero_when_it_comes_back() -> None:
+    metrics = BrokerMetrics()
+    metrics.produced("p", 100, 3)
+    metrics.bytes_out.labels("p").inc(40)
+    metrics.produced("q", 7, 7)
+    metrics.forget_topic("p")
+    got = samples(metrics)
+    assert [k for k in got if 'topic="p"' in k] == []
+    assert got['odradek_topic_bytes_in_total{topic="q"}'] == 7  # other topics keep theirs
+    metrics.produced("p", 5, 1)  # created again under the name
+    got = samples(metrics)
+    assert got['odradek_topic_bytes_in_total{topic="p"}'] == 5
+    assert got['odradek_topic_messages_in_total{topic="p"}'] == 1
+    assert 'odradek_topic_bytes_out_total{topic="p"}' not in got

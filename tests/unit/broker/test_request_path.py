@@ -3,7 +3,8 @@ answers without waiting is answered inside the read (no task, no second coroutin
 finishes in a task, and requests behind it wait their turn; headers of every shape (client id,
 none, an empty one, tagged fields) reach the handler the same; bad headers close the connection;
 a request cut across reads, or several in one read, are answered in order; a client closing
-while its request waits cancels it."""
+while its request waits cancels it; the idle sweep (connections.max.idle.ms) counts only sweeps
+with nothing read, nothing in progress and no answer bytes written."""
 
 from __future__ import annotations
 
@@ -165,9 +166,11 @@ def test_bad_headers_close_the_connection(raw: bytes) -> None:
     assert handlers.seen == []
 
 
-def connect(handler: Any, charged: list[int] | None = None) -> tuple[KafkaConnection, FakeTransport]:
+def connect(
+    handler: Any, charged: list[int] | None = None, high_water: int | None = None
+) -> tuple[KafkaConnection, FakeTransport]:
     conn = KafkaConnection(dispatcher(handler, charged), 1 << 20, set())
-    transport = FakeTransport(conn, asyncio.get_running_loop())
+    transport = FakeTransport(conn, asyncio.get_running_loop(), high_water=high_water)
     conn.connection_made(transport)
     return conn, transport
 
@@ -296,3 +299,67 @@ def test_each_request_is_counted_and_timed_once_per_api_version() -> None:
     assert sum(metrics.request_seconds.labels("HEARTBEAT", "4").counts) == 3
     assert metrics.requests.labels("HEARTBEAT", "0").value == 1
     assert metrics.request_metrics(int(ApiKey.HEARTBEAT), 4)[0] is metrics.requests.labels("HEARTBEAT", "4")
+
+
+def test_the_idle_sweep_counts_quiet_sweeps_and_a_read_starts_over() -> None:
+    async def run() -> None:
+        conn, _transport = connect(Handlers().at_once)
+        assert [conn.idle_sweep() for _ in range(3)] == [1, 2, 3]
+        deliver(conn, frame(1))
+        assert [conn.idle_sweep() for _ in range(2)] == [1, 2]
+
+    asyncio.run(run())
+
+
+def test_an_answer_draining_to_a_slow_reader_is_activity_one_not_read_is_not() -> None:
+    """Kafka's Selector counts a write on the socket as activity: a long answer still being written
+    keeps its connection past connections.max.idle.ms; a client that stopped reading does not."""
+
+    async def run() -> None:
+        conn, transport = connect(Handlers().at_once, high_water=1 << 20)  # the peer reads nothing yet
+        deliver(conn, frame(1))
+        assert transport.buffered > 3
+        assert conn.idle_sweep() == 0  # the answer was written since the last sweep
+        for _ in range(3):
+            transport.drain(1)  # the client reads a little of it between sweeps
+            assert conn.idle_sweep() == 0
+        assert [conn.idle_sweep() for _ in range(3)] == [1, 2, 3]  # it stopped reading
+        transport.drain()
+        assert conn.idle_sweep() == 0  # the rest went out
+        assert [conn.idle_sweep() for _ in range(2)] == [1, 2]
+
+    asyncio.run(run())
+
+
+def test_a_request_waiting_for_its_answer_is_not_idle() -> None:
+    """A long-polling Fetch (fetch.max.wait.ms beyond connections.max.idle.ms) keeps its connection."""
+    handlers = Handlers()
+
+    async def run() -> None:
+        gate = handlers.gate = asyncio.get_running_loop().create_future()
+        conn, transport = connect(handlers.waiting)
+        deliver(conn, frame(1))
+        assert [conn.idle_sweep() for _ in range(5)] == [0] * 5
+        gate.set_result(None)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert answers(transport.written) == [(1, 0)]
+        assert conn.idle_sweep() == 1
+
+    asyncio.run(run())
+
+
+def test_an_idle_connection_is_closed_once_while_its_answers_flush(caplog: pytest.LogCaptureFixture) -> None:
+    """A transport closes after its buffered answers are written; sweeps meanwhile do not close (and
+    log) it again."""
+
+    async def run() -> None:
+        conn, transport = connect(Handlers().at_once)
+        with caplog.at_level(logging.INFO, logger="odradek.broker.connection"):
+            conn.close_idle()
+            conn.close_idle()
+        assert transport.closed
+
+    asyncio.run(run())
+    closing = [r for r in caplog.records if r.getMessage().endswith("idle for connections.max.idle.ms")]
+    assert len(closing) == 1

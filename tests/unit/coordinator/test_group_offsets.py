@@ -12,9 +12,14 @@ from group_steps import classic, heartbeat, join, new_member, stable_group
 from offset_steps import commit, delete_offsets, end_transaction, fetch, fetched, transactional_commit
 
 from odradek.coordinator.group import records as rec
+from odradek.coordinator.group.classic_rebalance import heartbeat_key
 from odradek.coordinator.group.classic_states import ClassicGroupState
+from odradek.coordinator.group.errors import GroupError
+from odradek.coordinator.group.offset_commit import _validate_commit
+from odradek.coordinator.group.state import Op
 from odradek.coordinator.group.topics import StaticTopics
 from odradek.model.errors import ErrorCode
+from odradek.protocol.messages import offset_commit as oc
 from odradek.protocol.messages import offset_fetch as of
 from odradek.testing.group_coordinator import GroupShardDriver
 
@@ -117,6 +122,38 @@ def test_commit_counts_as_a_heartbeat_of_a_classic_member() -> None:
         d.advance(8_000)
         assert commit(d, {"t-0": 1}, generation=1, member_id=a) == {"t-0": OK}
     assert heartbeat(d, a, 1) == OK  # 40s without a heartbeat, but the commits kept the session
+
+
+def test_a_stable_members_commit_is_checked_as_every_commit_is() -> None:
+    """The shortcut for a stable classic group's member at its generation (`offset_commit`) answers
+    exactly what `_validate_commit` decides, for every mix of generation, member and instance id,
+    and moves the member's session timer only on the commits it accepts."""
+    d = GroupShardDriver()
+    a, b = stable_group(d, 2)
+    state = d.shard.state
+    for generation in (-1, 0, 1, 2):
+        for member in (a, b, "x", ""):
+            for instance in (None, "i"):
+                request = oc.OffsetCommitRequest(
+                    "g",
+                    generation,
+                    member,
+                    instance,
+                    topics=[oc.OffsetCommitRequestTopic("t", partitions=[])],
+                )
+                try:
+                    _validate_commit(Op(state, d.now), 9, request)
+                    expected = OK
+                except GroupError as e:
+                    expected = e.code
+                d.now += 1
+                before = {m: state.timers.deadline(heartbeat_key(classic(d), m)) for m in (a, b)}
+                got = commit(d, {"t-0": 7}, generation=generation, member_id=member, instance_id=instance)
+                assert got == {"t-0": expected}, (generation, member, instance)
+                after = {m: state.timers.deadline(heartbeat_key(classic(d), m)) for m in (a, b)}
+                moved = {m for m in (a, b) if after[m] != before[m]}
+                assert moved == ({member} if expected is OK else set()), (generation, member, instance)
+    assert classic(d).state is ClassicGroupState.STABLE
 
 
 def test_consumer_group_commits_are_checked_by_member_epoch() -> None:

@@ -35,7 +35,7 @@ def test_clean_reopen_keeps_everything_without_scanning(tmp_path: Path) -> None:
     assert (log.log_end_offset, log.recovery_point) == (leo, leo)
     assert [s.base_offset for s in log.segments] == bases
     # Closed segments' indexes are not even read until a lookup needs them.
-    assert not log.segments[0]._offset_index._loaded
+    assert not log.segments[0]._offset_index.loaded
     assert read_all(log) == b"".join(raws)
     assert index_state(log)[:-1] == indexes[:-1]
     info, _ = append(log, batch(2))

@@ -92,7 +92,7 @@ def reschedule_heartbeat(
     op: Op, group: ClassicGroup, member: ClassicMember, timeout_ms: int | None = None
 ) -> None:
     delay = member.session_timeout_ms if timeout_ms is None else timeout_ms
-    op.schedule(heartbeat_key(group, member.member_id), delay)
+    op.state.timers.schedule(heartbeat_key(group, member.member_id), op.now + delay)  # (`op.schedule`)
 
 
 def answer_join(op: Op, group: ClassicGroup, member: ClassicMember, response: JoinGroupResponse) -> None:

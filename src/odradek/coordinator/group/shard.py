@@ -120,7 +120,7 @@ class GroupCoordinatorShard:
     def offset_commit(
         self, ctx: RequestContext, request: oc.OffsetCommitRequest, now_ms: int
     ) -> CoordinatorResult[oc.OffsetCommitResponse]:
-        op = self._op(now_ms)
+        op = Op(self.state, now_ms)  # (`_op`, inlined: one per commit)
         return op.out.build(offset_commit(op, ctx, request))
 
     def txn_offset_commit(

@@ -102,7 +102,7 @@ class ShardState:
         """Replay one record into the state."""
         key, value = record.key, record.value
         if isinstance(key, rec.OffsetCommitKey):
-            self._apply_offset(key, value, producer_id)
+            self.apply_offset_commit(key, value, producer_id)
         elif isinstance(key, rec.GroupMetadataKey):
             if value is None:
                 if isinstance(self.groups.get(key.group), ClassicGroup):
@@ -115,11 +115,11 @@ class ShardState:
         else:
             raise TypeError(f"not a group coordinator record: {type(key).__name__}")
 
-    def apply_offset_commit(self, key: rec.OffsetCommitKey, value: rec.OffsetCommitValue) -> None:
-        """`apply` of a (non-transactional) OffsetCommit record, without the dispatch on its kind."""
-        self._apply_offset(key, value, NO_PRODUCER_ID)
-
-    def _apply_offset(self, key: rec.OffsetCommitKey, value: object, producer_id: int) -> None:
+    def apply_offset_commit(
+        self, key: rec.OffsetCommitKey, value: object, producer_id: int = NO_PRODUCER_ID
+    ) -> None:
+        """`apply` of an OffsetCommit record (a tombstone when `value` is None), without the dispatch
+        on its kind (an OffsetCommit's path: a non-transactional record)."""
         tp = TopicPartition(key.topic, key.partition)
         if value is None:
             self.offsets.replay(key.group, tp, None)
