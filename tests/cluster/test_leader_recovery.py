@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from kazoo.client import KazooClient
 
@@ -26,7 +26,7 @@ from odradek.cluster.zookeeper import ZooKeeperServer
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import describe_log_dirs as dld
 from odradek.testing.raw_client import RawClient
-from odradek.testing.zk_cluster import ZkCluster, wait_for
+from odradek.testing.zk_cluster import ZkCluster, produce_values, read_values, wait_for
 
 pytestmark = pytest.mark.compat
 TOPIC = "kip704-recovering"
@@ -72,33 +72,7 @@ def wait_state(zk: KazooClient, wanted: tuple[int, list[int], int], timeout: flo
 
 
 def produce(producer: Producer, values: list[str]) -> list[str]:
-    acked: list[str] = []
-    for value in values:
-        producer.produce(
-            TOPIC,
-            value.encode(),
-            partition=0,
-            on_delivery=lambda e, m: e is None and acked.append(m.value().decode()),
-        )
-    producer.flush(40)
-    return acked
-
-
-def read_all(cluster: ZkCluster, expected: int) -> list[str]:
-    consumer = Consumer(
-        {"bootstrap.servers": cluster.bootstrap(), "group.id": "kip704", "enable.auto.commit": False}
-    )
-    try:
-        consumer.assign([TopicPartition(TOPIC, 0, 0)])
-        values: list[str] = []
-        deadline = time.monotonic() + 30
-        while len(values) < expected and time.monotonic() < deadline:
-            for message in consumer.consume(500, timeout=1):
-                if message.error() is None:
-                    values.append(message.value().decode())
-        return values
-    finally:
-        consumer.close()
+    return produce_values(producer, TOPIC, values)
 
 
 def log_size(cluster: ZkCluster, broker: int) -> int:
@@ -111,7 +85,7 @@ def log_size(cluster: ZkCluster, broker: int) -> int:
         p.partition_size for r in response.results for t in r.topics if t.name == TOPIC for p in t.partitions
     ]
     assert len(sizes) == 1, response
-    return sizes[0]
+    return int(sizes[0])
 
 
 def test_an_unclean_leader_recovers_before_a_follower_joins_the_isr(
@@ -148,7 +122,7 @@ def test_an_unclean_leader_recovers_before_a_follower_joins_the_isr(
     time.sleep(3)  # a follower fetching at the high watermark for a while: it would have joined by now
     assert partition_state(zk) == (2, [2], 1)  # ... but not while the partition is RECOVERING
     assert time.monotonic() - elected < RECOVERY_MS / 1000, "the test was too slow to see RECOVERING"
-    assert read_all(cluster, 150) == before + during  # consumers read it meanwhile
+    assert read_values(cluster.bootstrap(), TOPIC, 150) == before + during  # consumers read it meanwhile
 
     wait_state(zk, (2, [1, 2], 0), timeout=RECOVERY_MS / 1000 + 30)  # RECOVERED, then broker 1 joined
     recovered = [line for line in cluster.brokers[2].lines if "is RECOVERED" in line]
@@ -156,4 +130,4 @@ def test_an_unclean_leader_recovers_before_a_follower_joins_the_isr(
     after = produce(producer, [f"d{i}" for i in range(50)])
     assert len(after) == 50
     # what only broker 1 had (the b records) is lost, as with Kafka's unclean election; nothing else
-    assert read_all(cluster, 200) == before + during + after
+    assert read_values(cluster.bootstrap(), TOPIC, 200) == before + during + after
