@@ -30,6 +30,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
@@ -133,22 +134,58 @@ def commits(
     try:
         consumer.subscribe([topic])
         poll_until([consumer], lambda: counts([consumer]) == [PARTITIONS], timeout)
-        done, started, cpu = 0, time.monotonic(), process_cpu_s(broker_pid)
-        while time.monotonic() - started < seconds:
-            consumer.commit(offsets=[TopicPartition(topic, done % PARTITIONS, done + 1)], asynchronous=False)
-            done += 1
-        elapsed = time.monotonic() - started
-        cpu = process_cpu_s(broker_pid) - cpu
-        found = consumer.committed([TopicPartition(topic, (done - 1) % PARTITIONS)], timeout=10)
-        if found[0].offset != done:
-            raise Failed(f"last commit reads back as {found[0].offset}, not {done}")
-        measured = {"commits": done / elapsed}
+        loop = commit_loop(consumer, topic, seconds, broker_pid)
+        check_last_commit(consumer, loop)
+        measured = {"commits": loop.rate}
         if broker_pid is not None:
-            measured["commit_cpu_us"] = cpu / done * 1e6
+            measured["commit_cpu_us"] = loop.cpu_us
         return measured
     finally:
         consumer.close()
         admin.delete_topics([topic])
+
+
+@dataclass(frozen=True)
+class CommitLoop:
+    """One loop of synchronous commits: how many, in how long, and the broker's CPU time meanwhile."""
+
+    commits: int
+    seconds: float
+    broker_cpu_s: float
+    last: TopicPartition
+    """The last commit (its topic, partition and offset)."""
+
+    @property
+    def rate(self) -> float:
+        return self.commits / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        return self.broker_cpu_s / self.commits * 1e6
+
+
+def commit_loop(
+    consumer: Consumer, topic: str, seconds: float, broker_pid: int | None = None, first_offset: int = 1
+) -> CommitLoop:
+    """Synchronous commits for `seconds`, one partition after the other (the offsets counting up from
+    `first_offset`), each sent once the answer to the one before is in."""
+    done, started, cpu = 0, time.monotonic(), process_cpu_s(broker_pid)
+    while time.monotonic() - started < seconds:
+        offset = first_offset + done
+        consumer.commit(offsets=[TopicPartition(topic, done % PARTITIONS, offset)], asynchronous=False)
+        done += 1
+    elapsed = time.monotonic() - started
+    cpu = process_cpu_s(broker_pid) - cpu
+    last = TopicPartition(topic, (done - 1) % PARTITIONS, first_offset + done - 1)
+    return CommitLoop(done, elapsed, cpu, last)
+
+
+def check_last_commit(consumer: Consumer, loop: CommitLoop) -> None:
+    """The loop's last commit reads back (OffsetFetch): the broker kept what it answered."""
+    last = loop.last
+    found = consumer.committed([TopicPartition(last.topic, last.partition)], timeout=10)
+    if found[0].offset != last.offset:
+        raise Failed(f"last commit reads back as {found[0].offset}, not {last.offset}")
 
 
 def main() -> None:

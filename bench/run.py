@@ -17,8 +17,8 @@ scenario and metric, the median of each broker and the ratio odradek / Tansu.
 After the kbench scenarios comes the scale part (`bench/scale_bench.py`: 20,000 partitions, restarts
 clean and after kill -9, coordinator loading, 10,000 connections), odradek and Tansu where it applies;
 `--quick` runs it at 2,000 partitions and 1,000 connections. Last come synchronous offset commits
-(`bench/commit_rounds.py`): odradek and Tansu in alternating rounds, commits/s and broker CPU per
-commit, and the ratio of each round (`--no-commits` leaves them out).
+(`bench/commit_rounds.py`): odradek and Tansu in alternating rounds of short windows, commits/s and
+broker CPU per commit, the ratio of each round and their median (`--no-commits` leaves them out).
 
 Benchmarks are never part of `make test`.
 """
