@@ -107,7 +107,8 @@ class BrokerQuotas:
         return self._throttle(ctx, CONSUMER_BYTE_RATE, throttle)
 
     def record_request_time(self, ctx: RequestContext, seconds: float) -> int:
-        self._refresh()
+        if self._image().security.client_quotas is not self._source:  # `_refresh` (every request)
+            self._refresh()
         if not self.request_manager.quotas:  # (`enabled` without the property call: every request)
             return 0
         percent_seconds = seconds * 100.0

@@ -8,7 +8,7 @@ Kafka's "never" for the flush and compaction-lag settings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LONG_MAX = (1 << 63) - 1
 CREATE_TIME = "CreateTime"
@@ -39,6 +39,11 @@ class LogConfig:
     file_delete_delay_ms: int = 60_000
     min_insync_replicas: int = 1
     compression_type: str = "producer"  # batches are stored as produced; Fetch < v10 reads it (KIP-110)
+    log_append_time: bool = field(init=False, repr=False, compare=False)
+    """`message.timestamp.type` is LogAppendTime (derived, not a setting: read on every append)."""
+    flush_on_messages: bool = field(init=False, repr=False, compare=False)
+    """`flush.messages` was set: producers wait for fsync before being acknowledged (derived, not a
+    setting: read on every append)."""
 
     def __post_init__(self) -> None:
         if self.message_timestamp_type not in (CREATE_TIME, LOG_APPEND_TIME):
@@ -47,10 +52,8 @@ class LogConfig:
             )
         if self.segment_bytes < 14 or self.segment_index_bytes < 4 or self.index_interval_bytes < 0:
             raise ValueError("segment.bytes, segment.index.bytes or index.interval.bytes out of range")
-
-    @property
-    def log_append_time(self) -> bool:
-        return self.message_timestamp_type == LOG_APPEND_TIME
+        object.__setattr__(self, "log_append_time", self.message_timestamp_type == LOG_APPEND_TIME)
+        object.__setattr__(self, "flush_on_messages", self.flush_messages != LONG_MAX)
 
     @property
     def delete_enabled(self) -> bool:
@@ -65,8 +68,3 @@ class LogConfig:
     def flushes_itself(self) -> bool:
         """`flush.ms` or `flush.messages` set: the flusher must look at the log now and then."""
         return self.flush_ms != LONG_MAX or self.flush_messages != LONG_MAX
-
-    @property
-    def flush_on_messages(self) -> bool:
-        """`flush.messages` was set: producers wait for fsync before being acknowledged."""
-        return self.flush_messages != LONG_MAX

@@ -359,10 +359,14 @@ class LogSegment:
         if max_timestamp > self._max_timestamp:
             self._max_timestamp, self._offset_of_max_timestamp = max_timestamp, last_offset
         if self._bytes_since_index_entry > interval:
-            self._offset_index.append(last_offset, position)
-            self._time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
-            self._bytes_since_index_entry = 0
+            self._add_index_entry(position, last_offset)
         self._bytes_since_index_entry += size
+
+    def _add_index_entry(self, position: int, last_offset: int) -> None:
+        """`index.interval.bytes` of batches since the last entry: one in each index."""
+        self._offset_index.append(last_offset, position)
+        self._time_index.maybe_append(self._max_timestamp, self._offset_of_max_timestamp)
+        self._bytes_since_index_entry = 0
 
     def append(
         self,
@@ -415,14 +419,23 @@ class LogSegment:
                 set_log_append_time(buf, pos, size, append_time)
                 max_ts = append_time
             last = base + header.last_offset_delta
-            self._index_batch(file_pos + pos, last, max_ts, size, interval)
+            # `_index_batch`, inlined: most appends add no index entry
+            if max_ts > self._max_timestamp:
+                self._max_timestamp, self._offset_of_max_timestamp = max_ts, last
+            if self._bytes_since_index_entry > interval:
+                self._add_index_entry(file_pos + pos, last)
+            self._bytes_since_index_entry += size
             self._recent_next.append(last + 1)
             self._recent_pos.append(file_pos + pos)
             pos += size
             base = last + 1
         fd = -1
         try:
-            fd = self.fd
+            if self._fd is None:
+                fd = self.fd
+            else:  # `self.fd`, inlined for a descriptor already open
+                fd = self._fd
+                self._files.touch(self)
             written = os.pwrite(fd, buf, file_pos)
             while written < len(buf):
                 written += os.pwrite(fd, buf[written:], file_pos + written)

@@ -14,6 +14,7 @@ from odradek.model.topic_partition import TopicPartition
 from odradek.storage.file_cache import MIN_CAPACITY, FileCache
 from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager
+from odradek.storage.partition_log import PartitionLog
 
 CONFIG = LogConfig(segment_bytes=600, index_interval_bytes=100)
 
@@ -113,3 +114,23 @@ def test_an_evicted_closed_segment_forgets_its_indexes_and_reads_them_again(tmp_
     assert not first._offset_index.loaded
     assert log.read(2, 1 << 20, log.log_end_offset).chunks[0].startswith(raws[1])
     assert first.offset_index.loaded
+
+
+def test_an_append_keeps_its_segment_the_most_recently_used(tmp_path: Path) -> None:
+    """An append through an open descriptor counts as a use: the next descriptor opened evicts
+    another segment's, not the one just written."""
+    files = FileCache(MIN_CAPACITY)
+    logs = [
+        PartitionLog.create(
+            tmp_path / f"t-{i}", TopicPartition("t", i), uuid.UUID(int=1), CONFIG, now_ms=NOW, files=files
+        )
+        for i in range(MIN_CAPACITY + 1)
+    ]
+    for log in logs[:MIN_CAPACITY]:
+        append(log, batch(1))  # each opens its active segment's descriptor, the first one first
+    append(logs[0], batch(1))  # the least recently used, used again
+    append(logs[MIN_CAPACITY], batch(1))  # a ninth descriptor: one is closed
+    assert logs[0].active_segment._fd is not None
+    assert logs[1].active_segment._fd is None
+    for log in logs:
+        log.close()

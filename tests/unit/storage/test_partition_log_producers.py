@@ -94,6 +94,27 @@ def test_the_lso_waits_for_the_marker_to_be_below_the_high_watermark(tmp_path: P
     assert log.last_stable_offset == 2
 
 
+def test_the_high_watermark_moved_to_the_log_end_in_one_step_frees_the_lso_as_the_setter_does(
+    tmp_path: Path,
+) -> None:
+    """`advance_high_watermark_to_end` (a leader alone, after each append) does what `high_watermark =
+    log_end_offset` does: the same high watermark, and a committed marker below it frees the LSO."""
+    logs = []
+    for name in ("setter", "one-step"):
+        (tmp_path / name).mkdir()
+        log = new_log(tmp_path / name)
+        produce(log, PID, 0, 0, txn=True)
+        log.append_marker(PID, 0, EndTxnMarker(CONTROL_COMMIT, 0), 0, NOW)
+        assert log.last_stable_offset == 0
+        logs.append(log)
+    logs[0].high_watermark = logs[0].log_end_offset
+    logs[1].advance_high_watermark_to_end()
+    assert [(log.high_watermark, log.last_stable_offset) for log in logs] == [(2, 2), (2, 2)]
+    # ...and the producer state forgets the marker waiting for the high watermark, as the setter
+    # has it do (else every later LSO question takes the slow path)
+    assert [log.producer_state._unreplicated for log in logs] == [{}, {}]
+
+
 def test_snapshots_at_roll_and_clean_close_restore_duplicates(tmp_path: Path) -> None:
     log = new_log(tmp_path)
     produce(log, PID, 0, 0, count=2)

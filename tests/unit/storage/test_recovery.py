@@ -232,3 +232,27 @@ def test_torn_tail_is_cut_even_after_a_clean_shutdown(tmp_path: Path) -> None:
     assert log.log_end_offset == leo
     assert path.stat().st_size == log.active_segment.size
     assert read_all(log) == b"".join(raws)
+
+
+def test_appends_index_where_recovery_does_at_every_interval(tmp_path: Path) -> None:
+    """`LogSegment.append` notes each batch for the indexes inline (most appends add no entry); the
+    entries land exactly where recovery's `_index_batch` puts them, also when the bytes since the
+    last entry are just below, at or just above `index.interval.bytes`, and with timestamps that
+    go back and forth by one."""
+    size = len(batch(2))
+    steps = (0, 1, 1, 3, 2, 4, 5, 5, 9, 8, 10, 11)
+    for interval in sorted({max(0, k * size + d) for k in range(4) for d in (-2, -1, 0, 1, 2)}):
+        directory = tmp_path / f"i{interval}"
+        directory.mkdir()
+        log = new_log(directory, index_interval_bytes=interval)
+        raws = [append(log, batch(2, ts=NOW + step))[1] for step in steps]
+        log.close()
+        indexes = index_state(log)
+        assert indexes[0][0], "no index entry: the test says nothing"
+        for s in log.segments:
+            for suffix in (INDEX_SUFFIX, TIME_INDEX_SUFFIX):
+                segment_path(log.directory, s.base_offset, suffix).unlink(missing_ok=True)
+        log = reopen(log, clean=False, recovery_point=0)
+        assert read_all(log) == b"".join(raws)
+        assert index_state(log) == indexes, interval
+        log.close()
