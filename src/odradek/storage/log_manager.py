@@ -460,9 +460,7 @@ class LogManager:
         three offsets per partition are all what this manager last wrote there is not written
         again (the files on disk already say it): an idle broker rewrites and fsyncs nothing.
         """
-        by_dir: dict[Path, tuple[dict[TopicPartition, int], ...]] = {
-            d: ({}, {}, {}) for d in self.log_dirs
-        }
+        by_dir: dict[Path, tuple[dict[TopicPartition, int], ...]] = {d: ({}, {}, {}) for d in self.log_dirs}
         with self._lock:
             dir_of = self._dir_of
             for tp, log in self._logs.items():
