@@ -19,14 +19,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from odradek.cluster.zookeeper import ZooKeeperServer
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import describe_topic_partitions as dtp
 from odradek.testing.raw_client import RawClient
-from odradek.testing.zk_cluster import ZkCluster, wait_for
+from odradek.testing.zk_cluster import ZkCluster, produce_values, read_values, wait_for
 
 pytestmark = pytest.mark.compat
 TOPIC = "elr-last-replica-standing"
@@ -85,34 +85,7 @@ def produce(cluster: ZkCluster, values: list[str], acks: str) -> list[str]:
             "message.timeout.ms": 15_000,
         }
     )
-    acked: list[str] = []
-    for value in values:
-        producer.produce(
-            TOPIC,
-            value.encode(),
-            partition=0,
-            on_delivery=lambda e, m: e is None and acked.append(m.value().decode()),
-        )
-    producer.flush(30)
-    return acked
-
-
-def read_all(cluster: ZkCluster) -> list[str]:
-    consumer = Consumer(
-        {"bootstrap.servers": cluster.bootstrap(), "group.id": "elr-check", "enable.auto.commit": False}
-    )
-    try:
-        _, high = consumer.get_watermark_offsets(TopicPartition(TOPIC, 0), timeout=20)
-        consumer.assign([TopicPartition(TOPIC, 0, 0)])
-        values: list[str] = []
-        deadline = time.monotonic() + 30
-        while len(values) < high and time.monotonic() < deadline:
-            for message in consumer.consume(500, timeout=1):
-                if message.error() is None:
-                    values.append(message.value().decode())
-        return values
-    finally:
-        consumer.close()
+    return produce_values(producer, TOPIC, values, flush_s=30)
 
 
 def describe_cli(cluster: ZkCluster) -> dict[str, object]:
@@ -173,7 +146,7 @@ def test_an_uncleanly_stopped_last_leader_waits_for_the_eligible_replica(
 
     cluster.start(2)  # the eligible replica comes back and is elected from the ELR
     wait_state(cluster, (2, [1, 2], [], []), timeout=45)  # and broker 1 catches up and rejoins
-    values = read_all(cluster)
+    values = read_values(cluster.bootstrap(), TOPIC)
     assert [v for v in values if v.startswith("c")] == committed  # nothing acknowledged is lost
     assert len(values) == len(set(values))
     assert os.environ.get(LOSE_TAIL_ENV) is None

@@ -35,7 +35,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from odradek.metadata.config_resolution import resolve_topic_config
-from odradek.metadata.controller.partition_change import partition_change
+from odradek.metadata.controller.partition_change import alter_partition_error, partition_change
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import PartitionChangeRecord
 from odradek.metadata.static_config import StaticBrokerConfig
@@ -65,7 +65,8 @@ def stale(image: ClusterImage, change: IsrChange) -> str | None:
         return f"partition epoch is now {registration.partition_epoch}"
     if not set(change.isr) <= set(registration.replicas) or change.leader not in change.isr:
         return f"ISR {change.isr} is not a subset of the replicas with the leader"
-    return None
+    invalid = alter_partition_error(registration, change.isr, change.leader_recovery_state)
+    return None if invalid is None else f"{invalid[0].name}: {invalid[1]}"
 
 
 def ineligible(image: ClusterImage, change: IsrChange) -> BrokerId | None:
@@ -98,6 +99,7 @@ def isr_change_record(
         min_isr=min_isr,
         acceptable=image.is_live,
         target_isr=change.isr,
+        target_leader_recovery_state=change.leader_recovery_state,
     )
 
 
@@ -174,6 +176,7 @@ class StoreIsrWriter:
         refused: list[tuple[IsrChange, str]] = []
         parked: list[IsrChange] = []
         stored: list[IsrChange] = []
+        recovered: list[TopicPartition] = []
         try:
             with self._lock:
                 for _ in range(CONFLICT_RETRIES):
@@ -199,6 +202,11 @@ class StoreIsrWriter:
                     except MetadataConflictError:  # a shared store moved meanwhile: check again
                         continue
                     stored = wanted
+                    recovered = [
+                        c.tp
+                        for c, r in zip(wanted, records, strict=True)
+                        if r.leader_recovery_state is not None
+                    ]
                     break
                 else:
                     refused += [(change, "the metadata changed meanwhile") for change in wanted]
@@ -217,6 +225,8 @@ class StoreIsrWriter:
         self._failing = False
         for change in stored:
             log.info("ISR of %s is now %s", change.tp, change.isr)
+        for tp in recovered:
+            log.info("%s is RECOVERED: its leader recovered from an unclean election (KIP-704)", tp)
         for change, reason in refused:
             log.info("ISR change of %s to %s refused: %s", change.tp, change.isr, reason)
         for change in parked:

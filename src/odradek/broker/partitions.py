@@ -27,6 +27,7 @@ def leader_and_isr(registration: PartitionRegistration) -> LeaderAndIsr:
         registration.isr,
         registration.elr,
         registration.partition_epoch,
+        registration.leader_recovery_state,
     )
 
 

@@ -137,6 +137,7 @@ class MetadataDelta:
             record.last_known_elr,
             record.adding_replicas,
             record.removing_replicas,
+            record.leader_recovery_state,
         )
 
     def _partition_change(self, record: PartitionChangeRecord) -> None:
@@ -156,6 +157,11 @@ class MetadataDelta:
             adding_replicas=old.adding_replicas if record.adding_replicas is None else record.adding_replicas,
             removing_replicas=(
                 old.removing_replicas if record.removing_replicas is None else record.removing_replicas
+            ),
+            leader_recovery_state=(
+                old.leader_recovery_state
+                if record.leader_recovery_state is None
+                else record.leader_recovery_state
             ),
         )
 

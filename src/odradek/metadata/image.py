@@ -36,6 +36,7 @@ from odradek.metadata.records import (
 from odradek.metadata.security_image import EMPTY_SECURITY, SecurityImage
 from odradek.metadata.topic_names import is_internal
 from odradek.model.ids import BrokerId, Epoch
+from odradek.model.leader_recovery import LeaderRecoveryState
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -84,6 +85,8 @@ class PartitionRegistration:
     """A reassignment in progress: replicas being added (also in `replicas`)."""
     removing_replicas: tuple[BrokerId, ...] = ()
     """A reassignment in progress: replicas to drop once the added ones are in sync."""
+    leader_recovery_state: LeaderRecoveryState = LeaderRecoveryState.RECOVERED
+    """KIP-704: RECOVERING from an unclean election until its leader says it recovered."""
 
     @property
     def has_leader(self) -> bool:
@@ -92,6 +95,23 @@ class PartitionRegistration:
     @property
     def reassigning(self) -> bool:
         return bool(self.adding_replicas or self.removing_replicas)
+
+    def to_record(self, topic_id: uuid.UUID, index: int) -> PartitionRecord:
+        """The record that creates this state (a snapshot's, a ZooKeeper image's)."""
+        return PartitionRecord(
+            topic_id,
+            index,
+            self.replicas,
+            self.isr,
+            self.leader,
+            self.leader_epoch,
+            self.partition_epoch,
+            self.elr,
+            self.last_known_elr,
+            self.adding_replicas,
+            self.removing_replicas,
+            self.leader_recovery_state,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,21 +206,7 @@ class ClusterImage:
             for name, value in sorted(self.topic_config_overrides(topic.name).items()):
                 records.append(ConfigRecord(ConfigResourceType.TOPIC, topic.name, name, value))
             for index, p in sorted(topic.partitions.items()):
-                records.append(
-                    PartitionRecord(
-                        topic.topic_id,
-                        index,
-                        p.replicas,
-                        p.isr,
-                        p.leader,
-                        p.leader_epoch,
-                        p.partition_epoch,
-                        p.elr,
-                        p.last_known_elr,
-                        p.adding_replicas,
-                        p.removing_replicas,
-                    )
-                )
+                records.append(p.to_record(topic.topic_id, index))
         # Overrides of topics that do not exist (harmless leftovers) survive a snapshot too.
         for name, configs in sorted(self.topic_configs.items()):
             if name not in self.topics_by_name:

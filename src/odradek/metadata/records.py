@@ -30,6 +30,7 @@ from odradek.metadata.security_records import (
     UserScramCredentialRecord,
 )
 from odradek.model.ids import BrokerId, Epoch
+from odradek.model.leader_recovery import LeaderRecoveryState
 
 NO_LEADER = BrokerId(-1)
 FIRST_EPOCH = Epoch(0)
@@ -102,6 +103,7 @@ class PartitionRecord:
     last_known_elr: tuple[BrokerId, ...] = ()
     adding_replicas: tuple[BrokerId, ...] = ()
     removing_replicas: tuple[BrokerId, ...] = ()
+    leader_recovery_state: LeaderRecoveryState = LeaderRecoveryState.RECOVERED
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,8 @@ class PartitionChangeRecord:
     last_known_elr: tuple[BrokerId, ...] | None = None
     adding_replicas: tuple[BrokerId, ...] | None = None
     removing_replicas: tuple[BrokerId, ...] | None = None
+    leader_recovery_state: LeaderRecoveryState | None = None
+    """KIP-704: RECOVERING after an unclean election, RECOVERED once the new leader says so."""
 
 
 @dataclass(frozen=True, slots=True)

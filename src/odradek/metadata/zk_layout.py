@@ -12,7 +12,7 @@ knows `zookeeper-shell` finds their way), with JSON of the same shape plus the f
 /controller_epoch                                "N"
 /brokers/ids/<id>               (ephemeral)      {"version":5,"host","port","endpoints":[...],"rack",...}
 /brokers/topics/<topic>                          {"version":3,"topic_id",...,"partitions":{"0":[1,2,3]}}
-/brokers/topics/<topic>/partitions/<p>/state     {"leader","leader_epoch","isr","partition_epoch","elr",...}
+/brokers/topics/<topic>/partitions/<p>/state     {"leader","leader_epoch","isr","leader_recovery_state",...}
 /config/topics/<topic>                           {"version":1,"config":{...}}
 /config/brokers/<id>|<default>                   {"version":1,"config":{...}}
 /latest_producer_id_block                        {"version":1,"broker":-1,"block_start","block_end"}
@@ -54,6 +54,7 @@ from odradek.metadata.records import (
     record_to_json,
 )
 from odradek.model.ids import BrokerId, Epoch
+from odradek.model.leader_recovery import LeaderRecoveryState
 
 CLUSTER_ID = "/cluster/id"
 CONTROLLER = "/controller"
@@ -192,7 +193,7 @@ def topic_znodes(topic: TopicImage, controller_epoch: int) -> dict[str, Znode]:
                     "partition_epoch": p.partition_epoch,
                     "elr": list(p.elr),
                     "last_known_elr": list(p.last_known_elr),
-                    "leader_recovery_state": 0,
+                    "leader_recovery_state": int(p.leader_recovery_state),
                 }
             )
         )
@@ -301,6 +302,7 @@ def _topic_records(
                 tuple(BrokerId(int(r)) for r in s.get("last_known_elr", ())),
                 tuple(BrokerId(int(r)) for r in adding.get(key, ())),
                 tuple(BrokerId(int(r)) for r in removing.get(key, ())),
+                LeaderRecoveryState(int(s.get("leader_recovery_state", 0))),
             )
         )
     return records

@@ -17,7 +17,6 @@ from odradek.metadata.records import (
     ConfigRecord,
     ControllerRecord,
     MetadataRecord,
-    PartitionRecord,
     ProducerIdsRecord,
     RegisterBrokerRecord,
     RemoveTopicRecord,
@@ -57,21 +56,7 @@ def records_between(before: ClusterImage, after: ClusterImage) -> tuple[Metadata
             out.append(TopicRecord(topic.name, topic_id))
         for index, p in sorted(topic.partitions.items()):
             if old is None or old.partitions.get(index) != p:
-                out.append(
-                    PartitionRecord(
-                        topic_id,
-                        index,
-                        p.replicas,
-                        p.isr,
-                        p.leader,
-                        p.leader_epoch,
-                        p.partition_epoch,
-                        p.elr,
-                        p.last_known_elr,
-                        p.adding_replicas,
-                        p.removing_replicas,
-                    )
-                )
+                out.append(p.to_record(topic_id, index))
     if after.next_producer_id != before.next_producer_id:
         out.append(ProducerIdsRecord(BrokerId(-1), after.next_producer_id))
     return tuple(out)

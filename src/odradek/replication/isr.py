@@ -13,6 +13,11 @@ until the removal is stored (Kafka's "maximal ISR").
 `submit` must not block: a ZooKeeper writer hands the write to its own thread and reports a refusal
 with `Partition.isr_change_failed` (or simply lets the next image arrive); a lost answer is retried
 by the leader after `replica.lag.time.max.ms`.
+
+After an unclean election the partition is RECOVERING (KIP-704, `model/leader_recovery.py`): the new
+leader's first change is its ISR as it is (itself) with RECOVERED, and it proposes no follower for
+the ISR before that is stored; the writer refuses a change that grows the ISR while saying
+RECOVERING, or that says RECOVERING of a RECOVERED partition (the controller's INVALID_REQUEST).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from odradek.model.ids import BrokerId, Epoch
+from odradek.model.leader_recovery import LeaderRecoveryState
 from odradek.model.topic_partition import TopicPartition
 
 
@@ -35,6 +41,9 @@ class IsrChange:
     leader_epoch: Epoch
     partition_epoch: int
     isr: tuple[BrokerId, ...]
+    leader_recovery_state: LeaderRecoveryState = LeaderRecoveryState.RECOVERED
+    """KIP-704: what the leader says of its recovery (always RECOVERED from odradek's leaders, as
+    from Kafka's: a leader proposes nothing while it recovers)."""
 
 
 class IsrWriter(Protocol):

@@ -15,6 +15,7 @@ add their own to the partitions they load.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +31,16 @@ from odradek.storage.log_config import LogConfig
 from odradek.storage.log_manager import LogManager
 
 log_ = logging.getLogger("odradek.replication")
+
+
+def leader_recovery_ms() -> int:
+    """Fault hook of the fault tests: ODRADEK_FAULT_LEADER_RECOVERY_MS=N makes a leader elected
+    uncleanly take N ms to recover (KIP-704) before it asks for RECOVERED, so a test sees the
+    partition RECOVERING with a follower caught up and kept out of the ISR. Never set in production."""
+    try:
+        return max(0, int(os.environ.get("ODRADEK_FAULT_LEADER_RECOVERY_MS", "0")))
+    except ValueError:
+        return 0
 
 
 class PartitionManager:
@@ -50,6 +61,8 @@ class PartitionManager:
         self.listeners = listeners
         self.throttle = ReplicationThrottle(node_id)
         """The replication throttle (a reassignment's), read by the Fetch handler and the fetchers."""
+        self.leader_recovery_ms = leader_recovery_ms()
+        """How long a leader's recovery after an unclean election takes (KIP-704; fault tests only)."""
         self.by_name: dict[str, dict[int, Partition]] = {}
         self._unavailable: set[TopicPartition] = set()
         self._names: dict[uuid.UUID, str] = {}
@@ -113,7 +126,15 @@ class PartitionManager:
                     self.logs.delete_partition(tp)
                 log = self.logs.create_partition(tp, topic_id, self.config_for_topic(tp.topic), self.now_ms())
             partition = Partition(
-                tp, topic_id, log, self.node_id, state, self.listeners, self.isr_writer, self.now_ms()
+                tp,
+                topic_id,
+                log,
+                self.node_id,
+                state,
+                self.listeners,
+                self.isr_writer,
+                self.now_ms(),
+                self.leader_recovery_ms,
             )
             parts[tp.partition] = partition
         elif partition.replicas.state != state:
@@ -134,7 +155,8 @@ class PartitionManager:
 
     def shrink_isrs(self, lag_max_ms: int) -> int:
         """The ISR timer (every `replica.lag.time.max.ms` / 2): propose dropping lagging followers
-        on every partition led here; returns how many changes were proposed."""
+        on every partition led here (and RECOVERED for one whose recovery is over, KIP-704);
+        returns how many changes were proposed."""
         now = self.now_ms()
         return sum(1 for p in list(self.leaders()) if p.maybe_shrink_isr(now, lag_max_ms) is not None)
 

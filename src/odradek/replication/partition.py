@@ -37,6 +37,7 @@ from typing import Protocol
 
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
+from odradek.model.leader_recovery import LeaderRecoveryState
 from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.records import BatchHeader
 from odradek.replication.isr import NO_ISR_WRITER, IsrChange, IsrWriter
@@ -92,10 +93,12 @@ class Partition:
     __slots__ = (
         "_alone",
         "_listeners",
+        "_recovery",
         "deleted",
         "is_leader",
         "isr_writer",
         "log",
+        "recovery_ms",
         "replicas",
         "topic_id",
         "tp",
@@ -112,6 +115,7 @@ class Partition:
         listeners: tuple[PartitionListener, ...] = (),
         isr_writer: IsrWriter = NO_ISR_WRITER,
         now_ms: int = -1,
+        recovery_ms: int = 0,
     ) -> None:
         self.tp = tp
         self.topic_id = topic_id
@@ -126,6 +130,11 @@ class Partition:
         """The leader alone in the ISR, without KIP-966's strict rule: the high watermark is the log end."""
         self.verification_states: dict[int, VerificationStateEntry] = {}
         """Producers whose next transaction here waits for (or failed) verification (KIP-890)."""
+        self.recovery_ms = recovery_ms
+        """How long the leader's recovery after an unclean election takes (KIP-704; 0 but in fault
+        tests: the recovery itself is done by becoming leader, as in Kafka)."""
+        self._recovery: tuple[int, int] | None = None
+        """(leader epoch, when it ends): the recovery under way on this leader, if any."""
         self.become(state, now_ms)
 
     # --- state ------------------------------------------------------------------------------
@@ -171,7 +180,14 @@ class Partition:
             for listener in self._listeners:
                 listener.on_replica_state_changed(self)
         if not self.is_leader:
+            self._recovery = None
             return
+        if state.leader_recovery_state == LeaderRecoveryState.RECOVERING:
+            if self._recovery is None or self._recovery[0] != state.leader_epoch:
+                self._recovery = (state.leader_epoch, now_ms + self.recovery_ms)
+            self._maybe_end_recovery(now_ms)
+        else:
+            self._recovery = None
         log = self.log
         if state.leader_epoch > log.latest_epoch:
             # As Kafka's leaders do on election: the epoch starts at the log end offset, so
@@ -307,6 +323,8 @@ class Partition:
             self._maybe_expand_isr(now_ms)
 
     def _maybe_expand_isr(self, now_ms: int) -> None:
+        if self.replicas.state.leader_recovery_state == LeaderRecoveryState.RECOVERING:
+            return  # KIP-704: nobody joins the ISR until the leader's RECOVERED is stored
         log = self.log
         epoch_start = log.end_offset_for_epoch(self.replicas.leader_epoch - 1)[1]
         joining = self.replicas.caught_up(log.high_watermark, max(epoch_start, 0))
@@ -324,6 +342,8 @@ class Partition:
             if now_ms - replicas.pending_since_ms <= lag_max_ms:
                 return None
             replicas.pending_isr = None  # lost: decide again
+        if self._recovery is not None:
+            return self._maybe_end_recovery(now_ms)
         isr = replicas.state.isr
         if len(isr) == 1 and isr[0] == replicas.local:
             return None  # nothing to drop (every partition of a single broker: no pass over followers)
@@ -331,6 +351,16 @@ class Partition:
         if not lagging:
             return None
         return self._propose(tuple(r for r in replicas.state.isr if r not in lagging), now_ms)
+
+    def _maybe_end_recovery(self, now_ms: int) -> IsrChange | None:
+        """KIP-704: the partition is RECOVERING (its leader was elected uncleanly). Once the
+        recovery is over (an unclean leader's log is the partition's: becoming leader did it), the
+        leader proposes its ISR as it is with RECOVERED; followers may join once that is stored.
+        Retried by the leader's timer while unanswered or refused."""
+        recovery = self._recovery
+        if recovery is None or self.replicas.pending_isr is not None or now_ms < recovery[1]:
+            return None
+        return self._propose(self.replicas.state.isr, now_ms)
 
     def isr_change_failed(self, change: IsrChange) -> None:
         """The control side refused `change` (a newer state won): decide again on the next event."""

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId, Epoch
+from odradek.model.leader_recovery import LeaderRecoveryState
 
 NO_LEADER = BrokerId(-1)
 UNKNOWN_OFFSET = -1
@@ -50,6 +51,8 @@ class LeaderAndIsr:
     isr: tuple[BrokerId, ...]
     elr: tuple[BrokerId, ...] = ()
     partition_epoch: int = 0
+    leader_recovery_state: LeaderRecoveryState = LeaderRecoveryState.RECOVERED
+    """KIP-704: RECOVERING after an unclean election, until the leader's RECOVERED is stored."""
 
     @classmethod
     def single(cls, broker: BrokerId, leader_epoch: Epoch = FIRST_EPOCH) -> LeaderAndIsr:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from odradek.testing.broker_process import BrokerProcess
 
@@ -24,6 +25,45 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "
     while not condition():
         assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
         time.sleep(0.1)
+
+
+def produce_values(producer: Any, topic: str, values: list[str], flush_s: float = 40.0) -> list[str]:
+    """Produce `values` to partition 0 of `topic` with a confluent-kafka `producer`; the ones
+    acknowledged, in order of acknowledgement."""
+    acked: list[str] = []
+
+    def delivered(error: object, message: Any) -> None:
+        if error is None:
+            acked.append(message.value().decode())
+
+    for value in values:
+        producer.produce(topic, value.encode(), partition=0, on_delivery=delivered)
+    producer.flush(flush_s)
+    return acked
+
+
+def read_values(bootstrap: str, topic: str, count: int | None = None, timeout: float = 30.0) -> list[str]:
+    """Partition 0 of `topic` from offset 0, values decoded, with a confluent-kafka consumer: `count`
+    of them, or (None) up to the high watermark; fewer if `timeout` seconds pass first."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": f"read-{topic}", "enable.auto.commit": False}
+    )
+    try:
+        if count is None:
+            _, count = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=20)
+        consumer.assign([TopicPartition(topic, 0, 0)])
+        values: list[str] = []
+        deadline = time.monotonic() + timeout
+        while len(values) < count and time.monotonic() < deadline:
+            for message in consumer.consume(500, timeout=1):
+                value = message.value()
+                if message.error() is None and value is not None:
+                    values.append(value.decode())
+        return values
+    finally:
+        consumer.close()
 
 
 class ZkCluster:

@@ -31,6 +31,7 @@ from odradek.metadata.security_records import (
     UserScramCredentialRecord,
 )
 from odradek.model.ids import BrokerId, Epoch
+from odradek.model.leader_recovery import LeaderRecoveryState
 from odradek.security.acl import AclOperation, AclPermissionType, PatternType, ResourceType
 
 TOPIC_ID = uuid.UUID("6a8f1f0e-6a2c-4c36-9bd1-3d0f4bfa9b41")
@@ -47,6 +48,9 @@ EXAMPLES: list[MetadataRecord] = [
     PartitionRecord(TOPIC_ID, 0, (B1, B2), (B1,), B1, Epoch(4), 7, (B2,), ()),
     PartitionChangeRecord(TOPIC_ID, 0, isr=(B1, B2)),
     PartitionChangeRecord(TOPIC_ID, 0, leader=B2, replicas=(B2, B1), elr=(), last_known_elr=(B1,)),
+    PartitionChangeRecord(
+        TOPIC_ID, 0, leader=B2, isr=(B2,), leader_recovery_state=LeaderRecoveryState.RECOVERING
+    ),
     RemoveTopicRecord(TOPIC_ID),
     ConfigRecord(ConfigResourceType.TOPIC, "t", "retention.ms", "1000"),
     ConfigRecord(ConfigResourceType.BROKER, "", "log.retention.ms", None),
@@ -92,6 +96,7 @@ def test_json_shape() -> None:
         "last_known_elr": [],
         "adding_replicas": [],
         "removing_replicas": [],
+        "leader_recovery_state": 0,
     }
     assert record_to_json(ConfigRecord(ConfigResourceType.BROKER, "1", "a", "b"))["resource_type"] == 4
 

@@ -160,7 +160,7 @@ def _log_unclean(
     ):
         log.warning(
             "unclean leader election: %s-%d is led by %d, outside the ISR %s and the ELR %s; "
-            "records it lacks are lost",
+            "records it lacks are lost; the partition is RECOVERING until its leader has recovered",
             topic,
             index,
             leader,

@@ -33,6 +33,13 @@ is cleared (it is in neither because its broker shut down uncleanly or the ELR w
 lack committed records). It is never elected while an ELR member might still come back. `UNCLEAN`
 then takes any live replica (`unclean.leader.election.enable`, ElectLeaders UNCLEAN). Without a
 live candidate the partition has no leader (NO_LEADER; clients get LEADER_NOT_AVAILABLE).
+
+**Leader recovery state** (KIP-704). An unclean election (either kind above) also marks the
+partition RECOVERING (unless it is already). Its leader recovers and then proposes its ISR with
+RECOVERED (`target_leader_recovery_state`); until then its ISR stays the leader alone:
+`alter_partition_error` is the controller's check of a leader's AlterPartition (INVALID_REQUEST for
+an ISR of more than one replica with RECOVERING, and for RECOVERING on a RECOVERED partition). A
+clean election keeps the state: a partition still RECOVERING stays so under its next leader.
 """
 
 from __future__ import annotations
@@ -42,7 +49,9 @@ from collections.abc import Callable, Iterable
 
 from odradek.metadata.image import PartitionRegistration
 from odradek.metadata.records import NO_LEADER, PartitionChangeRecord
+from odradek.model.errors import ErrorCode
 from odradek.model.ids import BrokerId
+from odradek.model.leader_recovery import LeaderRecoveryState
 
 ONLINE = 0
 """Elect from the ISR (or the ELR when the ISR is empty) to keep the partition online."""
@@ -65,10 +74,12 @@ def partition_change(
     target_replicas: tuple[BrokerId, ...] | None = None,
     target_adding: tuple[BrokerId, ...] | None = None,
     target_removing: tuple[BrokerId, ...] | None = None,
+    target_leader_recovery_state: LeaderRecoveryState | None = None,
 ) -> PartitionChangeRecord | None:
     """The record moving `p` to `target_isr` (default: its ISR) with a leader elected as
     `election`; `acceptable(r)`: broker r is live and may lead. None when nothing changes.
-    `target_*`: a reassignment's replicas and the ones being added and removed (default: as now)."""
+    `target_*`: a reassignment's replicas and the ones being added and removed, and the leader
+    recovery state an AlterPartition asks for (default: as now; an unclean election: RECOVERING)."""
     isr = p.isr if target_isr is None else target_isr
     replicas = p.replicas if target_replicas is None else target_replicas
     adding = p.adding_replicas if target_adding is None else target_adding
@@ -99,8 +110,12 @@ def partition_change(
             elr = tuple(r for r in elr if r != leader)
         if unclean:
             record_isr = isr = (BrokerId(leader),)
+    recovery = (
+        p.leader_recovery_state if target_leader_recovery_state is None else target_leader_recovery_state
+    )
     if unclean:
         elr = ()
+        recovery = LeaderRecoveryState.RECOVERING
     if record_isr is None and isr != p.isr:
         record_isr = isr
     last_known = p.last_known_elr
@@ -118,6 +133,7 @@ def partition_change(
         last_known_elr=None if last_known == p.last_known_elr else last_known,
         adding_replicas=None if adding == p.adding_replicas else adding,
         removing_replicas=None if removing == p.removing_replicas else removing,
+        leader_recovery_state=None if recovery == p.leader_recovery_state else recovery,
     )
     if record == PartitionChangeRecord(topic_id, index):
         return None
@@ -162,3 +178,25 @@ def _elect(
         if acceptable(replica):
             return replica, True
     return NO_LEADER, False
+
+
+def alter_partition_error(
+    p: PartitionRegistration, isr: tuple[BrokerId, ...], leader_recovery_state: LeaderRecoveryState
+) -> tuple[ErrorCode, str] | None:
+    """The controller's KIP-704 checks of a leader's AlterPartition asking for `isr` with
+    `leader_recovery_state` (Kafka's): None when they pass, else (INVALID_REQUEST, why)."""
+    if leader_recovery_state == LeaderRecoveryState.RECOVERING and len(isr) > 1:
+        return (
+            ErrorCode.INVALID_REQUEST,
+            f"the ISR {list(isr)} has more than one replica while the leader is still recovering "
+            "from an unclean leader election",
+        )
+    if (
+        p.leader_recovery_state == LeaderRecoveryState.RECOVERED
+        and leader_recovery_state == LeaderRecoveryState.RECOVERING
+    ):
+        return (
+            ErrorCode.INVALID_REQUEST,
+            "the leader recovery state cannot change from RECOVERED to RECOVERING",
+        )
+    return None
