@@ -269,23 +269,7 @@ def test_a_transactional_producer_with_its_coordinator_on_another_broker(cluster
         else:
             producer.abort_transaction(30)
     assert cluster.partition(leader, "t")(lambda p: dict(p.verification_states)) == {}
-    consumer = Consumer(
-        {
-            "bootstrap.servers": cluster.bootstrap,
-            "group.id": "g",
-            "isolation.level": "read_committed",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe(["t"])
-    seen: list[str] = []
-    deadline = time.monotonic() + 30
-    while len(seen) < 15 and time.monotonic() < deadline:
-        message = consumer.poll(0.5)
-        if message is not None and message.error() is None:
-            seen.append(message.value().decode())
-    consumer.close()
-    assert seen == [f"{n}-{i}" for n in (0, 2, 3) for i in range(5)]
+    assert read_committed(cluster, "t", 15) == [f"{n}-{i}" for n in (0, 2, 3) for i in range(5)]
 
 
 # --- TxnOffsetCommit: the group's offsets partition verified with the coordinator on another broker --
@@ -418,7 +402,12 @@ def test_consume_transform_produce_with_the_group_and_transaction_coordinators_a
     offsets_partition = TopicPartition(GROUP_METADATA_TOPIC_NAME, index)
     assert [tps for tps in verified if offsets_partition in tps] == [[offsets_partition]] * 4
     assert offsets_partition_state(cluster, leader, index) == ([], 0)
-    reader = Consumer(
+    assert read_committed(cluster, "out", 12) == [f"out-{i}" for i in range(12)]
+
+
+def read_committed(cluster: LocalCluster, topic: str, count: int) -> list[str]:
+    """The first `count` values of `topic` a read_committed consumer sees."""
+    consumer = Consumer(
         {
             "bootstrap.servers": cluster.bootstrap,
             "group.id": "reader",
@@ -426,9 +415,11 @@ def test_consume_transform_produce_with_the_group_and_transaction_coordinators_a
             "auto.offset.reset": "earliest",
         }
     )
-    reader.subscribe(["out"])
-    assert poll_values(reader, 12) == [f"out-{i}" for i in range(12)]
-    reader.close()
+    consumer.subscribe([topic])
+    try:
+        return poll_values(consumer, count)
+    finally:
+        consumer.close()
 
 
 def poll_values(consumer: Consumer, count: int) -> list[str]:
