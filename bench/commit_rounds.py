@@ -143,7 +143,10 @@ def place(placement: str, broker_pids: list[int]) -> None:
     brokers, clients = {cpus[0]}, {cpus[0] if placement == "same" else cpus[1]}
     for pid, wanted in [*((p, brokers) for p in broker_pids), (os.getpid(), clients)]:
         for task in Path(f"/proc/{pid}/task").iterdir():
-            os.sched_setaffinity(int(task.name), wanted)
+            try:
+                os.sched_setaffinity(int(task.name), wanted)
+            except ProcessLookupError:  # the thread ended meanwhile
+                continue
 
 
 @dataclass
