@@ -240,9 +240,12 @@ class Partition:
         INVALID_TXN_STATE when the guard is gone (a marker of the producer's transaction was appended
         meanwhile, or the entry expired: the answer is about a transaction that has ended here, and
         appending would open one nobody ends); OUT_OF_ORDER_SEQUENCE_NUMBER above the lowest sequence
-        the entry saw (Kafka's ProducerAppendInfo check)."""
+        the entry saw (Kafka's ProducerAppendInfo check). A batch of a transaction that another of
+        the producer's requests started here meanwhile joins it without a guard, as in Kafka."""
         entry = self.verification_states.get(header.producer_id)
         if entry is None or entry.guard is not guard:
+            if self.transaction_ongoing(header.producer_id, header.producer_epoch):
+                return ErrorCode.NO_ERROR
             return ErrorCode.INVALID_TXN_STATE
         if header.producer_epoch == entry.epoch and header.base_sequence > entry.lowest_sequence:
             return ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER

@@ -224,9 +224,10 @@ def test_a_failed_verification_holds_its_sequence_until_the_batch_is_written(clu
 
 
 def test_a_marker_ends_a_verification_left_by_an_earlier_request(cluster: LocalCluster) -> None:
-    """The entry a failed verification left is ended by the producer's marker: a request that asks
-    afterwards takes a new guard, and an answer given under the old one (a zombie's, still on its
-    way) is void."""
+    """The entry a failed verification left is ended by the producer's marker: an answer given under
+    the old guard (a zombie's, still on its way) is void while no transaction is ongoing there; a
+    request that asks afterwards takes a new guard. Once a new transaction has started on the
+    partition, a batch joins it without a guard (Kafka checks none then; sequences decide)."""
     coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
     assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
     [old_guard] = cluster.partition(leader, "t")(lambda p: [e.guard for e in p.verification_states.values()])
@@ -237,11 +238,14 @@ def test_a_marker_ends_a_verification_left_by_an_earlier_request(cluster: LocalC
 
     cluster.partition(leader, "t")(abort_marker)
     assert cluster.partition(leader, "t")(lambda p: dict(p.verification_states)) == {}
-    add_to_transaction(cluster, coordinator, pid, epoch)
-    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.NO_ERROR
     _, [header] = _headers(pid, epoch, 2)
     assert cluster.partition(leader, "t")(lambda p: p.verification_error(header, old_guard)) == (
         ErrorCode.INVALID_TXN_STATE
+    )
+    add_to_transaction(cluster, coordinator, pid, epoch)
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.NO_ERROR
+    assert cluster.partition(leader, "t")(lambda p: p.verification_error(header, old_guard)) == (
+        ErrorCode.NO_ERROR
     )
 
 

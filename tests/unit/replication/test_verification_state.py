@@ -74,6 +74,24 @@ def test_a_marker_voids_the_guard_of_an_answer_still_on_its_way(partition: Parti
     assert partition.verification_error(first, fresh) is ErrorCode.NO_ERROR
 
 
+def test_a_request_whose_transaction_another_request_started_meanwhile_joins_it(
+    partition: Partition,
+) -> None:
+    # two first batches of one transaction in flight (librdkafka pipelines up to five requests): the
+    # first one's append starts the transaction and ends the entry; the second joins the transaction
+    _, [first] = batch(0)
+    _, [second] = batch(1)
+    guard = partition.start_verification(first, now_ms=10)
+    assert partition.start_verification(second, now_ms=11) is guard
+    assert partition.verification_error(first, guard) is ErrorCode.NO_ERROR
+    data, headers = batch(0)
+    partition.append_as_leader(data, headers, now_ms=20)
+    assert partition.verification_error(second, guard) is ErrorCode.NO_ERROR
+    # once a marker ends that transaction, the old answer is void again
+    partition.append_marker_as_leader(PID, EPOCH, EndTxnMarker(CONTROL_ABORT, 0), now_ms=30)
+    assert partition.verification_error(second, guard) is ErrorCode.INVALID_TXN_STATE
+
+
 def test_a_batch_above_the_lowest_sequence_seen_is_out_of_order(partition: Partition) -> None:
     _, [low] = batch(0)
     _, [high] = batch(5)
