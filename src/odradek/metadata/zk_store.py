@@ -11,7 +11,7 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   the store reads ZooKeeper again and `apply` raises `MetadataConflictError`; the caller computes its
   change again on the fresh image (the broker's controller loop does). Every transaction also sets
   `/odradek/changes` to the list of paths it wrote, so one watch hears every change and tells what
-  to read.
+  to read, and creates an entry with the same list in the change log (`/odradek/change_log`).
 * Broker registrations (`/brokers/ids/<id>`) and `/controller` are ephemeral: they belong to the
   ZooKeeper session of the store that wrote them, and vanish with it (a broker that dies leaves the
   cluster within its session timeout). After a session expiry the store registers its broker again
@@ -28,8 +28,11 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   nothing else), the registrations and the controller. A read during which `/odradek/changes`
   moved may have seen part of the next transaction: the next transaction's paths are read too
   before anything is published, so an image is never published half-applied. When versions were
-  skipped (several changes between two watch events), the list is empty (too long) or after a
-  reconnection, the whole tree is read (level by level, again until no transaction straddled it).
+  skipped (several changes between two watch events), the change log's entries for the missed
+  transactions name what to read (`zk_change_log`, ADR 0009; every transaction creates one, and
+  writers prune the log). For a gap the log cannot bridge (entries pruned, a transaction of the
+  previous version, which logged none), an empty list (too long) or after a reconnection, the whole
+  tree is read (level by level, again until no transaction straddled it).
   Only the parts of the image the changed znodes belong to (a topic, a registration, a config
   resource...) are made again from their znodes (`zk_image.image_after`; after a whole-tree read,
   the znodes whose bytes differ from the last read), and the image is published if it differs, as the records
