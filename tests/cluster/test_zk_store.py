@@ -537,6 +537,24 @@ def test_a_transaction_committed_during_a_read_of_changes_is_read_too(
         assert (o.partitions[0].partition_epoch, p.partitions[0].partition_epoch) in {(0, 0), (1, 0), (2, 1)}
 
 
+def straddle_read_tree(
+    store: ZooKeeperMetadataStore, monkeypatch: pytest.MonkeyPatch, commit: Callable[[], None]
+) -> list[int]:
+    """`commit` runs right after the store's first read of the tree (the list counts the reads)."""
+    reads: list[int] = []
+    read_tree = store._read_tree
+
+    def straddled_once() -> tuple[dict[str, Znode], dict[str, int]]:
+        nodes, versions = read_tree()
+        reads.append(1)
+        if len(reads) == 1:
+            commit()
+        return nodes, versions
+
+    monkeypatch.setattr(store, "_read_tree", straddled_once)
+    return reads
+
+
 @pytest.mark.parametrize("straddling", [1, 2])
 def test_a_read_that_a_transaction_straddled_is_read_again(
     open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch, straddling: int
@@ -546,19 +564,13 @@ def test_a_read_that_a_transaction_straddled_is_read_again(
     meanwhile name (its list, or the change log's entries for more than one) are read again before
     anything is published, without reading the tree again."""
     one, two = open_store(), open_store()
-    reads: list[int] = []
-    read_tree = two._read_tree
 
-    def straddled_once() -> tuple[dict[str, Znode], dict[str, int]]:
-        nodes, versions = read_tree()
-        reads.append(1)
-        if len(reads) == 1:
-            for n in range(straddling):
-                one.apply(topic_batch(f"late{n}", n))  # committed after this read saw the tree
-        return nodes, versions
+    def late() -> None:  # committed after this read saw the tree
+        for n in range(straddling):
+            one.apply(topic_batch(f"late{n}", n))
 
     with two._lock:  # no read in flight
-        monkeypatch.setattr(two, "_read_tree", straddled_once)
+        reads = straddle_read_tree(two, monkeypatch, late)
         two._refresh()
         assert len(reads) == 1
         assert two.image == one.image  # from this refresh, not a later watch's
@@ -573,20 +585,14 @@ def test_a_read_that_transactions_of_the_previous_version_straddled_is_read_agai
     one, two = open_store(), open_store()
     one.apply([*BOOT, *topic_batch("t3", 3)])
     wait_for(lambda: two.image == one.image)
-    reads: list[int] = []
-    read_tree = two._read_tree
 
-    def straddled_once() -> tuple[dict[str, Znode], dict[str, int]]:
-        nodes, versions = read_tree()
-        reads.append(1)
-        if len(reads) == 1:
-            previous_version_change(zk_connect)
-            one.refresh()
-            one.apply(topic_batch("late", 5))
-        return nodes, versions
+    def late() -> None:
+        previous_version_change(zk_connect)
+        one.refresh()
+        one.apply(topic_batch("late", 5))
 
     with two._lock:  # no read in flight
-        monkeypatch.setattr(two, "_read_tree", straddled_once)
+        reads = straddle_read_tree(two, monkeypatch, late)
         two._refresh()
         assert len(reads) == 2
         assert two.image == one.image and dict(two.image.topic_configs["t3"]) == {"retention.ms": "77"}

@@ -39,6 +39,14 @@ def _isr_change(image: ClusterImage, seed: int) -> ClusterImage:
     return replay(image, [PartitionChangeRecord(topic.topic_id, index, leader=leader, isr=isr)])
 
 
+def _changed_image(image: ClusterImage, op: tuple[object, ...], rng: random.Random) -> ClusterImage:
+    if op[0] in EXTRA_KINDS:
+        return _extra(image, op)
+    if op[0] == "isr":
+        return _isr_change(image, int(str(op[1])))
+    return _apply(image, op, rng)
+
+
 def _full(znodes: dict[str, Znode]) -> ClusterImage | Exception:
     try:
         return image_of({path: node.data for path, node in znodes.items()})
@@ -72,12 +80,7 @@ def test_the_image_from_changed_paths_equals_the_image_from_every_znode(
                 else:
                     del now[path]
         else:
-            if op[0] in EXTRA_KINDS:
-                image = _extra(image, op)
-            elif op[0] == "isr":
-                image = _isr_change(image, int(str(op[1])))
-            else:
-                image = _apply(image, op, rng)
+            image = _changed_image(image, op, rng)
             now = dict(znodes_of(image))
             before = seen[-1]
             laid_out, paths = znodes_after(before, znodes_of(before), image)
@@ -124,12 +127,7 @@ def test_catching_up_on_a_burst_from_the_change_lists_equals_the_image_from_ever
     burst = next(sizes)
     for op in ops:
         before = image
-        if op[0] in EXTRA_KINDS:
-            image = _extra(image, op)
-        elif op[0] == "isr":
-            image = _isr_change(image, int(str(op[1])))
-        else:
-            image = _apply(image, op, rng)
+        image = _changed_image(image, op, rng)
         change = diff(znodes_of(before), znodes_of(image))  # what the writer lists (`apply`)
         pending |= {p for p, _ in (*change.create, *change.update)} | set(change.delete)
         burst -= 1
