@@ -284,8 +284,9 @@ class Partition:
         return len(expired)
 
     def _transactions_started(self, headers: list[BatchHeader]) -> None:
-        """Transactional batches were appended: their producers' transactions are ongoing here, so
-        their verification entries are done with."""
+        """Transactional batches were appended (as leader or follower; a marker too): their
+        producers' transactions started or ended here, so their verification entries are done with
+        (Kafka's UnifiedLog.updateProducers)."""
         states = self.verification_states
         for header in headers:
             if header.is_transactional:
@@ -415,8 +416,14 @@ class Partition:
 
     # --- follower side -------------------------------------------------------------------------
     def append_as_follower(self, buf: bytearray | memoryview, headers: list[BatchHeader], now_ms: int) -> int:
-        """Append the leader's batches as they are (offsets, epochs); returns the log end offset."""
-        return self.log.append_as_follower(buf, headers, now_ms)
+        """Append the leader's batches as they are (offsets, epochs); returns the log end offset.
+        A producer's transactional batch (data or marker) ends its verification entry here too, as
+        in Kafka: the entry of a verification cut short by a leadership move must not outlive the
+        transaction the next leader wrote."""
+        end = self.log.append_as_follower(buf, headers, now_ms)
+        if self.verification_states:
+            self._transactions_started(headers)
+        return end
 
     def update_follower_high_watermark(self, leader_high_watermark: int) -> None:
         """The leader's high watermark, as far as this follower's log reaches."""
