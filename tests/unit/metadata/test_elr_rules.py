@@ -21,6 +21,7 @@ from odradek.metadata.image import ClusterImage, PartitionRegistration
 from odradek.metadata.records import (
     NO_LEADER,
     ConfigRecord,
+    FeatureLevelRecord,
     MetadataRecord,
     PartitionRecord,
     RegisterBrokerRecord,
@@ -278,6 +279,9 @@ def test_turning_elr_off_clears_elr_and_last_known_elr_and_hands_the_elr_back_to
     off = with_elr_level(image, 0)
     assert brief(off) == (NO_LEADER, (B1, B2), (), ())
     assert brief(settle(off, back(B2))) == (B2, (B2,), (), ())  # an ISR member is elected
+    # the controller's own pass at level 0 does the same to a partition it finds with an ELR
+    bare = replay(image, [FeatureLevelRecord(ELR_VERSION, 0)])
+    assert brief(settle(bare)) == (NO_LEADER, (B1, B2), (), ())
     led = settle(cluster(), gone(B3), gone(B2))
     assert brief(led) == (B1, (B1,), (B2, B3), ())
     assert brief(with_elr_level(led, 0)) == (B1, (B1,), (), ())

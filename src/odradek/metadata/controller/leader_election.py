@@ -150,7 +150,6 @@ def elr_cleared_changes(image: ClusterImage, static: StaticBrokerConfig) -> tupl
                 index,
                 min_isr=min_isr,
                 acceptable=image.is_live,
-                target_isr=partition.isr or partition.elr or partition.last_known_elr,
                 election=election,
                 elr_enabled=False,
             )

@@ -85,7 +85,9 @@ def partition_change(
     ELR and last known ELR the partition has are cleared."""
     isr = p.isr if target_isr is None else target_isr
     if not elr_enabled and not isr:
-        isr = p.isr  # before KIP-966 the ISR never empties: its last members stay, to be elected
+        # before KIP-966 the ISR never empties: its last members stay, to be elected when back; a
+        # partition whose ISR emptied while the ELR was on gets its ELR (else its last leader) back
+        isr = p.isr or p.elr or p.last_known_elr
     replicas = p.replicas if target_replicas is None else target_replicas
     adding = p.adding_replicas if target_adding is None else target_adding
     removing = p.removing_replicas if target_removing is None else target_removing
