@@ -1,7 +1,7 @@
 """Synchronous offset commits, odradek against Tansu in short alternating windows (a benchmark, not a test).
 
     python bench/commit_rounds.py --tansu /path/to/tansu [--rounds 12] [--reps 1] [--commit-seconds 2]
-                                  [--warmup-seconds 2] [--out commits.jsonl]
+                                  [--warmup-seconds 2] [--placement free|same|split] [--out commits.jsonl]
 
 Starts one odradek broker (fresh data directory) and one Tansu, on free loopback ports, for the whole
 run, and one librdkafka consumer for each (`groups_bench.py`'s member: a fresh topic of six
@@ -12,7 +12,12 @@ against each broker (`groups_bench.commit_loop`: librdkafka's ``commit(asynchron
 partition after the other, the next commit sent once the answer to the one before is in), odradek
 first in odd rounds and Tansu first in even ones, so that a drift of the machine's speed within a
 round cancels over two. Between windows both consumers poll, to stay within ``max.poll.interval.ms``;
-at the end the last commit of each reads back (OffsetFetch). Nothing is pinned to a CPU.
+at the end the last commit of each reads back (OffsetFetch). Nothing is pinned to a CPU unless
+``--placement`` asks, and then both brokers alike: ``same`` puts brokers and clients on one CPU,
+``split`` the brokers on one and the clients on another. One commit in flight is a ping-pong whose
+speed on a small VM depends on that placement more than on either broker (a CPU that goes idle
+between requests is halted and must be woken by the other), and an idle machine tends to split
+them, a busy one to share: ``--placement`` shows each case on its own.
 
 On a shared machine the speed changes from minute to minute: windows a few seconds apart see about
 the same machine, so the figure that counts is the ratio of each round's two rates (odradek's mean
@@ -22,14 +27,15 @@ time from /proc, in 10 ms ticks, over the window's commits) moves much less with
 
 Output. On stdout (and appended to ``--out``) one JSON line per window::
 
-    {"type": "commits", "broker": "odradek", "round": 3, "rep": 0, "utc": "05:40:12", "load": 2.1,
-     "commits": 4123.4, "commit_cpu_us": 108.2}
+    {"type": "commits", "broker": "odradek", "round": 3, "rep": 0, "placement": "free",
+     "utc": "05:40:12", "load": 2.1, "commits": 4123.4, "commit_cpu_us": 108.2}
 
 (``commits``: commits per second; ``load``: the 1-minute load average as the window started; a window
 that failed has ``"failed": "<error>"`` instead of the figures.) On stderr one line per round, then a
 summary::
 
-    synchronous commits: 12 alternating rounds, 1 window(s) of 2.0 s per broker each; load 1.9-2.4
+    synchronous commits: 12 alternating rounds, 1 window(s) of 2.0 s per broker each, placement free;
+    load 1.9-2.4
       odradek  commits/s mean   4100  median   4150   broker CPU per commit mean  110  median  108 us
       tansu    commits/s mean   4000  median   4020   broker CPU per commit mean  115  median  112 us
       odradek / Tansu, median of the 12 round ratios: 1.03x (middle half 0.97x-1.08x, all 0.85x-1.20x)
@@ -41,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import socket
@@ -123,6 +130,25 @@ def running_broker(side: str, tansu: str) -> Iterator[tuple[str, int]]:
                 broker.wait()
 
 
+def place(placement: str, broker_pids: list[int]) -> None:
+    """Pins every broker (all their threads) and this process (the consumers' librdkafka threads too)
+    the same way for both brokers: ``same``: all on the first CPU; ``split``: the brokers on the
+    first, the clients on the second; ``free`` leaves the scheduler to choose (the default). Threads
+    started later inherit the affinity of the thread that starts them."""
+    if placement == "free":
+        return
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2 and placement == "split":
+        raise SystemExit("--placement split needs two CPUs")
+    brokers, clients = {cpus[0]}, {cpus[0] if placement == "same" else cpus[1]}
+    for pid, wanted in [*((p, brokers) for p in broker_pids), (os.getpid(), clients)]:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                os.sched_setaffinity(int(task.name), wanted)
+            except ProcessLookupError:  # the thread ended meanwhile
+                continue
+
+
 @dataclass
 class Side:
     """One broker with its committing consumer, and the windows measured against it."""
@@ -168,7 +194,7 @@ def summary(sides: dict[str, Side], ratios: list[float], args: argparse.Namespac
     loads = [w["load"] for w in windows]
     lines = [
         f"synchronous commits: {args.rounds} alternating rounds, {args.reps} window(s) of "
-        f"{args.commit_seconds:.1f} s per broker each"
+        f"{args.commit_seconds:.1f} s per broker each, placement {args.placement}"
         + (f"; load {min(loads):.1f}-{max(loads):.1f}" if loads else "")
     ]
     rates: dict[str, list[float]] = {}
@@ -215,6 +241,7 @@ def run_round(
                 "broker": name,
                 "round": round_,
                 "rep": rep,
+                "placement": args.placement,
                 "utc": time.strftime("%H:%M:%S", time.gmtime()),
                 "load": float(Path("/proc/loadavg").read_text().split()[0]),
             }
@@ -246,6 +273,12 @@ def main() -> int:
     parser.add_argument("--commit-seconds", type=float, default=2.0, help="the length of one window")
     parser.add_argument("--warmup-seconds", type=float, default=2.0, help="unmeasured commits first")
     parser.add_argument("--out", type=Path, help="also append the JSON lines here")
+    parser.add_argument(
+        "--placement",
+        choices=("free", "same", "split"),
+        default="free",
+        help="CPUs of brokers and clients, the same for both brokers (see place())",
+    )
     args = parser.parse_args()
     ratios: list[float] = []
     with ExitStack() as stack:
@@ -254,6 +287,7 @@ def main() -> int:
         for name in SIDES:
             bootstrap, pid = stack.enter_context(running_broker(name, args.tansu))
             sides[name] = stack.enter_context(committing_member(name, bootstrap, pid))
+        place(args.placement, [side.pid for side in sides.values()])
         for side in sides.values():
             side.commit_for(args.warmup_seconds)
         for round_ in range(1, args.rounds + 1):

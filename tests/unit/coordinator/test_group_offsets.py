@@ -12,6 +12,7 @@ from group_steps import classic, heartbeat, join, new_member, stable_group
 from offset_steps import commit, delete_offsets, end_transaction, fetch, fetched, transactional_commit
 
 from odradek.coordinator.group import records as rec
+from odradek.coordinator.group.classic_group import ClassicGroup
 from odradek.coordinator.group.classic_rebalance import heartbeat_key
 from odradek.coordinator.group.classic_states import ClassicGroupState
 from odradek.coordinator.group.errors import GroupError
@@ -124,6 +125,15 @@ def test_commit_counts_as_a_heartbeat_of_a_classic_member() -> None:
     assert heartbeat(d, a, 1) == OK  # 40s without a heartbeat, but the commits kept the session
 
 
+def expected_commit_answer(d: GroupShardDriver, request: oc.OffsetCommitRequest) -> ErrorCode:
+    """What the general checks (`_validate_commit`) answer, asked without changing the state."""
+    try:
+        _validate_commit(Op(d.shard.state, d.now), 9, request)
+    except GroupError as e:
+        return e.code
+    return OK
+
+
 def test_a_stable_members_commit_is_checked_as_every_commit_is() -> None:
     """The shortcut for a stable classic group's member at its generation (`offset_commit`) answers
     exactly what `_validate_commit` decides, for every mix of generation, member and instance id,
@@ -135,17 +145,9 @@ def test_a_stable_members_commit_is_checked_as_every_commit_is() -> None:
         for member in (a, b, "x", ""):
             for instance in (None, "i"):
                 request = oc.OffsetCommitRequest(
-                    "g",
-                    generation,
-                    member,
-                    instance,
-                    topics=[oc.OffsetCommitRequestTopic("t", partitions=[])],
+                    "g", generation, member, instance, topics=[oc.OffsetCommitRequestTopic("t")]
                 )
-                try:
-                    _validate_commit(Op(state, d.now), 9, request)
-                    expected = OK
-                except GroupError as e:
-                    expected = e.code
+                expected = expected_commit_answer(d, request)
                 d.now += 1
                 before = {m: state.timers.deadline(heartbeat_key(classic(d), m)) for m in (a, b)}
                 got = commit(d, {"t-0": 7}, generation=generation, member_id=member, instance_id=instance)
@@ -154,6 +156,33 @@ def test_a_stable_members_commit_is_checked_as_every_commit_is() -> None:
                 moved = {m for m in (a, b) if after[m] != before[m]}
                 assert moved == ({member} if expected is OK else set()), (generation, member, instance)
     assert classic(d).state is ClassicGroupState.STABLE
+
+
+def test_a_simple_commit_to_an_empty_group_is_checked_as_every_commit_is() -> None:
+    """The shortcut for a commit without membership (generation -1) to an Empty classic group answers
+    what `_validate_commit` decides, and the empty group id stays refused even if a group of that
+    id exists (loaded from a log Kafka wrote)."""
+    d = GroupShardDriver()
+    for group in ("g", ""):
+        d.shard.state.groups[group] = ClassicGroup(group)
+        for generation in (-2, -1, 0, 1):
+            for member in ("", "x"):
+                for instance in (None, "i"):
+                    request = oc.OffsetCommitRequest(
+                        group, generation, member, instance, topics=[oc.OffsetCommitRequestTopic("t")]
+                    )
+                    expected = expected_commit_answer(d, request)
+                    got = commit(
+                        d,
+                        {"t-0": 7},
+                        group=group,
+                        generation=generation,
+                        member_id=member,
+                        instance_id=instance,
+                    )
+                    assert got == {"t-0": expected}, (group, generation, member, instance)
+    assert fetched(fetch(d, ["t-0"]))["t-0"][0] == 7
+    assert classic(d).state is ClassicGroupState.EMPTY
 
 
 def test_consumer_group_commits_are_checked_by_member_epoch() -> None:

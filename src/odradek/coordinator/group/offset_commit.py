@@ -47,16 +47,19 @@ _COMMIT_IS_HEARTBEAT = (S.STABLE, S.PREPARING_REBALANCE)
 def offset_commit(op: Op, ctx: RequestContext, request: oc.OffsetCommitRequest) -> oc.OffsetCommitResponse:
     version = ctx.api_version
     group = op.state.groups.get(request.group_id)
+    generation = request.generation_id_or_member_epoch
     if (
         type(group) is ClassicGroup
         and (member := group.members.get(request.member_id)) is not None
         and group.state is S.STABLE
-        and request.generation_id_or_member_epoch == group.generation_id
+        and generation == group.generation_id
         and request.group_instance_id is None
     ):
         # A member of a stable classic group at its generation (a consumer's usual commit): what
         # `_validate_commit` accepts, found with one lookup; the commit counts as its heartbeat.
         reschedule_heartbeat(op, group, member)
+    elif type(group) is ClassicGroup and group.state is S.EMPTY and generation < 0 and request.group_id:
+        pass  # a "simple" commit (partitions assigned by the client, no membership): nothing to check
     else:
         try:
             group = _validate_commit(op, version, request)
