@@ -19,6 +19,7 @@ knows `zookeeper-shell` finds their way), with JSON of the same shape plus the f
 /feature                                         {"version":1,"status":1,"features":{name:{levels}}}
 /odradek/security                                {"version":1,"records":[...]}  (ACLs, SCRAM, quotas)
 /odradek/changes                                 {"version":1,"paths":[...]}  (set by every change)
+/odradek/change_log/change_<N>  (sequential)     the same list, one per change (`zk_change_log`)
 ```
 
 Every transaction also sets `/odradek/changes` to the paths it wrote (`change_list`), so one watch
@@ -69,13 +70,25 @@ PRODUCER_IDS = "/latest_producer_id_block"
 FEATURE = "/feature"
 SECURITY = "/odradek/security"
 CHANGES = "/odradek/changes"
+CHANGE_LOG = "/odradek/change_log"
 DEFAULT_BROKER_RESOURCE = "<default>"
 
 CHANGE_LIST_MAX_BYTES = 64 << 10
 """A change list longer than this is written empty (readers then read the whole tree)."""
 
-PARENTS = ("/cluster", "/brokers", BROKER_IDS, TOPICS, "/config", TOPIC_CONFIGS, BROKER_CONFIGS, "/odradek")
-"""Persistent parents every store creates when it opens (never part of a change)."""
+PARENTS = (
+    "/cluster",
+    "/brokers",
+    BROKER_IDS,
+    TOPICS,
+    "/config",
+    TOPIC_CONFIGS,
+    BROKER_CONFIGS,
+    "/odradek",
+    CHANGE_LOG,
+)
+"""Persistent parents every store creates when it opens (never part of a change; a tree written
+before the change log existed gets its parent from the first store of this version that opens)."""
 
 
 @dataclass(frozen=True, slots=True)
