@@ -9,7 +9,13 @@ now only the parts the change touched (`zk_image.znodes_after`).
 Both are timed here on the same changes (process CPU, so a loaded machine moves the figures less
 than wall time would), and the result is checked to be the same image.
 
-    python bench/metadata_image_bench.py [--topics 200] [--partitions 10] [--changes 50]
+`--burst N` (needs ZooKeeper installed: it starts one on a free port) times a store that missed N
+changes (as between two watch events) catching up on a real ZooKeeper: before 2026-12-07 it read the
+whole tree (what it still does after a reconnection, timed as "before"); now it reads the change log's
+N entries and the znodes they name (ADR 0009). Rounds alternate the two; each figure is the median
+of the process CPU, the wall time and the ZooKeeper requests of one catch-up.
+
+    python bench/metadata_image_bench.py [--topics 200] [--partitions 10] [--changes 50] [--burst 5]
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import argparse
 import random
 import time
 import uuid
+from typing import Any
 
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
@@ -67,7 +74,12 @@ def main() -> None:
     parser.add_argument("--topics", type=int, default=200)
     parser.add_argument("--partitions", type=int, default=10)
     parser.add_argument("--changes", type=int, default=50)
+    parser.add_argument("--burst", type=int, default=0, help="changes missed per catch-up (ZooKeeper)")
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
+    if args.burst:
+        burst(args.topics, args.partitions, args.burst, args.rounds)
+        return
     start = cluster(args.topics, args.partitions)
     images = isr_changes(start, args.changes)
     # what the follower has read after each change, and the paths each change wrote
@@ -150,6 +162,113 @@ def per_change(
     assert len(heard) == len(steps) + 1
     assert store.image == image_of({p: n.data for p, n in steps[-1][0].items()})
     return ms
+
+
+def burst(topics: int, partitions: int, missed: int, rounds: int) -> None:
+    """A writer makes `missed` ISR changes while a follower cannot read, then the follower catches
+    up: from the change log (now) or by reading the whole tree (before), alternately."""
+    import statistics
+    import tempfile
+    from pathlib import Path
+
+    from odradek.cluster.zookeeper import ZooKeeperServer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = ZooKeeperServer(Path(tmp))
+        server.start()
+        try:
+            connect = f"{server.connect}/bench"
+            writer = ZooKeeperMetadataStore.open(connect, session_timeout_ms=30_000)
+            follower = ZooKeeperMetadataStore.open(connect, session_timeout_ms=30_000)
+            try:
+                start = cluster(topics, partitions)
+                for record_batch in batches(start):
+                    writer.apply(record_batch)
+                time.sleep(1.0)
+                with follower._lock:
+                    follower._refresh()
+                    assert follower.image == writer.image
+                    print(
+                        f"{topics} topics x {partitions} partitions = {len(follower._read)} znodes read, "
+                        f"{missed} changes missed per catch-up, load {loadavg()}"
+                    )
+                figures: dict[str, list[tuple[float, float, int]]] = {"before": [], "now": []}
+                rng = random.Random(7)
+                for n in range(rounds * 2):
+                    mode = ("now", "before")[n % 2]
+                    with follower._lock:  # as between two watch events: the follower cannot read
+                        for _ in range(missed):
+                            writer.apply(isr_change(writer.image, rng))
+                        requests = count_requests(follower)
+                        if mode == "before":
+                            follower._read_all = True  # what skipped versions did before
+                        cpu, wall = time.process_time(), time.perf_counter()
+                        follower._catch_up()
+                        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                        assert follower.image == writer.image
+                        figures[mode].append((cpu * 1000, wall * 1000, len(requests)))
+                        uncount_requests(follower)
+                for mode in ("before", "now"):
+                    cpu_ms = statistics.median(f[0] for f in figures[mode])
+                    wall_ms = statistics.median(f[1] for f in figures[mode])
+                    reads = statistics.median(f[2] for f in figures[mode])
+                    print(
+                        f"{mode:>6}: {cpu_ms:8.1f} ms CPU, {wall_ms:8.1f} ms wall, {reads:6.0f} ZooKeeper "
+                        "reads per catch-up"
+                    )
+                print(f"load after: {loadavg()}")
+            finally:
+                writer.close()
+                follower.close()
+        finally:
+            server.stop()
+
+
+def batches(image: ClusterImage) -> list[list[MetadataRecord]]:
+    """The image's records, a topic per batch (as CreateTopics writes them)."""
+    records = list(image.to_records())
+    out: list[list[MetadataRecord]] = [[]]
+    for record in records:
+        if isinstance(record, TopicRecord) and out[-1]:
+            out.append([])
+        out[-1].append(record)
+    return out
+
+
+def isr_change(image: ClusterImage, rng: random.Random) -> list[MetadataRecord]:
+    topic = image.topics_by_name[rng.choice(sorted(image.topics_by_name))]
+    index = rng.randrange(len(topic.partitions))
+    p = topic.partitions[index]
+    isr = p.isr[:2] if len(p.isr) == 3 else p.replicas
+    return [PartitionChangeRecord(topic.topic_id, index, isr=isr)]
+
+
+READS = ("get_async", "get_children_async", "exists_async")
+
+
+def count_requests(store: ZooKeeperMetadataStore) -> list[str]:
+    """The read requests the store sends from now on (until `uncount_requests`)."""
+    paths: list[str] = []
+    client = store._client
+    for name in READS:
+        real = getattr(client, name)
+
+        def counted(path: str, *args: object, _real: Any = real, **kwargs: object) -> object:
+            paths.append(path)
+            return _real(path, *args, **kwargs)
+
+        setattr(client, name, counted)
+    return paths
+
+
+def uncount_requests(store: ZooKeeperMetadataStore) -> None:
+    for name in READS:
+        delattr(store._client, name)
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 class Counting:

@@ -13,16 +13,19 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import ConnectionLoss
 
+from odradek.metadata import zk_store
+from odradek.metadata.config_types import ConfigResourceType
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import (
     NO_LEADER,
+    ConfigRecord,
     ControllerRecord,
     PartitionChangeRecord,
     RegisterBrokerRecord,
 )
 from odradek.metadata.store import MetadataStore
-from odradek.metadata.zk_layout import Znode
+from odradek.metadata.zk_layout import CHANGE_LOG, Znode
 from odradek.metadata.zk_store import (
     BrokerIdTakenError,
     MetadataConflictError,
@@ -312,18 +315,186 @@ def test_a_change_to_one_topic_reads_only_what_it_changed(
     assert [p for p in reads.paths if p != "/odradek/changes"] == []
 
 
-def test_versions_skipped_between_two_watch_events_read_the_whole_tree(
+def isr_change(topic: int, *isr: int) -> list[PartitionChangeRecord]:
+    """An ISR change of partition 0 of `topic_batch(f"t{topic}", topic)`."""
+    return [PartitionChangeRecord(uuid.UUID(int=topic + 1), 0, isr=tuple(BrokerId(b) for b in isr))]
+
+
+def cluster_of(one: ZooKeeperMetadataStore, two: ZooKeeperMetadataStore, topics: int = 30) -> ClusterImage:
+    image = one.apply([*BOOT, RegisterBrokerRecord(BrokerId(2), "h", 2)])
+    for n in range(topics):
+        image = one.apply(topic_batch(f"t{n}", n))
+    wait_for(lambda: two.image == image)
+    return image
+
+
+def test_changes_missed_between_two_watch_events_read_only_the_znodes_they_wrote(
     open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Three changes land while the store cannot read (as between two watch events): it lists the
+    change log, reads the three entries and the znodes they name, not the whole tree."""
     one, two = open_store(), open_store()
-    one.apply(BOOT)
-    with two._lock:  # two changes while two cannot read: its next read is two versions behind
-        one.apply(topic_batch("orders", 0))
-        image = one.apply(topic_batch("payments", 1))
+    cluster_of(one, two)
+    with two._lock:  # three changes while two cannot read: its next read is three versions behind
+        one.apply(isr_change(7, 1))
+        one.apply(isr_change(8, 1))
+        image = one.apply([ConfigRecord(ConfigResourceType.TOPIC, "t9", "retention.ms", "5")])
+        reads = CountingReads(two, monkeypatch)
+        two._catch_up()
+    assert two.image == image
+    data = [p for p in reads.paths if not p.startswith("/odradek/")]
+    assert sorted(data) == [
+        "/brokers/topics/t7/partitions/0/state",
+        "/brokers/topics/t8/partitions/0/state",
+        "/config/topics/t9",
+    ], reads.paths
+    entries = [p for p in reads.paths if p.startswith(CHANGE_LOG + "/")]
+    assert len(entries) == 3 and reads.paths.count(CHANGE_LOG) == 1, reads.paths
+
+
+def drop_entries(zk_connect: str) -> None:
+    """Delete the change log's entries (as a prune would, long before the reader got to them)."""
+    client = KazooClient(hosts=zk_connect)
+    client.start(timeout=10)
+    try:
+        for child in client.get_children(CHANGE_LOG):
+            client.delete(f"{CHANGE_LOG}/{child}")
+    finally:
+        client.stop()
+        client.close()
+
+
+def previous_version_change(zk_connect: str) -> None:
+    """A topic's config override changed as the previous version wrote changes: `/odradek/changes`
+    set, no change log entry."""
+    client = KazooClient(hosts=zk_connect)
+    client.start(timeout=10)
+    try:
+        txn = client.transaction()
+        txn.set_data("/config/topics/t3", b'{"config":{"retention.ms":"77"},"version":1}')
+        txn.set_data("/odradek/changes", b'{"paths":["/config/topics/t3"],"version":1}')
+        results = txn.commit()
+        assert not any(isinstance(r, Exception) for r in results), results
+    finally:
+        client.stop()
+        client.close()
+
+
+@pytest.mark.parametrize("gap", ["pruned", "previous-version"])
+def test_a_gap_the_change_log_cannot_bridge_reads_the_whole_tree(
+    open_store: Callable[[], ZooKeeperMetadataStore],
+    monkeypatch: pytest.MonkeyPatch,
+    zk_connect: str,
+    gap: str,
+) -> None:
+    """The entries of the missed changes were pruned, or one of them was written by the previous
+    version (no entry): the store reads the whole tree, and misses nothing."""
+    one, two = open_store(), open_store()
+    cluster_of(one, two, topics=5)
+    with two._lock:
+        one.apply(isr_change(1, 1))
+        if gap == "pruned":
+            one.apply(isr_change(2, 1))
+            drop_entries(zk_connect)
+        else:
+            previous_version_change(zk_connect)
+        one.refresh()
+        image = one.apply(isr_change(4, 1))
         reads = CountingReads(two, monkeypatch)
         two._catch_up()
     assert two.image == image
     assert "/brokers/topics" in reads.paths  # a read of the whole tree
+    assert [p for p in two._read if p.startswith(CHANGE_LOG + "/")] == []  # (not the log's entries)
+    if gap == "previous-version":
+        assert dict(image.topic_configs["t3"]) == {"retention.ms": "77"}
+
+
+def test_a_change_committed_while_the_store_catches_up_from_the_log_is_read_too(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two changes missed; while the store reads the znodes they name, a third commits (touching a
+    topic the first two did too): its znodes are read before anything is published, and nothing is
+    read as a whole tree."""
+    one, two = open_store(), open_store()
+    cluster_of(one, two, topics=5)
+    heard = Heard()
+    two.subscribe(heard)
+    read_nodes = two._read_nodes
+    late: list[ClusterImage] = []
+
+    def straddled_once(paths: Sequence[str]) -> None:
+        if not late and "/brokers/topics/t1/partitions/0/state" in paths:
+            late.append(one.apply([*isr_change(1, 1, 2), *isr_change(3, 1)]))
+        read_nodes(paths)
+
+    with two._lock:
+        monkeypatch.setattr(two, "_read_nodes", straddled_once)
+        one.apply(isr_change(1, 1))
+        one.apply(isr_change(2, 1))
+        reads = CountingReads(two, monkeypatch)
+        two._catch_up()
+    assert late and two.image == late[0]
+    assert "/brokers/topics" not in reads.paths
+    for change in heard.changes[1:]:  # never the late change half-applied
+        t1, t3 = change.after.topic("t1"), change.after.topic("t3")
+        assert t1 is not None and t3 is not None
+        assert (len(t1.partitions[0].isr), len(t3.partitions[0].isr)) in {(3, 3), (1, 3), (2, 1)}
+
+
+def test_the_change_log_is_pruned_by_its_writers(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch, zk_connect: str
+) -> None:
+    """Each writer deletes the entries beyond the newest `RETAINED` every `PRUNE_EVERY` of its
+    transactions: the log stays bounded however many changes are written."""
+    monkeypatch.setattr(zk_store, "RETAINED", 5)
+    monkeypatch.setattr(zk_store, "PRUNE_EVERY", 4)
+    one, two = open_store(), open_store()
+    one.apply(BOOT)
+    for n in range(12):
+        (one if n % 2 else two).apply(topic_batch(f"t{n}", n))
+        wait_for(lambda n=n: one.image.topic(f"t{n}") is not None and two.image.topic(f"t{n}") is not None)
+    client = KazooClient(hosts=zk_connect)
+    client.start(timeout=10)
+    try:
+        children = client.get_children(CHANGE_LOG)
+    finally:
+        client.stop()
+        client.close()
+    assert 5 <= len(children) < 5 + 2 * 4, children
+
+
+def test_a_tree_written_by_the_previous_version_is_upgraded(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch, zk_connect: str
+) -> None:
+    """A tree the previous version wrote has no change log: the first store of this version that
+    opens creates its parent; a store catching up over changes of both versions reads the whole tree
+    once, then catches up from the log."""
+    one = open_store()
+    one.apply([*BOOT, *topic_batch("t1", 1), *topic_batch("t2", 2), *topic_batch("t3", 3)])
+    one.close()
+    client = KazooClient(hosts=zk_connect)
+    client.start(timeout=10)
+    try:
+        client.delete(CHANGE_LOG, recursive=True)  # the tree as the previous version left it
+    finally:
+        client.stop()
+        client.close()
+    two, three = open_store(), open_store()  # (the previous version's brokers still write meanwhile)
+    wait_for(lambda: three.image == two.image and two.image.topic("t3") is not None)
+    with three._lock:
+        previous_version_change(zk_connect)
+        two.refresh()
+        two.apply(isr_change(1, 1))
+        reads = CountingReads(three, monkeypatch)
+        three._catch_up()
+        assert "/brokers/topics" in reads.paths  # the gap: an unlogged change
+        assert dict(three.image.topic_configs["t3"]) == {"retention.ms": "77"}
+        two.apply(isr_change(2, 1))
+        image = two.apply(isr_change(3, 1))
+        reads.paths.clear()
+        three._catch_up()
+    assert three.image == image
+    assert "/brokers/topics" not in reads.paths and len(reads.paths) < 12, reads.paths
 
 
 def test_a_transaction_committed_during_a_read_of_changes_is_read_too(
@@ -366,31 +537,65 @@ def test_a_transaction_committed_during_a_read_of_changes_is_read_too(
         assert (o.partitions[0].partition_epoch, p.partitions[0].partition_epoch) in {(0, 0), (1, 0), (2, 1)}
 
 
-@pytest.mark.parametrize("straddling", [1, 2])
-def test_a_read_that_a_transaction_straddled_is_read_again(
-    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch, straddling: int
-) -> None:
-    """The tree is read level by level: a transaction committed meanwhile would show half of itself.
-    After such a read (`/odradek/changes` moved under it) the znodes that transaction names are read
-    again before anything is published; after two, the whole tree is read again."""
-    one, two = open_store(), open_store()
+def straddle_read_tree(
+    store: ZooKeeperMetadataStore, monkeypatch: pytest.MonkeyPatch, commit: Callable[[], None]
+) -> list[int]:
+    """`commit` runs right after the store's first read of the tree (the list counts the reads)."""
     reads: list[int] = []
-    read_tree = two._read_tree
+    read_tree = store._read_tree
 
     def straddled_once() -> tuple[dict[str, Znode], dict[str, int]]:
         nodes, versions = read_tree()
         reads.append(1)
         if len(reads) == 1:
-            for n in range(straddling):
-                one.apply(topic_batch(f"late{n}", n))  # committed after this read saw the tree
+            commit()
         return nodes, versions
 
+    monkeypatch.setattr(store, "_read_tree", straddled_once)
+    return reads
+
+
+@pytest.mark.parametrize("straddling", [1, 2])
+def test_a_read_that_a_transaction_straddled_is_read_again(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch, straddling: int
+) -> None:
+    """The tree is read level by level: a transaction committed meanwhile would show half of itself.
+    After such a read (`/odradek/changes` moved under it) the znodes the transactions committed
+    meanwhile name (its list, or the change log's entries for more than one) are read again before
+    anything is published, without reading the tree again."""
+    one, two = open_store(), open_store()
+
+    def late() -> None:  # committed after this read saw the tree
+        for n in range(straddling):
+            one.apply(topic_batch(f"late{n}", n))
+
     with two._lock:  # no read in flight
-        monkeypatch.setattr(two, "_read_tree", straddled_once)
+        reads = straddle_read_tree(two, monkeypatch, late)
         two._refresh()
-        assert len(reads) == straddling
+        assert len(reads) == 1
         assert two.image == one.image  # from this refresh, not a later watch's
         assert two._changes_version is not None  # whole: the next change is read by its list
+
+
+def test_a_read_that_transactions_of_the_previous_version_straddled_is_read_again(
+    open_store: Callable[[], ZooKeeperMetadataStore], monkeypatch: pytest.MonkeyPatch, zk_connect: str
+) -> None:
+    """Two transactions committed during a read of the tree, one without a change log entry: the
+    log cannot bridge them, and the tree is read again."""
+    one, two = open_store(), open_store()
+    one.apply([*BOOT, *topic_batch("t3", 3)])
+    wait_for(lambda: two.image == one.image)
+
+    def late() -> None:
+        previous_version_change(zk_connect)
+        one.refresh()
+        one.apply(topic_batch("late", 5))
+
+    with two._lock:  # no read in flight
+        reads = straddle_read_tree(two, monkeypatch, late)
+        two._refresh()
+        assert len(reads) == 2
+        assert two.image == one.image and dict(two.image.topic_configs["t3"]) == {"retention.ms": "77"}
 
 
 def test_a_request_never_answered_does_not_hold_the_reader_forever(

@@ -11,16 +11,15 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_metadata_properties import _apply, operations
-from test_zk_layout_properties import _extra, extras
+from test_zk_layout_properties import EXTRA_KINDS, _extra, extras
 
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import PartitionChangeRecord, RegisterBrokerRecord
 from odradek.metadata.zk_image import image_after, znodes_after
-from odradek.metadata.zk_layout import Znode, image_of, znodes_of
+from odradek.metadata.zk_layout import Znode, diff, image_of, znodes_of
 from odradek.model.ids import BrokerId
 
-EXTRA_KINDS = ("controller", "broker-config", "producer-ids", "leave", "join")
 partition_changes = st.tuples(st.just("isr"), st.integers(0, 2**32))
 reads = st.tuples(st.just("miss"), st.integers(0, 2**32), st.integers(1, 3))
 """The reader misses (has not read yet) a few znodes, or reads garbage in one."""
@@ -37,6 +36,14 @@ def _isr_change(image: ClusterImage, seed: int) -> ClusterImage:
     isr = tuple(r for r in p.replicas if rng.random() < 0.7) or p.replicas[:1]
     leader = rng.choice(isr)
     return replay(image, [PartitionChangeRecord(topic.topic_id, index, leader=leader, isr=isr)])
+
+
+def _changed_image(image: ClusterImage, op: tuple[object, ...], rng: random.Random) -> ClusterImage:
+    if op[0] in EXTRA_KINDS:
+        return _extra(image, op)
+    if op[0] == "isr":
+        return _isr_change(image, int(str(op[1])))
+    return _apply(image, op, rng)
 
 
 def _full(znodes: dict[str, Znode]) -> ClusterImage | Exception:
@@ -72,12 +79,7 @@ def test_the_image_from_changed_paths_equals_the_image_from_every_znode(
                 else:
                     del now[path]
         else:
-            if op[0] in EXTRA_KINDS:
-                image = _extra(image, op)
-            elif op[0] == "isr":
-                image = _isr_change(image, int(str(op[1])))
-            else:
-                image = _apply(image, op, rng)
+            image = _changed_image(image, op, rng)
             now = dict(znodes_of(image))
             before = seen[-1]
             laid_out, paths = znodes_after(before, znodes_of(before), image)
@@ -102,3 +104,34 @@ def test_the_image_from_changed_paths_equals_the_image_from_every_znode(
         if op[0] != "miss":
             assert incremental == image
         read, published = now, incremental
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(operations, extras, partition_changes), max_size=25),
+    st.lists(st.integers(1, 5), min_size=1, max_size=25),
+    st.integers(0, 2**32),
+)
+def test_catching_up_on_a_burst_from_the_change_lists_equals_the_image_from_every_znode(
+    ops: list[tuple[object, ...]], bursts: list[int], seed: int
+) -> None:
+    """A store several changes behind reads the union of the paths the missed transactions listed
+    (`zk_change_log`), not the znodes whose bytes differ: a path changed and changed back, created
+    and deleted, is in the union too. The image made from that union equals the whole rebuild."""
+    rng = random.Random(seed)
+    image = replay(ClusterImage.EMPTY, [RegisterBrokerRecord(BrokerId(b), "h", 9092 + b) for b in (1, 2, 3)])
+    published = image_of({p: n.data for p, n in znodes_of(image).items()})
+    pending: set[str] = set()
+    sizes = iter(bursts * 25)
+    burst = next(sizes)
+    for op in ops:
+        before = image
+        image = _changed_image(image, op, rng)
+        change = diff(znodes_of(before), znodes_of(image))  # what the writer lists (`apply`)
+        pending |= {p for p, _ in (*change.create, *change.update)} | set(change.delete)
+        burst -= 1
+        if burst == 0:  # the watch fires: catch up on every change since the last one
+            now = znodes_of(image)
+            caught_up = image_after(published, now, pending)
+            assert (caught_up if caught_up is not None else _full(now)) == _full(now) == image
+            published, pending, burst = caught_up or image, set(), next(sizes)

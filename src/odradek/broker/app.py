@@ -668,7 +668,7 @@ class Broker:
         expiration_ms = broker_config_value(self.image, self.config.static, "producer.id.expiration.ms")
         assert isinstance(expiration_ms, int)
         now = self.clock.now_ms()
-        for _, log_ in self.logs.items():
+        for log_ in self.logs.logs():
             if not log_.closed:
                 log_.remove_expired_producers(now, expiration_ms)
         self.partitions.remove_expired_verifications(expiration_ms)

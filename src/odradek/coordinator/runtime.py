@@ -13,6 +13,8 @@ writes through a `CoordinatorLog` port (`log.py`). The rules:
   effects handed over. An operation without records is answered once every write before it is
   committed (its answer may depend on them). On a single node the high watermark moves inside the
   append, so a write is answered without a trip through the event loop.
+  A transactional write (`write(..., verified=)`, TxnOffsetCommit) first checks that the
+  transaction's KIP-890 verification still holds (the partition's guard), in that same step.
 * **Read** (`read`): the operation sees only committed state (the registry's committed view), at
   once.
 * **Failure**: when an append is refused, the operation's changes are undone (`revert_on_failure`
@@ -59,7 +61,8 @@ BLOCKED_TIMER_RETRY_S = 0.1
 
 
 class CoordinatorNotAvailable(Exception):
-    """This broker cannot serve the partition now (not loaded, loading, or the write failed)."""
+    """This broker cannot serve the partition now (not loaded, loading, or the write failed), or a
+    transactional write's verification no longer holds (INVALID_TXN_STATE)."""
 
     def __init__(self, code: ErrorCode) -> None:
         super().__init__(code.name)
@@ -300,7 +303,21 @@ class CoordinatorRuntime(Generic[S]):
 
     # -- operations ------------------------------------------------------------------------------
 
-    async def write(self, partition: int, op: Callable[[S, int], CoordinatorResult[R]]) -> R:
+    async def write(
+        self,
+        partition: int,
+        op: Callable[[S, int], CoordinatorResult[R]],
+        verified: Callable[[], ErrorCode] | None = None,
+    ) -> R:
+        """`verified` (a transactional write, Kafka's scheduleTransactionalWriteOperation): the
+        transaction's verification, asked before the write, must still hold when its records are
+        appended (Kafka passes the VerificationGuard to the append); it is checked right before the
+        operation runs, in the same step as the append (nothing else runs on the loop in between),
+        and its error (INVALID_TXN_STATE) is the answer, with nothing run or written."""
+        if verified is not None:
+            error = verified()
+            if error is not ErrorCode.NO_ERROR:
+                raise CoordinatorNotAvailable(error)
         response, waiting = self.write_now(partition, op)
         if waiting is not None:
             await waiting

@@ -11,7 +11,7 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   the store reads ZooKeeper again and `apply` raises `MetadataConflictError`; the caller computes its
   change again on the fresh image (the broker's controller loop does). Every transaction also sets
   `/odradek/changes` to the list of paths it wrote, so one watch hears every change and tells what
-  to read.
+  to read, and creates an entry with the same list in the change log (`/odradek/change_log`).
 * Broker registrations (`/brokers/ids/<id>`) and `/controller` are ephemeral: they belong to the
   ZooKeeper session of the store that wrote them, and vanish with it (a broker that dies leaves the
   cluster within its session timeout). After a session expiry the store registers its broker again
@@ -28,8 +28,11 @@ contract test. The znodes and their JSON are `zk_layout`'s:
   nothing else), the registrations and the controller. A read during which `/odradek/changes`
   moved may have seen part of the next transaction: the next transaction's paths are read too
   before anything is published, so an image is never published half-applied. When versions were
-  skipped (several changes between two watch events), the list is empty (too long) or after a
-  reconnection, the whole tree is read (level by level, again until no transaction straddled it).
+  skipped (several changes between two watch events), the change log's entries for the missed
+  transactions name what to read (`zk_change_log`, ADR 0009; every transaction creates one, and
+  writers prune the log). For a gap the log cannot bridge (entries pruned, a transaction of the
+  previous version, which logged none), an empty list (too long) or after a reconnection, the whole
+  tree is read (level by level, again until no transaction straddled it).
   Only the parts of the image the changed znodes belong to (a topic, a registration, a config
   resource...) are made again from their znodes (`zk_image.image_after`; after a whole-tree read,
   the znodes whose bytes differ from the last read), and the image is published if it differs, as the records
@@ -67,9 +70,18 @@ from odradek.metadata.store import (
     Publishers,
     check_base,
 )
+from odradek.metadata.zk_change_log import (
+    ENTRY,
+    PRUNE_EVERY,
+    RETAINED,
+    bridged_paths,
+    entries_to_read,
+    prunable,
+)
 from odradek.metadata.zk_image import image_after, znodes_after
 from odradek.metadata.zk_layout import (
     BROKER_IDS,
+    CHANGE_LOG,
     CHANGES,
     CONTROLLER,
     CONTROLLER_EPOCH,
@@ -122,6 +134,9 @@ class ZooKeeperMetadataStore:
         self._versions: dict[str, int] = {}
         self._changes_version: int | None = None
         """The `/odradek/changes` version `_read` is at (None: unknown, read the whole tree)."""
+        self._changes_zxid = 0
+        """The zxid of that version (the last transaction read): where the change log is read from."""
+        self._commits = 0
         self._read_ephemerals = False
         """A `/brokers/ids` or `/controller` watch fired: read the registrations and the controller."""
         self._read_all = False
@@ -163,6 +178,7 @@ class ZooKeeperMetadataStore:
         client.ChildrenWatch(BROKER_IDS, store._on_children)
         with store._lock:
             store._refresh()
+            store._prune()
         store._reader.start()
         return store
 
@@ -237,7 +253,9 @@ class ZooKeeperMetadataStore:
         if CONTROLLER_EPOCH in self._versions and CONTROLLER_EPOCH not in touched:
             # fenced by the controller epoch this store last saw (Kafka's controller epoch zkVersion check)
             txn.check(CONTROLLER_EPOCH, self._versions[CONTROLLER_EPOCH])
-        txn.set_data(CHANGES, change_list(touched))
+        listed = change_list(touched)
+        txn.create(ENTRY, listed, sequence=True)  # the change log (zk_change_log)
+        txn.set_data(CHANGES, listed)
         try:
             results = self._wait(txn.commit_async())
         except (KazooException, KazooTimeoutError) as e:
@@ -287,6 +305,22 @@ class ZooKeeperMetadataStore:
                 self._own_ephemerals.pop(path, None)
         if in_step:
             self._changes_version = self._versions[CHANGES] = changes.version
+            self._changes_zxid = changes.mzxid
+        self._commits += 1
+        if self._commits % PRUNE_EVERY == 0:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Delete the change log's entries beyond the newest `RETAINED` (best effort: every writer
+        prunes, so one that fails or races another is harmless)."""
+        try:
+            children = self._wait(self._client.get_children_async(CHANGE_LOG))
+            pending = [self._client.delete_async(path) for path in prunable(children, RETAINED)]
+            for answer in pending:
+                with contextlib.suppress(NoNodeError):
+                    self._wait(answer)
+        except (KazooException, KazooTimeoutError) as e:
+            log.debug("pruning %s failed (%r); the next writer prunes it", CHANGE_LOG, e)
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -322,18 +356,49 @@ class ZooKeeperMetadataStore:
                     return False
                 paths = listed
             elif stat.version != known:
-                return False
+                bridged = self._read_change_log(known)  # several transactions missed
+                if bridged is None:
+                    return False
+                data, stat, paths = bridged
             if ephemerals:
                 paths += self._ephemeral_paths()
             self._read_nodes(paths)
             self._read[CHANGES] = Znode(data or b"")
             self._changes_version = self._versions[CHANGES] = stat.version
+            self._changes_zxid = stat.mzxid
             after = self._wait(self._client.exists_async(CHANGES))
             if after is not None and after.version == stat.version:
                 return True
             # a transaction committed during the read, which may have seen part of it: its paths
             # are read too (the next round) before anything is published
         return False
+
+    def _read_change_log(self, known: int) -> tuple[bytes, ZnodeStat, list[str]] | None:
+        """(`/odradek/changes` as read now, its stat, the paths every transaction since version
+        `known` wrote) from the change log; None for a gap it cannot bridge (`zk_change_log`)."""
+        for _ in range(2):  # a transaction committed between the listing and the version: once more
+            listing = self._client.get_children_async(CHANGE_LOG)  # before the version it counts
+            changes = self._client.get_async(CHANGES)
+            try:
+                children = self._wait(listing)
+                data, stat = self._wait(changes)
+            except NoNodeError:
+                return None
+            names = entries_to_read(children, stat.version - known, RETAINED)
+            if names is None:
+                return None
+            pending = [self._client.get_async(name) for name in names]
+            entries: list[tuple[bytes, int]] = []
+            for answer in pending:
+                try:
+                    entry, entry_stat = self._wait(answer)
+                except NoNodeError:  # pruned meanwhile
+                    return None
+                entries.append((entry or b"", entry_stat.czxid))
+            paths = bridged_paths(entries, self._changes_zxid)
+            if paths is not None:
+                return data or b"", stat, paths
+        return None
 
     def _ephemeral_paths(self) -> list[str]:
         """The registrations and the controller (ephemeral: they vanish without a change list);
@@ -432,6 +497,7 @@ class ZooKeeperMetadataStore:
                 self._changes_version = None
                 return
             self._changes_version = self._versions[CHANGES] = start.version
+            self._changes_zxid = start.mzxid
             if self._read_changes():
                 return
         self._changes_version = None
@@ -446,10 +512,12 @@ class ZooKeeperMetadataStore:
             "/brokers",
             "/config",
             "/latest_producer_id_block",
+            "/feature",
             "/odradek",
         ]
         while level:
-            children_of = [(p, self._client.get_children_async(p)) for p in level]
+            # (the change log's entries are not part of the image)
+            children_of = [(p, self._client.get_children_async(p)) for p in level if p != CHANGE_LOG]
             data_of = [(p, self._client.get_async(p)) for p in level]
             level = []
             for path, pending in data_of:
@@ -512,6 +580,7 @@ class ZooKeeperMetadataStore:
         for path, data in self._own_ephemerals.items():
             txn = self._client.transaction()
             txn.create(path, data, ephemeral=True)
+            txn.create(ENTRY, change_list([path]), sequence=True)
             txn.set_data(CHANGES, change_list([path]))
             results = self._wait(txn.commit_async())
             if not any(isinstance(r, Exception) for r in results):

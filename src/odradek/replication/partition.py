@@ -171,8 +171,9 @@ class Partition:
         was_leader = self.is_leader
         replicas.update(state, now_ms)
         # KIP-966 (ADR 0002): a replicated partition commits only with min.insync.replicas copies;
-        # a single replica keeps the single-node rule (its ISR can never grow)
-        replicas.strict_min_isr = len(state.replicas) > 1
+        # a single replica keeps the single-node rule (its ISR can never grow), and so does every
+        # partition while the cluster's eligible.leader.replicas.version is 0
+        replicas.strict_min_isr = len(state.replicas) > 1 and state.eligible_leader_replicas
         self.is_leader = replicas.is_leader and not self.deleted
         self._update_alone()
         if was_leader or self.is_leader or before.leader_epoch != state.leader_epoch:
@@ -218,12 +219,21 @@ class Partition:
         """Before asking the coordinator whether a producer's first transactional batch here may be
         appended: the producer's entry (created, or shared with its earlier requests), whose guard the
         batch must still match when it is appended."""
-        entry = self.verification_states.get(header.producer_id)
+        return self.start_producer_verification(
+            header.producer_id, header.producer_epoch, header.base_sequence, now_ms
+        )
+
+    def start_producer_verification(
+        self, producer_id: int, producer_epoch: int, sequence: int, now_ms: int
+    ) -> VerificationGuard:
+        """`start_verification` for a batch not built yet: a group coordinator's transactional offsets
+        (TxnOffsetCommit) ask with `NO_SEQUENCE`, as Kafka's coordinator partition writer does."""
+        entry = self.verification_states.get(producer_id)
         if entry is None:
-            entry = VerificationStateEntry(now_ms, header.base_sequence, header.producer_epoch)
-            self.verification_states[header.producer_id] = entry
+            entry = VerificationStateEntry(now_ms, sequence, producer_epoch)
+            self.verification_states[producer_id] = entry
         else:
-            entry.update(header.base_sequence, header.producer_epoch)
+            entry.update(sequence, producer_epoch)
         return entry.guard
 
     def verification_error(self, header: BatchHeader, guard: VerificationGuard) -> ErrorCode:
@@ -231,12 +241,38 @@ class Partition:
         INVALID_TXN_STATE when the guard is gone (a marker of the producer's transaction was appended
         meanwhile, or the entry expired: the answer is about a transaction that has ended here, and
         appending would open one nobody ends); OUT_OF_ORDER_SEQUENCE_NUMBER above the lowest sequence
-        the entry saw (Kafka's ProducerAppendInfo check)."""
+        the entry saw (Kafka's ProducerAppendInfo check). A batch of a transaction that another of
+        the producer's requests started here meanwhile joins it without a guard, as in Kafka."""
         entry = self.verification_states.get(header.producer_id)
         if entry is None or entry.guard is not guard:
+            if self.transaction_ongoing(header.producer_id, header.producer_epoch):
+                return ErrorCode.NO_ERROR
             return ErrorCode.INVALID_TXN_STATE
         if header.producer_epoch == entry.epoch and header.base_sequence > entry.lowest_sequence:
             return ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+        return ErrorCode.NO_ERROR
+
+    def transaction_ongoing(self, producer_id: int, producer_epoch: int) -> bool:
+        """Has the producer's transaction, at this epoch, started here? Then its next batches need no
+        verification (Kafka's SENTINEL guard)."""
+        state = self.log.producer_state.last_entry(producer_id)
+        return state is not None and state.has_ongoing_txn and state.producer_epoch == producer_epoch
+
+    def coordinator_verification_error(
+        self, producer_id: int, producer_epoch: int, guard: VerificationGuard | None
+    ) -> ErrorCode:
+        """May a coordinator's transactional batch of the producer (TxnOffsetCommit's offsets, verified
+        with `guard`) be appended now? Yes while the producer's transaction at that epoch is ongoing
+        here (the batch joins it: Kafka checks no guard then) or the partition still holds `guard`;
+        else INVALID_TXN_STATE: a marker ended the transaction here after the guard was taken (or the
+        entry expired), and the batch would open a transaction nobody ends. (No sequence rule: a
+        coordinator's batch is appended without sequence checks. `guard` None: none was taken, the
+        transaction had started here.)"""
+        if self.transaction_ongoing(producer_id, producer_epoch):
+            return ErrorCode.NO_ERROR
+        entry = self.verification_states.get(producer_id)
+        if entry is None or entry.guard is not guard:
+            return ErrorCode.INVALID_TXN_STATE
         return ErrorCode.NO_ERROR
 
     def remove_expired_verifications(self, now_ms: int, expiration_ms: int) -> int:
@@ -249,8 +285,9 @@ class Partition:
         return len(expired)
 
     def _transactions_started(self, headers: list[BatchHeader]) -> None:
-        """Transactional batches were appended: their producers' transactions are ongoing here, so
-        their verification entries are done with."""
+        """Transactional batches were appended (as leader or follower; a marker too): their
+        producers' transactions started or ended here, so their verification entries are done with
+        (Kafka's UnifiedLog.updateProducers)."""
         states = self.verification_states
         for header in headers:
             if header.is_transactional:
@@ -380,8 +417,14 @@ class Partition:
 
     # --- follower side -------------------------------------------------------------------------
     def append_as_follower(self, buf: bytearray | memoryview, headers: list[BatchHeader], now_ms: int) -> int:
-        """Append the leader's batches as they are (offsets, epochs); returns the log end offset."""
-        return self.log.append_as_follower(buf, headers, now_ms)
+        """Append the leader's batches as they are (offsets, epochs); returns the log end offset.
+        A producer's transactional batch (data or marker) ends its verification entry here too, as
+        in Kafka: the entry of a verification cut short by a leadership move must not outlive the
+        transaction the next leader wrote."""
+        end = self.log.append_as_follower(buf, headers, now_ms)
+        if self.verification_states:
+            self._transactions_started(headers)
+        return end
 
     def update_follower_high_watermark(self, leader_high_watermark: int) -> None:
         """The leader's high watermark, as far as this follower's log reaches."""

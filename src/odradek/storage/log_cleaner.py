@@ -74,6 +74,8 @@ class LogSource(Protocol):
 
     def items(self) -> list[tuple[TopicPartition, PartitionLog]]: ...
 
+    def compacted_items(self) -> list[tuple[TopicPartition, PartitionLog]]: ...
+
     def get(self, tp: TopicPartition) -> PartitionLog | None: ...
 
     def dir_of(self, tp: TopicPartition) -> Path: ...
@@ -144,10 +146,14 @@ class LogCleaner:
     def candidates(
         self, now_ms: int, skip: Collection[TopicPartition] = ()
     ) -> list[tuple[LogToClean, float]]:
-        """Every compacted log, measured, with its `min.cleanable.dirty.ratio`."""
+        """Every compacted log, measured, with its `min.cleanable.dirty.ratio`. Only the logs of
+        compacted topics are looked at (`compacted_items`), never every partition."""
+        result: list[tuple[LogToClean, float]] = []
+        compacted = self._logs.compacted_items()
+        if not compacted:
+            return result
         checkpoints = self.first_dirty_offsets()
-        result = []
-        for tp, log in self._logs.items():
+        for tp, log in compacted:
             config = log.config
             if log.closed or not config.compact_enabled or tp in self.uncleanable or tp in skip:
                 continue

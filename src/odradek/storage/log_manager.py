@@ -112,6 +112,8 @@ class LogManager:
         self._counts: dict[Path, int] = dict.fromkeys(self.log_dirs, 0)  # partitions per directory
         self.offline_dirs: set[Path] = set()
         self._flush_watch: set[PartitionLog] = set()  # logs the flusher must look at (flush_candidates)
+        self._compacted: dict[TopicPartition, PartitionLog] = {}  # what the cleaner looks at (compacted)
+        self._checkpointed: dict[Path, tuple[dict[TopicPartition, int], ...]] = {}  # last written
         self.on_dir_offline: list[Callable[[Path], None]] = []  # told once per failed directory
         self._lock = threading.Lock()  # guards the dicts (checkpoint runs in a thread)
         self.cleaner = LogCleaner(self, cleaner_config, fsync=fsync)
@@ -232,12 +234,31 @@ class LogManager:
     def _add(self, tp: TopicPartition, log: PartitionLog, log_dir: Path) -> None:
         log.on_io_error = self._io_failed
         log.on_flush_needed = self._flush_watch.add
+        log.on_config_changed = self._config_changed
         if log.config.flushes_itself or log.recovery_point < log.active_segment.base_offset:
             self._flush_watch.add(log)
         with self._lock:
             self._logs[tp] = log
             self._dir_of[tp] = log_dir
             self._counts[log_dir] += 1
+            if log.config.compact_enabled:
+                self._compacted[tp] = log
+
+    def _config_changed(self, log: PartitionLog) -> None:
+        """A log's config changed (AlterConfigs): it joins or leaves the cleaner's logs."""
+        with self._lock:
+            if log.config.compact_enabled:
+                self._compacted[log.tp] = log
+            elif self._compacted.get(log.tp) is log:
+                del self._compacted[log.tp]
+
+    def compacted_items(self) -> list[tuple[TopicPartition, PartitionLog]]:
+        """The logs whose cleanup policy includes `compact`: all the log cleaner looks at, so that
+        its pass every `log.cleaner.backoff.ms` costs nothing per partition of a `delete` topic."""
+        with self._lock:
+            for tp in [tp for tp, log in self._compacted.items() if self._logs.get(tp) is not log]:
+                del self._compacted[tp]  # deleted (or replaced) since
+            return list(self._compacted.items())
 
     def flush_candidates(self) -> list[PartitionLog]:
         """The logs that may need a flush without anyone waiting: rolled since their last flush, or
@@ -279,6 +300,12 @@ class LogManager:
     def items(self) -> list[tuple[TopicPartition, PartitionLog]]:
         with self._lock:
             return list(self._logs.items())
+
+    def logs(self) -> list[PartitionLog]:
+        """Every log (one list: no pair per partition for a background pass to allocate, each of
+        which would count toward, and survive into, the garbage collector's older generations)."""
+        with self._lock:
+            return list(self._logs.values())
 
     def dir_of(self, tp: TopicPartition) -> Path:
         return self._dir_of[tp]
@@ -416,7 +443,7 @@ class LogManager:
     def run_retention(self, now_ms: int) -> list[Path]:
         """Delete expired segments of every log; returns the `.deleted` files to remove."""
         paths: list[Path] = []
-        for _, log in self.items():
+        for log in self.logs():
             if not log.closed:
                 paths += log.delete_old_segments(now_ms)
         return paths
@@ -429,22 +456,27 @@ class LogManager:
     def checkpoint(self) -> None:
         """Write every directory's recovery-point, log-start-offset and high-watermark checkpoints.
 
-        Blocking (fsync); safe to run in a worker thread while the loop appends.
+        Blocking (fsync); safe to run in a worker thread while the loop appends. A directory whose
+        three offsets per partition are all what this manager last wrote there is not written
+        again (the files on disk already say it): an idle broker rewrites and fsyncs nothing.
         """
-        by_dir: dict[Path, list[tuple[TopicPartition, PartitionLog]]] = {d: [] for d in self.log_dirs}
+        by_dir: dict[Path, tuple[dict[TopicPartition, int], ...]] = {d: ({}, {}, {}) for d in self.log_dirs}
         with self._lock:
+            dir_of = self._dir_of
             for tp, log in self._logs.items():
-                by_dir[self._dir_of[tp]].append((tp, log))
-        for log_dir, logs in by_dir.items():
-            if log_dir in self.offline_dirs:
+                recovery, start, high = by_dir[dir_of[tp]]
+                recovery[tp] = log.recovery_point
+                start[tp] = log.log_start_offset
+                high[tp] = log.high_watermark
+        for log_dir, offsets in by_dir.items():
+            if log_dir in self.offline_dirs or self._checkpointed.get(log_dir) == offsets:
                 continue
-            write_offsets(log_dir / RECOVERY_POINT_CHECKPOINT, {tp: log.recovery_point for tp, log in logs})
-            write_offsets(
-                log_dir / LOG_START_OFFSET_CHECKPOINT, {tp: log.log_start_offset for tp, log in logs}
-            )
-            write_offsets(
-                log_dir / REPLICATION_OFFSET_CHECKPOINT, {tp: log.high_watermark for tp, log in logs}
-            )
+            self._checkpointed.pop(log_dir, None)  # until all three are written
+            recovery, start, high = offsets
+            write_offsets(log_dir / RECOVERY_POINT_CHECKPOINT, recovery)
+            write_offsets(log_dir / LOG_START_OFFSET_CHECKPOINT, start)
+            write_offsets(log_dir / REPLICATION_OFFSET_CHECKPOINT, high)
+            self._checkpointed[log_dir] = offsets
 
     def flush_all(self) -> None:
         for _, log in self.items():

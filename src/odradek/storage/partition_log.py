@@ -143,6 +143,7 @@ class PartitionLog:
         "_segments",
         "_snapshot_offset",
         "directory",
+        "on_config_changed",
         "on_flush_needed",
         "on_io_error",
         "producer_state",
@@ -188,6 +189,7 @@ class PartitionLog:
         self._offline = False
         self.on_io_error: Callable[[PartitionLog, OSError], None] | None = None  # LogManager's
         self.on_flush_needed: Callable[[PartitionLog], None] | None = None  # rolled, or flush.ms set
+        self.on_config_changed: Callable[[PartitionLog], None] | None = None  # LogManager's (cleaner)
         self.truncated_on_load = 0  # bytes recovery cut when this log was loaded
         self.producer_state = ProducerStateManager()
         self.producer_state.map_end_offset = log_end_offset
@@ -426,6 +428,8 @@ class PartitionLog:
         self._config = config
         if config.flushes_itself and self.on_flush_needed is not None:
             self.on_flush_needed(self)
+        if self.on_config_changed is not None:
+            self.on_config_changed(self)
 
     @property
     def log_start_offset(self) -> int:

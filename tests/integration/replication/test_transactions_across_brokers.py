@@ -7,7 +7,9 @@ version 2 producer's Produce v12 (KIP-890 part 2, no AddPartitionsToTxn of its o
 add the partition on the coordinator's broker (AddPartitionsToTxn v5). The leader's verification
 state (Kafka's VerificationStateEntry) lasts until the transaction starts there or its marker is
 appended: a batch above a sequence that failed verification must wait for it, and a real
-transactional producer (confluent-kafka) runs transaction after transaction through it."""
+transactional producer (confluent-kafka) runs transaction after transaction through it. The same
+holds for TxnOffsetCommit on the group coordinator's `__consumer_offsets` partition, when the
+transaction's coordinator is the other broker."""
 
 from __future__ import annotations
 
@@ -18,18 +20,23 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer
+from confluent_kafka import TopicPartition as KafkaPartition
 
+from odradek.metadata.topic_names import GROUP_METADATA_TOPIC_NAME
 from odradek.model.errors import ErrorCode
+from odradek.model.topic_partition import TopicPartition
 from odradek.protocol.api_keys import ApiKey
-from odradek.protocol.messages import add_partitions_to_txn as apt
 from odradek.protocol.messages import (
+    add_offsets_to_txn,
     describe_transactions,
     end_txn,
     fetch,
     find_coordinator,
     init_producer_id,
     produce,
+    txn_offset_commit,
 )
+from odradek.protocol.messages import add_partitions_to_txn as apt
 from odradek.protocol.records import CONTROL_ABORT, BatchHeader, BatchSpec, build_batch, validate_batches
 from odradek.replication.partition import Partition
 from odradek.storage.producer_state import EndTxnMarker
@@ -217,9 +224,10 @@ def test_a_failed_verification_holds_its_sequence_until_the_batch_is_written(clu
 
 
 def test_a_marker_ends_a_verification_left_by_an_earlier_request(cluster: LocalCluster) -> None:
-    """The entry a failed verification left is ended by the producer's marker: a request that asks
-    afterwards takes a new guard, and an answer given under the old one (a zombie's, still on its
-    way) is void."""
+    """The entry a failed verification left is ended by the producer's marker: an answer given under
+    the old guard (a zombie's, still on its way) is void while no transaction is ongoing there; a
+    request that asks afterwards takes a new guard. Once a new transaction has started on the
+    partition, a batch joins it without a guard (Kafka checks none then; sequences decide)."""
     coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
     assert send(cluster, leader, pid, epoch, 0) == ErrorCode.INVALID_TXN_STATE
     [old_guard] = cluster.partition(leader, "t")(lambda p: [e.guard for e in p.verification_states.values()])
@@ -230,11 +238,14 @@ def test_a_marker_ends_a_verification_left_by_an_earlier_request(cluster: LocalC
 
     cluster.partition(leader, "t")(abort_marker)
     assert cluster.partition(leader, "t")(lambda p: dict(p.verification_states)) == {}
-    add_to_transaction(cluster, coordinator, pid, epoch)
-    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.NO_ERROR
     _, [header] = _headers(pid, epoch, 2)
     assert cluster.partition(leader, "t")(lambda p: p.verification_error(header, old_guard)) == (
         ErrorCode.INVALID_TXN_STATE
+    )
+    add_to_transaction(cluster, coordinator, pid, epoch)
+    assert send(cluster, leader, pid, epoch, 0) == ErrorCode.NO_ERROR
+    assert cluster.partition(leader, "t")(lambda p: p.verification_error(header, old_guard)) == (
+        ErrorCode.NO_ERROR
     )
 
 
@@ -262,20 +273,165 @@ def test_a_transactional_producer_with_its_coordinator_on_another_broker(cluster
         else:
             producer.abort_transaction(30)
     assert cluster.partition(leader, "t")(lambda p: dict(p.verification_states)) == {}
+    assert read_committed(cluster, "t", 15) == [f"{n}-{i}" for n in (0, 2, 3) for i in range(5)]
+
+
+# --- TxnOffsetCommit: the group's offsets partition verified with the coordinator on another broker --
+
+
+def group_coordinated_by(cluster: LocalCluster, node: int) -> tuple[str, int]:
+    """A group id whose `__consumer_offsets` partition `node` leads: (group id, partition)."""
+    for n in range(200):
+        group = f"g{n}"
+        found = until_ready(
+            cluster, node, ApiKey.FIND_COORDINATOR, 3, find_coordinator.FindCoordinatorRequest(group)
+        )
+        if found.node_id == node:
+            return group, cluster.brokers[node].broker.groups.service.partition_for(group)
+    raise AssertionError(f"no group coordinated by broker {node}")
+
+
+def offsets_partition_state(cluster: LocalCluster, node: int, index: int) -> tuple[list[int], int]:
+    """(producers with a transaction open on the offsets partition, how many verification entries)"""
+    return cluster.partition(node, GROUP_METADATA_TOPIC_NAME, index)(
+        lambda p: (
+            [pid for _, pid in p.log.producer_state.ongoing_transactions()],
+            len(p.verification_states),
+        )
+    )
+
+
+def test_a_marker_written_while_the_remote_coordinator_answers_voids_txn_offset_commit(
+    cluster: LocalCluster,
+) -> None:
+    """Kafka's scheduleTransactionalWriteOperation: the group coordinator's broker takes the offsets
+    partition's verification guard, asks the transaction coordinator (the other broker), and appends
+    the offsets only if the guard still holds. Here the transaction's ABORT marker reaches the offsets
+    partition while the answer (yes) is on its way: INVALID_TXN_STATE, and no transaction is left open
+    on `__consumer_offsets` (it would hold its last stable offset back for ever)."""
+    coordinator, leader, pid, epoch = transaction_on_another_broker(cluster, init_version=4)
+    group, index = group_coordinated_by(cluster, leader)
+    added = call(
+        cluster,
+        coordinator,
+        ApiKey.ADD_OFFSETS_TO_TXN,
+        3,
+        add_offsets_to_txn.AddOffsetsToTxnRequest("tx", pid, epoch, group),
+    )
+    assert added.error_code == ErrorCode.NO_ERROR
+    broker = cluster.brokers[leader].broker
+    transactions = broker.transactions
+    asked = transactions.verify
+    aborted: list[ErrorCode] = []
+
+    async def answered_after_an_abort(*args: Any, **kwargs: Any) -> Any:
+        answer = await asked(*args, **kwargs)
+        aborted.append(await broker.groups.service.complete_transaction(index, pid, epoch, False, 0))
+        return answer
+
+    transactions.verify = answered_after_an_abort  # type: ignore[method-assign]
+    request = txn_offset_commit.TxnOffsetCommitRequest(
+        "tx",
+        group,
+        pid,
+        epoch,
+        topics=[
+            txn_offset_commit.TxnOffsetCommitRequestTopic(
+                "t", [txn_offset_commit.TxnOffsetCommitRequestPartition(0, 7, -1, "")]
+            )
+        ],
+    )
+    response = call(cluster, leader, ApiKey.TXN_OFFSET_COMMIT, 3, request)
+    assert aborted == [ErrorCode.NO_ERROR]  # the coordinator was asked, and the marker went first
+    assert response.topics[0].partitions[0].error_code == ErrorCode.INVALID_TXN_STATE
+    assert offsets_partition_state(cluster, leader, index) == ([], 0)
+
+
+def test_consume_transform_produce_with_the_group_and_transaction_coordinators_apart(
+    cluster: LocalCluster,
+) -> None:
+    """librdkafka's send_offsets_to_transaction with the group's coordinator on one broker and the
+    transaction's on the other: each transaction's first TxnOffsetCommit is verified remotely (once:
+    the second joins the transaction already started on the offsets partition), an aborted round is
+    redone from the committed offsets, and the output read_committed and the group's committed
+    offsets show every input processed exactly once."""
+    _, leader, _, _ = transaction_on_another_broker(cluster, init_version=4)
+    group, index = group_coordinated_by(cluster, leader)
+    cluster.create_topic("out", [(3 - leader,)])
+    feeder = Producer({"bootstrap.servers": cluster.bootstrap})
+    for i in range(12):
+        feeder.produce("t", str(i).encode(), partition=0)
+    feeder.flush(30)
+    broker = cluster.brokers[leader].broker
+    asked = broker.transactions.verify
+    verified: list[list[Any]] = []
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        verified.append(list(args[3]))
+        return await asked(*args, **kwargs)
+
+    broker.transactions.verify = counted  # type: ignore[method-assign]
     consumer = Consumer(
         {
             "bootstrap.servers": cluster.bootstrap,
-            "group.id": "g",
+            "group.id": group,
+            "enable.auto.commit": False,
             "isolation.level": "read_committed",
             "auto.offset.reset": "earliest",
         }
     )
     consumer.subscribe(["t"])
+    producer = Producer({"bootstrap.servers": cluster.bootstrap, "transactional.id": "tx", "linger.ms": 5})
+    producer.init_transactions(30)
+    for commit in (True, False, True, True):
+        producer.begin_transaction()
+        taken = poll_values(consumer, 4)
+        for value in taken:
+            producer.produce("out", f"out-{value}".encode(), partition=0)
+        producer.send_offsets_to_transaction(
+            consumer.position(consumer.assignment()), consumer.consumer_group_metadata(), 30
+        )
+        producer.send_offsets_to_transaction(  # again: joins the transaction started there
+            consumer.position(consumer.assignment()), consumer.consumer_group_metadata(), 30
+        )
+        if commit:
+            producer.commit_transaction(30)
+        else:
+            producer.abort_transaction(30)
+            for tp in consumer.committed(consumer.assignment(), 30):
+                consumer.seek(KafkaPartition(tp.topic, tp.partition, max(tp.offset, 0)))
+    [committed] = consumer.committed([KafkaPartition("t", 0)], 30)
+    consumer.close()
+    assert committed.offset == 12
+    offsets_partition = TopicPartition(GROUP_METADATA_TOPIC_NAME, index)
+    assert [tps for tps in verified if offsets_partition in tps] == [[offsets_partition]] * 4
+    assert offsets_partition_state(cluster, leader, index) == ([], 0)
+    assert read_committed(cluster, "out", 12) == [f"out-{i}" for i in range(12)]
+
+
+def read_committed(cluster: LocalCluster, topic: str, count: int) -> list[str]:
+    """The first `count` values of `topic` a read_committed consumer sees."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": cluster.bootstrap,
+            "group.id": "reader",
+            "isolation.level": "read_committed",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([topic])
+    try:
+        return poll_values(consumer, count)
+    finally:
+        consumer.close()
+
+
+def poll_values(consumer: Consumer, count: int) -> list[str]:
     seen: list[str] = []
     deadline = time.monotonic() + 30
-    while len(seen) < 15 and time.monotonic() < deadline:
+    while len(seen) < count and time.monotonic() < deadline:
         message = consumer.poll(0.5)
         if message is not None and message.error() is None:
             seen.append(message.value().decode())
-    consumer.close()
-    assert seen == [f"{n}-{i}" for n in (0, 2, 3) for i in range(5)]
+    assert len(seen) == count, seen
+    return seen

@@ -25,6 +25,7 @@ from odradek.protocol.messages import heartbeat as hb
 from odradek.protocol.messages import list_groups as lg
 from odradek.protocol.messages import offset_commit as oc
 from odradek.protocol.messages import offset_fetch as of
+from odradek.protocol.messages import txn_offset_commit as toc
 from odradek.testing.clock import FakeClock
 from odradek.testing.coordinator_log import MemoryCoordinatorLog
 from odradek.testing.group_coordinator import join_request, sync_request
@@ -507,5 +508,45 @@ def test_a_partition_that_refuses_writes_changes_nothing_and_keeps_its_timers() 
         assert await svc.runtime.fire_due_timers() is True
         beat = await svc.heartbeat(V5, hb.HeartbeatRequest(group_id="g", member_id=first.member_id))
         assert beat.error_code == ErrorCode.UNKNOWN_MEMBER_ID  # its timer expired it
+
+    run(scenario)
+
+
+def txn_commit_request(offset: int) -> toc.TxnOffsetCommitRequest:
+    return toc.TxnOffsetCommitRequest(
+        transactional_id="tx",
+        group_id="g",
+        producer_id=7,
+        producer_epoch=0,
+        generation_id=-1,
+        topics=[
+            toc.TxnOffsetCommitRequestTopic("t", [toc.TxnOffsetCommitRequestPartition(0, offset, -1, "")])
+        ],
+    )
+
+
+def test_a_transactional_write_whose_verification_no_longer_holds_writes_nothing() -> None:
+    """Kafka's scheduleTransactionalWriteOperation: the verification taken before the transaction
+    coordinator was asked is checked when the offsets are appended; voided meanwhile (the
+    transaction's marker reached the partition), the answer is its error for every partition, with
+    nothing run or appended and the partition still served (the group shard cannot undo a write)."""
+
+    async def scenario() -> None:
+        log, clock = FakeLog(), FakeClock()
+        svc = await service(log, clock)
+        checks: list[ErrorCode] = []
+
+        def voided() -> ErrorCode:
+            checks.append(ErrorCode.INVALID_TXN_STATE)
+            return ErrorCode.INVALID_TXN_STATE
+
+        refused = await svc.txn_offset_commit(V9, txn_commit_request(5), voided)
+        assert [p.error_code for t in refused.topics for p in t.partitions] == [ErrorCode.INVALID_TXN_STATE]
+        assert checks == [ErrorCode.INVALID_TXN_STATE]
+        assert log.log_end(0) == 0 and svc.is_active(0)
+        assert 7 not in svc.runtime.shard(0).state.offsets.pending  # no offsets pending for it
+        accepted = await svc.txn_offset_commit(V9, txn_commit_request(6), lambda: ErrorCode.NO_ERROR)
+        assert [p.error_code for t in accepted.topics for p in t.partitions] == [ErrorCode.NO_ERROR]
+        assert log.log_end(0) == 1
 
     run(scenario)

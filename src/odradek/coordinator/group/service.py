@@ -172,10 +172,17 @@ class GroupCoordinatorService:
         return _once_committed(waiting, response, lambda code: offset_commit_failed(r, code))
 
     async def txn_offset_commit(
-        self, ctx: RequestContext, r: toc.TxnOffsetCommitRequest
+        self,
+        ctx: RequestContext,
+        r: toc.TxnOffsetCommitRequest,
+        verified: Callable[[], ErrorCode] | None = None,
     ) -> toc.TxnOffsetCommitResponse:
+        """`verified`: the KIP-890 check the broker took before asking the transaction coordinator,
+        which must still hold when the offsets are appended (else its error for every partition)."""
         return await _or_error(
-            self.runtime.write(self.partition_for(r.group_id), lambda s, t: s.txn_offset_commit(ctx, r, t)),
+            self.runtime.write(
+                self.partition_for(r.group_id), lambda s, t: s.txn_offset_commit(ctx, r, t), verified
+            ),
             lambda code: txn_offset_commit_failed(r, code),
         )
 
