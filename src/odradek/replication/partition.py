@@ -171,8 +171,9 @@ class Partition:
         was_leader = self.is_leader
         replicas.update(state, now_ms)
         # KIP-966 (ADR 0002): a replicated partition commits only with min.insync.replicas copies;
-        # a single replica keeps the single-node rule (its ISR can never grow)
-        replicas.strict_min_isr = len(state.replicas) > 1
+        # a single replica keeps the single-node rule (its ISR can never grow), and so does every
+        # partition while the cluster's eligible.leader.replicas.version is 0
+        replicas.strict_min_isr = len(state.replicas) > 1 and state.eligible_leader_replicas
         self.is_leader = replicas.is_leader and not self.deleted
         self._update_alone()
         if was_leader or self.is_leader or before.leader_epoch != state.leader_epoch:
