@@ -14,7 +14,8 @@ Prints the best of several rounds in microseconds per commit, wall clock and pro
 steadier figure on a shared machine); `--profile` also prints the top
 functions of a cProfile run (cProfile's own overhead inflates every figure in it). `--bytecodes`
 counts the Python bytecode instructions and calls one commit executes (`sys.settrace`): a figure
-that does not move with the machine's load, for comparing two versions of the code.
+that does not move with the machine's load, for comparing two versions of the code; and how many of
+them run before the answer is written (the client waits for those; the rest runs while it reads).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from odradek.protocol import primitives as p
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import find_coordinator as fc
 from odradek.protocol.messages import offset_commit as oc
+from odradek.testing.fake_transport import FakeTransport
 from odradek.testing.group_coordinator import join_request, sync_request
 from odradek.testing.in_process import InMemoryConnection, InProcessBroker
 from odradek.testing.raw_client import encode_request
@@ -88,9 +90,10 @@ async def commit_all(conn: InMemoryConnection, frames: list[bytes]) -> tuple[flo
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def count_bytecodes(conn: InMemoryConnection, frames: list[bytes]) -> tuple[float, float]:
-    """(bytecodes, Python calls) per commit, averaged over `frames` (each answered at once)."""
-    counter = BytecodeCount()
+def count_bytecodes(conn: InMemoryConnection, frames: list[bytes]) -> tuple[float, float, float]:
+    """(bytecodes, Python calls, bytecodes before the answer's write) per commit, averaged over
+    `frames` (each answered at once)."""
+    counter = BytecodeCount(mark=FakeTransport.writelines.__code__)
     protocol, written = conn.protocol, conn.transport.written
     for frame in frames:
         answered = len(written)
@@ -99,7 +102,7 @@ def count_bytecodes(conn: InMemoryConnection, frames: list[bytes]) -> tuple[floa
         counter.run(protocol.buffer_updated, len(frame))
         if len(written) == answered:
             raise RuntimeError("a commit was not answered inside buffer_updated")
-    return counter.per(len(frames))
+    return (*counter.per(len(frames)), counter.before_mark / len(frames))
 
 
 def main() -> None:
@@ -122,8 +125,11 @@ def main() -> None:
             if args.bytecodes:
                 half = max(1, len(frames) // 2)
                 broker.run(commit_all(conn, frames[:half]))  # warm: caches, the segment's indexes
-                ops, calls = count_bytecodes(conn, frames[half:][:20] or frames[:1])
-                print(f"OffsetCommit v{args.version}: {ops:.0f} bytecodes, {calls:.0f} calls per commit")
+                ops, calls, before = count_bytecodes(conn, frames[half:][:20] or frames[:1])
+                print(
+                    f"OffsetCommit v{args.version}: {ops:.0f} bytecodes, {calls:.0f} calls per commit, "
+                    f"{before:.0f} bytecodes before the answer's write"
+                )
                 return
             rounds = [broker.run(commit_all(conn, frames)) for _ in range(args.rounds)]
             wall, cpu = min(r[0] for r in rounds), min(r[1] for r in rounds)

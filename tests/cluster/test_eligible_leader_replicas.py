@@ -11,6 +11,7 @@ ELR on the way.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -33,16 +34,31 @@ TOPIC = "elr-last-replica-standing"
 LOSE_TAIL_ENV = "ODRADEK_FAULT_LOSE_UNFLUSHED_TAIL"
 
 
-@pytest.fixture
-def cluster(tmp_path_factory: pytest.TempPathFactory, zookeeper: ZooKeeperServer) -> Iterator[ZkCluster]:
+def three_brokers(
+    tmp_path_factory: pytest.TempPathFactory, zookeeper: ZooKeeperServer, chroot: str
+) -> Iterator[ZkCluster]:
     c = ZkCluster(
-        tmp_path_factory.mktemp("elr"), f"{zookeeper.connect}/elr", {"auto.leader.rebalance.enable": "false"}
+        tmp_path_factory.mktemp("elr"),
+        f"{zookeeper.connect}/{chroot}",
+        {"auto.leader.rebalance.enable": "false"},
     )
     try:
         c.start_all((1, 2, 3))
         yield c
     finally:
         c.kill_all()
+
+
+@pytest.fixture
+def cluster(tmp_path_factory: pytest.TempPathFactory, zookeeper: ZooKeeperServer) -> Iterator[ZkCluster]:
+    yield from three_brokers(tmp_path_factory, zookeeper, "elr")
+
+
+@pytest.fixture
+def feature_cluster(
+    tmp_path_factory: pytest.TempPathFactory, zookeeper: ZooKeeperServer
+) -> Iterator[ZkCluster]:
+    yield from three_brokers(tmp_path_factory, zookeeper, "elr-feature")
 
 
 def partition_state(cluster: ZkCluster) -> tuple[int, list[int], list[int], list[int]]:
@@ -150,3 +166,56 @@ def test_an_uncleanly_stopped_last_leader_waits_for_the_eligible_replica(
     assert [v for v in values if v.startswith("c")] == committed  # nothing acknowledged is lost
     assert len(values) == len(set(values))
     assert os.environ.get(LOSE_TAIL_ENV) is None
+
+
+# kafka-python 3.0 reads its bundled JSON schemas with importlib.resources' deprecated functions, and
+# leaves a socket of its own (to a broker that stopped) for the garbage collector to close, collected
+# at the end of the test (as in tests/compat/test_security_clients.py); neither is the broker's
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings(
+    r"ignore:Exception ignored in. <socket\.socket:pytest.PytestUnraisableExceptionWarning"
+)
+def test_turning_eligible_leader_replicas_off_and_on_with_kafka_python(feature_cluster: ZkCluster) -> None:
+    """`eligible.leader.replicas.version` through kafka-python's describe_features / update_features
+    (what `kafka-features.sh` sends): at 1 (the default) a follower that leaves an ISR below
+    min.insync.replicas goes to the ELR and the leader alone does not commit; the downgrade to 0
+    clears the ELR and the leader alone commits (the rule before KIP-966); back at 1, KIP-966's rules
+    hold again."""
+    from kafka.admin import KafkaAdminClient, UpdateFeatureType
+    from kafka.errors import InvalidUpdateVersionError
+
+    ELR = "eligible.leader.replicas.version"
+    cluster = feature_cluster
+    admin = AdminClient({"bootstrap.servers": cluster.bootstrap()})
+    topic = NewTopic(TOPIC, 1, replica_assignment=[[1, 2, 3]], config={"min.insync.replicas": "2"})
+    admin.create_topics([topic])[TOPIC].result(timeout=30)
+    wait_state(cluster, (1, [1, 2, 3], [], []))
+    assert len(produce(cluster, [f"c{i}" for i in range(20)], acks="all")) == 20
+    with KafkaAdminClient(bootstrap_servers=cluster.bootstrap()) as kp:
+        described = kp.describe_features()[ELR]  # Kafka 4.1's default for a new cluster: 1
+    assert (described["supported"], described["finalized"]) == ((0, 1), (1, 1))
+
+    cluster.kill(3)
+    wait_state(cluster, (1, [1, 2], [], []))
+    cluster.brokers[2].stop()
+    wait_state(cluster, (1, [1], [2], []))  # KIP-966: broker 2 is an eligible leader replica
+    assert produce(cluster, [f"u{i}" for i in range(10)], acks="1")
+    time.sleep(1)
+    assert len(read_values(cluster.bootstrap(), TOPIC, timeout=5)) == 20  # the strict min-ISR rule
+
+    # a client made now knows only the live broker (one made before keeps sockets to the dead ones)
+    with KafkaAdminClient(bootstrap_servers=cluster.bootstrap()) as kp:
+        with pytest.raises(InvalidUpdateVersionError, match="Can't downgrade the version of this feature"):
+            kp.update_features({ELR: 0})  # an upgrade may not lower it
+        assert kp.update_features({ELR: (UpdateFeatureType.SAFE_DOWNGRADE, 0)}) == {ELR: "OK"}
+        wait_state(cluster, (1, [1], [], []))  # the ELR is cleared
+        values = read_values(cluster.bootstrap(), TOPIC, count=30)
+        assert len(values) == 30  # the leader alone in the ISR commits again
+        assert "finalized" not in kp.describe_features()[ELR]  # level 0: left out, as Kafka does
+        assert kp.update_features({ELR: 1}) == {ELR: "OK"}
+    gc.collect()
+
+    cluster.start(2)
+    wait_state(cluster, (1, [1, 2], [], []), timeout=45)
+    cluster.brokers[2].stop()
+    wait_state(cluster, (1, [1], [2], []))  # KIP-966 again

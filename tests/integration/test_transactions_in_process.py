@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from odradek.model.errors import ErrorCode as E
+from odradek.model.ids import BrokerId, Epoch
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import (
     add_partitions_to_txn as apt,
@@ -27,6 +28,7 @@ from odradek.protocol.messages import (
     write_txn_markers,
 )
 from odradek.protocol.records import CONTROL_COMMIT, BatchSpec, build_batch, build_control_batch
+from odradek.replication.replica_set import LeaderAndIsr
 from odradek.testing.in_process import InMemoryConnection, InProcessBroker
 
 TS = 1_700_000_000_000
@@ -357,6 +359,32 @@ def test_produce_v12_adds_the_partition_to_the_transaction(conn: InMemoryConnect
         ApiKey.LIST_TRANSACTIONS, 1, list_transactions.ListTransactionsRequest(state_filters=["Ongoing"])
     )
     assert [(s.transactional_id, s.producer_id) for s in listed.transaction_states] == [("tv2", pid)]
+
+
+def test_produce_v12_refuses_a_batch_whose_partition_lost_its_leadership_while_it_was_added(
+    broker: InProcessBroker, conn: InMemoryConnection
+) -> None:
+    """The partition is added to the transaction (an await on the coordinator's log) before the batch
+    is appended: a leadership lost meanwhile answers NOT_LEADER_OR_FOLLOWER and writes nothing (as
+    Kafka's appendRecordsToLeader), rather than appending to what is now a follower's log."""
+    pid, epoch = init(conn, "moved")
+    partition = broker.broker.partitions.get("t", 0)
+    assert partition is not None
+    service = broker.broker.ports.transactions.service
+    add = service.add_partitions
+    me, other = partition.replicas.local, BrokerId(partition.replicas.local + 1)
+
+    async def add_while_the_leadership_moves(*args: Any) -> E:
+        error = await add(*args)
+        state = LeaderAndIsr(other, Epoch(partition.leader_epoch + 1), (me, other), (me, other))
+        partition.become(state, now_ms=0)  # (what a new image does: another broker leads now)
+        return error
+
+    service.add_partitions = add_while_the_leadership_moves  # type: ignore[method-assign]
+    before = log_end(broker)
+    answer = send(conn, batch(pid, epoch, 0, txn=True), txn_id="moved", version=12)
+    assert answer.error_code == E.NOT_LEADER_OR_FOLLOWER
+    assert log_end(broker) == before
 
 
 def test_batched_add_partitions_verify_only(conn: InMemoryConnection) -> None:

@@ -11,7 +11,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_metadata_properties import _apply, operations
-from test_zk_layout_properties import _extra, extras
+from test_zk_layout_properties import EXTRA_KINDS, _extra, extras
 
 from odradek.metadata.delta import replay
 from odradek.metadata.image import ClusterImage
@@ -20,7 +20,6 @@ from odradek.metadata.zk_image import image_after, znodes_after
 from odradek.metadata.zk_layout import Znode, diff, image_of, znodes_of
 from odradek.model.ids import BrokerId
 
-EXTRA_KINDS = ("controller", "broker-config", "producer-ids", "leave", "join")
 partition_changes = st.tuples(st.just("isr"), st.integers(0, 2**32))
 reads = st.tuples(st.just("miss"), st.integers(0, 2**32), st.integers(1, 3))
 """The reader misses (has not read yet) a few znodes, or reads garbage in one."""

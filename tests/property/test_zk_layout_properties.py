@@ -16,6 +16,7 @@ from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import (
     ConfigRecord,
     ControllerRecord,
+    FeatureLevelRecord,
     MetadataRecord,
     ProducerIdsRecord,
     RegisterBrokerRecord,
@@ -31,7 +32,13 @@ extras = st.one_of(
     st.tuples(st.just("producer-ids"), st.integers(1, 1000)),
     st.tuples(st.just("leave"), st.integers(1, 3)),
     st.tuples(st.just("join"), st.integers(1, 4), st.sampled_from(["a", "b", None])),
+    st.tuples(
+        st.just("feature"), st.sampled_from(["eligible.leader.replicas.version", "x"]), st.integers(0, 1)
+    ),
 )
+
+
+EXTRA_KINDS = ("controller", "broker-config", "producer-ids", "leave", "join", "feature")
 
 
 def _extra(image: ClusterImage, op: tuple[object, ...]) -> ClusterImage:
@@ -44,6 +51,8 @@ def _extra(image: ClusterImage, op: tuple[object, ...]) -> ClusterImage:
         records = [ConfigRecord(ConfigResourceType.BROKER, str(op[1]), "log.retention.ms", value)]
     elif kind == "producer-ids":
         records = [ProducerIdsRecord(BrokerId(1), image.next_producer_id + int(str(op[1])))]
+    elif kind == "feature":
+        records = [FeatureLevelRecord(str(op[1]), int(str(op[2])))]
     elif kind == "leave":
         broker = BrokerId(int(str(op[1])))
         records = [UnregisterBrokerRecord(broker)] if broker in image.brokers else []
@@ -63,11 +72,7 @@ def test_znodes_round_trip_and_changes_are_minimal(ops: list[tuple[object, ...]]
     image = replay(ClusterImage.EMPTY, [RegisterBrokerRecord(BrokerId(b), "h", 9092) for b in (1, 2, 3)])
     for op in ops:
         before = image
-        image = (
-            _extra(image, op)
-            if op[0] in ("controller", "broker-config", "producer-ids", "leave", "join")
-            else _apply(image, op, rng)
-        )
+        image = _extra(image, op) if op[0] in EXTRA_KINDS else _apply(image, op, rng)
         nodes = znodes_of(image)
         assert image_of({path: node.data for path, node in nodes.items()}) == image
         change = diff(znodes_of(before), nodes)

@@ -36,6 +36,7 @@ from typing import Any
 
 from odradek.metadata.config_resolution import resolve_topic_config
 from odradek.metadata.controller.partition_change import alter_partition_error, partition_change
+from odradek.metadata.features import elr_enabled
 from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import PartitionChangeRecord
 from odradek.metadata.static_config import StaticBrokerConfig
@@ -100,6 +101,7 @@ def isr_change_record(
         acceptable=image.is_live,
         target_isr=change.isr,
         target_leader_recovery_state=change.leader_recovery_state,
+        elr_enabled=elr_enabled(image),
     )
 
 

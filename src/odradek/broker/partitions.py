@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from odradek.metadata.features import elr_enabled
 from odradek.metadata.image import ClusterImage, PartitionRegistration
 from odradek.metadata.records import MetadataRecord, PartitionRecord
 from odradek.model.topic_partition import TopicPartition
@@ -19,7 +20,9 @@ from odradek.replication.manager import PartitionManager
 from odradek.replication.replica_set import LeaderAndIsr
 
 
-def leader_and_isr(registration: PartitionRegistration) -> LeaderAndIsr:
+def leader_and_isr(
+    registration: PartitionRegistration, eligible_leader_replicas: bool = True
+) -> LeaderAndIsr:
     return LeaderAndIsr(
         registration.leader,
         registration.leader_epoch,
@@ -28,6 +31,7 @@ def leader_and_isr(registration: PartitionRegistration) -> LeaderAndIsr:
         registration.elr,
         registration.partition_epoch,
         registration.leader_recovery_state,
+        eligible_leader_replicas,
     )
 
 
@@ -42,7 +46,10 @@ def reconcile(
     image at start) every topic is, and logs on disk that nothing hosts are deleted.
     """
     doomed: list[Path] = []
+    elr = elr_enabled(image)
     before_topics = before.topics_by_name if before is not None else None
+    if before is not None and elr_enabled(before) != elr:
+        before_topics = None  # eligible.leader.replicas.version changed: every partition's rule did
     for name in list(manager.by_name):
         topic = image.topic(name)
         if before_topics is not None and topic is not None and before_topics.get(name) is topic:
@@ -55,10 +62,11 @@ def reconcile(
             continue
         for index, registration in topic.partitions.items():
             if node in registration.replicas:
-                manager.host(TopicPartition(topic.name, index), topic.topic_id, leader_and_isr(registration))
+                state = leader_and_isr(registration, elr)
+                manager.host(TopicPartition(topic.name, index), topic.topic_id, state)
             elif manager.get(topic.name, index) is not None:  # reassigned away from this broker
                 tp = TopicPartition(topic.name, index)
-                doomed += manager.drop_partition(tp, leader_and_isr(registration))
+                doomed += manager.drop_partition(tp, leader_and_isr(registration, elr))
     if before is None:
         doomed += manager.stray_logs()
     return doomed

@@ -26,6 +26,7 @@ from odradek.metadata.records import (
     ClusterIdRecord,
     ConfigRecord,
     ControllerRecord,
+    FeatureLevelRecord,
     MetadataRecord,
     PartitionChangeRecord,
     PartitionRecord,
@@ -56,6 +57,7 @@ class MetadataDelta:
         self._staged_partitions: dict[uuid.UUID, dict[int, PartitionRegistration]] = {}
         self._configs: dict[ConfigResourceType, dict[str, dict[str, str]]] = {}
         self._security_records: list[SecurityRecord] = []
+        self._features: dict[str, int] | None = None
         self.created_topic_ids: set[uuid.UUID] = set()
         self.removed_topics: dict[uuid.UUID, str] = {}
         self.changed_topic_ids: set[uuid.UUID] = set()
@@ -199,6 +201,11 @@ class MetadataDelta:
             )
         self._next_producer_id = record.next_producer_id
 
+    def _feature_level(self, record: FeatureLevelRecord) -> None:
+        if self._features is None:
+            self._features = dict(self._image.finalized_features)
+        self._features[record.name] = record.feature_level
+
     def _security_record(self, record: SecurityRecord) -> None:
         self._security_records.append(record)
 
@@ -275,6 +282,9 @@ class MetadataDelta:
             broker_configs=self._frozen_configs(ConfigResourceType.BROKER, image.broker_configs),
             next_producer_id=self._next_producer_id,
             security=security,
+            finalized_features=image.finalized_features
+            if self._features is None
+            else frozen_map(self._features),
         )
 
     def _frozen_configs(
@@ -303,5 +313,6 @@ _HANDLERS: dict[type[Any], Callable[[MetadataDelta, Any], None]] = {
     RemoveTopicRecord: MetadataDelta._remove_topic,
     ConfigRecord: MetadataDelta._config_record,
     ProducerIdsRecord: MetadataDelta._producer_ids,
+    FeatureLevelRecord: MetadataDelta._feature_level,
     **dict.fromkeys(SECURITY_RECORD_TYPES, MetadataDelta._security_record),
 }

@@ -27,6 +27,7 @@ from odradek.metadata.records import (
     ClusterIdRecord,
     ConfigRecord,
     ControllerRecord,
+    FeatureLevelRecord,
     MetadataRecord,
     PartitionRecord,
     ProducerIdsRecord,
@@ -149,6 +150,9 @@ class ClusterImage:
     next_producer_id: int = 0
     security: SecurityImage = EMPTY_SECURITY
     """ACLs, SCRAM credentials and client quotas."""
+    finalized_features: Mapping[str, int] = field(default_factory=frozen_map)
+    """Feature levels set by UpdateFeatures (KIP-584); a feature not here has its default
+    (`metadata.features`)."""
 
     EMPTY: ClassVar[ClusterImage]
 
@@ -215,6 +219,7 @@ class ClusterImage:
         if self.next_producer_id:
             records.append(ProducerIdsRecord(NO_LEADER, self.next_producer_id))
         records.extend(self.security.to_records())
+        records += [FeatureLevelRecord(n, level) for n, level in sorted(self.finalized_features.items())]
         return records
 
 

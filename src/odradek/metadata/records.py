@@ -155,6 +155,14 @@ class ProducerIdsRecord:
     next_producer_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class FeatureLevelRecord:
+    """Finalizes feature `name` at `feature_level` (KIP-584; 0 turns the feature off)."""
+
+    name: str
+    feature_level: int
+
+
 MetadataRecord = (
     ClusterIdRecord
     | ControllerRecord
@@ -167,6 +175,7 @@ MetadataRecord = (
     | RemoveTopicRecord
     | ConfigRecord
     | ProducerIdsRecord
+    | FeatureLevelRecord
     | AccessControlEntryRecord
     | RemoveAccessControlEntryRecord
     | UserScramCredentialRecord
@@ -188,6 +197,7 @@ RECORD_TYPES: dict[str, type[Any]] = {
         RemoveTopicRecord,
         ConfigRecord,
         ProducerIdsRecord,
+        FeatureLevelRecord,
         *SECURITY_RECORD_TYPES,
     )
 }

@@ -7,7 +7,7 @@ A ZooKeeper store reads only the znodes a change names (`/odradek/changes`); reb
 image from every znode after each change (`zk_layout.image_of`) would still cost CPU in proportion to
 the cluster (about 8 ms at 370 znodes, every broker, every change). Here each changed path names a
 part of the image (a topic, a broker registration, a config resource, the controller, the cluster
-id, the producer id block, the security records); those parts are rebuilt with `image_of` from
+id, the producer id block, the security records, the features); those parts are rebuilt with `image_of` from
 their own znodes alone, and put in place of the old parts. Everything else is the old image's
 objects, shared. The result is equal to `image_of(znodes)`
 (`tests/property/test_zk_layout_properties.py` compares them over random changes); when it could
@@ -37,6 +37,7 @@ from odradek.metadata.zk_layout import (
     CONTROLLER,
     CONTROLLER_EPOCH,
     DEFAULT_BROKER_RESOURCE,
+    FEATURE,
     PARENTS,
     PRODUCER_IDS,
     SECURITY,
@@ -59,7 +60,7 @@ from odradek.model.ids import BrokerId
 K = TypeVar("K")
 V = TypeVar("V")
 
-_SINGLETONS = (CLUSTER_ID, CONTROLLER, CONTROLLER_EPOCH, PRODUCER_IDS, SECURITY)
+_SINGLETONS = (CLUSTER_ID, CONTROLLER, CONTROLLER_EPOCH, PRODUCER_IDS, SECURITY, FEATURE)
 _IGNORED = frozenset((*PARENTS, CHANGES, "/cluster", "/odradek"))
 
 
@@ -137,6 +138,8 @@ def image_after(
         changes["next_producer_id"] = part.next_producer_id
     if SECURITY in parts.singletons:
         changes["security"] = part.security
+    if FEATURE in parts.singletons:
+        changes["finalized_features"] = part.finalized_features
     if parts.brokers:
         keys = [BrokerId(int(c)) for c in parts.brokers if c.lstrip("-").isdigit()]
         if len(keys) != len(parts.brokers):

@@ -16,6 +16,7 @@ knows `zookeeper-shell` finds their way), with JSON of the same shape plus the f
 /config/topics/<topic>                           {"version":1,"config":{...}}
 /config/brokers/<id>|<default>                   {"version":1,"config":{...}}
 /latest_producer_id_block                        {"version":1,"broker":-1,"block_start","block_end"}
+/feature                                         {"version":1,"status":1,"features":{name:{levels}}}
 /odradek/security                                {"version":1,"records":[...]}  (ACLs, SCRAM, quotas)
 /odradek/changes                                 {"version":1,"paths":[...]}  (set by every change)
 /odradek/change_log/change_<N>  (sequential)     the same list, one per change (`zk_change_log`)
@@ -46,6 +47,7 @@ from odradek.metadata.records import (
     ClusterIdRecord,
     ConfigRecord,
     ControllerRecord,
+    FeatureLevelRecord,
     MetadataRecord,
     PartitionRecord,
     ProducerIdsRecord,
@@ -65,6 +67,7 @@ TOPICS = "/brokers/topics"
 TOPIC_CONFIGS = "/config/topics"
 BROKER_CONFIGS = "/config/brokers"
 PRODUCER_IDS = "/latest_producer_id_block"
+FEATURE = "/feature"
 SECURITY = "/odradek/security"
 CHANGES = "/odradek/changes"
 CHANGE_LOG = "/odradek/change_log"
@@ -124,7 +127,9 @@ def znodes_of(image: ClusterImage) -> dict[str, Znode]:
 
 
 def singleton_znodes(image: ClusterImage) -> dict[str, Znode]:
-    """The cluster id, the controller and its epoch, the producer id block, the security records."""
+    """The cluster id, the controller and its epoch, the producer id block, the security records,
+    the finalized features (Kafka's `/feature` znode of KIP-584, with a feature's level as both
+    its min and max level)."""
     nodes: dict[str, Znode] = {}
     if image.cluster_id is not None:
         nodes[CLUSTER_ID] = Znode(_json({"version": "1", "id": image.cluster_id}))
@@ -139,6 +144,12 @@ def singleton_znodes(image: ClusterImage) -> dict[str, Znode]:
     security = image.security.to_records()
     if security:
         nodes[SECURITY] = Znode(_json({"version": 1, "records": [record_to_json(r) for r in security]}))
+    if image.finalized_features:
+        features = {
+            name: {"min_version_level": level, "max_version_level": level}
+            for name, level in image.finalized_features.items()
+        }
+        nodes[FEATURE] = Znode(_json({"version": 1, "status": 1, "features": features}))
     return nodes
 
 
@@ -283,6 +294,9 @@ def image_of(znodes: Mapping[str, bytes]) -> ClusterImage:
         records.append(ProducerIdsRecord(NO_LEADER, int(block["block_end"]) + 1))
     if SECURITY in znodes:
         records.extend(record_from_json(r) for r in _load(znodes[SECURITY])["records"])
+    if FEATURE in znodes:
+        for name, levels in sorted(_load(znodes[FEATURE])["features"].items()):
+            records.append(FeatureLevelRecord(str(name), int(levels["max_version_level"])))
     return replay(ClusterImage.EMPTY, records)
 
 

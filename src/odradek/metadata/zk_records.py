@@ -16,6 +16,7 @@ from odradek.metadata.records import (
     ClusterIdRecord,
     ConfigRecord,
     ControllerRecord,
+    FeatureLevelRecord,
     MetadataRecord,
     ProducerIdsRecord,
     RegisterBrokerRecord,
@@ -59,6 +60,9 @@ def records_between(before: ClusterImage, after: ClusterImage) -> tuple[Metadata
                 out.append(p.to_record(topic_id, index))
     if after.next_producer_id != before.next_producer_id:
         out.append(ProducerIdsRecord(BrokerId(-1), after.next_producer_id))
+    for name, level in sorted(after.finalized_features.items()):
+        if before.finalized_features.get(name) != level:
+            out.append(FeatureLevelRecord(name, level))
     return tuple(out)
 
 

@@ -512,6 +512,7 @@ class ZooKeeperMetadataStore:
             "/brokers",
             "/config",
             "/latest_producer_id_block",
+            "/feature",
             "/odradek",
         ]
         while level:

@@ -171,8 +171,9 @@ class Partition:
         was_leader = self.is_leader
         replicas.update(state, now_ms)
         # KIP-966 (ADR 0002): a replicated partition commits only with min.insync.replicas copies;
-        # a single replica keeps the single-node rule (its ISR can never grow)
-        replicas.strict_min_isr = len(state.replicas) > 1
+        # a single replica keeps the single-node rule (its ISR can never grow), and so does every
+        # partition while the cluster's eligible.leader.replicas.version is 0
+        replicas.strict_min_isr = len(state.replicas) > 1 and state.eligible_leader_replicas
         self.is_leader = replicas.is_leader and not self.deleted
         self._update_alone()
         if was_leader or self.is_leader or before.leader_epoch != state.leader_epoch:
@@ -254,8 +255,7 @@ class Partition:
     def transaction_ongoing(self, producer_id: int, producer_epoch: int) -> bool:
         """Has the producer's transaction, at this epoch, started here? Then its next batches need no
         verification (Kafka's SENTINEL guard)."""
-        state = self.log.producer_state.last_entry(producer_id)
-        return state is not None and state.has_ongoing_txn and state.producer_epoch == producer_epoch
+        return self.log.producer_state.has_ongoing_transaction_at(producer_id, producer_epoch)
 
     def coordinator_verification_error(
         self, producer_id: int, producer_epoch: int, guard: VerificationGuard | None
@@ -284,8 +284,9 @@ class Partition:
         return len(expired)
 
     def _transactions_started(self, headers: list[BatchHeader]) -> None:
-        """Transactional batches were appended: their producers' transactions are ongoing here, so
-        their verification entries are done with."""
+        """Transactional batches were appended (as leader or follower; a marker too): their
+        producers' transactions started or ended here, so their verification entries are done with
+        (Kafka's UnifiedLog.updateProducers)."""
         states = self.verification_states
         for header in headers:
             if header.is_transactional:
@@ -415,8 +416,14 @@ class Partition:
 
     # --- follower side -------------------------------------------------------------------------
     def append_as_follower(self, buf: bytearray | memoryview, headers: list[BatchHeader], now_ms: int) -> int:
-        """Append the leader's batches as they are (offsets, epochs); returns the log end offset."""
-        return self.log.append_as_follower(buf, headers, now_ms)
+        """Append the leader's batches as they are (offsets, epochs); returns the log end offset.
+        A producer's transactional batch (data or marker) ends its verification entry here too, as
+        in Kafka: the entry of a verification cut short by a leadership move must not outlive the
+        transaction the next leader wrote."""
+        end = self.log.append_as_follower(buf, headers, now_ms)
+        if self.verification_states:
+            self._transactions_started(headers)
+        return end
 
     def update_follower_high_watermark(self, leader_high_watermark: int) -> None:
         """The leader's high watermark, as far as this follower's log reaches."""

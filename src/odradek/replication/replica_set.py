@@ -53,6 +53,10 @@ class LeaderAndIsr:
     partition_epoch: int = 0
     leader_recovery_state: LeaderRecoveryState = LeaderRecoveryState.RECOVERED
     """KIP-704: RECOVERING after an unclean election, until the leader's RECOVERED is stored."""
+    eligible_leader_replicas: bool = True
+    """The cluster's `eligible.leader.replicas.version` is 1: a replicated partition commits by
+    KIP-966's strict min-ISR rule (`ReplicaSet.strict_min_isr`, ADR 0002); False: by the ISR
+    alone, as before KIP-966."""
 
     @classmethod
     def single(cls, broker: BrokerId, leader_epoch: Epoch = FIRST_EPOCH) -> LeaderAndIsr:

@@ -21,6 +21,7 @@ from odradek.metadata.image import ClusterImage, PartitionRegistration
 from odradek.metadata.records import (
     NO_LEADER,
     ConfigRecord,
+    FeatureLevelRecord,
     MetadataRecord,
     PartitionRecord,
     RegisterBrokerRecord,
@@ -232,3 +233,62 @@ def test_setting_min_isr_clears_the_elr_as_kafka_does() -> None:
         validate_only=False,
     )
     assert brief(replay(other, result.records)) == brief(image)  # another topic's: untouched
+
+
+# -- eligible.leader.replicas.version (KIP-584 feature flag of KIP-966) ----------------------------
+
+
+def with_elr_level(image: ClusterImage, level: int, upgrade_type: int = 2) -> ClusterImage:
+    """The image after UpdateFeatures finalizes eligible.leader.replicas.version at `level`."""
+    from odradek.metadata.controller.features import FeatureUpdate, update_features
+
+    result = update_features(image, STATIC, [FeatureUpdate(ELR_VERSION, level, upgrade_type)])
+    assert result.response.code is ErrorCode.NO_ERROR, result.response
+    return replay(image, result.records)
+
+
+ELR_VERSION = "eligible.leader.replicas.version"
+
+
+def test_a_cluster_that_never_set_the_feature_keeps_elr_on() -> None:
+    from odradek.metadata.features import elr_enabled, feature_level
+
+    image = cluster()
+    assert image.finalized_features == {} and feature_level(image, ELR_VERSION) == 1 and elr_enabled(image)
+
+
+def test_with_elr_off_the_isr_never_empties_and_keeps_its_last_member() -> None:
+    """Level 0: the rules before KIP-966 (ADR 0002) — no ELR, the dead leader stays in the ISR and is
+    the one elected when it is back; a replica that left the ISR is not."""
+    image = with_elr_level(cluster(), 0)
+    image = settle(image, gone(B3))
+    assert brief(image) == (B1, (B1, B2), (), ())
+    image = settle(image, gone(B2))
+    assert brief(image) == (B1, (B1,), (), ())  # below min ISR: no ELR
+    image = settle(image, gone(B1))
+    assert brief(image) == (NO_LEADER, (B1,), (), ())  # the ISR keeps its last member
+    image = settle(image, back(B2))
+    assert brief(image) == (NO_LEADER, (B1,), (), ())  # B2 is not in the ISR
+    image = settle(image, back(B1))
+    assert brief(image) == (B1, (B1,), (), ())
+    assert unclean_shutdown_changes(image, STATIC, B1) == ()  # only KIP-966 takes it out of the ISR
+
+
+def test_turning_elr_off_clears_elr_and_last_known_elr_and_hands_the_elr_back_to_the_isr() -> None:
+    image = last_replica_standing()  # ISR empty, ELR (B1, B2), last known ELR (B1,)
+    off = with_elr_level(image, 0)
+    assert brief(off) == (NO_LEADER, (B1, B2), (), ())
+    assert brief(settle(off, back(B2))) == (B2, (B2,), (), ())  # an ISR member is elected
+    # the controller's own pass at level 0 does the same to a partition it finds with an ELR
+    bare = replay(image, [FeatureLevelRecord(ELR_VERSION, 0)])
+    assert brief(settle(bare)) == (NO_LEADER, (B1, B2), (), ())
+    led = settle(cluster(), gone(B3), gone(B2))
+    assert brief(led) == (B1, (B1,), (B2, B3), ())
+    assert brief(with_elr_level(led, 0)) == (B1, (B1,), (), ())
+
+
+def test_turning_elr_on_again_tracks_the_elr_from_then_on() -> None:
+    image = with_elr_level(settle(with_elr_level(cluster(), 0), gone(B3), gone(B2)), 1, upgrade_type=1)
+    assert brief(image) == (B1, (B1,), (), ())  # nothing is recomputed when it is turned on
+    image = settle(image, gone(B1))
+    assert brief(image) == (NO_LEADER, (), (B1,), (B1,))  # KIP-966 again: the ISR empties into the ELR

@@ -11,6 +11,7 @@ from odradek.metadata.records import (
     ClusterIdRecord,
     ConfigRecord,
     ControllerRecord,
+    FeatureLevelRecord,
     MetadataRecord,
     PartitionChangeRecord,
     PartitionRecord,
@@ -55,6 +56,7 @@ EXAMPLES: list[MetadataRecord] = [
     ConfigRecord(ConfigResourceType.TOPIC, "t", "retention.ms", "1000"),
     ConfigRecord(ConfigResourceType.BROKER, "", "log.retention.ms", None),
     ProducerIdsRecord(B1, 2000),
+    FeatureLevelRecord("eligible.leader.replicas.version", 0),
     AccessControlEntryRecord(
         TOPIC_ID,
         ResourceType.TOPIC,

@@ -138,3 +138,18 @@ def test_acks_all_answers_timeout_isr_shrink_and_deletion(log: PartitionLog) -> 
         assert gone.error_code == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
 
     asyncio.run(scenario())
+
+
+def test_with_eligible_leader_replicas_off_the_isr_alone_commits(log: PartitionLog) -> None:
+    """`eligible.leader.replicas.version` 0: the rule before KIP-966 (ADR 0002), the ISR alone decides;
+    back at 1, the strict min-ISR rule holds the high watermark again."""
+    partition = Partition(TP, uuid.uuid4(), log, B1, TWO, (Heard(),))
+    append(partition, 5)
+    partition.record_follower_fetch(B2, 5, now_ms=1)
+    alone = LeaderAndIsr(B1, Epoch(3), (B1, B2), (B1,), partition_epoch=1, eligible_leader_replicas=False)
+    partition.become(alone)  # the ISR shrank below min.insync.replicas=2
+    append(partition)
+    assert partition.high_watermark == 6  # the leader alone in the ISR commits
+    partition.become(LeaderAndIsr(B1, Epoch(3), (B1, B2), (B1,), partition_epoch=1))  # the feature back at 1
+    append(partition)
+    assert partition.high_watermark == 6  # strict again: below min.insync.replicas nothing commits

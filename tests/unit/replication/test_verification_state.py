@@ -22,6 +22,7 @@ from odradek.protocol.records import (
     BatchHeader,
     BatchSpec,
     build_batch,
+    build_control_batch,
     build_plain_batch,
     validate_batches,
 )
@@ -120,6 +121,44 @@ def test_a_non_transactional_append_leaves_the_entry(partition: Partition) -> No
     data = bytearray(build_batch([(None, b"v", [], 1000)]))
     partition.append_as_leader(data, validate_batches(data), now_ms=20)
     assert partition.verification_error(first, guard) is ErrorCode.NO_ERROR
+
+
+def test_the_transaction_replicated_as_a_follower_ends_the_entry(partition: Partition) -> None:
+    # Kafka clears a producer's verification entry on any append of its transactional batches, a
+    # follower's too: an entry left by a verification cut short (the leadership moved meanwhile)
+    # must not outlive the transaction the new leader wrote, or the producer's next transaction
+    # here, once the leadership is back, is refused as out of order (sequences moved on)
+    _, [first] = batch(5)
+    partition.start_verification(first, now_ms=10)
+    leader, follower = BrokerId(1), BrokerId(2)
+    replicas = (leader, follower)
+    partition.become(LeaderAndIsr(follower, Epoch(1), replicas, replicas), now_ms=20)
+    data, headers = batch(5)
+    partition.append_as_follower(data, headers, now_ms=30)
+    marker = bytearray(build_control_batch(CONTROL_ABORT, PID, EPOCH, 0, 1000, base_offset=1))
+    partition.append_as_follower(marker, validate_batches(marker), now_ms=40)
+    partition.become(LeaderAndIsr(leader, Epoch(2), replicas, replicas), now_ms=50)
+    _, [next_first] = batch(6)
+    guard = partition.start_verification(next_first, now_ms=60)
+    assert partition.verification_error(next_first, guard) is ErrorCode.NO_ERROR
+
+
+def test_a_batch_of_the_producers_next_epoch_is_verified_while_its_last_transaction_is_open(
+    partition: Partition,
+) -> None:
+    # transaction version 2 bumps the epoch at every EndTxn, answered before the markers are
+    # written: the next transaction's first batch may arrive before this partition's marker. Kafka
+    # asks the coordinator then (hasOngoingTransaction(producerId, producerEpoch); it answers
+    # CONCURRENT_TRANSACTIONS until the markers are written); appended unverified, the batch would
+    # join the open transaction, and the old transaction's marker would commit (or abort) it
+    data, headers = batch(0)
+    partition.append_as_leader(data, headers, now_ms=10)
+    producers = partition.log.producer_state
+    _, [same] = batch(1)
+    _, [bumped] = batch(0, epoch=EPOCH + 1)
+    assert not producers.needs_verification(same)
+    assert producers.needs_verification(bumped)
+    assert not partition.transaction_ongoing(PID, EPOCH + 1)
 
 
 # --- a group coordinator's transactional offsets (TxnOffsetCommit on `__consumer_offsets`) ---------

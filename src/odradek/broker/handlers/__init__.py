@@ -43,6 +43,7 @@ ENTRIES = (
     ApiEntry(ApiKey.INCREMENTAL_ALTER_CONFIGS, 0, 1, "alter_configs"),
     ApiEntry(ApiKey.DESCRIBE_LOG_DIRS, 1, 5, "describe_log_dirs"),
     ApiEntry(ApiKey.DESCRIBE_CLUSTER, 0, 2, "describe_cluster"),
+    ApiEntry(ApiKey.UPDATE_FEATURES, 0, 2, "update_features"),
     ApiEntry(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, 0, "describe_topic_partitions"),
     ApiEntry(ApiKey.FIND_COORDINATOR, 0, 6, "find_coordinator"),
     ApiEntry(ApiKey.INIT_PRODUCER_ID, 0, 5, "init_producer_id"),

@@ -318,6 +318,9 @@ async def _add_then_write(
         error = await service.add_partitions(
             transactional_id, header.producer_id, header.producer_epoch, [item.partition.tp], TV_2
         )
+        if not item.partition.is_leader:  # leadership moved while the partition was added
+            result.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
+            continue
         if error is not ErrorCode.NO_ERROR:
             result.error_code = _verification_error(ctx.api_version, error)
             continue

@@ -27,12 +27,13 @@ the old leader's requests. Pure: the image and the configs are the only inputs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from odradek.metadata.config_resolution import resolve_topic_config
 from odradek.metadata.controller.partition_change import ONLINE, partition_change
 from odradek.metadata.controller.partition_change import UNCLEAN as UNCLEAN_ELECTION
 from odradek.metadata.controller.result import ApiError, ControllerResult
+from odradek.metadata.features import elr_enabled
 from odradek.metadata.image import ClusterImage, PartitionRegistration, TopicImage
 from odradek.metadata.records import NO_LEADER, ControllerRecord, MetadataRecord, PartitionChangeRecord
 from odradek.metadata.static_config import StaticBrokerConfig
@@ -72,6 +73,7 @@ def elect_leaders(image: ClusterImage, static: StaticBrokerConfig) -> Controller
     """Records for every partition that must change; the response counts leader changes."""
     records: list[MetadataRecord] = []
     elected = 0
+    elr = elr_enabled(image)
     for topic in image.topics_by_name.values():
         settings: tuple[int, int] | None = None
         for index, partition in sorted(topic.partitions.items()):
@@ -87,6 +89,7 @@ def elect_leaders(image: ClusterImage, static: StaticBrokerConfig) -> Controller
                 acceptable=image.is_live,
                 target_isr=tuple(r for r in partition.isr if image.is_live(r)),
                 election=settings[1],
+                elr_enabled=elr,
             )
             if record is not None:
                 records.append(record)
@@ -101,15 +104,45 @@ def unclean_shutdown_changes(
 ) -> tuple[MetadataRecord, ...]:
     """A broker back from an unclean shutdown (its log directories had no clean-shutdown marker:
     it may have lost an unflushed tail) leaves every ISR and ELR it is in (KIP-966), before it
-    registers; leaderships it held move as after its death."""
+    registers; leaderships it held move as after its death. Nothing with
+    `eligible.leader.replicas.version` 0 (before KIP-966 it stays in the ISRs, as in Kafka)."""
+    if not elr_enabled(image):
+        return ()
+    return _changes(
+        image,
+        static,
+        lambda p: broker in p.isr or broker in p.elr,
+        acceptable=lambda r: r != broker and image.is_live(r),
+        target_isr=lambda p: tuple(r for r in p.isr if r != broker),
+        unclean_shutdown=(broker,),
+    )
+
+
+def elr_cleared_changes(image: ClusterImage, static: StaticBrokerConfig) -> tuple[MetadataRecord, ...]:
+    """What turning `eligible.leader.replicas.version` off to 0 does to the partitions: every ELR and
+    last known ELR is cleared, as Kafka's controller does. A partition whose ISR is empty gets its
+    ELR (else its last known leader) back as its ISR, the state it would have had before KIP-966
+    (the ISR never empties: its last members stay), and is led by one of them that is live."""
+    return _changes(
+        image, static, lambda p: bool(p.elr or p.last_known_elr), acceptable=image.is_live, elr_enabled=False
+    )
+
+
+def _changes(
+    image: ClusterImage,
+    static: StaticBrokerConfig,
+    touched: Callable[[PartitionRegistration], bool],
+    *,
+    acceptable: Callable[[int], bool],
+    target_isr: Callable[[PartitionRegistration], tuple[BrokerId, ...] | None] = lambda p: None,
+    unclean_shutdown: tuple[BrokerId, ...] = (),
+    elr_enabled: bool = True,
+) -> tuple[MetadataRecord, ...]:
+    """`partition_change` of every partition `touched` selects, with its topic's settings."""
     records: list[MetadataRecord] = []
-
-    def acceptable(r: int) -> bool:
-        return r != broker and image.is_live(r)
-
     for topic in image.topics_by_name.values():
         for index, partition in sorted(topic.partitions.items()):
-            if broker not in partition.isr and broker not in partition.elr:
+            if not touched(partition):
                 continue
             min_isr, election = _election_settings(image, static, topic.name)
             record = partition_change(
@@ -118,9 +151,10 @@ def unclean_shutdown_changes(
                 index,
                 min_isr=min_isr,
                 acceptable=acceptable,
-                target_isr=tuple(r for r in partition.isr if r != broker),
+                target_isr=target_isr(partition),
                 election=election,
-                unclean_shutdown=(broker,),
+                unclean_shutdown=unclean_shutdown,
+                elr_enabled=elr_enabled,
             )
             if record is not None:
                 records.append(record)
@@ -241,6 +275,7 @@ def _unclean(
         acceptable=image.is_live,
         target_isr=tuple(r for r in p.isr if image.is_live(r)),
         election=UNCLEAN_ELECTION,
+        elr_enabled=elr_enabled(image),
     )
     if record is None or record.leader is None or record.leader == NO_LEADER:
         return ApiError(

@@ -75,12 +75,19 @@ def partition_change(
     target_adding: tuple[BrokerId, ...] | None = None,
     target_removing: tuple[BrokerId, ...] | None = None,
     target_leader_recovery_state: LeaderRecoveryState | None = None,
+    elr_enabled: bool = True,
 ) -> PartitionChangeRecord | None:
     """The record moving `p` to `target_isr` (default: its ISR) with a leader elected as
     `election`; `acceptable(r)`: broker r is live and may lead. None when nothing changes.
     `target_*`: a reassignment's replicas and the ones being added and removed, and the leader
-    recovery state an AlterPartition asks for (default: as now; an unclean election: RECOVERING)."""
+    recovery state an AlterPartition asks for (default: as now; an unclean election: RECOVERING).
+    `elr_enabled` False (`eligible.leader.replicas.version` 0): the rules before KIP-966, and any
+    ELR and last known ELR the partition has are cleared."""
     isr = p.isr if target_isr is None else target_isr
+    if not elr_enabled and not isr:
+        # before KIP-966 the ISR never empties: its last members stay, to be elected when back; a
+        # partition whose ISR emptied while the ELR was on gets its ELR (else its last leader) back
+        isr = p.isr or p.elr or p.last_known_elr
     replicas = p.replicas if target_replicas is None else target_replicas
     adding = p.adding_replicas if target_adding is None else target_adding
     removing = p.removing_replicas if target_removing is None else target_removing
@@ -93,12 +100,13 @@ def partition_change(
             replicas = tuple(r for r in replicas if r not in removing)
             adding = removing = ()
     unclean_brokers = frozenset(unclean_shutdown)
-    elr = _target_elr(p, replicas, isr, min_isr, unclean_brokers)
+    elr = _target_elr(p, replicas, isr, min_isr, unclean_brokers) if elr_enabled else ()
 
     def may_lead(r: int) -> bool:
         return (r in isr or (not isr and r in elr)) and acceptable(r)
 
-    leader, unclean = _elect(p, replicas, may_lead, acceptable, elr, isr, election)
+    last_known = p.last_known_elr if elr_enabled else ()
+    leader, unclean = _elect(p, replicas, may_lead, acceptable, elr, isr, election, last_known)
     record_leader: BrokerId | None = None
     record_isr: tuple[BrokerId, ...] | None = None
     if leader == p.leader and not set(p.replicas) <= set(replicas):
@@ -118,7 +126,6 @@ def partition_change(
         recovery = LeaderRecoveryState.RECOVERING
     if record_isr is None and isr != p.isr:
         record_isr = isr
-    last_known = p.last_known_elr
     if record_isr == () and p.has_leader:
         last_known = (p.leader,)  # the partition loses its last in-sync replica: remember who led
     elif leader != NO_LEADER:
@@ -161,6 +168,7 @@ def _elect(
     elr: tuple[BrokerId, ...],
     isr: tuple[BrokerId, ...],
     election: int,
+    last_known_elr: tuple[BrokerId, ...],
 ) -> tuple[int, bool]:
     """(leader, unclean): who leads after the change (NO_LEADER: nobody may)."""
     if election == PREFERRED and replicas and may_lead(replicas[0]):
@@ -170,8 +178,8 @@ def _elect(
     for replica in replicas:
         if may_lead(replica):
             return replica, False
-    if not isr and not elr and len(p.last_known_elr) == 1 and acceptable(p.last_known_elr[0]):
-        return p.last_known_elr[0], True
+    if not isr and not elr and len(last_known_elr) == 1 and acceptable(last_known_elr[0]):
+        return last_known_elr[0], True
     if election != UNCLEAN:
         return NO_LEADER, False
     for replica in replicas:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from odradek.metadata.config_resolution import resolve_topic_config
 from odradek.metadata.controller.partition_change import ONLINE, UNCLEAN, partition_change
 from odradek.metadata.controller.result import ApiError, ControllerResult
+from odradek.metadata.features import elr_enabled
 from odradek.metadata.image import ClusterImage, PartitionRegistration
 from odradek.metadata.placement import manual_assignment_error
 from odradek.metadata.records import MetadataRecord, PartitionChangeRecord
@@ -121,6 +122,7 @@ def _change(
         target_replicas=wanted + removing,
         target_adding=adding,
         target_removing=removing,
+        elr_enabled=elr_enabled(image),
     )
 
 
@@ -154,6 +156,7 @@ def _cancel(
         target_adding=(),
         target_removing=(),
         election=UNCLEAN if unclean else ONLINE,
+        elr_enabled=elr_enabled(image),
     )
 
 
