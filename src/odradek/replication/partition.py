@@ -255,8 +255,7 @@ class Partition:
     def transaction_ongoing(self, producer_id: int, producer_epoch: int) -> bool:
         """Has the producer's transaction, at this epoch, started here? Then its next batches need no
         verification (Kafka's SENTINEL guard)."""
-        state = self.log.producer_state.last_entry(producer_id)
-        return state is not None and state.has_ongoing_txn and state.producer_epoch == producer_epoch
+        return self.log.producer_state.has_ongoing_transaction_at(producer_id, producer_epoch)
 
     def coordinator_verification_error(
         self, producer_id: int, producer_epoch: int, guard: VerificationGuard | None

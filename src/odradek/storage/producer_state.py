@@ -261,13 +261,23 @@ class ProducerStateManager:
         entry = self._producers.get(producer_id)
         return entry is not None and entry.has_ongoing_txn
 
+    def has_ongoing_transaction_at(self, producer_id: int, producer_epoch: int) -> bool:
+        """Has the producer's transaction at `producer_epoch` started here (Kafka's
+        hasOngoingTransaction(producerId, producerEpoch))? One at another epoch does not count: with
+        transaction version 2 the next transaction (the epoch bumped) may write before the last
+        one's marker is here."""
+        entry = self._producers.get(producer_id)
+        return entry is not None and entry.has_ongoing_txn and entry.producer_epoch == producer_epoch
+
     def needs_verification(self, header: BatchHeader) -> bool:
         """KIP-890 part 1: the first transactional write of a transaction should be verified with
-        the transaction coordinator (AddPartitionsToTxn verify-only) before it is appended."""
+        the transaction coordinator (AddPartitionsToTxn verify-only) before it is appended; a batch
+        of another epoch than the open transaction's is a first write too (the coordinator answers
+        CONCURRENT_TRANSACTIONS until the open one's markers are written)."""
         return (
             header.is_transactional
             and not header.is_control
-            and not self.has_ongoing_transaction(header.producer_id)
+            and not self.has_ongoing_transaction_at(header.producer_id, header.producer_epoch)
         )
 
     def ongoing_transactions(self) -> list[tuple[int, int]]:

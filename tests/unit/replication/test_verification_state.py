@@ -143,6 +143,24 @@ def test_the_transaction_replicated_as_a_follower_ends_the_entry(partition: Part
     assert partition.verification_error(next_first, guard) is ErrorCode.NO_ERROR
 
 
+def test_a_batch_of_the_producers_next_epoch_is_verified_while_its_last_transaction_is_open(
+    partition: Partition,
+) -> None:
+    # transaction version 2 bumps the epoch at every EndTxn, answered before the markers are
+    # written: the next transaction's first batch may arrive before this partition's marker. Kafka
+    # asks the coordinator then (hasOngoingTransaction(producerId, producerEpoch); it answers
+    # CONCURRENT_TRANSACTIONS until the markers are written); appended unverified, the batch would
+    # join the open transaction, and the old transaction's marker would commit (or abort) it
+    data, headers = batch(0)
+    partition.append_as_leader(data, headers, now_ms=10)
+    producers = partition.log.producer_state
+    _, [same] = batch(1)
+    _, [bumped] = batch(0, epoch=EPOCH + 1)
+    assert not producers.needs_verification(same)
+    assert producers.needs_verification(bumped)
+    assert not partition.transaction_ongoing(PID, EPOCH + 1)
+
+
 # --- a group coordinator's transactional offsets (TxnOffsetCommit on `__consumer_offsets`) ---------
 
 
