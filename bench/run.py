@@ -181,7 +181,7 @@ def main() -> int:
             scale += ["--tansu", tansu]
         if args.quick:
             scale += ["--partitions", "2000", "--checkpoints", "1000", "--connections", "1000"]
-            scale += ["--offset-commits", "10000"]
+            scale += ["--offset-commits", "10000", "--idle-s", "30"]
         subprocess.run(scale, check=False)
     if not args.no_commits and args.only is None:
         commits = [sys.executable, str(ROOT / "bench" / "commit_rounds.py"), "--tansu", tansu]

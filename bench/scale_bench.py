@@ -16,6 +16,11 @@ up to `--partitions`, and measures:
   pages (median of 5);
 * `produce_one_each_s`: librdkafka writing one record to every partition (acks=all) and
   `produce_broker_cpu_s`, the broker's CPU for it;
+* `idle_cpu_ms_per_s`: then, with every partition written once, the broker's CPU milliseconds per
+  second while nobody sends anything for `--idle-s` seconds (its background passes: checkpoints,
+  the log cleaner's and the ISR's timers...); `idle_empty_cpu_ms_per_s`, the same of the empty
+  broker (30 s), and `idle_cpu_ns_per_partition_s`, the difference per partition (CPU nanoseconds
+  per second per idle partition);
 * `*_cpu_s` beside a start or restart: the broker's CPU seconds (its own and its recovery worker
   processes') up to that first answer, which a loaded machine inflates far less than the wall time;
 * `startup_empty_s` (start of an empty broker, `python -m odradek broker`, to its first Metadata
@@ -76,6 +81,7 @@ from odradek.protocol.messages import metadata as metadata_msg
 from odradek.testing.raw_client import ConnectionClosed, RawClient, decode_response, encode_request
 
 PARTITIONS_PER_TOPIC = 1000
+EMPTY_IDLE_S = 30.0  # an empty broker's idle window (its figure is the baseline of the one per partition)
 METADATA_VERSION = 12
 START_TIMEOUT_S = 120
 SIZE = struct.Struct(">i")
@@ -279,6 +285,8 @@ def _partition_run(args: argparse.Namespace, work: Path, result: dict[str, float
     result["startup_empty_cpu_s"] = empty.start_cpu_s
     time.sleep(0.5)
     result["rss_empty_mb"] = empty.rss_mb()
+    if args.idle_s > 0:
+        result["idle_empty_cpu_ms_per_s"] = idle_cpu_ms_per_s(empty, min(args.idle_s, EMPTY_IDLE_S))
     empty.stop()
 
     broker = Broker(work / "data", {})
@@ -315,6 +323,20 @@ def _serving_figures(
     time.sleep(1.0)
     result["rss_idle_mb"] = broker.rss_mb()
     result["rss_per_partition_kb"] = (result["rss_idle_mb"] - result["rss_empty_mb"]) * 1024 / args.partitions
+    if args.idle_s > 0:
+        idle = idle_cpu_ms_per_s(broker, args.idle_s)
+        result["idle_cpu_ms_per_s"] = idle
+        above_empty = idle - result.get("idle_empty_cpu_ms_per_s", 0.0)
+        result["idle_cpu_ns_per_partition_s"] = above_empty * 1e6 / args.partitions
+
+
+def idle_cpu_ms_per_s(broker: Broker, seconds: float) -> float:
+    """The broker's CPU milliseconds per second of wall time while nobody sends it anything: its
+    background passes (checkpoints every 60 s, the log cleaner's and the ISR's every 15 s...).
+    Clock ticks of /proc (10 ms), so a window of minutes."""
+    cpu, started = broker.cpu_s(), time.monotonic()
+    time.sleep(seconds)
+    return (broker.cpu_s() - cpu) * 1000 / (time.monotonic() - started)
 
 
 def create_delete_metadata(
@@ -577,6 +599,12 @@ def main() -> int:
         type=lambda text: [int(n) for n in text.split(",") if n],
         default=[5_000],
         help="partition counts (comma-separated) where restarts are measured too, besides --partitions",
+    )
+    parser.add_argument(
+        "--idle-s",
+        type=float,
+        default=120.0,
+        help="seconds the broker with every partition written is left idle for idle_cpu_* (0: skip)",
     )
     parser.add_argument("--offset-commits", type=int, default=100_000)
     parser.add_argument("--tansu", default=None, help="the Tansu binary: measure it too and print ratios")
