@@ -365,8 +365,9 @@ def test_produce_v12_refuses_a_batch_whose_partition_lost_its_leadership_while_i
     broker: InProcessBroker, conn: InMemoryConnection
 ) -> None:
     """The partition is added to the transaction (an await on the coordinator's log) before the batch
-    is appended: a leadership lost meanwhile answers NOT_LEADER_OR_FOLLOWER and writes nothing (as
-    Kafka's appendRecordsToLeader), rather than appending to what is now a follower's log."""
+    is appended: a leadership lost meanwhile answers NOT_LEADER_OR_FOLLOWER, with the current leader
+    (KIP-951), and writes nothing (as Kafka's appendRecordsToLeader), rather than appending to what
+    is now a follower's log."""
     pid, epoch = init(conn, "moved")
     partition = broker.broker.partitions.get("t", 0)
     assert partition is not None
@@ -385,6 +386,12 @@ def test_produce_v12_refuses_a_batch_whose_partition_lost_its_leadership_while_i
     answer = send(conn, batch(pid, epoch, 0, txn=True), txn_id="moved", version=12)
     assert answer.error_code == E.NOT_LEADER_OR_FOLLOWER
     assert log_end(broker) == before
+    # KIP-951 (v10+): the answer names the leader the metadata knows, as the synchronous path does
+    registration = broker.broker.ports.metadata.image.topic("t").partitions[0]  # type: ignore[union-attr]
+    assert (answer.current_leader.leader_id, answer.current_leader.leader_epoch) == (
+        registration.leader,
+        registration.leader_epoch,
+    )
 
 
 def test_batched_add_partitions_verify_only(conn: InMemoryConnection) -> None:

@@ -31,6 +31,7 @@ COMMANDS = (
     "acl",
     "user",
     "quota",
+    "features",
     "connect",
     "streams",
     "sql-server",

@@ -328,6 +328,7 @@ async def _add_then_write(
             now = ports.clock.now_ms()
             acks_all = waits if request.acks == -1 else None
             _write(ports, item.partition, item.records, header, now, result, durable, acks_all)
+    _hint_moved_leaders(ctx, response, results)
     answer = _finish(ports, request, durable, waits, response, results)
     if answer is None or isinstance(answer, msg.ProduceResponse):
         return answer
@@ -378,6 +379,7 @@ async def _verify_remotely_then_write(
             continue
         acks_all = waits if request.acks == -1 else None
         _write(ports, item.partition, item.records, item.header, now, item.result, durable, acks_all)
+    _hint_moved_leaders(ctx, response, results)
     answer = _finish(ports, request, durable, waits, response, results)
     if answer is None or isinstance(answer, msg.ProduceResponse):
         return answer
@@ -405,6 +407,15 @@ def _add_leader_hints(
             if result.error_code == ErrorCode.NOT_LEADER_OR_FOLLOWER:
                 result.current_leader = msg.LeaderIdAndEpoch(*hints.current_leader(name, result.index))
     response.node_endpoints = [msg.NodeEndpoint(*endpoint) for endpoint in hints.node_endpoints()]
+
+
+def _hint_moved_leaders(
+    ctx: RequestContext, response: msg.ProduceResponse, results: list[msg.PartitionProduceResponse]
+) -> None:
+    """After a verification's await: the hints for partitions whose leadership moved meanwhile (the
+    synchronous path's check, inlined there)."""
+    if any(result.error_code == _NOT_LEADER for result in results):
+        _add_leader_hints(ctx, response.responses, response)
 
 
 def _needs_verification(ports: BrokerPorts, partition: Partition, header: BatchHeader) -> bool:
