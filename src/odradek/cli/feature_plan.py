@@ -16,26 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import IntEnum
 
-
-class UpgradeType(IntEnum):
-    """UpdateFeatures v1+ `upgrade_type` (v0 has only `allow_downgrade`)."""
-
-    UPGRADE = 1
-    SAFE_DOWNGRADE = 2
-    UNSAFE_DOWNGRADE = 3
+from odradek.model.feature_update import FeatureUpdate, UpgradeType
 
 
 class PlanError(ValueError):
     """A command line that names no valid change."""
-
-
-@dataclass(frozen=True, slots=True)
-class FeatureUpdate:
-    feature: str
-    level: int
-    upgrade_type: UpgradeType
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from odradek.cli.feature_plan import (
-    FeatureUpdate,
     PlanError,
-    UpgradeType,
     describe_rows,
     downgrade_type,
     outcome_line,
@@ -15,6 +13,7 @@ from odradek.cli.feature_plan import (
     update_errors,
 )
 from odradek.model.errors import ErrorCode
+from odradek.model.feature_update import FeatureUpdate, UpgradeType
 
 ELR = "eligible.leader.replicas.version"
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from odradek.broker.api import ApiSpec
 from odradek.broker.context import RequestContext
-from odradek.metadata.controller.features import SAFE_DOWNGRADE, UPGRADE, FeatureUpdate, update_features
+from odradek.metadata.controller.features import update_features
 from odradek.metadata.controller.result import ApiError
 from odradek.model.errors import ErrorCode
+from odradek.model.feature_update import FeatureUpdate, UpgradeType
 from odradek.protocol.api_keys import ApiKey
 from odradek.protocol.messages import update_features as msg
 from odradek.security.acl import AclOperation
@@ -25,7 +26,9 @@ async def handle(ctx: RequestContext, request: msg.UpdateFeaturesRequest) -> msg
         FeatureUpdate(
             u.feature,
             u.max_version_level,
-            u.upgrade_type if version >= 1 else (SAFE_DOWNGRADE if u.allow_downgrade else UPGRADE),
+            u.upgrade_type
+            if version >= 1
+            else (UpgradeType.SAFE_DOWNGRADE if u.allow_downgrade else UpgradeType.UPGRADE),
         )
         for u in request.feature_updates
     ]

@@ -98,6 +98,7 @@ def _update(args: argparse.Namespace) -> int:
     from odradek.cli.output import emit
     from odradek.cli.wire_client import BOOTSTRAP_NODE, Cluster
     from odradek.cli.wire_options import wire_security
+    from odradek.model.feature_update import UpgradeType
     from odradek.protocol.api_keys import ApiKey
     from odradek.protocol.messages import update_features as msg
 
@@ -106,7 +107,7 @@ def _update(args: argparse.Namespace) -> int:
         if getattr(args, flag, None) is not None:
             raise plan.no_metadata_version(f"--{flag.replace('_', '-')}")
     if operation == "upgrade":
-        upgrade_type = plan.UpgradeType.UPGRADE
+        upgrade_type = UpgradeType.UPGRADE
     else:
         upgrade_type = plan.downgrade_type(args.unsafe)
     if operation == "disable":
@@ -120,7 +121,7 @@ def _update(args: argparse.Namespace) -> int:
             msg.FeatureUpdateKey(
                 u.feature,
                 u.level,
-                allow_downgrade=u.upgrade_type != plan.UpgradeType.UPGRADE,
+                allow_downgrade=u.upgrade_type != UpgradeType.UPGRADE,
                 upgrade_type=int(u.upgrade_type),
             )
             for u in updates

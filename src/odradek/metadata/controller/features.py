@@ -4,7 +4,7 @@
 applied (the first error, `INVALID_UPDATE_VERSION`, is the answer of the whole request, as Kafka's
 controller answers since 3.9) or all are. An update names the feature, the level, and how:
 
-* `UPGRADE` (1) may only raise a level (or keep it);
+* `UpgradeType.UPGRADE` (1) may only raise a level (or keep it);
 * `SAFE_DOWNGRADE` (2) and `UNSAFE_DOWNGRADE` (3) may also lower it (both are accepted here: no
   feature odradek supports loses data when lowered);
 * any other type is refused.
@@ -19,7 +19,6 @@ known ELR (`leader_election.elr_cleared_changes`), in the same change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from odradek.metadata.controller.leader_election import elr_cleared_changes
 from odradek.metadata.controller.result import ApiError, ControllerResult
@@ -28,18 +27,9 @@ from odradek.metadata.image import ClusterImage
 from odradek.metadata.records import FeatureLevelRecord, MetadataRecord
 from odradek.metadata.static_config import StaticBrokerConfig
 from odradek.model.errors import ErrorCode
+from odradek.model.feature_update import FeatureUpdate, UpgradeType
 
-UPGRADE = 1
-SAFE_DOWNGRADE = 2
-UNSAFE_DOWNGRADE = 3
-UPGRADE_TYPES = (UPGRADE, SAFE_DOWNGRADE, UNSAFE_DOWNGRADE)
-
-
-@dataclass(frozen=True, slots=True)
-class FeatureUpdate:
-    feature: str
-    level: int
-    upgrade_type: int = UPGRADE
+UPGRADE_TYPES = frozenset(UpgradeType)
 
 
 def update_features(
@@ -80,7 +70,7 @@ def _refusal(image: ClusterImage, static: StaticBrokerConfig, update: FeatureUpd
         supported = f"{feature.min_level}-{feature.max_level}"
         return invalid(f"Local controller {static.node_id} only supports versions {supported}")
     current = feature_level(image, update.feature)
-    if update.level < current and update.upgrade_type == UPGRADE:
+    if update.level < current and update.upgrade_type == UpgradeType.UPGRADE:
         return invalid(
             "Can't downgrade the version of this feature without setting the upgrade type to "
             "either safe or unsafe downgrade."
