@@ -245,9 +245,7 @@ class Partition:
         the producer's requests started here meanwhile joins it without a guard, as in Kafka."""
         entry = self.verification_states.get(header.producer_id)
         if entry is None or entry.guard is not guard:
-            if self.transaction_ongoing(header.producer_id, header.producer_epoch):
-                return ErrorCode.NO_ERROR
-            return ErrorCode.INVALID_TXN_STATE
+            return self._unguarded_error(header.producer_id, header.producer_epoch)
         if header.producer_epoch == entry.epoch and header.base_sequence > entry.lowest_sequence:
             return ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
         return ErrorCode.NO_ERROR
@@ -267,12 +265,18 @@ class Partition:
         entry expired), and the batch would open a transaction nobody ends. (No sequence rule: a
         coordinator's batch is appended without sequence checks. `guard` None: none was taken, the
         transaction had started here.)"""
-        if self.transaction_ongoing(producer_id, producer_epoch):
-            return ErrorCode.NO_ERROR
         entry = self.verification_states.get(producer_id)
         if entry is None or entry.guard is not guard:
-            return ErrorCode.INVALID_TXN_STATE
+            return self._unguarded_error(producer_id, producer_epoch)
         return ErrorCode.NO_ERROR
+
+    def _unguarded_error(self, producer_id: int, producer_epoch: int) -> ErrorCode:
+        """A batch whose guard the partition no longer holds may only join the producer's
+        transaction already ongoing here at its epoch (Kafka checks no guard then); otherwise the
+        answer it carries is about a transaction that ended here: INVALID_TXN_STATE."""
+        if self.transaction_ongoing(producer_id, producer_epoch):
+            return ErrorCode.NO_ERROR
+        return ErrorCode.INVALID_TXN_STATE
 
     def remove_expired_verifications(self, now_ms: int, expiration_ms: int) -> int:
         """Drop entries `expiration_ms` (`producer.id.expiration.ms`) old; returns how many."""
